@@ -1,0 +1,68 @@
+#include "hal/recorder.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace fw::hal {
+
+const char* to_string(DeviceErrorKind kind) {
+  switch (kind) {
+    case DeviceErrorKind::out_of_film:
+      return "out of film";
+    case DeviceErrorKind::fault:
+      return "device fault";
+    case DeviceErrorKind::disconnected:
+      return "disconnected";
+    case DeviceErrorKind::underrun:
+      return "buffer underrun";
+    case DeviceErrorKind::invalid_frame:
+      return "invalid frame";
+    case DeviceErrorKind::bad_option:
+      return "bad driver option";
+  }
+  return "device error";
+}
+
+const char* to_string(BlipLevel level) {
+  switch (level) {
+    case BlipLevel::none:
+      return "none";
+    case BlipLevel::page:
+      return "page";
+    case BlipLevel::document:
+      return "document";
+    case BlipLevel::batch:
+      return "batch";
+  }
+  return "none";
+}
+
+void check_frame(const Capabilities& caps, const Frame& frame) {
+  auto fail = [&](const std::string& what) {
+    throw DeviceError(DeviceErrorKind::invalid_frame,
+                      "frame " + std::to_string(frame.frame_number) + ": " + what);
+  };
+  if (frame.width == 0 || frame.height == 0) fail("empty frame");
+  if ((caps.max_width_px && frame.width > caps.max_width_px) ||
+      (caps.max_height_px && frame.height > caps.max_height_px)) {
+    fail(std::to_string(frame.width) + "x" + std::to_string(frame.height) +
+         " px exceeds the device maximum " + std::to_string(caps.max_width_px) + "x" +
+         std::to_string(caps.max_height_px));
+  }
+  if (std::find(caps.channels.begin(), caps.channels.end(), static_cast<int>(frame.channels)) ==
+      caps.channels.end()) {
+    fail(std::to_string(frame.channels) + " channels not supported by the device");
+  }
+  const std::size_t expected = std::size_t{frame.width} * frame.height * frame.channels;
+  if (frame.pixels.size() != expected) {
+    fail("pixel buffer holds " + std::to_string(frame.pixels.size()) + " bytes, expected " +
+         std::to_string(expected));
+  }
+  if (frame.pixel_pitch_um != caps.pixel_pitch_um) {
+    fail(fmt::format("rendered for a {} um pitch, the device has {} um", frame.pixel_pitch_um,
+                     caps.pixel_pitch_um));
+  }
+}
+
+}  // namespace fw::hal

@@ -1,0 +1,112 @@
+// The recorder HAL: the only interface between filmwriter's engine and a film recorder.
+//
+// A recorder is a serial device. The engine calls, per reel:
+//   load(ReelSpec) -> expose(Frame) for frame 1, 2, 3 ... -> unload()
+// expose() blocks while the device's buffer is full: that is the back-pressure the
+// pipeline relies on. A frame counts as recorded only once expose() has returned.
+// Every failure is a DeviceError with a kind the engine can act on.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace fw::hal {
+
+struct Capabilities {
+  double pixel_pitch_um = 2.5;     // size of one device pixel on film
+  std::uint32_t max_width_px = 0;  // largest frame the device writes
+  std::uint32_t max_height_px = 0;
+  std::vector<int> bit_depths{8};         // accepted sample depths
+  std::vector<int> channels{1};           // 1 = grey, 3 = RGB
+  std::vector<std::string> film_formats;  // empty: any
+  double write_rate_lines_per_s = 0;      // 0: as fast as the host delivers
+  std::uint32_t buffer_frames = 1;        // frames the device holds before expose() blocks
+};
+
+// Blip (image mark) levels below the frame, AIIM MS8 style.
+enum class BlipLevel : std::uint8_t { none = 0, page = 1, document = 2, batch = 3 };
+
+struct ReelSpec {
+  std::string reel_id;  // "R0001"
+  std::uint32_t reel_number = 1;
+  std::string job_id;
+  std::string film_format;  // profile name, e.g. "16mm-comic-30m"
+  std::string stock;        // film stock profile name (may be empty)
+  double film_length_m = 0;
+  std::filesystem::path work_dir;  // where a file-writing driver puts the reel's output
+};
+
+// One frame as device code values. Code value 255 is full exposure (maximum density).
+struct Frame {
+  std::uint32_t width = 0;
+  std::uint32_t height = 0;
+  std::uint32_t channels = 1;            // samples per pixel, interleaved, 8 bits each
+  std::span<const std::uint8_t> pixels;  // width * height * channels bytes, row-major
+  double pixel_pitch_um = 0;
+  std::uint32_t reel_number = 0;
+  std::uint32_t frame_number = 0;  // 1-based within the reel
+  BlipLevel blip = BlipLevel::none;
+  std::string address;      // human-readable image address, e.g. "R0001-0003"
+  std::string description;  // what the frame shows, for the device's own log/tags
+};
+
+// What the device reports when a reel is finished.
+struct ReelReport {
+  std::uint32_t frames = 0;
+  double film_used_m = 0;
+  // Files the driver produced for this reel, relative to ReelSpec::work_dir (for the manifest).
+  std::vector<std::filesystem::path> files;
+};
+
+struct Status {
+  bool loaded = false;
+  std::uint32_t frames_exposed = 0;  // on the loaded reel
+  std::uint32_t buffered = 0;        // frames in the device buffer, not yet on film
+  std::string state;                 // short human-readable state
+};
+
+enum class DeviceErrorKind {
+  out_of_film,
+  fault,
+  disconnected,
+  underrun,
+  invalid_frame,
+  bad_option
+};
+
+class DeviceError : public std::runtime_error {
+ public:
+  DeviceError(DeviceErrorKind kind, const std::string& message)
+      : std::runtime_error(message), kind_(kind) {}
+  DeviceErrorKind kind() const { return kind_; }
+
+ private:
+  DeviceErrorKind kind_;
+};
+
+const char* to_string(DeviceErrorKind kind);
+const char* to_string(BlipLevel level);
+
+class Recorder {
+ public:
+  virtual ~Recorder() = default;
+  virtual Capabilities capabilities() const = 0;
+  virtual void load(const ReelSpec& reel) = 0;
+  virtual void expose(const Frame& frame) = 0;
+  virtual ReelReport unload() = 0;
+  virtual Status status() const = 0;
+};
+
+// Driver options come from the job ([recorder.options]) and the CLI, as strings.
+using DriverOptions = std::map<std::string, std::string>;
+
+// Checks a frame against capabilities; throws DeviceError(invalid_frame). Drivers call it in
+// expose().
+void check_frame(const Capabilities& caps, const Frame& frame);
+
+}  // namespace fw::hal

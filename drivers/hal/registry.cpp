@@ -1,0 +1,64 @@
+#include "hal/registry.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace fw::hal {
+
+void Registry::add(DriverInfo info) {
+  drivers_.push_back(std::move(info));
+}
+
+const DriverInfo* Registry::find(const std::string& name) const {
+  auto it = std::find_if(drivers_.begin(), drivers_.end(),
+                         [&](const DriverInfo& d) { return d.name == name; });
+  return it == drivers_.end() ? nullptr : &*it;
+}
+
+std::unique_ptr<Recorder> Registry::open(const std::string& name,
+                                         const DriverOptions& options) const {
+  if (const DriverInfo* info = find(name)) return info->open(options);
+  std::string known;
+  for (const auto& d : drivers_) known += (known.empty() ? "" : ", ") + d.name;
+  throw DeviceError(DeviceErrorKind::bad_option,
+                    "unknown recorder driver \"" + name + "\" (known: " + known + ")");
+}
+
+OptionReader::OptionReader(std::string driver, const DriverOptions& options)
+    : driver_(std::move(driver)), options_(options) {}
+
+double OptionReader::number(const std::string& key, double fallback, double min, double max) {
+  used_.push_back(key);
+  auto it = options_.find(key);
+  if (it == options_.end()) return fallback;
+  const std::string& text = it->second;
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max) {
+    throw DeviceError(DeviceErrorKind::bad_option,
+                      fmt::format("{} driver: option {}: expected a number {}–{}, got \"{}\"",
+                                  driver_, key, min, max, text));
+  }
+  return value;
+}
+
+std::string OptionReader::text(const std::string& key, const std::string& fallback) {
+  used_.push_back(key);
+  auto it = options_.find(key);
+  return it == options_.end() ? fallback : it->second;
+}
+
+void OptionReader::finish() const {
+  for (const auto& [key, value] : options_) {
+    if (std::find(used_.begin(), used_.end(), key) == used_.end()) {
+      std::string known;
+      for (const auto& k : used_) known += (known.empty() ? "" : ", ") + k;
+      throw DeviceError(DeviceErrorKind::bad_option,
+                        driver_ + " driver: unknown option \"" + key + "\" (known: " + known + ")");
+    }
+  }
+}
+
+}  // namespace fw::hal

@@ -1,0 +1,49 @@
+// Drivers by name. The CLI fills a Registry with the built-in drivers and opens one by
+// the job's `recorder.driver` name.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hal/recorder.hpp"
+
+namespace fw::hal {
+
+struct DriverInfo {
+  std::string name;
+  std::string description;
+  // Option name -> one-line help with its default, for `filmwriter drivers`.
+  std::vector<std::pair<std::string, std::string>> options;
+  std::function<std::unique_ptr<Recorder>(const DriverOptions&)> open;
+};
+
+class Registry {
+ public:
+  void add(DriverInfo info);
+  const DriverInfo* find(const std::string& name) const;
+  // Throws DeviceError(bad_option) naming the known drivers when `name` is unknown.
+  std::unique_ptr<Recorder> open(const std::string& name, const DriverOptions& options) const;
+  const std::vector<DriverInfo>& drivers() const { return drivers_; }
+
+ private:
+  std::vector<DriverInfo> drivers_;
+};
+
+// Option helpers for drivers: an unknown or malformed option is a DeviceError(bad_option).
+class OptionReader {
+ public:
+  OptionReader(std::string driver, const DriverOptions& options);
+  double number(const std::string& key, double fallback, double min, double max);
+  std::string text(const std::string& key, const std::string& fallback);
+  // Throws if an option was given that no call above asked for.
+  void finish() const;
+
+ private:
+  std::string driver_;
+  const DriverOptions& options_;
+  std::vector<std::string> used_;
+};
+
+}  // namespace fw::hal

@@ -1,0 +1,57 @@
+#include "catalog/index.hpp"
+
+#include <fmt/format.h>
+
+#include "core/files.hpp"
+
+namespace fw {
+namespace {
+
+// RFC 4180: quote a field when it holds a comma, quote, or line break.
+std::string csv_field(const std::string& value) {
+  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
+  std::string quoted = "\"";
+  for (char c : value) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + '"';
+}
+
+}  // namespace
+
+const char* const kIndexHeader =
+    "frame,kind,document_id,page,address,blip,source_file,source_page,source_sha256,"
+    "frame_sha256";
+
+std::string to_csv(const std::vector<IndexRow>& rows) {
+  std::string out = std::string(kIndexHeader) + "\n";
+  for (const auto& r : rows) {
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{}\n", r.frame, csv_field(r.kind),
+                       csv_field(r.document_id), r.page, csv_field(r.address), r.blip,
+                       csv_field(r.source_file), r.source_page, r.source_sha256, r.frame_sha256);
+  }
+  return out;
+}
+
+ReelIndex::ReelIndex(std::filesystem::path reel_dir) : dir_(std::move(reel_dir)) {}
+
+void ReelIndex::add(IndexRow row) {
+  rows_.push_back(std::move(row));
+}
+
+void ReelIndex::write(const std::vector<std::filesystem::path>& files) const {
+  std::filesystem::create_directories(dir_);
+  const std::string index = to_csv(rows_);
+  write_file_atomic(dir_ / "index.csv", index);
+  // Two spaces between digest and name: the format `sha256sum -c` reads.
+  std::string manifest =
+      sha256_hex({reinterpret_cast<const std::uint8_t*>(index.data()), index.size()}) +
+      "  index.csv\n";
+  for (const auto& file : files) {
+    manifest += sha256_file(dir_ / file) + "  " + file.generic_string() + "\n";
+  }
+  write_file_atomic(dir_ / "manifest.sha256", manifest);
+}
+
+}  // namespace fw

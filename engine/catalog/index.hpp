@@ -1,0 +1,49 @@
+// What a job leaves behind: plan.json, and per reel index.csv and manifest.sha256.
+// Index and manifest are written atomically (see write_file_atomic): a crash leaves the
+// previous version or the new one.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "hal/recorder.hpp"
+
+namespace fw {
+
+struct IndexRow {
+  std::uint32_t frame = 0;       // 1-based within the reel
+  std::string kind;              // "page", "substitute"
+  std::string document_id;
+  std::uint32_t page = 0;        // 1-based within the document
+  std::string address;
+  std::string blip;              // "page", "document", "batch"
+  std::string source_file;
+  std::uint32_t source_page = 0; // 1-based page within the source file
+  std::string source_sha256;
+  std::string frame_sha256;      // of the code values exactly as sent to the recorder
+};
+
+// Index columns, in order (the first line of index.csv).
+extern const char* const kIndexHeader;
+
+// Collects a reel's rows as frames are accepted and writes the reel's files.
+class ReelIndex {
+ public:
+  explicit ReelIndex(std::filesystem::path reel_dir);
+  void add(IndexRow row);
+  // Writes index.csv, then manifest.sha256 covering index.csv and `files` (relative to
+  // the reel folder), so that `cd R0001 && sha256sum -c manifest.sha256` passes.
+  void write(const std::vector<std::filesystem::path>& files) const;
+  const std::vector<IndexRow>& rows() const { return rows_; }
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  std::filesystem::path dir_;
+  std::vector<IndexRow> rows_;
+};
+
+std::string to_csv(const std::vector<IndexRow>& rows);
+
+}  // namespace fw

@@ -1,0 +1,52 @@
+#include "core/error.hpp"
+
+namespace fw {
+
+int exit_code(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::usage:
+    case ErrorKind::job:
+      return exit_usage;
+    case ErrorKind::input:
+      return exit_input;
+    case ErrorKind::device:
+      return exit_device;
+    case ErrorKind::qc:
+      return exit_qc;
+    case ErrorKind::busy:
+      return exit_busy;
+    case ErrorKind::interrupted:
+      return exit_interrupted;
+    case ErrorKind::internal:
+      return exit_internal;
+  }
+  return exit_internal;
+}
+
+const char* to_string(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::usage:
+      return "usage error";
+    case ErrorKind::job:
+      return "job error";
+    case ErrorKind::input:
+      return "input error";
+    case ErrorKind::device:
+      return "device error";
+    case ErrorKind::qc:
+      return "QC failure";
+    case ErrorKind::busy:
+      return "busy";
+    case ErrorKind::interrupted:
+      return "interrupted";
+    case ErrorKind::internal:
+      return "internal error";
+  }
+  return "error";
+}
+
+Error with_context(const std::string& context, const Error& error) {
+  return Error(error.kind(), context + ": " + error.what());
+}
+
+}  // namespace fw

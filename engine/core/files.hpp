@@ -1,0 +1,38 @@
+// Durable file writes and checksums.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace fw {
+
+// Writes `data` to a temporary file beside `path`, fsyncs it, renames it over `path` and
+// fsyncs the directory: readers see the old file or the new one, never half of one.
+// Throws Error(internal) naming the path on failure.
+void write_file_atomic(const std::filesystem::path& path, std::string_view data);
+
+std::string read_file(const std::filesystem::path& path);
+
+// Incremental SHA-256 (OpenSSL). hex() finishes the digest.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void update(std::span<const std::uint8_t> bytes);
+  void update(std::string_view text);
+  std::string hex();
+
+ private:
+  void* ctx_;
+};
+
+std::string sha256_hex(std::span<const std::uint8_t> bytes);
+// Streams the file; throws Error(input) naming the path when it cannot be read.
+std::string sha256_file(const std::filesystem::path& path);
+
+}  // namespace fw

@@ -1,0 +1,149 @@
+// Page placement: physical page size / reduction = size on film, at the recorder's pitch.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "film/plan.hpp"
+
+namespace fw {
+namespace {
+
+std::uint32_t to_px(double mm, double pitch_um) {
+  return static_cast<std::uint32_t>(std::lround(mm * 1000.0 / pitch_um));
+}
+
+// The page's size on film in device pixels, axes named after the film: "along" runs
+// with the film's travel, "across" spans its width.
+struct FilmAxes {
+  std::uint32_t along = 0;
+  std::uint32_t across = 0;
+};
+
+struct FrameGeometry {
+  std::uint32_t page_width_px = 0;
+  std::uint32_t page_height_px = 0;
+  std::uint32_t frame_width_px = 0;
+  std::uint32_t frame_height_px = 0;
+  std::uint32_t frame_along_px = 0;
+  bool fits = false;
+};
+
+// Width and height are the upright page's, in mm, after rotation.
+FrameGeometry frame_geometry(double width_mm, double height_mm, double reduction,
+                             const FilmFormat& format, double pitch_um) {
+  FrameGeometry geometry;
+  geometry.page_width_px = to_px(width_mm / reduction, pitch_um);
+  geometry.page_height_px = to_px(height_mm / reduction, pitch_um);
+  const bool comic = format.orientation == Orientation::comic;
+  const FilmAxes page = comic ? FilmAxes{geometry.page_width_px, geometry.page_height_px}
+                              : FilmAxes{geometry.page_height_px, geometry.page_width_px};
+  const std::uint32_t margin_px = to_px(format.margin_mm, pitch_um);
+  const bool fixed_length = format.frame_length_mm > 0;
+
+  FilmAxes frame;
+  frame.across = to_px(format.image_area_across_mm, pitch_um);
+  frame.along = fixed_length ? to_px(format.frame_length_mm, pitch_um) : page.along + 2 * margin_px;
+  geometry.fits = page.across + 2 * margin_px <= frame.across &&
+                  (!fixed_length || page.along + 2 * margin_px <= frame.along);
+  geometry.frame_along_px = frame.along;
+  geometry.frame_width_px = comic ? frame.along : frame.across;
+  geometry.frame_height_px = comic ? frame.across : frame.along;
+  return geometry;
+}
+
+// The smallest reduction, to one decimal, at which the page fits (pixel rounding included).
+double smallest_fitting_reduction(double width_mm, double height_mm, const FilmFormat& format,
+                                  double pitch_um) {
+  const bool comic = format.orientation == Orientation::comic;
+  const double page_across_mm = comic ? height_mm : width_mm;
+  const double page_along_mm = comic ? width_mm : height_mm;
+  double bound = page_across_mm / (format.image_area_across_mm - 2 * format.margin_mm);
+  if (format.frame_length_mm > 0) {
+    bound = std::max(bound, page_along_mm / (format.frame_length_mm - 2 * format.margin_mm));
+  }
+  if (!std::isfinite(bound) || bound < 0.1) bound = 0.1;
+  // Start a little below the continuous bound: rounding to whole pixels can go either way.
+  long tenths = std::max(1L, static_cast<long>(std::floor(bound * 10)) - 2);
+  const long give_up = tenths + 1000;  // margins wider than the frame: nothing fits
+  while (tenths < give_up &&
+         !frame_geometry(width_mm, height_mm, tenths / 10.0, format, pitch_um).fits) {
+    ++tenths;
+  }
+  return tenths / 10.0;
+}
+
+std::string area_text(const FilmFormat& format) {
+  if (format.frame_length_mm <= 0) return fmt::format("{:.1f} mm", format.image_area_across_mm);
+  const bool comic = format.orientation == Orientation::comic;
+  const double width = comic ? format.frame_length_mm : format.image_area_across_mm;
+  const double height = comic ? format.image_area_across_mm : format.frame_length_mm;
+  return fmt::format("{:.1f} x {:.1f} mm", width, height);
+}
+
+}  // namespace
+
+Placement place_page(const PageInfo& info, const PageSettings& settings, const FilmFormat& format,
+                     double pitch_um) {
+  if (!(pitch_um > 0)) {
+    throw Error(ErrorKind::device, fmt::format("pixel pitch {} um is not a size", pitch_um));
+  }
+  if (settings.reduction < format.min_reduction || settings.reduction > format.max_reduction) {
+    throw Error(ErrorKind::job, fmt::format("reduction {}x is outside the range of {} ({}x to {}x)",
+                                            settings.reduction, format.name, format.min_reduction,
+                                            format.max_reduction));
+  }
+  if (settings.rotate != 0 && settings.rotate != 90 && settings.rotate != 180 &&
+      settings.rotate != 270) {
+    throw Error(ErrorKind::job,
+                fmt::format("rotate {} is not one of 0, 90, 180, 270", settings.rotate));
+  }
+  if (info.width_px == 0 || info.height_px == 0 || !(info.width_mm > 0) || !(info.height_mm > 0)) {
+    throw Error(ErrorKind::input,
+                fmt::format("page has no usable size ({} x {} px, {:.1f} x {:.1f} mm)",
+                            info.width_px, info.height_px, info.width_mm, info.height_mm));
+  }
+
+  const bool quarter_turn = settings.rotate % 180 == 90;
+  const double width_mm = quarter_turn ? info.height_mm : info.width_mm;
+  const double height_mm = quarter_turn ? info.width_mm : info.height_mm;
+  const std::uint32_t source_width_px = quarter_turn ? info.height_px : info.width_px;
+  const std::uint32_t source_height_px = quarter_turn ? info.width_px : info.height_px;
+
+  const FrameGeometry geometry =
+      frame_geometry(width_mm, height_mm, settings.reduction, format, pitch_um);
+  if (geometry.page_width_px == 0 || geometry.page_height_px == 0) {
+    throw Error(ErrorKind::input,
+                fmt::format("page {:.1f} x {:.1f} mm is smaller than one pixel at {}x", width_mm,
+                            height_mm, settings.reduction));
+  }
+  if (!geometry.fits) {
+    const double needed = smallest_fitting_reduction(width_mm, height_mm, format, pitch_um);
+    std::string message = fmt::format(
+        "page {:.1f} x {:.1f} mm does not fit the {} image area of {} at {}x; it needs at least "
+        "{:.1f}x",
+        width_mm, height_mm, area_text(format), format.name, settings.reduction, needed);
+    if (needed > format.max_reduction) {
+      message += fmt::format(", more than the format's maximum of {}x", format.max_reduction);
+    }
+    throw Error(ErrorKind::input, message);
+  }
+
+  Placement placement;
+  placement.frame_width_px = geometry.frame_width_px;
+  placement.frame_height_px = geometry.frame_height_px;
+  placement.rotate = settings.rotate;
+  placement.page_width_px = geometry.page_width_px;
+  placement.page_height_px = geometry.page_height_px;
+  placement.scale_x = static_cast<double>(geometry.page_width_px) / source_width_px;
+  placement.scale_y = static_cast<double>(geometry.page_height_px) / source_height_px;
+  placement.page_x_px = (geometry.frame_width_px - geometry.page_width_px) / 2;
+  placement.page_y_px = (geometry.frame_height_px - geometry.page_height_px) / 2;
+  placement.length_mm = geometry.frame_along_px * pitch_um / 1000.0;
+  return placement;
+}
+
+}  // namespace fw

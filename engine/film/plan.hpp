@@ -1,0 +1,82 @@
+// The reel planner: a pure, deterministic function from the job, the film format, the
+// recorder's geometry and the pages' metadata to the plan (reels, frames, placement,
+// positions on film). The same input always gives the same plan; nothing here touches a
+// file or a device.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "film/format.hpp"
+#include "hal/recorder.hpp"
+#include "ingest/ingest.hpp"
+#include "job/job.hpp"
+
+namespace fw {
+
+// Where a page goes in its frame. The frame image is in page orientation (upright as a
+// reader shows it); the format's orientation says which image axis runs along the film.
+struct Placement {
+  std::uint32_t frame_width_px = 0;
+  std::uint32_t frame_height_px = 0;
+  int rotate = 0;                // clockwise degrees applied to the source page first
+  double scale_x = 1;            // frame px per source px, after rotation
+  double scale_y = 1;
+  std::uint32_t page_x_px = 0;   // the scaled page's rectangle inside the frame
+  std::uint32_t page_y_px = 0;
+  std::uint32_t page_width_px = 0;
+  std::uint32_t page_height_px = 0;
+  double length_mm = 0;          // frame length along the film (without the gap)
+};
+
+// Places a page: scale from its physical size, the reduction and the pitch; rotation;
+// centring inside the format's image area. Throws Error(input) when the page does not fit,
+// saying which reduction would.
+Placement place_page(const PageInfo& info, const PageSettings& settings, const FilmFormat& format,
+                     double pitch_um);
+
+enum class FrameKind { page, substitute };
+const char* to_string(FrameKind kind);
+
+struct PlannedFrame {
+  std::uint64_t sequence = 0;     // 0-based over the whole job: the pipeline's order
+  std::uint32_t reel = 1;         // 1-based
+  std::uint32_t number = 1;       // 1-based within the reel
+  FrameKind kind = FrameKind::page;
+  std::size_t document = 0;       // index into Job::documents
+  std::uint32_t page = 1;         // 1-based page within the document
+  SourcePage source;              // for a substitute: the page that failed (info may be empty)
+  std::string reason;             // substitute: why the page is missing
+  Placement placement;
+  double film_position_mm = 0;    // start of the frame, from the start of the reel
+  hal::BlipLevel blip = hal::BlipLevel::page;
+  std::string address;            // "R0001-D001-0003": reel, document, page
+};
+
+struct PlannedReel {
+  std::uint32_t number = 1;
+  std::string id;                 // "R0001"
+  std::size_t first_frame = 0;    // index into Plan::frames
+  std::size_t frame_count = 0;
+  double film_used_m = 0;         // leader + frames + gaps + trailer
+  double film_length_m = 0;
+};
+
+struct Plan {
+  std::string job_id;
+  FilmFormat format;
+  double pitch_um = 0;
+  std::vector<PlannedReel> reels;
+  std::vector<PlannedFrame> frames;
+  std::vector<std::string> skipped;  // "D003: reason" for skipped documents
+
+  std::string to_json(const Job& job) const;  // plan.json, stable key order
+  std::string hash(const Job& job) const;     // sha256 of to_json()
+};
+
+// The planner itself. Documents are kept whole on a reel unless one is longer than a reel.
+Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilities& recorder,
+                const std::vector<DocumentPages>& documents);
+
+}  // namespace fw

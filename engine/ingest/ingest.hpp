@@ -1,0 +1,126 @@
+// Page sources: expand a document's page source into pages, read their metadata, and
+// decode them with libvips, safely.
+//
+// Safety: init_vips() blocks every libvips loader and unblocks exactly the ones filmwriter
+// supports (jpeg, png, tiff, jp2k, pdf). Every load runs with fail_on=warning, so a
+// truncated or damaged file is an error, never a half-decoded page. Pixel and file-size
+// limits come from the job.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <vips/vips8>
+
+#include "job/job.hpp"
+
+namespace fw {
+
+// Call once before any libvips use (the CLI, tests and benches do). Sets libvips's own
+// thread pool to `vips_threads` (the pipeline parallelises across frames; see pipeline.hpp).
+void init_vips(const char* argv0, int vips_threads = 1);
+
+enum class SourceFormat { tiff, jpeg, png, jp2, pdf };
+const char* to_string(SourceFormat format);
+
+struct PageRef {
+  std::filesystem::path file;
+  std::uint32_t page_in_file = 0;  // 0-based page within a multi-page file
+  std::uint32_t pages_in_file = 1;
+  SourceFormat format = SourceFormat::tiff;
+};
+
+// Resolution rules: a file's own resolution is used when it declares one between 50 and
+// 4800 dpi; otherwise (or with force_dpi) the job's dpi; neither is an input error. libvips
+// 8.14 cannot tell "no resolution" apart by value (TIFF/JP2 report 25.4 dpi, JPEG/PNG 72
+// dpi), so "declares" is judged per format: TIFF and JPEG by libvips's "resolution-unit"
+// field, PNG by its pHYs chunk; JP2 never (libvips reads no JP2 resolution).
+struct PageInfo {
+  std::uint32_t width_px = 0;  // as stored (for PDF: at 72 dpi)
+  std::uint32_t height_px = 0;
+  double width_mm = 0;        // physical page size, from the resolution used
+  double height_mm = 0;       // (from the vertical resolution, if the file's differs)
+  double dpi = 0;             // resolution used (horizontal); PDF: 72, i.e. points
+  bool dpi_from_job = false;  // the file had no usable resolution, or force_dpi
+  int bands = 1;              // as open_page returns them (PDF: 3, flattened onto white)
+  int bits = 8;               // per sample as decoded: 8 or 16 (1-bit files decode to 8)
+};
+
+struct SourcePage {
+  PageRef ref;
+  PageInfo info;
+};
+
+// Lists a document's pages in order: directory and glob entries in natural order
+// ("p2" before "p10"), multi-page files expanded to every page (or the job's range).
+// A directory's subfolders and hidden files (".name") are not read; everything else in it
+// must be a supported page file. File types are recognised by content, not by name.
+// Throws Error(input) naming the path: missing file/folder, empty folder or glob,
+// unsupported file type, file over limits.max_file_bytes, page range beyond the file.
+std::vector<PageRef> expand_pages(const PageSource& source, const Limits& limits);
+
+// Reads the page's header: size, resolution, bands. Applies the job's dpi rules and limits.
+// Throws Error(input) "file (page N): what is wrong" (pages numbered from 1).
+PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limits& limits);
+
+// Decodes the whole page once, to prove it is intact (used by the skip-document policy
+// before anything of the document is exposed).
+void verify_decodes(const SourcePage& page, const Limits& limits);
+
+// Opens the page for rendering. `scale` is output pixels per source pixel; PDF pages are
+// rasterised at exactly the resolution the frame needs (dpi * scale) and returned at that size
+// (3-band sRGB uchar, flattened onto white), other formats are returned as stored (the raster
+// stage scales).
+//
+// The returned image may be SMALLER than width_px x height_px: a JPEG is decoded at 1/2, 1/4
+// or 1/8 size (libjpeg shrink-on-load) when scale <= 0.5, 0.25, 0.125, so that what is left
+// to do is still a downscale. Callers must compute their scale from image.width()/height(),
+// never from PageInfo. (xres/yres metadata is not adjusted by the shrink either.)
+//
+// Decoding is lazy (libvips) and SEQUENTIAL (access=sequential: rows are read top to bottom,
+// once). Anything that needs rows out of order, above all rot90/rot180/rot270 of a full-size
+// page, fails with "out of order read" unless it works on `image.copy_memory()` (the whole
+// decoded page in memory: fine, one page per frame in flight). Small test pages may not show
+// this: libvips keeps a few hundred rows behind the read point.
+// Errors in the pixel data surface as vips::VError when the caller pulls pixels, and must be
+// reported naming the page; verify_decodes() is the eager check.
+vips::VImage open_page(const SourcePage& page, double scale, const Limits& limits);
+
+// The result of reading a document's sources, before planning.
+struct DocumentPages {
+  std::size_t document = 0;
+  std::vector<SourcePage> pages;  // the good pages, in order
+  // Pages that failed with policy `substitute`: 0-based position in the document and why.
+  std::vector<std::pair<std::size_t, std::string>> substitutes;
+  bool skipped = false;  // policy `skip-document` and something failed
+  std::string skip_reason;
+};
+
+// Reads every document's sources (expand + probe), applying each document's failure policy:
+// `fail` rethrows the first error with its document and page named; `skip-document` marks
+// the document skipped (its pages are also fully decoded first, see verify_decodes);
+// `substitute` records the failed page for a substitution frame (if the source itself cannot
+// be listed, one substitute at position 0 stands for the whole document). Pages are probed in
+// parallel (TBB); the policy sees them in document order, so results are deterministic.
+std::vector<DocumentPages> scan_documents(const Job& job);
+
+// Natural ordering of file names: digit runs compare by value.
+bool natural_less(const std::string& a, const std::string& b);
+
+// SHA-256 of source files, each file hashed once per job, safe from many threads.
+class SourceHashes {
+ public:
+  std::string get(const std::filesystem::path& file);
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::shared_future<std::string>> done_;
+};
+
+}  // namespace fw

@@ -1,0 +1,119 @@
+#include <fmt/format.h>
+#include <tbb/parallel_for.h>
+
+#include <optional>
+
+#include "core/error.hpp"
+#include "ingest/ingest.hpp"
+
+namespace fw {
+namespace {
+
+// The outcome of one page, kept per index so that pages can be read in parallel and the
+// policy still sees them in document order.
+struct PageOutcome {
+  SourcePage page;
+  std::optional<Error> error;
+};
+
+std::vector<PageOutcome> probe_all(const std::vector<PageRef>& refs, const PageSettings& settings,
+                                   const Limits& limits) {
+  std::vector<PageOutcome> outcomes(refs.size());
+  tbb::parallel_for(std::size_t{0}, refs.size(), [&](std::size_t i) {
+    outcomes[i].page.ref = refs[i];
+    try {
+      outcomes[i].page.info = probe_page(refs[i], settings, limits);
+    } catch (const Error& error) {
+      outcomes[i].error = error;
+    }
+  });
+  return outcomes;
+}
+
+// The first page (in document order) that does not decode completely, if any.
+std::optional<Error> first_decode_failure(const std::vector<SourcePage>& pages,
+                                          const Limits& limits) {
+  std::vector<std::optional<Error>> errors(pages.size());
+  tbb::parallel_for(std::size_t{0}, pages.size(), [&](std::size_t i) {
+    try {
+      verify_decodes(pages[i], limits);
+    } catch (const Error& error) {
+      errors[i] = error;
+    }
+  });
+  for (auto& error : errors) {
+    if (error) return error;
+  }
+  return std::nullopt;
+}
+
+DocumentPages scan_document(const Job& job, std::size_t index) {
+  const Document& document = job.documents[index];
+  const PageSettings settings = settings_for(job, document);
+  const std::string key =
+      document.key.empty() ? fmt::format("documents[{}]", index + 1) : document.key;
+  const std::string context = fmt::format("document {} ({})", document.id, key);
+
+  DocumentPages result;
+  result.document = index;
+  auto skip = [&](const Error& error) {
+    result.pages.clear();
+    result.skipped = true;
+    result.skip_reason = error.what();
+  };
+
+  std::vector<PageRef> refs;
+  try {
+    refs = expand_pages(document.pages, job.limits);
+  } catch (const Error& error) {
+    switch (settings.on_error) {
+      case FailurePolicy::fail:
+        throw with_context(context, error);
+      case FailurePolicy::skip_document:
+        skip(error);
+        return result;
+      case FailurePolicy::substitute:
+        // Nothing tells how many pages are missing: one substitution frame stands for them.
+        result.substitutes.emplace_back(0, error.what());
+        return result;
+    }
+  }
+
+  for (std::size_t position = 0; auto& outcome : probe_all(refs, settings, job.limits)) {
+    if (!outcome.error) {
+      result.pages.push_back(std::move(outcome.page));
+    } else {
+      switch (settings.on_error) {
+        case FailurePolicy::fail:
+          throw with_context(context, *outcome.error);
+        case FailurePolicy::skip_document:
+          skip(*outcome.error);
+          return result;
+        case FailurePolicy::substitute:
+          result.substitutes.emplace_back(position, outcome.error->what());
+          break;
+      }
+    }
+    ++position;
+  }
+
+  // A skipped document must be skipped before any of its frames is exposed, so its pages
+  // are decoded in full now rather than found damaged halfway through the reel.
+  if (settings.on_error == FailurePolicy::skip_document) {
+    if (auto failure = first_decode_failure(result.pages, job.limits)) skip(*failure);
+  }
+  return result;
+}
+
+}  // namespace
+
+std::vector<DocumentPages> scan_documents(const Job& job) {
+  std::vector<DocumentPages> documents;
+  documents.reserve(job.documents.size());
+  for (std::size_t i = 0; i < job.documents.size(); ++i) {
+    documents.push_back(scan_document(job, i));
+  }
+  return documents;
+}
+
+}  // namespace fw

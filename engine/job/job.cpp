@@ -1,0 +1,891 @@
+#include "job/job.hpp"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <map>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "core/files.hpp"
+#include "ingest/ingest.hpp"
+#include "job/bare_keys.hpp"
+
+namespace fw {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Value rules shared by the job file and the command-line flags, so both say the same.
+struct NumberRange {
+  double low;
+  double high;
+};
+constexpr NumberRange kReduction{7, 50};
+constexpr NumberRange kDpi{50, 4800};
+constexpr NumberRange kThreads{0, 256};
+constexpr NumberRange kThreshold{0, 255};
+constexpr std::int64_t kMaxFileMegabytes = 16 * 1024 * 1024;  // 16 TiB; keeps bytes in range
+
+constexpr const char* kNameRule = "letters, digits, '.', '_' or '-'";
+constexpr const char* kImageModeWords = "bitonal, grey (or gray), colour (or color)";
+constexpr const char* kPolarityWords = "negative, positive";
+constexpr const char* kFailurePolicyWords = "fail, skip-document, substitute";
+
+std::string format_number(double value) {
+  return fmt::format("{}", value);
+}
+
+std::string expected_number(NumberRange range) {
+  return fmt::format("a number {}–{}", range.low, range.high);
+}
+
+std::string expected_integer(NumberRange range) {
+  return fmt::format("an integer {}–{}", range.low, range.high);
+}
+
+bool in_range(double value, NumberRange range) {
+  return value >= range.low && value <= range.high;  // false for NaN
+}
+
+// Quotes text for a message, escaping what would make the message ambiguous.
+std::string quote(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+bool is_name_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+// A name that can become a folder or file name without surprises.
+bool is_safe_name(std::string_view text) {
+  if (text.empty() || text == "." || text == "..") return false;
+  return std::all_of(text.begin(), text.end(), is_name_char);
+}
+
+std::optional<ImageMode> image_mode_from(std::string_view word) {
+  if (word == "bitonal") return ImageMode::bitonal;
+  if (word == "grey" || word == "gray") return ImageMode::grey;
+  if (word == "colour" || word == "color") return ImageMode::colour;
+  return std::nullopt;
+}
+
+std::optional<Polarity> polarity_from(std::string_view word) {
+  if (word == "negative") return Polarity::negative;
+  if (word == "positive") return Polarity::positive;
+  return std::nullopt;
+}
+
+std::optional<FailurePolicy> failure_policy_from(std::string_view word) {
+  if (word == "fail") return FailurePolicy::fail;
+  if (word == "skip-document") return FailurePolicy::skip_document;
+  if (word == "substitute") return FailurePolicy::substitute;
+  return std::nullopt;
+}
+
+// Optimal string alignment distance: a swapped pair of letters counts as one edit, which is
+// the most common typo in a key.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// What a node holds, for "got ..." when the type is wrong.
+std::string describe(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string:
+      return quote(node.as_string()->get());  // the quotes say it is a string
+    case toml::node_type::integer:
+      return fmt::format("an integer {}", node.as_integer()->get());
+    case toml::node_type::floating_point:
+      return "a number " + format_number(node.as_floating_point()->get());
+    case toml::node_type::boolean:
+      return node.as_boolean()->get() ? "a boolean true" : "a boolean false";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::none:
+      break;
+  }
+  return "nothing";
+}
+
+std::optional<double> number_of(const toml::node& node) {
+  if (const auto* integer = node.as_integer()) return static_cast<double>(integer->get());
+  if (const auto* floating = node.as_floating_point()) return floating->get();
+  return std::nullopt;
+}
+
+// Free key = value text: strings as they are, numbers printed naturally (2.5, 4).
+std::optional<std::string> scalar_text(const toml::node& node, bool accept_boolean) {
+  if (const auto* text = node.as_string()) return text->get();
+  if (const auto* integer = node.as_integer()) return std::to_string(integer->get());
+  if (const auto* floating = node.as_floating_point()) return format_number(floating->get());
+  if (const auto* boolean = node.as_boolean(); boolean && accept_boolean) {
+    return boolean->get() ? "true" : "false";
+  }
+  return std::nullopt;
+}
+
+bool source_before(const toml::source_position& a, const toml::source_position& b) {
+  return a.line != b.line ? a.line < b.line : a.column < b.column;
+}
+
+// Entries of a table in the order they appear in the file (toml++ keeps them sorted by key).
+std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(
+    const toml::table& table) {
+  std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+  for (const auto& [key, node] : table) entries.emplace_back(&key, &node);
+  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    return source_before(a.first->source().begin, b.first->source().begin);
+  });
+  return entries;
+}
+
+std::string join_key(const std::string& prefix, std::string_view name) {
+  return prefix.empty() ? std::string(name) : prefix + "." + std::string(name);
+}
+
+// "N", "N-M" or "N-"; 1-based, inclusive.
+std::optional<std::pair<std::uint32_t, std::uint32_t>> parse_page_range(std::string_view text) {
+  auto read_page = [](std::string_view digits) -> std::optional<std::uint32_t> {
+    std::uint32_t value = 0;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() ||
+        value == 0) {
+      return std::nullopt;
+    }
+    return value;
+  };
+  const auto dash = text.find('-');
+  if (dash == std::string_view::npos) {
+    const auto page = read_page(text);
+    if (!page) return std::nullopt;
+    return std::pair{*page, *page};
+  }
+  const auto first = read_page(text.substr(0, dash));
+  if (!first) return std::nullopt;
+  const auto rest = text.substr(dash + 1);
+  if (rest.empty()) return std::pair{*first, std::uint32_t{0}};
+  const auto last = read_page(rest);
+  if (!last || *last < *first) return std::nullopt;
+  return std::pair{*first, *last};
+}
+
+PageSettings merged(PageSettings settings, const PageSettingsOverride& overrides) {
+  if (overrides.reduction) settings.reduction = *overrides.reduction;
+  if (overrides.mode) settings.mode = *overrides.mode;
+  if (overrides.dpi) settings.dpi = overrides.dpi;
+  if (overrides.force_dpi) settings.force_dpi = *overrides.force_dpi;
+  if (overrides.rotate) settings.rotate = *overrides.rotate;
+  if (overrides.threshold) settings.threshold = *overrides.threshold;
+  if (overrides.on_error) settings.on_error = *overrides.on_error;
+  return settings;
+}
+
+fs::path resolve(const fs::path& base_dir, const std::string& text) {
+  return (base_dir / fs::path(text)).lexically_normal();
+}
+
+// Reads one job file. Walks every table in file order so that the first problem in the file
+// is the one reported, and every key is either known or an error.
+class JobParser {
+ public:
+  JobParser(std::string name, fs::path base_dir)
+      : name_(std::move(name)), base_dir_(std::move(base_dir)) {}
+
+  Job parse(const toml::table& root) {
+    Job job;
+    job.base_dir = base_dir_;
+    check_version(root);
+
+    PageSettingsOverride defaults;
+    std::optional<std::uint32_t> force_dpi_line;
+    const toml::node* documents = nullptr;
+    std::vector<Rule> rules = {
+        {"version", [](const toml::node&, const std::string&) {}},  // checked first
+        {"id", [&](const toml::node& node,
+                   const std::string& key) { job.id = read_name(node, key, "a job id"); }},
+        {"title",
+         [&](const toml::node& node, const std::string& key) { job.title = read_text(node, key); }},
+        {"institution",
+         [&](const toml::node& node, const std::string& key) {
+           job.institution = read_string(node, key, "a string");
+         }},
+        {"output",
+         [&](const toml::node& node, const std::string& key) {
+           job.output = resolve(base_dir_, read_text(node, key, "a folder path"));
+         }},
+        {"format",
+         [&](const toml::node& node, const std::string& key) {
+           job.format = read_name(node, key, "a film format name");
+         }},
+        {"polarity",
+         [&](const toml::node& node, const std::string& key) {
+           job.polarity = read_word(node, key, polarity_from, kPolarityWords);
+         }},
+        {"threads",
+         [&](const toml::node& node, const std::string& key) {
+           job.threads = static_cast<unsigned>(read_integer(node, key, kThreads));
+         }},
+        {"limits", [&](const toml::node& node,
+                       const std::string& key) { job.limits = read_limits(node, key); }},
+        {"recorder",
+         [&](const toml::node& node, const std::string& key) { read_recorder(node, key, job); }},
+        {"documents", [&](const toml::node& node, const std::string&) { documents = &node; }},
+    };
+    add_settings_rules(rules, defaults, force_dpi_line);
+    walk(root, "", rules);
+
+    require(root, "id", std::string("a job id of ") + kNameRule, root);
+    require(root, "title", "a non-empty string", root);
+    if (job.output.empty()) job.output = resolve(base_dir_, "out");
+    job.defaults = merged(PageSettings{}, defaults);
+
+    if (!documents) fail(root, "documents", "expected at least one [[documents]] table, got none");
+    read_documents(*documents, job);
+
+    for (std::size_t index = 0; index < job.documents.size(); ++index) {
+      const Document& document = job.documents[index];
+      const PageSettings settings = settings_for(job, document);
+      if (settings.force_dpi && !settings.dpi) {
+        const bool own = document.overrides.force_dpi.has_value();
+        const std::uint32_t line = own ? *document_force_dpi_lines_[index] : *force_dpi_line;
+        fail(line, own ? document.key + ".force_dpi" : "force_dpi",
+             "expected dpi to be set when force_dpi = true, got no dpi");
+      }
+    }
+    return job;
+  }
+
+ private:
+  using Handler = std::function<void(const toml::node&, const std::string&)>;
+  struct Rule {
+    std::string_view name;
+    Handler handle;
+  };
+
+  [[noreturn]] void fail(std::uint32_t line, const std::string& key,
+                         const std::string& message) const {
+    throw Error(ErrorKind::job, fmt::format("{}:{}: {}: {}", name_, line, key, message));
+  }
+  [[noreturn]] void fail(const toml::node& node, const std::string& key,
+                         const std::string& message) const {
+    fail(node.source().begin.line, key, message);
+  }
+  [[noreturn]] void fail_expected(const toml::node& node, const std::string& key,
+                                  const std::string& expected, const std::string& found) const {
+    fail(node, key, "expected " + expected + ", got " + found);
+  }
+
+  void check_version(const toml::table& root) const {
+    const toml::node* version = root.get("version");
+    if (!version) fail(root, "version", "expected 1 (required), got nothing");
+    const auto* integer = version->as_integer();
+    if (!integer) fail_expected(*version, "version", "1", describe(*version));
+    if (integer->get() != 1) {
+      fail_expected(*version, "version", "1", fmt::format("{}", integer->get()));
+    }
+  }
+
+  // Calls each key's rule in file order; an unknown key is an error with a suggestion.
+  void walk(const toml::table& table, const std::string& prefix,
+            const std::vector<Rule>& rules) const {
+    for (const auto& [key, node] : in_file_order(table)) {
+      const std::string_view name = key->str();
+      const auto rule = std::find_if(rules.begin(), rules.end(),
+                                     [&](const Rule& candidate) { return candidate.name == name; });
+      if (rule == rules.end()) {
+        fail(key->source().begin.line, join_key(prefix, name), unknown_key_message(name, rules));
+      }
+      rule->handle(*node, join_key(prefix, name));
+    }
+  }
+
+  static std::string unknown_key_message(std::string_view name, const std::vector<Rule>& rules) {
+    const Rule* closest = nullptr;
+    std::size_t closest_distance = 0;
+    for (const Rule& rule : rules) {
+      const std::size_t distance = edit_distance(name, rule.name);
+      if (!closest || distance < closest_distance) {
+        closest = &rule;
+        closest_distance = distance;
+      }
+    }
+    // Short keys get a tighter limit, or "id" would be suggested for nearly anything.
+    const std::size_t limit = std::clamp<std::size_t>(closest->name.size() / 3, 1, 2);
+    if (closest_distance <= limit) {
+      return fmt::format("unknown key (did you mean \"{}\"?)", closest->name);
+    }
+    std::string known;
+    for (const Rule& rule : rules) known += (known.empty() ? "" : ", ") + std::string(rule.name);
+    return "unknown key (known keys: " + known + ")";
+  }
+
+  void require(const toml::table& table, std::string_view name, const std::string& expected,
+               const toml::node& place, const std::string& prefix = "") const {
+    if (!table.contains(name)) {
+      fail(place, join_key(prefix, name), "expected " + expected + " (required), got nothing");
+    }
+  }
+
+  std::string read_string(const toml::node& node, const std::string& key,
+                          const std::string& expected) const {
+    const auto* text = node.as_string();
+    if (!text) fail_expected(node, key, expected, describe(node));
+    return text->get();
+  }
+
+  std::string read_text(const toml::node& node, const std::string& key,
+                        const std::string& expected = "a non-empty string") const {
+    std::string text = read_string(node, key, expected);
+    if (text.empty()) fail_expected(node, key, expected, "an empty string");
+    return text;
+  }
+
+  std::string read_name(const toml::node& node, const std::string& key,
+                        const std::string& what = "a name") const {
+    const std::string expected = what + " of " + kNameRule;
+    std::string text = read_string(node, key, expected);
+    if (!is_safe_name(text)) fail_expected(node, key, expected, quote(text));
+    return text;
+  }
+
+  double read_number(const toml::node& node, const std::string& key, NumberRange range) const {
+    const auto value = number_of(node);
+    if (!value) fail_expected(node, key, expected_number(range), describe(node));
+    if (!in_range(*value, range)) {
+      fail_expected(node, key, expected_number(range), format_number(*value));
+    }
+    return *value;
+  }
+
+  std::int64_t read_integer(const toml::node& node, const std::string& key,
+                            NumberRange range) const {
+    const auto* integer = node.as_integer();
+    if (!integer) fail_expected(node, key, expected_integer(range), describe(node));
+    if (!in_range(static_cast<double>(integer->get()), range)) {
+      fail_expected(node, key, expected_integer(range), fmt::format("{}", integer->get()));
+    }
+    return integer->get();
+  }
+
+  bool read_bool(const toml::node& node, const std::string& key) const {
+    const auto* boolean = node.as_boolean();
+    if (!boolean) fail_expected(node, key, "true or false", describe(node));
+    return boolean->get();
+  }
+
+  template <typename Value>
+  Value read_word(const toml::node& node, const std::string& key,
+                  std::optional<Value> (*parse)(std::string_view), const char* words) const {
+    const std::string expected = std::string("one of ") + words;
+    const std::string text = read_string(node, key, expected);
+    const auto value = parse(text);
+    if (!value) fail_expected(node, key, expected, quote(text));
+    return *value;
+  }
+
+  const toml::table& read_table(const toml::node& node, const std::string& key,
+                                const std::string& expected = "a table") const {
+    const auto* table = node.as_table();
+    if (!table) fail_expected(node, key, expected, describe(node));
+    return *table;
+  }
+
+  // The keys a document inherits from the job and may override.
+  void add_settings_rules(std::vector<Rule>& rules, PageSettingsOverride& settings,
+                          std::optional<std::uint32_t>& force_dpi_line) const {
+    rules.push_back({"reduction", [&](const toml::node& node, const std::string& key) {
+                       settings.reduction = read_number(node, key, kReduction);
+                     }});
+    rules.push_back({"mode", [&](const toml::node& node, const std::string& key) {
+                       settings.mode = read_word(node, key, image_mode_from, kImageModeWords);
+                     }});
+    rules.push_back({"dpi", [&](const toml::node& node, const std::string& key) {
+                       settings.dpi = read_number(node, key, kDpi);
+                     }});
+    rules.push_back({"force_dpi", [&](const toml::node& node, const std::string& key) {
+                       settings.force_dpi = read_bool(node, key);
+                       force_dpi_line = node.source().begin.line;
+                     }});
+    rules.push_back({"rotate", [&](const toml::node& node, const std::string& key) {
+                       const std::string expected = "one of 0, 90, 180, 270";
+                       const auto* integer = node.as_integer();
+                       if (!integer) fail_expected(node, key, expected, describe(node));
+                       const std::int64_t degrees = integer->get();
+                       if (degrees != 0 && degrees != 90 && degrees != 180 && degrees != 270) {
+                         fail_expected(node, key, expected, fmt::format("{}", degrees));
+                       }
+                       settings.rotate = static_cast<int>(degrees);
+                     }});
+    rules.push_back({"threshold", [&](const toml::node& node, const std::string& key) {
+                       settings.threshold = static_cast<int>(read_integer(node, key, kThreshold));
+                     }});
+    rules.push_back({"on_error", [&](const toml::node& node, const std::string& key) {
+                       settings.on_error =
+                           read_word(node, key, failure_policy_from, kFailurePolicyWords);
+                     }});
+  }
+
+  Limits read_limits(const toml::node& node, const std::string& prefix) const {
+    Limits limits;
+    walk(read_table(node, prefix), prefix,
+         {
+             {"max_page_pixels",
+              [&](const toml::node& value, const std::string& key) {
+                const auto* integer = value.as_integer();
+                if (!integer || integer->get() < 1) {
+                  fail_expected(value, key, "a positive integer",
+                                integer ? fmt::format("{}", integer->get()) : describe(value));
+                }
+                limits.max_page_pixels = static_cast<std::uint64_t>(integer->get());
+              }},
+             {"max_file_mb",
+              [&](const toml::node& value, const std::string& key) {
+                const auto megabytes =
+                    read_integer(value, key, {1, static_cast<double>(kMaxFileMegabytes)});
+                limits.max_file_bytes = static_cast<std::uint64_t>(megabytes) << 20;
+              }},
+         });
+    return limits;
+  }
+
+  void read_recorder(const toml::node& node, const std::string& prefix, Job& job) const {
+    walk(read_table(node, prefix), prefix,
+         {
+             {"driver",
+              [&](const toml::node& value, const std::string& key) {
+                job.driver = read_name(value, key, "a driver name");
+              }},
+             {"options",
+              [&](const toml::node& value, const std::string& key) {
+                for (const auto& [option, option_node] : in_file_order(read_table(value, key))) {
+                  const auto text = scalar_text(*option_node, true);
+                  if (!text) {
+                    fail_expected(*option_node, join_key(key, option->str()),
+                                  "a string, number or boolean", describe(*option_node));
+                  }
+                  job.driver_options[std::string(option->str())] = *text;
+                }
+              }},
+         });
+  }
+
+  void read_documents(const toml::node& node, Job& job) {
+    const auto* documents = node.as_array();
+    if (!documents) {
+      fail_expected(node, "documents", "an array of tables ([[documents]])", describe(node));
+    }
+    if (documents->empty()) {
+      fail_expected(node, "documents", "at least one [[documents]] table", "an empty array");
+    }
+    std::map<std::string, std::string> keys_by_id;
+    for (std::size_t index = 0; index < documents->size(); ++index) {
+      const toml::node& element = *documents->get(index);
+      Document document;
+      document.key = fmt::format("documents[{}]", index + 1);
+      read_document(read_table(element, document.key), document);
+      const auto [existing, inserted] = keys_by_id.emplace(document.id, document.key);
+      if (!inserted) {
+        const toml::node& id_node = *element.as_table()->get("id");
+        fail_expected(id_node, document.key + ".id", "a unique document id",
+                      quote(document.id) + " again (first used by " + existing->second + ")");
+      }
+      job.documents.push_back(std::move(document));
+    }
+  }
+
+  void read_document(const toml::table& table, Document& document) {
+    const std::string& prefix = document.key;
+    std::optional<std::uint32_t> force_dpi_line;
+    std::vector<Rule> rules = {
+        {"id", [&](const toml::node& node,
+                   const std::string& key) { document.id = read_text(node, key); }},
+        {"title", [&](const toml::node& node,
+                      const std::string& key) { document.title = read_text(node, key); }},
+        {"pages", [&](const toml::node& node,
+                      const std::string& key) { document.pages = read_pages(node, key); }},
+        {"metadata", [&](const toml::node& node,
+                         const std::string& key) { document.metadata = read_metadata(node, key); }},
+    };
+    add_settings_rules(rules, document.overrides, force_dpi_line);
+    walk(table, prefix, rules);
+    require(table, "id", "a non-empty string", table, prefix);
+    require(table, "title", "a non-empty string", table, prefix);
+    require(table, "pages", "a table such as { dir = \"scans\" }", table, prefix);
+    document_force_dpi_lines_.push_back(force_dpi_line);
+  }
+
+  PageSource read_pages(const toml::node& node, const std::string& prefix) const {
+    static constexpr const char* kKinds = "dir, glob, files, tiff, pdf";
+    const toml::table& table = read_table(node, prefix, "a table such as { dir = \"scans\" }");
+    PageSource source;
+    std::vector<std::string> kinds;
+    const toml::node* range = nullptr;
+    auto set_kind = [&](PageSource::Kind kind, const std::string& key) {
+      source.kind = kind;
+      kinds.push_back(key.substr(key.rfind('.') + 1));
+    };
+    walk(table, prefix,
+         {
+             {"dir",
+              [&](const toml::node& value, const std::string& key) {
+                set_kind(PageSource::Kind::directory, key);
+                source.paths = {resolve(base_dir_, read_text(value, key, "a folder path"))};
+              }},
+             {"glob",
+              [&](const toml::node& value, const std::string& key) {
+                set_kind(PageSource::Kind::glob, key);
+                source.paths = {resolve(base_dir_, read_text(value, key, "a file pattern"))};
+              }},
+             {"files",
+              [&](const toml::node& value, const std::string& key) {
+                set_kind(PageSource::Kind::list, key);
+                source.paths = read_file_list(value, key);
+              }},
+             {"tiff",
+              [&](const toml::node& value, const std::string& key) {
+                set_kind(PageSource::Kind::tiff, key);
+                source.paths = {resolve(base_dir_, read_text(value, key, "a file path"))};
+              }},
+             {"pdf",
+              [&](const toml::node& value, const std::string& key) {
+                set_kind(PageSource::Kind::pdf, key);
+                source.paths = {resolve(base_dir_, read_text(value, key, "a file path"))};
+              }},
+             {"range", [&](const toml::node& value, const std::string&) { range = &value; }},
+         });
+    if (kinds.empty()) fail_expected(table, prefix, std::string("one of ") + kKinds, "none");
+    if (kinds.size() > 1) {
+      std::string found;
+      for (std::size_t i = 0; i < kinds.size(); ++i) {
+        found += (i == 0 ? "" : i + 1 == kinds.size() ? " and " : ", ") + kinds[i];
+      }
+      fail_expected(table, prefix, std::string("exactly one of ") + kKinds, found);
+    }
+    if (range) {
+      const std::string key = prefix + ".range";
+      if (source.kind != PageSource::Kind::tiff && source.kind != PageSource::Kind::pdf) {
+        fail_expected(*range, key, "a range only with tiff or pdf", "it with " + kinds.front());
+      }
+      const std::string expected = "a page range \"N\", \"N-M\" or \"N-\" (first page is 1)";
+      std::optional<std::pair<std::uint32_t, std::uint32_t>> pages;
+      if (const auto* text = range->as_string()) {
+        pages = parse_page_range(text->get());
+        if (!pages) fail_expected(*range, key, expected, quote(text->get()));
+      } else if (const auto* integer = range->as_integer()) {
+        if (integer->get() >= 1 && integer->get() <= UINT32_MAX) {
+          const auto page = static_cast<std::uint32_t>(integer->get());
+          pages = std::pair{page, page};
+        } else {
+          fail_expected(*range, key, expected, fmt::format("{}", integer->get()));
+        }
+      } else {
+        fail_expected(*range, key, expected, describe(*range));
+      }
+      source.first_page = pages->first;
+      source.last_page = pages->second;
+    }
+    return source;
+  }
+
+  std::vector<fs::path> read_file_list(const toml::node& node, const std::string& key) const {
+    const auto* array = node.as_array();
+    if (!array) fail_expected(node, key, "an array of file paths", describe(node));
+    if (array->empty()) fail_expected(node, key, "an array of file paths", "an empty array");
+    std::vector<fs::path> paths;
+    for (std::size_t index = 0; index < array->size(); ++index) {
+      const toml::node& element = *array->get(index);
+      const std::string element_key = fmt::format("{}[{}]", key, index + 1);
+      paths.push_back(resolve(base_dir_, read_text(element, element_key, "a file path")));
+    }
+    return paths;
+  }
+
+  std::vector<std::pair<std::string, std::string>> read_metadata(const toml::node& node,
+                                                                 const std::string& key) const {
+    std::vector<std::pair<std::string, std::string>> metadata;
+    for (const auto& [name, value] : in_file_order(read_table(node, key))) {
+      const auto text = scalar_text(*value, false);
+      if (!text) {
+        fail_expected(*value, join_key(key, name->str()), "a string or number", describe(*value));
+      }
+      metadata.emplace_back(std::string(name->str()), *text);
+    }
+    return metadata;
+  }
+
+  std::string name_;
+  fs::path base_dir_;
+  std::vector<std::optional<std::uint32_t>> document_force_dpi_lines_;
+};
+
+[[noreturn]] void fail_flag(const std::string& flag, const std::string& expected,
+                            const std::string& found) {
+  throw Error(ErrorKind::usage, flag + ": expected " + expected + ", got " + found);
+}
+
+// One-line mode names the job after the scans folder; other characters become '-', one per
+// character (not per UTF-8 byte).
+std::string sanitised_id(const std::string& name) {
+  std::string id;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(name[i]);
+    if (is_name_char(name[i])) {
+      id += name[i];
+    } else if ((byte & 0xC0) != 0x80) {
+      id += '-';  // a lead byte or ASCII; continuation bytes belong to the same character
+    }
+  }
+  if (!is_safe_name(id)) id = "job";  // only "." or ".." can fail here
+  return id;
+}
+
+}  // namespace
+
+const char* to_string(ImageMode mode) {
+  switch (mode) {
+    case ImageMode::bitonal:
+      return "bitonal";
+    case ImageMode::grey:
+      return "grey";
+    case ImageMode::colour:
+      return "colour";
+  }
+  return "?";
+}
+
+const char* to_string(Polarity polarity) {
+  switch (polarity) {
+    case Polarity::negative:
+      return "negative";
+    case Polarity::positive:
+      return "positive";
+  }
+  return "?";
+}
+
+const char* to_string(FailurePolicy policy) {
+  switch (policy) {
+    case FailurePolicy::fail:
+      return "fail";
+    case FailurePolicy::skip_document:
+      return "skip-document";
+    case FailurePolicy::substitute:
+      return "substitute";
+  }
+  return "?";
+}
+
+ImageMode parse_image_mode(const std::string& text) {
+  if (const auto mode = image_mode_from(text)) return *mode;
+  throw Error(ErrorKind::usage,
+              std::string("expected one of ") + kImageModeWords + ", got " + quote(text));
+}
+
+Polarity parse_polarity(const std::string& text) {
+  if (const auto polarity = polarity_from(text)) return *polarity;
+  throw Error(ErrorKind::usage,
+              std::string("expected one of ") + kPolarityWords + ", got " + quote(text));
+}
+
+FailurePolicy parse_failure_policy(const std::string& text) {
+  if (const auto policy = failure_policy_from(text)) return *policy;
+  throw Error(ErrorKind::usage,
+              std::string("expected one of ") + kFailurePolicyWords + ", got " + quote(text));
+}
+
+PageSettings settings_for(const Job& job, const Document& document) {
+  return merged(job.defaults, document.overrides);
+}
+
+Job parse_job(const std::string& toml_text, const std::string& name,
+              const std::filesystem::path& base_dir) {
+  toml::table root;
+  try {
+    const std::string text = job_detail::quote_unicode_bare_keys(toml_text);
+    root = toml::parse(std::string_view(text), std::string_view(name));
+  } catch (const toml::parse_error& error) {
+    throw Error(ErrorKind::job, fmt::format("{}:{}: syntax error: {}", name,
+                                            error.source().begin.line, error.description()));
+  }
+  return JobParser(name, fs::absolute(base_dir).lexically_normal()).parse(root);
+}
+
+Job load_job(const std::filesystem::path& file) {
+  std::error_code error;
+  if (fs::is_directory(file, error)) {
+    throw Error(ErrorKind::job, file.string() + ": expected a job file, got a folder");
+  }
+  std::string text;
+  try {
+    text = read_file(file);
+  } catch (const Error& read_error) {
+    throw Error(ErrorKind::job, read_error.what());
+  }
+  const fs::path absolute = fs::absolute(file).lexically_normal();
+  Job job = parse_job(text, file.string(), absolute.parent_path());
+  job.file = absolute;
+  return job;
+}
+
+void apply_overrides(Job& job, const JobOverrides& overrides) {
+  if (overrides.output) {
+    if (overrides.output->empty()) fail_flag("--out", "a folder path", "an empty path");
+    job.output = fs::absolute(*overrides.output).lexically_normal();
+  }
+  if (overrides.driver) {
+    if (!is_safe_name(*overrides.driver)) {
+      fail_flag("--driver", std::string("a driver name of ") + kNameRule, quote(*overrides.driver));
+    }
+    job.driver = *overrides.driver;
+  }
+  if (overrides.threads) {
+    if (!in_range(*overrides.threads, kThreads)) {
+      fail_flag("--threads", expected_integer(kThreads), std::to_string(*overrides.threads));
+    }
+    job.threads = *overrides.threads;
+  }
+  if (overrides.format) {
+    if (!is_safe_name(*overrides.format)) {
+      fail_flag("--format", std::string("a film format name of ") + kNameRule,
+                quote(*overrides.format));
+    }
+    job.format = *overrides.format;
+  }
+  if (overrides.reduction) {
+    if (!in_range(*overrides.reduction, kReduction)) {
+      fail_flag("--reduction", expected_number(kReduction), format_number(*overrides.reduction));
+    }
+    job.defaults.reduction = *overrides.reduction;
+  }
+  if (overrides.mode) job.defaults.mode = *overrides.mode;
+  if (overrides.polarity) job.polarity = *overrides.polarity;
+  if (overrides.dpi) {
+    if (!in_range(*overrides.dpi, kDpi)) {
+      fail_flag("--dpi", expected_number(kDpi), format_number(*overrides.dpi));
+    }
+    job.defaults.dpi = *overrides.dpi;
+  }
+  if (overrides.id) {
+    if (!is_safe_name(*overrides.id)) {
+      fail_flag("--id", std::string("a job id of ") + kNameRule, quote(*overrides.id));
+    }
+    job.id = *overrides.id;
+  }
+  if (overrides.title) {
+    if (overrides.title->empty()) fail_flag("--title", "a non-empty title", "an empty string");
+    job.title = *overrides.title;
+  }
+  for (const auto& [key, value] : overrides.driver_options) {
+    if (key.empty())
+      fail_flag("--driver-option", "KEY=VALUE with a non-empty KEY", quote("=" + value));
+    job.driver_options[key] = value;
+  }
+}
+
+Job job_from_directory(const std::filesystem::path& scans, const JobOverrides& overrides) {
+  std::error_code error;
+  const auto status = fs::status(scans, error);
+  if (!fs::exists(status)) throw Error(ErrorKind::input, scans.string() + ": no such folder");
+  if (!fs::is_directory(status)) {
+    throw Error(ErrorKind::input, scans.string() + ": expected a folder of scans, got a file");
+  }
+  fs::path folder = fs::absolute(scans).lexically_normal();
+  if (!folder.has_filename() && folder.has_parent_path()) folder = folder.parent_path();
+  const std::string folder_name = folder.filename().string();
+
+  std::vector<std::string> subfolders;
+  std::string loose_file;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with('.')) continue;
+    if (entry.is_directory()) {
+      subfolders.push_back(name);
+    } else if (loose_file.empty() || natural_less(name, loose_file)) {
+      loose_file = name;
+    }
+  }
+  std::sort(subfolders.begin(), subfolders.end(), natural_less);
+  // Pages beside document folders would belong to no document: refuse rather than leave
+  // them off the film unnoticed.
+  if (!subfolders.empty() && !loose_file.empty()) {
+    throw Error(ErrorKind::input,
+                (folder / loose_file).string() +
+                    ": a file beside document folders belongs to no document; move it into "
+                    "a document folder or write a job file");
+  }
+
+  Job job;
+  job.base_dir = fs::current_path();
+  job.id = sanitised_id(folder_name);
+  job.title = folder_name.empty() ? job.id : folder_name;
+  job.output = (job.base_dir / "out").lexically_normal();
+  auto add_document = [&](const std::string& name, const fs::path& pages) {
+    Document document;
+    document.id = name;
+    document.title = name;
+    document.pages.kind = PageSource::Kind::directory;
+    document.pages.paths = {pages};
+    document.key = fmt::format("documents[{}]", job.documents.size() + 1);
+    job.documents.push_back(std::move(document));
+  };
+  if (subfolders.empty()) {
+    add_document(job.title, folder);
+  } else {
+    for (const std::string& name : subfolders) add_document(name, folder / name);
+  }
+  apply_overrides(job, overrides);
+  return job;
+}
+
+}  // namespace fw

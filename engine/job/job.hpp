@@ -1,0 +1,126 @@
+// The job: what to film, how, and onto what. Parsed from a TOML job file (v1) or built
+// from a scans directory in one-line mode; command-line flags override file keys.
+//
+// Every error is an fw::Error(ErrorKind::job) whose message names the place:
+//   job.toml:14: documents[2].reduction: expected a number 7–50, got a string "24x"
+// Documents are numbered from 1 in messages: documents[1] is the first [[documents]] table.
+// Non-ASCII bare keys (作者 = "朱熹") are accepted as TOML 1.1 allows, see bare_keys.hpp.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fw {
+
+enum class ImageMode { bitonal, grey, colour };
+enum class Polarity { negative, positive };
+enum class FailurePolicy { fail, skip_document, substitute };
+
+const char* to_string(ImageMode mode);
+const char* to_string(Polarity polarity);
+const char* to_string(FailurePolicy policy);
+
+// Where a document's pages come from. Exactly one kind per document.
+struct PageSource {
+  enum class Kind { directory, glob, list, tiff, pdf };
+  Kind kind = Kind::directory;
+  // directory: the folder; glob: the pattern (absolute); list: the files in order;
+  // tiff / pdf: the one file. Relative paths are resolved against the job file's folder.
+  std::vector<std::filesystem::path> paths;
+  // tiff / pdf page range, 1-based and inclusive; last_page 0 means "to the last page".
+  std::uint32_t first_page = 1;
+  std::uint32_t last_page = 0;
+};
+
+// Settings a document inherits from the job and may override.
+struct PageSettings {
+  double reduction = 24;  // 7–50
+  ImageMode mode = ImageMode::grey;
+  std::optional<double> dpi;  // used when a file has no usable resolution
+  bool force_dpi = false;     // use `dpi` even when the file declares one
+  int rotate = 0;             // 0, 90, 180, 270 (clockwise)
+  int threshold = 128;        // bitonal threshold on 8-bit luminance
+  FailurePolicy on_error = FailurePolicy::fail;
+};
+
+struct PageSettingsOverride {
+  std::optional<double> reduction;
+  std::optional<ImageMode> mode;
+  std::optional<double> dpi;
+  std::optional<bool> force_dpi;
+  std::optional<int> rotate;
+  std::optional<int> threshold;
+  std::optional<FailurePolicy> on_error;
+};
+
+struct Document {
+  std::string id;
+  std::string title;
+  std::vector<std::pair<std::string, std::string>> metadata;  // free UTF-8, in file order
+  PageSource pages;
+  PageSettingsOverride overrides;
+  std::string key;  // "documents[2]" for the second document (1-based), for error messages
+};
+
+struct Limits {
+  std::uint64_t max_page_pixels = 400'000'000;  // decoded pixels per page
+  std::uint64_t max_file_bytes = 2ull << 30;    // per source file
+};
+
+struct Job {
+  int version = 1;
+  std::filesystem::path file;      // the job file (absolute); empty in one-line and parse_job
+  std::filesystem::path base_dir;  // relative paths in the job resolve against this
+  std::string id;                  // [A-Za-z0-9._-]+, names the output folder
+  std::string title;
+  std::string institution;
+  std::filesystem::path output;           // jobs write into output / id
+  std::string format = "16mm-comic-30m";  // film format profile name
+  Polarity polarity = Polarity::negative;
+  std::string driver = "tiff";
+  std::map<std::string, std::string> driver_options;
+  unsigned threads = 0;  // 0: one per core
+  Limits limits;
+  PageSettings defaults;
+  std::vector<Document> documents;
+};
+
+PageSettings settings_for(const Job& job, const Document& document);
+
+// Command-line flags; each maps onto one job key.
+struct JobOverrides {
+  std::optional<std::filesystem::path> output;        // output
+  std::optional<std::string> driver;                  // recorder.driver
+  std::optional<unsigned> threads;                    // threads
+  std::optional<std::string> format;                  // format
+  std::optional<double> reduction;                    // reduction
+  std::optional<ImageMode> mode;                      // mode
+  std::optional<Polarity> polarity;                   // polarity
+  std::optional<double> dpi;                          // dpi
+  std::optional<std::string> id;                      // id
+  std::optional<std::string> title;                   // title
+  std::map<std::string, std::string> driver_options;  // recorder.options.KEY
+};
+
+Job load_job(const std::filesystem::path& file);
+// `name` is used in error messages; relative paths resolve against `base_dir`.
+Job parse_job(const std::string& toml_text, const std::string& name,
+              const std::filesystem::path& base_dir);
+// Applies flags and validates the result (flags are checked like file keys).
+void apply_overrides(Job& job, const JobOverrides& overrides);
+// One-line mode: SCANS_DIR becomes the job. Each subfolder (natural order) is a document;
+// a folder without subfolders is one document. The id defaults to the folder's name.
+Job job_from_directory(const std::filesystem::path& scans, const JobOverrides& overrides);
+
+// Parsers shared with the CLI; throw Error(usage) listing the accepted words, without a
+// flag name ("expected one of negative, positive, got \"neg\""): the caller adds it.
+ImageMode parse_image_mode(const std::string& text);
+Polarity parse_polarity(const std::string& text);
+FailurePolicy parse_failure_policy(const std::string& text);
+
+}  // namespace fw

@@ -1,0 +1,219 @@
+#include "pipeline/pipeline.hpp"
+
+#include <fmt/format.h>
+#include <oneapi/tbb/parallel_pipeline.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <exception>
+#include <optional>
+#include <thread>
+
+#include "catalog/index.hpp"
+#include "core/error.hpp"
+#include "core/files.hpp"
+#include "film/substitute.hpp"
+#include "raster/raster.hpp"
+
+namespace fw {
+namespace {
+
+std::string describe(const Job& job, const PlannedFrame& frame) {
+  const Document& doc = job.documents[frame.document];
+  std::string text = fmt::format("reel R{:04} frame {} (document {} page {}", frame.reel,
+                                 frame.number, doc.id, frame.page);
+  if (!frame.source.ref.file.empty()) {
+    text += fmt::format(", {} page {}", frame.source.ref.file.string(),
+                        frame.source.ref.page_in_file + 1);
+  }
+  return text + ")";
+}
+
+RasterSettings raster_settings(const Job& job, const Document& doc) {
+  const PageSettings s = settings_for(job, doc);
+  return {s.mode, job.polarity, s.threshold};
+}
+
+void finish_frame(RenderedFrame& out, FrameImage image) {
+  out.width = image.width;
+  out.height = image.height;
+  out.channels = image.channels;
+  out.pixels = std::move(image.pixels);
+  out.sha256 = sha256_hex(out.pixels);
+}
+
+// A frame on its way through the pipeline: rendered in parallel, exposed in order.
+struct InFlight {
+  const PlannedFrame* frame = nullptr;
+  RenderedFrame rendered;
+  std::exception_ptr error;  // rethrown at the serial stage, in frame order
+};
+
+unsigned resolve_threads(unsigned threads) {
+  if (threads != 0) return threads;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+RenderedFrame render_frame(const Job& job, const Plan& plan, const PlannedFrame& frame,
+                           SourceHashes& hashes) {
+  (void)plan;
+  const Document& doc = job.documents[frame.document];
+  const RasterSettings settings = raster_settings(job, doc);
+  RenderedFrame out;
+  if (frame.kind == FrameKind::substitute) {
+    finish_frame(out, render_substitute(frame, doc, frame.reason, settings));
+    out.substitute_reason = frame.reason;
+    return out;
+  }
+  try {
+    vips::VImage page = open_page(frame.source, frame.placement.scale_x, job.limits);
+    finish_frame(out, render_page(page, frame.placement, settings));
+    out.source_sha256 = hashes.get(frame.source.ref.file);
+  } catch (const Error& e) {
+    if (settings_for(job, doc).on_error != FailurePolicy::substitute) {
+      throw with_context(describe(job, frame), e);
+    }
+    out = {};
+    finish_frame(out, render_substitute(frame, doc, e.what(), settings));
+    out.substitute_reason = e.what();
+  }
+  return out;
+}
+
+RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
+                   const std::filesystem::path& job_dir, const RunOptions& options) {
+  const unsigned threads = resolve_threads(options.threads);
+  const unsigned tokens = options.tokens ? options.tokens : 2 * threads;
+  SourceHashes hashes;
+  RunResult result;
+  std::optional<ReelIndex> index;
+  const PlannedReel* reel = nullptr;
+  bool interrupted = false;
+
+  auto close_reel = [&](bool complete) {
+    hal::ReelReport report = recorder.unload();
+    index->write(report.files);
+    ReelResult r{reel->id, index->dir(), static_cast<std::uint32_t>(index->rows().size()),
+                 report.film_used_m > 0 ? report.film_used_m : reel->film_used_m, complete};
+    result.reels.push_back(r);
+    index.reset();
+    reel = nullptr;
+  };
+
+  auto open_reel = [&](const PlannedFrame& frame) {
+    reel = &plan.reels.at(frame.reel - 1);
+    const auto dir = job_dir / reel->id;
+    std::filesystem::create_directories(dir);
+    recorder.load({reel->id, reel->number, job.id, plan.format.name, "", reel->film_length_m, dir});
+    index.emplace(dir);
+  };
+
+  auto expose = [&](InFlight& work) {
+    const PlannedFrame& frame = *work.frame;
+    if (work.error) std::rethrow_exception(work.error);
+    if (!reel || reel->number != frame.reel) {
+      if (reel) close_reel(true);
+      open_reel(frame);
+    }
+    const Document& doc = job.documents[frame.document];
+    const RenderedFrame& r = work.rendered;
+    hal::Frame device_frame;
+    device_frame.width = r.width;
+    device_frame.height = r.height;
+    device_frame.channels = r.channels;
+    device_frame.pixels = r.pixels;
+    device_frame.pixel_pitch_um = plan.pitch_um;
+    device_frame.reel_number = frame.reel;
+    device_frame.frame_number = frame.number;
+    device_frame.blip = frame.blip;
+    device_frame.address = frame.address;
+    device_frame.description = r.substitute_reason.empty() ? "page" : "substitute";
+    try {
+      recorder.expose(device_frame);
+    } catch (const hal::DeviceError& e) {
+      throw Error(ErrorKind::device,
+                  describe(job, frame) + ": " + hal::to_string(e.kind()) + ": " + e.what());
+    }
+    const bool substitute = !r.substitute_reason.empty();
+    index->add({frame.number, substitute ? "substitute" : "page", doc.id, frame.page, frame.address,
+                hal::to_string(frame.blip),
+                frame.source.ref.file.empty() ? "" : frame.source.ref.file.string(),
+                frame.source.ref.file.empty() ? 0 : frame.source.ref.page_in_file + 1,
+                r.source_sha256, r.sha256});
+    ++result.frames_exposed;
+    if (options.on_progress) {
+      options.on_progress({result.frames_exposed, plan.frames.size(), frame.reel});
+    }
+  };
+
+  // One slot per token: TBB never has more than `tokens` frames in flight, so frame i can
+  // reuse the slot of frame i - tokens, and nothing leaks when the pipeline is cancelled.
+  std::vector<InFlight> slots(tokens);
+  std::size_t next = 0;
+  try {
+    tbb::task_arena arena(static_cast<int>(threads));
+    arena.execute([&] {
+      tbb::parallel_pipeline(
+          tokens, tbb::make_filter<void, InFlight*>(tbb::filter_mode::serial_in_order,
+                                                    [&](tbb::flow_control& control) -> InFlight* {
+                                                      if (next == plan.frames.size()) {
+                                                        control.stop();
+                                                        return nullptr;
+                                                      }
+                                                      if (options.stop && options.stop->load()) {
+                                                        interrupted = true;
+                                                        control.stop();
+                                                        return nullptr;
+                                                      }
+                                                      InFlight* work = &slots[next % tokens];
+                                                      *work = InFlight{};
+                                                      work->frame = &plan.frames[next++];
+                                                      return work;
+                                                    }) &
+                      tbb::make_filter<InFlight*, InFlight*>(
+                          tbb::filter_mode::parallel,
+                          [&](InFlight* work) {
+                            try {
+                              work->rendered = render_frame(job, plan, *work->frame, hashes);
+                            } catch (...) {
+                              work->error = std::current_exception();
+                            }
+                            return work;
+                          }) &
+                      tbb::make_filter<InFlight*, void>(
+                          tbb::filter_mode::serial_in_order, [&](InFlight* work) {
+                            expose(*work);
+                            work->rendered = {};  // free the pixels now
+                          }));
+    });
+  } catch (...) {
+    // Keep what was filmed: the reel in progress gets an index of the accepted frames.
+    if (reel) {
+      try {
+        close_reel(false);
+      } catch (...) {
+        if (index) index->write({});
+      }
+    }
+    throw;
+  }
+  if (reel) close_reel(!interrupted);
+  if (interrupted) {
+    throw Error(ErrorKind::interrupted, fmt::format("interrupted after {} of {} frames",
+                                                    result.frames_exposed, plan.frames.size()));
+  }
+  return result;
+}
+
+PreparedJob prepare_job(const Job& job, const hal::Capabilities& recorder,
+                        const std::filesystem::path& profiles_dir) {
+  PreparedJob prepared;
+  prepared.format = load_format(profiles_dir, job.format);
+  prepared.documents = scan_documents(job);
+  prepared.plan = plan_reels(job, prepared.format, recorder, prepared.documents);
+  prepared.job_dir = job.output / job.id;
+  return prepared;
+}
+
+}  // namespace fw

@@ -1,0 +1,86 @@
+// Runs a plan: a oneTBB parallel_pipeline of
+//   [serial, in order] next planned frame
+//   [parallel]         render (decode, scale, place, code values, sha256)
+//   [serial, in order] Recorder::expose, then the reel's index row
+// At most `tokens` frames are in flight, so memory is bounded by tokens x frame size,
+// never by the job's length.
+//
+// libvips threading: the pipeline parallelises across frames, so each frame is rendered by
+// one libvips worker (init_vips(..., 1)). Letting libvips also spawn a pool per image would
+// oversubscribe the cores and make memory per frame unpredictable.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "film/plan.hpp"
+#include "hal/recorder.hpp"
+#include "ingest/ingest.hpp"
+#include "job/job.hpp"
+
+namespace fw {
+
+struct Progress {
+  std::uint64_t frames_done = 0;
+  std::uint64_t frames_total = 0;
+  std::uint32_t reel = 0;
+};
+
+struct RunOptions {
+  unsigned threads = 0;     // 0: one per core
+  unsigned tokens = 0;      // frames in flight; 0: 2 x threads
+  const std::atomic<bool>* stop = nullptr;  // set by a signal handler: stop after the current frame
+  std::function<void(const Progress&)> on_progress;
+};
+
+struct ReelResult {
+  std::string id;
+  std::filesystem::path dir;
+  std::uint32_t frames = 0;
+  double film_used_m = 0;
+  bool complete = false;
+};
+
+struct RunResult {
+  std::uint64_t frames_exposed = 0;
+  std::vector<ReelResult> reels;
+};
+
+// Renders and exposes every planned frame into `job_dir` (<output>/<job id>). On any error the
+// reel in progress keeps an index and manifest of the frames the recorder accepted, and
+// the error is rethrown with its reel, frame and source named.
+RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
+                   const std::filesystem::path& job_dir, const RunOptions& options);
+
+// The parallel stage on its own (benches and tests use it). Throws Error(input) naming the
+// reel, frame, document, page and source file, unless the document's policy is `substitute`.
+struct RenderedFrame {
+  std::uint32_t width = 0;
+  std::uint32_t height = 0;
+  std::uint32_t channels = 1;
+  std::vector<std::uint8_t> pixels;
+  std::string sha256;
+  std::string source_sha256;
+  // Set when the page failed to render and its document's policy put a substitute frame in
+  // its place: the reason, as written on the frame and in the index.
+  std::string substitute_reason;
+};
+RenderedFrame render_frame(const Job& job, const Plan& plan, const PlannedFrame& frame,
+                           SourceHashes& hashes);
+
+// Everything before the first exposure: the format, the sources (expand + probe, with each
+// document's failure policy) and the plan. Pure but for reading the sources' headers.
+struct PreparedJob {
+  FilmFormat format;
+  std::vector<DocumentPages> documents;
+  Plan plan;
+  std::filesystem::path job_dir;  // output / id
+};
+PreparedJob prepare_job(const Job& job, const hal::Capabilities& recorder,
+                        const std::filesystem::path& profiles_dir);
+
+}  // namespace fw

@@ -1,0 +1,123 @@
+// The pipeline through the engine API: order, bounded stop, and what a stop leaves behind.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+#include <atomic>
+
+#include <fstream>
+
+#include "builtin.hpp"
+#include "core/error.hpp"
+#include "pipeline/pipeline.hpp"
+#include "samples/samples.hpp"
+#include "support/test_support.hpp"
+
+namespace fw {
+namespace {
+
+// A job of `pages` small pages (60 x 80 mm at 254 dpi) rendered at 10x on a 12.5 um pitch.
+Job small_job(const test::TempDir& dir, int pages) {
+  const auto scans = dir / "scans";
+  std::filesystem::create_directories(scans);
+  for (int i = 1; i <= pages; ++i) {
+    samples::PageSpec spec;
+    spec.width_mm = 60;
+    spec.height_mm = 80;
+    spec.dpi = 254;
+    spec.marks = {{5.0 + i, 5.0 + i, 3}};
+    samples::save_page(samples::make_page(spec), scans / ("p" + std::to_string(i) + ".png"),
+                       samples::Encoding::png, spec.dpi);
+  }
+  Job job;
+  job.id = "pipe";
+  job.title = "pipeline";
+  job.output = dir / "out";
+  job.defaults.reduction = 10;
+  job.driver_options = {{"pitch_um", "12.5"}};
+  Document doc;
+  doc.id = "D001";
+  doc.title = "一";
+  doc.key = "documents[1]";
+  doc.pages.kind = PageSource::Kind::directory;
+  doc.pages.paths = {scans};
+  job.documents.push_back(doc);
+  return job;
+}
+
+std::size_t index_rows(const std::filesystem::path& index) {
+  std::ifstream in(index);
+  std::size_t lines = 0;
+  std::string line;
+  while (std::getline(in, line)) ++lines;
+  return lines - 1;  // header
+}
+
+TEST(Pipeline, StopsAfterTheFramesInFlightAndKeepsTheirIndex) {
+  test::TempDir dir;
+  const Job job = small_job(dir, 12);
+  hal::Registry registry;
+  drivers::register_builtin_drivers(registry);
+  auto recorder = registry.open("tiff", job.driver_options);
+  const auto prepared = prepare_job(job, recorder->capabilities(), test::source_dir() / "profiles");
+  ASSERT_EQ(prepared.plan.frames.size(), 12u);
+
+  std::atomic<bool> stop{false};
+  RunOptions options;
+  options.threads = 2;
+  options.tokens = 3;
+  options.stop = &stop;
+  options.on_progress = [&](const Progress& p) {
+    if (p.frames_done == 4) stop = true;  // as a SIGINT would, mid-job
+  };
+  try {
+    run_plan(job, prepared.plan, *recorder, prepared.job_dir, options);
+    FAIL() << "a stopped run reported success";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::interrupted);
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("of 12 frames"));
+  }
+  // Frames already rendered are still exposed (at most `tokens` of them), none after.
+  const auto reel = prepared.job_dir / "R0001";
+  const std::size_t exposed = index_rows(reel / "index.csv");
+  EXPECT_GE(exposed, 4u);
+  EXPECT_LE(exposed, 4u + options.tokens);
+  for (std::size_t i = 1; i <= 12; ++i) {
+    const auto frame = reel / "frames" / ("F00000" + std::to_string(i) + ".tif");
+    EXPECT_EQ(std::filesystem::exists(reel / "frames" / fmt::format("F{:06}.tif", i)), i <= exposed)
+        << frame;
+  }
+}
+
+TEST(Pipeline, RendersTheSameFrameBytesWhateverTheTokenCount) {
+  test::TempDir dir;
+  const Job job = small_job(dir, 5);
+  hal::Capabilities caps;
+  caps.pixel_pitch_um = 12.5;
+  const auto prepared = prepare_job(job, caps, test::source_dir() / "profiles");
+  SourceHashes hashes;
+  std::vector<std::string> sequential;
+  for (const auto& frame : prepared.plan.frames) {
+    sequential.push_back(render_frame(job, prepared.plan, frame, hashes).sha256);
+  }
+  hal::Registry registry;
+  drivers::register_builtin_drivers(registry);
+  auto recorder = registry.open("tiff", job.driver_options);
+  RunOptions options;
+  options.threads = 2;
+  options.tokens = 5;
+  const auto result = run_plan(job, prepared.plan, *recorder, prepared.job_dir, options);
+  ASSERT_EQ(result.frames_exposed, 5u);
+  ASSERT_EQ(result.reels.size(), 1u);
+  EXPECT_TRUE(result.reels[0].complete);
+  std::ifstream index(prepared.job_dir / "R0001" / "index.csv");
+  std::string line;
+  std::getline(index, line);
+  for (const auto& expected : sequential) {
+    ASSERT_TRUE(std::getline(index, line));
+    EXPECT_EQ(line.substr(line.size() - 64), expected);
+  }
+}
+
+}  // namespace
+}  // namespace fw

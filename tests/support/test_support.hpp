@@ -1,0 +1,39 @@
+// Helpers shared by the tests: temporary folders, running the real CLI, reading images.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <vips/vips8>
+
+namespace fw::test {
+
+// A fresh folder under the system temp dir, removed when the test passes.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// Runs build/bin/filmwriter with `args` (no shell), capturing stdout and stderr.
+CliResult run_cli(const std::vector<std::string>& args);
+
+// Writes `text` to `file`, creating parent folders.
+void write_text(const std::filesystem::path& file, const std::string& text);
+
+// The source tree's root (for profiles/ and fonts/).
+std::filesystem::path source_dir();
+
+}  // namespace fw::test

@@ -1,0 +1,119 @@
+// The HAL contract as the tiff driver implements it: options, frame checks, files, tags.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "builtin.hpp"
+#include "core/files.hpp"
+#include "support/test_support.hpp"
+
+namespace fw {
+namespace {
+
+using ::testing::HasSubstr;
+
+class TiffDriverTest : public ::testing::Test {
+ protected:
+  TiffDriverTest() { drivers::register_builtin_drivers(registry); }
+
+  std::vector<std::uint8_t> gradient(std::uint32_t w, std::uint32_t h) {
+    std::vector<std::uint8_t> px(w * h);
+    for (std::uint32_t i = 0; i < px.size(); ++i) px[i] = static_cast<std::uint8_t>(i * 7);
+    return px;
+  }
+
+  hal::Frame frame(const std::vector<std::uint8_t>& px, std::uint32_t w, std::uint32_t h,
+                   std::uint32_t number) {
+    hal::Frame f;
+    f.width = w;
+    f.height = h;
+    f.pixels = px;
+    f.pixel_pitch_um = 2.5;
+    f.reel_number = 1;
+    f.frame_number = number;
+    f.blip = hal::BlipLevel::document;
+    f.address = "R0001-D001-0001";
+    return f;
+  }
+
+  hal::Registry registry;
+  test::TempDir dir;
+};
+
+TEST_F(TiffDriverTest, WritesExactCodeValuesWithResolutionAndMetadata) {
+  auto recorder = registry.open("tiff", {});
+  recorder->load({"R0001", 1, "job", "16mm-comic-30m", "", 30.5, dir.path()});
+  const auto px = gradient(64, 48);
+  recorder->expose(frame(px, 64, 48, 1));
+  recorder->expose(frame(px, 64, 48, 2));
+  EXPECT_EQ(recorder->status().frames_exposed, 2u);
+  const auto report = recorder->unload();
+  ASSERT_EQ(report.files.size(), 2u);
+  EXPECT_EQ(report.files[0], std::filesystem::path("frames/F000001.tif"));
+
+  vips::VImage image = vips::VImage::new_from_file((dir / "frames/F000002.tif").c_str());
+  EXPECT_EQ(image.width(), 64);
+  EXPECT_EQ(image.height(), 48);
+  EXPECT_NEAR(image.xres(), 400.0, 1e-6);  // px per mm at 2.5 um
+  std::size_t size = 0;
+  void* data = image.write_to_memory(&size);
+  EXPECT_EQ(sha256_hex({static_cast<const std::uint8_t*>(data), size}), sha256_hex(px));
+  g_free(data);
+  EXPECT_THAT(image.get_string("image-description"),
+              HasSubstr("reel=R0001 frame=2 address=R0001-D001-0001 blip=document"));
+}
+
+TEST_F(TiffDriverTest, RejectsFramesThatBreakTheContract) {
+  auto recorder = registry.open("tiff", {{"max_width_px", "32"}});
+  recorder->load({"R0001", 1, "job", "f", "", 30.5, dir.path()});
+  const auto px = gradient(64, 48);
+  try {
+    recorder->expose(frame(px, 64, 48, 1));
+    FAIL() << "a frame wider than the device was accepted";
+  } catch (const hal::DeviceError& e) {
+    EXPECT_EQ(e.kind(), hal::DeviceErrorKind::invalid_frame);
+    EXPECT_THAT(e.what(), HasSubstr("exceeds the device maximum"));
+  }
+  auto other = registry.open("tiff", {});
+  other->load({"R0001", 1, "job", "f", "", 30.5, dir / "b"});
+  auto wrong_pitch = frame(px, 64, 48, 1);
+  wrong_pitch.pixel_pitch_um = 5;
+  EXPECT_THROW(other->expose(wrong_pitch), hal::DeviceError);
+  auto short_buffer = frame(px, 64, 47, 1);
+  short_buffer.height = 48;
+  short_buffer.pixels = std::span(px).subspan(0, 64 * 47);
+  EXPECT_THROW(other->expose(short_buffer), hal::DeviceError);
+  // Frames arrive in order or not at all.
+  EXPECT_THROW(other->expose(frame(px, 64, 48, 2)), hal::DeviceError);
+}
+
+TEST_F(TiffDriverTest, BadOptionsAndUnknownDriversAreNamed) {
+  try {
+    registry.open("tiff", {{"pitch_um", "fast"}});
+    FAIL();
+  } catch (const hal::DeviceError& e) {
+    EXPECT_EQ(e.kind(), hal::DeviceErrorKind::bad_option);
+    EXPECT_THAT(e.what(), HasSubstr("option pitch_um: expected a number 0.5–50, got \"fast\""));
+  }
+  try {
+    registry.open("tiff", {{"pich_um", "2"}});
+    FAIL();
+  } catch (const hal::DeviceError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("unknown option \"pich_um\""));
+  }
+  try {
+    registry.open("laser9000", {});
+    FAIL();
+  } catch (const hal::DeviceError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("unknown recorder driver \"laser9000\" (known: tiff)"));
+  }
+}
+
+TEST_F(TiffDriverTest, ExposeWithoutAReelIsAFault) {
+  auto recorder = registry.open("tiff", {});
+  const auto px = gradient(8, 8);
+  EXPECT_THROW(recorder->expose(frame(px, 8, 8, 1)), hal::DeviceError);
+  EXPECT_THROW(recorder->unload(), hal::DeviceError);
+}
+
+}  // namespace
+}  // namespace fw

@@ -1,0 +1,26 @@
+// The CLI's command groups. Each file in tools/filmwriter/ adds its subcommands to the app
+// and the action to run when one is chosen; main.cpp only parses and dispatches.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <vector>
+
+#include "hal/registry.hpp"
+
+namespace fw::cli {
+
+// What every command may need, built once after parsing.
+struct Context {
+  hal::Registry drivers;  // every built-in recorder driver
+};
+
+struct Command {
+  CLI::App* app = nullptr;  // the subcommand; run when it was given
+  std::function<int(Context&)> run;
+};
+
+void add_convert_commands(CLI::App& app, std::vector<Command>& commands);  // convert, plan
+void add_info_commands(CLI::App& app, std::vector<Command>& commands);     // drivers, formats
+
+}  // namespace fw::cli

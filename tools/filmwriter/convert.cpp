@@ -1,0 +1,197 @@
+// `convert` and `plan`: a job file or a scans folder -> plan -> frames through a recorder.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+
+#include "commands.hpp"
+#include "core/error.hpp"
+#include "core/files.hpp"
+#include "film/format.hpp"
+#include "job/job.hpp"
+#include "pipeline/pipeline.hpp"
+
+namespace fw::cli {
+namespace {
+
+// Set by SIGINT/SIGTERM: the pipeline stops after the frames in flight.
+std::atomic<bool> stop_requested{false};
+extern "C" void on_stop_signal(int) {
+  stop_requested.store(true);
+}
+
+struct JobFlags {
+  std::string source;  // job file or scans folder
+  JobOverrides overrides;
+  std::string mode, polarity;
+  std::vector<std::string> driver_options;
+  std::string profiles;
+  bool dry_run = false;
+  bool overwrite = false;
+};
+
+void add_job_flags(CLI::App& cmd, JobFlags& flags) {
+  cmd.add_option("JOB", flags.source, "job file (TOML) or a folder of scans (one-line mode)")
+      ->required();
+  auto& o = flags.overrides;
+  cmd.add_option("--out", o.output, "output folder (job key: output)");
+  cmd.add_option("--driver", o.driver, "recorder driver (job key: recorder.driver)");
+  cmd.add_option("--threads", o.threads, "render threads, 0 = one per core (job key: threads)");
+  cmd.add_option("--format", o.format, "film format profile (job key: format)");
+  cmd.add_option("--reduction", o.reduction, "reduction ratio, 7-50 (job key: reduction)");
+  cmd.add_option("--mode", flags.mode, "bitonal, grey or colour (job key: mode)");
+  cmd.add_option("--polarity", flags.polarity, "negative or positive (job key: polarity)");
+  cmd.add_option("--dpi", o.dpi, "resolution for files without one (job key: dpi)");
+  cmd.add_option("--id", o.id, "job id (job key: id)");
+  cmd.add_option("--title", o.title, "job title (job key: title)");
+  cmd.add_option("-O,--driver-option", flags.driver_options,
+                 "KEY=VALUE driver option, repeatable (job key: recorder.options.KEY)");
+  cmd.add_option("--profiles", flags.profiles,
+                 "profiles folder (default: FILMWRITER_PROFILES or "
+                 "the installed profiles)");
+}
+
+Job make_job(JobFlags& flags) {
+  auto& o = flags.overrides;
+  try {
+    if (!flags.mode.empty()) o.mode = parse_image_mode(flags.mode);
+  } catch (const Error& e) {
+    throw with_context("--mode", e);
+  }
+  try {
+    if (!flags.polarity.empty()) o.polarity = parse_polarity(flags.polarity);
+  } catch (const Error& e) {
+    throw with_context("--polarity", e);
+  }
+  for (const auto& kv : flags.driver_options) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw Error(ErrorKind::usage, "--driver-option: expected KEY=VALUE, got \"" + kv + "\"");
+    }
+    o.driver_options[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  if (std::filesystem::is_directory(flags.source)) {
+    return job_from_directory(flags.source, o);
+  }
+  Job job = load_job(flags.source);
+  apply_overrides(job, o);
+  return job;
+}
+
+std::filesystem::path profiles_dir(const JobFlags& flags) {
+  return flags.profiles.empty() ? default_profiles_dir() : std::filesystem::path(flags.profiles);
+}
+
+std::unique_ptr<hal::Recorder> open_recorder(const hal::Registry& registry, const Job& job) {
+  try {
+    return registry.open(job.driver, job.driver_options);
+  } catch (const hal::DeviceError& e) {
+    // A recorder that cannot even be opened with the job's options is a job problem.
+    const auto kind =
+        e.kind() == hal::DeviceErrorKind::bad_option ? ErrorKind::job : ErrorKind::device;
+    throw Error(kind, std::string("recorder: ") + e.what());
+  }
+}
+
+void print_plan_summary(const Job& job, const PreparedJob& prepared) {
+  const auto& plan = prepared.plan;
+  std::size_t pages = 0, substitutes = 0;
+  for (const auto& f : plan.frames) {
+    (f.kind == FrameKind::page ? pages : substitutes) += 1;
+  }
+  fmt::print("job {} \"{}\": {} documents, {} frames ({} pages, {} substitutes) on {} reel(s)\n",
+             job.id, job.title, job.documents.size(), plan.frames.size(), pages, substitutes,
+             plan.reels.size());
+  fmt::print("format {} at {:g}x, {} um pitch, {} {}\n", plan.format.name, job.defaults.reduction,
+             plan.pitch_um, to_string(job.defaults.mode), to_string(job.polarity));
+  for (const auto& reel : plan.reels) {
+    fmt::print("  {}: {} frames, {:.2f} m of {:.1f} m film\n", reel.id, reel.frame_count,
+               reel.film_used_m, reel.film_length_m);
+  }
+  for (const auto& skipped : plan.skipped) fmt::print("  skipped document {}\n", skipped);
+}
+
+int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) {
+  Job job = make_job(flags);
+  auto recorder = open_recorder(registry, job);
+  auto prepared = prepare_job(job, recorder->capabilities(), profiles_dir(flags));
+  print_plan_summary(job, prepared);
+  const auto& dir = prepared.job_dir;
+  if (plan_only || flags.dry_run) {
+    if (plan_only) {
+      std::filesystem::create_directories(dir);
+      write_file_atomic(dir / "plan.json", prepared.plan.to_json(job));
+      fmt::print("plan: {}\n", (dir / "plan.json").string());
+    } else {
+      fmt::print("dry run: nothing exposed, nothing written\n");
+    }
+    return exit_ok;
+  }
+  // Film cannot be exposed twice: refuse to write over a previous run's reels.
+  for (const auto& reel : prepared.plan.reels) {
+    if (std::filesystem::exists(dir / reel.id / "index.csv") && !flags.overwrite) {
+      throw Error(ErrorKind::usage,
+                  (dir / reel.id).string() +
+                      " already holds a conversion; choose another --out or --id, or pass "
+                      "--overwrite");
+    }
+  }
+  if (flags.overwrite) {
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      if (entry.is_directory() && entry.path().filename().string().starts_with("R")) {
+        std::filesystem::remove_all(entry.path());
+      }
+    }
+  }
+  std::filesystem::create_directories(dir);
+  write_file_atomic(dir / "plan.json", prepared.plan.to_json(job));
+
+  RunOptions options;
+  options.threads = job.threads;
+  options.stop = &stop_requested;
+  const bool tty = isatty(STDERR_FILENO);
+  if (tty) {
+    options.on_progress = [](const Progress& p) {
+      fmt::print(stderr, "\r  frame {}/{} (reel {})", p.frames_done, p.frames_total, p.reel);
+      if (p.frames_done == p.frames_total) fmt::print(stderr, "\n");
+    };
+  }
+  const auto result = run_plan(job, prepared.plan, *recorder, dir, options);
+  fmt::print("exposed {} frames with the {} driver\n", result.frames_exposed, job.driver);
+  fmt::print("plan:     {}\n", (dir / "plan.json").string());
+  for (const auto& reel : result.reels) {
+    fmt::print("{}:    {} frames, {:.2f} m film\n", reel.id, reel.frames, reel.film_used_m);
+    fmt::print("  index:    {}\n", (reel.dir / "index.csv").string());
+    fmt::print("  manifest: {}\n", (reel.dir / "manifest.sha256").string());
+    if (std::filesystem::is_directory(reel.dir / "frames")) {
+      fmt::print("  frames:   {}\n", (reel.dir / "frames").string());
+    }
+  }
+  return exit_ok;
+}
+
+}  // namespace
+
+void add_convert_commands(CLI::App& app, std::vector<Command>& commands) {
+  auto convert_flags = std::make_shared<JobFlags>();
+  auto* convert = app.add_subcommand("convert", "convert scans to film frames through a recorder");
+  add_job_flags(*convert, *convert_flags);
+  convert->add_flag("--dry-run", convert_flags->dry_run, "read and plan only; expose nothing");
+  convert->add_flag("--overwrite", convert_flags->overwrite,
+                    "replace the reels of a previous run in the same output folder");
+  commands.push_back({convert, [convert_flags](Context& context) {
+                        std::signal(SIGINT, on_stop_signal);
+                        std::signal(SIGTERM, on_stop_signal);
+                        return run_convert(*convert_flags, context.drivers, false);
+                      }});
+
+  auto plan_flags = std::make_shared<JobFlags>();
+  auto* plan = app.add_subcommand("plan", "plan reels and write plan.json; touches no device");
+  add_job_flags(*plan, *plan_flags);
+  commands.push_back({plan, [plan_flags](Context& context) {
+                        return run_convert(*plan_flags, context.drivers, true);
+                      }});
+}
+
+}  // namespace fw::cli

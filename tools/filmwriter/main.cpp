@@ -1,0 +1,46 @@
+// filmwriter: the command line. Thin by design: it parses arguments and dispatches to a
+// command group (one file each); the engine does the work. Exit codes: see README.md.
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "builtin.hpp"
+#include "commands.hpp"
+#include "core/error.hpp"
+#include "ingest/ingest.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"filmwriter: digital-to-film conversion engine"};
+  app.set_version_flag("--version", FW_VERSION_STRING);
+  app.require_subcommand(1);
+  std::vector<fw::cli::Command> commands;
+  fw::cli::add_convert_commands(app, commands);
+  fw::cli::add_info_commands(app, commands);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? fw::exit_ok : fw::exit_usage;
+  }
+
+  try {
+    fw::init_vips(argv[0]);
+    fw::cli::Context context;
+    fw::drivers::register_builtin_drivers(context.drivers);
+    for (auto& command : commands) {
+      if (*command.app) return command.run(context);
+    }
+  } catch (const fw::Error& e) {
+    fmt::print(stderr, "filmwriter: {}: {}\n", fw::to_string(e.kind()), e.what());
+    return fw::exit_code(e.kind());
+  } catch (const fw::hal::DeviceError& e) {
+    fmt::print(stderr, "filmwriter: device error: {}: {}\n", fw::hal::to_string(e.kind()),
+               e.what());
+    return fw::exit_device;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "filmwriter: internal error: {}\n", e.what());
+    return fw::exit_internal;
+  }
+  return fw::exit_usage;
+}

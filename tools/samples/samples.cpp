@@ -1,0 +1,504 @@
+#include "samples/samples.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+namespace fw::samples {
+namespace {
+
+using vips::VImage;
+
+int to_px(double mm, double dpi) {
+  return static_cast<int>(std::lround(mm * dpi / 25.4));
+}
+
+double px_per_mm(double dpi) {
+  return dpi / 25.4;
+}
+
+std::string read_bytes(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error(file.string() + ": cannot open");
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+void write_bytes(const std::filesystem::path& file, const std::string& bytes) {
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) throw std::runtime_error(file.string() + ": cannot write");
+}
+
+// --- Removing the resolution from files libvips wrote -------------------------------------
+// libvips always records a resolution (TIFF XResolution, JPEG EXIF, PNG pHYs),
+// but scanners in the wild often do not. To reproduce such files we edit what libvips wrote.
+
+class ByteOrder {
+ public:
+  ByteOrder(std::string& bytes, bool little_endian) : bytes_(bytes), little_(little_endian) {}
+
+  std::uint32_t get(std::size_t at, int size) const {
+    if (at + static_cast<std::size_t>(size) > bytes_.size()) {
+      throw std::runtime_error("TIFF structure points past the end of the file");
+    }
+    std::uint32_t value = 0;
+    for (int i = 0; i < size; ++i) {
+      const auto byte = static_cast<std::uint8_t>(bytes_[at + static_cast<std::size_t>(i)]);
+      const int shift = little_ ? 8 * i : 8 * (size - 1 - i);
+      value |= static_cast<std::uint32_t>(byte) << shift;
+    }
+    return value;
+  }
+
+  void put(std::size_t at, int size, std::uint32_t value) {
+    for (int i = 0; i < size; ++i) {
+      const int shift = little_ ? 8 * i : 8 * (size - 1 - i);
+      bytes_[at + static_cast<std::size_t>(i)] = static_cast<char>((value >> shift) & 0xff);
+    }
+  }
+
+ private:
+  std::string& bytes_;
+  bool little_;
+};
+
+// Drops XResolution (282), YResolution (283) and ResolutionUnit (296) from every IFD. Each IFD
+// is rewritten in place, shorter; the rational values it pointed to stay behind, unreferenced.
+void strip_tiff_resolution(std::string& bytes) {
+  if (bytes.size() < 8 || (bytes.compare(0, 2, "II") != 0 && bytes.compare(0, 2, "MM") != 0)) {
+    throw std::runtime_error("not a classic TIFF file");
+  }
+  ByteOrder order(bytes, bytes[0] == 'I');
+  constexpr std::size_t entry_size = 12;
+  std::size_t ifd = order.get(4, 4);
+  for (int guard = 0; ifd != 0; ++guard) {
+    if (guard > 10000) throw std::runtime_error("TIFF IFD chain does not end");
+    const std::size_t count = order.get(ifd, 2);
+    std::vector<std::string> kept;
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::size_t entry = ifd + 2 + i * entry_size;
+      const auto tag = order.get(entry, 2);
+      if (tag != 282 && tag != 283 && tag != 296) kept.push_back(bytes.substr(entry, entry_size));
+    }
+    const std::uint32_t next = order.get(ifd + 2 + count * entry_size, 4);
+    const std::size_t old_end = ifd + 2 + count * entry_size + 4;
+    order.put(ifd, 2, static_cast<std::uint32_t>(kept.size()));
+    std::size_t at = ifd + 2;
+    for (const auto& entry : kept) {
+      bytes.replace(at, entry_size, entry);
+      at += entry_size;
+    }
+    order.put(at, 4, next);
+    std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(at + 4),
+              bytes.begin() + static_cast<std::ptrdiff_t>(old_end), '\0');
+    ifd = next;
+  }
+}
+
+// Leaves the file with a JFIF segment that says "no units, aspect 1:1" (how many scanners
+// write JPEGs of unknown resolution) and no EXIF: libvips 8.14 writes no JFIF segment itself
+// and, with strip=true, no EXIF either. A JFIF segment that is already there is reset.
+void strip_jpeg_resolution(std::string& bytes) {
+  const bool has_jfif = bytes.size() > 18 && static_cast<std::uint8_t>(bytes[2]) == 0xff &&
+                        static_cast<std::uint8_t>(bytes[3]) == 0xe0 &&
+                        bytes.compare(6, 5, std::string("JFIF\0", 5)) == 0;
+  if (!has_jfif) {
+    // APP0, length 16, "JFIF\0", version 1.01, then units, densities and thumbnail size.
+    bytes.insert(2,
+                 std::string("\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00", 18));
+    return;
+  }
+  bytes[13] = 0;  // units: none
+  bytes[14] = 0;  // X density 1
+  bytes[15] = 1;
+  bytes[16] = 0;  // Y density 1
+  bytes[17] = 1;
+}
+
+// Removes the pHYs chunk; PNG readers treat a file without it as "resolution unknown".
+void strip_png_resolution(std::string& bytes) {
+  std::size_t at = 8;  // after the signature
+  while (at + 12 <= bytes.size()) {
+    std::uint32_t length = 0;
+    for (int i = 0; i < 4; ++i) {
+      length = (length << 8) | static_cast<std::uint8_t>(bytes[at + static_cast<std::size_t>(i)]);
+    }
+    const std::size_t chunk_size = 12 + static_cast<std::size_t>(length);
+    if (bytes.compare(at + 4, 4, "pHYs") == 0) {
+      bytes.erase(at, chunk_size);
+      return;
+    }
+    at += chunk_size;
+  }
+}
+
+bool is_tiff(Encoding encoding) {
+  switch (encoding) {
+    case Encoding::tiff_none:
+    case Encoding::tiff_lzw:
+    case Encoding::tiff_deflate:
+    case Encoding::tiff_g4:
+    case Encoding::tiff_jpeg:
+    case Encoding::tiff_16bit:
+      return true;
+    case Encoding::jpeg:
+    case Encoding::png:
+    case Encoding::jp2:
+      return false;
+  }
+  return false;
+}
+
+VImage grey_of(const VImage& page) {
+  return page.bands() == 1 ? page : page.colourspace(VIPS_INTERPRETATION_B_W);
+}
+
+// The pixels as the encoding stores them: bitonal for G4, 16-bit for tiff_16bit.
+VImage pixels_for(const VImage& page, Encoding encoding) {
+  switch (encoding) {
+    case Encoding::tiff_g4:
+      return (grey_of(page) >= 128)
+          .copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_B_W));
+    case Encoding::tiff_16bit: {
+      // x257 maps 0..255 onto 0..65535 exactly (255 * 257 = 65535).
+      const VImage wide = page.cast(VIPS_FORMAT_USHORT).linear(257, 0).cast(VIPS_FORMAT_USHORT);
+      return wide.copy(VImage::option()->set("interpretation", page.bands() == 1
+                                                                   ? VIPS_INTERPRETATION_GREY16
+                                                                   : VIPS_INTERPRETATION_RGB16));
+    }
+    default:
+      return page;
+  }
+}
+
+VipsForeignTiffCompression tiff_compression(Encoding encoding) {
+  switch (encoding) {
+    case Encoding::tiff_none:
+      return VIPS_FOREIGN_TIFF_COMPRESSION_NONE;
+    case Encoding::tiff_deflate:
+      return VIPS_FOREIGN_TIFF_COMPRESSION_DEFLATE;
+    case Encoding::tiff_g4:
+      return VIPS_FOREIGN_TIFF_COMPRESSION_CCITTFAX4;
+    case Encoding::tiff_jpeg:
+      return VIPS_FOREIGN_TIFF_COMPRESSION_JPEG;
+    case Encoding::tiff_lzw:
+    case Encoding::tiff_16bit:
+    default:
+      return VIPS_FOREIGN_TIFF_COMPRESSION_LZW;
+  }
+}
+
+void tiffsave(const VImage& pixels, const std::filesystem::path& file, Encoding encoding,
+              double dpi) {
+  auto* options = VImage::option()
+                      ->set("compression", tiff_compression(encoding))
+                      ->set("resunit", VIPS_FOREIGN_TIFF_RESUNIT_INCH)
+                      ->set("xres", px_per_mm(dpi))
+                      ->set("yres", px_per_mm(dpi));
+  if (encoding == Encoding::tiff_g4) options->set("bitdepth", 1);
+  if (encoding == Encoding::tiff_jpeg) options->set("Q", 90);
+  pixels.tiffsave(file.c_str(), options);
+}
+
+struct BlobUnref {
+  void operator()(VipsBlob* blob) const { vips_area_unref(VIPS_AREA(blob)); }
+};
+
+std::string jpeg_bytes(const VImage& image) {
+  std::unique_ptr<VipsBlob, BlobUnref> blob(
+      image.jpegsave_buffer(VImage::option()->set("Q", 90)->set("strip", true)));
+  std::size_t length = 0;
+  const void* data = vips_blob_get(blob.get(), &length);
+  return std::string(static_cast<const char*>(data), length);
+}
+
+std::string toml_string(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+VImage make_page(const PageSpec& spec) {
+  if (spec.bands != 1 && spec.bands != 3) {
+    throw std::invalid_argument(fmt::format("PageSpec.bands must be 1 or 3, got {}", spec.bands));
+  }
+  const int width = to_px(spec.width_mm, spec.dpi);
+  const int height = to_px(spec.height_mm, spec.dpi);
+  if (width < 1 || height < 1) {
+    throw std::invalid_argument(fmt::format("page {} x {} mm at {} dpi has no pixels",
+                                            spec.width_mm, spec.height_mm, spec.dpi));
+  }
+  // Drawing modifies pixels in place, so the page must live in memory first.
+  VImage page = VImage::black(width, height)
+                    .new_from_image(std::vector<double>(static_cast<std::size_t>(spec.bands), 255))
+                    .copy_memory();
+  const std::vector<double> black(static_cast<std::size_t>(spec.bands), 0);
+  for (const Mark& mark : spec.marks) {
+    const int size = to_px(mark.size_mm, spec.dpi);
+    page.draw_rect(black, to_px(mark.x_mm, spec.dpi), to_px(mark.y_mm, spec.dpi), size, size,
+                   VImage::option()->set("fill", true));
+  }
+  if (!spec.label.empty()) {
+    // Text about 5% of the page height, near the bottom, a quarter of the way across.
+    const double text_points = spec.height_mm * 0.05 * 72 / 25.4;
+    const VImage text =
+        VImage::text(spec.label.c_str(),
+                     VImage::option()
+                         ->set("font", fmt::format("DejaVu Sans {:.1f}", text_points).c_str())
+                         ->set("dpi", static_cast<int>(std::lround(spec.dpi))));
+    page.draw_mask(black, text, width / 4, height - height / 12 - text.height());
+  }
+  return page.copy(VImage::option()
+                       ->set("interpretation",
+                             spec.bands == 1 ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB)
+                       ->set("xres", px_per_mm(spec.dpi))
+                       ->set("yres", px_per_mm(spec.dpi)));
+}
+
+const char* to_string(Encoding encoding) {
+  switch (encoding) {
+    case Encoding::tiff_none:
+      return "tiff_none";
+    case Encoding::tiff_lzw:
+      return "tiff_lzw";
+    case Encoding::tiff_deflate:
+      return "tiff_deflate";
+    case Encoding::tiff_g4:
+      return "tiff_g4";
+    case Encoding::tiff_jpeg:
+      return "tiff_jpeg";
+    case Encoding::tiff_16bit:
+      return "tiff_16bit";
+    case Encoding::jpeg:
+      return "jpeg";
+    case Encoding::png:
+      return "png";
+    case Encoding::jp2:
+      return "jp2";
+  }
+  return "?";
+}
+
+std::vector<Encoding> all_encodings() {
+  return {Encoding::tiff_none, Encoding::tiff_lzw,  Encoding::tiff_deflate,
+          Encoding::tiff_g4,   Encoding::tiff_jpeg, Encoding::tiff_16bit,
+          Encoding::jpeg,      Encoding::png,       Encoding::jp2};
+}
+
+void save_page(const VImage& page, const std::filesystem::path& file, Encoding encoding, double dpi,
+               bool with_resolution) {
+  const VImage pixels =
+      pixels_for(page, encoding)
+          .copy(VImage::option()->set("xres", px_per_mm(dpi))->set("yres", px_per_mm(dpi)));
+  if (is_tiff(encoding)) {
+    tiffsave(pixels, file, encoding, dpi);
+    if (!with_resolution) {
+      std::string bytes = read_bytes(file);
+      strip_tiff_resolution(bytes);
+      write_bytes(file, bytes);
+    }
+    return;
+  }
+  switch (encoding) {
+    case Encoding::jpeg: {
+      pixels.jpegsave(file.c_str(), VImage::option()->set("Q", 90)->set("strip", !with_resolution));
+      if (!with_resolution) {
+        std::string bytes = read_bytes(file);
+        strip_jpeg_resolution(bytes);
+        write_bytes(file, bytes);
+      }
+      return;
+    }
+    case Encoding::png: {
+      pixels.pngsave(file.c_str());
+      if (!with_resolution) {
+        std::string bytes = read_bytes(file);
+        strip_png_resolution(bytes);
+        write_bytes(file, bytes);
+      }
+      return;
+    }
+    case Encoding::jp2:
+      // libvips 8.14 neither writes nor reads a JP2 resolution box: every JP2 it makes is
+      // "without resolution", whatever `with_resolution` says.
+      pixels.jp2ksave(file.c_str(), VImage::option()->set("lossless", true));
+      return;
+    default:
+      throw std::logic_error("unhandled encoding");
+  }
+}
+
+void save_multipage_tiff(const std::vector<VImage>& pages, const std::filesystem::path& file,
+                         double dpi, Encoding encoding) {
+  if (pages.empty()) throw std::invalid_argument("save_multipage_tiff: no pages");
+  if (!is_tiff(encoding)) {
+    throw std::invalid_argument(
+        fmt::format("save_multipage_tiff: {} is not a TIFF encoding", to_string(encoding)));
+  }
+  std::vector<VImage> strips;
+  for (const VImage& page : pages) {
+    if (page.width() != pages[0].width() || page.height() != pages[0].height() ||
+        page.bands() != pages[0].bands()) {
+      // libvips writes a multi-page TIFF from one tall image cut at page-height.
+      throw std::invalid_argument("save_multipage_tiff: all pages must have the same size");
+    }
+    strips.push_back(pixels_for(page, encoding));
+  }
+  VImage joined = VImage::arrayjoin(strips, VImage::option()->set("across", 1)).copy();
+  joined.set("page-height", pages[0].height());
+  tiffsave(joined, file, encoding, dpi);
+}
+
+void save_pdf(const std::vector<PageSpec>& pages, const std::filesystem::path& file) {
+  if (pages.empty()) throw std::invalid_argument("save_pdf: no pages");
+  // Objects: 1 catalog, 2 page tree, then per page: page, content stream, image.
+  std::string pdf = "%PDF-1.4\n%\xE2\xE3\xCF\xD3\n";
+  std::vector<std::size_t> offsets;
+  auto begin_object = [&](std::size_t number) {
+    offsets.push_back(pdf.size());
+    pdf += fmt::format("{} 0 obj\n", number);
+  };
+  const std::size_t page_count = pages.size();
+  auto page_object = [](std::size_t index) { return 3 + 3 * index; };
+
+  begin_object(1);
+  pdf += "<< /Type /Catalog /Pages 2 0 R >>\nendobj\n";
+  begin_object(2);
+  pdf += "<< /Type /Pages /Kids [";
+  for (std::size_t i = 0; i < page_count; ++i) pdf += fmt::format(" {} 0 R", page_object(i));
+  pdf += fmt::format(" ] /Count {} >>\nendobj\n", page_count);
+
+  for (std::size_t i = 0; i < page_count; ++i) {
+    const PageSpec& spec = pages[i];
+    const double width_pt = spec.width_mm * 72 / 25.4;
+    const double height_pt = spec.height_mm * 72 / 25.4;
+    const VImage image = make_page(spec);
+    const std::string jpeg = jpeg_bytes(image);
+    const std::string content =
+        fmt::format("q\n{:.4f} 0 0 {:.4f} 0 0 cm\n/Im0 Do\nQ\n", width_pt, height_pt);
+
+    begin_object(page_object(i));
+    pdf += fmt::format(
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {:.4f} {:.4f}] /Contents {} 0 R "
+        "/Resources << /XObject << /Im0 {} 0 R >> >> >>\nendobj\n",
+        width_pt, height_pt, page_object(i) + 1, page_object(i) + 2);
+    begin_object(page_object(i) + 1);
+    pdf += fmt::format("<< /Length {} >>\nstream\n", content.size());
+    pdf += content;
+    pdf += "\nendstream\nendobj\n";
+    begin_object(page_object(i) + 2);
+    pdf += fmt::format(
+        "<< /Type /XObject /Subtype /Image /Width {} /Height {} /ColorSpace {} "
+        "/BitsPerComponent 8 /Filter /DCTDecode /Length {} >>\nstream\n",
+        image.width(), image.height(), image.bands() == 1 ? "/DeviceGray" : "/DeviceRGB",
+        jpeg.size());
+    pdf += jpeg;
+    pdf += "\nendstream\nendobj\n";
+  }
+
+  const std::size_t xref_offset = pdf.size();
+  pdf += fmt::format("xref\n0 {}\n0000000000 65535 f \n", offsets.size() + 1);
+  for (std::size_t offset : offsets) pdf += fmt::format("{:010d} 00000 n \n", offset);
+  pdf += fmt::format("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{}\n%%EOF\n",
+                     offsets.size() + 1, xref_offset);
+  write_bytes(file, pdf);
+}
+
+void make_demo_set(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  constexpr double a4_w = 210, a4_h = 297, a5_w = 148, a5_h = 210;
+  auto marked = [](double width, double height, double dpi, int bands, std::string label) {
+    PageSpec spec;
+    spec.width_mm = width;
+    spec.height_mm = height;
+    spec.dpi = dpi;
+    spec.bands = bands;
+    spec.label = std::move(label);
+    // Corner marks show placement and orientation on film; the off-centre one shows mirroring.
+    spec.marks = {
+        {15, 15, 10}, {width - 25, 15, 10}, {15, height - 45, 10}, {width / 3, height / 3, 20}};
+    return spec;
+  };
+
+  const fs::path d001 = dir / "D001";
+  fs::create_directories(d001);
+  // Natural order p1, p2, p3, p10; a plain sort would put p10 second.
+  save_page(make_page(marked(a4_w, a4_h, 300, 1, "D001 p1")), d001 / "p1.tif", Encoding::tiff_lzw,
+            300);
+  save_page(make_page(marked(a4_w, a4_h, 200, 3, "D001 p2")), d001 / "p2.jpg", Encoding::jpeg, 200);
+  save_page(make_page(marked(a5_w, a5_h, 250, 1, "D001 p3")), d001 / "p3.png", Encoding::png, 250);
+  // JPEG 2000 files carry no resolution libvips can read: the document's dpi (200) applies.
+  save_page(make_page(marked(a5_w, a5_h, 200, 1, "D001 p10")), d001 / "p10.jp2", Encoding::jp2,
+            200);
+
+  std::vector<VImage> bitonal;
+  for (int page = 1; page <= 3; ++page) {
+    bitonal.push_back(make_page(marked(a4_w, a4_h, 300, 1, fmt::format("D002 p{}", page))));
+  }
+  save_multipage_tiff(bitonal, dir / "D002.tif", 300, Encoding::tiff_g4);
+
+  save_pdf({marked(a4_w, a4_h, 200, 1, "D003 p1"), marked(a5_w, a5_h, 200, 3, "D003 p2")},
+           dir / "D003.pdf");
+
+  const std::string job = fmt::format(
+      R"toml(# filmwriter demo job, made by fw-samples. Run: filmwriter convert {job}
+version = 1
+id = "demo"
+title = {title}
+institution = "filmwriter demo"
+output = "out"
+format = "16mm-comic-30m"
+reduction = 24
+mode = "grey"
+polarity = "negative"
+
+[recorder]
+driver = "tiff"
+
+[[documents]]
+id = "D001"
+title = {d001_title}
+pages = {{ dir = "D001" }}
+dpi = 200
+
+[documents.metadata]
+"作者" = "朱熹"
+"年代" = "宋"
+"卷" = "一"
+
+[[documents]]
+id = "D002"
+title = "Bitonal letters (multi-page TIFF, CCITT G4)"
+pages = {{ tiff = "D002.tif" }}
+mode = "bitonal"
+
+[documents.metadata]
+"creator" = "filmwriter demo"
+
+[[documents]]
+id = "D003"
+title = "PDF report"
+pages = {{ pdf = "D003.pdf", range = "1-2" }}
+
+[documents.metadata]
+"source" = "born-digital PDF"
+)toml",
+      fmt::arg("job", (dir / "job.toml").string()), fmt::arg("title", toml_string("Demo reel")),
+      fmt::arg("d001_title", toml_string("论语集注 卷一")));
+  write_bytes(dir / "job.toml", job);
+}
+
+}  // namespace fw::samples
