@@ -67,6 +67,19 @@ pitch_um = 12.5
 )" + documents;
 }
 
+const std::string kOneDocument = R"(
+[[documents]]
+id = "D001"
+title = "一"
+pages = { dir = "scans" }
+)";
+
+// A file cut off in the middle, as an interrupted copy leaves it.
+void truncate_to_half(const std::filesystem::path& file) {
+  const std::string bytes = read_file(file);
+  test::write_text(file, bytes.substr(0, bytes.size() / 2));
+}
+
 struct Converted {
   test::CliResult cli;
   std::filesystem::path reel;
@@ -182,15 +195,9 @@ pages = { dir = "scans" }
 
 TEST_F(ConvertTest, OneAndManyThreadsGiveIdenticalBytes) {
   write_mixed_document();
-  const std::string docs = R"(
-[[documents]]
-id = "D001"
-title = "一"
-pages = { dir = "scans" }
-)";
-  auto one = convert(job_toml(docs), {"--threads", "1", "--out", (dir / "one").string()});
+  auto one = convert(job_toml(kOneDocument), {"--threads", "1", "--out", (dir / "one").string()});
   ASSERT_EQ(one.cli.exit_code, 0) << one.cli.err;
-  auto many = convert(job_toml(docs), {"--threads", "8", "--out", (dir / "many").string()});
+  auto many = convert(job_toml(kOneDocument), {"--threads", "8", "--out", (dir / "many").string()});
   ASSERT_EQ(many.cli.exit_code, 0) << many.cli.err;
   const auto a = dir / "one" / "t1";
   const auto b = dir / "many" / "t1";
@@ -205,15 +212,8 @@ pages = { dir = "scans" }
 TEST_F(ConvertTest, TruncatedPageFailsNamingTheFileAndKeepsEarlierFrames) {
   write_mixed_document();
   const auto bad = dir / "scans" / "p3.png";
-  const std::string bytes = read_file(bad);
-  test::write_text(bad, bytes.substr(0, bytes.size() / 2));
-  auto result = convert(job_toml(R"(
-[[documents]]
-id = "D001"
-title = "一"
-pages = { dir = "scans" }
-)"),
-                        {"--threads", "1"});
+  truncate_to_half(bad);
+  auto result = convert(job_toml(kOneDocument), {"--threads", "1"});
   EXPECT_EQ(result.cli.exit_code, 3) << result.cli.err;
   EXPECT_THAT(result.cli.err, HasSubstr("p3.png"));
   EXPECT_FALSE(std::filesystem::exists(result.reel / "frames" / "F000003.tif"));
@@ -222,8 +222,7 @@ pages = { dir = "scans" }
 TEST_F(ConvertTest, SubstitutePolicyFilmsALabelledFrameInsteadOfTheBadPage) {
   write_mixed_document();
   const auto bad = dir / "scans" / "p2.jpg";
-  const std::string bytes = read_file(bad);
-  test::write_text(bad, bytes.substr(0, bytes.size() / 2));
+  truncate_to_half(bad);
   auto result = convert(job_toml(R"(
 [[documents]]
 id = "D001"
@@ -270,10 +269,8 @@ TEST_F(ConvertTest, OneLineModeConvertsAFolderOfScans) {
 
 TEST_F(ConvertTest, RefusesToOverwriteAPreviousRun) {
   write_mixed_document();
-  const std::string docs =
-      "\n[[documents]]\nid = \"D001\"\ntitle = \"一\"\npages = { dir = \"scans\" }\n";
-  ASSERT_EQ(convert(job_toml(docs)).cli.exit_code, 0);
-  auto again = convert(job_toml(docs));
+  ASSERT_EQ(convert(job_toml(kOneDocument)).cli.exit_code, 0);
+  auto again = convert(job_toml(kOneDocument));
   EXPECT_EQ(again.cli.exit_code, 2);
   EXPECT_THAT(again.cli.err, HasSubstr("already holds a conversion"));
 }
@@ -282,17 +279,14 @@ TEST_F(ConvertTest, DeviceFailureExitsWithDeviceCode) {
   write_mixed_document();
   // The tiff driver cannot create its frames folder where a file is in the way.
   test::write_text(dir / "out" / "t1" / "R0001" / "frames", "in the way");
-  auto result = convert(
-      job_toml("\n[[documents]]\nid = \"D001\"\ntitle = \"一\"\npages = { dir = \"scans\" }\n"));
+  auto result = convert(job_toml(kOneDocument));
   EXPECT_EQ(result.cli.exit_code, 4) << result.cli.err;
   EXPECT_THAT(result.cli.err, HasSubstr("frames"));
 }
 
 TEST_F(ConvertTest, PlanAndDryRunTouchNoDevice) {
   write_mixed_document();
-  const std::string docs =
-      "\n[[documents]]\nid = \"D001\"\ntitle = \"一\"\npages = { dir = \"scans\" }\n";
-  auto dry = convert(job_toml(docs), {"--dry-run"});
+  auto dry = convert(job_toml(kOneDocument), {"--dry-run"});
   ASSERT_EQ(dry.cli.exit_code, 0) << dry.cli.err;
   EXPECT_THAT(dry.cli.out, HasSubstr("6 frames (6 pages, 0 substitutes) on 1 reel(s)"));
   EXPECT_FALSE(std::filesystem::exists(dir / "out"));
