@@ -56,7 +56,7 @@ output = "out"
 format = "16mm-comic-30m"
 reduction = 10
 mode = "grey"
-polarity = "negative"
+targets = "none"  # pages only; polarity: the default, negative. Targets are tested elsewhere.
 dpi = 254  # JPEG 2000 pages from libvips carry no resolution
 )" + extra +
          R"(
@@ -166,8 +166,8 @@ pages = { dir = "scans" }
     g_free(data);
 
     // Geometry: 60 x 80 mm at 10x is 6 x 8 mm = 480 x 640 px at 12.5 um; the comic frame is
-    // 12.5 mm = 1000 px across, the page centred in it.
-    EXPECT_EQ(frame.height(), 1000);
+    // 12.5 mm = 1000 px across, the page centred in it, and the 1.5 mm blip track below.
+    EXPECT_EQ(frame.height(), 1120);
     const double px_per_mm = 1000.0 / kPitchUm / kReduction;
     const int page_left = (frame.width() - 480) / 2;
     const int page_top = (1000 - 640) / 2;
@@ -204,7 +204,7 @@ TEST_F(ConvertTest, OneAndManyThreadsGiveIdenticalBytes) {
   for (const auto& entry : std::filesystem::recursive_directory_iterator(a)) {
     if (!entry.is_regular_file()) continue;
     const auto rel = std::filesystem::relative(entry.path(), a);
-    if (rel == "plan.json") continue;  // holds the absolute output folder
+    if (rel == "plan.json" || rel == "journal.jsonl") continue;  // output folder, flags
     EXPECT_EQ(read_file(entry.path()), read_file(b / rel)) << rel;
   }
 }
@@ -264,7 +264,8 @@ TEST_F(ConvertTest, OneLineModeConvertsAFolderOfScans) {
                             "--reduction", "10", "--out", (dir / "out").string(), "--id", "t1",
                             "-O", "pitch_um=12.5", "--dpi", "254", "--threads", "2"});
   ASSERT_EQ(cli.exit_code, 0) << cli.err;
-  EXPECT_EQ(read_csv(dir / "out" / "t1" / "R0001" / "index.csv").size(), marks_.size() + 1);
+  // + the reel's start, technical, title, technical and end targets.
+  EXPECT_EQ(read_csv(dir / "out" / "t1" / "R0001" / "index.csv").size(), marks_.size() + 1 + 5);
 }
 
 TEST_F(ConvertTest, RefusesToOverwriteAPreviousRun) {

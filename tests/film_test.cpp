@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -131,7 +132,7 @@ TEST_F(FormatErrors, ValidTemplateLoads) {
 
 TEST_F(FormatErrors, UnknownKey) {
   EXPECT_EQ(error_with_line(5, "frame_gap = 1.0"),
-            file() + ":5: frame_gap: expected a format key, got an unknown key");
+            file() + ":5: frame_gap: expected a roll format key, got an unknown key");
 }
 
 TEST_F(FormatErrors, WrongType) {
@@ -182,6 +183,84 @@ TEST_F(FormatErrors, UnknownNameListsKnownFormats) {
   EXPECT_EQ(error_of(ErrorKind::job, [&] { load_format(dir_.path(), "../formats/a-format"); }),
             "unknown film format \"../formats/a-format\"; known formats in " + formats +
                 ": a-format, b-format");
+}
+
+TEST_F(FormatErrors, BlipTrackKeys) {
+  std::string body;
+  for (const std::string& line : kValidLines) body += line + "\n";
+  test::write_text(file(), body + "blip_track_mm = 1.5\nblip_lengths_mm = [1.0, 2.5, 4.0]\n");
+  const FilmFormat format = load_format(dir_.path(), "broken");
+  EXPECT_DOUBLE_EQ(format.blips.track_mm, 1.5);
+  EXPECT_DOUBLE_EQ(format.blips.mark_width_mm, 0.7);
+  EXPECT_DOUBLE_EQ(format.blips.document_mm, 2.5);
+  EXPECT_DOUBLE_EQ(format.blips.batch_mm, 4.0);
+
+  test::write_text(file(), body + "blip_track_mm = 4.0\n");
+  EXPECT_EQ(error_of(ErrorKind::job, [&] { load_format(dir_.path(), "broken"); }),
+            file() +
+                ":14: blip_track_mm: expected at most film_width_mm - image_area_across_mm "
+                "(3.5), got 4.0");
+  test::write_text(file(), body + "blip_track_mm = 1.5\nblip_lengths_mm = [2.0, 1.0, 3.0]\n");
+  EXPECT_EQ(error_of(ErrorKind::job, [&] { load_format(dir_.path(), "broken"); }),
+            file() +
+                ":15: blip_lengths_mm: expected three lengths > 0 in mm, page <= document <= "
+                "batch, e.g. [1.0, 2.0, 3.0], got [ 2.0, 1.0, 3.0 ]");
+}
+
+TEST_F(FormatErrors, AllowedReductions) {
+  std::string body;
+  for (const std::string& line : kValidLines) body += line + "\n";
+  test::write_text(file(), body + "allowed_reductions = [24.0, 32.0]\n");
+  const FilmFormat format = load_format(dir_.path(), "broken");
+  EXPECT_NO_THROW(check_reduction(format, 32));
+  EXPECT_EQ(error_of(ErrorKind::job, [&] { check_reduction(format, 30); }),
+            "reduction 30x is not one of the reductions broken allows (24x, 32x)");
+  EXPECT_EQ(error_of(ErrorKind::job, [&] { check_reduction(format, 60); }),
+            "reduction 60x is outside the range of broken (7x to 50x)");
+  test::write_text(file(), body + "allowed_reductions = [24.0, 60.0]\n");
+  EXPECT_EQ(error_of(ErrorKind::job, [&] { load_format(dir_.path(), "broken"); }),
+            file() +
+                ":14: allowed_reductions: expected a non-empty array of reductions 7-50, got "
+                "[ 24.0, 60.0 ]");
+}
+
+TEST_F(FormatErrors, KeysOfTheOtherLayoutAreNamed) {
+  std::string body;
+  for (const std::string& line : kValidLines) body += line + "\n";
+  test::write_text(file(), body + "columns = 14\n");
+  EXPECT_EQ(error_of(ErrorKind::job, [&] { load_format(dir_.path(), "broken"); }),
+            file() + ":14: columns: expected a roll format key, got a key of the other layout");
+}
+
+TEST(Format, FicheGrids) {
+  const FilmFormat fiche = load_format(profiles(), "fiche-a6-98-24x");
+  EXPECT_EQ(fiche.layout, FilmLayout::fiche);
+  EXPECT_EQ(fiche.fiche.frames(), 98u);
+  EXPECT_EQ(fiche.fiche.columns, 14u);
+  EXPECT_EQ(fiche.fiche.rows, 7u);
+  EXPECT_EQ(fiche.fiche.header_rows, 1u);
+  EXPECT_EQ(fiche.fiche.order, ReadingOrder::rows);
+  // A cell is planned as a fixed-length comic frame.
+  EXPECT_DOUBLE_EQ(fiche.frame_length_mm, 10.5);
+  EXPECT_DOUBLE_EQ(fiche.image_area_across_mm, 13.0);
+  EXPECT_DOUBLE_EQ(fiche.blips.track_mm, 0);
+  const FilmFormat com = load_format(profiles(), "fiche-a6-270-48x");
+  EXPECT_EQ(com.fiche.frames(), 270u);
+  EXPECT_EQ(com.fiche.order, ReadingOrder::columns);
+  EXPECT_EQ(error_of(ErrorKind::job, [&] { check_reduction(fiche, 42); }),
+            "reduction 42x is outside the range of fiche-a6-98-24x (24x to 24x)");
+}
+
+TEST(Format, ShippedRollFormatsHaveABlipTrackBelowTheImageArea) {
+  for (const char* name : {"16mm-cine-30m", "16mm-comic-30m", "16mm-comic-65m", "35mm-comic-30m"}) {
+    const FilmFormat format = load_format(profiles(), name);
+    EXPECT_DOUBLE_EQ(format.blips.track_mm, 1.5) << name;
+    EXPECT_DOUBLE_EQ(format.blips.mark_width_mm, 0.7) << name;
+    EXPECT_DOUBLE_EQ(format.blips.page_mm, 1.0) << name;
+    EXPECT_DOUBLE_EQ(format.blips.document_mm, 2.0) << name;
+    EXPECT_DOUBLE_EQ(format.blips.batch_mm, 3.0) << name;
+    EXPECT_LE(format.image_area_across_mm + format.blips.track_mm, format.film_width_mm) << name;
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -297,6 +376,25 @@ TEST(Place, ReductionOutsideTheFormatsRange) {
       "reduction 6.5x is outside the range of 16mm-comic-30m (7x to 50x)");
 }
 
+TEST(Place, BlipTrackExtendsTheFrameBelowTheImageArea) {
+  FilmFormat comic = comic_16mm();
+  comic.blips.track_mm = 1.5;
+  const Placement placement = place_page(a4_at_300dpi(), at(24), comic, 2.5);
+  EXPECT_EQ(placement.frame_height_px, 5600u);  // 12.5 mm image area + 1.5 mm track
+  EXPECT_EQ(placement.page_y_px, 25u);          // centred in the image area, not the frame
+  EXPECT_EQ(placement.track_y_px, 5000u);
+  EXPECT_EQ(placement.track_height_px, 600u);
+  EXPECT_EQ(placement.track_width_px, placement.frame_width_px);
+
+  FilmFormat cine = comic;
+  cine.orientation = Orientation::cine;
+  const Placement upright = place_page(a4_at_300dpi(), at(24), cine, 2.5);
+  EXPECT_EQ(upright.frame_width_px, 5600u);
+  EXPECT_EQ(upright.track_x_px, 5000u);
+  EXPECT_EQ(upright.track_width_px, 600u);
+  EXPECT_EQ(upright.page_x_px, 750u);  // (5000 - 3500) / 2
+}
+
 // ---------------------------------------------------------------------------------------
 // Planner
 
@@ -304,6 +402,7 @@ Job job_with(const std::vector<std::string>& document_ids) {
   Job job;
   job.id = "job-1";
   job.title = "Test job";
+  job.targets = "none";  // the planner tests below look at pages; targets have their own
   for (std::size_t i = 0; i < document_ids.size(); ++i) {
     Document document;
     document.id = document_ids[i];
@@ -553,6 +652,205 @@ TEST(Planner, FrameLongerThanAWholeReelIsAnInputError) {
             "0.025 m reel (5.000 mm)");
 }
 
+// ---------------------------------------------------------------------------------------
+// Reels with targets
+
+// 150 mm of usable film: the reel's four targets (start, technical, technical, end) take
+// 4 x 9.85 mm, leaving 110.6 mm: eleven A4 steps for titles, pages and continued targets.
+FilmFormat targets_reel_format() {
+  FilmFormat format = short_reel_format();
+  format.reel_length_m = 0.17;
+  format.reel_lengths_m = {0.17};
+  return format;
+}
+
+Job job_with_targets(const std::vector<std::string>& ids) {
+  Job job = job_with(ids);
+  job.targets = "standard";
+  return job;
+}
+
+std::vector<std::string> reel_addresses(const Plan& plan, std::size_t reel) {
+  std::vector<std::string> out;
+  const PlannedReel& r = plan.reels[reel];
+  for (std::size_t i = r.first_frame; i < r.first_frame + r.frame_count; ++i) {
+    out.push_back(plan.frames[i].address);
+  }
+  return out;
+}
+
+TEST(PlannerTargets, ReelOrderAndBlipLevels) {
+  const Job job = job_with_targets({"D001", "D002"});
+  const Plan plan =
+      plan_reels(job, comic_16mm(), recorder_at(2.5), {pages_of(0, 2), pages_of(1, 1)});
+  EXPECT_TRUE(plan.targets);
+  EXPECT_THAT(addresses(plan), ElementsAre("R0001-START", "R0001-TECH1", "R0001-D001-TITLE",
+                                           "R0001-D001-0001", "R0001-D001-0002", "R0001-D002-TITLE",
+                                           "R0001-D002-0001", "R0001-TECH2", "R0001-END"));
+  const std::vector<FrameKind> kinds = {FrameKind::start_target, FrameKind::technical_target,
+                                        FrameKind::title_target, FrameKind::page,
+                                        FrameKind::page,         FrameKind::title_target,
+                                        FrameKind::page,         FrameKind::technical_target,
+                                        FrameKind::end_target};
+  const std::vector<hal::BlipLevel> blips = {
+      hal::BlipLevel::batch, hal::BlipLevel::none, hal::BlipLevel::document,
+      hal::BlipLevel::page,  hal::BlipLevel::page, hal::BlipLevel::document,
+      hal::BlipLevel::page,  hal::BlipLevel::none, hal::BlipLevel::none};
+  ASSERT_EQ(plan.frames.size(), kinds.size());
+  for (std::size_t i = 0; i < kinds.size(); ++i) {
+    EXPECT_EQ(plan.frames[i].kind, kinds[i]) << i;
+    EXPECT_EQ(plan.frames[i].blip, blips[i]) << i;
+    EXPECT_EQ(plan.frames[i].number, i + 1);
+    EXPECT_DOUBLE_EQ(plan.frames[i].reduction, 24);
+  }
+  EXPECT_EQ(plan.frames[0].page, 0u);
+  EXPECT_EQ(plan.frames[5].document, 1u);
+  // Targets are A4 on the document plane at the job's reduction: 8.85 mm frames.
+  EXPECT_EQ(plan.frames[0].placement.page_width_px, 3500u);
+  EXPECT_EQ(plan.reels[0].pages, 3u);
+  EXPECT_NEAR(plan.reels[0].film_used_m, 2 + 9 * kA4StepMm / 1000, 1e-9);
+  expect_reels_within_their_length(plan);
+}
+
+TEST(PlannerTargets, ReelCapacityCountsTheTargets) {
+  const Job job = job_with_targets({"D001", "D002", "D003"});
+  // Each document is a title and three pages (4 steps); a reel holds 11 steps besides its
+  // own targets, so D003 starts reel 2.
+  const Plan plan = plan_reels(job, targets_reel_format(), recorder_at(2.5),
+                               {pages_of(0, 3), pages_of(1, 3), pages_of(2, 3)});
+  ASSERT_EQ(plan.reels.size(), 2u);
+  EXPECT_THAT(reel_addresses(plan, 1),
+              ElementsAre("R0002-START", "R0002-TECH1", "R0002-D003-TITLE", "R0002-D003-0001",
+                          "R0002-D003-0002", "R0002-D003-0003", "R0002-TECH2", "R0002-END"));
+  EXPECT_EQ(plan.reels[0].frame_count, 12u);
+  EXPECT_EQ(plan.frames[11].kind, FrameKind::end_target);
+  EXPECT_FALSE(plan.reels[0].continues_on_next);
+  expect_reels_within_their_length(plan);
+}
+
+TEST(PlannerTargets, OversizedDocumentSplitsWithContinuedTargets) {
+  const Job job = job_with_targets({"D001"});
+  const Plan plan = plan_reels(job, targets_reel_format(), recorder_at(2.5), {pages_of(0, 20)});
+  ASSERT_EQ(plan.reels.size(), 3u);
+  std::vector<std::string> first = {"R0001-START", "R0001-TECH1", "R0001-D001-TITLE"};
+  for (int page = 1; page <= 9; ++page) first.push_back(fmt::format("R0001-D001-{:04}", page));
+  for (const char* tail : {"R0001-D001-CONT", "R0001-TECH2", "R0001-END"}) first.push_back(tail);
+  EXPECT_EQ(reel_addresses(plan, 0), first);
+  const std::vector<std::string> second = reel_addresses(plan, 1);
+  EXPECT_EQ(second[2], "R0002-D001-CONT");
+  EXPECT_EQ(second[3], "R0002-D001-0010");
+
+  const PlannedFrame& continued_to = plan.frames[plan.reels[0].frame_count - 3];
+  EXPECT_EQ(continued_to.kind, FrameKind::continued_to);
+  EXPECT_EQ(continued_to.other_reel, 2u);
+  const PlannedFrame& continued_from = plan.frames[plan.reels[1].first_frame + 2];
+  EXPECT_EQ(continued_from.kind, FrameKind::continued_from);
+  EXPECT_EQ(continued_from.other_reel, 1u);
+  EXPECT_EQ(continued_from.blip, hal::BlipLevel::document);
+  EXPECT_TRUE(plan.reels[0].continues_on_next);
+  EXPECT_TRUE(plan.reels[1].continues_from_previous);
+  EXPECT_TRUE(plan.reels[1].continues_on_next);
+  EXPECT_FALSE(plan.reels[2].continues_on_next);
+  EXPECT_EQ(plan.reels[0].pages + plan.reels[1].pages + plan.reels[2].pages, 20u);
+  EXPECT_EQ(plan.frames.back().kind, FrameKind::end_target);
+  expect_reels_within_their_length(plan);
+}
+
+TEST(PlannerTargets, ReelTooShortForItsTargetsIsAnInputError) {
+  const Job job = job_with_targets({"D001"});
+  EXPECT_EQ(
+      error_of(ErrorKind::input,
+               [&] { plan_reels(job, short_reel_format(), recorder_at(2.5), {pages_of(0, 1)}); }),
+      "D001 page 1: the frame and its gap (9.850 mm) with the reel's targets (59.100 mm) are "
+      "longer than the usable film of a 0.07 m reel (50.000 mm)");
+}
+
+// A synthetic job of 1,000 documents and 40,000 pages (the size the bench times): reels end
+// on document boundaries, never exceed the stock, and every page is planned once.
+TEST(PlannerTargets, ThousandDocumentJob) {
+  std::vector<std::string> ids;
+  std::vector<DocumentPages> documents;
+  DocumentPages pages = pages_of(0, 40);
+  for (std::size_t i = 0; i < 1000; ++i) {
+    ids.push_back(fmt::format("D{:04}", i + 1));
+    pages.document = i;
+    documents.push_back(pages);
+  }
+  const Job job = job_with_targets(ids);
+  const Plan plan = plan_reels(job, comic_16mm(), recorder_at(2.5), documents);
+  std::size_t page_frames = 0;
+  for (const PlannedFrame& frame : plan.frames) page_frames += frame.kind == FrameKind::page;
+  EXPECT_EQ(page_frames, 40000u);
+  // 41 steps of 9.85 mm per document; 28.5 m less 39.4 mm of reel targets holds 70 of them.
+  EXPECT_EQ(plan.reels.size(), 15u);
+  for (const PlannedReel& reel : plan.reels) {
+    EXPECT_FALSE(reel.continues_on_next) << reel.id;
+    EXPECT_EQ(plan.frames[reel.first_frame].kind, FrameKind::start_target);
+    EXPECT_EQ(plan.frames[reel.first_frame + 2].kind, FrameKind::title_target);
+    EXPECT_EQ(plan.frames[reel.first_frame + reel.frame_count - 1].kind, FrameKind::end_target);
+  }
+  expect_reels_within_their_length(plan);
+}
+
+// ---------------------------------------------------------------------------------------
+// Fiche
+
+TEST(PlannerFiche, HeaderThenGridInReadingOrder) {
+  const Job job = job_with_targets({"D001", "D002"});
+  const FilmFormat fiche = load_format(profiles(), "fiche-a6-98-24x");
+  const Plan plan = plan_reels(job, fiche, recorder_at(2.5), {pages_of(0, 3), pages_of(1, 100)});
+  EXPECT_FALSE(plan.targets);  // fiche carry a header strip instead of reel targets
+  // D002 (100 pages) is larger than a fiche (98): it starts behind D001 and continues.
+  ASSERT_EQ(plan.reels.size(), 2u);
+  EXPECT_EQ(plan.reels[0].id, "F0001");
+  EXPECT_EQ(plan.reels[0].frame_count, 14u + 98u);  // header tiles + grid
+  EXPECT_TRUE(plan.reels[0].continues_on_next);
+  EXPECT_TRUE(plan.reels[1].continues_from_previous);
+  // The header strip: one tile per column, cell-sized, at the recorder's pitch.
+  for (std::uint32_t column = 1; column <= 14; ++column) {
+    const PlannedFrame& tile = plan.frames[column - 1];
+    EXPECT_EQ(tile.kind, FrameKind::fiche_header);
+    EXPECT_EQ(tile.grid_row, 0u);
+    EXPECT_EQ(tile.grid_column, column);
+    EXPECT_EQ(tile.placement.frame_width_px, 4200u);  // the 10.5 mm cell
+    EXPECT_EQ(tile.placement.frame_height_px, 5200u);
+  }
+  EXPECT_EQ(plan.frames[0].address, "F0001-H01");
+  // Rows: left to right, then down.
+  const std::size_t first = 14;
+  EXPECT_EQ(plan.frames[first].address, "F0001-D001-0001");
+  EXPECT_EQ(plan.frames[first].grid_row, 1u);
+  EXPECT_EQ(plan.frames[first].grid_column, 1u);
+  EXPECT_EQ(plan.frames[first + 13].grid_column, 14u);
+  EXPECT_EQ(plan.frames[first + 14].grid_row, 2u);
+  EXPECT_EQ(plan.frames[first + 14].grid_column, 1u);
+  EXPECT_EQ(plan.frames[first + 97].grid_row, 7u);
+  EXPECT_EQ(plan.frames[first + 97].grid_column, 14u);
+  EXPECT_EQ(plan.frames[first + 97].address, "F0001-D002-0095");
+  EXPECT_EQ(plan.frames[first + 98].kind, FrameKind::fiche_header);
+  EXPECT_EQ(plan.frames[2 * first + 98].address, "F0002-D002-0096");
+  EXPECT_EQ(plan.frames[2 * first + 98].placement.frame_width_px, 4200u);
+  EXPECT_EQ(plan.frames[2 * first + 98].placement.frame_height_px, 5200u);
+
+  Job at_48x = job;
+  at_48x.defaults.reduction = 48;
+  const Plan com = plan_reels(at_48x, load_format(profiles(), "fiche-a6-270-48x"), recorder_at(2.5),
+                              {pages_of(0, 3)});
+  // COM fiche read by columns: down the first column, then the next.
+  EXPECT_EQ(com.frames[18 + 1].grid_row, 2u);
+  EXPECT_EQ(com.frames[18 + 1].grid_column, 1u);
+}
+
+TEST(PlannerFiche, DocumentsThatFitStartANewFiche) {
+  const Job job = job_with_targets({"D001", "D002"});
+  const FilmFormat fiche = load_format(profiles(), "fiche-a6-98-24x");
+  const Plan plan = plan_reels(job, fiche, recorder_at(2.5), {pages_of(0, 60), pages_of(1, 60)});
+  ASSERT_EQ(plan.reels.size(), 2u);
+  EXPECT_EQ(plan.reels[0].pages, 60u);
+  EXPECT_EQ(plan.frames[plan.reels[1].first_frame + 14].address, "F0002-D002-0001");
+  EXPECT_FALSE(plan.reels[0].continues_on_next);
+}
+
 TEST(PlanJson, StableFieldsAndRoundedNumbers) {
   const Job job = job_with({"D001", "D002"});
   DocumentPages second = pages_of(1, 1);
@@ -572,8 +870,9 @@ TEST(PlanJson, StableFieldsAndRoundedNumbers) {
   const auto& frame = json["frames"][1];
   std::vector<std::string> keys;
   for (const auto& item : frame.items()) keys.push_back(item.key());
-  EXPECT_THAT(keys, ElementsAre("sequence", "reel", "number", "kind", "document", "page", "address",
-                                "blip", "source", "placement", "film_position_mm", "reason"));
+  EXPECT_THAT(
+      keys, ElementsAre("sequence", "reel", "number", "kind", "document", "page", "address", "blip",
+                        "source", "placement", "film_position_mm", "reason", "reduction"));
   EXPECT_EQ(frame["address"], "R0001-D001-0002");
   EXPECT_EQ(frame["blip"], "page");
   EXPECT_EQ(frame["film_position_mm"], 1009.85);
@@ -585,6 +884,8 @@ TEST(PlanJson, StableFieldsAndRoundedNumbers) {
   EXPECT_EQ(frame["placement"]["page_width_px"], 3500);
   EXPECT_EQ(frame["placement"]["length_mm"], 8.85);
   EXPECT_EQ(frame["placement"]["scale_x"], 1.411290323);
+  EXPECT_EQ(frame["reduction"], 24.0);
+  EXPECT_EQ(json["targets"], "none");
 
   const auto& substitute = json["frames"][3];
   EXPECT_EQ(substitute["kind"], "substitute");
@@ -603,7 +904,7 @@ TEST(PlanJson, LengthsAreWrittenWithoutFloatNoise) {
   plan.reels[0].film_used_m = 0.1 * 3;             // 0.30000000000000004
   const std::string json = plan.to_json(job);
   EXPECT_NE(json.find("\"film_position_mm\": 1000.3,"), std::string::npos) << json;
-  EXPECT_NE(json.find("\"length_mm\": 26.55\n"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"length_mm\": 26.55,"), std::string::npos) << json;
   EXPECT_NE(json.find("\"film_used_m\": 0.3,"), std::string::npos) << json;
 }
 

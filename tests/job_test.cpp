@@ -1,5 +1,6 @@
 #include "job/job.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -606,6 +607,44 @@ TEST(OneLineMode, TheScansPathMustBeAFolder) {
   bad.reduction = 3;
   fs::create_directories(dir / "ok");
   EXPECT_THROW(job_from_directory(dir / "ok", bad), Error);
+}
+
+}  // namespace
+}  // namespace fw
+
+namespace fw {
+namespace {
+
+// A job may carry its own film format as a [format] table, checked like a format file.
+TEST(JobFile, InlineFormatTable) {
+  const std::string format =
+      "\n[format]\ndescription = \"lab 16 mm\"\nfilm_width_mm = 16.0\nimage_area_across_mm = 12.0\n"
+      "frame_length_mm = 0.0\nframe_gap_mm = 1.5\nmargin_mm = 0.1\norientation = \"comic\"\n"
+      "leader_m = 0.5\ntrailer_m = 0.5\nreel_length_m = 30.5\nreel_lengths_m = [30.5]\n"
+      "min_reduction = 20.0\nmax_reduction = 30.0\nallowed_reductions = [24.0]\n";
+  const Job job = parse_job(kHeader + "targets = \"none\"\n" + kFirstDocument + format, "job.toml",
+                            "/jobs");
+  ASSERT_TRUE(job.inline_format.has_value());
+  EXPECT_EQ(job.format, "inline");
+  EXPECT_EQ(job.targets, "none");
+  EXPECT_DOUBLE_EQ(job.inline_format->image_area_across_mm, 12.0);
+  EXPECT_DOUBLE_EQ(job.inline_format->frame_gap_mm, 1.5);
+  EXPECT_EQ(job.inline_format->allowed_reductions, std::vector<double>{24.0});
+
+  // Errors name the job file, the line and the key under format.
+  std::string broken = format;
+  broken.replace(broken.find("margin_mm = 0.1"), 15, "margin_mm = -1");
+  const std::string text = kHeader + kFirstDocument + broken;
+  const auto line = 1 + std::count(text.begin(), text.begin() + text.find("margin_mm"), '\n');
+  EXPECT_EQ(job_error(text),
+            fmt::format("job.toml:{}: format.margin_mm: expected a number >= 0, got -1", line));
+  EXPECT_EQ(job_error(kHeader + "targets = \"../x\"\n" + kFirstDocument),
+            "job.toml:5: targets: expected a target set in profiles/targets/ or \"none\" of "
+            "letters, digits, '.', '_' or '-', got \"../x\"");
+  // A named format and the default target set otherwise.
+  const Job named = parse_job(kHeader + kFirstDocument, "job.toml", "/jobs");
+  EXPECT_FALSE(named.inline_format.has_value());
+  EXPECT_EQ(named.targets, "standard");
 }
 
 }  // namespace

@@ -34,6 +34,7 @@ Job small_job(const test::TempDir& dir, int pages) {
   job.title = "pipeline";
   job.output = dir / "out";
   job.defaults.reduction = 10;
+  job.targets = "none";  // pages only
   job.driver_options = {{"pitch_um", "12.5"}};
   Document doc;
   doc.id = "D001";

@@ -104,7 +104,8 @@ TEST_F(TiffDriverTest, BadOptionsAndUnknownDriversAreNamed) {
     registry.open("laser9000", {});
     FAIL();
   } catch (const hal::DeviceError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("unknown recorder driver \"laser9000\" (known: tiff)"));
+    EXPECT_THAT(e.what(), HasSubstr("unknown recorder driver \"laser9000\" (known: "));
+    EXPECT_THAT(e.what(), HasSubstr("tiff"));
   }
 }
 

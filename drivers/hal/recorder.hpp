@@ -39,6 +39,9 @@ struct ReelSpec {
   std::string stock;        // film stock profile name (may be empty)
   double film_length_m = 0;
   std::filesystem::path work_dir;  // where a file-writing driver puts the reel's output
+  // Resume after a crash (policy `continue`): frames 1 .. first_frame - 1 are already on this
+  // reel; the next expose() is frame first_frame. A device that cannot append throws fault.
+  std::uint32_t first_frame = 1;
 };
 
 // One frame as device code values. Code value 255 is full exposure (maximum density).

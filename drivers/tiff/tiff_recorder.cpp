@@ -50,8 +50,20 @@ class TiffRecorder final : public hal::Recorder {
       throw DeviceError(DeviceErrorKind::fault,
                         "tiff driver: cannot create " + frames_dir_.string() + ": " + ec.message());
     }
-    loaded_ = true;
     report_ = {};
+    // Resume: the frames already written stay on the reel (and in its manifest).
+    for (std::uint32_t number = 1; number < reel.first_frame; ++number) {
+      const auto name = fmt::format("F{:06}.tif", number);
+      if (!std::filesystem::exists(frames_dir_ / name)) {
+        throw DeviceError(
+            DeviceErrorKind::fault,
+            fmt::format("tiff driver: reel {}: cannot continue at frame {}: {} is missing",
+                        reel.reel_id, reel.first_frame, (frames_dir_ / name).string()));
+      }
+      report_.files.push_back(std::filesystem::path("frames") / name);
+      ++report_.frames;
+    }
+    loaded_ = true;
   }
 
   void expose(const hal::Frame& frame) override {

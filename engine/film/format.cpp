@@ -1,7 +1,10 @@
 #include "film/format.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstdlib>
+#include <initializer_list>
 #include <optional>
 #include <sstream>
 #include <string_view>
@@ -11,16 +14,30 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "film/format_toml.hpp"
 
 namespace fw {
 namespace {
 
-constexpr std::string_view kFormatKeys[] = {
-    "description",   "film_width_mm", "image_area_across_mm", "frame_length_mm",
-    "frame_gap_mm",  "margin_mm",     "orientation",          "leader_m",
-    "trailer_m",     "reel_length_m", "reel_lengths_m",       "min_reduction",
-    "max_reduction",
+constexpr std::string_view kCommonKeys[] = {
+    "description", "layout", "margin_mm", "min_reduction", "max_reduction", "allowed_reductions",
 };
+constexpr std::string_view kRollKeys[] = {
+    "film_width_mm",  "image_area_across_mm", "frame_length_mm",
+    "frame_gap_mm",   "orientation",          "leader_m",
+    "trailer_m",      "reel_length_m",        "reel_lengths_m",
+    "blip_track_mm",  "blip_width_mm",        "blip_lengths_mm",
+    "blip_offset_mm", "address_height_mm",
+};
+constexpr std::string_view kFicheKeys[] = {
+    "fiche_width_mm", "fiche_height_mm", "columns",        "rows",
+    "header_rows",    "cell_width_mm",   "cell_height_mm", "reading_order",
+};
+
+template <std::size_t N>
+bool listed(const std::string_view (&keys)[N], std::string_view key) {
+  return std::find(std::begin(keys), std::end(keys), key) != std::end(keys);
+}
 
 std::filesystem::path formats_dir(const std::filesystem::path& profiles_dir) {
   return profiles_dir / "formats";
@@ -38,13 +55,14 @@ std::string describe(const toml::node& node) {
 // Reads one format file, checking every key; each failure names file:line: key.
 class FormatReader {
  public:
-  FormatReader(std::filesystem::path file, const toml::table& table)
-      : file_(std::move(file)), table_(table) {}
+  // `key_prefix` ("format.") names keys of a format written inside a job file.
+  FormatReader(std::string file, const toml::table& table, std::string key_prefix)
+      : file_(std::move(file)), table_(table), prefix_(std::move(key_prefix)) {}
 
   [[noreturn]] void fail_at(const toml::source_region& where, std::string_view key,
                             std::string_view expected, std::string_view got) const {
-    throw Error(ErrorKind::job, fmt::format("{}:{}: {}: expected {}, got {}", file_.string(),
-                                            where.begin.line, key, expected, got));
+    throw Error(ErrorKind::job, fmt::format("{}:{}: {}{}: expected {}, got {}", file_,
+                                            where.begin.line, prefix_, key, expected, got));
   }
 
   [[noreturn]] void fail(std::string_view key, std::string_view expected) const {
@@ -52,22 +70,26 @@ class FormatReader {
     fail_at(node->source(), key, expected, describe(*node));
   }
 
-  void reject_unknown_keys() const {
+  // Keys of the other layout are named as such: a fiche has no leader, a roll no grid.
+  void reject_unknown_keys(FilmLayout layout) const {
     for (auto&& [key, node] : table_) {
-      const bool known = std::find(std::begin(kFormatKeys), std::end(kFormatKeys), key.str()) !=
-                         std::end(kFormatKeys);
-      if (!known) {
-        fail_at(key.source(), key.str(), "a format key", "an unknown key");
-      }
+      if (listed(kCommonKeys, key.str())) continue;
+      if (layout == FilmLayout::roll && listed(kRollKeys, key.str())) continue;
+      if (layout == FilmLayout::fiche && listed(kFicheKeys, key.str())) continue;
+      const bool other_layout = listed(kRollKeys, key.str()) || listed(kFicheKeys, key.str());
+      fail_at(key.source(), key.str(), fmt::format("a {} format key", to_string(layout)),
+              other_layout ? std::string("a key of the other layout") : "an unknown key");
     }
   }
+
+  bool has(std::string_view key) const { return table_.get(key) != nullptr; }
 
   const toml::node& require(std::string_view key, std::string_view expected) const {
     const toml::node* node = table_.get(key);
     if (node == nullptr) {
       throw Error(ErrorKind::job,
-                  fmt::format("{}: {}: expected {}, got nothing (the key is missing)",
-                              file_.string(), key, expected));
+                  fmt::format("{}: {}{}: expected {}, got nothing (the key is missing)", file_,
+                              prefix_, key, expected));
     }
     return *node;
   }
@@ -99,15 +121,44 @@ class FormatReader {
     return node.as_string()->get();
   }
 
-  Orientation orientation(std::string_view key) const {
-    constexpr std::string_view expected = R"("comic" or "cine")";
+  std::uint32_t count(std::string_view key, std::int64_t lowest, std::int64_t highest) const {
+    const std::string expected = fmt::format("an integer {}-{}", lowest, highest);
+    const toml::node& node = require(key, expected);
+    if (!node.is_integer()) fail(key, expected);
+    const std::int64_t value = node.as_integer()->get();
+    if (value < lowest || value > highest) fail(key, expected);
+    return static_cast<std::uint32_t>(value);
+  }
+
+  template <typename Word>
+  Word word(std::string_view key,
+            std::initializer_list<std::pair<std::string_view, Word>> words) const {
+    std::string expected;
+    for (const auto& [text, value] : words) {
+      expected += fmt::format("{}\"{}\"", expected.empty() ? "" : " or ", text);
+    }
     const toml::node& node = require(key, expected);
     if (node.is_string()) {
-      const std::string& word = node.as_string()->get();
-      if (word == "comic") return Orientation::comic;
-      if (word == "cine") return Orientation::cine;
+      for (const auto& [text, value] : words) {
+        if (node.as_string()->get() == text) return value;
+      }
     }
     fail(key, expected);
+  }
+
+  // Lengths along the film, page / document / batch, each > 0 and not shorter than the last.
+  std::vector<double> numbers(std::string_view key, std::string_view expected) const {
+    const toml::node& node = require(key, expected);
+    const toml::array* array = node.as_array();
+    if (array == nullptr) fail(key, expected);
+    std::vector<double> values;
+    for (const toml::node& element : *array) {
+      if (!element.is_number() || !(*element.value<double>() > 0)) {
+        fail_at(element.source(), key, expected, describe(element));
+      }
+      values.push_back(*element.value<double>());
+    }
+    return values;
   }
 
   std::vector<double> lengths(std::string_view key, double shortest) const {
@@ -126,24 +177,12 @@ class FormatReader {
   }
 
  private:
-  std::filesystem::path file_;
+  std::string file_;
   const toml::table& table_;
+  std::string prefix_;
 };
 
-FilmFormat read_format(const std::filesystem::path& file, const std::string& name) {
-  toml::table table;
-  try {
-    table = toml::parse_file(file.string());
-  } catch (const toml::parse_error& error) {
-    throw Error(ErrorKind::job, fmt::format("{}:{}: syntax error: {}", file.string(),
-                                            error.source().begin.line, error.description()));
-  }
-  const FormatReader reader(file, table);
-  reader.reject_unknown_keys();
-
-  FilmFormat format;
-  format.name = name;
-  format.description = reader.text("description");
+void read_roll(const FormatReader& reader, FilmFormat& format) {
   format.film_width_mm = reader.positive("film_width_mm");
   format.image_area_across_mm = reader.positive("image_area_across_mm");
   if (format.image_area_across_mm > format.film_width_mm) {
@@ -152,7 +191,6 @@ FilmFormat read_format(const std::filesystem::path& file, const std::string& nam
   }
   format.frame_length_mm = reader.at_least("frame_length_mm", 0);
   format.frame_gap_mm = reader.at_least("frame_gap_mm", 0);
-  format.margin_mm = reader.at_least("margin_mm", 0);
   if (2 * format.margin_mm >= format.image_area_across_mm) {
     reader.fail("margin_mm", fmt::format("less than half of image_area_across_mm ({})",
                                          format.image_area_across_mm / 2));
@@ -161,7 +199,8 @@ FilmFormat read_format(const std::filesystem::path& file, const std::string& nam
     reader.fail("margin_mm",
                 fmt::format("less than half of frame_length_mm ({})", format.frame_length_mm / 2));
   }
-  format.orientation = reader.orientation("orientation");
+  format.orientation = reader.word<Orientation>(
+      "orientation", {{"comic", Orientation::comic}, {"cine", Orientation::cine}});
   format.leader_m = reader.at_least("leader_m", 0);
   format.trailer_m = reader.at_least("trailer_m", 0);
   const double ends_m = format.leader_m + format.trailer_m;
@@ -170,12 +209,123 @@ FilmFormat read_format(const std::filesystem::path& file, const std::string& nam
     reader.fail("reel_length_m", fmt::format("more than leader_m + trailer_m ({} m)", ends_m));
   }
   format.reel_lengths_m = reader.lengths("reel_lengths_m", ends_m);
+
+  // The blip track is optional: without blip_track_mm the format has none.
+  BlipTrack& blips = format.blips;
+  if (!reader.has("blip_track_mm")) return;
+  blips.track_mm = reader.at_least("blip_track_mm", 0);
+  if (format.image_area_across_mm + blips.track_mm > format.film_width_mm) {
+    reader.fail("blip_track_mm", fmt::format("at most film_width_mm - image_area_across_mm ({})",
+                                             format.film_width_mm - format.image_area_across_mm));
+  }
+  if (blips.track_mm == 0) return;
+  if (reader.has("blip_width_mm")) blips.mark_width_mm = reader.positive("blip_width_mm");
+  if (blips.mark_width_mm > blips.track_mm) {
+    reader.fail("blip_width_mm", fmt::format("at most blip_track_mm ({})", blips.track_mm));
+  }
+  if (reader.has("blip_lengths_mm")) {
+    constexpr std::string_view expected =
+        "three lengths > 0 in mm, page <= document <= batch, e.g. [1.0, 2.0, 3.0]";
+    const std::vector<double> lengths = reader.numbers("blip_lengths_mm", expected);
+    if (lengths.size() != 3 || lengths[0] > lengths[1] || lengths[1] > lengths[2]) {
+      reader.fail("blip_lengths_mm", expected);
+    }
+    blips.page_mm = lengths[0];
+    blips.document_mm = lengths[1];
+    blips.batch_mm = lengths[2];
+  }
+  if (reader.has("blip_offset_mm")) blips.mark_offset_mm = reader.at_least("blip_offset_mm", 0);
+  if (reader.has("address_height_mm")) {
+    blips.address_height_mm = reader.at_least("address_height_mm", 0);
+    if (blips.address_height_mm > blips.track_mm - blips.mark_width_mm) {
+      reader.fail("address_height_mm", fmt::format("at most blip_track_mm - blip_width_mm ({})",
+                                                   blips.track_mm - blips.mark_width_mm));
+    }
+  }
+}
+
+// A fiche is planned as a grid of fixed cells: each cell is a fixed-length comic frame, so
+// page placement is the same code as for roll film.
+void read_fiche(const FormatReader& reader, FilmFormat& format) {
+  FicheGrid& grid = format.fiche;
+  grid.width_mm = reader.positive("fiche_width_mm");
+  grid.height_mm = reader.positive("fiche_height_mm");
+  grid.columns = reader.count("columns", 1, 100);
+  grid.rows = reader.count("rows", 1, 100);
+  grid.header_rows = reader.count("header_rows", 0, 10);
+  grid.cell_width_mm = reader.positive("cell_width_mm");
+  grid.cell_height_mm = reader.positive("cell_height_mm");
+  if (grid.columns * grid.cell_width_mm > grid.width_mm) {
+    reader.fail("cell_width_mm", fmt::format("at most fiche_width_mm / columns ({:.3f})",
+                                             grid.width_mm / grid.columns));
+  }
+  if ((grid.rows + grid.header_rows) * grid.cell_height_mm > grid.height_mm) {
+    reader.fail("cell_height_mm", fmt::format("at most fiche_height_mm / (rows + header_rows) "
+                                              "({:.3f})",
+                                              grid.height_mm / (grid.rows + grid.header_rows)));
+  }
+  if (2 * format.margin_mm >= std::min(grid.cell_width_mm, grid.cell_height_mm)) {
+    reader.fail("margin_mm", "less than half of the cell");
+  }
+  grid.order = reader.word<ReadingOrder>(
+      "reading_order", {{"rows", ReadingOrder::rows}, {"columns", ReadingOrder::columns}});
+
+  format.film_width_mm = grid.height_mm;
+  format.image_area_across_mm = grid.cell_height_mm;
+  format.frame_length_mm = grid.cell_width_mm;
+  format.frame_gap_mm = 0;
+  format.orientation = Orientation::comic;
+  format.leader_m = 0;
+  format.trailer_m = 0;
+  format.reel_length_m = grid.width_mm / 1000;
+  format.reel_lengths_m = {format.reel_length_m};
+}
+
+FilmFormat read_format(const toml::table& table, const std::string& name, const std::string& file,
+                       const std::string& key_prefix) {
+  const FormatReader reader(file, table, key_prefix);
+  FilmFormat format;
+  format.name = name;
+  format.layout = reader.has("layout")
+                      ? reader.word<FilmLayout>(
+                            "layout", {{"roll", FilmLayout::roll}, {"fiche", FilmLayout::fiche}})
+                      : FilmLayout::roll;
+  reader.reject_unknown_keys(format.layout);
+  format.description = reader.text("description");
+  format.margin_mm = reader.at_least("margin_mm", 0);
   format.min_reduction = reader.at_least("min_reduction", 1);
   format.max_reduction = reader.at_least("max_reduction", 1);
   if (format.max_reduction < format.min_reduction) {
     reader.fail("max_reduction", fmt::format("at least min_reduction ({})", format.min_reduction));
   }
+  if (reader.has("allowed_reductions")) {
+    const std::string expected = fmt::format("a non-empty array of reductions {}-{}",
+                                             format.min_reduction, format.max_reduction);
+    format.allowed_reductions = reader.numbers("allowed_reductions", expected);
+    for (double reduction : format.allowed_reductions) {
+      if (reduction < format.min_reduction || reduction > format.max_reduction) {
+        reader.fail("allowed_reductions", expected);
+      }
+    }
+    if (format.allowed_reductions.empty()) reader.fail("allowed_reductions", expected);
+  }
+  if (format.layout == FilmLayout::roll) {
+    read_roll(reader, format);
+  } else {
+    read_fiche(reader, format);
+  }
   return format;
+}
+
+FilmFormat read_format_file(const std::filesystem::path& file, const std::string& name) {
+  toml::table table;
+  try {
+    table = toml::parse_file(file.string());
+  } catch (const toml::parse_error& error) {
+    throw Error(ErrorKind::job, fmt::format("{}:{}: syntax error: {}", file.string(),
+                                            error.source().begin.line, error.description()));
+  }
+  return read_format(table, name, file.string(), "");
 }
 
 // Names are file stems; anything that could leave the formats folder is not a name.
@@ -209,6 +359,14 @@ const char* to_string(Orientation orientation) {
   return "comic";
 }
 
+const char* to_string(FilmLayout layout) {
+  return layout == FilmLayout::fiche ? "fiche" : "roll";
+}
+
+const char* to_string(ReadingOrder order) {
+  return order == ReadingOrder::columns ? "columns" : "rows";
+}
+
 std::filesystem::path default_profiles_dir() {
   const char* from_environment = std::getenv("FILMWRITER_PROFILES");
   if (from_environment != nullptr && *from_environment != '\0') return from_environment;
@@ -225,15 +383,35 @@ FilmFormat load_format(const std::filesystem::path& profiles_dir, const std::str
                             formats_dir(profiles_dir).string(),
                             known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));
   }
-  return read_format(file, name);
+  return read_format_file(file, name);
 }
 
 std::vector<FilmFormat> list_formats(const std::filesystem::path& profiles_dir) {
   std::vector<FilmFormat> formats;
   for (const std::string& name : format_names(profiles_dir)) {
-    formats.push_back(read_format(formats_dir(profiles_dir) / (name + ".toml"), name));
+    formats.push_back(read_format_file(formats_dir(profiles_dir) / (name + ".toml"), name));
   }
   return formats;
+}
+
+FilmFormat format_from_table(const toml::table& table, const std::string& name,
+                             const std::string& file, const std::string& key_prefix) {
+  return read_format(table, name, file, key_prefix);
+}
+
+void check_reduction(const FilmFormat& format, double reduction) {
+  if (reduction < format.min_reduction || reduction > format.max_reduction) {
+    throw Error(ErrorKind::job,
+                fmt::format("reduction {}x is outside the range of {} ({}x to {}x)", reduction,
+                            format.name, format.min_reduction, format.max_reduction));
+  }
+  if (format.allowed_reductions.empty()) return;
+  for (double allowed : format.allowed_reductions) {
+    if (std::abs(allowed - reduction) < 1e-9) return;
+  }
+  throw Error(ErrorKind::job,
+              fmt::format("reduction {}x is not one of the reductions {} allows ({}x)", reduction,
+                          format.name, fmt::join(format.allowed_reductions, "x, ")));
 }
 
 }  // namespace fw

@@ -29,6 +29,8 @@ struct FrameGeometry {
   std::uint32_t frame_width_px = 0;
   std::uint32_t frame_height_px = 0;
   std::uint32_t frame_along_px = 0;
+  std::uint32_t image_across_px = 0;  // the image area; the blip track lies beyond it
+  std::uint32_t track_px = 0;
   bool fits = false;
 };
 
@@ -45,9 +47,11 @@ FrameGeometry frame_geometry(double width_mm, double height_mm, double reduction
   const bool fixed_length = format.frame_length_mm > 0;
 
   FilmAxes frame;
-  frame.across = to_px(format.image_area_across_mm, pitch_um);
+  geometry.image_across_px = to_px(format.image_area_across_mm, pitch_um);
+  geometry.track_px = to_px(format.blips.track_mm, pitch_um);
+  frame.across = geometry.image_across_px + geometry.track_px;
   frame.along = fixed_length ? to_px(format.frame_length_mm, pitch_um) : page.along + 2 * margin_px;
-  geometry.fits = page.across + 2 * margin_px <= frame.across &&
+  geometry.fits = page.across + 2 * margin_px <= geometry.image_across_px &&
                   (!fixed_length || page.along + 2 * margin_px <= frame.along);
   geometry.frame_along_px = frame.along;
   geometry.frame_width_px = comic ? frame.along : frame.across;
@@ -91,11 +95,7 @@ Placement place_page(const PageInfo& info, const PageSettings& settings, const F
   if (!(pitch_um > 0)) {
     throw Error(ErrorKind::device, fmt::format("pixel pitch {} um is not a size", pitch_um));
   }
-  if (settings.reduction < format.min_reduction || settings.reduction > format.max_reduction) {
-    throw Error(ErrorKind::job, fmt::format("reduction {}x is outside the range of {} ({}x to {}x)",
-                                            settings.reduction, format.name, format.min_reduction,
-                                            format.max_reduction));
-  }
+  check_reduction(format, settings.reduction);
   if (settings.rotate != 0 && settings.rotate != 90 && settings.rotate != 180 &&
       settings.rotate != 270) {
     throw Error(ErrorKind::job,
@@ -140,8 +140,19 @@ Placement place_page(const PageInfo& info, const PageSettings& settings, const F
   placement.page_height_px = geometry.page_height_px;
   placement.scale_x = static_cast<double>(geometry.page_width_px) / source_width_px;
   placement.scale_y = static_cast<double>(geometry.page_height_px) / source_height_px;
-  placement.page_x_px = (geometry.frame_width_px - geometry.page_width_px) / 2;
-  placement.page_y_px = (geometry.frame_height_px - geometry.page_height_px) / 2;
+  // The page is centred in the image area; the blip track lies below it on the film: under
+  // the upright page in comic frames, to its right in cine frames.
+  const bool comic = format.orientation == Orientation::comic;
+  const std::uint32_t area_width = comic ? geometry.frame_width_px : geometry.image_across_px;
+  const std::uint32_t area_height = comic ? geometry.image_across_px : geometry.frame_height_px;
+  placement.page_x_px = (area_width - geometry.page_width_px) / 2;
+  placement.page_y_px = (area_height - geometry.page_height_px) / 2;
+  if (geometry.track_px > 0) {
+    placement.track_x_px = comic ? 0 : geometry.image_across_px;
+    placement.track_y_px = comic ? geometry.image_across_px : 0;
+    placement.track_width_px = comic ? geometry.frame_width_px : geometry.track_px;
+    placement.track_height_px = comic ? geometry.track_px : geometry.frame_height_px;
+  }
   placement.length_mm = geometry.frame_along_px * pitch_um / 1000.0;
   return placement;
 }

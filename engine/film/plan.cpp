@@ -147,51 +147,286 @@ double frame_step_mm(const PlannedFrame& frame, const FilmFormat& format) {
   return frame.placement.length_mm + format.frame_gap_mm;
 }
 
-// Reels in the making: appends frames, opening a new reel when asked.
+// Targets are an A4 page on the document plane, filmed at the job's reduction; where A4 does
+// not fit at that reduction (large originals at a low reduction), at the format's highest.
+struct TargetFrame {
+  Placement placement;
+  double reduction = 0;
+};
+
+TargetFrame target_placement(const Job& job, const FilmFormat& format, double pitch_um) {
+  PageInfo a4 = a4_portrait();
+  a4.width_mm = kTargetWidthMm;
+  a4.height_mm = kTargetHeightMm;
+  PageSettings settings = job.defaults;
+  settings.rotate = 0;
+  try {
+    return {place_page(a4, settings, format, pitch_um), settings.reduction};
+  } catch (const Error& error) {
+    if (error.kind() != ErrorKind::input) throw with_context("targets", error);
+  }
+  settings.reduction =
+      format.allowed_reductions.empty() ? format.max_reduction : format.allowed_reductions.back();
+  return {place_page(a4, settings, format, pitch_um), settings.reduction};
+}
+
+// Reels in the making: appends frames, opening and closing reels with their targets.
 class ReelBuilder {
  public:
-  ReelBuilder(Plan& plan, const FilmFormat& format)
+  ReelBuilder(Plan& plan, const Job& job, const FilmFormat& format, double pitch_um)
       : plan_(plan),
+        job_(job),
         format_(format),
-        usable_mm_((format.reel_length_m - format.leader_m - format.trailer_m) * 1000.0) {}
+        usable_mm_((format.reel_length_m - format.leader_m - format.trailer_m) * 1000.0) {
+    if (plan.targets) {
+      const TargetFrame target = target_placement(job, format, pitch_um);
+      target_ = target.placement;
+      target_reduction_ = target.reduction;
+      target_step_mm_ = target_.length_mm + format.frame_gap_mm;
+    }
+  }
 
+  bool is_open() const { return open_; }
   double usable_mm() const { return usable_mm_; }
-  double room_mm() const { return usable_mm_ - used_mm_; }
+  // Film a reel's own targets take: start and technical at the head, technical and end at the
+  // tail.
+  double reel_targets_mm() const { return 4 * target_step_mm_; }
+  double target_step_mm() const { return target_step_mm_; }
+  // Room left for content on the open reel, keeping the closing targets' film free.
+  double room_mm() const { return usable_mm_ - used_mm_ - 2 * target_step_mm_; }
 
-  void start_reel() {
+  void open_reel(std::size_t document, bool continued) {
     PlannedReel reel;
     reel.number = static_cast<std::uint32_t>(plan_.reels.size() + 1);
     reel.id = reel_id(reel.number);
     reel.first_frame = plan_.frames.size();
     reel.film_length_m = format_.reel_length_m;
+    reel.continues_from_previous = continued;
     plan_.reels.push_back(reel);
     used_mm_ = 0;
+    open_ = true;
     update_film_used();
+    if (!plan_.targets) return;
+    append_target(FrameKind::start_target, document, hal::BlipLevel::batch, "START");
+    append_target(FrameKind::technical_target, document, hal::BlipLevel::none, "TECH1");
+    if (continued) {
+      append_target(FrameKind::continued_from, document, hal::BlipLevel::document,
+                    job_.documents[document].id + "-CONT", reel.number - 1);
+    }
   }
 
-  void append(PlannedFrame frame, const Job& job) {
+  void close_reel(std::size_t last_document, bool continues) {
+    plan_.reels.back().continues_on_next = continues;
+    if (plan_.targets) {
+      const std::uint32_t number = plan_.reels.back().number;
+      if (continues) {
+        append_target(FrameKind::continued_to, last_document, hal::BlipLevel::none,
+                      job_.documents[last_document].id + "-CONT", number + 1);
+      }
+      append_target(FrameKind::technical_target, last_document, hal::BlipLevel::none, "TECH2");
+      append_target(FrameKind::end_target, last_document, hal::BlipLevel::none, "END");
+    }
+    open_ = false;
+  }
+
+  void append_title(std::size_t document) {
+    append_target(FrameKind::title_target, document, hal::BlipLevel::document,
+                  job_.documents[document].id + "-TITLE");
+  }
+
+  void append(PlannedFrame frame) {
+    PlannedReel& reel = plan_.reels.back();
+    frame.address = frame_address(reel.id, job_.documents[frame.document].id, frame.page);
+    ++reel.pages;
+    place(std::move(frame));
+  }
+
+ private:
+  void append_target(FrameKind kind, std::size_t document, hal::BlipLevel blip,
+                     const std::string& label, std::uint32_t other_reel = 0) {
+    PlannedFrame frame;
+    frame.kind = kind;
+    frame.document = document;
+    frame.page = 0;
+    frame.blip = blip;
+    frame.placement = target_;
+    frame.reduction = target_reduction_;
+    frame.other_reel = other_reel;
+    frame.address = plan_.reels.back().id + "-" + label;
+    place(std::move(frame));
+  }
+
+  void place(PlannedFrame frame) {
     PlannedReel& reel = plan_.reels.back();
     frame.sequence = plan_.frames.size();
     frame.reel = reel.number;
     frame.number = static_cast<std::uint32_t>(reel.frame_count + 1);
     frame.film_position_mm = format_.leader_m * 1000.0 + used_mm_;
-    frame.address = frame_address(reel.id, job.documents[frame.document].id, frame.page);
     used_mm_ += frame_step_mm(frame, format_);
     ++reel.frame_count;
     plan_.frames.push_back(std::move(frame));
     update_film_used();
   }
 
- private:
   void update_film_used() {
     plan_.reels.back().film_used_m = format_.leader_m + used_mm_ / 1000.0 + format_.trailer_m;
   }
 
   Plan& plan_;
+  const Job& job_;
   const FilmFormat& format_;
   double usable_mm_;
   double used_mm_ = 0;
+  bool open_ = false;
+  Placement target_;
+  double target_reduction_ = 0;
+  double target_step_mm_ = 0;
 };
+
+void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
+               std::vector<std::vector<PlannedFrame>> documents, Plan& plan) {
+  ReelBuilder reels(plan, job, format, pitch_um);
+  const double title_mm = reels.target_step_mm();
+  const double continued_mm = reels.target_step_mm();
+  // What an empty reel holds once its own targets are filmed.
+  const double reel_capacity_mm = reels.usable_mm() - reels.reel_targets_mm();
+  std::size_t last_document = 0;
+  for (std::vector<PlannedFrame>& frames : documents) {
+    const std::size_t document = frames.front().document;
+    const Document& doc = job.documents[document];
+    double document_mm = title_mm;
+    for (const PlannedFrame& frame : frames) {
+      const double step_mm = frame_step_mm(frame, format);
+      // The least a reel must hold: its targets, a title or continued target, one page and
+      // the continued target behind it.
+      const double least_mm = step_mm + title_mm + continued_mm;
+      if (least_mm > reel_capacity_mm + kLengthToleranceMm) {
+        if (!plan.targets) {
+          throw Error(
+              ErrorKind::input,
+              fmt::format("{} page {}: the frame and its gap ({:.3f} mm) are longer than "
+                          "the usable film of a {} m reel ({:.3f} mm)",
+                          doc.id, frame.page, step_mm, format.reel_length_m, reels.usable_mm()));
+        }
+        throw Error(
+            ErrorKind::input,
+            fmt::format("{} page {}: the frame and its gap ({:.3f} mm) with the reel's "
+                        "targets ({:.3f} mm) are longer than the usable film of a {} m "
+                        "reel ({:.3f} mm)",
+                        doc.id, frame.page, step_mm, least_mm - step_mm + reels.reel_targets_mm(),
+                        format.reel_length_m, reels.usable_mm()));
+      }
+      document_mm += step_mm;
+    }
+
+    // Documents stay whole on a reel; one longer than a whole reel fills the reel it starts on.
+    const bool longer_than_a_reel = document_mm > reel_capacity_mm + kLengthToleranceMm;
+    if (!reels.is_open()) {
+      reels.open_reel(document, false);
+    } else {
+      const double needed_mm = longer_than_a_reel
+                                   ? title_mm + frame_step_mm(frames.front(), format) + continued_mm
+                                   : document_mm;
+      if (needed_mm > reels.room_mm() + kLengthToleranceMm) {
+        reels.close_reel(last_document, false);
+        reels.open_reel(document, false);
+      }
+    }
+    if (plan.targets) reels.append_title(document);
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      PlannedFrame& frame = frames[i];
+      const bool last = i + 1 == frames.size();
+      const double needed_mm = frame_step_mm(frame, format) + (last ? 0 : continued_mm);
+      if (needed_mm > reels.room_mm() + kLengthToleranceMm) {
+        reels.close_reel(document, true);
+        reels.open_reel(document, true);
+      }
+      reels.append(std::move(frame));
+    }
+    last_document = document;
+  }
+  if (reels.is_open()) reels.close_reel(last_document, false);
+}
+
+// Fiche: one header strip per sheet, then the grid in reading order. A document starts a new
+// sheet unless it fits the room left; one larger than a whole sheet continues on the next,
+// whose header says so.
+void plan_fiche(const Job& job, const FilmFormat& format, double pitch_um,
+                std::vector<std::vector<PlannedFrame>> documents, Plan& plan) {
+  const FicheGrid& grid = format.fiche;
+  const std::uint32_t cells = grid.frames();
+  // The header strip is exposed like the images, as a row of cell-sized tiles at the
+  // recorder's pitch (the whole strip would be wider than any recorder's frame); the tiles
+  // together show the eye-legible header.
+  PageSettings cell_settings = job.defaults;
+  cell_settings.rotate = 0;
+  PageInfo cell_page;
+  cell_page.width_mm = 1;
+  cell_page.height_mm = 1;
+  cell_page.width_px = cell_page.height_px = 1;
+  cell_page.dpi = 25.4;
+  cell_settings.reduction = format.max_reduction;
+  Placement header = place_page(cell_page, cell_settings, format, pitch_um);
+  header.page_x_px = header.page_y_px = 0;
+  header.page_width_px = header.frame_width_px;
+  header.page_height_px = header.frame_height_px;
+  header.scale_x = header.scale_y = 1;
+
+  std::uint32_t used = cells;  // no sheet open yet
+  auto open_sheet = [&](std::size_t document, bool continued) {
+    PlannedReel sheet;
+    sheet.number = static_cast<std::uint32_t>(plan.reels.size() + 1);
+    sheet.id = fmt::format("F{:04}", sheet.number);
+    sheet.first_frame = plan.frames.size();
+    sheet.continues_from_previous = continued;
+    if (continued) plan.reels.back().continues_on_next = true;
+    plan.reels.push_back(sheet);
+    used = 0;
+    for (std::uint32_t row = 0; row < grid.header_rows; ++row) {
+      for (std::uint32_t column = 1; column <= grid.columns; ++column) {
+        PlannedFrame frame;
+        frame.kind = FrameKind::fiche_header;
+        frame.document = document;
+        frame.page = 0;
+        frame.blip = hal::BlipLevel::none;
+        frame.placement = header;
+        frame.reduction = 1;  // read by eye: millimetres on the fiche are millimetres of text
+        frame.address = fmt::format("{}-H{:02}", plan.reels.back().id, column);
+        frame.grid_row = 0;
+        frame.grid_column = column;
+        frame.sequence = plan.frames.size();
+        frame.reel = plan.reels.back().number;
+        frame.number = ++plan.reels.back().frame_count;
+        plan.frames.push_back(std::move(frame));
+      }
+    }
+  };
+
+  for (std::vector<PlannedFrame>& frames : documents) {
+    const std::size_t document = frames.front().document;
+    const bool fits_a_sheet = frames.size() <= cells;
+    if (used == cells || (fits_a_sheet && frames.size() > cells - used)) {
+      open_sheet(document, false);
+    }
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      if (used == cells) open_sheet(document, true);
+      PlannedFrame& frame = frames[i];
+      PlannedReel& sheet = plan.reels.back();
+      const bool by_rows = grid.order == ReadingOrder::rows;
+      frame.grid_row = 1 + (by_rows ? used / grid.columns : used % grid.rows);
+      frame.grid_column = 1 + (by_rows ? used % grid.columns : used / grid.rows);
+      frame.reel = sheet.number;
+      frame.number = static_cast<std::uint32_t>(sheet.frame_count + 1);
+      frame.sequence = plan.frames.size();
+      frame.address = frame_address(sheet.id, job.documents[document].id, frame.page);
+      frame.film_position_mm = 0;
+      ++sheet.frame_count;
+      ++sheet.pages;
+      ++used;
+      plan.frames.push_back(std::move(frame));
+    }
+  }
+}
 
 // Lengths rounded to the micrometre, so that plan.json does not carry float noise from sums.
 double mm(double value) {
@@ -223,6 +458,25 @@ nlohmann::ordered_json format_json(const FilmFormat& format) {
       {"reel_lengths_m", lengths},
       {"min_reduction", format.min_reduction},
       {"max_reduction", format.max_reduction},
+      {"allowed_reductions", format.allowed_reductions},
+      {"layout", to_string(format.layout)},
+      {"blip_track_mm", mm(format.blips.track_mm)},
+      {"blip_width_mm", mm(format.blips.mark_width_mm)},
+      {"blip_lengths_mm",
+       {mm(format.blips.page_mm), mm(format.blips.document_mm), mm(format.blips.batch_mm)}},
+  };
+}
+
+nlohmann::ordered_json fiche_json(const FicheGrid& grid) {
+  return {
+      {"width_mm", mm(grid.width_mm)},
+      {"height_mm", mm(grid.height_mm)},
+      {"columns", grid.columns},
+      {"rows", grid.rows},
+      {"header_rows", grid.header_rows},
+      {"cell_width_mm", mm(grid.cell_width_mm)},
+      {"cell_height_mm", mm(grid.cell_height_mm)},
+      {"reading_order", to_string(grid.order)},
   };
 }
 
@@ -254,6 +508,9 @@ nlohmann::ordered_json placement_json(const Placement& placement) {
       {"page_width_px", placement.page_width_px},
       {"page_height_px", placement.page_height_px},
       {"length_mm", mm(placement.length_mm)},
+      {"track",
+       {placement.track_x_px, placement.track_y_px, placement.track_width_px,
+        placement.track_height_px}},
   };
 }
 
@@ -265,8 +522,26 @@ const char* to_string(FrameKind kind) {
       return "page";
     case FrameKind::substitute:
       return "substitute";
+    case FrameKind::start_target:
+      return "start-target";
+    case FrameKind::technical_target:
+      return "technical-target";
+    case FrameKind::title_target:
+      return "title-target";
+    case FrameKind::continued_to:
+      return "continued-to";
+    case FrameKind::continued_from:
+      return "continued-from";
+    case FrameKind::end_target:
+      return "end-target";
+    case FrameKind::fiche_header:
+      return "fiche-header";
   }
   return "page";
+}
+
+bool is_target(FrameKind kind) {
+  return kind != FrameKind::page && kind != FrameKind::substitute;
 }
 
 Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilities& recorder,
@@ -279,8 +554,10 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
   plan.job_id = job.id;
   plan.format = format;
   plan.pitch_um = recorder.pixel_pitch_um;
+  plan.targets = job.targets != "none" && format.layout == FilmLayout::roll;
 
-  ReelBuilder reels(plan, format);
+  std::vector<std::vector<PlannedFrame>> filmed;
+  filmed.reserve(documents.size());
   for (const DocumentPages& pages : documents) {
     if (pages.document >= job.documents.size()) {
       throw Error(ErrorKind::internal, fmt::format("document index {} is outside the job's {} "
@@ -293,30 +570,18 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
       continue;
     }
     std::vector<PlannedFrame> frames = document_frames(job, format, recorder, pages);
-    double document_mm = 0;
-    for (const PlannedFrame& frame : frames) {
-      const double step_mm = frame_step_mm(frame, format);
-      if (step_mm > reels.usable_mm() + kLengthToleranceMm) {
-        throw Error(
-            ErrorKind::input,
-            fmt::format("{} page {}: the frame and its gap ({:.3f} mm) are longer than "
-                        "the usable film of a {} m reel ({:.3f} mm)",
-                        document.id, frame.page, step_mm, format.reel_length_m, reels.usable_mm()));
-      }
-      document_mm += step_mm;
-    }
     if (frames.empty()) continue;
-
-    // Documents stay whole on a reel; one longer than a whole reel fills the reel it starts on.
-    const bool longer_than_a_reel = document_mm > reels.usable_mm() + kLengthToleranceMm;
-    if (plan.reels.empty() ||
-        (!longer_than_a_reel && document_mm > reels.room_mm() + kLengthToleranceMm)) {
-      reels.start_reel();
-    }
+    const double reduction = settings_for(job, document).reduction;
     for (PlannedFrame& frame : frames) {
-      if (frame_step_mm(frame, format) > reels.room_mm() + kLengthToleranceMm) reels.start_reel();
-      reels.append(std::move(frame), job);
+      frame.reduction = reduction;
+      if (plan.targets) frame.blip = hal::BlipLevel::page;  // the title target marks the start
     }
+    filmed.push_back(std::move(frames));
+  }
+  if (format.layout == FilmLayout::fiche) {
+    plan_fiche(job, format, recorder.pixel_pitch_um, std::move(filmed), plan);
+  } else {
+    plan_roll(job, format, recorder.pixel_pitch_um, std::move(filmed), plan);
   }
   return plan;
 }
@@ -331,6 +596,9 @@ std::string Plan::to_json(const Job& job) const {
         {"frames", reel.frame_count},
         {"film_used_m", metres(reel.film_used_m)},
         {"film_length_m", metres(reel.film_length_m)},
+        {"pages", reel.pages},
+        {"continues_from_previous", reel.continues_from_previous},
+        {"continues_on_next", reel.continues_on_next},
     });
   }
   nlohmann::ordered_json frames_json = nlohmann::ordered_json::array();
@@ -340,7 +608,7 @@ std::string Plan::to_json(const Job& job) const {
                   fmt::format("frame {} names document index {}, but the job has {} documents",
                               frame.sequence, frame.document, job.documents.size()));
     }
-    frames_json.push_back({
+    nlohmann::ordered_json json = {
         {"sequence", frame.sequence},
         {"reel", frame.reel},
         {"number", frame.number},
@@ -353,11 +621,21 @@ std::string Plan::to_json(const Job& job) const {
         {"placement", placement_json(frame.placement)},
         {"film_position_mm", mm(frame.film_position_mm)},
         {"reason", frame.reason},
-    });
+        {"reduction", nine_places(frame.reduction)},
+    };
+    if (frame.other_reel != 0) json["other_reel"] = frame.other_reel;
+    if (format.layout == FilmLayout::fiche) {
+      json["grid"] = {{"row", frame.grid_row}, {"column", frame.grid_column}};
+    }
+    if (frame.pixel_pitch_um > 0) json["pixel_pitch_um"] = nine_places(frame.pixel_pitch_um);
+    frames_json.push_back(std::move(json));
   }
+  nlohmann::ordered_json format_entry = format_json(format);
+  if (format.layout == FilmLayout::fiche) format_entry["fiche"] = fiche_json(format.fiche);
   const nlohmann::ordered_json plan = {
       {"job", {{"id", job_id}, {"title", job.title}}},
-      {"format", format_json(format)},
+      {"format", format_entry},
+      {"targets", targets ? job.targets : std::string("none")},
       {"pixel_pitch_um", nine_places(pitch_um)},
       {"reels", reels_json},
       {"frames", frames_json},

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -20,14 +21,19 @@ namespace fw {
 struct Placement {
   std::uint32_t frame_width_px = 0;
   std::uint32_t frame_height_px = 0;
-  int rotate = 0;                // clockwise degrees applied to the source page first
-  double scale_x = 1;            // frame px per source px, after rotation
+  int rotate = 0;      // clockwise degrees applied to the source page first
+  double scale_x = 1;  // frame px per source px, after rotation
   double scale_y = 1;
-  std::uint32_t page_x_px = 0;   // the scaled page's rectangle inside the frame
+  std::uint32_t page_x_px = 0;  // the scaled page's rectangle inside the frame
   std::uint32_t page_y_px = 0;
   std::uint32_t page_width_px = 0;
   std::uint32_t page_height_px = 0;
-  double length_mm = 0;          // frame length along the film (without the gap)
+  double length_mm = 0;  // frame length along the film (without the gap)
+  // The blip track beside the image area (all 0 when the format has none).
+  std::uint32_t track_x_px = 0;
+  std::uint32_t track_y_px = 0;
+  std::uint32_t track_width_px = 0;
+  std::uint32_t track_height_px = 0;
 };
 
 // Places a page: scale from its physical size, the reduction and the pitch; rotation;
@@ -36,31 +42,58 @@ struct Placement {
 Placement place_page(const PageInfo& info, const PageSettings& settings, const FilmFormat& format,
                      double pitch_um);
 
-enum class FrameKind { page, substitute };
-const char* to_string(FrameKind kind);
+// What a frame shows. Targets are frames like pages, rendered from profiles/targets/.
+enum class FrameKind {
+  page,
+  substitute,        // in place of a page that could not be filmed
+  start_target,      // reel start: reel number, job, institution, date, reduction
+  technical_target,  // resolution chart, grey wedge, density patches, millimetre scale
+  title_target,      // bibliographic title target of the document that follows
+  continued_to,      // the document continues on the next reel
+  continued_from,    // the document began on the previous reel
+  end_target,        // reel end
+  fiche_header,      // eye-legible header strip of a fiche
+};
+const char* to_string(FrameKind kind);  // "page", "start-target", ...
+bool is_target(FrameKind kind);         // every kind but page and substitute
+
+// The page size on the document plane of every target (A4 portrait): the templates place
+// their text in mm on it, and it is filmed at the job's reduction like a page.
+constexpr double kTargetWidthMm = 210;
+constexpr double kTargetHeightMm = 297;
 
 struct PlannedFrame {
-  std::uint64_t sequence = 0;     // 0-based over the whole job: the pipeline's order
-  std::uint32_t reel = 1;         // 1-based
-  std::uint32_t number = 1;       // 1-based within the reel
+  std::uint64_t sequence = 0;  // 0-based over the whole job: the pipeline's order
+  std::uint32_t reel = 1;      // 1-based
+  std::uint32_t number = 1;    // 1-based within the reel
   FrameKind kind = FrameKind::page;
-  std::size_t document = 0;       // index into Job::documents
-  std::uint32_t page = 1;         // 1-based page within the document
-  SourcePage source;              // for a substitute: the page that failed (info may be empty)
-  std::string reason;             // substitute: why the page is missing
+  std::size_t document = 0;  // index into Job::documents
+  std::uint32_t page = 1;    // 1-based page within the document; 0 for targets
+  SourcePage source;         // for a substitute: the page that failed (info may be empty)
+  std::string reason;        // substitute: why the page is missing
   Placement placement;
-  double film_position_mm = 0;    // start of the frame, from the start of the reel
+  double film_position_mm = 0;  // start of the frame, from the start of the reel
   hal::BlipLevel blip = hal::BlipLevel::page;
-  std::string address;            // "R0001-D001-0003": reel, document, page
+  std::string address;           // "R0001-D001-0003": reel, document, page
+  double reduction = 0;          // the reduction the frame is filmed at
+  std::uint32_t other_reel = 0;  // continued_to: the next reel; continued_from: the previous
+  // Fiche: the frame's cell, 1-based (header strip: row 0); 0 on roll film.
+  std::uint32_t grid_row = 0;
+  std::uint32_t grid_column = 0;
+  double pixel_pitch_um = 0;  // 0: the plan's pitch (a fiche header is written coarser)
 };
 
+// A reel of roll film, or one sheet of fiche.
 struct PlannedReel {
   std::uint32_t number = 1;
-  std::string id;                 // "R0001"
-  std::size_t first_frame = 0;    // index into Plan::frames
+  std::string id;               // "R0001", or "F0001" for a fiche
+  std::size_t first_frame = 0;  // index into Plan::frames
   std::size_t frame_count = 0;
-  double film_used_m = 0;         // leader + frames + gaps + trailer
+  double film_used_m = 0;  // leader + frames + gaps + trailer
   double film_length_m = 0;
+  std::size_t pages = 0;                 // page and substitute frames (targets excluded)
+  bool continues_from_previous = false;  // its first document began on the previous reel
+  bool continues_on_next = false;        // its last document continues on the next reel
 };
 
 struct Plan {
@@ -70,12 +103,20 @@ struct Plan {
   std::vector<PlannedReel> reels;
   std::vector<PlannedFrame> frames;
   std::vector<std::string> skipped;  // "D003: reason" for skipped documents
+  bool targets = false;              // reels carry start, technical, title and end targets
+  // Where target templates are read (profiles/targets/<job.targets>/); set by prepare_job,
+  // not part of plan.json.
+  std::filesystem::path profiles_dir;
 
   std::string to_json(const Job& job) const;  // plan.json, stable key order
   std::string hash(const Job& job) const;     // sha256 of to_json()
 };
 
-// The planner itself. Documents are kept whole on a reel unless one is longer than a reel.
+// The planner itself. Reel order: leader, start target, technical target, then per document
+// its title target and pages, "continued" targets where a document is split, technical target,
+// end target, trailer (targets only when job.targets is not "none"). Documents are kept whole
+// on a reel unless one is longer than a whole reel. Fiche formats fill the grid in reading
+// order behind a header strip per sheet.
 Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilities& recorder,
                 const std::vector<DocumentPages>& documents);
 

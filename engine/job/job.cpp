@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "film/format_toml.hpp"
 #include "ingest/ingest.hpp"
 #include "job/bare_keys.hpp"
 
@@ -266,7 +267,17 @@ class JobParser {
          }},
         {"format",
          [&](const toml::node& node, const std::string& key) {
-           job.format = read_name(node, key, "a film format name");
+           // A name in profiles/formats/, or the format itself as a [format] table.
+           if (const toml::table* table = node.as_table()) {
+             job.format = "inline";
+             job.inline_format = format_from_table(*table, job.format, name_, key + ".");
+             return;
+           }
+           job.format = read_name(node, key, "a film format name or a [format] table");
+         }},
+        {"targets",
+         [&](const toml::node& node, const std::string& key) {
+           job.targets = read_name(node, key, "a target set in profiles/targets/ or \"none\"");
          }},
         {"polarity",
          [&](const toml::node& node, const std::string& key) {
@@ -801,6 +812,7 @@ void apply_overrides(Job& job, const JobOverrides& overrides) {
                 quote(*overrides.format));
     }
     job.format = *overrides.format;
+    job.inline_format.reset();  // the flag names a profile, which replaces the job's own
   }
   if (overrides.reduction) {
     if (!in_range(*overrides.reduction, kReduction)) {

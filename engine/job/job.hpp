@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "film/format.hpp"
+
 namespace fw {
 
 enum class ImageMode { bitonal, grey, colour };
@@ -81,6 +83,11 @@ struct Job {
   std::string institution;
   std::filesystem::path output;           // jobs write into output / id
   std::string format = "16mm-comic-30m";  // film format profile name
+  // The format written in the job as a [format] table (keys as in a format file); when set,
+  // `format` is "inline" and no profile is read.
+  std::optional<FilmFormat> inline_format;
+  // Target set in profiles/targets/<name>/ filmed on every reel; "none" films no targets.
+  std::string targets = "standard";
   Polarity polarity = Polarity::negative;
   std::string driver = "tiff";
   std::map<std::string, std::string> driver_options;

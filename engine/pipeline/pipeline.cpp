@@ -11,35 +11,12 @@
 #include "catalog/index.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
-#include "film/substitute.hpp"
-#include "raster/raster.hpp"
+#include "color/calibration.hpp"
+#include "film/format.hpp"
+#include "pipeline/render.hpp"
 
 namespace fw {
 namespace {
-
-std::string describe(const Job& job, const PlannedFrame& frame) {
-  const Document& doc = job.documents[frame.document];
-  std::string text = fmt::format("reel R{:04} frame {} (document {} page {}", frame.reel,
-                                 frame.number, doc.id, frame.page);
-  if (!frame.source.ref.file.empty()) {
-    text += fmt::format(", {} page {}", frame.source.ref.file.string(),
-                        frame.source.ref.page_in_file + 1);
-  }
-  return text + ")";
-}
-
-RasterSettings raster_settings(const Job& job, const Document& doc) {
-  const PageSettings s = settings_for(job, doc);
-  return {s.mode, job.polarity, s.threshold};
-}
-
-void finish_frame(RenderedFrame& out, FrameImage image) {
-  out.width = image.width;
-  out.height = image.height;
-  out.channels = image.channels;
-  out.pixels = std::move(image.pixels);
-  out.sha256 = sha256_hex(out.pixels);
-}
 
 // A frame on its way through the pipeline: rendered in parallel, exposed in order.
 struct InFlight {
@@ -55,36 +32,13 @@ unsigned resolve_threads(unsigned threads) {
 
 }  // namespace
 
-RenderedFrame render_frame(const Job& job, const Plan& plan, const PlannedFrame& frame,
-                           SourceHashes& hashes) {
-  (void)plan;
-  const Document& doc = job.documents[frame.document];
-  const RasterSettings settings = raster_settings(job, doc);
-  RenderedFrame out;
-  if (frame.kind == FrameKind::substitute) {
-    finish_frame(out, render_substitute(frame, doc, frame.reason, settings));
-    out.substitute_reason = frame.reason;
-    return out;
-  }
-  try {
-    vips::VImage page = open_page(frame.source, frame.placement.scale_x, job.limits);
-    finish_frame(out, render_page(page, frame.placement, settings));
-    out.source_sha256 = hashes.get(frame.source.ref.file);
-  } catch (const Error& e) {
-    if (settings_for(job, doc).on_error != FailurePolicy::substitute) {
-      throw with_context(describe(job, frame), e);
-    }
-    out = {};
-    finish_frame(out, render_substitute(frame, doc, e.what(), settings));
-    out.substitute_reason = e.what();
-  }
-  return out;
-}
-
 RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                    const std::filesystem::path& job_dir, const RunOptions& options) {
   const unsigned threads = resolve_threads(options.threads);
   const unsigned tokens = options.tokens ? options.tokens : 2 * threads;
+  // Density calibration (engine/color): one LUT per frame type, applied before the sha256 so
+  // that the index records the frame exactly as the recorder receives it.
+  const FrameCalibration calibration = FrameCalibration::for_job(job, default_profiles_dir());
   SourceHashes hashes;
   RunResult result;
   std::optional<ReelIndex> index;
@@ -97,6 +51,8 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
     ReelResult r{reel->id, index->dir(), static_cast<std::uint32_t>(index->rows().size()),
                  report.film_used_m > 0 ? report.film_used_m : reel->film_used_m, complete};
     result.reels.push_back(r);
+    if (options.observer)
+      options.observer->reel_closed({r.id, r.dir, r.frames, r.film_used_m, complete});
     index.reset();
     reel = nullptr;
   };
@@ -105,8 +61,15 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
     reel = &plan.reels.at(frame.reel - 1);
     const auto dir = job_dir / reel->id;
     std::filesystem::create_directories(dir);
-    recorder.load({reel->id, reel->number, job.id, plan.format.name, "", reel->film_length_m, dir});
+    hal::ReelSpec spec{reel->id, reel->number,        job.id, plan.format.name,
+                       "",       reel->film_length_m, dir};
     index.emplace(dir);
+    if (frame.sequence == options.first_frame && frame.number > 1) {
+      spec.first_frame = frame.number;  // resume: the reel already holds its earlier frames
+      for (const auto& row : options.resumed_rows) index->add(row);
+    }
+    recorder.load(spec);
+    if (options.observer) options.observer->reel_loaded(spec);
   };
 
   auto expose = [&](InFlight& work) {
@@ -123,24 +86,28 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
     device_frame.height = r.height;
     device_frame.channels = r.channels;
     device_frame.pixels = r.pixels;
-    device_frame.pixel_pitch_um = plan.pitch_um;
+    device_frame.pixel_pitch_um = frame.pixel_pitch_um > 0 ? frame.pixel_pitch_um : plan.pitch_um;
     device_frame.reel_number = frame.reel;
     device_frame.frame_number = frame.number;
     device_frame.blip = frame.blip;
     device_frame.address = frame.address;
-    device_frame.description = r.substitute_reason.empty() ? "page" : "substitute";
+    device_frame.description =
+        r.substitute_reason.empty() ? to_string(frame.kind) : to_string(FrameKind::substitute);
     try {
       recorder.expose(device_frame);
     } catch (const hal::DeviceError& e) {
       throw Error(ErrorKind::device,
-                  describe(job, frame) + ": " + hal::to_string(e.kind()) + ": " + e.what());
+                  describe_frame(job, frame) + ": " + hal::to_string(e.kind()) + ": " + e.what());
     }
     const bool substitute = !r.substitute_reason.empty();
-    index->add({frame.number, substitute ? "substitute" : "page", doc.id, frame.page, frame.address,
+    index->add({frame.number, substitute ? "substitute" : to_string(frame.kind), doc.id, frame.page,
+                frame.address,
                 hal::to_string(frame.blip),
                 frame.source.ref.file.empty() ? "" : frame.source.ref.file.string(),
                 frame.source.ref.file.empty() ? 0 : frame.source.ref.page_in_file + 1,
                 r.source_sha256, r.sha256});
+    if (options.observer)
+      options.observer->frame_exposed(reel->id, frame.sequence, index->rows().back());
     ++result.frames_exposed;
     if (options.on_progress) {
       options.on_progress({result.frames_exposed, plan.frames.size(), frame.reel});
@@ -150,7 +117,7 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
   // One slot per token: TBB never has more than `tokens` frames in flight, so frame i can
   // reuse the slot of frame i - tokens, and nothing leaks when the pipeline is cancelled.
   std::vector<InFlight> slots(tokens);
-  std::size_t next = 0;
+  std::size_t next = options.first_frame;
   try {
     tbb::task_arena arena(static_cast<int>(threads));
     arena.execute([&] {
@@ -176,6 +143,10 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                           [&](InFlight* work) {
                             try {
                               work->rendered = render_frame(job, plan, *work->frame, hashes);
+                              if (!calibration.identity()) {
+                                calibration.apply(work->rendered.pixels, work->rendered.channels);
+                                work->rendered.sha256 = sha256_hex(work->rendered.pixels);
+                              }
                             } catch (...) {
                               work->error = std::current_exception();
                             }
@@ -209,9 +180,11 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
 PreparedJob prepare_job(const Job& job, const hal::Capabilities& recorder,
                         const std::filesystem::path& profiles_dir) {
   PreparedJob prepared;
-  prepared.format = load_format(profiles_dir, job.format);
+  prepared.format =
+      job.inline_format ? *job.inline_format : load_format(profiles_dir, job.format);
   prepared.documents = scan_documents(job);
   prepared.plan = plan_reels(job, prepared.format, recorder, prepared.documents);
+  prepared.plan.profiles_dir = profiles_dir;
   prepared.job_dir = job.output / job.id;
   return prepared;
 }

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "catalog/record.hpp"
 #include "film/plan.hpp"
 #include "hal/recorder.hpp"
 #include "ingest/ingest.hpp"
@@ -31,10 +32,17 @@ struct Progress {
 };
 
 struct RunOptions {
-  unsigned threads = 0;     // 0: one per core
-  unsigned tokens = 0;      // frames in flight; 0: 2 x threads
+  unsigned threads = 0;                     // 0: one per core
+  unsigned tokens = 0;                      // frames in flight; 0: 2 x threads
   const std::atomic<bool>* stop = nullptr;  // set by a signal handler: stop after the current frame
   std::function<void(const Progress&)> on_progress;
+  // Told about each reel loaded and closed and each frame the recorder accepted (the journal
+  // and the catalog); may be null.
+  RunObserver* observer = nullptr;
+  // Resume: start at plan.frames[first_frame]. When that is inside a reel, the reel already
+  // holds `resumed_rows` (its earlier frames) and is loaded with ReelSpec::first_frame.
+  std::size_t first_frame = 0;
+  std::vector<IndexRow> resumed_rows;
 };
 
 struct ReelResult {

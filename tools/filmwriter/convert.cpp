@@ -2,9 +2,12 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 
+#include "catalog/catalog.hpp"
+#include "catalog/keeper.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
@@ -29,6 +32,10 @@ struct JobFlags {
   std::string profiles;
   bool dry_run = false;
   bool overwrite = false;
+  // Resume after a crash or a stop (see catalog/keeper.hpp).
+  bool resume = false;
+  std::string reel_policy = "continue";
+  std::string catalog;  // default <output>/catalog.sqlite
 };
 
 void add_job_flags(CLI::App& cmd, JobFlags& flags) {
@@ -79,6 +86,56 @@ Job make_job(JobFlags& flags) {
   return job;
 }
 
+// The job flags again, with every path absolute: the journal keeps them so that
+// `convert --resume OUTPUT_DIR` rebuilds the same job from anywhere.
+std::vector<std::string> rerun_args(const JobFlags& flags) {
+  const auto& o = flags.overrides;
+  std::vector<std::string> args{std::filesystem::absolute(flags.source).string()};
+  auto add = [&](const char* flag, const auto& value) {
+    if (value) args.insert(args.end(), {flag, fmt::format("{}", *value)});
+  };
+  if (o.output) args.insert(args.end(), {"--out", std::filesystem::absolute(*o.output).string()});
+  add("--driver", o.driver);
+  add("--threads", o.threads);
+  add("--format", o.format);
+  add("--reduction", o.reduction);
+  add("--dpi", o.dpi);
+  add("--id", o.id);
+  add("--title", o.title);
+  if (!flags.mode.empty()) args.insert(args.end(), {"--mode", flags.mode});
+  if (!flags.polarity.empty()) args.insert(args.end(), {"--polarity", flags.polarity});
+  for (const auto& kv : flags.driver_options) args.insert(args.end(), {"-O", kv});
+  if (!flags.profiles.empty()) {
+    args.insert(args.end(), {"--profiles", std::filesystem::absolute(flags.profiles).string()});
+  }
+  return args;
+}
+
+// `convert --resume OUTPUT_DIR`: the job flags the journal recorded when the job started.
+void load_flags_from_journal(JobFlags& flags) {
+  const auto journal = std::filesystem::path(flags.source) / "journal.jsonl";
+  const JournalState state = read_journal(journal);
+  std::vector<std::string> args;
+  try {
+    args = state.start.at("args").get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception&) {
+    throw Error(ErrorKind::job, journal.string() + ":1: the start record has no job arguments");
+  }
+  JobFlags recorded;
+  CLI::App parser{"journal"};
+  add_job_flags(parser, recorded);
+  std::reverse(args.begin(), args.end());  // CLI11 takes a vector in reverse order
+  try {
+    parser.parse(args);
+  } catch (const CLI::ParseError& e) {
+    throw Error(ErrorKind::job, journal.string() + ":1: job arguments: " + e.what());
+  }
+  recorded.resume = true;
+  recorded.reel_policy = flags.reel_policy;
+  recorded.catalog = flags.catalog;
+  flags = std::move(recorded);
+}
+
 std::filesystem::path profiles_dir(const JobFlags& flags) {
   return flags.profiles.empty() ? default_profiles_dir() : std::filesystem::path(flags.profiles);
 }
@@ -94,25 +151,59 @@ std::unique_ptr<hal::Recorder> open_recorder(const hal::Registry& registry, cons
   }
 }
 
+// What an operator checks before loading film: reels, frames per reel, film used, splits.
 void print_plan_summary(const Job& job, const PreparedJob& prepared) {
   const auto& plan = prepared.plan;
-  std::size_t pages = 0, substitutes = 0;
+  std::size_t pages = 0, substitutes = 0, targets = 0;
   for (const auto& f : plan.frames) {
-    (f.kind == FrameKind::page ? pages : substitutes) += 1;
+    if (f.kind == FrameKind::page) ++pages;
+    if (f.kind == FrameKind::substitute) ++substitutes;
+    if (is_target(f.kind)) ++targets;
   }
-  fmt::print("job {} \"{}\": {} documents, {} frames ({} pages, {} substitutes) on {} reel(s)\n",
+  const bool fiche = plan.format.layout == FilmLayout::fiche;
+  const std::string target_count = targets ? fmt::format(", {} targets", targets) : "";
+  fmt::print("job {} \"{}\": {} documents, {} frames ({} pages, {} substitutes{}) on {} {}\n",
              job.id, job.title, job.documents.size(), plan.frames.size(), pages, substitutes,
-             plan.reels.size());
-  fmt::print("format {} at {:g}x, {} um pitch, {} {}\n", plan.format.name, job.defaults.reduction,
-             plan.pitch_um, to_string(job.defaults.mode), to_string(job.polarity));
+             target_count, plan.reels.size(), fiche ? "fiche" : "reel(s)");
+  fmt::print("format {} at {:g}x, {} um pitch, {} {}, targets: {}\n", plan.format.name,
+             job.defaults.reduction, plan.pitch_um, to_string(job.defaults.mode),
+             to_string(job.polarity), plan.targets ? job.targets : std::string("none"));
   for (const auto& reel : plan.reels) {
-    fmt::print("  {}: {} frames, {:.2f} m of {:.1f} m film\n", reel.id, reel.frame_count,
-               reel.film_used_m, reel.film_length_m);
+    std::string first, last;
+    for (std::size_t i = reel.first_frame; i < reel.first_frame + reel.frame_count; ++i) {
+      if (is_target(plan.frames[i].kind)) continue;
+      if (first.empty()) first = plan.frames[i].address;
+      last = plan.frames[i].address;
+    }
+    const std::string range = first.empty() ? std::string("no pages") : first + " .. " + last;
+    if (fiche) {
+      fmt::print("  {}: {} of {} frames, {}\n", reel.id, reel.pages, plan.format.fiche.frames(),
+                 range);
+    } else {
+      fmt::print("  {}: {} frames ({} pages), {:.2f} m of {:.1f} m film, {}\n", reel.id,
+                 reel.frame_count, reel.pages, reel.film_used_m, reel.film_length_m, range);
+    }
+    if (reel.continues_on_next) {
+      const auto& split = plan.frames[reel.first_frame + reel.frame_count - 1];
+      fmt::print("    split: document {} continues on {}\n", job.documents[split.document].id,
+                 plan.reels[reel.number].id);
+    }
   }
   for (const auto& skipped : plan.skipped) fmt::print("  skipped document {}\n", skipped);
 }
 
 int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) {
+  const ReelPolicy policy = [&] {
+    try {
+      return parse_reel_policy(flags.reel_policy);
+    } catch (const Error& e) {
+      throw with_context("--reel-policy", e);
+    }
+  }();
+  if (flags.resume && std::filesystem::is_directory(flags.source) &&
+      std::filesystem::exists(std::filesystem::path(flags.source) / "journal.jsonl")) {
+    load_flags_from_journal(flags);
+  }
   Job job = make_job(flags);
   auto recorder = open_recorder(registry, job);
   auto prepared = prepare_job(job, recorder->capabilities(), profiles_dir(flags));
@@ -128,8 +219,11 @@ int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) 
     }
     return exit_ok;
   }
+  const auto journal_file = dir / "journal.jsonl";
+  const bool resuming = flags.resume && journal_started(journal_file);
   // Film cannot be exposed twice: refuse to write over a previous run's reels.
   for (const auto& reel : prepared.plan.reels) {
+    if (resuming) break;
     if (std::filesystem::exists(dir / reel.id / "index.csv") && !flags.overwrite) {
       throw Error(ErrorKind::usage,
                   (dir / reel.id).string() +
@@ -137,17 +231,44 @@ int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) 
                       "--overwrite");
     }
   }
+  if (std::filesystem::exists(journal_file) && !resuming && !flags.overwrite) {
+    throw Error(ErrorKind::usage, dir.string() +
+                                      " holds a journal of an earlier run; continue it with "
+                                      "--resume, or pass --overwrite to start again");
+  }
   if (flags.overwrite) {
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
       if (entry.is_directory() && entry.path().filename().string().starts_with("R")) {
         std::filesystem::remove_all(entry.path());
       }
     }
+    std::filesystem::remove(journal_file);
+    std::filesystem::remove_all(dir / "spoiled");
   }
   std::filesystem::create_directories(dir);
-  write_file_atomic(dir / "plan.json", prepared.plan.to_json(job));
-
+  Catalog catalog(flags.catalog.empty() ? job.output / "catalog.sqlite"
+                                        : std::filesystem::path(flags.catalog));
+  RecordKeeper keeper(dir, catalog, catalog_job(job, prepared.plan, dir));
   RunOptions options;
+  if (resuming) {
+    const JournalState journal = read_journal(journal_file);
+    if (journal.finished) {
+      fmt::print("job {} already finished; nothing to resume\n", job.id);
+      return exit_ok;
+    }
+    keeper.resume(journal, flags.reel_policy);
+    const ResumePoint point =
+        plan_resume(job, prepared.plan, journal, policy, *recorder, keeper, dir);
+    options.first_frame = point.first_frame;
+    options.resumed_rows = point.reel_rows;
+    fmt::print("resuming at frame {} of {} (reel policy {}); {} frame(s) already on film\n",
+               point.first_frame + 1, prepared.plan.frames.size(), flags.reel_policy,
+               point.first_frame);
+  } else {
+    write_file_atomic(dir / "plan.json", prepared.plan.to_json(job));
+    keeper.start(prepared.plan, {{"args", rerun_args(flags)}});
+  }
+  options.observer = &keeper;
   options.threads = job.threads;
   options.stop = &stop_requested;
   const bool tty = isatty(STDERR_FILENO);
@@ -157,7 +278,19 @@ int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) 
       if (p.frames_done == p.frames_total) fmt::print(stderr, "\n");
     };
   }
-  const auto result = run_plan(job, prepared.plan, *recorder, dir, options);
+  RunResult result;
+  try {
+    result = run_plan(job, prepared.plan, *recorder, dir, options);
+  } catch (const Error& e) {
+    // The journal already holds every accepted frame; bring the catalog up to it.
+    try {
+      keeper.finish(e.kind() == ErrorKind::interrupted ? "interrupted" : "failed", false);
+    } catch (const Error& finish_error) {
+      fmt::print(stderr, "filmwriter: catalog: {}\n", finish_error.what());
+    }
+    throw;
+  }
+  keeper.finish("done", true);
   fmt::print("exposed {} frames with the {} driver\n", result.frames_exposed, job.driver);
   fmt::print("plan:     {}\n", (dir / "plan.json").string());
   for (const auto& reel : result.reels) {
@@ -177,6 +310,16 @@ void add_convert_commands(CLI::App& app, std::vector<Command>& commands) {
   auto convert_flags = std::make_shared<JobFlags>();
   auto* convert = app.add_subcommand("convert", "convert scans to film frames through a recorder");
   add_job_flags(*convert, *convert_flags);
+  convert->add_flag("--resume", convert_flags->resume,
+                    "continue the job from its journal (JOB may be the job's output folder): no "
+                    "frame on film is exposed again");
+  convert
+      ->add_option("--reel-policy", convert_flags->reel_policy,
+                   "on resume, the reel that was in the recorder: continue (the device "
+                   "appends) or respool (spoiled: expose it again on fresh film)")
+      ->capture_default_str();
+  convert->add_option("--catalog", convert_flags->catalog,
+                      "SQLite catalog file (default: <output>/catalog.sqlite)");
   convert->add_flag("--dry-run", convert_flags->dry_run, "read and plan only; expose nothing");
   convert->add_flag("--overwrite", convert_flags->overwrite,
                     "replace the reels of a previous run in the same output folder");

@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   std::vector<fw::cli::Command> commands;
   fw::cli::add_convert_commands(app, commands);
   fw::cli::add_info_commands(app, commands);
+  fw::cli::add_catalog_commands(app, commands);
+  fw::cli::add_calibrate_commands(app, commands);
+  fw::cli::add_text_commands(app, commands);
 
   try {
     app.parse(argc, argv);

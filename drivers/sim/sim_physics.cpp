@@ -1,0 +1,329 @@
+#include "sim/sim_physics.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <random>
+#include <system_error>
+
+#include <toml++/toml.h>
+#include <vips/vips8>
+
+#include "hal/recorder.hpp"
+
+namespace fw::drivers::sim {
+namespace {
+
+using hal::DeviceError;
+using hal::DeviceErrorKind;
+
+[[noreturn]] void profile_error(const std::string& where, const std::string& what) {
+  throw DeviceError(DeviceErrorKind::bad_option, "sim driver: " + where + ": " + what);
+}
+
+// Reads one TOML profile file with errors that name the file, line and key.
+class ProfileFile {
+ public:
+  ProfileFile(const std::filesystem::path& profiles_dir, const std::string& kind,
+              const std::string& name)
+      : path_(profiles_dir / kind / (name + ".toml")) {
+    if (name.empty() || name.find('/') != std::string::npos || name.starts_with('.')) {
+      profile_error(kind, "expected a profile name, got \"" + name + "\"");
+    }
+    if (!std::filesystem::is_regular_file(path_)) {
+      std::string known;
+      std::error_code ec;
+      std::vector<std::string> names;
+      for (const auto& entry : std::filesystem::directory_iterator(profiles_dir / kind, ec)) {
+        if (entry.path().extension() == ".toml") names.push_back(entry.path().stem().string());
+      }
+      std::sort(names.begin(), names.end());
+      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+      profile_error(path_.string(), "no such profile (known: " + known + ")");
+    }
+    try {
+      table_ = toml::parse_file(path_.string());
+    } catch (const toml::parse_error& e) {
+      profile_error(fmt::format("{}:{}", path_.string(), e.source().begin.line),
+                    std::string(e.description()));
+    }
+  }
+
+  const toml::table& root() const { return table_; }
+  const std::filesystem::path& path() const { return path_; }
+
+  std::string where(const toml::node* node, const std::string& key) const {
+    const auto line = node ? node->source().begin.line : 1;
+    return fmt::format("{}:{}: {}", path_.string(), line, key);
+  }
+
+  double number(const toml::table& table, const std::string& prefix, const std::string& key,
+                double min, double max) const {
+    const toml::node* node = table.get(key);
+    const std::string full = prefix.empty() ? key : prefix + "." + key;
+    if (!node) profile_error(where(&table, full), "expected a number, got nothing (required)");
+    std::optional<double> value = node->value<double>();
+    if (!value || *value < min || *value > max) {
+      profile_error(where(node, full), fmt::format("expected a number {}–{}", min, max));
+    }
+    return *value;
+  }
+
+  std::string text(const toml::table& table, const std::string& key) const {
+    const toml::node* node = table.get(key);
+    auto value = node ? node->value<std::string>() : std::nullopt;
+    if (!value) profile_error(where(node ? node : &table, key), "expected a string");
+    return *value;
+  }
+
+  const toml::table& subtable(const toml::table& table, const std::string& key) const {
+    const toml::table* sub = table.get_as<toml::table>(key);
+    if (!sub) profile_error(where(&table, key), "expected a table, got nothing (required)");
+    return *sub;
+  }
+
+ private:
+  std::filesystem::path path_;
+  toml::table table_;
+};
+
+double softplus(double x) {
+  return x > 30 ? x : std::log1p(std::exp(x));
+}
+
+// splitmix64: a tiny, well-mixed hash, so that each pixel's grain depends only on the seed
+// and the pixel's index (deterministic whatever the thread or the order of work).
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+// Standard normal deviates, drawn once with a fixed seed; grain picks from it by hash.
+const std::array<float, 65536>& normal_table() {
+  static const std::array<float, 65536> table = [] {
+    std::array<float, 65536> t{};
+    std::mt19937_64 engine(20261125);
+    std::normal_distribution<double> normal(0, 1);
+    double sum = 0, sum_sq = 0;
+    for (auto& v : t) {
+      v = static_cast<float>(normal(engine));
+      sum += v;
+      sum_sq += double{v} * v;
+    }
+    // Normalise exactly to mean 0, RMS 1 so grain has the profile's RMS, not a sample's.
+    const double mean = sum / t.size();
+    const double rms = std::sqrt(sum_sq / t.size() - mean * mean);
+    for (auto& v : t) v = static_cast<float>((v - mean) / rms);
+    return t;
+  }();
+  return table;
+}
+
+// Density as a function of log10 exposure, tabulated finely enough that interpolation error
+// (< 1e-5 D) is far below what the 0.0001 D storage step can show.
+class DensityTable {
+ public:
+  static constexpr double kLow = -8.0, kHigh = 3.0;
+  static constexpr int kSize = 16384;
+  explicit DensityTable(const HdCurve& curve) : values_(kSize + 1) {
+    for (int i = 0; i <= kSize; ++i) values_[i] = curve.density(kLow + (kHigh - kLow) * i / kSize);
+  }
+  double operator()(double log_exposure) const {
+    const double x =
+        std::clamp((log_exposure - kLow) / (kHigh - kLow) * kSize, 0.0, static_cast<double>(kSize));
+    const int i = std::min(static_cast<int>(x), kSize - 1);
+    const double f = x - i;
+    return values_[i] * (1 - f) + values_[i + 1] * f;
+  }
+
+ private:
+  std::vector<double> values_;
+};
+
+}  // namespace
+
+double HdCurve::density(double log_exposure) const {
+  // A straight line of slope gamma, rounded into d_min by a softplus toe and into d_max by a
+  // softplus shoulder: monotone, smooth, and with the profile's numbers where they belong.
+  const double range = d_max - d_min;
+  const double line = gamma * (log_exposure - log_exposure_inertia);
+  const double toe = toe_d * softplus(line / toe_d);
+  return d_min + range - shoulder_d * softplus((range - toe) / shoulder_d);
+}
+
+double HdCurve::grain_rms(double density) const {
+  return grain_rms_at_1d * std::sqrt(std::max(density, 0.0));
+}
+
+double RecorderProfile::log_exposure(double code) const {
+  const double relative = light_leak + (1 - light_leak) * std::pow(code / 255.0, light_gamma);
+  return log_exposure_max + std::log10(std::max(relative, 1e-9));
+}
+
+Stock load_stock(const std::filesystem::path& profiles_dir, const std::string& name) {
+  ProfileFile file(profiles_dir, "stocks", name);
+  const toml::table& root = file.root();
+  Stock stock;
+  stock.name = name;
+  stock.description = file.text(root, "description");
+  const toml::array* channels = root.get_as<toml::array>("channels");
+  if (!channels || (channels->size() != 1 && channels->size() != 3)) {
+    profile_error(
+        file.where(channels ? static_cast<const toml::node*>(channels) : &root, "channels"),
+        "expected [\"grey\"] or three channel names");
+  }
+  const toml::table& curves = file.subtable(root, "curve");
+  for (const auto& channel : *channels) {
+    auto channel_name = channel.value<std::string>();
+    if (!channel_name) profile_error(file.where(&channel, "channels"), "expected strings");
+    const std::string prefix = "curve." + *channel_name;
+    const toml::table& c = file.subtable(curves, *channel_name);
+    HdCurve curve;
+    curve.d_min = file.number(c, prefix, "d_min", 0, 1);
+    curve.d_max = file.number(c, prefix, "d_max", curve.d_min + 0.1, 6);
+    curve.gamma = file.number(c, prefix, "gamma", 0.1, 10);
+    curve.log_exposure_inertia = file.number(c, prefix, "log_exposure_inertia", -6, 2);
+    curve.toe_d = file.number(c, prefix, "toe_d", 0.001, 1);
+    curve.shoulder_d = file.number(c, prefix, "shoulder_d", 0.001, 1);
+    curve.grain_rms_at_1d = file.number(c, prefix, "grain_rms_at_1d", 0, 0.5);
+    stock.channel_names.push_back(*channel_name);
+    stock.curves.push_back(curve);
+  }
+  if (const toml::table* aims = root.get_as<toml::table>("aim")) {
+    for (const auto& [key, node] : *aims) {
+      const std::string k(key.str());
+      stock.aims.emplace_back(k, file.number(*aims, "aim", k, 0, 4));
+    }
+  }
+  return stock;
+}
+
+RecorderProfile load_recorder(const std::filesystem::path& profiles_dir, const std::string& name) {
+  ProfileFile file(profiles_dir, "recorders", name);
+  const toml::table& root = file.root();
+  RecorderProfile p;
+  p.name = name;
+  p.description = file.text(root, "description");
+  p.pixel_pitch_um = file.number(root, "", "pixel_pitch_um", 0.5, 50);
+  p.spot_fwhm_um = file.number(root, "", "spot_fwhm_um", 0, 100);
+  p.max_width_px = static_cast<std::uint32_t>(file.number(root, "", "max_width_px", 16, 65535));
+  p.max_height_px = static_cast<std::uint32_t>(file.number(root, "", "max_height_px", 16, 65535));
+  p.channels.clear();
+  if (const toml::array* channels = root.get_as<toml::array>("channels")) {
+    for (const auto& c : *channels) {
+      auto v = c.value<int>();
+      if (!v || (*v != 1 && *v != 3)) profile_error(file.where(&c, "channels"), "expected 1 or 3");
+      p.channels.push_back(*v);
+    }
+  }
+  if (p.channels.empty()) profile_error(file.where(&root, "channels"), "expected [1] or [1, 3]");
+  p.write_rate_lines_per_s = file.number(root, "", "write_rate_lines_per_s", 1, 1e7);
+  p.buffer_frames = static_cast<std::uint32_t>(file.number(root, "", "buffer_frames", 1, 1000));
+  p.film_length_m = file.number(root, "", "film_length_m", 1, 10000);
+  p.stall_tolerance_ms = file.number(root, "", "stall_tolerance_ms", 0, 60000);
+  p.stall_waste_mm = file.number(root, "", "stall_waste_mm", 0, 1000);
+  p.watchdog_s = file.number(root, "", "watchdog_s", 0.1, 3600);
+  const toml::table& light = file.subtable(root, "light");
+  p.light_gamma = file.number(light, "light", "gamma", 0.1, 10);
+  p.log_exposure_max = file.number(light, "light", "log_exposure_max", -4, 4);
+  p.light_leak = file.number(light, "light", "leak", 0, 0.5);
+  return p;
+}
+
+FormatGeometry load_format_geometry(const std::filesystem::path& profiles_dir,
+                                    const std::string& name) {
+  ProfileFile file(profiles_dir, "formats", name);
+  const toml::table& root = file.root();
+  FormatGeometry g;
+  const std::string orientation = file.text(root, "orientation");
+  if (orientation != "comic" && orientation != "cine") {
+    profile_error(file.where(root.get("orientation"), "orientation"), "expected comic or cine");
+  }
+  g.comic = orientation == "comic";
+  g.frame_gap_mm = file.number(root, "", "frame_gap_mm", 0, 1000);
+  g.leader_m = file.number(root, "", "leader_m", 0, 100);
+  g.trailer_m = file.number(root, "", "trailer_m", 0, 100);
+  return g;
+}
+
+DevelopedFrame develop(const RecorderProfile& recorder, const Stock& stock,
+                       std::span<const std::uint8_t> pixels, std::uint32_t width,
+                       std::uint32_t height, std::uint32_t channels, std::uint64_t grain_seed) {
+  DevelopedFrame out{width, height, channels, {}};
+  const std::size_t count = std::size_t{width} * height;
+  out.density.resize(count * channels);
+  // The spot spreads light, so blur acts on exposure (linear), before the emulsion's
+  // non-linear response; sigma from the FWHM at the real pitch.
+  const double sigma_px =
+      recorder.spot_fwhm_um / (2 * std::sqrt(2 * std::log(2.0))) / recorder.pixel_pitch_um;
+  std::array<float, 256> exposure{};
+  for (int code = 0; code < 256; ++code) {
+    exposure[code] = static_cast<float>(std::pow(10.0, recorder.log_exposure(code)));
+  }
+  const auto& normals = normal_table();
+  std::vector<float> plane(count);
+  for (std::uint32_t c = 0; c < channels; ++c) {
+    const HdCurve& curve = stock.curves.at(stock.curves.size() == 1 ? 0 : c);
+    for (std::size_t i = 0; i < count; ++i) plane[i] = exposure[pixels[i * channels + c]];
+    if (sigma_px >= 0.2) {
+      vips::VImage image = vips::VImage::new_from_memory(
+          plane.data(), count * sizeof(float), static_cast<int>(width), static_cast<int>(height), 1,
+          VIPS_FORMAT_FLOAT);
+      image = image.gaussblur(
+          sigma_px,
+          vips::VImage::option()->set("precision", VIPS_PRECISION_FLOAT)->set("min_ampl", 0.001));
+      std::size_t size = 0;
+      void* blurred = image.write_to_memory(&size);
+      std::copy_n(static_cast<const float*>(blurred), count, plane.data());
+      g_free(blurred);
+    }
+    const DensityTable table(curve);
+    const std::uint64_t channel_seed = mix(grain_seed ^ (std::uint64_t{c} << 56));
+    for (std::size_t i = 0; i < count; ++i) {
+      const double density = table(std::log10(std::max(plane[i], 1e-12f)));
+      const double grain = curve.grain_rms(density) * normals[mix(channel_seed + i) & 0xFFFF];
+      const double stored = std::round((density + grain) * kDensityScale);
+      out.density[i * channels + c] = static_cast<std::uint16_t>(std::clamp(stored, 0.0, 65535.0));
+    }
+  }
+  return out;
+}
+
+void save_developed(const DevelopedFrame& frame, double pitch_um,
+                    const std::filesystem::path& file) {
+  const auto tmp = std::filesystem::path(file.string() + ".tmp");
+  try {
+    vips::VImage image = vips::VImage::new_from_memory(
+        const_cast<std::uint16_t*>(frame.density.data()), frame.density.size() * 2,
+        static_cast<int>(frame.width), static_cast<int>(frame.height),
+        static_cast<int>(frame.channels), VIPS_FORMAT_USHORT);
+    image = image.copy(vips::VImage::option()
+                           ->set("interpretation", frame.channels == 3 ? VIPS_INTERPRETATION_RGB16
+                                                                       : VIPS_INTERPRETATION_GREY16)
+                           ->set("xres", 1000.0 / pitch_um)
+                           ->set("yres", 1000.0 / pitch_um));
+    image.set("image-description",
+              fmt::format("filmwriter developed film: density x {:g}, pitch_um={}", kDensityScale,
+                          pitch_um)
+                  .c_str());
+    image.tiffsave(tmp.c_str(), vips::VImage::option()
+                                    ->set("compression", "deflate")
+                                    ->set("resunit", "cm")
+                                    ->set("strip", false));
+  } catch (const vips::VError& e) {
+    throw DeviceError(DeviceErrorKind::fault,
+                      "sim driver: cannot write " + file.string() + ": " + e.what());
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) {
+    throw DeviceError(DeviceErrorKind::fault,
+                      "sim driver: cannot write " + file.string() + ": " + ec.message());
+  }
+}
+
+}  // namespace fw::drivers::sim

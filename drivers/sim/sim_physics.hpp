@@ -1,0 +1,93 @@
+// The simulated recorder's physics and profiles (drivers/sim). Pure functions, no device
+// state: code values -> exposure (the recorder's light output) -> spot blur -> density (the
+// stock's characteristic curve) -> seeded grain. The numbers come from TOML profiles in
+// profiles/recorders/ and profiles/stocks/, never from code.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace fw::drivers::sim {
+
+// Developed film stores density x kDensityScale as uint16 (0.0001 D steps, up to 6.55 D).
+inline constexpr double kDensityScale = 10000.0;
+
+// One dye layer's (or a B&W emulsion's) characteristic curve and grain.
+struct HdCurve {
+  double d_min = 0.06;  // base + fog
+  double d_max = 2.2;
+  double gamma = 2.7;                  // slope of the straight line, D per log10 exposure
+  double log_exposure_inertia = -1.0;  // where the straight line meets d_min
+  double toe_d = 0.08;                 // softness of the toe, in density
+  double shoulder_d = 0.15;            // softness of the shoulder, in density
+  double grain_rms_at_1d = 0.015;      // RMS density noise at D = 1, scales with sqrt(D)
+
+  double density(double log_exposure) const;
+  double grain_rms(double density) const;
+};
+
+struct Stock {
+  std::string name;
+  std::string description;
+  std::vector<std::string> channel_names;            // "grey", or "red", "green", "blue"
+  std::vector<HdCurve> curves;                       // one per channel
+  std::vector<std::pair<std::string, double>> aims;  // document class -> background density
+};
+
+struct RecorderProfile {
+  std::string name;
+  std::string description;
+  double pixel_pitch_um = 2.5;
+  double spot_fwhm_um = 3.0;
+  std::uint32_t max_width_px = 30000;
+  std::uint32_t max_height_px = 30000;
+  std::vector<int> channels{1, 3};
+  double write_rate_lines_per_s = 4800;
+  std::uint32_t buffer_frames = 8;
+  double film_length_m = 30.5;
+  double stall_tolerance_ms = 50;
+  double stall_waste_mm = 3;
+  double watchdog_s = 5;
+  // Light output: relative exposure = 10^log_exposure_max * (leak + (1-leak) (code/255)^gamma).
+  double light_gamma = 2.2;
+  double log_exposure_max = 0;
+  double light_leak = 0;
+
+  double log_exposure(double code) const;
+};
+
+// What the sim needs from a film format profile (profiles/formats/<name>.toml).
+struct FormatGeometry {
+  bool comic = true;  // comic: the frame's width runs along the film; cine: its height
+  double frame_gap_mm = 1.0;
+  double leader_m = 1.0;
+  double trailer_m = 1.0;
+};
+
+// Loaders throw hal::DeviceError(bad_option) naming the file, line and key.
+Stock load_stock(const std::filesystem::path& profiles_dir, const std::string& name);
+RecorderProfile load_recorder(const std::filesystem::path& profiles_dir, const std::string& name);
+FormatGeometry load_format_geometry(const std::filesystem::path& profiles_dir,
+                                    const std::string& name);
+
+struct DevelopedFrame {
+  std::uint32_t width = 0;
+  std::uint32_t height = 0;
+  std::uint32_t channels = 1;
+  std::vector<std::uint16_t> density;  // density x kDensityScale, interleaved like the input
+};
+
+// Develops one frame of 8-bit code values. Deterministic for a given `grain_seed`.
+DevelopedFrame develop(const RecorderProfile& recorder, const Stock& stock,
+                       std::span<const std::uint8_t> pixels, std::uint32_t width,
+                       std::uint32_t height, std::uint32_t channels, std::uint64_t grain_seed);
+
+// Saves a developed frame as a 16-bit TIFF (deflate) through a temporary name; resolution tags
+// give the pitch. engine/color reads it back (read_developed_film).
+void save_developed(const DevelopedFrame& frame, double pitch_um,
+                    const std::filesystem::path& file);
+
+}  // namespace fw::drivers::sim

@@ -1,0 +1,546 @@
+#include "catalog/catalog.hpp"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <array>
+#include <sstream>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "core/files.hpp"
+
+namespace fw {
+
+const std::vector<const char*> kCatalogMigrations = {
+    // 1: the first catalog.
+    R"sql(
+CREATE TABLE jobs(
+  id TEXT PRIMARY KEY,
+  title TEXT NOT NULL,
+  institution TEXT NOT NULL DEFAULT '',
+  dir TEXT NOT NULL,
+  plan_sha256 TEXT NOT NULL,
+  format TEXT NOT NULL,
+  status TEXT NOT NULL,
+  started_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')));
+CREATE TABLE documents(
+  job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  id TEXT NOT NULL,
+  title TEXT NOT NULL,
+  metadata TEXT NOT NULL DEFAULT '{}',
+  source_files TEXT NOT NULL DEFAULT '[]',
+  PRIMARY KEY(job_id, id));
+CREATE TABLE reels(
+  job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  format TEXT NOT NULL,
+  film_length_m REAL NOT NULL DEFAULT 0,
+  frames INTEGER NOT NULL DEFAULT 0,
+  film_used_m REAL NOT NULL DEFAULT 0,
+  index_sha256 TEXT NOT NULL DEFAULT '',
+  manifest_sha256 TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(job_id, id, attempt));
+CREATE TABLE frames(
+  job_id TEXT NOT NULL,
+  reel_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  frame INTEGER NOT NULL,
+  address TEXT NOT NULL,
+  blip TEXT NOT NULL,
+  document_id TEXT NOT NULL,
+  page INTEGER NOT NULL,
+  source_file TEXT NOT NULL,
+  source_page INTEGER NOT NULL,
+  source_sha256 TEXT NOT NULL,
+  frame_sha256 TEXT NOT NULL,
+  PRIMARY KEY(job_id, reel_id, attempt, frame),
+  FOREIGN KEY(job_id, reel_id, attempt) REFERENCES reels(job_id, id, attempt) ON DELETE CASCADE,
+  FOREIGN KEY(job_id, document_id) REFERENCES documents(job_id, id) ON DELETE CASCADE);
+)sql",
+    // 2: the frame's target type (page or substitute), an event log, lookup indexes.
+    R"sql(
+ALTER TABLE frames ADD COLUMN kind TEXT NOT NULL DEFAULT 'page';
+CREATE TABLE events(
+  id INTEGER PRIMARY KEY,
+  job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  time TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+  kind TEXT NOT NULL,
+  message TEXT NOT NULL);
+CREATE INDEX frames_by_source ON frames(source_sha256);
+CREATE INDEX frames_by_frame ON frames(frame_sha256);
+CREATE INDEX frames_by_document ON frames(job_id, document_id);
+)sql",
+};
+
+namespace {
+
+// One prepared statement; binds by position from 1, steps, finalizes on destruction.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+      throw Error(ErrorKind::internal, std::string("catalog: ") + sqlite3_errmsg(db));
+    }
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int i, const std::string& text) {
+    check(
+        sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT));
+    return *this;
+  }
+  Statement& bind(int i, std::int64_t value) {
+    check(sqlite3_bind_int64(stmt_, i, value));
+    return *this;
+  }
+  Statement& bind(int i, double value) {
+    check(sqlite3_bind_double(stmt_, i, value));
+    return *this;
+  }
+  // True while a row is available.
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw Error(ErrorKind::internal, std::string("catalog: ") + sqlite3_errmsg(db_));
+  }
+  void run() {
+    step();
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  std::string text(int column) const {
+    const auto* p = sqlite3_column_text(stmt_, column);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
+             : std::string();
+  }
+  std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+  double real(int column) const { return sqlite3_column_double(stmt_, column); }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK)
+      throw Error(ErrorKind::internal, std::string("catalog: ") + sqlite3_errmsg(db_));
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// BEGIN IMMEDIATE ... COMMIT, rolled back when an exception leaves the scope.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) { run("BEGIN IMMEDIATE"); }
+  ~Transaction() {
+    if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  void commit() {
+    run("COMMIT");
+    done_ = true;
+  }
+
+ private:
+  void run(const char* sql) {
+    char* message = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+      const std::string text = message ? message : "unknown error";
+      sqlite3_free(message);
+      throw Error(ErrorKind::internal, std::string("catalog: ") + sql + ": " + text);
+    }
+  }
+  sqlite3* db_;
+  bool done_ = false;
+};
+
+void insert_frame(Statement& insert, const std::string& job_id, const std::string& reel_id,
+                  std::uint32_t attempt, const IndexRow& row) {
+  insert.bind(1, job_id)
+      .bind(2, reel_id)
+      .bind(3, std::int64_t{attempt})
+      .bind(4, std::int64_t{row.frame})
+      .bind(5, row.address)
+      .bind(6, row.blip)
+      .bind(7, row.document_id)
+      .bind(8, std::int64_t{row.page})
+      .bind(9, row.source_file)
+      .bind(10, std::int64_t{row.source_page})
+      .bind(11, row.source_sha256)
+      .bind(12, row.frame_sha256)
+      .bind(13, row.kind)
+      .run();
+}
+
+constexpr const char* kInsertFrame =
+    "INSERT OR REPLACE INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, "
+    "page, source_file, source_page, source_sha256, frame_sha256, kind) VALUES "
+    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+
+// The current (highest) attempt of each reel: frames of spoiled attempts are not answers.
+constexpr const char* kFrameSelect =
+    "SELECT f.job_id, f.reel_id, f.frame, f.kind, f.document_id, f.page, f.address, f.blip, "
+    "f.source_file, f.source_page, f.source_sha256, f.frame_sha256, d.title "
+    "FROM frames f JOIN reels r ON r.job_id = f.job_id AND r.id = f.reel_id AND "
+    "r.attempt = f.attempt JOIN documents d ON d.job_id = f.job_id AND d.id = f.document_id "
+    "WHERE r.status <> 'spoiled' ";
+
+std::vector<CatalogFrame> read_frames(Statement& select) {
+  std::vector<CatalogFrame> out;
+  while (select.step()) {
+    CatalogFrame f;
+    f.job_id = select.text(0);
+    f.reel_id = select.text(1);
+    f.row.frame = static_cast<std::uint32_t>(select.integer(2));
+    f.row.kind = select.text(3);
+    f.row.document_id = select.text(4);
+    f.row.page = static_cast<std::uint32_t>(select.integer(5));
+    f.row.address = select.text(6);
+    f.row.blip = select.text(7);
+    f.row.source_file = select.text(8);
+    f.row.source_page = static_cast<std::uint32_t>(select.integer(9));
+    f.row.source_sha256 = select.text(10);
+    f.row.frame_sha256 = select.text(11);
+    f.title = select.text(12);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+// LIKE pattern matching `text` literally anywhere ('\' escapes % and _).
+std::string like_anywhere(const std::string& text) {
+  std::string pattern = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+    pattern += c;
+  }
+  return pattern + "%";
+}
+
+}  // namespace
+
+Catalog::Catalog(const std::filesystem::path& file, int max_version) : file_(file) {
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
+  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    throw Error(ErrorKind::internal, "catalog " + file.string() + ": " + message);
+  }
+  // Another process (a reader, a second job) may hold the write lock for a moment.
+  sqlite3_busy_timeout(db_, 10000);
+  exec("PRAGMA journal_mode = WAL");
+  exec("PRAGMA foreign_keys = ON");
+  // WAL with synchronous=NORMAL is durable up to the last checkpoint-safe commit; the journal
+  // is what resume trusts, so a lost last batch is rebuilt from it.
+  exec("PRAGMA synchronous = NORMAL");
+  const int target = max_version < 0 ? latest_version() : max_version;
+  for (int version = schema_version(); version < target; ++version) {
+    if (version >= latest_version()) break;
+    Transaction transaction(db_);
+    exec(kCatalogMigrations[static_cast<std::size_t>(version)]);
+    exec(fmt::format("PRAGMA user_version = {}", version + 1).c_str());
+    transaction.commit();
+  }
+  if (schema_version() > latest_version()) {
+    throw Error(ErrorKind::job,
+                fmt::format("catalog {}: schema version {} is newer than this filmwriter's ({})",
+                            file.string(), schema_version(), latest_version()));
+  }
+}
+
+Catalog::~Catalog() {
+  sqlite3_close(db_);
+}
+
+int Catalog::latest_version() {
+  return static_cast<int>(kCatalogMigrations.size());
+}
+
+int Catalog::schema_version() const {
+  Statement select(db_, "PRAGMA user_version");
+  select.step();
+  return static_cast<int>(select.integer(0));
+}
+
+void Catalog::exec(const char* sql) const {
+  char* message = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    const std::string text = message ? message : "unknown error";
+    sqlite3_free(message);
+    throw Error(ErrorKind::internal, "catalog " + file_.string() + ": " + text);
+  }
+}
+
+void Catalog::start_job(const CatalogJob& job) {
+  Transaction transaction(db_);
+  Statement(db_, "DELETE FROM jobs WHERE id = ?1").bind(1, job.id).run();
+  Statement(db_,
+            "INSERT INTO jobs(id, title, institution, dir, plan_sha256, format, status) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running')")
+      .bind(1, job.id)
+      .bind(2, job.title)
+      .bind(3, job.institution)
+      .bind(4, job.dir.string())
+      .bind(5, job.plan_sha256)
+      .bind(6, job.format)
+      .run();
+  Statement insert(db_,
+                   "INSERT INTO documents(job_id, id, title, metadata, source_files) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5)");
+  for (const auto& doc : job.documents) {
+    // Metadata keeps the job file's order: a JSON object written key by key.
+    nlohmann::ordered_json metadata = nlohmann::ordered_json::object();
+    for (const auto& [key, value] : doc.metadata) metadata[key] = value;
+    insert.bind(1, job.id)
+        .bind(2, doc.id)
+        .bind(3, doc.title)
+        .bind(4, metadata.dump())
+        .bind(5, nlohmann::json(doc.source_files).dump())
+        .run();
+  }
+  transaction.commit();
+}
+
+void Catalog::reel_loaded(const std::string& job_id, const std::string& reel_id,
+                          std::uint32_t attempt, double film_length_m) {
+  Statement(db_,
+            "INSERT INTO reels(job_id, id, attempt, status, format, film_length_m) "
+            "SELECT id, ?2, ?3, 'exposing', format, ?4 FROM jobs WHERE id = ?1 "
+            "ON CONFLICT(job_id, id, attempt) DO UPDATE SET status = 'exposing'")
+      .bind(1, job_id)
+      .bind(2, reel_id)
+      .bind(3, std::int64_t{attempt})
+      .bind(4, film_length_m)
+      .run();
+}
+
+void Catalog::add_frames(const std::string& job_id, const std::vector<CatalogFrame>& frames) {
+  if (frames.empty()) return;
+  Transaction transaction(db_);
+  Statement insert(db_, kInsertFrame);
+  Statement attempt(db_, "SELECT max(attempt) FROM reels WHERE job_id = ?1 AND id = ?2");
+  for (const auto& f : frames) {
+    attempt.bind(1, job_id).bind(2, f.reel_id);
+    if (!attempt.step())
+      throw Error(ErrorKind::internal, "catalog: reel " + f.reel_id + " unknown");
+    const auto current = static_cast<std::uint32_t>(attempt.integer(0));
+    attempt.run();
+    insert_frame(insert, job_id, f.reel_id, current, f.row);
+  }
+  transaction.commit();
+}
+
+void Catalog::reel_closed(const std::string& job_id, const CatalogReel& reel) {
+  Statement(db_,
+            "UPDATE reels SET status = ?4, frames = ?5, film_used_m = ?6, index_sha256 = ?7, "
+            "manifest_sha256 = ?8 WHERE job_id = ?1 AND id = ?2 AND attempt = ?3")
+      .bind(1, job_id)
+      .bind(2, reel.reel_id)
+      .bind(3, std::int64_t{reel.attempt})
+      .bind(4, reel.status)
+      .bind(5, std::int64_t{reel.frames})
+      .bind(6, reel.film_used_m)
+      .bind(7, reel.index_sha256)
+      .bind(8, reel.manifest_sha256)
+      .run();
+}
+
+void Catalog::add_event(const std::string& job_id, const std::string& kind,
+                        const std::string& message) {
+  Statement(db_, "INSERT INTO events(job_id, kind, message) VALUES (?1, ?2, ?3)")
+      .bind(1, job_id)
+      .bind(2, kind)
+      .bind(3, message)
+      .run();
+}
+
+void Catalog::set_job_status(const std::string& job_id, const std::string& status) {
+  Statement(db_,
+            "UPDATE jobs SET status = ?2, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
+            "WHERE id = ?1")
+      .bind(1, job_id)
+      .bind(2, status)
+      .run();
+}
+
+void Catalog::sync_job(const CatalogJob& job, const JournalState& journal) {
+  // Keep the job's events; everything else is rebuilt from the journal.
+  Statement keep_events(db_,
+                        "SELECT kind, message, time FROM events WHERE job_id = ?1 ORDER BY id");
+  keep_events.bind(1, job.id);
+  std::vector<std::array<std::string, 3>> events;
+  while (keep_events.step())
+    events.push_back({keep_events.text(0), keep_events.text(1), keep_events.text(2)});
+  start_job(job);
+  Transaction transaction(db_);
+  Statement event(db_, "INSERT INTO events(job_id, kind, message, time) VALUES (?1, ?2, ?3, ?4)");
+  for (const auto& e : events)
+    event.bind(1, job.id).bind(2, e[0]).bind(3, e[1]).bind(4, e[2]).run();
+  Statement reel_insert(db_,
+                        "INSERT INTO reels(job_id, id, attempt, status, format, frames, "
+                        "film_used_m, film_length_m) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  for (const auto& spoiled : journal.spoiled) {
+    reel_insert.bind(1, job.id)
+        .bind(2, spoiled.id)
+        .bind(3, std::int64_t{spoiled.attempt})
+        .bind(4, std::string("spoiled"))
+        .bind(5, job.format)
+        .bind(6, std::int64_t{spoiled.frames})
+        .bind(7, 0.0)
+        .bind(8, job.film_length_m)
+        .run();
+  }
+  Statement insert(db_, kInsertFrame);
+  for (const auto& reel : journal.reels) {
+    if (reel.spoiled) continue;  // not loaded again yet
+    const std::string status = !reel.closed    ? "exposing"
+                               : reel.complete ? "complete"
+                                               : "incomplete";
+    reel_insert.bind(1, job.id)
+        .bind(2, reel.id)
+        .bind(3, std::int64_t{reel.attempt})
+        .bind(4, status)
+        .bind(5, job.format)
+        .bind(6, static_cast<std::int64_t>(reel.rows.size()))
+        .bind(7, reel.film_used_m)
+        .bind(8, job.film_length_m)
+        .run();
+    for (const auto& row : reel.rows) insert_frame(insert, job.id, reel.id, reel.attempt, row);
+  }
+  transaction.commit();
+}
+
+std::vector<CatalogFrame> Catalog::find(const FrameQuery& q) const {
+  std::string sql = kFrameSelect;
+  std::vector<std::string> values;
+  auto where = [&](const std::string& clause, const std::string& value) {
+    values.push_back(value);
+    sql += fmt::format("AND {} ", fmt::format(fmt::runtime(clause), values.size()));
+  };
+  if (!q.job_id.empty()) where("f.job_id = ?{}", q.job_id);
+  if (!q.document_id.empty()) where("f.document_id = ?{}", q.document_id);
+  if (!q.title.empty()) where("d.title LIKE ?{} ESCAPE '\\'", like_anywhere(q.title));
+  if (!q.source_file.empty()) {
+    // The whole path, or its trailing components ("D001/p3.png").
+    values.push_back(q.source_file);
+    values.push_back("%/" + q.source_file);
+    sql += fmt::format("AND (f.source_file = ?{} OR f.source_file LIKE ?{}) ", values.size() - 1,
+                       values.size());
+  }
+  if (!q.sha256.empty()) {
+    values.push_back(q.sha256);
+    sql += fmt::format("AND (f.source_sha256 = ?{0} OR f.frame_sha256 = ?{0}) ", values.size());
+  }
+  sql += "ORDER BY f.job_id, f.reel_id, f.frame";
+  Statement select(db_, sql.c_str());
+  for (std::size_t i = 0; i < values.size(); ++i) select.bind(static_cast<int>(i + 1), values[i]);
+  return read_frames(select);
+}
+
+std::vector<CatalogFrame> Catalog::frames(const std::string& job_id) const {
+  FrameQuery query;
+  query.job_id = job_id;
+  return find(query);
+}
+
+std::vector<CatalogReel> Catalog::reels(const std::string& job_id) const {
+  Statement select(db_,
+                   "SELECT r.job_id, r.id, r.attempt, r.status, r.frames, r.film_used_m, "
+                   "r.index_sha256, r.manifest_sha256, j.dir FROM reels r JOIN jobs j ON j.id = "
+                   "r.job_id WHERE ?1 = '' OR r.job_id = ?1 ORDER BY r.job_id, r.id, r.attempt");
+  select.bind(1, job_id);
+  std::vector<CatalogReel> out;
+  while (select.step()) {
+    out.push_back({select.text(0), select.text(1), static_cast<std::uint32_t>(select.integer(2)),
+                   select.text(3), static_cast<std::uint32_t>(select.integer(4)), select.real(5),
+                   select.text(6), select.text(7), select.text(8)});
+  }
+  return out;
+}
+
+std::vector<CatalogDocument> Catalog::documents(const std::string& job_id) const {
+  Statement select(db_,
+                   "SELECT id, title, metadata, source_files FROM documents WHERE job_id = ?1 "
+                   "ORDER BY rowid");
+  select.bind(1, job_id);
+  std::vector<CatalogDocument> out;
+  while (select.step()) {
+    CatalogDocument doc{select.text(0), select.text(1), {}, {}};
+    const auto metadata = nlohmann::ordered_json::parse(select.text(2));
+    for (const auto& [key, value] : metadata.items()) {
+      doc.metadata.emplace_back(key, value.get<std::string>());
+    }
+    doc.source_files = nlohmann::json::parse(select.text(3)).get<std::vector<std::string>>();
+    out.push_back(std::move(doc));
+  }
+  return out;
+}
+
+std::vector<CatalogJob> Catalog::jobs() const {
+  Statement select(db_,
+                   "SELECT id, title, institution, dir, plan_sha256, format, status FROM jobs "
+                   "ORDER BY id");
+  std::vector<CatalogJob> out;
+  while (select.step()) {
+    CatalogJob job;
+    job.id = select.text(0);
+    job.title = select.text(1);
+    job.institution = select.text(2);
+    job.dir = select.text(3);
+    job.plan_sha256 = select.text(4);
+    job.format = select.text(5);
+    job.status = select.text(6);
+    out.push_back(std::move(job));
+  }
+  return out;
+}
+
+std::vector<std::string> check_job(const Catalog& catalog, const CatalogJob& job) {
+  std::vector<std::string> problems;
+  const auto frames = catalog.frames(job.id);
+  for (const auto& reel : catalog.reels(job.id)) {
+    if (reel.status == "spoiled") continue;
+    const auto dir = job.dir / reel.reel_id;
+    const std::string where = fmt::format("job {} reel {}", job.id, reel.reel_id);
+    std::vector<IndexRow> rows;
+    for (const auto& f : frames) {
+      if (f.reel_id == reel.reel_id) rows.push_back(f.row);
+    }
+    if (!std::filesystem::exists(dir / "index.csv")) {
+      problems.push_back(where + ": " + (dir / "index.csv").string() + " is missing");
+      continue;
+    }
+    const std::string index = read_file(dir / "index.csv");
+    if (index != to_csv(rows)) {
+      problems.push_back(fmt::format("{}: index.csv does not match the catalog's {} frames", where,
+                                     rows.size()));
+    }
+    if (!reel.index_sha256.empty() && sha256_file(dir / "index.csv") != reel.index_sha256) {
+      problems.push_back(where + ": index.csv changed since the reel was closed");
+    }
+    if (!std::filesystem::exists(dir / "manifest.sha256")) {
+      problems.push_back(where + ": " + (dir / "manifest.sha256").string() + " is missing");
+      continue;
+    }
+    if (!reel.manifest_sha256.empty() &&
+        sha256_file(dir / "manifest.sha256") != reel.manifest_sha256) {
+      problems.push_back(where + ": manifest.sha256 changed since the reel was closed");
+    }
+    std::istringstream manifest(read_file(dir / "manifest.sha256"));
+    for (std::string digest, name; manifest >> digest >> name;) {
+      if (!std::filesystem::exists(dir / name)) {
+        problems.push_back(where + ": " + name + " (in the manifest) is missing");
+      } else if (sha256_file(dir / name) != digest) {
+        problems.push_back(where + ": " + name + " does not match its manifest checksum");
+      }
+    }
+  }
+  return problems;
+}
+
+}  // namespace fw

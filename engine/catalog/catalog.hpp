@@ -1,0 +1,117 @@
+// The SQLite catalog: which reel and frames hold which page of which document and file,
+// across jobs. Default file <output>/catalog.sqlite. WAL mode (readers never block the job
+// that writes), foreign keys on, one transaction per batch of frames. The schema is
+// versioned (PRAGMA user_version) and migrated forward on open; see kCatalogMigrations.
+//
+// The journal is the source of truth: the catalog may lag it by one batch after a crash,
+// and `sync_job` rebuilds a job's rows from the journal in one transaction.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "catalog/index.hpp"
+#include "catalog/journal.hpp"
+
+struct sqlite3;
+
+namespace fw {
+
+// Schema migrations, oldest first; migration i brings user_version from i to i + 1.
+extern const std::vector<const char*> kCatalogMigrations;
+
+struct CatalogDocument {
+  std::string id;
+  std::string title;
+  std::vector<std::pair<std::string, std::string>> metadata;  // in job-file order
+  std::vector<std::string> source_files;
+};
+
+struct CatalogJob {
+  std::string id;
+  std::string title;
+  std::string institution;
+  std::filesystem::path dir;  // <output>/<id>: holds the reels' folders
+  std::string plan_sha256;
+  std::string format;
+  double film_length_m = 0;
+  std::string status;  // running | done | failed | interrupted (read side)
+  std::vector<CatalogDocument> documents;
+};
+
+// A frame as found: where it is and what it shows.
+struct CatalogFrame {
+  std::string job_id;
+  std::string reel_id;
+  IndexRow row;
+  std::string title;  // the document's
+};
+
+struct CatalogReel {
+  std::string job_id;
+  std::string reel_id;
+  std::uint32_t attempt = 1;
+  std::string status;  // exposing | complete | incomplete | spoiled
+  std::uint32_t frames = 0;
+  double film_used_m = 0;
+  std::string index_sha256;
+  std::string manifest_sha256;
+  std::filesystem::path job_dir;
+};
+
+struct FrameQuery {
+  std::string document_id;
+  std::string title;        // substring, any script (Chinese included)
+  std::string source_file;  // full path or a trailing part of it ("d1/p3.png")
+  std::string sha256;       // of the source file or of the frame
+  std::string job_id;       // optional restriction
+};
+
+class Catalog {
+ public:
+  // Opens (creating if needed) and migrates to the latest schema. `max_version` stops the
+  // migrations early (tests build an older catalog with it).
+  explicit Catalog(const std::filesystem::path& file, int max_version = -1);
+  ~Catalog();
+  Catalog(const Catalog&) = delete;
+  Catalog& operator=(const Catalog&) = delete;
+
+  int schema_version() const;
+  static int latest_version();
+  const std::filesystem::path& file() const { return file_; }
+
+  // Write side. `start_job` replaces any earlier rows of the same job id.
+  void start_job(const CatalogJob& job);
+  void reel_loaded(const std::string& job_id, const std::string& reel_id, std::uint32_t attempt,
+                   double film_length_m);
+  // One transaction for the whole batch.
+  void add_frames(const std::string& job_id, const std::vector<CatalogFrame>& frames);
+  void reel_closed(const std::string& job_id, const CatalogReel& reel);
+  void add_event(const std::string& job_id, const std::string& kind, const std::string& message);
+  void set_job_status(const std::string& job_id, const std::string& status);
+  // Rebuilds the job's reels and frames from the journal (resume, after a crash).
+  void sync_job(const CatalogJob& job, const JournalState& journal);
+
+  // Read side.
+  std::vector<CatalogFrame> find(const FrameQuery& query) const;
+  std::vector<CatalogFrame> frames(const std::string& job_id = {}) const;
+  std::vector<CatalogReel> reels(const std::string& job_id = {}) const;
+  std::vector<CatalogDocument> documents(const std::string& job_id) const;
+  std::vector<CatalogJob> jobs() const;  // without their documents
+
+ private:
+  void exec(const char* sql) const;
+  std::filesystem::path file_;
+  sqlite3* db_ = nullptr;
+};
+
+// `filmwriter catalog check`: each current reel's index.csv must hold exactly the catalog's
+// frames, its manifest must match the files it names, and both must have the checksums the
+// catalog recorded when the reel was closed. Returns one line per problem (empty: all agree).
+std::vector<std::string> check_job(const Catalog& catalog, const CatalogJob& job);
+
+}  // namespace fw

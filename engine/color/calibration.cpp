@@ -1,0 +1,249 @@
+#include "color/calibration.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include <toml++/toml.h>
+
+#include "core/error.hpp"
+
+namespace fw {
+namespace {
+
+[[noreturn]] void profile_error(const std::filesystem::path& file, const toml::node* node,
+                                const std::string& key, const std::string& what) {
+  const auto line = node ? node->source().begin.line : 1;
+  throw Error(ErrorKind::job, fmt::format("{}:{}: {}: {}", file.string(), line, key, what));
+}
+
+std::string quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string text_or(const toml::table& table, const std::string& key, const std::string& fallback,
+                    const std::filesystem::path& file) {
+  const toml::node* node = table.get(key);
+  if (!node) return fallback;
+  auto value = node->value<std::string>();
+  if (!value) profile_error(file, node, key, "expected a string");
+  return *value;
+}
+
+std::vector<double> numbers(const toml::table& table, const std::string& key,
+                            const std::filesystem::path& file) {
+  const toml::array* array = table.get_as<toml::array>(key);
+  if (!array) profile_error(file, &table, key, "expected an array of numbers (required)");
+  std::vector<double> out;
+  for (const auto& item : *array) {
+    auto v = item.value<double>();
+    if (!v) profile_error(file, &item, key, "expected numbers only");
+    out.push_back(*v);
+  }
+  return out;
+}
+
+}  // namespace
+
+double CalibrationProfile::aim(const std::string& document_class) const {
+  const std::string& wanted = document_class.empty() ? default_class : document_class;
+  for (const auto& [name, density] : aims) {
+    if (name == wanted) return density;
+  }
+  std::string known;
+  for (const auto& [name, density] : aims) known += (known.empty() ? "" : ", ") + name;
+  throw Error(ErrorKind::job, fmt::format("calibration {}: no aim density for document class "
+                                          "\"{}\" (known: {})",
+                                          this->name, wanted, known));
+}
+
+std::string CalibrationProfile::to_toml() const {
+  std::string out =
+      "# Density calibration written by `filmwriter calibrate`. The curves are the\n"
+      "# densitometer readings (code value -> density); filmwriter fits them with a\n"
+      "# monotone cubic and inverts them. A lab may edit the aims or add readings.\n";
+  out += fmt::format("description = {}\n", quoted(description));
+  out += fmt::format("recorder = {}\nstock = {}\nprocessing = {}\n", quoted(recorder),
+                     quoted(stock), quoted(processing));
+  out += fmt::format("default_class = {}\n", quoted(default_class));
+  out += fmt::format("tone = {:g}   # tone reproduction exponent for grey pages\n", tone);
+  out +=
+      fmt::format("fit_error_max_d = {:.4f}   # leave-one-out error of the fit\n", fit_error.max_d);
+  out += fmt::format("fit_error_rms_d = {:.4f}\n", fit_error.rms_d);
+  out += "channels = [";
+  for (std::size_t i = 0; i < channels.size(); ++i) {
+    out += (i ? ", " : "") + quoted(channels[i]);
+  }
+  out += "]\n\n[aim]   # background density by document class\n";
+  for (const auto& [name, density] : aims) out += fmt::format("{} = {:.3f}\n", name, density);
+  for (std::size_t c = 0; c < channels.size(); ++c) {
+    out += fmt::format("\n[curve.{}]\ncodes = [", channels[c]);
+    const auto& points = curves[c].points();
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      out += fmt::format("{}{:g}", i ? ", " : "", points[i].code);
+    }
+    out += "]\ndensities = [";
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      out += fmt::format("{}{:.4f}", i ? ", " : "", points[i].density);
+    }
+    out += "]\n";
+  }
+  return out;
+}
+
+std::filesystem::path calibration_path(const std::filesystem::path& profiles_dir,
+                                       const std::string& name_or_file) {
+  if (name_or_file.ends_with(".toml")) return name_or_file;
+  return profiles_dir / "calibration" / (name_or_file + ".toml");
+}
+
+CalibrationProfile load_calibration(const std::filesystem::path& profiles_dir,
+                                    const std::string& name_or_file) {
+  const auto file = calibration_path(profiles_dir, name_or_file);
+  if (!std::filesystem::is_regular_file(file)) {
+    throw Error(ErrorKind::job, fmt::format("calibration \"{}\": no such profile ({})",
+                                            name_or_file, file.string()));
+  }
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    throw Error(ErrorKind::job, fmt::format("{}:{}: syntax error: {}", file.string(),
+                                            e.source().begin.line, e.description()));
+  }
+  CalibrationProfile profile;
+  profile.name = file.stem().string();
+  profile.description = text_or(root, "description", "", file);
+  profile.recorder = text_or(root, "recorder", "", file);
+  profile.stock = text_or(root, "stock", "", file);
+  profile.processing = text_or(root, "processing", "", file);
+  profile.default_class = text_or(root, "default_class", "high-contrast", file);
+  if (const toml::node* tone = root.get("tone")) {
+    auto v = tone->value<double>();
+    if (!v || *v < 0.2 || *v > 5) profile_error(file, tone, "tone", "expected a number 0.2–5");
+    profile.tone = *v;
+  }
+  const toml::table* aims = root.get_as<toml::table>("aim");
+  if (!aims || aims->empty()) profile_error(file, &root, "aim", "expected a table of aims");
+  for (const auto& [key, node] : *aims) {
+    auto v = node.value<double>();
+    const std::string name(key.str());
+    if (!v || *v < 0 || *v > 4) profile_error(file, &node, "aim." + name, "expected 0–4 D");
+    profile.aims.emplace_back(name, *v);
+  }
+  const toml::array* channels = root.get_as<toml::array>("channels");
+  if (!channels || (channels->size() != 1 && channels->size() != 3)) {
+    profile_error(file, channels ? static_cast<const toml::node*>(channels) : &root, "channels",
+                  "expected [\"grey\"] or three channel names");
+  }
+  const toml::table* curves = root.get_as<toml::table>("curve");
+  if (!curves) profile_error(file, &root, "curve", "expected [curve.<channel>] tables");
+  for (const auto& channel : *channels) {
+    auto name = channel.value<std::string>();
+    if (!name) profile_error(file, &channel, "channels", "expected strings");
+    const toml::table* curve = curves->get_as<toml::table>(*name);
+    if (!curve) profile_error(file, curves, "curve." + *name, "missing (required)");
+    const auto codes = numbers(*curve, "codes", file);
+    const auto densities = numbers(*curve, "densities", file);
+    if (codes.size() != densities.size()) {
+      profile_error(file, curve, "curve." + *name,
+                    fmt::format("{} codes but {} densities", codes.size(), densities.size()));
+    }
+    std::vector<DensityReading> readings;
+    for (std::size_t i = 0; i < codes.size(); ++i) readings.push_back({codes[i], densities[i]});
+    const auto line = curve->source().begin.line;
+    profile.curves.push_back(
+        DensityCurve::fit(readings, fmt::format("{}:{}: curve.{}", file.string(), line, *name)));
+    profile.channels.push_back(*name);
+  }
+  return profile;
+}
+
+FrameCalibration::FrameCalibration() {
+  std::array<std::uint8_t, 256> identity{};
+  for (int i = 0; i < 256; ++i) identity[i] = static_cast<std::uint8_t>(i);
+  luts_.assign(1, identity);
+  base_density_.assign(1, 0);
+}
+
+FrameCalibration::FrameCalibration(const CalibrationProfile& profile,
+                                   const std::string& document_class, double tone)
+    : identity_(false), aim_(profile.aim(document_class)), tone_(tone) {
+  for (std::size_t c = 0; c < profile.curves.size(); ++c) {
+    const DensityCurve& curve = profile.curves[c];
+    if (aim_ > curve.max_density()) {
+      throw Error(ErrorKind::job,
+                  fmt::format("calibration {}: aim {:.2f} D is above the highest density read on "
+                              "channel {} ({:.2f} D); the wedge must reach it",
+                              profile.name, aim_, profile.channels[c], curve.max_density()));
+    }
+    base_density_.push_back(curve.density(0));
+    std::array<std::uint8_t, 256> lut{};
+    for (int v = 0; v < 256; ++v) {
+      const double wanted =
+          base_density_.back() + (aim_ - base_density_.back()) * std::pow(v / 255.0, tone_);
+      lut[v] = static_cast<std::uint8_t>(std::clamp(std::lround(curve.code_for(wanted)), 0L, 255L));
+    }
+    luts_.push_back(lut);
+  }
+}
+
+FrameCalibration FrameCalibration::for_job(const Job& job,
+                                           const std::filesystem::path& profiles_dir) {
+  const auto& options = job.driver_options;
+  const auto find = [&](const std::string& key) {
+    const auto it = options.find(key);
+    return it == options.end() ? std::string() : it->second;
+  };
+  const std::string name = find("calibration");
+  if (name.empty()) return {};
+  const std::string profiles = find("profiles");
+  const auto profile =
+      load_calibration(profiles.empty() ? profiles_dir : std::filesystem::path(profiles), name);
+  double tone = profile.tone;
+  if (const std::string text = find("tone"); !text.empty()) {
+    char* end = nullptr;
+    tone = std::strtod(text.c_str(), &end);
+    if (end != text.c_str() + text.size() || !(tone >= 0.2 && tone <= 5)) {
+      throw Error(ErrorKind::job,
+                  "recorder.options.tone: expected a number 0.2–5, got \"" + text + "\"");
+    }
+  }
+  try {
+    return FrameCalibration(profile, find("document_class"), tone);
+  } catch (const Error& e) {
+    throw with_context("recorder.options.calibration", e);
+  }
+}
+
+void FrameCalibration::apply(std::span<std::uint8_t> pixels, std::uint32_t channels) const {
+  if (identity_) return;
+  if (channels == 1 || luts_.size() == 1) {
+    const auto& lut = luts_[0];
+    for (auto& p : pixels) p = lut[p];
+    return;
+  }
+  const auto &r = luts_[0], &g = luts_[1], &b = luts_[2];
+  for (std::size_t i = 0; i + 2 < pixels.size(); i += 3) {
+    pixels[i] = r[pixels[i]];
+    pixels[i + 1] = g[pixels[i + 1]];
+    pixels[i + 2] = b[pixels[i + 2]];
+  }
+}
+
+double FrameCalibration::wanted_density(std::uint8_t value, std::size_t channel) const {
+  const double base = base_density_.at(std::min(channel, base_density_.size() - 1));
+  return base + (aim_ - base) * std::pow(value / 255.0, tone_);
+}
+
+}  // namespace fw

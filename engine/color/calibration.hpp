@@ -1,0 +1,78 @@
+// Density calibration: the profile a lab (or `filmwriter calibrate`) writes for one recorder,
+// stock and processing, and the per-frame look-up table built from it.
+//
+// A page's 8-bit value v (255 = white paper on a negative) is given the density
+//   D(v) = D0 + (aim - D0) * (v / 255)^tone
+// where D0 is the film's density at code 0 (base + fog), `aim` the background density of the
+// document class and `tone` the tone reproduction exponent (1: density linear in the page's
+// value). The calibration curve's inverse turns D(v) into the code value to send. All of that
+// folds into one 256-entry LUT per channel, applied once per frame: no extra pass.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "color/density_curve.hpp"
+#include "job/job.hpp"
+
+namespace fw {
+
+struct CalibrationProfile {
+  std::string name;
+  std::string description;
+  std::string recorder;    // recorder profile name the readings were taken on
+  std::string stock;       // film stock
+  std::string processing;  // developer, time, temperature: free text from the lab
+  std::string default_class = "high-contrast";
+  double tone = 1.0;
+  std::vector<std::pair<std::string, double>> aims;  // document class -> background density
+  std::vector<std::string> channels;                 // "grey", or "red", "green", "blue"
+  std::vector<DensityCurve> curves;                  // one per channel
+  FitError fit_error;                                // leave-one-out, worst channel
+
+  double aim(const std::string& document_class) const;  // throws Error(job) naming the classes
+  std::string to_toml() const;
+};
+
+// Reads profiles/calibration/<name>.toml, or a file when `name_or_file` ends in .toml.
+// Errors are Error(job) naming the file, line and key.
+CalibrationProfile load_calibration(const std::filesystem::path& profiles_dir,
+                                    const std::string& name_or_file);
+std::filesystem::path calibration_path(const std::filesystem::path& profiles_dir,
+                                       const std::string& name_or_file);
+
+// The LUTs for one job: code value in, calibrated code value out.
+class FrameCalibration {
+ public:
+  FrameCalibration();  // identity: frames go to the recorder as rendered
+  FrameCalibration(const CalibrationProfile& profile, const std::string& document_class,
+                   double tone);
+
+  // From the job's recorder options `calibration` (profile name or file), `document_class`
+  // and `tone`; identity when the job names no calibration. `profiles` option or
+  // `profiles_dir` locates the profile.
+  static FrameCalibration for_job(const Job& job, const std::filesystem::path& profiles_dir);
+
+  // In place; `channels` is 1 (grey, bitonal) or 3 (RGB, per-channel curves when the profile
+  // has three, else the grey curve on each).
+  void apply(std::span<std::uint8_t> pixels, std::uint32_t channels) const;
+
+  bool identity() const { return identity_; }
+  double aim_density() const { return aim_; }
+  // The density wanted for page value v on `channel` (what a test or QC expects to read).
+  double wanted_density(std::uint8_t value, std::size_t channel = 0) const;
+  const std::array<std::uint8_t, 256>& lut(std::size_t channel) const { return luts_.at(channel); }
+
+ private:
+  bool identity_ = true;
+  double aim_ = 0;
+  double tone_ = 1;
+  std::vector<double> base_density_;                 // per channel: density at code 0
+  std::vector<std::array<std::uint8_t, 256>> luts_;  // 1 or 3
+};
+
+}  // namespace fw

@@ -1,0 +1,25 @@
+// Blip marks and image addresses in the format's blip track (MICROGRAPHICS.md section 0):
+// one mark per frame at its leading edge, 0.7 mm across the film and 1 / 2 / 3 mm along it
+// for page / document / batch (the format file says), at full exposure (code value 255, the
+// background's density on a negative), and the frame's image address in small print beside
+// the marks. Readers count the marks; an operator reads the address at the reader.
+#pragma once
+
+#include "film/format.hpp"
+#include "film/plan.hpp"
+#include "hal/recorder.hpp"
+#include "raster/raster.hpp"
+
+namespace fw {
+
+// Draws the frame's blip mark and address into `image` (a frame laid out by `frame.placement`).
+// Does nothing when the format has no blip track.
+void draw_blip_track(FrameImage& image, const PlannedFrame& frame, const FilmFormat& format,
+                     double pitch_um);
+
+// Reads the blip level back from a rendered frame: the length of the mark along the film,
+// matched to the nearest of the format's three lengths (none when there is no mark).
+hal::BlipLevel read_blip(const FrameImage& image, const Placement& placement,
+                         const FilmFormat& format, double pitch_um);
+
+}  // namespace fw

@@ -1,0 +1,519 @@
+#include "film/target.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "text/text.hpp"
+
+namespace fw {
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// Template files
+
+class TemplateReader {
+ public:
+  TemplateReader(std::string file, const toml::table& table)
+      : file_(std::move(file)), table_(table) {}
+
+  [[noreturn]] void fail(const toml::node& node, const std::string& key,
+                         std::string_view expected) const {
+    std::ostringstream got;
+    if (node.is_string()) {
+      got << nlohmann::json(node.as_string()->get()).dump();
+    } else if (node.is_table()) {
+      got << "a table";
+    } else {
+      got << toml::node_view<const toml::node>{&node};
+    }
+    throw Error(ErrorKind::job, fmt::format("{}:{}: {}: expected {}, got {}", file_,
+                                            node.source().begin.line, key, expected, got.str()));
+  }
+
+  [[noreturn]] void missing(const toml::table& table, const std::string& key,
+                            std::string_view expected) const {
+    throw Error(ErrorKind::job, fmt::format("{}:{}: {}: expected {}, got nothing", file_,
+                                            table.source().begin.line, key, expected));
+  }
+
+  void only(const toml::table& table, const std::string& prefix,
+            std::initializer_list<std::string_view> keys) const {
+    for (auto&& [key, node] : table) {
+      if (std::find(keys.begin(), keys.end(), key.str()) == keys.end()) {
+        throw Error(ErrorKind::job, fmt::format("{}:{}: {}{}: unknown key", file_,
+                                                key.source().begin.line, prefix, key.str()));
+      }
+    }
+  }
+
+  double number(const toml::table& table, const std::string& prefix, std::string_view key,
+                std::optional<double> fallback, double lowest = 0) const {
+    const std::string name = prefix + std::string(key);
+    const std::string expected = fmt::format("a number >= {}", lowest);
+    const toml::node* node = table.get(key);
+    if (node == nullptr) {
+      if (fallback) return *fallback;
+      missing(table, name, expected);
+    }
+    if (!node->is_number() || *node->value<double>() < lowest) fail(*node, name, expected);
+    return *node->value<double>();
+  }
+
+  std::string text(const toml::table& table, const std::string& prefix, std::string_view key,
+                   std::optional<std::string> fallback) const {
+    const std::string name = prefix + std::string(key);
+    const toml::node* node = table.get(key);
+    if (node == nullptr) {
+      if (fallback) return *fallback;
+      missing(table, name, "a string");
+    }
+    if (!node->is_string()) fail(*node, name, "a string");
+    return node->as_string()->get();
+  }
+
+  const toml::table* table(std::string_view key) const {
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return nullptr;
+    if (!node->is_table()) fail(*node, std::string(key), "a table");
+    return node->as_table();
+  }
+
+  const std::string& file() const { return file_; }
+  const toml::table& root() const { return table_; }
+
+ private:
+  std::string file_;
+  const toml::table& table_;
+};
+
+// A date for the start and end targets: the day the job is filmed, UTC, fixed once per run so
+// that every frame of the run shows the same day.
+const std::string& filming_date() {
+  static const std::string date = [] {
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char text[16];
+    std::strftime(text, sizeof text, "%Y-%m-%d", &utc);
+    return std::string(text);
+  }();
+  return date;
+}
+
+std::string reduction_text(double reduction) {
+  return fmt::format("{:g}x", reduction);
+}
+
+// ---------------------------------------------------------------------------------------
+// Drawing on the document plane: luminance, 255 = white paper, 0 = black ink.
+
+struct Canvas {
+  std::uint32_t width = 0;
+  std::uint32_t height = 0;
+  std::vector<std::uint8_t> pixels;
+
+  Canvas(std::uint32_t w, std::uint32_t h) : width(w), height(h), pixels(std::size_t(w) * h, 255) {}
+
+  // Darkens a rectangle given in fractional pixels by its exact area coverage, so that bars
+  // keep their true positions and widths however the pitch divides them.
+  void fill(double x0, double y0, double x1, double y1) {
+    x0 = std::max(0.0, x0);
+    y0 = std::max(0.0, y0);
+    x1 = std::min<double>(width, x1);
+    y1 = std::min<double>(height, y1);
+    if (x1 <= x0 || y1 <= y0) return;
+    for (auto y = static_cast<std::uint32_t>(y0); y < height && y < y1; ++y) {
+      const double cover_y = std::min<double>(y + 1, y1) - std::max<double>(y, y0);
+      for (auto x = static_cast<std::uint32_t>(x0); x < width && x < x1; ++x) {
+        const double cover = cover_y * (std::min<double>(x + 1, x1) - std::max<double>(x, x0));
+        std::uint8_t& pixel = pixels[std::size_t(y) * width + x];
+        pixel = static_cast<std::uint8_t>(std::lround(pixel * (1 - cover)));
+      }
+    }
+  }
+
+  GreyImage image() { return {width, height, pixels.data(), width}; }
+};
+
+struct Scale {
+  double px_per_mm = 1;  // document millimetre in canvas pixels
+  double reduction = 1;
+  double pitch_um = 1;
+};
+
+void draw_text(Canvas& canvas, const Scale& scale, const TextEngine& engine,
+               const std::string& text, double left_mm, double top_mm, double width_mm,
+               double size_mm, const std::string& align, bool bitonal, const std::string& context,
+               double shift_x_px = 0) {
+  if (text.empty()) return;
+  TextStyle style;
+  style.size_px =
+      size_for_cap_height_mm(size_mm, scale.reduction, scale.pitch_um, engine.cap_height_em());
+  style.align = align == "start" ? Align::start : align == "end" ? Align::end : Align::centre;
+  style.bitonal = bitonal;
+  const Layout layout = engine.layout(text, Box{width_mm * scale.px_per_mm, 0}, style, context);
+  engine.draw(layout, canvas.image(), left_mm * scale.px_per_mm - shift_x_px,
+              top_mm * scale.px_per_mm, 0);
+}
+
+double page_width_mm(const PlannedFrame& frame, const Plan& plan) {
+  return frame.kind == FrameKind::fiche_header ? plan.format.fiche.width_mm : kTargetWidthMm;
+}
+
+}  // namespace
+
+std::filesystem::path template_file(const std::filesystem::path& profiles_dir,
+                                    const std::string& set, FrameKind kind) {
+  return profiles_dir / "targets" / set / (std::string(to_string(kind)) + ".toml");
+}
+
+TargetTemplate load_template(const std::filesystem::path& file) {
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& error) {
+    throw Error(ErrorKind::job, fmt::format("{}:{}: syntax error: {}", file.string(),
+                                            error.source().begin.line, error.description()));
+  }
+  const TemplateReader reader(file.string(), root);
+  reader.only(root, "", {"border_mm", "text", "chart", "wedge", "patches", "scale"});
+  TargetTemplate target;
+  target.file = file;
+  target.border_mm = reader.number(root, "", "border_mm", 0.0);
+  if (const toml::node* texts = root.get("text")) {
+    const toml::array* array = texts->as_array();
+    if (array == nullptr) reader.fail(*texts, "text", "an array of tables ([[text]])");
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      const std::string prefix = fmt::format("text[{}].", i + 1);
+      const toml::table* table = (*array)[i].as_table();
+      if (table == nullptr) reader.fail((*array)[i], prefix, "a table");
+      reader.only(*table, prefix, {"text", "top_mm", "size_mm", "align", "left_mm", "width_mm"});
+      TargetText text;
+      text.text = reader.text(*table, prefix, "text", std::nullopt);
+      text.top_mm = reader.number(*table, prefix, "top_mm", std::nullopt);
+      text.size_mm = reader.number(*table, prefix, "size_mm", std::nullopt, 0.1);
+      text.align = reader.text(*table, prefix, "align", std::string("centre"));
+      if (text.align != "start" && text.align != "centre" && text.align != "end") {
+        reader.fail(*table->get("align"), prefix + "align", R"("start", "centre" or "end")");
+      }
+      text.left_mm = reader.number(*table, prefix, "left_mm", 20.0);
+      text.width_mm = reader.number(*table, prefix, "width_mm", 0.0);
+      target.texts.push_back(std::move(text));
+    }
+  }
+  if (const toml::table* chart = reader.table("chart")) {
+    target.technical = true;
+    reader.only(*chart, "chart.",
+                {"top_mm", "frequencies_lp_per_mm", "group_height_mm", "nyquist_share"});
+    target.chart.top_mm = reader.number(*chart, "chart.", "top_mm", std::nullopt);
+    target.chart.group_height_mm = reader.number(*chart, "chart.", "group_height_mm", 6.0, 1);
+    target.chart.nyquist_share = reader.number(*chart, "chart.", "nyquist_share", 0.8, 0.1);
+    const toml::node* list = chart->get("frequencies_lp_per_mm");
+    constexpr std::string_view expected = "an array of frequencies > 0 in lp/mm";
+    if (list == nullptr) reader.missing(*chart, "chart.frequencies_lp_per_mm", expected);
+    if (!list->is_array() || list->as_array()->empty()) {
+      reader.fail(*list, "chart.frequencies_lp_per_mm", expected);
+    }
+    for (const toml::node& value : *list->as_array()) {
+      if (!value.is_number() || !(*value.value<double>() > 0)) {
+        reader.fail(value, "chart.frequencies_lp_per_mm", expected);
+      }
+      target.chart.frequencies.push_back(*value.value<double>());
+    }
+  }
+  if (const toml::table* wedge = reader.table("wedge")) {
+    reader.only(*wedge, "wedge.", {"top_mm", "steps", "height_mm"});
+    target.wedge.top_mm = reader.number(*wedge, "wedge.", "top_mm", std::nullopt);
+    target.wedge.steps =
+        static_cast<std::uint32_t>(reader.number(*wedge, "wedge.", "steps", 11.0, 2));
+    target.wedge.height_mm = reader.number(*wedge, "wedge.", "height_mm", 12.0, 1);
+  }
+  if (const toml::table* patches = reader.table("patches")) {
+    reader.only(*patches, "patches.", {"top_mm", "size_mm"});
+    target.patches.top_mm = reader.number(*patches, "patches.", "top_mm", std::nullopt);
+    target.patches.size_mm = reader.number(*patches, "patches.", "size_mm", 30.0, 1);
+  }
+  if (const toml::table* scale = reader.table("scale")) {
+    reader.only(*scale, "scale.", {"top_mm", "length_mm"});
+    target.scale.top_mm = reader.number(*scale, "scale.", "top_mm", std::nullopt);
+    target.scale.length_mm = reader.number(*scale, "scale.", "length_mm", 100.0, 10);
+  }
+  if (target.technical &&
+      (!reader.table("wedge") || !reader.table("patches") || !reader.table("scale"))) {
+    throw Error(ErrorKind::job, fmt::format("{}: a technical target needs [chart], [wedge], "
+                                            "[patches] and [scale] tables",
+                                            file.string()));
+  }
+  return target;
+}
+
+std::map<std::string, std::string> target_fields(const Job& job, const Plan& plan,
+                                                 const PlannedFrame& frame) {
+  const Document& document = job.documents.at(frame.document);
+  const PlannedReel& reel = plan.reels.at(frame.reel - 1);
+  std::string metadata;
+  for (const auto& [key, value] : document.metadata) {
+    metadata += (metadata.empty() ? "" : "\n") + key + ": " + value;
+  }
+  std::string first, last;
+  for (std::size_t i = reel.first_frame; i < reel.first_frame + reel.frame_count; ++i) {
+    const PlannedFrame& other = plan.frames[i];
+    if (is_target(other.kind)) continue;
+    if (first.empty()) first = other.address;
+    last = other.address;
+  }
+  const std::string other_reel =
+      frame.other_reel == 0 ? std::string() : fmt::format("R{:04}", frame.other_reel);
+  return {
+      {"reel", reel.id},
+      {"reel_number", std::to_string(reel.number)},
+      {"reel_count", std::to_string(plan.reels.size())},
+      {"job_id", job.id},
+      {"job_title", job.title},
+      {"institution", job.institution},
+      {"date", filming_date()},
+      {"reduction", reduction_text(frame.reduction)},
+      {"format", plan.format.name},
+      {"pitch_um", fmt::format("{:g}", plan.pitch_um)},
+      {"document_id", document.id},
+      {"document_title", document.title},
+      {"metadata", metadata},
+      {"continued_to", frame.kind == FrameKind::continued_to ? other_reel : ""},
+      {"continued_from", frame.kind == FrameKind::continued_from ? other_reel : ""},
+      {"frames", first.empty() ? std::string() : first + " – " + last},
+      {"pages", std::to_string(reel.pages)},
+      {"fiche", reel.id},
+      {"continued", reel.continues_from_previous ? "(continued)" : ""},
+      {"continues", reel.continues_on_next ? "(continues)" : ""},
+  };
+}
+
+std::string fill_placeholders(const std::string& text,
+                              const std::map<std::string, std::string>& fields,
+                              const std::string& context) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t open = text.find('{', at);
+    if (open == std::string::npos) break;
+    const std::size_t close = text.find('}', open);
+    if (close == std::string::npos) break;
+    out += text.substr(at, open - at);
+    const std::string name = text.substr(open + 1, close - open - 1);
+    const auto field = fields.find(name);
+    if (field == fields.end()) {
+      std::vector<std::string> known;
+      for (const auto& [key, value] : fields) known.push_back(key);
+      throw Error(ErrorKind::job, fmt::format("{}: unknown placeholder {{{}}}; known: {}", context,
+                                              name, fmt::join(known, ", ")));
+    }
+    out += field->second;
+    at = close + 1;
+  }
+  return out + text.substr(at);
+}
+
+ChartLayout technical_layout(const TargetTemplate& target, const PlannedFrame& frame,
+                             double pitch_um) {
+  const Placement& p = frame.placement;
+  const double px_per_mm = 1000.0 / (pitch_um * frame.reduction);
+  auto px = [&](double mm) { return mm * px_per_mm; };
+  auto at = [](double value) { return static_cast<std::uint32_t>(std::floor(value)); };
+  ChartLayout layout;
+  layout.scale_px_per_mm = px_per_mm;
+
+  // Groups in rows of eight cells of 20 mm, each: vertical bars, 1 mm, horizontal bars.
+  constexpr double kLeftMm = 25, kCellMm = 20, kRowGapMm = 6;
+  const double nyquist_film = 1000.0 / (2 * pitch_um);
+  std::size_t placed = 0;
+  for (double frequency : target.chart.frequencies) {
+    const double film = frequency * frame.reduction;
+    if (film > target.chart.nyquist_share * nyquist_film + 1e-9) {
+      layout.left_out.push_back(frequency);
+      continue;
+    }
+    const double row = static_cast<double>(placed / 8), column = static_cast<double>(placed % 8);
+    const double left_mm = kLeftMm + column * kCellMm;
+    const double top_mm = target.chart.top_mm + row * (target.chart.group_height_mm + kRowGapMm);
+    const double bars_mm = 5.0 / frequency - 0.5 / frequency;  // five bars, four spaces
+    ChartGroup group;
+    group.document_lp_per_mm = frequency;
+    group.film_lp_per_mm = film;
+    group.x = p.page_x_px + at(px(left_mm));
+    group.y = p.page_y_px + at(px(top_mm));
+    group.width = at(px(bars_mm));
+    group.height = at(px(target.chart.group_height_mm));
+    group.horizontal_x = p.page_x_px + at(px(left_mm + bars_mm + 1));
+    group.horizontal_y = group.y;
+    layout.groups.push_back(group);
+    ++placed;
+  }
+
+  const double wedge_width_mm = 160;
+  layout.wedge_x = p.page_x_px + at(px(25));
+  layout.wedge_y = p.page_y_px + at(px(target.wedge.top_mm));
+  layout.wedge_step_width = at(px(wedge_width_mm / target.wedge.steps));
+  layout.wedge_height = at(px(target.wedge.height_mm));
+  for (std::uint32_t i = 0; i < target.wedge.steps; ++i) {
+    layout.wedge_codes.push_back(
+        static_cast<int>(std::lround(255.0 * i / (target.wedge.steps - 1))));
+  }
+
+  layout.patches_y = p.page_y_px + at(px(target.patches.top_mm));
+  layout.patch_size = at(px(target.patches.size_mm));
+  layout.patch_codes = target.patches.codes;
+  const double gap_mm = (160 - target.patches.size_mm * layout.patch_codes.size()) /
+                        std::max<double>(1, layout.patch_codes.size() - 1);
+  for (std::size_t i = 0; i < layout.patch_codes.size(); ++i) {
+    layout.patch_x.push_back(p.page_x_px +
+                             at(px(25 + i * (target.patches.size_mm + std::max(0.0, gap_mm)))));
+  }
+
+  layout.scale_x = p.page_x_px + at(px(25));
+  layout.scale_y = p.page_y_px + at(px(target.scale.top_mm));
+  return layout;
+}
+
+FrameImage render_target(const Job& job, const Plan& plan, const PlannedFrame& frame,
+                         const RasterSettings& settings) {
+  const Placement& p = frame.placement;
+  const double pitch_um = frame.pixel_pitch_um > 0 ? frame.pixel_pitch_um : plan.pitch_um;
+  const std::filesystem::path file =
+      template_file(plan.profiles_dir.empty() ? default_profiles_dir() : plan.profiles_dir,
+                    job.targets, frame.kind);
+  const TargetTemplate target = load_template(file);
+  const auto fields = target_fields(job, plan, frame);
+  const std::shared_ptr<const TextEngine> engine = TextEngine::load_default();
+
+  Scale scale;
+  scale.reduction = frame.reduction;
+  scale.pitch_um = pitch_um;
+  scale.px_per_mm = 1000.0 / (pitch_um * frame.reduction);
+  const double page_mm = page_width_mm(frame, plan);
+  const bool bitonal = settings.mode == ImageMode::bitonal;
+  Canvas canvas(p.page_width_px, p.page_height_px);
+  const double mm = scale.px_per_mm;
+  // A fiche header tile shows its part of the strip: the strip's text shifted by the tile.
+  const double tile_x_px =
+      frame.kind == FrameKind::fiche_header ? (frame.grid_column - 1.0) * p.frame_width_px : 0.0;
+
+  if (target.border_mm > 0) {
+    const double b = target.border_mm * mm, w = canvas.width, h = canvas.height;
+    canvas.fill(b, b, w - b, 2 * b);
+    canvas.fill(b, h - 2 * b, w - b, h - b);
+    canvas.fill(b, b, 2 * b, h - b);
+    canvas.fill(w - 2 * b, b, w - b, h - b);
+  }
+  for (std::size_t i = 0; i < target.texts.size(); ++i) {
+    const TargetText& block = target.texts[i];
+    const std::string context = fmt::format("{} text[{}]", file.string(), i + 1);
+    const double width_mm = block.width_mm > 0 ? block.width_mm : page_mm - 2 * block.left_mm;
+    draw_text(canvas, scale, *engine, fill_placeholders(block.text, fields, context), block.left_mm,
+              block.top_mm, width_mm, block.size_mm, block.align, bitonal, context, tile_x_px);
+  }
+
+  ChartLayout chart;
+  if (target.technical) {
+    chart = technical_layout(target, frame, pitch_um);
+    const double group_h = target.chart.group_height_mm;
+    for (const ChartGroup& group : chart.groups) {
+      const double period = mm / group.document_lp_per_mm;  // canvas px per line pair
+      const double x0 = std::floor((group.x - p.page_x_px));
+      const double y0 = group.y - p.page_y_px;
+      for (int bar = 0; bar < 5; ++bar) {
+        canvas.fill(x0 + bar * period, y0, x0 + bar * period + period / 2, y0 + group_h * mm);
+      }
+      const double hx = group.horizontal_x - p.page_x_px;
+      for (int bar = 0; bar < 5; ++bar) {
+        canvas.fill(hx, y0 + bar * period, hx + group_h * mm, y0 + bar * period + period / 2);
+      }
+      draw_text(canvas, scale, *engine, fmt::format("{:g}", group.document_lp_per_mm),
+                (group.x - p.page_x_px) / mm - 2, y0 / mm + group_h + 1, 18, 2.5, "start", bitonal,
+                file.string() + " chart label");
+    }
+    // Millimetre scale: a base line with a tick per millimetre, longer every 5 and 10 mm.
+    const double sx = chart.scale_x - p.page_x_px, sy = chart.scale_y - p.page_y_px;
+    const double length = target.scale.length_mm;
+    canvas.fill(sx, sy + 5 * mm, sx + length * mm + 0.2 * mm, sy + 5.3 * mm);
+    for (int tick = 0; tick <= static_cast<int>(length); ++tick) {
+      const double tall = tick % 10 == 0 ? 5 : tick % 5 == 0 ? 3.5 : 2;
+      canvas.fill(sx + tick * mm, sy + (5 - tall) * mm, sx + (tick + 0.2) * mm, sy + 5 * mm);
+      if (tick % 10 == 0) {
+        draw_text(canvas, scale, *engine, std::to_string(tick), sx / mm + tick - 5, sy / mm + 6.5,
+                  10, 2.5, "centre", bitonal, file.string() + " scale label");
+      }
+    }
+  }
+
+  // Document luminance -> device code values, as a page: threshold, then polarity.
+  std::vector<std::uint8_t>& doc = canvas.pixels;
+  for (std::uint8_t& value : doc) {
+    if (bitonal) value = value > settings.threshold ? 255 : 0;
+    if (settings.polarity == Polarity::positive) value = static_cast<std::uint8_t>(255 - value);
+  }
+  // The wedge and the density patches are device code values whatever the mode and polarity:
+  // they are the reference the densitometer and the calibration read.
+  auto paint = [&](std::uint32_t x, std::uint32_t y, std::uint32_t w, std::uint32_t h, int code) {
+    for (std::uint32_t row = y; row < y + h && row < canvas.height; ++row) {
+      for (std::uint32_t column = x; column < x + w && column < canvas.width; ++column) {
+        doc[std::size_t(row) * canvas.width + column] = static_cast<std::uint8_t>(code);
+      }
+    }
+  };
+  if (target.technical) {
+    // A 0.5 mm ink frame around the wedge and each patch, so that the step or patch that
+    // matches the paper is still found.
+    const auto outline = [&](std::uint32_t x, std::uint32_t y, std::uint32_t w, std::uint32_t h) {
+      const auto line = static_cast<std::uint32_t>(std::lround(0.5 * mm));
+      const std::uint8_t ink = settings.polarity == Polarity::positive ? 255 : 0;
+      const std::uint32_t left = x >= line ? x - line : 0, top = y >= line ? y - line : 0;
+      for (std::uint32_t row = top; row < y + h + line && row < canvas.height; ++row) {
+        for (std::uint32_t column = left; column < x + w + line && column < canvas.width;
+             ++column) {
+          doc[std::size_t(row) * canvas.width + column] = ink;
+        }
+      }
+    };
+    outline(chart.wedge_x - p.page_x_px, chart.wedge_y - p.page_y_px,
+            chart.wedge_step_width * static_cast<std::uint32_t>(chart.wedge_codes.size()),
+            chart.wedge_height);
+    for (std::size_t i = 0; i < chart.patch_codes.size(); ++i) {
+      outline(chart.patch_x[i] - p.page_x_px, chart.patches_y - p.page_y_px, chart.patch_size,
+              chart.patch_size);
+    }
+    for (std::size_t i = 0; i < chart.wedge_codes.size(); ++i) {
+      paint(chart.wedge_x - p.page_x_px + static_cast<std::uint32_t>(i) * chart.wedge_step_width,
+            chart.wedge_y - p.page_y_px, chart.wedge_step_width, chart.wedge_height,
+            chart.wedge_codes[i]);
+    }
+    for (std::size_t i = 0; i < chart.patch_codes.size(); ++i) {
+      paint(chart.patch_x[i] - p.page_x_px, chart.patches_y - p.page_y_px, chart.patch_size,
+            chart.patch_size, chart.patch_codes[i]);
+    }
+  }
+
+  FrameImage out;
+  out.width = p.frame_width_px;
+  out.height = p.frame_height_px;
+  out.channels = settings.mode == ImageMode::colour ? 3 : 1;
+  out.pixels.assign(std::size_t(out.width) * out.height * out.channels, 0);
+  for (std::uint32_t y = 0; y < canvas.height && p.page_y_px + y < out.height; ++y) {
+    for (std::uint32_t x = 0; x < canvas.width && p.page_x_px + x < out.width; ++x) {
+      const std::size_t at =
+          (std::size_t(p.page_y_px + y) * out.width + p.page_x_px + x) * out.channels;
+      for (std::uint32_t c = 0; c < out.channels; ++c) {
+        out.pixels[at + c] = doc[std::size_t(y) * canvas.width + x];
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace fw

@@ -1,0 +1,120 @@
+// Targets: the frames a reel carries besides pages (start, technical, title, continued, end,
+// fiche header). Their wording and layout come from templates in
+// profiles/targets/<set>/<kind>.toml, so an institution changes them without code:
+//
+//   border_mm = 2.0                  # frame line around the target (0: none)
+//   [[text]]                         # one block of text per table, top to bottom
+//   text = "{job_title}"             # placeholders: see target_fields()
+//   top_mm = 60                      # from the top of the target page (document plane)
+//   size_mm = 8                      # cap height on the document plane
+//   align = "centre"                 # start | centre | end
+//   left_mm = 20                     # optional, default 20
+//   width_mm = 170                   # optional, default: to 20 mm from the right edge
+//
+// The technical target's template adds [chart], [wedge], [patches] and [scale] tables.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "film/plan.hpp"
+#include "raster/raster.hpp"
+
+namespace fw {
+
+struct TargetText {
+  std::string text;
+  double top_mm = 0;
+  double size_mm = 5;
+  std::string align = "centre";
+  double left_mm = 20;
+  double width_mm = 0;  // 0: to left_mm from the right edge
+};
+
+// ISO 3334-style resolution chart: groups of five bars in both directions, one group per
+// frequency (line pairs per mm on the document plane; on film: times the reduction).
+struct ChartSpec {
+  double top_mm = 0;
+  std::vector<double> frequencies;  // document plane, lp/mm
+  double group_height_mm = 10;
+  // Patterns finer than this share of the recorder's Nyquist limit are left out: the pitch
+  // cannot write them (MICROGRAPHICS.md section 0: the chart must resolve >= 80 %).
+  double nyquist_share = 0.8;
+};
+
+struct WedgeSpec {
+  double top_mm = 0;
+  std::uint32_t steps = 11;  // code values 0 .. 255 in equal steps
+  double height_mm = 12;
+};
+
+struct PatchSpec {
+  double top_mm = 0;
+  double size_mm = 30;
+  std::vector<int> codes{255, 128, 0};  // device code values
+};
+
+struct ScaleSpec {
+  double top_mm = 0;
+  double length_mm = 100;  // on the document plane, ticks every millimetre
+};
+
+struct TargetTemplate {
+  std::filesystem::path file;
+  double border_mm = 0;
+  std::vector<TargetText> texts;
+  // Technical target only.
+  bool technical = false;
+  ChartSpec chart;
+  WedgeSpec wedge;
+  PatchSpec patches;
+  ScaleSpec scale;
+};
+
+// The template file for a frame kind: profiles/targets/<set>/<kind>.toml ("start-target.toml").
+std::filesystem::path template_file(const std::filesystem::path& profiles_dir,
+                                    const std::string& set, FrameKind kind);
+// Throws Error(job) naming the file, line and key.
+TargetTemplate load_template(const std::filesystem::path& file);
+
+// Placeholder values for a target frame: reel, reel_count, job_id, job_title, institution,
+// date, reduction, format, document_id, document_title, metadata (one "key: value" line
+// each), continued_to, continued_from, frames (first-last address on the reel or fiche),
+// fiche.
+std::map<std::string, std::string> target_fields(const Job& job, const Plan& plan,
+                                                 const PlannedFrame& frame);
+// Replaces {name} with fields[name]; an unknown name is an Error(job) naming `context`.
+std::string fill_placeholders(const std::string& text,
+                              const std::map<std::string, std::string>& fields,
+                              const std::string& context);
+
+// Where the technical target draws one chart group, in frame pixels, and what it should be.
+struct ChartGroup {
+  double document_lp_per_mm = 0;  // the label
+  double film_lp_per_mm = 0;      // label x reduction: what the film must show
+  std::uint32_t x = 0, y = 0;     // vertical bars (frequency along x) ...
+  std::uint32_t width = 0, height = 0;
+  std::uint32_t horizontal_x = 0, horizontal_y = 0;  // ... and horizontal bars beside them
+};
+struct ChartLayout {
+  std::vector<ChartGroup> groups;
+  std::vector<double> left_out;  // frequencies the recorder's pitch cannot write
+  std::uint32_t wedge_x = 0, wedge_y = 0, wedge_step_width = 0, wedge_height = 0;
+  std::vector<int> wedge_codes;
+  std::uint32_t patches_y = 0, patch_size = 0;
+  std::vector<std::uint32_t> patch_x;
+  std::vector<int> patch_codes;
+  std::uint32_t scale_x = 0, scale_y = 0;
+  double scale_px_per_mm = 0;  // document millimetre in frame pixels
+};
+ChartLayout technical_layout(const TargetTemplate& target, const PlannedFrame& frame,
+                             double pitch_um);
+
+// Renders a target frame (any kind but page and substitute) with the frame's template.
+FrameImage render_target(const Job& job, const Plan& plan, const PlannedFrame& frame,
+                         const RasterSettings& settings);
+
+}  // namespace fw

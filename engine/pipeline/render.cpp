@@ -1,0 +1,84 @@
+// The parallel render stage: a planned frame in, device code values out. Pages are decoded
+// and placed by engine/raster, substitutes and targets are drawn by engine/film, and every
+// frame then gets its blip mark and image address in the format's blip track.
+#include "pipeline/render.hpp"
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/files.hpp"
+#include "film/blip.hpp"
+#include "film/substitute.hpp"
+#include "film/target.hpp"
+#include "pipeline/pipeline.hpp"
+#include "raster/raster.hpp"
+
+namespace fw {
+namespace {
+
+RasterSettings raster_settings(const Job& job, const Document& doc) {
+  const PageSettings s = settings_for(job, doc);
+  return {s.mode, job.polarity, s.threshold};
+}
+
+}  // namespace
+
+std::string describe_frame(const Job& job, const PlannedFrame& frame) {
+  const Document& doc = job.documents[frame.document];
+  std::string text = fmt::format("reel R{:04} frame {} (", frame.reel, frame.number);
+  if (is_target(frame.kind)) {
+    text += fmt::format("{} {}", to_string(frame.kind), frame.address);
+  } else {
+    text += fmt::format("document {} page {}", doc.id, frame.page);
+  }
+  if (!frame.source.ref.file.empty()) {
+    text += fmt::format(", {} page {}", frame.source.ref.file.string(),
+                        frame.source.ref.page_in_file + 1);
+  }
+  return text + ")";
+}
+
+RenderedFrame render_frame(const Job& job, const Plan& plan, const PlannedFrame& frame,
+                           SourceHashes& hashes) {
+  const Document& doc = job.documents[frame.document];
+  const RasterSettings settings = raster_settings(job, doc);
+  FrameImage image;
+  RenderedFrame out;
+  if (frame.kind == FrameKind::substitute) {
+    image = render_substitute(frame, doc, frame.reason, settings);
+    out.substitute_reason = frame.reason;
+  } else if (is_target(frame.kind)) {
+    try {
+      image = render_target(job, plan, frame, settings);
+    } catch (const Error& e) {
+      throw with_context(describe_frame(job, frame), e);
+    }
+  } else {
+    try {
+      vips::VImage page = open_page(frame.source, frame.placement.scale_x, job.limits);
+      image = render_page(page, frame.placement, settings);
+      out.source_sha256 = hashes.get(frame.source.ref.file);
+    } catch (const Error& e) {
+      if (settings_for(job, doc).on_error != FailurePolicy::substitute) {
+        throw with_context(describe_frame(job, frame), e);
+      }
+      out = {};
+      image = render_substitute(frame, doc, e.what(), settings);
+      out.substitute_reason = e.what();
+    }
+  }
+  const double pitch_um = frame.pixel_pitch_um > 0 ? frame.pixel_pitch_um : plan.pitch_um;
+  try {
+    draw_blip_track(image, frame, plan.format, pitch_um);
+  } catch (const Error& e) {
+    throw with_context(describe_frame(job, frame), e);
+  }
+  out.width = image.width;
+  out.height = image.height;
+  out.channels = image.channels;
+  out.pixels = std::move(image.pixels);
+  out.sha256 = sha256_hex(out.pixels);
+  return out;
+}
+
+}  // namespace fw

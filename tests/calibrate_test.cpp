@@ -1,0 +1,148 @@
+// `filmwriter calibrate`: wedge, fit, and the automatic loop on the simulated recorder, then a
+// calibrated job whose developed film is measured.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "color/wedge.hpp"
+#include "core/files.hpp"
+#include "support/test_support.hpp"
+
+namespace fw {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+TEST(CalibrateCli, WedgeWritesAReelALayoutAndAReadingsTemplate) {
+  test::TempDir dir;
+  const auto r = test::run_cli(
+      {"calibrate", "wedge", "--out", (dir / "w").string(), "--steps", "11", "-O", "rate=0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("wedge: 11 steps, code 0–255"));
+  EXPECT_THAT(read_file(dir / "w" / "readings.csv"), HasSubstr("step,code,density\n1,0,\n2,26,\n"));
+  const auto layout = WedgeLayout::from_json(read_file(dir / "w" / "wedge.json"), "wedge.json");
+  ASSERT_EQ(layout.steps.size(), 11u);
+  const auto film = read_developed_film(dir / "w" / "R0001" / "film" / "F000001.tif");
+  const auto readings = read_wedge(layout, film, "wedge");
+  EXPECT_NEAR(readings.front().density, 0.06, 0.005);  // base + fog
+  EXPECT_GT(readings.back().density, 2.0);
+}
+
+TEST(CalibrateCli, FitTurnsLabReadingsIntoAProfileWithItsError) {
+  test::TempDir dir;
+  std::string csv = "step,code,density\n";
+  for (int i = 0; i <= 10; ++i) {
+    const double code = 25.5 * i;
+    csv +=
+        fmt::format("{},{},{:.3f}\n", i + 1, code, 0.06 + 2.1 / (1 + std::exp(-(code - 130) / 18)));
+  }
+  test::write_text(dir / "readings.csv", csv);
+  const auto out = dir / "lab.toml";
+  const auto r = test::run_cli({"calibrate", "fit", (dir / "readings.csv").string(), "--profile",
+                                out.string(), "--processing", "D-19 4 min 20 C"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("fit: 11 readings, 0.062–2.158 D"));
+  EXPECT_THAT(r.out, HasSubstr("fit error (leave-one-out): max "));
+  EXPECT_THAT(read_file(out), HasSubstr("processing = \"D-19 4 min 20 C\""));
+
+  test::write_text(dir / "bad.csv", "code,density\n0,0.06\n100,1.4\n150,1.0\n200,2.0\n255,2.1\n");
+  const auto bad = test::run_cli(
+      {"calibrate", "fit", (dir / "bad.csv").string(), "--profile", (dir / "x.toml").string()});
+  EXPECT_EQ(bad.exit_code, 3);
+  EXPECT_THAT(bad.err, HasSubstr("density falls from 1.400 D at code 100 to 1.000 D at code 150"));
+  test::write_text(dir / "typo.csv", "code,density\n0,0.06\n10,0.7x\n");
+  EXPECT_THAT(test::run_cli({"calibrate", "fit", (dir / "typo.csv").string(), "--profile",
+                             (dir / "x.toml").string()})
+                  .err,
+              HasSubstr("typo.csv:3: density: expected a number"));
+}
+
+// Mean density of a square in the middle of a developed frame.
+double centre_density(const fs::path& file, std::uint32_t size) {
+  const auto film = read_developed_film(file);
+  double sum = 0;
+  const std::uint32_t x0 = film.width / 2 - size / 2, y0 = film.height / 2 - size / 2;
+  for (std::uint32_t y = y0; y < y0 + size; ++y) {
+    for (std::uint32_t x = x0; x < x0 + size; ++x)
+      sum += film.density[std::size_t{y} * film.width + x];
+  }
+  return sum / (static_cast<double>(size) * size);
+}
+
+TEST(CalibrateCli, AutoConvergesFromAWrongProfileAndAJobHitsItsAim) {
+  test::TempDir dir;
+  // Deliberately wrong: a straight line from 0.06 to 2.2 D over the codes.
+  test::write_text(dir / "wrong.toml",
+                   "recorder = \"sim-default\"\nstock = \"sim-negative\"\nchannels = [\"grey\"]\n"
+                   "[aim]\nhigh-contrast = 1.10\nfaint = 0.90\n[curve.grey]\n"
+                   "codes = [0, 85, 170, 255]\ndensities = [0.06, 0.773, 1.487, 2.2]\n");
+  const auto profile = dir / "sim.toml";
+  const auto r = test::run_cli({"calibrate", "auto", "--profile", profile.string(), "--start",
+                                (dir / "wrong.toml").string(), "--out", (dir / "cal").string(),
+                                "-O", "rate=0", "-O", "seed=3"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  double start_error = 0;
+  std::sscanf(r.out.c_str(), "start profile wrong: max error %lf", &start_error);
+  EXPECT_GT(start_error, 0.2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("converged: every step within 0.030 D of its target"));
+
+  // The last verification wedge, measured on its developed film: every step within 0.05 D.
+  fs::path last;
+  for (int i = 1; fs::exists(dir / "cal" / fmt::format("verify-{}", i)); ++i) {
+    last = dir / "cal" / fmt::format("verify-{}", i);
+  }
+  ASSERT_FALSE(last.empty());
+  const auto layout = WedgeLayout::from_json(read_file(last / "wedge.json"), "wedge.json");
+  const auto readings =
+      read_wedge(layout, read_developed_film(last / "R0001" / "film" / "F000001.tif"), "verify");
+  for (std::size_t i = 0; i < readings.size(); ++i) {
+    EXPECT_NEAR(readings[i].density, layout.steps[i].target_density, 0.05) << "step " << i + 1;
+  }
+
+  // A white page filmed with the calibration: its background develops to the 1.10 D aim.
+  fs::create_directories(dir / "scans");
+  (vips::VImage::black(300, 300) + 255)
+      .cast(VIPS_FORMAT_UCHAR)
+      .pngsave((dir / "scans" / "white.png").c_str());
+  test::write_text(
+      dir / "job.toml",
+      "version = 1\nid = \"white\"\ntitle = \"white page\"\ndpi = 100\n"
+      "targets = \"none\"\n[recorder]\ndriver = \"sim\"\n[recorder.options]\n"
+      "rate = 0\ncalibration = \"" +
+          profile.string() +
+          "\"\n"
+          "[[documents]]\nid = \"D1\"\ntitle = \"white\"\npages = { dir = \"scans\" }\n");
+  const auto job =
+      test::run_cli({"convert", (dir / "job.toml").string(), "--out", (dir / "out").string()});
+  ASSERT_EQ(job.exit_code, 0) << job.err;
+  // The page's frame, whatever targets precede it on the reel.
+  std::istringstream index(read_file(dir / "out" / "white" / "R0001" / "index.csv"));
+  int page_frame = 0;
+  for (std::string line; std::getline(index, line);) {
+    if (!line.empty() && std::isdigit(static_cast<unsigned char>(line[0])) &&
+        line.find(",page,") != std::string::npos) {
+      page_frame = std::stoi(line);
+    }
+  }
+  ASSERT_GT(page_frame, 0);
+  const double background = centre_density(
+      dir / "out" / "white" / "R0001" / "film" / fmt::format("F{:06}.tif", page_frame), 200);
+  EXPECT_NEAR(background, 1.10, 0.03);
+}
+
+TEST(CalibrateCli, AutoNeedsDevelopedFilm) {
+  test::TempDir dir;
+  const auto r =
+      test::run_cli({"calibrate", "auto", "--profile", (dir / "p.toml").string(), "--out",
+                     (dir / "cal").string(), "-O", "rate=0", "-O", "film_output=false"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("no developed film (film/F000001.tif)"));
+}
+
+}  // namespace
+}  // namespace fw

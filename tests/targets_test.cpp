@@ -1,0 +1,240 @@
+// Targets rendered from profiles/targets/standard: the technical target's chart, wedge,
+// patches and scale measured in pixels; templates and placeholders.
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/error.hpp"
+#include "film/target.hpp"
+#include "support/test_support.hpp"
+
+namespace fw {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr double kPitchUm = 5.0;  // Nyquist 100 lp/mm on film; frames stay small
+
+std::filesystem::path profiles() {
+  return test::source_dir() / "profiles";
+}
+
+Job target_job(double reduction) {
+  Job job;
+  job.id = "targets";
+  job.title = "善本 第一批";
+  job.institution = "国家图书馆";
+  job.defaults.reduction = reduction;
+  Document doc;
+  doc.id = "D001";
+  doc.title = "论语集注 卷一";
+  doc.metadata = {{"作者", "朱熹"}, {"年代", "宋"}};
+  doc.key = "documents[1]";
+  job.documents.push_back(doc);
+  return job;
+}
+
+Plan target_plan(const Job& job) {
+  FilmFormat format = load_format(profiles(), "16mm-comic-30m");
+  hal::Capabilities caps;
+  caps.pixel_pitch_um = kPitchUm;
+  DocumentPages pages;
+  pages.document = 0;
+  pages.substitutes = {{0, "page missing"}};  // one frame of A4; no source file needed
+  Plan plan = plan_reels(job, format, caps, {pages});
+  plan.profiles_dir = profiles();
+  return plan;
+}
+
+const PlannedFrame& frame_of(const Plan& plan, FrameKind kind) {
+  for (const PlannedFrame& frame : plan.frames) {
+    if (frame.kind == kind) return frame;
+  }
+  throw std::runtime_error("no such frame");
+}
+
+// Sub-pixel positions where a row (or column) of code values falls through 128: the leading
+// edge of each bar (paper 255 -> ink 0 on a negative).
+std::vector<double> falling_edges(const std::vector<double>& values) {
+  std::vector<double> edges;
+  for (std::size_t i = 1; i < values.size(); ++i) {
+    if (values[i - 1] >= 128 && values[i] < 128) {
+      edges.push_back(i - 1 + (values[i - 1] - 128) / (values[i - 1] - values[i]));
+    }
+  }
+  return edges;
+}
+
+double frequency_lp_per_mm(const std::vector<double>& edges) {
+  const double period_px = (edges.back() - edges.front()) / (edges.size() - 1);
+  return 1000.0 / (period_px * kPitchUm);
+}
+
+class TechnicalTarget : public ::testing::TestWithParam<double> {};
+
+TEST_P(TechnicalTarget, ChartFrequenciesOnFilmAreExact) {
+  const double reduction = GetParam();
+  const Job job = target_job(reduction);
+  const Plan plan = target_plan(job);
+  const PlannedFrame& frame = frame_of(plan, FrameKind::technical_target);
+  ASSERT_DOUBLE_EQ(frame.reduction, reduction);
+  const FrameImage image =
+      render_target(job, plan, frame, {ImageMode::grey, Polarity::negative, 128});
+  const TargetTemplate target =
+      load_template(template_file(profiles(), "standard", FrameKind::technical_target));
+  const ChartLayout chart = technical_layout(target, frame, kPitchUm);
+  ASSERT_GE(chart.groups.size(), 4u);
+  auto at = [&](std::uint32_t x, std::uint32_t y) {
+    return double(image.pixels[y * image.width + x]);
+  };
+
+  for (const ChartGroup& group : chart.groups) {
+    SCOPED_TRACE(fmt::format("{} lp/mm at {}x", group.document_lp_per_mm, reduction));
+    EXPECT_DOUBLE_EQ(group.film_lp_per_mm, group.document_lp_per_mm * reduction);
+    std::vector<double> row, column;
+    const std::uint32_t middle = group.y + group.height / 2;
+    for (std::uint32_t x = group.x - 2; x < group.x + group.width + 4; ++x)
+      row.push_back(at(x, middle));
+    const std::uint32_t inside = group.horizontal_x + 3;
+    for (std::uint32_t y = group.y - 2; y < group.y + group.width + 4; ++y)
+      column.push_back(at(inside, y));
+    const std::vector<double> vertical = falling_edges(row), horizontal = falling_edges(column);
+    ASSERT_EQ(vertical.size(), 5u);  // five bars, as drawn
+    ASSERT_EQ(horizontal.size(), 5u);
+    EXPECT_NEAR(frequency_lp_per_mm(vertical), group.film_lp_per_mm, 0.02 * group.film_lp_per_mm);
+    EXPECT_NEAR(frequency_lp_per_mm(horizontal), group.film_lp_per_mm, 0.02 * group.film_lp_per_mm);
+  }
+  // Patterns finer than 80 % of Nyquist (100 lp/mm here) are left out, the rest drawn.
+  for (double left_out : chart.left_out) EXPECT_GT(left_out * reduction, 80.0);
+  for (const ChartGroup& group : chart.groups) EXPECT_LE(group.film_lp_per_mm, 80.0);
+  EXPECT_EQ(chart.groups.size() + chart.left_out.size(), 11u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Reductions, TechnicalTarget, ::testing::Values(24.0, 32.0));
+
+TEST(TechnicalTargetParts, WedgePatchesAndScale) {
+  const Job job = target_job(24);
+  const Plan plan = target_plan(job);
+  const PlannedFrame& frame = frame_of(plan, FrameKind::technical_target);
+  const TargetTemplate target =
+      load_template(template_file(profiles(), "standard", FrameKind::technical_target));
+  const ChartLayout chart = technical_layout(target, frame, kPitchUm);
+  for (Polarity polarity : {Polarity::negative, Polarity::positive}) {
+    const FrameImage image = render_target(job, plan, frame, {ImageMode::bitonal, polarity, 128});
+    auto at = [&](std::uint32_t x, std::uint32_t y) {
+      return int(image.pixels[y * image.width + x]);
+    };
+    // Wedge and patches are device code values whatever the mode and polarity.
+    std::vector<int> wedge;
+    for (std::size_t i = 0; i < chart.wedge_codes.size(); ++i) {
+      wedge.push_back(at(chart.wedge_x + i * chart.wedge_step_width + chart.wedge_step_width / 2,
+                         chart.wedge_y + chart.wedge_height / 2));
+    }
+    EXPECT_THAT(wedge, ElementsAre(0, 26, 51, 77, 102, 128, 153, 179, 204, 230, 255));
+    std::vector<int> patches;
+    for (std::uint32_t x : chart.patch_x) {
+      patches.push_back(at(x + chart.patch_size / 2, chart.patches_y + chart.patch_size / 2));
+    }
+    EXPECT_THAT(patches, ElementsAre(255, 128, 0));
+    EXPECT_EQ(at(frame.placement.page_x_px + 40, frame.placement.page_y_px + 600),
+              polarity == Polarity::negative ? 255 : 0);  // paper
+  }
+  // Millimetre scale: one tick per document millimetre, 1000 / (5 um x 24) px apart.
+  const FrameImage image =
+      render_target(job, plan, frame, {ImageMode::grey, Polarity::negative, 128});
+  std::vector<double> row;
+  const auto y = static_cast<std::uint32_t>(chart.scale_y + 4.5 * chart.scale_px_per_mm);
+  for (std::uint32_t x = chart.scale_x - 3; x < chart.scale_x + 151 * chart.scale_px_per_mm; ++x) {
+    row.push_back(image.pixels[y * image.width + x]);
+  }
+  const std::vector<double> ticks = falling_edges(row);
+  ASSERT_EQ(ticks.size(), 151u);  // 0 .. 150 mm
+  const double spacing = (ticks.back() - ticks.front()) / 150;
+  EXPECT_NEAR(spacing, 1000.0 / (kPitchUm * 24), 0.01);
+}
+
+TEST(Targets, EveryKindRendersItsTemplateWithInk) {
+  const Job job = target_job(24);
+  Plan plan = target_plan(job);
+  for (const PlannedFrame& frame : plan.frames) {
+    if (!is_target(frame.kind)) continue;
+    SCOPED_TRACE(frame.address);
+    const FrameImage image =
+        render_target(job, plan, frame, {ImageMode::grey, Polarity::negative, 128});
+    EXPECT_EQ(image.width, frame.placement.frame_width_px);
+    EXPECT_EQ(image.height, frame.placement.frame_height_px);
+    std::size_t ink = 0;
+    const Placement& p = frame.placement;
+    for (std::uint32_t y = p.page_y_px + p.page_height_px / 10;
+         y < p.page_y_px + p.page_height_px * 9 / 10; ++y) {
+      for (std::uint32_t x = p.page_x_px + p.page_width_px / 10;
+           x < p.page_x_px + p.page_width_px * 9 / 10; ++x) {
+        ink += image.pixels[y * image.width + x] < 128;
+      }
+    }
+    EXPECT_GT(ink, 1000u);
+  }
+}
+
+TEST(Targets, TitleTargetFollowsTheDocumentsMetadata) {
+  Job job = target_job(24);
+  const Plan plan = target_plan(job);
+  const PlannedFrame& title = frame_of(plan, FrameKind::title_target);
+  const FrameImage before =
+      render_target(job, plan, title, {ImageMode::grey, Polarity::negative, 128});
+  job.documents[0].metadata.push_back({"卷", "二"});
+  const FrameImage after =
+      render_target(job, plan, title, {ImageMode::grey, Polarity::negative, 128});
+  // The new metadata line (6 mm caps at 125 mm + 2 lines) changes only rows below the others.
+  const double px_per_mm = 1000.0 / (kPitchUm * 24);
+  std::uint32_t first_changed = before.height;
+  for (std::uint32_t y = 0; y < before.height && first_changed == before.height; ++y) {
+    for (std::uint32_t x = 0; x < before.width; ++x) {
+      if (before.pixels[y * before.width + x] != after.pixels[y * after.width + x]) {
+        first_changed = y;
+        break;
+      }
+    }
+  }
+  EXPECT_GT(first_changed, title.placement.page_y_px + 135 * px_per_mm);
+  EXPECT_LT(first_changed, title.placement.page_y_px + 160 * px_per_mm);
+}
+
+TEST(Targets, PlaceholdersAndTemplateErrors) {
+  const Job job = target_job(24);
+  const Plan plan = target_plan(job);
+  const auto fields = target_fields(job, plan, frame_of(plan, FrameKind::start_target));
+  EXPECT_EQ(fields.at("reel"), "R0001");
+  EXPECT_EQ(fields.at("institution"), "国家图书馆");
+  EXPECT_EQ(fields.at("reduction"), "24x");
+  EXPECT_EQ(fields.at("frames"), "R0001-D001-0001 – R0001-D001-0001");
+  EXPECT_EQ(fill_placeholders("{job_title} / {reel}", fields, "t"), "善本 第一批 / R0001");
+  try {
+    fill_placeholders("{reel_no}", fields, "start-target.toml text[2]");
+    FAIL() << "an unknown placeholder was accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::job);
+    EXPECT_THAT(error.what(), HasSubstr("start-target.toml text[2]: unknown placeholder "
+                                        "{reel_no}; known: continued, continued_from"));
+  }
+
+  test::TempDir dir;
+  const auto file = dir / "bad.toml";
+  test::write_text(file, "[[text]]\ntext = \"x\"\ntop_mm = 10\nsize_mm = \"big\"\n");
+  try {
+    load_template(file);
+    FAIL() << "a bad template loaded";
+  } catch (const Error& error) {
+    EXPECT_EQ(std::string(error.what()),
+              file.string() + ":4: text[1].size_mm: expected a number >= 0.1, got \"big\"");
+  }
+}
+
+}  // namespace
+}  // namespace fw
