@@ -622,8 +622,8 @@ TEST(JobFile, InlineFormatTable) {
       "frame_length_mm = 0.0\nframe_gap_mm = 1.5\nmargin_mm = 0.1\norientation = \"comic\"\n"
       "leader_m = 0.5\ntrailer_m = 0.5\nreel_length_m = 30.5\nreel_lengths_m = [30.5]\n"
       "min_reduction = 20.0\nmax_reduction = 30.0\nallowed_reductions = [24.0]\n";
-  const Job job = parse_job(kHeader + "targets = \"none\"\n" + kFirstDocument + format, "job.toml",
-                            "/jobs");
+  const Job job =
+      parse_job(kHeader + "targets = \"none\"\n" + kFirstDocument + format, "job.toml", "/jobs");
   ASSERT_TRUE(job.inline_format.has_value());
   EXPECT_EQ(job.format, "inline");
   EXPECT_EQ(job.targets, "none");

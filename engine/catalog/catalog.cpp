@@ -4,8 +4,8 @@
 #include <sqlite3.h>
 
 #include <array>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "core/error.hpp"
 #include "core/files.hpp"
@@ -517,8 +517,8 @@ std::vector<std::string> check_job(const Catalog& catalog, const CatalogJob& job
     }
     const std::string index = read_file(dir / "index.csv");
     if (index != to_csv(rows)) {
-      problems.push_back(fmt::format("{}: index.csv does not match the catalog's {} frames", where,
-                                     rows.size()));
+      problems.push_back(
+          fmt::format("{}: index.csv does not match the catalog's {} frames", where, rows.size()));
     }
     if (!reel.index_sha256.empty() && sha256_file(dir / "index.csv") != reel.index_sha256) {
       problems.push_back(where + ": index.csv changed since the reel was closed");

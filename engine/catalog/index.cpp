@@ -5,9 +5,7 @@
 #include "core/files.hpp"
 
 namespace fw {
-namespace {
 
-// RFC 4180: quote a field when it holds a comma, quote, or line break.
 std::string csv_field(const std::string& value) {
   if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
   std::string quoted = "\"";
@@ -17,8 +15,6 @@ std::string csv_field(const std::string& value) {
   }
   return quoted + '"';
 }
-
-}  // namespace
 
 const char* const kIndexHeader =
     "frame,kind,document_id,page,address,blip,source_file,source_page,source_sha256,"

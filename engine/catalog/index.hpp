@@ -13,16 +13,16 @@
 namespace fw {
 
 struct IndexRow {
-  std::uint32_t frame = 0;       // 1-based within the reel
-  std::string kind;              // "page", "substitute"
+  std::uint32_t frame = 0;  // 1-based within the reel
+  std::string kind;         // "page", "substitute"
   std::string document_id;
-  std::uint32_t page = 0;        // 1-based within the document
+  std::uint32_t page = 0;  // 1-based within the document
   std::string address;
-  std::string blip;              // "page", "document", "batch"
+  std::string blip;  // "page", "document", "batch"
   std::string source_file;
-  std::uint32_t source_page = 0; // 1-based page within the source file
+  std::uint32_t source_page = 0;  // 1-based page within the source file
   std::string source_sha256;
-  std::string frame_sha256;      // of the code values exactly as sent to the recorder
+  std::string frame_sha256;  // of the code values exactly as sent to the recorder
 };
 
 // Index columns, in order (the first line of index.csv).
@@ -45,5 +45,7 @@ class ReelIndex {
 };
 
 std::string to_csv(const std::vector<IndexRow>& rows);
+// RFC 4180: the value, quoted when it holds a comma, a quote or a line break.
+std::string csv_field(const std::string& value);
 
 }  // namespace fw

@@ -9,9 +9,9 @@
 #include <thread>
 
 #include "catalog/index.hpp"
+#include "color/calibration.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
-#include "color/calibration.hpp"
 #include "film/format.hpp"
 #include "pipeline/render.hpp"
 
@@ -101,8 +101,7 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
     }
     const bool substitute = !r.substitute_reason.empty();
     index->add({frame.number, substitute ? "substitute" : to_string(frame.kind), doc.id, frame.page,
-                frame.address,
-                hal::to_string(frame.blip),
+                frame.address, hal::to_string(frame.blip),
                 frame.source.ref.file.empty() ? "" : frame.source.ref.file.string(),
                 frame.source.ref.file.empty() ? 0 : frame.source.ref.page_in_file + 1,
                 r.source_sha256, r.sha256});
@@ -180,8 +179,7 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
 PreparedJob prepare_job(const Job& job, const hal::Capabilities& recorder,
                         const std::filesystem::path& profiles_dir) {
   PreparedJob prepared;
-  prepared.format =
-      job.inline_format ? *job.inline_format : load_format(profiles_dir, job.format);
+  prepared.format = job.inline_format ? *job.inline_format : load_format(profiles_dir, job.format);
   prepared.documents = scan_documents(job);
   prepared.plan = plan_reels(job, prepared.format, recorder, prepared.documents);
   prepared.plan.profiles_dir = profiles_dir;

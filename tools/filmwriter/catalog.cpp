@@ -1,5 +1,6 @@
 // `catalog find | export | check`: questions to the SQLite catalog that convert keeps.
 #include "catalog/catalog.hpp"
+#include "catalog/index.hpp"
 
 #include <fmt/format.h>
 
@@ -73,16 +74,6 @@ int run_find(CatalogFlags& flags) {
 constexpr const char* kExportColumns =
     "job_id,reel,frame,address,blip,kind,document_id,title,page,source_file,source_page,"
     "source_sha256,frame_sha256";
-
-std::string csv_field(const std::string& value) {
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
-  std::string quoted = "\"";
-  for (char c : value) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + '"';
-}
 
 std::string export_csv(const Catalog& catalog, const std::string& job_id) {
   std::string out = std::string(kExportColumns) + "\n";

@@ -22,8 +22,9 @@ struct Command {
 
 void add_convert_commands(CLI::App& app, std::vector<Command>& commands);  // convert, plan
 void add_info_commands(CLI::App& app, std::vector<Command>& commands);     // drivers, formats
-void add_catalog_commands(CLI::App& app, std::vector<Command>& commands);  // catalog find|export|check
-void add_calibrate_commands(CLI::App&, std::vector<Command>&);  // calibrate wedge|fit|auto
-void add_text_commands(CLI::App& app, std::vector<Command>& commands);     // fonts, text
+void add_catalog_commands(CLI::App& app,
+                          std::vector<Command>& commands);              // catalog find|export|check
+void add_calibrate_commands(CLI::App&, std::vector<Command>&);          // calibrate wedge|fit|auto
+void add_text_commands(CLI::App& app, std::vector<Command>& commands);  // fonts, text
 
 }  // namespace fw::cli
