@@ -8,6 +8,8 @@
 #include <cmath>
 #include <sstream>
 
+#include <vips/vips8>
+
 #include "color/wedge.hpp"
 #include "core/files.hpp"
 #include "support/test_support.hpp"
@@ -142,6 +144,69 @@ TEST(CalibrateCli, AutoNeedsDevelopedFilm) {
                      (dir / "cal").string(), "-O", "rate=0", "-O", "film_output=false"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("no developed film (film/F000001.tif)"));
+}
+
+// The frame_sha256 column of a reel's index (the frames exactly as the recorder got them).
+std::vector<std::string> frame_checksums(const fs::path& index_csv) {
+  std::istringstream index(read_file(index_csv));
+  std::vector<std::string> sums;
+  std::string line;
+  std::getline(index, line);  // header
+  while (std::getline(index, line)) sums.push_back(line.substr(line.rfind(',') + 1));
+  return sums;
+}
+
+// A job chooses its calibration in a [calibration] table; the old recorder options give the
+// same frames, and a job that uses both is refused.
+TEST(CalibrateCli, TheCalibrationTableChoosesTheProfile) {
+  test::TempDir dir;
+  test::write_text(dir / "lab.toml",
+                   "recorder = \"sim-default\"\nstock = \"sim-negative\"\nchannels = [\"grey\"]\n"
+                   "[aim]\nhigh-contrast = 1.10\nfaint = 0.90\n[curve.grey]\n"
+                   "codes = [0, 85, 170, 255]\ndensities = [0.06, 0.773, 1.487, 2.2]\n");
+  fs::create_directories(dir / "scans");
+  (vips::VImage::black(120, 160) + 200)
+      .cast(VIPS_FORMAT_UCHAR)
+      .pngsave((dir / "scans" / "p.png").c_str());
+  const std::string head =
+      "version = 1\nid = \"c\"\ntitle = \"c\"\ndpi = 100\ntargets = \"none\"\n";
+  const std::string documents =
+      "[[documents]]\nid = \"D1\"\ntitle = \"p\"\npages = { dir = \"scans\" }\n";
+  const std::string sim =
+      "[recorder]\ndriver = \"sim\"\n[recorder.options]\nrate = 0\n"
+      "film_output = false\n";
+  const auto convert = [&](const std::string& name, const std::string& text) {
+    test::write_text(dir / (name + ".toml"), text);
+    return test::run_cli(
+        {"convert", (dir / (name + ".toml")).string(), "--out", (dir / name).string()});
+  };
+  ASSERT_EQ(convert("table", head +
+                                 "[calibration]\nprofile = \"lab.toml\"\n"
+                                 "document_class = \"faint\"\n" +
+                                 sim + documents)
+                .exit_code,
+            0);
+  ASSERT_EQ(convert("options", head + sim + "calibration = \"" + (dir / "lab.toml").string() +
+                                   "\"\ndocument_class = \"faint\"\n" + documents)
+                .exit_code,
+            0);
+  ASSERT_EQ(convert("none", head + sim + documents).exit_code, 0);
+  const auto table = frame_checksums(dir / "table" / "c" / "R0001" / "index.csv");
+  ASSERT_EQ(table.size(), 1u);
+  EXPECT_EQ(table, frame_checksums(dir / "options" / "c" / "R0001" / "index.csv"));
+  EXPECT_NE(table, frame_checksums(dir / "none" / "c" / "R0001" / "index.csv"));
+
+  const auto both = convert(
+      "both", head + "[calibration]\nprofile = \"lab.toml\"\n" + sim + "tone = 1.2\n" + documents);
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_THAT(both.err, HasSubstr("[calibration] and recorder.options.tone both choose the "
+                                  "calibration; keep only the [calibration] table"));
+  const auto bad_class = convert(
+      "class", head + "[calibration]\nprofile = \"lab.toml\"\ndocument_class = \"murky\"\n" + sim +
+                   documents);
+  EXPECT_EQ(bad_class.exit_code, 2);
+  EXPECT_THAT(bad_class.err, HasSubstr("no aim density for document class \"murky\" (known: "
+                                       "faint, high-contrast)"));
 }
 
 }  // namespace

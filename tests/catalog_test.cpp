@@ -66,7 +66,7 @@ INSERT INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, 
 
   Catalog current(file);
   EXPECT_EQ(current.schema_version(), Catalog::latest_version());
-  EXPECT_EQ(Catalog::latest_version(), 2);
+  EXPECT_EQ(Catalog::latest_version(), 3);
   FrameQuery query;
   query.title = "周易";
   const auto found = current.find(query);
@@ -181,6 +181,8 @@ TEST(CatalogCli, FindExportAndCheckAJobWithChineseTitles) {
   test::write_text(dir / "job.toml", R"(version = 1
 id = "cat"
 title = "目录 test"
+[recorder]
+driver = "tiff"
 [recorder.options]
 pitch_um = 50
 [[documents]]

@@ -3,11 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <thread>
+
+#include <lcms2.h>
+#include <vips/vips8>
 
 #include "color/calibration.hpp"
 #include "color/icc.hpp"
 #include "core/error.hpp"
+#include "raster/raster.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -176,6 +181,111 @@ TEST(Icc, DeltaE2000MatchesSharmaTestData) {
   EXPECT_EQ(error_of([] { parse_rendering_intent("vivid"); }),
             "expected one of perceptual, relative-colorimetric, saturation, absolute-colorimetric, "
             "got \"vivid\"");
+}
+
+// An RGB profile with the sRGB primaries and D65 white but linear (gamma 1.0) tone curves:
+// a sample value there is proportional to light, so 128 is half of white's luminance.
+std::vector<std::uint8_t> linear_rgb_profile() {
+  cmsCIExyY white;
+  cmsWhitePointFromTemp(&white, 6504);
+  const cmsCIExyYTRIPLE primaries{{0.64, 0.33, 1}, {0.30, 0.60, 1}, {0.15, 0.06, 1}};
+  cmsToneCurve* linear = cmsBuildGamma(nullptr, 1.0);
+  cmsToneCurve* curves[3] = {linear, linear, linear};
+  cmsHPROFILE profile = cmsCreateRGBProfile(&white, &primaries, curves);
+  cmsFreeToneCurve(linear);
+  cmsUInt32Number size = 0;
+  cmsSaveProfileToMem(profile, nullptr, &size);
+  std::vector<std::uint8_t> bytes(size);
+  cmsSaveProfileToMem(profile, bytes.data(), &size);
+  cmsCloseProfile(profile);
+  return bytes;
+}
+
+// A 64 x 64 page: left half neutral grey 128, right half (200, 60, 30).
+vips::VImage two_patch_page() {
+  const vips::VImage left =
+      vips::VImage::black(32, 64, vips::VImage::option()->set("bands", 3)) + 128;
+  const vips::VImage right = vips::VImage::black(32, 64, vips::VImage::option()->set("bands", 3)) +
+                             std::vector<double>{200, 60, 30};
+  return left.join(right, VIPS_DIRECTION_HORIZONTAL)
+      .cast(VIPS_FORMAT_UCHAR)
+      .copy(vips::VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
+}
+
+vips::VImage tagged(const vips::VImage& page, const std::vector<std::uint8_t>& icc) {
+  vips::VImage out = page.copy();
+  vips_image_set_blob_copy(out.get_image(), VIPS_META_ICC_NAME, icc.data(), icc.size());
+  return out;
+}
+
+std::uint8_t pixel(const vips::VImage& image, int x, int y, int band = 0) {
+  return static_cast<std::uint8_t>(image.getpoint(x, y)[band]);
+}
+
+TEST(IccPages, AnEmbeddedProfileIsHonouredBeforeGreyRendering) {
+  test::TempDir dir;
+  const auto icc = linear_rgb_profile();
+  const auto file = dir / "linear.png";
+  tagged(two_patch_page(), icc).pngsave(file.c_str());  // PNG iCCP chunk
+  const vips::VImage page = vips::VImage::new_from_file(file.c_str());
+  ASSERT_NE(page.get_typeof(VIPS_META_ICC_NAME), 0u);
+  // Linear 128/255 = 0.502 of white's luminance; sRGB encodes that as
+  // 1.055 * 0.502^(1/2.4) - 0.055 = 0.7367, i.e. 187.9: the colorimetric grey is 188.
+  const vips::VImage grey = to_mode(page, ImageMode::grey, 128);
+  EXPECT_NEAR(pixel(grey, 10, 10), 188, 1);
+  // Untagged, the same samples are sRGB already: 128 stays 128.
+  const vips::VImage plain = to_mode(two_patch_page(), ImageMode::grey, 128);
+  EXPECT_NEAR(pixel(plain, 10, 10), 128, 1);
+
+  // Colour pages get what LittleCMS computes from the profile to sRGB (relative
+  // colorimetric with black-point compensation, the pipeline's default).
+  cmsHPROFILE from = cmsOpenProfileFromMem(icc.data(), static_cast<cmsUInt32Number>(icc.size()));
+  cmsHPROFILE to = cmsCreate_sRGBProfile();
+  cmsHTRANSFORM t =
+      cmsCreateTransform(from, TYPE_RGB_8, to, TYPE_RGB_8, INTENT_RELATIVE_COLORIMETRIC,
+                         cmsFLAGS_BLACKPOINTCOMPENSATION);
+  const std::uint8_t in[3] = {200, 60, 30};
+  std::uint8_t expected[3];
+  cmsDoTransform(t, in, expected, 1);
+  cmsDeleteTransform(t);
+  cmsCloseProfile(from);
+  cmsCloseProfile(to);
+  const vips::VImage colour = to_mode(page, ImageMode::colour, 128);
+  for (int band = 0; band < 3; ++band) {
+    EXPECT_EQ(pixel(colour, 50, 10, band), expected[band]) << "band " << band;
+  }
+  EXPECT_GT(expected[0], 200 + 20);  // a real change: linear 200 is far lighter in sRGB
+
+  // The profile's colour space must match the page's bands.
+  vips::VImage grey_page = (vips::VImage::black(8, 8) + 100).cast(VIPS_FORMAT_UCHAR);
+  EXPECT_THAT(error_of([&] { to_mode(tagged(grey_page, icc), ImageMode::grey, 128); }),
+              HasSubstr("embedded ICC profile is for \"RGB \" data but the page has 1 colour "
+                        "band(s)"));
+}
+
+// Through the CLI: a page tagged with the linear profile is filmed at its colorimetric grey.
+TEST(IccPages, TheFrameCarriesTheColorimetricGrey) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "scans");
+  tagged((vips::VImage::black(100, 100, vips::VImage::option()->set("bands", 3)) + 128)
+             .cast(VIPS_FORMAT_UCHAR)
+             .copy(vips::VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB)),
+         linear_rgb_profile())
+      .pngsave((dir / "scans" / "p1.png").c_str());
+  test::write_text(dir / "job.toml",
+                   "version = 1\nid = \"icc\"\ntitle = \"icc\"\ndpi = 100\ntargets = \"none\"\n"
+                   "reduction = 10\npolarity = \"positive\"\n"
+                   "[recorder]\ndriver = \"tiff\"\n[recorder.options]\npitch_um = 25\n"
+                   "[[documents]]\nid = \"D1\"\ntitle = \"p\"\npages = { dir = \"scans\" }\n");
+  const auto r =
+      test::run_cli({"convert", (dir / "job.toml").string(), "--out", (dir / "out").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const vips::VImage frame = vips::VImage::new_from_file(
+      (dir / "out" / "icc" / "R0001" / "frames" / "F000001.tif").c_str());
+  // A positive records the page inverted: 255 - 188 = 67 over the whole page (about 100 x
+  // 100 px at 10x and 25 um); untagged it would be 255 - 128 = 127.
+  const vips::VImage near_colorimetric = ((frame - (255 - 188)).abs() <= 1);
+  EXPECT_GT(near_colorimetric.avg() / 255 * frame.width() * frame.height(), 95 * 95);
 }
 
 }  // namespace

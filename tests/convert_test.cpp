@@ -260,9 +260,10 @@ pages = { dir = "scans" }
 
 TEST_F(ConvertTest, OneLineModeConvertsAFolderOfScans) {
   write_mixed_document();
-  auto cli = test::run_cli({"convert", (dir / "scans").string(), "--format", "16mm-comic-30m",
-                            "--reduction", "10", "--out", (dir / "out").string(), "--id", "t1",
-                            "-O", "pitch_um=12.5", "--dpi", "254", "--threads", "2"});
+  auto cli =
+      test::run_cli({"convert", (dir / "scans").string(), "--format", "16mm-comic-30m",
+                     "--reduction", "10", "--out", (dir / "out").string(), "--id", "t1", "--driver",
+                     "tiff", "-O", "pitch_um=12.5", "--dpi", "254", "--threads", "2"});
   ASSERT_EQ(cli.exit_code, 0) << cli.err;
   // + the reel's start, technical, title, technical and end targets.
   EXPECT_EQ(read_csv(dir / "out" / "t1" / "R0001" / "index.csv").size(), marks_.size() + 1 + 5);

@@ -199,7 +199,7 @@ TEST(JobFile, MinimalJobGetsTheDefaults) {
   EXPECT_TRUE(job.file.empty());
   EXPECT_EQ(job.output, fs::path("/jobs/out"));
   EXPECT_EQ(job.format, "16mm-comic-30m");
-  EXPECT_EQ(job.driver, "tiff");
+  EXPECT_EQ(job.driver, "sim");  // the simulated recorder (issue 6)
   EXPECT_TRUE(job.driver_options.empty());
   EXPECT_EQ(job.polarity, Polarity::negative);
   EXPECT_EQ(job.threads, 0u);

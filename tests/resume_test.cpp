@@ -235,6 +235,85 @@ TEST_F(ResumeTest, SigkillAtThirtyRandomPointsThenResumeIsExactlyOnceAndIdentica
   EXPECT_EQ(killed, 30) << "too many runs ended before their kill";
 }
 
+// The same through the network recorder: recorderd serves the tiff driver on localhost and
+// outlives the killed client, so the reel in the recorder is continued in the daemon (frames
+// it already holds are recognised by their sha256, not exposed again).
+TEST_F(ResumeTest, SigkillThroughTheNetworkRecorderThenResumeIsExactlyOnceAndIdentical) {
+  ASSERT_EQ(test::run_cli(convert_args(dir / "ref")).exit_code, 0);
+  const std::size_t planned = journal_frames(dir / "ref" / "kill" / "journal.jsonl").size();
+  const auto recorderd = std::filesystem::path(FW_CLI).parent_path() / "recorderd";
+  std::mt19937 random(7);
+  std::uniform_int_distribution<std::size_t> after_frame(0, planned - 1);
+  std::uniform_int_distribution<int> delay_us(0, 20000);
+  int killed = 0;
+  for (int attempt = 0; killed < 10 && attempt < 30; ++attempt) {
+    const auto run = dir / fmt::format("net{}", attempt);
+    std::filesystem::create_directories(run);
+    const pid_t daemon = fork();
+    if (daemon == 0) {
+      std::freopen((run / "daemon.log").c_str(), "w", stderr);
+      execl(recorderd.c_str(), "recorderd", "--port", "0", "--port-file", (run / "port").c_str(),
+            "--root", (run / "root").c_str(), "--driver", "tiff", "-O", "pitch_um=50", "-O",
+            "compression=none", nullptr);
+      _exit(127);
+    }
+    struct Stop {  // the daemon goes whatever happens below
+      pid_t pid;
+      ~Stop() {
+        ::kill(pid, SIGTERM);
+        waitpid(pid, nullptr, 0);
+      }
+    } stop{daemon};
+    for (int i = 0; i < 500 && !std::filesystem::exists(run / "port"); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    const std::string port = read_file(run / "port");
+    // The same job without the tiff's options: the daemon's driver has them.
+    if (!std::filesystem::exists(dir / "net.toml")) {
+      std::string toml = read_file(dir / "job.toml");
+      const std::string options = "pitch_um = 50\ncompression = \"none\"\n";
+      toml.erase(toml.find(options), options.size());
+      test::write_text(dir / "net.toml", toml);
+    }
+    auto args = convert_args(run / "out");
+    args[1] = (dir / "net.toml").string();
+    args.insert(args.end(), {"--driver", "net", "-O", "host=127.0.0.1", "-O",
+                             "port=" + port.substr(0, port.find('\n'))});
+    const std::size_t frames = after_frame(random);
+    const auto delay = std::chrono::microseconds(delay_us(random));
+    const auto journal = run / "out" / "kill" / "journal.jsonl";
+    const std::string context =
+        fmt::format("net kill {} after frame {} + {} us", attempt, frames, delay.count());
+    if (kill_after_frames(args, journal, frames, delay)) {
+      ++killed;
+      args.push_back("--resume");
+      const auto resumed = test::run_cli(args);
+      EXPECT_EQ(resumed.exit_code, 0)
+          << context << "\n"
+          << resumed.out << resumed.err << read_file(run / "daemon.log");
+      const auto seen = journal_frames(journal);
+      EXPECT_EQ(seen.size(), planned) << context;
+      for (const auto& [sequence, times] : seen) {
+        EXPECT_EQ(times, 1) << context << ": frame " << sequence << " recorded " << times;
+      }
+      const auto reference = dir / "ref" / "kill";
+      EXPECT_EQ(read_file(run / "out" / "kill" / "plan.json"), read_file(reference / "plan.json"));
+      for (const auto& reel : reels(reference)) {
+        EXPECT_EQ(read_file(run / "out" / "kill" / reel / "index.csv"),
+                  read_file(reference / reel / "index.csv"))
+            << context << " " << reel;
+        for (const auto& f : std::filesystem::directory_iterator(reference / reel / "frames")) {
+          EXPECT_EQ(read_file(run / "root" / "kill" / reel / "frames" / f.path().filename()),
+                    read_file(f.path()))
+              << context << " " << reel << "/" << f.path().filename();
+        }
+      }
+    }
+    if (!::testing::Test::HasFailure()) std::filesystem::remove_all(run);
+  }
+  EXPECT_EQ(killed, 10) << "too many runs ended before their kill";
+}
+
 TEST_F(ResumeTest, RespoolSpoilsTheReelInTheRecorderAndFilmsItAgainIdentically) {
   ASSERT_EQ(test::run_cli(convert_args(dir / "ref")).exit_code, 0);
   // A crash while the second reel is half exposed.

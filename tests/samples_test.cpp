@@ -9,6 +9,8 @@
 #include <map>
 #include <regex>
 
+#include <nlohmann/json.hpp>
+
 #include "core/files.hpp"
 #include "ingest/ingest.hpp"
 #include "job/job.hpp"
@@ -221,6 +223,46 @@ TEST(Samples, DemoSetIsAJobThatIngestAccepts) {
     EXPECT_FALSE(document.skipped);
     EXPECT_TRUE(document.substitutes.empty());
   }
+}
+
+// The demo's second and third jobs plan as the README shows: a document split across reels
+// with continued targets, substitution targets where the job asks, and fiche with headers.
+TEST(Samples, DemoReelsAndFicheJobsPlanSplitsSubstitutesAndHeaders) {
+  test::TempDir dir;
+  samples::make_demo_set(dir.path());
+  const auto reels = test::run_cli({"plan", (dir / "reels.toml").string()});
+  ASSERT_EQ(reels.exit_code, 0) << reels.err;
+  EXPECT_THAT(reels.out, HasSubstr("split: document D001 continues on R0002"));
+  const auto plan = nlohmann::json::parse(read_file(dir / "out" / "demo-reels" / "plan.json"));
+  EXPECT_GE(plan["reels"].size(), 3u);
+  EXPECT_EQ(plan["filming_date"], "2026-01-15");
+  std::vector<std::string> r1, r2;
+  std::vector<std::string> substitutes;
+  for (const auto& frame : plan["frames"]) {
+    const std::string kind = frame["kind"];
+    if (frame["reel"] == 1) r1.push_back(kind);
+    if (frame["reel"] == 2) r2.push_back(kind);
+    if (kind == "substitute") {
+      substitutes.push_back(frame["address"].get<std::string>() + " " +
+                            frame["target"].get<std::string>());
+    }
+  }
+  ASSERT_GE(r1.size(), 4u);
+  EXPECT_EQ(r1.front(), "start-target");
+  EXPECT_EQ(r1[r1.size() - 3], "continued-to");
+  EXPECT_EQ(r1.back(), "end-target");
+  ASSERT_GE(r2.size(), 4u);
+  EXPECT_EQ(r2[2], "continued-from");
+  EXPECT_THAT(substitutes, ::testing::Contains(HasSubstr("-D002-0002 filmed-as-found")));
+  EXPECT_THAT(substitutes, ::testing::Contains(HasSubstr("-D003-0003 page-missing")));
+
+  const auto fiche = test::run_cli({"plan", (dir / "fiche.toml").string()});
+  ASSERT_EQ(fiche.exit_code, 0) << fiche.err;
+  const auto sheets = nlohmann::json::parse(read_file(dir / "out" / "demo-fiche" / "plan.json"));
+  EXPECT_EQ(sheets["format"]["layout"], "fiche");
+  std::size_t headers = 0;
+  for (const auto& frame : sheets["frames"]) headers += frame["kind"] == "fiche-header";
+  EXPECT_EQ(headers, 14u);  // one header row of 14 tiles on the one sheet
 }
 
 }  // namespace

@@ -8,8 +8,12 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
+
+#include <oneapi/tbb/task_arena.h>
+#include <vips/vips8>
 
 #include "builtin.hpp"
 #include "color/wedge.hpp"
@@ -352,6 +356,157 @@ TEST(SimRecorder, CapabilitiesComeFromTheRecorderProfile) {
   EXPECT_EQ(fast->capabilities().pixel_pitch_um, 2.5);
   EXPECT_EQ(fast->capabilities().buffer_frames, 8u);
   EXPECT_EQ(open_sim({{"stock", "sim-colour"}})->capabilities().channels, std::vector<int>{3});
+  EXPECT_EQ(open_sim({})->capabilities().channels, std::vector<int>{1});  // B&W stock
+}
+
+TEST(SimPhysics, DevelopsTheSameFilmOnOneThreadAndOnMany) {
+  const auto stock = drivers::sim::load_stock(kProfiles, "sim-negative");
+  const auto recorder_profile = drivers::sim::load_recorder(kProfiles, "sim-default");
+  std::vector<std::uint8_t> pixels(std::size_t{300} * 500);
+  for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<std::uint8_t>(i * 7919);
+  drivers::sim::DevelopedFrame one;
+  tbb::task_arena(1).execute(
+      [&] { one = drivers::sim::develop(recorder_profile, stock, pixels, 300, 500, 1, 42); });
+  const auto many = drivers::sim::develop(recorder_profile, stock, pixels, 300, 500, 1, 42);
+  EXPECT_EQ(one.density, many.density);
+}
+
+TEST(SimRecorder, MeasureDevelopsButKeepsOnlyDensities) {
+  test::TempDir dir;
+  auto sim = open_sim({{"rate", "0"}, {"film_output", "measure"}});
+  sim->load(reel_in(dir.path()));
+  expose(*sim, flat(128, 128, 128), 1);
+  const auto report = sim->unload();
+  EXPECT_EQ(report.files, std::vector<fs::path>{"film/reel.json"});
+  EXPECT_FALSE(fs::exists(dir / "R0001" / "film" / "F000001.tif"));
+  const auto json = nlohmann::json::parse(read_file(dir / "R0001" / "film" / "reel.json"));
+  const auto measured = json["frames"][0]["measured"];  // min, mean, 95th percentile, max
+  ASSERT_EQ(measured.size(), 4u);
+  EXPECT_NEAR(measured[1].get<double>(), 0.9818, 0.003);  // the stock curve at code 128
+  EXPECT_LT(measured[0].get<double>(), measured[1].get<double>());
+  EXPECT_GT(measured[2].get<double>(), measured[1].get<double>());
+  EXPECT_GE(measured[3].get<double>(), measured[2].get<double>());
+  EXPECT_THROW(open_sim({{"film_output", "sometimes"}}), hal::DeviceError);
+}
+
+// Every file of a reel's developed film, by name.
+std::map<std::string, std::string> film_files(const fs::path& reel) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : fs::directory_iterator(reel / "film")) {
+    files[entry.path().filename().string()] = read_file(entry.path());
+  }
+  return files;
+}
+
+std::vector<TestFrame> resume_frames() {
+  std::vector<TestFrame> frames;
+  for (std::uint8_t code : {40, 90, 140, 190, 240}) frames.push_back(flat(200, 60, code));
+  return frames;
+}
+
+TEST(SimRecorder, AppendsToAReelAfterAStopAndTheFilmIsTheSame) {
+  const auto frames = resume_frames();
+  test::TempDir whole, resumed;
+  {
+    auto sim = open_sim({{"rate", "0"}});
+    sim->load(reel_in(whole.path()));
+    for (std::uint32_t n = 1; n <= 5; ++n) expose(*sim, frames[n - 1], n);
+    sim->unload();
+  }
+  {
+    auto sim = open_sim({{"rate", "0"}, {"fault_at", "4"}});
+    sim->load(reel_in(resumed.path()));
+    for (std::uint32_t n = 1; n <= 3; ++n) expose(*sim, frames[n - 1], n);
+    EXPECT_THROW(expose(*sim, frames[3], 4), hal::DeviceError);
+    sim->unload();
+  }
+  {
+    auto sim = open_sim({{"rate", "0"}});
+    auto spec = reel_in(resumed.path());
+    spec.first_frame = 4;
+    sim->load(spec);
+    EXPECT_EQ(sim->status().frames_exposed, 3u);
+    expose(*sim, frames[3], 4);
+    expose(*sim, frames[4], 5);
+    const auto report = sim->unload();
+    EXPECT_EQ(report.frames, 5u);
+    EXPECT_EQ(report.files.size(), 6u);  // five frames and reel.json
+  }
+  const auto a = film_files(whole / "R0001");
+  const auto b = film_files(resumed / "R0001");
+  ASSERT_EQ(a.size(), 6u);
+  for (const auto& [name, bytes] : a) {
+    ASSERT_TRUE(b.contains(name)) << name;
+    EXPECT_TRUE(b.at(name) == bytes) << name << " differs";
+  }
+}
+
+TEST(SimRecorder, RefusesToAppendWhatNeverReachedTheFilm) {
+  const auto frames = resume_frames();
+  test::TempDir dir;
+  {
+    auto sim = open_sim({{"rate", "0"}});
+    sim->load(reel_in(dir.path()));
+    for (std::uint32_t n = 1; n <= 2; ++n) expose(*sim, frames[n - 1], n);
+    sim->unload();
+  }
+  auto sim = open_sim({{"rate", "0"}});
+  auto spec = reel_in(dir.path());
+  spec.first_frame = 5;  // the host believes frames 3 and 4 are on film too
+  try {
+    sim->load(spec);
+    FAIL() << "appended after a gap";
+  } catch (const hal::DeviceError& e) {
+    EXPECT_EQ(e.kind(), hal::DeviceErrorKind::fault);
+    EXPECT_THAT(e.what(), HasSubstr("reel R0001: cannot append at frame 5: the developed film "
+                                    "ends at frame 2; frames 3–4 were in the recorder's buffer"));
+  }
+  // Another seed is another film: appending to it would mix two grain patterns.
+  auto other = open_sim({{"rate", "0"}, {"seed", "9"}});
+  spec.first_frame = 3;
+  try {
+    other->load(spec);
+    FAIL() << "appended with another seed";
+  } catch (const hal::DeviceError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("the reel was started with seed 1, now 9"));
+  }
+}
+
+// The CLI end to end: a job stopped by a device fault and resumed (policy continue) leaves the
+// same developed film, index and manifest as a job that ran through.
+TEST(SimRecorder, ResumedReelEqualsAnUninterruptedOne) {
+  test::TempDir dir;
+  fs::create_directories(dir / "scans");
+  for (int p = 1; p <= 5; ++p) {
+    (vips::VImage::black(160, 200) + 40.0 * p)
+        .cast(VIPS_FORMAT_UCHAR)
+        .pngsave((dir / "scans" / fmt::format("p{}.png", p)).c_str());
+  }
+  test::write_text(dir / "job.toml",
+                   "version = 1\nid = \"r\"\ntitle = \"resume\"\ndpi = 100\ntargets = \"none\"\n"
+                   "[recorder]\ndriver = \"sim\"\n[recorder.options]\nrate = 0\n"
+                   "[[documents]]\nid = \"D1\"\ntitle = \"pages\"\npages = { dir = \"scans\" }\n");
+  const std::string job = (dir / "job.toml").string();
+  const auto whole = test::run_cli({"convert", job, "--out", (dir / "whole").string()});
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  const auto stopped = test::run_cli(
+      {"convert", job, "--out", (dir / "resumed").string(), "-O", "fault_at=4", "--threads", "2"});
+  ASSERT_EQ(stopped.exit_code, 4) << stopped.err;
+  EXPECT_THAT(stopped.err, HasSubstr("device fault (injected, fault_at)"));
+  const auto resumed =
+      test::run_cli({"convert", job, "--out", (dir / "resumed").string(), "--resume"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  EXPECT_THAT(resumed.out, HasSubstr("resuming at frame 4 of 5"));
+  const auto a = dir / "whole" / "r" / "R0001";
+  const auto b = dir / "resumed" / "r" / "R0001";
+  const auto film_a = film_files(a), film_b = film_files(b);
+  ASSERT_EQ(film_a.size(), 6u);
+  for (const auto& [name, bytes] : film_a) {
+    ASSERT_TRUE(film_b.contains(name)) << name;
+    EXPECT_TRUE(film_b.at(name) == bytes) << name << " differs";
+  }
+  EXPECT_EQ(read_file(a / "index.csv"), read_file(b / "index.csv"));
+  EXPECT_EQ(read_file(a / "manifest.sha256"), read_file(b / "manifest.sha256"));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Targets rendered from profiles/targets/standard: the technical target's chart, wedge,
 // patches and scale measured in pixels; templates and placeholders.
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -234,6 +235,88 @@ TEST(Targets, PlaceholdersAndTemplateErrors) {
     EXPECT_EQ(std::string(error.what()),
               file.string() + ":4: text[1].size_mm: expected a number >= 0.1, got \"big\"");
   }
+}
+
+// Ink bounding box of a frame's page area: x0, y0, x1, y1 (exclusive), in frame pixels.
+std::array<std::uint32_t, 4> ink_box(const FrameImage& image, const Placement& p) {
+  std::array<std::uint32_t, 4> box{image.width, image.height, 0, 0};
+  for (std::uint32_t y = p.page_y_px; y < p.page_y_px + p.page_height_px; ++y) {
+    for (std::uint32_t x = p.page_x_px; x < p.page_x_px + p.page_width_px; ++x) {
+      if (image.pixels[std::size_t(y) * image.width + x] >= 128) continue;
+      box = {std::min(box[0], x), std::min(box[1], y), std::max(box[2], x + 1),
+             std::max(box[3], y + 1)};
+    }
+  }
+  return box;
+}
+
+TEST(Substitutes, EachVariantIsItsOwnTemplate) {
+  const Job job = target_job(24);
+  const Plan plan = target_plan(job);
+  PlannedFrame frame = frame_of(plan, FrameKind::substitute);
+  EXPECT_EQ(frame.target, "page-missing");  // the job's default
+  const RasterSettings grey{ImageMode::grey, Polarity::negative, 128};
+  const FrameImage missing = render_substitute_target(job, plan, frame, "lost", grey);
+  frame.target = "original-damaged";
+  const FrameImage damaged = render_substitute_target(job, plan, frame, "lost", grey);
+  ASSERT_EQ(missing.pixels.size(), damaged.pixels.size());
+  // An A4 substitute at 24x and 5 um: 8.33 px per document mm. Only the two heading lines
+  // (top 55 mm and 85 mm, 12 mm capitals) differ; document, page and reason are the same.
+  const double px_per_mm = 1000.0 / (kPitchUm * 24);
+  const std::uint32_t top = frame.placement.page_y_px;
+  std::uint32_t first = missing.height, last = 0;
+  for (std::uint32_t y = 0; y < missing.height; ++y) {
+    for (std::uint32_t x = 0; x < missing.width; ++x) {
+      if (missing.pixels[y * missing.width + x] != damaged.pixels[y * missing.width + x]) {
+        first = std::min(first, y);
+        last = std::max(last, y);
+      }
+    }
+  }
+  ASSERT_LT(first, last);
+  EXPECT_GT(first, top + 50 * px_per_mm);
+  EXPECT_LT(last, top + 110 * px_per_mm);
+
+  frame.target = "coffee-stain";
+  try {
+    render_substitute_target(job, plan, frame, "lost", grey);
+    FAIL() << "a missing template was accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::job);
+    EXPECT_THAT(error.what(), HasSubstr("substitution target \"coffee-stain\" of document D001: "
+                                        "no template"));
+  }
+}
+
+TEST(Targets, VerticalBlocksSetColumnsTopToBottom) {
+  const Job job = target_job(24);
+  Plan plan = target_plan(job);
+  test::TempDir dir;
+  test::write_text(dir / "targets" / "standard" / "title-target.toml", R"(
+[[text]]
+text = "{document_title}"
+vertical = true
+align = "start"  # along the column: from its top
+top_mm = 40
+left_mm = 150
+width_mm = 30
+size_mm = 8
+language = "zh-Hant"
+)");
+  plan.profiles_dir = dir.path();
+  const PlannedFrame& title = frame_of(plan, FrameKind::title_target);
+  const FrameImage image =
+      render_target(job, plan, title, {ImageMode::grey, Polarity::negative, 128});
+  const auto box = ink_box(image, title.placement);
+  const double px_per_mm = 1000.0 / (kPitchUm * 24);
+  const double x0 = title.placement.page_x_px, y0 = title.placement.page_y_px;
+  // One column of seven characters: tall and narrow, right-aligned in the block (150-180 mm),
+  // starting at its top (40 mm).
+  EXPECT_GT(box[3] - box[1], 4 * (box[2] - box[0]));
+  EXPECT_GT(box[0], x0 + 150 * px_per_mm);
+  EXPECT_LE(box[2], x0 + 180 * px_per_mm + 1);
+  EXPECT_GT(box[2], x0 + 170 * px_per_mm);
+  EXPECT_NEAR(box[1], y0 + 40 * px_per_mm, 3 * px_per_mm);
 }
 
 }  // namespace

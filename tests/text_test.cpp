@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "film/substitute.hpp"
+#include "film/target.hpp"
 #include "support/test_support.hpp"
 #include "text/text.hpp"
 
@@ -409,34 +410,52 @@ TEST(Rendering, EightThreadsDrawTheSamePixelsAsOne) {
 }
 
 TEST(Substitute, TargetIsSetWithTheTextEngineAndRefusesMissingGlyphs) {
-  PlannedFrame frame;
-  frame.page = 3;
-  frame.placement.frame_width_px = 500;
-  frame.placement.frame_height_px = 600;
-  frame.placement.page_x_px = 50;
-  frame.placement.page_y_px = 20;
-  frame.placement.page_width_px = 400;
-  frame.placement.page_height_px = 560;
+  Job job;
+  job.id = "t";
+  job.title = "t";
   Document document;
   document.id = "D001";
+  document.key = "documents[1]";
   document.title = "論語 𪛖";
-  const FrameImage image = render_substitute(frame, document, "cannot decode", RasterSettings{});
-  ASSERT_EQ(image.pixels.size(), 500u * 600u);
-  int ink = 0;
-  for (std::uint32_t y = 20; y < 580; ++y) {
-    for (std::uint32_t x = 50; x < 450; ++x) ink += image.pixels[y * 500 + x] < 128;
+  job.documents.push_back(document);
+  hal::Capabilities caps;
+  caps.pixel_pitch_um = 10;  // small frames
+  DocumentPages pages;
+  pages.substitutes = {{0, "cannot decode"}};
+  Plan plan = plan_reels(job, load_format(test::source_dir() / "profiles", "16mm-comic-30m"), caps,
+                         {pages});
+  plan.profiles_dir = test::source_dir() / "profiles";
+  const PlannedFrame* frame = nullptr;
+  for (const auto& f : plan.frames) {
+    if (f.kind == FrameKind::substitute) frame = &f;
   }
-  EXPECT_GT(ink, 500);                      // text in the page area
-  EXPECT_EQ(image.pixels[5 * 500 + 5], 0);  // unexposed film around the page
+  ASSERT_NE(frame, nullptr);
+  const Placement& p = frame->placement;
+  const FrameImage image = render_substitute(job, plan, *frame, "cannot decode", RasterSettings{});
+  ASSERT_EQ(image.pixels.size(), std::size_t(p.frame_width_px) * p.frame_height_px);
+  int ink = 0;
+  for (std::uint32_t y = p.page_y_px; y < p.page_y_px + p.page_height_px; ++y) {
+    for (std::uint32_t x = p.page_x_px; x < p.page_x_px + p.page_width_px; ++x) {
+      ink += image.pixels[y * p.frame_width_px + x] < 128;
+    }
+  }
+  EXPECT_GT(ink, 500);                                   // text in the page area
+  EXPECT_EQ(image.pixels[2 * p.frame_width_px + 2], 0);  // unexposed film around the page
 
-  document.title = "論語 \xEE\x80\x80";
+  job.documents[0].title = "論語 \xEE\x80\x80";
   try {
-    render_substitute(frame, document, "cannot decode", RasterSettings{});
+    render_substitute(job, plan, *frame, "cannot decode", RasterSettings{});
     FAIL() << "no MissingGlyph";
   } catch (const MissingGlyph& e) {
-    EXPECT_THAT(e.what(), HasSubstr("substitute target for document D001 page 3: no font"));
+    EXPECT_THAT(e.what(), HasSubstr("substitute target for document D001 page 1"));
     EXPECT_THAT(e.what(), HasSubstr("U+E000"));
   }
+  // A reason that only exists once the page fails to render cannot be checked before
+  // filming: an undrawable character in it is written as <U+E000>, never .notdef.
+  job.documents[0].title = "論語";
+  EXPECT_NO_THROW(render_substitute(job, plan, *frame, "bad \xEE\x80\x80", RasterSettings{}));
+  EXPECT_EQ(drawable_text(*TextEngine::load_default(), "bad \xEE\x80\x80", "zh-Hans"),
+            "bad <U+E000>");
 }
 
 TEST(Cli, TextPreviewAndFontsCheck) {

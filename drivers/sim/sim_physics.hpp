@@ -80,13 +80,15 @@ struct DevelopedFrame {
   std::vector<std::uint16_t> density;  // density x kDensityScale, interleaved like the input
 };
 
-// Develops one frame of 8-bit code values. Deterministic for a given `grain_seed`.
+// Develops one frame of 8-bit code values, blocks of rows in parallel (oneTBB, the caller's
+// arena). Deterministic for a given `grain_seed`, whatever the number of threads.
 DevelopedFrame develop(const RecorderProfile& recorder, const Stock& stock,
                        std::span<const std::uint8_t> pixels, std::uint32_t width,
                        std::uint32_t height, std::uint32_t channels, std::uint64_t grain_seed);
 
-// Saves a developed frame as a 16-bit TIFF (deflate) through a temporary name; resolution tags
-// give the pitch. engine/color reads it back (read_developed_film).
+// Saves a developed frame as a 16-bit TIFF (zstd-compressed strips, TIFF compression 50000)
+// through a temporary name; resolution tags give the pitch. engine/color reads it back
+// (read_developed_film).
 void save_developed(const DevelopedFrame& frame, double pitch_um,
                     const std::filesystem::path& file);
 

@@ -2,9 +2,15 @@
 //
 // expose() checks the frame, places it on the film (out of film is known before anything is
 // written), and hands a copy to the device buffer; it blocks while the buffer is full. A
-// writer thread takes frames from the buffer at the profile's write rate, develops them
-// (sim_physics) and writes the developed film: R0001/film/F000001.tif (density x 10000,
-// 16-bit) and, at unload, R0001/film/reel.json (where each frame lies on the film).
+// writer thread (the head) takes frames from the buffer at the profile's write rate and
+// passes the exposed film on to a developer thread, which develops each frame (sim_physics,
+// in parallel across rows) and writes the developed film: R0001/film/F000001.tif (density x
+// 10000, 16-bit) and R0001/film/reel.json (where each frame lies on the film), rewritten
+// after every developed frame so that a reel can be appended to after a stop (resume).
+// Development runs beside the head, not inside its time slot: how long the host takes to
+// simulate the chemistry must not change the machine's write rate. The developer queue is
+// bounded (buffer_frames); a host too slow to develop at the write rate holds the head
+// back, and reel.json counts those waits (`developer_waits`) so it never goes unnoticed.
 //
 // Underrun, as a real writer sees it: once a reel is loaded and frames are flowing, the
 // film transport keeps moving. When the writer finishes a frame and the buffer is empty,
@@ -16,6 +22,7 @@
 // can never be kept fed and underruns are not judged.
 #include <fmt/format.h>
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -43,13 +50,6 @@ std::filesystem::path default_profiles() {
   return FW_PROFILES_DIR;
 }
 
-bool parse_bool(const std::string& key, const std::string& text) {
-  if (text == "true" || text == "1" || text == "yes") return true;
-  if (text == "false" || text == "0" || text == "no") return false;
-  throw DeviceError(DeviceErrorKind::bad_option,
-                    "sim driver: option " + key + ": expected true or false, got \"" + text + "\"");
-}
-
 struct LayoutEntry {
   std::uint32_t frame = 0;
   std::string address;
@@ -58,6 +58,8 @@ struct LayoutEntry {
   double start_mm = 0;
   double length_mm = 0;
   std::uint32_t width_px = 0, height_px = 0, channels = 1;
+  // film_output=measure: densities of the developed frame (min, mean, 95th percentile, max).
+  std::optional<std::array<double, 4>> measured;
 };
 
 struct Underrun {
@@ -65,6 +67,9 @@ struct Underrun {
   double stall_ms = 0;
   double wasted_mm = 0;
 };
+
+// What the developed film holds: images, only their measured densities, or nothing.
+enum class FilmOutput { images, measure, none };
 
 struct BufferedFrame {
   std::uint32_t number = 0;
@@ -87,7 +92,18 @@ class SimRecorder final : public hal::Recorder {
     disconnect_at_ = static_cast<std::uint32_t>(read.number("disconnect_at", 0, 0, 1e9));
     fault_at_ = static_cast<std::uint32_t>(read.number("fault_at", 0, 0, 1e9));
     stuck_at_ = static_cast<std::uint32_t>(read.number("stuck_buffer_at", 0, 0, 1e9));
-    film_output_ = parse_bool("film_output", read.text("film_output", "true"));
+    const std::string film = read.text("film_output", "true");
+    if (film == "measure") {
+      film_output_ = FilmOutput::measure;
+    } else if (film == "true" || film == "1" || film == "yes") {
+      film_output_ = FilmOutput::images;
+    } else if (film == "false" || film == "0" || film == "no") {
+      film_output_ = FilmOutput::none;
+    } else {
+      throw DeviceError(
+          DeviceErrorKind::bad_option,
+          "sim driver: option film_output: expected true, false or measure, got \"" + film + "\"");
+    }
     const std::string underrun = read.text("underrun", "record");
     if (underrun != "record" && underrun != "error") {
       throw DeviceError(
@@ -105,6 +121,7 @@ class SimRecorder final : public hal::Recorder {
     caps_.max_width_px = recorder_.max_width_px;
     caps_.max_height_px = recorder_.max_height_px;
     // The stock decides what can be written: a B&W emulsion takes one channel only.
+    caps_.channels.clear();
     for (int c : recorder_.channels) {
       if (static_cast<std::size_t>(c) == stock_.curves.size() || c == 1)
         caps_.channels.push_back(c);
@@ -114,7 +131,7 @@ class SimRecorder final : public hal::Recorder {
     caps_.buffer_frames = recorder_.buffer_frames;
   }
 
-  ~SimRecorder() override { stop_writer(); }
+  ~SimRecorder() override { stop_threads(); }
 
   hal::Capabilities capabilities() const override { return caps_; }
 
@@ -131,30 +148,26 @@ class SimRecorder final : public hal::Recorder {
                                                          " asks for stock " + reel.stock + " but " +
                                                          stock_.name + " is loaded (option stock)");
     }
-    if (reel.first_frame > 1) {
-      // The developed-film layout of a reel is written once, at unload; appending to a reel
-      // the sim did not finish would misplace frames on the film, so it refuses.
-      throw DeviceError(DeviceErrorKind::fault,
-                        fmt::format("sim driver: reel {}: cannot append at frame {}: the "
-                                    "simulated recorder films whole reels only",
-                                    reel.reel_id, reel.first_frame));
-    }
     reel_ = reel;
     film_length_mm_ =
         1000 * (reel.film_length_m > 0 ? reel.film_length_m : recorder_.film_length_m);
     cursor_mm_ = 1000 * geometry_.leader_m;
-    layout_.clear();
-    underruns_.clear();
-    accepted_ = 0;
-    if (film_output_) {
-      std::error_code ec;
-      std::filesystem::create_directories(reel.work_dir / "film", ec);
-      if (ec) {
-        throw DeviceError(
-            DeviceErrorKind::fault,
-            "sim driver: cannot create " + (reel.work_dir / "film").string() + ": " + ec.message());
-      }
+    {
+      std::lock_guard lock(mutex_);
+      layout_.clear();
+      underruns_.clear();
+      developed_ = 0;
+      developer_waits_ = 0;
     }
+    accepted_ = 0;
+    std::error_code ec;
+    std::filesystem::create_directories(reel.work_dir / "film", ec);
+    if (ec) {
+      throw DeviceError(
+          DeviceErrorKind::fault,
+          "sim driver: cannot create " + (reel.work_dir / "film").string() + ": " + ec.message());
+    }
+    if (reel.first_frame > 1) append_to_reel(reel.first_frame);
     {
       std::lock_guard lock(mutex_);
       idle_since_.reset();
@@ -165,6 +178,7 @@ class SimRecorder final : public hal::Recorder {
       quit_ = false;
     }
     writer_ = std::thread([this] { write_loop(); });
+    developer_ = std::thread([this] { develop_loop(); });
     loaded_ = true;
   }
 
@@ -204,13 +218,13 @@ class SimRecorder final : public hal::Recorder {
                                     geometry_.trailer_m));
     }
 
-    BufferedFrame buffered{number,
-                           frame.width,
-                           frame.height,
-                           frame.channels,
-                           lines,
-                           std::vector<std::uint8_t>(frame.pixels.begin(), frame.pixels.end()),
-                           film_output_ ? fmt::format("film/F{:06}.tif", number) : ""};
+    const std::string file =
+        film_output_ == FilmOutput::images ? fmt::format("film/F{:06}.tif", number) : "";
+    BufferedFrame buffered{
+        number,       frame.width,
+        frame.height, frame.channels,
+        lines,        std::vector<std::uint8_t>(frame.pixels.begin(), frame.pixels.end()),
+        file};
     {
       std::unique_lock lock(mutex_);
       // Back-pressure: wait for room; a buffer that does not move is a stuck device.
@@ -224,11 +238,10 @@ class SimRecorder final : public hal::Recorder {
       buffer_.push_back(std::move(buffered));
       idle_since_.reset();
       if (buffer_.size() == 1) last_progress_ = Clock::now();  // the watchdog starts now
+      layout_.push_back({number, frame.address, hal::to_string(frame.blip), file, cursor_mm_,
+                         length_mm, frame.width, frame.height, frame.channels, std::nullopt});
     }
-    work_.notify_one();
-    layout_.push_back({number, frame.address, hal::to_string(frame.blip),
-                       film_output_ ? fmt::format("film/F{:06}.tif", number) : "", cursor_mm_,
-                       length_mm, frame.width, frame.height, frame.channels});
+    work_.notify_all();
     cursor_mm_ += length_mm + geometry_.frame_gap_mm;
     accepted_ = number;
   }
@@ -237,25 +250,32 @@ class SimRecorder final : public hal::Recorder {
     if (!loaded_) throw DeviceError(DeviceErrorKind::fault, "sim driver: no reel loaded");
     loaded_ = false;
     bool drained = false;
+    std::size_t left = 0;
     {
       std::unique_lock lock(mutex_);
       drained = wait_for_writer(lock, [&] { return buffer_.empty(); });
+      left = buffer_.size();
+      // What the head wrote is processed before the reel counts as developed.
+      if (drained) {
+        space_.wait(lock, [&] { return developing_.empty() || writer_error_; });
+      }
     }
-    stop_writer();
+    stop_threads();
     if (!drained) {
       throw DeviceError(DeviceErrorKind::fault,
                         fmt::format("sim driver: reel {}: buffer stuck: {} frame(s) never "
                                     "reached the film",
-                                    reel_.reel_id, buffer_.size()));
+                                    reel_.reel_id, left));
     }
     rethrow_writer_error();
     hal::ReelReport report;
     report.frames = accepted_;
     report.film_used_m = (cursor_mm_ + 1000 * geometry_.trailer_m) / 1000;
+    std::lock_guard lock(mutex_);
     for (const auto& entry : layout_) {
       if (!entry.file.empty()) report.files.emplace_back(entry.file);
     }
-    write_layout();
+    write_layout(true);
     report.files.emplace_back("film/reel.json");
     return report;
   }
@@ -291,7 +311,8 @@ class SimRecorder final : public hal::Recorder {
   }
 
   // Waits until `done` or a writer error. Returns false when the writer made no progress for
-  // the watchdog time: a head that is still developing a large frame is slow, not stuck.
+  // the watchdog time: a head that is busy (writing, or waiting for the developer) is slow,
+  // not stuck.
   template <class Done>
   bool wait_for_writer(std::unique_lock<std::mutex>& lock, Done done) {
     while (!done() && !writer_error_) {
@@ -299,6 +320,79 @@ class SimRecorder final : public hal::Recorder {
       if (!done() && !writer_busy_ && Clock::now() - last_progress_ > watchdog()) return false;
     }
     return true;
+  }
+
+  // Resume (policy continue): the reel already holds frames 1 .. first - 1. The film's own
+  // record (reel.json, rewritten after every developed frame) says where they lie; frames the
+  // recorder took but never developed were lost with its buffer when it stopped.
+  void append_to_reel(std::uint32_t first) {
+    const auto file = reel_.work_dir / "film" / "reel.json";
+    const std::string where =
+        fmt::format("sim driver: reel {}: cannot append at frame {}", reel_.reel_id, first);
+    nlohmann::json json;
+    try {
+      std::ifstream in(file, std::ios::binary);
+      if (!in) throw DeviceError(DeviceErrorKind::fault, where + ": no " + file.string());
+      json = nlohmann::json::parse(in);
+      const auto same = [&](const char* key, const nlohmann::json& value) {
+        if (json.at(key) != value) {
+          throw DeviceError(DeviceErrorKind::fault,
+                            fmt::format("{}: the reel was started with {} {}, now {}", where, key,
+                                        json.at(key).dump(), value.dump()));
+        }
+      };
+      same("reel", reel_.reel_id);
+      same("job", reel_.job_id);
+      same("film_format", reel_.film_format);
+      same("recorder", recorder_.name);
+      same("stock", stock_.name);
+      same("seed", seed_);
+      same("film_length_mm", film_length_mm_);
+      std::lock_guard lock(mutex_);
+      for (const auto& f : json.at("frames")) {
+        const auto number = f.at("frame").get<std::uint32_t>();
+        if (number >= first) break;  // exposed again: the stop came before the host knew
+        LayoutEntry e{number,
+                      f.at("address").get<std::string>(),
+                      f.at("blip").get<std::string>(),
+                      f.at("file").get<std::string>(),
+                      f.at("start_mm").get<double>(),
+                      f.at("length_mm").get<double>(),
+                      f.at("width_px").get<std::uint32_t>(),
+                      f.at("height_px").get<std::uint32_t>(),
+                      f.at("channels").get<std::uint32_t>(),
+                      std::nullopt};
+        if (f.contains("measured")) e.measured = f.at("measured").get<std::array<double, 4>>();
+        layout_.push_back(std::move(e));
+      }
+      for (const auto& u : json.at("underruns")) {
+        const auto before = u.at("before_frame").get<std::uint32_t>();
+        if (before < first) {
+          underruns_.push_back(
+              {before, u.at("stall_ms").get<double>(), u.at("wasted_mm").get<double>()});
+        }
+      }
+      developer_waits_ = json.value("developer_waits", std::uint64_t{0});
+    } catch (const nlohmann::json::exception& e) {
+      throw DeviceError(DeviceErrorKind::fault,
+                        where + ": " + file.string() + " is not a sim reel record: " + e.what());
+    }
+    std::lock_guard lock(mutex_);
+    if (layout_.size() != first - 1 || (!layout_.empty() && layout_.back().frame != first - 1)) {
+      const std::size_t on_film = layout_.size();
+      const std::string lost = on_film + 1 == first - 1
+                                   ? fmt::format("frame {} was", first - 1)
+                                   : fmt::format("frames {}–{} were", on_film + 1, first - 1);
+      throw DeviceError(DeviceErrorKind::fault,
+                        fmt::format("{}: the developed film ends at frame {}; {} in the "
+                                    "recorder's buffer when it stopped and never reached the film "
+                                    "(resume with --reel-policy respool)",
+                                    where, on_film, lost));
+    }
+    const LayoutEntry& last = layout_.back();
+    cursor_mm_ = last.start_mm + last.length_mm + geometry_.frame_gap_mm;
+    accepted_ = first - 1;
+    developed_ = first - 1;
   }
 
   void judge_underrun(std::uint32_t number) {
@@ -326,20 +420,31 @@ class SimRecorder final : public hal::Recorder {
     if (writer_error_) std::rethrow_exception(writer_error_);
   }
 
-  void stop_writer() {
+  void stop_threads() {
     {
       std::lock_guard lock(mutex_);
       quit_ = true;
     }
     work_.notify_all();
+    developed_cv_.notify_all();
     if (writer_.joinable()) writer_.join();
+    if (developer_.joinable()) developer_.join();
   }
 
-  // The writer head: one frame at a time from the buffer, at the write rate.
+  void fail(std::exception_ptr error) {
+    std::lock_guard lock(mutex_);
+    writer_busy_ = false;
+    if (!writer_error_) writer_error_ = error;
+    space_.notify_all();
+    developed_cv_.notify_all();
+  }
+
+  // The writer head: one frame at a time from the buffer, at the write rate; the exposed
+  // frame then goes on to the developer.
   void write_loop() {
     Clock::time_point head_free = Clock::now();
     for (;;) {
-      const BufferedFrame* frame = nullptr;
+      BufferedFrame* frame = nullptr;
       {
         std::unique_lock lock(mutex_);
         work_.wait(lock, [&] { return quit_ || (!buffer_.empty() && !stuck_); });
@@ -351,36 +456,93 @@ class SimRecorder final : public hal::Recorder {
         }
         writer_busy_ = true;
       }
-      const auto start = std::max(Clock::now(), head_free);
-      try {
-        if (!frame->file.empty()) {
-          const std::uint64_t grain_seed =
-              seed_ * 0x100000001B3ull ^ (std::uint64_t{reel_.reel_number} << 32) ^ frame->number;
-          const auto developed = sim::develop(recorder_, stock_, frame->pixels, frame->width,
-                                              frame->height, frame->channels, grain_seed);
-          sim::save_developed(developed, caps_.pixel_pitch_um, reel_.work_dir / frame->file);
-        }
-      } catch (...) {
-        std::lock_guard lock(mutex_);
-        writer_busy_ = false;
-        writer_error_ = std::current_exception();
-        space_.notify_all();
-        return;
-      }
-      head_free = start + write_time(frame->lines);
+      head_free = std::max(Clock::now(), head_free) + write_time(frame->lines);
       std::this_thread::sleep_until(head_free);
       {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
+        if (developing_.size() >= caps_.buffer_frames) {
+          // At rate 0 the head has no rate to keep: waiting for the developer is expected.
+          if (caps_.write_rate_lines_per_s > 0) ++developer_waits_;
+          developed_cv_.wait(lock, [&] {
+            return quit_ || writer_error_ || developing_.size() < caps_.buffer_frames;
+          });
+          if (quit_ || writer_error_) return;
+        }
+        developing_.push_back(std::move(buffer_.front()));
         buffer_.pop_front();
         writer_busy_ = false;
         last_progress_ = Clock::now();
         if (buffer_.empty()) idle_since_ = last_progress_;
       }
       space_.notify_all();
+      work_.notify_all();
     }
   }
 
-  void write_layout() const {
+  // The processor: develops what the head exposed, in order, and keeps reel.json current.
+  void develop_loop() {
+    for (;;) {
+      BufferedFrame* frame = nullptr;
+      {
+        std::unique_lock lock(mutex_);
+        work_.wait(lock, [&] { return quit_ || !developing_.empty(); });
+        if (developing_.empty()) return;  // quit_ with nothing left
+        frame = &developing_.front();
+      }
+      try {
+        std::optional<std::array<double, 4>> measured;
+        if (film_output_ != FilmOutput::none) {
+          const std::uint64_t grain_seed =
+              seed_ * 0x100000001B3ull ^ (std::uint64_t{reel_.reel_number} << 32) ^ frame->number;
+          const auto developed = sim::develop(recorder_, stock_, frame->pixels, frame->width,
+                                              frame->height, frame->channels, grain_seed);
+          if (film_output_ == FilmOutput::images) {
+            sim::save_developed(developed, caps_.pixel_pitch_um, reel_.work_dir / frame->file);
+          } else {
+            measured = measure(developed);
+          }
+        }
+        std::lock_guard lock(mutex_);
+        developed_ = frame->number;
+        for (auto& e : layout_) {
+          if (e.frame == frame->number) e.measured = measured;
+        }
+        write_layout(false);
+        developing_.pop_front();
+      } catch (...) {
+        fail(std::current_exception());
+        return;
+      }
+      developed_cv_.notify_all();
+      space_.notify_all();
+    }
+  }
+
+  // Minimum, mean, 95th percentile and maximum density of a developed frame.
+  static std::array<double, 4> measure(const sim::DevelopedFrame& film) {
+    std::vector<std::uint32_t> histogram(65536);
+    double sum = 0;
+    for (std::uint16_t v : film.density) {
+      ++histogram[v];
+      sum += v;
+    }
+    const std::size_t n = film.density.size();
+    std::array<double, 4> out{0, n ? sum / n / sim::kDensityScale : 0, 0, 0};
+    std::size_t seen = 0;
+    for (std::size_t v = 0; v < histogram.size(); ++v) {
+      if (!histogram[v]) continue;
+      const double density = v / sim::kDensityScale;
+      if (seen == 0) out[0] = density;
+      if (seen < 0.95 * n && seen + histogram[v] >= 0.95 * n) out[2] = density;
+      seen += histogram[v];
+      out[3] = density;
+    }
+    return out;
+  }
+
+  // reel.json: called under mutex_. Until the reel is unloaded it lists the frames developed
+  // so far ("complete": false).
+  void write_layout(bool complete) const {
     nlohmann::ordered_json json;
     json["reel"] = reel_.reel_id;
     json["job"] = reel_.job_id;
@@ -396,26 +558,28 @@ class SimRecorder final : public hal::Recorder {
     json["tone"] = tone_;
     json["film_length_mm"] = film_length_mm_;
     json["leader_mm"] = 1000 * geometry_.leader_m;
-    json["film_used_mm"] = cursor_mm_ + 1000 * geometry_.trailer_m;
+    double end_mm = 1000 * geometry_.leader_m;
     json["frames"] = nlohmann::ordered_json::array();
     for (const auto& e : layout_) {
-      json["frames"].push_back({{"frame", e.frame},
-                                {"address", e.address},
-                                {"blip", e.blip},
-                                {"file", e.file},
-                                {"start_mm", e.start_mm},
-                                {"length_mm", e.length_mm},
-                                {"width_px", e.width_px},
-                                {"height_px", e.height_px},
-                                {"channels", e.channels}});
+      if (e.frame > developed_) break;
+      nlohmann::ordered_json f = {
+          {"frame", e.frame},       {"address", e.address},     {"blip", e.blip},
+          {"file", e.file},         {"start_mm", e.start_mm},   {"length_mm", e.length_mm},
+          {"width_px", e.width_px}, {"height_px", e.height_px}, {"channels", e.channels}};
+      if (e.measured) f["measured"] = *e.measured;
+      json["frames"].push_back(std::move(f));
+      end_mm = e.start_mm + e.length_mm + geometry_.frame_gap_mm;
     }
+    json["film_used_mm"] = (complete ? cursor_mm_ : end_mm) + 1000 * geometry_.trailer_m;
+    json["complete"] = complete;
     json["underruns"] = nlohmann::ordered_json::array();
     for (const auto& u : underruns_) {
+      if (!complete && u.before_frame > developed_) continue;
       json["underruns"].push_back(
           {{"before_frame", u.before_frame}, {"stall_ms", u.stall_ms}, {"wasted_mm", u.wasted_mm}});
     }
+    json["developer_waits"] = developer_waits_;
     const auto dir = reel_.work_dir / "film";
-    std::filesystem::create_directories(dir);
     const auto tmp = dir / "reel.json.tmp";
     {
       std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -425,7 +589,13 @@ class SimRecorder final : public hal::Recorder {
                           "sim driver: cannot write " + (dir / "reel.json").string());
       }
     }
-    std::filesystem::rename(tmp, dir / "reel.json");
+    std::error_code ec;
+    std::filesystem::rename(tmp, dir / "reel.json", ec);
+    if (ec) {
+      throw DeviceError(
+          DeviceErrorKind::fault,
+          "sim driver: cannot write " + (dir / "reel.json").string() + ": " + ec.message());
+    }
   }
 
   // Configuration.
@@ -435,12 +605,13 @@ class SimRecorder final : public hal::Recorder {
   std::uint64_t seed_ = 1;
   double rate_scale_ = 1;
   std::uint32_t out_of_film_at_ = 0, disconnect_at_ = 0, fault_at_ = 0, stuck_at_ = 0;
-  bool film_output_ = true;
+  FilmOutput film_output_ = FilmOutput::images;
   bool underrun_is_error_ = false;
   std::string calibration_, document_class_, tone_;
   hal::Capabilities caps_;
 
-  // The reel, touched only by the caller's thread.
+  // The reel, touched only by the caller's thread (the threads read reel_ and geometry_,
+  // which do not change while a reel is loaded).
   hal::ReelSpec reel_;
   sim::FormatGeometry geometry_;
   bool loaded_ = false;
@@ -448,12 +619,15 @@ class SimRecorder final : public hal::Recorder {
   double film_length_mm_ = 0;
   double cursor_mm_ = 0;
   std::uint32_t accepted_ = 0;
-  std::vector<LayoutEntry> layout_;
 
-  // Shared with the writer thread, under mutex_.
+  // Shared with the writer and developer threads, under mutex_.
   mutable std::mutex mutex_;
-  std::condition_variable work_, space_;
-  std::deque<BufferedFrame> buffer_;
+  std::condition_variable work_, space_, developed_cv_;
+  std::deque<BufferedFrame> buffer_;      // the device buffer, in front of the head
+  std::deque<BufferedFrame> developing_;  // exposed, waiting for the processor
+  std::vector<LayoutEntry> layout_;
+  std::uint32_t developed_ = 0;
+  std::uint64_t developer_waits_ = 0;
   std::optional<Clock::time_point> idle_since_;
   std::vector<Underrun> underruns_;
   std::exception_ptr writer_error_;
@@ -462,6 +636,7 @@ class SimRecorder final : public hal::Recorder {
   bool writer_busy_ = false;
   Clock::time_point last_progress_;
   std::thread writer_;
+  std::thread developer_;
 };
 
 }  // namespace
@@ -476,7 +651,9 @@ void register_sim_driver(hal::Registry& registry) {
         {"stock", "film stock profile in profiles/stocks (default sim-negative)"},
         {"seed", "grain seed; the same job and seed give the same film (default 1)"},
         {"rate", "write-rate scale: 1 real time, 0 as fast as possible (default 1)"},
-        {"film_output", "true: write the developed film images (default true)"},
+        {"film_output",
+         "true: write the developed film images; measure: develop but record only densities in "
+         "reel.json; false: no development (default true)"},
         {"underrun", "record (note in reel.json, waste film) or error (default record)"},
         {"out_of_film_at", "inject: out of film at frame N of a reel (default 0: never)"},
         {"disconnect_at", "inject: disconnect at frame N (default 0: never)"},

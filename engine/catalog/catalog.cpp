@@ -74,6 +74,19 @@ CREATE INDEX frames_by_source ON frames(source_sha256);
 CREATE INDEX frames_by_frame ON frames(frame_sha256);
 CREATE INDEX frames_by_document ON frames(job_id, document_id);
 )sql",
+    // 3: vault inspections of master reels (catalog/inspection.hpp).
+    R"sql(
+CREATE TABLE inspections(
+  id INTEGER PRIMARY KEY,
+  job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  reel_id TEXT NOT NULL,
+  date TEXT NOT NULL,
+  ad_strip REAL NOT NULL,
+  densities TEXT NOT NULL DEFAULT '[]',
+  notes TEXT NOT NULL DEFAULT '',
+  recorded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')));
+CREATE INDEX inspections_by_reel ON inspections(job_id, reel_id, date);
+)sql",
 };
 
 namespace {

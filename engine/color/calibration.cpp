@@ -205,11 +205,34 @@ FrameCalibration FrameCalibration::for_job(const Job& job,
     const auto it = options.find(key);
     return it == options.end() ? std::string() : it->second;
   };
+  const std::string profiles = find("profiles");
+  const std::filesystem::path dir =
+      profiles.empty() ? profiles_dir : std::filesystem::path(profiles);
+  // The [calibration] table; recorder options calibration, document_class and tone are the
+  // older way to say the same and still work, but not both at once.
+  if (!job.calibration.profile.empty()) {
+    for (const char* key : {"calibration", "document_class", "tone"}) {
+      if (!find(key).empty()) {
+        throw Error(
+            ErrorKind::job,
+            fmt::format("job file line {}: [calibration] and recorder.options.{} both choose the "
+                        "calibration; keep only the [calibration] table",
+                        job.calibration.line, key));
+      }
+    }
+    const std::string where =
+        fmt::format("job file line {}: calibration.profile", job.calibration.line);
+    try {
+      const auto profile = load_calibration(dir, job.calibration.profile);
+      return FrameCalibration(profile, job.calibration.document_class,
+                              job.calibration.tone.value_or(profile.tone));
+    } catch (const Error& e) {
+      throw with_context(where, e);
+    }
+  }
   const std::string name = find("calibration");
   if (name.empty()) return {};
-  const std::string profiles = find("profiles");
-  const auto profile =
-      load_calibration(profiles.empty() ? profiles_dir : std::filesystem::path(profiles), name);
+  const auto profile = load_calibration(dir, name);
   double tone = profile.tone;
   if (const std::string text = find("tone"); !text.empty()) {
     char* end = nullptr;

@@ -17,6 +17,14 @@ cmsUInt32Number lcms_format(PixelLayout layout) {
       return TYPE_GRAY_8;
     case PixelLayout::lab_double:
       return TYPE_Lab_DBL;
+    case PixelLayout::rgb16:
+      return TYPE_RGB_16;
+    case PixelLayout::grey16:
+      return TYPE_GRAY_16;
+    case PixelLayout::cmyk8:
+      return TYPE_CMYK_8;
+    case PixelLayout::cmyk16:
+      return TYPE_CMYK_16;
   }
   return TYPE_RGB_8;
 }

@@ -33,7 +33,7 @@ struct ColorProfile {
   std::string key() const;                                 // name, or sha256 of the ICC bytes
 };
 
-enum class PixelLayout { rgb8, grey8, lab_double };
+enum class PixelLayout { rgb8, grey8, lab_double, rgb16, grey16, cmyk8, cmyk16 };
 
 class ColorTransform {
  public:

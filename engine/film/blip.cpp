@@ -48,7 +48,7 @@ struct TrackAxes {
 }  // namespace
 
 void draw_blip_track(FrameImage& image, const PlannedFrame& frame, const FilmFormat& format,
-                     double pitch_um) {
+                     double pitch_um, const TextEngine* text) {
   const Placement& p = frame.placement;
   if (p.track_width_px == 0 || p.track_height_px == 0) return;
   const BlipTrack& track = format.blips;
@@ -67,7 +67,7 @@ void draw_blip_track(FrameImage& image, const PlannedFrame& frame, const FilmFor
     }
   }
   if (track.address_height_mm > 0 && !frame.address.empty()) {
-    const auto engine = TextEngine::load_default();
+    const TextEngine* engine = text != nullptr ? text : TextEngine::load_default().get();
     TextStyle style;
     style.size_px =
         size_for_cap_height_mm(track.address_height_mm, 1, pitch_um, engine->cap_height_em());

@@ -13,9 +13,10 @@
 namespace fw {
 
 // Draws the frame's blip mark and address into `image` (a frame laid out by `frame.placement`).
-// Does nothing when the format has no blip track.
+// Does nothing when the format has no blip track. The address is set in `text` (the job's
+// font set; null: the default set).
 void draw_blip_track(FrameImage& image, const PlannedFrame& frame, const FilmFormat& format,
-                     double pitch_um);
+                     double pitch_um, const TextEngine* text = nullptr);
 
 // Reads the blip level back from a rendered frame: the length of the mark along the film,
 // matched to the nearest of the format's three lengths (none when there is no mark).

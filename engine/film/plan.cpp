@@ -117,7 +117,54 @@ std::vector<PlannedFrame> document_frames(const Job& job, const FilmFormat& form
     frames.push_back(std::move(frame));
   }
 
-  if (!substitutes.empty()) {
+  // Ingest's substitutes use the document's (or job's) template; the job's own
+  // [[documents.substitute]] entries then take their places, in page order.
+  const std::string& default_target =
+      document.substitute_target.empty() ? job.substitute_target : document.substitute_target;
+  for (PlannedFrame& frame : frames) {
+    if (frame.kind == FrameKind::substitute) frame.target = default_target;
+  }
+  std::vector<const DeclaredSubstitute*> declared;
+  for (const DeclaredSubstitute& substitute : document.substitutes) declared.push_back(&substitute);
+  std::stable_sort(declared.begin(), declared.end(),
+                   [](const auto* a, const auto* b) { return a->page < b->page; });
+  for (const DeclaredSubstitute* substitute : declared) {
+    const std::size_t limit = frames.size() + (substitute->insert ? 1 : 0);
+    if (substitute->page > limit) {
+      throw Error(ErrorKind::job,
+                  fmt::format("{}.page: page {} {} but document {} has {} page(s)", substitute->key,
+                              substitute->page, substitute->insert ? "inserted" : "replaced",
+                              document.id, frames.size()));
+    }
+    PlannedFrame frame;
+    if (!substitute->insert) frame = frames[substitute->page - 1];  // keeps the source named
+    frame.document = pages.document;
+    frame.kind = FrameKind::substitute;
+    frame.target = substitute->target;
+    frame.note = substitute->note;
+    frame.reason = substitute->note.empty() ? substitute->target : substitute->note;
+    if (substitute->insert) {
+      frame.source = {};
+      frames.insert(frames.begin() + substitute->page - 1, std::move(frame));
+    } else {
+      frames[substitute->page - 1] = std::move(frame);
+    }
+  }
+  if (!declared.empty()) {
+    first_good_placement.reset();
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      frames[i].page = static_cast<std::uint32_t>(i + 1);
+      frames[i].blip = i == 0 ? hal::BlipLevel::document : hal::BlipLevel::page;
+      if (!first_good_placement && frames[i].kind == FrameKind::page) {
+        first_good_placement = frames[i].placement;
+      }
+    }
+  }
+
+  const bool any_substitute = std::any_of(frames.begin(), frames.end(), [](const auto& frame) {
+    return frame.kind == FrameKind::substitute;
+  });
+  if (any_substitute) {
     Placement substitute_placement;
     if (first_good_placement) {
       substitute_placement = *first_good_placement;
@@ -555,6 +602,8 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
   plan.format = format;
   plan.pitch_um = recorder.pixel_pitch_um;
   plan.targets = job.targets != "none" && format.layout == FilmLayout::roll;
+  plan.filming_date = job.filming_date;
+  plan.font_set = job.fonts.empty() ? std::string("default") : job.fonts;
 
   std::vector<std::vector<PlannedFrame>> filmed;
   filmed.reserve(documents.size());
@@ -623,6 +672,10 @@ std::string Plan::to_json(const Job& job) const {
         {"reason", frame.reason},
         {"reduction", nine_places(frame.reduction)},
     };
+    if (frame.kind == FrameKind::substitute) {
+      json["target"] = frame.target;
+      if (!frame.note.empty()) json["note"] = frame.note;
+    }
     if (frame.other_reel != 0) json["other_reel"] = frame.other_reel;
     if (format.layout == FilmLayout::fiche) {
       json["grid"] = {{"row", frame.grid_row}, {"column", frame.grid_column}};
@@ -636,12 +689,25 @@ std::string Plan::to_json(const Job& job) const {
       {"job", {{"id", job_id}, {"title", job.title}}},
       {"format", format_entry},
       {"targets", targets ? job.targets : std::string("none")},
+      {"filming_date", filming_date},
+      {"fonts", font_set},
       {"pixel_pitch_um", nine_places(pitch_um)},
       {"reels", reels_json},
       {"frames", frames_json},
       {"skipped", skipped},
   };
   return plan.dump(2) + "\n";
+}
+
+std::string recorded_filming_date(const std::filesystem::path& plan_json) {
+  if (!std::filesystem::is_regular_file(plan_json)) return "";
+  try {
+    const auto json = nlohmann::json::parse(read_file(plan_json));
+    const auto date = json.find("filming_date");
+    return date != json.end() && date->is_string() ? date->get<std::string>() : "";
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorKind::job, fmt::format("{}: {}", plan_json.string(), e.what()));
+  }
 }
 
 std::string Plan::hash(const Job& job) const {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@
 #include "job/job.hpp"
 
 namespace fw {
+
+class TextEngine;
 
 // Where a page goes in its frame. The frame image is in page orientation (upright as a
 // reader shows it); the format's orientation says which image axis runs along the film.
@@ -71,6 +74,8 @@ struct PlannedFrame {
   std::uint32_t page = 1;    // 1-based page within the document; 0 for targets
   SourcePage source;         // for a substitute: the page that failed (info may be empty)
   std::string reason;        // substitute: why the page is missing
+  std::string target;        // substitute: its template (profiles/targets/<set>/<target>.toml)
+  std::string note;          // substitute asked for in the job: its note ({note})
   Placement placement;
   double film_position_mm = 0;  // start of the frame, from the start of the reel
   hal::BlipLevel blip = hal::BlipLevel::page;
@@ -104,9 +109,15 @@ struct Plan {
   std::vector<PlannedFrame> frames;
   std::vector<std::string> skipped;  // "D003: reason" for skipped documents
   bool targets = false;              // reels carry start, technical, title and end targets
+  // The day the targets show ({date}); "" until prepare_plan_text() fixes it (today, unless
+  // the job names one). In plan.json, so that a resumed job films the same targets.
+  std::string filming_date;
+  std::string font_set = "default";  // the job's `fonts` key, as written (plan.json)
   // Where target templates are read (profiles/targets/<job.targets>/); set by prepare_job,
   // not part of plan.json.
   std::filesystem::path profiles_dir;
+  // The job's font set, loaded by prepare_plan_text(); null: the default set.
+  std::shared_ptr<const TextEngine> text;
 
   std::string to_json(const Job& job) const;  // plan.json, stable key order
   std::string hash(const Job& job) const;     // sha256 of to_json()
@@ -119,5 +130,9 @@ struct Plan {
 // order behind a header strip per sheet.
 Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilities& recorder,
                 const std::vector<DocumentPages>& documents);
+
+// The filming date a plan.json recorded ("" when there is no file or no date): a resumed job
+// films with it, so that its targets are the same as the first run's.
+std::string recorded_filming_date(const std::filesystem::path& plan_json);
 
 }  // namespace fw

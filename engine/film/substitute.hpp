@@ -1,6 +1,8 @@
 // The substitution target: the frame filmed in place of a page that could not be filmed
-// (policy `substitute`), so that the film itself says what is missing and why.
-// A later issue replaces this plain layout with the institution's target templates.
+// (policy `substitute`) or that the job replaces or inserts ([[documents.substitute]]), so
+// that the film itself says what is missing and why. Its wording comes from a template in
+// profiles/targets/<set>/ (page-missing, original-damaged, filmed-as-found,
+// best-copy-available, or the institution's own), chosen per document or per page.
 #pragma once
 
 #include <string>
@@ -10,7 +12,7 @@
 
 namespace fw {
 
-FrameImage render_substitute(const PlannedFrame& frame, const Document& document,
+FrameImage render_substitute(const Job& job, const Plan& plan, const PlannedFrame& frame,
                              const std::string& reason, const RasterSettings& settings);
 
 }  // namespace fw

@@ -1,8 +1,12 @@
 #include "film/target.hpp"
 
+#include <glib.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
+#include <mutex>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -93,18 +97,27 @@ class TemplateReader {
   const toml::table& table_;
 };
 
-// A date for the start and end targets: the day the job is filmed, UTC, fixed once per run so
-// that every frame of the run shows the same day.
-const std::string& filming_date() {
-  static const std::string date = [] {
-    const std::time_t now = std::time(nullptr);
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    char text[16];
-    std::strftime(text, sizeof text, "%Y-%m-%d", &utc);
-    return std::string(text);
-  }();
-  return date;
+// A template is read once per file version: a queue that films many jobs re-reads a template
+// an institution edited, never a stale one.
+std::shared_ptr<const TargetTemplate> cached_template(const std::filesystem::path& file) {
+  static std::mutex mutex;
+  static std::map<std::string, std::pair<std::string, std::shared_ptr<const TargetTemplate>>> cache;
+  std::error_code error;
+  const auto stamp = std::filesystem::last_write_time(file, error);
+  const auto size = std::filesystem::file_size(file, error);
+  const std::string version =
+      error ? std::string() : fmt::format("{}:{}", stamp.time_since_epoch().count(), size);
+  {
+    const std::lock_guard lock(mutex);
+    const auto found = cache.find(file.string());
+    if (!version.empty() && found != cache.end() && found->second.first == version) {
+      return found->second.second;
+    }
+  }
+  auto loaded = std::make_shared<const TargetTemplate>(load_template(file));
+  const std::lock_guard lock(mutex);
+  cache[file.string()] = {version, loaded};
+  return loaded;
 }
 
 std::string reduction_text(double reduction) {
@@ -148,23 +161,49 @@ struct Scale {
   double pitch_um = 1;
 };
 
+struct Vertical {
+  bool on = false;
+  double height_mm = 0;
+  std::string language = "zh-Hans";
+};
+
 void draw_text(Canvas& canvas, const Scale& scale, const TextEngine& engine,
                const std::string& text, double left_mm, double top_mm, double width_mm,
                double size_mm, const std::string& align, bool bitonal, const std::string& context,
-               double shift_x_px = 0) {
+               double shift_x_px = 0, double shift_y_px = 0, const Vertical& vertical = {}) {
   if (text.empty()) return;
   TextStyle style;
   style.size_px =
       size_for_cap_height_mm(size_mm, scale.reduction, scale.pitch_um, engine.cap_height_em());
   style.align = align == "start" ? Align::start : align == "end" ? Align::end : Align::centre;
   style.bitonal = bitonal;
-  const Layout layout = engine.layout(text, Box{width_mm * scale.px_per_mm, 0}, style, context);
-  engine.draw(layout, canvas.image(), left_mm * scale.px_per_mm - shift_x_px,
-              top_mm * scale.px_per_mm, 0);
+  style.language = vertical.language;
+  double x = left_mm * scale.px_per_mm;
+  Box box{width_mm * scale.px_per_mm, 0};
+  if (vertical.on) {
+    // Columns run from the right edge of the block leftwards.
+    style.mode = WritingMode::vertical;
+    box = Box{0, vertical.height_mm * scale.px_per_mm};
+  }
+  const Layout layout = engine.layout(text, box, style, context);
+  if (vertical.on) x += width_mm * scale.px_per_mm - layout.width;
+  engine.draw(layout, canvas.image(), x - shift_x_px, top_mm * scale.px_per_mm - shift_y_px, 0);
+}
+
+Vertical vertical_of(const TargetText& block, double page_height_mm) {
+  return {block.vertical,
+          block.height_mm > 0 ? block.height_mm : std::max(1.0, page_height_mm - 20 - block.top_mm),
+          block.language};
 }
 
 double page_width_mm(const PlannedFrame& frame, const Plan& plan) {
   return frame.kind == FrameKind::fiche_header ? plan.format.fiche.width_mm : kTargetWidthMm;
+}
+
+std::string source_text(const PlannedFrame& frame) {
+  return frame.source.ref.file.empty() ? std::string("(no source file)")
+                                       : fmt::format("{} (page {})", frame.source.ref.file.string(),
+                                                     frame.source.ref.page_in_file + 1);
 }
 
 }  // namespace
@@ -172,6 +211,75 @@ double page_width_mm(const PlannedFrame& frame, const Plan& plan) {
 std::filesystem::path template_file(const std::filesystem::path& profiles_dir,
                                     const std::string& set, FrameKind kind) {
   return profiles_dir / "targets" / set / (std::string(to_string(kind)) + ".toml");
+}
+
+std::filesystem::path frame_template_file(const Job& job, const Plan& plan,
+                                          const PlannedFrame& frame) {
+  const std::filesystem::path profiles =
+      plan.profiles_dir.empty() ? default_profiles_dir() : plan.profiles_dir;
+  if (frame.kind != FrameKind::substitute) return template_file(profiles, job.targets, frame.kind);
+  // Substitutes stand for pages, so they are filmed even on reels without targets.
+  const std::string set = job.targets == "none" ? std::string("standard") : job.targets;
+  const std::string name = frame.target.empty() ? job.substitute_target : frame.target;
+  return profiles / "targets" / set / (name + ".toml");
+}
+
+std::string today_utc_date() {
+  std::time_t now = std::time(nullptr);
+  // SOURCE_DATE_EPOCH (reproducible-builds.org): a fixed "now" for reproducible output.
+  if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch != nullptr && *epoch != '\0') {
+    char* end = nullptr;
+    const long long seconds = std::strtoll(epoch, &end, 10);
+    if (end != nullptr && *end == '\0' && seconds >= 0) now = static_cast<std::time_t>(seconds);
+  }
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[16];
+  std::strftime(text, sizeof text, "%Y-%m-%d", &utc);
+  return text;
+}
+
+std::string drawable_text(const TextEngine& engine, const std::string& text,
+                          const std::string& language) {
+  const std::vector<CharFont> report = engine.resolve(text, language);
+  if (std::all_of(report.begin(), report.end(),
+                  [](const CharFont& c) { return c.font >= 0 || c.code_point == '\n'; })) {
+    return text;
+  }
+  std::string out;
+  for (const CharFont& c : report) {
+    if (c.font < 0 && c.code_point != '\n') {
+      out += fmt::format("<U+{:04X}>", static_cast<std::uint32_t>(c.code_point));
+      continue;
+    }
+    char bytes[6];
+    out.append(bytes, static_cast<std::size_t>(g_unichar_to_utf8(c.code_point, bytes)));
+  }
+  return out;
+}
+
+const TextEngine& plan_text(const Plan& plan) {
+  return plan.text ? *plan.text : *TextEngine::load_default();
+}
+
+std::vector<FilledText> target_texts(const Job& job, const Plan& plan, const PlannedFrame& frame,
+                                     const std::string& reason) {
+  const std::filesystem::path file = frame_template_file(job, plan, frame);
+  if (frame.kind == FrameKind::substitute && !std::filesystem::is_regular_file(file)) {
+    throw Error(ErrorKind::job,
+                fmt::format("substitution target \"{}\" of document {}: no template {}",
+                            frame.target, job.documents.at(frame.document).id, file.string()));
+  }
+  const auto target = cached_template(file);
+  auto fields = target_fields(job, plan, frame);
+  if (frame.kind == FrameKind::substitute) fields["reason"] = reason;
+  std::vector<FilledText> out;
+  for (std::size_t i = 0; i < target->texts.size(); ++i) {
+    const std::string context = fmt::format("{} text[{}]", file.string(), i + 1);
+    out.push_back(
+        {target->texts[i], fill_placeholders(target->texts[i].text, fields, context), context});
+  }
+  return out;
 }
 
 TargetTemplate load_template(const std::filesystem::path& file) {
@@ -194,7 +302,9 @@ TargetTemplate load_template(const std::filesystem::path& file) {
       const std::string prefix = fmt::format("text[{}].", i + 1);
       const toml::table* table = (*array)[i].as_table();
       if (table == nullptr) reader.fail((*array)[i], prefix, "a table");
-      reader.only(*table, prefix, {"text", "top_mm", "size_mm", "align", "left_mm", "width_mm"});
+      reader.only(*table, prefix,
+                  {"text", "top_mm", "size_mm", "align", "left_mm", "width_mm", "vertical",
+                   "height_mm", "language"});
       TargetText text;
       text.text = reader.text(*table, prefix, "text", std::nullopt);
       text.top_mm = reader.number(*table, prefix, "top_mm", std::nullopt);
@@ -205,6 +315,12 @@ TargetTemplate load_template(const std::filesystem::path& file) {
       }
       text.left_mm = reader.number(*table, prefix, "left_mm", 20.0);
       text.width_mm = reader.number(*table, prefix, "width_mm", 0.0);
+      text.height_mm = reader.number(*table, prefix, "height_mm", 0.0);
+      text.language = reader.text(*table, prefix, "language", std::string("zh-Hans"));
+      if (const toml::node* vertical = table->get("vertical")) {
+        if (!vertical->is_boolean()) reader.fail(*vertical, prefix + "vertical", "true or false");
+        text.vertical = *vertical->value<bool>();
+      }
       target.texts.push_back(std::move(text));
     }
   }
@@ -278,7 +394,7 @@ std::map<std::string, std::string> target_fields(const Job& job, const Plan& pla
       {"job_id", job.id},
       {"job_title", job.title},
       {"institution", job.institution},
-      {"date", filming_date()},
+      {"date", plan.filming_date.empty() ? today_utc_date() : plan.filming_date},
       {"reduction", reduction_text(frame.reduction)},
       {"format", plan.format.name},
       {"pitch_um", fmt::format("{:g}", plan.pitch_um)},
@@ -292,6 +408,10 @@ std::map<std::string, std::string> target_fields(const Job& job, const Plan& pla
       {"fiche", reel.id},
       {"continued", reel.continues_from_previous ? "(continued)" : ""},
       {"continues", reel.continues_on_next ? "(continues)" : ""},
+      {"page", frame.kind == FrameKind::substitute ? std::to_string(frame.page) : ""},
+      {"source", frame.kind == FrameKind::substitute ? source_text(frame) : ""},
+      {"reason", frame.kind == FrameKind::substitute ? frame.reason : ""},
+      {"note", frame.note},
   };
 }
 
@@ -381,16 +501,76 @@ ChartLayout technical_layout(const TargetTemplate& target, const PlannedFrame& f
   return layout;
 }
 
+FrameImage render_substitute_target(const Job& job, const Plan& plan, const PlannedFrame& frame,
+                                    const std::string& reason, const RasterSettings& settings) {
+  const Placement& p = frame.placement;
+  const double pitch_um = frame.pixel_pitch_um > 0 ? frame.pixel_pitch_um : plan.pitch_um;
+  const double reduction = frame.reduction > 0 ? frame.reduction : 1;
+  const TextEngine& engine = plan_text(plan);
+  const std::string context = fmt::format("substitute target for document {} page {}",
+                                          job.documents.at(frame.document).id, frame.page);
+  // A reason found while rendering (a decoder's message) was not checked before filming:
+  // characters no font has are written as <U+XXXX> rather than stopping the reel.
+  const std::vector<FilledText> texts =
+      target_texts(job, plan, frame, drawable_text(engine, reason, "zh-Hans"));
+  const auto target = cached_template(frame_template_file(job, plan, frame));
+
+  // The template's A4 plane, scaled to the page it stands for and centred on it.
+  Canvas canvas(std::max(1u, p.page_width_px), std::max(1u, p.page_height_px));
+  const double page_px_per_mm = 1000.0 / (pitch_um * reduction);
+  const double fit = std::min(canvas.width / (kTargetWidthMm * page_px_per_mm),
+                              canvas.height / (kTargetHeightMm * page_px_per_mm));
+  Scale scale;
+  scale.px_per_mm = page_px_per_mm * fit;
+  scale.reduction = reduction / fit;
+  scale.pitch_um = pitch_um;
+  const double off_x = (canvas.width - kTargetWidthMm * scale.px_per_mm) / 2;
+  const double off_y = (canvas.height - kTargetHeightMm * scale.px_per_mm) / 2;
+  const bool bitonal = settings.mode == ImageMode::bitonal;
+  if (target->border_mm > 0) {
+    const double b = target->border_mm * scale.px_per_mm;
+    const double x0 = off_x, y0 = off_y;
+    const double x1 = off_x + kTargetWidthMm * scale.px_per_mm;
+    const double y1 = off_y + kTargetHeightMm * scale.px_per_mm;
+    canvas.fill(x0 + b, y0 + b, x1 - b, y0 + 2 * b);
+    canvas.fill(x0 + b, y1 - 2 * b, x1 - b, y1 - b);
+    canvas.fill(x0 + b, y0 + b, x0 + 2 * b, y1 - b);
+    canvas.fill(x1 - 2 * b, y0 + b, x1 - b, y1 - b);
+  }
+  for (const FilledText& filled : texts) {
+    const TargetText& block = filled.block;
+    const double width_mm =
+        block.width_mm > 0 ? block.width_mm : kTargetWidthMm - 2 * block.left_mm;
+    draw_text(canvas, scale, engine, filled.text, block.left_mm, block.top_mm, width_mm,
+              block.size_mm, block.align, bitonal, context + ", " + filled.context, -off_x, -off_y,
+              vertical_of(block, kTargetHeightMm));
+  }
+
+  FrameImage out;
+  out.width = p.frame_width_px;
+  out.height = p.frame_height_px;
+  out.channels = settings.mode == ImageMode::colour ? 3 : 1;
+  out.pixels.assign(std::size_t(out.width) * out.height * out.channels, 0);
+  for (std::uint32_t y = 0; y < canvas.height && p.page_y_px + y < out.height; ++y) {
+    for (std::uint32_t x = 0; x < canvas.width && p.page_x_px + x < out.width; ++x) {
+      std::uint8_t value = canvas.pixels[std::size_t(y) * canvas.width + x];
+      if (bitonal) value = value > settings.threshold ? 255 : 0;
+      if (settings.polarity == Polarity::positive) value = static_cast<std::uint8_t>(255 - value);
+      const std::size_t at =
+          (std::size_t(p.page_y_px + y) * out.width + p.page_x_px + x) * out.channels;
+      for (std::uint32_t c = 0; c < out.channels; ++c) out.pixels[at + c] = value;
+    }
+  }
+  return out;
+}
+
 FrameImage render_target(const Job& job, const Plan& plan, const PlannedFrame& frame,
                          const RasterSettings& settings) {
   const Placement& p = frame.placement;
   const double pitch_um = frame.pixel_pitch_um > 0 ? frame.pixel_pitch_um : plan.pitch_um;
-  const std::filesystem::path file =
-      template_file(plan.profiles_dir.empty() ? default_profiles_dir() : plan.profiles_dir,
-                    job.targets, frame.kind);
-  const TargetTemplate target = load_template(file);
-  const auto fields = target_fields(job, plan, frame);
-  const std::shared_ptr<const TextEngine> engine = TextEngine::load_default();
+  const std::filesystem::path file = frame_template_file(job, plan, frame);
+  const TargetTemplate& target = *cached_template(file);
+  const TextEngine* engine = &plan_text(plan);
 
   Scale scale;
   scale.reduction = frame.reduction;
@@ -411,12 +591,15 @@ FrameImage render_target(const Job& job, const Plan& plan, const PlannedFrame& f
     canvas.fill(b, b, 2 * b, h - b);
     canvas.fill(w - 2 * b, b, w - b, h - b);
   }
-  for (std::size_t i = 0; i < target.texts.size(); ++i) {
-    const TargetText& block = target.texts[i];
-    const std::string context = fmt::format("{} text[{}]", file.string(), i + 1);
+  for (const FilledText& filled : target_texts(job, plan, frame)) {
+    const TargetText& block = filled.block;
     const double width_mm = block.width_mm > 0 ? block.width_mm : page_mm - 2 * block.left_mm;
-    draw_text(canvas, scale, *engine, fill_placeholders(block.text, fields, context), block.left_mm,
-              block.top_mm, width_mm, block.size_mm, block.align, bitonal, context, tile_x_px);
+    draw_text(
+        canvas, scale, *engine, filled.text, block.left_mm, block.top_mm, width_mm, block.size_mm,
+        block.align, bitonal, filled.context, tile_x_px, 0,
+        vertical_of(block, frame.kind == FrameKind::fiche_header
+                               ? plan.format.fiche.cell_height_mm * plan.format.fiche.header_rows
+                               : kTargetHeightMm));
   }
 
   ChartLayout chart;

@@ -10,6 +10,9 @@
 //   align = "centre"                 # start | centre | end
 //   left_mm = 20                     # optional, default 20
 //   width_mm = 170                   # optional, default: to 20 mm from the right edge
+//   vertical = true                  # optional: columns, top to bottom, right to left
+//   height_mm = 200                  # optional, vertical only: column length
+//   language = "zh-Hant"             # optional, default zh-Hans: glyph forms and fallback
 //
 // The technical target's template adds [chart], [wedge], [patches] and [scale] tables.
 #pragma once
@@ -32,6 +35,11 @@ struct TargetText {
   std::string align = "centre";
   double left_mm = 20;
   double width_mm = 0;  // 0: to left_mm from the right edge
+  // Vertical text (columns top to bottom, right to left): the block's columns start at the
+  // right of its width and run down `height_mm` (0: to 20 mm above the bottom edge).
+  bool vertical = false;
+  double height_mm = 0;
+  std::string language = "zh-Hans";  // glyph forms and fallback: zh-Hans, zh-Hant, ja, en ...
 };
 
 // ISO 3334-style resolution chart: groups of five bars in both directions, one group per
@@ -112,6 +120,43 @@ struct ChartLayout {
 };
 ChartLayout technical_layout(const TargetTemplate& target, const PlannedFrame& frame,
                              double pitch_um);
+
+// The template a frame is drawn from: profiles/targets/<set>/<kind>.toml, or for a substitute
+// <set>/<frame.target>.toml (set "standard" when the job films no targets).
+std::filesystem::path frame_template_file(const Job& job, const Plan& plan,
+                                          const PlannedFrame& frame);
+
+// A template's text block with its placeholders filled for one frame, and where it came from
+// ("profiles/targets/standard/title-target.toml text[2]") for error messages.
+struct FilledText {
+  TargetText block;
+  std::string text;
+  std::string context;
+};
+// Every text a target or substitute frame shows. `reason` fills {reason} of a substitute
+// (default: the planned reason). Throws Error(job) for an unknown placeholder or a missing
+// substitution template.
+std::vector<FilledText> target_texts(const Job& job, const Plan& plan, const PlannedFrame& frame,
+                                     const std::string& reason);
+inline std::vector<FilledText> target_texts(const Job& job, const Plan& plan,
+                                            const PlannedFrame& frame) {
+  return target_texts(job, plan, frame, frame.reason);
+}
+
+// The plan's font set (Plan::text), or the default set when the plan has none.
+const TextEngine& plan_text(const Plan& plan);
+// Today in UTC, "YYYY-MM-DD"; SOURCE_DATE_EPOCH (seconds) replaces the clock when set.
+std::string today_utc_date();
+// `text` with every character no font of `engine` can draw written as <U+XXXX>: for text
+// that only exists once a frame renders (a decoder's message), which cannot be checked
+// before filming and must not stop a reel half-way.
+std::string drawable_text(const TextEngine& engine, const std::string& text,
+                          const std::string& language);
+
+// Renders a substitution target in place of a page: the frame's template (page-missing,
+// original-damaged, ...) scaled from A4 to the page it stands for, `reason` as {reason}.
+FrameImage render_substitute_target(const Job& job, const Plan& plan, const PlannedFrame& frame,
+                                    const std::string& reason, const RasterSettings& settings);
 
 // Renders a target frame (any kind but page and substitute) with the frame's template.
 FrameImage render_target(const Job& job, const Plan& plan, const PlannedFrame& frame,

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <string_view>
@@ -265,6 +266,10 @@ class JobParser {
          [&](const toml::node& node, const std::string& key) {
            job.output = resolve(base_dir_, read_text(node, key, "a folder path"));
          }},
+        {"catalog",
+         [&](const toml::node& node, const std::string& key) {
+           job.catalog = resolve(base_dir_, read_text(node, key, "a catalog file path"));
+         }},
         {"format",
          [&](const toml::node& node, const std::string& key) {
            // A name in profiles/formats/, or the format itself as a [format] table.
@@ -283,6 +288,17 @@ class JobParser {
          [&](const toml::node& node, const std::string& key) {
            job.polarity = read_word(node, key, polarity_from, kPolarityWords);
          }},
+        {"substitute_target",
+         [&](const toml::node& node, const std::string& key) {
+           job.substitute_target =
+               read_name(node, key, "a substitution target template in profiles/targets/");
+         }},
+        {"fonts",
+         [&](const toml::node& node, const std::string& key) {
+           job.fonts = read_text(node, key, "a font set name in fonts/ or a font-set file path");
+         }},
+        {"filming_date", [&](const toml::node& node,
+                             const std::string& key) { job.filming_date = read_date(node, key); }},
         {"threads",
          [&](const toml::node& node, const std::string& key) {
            job.threads = static_cast<unsigned>(read_integer(node, key, kThreads));
@@ -291,6 +307,8 @@ class JobParser {
                        const std::string& key) { job.limits = read_limits(node, key); }},
         {"recorder",
          [&](const toml::node& node, const std::string& key) { read_recorder(node, key, job); }},
+        {"calibration",
+         [&](const toml::node& node, const std::string& key) { read_calibration(node, key, job); }},
         {"documents", [&](const toml::node& node, const std::string&) { documents = &node; }},
     };
     add_settings_rules(rules, defaults, force_dpi_line);
@@ -531,6 +549,31 @@ class JobParser {
          });
   }
 
+  void read_calibration(const toml::node& node, const std::string& prefix, Job& job) const {
+    const toml::table& table = read_table(node, prefix);
+    job.calibration.line = static_cast<std::uint32_t>(table.source().begin.line);
+    walk(table, prefix,
+         {
+             {"profile",
+              [&](const toml::node& value, const std::string& key) {
+                const std::string text =
+                    read_text(value, key, "a calibration profile name or a .toml file");
+                // A file is relative to the job; a name is looked up in profiles/calibration/.
+                job.calibration.profile =
+                    text.ends_with(".toml") ? resolve(base_dir_, text).string() : text;
+              }},
+             {"document_class",
+              [&](const toml::node& value, const std::string& key) {
+                job.calibration.document_class = read_name(value, key, "a document class");
+              }},
+             {"tone",
+              [&](const toml::node& value, const std::string& key) {
+                job.calibration.tone = read_number(value, key, NumberRange{0.2, 5});
+              }},
+         });
+    require(table, "profile", "a calibration profile name or a .toml file", table, prefix);
+  }
+
   void read_documents(const toml::node& node, Job& job) {
     const auto* documents = node.as_array();
     if (!documents) {
@@ -567,6 +610,15 @@ class JobParser {
                       const std::string& key) { document.pages = read_pages(node, key); }},
         {"metadata", [&](const toml::node& node,
                          const std::string& key) { document.metadata = read_metadata(node, key); }},
+        {"substitute_target",
+         [&](const toml::node& node, const std::string& key) {
+           document.substitute_target =
+               read_name(node, key, "a substitution target template in profiles/targets/");
+         }},
+        {"substitute",
+         [&](const toml::node& node, const std::string& key) {
+           document.substitutes = read_substitutes(node, key);
+         }},
     };
     add_settings_rules(rules, document.overrides, force_dpi_line);
     walk(table, prefix, rules);
@@ -660,6 +712,63 @@ class JobParser {
       paths.push_back(resolve(base_dir_, read_text(element, element_key, "a file path")));
     }
     return paths;
+  }
+
+  // A TOML date (2026-11-25) or the same as a string.
+  std::string read_date(const toml::node& node, const std::string& key) const {
+    const std::string expected = "a date YYYY-MM-DD";
+    if (const auto* date = node.as_date()) {
+      const toml::date& d = date->get();
+      return fmt::format("{:04}-{:02}-{:02}", d.year, d.month, d.day);
+    }
+    const std::string text = read_string(node, key, expected);
+    unsigned year = 0, month = 0, day = 0;
+    char tail = 0;
+    if (text.size() != 10 ||
+        std::sscanf(text.c_str(), "%4u-%2u-%2u%c", &year, &month, &day, &tail) != 3 || month < 1 ||
+        month > 12 || day < 1 || day > 31) {
+      fail_expected(node, key, expected, quote(text));
+    }
+    return text;
+  }
+
+  std::vector<DeclaredSubstitute> read_substitutes(const toml::node& node,
+                                                   const std::string& prefix) const {
+    const auto* array = node.as_array();
+    const std::string expected = "an array of tables ([[" + prefix + "]])";
+    if (!array) fail_expected(node, prefix, expected, describe(node));
+    std::vector<DeclaredSubstitute> substitutes;
+    for (std::size_t index = 0; index < array->size(); ++index) {
+      const toml::node& element = *array->get(index);
+      DeclaredSubstitute substitute;
+      substitute.key = fmt::format("{}[{}]", prefix, index + 1);
+      const toml::table& table = read_table(element, substitute.key);
+      walk(table, substitute.key,
+           {
+               {"page",
+                [&](const toml::node& value, const std::string& key) {
+                  substitute.page = static_cast<std::uint32_t>(
+                      read_integer(value, key, {1, static_cast<double>(UINT32_MAX)}));
+                }},
+               {"target",
+                [&](const toml::node& value, const std::string& key) {
+                  substitute.target =
+                      read_name(value, key, "a substitution target template in profiles/targets/");
+                }},
+               {"note",
+                [&](const toml::node& value, const std::string& key) {
+                  substitute.note = read_string(value, key, "a string");
+                }},
+               {"insert",
+                [&](const toml::node& value, const std::string& key) {
+                  substitute.insert = read_bool(value, key);
+                }},
+           });
+      require(table, "page", "a page number (1-based)", table, substitute.key);
+      require(table, "target", "a template name such as \"page-missing\"", table, substitute.key);
+      substitutes.push_back(std::move(substitute));
+    }
+    return substitutes;
   }
 
   std::vector<std::pair<std::string, std::string>> read_metadata(const toml::node& node,

@@ -60,6 +60,17 @@ struct PageSettingsOverride {
   std::optional<FailurePolicy> on_error;
 };
 
+// A substitution target the job asks for (`[[documents.substitute]]`): filmed as page `page`
+// of the document, either in place of the source page there (`insert` false) or before it
+// (`insert` true: a page the original lacks, or a notice such as "filmed as found").
+struct DeclaredSubstitute {
+  std::uint32_t page = 1;  // 1-based position among the document's filmed pages
+  std::string target;      // template in profiles/targets/<set>/, e.g. "page-missing"
+  std::string note;        // {note} in the template
+  bool insert = false;
+  std::string key;  // "documents[1].substitute[2]", for error messages
+};
+
 struct Document {
   std::string id;
   std::string title;
@@ -67,6 +78,18 @@ struct Document {
   PageSource pages;
   PageSettingsOverride overrides;
   std::string key;  // "documents[2]" for the second document (1-based), for error messages
+  // Template of the substitution targets the `substitute` policy films for this document
+  // (empty: the job's substitute_target).
+  std::string substitute_target;
+  std::vector<DeclaredSubstitute> substitutes;
+};
+
+// [calibration]: the density calibration the engine applies to every frame (engine/color).
+struct CalibrationChoice {
+  std::string profile;         // name in profiles/calibration/, or a .toml file (resolved)
+  std::string document_class;  // aim density class; "" = the profile's default_class
+  std::optional<double> tone;  // tone reproduction exponent; unset = the profile's
+  std::uint32_t line = 0;      // of the [calibration] table, for error messages
 };
 
 struct Limits {
@@ -82,16 +105,25 @@ struct Job {
   std::string title;
   std::string institution;
   std::filesystem::path output;           // jobs write into output / id
+  std::filesystem::path catalog;          // SQLite catalog; empty: output / catalog.sqlite
   std::string format = "16mm-comic-30m";  // film format profile name
   // The format written in the job as a [format] table (keys as in a format file); when set,
   // `format` is "inline" and no profile is read.
   std::optional<FilmFormat> inline_format;
   // Target set in profiles/targets/<name>/ filmed on every reel; "none" films no targets.
   std::string targets = "standard";
+  // Default template of substitution targets (profiles/targets/<set>/<name>.toml).
+  std::string substitute_target = "page-missing";
+  // Font set for every text on film: a name in fonts/ or a path to a set file; "" = default.
+  std::string fonts;
+  // The day printed on targets ({date}), "YYYY-MM-DD"; "" = today (UTC) when the job is
+  // planned. plan.json records the day used, and a resumed job keeps it.
+  std::string filming_date;
   Polarity polarity = Polarity::negative;
-  std::string driver = "tiff";
+  std::string driver = "sim";
   std::map<std::string, std::string> driver_options;
-  unsigned threads = 0;  // 0: one per core
+  CalibrationChoice calibration;  // profile empty: no calibration table
+  unsigned threads = 0;           // 0: one per core
   Limits limits;
   PageSettings defaults;
   std::vector<Document> documents;

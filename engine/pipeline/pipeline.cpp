@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "film/format.hpp"
+#include "film/text_check.hpp"
 #include "pipeline/render.hpp"
 
 namespace fw {
@@ -36,8 +37,8 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                    const std::filesystem::path& job_dir, const RunOptions& options) {
   const unsigned threads = resolve_threads(options.threads);
   const unsigned tokens = options.tokens ? options.tokens : 2 * threads;
-  // Density calibration (engine/color): one LUT per frame type, applied before the sha256 so
-  // that the index records the frame exactly as the recorder receives it.
+  // Density calibration (engine/color): one LUT per frame type, applied by the render stage
+  // before its sha256, so that the index records the frame exactly as the recorder receives it.
   const FrameCalibration calibration = FrameCalibration::for_job(job, default_profiles_dir());
   SourceHashes hashes;
   RunResult result;
@@ -141,11 +142,8 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                           tbb::filter_mode::parallel,
                           [&](InFlight* work) {
                             try {
-                              work->rendered = render_frame(job, plan, *work->frame, hashes);
-                              if (!calibration.identity()) {
-                                calibration.apply(work->rendered.pixels, work->rendered.channels);
-                                work->rendered.sha256 = sha256_hex(work->rendered.pixels);
-                              }
+                              work->rendered =
+                                  render_frame(job, plan, *work->frame, hashes, &calibration);
                             } catch (...) {
                               work->error = std::current_exception();
                             }
@@ -181,8 +179,12 @@ PreparedJob prepare_job(const Job& job, const hal::Capabilities& recorder,
   PreparedJob prepared;
   prepared.format = job.inline_format ? *job.inline_format : load_format(profiles_dir, job.format);
   prepared.documents = scan_documents(job);
+  // Missing glyphs are found here, before the first exposure (film/text_check.hpp).
+  auto text = job_text_engine(job);
+  check_document_text(job, *text, prepared.documents);
   prepared.plan = plan_reels(job, prepared.format, recorder, prepared.documents);
   prepared.plan.profiles_dir = profiles_dir;
+  prepare_plan_text(job, prepared.plan, std::move(text));
   prepared.job_dir = job.output / job.id;
   return prepared;
 }

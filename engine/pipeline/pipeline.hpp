@@ -25,6 +25,8 @@
 
 namespace fw {
 
+class FrameCalibration;
+
 struct Progress {
   std::uint64_t frames_done = 0;
   std::uint64_t frames_total = 0;
@@ -77,8 +79,10 @@ struct RenderedFrame {
   // its place: the reason, as written on the frame and in the index.
   std::string substitute_reason;
 };
+// `calibration` (engine/color), when given, maps the finished frame's code values through its
+// LUT before the sha256: one pass, and the checksum is of the frame as the recorder gets it.
 RenderedFrame render_frame(const Job& job, const Plan& plan, const PlannedFrame& frame,
-                           SourceHashes& hashes);
+                           SourceHashes& hashes, const FrameCalibration* calibration = nullptr);
 
 // Everything before the first exposure: the format, the sources (expand + probe, with each
 // document's failure policy) and the plan. Pure but for reading the sources' headers.

@@ -5,12 +5,14 @@
 
 #include <fmt/format.h>
 
+#include "color/calibration.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "film/blip.hpp"
 #include "film/substitute.hpp"
 #include "film/target.hpp"
 #include "pipeline/pipeline.hpp"
+#include "qc/mark.hpp"
 #include "raster/raster.hpp"
 
 namespace fw {
@@ -39,13 +41,13 @@ std::string describe_frame(const Job& job, const PlannedFrame& frame) {
 }
 
 RenderedFrame render_frame(const Job& job, const Plan& plan, const PlannedFrame& frame,
-                           SourceHashes& hashes) {
+                           SourceHashes& hashes, const FrameCalibration* calibration) {
   const Document& doc = job.documents[frame.document];
   const RasterSettings settings = raster_settings(job, doc);
   FrameImage image;
   RenderedFrame out;
   if (frame.kind == FrameKind::substitute) {
-    image = render_substitute(frame, doc, frame.reason, settings);
+    image = render_substitute(job, plan, frame, frame.reason, settings);
     out.substitute_reason = frame.reason;
   } else if (is_target(frame.kind)) {
     try {
@@ -63,13 +65,14 @@ RenderedFrame render_frame(const Job& job, const Plan& plan, const PlannedFrame&
         throw with_context(describe_frame(job, frame), e);
       }
       out = {};
-      image = render_substitute(frame, doc, e.what(), settings);
+      image = render_substitute(job, plan, frame, e.what(), settings);
       out.substitute_reason = e.what();
     }
   }
   const double pitch_um = frame.pixel_pitch_um > 0 ? frame.pixel_pitch_um : plan.pitch_um;
   try {
-    draw_blip_track(image, frame, plan.format, pitch_um);
+    draw_blip_track(image, frame, plan.format, pitch_um, plan.text.get());
+    draw_frame_mark(image, frame, plan.format, pitch_um, out.source_sha256);  // engine/qc
   } catch (const Error& e) {
     throw with_context(describe_frame(job, frame), e);
   }
@@ -77,6 +80,7 @@ RenderedFrame render_frame(const Job& job, const Plan& plan, const PlannedFrame&
   out.height = image.height;
   out.channels = image.channels;
   out.pixels = std::move(image.pixels);
+  if (calibration) calibration->apply(out.pixels, out.channels);
   out.sha256 = sha256_hex(out.pixels);
   return out;
 }

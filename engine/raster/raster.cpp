@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <glib.h>
 
+#include "color/page_icc.hpp"
 #include "core/error.hpp"
 #include "core/vips_error.hpp"
 
@@ -110,7 +111,9 @@ FrameImage to_frame_image(const vips::VImage& image) {
 }  // namespace
 
 vips::VImage to_mode(const vips::VImage& page, ImageMode mode, int threshold) {
-  const vips::VImage flat = flatten_on_white(with_sane_interpretation(page));
+  // Colour management first (engine/color): an embedded ICC profile says what the samples
+  // mean; libvips's conversions below assume sRGB.
+  const vips::VImage flat = flatten_on_white(with_sane_interpretation(page_to_working_space(page)));
   switch (mode) {
     case ImageMode::colour: {
       vips::VImage colour = to_uchar(flat.colourspace(VIPS_INTERPRETATION_sRGB));

@@ -1,12 +1,16 @@
 #include "text/text.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <glib.h>
 #include <hb.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <map>
+#include <mutex>
 #include <optional>
 
 #include "text/engine.hpp"
@@ -54,6 +58,45 @@ std::shared_ptr<const TextEngine> TextEngine::load_default() {
   // Magic static: loaded once, thread-safe; a failed load throws and is retried next call.
   static const std::shared_ptr<const TextEngine> engine = load(default_font_set());
   return engine;
+}
+
+std::shared_ptr<const TextEngine> TextEngine::load_shared(const std::filesystem::path& font_set,
+                                                          const std::filesystem::path& job_dir) {
+  static std::mutex mutex;
+  static std::map<std::pair<std::string, std::string>, std::shared_ptr<const TextEngine>> loaded;
+  std::error_code error;
+  auto canonical = std::filesystem::weakly_canonical(font_set, error);
+  if (error) canonical = font_set;
+  const std::pair<std::string, std::string> key{canonical.string(), job_dir.string()};
+  const std::lock_guard lock(mutex);
+  auto& engine = loaded[key];
+  if (!engine) engine = load(font_set, job_dir);
+  return engine;
+}
+
+std::filesystem::path TextEngine::find_font_set(const std::string& name_or_path,
+                                                const std::filesystem::path& base_dir) {
+  if (name_or_path.empty()) return default_font_set();
+  const bool is_path = name_or_path.find('/') != std::string::npos ||
+                       std::filesystem::path(name_or_path).extension() == ".toml";
+  if (is_path) {
+    const std::filesystem::path path(name_or_path);
+    return path.is_absolute() || base_dir.empty() ? path : (base_dir / path).lexically_normal();
+  }
+  const std::filesystem::path folder = default_font_set().parent_path();
+  const std::filesystem::path file = folder / (name_or_path + ".toml");
+  if (std::filesystem::is_regular_file(file)) return file;
+  std::vector<std::string> names;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(folder, error)) {
+    if (entry.path().extension() == ".toml") names.push_back(entry.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  throw Error(
+      ErrorKind::job,
+      fmt::format("font set \"{}\": no file {} (sets in {}: {})", name_or_path, file.string(),
+                  folder.string(),
+                  names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
 }
 
 double size_for_cap_height_mm(double cap_height_mm, double reduction, double pitch_um,

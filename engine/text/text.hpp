@@ -118,6 +118,15 @@ class TextEngine {
   static std::filesystem::path default_font_set();
   // The default set, loaded once per process (thread-safe).
   static std::shared_ptr<const TextEngine> load_default();
+  // load(), but each (set, job_dir) is loaded once per process and shared (thread-safe):
+  // every job of a queue that names the same set shares its mapped fonts.
+  static std::shared_ptr<const TextEngine> load_shared(const std::filesystem::path& font_set,
+                                                       const std::filesystem::path& job_dir = {});
+  // A job's `fonts` key: a set name ("serif": fonts/serif.toml beside the default set) or a
+  // path to a set file (relative to `base_dir`); "" is the default set. Throws Error(job)
+  // naming the sets there are when a name has no file.
+  static std::filesystem::path find_font_set(const std::string& name_or_path,
+                                             const std::filesystem::path& base_dir = {});
 
   virtual ~TextEngine() = default;
   // Throws MissingGlyph for the first character no font can draw; `context` (e.g.

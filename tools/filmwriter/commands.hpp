@@ -26,5 +26,8 @@ void add_catalog_commands(CLI::App& app,
                           std::vector<Command>& commands);              // catalog find|export|check
 void add_calibrate_commands(CLI::App&, std::vector<Command>&);          // calibrate wedge|fit|auto
 void add_text_commands(CLI::App& app, std::vector<Command>& commands);  // fonts, text
+void add_verify_commands(CLI::App& app, std::vector<Command>& commands);   // verify
+void add_inspect_commands(CLI::App& app, std::vector<Command>& commands);  // inspect add|due|list
+void add_queue_commands(CLI::App& app, std::vector<Command>& commands);    // queue run|status
 
 }  // namespace fw::cli

@@ -13,6 +13,7 @@
 #include "core/files.hpp"
 #include "film/format.hpp"
 #include "job/job.hpp"
+#include "ops/log.hpp"
 #include "pipeline/pipeline.hpp"
 
 namespace fw::cli {
@@ -30,6 +31,7 @@ struct JobFlags {
   std::string mode, polarity;
   std::vector<std::string> driver_options;
   std::string profiles;
+  std::string base_dir;  // relative paths in the job file resolve here (the queue sets it)
   bool dry_run = false;
   bool overwrite = false;
   // Resume after a crash or a stop (see catalog/keeper.hpp).
@@ -57,6 +59,9 @@ void add_job_flags(CLI::App& cmd, JobFlags& flags) {
   cmd.add_option("--profiles", flags.profiles,
                  "profiles folder (default: FILMWRITER_PROFILES or "
                  "the installed profiles)");
+  cmd.add_option("--base-dir", flags.base_dir,
+                 "resolve the job file's relative paths against DIR instead of the file's "
+                 "folder (queue run sets it to QUEUE_DIR/incoming)");
 }
 
 Job make_job(JobFlags& flags) {
@@ -81,7 +86,18 @@ Job make_job(JobFlags& flags) {
   if (std::filesystem::is_directory(flags.source)) {
     return job_from_directory(flags.source, o);
   }
-  Job job = load_job(flags.source);
+  Job job = [&] {
+    if (flags.base_dir.empty()) return load_job(flags.source);
+    std::string text;
+    try {
+      text = read_file(flags.source);
+    } catch (const Error& e) {
+      throw Error(ErrorKind::job, e.what());
+    }
+    Job parsed = parse_job(text, flags.source, flags.base_dir);
+    parsed.file = std::filesystem::absolute(flags.source).lexically_normal();
+    return parsed;
+  }();
   apply_overrides(job, o);
   return job;
 }
@@ -108,6 +124,9 @@ std::vector<std::string> rerun_args(const JobFlags& flags) {
   if (!flags.profiles.empty()) {
     args.insert(args.end(), {"--profiles", std::filesystem::absolute(flags.profiles).string()});
   }
+  if (!flags.base_dir.empty()) {
+    args.insert(args.end(), {"--base-dir", std::filesystem::absolute(flags.base_dir).string()});
+  }
   return args;
 }
 
@@ -133,6 +152,7 @@ void load_flags_from_journal(JobFlags& flags) {
   recorded.resume = true;
   recorded.reel_policy = flags.reel_policy;
   recorded.catalog = flags.catalog;
+  if (recorded.catalog.empty()) recorded.catalog = state.start.value("catalog", "");
   flags = std::move(recorded);
 }
 
@@ -205,6 +225,10 @@ int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) 
     load_flags_from_journal(flags);
   }
   Job job = make_job(flags);
+  // A resumed job films the day its plan recorded, so its targets match the first run's.
+  if (flags.resume && job.filming_date.empty()) {
+    job.filming_date = recorded_filming_date(job.output / job.id / "plan.json");
+  }
   auto recorder = open_recorder(registry, job);
   auto prepared = prepare_job(job, recorder->capabilities(), profiles_dir(flags));
   print_plan_summary(job, prepared);
@@ -246,8 +270,11 @@ int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) 
     std::filesystem::remove_all(dir / "spoiled");
   }
   std::filesystem::create_directories(dir);
-  Catalog catalog(flags.catalog.empty() ? job.output / "catalog.sqlite"
-                                        : std::filesystem::path(flags.catalog));
+  // --catalog, else the job's `catalog` key, else <output>/catalog.sqlite.
+  std::filesystem::path catalog_file = job.output / "catalog.sqlite";
+  if (!job.catalog.empty()) catalog_file = job.catalog;
+  if (!flags.catalog.empty()) catalog_file = flags.catalog;
+  Catalog catalog(std::filesystem::absolute(catalog_file));
   RecordKeeper keeper(dir, catalog, catalog_job(job, prepared.plan, dir));
   RunOptions options;
   if (resuming) {
@@ -266,28 +293,46 @@ int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) 
                point.first_frame);
   } else {
     write_file_atomic(dir / "plan.json", prepared.plan.to_json(job));
-    keeper.start(prepared.plan, {{"args", rerun_args(flags)}});
+    keeper.start(prepared.plan,
+                 {{"args", rerun_args(flags)}, {"catalog", catalog.file().string()}});
   }
-  options.observer = &keeper;
+  // Logs (text with a progress bar on a terminal, or JSON lines) sit in front of the keeper.
+  ops::RunTotals totals{job.id, prepared.plan.frames.size(), 0, options.first_frame, {}, {}};
+  std::uint64_t warnings = prepared.plan.skipped.size();
+  for (const auto& f : prepared.plan.frames) {
+    totals.pages_planned += f.kind == FrameKind::page || f.kind == FrameKind::substitute;
+    warnings += f.kind == FrameKind::substitute;
+  }
+  for (const auto& reel : prepared.plan.reels) {
+    totals.reel_film_m[reel.id] = reel.film_used_m;
+    totals.reel_frames[reel.id] = static_cast<std::uint32_t>(reel.frame_count);
+  }
+  auto& log = ops::Log::global();
+  log.event("info", resuming ? "job_resume" : "job_start",
+            {{"job", job.id},
+             {"title", job.title},
+             {"driver", job.driver},
+             {"frames_total", totals.frames_planned},
+             {"pages_total", totals.pages_planned},
+             {"reels_total", prepared.plan.reels.size()},
+             {"frames_before", totals.frames_before},
+             {"dir", dir.string()}});
+  ops::RunLog run_log(log, &keeper, totals, isatty(STDERR_FILENO));
+  options.observer = &run_log;
   options.threads = job.threads;
   options.stop = &stop_requested;
-  const bool tty = isatty(STDERR_FILENO);
-  if (tty) {
-    options.on_progress = [](const Progress& p) {
-      fmt::print(stderr, "\r  frame {}/{} (reel {})", p.frames_done, p.frames_total, p.reel);
-      if (p.frames_done == p.frames_total) fmt::print(stderr, "\n");
-    };
-  }
   RunResult result;
   try {
     result = run_plan(job, prepared.plan, *recorder, dir, options);
   } catch (const Error& e) {
     // The journal already holds every accepted frame; bring the catalog up to it.
+    const bool interrupted = e.kind() == ErrorKind::interrupted;
     try {
-      keeper.finish(e.kind() == ErrorKind::interrupted ? "interrupted" : "failed", false);
+      keeper.finish(interrupted ? "interrupted" : "failed", false);
     } catch (const Error& finish_error) {
-      fmt::print(stderr, "filmwriter: catalog: {}\n", finish_error.what());
+      log.error("catalog", exit_code(finish_error.kind()), finish_error.what());
     }
+    run_log.summary(interrupted ? "interrupted" : "failed", warnings);
     throw;
   }
   keeper.finish("done", true);
@@ -300,7 +345,12 @@ int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) 
     if (std::filesystem::is_directory(reel.dir / "frames")) {
       fmt::print("  frames:   {}\n", (reel.dir / "frames").string());
     }
+    if (std::filesystem::is_regular_file(reel.dir / "film" / "reel.json")) {
+      fmt::print("  film:     {} (developed film, density x 10000; reel.json: layout)\n",
+                 (reel.dir / "film").string());
+    }
   }
+  run_log.summary("done", warnings);
   return exit_ok;
 }
 

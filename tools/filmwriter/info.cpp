@@ -11,7 +11,15 @@ namespace {
 int run_drivers(const hal::Registry& registry) {
   for (const auto& info : registry.drivers()) {
     fmt::print("{}: {}\n", info.name, info.description);
-    auto recorder = info.open({});
+    std::unique_ptr<hal::Recorder> recorder;
+    try {
+      recorder = info.open({});
+    } catch (const hal::DeviceError& e) {
+      // A remote recorder (net) reports its capabilities only once reached.
+      fmt::print("  capabilities: from the device once reached ({})\n", e.what());
+      for (const auto& [name, help] : info.options) fmt::print("  option {}: {}\n", name, help);
+      continue;
+    }
     const auto caps = recorder->capabilities();
     fmt::print("  pitch {} um, max frame {}x{} px, channels", caps.pixel_pitch_um,
                caps.max_width_px, caps.max_height_px);

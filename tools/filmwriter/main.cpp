@@ -8,17 +8,29 @@
 #include "commands.hpp"
 #include "core/error.hpp"
 #include "ingest/ingest.hpp"
+#include "ops/log.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"filmwriter: digital-to-film conversion engine"};
   app.set_version_flag("--version", FW_VERSION_STRING);
   app.require_subcommand(1);
+  // Global, and accepted after the subcommand too (`convert JOB --log-format json`).
+  std::string log_format = "text";
+  app.add_option("--log-format", log_format,
+                 "text (human lines, a progress bar on a terminal) or json (one JSON object per "
+                 "line on stderr)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app.fallthrough();
   std::vector<fw::cli::Command> commands;
   fw::cli::add_convert_commands(app, commands);
   fw::cli::add_info_commands(app, commands);
   fw::cli::add_catalog_commands(app, commands);
   fw::cli::add_calibrate_commands(app, commands);
   fw::cli::add_text_commands(app, commands);
+  fw::cli::add_verify_commands(app, commands);
+  fw::cli::add_inspect_commands(app, commands);
+  fw::cli::add_queue_commands(app, commands);
 
   try {
     app.parse(argc, argv);
@@ -27,6 +39,8 @@ int main(int argc, char** argv) {
     return rc == 0 ? fw::exit_ok : fw::exit_usage;
   }
 
+  auto& log = fw::ops::Log::global();
+  log.set_format(fw::ops::parse_log_format(log_format));
   try {
     fw::init_vips(argv[0]);
     fw::cli::Context context;
@@ -35,14 +49,14 @@ int main(int argc, char** argv) {
       if (*command.app) return command.run(context);
     }
   } catch (const fw::Error& e) {
-    fmt::print(stderr, "filmwriter: {}: {}\n", fw::to_string(e.kind()), e.what());
+    log.error(fw::to_string(e.kind()), fw::exit_code(e.kind()), e.what());
     return fw::exit_code(e.kind());
   } catch (const fw::hal::DeviceError& e) {
-    fmt::print(stderr, "filmwriter: device error: {}: {}\n", fw::hal::to_string(e.kind()),
-               e.what());
+    log.error("device error", fw::exit_device,
+              std::string(fw::hal::to_string(e.kind())) + ": " + e.what());
     return fw::exit_device;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "filmwriter: internal error: {}\n", e.what());
+    log.error("internal error", fw::exit_internal, e.what());
     return fw::exit_internal;
   }
   return fw::exit_usage;

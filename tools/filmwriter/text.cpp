@@ -27,7 +27,9 @@ constexpr Block kBlocks[] = {
 };
 
 std::shared_ptr<const TextEngine> open_font_set(const std::string& font_set) {
-  return font_set.empty() ? TextEngine::load_default() : TextEngine::load(font_set);
+  // A set name ("serif": fonts/serif.toml) or a set file, as the job's `fonts` key takes.
+  return font_set.empty() ? TextEngine::load_default()
+                          : TextEngine::load(TextEngine::find_font_set(font_set));
 }
 
 std::string utf8(char32_t code_point) {
@@ -204,8 +206,9 @@ void add_text_commands(CLI::App& app, std::vector<Command>& commands) {
   auto* fonts =
       app.add_subcommand("fonts", "list the font set, or which font draws each character");
   fonts->add_option("--check", fonts_flags->check, "text to check character by character");
-  fonts->add_option("--font-set", fonts_flags->font_set,
-                    "font-set file (default: fonts/default.toml)");
+  fonts->add_option(
+      "--font-set,--set", fonts_flags->font_set,
+      "font set: a name in fonts/ (serif) or a set file (default: fonts/default.toml)");
   fonts->add_option("--lang", fonts_flags->language,
                     "language for --check: zh-Hans, zh-Hant, ja ...");
   commands.push_back({fonts, [fonts_flags](Context&) {
@@ -228,7 +231,9 @@ void add_text_commands(CLI::App& app, std::vector<Command>& commands) {
   text->add_option("--height", flags->height, "box height in px or mm: columns break there");
   text->add_option("--align", flags->align, "start, centre, end or justify");
   text->add_flag("--bitonal", flags->bitonal, "no anti-aliasing (bitonal jobs)");
-  text->add_option("--font-set", flags->font_set, "font-set file (default: fonts/default.toml)");
+  text->add_option(
+      "--font-set,--set", flags->font_set,
+      "font set: a name in fonts/ (serif) or a set file (default: fonts/default.toml)");
   text->add_option("--out", flags->out, "preview image (.png, .tif)")->required();
   commands.push_back({text, [flags](Context&) { return run_text(*flags); }});
 }

@@ -52,6 +52,8 @@ int main(int argc, char** argv) {
                   static_cast<std::uintmax_t>(std::filesystem::file_size(file)));
     }
     std::printf("run it with: filmwriter convert %s\n", (dir / "job.toml").c_str());
+    std::printf("split across short reels: filmwriter convert %s\n", (dir / "reels.toml").c_str());
+    std::printf("on A6 fiche:              filmwriter convert %s\n", (dir / "fiche.toml").c_str());
     return fw::exit_ok;
   } catch (const fw::Error& error) {
     std::fprintf(stderr, "fw-samples: %s\n", error.what());

@@ -465,8 +465,10 @@ reduction = 24
 mode = "grey"
 polarity = "negative"
 
+# The simulated recorder: frames are exposed onto simulated film at the recorder's write
+# rate and developed; R0001/film/ holds the developed film (density x 10000) and reel.json.
 [recorder]
-driver = "tiff"
+driver = "sim"
 
 [[documents]]
 id = "D001"
@@ -499,6 +501,92 @@ pages = {{ pdf = "D003.pdf", range = "1-2" }}
       fmt::arg("job", (dir / "job.toml").string()), fmt::arg("title", toml_string("Demo reel")),
       fmt::arg("d001_title", toml_string("论语集注 卷一")));
   write_bytes(dir / "job.toml", job);
+
+  // The same pages on short reels, so that a document splits across reels (continued
+  // targets), with rare characters on the targets and substitution targets the job asks for.
+  // A 5 um pitch keeps the frames small.
+  const std::string documents = R"toml(
+[recorder]
+driver = "tiff"
+[recorder.options]
+pitch_um = 5
+
+[[documents]]
+id = "D001"
+title = "论语集注 卷一 𠀀𪛖"
+pages = { dir = "D001" }
+dpi = 200
+
+[documents.metadata]
+"作者" = "朱熹"
+"年代" = "宋"
+
+[[documents]]
+id = "D002"
+title = "Bitonal letters (multi-page TIFF, CCITT G4)"
+pages = { tiff = "D002.tif" }
+mode = "bitonal"
+
+[[documents.substitute]]      # page 2 is filmed after a "filmed as found" notice
+page = 2
+target = "filmed-as-found"
+insert = true
+note = "ink faded in the original"
+
+[[documents]]
+id = "D003"
+title = "PDF report"
+pages = { pdf = "D003.pdf" }
+
+[[documents.substitute]]      # page 3 of the original was lost before it was scanned
+page = 3
+target = "page-missing"
+insert = true
+note = "page 3 lost before scanning"
+)toml";
+  write_bytes(dir / "reels.toml", R"toml(# filmwriter demo: documents split across short reels.
+# Run: filmwriter convert reels.toml
+version = 1
+id = "demo-reels"
+title = "善本 演示 (short reels)"
+institution = "filmwriter demo"
+output = "out"
+reduction = 24
+filming_date = 2026-01-15
+
+# 16 mm comic film cut to 14 cm, so that D001 does not fit one reel and continues on the next.
+[format]
+description = "demo: 16 mm comic roll cut to 14 cm"
+film_width_mm = 16.0
+image_area_across_mm = 12.5
+frame_length_mm = 0.0
+frame_gap_mm = 1.0
+margin_mm = 0.05
+orientation = "comic"
+leader_m = 0.03
+trailer_m = 0.03
+reel_length_m = 0.14
+reel_lengths_m = [0.14]
+min_reduction = 7.0
+max_reduction = 50.0
+blip_track_mm = 1.5
+blip_width_mm = 0.7
+blip_lengths_mm = [1.0, 2.0, 3.0]
+blip_offset_mm = 0.2
+address_height_mm = 0.3
+)toml" + documents);
+  write_bytes(dir / "fiche.toml",
+              R"toml(# filmwriter demo: the pages on A6 microfiche (98 frames at 24x)
+# with eye-legible header strips. Run: filmwriter convert fiche.toml
+version = 1
+id = "demo-fiche"
+title = "善本 演示 (fiche)"
+institution = "filmwriter demo"
+output = "out"
+format = "fiche-a6-98-24x"
+reduction = 24
+filming_date = 2026-01-15
+)toml" + documents);
 }
 
 }  // namespace fw::samples

@@ -56,7 +56,9 @@ void save_multipage_tiff(const std::vector<vips::VImage>& pages, const std::file
 void save_pdf(const std::vector<PageSpec>& pages, const std::filesystem::path& file);
 
 // The demo set: pages in several formats, one multi-page TIFF, one PDF, and job.toml
-// describing them (three documents, CJK titles and metadata).
+// describing them (three documents, CJK titles and metadata); reels.toml films them on reels
+// short enough that a document splits (continued targets), fiche.toml on A6 fiche; both
+// with substitution targets ([[documents.substitute]]) and rare characters in a title.
 void make_demo_set(const std::filesystem::path& dir);
 
 }  // namespace fw::samples

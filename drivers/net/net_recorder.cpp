@@ -1,0 +1,280 @@
+// The `net` driver: a recorder on the network, served by tools/recorderd (protocol in
+// protocol.hpp). expose() returns only when the daemon acknowledged that its device accepted
+// the frame. A dropped connection or a daemon restart is survived: the driver reconnects with
+// exponential backoff, asks the device what it holds, reloads the reel at the next frame if the
+// daemon lost it, and sends the frame again (the daemon recognises a frame it already has by
+// its sha256, so nothing is exposed twice). When that cannot work it throws a typed
+// DeviceError naming the daemon, the reel and the frame.
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "hal/registry.hpp"
+#include "net/protocol.hpp"
+
+namespace fw::drivers {
+namespace {
+
+using hal::DeviceError;
+using hal::DeviceErrorKind;
+using net::NetError;
+
+std::string read_token_file(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) {
+    throw DeviceError(DeviceErrorKind::bad_option,
+                      "net driver: option token_file: cannot read " + file);
+  }
+  std::string token;
+  std::getline(in, token);
+  return token;
+}
+
+class NetRecorder final : public hal::Recorder {
+ public:
+  explicit NetRecorder(const hal::DriverOptions& options) {
+    hal::OptionReader read("net", options);
+    host_ = read.text("host", "");
+    port_ = static_cast<std::uint16_t>(read.number("port", net::kDefaultPort, 1, 65535));
+    token_ = read.text("token", "");
+    if (const auto file = read.text("token_file", ""); !file.empty()) {
+      token_ = read_token_file(file);
+    }
+    timeout_ms_ = static_cast<int>(read.number("timeout_ms", 30000, 100, 3.6e6));
+    connect_timeout_ms_ = static_cast<int>(read.number("connect_timeout_ms", 5000, 50, 600000));
+    retries_ = static_cast<int>(read.number("retries", 5, 0, 1000));
+    backoff_ms_ = static_cast<int>(read.number("backoff_ms", 250, 1, 600000));
+    max_backoff_ms_ = static_cast<int>(read.number("max_backoff_ms", 10000, 1, 3.6e6));
+    // Read by the engine (calibration), not by the remote device.
+    for (const char* key : {"calibration", "document_class", "tone", "profiles"})
+      read.text(key, "");
+    read.finish();
+    if (host_.empty()) {
+      throw DeviceError(DeviceErrorKind::bad_option,
+                        "net driver: option host: expected the recorderd host name or address "
+                        "(-O host=ADDRESS), got nothing");
+    }
+    where_ = fmt::format("recorderd {}:{}", host_, port_);
+    // The capabilities decide the plan, so the daemon must answer now.
+    with_retries("connect", [&] { ensure_connected(); });
+  }
+
+  ~NetRecorder() override {
+    if (connection_.open()) {
+      try {
+        connection_.send({{"type", "bye"}}, {}, 1000);
+      } catch (...) {
+      }
+    }
+  }
+
+  hal::Capabilities capabilities() const override { return caps_; }
+
+  void load(const hal::ReelSpec& reel) override {
+    reel_ = reel;
+    loaded_ = true;
+    acked_ = reel.first_frame - 1;
+    device_has_reel_ = false;
+    work_dir_ = reel.work_dir;
+    with_retries(fmt::format("load reel {}", reel.reel_id), [&] { ensure_loaded(); });
+  }
+
+  void expose(const hal::Frame& frame) override {
+    if (!loaded_) throw DeviceError(DeviceErrorKind::fault, "net driver: no reel loaded");
+    hal::check_frame(caps_, frame);
+    const std::string sha = net::sha256_hex(frame.pixels);
+    const nlohmann::json head = {{"type", "frame"},
+                                 {"reel", reel_.reel_id},
+                                 {"frame", frame.frame_number},
+                                 {"width", frame.width},
+                                 {"height", frame.height},
+                                 {"channels", frame.channels},
+                                 {"pitch_um", frame.pixel_pitch_um},
+                                 {"reel_number", frame.reel_number},
+                                 {"blip", hal::to_string(frame.blip)},
+                                 {"address", frame.address},
+                                 {"description", frame.description},
+                                 {"sha256", sha}};
+    with_retries(fmt::format("reel {} frame {}", reel_.reel_id, frame.frame_number), [&] {
+      ensure_loaded();
+      connection_.send(head, frame.pixels, timeout_ms_);
+      const auto reply = expect(connection_.receive(timeout_ms_), "accepted");
+      if (reply.head.value("frame", 0u) != frame.frame_number) {
+        throw NetError(NetError::Kind::protocol,
+                       fmt::format("acknowledgement for frame {}, expected {}",
+                                   reply.head.value("frame", 0u), frame.frame_number));
+      }
+    });
+    acked_ = frame.frame_number;
+  }
+
+  hal::ReelReport unload() override {
+    if (!loaded_) throw DeviceError(DeviceErrorKind::fault, "net driver: no reel loaded");
+    hal::ReelReport report;
+    nlohmann::json files;
+    with_retries(fmt::format("unload reel {}", reel_.reel_id), [&] {
+      ensure_loaded();
+      connection_.send({{"type", "unload"}}, {}, timeout_ms_);
+      const auto reply = expect(connection_.receive(timeout_ms_), "unloaded");
+      report.frames = reply.head.value("frames", 0u);
+      report.film_used_m = reply.head.value("film_used_m", 0.0);
+      files = reply.head.value("files", nlohmann::json::array());
+      state_ = reply.head.value("state", nlohmann::json::object());
+    });
+    loaded_ = false;
+    device_has_reel_ = false;
+    // What the device wrote stays with the device; its checksums come here, in the format of
+    // `sha256sum -c` (run it in the daemon's reel folder), and the manifest covers this list.
+    std::string list;
+    for (const auto& file : files) {
+      list += file.value("sha256", "") + "  " + file.value("path", "") + "\n";
+    }
+    std::filesystem::create_directories(work_dir_);
+    const auto path = work_dir_ / "recorder.sha256";
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << list;
+    report.files.push_back("recorder.sha256");
+    return report;
+  }
+
+  hal::Status status() const override {
+    hal::Status s;
+    s.loaded = loaded_;
+    s.frames_exposed = acked_;
+    s.state = connection_.open() ? "connected to " + where_ : "not connected to " + where_;
+    return s;
+  }
+
+ private:
+  // Runs `step`; transport failures reconnect with backoff and run it again, up to `retries`
+  // times. Device errors and refusals reported by the daemon are final.
+  template <typename Step>
+  void with_retries(const std::string& what, Step&& step) {
+    int delay = backoff_ms_;
+    for (int attempt = 0;; ++attempt) {
+      try {
+        step();
+        return;
+      } catch (const NetError& e) {
+        connection_.close();
+        device_has_reel_ = false;
+        if (attempt >= retries_) {
+          throw DeviceError(DeviceErrorKind::disconnected,
+                            fmt::format("net driver: {}: {}: {}; gave up after {} reconnect "
+                                        "attempt(s)",
+                                        where_, what, e.what(), retries_));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+        delay = std::min(max_backoff_ms_, delay * 2);
+      }
+    }
+  }
+
+  // A reply of type `type`, or the daemon's error as a typed DeviceError.
+  net::Message expect(net::Message reply, const char* type) {
+    if (reply.type() == type) return reply;
+    if (reply.type() == "error") {
+      const std::string kind = reply.head.value("kind", "fault");
+      const std::string message = reply.head.value("message", "");
+      // Damaged in transit: send it again.
+      if (kind == "checksum") throw NetError(NetError::Kind::protocol, message);
+      DeviceErrorKind device_kind = DeviceErrorKind::fault;
+      if (net::error_kind(kind, device_kind)) {
+        throw DeviceError(device_kind, fmt::format("{}: {}", where_, message));
+      }
+      // busy, auth, protocol: the daemon refuses this client.
+      throw DeviceError(DeviceErrorKind::fault,
+                        fmt::format("{} refused the connection ({}): {}", where_, kind, message));
+    }
+    throw NetError(NetError::Kind::protocol,
+                   fmt::format("expected {}, got {}", type, reply.head.dump()));
+  }
+
+  void ensure_connected() {
+    if (connection_.open()) return;
+    connection_ = net::Connection::dial(host_, port_, connect_timeout_ms_);
+    nlohmann::json hello = {{"type", "hello"},
+                            {"version", net::kProtocolVersion},
+                            {"token", token_},
+                            {"client", fmt::format("filmwriter pid {}", getpid())}};
+    if (!session_.empty()) hello["session"] = session_;
+    connection_.send(hello, {}, timeout_ms_);
+    const auto welcome = expect(connection_.receive(timeout_ms_), "welcome");
+    caps_ = net::capabilities_from(welcome.head.at("capabilities"));
+    session_ = welcome.head.value("session", "");
+    state_ = welcome.head.value("state", nlohmann::json::object());
+  }
+
+  // Connected, and the device holds our reel with every acknowledged frame.
+  void ensure_loaded() {
+    ensure_connected();
+    if (!loaded_ || device_has_reel_) return;
+    const bool same_reel = state_.value("loaded", false) &&
+                           state_.value("job", "") == reel_.job_id &&
+                           state_.value("reel", "") == reel_.reel_id;
+    const std::uint32_t on_device = state_.value("frames_exposed", 0u);
+    if (same_reel && on_device + 1 < acked_ + 1) {
+      throw DeviceError(DeviceErrorKind::fault,
+                        fmt::format("net driver: {}: reel {} holds {} frame(s) but {} were "
+                                    "acknowledged: the device lost frames",
+                                    where_, reel_.reel_id, on_device, acked_));
+    }
+    // The daemon keeps a reel loaded across connections: a load at the next frame continues
+    // it (frames it already has are recognised when sent again); after a daemon restart the
+    // reel is loaded anew at the next frame, if the device can append.
+    nlohmann::json spec = {{"reel_id", reel_.reel_id}, {"reel_number", reel_.reel_number},
+                           {"job_id", reel_.job_id},   {"film_format", reel_.film_format},
+                           {"stock", reel_.stock},     {"film_length_m", reel_.film_length_m},
+                           {"first_frame", acked_ + 1}};
+    connection_.send({{"type", "load"}, {"reel", spec}}, {}, timeout_ms_);
+    const auto loaded = expect(connection_.receive(timeout_ms_), "loaded");
+    state_ = loaded.head.value("state", nlohmann::json::object());
+    device_has_reel_ = true;
+  }
+
+  std::string host_, token_, where_, session_;
+  std::uint16_t port_ = net::kDefaultPort;
+  int timeout_ms_ = 30000, connect_timeout_ms_ = 5000, retries_ = 5, backoff_ms_ = 250,
+      max_backoff_ms_ = 10000;
+  net::Connection connection_;
+  hal::Capabilities caps_;
+  nlohmann::json state_ = nlohmann::json::object();
+  hal::ReelSpec reel_;
+  std::filesystem::path work_dir_;
+  bool loaded_ = false;
+  bool device_has_reel_ = false;
+  std::uint32_t acked_ = 0;
+};
+
+}  // namespace
+
+void register_net_driver(hal::Registry& registry) {
+  registry.add(
+      {"net",
+       "a recorder on the network, served by recorderd (TCP, framed messages, acknowledged "
+       "frames, reconnect with backoff); the device's files stay with the daemon, "
+       "R0001/recorder.sha256 lists them",
+       {{"host", "recorderd host name or address (required)"},
+        {"port", fmt::format("recorderd TCP port (default {})", net::kDefaultPort)},
+        {"token", "shared token the daemon was started with (default none)"},
+        {"token_file", "file whose first line is the token"},
+        {"timeout_ms",
+         "longest wait for any reply, e.g. a frame's acknowledgement (default 30000)"},
+        {"connect_timeout_ms", "longest wait for a connection (default 5000)"},
+        {"retries", "reconnect attempts after a dropped connection (default 5)"},
+        {"backoff_ms", "first wait before reconnecting, doubled each time (default 250)"},
+        {"max_backoff_ms", "longest wait between reconnects (default 10000)"},
+        {"calibration", "calibration profile the engine applies (name or .toml file)"},
+        {"document_class", "aim density class of the calibration"},
+        {"tone", "tone reproduction exponent"},
+        {"profiles", "profiles folder for the calibration"}},
+       [](const hal::DriverOptions& options) -> std::unique_ptr<hal::Recorder> {
+         return std::make_unique<NetRecorder>(options);
+       }});
+}
+
+}  // namespace fw::drivers

@@ -1,0 +1,321 @@
+#include "net/protocol.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+
+#include <fmt/format.h>
+
+namespace fw::net {
+namespace {
+
+constexpr char kMagic[4] = {'F', 'W', 'R', '1'};
+constexpr std::uint32_t kMaxHead = 1u << 20;
+constexpr std::uint64_t kMaxData = 1ull << 32;
+
+void wait_for(int fd, short events, int timeout_ms, const char* what) {
+  pollfd p{fd, events, 0};
+  for (;;) {
+    const int ready = ::poll(&p, 1, timeout_ms);
+    if (ready > 0) return;
+    if (ready == 0) {
+      throw NetError(NetError::Kind::timeout, fmt::format("no {} within {} ms", what, timeout_ms));
+    }
+    if (errno != EINTR) throw NetError(NetError::Kind::io, std::strerror(errno));
+  }
+}
+
+void write_all(int fd, const void* bytes, std::size_t size, int timeout_ms) {
+  const auto* p = static_cast<const std::uint8_t*>(bytes);
+  while (size > 0) {
+    wait_for(fd, POLLOUT, timeout_ms, "room to send");
+    const ssize_t n = ::send(fd, p, size, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      throw NetError(
+          errno == EPIPE || errno == ECONNRESET ? NetError::Kind::closed : NetError::Kind::io,
+          std::string("send: ") + std::strerror(errno));
+    }
+    p += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+void read_exact(int fd, void* bytes, std::size_t size, int timeout_ms) {
+  auto* p = static_cast<std::uint8_t*>(bytes);
+  while (size > 0) {
+    wait_for(fd, POLLIN, timeout_ms, "reply");
+    const ssize_t n = ::recv(fd, p, size, 0);
+    if (n == 0) throw NetError(NetError::Kind::closed, "connection closed by the peer");
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      throw NetError(errno == ECONNRESET ? NetError::Kind::closed : NetError::Kind::io,
+                     std::string("recv: ") + std::strerror(errno));
+    }
+    p += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+void put_be(std::uint8_t* out, std::uint64_t value, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i, value >>= 8) out[i] = static_cast<std::uint8_t>(value);
+}
+
+std::uint64_t get_be(const std::uint8_t* in, int bytes) {
+  std::uint64_t value = 0;
+  for (int i = 0; i < bytes; ++i) value = value << 8 | in[i];
+  return value;
+}
+
+void tune(int fd) {
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+}
+
+}  // namespace
+
+Connection::Connection(int fd) : fd_(fd) {}
+Connection::~Connection() {
+  close();
+}
+Connection::Connection(Connection&& other) noexcept : fd_(other.fd_) {
+  other.fd_ = -1;
+}
+Connection& Connection::operator=(Connection&& other) noexcept {
+  if (this != &other) {
+    close();
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+void Connection::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+Connection Connection::dial(const std::string& host, std::uint16_t port, int timeout_ms) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  if (const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0) {
+    throw NetError(NetError::Kind::io,
+                   fmt::format("cannot resolve {}: {}", host, gai_strerror(rc)));
+  }
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(found, ::freeaddrinfo);
+  std::string last = "no address";
+  for (addrinfo* a = found; a; a = a->ai_next) {
+    const int fd =
+        ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
+    if (fd < 0) continue;
+    Connection connection(fd);
+    if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0 && errno != EINPROGRESS) {
+      last = std::strerror(errno);
+      continue;
+    }
+    try {
+      wait_for(fd, POLLOUT, timeout_ms, "connection");
+    } catch (const NetError& e) {
+      last = e.what();
+      continue;
+    }
+    int error = 0;
+    socklen_t length = sizeof error;
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+    if (error != 0) {
+      last = std::strerror(error);
+      continue;
+    }
+    tune(fd);
+    return connection;
+  }
+  throw NetError(NetError::Kind::io, fmt::format("cannot connect to {}:{}: {}", host, port, last));
+}
+
+void Connection::send(const nlohmann::json& head, std::span<const std::uint8_t> data,
+                      int timeout_ms) {
+  if (fd_ < 0) throw NetError(NetError::Kind::closed, "not connected");
+  const std::string text = head.dump();
+  std::uint8_t header[16];
+  std::memcpy(header, kMagic, 4);
+  put_be(header + 4, text.size(), 4);
+  put_be(header + 8, data.size(), 8);
+  write_all(fd_, header, sizeof header, timeout_ms);
+  write_all(fd_, text.data(), text.size(), timeout_ms);
+  if (!data.empty()) write_all(fd_, data.data(), data.size(), timeout_ms);
+}
+
+Message Connection::receive(int timeout_ms) {
+  if (fd_ < 0) throw NetError(NetError::Kind::closed, "not connected");
+  std::uint8_t header[16];
+  read_exact(fd_, header, sizeof header, timeout_ms);
+  if (std::memcmp(header, kMagic, 4) != 0) {
+    throw NetError(NetError::Kind::protocol, "not a filmwriter recorder message (bad magic)");
+  }
+  const std::uint64_t head_size = get_be(header + 4, 4);
+  const std::uint64_t data_size = get_be(header + 8, 8);
+  if (head_size == 0 || head_size > kMaxHead || data_size > kMaxData) {
+    throw NetError(
+        NetError::Kind::protocol,
+        fmt::format("message sizes out of range (head {}, data {})", head_size, data_size));
+  }
+  std::string text(head_size, '\0');
+  read_exact(fd_, text.data(), text.size(), timeout_ms);
+  Message message;
+  try {
+    message.head = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw NetError(NetError::Kind::protocol, std::string("bad message head: ") + e.what());
+  }
+  if (!message.head.is_object() || !message.head.contains("type")) {
+    throw NetError(NetError::Kind::protocol, "message head without a type");
+  }
+  message.data.resize(data_size);
+  if (data_size) read_exact(fd_, message.data.data(), data_size, timeout_ms);
+  return message;
+}
+
+Listener::Listener(const std::string& host, std::uint16_t port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  if (const int rc =
+          ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &found);
+      rc != 0) {
+    throw NetError(NetError::Kind::io,
+                   fmt::format("cannot resolve {}: {}", host, gai_strerror(rc)));
+  }
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(found, ::freeaddrinfo);
+  std::string last = "no address";
+  for (addrinfo* a = found; a; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, 8) != 0) {
+      last = std::strerror(errno);
+      ::close(fd);
+      continue;
+    }
+    sockaddr_storage bound{};
+    socklen_t length = sizeof bound;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
+    port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                              : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+    fd_ = fd;
+    return;
+  }
+  throw NetError(NetError::Kind::io, fmt::format("cannot listen on {}:{}: {}", host, port, last));
+}
+
+Listener::~Listener() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Connection Listener::accept() {
+  const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  if (fd < 0) throw NetError(NetError::Kind::io, std::string("accept: ") + std::strerror(errno));
+  tune(fd);
+  return Connection(fd);
+}
+
+std::string sha256_hex(std::span<const std::uint8_t> bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
+std::string sha256_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::vector<char> buffer(1 << 16);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &length);
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
+const char* error_name(hal::DeviceErrorKind kind) {
+  switch (kind) {
+    case hal::DeviceErrorKind::out_of_film:
+      return "out_of_film";
+    case hal::DeviceErrorKind::fault:
+      return "fault";
+    case hal::DeviceErrorKind::disconnected:
+      return "disconnected";
+    case hal::DeviceErrorKind::underrun:
+      return "underrun";
+    case hal::DeviceErrorKind::invalid_frame:
+      return "invalid_frame";
+    case hal::DeviceErrorKind::bad_option:
+      return "bad_option";
+  }
+  return "fault";
+}
+
+bool error_kind(const std::string& name, hal::DeviceErrorKind& kind) {
+  for (auto k : {hal::DeviceErrorKind::out_of_film, hal::DeviceErrorKind::fault,
+                 hal::DeviceErrorKind::disconnected, hal::DeviceErrorKind::underrun,
+                 hal::DeviceErrorKind::invalid_frame, hal::DeviceErrorKind::bad_option}) {
+    if (name == error_name(k)) {
+      kind = k;
+      return true;
+    }
+  }
+  return false;
+}
+
+nlohmann::json to_json(const hal::Capabilities& caps) {
+  return {{"pixel_pitch_um", caps.pixel_pitch_um},
+          {"max_width_px", caps.max_width_px},
+          {"max_height_px", caps.max_height_px},
+          {"bit_depths", caps.bit_depths},
+          {"channels", caps.channels},
+          {"film_formats", caps.film_formats},
+          {"write_rate_lines_per_s", caps.write_rate_lines_per_s},
+          {"buffer_frames", caps.buffer_frames}};
+}
+
+hal::Capabilities capabilities_from(const nlohmann::json& json) {
+  hal::Capabilities caps;
+  caps.pixel_pitch_um = json.at("pixel_pitch_um").get<double>();
+  caps.max_width_px = json.at("max_width_px").get<std::uint32_t>();
+  caps.max_height_px = json.at("max_height_px").get<std::uint32_t>();
+  caps.bit_depths = json.at("bit_depths").get<std::vector<int>>();
+  caps.channels = json.at("channels").get<std::vector<int>>();
+  caps.film_formats = json.at("film_formats").get<std::vector<std::string>>();
+  caps.write_rate_lines_per_s = json.at("write_rate_lines_per_s").get<double>();
+  caps.buffer_frames = json.at("buffer_frames").get<std::uint32_t>();
+  return caps;
+}
+
+}  // namespace fw::net

@@ -1,0 +1,114 @@
+// The network recorder protocol (drivers/net <-> tools/recorderd), version 1, over TCP.
+//
+// Every message is framed:
+//   magic   4 bytes  "FWR1"
+//   head    4 bytes  length of the JSON head, big-endian (at most 1 MiB)
+//   data    8 bytes  length of the binary data, big-endian (frame pixels; 0 for most messages)
+//   the JSON head (UTF-8; its "type" names the message), then the data
+//
+// Client -> daemon, each answered by exactly one reply before the next is sent:
+//   hello   {version, token, client, session?}  -> welcome {device, capabilities, session, state}
+//   load    {reel: {reel_id, reel_number, job_id, film_format, stock, film_length_m,
+//           first_frame}}                        -> loaded {state}
+//   frame   {reel, frame, width, height, channels, pitch_um, blip, address, description,
+//           sha256} + pixels                     -> accepted {frame, duplicate}
+//   status  {}                                   -> status {state}
+//   unload  {}                                   -> unloaded {frames, film_used_m,
+//                                                   files: [{path, sha256}]}
+//   bye     {}                                   (no reply)
+// Any request may instead get  error {kind, message}: kind is a device error (out_of_film,
+// fault, disconnected, underrun, invalid_frame, bad_option) or a refusal (busy, auth,
+// protocol). `state` is {loaded, job, reel, frames_exposed, buffered, text}.
+//
+// Back-pressure: a frame is acknowledged only after the device's own expose() returned (it
+// blocks while the device buffer is full), and the client sends the next frame only after
+// that acknowledgement. Exactly once: the daemon keeps each accepted frame's sha256 for the
+// loaded reel, so a frame sent again after a lost acknowledgement is recognised and not
+// exposed twice.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "hal/recorder.hpp"
+
+namespace fw::net {
+
+inline constexpr int kProtocolVersion = 1;
+inline constexpr std::uint16_t kDefaultPort = 7300;
+
+// Transport failures (not device errors): the connection is unusable afterwards.
+class NetError : public std::runtime_error {
+ public:
+  enum class Kind { closed, timeout, io, protocol };
+  NetError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
+struct Message {
+  nlohmann::json head;
+  std::vector<std::uint8_t> data;
+  std::string type() const { return head.value("type", ""); }
+};
+
+// A connected TCP socket that sends and receives framed messages with timeouts.
+class Connection {
+ public:
+  Connection() = default;
+  explicit Connection(int fd);
+  ~Connection();
+  Connection(Connection&& other) noexcept;
+  Connection& operator=(Connection&& other) noexcept;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Resolves host and connects within timeout_ms; NetError(io) with the reason otherwise.
+  static Connection dial(const std::string& host, std::uint16_t port, int timeout_ms);
+
+  void send(const nlohmann::json& head, std::span<const std::uint8_t> data = {},
+            int timeout_ms = 30000);
+  // Waits at most timeout_ms for each part of the message.
+  Message receive(int timeout_ms);
+
+  bool open() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+  void close();
+
+ private:
+  int fd_ = -1;
+};
+
+// Listens on host:port (port 0: any free port).
+class Listener {
+ public:
+  Listener(const std::string& host, std::uint16_t port);
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+  std::uint16_t port() const { return port_; }
+  int fd() const { return fd_; }
+  Connection accept();
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+std::string sha256_hex(std::span<const std::uint8_t> bytes);
+std::string sha256_file(const std::string& path);
+
+// DeviceErrorKind <-> its protocol name.
+const char* error_name(hal::DeviceErrorKind kind);
+bool error_kind(const std::string& name, hal::DeviceErrorKind& kind);
+
+nlohmann::json to_json(const hal::Capabilities& caps);
+hal::Capabilities capabilities_from(const nlohmann::json& json);
+
+}  // namespace fw::net

@@ -1,0 +1,108 @@
+#include "film/text_check.hpp"
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "film/target.hpp"
+
+namespace fw {
+namespace {
+
+std::string job_place(const Job& job) {
+  return job.file.empty() ? std::string("job") : job.file.string();
+}
+
+// The language targets and substitutes are set in (target.cpp draws with the default style).
+constexpr const char* kTargetLanguage = "zh-Hans";
+// Image addresses are drawn as Latin text (blip.cpp).
+constexpr const char* kAddressLanguage = "en";
+
+}  // namespace
+
+std::shared_ptr<const TextEngine> job_text_engine(const Job& job) {
+  const std::filesystem::path set = TextEngine::find_font_set(job.fonts, job.base_dir);
+  try {
+    return TextEngine::load_shared(set, job.base_dir);
+  } catch (const MissingGlyph&) {
+    throw;
+  } catch (const Error& e) {
+    if (job.fonts.empty()) throw;
+    throw with_context(job_place(job) + ": fonts", e);
+  }
+}
+
+void check_document_text(const Job& job, const TextEngine& text,
+                         std::vector<DocumentPages>& documents) {
+  const std::string place = job_place(job);
+  text.check(job.id, place + ": id", kTargetLanguage);
+  text.check(job.title, place + ": title", kTargetLanguage);
+  text.check(job.institution, place + ": institution", kTargetLanguage);
+  for (DocumentPages& pages : documents) {
+    if (pages.skipped || pages.document >= job.documents.size()) continue;
+    const Document& document = job.documents[pages.document];
+    const auto check = [&](const std::string& string, const std::string& key,
+                           const char* language) {
+      text.check(string,
+                 place + ": " + document.key + "." + key + " (document " + document.id + ")",
+                 language);
+    };
+    try {
+      // The id is part of every image address and of the targets' text.
+      check(document.id, "id", kAddressLanguage);
+      check(document.id, "id", kTargetLanguage);
+      check(document.title, "title", kTargetLanguage);
+      for (const auto& [key, value] : document.metadata) {
+        check(key, "metadata." + key, kTargetLanguage);
+        check(value, "metadata." + key, kTargetLanguage);
+      }
+      for (const DeclaredSubstitute& substitute : document.substitutes) {
+        text.check(substitute.note,
+                   fmt::format("{}: {}.note (document {})", place, substitute.key, document.id),
+                   kTargetLanguage);
+      }
+      // Any page of a `substitute` document may be replaced while rendering; its target names
+      // the source file, so every file name must be drawable too.
+      if (settings_for(job, document).on_error == FailurePolicy::substitute) {
+        std::set<std::filesystem::path> files;
+        for (const SourcePage& page : pages.pages) files.insert(page.ref.file);
+        for (const auto& file : files) check(file.string(), "pages", kTargetLanguage);
+      }
+    } catch (const MissingGlyph& e) {
+      if (settings_for(job, document).on_error != FailurePolicy::skip_document) throw;
+      pages.skipped = true;
+      pages.skip_reason = e.what();
+    }
+  }
+}
+
+void prepare_plan_text(const Job& job, Plan& plan, std::shared_ptr<const TextEngine> text) {
+  plan.text = std::move(text);
+  if (plan.filming_date.empty()) plan.filming_date = today_utc_date();
+  const TextEngine& engine = plan_text(plan);
+  for (const PlannedFrame& frame : plan.frames) {
+    const Document& document = job.documents.at(frame.document);
+    const std::string where =
+        fmt::format("reel {} frame {} ({} {}, document {} ({}))", plan.reels.at(frame.reel - 1).id,
+                    frame.number, to_string(frame.kind), frame.address, document.id, document.key);
+    const bool has_track =
+        frame.placement.track_width_px > 0 && frame.placement.track_height_px > 0;
+    if (has_track && plan.format.blips.address_height_mm > 0) {
+      engine.check(frame.address, where + ": image address", kAddressLanguage);
+    }
+    // The tiles of a fiche header show one strip: its text is checked once per sheet.
+    const bool header_tile = frame.kind == FrameKind::fiche_header && frame.grid_column > 1;
+    if (frame.kind == FrameKind::page || header_tile) continue;
+    std::vector<FilledText> texts;
+    try {
+      texts = target_texts(job, plan, frame);
+    } catch (const Error& e) {
+      throw with_context(where, e);
+    }
+    for (const FilledText& filled : texts) {
+      engine.check(filled.text, where + ", " + filled.context, filled.block.language);
+    }
+  }
+}
+
+}  // namespace fw

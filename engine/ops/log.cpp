@@ -1,0 +1,194 @@
+#include "ops/log.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+
+namespace fw::ops {
+namespace {
+
+double monotonic_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string duration_text(double seconds) {
+  const auto s = static_cast<long>(seconds + 0.5);
+  if (s >= 3600) return fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+  return fmt::format("{}:{:02}", s / 60, s % 60);
+}
+
+}  // namespace
+
+LogFormat parse_log_format(const std::string& text) {
+  if (text == "text") return LogFormat::text;
+  if (text == "json") return LogFormat::json;
+  throw Error(ErrorKind::usage, "expected text or json, got \"" + text + "\"");
+}
+
+std::string utc_timestamp(bool millis) {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!millis) return std::string(buffer) + "Z";
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  return fmt::format("{}.{:03}Z", buffer, ms);
+}
+
+Log& Log::global() {
+  static Log log;
+  return log;
+}
+
+void Log::event(const char* level, const std::string& event, const nlohmann::json& fields,
+                const std::string& text) {
+  std::lock_guard lock(mutex_);
+  if (json()) {
+    nlohmann::json line = {{"ts", utc_timestamp(true)}, {"level", level}, {"event", event}};
+    if (fields.is_object()) line.update(fields);
+    // One write per line: lines from several threads never interleave.
+    const std::string out = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::fputs((out + "\n").c_str(), stderr);
+  } else if (!text.empty()) {
+    std::fputs((text + "\n").c_str(), stderr);
+  }
+  std::fflush(stderr);
+}
+
+void Log::error(const std::string& kind, int exit_code, const std::string& message) {
+  event("error", "error", {{"kind", kind}, {"exit_code", exit_code}, {"message", message}},
+        fmt::format("filmwriter: {}: {}", kind, message));
+}
+
+RunLog::RunLog(Log& log, RunObserver* next, RunTotals totals, bool progress_bar)
+    : log_(log),
+      next_(next),
+      totals_(std::move(totals)),
+      bar_(progress_bar && !log.json()),
+      start_(monotonic_s()) {}
+
+double RunLog::seconds() const {
+  return monotonic_s() - start_;
+}
+
+double RunLog::film_now() const {
+  // Closed reels as the recorder measured them; the open one pro rata of its plan.
+  double film = film_closed_m_;
+  if (!reel_.empty() && totals_.reel_frames.count(reel_) && totals_.reel_frames.at(reel_) > 0) {
+    film += totals_.reel_film_m.at(reel_) * reel_frames_done_ / totals_.reel_frames.at(reel_);
+  }
+  return film;
+}
+
+void RunLog::reel_loaded(const hal::ReelSpec& reel) {
+  if (next_) next_->reel_loaded(reel);
+  reel_ = reel.reel_id;
+  reel_frames_done_ = reel.first_frame - 1;
+  log_.event("info", "reel_loaded",
+             {{"job", totals_.job_id}, {"reel", reel.reel_id}, {"first_frame", reel.first_frame}});
+}
+
+void RunLog::frame_exposed(const std::string& reel_id, std::uint64_t sequence,
+                           const IndexRow& row) {
+  if (next_) next_->frame_exposed(reel_id, sequence, row);
+  ++frames_;
+  if (row.kind == "page" || row.kind == "substitute") ++pages_;
+  reel_ = reel_id;
+  frame_ = row.frame;
+  address_ = row.address;
+  reel_frames_done_ = row.frame;
+  progress(totals_.frames_before + frames_ == totals_.frames_planned);
+}
+
+void RunLog::reel_closed(const ClosedReel& reel) {
+  if (next_) next_->reel_closed(reel);
+  film_closed_m_ += reel.film_used_m;
+  reel_.clear();
+  ++reels_closed_;
+  log_.event(reel.complete ? "info" : "warning", "reel_closed",
+             {{"job", totals_.job_id},
+              {"reel", reel.id},
+              {"frames", reel.frames},
+              {"film_m", reel.film_used_m},
+              {"complete", reel.complete}});
+}
+
+void RunLog::progress(bool force) {
+  const double now = seconds();
+  // JSON: at most one progress event a second (and the last frame); the bar: 10 a second.
+  const double interval = log_.json() ? 1.0 : 0.1;
+  if (!force && last_progress_ >= 0 && now - last_progress_ < interval) return;
+  if (!log_.json() && !bar_) return;
+  last_progress_ = now;
+  const std::uint64_t done = totals_.frames_before + frames_;
+  const double rate = now > 0 ? frames_ / now : 0;
+  const double pages_rate = now > 0 ? pages_ / now : 0;
+  const double eta = rate > 0 ? (totals_.frames_planned - done) / rate : 0;
+  if (log_.json()) {
+    log_.event("info", "progress",
+               {{"job", totals_.job_id},
+                {"reel", reel_},
+                {"frame", frame_},
+                {"address", address_},
+                {"frames_done", done},
+                {"frames_total", totals_.frames_planned},
+                {"pages_per_s", pages_rate},
+                {"frames_per_s", rate},
+                {"eta_s", eta},
+                {"film_m", film_now()}});
+    return;
+  }
+  const int width = 24;
+  const auto filled =
+      static_cast<int>(totals_.frames_planned ? width * done / totals_.frames_planned : width);
+  const std::string bar = std::string(filled, '#') + std::string(width - filled, '.');
+  std::fputs(
+      fmt::format("\r[{}] {}/{} frames  {}  {:.1f} pages/s  ETA {}  film {:.2f} m ", bar, done,
+                  totals_.frames_planned, reel_, pages_rate, duration_text(eta), film_now())
+          .c_str(),
+      stderr);
+  if (done == totals_.frames_planned) std::fputs("\n", stderr);
+  std::fflush(stderr);
+}
+
+nlohmann::json RunLog::summary(const std::string& status, std::uint64_t warnings) {
+  if (bar_ && last_progress_ >= 0 && totals_.frames_before + frames_ != totals_.frames_planned) {
+    std::fputs("\n", stderr);  // end the bar's line before the summary
+  }
+  const double elapsed = seconds();
+  nlohmann::json fields = {{"job", totals_.job_id},
+                           {"status", status},
+                           {"pages", pages_},
+                           {"frames", frames_},
+                           {"frames_total", totals_.frames_planned},
+                           {"frames_before", totals_.frames_before},
+                           {"reels", reels_closed_},
+                           {"film_m", film_now()},
+                           {"seconds", elapsed},
+                           {"frames_per_s", elapsed > 0 ? frames_ / elapsed : 0.0},
+                           {"warnings", warnings}};
+  const std::string resumed =
+      totals_.frames_before ? fmt::format(" (after {} already on film)", totals_.frames_before)
+                            : std::string();
+  // Stdout: what cron mails and what an operator reads at the end.
+  std::fputs(fmt::format("summary: job {} {}: {} pages, {} frames{}, {} reel(s), {:.2f} m film, "
+                         "{:.1f} s, {:.1f} frames/s, {} warning(s)\n",
+                         totals_.job_id, status, pages_, frames_, resumed, reels_closed_,
+                         film_now(), elapsed, elapsed > 0 ? frames_ / elapsed : 0.0, warnings)
+                 .c_str(),
+             stdout);
+  std::fflush(stdout);
+  log_.event(status == "done" ? "info" : "error", "summary", fields);
+  return fields;
+}
+
+}  // namespace fw::ops

@@ -1,0 +1,87 @@
+// Operator logs. `text`: human lines on stderr, and on a terminal a progress bar. `json`: one
+// JSON object per line on stderr for log collectors, each with "ts" (UTC), "level", "event"
+// and the event's fields (job, reel, frame, ...). Stdout keeps the human report either way.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "catalog/record.hpp"
+
+namespace fw::ops {
+
+enum class LogFormat { text, json };
+// "text" | "json"; Error(usage) otherwise, without a flag name.
+LogFormat parse_log_format(const std::string& text);
+
+// "2026-11-25T18:00:00Z", or with milliseconds "2026-11-25T18:00:00.123Z".
+std::string utc_timestamp(bool millis);
+
+class Log {
+ public:
+  // The process's log (the CLI sets its format from --log-format).
+  static Log& global();
+  void set_format(LogFormat format) { format_ = format; }
+  LogFormat format() const { return format_; }
+  bool json() const { return format_ == LogFormat::json; }
+
+  // JSON: one line with ts, level, event and `fields`. Text: `text` on stderr (nothing when
+  // empty: the human report on stdout already says it).
+  void event(const char* level, const std::string& event, const nlohmann::json& fields,
+             const std::string& text = {});
+  // The last word of a failed command, in either format.
+  void error(const std::string& kind, int exit_code, const std::string& message);
+
+ private:
+  LogFormat format_ = LogFormat::text;
+  std::mutex mutex_;
+};
+
+// What a run is about to do, for progress (ETA, film) and the final summary.
+struct RunTotals {
+  std::string job_id;
+  std::uint64_t frames_planned = 0;
+  std::uint64_t pages_planned = 0;  // page and substitute frames
+  std::uint64_t frames_before = 0;  // already on film (resume)
+  std::map<std::string, double> reel_film_m;
+  std::map<std::string, std::uint32_t> reel_frames;
+};
+
+// Logs a run (reels loaded and closed, throttled progress, the summary) and passes every
+// call on to `next` (the record keeper) first: a frame is reported once it is durable.
+class RunLog final : public RunObserver {
+ public:
+  RunLog(Log& log, RunObserver* next, RunTotals totals, bool progress_bar);
+
+  void reel_loaded(const hal::ReelSpec& reel) override;
+  void frame_exposed(const std::string& reel_id, std::uint64_t sequence,
+                     const IndexRow& row) override;
+  void reel_closed(const ClosedReel& reel) override;
+
+  // The job's summary: "summary: ..." on stdout, and a "summary" event in JSON. `status`:
+  // done | failed | interrupted. Returns the summary's fields.
+  nlohmann::json summary(const std::string& status, std::uint64_t warnings);
+
+ private:
+  void progress(bool force);
+  double film_now() const;
+  double seconds() const;
+
+  Log& log_;
+  RunObserver* next_;
+  RunTotals totals_;
+  bool bar_;
+  double start_ = 0;
+  double last_progress_ = -1;
+  std::uint64_t frames_ = 0, pages_ = 0;  // this run
+  std::string reel_, address_;
+  std::uint32_t frame_ = 0;
+  std::uint32_t reel_frames_done_ = 0;
+  double film_closed_m_ = 0;
+  std::uint32_t reels_closed_ = 0;
+};
+
+}  // namespace fw::ops

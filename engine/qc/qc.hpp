@@ -1,0 +1,60 @@
+// Verification (QC) of what the recorder produced: `filmwriter verify` reads each reel's
+// developed film (the simulated recorder's now; a scan of real film later, through the same
+// files) and checks it against the plan, the index and the job's sources:
+//   completeness and order (every planned frame once, in order, blip level and frame mark
+//   read back), densities (background per page frame, base + fog, uniformity within a frame
+//   and along the reel), resolution on the technical target (modulation per chart group,
+//   finest resolved group, quality index), content (SSIM of each frame against its source
+//   rendered again the same way). Limits come from profiles/qc/<name>.toml.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "job/job.hpp"
+#include "pipeline/pipeline.hpp"
+
+namespace fw {
+
+// profiles/qc/<name>.toml (MICROGRAPHICS.md sections 0 and 3).
+struct QcProfile {
+  std::filesystem::path file;
+  std::vector<std::pair<std::string, std::pair<double, double>>> background;  // class -> range
+  double positive_background_max = 0.30;
+  double base_fog_max = 0.10;
+  double frame_uniformity = 0.10;  // +- around the frame's background
+  double reel_uniformity = 0.20;   // +- around the reel's mean background
+  double min_modulation = 0.20;    // a chart group is resolved at or above this
+  double e_height_mm = 1.0;        // the job's smallest lowercase "e" (document plane)
+  double qi_required = 8.0;
+  double ssim_min = 0.90;        // mean over the frame
+  double ssim_block_min = 0.90;  // the worst block
+  double block_mm = 0.25;        // block side on film
+};
+// Throws Error(job) naming the file, line and key.
+QcProfile load_qc_profile(const std::filesystem::path& profiles_dir, const std::string& name);
+
+struct VerifyOptions {
+  std::filesystem::path profiles_dir;
+  std::filesystem::path catalog;  // inspection history for the report; empty: none
+  bool contact_sheets = true;     // R0001/contact.jpg
+  bool report = true;             // report.html
+};
+
+struct QcResult {
+  bool passed = true;
+  std::vector<std::string> failures;  // "R0001 frame 5 (R0001-D001-0003): ...", in order
+  nlohmann::ordered_json json;        // what qc.json holds
+  std::filesystem::path qc_json, report_html;
+  std::vector<std::filesystem::path> contact_sheets;
+};
+
+// Verifies every reel of the prepared job in prepared.job_dir and writes qc.json (and the
+// report and contact sheets when asked). Throws Error(job) when the job was never run.
+QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile& profile,
+                    const VerifyOptions& options);
+
+}  // namespace fw

@@ -1,0 +1,300 @@
+#include "qc/report.hpp"
+
+#include <fmt/format.h>
+#include <glib.h>
+
+#include <algorithm>
+
+#include "core/error.hpp"
+
+namespace fw::qc {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string esc(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string text(const Json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_null()) return "—";
+  return j.dump();
+}
+
+// A thumbnail with a 3 px frame: red for a failed frame, grey otherwise.
+vips::VImage framed(const Thumb& t) {
+  const std::vector<double> colour =
+      t.failed ? std::vector<double>{220, 20, 20} : std::vector<double>{90, 90, 90};
+  vips::VImage rgb = t.image.colourspace(VIPS_INTERPRETATION_sRGB);
+  return rgb.embed(
+      3, 3, rgb.width() + 6, rgb.height() + 6,
+      vips::VImage::option()->set("extend", VIPS_EXTEND_BACKGROUND)->set("background", colour));
+}
+
+std::string data_uri(const vips::VImage& image) {
+  void* buffer = nullptr;
+  std::size_t size = 0;
+  image.write_to_buffer(".jpg", &buffer, &size, vips::VImage::option()->set("Q", 85));
+  gchar* b64 = g_base64_encode(static_cast<const guchar*>(buffer), size);
+  std::string uri = std::string("data:image/jpeg;base64,") + b64;
+  g_free(b64);
+  g_free(buffer);
+  return uri;
+}
+
+// Background density per page frame along the reel, with the aim band: inline SVG.
+std::string density_plot(const Json& reel, const Json& limits) {
+  const double lo = limits["background"][0].get<double>(),
+               hi = limits["background"][1].get<double>();
+  std::vector<std::pair<double, double>> points;
+  double last_frame = 1;
+  for (const auto& f : reel["frames"]) {
+    last_frame = std::max(last_frame, f["frame"].get<double>());
+    if (f.contains("density") && f["density"].contains("background")) {
+      points.push_back({f["frame"].get<double>(), f["density"]["background"].get<double>()});
+    }
+  }
+  const double w = 640, h = 200, left = 50, bottom = 30;
+  const double d_min = std::max(0.0, lo - 0.4), d_max = hi + 0.4;
+  auto X = [&](double frame) {
+    return left + (frame - 1) / std::max(1.0, last_frame - 1) * (w - left - 10);
+  };
+  auto Y = [&](double d) {
+    return (h - bottom) -
+           (std::clamp(d, d_min, d_max) - d_min) / (d_max - d_min) * (h - bottom - 10);
+  };
+  std::string svg = fmt::format(
+      "<svg class=\"plot\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
+      "role=\"img\" aria-label=\"background density along the reel\">",
+      w, h);
+  svg +=
+      fmt::format("<rect x=\"{}\" y=\"{:.1f}\" width=\"{}\" height=\"{:.1f}\" fill=\"#cfe8cf\"/>",
+                  left, Y(hi), w - left - 10, Y(lo) - Y(hi));
+  for (double d : {d_min, lo, hi, d_max}) {
+    svg += fmt::format("<text x=\"4\" y=\"{:.1f}\" font-size=\"11\">{:.2f} D</text>", Y(d) + 4, d);
+  }
+  svg += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"#444\"/>", left,
+                     h - bottom, w - 10);
+  svg += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\">frame</text>", w / 2, h - 8);
+  std::string line;
+  for (const auto& [frame, d] : points) line += fmt::format("{:.1f},{:.1f} ", X(frame), Y(d));
+  svg +=
+      "<polyline fill=\"none\" stroke=\"#1a4f8a\" stroke-width=\"1.5\" points=\"" + line + "\"/>";
+  for (const auto& [frame, d] : points) {
+    const bool out = d < lo || d > hi;
+    svg += fmt::format(
+        "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"><title>frame {:g}: "
+        "{:.3f} D</title></circle>",
+        X(frame), Y(d), out ? "#d01010" : "#1a4f8a", frame, d);
+  }
+  return svg + "</svg>";
+}
+
+}  // namespace
+
+void write_contact_sheet(const ReelPictures& reel, const std::filesystem::path& file) {
+  std::vector<vips::VImage> tiles;
+  int cell_w = 0, cell_h = 0;
+  for (const auto& t : reel.thumbs) {
+    tiles.push_back(framed(t));
+    cell_w = std::max(cell_w, tiles.back().width());
+    cell_h = std::max(cell_h, tiles.back().height());
+  }
+  if (tiles.empty()) return;
+  for (auto& tile : tiles) {
+    tile = tile.gravity(VIPS_COMPASS_DIRECTION_CENTRE, cell_w + 8, cell_h + 8,
+                        vips::VImage::option()->set("extend", VIPS_EXTEND_WHITE));
+  }
+  try {
+    vips::VImage::arrayjoin(
+        tiles,
+        vips::VImage::option()->set("across", 8)->set("background", std::vector<double>{255}))
+        .jpegsave(file.c_str(), vips::VImage::option()->set("Q", 85));
+  } catch (const vips::VError& e) {
+    throw Error(ErrorKind::internal,
+                file.string() + ": cannot write the contact sheet: " + e.what());
+  }
+}
+
+std::string report_html(const Json& qc, const std::vector<ReelPictures>& reels,
+                        const Json& inspections) {
+  const bool pass = qc["verdict"] == "pass";
+  std::string h;
+  h += "<!DOCTYPE html>\n<html lang=\"zh\"><head><meta charset=\"utf-8\">";
+  h += "<title>QC " + esc(text(qc["job"]["id"])) + "</title><style>";
+  h += "body{font-family:'Noto Sans CJK SC','Noto Sans',sans-serif;margin:24px;color:#222}"
+       ".verdict{font-size:28px;font-weight:bold;padding:8px 16px;display:inline-block}"
+       ".pass{background:#d6f0d6;color:#145214}.fail{background:#f7d4d4;color:#8a1010}"
+       "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #bbb;padding:3px 8px;"
+       "font-size:13px;text-align:left}.sheet{display:flex;flex-wrap:wrap;gap:6px}"
+       ".sheet figure{margin:0;padding:3px;border:3px solid #999;font-size:11px}"
+       ".sheet figure.failed{border-color:#d01010}.sheet figure:target{outline:3px solid #1a4f8a}"
+       "</style></head><body>\n";
+  h += "<h1>Film verification · 胶片质检</h1>\n<section id=\"summary\">";
+  h += fmt::format("<div class=\"verdict {}\" id=\"verdict\">{}</div>", pass ? "pass" : "fail",
+                   pass ? "PASS · 合格" : "FAIL · 不合格");
+  std::size_t frames = 0;
+  for (const auto& r : qc["reels"]) frames += r["frames"].size();
+  h += fmt::format(
+      "<p>Job <b>{}</b> “{}” {} — {} reel(s), {} frame(s) checked, {} failure(s). "
+      "Limits: {}</p>",
+      esc(text(qc["job"]["id"])), esc(text(qc["job"]["title"])),
+      esc(text(qc["job"]["institution"])), qc["reels"].size(), frames, qc["failures"].size(),
+      esc(text(qc["profile"])));
+  h += "<table><tr><th>reel</th><th>verdict</th><th>frames planned / on film</th><th>background "
+       "mean (min–max)</th><th>base+fog max</th><th>finest resolved</th><th>QI</th></tr>";
+  for (const auto& r : qc["reels"]) {
+    const auto& d = r["density"];
+    const auto& res = r["resolution"];
+    h += fmt::format(
+        "<tr><td><a href=\"#{0}\">{0}</a></td><td class=\"{1}\">{1}</td><td>{2} / {3}</td>"
+        "<td>{4} ({5}–{6}) D</td><td>{7} D</td><td>{8}</td><td>{9}</td></tr>",
+        esc(text(r["reel"])), text(r["verdict"]), text(r["frames_planned"]),
+        text(r["frames_on_film"]), d.contains("background_mean") ? text(d["background_mean"]) : "—",
+        d.contains("background_min") ? text(d["background_min"]) : "—",
+        d.contains("background_max") ? text(d["background_max"]) : "—", text(d["base_fog_max"]),
+        res.is_null()
+            ? "—"
+            : fmt::format("{} lp/mm ({} on film)", text(res["finest_resolved_document_lp_per_mm"]),
+                          text(res["finest_resolved_film_lp_per_mm"])),
+        res.is_null() ? "—"
+                      : fmt::format("{} (required {})", text(res["quality_index"]),
+                                    text(res["quality_index_required"])));
+  }
+  h += "</table>";
+  if (!qc["failures"].empty()) {
+    h += "<h2>Failures · 问题</h2><ul id=\"failures\">";
+    for (const auto& r : qc["reels"]) {
+      for (const auto& f : r["frames"]) {
+        for (const auto& why : f["failures"]) {
+          h += fmt::format(
+              "<li class=\"failure\"><a href=\"#{0}-F{1}\">{0} frame {1} ({2})</a>: "
+              "{3}</li>",
+              esc(text(r["reel"])), text(f["frame"]), esc(text(f["address"])), esc(text(why)));
+        }
+      }
+      for (const auto& why : r["failures"]) {
+        const std::string s = text(why);
+        if (s.find(": frame ") == std::string::npos) {
+          h += "<li class=\"failure\">" + esc(s) + "</li>";
+        }
+      }
+    }
+    h += "</ul>";
+  }
+  h += "</section>\n";
+
+  for (std::size_t i = 0; i < qc["reels"].size(); ++i) {
+    const auto& r = qc["reels"][i];
+    const std::string id = text(r["reel"]);
+    h += fmt::format("<section class=\"reel\" id=\"{0}\"><h2>Reel {0} — {1}</h2>", esc(id),
+                     text(r["verdict"]));
+    h += "<h3>Contact sheet</h3><div class=\"sheet\">";
+    if (i < reels.size()) {
+      for (const auto& t : reels[i].thumbs) {
+        h += fmt::format(
+            "<figure id=\"{0}-F{1}\" class=\"{2}\"><img alt=\"{0} frame {1}\" "
+            "src=\"{3}\"><figcaption>{1} {4}</figcaption></figure>",
+            esc(id), t.frame, t.failed ? "failed" : "ok", data_uri(t.image), esc(t.address));
+      }
+    }
+    h += "</div><h3>Background density along the reel</h3>";
+    h += density_plot(r, qc["limits"]);
+    h += fmt::format("<p>Tone curve from: {}</p>", esc(text(r["tone_curve"]["from"])));
+    const auto& res = r["resolution"];
+    h += "<h3>Resolution (technical target)</h3>";
+    if (res.is_null()) {
+      h += "<p>no technical target measured</p>";
+    } else {
+      h += "<table><tr><th>lp/mm document</th><th>lp/mm film</th><th>modulation |||</th>"
+           "<th>modulation ≡</th><th>resolved</th></tr>";
+      for (const auto& g : res["groups"]) {
+        h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                         text(g["document_lp_per_mm"]), text(g["film_lp_per_mm"]),
+                         text(g["modulation_vertical_bars"]), text(g["modulation_horizontal_bars"]),
+                         g["resolved"] ? "yes" : "NO");
+      }
+      h += fmt::format(
+          "</table><p>Finest resolved: {} lp/mm on the document, {} lp/mm on film. Quality index "
+          "QI = p × h = {} (required {}; the recorder's pitch allows {}; the sources' scans give "
+          "{}).</p>",
+          text(res["finest_resolved_document_lp_per_mm"]),
+          text(res["finest_resolved_film_lp_per_mm"]), text(res["quality_index"]),
+          text(res["quality_index_required"]), text(res["quality_index_limit_of_pitch"]),
+          text(res["quality_index_of_sources"]));
+    }
+    h += "<h3>Frames</h3><table><tr><th>frame</th><th>address</th><th>kind</th><th>background</th>"
+         "<th>base+fog</th><th>SSIM</th><th>worst block</th><th>blip</th><th>mark</th>"
+         "<th>verdict</th></tr>";
+    for (const auto& f : r["frames"]) {
+      const Json d = f.contains("density") ? f["density"] : Json::object();
+      h += fmt::format(
+          "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+          "<td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
+          text(f["frame"]), esc(text(f["address"])), text(f["kind"]),
+          d.contains("background") ? text(d["background"]) : "",
+          d.contains("base_fog") ? text(d["base_fog"]) : "",
+          f.contains("ssim") ? text(f["ssim"]) : "",
+          f.contains("ssim_worst_block") ? text(f["ssim_worst_block"]) : "",
+          f.contains("blip") ? text(f["blip"]) : "", f.contains("mark") ? esc(text(f["mark"])) : "",
+          text(f["verdict"]), text(f["verdict"]));
+    }
+    h += "</table>";
+    h += "<h3>Vault inspections · 母片库核查</h3>";
+    bool any = false;
+    std::string rows;
+    for (const auto& in : inspections) {
+      if (in["reel"] != r["reel"]) continue;
+      any = true;
+      rows += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                          esc(text(in["date"])), text(in["ad_strip"]), esc(in["densities"].dump()),
+                          esc(text(in["notes"])));
+    }
+    h += any ? "<table class=\"inspections\"><tr><th>date</th><th>A-D strip</th><th>densities</th>"
+               "<th>notes</th></tr>" +
+                   rows + "</table>"
+             : std::string("<p>no inspection recorded</p>");
+    h += "</section>\n";
+  }
+  h += "<section id=\"metadata\"><h2>Job metadata · 著录信息</h2><table>";
+  h += fmt::format(
+      "<tr><th>job</th><td>{}</td></tr><tr><th>title 题名</th><td>{}</td></tr>"
+      "<tr><th>institution 机构</th><td>{}</td></tr>",
+      esc(text(qc["job"]["id"])), esc(text(qc["job"]["title"])),
+      esc(text(qc["job"]["institution"])));
+  for (const auto& d : qc["job"]["documents"]) {
+    std::string meta;
+    for (const auto& [k, v] : d["metadata"].items()) meta += esc(k) + ": " + esc(text(v)) + "<br>";
+    h += fmt::format("<tr><th>{}</th><td>{}<br>{}</td></tr>", esc(text(d["id"])),
+                     esc(text(d["title"])), meta);
+  }
+  h += "</table></section>";
+  // Marks each image as decoded or not once the page has loaded (what the browser test reads).
+  h += "<script>window.addEventListener('load',()=>{let ok=0,bad=0;for(const i of "
+       "document.images){const d=i.complete&&i.naturalWidth>0;i.dataset.decoded=d?'yes':'no';"
+       "d?ok++:bad++;}document.body.dataset.imagesDecoded=ok;document.body.dataset.imagesBroken="
+       "bad;});</script></body></html>\n";
+  return h;
+}
+
+}  // namespace fw::qc

@@ -1,0 +1,365 @@
+// Text on film, end to end through the real CLI: missing glyphs stop a job before anything is
+// exposed, the job's font set draws every text, substitution targets come in the variants the
+// job asks for, and the filming date is part of the plan.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/files.hpp"
+#include "samples/samples.hpp"
+#include "support/test_support.hpp"
+
+namespace fw {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::vector<std::vector<std::string>> read_csv(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::vector<std::vector<std::string>> rows;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> row;
+    std::stringstream fields(line);
+    std::string field;
+    while (std::getline(fields, field, ',')) row.push_back(field);
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+// Sets an environment variable for the CLI runs of one test.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      setenv(name_, old_->c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+constexpr const char* kPua = "\xEE\x80\x80";     // U+E000, private use
+constexpr const char* kUnassigned = "\xCD\xB8";  // U+0378, unassigned
+constexpr const char* kDay1 = "1700000000";      // 2023-11-14 UTC
+constexpr const char* kDay2 = "1700100000";      // 2023-11-16 UTC
+
+class PlanTextTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(dir / "scans");
+    for (int i = 1; i <= 3; ++i) {
+      samples::PageSpec spec;
+      spec.width_mm = 50;
+      spec.height_mm = 70;
+      spec.dpi = 100;
+      spec.marks = {{10.0 * i, 10, 5}};
+      samples::save_page(samples::make_page(spec), dir / "scans" / fmt::format("p{}.png", i),
+                         samples::Encoding::png, 100);
+    }
+  }
+
+  // Targets on, a coarse pitch (10 um: an A4 target is 875 x 1237 px at 24x).
+  std::string job(const std::string& documents, const std::string& extra = "") const {
+    return R"(version = 1
+id = "t"
+title = "文本 测试"
+institution = "国家图书馆"
+output = "out"
+reduction = 24
+)" + extra +
+           R"(
+[recorder]
+driver = "tiff"
+[recorder.options]
+pitch_um = 10
+compression = "none"
+)" + documents;
+  }
+
+  test::CliResult run(const std::string& command, const std::string& toml,
+                      std::vector<std::string> flags = {}) const {
+    test::write_text(dir / "job.toml", toml);
+    std::vector<std::string> args{command, (dir / "job.toml").string()};
+    args.insert(args.end(), flags.begin(), flags.end());
+    return test::run_cli(args);
+  }
+
+  std::filesystem::path out(const std::string& sub = "out") const { return dir / sub / "t"; }
+
+  test::TempDir dir;
+};
+
+const std::string kDocument = R"(
+[[documents]]
+id = "D001"
+title = "论语集注"
+pages = { dir = "scans" }
+)";
+
+TEST_F(PlanTextTest, MissingGlyphInATitleStopsPlanAndConvertBeforeAnyFrame) {
+  const std::string bad = R"(
+[[documents]]
+id = "D001"
+title = "论语)" + std::string(kPua) +
+                          R"(集注"
+pages = { dir = "scans" }
+)";
+  const auto plan = run("plan", job(bad));
+  EXPECT_EQ(plan.exit_code, 3) << plan.err;
+  EXPECT_THAT(plan.err, HasSubstr("job.toml: documents[1].title (document D001)"));
+  EXPECT_THAT(plan.err, HasSubstr("can draw U+E000"));
+  EXPECT_THAT(plan.err, HasSubstr("(in \"论语\xEE\x80\x80集注\")"));
+  EXPECT_FALSE(std::filesystem::exists(out() / "plan.json"));
+
+  const auto convert = run("convert", job(bad));
+  EXPECT_EQ(convert.exit_code, 3) << convert.err;
+  EXPECT_THAT(convert.err, HasSubstr("U+E000"));
+  EXPECT_FALSE(std::filesystem::exists(out() / "R0001"));  // the recorder never loaded a reel
+  EXPECT_FALSE(std::filesystem::exists(out() / "journal.jsonl"));
+
+  // An unassigned code point in a job key that only the targets show.
+  const std::string institution = std::string("institution = \"图书馆") + kUnassigned + "\"\n";
+  auto toml = job(kDocument);
+  const std::string old_institution = "institution = \"国家图书馆\"\n";
+  toml.replace(toml.find(old_institution), old_institution.size(), institution);
+  const auto unassigned = run("convert", toml);
+  EXPECT_EQ(unassigned.exit_code, 3) << unassigned.err;
+  EXPECT_THAT(unassigned.err, HasSubstr("job.toml: institution: no font"));
+  EXPECT_THAT(unassigned.err, HasSubstr("U+0378"));
+  EXPECT_FALSE(std::filesystem::exists(out() / "R0001"));
+}
+
+TEST_F(PlanTextTest, SkipDocumentPolicySkipsADocumentWithAMissingGlyph) {
+  const auto result = run("plan", job(kDocument + R"(
+[[documents]]
+id = "D002"
+title = "二"
+on_error = "skip-document"
+pages = { dir = "scans" }
+[documents.metadata]
+作者 = "某)" + std::string(kPua) + R"("
+)"));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("skipped document D002: "));
+  EXPECT_THAT(result.out, HasSubstr("documents[2].metadata.作者 (document D002): no font"));
+  EXPECT_THAT(result.out, HasSubstr("U+E000"));
+  const auto plan = nlohmann::json::parse(read_file(out() / "plan.json"));
+  for (const auto& frame : plan["frames"]) EXPECT_NE(frame["document"], "D002");
+}
+
+TEST_F(PlanTextTest, MissingGlyphInATemplateNamesTheTemplateAndTheFrame) {
+  const auto profiles = dir / "profiles";
+  std::filesystem::copy(test::source_dir() / "profiles", profiles,
+                        std::filesystem::copy_options::recursive);
+  const auto title = profiles / "targets" / "standard" / "title-target.toml";
+  test::write_text(title, read_file(title) + "\n[[text]]\ntext = \"题名" + kPua +
+                              "\"\ntop_mm = 270\nsize_mm = 4\n");
+  const auto result = run("plan", job(kDocument), {"--profiles", profiles.string()});
+  EXPECT_EQ(result.exit_code, 3) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("reel R0001 frame 3 (title-target R0001-D001-TITLE, document "
+                                    "D001 (documents[1])), "));
+  EXPECT_THAT(result.err, HasSubstr("title-target.toml text[5]: no font"));
+  EXPECT_THAT(result.err, HasSubstr("U+E000"));
+}
+
+TEST_F(PlanTextTest, TheJobsFontSetDrawsEveryText) {
+  const auto sans = run("convert", job(kDocument), {"--out", (dir / "sans").string()});
+  ASSERT_EQ(sans.exit_code, 0) << sans.err;
+  const auto serif =
+      run("convert", job(kDocument, "fonts = \"serif\"\n"), {"--out", (dir / "serif").string()});
+  ASSERT_EQ(serif.exit_code, 0) << serif.err;
+  EXPECT_EQ(nlohmann::json::parse(read_file(out("serif") / "plan.json"))["fonts"], "serif");
+  EXPECT_EQ(nlohmann::json::parse(read_file(out("sans") / "plan.json"))["fonts"], "default");
+
+  // Same frames, other glyphs: every target differs; pages differ only in the address.
+  const auto a = read_csv(out("sans") / "R0001" / "index.csv");
+  const auto b = read_csv(out("serif") / "R0001" / "index.csv");
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t row = 1; row < a.size(); ++row) {
+    EXPECT_NE(a[row].back(), b[row].back()) << a[row][1] << " " << a[row][4];
+  }
+  // The page itself is the same: only the blip track (address) changed.
+  const auto plan = nlohmann::json::parse(read_file(out("sans") / "plan.json"));
+  ASSERT_EQ(plan["frames"][3]["kind"], "page");
+  const int track_y = plan["frames"][3]["placement"]["track"][1].get<int>();
+  ASSERT_GT(track_y, 0);  // the track lies under the page in a comic frame
+  const vips::VImage page_a =
+      vips::VImage::new_from_file((out("sans") / "R0001" / "frames" / "F000004.tif").c_str());
+  const vips::VImage page_b =
+      vips::VImage::new_from_file((out("serif") / "R0001" / "frames" / "F000004.tif").c_str());
+  EXPECT_EQ(
+      (page_a.crop(0, 0, page_a.width(), track_y) - page_b.crop(0, 0, page_a.width(), track_y))
+          .abs()
+          .max(),
+      0.0);
+
+  // `fonts --set` takes the same names.
+  const auto fonts = test::run_cli({"fonts", "--set", "serif", "--check", "题A"});
+  ASSERT_EQ(fonts.exit_code, 0) << fonts.err;
+  EXPECT_THAT(fonts.out, HasSubstr("U+9898 题  han: noto-serif-sc (Noto Serif CJK SC)"));
+  EXPECT_THAT(fonts.out, HasSubstr("U+0041 A  latin: dejavu-serif (DejaVu Serif)"));
+
+  const auto unknown = run("plan", job(kDocument, "fonts = \"nope\"\n"));
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.err;
+  EXPECT_THAT(unknown.err, HasSubstr("font set \"nope\": no file"));
+  EXPECT_THAT(unknown.err, HasSubstr("default, serif"));
+}
+
+TEST_F(PlanTextTest, SubstitutionTargetVariantsPerDocumentAndPerPage) {
+  // A page without a resolution (and no dpi in the job) fails when its header is read.
+  samples::PageSpec spec;
+  spec.width_mm = 50;
+  spec.height_mm = 70;
+  spec.dpi = 100;
+  std::filesystem::create_directories(dir / "bad");
+  samples::save_page(samples::make_page(spec), dir / "bad" / "nores.png", samples::Encoding::png,
+                     100, false);
+  const auto result = run("convert", job(R"(
+[[documents]]
+id = "D001"
+title = "论语集注"
+on_error = "substitute"
+substitute_target = "original-damaged"
+pages = { files = ["scans/p1.png", "bad/nores.png", "scans/p3.png"] }
+
+[[documents]]
+id = "D002"
+title = "孟子"
+pages = { dir = "scans" }
+[[documents.substitute]]
+page = 1
+target = "filmed-as-found"
+insert = true
+[[documents.substitute]]
+page = 3
+target = "page-missing"
+note = "第二页原缺 leaf torn out"
+)"));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto plan = nlohmann::json::parse(read_file(out() / "plan.json"));
+  std::vector<std::string> d1, d2;
+  for (const auto& frame : plan["frames"]) {
+    if (frame["kind"] != "page" && frame["kind"] != "substitute") continue;
+    auto& list = frame["document"] == "D001" ? d1 : d2;
+    list.push_back(frame["kind"].get<std::string>() +
+                   (frame.contains("target") ? ":" + frame["target"].get<std::string>() : ""));
+  }
+  EXPECT_EQ(d1, (std::vector<std::string>{"page", "substitute:original-damaged", "page"}));
+  // Inserted before source page 1; page 3 of the filmed document (source page 2) replaced.
+  EXPECT_EQ(d2, (std::vector<std::string>{"substitute:filmed-as-found", "page",
+                                          "substitute:page-missing", "page"}));
+  const auto rows = read_csv(out() / "R0001" / "index.csv");
+  // D002 page 3 (replaced) still names the source page it stands for.
+  bool found = false;
+  for (const auto& row : rows) {
+    if (row.size() > 6 && row[4] == "R0001-D002-0003") {
+      found = true;
+      EXPECT_EQ(row[1], "substitute");
+      EXPECT_THAT(row[6], HasSubstr("p2.png"));
+    }
+  }
+  EXPECT_TRUE(found);
+
+  const auto missing = run("plan", job(R"(
+[[documents]]
+id = "D001"
+title = "一"
+pages = { dir = "scans" }
+[[documents.substitute]]
+page = 9
+target = "page-missing"
+)"));
+  EXPECT_EQ(missing.exit_code, 2) << missing.err;
+  EXPECT_THAT(missing.err,
+              HasSubstr("documents[1].substitute[1].page: page 9 replaced but document D001 has "
+                        "3 page(s)"));
+  const auto no_template = run("plan", job(R"(
+[[documents]]
+id = "D001"
+title = "一"
+pages = { dir = "scans" }
+[[documents.substitute]]
+page = 1
+target = "coffee-stain"
+)"));
+  EXPECT_EQ(no_template.exit_code, 2) << no_template.err;
+  EXPECT_THAT(no_template.err, HasSubstr("substitution target \"coffee-stain\" of document D001: "
+                                         "no template"));
+}
+
+// The day on the start and end targets is fixed in the plan: a job planned with a date films
+// the same targets on any day, and a resumed job keeps the day it started with.
+TEST_F(PlanTextTest, FilmingDateIsPartOfThePlan) {
+  {
+    ScopedEnv day(("SOURCE_DATE_EPOCH"), kDay1);
+    const auto planned = run("plan", job(kDocument));
+    ASSERT_EQ(planned.exit_code, 0) << planned.err;
+    EXPECT_EQ(nlohmann::json::parse(read_file(out() / "plan.json"))["filming_date"], "2023-11-14");
+  }
+  auto start_target_sha = [&](const std::string& sub) {
+    return read_csv(out(sub) / "R0001" / "index.csv").at(1).back();
+  };
+  const std::string fixed = "filming_date = 2020-01-02\n";
+  {
+    ScopedEnv day("SOURCE_DATE_EPOCH", kDay1);
+    ASSERT_EQ(run("convert", job(kDocument, fixed), {"--out", (dir / "a").string()}).exit_code, 0);
+    ASSERT_EQ(run("convert", job(kDocument), {"--out", (dir / "today").string()}).exit_code, 0);
+  }
+  {
+    ScopedEnv day("SOURCE_DATE_EPOCH", kDay2);
+    ASSERT_EQ(run("convert", job(kDocument, fixed), {"--out", (dir / "b").string()}).exit_code, 0);
+    ASSERT_EQ(run("convert", job(kDocument, "filming_date = \"2020-01-03\"\n"),
+                  {"--out", (dir / "c").string()})
+                  .exit_code,
+              0);
+  }
+  EXPECT_EQ(read_file(out("a") / "R0001" / "index.csv"),
+            read_file(out("b") / "R0001" / "index.csv"));
+  EXPECT_NE(start_target_sha("a"), start_target_sha("c"));
+  EXPECT_NE(start_target_sha("a"), start_target_sha("today"));
+  EXPECT_EQ(nlohmann::json::parse(read_file(out("c") / "plan.json"))["filming_date"], "2020-01-03");
+
+  const auto bad = run("plan", job(kDocument, "filming_date = \"2020-13-01\"\n"));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("filming_date: expected a date YYYY-MM-DD, got \"2020-13-01\""));
+
+  // A job that stops on day 1 and is resumed on day 2 films day 1 on every target.
+  const auto page = dir / "scans" / "p3.png";
+  const std::string good = read_file(page);
+  test::write_text(page, good.substr(0, good.size() / 2));
+  {
+    ScopedEnv day("SOURCE_DATE_EPOCH", kDay1);
+    const auto failed = run("convert", job(kDocument), {"--out", (dir / "r").string()});
+    ASSERT_EQ(failed.exit_code, 3) << failed.err;
+  }
+  test::write_text(page, good);
+  {
+    ScopedEnv day("SOURCE_DATE_EPOCH", kDay2);
+    const auto resumed =
+        run("convert", job(kDocument), {"--out", (dir / "r").string(), "--resume"});
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  }
+  EXPECT_EQ(read_file(out("r") / "R0001" / "index.csv"),
+            read_file(out("today") / "R0001" / "index.csv"));
+}
+
+}  // namespace
+}  // namespace fw

@@ -1,0 +1,323 @@
+// `filmwriter verify` (engine/qc) on the simulated recorder's developed film: a clean reel
+// passes; each seeded defect (missing frame, swapped pair, density drift, blurred spot, blank
+// frame, damaged mark) is caught with exit code 5 and named in qc.json. Then the report in
+// headless Chromium, and vault inspections in the catalog.
+//
+// Small and fast: a 10 um recorder (an A4 frame is 885 x 1400 px) and one four-page document.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "core/files.hpp"
+#include "film/format.hpp"
+#include "qc/mark.hpp"
+#include "samples/samples.hpp"
+#include "support/test_support.hpp"
+
+namespace fw {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using Json = nlohmann::json;
+
+// One filmed job shared by the tests; each test verifies its own copy.
+class Verify : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    base_ = new test::TempDir();
+    const fs::path root = base_->path();
+    fs::copy(test::source_dir() / "profiles", root / "profiles", fs::copy_options::recursive);
+    std::string recorder = read_file(root / "profiles" / "recorders" / "sim-default.toml");
+    recorder = std::regex_replace(recorder, std::regex("\npixel_pitch_um = [0-9.]+"),
+                                  "\npixel_pitch_um = 10.0");
+    test::write_text(root / "profiles" / "recorders" / "sim-test.toml", recorder);
+    const std::vector<std::string> sim{"-O", "rate=0",
+                                       "-O", "recorder=sim-test",
+                                       "-O", "profiles=" + (root / "profiles").string()};
+    std::vector<std::string> args{"calibrate", "auto",
+                                  "--profile", (root / "cal.toml").string(),
+                                  "--out",     (root / "cal").string()};
+    args.insert(args.end(), sim.begin(), sim.end());
+    const auto cal = test::run_cli(args);
+    ASSERT_EQ(cal.exit_code, 0) << cal.out << cal.err;
+    samples::make_demo_set(root / "s");
+    test::write_text(root / "s" / "qc.toml",
+                     "version = 1\nid = \"qc\"\ntitle = \"质检 测试卷\"\ninstitution = "
+                     "\"国家图书馆\"\nreduction = 24\n"
+                     "[recorder]\ndriver = \"sim\"\n[recorder.options]\nrate = 0\n"
+                     "recorder = \"sim-test\"\nprofiles = \"" +
+                         (root / "profiles").string() + "\"\ncalibration = \"" +
+                         (root / "cal.toml").string() +
+                         "\"\n[[documents]]\nid = \"D001\"\ntitle = \"论语集注 卷一\"\n"
+                         "pages = { dir = \"D001\" }\ndpi = 200\n[documents.metadata]\n"
+                         "作者 = \"朱熹\"\n");
+    const auto convert =
+        test::run_cli({"convert", (root / "s" / "qc.toml").string(), "--profiles",
+                       (root / "profiles").string(), "--out", (root / "clean").string()});
+    ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+  }
+  static void TearDownTestSuite() {
+    delete base_;
+    base_ = nullptr;
+  }
+
+  // A copy of the filmed job to damage; verify reads it.
+  fs::path copy_of_clean() {
+    const fs::path out = dir_ / "out";
+    fs::copy(base_->path() / "clean", out, fs::copy_options::recursive);
+    return out;
+  }
+  fs::path film(const fs::path& out, int frame) {
+    return out / "qc" / "R0001" / "film" / fmt::format("F{:06}.tif", frame);
+  }
+  test::CliResult verify(const fs::path& out) {
+    return test::run_cli({"verify", (base_->path() / "s" / "qc.toml").string(), "--profiles",
+                          (base_->path() / "profiles").string(), "--out", out.string()});
+  }
+  Json qc(const fs::path& out) { return Json::parse(read_file(out / "qc" / "qc.json")); }
+  Json frame(const Json& qc, int n) { return qc["reels"][0]["frames"][n - 1]; }
+
+  // Edits a developed frame: density in D per pixel, written back as the sim writes it.
+  template <typename F>
+  void edit_film(const fs::path& file, F&& edit) {
+    vips::VImage image = vips::VImage::new_from_file(file.c_str());
+    std::size_t size = 0;
+    auto* data = static_cast<std::uint16_t*>(image.write_to_memory(&size));
+    std::vector<std::uint16_t> pixels(data, data + size / 2);
+    g_free(data);
+    const int w = image.width(), h = image.height();
+    for (int y = 0; y < h; ++y) {
+      for (int x = 0; x < w; ++x) {
+        auto& v = pixels[std::size_t(y) * w + x];
+        v = static_cast<std::uint16_t>(std::lround(edit(x, y, v / 10000.0, pixels, w) * 10000));
+      }
+    }
+    vips::VImage::new_from_memory(pixels.data(), pixels.size() * 2, w, h, 1, VIPS_FORMAT_USHORT)
+        .tiffsave(file.c_str());
+  }
+
+  static test::TempDir* base_;
+  test::TempDir dir_;
+};
+test::TempDir* Verify::base_ = nullptr;
+
+TEST_F(Verify, CleanReelPassesWithItsMeasurements) {
+  const fs::path out = copy_of_clean();
+  const auto r = verify(out);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("R0001: pass — 9 of 9 frames on film"));
+  EXPECT_THAT(r.out, HasSubstr("verdict: pass"));
+  const Json q = qc(out);
+  EXPECT_EQ(q["verdict"], "pass");
+  const Json& reel = q["reels"][0];
+  // The calibrated background hits its 1.10 D aim on every page; base + fog is the stock's.
+  EXPECT_NEAR(reel["density"]["background_mean"].get<double>(), 1.10, 0.03);
+  EXPECT_NEAR(reel["density"]["base_fog_max"].get<double>(), 0.06, 0.01);
+  EXPECT_LT(reel["density"]["reel_uniformity"].get<double>(), 0.02);
+  for (int n = 4; n <= 7; ++n) {
+    const Json f = frame(q, n);
+    EXPECT_EQ(f["kind"], "page");
+    EXPECT_GT(f["ssim"].get<double>(), 0.95) << n;
+    EXPECT_GT(f["ssim_worst_block"].get<double>(), 0.9) << n;
+    EXPECT_EQ(f["blip"], "page");
+    EXPECT_EQ(f["mark"], f["mark_expected"]);
+  }
+  EXPECT_EQ(frame(q, 1)["blip"], "batch");
+  EXPECT_EQ(frame(q, 3)["blip"], "document");
+  EXPECT_EQ(frame(q, 2)["blip"], "none");
+  // At 10 um the chart holds 1.0, 1.25 and 1.6 lp/mm (80 % of Nyquist 50 lp/mm on film at 24x);
+  // all resolve, the finest at 38.4 lp/mm on film.
+  const Json& res = reel["resolution"];
+  ASSERT_FALSE(res.is_null());
+  EXPECT_EQ(res["groups"].size(), 3u);
+  EXPECT_DOUBLE_EQ(res["finest_resolved_document_lp_per_mm"].get<double>(), 1.6);
+  EXPECT_DOUBLE_EQ(res["finest_resolved_film_lp_per_mm"].get<double>(), 38.4);
+  EXPECT_DOUBLE_EQ(res["quality_index"].get<double>(), 1.6);
+  for (const auto& g : res["groups"]) EXPECT_GT(g["modulation_vertical_bars"].get<double>(), 0.5);
+  EXPECT_TRUE(fs::exists(out / "qc" / "R0001" / "contact.jpg"));
+  EXPECT_TRUE(fs::exists(out / "qc" / "report.html"));
+}
+
+TEST_F(Verify, MissingFrameIsCaught) {
+  const fs::path out = copy_of_clean();
+  fs::remove(film(out, 5));
+  const auto r = verify(out);
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("FAILED R0001: frame 5 (R0001-D001-0002): missing on the film"));
+  EXPECT_EQ(qc(out)["reels"][0]["frames_on_film"], 8);
+}
+
+TEST_F(Verify, SwappedPairIsCaughtByMarkAndContent) {
+  const fs::path out = copy_of_clean();
+  fs::rename(film(out, 4), dir_ / "f4");
+  fs::rename(film(out, 5), film(out, 4));
+  fs::rename(dir_ / "f4", film(out, 5));
+  const auto r = verify(out);
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  const Json q = qc(out);
+  for (int n : {4, 5}) {
+    const Json f = frame(q, n);
+    EXPECT_EQ(f["verdict"], "fail") << n;
+    EXPECT_NE(f["mark"], f["mark_expected"]) << n;
+    EXPECT_EQ(f["mark"].get<std::string>().substr(4, 6), fmt::format("{:06}", 9 - n)) << n;
+    // The sample pages differ only in their label; the track (address and mark) differs too.
+    EXPECT_LT(f["ssim_worst_block"].get<double>(), 0.8) << n;
+  }
+  EXPECT_THAT(r.out, HasSubstr("frame 4 (R0001-D001-0001): frame mark says 0001000005"));
+}
+
+TEST_F(Verify, DensityDriftIsCaught) {
+  const fs::path out = copy_of_clean();
+  // The exposure drifts up on frame 6: exposed areas 25 % denser (1.10 -> 1.375 D).
+  edit_film(film(out, 6), [](int, int, double d, auto&, int) { return d > 0.3 ? d * 1.25 : d; });
+  const auto r = verify(out);
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("frame 6 (R0001-D001-0003): background 1.37"));
+  EXPECT_THAT(r.out, HasSubstr("outside 1.00–1.20 D"));
+  EXPECT_NEAR(frame(qc(out), 6)["density"]["background"].get<double>(), 1.375, 0.01);
+  EXPECT_EQ(frame(qc(out), 7)["verdict"], "pass");
+}
+
+TEST_F(Verify, BlurredSpotIsCaught) {
+  const fs::path out = copy_of_clean();
+  // A 5 x 5 px box blur over a 300 x 150 px spot of page 1 (frame 4) where its label and a
+  // square are, as a focus fault or a smear on the film would.
+  edit_film(film(out, 4), [](int x, int y, double d, auto& px, int w) {
+    if (x < 60 || x >= 360 || y < 1000 || y >= 1150) return d;
+    double sum = 0;
+    for (int dy = -2; dy <= 2; ++dy)
+      for (int dx = -2; dx <= 2; ++dx) sum += px[std::size_t(y + dy) * w + x + dx] / 10000.0;
+    return sum / 25;
+  });
+  const auto r = verify(out);
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  const Json f = frame(qc(out), 4);
+  EXPECT_EQ(f["verdict"], "fail");
+  EXPECT_LT(f["ssim_worst_block"].get<double>(), 0.9);
+  const auto at = f["ssim_worst_at"];
+  EXPECT_GE(at[0].get<int>(), 10);
+  EXPECT_LT(at[0].get<int>(), 360);
+  EXPECT_GE(at[1].get<int>(), 950);
+  EXPECT_LT(at[1].get<int>(), 1150);
+  EXPECT_THAT(r.out, HasSubstr("frame 4 (R0001-D001-0001): a defect at x"));
+}
+
+TEST_F(Verify, BlankFrameIsCaught) {
+  const fs::path out = copy_of_clean();
+  // Frame 7 exposed as an empty page: background everywhere the page was, film edge and
+  // blip track left as they are.
+  edit_film(film(out, 7), [](int, int y, double d, auto&, int) { return y < 1240 ? 1.10 : d; });
+  const auto r = verify(out);
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  const Json f = frame(qc(out), 7);
+  EXPECT_LT(f["ssim"].get<double>(), 0.9);
+  EXPECT_THAT(r.out, HasSubstr("frame 7 (R0001-D001-0004): does not show its source"));
+}
+
+TEST_F(Verify, DamagedMarkIsCaught) {
+  const fs::path out = copy_of_clean();
+  // A scratch across the frame mark of frame 5: a band of clear film through the symbol.
+  edit_film(film(out, 5), [](int x, int y, double d, auto&, int) {
+    return x >= 800 && y >= 1335 && y < 1375 ? 0.06 : d;
+  });
+  const auto r = verify(out);
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("frame 5 (R0001-D001-0002): frame mark unreadable"));
+}
+
+// The report in a real browser: Chromium from Debian (tools/install-deps). No browser is a
+// failure, not a skip.
+std::string dump_dom(const fs::path& html, const fs::path& dir) {
+  const fs::path out = dir / "dom.html", err = dir / "chromium.err";
+  const std::string command = fmt::format(
+      "chromium --headless --no-sandbox --disable-gpu --user-data-dir='{}' "
+      "--virtual-time-budget=5000 --dump-dom 'file://{}' > '{}' 2> '{}'",
+      (dir / "profile").string(), html.string(), out.string(), err.string());
+  const int rc = std::system(command.c_str());
+  EXPECT_EQ(rc, 0) << "chromium failed (is it installed? tools/install-deps installs it): "
+                   << (fs::exists(err) ? read_file(err) : "");
+  return fs::exists(out) ? read_file(out) : "";
+}
+
+TEST_F(Verify, ReportLoadsInChromiumWithSummaryFailureImagesAndInspections) {
+  const fs::path out = copy_of_clean();
+  const std::string catalog = (out / "catalog.sqlite").string();
+  const auto add = test::run_cli({"inspect", "add", "R0001", "--date", "2026-01-10", "--ad-strip",
+                                  "1", "--densities", "1.08,1.11", "--notes", "轻微划痕 第3帧",
+                                  "--catalog", catalog});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  fs::remove(film(out, 5));
+  const auto r = verify(out);
+  ASSERT_EQ(r.exit_code, 5) << r.out << r.err;
+  const std::string dom = dump_dom(out / "qc" / "report.html", dir_.path());
+  EXPECT_THAT(dom, HasSubstr("id=\"verdict\">FAIL · 不合格</div>"));
+  EXPECT_THAT(dom, HasSubstr("R0001 frame 5 (R0001-D001-0002)</a>: missing on the film"));
+  EXPECT_THAT(dom, HasSubstr("论语集注 卷一"));
+  EXPECT_THAT(dom, HasSubstr("作者: 朱熹"));
+  EXPECT_THAT(dom, HasSubstr("国家图书馆"));
+  EXPECT_THAT(dom, HasSubstr("轻微划痕 第3帧"));
+  // Eight frames on film and an empty tile for the missing one, every image decoded.
+  EXPECT_THAT(dom, HasSubstr("data-images-decoded=\"9\""));
+  EXPECT_THAT(dom, HasSubstr("id=\"R0001-F5\" class=\"failed\""));
+  EXPECT_THAT(dom, HasSubstr("data-images-broken=\"0\""));
+  // Self-contained: nothing is fetched (the SVG namespace URI is a name, not a fetch).
+  for (const char* fetch : {"src=\"http", "href=\"http", "url(http", "src=\"file", "href=\"file"}) {
+    EXPECT_EQ(dom.find(fetch), std::string::npos) << fetch;
+  }
+  // contact.jpg: one thumbnail per frame on film, a real JPEG.
+  const vips::VImage sheet =
+      vips::VImage::new_from_file((out / "qc" / "R0001" / "contact.jpg").c_str());
+  EXPECT_GT(sheet.width(), 8 * 100);  // 8 tiles across
+  EXPECT_GT(sheet.height(), 100);
+}
+
+TEST_F(Verify, InspectionsAreValidatedStoredAndDue) {
+  const fs::path out = copy_of_clean();
+  const std::string catalog = (out / "catalog.sqlite").string();
+  auto inspect = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "inspect");
+    args.insert(args.end(), {"--catalog", catalog});
+    return test::run_cli(args);
+  };
+  // Never inspected: due once 24 months have passed since filming.
+  const auto never = inspect({"due", "--months", "24", "--as-of", "2099-01-01"});
+  ASSERT_EQ(never.exit_code, 0) << never.err;
+  EXPECT_THAT(never.out, HasSubstr("qc R0001: never inspected, filmed "));
+  const auto ok = inspect({"add", "R0001", "--date", "2030-03-31", "--ad-strip", "1.5",
+                           "--densities", "1.05 1.10,1.12", "--notes", "醋酸味"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_THAT(ok.out, HasSubstr("inspection of qc reel R0001 on 2030-03-31: A-D strip 1.5, "
+                                "densities [1.05, 1.1, 1.12], notes: 醋酸味"));
+  EXPECT_THAT(inspect({"list"}).out, HasSubstr("qc R0001 2030-03-31: A-D strip 1.5"));
+  // 24 months after 2030-03-31 is 2032-03-31: due from that day on.
+  EXPECT_THAT(inspect({"due", "--months", "24", "--as-of", "2032-03-30"}).out,
+              HasSubstr("no reel is due"));
+  EXPECT_THAT(inspect({"due", "--months", "24", "--as-of", "2032-03-31"}).out,
+              HasSubstr("qc R0001: last inspected 2030-03-31 (A-D strip 1.5)"));
+
+  const auto level = inspect({"add", "R0001", "--date", "2030-04-01", "--ad-strip", "3.5"});
+  EXPECT_EQ(level.exit_code, 2);
+  EXPECT_THAT(level.err, HasSubstr("--ad-strip: expected an A-D strip level 0–3"));
+  const auto date = inspect({"add", "R0001", "--date", "2030-02-30", "--ad-strip", "1"});
+  EXPECT_EQ(date.exit_code, 2);
+  EXPECT_THAT(date.err, HasSubstr("--date: expected a date YYYY-MM-DD, got \"2030-02-30\""));
+  const auto density =
+      inspect({"add", "R0001", "--date", "2030-04-01", "--ad-strip", "1", "--densities", "1.1,9"});
+  EXPECT_EQ(density.exit_code, 2);
+  EXPECT_THAT(density.err, HasSubstr("--densities: reading 2 is 9, expected a density 0–5"));
+  const auto reel = inspect({"add", "R0009", "--date", "2030-04-01", "--ad-strip", "0"});
+  EXPECT_EQ(reel.exit_code, 2);
+  EXPECT_THAT(reel.err, HasSubstr("reel R0009 is not in the catalog"));
+  // Nothing invalid was stored.
+  const auto list = inspect({"list"}).out;
+  EXPECT_EQ(std::count(list.begin(), list.end(), '\n'), 1) << list;
+}
+
+}  // namespace
+}  // namespace fw

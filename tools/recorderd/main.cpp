@@ -1,0 +1,413 @@
+// recorderd: serves one local recorder driver (tiff, sim, ...) to the network with the
+// protocol of drivers/net/protocol.hpp, for the `net` driver. One client holds the device at a
+// time; the device state (the loaded reel and the sha256 of every frame on it) outlives client
+// connections, so a client that reconnects, or a resumed job, continues the reel exactly once.
+#include <poll.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+#include <vips/vips8>
+
+#include "builtin.hpp"
+#include "net/protocol.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using fw::net::Connection;
+using fw::net::Message;
+using fw::net::NetError;
+
+std::atomic<bool> stop{false};
+extern "C" void on_signal(int) {
+  stop.store(true);
+}
+
+std::string now_utc() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+template <typename... Args>
+void log(fmt::format_string<Args...> format, Args&&... args) {
+  fmt::print(stderr, "{} recorderd: {}\n", now_utc(),
+             fmt::format(format, std::forward<Args>(args)...));
+  std::fflush(stderr);
+}
+
+struct Settings {
+  std::string listen = "127.0.0.1";
+  std::uint16_t port = fw::net::kDefaultPort;
+  std::string port_file;
+  std::string driver = "sim";
+  std::vector<std::string> options;
+  std::string root = "recorderd-out";
+  std::string token;
+  std::string token_file;
+  double idle_timeout_s = 600;
+  // Fault injection for tests: at frame N of each reel, once.
+  std::uint32_t drop_mid_frame = 0;   // close the connection while the frame's data arrives
+  std::uint32_t drop_before_ack = 0;  // expose the frame, then close without acknowledging
+  int delay_ms = 0;                   // a slow device: wait this long before each exposure
+};
+
+class Daemon {
+ public:
+  explicit Daemon(Settings settings) : s_(std::move(settings)) {
+    for (const auto& kv : s_.options) {
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        throw std::runtime_error("-O: expected KEY=VALUE, got \"" + kv + "\"");
+      }
+      options_[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    fw::drivers::register_builtin_drivers(registry_);
+    if (s_.driver == "net") throw std::runtime_error("--driver net would serve itself");
+    recorder_ = registry_.open(s_.driver, options_);
+    caps_ = recorder_->capabilities();
+    if (!s_.token_file.empty()) {
+      std::ifstream in(s_.token_file);
+      if (!in) throw std::runtime_error("--token-file: cannot read " + s_.token_file);
+      std::getline(in, s_.token);
+    }
+  }
+
+  int serve() {
+    fw::net::Listener listener(s_.listen, s_.port);
+    if (!s_.port_file.empty()) {
+      const fs::path tmp = s_.port_file + ".tmp";
+      std::ofstream(tmp) << listener.port() << "\n";
+      fs::rename(tmp, s_.port_file);
+    }
+    log("serving the {} driver on {}:{}, files under {}{}", s_.driver, s_.listen, listener.port(),
+        fs::absolute(s_.root).string(),
+        s_.token.empty() ? " (no token: any client may drive the device)" : "");
+    auto last_message = std::chrono::steady_clock::now();
+    while (!stop.load()) {
+      std::vector<pollfd> fds{{listener.fd(), POLLIN, 0}};
+      if (client_.open()) fds.push_back({client_.fd(), POLLIN, 0});
+      const int ready = ::poll(fds.data(), fds.size(), 500);
+      if (ready < 0) continue;  // EINTR: check `stop`
+      if (fds[0].revents & POLLIN) greet(listener.accept());
+      if (fds.size() > 1 && fds[1].revents) {
+        try {
+          handle(client_.receive(30000));
+          last_message = std::chrono::steady_clock::now();
+        } catch (const NetError& e) {
+          log("client {}: {}; the device keeps reel {} ({} frames)", holder_, e.what(),
+              loaded_ ? spec_.reel_id : "-", exposed_);
+          client_.close();
+        }
+      } else if (client_.open() &&
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - last_message)
+                         .count() > s_.idle_timeout_s) {
+        log("client {} idle for {} s: released", holder_, s_.idle_timeout_s);
+        client_.close();
+      }
+    }
+    log("stopping");
+    return 0;
+  }
+
+ private:
+  nlohmann::json state() const {
+    return {{"loaded", loaded_},
+            {"job", loaded_ ? spec_.job_id : ""},
+            {"reel", loaded_ ? spec_.reel_id : ""},
+            {"frames_exposed", exposed_},
+            {"text", loaded_ ? fmt::format("reel {} of job {}: {} frames", spec_.reel_id,
+                                           spec_.job_id, exposed_)
+                             : std::string("no reel loaded")}};
+  }
+
+  static void reply_error(Connection& c, const std::string& kind, const std::string& message) {
+    c.send({{"type", "error"}, {"kind", kind}, {"message", message}});
+  }
+
+  void greet(Connection incoming) {
+    try {
+      const Message hello = incoming.receive(5000);
+      if (hello.type() != "hello" || hello.head.value("version", 0) != fw::net::kProtocolVersion) {
+        reply_error(incoming, "protocol",
+                    fmt::format("expected hello version {}", fw::net::kProtocolVersion));
+        return;
+      }
+      if (!s_.token.empty() && hello.head.value("token", "") != s_.token) {
+        log("refused a client: wrong token");
+        reply_error(incoming, "auth", "wrong token");
+        return;
+      }
+      const std::string session = hello.head.value("session", "");
+      const std::string who = hello.head.value("client", "?");
+      if (client_.open() && (session.empty() || session != session_)) {
+        log("refused {}: the device is held by {}", who, holder_);
+        reply_error(incoming, "busy",
+                    fmt::format("the device is held by {} since {}", holder_, holder_since_));
+        return;
+      }
+      if (client_.open()) log("{} reconnected: it takes over its session", who);
+      if (session.empty() || session != session_) {
+        std::random_device random;
+        session_ = fmt::format("{:08x}{:08x}", random(), random());
+      }
+      incoming.send({{"type", "welcome"},
+                     {"device", s_.driver},
+                     {"capabilities", fw::net::to_json(caps_)},
+                     {"session", session_},
+                     {"state", state()}});
+      client_ = std::move(incoming);
+      holder_ = who;
+      holder_since_ = now_utc();
+      log("client {} connected (session {})", holder_, session_);
+    } catch (const NetError& e) {
+      log("a connection failed during hello: {}", e.what());
+    }
+  }
+
+  void device_error(const fw::hal::DeviceError& e) {
+    log("device error: {}: {}", fw::hal::to_string(e.kind()), e.what());
+    reply_error(client_, fw::net::error_name(e.kind()), e.what());
+  }
+
+  void handle(const Message& m) {
+    const std::string type = m.type();
+    try {
+      if (type == "frame") return frame(m);
+      if (type == "load") return load(m.head.at("reel"));
+      if (type == "unload") return unload();
+      if (type == "status") return client_.send({{"type", "status"}, {"state", state()}});
+      if (type == "bye") {
+        log("client {} said bye", holder_);
+        client_.close();
+        return;
+      }
+      reply_error(client_, "protocol", "unknown message type \"" + type + "\"");
+    } catch (const fw::hal::DeviceError& e) {
+      device_error(e);
+    } catch (const nlohmann::json::exception& e) {
+      reply_error(client_, "protocol", std::string("malformed ") + type + ": " + e.what());
+    }
+  }
+
+  fs::path reel_dir(const fw::hal::ReelSpec& spec) const {
+    return fs::path(s_.root) / spec.job_id / spec.reel_id;
+  }
+
+  void close_reel(const char* why) {
+    if (!loaded_) return;
+    try {
+      recorder_->unload();
+    } catch (const fw::hal::DeviceError& e) {
+      log("unloading reel {}: {}", spec_.reel_id, e.what());
+    }
+    log("reel {} of job {} unloaded ({}) after {} frames", spec_.reel_id, spec_.job_id, why,
+        exposed_);
+    loaded_ = false;
+  }
+
+  void load(const nlohmann::json& r) {
+    fw::hal::ReelSpec spec;
+    spec.reel_id = r.at("reel_id").get<std::string>();
+    spec.reel_number = r.at("reel_number").get<std::uint32_t>();
+    spec.job_id = r.at("job_id").get<std::string>();
+    spec.film_format = r.value("film_format", "");
+    spec.stock = r.value("stock", "");
+    spec.film_length_m = r.value("film_length_m", 0.0);
+    spec.first_frame = r.value("first_frame", 1u);
+    if (spec.reel_id.find('/') != std::string::npos || spec.job_id.find('/') != std::string::npos ||
+        spec.reel_id.starts_with(".") || spec.job_id.starts_with(".")) {
+      return reply_error(client_, "protocol", "reel and job ids must be plain names");
+    }
+    const bool same = loaded_ && spec.job_id == spec_.job_id && spec.reel_id == spec_.reel_id;
+    if (same && spec.first_frame > 1 && spec.first_frame - 1 <= exposed_) {
+      // A reconnect or a resumed job: the reel is still in the device. Frames first_frame ..
+      // exposed are already on it and are recognised when they come again.
+      log("reel {} continues at frame {} ({} on the reel)", spec.reel_id, spec.first_frame,
+          exposed_);
+      return client_.send({{"type", "loaded"}, {"state", state()}});
+    }
+    if (same && spec.first_frame > 1) {
+      return reply_error(client_, "fault",
+                         fmt::format("reel {} holds {} frame(s); cannot continue at frame {}",
+                                     spec.reel_id, exposed_, spec.first_frame));
+    }
+    close_reel(same ? "spoiled: loaded again from frame 1" : "another reel was asked for");
+    spec.work_dir = reel_dir(spec);
+    if (spec.first_frame == 1 && fs::exists(spec.work_dir) && !fs::is_empty(spec.work_dir)) {
+      // Fresh film for a reel that had frames: keep the old attempt's files aside.
+      for (int n = 1;; ++n) {
+        const fs::path aside = fs::path(s_.root) / spec.job_id / "spoiled" /
+                               fmt::format("{}-attempt{}", spec.reel_id, n);
+        if (fs::exists(aside)) continue;
+        fs::create_directories(aside.parent_path());
+        fs::rename(spec.work_dir, aside);
+        log("reel {}: earlier files moved to {}", spec.reel_id, aside.string());
+        break;
+      }
+    }
+    fs::create_directories(spec.work_dir);
+    recorder_->load(spec);
+    spec_ = spec;
+    loaded_ = true;
+    exposed_ = spec.first_frame - 1;
+    shas_.assign(exposed_, "");
+    log("reel {} of job {} loaded at frame {}", spec.reel_id, spec.job_id, spec.first_frame);
+    client_.send({{"type", "loaded"}, {"state", state()}});
+  }
+
+  void frame(const Message& m) {
+    const auto number = m.head.at("frame").get<std::uint32_t>();
+    if (!loaded_) return reply_error(client_, "fault", "no reel loaded");
+    if (m.head.at("reel").get<std::string>() != spec_.reel_id) {
+      return reply_error(client_, "invalid_frame",
+                         fmt::format("frame for reel {} but reel {} is loaded",
+                                     m.head.at("reel").get<std::string>(), spec_.reel_id));
+    }
+    const std::string sha = m.head.at("sha256").get<std::string>();
+    if (fw::net::sha256_hex(m.data) != sha) {
+      return reply_error(client_, "checksum",
+                         fmt::format("frame {}: data does not match its sha256", number));
+    }
+    if (number <= exposed_) {
+      if (shas_[number - 1] == sha) {
+        log("reel {} frame {} is already on the reel: acknowledged again", spec_.reel_id, number);
+        return client_.send({{"type", "accepted"}, {"frame", number}, {"duplicate", true}});
+      }
+      return reply_error(
+          client_, "fault",
+          fmt::format(
+              "reel {} frame {} is already exposed {}", spec_.reel_id, number,
+              shas_[number - 1].empty() ? "and cannot be checked" : "with different content"));
+    }
+    if (number != exposed_ + 1) {
+      return reply_error(client_, "invalid_frame",
+                         fmt::format("reel {}: expected frame {}, got frame {}", spec_.reel_id,
+                                     exposed_ + 1, number));
+    }
+    const std::string key = fmt::format("{}/{}/{}", spec_.job_id, spec_.reel_id, number);
+    if (number == s_.drop_mid_frame && fired_.insert("mid " + key).second) {
+      log("injected: frame {} arrived, connection dropped before exposing it", number);
+      client_.close();
+      return;
+    }
+    fw::hal::Frame frame;
+    frame.width = m.head.at("width").get<std::uint32_t>();
+    frame.height = m.head.at("height").get<std::uint32_t>();
+    frame.channels = m.head.at("channels").get<std::uint32_t>();
+    frame.pixels = m.data;
+    frame.pixel_pitch_um = m.head.at("pitch_um").get<double>();
+    frame.reel_number = m.head.value("reel_number", spec_.reel_number);
+    frame.frame_number = number;
+    const std::string blip = m.head.value("blip", "none");
+    frame.blip = blip == "batch"      ? fw::hal::BlipLevel::batch
+                 : blip == "document" ? fw::hal::BlipLevel::document
+                 : blip == "page"     ? fw::hal::BlipLevel::page
+                                      : fw::hal::BlipLevel::none;
+    frame.address = m.head.value("address", "");
+    frame.description = m.head.value("description", "");
+    if (s_.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(s_.delay_ms));
+    recorder_->expose(frame);  // blocks while the device buffer is full: back-pressure
+    ++exposed_;
+    shas_.push_back(sha);
+    if (number == s_.drop_before_ack && fired_.insert("ack " + key).second) {
+      log("injected: frame {} exposed, connection dropped before its acknowledgement", number);
+      client_.close();
+      return;
+    }
+    client_.send({{"type", "accepted"}, {"frame", number}, {"duplicate", false}});
+  }
+
+  void unload() {
+    if (!loaded_) return reply_error(client_, "fault", "no reel loaded");
+    const fw::hal::ReelReport report = recorder_->unload();
+    loaded_ = false;
+    nlohmann::json files = nlohmann::json::array();
+    for (const auto& file : report.files) {
+      files.push_back({{"path", file.generic_string()},
+                       {"sha256", fw::net::sha256_file((spec_.work_dir / file).string())}});
+    }
+    log("reel {} of job {} unloaded: {} frames, {:.3f} m", spec_.reel_id, spec_.job_id,
+        report.frames, report.film_used_m);
+    client_.send({{"type", "unloaded"},
+                  {"frames", report.frames},
+                  {"film_used_m", report.film_used_m},
+                  {"files", files},
+                  {"state", state()}});
+  }
+
+  Settings s_;
+  fw::hal::Registry registry_;
+  fw::hal::DriverOptions options_;
+  std::unique_ptr<fw::hal::Recorder> recorder_;
+  fw::hal::Capabilities caps_;
+  Connection client_;
+  std::string holder_, holder_since_, session_;
+  bool loaded_ = false;
+  fw::hal::ReelSpec spec_;
+  std::uint32_t exposed_ = 0;
+  std::vector<std::string> shas_;  // of frames 1..exposed_ ("" when loaded past them)
+  std::set<std::string> fired_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "recorderd: serves a local recorder driver to the network (filmwriter's net driver)"};
+  Settings s;
+  app.add_option("--listen", s.listen, "address to listen on")->capture_default_str();
+  app.add_option("--port", s.port, "TCP port; 0 picks a free one")->capture_default_str();
+  app.add_option("--port-file", s.port_file, "write the port here once listening");
+  app.add_option("--driver", s.driver, "the local driver to serve (tiff, sim)")
+      ->capture_default_str();
+  app.add_option("-O,--driver-option", s.options, "KEY=VALUE option of the local driver");
+  app.add_option("--root", s.root, "folder for the device's files: ROOT/<job>/<reel>/")
+      ->capture_default_str();
+  app.add_option("--token", s.token, "shared token a client must present");
+  app.add_option("--token-file", s.token_file, "file whose first line is the token");
+  app.add_option("--idle-timeout", s.idle_timeout_s,
+                 "release a client that sent nothing for this many seconds")
+      ->capture_default_str();
+  app.add_option("--inject-drop-mid-frame", s.drop_mid_frame,
+                 "test: drop the connection while frame N of each reel arrives (once)");
+  app.add_option("--inject-drop-before-ack", s.drop_before_ack,
+                 "test: expose frame N of each reel, then drop the connection unacknowledged");
+  app.add_option("--inject-delay-ms", s.delay_ms,
+                 "test: a slow device, waiting this long before each exposure");
+  CLI11_PARSE(app, argc, argv);
+  if (VIPS_INIT(argv[0])) {
+    fmt::print(stderr, "recorderd: cannot start libvips\n");
+    return 1;
+  }
+  vips_cache_set_max(0);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGPIPE, SIG_IGN);
+  try {
+    Daemon daemon(s);
+    return daemon.serve();
+  } catch (const fw::hal::DeviceError& e) {
+    fmt::print(stderr, "recorderd: device error: {}: {}\n", fw::hal::to_string(e.kind()), e.what());
+    return 4;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "recorderd: {}\n", e.what());
+    return 2;
+  }
+}
