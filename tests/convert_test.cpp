@@ -32,20 +32,6 @@ samples::PageSpec small_page(double mark_x_mm, double mark_y_mm) {
   return spec;
 }
 
-std::vector<std::vector<std::string>> read_csv(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::vector<std::vector<std::string>> rows;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> row;
-    std::stringstream fields(line);
-    std::string field;
-    while (std::getline(fields, field, ',')) row.push_back(field);
-    rows.push_back(row);
-  }
-  return rows;
-}
-
 // The format used by these tests: a 16 mm comic roll with an 8.5 mm image area, so the
 // 80 mm page (8 mm at 10x) fits with room to spare.
 std::string job_toml(const std::string& documents, const std::string& extra = "") {
@@ -144,7 +130,7 @@ pages = { dir = "scans" }
                         {"--threads", "2"});
   ASSERT_EQ(result.cli.exit_code, 0) << result.cli.err << result.cli.out;
 
-  const auto rows = read_csv(result.reel / "index.csv");
+  const auto rows = test::read_csv(result.reel / "index.csv");
   ASSERT_EQ(rows.size(), marks_.size() + 1);
   EXPECT_EQ(rows[0][0], "frame");
   for (std::size_t i = 0; i < marks_.size(); ++i) {
@@ -232,7 +218,7 @@ pages = { dir = "scans" }
 )"),
                         {"--threads", "2"});
   ASSERT_EQ(result.cli.exit_code, 0) << result.cli.err;
-  const auto rows = read_csv(result.reel / "index.csv");
+  const auto rows = test::read_csv(result.reel / "index.csv");
   ASSERT_EQ(rows.size(), marks_.size() + 1);
   EXPECT_EQ(rows[2][1], "substitute");
   EXPECT_EQ(rows[1][1], "page");
@@ -266,7 +252,8 @@ TEST_F(ConvertTest, OneLineModeConvertsAFolderOfScans) {
                      "tiff", "-O", "pitch_um=12.5", "--dpi", "254", "--threads", "2"});
   ASSERT_EQ(cli.exit_code, 0) << cli.err;
   // + the reel's start, technical, title, technical and end targets.
-  EXPECT_EQ(read_csv(dir / "out" / "t1" / "R0001" / "index.csv").size(), marks_.size() + 1 + 5);
+  EXPECT_EQ(test::read_csv(dir / "out" / "t1" / "R0001" / "index.csv").size(),
+            marks_.size() + 1 + 5);
 }
 
 TEST_F(ConvertTest, RefusesToOverwriteAPreviousRun) {

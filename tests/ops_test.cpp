@@ -172,16 +172,7 @@ class Daemon {
 class OpsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto profiles = dir / "profiles";
-    fs::copy(test::source_dir() / "profiles", profiles, fs::copy_options::recursive);
-    std::string format = read_file(profiles / "formats" / "16mm-comic-30m.toml");
-    format = std::regex_replace(format, std::regex("leader_m = [0-9.]+"), "leader_m = 0.001");
-    format = std::regex_replace(format, std::regex("trailer_m = [0-9.]+"), "trailer_m = 0.001");
-    format =
-        std::regex_replace(format, std::regex("reel_length_m = [0-9.]+"), "reel_length_m = 0.035");
-    format = std::regex_replace(format, std::regex("reel_lengths_m = \\[[0-9., ]+\\]"),
-                                "reel_lengths_m = [0.035]");
-    test::write_text(profiles / "formats" / "short-reel.toml", format);
+    test::copy_profiles_with_short_reel(dir / "profiles");
     const std::vector<int> pages_per_document{3, 8, 2, 3};
     for (std::size_t d = 0; d < pages_per_document.size(); ++d) {
       const std::string id = fmt::format("D{:03}", d + 1);

@@ -22,20 +22,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::vector<std::vector<std::string>> read_csv(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::vector<std::vector<std::string>> rows;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> row;
-    std::stringstream fields(line);
-    std::string field;
-    while (std::getline(fields, field, ',')) row.push_back(field);
-    rows.push_back(row);
-  }
-  return rows;
-}
-
 // Sets an environment variable for the CLI runs of one test.
 class ScopedEnv {
  public:
@@ -190,8 +176,8 @@ TEST_F(PlanTextTest, TheJobsFontSetDrawsEveryText) {
   EXPECT_EQ(nlohmann::json::parse(read_file(out("sans") / "plan.json"))["fonts"], "default");
 
   // Same frames, other glyphs: every target differs; pages differ only in the address.
-  const auto a = read_csv(out("sans") / "R0001" / "index.csv");
-  const auto b = read_csv(out("serif") / "R0001" / "index.csv");
+  const auto a = test::read_csv(out("sans") / "R0001" / "index.csv");
+  const auto b = test::read_csv(out("serif") / "R0001" / "index.csv");
   ASSERT_EQ(a.size(), b.size());
   for (std::size_t row = 1; row < a.size(); ++row) {
     EXPECT_NE(a[row].back(), b[row].back()) << a[row][1] << " " << a[row][4];
@@ -266,7 +252,7 @@ note = "第二页原缺 leaf torn out"
   // Inserted before source page 1; page 3 of the filmed document (source page 2) replaced.
   EXPECT_EQ(d2, (std::vector<std::string>{"substitute:filmed-as-found", "page",
                                           "substitute:page-missing", "page"}));
-  const auto rows = read_csv(out() / "R0001" / "index.csv");
+  const auto rows = test::read_csv(out() / "R0001" / "index.csv");
   // D002 page 3 (replaced) still names the source page it stands for.
   bool found = false;
   for (const auto& row : rows) {
@@ -315,7 +301,7 @@ TEST_F(PlanTextTest, FilmingDateIsPartOfThePlan) {
     EXPECT_EQ(nlohmann::json::parse(read_file(out() / "plan.json"))["filming_date"], "2023-11-14");
   }
   auto start_target_sha = [&](const std::string& sub) {
-    return read_csv(out(sub) / "R0001" / "index.csv").at(1).back();
+    return test::read_csv(out(sub) / "R0001" / "index.csv").at(1).back();
   };
   const std::string fixed = "filming_date = 2020-01-02\n";
   {

@@ -12,7 +12,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <regex>
 #include <set>
 #include <thread>
 
@@ -28,17 +27,7 @@ namespace {
 class ResumeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto profiles = dir / "profiles";
-    std::filesystem::copy(test::source_dir() / "profiles", profiles,
-                          std::filesystem::copy_options::recursive);
-    std::string format = read_file(profiles / "formats" / "16mm-comic-30m.toml");
-    format = std::regex_replace(format, std::regex("leader_m = [0-9.]+"), "leader_m = 0.001");
-    format = std::regex_replace(format, std::regex("trailer_m = [0-9.]+"), "trailer_m = 0.001");
-    format =
-        std::regex_replace(format, std::regex("reel_length_m = [0-9.]+"), "reel_length_m = 0.035");
-    format = std::regex_replace(format, std::regex("reel_lengths_m = \\[[0-9., ]+\\]"),
-                                "reel_lengths_m = [0.035]");
-    test::write_text(profiles / "formats" / "short-reel.toml", format);
+    test::copy_profiles_with_short_reel(dir / "profiles");
     const std::vector<int> pages_per_document{3, 8, 2, 3};
     std::string toml = R"(version = 1
 id = "kill"

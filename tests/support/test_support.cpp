@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <random>
+#include <regex>
 #include <sstream>
 
 namespace fw::test {
@@ -76,6 +77,36 @@ void write_text(const std::filesystem::path& file, const std::string& text) {
 
 std::filesystem::path source_dir() {
   return FW_SOURCE_DIR;
+}
+
+std::vector<std::vector<std::string>> read_csv(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::vector<std::vector<std::string>> rows;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> row;
+    std::stringstream fields(line);
+    std::string field;
+    while (std::getline(fields, field, ',')) row.push_back(field);
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+void copy_profiles_with_short_reel(const std::filesystem::path& profiles) {
+  std::filesystem::copy(source_dir() / "profiles", profiles,
+                        std::filesystem::copy_options::recursive);
+  std::string format = slurp(profiles / "formats" / "16mm-comic-30m.toml");
+  const std::pair<const char*, const char*> changes[] = {
+      {"leader_m = [0-9.]+", "leader_m = 0.001"},
+      {"trailer_m = [0-9.]+", "trailer_m = 0.001"},
+      {"reel_length_m = [0-9.]+", "reel_length_m = 0.035"},
+      {"reel_lengths_m = \\[[0-9., ]+\\]", "reel_lengths_m = [0.035]"},
+  };
+  for (const auto& [pattern, replacement] : changes) {
+    format = std::regex_replace(format, std::regex(pattern), replacement);
+  }
+  write_text(profiles / "formats" / "short-reel.toml", format);
 }
 
 }  // namespace fw::test

@@ -36,4 +36,12 @@ void write_text(const std::filesystem::path& file, const std::string& text);
 // The source tree's root (for profiles/ and fonts/).
 std::filesystem::path source_dir();
 
+// The rows of a CSV file split at every comma (the tests' files quote no commas).
+std::vector<std::vector<std::string>> read_csv(const std::filesystem::path& file);
+
+// Copies the project's profiles/ to `profiles` and adds formats/short-reel.toml: the 16 mm
+// comic format on reels of 35 mm with 1 mm leader and trailer, so a few small pages fill a
+// reel and a job spans several.
+void copy_profiles_with_short_reel(const std::filesystem::path& profiles);
+
 }  // namespace fw::test
