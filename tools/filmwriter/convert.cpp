@@ -200,7 +200,7 @@ void print_plan_summary(const Job& job, const PreparedJob& prepared) {
       fmt::print("  {}: {} of {} frames, {}\n", reel.id, reel.pages, plan.format.fiche.frames(),
                  range);
     } else {
-      fmt::print("  {}: {} frames ({} pages), {:.2f} m of {:.1f} m film, {}\n", reel.id,
+      fmt::print("  {}: {} frames ({} pages), {:.2f} m of {:g} m film, {}\n", reel.id,
                  reel.frame_count, reel.pages, reel.film_used_m, reel.film_length_m, range);
     }
     if (reel.continues_on_next) {
