@@ -80,13 +80,20 @@ void draw_blip_track(FrameImage& image, const PlannedFrame& frame, const FilmFor
     const double y = width + std::max(0.0, (free_across - layout.height) / 2);
     engine->draw(layout, GreyImage{along, across, strip.data(), along}, x, y, 255);
   }
-  for (std::uint32_t a = 0; a < along; ++a) {
-    for (std::uint32_t c = 0; c < across; ++c) {
-      const std::uint8_t value = strip[std::size_t(c) * along + a];
-      const std::size_t at = axes.index(a, c, image.width) * channels;
-      for (std::uint32_t channel = 0; channel < channels; ++channel)
-        image.pixels[at + channel] = value;
-    }
+  const auto copy = [&](std::uint32_t a, std::uint32_t c) {
+    const std::uint8_t value = strip[std::size_t(c) * along + a];
+    const std::size_t at = axes.index(a, c, image.width) * channels;
+    for (std::uint32_t channel = 0; channel < channels; ++channel)
+      image.pixels[at + channel] = value;
+  };
+  // Frame rows outermost (along the film is x in comic frames, y in cine frames): walking a
+  // comic frame column by column touched a new cache line for every pixel.
+  if (axes.comic) {
+    for (std::uint32_t c = 0; c < across; ++c)
+      for (std::uint32_t a = 0; a < along; ++a) copy(a, c);
+  } else {
+    for (std::uint32_t a = 0; a < along; ++a)
+      for (std::uint32_t c = 0; c < across; ++c) copy(a, c);
   }
 }
 

@@ -134,6 +134,26 @@ struct Canvas {
 
   Canvas(std::uint32_t w, std::uint32_t h) : width(w), height(h), pixels(std::size_t(w) * h, 255) {}
 
+  // The canvas at the page's place in an otherwise unexposed frame; `code` maps each canvas
+  // value to the frame's code value.
+  template <typename Code>
+  FrameImage in_frame(const Placement& p, ImageMode mode, Code code) const {
+    FrameImage out;
+    out.width = p.frame_width_px;
+    out.height = p.frame_height_px;
+    out.channels = mode == ImageMode::colour ? 3 : 1;
+    out.pixels.assign(std::size_t(out.width) * out.height * out.channels, 0);
+    for (std::uint32_t y = 0; y < height && p.page_y_px + y < out.height; ++y) {
+      for (std::uint32_t x = 0; x < width && p.page_x_px + x < out.width; ++x) {
+        const std::uint8_t value = code(pixels[std::size_t(y) * width + x]);
+        const std::size_t at =
+            (std::size_t(p.page_y_px + y) * out.width + p.page_x_px + x) * out.channels;
+        for (std::uint32_t c = 0; c < out.channels; ++c) out.pixels[at + c] = value;
+      }
+    }
+    return out;
+  }
+
   // Darkens a rectangle given in fractional pixels by its exact area coverage, so that bars
   // keep their true positions and widths however the pitch divides them.
   void fill(double x0, double y0, double x1, double y1) {
@@ -546,22 +566,11 @@ FrameImage render_substitute_target(const Job& job, const Plan& plan, const Plan
               vertical_of(block, kTargetHeightMm));
   }
 
-  FrameImage out;
-  out.width = p.frame_width_px;
-  out.height = p.frame_height_px;
-  out.channels = settings.mode == ImageMode::colour ? 3 : 1;
-  out.pixels.assign(std::size_t(out.width) * out.height * out.channels, 0);
-  for (std::uint32_t y = 0; y < canvas.height && p.page_y_px + y < out.height; ++y) {
-    for (std::uint32_t x = 0; x < canvas.width && p.page_x_px + x < out.width; ++x) {
-      std::uint8_t value = canvas.pixels[std::size_t(y) * canvas.width + x];
-      if (bitonal) value = value > settings.threshold ? 255 : 0;
-      if (settings.polarity == Polarity::positive) value = static_cast<std::uint8_t>(255 - value);
-      const std::size_t at =
-          (std::size_t(p.page_y_px + y) * out.width + p.page_x_px + x) * out.channels;
-      for (std::uint32_t c = 0; c < out.channels; ++c) out.pixels[at + c] = value;
-    }
-  }
-  return out;
+  return canvas.in_frame(p, settings.mode, [&](std::uint8_t value) {
+    if (bitonal) value = value > settings.threshold ? 255 : 0;
+    if (settings.polarity == Polarity::positive) value = static_cast<std::uint8_t>(255 - value);
+    return value;
+  });
 }
 
 FrameImage render_target(const Job& job, const Plan& plan, const PlannedFrame& frame,
@@ -682,21 +691,7 @@ FrameImage render_target(const Job& job, const Plan& plan, const PlannedFrame& f
     }
   }
 
-  FrameImage out;
-  out.width = p.frame_width_px;
-  out.height = p.frame_height_px;
-  out.channels = settings.mode == ImageMode::colour ? 3 : 1;
-  out.pixels.assign(std::size_t(out.width) * out.height * out.channels, 0);
-  for (std::uint32_t y = 0; y < canvas.height && p.page_y_px + y < out.height; ++y) {
-    for (std::uint32_t x = 0; x < canvas.width && p.page_x_px + x < out.width; ++x) {
-      const std::size_t at =
-          (std::size_t(p.page_y_px + y) * out.width + p.page_x_px + x) * out.channels;
-      for (std::uint32_t c = 0; c < out.channels; ++c) {
-        out.pixels[at + c] = doc[std::size_t(y) * canvas.width + x];
-      }
-    }
-  }
-  return out;
+  return canvas.in_frame(p, settings.mode, [](std::uint8_t code) { return code; });
 }
 
 }  // namespace fw
