@@ -66,7 +66,7 @@ INSERT INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, 
 
   Catalog current(file);
   EXPECT_EQ(current.schema_version(), Catalog::latest_version());
-  EXPECT_EQ(Catalog::latest_version(), 3);
+  EXPECT_EQ(Catalog::latest_version(), 4);
   FrameQuery query;
   query.title = "周易";
   const auto found = current.find(query);
@@ -74,6 +74,53 @@ INSERT INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, 
   EXPECT_EQ(found[0].row.kind, "page");  // the column migration 2 added, with its default
   EXPECT_EQ(found[0].row.address, "R0001-D1-0001");
   current.add_event("old", "note", "events exist after the migration");
+  // Migration 4's indexes serve the old rows: by document id, source file name and path tail.
+  FrameQuery by_document;
+  by_document.document_id = "D1";
+  EXPECT_EQ(current.find(by_document).size(), 1u);
+  FrameQuery by_file;
+  by_file.source_file = "a.tif";
+  EXPECT_EQ(current.find(by_file).size(), 1u);
+}
+
+// Every find that names a document, a file or a checksum goes through an index, not a scan of
+// the frames table (a collection has millions of frames).
+TEST(Catalog, FindByDocumentFileOrChecksumUsesAnIndex) {
+  test::TempDir dir;
+  Catalog catalog(dir / "catalog.sqlite");
+  catalog.start_job(sample_job(dir.path()));
+  catalog.reel_loaded("nlc-1", "R0001", 1, 30.5);
+  catalog.add_frames("nlc-1", {{"nlc-1", "R0001", row(1, "D001", 1), {}},
+                               {"nlc-1", "R0001", row(2, "D002", 1), {}}});
+  auto plan_of = [&](const FrameQuery& q) {
+    std::string text;
+    for (const auto& step : catalog.explain_find(q)) text += step + "\n";
+    return text;
+  };
+  auto expect_indexed = [&](const FrameQuery& q, const std::string& index, const char* what) {
+    const std::string plan = plan_of(q);
+    EXPECT_NE(plan.find("USING INDEX " + index), std::string::npos) << what << ":\n" << plan;
+    EXPECT_EQ(plan.find("SCAN f"), std::string::npos) << what << ": scans the frames\n" << plan;
+  };
+  FrameQuery by_document;
+  by_document.document_id = "D002";
+  expect_indexed(by_document, "documents_by_id", "document id");
+  EXPECT_NE(plan_of(by_document).find("frames_by_document"), std::string::npos);
+  FrameQuery by_checksum;
+  by_checksum.sha256 = std::string(64, 'b');
+  expect_indexed(by_checksum, "frames_by_source", "checksum");
+  EXPECT_NE(plan_of(by_checksum).find("frames_by_frame"), std::string::npos);
+  FrameQuery by_file;
+  by_file.source_file = "scans/D002.tif";
+  expect_indexed(by_file, "frames_by_source_name", "source file");
+  EXPECT_EQ(catalog.find(by_file).size(), 1u);
+  FrameQuery by_title;
+  by_title.title = "集注";
+  expect_indexed(by_title, "frames_by_document", "title");
+  // The answers are the same as before the indexes.
+  EXPECT_EQ(catalog.find(by_document).size(), 1u);
+  EXPECT_EQ(catalog.find(by_checksum).size(), 2u);
+  EXPECT_EQ(catalog.find(by_title).size(), 2u);
 }
 
 TEST(Catalog, ReadersNeverSeeHalfABatchWhileAJobWrites) {

@@ -10,9 +10,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -97,6 +100,40 @@ std::map<std::uint64_t, int> journal_sequences(const fs::path& journal) {
   return seen;
 }
 
+// sequence -> how many times a frame of it is on film: frames of a reel the journal later
+// records as spoiled (policy respool) do not count.
+std::map<std::uint64_t, int> journal_sequences_on_film(const fs::path& journal) {
+  std::map<std::uint64_t, int> seen;
+  std::map<std::uint64_t, std::string> reel_of;
+  std::ifstream in(journal);
+  for (std::string line; std::getline(in, line);) {
+    const auto record = nlohmann::json::parse(line);
+    if (record["event"] == "frame") {
+      const auto sequence = record["seq"].get<std::uint64_t>();
+      ++seen[sequence];
+      reel_of[sequence] = record["reel"].get<std::string>();
+    } else if (record["event"] == "reel_spoiled") {
+      for (auto it = seen.begin(); it != seen.end();) {
+        it = reel_of[it->first] == record["reel"] ? seen.erase(it) : std::next(it);
+      }
+    }
+  }
+  return seen;
+}
+
+// Waits for `pid` at most `limit`; -1 if it is still running then.
+int wait_exit_for(pid_t pid, std::chrono::milliseconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  return -1;
+}
+
 std::vector<std::string> reels(const fs::path& job_dir) {
   std::vector<std::string> out;
   for (const auto& entry : fs::directory_iterator(job_dir)) {
@@ -144,6 +181,14 @@ class Daemon {
     wait_exit(pid_);
     pid_ = -1;
   }
+  // True once the daemon died (killed, or it killed itself: --inject-kill-after).
+  bool exited() {
+    if (pid_ <= 0) return true;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) != pid_) return false;
+    pid_ = -1;
+    return true;
+  }
   void stop() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
@@ -151,6 +196,8 @@ class Daemon {
     pid_ = -1;
   }
   std::uint16_t port() const { return port_; }
+  // What the next start() runs with (after the port, port file and root).
+  std::vector<std::string>& args() { return args_; }
   fs::path root() const { return dir_ / "root"; }
   std::string log() const { return slurp(dir_ / "daemon.log"); }
   std::vector<std::string> client_options(const std::string& extra_token = {}) const {
@@ -263,9 +310,83 @@ compression = "none"
     }
   }
 
+  // The sim recorder at 50 um pitch (small frames, fast to develop), as fast as possible.
+  std::vector<std::string> coarse_sim_options() {
+    const auto profile = dir / "profiles" / "recorders" / "sim-coarse.toml";
+    if (!fs::exists(profile)) {
+      const std::string fast = slurp(dir / "profiles" / "recorders" / "sim-fast.toml");
+      test::write_text(profile, std::regex_replace(fast, std::regex("\npixel_pitch_um = [0-9.]+"),
+                                                   "\npixel_pitch_um = 50"));
+    }
+    return {"-O", "rate=0",
+            "-O", "recorder=sim-coarse",
+            "-O", "profiles=" + (dir / "profiles").string()};
+  }
+
+  // What the daemon's sim developed for a job must equal the reference run's, file by file
+  // (recorder.sha256 lists the film and reel.json; the manifest covers it), and reel.json must
+  // place every frame once, in order.
+  void expect_same_film(const fs::path& job_dir, const fs::path& daemon_job, const fs::path& ref,
+                        const fs::path& ref_daemon_job, const std::string& context) {
+    ASSERT_EQ(reels(job_dir), reels(ref)) << context;
+    for (const auto& reel : reels(ref)) {
+      EXPECT_EQ(slurp(job_dir / reel / "index.csv"), slurp(ref / reel / "index.csv"))
+          << context << " " << reel;
+      EXPECT_EQ(slurp(job_dir / reel / "manifest.sha256"), slurp(ref / reel / "manifest.sha256"))
+          << context << " " << reel;
+      EXPECT_EQ(slurp(job_dir / reel / "recorder.sha256"), slurp(ref / reel / "recorder.sha256"))
+          << context << " " << reel;
+      std::size_t on_film = 0, in_reference = 0;
+      for (const auto& f : fs::directory_iterator(daemon_job / reel / "film")) {
+        on_film += f.path().extension() == ".tif";
+      }
+      for (const auto& f : fs::directory_iterator(ref_daemon_job / reel / "film")) {
+        in_reference += f.path().extension() == ".tif";
+        EXPECT_EQ(slurp(daemon_job / reel / "film" / f.path().filename()), slurp(f.path()))
+            << context << " " << reel << "/film/" << f.path().filename().string();
+      }
+      EXPECT_EQ(on_film, in_reference) << context << " " << reel;
+      const auto layout = nlohmann::json::parse(slurp(daemon_job / reel / "film" / "reel.json"));
+      std::uint32_t expected = 1;
+      for (const auto& frame : layout["frames"]) {
+        EXPECT_EQ(frame["frame"], expected++) << context << " " << reel;
+      }
+    }
+  }
+
+  // Every frame of the job once in the catalog, on its reel, none on a spoiled reel.
+  void expect_catalog_once(const fs::path& catalog, const std::string& job, std::size_t planned,
+                           const std::string& context) {
+    const auto found = test::run_cli(
+        {"catalog", "export", "--catalog", catalog.string(), "--format", "json", "--job", job});
+    ASSERT_EQ(found.exit_code, 0) << found.err;
+    const auto exported = nlohmann::json::parse(found.out);
+    std::map<std::string, int> seen;  // reel/frame -> times (spoiled reels are not exported)
+    for (const auto& j : exported["jobs"]) {
+      for (const auto& frame : j["frames"]) {
+        ++seen[frame["reel"].get<std::string>() + "/" + frame["frame"].dump()];
+      }
+    }
+    EXPECT_EQ(seen.size(), planned) << context << "\n" << found.out.substr(0, 2000);
+    for (const auto& [frame, times] : seen) EXPECT_EQ(times, 1) << context << " " << frame;
+    const auto check = test::run_cli({"catalog", "check", "--catalog", catalog.string()});
+    EXPECT_EQ(check.exit_code, 0) << context << "\n" << check.out << check.err;
+  }
+
+  // The job through recorderd serving the coarse sim, uninterrupted: the job folder and the
+  // daemon's folder of the job.
+  std::pair<fs::path, fs::path> sim_reference(const std::string& id) {
+    Daemon daemon(dir / "ref-daemon", coarse_sim_options());
+    auto args = convert_args(id, dir / "ref-net", true);
+    for (const auto& o : daemon.client_options()) args.push_back(o);
+    const auto result = test::run_cli(args);
+    EXPECT_EQ(result.exit_code, 0) << result.err << daemon.log();
+    return {dir / "ref-net" / id, daemon.root() / id};
+  }
+
   static void expect_exactly_once(const fs::path& journal, std::size_t planned,
                                   const std::string& context) {
-    const auto seen = journal_sequences(journal);
+    const auto seen = journal_sequences_on_film(journal);
     EXPECT_EQ(seen.size(), planned) << context;
     for (const auto& [sequence, times] : seen) {
       EXPECT_EQ(times, 1) << context << ": frame " << sequence << " recorded " << times;
@@ -580,6 +701,186 @@ TEST_F(OpsTest, SimFaultOverTheWireIsATypedDeviceErrorNamingReelAndFrame) {
   EXPECT_NE(result.err.find("injected, fault_at"), std::string::npos) << result.err;
   // Frame 1 was accepted and journaled; frame 2 was not.
   EXPECT_EQ(journaled_frames(dir / "out" / "sim" / "journal.jsonl"), 1u);
+}
+
+// --- faults and kills together ------------------------------------------------------------
+
+// recorderd dies by SIGKILL mid-job, again and again: by itself right after exposing a frame
+// whose acknowledgement never leaves (--inject-kill-after), and killed by the test at random
+// moments. Frames its sim had in the buffer die with it. It is started again on the same port
+// and root; the client reconnects, the restarted device reports from its developed film
+// (reel.json) which frame it last accepted, the client sends again the acknowledged frames
+// that did not reach the film, and the job ends as an uninterrupted one: every frame once on
+// the developed film, in the journal and in the catalog, identical index and manifest.
+TEST_F(OpsTest, RecorderdKilledMidJobRestartsAndEveryFrameIsOnTheFilmOnce) {
+  const auto [ref, ref_film] = sim_reference("restart");
+  const std::size_t planned = journal_sequences(ref / "journal.jsonl").size();
+  auto daemon_args = coarse_sim_options();
+  daemon_args.insert(daemon_args.end(), {"--inject-kill-after", "6"});
+  Daemon daemon(dir / "d", daemon_args);
+  const std::uint16_t port = daemon.port();
+  auto args = convert_args("restart", dir / "out", true);
+  for (const auto& o : daemon.client_options()) args.push_back(o);
+  args.insert(args.end(), {"-O", "retries=200", "-O", "backoff_ms=10", "-O", "max_backoff_ms=100"});
+  const pid_t client = spawn(FW_CLI, args, dir / "client.out", dir / "client.err");
+  const auto journal = dir / "out" / "restart" / "journal.jsonl";
+  std::mt19937 random(31);
+  std::uniform_int_distribution<int> delay_ms(0, 15);
+  std::vector<std::size_t> kill_when_journaled{2, 7, 12};
+  int restarts = 0, killed_by_test = 0, exit_code = -1;
+  while ((exit_code = wait_exit_for(client, 5ms)) < 0) {
+    if (daemon.exited()) {
+      // Enough faults: the last incarnations run clean, so that the job surely ends.
+      if (++restarts == 8) daemon.args().resize(daemon.args().size() - 2);
+      daemon.start(port);
+      continue;
+    }
+    if (!kill_when_journaled.empty() && journaled_frames(journal) >= kill_when_journaled.front()) {
+      kill_when_journaled.erase(kill_when_journaled.begin());
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(random)));
+      daemon.kill9();
+      ++killed_by_test;
+    }
+  }
+  ASSERT_EQ(exit_code, 0) << slurp(dir / "client.err") << daemon.log();
+  EXPECT_GE(restarts, 3) << daemon.log();
+  EXPECT_GE(killed_by_test, 1);
+  // The restarted daemons answered from the film the device had developed.
+  EXPECT_NE(daemon.log().find("frame(s) on it, the client continues at frame"), std::string::npos);
+  expect_exactly_once(journal, planned, "daemon restarts");
+  expect_same_film(dir / "out" / "restart", daemon.root() / "restart", ref, ref_film,
+                   "daemon restarts");
+  expect_catalog_once(dir / "out" / "catalog.sqlite", "restart", planned, "daemon restarts");
+}
+
+// A recorder fault stops the job (the sim's injected device fault or disconnect, options of the
+// local driver), the resume is killed with SIGKILL at a random moment, and the next resume
+// finishes: every frame once, index and manifest (which covers the developed film) identical
+// to an uninterrupted run. A kill can take frames the local sim had accepted but not yet
+// developed with it (its buffer dies with the process): continue then refuses, naming
+// respool, and respool films the reel again.
+TEST_F(OpsTest, SimFaultThenSigkillAtRandomPointsResumesExactlyOnceAndIdentical) {
+  auto sim_args = [&](const std::string& id, const fs::path& out) {
+    auto args = convert_args(id, out, true);
+    args.insert(args.end(), {"--driver", "sim"});
+    for (const auto& o : coarse_sim_options()) args.push_back(o);
+    return args;
+  };
+  const auto reference = test::run_cli(sim_args("local", dir / "ref-local"));
+  ASSERT_EQ(reference.exit_code, 0) << reference.err;
+  const auto ref = dir / "ref-local" / "local";
+  const std::size_t planned = journal_sequences(ref / "journal.jsonl").size();
+  std::mt19937 random(1125);
+  std::uniform_int_distribution<std::size_t> after_frame(0, planned - 1);
+  std::uniform_int_distribution<int> delay_us(0, 20000);
+  int killed = 0, respooled = 0;
+  for (int attempt = 0; killed < 10 && attempt < 25; ++attempt) {
+    const auto out = dir / fmt::format("local{}", attempt);
+    const auto journal = out / "local" / "journal.jsonl";
+    const std::string fault =
+        fmt::format("{}={}", attempt % 2 ? "disconnect_at" : "fault_at", 2 + attempt % 4);
+    const std::string context = fmt::format("attempt {} ({})", attempt, fault);
+    auto faulty = sim_args("local", out);
+    faulty.insert(faulty.end(), {"-O", fault});
+    const auto failed = test::run_cli(faulty);
+    ASSERT_EQ(failed.exit_code, 4) << context << "\n" << failed.err;
+    // Resume, killed when a random number of frames is journaled (plus up to 20 ms).
+    auto resume = sim_args("local", out);
+    resume.push_back("--resume");
+    const std::size_t frames = after_frame(random);
+    const pid_t pid = spawn(FW_CLI, resume, out / "resume.out", out / "resume.err");
+    while (journaled_frames(journal) < frames && wait_exit_for(pid, 1ms) < 0) {
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(delay_us(random)));
+    ::kill(pid, SIGKILL);
+    const int status = wait_exit(pid);
+    if (status == 128 + SIGKILL) ++killed;
+    auto last = test::run_cli(resume);
+    if (last.exit_code == 4 &&
+        last.err.find("resume with --reel-policy respool") != std::string::npos) {
+      ++respooled;
+      resume.insert(resume.end(), {"--reel-policy", "respool"});
+      last = test::run_cli(resume);
+    }
+    ASSERT_EQ(last.exit_code, 0) << context << "\n" << last.out << last.err;
+    expect_exactly_once(journal, planned, context);
+    ASSERT_EQ(reels(out / "local"), reels(ref)) << context;
+    for (const auto& reel : reels(ref)) {
+      EXPECT_EQ(slurp(out / "local" / reel / "index.csv"), slurp(ref / reel / "index.csv"))
+          << context << " " << reel;
+      const std::string manifest = slurp(out / "local" / reel / "manifest.sha256");
+      EXPECT_EQ(manifest, slurp(ref / reel / "manifest.sha256")) << context << " " << reel;
+      // The manifest holds: the developed film on disk is what it lists, nothing more.
+      std::istringstream lines(manifest);
+      std::size_t listed = 0;
+      for (std::string digest, name; lines >> digest >> name;) {
+        EXPECT_EQ(sha256_file(out / "local" / reel / name), digest) << context << " " << name;
+        listed += name.starts_with("film/F");
+      }
+      std::size_t on_film = 0;
+      for (const auto& f : fs::directory_iterator(out / "local" / reel / "film")) {
+        on_film += f.path().extension() == ".tif";
+      }
+      EXPECT_EQ(on_film, listed) << context << " " << reel;
+    }
+    expect_catalog_once(out / "catalog.sqlite", "local", planned, context);
+    if (!HasFailure()) fs::remove_all(out);
+  }
+  EXPECT_EQ(killed, 10) << "too many resumes ended before their kill";
+  RecordProperty("respooled", respooled);
+}
+
+// The same through the network: recorderd serves the sim and drops the connection while frame 2
+// of each reel arrives and after exposing frame 4 unacknowledged; the client is killed with
+// SIGKILL at random points and resumed (the daemon still holds the reel: policy continue).
+// Every third kill takes the daemon down with it (power loss), which is started again before
+// the resume: its device then answers from the film it developed.
+TEST_F(OpsTest, NetFaultsAndSigkillAtRandomPointsResumeExactlyOnceAndIdentical) {
+  const auto [ref, ref_film] = sim_reference("netkill");
+  const std::size_t planned = journal_sequences(ref / "journal.jsonl").size();
+  std::mt19937 random(2611);
+  std::uniform_int_distribution<std::size_t> after_frame(0, planned - 1);
+  std::uniform_int_distribution<int> delay_us(0, 20000);
+  int killed = 0;
+  for (int attempt = 0; killed < 10 && attempt < 25; ++attempt) {
+    const auto run = dir / fmt::format("net{}", attempt);
+    auto daemon_args = coarse_sim_options();
+    daemon_args.insert(daemon_args.end(),
+                       {"--inject-drop-mid-frame", "2", "--inject-drop-before-ack", "4"});
+    Daemon daemon(run / "d", daemon_args);
+    auto args = convert_args("netkill", run / "out", true);
+    for (const auto& o : daemon.client_options()) args.push_back(o);
+    args.insert(args.end(),
+                {"-O", "retries=50", "-O", "backoff_ms=10", "-O", "max_backoff_ms=100"});
+    const auto journal = run / "out" / "netkill" / "journal.jsonl";
+    const bool power_loss = attempt % 3 == 2;
+    const std::size_t frames = after_frame(random);
+    const std::string context = fmt::format("net attempt {} after frame {}{}", attempt, frames,
+                                            power_loss ? ", daemon killed too" : "");
+    const pid_t pid = spawn(FW_CLI, args, run / "client.out", run / "client.err");
+    while (journaled_frames(journal) < frames && wait_exit_for(pid, 1ms) < 0) {
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(delay_us(random)));
+    ::kill(pid, SIGKILL);
+    if (power_loss) daemon.kill9();
+    if (wait_exit(pid) != 128 + SIGKILL) continue;  // it ended first
+    ++killed;
+    if (power_loss) daemon.start(daemon.port());
+    args.push_back("--resume");
+    auto resumed = test::run_cli(args);
+    if (power_loss && resumed.exit_code == 4 &&
+        resumed.err.find("resume with --reel-policy respool") != std::string::npos) {
+      args.insert(args.end(), {"--reel-policy", "respool"});
+      resumed = test::run_cli(args);
+    }
+    ASSERT_EQ(resumed.exit_code, 0) << context << "\n"
+                                    << resumed.out << resumed.err << daemon.log();
+    expect_exactly_once(journal, planned, context);
+    expect_same_film(run / "out" / "netkill", daemon.root() / "netkill", ref, ref_film, context);
+    expect_catalog_once(run / "out" / "catalog.sqlite", "netkill", planned, context);
+    if (!HasFailure()) fs::remove_all(run);
+  }
+  EXPECT_EQ(killed, 10) << "too many runs ended before their kill";
 }
 
 }  // namespace

@@ -472,6 +472,70 @@ TEST(SimRecorder, RefusesToAppendWhatNeverReachedTheFilm) {
   }
 }
 
+// The device died after the host sent frames 4 and 5 but before it learnt that they were
+// taken (a killed recorderd, a host crash): its film holds five frames while the host resumes at
+// frame 4. The sim reports five, recognises 4 and 5 when they come again (and refuses other
+// pixels in their place), and the reel ends as if nothing had happened. keep_film (recorderd
+// restarted) keeps the film from frame 1 and starts fresh when there is none yet.
+TEST(SimRecorder, FramesOnTheFilmBeyondTheHostsAreReportedAndRecognisedNotExposedTwice) {
+  const auto frames = resume_frames();
+  test::TempDir whole, resumed;
+  {
+    auto sim = open_sim({{"rate", "0"}});
+    sim->load(reel_in(whole.path()));
+    for (std::uint32_t n = 1; n <= 5; ++n) expose(*sim, frames[n - 1], n);
+    sim->unload();
+  }
+  {
+    auto sim = open_sim({{"rate", "0"}});
+    auto spec = reel_in(resumed.path());
+    spec.keep_film = true;  // nothing on film yet: a fresh reel
+    sim->load(spec);
+    EXPECT_EQ(sim->status().frames_exposed, 0u);
+    for (std::uint32_t n = 1; n <= 5; ++n) expose(*sim, frames[n - 1], n);
+    // The sim is destroyed with the reel loaded: it still develops what it accepted.
+  }
+  {
+    auto sim = open_sim({{"rate", "0"}});
+    auto spec = reel_in(resumed.path());
+    spec.first_frame = 4;
+    sim->load(spec);
+    EXPECT_EQ(sim->status().frames_exposed, 5u);
+    EXPECT_EQ(sim->status().frames_on_film, 5u);
+    try {
+      expose(*sim, frames[0], 4);  // other pixels where frame 4 is
+      FAIL() << "a different frame 4 was taken";
+    } catch (const hal::DeviceError& e) {
+      EXPECT_EQ(e.kind(), hal::DeviceErrorKind::invalid_frame);
+      EXPECT_THAT(e.what(), HasSubstr("reel R0001 frame 4 is already on the film with different"));
+    }
+    expose(*sim, frames[3], 4);
+    expose(*sim, frames[4], 5);
+    EXPECT_EQ(sim->status().frames_exposed, 5u);
+    EXPECT_EQ(sim->unload().frames, 5u);
+  }
+  {
+    auto sim = open_sim({{"rate", "0"}});
+    auto spec = reel_in(resumed.path());
+    spec.keep_film = true;  // from frame 1: the film is kept, all five frames recognised
+    sim->load(spec);
+    EXPECT_EQ(sim->status().frames_exposed, 5u);
+    for (std::uint32_t n = 1; n <= 5; ++n) expose(*sim, frames[n - 1], n);
+    EXPECT_EQ(sim->unload().frames, 5u);
+  }
+  const auto a = film_files(whole / "R0001");
+  const auto b = film_files(resumed / "R0001");
+  ASSERT_EQ(a.size(), 6u);
+  ASSERT_EQ(b.size(), 6u);
+  for (const auto& [name, bytes] : a) {
+    ASSERT_TRUE(b.contains(name)) << name;
+    EXPECT_TRUE(b.at(name) == bytes) << name << " differs";
+  }
+  const auto layout = nlohmann::json::parse(read_file(resumed / "R0001" / "film" / "reel.json"));
+  ASSERT_EQ(layout["frames"].size(), 5u);
+  EXPECT_EQ(layout["frames"][3]["sha256"], sha256_hex(frames[3].pixels));
+}
+
 // The CLI end to end: a job stopped by a device fault and resumed (policy continue) leaves the
 // same developed film, index and manifest as a job that ran through.
 TEST(SimRecorder, ResumedReelEqualsAnUninterruptedOne) {

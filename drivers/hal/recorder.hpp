@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -41,7 +42,13 @@ struct ReelSpec {
   std::filesystem::path work_dir;  // where a file-writing driver puts the reel's output
   // Resume after a crash (policy `continue`): frames 1 .. first_frame - 1 are already on this
   // reel; the next expose() is frame first_frame. A device that cannot append throws fault.
+  // The film may hold more than that (frames the device took before the host's crash): a
+  // device that knows them says so in Status::frames_exposed after load() and recognises
+  // them when they are sent again; others expose from first_frame.
   std::uint32_t first_frame = 1;
+  // The device itself restarted while this reel was in it (recorderd after a crash): keep
+  // whatever the film holds of this reel, even with first_frame 1, instead of fresh film.
+  bool keep_film = false;
 };
 
 // One frame as device code values. Code value 255 is full exposure (maximum density).
@@ -71,6 +78,9 @@ struct Status {
   std::uint32_t frames_exposed = 0;  // on the loaded reel
   std::uint32_t buffered = 0;        // frames in the device buffer, not yet on film
   std::string state;                 // short human-readable state
+  // Frames that survive a restart of the device (developed and recorded on its disk); those
+  // after it are lost if the device dies. Unset: every exposed frame survives.
+  std::optional<std::uint32_t> frames_on_film = std::nullopt;
 };
 
 enum class DeviceErrorKind {

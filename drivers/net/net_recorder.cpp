@@ -1,13 +1,16 @@
 // The `net` driver: a recorder on the network, served by tools/recorderd (protocol in
 // protocol.hpp). expose() returns only when the daemon acknowledged that its device accepted
 // the frame. A dropped connection or a daemon restart is survived: the driver reconnects with
-// exponential backoff, asks the device what it holds, reloads the reel at the next frame if the
-// daemon lost it, and sends the frame again (the daemon recognises a frame it already has by
-// its sha256, so nothing is exposed twice). When that cannot work it throws a typed
+// exponential backoff, asks the device what it holds, reloads the reel if the daemon lost it
+// and sends the frame again (a frame the device already has is recognised by its sha256, so
+// nothing is exposed twice). A device that dies loses what sat in its buffer, so the driver
+// keeps a copy of every acknowledged frame until the daemon reports it on film (`on_film`)
+// and sends those copies again after a daemon restart. When that cannot work it throws a typed
 // DeviceError naming the daemon, the reel and the frame.
 #include <unistd.h>
 
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -79,6 +82,9 @@ class NetRecorder final : public hal::Recorder {
     reel_ = reel;
     loaded_ = true;
     acked_ = reel.first_frame - 1;
+    on_film_ = acked_;
+    unconfirmed_.clear();
+    reel_started_ = false;
     device_has_reel_ = false;
     work_dir_ = reel.work_dir;
     with_retries(fmt::format("load reel {}", reel.reel_id), [&] { ensure_loaded(); });
@@ -102,15 +108,14 @@ class NetRecorder final : public hal::Recorder {
                                  {"sha256", sha}};
     with_retries(fmt::format("reel {} frame {}", reel_.reel_id, frame.frame_number), [&] {
       ensure_loaded();
-      connection_.send(head, frame.pixels, timeout_ms_);
-      const auto reply = expect(connection_.receive(timeout_ms_), "accepted");
-      if (reply.head.value("frame", 0u) != frame.frame_number) {
-        throw NetError(NetError::Kind::protocol,
-                       fmt::format("acknowledgement for frame {}, expected {}",
-                                   reply.head.value("frame", 0u), frame.frame_number));
-      }
+      send_frame(head, frame.pixels);
     });
     acked_ = frame.frame_number;
+    if (on_film_ < acked_) {
+      unconfirmed_.push_back(
+          {head, std::vector<std::uint8_t>(frame.pixels.begin(), frame.pixels.end())});
+    }
+    forget_confirmed();
   }
 
   hal::ReelReport unload() override {
@@ -174,6 +179,32 @@ class NetRecorder final : public hal::Recorder {
     }
   }
 
+  struct KeptFrame {
+    nlohmann::json head;
+    std::vector<std::uint8_t> pixels;
+  };
+
+  // Sends one frame and waits for its acknowledgement.
+  void send_frame(const nlohmann::json& head, std::span<const std::uint8_t> pixels) {
+    const std::uint32_t number = head.at("frame").get<std::uint32_t>();
+    connection_.send(head, pixels, timeout_ms_);
+    const auto reply = expect(connection_.receive(timeout_ms_), "accepted");
+    if (reply.head.value("frame", 0u) != number) {
+      throw NetError(NetError::Kind::protocol,
+                     fmt::format("acknowledgement for frame {}, expected {}",
+                                 reply.head.value("frame", 0u), number));
+    }
+    // A daemon without on_film: every acknowledged frame is safe.
+    on_film_ = std::max(on_film_, reply.head.value("on_film", number));
+  }
+
+  void forget_confirmed() {
+    while (!unconfirmed_.empty() &&
+           unconfirmed_.front().head.at("frame").get<std::uint32_t>() <= on_film_) {
+      unconfirmed_.pop_front();
+    }
+  }
+
   // A reply of type `type`, or the daemon's error as a typed DeviceError.
   net::Message expect(net::Message reply, const char* type) {
     if (reply.type() == type) return reply;
@@ -213,26 +244,31 @@ class NetRecorder final : public hal::Recorder {
   void ensure_loaded() {
     ensure_connected();
     if (!loaded_ || device_has_reel_) return;
-    const bool same_reel = state_.value("loaded", false) &&
-                           state_.value("job", "") == reel_.job_id &&
-                           state_.value("reel", "") == reel_.reel_id;
-    const std::uint32_t on_device = state_.value("frames_exposed", 0u);
-    if (same_reel && on_device + 1 < acked_ + 1) {
-      throw DeviceError(DeviceErrorKind::fault,
-                        fmt::format("net driver: {}: reel {} holds {} frame(s) but {} were "
-                                    "acknowledged: the device lost frames",
-                                    where_, reel_.reel_id, on_device, acked_));
-    }
-    // The daemon keeps a reel loaded across connections: a load at the next frame continues
-    // it (frames it already has are recognised when sent again); after a daemon restart the
-    // reel is loaded anew at the next frame, if the device can append.
-    nlohmann::json spec = {{"reel_id", reel_.reel_id}, {"reel_number", reel_.reel_number},
-                           {"job_id", reel_.job_id},   {"film_format", reel_.film_format},
-                           {"stock", reel_.stock},     {"film_length_m", reel_.film_length_m},
-                           {"first_frame", acked_ + 1}};
+    // The daemon keeps a reel loaded across connections: a load continues it. After a daemon
+    // restart the device loads the reel anew with what its film holds (keep_film). Either way
+    // the load starts at the first frame this driver could still send (the first one not
+    // known to be on film), and the device's answer says how many frames it holds.
+    nlohmann::json spec = {{"reel_id", reel_.reel_id},    {"reel_number", reel_.reel_number},
+                           {"job_id", reel_.job_id},      {"film_format", reel_.film_format},
+                           {"stock", reel_.stock},        {"film_length_m", reel_.film_length_m},
+                           {"first_frame", on_film_ + 1}, {"keep_film", reel_started_}};
     connection_.send({{"type", "load"}, {"reel", spec}}, {}, timeout_ms_);
     const auto loaded = expect(connection_.receive(timeout_ms_), "loaded");
     state_ = loaded.head.value("state", nlohmann::json::object());
+    reel_started_ = true;
+    const std::uint32_t on_device = state_.value("frames_exposed", 0u);
+    if (on_device < on_film_) {
+      throw DeviceError(DeviceErrorKind::fault,
+                        fmt::format("net driver: {}: reel {} holds {} frame(s) but reported {} "
+                                    "on film: the device lost frames",
+                                    where_, reel_.reel_id, on_device, on_film_));
+    }
+    // Acknowledged frames the device lost with its buffer: send the kept copies again.
+    for (const auto& kept : unconfirmed_) {
+      const std::uint32_t number = kept.head.at("frame").get<std::uint32_t>();
+      if (number > on_device && number <= acked_) send_frame(kept.head, kept.pixels);
+    }
+    forget_confirmed();
     device_has_reel_ = true;
   }
 
@@ -247,7 +283,10 @@ class NetRecorder final : public hal::Recorder {
   std::filesystem::path work_dir_;
   bool loaded_ = false;
   bool device_has_reel_ = false;
+  bool reel_started_ = false;  // the device loaded this reel once: later loads keep its film
   std::uint32_t acked_ = 0;
+  std::uint32_t on_film_ = 0;          // frames of the reel the device reported on film
+  std::deque<KeptFrame> unconfirmed_;  // acknowledged frames after on_film_, in order
 };
 
 }  // namespace

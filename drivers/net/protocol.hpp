@@ -9,22 +9,30 @@
 // Client -> daemon, each answered by exactly one reply before the next is sent:
 //   hello   {version, token, client, session?}  -> welcome {device, capabilities, session, state}
 //   load    {reel: {reel_id, reel_number, job_id, film_format, stock, film_length_m,
-//           first_frame}}                        -> loaded {state}
+//           first_frame, keep_film}}             -> loaded {state}
 //   frame   {reel, frame, width, height, channels, pitch_um, blip, address, description,
-//           sha256} + pixels                     -> accepted {frame, duplicate}
+//           sha256} + pixels                     -> accepted {frame, duplicate, on_film}
 //   status  {}                                   -> status {state}
 //   unload  {}                                   -> unloaded {frames, film_used_m,
 //                                                   files: [{path, sha256}]}
 //   bye     {}                                   (no reply)
 // Any request may instead get  error {kind, message}: kind is a device error (out_of_film,
 // fault, disconnected, underrun, invalid_frame, bad_option) or a refusal (busy, auth,
-// protocol). `state` is {loaded, job, reel, frames_exposed, buffered, text}.
+// protocol). `state` is {loaded, job, reel, frames_exposed, frames_on_film, text}.
+//
+// A load of the reel the daemon holds continues it. keep_film (the client loaded this reel
+// before: the daemon restarted) asks the device to keep what its film holds of the reel even
+// from first_frame 1; `frames_exposed` in the reply is what the device holds, which can be more
+// than the client knows. `on_film` (and frames_on_film) counts the frames that survive a
+// restart of the daemon and its device; the client keeps copies of later acknowledged frames
+// and sends them again when a restarted device no longer has them.
 //
 // Back-pressure: a frame is acknowledged only after the device's own expose() returned (it
 // blocks while the device buffer is full), and the client sends the next frame only after
 // that acknowledgement. Exactly once: the daemon keeps each accepted frame's sha256 for the
 // loaded reel, so a frame sent again after a lost acknowledgement is recognised and not
-// exposed twice.
+// exposed twice; after a daemon restart the device itself recognises the frames on its film
+// (the sim by the sha256 in its reel.json).
 #pragma once
 
 #include <cstdint>

@@ -36,6 +36,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hal/registry.hpp"
+#include "net/protocol.hpp"
 #include "sim/sim_physics.hpp"
 
 namespace fw::drivers {
@@ -60,6 +61,9 @@ struct LayoutEntry {
   std::uint32_t width_px = 0, height_px = 0, channels = 1;
   // film_output=measure: densities of the developed frame (min, mean, 95th percentile, max).
   std::optional<std::array<double, 4>> measured;
+  // Of the frame's pixels as the host sent them: a frame sent again after a stop (host crash,
+  // recorderd restart) is recognised and not exposed twice.
+  std::string sha256;
 };
 
 struct Underrun {
@@ -131,7 +135,18 @@ class SimRecorder final : public hal::Recorder {
     caps_.buffer_frames = recorder_.buffer_frames;
   }
 
-  ~SimRecorder() override { stop_threads(); }
+  // The host going away does not stop the device: what it accepted (expose() returned) is
+  // still written and developed, so that a job that failed can continue the reel. Only the
+  // death of the device itself (a killed recorderd) loses its buffer.
+  ~SimRecorder() override {
+    if (loaded_) {
+      std::unique_lock lock(mutex_);
+      if (!stuck_ && wait_for_writer(lock, [&] { return buffer_.empty(); })) {
+        space_.wait(lock, [&] { return developing_.empty() || writer_error_; });
+      }
+    }
+    stop_threads();
+  }
 
   hal::Capabilities capabilities() const override { return caps_; }
 
@@ -167,7 +182,7 @@ class SimRecorder final : public hal::Recorder {
           DeviceErrorKind::fault,
           "sim driver: cannot create " + (reel.work_dir / "film").string() + ": " + ec.message());
     }
-    if (reel.first_frame > 1) append_to_reel(reel.first_frame);
+    if (reel.first_frame > 1 || reel.keep_film) append_to_reel(reel.first_frame);
     {
       std::lock_guard lock(mutex_);
       idle_since_.reset();
@@ -187,6 +202,11 @@ class SimRecorder final : public hal::Recorder {
     if (!loaded_) throw DeviceError(DeviceErrorKind::fault, "sim driver: no reel loaded");
     rethrow_writer_error();
     hal::check_frame(caps_, frame);
+    const std::string sha256 = net::sha256_hex(frame.pixels);
+    if (frame.frame_number >= 1 && frame.frame_number <= accepted_) {
+      recognise_sent_again(frame.frame_number, sha256);
+      return;
+    }
     const std::uint32_t number = accepted_ + 1;
     if (frame.frame_number != number) {
       throw DeviceError(DeviceErrorKind::invalid_frame,
@@ -239,7 +259,8 @@ class SimRecorder final : public hal::Recorder {
       idle_since_.reset();
       if (buffer_.size() == 1) last_progress_ = Clock::now();  // the watchdog starts now
       layout_.push_back({number, frame.address, hal::to_string(frame.blip), file, cursor_mm_,
-                         length_mm, frame.width, frame.height, frame.channels, std::nullopt});
+                         length_mm, frame.width, frame.height, frame.channels, std::nullopt,
+                         sha256});
     }
     work_.notify_all();
     cursor_mm_ += length_mm + geometry_.frame_gap_mm;
@@ -286,7 +307,7 @@ class SimRecorder final : public hal::Recorder {
                         : loaded_     ? "writing " + reel_.reel_id
                                       : "idle";
     if (!underruns_.empty()) state += fmt::format(", {} underrun(s)", underruns_.size());
-    return {loaded_, accepted_, static_cast<std::uint32_t>(buffer_.size()), state};
+    return {loaded_, accepted_, static_cast<std::uint32_t>(buffer_.size()), state, developed_};
   }
 
  private:
@@ -324,15 +345,29 @@ class SimRecorder final : public hal::Recorder {
 
   // Resume (policy continue): the reel already holds frames 1 .. first - 1. The film's own
   // record (reel.json, rewritten after every developed frame) says where they lie; frames the
-  // recorder took but never developed were lost with its buffer when it stopped.
+  // recorder took but never developed were lost with its buffer when it stopped. The film may
+  // hold more frames than the host knows of (it stopped before their expose() returned):
+  // they stay, status() reports them, and expose() recognises them by their sha256 when they
+  // come again. With keep_film (the device itself restarted) the reel may hold no frame yet.
   void append_to_reel(std::uint32_t first) {
     const auto file = reel_.work_dir / "film" / "reel.json";
     const std::string where =
         fmt::format("sim driver: reel {}: cannot append at frame {}", reel_.reel_id, first);
+    // No record: no frame was developed on this reel yet (they all died in the buffer).
+    if (!std::filesystem::exists(file)) {
+      if (first == 1) return;  // keep_film: nothing on film yet, a fresh reel
+      const std::string lost =
+          first == 2 ? "frame 1 was" : fmt::format("frames 1–{} were", first - 1);
+      throw DeviceError(DeviceErrorKind::fault,
+                        fmt::format("{}: no frame reached the film ({} missing); {} in the "
+                                    "recorder's buffer when it stopped (resume with --reel-policy "
+                                    "respool)",
+                                    where, file.string(), lost));
+    }
     nlohmann::json json;
     try {
       std::ifstream in(file, std::ios::binary);
-      if (!in) throw DeviceError(DeviceErrorKind::fault, where + ": no " + file.string());
+      if (!in) throw DeviceError(DeviceErrorKind::fault, where + ": cannot read " + file.string());
       json = nlohmann::json::parse(in);
       const auto same = [&](const char* key, const nlohmann::json& value) {
         if (json.at(key) != value) {
@@ -351,7 +386,9 @@ class SimRecorder final : public hal::Recorder {
       std::lock_guard lock(mutex_);
       for (const auto& f : json.at("frames")) {
         const auto number = f.at("frame").get<std::uint32_t>();
-        if (number >= first) break;  // exposed again: the stop came before the host knew
+        // Frames beyond what the host knows are kept when they can be recognised; a record
+        // without checksums (an older sim) has them exposed again.
+        if (number >= first && !f.contains("sha256")) break;
         LayoutEntry e{number,
                       f.at("address").get<std::string>(),
                       f.at("blip").get<std::string>(),
@@ -361,13 +398,14 @@ class SimRecorder final : public hal::Recorder {
                       f.at("width_px").get<std::uint32_t>(),
                       f.at("height_px").get<std::uint32_t>(),
                       f.at("channels").get<std::uint32_t>(),
-                      std::nullopt};
+                      std::nullopt,
+                      f.value("sha256", "")};
         if (f.contains("measured")) e.measured = f.at("measured").get<std::array<double, 4>>();
         layout_.push_back(std::move(e));
       }
       for (const auto& u : json.at("underruns")) {
         const auto before = u.at("before_frame").get<std::uint32_t>();
-        if (before < first) {
+        if (before <= layout_.size()) {
           underruns_.push_back(
               {before, u.at("stall_ms").get<double>(), u.at("wasted_mm").get<double>()});
         }
@@ -378,7 +416,14 @@ class SimRecorder final : public hal::Recorder {
                         where + ": " + file.string() + " is not a sim reel record: " + e.what());
     }
     std::lock_guard lock(mutex_);
-    if (layout_.size() != first - 1 || (!layout_.empty() && layout_.back().frame != first - 1)) {
+    for (std::size_t i = 0; i < layout_.size(); ++i) {
+      if (layout_[i].frame != i + 1) {
+        throw DeviceError(DeviceErrorKind::fault,
+                          fmt::format("{}: {} lists frame {} in place of frame {}", where,
+                                      file.string(), layout_[i].frame, i + 1));
+      }
+    }
+    if (layout_.size() < first - 1) {
       const std::size_t on_film = layout_.size();
       const std::string lost = on_film + 1 == first - 1
                                    ? fmt::format("frame {} was", first - 1)
@@ -389,10 +434,25 @@ class SimRecorder final : public hal::Recorder {
                                     "(resume with --reel-policy respool)",
                                     where, on_film, lost));
     }
-    const LayoutEntry& last = layout_.back();
-    cursor_mm_ = last.start_mm + last.length_mm + geometry_.frame_gap_mm;
-    accepted_ = first - 1;
-    developed_ = first - 1;
+    if (!layout_.empty()) {
+      const LayoutEntry& last = layout_.back();
+      cursor_mm_ = last.start_mm + last.length_mm + geometry_.frame_gap_mm;
+    }
+    accepted_ = static_cast<std::uint32_t>(layout_.size());
+    developed_ = accepted_;
+  }
+
+  // A frame the film already holds, sent again after a stop: accepted without exposing it
+  // twice when its pixels are the ones on film; anything else would double-expose the film.
+  void recognise_sent_again(std::uint32_t number, const std::string& sha256) const {
+    std::lock_guard lock(mutex_);
+    const LayoutEntry& on_film = layout_.at(number - 1);
+    if (on_film.sha256 == sha256) return;
+    throw DeviceError(
+        DeviceErrorKind::invalid_frame,
+        fmt::format("sim driver: reel {} frame {} is already on the film {}", reel_.reel_id, number,
+                    on_film.sha256.empty() ? "and cannot be checked (no checksum)"
+                                           : "with different pixels"));
   }
 
   void judge_underrun(std::uint32_t number) {
@@ -567,6 +627,7 @@ class SimRecorder final : public hal::Recorder {
           {"file", e.file},         {"start_mm", e.start_mm},   {"length_mm", e.length_mm},
           {"width_px", e.width_px}, {"height_px", e.height_px}, {"channels", e.channels}};
       if (e.measured) f["measured"] = *e.measured;
+      f["sha256"] = e.sha256;
       json["frames"].push_back(std::move(f));
       end_mm = e.start_mm + e.length_mm + geometry_.frame_gap_mm;
     }

@@ -6,6 +6,7 @@
 #include <array>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 #include "core/error.hpp"
 #include "core/files.hpp"
@@ -86,6 +87,16 @@ CREATE TABLE inspections(
   notes TEXT NOT NULL DEFAULT '',
   recorded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')));
 CREATE INDEX inspections_by_reel ON inspections(job_id, reel_id, date);
+)sql",
+    // 4: indexes for `catalog find`: by document id alone (then the frames by
+    // frames_by_document), by title (a covering index: the scan for a title substring reads
+    // titles, not the documents' metadata), by source file (the file name, i.e. the last path
+    // component, the expression kSourceName repeats) and, from 2, by checksum.
+    R"sql(
+CREATE INDEX documents_by_id ON documents(id);
+CREATE INDEX documents_by_title ON documents(title, job_id, id);
+CREATE INDEX frames_by_source_name ON frames(
+  substr(source_file, length(rtrim(source_file, replace(source_file, '/', ''))) + 1));
 )sql",
 };
 
@@ -223,6 +234,12 @@ std::vector<CatalogFrame> read_frames(Statement& select) {
   }
   return out;
 }
+
+// The last component of f.source_file, written exactly as in the index frames_by_source_name
+// (SQLite uses an index on an expression only for the same expression): rtrim strips the
+// trailing characters that are not '/', which leaves the folder part.
+constexpr const char* kSourceName =
+    "substr(f.source_file, length(rtrim(f.source_file, replace(f.source_file, '/', ''))) + 1)";
 
 // LIKE pattern matching `text` literally anywhere ('\' escapes % and _).
 std::string like_anywhere(const std::string& text) {
@@ -428,7 +445,10 @@ void Catalog::sync_job(const CatalogJob& job, const JournalState& journal) {
   transaction.commit();
 }
 
-std::vector<CatalogFrame> Catalog::find(const FrameQuery& q) const {
+namespace {
+
+// The SELECT of Catalog::find and the values of its ?N parameters.
+std::pair<std::string, std::vector<std::string>> find_query(const FrameQuery& q) {
   std::string sql = kFrameSelect;
   std::vector<std::string> values;
   auto where = [&](const std::string& clause, const std::string& value) {
@@ -437,9 +457,20 @@ std::vector<CatalogFrame> Catalog::find(const FrameQuery& q) const {
   };
   if (!q.job_id.empty()) where("f.job_id = ?{}", q.job_id);
   if (!q.document_id.empty()) where("f.document_id = ?{}", q.document_id);
-  if (!q.title.empty()) where("d.title LIKE ?{} ESCAPE '\\'", like_anywhere(q.title));
+  if (!q.title.empty()) {
+    // Documents first (their title index), then their frames through frames_by_document:
+    // a plain join condition on d.title would have SQLite scan every frame.
+    where(
+        "(f.job_id, f.document_id) IN (SELECT job_id, id FROM documents WHERE title LIKE ?{} "
+        "ESCAPE '\\')",
+        like_anywhere(q.title));
+  }
   if (!q.source_file.empty()) {
-    // The whole path, or its trailing components ("D001/p3.png").
+    // The whole path, or its trailing components ("D001/p3.png"); both end in the same file
+    // name, which the index finds.
+    const auto slash = q.source_file.find_last_of('/');
+    where(fmt::format("{} = ?{{}}", kSourceName),
+          slash == std::string::npos ? q.source_file : q.source_file.substr(slash + 1));
     values.push_back(q.source_file);
     values.push_back("%/" + q.source_file);
     sql += fmt::format("AND (f.source_file = ?{} OR f.source_file LIKE ?{}) ", values.size() - 1,
@@ -450,9 +481,25 @@ std::vector<CatalogFrame> Catalog::find(const FrameQuery& q) const {
     sql += fmt::format("AND (f.source_sha256 = ?{0} OR f.frame_sha256 = ?{0}) ", values.size());
   }
   sql += "ORDER BY f.job_id, f.reel_id, f.frame";
+  return {sql, values};
+}
+
+}  // namespace
+
+std::vector<CatalogFrame> Catalog::find(const FrameQuery& q) const {
+  const auto [sql, values] = find_query(q);
   Statement select(db_, sql.c_str());
   for (std::size_t i = 0; i < values.size(); ++i) select.bind(static_cast<int>(i + 1), values[i]);
   return read_frames(select);
+}
+
+std::vector<std::string> Catalog::explain_find(const FrameQuery& q) const {
+  const auto [sql, values] = find_query(q);
+  Statement explain(db_, ("EXPLAIN QUERY PLAN " + sql).c_str());
+  for (std::size_t i = 0; i < values.size(); ++i) explain.bind(static_cast<int>(i + 1), values[i]);
+  std::vector<std::string> steps;
+  while (explain.step()) steps.push_back(explain.text(3));  // columns: id, parent, 0, detail
+  return steps;
 }
 
 std::vector<CatalogFrame> Catalog::frames(const std::string& job_id) const {

@@ -98,6 +98,9 @@ class Catalog {
 
   // Read side.
   std::vector<CatalogFrame> find(const FrameQuery& query) const;
+  // How SQLite runs find(query): the EXPLAIN QUERY PLAN details, one per step ("SEARCH f
+  // USING INDEX ..."), so that tests can see that a lookup uses an index.
+  std::vector<std::string> explain_find(const FrameQuery& query) const;
   std::vector<CatalogFrame> frames(const std::string& job_id = {}) const;
   std::vector<CatalogReel> reels(const std::string& job_id = {}) const;
   std::vector<CatalogDocument> documents(const std::string& job_id) const;

@@ -3,8 +3,10 @@
 // time; the device state (the loaded reel and the sha256 of every frame on it) outlives client
 // connections, so a client that reconnects, or a resumed job, continues the reel exactly once.
 #include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -66,6 +68,7 @@ struct Settings {
   std::uint32_t drop_mid_frame = 0;   // close the connection while the frame's data arrives
   std::uint32_t drop_before_ack = 0;  // expose the frame, then close without acknowledging
   int delay_ms = 0;                   // a slow device: wait this long before each exposure
+  std::uint64_t exit_after = 0;       // SIGKILL itself after this many newly exposed frames
 };
 
 class Daemon {
@@ -127,11 +130,18 @@ class Daemon {
   }
 
  private:
+  // Frames of the loaded reel that outlive a restart of this daemon (on the device's disk).
+  std::uint32_t on_film() const {
+    if (!loaded_) return 0;
+    return std::min(exposed_, recorder_->status().frames_on_film.value_or(exposed_));
+  }
+
   nlohmann::json state() const {
     return {{"loaded", loaded_},
             {"job", loaded_ ? spec_.job_id : ""},
             {"reel", loaded_ ? spec_.reel_id : ""},
             {"frames_exposed", exposed_},
+            {"frames_on_film", on_film()},
             {"text", loaded_ ? fmt::format("reel {} of job {}: {} frames", spec_.reel_id,
                                            spec_.job_id, exposed_)
                              : std::string("no reel loaded")}};
@@ -231,26 +241,28 @@ class Daemon {
     spec.stock = r.value("stock", "");
     spec.film_length_m = r.value("film_length_m", 0.0);
     spec.first_frame = r.value("first_frame", 1u);
+    spec.keep_film = r.value("keep_film", false);
     if (spec.reel_id.find('/') != std::string::npos || spec.job_id.find('/') != std::string::npos ||
         spec.reel_id.starts_with(".") || spec.job_id.starts_with(".")) {
       return reply_error(client_, "protocol", "reel and job ids must be plain names");
     }
     const bool same = loaded_ && spec.job_id == spec_.job_id && spec.reel_id == spec_.reel_id;
-    if (same && spec.first_frame > 1 && spec.first_frame - 1 <= exposed_) {
+    const bool continues = spec.first_frame > 1 || spec.keep_film;
+    if (same && continues && spec.first_frame - 1 <= exposed_) {
       // A reconnect or a resumed job: the reel is still in the device. Frames first_frame ..
       // exposed are already on it and are recognised when they come again.
       log("reel {} continues at frame {} ({} on the reel)", spec.reel_id, spec.first_frame,
           exposed_);
       return client_.send({{"type", "loaded"}, {"state", state()}});
     }
-    if (same && spec.first_frame > 1) {
+    if (same && continues) {
       return reply_error(client_, "fault",
                          fmt::format("reel {} holds {} frame(s); cannot continue at frame {}",
                                      spec.reel_id, exposed_, spec.first_frame));
     }
     close_reel(same ? "spoiled: loaded again from frame 1" : "another reel was asked for");
     spec.work_dir = reel_dir(spec);
-    if (spec.first_frame == 1 && fs::exists(spec.work_dir) && !fs::is_empty(spec.work_dir)) {
+    if (!continues && fs::exists(spec.work_dir) && !fs::is_empty(spec.work_dir)) {
       // Fresh film for a reel that had frames: keep the old attempt's files aside.
       for (int n = 1;; ++n) {
         const fs::path aside = fs::path(s_.root) / spec.job_id / "spoiled" /
@@ -266,9 +278,12 @@ class Daemon {
     recorder_->load(spec);
     spec_ = spec;
     loaded_ = true;
-    exposed_ = spec.first_frame - 1;
+    // The device says what its film holds: after a restart of this daemon that can be more
+    // than the client knows of (frames exposed before their acknowledgement got out).
+    exposed_ = std::max(spec.first_frame - 1, recorder_->status().frames_exposed);
     shas_.assign(exposed_, "");
-    log("reel {} of job {} loaded at frame {}", spec.reel_id, spec.job_id, spec.first_frame);
+    log("reel {} of job {} loaded: {} frame(s) on it, the client continues at frame {}",
+        spec.reel_id, spec.job_id, exposed_, spec.first_frame);
     client_.send({{"type", "loaded"}, {"state", state()}});
   }
 
@@ -285,24 +300,24 @@ class Daemon {
       return reply_error(client_, "checksum",
                          fmt::format("frame {}: data does not match its sha256", number));
     }
-    if (number <= exposed_) {
+    if (number == 0) return reply_error(client_, "invalid_frame", "frame numbers start at 1");
+    if (number <= exposed_ && !shas_[number - 1].empty()) {
       if (shas_[number - 1] == sha) {
         log("reel {} frame {} is already on the reel: acknowledged again", spec_.reel_id, number);
-        return client_.send({{"type", "accepted"}, {"frame", number}, {"duplicate", true}});
+        return accepted(number, true);
       }
-      return reply_error(
-          client_, "fault",
-          fmt::format(
-              "reel {} frame {} is already exposed {}", spec_.reel_id, number,
-              shas_[number - 1].empty() ? "and cannot be checked" : "with different content"));
+      return reply_error(client_, "fault",
+                         fmt::format("reel {} frame {} is already exposed with different content",
+                                     spec_.reel_id, number));
     }
-    if (number != exposed_ + 1) {
+    if (number > exposed_ + 1) {
       return reply_error(client_, "invalid_frame",
                          fmt::format("reel {}: expected frame {}, got frame {}", spec_.reel_id,
                                      exposed_ + 1, number));
     }
+    const bool on_reel = number <= exposed_;  // from before a restart: the device checks it
     const std::string key = fmt::format("{}/{}/{}", spec_.job_id, spec_.reel_id, number);
-    if (number == s_.drop_mid_frame && fired_.insert("mid " + key).second) {
+    if (!on_reel && number == s_.drop_mid_frame && fired_.insert("mid " + key).second) {
       log("injected: frame {} arrived, connection dropped before exposing it", number);
       client_.close();
       return;
@@ -324,6 +339,13 @@ class Daemon {
     frame.description = m.head.value("description", "");
     if (s_.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(s_.delay_ms));
     recorder_->expose(frame);  // blocks while the device buffer is full: back-pressure
+    if (on_reel) {
+      // The device recognised the frame on its film (it throws otherwise).
+      shas_[number - 1] = sha;
+      log("reel {} frame {} was on the film before the restart: acknowledged again", spec_.reel_id,
+          number);
+      return accepted(number, true);
+    }
     ++exposed_;
     shas_.push_back(sha);
     if (number == s_.drop_before_ack && fired_.insert("ack " + key).second) {
@@ -331,7 +353,20 @@ class Daemon {
       client_.close();
       return;
     }
-    client_.send({{"type", "accepted"}, {"frame", number}, {"duplicate", false}});
+    if (s_.exit_after > 0 && ++exposed_total_ >= s_.exit_after) {
+      log("injected: killed after {} exposed frames, the last one unacknowledged", exposed_total_);
+      ::kill(::getpid(), SIGKILL);
+    }
+    accepted(number, false);
+  }
+
+  // on_film: the client may forget its copies of frames up to it; later ones it keeps, to send
+  // again if this daemon dies with them in the device's buffer.
+  void accepted(std::uint32_t number, bool duplicate) {
+    client_.send({{"type", "accepted"},
+                  {"frame", number},
+                  {"duplicate", duplicate},
+                  {"on_film", on_film()}});
   }
 
   void unload() {
@@ -362,6 +397,7 @@ class Daemon {
   bool loaded_ = false;
   fw::hal::ReelSpec spec_;
   std::uint32_t exposed_ = 0;
+  std::uint64_t exposed_total_ = 0;
   std::vector<std::string> shas_;  // of frames 1..exposed_ ("" when loaded past them)
   std::set<std::string> fired_;
 };
@@ -391,6 +427,9 @@ int main(int argc, char** argv) {
                  "test: expose frame N of each reel, then drop the connection unacknowledged");
   app.add_option("--inject-delay-ms", s.delay_ms,
                  "test: a slow device, waiting this long before each exposure");
+  app.add_option("--inject-kill-after", s.exit_after,
+                 "test: SIGKILL itself after N exposed frames (counted over all reels), before "
+                 "acknowledging the last");
   CLI11_PARSE(app, argc, argv);
   if (VIPS_INIT(argv[0])) {
     fmt::print(stderr, "recorderd: cannot start libvips\n");
