@@ -152,7 +152,12 @@ std::vector<std::string> frame_checksums(const fs::path& index_csv) {
   std::vector<std::string> sums;
   std::string line;
   std::getline(index, line);  // header
-  while (std::getline(index, line)) sums.push_back(line.substr(line.rfind(',') + 1));
+  while (std::getline(index, line)) {
+    std::istringstream fields(line);
+    std::string field;
+    for (int column = 0; column < 10; ++column) std::getline(fields, field, ',');  // 10th column
+    sums.push_back(field);
+  }
   return sums;
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/files.hpp"
+#include "film/separation.hpp"
 
 namespace fw {
 
@@ -16,16 +17,21 @@ std::string csv_field(const std::string& value) {
   return quoted + '"';
 }
 
+std::string IndexRow::separation() const {
+  return to_string(separation_of_address(address));
+}
+
 const char* const kIndexHeader =
     "frame,kind,document_id,page,address,blip,source_file,source_page,source_sha256,"
-    "frame_sha256";
+    "frame_sha256,separation";
 
 std::string to_csv(const std::vector<IndexRow>& rows) {
   std::string out = std::string(kIndexHeader) + "\n";
   for (const auto& r : rows) {
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{}\n", r.frame, csv_field(r.kind),
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", r.frame, csv_field(r.kind),
                        csv_field(r.document_id), r.page, csv_field(r.address), r.blip,
-                       csv_field(r.source_file), r.source_page, r.source_sha256, r.frame_sha256);
+                       csv_field(r.source_file), r.source_page, r.source_sha256, r.frame_sha256,
+                       r.separation());
   }
   return out;
 }

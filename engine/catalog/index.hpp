@@ -23,6 +23,10 @@ struct IndexRow {
   std::uint32_t source_page = 0;  // 1-based page within the source file
   std::string source_sha256;
   std::string frame_sha256;  // of the code values exactly as sent to the recorder
+  // "R", "G" or "B" for a colour page's separation frame, else "": read from the address
+  // ("R0001-D001-0003-G"), so that the journal's and the catalog's copies of a row, which
+  // keep the address, give the same index.csv without a field of their own.
+  std::string separation() const;
 };
 
 // Index columns, in order (the first line of index.csv).

@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "film/separation.hpp"
 
 namespace fw {
 namespace {
@@ -21,14 +22,56 @@ std::string reel_id(std::uint32_t number) {
   return fmt::format("R{:04}", number);
 }
 
-std::string frame_address(const std::string& reel, const std::string& document_id,
-                          std::uint32_t page) {
-  return fmt::format("{}-{}-{:04}", reel, document_id, page);
-}
-
 std::string page_context(const Document& document, std::uint32_t page, const SourcePage& source) {
   return fmt::format("{} page {} ({}, page {} in file)", document.id, page,
                      source.ref.file.string(), source.ref.page_in_file + 1);
+}
+
+// A separation frame's address ends in its filter, "R0001-D001-0003-G", so that the three
+// frames of a page are told apart at the reader and in index.csv.
+std::string frame_address(const std::string& reel, const std::string& document_id,
+                          std::uint32_t page, Separation separation = Separation::none) {
+  if (separation != Separation::none) {
+    return fmt::format("{}-{}-{:04}-{}", reel, document_id, page, to_string(separation));
+  }
+  return fmt::format("{}-{}-{:04}", reel, document_id, page);
+}
+
+// The `separations` colour route: every page frame becomes its red, green and blue
+// separations, one after the other, in a frame lengthened for the calibration strip. Only the
+// red frame keeps the page's blip: the blip count stays a page count. Substitutes stay single
+// grey frames (a notice has no colour to separate).
+std::vector<PlannedFrame> separated(std::vector<PlannedFrame> frames, const Document& document,
+                                    const FilmFormat& format, double pitch_um) {
+  std::vector<PlannedFrame> out;
+  out.reserve(frames.size() * 3);
+  for (PlannedFrame& frame : frames) {
+    if (frame.kind != FrameKind::page) {
+      out.push_back(std::move(frame));
+      continue;
+    }
+    try {
+      frame.placement = with_separation_strip(frame.placement, format, pitch_um);
+    } catch (const Error& error) {
+      throw with_context(page_context(document, frame.page, frame.source), error);
+    }
+    for (const Separation separation : {Separation::red, Separation::green, Separation::blue}) {
+      PlannedFrame copy = frame;
+      copy.separation = separation;
+      if (separation != Separation::red) copy.blip = hal::BlipLevel::none;
+      out.push_back(std::move(copy));
+    }
+  }
+  return out;
+}
+
+// The film a page takes: one frame, or a colour page's three separations, which are never
+// split across reels or sheets.
+std::size_t unit_frames(const std::vector<PlannedFrame>& frames, std::size_t i) {
+  return frames[i].separation == Separation::red ? std::min<std::size_t>(3, frames.size() - i) : 1;
+}
+bool continues_unit(const PlannedFrame& frame) {
+  return frame.separation == Separation::green || frame.separation == Separation::blue;
 }
 
 // Substitutes for a document without a single good page get the frame of an upright A4 page.
@@ -283,7 +326,8 @@ class ReelBuilder {
 
   void append(PlannedFrame frame) {
     PlannedReel& reel = plan_.reels.back();
-    frame.address = frame_address(reel.id, job_.documents[frame.document].id, frame.page);
+    frame.address =
+        frame_address(reel.id, job_.documents[frame.document].id, frame.page, frame.separation);
     ++reel.pages;
     place(std::move(frame));
   }
@@ -342,8 +386,16 @@ void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
     const std::size_t document = frames.front().document;
     const Document& doc = job.documents[document];
     double document_mm = title_mm;
-    for (const PlannedFrame& frame : frames) {
-      const double step_mm = frame_step_mm(frame, format);
+    const auto unit_mm = [&](std::size_t first) {
+      double total = 0;
+      for (std::size_t k = first; k < first + unit_frames(frames, first); ++k) {
+        total += frame_step_mm(frames[k], format);
+      }
+      return total;
+    };
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      const PlannedFrame& frame = frames[i];
+      const double step_mm = unit_mm(i);
       // The least a reel must hold: its targets, a title or continued target, one page and
       // the continued target behind it.
       const double least_mm = step_mm + title_mm + continued_mm;
@@ -363,7 +415,7 @@ void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
                         doc.id, frame.page, step_mm, least_mm - step_mm + reels.reel_targets_mm(),
                         format.reel_length_m, reels.usable_mm()));
       }
-      document_mm += step_mm;
+      document_mm += frame_step_mm(frame, format);
     }
 
     // Documents stay whole on a reel; one longer than a whole reel fills the reel it starts on.
@@ -371,9 +423,8 @@ void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
     if (!reels.is_open()) {
       reels.open_reel(document, false);
     } else {
-      const double needed_mm = longer_than_a_reel
-                                   ? title_mm + frame_step_mm(frames.front(), format) + continued_mm
-                                   : document_mm;
+      const double needed_mm =
+          longer_than_a_reel ? title_mm + unit_mm(0) + continued_mm : document_mm;
       if (needed_mm > reels.room_mm() + kLengthToleranceMm) {
         reels.close_reel(last_document, false);
         reels.open_reel(document, false);
@@ -382,9 +433,9 @@ void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
     if (plan.targets) reels.append_title(document);
     for (std::size_t i = 0; i < frames.size(); ++i) {
       PlannedFrame& frame = frames[i];
-      const bool last = i + 1 == frames.size();
-      const double needed_mm = frame_step_mm(frame, format) + (last ? 0 : continued_mm);
-      if (needed_mm > reels.room_mm() + kLengthToleranceMm) {
+      const bool last = i + unit_frames(frames, i) == frames.size();
+      const double needed_mm = unit_mm(i) + (last ? 0 : continued_mm);
+      if (!continues_unit(frame) && needed_mm > reels.room_mm() + kLengthToleranceMm) {
         reels.close_reel(document, true);
         reels.open_reel(document, true);
       }
@@ -456,7 +507,9 @@ void plan_fiche(const Job& job, const FilmFormat& format, double pitch_um,
       open_sheet(document, false);
     }
     for (std::size_t i = 0; i < frames.size(); ++i) {
-      if (used == cells) open_sheet(document, true);
+      if (used == cells || (!continues_unit(frames[i]) && unit_frames(frames, i) > cells - used)) {
+        open_sheet(document, i > 0);
+      }
       PlannedFrame& frame = frames[i];
       PlannedReel& sheet = plan.reels.back();
       const bool by_rows = grid.order == ReadingOrder::rows;
@@ -465,7 +518,8 @@ void plan_fiche(const Job& job, const FilmFormat& format, double pitch_um,
       frame.reel = sheet.number;
       frame.number = static_cast<std::uint32_t>(sheet.frame_count + 1);
       frame.sequence = plan.frames.size();
-      frame.address = frame_address(sheet.id, job.documents[document].id, frame.page);
+      frame.address =
+          frame_address(sheet.id, job.documents[document].id, frame.page, frame.separation);
       frame.film_position_mm = 0;
       ++sheet.frame_count;
       ++sheet.pages;
@@ -620,10 +674,13 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
     }
     std::vector<PlannedFrame> frames = document_frames(job, format, recorder, pages);
     if (frames.empty()) continue;
-    const double reduction = settings_for(job, document).reduction;
+    const PageSettings settings = settings_for(job, document);
     for (PlannedFrame& frame : frames) {
-      frame.reduction = reduction;
+      frame.reduction = settings.reduction;
       if (plan.targets) frame.blip = hal::BlipLevel::page;  // the title target marks the start
+    }
+    if (settings.mode == ImageMode::colour && settings.colour_route == ColourRoute::separations) {
+      frames = separated(std::move(frames), document, format, recorder.pixel_pitch_um);
     }
     filmed.push_back(std::move(frames));
   }
@@ -681,6 +738,7 @@ std::string Plan::to_json(const Job& job) const {
       json["grid"] = {{"row", frame.grid_row}, {"column", frame.grid_column}};
     }
     if (frame.pixel_pitch_um > 0) json["pixel_pitch_um"] = nine_places(frame.pixel_pitch_um);
+    if (frame.separation != Separation::none) json["separation"] = to_string(frame.separation);
     frames_json.push_back(std::move(json));
   }
   nlohmann::ordered_json format_entry = format_json(format);

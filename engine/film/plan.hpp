@@ -60,6 +60,12 @@ enum class FrameKind {
 const char* to_string(FrameKind kind);  // "page", "start-target", ...
 bool is_target(FrameKind kind);         // every kind but page and substitute
 
+// Which colour separation a frame holds (the `separations` colour route, see
+// film/separation.hpp): a colour page is filmed as three black-and-white frames in the order
+// red, green, blue, each the page seen through that filter.
+enum class Separation { none, red, green, blue };
+const char* to_string(Separation separation);  // "", "R", "G", "B"
+
 // The page size on the document plane of every target (A4 portrait): the templates place
 // their text in mm on it, and it is filmed at the job's reduction like a page.
 constexpr double kTargetWidthMm = 210;
@@ -86,6 +92,9 @@ struct PlannedFrame {
   std::uint32_t grid_row = 0;
   std::uint32_t grid_column = 0;
   double pixel_pitch_um = 0;  // 0: the plan's pitch (a fiche header is written coarser)
+  // A separation frame of a colour page; its three frames share document, page and source,
+  // follow each other on one reel, and their addresses end in -R, -G, -B.
+  Separation separation = Separation::none;
 };
 
 // A reel of roll film, or one sheet of fiche.
@@ -127,7 +136,9 @@ struct Plan {
 // its title target and pages, "continued" targets where a document is split, technical target,
 // end target, trailer (targets only when job.targets is not "none"). Documents are kept whole
 // on a reel unless one is longer than a whole reel. Fiche formats fill the grid in reading
-// order behind a header strip per sheet.
+// order behind a header strip per sheet. A colour page of a document on the `separations`
+// route becomes three frames (R, G, B) that are never split across reels or sheets; only the
+// first carries the page's blip, so a reader counting blips still counts pages.
 Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilities& recorder,
                 const std::vector<DocumentPages>& documents);
 

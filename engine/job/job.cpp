@@ -36,6 +36,7 @@ constexpr const char* kNameRule = "letters, digits, '.', '_' or '-'";
 constexpr const char* kImageModeWords = "bitonal, grey (or gray), colour (or color)";
 constexpr const char* kPolarityWords = "negative, positive";
 constexpr const char* kFailurePolicyWords = "fail, skip-document, substitute";
+constexpr const char* kColourRouteWords = "film, separations";
 
 std::string format_number(double value) {
   return fmt::format("{}", value);
@@ -105,6 +106,12 @@ std::optional<ImageMode> image_mode_from(std::string_view word) {
 std::optional<Polarity> polarity_from(std::string_view word) {
   if (word == "negative") return Polarity::negative;
   if (word == "positive") return Polarity::positive;
+  return std::nullopt;
+}
+
+std::optional<ColourRoute> colour_route_from(std::string_view word) {
+  if (word == "film") return ColourRoute::film;
+  if (word == "separations") return ColourRoute::separations;
   return std::nullopt;
 }
 
@@ -230,6 +237,7 @@ PageSettings merged(PageSettings settings, const PageSettingsOverride& overrides
   if (overrides.rotate) settings.rotate = *overrides.rotate;
   if (overrides.threshold) settings.threshold = *overrides.threshold;
   if (overrides.on_error) settings.on_error = *overrides.on_error;
+  if (overrides.colour_route) settings.colour_route = *overrides.colour_route;
   return settings;
 }
 
@@ -502,6 +510,10 @@ class JobParser {
     rules.push_back({"on_error", [&](const toml::node& node, const std::string& key) {
                        settings.on_error =
                            read_word(node, key, failure_policy_from, kFailurePolicyWords);
+                     }});
+    rules.push_back({"colour_route", [&](const toml::node& node, const std::string& key) {
+                       settings.colour_route =
+                           read_word(node, key, colour_route_from, kColourRouteWords);
                      }});
   }
 
@@ -844,6 +856,10 @@ const char* to_string(FailurePolicy policy) {
       return "substitute";
   }
   return "?";
+}
+
+const char* to_string(ColourRoute route) {
+  return route == ColourRoute::separations ? "separations" : "film";
 }
 
 ImageMode parse_image_mode(const std::string& text) {

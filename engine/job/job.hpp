@@ -22,10 +22,15 @@ namespace fw {
 enum class ImageMode { bitonal, grey, colour };
 enum class Polarity { negative, positive };
 enum class FailurePolicy { fail, skip_document, substitute };
+// How colour pages reach the film: `film` writes 3-channel frames for a colour recorder on
+// colour stock; `separations` films each colour page as three black-and-white frames (red,
+// green and blue filter separations) for black-and-white stock (engine/film/separation.hpp).
+enum class ColourRoute { film, separations };
 
 const char* to_string(ImageMode mode);
 const char* to_string(Polarity polarity);
 const char* to_string(FailurePolicy policy);
+const char* to_string(ColourRoute route);  // "film", "separations"
 
 // Where a document's pages come from. Exactly one kind per document.
 struct PageSource {
@@ -48,6 +53,7 @@ struct PageSettings {
   int rotate = 0;             // 0, 90, 180, 270 (clockwise)
   int threshold = 128;        // bitonal threshold on 8-bit luminance
   FailurePolicy on_error = FailurePolicy::fail;
+  ColourRoute colour_route = ColourRoute::film;  // used in colour mode only
 };
 
 struct PageSettingsOverride {
@@ -58,6 +64,7 @@ struct PageSettingsOverride {
   std::optional<int> rotate;
   std::optional<int> threshold;
   std::optional<FailurePolicy> on_error;
+  std::optional<ColourRoute> colour_route;
 };
 
 // A substitution target the job asks for (`[[documents.substitute]]`): filmed as page `page`

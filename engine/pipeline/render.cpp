@@ -1,6 +1,9 @@
 // The parallel render stage: a planned frame in, device code values out. Pages are decoded
 // and placed by engine/raster, substitutes and targets are drawn by engine/film, and every
-// frame then gets its blip mark and image address in the format's blip track.
+// frame then gets its blip mark and image address in the format's blip track. On the
+// `separations` colour route a page's frame is one channel of the page rendered in colour,
+// with the calibration strip of engine/film/separation beside it, and every other frame of
+// the document (targets, substitutes) is grey: the stock takes one channel.
 #include "pipeline/render.hpp"
 
 #include <fmt/format.h>
@@ -9,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "film/blip.hpp"
+#include "film/separation.hpp"
 #include "film/substitute.hpp"
 #include "film/target.hpp"
 #include "pipeline/pipeline.hpp"
@@ -20,7 +24,9 @@ namespace {
 
 RasterSettings raster_settings(const Job& job, const Document& doc) {
   const PageSettings s = settings_for(job, doc);
-  return {s.mode, job.polarity, s.threshold};
+  const bool separations =
+      s.mode == ImageMode::colour && s.colour_route == ColourRoute::separations;
+  return {separations ? ImageMode::grey : s.mode, job.polarity, s.threshold};
 }
 
 }  // namespace
@@ -32,6 +38,9 @@ std::string describe_frame(const Job& job, const PlannedFrame& frame) {
     text += fmt::format("{} {}", to_string(frame.kind), frame.address);
   } else {
     text += fmt::format("document {} page {}", doc.id, frame.page);
+    if (frame.separation != Separation::none) {
+      text += fmt::format(" separation {}", to_string(frame.separation));
+    }
   }
   if (!frame.source.ref.file.empty()) {
     text += fmt::format(", {} page {}", frame.source.ref.file.string(),
@@ -58,7 +67,13 @@ RenderedFrame render_frame(const Job& job, const Plan& plan, const PlannedFrame&
   } else {
     try {
       vips::VImage page = open_page(frame.source, frame.placement.scale_x, job.limits);
-      image = render_page(page, frame.placement, settings);
+      if (frame.separation != Separation::none) {
+        RasterSettings colour = settings;
+        colour.mode = ImageMode::colour;
+        image = separation_channel(render_page(page, frame.placement, colour), frame.separation);
+      } else {
+        image = render_page(page, frame.placement, settings);
+      }
       out.source_sha256 = hashes.get(frame.source.ref.file);
     } catch (const Error& e) {
       if (settings_for(job, doc).on_error != FailurePolicy::substitute) {
@@ -71,6 +86,11 @@ RenderedFrame render_frame(const Job& job, const Plan& plan, const PlannedFrame&
   }
   const double pitch_um = frame.pixel_pitch_um > 0 ? frame.pixel_pitch_um : plan.pitch_um;
   try {
+    // A separation keeps its strip even when a substitute took the page's place: the reader
+    // finds the same crosses and scale on all three frames.
+    if (frame.separation != Separation::none) {
+      draw_separation_strip(image, frame.placement, plan.format, pitch_um);
+    }
     draw_blip_track(image, frame, plan.format, pitch_um, plan.text.get());
     draw_frame_mark(image, frame, plan.format, pitch_um, out.source_sha256);  // engine/qc
   } catch (const Error& e) {

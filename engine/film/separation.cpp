@@ -1,0 +1,222 @@
+#include "film/separation.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+
+namespace fw {
+namespace {
+
+std::uint32_t to_px(double mm, double pitch_um) {
+  return static_cast<std::uint32_t>(std::lround(mm * 1000.0 / pitch_um));
+}
+
+// The smallest strip worth drawing: a cross a reader can find and steps it can average.
+constexpr std::uint32_t kLeastStripPx = 12;
+constexpr std::uint32_t kLeastStepPx = 4;
+
+bool comic(const FilmFormat& format) {
+  return format.orientation == Orientation::comic;
+}
+
+// Frame axes by the film: comic frames run along the film in x, cine frames in y.
+struct Axes {
+  std::uint32_t page_along = 0;  // where the page starts along the film
+  std::uint32_t page_length = 0;
+  std::uint32_t frame_along = 0;
+};
+
+Axes axes(const Placement& p, const FilmFormat& format) {
+  if (comic(format)) return {p.page_x_px, p.page_width_px, p.frame_width_px};
+  return {p.page_y_px, p.page_height_px, p.frame_height_px};
+}
+
+// A rectangle given by film axes, in frame pixels.
+PixelRect rect(const FilmFormat& format, std::uint32_t along, std::uint32_t across,
+               std::uint32_t length, std::uint32_t width) {
+  if (comic(format)) return {along, across, length, width};
+  return {across, along, width, length};
+}
+
+}  // namespace
+
+const char* to_string(Separation separation) {
+  switch (separation) {
+    case Separation::none:
+      return "";
+    case Separation::red:
+      return "R";
+    case Separation::green:
+      return "G";
+    case Separation::blue:
+      return "B";
+  }
+  return "";
+}
+
+std::array<std::uint8_t, kSeparationSteps> separation_step_values() {
+  std::array<std::uint8_t, kSeparationSteps> values{};
+  for (std::size_t i = 0; i < kSeparationSteps; ++i) {
+    values[i] = static_cast<std::uint8_t>(std::lround(255.0 * i / (kSeparationSteps - 1)));
+  }
+  return values;
+}
+
+Placement with_separation_strip(const Placement& page, const FilmFormat& format, double pitch_um) {
+  const std::uint32_t strip_px = to_px(kSeparationStripMm, pitch_um);
+  const std::uint32_t margin_px = std::max<std::uint32_t>(1, to_px(format.margin_mm, pitch_um));
+  if (strip_px < kLeastStripPx) {
+    throw Error(ErrorKind::input,
+                fmt::format("colour separations: the {} mm calibration strip is only {} px at "
+                            "{} um pitch (at least {} px)",
+                            kSeparationStripMm, strip_px, pitch_um, kLeastStripPx));
+  }
+  Placement out = page;
+  const Axes a = axes(page, format);
+  // The page keeps its margin at the leading side; the strip follows it, then a margin.
+  const std::uint32_t page_along = std::min(a.page_along, margin_px);
+  const std::uint32_t needed = page_along + a.page_length + margin_px + strip_px + margin_px;
+  std::uint32_t frame_along = a.frame_along;
+  if (format.frame_length_mm > 0 || format.layout == FilmLayout::fiche) {
+    if (needed > a.frame_along) {
+      throw Error(ErrorKind::input,
+                  fmt::format("colour separations: the page ({:.2f} mm along the film) and the "
+                              "{} mm calibration strip do not fit the {:.2f} mm frame of {}; "
+                              "use a higher reduction",
+                              a.page_length * pitch_um / 1000.0, kSeparationStripMm,
+                              a.frame_along * pitch_um / 1000.0, format.name));
+    }
+  } else {
+    frame_along = needed;
+  }
+  if (comic(format)) {
+    out.page_x_px = page_along;
+    out.frame_width_px = frame_along;
+    if (out.track_height_px > 0) out.track_width_px = frame_along;
+  } else {
+    out.page_y_px = page_along;
+    out.frame_height_px = frame_along;
+    if (out.track_width_px > 0) out.track_height_px = frame_along;
+  }
+  out.length_mm = frame_along * pitch_um / 1000.0;
+  // The strip must hold its crosses and steps across the image area.
+  separation_strip(out, format, pitch_um);
+  return out;
+}
+
+SeparationStrip separation_strip(const Placement& placement, const FilmFormat& format,
+                                 double pitch_um) {
+  const std::uint32_t strip_px = to_px(kSeparationStripMm, pitch_um);
+  const std::uint32_t margin_px = std::max<std::uint32_t>(1, to_px(format.margin_mm, pitch_um));
+  const Axes a = axes(placement, format);
+  // Across the film: the image area, which is the frame less the blip track.
+  const std::uint32_t frame_across =
+      comic(format) ? placement.frame_height_px : placement.frame_width_px;
+  const std::uint32_t track_across =
+      comic(format) ? placement.track_height_px : placement.track_width_px;
+  const std::uint32_t image_across = frame_across - track_across;
+  const std::uint32_t strip_along = a.page_along + a.page_length + margin_px;
+  if (strip_along + strip_px > a.frame_along || image_across < 2 * margin_px) {
+    throw Error(ErrorKind::internal,
+                fmt::format("colour separations: the frame ({} x {} px) has no room for the "
+                            "calibration strip after the page",
+                            placement.frame_width_px, placement.frame_height_px));
+  }
+  const std::uint32_t across = margin_px;
+  const std::uint32_t width = image_across - 2 * margin_px;
+  // A square cross at each end, a quarter of the strip's length clear of the steps.
+  const std::uint32_t cross = strip_px;
+  const std::uint32_t gap = strip_px / 4;
+  const std::uint32_t fixed = 2 * cross + 2 * gap;
+  const std::uint32_t step = width > fixed ? (width - fixed) / kSeparationSteps : 0;
+  if (step < kLeastStepPx) {
+    throw Error(ErrorKind::input,
+                fmt::format("colour separations: {} grey steps and two registration crosses do "
+                            "not fit across the {:.2f} mm image area at {} um pitch",
+                            kSeparationSteps, width * pitch_um / 1000.0, pitch_um));
+  }
+  SeparationStrip strip;
+  strip.area = rect(format, strip_along, across, strip_px, width);
+  const std::uint32_t last_cross = across + width - cross;
+  strip.crosses[0] = rect(format, strip_along, across, strip_px, cross);
+  strip.crosses[1] = rect(format, strip_along, last_cross, strip_px, cross);
+  for (std::size_t i = 0; i < 2; ++i) {
+    strip.cross_centre_x[i] = strip.crosses[i].x + strip.crosses[i].width / 2;
+    strip.cross_centre_y[i] = strip.crosses[i].y + strip.crosses[i].height / 2;
+  }
+  // The steps fill the room between the crosses; any remainder goes to the gaps evenly.
+  const std::uint32_t spare = width - fixed - step * static_cast<std::uint32_t>(kSeparationSteps);
+  std::uint32_t at = across + cross + gap + spare / 2;
+  for (std::size_t i = 0; i < kSeparationSteps; ++i) {
+    strip.steps[i] = rect(format, strip_along, at, strip_px, step);
+    at += step;
+  }
+  return strip;
+}
+
+FrameImage separation_channel(const FrameImage& colour, Separation separation) {
+  if (colour.channels != 3 || separation == Separation::none) {
+    throw Error(ErrorKind::internal, fmt::format("colour separation {} of a {}-channel frame",
+                                                 to_string(separation), colour.channels));
+  }
+  const std::size_t channel = static_cast<std::size_t>(separation) - 1;
+  FrameImage grey;
+  grey.width = colour.width;
+  grey.height = colour.height;
+  grey.channels = 1;
+  grey.pixels.resize(std::size_t{colour.width} * colour.height);
+  for (std::size_t i = 0; i < grey.pixels.size(); ++i)
+    grey.pixels[i] = colour.pixels[i * 3 + channel];
+  return grey;
+}
+
+void draw_separation_strip(FrameImage& image, const Placement& placement, const FilmFormat& format,
+                           double pitch_um) {
+  if (image.channels != 1) {
+    throw Error(ErrorKind::internal, "the separation strip is drawn on 1-channel frames");
+  }
+  const SeparationStrip strip = separation_strip(placement, format, pitch_um);
+  auto fill = [&](const PixelRect& r, std::uint8_t value) {
+    for (std::uint32_t y = r.y; y < r.y + r.height && y < image.height; ++y) {
+      std::uint8_t* row = image.pixels.data() + std::size_t{y} * image.width;
+      std::fill(row + std::min(r.x, image.width), row + std::min(r.x + r.width, image.width),
+                value);
+    }
+  };
+  fill(strip.area, 0);
+  const auto values = separation_step_values();
+  for (std::size_t i = 0; i < kSeparationSteps; ++i) fill(strip.steps[i], values[i]);
+  // Crosses: two full-exposure bars through the box's centre, a tenth of its size thick.
+  for (std::size_t i = 0; i < 2; ++i) {
+    const PixelRect& box = strip.crosses[i];
+    const std::uint32_t bar = std::max<std::uint32_t>(2, std::min(box.width, box.height) / 10);
+    fill({box.x, strip.cross_centre_y[i] - bar / 2, box.width, bar}, 255);
+    fill({strip.cross_centre_x[i] - bar / 2, box.y, bar, box.height}, 255);
+  }
+}
+
+Separation separation_of_address(const std::string& address) {
+  // "<reel>-<document>-<page>-<R|G|B>": the page number is the part before the letter.
+  const auto dash = address.rfind('-');
+  if (dash == std::string::npos || dash + 2 != address.size()) return Separation::none;
+  const auto before = address.rfind('-', dash - 1);
+  if (before == std::string::npos || before + 1 == dash) return Separation::none;
+  for (std::size_t i = before + 1; i < dash; ++i) {
+    if (address[i] < '0' || address[i] > '9') return Separation::none;
+  }
+  switch (address.back()) {
+    case 'R':
+      return Separation::red;
+    case 'G':
+      return Separation::green;
+    case 'B':
+      return Separation::blue;
+    default:
+      return Separation::none;
+  }
+}
+
+}  // namespace fw
