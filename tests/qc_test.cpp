@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include <sqlite3.h>
+
 #include "core/files.hpp"
 #include "film/format.hpp"
 #include "qc/mark.hpp"
@@ -317,6 +319,60 @@ TEST_F(Verify, InspectionsAreValidatedStoredAndDue) {
   // Nothing invalid was stored.
   const auto list = inspect({"list"}).out;
   EXPECT_EQ(std::count(list.begin(), list.end(), '\n'), 1) << list;
+}
+
+// Inspection records are about the physical reel in the vault: running the job again with
+// --overwrite (which rebuilds the job's catalog rows) keeps them; those entered before the new
+// run are marked as of an earlier filming (another piece of film now has the reel id), shown
+// so in `inspect list` and the report, and no longer count for `inspect due`.
+TEST_F(Verify, InspectionsSurviveARunWithOverwrite) {
+  const fs::path out = copy_of_clean();
+  const std::string catalog = (out / "catalog.sqlite").string();
+  const auto add =
+      test::run_cli({"inspect", "add", "R0001", "--date", "2026-01-10", "--ad-strip", "1",
+                     "--densities", "1.08,1.11", "--notes", "旧卷 划痕", "--catalog", catalog});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  {
+    // As if entered a while ago, before the re-run below (timestamps are whole seconds).
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(catalog.c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, "UPDATE inspections SET recorded_at = '2026-01-10T09:00:00Z'",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  const auto again =
+      test::run_cli({"convert", (base_->path() / "s" / "qc.toml").string(), "--profiles",
+                     (base_->path() / "profiles").string(), "--out", out.string(), "--overwrite"});
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_THAT(again.out, HasSubstr("kept 1 vault inspection record(s) of earlier filmings of qc"));
+  const auto list = test::run_cli({"inspect", "list", "--catalog", catalog});
+  EXPECT_THAT(list.out,
+              HasSubstr("qc R0001 2026-01-10: A-D strip 1, densities [1.08, 1.11], "
+                        "notes: 旧卷 划痕 (earlier filming: the job was run again since)"));
+  const auto now = test::run_cli({"inspect", "add", "R0001", "--date", "2030-03-31", "--ad-strip",
+                                  "0", "--notes", "新卷", "--catalog", catalog});
+  ASSERT_EQ(now.exit_code, 0) << now.err;
+  // The new reel's clock starts at its own inspection; the old reel's does not count.
+  EXPECT_THAT(test::run_cli({"inspect", "due", "--months", "24", "--as-of", "2032-03-31",
+                             "--catalog", catalog})
+                  .out,
+              HasSubstr("qc R0001: last inspected 2030-03-31 (A-D strip 0)"));
+
+  const auto r = verify(out);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string html = read_file(out / "qc" / "report.html");
+  EXPECT_THAT(html, HasSubstr("<tr class=\"earlier-filming\"><td>2026-01-10</td><td>1</td>"
+                              "<td>[1.08,1.11]</td><td>旧卷 划痕</td><td>earlier filming"));
+  EXPECT_THAT(html, HasSubstr("<tr><td>2030-03-31</td><td>0</td><td>[]</td><td>新卷</td>"
+                              "<td>this filming"));
+  // A second --overwrite keeps both, once each.
+  const auto third =
+      test::run_cli({"convert", (base_->path() / "s" / "qc.toml").string(), "--profiles",
+                     (base_->path() / "profiles").string(), "--out", out.string(), "--overwrite"});
+  ASSERT_EQ(third.exit_code, 0) << third.out << third.err;
+  const auto listed = test::run_cli({"inspect", "list", "--catalog", catalog}).out;
+  EXPECT_EQ(std::count(listed.begin(), listed.end(), '\n'), 2) << listed;
 }
 
 }  // namespace

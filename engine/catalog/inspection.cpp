@@ -32,9 +32,9 @@ class Db {
     sqlite3_stmt* s = nullptr;
     ~Stmt() { sqlite3_finalize(s); }
   };
-  std::unique_ptr<Stmt> prepare(const char* sql, const std::vector<std::string>& args) {
+  std::unique_ptr<Stmt> prepare(const std::string& sql, const std::vector<std::string>& args) {
     auto st = std::make_unique<Stmt>();
-    if (sqlite3_prepare_v2(db_, sql, -1, &st->s, nullptr) != SQLITE_OK) fail();
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st->s, nullptr) != SQLITE_OK) fail();
     for (std::size_t i = 0; i < args.size(); ++i) {
       sqlite3_bind_text(st->s, static_cast<int>(i + 1), args[i].c_str(), -1, SQLITE_TRANSIENT);
     }
@@ -50,6 +50,13 @@ class Db {
     const auto* t = sqlite3_column_text(st.s, col);
     return t ? reinterpret_cast<const char*>(t) : "";
   }
+  void exec(const char* sql) {
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail();
+  }
+  void exec_noexcept(const char* sql) noexcept {
+    sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+  }
+  std::size_t changes() const { return static_cast<std::size_t>(sqlite3_changes(db_)); }
   [[noreturn]] void fail() const {
     throw Error(ErrorKind::internal, "catalog " + file_.string() + ": " + sqlite3_errmsg(db_));
   }
@@ -58,6 +65,25 @@ class Db {
   std::filesystem::path file_;
   sqlite3* db_ = nullptr;
 };
+
+// What list_inspections and KeptInspections read, aliases i (inspections) and j (jobs):
+// a record entered before the job's current run started is of an earlier filming.
+constexpr const char* kInspectionColumns =
+    "i.job_id, i.reel_id, i.date, i.ad_strip, i.densities, i.notes, i.recorded_at, "
+    "i.recorded_at < j.started_at";
+
+Inspection read_inspection(Db::Stmt& st) {
+  Inspection i;
+  i.job_id = Db::text(st, 0);
+  i.reel = Db::text(st, 1);
+  i.date = Db::text(st, 2);
+  i.ad_strip = sqlite3_column_double(st.s, 3);
+  i.densities = nlohmann::json::parse(Db::text(st, 4)).get<std::vector<double>>();
+  i.notes = Db::text(st, 5);
+  i.recorded_at = Db::text(st, 6);
+  i.earlier_filming = sqlite3_column_int(st.s, 7) != 0;
+  return i;
+}
 
 int days_in_month(int y, int m) {
   static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -139,22 +165,51 @@ Inspection add_inspection(const Catalog& catalog, Inspection in) {
 std::vector<Inspection> list_inspections(const Catalog& catalog, const std::string& job_id,
                                          const std::string& reel) {
   Db db(catalog.file());
-  auto st = db.prepare(
-      "SELECT job_id, reel_id, date, ad_strip, densities, notes FROM inspections "
-      "WHERE job_id = ?1 AND (?2 = '' OR reel_id = ?2) ORDER BY reel_id, date, id",
-      {job_id, reel});
+  auto st = db.prepare(std::string("SELECT ") + kInspectionColumns +
+                           " FROM inspections i JOIN jobs j ON j.id = i.job_id "
+                           "WHERE i.job_id = ?1 AND (?2 = '' OR i.reel_id = ?2) "
+                           "ORDER BY i.reel_id, i.date, i.id",
+                       {job_id, reel});
   std::vector<Inspection> out;
-  while (db.step(*st)) {
-    Inspection i;
-    i.job_id = Db::text(*st, 0);
-    i.reel = Db::text(*st, 1);
-    i.date = Db::text(*st, 2);
-    i.ad_strip = sqlite3_column_double(st->s, 3);
-    i.densities = nlohmann::json::parse(Db::text(*st, 4)).get<std::vector<double>>();
-    i.notes = Db::text(*st, 5);
-    out.push_back(std::move(i));
-  }
+  while (db.step(*st)) out.push_back(read_inspection(*st));
   return out;
+}
+
+KeptInspections::KeptInspections(const Catalog& catalog, const std::string& job_id)
+    : file_(catalog.file()) {
+  Db db(file_);
+  auto st = db.prepare(std::string("SELECT ") + kInspectionColumns +
+                           ", i.id FROM inspections i JOIN jobs j ON j.id = i.job_id "
+                           "WHERE i.job_id = ?1 ORDER BY i.id",
+                       {job_id});
+  while (db.step(*st)) {
+    const long long id = sqlite3_column_int64(st->s, 8);
+    kept_.emplace_back(id, read_inspection(*st));
+  }
+}
+
+std::size_t KeptInspections::restore() const {
+  if (kept_.empty()) return 0;
+  Db db(file_);
+  db.exec("BEGIN IMMEDIATE");
+  std::size_t restored = 0;
+  try {
+    for (const auto& [id, in] : kept_) {
+      auto st = db.prepare(
+          "INSERT OR IGNORE INTO inspections(id, job_id, reel_id, date, ad_strip, densities, "
+          "notes, recorded_at) VALUES (CAST(?1 AS INTEGER), ?2, ?3, ?4, CAST(?5 AS REAL), ?6, "
+          "?7, ?8)",
+          {std::to_string(id), in.job_id, in.reel, in.date, fmt::format("{:.17g}", in.ad_strip),
+           nlohmann::json(in.densities).dump(), in.notes, in.recorded_at});
+      db.step(*st);
+      restored += db.changes();
+    }
+    db.exec("COMMIT");
+  } catch (...) {
+    db.exec_noexcept("ROLLBACK");
+    throw;
+  }
+  return restored;
 }
 
 std::vector<DueReel> inspections_due(const Catalog& catalog, int months, const std::string& today) {
@@ -168,10 +223,13 @@ std::vector<DueReel> inspections_due(const Catalog& catalog, int months, const s
   auto st = db.prepare(
       "SELECT r.job_id, r.id, "
       "  COALESCE((SELECT MAX(date) FROM inspections i WHERE i.job_id = r.job_id AND "
-      "            i.reel_id = r.id), substr(j.started_at, 1, 10)) AS last, "
-      "  EXISTS(SELECT 1 FROM inspections i WHERE i.job_id = r.job_id AND i.reel_id = r.id), "
+      "            i.reel_id = r.id AND i.recorded_at >= j.started_at), "
+      "           substr(j.started_at, 1, 10)) AS last, "
+      "  EXISTS(SELECT 1 FROM inspections i WHERE i.job_id = r.job_id AND i.reel_id = r.id "
+      "         AND i.recorded_at >= j.started_at), "
       "  COALESCE((SELECT ad_strip FROM inspections i WHERE i.job_id = r.job_id AND "
-      "            i.reel_id = r.id ORDER BY date DESC, id DESC LIMIT 1), 0) "
+      "            i.reel_id = r.id AND i.recorded_at >= j.started_at "
+      "            ORDER BY date DESC, id DESC LIMIT 1), 0) "
       "FROM reels r JOIN jobs j ON j.id = r.job_id "
       "WHERE r.status = 'complete' "
       "GROUP BY r.job_id, r.id HAVING last <= ?1 ORDER BY last, r.job_id, r.id",

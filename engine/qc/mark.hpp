@@ -1,7 +1,9 @@
-// The frame mark: a small DataMatrix (ECC 200, libdmtx) at the trailing end of the blip
-// track, beside the image address, carrying the reel, the frame number and a short hash of
-// the source file. `filmwriter verify` decodes it from the developed film, so a frame that
-// ended up in the wrong place, or on the wrong reel, is caught by a machine, frame by frame.
+// The frame mark: a small DataMatrix (ECC 200, libdmtx) carrying the reel, the frame number
+// and a short hash of the source file: at the trailing end of the blip track, beside the
+// image address, on formats with a track; in the clear margin of the frame beside the page
+// image on fiche (and any format without a track). `filmwriter verify` decodes it from the
+// developed film, so a frame that ended up in the wrong place, or on the wrong reel or sheet,
+// is caught by a machine, frame by frame.
 //
 // Payload: 20 digits, "RRRRFFFFFFHHHHHHHHHH" = reel number (4), frame number (6) and the
 // first 32 bits of the source file's sha256 in decimal (10; 0 for targets). Digits pack two
@@ -30,9 +32,17 @@ struct FrameMark {
   bool operator==(const FrameMark&) const = default;
 };
 
-// Where the mark goes in a frame, in frame pixels: a square in the part of the track that the
-// blip mark's lane does not use, at the frame's trailing end. Empty (size 0) when the format
-// has no blip track or the square would be under 2 px a module.
+// Where the mark goes in a frame, in frame pixels, from the frame's placement alone (the
+// recorder and verify agree without a table):
+// - blip track: a square in the part of the track the blip lane does not use, at the frame's
+//   trailing end, modules as large as the track allows;
+// - no track (fiche): a square in the widest of the page's leading margin along the film and
+//   its two margins across it (never the trailing one, where a separation frame's strip goes),
+//   at that margin's far end, 0.05 mm from the page and the frame edge, modules of about
+//   20 um and at least 2 px (a 0.4 mm square with its quiet zone; smaller where the margin is
+//   narrower).
+// Empty (size 0) when no square fits with modules of at least 2 px (a fiche header tile, a
+// page that fills its cell).
 struct MarkBox {
   std::uint32_t x = 0, y = 0, size = 0;
   std::uint32_t module_px = 0;

@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include <algorithm>
+#include <set>
 
 #include "core/error.hpp"
 
@@ -110,6 +111,26 @@ std::string density_plot(const Json& reel, const Json& limits) {
   return svg + "</svg>";
 }
 
+// A reel's vault inspections, oldest first. A record entered before the job's current run
+// is about an earlier filming of the same reel id (the job was run again with --overwrite):
+// kept, and marked so, since the reel now on the shelf is another piece of film.
+std::string inspection_table(const Json& inspections, const std::string& reel) {
+  std::string rows;
+  for (const auto& in : inspections) {
+    if (text(in["reel"]) != reel) continue;
+    const bool earlier = in.value("earlier_filming", false);
+    rows += fmt::format("<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                        earlier ? " class=\"earlier-filming\"" : "", esc(text(in["date"])),
+                        fmt::format("{:g}", in["ad_strip"].get<double>()),
+                        esc(in["densities"].dump()), esc(text(in["notes"])),
+                        earlier ? "earlier filming · 重拍前" : "this filming · 本次");
+  }
+  if (rows.empty()) return "<p>no inspection recorded</p>";
+  return "<table class=\"inspections\"><tr><th>date</th><th>A-D strip</th><th>densities</th>"
+         "<th>notes</th><th>film</th></tr>" +
+         rows + "</table>";
+}
+
 }  // namespace
 
 void write_contact_sheet(const ReelPictures& reel, const std::filesystem::path& file) {
@@ -149,6 +170,7 @@ std::string report_html(const Json& qc, const std::vector<ReelPictures>& reels,
        "font-size:13px;text-align:left}.sheet{display:flex;flex-wrap:wrap;gap:6px}"
        ".sheet figure{margin:0;padding:3px;border:3px solid #999;font-size:11px}"
        ".sheet figure.failed{border-color:#d01010}.sheet figure:target{outline:3px solid #1a4f8a}"
+       "tr.earlier-filming{color:#777}"
        "</style></head><body>\n";
   h += "<h1>Film verification · 胶片质检</h1>\n<section id=\"summary\">";
   h += fmt::format("<div class=\"verdict {}\" id=\"verdict\">{}</div>", pass ? "pass" : "fail",
@@ -261,19 +283,23 @@ std::string report_html(const Json& qc, const std::vector<ReelPictures>& reels,
     }
     h += "</table>";
     h += "<h3>Vault inspections · 母片库核查</h3>";
-    bool any = false;
-    std::string rows;
-    for (const auto& in : inspections) {
-      if (in["reel"] != r["reel"]) continue;
-      any = true;
-      rows += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                          esc(text(in["date"])), text(in["ad_strip"]), esc(in["densities"].dump()),
-                          esc(text(in["notes"])));
+    h += inspection_table(inspections, text(r["reel"]));
+    h += "</section>\n";
+  }
+  // Inspections of reel ids the current plan no longer has (the job was re-planned with fewer
+  // reels and run again): kept, and shown here.
+  std::set<std::string> planned;
+  for (const auto& r : qc["reels"]) planned.insert(text(r["reel"]));
+  std::set<std::string> others;
+  for (const auto& in : inspections) {
+    if (!planned.contains(text(in["reel"]))) others.insert(text(in["reel"]));
+  }
+  if (!others.empty()) {
+    h += "<section id=\"other-inspections\"><h2>Vault inspections of reels not in this plan · "
+         "不在本计划中的母片核查</h2>";
+    for (const auto& reel : others) {
+      h += "<h3>" + esc(reel) + "</h3>" + inspection_table(inspections, reel);
     }
-    h += any ? "<table class=\"inspections\"><tr><th>date</th><th>A-D strip</th><th>densities</th>"
-               "<th>notes</th></tr>" +
-                   rows + "</table>"
-             : std::string("<p>no inspection recorded</p>");
     h += "</section>\n";
   }
   h += "<section id=\"metadata\"><h2>Job metadata · 著录信息</h2><table>";

@@ -90,7 +90,9 @@ std::map<std::uint32_t, IndexEntry> read_index(const fs::path& file) {
 // calibration LUT), plus the code values before calibration (what the page says: paper, ink).
 struct Expected {
   RenderedFrame sent;
-  std::vector<std::uint8_t> page;  // before calibration, channel 0
+  std::vector<std::uint8_t> page;     // before calibration, channel 0
+  std::vector<std::uint8_t> neutral;  // before calibration: the value where all channels
+                                      // agree (grey, white paper, black ink), else 128
 };
 Expected render_expected(const Job& job, const Plan& plan, const PlannedFrame& frame,
                          const FrameCalibration& calibration, SourceHashes& hashes) {
@@ -99,6 +101,12 @@ Expected render_expected(const Job& job, const Plan& plan, const PlannedFrame& f
   const std::uint32_t ch = e.sent.channels;
   e.page.resize(std::size_t{e.sent.width} * e.sent.height);
   for (std::size_t i = 0; i < e.page.size(); ++i) e.page[i] = e.sent.pixels[i * ch];
+  e.neutral = e.page;
+  for (std::size_t i = 0; i < e.neutral.size() && ch > 1; ++i) {
+    for (std::uint32_t c = 1; c < ch; ++c) {
+      if (e.sent.pixels[i * ch + c] != e.page[i]) e.neutral[i] = 128;
+    }
+  }
   if (!calibration.identity()) {
     calibration.apply(e.sent.pixels, ch);
     e.sent.sha256 = sha256_hex(e.sent.pixels);
@@ -106,11 +114,21 @@ Expected render_expected(const Job& job, const Plan& plan, const PlannedFrame& f
   return e;
 }
 
-Plane channel0(const DensityImage& film) {
+Plane channel_of(const DensityImage& film, std::uint32_t channel) {
   Plane p{film.width, film.height, {}};
   p.v.resize(std::size_t{film.width} * film.height);
-  for (std::size_t i = 0; i < p.v.size(); ++i) p.v[i] = film.density[i * film.channels];
+  for (std::size_t i = 0; i < p.v.size(); ++i) p.v[i] = film.density[i * film.channels + channel];
   return p;
+}
+
+// Colour stock develops three dye layers; each is judged on its own (a drift of one layer is a
+// colour cast the other two do not show). Grey frames, or grey film, have one.
+std::uint32_t judged_channels(const DensityImage& film, const RenderedFrame& sent) {
+  return film.channels == 3 && sent.channels == 3 ? 3 : 1;
+}
+const char* channel_name(std::uint32_t channels, std::uint32_t c) {
+  static const char* const names[] = {"red", "green", "blue"};
+  return channels == 3 ? names[c] : "grey";
 }
 
 // Code value sent -> density on this reel's film: from the technical target's wedge when the
@@ -118,12 +136,12 @@ Plane channel0(const DensityImage& film) {
 // is judged by the density checks either way).
 using ToneTable = std::array<double, 256>;
 
-ToneTable tone_from_frame(const Expected& e, const Plane& film) {
+ToneTable tone_from_frame(const Expected& e, const Plane& film, std::uint32_t channel) {
   std::array<double, 256> sum{}, count{};
   const std::uint32_t ch = e.sent.channels;
   for (std::size_t i = 0; i < film.v.size(); ++i) {
-    sum[e.sent.pixels[i * ch]] += film.v[i];
-    count[e.sent.pixels[i * ch]] += 1;
+    sum[e.sent.pixels[i * ch + channel]] += film.v[i];
+    count[e.sent.pixels[i * ch + channel]] += 1;
   }
   ToneTable t{};
   int last = -1;
@@ -142,10 +160,12 @@ ToneTable tone_from_frame(const Expected& e, const Plane& film) {
   return t;
 }
 
-Plane expected_density(const Expected& e, const ToneTable& tone) {
+Plane expected_density(const Expected& e, const ToneTable& tone, std::uint32_t channel) {
   Plane p{e.sent.width, e.sent.height, {}};
   p.v.resize(std::size_t{p.width} * p.height);
-  for (std::size_t i = 0; i < p.v.size(); ++i) p.v[i] = tone[e.sent.pixels[i * e.sent.channels]];
+  for (std::size_t i = 0; i < p.v.size(); ++i) {
+    p.v[i] = tone[e.sent.pixels[i * e.sent.channels + channel]];
+  }
   return p;
 }
 
@@ -364,49 +384,65 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
                          reel.frame_count));
       }
     }
-    const double pitch = plan.pitch_um;
+    // A fiche header is written at a coarser pitch than the images (PlannedFrame).
+    auto frame_pitch = [&](const PlannedFrame& f) {
+      return f.pixel_pitch_um > 0 ? f.pixel_pitch_um : plan.pitch_um;
+    };
 
-    // The reel's tone curve from the first technical target's wedge.
-    std::optional<ToneTable> reel_tone;
+    // The reel's tone curve from the first technical target's wedge, per channel.
+    std::vector<ToneTable> reel_tone;
     Json tone_json{{"from", "each frame (the reel has no technical target)"}};
     for (std::size_t i = reel.first_frame; i < reel.first_frame + reel.frame_count && technical;
          ++i) {
       const PlannedFrame& f = plan.frames[i];
       if (f.kind != FrameKind::technical_target || !on_film.contains(f.number)) continue;
       const Expected e = render_expected(job, plan, f, calibration, hashes);
-      const Plane film =
-          channel0(read_developed_film(film_dir / fmt::format("F{:06}.tif", f.number)));
-      if (film.width != e.sent.width || film.height != e.sent.height) break;
-      const ChartLayout chart = technical_layout(*technical, f, pitch);
-      std::vector<DensityReading> readings;
-      for (std::size_t s = 0; s < chart.wedge_codes.size(); ++s) {
-        const std::uint32_t x0 = chart.wedge_x + s * chart.wedge_step_width;
-        double sum = 0;
-        std::size_t n = 0;
-        for (std::uint32_t y = chart.wedge_y + chart.wedge_height / 4;
-             y < chart.wedge_y + 3 * chart.wedge_height / 4; ++y) {
-          for (std::uint32_t x = x0 + chart.wedge_step_width / 4;
-               x < x0 + 3 * chart.wedge_step_width / 4; ++x) {
-            sum += film.at(x, y);
-            ++n;
+      const DensityImage developed =
+          read_developed_film(film_dir / fmt::format("F{:06}.tif", f.number));
+      if (developed.width != e.sent.width || developed.height != e.sent.height) break;
+      const std::uint32_t channels = judged_channels(developed, e.sent);
+      const ChartLayout chart = technical_layout(*technical, f, frame_pitch(f));
+      try {
+        std::vector<ToneTable> tables;
+        tone_json = {{"from", f.address + " wedge"}, {"readings", Json::array()}};
+        for (std::uint32_t c = 0; c < channels; ++c) {
+          const Plane film = channel_of(developed, c);
+          std::vector<DensityReading> readings;
+          for (std::size_t s = 0; s < chart.wedge_codes.size(); ++s) {
+            const std::uint32_t x0 = chart.wedge_x + s * chart.wedge_step_width;
+            double sum = 0;
+            std::size_t n = 0;
+            for (std::uint32_t y = chart.wedge_y + chart.wedge_height / 4;
+                 y < chart.wedge_y + 3 * chart.wedge_height / 4; ++y) {
+              for (std::uint32_t x = x0 + chart.wedge_step_width / 4;
+                   x < x0 + 3 * chart.wedge_step_width / 4; ++x) {
+                sum += film.at(x, y);
+                ++n;
+              }
+            }
+            const std::uint8_t sent =
+                e.sent.pixels[(std::size_t{chart.wedge_y + chart.wedge_height / 2} * e.sent.width +
+                               x0 + chart.wedge_step_width / 2) *
+                                  e.sent.channels +
+                              c];
+            readings.push_back({double(sent), n ? sum / n : 0});
+          }
+          const DensityCurve curve = DensityCurve::fit(
+              readings,
+              f.address + " wedge" +
+                  (channels == 3 ? std::string(" ") + channel_name(channels, c) : std::string()));
+          ToneTable t{};
+          for (int code = 0; code < 256; ++code) t[code] = curve.density(code);
+          tables.push_back(t);
+          for (const auto& rd : readings) {
+            Json reading{{"code", rd.code}, {"density", round3(rd.density)}};
+            if (channels == 3) reading["channel"] = channel_name(channels, c);
+            tone_json["readings"].push_back(reading);
           }
         }
-        const std::uint8_t sent =
-            e.sent.pixels[(std::size_t{chart.wedge_y + chart.wedge_height / 2} * e.sent.width + x0 +
-                           chart.wedge_step_width / 2) *
-                          e.sent.channels];
-        readings.push_back({double(sent), n ? sum / n : 0});
-      }
-      try {
-        const DensityCurve curve = DensityCurve::fit(readings, f.address + " wedge");
-        ToneTable t{};
-        for (int c = 0; c < 256; ++c) t[c] = curve.density(c);
-        reel_tone = t;
-        tone_json = {{"from", f.address + " wedge"}, {"readings", Json::array()}};
-        for (const auto& rd : readings) {
-          tone_json["readings"].push_back({{"code", rd.code}, {"density", round3(rd.density)}});
-        }
+        reel_tone = std::move(tables);
       } catch (const Error& err) {
+        tone_json = {{"from", "each frame (the wedge cannot be read)"}};
         fail(fmt::format("frame {} ({}): the technical target's wedge cannot be read: {}", f.number,
                          f.address, err.what()));
       }
@@ -415,7 +451,9 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
     r["tone_curve"] = tone_json;
 
     Json frames = Json::array();
-    std::vector<std::pair<std::uint32_t, double>> backgrounds;
+    // Page backgrounds along the reel, per channel.
+    std::vector<std::vector<std::pair<std::uint32_t, double>>> backgrounds(1);
+    std::uint32_t reel_channels = 1;
     double base_fog_max = 0;
     Json resolution = nullptr;
     for (std::size_t i = reel.first_frame; i < reel.first_frame + reel.frame_count; ++i) {
@@ -452,10 +490,20 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
             "the job now renders another frame than the one sent (sources or profiles "
             "changed since filming): the comparison below is against today's render");
       }
-      const Plane film =
-          channel0(read_developed_film(film_dir / fmt::format("F{:06}.tif", f.number)));
+      const double pitch = frame_pitch(f);
+      const DensityImage developed =
+          read_developed_film(film_dir / fmt::format("F{:06}.tif", f.number));
+      const std::uint32_t channels = judged_channels(developed, e.sent);
+      std::vector<Plane> layers;
+      for (std::uint32_t c = 0; c < channels; ++c) layers.push_back(channel_of(developed, c));
+      const Plane& film = layers.front();
+      if (channels > reel_channels) {
+        reel_channels = channels;
+        backgrounds.resize(channels);
+      }
       fj["width"] = film.width;
       fj["height"] = film.height;
+      if (channels > 1) fj["channels"] = channels;
       if (film.width != e.sent.width || film.height != e.sent.height) {
         frame_fail(fmt::format("the film frame is {}x{} px, the plan's {}x{} px", film.width,
                                film.height, e.sent.width, e.sent.height));
@@ -469,75 +517,142 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
       const Rect page_rect{p.page_x_px, p.page_y_px, p.page_width_px, p.page_height_px};
       const Rect all{0, 0, film.width, film.height};
       const std::uint32_t edge = std::max<std::uint32_t>(2, std::lround(10.0 / pitch));
+      // "red background 1.4 D ..." on colour film, "background 1.4 D ..." on grey.
+      auto layer = [&](std::uint32_t c) {
+        return channels == 1 ? std::string() : std::string(channel_name(channels, c)) + " ";
+      };
 
-      // Densities: base + fog on unexposed film outside the page, background on paper.
+      // Densities, per channel: base + fog on unexposed film outside the page, background on
+      // paper (on colour pages: where all three channels are paper white).
       const auto clear = mask_where(e.page, film.width, film.height, page_rect, false, 0, edge);
-      const auto dmin = qc::masked_mean(film, clear, all);
-      Json dj = Json::object();
-      if (dmin.count > 0) {
-        dj["base_fog"] = round3(dmin.mean);
-        base_fog_max = std::max(base_fog_max, dmin.mean);
-        if (dmin.mean > profile.base_fog_max + 1e-9) {
-          frame_fail(
-              fmt::format("base + fog {:.3f} D above {:.2f} D", dmin.mean, profile.base_fog_max));
-        }
-      }
       const auto paper =
-          mask_where(e.page, film.width, film.height, page_rect, true, negative ? 255 : 0, edge);
-      const auto bg = qc::masked_mean(film, paper, page_rect);
-      double d_hi = bg.mean;
-      if (bg.count > 0 && (f.kind == FrameKind::page || f.kind == FrameKind::substitute)) {
-        dj["background"] = round3(bg.mean);
-        backgrounds.push_back({f.number, bg.mean});
-        if (negative && (bg.mean < aim_low - 1e-9 || bg.mean > aim_high + 1e-9)) {
-          frame_fail(fmt::format("background {:.3f} D outside {:.2f}–{:.2f} D", bg.mean, aim_low,
-                                 aim_high));
-        }
-        if (!negative && bg.mean > profile.positive_background_max + 1e-9) {
-          frame_fail(fmt::format("background {:.3f} D above {:.2f} D (positive)", bg.mean,
-                                 profile.positive_background_max));
-        }
-        // Uniformity: the page in a 4 x 4 grid, each cell's background against the frame's.
-        double worst = 0;
-        for (std::uint32_t gy = 0; gy < 4; ++gy) {
-          for (std::uint32_t gx = 0; gx < 4; ++gx) {
-            const Rect cell{page_rect.x + gx * page_rect.width / 4,
-                            page_rect.y + gy * page_rect.height / 4, page_rect.width / 4,
-                            page_rect.height / 4};
-            const auto m = qc::masked_mean(film, paper, cell);
-            if (m.count >= 50) worst = std::max(worst, std::abs(m.mean - bg.mean));
+          mask_where(e.neutral, film.width, film.height, page_rect, true, negative ? 255 : 0, edge);
+      const bool judged_page = f.kind == FrameKind::page || f.kind == FrameKind::substitute;
+      Json dj = Json::object();
+      Json by_channel = Json::object();
+      double d_hi = 0, background_sum = 0, base_fog_frame = 0, uniformity_frame = 0;
+      bool has_background = false, has_base_fog = false;
+      for (std::uint32_t c = 0; c < channels; ++c) {
+        const Plane& layer_film = layers[c];
+        Json cj = Json::object();
+        const auto dmin = qc::masked_mean(layer_film, clear, all);
+        if (dmin.count > 0) {
+          has_base_fog = true;
+          cj["base_fog"] = round3(dmin.mean);
+          base_fog_frame = std::max(base_fog_frame, dmin.mean);
+          if (dmin.mean > profile.base_fog_max + 1e-9) {
+            frame_fail(fmt::format("{}base + fog {:.3f} D above {:.2f} D", layer(c), dmin.mean,
+                                   profile.base_fog_max));
           }
         }
-        dj["uniformity"] = round3(worst);
-        if (worst > profile.frame_uniformity + 1e-9) {
-          frame_fail(fmt::format("background varies by {:.3f} D within the frame (limit ±{:.2f})",
-                                 worst, profile.frame_uniformity));
+        const auto bg = qc::masked_mean(layer_film, paper, page_rect);
+        if (c == 0) d_hi = bg.mean;
+        if (bg.count > 0 && judged_page) {
+          has_background = true;
+          cj["background"] = round3(bg.mean);
+          background_sum += bg.mean;
+          backgrounds[c].push_back({f.number, bg.mean});
+          if (negative && (bg.mean < aim_low - 1e-9 || bg.mean > aim_high + 1e-9)) {
+            frame_fail(fmt::format("{}background {:.3f} D outside {:.2f}–{:.2f} D", layer(c),
+                                   bg.mean, aim_low, aim_high));
+          }
+          if (!negative && bg.mean > profile.positive_background_max + 1e-9) {
+            frame_fail(fmt::format("{}background {:.3f} D above {:.2f} D (positive)", layer(c),
+                                   bg.mean, profile.positive_background_max));
+          }
+          // Uniformity: the page in a 4 x 4 grid, each cell's background against the frame's.
+          double worst = 0;
+          for (std::uint32_t gy = 0; gy < 4; ++gy) {
+            for (std::uint32_t gx = 0; gx < 4; ++gx) {
+              const Rect cell{page_rect.x + gx * page_rect.width / 4,
+                              page_rect.y + gy * page_rect.height / 4, page_rect.width / 4,
+                              page_rect.height / 4};
+              const auto m = qc::masked_mean(layer_film, paper, cell);
+              if (m.count >= 50) worst = std::max(worst, std::abs(m.mean - bg.mean));
+            }
+          }
+          cj["uniformity"] = round3(worst);
+          uniformity_frame = std::max(uniformity_frame, worst);
+          if (worst > profile.frame_uniformity + 1e-9) {
+            frame_fail(
+                fmt::format("{}background varies by {:.3f} D within the frame (limit ±{:.2f})",
+                            layer(c), worst, profile.frame_uniformity));
+          }
         }
+        by_channel[channel_name(channels, c)] = cj;
       }
+      // One channel: the values as they are; three: the worst base + fog and uniformity and
+      // the mean background (what the report plots), each channel's own below.
+      if (has_base_fog) {
+        dj["base_fog"] = round3(base_fog_frame);
+        base_fog_max = std::max(base_fog_max, base_fog_frame);
+      }
+      if (has_background) {
+        dj["background"] = round3(background_sum / channels);
+        dj["uniformity"] = round3(uniformity_frame);
+      }
+      if (channels > 1) dj["channels"] = by_channel;
       fj["density"] = dj;
 
-      // Content: the frame against its source as filmed.
-      const ToneTable tone = reel_tone ? *reel_tone : tone_from_frame(e, film);
-      const Plane want = expected_density(e, tone);
+      // Content: the frame against its source as filmed, each channel on its own; the worst
+      // channel counts.
+      std::vector<ToneTable> tones;
+      for (std::uint32_t c = 0; c < channels; ++c) {
+        tones.push_back(c < reel_tone.size() ? reel_tone[c] : tone_from_frame(e, layers[c], c));
+      }
+      const ToneTable& tone = tones.front();
+      const Plane want = expected_density(e, tone, 0);
       const std::uint32_t block =
           std::max<std::uint32_t>(8, std::lround(profile.block_mm * 1000 / pitch));
-      const double range = std::max(0.5, tone[255] - tone[0]);
+      // SSIM's constants scale with the density range: the frame's own, or at least the range
+      // the film is meant to hold (paper aim over base + fog), so that the grain of a frame
+      // with little or no structure (a blank fiche header tile) does not pass for a defect.
+      const double least_range = std::max(0.5, aim_low - profile.base_fog_max);
+      const double range = std::max(least_range, tone[255] - tone[0]);
       const std::uint32_t bin = std::max<std::uint32_t>(1, std::lround(10.0 / pitch));
-      qc::Ssim s = qc::ssim(for_ssim(want, bin), for_ssim(film, bin),
-                            std::max<std::uint32_t>(8, block / bin), range);
-      s.worst = {s.worst.x * bin, s.worst.y * bin, s.worst.width * bin, s.worst.height * bin};
+      // The frame's outermost 2 x 10 um are left out: where a frame is exposed up to its edge
+      // (a fiche header tile), the spot spreads light past the edge and the last pixels come
+      // out thinner on film than the frame says.
+      const std::uint32_t border = std::min({2 * edge, film.width / 4, film.height / 4});
+      const Rect inner{border, border, film.width - 2 * border, film.height - 2 * border};
+      qc::Ssim s;
+      std::uint32_t worst_channel = 0;
+      Json ssim_by_channel = Json::object();
+      for (std::uint32_t c = 0; c < channels; ++c) {
+        const ToneTable& t = tones[c];
+        const qc::Ssim sc =
+            qc::ssim(for_ssim(crop(c == 0 ? want : expected_density(e, t, c), inner), bin),
+                     for_ssim(crop(layers[c], inner), bin), std::max<std::uint32_t>(8, block / bin),
+                     std::max(least_range, t[255] - t[0]));
+        ssim_by_channel[channel_name(channels, c)] = {{"ssim", round3(sc.mean)},
+                                                      {"worst_block", round3(sc.worst_block)}};
+        if (c == 0 || std::min(sc.mean, sc.worst_block) < std::min(s.mean, s.worst_block)) {
+          worst_channel = c;
+        }
+        s.mean = c == 0 ? sc.mean : std::min(s.mean, sc.mean);
+        if (c == 0 || sc.worst_block < s.worst_block) {
+          s.worst_block = sc.worst_block;
+          s.worst = sc.worst;
+        }
+      }
+      s.worst = {inner.x + s.worst.x * bin, inner.y + s.worst.y * bin, s.worst.width * bin,
+                 s.worst.height * bin};
       fj["ssim"] = round3(s.mean);
       fj["ssim_worst_block"] = round3(s.worst_block);
       fj["ssim_worst_at"] = {s.worst.x, s.worst.y, s.worst.width, s.worst.height};
+      if (channels > 1) fj["ssim_channels"] = ssim_by_channel;
       if (s.mean < profile.ssim_min) {
-        frame_fail(fmt::format("does not show its source: SSIM {:.3f} below {:.2f}", s.mean,
-                               profile.ssim_min));
+        frame_fail(fmt::format("{}does not show its source: SSIM {:.3f} below {:.2f}",
+                               channels > 1 ? layer(worst_channel) + "layer " : std::string(),
+                               s.mean, profile.ssim_min));
       } else if (s.worst_block < profile.ssim_block_min) {
-        frame_fail(fmt::format("a defect at x {} y {} px: block SSIM {:.3f} below {:.2f}",
+        frame_fail(fmt::format("{}a defect at x {} y {} px: block SSIM {:.3f} below {:.2f}",
+                               channels > 1 ? layer(worst_channel) + "layer: " : std::string(),
                                s.worst.x, s.worst.y, s.worst_block, profile.ssim_block_min));
       }
 
-      // Blip level and the image address, read back from the film.
+      // Blip level and the image address, read back from the film (first channel: blips and
+      // address are exposed in every channel).
       if (p.track_width_px > 0 && p.track_height_px > 0) {
         FrameImage binary{film.width, film.height, 1, std::vector<std::uint8_t>(film.v.size(), 0)};
         const double threshold = (tone[0] + tone[255]) / 2;
@@ -558,35 +673,36 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
           frame_fail(fmt::format("blip track and address differ from the plan: SSIM {:.3f}",
                                  ts.worst_block));
         }
-        // The frame mark.
-        const MarkBox box = mark_box(p, plan.format, pitch);
-        if (box.size > 0) {
-          const std::uint32_t pad = 2 * box.module_px;
-          const std::uint32_t x0 = box.x >= pad ? box.x - pad : 0,
-                              y0 = box.y >= pad ? box.y - pad : 0;
-          const std::uint32_t x1 = std::min(film.width, box.x + box.size + pad);
-          const std::uint32_t y1 = std::min(film.height, box.y + box.size + pad);
-          std::vector<std::uint8_t> grey(std::size_t{x1 - x0} * (y1 - y0));
-          const double lo = tone[0], hi = std::max(tone[0] + 0.05, tone[255]);
-          for (std::uint32_t y = y0; y < y1; ++y) {
-            for (std::uint32_t x = x0; x < x1; ++x) {
-              const double t = (film.at(x, y) - lo) / (hi - lo);
-              grey[std::size_t{y - y0} * (x1 - x0) + (x - x0)] =
-                  static_cast<std::uint8_t>(std::clamp(255.0 * (1 - t), 0.0, 255.0));
-            }
+      }
+
+      // The frame mark: in the blip track, or in the frame's margin where there is no track
+      // (fiche). Decoded from the first channel (the modules are exposed in every channel).
+      if (const MarkBox box = mark_box(p, plan.format, pitch); box.size > 0) {
+        const std::uint32_t pad = 2 * box.module_px;
+        const std::uint32_t x0 = box.x >= pad ? box.x - pad : 0,
+                            y0 = box.y >= pad ? box.y - pad : 0;
+        const std::uint32_t x1 = std::min(film.width, box.x + box.size + pad);
+        const std::uint32_t y1 = std::min(film.height, box.y + box.size + pad);
+        std::vector<std::uint8_t> grey(std::size_t{x1 - x0} * (y1 - y0));
+        const double lo = tone[0], hi = std::max(tone[0] + 0.05, tone[255]);
+        for (std::uint32_t y = y0; y < y1; ++y) {
+          for (std::uint32_t x = x0; x < x1; ++x) {
+            const double t = (film.at(x, y) - lo) / (hi - lo);
+            grey[std::size_t{y - y0} * (x1 - x0) + (x - x0)] =
+                static_cast<std::uint8_t>(std::clamp(255.0 * (1 - t), 0.0, 255.0));
           }
-          const auto text = decode_datamatrix(grey, x1 - x0, y1 - y0);
-          const FrameMark want_mark{
-              f.reel, f.number,
-              FrameMark::hash_of(row != index.end() ? row->second.source_sha256
-                                                    : e.sent.source_sha256)};
-          fj["mark_expected"] = want_mark.payload();
-          fj["mark"] = text ? *text : "";
-          if (!text) {
-            frame_fail("frame mark unreadable");
-          } else if (const auto got = FrameMark::parse(*text); !got || !(*got == want_mark)) {
-            frame_fail(fmt::format("frame mark says {}, expected {}", *text, want_mark.payload()));
-          }
+        }
+        const auto text = decode_datamatrix(grey, x1 - x0, y1 - y0);
+        const FrameMark want_mark{f.reel, f.number,
+                                  FrameMark::hash_of(row != index.end() ? row->second.source_sha256
+                                                                        : e.sent.source_sha256)};
+        fj["mark_expected"] = want_mark.payload();
+        fj["mark"] = text ? *text : "";
+        fj["mark_at"] = {box.x, box.y, box.size};
+        if (!text) {
+          frame_fail("frame mark unreadable");
+        } else if (const auto got = FrameMark::parse(*text); !got || !(*got == want_mark)) {
+          frame_fail(fmt::format("frame mark says {}, expected {}", *text, want_mark.payload()));
         }
       }
 
@@ -630,34 +746,61 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
 
     // Along the reel.
     Json density{{"aim", {aim_low, aim_high}}, {"base_fog_max", round3(base_fog_max)}};
-    if (!backgrounds.empty()) {
+    // Each channel's backgrounds against that channel's mean along the reel.
+    Json density_channels = Json::object();
+    for (std::uint32_t c = 0; c < backgrounds.size(); ++c) {
+      const auto& series = backgrounds[c];
+      if (series.empty()) continue;
       double sum = 0, lo = 1e9, hi = -1e9;
-      for (const auto& [n, d] : backgrounds) {
+      for (const auto& [n, d] : series) {
         sum += d;
         lo = std::min(lo, d);
         hi = std::max(hi, d);
       }
-      const double mean = sum / backgrounds.size();
-      density["background_mean"] = round3(mean);
-      density["background_min"] = round3(lo);
-      density["background_max"] = round3(hi);
+      const double mean = sum / series.size();
+      const std::string prefix =
+          reel_channels == 1 ? std::string() : std::string(channel_name(reel_channels, c)) + " ";
       double worst = 0;
-      for (const auto& [n, d] : backgrounds) {
+      for (const auto& [n, d] : series) {
         worst = std::max(worst, std::abs(d - mean));
         if (std::abs(d - mean) > profile.reel_uniformity + 1e-9) {
           fail(
-              fmt::format("frame {}: background {:.3f} D is {:.3f} D from the reel's mean {:.3f} D "
-                          "(limit ±{:.2f})",
-                          n, d, d - mean, mean, profile.reel_uniformity));
+              fmt::format("frame {}: {}background {:.3f} D is {:.3f} D from the reel's mean "
+                          "{:.3f} D (limit ±{:.2f})",
+                          n, prefix, d, d - mean, mean, profile.reel_uniformity));
           for (auto& fj : frames) {
             if (fj["frame"] == n) {
-              fj["failures"].push_back("along the reel: background off the reel's mean");
+              fj["failures"].push_back("along the reel: " + prefix +
+                                       "background off the reel's mean");
               fj["verdict"] = "fail";
             }
           }
         }
       }
+      const Json stats{{"background_mean", round3(mean)},
+                       {"background_min", round3(lo)},
+                       {"background_max", round3(hi)},
+                       {"reel_uniformity", round3(worst)}};
+      if (reel_channels == 1) {
+        density.update(stats);
+      } else {
+        density_channels[channel_name(reel_channels, c)] = stats;
+      }
+    }
+    if (reel_channels > 1 && !density_channels.empty()) {
+      // The summary over the layers: mean of the means, the extremes, the worst uniformity.
+      double sum = 0, lo = 1e9, hi = -1e9, worst = 0;
+      for (const auto& [name, stats] : density_channels.items()) {
+        sum += stats["background_mean"].get<double>();
+        lo = std::min(lo, stats["background_min"].get<double>());
+        hi = std::max(hi, stats["background_max"].get<double>());
+        worst = std::max(worst, stats["reel_uniformity"].get<double>());
+      }
+      density["background_mean"] = round3(sum / density_channels.size());
+      density["background_min"] = round3(lo);
+      density["background_max"] = round3(hi);
       density["reel_uniformity"] = round3(worst);
+      density["channels"] = density_channels;
     }
     r["density"] = density;
     r["resolution"] = resolution;
@@ -698,7 +841,9 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
                                {"date", i.date},
                                {"ad_strip", i.ad_strip},
                                {"densities", i.densities},
-                               {"notes", i.notes}});
+                               {"notes", i.notes},
+                               {"recorded_at", i.recorded_at},
+                               {"earlier_filming", i.earlier_filming}});
       }
     }
     result.report_html = job_dir / "report.html";

@@ -7,6 +7,7 @@
 #include <csignal>
 
 #include "catalog/catalog.hpp"
+#include "catalog/inspection.hpp"
 #include "catalog/keeper.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
@@ -261,8 +262,14 @@ int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) 
                                       "--resume, or pass --overwrite to start again");
   }
   if (flags.overwrite) {
+    // The previous run's reel folders: R0001... on roll film, F0001... for fiche sheets.
+    auto is_reel_folder = [](const std::string& name) {
+      const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+      return name.size() >= 5 && (name[0] == 'R' || name[0] == 'F') &&
+             std::all_of(name.begin() + 1, name.end(), digit);
+    };
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-      if (entry.is_directory() && entry.path().filename().string().starts_with("R")) {
+      if (entry.is_directory() && is_reel_folder(entry.path().filename().string())) {
         std::filesystem::remove_all(entry.path());
       }
     }
@@ -276,6 +283,9 @@ int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) 
   if (!flags.catalog.empty()) catalog_file = flags.catalog;
   Catalog catalog(std::filesystem::absolute(catalog_file));
   RecordKeeper keeper(dir, catalog, catalog_job(job, prepared.plan, dir));
+  // The keeper rebuilds the job's catalog rows (a new run, --overwrite, --resume); vault
+  // inspections are about the physical reels and come back (catalog/inspection.hpp).
+  const KeptInspections inspections(catalog, job.id);
   RunOptions options;
   if (resuming) {
     const JournalState journal = read_journal(journal_file);
@@ -284,6 +294,7 @@ int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) 
       return exit_ok;
     }
     keeper.resume(journal, flags.reel_policy);
+    inspections.restore();
     const ResumePoint point =
         plan_resume(job, prepared.plan, journal, policy, *recorder, keeper, dir);
     options.first_frame = point.first_frame;
@@ -295,6 +306,9 @@ int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) 
     write_file_atomic(dir / "plan.json", prepared.plan.to_json(job));
     keeper.start(prepared.plan,
                  {{"args", rerun_args(flags)}, {"catalog", catalog.file().string()}});
+    if (const std::size_t kept = inspections.restore(); kept > 0) {
+      fmt::print("kept {} vault inspection record(s) of earlier filmings of {}\n", kept, job.id);
+    }
   }
   // Logs (text with a progress bar on a terminal, or JSON lines) sit in front of the keeper.
   ops::RunTotals totals{job.id, prepared.plan.frames.size(), 0, options.first_frame, {}, {}};

@@ -113,9 +113,10 @@ int run_list(const InspectFlags& flags) {
   std::size_t n = 0;
   for (const auto& job : jobs) {
     for (const Inspection& i : list_inspections(catalog, job, flags.reel)) {
-      fmt::print("{} {} {}: A-D strip {:g}, densities [{}]{}\n", i.job_id, i.reel, i.date,
+      fmt::print("{} {} {}: A-D strip {:g}, densities [{}]{}{}\n", i.job_id, i.reel, i.date,
                  i.ad_strip, fmt::join(i.densities, ", "),
-                 i.notes.empty() ? "" : ", notes: " + i.notes);
+                 i.notes.empty() ? "" : ", notes: " + i.notes,
+                 i.earlier_filming ? " (earlier filming: the job was run again since)" : "");
       ++n;
     }
   }

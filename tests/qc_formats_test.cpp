@@ -1,0 +1,322 @@
+// `filmwriter verify` beyond the 16 mm test reel of qc_test.cpp: frame marks on fiche (no blip
+// track: the mark sits in the cell's margin), colour film judged per dye layer (a defect in
+// one layer fails), and the seeded defects on a realistic format at the default recorder's
+// 2.5 um pitch.
+//
+// The fiche and colour jobs use a 10 um recorder like qc_test.cpp; the realistic job films two
+// 170 x 60 mm pages without targets, so that its 2.5 um frames stay about 16 megapixels.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "core/files.hpp"
+#include "samples/samples.hpp"
+#include "sim/sim_physics.hpp"
+#include "support/test_support.hpp"
+
+namespace fw {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using Json = nlohmann::json;
+
+// Profiles with the 10 um recorder `sim-test`, and calibrations made on the sim.
+class Lab {
+ public:
+  Lab() {
+    fs::copy(test::source_dir() / "profiles", profiles(), fs::copy_options::recursive);
+    std::string recorder = read_file(profiles() / "recorders" / "sim-default.toml");
+    recorder = std::regex_replace(recorder, std::regex("\npixel_pitch_um = [0-9.]+"),
+                                  "\npixel_pitch_um = 10.0");
+    test::write_text(profiles() / "recorders" / "sim-test.toml", recorder);
+  }
+  fs::path root() const { return dir_.path(); }
+  fs::path profiles() const { return dir_.path() / "profiles"; }
+
+  // `calibrate auto` on the 10 um recorder and `stock`; returns the profile's file. The tone
+  // curve does not depend on the pitch, so the profile serves the 2.5 um recorder too.
+  fs::path calibrate(const std::string& stock) {
+    const fs::path file = root() / ("cal-" + stock + ".toml");
+    const auto r = test::run_cli({"calibrate", "auto", "--profile", file.string(), "--out",
+                                  (root() / ("cal-" + stock)).string(), "-O", "rate=0", "-O",
+                                  "recorder=sim-test", "-O", "stock=" + stock, "-O",
+                                  "profiles=" + profiles().string()});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    return file;
+  }
+
+  // A sim job file: `head` holds the top-level keys, `options` extra recorder options.
+  fs::path job(const std::string& id, const std::string& head, const std::string& options,
+               const fs::path& calibration, const std::string& documents) {
+    const fs::path file = root() / (id + ".toml");
+    test::write_text(file, fmt::format("version = 1\nid = \"{}\"\ntitle = \"{} 质检\"\n"
+                                       "institution = \"国家图书馆\"\n{}\n"
+                                       "[recorder]\ndriver = \"sim\"\n[recorder.options]\n"
+                                       "rate = 0\nprofiles = \"{}\"\ncalibration = \"{}\"\n{}\n{}",
+                                       id, id, head, profiles().string(), calibration.string(),
+                                       options, documents));
+    return file;
+  }
+
+  test::CliResult convert(const fs::path& job, const fs::path& out) {
+    return test::run_cli(
+        {"convert", job.string(), "--profiles", profiles().string(), "--out", out.string()});
+  }
+  test::CliResult verify(const fs::path& job, const fs::path& out,
+                         const std::string& qc = "standard") {
+    return test::run_cli({"verify", job.string(), "--profiles", profiles().string(), "--out",
+                          out.string(), "--qc", qc, "--no-report"});
+  }
+
+ private:
+  test::TempDir dir_;
+};
+
+const std::string kDemoDocument =
+    "[[documents]]\nid = \"D001\"\ntitle = \"论语集注 卷一\"\npages = { dir = \"s/D001\" }\n"
+    "dpi = 200\n";
+
+Json read_json(const fs::path& file) {
+  return Json::parse(read_file(file));
+}
+
+const Json& frame_of(const Json& qc, int n) {
+  return qc["reels"][0]["frames"][n - 1];
+}
+
+// Edits a developed frame in place, every channel: `edit(x, y, channel, density)`.
+template <typename F>
+void edit_film(const fs::path& file, F&& edit) {
+  vips::VImage image = vips::VImage::new_from_file(file.c_str());
+  std::size_t size = 0;
+  auto* data = static_cast<std::uint16_t*>(image.write_to_memory(&size));
+  std::vector<std::uint16_t> pixels(data, data + size / 2);
+  g_free(data);
+  const int w = image.width(), h = image.height(), bands = image.bands();
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      for (int c = 0; c < bands; ++c) {
+        auto& v = pixels[(std::size_t(y) * w + x) * bands + c];
+        v = static_cast<std::uint16_t>(std::lround(edit(x, y, c, v / 10000.0) * 10000));
+      }
+    }
+  }
+  vips::VImage out = vips::VImage::new_from_memory(pixels.data(), pixels.size() * 2, w, h, bands,
+                                                   VIPS_FORMAT_USHORT);
+  if (bands == 3) out = out.copy(vips::VImage::option()->set("interpretation", "rgb16"));
+  out.tiffsave(file.c_str());
+}
+
+// A band of clear film (base + fog) across the middle of a frame's mark, as a scratch would
+// leave it.
+void scratch_mark(const fs::path& file, const Json& frame) {
+  const auto at = frame["mark_at"];
+  const int x0 = at[0].get<int>(), y0 = at[1].get<int>(), size = at[2].get<int>();
+  edit_film(file, [&](int x, int y, int, double d) {
+    return x >= x0 && x < x0 + size && y >= y0 + size / 3 && y < y0 + 2 * size / 3 ? 0.06 : d;
+  });
+}
+
+// The sim driver films roll film only (its reel model needs a leader, a trailer and frame
+// gaps, which a fiche format has not), so the fiche is exposed by the tiff driver and every
+// frame then developed by the sim's own physics (drivers/sim/sim_physics.hpp: spot, H&D curve,
+// grain), as `filmwriter verify` expects the developed film: F0001/film/F*.tif.
+void develop_sheet(const Lab& lab, const fs::path& sheet_dir) {
+  namespace sim = drivers::sim;
+  const sim::RecorderProfile recorder = sim::load_recorder(lab.profiles(), "sim-test");
+  const sim::Stock stock = sim::load_stock(lab.profiles(), "sim-negative");
+  fs::create_directories(sheet_dir / "film");
+  std::uint64_t seed = 1;
+  for (const auto& entry : fs::directory_iterator(sheet_dir / "frames")) {
+    vips::VImage image = vips::VImage::new_from_file(entry.path().c_str());
+    std::size_t size = 0;
+    auto* data = static_cast<std::uint8_t*>(image.write_to_memory(&size));
+    const std::vector<std::uint8_t> pixels(data, data + size);
+    g_free(data);
+    const sim::DevelopedFrame film =
+        sim::develop(recorder, stock, pixels, image.width(), image.height(), image.bands(), ++seed);
+    sim::save_developed(film, recorder.pixel_pitch_um,
+                        sheet_dir / "film" / entry.path().filename());
+  }
+}
+
+TEST(VerifyFiche, FrameMarksSitInTheCellMarginAndAreCheckedLikeOnRollFilm) {
+  Lab lab;
+  samples::make_demo_set(lab.root() / "s");
+  const fs::path cal = lab.calibrate("sim-negative");
+  const fs::path job = lab.job("fiche", "format = \"fiche-a6-98-24x\"\nreduction = 24\n",
+                               "pitch_um = 10\n", cal, kDemoDocument);
+  // The tiff driver instead of the sim (see develop_sheet).
+  std::string text = read_file(job);
+  text = std::regex_replace(text, std::regex("driver = \"sim\"\n"), "driver = \"tiff\"\n");
+  text = std::regex_replace(text, std::regex("rate = 0\nprofiles = \"[^\"]*\"\n"), "");
+  // The tiff driver takes no calibration option: the [calibration] table says the same.
+  text = std::regex_replace(text, std::regex("calibration = (\"[^\"]*\")\n"), "");
+  text += "[calibration]\nprofile = \"" + cal.string() + "\"\n";
+  test::write_text(job, text);
+  const fs::path clean = lab.root() / "clean";
+  const auto convert = lab.convert(job, clean);
+  ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err << text;
+  develop_sheet(lab, clean / "fiche" / "F0001");
+
+  const fs::path out = lab.root() / "out";
+  fs::copy(clean, out, fs::copy_options::recursive);
+  const auto r = lab.verify(job, out);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const Json q = read_json(out / "fiche" / "qc.json");
+  ASSERT_EQ(q["reels"][0]["reel"], "F0001");
+  // 14 header tiles (no margin: they carry no mark), then the 4 pages in row 1.
+  ASSERT_EQ(q["reels"][0]["frames"].size(), 18u);
+  const Json plan = read_json(out / "fiche" / "plan.json");
+  for (int n = 1; n <= 14; ++n) EXPECT_FALSE(frame_of(q, n).contains("mark")) << n;
+  for (int n = 15; n <= 18; ++n) {
+    const Json& f = frame_of(q, n);
+    EXPECT_EQ(f["kind"], "page");
+    EXPECT_EQ(f["verdict"], "pass") << f.dump();
+    ASSERT_TRUE(f.contains("mark")) << n;
+    EXPECT_EQ(f["mark"], f["mark_expected"]);
+    EXPECT_EQ(f["mark"].get<std::string>().substr(0, 10), fmt::format("0001{:06}", n));
+    // No blip track: the mark is in the cell's left margin, clear of the page by 0.05 mm (5 px;
+    // an A4 page at 24x leaves 87 px), at the cell's foot, 20 modules of 3 px.
+    const Json& placement = plan["frames"][n - 1]["placement"];
+    const auto at = f["mark_at"];
+    EXPECT_EQ(at[2].get<int>(), 60);
+    EXPECT_LE(at[0].get<int>() + at[2].get<int>() + 5, placement["page_x_px"].get<int>()) << n;
+    EXPECT_EQ(at[1].get<int>() + at[2].get<int>() + 5, f["height"].get<int>()) << n;
+    EXPECT_FALSE(f.contains("blip"));
+  }
+
+  // A scratch through the mark of frame 16, frames 17 and 18 swapped on the sheet.
+  scratch_mark(out / "fiche" / "F0001" / "film" / "F000016.tif", frame_of(q, 16));
+  const fs::path film = out / "fiche" / "F0001" / "film";
+  fs::rename(film / "F000017.tif", lab.root() / "f17");
+  fs::rename(film / "F000018.tif", film / "F000017.tif");
+  fs::rename(lab.root() / "f17", film / "F000018.tif");
+  const auto bad = lab.verify(job, out);
+  EXPECT_EQ(bad.exit_code, 5) << bad.out << bad.err;
+  EXPECT_THAT(bad.out, HasSubstr("F0001: frame 16 (F0001-D001-0002): frame mark unreadable"));
+  EXPECT_THAT(bad.out, HasSubstr("F0001: frame 17 (F0001-D001-0003): frame mark says 0001000018"));
+  EXPECT_THAT(bad.out, HasSubstr("F0001: frame 18 (F0001-D001-0004): frame mark says 0001000017"));
+  const Json q2 = read_json(out / "fiche" / "qc.json");
+  EXPECT_EQ(frame_of(q2, 15)["verdict"], "pass");
+}
+
+TEST(VerifyColour, EachDyeLayerIsMeasuredAndADefectInOneLayerFails) {
+  Lab lab;
+  samples::make_demo_set(lab.root() / "s");
+  const fs::path cal = lab.calibrate("sim-colour");
+  EXPECT_THAT(read_file(cal), HasSubstr("\"blue\""));
+  const fs::path job =
+      lab.job("colour", "reduction = 24\nmode = \"colour\"\n",
+              "recorder = \"sim-test\"\nstock = \"sim-colour\"\n", cal, kDemoDocument);
+  const fs::path clean = lab.root() / "clean";
+  const auto convert = lab.convert(job, clean);
+  ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+
+  const fs::path out = lab.root() / "out";
+  fs::copy(clean, out, fs::copy_options::recursive);
+  const auto r = lab.verify(job, out, "colour");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const Json q = read_json(out / "colour" / "qc.json");
+  const Json& density = q["reels"][0]["density"];
+  ASSERT_TRUE(density.contains("channels")) << density.dump();
+  for (const char* layer : {"red", "green", "blue"}) {
+    // Each layer's calibrated background hits the 1.10 D aim.
+    EXPECT_NEAR(density["channels"][layer]["background_mean"].get<double>(), 1.10, 0.04) << layer;
+  }
+  // The wedge is read on each layer.
+  EXPECT_THAT(q["reels"][0]["tone_curve"].dump(), HasSubstr("\"channel\":\"blue\""));
+  // Frames 4-7 are the pages (start and technical target, title target first).
+  const Json& page = frame_of(q, 5);
+  EXPECT_EQ(page["kind"], "page");
+  EXPECT_EQ(page["channels"], 3);
+  EXPECT_GT(page["ssim_channels"]["blue"]["ssim"].get<double>(), 0.95);
+  EXPECT_EQ(page["mark"], page["mark_expected"]);
+
+  // Frame 5: the blue layer 25 % denser where exposed (a drift of that layer alone). Frame 6:
+  // the green layer lost the page's marks in a 300 x 150 px spot (at paper density there).
+  edit_film(out / "colour" / "R0001" / "film" / "F000005.tif",
+            [](int, int, int c, double d) { return c == 2 && d > 0.3 ? d * 1.25 : d; });
+  edit_film(out / "colour" / "R0001" / "film" / "F000006.tif", [](int x, int y, int c, double d) {
+    return c == 1 && x >= 60 && x < 360 && y >= 1000 && y < 1150 ? 1.10 : d;
+  });
+  const auto bad = lab.verify(job, out, "colour");
+  EXPECT_EQ(bad.exit_code, 5) << bad.out << bad.err;
+  EXPECT_THAT(bad.out, HasSubstr("frame 5 (R0001-D001-0002): blue background 1.3"));
+  EXPECT_THAT(bad.out, Not(HasSubstr("frame 5 (R0001-D001-0002): red background")));
+  EXPECT_THAT(bad.out, Not(HasSubstr("frame 5 (R0001-D001-0002): green background")));
+  EXPECT_THAT(bad.out, HasSubstr("frame 6 (R0001-D001-0003): green layer: a defect at x"));
+  const Json q2 = read_json(out / "colour" / "qc.json");
+  const Json& drifted = frame_of(q2, 5)["density"]["channels"];
+  EXPECT_NEAR(drifted["blue"]["background"].get<double>(), 1.375, 0.05);
+  EXPECT_NEAR(drifted["red"]["background"].get<double>(), 1.10, 0.04);
+  EXPECT_LT(frame_of(q2, 6)["ssim_channels"]["green"]["worst_block"].get<double>(), 0.9);
+  EXPECT_GT(frame_of(q2, 6)["ssim_channels"]["red"]["worst_block"].get<double>(), 0.9);
+  EXPECT_EQ(frame_of(q2, 7)["verdict"], "pass");
+}
+
+TEST(VerifyRealisticFormat, SixteenMillimetreAtTheDefaultPitchPassesCleanAndCatchesDefects) {
+  Lab lab;
+  const fs::path cal = lab.calibrate("sim-negative");
+  // Two 170 x 60 mm pages at 200 dpi: 7.1 x 2.5 mm on film at 24x, 2833 x 1000 px at 2.5 um (the
+  // frame is 5600 px across the film). Shorter frames have no room for the mark after the
+  // address in the blip track (the address wins, verify reports the mark unreadable).
+  fs::create_directories(lab.root() / "cards");
+  for (int page = 1; page <= 2; ++page) {
+    samples::PageSpec spec;
+    spec.width_mm = 170;
+    spec.height_mm = 60;
+    spec.dpi = 200;
+    spec.label = fmt::format("card {}", page);
+    spec.marks = {{8, 8, 6}, {150, 8, 6}, {8, 40, 6}, {60, 25, 12}};
+    samples::save_page(samples::make_page(spec),
+                       lab.root() / "cards" / fmt::format("c{}.png", page), samples::Encoding::png,
+                       200);
+  }
+  const fs::path job =
+      lab.job("cards", "format = \"16mm-comic-30m\"\nreduction = 24\ntargets = \"none\"\n", "", cal,
+              "[[documents]]\nid = \"C001\"\ntitle = \"卡片\"\npages = { dir = \"" +
+                  (lab.root() / "cards").string() + "\" }\n");
+  const fs::path clean = lab.root() / "clean";
+  const auto convert = lab.convert(job, clean);
+  ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+
+  const fs::path out = lab.root() / "out";
+  fs::copy(clean, out, fs::copy_options::recursive);
+  const auto r = lab.verify(job, out);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const Json q = read_json(out / "cards" / "qc.json");
+  ASSERT_EQ(q["reels"][0]["frames"].size(), 2u);
+  for (int n = 1; n <= 2; ++n) {
+    const Json& f = frame_of(q, n);
+    EXPECT_EQ(f["verdict"], "pass") << f.dump();
+    EXPECT_NEAR(f["density"]["background"].get<double>(), 1.10, 0.04);
+    EXPECT_GT(f["ssim"].get<double>(), 0.95);
+    EXPECT_EQ(f["mark"], f["mark_expected"]);
+    // 12.5 mm of image area across at 2.5 um.
+    EXPECT_GT(f["width"].get<int>() + f["height"].get<int>(), 5000);
+  }
+  EXPECT_EQ(frame_of(q, 1)["blip"], "document");
+  EXPECT_EQ(frame_of(q, 2)["blip"], "page");
+
+  // Frame 1 exposed 25 % denser; frame 2's mark scratched.
+  edit_film(out / "cards" / "R0001" / "film" / "F000001.tif",
+            [](int, int, int, double d) { return d > 0.3 ? d * 1.25 : d; });
+  scratch_mark(out / "cards" / "R0001" / "film" / "F000002.tif", frame_of(q, 2));
+  const auto bad = lab.verify(job, out);
+  EXPECT_EQ(bad.exit_code, 5) << bad.out << bad.err;
+  EXPECT_THAT(bad.out, HasSubstr("frame 1 (R0001-C001-0001): background 1.3"));
+  EXPECT_THAT(bad.out, HasSubstr("frame 2 (R0001-C001-0002): frame mark unreadable"));
+  const Json q2 = read_json(out / "cards" / "qc.json");
+  EXPECT_NEAR(frame_of(q2, 1)["density"]["background"].get<double>(), 1.375, 0.05);
+  EXPECT_NEAR(frame_of(q2, 2)["density"]["background"].get<double>(), 1.10, 0.04);
+}
+
+}  // namespace
+}  // namespace fw
