@@ -57,8 +57,15 @@ double support_of(std::uint32_t from, std::uint32_t to) {
   return enlarging(from, to) ? 2.0 : kLobes * stretch_of(from, to);
 }
 
+// Rounded up to 4, 8 or 12 (zero weights fill the rest) so that the row filter runs with a
+// fixed tap count the compiler unrolls: a reduction by 0.71 needs 9 taps, and the generic
+// loop over 9 was twice the time of the padded one over 12.
 std::uint32_t taps_for(std::uint32_t from, std::uint32_t to) {
-  return static_cast<std::uint32_t>(std::ceil(2.0 * support_of(from, to)));
+  const auto taps = static_cast<std::uint32_t>(std::ceil(2.0 * support_of(from, to)));
+  for (std::uint32_t bucket : {4u, 8u, 12u}) {
+    if (taps <= bucket) return bucket;
+  }
+  return taps;
 }
 
 Axis make_axis(std::uint32_t from, std::uint32_t to) {
@@ -107,8 +114,15 @@ void filter_row_fixed(const float* row, const Axis& axis, float* out) {
 }
 
 void filter_row(const float* row, std::uint32_t channels, const Axis& axis, float* out) {
-  if (axis.taps == 4 && channels == 1) return filter_row_fixed<1, 4>(row, axis, out);
-  if (axis.taps == 4 && channels == 3) return filter_row_fixed<3, 4>(row, axis, out);
+  if (channels == 1) {
+    if (axis.taps == 4) return filter_row_fixed<1, 4>(row, axis, out);
+    if (axis.taps == 8) return filter_row_fixed<1, 8>(row, axis, out);
+    if (axis.taps == 12) return filter_row_fixed<1, 12>(row, axis, out);
+  } else if (channels == 3) {
+    if (axis.taps == 4) return filter_row_fixed<3, 4>(row, axis, out);
+    if (axis.taps == 8) return filter_row_fixed<3, 8>(row, axis, out);
+    if (axis.taps == 12) return filter_row_fixed<3, 12>(row, axis, out);
+  }
   for (std::size_t x = 0; x < axis.first.size(); ++x) {
     const float* w = &axis.weights[x * axis.taps];
     const float* p = row + std::size_t{axis.first[x]} * channels;
@@ -191,7 +205,9 @@ void resample(const PixelView& in, const PixelWindow& out, const ToneTable& tone
     }
     const float* w = &down.weights[std::size_t{y} * taps];
     scale_row(sum.data(), rows[0], w[0], samples);
-    for (std::uint32_t k = 1; k < taps; ++k) add_scaled_row(sum.data(), rows[k], w[k], samples);
+    for (std::uint32_t k = 1; k < taps; ++k) {
+      if (w[k] != 0.0f) add_scaled_row(sum.data(), rows[k], w[k], samples);
+    }
     std::uint8_t* row = out.data + y * out.stride;
     round_row(sum.data(), samples, row);
     if (!identity) apply_tone(row, samples, tone);
