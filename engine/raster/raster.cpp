@@ -1,7 +1,5 @@
 #include "raster/raster.hpp"
 
-#include <cstdlib>
-#include <cstring>
 #include <memory>
 
 #include <fmt/format.h>
@@ -10,6 +8,7 @@
 #include "color/page_icc.hpp"
 #include "core/error.hpp"
 #include "core/vips_error.hpp"
+#include "raster/resample.hpp"
 
 namespace fw {
 namespace {
@@ -69,42 +68,74 @@ vips::VImage thresholded(const vips::VImage& grey, int threshold) {
   return grey > threshold;
 }
 
-// Scales to exactly width x height. A size already within a pixel (PDF pages come
-// rasterised at frame resolution) is only trimmed or extended at the edge: resampling by
-// a factor of 1.0003 would only blur.
-vips::VImage resized(const vips::VImage& image, std::uint32_t width, std::uint32_t height) {
-  vips::VImage out = image;
-  const auto near = [](int have, std::uint32_t want) {
-    return std::abs(have - static_cast<int>(want)) <= 1;
-  };
-  if (!near(image.width(), width) || !near(image.height(), height)) {
-    const double horizontal = static_cast<double>(width) / image.width();
-    const double vertical = static_cast<double>(height) / image.height();
-    out = image.resize(
-        horizontal,
-        vips::VImage::option()->set("vscale", vertical)->set("kernel", VIPS_KERNEL_LANCZOS3));
+// Large reductions (a 600 dpi scan on 16 mm at 48x, say) stay with libvips: it shrinks on
+// load and box-filters before its Lanczos reduce. Everything else goes through
+// resample straight into the frame.
+vips::VImage reduced_by_libvips(const vips::VImage& image, std::uint32_t width,
+                                std::uint32_t height) {
+  if (resample_supported(static_cast<std::uint32_t>(image.width()),
+                         static_cast<std::uint32_t>(image.height()), width, height)) {
+    return image;
   }
-  if (out.width() != static_cast<int>(width) || out.height() != static_cast<int>(height)) {
-    out = out.embed(0, 0, static_cast<int>(width), static_cast<int>(height),
-                    vips::VImage::option()->set("extend", VIPS_EXTEND_COPY));
-  }
-  return out;
+  return image.resize(static_cast<double>(width) / image.width(),
+                      vips::VImage::option()
+                          ->set("vscale", static_cast<double>(height) / image.height())
+                          ->set("kernel", VIPS_KERNEL_LANCZOS3));
 }
 
-FrameImage to_frame_image(const vips::VImage& image) {
-  std::size_t size = 0;
-  std::unique_ptr<void, decltype(&g_free)> buffer(image.write_to_memory(&size), &g_free);
-  FrameImage frame;
-  frame.width = static_cast<std::uint32_t>(image.width());
-  frame.height = static_cast<std::uint32_t>(image.height());
-  frame.channels = static_cast<std::uint32_t>(image.bands());
-  const std::size_t expected = std::size_t{frame.width} * frame.height * frame.channels;
-  if (size != expected) {
-    throw Error(ErrorKind::internal,
-                fmt::format("frame buffer holds {} bytes, expected {}", size, expected));
+// The code values written for each resampled sample: bitonal pages are resampled in grey and
+// thresholded afterwards (thresholding first would turn the filter's edges into grey again),
+// and a positive inverts. A negative records the page as it looks: white paper (255) becomes
+// full exposure.
+ToneTable tone_table(const RasterSettings& settings) {
+  ToneTable tone{};
+  for (int v = 0; v < 256; ++v) {
+    int out = v;
+    if (settings.mode == ImageMode::bitonal) out = v > settings.threshold ? 255 : 0;
+    if (settings.polarity == Polarity::positive) out = 255 - out;
+    tone[static_cast<std::size_t>(v)] = static_cast<std::uint8_t>(out);
   }
-  frame.pixels.resize(size);
-  std::memcpy(frame.pixels.data(), buffer.get(), size);
+  return tone;
+}
+
+// Places the page in a frame of unexposed film (0): resampled to the page box when its size
+// differs by more than a pixel, copied (trimmed or edge-extended) otherwise. PDF pages come
+// rasterised at frame resolution: resampling by a factor of 1.0003 would only blur.
+FrameImage place_in_frame(const vips::VImage& page, const Placement& placement,
+                          const ToneTable& tone) {
+  std::size_t size = 0;
+  std::unique_ptr<void, decltype(&g_free)> buffer(page.write_to_memory(&size), &g_free);
+  PixelView in;
+  in.data = static_cast<const std::uint8_t*>(buffer.get());
+  in.width = static_cast<std::uint32_t>(page.width());
+  in.height = static_cast<std::uint32_t>(page.height());
+  in.channels = static_cast<std::uint32_t>(page.bands());
+  in.stride = std::size_t{in.width} * in.channels;
+  if (size != in.stride * in.height) {
+    throw Error(ErrorKind::internal, fmt::format("page buffer holds {} bytes, expected {}", size,
+                                                 in.stride * in.height));
+  }
+
+  FrameImage frame;
+  frame.width = placement.frame_width_px;
+  frame.height = placement.frame_height_px;
+  frame.channels = in.channels;
+  frame.pixels.assign(std::size_t{frame.width} * frame.height * frame.channels, 0);
+  PixelWindow window;
+  window.stride = std::size_t{frame.width} * frame.channels;
+  window.data = frame.pixels.data() + placement.page_y_px * window.stride +
+                std::size_t{placement.page_x_px} * frame.channels;
+  window.width = placement.page_width_px;
+  window.height = placement.page_height_px;
+
+  const auto near = [](std::uint32_t have, std::uint32_t want) {
+    return (have > want ? have - want : want - have) <= 1;
+  };
+  if (near(in.width, window.width) && near(in.height, window.height)) {
+    copy_into(in, window, tone);
+  } else {
+    resample(in, window, tone);
+  }
   return frame;
 }
 
@@ -141,23 +172,12 @@ FrameImage render_page(const vips::VImage& page, const Placement& placement,
                     placement.page_y_px, placement.frame_width_px, placement.frame_height_px));
   }
   try {
-    // Bitonal pages are resampled in grey and thresholded afterwards: thresholding first
-    // would turn the resampling filter's edges into grey values again (or jagged steps).
     const bool bitonal = settings.mode == ImageMode::bitonal;
     vips::VImage image =
         to_mode(page, bitonal ? ImageMode::grey : settings.mode, settings.threshold);
     image = rotated(image, placement.rotate);
-    image = resized(image, placement.page_width_px, placement.page_height_px);
-    if (bitonal) image = thresholded(image, settings.threshold);
-    // A negative records the page as it looks: white paper (255) becomes full exposure.
-    if (settings.polarity == Polarity::positive) image = image.invert();
-    image = image.embed(
-        static_cast<int>(placement.page_x_px), static_cast<int>(placement.page_y_px),
-        static_cast<int>(placement.frame_width_px), static_cast<int>(placement.frame_height_px),
-        vips::VImage::option()
-            ->set("extend", VIPS_EXTEND_BACKGROUND)
-            ->set("background", std::vector<double>{0}));
-    return to_frame_image(image);
+    image = reduced_by_libvips(image, placement.page_width_px, placement.page_height_px);
+    return place_in_frame(image, placement, tone_table(settings));
   } catch (const vips::VError& error) {
     throw Error(ErrorKind::input, "cannot decode: " + vips_error_message(error));
   }

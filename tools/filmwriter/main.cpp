@@ -2,6 +2,8 @@
 // command group (one file each); the engine does the work. Exit codes: see README.md.
 #include <fmt/format.h>
 
+#include <malloc.h>
+
 #include <cstdio>
 
 #include "builtin.hpp"
@@ -11,6 +13,12 @@
 #include "ops/log.hpp"
 
 int main(int argc, char** argv) {
+  // Frames (17 MB for an A4 page at 24x) and decoded pages are allocated and freed for every
+  // frame. Above glibc's mmap threshold each one is mapped, faulted in page by page, zeroed by
+  // the kernel and unmapped again: a quarter of a frame's CPU in perf. Kept in the heap, freed
+  // buffers are reused; memory stays bounded by the frames in flight (bench/README.md).
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
   CLI::App app{"filmwriter: digital-to-film conversion engine"};
   app.set_version_flag("--version", FW_VERSION_STRING);
   app.require_subcommand(1);
