@@ -342,6 +342,17 @@ TEST_F(ResumeTest, ResumeRefusesAChangedPlanAndConvertRefusesAnUnfinishedJournal
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_NE(refused.err.find("the plan changed since the job started"), std::string::npos)
       << refused.err;
+
+  // Same frames and places, but other pixels: a positive resumed onto a negative's reel.
+  std::string toml = read_file(dir / "job.toml");
+  toml.replace(toml.find("targets = \"none\"\n"), 0, "polarity = \"positive\"\n");
+  test::write_text(dir / "job.toml", toml);
+  auto resumed = convert_args(out);
+  resumed.push_back("--resume");
+  const auto inverted = test::run_cli(resumed);
+  EXPECT_EQ(inverted.exit_code, 2);
+  EXPECT_NE(inverted.err.find("the plan changed since the job started"), std::string::npos)
+      << inverted.err;
 }
 
 }  // namespace

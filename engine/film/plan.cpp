@@ -769,8 +769,31 @@ std::string recorded_filming_date(const std::filesystem::path& plan_json) {
 }
 
 std::string Plan::hash(const Job& job) const {
+  // What decides a frame's pixels beyond the plan: a resume with another polarity, mode,
+  // threshold or calibration would put frames of two kinds on one reel, so it must be refused.
+  nlohmann::ordered_json rendering = {{"polarity", to_string(job.polarity)}};
+  for (const Document& document : job.documents) {
+    const PageSettings s = settings_for(job, document);
+    rendering["documents"].push_back({{"id", document.id},
+                                      {"mode", to_string(s.mode)},
+                                      {"threshold", s.threshold},
+                                      {"colour_route", to_string(s.colour_route)}});
+  }
+  const CalibrationChoice& calibration = job.calibration;
+  rendering["calibration"] = {{"profile", calibration.profile},
+                              {"class", calibration.document_class},
+                              {"tone", calibration.tone ? nlohmann::ordered_json(*calibration.tone)
+                                                        : nlohmann::ordered_json()}};
+  // A calibration given as a file: its contents, so that a refitted profile is a new plan.
+  if (calibration.profile.ends_with(".toml") &&
+      std::filesystem::is_regular_file(calibration.profile)) {
+    Sha256 contents;
+    contents.update(read_file(calibration.profile));
+    rendering["calibration"]["sha256"] = contents.hex();
+  }
   Sha256 digest;
   digest.update(to_json(job));
+  digest.update(rendering.dump());
   return digest.hex();
 }
 
