@@ -29,13 +29,7 @@ using Json = nlohmann::json;
 // Profiles with the 10 um recorder `sim-test`, and calibrations made on the sim.
 class Lab {
  public:
-  Lab() {
-    fs::copy(test::source_dir() / "profiles", profiles(), fs::copy_options::recursive);
-    std::string recorder = read_file(profiles() / "recorders" / "sim-default.toml");
-    recorder = std::regex_replace(recorder, std::regex("\npixel_pitch_um = [0-9.]+"),
-                                  "\npixel_pitch_um = 10.0");
-    test::write_text(profiles() / "recorders" / "sim-test.toml", recorder);
-  }
+  Lab() { test::copy_profiles_with_test_recorder(profiles()); }
   fs::path root() const { return dir_.path(); }
   fs::path profiles() const { return dir_.path() / "profiles"; }
 

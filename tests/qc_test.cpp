@@ -11,7 +11,6 @@
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include <sqlite3.h>
 
@@ -34,11 +33,7 @@ class Verify : public ::testing::Test {
   static void SetUpTestSuite() {
     base_ = new test::TempDir();
     const fs::path root = base_->path();
-    fs::copy(test::source_dir() / "profiles", root / "profiles", fs::copy_options::recursive);
-    std::string recorder = read_file(root / "profiles" / "recorders" / "sim-default.toml");
-    recorder = std::regex_replace(recorder, std::regex("\npixel_pitch_um = [0-9.]+"),
-                                  "\npixel_pitch_um = 10.0");
-    test::write_text(root / "profiles" / "recorders" / "sim-test.toml", recorder);
+    test::copy_profiles_with_test_recorder(root / "profiles");
     const std::vector<std::string> sim{"-O", "rate=0",
                                        "-O", "recorder=sim-test",
                                        "-O", "profiles=" + (root / "profiles").string()};

@@ -189,11 +189,7 @@ class Separations : public ::testing::Test {
   static void SetUpTestSuite() {
     base_ = new test::TempDir();
     const fs::path root = base_->path();
-    fs::copy(test::source_dir() / "profiles", root / "profiles", fs::copy_options::recursive);
-    std::string recorder = read_file(root / "profiles" / "recorders" / "sim-default.toml");
-    recorder = std::regex_replace(recorder, std::regex("\npixel_pitch_um = [0-9.]+"),
-                                  "\npixel_pitch_um = 10.0");
-    test::write_text(root / "profiles" / "recorders" / "sim-test.toml", recorder);
+    test::copy_profiles_with_test_recorder(root / "profiles");
     // Calibrated like any job: the reader's grey scale then spans the tone range evenly.
     const auto cal =
         test::run_cli({"calibrate", "auto", "--profile", (root / "cal.toml").string(), "--out",

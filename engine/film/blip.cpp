@@ -8,10 +8,6 @@
 namespace fw {
 namespace {
 
-std::uint32_t to_px(double mm, double pitch_um) {
-  return static_cast<std::uint32_t>(std::lround(mm * 1000.0 / pitch_um));
-}
-
 double mark_length_mm(hal::BlipLevel level, const BlipTrack& track) {
   switch (level) {
     case hal::BlipLevel::page:
@@ -58,9 +54,9 @@ void draw_blip_track(FrameImage& image, const PlannedFrame& frame, const FilmFor
   // The track as one grey strip in film axes (along x, across y), then copied into the frame.
   const std::uint32_t along = axes.along_px(), across = axes.across_px();
   std::vector<std::uint8_t> strip(std::size_t(along) * across, 0);
-  const std::uint32_t offset = to_px(track.mark_offset_mm, pitch_um);
-  const std::uint32_t length = to_px(mark_length_mm(frame.blip, track), pitch_um);
-  const std::uint32_t width = std::min(across, to_px(track.mark_width_mm, pitch_um));
+  const std::uint32_t offset = mm_to_px(track.mark_offset_mm, pitch_um);
+  const std::uint32_t length = mm_to_px(mark_length_mm(frame.blip, track), pitch_um);
+  const std::uint32_t width = std::min(across, mm_to_px(track.mark_width_mm, pitch_um));
   for (std::uint32_t y = 0; y < width; ++y) {
     for (std::uint32_t x = offset; x < offset + length && x < along; ++x) {
       strip[std::size_t(y) * along + x] = 255;
@@ -75,7 +71,7 @@ void draw_blip_track(FrameImage& image, const PlannedFrame& frame, const FilmFor
     const Layout layout = engine->layout(frame.address, Box{}, style, "image address");
     // After the mark along the film (short frames have no room behind a batch-length mark),
     // centred across the rest of the track; exposed ink on clear film.
-    const double x = offset + length + to_px(0.3, pitch_um);
+    const double x = offset + length + mm_to_px(0.3, pitch_um);
     const double free_across = across - width;
     const double y = width + std::max(0.0, (free_across - layout.height) / 2);
     engine->draw(layout, GreyImage{along, across, strip.data(), along}, x, y, 255);
@@ -102,7 +98,7 @@ hal::BlipLevel read_blip(const FrameImage& image, const Placement& placement,
   if (placement.track_width_px == 0 || placement.track_height_px == 0) return hal::BlipLevel::none;
   const TrackAxes axes{format.orientation == Orientation::comic, &placement};
   // Read along the middle of the mark lane, as a reader's sensor would.
-  const std::uint32_t lane = to_px(format.blips.mark_width_mm, pitch_um) / 2;
+  const std::uint32_t lane = mm_to_px(format.blips.mark_width_mm, pitch_um) / 2;
   std::uint32_t run = 0, longest = 0;
   for (std::uint32_t a = 0; a < axes.along_px(); ++a) {
     const bool marked = image.pixels[axes.index(a, lane, image.width) * image.channels] >= 128;

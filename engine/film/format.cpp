@@ -373,6 +373,10 @@ std::filesystem::path default_profiles_dir() {
   return FW_PROFILES_DIR;
 }
 
+std::uint32_t mm_to_px(double mm, double pitch_um) {
+  return static_cast<std::uint32_t>(std::lround(mm * 1000.0 / pitch_um));
+}
+
 FilmFormat load_format(const std::filesystem::path& profiles_dir, const std::string& name) {
   const std::filesystem::path file = formats_dir(profiles_dir) / (name + ".toml");
   std::error_code ignored;

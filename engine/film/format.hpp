@@ -74,6 +74,9 @@ std::filesystem::path default_profiles_dir();
 // Loads profiles/formats/<name>.toml. Errors are Error(job) naming the file, line and key,
 // or, for an unknown name, listing the known formats.
 FilmFormat load_format(const std::filesystem::path& profiles_dir, const std::string& name);
+
+// A length on film in whole recorder pixels at `pitch_um`.
+std::uint32_t mm_to_px(double mm, double pitch_um);
 std::vector<FilmFormat> list_formats(const std::filesystem::path& profiles_dir);
 
 // Checks a reduction against the format: its range and, when listed, its allowed values.

@@ -12,10 +12,6 @@
 namespace fw {
 namespace {
 
-std::uint32_t to_px(double mm, double pitch_um) {
-  return static_cast<std::uint32_t>(std::lround(mm * 1000.0 / pitch_um));
-}
-
 // The page's size on film in device pixels, axes named after the film: "along" runs
 // with the film's travel, "across" spans its width.
 struct FilmAxes {
@@ -38,19 +34,20 @@ struct FrameGeometry {
 FrameGeometry frame_geometry(double width_mm, double height_mm, double reduction,
                              const FilmFormat& format, double pitch_um) {
   FrameGeometry geometry;
-  geometry.page_width_px = to_px(width_mm / reduction, pitch_um);
-  geometry.page_height_px = to_px(height_mm / reduction, pitch_um);
+  geometry.page_width_px = mm_to_px(width_mm / reduction, pitch_um);
+  geometry.page_height_px = mm_to_px(height_mm / reduction, pitch_um);
   const bool comic = format.orientation == Orientation::comic;
   const FilmAxes page = comic ? FilmAxes{geometry.page_width_px, geometry.page_height_px}
                               : FilmAxes{geometry.page_height_px, geometry.page_width_px};
-  const std::uint32_t margin_px = to_px(format.margin_mm, pitch_um);
+  const std::uint32_t margin_px = mm_to_px(format.margin_mm, pitch_um);
   const bool fixed_length = format.frame_length_mm > 0;
 
   FilmAxes frame;
-  geometry.image_across_px = to_px(format.image_area_across_mm, pitch_um);
-  geometry.track_px = to_px(format.blips.track_mm, pitch_um);
+  geometry.image_across_px = mm_to_px(format.image_area_across_mm, pitch_um);
+  geometry.track_px = mm_to_px(format.blips.track_mm, pitch_um);
   frame.across = geometry.image_across_px + geometry.track_px;
-  frame.along = fixed_length ? to_px(format.frame_length_mm, pitch_um) : page.along + 2 * margin_px;
+  frame.along =
+      fixed_length ? mm_to_px(format.frame_length_mm, pitch_um) : page.along + 2 * margin_px;
   geometry.fits = page.across + 2 * margin_px <= geometry.image_across_px &&
                   (!fixed_length || page.along + 2 * margin_px <= frame.along);
   geometry.frame_along_px = frame.along;

@@ -10,10 +10,6 @@
 namespace fw {
 namespace {
 
-std::uint32_t to_px(double mm, double pitch_um) {
-  return static_cast<std::uint32_t>(std::lround(mm * 1000.0 / pitch_um));
-}
-
 // The smallest strip worth drawing: a cross a reader can find and steps it can average.
 constexpr std::uint32_t kLeastStripPx = 12;
 constexpr std::uint32_t kLeastStepPx = 4;
@@ -66,8 +62,8 @@ std::array<std::uint8_t, kSeparationSteps> separation_step_values() {
 }
 
 Placement with_separation_strip(const Placement& page, const FilmFormat& format, double pitch_um) {
-  const std::uint32_t strip_px = to_px(kSeparationStripMm, pitch_um);
-  const std::uint32_t margin_px = std::max<std::uint32_t>(1, to_px(format.margin_mm, pitch_um));
+  const std::uint32_t strip_px = mm_to_px(kSeparationStripMm, pitch_um);
+  const std::uint32_t margin_px = std::max<std::uint32_t>(1, mm_to_px(format.margin_mm, pitch_um));
   if (strip_px < kLeastStripPx) {
     throw Error(ErrorKind::input,
                 fmt::format("colour separations: the {} mm calibration strip is only {} px at "
@@ -109,8 +105,8 @@ Placement with_separation_strip(const Placement& page, const FilmFormat& format,
 
 SeparationStrip separation_strip(const Placement& placement, const FilmFormat& format,
                                  double pitch_um) {
-  const std::uint32_t strip_px = to_px(kSeparationStripMm, pitch_um);
-  const std::uint32_t margin_px = std::max<std::uint32_t>(1, to_px(format.margin_mm, pitch_um));
+  const std::uint32_t strip_px = mm_to_px(kSeparationStripMm, pitch_um);
+  const std::uint32_t margin_px = std::max<std::uint32_t>(1, mm_to_px(format.margin_mm, pitch_um));
   const Axes a = axes(placement, format);
   // Across the film: the image area, which is the frame less the blip track.
   const std::uint32_t frame_across =

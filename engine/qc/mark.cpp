@@ -12,10 +12,6 @@
 namespace fw {
 namespace {
 
-std::uint32_t to_px(double mm, double pitch_um) {
-  return static_cast<std::uint32_t>(std::lround(mm * 1000.0 / pitch_um));
-}
-
 // 16 x 16 modules and a quiet zone of two modules on each side (the standard asks for one;
 // the second keeps the address's last letter and the film edge out of the finder's way).
 constexpr std::uint32_t kSymbolModules = 16;
@@ -88,7 +84,7 @@ namespace {
 // libdmtx misses 2 px modules under the film's grain more often than not; 2 px is the last
 // resort of a narrow margin.
 MarkBox square_in_band(std::uint32_t across, double pitch_um) {
-  const std::uint32_t cap = std::max<std::uint32_t>(3, to_px(0.02, pitch_um));
+  const std::uint32_t cap = std::max<std::uint32_t>(3, mm_to_px(0.02, pitch_um));
   const std::uint32_t module = std::min(cap, across / (kSymbolModules + 2 * kQuietModules));
   if (module < kMinModulePx) return {};
   MarkBox box;
@@ -102,8 +98,8 @@ MarkBox in_track(const Placement& p, const FilmFormat& format, double pitch_um) 
   const bool comic = format.orientation == Orientation::comic;
   const std::uint32_t along = comic ? p.track_width_px : p.track_height_px;
   const std::uint32_t across = comic ? p.track_height_px : p.track_width_px;
-  const std::uint32_t lane = to_px(format.blips.mark_width_mm, pitch_um);
-  const std::uint32_t gap = std::max<std::uint32_t>(1, to_px(0.05, pitch_um));
+  const std::uint32_t lane = mm_to_px(format.blips.mark_width_mm, pitch_um);
+  const std::uint32_t gap = std::max<std::uint32_t>(1, mm_to_px(0.05, pitch_um));
   if (across <= lane + 2 * gap) return {};
   const std::uint32_t band = across - lane - 2 * gap;
   // The track keeps its historic size rule (no cap): marks on roll film look as before.
@@ -133,7 +129,7 @@ MarkBox in_margin(const Placement& p, const FilmFormat& format, double pitch_um)
       p.page_y_px + p.page_height_px > fh) {
     return {};
   }
-  const std::uint32_t gap = std::max<std::uint32_t>(1, to_px(0.05, pitch_um));
+  const std::uint32_t gap = std::max<std::uint32_t>(1, mm_to_px(0.05, pitch_um));
   const std::uint32_t left = p.page_x_px, top = p.page_y_px;
   const std::uint32_t right = fw - p.page_x_px - p.page_width_px;
   const std::uint32_t bottom = fh - p.page_y_px - p.page_height_px;

@@ -109,4 +109,13 @@ void copy_profiles_with_short_reel(const std::filesystem::path& profiles) {
   write_text(profiles / "formats" / "short-reel.toml", format);
 }
 
+void copy_profiles_with_test_recorder(const std::filesystem::path& profiles) {
+  std::filesystem::copy(source_dir() / "profiles", profiles,
+                        std::filesystem::copy_options::recursive);
+  const std::string recorder =
+      std::regex_replace(slurp(profiles / "recorders" / "sim-default.toml"),
+                         std::regex("\npixel_pitch_um = [0-9.]+"), "\npixel_pitch_um = 10.0");
+  write_text(profiles / "recorders" / "sim-test.toml", recorder);
+}
+
 }  // namespace fw::test
