@@ -404,15 +404,18 @@ std::vector<TestFrame> resume_frames() {
   return frames;
 }
 
+// The reference: all of `frames` on one reel, never stopped.
+void film_uninterrupted(const std::filesystem::path& dir, const std::vector<TestFrame>& frames) {
+  auto sim = open_sim({{"rate", "0"}});
+  sim->load(reel_in(dir));
+  for (std::uint32_t n = 1; n <= frames.size(); ++n) expose(*sim, frames[n - 1], n);
+  sim->unload();
+}
+
 TEST(SimRecorder, AppendsToAReelAfterAStopAndTheFilmIsTheSame) {
   const auto frames = resume_frames();
   test::TempDir whole, resumed;
-  {
-    auto sim = open_sim({{"rate", "0"}});
-    sim->load(reel_in(whole.path()));
-    for (std::uint32_t n = 1; n <= 5; ++n) expose(*sim, frames[n - 1], n);
-    sim->unload();
-  }
+  film_uninterrupted(whole.path(), frames);
   {
     auto sim = open_sim({{"rate", "0"}, {"fault_at", "4"}});
     sim->load(reel_in(resumed.path()));
@@ -480,12 +483,7 @@ TEST(SimRecorder, RefusesToAppendWhatNeverReachedTheFilm) {
 TEST(SimRecorder, FramesOnTheFilmBeyondTheHostsAreReportedAndRecognisedNotExposedTwice) {
   const auto frames = resume_frames();
   test::TempDir whole, resumed;
-  {
-    auto sim = open_sim({{"rate", "0"}});
-    sim->load(reel_in(whole.path()));
-    for (std::uint32_t n = 1; n <= 5; ++n) expose(*sim, frames[n - 1], n);
-    sim->unload();
-  }
+  film_uninterrupted(whole.path(), frames);
   {
     auto sim = open_sim({{"rate", "0"}});
     auto spec = reel_in(resumed.path());
