@@ -35,6 +35,16 @@ class TiffDriverTest : public ::testing::Test {
     return f;
   }
 
+  // The SHA-256 of the code values a TIFF file holds, as libvips decodes them.
+  static std::string pixels_sha256(const std::filesystem::path& file) {
+    vips::VImage image = vips::VImage::new_from_file(file.c_str());
+    std::size_t size = 0;
+    void* data = image.write_to_memory(&size);
+    std::string digest = sha256_hex({static_cast<const std::uint8_t*>(data), size});
+    g_free(data);
+    return digest;
+  }
+
   hal::Registry registry;
   test::TempDir dir;
 };
@@ -60,6 +70,50 @@ TEST_F(TiffDriverTest, WritesExactCodeValuesWithResolutionAndMetadata) {
   g_free(data);
   EXPECT_THAT(image.get_string("image-description"),
               HasSubstr("reel=R0001 frame=2 address=R0001-D001-0001 blip=document"));
+}
+
+// prepare() (the pipeline's parallel stage) encodes and hashes; expose() only writes. Either
+// way the file holds the same bytes, and the digest the driver reports is the file's.
+TEST_F(TiffDriverTest, PreparedFramesAreTheSameFilesAndReportTheirDigests) {
+  for (const char* compression : {"none", "deflate", "lzw"}) {
+    SCOPED_TRACE(compression);
+    const auto a = dir / compression / "prepared";
+    const auto b = dir / compression / "direct";
+    auto prepared = registry.open("tiff", {{"compression", compression}});
+    auto direct = registry.open("tiff", {{"compression", compression}});
+    prepared->load({"R0001", 1, "job", "16mm-comic-30m", "", 30.5, a});
+    direct->load({"R0001", 1, "job", "16mm-comic-30m", "", 30.5, b});
+    const auto px = gradient(301, 97);  // an odd width: strips do not fall on round sizes
+    auto f = frame(px, 301, 97, 1);
+    direct->expose(f);
+    f.reel_id = "R0001";
+    f.prepared = prepared->prepare(f);
+    ASSERT_NE(f.prepared, nullptr);
+    prepared->expose(f);
+    const auto report = prepared->unload();
+    direct->unload();
+    const auto file = std::filesystem::path("frames/F000001.tif");
+    EXPECT_EQ(read_file(a / file), read_file(b / file));
+    ASSERT_EQ(report.sha256.count(file), 1u);
+    EXPECT_EQ(report.sha256.at(file), sha256_file(a / file));
+    EXPECT_EQ(pixels_sha256(a / file), sha256_hex(px));
+  }
+}
+
+// A prepared frame that is not this frame (another number or reel) is never written.
+TEST_F(TiffDriverTest, APreparedFrameOfAnotherFrameIsNotUsed) {
+  auto recorder = registry.open("tiff", {{"compression", "none"}});
+  recorder->load({"R0001", 1, "job", "16mm-comic-30m", "", 30.5, dir.path()});
+  const auto first = gradient(40, 30);
+  std::vector<std::uint8_t> second(first.size(), 200);
+  auto other = frame(second, 40, 30, 2);
+  other.reel_id = "R0001";
+  auto f = frame(first, 40, 30, 1);
+  f.prepared = recorder->prepare(other);
+  recorder->expose(f);
+  EXPECT_EQ(pixels_sha256(dir / "frames/F000001.tif"), sha256_hex(first));
+  const auto report = recorder->unload();
+  EXPECT_EQ(report.sha256.at("frames/F000001.tif"), sha256_file(dir / "frames/F000001.tif"));
 }
 
 TEST_F(TiffDriverTest, RejectsFramesThatBreakTheContract) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -51,6 +52,11 @@ struct ReelSpec {
   bool keep_film = false;
 };
 
+// What Recorder::prepare() made of a frame for its expose(); each driver derives its own.
+struct PreparedFrame {
+  virtual ~PreparedFrame() = default;
+};
+
 // One frame as device code values. Code value 255 is full exposure (maximum density).
 struct Frame {
   std::uint32_t width = 0;
@@ -63,6 +69,9 @@ struct Frame {
   BlipLevel blip = BlipLevel::none;
   std::string address;      // human-readable image address, e.g. "R0001-0003"
   std::string description;  // what the frame shows, for the device's own log/tags
+  std::string reel_id;      // "R0001": the reel the frame belongs to
+  std::string sha256;       // the host's SHA-256 of `pixels` (hex), or empty: drivers need not hash
+  std::shared_ptr<const PreparedFrame> prepared;  // prepare()'s result for this frame, or null
 };
 
 // What the device reports when a reel is finished.
@@ -71,6 +80,9 @@ struct ReelReport {
   double film_used_m = 0;
   // Files the driver produced for this reel, relative to ReelSpec::work_dir (for the manifest).
   std::vector<std::filesystem::path> files;
+  // SHA-256 (hex) of the bytes the driver wrote, for those of `files` it hashed as it wrote
+  // them; the manifest reads and hashes the others.
+  std::map<std::filesystem::path, std::string> sha256;
 };
 
 struct Status {
@@ -109,6 +121,12 @@ class Recorder {
  public:
   virtual ~Recorder() = default;
   virtual Capabilities capabilities() const = 0;
+  // The driver's work on a frame that needs no device: encoding, packing, compressing,
+  // checksums. The engine calls it from its parallel stage, on any thread, in any order, even
+  // before the frame's reel is loaded, and hands the result to expose() in Frame::prepared, so
+  // that the serial expose() is left with the device I/O. It must not touch the device.
+  // expose() works without it (prepared null). Default: nothing to prepare.
+  virtual std::shared_ptr<const PreparedFrame> prepare(const Frame&) const { return nullptr; }
   virtual void load(const ReelSpec& reel) = 0;
   virtual void expose(const Frame& frame) = 0;
   virtual ReelReport unload() = 0;

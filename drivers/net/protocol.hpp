@@ -109,9 +109,6 @@ class Listener {
   std::uint16_t port_ = 0;
 };
 
-std::string sha256_hex(std::span<const std::uint8_t> bytes);
-std::string sha256_file(const std::string& path);
-
 // DeviceErrorKind <-> its protocol name.
 const char* error_name(hal::DeviceErrorKind kind);
 bool error_kind(const std::string& name, hal::DeviceErrorKind& kind);

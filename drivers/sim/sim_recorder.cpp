@@ -36,7 +36,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hal/registry.hpp"
-#include "net/protocol.hpp"
+#include "hal/checksum.hpp"
 #include "sim/sim_physics.hpp"
 
 namespace fw::drivers {
@@ -202,7 +202,7 @@ class SimRecorder final : public hal::Recorder {
     if (!loaded_) throw DeviceError(DeviceErrorKind::fault, "sim driver: no reel loaded");
     rethrow_writer_error();
     hal::check_frame(caps_, frame);
-    const std::string sha256 = net::sha256_hex(frame.pixels);
+    const std::string sha256 = frame.sha256.empty() ? hal::sha256_hex(frame.pixels) : frame.sha256;
     if (frame.frame_number >= 1 && frame.frame_number <= accepted_) {
       recognise_sent_again(frame.frame_number, sha256);
       return;

@@ -3,12 +3,17 @@
 // style), and a faithful record of the exact code values sent to a device.
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <memory>
+#include <span>
 #include <system_error>
 
-#include <vips/vips8>
-
+#include "hal/checksum.hpp"
 #include "hal/registry.hpp"
+#include "tiff/tiff_file.hpp"
 
 namespace fw::drivers {
 namespace {
@@ -26,16 +31,27 @@ class TiffRecorder final : public hal::Recorder {
         static_cast<std::uint32_t>(read.number("max_height_px", 30000, 16, 65535));
     caps_.channels = {1, 3};
     caps_.buffer_frames = 1;
-    compression_ = read.text("compression", "deflate");
-    if (compression_ != "none" && compression_ != "deflate" && compression_ != "lzw") {
+    const std::string compression = read.text("compression", "deflate");
+    if (compression == "none") {
+      compression_ = TiffCompression::none;
+    } else if (compression == "lzw") {
+      compression_ = TiffCompression::lzw;
+    } else if (compression != "deflate") {
       throw DeviceError(DeviceErrorKind::bad_option,
                         "tiff driver: option compression: expected none, deflate or lzw, got \"" +
-                            compression_ + "\"");
+                            compression + "\"");
     }
     read.finish();
   }
 
   hal::Capabilities capabilities() const override { return caps_; }
+
+  // The TIFF file is encoded (and compressed) and hashed here, in the engine's parallel stage;
+  // expose() only writes its bytes.
+  std::shared_ptr<const hal::PreparedFrame> prepare(const hal::Frame& frame) const override {
+    hal::check_frame(caps_, frame);
+    return encode(frame, frame.reel_id, fmt::format("F{:06}.tif", frame.frame_number));
+  }
 
   void load(const hal::ReelSpec& reel) override {
     if (loaded_) {
@@ -76,36 +92,15 @@ class TiffRecorder final : public hal::Recorder {
     }
     const auto name = fmt::format("F{:06}.tif", frame.frame_number);
     const auto path = frames_dir_ / name;
-    const auto tmp = frames_dir_ / (name + ".tmp");
-    try {
-      vips::VImage image = vips::VImage::new_from_memory(
-          const_cast<std::uint8_t*>(frame.pixels.data()), frame.pixels.size(),
-          static_cast<int>(frame.width), static_cast<int>(frame.height),
-          static_cast<int>(frame.channels), VIPS_FORMAT_UCHAR);
-      image = image.copy(vips::VImage::option()
-                             ->set("interpretation", frame.channels == 3 ? VIPS_INTERPRETATION_sRGB
-                                                                         : VIPS_INTERPRETATION_B_W)
-                             ->set("xres", 1000.0 / caps_.pixel_pitch_um)
-                             ->set("yres", 1000.0 / caps_.pixel_pitch_um));
-      image.set("image-description",
-                fmt::format("filmwriter reel={} frame={} address={} blip={} pitch_um={} {}",
-                            reel_.reel_id, frame.frame_number, frame.address,
-                            hal::to_string(frame.blip), caps_.pixel_pitch_um, frame.description)
-                    .c_str());
-      image.tiffsave(tmp.c_str(), vips::VImage::option()
-                                      ->set("compression", compression_.c_str())
-                                      ->set("resunit", "cm")
-                                      ->set("strip", false));
-    } catch (const vips::VError& e) {
-      throw DeviceError(DeviceErrorKind::fault,
-                        "tiff driver: cannot write " + path.string() + ": " + e.what());
+    const auto* prepared = dynamic_cast<const EncodedTiff*>(frame.prepared.get());
+    std::shared_ptr<const EncodedTiff> encoded_now;
+    if (!prepared || prepared->reel_id != reel_.reel_id ||
+        prepared->frame_number != frame.frame_number) {
+      encoded_now = encode(frame, reel_.reel_id, path);
+      prepared = encoded_now.get();
     }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-      throw DeviceError(DeviceErrorKind::fault,
-                        "tiff driver: cannot write " + path.string() + ": " + ec.message());
-    }
+    write_file(path, prepared->bytes);
+    report_.sha256[std::filesystem::path("frames") / name] = prepared->sha256;
     report_.files.push_back(std::filesystem::path("frames") / name);
     ++report_.frames;
   }
@@ -121,8 +116,63 @@ class TiffRecorder final : public hal::Recorder {
   }
 
  private:
+  // A frame's TIFF file in memory and the SHA-256 of its bytes (the manifest's digest).
+  struct EncodedTiff final : hal::PreparedFrame {
+    std::string reel_id;
+    std::uint32_t frame_number = 0;
+    std::vector<std::uint8_t> bytes;
+    std::string sha256;
+  };
+
+  std::shared_ptr<const EncodedTiff> encode(const hal::Frame& frame, const std::string& reel_id,
+                                            const std::filesystem::path& name) const {
+    auto encoded = std::make_shared<EncodedTiff>();
+    encoded->reel_id = reel_id;
+    encoded->frame_number = frame.frame_number;
+    TiffFrame tiff{
+        frame.width,
+        frame.height,
+        frame.channels,
+        frame.pixels,
+        10000.0 / caps_.pixel_pitch_um,
+        fmt::format("filmwriter reel={} frame={} address={} blip={} pitch_um={} {}", reel_id,
+                    frame.frame_number, frame.address, hal::to_string(frame.blip),
+                    caps_.pixel_pitch_um, frame.description)};
+    try {
+      encoded->bytes = encode_tiff(tiff, compression_);
+    } catch (const std::exception& e) {
+      throw DeviceError(DeviceErrorKind::fault,
+                        "tiff driver: cannot encode " + name.string() + ": " + e.what());
+    }
+    encoded->sha256 = hal::sha256_hex(encoded->bytes);
+    return encoded;
+  }
+
+  // Written beside the final name and renamed: a crash leaves no half frame under its name.
+  static void write_file(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
+    const auto tmp = std::filesystem::path(path.string() + ".tmp");
+    std::FILE* file = std::fopen(tmp.c_str(), "wb");
+    bool ok = file && std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
+    const int error = ok ? 0 : errno;
+    if (file && std::fclose(file) != 0 && ok) {
+      ok = false;
+    }
+    if (!ok) {
+      std::error_code ignored;
+      std::filesystem::remove(tmp, ignored);
+      throw DeviceError(DeviceErrorKind::fault, "tiff driver: cannot write " + path.string() +
+                                                    ": " + std::strerror(error ? error : errno));
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+      throw DeviceError(DeviceErrorKind::fault,
+                        "tiff driver: cannot write " + path.string() + ": " + ec.message());
+    }
+  }
+
   hal::Capabilities caps_;
-  std::string compression_;
+  TiffCompression compression_ = TiffCompression::deflate;
   hal::ReelSpec reel_;
   std::filesystem::path frames_dir_;
   hal::ReelReport report_;

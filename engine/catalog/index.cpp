@@ -42,7 +42,8 @@ void ReelIndex::add(IndexRow row) {
   rows_.push_back(std::move(row));
 }
 
-void ReelIndex::write(const std::vector<std::filesystem::path>& files) const {
+void ReelIndex::write(const std::vector<std::filesystem::path>& files,
+                      const std::map<std::filesystem::path, std::string>& known_sha256) const {
   std::filesystem::create_directories(dir_);
   const std::string index = to_csv(rows_);
   write_file_atomic(dir_ / "index.csv", index);
@@ -51,7 +52,9 @@ void ReelIndex::write(const std::vector<std::filesystem::path>& files) const {
       sha256_hex({reinterpret_cast<const std::uint8_t*>(index.data()), index.size()}) +
       "  index.csv\n";
   for (const auto& file : files) {
-    manifest += sha256_file(dir_ / file) + "  " + file.generic_string() + "\n";
+    const auto known = known_sha256.find(file);
+    manifest += (known != known_sha256.end() ? known->second : sha256_file(dir_ / file)) + "  " +
+                file.generic_string() + "\n";
   }
   write_file_atomic(dir_ / "manifest.sha256", manifest);
 }

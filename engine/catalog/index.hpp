@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -38,8 +39,10 @@ class ReelIndex {
   explicit ReelIndex(std::filesystem::path reel_dir);
   void add(IndexRow row);
   // Writes index.csv, then manifest.sha256 covering index.csv and `files` (relative to
-  // the reel folder), so that `cd R0001 && sha256sum -c manifest.sha256` passes.
-  void write(const std::vector<std::filesystem::path>& files) const;
+  // the reel folder), so that `cd R0001 && sha256sum -c manifest.sha256` passes. Files in
+  // `known_sha256` (the driver hashed the bytes as it wrote them) are not read again.
+  void write(const std::vector<std::filesystem::path>& files,
+             const std::map<std::filesystem::path, std::string>& known_sha256 = {}) const;
   const std::vector<IndexRow>& rows() const { return rows_; }
   const std::filesystem::path& dir() const { return dir_; }
 

@@ -180,7 +180,7 @@ ResumePoint plan_resume(const Job& job, const Plan& plan, const JournalState& jo
     const hal::ReelReport report = recorder.unload();
     ReelIndex index(reel_dir);
     for (const auto& row : loaded->rows) index.add(row);
-    index.write(report.files);
+    index.write(report.files, report.sha256);
     keeper.reel_closed({loaded->id, reel_dir, static_cast<std::uint32_t>(loaded->rows.size()),
                         report.film_used_m > 0 ? report.film_used_m : planned->film_used_m, true});
   } catch (const hal::DeviceError& e) {

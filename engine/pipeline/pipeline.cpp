@@ -19,12 +19,37 @@
 namespace fw {
 namespace {
 
-// A frame on its way through the pipeline: rendered in parallel, exposed in order.
+// A frame on its way through the pipeline: rendered and prepared by the driver in parallel,
+// exposed in order.
 struct InFlight {
   const PlannedFrame* frame = nullptr;
   RenderedFrame rendered;
+  hal::Frame device;         // `rendered` as the recorder receives it
   std::exception_ptr error;  // rethrown at the serial stage, in frame order
 };
+
+hal::Frame device_frame(const Plan& plan, const PlannedFrame& frame, const RenderedFrame& r) {
+  hal::Frame device;
+  device.width = r.width;
+  device.height = r.height;
+  device.channels = r.channels;
+  device.pixels = r.pixels;
+  device.pixel_pitch_um = frame.pixel_pitch_um > 0 ? frame.pixel_pitch_um : plan.pitch_um;
+  device.reel_number = frame.reel;
+  device.frame_number = frame.number;
+  device.blip = frame.blip;
+  device.address = frame.address;
+  device.description =
+      r.substitute_reason.empty() ? to_string(frame.kind) : to_string(FrameKind::substitute);
+  device.reel_id = plan.reels.at(frame.reel - 1).id;
+  device.sha256 = r.sha256;
+  return device;
+}
+
+Error device_failure(const Job& job, const PlannedFrame& frame, const hal::DeviceError& e) {
+  return Error(ErrorKind::device,
+               describe_frame(job, frame) + ": " + hal::to_string(e.kind()) + ": " + e.what());
+}
 
 unsigned resolve_threads(unsigned threads) {
   if (threads != 0) return threads;
@@ -48,7 +73,7 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
 
   auto close_reel = [&](bool complete) {
     hal::ReelReport report = recorder.unload();
-    index->write(report.files);
+    index->write(report.files, report.sha256);
     ReelResult r{reel->id, index->dir(), static_cast<std::uint32_t>(index->rows().size()),
                  report.film_used_m > 0 ? report.film_used_m : reel->film_used_m, complete};
     result.reels.push_back(r);
@@ -82,23 +107,10 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
     }
     const Document& doc = job.documents[frame.document];
     const RenderedFrame& r = work.rendered;
-    hal::Frame device_frame;
-    device_frame.width = r.width;
-    device_frame.height = r.height;
-    device_frame.channels = r.channels;
-    device_frame.pixels = r.pixels;
-    device_frame.pixel_pitch_um = frame.pixel_pitch_um > 0 ? frame.pixel_pitch_um : plan.pitch_um;
-    device_frame.reel_number = frame.reel;
-    device_frame.frame_number = frame.number;
-    device_frame.blip = frame.blip;
-    device_frame.address = frame.address;
-    device_frame.description =
-        r.substitute_reason.empty() ? to_string(frame.kind) : to_string(FrameKind::substitute);
     try {
-      recorder.expose(device_frame);
+      recorder.expose(work.device);
     } catch (const hal::DeviceError& e) {
-      throw Error(ErrorKind::device,
-                  describe_frame(job, frame) + ": " + hal::to_string(e.kind()) + ": " + e.what());
+      throw device_failure(job, frame, e);
     }
     const bool substitute = !r.substitute_reason.empty();
     index->add({frame.number, substitute ? "substitute" : to_string(frame.kind), doc.id, frame.page,
@@ -144,6 +156,14 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                             try {
                               work->rendered =
                                   render_frame(job, plan, *work->frame, hashes, &calibration);
+                              work->device = device_frame(plan, *work->frame, work->rendered);
+                              // The driver's own per-frame work (encoding, checksums) runs
+                              // here too, so that the serial stage is left with device I/O.
+                              try {
+                                work->device.prepared = recorder.prepare(work->device);
+                              } catch (const hal::DeviceError& e) {
+                                throw device_failure(job, *work->frame, e);
+                              }
                             } catch (...) {
                               work->error = std::current_exception();
                             }
@@ -152,7 +172,8 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                       tbb::make_filter<InFlight*, void>(
                           tbb::filter_mode::serial_in_order, [&](InFlight* work) {
                             expose(*work);
-                            work->rendered = {};  // free the pixels now
+                            work->device = {};  // free the pixels and the prepared frame now
+                            work->rendered = {};
                           }));
     });
   } catch (...) {

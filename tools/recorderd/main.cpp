@@ -24,6 +24,7 @@
 #include <vips/vips8>
 
 #include "builtin.hpp"
+#include "hal/checksum.hpp"
 #include "net/protocol.hpp"
 
 namespace {
@@ -296,7 +297,7 @@ class Daemon {
                                      m.head.at("reel").get<std::string>(), spec_.reel_id));
     }
     const std::string sha = m.head.at("sha256").get<std::string>();
-    if (fw::net::sha256_hex(m.data) != sha) {
+    if (fw::hal::sha256_hex(m.data) != sha) {
       return reply_error(client_, "checksum",
                          fmt::format("frame {}: data does not match its sha256", number));
     }
@@ -376,7 +377,7 @@ class Daemon {
     nlohmann::json files = nlohmann::json::array();
     for (const auto& file : report.files) {
       files.push_back({{"path", file.generic_string()},
-                       {"sha256", fw::net::sha256_file((spec_.work_dir / file).string())}});
+                       {"sha256", fw::hal::sha256_file((spec_.work_dir / file).string())}});
     }
     log("reel {} of job {} unloaded: {} frames, {:.3f} m", spec_.reel_id, spec_.job_id,
         report.frames, report.film_used_m);
