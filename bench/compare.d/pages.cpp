@@ -70,7 +70,8 @@ void write_job(const std::filesystem::path& file, const std::string& id, double 
   std::ofstream out(file);
   out << fmt::format(
       "version = 1\nid = \"{}\"\ntitle = \"bench/compare {}\"\nformat = \"16mm-comic-30m\"\n"
-      "reduction = 24\ndpi = {}\ntargets = \"none\"\n\n",
+      "reduction = 24\ndpi = {}\ntargets = \"none\"\n\n"
+      "[calibration]\nprofile = \"calibration.toml\"\n\n",
       id, id, dpi);
   for (const auto& [doc_id, pages] : documents) {
     out << fmt::format("[[documents]]\nid = \"{}\"\ntitle = \"{}\"\npages = {}\n\n", doc_id, doc_id,
@@ -118,6 +119,13 @@ int main(int argc, char** argv) {
                       ->set("xres", pixels_per_mm)
                       ->set("yres", pixels_per_mm));
   }
+  // The jobs are calibrated as a lab's would be: a density LUT from a measured step wedge (an
+  // H&D curve with toe and shoulder, read off sim-default / sim-negative), applied per frame.
+  std::ofstream(options.dir / "calibration.toml")
+      << "recorder = \"sim-default\"\nstock = \"sim-negative\"\nprocessing = \"bench\"\n"
+         "channels = [\"grey\"]\n[aim]\nhigh-contrast = 1.10\nfaint = 0.90\n[curve.grey]\n"
+         "codes = [0, 26, 51, 77, 102, 128, 153, 179, 204, 230, 255]\n"
+         "densities = [0.06, 0.09, 0.17, 0.33, 0.58, 0.90, 1.25, 1.58, 1.86, 2.06, 2.17]\n";
   write_job(options.dir / "job-grey.toml", "grey", options.dpi, {{"G", "{ dir = \"grey\" }"}});
   write_job(
       options.dir / "job-all.toml", "all", options.dpi,

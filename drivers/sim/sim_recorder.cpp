@@ -31,12 +31,13 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
-#include "hal/registry.hpp"
 #include "hal/checksum.hpp"
+#include "hal/registry.hpp"
 #include "sim/sim_physics.hpp"
 
 namespace fw::drivers {
@@ -170,6 +171,8 @@ class SimRecorder final : public hal::Recorder {
     {
       std::lock_guard lock(mutex_);
       layout_.clear();
+      frames_json_.clear();
+      frames_in_json_ = 0;
       underruns_.clear();
       developed_ = 0;
       developer_waits_ = 0;
@@ -564,9 +567,7 @@ class SimRecorder final : public hal::Recorder {
         }
         std::lock_guard lock(mutex_);
         developed_ = frame->number;
-        for (auto& e : layout_) {
-          if (e.frame == frame->number) e.measured = measured;
-        }
+        layout_.at(frame->number - 1).measured = measured;  // entry i is frame i + 1
         write_layout(false);
         developing_.pop_front();
       } catch (...) {
@@ -618,19 +619,29 @@ class SimRecorder final : public hal::Recorder {
     json["tone"] = tone_;
     json["film_length_mm"] = film_length_mm_;
     json["leader_mm"] = 1000 * geometry_.leader_m;
-    double end_mm = 1000 * geometry_.leader_m;
-    json["frames"] = nlohmann::ordered_json::array();
-    for (const auto& e : layout_) {
-      if (e.frame > developed_) break;
+    // reel.json is rewritten after every developed frame; each frame's record is serialised
+    // once, when it is developed, so that a rewrite costs one copy of the text, not a JSON
+    // document of the whole reel (that was quadratic in the reel's length, and its memory
+    // grew with it).
+    for (; frames_in_json_ < layout_.size() && layout_[frames_in_json_].frame <= developed_;
+         ++frames_in_json_) {
+      const LayoutEntry& e = layout_[frames_in_json_];
       nlohmann::ordered_json f = {
           {"frame", e.frame},       {"address", e.address},     {"blip", e.blip},
           {"file", e.file},         {"start_mm", e.start_mm},   {"length_mm", e.length_mm},
           {"width_px", e.width_px}, {"height_px", e.height_px}, {"channels", e.channels}};
       if (e.measured) f["measured"] = *e.measured;
       f["sha256"] = e.sha256;
-      json["frames"].push_back(std::move(f));
-      end_mm = e.start_mm + e.length_mm + geometry_.frame_gap_mm;
+      frames_json_ += (frames_in_json_ ? ",\n    " : "\n    ") + f.dump();
     }
+    double end_mm = 1000 * geometry_.leader_m;
+    if (frames_in_json_ > 0) {
+      const LayoutEntry& last = layout_[frames_in_json_ - 1];
+      end_mm = last.start_mm + last.length_mm + geometry_.frame_gap_mm;
+    }
+    // A placeholder no job string can hold (a control character, escaped by dump()).
+    const std::string placeholder = R"(\u0001frames\u0001)";
+    json["frames"] = "\x01" "frames\x01";
     json["film_used_mm"] = (complete ? cursor_mm_ : end_mm) + 1000 * geometry_.trailer_m;
     json["complete"] = complete;
     json["underruns"] = nlohmann::ordered_json::array();
@@ -644,7 +655,13 @@ class SimRecorder final : public hal::Recorder {
     const auto tmp = dir / "reel.json.tmp";
     {
       std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out << json.dump(2) << '\n';
+      std::string text = json.dump(2);
+      const std::string key = "\"frames\": \"" + placeholder + "\"";
+      const std::size_t at = text.find(key);
+      if (at == std::string::npos) throw std::logic_error("sim driver: reel.json frames key");
+      text.replace(at, key.size(),
+                   "\"frames\": [" + frames_json_ + (frames_in_json_ ? "\n  ]" : "]"));
+      out << text << '\n';
       if (!out.flush()) {
         throw DeviceError(DeviceErrorKind::fault,
                           "sim driver: cannot write " + (dir / "reel.json").string());
@@ -687,6 +704,8 @@ class SimRecorder final : public hal::Recorder {
   std::deque<BufferedFrame> buffer_;      // the device buffer, in front of the head
   std::deque<BufferedFrame> developing_;  // exposed, waiting for the processor
   std::vector<LayoutEntry> layout_;
+  mutable std::string frames_json_;  // reel.json's records of layout_[0, frames_in_json_)
+  mutable std::size_t frames_in_json_ = 0;
   std::uint32_t developed_ = 0;
   std::uint64_t developer_waits_ = 0;
   std::optional<Clock::time_point> idle_since_;

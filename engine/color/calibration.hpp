@@ -45,6 +45,9 @@ CalibrationProfile load_calibration(const std::filesystem::path& profiles_dir,
 std::filesystem::path calibration_path(const std::filesystem::path& profiles_dir,
                                        const std::string& name_or_file);
 
+// pixels[i] = lut[pixels[i]], vectorised where the CPU has AVX-512 VBMI.
+void apply_lut(std::span<std::uint8_t> pixels, const std::array<std::uint8_t, 256>& lut);
+
 // The LUTs for one job: code value in, calibrated code value out.
 class FrameCalibration {
  public:

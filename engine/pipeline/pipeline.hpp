@@ -1,7 +1,8 @@
 // Runs a plan: a oneTBB parallel_pipeline of
 //   [serial, in order] next planned frame
-//   [parallel]         render (decode, scale, place, code values, sha256)
-//   [serial, in order] Recorder::expose, then the reel's index row
+//   [parallel]         render (decode, scale, place, code values, sha256), then
+//                      Recorder::prepare (the driver's encoding and checksums)
+//   [serial, in order] Recorder::expose (device I/O only), then the reel's index row
 // At most `tokens` frames are in flight, so memory is bounded by tokens x frame size,
 // never by the job's length.
 //

@@ -39,6 +39,7 @@ struct JobFlags {
   bool resume = false;
   std::string reel_policy = "continue";
   std::string catalog;  // default <output>/catalog.sqlite
+  unsigned tokens = 0;  // frames in flight; 0: the pipeline's default (2 x threads)
 };
 
 void add_job_flags(CLI::App& cmd, JobFlags& flags) {
@@ -334,6 +335,7 @@ int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) 
   ops::RunLog run_log(log, &keeper, totals, isatty(STDERR_FILENO));
   options.observer = &run_log;
   options.threads = job.threads;
+  options.tokens = flags.tokens;
   options.stop = &stop_requested;
   RunResult result;
   try {
@@ -385,6 +387,10 @@ void add_convert_commands(CLI::App& app, std::vector<Command>& commands) {
   convert->add_option("--catalog", convert_flags->catalog,
                       "SQLite catalog file (default: <output>/catalog.sqlite)");
   convert->add_flag("--dry-run", convert_flags->dry_run, "read and plan only; expose nothing");
+  convert
+      ->add_option("--tokens", convert_flags->tokens,
+                   "frames in flight (memory is about tokens x frame size); 0 = 2 x threads")
+      ->check(CLI::Range(0u, 64u));
   convert->add_flag("--overwrite", convert_flags->overwrite,
                     "replace the reels of a previous run in the same output folder");
   commands.push_back({convert, [convert_flags](Context& context) {
