@@ -31,28 +31,44 @@ void fsync_path(const std::filesystem::path& path, int flags) {
 }  // namespace
 
 void write_file_atomic(const std::filesystem::path& path, std::string_view data) {
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail_io(tmp, "create");
+  AtomicFile file(path);
+  file.write(data);
+  file.commit();
+}
+
+AtomicFile::AtomicFile(std::filesystem::path path)
+    : path_(std::move(path)), tmp_(path_.string() + ".tmp") {
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) fail_io(tmp_, "create");
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(tmp_.c_str());
+  }
+}
+
+void AtomicFile::write(std::string_view data) {
   const char* p = data.data();
   std::size_t left = data.size();
   while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
+    ssize_t n = ::write(fd_, p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      ::close(fd);
-      fail_io(tmp, "write");
+      fail_io(tmp_, "write");
     }
     p += n;
     left -= static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    fail_io(tmp, "fsync");
-  }
-  ::close(fd);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail_io(path, "rename into place");
-  const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+}
+
+void AtomicFile::commit() {
+  if (::fsync(fd_) != 0) fail_io(tmp_, "fsync");
+  ::close(fd_);
+  fd_ = -1;
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) fail_io(path_, "rename into place");
+  const auto dir = path_.has_parent_path() ? path_.parent_path() : std::filesystem::path(".");
   fsync_path(dir, O_RDONLY | O_DIRECTORY);
 }
 

@@ -14,6 +14,22 @@ namespace fw {
 // Throws Error(internal) naming the path on failure.
 void write_file_atomic(const std::filesystem::path& path, std::string_view data);
 
+// The same, written in pieces (a file too large to build in memory first): nothing is at
+// `path` until commit(); a file dropped uncommitted leaves the old version and no temporary.
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::filesystem::path path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  void write(std::string_view data);
+  void commit();
+
+ private:
+  std::filesystem::path path_, tmp_;
+  int fd_ = -1;
+};
+
 std::string read_file(const std::filesystem::path& path);
 
 // Incremental SHA-256 (OpenSSL). hex() finishes the digest.

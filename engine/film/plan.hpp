@@ -6,8 +6,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "film/format.hpp"
@@ -129,7 +131,9 @@ struct Plan {
   std::shared_ptr<const TextEngine> text;
 
   std::string to_json(const Job& job) const;  // plan.json, stable key order
-  std::string hash(const Job& job) const;     // sha256 of to_json()
+  // plan.json in pieces, frame by frame, so that a long job's plan is never whole in memory.
+  void write_json(const Job& job, const std::function<void(std::string_view)>& out) const;
+  std::string hash(const Job& job) const;  // sha256 of plan.json and the rendering choices
 };
 
 // The planner itself. Reel order: leader, start target, technical target, then per document

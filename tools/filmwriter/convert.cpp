@@ -158,6 +158,13 @@ void load_flags_from_journal(JobFlags& flags) {
   flags = std::move(recorded);
 }
 
+// plan.json streamed frame by frame (a long job's plan is never whole in memory).
+void write_plan(const std::filesystem::path& path, const Job& job, const Plan& plan) {
+  AtomicFile file(path);
+  plan.write_json(job, [&](std::string_view piece) { file.write(piece); });
+  file.commit();
+}
+
 std::filesystem::path profiles_dir(const JobFlags& flags) {
   return flags.profiles.empty() ? default_profiles_dir() : std::filesystem::path(flags.profiles);
 }
@@ -238,7 +245,7 @@ int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) 
   if (plan_only || flags.dry_run) {
     if (plan_only) {
       std::filesystem::create_directories(dir);
-      write_file_atomic(dir / "plan.json", prepared.plan.to_json(job));
+      write_plan(dir / "plan.json", job, prepared.plan);
       fmt::print("plan: {}\n", (dir / "plan.json").string());
     } else {
       fmt::print("dry run: nothing exposed, nothing written\n");
@@ -304,7 +311,7 @@ int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) 
                point.first_frame + 1, prepared.plan.frames.size(), flags.reel_policy,
                point.first_frame);
   } else {
-    write_file_atomic(dir / "plan.json", prepared.plan.to_json(job));
+    write_plan(dir / "plan.json", job, prepared.plan);
     keeper.start(prepared.plan,
                  {{"args", rerun_args(flags)}, {"catalog", catalog.file().string()}});
     if (const std::size_t kept = inspections.restore(); kept > 0) {
