@@ -1,9 +1,11 @@
 // `convert` and `plan`: a job file or a scans folder -> plan -> frames through a recorder.
 #include <fmt/format.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+
 #include <csignal>
 
 #include "catalog/catalog.hpp"
@@ -346,6 +348,10 @@ int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) 
   options.stop = &stop_requested;
   RunResult result;
   try {
+    // Planning freed what it needed for the whole job (the job file's tree, every page's
+    // header); the heap keeps freed memory for frame buffers (main.cpp), so hand that back
+    // first, or it stays resident for the whole run and memory grows with the job.
+    malloc_trim(0);
     result = run_plan(job, prepared.plan, *recorder, dir, options);
   } catch (const Error& e) {
     // The journal already holds every accepted frame; bring the catalog up to it.
