@@ -17,8 +17,8 @@
 
 #include <fmt/format.h>
 
-#include "hal/registry.hpp"
 #include "hal/checksum.hpp"
+#include "hal/registry.hpp"
 #include "net/protocol.hpp"
 
 namespace fw::drivers {

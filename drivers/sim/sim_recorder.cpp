@@ -641,7 +641,9 @@ class SimRecorder final : public hal::Recorder {
     }
     // A placeholder no job string can hold (a control character, escaped by dump()).
     const std::string placeholder = R"(\u0001frames\u0001)";
-    json["frames"] = "\x01" "frames\x01";
+    json["frames"] =
+        "\x01"
+        "frames\x01";
     json["film_used_mm"] = (complete ? cursor_mm_ : end_mm) + 1000 * geometry_.trailer_m;
     json["complete"] = complete;
     json["underruns"] = nlohmann::ordered_json::array();

@@ -25,14 +25,14 @@ tmsize_t read_proc(thandle_t, void*, tmsize_t) {
 
 tmsize_t write_proc(thandle_t handle, void* data, tmsize_t size) {
   auto& file = *static_cast<MemoryFile*>(handle);
-  const auto end = file.position + static_cast<std::uint64_t>(size);
-  if (end > file.bytes.size()) {
-    if (end > file.bytes.capacity())
-      file.bytes.reserve(std::max<std::uint64_t>(end, 2 * file.bytes.capacity()));
-    file.bytes.resize(end);
-  }
-  std::memcpy(file.bytes.data() + file.position, data, static_cast<std::size_t>(size));
-  file.position = end;
+  const auto* bytes = static_cast<const std::uint8_t*>(data);
+  const auto count = static_cast<std::size_t>(size);
+  if (file.position > file.bytes.size()) file.bytes.resize(file.position);  // a seek past the end
+  // Overwrite what is there (libtiff patching an offset), append the rest without zero-filling.
+  const std::size_t overlap = std::min<std::size_t>(count, file.bytes.size() - file.position);
+  std::memcpy(file.bytes.data() + file.position, bytes, overlap);
+  file.bytes.insert(file.bytes.end(), bytes + overlap, bytes + count);
+  file.position += count;
   return size;
 }
 

@@ -153,15 +153,13 @@ class TiffRecorder final : public hal::Recorder {
     const auto tmp = std::filesystem::path(path.string() + ".tmp");
     std::FILE* file = std::fopen(tmp.c_str(), "wb");
     bool ok = file && std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
-    const int error = ok ? 0 : errno;
-    if (file && std::fclose(file) != 0 && ok) {
-      ok = false;
-    }
+    if (file && std::fclose(file) != 0) ok = false;
     if (!ok) {
+      const int error = errno;
       std::error_code ignored;
       std::filesystem::remove(tmp, ignored);
-      throw DeviceError(DeviceErrorKind::fault, "tiff driver: cannot write " + path.string() +
-                                                    ": " + std::strerror(error ? error : errno));
+      throw DeviceError(DeviceErrorKind::fault,
+                        "tiff driver: cannot write " + path.string() + ": " + std::strerror(error));
     }
     std::error_code ec;
     std::filesystem::rename(tmp, path, ec);

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-
 #include <csignal>
 
 #include "catalog/catalog.hpp"
