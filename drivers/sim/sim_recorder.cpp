@@ -36,6 +36,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hal/buffer_pool.hpp"
 #include "hal/checksum.hpp"
 #include "hal/registry.hpp"
 #include "sim/sim_physics.hpp"
@@ -243,11 +244,11 @@ class SimRecorder final : public hal::Recorder {
 
     const std::string file =
         film_output_ == FilmOutput::images ? fmt::format("film/F{:06}.tif", number) : "";
-    BufferedFrame buffered{
-        number,       frame.width,
-        frame.height, frame.channels,
-        lines,        std::vector<std::uint8_t>(frame.pixels.begin(), frame.pixels.end()),
-        file};
+    // The device's buffer memory: the same few frame buffers go round (hal/buffer_pool.hpp).
+    std::vector<std::uint8_t> pixels = hal::frame_buffers().take(frame.pixels.size());
+    pixels.assign(frame.pixels.begin(), frame.pixels.end());
+    BufferedFrame buffered{number, frame.width,       frame.height, frame.channels,
+                           lines,  std::move(pixels), file};
     {
       std::unique_lock lock(mutex_);
       // Back-pressure: wait for room; a buffer that does not move is a stuck device.
@@ -565,11 +566,16 @@ class SimRecorder final : public hal::Recorder {
             measured = measure(developed);
           }
         }
-        std::lock_guard lock(mutex_);
-        developed_ = frame->number;
-        layout_.at(frame->number - 1).measured = measured;  // entry i is frame i + 1
-        write_layout(false);
-        developing_.pop_front();
+        std::vector<std::uint8_t> done;
+        {
+          std::lock_guard lock(mutex_);
+          developed_ = frame->number;
+          layout_.at(frame->number - 1).measured = measured;  // entry i is frame i + 1
+          write_layout(false);
+          done = std::move(frame->pixels);
+          developing_.pop_front();
+        }
+        hal::frame_buffers().give(std::move(done));
       } catch (...) {
         fail(std::current_exception());
         return;
@@ -656,14 +662,19 @@ class SimRecorder final : public hal::Recorder {
     const auto dir = reel_.work_dir / "film";
     const auto tmp = dir / "reel.json.tmp";
     {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      std::string text = json.dump(2);
+      // Written in three pieces: a copy of the frames' text would be as large as the file.
+      const std::string text = json.dump(2);
       const std::string key = "\"frames\": \"" + placeholder + "\"";
       const std::size_t at = text.find(key);
       if (at == std::string::npos) throw std::logic_error("sim driver: reel.json frames key");
-      text.replace(at, key.size(),
-                   "\"frames\": [" + frames_json_ + (frames_in_json_ ? "\n  ]" : "]"));
-      out << text << '\n';
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out.write(text.data(), static_cast<std::streamsize>(at));
+      out << "\"frames\": [";
+      out.write(frames_json_.data(), static_cast<std::streamsize>(frames_json_.size()));
+      out << (frames_in_json_ ? "\n  ]" : "]");
+      out.write(text.data() + at + key.size(),
+                static_cast<std::streamsize>(text.size() - at - key.size()));
+      out << '\n';
       if (!out.flush()) {
         throw DeviceError(DeviceErrorKind::fault,
                           "sim driver: cannot write " + (dir / "reel.json").string());

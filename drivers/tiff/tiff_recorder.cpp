@@ -11,6 +11,7 @@
 #include <span>
 #include <system_error>
 
+#include "hal/buffer_pool.hpp"
 #include "hal/checksum.hpp"
 #include "hal/registry.hpp"
 #include "tiff/tiff_file.hpp"
@@ -118,6 +119,7 @@ class TiffRecorder final : public hal::Recorder {
  private:
   // A frame's TIFF file in memory and the SHA-256 of its bytes (the manifest's digest).
   struct EncodedTiff final : hal::PreparedFrame {
+    ~EncodedTiff() override { hal::frame_buffers().give(std::move(bytes)); }
     std::string reel_id;
     std::uint32_t frame_number = 0;
     std::vector<std::uint8_t> bytes;

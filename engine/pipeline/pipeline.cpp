@@ -14,6 +14,7 @@
 #include "core/files.hpp"
 #include "film/format.hpp"
 #include "film/text_check.hpp"
+#include "hal/buffer_pool.hpp"
 #include "pipeline/render.hpp"
 
 namespace fw {
@@ -172,7 +173,10 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                       tbb::make_filter<InFlight*, void>(
                           tbb::filter_mode::serial_in_order, [&](InFlight* work) {
                             expose(*work);
-                            work->device = {};  // free the pixels and the prepared frame now
+                            // Free the prepared frame now and keep the pixels' buffer for a
+                            // later frame (hal/buffer_pool.hpp).
+                            work->device = {};
+                            hal::frame_buffers().give(std::move(work->rendered.pixels));
                             work->rendered = {};
                           }));
     });

@@ -1,13 +1,13 @@
 #include "raster/raster.hpp"
 
-#include <memory>
+#include <vector>
 
 #include <fmt/format.h>
-#include <glib.h>
 
 #include "color/page_icc.hpp"
 #include "core/error.hpp"
 #include "core/vips_error.hpp"
+#include "hal/buffer_pool.hpp"
 #include "raster/resample.hpp"
 
 namespace fw {
@@ -103,24 +103,31 @@ ToneTable tone_table(const RasterSettings& settings) {
 // rasterised at frame resolution: resampling by a factor of 1.0003 would only blur.
 FrameImage place_in_frame(const vips::VImage& page, const Placement& placement,
                           const ToneTable& tone) {
-  std::size_t size = 0;
-  std::unique_ptr<void, decltype(&g_free)> buffer(page.write_to_memory(&size), &g_free);
   PixelView in;
-  in.data = static_cast<const std::uint8_t*>(buffer.get());
   in.width = static_cast<std::uint32_t>(page.width());
   in.height = static_cast<std::uint32_t>(page.height());
   in.channels = static_cast<std::uint32_t>(page.bands());
   in.stride = std::size_t{in.width} * in.channels;
-  if (size != in.stride * in.height) {
-    throw Error(ErrorKind::internal, fmt::format("page buffer holds {} bytes, expected {}", size,
-                                                 in.stride * in.height));
+  if (page.format() != VIPS_FORMAT_UCHAR) {
+    throw Error(ErrorKind::internal, fmt::format("page to place is not 8-bit (libvips format {})",
+                                                 static_cast<int>(page.format())));
   }
+  // The decoded page goes into a pooled buffer (hal/buffer_pool.hpp): libvips writes into
+  // memory it does not own, and the next page reuses it.
+  std::vector<std::uint8_t> decoded = hal::frame_buffers().take(in.stride * in.height);
+  decoded.resize(in.stride * in.height);
+  vips::VImage target = vips::VImage::new_from_memory(
+      decoded.data(), decoded.size(), page.width(), page.height(), page.bands(), VIPS_FORMAT_UCHAR);
+  page.write(target);
+  in.data = decoded.data();
 
   FrameImage frame;
   frame.width = placement.frame_width_px;
   frame.height = placement.frame_height_px;
   frame.channels = in.channels;
-  frame.pixels.assign(std::size_t{frame.width} * frame.height * frame.channels, 0);
+  const std::size_t frame_bytes = std::size_t{frame.width} * frame.height * frame.channels;
+  frame.pixels = hal::frame_buffers().take(frame_bytes);
+  frame.pixels.resize(frame_bytes, 0);  // unexposed film
   PixelWindow window;
   window.stride = std::size_t{frame.width} * frame.channels;
   window.data = frame.pixels.data() + placement.page_y_px * window.stride +
@@ -136,6 +143,7 @@ FrameImage place_in_frame(const vips::VImage& page, const Placement& placement,
   } else {
     resample(in, window, tone);
   }
+  hal::frame_buffers().give(std::move(decoded));
   return frame;
 }
 
