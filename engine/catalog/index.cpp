@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <iterator>
+
 #include "core/files.hpp"
 #include "film/separation.hpp"
 
@@ -25,27 +27,35 @@ const char* const kIndexHeader =
     "frame,kind,document_id,page,address,blip,source_file,source_page,source_sha256,"
     "frame_sha256,separation";
 
+namespace {
+
+void append_csv(std::string& out, const IndexRow& r) {
+  fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{},{},{},{},{}\n", r.frame,
+                 csv_field(r.kind), csv_field(r.document_id), r.page, csv_field(r.address), r.blip,
+                 csv_field(r.source_file), r.source_page, r.source_sha256, r.frame_sha256,
+                 r.separation());
+}
+
+}  // namespace
+
 std::string to_csv(const std::vector<IndexRow>& rows) {
   std::string out = std::string(kIndexHeader) + "\n";
-  for (const auto& r : rows) {
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", r.frame, csv_field(r.kind),
-                       csv_field(r.document_id), r.page, csv_field(r.address), r.blip,
-                       csv_field(r.source_file), r.source_page, r.source_sha256, r.frame_sha256,
-                       r.separation());
-  }
+  for (const auto& r : rows) append_csv(out, r);
   return out;
 }
 
-ReelIndex::ReelIndex(std::filesystem::path reel_dir) : dir_(std::move(reel_dir)) {}
+ReelIndex::ReelIndex(std::filesystem::path reel_dir)
+    : dir_(std::move(reel_dir)), csv_(std::string(kIndexHeader) + "\n") {}
 
-void ReelIndex::add(IndexRow row) {
-  rows_.push_back(std::move(row));
+void ReelIndex::add(const IndexRow& row) {
+  append_csv(csv_, row);
+  ++rows_;
 }
 
 void ReelIndex::write(const std::vector<std::filesystem::path>& files,
                       const std::map<std::filesystem::path, std::string>& known_sha256) const {
   std::filesystem::create_directories(dir_);
-  const std::string index = to_csv(rows_);
+  const std::string& index = csv_;
   write_file_atomic(dir_ / "index.csv", index);
   // Two spaces between digest and name: the format `sha256sum -c` reads.
   std::string manifest =

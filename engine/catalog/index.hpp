@@ -33,22 +33,25 @@ struct IndexRow {
 // Index columns, in order (the first line of index.csv).
 extern const char* const kIndexHeader;
 
-// Collects a reel's rows as frames are accepted and writes the reel's files.
+// Collects a reel's rows as frames are accepted and writes the reel's files. A row is kept as
+// its index.csv line only (~250 bytes): a reel of 10,000 frames would otherwise hold twice
+// that per frame until it closes.
 class ReelIndex {
  public:
   explicit ReelIndex(std::filesystem::path reel_dir);
-  void add(IndexRow row);
+  void add(const IndexRow& row);
   // Writes index.csv, then manifest.sha256 covering index.csv and `files` (relative to
   // the reel folder), so that `cd R0001 && sha256sum -c manifest.sha256` passes. Files in
   // `known_sha256` (the driver hashed the bytes as it wrote them) are not read again.
   void write(const std::vector<std::filesystem::path>& files,
              const std::map<std::filesystem::path, std::string>& known_sha256 = {}) const;
-  const std::vector<IndexRow>& rows() const { return rows_; }
+  std::size_t size() const { return rows_; }  // rows added
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
   std::filesystem::path dir_;
-  std::vector<IndexRow> rows_;
+  std::string csv_;  // index.csv as it stands
+  std::size_t rows_ = 0;
 };
 
 std::string to_csv(const std::vector<IndexRow>& rows);

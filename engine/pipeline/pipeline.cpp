@@ -75,7 +75,7 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
   auto close_reel = [&](bool complete) {
     hal::ReelReport report = recorder.unload();
     index->write(report.files, report.sha256);
-    ReelResult r{reel->id, index->dir(), static_cast<std::uint32_t>(index->rows().size()),
+    ReelResult r{reel->id, index->dir(), static_cast<std::uint32_t>(index->size()),
                  report.film_used_m > 0 ? report.film_used_m : reel->film_used_m, complete};
     result.reels.push_back(r);
     if (options.observer)
@@ -114,13 +114,18 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
       throw device_failure(job, frame, e);
     }
     const bool substitute = !r.substitute_reason.empty();
-    index->add({frame.number, substitute ? "substitute" : to_string(frame.kind), doc.id, frame.page,
-                frame.address, hal::to_string(frame.blip),
-                frame.source.ref.file.empty() ? "" : frame.source.ref.file.string(),
-                frame.source.ref.file.empty() ? 0 : frame.source.ref.page_in_file + 1,
-                r.source_sha256, r.sha256});
-    if (options.observer)
-      options.observer->frame_exposed(reel->id, frame.sequence, index->rows().back());
+    const IndexRow row{frame.number,
+                       substitute ? "substitute" : to_string(frame.kind),
+                       doc.id,
+                       frame.page,
+                       frame.address,
+                       hal::to_string(frame.blip),
+                       frame.source.ref.file.empty() ? "" : frame.source.ref.file.string(),
+                       frame.source.ref.file.empty() ? 0 : frame.source.ref.page_in_file + 1,
+                       r.source_sha256,
+                       r.sha256};
+    index->add(row);
+    if (options.observer) options.observer->frame_exposed(reel->id, frame.sequence, row);
     ++result.frames_exposed;
     if (options.on_progress) {
       options.on_progress({result.frames_exposed, plan.frames.size(), frame.reel});
