@@ -716,8 +716,8 @@ class SimRecorder final : public hal::Recorder {
   std::condition_variable work_, space_, developed_cv_;
   std::deque<BufferedFrame> buffer_;      // the device buffer, in front of the head
   std::deque<BufferedFrame> developing_;  // exposed, waiting for the processor
-  std::deque<LayoutEntry> layout_;  // a vector's growth room would double it
-  mutable std::string frames_json_;  // reel.json's records of layout_[0, frames_in_json_)
+  std::deque<LayoutEntry> layout_;        // a vector's growth room would double it
+  mutable std::string frames_json_;       // reel.json's records of layout_[0, frames_in_json_)
   mutable std::size_t frames_in_json_ = 0;
   std::uint32_t developed_ = 0;
   std::uint64_t developer_waits_ = 0;

@@ -55,11 +55,10 @@ void ReelIndex::add(const IndexRow& row) {
 void ReelIndex::write(const std::vector<std::filesystem::path>& files,
                       const std::map<std::filesystem::path, std::string>& known_sha256) const {
   std::filesystem::create_directories(dir_);
-  const std::string& index = csv_;
-  write_file_atomic(dir_ / "index.csv", index);
+  write_file_atomic(dir_ / "index.csv", csv_);
   // Two spaces between digest and name: the format `sha256sum -c` reads.
   std::string manifest =
-      sha256_hex({reinterpret_cast<const std::uint8_t*>(index.data()), index.size()}) +
+      sha256_hex({reinterpret_cast<const std::uint8_t*>(csv_.data()), csv_.size()}) +
       "  index.csv\n";
   for (const auto& file : files) {
     const auto known = known_sha256.find(file);
