@@ -3,6 +3,10 @@
 // thread its own heap arena, and such hand-offs fragment the arenas so that the peak RSS
 // creeps up with the length of the job (bench/README.md, "Memory"). Buffers taken from a pool
 // come back to it, whatever thread returns them, and are reused without touching malloc.
+//
+// A spare serves only a request of about its own size: a frame buffer lent to a smaller page
+// would leave the page's buffer idle and make the next frame allocate, and the pool would
+// creep up by one idle buffer at a time. Spares no request has wanted for a while are freed.
 #pragma once
 
 #include <cstddef>
@@ -14,21 +18,33 @@ namespace fw::hal {
 
 class BufferPool {
  public:
-  // Keeps at most `keep` spare buffers; a buffer given back beyond that is freed.
+  // Keeps at most `keep` spare buffers; a buffer given back beyond that frees the oldest spare.
   explicit BufferPool(std::size_t keep) : keep_(keep) {}
   BufferPool(const BufferPool&) = delete;
   BufferPool& operator=(const BufferPool&) = delete;
 
-  // An empty buffer whose capacity is at least `bytes`: a spare one when one is large enough.
+  // An empty buffer whose capacity is at least `bytes`: a spare one when one fits, that is,
+  // holds `bytes` and is at most a sixteenth larger than a new buffer for it would be.
   std::vector<std::uint8_t> take(std::size_t bytes);
   void give(std::vector<std::uint8_t>&& buffer);
 
-  std::size_t spares() const;
+  struct Stats {
+    std::size_t taken = 0;        // buffers handed out
+    std::size_t fresh = 0;        // of those, newly allocated because no spare fitted
+    std::size_t spares = 0;       // spare buffers held now
+    std::size_t spare_bytes = 0;  // their capacity
+  };
+  Stats stats() const;
 
  private:
+  struct Spare {
+    std::vector<std::uint8_t> buffer;
+    std::size_t given_at;  // taken_ when it came back
+  };
   mutable std::mutex mutex_;
-  std::vector<std::vector<std::uint8_t>> spare_;
+  std::vector<Spare> spare_;  // oldest first
   std::size_t keep_;
+  std::size_t taken_ = 0, fresh_ = 0;
 };
 
 // The process's pool for frames, decoded pages and encoded frame files.
