@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -532,6 +533,46 @@ TEST(SimRecorder, FramesOnTheFilmBeyondTheHostsAreReportedAndRecognisedNotExpose
   const auto layout = nlohmann::json::parse(read_file(resumed / "R0001" / "film" / "reel.json"));
   ASSERT_EQ(layout["frames"].size(), 5u);
   EXPECT_EQ(layout["frames"][3]["sha256"], sha256_hex(frames[3].pixels));
+}
+
+// While a reel is loaded its record grows by one line per developed frame (reel.log beside
+// reel.json), not by a rewrite of the whole record. A stop leaves both, and a last line cut
+// short by it costs only that frame: the reel resumes after the frames fully on record.
+TEST(SimRecorder, TheReelRecordGrowsByALinePerFrameAndSurvivesALastLineCutShort) {
+  const auto frames = resume_frames();
+  test::TempDir dir;
+  const auto film = dir / "R0001" / "film";
+  {
+    auto sim = open_sim({{"rate", "0"}});
+    sim->load(reel_in(dir.path()));
+    for (std::uint32_t n = 1; n <= 5; ++n) expose(*sim, frames[n - 1], n);
+    // Destroyed with the reel loaded: everything accepted is developed and on record.
+  }
+  const auto partial = nlohmann::json::parse(read_file(film / "reel.json"));
+  EXPECT_FALSE(partial["complete"].get<bool>());
+  ASSERT_EQ(partial["frames"].size(), 1u);  // written when the first frame was developed
+  std::string log = read_file(film / "reel.log");
+  ASSERT_EQ(std::count(log.begin(), log.end(), '\n'), 4);  // frames 2-5, a line each
+  EXPECT_EQ(nlohmann::json::parse(log.substr(0, log.find('\n')))["frame"], 2);
+  log.resize(log.size() - 20);  // the stop cut frame 5's line short
+  test::write_text(film / "reel.log", log);
+  {
+    auto sim = open_sim({{"rate", "0"}});
+    auto spec = reel_in(dir.path());
+    spec.first_frame = 5;
+    sim->load(spec);
+    EXPECT_EQ(sim->status().frames_on_film, 4u);
+    expose(*sim, frames[4], 5);
+    EXPECT_EQ(sim->unload().frames, 5u);
+  }
+  EXPECT_FALSE(fs::exists(film / "reel.log"));  // the complete reel.json replaces it
+  const auto layout = nlohmann::json::parse(read_file(film / "reel.json"));
+  EXPECT_TRUE(layout["complete"].get<bool>());
+  ASSERT_EQ(layout["frames"].size(), 5u);
+  for (std::uint32_t n = 1; n <= 5; ++n) {
+    EXPECT_EQ(layout["frames"][n - 1]["frame"], n);
+    EXPECT_EQ(layout["frames"][n - 1]["sha256"], sha256_hex(frames[n - 1].pixels));
+  }
 }
 
 // The CLI end to end: a job stopped by a device fault and resumed (policy continue) leaves the

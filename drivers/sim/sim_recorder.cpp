@@ -5,8 +5,12 @@
 // writer thread (the head) takes frames from the buffer at the profile's write rate and
 // passes the exposed film on to a developer thread, which develops each frame (sim_physics,
 // in parallel across rows) and writes the developed film: R0001/film/F000001.tif (density x
-// 10000, 16-bit) and R0001/film/reel.json (where each frame lies on the film), rewritten
-// after every developed frame so that a reel can be appended to after a stop (resume).
+// 10000, 16-bit) and R0001/film/reel.json (where each frame lies on the film). The record
+// is kept current so that a reel can be appended to after a stop (resume): reel.json holds the
+// frames developed when it was last written, and film/reel.log adds one line per frame
+// developed since. Appending a line costs the same at frame 10 and at frame 5000; rewriting
+// the whole record after every frame was quadratic in the reel's length. reel.json is
+// written whole, "complete", when the reel is unloaded, and the log is removed.
 // Development runs beside the head, not inside its time slot: how long the host takes to
 // simulate the chemistry must not change the machine's write rate. The developer queue is
 // bounded (buffer_frames); a host too slow to develop at the write rate holds the head
@@ -22,6 +26,7 @@
 // can never be kept fed and underruns are not judged.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <condition_variable>
@@ -172,8 +177,9 @@ class SimRecorder final : public hal::Recorder {
     {
       std::lock_guard lock(mutex_);
       layout_.clear();
-      frames_json_.clear();
-      frames_in_json_ = 0;
+      log_.close();
+      underruns_logged_ = 0;
+      waits_logged_ = 0;
       underruns_.clear();
       developed_ = 0;
       developer_waits_ = 0;
@@ -348,7 +354,7 @@ class SimRecorder final : public hal::Recorder {
   }
 
   // Resume (policy continue): the reel already holds frames 1 .. first - 1. The film's own
-  // record (reel.json, rewritten after every developed frame) says where they lie; frames the
+  // record (reel.json and the frames reel.log adds to it) says where they lie; frames the
   // recorder took but never developed were lost with its buffer when it stopped. The film may
   // hold more frames than the host knows of (it stopped before their expose() returned):
   // they stay, status() reports them, and expose() recognises them by their sha256 when they
@@ -388,11 +394,16 @@ class SimRecorder final : public hal::Recorder {
       same("seed", seed_);
       same("film_length_mm", film_length_mm_);
       std::lock_guard lock(mutex_);
-      for (const auto& f : json.at("frames")) {
+      // Frames beyond what the host knows are kept when they can be recognised; a record
+      // without checksums (an older sim) has them exposed again.
+      bool more = true;
+      const auto add_frame = [&](const nlohmann::json& f) {
         const auto number = f.at("frame").get<std::uint32_t>();
-        // Frames beyond what the host knows are kept when they can be recognised; a record
-        // without checksums (an older sim) has them exposed again.
-        if (number >= first && !f.contains("sha256")) break;
+        if (!more || number <= layout_.size()) return;  // a line reel.json already holds
+        if (number >= first && !f.contains("sha256")) {
+          more = false;
+          return;
+        }
         LayoutEntry e{number,
                       f.at("address").get<std::string>(),
                       f.at("blip").get<std::string>(),
@@ -406,18 +417,31 @@ class SimRecorder final : public hal::Recorder {
                       f.value("sha256", "")};
         if (f.contains("measured")) e.measured = f.at("measured").get<std::array<double, 4>>();
         layout_.push_back(std::move(e));
-      }
-      for (const auto& u : json.at("underruns")) {
+      };
+      const auto add_underrun = [&](const nlohmann::json& u) {
         const auto before = u.at("before_frame").get<std::uint32_t>();
-        if (before <= layout_.size()) {
-          underruns_.push_back(
-              {before, u.at("stall_ms").get<double>(), u.at("wasted_mm").get<double>()});
-        }
-      }
+        if (!underruns_.empty() && before <= underruns_.back().before_frame) return;
+        underruns_.push_back(
+            {before, u.at("stall_ms").get<double>(), u.at("wasted_mm").get<double>()});
+      };
+      for (const auto& f : json.at("frames")) add_frame(f);
+      for (const auto& u : json.at("underruns")) add_underrun(u);
       developer_waits_ = json.value("developer_waits", std::uint64_t{0});
+      std::ifstream log(reel_.work_dir / "film" / "reel.log", std::ios::binary);
+      std::string line;
+      while (std::getline(log, line)) {
+        // A last line cut short by the stop: that frame's record never reached the disk.
+        if (log.eof()) break;
+        const auto record = nlohmann::json::parse(line);
+        if (record.contains("frame")) add_frame(record);
+        if (record.contains("underrun")) add_underrun(record.at("underrun"));
+        if (record.contains("developer_waits")) developer_waits_ = record.at("developer_waits");
+      }
+      std::erase_if(underruns_, [&](const Underrun& u) { return u.before_frame > layout_.size(); });
     } catch (const nlohmann::json::exception& e) {
-      throw DeviceError(DeviceErrorKind::fault,
-                        where + ": " + file.string() + " is not a sim reel record: " + e.what());
+      throw DeviceError(DeviceErrorKind::fault, where + ": " + file.string() +
+                                                    " (or reel.log beside it) is not a sim " +
+                                                    "reel record: " + e.what());
     }
     std::lock_guard lock(mutex_);
     for (std::size_t i = 0; i < layout_.size(); ++i) {
@@ -571,7 +595,7 @@ class SimRecorder final : public hal::Recorder {
           std::lock_guard lock(mutex_);
           developed_ = frame->number;
           layout_.at(frame->number - 1).measured = measured;  // entry i is frame i + 1
-          write_layout(false);
+          log_developed(layout_.at(frame->number - 1));
           done = std::move(frame->pixels);
           developing_.pop_front();
         }
@@ -607,9 +631,54 @@ class SimRecorder final : public hal::Recorder {
     return out;
   }
 
-  // reel.json: called under mutex_. Until the reel is unloaded it lists the frames developed
-  // so far ("complete": false).
-  void write_layout(bool complete) const {
+  static nlohmann::ordered_json frame_record(const LayoutEntry& e) {
+    nlohmann::ordered_json f = {
+        {"frame", e.frame},       {"address", e.address},     {"blip", e.blip},
+        {"file", e.file},         {"start_mm", e.start_mm},   {"length_mm", e.length_mm},
+        {"width_px", e.width_px}, {"height_px", e.height_px}, {"channels", e.channels}};
+    if (e.measured) f["measured"] = *e.measured;
+    f["sha256"] = e.sha256;
+    return f;
+  }
+
+  static nlohmann::ordered_json underrun_record(const Underrun& u) {
+    return {{"before_frame", u.before_frame}, {"stall_ms", u.stall_ms}, {"wasted_mm", u.wasted_mm}};
+  }
+
+  std::filesystem::path log_file() const { return reel_.work_dir / "film" / "reel.log"; }
+
+  // The record of a frame just developed (called under mutex_): a line appended to reel.log.
+  // The first frame developed since the reel was loaded writes reel.json instead, with all
+  // the reel's frames so far, and starts an empty log beside it.
+  void log_developed(const LayoutEntry& e) {
+    if (!log_.is_open()) {
+      write_layout(false);
+      log_.open(log_file(), std::ios::binary | std::ios::trunc);
+      underruns_logged_ = static_cast<std::size_t>(std::ranges::count_if(
+          underruns_, [&](const Underrun& u) { return u.before_frame <= developed_; }));
+      waits_logged_ = developer_waits_;
+    } else {
+      for (; underruns_logged_ < underruns_.size() &&
+             underruns_[underruns_logged_].before_frame <= e.frame;
+           ++underruns_logged_) {
+        log_ << nlohmann::ordered_json{{"underrun", underrun_record(underruns_[underruns_logged_])}}
+                    .dump()
+             << '\n';
+      }
+      if (waits_logged_ != developer_waits_) {
+        waits_logged_ = developer_waits_;
+        log_ << nlohmann::ordered_json{{"developer_waits", developer_waits_}}.dump() << '\n';
+      }
+      log_ << frame_record(e).dump() << '\n';
+    }
+    if (!log_.flush()) {
+      throw DeviceError(DeviceErrorKind::fault, "sim driver: cannot write " + log_file().string());
+    }
+  }
+
+  // reel.json (called under mutex_): until the reel is unloaded it lists the frames developed
+  // so far ("complete": false). Complete, it replaces the log.
+  void write_layout(bool complete) {
     nlohmann::ordered_json json;
     json["reel"] = reel_.reel_id;
     json["job"] = reel_.job_id;
@@ -625,24 +694,11 @@ class SimRecorder final : public hal::Recorder {
     json["tone"] = tone_;
     json["film_length_mm"] = film_length_mm_;
     json["leader_mm"] = 1000 * geometry_.leader_m;
-    // reel.json is rewritten after every developed frame; each frame's record is serialised
-    // once, when it is developed, so that a rewrite costs one copy of the text, not a JSON
-    // document of the whole reel (that was quadratic in the reel's length, and its memory
-    // grew with it).
-    for (; frames_in_json_ < layout_.size() && layout_[frames_in_json_].frame <= developed_;
-         ++frames_in_json_) {
-      const LayoutEntry& e = layout_[frames_in_json_];
-      nlohmann::ordered_json f = {
-          {"frame", e.frame},       {"address", e.address},     {"blip", e.blip},
-          {"file", e.file},         {"start_mm", e.start_mm},   {"length_mm", e.length_mm},
-          {"width_px", e.width_px}, {"height_px", e.height_px}, {"channels", e.channels}};
-      if (e.measured) f["measured"] = *e.measured;
-      f["sha256"] = e.sha256;
-      frames_json_ += (frames_in_json_ ? ",\n    " : "\n    ") + f.dump();
-    }
+    std::size_t frames = 0;
+    while (frames < layout_.size() && (complete || layout_[frames].frame <= developed_)) ++frames;
     double end_mm = 1000 * geometry_.leader_m;
-    if (frames_in_json_ > 0) {
-      const LayoutEntry& last = layout_[frames_in_json_ - 1];
+    if (frames > 0) {
+      const LayoutEntry& last = layout_[frames - 1];
       end_mm = last.start_mm + last.length_mm + geometry_.frame_gap_mm;
     }
     // A placeholder no job string can hold (a control character, escaped by dump()).
@@ -654,15 +710,13 @@ class SimRecorder final : public hal::Recorder {
     json["complete"] = complete;
     json["underruns"] = nlohmann::ordered_json::array();
     for (const auto& u : underruns_) {
-      if (!complete && u.before_frame > developed_) continue;
-      json["underruns"].push_back(
-          {{"before_frame", u.before_frame}, {"stall_ms", u.stall_ms}, {"wasted_mm", u.wasted_mm}});
+      if (complete || u.before_frame <= developed_) json["underruns"].push_back(underrun_record(u));
     }
     json["developer_waits"] = developer_waits_;
     const auto dir = reel_.work_dir / "film";
     const auto tmp = dir / "reel.json.tmp";
     {
-      // Written in three pieces: a copy of the frames' text would be as large as the file.
+      // The frames are written one by one: the text of them all would be as large as the file.
       const std::string text = json.dump(2);
       const std::string key = "\"frames\": \"" + placeholder + "\"";
       const std::size_t at = text.find(key);
@@ -670,8 +724,10 @@ class SimRecorder final : public hal::Recorder {
       std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
       out.write(text.data(), static_cast<std::streamsize>(at));
       out << "\"frames\": [";
-      out.write(frames_json_.data(), static_cast<std::streamsize>(frames_json_.size()));
-      out << (frames_in_json_ ? "\n  ]" : "]");
+      for (std::size_t i = 0; i < frames; ++i) {
+        out << (i ? ",\n    " : "\n    ") << frame_record(layout_[i]).dump();
+      }
+      out << (frames ? "\n  ]" : "]");
       out.write(text.data() + at + key.size(),
                 static_cast<std::streamsize>(text.size() - at - key.size()));
       out << '\n';
@@ -686,6 +742,12 @@ class SimRecorder final : public hal::Recorder {
       throw DeviceError(
           DeviceErrorKind::fault,
           "sim driver: cannot write " + (dir / "reel.json").string() + ": " + ec.message());
+    }
+    if (complete) {
+      // reel.json now holds every line of the log; a stop before this is harmless, since a
+      // frame's line and its entry in reel.json are the same record.
+      log_.close();
+      std::filesystem::remove(log_file(), ec);
     }
   }
 
@@ -717,8 +779,9 @@ class SimRecorder final : public hal::Recorder {
   std::deque<BufferedFrame> buffer_;      // the device buffer, in front of the head
   std::deque<BufferedFrame> developing_;  // exposed, waiting for the processor
   std::deque<LayoutEntry> layout_;        // a vector's growth room would double it
-  mutable std::string frames_json_;       // reel.json's records of layout_[0, frames_in_json_)
-  mutable std::size_t frames_in_json_ = 0;
+  std::ofstream log_;                     // film/reel.log, open once a frame was developed
+  std::size_t underruns_logged_ = 0;      // underruns_[0, underruns_logged_) are on record
+  std::uint64_t waits_logged_ = 0;
   std::uint32_t developed_ = 0;
   std::uint64_t developer_waits_ = 0;
   std::optional<Clock::time_point> idle_since_;
