@@ -148,7 +148,7 @@ pages = { pdf = "one.pdf", range = 7 }
   EXPECT_EQ(first.title, "论语集注 卷一");
   EXPECT_EQ(first.key, "documents[1]");
   EXPECT_EQ(first.pages.kind, PageSource::Kind::directory);
-  EXPECT_EQ(first.pages.paths, std::vector<fs::path>{base / "scans/d1"});
+  EXPECT_EQ(first.pages.paths, std::vector<std::string>{(base / "scans/d1").string()});
   const std::vector<std::pair<std::string, std::string>> metadata = {
       {"朝代", "宋"}, {"作者", "朱熹"}, {"z_first", "排序"}, {"a_last", "1.5"}};
   EXPECT_EQ(first.metadata, metadata);
@@ -179,12 +179,14 @@ pages = { pdf = "one.pdf", range = 7 }
 
   EXPECT_EQ(job.documents[1].key, "documents[2]");
   EXPECT_EQ(job.documents[1].pages.kind, PageSource::Kind::glob);
-  EXPECT_EQ(job.documents[1].pages.paths, std::vector<fs::path>{base / "scans/d2/*.tif"});
+  EXPECT_EQ(job.documents[1].pages.paths,
+            std::vector<std::string>{(base / "scans/d2/*.tif").string()});
   EXPECT_TRUE(job.documents[1].metadata.empty());
   EXPECT_EQ(job.documents[2].pages.kind, PageSource::Kind::list);
-  EXPECT_EQ(job.documents[2].pages.paths, (std::vector<fs::path>{base / "b.tif", "/abs/a.jpg"}));
+  EXPECT_EQ(job.documents[2].pages.paths,
+            (std::vector<std::string>{(base / "b.tif").string(), "/abs/a.jpg"}));
   EXPECT_EQ(job.documents[3].pages.kind, PageSource::Kind::tiff);
-  EXPECT_EQ(job.documents[3].pages.paths, std::vector<fs::path>{base / "multi.tif"});
+  EXPECT_EQ(job.documents[3].pages.paths, std::vector<std::string>{(base / "multi.tif").string()});
   EXPECT_EQ(job.documents[3].pages.first_page, 2u);
   EXPECT_EQ(job.documents[3].pages.last_page, 5u);
   EXPECT_EQ(job.documents[4].pages.kind, PageSource::Kind::pdf);
@@ -549,7 +551,8 @@ TEST(OneLineMode, SubfoldersBecomeDocumentsInNaturalOrder) {
     EXPECT_EQ(job.documents[i].title, expected[i]);
     EXPECT_EQ(job.documents[i].key, "documents[" + std::to_string(i + 1) + "]");
     EXPECT_EQ(job.documents[i].pages.kind, PageSource::Kind::directory);
-    EXPECT_EQ(job.documents[i].pages.paths, std::vector<fs::path>{scans / expected[i]});
+    EXPECT_EQ(job.documents[i].pages.paths,
+              std::vector<std::string>{(scans / expected[i]).string()});
   }
 }
 
@@ -585,7 +588,7 @@ TEST(OneLineMode, AFolderWithoutSubfoldersIsOneDocument) {
   ASSERT_EQ(job.documents.size(), 1u);
   EXPECT_EQ(job.documents[0].id, "scans");
   EXPECT_EQ(job.documents[0].title, "scans");
-  EXPECT_EQ(job.documents[0].pages.paths, std::vector<fs::path>{dir / "scans"});
+  EXPECT_EQ(job.documents[0].pages.paths, std::vector<std::string>{(dir / "scans").string()});
 }
 
 TEST(OneLineMode, TheScansPathMustBeAFolder) {

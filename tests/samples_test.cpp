@@ -209,7 +209,8 @@ TEST(Samples, DemoSetIsAJobThatIngestAccepts) {
   const auto scanned = scan_documents(job);
   ASSERT_EQ(scanned.size(), 3u);
   std::vector<std::string> d001;
-  for (const auto& page : scanned[0].pages) d001.push_back(page.ref.file.filename().string());
+  for (const auto& page : scanned[0].pages)
+    d001.push_back(fs::path(page.ref.file).filename().string());
   EXPECT_EQ(d001, (std::vector<std::string>{"p1.tif", "p2.jpg", "p3.png", "p10.jp2"}));
   EXPECT_TRUE(scanned[0].pages[3].info.dpi_from_job);  // JPEG 2000: the document's dpi
   EXPECT_DOUBLE_EQ(scanned[0].pages[3].info.dpi, 200);

@@ -21,7 +21,7 @@ CatalogJob catalog_job(const Job& job, const Plan& plan, const std::filesystem::
   for (const auto& frame : plan.frames) {
     if (frame.source.ref.file.empty()) continue;
     auto& files = out.documents[frame.document].source_files;
-    const std::string file = frame.source.ref.file.string();
+    const std::string& file = frame.source.ref.file;
     if (files.empty() || files.back() != file) files.push_back(file);
   }
   return out;

@@ -24,8 +24,8 @@ std::string reel_id(std::uint32_t number) {
 }
 
 std::string page_context(const Document& document, std::uint32_t page, const SourcePage& source) {
-  return fmt::format("{} page {} ({}, page {} in file)", document.id, page,
-                     source.ref.file.string(), source.ref.page_in_file + 1);
+  return fmt::format("{} page {} ({}, page {} in file)", document.id, page, source.ref.file,
+                     source.ref.page_in_file + 1);
 }
 
 // A separation frame's address ends in its filter, "R0001-D001-0003-G", so that the three
@@ -382,6 +382,19 @@ void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
   const double continued_mm = reels.target_step_mm();
   // What an empty reel holds once its own targets are filmed.
   const double reel_capacity_mm = reels.usable_mm() - reels.reel_targets_mm();
+  // Room for every frame at once: a plan grown by doubling peaks at three times its size
+  // (old and new storage while it moves), 12 MB for 10,000 frames. A reel closes when the
+  // film is full or the next document does not fit, so there are at most that many reels;
+  // each adds at most six targets (start, two technical, continued from/to, end).
+  std::size_t pages = 0;
+  double film_mm = 0;
+  for (const auto& frames : documents) {
+    pages += frames.size();
+    for (const PlannedFrame& frame : frames) film_mm += frame_step_mm(frame, format);
+  }
+  const auto most_reels = static_cast<std::size_t>(
+      documents.size() + 2 * film_mm / std::max(reel_capacity_mm, 1.0) + 1);
+  plan.frames.reserve(plan.frames.size() + pages + documents.size() + 6 * most_reels);
   std::size_t last_document = 0;
   for (std::vector<PlannedFrame>& frames : documents) {
     const std::size_t document = frames.front().document;
@@ -443,6 +456,7 @@ void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
       reels.append(std::move(frame));
     }
     last_document = document;
+    std::vector<PlannedFrame>().swap(frames);  // placed: the plan holds them now
   }
   if (reels.is_open()) reels.close_reel(last_document, false);
 }
@@ -585,7 +599,7 @@ nlohmann::ordered_json fiche_json(const FicheGrid& grid) {
 nlohmann::ordered_json source_json(const SourcePage& source) {
   if (source.ref.file.empty()) return nullptr;
   nlohmann::ordered_json json;
-  json["file"] = source.ref.file.generic_string();
+  json["file"] = std::filesystem::path(source.ref.file).generic_string();
   json["page_in_file"] = source.ref.page_in_file + 1;  // 1-based, as index.csv and operators count
   json["pages_in_file"] = source.ref.pages_in_file;
   json["format"] = to_string(source.ref.format);
@@ -690,9 +704,11 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
   } else {
     plan_roll(job, format, recorder.pixel_pitch_um, std::move(filmed), plan);
   }
-  // The plan is held for the whole run: without the vector's growth room (up to 400 bytes
-  // per frame, 2.5 MB of a 10,000-frame plan).
-  plan.frames.shrink_to_fit();
+  // The plan is held for the whole run: without growth room worth a copy (up to 400 bytes a
+  // frame, 2.5 MB of a 10,000-frame plan).
+  if (plan.frames.capacity() - plan.frames.size() > plan.frames.size() / 64) {
+    plan.frames.shrink_to_fit();
+  }
   return plan;
 }
 

@@ -222,7 +222,7 @@ double page_width_mm(const PlannedFrame& frame, const Plan& plan) {
 
 std::string source_text(const PlannedFrame& frame) {
   return frame.source.ref.file.empty() ? std::string("(no source file)")
-                                       : fmt::format("{} (page {})", frame.source.ref.file.string(),
+                                       : fmt::format("{} (page {})", frame.source.ref.file,
                                                      frame.source.ref.page_in_file + 1);
 }
 

@@ -31,7 +31,7 @@ constexpr double mm_per_inch = 25.4;
 constexpr double pdf_points_per_inch = 72;
 
 std::string page_context(const PageRef& ref) {
-  return fmt::format("{} (page {})", ref.file.string(), ref.page_in_file + 1);
+  return fmt::format("{} (page {})", ref.file, ref.page_in_file + 1);
 }
 
 // Some loaders start their message with the file name, which the context already gives.
@@ -146,7 +146,7 @@ VImage load(const PageRef& ref, vips::VOption* options) {
 std::uint32_t count_pages(const fs::path& file, SourceFormat format) {
   if (format != SourceFormat::tiff && format != SourceFormat::pdf) return 1;
   try {
-    const VImage header = load(PageRef{file, 0, 1, format}, load_options());
+    const VImage header = load(PageRef{file.string(), 0, 1, format}, load_options());
     const int pages = vips_image_get_n_pages(header.get_image());
     return static_cast<std::uint32_t>(std::max(pages, 1));
   } catch (const VError& error) {
@@ -192,7 +192,7 @@ void append_pages(const fs::path& file, const Limits& limits, std::uint32_t firs
     throw Error(ErrorKind::input, fmt::format("{}: page range {} is empty", file.string(), range));
   }
   for (std::uint32_t page = first; page <= end; ++page) {
-    out.push_back(PageRef{file, page - 1, pages, format});
+    out.push_back(PageRef{file.string(), page - 1, pages, format});
   }
 }
 
@@ -368,7 +368,7 @@ const char* to_string(SourceFormat format) {
 
 std::vector<PageRef> expand_pages(const PageSource& source, const Limits& limits) {
   std::vector<PageRef> pages;
-  auto one_path = [&]() -> const fs::path& {
+  auto one_path = [&]() -> fs::path {
     if (source.paths.size() != 1) {
       throw Error(ErrorKind::internal,
                   fmt::format("page source needs exactly one path, got {}", source.paths.size()));

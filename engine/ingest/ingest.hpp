@@ -30,7 +30,9 @@ enum class SourceFormat { tiff, jpeg, png, jp2, pdf };
 const char* to_string(SourceFormat format);
 
 struct PageRef {
-  std::filesystem::path file;
+  // A string, not a std::filesystem::path: a path also keeps its parsed components, some
+  // 400 bytes more per page, and the plan holds a PageRef for every page of the job.
+  std::string file;
   std::uint32_t page_in_file = 0;  // 0-based page within a multi-page file
   std::uint32_t pages_in_file = 1;
   SourceFormat format = SourceFormat::tiff;

@@ -650,35 +650,37 @@ class JobParser {
       source.kind = kind;
       kinds.push_back(key.substr(key.rfind('.') + 1));
     };
-    walk(table, prefix,
-         {
-             {"dir",
-              [&](const toml::node& value, const std::string& key) {
-                set_kind(PageSource::Kind::directory, key);
-                source.paths = {resolve(base_dir_, read_text(value, key, "a folder path"))};
-              }},
-             {"glob",
-              [&](const toml::node& value, const std::string& key) {
-                set_kind(PageSource::Kind::glob, key);
-                source.paths = {resolve(base_dir_, read_text(value, key, "a file pattern"))};
-              }},
-             {"files",
-              [&](const toml::node& value, const std::string& key) {
-                set_kind(PageSource::Kind::list, key);
-                source.paths = read_file_list(value, key);
-              }},
-             {"tiff",
-              [&](const toml::node& value, const std::string& key) {
-                set_kind(PageSource::Kind::tiff, key);
-                source.paths = {resolve(base_dir_, read_text(value, key, "a file path"))};
-              }},
-             {"pdf",
-              [&](const toml::node& value, const std::string& key) {
-                set_kind(PageSource::Kind::pdf, key);
-                source.paths = {resolve(base_dir_, read_text(value, key, "a file path"))};
-              }},
-             {"range", [&](const toml::node& value, const std::string&) { range = &value; }},
-         });
+    walk(
+        table, prefix,
+        {
+            {"dir",
+             [&](const toml::node& value, const std::string& key) {
+               set_kind(PageSource::Kind::directory, key);
+               source.paths = {resolve(base_dir_, read_text(value, key, "a folder path")).string()};
+             }},
+            {"glob",
+             [&](const toml::node& value, const std::string& key) {
+               set_kind(PageSource::Kind::glob, key);
+               source.paths = {
+                   resolve(base_dir_, read_text(value, key, "a file pattern")).string()};
+             }},
+            {"files",
+             [&](const toml::node& value, const std::string& key) {
+               set_kind(PageSource::Kind::list, key);
+               source.paths = read_file_list(value, key);
+             }},
+            {"tiff",
+             [&](const toml::node& value, const std::string& key) {
+               set_kind(PageSource::Kind::tiff, key);
+               source.paths = {resolve(base_dir_, read_text(value, key, "a file path")).string()};
+             }},
+            {"pdf",
+             [&](const toml::node& value, const std::string& key) {
+               set_kind(PageSource::Kind::pdf, key);
+               source.paths = {resolve(base_dir_, read_text(value, key, "a file path")).string()};
+             }},
+            {"range", [&](const toml::node& value, const std::string&) { range = &value; }},
+        });
     if (kinds.empty()) fail_expected(table, prefix, std::string("one of ") + kKinds, "none");
     if (kinds.size() > 1) {
       std::string found;
@@ -713,15 +715,16 @@ class JobParser {
     return source;
   }
 
-  std::vector<fs::path> read_file_list(const toml::node& node, const std::string& key) const {
+  std::vector<std::string> read_file_list(const toml::node& node, const std::string& key) const {
     const auto* array = node.as_array();
     if (!array) fail_expected(node, key, "an array of file paths", describe(node));
     if (array->empty()) fail_expected(node, key, "an array of file paths", "an empty array");
-    std::vector<fs::path> paths;
+    std::vector<std::string> paths;
+    paths.reserve(array->size());
     for (std::size_t index = 0; index < array->size(); ++index) {
       const toml::node& element = *array->get(index);
       const std::string element_key = fmt::format("{}[{}]", key, index + 1);
-      paths.push_back(resolve(base_dir_, read_text(element, element_key, "a file path")));
+      paths.push_back(resolve(base_dir_, read_text(element, element_key, "a file path")).string());
     }
     return paths;
   }
@@ -1012,7 +1015,7 @@ Job job_from_directory(const std::filesystem::path& scans, const JobOverrides& o
     document.id = name;
     document.title = name;
     document.pages.kind = PageSource::Kind::directory;
-    document.pages.paths = {pages};
+    document.pages.paths = {pages.string()};
     document.key = fmt::format("documents[{}]", job.documents.size() + 1);
     job.documents.push_back(std::move(document));
   };

@@ -120,7 +120,7 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                        frame.page,
                        frame.address,
                        hal::to_string(frame.blip),
-                       frame.source.ref.file.empty() ? "" : frame.source.ref.file.string(),
+                       frame.source.ref.file,
                        frame.source.ref.file.empty() ? 0 : frame.source.ref.page_in_file + 1,
                        r.source_sha256,
                        r.sha256};
@@ -208,11 +208,11 @@ PreparedJob prepare_job(const Job& job, const hal::Capabilities& recorder,
                         const std::filesystem::path& profiles_dir) {
   PreparedJob prepared;
   prepared.format = job.inline_format ? *job.inline_format : load_format(profiles_dir, job.format);
-  prepared.documents = scan_documents(job);
+  std::vector<DocumentPages> documents = scan_documents(job);
   // Missing glyphs are found here, before the first exposure (film/text_check.hpp).
   auto text = job_text_engine(job);
-  check_document_text(job, *text, prepared.documents);
-  prepared.plan = plan_reels(job, prepared.format, recorder, prepared.documents);
+  check_document_text(job, *text, documents);
+  prepared.plan = plan_reels(job, prepared.format, recorder, documents);
   prepared.plan.profiles_dir = profiles_dir;
   prepare_plan_text(job, prepared.plan, std::move(text));
   prepared.job_dir = job.output / job.id;

@@ -87,9 +87,9 @@ RenderedFrame render_frame(const Job& job, const Plan& plan, const PlannedFrame&
 
 // Everything before the first exposure: the format, the sources (expand + probe, with each
 // document's failure policy) and the plan. Pure but for reading the sources' headers.
+// The scanned pages are not kept: the plan holds every page it films.
 struct PreparedJob {
   FilmFormat format;
-  std::vector<DocumentPages> documents;
   Plan plan;
   std::filesystem::path job_dir;  // output / id
 };

@@ -43,8 +43,7 @@ std::string describe_frame(const Job& job, const PlannedFrame& frame) {
     }
   }
   if (!frame.source.ref.file.empty()) {
-    text += fmt::format(", {} page {}", frame.source.ref.file.string(),
-                        frame.source.ref.page_in_file + 1);
+    text += fmt::format(", {} page {}", frame.source.ref.file, frame.source.ref.page_in_file + 1);
   }
   return text + ")";
 }

@@ -297,13 +297,12 @@ std::pair<double, double> aim_range(const Job& job, const QcProfile& profile) {
 // Cornell's digital QI for the documents' scans: bitonal dpi x 0.039 h / 3, grey / 2.
 double source_qi(const Job& job, const PreparedJob& prepared, double e_mm) {
   double qi = 0;
-  for (const auto& doc : prepared.documents) {
-    const bool bitonal = settings_for(job, job.documents[doc.document]).mode == ImageMode::bitonal;
-    for (const auto& page : doc.pages) {
-      if (page.info.dpi <= 0) continue;
-      const double q = page.info.dpi * 0.039 * e_mm / (bitonal ? 3 : 2);
-      qi = qi == 0 ? q : std::min(qi, q);
-    }
+  for (const PlannedFrame& frame : prepared.plan.frames) {
+    if (frame.kind != FrameKind::page || frame.source.info.dpi <= 0) continue;
+    const bool bitonal =
+        settings_for(job, job.documents[frame.document]).mode == ImageMode::bitonal;
+    const double q = frame.source.info.dpi * 0.039 * e_mm / (bitonal ? 3 : 2);
+    qi = qi == 0 ? q : std::min(qi, q);
   }
   return qi;
 }
