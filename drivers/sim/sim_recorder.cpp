@@ -427,7 +427,7 @@ class SimRecorder final : public hal::Recorder {
       for (const auto& f : json.at("frames")) add_frame(f);
       for (const auto& u : json.at("underruns")) add_underrun(u);
       developer_waits_ = json.value("developer_waits", std::uint64_t{0});
-      std::ifstream log(reel_.work_dir / "film" / "reel.log", std::ios::binary);
+      std::ifstream log(log_file(), std::ios::binary);
       std::string line;
       while (std::getline(log, line)) {
         // A last line cut short by the stop: that frame's record never reached the disk.

@@ -272,11 +272,11 @@ class JobParser {
          }},
         {"output",
          [&](const toml::node& node, const std::string& key) {
-           job.output = resolve(base_dir_, read_text(node, key, "a folder path"));
+           job.output = read_path(node, key, "a folder path");
          }},
         {"catalog",
          [&](const toml::node& node, const std::string& key) {
-           job.catalog = resolve(base_dir_, read_text(node, key, "a catalog file path"));
+           job.catalog = read_path(node, key, "a catalog file path");
          }},
         {"format",
          [&](const toml::node& node, const std::string& key) {
@@ -419,6 +419,11 @@ class JobParser {
     const auto* text = node.as_string();
     if (!text) fail_expected(node, key, expected, describe(node));
     return text->get();
+  }
+
+  // A path in the job, resolved against the job file's folder.
+  fs::path read_path(const toml::node& node, const std::string& key, const char* what) const {
+    return resolve(base_dir_, read_text(node, key, what));
   }
 
   std::string read_text(const toml::node& node, const std::string& key,
@@ -650,37 +655,26 @@ class JobParser {
       source.kind = kind;
       kinds.push_back(key.substr(key.rfind('.') + 1));
     };
-    walk(
-        table, prefix,
-        {
-            {"dir",
-             [&](const toml::node& value, const std::string& key) {
-               set_kind(PageSource::Kind::directory, key);
-               source.paths = {resolve(base_dir_, read_text(value, key, "a folder path")).string()};
-             }},
-            {"glob",
-             [&](const toml::node& value, const std::string& key) {
-               set_kind(PageSource::Kind::glob, key);
-               source.paths = {
-                   resolve(base_dir_, read_text(value, key, "a file pattern")).string()};
-             }},
-            {"files",
-             [&](const toml::node& value, const std::string& key) {
-               set_kind(PageSource::Kind::list, key);
-               source.paths = read_file_list(value, key);
-             }},
-            {"tiff",
-             [&](const toml::node& value, const std::string& key) {
-               set_kind(PageSource::Kind::tiff, key);
-               source.paths = {resolve(base_dir_, read_text(value, key, "a file path")).string()};
-             }},
-            {"pdf",
-             [&](const toml::node& value, const std::string& key) {
-               set_kind(PageSource::Kind::pdf, key);
-               source.paths = {resolve(base_dir_, read_text(value, key, "a file path")).string()};
-             }},
-            {"range", [&](const toml::node& value, const std::string&) { range = &value; }},
-        });
+    // A source named by one path (a folder, a pattern, a file).
+    const auto one_path = [&](PageSource::Kind kind, const char* what) {
+      return [&, kind, what](const toml::node& value, const std::string& key) {
+        set_kind(kind, key);
+        source.paths = {read_path(value, key, what).string()};
+      };
+    };
+    walk(table, prefix,
+         {
+             {"dir", one_path(PageSource::Kind::directory, "a folder path")},
+             {"glob", one_path(PageSource::Kind::glob, "a file pattern")},
+             {"files",
+              [&](const toml::node& value, const std::string& key) {
+                set_kind(PageSource::Kind::list, key);
+                source.paths = read_file_list(value, key);
+              }},
+             {"tiff", one_path(PageSource::Kind::tiff, "a file path")},
+             {"pdf", one_path(PageSource::Kind::pdf, "a file path")},
+             {"range", [&](const toml::node& value, const std::string&) { range = &value; }},
+         });
     if (kinds.empty()) fail_expected(table, prefix, std::string("one of ") + kKinds, "none");
     if (kinds.size() > 1) {
       std::string found;
@@ -724,7 +718,7 @@ class JobParser {
     for (std::size_t index = 0; index < array->size(); ++index) {
       const toml::node& element = *array->get(index);
       const std::string element_key = fmt::format("{}[{}]", key, index + 1);
-      paths.push_back(resolve(base_dir_, read_text(element, element_key, "a file path")).string());
+      paths.push_back(read_path(element, element_key, "a file path").string());
     }
     return paths;
   }
