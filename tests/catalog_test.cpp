@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "catalog/index.hpp"
 #include "catalog/journal.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
@@ -42,6 +43,43 @@ IndexRow row(std::uint32_t frame, const std::string& document, std::uint32_t pag
           page,
           std::string(64, 'b'),
           fmt::format("{:064}", frame)};
+}
+
+TEST(ReelIndex, RowsGoToDiskAsTheyComeAndIndexCsvAppearsWhole) {
+  test::TempDir dir;
+  const auto reel = dir / "R0001";
+  std::vector<IndexRow> rows;
+  for (std::uint32_t f = 1; f <= 300; ++f) rows.push_back(row(f, "D001", f));
+  {
+    ReelIndex index(reel);
+    for (const auto& r : rows) index.add(r);
+    EXPECT_EQ(index.size(), 300u);
+    // Nothing at index.csv before the reel closes; the rows are already in its temporary.
+    EXPECT_FALSE(std::filesystem::exists(reel / "index.csv"));
+    ASSERT_TRUE(std::filesystem::exists(reel / "index.csv.tmp"));
+    EXPECT_GT(std::filesystem::file_size(reel / "index.csv.tmp"), 40000u);
+    write_file_atomic(reel / "film.bin", "film");
+    index.write({"film.bin"});
+    EXPECT_FALSE(std::filesystem::exists(reel / "index.csv.tmp"));
+    const std::string csv = read_file(reel / "index.csv");
+    EXPECT_EQ(csv, to_csv(rows));
+    const std::string manifest = read_file(reel / "manifest.sha256");
+    EXPECT_EQ(manifest,
+              sha256_hex({reinterpret_cast<const std::uint8_t*>(csv.data()), csv.size()}) +
+                  "  index.csv\n" + sha256_file(reel / "film.bin") + "  film.bin\n");
+    // Again after a failure: the same index, the manifest rewritten.
+    index.write({});
+    EXPECT_EQ(read_file(reel / "index.csv"), csv);
+    EXPECT_EQ(read_file(reel / "manifest.sha256"), manifest.substr(0, manifest.find('\n') + 1));
+  }
+  // A reel dropped before it closed leaves neither index.csv nor its temporary.
+  {
+    const auto other = dir / "R0002";
+    ReelIndex index(other);
+    index.add(rows.front());
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "R0002" / "index.csv"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "R0002" / "index.csv.tmp"));
 }
 
 TEST(Catalog, MigratesAVersionOneCatalogKeepingItsFrames) {

@@ -251,8 +251,13 @@ class SimRecorder final : public hal::Recorder {
     const std::string file =
         film_output_ == FilmOutput::images ? fmt::format("film/F{:06}.tif", number) : "";
     // The device's buffer memory: the same few frame buffers go round (hal/buffer_pool.hpp).
-    std::vector<std::uint8_t> pixels = hal::frame_buffers().take(frame.pixels.size());
-    pixels.assign(frame.pixels.begin(), frame.pixels.end());
+    // Without film output nothing develops the pixels: the head's timing needs only the lines,
+    // and copying them would put the simulated device's buffer in the host's memory for nothing.
+    std::vector<std::uint8_t> pixels;
+    if (film_output_ != FilmOutput::none) {
+      pixels = hal::frame_buffers().take(frame.pixels.size());
+      pixels.assign(frame.pixels.begin(), frame.pixels.end());
+    }
     BufferedFrame buffered{number, frame.width,       frame.height, frame.channels,
                            lines,  std::move(pixels), file};
     {

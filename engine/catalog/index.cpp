@@ -4,7 +4,6 @@
 
 #include <iterator>
 
-#include "core/files.hpp"
 #include "film/separation.hpp"
 
 namespace fw {
@@ -44,22 +43,35 @@ std::string to_csv(const std::vector<IndexRow>& rows) {
   return out;
 }
 
-ReelIndex::ReelIndex(std::filesystem::path reel_dir)
-    : dir_(std::move(reel_dir)), csv_(std::string(kIndexHeader) + "\n") {}
+ReelIndex::ReelIndex(const std::filesystem::path& reel_dir) : dir_(reel_dir) {
+  std::filesystem::create_directories(dir_);
+  file_.emplace(dir_ / "index.csv");
+  pending_ = std::string(kIndexHeader) + "\n";
+}
 
 void ReelIndex::add(const IndexRow& row) {
-  append_csv(csv_, row);
+  append_csv(pending_, row);
   ++rows_;
+  // A few dozen rows per write: one system call per frame would cost more than the row.
+  if (pending_.size() >= 16384) flush();
+}
+
+void ReelIndex::flush() {
+  sha256_.update(pending_);
+  file_->write(pending_);
+  pending_.clear();
 }
 
 void ReelIndex::write(const std::vector<std::filesystem::path>& files,
-                      const std::map<std::filesystem::path, std::string>& known_sha256) const {
-  std::filesystem::create_directories(dir_);
-  write_file_atomic(dir_ / "index.csv", csv_);
+                      const std::map<std::filesystem::path, std::string>& known_sha256) {
+  if (file_) {
+    flush();
+    file_->commit();
+    file_.reset();
+    index_sha256_ = sha256_.hex();
+  }
   // Two spaces between digest and name: the format `sha256sum -c` reads.
-  std::string manifest =
-      sha256_hex({reinterpret_cast<const std::uint8_t*>(csv_.data()), csv_.size()}) +
-      "  index.csv\n";
+  std::string manifest = index_sha256_ + "  index.csv\n";
   for (const auto& file : files) {
     const auto known = known_sha256.find(file);
     manifest += (known != known_sha256.end() ? known->second : sha256_file(dir_ / file)) + "  " +

@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/files.hpp"
 #include "hal/recorder.hpp"
 
 namespace fw {
@@ -33,24 +35,29 @@ struct IndexRow {
 // Index columns, in order (the first line of index.csv).
 extern const char* const kIndexHeader;
 
-// Collects a reel's rows as frames are accepted and writes the reel's files. A row is kept as
-// its index.csv line only (~250 bytes): a reel of 10,000 frames would otherwise hold twice
-// that per frame until it closes.
+// Collects a reel's rows as frames are accepted and writes the reel's files. Rows go to disk
+// as they come (index.csv's temporary beside it, hashed on the way): a reel's index costs no
+// memory however long the reel, and nothing is at index.csv until write().
 class ReelIndex {
  public:
-  explicit ReelIndex(std::filesystem::path reel_dir);
+  explicit ReelIndex(const std::filesystem::path& reel_dir);
   void add(const IndexRow& row);
-  // Writes index.csv, then manifest.sha256 covering index.csv and `files` (relative to
-  // the reel folder), so that `cd R0001 && sha256sum -c manifest.sha256` passes. Files in
-  // `known_sha256` (the driver hashed the bytes as it wrote them) are not read again.
+  // Puts index.csv in place, then writes manifest.sha256 covering index.csv and `files`
+  // (relative to the reel folder), so that `cd R0001 && sha256sum -c manifest.sha256` passes.
+  // Files in `known_sha256` (the driver hashed the bytes as it wrote them) are not read again.
+  // Called again (a failure after index.csv was in place), it writes the manifest only.
   void write(const std::vector<std::filesystem::path>& files,
-             const std::map<std::filesystem::path, std::string>& known_sha256 = {}) const;
+             const std::map<std::filesystem::path, std::string>& known_sha256 = {});
   std::size_t size() const { return rows_; }  // rows added
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
+  void flush();
   std::filesystem::path dir_;
-  std::string csv_;  // index.csv as it stands
+  std::optional<AtomicFile> file_;  // index.csv until it is committed
+  Sha256 sha256_;
+  std::string index_sha256_;  // once committed
+  std::string pending_;       // rows not yet written
   std::size_t rows_ = 0;
 };
 

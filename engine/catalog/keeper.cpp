@@ -43,6 +43,7 @@ void RecordKeeper::start(const Plan& plan, const nlohmann::json& extra) {
   record.update(extra);
   journal_.append(record);
   catalog_.start_job(job_);
+  release_documents();
   catalog_.add_event(
       job_.id, "start",
       fmt::format("{} frames on {} reel(s) planned", plan.frames.size(), plan.reels.size()));
@@ -50,11 +51,17 @@ void RecordKeeper::start(const Plan& plan, const nlohmann::json& extra) {
 
 void RecordKeeper::resume(const JournalState& journal, const std::string& policy) {
   catalog_.sync_job(job_, journal);
+  release_documents();
   for (const auto& reel : journal.reels) attempts_[reel.id] = reel.attempt;
   journal_.append({{"event", "resume"}, {"policy", policy}, {"next_seq", journal.next_sequence}});
   catalog_.add_event(job_.id, "resume",
                      fmt::format("resumed at frame {} of the plan (policy {})",
                                  journal.next_sequence + 1, policy));
+}
+
+void RecordKeeper::release_documents() {
+  // The catalog holds them now; a long job's list of source files is not kept for the run.
+  std::vector<CatalogDocument>().swap(job_.documents);
 }
 
 void RecordKeeper::spoil(const JournalReel& reel, const std::string& moved_to) {

@@ -54,6 +54,7 @@ class RecordKeeper final : public RunObserver {
 
  private:
   void flush();
+  void release_documents();
   Journal journal_;
   Catalog& catalog_;
   CatalogJob job_;
