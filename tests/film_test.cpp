@@ -1,4 +1,5 @@
 // Film formats, page placement and the reel planner.
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "film/format.hpp"
+#include "film/frame_spool.hpp"
 #include "film/plan.hpp"
 #include "support/test_support.hpp"
 
@@ -754,6 +756,65 @@ TEST(PlannerTargets, OversizedDocumentSplitsWithContinuedTargets) {
   EXPECT_EQ(plan.reels[0].pages + plan.reels[1].pages + plan.reels[2].pages, 20u);
   EXPECT_EQ(plan.frames.back().kind, FrameKind::end_target);
   expect_reels_within_their_length(plan);
+}
+
+TEST(PlannerTargets, EachReelKnowsItsFirstAndLastPageAddress) {
+  const Job job = job_with_targets({"D001"});
+  const Plan plan = plan_reels(job, targets_reel_format(), recorder_at(2.5), {pages_of(0, 20)});
+  ASSERT_EQ(plan.reels.size(), 3u);
+  EXPECT_EQ(plan.reels[0].first_address, "R0001-D001-0001");
+  EXPECT_EQ(plan.reels[0].last_address, "R0001-D001-0009");
+  EXPECT_EQ(plan.reels[1].first_address, "R0002-D001-0010");
+  EXPECT_EQ(plan.reels[2].last_address, "R0003-D001-0020");
+}
+
+// Every frame back from the spool as it went in: compared through plan.json, which shows
+// every field of a frame.
+void expect_spool_round_trip(const Job& job, Plan plan) {
+  const std::string before = plan.to_json(job);
+  test::TempDir dir;
+  std::vector<PlannedFrame> frames = plan.frames;
+  FrameSpool spool(std::move(frames), dir.path());
+  EXPECT_TRUE(frames.empty());
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));  // the spool has no name on disk
+  ASSERT_EQ(spool.size(), plan.frames.size());
+  std::vector<PlannedFrame> back;
+  for (std::size_t i = 0; i < spool.size(); ++i) back.push_back(spool.read(i));
+  const std::vector<PlannedFrame> original = plan.frames;
+  plan.frames = back;
+  EXPECT_EQ(plan.to_json(job), before);
+  // Out of order: backwards, far ahead, and back to the start.
+  for (std::size_t i :
+       {spool.size() - 1, spool.size() / 2, std::size_t{0}, spool.size() - 2, std::size_t{1}}) {
+    const PlannedFrame frame = spool.read(i);
+    EXPECT_EQ(frame.sequence, original[i].sequence) << i;
+    EXPECT_EQ(frame.address, original[i].address) << i;
+    EXPECT_EQ(frame.source.ref.file, original[i].source.ref.file) << i;
+  }
+  EXPECT_THROW(spool.read(spool.size()), Error);
+}
+
+TEST(FrameSpool, RollPlanWithTargetsSubstitutesAndSplitsComesBackWhole) {
+  const Job job = job_with_targets({"D001", "D002"});
+  DocumentPages second = pages_of(1, 700);
+  second.substitutes = {{3, "page 4 is unreadable"}};
+  Plan plan = plan_reels(job, targets_reel_format(), recorder_at(2.5), {pages_of(0, 20), second});
+  ASSERT_GT(plan.frames.size(), 700u);  // several checkpoints
+  auto substitute = std::find_if(plan.frames.begin(), plan.frames.end(),
+                                 [](const auto& f) { return f.kind == FrameKind::substitute; });
+  ASSERT_NE(substitute, plan.frames.end());
+  substitute->target = "original-damaged";
+  substitute->note = "水渍，字迹模糊";
+  // A record larger than the spool's read window.
+  plan.frames[7].source.ref.file = "/scans/" + std::string(300000, 'x') + ".tif";
+  expect_spool_round_trip(job, plan);
+}
+
+TEST(FrameSpool, FichePlanComesBackWhole) {
+  const Job job = job_with_targets({"D001", "D002"});
+  const FilmFormat fiche = load_format(profiles(), "fiche-a6-98-24x");
+  expect_spool_round_trip(
+      job, plan_reels(job, fiche, recorder_at(2.5), {pages_of(0, 3), pages_of(1, 100)}));
 }
 
 TEST(PlannerTargets, ReelTooShortForItsTargetsIsAnInputError) {

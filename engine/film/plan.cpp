@@ -704,6 +704,14 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
   } else {
     plan_roll(job, format, recorder.pixel_pitch_um, std::move(filmed), plan);
   }
+  for (PlannedReel& reel : plan.reels) {
+    for (std::size_t i = reel.first_frame; i < reel.first_frame + reel.frame_count; ++i) {
+      const PlannedFrame& frame = plan.frames[i];
+      if (is_target(frame.kind)) continue;
+      if (reel.first_address.empty()) reel.first_address = frame.address;
+      reel.last_address = frame.address;
+    }
+  }
   // The plan is held for the whole run: without growth room worth a copy (up to 400 bytes a
   // frame, 2.5 MB of a 10,000-frame plan).
   if (plan.frames.capacity() - plan.frames.size() > plan.frames.size() / 64) {

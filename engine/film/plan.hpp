@@ -110,6 +110,9 @@ struct PlannedReel {
   std::size_t pages = 0;                 // page and substitute frames (targets excluded)
   bool continues_from_previous = false;  // its first document began on the previous reel
   bool continues_on_next = false;        // its last document continues on the next reel
+  // The first and last page's image address ("" without pages): what its start and end
+  // targets name, kept here so that rendering a target needs no other frame of the plan.
+  std::string first_address, last_address;
 };
 
 struct Plan {

@@ -398,13 +398,6 @@ std::map<std::string, std::string> target_fields(const Job& job, const Plan& pla
   for (const auto& [key, value] : document.metadata) {
     metadata += (metadata.empty() ? "" : "\n") + key + ": " + value;
   }
-  std::string first, last;
-  for (std::size_t i = reel.first_frame; i < reel.first_frame + reel.frame_count; ++i) {
-    const PlannedFrame& other = plan.frames[i];
-    if (is_target(other.kind)) continue;
-    if (first.empty()) first = other.address;
-    last = other.address;
-  }
   const std::string other_reel =
       frame.other_reel == 0 ? std::string() : fmt::format("R{:04}", frame.other_reel);
   return {
@@ -423,7 +416,8 @@ std::map<std::string, std::string> target_fields(const Job& job, const Plan& pla
       {"metadata", metadata},
       {"continued_to", frame.kind == FrameKind::continued_to ? other_reel : ""},
       {"continued_from", frame.kind == FrameKind::continued_from ? other_reel : ""},
-      {"frames", first.empty() ? std::string() : first + " – " + last},
+      {"frames",
+       reel.first_address.empty() ? std::string() : reel.first_address + " – " + reel.last_address},
       {"pages", std::to_string(reel.pages)},
       {"fiche", reel.id},
       {"continued", reel.continues_from_previous ? "(continued)" : ""},

@@ -4,6 +4,7 @@
 #include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/task_arena.h>
 
+#include <algorithm>
 #include <exception>
 #include <optional>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "film/format.hpp"
+#include "film/frame_spool.hpp"
 #include "film/text_check.hpp"
 #include "hal/buffer_pool.hpp"
 #include "pipeline/render.hpp"
@@ -23,7 +25,7 @@ namespace {
 // A frame on its way through the pipeline: rendered and prepared by the driver in parallel,
 // exposed in order.
 struct InFlight {
-  const PlannedFrame* frame = nullptr;
+  PlannedFrame frame;
   RenderedFrame rendered;
   hal::Frame device;         // `rendered` as the recorder receives it
   std::exception_ptr error;  // rethrown at the serial stage, in frame order
@@ -63,6 +65,7 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                    const std::filesystem::path& job_dir, const RunOptions& options) {
   const unsigned threads = resolve_threads(options.threads);
   const unsigned tokens = options.tokens ? options.tokens : 2 * threads;
+  const std::size_t total = options.spool ? options.spool->size() : plan.frames.size();
   // Density calibration (engine/color): one LUT per frame type, applied by the render stage
   // before its sha256, so that the index records the frame exactly as the recorder receives it.
   const FrameCalibration calibration = FrameCalibration::for_job(job, default_profiles_dir());
@@ -100,7 +103,7 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
   };
 
   auto expose = [&](InFlight& work) {
-    const PlannedFrame& frame = *work.frame;
+    const PlannedFrame& frame = work.frame;
     if (work.error) std::rethrow_exception(work.error);
     if (!reel || reel->number != frame.reel) {
       if (reel) close_reel(true);
@@ -128,7 +131,7 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
     if (options.observer) options.observer->frame_exposed(reel->id, frame.sequence, row);
     ++result.frames_exposed;
     if (options.on_progress) {
-      options.on_progress({result.frames_exposed, plan.frames.size(), frame.reel});
+      options.on_progress({result.frames_exposed, total, frame.reel});
     }
   };
 
@@ -142,7 +145,7 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
       tbb::parallel_pipeline(
           tokens, tbb::make_filter<void, InFlight*>(tbb::filter_mode::serial_in_order,
                                                     [&](tbb::flow_control& control) -> InFlight* {
-                                                      if (next == plan.frames.size()) {
+                                                      if (next == total) {
                                                         control.stop();
                                                         return nullptr;
                                                       }
@@ -153,7 +156,10 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                                                       }
                                                       InFlight* work = &slots[next % tokens];
                                                       *work = InFlight{};
-                                                      work->frame = &plan.frames[next++];
+                                                      work->frame = options.spool
+                                                                        ? options.spool->read(next)
+                                                                        : plan.frames[next];
+                                                      ++next;
                                                       return work;
                                                     }) &
                       tbb::make_filter<InFlight*, InFlight*>(
@@ -161,14 +167,14 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                           [&](InFlight* work) {
                             try {
                               work->rendered =
-                                  render_frame(job, plan, *work->frame, hashes, &calibration);
-                              work->device = device_frame(plan, *work->frame, work->rendered);
+                                  render_frame(job, plan, work->frame, hashes, &calibration);
+                              work->device = device_frame(plan, work->frame, work->rendered);
                               // The driver's own per-frame work (encoding, checksums) runs
                               // here too, so that the serial stage is left with device I/O.
                               try {
                                 work->device.prepared = recorder.prepare(work->device);
                               } catch (const hal::DeviceError& e) {
-                                throw device_failure(job, *work->frame, e);
+                                throw device_failure(job, work->frame, e);
                               }
                             } catch (...) {
                               work->error = std::current_exception();
@@ -198,8 +204,8 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
   }
   if (reel) close_reel(!interrupted);
   if (interrupted) {
-    throw Error(ErrorKind::interrupted, fmt::format("interrupted after {} of {} frames",
-                                                    result.frames_exposed, plan.frames.size()));
+    throw Error(ErrorKind::interrupted,
+                fmt::format("interrupted after {} of {} frames", result.frames_exposed, total));
   }
   return result;
 }

@@ -26,6 +26,8 @@
 
 namespace fw {
 
+class FrameSpool;
+
 class FrameCalibration;
 
 struct Progress {
@@ -46,6 +48,9 @@ struct RunOptions {
   // holds `resumed_rows` (its earlier frames) and is loaded with ReelSpec::first_frame.
   std::size_t first_frame = 0;
   std::vector<IndexRow> resumed_rows;
+  // The plan's frames, moved out of `plan.frames` so that a long job's run does not hold them
+  // all (film/frame_spool.hpp); null: read from plan.frames.
+  FrameSpool* spool = nullptr;
 };
 
 struct ReelResult {

@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "film/format.hpp"
+#include "film/frame_spool.hpp"
 #include "job/job.hpp"
 #include "ops/log.hpp"
 #include "pipeline/pipeline.hpp"
@@ -345,6 +346,11 @@ int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) 
   options.threads = job.threads;
   options.tokens = flags.tokens;
   options.stop = &stop_requested;
+  // The run reads its frames from disk, and they name every page's file: neither the plan's
+  // frames nor the job's page lists stay in memory for a long job's run.
+  FrameSpool spool(std::move(prepared.plan.frames), dir);
+  for (Document& document : job.documents) std::vector<std::string>().swap(document.pages.paths);
+  options.spool = &spool;
   RunResult result;
   try {
     // Planning freed what it needed for the whole job (the job file's tree, every page's
