@@ -88,5 +88,31 @@ TEST(BufferPool, ABufferGivenBackByAnotherThreadIsReused) {
   EXPECT_EQ(pool.take(1 << 20).data(), memory);
 }
 
+TEST(BufferPool, ReservedBuffersAreReadyAndKeptHoweverLongTheyIdle) {
+  BufferPool pool(8);
+  pool.reserve(3, kFrame);
+  EXPECT_EQ(pool.stats().spares, 3u);
+  EXPECT_EQ(pool.stats().fresh, 3u);
+  // Three frames in flight at once take the reserved buffers: nothing new is allocated.
+  auto a = pool.take(kFrame), b = pool.take(kFrame), c = pool.take(kFrame);
+  EXPECT_EQ(pool.stats().fresh, 3u);
+  EXPECT_GE(a.capacity(), kFrame);
+  pool.give(std::move(a));
+  pool.give(std::move(b));
+  pool.give(std::move(c));
+  // Long stretches with one frame in flight: the other two idle, and stay.
+  for (int i = 0; i < 600; ++i) pool.give(pool.take(kFrame));
+  EXPECT_EQ(pool.stats().spares, 3u);
+  EXPECT_EQ(pool.stats().fresh, 3u);
+  // Reserving again counts what the pool already holds.
+  pool.reserve(3, kFrame);
+  EXPECT_EQ(pool.stats().fresh, 3u);
+  // Without the reservation, idle spares go as before.
+  pool.reserve(0, 0);
+  for (int i = 0; i < 300; ++i) pool.give(pool.take(kPage));
+  EXPECT_EQ(pool.stats().spares, 1u);
+  EXPECT_LT(pool.stats().spare_bytes, kFrame);
+}
+
 }  // namespace
 }  // namespace fw::hal

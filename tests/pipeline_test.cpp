@@ -10,7 +10,10 @@
 
 #include "builtin.hpp"
 #include "core/error.hpp"
+#include "core/files.hpp"
+#include "film/frame_spool.hpp"
 #include "pipeline/pipeline.hpp"
+#include "pipeline/render.hpp"
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
 
@@ -122,6 +125,49 @@ TEST(Pipeline, RendersTheSameFrameBytesWhateverTheTokenCount) {
     for (std::string field; std::getline(columns, field, ',');) fields.push_back(field);
     ASSERT_GE(fields.size(), 10u);
     EXPECT_EQ(fields[9], expected);  // frame_sha256 (the separation column follows it)
+  }
+}
+
+TEST(Pipeline, ARunFromTheFrameSpoolFilmsWhatARunFromThePlanFilms) {
+  test::TempDir dir;
+  Job job = small_job(dir, 4);
+  hal::Capabilities caps;
+  caps.pixel_pitch_um = 12.5;
+  auto prepared = prepare_job(job, caps, test::source_dir() / "profiles");
+  hal::Registry registry;
+  drivers::register_builtin_drivers(registry);
+  RunOptions options;
+  options.threads = 2;
+  auto recorder = registry.open("tiff", job.driver_options);
+  run_plan(job, prepared.plan, *recorder, prepared.job_dir, options);
+  const std::string from_plan = read_file(prepared.job_dir / "R0001" / "index.csv");
+
+  std::filesystem::remove_all(prepared.job_dir);
+  FrameSpool spool(std::move(prepared.plan.frames), dir.path());
+  ASSERT_TRUE(prepared.plan.frames.empty());  // the run has only the spool to read
+  options.spool = &spool;
+  recorder = registry.open("tiff", job.driver_options);
+  const auto result = run_plan(job, prepared.plan, *recorder, prepared.job_dir, options);
+  EXPECT_EQ(result.frames_exposed, 4u);
+  EXPECT_EQ(read_file(prepared.job_dir / "R0001" / "index.csv"), from_plan);
+}
+
+// The pipeline reserves buffers of rendered_bytes() for its frames: they must be the size
+// render_frame gives, grey or colour, or the reservation would serve nothing.
+TEST(Pipeline, RenderedBytesAreTheRenderedFramesSize) {
+  test::TempDir dir;
+  Job job = small_job(dir, 1);
+  hal::Capabilities caps;
+  caps.pixel_pitch_um = 12.5;
+  caps.channels = {1, 3};
+  for (const ImageMode mode : {ImageMode::grey, ImageMode::colour, ImageMode::bitonal}) {
+    job.documents[0].overrides.mode = mode;
+    const auto prepared = prepare_job(job, caps, test::source_dir() / "profiles");
+    SourceHashes hashes;
+    const PlannedFrame& frame = prepared.plan.frames.at(0);
+    const RenderedFrame rendered = render_frame(job, prepared.plan, frame, hashes);
+    EXPECT_EQ(rendered_bytes(job, frame), rendered.pixels.size()) << to_string(mode);
+    EXPECT_EQ(rendered.channels, mode == ImageMode::colour ? 3u : 1u);
   }
 }
 

@@ -15,6 +15,12 @@ std::size_t allocation_size(std::size_t bytes) {
   const std::size_t unit = bytes >= (1u << 20) ? 1u << 20 : 1u << 12;
   return (bytes + unit - 1) / unit * unit;
 }
+
+// Whether a spare of `capacity` serves a request of `bytes`: it holds them and is at most a
+// sixteenth larger than a new buffer for them would be.
+bool fits(std::size_t capacity, std::size_t bytes) {
+  return capacity >= bytes && capacity <= allocation_size(bytes) + bytes / 16;
+}
 }  // namespace
 
 std::vector<std::uint8_t> BufferPool::take(std::size_t bytes) {
@@ -26,8 +32,7 @@ std::vector<std::uint8_t> BufferPool::take(std::size_t bytes) {
     auto best = spare_.end();
     for (auto it = spare_.begin(); it != spare_.end(); ++it) {
       const std::size_t capacity = it->buffer.capacity();
-      if (capacity >= bytes && capacity <= allocation_size(bytes) + bytes / 16 &&
-          (best == spare_.end() || capacity < best->buffer.capacity()))
+      if (fits(capacity, bytes) && (best == spare_.end() || capacity < best->buffer.capacity()))
         best = it;
     }
     if (best != spare_.end()) {
@@ -36,11 +41,20 @@ std::vector<std::uint8_t> BufferPool::take(std::size_t bytes) {
     } else {
       ++fresh_;
     }
-    const auto stale = [&](const Spare& s) { return taken_ - s.given_at > kIdleTakes; };
+    // Reserved buffers are kept idle or not; the oldest spares count as the reserved ones.
+    std::size_t reserved = 0;
+    const auto stale = [&](const Spare& s) {
+      if (reserved_count_ > 0 && fits(s.buffer.capacity(), reserved_bytes_) &&
+          reserved < reserved_count_) {
+        ++reserved;
+        return false;
+      }
+      return taken_ - s.given_at > kIdleTakes;
+    };
     for (auto& s : spare_) {
       if (stale(s)) idle.push_back(std::move(s.buffer));
     }
-    std::erase_if(spare_, stale);
+    std::erase_if(spare_, [&](const Spare& s) { return s.buffer.capacity() == 0; });
   }
   if (buffer.capacity() == 0) buffer.reserve(allocation_size(bytes));
   return buffer;
@@ -57,6 +71,24 @@ void BufferPool::give(std::vector<std::uint8_t>&& buffer) {
       dropped = std::move(spare_.front().buffer);
       spare_.erase(spare_.begin());
     }
+  }
+}
+
+void BufferPool::reserve(std::size_t count, std::size_t bytes) {
+  std::size_t have = 0;
+  {
+    std::lock_guard lock(mutex_);
+    reserved_count_ = count;
+    reserved_bytes_ = bytes;
+    for (const auto& s : spare_) have += fits(s.buffer.capacity(), bytes);
+  }
+  for (; have < count; ++have) {
+    std::vector<std::uint8_t> buffer;
+    buffer.resize(allocation_size(bytes));  // written, so that it is resident from now on
+    buffer.clear();
+    std::lock_guard lock(mutex_);
+    ++fresh_;
+    spare_.push_back({std::move(buffer), taken_});
   }
 }
 

@@ -28,6 +28,14 @@ class BufferPool {
   std::vector<std::uint8_t> take(std::size_t bytes);
   void give(std::vector<std::uint8_t>&& buffer);
 
+  // Makes `count` buffers for requests of `bytes` resident now (spares allocated and written
+  // as needed) and keeps that many however long they sit idle; reserve(0, 0) ends it. The
+  // pipeline reserves a buffer per token for its frames: how many frames are alive at once
+  // depends on which frame happens to finish first, and without the reservation the peak
+  // memory would creep up by a frame whenever a rarer overtaking happened, longer jobs being
+  // likelier to meet it.
+  void reserve(std::size_t count, std::size_t bytes);
+
   struct Stats {
     std::size_t taken = 0;        // buffers handed out
     std::size_t fresh = 0;        // of those, newly allocated because no spare fitted
@@ -45,6 +53,7 @@ class BufferPool {
   std::vector<Spare> spare_;  // oldest first
   std::size_t keep_;
   std::size_t taken_ = 0, fresh_ = 0;
+  std::size_t reserved_count_ = 0, reserved_bytes_ = 0;
 };
 
 // The process's pool for frames, decoded pages and encoded frame files.

@@ -54,6 +54,33 @@ Error device_failure(const Job& job, const PlannedFrame& frame, const hal::Devic
                describe_frame(job, frame) + ": " + hal::to_string(e.kind()) + ": " + e.what());
 }
 
+// Keeps a buffer per token resident for the run's page frames (hal::BufferPool::reserve),
+// sized by the first page frame to be filmed, and ends the reservation with the run.
+class FrameReservation {
+ public:
+  FrameReservation(const Job& job, const Plan& plan, FrameSpool* spool, std::size_t first,
+                   unsigned tokens) {
+    const std::size_t total = spool ? spool->size() : plan.frames.size();
+    // Reels open with a few targets; a page frame follows within a handful of frames.
+    for (std::size_t i = first; i < std::min(total, first + 32); ++i) {
+      const PlannedFrame frame = spool ? spool->read(i) : plan.frames[i];
+      if (frame.kind != FrameKind::page) continue;
+      hal::frame_buffers().reserve(std::min<std::size_t>(tokens, total - first),
+                                   rendered_bytes(job, frame));
+      reserved_ = true;
+      break;
+    }
+  }
+  ~FrameReservation() {
+    if (reserved_) hal::frame_buffers().reserve(0, 0);
+  }
+  FrameReservation(const FrameReservation&) = delete;
+  FrameReservation& operator=(const FrameReservation&) = delete;
+
+ private:
+  bool reserved_ = false;
+};
+
 unsigned resolve_threads(unsigned threads) {
   if (threads != 0) return threads;
   return std::max(1u, std::thread::hardware_concurrency());
@@ -138,6 +165,9 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
   // One slot per token: TBB never has more than `tokens` frames in flight, so frame i can
   // reuse the slot of frame i - tokens, and nothing leaks when the pipeline is cancelled.
   std::vector<InFlight> slots(tokens);
+  // Whichever frames happen to finish first, the frames in flight never need more buffers
+  // than these: the run's peak memory does not depend on the job's length.
+  const FrameReservation reservation(job, plan, options.spool, options.first_frame, tokens);
   std::size_t next = options.first_frame;
   try {
     tbb::task_arena arena(static_cast<int>(threads));

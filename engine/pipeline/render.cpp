@@ -48,6 +48,14 @@ std::string describe_frame(const Job& job, const PlannedFrame& frame) {
   return text + ")";
 }
 
+std::size_t rendered_bytes(const Job& job, const PlannedFrame& frame) {
+  const bool colour =
+      raster_settings(job, job.documents.at(frame.document)).mode == ImageMode::colour &&
+      frame.separation == Separation::none;
+  return std::size_t{frame.placement.frame_width_px} * frame.placement.frame_height_px *
+         (colour ? 3 : 1);
+}
+
 RenderedFrame render_frame(const Job& job, const Plan& plan, const PlannedFrame& frame,
                            SourceHashes& hashes, const FrameCalibration* calibration) {
   const Document& doc = job.documents[frame.document];
