@@ -747,5 +747,24 @@ TEST(Ingest, SourceHashesHashEachFileOnceForAllThreads) {
   }
 }
 
+TEST(Ingest, SourceHashesKeepOnlyTheLastFilesAndHashAnOlderOneAgain) {
+  test::TempDir dir;
+  SourceHashes hashes;
+  const std::size_t files = SourceHashes::kKept + 44;
+  for (std::size_t i = 0; i < files; ++i) {
+    test::write_text(dir / fmt::format("f{}.txt", i), fmt::format("page {}", i));
+    EXPECT_EQ(hashes.get(dir / fmt::format("f{}.txt", i)),
+              sha256_file(dir / fmt::format("f{}.txt", i)));
+  }
+  EXPECT_EQ(hashes.kept(), SourceHashes::kKept);
+  // The first file left the cache: it is read again, so a change since shows.
+  test::write_text(dir / "f0.txt", "page 0, rescanned");
+  EXPECT_EQ(hashes.get(dir / "f0.txt"), sha256_file(dir / "f0.txt"));
+  // The last one is still held: the same answer without reading the file.
+  std::filesystem::remove(dir / fmt::format("f{}.txt", files - 1));
+  EXPECT_EQ(hashes.get(dir / fmt::format("f{}.txt", files - 1)).size(), 64u);
+  EXPECT_EQ(hashes.kept(), SourceHashes::kKept);
+}
+
 }  // namespace
 }  // namespace fw

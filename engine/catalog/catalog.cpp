@@ -268,6 +268,10 @@ Catalog::Catalog(const std::filesystem::path& file, int max_version) : file_(fil
   // WAL with synchronous=NORMAL is durable up to the last checkpoint-safe commit; the journal
   // is what resume trusts, so a lost last batch is rebuilt from it.
   exec("PRAGMA synchronous = NORMAL");
+  // SQLite's page cache (2 MB by default) fills with the catalog and stays: a long job's
+  // memory would grow until it is full. A writer touches the ends of its indexes, a query a
+  // few pages per level, and the kernel caches the file anyway (bench/README.md, "Memory").
+  exec("PRAGMA cache_size = -256");
   const int target = max_version < 0 ? latest_version() : max_version;
   for (int version = schema_version(); version < target; ++version) {
     if (version >= latest_version()) break;

@@ -15,8 +15,14 @@ std::string SourceHashes::get(const std::filesystem::path& file) {
     if (inserted) {
       it->second = promise.get_future().share();
       compute = true;
+      order_.push_back(it->first);
     }
     result = it->second;
+    // A caller still waiting on a dropped file's hash holds its own copy of the future.
+    if (order_.size() > kKept) {
+      done_.erase(order_.front());
+      order_.pop_front();
+    }
   }
   // Hash outside the lock: other files proceed in parallel, and callers for this file wait on
   // the future rather than on the mutex. A failure is stored and rethrown to every caller.
@@ -28,6 +34,11 @@ std::string SourceHashes::get(const std::filesystem::path& file) {
     }
   }
   return result.get();
+}
+
+std::size_t SourceHashes::kept() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return done_.size();
 }
 
 }  // namespace fw

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <future>
 #include <memory>
@@ -115,14 +116,19 @@ std::vector<DocumentPages> scan_documents(const Job& job);
 // Natural ordering of file names: digit runs compare by value.
 bool natural_less(const std::string& a, const std::string& b);
 
-// SHA-256 of source files, each file hashed once per job, safe from many threads.
+// SHA-256 of source files, safe from many threads. The pages of a multi-page file are filmed
+// one after another, so a file's hash is kept while its pages come: the last kKept files are,
+// and a file seen again after that is hashed again. Memory does not grow with the job.
 class SourceHashes {
  public:
+  static constexpr std::size_t kKept = 256;
   std::string get(const std::filesystem::path& file);
+  std::size_t kept() const;  // files whose hash is held now
 
  private:
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::unordered_map<std::string, std::shared_future<std::string>> done_;
+  std::deque<std::string> order_;  // done_'s keys, oldest first
 };
 
 }  // namespace fw
