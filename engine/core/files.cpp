@@ -50,13 +50,17 @@ AtomicFile::~AtomicFile() {
 }
 
 void AtomicFile::write(std::string_view data) {
+  write_all(fd_, data, tmp_);
+}
+
+void write_all(int fd, std::string_view data, const std::filesystem::path& path) {
   const char* p = data.data();
   std::size_t left = data.size();
   while (left > 0) {
-    ssize_t n = ::write(fd_, p, left);
+    ssize_t n = ::write(fd, p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      fail_io(tmp_, "write");
+      fail_io(path, "write");
     }
     p += n;
     left -= static_cast<std::size_t>(n);

@@ -32,6 +32,10 @@ class AtomicFile {
 
 std::string read_file(const std::filesystem::path& path);
 
+// Writes all of `data` to the open descriptor `fd`, through short writes and signals; throws
+// Error(internal) naming `path` on failure.
+void write_all(int fd, std::string_view data, const std::filesystem::path& path);
+
 // Incremental SHA-256 (OpenSSL). hex() finishes the digest.
 class Sha256 {
  public:

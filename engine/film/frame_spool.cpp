@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "core/error.hpp"
+#include "core/files.hpp"
 
 namespace fw {
 namespace {
@@ -132,20 +133,13 @@ FrameSpool::FrameSpool(std::vector<PlannedFrame>&& frames, const std::filesystem
                                                  dir.string(), std::strerror(errno)));
   }
   ::unlink(name.c_str());
-  const auto fail = [&] {
-    return Error(ErrorKind::internal, fmt::format("{}: cannot write the plan's frame spool: {}",
-                                                  dir.string(), std::strerror(errno)));
-  };
   std::string chunk;
   const auto flush = [&] {
-    for (std::size_t done = 0; done < chunk.size();) {
-      const ssize_t n = ::write(fd_, chunk.data() + done, chunk.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        ::close(fd_);
-        throw fail();
-      }
-      done += static_cast<std::size_t>(n);
+    try {
+      write_all(fd_, chunk, name);  // named as it was created: it has no name now
+    } catch (...) {
+      ::close(fd_);
+      throw;
     }
     file_size_ += chunk.size();
     chunk.clear();
