@@ -41,20 +41,16 @@ std::vector<std::uint8_t> BufferPool::take(std::size_t bytes) {
     } else {
       ++fresh_;
     }
-    // Reserved buffers are kept idle or not; the oldest spares count as the reserved ones.
+    // Reserved buffers are kept, idle or not; the oldest fitting spares count as them.
     std::size_t reserved = 0;
-    const auto stale = [&](const Spare& s) {
-      if (reserved_count_ > 0 && fits(s.buffer.capacity(), reserved_bytes_) &&
-          reserved < reserved_count_) {
-        ++reserved;
-        return false;
-      }
-      return taken_ - s.given_at > kIdleTakes;
-    };
     for (auto& s : spare_) {
-      if (stale(s)) idle.push_back(std::move(s.buffer));
+      if (reserved < reserved_count_ && fits(s.buffer.capacity(), reserved_bytes_)) {
+        ++reserved;
+      } else if (taken_ - s.given_at > kIdleTakes) {
+        idle.push_back(std::move(s.buffer));
+      }
     }
-    std::erase_if(spare_, [&](const Spare& s) { return s.buffer.capacity() == 0; });
+    std::erase_if(spare_, [](const Spare& s) { return s.buffer.capacity() == 0; });
   }
   if (buffer.capacity() == 0) buffer.reserve(allocation_size(bytes));
   return buffer;

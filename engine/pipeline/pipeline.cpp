@@ -54,31 +54,16 @@ Error device_failure(const Job& job, const PlannedFrame& frame, const hal::Devic
                describe_frame(job, frame) + ": " + hal::to_string(e.kind()) + ": " + e.what());
 }
 
-// Keeps a buffer per token resident for the run's page frames (hal::BufferPool::reserve),
-// sized by the first page frame to be filmed, and ends the reservation with the run.
+// Keeps `count` frame buffers of `bytes` resident (hal::BufferPool::reserve) until the run
+// ends.
 class FrameReservation {
  public:
-  FrameReservation(const Job& job, const Plan& plan, FrameSpool* spool, std::size_t first,
-                   unsigned tokens) {
-    const std::size_t total = spool ? spool->size() : plan.frames.size();
-    // Reels open with a few targets; a page frame follows within a handful of frames.
-    for (std::size_t i = first; i < std::min(total, first + 32); ++i) {
-      const PlannedFrame frame = spool ? spool->read(i) : plan.frames[i];
-      if (frame.kind != FrameKind::page) continue;
-      hal::frame_buffers().reserve(std::min<std::size_t>(tokens, total - first),
-                                   rendered_bytes(job, frame));
-      reserved_ = true;
-      break;
-    }
+  FrameReservation(std::size_t count, std::size_t bytes) {
+    hal::frame_buffers().reserve(count, bytes);
   }
-  ~FrameReservation() {
-    if (reserved_) hal::frame_buffers().reserve(0, 0);
-  }
+  ~FrameReservation() { hal::frame_buffers().reserve(0, 0); }
   FrameReservation(const FrameReservation&) = delete;
   FrameReservation& operator=(const FrameReservation&) = delete;
-
- private:
-  bool reserved_ = false;
 };
 
 unsigned resolve_threads(unsigned threads) {
@@ -93,6 +78,9 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
   const unsigned threads = resolve_threads(options.threads);
   const unsigned tokens = options.tokens ? options.tokens : 2 * threads;
   const std::size_t total = options.spool ? options.spool->size() : plan.frames.size();
+  auto frame_at = [&](std::size_t i) {
+    return options.spool ? options.spool->read(i) : plan.frames[i];
+  };
   // Density calibration (engine/color): one LUT per frame type, applied by the render stage
   // before its sha256, so that the index records the frame exactly as the recorder receives it.
   const FrameCalibration calibration = FrameCalibration::for_job(job, default_profiles_dir());
@@ -167,7 +155,15 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
   std::vector<InFlight> slots(tokens);
   // Whichever frames happen to finish first, the frames in flight never need more buffers
   // than these: the run's peak memory does not depend on the job's length.
-  const FrameReservation reservation(job, plan, options.spool, options.first_frame, tokens);
+  // Sized by the first page frame to be filmed; reels open with a few targets only.
+  std::optional<FrameReservation> reservation;
+  for (std::size_t i = options.first_frame; i < std::min(total, options.first_frame + 32); ++i) {
+    const PlannedFrame frame = frame_at(i);
+    if (frame.kind != FrameKind::page) continue;
+    reservation.emplace(std::min<std::size_t>(tokens, total - options.first_frame),
+                        rendered_bytes(job, frame));
+    break;
+  }
   std::size_t next = options.first_frame;
   try {
     tbb::task_arena arena(static_cast<int>(threads));
@@ -186,10 +182,7 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                                                       }
                                                       InFlight* work = &slots[next % tokens];
                                                       *work = InFlight{};
-                                                      work->frame = options.spool
-                                                                        ? options.spool->read(next)
-                                                                        : plan.frames[next];
-                                                      ++next;
+                                                      work->frame = frame_at(next++);
                                                       return work;
                                                     }) &
                       tbb::make_filter<InFlight*, InFlight*>(
