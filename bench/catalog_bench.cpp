@@ -56,7 +56,9 @@ fw::CatalogFrame make_frame(const std::string& job, std::uint64_t n, std::size_t
            fmt::format("/scans/D{:05}.tif", document),
            page,
            fmt::format("{:064x}", document),
-           fmt::format("{:064x}", n * 2654435761u + 1)};
+           fmt::format("{:064x}", n * 2654435761u + 1),
+           1,
+           "sim-default-negative sha256:0123abcd"};
   return f;
 }
 

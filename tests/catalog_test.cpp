@@ -42,7 +42,9 @@ IndexRow row(std::uint32_t frame, const std::string& document, std::uint32_t pag
           "scans/" + document + ".tif",
           page,
           std::string(64, 'b'),
-          fmt::format("{:064}", frame)};
+          fmt::format("{:064}", frame),
+          1,
+          "none"};
 }
 
 TEST(ReelIndex, RowsGoToDiskAsTheyComeAndIndexCsvAppearsWhole) {
@@ -104,7 +106,7 @@ INSERT INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, 
 
   Catalog current(file);
   EXPECT_EQ(current.schema_version(), Catalog::latest_version());
-  EXPECT_EQ(Catalog::latest_version(), 4);
+  EXPECT_EQ(Catalog::latest_version(), 5);
   FrameQuery query;
   query.title = "周易";
   const auto found = current.find(query);

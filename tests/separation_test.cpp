@@ -273,13 +273,14 @@ TEST_F(Separations, ColourPageRecombinesFromTheDevelopedFilm) {
   // and source.
   const auto index = test::read_csv(out / "R0001" / "index.csv");
   ASSERT_EQ(index.size(), 5u);
-  EXPECT_EQ(index[0].size(), 11u);
+  EXPECT_EQ(index[0].size(), 13u);
   EXPECT_EQ(index[0][9], "frame_sha256");
   EXPECT_EQ(index[0][10], "separation");
-  EXPECT_EQ(index[1].size(), 10u);  // grey page: empty separation
+  EXPECT_EQ(index[1].size(), 13u);
+  EXPECT_EQ(index[1][10], "");  // grey page: empty separation
   for (int s = 0; s < 3; ++s) {
     const auto& row = index[2 + s];
-    ASSERT_EQ(row.size(), 11u);
+    ASSERT_EQ(row.size(), 13u);
     EXPECT_EQ(row[10], letters[s]);
     EXPECT_EQ(row[2], "D002");
     EXPECT_EQ(row[3], "1");
@@ -383,7 +384,8 @@ TEST_F(Separations, FilmRouteWritesThreeChannelFrames) {
   EXPECT_EQ(film.bands, 3);
   const auto index = test::read_csv(out / "R0001" / "index.csv");
   ASSERT_EQ(index.size(), 2u);
-  EXPECT_EQ(index[1].size(), 10u);  // no separation
+  ASSERT_EQ(index[1].size(), 13u);
+  EXPECT_EQ(index[1][10], "");  // no separation
 }
 
 // The route is a job key and a document key, checked like the others.

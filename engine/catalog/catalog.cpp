@@ -98,6 +98,12 @@ CREATE INDEX documents_by_title ON documents(title, job_id, id);
 CREATE INDEX frames_by_source_name ON frames(
   substr(source_file, length(rtrim(source_file, replace(source_file, '/', ''))) + 1));
 )sql",
+    // 5: what index.csv records of each frame beyond its source: the EXIF/TIFF orientation
+    // ingest applied and the density calibration its code values went through.
+    R"sql(
+ALTER TABLE frames ADD COLUMN orientation INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE frames ADD COLUMN calibration TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 namespace {
@@ -197,18 +203,21 @@ void insert_frame(Statement& insert, const std::string& job_id, const std::strin
       .bind(11, row.source_sha256)
       .bind(12, row.frame_sha256)
       .bind(13, row.kind)
+      .bind(14, std::int64_t{row.orientation})
+      .bind(15, row.calibration)
       .run();
 }
 
 constexpr const char* kInsertFrame =
     "INSERT OR REPLACE INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, "
-    "page, source_file, source_page, source_sha256, frame_sha256, kind) VALUES "
-    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+    "page, source_file, source_page, source_sha256, frame_sha256, kind, orientation, calibration) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 
 // The current (highest) attempt of each reel: frames of spoiled attempts are not answers.
 constexpr const char* kFrameSelect =
     "SELECT f.job_id, f.reel_id, f.frame, f.kind, f.document_id, f.page, f.address, f.blip, "
-    "f.source_file, f.source_page, f.source_sha256, f.frame_sha256, d.title "
+    "f.source_file, f.source_page, f.source_sha256, f.frame_sha256, d.title, f.orientation, "
+    "f.calibration "
     "FROM frames f JOIN reels r ON r.job_id = f.job_id AND r.id = f.reel_id AND "
     "r.attempt = f.attempt JOIN documents d ON d.job_id = f.job_id AND d.id = f.document_id "
     "WHERE r.status <> 'spoiled' ";
@@ -230,6 +239,8 @@ std::vector<CatalogFrame> read_frames(Statement& select) {
     f.row.source_sha256 = select.text(10);
     f.row.frame_sha256 = select.text(11);
     f.title = select.text(12);
+    f.row.orientation = static_cast<std::uint32_t>(select.integer(13));
+    f.row.calibration = select.text(14);
     out.push_back(std::move(f));
   }
   return out;

@@ -24,15 +24,15 @@ std::string IndexRow::separation() const {
 
 const char* const kIndexHeader =
     "frame,kind,document_id,page,address,blip,source_file,source_page,source_sha256,"
-    "frame_sha256,separation";
+    "frame_sha256,separation,orientation,calibration";
 
 namespace {
 
 void append_csv(std::string& out, const IndexRow& r) {
-  fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{},{},{},{},{}\n", r.frame,
+  fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.frame,
                  csv_field(r.kind), csv_field(r.document_id), r.page, csv_field(r.address), r.blip,
                  csv_field(r.source_file), r.source_page, r.source_sha256, r.frame_sha256,
-                 r.separation());
+                 r.separation(), r.orientation, csv_field(r.calibration));
 }
 
 }  // namespace

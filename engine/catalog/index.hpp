@@ -26,6 +26,12 @@ struct IndexRow {
   std::uint32_t source_page = 0;  // 1-based page within the source file
   std::string source_sha256;
   std::string frame_sha256;  // of the code values exactly as sent to the recorder
+  // The source page's EXIF/TIFF orientation (1-8, 1 = upright as stored) that ingest applied
+  // before the job's `rotate`; 1 for targets.
+  std::uint32_t orientation = 1;
+  // The density calibration the frame's code values went through: "NAME sha256:XXXXXXXX"
+  // (the profile and the first 8 hex digits of its file's sha256), or "none" (raw code values).
+  std::string calibration;
   // "R", "G" or "B" for a colour page's separation frame, else "": read from the address
   // ("R0001-D001-0003-G"), so that the journal's and the catalog's copies of a row, which
   // keep the address, give the same index.csv without a field of their own.

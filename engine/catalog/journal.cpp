@@ -42,6 +42,9 @@ IndexRow row_from(const nlohmann::json& r) {
   row.source_page = r.at("source_page").get<std::uint32_t>();
   row.source_sha256 = r.at("source_sha256").get<std::string>();
   row.frame_sha256 = r.at("frame_sha256").get<std::string>();
+  // Journals written before orientation and calibration were recorded have neither.
+  row.orientation = r.value("orientation", 1u);
+  row.calibration = r.value("calibration", std::string());
   return row;
 }
 
@@ -91,7 +94,9 @@ nlohmann::json frame_record(const std::string& reel_id, std::uint64_t sequence,
           {"source_file", row.source_file},
           {"source_page", row.source_page},
           {"source_sha256", row.source_sha256},
-          {"frame_sha256", row.frame_sha256}};
+          {"frame_sha256", row.frame_sha256},
+          {"orientation", row.orientation},
+          {"calibration", row.calibration}};
 }
 
 const JournalReel* JournalState::in_recorder() const {

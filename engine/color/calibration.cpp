@@ -10,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include "core/error.hpp"
+#include "core/files.hpp"
 
 namespace fw {
 namespace {
@@ -148,6 +149,8 @@ CalibrationProfile load_calibration(const std::filesystem::path& profiles_dir,
   }
   CalibrationProfile profile;
   profile.name = file.stem().string();
+  profile.file = file;
+  profile.sha256 = sha256_file(file);
   profile.description = text_or(root, "description", "", file);
   profile.recorder = text_or(root, "recorder", "", file);
   profile.stock = text_or(root, "stock", "", file);
@@ -203,7 +206,11 @@ FrameCalibration::FrameCalibration() {
 
 FrameCalibration::FrameCalibration(const CalibrationProfile& profile,
                                    const std::string& document_class, double tone)
-    : identity_(false), aim_(profile.aim(document_class)), tone_(tone) {
+    : identity_(false),
+      label_(profile.sha256.empty() ? profile.name
+                                    : profile.name + " sha256:" + profile.sha256.substr(0, 8)),
+      aim_(profile.aim(document_class)),
+      tone_(tone) {
   for (std::size_t c = 0; c < profile.curves.size(); ++c) {
     const DensityCurve& curve = profile.curves[c];
     if (aim_ > curve.max_density()) {

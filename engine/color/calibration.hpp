@@ -23,6 +23,8 @@ namespace fw {
 
 struct CalibrationProfile {
   std::string name;
+  std::filesystem::path file;  // where it was read from (empty: made in memory)
+  std::string sha256;          // of that file
   std::string description;
   std::string recorder;    // recorder profile name the readings were taken on
   std::string stock;       // film stock
@@ -65,6 +67,9 @@ class FrameCalibration {
   void apply(std::span<std::uint8_t> pixels, std::uint32_t channels) const;
 
   bool identity() const { return identity_; }
+  // What index.csv and plan.json name: "PROFILE sha256:1a2b3c4d" (the profile and the first
+  // 8 hex digits of its file's sha256), or "none" when frames go out as rendered.
+  const std::string& label() const { return label_; }
   double aim_density() const { return aim_; }
   // The density wanted for page value v on `channel` (what a test or QC expects to read).
   double wanted_density(std::uint8_t value, std::size_t channel = 0) const;
@@ -72,6 +77,7 @@ class FrameCalibration {
 
  private:
   bool identity_ = true;
+  std::string label_ = "none";
   double aim_ = 0;
   double tone_ = 1;
   std::vector<double> base_density_;                 // per channel: density at code 0

@@ -132,16 +132,18 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
       throw device_failure(job, frame, e);
     }
     const bool substitute = !r.substitute_reason.empty();
-    const IndexRow row{frame.number,
-                       substitute ? "substitute" : to_string(frame.kind),
-                       doc.id,
-                       frame.page,
-                       frame.address,
-                       hal::to_string(frame.blip),
-                       frame.source.ref.file,
-                       frame.source.ref.file.empty() ? 0 : frame.source.ref.page_in_file + 1,
-                       r.source_sha256,
-                       r.sha256};
+    IndexRow row;
+    row.frame = frame.number;
+    row.kind = substitute ? "substitute" : to_string(frame.kind);
+    row.document_id = doc.id;
+    row.page = frame.page;
+    row.address = frame.address;
+    row.blip = hal::to_string(frame.blip);
+    row.source_file = frame.source.ref.file;
+    row.source_page = frame.source.ref.file.empty() ? 0 : frame.source.ref.page_in_file + 1;
+    row.source_sha256 = r.source_sha256;
+    row.frame_sha256 = r.sha256;
+    row.calibration = calibration.label();
     index->add(row);
     if (options.observer) options.observer->frame_exposed(reel->id, frame.sequence, row);
     ++result.frames_exposed;
