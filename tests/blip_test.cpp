@@ -52,6 +52,7 @@ Job blip_job(const test::TempDir& dir, const std::vector<int>& page_counts, bool
 PreparedJob prepare(const Job& job, const std::string& format = "16mm-comic-30m") {
   Job with_format = job;
   with_format.format = format;
+  with_format.calibration.profile = "none";  // the marks' code values as drawn
   hal::Capabilities caps;
   caps.pixel_pitch_um = kPitchUm;
   return prepare_job(with_format, caps, test::source_dir() / "profiles");

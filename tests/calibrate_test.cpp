@@ -204,8 +204,8 @@ TEST(CalibrateCli, TheCalibrationTableChoosesTheProfile) {
   const auto both = convert(
       "both", head + "[calibration]\nprofile = \"lab.toml\"\n" + sim + "tone = 1.2\n" + documents);
   EXPECT_EQ(both.exit_code, 2);
-  EXPECT_THAT(both.err, HasSubstr("[calibration] and recorder.options.tone both choose the "
-                                  "calibration; keep only the [calibration] table"));
+  EXPECT_THAT(both.err, HasSubstr("calibration and recorder.options.tone both choose the "
+                                  "calibration; keep only the job's calibration key"));
   const auto bad_class = convert(
       "class", head + "[calibration]\nprofile = \"lab.toml\"\ndocument_class = \"murky\"\n" + sim +
                    documents);

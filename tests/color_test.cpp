@@ -294,7 +294,7 @@ TEST(IccPages, TheFrameCarriesTheColorimetricGrey) {
       .pngsave((dir / "scans" / "p1.png").c_str());
   test::write_text(dir / "job.toml",
                    "version = 1\nid = \"icc\"\ntitle = \"icc\"\ndpi = 100\ntargets = \"none\"\n"
-                   "reduction = 10\npolarity = \"positive\"\n"
+                   "reduction = 10\npolarity = \"positive\"\ncalibration = \"none\"\n"
                    "[recorder]\ndriver = \"tiff\"\n[recorder.options]\npitch_um = 25\n"
                    "[[documents]]\nid = \"D1\"\ntitle = \"p\"\npages = { dir = \"scans\" }\n");
   const auto r =

@@ -227,11 +227,12 @@ pages = { dir = "scans" }
   EXPECT_EQ(rows[2][1], "substitute");
   EXPECT_EQ(rows[1][1], "page");
   EXPECT_EQ(rows[3][1], "page");
-  // The substitute frame carries ink (its label), not a blank page.
+  // The substitute frame carries ink (its label) on paper, not a blank page: code 0 and the
+  // calibrated paper (the code that exposes white paper at the aim density).
   vips::VImage frame =
       vips::VImage::new_from_file((result.reel / "frames" / "F000002.tif").c_str());
   EXPECT_GT((frame < 64).avg(), 0.0);
-  EXPECT_GT((frame > 192).avg(), 0.0);
+  EXPECT_GT((frame > 100).avg(), 0.0);
 }
 
 TEST_F(ConvertTest, BadJobFileNamesFileLineAndKey) {

@@ -99,6 +99,7 @@ TEST(Pipeline, RendersTheSameFrameBytesWhateverTheTokenCount) {
   const Job job = small_job(dir, 5);
   hal::Capabilities caps;
   caps.pixel_pitch_um = 12.5;
+  caps.calibration = "sim-default-negative";
   const auto prepared = prepare_job(job, caps, test::source_dir() / "profiles");
   SourceHashes hashes;
   std::vector<std::string> sequential;
@@ -133,6 +134,7 @@ TEST(Pipeline, ARunFromTheFrameSpoolFilmsWhatARunFromThePlanFilms) {
   Job job = small_job(dir, 4);
   hal::Capabilities caps;
   caps.pixel_pitch_um = 12.5;
+  caps.calibration = "sim-default-negative";
   auto prepared = prepare_job(job, caps, test::source_dir() / "profiles");
   hal::Registry registry;
   drivers::register_builtin_drivers(registry);
@@ -159,6 +161,7 @@ TEST(Pipeline, RenderedBytesAreTheRenderedFramesSize) {
   Job job = small_job(dir, 1);
   hal::Capabilities caps;
   caps.pixel_pitch_um = 12.5;
+  caps.calibration = "sim-default-negative";
   caps.channels = {1, 3};
   for (const ImageMode mode : {ImageMode::grey, ImageMode::colour, ImageMode::bitonal}) {
     job.documents[0].overrides.mode = mode;

@@ -28,6 +28,11 @@ struct Capabilities {
   std::vector<std::string> film_formats;  // empty: any
   double write_rate_lines_per_s = 0;      // 0: as fast as the host delivers
   std::uint32_t buffer_frames = 1;        // frames the device holds before expose() blocks
+  // The density calibration that makes this device's film right with its loaded stock: a
+  // profile name in profiles/calibration/ (or a .toml file), as its recorder profile names it.
+  // The engine applies it to every frame unless the job chooses another, or "none". Empty:
+  // the device names none, and the job must choose.
+  std::string calibration;
 };
 
 // Blip (image mark) levels below the frame, AIIM MS8 style.

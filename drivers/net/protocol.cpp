@@ -273,7 +273,8 @@ nlohmann::json to_json(const hal::Capabilities& caps) {
           {"channels", caps.channels},
           {"film_formats", caps.film_formats},
           {"write_rate_lines_per_s", caps.write_rate_lines_per_s},
-          {"buffer_frames", caps.buffer_frames}};
+          {"buffer_frames", caps.buffer_frames},
+          {"calibration", caps.calibration}};
 }
 
 hal::Capabilities capabilities_from(const nlohmann::json& json) {
@@ -286,6 +287,8 @@ hal::Capabilities capabilities_from(const nlohmann::json& json) {
   caps.film_formats = json.at("film_formats").get<std::vector<std::string>>();
   caps.write_rate_lines_per_s = json.at("write_rate_lines_per_s").get<double>();
   caps.buffer_frames = json.at("buffer_frames").get<std::uint32_t>();
+  // A recorderd older than the field names no calibration.
+  caps.calibration = json.value("calibration", std::string());
   return caps;
 }
 

@@ -265,7 +265,24 @@ RecorderProfile load_recorder(const std::filesystem::path& profiles_dir, const s
   p.light_gamma = file.number(light, "light", "gamma", 0.1, 10);
   p.log_exposure_max = file.number(light, "light", "log_exposure_max", -4, 4);
   p.light_leak = file.number(light, "light", "leak", 0, 0.5);
+  if (const toml::node* node = root.get("calibration")) {
+    const toml::table* table = node->as_table();
+    if (!table) profile_error(file.where(node, "calibration"), "expected a table stock = profile");
+    for (const auto& [stock, value] : *table) {
+      const auto name = value.value<std::string>();
+      const std::string key = "calibration." + std::string(stock.str());
+      if (!name || name->empty()) profile_error(file.where(&value, key), "expected a profile name");
+      p.calibrations.emplace_back(std::string(stock.str()), *name);
+    }
+  }
   return p;
+}
+
+std::string RecorderProfile::calibration_for(const std::string& stock) const {
+  for (const auto& [name, calibration] : calibrations) {
+    if (name == stock) return calibration;
+  }
+  return "";
 }
 
 FormatGeometry load_format_geometry(const std::filesystem::path& profiles_dir,

@@ -55,8 +55,11 @@ struct RecorderProfile {
   double light_gamma = 2.2;
   double log_exposure_max = 0;
   double light_leak = 0;
+  // Factory calibration per stock ([calibration] table: stock name -> calibration profile).
+  std::vector<std::pair<std::string, std::string>> calibrations;
 
   double log_exposure(double code) const;
+  std::string calibration_for(const std::string& stock) const;  // "" when none is named
 };
 
 // What the sim needs from a film format profile (profiles/formats/<name>.toml).

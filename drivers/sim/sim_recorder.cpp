@@ -140,6 +140,7 @@ class SimRecorder final : public hal::Recorder {
     if (stock_.curves.size() == 3) caps_.channels = {3};
     caps_.write_rate_lines_per_s = rate_scale_ * recorder_.write_rate_lines_per_s;
     caps_.buffer_frames = recorder_.buffer_frames;
+    caps_.calibration = recorder_.calibration_for(stock_.name);
   }
 
   // The host going away does not stop the device: what it accepted (expose() returned) is

@@ -32,6 +32,9 @@ class TiffRecorder final : public hal::Recorder {
         static_cast<std::uint32_t>(read.number("max_height_px", 30000, 16, 65535));
     caps_.channels = {1, 3};
     caps_.buffer_frames = 1;
+    // The recorder these files are for decides the calibration. Without a word, the simulated
+    // recorder's factory calibration: the frames are then exactly what the sim would be sent.
+    caps_.calibration = read.text("calibration", "sim-default-negative");
     const std::string compression = read.text("compression", "deflate");
     if (compression == "none") {
       compression_ = TiffCompression::none;
@@ -187,6 +190,9 @@ void register_tiff_driver(hal::Registry& registry) {
                 "frame metadata in tags",
                 {{"pitch_um", "pixel pitch on film in micrometres (default 2.5)"},
                  {"compression", "none, deflate or lzw (default deflate)"},
+                 {"calibration",
+                  "calibration of the recorder the files are for: a profile in "
+                  "profiles/calibration/, a .toml file, or none (default sim-default-negative)"},
                  {"max_width_px", "largest frame width (default 30000)"},
                  {"max_height_px", "largest frame height (default 30000)"}},
                 [](const hal::DriverOptions& options) -> std::unique_ptr<hal::Recorder> {

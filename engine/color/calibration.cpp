@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include <toml++/toml.h>
 
@@ -209,6 +210,10 @@ FrameCalibration::FrameCalibration(const CalibrationProfile& profile,
     : identity_(false),
       label_(profile.sha256.empty() ? profile.name
                                     : profile.name + " sha256:" + profile.sha256.substr(0, 8)),
+      profile_name_(profile.name),
+      sha256_(profile.sha256),
+      document_class_(document_class.empty() ? profile.default_class : document_class),
+      file_(profile.file),
       aim_(profile.aim(document_class)),
       tone_(tone) {
   for (std::size_t c = 0; c < profile.curves.size(); ++c) {
@@ -230,7 +235,7 @@ FrameCalibration::FrameCalibration(const CalibrationProfile& profile,
   }
 }
 
-FrameCalibration FrameCalibration::for_job(const Job& job,
+FrameCalibration FrameCalibration::for_job(const Job& job, const hal::Capabilities& recorder,
                                            const std::filesystem::path& profiles_dir) {
   const auto& options = job.driver_options;
   const auto find = [&](const std::string& key) {
@@ -240,49 +245,104 @@ FrameCalibration FrameCalibration::for_job(const Job& job,
   const std::string profiles = find("profiles");
   const std::filesystem::path dir =
       profiles.empty() ? profiles_dir : std::filesystem::path(profiles);
-  // The [calibration] table; recorder options calibration, document_class and tone are the
-  // older way to say the same and still work, but not both at once.
-  if (!job.calibration.profile.empty()) {
+  // The class when nothing is calibrated: still what verify judges the background against.
+  const auto uncalibrated = [&](const std::string& chosen_by, const std::string& document_class) {
+    FrameCalibration identity;
+    identity.chosen_by_ = chosen_by;
+    identity.document_class_ = document_class.empty() ? "high-contrast" : document_class;
+    return identity;
+  };
+  const auto calibrated = [&](const std::string& name, const std::string& chosen_by,
+                              const std::string& document_class, std::optional<double> tone) {
+    const auto profile = load_calibration(dir, name);
+    FrameCalibration calibration(profile, document_class, tone.value_or(profile.tone));
+    calibration.chosen_by_ = chosen_by;
+    return calibration;
+  };
+
+  // The job's own choice: its calibration key (or --calibration). The recorder options
+  // calibration, document_class and tone are the older way to say the same; not both at once.
+  const CalibrationChoice& choice = job.calibration;
+  if (!choice.profile.empty()) {
     for (const char* key : {"calibration", "document_class", "tone"}) {
       if (!find(key).empty()) {
         throw Error(
             ErrorKind::job,
-            fmt::format("job file line {}: [calibration] and recorder.options.{} both choose the "
-                        "calibration; keep only the [calibration] table",
-                        job.calibration.line, key));
+            fmt::format("job file line {}: calibration and recorder.options.{} both choose the "
+                        "calibration; keep only the job's calibration key",
+                        choice.line, key));
       }
     }
-    const std::string where =
-        fmt::format("job file line {}: calibration.profile", job.calibration.line);
+    if (choice.profile == "none") return uncalibrated("job", choice.document_class);
     try {
-      const auto profile = load_calibration(dir, job.calibration.profile);
-      return FrameCalibration(profile, job.calibration.document_class,
-                              job.calibration.tone.value_or(profile.tone));
+      return calibrated(choice.profile, "job", choice.document_class, choice.tone);
     } catch (const Error& e) {
-      throw with_context(where, e);
+      throw with_context(fmt::format("job file line {}: calibration.profile", choice.line), e);
     }
   }
-  const std::string name = find("calibration");
-  if (name.empty()) return {};
-  const auto profile = load_calibration(dir, name);
-  double tone = profile.tone;
-  if (const std::string text = find("tone"); !text.empty()) {
-    char* end = nullptr;
-    tone = std::strtod(text.c_str(), &end);
-    if (end != text.c_str() + text.size() || !(tone >= 0.2 && tone <= 5)) {
-      throw Error(ErrorKind::job,
-                  "recorder.options.tone: expected a number 0.2–5, got \"" + text + "\"");
+  if (const std::string name = find("calibration"); !name.empty()) {
+    if (name == "none") return uncalibrated("recorder options", find("document_class"));
+    std::optional<double> tone;
+    if (const std::string text = find("tone"); !text.empty()) {
+      char* end = nullptr;
+      tone = std::strtod(text.c_str(), &end);
+      if (end != text.c_str() + text.size() || !(*tone >= 0.2 && *tone <= 5)) {
+        throw Error(ErrorKind::job,
+                    "recorder.options.tone: expected a number 0.2–5, got \"" + text + "\"");
+      }
+    }
+    try {
+      return calibrated(name, "recorder options", find("document_class"), tone);
+    } catch (const Error& e) {
+      throw with_context("recorder.options.calibration", e);
     }
   }
-  try {
-    return FrameCalibration(profile, find("document_class"), tone);
-  } catch (const Error& e) {
-    throw with_context("recorder.options.calibration", e);
+  // The recorder's own: the factory or lab calibration its profile names for the loaded stock.
+  if (recorder.calibration == "none") return uncalibrated("recorder", "");
+  if (!recorder.calibration.empty()) {
+    try {
+      return calibrated(recorder.calibration, "recorder", "", std::nullopt);
+    } catch (const Error& e) {
+      throw with_context(fmt::format("the recorder (driver {}) names calibration \"{}\"",
+                                     job.driver, recorder.calibration),
+                         e);
+    }
   }
+  throw Error(ErrorKind::job,
+              fmt::format("the recorder (driver {}) names no density calibration, so the film's "
+                          "densities would not be controlled: choose one with calibration = "
+                          "\"NAME\" (profiles/calibration/NAME.toml, see `filmwriter calibrate`) "
+                          "or --calibration NAME; calibration = \"none\" sends raw code values",
+                          job.driver));
 }
 
-void FrameCalibration::apply(std::span<std::uint8_t> pixels, std::uint32_t channels) const {
+nlohmann::ordered_json FrameCalibration::record() const {
+  nlohmann::ordered_json json = {{"profile", profile_name_}, {"chosen_by", chosen_by_}};
+  if (!identity_) {
+    json["file"] = file_.string();
+    json["sha256"] = sha256_;
+  }
+  json["document_class"] = document_class_;
+  if (!identity_) {
+    json["aim_density"] = std::round(aim_ * 1000) / 1000;
+    json["tone"] = tone_;
+  }
+  return json;
+}
+
+void FrameCalibration::apply(std::span<std::uint8_t> pixels, std::uint32_t channels,
+                             std::uint8_t paper, bool negative) const {
   if (identity_) return;
+  if (channels == 1 && paper > 0 && paper < 255) {
+    std::array<std::uint8_t, 256> lut{};
+    for (int v = 0; v < 256; ++v) {
+      const int page = negative ? v : 255 - v;
+      const int scaled = std::min(255, static_cast<int>(std::lround(page * 255.0 / paper)));
+      lut[v] = luts_[0][negative ? scaled : 255 - scaled];
+    }
+    apply_lut(pixels, lut);
+    return;
+  }
   if (channels == 1 || luts_.size() == 1) {
     apply_lut(pixels, luts_[0]);
     return;

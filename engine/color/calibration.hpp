@@ -16,7 +16,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "color/density_curve.hpp"
+#include "hal/recorder.hpp"
 #include "job/job.hpp"
 
 namespace fw {
@@ -57,19 +60,35 @@ class FrameCalibration {
   FrameCalibration(const CalibrationProfile& profile, const std::string& document_class,
                    double tone);
 
-  // From the job's recorder options `calibration` (profile name or file), `document_class`
-  // and `tone`; identity when the job names no calibration. `profiles` option or
-  // `profiles_dir` locates the profile.
-  static FrameCalibration for_job(const Job& job, const std::filesystem::path& profiles_dir);
+  // The job's calibration, chosen once: the job's `calibration` (a profile, a file or "none"),
+  // else the older recorder options `calibration`, `document_class`, `tone`, else the
+  // recorder's own (Capabilities::calibration, e.g. the sim's factory calibration for its
+  // stock). Identity only for an explicit "none". Throws Error(job) naming where the choice
+  // came from when its profile cannot be used, and when nothing names a calibration.
+  // The `profiles` recorder option or `profiles_dir` locates profiles by name.
+  static FrameCalibration for_job(const Job& job, const hal::Capabilities& recorder,
+                                  const std::filesystem::path& profiles_dir);
 
   // In place; `channels` is 1 (grey, bitonal) or 3 (RGB, per-channel curves when the profile
-  // has three, else the grey curve on each).
-  void apply(std::span<std::uint8_t> pixels, std::uint32_t channels) const;
+  // has three, else the grey curve on each). `paper` (1 channel only; 0: none): the page's
+  // paper level in page terms (color/paper.hpp), scaled to white first so that the paper is
+  // exposed at the aim like white paper: on a negative code v becomes v * 255 / paper, on a
+  // positive (paper filmed clear) 255 - (255 - v) * 255 / paper. One pass either way.
+  void apply(std::span<std::uint8_t> pixels, std::uint32_t channels, std::uint8_t paper = 0,
+             bool negative = true) const;
 
   bool identity() const { return identity_; }
   // What index.csv and plan.json name: "PROFILE sha256:1a2b3c4d" (the profile and the first
   // 8 hex digits of its file's sha256), or "none" when frames go out as rendered.
   const std::string& label() const { return label_; }
+  // Who chose it: "job" (its calibration key or flag), "recorder options" (the older way) or
+  // "recorder" (the device's own).
+  const std::string& chosen_by() const { return chosen_by_; }
+  const std::string& document_class() const { return document_class_; }  // resolved
+  double tone() const { return tone_; }
+  // What plan.json, the plan's hash and qc.json record: profile, file, sha256, chosen_by,
+  // document class, aim and tone ({"profile": "none", ...} for identity).
+  nlohmann::ordered_json record() const;
   double aim_density() const { return aim_; }
   // The density wanted for page value v on `channel` (what a test or QC expects to read).
   double wanted_density(std::uint8_t value, std::size_t channel = 0) const;
@@ -78,6 +97,8 @@ class FrameCalibration {
  private:
   bool identity_ = true;
   std::string label_ = "none";
+  std::string profile_name_ = "none", sha256_, chosen_by_ = "job", document_class_;
+  std::filesystem::path file_;
   double aim_ = 0;
   double tone_ = 1;
   std::vector<double> base_density_;                 // per channel: density at code 0

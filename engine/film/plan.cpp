@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "color/calibration.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "film/separation.hpp"
@@ -748,6 +749,8 @@ void Plan::write_json(const Job& job, const std::function<void(std::string_view)
       {"filming_date", filming_date},
       {"fonts", font_set},
       {"pixel_pitch_um", nine_places(pitch_um)},
+      {"calibration",
+       calibration ? calibration->record() : nlohmann::ordered_json{{"profile", "none"}}},
       {"reels", reels_json},
       {"frames",
        "\x01"
@@ -830,18 +833,7 @@ std::string Plan::hash(const Job& job) const {
                                       {"threshold", s.threshold},
                                       {"colour_route", to_string(s.colour_route)}});
   }
-  const CalibrationChoice& calibration = job.calibration;
-  rendering["calibration"] = {{"profile", calibration.profile},
-                              {"class", calibration.document_class},
-                              {"tone", calibration.tone ? nlohmann::ordered_json(*calibration.tone)
-                                                        : nlohmann::ordered_json()}};
-  // A calibration given as a file: its contents, so that a refitted profile is a new plan.
-  if (calibration.profile.ends_with(".toml") &&
-      std::filesystem::is_regular_file(calibration.profile)) {
-    Sha256 contents;
-    contents.update(read_file(calibration.profile));
-    rendering["calibration"]["sha256"] = contents.hex();
-  }
+  // The calibration (profile, its file's sha256, class, tone) is in plan.json itself.
   Sha256 digest;
   write_json(job, [&](std::string_view piece) { digest.update(piece); });
   digest.update(rendering.dump());

@@ -19,6 +19,7 @@
 
 namespace fw {
 
+class FrameCalibration;
 class TextEngine;
 
 // Where a page goes in its frame. The frame image is in page orientation (upright as a
@@ -132,6 +133,11 @@ struct Plan {
   std::filesystem::path profiles_dir;
   // The job's font set, loaded by prepare_plan_text(); null: the default set.
   std::shared_ptr<const TextEngine> text;
+  // The density calibration every frame goes through (engine/color), resolved once by
+  // prepare_job from the job and the recorder; in plan.json and so in the plan's hash (a
+  // resume refuses a changed one). Null: none resolved, frames go out as rendered (plans made
+  // by hand in tests and benches).
+  std::shared_ptr<const FrameCalibration> calibration;
 
   std::string to_json(const Job& job) const;  // plan.json, stable key order
   // plan.json in pieces, frame by frame, so that a long job's plan is never whole in memory.

@@ -566,18 +566,27 @@ class JobParser {
          });
   }
 
+  // `calibration = "none"` (raw code values) or `calibration = "NAME"` is short for a
+  // [calibration] table with only a profile.
+  std::string read_calibration_profile(const toml::node& value, const std::string& key) const {
+    const std::string text =
+        read_text(value, key, "a calibration profile name, a .toml file or none");
+    // A file is relative to the job; a name is looked up in profiles/calibration/.
+    return text.ends_with(".toml") ? resolve(base_dir_, text).string() : text;
+  }
+
   void read_calibration(const toml::node& node, const std::string& prefix, Job& job) const {
+    job.calibration.line = static_cast<std::uint32_t>(node.source().begin.line);
+    if (node.is_string()) {
+      job.calibration.profile = read_calibration_profile(node, prefix);
+      return;
+    }
     const toml::table& table = read_table(node, prefix);
-    job.calibration.line = static_cast<std::uint32_t>(table.source().begin.line);
     walk(table, prefix,
          {
              {"profile",
               [&](const toml::node& value, const std::string& key) {
-                const std::string text =
-                    read_text(value, key, "a calibration profile name or a .toml file");
-                // A file is relative to the job; a name is looked up in profiles/calibration/.
-                job.calibration.profile =
-                    text.ends_with(".toml") ? resolve(base_dir_, text).string() : text;
+                job.calibration.profile = read_calibration_profile(value, key);
               }},
              {"document_class",
               [&](const toml::node& value, const std::string& key) {
@@ -588,7 +597,7 @@ class JobParser {
                 job.calibration.tone = read_number(value, key, NumberRange{0.2, 5});
               }},
          });
-    require(table, "profile", "a calibration profile name or a .toml file", table, prefix);
+    require(table, "profile", "a calibration profile name, a .toml file or none", table, prefix);
   }
 
   void read_documents(const toml::node& node, Job& job) {
@@ -959,6 +968,17 @@ void apply_overrides(Job& job, const JobOverrides& overrides) {
   if (overrides.title) {
     if (overrides.title->empty()) fail_flag("--title", "a non-empty title", "an empty string");
     job.title = *overrides.title;
+  }
+  if (overrides.calibration) {
+    if (overrides.calibration->empty()) {
+      fail_flag("--calibration", "a calibration profile name, a .toml file or none",
+                "an empty string");
+    }
+    // The flag replaces the whole choice: its class and tone are the profile's own.
+    job.calibration = {};
+    job.calibration.profile = overrides.calibration->ends_with(".toml")
+                                  ? fs::absolute(*overrides.calibration).lexically_normal().string()
+                                  : *overrides.calibration;
   }
   for (const auto& [key, value] : overrides.driver_options) {
     if (key.empty())

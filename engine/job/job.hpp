@@ -93,9 +93,12 @@ struct Document {
   std::vector<DeclaredSubstitute> substitutes;
 };
 
-// [calibration]: the density calibration the engine applies to every frame (engine/color).
+// [calibration] (or `calibration = "NAME"`): the density calibration the engine applies to
+// every frame (engine/color). Without one, the recorder's own calibration applies.
 struct CalibrationChoice {
-  std::string profile;         // name in profiles/calibration/, or a .toml file (resolved)
+  // A name in profiles/calibration/, a .toml file (resolved), "none" (raw code values), or
+  // "" (the recorder's calibration).
+  std::string profile;
   std::string document_class;  // aim density class; "" = the profile's default_class
   std::optional<double> tone;  // tone reproduction exponent; unset = the profile's
   std::uint32_t line = 0;      // of the [calibration] table, for error messages
@@ -152,6 +155,7 @@ struct JobOverrides {
   std::optional<double> dpi;                          // dpi
   std::optional<std::string> id;                      // id
   std::optional<std::string> title;                   // title
+  std::optional<std::string> calibration;             // calibration (profile, file or none)
   std::map<std::string, std::string> driver_options;  // recorder.options.KEY
 };
 

@@ -81,9 +81,11 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
   auto frame_at = [&](std::size_t i) {
     return options.spool ? options.spool->read(i) : plan.frames[i];
   };
-  // Density calibration (engine/color): one LUT per frame type, applied by the render stage
-  // before its sha256, so that the index records the frame exactly as the recorder receives it.
-  const FrameCalibration calibration = FrameCalibration::for_job(job, default_profiles_dir());
+  // Density calibration (engine/color), resolved by prepare_job: one LUT per frame type,
+  // applied by the render stage before its sha256, so that the index records the frame
+  // exactly as the recorder receives it.
+  const FrameCalibration identity;
+  const FrameCalibration& calibration = plan.calibration ? *plan.calibration : identity;
   SourceHashes hashes;
   RunResult result;
   std::optional<ReelIndex> index;
@@ -191,8 +193,7 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                           tbb::filter_mode::parallel,
                           [&](InFlight* work) {
                             try {
-                              work->rendered =
-                                  render_frame(job, plan, work->frame, hashes, &calibration);
+                              work->rendered = render_frame(job, plan, work->frame, hashes);
                               work->device = device_frame(plan, work->frame, work->rendered);
                               // The driver's own per-frame work (encoding, checksums) runs
                               // here too, so that the serial stage is left with device I/O.
@@ -238,6 +239,9 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
 PreparedJob prepare_job(const Job& job, const hal::Capabilities& recorder,
                         const std::filesystem::path& profiles_dir) {
   PreparedJob prepared;
+  // The calibration first: a missing profile is known before thousands of pages are read.
+  auto calibration = std::make_shared<const FrameCalibration>(
+      FrameCalibration::for_job(job, recorder, profiles_dir));
   prepared.format = job.inline_format ? *job.inline_format : load_format(profiles_dir, job.format);
   std::vector<DocumentPages> documents = scan_documents(job);
   // Missing glyphs are found here, before the first exposure (film/text_check.hpp).
@@ -245,6 +249,7 @@ PreparedJob prepare_job(const Job& job, const hal::Capabilities& recorder,
   check_document_text(job, *text, documents);
   prepared.plan = plan_reels(job, prepared.format, recorder, documents);
   prepared.plan.profiles_dir = profiles_dir;
+  prepared.plan.calibration = std::move(calibration);
   prepare_plan_text(job, prepared.plan, std::move(text));
   prepared.job_dir = job.output / job.id;
   return prepared;

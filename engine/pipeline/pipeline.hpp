@@ -28,8 +28,6 @@ namespace fw {
 
 class FrameSpool;
 
-class FrameCalibration;
-
 struct Progress {
   std::uint64_t frames_done = 0;
   std::uint64_t frames_total = 0;
@@ -84,11 +82,22 @@ struct RenderedFrame {
   // Set when the page failed to render and its document's policy put a substitute frame in
   // its place: the reason, as written on the frame and in the index.
   std::string substitute_reason;
+  // The page's paper level (color/paper.hpp, in page terms) that calibration exposed at the
+  // aim density; 0 when the frame was not scaled to its paper (targets, colour, uncalibrated).
+  std::uint8_t paper = 0;
 };
-// `calibration` (engine/color), when given, maps the finished frame's code values through its
-// LUT before the sha256: one pass, and the checksum is of the frame as the recorder gets it.
+// Calibrate::yes (the pipeline's way) maps the finished frame's code values through the plan's
+// calibration (engine/color) before the sha256: one pass, and the checksum is of the frame as
+// the recorder gets it. Calibrate::no keeps the code values as rendered (verify reads both:
+// what the page says, and what was sent); calibrate_rendered() then finishes the job.
+enum class Calibrate { yes, no };
 RenderedFrame render_frame(const Job& job, const Plan& plan, const PlannedFrame& frame,
-                           SourceHashes& hashes, const FrameCalibration* calibration = nullptr);
+                           SourceHashes& hashes, Calibrate calibrate = Calibrate::yes);
+// The plan's calibration on a frame rendered with Calibrate::no: a calibrated grey page is
+// first scaled so that its own paper (aged, yellowed) is exposed like white paper, then every
+// code value goes through the LUT. Updates pixels, paper and sha256.
+void calibrate_rendered(const Job& job, const Plan& plan, const PlannedFrame& frame,
+                        RenderedFrame& rendered);
 
 // Everything before the first exposure: the format, the sources (expand + probe, with each
 // document's failure policy) and the plan. Pure but for reading the sources' headers.

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "color/calibration.hpp"
+#include "color/paper.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "film/blip.hpp"
@@ -56,8 +57,29 @@ std::size_t rendered_bytes(const Job& job, const PlannedFrame& frame) {
          (colour ? 3 : 1);
 }
 
+void calibrate_rendered(const Job& job, const Plan& plan, const PlannedFrame& frame,
+                        RenderedFrame& out) {
+  const FrameCalibration* calibration = plan.calibration.get();
+  if (!calibration || calibration->identity()) return;
+  // Only a grey page is scaled to its paper: colour pages keep their paper's colour (on colour
+  // film and in separations, whose strip must match the page), targets are drawn on white.
+  const bool grey_page = frame.kind == FrameKind::page && out.substitute_reason.empty() &&
+                         frame.separation == Separation::none && out.channels == 1 &&
+                         settings_for(job, job.documents[frame.document]).mode == ImageMode::grey;
+  if (grey_page) {
+    const Placement& p = frame.placement;
+    const double pitch_um = frame.pixel_pitch_um > 0 ? frame.pixel_pitch_um : plan.pitch_um;
+    const Paper paper = find_paper(out.pixels, out.width, out.height,
+                                   {p.page_x_px, p.page_y_px, p.page_width_px, p.page_height_px},
+                                   job.polarity == Polarity::negative, paper_block_px(pitch_um));
+    if (paper.found) out.paper = paper.level;
+  }
+  calibration->apply(out.pixels, out.channels, out.paper, job.polarity == Polarity::negative);
+  out.sha256 = sha256_hex(out.pixels);
+}
+
 RenderedFrame render_frame(const Job& job, const Plan& plan, const PlannedFrame& frame,
-                           SourceHashes& hashes, const FrameCalibration* calibration) {
+                           SourceHashes& hashes, Calibrate calibrate) {
   const Document& doc = job.documents[frame.document];
   const RasterSettings settings = raster_settings(job, doc);
   FrameImage image;
@@ -107,8 +129,11 @@ RenderedFrame render_frame(const Job& job, const Plan& plan, const PlannedFrame&
   out.height = image.height;
   out.channels = image.channels;
   out.pixels = std::move(image.pixels);
-  if (calibration) calibration->apply(out.pixels, out.channels);
-  out.sha256 = sha256_hex(out.pixels);
+  if (calibrate == Calibrate::yes && plan.calibration && !plan.calibration->identity()) {
+    calibrate_rendered(job, plan, frame, out);  // hashes the calibrated frame
+  } else {
+    out.sha256 = sha256_hex(out.pixels);
+  }
   return out;
 }
 

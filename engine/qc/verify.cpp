@@ -95,9 +95,9 @@ struct Expected {
                                       // agree (grey, white paper, black ink), else 128
 };
 Expected render_expected(const Job& job, const Plan& plan, const PlannedFrame& frame,
-                         const FrameCalibration& calibration, SourceHashes& hashes) {
+                         SourceHashes& hashes) {
   Expected e;
-  e.sent = render_frame(job, plan, frame, hashes);
+  e.sent = render_frame(job, plan, frame, hashes, Calibrate::no);
   const std::uint32_t ch = e.sent.channels;
   e.page.resize(std::size_t{e.sent.width} * e.sent.height);
   for (std::size_t i = 0; i < e.page.size(); ++i) e.page[i] = e.sent.pixels[i * ch];
@@ -107,10 +107,7 @@ Expected render_expected(const Job& job, const Plan& plan, const PlannedFrame& f
       if (e.sent.pixels[i * ch + c] != e.page[i]) e.neutral[i] = 128;
     }
   }
-  if (!calibration.identity()) {
-    calibration.apply(e.sent.pixels, ch);
-    e.sent.sha256 = sha256_hex(e.sent.pixels);
-  }
+  calibrate_rendered(job, plan, frame, e.sent);
   return e;
 }
 
@@ -282,11 +279,8 @@ Resolution measure_chart(const ChartLayout& chart, const Plane& film, double d_h
   return r;
 }
 
-std::pair<double, double> aim_range(const Job& job, const QcProfile& profile) {
-  std::string cls = "high-contrast";
-  if (auto it = job.driver_options.find("document_class"); it != job.driver_options.end()) {
-    cls = it->second;
-  }
+std::pair<double, double> aim_range(const std::string& document_class, const QcProfile& profile) {
+  const std::string cls = document_class.empty() ? "high-contrast" : document_class;
   for (const auto& [name, range] : profile.background) {
     if (name == cls) return range;
   }
@@ -316,8 +310,11 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
   if (!fs::exists(job_dir)) {
     throw Error(ErrorKind::job, job_dir.string() + ": no such job output (was the job run?)");
   }
-  const FrameCalibration calibration = FrameCalibration::for_job(job, options.profiles_dir);
-  const auto [aim_low, aim_high] = aim_range(job, profile);
+  // The calibration the plan resolved (the job's, or its recorder's): the frames are
+  // rendered again through it, and its document class decides the aim.
+  const FrameCalibration identity;
+  const FrameCalibration& calibration = plan.calibration ? *plan.calibration : identity;
+  const auto [aim_low, aim_high] = aim_range(calibration.document_class(), profile);
   const bool negative = job.polarity == Polarity::negative;
   QcResult result;
   Json& out = result.json;
@@ -329,6 +326,7 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
     out["job"]["documents"].push_back(d);
   }
   out["profile"] = profile.file.string();
+  out["calibration"] = calibration.record();
   out["limits"] = {{"background", {aim_low, aim_high}},
                    {"positive_background_max", profile.positive_background_max},
                    {"base_fog_max", profile.base_fog_max},
@@ -395,7 +393,7 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
          ++i) {
       const PlannedFrame& f = plan.frames[i];
       if (f.kind != FrameKind::technical_target || !on_film.contains(f.number)) continue;
-      const Expected e = render_expected(job, plan, f, calibration, hashes);
+      const Expected e = render_expected(job, plan, f, hashes);
       const DensityImage developed =
           read_developed_film(film_dir / fmt::format("F{:06}.tif", f.number));
       if (developed.width != e.sent.width || developed.height != e.sent.height) break;
@@ -483,7 +481,7 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
         continue;
       }
       fj["present"] = true;
-      const Expected e = render_expected(job, plan, f, calibration, hashes);
+      const Expected e = render_expected(job, plan, f, hashes);
       if (row != index.end() && row->second.frame_sha256 != e.sent.sha256) {
         frame_fail(
             "the job now renders another frame than the one sent (sources or profiles "

@@ -58,6 +58,9 @@ void add_job_flags(CLI::App& cmd, JobFlags& flags) {
   cmd.add_option("--dpi", o.dpi, "resolution for files without one (job key: dpi)");
   cmd.add_option("--id", o.id, "job id (job key: id)");
   cmd.add_option("--title", o.title, "job title (job key: title)");
+  cmd.add_option("--calibration", o.calibration,
+                 "density calibration: a profile in profiles/calibration/, a .toml file, or none "
+                 "for raw code values (job key: calibration; default: the recorder's own)");
   cmd.add_option("-O,--driver-option", flags.driver_options,
                  "KEY=VALUE driver option, repeatable (job key: recorder.options.KEY)");
   cmd.add_option("--profiles", flags.profiles,
@@ -122,6 +125,12 @@ std::vector<std::string> rerun_args(const JobFlags& flags) {
   add("--dpi", o.dpi);
   add("--id", o.id);
   add("--title", o.title);
+  if (o.calibration) {
+    args.insert(args.end(),
+                {"--calibration", o.calibration->ends_with(".toml")
+                                      ? std::filesystem::absolute(*o.calibration).string()
+                                      : *o.calibration});
+  }
   if (!flags.mode.empty()) args.insert(args.end(), {"--mode", flags.mode});
   if (!flags.polarity.empty()) args.insert(args.end(), {"--polarity", flags.polarity});
   for (const auto& kv : flags.driver_options) args.insert(args.end(), {"-O", kv});

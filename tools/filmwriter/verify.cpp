@@ -88,6 +88,8 @@ void add_verify_commands(CLI::App& app, std::vector<Command>& commands) {
   cmd->add_option("JOB", flags->job, "the job file the film was made from")->required();
   cmd->add_option("--out", flags->overrides.output, "output folder, as given to convert");
   cmd->add_option("--id", flags->overrides.id, "job id, as given to convert");
+  cmd->add_option("--calibration", flags->overrides.calibration,
+                  "density calibration, as given to convert");
   cmd->add_option("--driver", flags->overrides.driver, "recorder driver, as given to convert");
   cmd->add_option("-O,--driver-option", flags->driver_options, "KEY=VALUE, as given to convert");
   cmd->add_option("--profiles", flags->profiles, "profiles folder");

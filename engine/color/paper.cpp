@@ -1,0 +1,102 @@
+#include "color/paper.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+namespace fw {
+namespace {
+
+// A block whose code values have a standard deviation above this holds an edge or print; a
+// scanner's noise on paper is 2-4 codes.
+constexpr double kUniformStd = 6.0;
+// Paper blocks lie within this many codes of each other (uneven ageing, foxing at the edge).
+constexpr int kClusterCodes = 12;
+// The paper covers at least this share of the page's blocks (and at least kLeastBlocks).
+constexpr double kLargeShare = 0.05;
+constexpr std::size_t kLeastBlocks = 16;
+
+}  // namespace
+
+std::uint32_t paper_block_px(double pitch_um) {
+  return std::max<std::uint32_t>(4, static_cast<std::uint32_t>(std::lround(20.0 / pitch_um)));
+}
+
+Paper find_paper(std::span<const std::uint8_t> pixels, std::uint32_t width, std::uint32_t height,
+                 PageRect page, bool paper_is_bright, std::uint32_t block_px) {
+  Paper paper;
+  paper.block_px = block_px;
+  page.width = std::min(page.width, width > page.x ? width - page.x : 0);
+  page.height = std::min(page.height, height > page.y ? height - page.y : 0);
+  const std::uint32_t bx = page.width / block_px, by = page.height / block_px;
+  if (bx == 0 || by == 0) return paper;
+
+  // Each block's mean (in page terms: paper bright) and whether it is uniform.
+  std::vector<int> mean(std::size_t{bx} * by, -1);
+  std::array<std::size_t, 256> histogram{};
+  const double n = double(block_px) * block_px;
+  for (std::uint32_t j = 0; j < by; ++j) {
+    for (std::uint32_t i = 0; i < bx; ++i) {
+      double sum = 0, sum2 = 0;
+      for (std::uint32_t y = 0; y < block_px; ++y) {
+        const std::uint8_t* row =
+            pixels.data() + std::size_t{page.y + j * block_px + y} * width + page.x + i * block_px;
+        for (std::uint32_t x = 0; x < block_px; ++x) {
+          const double v = paper_is_bright ? row[x] : 255 - row[x];
+          sum += v;
+          sum2 += v * v;
+        }
+      }
+      const double m = sum / n;
+      if (sum2 / n - m * m > kUniformStd * kUniformStd) continue;
+      const int level = static_cast<int>(std::lround(m));
+      mean[std::size_t{j} * bx + i] = level;
+      ++histogram[level];
+    }
+  }
+
+  // The brightest window of kClusterCodes levels that holds a large share of the blocks.
+  const std::size_t need =
+      std::max(kLeastBlocks, static_cast<std::size_t>(kLargeShare * bx * by + 0.5));
+  std::size_t window = 0;
+  int top = -1;
+  for (int v = 255; v >= 0; --v) {
+    window += histogram[v];
+    if (v + kClusterCodes <= 255) window -= histogram[v + kClusterCodes];
+    if (window >= need) {
+      top = std::min(255, v + kClusterCodes - 1);
+      break;
+    }
+  }
+  if (top < 0) return paper;
+  // The cluster: every uniform block within twice the window below its top; its median.
+  const int low = std::max(0, top - 2 * kClusterCodes + 1);
+  std::size_t count = 0;
+  for (int v = low; v <= top; ++v) count += histogram[v];
+  std::size_t seen = 0;
+  int median = top;
+  for (int v = low; v <= top; ++v) {
+    seen += histogram[v];
+    if (2 * seen >= count) {
+      median = v;
+      break;
+    }
+  }
+  paper.found = true;
+  paper.level = static_cast<std::uint8_t>(median);
+  paper.mask.assign(pixels.size(), 0);
+  for (std::uint32_t j = 0; j < by; ++j) {
+    for (std::uint32_t i = 0; i < bx; ++i) {
+      const int m = mean[std::size_t{j} * bx + i];
+      if (m < 0 || std::abs(m - median) > kClusterCodes) continue;
+      for (std::uint32_t y = 0; y < block_px; ++y) {
+        std::uint8_t* row = paper.mask.data() + std::size_t{page.y + j * block_px + y} * width +
+                            page.x + i * block_px;
+        std::fill(row, row + block_px, 1);
+      }
+    }
+  }
+  return paper;
+}
+
+}  // namespace fw
