@@ -950,7 +950,8 @@ void register_sim_driver(hal::Registry& registry) {
   registry.add(
       {"sim",
        "simulated recorder: exposes onto a simulated film stock and writes the developed film "
-       "(R0001/film/F000001.tif, density x 10000, and film/reel.json)",
+       "(R0001/film/F000001.tif, density x 10000, and film/reel.json); on a fiche format a "
+       "step-and-repeat camera, one sheet per reel, a frame per cell",
        {{"profiles", "profiles folder (default: FILMWRITER_PROFILES or the installed profiles)"},
         {"recorder", "recorder profile in profiles/recorders (default sim-default)"},
         {"stock", "film stock profile in profiles/stocks (default sim-negative)"},
