@@ -1,7 +1,7 @@
 // `filmwriter verify` beyond the 16 mm test reel of qc_test.cpp: fiche filmed on the sim (no
-// blip track: the frame mark sits in the cell's margin), colour film judged per dye layer (a defect
-// in one layer fails), and the seeded defects on a realistic format at the default recorder's 2.5
-// um pitch.
+// blip track: the frame mark sits in the cell's margin), colour film judged per dye layer (a
+// defect in one layer fails), and the seeded defects on a realistic format at the default
+// recorder's 2.5 um pitch.
 //
 // The fiche and colour jobs use a 10 um recorder like qc_test.cpp; the realistic job films two
 // 170 x 60 mm pages without targets, so that its 2.5 um frames stay about 16 megapixels.
