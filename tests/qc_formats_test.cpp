@@ -1,7 +1,7 @@
-// `filmwriter verify` beyond the 16 mm test reel of qc_test.cpp: frame marks on fiche (no blip
-// track: the mark sits in the cell's margin), colour film judged per dye layer (a defect in
-// one layer fails), and the seeded defects on a realistic format at the default recorder's
-// 2.5 um pitch.
+// `filmwriter verify` beyond the 16 mm test reel of qc_test.cpp: fiche filmed on the sim (no
+// blip track: the frame mark sits in the cell's margin), colour film judged per dye layer (a
+// defect in one layer fails), and the seeded defects on a realistic format at the default
+// recorder's 2.5 um pitch.
 //
 // The fiche and colour jobs use a 10 um recorder like qc_test.cpp; the realistic job films two
 // 170 x 60 mm pages without targets, so that its 2.5 um frames stay about 16 megapixels.
@@ -11,11 +11,9 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "core/files.hpp"
 #include "samples/samples.hpp"
-#include "sim/sim_physics.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -117,47 +115,18 @@ void scratch_mark(const fs::path& file, const Json& frame) {
   });
 }
 
-// The sim driver films roll film only (its reel model needs a leader, a trailer and frame
-// gaps, which a fiche format has not), so the fiche is exposed by the tiff driver and every
-// frame then developed by the sim's own physics (drivers/sim/sim_physics.hpp: spot, H&D curve,
-// grain), as `filmwriter verify` expects the developed film: F0001/film/F*.tif.
-void develop_sheet(const Lab& lab, const fs::path& sheet_dir) {
-  namespace sim = drivers::sim;
-  const sim::RecorderProfile recorder = sim::load_recorder(lab.profiles(), "sim-test");
-  const sim::Stock stock = sim::load_stock(lab.profiles(), "sim-negative");
-  fs::create_directories(sheet_dir / "film");
-  std::uint64_t seed = 1;
-  for (const auto& entry : fs::directory_iterator(sheet_dir / "frames")) {
-    vips::VImage image = vips::VImage::new_from_file(entry.path().c_str());
-    std::size_t size = 0;
-    auto* data = static_cast<std::uint8_t*>(image.write_to_memory(&size));
-    const std::vector<std::uint8_t> pixels(data, data + size);
-    g_free(data);
-    const sim::DevelopedFrame film =
-        sim::develop(recorder, stock, pixels, image.width(), image.height(), image.bands(), ++seed);
-    sim::save_developed(film, recorder.pixel_pitch_um,
-                        sheet_dir / "film" / entry.path().filename());
-  }
-}
-
+// A fiche filmed on the sim (a step-and-repeat camera): 14 header tiles, then the 4 pages in
+// row 1; verify reads the sheet's developed film like a reel's.
 TEST(VerifyFiche, FrameMarksSitInTheCellMarginAndAreCheckedLikeOnRollFilm) {
   Lab lab;
   samples::make_demo_set(lab.root() / "s");
   const fs::path cal = lab.calibrate("sim-negative");
   const fs::path job = lab.job("fiche", "format = \"fiche-a6-98-24x\"\nreduction = 24\n",
-                               "pitch_um = 10\n", cal, kDemoDocument);
-  // The tiff driver instead of the sim (see develop_sheet).
-  std::string text = read_file(job);
-  text = std::regex_replace(text, std::regex("driver = \"sim\"\n"), "driver = \"tiff\"\n");
-  text = std::regex_replace(text, std::regex("rate = 0\nprofiles = \"[^\"]*\"\n"), "");
-  // The tiff driver takes no calibration option: the [calibration] table says the same.
-  text = std::regex_replace(text, std::regex("calibration = (\"[^\"]*\")\n"), "");
-  text += "[calibration]\nprofile = \"" + cal.string() + "\"\n";
-  test::write_text(job, text);
+                               "recorder = \"sim-test\"\n", cal, kDemoDocument);
   const fs::path clean = lab.root() / "clean";
   const auto convert = lab.convert(job, clean);
-  ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err << text;
-  develop_sheet(lab, clean / "fiche" / "F0001");
+  ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+  EXPECT_EQ(read_json(clean / "fiche" / "F0001" / "film" / "reel.json")["layout"], "fiche");
 
   const fs::path out = lab.root() / "out";
   fs::copy(clean, out, fs::copy_options::recursive);
@@ -168,11 +137,17 @@ TEST(VerifyFiche, FrameMarksSitInTheCellMarginAndAreCheckedLikeOnRollFilm) {
   // 14 header tiles (no margin: they carry no mark), then the 4 pages in row 1.
   ASSERT_EQ(q["reels"][0]["frames"].size(), 18u);
   const Json plan = read_json(out / "fiche" / "plan.json");
-  for (int n = 1; n <= 14; ++n) EXPECT_FALSE(frame_of(q, n).contains("mark")) << n;
+  for (int n = 1; n <= 14; ++n) {
+    EXPECT_FALSE(frame_of(q, n).contains("mark")) << n;
+    EXPECT_EQ(frame_of(q, n)["verdict"], "pass") << frame_of(q, n).dump();
+  }
   for (int n = 15; n <= 18; ++n) {
     const Json& f = frame_of(q, n);
     EXPECT_EQ(f["kind"], "page");
     EXPECT_EQ(f["verdict"], "pass") << f.dump();
+    EXPECT_NEAR(f["density"]["background"].get<double>(), 1.10, 0.04);
+    EXPECT_LE(f["density"]["base_fog"].get<double>(), 0.07);
+    EXPECT_GT(f["ssim"].get<double>(), 0.95);
     ASSERT_TRUE(f.contains("mark")) << n;
     EXPECT_EQ(f["mark"], f["mark_expected"]);
     EXPECT_EQ(f["mark"].get<std::string>().substr(0, 10), fmt::format("0001{:06}", n));
@@ -199,6 +174,46 @@ TEST(VerifyFiche, FrameMarksSitInTheCellMarginAndAreCheckedLikeOnRollFilm) {
   EXPECT_THAT(bad.out, HasSubstr("F0001: frame 18 (F0001-D001-0004): frame mark says 0001000017"));
   const Json q2 = read_json(out / "fiche" / "qc.json");
   EXPECT_EQ(frame_of(q2, 15)["verdict"], "pass");
+}
+
+// The COM fiche (270 cells at 48x, read down the columns) on the sim: every check passes on the
+// clean sheet, and a cell filmed in another's place is caught.
+TEST(VerifyFiche, AComFicheAtFortyEightTimesPassesCleanAndCatchesACellOutOfPlace) {
+  Lab lab;
+  samples::make_demo_set(lab.root() / "s");
+  const fs::path cal = lab.calibrate("sim-negative");
+  const fs::path job = lab.job("com", "format = \"fiche-a6-270-48x\"\nreduction = 48\n",
+                               "recorder = \"sim-test\"\n", cal, kDemoDocument);
+  const fs::path clean = lab.root() / "clean";
+  const auto convert = lab.convert(job, clean);
+  ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+  const Json record = read_json(clean / "com" / "F0001" / "film" / "reel.json");
+  ASSERT_EQ(record["frames"].size(), 22u);  // 18 header tiles, 4 pages down column 1
+  EXPECT_EQ(record["frames"][19]["cell"], (Json{{"row", 2}, {"column", 1}}));
+
+  const fs::path out = lab.root() / "out";
+  fs::copy(clean, out, fs::copy_options::recursive);
+  const auto r = lab.verify(job, out);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("F0001: pass — 22 of 22 frames on film"));
+  const Json q = read_json(out / "com" / "qc.json");
+  for (int n = 19; n <= 22; ++n) {
+    const Json& f = frame_of(q, n);
+    EXPECT_EQ(f["verdict"], "pass") << f.dump();
+    EXPECT_NEAR(f["density"]["background"].get<double>(), 1.10, 0.04);
+    EXPECT_EQ(f["mark"], f["mark_expected"]);
+  }
+
+  // The cells of frames 19 and 20 (both A4 pages) swapped on the sheet.
+  const fs::path film = out / "com" / "F0001" / "film";
+  fs::rename(film / "F000019.tif", lab.root() / "f19");
+  fs::rename(film / "F000020.tif", film / "F000019.tif");
+  fs::rename(lab.root() / "f19", film / "F000020.tif");
+  const auto bad = lab.verify(job, out);
+  EXPECT_EQ(bad.exit_code, 5) << bad.out << bad.err;
+  EXPECT_THAT(bad.out, HasSubstr("F0001: frame 19 (F0001-D001-0001): frame mark says 0001000020"));
+  EXPECT_THAT(bad.out, HasSubstr("F0001: frame 20 (F0001-D001-0002): frame mark says 0001000019"));
+  EXPECT_THAT(bad.out, Not(HasSubstr("frame 21 (")));
 }
 
 TEST(VerifyColour, EachDyeLayerIsMeasuredAndADefectInOneLayerFails) {

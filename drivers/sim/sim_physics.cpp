@@ -285,11 +285,66 @@ std::string RecorderProfile::calibration_for(const std::string& stock) const {
   return "";
 }
 
+std::optional<FicheSheet::Cell> FicheSheet::cell_of(std::uint32_t frame) const {
+  if (frame == 0 || frame > header_cells() + image_cells()) return std::nullopt;
+  const double grid_x = (width_mm - columns * cell_width_mm) / 2;
+  const double grid_y = (height_mm - (header_rows + rows) * cell_height_mm) / 2;
+  std::uint32_t sheet_row = 0, column = 0;  // 0-based, from the sheet's top-left corner
+  Cell cell;
+  if (frame <= header_cells()) {
+    sheet_row = (frame - 1) / columns;
+    column = (frame - 1) % columns;
+    cell.row = 0;
+  } else {
+    const std::uint32_t used = frame - header_cells() - 1;
+    const std::uint32_t image_row = by_rows ? used / columns : used % rows;
+    column = by_rows ? used % columns : used / rows;
+    sheet_row = header_rows + image_row;
+    cell.row = image_row + 1;
+  }
+  cell.column = column + 1;
+  cell.x_mm = grid_x + column * cell_width_mm;
+  cell.y_mm = grid_y + sheet_row * cell_height_mm;
+  return cell;
+}
+
 FormatGeometry load_format_geometry(const std::filesystem::path& profiles_dir,
                                     const std::string& name) {
   ProfileFile file(profiles_dir, "formats", name);
   const toml::table& root = file.root();
   FormatGeometry g;
+  const toml::node* layout = root.get("layout");
+  g.fiche = layout && file.text(root, "layout") == "fiche";
+  if (g.fiche) {
+    // A step-and-repeat sheet: no leader, trailer or gaps; the grid is the whole geometry.
+    FicheSheet& s = g.sheet;
+    s.width_mm = file.number(root, "", "fiche_width_mm", 1, 10000);
+    s.height_mm = file.number(root, "", "fiche_height_mm", 1, 10000);
+    s.columns = static_cast<std::uint32_t>(file.number(root, "", "columns", 1, 100));
+    s.rows = static_cast<std::uint32_t>(file.number(root, "", "rows", 1, 100));
+    s.header_rows = static_cast<std::uint32_t>(file.number(root, "", "header_rows", 0, 10));
+    s.cell_width_mm = file.number(root, "", "cell_width_mm", 0.1, 1000);
+    s.cell_height_mm = file.number(root, "", "cell_height_mm", 0.1, 1000);
+    const std::string order = file.text(root, "reading_order");
+    if (order != "rows" && order != "columns") {
+      profile_error(file.where(root.get("reading_order"), "reading_order"),
+                    "expected rows or columns");
+    }
+    s.by_rows = order == "rows";
+    if (s.columns * s.cell_width_mm > s.width_mm + 1e-9 ||
+        (s.rows + s.header_rows) * s.cell_height_mm > s.height_mm + 1e-9) {
+      profile_error(file.where(&root, "cell_width_mm"),
+                    fmt::format("a grid of {} x {} cells of {} x {} mm does not fit the {} x {} "
+                                "mm sheet",
+                                s.columns, s.rows + s.header_rows, s.cell_width_mm,
+                                s.cell_height_mm, s.width_mm, s.height_mm));
+    }
+    g.comic = true;
+    g.frame_gap_mm = 0;
+    g.leader_m = 0;
+    g.trailer_m = 0;
+    return g;
+  }
   const std::string orientation = file.text(root, "orientation");
   if (orientation != "comic" && orientation != "cine") {
     profile_error(file.where(root.get("orientation"), "orientation"), "expected comic or cine");

@@ -24,6 +24,15 @@
 // `underrun=record` (default) notes it in reel.json and status; `underrun=error` refuses the
 // late frame with DeviceError(underrun). With rate=0 the writer is infinitely fast, so it
 // can never be kept fed and underruns are not judged.
+//
+// Fiche (a fiche format in ReelSpec::film_format): the sim is a step-and-repeat camera. Each
+// "reel" is one sheet (F0001 ...) standing in the gate; the camera steps it from cell to cell,
+// frame n to the sheet's n-th cell (the header strip's tiles, then the image cells in reading
+// order, as the planner numbers them), and writes each cell row by row at the write rate.
+// There is no leader, trailer or gap, and no transport that must keep moving: a late frame
+// costs time, not film, so there are no underruns. The sheet runs out of cells, not of
+// length. A sheet stays in the gate until the next sheet is loaded: until then the camera
+// can go on at its next cell (resume), afterwards it cannot.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -62,9 +71,12 @@ struct LayoutEntry {
   std::uint32_t frame = 0;
   std::string address;
   std::string blip;
-  std::string file;  // relative to the reel folder; empty without film output
-  double start_mm = 0;
+  std::string file;     // relative to the reel folder; empty without film output
+  double start_mm = 0;  // roll film: along the film, from its start
   double length_mm = 0;
+  // Fiche: the cell (plan.json's numbering) and where the frame lies on the sheet.
+  std::optional<sim::FicheSheet::Cell> cell;
+  double x_mm = 0, y_mm = 0, width_mm = 0, height_mm = 0;
   std::uint32_t width_px = 0, height_px = 0, channels = 1;
   // film_output=measure: densities of the developed frame (min, mean, 95th percentile, max).
   std::optional<std::array<double, 4>> measured;
@@ -193,7 +205,20 @@ class SimRecorder final : public hal::Recorder {
           DeviceErrorKind::fault,
           "sim driver: cannot create " + (reel.work_dir / "film").string() + ": " + ec.message());
     }
-    if (reel.first_frame > 1 || reel.keep_film) append_to_reel(reel.first_frame);
+    if (reel.first_frame > 1 || reel.keep_film) {
+      // A step-and-repeat camera keeps the sheet in its gate after the last cell (unload, or
+      // a stop on a fault) and goes on at the next cell when asked; the sheet leaves the gate
+      // only when the film advances to the next sheet, and then cannot come back in register.
+      if (geometry_.fiche && last_sheet_ && last_sheet_->first != reel.work_dir) {
+        throw DeviceError(DeviceErrorKind::fault,
+                          fmt::format("sim driver: {}: cannot append at frame {}: the sheet left "
+                                      "the camera when {} was loaded after it (resume with "
+                                      "--reel-policy respool)",
+                                      unit(), reel.first_frame, last_sheet_->second));
+      }
+      append_to_reel(reel.first_frame);
+    }
+    if (geometry_.fiche) last_sheet_ = {reel.work_dir, "sheet " + reel.reel_id};
     {
       std::lock_guard lock(mutex_);
       idle_since_.reset();
@@ -221,10 +246,10 @@ class SimRecorder final : public hal::Recorder {
     const std::uint32_t number = accepted_ + 1;
     if (frame.frame_number != number) {
       throw DeviceError(DeviceErrorKind::invalid_frame,
-                        fmt::format("sim driver: reel {}: expected frame {}, got frame {}",
-                                    reel_.reel_id, number, frame.frame_number));
+                        fmt::format("sim driver: {}: expected frame {}, got frame {}", unit(),
+                                    number, frame.frame_number));
     }
-    const std::string where = fmt::format("sim driver: reel {} frame {}", reel_.reel_id, number);
+    const std::string where = fmt::format("sim driver: {} frame {}", unit(), number);
     if (number == disconnect_at_) {
       disconnected_ = true;
       throw DeviceError(DeviceErrorKind::disconnected, where + ": recorder disconnected");
@@ -232,21 +257,26 @@ class SimRecorder final : public hal::Recorder {
     if (number == fault_at_) {
       throw DeviceError(DeviceErrorKind::fault, where + ": device fault (injected, fault_at)");
     }
-    const std::uint32_t lines = geometry_.comic ? frame.width : frame.height;
-    const double length_mm = lines * caps_.pixel_pitch_um / 1000.0;
-    const double end_mm = film_length_mm_ - 1000 * geometry_.trailer_m;
     if (number == out_of_film_at_) {
       throw DeviceError(DeviceErrorKind::out_of_film,
                         where + ": out of film (injected, out_of_film_at)");
     }
-    judge_underrun(number);
-    if (cursor_mm_ + length_mm > end_mm) {
-      throw DeviceError(DeviceErrorKind::out_of_film,
-                        fmt::format("{}: out of film: the frame needs {:.2f} mm at {:.2f} mm but "
-                                    "the usable film ends at {:.2f} mm ({:.1f} m less {:.1f} m "
-                                    "trailer)",
-                                    where, length_mm, cursor_mm_, end_mm, film_length_mm_ / 1000,
-                                    geometry_.trailer_m));
+    LayoutEntry entry;
+    entry.frame = number;
+    entry.address = frame.address;
+    entry.blip = hal::to_string(frame.blip);
+    entry.width_px = frame.width;
+    entry.height_px = frame.height;
+    entry.channels = frame.channels;
+    entry.sha256 = sha256;
+    // On a sheet the head writes the cell row by row; on roll film a line runs across the film.
+    const std::uint32_t lines = geometry_.fiche || !geometry_.comic ? frame.height : frame.width;
+    const double length_mm = lines * caps_.pixel_pitch_um / 1000.0;
+    if (geometry_.fiche) {
+      place_in_cell(frame, entry);
+    } else {
+      judge_underrun(number);
+      place_on_roll(number, length_mm, entry);
     }
 
     const std::string file =
@@ -261,6 +291,7 @@ class SimRecorder final : public hal::Recorder {
     }
     BufferedFrame buffered{number, frame.width,       frame.height, frame.channels,
                            lines,  std::move(pixels), file};
+    entry.file = file;
     {
       std::unique_lock lock(mutex_);
       // Back-pressure: wait for room; a buffer that does not move is a stuck device.
@@ -274,12 +305,10 @@ class SimRecorder final : public hal::Recorder {
       buffer_.push_back(std::move(buffered));
       idle_since_.reset();
       if (buffer_.size() == 1) last_progress_ = Clock::now();  // the watchdog starts now
-      layout_.push_back({number, frame.address, hal::to_string(frame.blip), file, cursor_mm_,
-                         length_mm, frame.width, frame.height, frame.channels, std::nullopt,
-                         sha256});
+      layout_.push_back(std::move(entry));
     }
     work_.notify_all();
-    cursor_mm_ += length_mm + geometry_.frame_gap_mm;
+    if (!geometry_.fiche) cursor_mm_ += length_mm + geometry_.frame_gap_mm;
     accepted_ = number;
   }
 
@@ -300,14 +329,14 @@ class SimRecorder final : public hal::Recorder {
     stop_threads();
     if (!drained) {
       throw DeviceError(DeviceErrorKind::fault,
-                        fmt::format("sim driver: reel {}: buffer stuck: {} frame(s) never "
+                        fmt::format("sim driver: {}: buffer stuck: {} frame(s) never "
                                     "reached the film",
-                                    reel_.reel_id, left));
+                                    unit(), left));
     }
     rethrow_writer_error();
     hal::ReelReport report;
     report.frames = accepted_;
-    report.film_used_m = (cursor_mm_ + 1000 * geometry_.trailer_m) / 1000;
+    report.film_used_m = film_used_mm() / 1000;
     std::lock_guard lock(mutex_);
     for (const auto& entry : layout_) {
       if (!entry.file.empty()) report.files.emplace_back(entry.file);
@@ -329,6 +358,60 @@ class SimRecorder final : public hal::Recorder {
  private:
   DeviceError disconnected() const {
     return DeviceError(DeviceErrorKind::disconnected, "sim driver: recorder disconnected");
+  }
+
+  // How errors name what is loaded: "reel R0001", or "sheet F0001" on fiche.
+  std::string unit() const { return (geometry_.fiche ? "sheet " : "reel ") + reel_.reel_id; }
+
+  // Roll film: the frame follows the last one after the format's gap; the film runs out at
+  // its length less the trailer.
+  void place_on_roll(std::uint32_t number, double length_mm, LayoutEntry& entry) const {
+    const double end_mm = film_length_mm_ - 1000 * geometry_.trailer_m;
+    if (cursor_mm_ + length_mm > end_mm) {
+      throw DeviceError(DeviceErrorKind::out_of_film,
+                        fmt::format("sim driver: {} frame {}: out of film: the frame needs {:.2f} "
+                                    "mm at {:.2f} mm but the usable film ends at {:.2f} mm ({:.1f} "
+                                    "m less {:.1f} m trailer)",
+                                    unit(), number, length_mm, cursor_mm_, end_mm,
+                                    film_length_mm_ / 1000, geometry_.trailer_m));
+    }
+    entry.start_mm = cursor_mm_;
+    entry.length_mm = length_mm;
+  }
+
+  // Fiche (a step-and-repeat camera): the sheet stands in the gate and the camera steps it
+  // from cell to cell, the header strip's tiles first, then the image cells in reading order.
+  // Frame n goes to the sheet's n-th cell, centred in it; the sheet runs out when its cells
+  // do, and a frame larger than a cell would expose its neighbours.
+  void place_in_cell(const hal::Frame& frame, LayoutEntry& entry) const {
+    const sim::FicheSheet& sheet = geometry_.sheet;
+    const std::uint32_t number = entry.frame;
+    const auto cell = sheet.cell_of(number);
+    if (!cell) {
+      throw DeviceError(
+          DeviceErrorKind::out_of_film,
+          fmt::format("sim driver: {} frame {} ({}): out of film: the sheet has {} cells ({} "
+                      "rows of {}) below its {}-tile header strip, and all of them are exposed",
+                      unit(), number, frame.address, sheet.image_cells(), sheet.rows, sheet.columns,
+                      sheet.header_cells()));
+    }
+    const double pitch_mm = frame.pixel_pitch_um / 1000;
+    const double width_mm = frame.width * pitch_mm, height_mm = frame.height * pitch_mm;
+    // Half a pixel of slack: the planner rounds the cell to whole pixels.
+    if (width_mm > sheet.cell_width_mm + pitch_mm / 2 ||
+        height_mm > sheet.cell_height_mm + pitch_mm / 2) {
+      throw DeviceError(
+          DeviceErrorKind::invalid_frame,
+          fmt::format("sim driver: {} frame {} ({}): {}x{} px is {:.3f} x {:.3f} "
+                      "mm, larger than the {} x {} mm cell",
+                      unit(), number, frame.address, frame.width, frame.height, width_mm, height_mm,
+                      sheet.cell_width_mm, sheet.cell_height_mm));
+    }
+    entry.cell = cell;
+    entry.width_mm = width_mm;
+    entry.height_mm = height_mm;
+    entry.x_mm = cell->x_mm + (sheet.cell_width_mm - width_mm) / 2;
+    entry.y_mm = cell->y_mm + (sheet.cell_height_mm - height_mm) / 2;
   }
 
   static double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -368,7 +451,7 @@ class SimRecorder final : public hal::Recorder {
   void append_to_reel(std::uint32_t first) {
     const auto file = reel_.work_dir / "film" / "reel.json";
     const std::string where =
-        fmt::format("sim driver: reel {}: cannot append at frame {}", reel_.reel_id, first);
+        fmt::format("sim driver: {}: cannot append at frame {}", unit(), first);
     // No record: no frame was developed on this reel yet (they all died in the buffer).
     if (!std::filesystem::exists(file)) {
       if (first == 1) return;  // keep_film: nothing on film yet, a fresh reel
@@ -398,7 +481,11 @@ class SimRecorder final : public hal::Recorder {
       same("recorder", recorder_.name);
       same("stock", stock_.name);
       same("seed", seed_);
-      same("film_length_mm", film_length_mm_);
+      if (geometry_.fiche) {
+        same("sheet", nlohmann::json::parse(sheet_record().dump()));
+      } else {
+        same("film_length_mm", film_length_mm_);
+      }
       std::lock_guard lock(mutex_);
       // Frames beyond what the host knows are kept when they can be recognised; a record
       // without checksums (an older sim) has them exposed again.
@@ -410,17 +497,26 @@ class SimRecorder final : public hal::Recorder {
           more = false;
           return;
         }
-        LayoutEntry e{number,
-                      f.at("address").get<std::string>(),
-                      f.at("blip").get<std::string>(),
-                      f.at("file").get<std::string>(),
-                      f.at("start_mm").get<double>(),
-                      f.at("length_mm").get<double>(),
-                      f.at("width_px").get<std::uint32_t>(),
-                      f.at("height_px").get<std::uint32_t>(),
-                      f.at("channels").get<std::uint32_t>(),
-                      std::nullopt,
-                      f.value("sha256", "")};
+        LayoutEntry e;
+        e.frame = number;
+        e.address = f.at("address").get<std::string>();
+        e.blip = f.at("blip").get<std::string>();
+        e.file = f.at("file").get<std::string>();
+        if (geometry_.fiche) {
+          e.cell = sim::FicheSheet::Cell{f.at("cell").at("row").get<std::uint32_t>(),
+                                         f.at("cell").at("column").get<std::uint32_t>(), 0, 0};
+          e.x_mm = f.at("x_mm").get<double>();
+          e.y_mm = f.at("y_mm").get<double>();
+          e.width_mm = f.at("width_mm").get<double>();
+          e.height_mm = f.at("height_mm").get<double>();
+        } else {
+          e.start_mm = f.at("start_mm").get<double>();
+          e.length_mm = f.at("length_mm").get<double>();
+        }
+        e.width_px = f.at("width_px").get<std::uint32_t>();
+        e.height_px = f.at("height_px").get<std::uint32_t>();
+        e.channels = f.at("channels").get<std::uint32_t>();
+        e.sha256 = f.value("sha256", "");
         if (f.contains("measured")) e.measured = f.at("measured").get<std::array<double, 4>>();
         layout_.push_back(std::move(e));
       };
@@ -468,7 +564,7 @@ class SimRecorder final : public hal::Recorder {
                                     "(resume with --reel-policy respool)",
                                     where, on_film, lost));
     }
-    if (!layout_.empty()) {
+    if (!layout_.empty() && !geometry_.fiche) {
       const LayoutEntry& last = layout_.back();
       cursor_mm_ = last.start_mm + last.length_mm + geometry_.frame_gap_mm;
     }
@@ -484,7 +580,7 @@ class SimRecorder final : public hal::Recorder {
     if (on_film.sha256 == sha256) return;
     throw DeviceError(
         DeviceErrorKind::invalid_frame,
-        fmt::format("sim driver: reel {} frame {} is already on the film {}", reel_.reel_id, number,
+        fmt::format("sim driver: {} frame {} is already on the film {}", unit(), number,
                     on_film.sha256.empty() ? "and cannot be checked (no checksum)"
                                            : "with different pixels"));
   }
@@ -638,10 +734,25 @@ class SimRecorder final : public hal::Recorder {
   }
 
   static nlohmann::ordered_json frame_record(const LayoutEntry& e) {
-    nlohmann::ordered_json f = {
-        {"frame", e.frame},       {"address", e.address},     {"blip", e.blip},
-        {"file", e.file},         {"start_mm", e.start_mm},   {"length_mm", e.length_mm},
-        {"width_px", e.width_px}, {"height_px", e.height_px}, {"channels", e.channels}};
+    nlohmann::ordered_json f;
+    if (e.cell) {
+      f = {{"frame", e.frame},
+           {"address", e.address},
+           {"blip", e.blip},
+           {"file", e.file},
+           {"cell", {{"row", e.cell->row}, {"column", e.cell->column}}},
+           {"x_mm", e.x_mm},
+           {"y_mm", e.y_mm},
+           {"width_mm", e.width_mm},
+           {"height_mm", e.height_mm},
+           {"width_px", e.width_px},
+           {"height_px", e.height_px},
+           {"channels", e.channels}};
+    } else {
+      f = {{"frame", e.frame},       {"address", e.address},     {"blip", e.blip},
+           {"file", e.file},         {"start_mm", e.start_mm},   {"length_mm", e.length_mm},
+           {"width_px", e.width_px}, {"height_px", e.height_px}, {"channels", e.channels}};
+    }
     if (e.measured) f["measured"] = *e.measured;
     f["sha256"] = e.sha256;
     return f;
@@ -649,6 +760,24 @@ class SimRecorder final : public hal::Recorder {
 
   static nlohmann::ordered_json underrun_record(const Underrun& u) {
     return {{"before_frame", u.before_frame}, {"stall_ms", u.stall_ms}, {"wasted_mm", u.wasted_mm}};
+  }
+
+  // Film a reel uses: leader, frames, gaps, wasted film and trailer; a fiche sheet is cut
+  // from 105 mm film, so it uses its length along that film whatever it holds.
+  double film_used_mm() const {
+    return geometry_.fiche ? geometry_.sheet.width_mm : cursor_mm_ + 1000 * geometry_.trailer_m;
+  }
+
+  nlohmann::ordered_json sheet_record() const {
+    const sim::FicheSheet& s = geometry_.sheet;
+    return {{"width_mm", s.width_mm},
+            {"height_mm", s.height_mm},
+            {"columns", s.columns},
+            {"rows", s.rows},
+            {"header_rows", s.header_rows},
+            {"cell_width_mm", s.cell_width_mm},
+            {"cell_height_mm", s.cell_height_mm},
+            {"reading_order", s.by_rows ? "rows" : "columns"}};
   }
 
   std::filesystem::path log_file() const { return reel_.work_dir / "film" / "reel.log"; }
@@ -698,21 +827,34 @@ class SimRecorder final : public hal::Recorder {
     json["calibration"] = calibration_;
     json["document_class"] = document_class_;
     json["tone"] = tone_;
-    json["film_length_mm"] = film_length_mm_;
-    json["leader_mm"] = 1000 * geometry_.leader_m;
+    if (geometry_.fiche) {
+      json["layout"] = "fiche";
+      json["sheet"] = sheet_record();
+    } else {
+      json["film_length_mm"] = film_length_mm_;
+      json["leader_mm"] = 1000 * geometry_.leader_m;
+    }
     std::size_t frames = 0;
     while (frames < layout_.size() && (complete || layout_[frames].frame <= developed_)) ++frames;
-    double end_mm = 1000 * geometry_.leader_m;
-    if (frames > 0) {
-      const LayoutEntry& last = layout_[frames - 1];
-      end_mm = last.start_mm + last.length_mm + geometry_.frame_gap_mm;
-    }
     // A placeholder no job string can hold (a control character, escaped by dump()).
     const std::string placeholder = R"(\u0001frames\u0001)";
     json["frames"] =
         "\x01"
         "frames\x01";
-    json["film_used_mm"] = (complete ? cursor_mm_ : end_mm) + 1000 * geometry_.trailer_m;
+    if (geometry_.fiche) {
+      const std::uint32_t on_sheet = static_cast<std::uint32_t>(frames);
+      const std::uint32_t header = std::min(on_sheet, geometry_.sheet.header_cells());
+      json["header_tiles"] = header;
+      json["cells_used"] = on_sheet - header;
+      json["film_used_mm"] = film_used_mm();
+    } else {
+      double end_mm = 1000 * geometry_.leader_m;
+      if (frames > 0) {
+        const LayoutEntry& last = layout_[frames - 1];
+        end_mm = last.start_mm + last.length_mm + geometry_.frame_gap_mm;
+      }
+      json["film_used_mm"] = (complete ? cursor_mm_ : end_mm) + 1000 * geometry_.trailer_m;
+    }
     json["complete"] = complete;
     json["underruns"] = nlohmann::ordered_json::array();
     for (const auto& u : underruns_) {
@@ -775,6 +917,8 @@ class SimRecorder final : public hal::Recorder {
   sim::FormatGeometry geometry_;
   bool loaded_ = false;
   bool disconnected_ = false;
+  // Fiche: the sheet in the camera's gate (the last one loaded), while this device lives.
+  std::optional<std::pair<std::filesystem::path, std::string>> last_sheet_;  // folder, name
   double film_length_mm_ = 0;
   double cursor_mm_ = 0;
   std::uint32_t accepted_ = 0;
@@ -807,7 +951,8 @@ void register_sim_driver(hal::Registry& registry) {
   registry.add(
       {"sim",
        "simulated recorder: exposes onto a simulated film stock and writes the developed film "
-       "(R0001/film/F000001.tif, density x 10000, and film/reel.json)",
+       "(R0001/film/F000001.tif, density x 10000, and film/reel.json); on a fiche format a "
+       "step-and-repeat camera, one sheet per reel, a frame per cell",
        {{"profiles", "profiles folder (default: FILMWRITER_PROFILES or the installed profiles)"},
         {"recorder", "recorder profile in profiles/recorders (default sim-default)"},
         {"stock", "film stock profile in profiles/stocks (default sim-negative)"},

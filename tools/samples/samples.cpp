@@ -504,13 +504,7 @@ pages = {{ pdf = "D003.pdf", range = "1-2" }}
 
   // The same pages on short reels, so that a document splits across reels (continued
   // targets), with rare characters on the targets and substitution targets the job asks for.
-  // A 5 um pitch keeps the frames small.
   const std::string documents = R"toml(
-[recorder]
-driver = "tiff"
-[recorder.options]
-pitch_um = 5
-
 [[documents]]
 id = "D001"
 title = "论语集注 卷一 𠀀𪛖"
@@ -544,7 +538,8 @@ target = "page-missing"
 insert = true
 note = "page 3 lost before scanning"
 )toml";
-  write_bytes(dir / "reels.toml", R"toml(# filmwriter demo: documents split across short reels.
+  write_bytes(dir / "reels.toml",
+              std::string(R"toml(# filmwriter demo: documents split across short reels.
 # Run: filmwriter convert reels.toml
 version = 1
 id = "demo-reels"
@@ -574,6 +569,12 @@ blip_width_mm = 0.7
 blip_lengths_mm = [1.0, 2.0, 3.0]
 blip_offset_mm = 0.2
 address_height_mm = 0.3
+)toml") + R"toml(
+# Frame files at a 5 um pitch, which keeps the frames small.
+[recorder]
+driver = "tiff"
+[recorder.options]
+pitch_um = 5
 )toml" + documents);
   write_bytes(dir / "fiche.toml",
               R"toml(# filmwriter demo: the pages on A6 microfiche (98 frames at 24x)
@@ -586,6 +587,12 @@ output = "out"
 format = "fiche-a6-98-24x"
 reduction = 24
 filming_date = 2026-01-15
+
+# The simulated recorder as a step-and-repeat camera: each sheet's cells are exposed at its
+# write rate and developed; F0001/film/ holds the developed film (density x 10000) and
+# reel.json (each frame's cell on the sheet), which `filmwriter verify fiche.toml` reads.
+[recorder]
+driver = "sim"
 )toml" + documents);
 }
 

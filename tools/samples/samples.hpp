@@ -57,7 +57,8 @@ void save_pdf(const std::vector<PageSpec>& pages, const std::filesystem::path& f
 
 // The demo set: pages in several formats, one multi-page TIFF, one PDF, and job.toml
 // describing them (three documents, CJK titles and metadata); reels.toml films them on reels
-// short enough that a document splits (continued targets), fiche.toml on A6 fiche; both
+// short enough that a document splits (continued targets), fiche.toml on A6 fiche filmed by
+// the simulated recorder (a step-and-repeat camera, verifiable like a reel); both
 // with substitution targets ([[documents.substitute]]) and rare characters in a title.
 void make_demo_set(const std::filesystem::path& dir);
 
