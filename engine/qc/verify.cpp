@@ -11,6 +11,7 @@
 #include "catalog/inspection.hpp"
 #include "color/calibration.hpp"
 #include "color/density_curve.hpp"
+#include "color/paper.hpp"
 #include "color/wedge.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
@@ -520,12 +521,30 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
       };
 
       // Densities, per channel: base + fog on unexposed film outside the page, background on
-      // paper (on colour pages: where all three channels are paper white).
+      // the page's own paper, as a lab reads it: the brightest large uniform area of the page
+      // (color/paper.hpp), whatever its code value, so aged and yellowed paper is judged too.
+      // Colour pages and separations keep their paper's colour on film: their background is
+      // read where the page is white in every channel.
       const auto clear = mask_where(e.page, film.width, film.height, page_rect, false, 0, edge);
-      const auto paper =
-          mask_where(e.neutral, film.width, film.height, page_rect, true, negative ? 255 : 0, edge);
+      const bool neutral_paper = e.sent.channels > 1 || f.separation != Separation::none;
+      Paper found;
+      if (!neutral_paper) {
+        found = find_paper(e.page, film.width, film.height,
+                           {page_rect.x, page_rect.y, page_rect.width, page_rect.height}, negative,
+                           paper_block_px(pitch));
+      }
+      const auto paper = neutral_paper
+                             ? mask_where(e.neutral, film.width, film.height, page_rect, true,
+                                          negative ? 255 : 0, edge)
+                             : (found.found ? qc::erode(found.mask, film.width, film.height, edge)
+                                            : std::vector<std::uint8_t>(e.page.size(), 0));
       const bool judged_page = f.kind == FrameKind::page || f.kind == FrameKind::substitute;
       Json dj = Json::object();
+      if (judged_page && !neutral_paper) {
+        dj["paper_code"] = found.found ? Json(found.level) : Json(nullptr);
+        if (!found.found)
+          dj["note"] = "no paper area (a picture fills the page): background not judged";
+      }
       Json by_channel = Json::object();
       double d_hi = 0, background_sum = 0, base_fog_frame = 0, uniformity_frame = 0;
       bool has_background = false, has_base_fog = false;
