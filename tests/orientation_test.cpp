@@ -439,6 +439,30 @@ TEST(Orientation, AValueOutsideOneToEightIsAnInputErrorNamingThePage) {
   expect_input_error(jp2.file, "the file's orientation is 9, not one of 1-8");
 }
 
+// libtiff refuses the value as it reads the page and libvips reports 1; ingest hears of it.
+TEST(Orientation, ATiffOrientationTagOutsideOneToEightIsAnInputError) {
+  test::TempDir dir;
+  const fs::path file = dir / "odd.tif";
+  samples::save_multipage_tiff(
+      {samples::make_page(upright_spec()), samples::make_page(upright_spec())}, file, kDpi,
+      Encoding::tiff_lzw, {1, 9});
+  PageSource source;
+  source.kind = PageSource::Kind::tiff;
+  source.paths = {file.string()};
+  const auto refs = expand_pages(source, {});
+  ASSERT_EQ(refs.size(), 2u);
+  EXPECT_EQ(probe_page(refs[0], settings(), {}).orientation, 1u);
+  try {
+    (void)probe_page(refs[1], settings(), {});
+    ADD_FAILURE() << "expected an input error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::input);
+    EXPECT_THAT(e.what(), HasSubstr("odd.tif (page 2): the page's orientation tag is not one of "
+                                    "1-8 (libtiff: "));
+    EXPECT_THAT(e.what(), HasSubstr("Bad value 9"));
+  }
+}
+
 TEST(Orientation, DamagedExifIsAnInputErrorNotAnUprightPage) {
   test::TempDir dir;
   Jp2Exif jp2 = jp2_with_exif(dir);

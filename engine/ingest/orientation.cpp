@@ -2,12 +2,14 @@
 
 #include <libexif/exif-data.h>
 #include <libexif/exif-log.h>
+#include <tiffio.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdarg>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -178,6 +180,40 @@ std::uint32_t checked(std::uint32_t orientation, const std::string& context) {
   return orientation;
 }
 
+// libtiff refuses an orientation outside 1-8 while it reads the IFD: it reports an error
+// that libvips does not fail the load on, and the page reads as orientation 1. Reading the
+// page's IFD again, with handlers of our own, is the only way to hear of it.
+int note_orientation_error(TIFF*, void* found, const char*, const char* format, va_list args) {
+  std::array<char, 512> text{};
+  std::vsnprintf(text.data(), text.size(), format, args);
+  auto& message = *static_cast<std::string*>(found);
+  if (message.empty() &&
+      std::string_view(text.data()).find("\"Orientation\"") != std::string_view::npos) {
+    message = text.data();
+  }
+  return 1;  // handled: libvips's own load already printed what libtiff had to say
+}
+
+void check_tiff_orientation_tag(const PageRef& ref, const std::string& context) {
+  std::string refused;
+  TIFFOpenOptions* options = TIFFOpenOptionsAlloc();
+  if (!options) throw Error(ErrorKind::internal, context + ": out of memory opening the TIFF");
+  TIFFOpenOptionsSetErrorHandlerExtR(options, note_orientation_error, &refused);
+  TIFFOpenOptionsSetWarningHandlerExtR(options, note_orientation_error, &refused);
+  TIFF* tiff = TIFFOpenExt(ref.file.c_str(), "r", options);
+  TIFFOpenOptionsFree(options);
+  if (tiff) {
+    TIFFSetDirectory(tiff, static_cast<tdir_t>(ref.page_in_file));
+    TIFFClose(tiff);
+  }
+  if (!refused.empty()) {
+    throw Error(ErrorKind::input,
+                fmt::format("{}: the page's orientation tag is not one of 1-8 (libtiff: {}); "
+                            "which way up the page is cannot be told",
+                            context, refused));
+  }
+}
+
 }  // namespace
 
 std::uint32_t read_orientation(const PageRef& ref, const VImage& header,
@@ -185,10 +221,12 @@ std::uint32_t read_orientation(const PageRef& ref, const VImage& header,
   switch (ref.format) {
     case SourceFormat::pdf:
       return 1;
-    case SourceFormat::tiff:
-      // Tag 274 of this page's IFD. libtiff itself refuses a value outside 1-8 as it reads
-      // the IFD (printing "Bad value ... for Orientation tag"), and libvips then reports 1.
-      return static_cast<std::uint32_t>(vips_image_get_orientation(header.get_image()));
+    case SourceFormat::tiff: {
+      // Tag 274 of this page's IFD.
+      const int orientation = vips_image_get_orientation(header.get_image());
+      if (orientation == 1) check_tiff_orientation_tag(ref, context);
+      return static_cast<std::uint32_t>(orientation);
+    }
     case SourceFormat::jp2: {
       const std::optional<std::string> exif = jp2_exif_box(ref.file, context);
       return exif ? checked(exif_orientation(*exif, context, "its uuid box"), context) : 1;

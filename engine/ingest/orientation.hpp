@@ -4,7 +4,8 @@
 // Where each format keeps it, and who reads it (libvips 8.14, measured in
 // tests/orientation_test.cpp):
 //   JPEG  EXIF IFD0 Orientation: libvips's "orientation" field.
-//   TIFF  tag 274 of each page's IFD: libvips's "orientation" field, per page.
+//   TIFF  tag 274 of each page's IFD: libvips's "orientation" field, per page (libtiff
+//         refuses a value outside 1-8 and reports 1; its complaint is heard here).
 //   PNG   an eXIf chunk: libvips reads it only before the image data (IDAT); a chunk after
 //         it (valid PNG too) is read here, with libexif, the parser libvips itself uses.
 //   JP2   no orientation of its own; EXIF may ride in a uuid box ("JpgTiffExif->JP2"),
