@@ -31,11 +31,14 @@ struct PageFixture {
   Job job;
   Plan plan;
 
-  // `pdf` saves the page as a one-page PDF instead of in `encoding`.
-  PageFixture(samples::Encoding encoding, ImageMode mode, int bands = 1, bool pdf = false) {
+  // `pdf` saves the page as a one-page PDF instead of in `encoding`. `orientation` stores the
+  // page turned and tagged with its EXIF/TIFF orientation; `rotate` is the job's.
+  PageFixture(samples::Encoding encoding, ImageMode mode, int bands = 1, bool pdf = false,
+              int orientation = 1, int rotate = 0) {
     dir = std::filesystem::temp_directory_path() /
           ("fw-bench-" + std::to_string(::getpid()) + "-" + samples::to_string(encoding) +
-           (pdf ? "-pdf" : "") + std::to_string(bands));
+           (pdf ? "-pdf" : "") + std::to_string(bands) + "-o" + std::to_string(orientation) + "-r" +
+           std::to_string(rotate));
     std::filesystem::create_directories(dir);
     samples::PageSpec spec;
     spec.label = "filmwriter stage bench";
@@ -44,6 +47,8 @@ struct PageFixture {
     const auto file = dir / (std::string("page.") + (pdf ? "pdf" : extension(encoding)));
     if (pdf) {
       samples::save_pdf({spec}, file);
+    } else if (orientation != 1) {
+      samples::save_oriented_page(samples::make_page(spec), file, encoding, spec.dpi, orientation);
     } else {
       samples::save_page(samples::make_page(spec), file, encoding, spec.dpi);
     }
@@ -53,6 +58,7 @@ struct PageFixture {
     job.targets = "none";
     job.defaults.mode = mode;
     job.defaults.dpi = spec.dpi;  // JPEG 2000 files carry no resolution
+    job.defaults.rotate = rotate;
     Document doc;
     doc.id = "D1";
     doc.title = "bench";

@@ -939,6 +939,7 @@ TEST(PlanJson, StableFieldsAndRoundedNumbers) {
   EXPECT_EQ(frame["film_position_mm"], 1009.85);
   EXPECT_EQ(frame["source"]["file"], "/scans/doc0/p2.tif");
   EXPECT_EQ(frame["source"]["page_in_file"], 1);
+  EXPECT_EQ(frame["source"]["orientation"], 1);
   EXPECT_EQ(frame["source"]["width_px"], 2480);
   EXPECT_EQ(frame["source"]["height_mm"], 297.0);
   EXPECT_EQ(frame["source"]["dpi"], 300.0);

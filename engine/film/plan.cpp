@@ -604,6 +604,8 @@ nlohmann::ordered_json source_json(const SourcePage& source) {
   json["page_in_file"] = source.ref.page_in_file + 1;  // 1-based, as index.csv and operators count
   json["pages_in_file"] = source.ref.pages_in_file;
   json["format"] = to_string(source.ref.format);
+  // The file's EXIF/TIFF orientation, applied before `rotate`; the sizes below are upright.
+  json["orientation"] = source.info.orientation;
   json["width_px"] = source.info.width_px;
   json["height_px"] = source.info.height_px;
   json["width_mm"] = mm(source.info.width_mm);

@@ -11,9 +11,11 @@
 #include <fstream>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include "core/error.hpp"
 #include "core/vips_error.hpp"
+#include "ingest/orientation.hpp"
 
 namespace fw {
 namespace {
@@ -443,6 +445,14 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
   info.dpi = x_dpi;
   info.width_mm = info.width_px * mm_per_inch / x_dpi;
   info.height_mm = info.height_px * mm_per_inch / y_dpi;
+  info.orientation = read_orientation(ref, header, context);
+  if (swaps_axes(info.orientation)) {
+    // Stored on its side: the stored rows run down the upright page, and with them the
+    // stored vertical resolution becomes the horizontal one.
+    std::swap(info.width_px, info.height_px);
+    std::swap(info.width_mm, info.height_mm);
+    info.dpi = y_dpi;
+  }
   return info;
 }
 
@@ -495,7 +505,8 @@ VImage open_page(const SourcePage& page, double scale, const Limits& limits) {
     const VImage image = load(page.ref, options);
     check_pixels(context, static_cast<std::uint64_t>(image.width()),
                  static_cast<std::uint64_t>(image.height()), limits);
-    return image;
+    // The orientation the plan was made with (the page's size in it is the upright one).
+    return upright(image, page.info.orientation);
   } catch (const VError& error) {
     throw_cannot_decode(context, page.ref.file, error);
   }

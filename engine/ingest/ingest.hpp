@@ -44,8 +44,12 @@ struct PageRef {
 // 8.14 cannot tell "no resolution" apart by value (TIFF/JP2 report 25.4 dpi, JPEG/PNG 72
 // dpi), so "declares" is judged per format: TIFF and JPEG by libvips's "resolution-unit"
 // field, PNG by its pHYs chunk; JP2 never (libvips reads no JP2 resolution).
+//
+// Sizes are the UPRIGHT page's: the file's EXIF/TIFF orientation applied. A page stored on
+// its side (orientations 5-8) has its stored height as width, and its vertical resolution
+// as `dpi`.
 struct PageInfo {
-  std::uint32_t width_px = 0;  // as stored (for PDF: at 72 dpi)
+  std::uint32_t width_px = 0;  // upright (for PDF: at 72 dpi, poppler's /Rotate applied)
   std::uint32_t height_px = 0;
   double width_mm = 0;        // physical page size, from the resolution used
   double height_mm = 0;       // (from the vertical resolution, if the file's differs)
@@ -53,6 +57,11 @@ struct PageInfo {
   bool dpi_from_job = false;  // the file had no usable resolution, or force_dpi
   int bands = 1;              // as open_page returns them (PDF: 3, flattened onto white)
   int bits = 8;               // per sample as decoded: 8 or 16 (1-bit files decode to 8)
+  // The file's EXIF/TIFF orientation, 1-8 (1: stored upright; 6: stored turned 90 degrees
+  // anticlockwise, so it is turned clockwise to stand up; see VIPS_META_ORIENTATION).
+  // JPEG: EXIF; TIFF: tag 274 of the page's IFD; PNG: eXIf chunk; JP2: EXIF in a uuid box;
+  // PDF: always 1. open_page applies it; plan.json and index.csv record it.
+  std::uint32_t orientation = 1;
 };
 
 struct SourcePage {
@@ -76,10 +85,11 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
 // before anything of the document is exposed).
 void verify_decodes(const SourcePage& page, const Limits& limits);
 
-// Opens the page for rendering. `scale` is output pixels per source pixel; PDF pages are
-// rasterised at exactly the resolution the frame needs (dpi * scale) and returned at that size
-// (3-band sRGB uchar, flattened onto white), other formats are returned as stored (the raster
-// stage scales).
+// Opens the page for rendering, UPRIGHT: the file's orientation (info.orientation) applied,
+// so the image's axes are those of info.width_px/height_px. `scale` is output pixels per
+// (upright) source pixel; PDF pages are rasterised at exactly the resolution the frame needs
+// (dpi * scale) and returned at that size (3-band sRGB uchar, flattened onto white), other
+// formats at their own resolution (the raster stage scales).
 //
 // The returned image may be SMALLER than width_px x height_px: a JPEG is decoded at 1/2, 1/4
 // or 1/8 size (libjpeg shrink-on-load) when scale <= 0.5, 0.25, 0.125, so that what is left
@@ -90,7 +100,9 @@ void verify_decodes(const SourcePage& page, const Limits& limits);
 // once). Anything that needs rows out of order, above all rot90/rot180/rot270 of a full-size
 // page, fails with "out of order read" unless it works on `image.copy_memory()` (the whole
 // decoded page in memory: fine, one page per frame in flight). Small test pages may not show
-// this: libvips keeps a few hundred rows behind the read point.
+// this: libvips keeps a few hundred rows behind the read point. A page whose orientation is
+// neither 1 nor 2 (a mirror within rows) comes back decoded into memory and turned from
+// there: it may be read in any order.
 // Errors in the pixel data surface as vips::VError when the caller pulls pixels, and must be
 // reported naming the page; verify_decodes() is the eager check.
 vips::VImage open_page(const SourcePage& page, double scale, const Limits& limits);

@@ -145,6 +145,9 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
     row.source_page = frame.source.ref.file.empty() ? 0 : frame.source.ref.page_in_file + 1;
     row.source_sha256 = r.source_sha256;
     row.frame_sha256 = r.sha256;
+    // What ingest turned the page by; a substitute shows a target, not the page.
+    row.orientation =
+        frame.kind == FrameKind::page && !substitute ? frame.source.info.orientation : 1;
     row.calibration = calibration.label();
     index->add(row);
     if (options.observer) options.observer->frame_exposed(reel->id, frame.sequence, row);

@@ -28,8 +28,9 @@ struct RasterSettings {
   int threshold = 128;
 };
 
-// `page` is the decoded source page as returned by open_page(); for PDF it is already at
-// frame resolution, which render_page recognises from the size.
+// `page` is the decoded source page as returned by open_page(): upright, its EXIF/TIFF
+// orientation already applied, so placement.rotate turns the upright page. For PDF it is
+// already at frame resolution, which render_page recognises from the size.
 FrameImage render_page(const vips::VImage& page, const Placement& placement,
                        const RasterSettings& settings);
 

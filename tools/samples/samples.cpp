@@ -140,6 +140,97 @@ void strip_png_resolution(std::string& bytes) {
   }
 }
 
+// --- Orientation tags libvips does not write ------------------------------------------
+
+// A little-endian TIFF header and an IFD0 with one entry, Orientation (274), SHORT, 1 value:
+// the EXIF block a PNG eXIf chunk or a JP2 uuid box holds.
+std::string exif_with_orientation(int orientation) {
+  std::string exif("II*\0\x08\0\0\0", 8);
+  exif += std::string("\x01\0", 2);                    // one entry
+  exif += std::string("\x12\x01\x03\0\x01\0\0\0", 8);  // tag 274, SHORT, count 1
+  exif += static_cast<char>(orientation);
+  exif += std::string(3, '\0');
+  exif += std::string(4, '\0');  // no further IFD
+  return exif;
+}
+
+std::string big_endian32(std::uint32_t value) {
+  std::string bytes(4, '\0');
+  for (int i = 0; i < 4; ++i)
+    bytes[static_cast<std::size_t>(i)] = static_cast<char>(value >> (24 - 8 * i));
+  return bytes;
+}
+
+std::uint32_t read_big_endian32(const std::string& bytes, std::size_t at) {
+  std::uint32_t value = 0;
+  for (std::size_t i = 0; i < 4; ++i)
+    value = (value << 8) | static_cast<std::uint8_t>(bytes.at(at + i));
+  return value;
+}
+
+// The CRC of a PNG chunk (ISO 3309, as zlib's crc32).
+std::uint32_t png_crc(const std::string& bytes) {
+  std::uint32_t crc = 0xffffffffu;
+  for (char c : bytes) {
+    crc ^= static_cast<std::uint8_t>(c);
+    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+// Puts an eXIf chunk right after IHDR, or right before IEND (after the image data).
+void add_png_exif(std::string& bytes, int orientation, ExifPlace place) {
+  const std::string body = "eXIf" + exif_with_orientation(orientation);
+  const std::string chunk = big_endian32(static_cast<std::uint32_t>(body.size() - 4)) + body +
+                            big_endian32(png_crc(body));
+  constexpr std::size_t after_ihdr = 8 + 12 + 13;  // signature, IHDR chunk
+  constexpr std::size_t iend_size = 12;
+  if (bytes.size() < after_ihdr + iend_size || bytes.compare(12, 4, "IHDR") != 0 ||
+      bytes.compare(bytes.size() - 8, 4, "IEND") != 0) {
+    throw std::runtime_error("not a PNG file as libvips writes it");
+  }
+  bytes.insert(place == ExifPlace::before_image_data ? after_ihdr : bytes.size() - iend_size,
+               chunk);
+}
+
+// Puts a "JpgTiffExif->JP2" uuid box (EXIF, as ExifTool writes it) before the codestream box.
+void add_jp2_exif(std::string& bytes, int orientation) {
+  const std::string box_body =
+      "uuid" + std::string("JpgTiffExif->JP2") + exif_with_orientation(orientation);
+  const std::string box = big_endian32(static_cast<std::uint32_t>(box_body.size() + 4)) + box_body;
+  std::size_t at = 0;
+  while (at + 8 <= bytes.size()) {
+    const std::uint32_t length = read_big_endian32(bytes, at);
+    if (bytes.compare(at + 4, 4, "jp2c") == 0) {
+      bytes.insert(at, box);
+      return;
+    }
+    if (length < 8) break;  // 0 (to the end) and 1 (64-bit length): libvips writes neither
+    at += length;
+  }
+  throw std::runtime_error("no codestream box in the JP2 file");
+}
+
+// Sets Orientation (274) in IFD number i to orientations[i]; every IFD must have the tag.
+void set_tiff_orientations(std::string& bytes, const std::vector<int>& orientations) {
+  ByteOrder order(bytes, bytes.compare(0, 2, "II") == 0);
+  std::size_t ifd = order.get(4, 4);
+  for (int orientation : orientations) {
+    if (ifd == 0) throw std::runtime_error("fewer TIFF pages than orientations");
+    const std::size_t count = order.get(ifd, 2);
+    bool found = false;
+    for (std::size_t i = 0; i < count && !found; ++i) {
+      const std::size_t entry = ifd + 2 + i * 12;
+      if (order.get(entry, 2) == 274) {
+        order.put(entry + 8, 2, static_cast<std::uint32_t>(orientation));
+        found = true;
+      }
+    }
+    if (!found) throw std::runtime_error("a TIFF page without an orientation tag");
+    ifd = order.get(ifd + 2 + count * 12, 4);
+  }
+}
+
 bool is_tiff(Encoding encoding) {
   switch (encoding) {
     case Encoding::tiff_none:
@@ -342,7 +433,7 @@ void save_page(const VImage& page, const std::filesystem::path& file, Encoding e
 }
 
 void save_multipage_tiff(const std::vector<VImage>& pages, const std::filesystem::path& file,
-                         double dpi, Encoding encoding) {
+                         double dpi, Encoding encoding, const std::vector<int>& orientations) {
   if (pages.empty()) throw std::invalid_argument("save_multipage_tiff: no pages");
   if (!is_tiff(encoding)) {
     throw std::invalid_argument(
@@ -359,7 +450,58 @@ void save_multipage_tiff(const std::vector<VImage>& pages, const std::filesystem
   }
   VImage joined = VImage::arrayjoin(strips, VImage::option()->set("across", 1)).copy();
   joined.set("page-height", pages[0].height());
+  if (orientations.empty()) {
+    tiffsave(joined, file, encoding, dpi);
+    return;
+  }
+  if (orientations.size() != pages.size()) {
+    throw std::invalid_argument("save_multipage_tiff: one orientation per page");
+  }
+  // libvips writes one orientation for all pages; each page's own goes in afterwards.
+  joined.set("orientation", 1);
   tiffsave(joined, file, encoding, dpi);
+  std::string bytes = read_bytes(file);
+  set_tiff_orientations(bytes, orientations);
+  write_bytes(file, bytes);
+}
+
+VImage stored_for_orientation(const VImage& upright, int orientation) {
+  switch (orientation) {
+    case 1:
+      return upright;
+    case 2:
+      return upright.fliphor();
+    case 3:
+      return upright.rot180();
+    case 4:
+      return upright.flipver();
+    case 5:
+      return upright.rot90().fliphor();  // transposed: rows become columns
+    case 6:
+      return upright.rot270();
+    case 7:
+      return upright.rot270().fliphor();  // transposed across the other diagonal
+    case 8:
+      return upright.rot90();
+  }
+  throw std::invalid_argument(fmt::format("orientation {} is not one of 1-8", orientation));
+}
+
+void save_oriented_page(const VImage& upright, const std::filesystem::path& file, Encoding encoding,
+                        double dpi, int orientation, ExifPlace png_exif) {
+  // libvips writes "orientation" as EXIF (JPEG) and as tag 274 (TIFF) when the image has it.
+  VImage stored = stored_for_orientation(upright, orientation).copy();
+  stored.set("orientation", orientation);
+  save_page(stored, file, encoding, dpi);
+  if (encoding == Encoding::png || encoding == Encoding::jp2) {
+    std::string bytes = read_bytes(file);
+    if (encoding == Encoding::png) {
+      add_png_exif(bytes, orientation, png_exif);
+    } else {
+      add_jp2_exif(bytes, orientation);
+    }
+    write_bytes(file, bytes);
+  }
 }
 
 void save_pdf(const std::vector<PageSpec>& pages, const std::filesystem::path& file) {
@@ -392,9 +534,11 @@ void save_pdf(const std::vector<PageSpec>& pages, const std::filesystem::path& f
 
     begin_object(page_object(i));
     pdf += fmt::format(
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {:.4f} {:.4f}] /Contents {} 0 R "
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {:.4f} {:.4f}]{} /Contents {} 0 R "
         "/Resources << /XObject << /Im0 {} 0 R >> >> >>\nendobj\n",
-        width_pt, height_pt, page_object(i) + 1, page_object(i) + 2);
+        width_pt, height_pt,
+        spec.pdf_rotate != 0 ? fmt::format(" /Rotate {}", spec.pdf_rotate) : std::string(),
+        page_object(i) + 1, page_object(i) + 2);
     begin_object(page_object(i) + 1);
     pdf += fmt::format("<< /Length {} >>\nstream\n", content.size());
     pdf += content;
