@@ -363,15 +363,35 @@ TEST(Preflight, AColourPageFilmedAsThreeSeparationsIsDecodedOnce) {
 // A substitute that preflight puts in a page's place must be the frame that rendering the
 // plan again gives (verify re-renders every frame and compares checksums), so its reason is
 // worded exactly as the render stage words it, for each kind of damage.
+// Bytes in the middle of the file overwritten, as a bad sector leaves them: the header reads
+// and the length is right.
+void scramble_middle(const fs::path& file) {
+  std::string bytes = read_file(file);
+  std::uint32_t state = 12345;
+  for (std::size_t i = bytes.size() * 6 / 10; i < bytes.size() * 6 / 10 + 64; ++i) {
+    state = state * 1103515245u + 12345u;
+    bytes[i] = static_cast<char>(state >> 24);
+  }
+  test::write_text(file, bytes);
+}
+
 TEST(Preflight, ASubstituteCarriesTheReasonTheRenderStageWouldGive) {
-  for (const auto encoding :
-       {samples::Encoding::jpeg, samples::Encoding::png, samples::Encoding::tiff_lzw}) {
+  struct Case {
+    samples::Encoding encoding;
+    void (*damage)(const fs::path&);
+  };
+  // Damage in the middle of a JPEG's data is met where the render stage meets it (at 1/8,
+  // libjpeg would report this one only as a warning after the last row).
+  for (const auto [encoding, damage] : {Case{samples::Encoding::jpeg, truncate_to_half},
+                                        Case{samples::Encoding::jpeg, scramble_middle},
+                                        Case{samples::Encoding::png, truncate_to_half},
+                                        Case{samples::Encoding::tiff_lzw, truncate_to_half}}) {
     test::TempDir dir;
     Job job = engine_job(dir, 2, encoding, 1);
     job.defaults.on_error = FailurePolicy::substitute;
     const Plan plan = plan_of(job);
     const PlannedFrame& frame = plan.frames.at(1);
-    truncate_to_half(frame.source.ref.file);
+    damage(frame.source.ref.file);
 
     const PreflightReport report = preflight_plan(job, plan, {1, nullptr, {}});
     ASSERT_EQ(report.bad.size(), 1u) << samples::to_string(encoding);

@@ -39,11 +39,11 @@ std::string decode_failure(const Candidate& page, const Limits& limits) {
       (void)open_page(page.source, page.scale, limits);
       image = open_page(page.source, 1.0, limits);
     } else {
-      // A JPEG is opened at 1/8 (libjpeg's DCT scaling): every byte of its entropy-coded data
-      // is still read and Huffman-decoded, so truncation and corruption fail exactly as at full
-      // size, with the same message, but the inverse DCTs and the pixels to reduce shrink 64
-      // times. Other formats ignore the scale (open_page returns them as stored).
-      image = open_page(page.source, std::min(page.scale, 0.125), limits);
+      // At the frame's scale, i.e. with the render stage's shrink-on-load: a smaller JPEG
+      // shrink would be cheaper, but libjpeg then meets some damage only after the last row
+      // (a corrupt data segment becomes a warning at 1/8 that is an error at full size), and a
+      // page preflight passes must not fail in the render, nor the reverse.
+      image = open_page(page.source, page.scale, limits);
     }
     (void)image.avg();
   } catch (const Error& error) {

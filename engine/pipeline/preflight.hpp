@@ -4,13 +4,14 @@
 // stage would, but only when the reel has reached the page, and film cannot be edited after
 // exposure.
 //
-// Pages are decoded through ingest's open_page, as the render stage opens them (same loader,
-// same shrink-on-load; PDF pages at 72 dpi, which runs every drawing operator at a fraction
-// of the frame's cost), into a libvips reduction (`avg`) over the sequential load: no page is
-// kept, so memory is a few hundred rows per thread whatever the reel's length. Pages shared by
-// several frames (the three separations of a colour page) are decoded once. Documents with
-// `on_error = "skip-document"` are left out: their pages were decoded in full when the job
-// was scanned (ingest's scan_documents), and a failure there already left the document out.
+// Pages are decoded through ingest's open_page, as the render stage opens them (the same
+// loaders with fail_on=warning and the same shrink-on-load; PDF pages at 72 dpi, which runs
+// every drawing operator at a fraction of the frame's cost), into a libvips reduction (`avg`)
+// over the sequential load: no page is kept, so memory is a few hundred rows per thread
+// whatever the reel's length.
+// Pages shared by several frames (the three separations of a colour page) are decoded once.
+// Documents with `on_error = "skip-document"` are left out: their pages were decoded in full when
+// the job was scanned (ingest's scan_documents), and a failure there already left the document out.
 #pragma once
 
 #include <atomic>
