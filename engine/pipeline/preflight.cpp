@@ -27,6 +27,10 @@ struct Candidate {
   std::uint32_t page = 0;
 };
 
+int discard_rows(VipsRegion*, VipsRect*, void*) {
+  return 0;
+}
+
 // Why the page cannot be filmed ("" when it decodes), in the words render_frame would use for
 // its substitute: open_page's own errors as they are (they name the file), errors in the pixel
 // data as raster's "cannot decode: ...".
@@ -45,7 +49,11 @@ std::string decode_failure(const Candidate& page, const Limits& limits) {
       // page preflight passes must not fail in the render, nor the reverse.
       image = open_page(page.source, page.scale, limits);
     }
-    (void)image.avg();
+    // Every row pulled through the decoder into a sink that keeps nothing and computes
+    // nothing (a reduction such as avg() would add a pass of arithmetic over the pixels).
+    if (vips_sink_disc(image.get_image(), discard_rows, nullptr) != 0) {
+      throw vips::VError();
+    }
   } catch (const Error& error) {
     return error.what();
   } catch (const vips::VError& error) {
