@@ -195,9 +195,8 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
           failures > 1 ? fmt::format(" (and {} more page(s) that do not decode)", failures - 1)
                        : std::string();
       throw Error(ErrorKind::input,
-                  fmt::format("preflight of reel {}: {}{}; nothing was exposed "
-                              "on {}",
-                              report.reel, first_failure->message, more, report.reel));
+                  fmt::format("preflight of reel {}: {}{}; nothing was exposed on {}", report.reel,
+                              first_failure->message, more, report.reel));
     }
   };
 
