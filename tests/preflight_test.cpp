@@ -160,6 +160,17 @@ TEST_F(PreflightTest, UnderSubstituteTheBadPageBecomesASubstituteFrameAndTheGood
                                     page("D001", 3).string())));
   EXPECT_THAT(cli.out, HasSubstr("5 pages, 5 frames, 1 reel(s)"));
   EXPECT_THAT(cli.out, HasSubstr("1 warning(s)"));
+
+  // The same frames, byte for byte, as when the render stage substitutes the page itself.
+  const auto later =
+      test::run_cli({"convert", (dir / "job.toml").string(), "--out", (dir / "later").string(),
+                     "--profiles", (dir / "profiles").string(), "--no-preflight"});
+  ASSERT_EQ(later.exit_code, 0) << later.err;
+  for (const char* file : {"index.csv", "manifest.sha256", "frames/F000003.tif"}) {
+    EXPECT_EQ(read_file(job_dir() / "R0001" / file),
+              read_file(dir / "later" / "pf" / "R0001" / file))
+        << file;
+  }
 }
 
 TEST_F(PreflightTest, NoPreflightExposesTheGoodPagesBeforeTheBadOneAsBefore) {
