@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <map>
 #include <optional>
 #include <thread>
 
@@ -171,55 +172,114 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                         rendered_bytes(job, frame));
     break;
   }
+  // Pages that failed preflight under `substitute`, on the reel being filmed: (file, page in
+  // file) -> the reason its substitute frame shows.
+  std::map<std::pair<std::string, std::uint32_t>, std::string> substituted;
+  // Checks the reel that frame `first` begins (or, on resume, continues) before it is loaded.
+  auto check_reel = [&](std::size_t first) {
+    substituted.clear();
+    PreflightReport report = preflight_reel(job, plan, frame_at, first,
+                                            {threads, options.stop, options.on_preflight_progress});
+    if (options.on_preflight) options.on_preflight(report);
+    if (report.stopped) {
+      interrupted = true;
+      return;
+    }
+    const BadPage* first_failure = nullptr;
+    std::size_t failures = 0;
+    for (const BadPage& bad : report.bad) {
+      if (bad.policy == FailurePolicy::substitute) {
+        substituted[{bad.file, bad.page_in_file}] = bad.reason;
+      } else {
+        if (!first_failure) first_failure = &bad;
+        ++failures;
+      }
+    }
+    if (first_failure) {
+      const std::string more =
+          failures > 1 ? fmt::format(" (and {} more page(s) that do not decode)", failures - 1)
+                       : std::string();
+      throw Error(ErrorKind::input,
+                  fmt::format("preflight of reel {}: {}{}; nothing was exposed on {}", report.reel,
+                              first_failure->message, more, report.reel));
+    }
+  };
+
   std::size_t next = options.first_frame;
+  std::size_t reel_end = next;  // the frames of one reel go through the pipeline at a time
   try {
     tbb::task_arena arena(static_cast<int>(threads));
-    arena.execute([&] {
-      tbb::parallel_pipeline(
-          tokens, tbb::make_filter<void, InFlight*>(tbb::filter_mode::serial_in_order,
-                                                    [&](tbb::flow_control& control) -> InFlight* {
-                                                      if (next == total) {
-                                                        control.stop();
-                                                        return nullptr;
-                                                      }
-                                                      if (options.stop && options.stop->load()) {
-                                                        interrupted = true;
-                                                        control.stop();
-                                                        return nullptr;
-                                                      }
-                                                      InFlight* work = &slots[next % tokens];
-                                                      *work = InFlight{};
-                                                      work->frame = frame_at(next++);
-                                                      return work;
-                                                    }) &
-                      tbb::make_filter<InFlight*, InFlight*>(
-                          tbb::filter_mode::parallel,
-                          [&](InFlight* work) {
-                            try {
-                              work->rendered = render_frame(job, plan, work->frame, hashes);
-                              work->device = device_frame(plan, work->frame, work->rendered);
-                              // The driver's own per-frame work (encoding, checksums) runs
-                              // here too, so that the serial stage is left with device I/O.
-                              try {
-                                work->device.prepared = recorder.prepare(work->device);
-                              } catch (const hal::DeviceError& e) {
-                                throw device_failure(job, work->frame, e);
-                              }
-                            } catch (...) {
-                              work->error = std::current_exception();
-                            }
-                            return work;
-                          }) &
-                      tbb::make_filter<InFlight*, void>(
-                          tbb::filter_mode::serial_in_order, [&](InFlight* work) {
-                            expose(*work);
-                            // Free the prepared frame now and keep the pixels' buffer for a
-                            // later frame (hal/buffer_pool.hpp).
-                            work->device = {};
-                            hal::frame_buffers().give(std::move(work->rendered.pixels));
-                            work->rendered = {};
-                          }));
-    });
+    // One reel at a time: its preflight must be over before its first frame is exposed, and
+    // between reels the recorder stands still anyway (unload, load), so nothing is lost by
+    // letting the pipeline drain there rather than decoding the next reel's pages beside the
+    // exposures of this one (which would slow the renders feeding the recorder).
+    while (next < total && !interrupted) {
+      const PlannedReel& planned = plan.reels.at(frame_at(next).reel - 1);
+      reel_end = std::min(total, planned.first_frame + planned.frame_count);
+      if (options.preflight) {
+        check_reel(next);
+        if (interrupted) break;
+      }
+      arena.execute([&] {
+        tbb::parallel_pipeline(
+            tokens,
+            tbb::make_filter<void, InFlight*>(
+                tbb::filter_mode::serial_in_order,
+                [&](tbb::flow_control& control) -> InFlight* {
+                  if (next == reel_end) {
+                    control.stop();
+                    return nullptr;
+                  }
+                  if (options.stop && options.stop->load()) {
+                    interrupted = true;
+                    control.stop();
+                    return nullptr;
+                  }
+                  InFlight* work = &slots[next % tokens];
+                  *work = InFlight{};
+                  work->frame = frame_at(next++);
+                  PlannedFrame& frame = work->frame;
+                  if (frame.kind == FrameKind::page && !substituted.empty()) {
+                    const auto bad =
+                        substituted.find({frame.source.ref.file, frame.source.ref.page_in_file});
+                    if (bad != substituted.end()) {
+                      frame.kind = FrameKind::substitute;
+                      frame.reason = bad->second;
+                    }
+                  }
+                  return work;
+                }) &
+                tbb::make_filter<InFlight*, InFlight*>(
+                    tbb::filter_mode::parallel,
+                    [&](InFlight* work) {
+                      try {
+                        work->rendered = render_frame(job, plan, work->frame, hashes);
+                        work->device = device_frame(plan, work->frame, work->rendered);
+                        // The driver's own per-frame work (encoding, checksums) runs here too,
+                        // so that the serial stage is left with device I/O.
+                        try {
+                          work->device.prepared = recorder.prepare(work->device);
+                        } catch (const hal::DeviceError& e) {
+                          throw device_failure(job, work->frame, e);
+                        }
+                      } catch (...) {
+                        work->error = std::current_exception();
+                      }
+                      return work;
+                    }) &
+                tbb::make_filter<InFlight*, void>(
+                    tbb::filter_mode::serial_in_order, [&](InFlight* work) {
+                      expose(*work);
+                      // Free the prepared frame now and keep the pixels' buffer for a later
+                      // frame (hal/buffer_pool.hpp).
+                      work->device = {};
+                      hal::frame_buffers().give(std::move(work->rendered.pixels));
+                      work->rendered = {};
+                    }));
+      });
+      // The reel is on film before the next one's pages are checked.
+      if (reel && next == reel_end && !interrupted) close_reel(true);
+    }
   } catch (...) {
     // Keep what was filmed: the reel in progress gets an index of the accepted frames.
     if (reel) {

@@ -23,6 +23,7 @@
 #include "hal/recorder.hpp"
 #include "ingest/ingest.hpp"
 #include "job/job.hpp"
+#include "pipeline/preflight.hpp"
 
 namespace fw {
 
@@ -49,6 +50,15 @@ struct RunOptions {
   // The plan's frames, moved out of `plan.frames` so that a long job's run does not hold them
   // all (film/frame_spool.hpp); null: read from plan.frames.
   FrameSpool* spool = nullptr;
+  // Before each reel's first exposure (and on resume, before the reel's next one), every page
+  // it still has to film is decoded in full (pipeline/preflight.hpp), with `threads`. A page
+  // that fails stops the job before the reel is loaded (Error(input) naming it: policy
+  // `fail`) or is filmed as a substitute frame with the reason found (policy `substitute`).
+  // false: a bad page is found by the render stage when the reel reaches it.
+  bool preflight = true;
+  std::function<void(const PreflightProgress&)> on_preflight_progress;
+  // Each reel's preflight outcome, before the run acts on it (logs, warnings); may be empty.
+  std::function<void(const PreflightReport&)> on_preflight;
 };
 
 struct ReelResult {

@@ -17,6 +17,7 @@
 #include "film/frame_spool.hpp"
 #include "job/job.hpp"
 #include "ops/log.hpp"
+#include "ops/preflight_log.hpp"
 #include "pipeline/pipeline.hpp"
 
 namespace fw::cli {
@@ -40,8 +41,10 @@ struct JobFlags {
   // Resume after a crash or a stop (see catalog/keeper.hpp).
   bool resume = false;
   std::string reel_policy = "continue";
-  std::string catalog;  // default <output>/catalog.sqlite
-  unsigned tokens = 0;  // frames in flight; 0: the pipeline's default (2 x threads)
+  std::string catalog;        // default <output>/catalog.sqlite
+  unsigned tokens = 0;        // frames in flight; 0: the pipeline's default (2 x threads)
+  bool no_preflight = false;  // convert: expose without decoding each reel's pages first
+  bool decode_all = false;    // plan, convert --dry-run: decode every page of the job
 };
 
 void add_job_flags(CLI::App& cmd, JobFlags& flags) {
@@ -165,6 +168,7 @@ void load_flags_from_journal(JobFlags& flags) {
   recorded.resume = true;
   recorded.reel_policy = flags.reel_policy;
   recorded.catalog = flags.catalog;
+  recorded.no_preflight = flags.no_preflight;
   if (recorded.catalog.empty()) recorded.catalog = state.start.value("catalog", "");
   flags = std::move(recorded);
 }
@@ -232,6 +236,30 @@ void print_plan_summary(const Job& job, const PreparedJob& prepared) {
   for (const auto& skipped : plan.skipped) fmt::print("  skipped document {}\n", skipped);
 }
 
+// `--decode-all`: every page of the job decoded in full, nothing exposed; every bad page is
+// listed on stdout, and any makes it an input error (exit 3).
+void decode_all(const Job& job, const Plan& plan) {
+  ops::PreflightLog log(ops::Log::global(), job, isatty(STDERR_FILENO));
+  const PreflightReport report = preflight_plan(
+      job, plan, {job.threads, &stop_requested, [&](const auto& p) { log.progress(p); }});
+  log.checked(report, false);
+  if (report.stopped) {
+    throw Error(ErrorKind::interrupted,
+                fmt::format("interrupted after decoding {} page(s)", report.pages));
+  }
+  fmt::print(
+      "decode-all: {} page(s) decoded in {:.1f} s, {}\n", report.pages, report.seconds,
+      report.bad.empty() ? std::string("none bad") : fmt::format("{} bad:", report.bad.size()));
+  for (const BadPage& bad : report.bad) {
+    fmt::print("  {}: {} ({})\n", bad.reel, bad.message, ops::policy_consequence(bad.policy));
+  }
+  if (!report.bad.empty()) {
+    throw Error(ErrorKind::input,
+                fmt::format("{} of {} page(s) do not decode (listed above); the first: {}",
+                            report.bad.size(), report.pages, report.bad.front().message));
+  }
+}
+
 int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) {
   const ReelPolicy policy = [&] {
     try {
@@ -240,6 +268,11 @@ int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) 
       throw with_context("--reel-policy", e);
     }
   }();
+  if (flags.decode_all && !plan_only && !flags.dry_run) {
+    throw Error(ErrorKind::usage,
+                "--decode-all: only with --dry-run (or `plan --decode-all`); without it, "
+                "convert decodes each reel's pages before exposing it anyway");
+  }
   if (flags.resume && std::filesystem::is_directory(flags.source) &&
       std::filesystem::exists(std::filesystem::path(flags.source) / "journal.jsonl")) {
     load_flags_from_journal(flags);
@@ -254,6 +287,7 @@ int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) 
   print_plan_summary(job, prepared);
   const auto& dir = prepared.job_dir;
   if (plan_only || flags.dry_run) {
+    if (flags.decode_all) decode_all(job, prepared.plan);
     if (plan_only) {
       std::filesystem::create_directories(dir);
       write_plan(dir / "plan.json", job, prepared.plan);
@@ -352,6 +386,13 @@ int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) 
              {"dir", dir.string()}});
   ops::RunLog run_log(log, &keeper, totals, isatty(STDERR_FILENO));
   options.observer = &run_log;
+  ops::PreflightLog preflight_log(log, job, isatty(STDERR_FILENO));
+  options.preflight = !flags.no_preflight;
+  options.on_preflight_progress = [&](const PreflightProgress& p) { preflight_log.progress(p); };
+  options.on_preflight = [&](const PreflightReport& report) {
+    preflight_log.checked(report, true);
+    for (const BadPage& bad : report.bad) warnings += bad.policy == FailurePolicy::substitute;
+  };
   options.threads = job.threads;
   options.tokens = flags.tokens;
   options.stop = &stop_requested;
@@ -414,6 +455,12 @@ void add_convert_commands(CLI::App& app, std::vector<Command>& commands) {
   convert->add_option("--catalog", convert_flags->catalog,
                       "SQLite catalog file (default: <output>/catalog.sqlite)");
   convert->add_flag("--dry-run", convert_flags->dry_run, "read and plan only; expose nothing");
+  convert->add_flag("--no-preflight", convert_flags->no_preflight,
+                    "expose each reel without decoding its pages in full first (a bad page is "
+                    "then found when the reel reaches it)");
+  convert->add_flag("--decode-all", convert_flags->decode_all,
+                    "with --dry-run: decode every page of the job in full and list every bad "
+                    "page (exit 3 if any)");
   convert
       ->add_option("--tokens", convert_flags->tokens,
                    "frames in flight (memory is about tokens x frame size); 0 = 2 x threads")
@@ -429,6 +476,9 @@ void add_convert_commands(CLI::App& app, std::vector<Command>& commands) {
   auto plan_flags = std::make_shared<JobFlags>();
   auto* plan = app.add_subcommand("plan", "plan reels and write plan.json; touches no device");
   add_job_flags(*plan, *plan_flags);
+  plan->add_flag("--decode-all", plan_flags->decode_all,
+                 "decode every page of the job in full and list every bad page (exit 3 if any); "
+                 "plan.json is written only when none is bad");
   commands.push_back({plan, [plan_flags](Context& context) {
                         return run_convert(*plan_flags, context.drivers, true);
                       }});
