@@ -6,6 +6,7 @@
 // the simulated recorder and `filmwriter verify` passes them.
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -295,6 +296,9 @@ TEST(LeastFrameLength, ShortPagesGetFramesJustLongEnoughForTheirTrackAndLongPage
     EXPECT_GT(least, page_frame) << short_frame->address;
     EXPECT_LE(short_frame->placement.frame_width_px, least + 20) << short_frame->address;
   }
+  // The figures README.md gives: the photo opens the document (a 2 mm mark), the card is a
+  // page (1 mm) of "R0001-SB0001-0002".
+  std::printf("photo %.4f card %.4f\n", photo.placement.length_mm, card.placement.length_mm);
   // A4 (8.75 mm) is long enough: its frame is the page and its margins, as it always was.
   EXPECT_EQ(a4.placement.frame_width_px, 3540u);
   EXPECT_DOUBLE_EQ(a4.placement.length_mm, 8.85);
@@ -382,7 +386,13 @@ TEST(LeastFrameLength, AFixedFrameTooShortForTheTrackIsAFormatError) {
       error_of(
           ErrorKind::job,
           [&] { plan_reels(planner_job(24), format, recorder_at(2.5), {pages_sized({kPhoto})}); }),
-      HasSubstr("format 16mm-comic-30m: its 3.00 mm frames are shorter than the"));
+      HasSubstr("format 16mm-comic-30m: its 3.00 mm frames are shorter than the 7."));
+  EXPECT_THAT(
+      error_of(
+          ErrorKind::job,
+          [&] { plan_reels(planner_job(24), format, recorder_at(2.5), {pages_sized({kPhoto})}); }),
+      HasSubstr("mm page 1 of SB0001 needs for its blip mark, image address and frame "
+                "mark"));
 }
 
 // Fiche cells are fixed: a page that fills its cell leaves no margin for the frame mark, and

@@ -835,14 +835,25 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
       frames = separated(std::move(frames), document, format, recorder.pixel_pitch_um);
     }
     if (sizer.has_track()) {
-      for (PlannedFrame& frame : frames) {
-        const std::string address =
-            frame_address(reel_id(0), document.id, frame.page, frame.separation);
-        frame.placement = lengthened(frame.placement, sizer.least_px(address, frame.blip),
-                                     frame.separation != Separation::none, format,
-                                     recorder.pixel_pitch_um, fmt::format("frame {}", address));
-        check_recorder_limits(frame.placement, recorder,
-                              page_context(document, frame.page, frame.source));
+      const auto least_px = [&](const PlannedFrame& frame) {
+        return sizer.least_px(frame_address(reel_id(0), document.id, frame.page, frame.separation),
+                              frame.blip);
+      };
+      for (std::size_t i = 0; i < frames.size();) {
+        // A page's three separations keep one geometry, so that their crosses register: the
+        // longest track of the three sets the length of all.
+        const std::size_t unit = unit_frames(frames, i);
+        std::uint32_t least = 0;
+        for (std::size_t k = i; k < i + unit; ++k) least = std::max(least, least_px(frames[k]));
+        for (std::size_t k = i; k < i + unit; ++k) {
+          PlannedFrame& frame = frames[k];
+          frame.placement = lengthened(frame.placement, least, frame.separation != Separation::none,
+                                       format, recorder.pixel_pitch_um,
+                                       fmt::format("page {} of {}", frame.page, document.id));
+          check_recorder_limits(frame.placement, recorder,
+                                page_context(document, frame.page, frame.source));
+        }
+        i += unit;
       }
     }
     filmed.push_back(std::move(frames));
