@@ -296,9 +296,10 @@ TEST(LeastFrameLength, ShortPagesGetFramesJustLongEnoughForTheirTrackAndLongPage
     EXPECT_GT(least, page_frame) << short_frame->address;
     EXPECT_LE(short_frame->placement.frame_width_px, least + 20) << short_frame->address;
   }
-  // The figures README.md gives: the photo opens the document (a 2 mm mark), the card is a
-  // page (1 mm) of "R0001-SB0001-0002".
-  std::printf("photo %.4f card %.4f\n", photo.placement.length_mm, card.placement.length_mm);
+  // The figures README.md gives: the photo opens the document (a 2 mm mark) whose address is
+  // "R0001-SB0001-0001", the card is its second page (a 1 mm mark).
+  EXPECT_DOUBLE_EQ(photo.placement.length_mm, 7.55);
+  EXPECT_DOUBLE_EQ(card.placement.length_mm, 6.55);
   // A4 (8.75 mm) is long enough: its frame is the page and its margins, as it always was.
   EXPECT_EQ(a4.placement.frame_width_px, 3540u);
   EXPECT_DOUBLE_EQ(a4.placement.length_mm, 8.85);
@@ -393,6 +394,16 @@ TEST(LeastFrameLength, AFixedFrameTooShortForTheTrackIsAFormatError) {
           [&] { plan_reels(planner_job(24), format, recorder_at(2.5), {pages_sized({kPhoto})}); }),
       HasSubstr("mm page 1 of SB0001 needs for its blip mark, image address and frame "
                 "mark"));
+}
+
+TEST(LeastFrameLength, AnAddressTallerThanTheTrackBesideTheLaneIsAFormatError) {
+  FilmFormat format = load_format(profiles(), "16mm-comic-30m");
+  format.blips.address_height_mm = 0.7;  // 0.8 mm beside the lane: no room for the line
+  EXPECT_THAT(
+      error_of(
+          ErrorKind::job,
+          [&] { plan_reels(planner_job(24), format, recorder_at(2.5), {pages_sized({kA4})}); }),
+      HasSubstr("format 16mm-comic-30m: image addresses at 0.7 mm capitals are"));
 }
 
 // Fiche cells are fixed: a page that fills its cell leaves no margin for the frame mark, and

@@ -107,10 +107,10 @@ std::uint32_t least_track_length_px(const std::string& address, hal::BlipLevel l
     if (set.ink_across_from < lane || set.ink_across_to > across) {
       throw Error(
           ErrorKind::job,
-          fmt::format("format {}: the image address \"{}\" at {} mm is {:.2f} mm high "
-                      "and does not fit the {:.2f} mm of the {} mm blip track beside "
-                      "the {} mm blip lane",
-                      format.name, address, track.address_height_mm,
+          fmt::format("format {}: image addresses at {} mm capitals are {:.2f} mm high and "
+                      "do not fit the {:.2f} mm of the {} mm blip track beside the {} mm blip "
+                      "lane",
+                      format.name, track.address_height_mm,
                       (set.ink_across_to - set.ink_across_from) * pitch_um / 1000.0,
                       (across - lane) * pitch_um / 1000.0, track.track_mm, track.mark_width_mm));
     }
