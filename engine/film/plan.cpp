@@ -132,8 +132,10 @@ class TrackSizer {
 // A frame lengthened along the film to `least_px` for its blip track, the page (a separation
 // frame: the page and its calibration strip) centred in it, the track as long as the frame.
 // Fixed-length frames cannot grow: a format whose frames are too short is Error(job).
+// `what` names the frame in that error ("page 2 of D001").
 Placement lengthened(const Placement& placement, std::uint32_t least_px, bool separation,
-                     const FilmFormat& format, double pitch_um, const std::string& what) {
+                     const FilmFormat& format, double pitch_um,
+                     const std::function<std::string()>& what) {
   const bool comic = format.orientation == Orientation::comic;
   const std::uint32_t along = comic ? placement.frame_width_px : placement.frame_height_px;
   if (along >= least_px) return placement;
@@ -142,7 +144,7 @@ Placement lengthened(const Placement& placement, std::uint32_t least_px, bool se
         ErrorKind::job,
         fmt::format("format {}: its {:.2f} mm frames are shorter than the {:.2f} mm "
                     "{} needs for its blip mark, image address and frame mark",
-                    format.name, along * pitch_um / 1000.0, least_px * pitch_um / 1000.0, what));
+                    format.name, along * pitch_um / 1000.0, least_px * pitch_um / 1000.0, what()));
   }
   const std::uint32_t page_length = comic ? placement.page_width_px : placement.page_height_px;
   std::uint32_t content = page_length;
@@ -374,8 +376,8 @@ class ReelBuilder {
         usable_mm_((format.reel_length_m - format.leader_m - format.trailer_m) * 1000.0) {
     if (plan.targets) {
       const TargetFrame target = target_placement(job, format, pitch_um);
-      target_ =
-          lengthened(target.placement, target_least_px, false, format, pitch_um, "a target frame");
+      target_ = lengthened(target.placement, target_least_px, false, format, pitch_um,
+                           [] { return std::string("a target frame"); });
       target_reduction_ = target.reduction;
       target_step_mm_ = target_.length_mm + format.frame_gap_mm;
     }
@@ -847,11 +849,15 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
         for (std::size_t k = i; k < i + unit; ++k) least = std::max(least, least_px(frames[k]));
         for (std::size_t k = i; k < i + unit; ++k) {
           PlannedFrame& frame = frames[k];
-          frame.placement = lengthened(frame.placement, least, frame.separation != Separation::none,
-                                       format, recorder.pixel_pitch_um,
-                                       fmt::format("page {} of {}", frame.page, document.id));
-          check_recorder_limits(frame.placement, recorder,
-                                page_context(document, frame.page, frame.source));
+          const Placement longer =
+              lengthened(frame.placement, least, frame.separation != Separation::none, format,
+                         recorder.pixel_pitch_um,
+                         [&] { return fmt::format("page {} of {}", frame.page, document.id); });
+          if (longer.length_mm != frame.placement.length_mm) {
+            check_recorder_limits(longer, recorder,
+                                  page_context(document, frame.page, frame.source));
+          }
+          frame.placement = longer;
         }
         i += unit;
       }
