@@ -5,6 +5,9 @@
 // the marks. Readers count the marks; an operator reads the address at the reader.
 #pragma once
 
+#include <cstdint>
+#include <string>
+
 #include "film/format.hpp"
 #include "film/plan.hpp"
 #include "hal/recorder.hpp"
@@ -12,9 +15,23 @@
 
 namespace fw {
 
+class TextEngine;
+
+// The least frame length along the film, in pixels, for a frame whose track shows `level` and
+// `address`: the blip mark from its offset, the address after it in full (0.3 mm behind the
+// blip mark, centred across the track beside the blip lane), then a gap, the frame
+// mark with its quiet zone (film/mark_box.hpp) and a gap to the frame's trailing edge. 0 when
+// the format has no blip track. Throws Error(job) naming the format when the address does not
+// fit across the track beside the blip lane.
+std::uint32_t least_track_length_px(const std::string& address, hal::BlipLevel level,
+                                    const FilmFormat& format, double pitch_um,
+                                    const TextEngine& text);
+
 // Draws the frame's blip mark and address into `image` (a frame laid out by `frame.placement`).
 // Does nothing when the format has no blip track. The address is set in `text` (the job's
-// font set; null: the default set).
+// font set; null: the default set). An address that would not show in full inside the track,
+// clear of the frame mark's place, is Error(internal): the planner sizes every frame for it
+// (least_track_length_px), so a clipped address is never filmed.
 void draw_blip_track(FrameImage& image, const PlannedFrame& frame, const FilmFormat& format,
                      double pitch_um, const TextEngine* text = nullptr);
 

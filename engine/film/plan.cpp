@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <optional>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -11,7 +13,10 @@
 #include "color/calibration.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "film/blip.hpp"
+#include "film/mark_box.hpp"
 #include "film/separation.hpp"
+#include "text/text.hpp"
 
 namespace fw {
 namespace {
@@ -64,6 +69,103 @@ std::vector<PlannedFrame> separated(std::vector<PlannedFrame> frames, const Docu
       out.push_back(std::move(copy));
     }
   }
+  return out;
+}
+
+// How long a frame must be for its blip track: its blip mark, its image address in full and its
+// frame mark (film/blip.hpp least_track_length_px). The address names the reel, which is not
+// known until the frames' lengths have placed them on reels, so addresses are measured as a
+// pattern with their digits open: the longest of the ten readings with every digit the same
+// (0000, 1111, ... 9999). That bounds any reel up to R9999 and any page number of as many
+// digits (fonts set digits at one width, or the widest reading is the widest of all; the last
+// digit's ink is the widest of the ten), and every page of a document, and most documents of a
+// job, share one pattern: a plan of 40,000 pages shapes a few dozen strings. The clearance
+// behind the address (0.05 mm before the mark's quiet zone) absorbs what kerning could add;
+// draw_blip_track checks each real address against its frame before anything is exposed.
+class TrackSizer {
+ public:
+  TrackSizer(const FilmFormat& format, double pitch_um, const TextEngine* text)
+      : format_(format), pitch_um_(pitch_um), text_(text) {}
+
+  bool has_track() const {
+    return format_.layout == FilmLayout::roll && mm_to_px(format_.blips.track_mm, pitch_um_) > 0;
+  }
+
+  // `address` as the plan writes it, with any reel number.
+  std::uint32_t least_px(const std::string& address, hal::BlipLevel level) {
+    if (!has_track()) return 0;
+    std::string pattern = address;
+    for (char& c : pattern) {
+      if (c >= '0' && c <= '9') c = kDigit;
+    }
+    auto key = std::make_pair(pattern, static_cast<int>(level));
+    const auto found = cache_.find(key);
+    if (found != cache_.end()) return found->second;
+    std::uint32_t least = 0;
+    for (char digit = '0'; digit <= '9'; ++digit) {
+      std::string reading = pattern;
+      std::replace(reading.begin(), reading.end(), kDigit, digit);
+      least = std::max(least, least_track_length_px(reading, level, format_, pitch_um_, engine()));
+      if (reading == pattern) break;  // no digits: one reading
+    }
+    cache_.emplace(std::move(key), least);
+    return least;
+  }
+
+ private:
+  static constexpr char kDigit = '\x01';  // an open digit in a pattern: no address has it
+
+  const TextEngine& engine() {
+    if (text_ == nullptr) {
+      default_ = TextEngine::load_default();
+      text_ = default_.get();
+    }
+    return *text_;
+  }
+
+  const FilmFormat& format_;
+  double pitch_um_;
+  const TextEngine* text_;
+  std::shared_ptr<const TextEngine> default_;
+  std::map<std::pair<std::string, int>, std::uint32_t> cache_;
+};
+
+// A frame lengthened along the film to `least_px` for its blip track, the page (a separation
+// frame: the page and its calibration strip) centred in it, the track as long as the frame.
+// Fixed-length frames cannot grow: a format whose frames are too short is Error(job).
+// `what` names the frame in that error ("page 2 of D001").
+Placement lengthened(const Placement& placement, std::uint32_t least_px, bool separation,
+                     const FilmFormat& format, double pitch_um,
+                     const std::function<std::string()>& what) {
+  const bool comic = format.orientation == Orientation::comic;
+  const std::uint32_t along = comic ? placement.frame_width_px : placement.frame_height_px;
+  if (along >= least_px) return placement;
+  if (format.frame_length_mm > 0) {
+    throw Error(
+        ErrorKind::job,
+        fmt::format("format {}: its {:.2f} mm frames are shorter than the {:.2f} mm "
+                    "{} needs for its blip mark, image address and frame mark",
+                    format.name, along * pitch_um / 1000.0, least_px * pitch_um / 1000.0, what()));
+  }
+  const std::uint32_t page_length = comic ? placement.page_width_px : placement.page_height_px;
+  std::uint32_t content = page_length;
+  if (separation) {
+    const std::uint32_t margin_px =
+        std::max<std::uint32_t>(1, mm_to_px(format.margin_mm, pitch_um));
+    content += margin_px + mm_to_px(kSeparationStripMm, pitch_um);
+  }
+  Placement out = placement;
+  const std::uint32_t page_along = (least_px - content) / 2;
+  if (comic) {
+    out.frame_width_px = least_px;
+    out.page_x_px = page_along;
+    if (out.track_height_px > 0) out.track_width_px = least_px;
+  } else {
+    out.frame_height_px = least_px;
+    out.page_y_px = page_along;
+    if (out.track_width_px > 0) out.track_height_px = least_px;
+  }
+  out.length_mm = least_px * pitch_um / 1000.0;
   return out;
 }
 
@@ -265,14 +367,18 @@ TargetFrame target_placement(const Job& job, const FilmFormat& format, double pi
 // Reels in the making: appends frames, opening and closing reels with their targets.
 class ReelBuilder {
  public:
-  ReelBuilder(Plan& plan, const Job& job, const FilmFormat& format, double pitch_um)
+  // Every target gets one frame, `target_least_px` long at least: the longest any target's
+  // blip track needs.
+  ReelBuilder(Plan& plan, const Job& job, const FilmFormat& format, double pitch_um,
+              std::uint32_t target_least_px)
       : plan_(plan),
         job_(job),
         format_(format),
         usable_mm_((format.reel_length_m - format.leader_m - format.trailer_m) * 1000.0) {
     if (plan.targets) {
       const TargetFrame target = target_placement(job, format, pitch_um);
-      target_ = target.placement;
+      target_ = lengthened(target.placement, target_least_px, false, format, pitch_um,
+                           [] { return std::string("a target frame"); });
       target_reduction_ = target.reduction;
       target_step_mm_ = target_.length_mm + format.frame_gap_mm;
     }
@@ -376,9 +482,25 @@ class ReelBuilder {
   double target_step_mm_ = 0;
 };
 
+// The longest blip track of the job's targets: the reel's own (start, technical, end) and each
+// document's title and continued targets, at their blip levels.
+std::uint32_t target_least_px(const Job& job, TrackSizer& sizer) {
+  const std::string reel = reel_id(0);
+  std::uint32_t least = std::max({sizer.least_px(reel + "-START", hal::BlipLevel::batch),
+                                  sizer.least_px(reel + "-TECH1", hal::BlipLevel::none),
+                                  sizer.least_px(reel + "-TECH2", hal::BlipLevel::none),
+                                  sizer.least_px(reel + "-END", hal::BlipLevel::none)});
+  for (const Document& document : job.documents) {
+    least = std::max(
+        {least, sizer.least_px(reel + "-" + document.id + "-TITLE", hal::BlipLevel::document),
+         sizer.least_px(reel + "-" + document.id + "-CONT", hal::BlipLevel::document)});
+  }
+  return least;
+}
+
 void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
-               std::vector<std::vector<PlannedFrame>> documents, Plan& plan) {
-  ReelBuilder reels(plan, job, format, pitch_um);
+               std::vector<std::vector<PlannedFrame>> documents, Plan& plan, TrackSizer& sizer) {
+  ReelBuilder reels(plan, job, format, pitch_um, plan.targets ? target_least_px(job, sizer) : 0);
   const double title_mm = reels.target_step_mm();
   const double continued_mm = reels.target_step_mm();
   // What an empty reel holds once its own targets are filmed.
@@ -518,6 +640,22 @@ void plan_fiche(const Job& job, const FilmFormat& format, double pitch_um,
 
   for (std::vector<PlannedFrame>& frames : documents) {
     const std::size_t document = frames.front().document;
+    // A cell is a fixed frame: a page that fills it leaves no margin for the frame mark, and a
+    // frame without its mark cannot be verified.
+    for (const PlannedFrame& frame : frames) {
+      if (mark_box(frame.placement, format, pitch_um).size > 0) continue;
+      const Placement& p = frame.placement;
+      throw Error(
+          ErrorKind::input,
+          fmt::format("{}: the page ({:.2f} x {:.2f} mm on film) leaves no margin for its "
+                      "frame mark in the {:.1f} x {:.1f} mm cell of {} (a 20-module "
+                      "DataMatrix of at least {} px modules with 0.05 mm clearance, "
+                      "beside the page's leading edge or across it); film it at a "
+                      "higher reduction or on roll film",
+                      page_context(job.documents[document], frame.page, frame.source),
+                      p.page_width_px * pitch_um / 1000.0, p.page_height_px * pitch_um / 1000.0,
+                      grid.cell_width_mm, grid.cell_height_mm, format.name, kMarkMinModulePx));
+    }
     const bool fits_a_sheet = frames.size() <= cells;
     if (used == cells || (fits_a_sheet && frames.size() > cells - used)) {
       open_sheet(document, false);
@@ -664,7 +802,7 @@ bool is_target(FrameKind kind) {
 }
 
 Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilities& recorder,
-                const std::vector<DocumentPages>& documents) {
+                const std::vector<DocumentPages>& documents, const TextEngine* text) {
   if (!(recorder.pixel_pitch_um > 0)) {
     throw Error(ErrorKind::device, fmt::format("the recorder reports a pixel pitch of {} um",
                                                recorder.pixel_pitch_um));
@@ -676,6 +814,7 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
   plan.targets = job.targets != "none" && format.layout == FilmLayout::roll;
   plan.filming_date = job.filming_date;
   plan.font_set = job.fonts.empty() ? std::string("default") : job.fonts;
+  TrackSizer sizer(format, recorder.pixel_pitch_um, text);
 
   std::vector<std::vector<PlannedFrame>> filmed;
   filmed.reserve(documents.size());
@@ -700,12 +839,38 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
     if (settings.mode == ImageMode::colour && settings.colour_route == ColourRoute::separations) {
       frames = separated(std::move(frames), document, format, recorder.pixel_pitch_um);
     }
+    if (sizer.has_track()) {
+      const auto least_px = [&](const PlannedFrame& frame) {
+        return sizer.least_px(frame_address(reel_id(0), document.id, frame.page, frame.separation),
+                              frame.blip);
+      };
+      for (std::size_t i = 0; i < frames.size();) {
+        // A page's three separations keep one geometry, so that their crosses register: the
+        // longest track of the three sets the length of all.
+        const std::size_t unit = unit_frames(frames, i);
+        std::uint32_t least = 0;
+        for (std::size_t k = i; k < i + unit; ++k) least = std::max(least, least_px(frames[k]));
+        for (std::size_t k = i; k < i + unit; ++k) {
+          PlannedFrame& frame = frames[k];
+          const Placement longer =
+              lengthened(frame.placement, least, frame.separation != Separation::none, format,
+                         recorder.pixel_pitch_um,
+                         [&] { return fmt::format("page {} of {}", frame.page, document.id); });
+          if (longer.length_mm != frame.placement.length_mm) {
+            check_recorder_limits(longer, recorder,
+                                  page_context(document, frame.page, frame.source));
+          }
+          frame.placement = longer;
+        }
+        i += unit;
+      }
+    }
     filmed.push_back(std::move(frames));
   }
   if (format.layout == FilmLayout::fiche) {
     plan_fiche(job, format, recorder.pixel_pitch_um, std::move(filmed), plan);
   } else {
-    plan_roll(job, format, recorder.pixel_pitch_um, std::move(filmed), plan);
+    plan_roll(job, format, recorder.pixel_pitch_um, std::move(filmed), plan, sizer);
   }
   for (PlannedReel& reel : plan.reels) {
     for (std::size_t i = reel.first_frame; i < reel.first_frame + reel.frame_count; ++i) {

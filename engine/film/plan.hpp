@@ -152,8 +152,15 @@ struct Plan {
 // order behind a header strip per sheet. A colour page of a document on the `separations`
 // route becomes three frames (R, G, B) that are never split across reels or sheets; only the
 // first carries the page's blip, so a reader counting blips still counts pages.
+//
+// Every roll frame is at least as long as its blip track needs (film/blip.hpp
+// least_track_length_px): its blip mark, its image address in full, set in `text` (the job's
+// font set; null: the default set), and its DataMatrix frame mark behind the address. A shorter
+// page gets a longer frame with the page centred in it; a format of fixed frames too short for
+// that is Error(job). On fiche every frame but a header tile must leave a margin for its mark
+// in the cell (Error(input) otherwise).
 Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilities& recorder,
-                const std::vector<DocumentPages>& documents);
+                const std::vector<DocumentPages>& documents, const TextEngine* text = nullptr);
 
 // The filming date a plan.json recorded ("" when there is no file or no date): a resumed job
 // films with it, so that its targets are the same as the first run's.

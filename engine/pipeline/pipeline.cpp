@@ -310,7 +310,7 @@ PreparedJob prepare_job(const Job& job, const hal::Capabilities& recorder,
   // Missing glyphs are found here, before the first exposure (film/text_check.hpp).
   auto text = job_text_engine(job);
   check_document_text(job, *text, documents);
-  prepared.plan = plan_reels(job, prepared.format, recorder, documents);
+  prepared.plan = plan_reels(job, prepared.format, recorder, documents, text.get());
   prepared.plan.profiles_dir = profiles_dir;
   prepared.plan.calibration = std::move(calibration);
   prepare_plan_text(job, prepared.plan, std::move(text));

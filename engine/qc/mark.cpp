@@ -12,12 +12,6 @@
 namespace fw {
 namespace {
 
-// 16 x 16 modules and a quiet zone of two modules on each side (the standard asks for one;
-// the second keeps the address's last letter and the film edge out of the finder's way).
-constexpr std::uint32_t kSymbolModules = 16;
-constexpr std::uint32_t kQuietModules = 2;
-constexpr std::uint32_t kMinModulePx = 2;
-
 struct Symbol {
   std::uint32_t size = 0;
   std::vector<std::uint8_t> dark;  // row-major from the top, 1 = dark module
@@ -76,99 +70,6 @@ std::uint32_t FrameMark::hash_of(const std::string& sha256_hex) {
   return static_cast<std::uint32_t>(std::stoul(sha256_hex.substr(0, 8), nullptr, 16));
 }
 
-namespace {
-
-// Module size and square for a band `across` px wide (gaps already taken off); 0 when the
-// symbol would need modules under kMinModulePx. The module is capped at about 20 um on film
-// (a 0.4 mm symbol reads well and keeps the search verify runs small), but not below 3 px:
-// libdmtx misses 2 px modules under the film's grain more often than not; 2 px is the last
-// resort of a narrow margin.
-MarkBox square_in_band(std::uint32_t across, double pitch_um) {
-  const std::uint32_t cap = std::max<std::uint32_t>(3, mm_to_px(0.02, pitch_um));
-  const std::uint32_t module = std::min(cap, across / (kSymbolModules + 2 * kQuietModules));
-  if (module < kMinModulePx) return {};
-  MarkBox box;
-  box.module_px = module;
-  box.size = module * (kSymbolModules + 2 * kQuietModules);
-  return box;
-}
-
-// In the blip track, beside the blip lane, at the frame's trailing end.
-MarkBox in_track(const Placement& p, const FilmFormat& format, double pitch_um) {
-  const bool comic = format.orientation == Orientation::comic;
-  const std::uint32_t along = comic ? p.track_width_px : p.track_height_px;
-  const std::uint32_t across = comic ? p.track_height_px : p.track_width_px;
-  const std::uint32_t lane = mm_to_px(format.blips.mark_width_mm, pitch_um);
-  const std::uint32_t gap = std::max<std::uint32_t>(1, mm_to_px(0.05, pitch_um));
-  if (across <= lane + 2 * gap) return {};
-  const std::uint32_t band = across - lane - 2 * gap;
-  // The track keeps its historic size rule (no cap): marks on roll film look as before.
-  const std::uint32_t module = band / (kSymbolModules + 2 * kQuietModules);
-  if (module < kMinModulePx) return {};
-  const std::uint32_t size = module * (kSymbolModules + 2 * kQuietModules);
-  if (along < size + gap) return {};
-  MarkBox box;
-  box.size = size;
-  box.module_px = module;
-  const std::uint32_t along_at = along - gap - size;
-  const std::uint32_t across_at = lane + gap + (band - size) / 2;
-  box.x = p.track_x_px + (comic ? along_at : across_at);
-  box.y = p.track_y_px + (comic ? across_at : along_at);
-  return box;
-}
-
-// No blip track (fiche, or a roll format without one): in the frame's clear margin around
-// the page image. Candidates are the margin before the page along the film and the two
-// margins across it; the margin after the page along the film is left alone, because a
-// separation frame's calibration strip goes there (film/separation.hpp). The candidate that
-// takes the largest modules wins (ties: leading, then the far edge across, then the near one),
-// and the square sits at the candidate's far end, a gap from the page and from the frame edge.
-MarkBox in_margin(const Placement& p, const FilmFormat& format, double pitch_um) {
-  const std::uint32_t fw = p.frame_width_px, fh = p.frame_height_px;
-  if (fw == 0 || fh == 0 || p.page_x_px + p.page_width_px > fw ||
-      p.page_y_px + p.page_height_px > fh) {
-    return {};
-  }
-  const std::uint32_t gap = std::max<std::uint32_t>(1, mm_to_px(0.05, pitch_um));
-  const std::uint32_t left = p.page_x_px, top = p.page_y_px;
-  const std::uint32_t right = fw - p.page_x_px - p.page_width_px;
-  const std::uint32_t bottom = fh - p.page_y_px - p.page_height_px;
-  struct Candidate {
-    std::uint32_t thickness;
-    bool vertical;         // a strip running top to bottom (left or right of the page)
-    std::uint32_t offset;  // where the strip starts across its thickness
-  };
-  // Comic: the film runs left to right, so the leading margin is on the left and the margins
-  // across the film are above and below the page. Cine: the film runs top to bottom.
-  const bool comic = format.orientation == Orientation::comic;
-  std::vector<Candidate> candidates;
-  if (comic) {
-    candidates = {{left, true, 0}, {bottom, false, fh - bottom}, {top, false, 0}};
-  } else {
-    candidates = {{top, false, 0}, {right, true, fw - right}, {left, true, 0}};
-  }
-  MarkBox best;
-  for (const Candidate& c : candidates) {
-    if (c.thickness <= 2 * gap) continue;
-    MarkBox box = square_in_band(c.thickness - 2 * gap, pitch_um);
-    const std::uint32_t length = c.vertical ? fh : fw;
-    if (box.size == 0 || length < box.size + 2 * gap || box.module_px <= best.module_px) continue;
-    const std::uint32_t across_at = c.offset + (c.thickness - box.size) / 2;
-    const std::uint32_t along_at = length - gap - box.size;
-    box.x = c.vertical ? across_at : along_at;
-    box.y = c.vertical ? along_at : across_at;
-    best = box;
-  }
-  return best;
-}
-
-}  // namespace
-
-MarkBox mark_box(const Placement& p, const FilmFormat& format, double pitch_um) {
-  if (p.track_width_px > 0 && p.track_height_px > 0) return in_track(p, format, pitch_um);
-  return in_margin(p, format, pitch_um);
-}
-
 void draw_frame_mark(FrameImage& image, const PlannedFrame& frame, const FilmFormat& format,
                      double pitch_um, const std::string& source_sha256) {
   const MarkBox box = mark_box(frame.placement, format, pitch_um);
@@ -177,15 +78,21 @@ void draw_frame_mark(FrameImage& image, const PlannedFrame& frame, const FilmFor
   auto at = [&](std::uint32_t x, std::uint32_t y) {
     return (std::size_t{y} * image.width + x) * channels;
   };
-  // A frame too short for the address and the mark keeps its address: never draw over ink.
+  // The planner made the frame long enough for its address and its mark; ink under the box
+  // means it did not, and the frame must not be filmed with either one spoilt.
   for (std::uint32_t y = box.y; y < box.y + box.size; ++y) {
     for (std::uint32_t x = box.x; x < box.x + box.size; ++x) {
-      if (image.pixels[at(x, y)] != 0) return;
+      if (image.pixels[at(x, y)] != 0) {
+        throw Error(ErrorKind::internal,
+                    fmt::format("frame {} ({}): the frame mark's place at x {} y {} (a {} px "
+                                "square) is not clear film",
+                                frame.number, frame.address, box.x, box.y, box.size));
+      }
     }
   }
   const FrameMark mark{frame.reel, frame.number, FrameMark::hash_of(source_sha256)};
   const Symbol symbol = encode(mark.payload());
-  const std::uint32_t module = box.size / (symbol.size + 2 * kQuietModules);
+  const std::uint32_t module = box.size / (symbol.size + 2 * kMarkQuietModules);
   const std::uint32_t x0 = box.x + (box.size - module * symbol.size) / 2;
   const std::uint32_t y0 = box.y + (box.size - module * symbol.size) / 2;
   for (std::uint32_t row = 0; row < symbol.size; ++row) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "film/format.hpp"
+#include "film/mark_box.hpp"
 #include "film/plan.hpp"
 #include "raster/raster.hpp"
 
@@ -32,26 +33,13 @@ struct FrameMark {
   bool operator==(const FrameMark&) const = default;
 };
 
-// Where the mark goes in a frame, in frame pixels, from the frame's placement alone (the
-// recorder and verify agree without a table):
-// - blip track: a square in the part of the track the blip lane does not use, at the frame's
-//   trailing end, modules as large as the track allows;
-// - no track (fiche): a square in the widest of the page's leading margin along the film and
-//   its two margins across it (never the trailing one, where a separation frame's strip goes),
-//   at that margin's far end, 0.05 mm from the page and the frame edge, modules of about
-//   20 um and at least 2 px (a 0.4 mm square with its quiet zone; smaller where the margin is
-//   narrower).
-// Empty (size 0) when no square fits with modules of at least 2 px (a fiche header tile, a
-// page that fills its cell).
-struct MarkBox {
-  std::uint32_t x = 0, y = 0, size = 0;
-  std::uint32_t module_px = 0;
-};
-MarkBox mark_box(const Placement& placement, const FilmFormat& format, double pitch_um);
+// Where the mark goes: mark_box() in film/mark_box.hpp, from the frame's placement alone (the
+// recorder and verify agree without a table).
 
 // Draws the mark (exposed modules 255 on unexposed film) after draw_blip_track. Leaves the
-// frame alone when there is no box or when the box would cover the address (a frame too
-// short for both): verify then reports the mark as missing, never a wrong one.
+// frame alone when there is no box (a fiche header tile). The planner gives every other frame
+// room for its mark beside its address; a box that would cover ink anyway is a planning error
+// (Error(internal)), never a frame filmed without its mark or with its address overwritten.
 void draw_frame_mark(FrameImage& image, const PlannedFrame& frame, const FilmFormat& format,
                      double pitch_um, const std::string& source_sha256);
 
