@@ -19,6 +19,7 @@
 #include "builtin.hpp"
 #include "color/wedge.hpp"
 #include "core/files.hpp"
+#include "film/format.hpp"
 #include "samples/samples.hpp"
 #include "sim/sim_physics.hpp"
 #include "support/test_support.hpp"
@@ -82,7 +83,9 @@ void expose(hal::Recorder& recorder, const TestFrame& f, std::uint32_t number) {
 }
 
 hal::ReelSpec reel_in(const fs::path& dir, double length_m = 30.5) {
-  return {"R0001", 1, "test", "16mm-comic-30m", "", length_m, dir / "R0001"};
+  hal::ReelSpec spec{"R0001", 1, "test", "16mm-comic-30m", "", length_m, dir / "R0001"};
+  spec.geometry = film_geometry(load_format(kProfiles, spec.film_format));
+  return spec;
 }
 
 DensityImage developed(const fs::path& dir, int frame) {
@@ -616,8 +619,11 @@ TEST(SimRecorder, ResumedReelEqualsAnUninterruptedOne) {
 // Fiche: the sim as a step-and-repeat camera. A 10 um recorder keeps the cells small: a cell of
 // fiche-a6-98-24x (10.5 x 13.0 mm) is 1050 x 1300 px.
 
-hal::ReelSpec sheet_in(const fs::path& dir, const std::string& format = "fiche-a6-98-24x") {
-  return {"F0001", 1, "test", format, "", 0, dir / "F0001"};
+hal::ReelSpec sheet_in(const fs::path& dir, const std::string& format = "fiche-a6-98-24x",
+                       const std::string& id = "F0001") {
+  hal::ReelSpec spec{id, 1, "test", format, "", 0, dir / id};
+  spec.geometry = film_geometry(load_format(kProfiles, format));
+  return spec;
 }
 
 nlohmann::json reel_record(const fs::path& reel_dir) {
@@ -625,11 +631,10 @@ nlohmann::json reel_record(const fs::path& reel_dir) {
 }
 
 TEST(SimFiche, CellsFollowTheHeaderStripThenTheFormatsReadingOrder) {
-  namespace sim = drivers::sim;
-  const auto rows = sim::load_format_geometry(kProfiles, "fiche-a6-98-24x");
+  const auto rows = film_geometry(load_format(kProfiles, "fiche-a6-98-24x"));
   ASSERT_TRUE(rows.fiche);
-  EXPECT_FALSE(sim::load_format_geometry(kProfiles, "16mm-comic-30m").fiche);
-  auto cell = [](const sim::FormatGeometry& g, std::uint32_t frame) {
+  EXPECT_FALSE(film_geometry(load_format(kProfiles, "16mm-comic-30m")).fiche);
+  auto cell = [](const hal::FilmGeometry& g, std::uint32_t frame) {
     const auto c = g.sheet.cell_of(frame);
     return c ? fmt::format("{},{} at {:.2f},{:.2f}", c->row, c->column, c->x_mm, c->y_mm)
              : std::string("none");
@@ -644,7 +649,7 @@ TEST(SimFiche, CellsFollowTheHeaderStripThenTheFormatsReadingOrder) {
   EXPECT_EQ(cell(rows, 113), "none");
   EXPECT_EQ(cell(rows, 0), "none");
   // COM fiche are read down the columns: 18 header tiles, then 15 rows of column 1.
-  const auto columns = sim::load_format_geometry(kProfiles, "fiche-a6-270-48x");
+  const auto columns = film_geometry(load_format(kProfiles, "fiche-a6-270-48x"));
   EXPECT_EQ(cell(columns, 18), "0,18 at 139.60,0.50");
   EXPECT_EQ(cell(columns, 19), "1,1 at 0.20,7.00");
   EXPECT_EQ(cell(columns, 20), "2,1 at 0.20,13.50");
@@ -736,7 +741,8 @@ TEST(SimFiche, ASheetIsAppendedToUntilTheCameraMovesOnToTheNextSheet) {
   sim->unload();
   EXPECT_EQ(reel_record(dir / "F0001")["cells_used"], 4);
   // Once the film advanced to the next sheet, the first cannot come back in register.
-  hal::ReelSpec next{"F0002", 2, "test", "fiche-a6-98-24x", "", 0, dir / "F0002"};
+  hal::ReelSpec next = sheet_in(dir.path(), "fiche-a6-98-24x", "F0002");
+  next.reel_number = 2;
   sim->load(next);
   sim->unload();
   spec.first_frame = 19;

@@ -65,4 +65,27 @@ void check_frame(const Capabilities& caps, const Frame& frame) {
   }
 }
 
+std::optional<FicheSheet::Cell> FicheSheet::cell_of(std::uint32_t frame) const {
+  if (frame == 0 || frame > header_cells() + image_cells()) return std::nullopt;
+  const double grid_x = (width_mm - columns * cell_width_mm) / 2;
+  const double grid_y = (height_mm - (header_rows + rows) * cell_height_mm) / 2;
+  std::uint32_t sheet_row = 0, column = 0;  // 0-based, from the sheet's top-left corner
+  Cell cell;
+  if (frame <= header_cells()) {
+    sheet_row = (frame - 1) / columns;
+    column = (frame - 1) % columns;
+    cell.row = 0;
+  } else {
+    const std::uint32_t used = frame - header_cells() - 1;
+    const std::uint32_t image_row = by_rows ? used / columns : used % rows;
+    column = by_rows ? used % columns : used / rows;
+    sheet_row = header_rows + image_row;
+    cell.row = image_row + 1;
+  }
+  cell.column = column + 1;
+  cell.x_mm = grid_x + column * cell_width_mm;
+  cell.y_mm = grid_y + sheet_row * cell_height_mm;
+  return cell;
+}
+
 }  // namespace fw::hal

@@ -38,6 +38,47 @@ struct Capabilities {
 // Blip (image mark) levels below the frame, AIIM MS8 style.
 enum class BlipLevel : std::uint8_t { none = 0, page = 1, document = 2, batch = 3 };
 
+// A fiche sheet: a grid of fixed cells below a header strip (profiles/formats/fiche-*.toml).
+// Rows and columns are counted like the planner's: header rows first, then image rows, read
+// by rows or by columns.
+struct FicheSheet {
+  double width_mm = 148;
+  double height_mm = 105;
+  std::uint32_t columns = 14;
+  std::uint32_t rows = 7;  // image rows, below the header
+  std::uint32_t header_rows = 1;
+  double cell_width_mm = 10.5;
+  double cell_height_mm = 13.0;
+  bool by_rows = true;  // reading order: rows (left to right, then down) or columns
+
+  std::uint32_t header_cells() const { return header_rows * columns; }
+  std::uint32_t image_cells() const { return rows * columns; }
+
+  // Where the sheet's n-th frame (1-based) goes: the header strip's tiles first, left to right
+  // (row by row if the strip is several rows high), then the image cells in reading order, as
+  // the planner numbers them. `row` and `column` are numbered like plan.json's grid (header
+  // row 0, image rows and columns from 1); x and y place the cell's top-left corner on the
+  // sheet, the grid centred on it. Frames beyond the last cell have none.
+  struct Cell {
+    std::uint32_t row = 0;
+    std::uint32_t column = 0;
+    double x_mm = 0;
+    double y_mm = 0;
+  };
+  std::optional<Cell> cell_of(std::uint32_t frame) const;
+};
+
+// What a device needs of the film format to put frames on the film: the engine reads the
+// format profile (or the job's inline [format]) and says it here, so no driver reads formats.
+struct FilmGeometry {
+  bool fiche = false;  // a step-and-repeat sheet instead of a roll
+  bool comic = true;   // roll: the frame's width runs along the film; cine: its height
+  double frame_gap_mm = 1.0;
+  double leader_m = 1.0;
+  double trailer_m = 1.0;
+  FicheSheet sheet;  // fiche only
+};
+
 struct ReelSpec {
   std::string reel_id;  // "R0001"
   std::uint32_t reel_number = 1;
@@ -55,6 +96,7 @@ struct ReelSpec {
   // The device itself restarted while this reel was in it (recorderd after a crash): keep
   // whatever the film holds of this reel, even with first_frame 1, instead of fresh film.
   bool keep_film = false;
+  FilmGeometry geometry{};  // of `film_format`
 };
 
 // What Recorder::prepare() made of a frame for its expose(); each driver derives its own.

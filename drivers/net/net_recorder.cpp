@@ -249,10 +249,15 @@ class NetRecorder final : public hal::Recorder {
     // restart the device loads the reel anew with what its film holds (keep_film). Either way
     // the load starts at the first frame this driver could still send (the first one not
     // known to be on film), and the device's answer says how many frames it holds.
-    nlohmann::json spec = {{"reel_id", reel_.reel_id},    {"reel_number", reel_.reel_number},
-                           {"job_id", reel_.job_id},      {"film_format", reel_.film_format},
-                           {"stock", reel_.stock},        {"film_length_m", reel_.film_length_m},
-                           {"first_frame", on_film_ + 1}, {"keep_film", reel_started_}};
+    nlohmann::json spec = {{"reel_id", reel_.reel_id},
+                           {"reel_number", reel_.reel_number},
+                           {"job_id", reel_.job_id},
+                           {"film_format", reel_.film_format},
+                           {"stock", reel_.stock},
+                           {"film_length_m", reel_.film_length_m},
+                           {"first_frame", on_film_ + 1},
+                           {"keep_film", reel_started_},
+                           {"geometry", net::to_json(reel_.geometry)}};
     connection_.send({{"type", "load"}, {"reel", spec}}, {}, timeout_ms_);
     const auto loaded = expect(connection_.receive(timeout_ms_), "loaded");
     state_ = loaded.head.value("state", nlohmann::json::object());

@@ -277,6 +277,47 @@ nlohmann::json to_json(const hal::Capabilities& caps) {
           {"calibration", caps.calibration}};
 }
 
+nlohmann::json to_json(const hal::FilmGeometry& g) {
+  nlohmann::json json = {{"fiche", g.fiche},
+                         {"comic", g.comic},
+                         {"frame_gap_mm", g.frame_gap_mm},
+                         {"leader_m", g.leader_m},
+                         {"trailer_m", g.trailer_m}};
+  if (g.fiche) {
+    const hal::FicheSheet& s = g.sheet;
+    json["sheet"] = {{"width_mm", s.width_mm},
+                     {"height_mm", s.height_mm},
+                     {"columns", s.columns},
+                     {"rows", s.rows},
+                     {"header_rows", s.header_rows},
+                     {"cell_width_mm", s.cell_width_mm},
+                     {"cell_height_mm", s.cell_height_mm},
+                     {"by_rows", s.by_rows}};
+  }
+  return json;
+}
+
+hal::FilmGeometry geometry_from(const nlohmann::json& json) {
+  hal::FilmGeometry g;
+  g.fiche = json.value("fiche", false);
+  g.comic = json.value("comic", true);
+  g.frame_gap_mm = json.value("frame_gap_mm", 1.0);
+  g.leader_m = json.value("leader_m", 1.0);
+  g.trailer_m = json.value("trailer_m", 1.0);
+  if (g.fiche) {
+    const nlohmann::json& s = json.at("sheet");
+    g.sheet.width_mm = s.at("width_mm").get<double>();
+    g.sheet.height_mm = s.at("height_mm").get<double>();
+    g.sheet.columns = s.at("columns").get<std::uint32_t>();
+    g.sheet.rows = s.at("rows").get<std::uint32_t>();
+    g.sheet.header_rows = s.at("header_rows").get<std::uint32_t>();
+    g.sheet.cell_width_mm = s.at("cell_width_mm").get<double>();
+    g.sheet.cell_height_mm = s.at("cell_height_mm").get<double>();
+    g.sheet.by_rows = s.at("by_rows").get<bool>();
+  }
+  return g;
+}
+
 hal::Capabilities capabilities_from(const nlohmann::json& json) {
   hal::Capabilities caps;
   caps.pixel_pitch_um = json.at("pixel_pitch_um").get<double>();

@@ -115,5 +115,9 @@ bool error_kind(const std::string& name, hal::DeviceErrorKind& kind);
 
 nlohmann::json to_json(const hal::Capabilities& caps);
 hal::Capabilities capabilities_from(const nlohmann::json& json);
+// The reel's film geometry in a load message ({} from a client older than the field: the
+// default 16 mm comic roll).
+nlohmann::json to_json(const hal::FilmGeometry& geometry);
+hal::FilmGeometry geometry_from(const nlohmann::json& json);
 
 }  // namespace fw::net

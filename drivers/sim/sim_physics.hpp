@@ -63,51 +63,9 @@ struct RecorderProfile {
   std::string calibration_for(const std::string& stock) const;  // "" when none is named
 };
 
-// A fiche format's sheet: a grid of fixed cells below a header strip (profiles/formats/
-// fiche-*.toml). Rows and columns are counted like the planner's: header rows first, then
-// image rows, read by rows or by columns.
-struct FicheSheet {
-  double width_mm = 148;
-  double height_mm = 105;
-  std::uint32_t columns = 14;
-  std::uint32_t rows = 7;  // image rows, below the header
-  std::uint32_t header_rows = 1;
-  double cell_width_mm = 10.5;
-  double cell_height_mm = 13.0;
-  bool by_rows = true;  // reading order: rows (left to right, then down) or columns
-
-  std::uint32_t header_cells() const { return header_rows * columns; }
-  std::uint32_t image_cells() const { return rows * columns; }
-
-  // Where the sheet's n-th frame (1-based) goes: the header strip's tiles first, left to right
-  // (row by row if the strip is several rows high), then the image cells in reading order, as
-  // the planner numbers them. `row` and `column` are numbered like plan.json's grid (header
-  // row 0, image rows and columns from 1); x and y place the cell's top-left corner on the
-  // sheet, the grid centred on it. Frames beyond the last cell have none.
-  struct Cell {
-    std::uint32_t row = 0;
-    std::uint32_t column = 0;
-    double x_mm = 0;
-    double y_mm = 0;
-  };
-  std::optional<Cell> cell_of(std::uint32_t frame) const;
-};
-
-// What the sim needs from a film format profile (profiles/formats/<name>.toml).
-struct FormatGeometry {
-  bool comic = true;  // comic: the frame's width runs along the film; cine: its height
-  double frame_gap_mm = 1.0;
-  double leader_m = 1.0;
-  double trailer_m = 1.0;
-  bool fiche = false;  // layout = "fiche": a step-and-repeat sheet instead of a roll
-  FicheSheet sheet;    // fiche only
-};
-
 // Loaders throw hal::DeviceError(bad_option) naming the file, line and key.
 Stock load_stock(const std::filesystem::path& profiles_dir, const std::string& name);
 RecorderProfile load_recorder(const std::filesystem::path& profiles_dir, const std::string& name);
-FormatGeometry load_format_geometry(const std::filesystem::path& profiles_dir,
-                                    const std::string& name);
 
 struct DevelopedFrame {
   std::uint32_t width = 0;

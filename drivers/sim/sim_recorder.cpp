@@ -75,7 +75,7 @@ struct LayoutEntry {
   double start_mm = 0;  // roll film: along the film, from its start
   double length_mm = 0;
   // Fiche: the cell (plan.json's numbering) and where the frame lies on the sheet.
-  std::optional<sim::FicheSheet::Cell> cell;
+  std::optional<hal::FicheSheet::Cell> cell;
   double x_mm = 0, y_mm = 0, width_mm = 0, height_mm = 0;
   std::uint32_t width_px = 0, height_px = 0, channels = 1;
   // film_output=measure: densities of the developed frame (min, mean, 95th percentile, max).
@@ -176,8 +176,7 @@ class SimRecorder final : public hal::Recorder {
       throw DeviceError(DeviceErrorKind::fault,
                         "sim driver: reel " + reel_.reel_id + " is still loaded; unload it first");
     }
-    geometry_ = reel.film_format.empty() ? sim::FormatGeometry{}
-                                         : sim::load_format_geometry(profiles_, reel.film_format);
+    geometry_ = reel.geometry;
     if (!reel.stock.empty() && reel.stock != stock_.name) {
       throw DeviceError(DeviceErrorKind::bad_option, "sim driver: reel " + reel.reel_id +
                                                          " asks for stock " + reel.stock + " but " +
@@ -384,7 +383,7 @@ class SimRecorder final : public hal::Recorder {
   // Frame n goes to the sheet's n-th cell, centred in it; the sheet runs out when its cells
   // do, and a frame larger than a cell would expose its neighbours.
   void place_in_cell(const hal::Frame& frame, LayoutEntry& entry) const {
-    const sim::FicheSheet& sheet = geometry_.sheet;
+    const hal::FicheSheet& sheet = geometry_.sheet;
     const std::uint32_t number = entry.frame;
     const auto cell = sheet.cell_of(number);
     if (!cell) {
@@ -503,7 +502,7 @@ class SimRecorder final : public hal::Recorder {
         e.blip = f.at("blip").get<std::string>();
         e.file = f.at("file").get<std::string>();
         if (geometry_.fiche) {
-          e.cell = sim::FicheSheet::Cell{f.at("cell").at("row").get<std::uint32_t>(),
+          e.cell = hal::FicheSheet::Cell{f.at("cell").at("row").get<std::uint32_t>(),
                                          f.at("cell").at("column").get<std::uint32_t>(), 0, 0};
           e.x_mm = f.at("x_mm").get<double>();
           e.y_mm = f.at("y_mm").get<double>();
@@ -769,7 +768,7 @@ class SimRecorder final : public hal::Recorder {
   }
 
   nlohmann::ordered_json sheet_record() const {
-    const sim::FicheSheet& s = geometry_.sheet;
+    const hal::FicheSheet& s = geometry_.sheet;
     return {{"width_mm", s.width_mm},
             {"height_mm", s.height_mm},
             {"columns", s.columns},
@@ -914,7 +913,7 @@ class SimRecorder final : public hal::Recorder {
   // The reel, touched only by the caller's thread (the threads read reel_ and geometry_,
   // which do not change while a reel is loaded).
   hal::ReelSpec reel_;
-  sim::FormatGeometry geometry_;
+  hal::FilmGeometry geometry_;
   bool loaded_ = false;
   bool disconnected_ = false;
   // Fiche: the sheet in the camera's gate (the last one loaded), while this device lives.

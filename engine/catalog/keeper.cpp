@@ -177,10 +177,8 @@ ResumePoint plan_resume(const Job& job, const Plan& plan, const JournalState& jo
     return point;
   }
   // Every frame of the reel was on film but the crash came before it was closed: close it.
-  hal::ReelSpec spec{loaded->id, planned->number,
-                     job.id,     plan.format.name,
-                     "",         planned->film_length_m,
-                     reel_dir,   static_cast<std::uint32_t>(loaded->rows.size() + 1)};
+  hal::ReelSpec spec = plan.reel_spec(*planned, job.id, reel_dir);
+  spec.first_frame = static_cast<std::uint32_t>(loaded->rows.size() + 1);
   try {
     recorder.load(spec);
     keeper.reel_loaded(spec);

@@ -418,4 +418,22 @@ void check_reduction(const FilmFormat& format, double reduction) {
                           format.name, fmt::join(format.allowed_reductions, "x, ")));
 }
 
+hal::FilmGeometry film_geometry(const FilmFormat& format) {
+  hal::FilmGeometry g;
+  g.fiche = format.layout == FilmLayout::fiche;
+  g.comic = format.orientation == Orientation::comic;
+  g.frame_gap_mm = format.frame_gap_mm;
+  g.leader_m = format.leader_m;
+  g.trailer_m = format.trailer_m;
+  if (g.fiche) {
+    // A step-and-repeat sheet has no roll parts: no leader, trailer or gaps.
+    g.comic = true;
+    g.frame_gap_mm = g.leader_m = g.trailer_m = 0;
+    const FicheGrid& f = format.fiche;
+    g.sheet = {f.width_mm,    f.height_mm,     f.columns,        f.rows,
+               f.header_rows, f.cell_width_mm, f.cell_height_mm, f.order == ReadingOrder::rows};
+  }
+  return g;
+}
+
 }  // namespace fw

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "hal/recorder.hpp"
+
 namespace fw {
 
 // comic: the page's width runs along the film (portrait pages side by side);
@@ -78,6 +80,9 @@ FilmFormat load_format(const std::filesystem::path& profiles_dir, const std::str
 // A length on film in whole recorder pixels at `pitch_um`.
 std::uint32_t mm_to_px(double mm, double pitch_um);
 std::vector<FilmFormat> list_formats(const std::filesystem::path& profiles_dir);
+
+// What a recorder needs of the format to place frames on the film (hal::ReelSpec::geometry).
+hal::FilmGeometry film_geometry(const FilmFormat& format);
 
 // Checks a reduction against the format: its range and, when listed, its allowed values.
 // Throws Error(job) saying which reductions the format takes.

@@ -1007,4 +1007,11 @@ std::string Plan::hash(const Job& job) const {
   return digest.hex();
 }
 
+hal::ReelSpec Plan::reel_spec(const PlannedReel& reel, const std::string& job_id,
+                              const std::filesystem::path& work_dir) const {
+  hal::ReelSpec spec{reel.id, reel.number, job_id, format.name, "", reel.film_length_m, work_dir};
+  spec.geometry = film_geometry(format);
+  return spec;
+}
+
 }  // namespace fw

@@ -143,6 +143,9 @@ struct Plan {
   // plan.json in pieces, frame by frame, so that a long job's plan is never whole in memory.
   void write_json(const Job& job, const std::function<void(std::string_view)>& out) const;
   std::string hash(const Job& job) const;  // sha256 of plan.json and the rendering choices
+  // What the recorder is told when `reel` is loaded into `work_dir` (first_frame 1).
+  hal::ReelSpec reel_spec(const PlannedReel& reel, const std::string& job_id,
+                          const std::filesystem::path& work_dir) const;
 };
 
 // The planner itself. Reel order: leader, start target, technical target, then per document

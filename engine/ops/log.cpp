@@ -17,13 +17,51 @@ double monotonic_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+}  // namespace
+
 std::string duration_text(double seconds) {
   const auto s = static_cast<long>(seconds + 0.5);
   if (s >= 3600) return fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
   return fmt::format("{}:{:02}", s / 60, s % 60);
 }
 
-}  // namespace
+ProgressLine::ProgressLine(Log& log, std::string event, bool bar)
+    : log_(log), event_(std::move(event)), bar_(bar && !log.json()), start_(monotonic_s()) {}
+
+double ProgressLine::elapsed_s() const {
+  return monotonic_s() - start_;
+}
+
+void ProgressLine::update(std::uint64_t done, std::uint64_t total, const std::string& text,
+                          nlohmann::json fields) {
+  const bool last = done >= total;
+  const double now = monotonic_s();
+  if (!log_.json() && !bar_) return;
+  if (!last && last_ >= 0 && now - last_ < (log_.json() ? 1.0 : 0.1)) return;
+  last_ = now;
+  if (log_.json()) {
+    fields["done"] = done;
+    fields["total"] = total;
+    log_.event("info", event_, fields);
+    return;
+  }
+  const int width = 24;
+  const auto filled = static_cast<int>(total ? width * std::min(done, total) / total : width);
+  std::fputs(
+      fmt::format("\r[{}{}] {} ", std::string(filled, '#'), std::string(width - filled, '.'), text)
+          .c_str(),
+      stderr);
+  open_ = !last;
+  if (last) std::fputs("\n", stderr);
+  std::fflush(stderr);
+}
+
+void ProgressLine::end() {
+  if (open_) std::fputs("\n", stderr);
+  open_ = false;
+  last_ = -1;
+  std::fflush(stderr);
+}
 
 LogFormat parse_log_format(const std::string& text) {
   if (text == "text") return LogFormat::text;
@@ -73,7 +111,7 @@ RunLog::RunLog(Log& log, RunObserver* next, RunTotals totals, bool progress_bar)
     : log_(log),
       next_(next),
       totals_(std::move(totals)),
-      bar_(progress_bar && !log.json()),
+      line_(log, "progress", progress_bar),
       start_(monotonic_s()) {}
 
 double RunLog::seconds() const {
@@ -106,7 +144,7 @@ void RunLog::frame_exposed(const std::string& reel_id, std::uint64_t sequence,
   frame_ = row.frame;
   address_ = row.address;
   reel_frames_done_ = row.frame;
-  progress(totals_.frames_before + frames_ == totals_.frames_planned);
+  progress();
 }
 
 void RunLog::reel_closed(const ClosedReel& reel) {
@@ -122,19 +160,22 @@ void RunLog::reel_closed(const ClosedReel& reel) {
               {"complete", reel.complete}});
 }
 
-void RunLog::progress(bool force) {
+void RunLog::progress() {
   const double now = seconds();
-  // JSON: at most one progress event a second (and the last frame); the bar: 10 a second.
-  const double interval = log_.json() ? 1.0 : 0.1;
-  if (!force && last_progress_ >= 0 && now - last_progress_ < interval) return;
-  if (!log_.json() && !bar_) return;
-  last_progress_ = now;
   const std::uint64_t done = totals_.frames_before + frames_;
-  const double rate = now > 0 ? frames_ / now : 0;
+  // The rate of the last half minute: the first frames fill the recorder's buffer at once,
+  // and a rate from the start would promise an early end.
+  recent_.push_back({now, frames_});
+  while (recent_.size() > 2 && now - recent_[1].first >= 30) recent_.pop_front();
+  const auto& [since, frames_then] = recent_.front();
+  const double rate = now - since >= 2 ? (frames_ - frames_then) / (now - since)
+                      : now > 0        ? frames_ / now
+                                       : 0;
   const double pages_rate = now > 0 ? pages_ / now : 0;
   const double eta = rate > 0 ? (totals_.frames_planned - done) / rate : 0;
-  if (log_.json()) {
-    log_.event("info", "progress",
+  line_.update(done, totals_.frames_planned,
+               fmt::format("{}/{} frames  {}  {:.2f} frames/s  ETA {}  film {:.2f} m", done,
+                           totals_.frames_planned, reel_, rate, duration_text(eta), film_now()),
                {{"job", totals_.job_id},
                 {"reel", reel_},
                 {"frame", frame_},
@@ -145,25 +186,10 @@ void RunLog::progress(bool force) {
                 {"frames_per_s", rate},
                 {"eta_s", eta},
                 {"film_m", film_now()}});
-    return;
-  }
-  const int width = 24;
-  const auto filled =
-      static_cast<int>(totals_.frames_planned ? width * done / totals_.frames_planned : width);
-  const std::string bar = std::string(filled, '#') + std::string(width - filled, '.');
-  std::fputs(
-      fmt::format("\r[{}] {}/{} frames  {}  {:.1f} pages/s  ETA {}  film {:.2f} m ", bar, done,
-                  totals_.frames_planned, reel_, pages_rate, duration_text(eta), film_now())
-          .c_str(),
-      stderr);
-  if (done == totals_.frames_planned) std::fputs("\n", stderr);
-  std::fflush(stderr);
 }
 
 nlohmann::json RunLog::summary(const std::string& status, std::uint64_t warnings) {
-  if (bar_ && last_progress_ >= 0 && totals_.frames_before + frames_ != totals_.frames_planned) {
-    std::fputs("\n", stderr);  // end the bar's line before the summary
-  }
+  line_.end();  // a bar cut short ends its line before the summary
   const double elapsed = seconds();
   nlohmann::json fields = {{"job", totals_.job_id},
                            {"status", status},

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -40,6 +41,31 @@ class Log {
   std::mutex mutex_;
 };
 
+// One throttled progress line for a long step (exposing, preflight, verify): on a terminal a
+// bar "\r[#####.....] TEXT" redrawn at most 10 times a second, in JSON an event at most once a
+// second; the last update (done == total) always shows, and ends the bar's line.
+class ProgressLine {
+ public:
+  ProgressLine(Log& log, std::string event, bool bar);
+  // `text` follows the bar; `fields` go into the JSON event (done and total are added).
+  void update(std::uint64_t done, std::uint64_t total, const std::string& text,
+              nlohmann::json fields);
+  void end();  // ends a bar's line cut short (a stop, an error)
+  bool showing() const { return open_; }
+  double elapsed_s() const;
+
+ private:
+  Log& log_;
+  std::string event_;
+  bool bar_;
+  double start_;
+  double last_ = -1;
+  bool open_ = false;
+};
+
+// "1:05", "1:02:03": a duration for an operator (ETA, elapsed).
+std::string duration_text(double seconds);
+
 // What a run is about to do, for progress (ETA, film) and the final summary.
 struct RunTotals {
   std::string job_id;
@@ -66,17 +92,17 @@ class RunLog final : public RunObserver {
   nlohmann::json summary(const std::string& status, std::uint64_t warnings);
 
  private:
-  void progress(bool force);
+  void progress();
   double film_now() const;
   double seconds() const;
 
   Log& log_;
   RunObserver* next_;
   RunTotals totals_;
-  bool bar_;
+  ProgressLine line_;
   double start_ = 0;
-  double last_progress_ = -1;
-  std::uint64_t frames_ = 0, pages_ = 0;  // this run
+  std::deque<std::pair<double, std::uint64_t>> recent_;  // (seconds, frames) for the rate
+  std::uint64_t frames_ = 0, pages_ = 0;                 // this run
   std::string reel_, address_;
   std::uint32_t frame_ = 0;
   std::uint32_t reel_frames_done_ = 0;

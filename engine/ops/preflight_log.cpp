@@ -6,13 +6,6 @@
 #include <cstdio>
 
 namespace fw::ops {
-namespace {
-
-double monotonic_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-}  // namespace
 
 std::string policy_consequence(FailurePolicy policy) {
   switch (policy) {
@@ -27,41 +20,20 @@ std::string policy_consequence(FailurePolicy policy) {
 }
 
 PreflightLog::PreflightLog(Log& log, const Job& job, bool progress_bar)
-    : log_(log), job_(job), bar_(progress_bar && !log.json()) {}
+    : log_(log), job_(job), line_(log, "preflight_progress", progress_bar) {}
 
 void PreflightLog::progress(const PreflightProgress& p) {
-  const bool last = p.pages_done == p.pages_total;
-  const double now = monotonic_s();
-  const double interval = log_.json() ? 1.0 : 0.1;
-  if (!last && last_progress_ >= 0 && now - last_progress_ < interval) return;
-  if (!log_.json() && !bar_) return;
-  last_progress_ = last ? -1 : now;
-  if (log_.json()) {
-    log_.event("info", "preflight_progress",
-               {{"job", job_.id},
-                {"reel", p.reel},
-                {"pages_done", p.pages_done},
-                {"pages_total", p.pages_total}});
-    return;
-  }
-  const int width = 24;
-  const auto filled =
-      static_cast<int>(p.pages_total ? width * p.pages_done / p.pages_total : width);
-  std::fputs(fmt::format("\r[{}{}] preflight {}: {}/{} pages decoded ", std::string(filled, '#'),
-                         std::string(width - filled, '.'), p.reel, p.pages_done, p.pages_total)
-                 .c_str(),
-             stderr);
-  bar_open_ = !last;
-  if (last) std::fputs("\n", stderr);
-  std::fflush(stderr);
+  line_.update(
+      p.pages_done, p.pages_total,
+      fmt::format("preflight {}: {}/{} pages decoded", p.reel, p.pages_done, p.pages_total),
+      {{"job", job_.id},
+       {"reel", p.reel},
+       {"pages_done", p.pages_done},
+       {"pages_total", p.pages_total}});
 }
 
 void PreflightLog::checked(const PreflightReport& report, bool lines) {
-  if (bar_open_) {
-    std::fputs("\n", stderr);  // a bar cut short (a stop)
-    bar_open_ = false;
-  }
-  last_progress_ = -1;
+  line_.end();  // a bar cut short (a stop)
   std::size_t substitutes = 0;
   for (const BadPage& bad : report.bad) {
     const bool substitute = bad.policy == FailurePolicy::substitute;

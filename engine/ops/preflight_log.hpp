@@ -24,9 +24,7 @@ class PreflightLog {
  private:
   Log& log_;
   const Job& job_;
-  bool bar_;
-  double last_progress_ = -1;
-  bool bar_open_ = false;
+  ProgressLine line_;
 };
 
 // "on_error = fail" etc., and what convert does with such a page.

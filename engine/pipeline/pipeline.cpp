@@ -109,8 +109,7 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
     reel = &plan.reels.at(frame.reel - 1);
     const auto dir = job_dir / reel->id;
     std::filesystem::create_directories(dir);
-    hal::ReelSpec spec{reel->id, reel->number,        job.id, plan.format.name,
-                       "",       reel->film_length_m, dir};
+    hal::ReelSpec spec = plan.reel_spec(*reel, job.id, dir);
     index.emplace(dir);
     if (frame.sequence == options.first_frame && frame.number > 1) {
       spec.first_frame = frame.number;  // resume: the reel already holds its earlier frames
@@ -222,60 +221,59 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
       }
       arena.execute([&] {
         tbb::parallel_pipeline(
-            tokens,
-            tbb::make_filter<void, InFlight*>(
-                tbb::filter_mode::serial_in_order,
-                [&](tbb::flow_control& control) -> InFlight* {
-                  if (next == reel_end) {
-                    control.stop();
-                    return nullptr;
-                  }
-                  if (options.stop && options.stop->load()) {
-                    interrupted = true;
-                    control.stop();
-                    return nullptr;
-                  }
-                  InFlight* work = &slots[next % tokens];
-                  *work = InFlight{};
-                  work->frame = frame_at(next++);
-                  PlannedFrame& frame = work->frame;
-                  if (frame.kind == FrameKind::page && !substituted.empty()) {
-                    const auto bad =
-                        substituted.find({frame.source.ref.file, frame.source.ref.page_in_file});
-                    if (bad != substituted.end()) {
-                      frame.kind = FrameKind::substitute;
-                      frame.reason = bad->second;
-                    }
-                  }
-                  return work;
-                }) &
-                tbb::make_filter<InFlight*, InFlight*>(
-                    tbb::filter_mode::parallel,
-                    [&](InFlight* work) {
-                      try {
-                        work->rendered = render_frame(job, plan, work->frame, hashes);
-                        work->device = device_frame(plan, work->frame, work->rendered);
-                        // The driver's own per-frame work (encoding, checksums) runs here too,
-                        // so that the serial stage is left with device I/O.
-                        try {
-                          work->device.prepared = recorder.prepare(work->device);
-                        } catch (const hal::DeviceError& e) {
-                          throw device_failure(job, work->frame, e);
-                        }
-                      } catch (...) {
-                        work->error = std::current_exception();
-                      }
-                      return work;
-                    }) &
-                tbb::make_filter<InFlight*, void>(
-                    tbb::filter_mode::serial_in_order, [&](InFlight* work) {
-                      expose(*work);
-                      // Free the prepared frame now and keep the pixels' buffer for a later
-                      // frame (hal/buffer_pool.hpp).
-                      work->device = {};
-                      hal::frame_buffers().give(std::move(work->rendered.pixels));
-                      work->rendered = {};
-                    }));
+            tokens, tbb::make_filter<void, InFlight*>(
+                        tbb::filter_mode::serial_in_order,
+                        [&](tbb::flow_control& control) -> InFlight* {
+                          if (next == reel_end) {
+                            control.stop();
+                            return nullptr;
+                          }
+                          if (options.stop && options.stop->load()) {
+                            interrupted = true;
+                            control.stop();
+                            return nullptr;
+                          }
+                          InFlight* work = &slots[next % tokens];
+                          *work = InFlight{};
+                          work->frame = frame_at(next++);
+                          PlannedFrame& frame = work->frame;
+                          if (frame.kind == FrameKind::page && !substituted.empty()) {
+                            const auto bad = substituted.find(
+                                {frame.source.ref.file, frame.source.ref.page_in_file});
+                            if (bad != substituted.end()) {
+                              frame.kind = FrameKind::substitute;
+                              frame.reason = bad->second;
+                            }
+                          }
+                          return work;
+                        }) &
+                        tbb::make_filter<InFlight*, InFlight*>(
+                            tbb::filter_mode::parallel,
+                            [&](InFlight* work) {
+                              try {
+                                work->rendered = render_frame(job, plan, work->frame, hashes);
+                                work->device = device_frame(plan, work->frame, work->rendered);
+                                // The driver's own per-frame work (encoding, checksums) runs here
+                                // too, so that the serial stage is left with device I/O.
+                                try {
+                                  work->device.prepared = recorder.prepare(work->device);
+                                } catch (const hal::DeviceError& e) {
+                                  throw device_failure(job, work->frame, e);
+                                }
+                              } catch (...) {
+                                work->error = std::current_exception();
+                              }
+                              return work;
+                            }) &
+                        tbb::make_filter<InFlight*, void>(
+                            tbb::filter_mode::serial_in_order, [&](InFlight* work) {
+                              expose(*work);
+                              // Free the prepared frame now and keep the pixels' buffer for a later
+                              // frame (hal/buffer_pool.hpp).
+                              work->device = {};
+                              hal::frame_buffers().give(std::move(work->rendered.pixels));
+                              work->rendered = {};
+                            }));
       });
       // The reel is on film before the next one's pages are checked.
       if (reel && next == reel_end && !interrupted) close_reel(true);

@@ -94,8 +94,15 @@ QcProfile load_qc_profile(const std::filesystem::path& profiles_dir, const std::
   p.min_modulation = number(resolution, p.file, "resolution", "min_modulation", 0.20, 0.01, 1);
   p.e_height_mm = number(resolution, p.file, "resolution", "e_height_mm", 1.0, 0.1, 100);
   p.qi_required = number(resolution, p.file, "resolution", "qi_required", 8.0, 0, 100);
+  if (const toml::node* node = resolution.get("qi_below_required")) {
+    const auto value = node->value<std::string>();
+    if (!value || (*value != "fail" && *value != "warn")) {
+      bad(p.file, node, "resolution.qi_below_required", "fail or warn");
+    }
+    p.qi_below_required_fails = *value == "fail";
+  }
   no_unknown_keys(resolution, p.file, "resolution.",
-                  {"min_modulation", "e_height_mm", "qi_required"});
+                  {"min_modulation", "e_height_mm", "qi_required", "qi_below_required"});
   const auto& content = section(root, p.file, "content");
   p.ssim_min = number(content, p.file, "content", "ssim_min", 0.90, 0, 1);
   p.ssim_block_min = number(content, p.file, "content", "ssim_block_min", 0.90, 0, 1);

@@ -8,7 +8,9 @@
 //   rendered again the same way). Limits come from profiles/qc/<name>.toml.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,9 @@ struct QcProfile {
   double min_modulation = 0.20;    // a chart group is resolved at or above this
   double e_height_mm = 1.0;        // the job's smallest lowercase "e" (document plane)
   double qi_required = 8.0;
+  // A reel whose QI is below qi_required fails, unless the profile says `qi_below_required =
+  // "warn"`: then it passes with a warning that says so (printed, in qc.json and the report).
+  bool qi_below_required_fails = true;
   double ssim_min = 0.90;        // mean over the frame
   double ssim_block_min = 0.90;  // the worst block
   double block_mm = 0.25;        // block side on film
@@ -37,8 +42,15 @@ struct QcProfile {
 // Throws Error(job) naming the file, line and key.
 QcProfile load_qc_profile(const std::filesystem::path& profiles_dir, const std::string& name);
 
+struct VerifyProgress {
+  std::string reel;
+  std::uint64_t frames_done = 0;   // checked, over the job
+  std::uint64_t frames_total = 0;  // planned, over the job
+};
+
 struct VerifyOptions {
   std::filesystem::path profiles_dir;
+  std::function<void(const VerifyProgress&)> on_progress;  // after each frame; may be empty
   std::filesystem::path catalog;  // inspection history for the report; empty: none
   bool contact_sheets = true;     // R0001/contact.jpg
   bool report = true;             // report.html
@@ -47,7 +59,9 @@ struct VerifyOptions {
 struct QcResult {
   bool passed = true;
   std::vector<std::string> failures;  // "R0001 frame 5 (R0001-D001-0003): ...", in order
-  nlohmann::ordered_json json;        // what qc.json holds
+  // What passes but an operator must know: "R0001: QI 6.3 below the required 8 ...".
+  std::vector<std::string> warnings;
+  nlohmann::ordered_json json;  // what qc.json holds
   std::filesystem::path qc_json, report_html;
   std::vector<std::filesystem::path> contact_sheets;
 };

@@ -63,36 +63,52 @@ std::string data_uri(const vips::VImage& image) {
   return uri;
 }
 
-// Background density per page frame along the reel, with the aim band: inline SVG.
-std::string density_plot(const Json& reel, const Json& limits) {
-  const double lo = limits["background"][0].get<double>(),
-               hi = limits["background"][1].get<double>();
+// Background density per page frame along the reel, with the aim band: inline SVG. The axis
+// spans the band and every measured value (a frame far off the aim is drawn where it is, not
+// on the plot's edge), with ticks at round densities.
+std::string density_plot(const Json& reel, const Json& qc) {
+  const Json& limits = qc["limits"];
+  const bool positive = qc.value("polarity", std::string("negative")) == "positive";
+  const double lo = positive ? 0.0 : limits["background"][0].get<double>();
+  const double hi = positive ? limits["positive_background_max"].get<double>()
+                             : limits["background"][1].get<double>();
   std::vector<std::pair<double, double>> points;
-  double last_frame = 1;
+  double last_frame = 1, d_low = lo, d_high = hi;
   for (const auto& f : reel["frames"]) {
     last_frame = std::max(last_frame, f["frame"].get<double>());
     if (f.contains("density") && f["density"].contains("background")) {
-      points.push_back({f["frame"].get<double>(), f["density"]["background"].get<double>()});
+      const double d = f["density"]["background"].get<double>();
+      points.push_back({f["frame"].get<double>(), d});
+      d_low = std::min(d_low, d);
+      d_high = std::max(d_high, d);
     }
   }
+  const double span = std::max(0.2, d_high - d_low);
+  const double tick = span > 2 ? 0.5 : span > 0.8 ? 0.2 : 0.1;
+  const double d_min = std::max(0.0, std::floor((d_low - 0.15 * span) / tick) * tick);
+  const double d_max = std::ceil((d_high + 0.15 * span) / tick) * tick;
   const double w = 640, h = 200, left = 50, bottom = 30;
-  const double d_min = std::max(0.0, lo - 0.4), d_max = hi + 0.4;
   auto X = [&](double frame) {
     return left + (frame - 1) / std::max(1.0, last_frame - 1) * (w - left - 10);
   };
   auto Y = [&](double d) {
-    return (h - bottom) -
-           (std::clamp(d, d_min, d_max) - d_min) / (d_max - d_min) * (h - bottom - 10);
+    return (h - bottom) - (d - d_min) / (d_max - d_min) * (h - bottom - 10);
   };
   std::string svg = fmt::format(
       "<svg class=\"plot\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
-      "role=\"img\" aria-label=\"background density along the reel\">",
-      w, h);
-  svg +=
-      fmt::format("<rect x=\"{}\" y=\"{:.1f}\" width=\"{}\" height=\"{:.1f}\" fill=\"#cfe8cf\"/>",
-                  left, Y(hi), w - left - 10, Y(lo) - Y(hi));
-  for (double d : {d_min, lo, hi, d_max}) {
+      "role=\"img\" aria-label=\"background density along the reel\" data-d-min=\"{:.2f}\" "
+      "data-d-max=\"{:.2f}\">",
+      w, h, d_min, d_max);
+  svg += fmt::format(
+      "<rect class=\"aim\" x=\"{}\" y=\"{:.1f}\" width=\"{}\" height=\"{:.1f}\" "
+      "fill=\"#cfe8cf\"><title>aim {:.2f}–{:.2f} D</title></rect>",
+      left, Y(hi), w - left - 10, Y(lo) - Y(hi), lo, hi);
+  for (double d = d_min; d <= d_max + 1e-9; d += tick) {
     svg += fmt::format("<text x=\"4\" y=\"{:.1f}\" font-size=\"11\">{:.2f} D</text>", Y(d) + 4, d);
+    svg += fmt::format(
+        "<line x1=\"{0}\" y1=\"{1:.1f}\" x2=\"{2}\" y2=\"{1:.1f}\" "
+        "stroke=\"#ddd\"/>",
+        left, Y(d), w - 10);
   }
   svg += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"#444\"/>", left,
                      h - bottom, w - 10);
@@ -102,7 +118,7 @@ std::string density_plot(const Json& reel, const Json& limits) {
   svg +=
       "<polyline fill=\"none\" stroke=\"#1a4f8a\" stroke-width=\"1.5\" points=\"" + line + "\"/>";
   for (const auto& [frame, d] : points) {
-    const bool out = d < lo || d > hi;
+    const bool out = d < lo - 1e-9 || d > hi + 1e-9;
     svg += fmt::format(
         "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"><title>frame {:g}: "
         "{:.3f} D</title></circle>",
@@ -165,7 +181,8 @@ std::string report_html(const Json& qc, const std::vector<ReelPictures>& reels,
   h += "<title>QC " + esc(text(qc["job"]["id"])) + "</title><style>";
   h += "body{font-family:'Noto Sans CJK SC','Noto Sans',sans-serif;margin:24px;color:#222}"
        ".verdict{font-size:28px;font-weight:bold;padding:8px 16px;display:inline-block}"
-       ".pass{background:#d6f0d6;color:#145214}.fail{background:#f7d4d4;color:#8a1010}"
+       ".pass{background:#d6f0d6;color:#145214}.fail{background:#f7d4d4;color:#8a1010}.warn{"
+       "background:#fbeccb;color:#7a4a00}"
        "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #bbb;padding:3px 8px;"
        "font-size:13px;text-align:left}.sheet{display:flex;flex-wrap:wrap;gap:6px}"
        ".sheet figure{margin:0;padding:3px;border:3px solid #999;font-size:11px}"
@@ -178,11 +195,11 @@ std::string report_html(const Json& qc, const std::vector<ReelPictures>& reels,
   std::size_t frames = 0;
   for (const auto& r : qc["reels"]) frames += r["frames"].size();
   h += fmt::format(
-      "<p>Job <b>{}</b> “{}” {} — {} reel(s), {} frame(s) checked, {} failure(s). "
-      "Limits: {}</p>",
+      "<p>Job <b>{}</b> “{}” {} — {} reel(s), {} frame(s) checked, {} failure(s), {} "
+      "warning(s). Limits: {}</p>",
       esc(text(qc["job"]["id"])), esc(text(qc["job"]["title"])),
       esc(text(qc["job"]["institution"])), qc["reels"].size(), frames, qc["failures"].size(),
-      esc(text(qc["profile"])));
+      qc.contains("warnings") ? qc["warnings"].size() : 0, esc(text(qc["profile"])));
   h += "<table><tr><th>reel</th><th>verdict</th><th>frames planned / on film</th><th>background "
        "mean (min–max)</th><th>base+fog max</th><th>finest resolved</th><th>QI</th></tr>";
   for (const auto& r : qc["reels"]) {
@@ -200,10 +217,20 @@ std::string report_html(const Json& qc, const std::vector<ReelPictures>& reels,
             : fmt::format("{} lp/mm ({} on film)", text(res["finest_resolved_document_lp_per_mm"]),
                           text(res["finest_resolved_film_lp_per_mm"])),
         res.is_null() ? "—"
-                      : fmt::format("{} (required {})", text(res["quality_index"]),
-                                    text(res["quality_index_required"])));
+        : res["meets_required"].get<bool>()
+            ? fmt::format("{} (required {})", text(res["quality_index"]),
+                          text(res["quality_index_required"]))
+            : fmt::format("<span class=\"{}\">{} (required {}: {})</span>",
+                          r["warnings"].empty() ? "fail" : "warn", text(res["quality_index"]),
+                          text(res["quality_index_required"]),
+                          r["warnings"].empty() ? "below it, failed" : "below it, a warning"));
   }
   h += "</table>";
+  if (qc.contains("warnings") && !qc["warnings"].empty()) {
+    h += "<h2>Warnings · 提示</h2><ul id=\"warnings\">";
+    for (const auto& why : qc["warnings"]) h += "<li class=\"warning\">" + esc(text(why)) + "</li>";
+    h += "</ul>";
+  }
   if (!qc["failures"].empty()) {
     h += "<h2>Failures · 问题</h2><ul id=\"failures\">";
     for (const auto& r : qc["reels"]) {
@@ -241,7 +268,7 @@ std::string report_html(const Json& qc, const std::vector<ReelPictures>& reels,
       }
     }
     h += "</div><h3>Background density along the reel</h3>";
-    h += density_plot(r, qc["limits"]);
+    h += density_plot(r, qc);
     h += fmt::format("<p>Tone curve from: {}</p>", esc(text(r["tone_curve"]["from"])));
     const auto& res = r["resolution"];
     h += "<h3>Resolution (technical target)</h3>";

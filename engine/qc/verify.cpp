@@ -31,6 +31,18 @@ namespace fs = std::filesystem;
 using qc::Plane;
 using qc::Rect;
 
+// Runs `f` when it goes out of scope.
+class Finally {
+ public:
+  explicit Finally(std::function<void()> f) : f_(std::move(f)) {}
+  ~Finally() { f_(); }
+  Finally(const Finally&) = delete;
+  Finally& operator=(const Finally&) = delete;
+
+ private:
+  std::function<void()> f_;
+};
+
 double round3(double v) {
   return std::round(v * 1000) / 1000;
 }
@@ -340,6 +352,8 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
                    {"ssim_block_min", profile.ssim_block_min}};
   out["verdict"] = "pass";
   out["failures"] = Json::array();
+  out["warnings"] = Json::array();
+  out["polarity"] = to_string(job.polarity);
   out["reels"] = Json::array();
   std::vector<qc::ReelPictures> pictures;
   SourceHashes hashes;
@@ -350,6 +364,8 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
                       job.targets, FrameKind::technical_target));
   }
   const double src_qi = source_qi(job, prepared, profile.e_height_mm);
+  std::uint64_t frames_checked = 0, frames_total = 0;
+  for (const PlannedReel& reel : plan.reels) frames_total += reel.frame_count;
 
   for (const PlannedReel& reel : plan.reels) {
     const fs::path reel_dir = job_dir / reel.id, film_dir = reel_dir / "film";
@@ -455,6 +471,10 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
     double base_fog_max = 0;
     Json resolution = nullptr;
     for (std::size_t i = reel.first_frame; i < reel.first_frame + reel.frame_count; ++i) {
+      // Reported when the frame's checks are over, whichever way the iteration ends.
+      const Finally report_progress([&] {
+        if (options.on_progress) options.on_progress({reel.id, ++frames_checked, frames_total});
+      });
       const PlannedFrame& f = plan.frames[i];
       const std::string where = fmt::format("frame {} ({})", f.number, f.address);
       Json fj{{"frame", f.number}, {"address", f.address}, {"kind", to_string(f.kind)}};
@@ -821,6 +841,30 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
     r["density"] = density;
     r["resolution"] = resolution;
     if (technical && resolution.is_null()) fail("no technical target could be measured");
+    // The quality index against the masters' requirement: a failure, or where the QC profile
+    // says so (a recorder whose pitch cannot reach it at this reduction) a warning that is
+    // printed with the verdict, never a silent pass.
+    std::vector<std::string> reel_warnings;
+    if (!resolution.is_null() && !resolution["meets_required"].get<bool>()) {
+      const std::string what = fmt::format(
+          "QI {:.1f} below the required {:g} (finest resolved group {:g} lp/mm on the document, "
+          "{:g} on film; e = {:g} mm; the chart's finest group the recorder's pitch can write "
+          "gives QI {:.1f})",
+          resolution["quality_index"].get<double>(), profile.qi_required,
+          resolution["finest_resolved_document_lp_per_mm"].get<double>(),
+          resolution["finest_resolved_film_lp_per_mm"].get<double>(), profile.e_height_mm,
+          resolution["quality_index_limit_of_pitch"].get<double>());
+      if (profile.qi_below_required_fails) {
+        fail(what);
+      } else {
+        reel_warnings.push_back(reel.id + ": " + what);
+      }
+    }
+    r["warnings"] = reel_warnings;
+    for (const auto& w : reel_warnings) {
+      result.warnings.push_back(w);
+      out["warnings"].push_back(w);
+    }
     for (auto& t : pics.thumbs) {
       for (const auto& fj : frames) {
         if (fj["frame"] == t.frame) t.failed = fj["verdict"] == "fail";

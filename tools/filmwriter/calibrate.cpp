@@ -114,7 +114,9 @@ std::filesystem::path expose_wedge(hal::Recorder& recorder, const DeviceFlags& f
   frame.address = "R0001-WEDGE-0001";
   frame.description = fmt::format("step wedge, {} steps", layout.steps.size());
   try {
-    recorder.load({"R0001", 1, "calibration-wedge", flags.format, "", 0, reel_dir});
+    hal::ReelSpec spec{"R0001", 1, "calibration-wedge", flags.format, "", 0, reel_dir};
+    spec.geometry = film_geometry(load_format(profiles_dir(flags.profiles), flags.format));
+    recorder.load(spec);
     recorder.expose(frame);
     recorder.unload();
   } catch (const hal::DeviceError& e) {

@@ -10,6 +10,7 @@
 #include "catalog/catalog.hpp"
 #include "catalog/inspection.hpp"
 #include "catalog/keeper.hpp"
+#include "color/calibration.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
@@ -212,6 +213,13 @@ void print_plan_summary(const Job& job, const PreparedJob& prepared) {
   fmt::print("format {} at {:g}x, {} um pitch, {} {}, targets: {}\n", plan.format.name,
              job.defaults.reduction, plan.pitch_um, to_string(job.defaults.mode),
              to_string(job.polarity), plan.targets ? job.targets : std::string("none"));
+  if (plan.calibration && !plan.calibration->identity()) {
+    const FrameCalibration& c = *plan.calibration;
+    fmt::print("calibration {} (chosen by the {}), {} aim {:.2f} D, tone {:g}\n", c.label(),
+               c.chosen_by(), c.document_class(), c.aim_density(), c.tone());
+  } else {
+    fmt::print("calibration none: raw code values, the film's densities are not controlled\n");
+  }
   for (const auto& reel : plan.reels) {
     std::string first, last;
     for (std::size_t i = reel.first_frame; i < reel.first_frame + reel.frame_count; ++i) {
@@ -366,6 +374,14 @@ int run_convert(JobFlags& flags, const hal::Registry& registry, bool plan_only) 
   // Logs (text with a progress bar on a terminal, or JSON lines) sit in front of the keeper.
   ops::RunTotals totals{job.id, prepared.plan.frames.size(), 0, options.first_frame, {}, {}};
   std::uint64_t warnings = prepared.plan.skipped.size();
+  if (!prepared.plan.calibration || prepared.plan.calibration->identity()) {
+    ++warnings;
+    ops::Log::global().event(
+        "warning", "uncalibrated", {{"job", job.id}, {"calibration", "none"}},
+        "filmwriter: warning: calibration = \"none\": frames go to the recorder as raw code "
+        "values; the background density will not be held at the aim (see \"Density and "
+        "tone\" in README.md)");
+  }
   for (const auto& f : prepared.plan.frames) {
     totals.pages_planned += f.kind == FrameKind::page || f.kind == FrameKind::substitute;
     warnings += f.kind == FrameKind::substitute;

@@ -1,10 +1,13 @@
 // `verify`: QC of the developed film of a job that was run (engine/qc).
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include "commands.hpp"
 #include "core/error.hpp"
 #include "film/format.hpp"
 #include "job/job.hpp"
+#include "ops/log.hpp"
 #include "pipeline/pipeline.hpp"
 #include "qc/qc.hpp"
 
@@ -47,7 +50,20 @@ int run_verify(VerifyFlags& flags, const hal::Registry& registry) {
   options.catalog =
       flags.catalog.empty() ? job.output / "catalog.sqlite" : std::filesystem::path(flags.catalog);
   options.report = !flags.no_report;
+  // On a terminal: frames checked, the rate and when it will be done; in JSON, events.
+  ops::ProgressLine line(ops::Log::global(), "verify_progress", ::isatty(STDERR_FILENO) != 0);
+  options.on_progress = [&](const VerifyProgress& p) {
+    const double elapsed = line.elapsed_s();
+    const double rate = elapsed > 0 ? p.frames_done / elapsed : 0;
+    const double eta = rate > 0 ? (p.frames_total - p.frames_done) / rate : 0;
+    line.update(p.frames_done, p.frames_total,
+                fmt::format("verify {}: {}/{} frames checked  {:.2f} frames/s  ETA {}", p.reel,
+                            p.frames_done, p.frames_total, rate, ops::duration_text(eta)),
+                {{"job", job.id}, {"reel", p.reel}, {"frames_per_s", rate}, {"eta_s", eta}});
+  };
   const QcResult result = verify_job(job, prepared, profile, options);
+  line.end();
+  const double seconds = line.elapsed_s();
   for (const auto& reel : result.json["reels"]) {
     std::string line =
         fmt::format("{}: {} — {} of {} frames on film", reel["reel"].get<std::string>(),
@@ -61,19 +77,34 @@ int run_verify(VerifyFlags& flags, const hal::Registry& registry) {
     }
     const auto& res = reel["resolution"];
     if (!res.is_null()) {
-      line += fmt::format(", resolves {:g} lp/mm ({:g} on film), QI {:.1f} (required {:g})",
+      const bool meets = res["meets_required"].get<bool>();
+      line += fmt::format(", resolves {:g} lp/mm ({:g} on film), QI {:.1f} (required {:g}{})",
                           res["finest_resolved_document_lp_per_mm"].get<double>(),
                           res["finest_resolved_film_lp_per_mm"].get<double>(),
                           res["quality_index"].get<double>(),
-                          res["quality_index_required"].get<double>());
+                          res["quality_index_required"].get<double>(),
+                          meets                      ? ""
+                          : reel["warnings"].empty() ? ": below it, failed"
+                                                     : ": below it, a warning");
     }
     fmt::print("{}\n", line);
   }
   for (const auto& failure : result.failures) fmt::print("FAILED {}\n", failure);
+  for (const auto& warning : result.warnings) fmt::print("WARNING {}\n", warning);
   fmt::print("qc:     {}\n", result.qc_json.string());
   if (!result.report_html.empty()) fmt::print("report: {}\n", result.report_html.string());
   for (const auto& sheet : result.contact_sheets) fmt::print("contact sheet: {}\n", sheet.string());
-  fmt::print("verdict: {}\n", result.passed ? "pass" : "FAIL");
+  std::uint64_t frames = 0;
+  for (const auto& reel : result.json["reels"]) frames += reel["frames"].size();
+  fmt::print(
+      "summary: verify {}: {}, {} reel(s), {} frames checked, {} failure(s), {} warning(s), "
+      "{:.1f} s, {:.2f} frames/s\n",
+      job.id, result.passed ? "pass" : "FAIL", result.json["reels"].size(), frames,
+      result.failures.size(), result.warnings.size(), seconds,
+      seconds > 0 ? frames / seconds : 0.0);
+  fmt::print(
+      "verdict: {}{}\n", result.passed ? "pass" : "FAIL",
+      result.warnings.empty() ? "" : fmt::format(" ({} warning(s))", result.warnings.size()));
   return result.passed ? exit_ok : exit_qc;
 }
 

@@ -243,6 +243,7 @@ class Daemon {
     spec.film_length_m = r.value("film_length_m", 0.0);
     spec.first_frame = r.value("first_frame", 1u);
     spec.keep_film = r.value("keep_film", false);
+    spec.geometry = fw::net::geometry_from(r.value("geometry", nlohmann::json::object()));
     if (spec.reel_id.find('/') != std::string::npos || spec.job_id.find('/') != std::string::npos ||
         spec.reel_id.starts_with(".") || spec.job_id.starts_with(".")) {
       return reply_error(client_, "protocol", "reel and job ids must be plain names");

@@ -714,11 +714,12 @@ blip_lengths_mm = [1.0, 2.0, 3.0]
 blip_offset_mm = 0.2
 address_height_mm = 0.3
 )toml") + R"toml(
-# Frame files at a 5 um pitch, which keeps the frames small.
+# The simulated recorder, as fast as the host goes (rate = 0): its developed film is what
+# `filmwriter verify reels.toml` checks.
 [recorder]
-driver = "tiff"
+driver = "sim"
 [recorder.options]
-pitch_um = 5
+rate = 0
 )toml" + documents);
   write_bytes(dir / "fiche.toml",
               R"toml(# filmwriter demo: the pages on A6 microfiche (98 frames at 24x)
