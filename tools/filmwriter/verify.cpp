@@ -32,8 +32,14 @@ int run_verify(VerifyFlags& flags, const hal::Registry& registry) {
     }
     flags.overrides.driver_options[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
-  Job job = load_job(flags.job);
-  apply_overrides(job, flags.overrides);
+  // A job file, or a folder of scans filmed in one-line mode (with the same flags).
+  Job job = [&] {
+    if (std::filesystem::is_directory(flags.job))
+      return job_from_directory(flags.job, flags.overrides);
+    Job loaded = load_job(flags.job);
+    apply_overrides(loaded, flags.overrides);
+    return loaded;
+  }();
   const auto profiles =
       flags.profiles.empty() ? default_profiles_dir() : std::filesystem::path(flags.profiles);
   // The recorder's capabilities (pitch) make the plan; opening a driver touches no film.
@@ -116,7 +122,14 @@ void add_verify_commands(CLI::App& app, std::vector<Command>& commands) {
       "verify",
       "check the developed film of a job against its plan, index and sources; writes "
       "qc.json, report.html and contact sheets; exit 5 when anything fails");
-  cmd->add_option("JOB", flags->job, "the job file the film was made from")->required();
+  cmd->add_option("JOB", flags->job,
+                  "the job file the film was made from, or the folder of scans of a one-line "
+                  "conversion")
+      ->required();
+  cmd->add_option("--format", flags->overrides.format, "film format, as given to convert");
+  cmd->add_option("--reduction", flags->overrides.reduction, "reduction, as given to convert");
+  cmd->add_option("--dpi", flags->overrides.dpi, "resolution, as given to convert");
+  cmd->add_option("--title", flags->overrides.title, "job title, as given to convert");
   cmd->add_option("--out", flags->overrides.output, "output folder, as given to convert");
   cmd->add_option("--id", flags->overrides.id, "job id, as given to convert");
   cmd->add_option("--calibration", flags->overrides.calibration,
