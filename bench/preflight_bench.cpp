@@ -17,7 +17,6 @@
 #include <filesystem>
 
 #include "builtin.hpp"
-#include "core/files.hpp"
 #include "hal/registry.hpp"
 #include "pipeline/pipeline.hpp"
 #include "samples/samples.hpp"

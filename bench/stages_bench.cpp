@@ -5,8 +5,8 @@
 
 #include <memory>
 
+#include "base/sha256.hpp"
 #include "builtin.hpp"
-#include "core/files.hpp"
 #include "film/blip.hpp"
 #include "page_fixture.hpp"
 #include "raster/raster.hpp"

@@ -10,8 +10,8 @@
 
 #include <vips/vips8>
 
+#include "base/files.hpp"
 #include "color/wedge.hpp"
-#include "core/files.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {

@@ -10,10 +10,11 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "base/files.hpp"
+#include "base/sha256.hpp"
 #include "catalog/index.hpp"
 #include "catalog/journal.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
 

@@ -6,7 +6,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/files.hpp"
+#include "base/files.hpp"
+#include "base/sha256.hpp"
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
 

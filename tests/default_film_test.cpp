@@ -13,8 +13,9 @@
 
 #include <vips/vips8>
 
+#include "base/files.hpp"
+#include "base/sha256.hpp"
 #include "color/calibration.hpp"
-#include "core/files.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {

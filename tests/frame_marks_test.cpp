@@ -16,8 +16,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "base/files.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
 #include "film/blip.hpp"
 #include "film/mark_box.hpp"
 #include "pipeline/pipeline.hpp"

@@ -15,8 +15,9 @@
 #include <random>
 #include <thread>
 
+#include "base/files.hpp"
+#include "base/sha256.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
 #include "ingest/ingest.hpp"
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"

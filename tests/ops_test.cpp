@@ -20,7 +20,7 @@
 #include <sstream>
 #include <thread>
 
-#include "core/files.hpp"
+#include "base/sha256.hpp"
 #include "net/protocol.hpp"
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"

@@ -16,8 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/files.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
 #include "film/plan.hpp"
 #include "ingest/ingest.hpp"
 #include "raster/raster.hpp"

@@ -8,9 +8,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/files.hpp"
 #include "builtin.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
 #include "film/frame_spool.hpp"
 #include "pipeline/pipeline.hpp"
 #include "pipeline/render.hpp"

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "core/files.hpp"
+#include "base/files.hpp"
 #include "pipeline/pipeline.hpp"
 #include "pipeline/preflight.hpp"
 #include "samples/samples.hpp"

@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/files.hpp"
+#include "base/files.hpp"
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
 

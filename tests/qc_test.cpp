@@ -15,7 +15,7 @@
 
 #include <sqlite3.h>
 
-#include "core/files.hpp"
+#include "base/files.hpp"
 #include "film/format.hpp"
 #include "qc/mark.hpp"
 #include "samples/samples.hpp"

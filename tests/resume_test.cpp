@@ -15,7 +15,8 @@
 #include <set>
 #include <thread>
 
-#include "core/files.hpp"
+#include "base/files.hpp"
+#include "base/sha256.hpp"
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
 

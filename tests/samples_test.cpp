@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/files.hpp"
+#include "base/files.hpp"
 #include "ingest/ingest.hpp"
 #include "job/job.hpp"
 #include "samples/samples.hpp"

@@ -17,8 +17,8 @@
 #include <regex>
 #include <vips/vips8>
 
+#include "base/files.hpp"
 #include "color/icc.hpp"
-#include "core/files.hpp"
 #include "film/separation.hpp"
 #include "raster/raster.hpp"
 #include "support/test_support.hpp"

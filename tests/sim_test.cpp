@@ -10,18 +10,22 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include <oneapi/tbb/task_arena.h>
 #include <vips/vips8>
 
+#include "base/files.hpp"
+#include "base/sha256.hpp"
 #include "builtin.hpp"
 #include "color/wedge.hpp"
-#include "core/files.hpp"
 #include "film/format.hpp"
 #include "samples/samples.hpp"
 #include "sim/sim_physics.hpp"
+#include "support/page_cache.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -577,6 +581,61 @@ TEST(SimRecorder, TheReelRecordGrowsByALinePerFrameAndSurvivesALastLineCutShort)
     EXPECT_EQ(layout["frames"][n - 1]["frame"], n);
     EXPECT_EQ(layout["frames"][n - 1]["sha256"], sha256_hex(frames[n - 1].pixels));
   }
+}
+
+// Resume trusts the sim's film record (reel.json and the lines reel.log adds): a frame it lists
+// is developed film on disk, and is not exposed again. A power cut is played at every moment
+// the disk's durable state changes (test::PageCache, told by base's write layer), and at each
+// one every frame the surviving record lists has its developed film, whole, on the surviving
+// disk.
+TEST(SimRecorder, EveryFrameTheReelRecordListsSurvivesAPowerCutAtAnyMoment) {
+  const auto frames = resume_frames();
+  test::TempDir dir;
+  const auto film = dir / "R0001" / "film";
+  test::PageCache cache;
+  std::mutex mutex;
+  std::vector<std::string> failures;
+  std::size_t moments = 0, claims = 0;
+  cache.after_each_change = [&] {
+    const std::lock_guard lock(mutex);
+    ++moments;
+    const auto disk = cache.disk(film);
+    std::vector<int> listed;
+    if (const auto json = disk.find(film / "reel.json"); json != disk.end()) {
+      for (const auto& f : nlohmann::json::parse(json->second)["frames"])
+        listed.push_back(f["frame"]);
+    }
+    if (const auto log = disk.find(film / "reel.log"); log != disk.end()) {
+      std::istringstream lines(log->second);
+      for (std::string line; std::getline(lines, line) && !lines.eof();) {
+        const auto record = nlohmann::json::parse(line);
+        if (record.contains("frame")) listed.push_back(record["frame"]);
+      }
+    }
+    for (const int frame : listed) {
+      ++claims;
+      const auto file = film / fmt::format("F{:06}.tif", frame);
+      const auto on_disk = disk.find(file);
+      if (on_disk == disk.end() || on_disk->second != read_file(file)) {
+        failures.push_back(fmt::format(
+            "moment {}: the record lists frame {}, but the disk holds {}", moments, frame,
+            on_disk == disk.end() ? "no file"
+                                  : fmt::format("{} bytes of it", on_disk->second.size())));
+      }
+    }
+  };
+  {
+    auto sim = open_sim({{"rate", "0"}});
+    sim->load(reel_in(dir.path()));
+    for (std::uint32_t n = 1; n <= frames.size(); ++n) expose(*sim, frames[n - 1], n);
+    EXPECT_EQ(sim->unload().frames, frames.size());
+  }
+  cache.after_each_change = nullptr;
+  EXPECT_THAT(failures, ::testing::IsEmpty());
+  EXPECT_GE(claims, frames.size());
+  const auto disk = cache.disk(film);
+  EXPECT_EQ(disk.at(film / "reel.json"), read_file(film / "reel.json"));
+  EXPECT_EQ(nlohmann::json::parse(disk.at(film / "reel.json"))["frames"].size(), frames.size());
 }
 
 // The CLI end to end: a job stopped by a device fault and resumed (policy continue) leaves the

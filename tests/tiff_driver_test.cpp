@@ -2,14 +2,27 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "base/files.hpp"
+#include "base/sha256.hpp"
 #include "builtin.hpp"
-#include "core/files.hpp"
+#include "catalog/catalog.hpp"
+#include "catalog/keeper.hpp"
+#include "pipeline/pipeline.hpp"
+#include "samples/samples.hpp"
+#include "support/page_cache.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 class TiffDriverTest : public ::testing::Test {
  protected:
@@ -37,7 +50,9 @@ class TiffDriverTest : public ::testing::Test {
 
   // The SHA-256 of the code values a TIFF file holds, as libvips decodes them.
   static std::string pixels_sha256(const std::filesystem::path& file) {
-    vips::VImage image = vips::VImage::new_from_file(file.c_str());
+    return pixels_sha256(vips::VImage::new_from_file(file.c_str()));
+  }
+  static std::string pixels_sha256(vips::VImage image) {
     std::size_t size = 0;
     void* data = image.write_to_memory(&size);
     std::string digest = sha256_hex({static_cast<const std::uint8_t*>(data), size});
@@ -168,6 +183,106 @@ TEST_F(TiffDriverTest, ExposeWithoutAReelIsAFault) {
   const auto px = gradient(8, 8);
   EXPECT_THROW(recorder->expose(frame(px, 8, 8, 1)), hal::DeviceError);
   EXPECT_THROW(recorder->unload(), hal::DeviceError);
+}
+
+// A job of `pages` small pages through the real pipeline and record keeper.
+Job small_job(const test::TempDir& dir, int pages) {
+  Job job;
+  job.id = "cut";
+  job.title = "power cut";
+  job.output = dir / "out";
+  job.defaults.reduction = 10;
+  job.targets = "none";
+  job.driver = "tiff";
+  job.driver_options = {{"pitch_um", "12.5"}};
+  Document document;
+  document.id = "D001";
+  document.title = "pages";
+  document.key = "documents[1]";
+  document.pages.kind = PageSource::Kind::directory;
+  document.pages.paths = {(dir / "scans").string()};
+  job.documents.push_back(document);
+  std::filesystem::create_directories(dir / "scans");
+  for (int i = 1; i <= pages; ++i) {
+    samples::PageSpec spec;
+    spec.width_mm = 60;
+    spec.height_mm = 80;
+    spec.dpi = 254;
+    spec.marks = {{5.0 + i, 5.0 + i, 3}};
+    samples::save_page(samples::make_page(spec), dir / "scans" / fmt::format("p{}.png", i),
+                       samples::Encoding::png, spec.dpi);
+  }
+  return job;
+}
+
+// The journal says a frame is exposed once its line is fsync'ed, and resume never exposes it
+// again: its file must be on disk first. A power cut is played at every moment the disk's
+// durable state changes (base's write layer tells test::PageCache of every fsync and rename),
+// and at each one every frame the surviving journal claims is a TIFF on the surviving disk
+// with the pixels the journal names. Before frames were written through write_file_atomic
+// (no fsync), a cut right after a frame's journal line left no file for it.
+TEST_F(TiffDriverTest, EveryFrameTheJournalClaimsSurvivesAPowerCutAtAnyMoment) {
+  const Job job = small_job(dir, 5);
+  auto recorder = registry.open("tiff", job.driver_options);
+  const auto prepared = prepare_job(job, recorder->capabilities(), test::source_dir() / "profiles");
+  const auto job_dir = prepared.job_dir;
+  std::filesystem::create_directories(job_dir);
+  Catalog catalog(dir / "catalog.sqlite");
+  RecordKeeper keeper(job_dir, catalog, catalog_job(job, prepared.plan, job_dir));
+
+  test::PageCache cache;
+  std::mutex mutex;
+  std::vector<std::string> failures;
+  std::size_t moments = 0, claims = 0;
+  std::map<std::string, std::string> decoded;  // file bytes' sha256 -> pixels' sha256
+  cache.after_each_change = [&] {
+    const std::lock_guard lock(mutex);
+    ++moments;
+    const auto disk = cache.disk(job_dir);
+    const auto journal = disk.find(job_dir / "journal.jsonl");
+    if (journal == disk.end()) return;
+    std::istringstream lines(journal->second);
+    for (std::string line; std::getline(lines, line);) {
+      const auto record = nlohmann::json::parse(line);
+      if (record["event"] != "frame") continue;
+      ++claims;
+      const std::string reel = record["reel"];
+      const auto file =
+          job_dir / reel / "frames" / fmt::format("F{:06}.tif", record["frame"].get<int>());
+      const std::string claim = fmt::format("moment {}: the journal claims {} frame {}", moments,
+                                            reel, record["frame"].get<int>());
+      const auto on_disk = disk.find(file);
+      if (on_disk == disk.end()) {
+        failures.push_back(claim + ", but the disk holds no " + file.string());
+        continue;
+      }
+      const std::string& bytes = on_disk->second;
+      auto& pixels = decoded[sha256_hex(bytes)];
+      if (pixels.empty() && !bytes.empty()) {
+        pixels = pixels_sha256(vips::VImage::new_from_buffer(bytes.data(), bytes.size(), ""));
+      }
+      if (pixels != record["frame_sha256"]) {
+        failures.push_back(fmt::format("{}, but {} holds {} bytes of other pixels", claim,
+                                       file.string(), bytes.size()));
+      }
+    }
+  };
+  keeper.start(prepared.plan, {});
+  RunOptions options;
+  options.threads = 2;
+  options.observer = &keeper;
+  run_plan(job, prepared.plan, *recorder, job_dir, options);
+  keeper.finish("done", true);
+  cache.after_each_change = nullptr;
+
+  EXPECT_THAT(failures, IsEmpty());
+  EXPECT_GE(moments, 5u * 4);  // per frame: fsync, rename, folder fsync, journal line
+  EXPECT_GE(claims, 5u);
+  // Nothing of the journal was left unsynced, and it holds the whole job.
+  EXPECT_EQ(cache.disk(job_dir).at(job_dir / "journal.jsonl"),
+            read_file(job_dir / "journal.jsonl"));
+  ASSERT_EQ(read_journal(job_dir / "journal.jsonl").reels.size(), 1u);
+  EXPECT_EQ(read_journal(job_dir / "journal.jsonl").reels[0].rows.size(), 5u);
 }
 
 }  // namespace

@@ -14,9 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/files.hpp"
 #include "color/calibration.hpp"
 #include "color/wedge.hpp"
-#include "core/files.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {

@@ -17,7 +17,7 @@
 
 #include <fmt/format.h>
 
-#include "hal/checksum.hpp"
+#include "base/sha256.hpp"
 #include "hal/registry.hpp"
 #include "net/protocol.hpp"
 
@@ -94,7 +94,7 @@ class NetRecorder final : public hal::Recorder {
   void expose(const hal::Frame& frame) override {
     if (!loaded_) throw DeviceError(DeviceErrorKind::fault, "net driver: no reel loaded");
     hal::check_frame(caps_, frame);
-    const std::string sha = frame.sha256.empty() ? hal::sha256_hex(frame.pixels) : frame.sha256;
+    const std::string sha = frame.sha256.empty() ? sha256_hex(frame.pixels) : frame.sha256;
     const nlohmann::json head = {{"type", "frame"},
                                  {"reel", reel_.reel_id},
                                  {"frame", frame.frame_number},

@@ -14,6 +14,8 @@
 #include <toml++/toml.h>
 #include <vips/vips8>
 
+#include "base/error.hpp"
+#include "base/files.hpp"
 #include "hal/recorder.hpp"
 
 namespace fw::drivers::sim {
@@ -394,11 +396,11 @@ void save_developed(const DevelopedFrame& frame, double pitch_um,
     throw DeviceError(DeviceErrorKind::fault,
                       "sim driver: cannot write " + file.string() + ": " + e.what());
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) {
-    throw DeviceError(DeviceErrorKind::fault,
-                      "sim driver: cannot write " + file.string() + ": " + ec.message());
+  // On disk before the reel's record says the frame was developed (resume trusts the record).
+  try {
+    publish_file(tmp, file);
+  } catch (const Error& e) {
+    throw DeviceError(DeviceErrorKind::fault, std::string("sim driver: ") + e.what());
   }
 }
 

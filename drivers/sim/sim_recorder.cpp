@@ -50,8 +50,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/error.hpp"
+#include "base/files.hpp"
+#include "base/sha256.hpp"
 #include "hal/buffer_pool.hpp"
-#include "hal/checksum.hpp"
 #include "hal/registry.hpp"
 #include "sim/sim_physics.hpp"
 
@@ -189,7 +191,7 @@ class SimRecorder final : public hal::Recorder {
     {
       std::lock_guard lock(mutex_);
       layout_.clear();
-      log_.close();
+      log_.reset();
       underruns_logged_ = 0;
       waits_logged_ = 0;
       underruns_.clear();
@@ -237,7 +239,7 @@ class SimRecorder final : public hal::Recorder {
     if (!loaded_) throw DeviceError(DeviceErrorKind::fault, "sim driver: no reel loaded");
     rethrow_writer_error();
     hal::check_frame(caps_, frame);
-    const std::string sha256 = frame.sha256.empty() ? hal::sha256_hex(frame.pixels) : frame.sha256;
+    const std::string sha256 = frame.sha256.empty() ? sha256_hex(frame.pixels) : frame.sha256;
     if (frame.frame_number >= 1 && frame.frame_number <= accepted_) {
       recognise_sent_again(frame.frame_number, sha256);
       return;
@@ -691,12 +693,18 @@ class SimRecorder final : public hal::Recorder {
             measured = measure(developed);
           }
         }
-        std::vector<std::uint8_t> done;
+        std::string record;
         {
           std::lock_guard lock(mutex_);
           developed_ = frame->number;
           layout_.at(frame->number - 1).measured = measured;  // entry i is frame i + 1
-          log_developed(layout_.at(frame->number - 1));
+          record = record_developed(layout_.at(frame->number - 1));
+        }
+        // Its fdatasync outside the lock: the head and expose() must not wait for the disk.
+        if (!record.empty()) append_to_log(record);
+        std::vector<std::uint8_t> done;
+        {
+          std::lock_guard lock(mutex_);
           done = std::move(frame->pixels);
           developing_.pop_front();
         }
@@ -781,32 +789,45 @@ class SimRecorder final : public hal::Recorder {
 
   std::filesystem::path log_file() const { return reel_.work_dir / "film" / "reel.log"; }
 
-  // The record of a frame just developed (called under mutex_): a line appended to reel.log.
-  // The first frame developed since the reel was loaded writes reel.json instead, with all
-  // the reel's frames so far, and starts an empty log beside it.
-  void log_developed(const LayoutEntry& e) {
-    if (!log_.is_open()) {
+  // The record of a frame just developed (called under mutex_): the lines to append to
+  // reel.log (append_to_log), after the frame's file, which save_developed made durable first.
+  // The first frame developed since the reel was loaded writes reel.json instead, with all the
+  // reel's frames so far, starts an empty log beside it and returns nothing.
+  std::string record_developed(const LayoutEntry& e) {
+    if (!log_) {
       write_layout(false);
-      log_.open(log_file(), std::ios::binary | std::ios::trunc);
+      try {
+        log_.emplace(log_file(), AppendFile::Open::truncate);
+      } catch (const Error& error) {
+        throw DeviceError(DeviceErrorKind::fault, std::string("sim driver: ") + error.what());
+      }
       underruns_logged_ = static_cast<std::size_t>(std::ranges::count_if(
           underruns_, [&](const Underrun& u) { return u.before_frame <= developed_; }));
       waits_logged_ = developer_waits_;
-    } else {
-      for (; underruns_logged_ < underruns_.size() &&
-             underruns_[underruns_logged_].before_frame <= e.frame;
-           ++underruns_logged_) {
-        log_ << nlohmann::ordered_json{{"underrun", underrun_record(underruns_[underruns_logged_])}}
-                    .dump()
-             << '\n';
-      }
-      if (waits_logged_ != developer_waits_) {
-        waits_logged_ = developer_waits_;
-        log_ << nlohmann::ordered_json{{"developer_waits", developer_waits_}}.dump() << '\n';
-      }
-      log_ << frame_record(e).dump() << '\n';
+      return {};
     }
-    if (!log_.flush()) {
-      throw DeviceError(DeviceErrorKind::fault, "sim driver: cannot write " + log_file().string());
+    std::string lines;
+    for (; underruns_logged_ < underruns_.size() &&
+           underruns_[underruns_logged_].before_frame <= e.frame;
+         ++underruns_logged_) {
+      lines += nlohmann::ordered_json{{"underrun", underrun_record(underruns_[underruns_logged_])}}
+                   .dump() +
+               '\n';
+    }
+    if (waits_logged_ != developer_waits_) {
+      waits_logged_ = developer_waits_;
+      lines += nlohmann::ordered_json{{"developer_waits", developer_waits_}}.dump() + '\n';
+    }
+    return lines + frame_record(e).dump() + '\n';
+  }
+
+  // One write() and an fdatasync: a stop leaves whole lines and at most a torn last one. Only
+  // the developer thread appends while a reel is loaded.
+  void append_to_log(const std::string& lines) {
+    try {
+      log_->append(lines);
+    } catch (const Error& error) {
+      throw DeviceError(DeviceErrorKind::fault, std::string("sim driver: ") + error.what());
     }
   }
 
@@ -861,40 +882,36 @@ class SimRecorder final : public hal::Recorder {
     }
     json["developer_waits"] = developer_waits_;
     const auto dir = reel_.work_dir / "film";
-    const auto tmp = dir / "reel.json.tmp";
-    {
+    try {
       // The frames are written one by one: the text of them all would be as large as the file.
       const std::string text = json.dump(2);
       const std::string key = "\"frames\": \"" + placeholder + "\"";
       const std::size_t at = text.find(key);
       if (at == std::string::npos) throw std::logic_error("sim driver: reel.json frames key");
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out.write(text.data(), static_cast<std::streamsize>(at));
-      out << "\"frames\": [";
+      AtomicFile out(dir / "reel.json");
+      std::string chunk(std::string_view(text).substr(0, at));
+      chunk += "\"frames\": [";
       for (std::size_t i = 0; i < frames; ++i) {
-        out << (i ? ",\n    " : "\n    ") << frame_record(layout_[i]).dump();
+        chunk += (i ? ",\n    " : "\n    ") + frame_record(layout_[i]).dump();
+        if (chunk.size() >= (1 << 20)) {
+          out.write(chunk);
+          chunk.clear();
+        }
       }
-      out << (frames ? "\n  ]" : "]");
-      out.write(text.data() + at + key.size(),
-                static_cast<std::streamsize>(text.size() - at - key.size()));
-      out << '\n';
-      if (!out.flush()) {
-        throw DeviceError(DeviceErrorKind::fault,
-                          "sim driver: cannot write " + (dir / "reel.json").string());
-      }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, dir / "reel.json", ec);
-    if (ec) {
-      throw DeviceError(
-          DeviceErrorKind::fault,
-          "sim driver: cannot write " + (dir / "reel.json").string() + ": " + ec.message());
+      chunk += frames ? "\n  ]" : "]";
+      chunk += std::string_view(text).substr(at + key.size());
+      chunk += '\n';
+      out.write(chunk);
+      out.commit();
+    } catch (const Error& e) {
+      throw DeviceError(DeviceErrorKind::fault, std::string("sim driver: ") + e.what());
     }
     if (complete) {
       // reel.json now holds every line of the log; a stop before this is harmless, since a
       // frame's line and its entry in reel.json are the same record.
-      log_.close();
-      std::filesystem::remove(log_file(), ec);
+      log_.reset();
+      std::error_code ignored;
+      std::filesystem::remove(log_file(), ignored);
     }
   }
 
@@ -928,7 +945,7 @@ class SimRecorder final : public hal::Recorder {
   std::deque<BufferedFrame> buffer_;      // the device buffer, in front of the head
   std::deque<BufferedFrame> developing_;  // exposed, waiting for the processor
   std::deque<LayoutEntry> layout_;        // a vector's growth room would double it
-  std::ofstream log_;                     // film/reel.log, open once a frame was developed
+  std::optional<AppendFile> log_;         // film/reel.log, open once a frame was developed
   std::size_t underruns_logged_ = 0;      // underruns_[0, underruns_logged_) are on record
   std::uint64_t waits_logged_ = 0;
   std::uint32_t developed_ = 0;

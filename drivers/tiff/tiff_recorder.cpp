@@ -3,16 +3,15 @@
 // style), and a faithful record of the exact code values sent to a device.
 #include <fmt/format.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <span>
 #include <system_error>
 
+#include "base/error.hpp"
+#include "base/files.hpp"
+#include "base/sha256.hpp"
 #include "hal/buffer_pool.hpp"
-#include "hal/checksum.hpp"
 #include "hal/registry.hpp"
 #include "tiff/tiff_file.hpp"
 
@@ -149,28 +148,17 @@ class TiffRecorder final : public hal::Recorder {
       throw DeviceError(DeviceErrorKind::fault,
                         "tiff driver: cannot encode " + name.string() + ": " + e.what());
     }
-    encoded->sha256 = hal::sha256_hex(encoded->bytes);
+    encoded->sha256 = sha256_hex(encoded->bytes);
     return encoded;
   }
 
-  // Written beside the final name and renamed: a crash leaves no half frame under its name.
+  // Durable before expose() returns: the journal line that says the frame is exposed follows
+  // it at once, and must never name a file a power cut could leave empty.
   static void write_file(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
-    const auto tmp = std::filesystem::path(path.string() + ".tmp");
-    std::FILE* file = std::fopen(tmp.c_str(), "wb");
-    bool ok = file && std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
-    if (file && std::fclose(file) != 0) ok = false;
-    if (!ok) {
-      const int error = errno;
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      throw DeviceError(DeviceErrorKind::fault,
-                        "tiff driver: cannot write " + path.string() + ": " + std::strerror(error));
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-      throw DeviceError(DeviceErrorKind::fault,
-                        "tiff driver: cannot write " + path.string() + ": " + ec.message());
+    try {
+      write_file_atomic(path, bytes);
+    } catch (const Error& e) {
+      throw DeviceError(DeviceErrorKind::fault, std::string("tiff driver: ") + e.what());
     }
   }
 

@@ -8,8 +8,9 @@
 #include <sstream>
 #include <utility>
 
+#include "base/files.hpp"
+#include "base/sha256.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
 
 namespace fw {
 

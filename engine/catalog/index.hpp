@@ -10,7 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "core/files.hpp"
+#include "base/files.hpp"
+#include "base/sha256.hpp"
 #include "hal/recorder.hpp"
 
 namespace fw {

@@ -1,24 +1,15 @@
 #include "catalog/journal.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-
+#include "base/files.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
 
 namespace fw {
 namespace {
 
 Error journal_error(const std::filesystem::path& file, std::size_t line, const std::string& what) {
   return Error(ErrorKind::job, fmt::format("{}:{}: {}", file.string(), line, what));
-}
-
-std::string system_message() {
-  return std::strerror(errno);
 }
 
 // Cuts a last line without its newline: the write a crash interrupted never counted.
@@ -28,6 +19,11 @@ void cut_torn_tail(const std::filesystem::path& file) {
   if (text.empty() || text.back() == '\n') return;
   const auto keep = text.rfind('\n');
   std::filesystem::resize_file(file, keep == std::string::npos ? 0 : keep + 1);
+}
+
+std::filesystem::path without_torn_tail(std::filesystem::path file) {
+  cut_torn_tail(file);
+  return file;
 }
 
 IndexRow row_from(const nlohmann::json& r) {
@@ -50,34 +46,11 @@ IndexRow row_from(const nlohmann::json& r) {
 
 }  // namespace
 
-Journal::Journal(std::filesystem::path file) : file_(std::move(file)) {
-  cut_torn_tail(file_);
-  fd_ = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd_ < 0) {
-    throw Error(ErrorKind::internal, "cannot open " + file_.string() + ": " + system_message());
-  }
-}
-
-Journal::~Journal() {
-  if (fd_ >= 0) ::close(fd_);
-}
+Journal::Journal(std::filesystem::path file)
+    : file_(without_torn_tail(std::move(file))), log_(file_) {}
 
 void Journal::append(const nlohmann::json& record) {
-  const std::string line = record.dump() + "\n";
-  // O_APPEND and one write(): a crash leaves a whole line or a torn tail, never a gap.
-  std::size_t written = 0;
-  while (written < line.size()) {
-    const ssize_t n = ::write(fd_, line.data() + written, line.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      throw Error(ErrorKind::internal,
-                  "cannot append to " + file_.string() + ": " + system_message());
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  if (::fdatasync(fd_) != 0) {
-    throw Error(ErrorKind::internal, "cannot sync " + file_.string() + ": " + system_message());
-  }
+  log_.append(record.dump() + "\n");
 }
 
 nlohmann::json frame_record(const std::string& reel_id, std::uint64_t sequence,

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "base/files.hpp"
 #include "catalog/index.hpp"
 
 namespace fw {
@@ -22,16 +23,13 @@ namespace fw {
 class Journal {
  public:
   explicit Journal(std::filesystem::path file);
-  ~Journal();
-  Journal(const Journal&) = delete;
-  Journal& operator=(const Journal&) = delete;
   // One line, written with a single write() and fdatasync'ed before returning.
   void append(const nlohmann::json& record);
   const std::filesystem::path& file() const { return file_; }
 
  private:
   std::filesystem::path file_;
-  int fd_ = -1;
+  AppendFile log_;
 };
 
 struct JournalReel {

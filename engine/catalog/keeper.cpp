@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "base/sha256.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
 
 namespace fw {
 

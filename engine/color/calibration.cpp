@@ -10,8 +10,8 @@
 
 #include <toml++/toml.h>
 
+#include "base/sha256.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
 
 namespace fw {
 namespace {

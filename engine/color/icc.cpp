@@ -3,8 +3,9 @@
 #include <fmt/format.h>
 #include <lcms2.h>
 
+#include "base/files.hpp"
+#include "base/sha256.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
 
 namespace fw {
 namespace {

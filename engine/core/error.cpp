@@ -45,8 +45,4 @@ const char* to_string(ErrorKind kind) {
   return "error";
 }
 
-Error with_context(const std::string& context, const Error& error) {
-  return Error(error.kind(), context + ": " + error.what());
-}
-
 }  // namespace fw

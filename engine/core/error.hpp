@@ -1,25 +1,9 @@
-// Errors with context and the exit codes they map to.
-//
-// Every failure that reaches an operator is an fw::Error whose message already names
-// where it happened (job file:line: key, source file and page, reel and frame). Code
-// that adds context catches, prefixes and rethrows with `with_context`.
+// Exit codes for the kinds of fw::Error (base/error.hpp).
 #pragma once
 
-#include <stdexcept>
-#include <string>
+#include "base/error.hpp"
 
 namespace fw {
-
-enum class ErrorKind {
-  usage,        // bad command line
-  job,          // bad job file or profile
-  input,        // a source page cannot be read or used
-  device,       // the recorder failed
-  qc,           // verification failed
-  busy,         // another instance holds the lock
-  interrupted,  // SIGINT/SIGTERM
-  internal,     // a bug
-};
 
 // Process exit codes, documented in README.md.
 enum ExitCode : int {
@@ -33,19 +17,7 @@ enum ExitCode : int {
   exit_interrupted = 130,
 };
 
-class Error : public std::runtime_error {
- public:
-  Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
-  ErrorKind kind() const { return kind_; }
-
- private:
-  ErrorKind kind_;
-};
-
 int exit_code(ErrorKind kind);
 const char* to_string(ErrorKind kind);
-
-// "context: message", keeping the kind.
-Error with_context(const std::string& context, const Error& error);
 
 }  // namespace fw

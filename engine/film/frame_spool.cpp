@@ -9,8 +9,8 @@
 #include <cstring>
 #include <type_traits>
 
+#include "base/files.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
 
 namespace fw {
 namespace {

@@ -10,9 +10,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/files.hpp"
+#include "base/sha256.hpp"
 #include "color/calibration.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
 #include "film/blip.hpp"
 #include "film/mark_box.hpp"
 #include "film/separation.hpp"

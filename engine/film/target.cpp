@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <ctime>
 #include <mutex>
 #include <sstream>
 
@@ -13,6 +12,7 @@
 #include <toml++/toml.h>
 #include <nlohmann/json.hpp>
 
+#include "base/utc.hpp"
 #include "core/error.hpp"
 #include "text/text.hpp"
 
@@ -242,21 +242,6 @@ std::filesystem::path frame_template_file(const Job& job, const Plan& plan,
   const std::string set = job.targets == "none" ? std::string("standard") : job.targets;
   const std::string name = frame.target.empty() ? job.substitute_target : frame.target;
   return profiles / "targets" / set / (name + ".toml");
-}
-
-std::string today_utc_date() {
-  std::time_t now = std::time(nullptr);
-  // SOURCE_DATE_EPOCH (reproducible-builds.org): a fixed "now" for reproducible output.
-  if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch != nullptr && *epoch != '\0') {
-    char* end = nullptr;
-    const long long seconds = std::strtoll(epoch, &end, 10);
-    if (end != nullptr && *end == '\0' && seconds >= 0) now = static_cast<std::time_t>(seconds);
-  }
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[16];
-  std::strftime(text, sizeof text, "%Y-%m-%d", &utc);
-  return text;
 }
 
 std::string drawable_text(const TextEngine& engine, const std::string& text,

@@ -145,8 +145,6 @@ inline std::vector<FilledText> target_texts(const Job& job, const Plan& plan,
 
 // The plan's font set (Plan::text), or the default set when the plan has none.
 const TextEngine& plan_text(const Plan& plan);
-// Today in UTC, "YYYY-MM-DD"; SOURCE_DATE_EPOCH (seconds) replaces the clock when set.
-std::string today_utc_date();
 // `text` with every character no font of `engine` can draw written as <U+XXXX>: for text
 // that only exists once a frame renders (a decoder's message), which cannot be checked
 // before filming and must not stop a reel half-way.

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "base/utc.hpp"
 #include "film/target.hpp"
 
 namespace fw {

@@ -1,6 +1,6 @@
 #include <future>
 
-#include "core/files.hpp"
+#include "base/sha256.hpp"
 #include "ingest/ingest.hpp"
 
 namespace fw {

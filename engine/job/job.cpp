@@ -10,8 +10,8 @@
 #include <map>
 #include <string_view>
 
+#include "base/files.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
 #include "film/format_toml.hpp"
 #include "ingest/ingest.hpp"
 #include "job/bare_keys.hpp"

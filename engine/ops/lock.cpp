@@ -11,8 +11,9 @@
 
 #include <fmt/format.h>
 
+#include "base/files.hpp"
+#include "base/utc.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
 #include "ops/log.hpp"
 
 namespace fw::ops {
@@ -79,7 +80,7 @@ InstanceLock::InstanceLock(std::filesystem::path file) : file_(std::move(file)) 
   const LockHolder previous = read_lock_holder(file_);
   if (previous.pid && previous.pid != getpid()) taken_over_ = previous;
   const std::string text =
-      fmt::format("pid {} since {} host {}\n", getpid(), utc_timestamp(false), host_name());
+      fmt::format("pid {} since {} host {}\n", getpid(), utc_timestamp_now(), host_name());
   // Rewritten in place (not renamed): the lock belongs to this inode.
   if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, text.data(), text.size(), 0) < 0) {
     throw Error(ErrorKind::internal,

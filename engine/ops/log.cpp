@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "base/utc.hpp"
 #include "core/error.hpp"
 
 namespace fw::ops {
@@ -69,19 +70,6 @@ LogFormat parse_log_format(const std::string& text) {
   throw Error(ErrorKind::usage, "expected text or json, got \"" + text + "\"");
 }
 
-std::string utc_timestamp(bool millis) {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
-  if (!millis) return std::string(buffer) + "Z";
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  return fmt::format("{}.{:03}Z", buffer, ms);
-}
-
 Log& Log::global() {
   static Log log;
   return log;
@@ -91,7 +79,7 @@ void Log::event(const char* level, const std::string& event, const nlohmann::jso
                 const std::string& text) {
   std::lock_guard lock(mutex_);
   if (json()) {
-    nlohmann::json line = {{"ts", utc_timestamp(true)}, {"level", level}, {"event", event}};
+    nlohmann::json line = {{"ts", utc_timestamp_now(true)}, {"level", level}, {"event", event}};
     if (fields.is_object()) line.update(fields);
     // One write per line: lines from several threads never interleave.
     const std::string out = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -18,9 +18,6 @@ enum class LogFormat { text, json };
 // "text" | "json"; Error(usage) otherwise, without a flag name.
 LogFormat parse_log_format(const std::string& text);
 
-// "2026-11-25T18:00:00Z", or with milliseconds "2026-11-25T18:00:00.123Z".
-std::string utc_timestamp(bool millis);
-
 class Log {
  public:
   // The process's log (the CLI sets its format from --log-format).

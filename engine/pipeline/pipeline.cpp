@@ -13,7 +13,6 @@
 #include "catalog/index.hpp"
 #include "color/calibration.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
 #include "film/format.hpp"
 #include "film/frame_spool.hpp"
 #include "film/text_check.hpp"

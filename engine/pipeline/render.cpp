@@ -8,10 +8,10 @@
 
 #include <fmt/format.h>
 
+#include "base/sha256.hpp"
 #include "color/calibration.hpp"
 #include "color/paper.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
 #include "film/blip.hpp"
 #include "film/separation.hpp"
 #include "film/substitute.hpp"

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 
+#include "base/files.hpp"
 #include "catalog/catalog.hpp"
 #include "catalog/inspection.hpp"
 #include "color/calibration.hpp"
@@ -14,7 +15,6 @@
 #include "color/paper.hpp"
 #include "color/wedge.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
 #include "film/blip.hpp"
 #include "film/target.hpp"
 #include "ingest/ingest.hpp"

@@ -8,11 +8,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/files.hpp"
 #include "color/calibration.hpp"
 #include "color/wedge.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
 #include "film/format.hpp"
 #include "sim/sim_physics.hpp"
 

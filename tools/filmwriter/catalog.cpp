@@ -8,9 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/files.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
 
 namespace fw::cli {
 namespace {

@@ -7,13 +7,13 @@
 #include <atomic>
 #include <csignal>
 
+#include "base/files.hpp"
 #include "catalog/catalog.hpp"
 #include "catalog/inspection.hpp"
 #include "catalog/keeper.hpp"
 #include "color/calibration.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
 #include "film/format.hpp"
 #include "film/frame_spool.hpp"
 #include "job/job.hpp"

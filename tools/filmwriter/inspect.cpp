@@ -4,6 +4,7 @@
 #include <ctime>
 #include <sstream>
 
+#include "base/utc.hpp"
 #include "catalog/catalog.hpp"
 #include "catalog/inspection.hpp"
 #include "commands.hpp"
@@ -29,15 +30,6 @@ Catalog open_catalog(const InspectFlags& flags) {
     throw Error(ErrorKind::usage, "--catalog: " + flags.catalog + " does not exist");
   }
   return Catalog(flags.catalog);
-}
-
-std::string today_utc() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buffer[16];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d", &tm);
-  return buffer;
 }
 
 // "1.05,1.08 1.10": commas or spaces.
@@ -87,7 +79,7 @@ int run_add(const InspectFlags& flags) {
 
 int run_due(const InspectFlags& flags) {
   const Catalog catalog = open_catalog(flags);
-  const std::string today = flags.as_of.empty() ? today_utc() : flags.as_of;
+  const std::string today = flags.as_of.empty() ? utc_date(std::time(nullptr)) : flags.as_of;
   const auto due = inspections_due(catalog, flags.months, today);
   if (due.empty()) {
     fmt::print("no reel is due (last inspection within {} months of {})\n", flags.months, today);

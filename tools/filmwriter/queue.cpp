@@ -17,9 +17,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/files.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
 #include "ops/lock.hpp"
 #include "ops/log.hpp"
 #include "ops/queue.hpp"

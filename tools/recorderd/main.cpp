@@ -23,8 +23,9 @@
 #include <CLI/CLI.hpp>
 #include <vips/vips8>
 
+#include "base/sha256.hpp"
+#include "base/utc.hpp"
 #include "builtin.hpp"
-#include "hal/checksum.hpp"
 #include "net/protocol.hpp"
 
 namespace {
@@ -39,18 +40,9 @@ extern "C" void on_signal(int) {
   stop.store(true);
 }
 
-std::string now_utc() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
-
 template <typename... Args>
 void log(fmt::format_string<Args...> format, Args&&... args) {
-  fmt::print(stderr, "{} recorderd: {}\n", now_utc(),
+  fmt::print(stderr, "{} recorderd: {}\n", fw::utc_timestamp_now(),
              fmt::format(format, std::forward<Args>(args)...));
   std::fflush(stderr);
 }
@@ -185,7 +177,7 @@ class Daemon {
                      {"state", state()}});
       client_ = std::move(incoming);
       holder_ = who;
-      holder_since_ = now_utc();
+      holder_since_ = fw::utc_timestamp_now();
       log("client {} connected (session {})", holder_, session_);
     } catch (const NetError& e) {
       log("a connection failed during hello: {}", e.what());
@@ -298,7 +290,7 @@ class Daemon {
                                      m.head.at("reel").get<std::string>(), spec_.reel_id));
     }
     const std::string sha = m.head.at("sha256").get<std::string>();
-    if (fw::hal::sha256_hex(m.data) != sha) {
+    if (fw::sha256_hex(m.data) != sha) {
       return reply_error(client_, "checksum",
                          fmt::format("frame {}: data does not match its sha256", number));
     }
@@ -378,7 +370,7 @@ class Daemon {
     nlohmann::json files = nlohmann::json::array();
     for (const auto& file : report.files) {
       files.push_back({{"path", file.generic_string()},
-                       {"sha256", fw::hal::sha256_file((spec_.work_dir / file).string())}});
+                       {"sha256", fw::sha256_file((spec_.work_dir / file).string())}});
     }
     log("reel {} of job {} unloaded: {} frames, {:.3f} m", spec_.reel_id, spec_.job_id,
         report.frames, report.film_used_m);

@@ -1,0 +1,154 @@
+#include "base/files.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "base/error.hpp"
+
+namespace fw {
+namespace {
+
+std::atomic<DurabilityObserver*> observer{nullptr};
+
+[[noreturn]] void fail_io(const std::filesystem::path& path, const char* what) {
+  throw Error(ErrorKind::internal,
+              path.string() + ": cannot " + what + ": " + std::strerror(errno));
+}
+
+std::filesystem::path folder_of(const std::filesystem::path& path) {
+  return path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+}
+
+void sync_fd(int fd, const std::filesystem::path& path, bool data_only) {
+  if ((data_only ? ::fdatasync(fd) : ::fsync(fd)) != 0) fail_io(path, "fsync");
+  if (DurabilityObserver* o = observer.load()) o->synced(path);
+}
+
+void sync_folder(const std::filesystem::path& folder) {
+  const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail_io(folder, "open for fsync");
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) fail_io(folder, "fsync");
+  if (DurabilityObserver* o = observer.load()) o->synced_folder(folder);
+}
+
+void rename_into_place(const std::filesystem::path& from, const std::filesystem::path& to) {
+  if (std::rename(from.c_str(), to.c_str()) != 0) fail_io(to, "rename into place");
+  if (DurabilityObserver* o = observer.load()) o->renamed(from, to);
+}
+
+}  // namespace
+
+DurabilityObserver* set_durability_observer(DurabilityObserver* replacement) {
+  return observer.exchange(replacement);
+}
+
+void write_file_atomic(const std::filesystem::path& path, std::string_view data) {
+  AtomicFile file(path);
+  file.write(data);
+  file.commit();
+}
+
+void write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> data) {
+  write_file_atomic(path,
+                    std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
+}
+
+AtomicFile::AtomicFile(std::filesystem::path path)
+    : path_(std::move(path)), tmp_(path_.string() + ".tmp") {
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) fail_io(tmp_, "create");
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(tmp_.c_str());
+  }
+}
+
+void AtomicFile::write(std::string_view data) {
+  write_all(fd_, data, tmp_);
+}
+
+void AtomicFile::commit() {
+  sync_fd(fd_, tmp_, false);
+  ::close(fd_);
+  fd_ = -1;
+  rename_into_place(tmp_, path_);
+  sync_folder(folder_of(path_));
+}
+
+void publish_file(const std::filesystem::path& written, const std::filesystem::path& path) {
+  const int fd = ::open(written.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail_io(written, "open for fsync");
+  try {
+    sync_fd(fd, written, false);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+  rename_into_place(written, path);
+  sync_folder(folder_of(path));
+}
+
+AppendFile::AppendFile(std::filesystem::path path, Open mode) : path_(std::move(path)) {
+  std::error_code ignored;
+  const bool existed = std::filesystem::exists(path_, ignored);
+  const int flags =
+      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (mode == Open::truncate ? O_TRUNC : 0);
+  fd_ = ::open(path_.c_str(), flags, 0644);
+  if (fd_ < 0) fail_io(path_, "open for appending");
+  if (!existed || mode == Open::truncate) {
+    try {
+      sync_fd(fd_, path_, false);  // an empty file: its inode, then its name in the folder
+      sync_folder(folder_of(path_));
+    } catch (...) {
+      ::close(fd_);
+      throw;
+    }
+  }
+}
+
+AppendFile::~AppendFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void AppendFile::append(std::string_view data) {
+  // O_APPEND and one write() in the usual case: a crash leaves whole records or a torn tail.
+  write_all(fd_, data, path_);
+  sync_fd(fd_, path_, true);
+}
+
+void write_all(int fd, std::string_view data, const std::filesystem::path& path) {
+  const char* p = data.data();
+  std::size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail_io(path, "write");
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorKind::input, path.string() + ": cannot open: " + std::strerror(errno));
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+}  // namespace fw

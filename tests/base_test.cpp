@@ -1,0 +1,238 @@
+// engine/base: SHA-256, durable files (and what a power cut leaves of them), UTC dates, and
+// the TOML reader every file type is read with.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <vector>
+
+#include "base/error.hpp"
+#include "base/files.hpp"
+#include "base/sha256.hpp"
+#include "base/strings.hpp"
+#include "base/utc.hpp"
+#include "support/page_cache.hpp"
+#include "support/test_support.hpp"
+
+namespace fw {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+
+// ---------------------------------------------------------------------------------------
+// SHA-256
+
+// FIPS 180-2, appendix B.
+TEST(Sha256, GivesTheKnownDigestsOfTheStandardsVectors) {
+  EXPECT_EQ(sha256_hex(std::string_view()),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_hex(std::string_view("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(
+      sha256_hex(std::string_view("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
+      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  const std::vector<std::uint8_t> million(1'000'000, 'a');
+  EXPECT_EQ(sha256_hex(million),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(Sha256, StreamedInPiecesOrReadFromAFileGivesTheSameDigest) {
+  const std::string text(3 * 1024 * 1024 + 17, 'x');  // more than sha256_file's 1 MiB buffer
+  Sha256 pieces;
+  pieces.update(std::string_view(text).substr(0, 5));
+  pieces.update(std::span(reinterpret_cast<const std::uint8_t*>(text.data()) + 5, text.size() - 5));
+  test::TempDir dir;
+  test::write_text(dir / "file", text);
+  const std::string whole = sha256_hex(text);
+  EXPECT_EQ(pieces.hex(), whole);
+  EXPECT_EQ(sha256_file(dir / "file"), whole);
+}
+
+TEST(Sha256, AFileThatCannotBeReadIsAnInputErrorNamingIt) {
+  test::TempDir dir;
+  try {
+    sha256_file(dir / "missing");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::input);
+    EXPECT_EQ(std::string(e.what()),
+              (dir / "missing").string() + ": cannot open: No such file or directory");
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Durable files
+
+// Every call base's write layer makes that decides durability, in order.
+class WriteLog final : public DurabilityObserver {
+ public:
+  WriteLog() : replaced_(set_durability_observer(this)) {}
+  ~WriteLog() override { set_durability_observer(replaced_); }
+  void synced(const fs::path& file) override { events.push_back("fsync " + name(file)); }
+  void renamed(const fs::path& from, const fs::path& to) override {
+    events.push_back("rename " + name(from) + " " + name(to));
+  }
+  void synced_folder(const fs::path& folder) override {
+    events.push_back("fsync folder " + name(folder));
+  }
+  std::vector<std::string> events;
+
+ private:
+  static std::string name(const fs::path& path) { return path.filename().string(); }
+  DurabilityObserver* replaced_;
+};
+
+TEST(DurableWrite, SyncsTheFileThenRenamesItThenSyncsTheFolder) {
+  test::TempDir dir;
+  fs::create_directories(dir / "R0001");
+  WriteLog log;
+  write_file_atomic(dir / "R0001" / "index.csv", "frame\n");
+  EXPECT_THAT(log.events, ElementsAre("fsync index.csv.tmp", "rename index.csv.tmp index.csv",
+                                      "fsync folder R0001"));
+  EXPECT_EQ(read_file(dir / "R0001" / "index.csv"), "frame\n");
+  EXPECT_FALSE(fs::exists(dir / "R0001" / "index.csv.tmp"));
+}
+
+TEST(DurableWrite, AFileWrittenByAnotherLibraryIsPublishedInTheSameOrder) {
+  test::TempDir dir;
+  test::write_text(dir / "F000001.tif.tmp", "developed");
+  WriteLog log;
+  publish_file(dir / "F000001.tif.tmp", dir / "F000001.tif");
+  EXPECT_THAT(log.events, ElementsAre("fsync F000001.tif.tmp", "rename F000001.tif.tmp F000001.tif",
+                                      "fsync folder " + dir.path().filename().string()));
+  EXPECT_EQ(read_file(dir / "F000001.tif"), "developed");
+}
+
+TEST(DurableWrite, ANewAppendFileIsInItsFolderBeforeItsFirstRecord) {
+  test::TempDir dir;
+  WriteLog log;
+  AppendFile journal(dir / "journal.jsonl");
+  journal.append("{\"event\":\"start\"}\n");
+  journal.append("{\"event\":\"frame\"}\n");
+  EXPECT_THAT(log.events,
+              ElementsAre("fsync journal.jsonl", "fsync folder " + dir.path().filename().string(),
+                          "fsync journal.jsonl", "fsync journal.jsonl"));
+  EXPECT_EQ(read_file(dir / "journal.jsonl"), "{\"event\":\"start\"}\n{\"event\":\"frame\"}\n");
+}
+
+TEST(DurableWrite, AFileDroppedBeforeCommitLeavesTheOldVersionAndNoTemporary) {
+  test::TempDir dir;
+  write_file_atomic(dir / "plan.json", "old");
+  {
+    AtomicFile file(dir / "plan.json");
+    file.write("new, half");
+  }
+  EXPECT_EQ(read_file(dir / "plan.json"), "old");
+  EXPECT_FALSE(fs::exists(dir / "plan.json.tmp"));
+}
+
+TEST(DurableWrite, AFolderThatCannotBeWrittenIsAnErrorNamingTheFile) {
+  test::TempDir dir;
+  try {
+    write_file_atomic(dir / "no-such-folder" / "index.csv", "x");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::internal);
+    EXPECT_EQ(std::string(e.what()), (dir / "no-such-folder" / "index.csv.tmp").string() +
+                                         ": cannot create: No such file or directory");
+  }
+}
+
+// The page-cache model the drivers' fault-injection tests rely on, on its own.
+TEST(PowerCut, KeepsWhatWasWrittenDurablyWithItsBytes) {
+  test::TempDir dir;
+  test::PageCache cache;
+  write_file_atomic(dir / "a", "first");
+  write_file_atomic(dir / "a", "second");
+  AppendFile log(dir / "log");
+  log.append("one\n");
+  log.append("two\n");
+  const auto disk = cache.disk(dir.path());
+  EXPECT_EQ(disk.size(), 2u);
+  EXPECT_EQ(disk.at(dir / "a"), "second");
+  EXPECT_EQ(disk.at(dir / "log"), "one\ntwo\n");
+}
+
+TEST(PowerCut, LosesAFileWrittenAroundBase) {
+  test::TempDir dir;
+  test::PageCache cache;
+  test::write_text(dir / "frame.tif.tmp", "pixels");  // written, closed, never synced
+  fs::rename(dir / "frame.tif.tmp", dir / "frame.tif");
+  EXPECT_TRUE(cache.disk(dir.path()).empty());
+}
+
+// The order the drivers used to write in (rename, and nothing synced the data): even when the
+// folder is synced later, for instance by the next file's atomic write, the name survives a
+// power cut and the bytes do not.
+TEST(PowerCut, EmptiesAFileRenamedBeforeItsBytesWereSynced) {
+  test::TempDir dir;
+  test::PageCache cache;
+  test::write_text(dir / "F000001.tif.tmp", "pixels");
+  fs::rename(dir / "F000001.tif.tmp", dir / "F000001.tif");
+  cache.renamed(dir / "F000001.tif.tmp", dir / "F000001.tif");
+  write_file_atomic(dir / "index.csv", "frame 1\n");  // syncs the folder
+  const auto disk = cache.disk(dir.path());
+  EXPECT_EQ(disk.at(dir / "F000001.tif"), "");
+  EXPECT_EQ(disk.at(dir / "index.csv"), "frame 1\n");
+}
+
+TEST(PowerCut, LosesANameItsFolderWasNotSyncedFor) {
+  test::TempDir dir;
+  test::PageCache cache;
+  test::write_text(dir / "reel.json.tmp", "new");
+  cache.synced(dir / "reel.json.tmp");
+  fs::rename(dir / "reel.json.tmp", dir / "reel.json");
+  cache.renamed(dir / "reel.json.tmp", dir / "reel.json");
+  EXPECT_TRUE(cache.disk(dir.path()).empty()) << "neither name was ever synced into the folder";
+  cache.synced_folder(dir.path());
+  EXPECT_EQ(cache.disk(dir.path()).at(dir / "reel.json"), "new");
+}
+
+// ---------------------------------------------------------------------------------------
+// UTC dates and times
+
+TEST(Utc, WritesDatesAndTimestampsInIso8601) {
+  EXPECT_EQ(utc_date(0), "1970-01-01");
+  EXPECT_EQ(utc_date(1700000000), "2023-11-14");
+  const auto moment =
+      std::chrono::system_clock::from_time_t(1700000000) + std::chrono::milliseconds(123);
+  EXPECT_EQ(utc_timestamp(moment), "2023-11-14T22:13:20Z");
+  EXPECT_EQ(utc_timestamp(moment, true), "2023-11-14T22:13:20.123Z");
+}
+
+TEST(Utc, TodayIsTheDayOfSourceDateEpochWhenItIsSet) {
+  const char* saved = std::getenv("SOURCE_DATE_EPOCH");
+  const std::string before = saved ? saved : "";
+  setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+  EXPECT_EQ(today_utc_date(), "2023-11-14");
+  setenv("SOURCE_DATE_EPOCH", "not a number", 1);
+  EXPECT_EQ(today_utc_date(), utc_date(std::time(nullptr)));
+  if (saved) {
+    setenv("SOURCE_DATE_EPOCH", before.c_str(), 1);
+  } else {
+    unsetenv("SOURCE_DATE_EPOCH");
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Messages
+
+TEST(Quote, EscapesWhatWouldMakeAMessageAmbiguous) {
+  EXPECT_EQ(quote("plain 文字"), "\"plain 文字\"");
+  EXPECT_EQ(quote("a\"b\\c\nd\te\x01"), "\"a\\\"b\\\\c\\nd\\te\\u0001\"");
+}
+
+TEST(ClosestWord, SuggestsASwappedOrMistypedWordButNotAFarOne) {
+  const std::vector<std::string_view> known = {"reduction", "id", "title", "limits"};
+  EXPECT_EQ(closest_word("reducton", known), "reduction");
+  EXPECT_EQ(closest_word("titel", known), "title");
+  EXPECT_EQ(closest_word("limit", known), "limits");
+  EXPECT_EQ(closest_word("speed", known), "");
+  EXPECT_EQ(unknown_key_message("speed", known),
+            "unknown key (known keys: reduction, id, title, limits)");
+}
+
+}  // namespace
+}  // namespace fw
