@@ -1,12 +1,12 @@
-// hal::BufferPool: buffers handed back are reused by requests of about their size, whatever
+// BufferPool: buffers handed back are reused by requests of about their size, whatever
 // the thread; the pool stays bounded by what the job keeps wanting.
-#include "hal/buffer_pool.hpp"
+#include "base/buffer_pool.hpp"
 
 #include <gtest/gtest.h>
 
 #include <thread>
 
-namespace fw::hal {
+namespace fw {
 namespace {
 
 // The sizes of the 16 mm comic-30m job's buffers at 48x (bench/README.md, "Memory").
@@ -115,4 +115,4 @@ TEST(BufferPool, ReservedBuffersAreReadyAndKeptHoweverLongTheyIdle) {
 }
 
 }  // namespace
-}  // namespace fw::hal
+}  // namespace fw

@@ -50,10 +50,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/buffer_pool.hpp"
 #include "base/error.hpp"
 #include "base/files.hpp"
 #include "base/sha256.hpp"
-#include "hal/buffer_pool.hpp"
 #include "hal/registry.hpp"
 #include "sim/sim_physics.hpp"
 
@@ -284,12 +284,12 @@ class SimRecorder final : public hal::Recorder {
 
     const std::string file =
         film_output_ == FilmOutput::images ? fmt::format("film/F{:06}.tif", number) : "";
-    // The device's buffer memory: the same few frame buffers go round (hal/buffer_pool.hpp).
+    // The device's buffer memory: the same few frame buffers go round (base/buffer_pool.hpp).
     // Without film output nothing develops the pixels: the head's timing needs only the lines,
     // and copying them would put the simulated device's buffer in the host's memory for nothing.
     std::vector<std::uint8_t> pixels;
     if (film_output_ != FilmOutput::none) {
-      pixels = hal::frame_buffers().take(frame.pixels.size());
+      pixels = frame_buffers().take(frame.pixels.size());
       pixels.assign(frame.pixels.begin(), frame.pixels.end());
     }
     BufferedFrame buffered{number, frame.width,       frame.height, frame.channels,
@@ -710,7 +710,7 @@ class SimRecorder final : public hal::Recorder {
           done = std::move(frame->pixels);
           developing_.pop_front();
         }
-        hal::frame_buffers().give(std::move(done));
+        frame_buffers().give(std::move(done));
       } catch (...) {
         fail(std::current_exception());
         return;

@@ -9,7 +9,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "hal/buffer_pool.hpp"
+#include "base/buffer_pool.hpp"
 
 namespace fw::drivers {
 namespace {
@@ -88,7 +88,7 @@ std::vector<std::uint8_t> encode_tiff(const TiffFrame& frame, TiffCompression co
   }
   MemoryFile file;
   // Uncompressed: header + pixels + one directory; compressed frames grow from there.
-  file.bytes = hal::frame_buffers().take(frame.pixels.size() + 4096 + frame.description.size());
+  file.bytes = frame_buffers().take(frame.pixels.size() + 4096 + frame.description.size());
   std::unique_ptr<TIFFOpenOptions, void (*)(TIFFOpenOptions*)> options(TIFFOpenOptionsAlloc(),
                                                                        TIFFOpenOptionsFree);
   TIFFOpenOptionsSetErrorHandlerExtR(options.get(), error_handler, &file);

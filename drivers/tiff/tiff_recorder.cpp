@@ -8,10 +8,10 @@
 #include <span>
 #include <system_error>
 
+#include "base/buffer_pool.hpp"
 #include "base/error.hpp"
 #include "base/files.hpp"
 #include "base/sha256.hpp"
-#include "hal/buffer_pool.hpp"
 #include "hal/registry.hpp"
 #include "tiff/tiff_file.hpp"
 
@@ -121,7 +121,7 @@ class TiffRecorder final : public hal::Recorder {
  private:
   // A frame's TIFF file in memory and the SHA-256 of its bytes (the manifest's digest).
   struct EncodedTiff final : hal::PreparedFrame {
-    ~EncodedTiff() override { hal::frame_buffers().give(std::move(bytes)); }
+    ~EncodedTiff() override { frame_buffers().give(std::move(bytes)); }
     std::string reel_id;
     std::uint32_t frame_number = 0;
     std::vector<std::uint8_t> bytes;

@@ -10,13 +10,13 @@
 #include <optional>
 #include <thread>
 
+#include "base/buffer_pool.hpp"
 #include "catalog/index.hpp"
 #include "color/calibration.hpp"
 #include "core/error.hpp"
 #include "film/format.hpp"
 #include "film/frame_spool.hpp"
 #include "film/text_check.hpp"
-#include "hal/buffer_pool.hpp"
 #include "pipeline/render.hpp"
 
 namespace fw {
@@ -54,14 +54,12 @@ Error device_failure(const Job& job, const PlannedFrame& frame, const hal::Devic
                describe_frame(job, frame) + ": " + hal::to_string(e.kind()) + ": " + e.what());
 }
 
-// Keeps `count` frame buffers of `bytes` resident (hal::BufferPool::reserve) until the run
+// Keeps `count` frame buffers of `bytes` resident (BufferPool::reserve) until the run
 // ends.
 class FrameReservation {
  public:
-  FrameReservation(std::size_t count, std::size_t bytes) {
-    hal::frame_buffers().reserve(count, bytes);
-  }
-  ~FrameReservation() { hal::frame_buffers().reserve(0, 0); }
+  FrameReservation(std::size_t count, std::size_t bytes) { frame_buffers().reserve(count, bytes); }
+  ~FrameReservation() { frame_buffers().reserve(0, 0); }
   FrameReservation(const FrameReservation&) = delete;
   FrameReservation& operator=(const FrameReservation&) = delete;
 };
@@ -268,9 +266,9 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                             tbb::filter_mode::serial_in_order, [&](InFlight* work) {
                               expose(*work);
                               // Free the prepared frame now and keep the pixels' buffer for a later
-                              // frame (hal/buffer_pool.hpp).
+                              // frame (base/buffer_pool.hpp).
                               work->device = {};
-                              hal::frame_buffers().give(std::move(work->rendered.pixels));
+                              frame_buffers().give(std::move(work->rendered.pixels));
                               work->rendered = {};
                             }));
       });

@@ -4,10 +4,10 @@
 
 #include <fmt/format.h>
 
+#include "base/buffer_pool.hpp"
 #include "color/page_icc.hpp"
 #include "core/error.hpp"
 #include "core/vips_error.hpp"
-#include "hal/buffer_pool.hpp"
 #include "raster/resample.hpp"
 
 namespace fw {
@@ -112,9 +112,9 @@ FrameImage place_in_frame(const vips::VImage& page, const Placement& placement,
     throw Error(ErrorKind::internal, fmt::format("page to place is not 8-bit (libvips format {})",
                                                  static_cast<int>(page.format())));
   }
-  // The decoded page goes into a pooled buffer (hal/buffer_pool.hpp): libvips writes into
+  // The decoded page goes into a pooled buffer (base/buffer_pool.hpp): libvips writes into
   // memory it does not own, and the next page reuses it.
-  std::vector<std::uint8_t> decoded = hal::frame_buffers().take(in.stride * in.height);
+  std::vector<std::uint8_t> decoded = frame_buffers().take(in.stride * in.height);
   decoded.resize(in.stride * in.height);
   vips::VImage target = vips::VImage::new_from_memory(
       decoded.data(), decoded.size(), page.width(), page.height(), page.bands(), VIPS_FORMAT_UCHAR);
@@ -126,7 +126,7 @@ FrameImage place_in_frame(const vips::VImage& page, const Placement& placement,
   frame.height = placement.frame_height_px;
   frame.channels = in.channels;
   const std::size_t frame_bytes = std::size_t{frame.width} * frame.height * frame.channels;
-  frame.pixels = hal::frame_buffers().take(frame_bytes);
+  frame.pixels = frame_buffers().take(frame_bytes);
   frame.pixels.resize(frame_bytes, 0);  // unexposed film
   PixelWindow window;
   window.stride = std::size_t{frame.width} * frame.channels;
@@ -143,7 +143,7 @@ FrameImage place_in_frame(const vips::VImage& page, const Placement& placement,
   } else {
     resample(in, window, tone);
   }
-  hal::frame_buffers().give(std::move(decoded));
+  frame_buffers().give(std::move(decoded));
   return frame;
 }
 

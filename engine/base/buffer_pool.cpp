@@ -1,8 +1,8 @@
-#include "hal/buffer_pool.hpp"
+#include "base/buffer_pool.hpp"
 
 #include <algorithm>
 
-namespace fw::hal {
+namespace fw {
 
 namespace {
 // A spare that no request has fitted for this many takes is freed: a job's buffer sizes
@@ -101,4 +101,4 @@ BufferPool& frame_buffers() {
   return pool;
 }
 
-}  // namespace fw::hal
+}  // namespace fw

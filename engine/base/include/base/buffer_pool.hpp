@@ -14,7 +14,7 @@
 #include <mutex>
 #include <vector>
 
-namespace fw::hal {
+namespace fw {
 
 class BufferPool {
  public:
@@ -59,4 +59,4 @@ class BufferPool {
 // The process's pool for frames, decoded pages and encoded frame files.
 BufferPool& frame_buffers();
 
-}  // namespace fw::hal
+}  // namespace fw
