@@ -2,6 +2,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <thread>
@@ -151,6 +154,30 @@ TEST(CalibrationProfile, TomlRoundTrip) {
   test::write_text(dir / "bad.toml", "recorder = 3\n");
   EXPECT_THAT(error_of([&] { load_calibration(dir.path(), (dir / "bad.toml").string()); }),
               HasSubstr("bad.toml:1: recorder: expected a string"));
+}
+
+// Read by base's TOML reader: a typo is named with the key meant, a value out of range with
+// its range, each at its file and line.
+TEST(CalibrationProfile, NamesTheFileLineAndKeyOfEveryMistake) {
+  test::TempDir dir;
+  const std::string good = s_curve_profile().to_toml();
+  const auto error = [&](const std::string& from, const std::string& to) {
+    std::string text = good;
+    const auto at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+    test::write_text(dir / "bad.toml", text);
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<long>(at), '\n');
+    return std::make_pair(
+        error_of([&] { load_calibration(dir.path(), (dir / "bad.toml").string()); }),
+        fmt::format("{}:{}: ", (dir / "bad.toml").string(), line));
+  };
+  const auto [typo, at] = error("default_class", "default_clas");
+  EXPECT_EQ(typo, at + "default_clas: unknown key (did you mean \"default_class\"?)");
+  const auto [tone, at2] = error("tone = ", "tone = 9 #");
+  EXPECT_EQ(tone, at2 + "tone: expected a number 0.2–5, got 9");
+  const auto [codes, at3] = error("codes = [", "codes = [\"x\", ");
+  EXPECT_EQ(codes, at3 + "curve.grey.codes[1]: expected a number, got \"x\"");
 }
 
 // sRGB (LittleCMS built-in) to CIELAB D50, relative colorimetric: the values LittleCMS's

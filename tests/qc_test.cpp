@@ -18,6 +18,7 @@
 #include "base/files.hpp"
 #include "film/format.hpp"
 #include "qc/mark.hpp"
+#include "qc/qc.hpp"
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
 
@@ -451,6 +452,50 @@ TEST_F(Verify, TheDensityPlotSpansEveryMeasuredValue) {
   EXPECT_GT(std::stod(html.substr(at + 12)), background);
   EXPECT_THAT(html, HasSubstr(fmt::format("frame 6: {:.3f} D", background)));
   EXPECT_THAT(html, HasSubstr("<title>aim 1.00–1.20 D</title>"));
+}
+
+// The QC profile is read by base's TOML reader: a typo is named with the key meant, a value
+// out of range with its range, each at its file and line; what is absent takes its default.
+TEST(QcProfileFile, NamesTheFileLineAndKeyOfEveryMistake) {
+  test::TempDir dir;
+  const auto load = [&](const std::string& text) {
+    test::write_text(dir / "p.toml", text);
+    return load_qc_profile(dir.path(), (dir / "p.toml").string());
+  };
+  const auto message = [&](const std::string& text) -> std::string {
+    try {
+      load(text);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::job);
+      return e.what();
+    }
+    return "no error";
+  };
+  const std::string file = (dir / "p.toml").string();
+  const std::string background = "[density]\nbackground = { b = [1.0, 1.2], a = [0.8, 1.0] }\n";
+
+  const QcProfile p = load(background + "base_fog_max = 0.15\n");
+  ASSERT_EQ(p.background.size(), 2u);
+  EXPECT_EQ(p.background[0].first, "a");  // by class name
+  EXPECT_EQ(p.background[0].second, std::make_pair(0.8, 1.0));
+  EXPECT_EQ(p.base_fog_max, 0.15);
+  EXPECT_EQ(p.ssim_min, 0.90);
+  EXPECT_TRUE(p.qi_below_required_fails);
+
+  EXPECT_EQ(message(background + "reel_uniformty = 0.2\n"),
+            file + ":3: density.reel_uniformty: unknown key (did you mean \"reel_uniformity\"?)");
+  EXPECT_EQ(message(background + "base_fog_max = 5\n"),
+            file + ":3: density.base_fog_max: expected a number 0–4, got 5");
+  EXPECT_EQ(message(background + "[content]\nblock_mm = \"wide\"\n"),
+            file + ":4: content.block_mm: expected a number 0.05–10, got \"wide\"");
+  EXPECT_EQ(message("[density]\nbackground = { a = [1.2, 1.0] }\n"),
+            file +
+                ":2: density.background.a: expected [low, high] densities, low < high <= 4, "
+                "got [ 1.2, 1.0 ]");
+  EXPECT_EQ(message("description = \"no ranges\"\n"),
+            file + ":1: density.background: expected one range per class (required), got nothing");
+  EXPECT_EQ(message(background + "[resolutoin]\n"),
+            file + ":3: resolutoin: unknown key (did you mean \"resolution\"?)");
 }
 
 }  // namespace

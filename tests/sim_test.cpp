@@ -359,6 +359,56 @@ TEST(SimRecorder, BadOptionsNameWhatIsKnown) {
   EXPECT_THROW(open_sim({{"film_output", "maybe"}}), hal::DeviceError);
 }
 
+// The stock and recorder profiles are read by base's TOML reader: a typo is named with the
+// key meant, a value out of range with its range, each at its file and line.
+TEST(SimProfiles, NameTheFileLineAndKeyOfEveryMistake) {
+  test::TempDir dir;
+  for (const char* kind : {"stocks", "recorders"}) {
+    std::filesystem::create_directories(dir / kind);
+    for (const auto& entry :
+         std::filesystem::directory_iterator(test::source_dir() / "profiles" / kind)) {
+      std::filesystem::copy_file(entry.path(), dir / kind / entry.path().filename());
+    }
+  }
+  // The shipped profiles load as they did.
+  const drivers::sim::Stock colour = drivers::sim::load_stock(dir.path(), "sim-colour");
+  EXPECT_EQ(colour.channel_names, (std::vector<std::string>{"red", "green", "blue"}));
+  EXPECT_EQ(drivers::sim::load_recorder(dir.path(), "sim-fast").buffer_frames, 8u);
+
+  const auto message = [&](const char* kind, const std::string& from, const std::string& to) {
+    const auto file =
+        dir / kind / (std::string(kind) == "stocks" ? "sim-negative.toml" : "sim-default.toml");
+    const std::string original = read_file(file);
+    std::string text = original;
+    const auto at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+    test::write_text(file, text);
+    std::string what = "no error";
+    try {
+      if (std::string(kind) == "stocks") {
+        drivers::sim::load_stock(dir.path(), "sim-negative");
+      } else {
+        drivers::sim::load_recorder(dir.path(), "sim-default");
+      }
+    } catch (const hal::DeviceError& e) {
+      EXPECT_EQ(e.kind(), hal::DeviceErrorKind::bad_option);
+      what = e.what();
+    }
+    test::write_text(file, original);
+    // "sim driver: FILE:LINE: key: message" with the line of `to`.
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<long>(at), '\n');
+    return std::make_pair(what, fmt::format("sim driver: {}:{}: ", file.string(), line));
+  };
+  auto [typo, at] = message("recorders", "buffer_frames", "bufer_frames");
+  EXPECT_EQ(typo, at + "bufer_frames: unknown key (did you mean \"buffer_frames\"?)");
+  auto [range, at2] = message("recorders", "pixel_pitch_um = ", "pixel_pitch_um = 70 #");
+  EXPECT_EQ(range, at2 + "pixel_pitch_um: expected a number 0.5–50, got 70");
+  auto [curve, at3] = message("stocks", "gamma =", "gama =");
+  EXPECT_THAT(curve, HasSubstr(at3));
+  EXPECT_THAT(curve, HasSubstr(".gama: unknown key (did you mean \"gamma\"?)"));
+}
+
 TEST(SimRecorder, CapabilitiesComeFromTheRecorderProfile) {
   auto fast = open_sim({{"recorder", "sim-fast"}});
   EXPECT_EQ(fast->capabilities().write_rate_lines_per_s, 9600);

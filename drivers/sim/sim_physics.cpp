@@ -11,11 +11,11 @@
 
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
-#include <toml++/toml.h>
 #include <vips/vips8>
 
 #include "base/error.hpp"
 #include "base/files.hpp"
+#include "base/toml_reader.hpp"
 #include "hal/recorder.hpp"
 
 namespace fw::drivers::sim {
@@ -28,71 +28,55 @@ using hal::DeviceErrorKind;
   throw DeviceError(DeviceErrorKind::bad_option, "sim driver: " + where + ": " + what);
 }
 
-// Reads one TOML profile file with errors that name the file, line and key.
-class ProfileFile {
- public:
-  ProfileFile(const std::filesystem::path& profiles_dir, const std::string& kind,
-              const std::string& name)
-      : path_(profiles_dir / kind / (name + ".toml")) {
-    if (name.empty() || name.find('/') != std::string::npos || name.starts_with('.')) {
-      profile_error(kind, "expected a profile name, got \"" + name + "\"");
+// profiles/<kind>/<name>.toml, read with base's TOML reader: every message names the file,
+// line and key. Its Errors become the driver's DeviceError(bad_option).
+TomlDocument load_profile(const std::filesystem::path& profiles_dir, const std::string& kind,
+                          const std::string& name) {
+  const std::filesystem::path path = profiles_dir / kind / (name + ".toml");
+  if (name.empty() || name.find('/') != std::string::npos || name.starts_with('.')) {
+    profile_error(kind, "expected a profile name, got \"" + name + "\"");
+  }
+  if (!std::filesystem::is_regular_file(path)) {
+    std::string known;
+    std::error_code ec;
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(profiles_dir / kind, ec)) {
+      if (entry.path().extension() == ".toml") names.push_back(entry.path().stem().string());
     }
-    if (!std::filesystem::is_regular_file(path_)) {
-      std::string known;
-      std::error_code ec;
-      std::vector<std::string> names;
-      for (const auto& entry : std::filesystem::directory_iterator(profiles_dir / kind, ec)) {
-        if (entry.path().extension() == ".toml") names.push_back(entry.path().stem().string());
-      }
-      std::sort(names.begin(), names.end());
-      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-      profile_error(path_.string(), "no such profile (known: " + known + ")");
-    }
-    try {
-      table_ = toml::parse_file(path_.string());
-    } catch (const toml::parse_error& e) {
-      profile_error(fmt::format("{}:{}", path_.string(), e.source().begin.line),
-                    std::string(e.description()));
-    }
+    std::sort(names.begin(), names.end());
+    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+    profile_error(path.string(), "no such profile (known: " + known + ")");
   }
-
-  const toml::table& root() const { return table_; }
-  const std::filesystem::path& path() const { return path_; }
-
-  std::string where(const toml::node* node, const std::string& key) const {
-    const auto line = node ? node->source().begin.line : 1;
-    return fmt::format("{}:{}: {}", path_.string(), line, key);
+  try {
+    return TomlDocument::load(path);
+  } catch (const Error& e) {
+    throw DeviceError(DeviceErrorKind::bad_option, std::string("sim driver: ") + e.what());
   }
+}
 
-  double number(const toml::table& table, const std::string& prefix, const std::string& key,
-                double min, double max) const {
-    const toml::node* node = table.get(key);
-    const std::string full = prefix.empty() ? key : prefix + "." + key;
-    if (!node) profile_error(where(&table, full), "expected a number, got nothing (required)");
-    std::optional<double> value = node->value<double>();
-    if (!value || *value < min || *value > max) {
-      profile_error(where(node, full), fmt::format("expected a number {}–{}", min, max));
-    }
-    return *value;
-  }
-
-  std::string text(const toml::table& table, const std::string& key) const {
-    const toml::node* node = table.get(key);
-    auto value = node ? node->value<std::string>() : std::nullopt;
-    if (!value) profile_error(where(node ? node : &table, key), "expected a string");
-    return *value;
-  }
-
-  const toml::table& subtable(const toml::table& table, const std::string& key) const {
-    const toml::table* sub = table.get_as<toml::table>(key);
-    if (!sub) profile_error(where(&table, key), "expected a table, got nothing (required)");
-    return *sub;
-  }
-
- private:
-  std::filesystem::path path_;
-  toml::table table_;
+// A key of a profile table: how to read it, what it must be, and whether it must be there.
+struct Key {
+  TomlTable::Rule rule;
+  std::string expected;
+  bool required = true;
 };
+
+// A number in [low, high] stored in `field`.
+Key number(std::string_view name, double& field, double low, double high) {
+  const NumberRange range = NumberRange::between(low, high);
+  return {{name, [&field, range](const TomlValue& v) { field = v.number(range); }}, range.number()};
+}
+
+// Reads each key of `table` in file order (one not in `keys` is refused), then refuses a
+// missing required one.
+void read_keys(const TomlTable& table, const std::vector<Key>& keys) {
+  std::vector<TomlTable::Rule> rules;
+  for (const Key& key : keys) rules.push_back(key.rule);
+  table.read(rules);
+  for (const Key& key : keys) {
+    if (key.required && !table.has(key.rule.name)) table.require(key.rule.name, key.expected);
+  }
+}
 
 double softplus(double x) {
   return x > 30 ? x : std::log1p(std::exp(x));
@@ -201,81 +185,117 @@ double RecorderProfile::log_exposure(double code) const {
 }
 
 Stock load_stock(const std::filesystem::path& profiles_dir, const std::string& name) {
-  ProfileFile file(profiles_dir, "stocks", name);
-  const toml::table& root = file.root();
+  const TomlDocument document = load_profile(profiles_dir, "stocks", name);
   Stock stock;
   stock.name = name;
-  stock.description = file.text(root, "description");
-  const toml::array* channels = root.get_as<toml::array>("channels");
-  if (!channels || (channels->size() != 1 && channels->size() != 3)) {
-    profile_error(
-        file.where(channels ? static_cast<const toml::node*>(channels) : &root, "channels"),
-        "expected [\"grey\"] or three channel names");
-  }
-  const toml::table& curves = file.subtable(root, "curve");
-  for (const auto& channel : *channels) {
-    auto channel_name = channel.value<std::string>();
-    if (!channel_name) profile_error(file.where(&channel, "channels"), "expected strings");
-    const std::string prefix = "curve." + *channel_name;
-    const toml::table& c = file.subtable(curves, *channel_name);
-    HdCurve curve;
-    curve.d_min = file.number(c, prefix, "d_min", 0, 1);
-    curve.d_max = file.number(c, prefix, "d_max", curve.d_min + 0.1, 6);
-    curve.gamma = file.number(c, prefix, "gamma", 0.1, 10);
-    curve.log_exposure_inertia = file.number(c, prefix, "log_exposure_inertia", -6, 2);
-    curve.toe_d = file.number(c, prefix, "toe_d", 0.001, 1);
-    curve.shoulder_d = file.number(c, prefix, "shoulder_d", 0.001, 1);
-    curve.grain_rms_at_1d = file.number(c, prefix, "grain_rms_at_1d", 0, 0.5);
-    stock.channel_names.push_back(*channel_name);
-    stock.curves.push_back(curve);
-  }
-  if (const toml::table* aims = root.get_as<toml::table>("aim")) {
-    for (const auto& [key, node] : *aims) {
-      const std::string k(key.str());
-      stock.aims.emplace_back(k, file.number(*aims, "aim", k, 0, 4));
+  try {
+    static constexpr std::string_view kChannels = "[\"grey\"] or three channel names";
+    const TomlTable root = document.root();
+    std::optional<TomlValue> channels, curves;
+    read_keys(root,
+              {
+                  {{"description", [&](const TomlValue& v) { stock.description = v.string(); }},
+                   "a string"},
+                  {{"channels", [&](const TomlValue& v) { channels = v; }}, std::string(kChannels)},
+                  {{"curve", [&](const TomlValue& v) { curves = v; }}, "a table"},
+                  {{"aim",
+                    [&](const TomlValue& v) {
+                      const TomlTable aims = v.table("a table of document class = density");
+                      for (const TomlValue& aim : aims.entries()) {
+                        stock.aims.emplace_back(aims.name_of(aim),
+                                                aim.number(NumberRange::between(0, 4)));
+                      }
+                      // By class name, as the profile's reader has always listed them.
+                      std::ranges::stable_sort(stock.aims, {},
+                                               [](const auto& a) { return a.first; });
+                    }},
+                   "a table",
+                   false},
+              });
+    const auto names = channels->array(kChannels);
+    if (names.size() != 1 && names.size() != 3) channels->fail(kChannels);
+    for (const TomlValue& channel : names) {
+      stock.channel_names.push_back(channel.text("a channel name"));
     }
+    const TomlTable curve_tables = curves->table();
+    const std::vector<std::string_view> known(stock.channel_names.begin(),
+                                              stock.channel_names.end());
+    curve_tables.only(known);
+    for (const std::string& channel : stock.channel_names) {
+      const TomlTable c = curve_tables.require(channel, "a table").table();
+      HdCurve curve;
+      curve.d_min = c.number("d_min", NumberRange::between(0, 1));  // d_max's range needs it
+      read_keys(
+          c,
+          {number("d_min", curve.d_min, 0, 1), number("d_max", curve.d_max, curve.d_min + 0.1, 6),
+           number("gamma", curve.gamma, 0.1, 10),
+           number("log_exposure_inertia", curve.log_exposure_inertia, -6, 2),
+           number("toe_d", curve.toe_d, 0.001, 1), number("shoulder_d", curve.shoulder_d, 0.001, 1),
+           number("grain_rms_at_1d", curve.grain_rms_at_1d, 0, 0.5)});
+      stock.curves.push_back(curve);
+    }
+  } catch (const Error& e) {
+    throw DeviceError(DeviceErrorKind::bad_option, std::string("sim driver: ") + e.what());
   }
   return stock;
 }
 
 RecorderProfile load_recorder(const std::filesystem::path& profiles_dir, const std::string& name) {
-  ProfileFile file(profiles_dir, "recorders", name);
-  const toml::table& root = file.root();
+  const TomlDocument document = load_profile(profiles_dir, "recorders", name);
   RecorderProfile p;
   p.name = name;
-  p.description = file.text(root, "description");
-  p.pixel_pitch_um = file.number(root, "", "pixel_pitch_um", 0.5, 50);
-  p.spot_fwhm_um = file.number(root, "", "spot_fwhm_um", 0, 100);
-  p.max_width_px = static_cast<std::uint32_t>(file.number(root, "", "max_width_px", 16, 65535));
-  p.max_height_px = static_cast<std::uint32_t>(file.number(root, "", "max_height_px", 16, 65535));
   p.channels.clear();
-  if (const toml::array* channels = root.get_as<toml::array>("channels")) {
-    for (const auto& c : *channels) {
-      auto v = c.value<int>();
-      if (!v || (*v != 1 && *v != 3)) profile_error(file.where(&c, "channels"), "expected 1 or 3");
-      p.channels.push_back(*v);
-    }
-  }
-  if (p.channels.empty()) profile_error(file.where(&root, "channels"), "expected [1] or [1, 3]");
-  p.write_rate_lines_per_s = file.number(root, "", "write_rate_lines_per_s", 1, 1e7);
-  p.buffer_frames = static_cast<std::uint32_t>(file.number(root, "", "buffer_frames", 1, 1000));
-  p.film_length_m = file.number(root, "", "film_length_m", 1, 10000);
-  p.stall_tolerance_ms = file.number(root, "", "stall_tolerance_ms", 0, 60000);
-  p.stall_waste_mm = file.number(root, "", "stall_waste_mm", 0, 1000);
-  p.watchdog_s = file.number(root, "", "watchdog_s", 0.1, 3600);
-  const toml::table& light = file.subtable(root, "light");
-  p.light_gamma = file.number(light, "light", "gamma", 0.1, 10);
-  p.log_exposure_max = file.number(light, "light", "log_exposure_max", -4, 4);
-  p.light_leak = file.number(light, "light", "leak", 0, 0.5);
-  if (const toml::node* node = root.get("calibration")) {
-    const toml::table* table = node->as_table();
-    if (!table) profile_error(file.where(node, "calibration"), "expected a table stock = profile");
-    for (const auto& [stock, value] : *table) {
-      const auto name = value.value<std::string>();
-      const std::string key = "calibration." + std::string(stock.str());
-      if (!name || name->empty()) profile_error(file.where(&value, key), "expected a profile name");
-      p.calibrations.emplace_back(std::string(stock.str()), *name);
-    }
+  try {
+    static constexpr std::string_view kChannels = "[1] or [1, 3]";
+    const TomlTable root = document.root();
+    double max_width = 0, max_height = 0, buffer_frames = 0;
+    read_keys(
+        root,
+        {
+            {{"description", [&](const TomlValue& v) { p.description = v.string(); }}, "a string"},
+            number("pixel_pitch_um", p.pixel_pitch_um, 0.5, 50),
+            number("spot_fwhm_um", p.spot_fwhm_um, 0, 100),
+            number("max_width_px", max_width, 16, 65535),
+            number("max_height_px", max_height, 16, 65535),
+            {{"channels",
+              [&](const TomlValue& v) {
+                for (const TomlValue& c : v.array(kChannels, true)) {
+                  const auto count = c.integer(NumberRange::between(1, 3));
+                  if (count == 2) c.fail("1 or 3");
+                  p.channels.push_back(static_cast<int>(count));
+                }
+              }},
+             std::string(kChannels)},
+            number("write_rate_lines_per_s", p.write_rate_lines_per_s, 1, 1e7),
+            number("buffer_frames", buffer_frames, 1, 1000),
+            number("film_length_m", p.film_length_m, 1, 10000),
+            number("stall_tolerance_ms", p.stall_tolerance_ms, 0, 60000),
+            number("stall_waste_mm", p.stall_waste_mm, 0, 1000),
+            number("watchdog_s", p.watchdog_s, 0.1, 3600),
+            {{"light",
+              [&](const TomlValue& v) {
+                read_keys(v.table(), {number("gamma", p.light_gamma, 0.1, 10),
+                                      number("log_exposure_max", p.log_exposure_max, -4, 4),
+                                      number("leak", p.light_leak, 0, 0.5)});
+              }},
+             "a table"},
+            {{"calibration",
+              [&](const TomlValue& v) {
+                const TomlTable table = v.table("a table stock = profile");
+                for (const TomlValue& entry : table.entries()) {
+                  p.calibrations.emplace_back(table.name_of(entry), entry.text("a profile name"));
+                }
+                // By stock name, as the profile's reader has always listed them.
+                std::ranges::stable_sort(p.calibrations, {}, [](const auto& c) { return c.first; });
+              }},
+             "a table",
+             false},
+        });
+    p.max_width_px = static_cast<std::uint32_t>(max_width);
+    p.max_height_px = static_cast<std::uint32_t>(max_height);
+    p.buffer_frames = static_cast<std::uint32_t>(buffer_frames);
+  } catch (const Error& e) {
+    throw DeviceError(DeviceErrorKind::bad_option, std::string("sim driver: ") + e.what());
   }
   return p;
 }

@@ -8,9 +8,8 @@
 #include <cmath>
 #include <optional>
 
-#include <toml++/toml.h>
-
 #include "base/sha256.hpp"
+#include "base/toml_reader.hpp"
 #include "core/error.hpp"
 
 namespace fw {
@@ -39,12 +38,6 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) void apply_lut_vbmi(
   apply_lut_scalar(p + i, n - i, lut);
 }
 
-[[noreturn]] void profile_error(const std::filesystem::path& file, const toml::node* node,
-                                const std::string& key, const std::string& what) {
-  const auto line = node ? node->source().begin.line : 1;
-  throw Error(ErrorKind::job, fmt::format("{}:{}: {}: {}", file.string(), line, key, what));
-}
-
 std::string quoted(const std::string& text) {
   std::string out = "\"";
   for (char c : text) {
@@ -58,24 +51,13 @@ std::string quoted(const std::string& text) {
   return out + "\"";
 }
 
-std::string text_or(const toml::table& table, const std::string& key, const std::string& fallback,
-                    const std::filesystem::path& file) {
-  const toml::node* node = table.get(key);
-  if (!node) return fallback;
-  auto value = node->value<std::string>();
-  if (!value) profile_error(file, node, key, "expected a string");
-  return *value;
-}
-
-std::vector<double> numbers(const toml::table& table, const std::string& key,
-                            const std::filesystem::path& file) {
-  const toml::array* array = table.get_as<toml::array>(key);
-  if (!array) profile_error(file, &table, key, "expected an array of numbers (required)");
+// An array of numbers, at least one.
+std::vector<double> numbers(const TomlValue& value) {
   std::vector<double> out;
-  for (const auto& item : *array) {
-    auto v = item.value<double>();
-    if (!v) profile_error(file, &item, key, "expected numbers only");
-    out.push_back(*v);
+  for (const TomlValue& item : value.array("an array of numbers", true)) {
+    const auto number = item.as_number();
+    if (!number) item.fail_type("a number");
+    out.push_back(*number);
   }
   return out;
 }
@@ -141,59 +123,66 @@ CalibrationProfile load_calibration(const std::filesystem::path& profiles_dir,
     throw Error(ErrorKind::job, fmt::format("calibration \"{}\": no such profile ({})",
                                             name_or_file, file.string()));
   }
-  toml::table root;
-  try {
-    root = toml::parse_file(file.string());
-  } catch (const toml::parse_error& e) {
-    throw Error(ErrorKind::job, fmt::format("{}:{}: syntax error: {}", file.string(),
-                                            e.source().begin.line, e.description()));
-  }
+  const TomlDocument document = TomlDocument::load(file);
+  const TomlTable root = document.root();
   CalibrationProfile profile;
   profile.name = file.stem().string();
   profile.file = file;
   profile.sha256 = sha256_file(file);
-  profile.description = text_or(root, "description", "", file);
-  profile.recorder = text_or(root, "recorder", "", file);
-  profile.stock = text_or(root, "stock", "", file);
-  profile.processing = text_or(root, "processing", "", file);
-  profile.default_class = text_or(root, "default_class", "high-contrast", file);
-  if (const toml::node* tone = root.get("tone")) {
-    auto v = tone->value<double>();
-    if (!v || *v < 0.2 || *v > 5) profile_error(file, tone, "tone", "expected a number 0.2–5");
-    profile.tone = *v;
+  profile.default_class = "high-contrast";
+  static constexpr std::string_view kChannels = "[\"grey\"] or three channel names";
+  std::optional<TomlValue> channels, curves;
+  const auto text = [](std::string& field) {
+    return [&field](const TomlValue& v) { field = v.string(); };
+  };
+  // The fit's error is written for the reader; the engine does not use it.
+  const auto fit_error = [](const TomlValue& v) { v.number(NumberRange::at_least(0)); };
+  root.read({
+      {"description", text(profile.description)},
+      {"recorder", text(profile.recorder)},
+      {"stock", text(profile.stock)},
+      {"processing", text(profile.processing)},
+      {"default_class", text(profile.default_class)},
+      {"tone", [&](const TomlValue& v) { profile.tone = v.number(NumberRange::between(0.2, 5)); }},
+      {"fit_error_max_d", fit_error},
+      {"fit_error_rms_d", fit_error},
+      {"channels", [&](const TomlValue& v) { channels = v; }},
+      {"curve", [&](const TomlValue& v) { curves = v; }},
+      {"aim",
+       [&](const TomlValue& v) {
+         const TomlTable aims = v.table("a table of aims");
+         for (const TomlValue& aim : aims.entries()) {
+           profile.aims.emplace_back(aims.name_of(aim), aim.number(NumberRange::between(0, 4)));
+         }
+         // By class name, as the profile's reader has always listed them.
+         std::ranges::stable_sort(profile.aims, {}, [](const auto& a) { return a.first; });
+       }},
+  });
+  if (profile.aims.empty()) {
+    if (const auto aim = root.get("aim")) aim->fail("a table of aims", "an empty table");
+    root.require("aim", "a table of aims");
   }
-  const toml::table* aims = root.get_as<toml::table>("aim");
-  if (!aims || aims->empty()) profile_error(file, &root, "aim", "expected a table of aims");
-  for (const auto& [key, node] : *aims) {
-    auto v = node.value<double>();
-    const std::string name(key.str());
-    if (!v || *v < 0 || *v > 4) profile_error(file, &node, "aim." + name, "expected 0–4 D");
-    profile.aims.emplace_back(name, *v);
-  }
-  const toml::array* channels = root.get_as<toml::array>("channels");
-  if (!channels || (channels->size() != 1 && channels->size() != 3)) {
-    profile_error(file, channels ? static_cast<const toml::node*>(channels) : &root, "channels",
-                  "expected [\"grey\"] or three channel names");
-  }
-  const toml::table* curves = root.get_as<toml::table>("curve");
-  if (!curves) profile_error(file, &root, "curve", "expected [curve.<channel>] tables");
-  for (const auto& channel : *channels) {
-    auto name = channel.value<std::string>();
-    if (!name) profile_error(file, &channel, "channels", "expected strings");
-    const toml::table* curve = curves->get_as<toml::table>(*name);
-    if (!curve) profile_error(file, curves, "curve." + *name, "missing (required)");
-    const auto codes = numbers(*curve, "codes", file);
-    const auto densities = numbers(*curve, "densities", file);
+  const auto names = root.require("channels", kChannels).array(kChannels);
+  if (names.size() != 1 && names.size() != 3) channels->fail(kChannels);
+  for (const TomlValue& channel : names) profile.channels.push_back(channel.text("a channel name"));
+  const TomlTable curve_tables = root.require("curve", "[curve.<channel>] tables").table();
+  curve_tables.only(
+      std::vector<std::string_view>(profile.channels.begin(), profile.channels.end()));
+  for (const std::string& name : profile.channels) {
+    const TomlTable curve = curve_tables.require(name, "a table").table();
+    std::vector<double> codes, densities;
+    curve.read({{"codes", [&](const TomlValue& v) { codes = numbers(v); }},
+                {"densities", [&](const TomlValue& v) { densities = numbers(v); }}});
+    curve.require("codes", "an array of numbers");
+    curve.require("densities", "an array of numbers");
     if (codes.size() != densities.size()) {
-      profile_error(file, curve, "curve." + *name,
-                    fmt::format("{} codes but {} densities", codes.size(), densities.size()));
+      curve.fail("densities", fmt::format("as many densities as codes ({})", codes.size()),
+                 fmt::format("{}", densities.size()));
     }
     std::vector<DensityReading> readings;
     for (std::size_t i = 0; i < codes.size(); ++i) readings.push_back({codes[i], densities[i]});
-    const auto line = curve->source().begin.line;
-    profile.curves.push_back(
-        DensityCurve::fit(readings, fmt::format("{}:{}: curve.{}", file.string(), line, *name)));
-    profile.channels.push_back(*name);
+    profile.curves.push_back(DensityCurve::fit(
+        readings, fmt::format("{}:{}: {}", file.string(), curve.line(), curve.key())));
   }
   return profile;
 }
