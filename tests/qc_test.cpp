@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include "base/error.hpp"
 #include "base/files.hpp"
 #include "film/format.hpp"
 #include "qc/mark.hpp"
