@@ -227,10 +227,12 @@ TEST_F(TiffDriverTest, EveryFrameTheJournalClaimsSurvivesAPowerCutAtAnyMoment) {
   const auto prepared = prepare_job(job, recorder->capabilities(), test::source_dir() / "profiles");
   const auto job_dir = prepared.job_dir;
   std::filesystem::create_directories(job_dir);
+  // Installed before the keeper creates the journal: the journal's name in its folder is
+  // durable only once the cache has seen the folder synced after its creation.
+  test::PageCache cache;
   Catalog catalog(dir / "catalog.sqlite");
   RecordKeeper keeper(job_dir, catalog, catalog_job(job, prepared.plan, job_dir));
 
-  test::PageCache cache;
   std::mutex mutex;
   std::vector<std::string> failures;
   std::size_t moments = 0, claims = 0;
@@ -267,7 +269,7 @@ TEST_F(TiffDriverTest, EveryFrameTheJournalClaimsSurvivesAPowerCutAtAnyMoment) {
       }
     }
   };
-  keeper.start(prepared.plan, {});
+  keeper.start(prepared.plan, nlohmann::json::object());
   RunOptions options;
   options.threads = 2;
   options.observer = &keeper;
