@@ -97,7 +97,7 @@ void RecordKeeper::reel_loaded(const hal::ReelSpec& reel) {
 void RecordKeeper::frame_exposed(const std::string& reel_id, std::uint64_t sequence,
                                  const IndexRow& row) {
   journal_.append(frame_record(reel_id, sequence, row));
-  pending_.push_back({job_.id, reel_id, row, {}});
+  pending_.push_back({job_.id, reel_id, row, {}, {}});
   if (pending_.size() >= batch_frames_) flush();
 }
 
