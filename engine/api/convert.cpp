@@ -125,8 +125,8 @@ std::uint64_t count_warnings(const Plan& plan) {
     ops::Log::global().event(
         "warning", "uncalibrated", {{"calibration", "none"}},
         "filmwriter: warning: calibration = \"none\": frames go to the recorder as raw code "
-        "values; the background density will not be held at the aim (see \"Density and "
-        "tone\" in README.md)");
+        "values; the background density will not be held at the aim (see "
+        "docs/calibration.md#density-and-tone)");
   }
   return warnings;
 }
