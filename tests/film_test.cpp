@@ -497,7 +497,7 @@ TEST(Planner, SubstitutesAreInterleavedByPosition) {
   const Job job = job_with({"D001"});
   DocumentPages pages = pages_of(0, 2);
   pages.pages[0].info.width_mm = 200;  // the first good page decides the substitutes' frame
-  pages.substitutes = {{3, "page 4 is unreadable"}, {1, "page 2 is missing"}};
+  pages.substitutes = {{3, "page 4 is unreadable", {}}, {1, "page 2 is missing", {}}};
   const Plan plan = plan_reels(job, comic_16mm(), recorder_at(2.5), {pages});
 
   ASSERT_EQ(plan.frames.size(), 4u);
@@ -523,7 +523,7 @@ TEST(Planner, SubstitutesOfADocumentWithoutGoodPagesAreUprightA4) {
   job.documents[0].overrides.reduction = 30;
   DocumentPages pages;
   pages.document = 0;
-  pages.substitutes = {{0, "file is truncated"}};
+  pages.substitutes = {{0, "file is truncated", {}}};
   const Plan plan = plan_reels(job, comic_16mm(), recorder_at(2.5), {pages});
   ASSERT_EQ(plan.frames.size(), 1u);
   EXPECT_EQ(plan.frames[0].kind, FrameKind::substitute);
