@@ -58,8 +58,7 @@ fw::CatalogFrame make_frame(const std::string& job, std::uint64_t n, std::size_t
            fmt::format("{:064x}", document),
            fmt::format("{:064x}", n * 2654435761u + 1),
            1,
-           "sim-default-negative sha256:0123abcd",
-           ""};  // substitute_reason
+           "sim-default-negative sha256:0123abcd"};
   return f;
 }
 
