@@ -32,6 +32,8 @@ struct IndexRow {
   // The density calibration the frame's code values went through: "NAME sha256:XXXXXXXX"
   // (the profile and the first 8 hex digits of its file's sha256), or "none" (raw code values).
   std::string calibration;
+  // A substitute frame: why it stands for its page (for the run's log; not in index.csv).
+  std::string substitute_reason{};
   // "R", "G" or "B" for a colour page's separation frame, else "": read from the address
   // ("R0001-D001-0003-G"), so that the journal's and the catalog's copies of a row, which
   // keep the address, give the same index.csv without a field of their own.

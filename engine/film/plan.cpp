@@ -226,15 +226,17 @@ std::vector<PlannedFrame> document_frames(const Job& job, const FilmFormat& form
   };
 
   auto substitutes = pages.substitutes;
-  std::sort(substitutes.begin(), substitutes.end());
+  std::stable_sort(
+      substitutes.begin(), substitutes.end(),
+      [](const FailedPage& a, const FailedPage& b) { return a.position < b.position; });
   const std::size_t page_count = pages.pages.size() + substitutes.size();
   for (std::size_t i = 0; i < substitutes.size(); ++i) {
-    const bool repeated = i > 0 && substitutes[i].first == substitutes[i - 1].first;
-    if (substitutes[i].first >= page_count || repeated) {
+    const bool repeated = i > 0 && substitutes[i].position == substitutes[i - 1].position;
+    if (substitutes[i].position >= page_count || repeated) {
       throw Error(ErrorKind::internal,
                   fmt::format("{}: substitute for page {} is outside the document's {} pages or "
                               "listed twice",
-                              document.id, substitutes[i].first + 1, page_count));
+                              document.id, substitutes[i].position + 1, page_count));
     }
   }
 
@@ -248,9 +250,10 @@ std::vector<PlannedFrame> document_frames(const Job& job, const FilmFormat& form
     frame.document = pages.document;
     frame.page = static_cast<std::uint32_t>(position + 1);
     frame.blip = position == 0 ? hal::BlipLevel::document : hal::BlipLevel::page;
-    if (next_substitute != substitutes.end() && next_substitute->first == position) {
+    if (next_substitute != substitutes.end() && next_substitute->position == position) {
       frame.kind = FrameKind::substitute;
-      frame.reason = next_substitute->second;
+      frame.reason = next_substitute->reason;
+      frame.source.ref = next_substitute->ref;  // the file that failed (empty: the source)
       ++next_substitute;
     } else {
       frame.kind = FrameKind::page;
@@ -772,6 +775,32 @@ nlohmann::ordered_json placement_json(const Placement& placement) {
 }
 
 }  // namespace
+
+void check_reductions(const Job& job, const FilmFormat& format) {
+  const std::string file = job.file.empty() ? std::string() : job.file.string() + ": ";
+  auto check = [&](double reduction, const std::string& where) {
+    try {
+      check_reduction(format, reduction);
+    } catch (const Error& error) {
+      throw with_context(where, error);
+    }
+  };
+  bool default_used = job.documents.empty();
+  for (const Document& document : job.documents) {
+    if (!document.overrides.reduction) {
+      default_used = true;
+      continue;
+    }
+    check(*document.overrides.reduction,
+          fmt::format("{}{}.reduction = {:g} (document {})", file, document.key,
+                      *document.overrides.reduction, document.id));
+  }
+  if (!default_used) return;
+  const double reduction = job.defaults.reduction;
+  check(reduction, job.reduction_flag.empty()
+                       ? fmt::format("{}reduction = {:g}", file, reduction)
+                       : fmt::format("{} {:g}", job.reduction_flag, reduction));
+}
 
 const char* to_string(FrameKind kind) {
   switch (kind) {

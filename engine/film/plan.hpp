@@ -21,6 +21,11 @@
 
 namespace fw {
 
+// Every reduction the job asks of `format` (the job's, each document's own) is one it films:
+// Error(job) naming the flag or the job key, the reduction and the format, e.g.
+// "--reduction 24: reduction 24x is outside the range of 35mm-comic-30m (7x to 21x)".
+void check_reductions(const Job& job, const FilmFormat& format);
+
 class FrameCalibration;
 class TextEngine;
 

@@ -220,13 +220,48 @@ double page_width_mm(const PlannedFrame& frame, const Plan& plan) {
   return frame.kind == FrameKind::fiche_header ? plan.format.fiche.width_mm : kTargetWidthMm;
 }
 
-std::string source_text(const PlannedFrame& frame) {
-  return frame.source.ref.file.empty() ? std::string("(no source file)")
-                                       : fmt::format("{} (page {})", frame.source.ref.file,
-                                                     frame.source.ref.page_in_file + 1);
+std::string source_text(const Job& job, const PlannedFrame& frame) {
+  return frame.source.ref.file.empty()
+             ? std::string("(no source file)")
+             : fmt::format("{} (page {})", film_path(job, frame.source.ref.file),
+                           frame.source.ref.page_in_file + 1);
+}
+
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+  if (from.empty()) return;
+  for (std::size_t at = 0; (at = text.find(from, at)) != std::string::npos; at += to.size()) {
+    text.replace(at, from.size(), to);
+  }
+}
+
+std::filesystem::path sources_root(const Job& job) {
+  return job.sources_root.empty() ? job.base_dir : job.sources_root;
 }
 
 }  // namespace
+
+std::string film_path(const Job& job, const std::string& file) {
+  const std::filesystem::path path(file);
+  const std::filesystem::path root = sources_root(job);
+  if (root.empty() || !path.is_absolute()) return file;
+  const std::filesystem::path relative = path.lexically_relative(root);
+  return relative.empty() ? path.filename().string() : relative.generic_string();
+}
+
+std::string film_reason(const Job& job, const PlannedFrame& frame, const std::string& reason) {
+  std::string text = reason;
+  // The page's own file first (it may lie outside the root: "../other/p3.jpg"), then any
+  // other path under the root (a folder that is missing, a file named in the message).
+  const std::string& file = frame.source.ref.file;
+  if (!file.empty()) replace_all(text, file, film_path(job, file));
+  const std::filesystem::path root = sources_root(job);
+  if (!root.empty() && root.is_absolute()) {
+    std::string prefix = root.string();
+    if (!prefix.ends_with('/')) prefix += '/';
+    if (prefix != "/") replace_all(text, prefix, "");
+  }
+  return text;
+}
 
 std::filesystem::path template_file(const std::filesystem::path& profiles_dir,
                                     const std::string& set, FrameKind kind) {
@@ -292,7 +327,7 @@ std::vector<FilledText> target_texts(const Job& job, const Plan& plan, const Pla
   }
   const auto target = cached_template(file);
   auto fields = target_fields(job, plan, frame);
-  if (frame.kind == FrameKind::substitute) fields["reason"] = reason;
+  if (frame.kind == FrameKind::substitute) fields["reason"] = film_reason(job, frame, reason);
   std::vector<FilledText> out;
   for (std::size_t i = 0; i < target->texts.size(); ++i) {
     const std::string context = fmt::format("{} text[{}]", file.string(), i + 1);
@@ -423,8 +458,8 @@ std::map<std::string, std::string> target_fields(const Job& job, const Plan& pla
       {"continued", reel.continues_from_previous ? "(continued)" : ""},
       {"continues", reel.continues_on_next ? "(continues)" : ""},
       {"page", frame.kind == FrameKind::substitute ? std::to_string(frame.page) : ""},
-      {"source", frame.kind == FrameKind::substitute ? source_text(frame) : ""},
-      {"reason", frame.kind == FrameKind::substitute ? frame.reason : ""},
+      {"source", frame.kind == FrameKind::substitute ? source_text(job, frame) : ""},
+      {"reason", frame.kind == FrameKind::substitute ? film_reason(job, frame, frame.reason) : ""},
       {"note", frame.note},
   };
 }

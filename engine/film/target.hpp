@@ -89,10 +89,18 @@ std::filesystem::path template_file(const std::filesystem::path& profiles_dir,
 // Throws Error(job) naming the file, line and key.
 TargetTemplate load_template(const std::filesystem::path& file);
 
+// A source file as film names it: relative to the job's folder (Job::sources_root, else
+// base_dir), "scans/p3.jpg", or "../elsewhere/p3.jpg" outside it; never the absolute path of
+// the operator's machine.
+std::string film_path(const Job& job, const std::string& file);
+// A substitute's reason as film shows it: the frame's source file and every path under the
+// job's folder written as film_path writes them.
+std::string film_reason(const Job& job, const PlannedFrame& frame, const std::string& reason);
+
 // Placeholder values for a target frame: reel, reel_count, job_id, job_title, institution,
 // date, reduction, format, document_id, document_title, metadata (one "key: value" line
 // each), continued_to, continued_from, frames (first-last address on the reel or fiche),
-// fiche.
+// fiche; for a substitute page, source and reason (paths as film_path writes them).
 std::map<std::string, std::string> target_fields(const Job& job, const Plan& plan,
                                                  const PlannedFrame& frame);
 // Replaces {name} with fields[name]; an unknown name is an Error(job) naming `context`.

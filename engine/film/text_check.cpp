@@ -66,7 +66,8 @@ void check_document_text(const Job& job, const TextEngine& text,
       if (settings_for(job, document).on_error == FailurePolicy::substitute) {
         std::set<std::filesystem::path> files;
         for (const SourcePage& page : pages.pages) files.insert(page.ref.file);
-        for (const auto& file : files) check(file.string(), "pages", kTargetLanguage);
+        for (const auto& file : files)
+          check(film_path(job, file.string()), "pages", kTargetLanguage);
       }
     } catch (const MissingGlyph& e) {
       if (settings_for(job, document).on_error != FailurePolicy::skip_document) throw;

@@ -950,6 +950,7 @@ void apply_overrides(Job& job, const JobOverrides& overrides) {
       fail_flag("--reduction", expected_number(kReduction), format_number(*overrides.reduction));
     }
     job.defaults.reduction = *overrides.reduction;
+    job.reduction_flag = "--reduction";
   }
   if (overrides.mode) job.defaults.mode = *overrides.mode;
   if (overrides.polarity) job.polarity = *overrides.polarity;
@@ -1002,7 +1003,7 @@ Job job_from_directory(const std::filesystem::path& scans, const JobOverrides& o
   std::string loose_file;
   for (const auto& entry : fs::directory_iterator(folder)) {
     const std::string name = entry.path().filename().string();
-    if (name.starts_with('.')) continue;
+    if (is_os_junk(name)) continue;  // .DS_Store, Thumbs.db ... are no pages
     if (entry.is_directory()) {
       subfolders.push_back(name);
     } else if (loose_file.empty() || natural_less(name, loose_file)) {
@@ -1021,6 +1022,7 @@ Job job_from_directory(const std::filesystem::path& scans, const JobOverrides& o
 
   Job job;
   job.base_dir = fs::current_path();
+  job.sources_root = folder.parent_path();
   job.id = sanitised_id(folder_name);
   job.title = folder_name.empty() ? job.id : folder_name;
   job.output = (job.base_dir / "out").lexically_normal();

@@ -113,7 +113,11 @@ struct Job {
   int version = 1;
   std::filesystem::path file;      // the job file (absolute); empty in one-line and parse_job
   std::filesystem::path base_dir;  // relative paths in the job resolve against this
-  std::string id;                  // [A-Za-z0-9._-]+, names the output folder
+  // Film names source files relative to this folder (substitution targets), never by the
+  // operator's absolute path: the job file's folder; in one-line mode the scans folder's
+  // parent ("scans/p3.jpg"). Empty: base_dir.
+  std::filesystem::path sources_root;
+  std::string id;  // [A-Za-z0-9._-]+, names the output folder
   std::string title;
   std::string institution;
   std::filesystem::path output;           // jobs write into output / id
@@ -138,6 +142,8 @@ struct Job {
   unsigned threads = 0;           // 0: one per core
   Limits limits;
   PageSettings defaults;
+  // Where defaults.reduction came from, for messages: "--reduction" when the flag set it.
+  std::string reduction_flag;
   std::vector<Document> documents;
 };
 

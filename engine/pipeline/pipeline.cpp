@@ -149,6 +149,7 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
     row.orientation =
         frame.kind == FrameKind::page && !substitute ? frame.source.info.orientation : 1;
     row.calibration = calibration.label();
+    row.substitute_reason = r.substitute_reason;
     index->add(row);
     if (options.observer) options.observer->frame_exposed(reel->id, frame.sequence, row);
     ++result.frames_exposed;
@@ -291,8 +292,10 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
   }
   if (reel) close_reel(!interrupted);
   if (interrupted) {
+    // The kind already says "interrupted": the message says where the film stands.
     throw Error(ErrorKind::interrupted,
-                fmt::format("interrupted after {} of {} frames", result.frames_exposed, total));
+                fmt::format("stopped with {} of {} frames on film",
+                            options.first_frame + result.frames_exposed, total));
   }
   return result;
 }
@@ -304,6 +307,8 @@ PreparedJob prepare_job(const Job& job, const hal::Capabilities& recorder,
   auto calibration = std::make_shared<const FrameCalibration>(
       FrameCalibration::for_job(job, recorder, profiles_dir));
   prepared.format = job.inline_format ? *job.inline_format : load_format(profiles_dir, job.format);
+  // A reduction the format cannot film is the job's (or the flag's), not its first page's.
+  check_reductions(job, prepared.format);
   std::vector<DocumentPages> documents = scan_documents(job);
   // Missing glyphs are found here, before the first exposure (film/text_check.hpp).
   auto text = job_text_engine(job);
