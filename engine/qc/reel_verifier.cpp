@@ -76,7 +76,7 @@ std::string blank_thumbnail() {
 struct ReelContext {
   const VerifySetup& setup;
   const ReelCompleteness& completeness;
-  const ReelTone& tone;
+  ReelTone& tone;  // read by every frame; written by the frame it is read from, first
   const FilmReader& film;
 };
 
@@ -93,7 +93,9 @@ struct PooledFrame {
   }
 };
 
-FrameVerdict verify_frame(const ReelContext& ctx, const PlannedFrame& f) {
+// `tone_frame`: the reel's tone is read from this frame's wedge before its checks use it.
+FrameVerdict verify_frame(const ReelContext& ctx, const PlannedFrame& f, bool tone_frame,
+                          std::vector<std::string>& reel_failures) {
   const VerifySetup& setup = ctx.setup;
   const Job& job = *setup.job;
   const Plan& plan = *setup.plan;
@@ -143,6 +145,14 @@ FrameVerdict verify_frame(const ReelContext& ctx, const PlannedFrame& f) {
   }
   v.size_ok = true;
   const std::vector<std::string> names = layer_names(channels);
+  if (tone_frame) {
+    ctx.tone = read_reel_tone(technical_layout(*setup.technical, f, pitch), layers,
+                              sent.pixels.data(), sent.width, sent.channels, f.address, names);
+    if (ctx.tone.failure) {
+      reel_failures.push_back(
+          fmt::format("frame {} ({}): {}", f.number, f.address, *ctx.tone.failure));
+    }
+  }
   auto add = [&](const std::vector<std::string>& problems) {
     v.problems.insert(v.problems.end(), problems.begin(), problems.end());
   };
@@ -154,6 +164,9 @@ FrameVerdict verify_frame(const ReelContext& ctx, const PlannedFrame& f) {
                      profile.base_fog_max, profile.frame_uniformity},
                     names);
   add(v.density->problems);
+  // The chart's ink is read on the areas too; then they go, before SSIM's planes come.
+  const double d_ink = ink ? masked_mean(layers[0], areas->bits(), kInk, page).mean : 0;
+  areas.reset();
 
   std::vector<ToneTable> tones;
   for (std::uint32_t c = 0; c < channels; ++c) {
@@ -195,7 +208,6 @@ FrameVerdict verify_frame(const ReelContext& ctx, const PlannedFrame& f) {
     add(v.mark->problems);
   }
   if (ink) {
-    const double d_ink = masked_mean(layers[0], areas->bits(), kInk, page).mean;
     v.resolution = check_resolution(layers[0], technical_layout(*setup.technical, f, pitch),
                                     v.density->channels[0].paper_mean, d_ink, negative, f.reduction,
                                     f.number, profile, setup.source_qi);
@@ -203,31 +215,6 @@ FrameVerdict verify_frame(const ReelContext& ctx, const PlannedFrame& f) {
   }
   v.thumbnail_jpeg = thumbnail(layers[0], 2.5);
   return v;
-}
-
-// The reel's tone from the first technical target on its film, per channel.
-ReelTone reel_tone(const VerifySetup& setup, const PlannedReel& reel, const FilmReader& reader,
-                   const std::set<std::uint32_t>& on_film, std::vector<std::string>& failures) {
-  if (!setup.technical) return tone_without_target();
-  const Plan& plan = *setup.plan;
-  for (std::size_t i = reel.first_frame; i < reel.first_frame + reel.frame_count; ++i) {
-    const PlannedFrame& f = plan.frames[i];
-    if (f.kind != FrameKind::technical_target || !on_film.contains(f.number)) continue;
-    PooledFrame rendered{render_frame(*setup.job, plan, f, *setup.hashes)};
-    const RenderedFrame& sent = rendered.frame;
-    const FilmFrame film = reader.read(f.number);
-    if (film.width() != sent.width || film.height() != sent.height) break;
-    const std::uint32_t channels = judged_channels(film, sent);
-    std::vector<FilmPlane> layers;
-    for (std::uint32_t c = 0; c < channels; ++c) layers.push_back(film.channel(c));
-    ReelTone tone = read_reel_tone(technical_layout(*setup.technical, f, pitch_of(plan, f)), layers,
-                                   sent.pixels.data(), sent.width, sent.channels, f.address,
-                                   layer_names(channels));
-    if (tone.failure)
-      failures.push_back(fmt::format("frame {} ({}): {}", f.number, f.address, *tone.failure));
-    return tone;
-  }
-  return tone_without_target();
 }
 
 unsigned resolve_threads(unsigned threads) {
@@ -255,17 +242,31 @@ ReelVerdict verify_reel(const VerifySetup& setup, const PlannedReel& reel,
       check_reel_completeness(reel, reader.frames(), reel_dir / "index.csv", reader.folder());
   out.frames_on_film = static_cast<std::uint32_t>(completeness.on_film.size());
   failures = completeness.failures;
-  out.tone = reel_tone(setup, reel, reader, completeness.on_film, failures);
+  out.tone = tone_without_target();
+  const ReelContext ctx{setup, completeness, out.tone, reader};
+  // The reel's tone comes from its first technical target on film: that frame is verified
+  // first, and the others with its tone.
+  std::optional<std::size_t> tone_at;
+  for (std::size_t i = reel.first_frame; i < reel.first_frame + reel.frame_count && setup.technical;
+       ++i) {
+    const PlannedFrame& f = plan.frames[i];
+    if (f.kind != FrameKind::technical_target || !completeness.on_film.contains(f.number)) continue;
+    tone_at = i;
+    break;
+  }
+  std::optional<FrameVerdict> tone_verdict;
+  if (tone_at) tone_verdict = verify_frame(ctx, plan.frames[*tone_at], true, failures);
 
   // Frames in parallel, a frame's big buffers (film, render, areas) alive only while its
   // checks run, so that memory is bounded by the threads, not the reel; verdicts in order.
-  const ReelContext ctx{setup, completeness, out.tone, reader};
   const unsigned threads = resolve_threads(setup.threads);
   struct Slot {
     const PlannedFrame* frame = nullptr;
     FrameVerdict verdict;
+    bool done = false;  // verified before the others (the tone frame)
     std::exception_ptr error;
   };
+  std::vector<std::string> unused;
   const unsigned tokens = 2 * threads;
   std::vector<Slot> slots(tokens);
   std::size_t next = reel.first_frame;
@@ -283,13 +284,20 @@ ReelVerdict verify_reel(const VerifySetup& setup, const PlannedReel& reel,
                                         }
                                         Slot* slot = &slots[next % tokens];
                                         *slot = Slot{};
-                                        slot->frame = &plan.frames[next++];
+                                        slot->frame = &plan.frames[next];
+                                        if (tone_at && next == *tone_at) {
+                                          slot->verdict = std::move(*tone_verdict);
+                                          slot->done = true;
+                                        }
+                                        ++next;
                                         return slot;
                                       }) &
             tbb::make_filter<Slot*, Slot*>(tbb::filter_mode::parallel,
                                            [&](Slot* slot) {
                                              try {
-                                               slot->verdict = verify_frame(ctx, *slot->frame);
+                                               if (slot->done) return slot;
+                                               slot->verdict =
+                                                   verify_frame(ctx, *slot->frame, false, unused);
                                              } catch (...) {
                                                slot->error = std::current_exception();
                                              }

@@ -20,25 +20,37 @@ FrameAreas find_areas(const std::uint8_t* codes, std::uint32_t width, std::uint3
   MaskPlane mask = areas.plane();
   const Rect& page = spec.page;
   const std::uint8_t paper_white = spec.negative ? 255 : 0, full_ink = spec.negative ? 0 : 255;
+  // Clipped to the frame: the page's columns [px0, px1) of the rows [page.y, py1).
+  const std::uint32_t px1 = std::min(width, page.x + page.width);
+  const std::uint32_t px0 = std::min(page.x, px1);
+  const std::uint32_t py1 = std::min(height, page.y + page.height);
+  // Clear film: code 0 outside the page (channel 0).
+  auto clear = [&](const std::uint8_t* in, std::uint8_t* out, std::uint32_t x0, std::uint32_t x1) {
+    if (channels == 1) {
+      for (std::uint32_t x = x0; x < x1; ++x) out[x] = in[x] == 0 ? kClearFilm : 0;
+    } else {
+      for (std::uint32_t x = x0; x < x1; ++x)
+        out[x] = in[std::size_t{x} * channels] == 0 ? kClearFilm : 0;
+    }
+  };
   for (std::uint32_t y = 0; y < height; ++y) {
-    const bool row_in = y >= page.y && y < page.y + page.height;
     const std::uint8_t* in = codes + std::size_t{y} * width * channels;
     std::uint8_t* out = mask.bits.data() + std::size_t{y} * width;
-    for (std::uint32_t x = 0; x < width; ++x) {
-      const std::uint8_t c0 = in[std::size_t{x} * channels];
-      const bool within = row_in && x >= page.x && x < page.x + page.width;
+    if (y < page.y || y >= py1) {
+      clear(in, out, 0, width);
+      continue;
+    }
+    clear(in, out, 0, px0);
+    clear(in, out, px1, width);
+    for (std::uint32_t x = px0; x < px1; ++x) {
+      const std::uint8_t* px = in + std::size_t{x} * channels;
       std::uint8_t bits = 0;
-      if (!within) {
-        if (c0 == 0) bits |= kClearFilm;
-      } else {
-        if (spec.neutral_paper && c0 == paper_white) {
-          bool neutral = true;
-          for (std::uint32_t c = 1; c < channels; ++c)
-            neutral &= in[std::size_t{x} * channels + c] == c0;
-          if (neutral) bits |= kPaper;
-        }
-        if (spec.ink && c0 == full_ink) bits |= kInk;
+      if (spec.neutral_paper && px[0] == paper_white) {
+        bool neutral = true;
+        for (std::uint32_t c = 1; c < channels; ++c) neutral &= px[c] == px[0];
+        if (neutral) bits |= kPaper;
       }
+      if (spec.ink && px[0] == full_ink) bits |= kInk;
       out[x] = bits;
     }
   }
