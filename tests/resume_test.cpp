@@ -303,6 +303,66 @@ TEST_F(ResumeTest, SigkillThroughTheNetworkRecorderThenResumeIsExactlyOnceAndIde
   EXPECT_EQ(killed, 10) << "too many runs ended before their kill";
 }
 
+// SIGINT (and SIGTERM) stop the job within the frame the recorder is taking and the frames
+// already in its buffer: no frame the recorder had not accepted when the signal came is sent to
+// it afterwards, however many are rendered and waiting. Measured as frames after the signal, on
+// a simulated recorder slow enough that the rendered frames queue up behind it (a 2-frame
+// buffer, 2,000 lines/s at 50 um), so that each of the 4 tokens holds a frame at the signal.
+TEST_F(ResumeTest, SigintSendsTheRecorderAtMostTheFrameItIsTakingAfterTheSignal) {
+  std::string recorder = read_file(dir / "profiles" / "recorders" / "sim-fast.toml");
+  for (const auto& [from, to] :
+       {std::pair<std::string, std::string>{"pixel_pitch_um = 2.5", "pixel_pitch_um = 50"},
+        {"write_rate_lines_per_s = 9600", "write_rate_lines_per_s = 2000"},
+        {"buffer_frames = 8", "buffer_frames = 2"}}) {
+    const auto at = recorder.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    recorder.replace(at, from.size(), to);
+  }
+  test::write_text(dir / "profiles" / "recorders" / "sim-slow.toml", recorder);
+  std::string toml = read_file(dir / "job.toml");
+  const std::string tiff =
+      "driver = \"tiff\"\n[recorder.options]\npitch_um = 50\ncompression = \"none\"\n";
+  ASSERT_NE(toml.find(tiff), std::string::npos);
+  toml.replace(
+      toml.find(tiff), tiff.size(),
+      "driver = \"sim\"\n[recorder.options]\nrecorder = \"sim-slow\"\nfilm_output = false\n");
+  test::write_text(dir / "slow.toml", toml);
+
+  int signalled = 0;
+  for (const std::size_t after : {1, 4, 9}) {
+    for (const int signal : {SIGINT, SIGTERM}) {
+      const auto out = dir / fmt::format("sig{}-{}", after, signal);
+      auto args = convert_args(out);
+      args[1] = (dir / "slow.toml").string();
+      const auto journal = out / "kill" / "journal.jsonl";
+      const pid_t pid = spawn(args);
+      int status = 0;
+      bool ended = false;
+      while (journal_frames(journal).size() < after) {
+        if (waitpid(pid, &status, WNOHANG) != 0) {
+          ended = true;
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+      if (ended) continue;
+      ::kill(pid, signal);
+      // The frames the recorder had accepted when the signal came (read after sending it: a
+      // frame accepted in between is the one being taken).
+      const std::size_t at_signal = journal_frames(journal).size();
+      waitpid(pid, &status, 0);
+      ++signalled;
+      const std::string context = fmt::format("signal {} after frame {}", signal, after);
+      ASSERT_TRUE(WIFEXITED(status)) << context;
+      EXPECT_EQ(WEXITSTATUS(status), 130) << context;
+      const std::size_t accepted = journal_frames(journal).size();
+      EXPECT_LE(accepted, at_signal + 1) << context << ": " << accepted - at_signal
+                                         << " frames sent to the recorder after the signal";
+    }
+  }
+  EXPECT_GT(signalled, 0) << "every job ended before its signal";
+}
+
 TEST_F(ResumeTest, RespoolSpoilsTheReelInTheRecorderAndFilmsItAgainIdentically) {
   ASSERT_EQ(test::run_cli(convert_args(dir / "ref")).exit_code, 0);
   // A crash while the second reel is half exposed.

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "hal/buffer_pool.hpp"
 #include "text/text.hpp"
 
 namespace fw {
@@ -132,7 +133,16 @@ struct Canvas {
   std::uint32_t height = 0;
   std::vector<std::uint8_t> pixels;
 
-  Canvas(std::uint32_t w, std::uint32_t h) : width(w), height(h), pixels(std::size_t(w) * h, 255) {}
+  // The canvas and the frame made from it come from the frame buffer pool
+  // (hal/buffer_pool.hpp), like a page's: targets are rendered on whichever thread, and
+  // frame-sized blocks freed to that thread's heap would stay there.
+  Canvas(std::uint32_t w, std::uint32_t h)
+      : width(w), height(h), pixels(hal::frame_buffers().take(std::size_t(w) * h)) {
+    pixels.assign(std::size_t(w) * h, 255);
+  }
+  ~Canvas() { hal::frame_buffers().give(std::move(pixels)); }
+  Canvas(const Canvas&) = delete;
+  Canvas& operator=(const Canvas&) = delete;
 
   // The canvas at the page's place in an otherwise unexposed frame; `code` maps each canvas
   // value to the frame's code value.
@@ -142,6 +152,7 @@ struct Canvas {
     out.width = p.frame_width_px;
     out.height = p.frame_height_px;
     out.channels = mode == ImageMode::colour ? 3 : 1;
+    out.pixels = hal::frame_buffers().take(std::size_t(out.width) * out.height * out.channels);
     out.pixels.assign(std::size_t(out.width) * out.height * out.channels, 0);
     for (std::uint32_t y = 0; y < height && p.page_y_px + y < out.height; ++y) {
       for (std::uint32_t x = 0; x < width && p.page_x_px + x < out.width; ++x) {

@@ -91,7 +91,8 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
   RunResult result;
   std::optional<ReelIndex> index;
   const PlannedReel* reel = nullptr;
-  bool interrupted = false;
+  std::atomic<bool> interrupted{false};  // set by both serial stages
+  auto stop_requested = [&] { return options.stop && options.stop->load(); };
 
   auto close_reel = [&](bool complete) {
     hal::ReelReport report = recorder.unload();
@@ -229,7 +230,7 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                             control.stop();
                             return nullptr;
                           }
-                          if (options.stop && options.stop->load()) {
+                          if (stop_requested()) {
                             interrupted = true;
                             control.stop();
                             return nullptr;
@@ -251,6 +252,8 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                         tbb::make_filter<InFlight*, InFlight*>(
                             tbb::filter_mode::parallel,
                             [&](InFlight* work) {
+                              // Stopped: a frame not yet rendered is not rendered.
+                              if (stop_requested()) return work;
                               try {
                                 work->rendered = render_frame(job, plan, work->frame, hashes);
                                 work->device = device_frame(plan, work->frame, work->rendered);
@@ -268,7 +271,14 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                             }) &
                         tbb::make_filter<InFlight*, void>(
                             tbb::filter_mode::serial_in_order, [&](InFlight* work) {
-                              expose(*work);
+                              // Stopped: no further frame goes to the recorder, so that the
+                              // job ends one exposure (the frame the recorder is taking) and
+                              // the frames already in its buffer after the signal.
+                              if (stop_requested()) {
+                                interrupted = true;
+                              } else {
+                                expose(*work);
+                              }
                               // Free the prepared frame now and keep the pixels' buffer for a later
                               // frame (hal/buffer_pool.hpp).
                               work->device = {};

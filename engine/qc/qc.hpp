@@ -55,6 +55,7 @@ struct VerifyOptions {
   std::filesystem::path catalog;  // inspection history for the report; empty: none
   bool contact_sheets = true;     // R0001/contact.jpg
   bool report = true;             // report.html
+  unsigned threads = 0;           // frames checked at once; 0: one per core
 };
 
 struct QcResult {

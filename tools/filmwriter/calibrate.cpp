@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "film/format.hpp"
+#include "qc/film_reader.hpp"
 #include "sim/sim_physics.hpp"
 
 namespace fw::cli {
@@ -130,7 +131,7 @@ std::filesystem::path expose_wedge(hal::Recorder& recorder, const DeviceFlags& f
 std::vector<std::vector<DensityReading>> read_film(
     const std::filesystem::path& reel_dir, const WedgeLayout& layout,
     const std::vector<std::vector<std::uint8_t>>& codes) {
-  const auto file = reel_dir / "film" / "F000001.tif";
+  const auto file = qc::FilmReader(reel_dir).file(1);
   if (!std::filesystem::exists(file)) {
     throw Error(ErrorKind::usage,
                 reel_dir.string() +
@@ -345,7 +346,8 @@ int run_auto(const AutoFlags& flags, const hal::Registry& registry) {
     const WedgeLayout layout = make_wedge(codes);
     const auto reel_dir = expose_wedge(*recorder, flags.device, out / "wedge", layout, {codes});
     add(read_film(reel_dir, layout, {codes}));
-    fmt::print("wedge: {} steps read from {}\n", flags.steps, (reel_dir / "film").string());
+    fmt::print("wedge: {} steps read from {}\n", flags.steps,
+               qc::FilmReader(reel_dir).folder().string());
   }
   for (int iteration = 1; iteration <= flags.max_iterations; ++iteration) {
     profile = fit_profile(id, readings, stock.channel_names, stock.aims, "calibrate auto");
