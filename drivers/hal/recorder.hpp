@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "hal/film_reader.hpp"
+
 namespace fw::hal {
 
 struct Capabilities {
@@ -178,6 +180,9 @@ class Recorder {
   virtual void expose(const Frame& frame) = 0;
   virtual ReelReport unload() = 0;
   virtual Status status() const = 0;
+  // A device that develops its film reads it back (calibration, QC); null: it cannot. The
+  // reader lives as long as the recorder.
+  virtual const FilmReader* film_reader() const { return nullptr; }
 };
 
 // Driver options come from the job ([recorder.options]) and the CLI, as strings.
