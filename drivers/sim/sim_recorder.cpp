@@ -54,6 +54,7 @@
 #include "hal/buffer_pool.hpp"
 #include "hal/checksum.hpp"
 #include "hal/registry.hpp"
+#include "sim/sim_film.hpp"
 #include "sim/sim_physics.hpp"
 
 namespace fw::drivers {
@@ -156,6 +157,8 @@ class SimRecorder final : public hal::Recorder {
     caps_.write_rate_lines_per_s = rate_scale_ * recorder_.write_rate_lines_per_s;
     caps_.buffer_frames = recorder_.buffer_frames;
     caps_.calibration = recorder_.calibration_for(stock_.name);
+    film_reader_ = std::make_unique<sim::FilmReader>(hal::FilmMaterial{
+        recorder_.name, stock_.name, fmt::format("simulated processing, seed {}", seed_)});
   }
 
   // The host going away does not stop the device: what it accepted (expose() returned) is
@@ -172,6 +175,7 @@ class SimRecorder final : public hal::Recorder {
   }
 
   hal::Capabilities capabilities() const override { return caps_; }
+  const hal::FilmReader* film_reader() const override { return film_reader_.get(); }
 
   void load(const hal::ReelSpec& reel) override {
     if (disconnected_) throw disconnected();
@@ -282,7 +286,7 @@ class SimRecorder final : public hal::Recorder {
     }
 
     const std::string file =
-        film_output_ == FilmOutput::images ? fmt::format("film/F{:06}.tif", number) : "";
+        film_output_ == FilmOutput::images ? sim::film_frame_file(number).string() : "";
     // The device's buffer memory: the same few frame buffers go round (hal/buffer_pool.hpp).
     // Without film output nothing develops the pixels: the head's timing needs only the lines,
     // and copying them would put the simulated device's buffer in the host's memory for nothing.
@@ -938,6 +942,7 @@ class SimRecorder final : public hal::Recorder {
   bool underrun_is_error_ = false;
   std::string calibration_, document_class_, tone_;
   hal::Capabilities caps_;
+  std::unique_ptr<sim::FilmReader> film_reader_;
 
   // The reel, touched only by the caller's thread (the threads read reel_ and geometry_,
   // which do not change while a reel is loaded).

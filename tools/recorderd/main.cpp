@@ -25,6 +25,7 @@
 
 #include "builtin.hpp"
 #include "hal/checksum.hpp"
+#include "hal/registry.hpp"
 #include "net/protocol.hpp"
 
 namespace {
@@ -75,12 +76,10 @@ struct Settings {
 class Daemon {
  public:
   explicit Daemon(Settings settings) : s_(std::move(settings)) {
-    for (const auto& kv : s_.options) {
-      const auto eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0) {
-        throw std::runtime_error("-O: expected KEY=VALUE, got \"" + kv + "\"");
-      }
-      options_[kv.substr(0, eq)] = kv.substr(eq + 1);
+    for (const auto& text : s_.options) {
+      auto kv = fw::hal::split_key_value(text);
+      if (!kv) throw std::runtime_error("-O: expected KEY=VALUE, got \"" + text + "\"");
+      options_[kv->first] = std::move(kv->second);
     }
     fw::drivers::register_builtin_drivers(registry_);
     if (s_.driver == "net") throw std::runtime_error("--driver net would serve itself");
