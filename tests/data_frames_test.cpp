@@ -174,7 +174,7 @@ FilmImage from_vips(vips::VImage image) {
 
 // A rescan: the developed film resampled by `scale` and turned by `degrees` (bicubic), on
 // clear film.
-[[maybe_unused]] FilmImage rescan(const FilmImage& im, double scale, double degrees) {
+FilmImage rescan(const FilmImage& im, double scale, double degrees) {
   vips::VImage image = to_vips(im);
   image = image.similarity(vips::VImage::option()
                                ->set("scale", scale)
@@ -186,7 +186,7 @@ FilmImage from_vips(vips::VImage image) {
 
 // Scratches along the film (vertical: the film runs along the frame's height) and dust, drawn
 // onto the developed density: an emulsion scratch is clear film, dust is opaque.
-[[maybe_unused]] void scratch(FilmImage& im, double x, double width_px, float density) {
+void scratch(FilmImage& im, double x, double width_px, float density) {
   for (std::uint32_t y = 0; y < im.height; ++y) {
     const double cx = x + 0.01 * y;  // slightly slanted, as a scratch is
     for (auto px = static_cast<std::int64_t>(cx - width_px / 2);
@@ -195,7 +195,7 @@ FilmImage from_vips(vips::VImage image) {
     }
   }
 }
-[[maybe_unused]] void dust(FilmImage& im, int count, double radius_px, std::uint32_t seed) {
+void dust(FilmImage& im, int count, double radius_px, std::uint32_t seed) {
   std::mt19937 rng(seed);
   for (int i = 0; i < count; ++i) {
     const double cx = rng() % im.width, cy = rng() % im.height;
@@ -241,6 +241,245 @@ TEST(DataFrames, AFrameDevelopedOnTheSimulatedRecorderDecodesWithoutErrors) {
   EXPECT_GE(frame.min_margin, 14);   // clean film: at most 2 symbol errors in any codeword
   // The name record, then the file.
   EXPECT_TRUE(std::equal(content.begin(), content.begin() + 1000, frame.payload.begin() + 4 + 5));
+}
+
+// Two files written as data frames and developed once on the sim; the tests damage copies.
+struct Reel {
+  Layout layout = Layout::make(small_frame());
+  std::vector<std::uint8_t> pdf = random_bytes(100000, 2);  // 4 data frames + 2 parity
+  std::vector<std::uint8_t> tiff = random_bytes(9000, 3);   // 1 data frame + 2 parity
+  std::vector<FilmImage> pdf_frames, tiff_frames;
+  std::string pdf_sha, tiff_sha;
+  Reel() {
+    const data::FileEncoder a(layout, identity("masters/report.pdf", 1), pdf);
+    const data::FileEncoder b(layout, identity("masters/scan 0001.tif", 2), tiff);
+    pdf_sha = a.sha256_hex();
+    tiff_sha = b.sha256_hex();
+    for (std::uint32_t k = 0; k < a.count().total(); ++k) pdf_frames.push_back(develop(a.frame(k), 100 + k));
+    for (std::uint32_t k = 0; k < b.count().total(); ++k) tiff_frames.push_back(develop(b.frame(k), 200 + k));
+  }
+};
+const Reel& reel() {
+  static const Reel r;
+  return r;
+}
+
+// Decodes the frames in a scrambled order and restores them into `out`.
+data::RestoreReport restore(std::vector<FilmImage> frames, const fs::path& out) {
+  std::mt19937 rng(5);
+  std::shuffle(frames.begin(), frames.end(), rng);
+  data::Restorer restorer;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    restorer.add(data::decode_frame(frames[i], fmt::format("scan{}", i)));
+  }
+  return restorer.finish(out);
+}
+
+std::vector<std::uint8_t> bytes_of(const fs::path& file) {
+  const std::string text = read_file(file);
+  return {text.begin(), text.end()};
+}
+
+const data::RestoredFile& file_named(const data::RestoreReport& report, const std::string& name) {
+  for (const auto& f : report.files) {
+    if (f.name == name) return f;
+  }
+  throw std::runtime_error("no file " + name + " in the report:\n" + report.text());
+}
+
+TEST(DataFrames, FilesComeBackBitExactFromDevelopedFilmInAnyFrameOrder) {
+  test::TempDir dir;
+  std::vector<FilmImage> frames = reel().pdf_frames;
+  frames.insert(frames.end(), reel().tiff_frames.begin(), reel().tiff_frames.end());
+  const data::RestoreReport report = restore(frames, dir.path());
+  ASSERT_EQ(report.files.size(), 2u) << report.text();
+  EXPECT_TRUE(report.all_recovered()) << report.text();
+  EXPECT_EQ(bytes_of(dir / "D001/masters/report.pdf"), reel().pdf);
+  EXPECT_EQ(bytes_of(dir / "D001/masters/scan 0001.tif"), reel().tiff);
+  const auto& pdf = file_named(report, "masters/report.pdf");
+  EXPECT_EQ(pdf.frames_found, 6u);
+  EXPECT_EQ(pdf.frames_expected, 6u);
+  EXPECT_EQ(pdf.sha256, reel().pdf_sha);
+  EXPECT_EQ(pdf.outer_bytes, 0u);
+  EXPECT_GE(pdf.min_margin, 14);
+  EXPECT_THAT(report.text(), HasSubstr("recovered D001/masters/report.pdf  100000 bytes, frames 6/6"));
+}
+
+TEST(DataFrames, AWholeLostFrameIsRebuiltByTheOuterCode) {
+  test::TempDir dir;
+  std::vector<FilmImage> frames = reel().pdf_frames;
+  frames.erase(frames.begin() + 1);  // data frame 2 of 4, cut out at a splice
+  const data::RestoreReport report = restore(frames, dir.path());
+  const auto& pdf = file_named(report, "masters/report.pdf");
+  EXPECT_EQ(pdf.status, "recovered") << report.text();
+  EXPECT_EQ(pdf.frames_found, 5u);
+  EXPECT_EQ(pdf.outer_bytes, reel().layout.payload_bytes);
+  EXPECT_EQ(bytes_of(dir / "D001/masters/report.pdf"), reel().pdf);
+}
+
+TEST(DataFrames, TwoLostFramesOfAGroupAreRebuiltAndAThirdIsReportedLostByteByByte) {
+  {
+    test::TempDir dir;
+    std::vector<FilmImage> frames = reel().pdf_frames;
+    frames.erase(frames.begin() + 5);  // a parity frame
+    frames.erase(frames.begin());      // and data frame 1: the group's limit, 2 frames
+    const data::RestoreReport report = restore(frames, dir.path());
+    EXPECT_EQ(file_named(report, "masters/report.pdf").status, "recovered") << report.text();
+    EXPECT_EQ(bytes_of(dir / "D001/masters/report.pdf"), reel().pdf);
+  }
+  test::TempDir dir;
+  std::vector<FilmImage> frames = reel().pdf_frames;
+  frames.erase(frames.begin() + 4, frames.end());  // both parity frames
+  frames.erase(frames.begin() + 2);                // and data frame 3: beyond the limit
+  const data::RestoreReport report = restore(frames, dir.path());
+  const auto& pdf = file_named(report, "masters/report.pdf");
+  EXPECT_EQ(pdf.status, "damaged");
+  // Frame 3 held stream bytes [2P, 3P); the stream starts with the 4 + 18 byte name record.
+  const std::uint64_t p = reel().layout.payload_bytes, record = 4 + 18;
+  ASSERT_EQ(pdf.lost.size(), 1u) << report.text();
+  EXPECT_EQ(pdf.lost[0].begin, 2 * p - record);
+  EXPECT_EQ(pdf.lost[0].end, 3 * p - record);
+  EXPECT_THAT(report.text(), HasSubstr(fmt::format("lost bytes {}–{}", 2 * p - record, 3 * p - record)));
+  // Everything else is written, the lost bytes as zeros, under a name that says so.
+  const std::vector<std::uint8_t> damaged = bytes_of(dir / "D001/masters/report.pdf.damaged");
+  ASSERT_EQ(damaged.size(), reel().pdf.size());
+  EXPECT_TRUE(std::equal(damaged.begin(), damaged.begin() + pdf.lost[0].begin, reel().pdf.begin()));
+  EXPECT_TRUE(std::equal(damaged.begin() + pdf.lost[0].end, damaged.end(), reel().pdf.begin() + pdf.lost[0].end));
+  EXPECT_FALSE(fs::exists(dir / "D001/masters/report.pdf"));
+}
+
+TEST(DataFrames, ScratchesAlongTheFilmAndDustAreCorrectedByTheInnerCode) {
+  test::TempDir dir;
+  std::vector<FilmImage> frames = reel().pdf_frames;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    scratch(frames[i], 300 + 97.0 * i, 3, 0.06f);  // emulsion scratched off: clear
+    scratch(frames[i], 820 - 51.0 * i, 2, 2.6f);   // a base scratch, dense
+    dust(frames[i], 12, 6, static_cast<std::uint32_t>(i));  // 30 um specks
+  }
+  const data::RestoreReport report = restore(frames, dir.path());
+  const auto& pdf = file_named(report, "masters/report.pdf");
+  EXPECT_EQ(pdf.status, "recovered") << report.text();
+  EXPECT_GT(pdf.symbol_errors, 300u);
+  EXPECT_EQ(pdf.outer_bytes, 0u);
+  EXPECT_EQ(bytes_of(dir / "D001/masters/report.pdf"), reel().pdf);
+}
+
+TEST(DataFrames, AFrameRotatedByOneDegreeAndRescannedAtOneAndAHalfAndThreeSamplesPerModuleDecodes) {
+  for (const auto& [scale, degrees] : {std::pair{1.0, 1.0}, std::pair{1.0, -2.0}, std::pair{0.75, 0.0},
+                                       std::pair{1.5, 0.0}, std::pair{0.75, 1.0}, std::pair{1.5, -1.0}}) {
+    test::TempDir dir;
+    std::vector<FilmImage> frames;
+    for (const FilmImage& f : reel().tiff_frames) frames.push_back(rescan(f, scale, degrees));
+    const data::RestoreReport report = restore(frames, dir.path());
+    const std::string what = fmt::format("scale {} rotation {}: {}", scale, degrees, report.text());
+    ASSERT_EQ(report.files.size(), 1u) << what;
+    EXPECT_EQ(report.files[0].status, "recovered") << what;
+    EXPECT_EQ(report.files[0].frames_found, 3u) << what;
+    EXPECT_EQ(bytes_of(dir / "D001/masters/scan 0001.tif"), reel().tiff) << what;
+    EXPECT_NEAR(report.frames[0].samples_per_module, 2 * scale, 0.05) << what;
+    EXPECT_NEAR(report.frames[0].rotation_deg, degrees, 0.05) << what;
+  }
+}
+
+TEST(DataFrames, DensityVaryingAcrossTheFrameAndAlongTheReelIsFollowed) {
+  test::TempDir dir;
+  std::vector<FilmImage> frames = reel().tiff_frames;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    FilmImage& f = frames[i];
+    // Exposure falling off by 0.3 D across the frame, and each frame 0.2 D apart.
+    for (std::uint32_t y = 0; y < f.height; ++y) {
+      for (std::uint32_t x = 0; x < f.width; ++x) {
+        float& d = f.darkness[std::size_t{y} * f.width + x];
+        if (d > 0.3f) d = d - 0.3f * x / f.width - 0.2f * static_cast<float>(i);
+      }
+    }
+  }
+  const data::RestoreReport report = restore(frames, dir.path());
+  EXPECT_TRUE(report.all_recovered()) << report.text();
+  EXPECT_EQ(bytes_of(dir / "D001/masters/scan 0001.tif"), reel().tiff);
+}
+
+TEST(DataFrames, TwoBitsPerModuleRoundTripAtThreePixelModules) {
+  const Layout layout = Layout::make({1200, 1000, 2.5, 3, 4}, CodeParams{2, 255, 223, 16, 2});
+  const std::vector<std::uint8_t> content = random_bytes(30000, 9);
+  const data::FileEncoder encoder(layout, identity("two-bit.bin"), content);
+  test::TempDir dir;
+  data::Restorer restorer;
+  for (std::uint32_t k = 0; k < encoder.count().total(); ++k) {
+    restorer.add(data::decode_frame(develop(encoder.frame(k), 300 + k)));
+  }
+  const data::RestoreReport report = restorer.finish(dir.path());
+  EXPECT_TRUE(report.all_recovered()) << report.text();
+  EXPECT_EQ(bytes_of(dir / "D001/two-bit.bin"), content);
+}
+
+TEST(DataFrames, ImagesThatAreNoDataFramesAreSkippedAndRandomBytesNeverCrashTheDecoder) {
+  std::mt19937 rng(13);
+  // Noise, blank film, a frame of random code values, and data frames with rows of garbage.
+  for (int trial = 0; trial < 24; ++trial) {
+    FilmImage im;
+    if (trial < 16) {
+      im = {static_cast<std::uint32_t>(40 + rng() % 600), static_cast<std::uint32_t>(40 + rng() % 600), {}, true};
+      im.darkness.resize(std::size_t{im.width} * im.height);
+      const int kind = trial % 4;
+      for (auto& d : im.darkness) {
+        d = kind == 0 ? 0.06f : kind == 1 ? static_cast<float>(rng() % 30000) / 10000 : (rng() % 2 ? 2.1f : 0.06f);
+      }
+      if (kind == 3) {  // a dense square ring, like a symbol's border, around noise
+        for (std::uint32_t y = 10; y + 10 < im.height; ++y) {
+          for (std::uint32_t x = 10; x + 10 < im.width; ++x) {
+            const bool ring = x < 16 || y < 16 || x + 16 >= im.width || y + 16 >= im.height;
+            if (ring) im.darkness[std::size_t{y} * im.width + x] = 2.1f;
+          }
+        }
+      }
+    } else {
+      im = reel().tiff_frames[trial % 3];
+      for (int k = 0; k < 40 + trial * 20; ++k) {
+        const std::uint32_t y = rng() % im.height;
+        for (std::uint32_t x = 0; x < im.width; ++x) im.darkness[std::size_t{y} * im.width + x] = static_cast<float>(rng() % 30000) / 10000;
+      }
+    }
+    const DecodedFrame frame = data::decode_frame(im, "fuzz");
+    if (trial < 16) {
+      EXPECT_FALSE(frame.is_data_frame) << trial;
+      EXPECT_FALSE(frame.error.empty());
+    }
+  }
+}
+
+TEST(DataFrames, RestoreReadsAReelsDevelopedFilmFolderAndWritesTheFilesAndItsReport) {
+  test::TempDir dir;
+  const fs::path film = dir / "R0001/film";
+  fs::create_directories(film);
+  std::vector<const FilmImage*> all;
+  for (const auto& f : reel().pdf_frames) all.push_back(&f);
+  for (const auto& f : reel().tiff_frames) all.push_back(&f);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    drivers::sim::DevelopedFrame developed{all[i]->width, all[i]->height, 1, {}};
+    for (float d : all[i]->darkness) developed.density.push_back(static_cast<std::uint16_t>(std::lround(d * 10000)));
+    // Names that say nothing about the order.
+    drivers::sim::save_developed(developed, 2.5, film / fmt::format("F{:06}.tif", (i * 7) % all.size() + 1));
+  }
+  test::write_text(film / "reel.json", "{}");
+  const test::CliResult result = test::run_cli({"restore", film.string(), "--out", (dir / "restored").string()});
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_THAT(result.out, HasSubstr("recovered D001/masters/report.pdf"));
+  EXPECT_THAT(result.out, HasSubstr("files: 2 recovered, 0 not"));
+  EXPECT_EQ(bytes_of(dir / "restored/D001/masters/report.pdf"), reel().pdf);
+  EXPECT_EQ(bytes_of(dir / "restored/D001/masters/scan 0001.tif"), reel().tiff);
+  const auto json = nlohmann::json::parse(read_file(dir / "restored/restore.json"));
+  EXPECT_EQ(json["images"], 10);
+  EXPECT_EQ(json["not_data_frames"], 1);  // reel.json
+  EXPECT_EQ(json["files"].size(), 2u);
+  EXPECT_EQ(json["files"][0]["status"], "recovered");
+
+  // A missing folder is a usage error; frames that leave a file damaged exit as a QC failure.
+  EXPECT_EQ(test::run_cli({"restore", (dir / "nothing").string(), "--out", (dir / "x").string()}).exit_code, 2);
+  for (const char* name : {"F000001.tif", "F000008.tif", "F000005.tif"}) fs::remove(film / name);  // report.pdf's first 3
+  const test::CliResult damaged = test::run_cli({"restore", film.string(), "--out", (dir / "again").string()});
+  EXPECT_EQ(damaged.exit_code, 5) << damaged.out << damaged.err;
+  EXPECT_THAT(damaged.out, HasSubstr("lost bytes"));
 }
 
 }  // namespace
