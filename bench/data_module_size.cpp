@@ -36,19 +36,22 @@ Eye measure(const sim::RecorderProfile& recorder, const sim::Stock& stock, int m
   std::vector<std::uint8_t> pixels(std::size_t(size) * size);
   for (int y = 0; y < size; ++y) {
     for (int x = 0; x < size; ++x) {
-      pixels[std::size_t(y) * size + x] = static_cast<std::uint8_t>(codes[level[(y / module_px) * n + x / module_px]]);
+      pixels[std::size_t(y) * size + x] =
+          static_cast<std::uint8_t>(codes[level[(y / module_px) * n + x / module_px]]);
     }
   }
   const sim::DevelopedFrame film = sim::develop(recorder, stock, pixels, size, size, 1, 3);
   std::vector<float> density(film.density.size());
-  for (std::size_t i = 0; i < density.size(); ++i) density[i] = film.density[i] / sim::kDensityScale;
+  for (std::size_t i = 0; i < density.size(); ++i)
+    density[i] = film.density[i] / sim::kDensityScale;
   int w = size;
   double scale = 1;
   if (rescan_spm > 0) {
     scale = rescan_spm / module_px;
-    vips::VImage image = vips::VImage::new_from_memory(density.data(), density.size() * 4, size, size, 1,
-                                                       VIPS_FORMAT_FLOAT)
-                             .resize(scale, vips::VImage::option()->set("kernel", VIPS_KERNEL_CUBIC));
+    vips::VImage image =
+        vips::VImage::new_from_memory(density.data(), density.size() * 4, size, size, 1,
+                                      VIPS_FORMAT_FLOAT)
+            .resize(scale, vips::VImage::option()->set("kernel", VIPS_KERNEL_CUBIC));
     w = image.width();
     std::size_t bytes = 0;
     auto* data = static_cast<float*>(image.write_to_memory(&bytes));
@@ -62,14 +65,16 @@ Eye measure(const sim::RecorderProfile& recorder, const sim::Stock& stock, int m
     const int x1 = std::min(x0 + 1, w - 1), y1 = std::min(y0 + 1, w - 1);
     const double fx = x - x0, fy = y - y0;
     const auto d = [&](int xx, int yy) { return density[std::size_t(yy) * w + xx]; };
-    return (d(x0, y0) * (1 - fx) + d(x1, y0) * fx) * (1 - fy) + (d(x0, y1) * (1 - fx) + d(x1, y1) * fx) * fy;
+    return (d(x0, y0) * (1 - fx) + d(x1, y0) * fx) * (1 - fy) +
+           (d(x0, y1) * (1 - fx) + d(x1, y1) * fx) * fy;
   };
   std::vector<std::vector<double>> samples(levels);
   std::vector<std::pair<int, double>> all;
   for (int y = 4; y < n - 4; ++y) {
     for (int x = 4; x < n - 4; ++x) {
       // Module centre in the (rescanned) image; pixel centres at integers.
-      const double cx = ((x + 0.5) * module_px) * scale - 0.5, cy = ((y + 0.5) * module_px) * scale - 0.5;
+      const double cx = ((x + 0.5) * module_px) * scale - 0.5,
+                   cy = ((y + 0.5) * module_px) * scale - 0.5;
       const double v = at(cx, cy);
       samples[level[y * n + x]].push_back(v);
       all.emplace_back(level[y * n + x], v);
@@ -110,10 +115,12 @@ int main(int argc, char** argv) {
   const std::string profiles = argc > 1 ? argv[1] : FW_PROFILES_DIR;
   const sim::RecorderProfile recorder = sim::load_recorder(profiles, "sim-default");
   const sim::Stock stock = sim::load_stock(profiles, "sim-negative");
-  fmt::print("recorder {}: pitch {} um, spot FWHM {} um; stock {}\n", recorder.name, recorder.pixel_pitch_um,
-             recorder.spot_fwhm_um, stock.name);
-  fmt::print("{:>6} {:>7} {:>28} | {:>8} {:>6} {:>9} | rescan 1.5 samples/module: {:>8} {:>6} {:>9}\n", "module",
-             "um", "levels (device codes)", "opening", "Q", "raw BER", "opening", "Q", "raw BER");
+  fmt::print("recorder {}: pitch {} um, spot FWHM {} um; stock {}\n", recorder.name,
+             recorder.pixel_pitch_um, recorder.spot_fwhm_um, stock.name);
+  fmt::print(
+      "{:>6} {:>7} {:>28} | {:>8} {:>6} {:>9} | rescan 1.5 samples/module: {:>8} {:>6} {:>9}\n",
+      "module", "um", "levels (device codes)", "opening", "Q", "raw BER", "opening", "Q",
+      "raw BER");
   // 255 is full exposure (D ~2.2, the shoulder); 134 is what the factory calibration sends for
   // a page's white (1.10 D); the 2-bit levels are evenly spaced in density up to either.
   const std::vector<std::pair<std::string, std::vector<int>>> exposures{
@@ -126,8 +133,9 @@ int main(int argc, char** argv) {
     for (const auto& [name, codes] : exposures) {
       const Eye eye = measure(recorder, stock, m, codes, 0);
       const Eye re = measure(recorder, stock, m, codes, 1.5);
-      fmt::print("{:>6} {:>7.1f} {:>28} | {:>8.2f} {:>6.1f} {:>9.2e} | {:>35.2f} {:>6.1f} {:>9.2e}\n", m,
-                 m * recorder.pixel_pitch_um, name, eye.opening, eye.q, eye.ber, re.opening, re.q, re.ber);
+      fmt::print(
+          "{:>6} {:>7.1f} {:>28} | {:>8.2f} {:>6.1f} {:>9.2e} | {:>35.2f} {:>6.1f} {:>9.2e}\n", m,
+          m * recorder.pixel_pitch_um, name, eye.opening, eye.q, eye.ber, re.opening, re.q, re.ber);
     }
   }
   vips_shutdown();

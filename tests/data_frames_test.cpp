@@ -14,6 +14,7 @@
 
 #include <vips/vips8>
 
+#include "color/calibration.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "data/data_frames.hpp"
@@ -153,6 +154,15 @@ FilmImage develop(const data::FramePixels& frame, std::uint64_t seed) {
   return out;
 }
 
+// The frame as the pipeline sends it: through the recorder's factory calibration, which
+// exposes code 255 at the aim background density (1.10 D) and spaces codes evenly in density.
+data::FramePixels calibrated(data::FramePixels frame) {
+  static const FrameCalibration calibration(load_calibration(kProfiles, "sim-default-negative"),
+                                            "high-contrast", 1.0);
+  calibration.apply(frame.pixels, 1);
+  return frame;
+}
+
 vips::VImage to_vips(const FilmImage& im) {
   return vips::VImage::new_from_memory(const_cast<float*>(im.darkness.data()),
                                        im.darkness.size() * 4, static_cast<int>(im.width),
@@ -255,8 +265,10 @@ struct Reel {
     const data::FileEncoder b(layout, identity("masters/scan 0001.tif", 2), tiff);
     pdf_sha = a.sha256_hex();
     tiff_sha = b.sha256_hex();
-    for (std::uint32_t k = 0; k < a.count().total(); ++k) pdf_frames.push_back(develop(a.frame(k), 100 + k));
-    for (std::uint32_t k = 0; k < b.count().total(); ++k) tiff_frames.push_back(develop(b.frame(k), 200 + k));
+    for (std::uint32_t k = 0; k < a.count().total(); ++k)
+      pdf_frames.push_back(develop(a.frame(k), 100 + k));
+    for (std::uint32_t k = 0; k < b.count().total(); ++k)
+      tiff_frames.push_back(develop(b.frame(k), 200 + k));
   }
 };
 const Reel& reel() {
@@ -302,7 +314,8 @@ TEST(DataFrames, FilesComeBackBitExactFromDevelopedFilmInAnyFrameOrder) {
   EXPECT_EQ(pdf.sha256, reel().pdf_sha);
   EXPECT_EQ(pdf.outer_bytes, 0u);
   EXPECT_GE(pdf.min_margin, 14);
-  EXPECT_THAT(report.text(), HasSubstr("recovered D001/masters/report.pdf  100000 bytes, frames 6/6"));
+  EXPECT_THAT(report.text(),
+              HasSubstr("recovered D001/masters/report.pdf  100000 bytes, frames 6/6"));
 }
 
 TEST(DataFrames, AWholeLostFrameIsRebuiltByTheOuterCode) {
@@ -339,12 +352,14 @@ TEST(DataFrames, TwoLostFramesOfAGroupAreRebuiltAndAThirdIsReportedLostByteByByt
   ASSERT_EQ(pdf.lost.size(), 1u) << report.text();
   EXPECT_EQ(pdf.lost[0].begin, 2 * p - record);
   EXPECT_EQ(pdf.lost[0].end, 3 * p - record);
-  EXPECT_THAT(report.text(), HasSubstr(fmt::format("lost bytes {}–{}", 2 * p - record, 3 * p - record)));
+  EXPECT_THAT(report.text(),
+              HasSubstr(fmt::format("lost bytes {}–{}", 2 * p - record, 3 * p - record)));
   // Everything else is written, the lost bytes as zeros, under a name that says so.
   const std::vector<std::uint8_t> damaged = bytes_of(dir / "D001/masters/report.pdf.damaged");
   ASSERT_EQ(damaged.size(), reel().pdf.size());
   EXPECT_TRUE(std::equal(damaged.begin(), damaged.begin() + pdf.lost[0].begin, reel().pdf.begin()));
-  EXPECT_TRUE(std::equal(damaged.begin() + pdf.lost[0].end, damaged.end(), reel().pdf.begin() + pdf.lost[0].end));
+  EXPECT_TRUE(std::equal(damaged.begin() + pdf.lost[0].end, damaged.end(),
+                         reel().pdf.begin() + pdf.lost[0].end));
   EXPECT_FALSE(fs::exists(dir / "D001/masters/report.pdf"));
 }
 
@@ -352,8 +367,8 @@ TEST(DataFrames, ScratchesAlongTheFilmAndDustAreCorrectedByTheInnerCode) {
   test::TempDir dir;
   std::vector<FilmImage> frames = reel().pdf_frames;
   for (std::size_t i = 0; i < frames.size(); ++i) {
-    scratch(frames[i], 300 + 97.0 * i, 3, 0.06f);  // emulsion scratched off: clear
-    scratch(frames[i], 820 - 51.0 * i, 2, 2.6f);   // a base scratch, dense
+    scratch(frames[i], 300 + 97.0 * i, 3, 0.06f);           // emulsion scratched off: clear
+    scratch(frames[i], 820 - 51.0 * i, 2, 2.6f);            // a base scratch, dense
     dust(frames[i], 12, 6, static_cast<std::uint32_t>(i));  // 30 um specks
   }
   const data::RestoreReport report = restore(frames, dir.path());
@@ -365,8 +380,9 @@ TEST(DataFrames, ScratchesAlongTheFilmAndDustAreCorrectedByTheInnerCode) {
 }
 
 TEST(DataFrames, AFrameRotatedByOneDegreeAndRescannedAtOneAndAHalfAndThreeSamplesPerModuleDecodes) {
-  for (const auto& [scale, degrees] : {std::pair{1.0, 1.0}, std::pair{1.0, -2.0}, std::pair{0.75, 0.0},
-                                       std::pair{1.5, 0.0}, std::pair{0.75, 1.0}, std::pair{1.5, -1.0}}) {
+  for (const auto& [scale, degrees] :
+       {std::pair{1.0, 1.0}, std::pair{1.0, -2.0}, std::pair{0.75, 0.0}, std::pair{1.5, 0.0},
+        std::pair{0.75, 1.0}, std::pair{1.5, -1.0}}) {
     test::TempDir dir;
     std::vector<FilmImage> frames;
     for (const FilmImage& f : reel().tiff_frames) frames.push_back(rescan(f, scale, degrees));
@@ -399,14 +415,14 @@ TEST(DataFrames, DensityVaryingAcrossTheFrameAndAlongTheReelIsFollowed) {
   EXPECT_EQ(bytes_of(dir / "D001/masters/scan 0001.tif"), reel().tiff);
 }
 
-TEST(DataFrames, TwoBitsPerModuleRoundTripAtThreePixelModules) {
+TEST(DataFrames, TwoBitsPerModuleRoundTripAtThreePixelModulesThroughTheCalibration) {
   const Layout layout = Layout::make({1200, 1000, 2.5, 3, 4}, CodeParams{2, 255, 223, 16, 2});
   const std::vector<std::uint8_t> content = random_bytes(30000, 9);
   const data::FileEncoder encoder(layout, identity("two-bit.bin"), content);
   test::TempDir dir;
   data::Restorer restorer;
   for (std::uint32_t k = 0; k < encoder.count().total(); ++k) {
-    restorer.add(data::decode_frame(develop(encoder.frame(k), 300 + k)));
+    restorer.add(data::decode_frame(develop(calibrated(encoder.frame(k)), 300 + k)));
   }
   const data::RestoreReport report = restorer.finish(dir.path());
   EXPECT_TRUE(report.all_recovered()) << report.text();
@@ -419,11 +435,16 @@ TEST(DataFrames, ImagesThatAreNoDataFramesAreSkippedAndRandomBytesNeverCrashTheD
   for (int trial = 0; trial < 24; ++trial) {
     FilmImage im;
     if (trial < 16) {
-      im = {static_cast<std::uint32_t>(40 + rng() % 600), static_cast<std::uint32_t>(40 + rng() % 600), {}, true};
+      im = {static_cast<std::uint32_t>(40 + rng() % 600),
+            static_cast<std::uint32_t>(40 + rng() % 600),
+            {},
+            true};
       im.darkness.resize(std::size_t{im.width} * im.height);
       const int kind = trial % 4;
       for (auto& d : im.darkness) {
-        d = kind == 0 ? 0.06f : kind == 1 ? static_cast<float>(rng() % 30000) / 10000 : (rng() % 2 ? 2.1f : 0.06f);
+        d = kind == 0   ? 0.06f
+            : kind == 1 ? static_cast<float>(rng() % 30000) / 10000
+                        : (rng() % 2 ? 2.1f : 0.06f);
       }
       if (kind == 3) {  // a dense square ring, like a symbol's border, around noise
         for (std::uint32_t y = 10; y + 10 < im.height; ++y) {
@@ -437,7 +458,8 @@ TEST(DataFrames, ImagesThatAreNoDataFramesAreSkippedAndRandomBytesNeverCrashTheD
       im = reel().tiff_frames[trial % 3];
       for (int k = 0; k < 40 + trial * 20; ++k) {
         const std::uint32_t y = rng() % im.height;
-        for (std::uint32_t x = 0; x < im.width; ++x) im.darkness[std::size_t{y} * im.width + x] = static_cast<float>(rng() % 30000) / 10000;
+        for (std::uint32_t x = 0; x < im.width; ++x)
+          im.darkness[std::size_t{y} * im.width + x] = static_cast<float>(rng() % 30000) / 10000;
       }
     }
     const DecodedFrame frame = data::decode_frame(im, "fuzz");
@@ -457,12 +479,15 @@ TEST(DataFrames, RestoreReadsAReelsDevelopedFilmFolderAndWritesTheFilesAndItsRep
   for (const auto& f : reel().tiff_frames) all.push_back(&f);
   for (std::size_t i = 0; i < all.size(); ++i) {
     drivers::sim::DevelopedFrame developed{all[i]->width, all[i]->height, 1, {}};
-    for (float d : all[i]->darkness) developed.density.push_back(static_cast<std::uint16_t>(std::lround(d * 10000)));
+    for (float d : all[i]->darkness)
+      developed.density.push_back(static_cast<std::uint16_t>(std::lround(d * 10000)));
     // Names that say nothing about the order.
-    drivers::sim::save_developed(developed, 2.5, film / fmt::format("F{:06}.tif", (i * 7) % all.size() + 1));
+    drivers::sim::save_developed(developed, 2.5,
+                                 film / fmt::format("F{:06}.tif", (i * 7) % all.size() + 1));
   }
   test::write_text(film / "reel.json", "{}");
-  const test::CliResult result = test::run_cli({"restore", film.string(), "--out", (dir / "restored").string()});
+  const test::CliResult result =
+      test::run_cli({"restore", film.string(), "--out", (dir / "restored").string()});
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
   EXPECT_THAT(result.out, HasSubstr("recovered D001/masters/report.pdf"));
   EXPECT_THAT(result.out, HasSubstr("files: 2 recovered, 0 not"));
@@ -475,9 +500,13 @@ TEST(DataFrames, RestoreReadsAReelsDevelopedFilmFolderAndWritesTheFilesAndItsRep
   EXPECT_EQ(json["files"][0]["status"], "recovered");
 
   // A missing folder is a usage error; frames that leave a file damaged exit as a QC failure.
-  EXPECT_EQ(test::run_cli({"restore", (dir / "nothing").string(), "--out", (dir / "x").string()}).exit_code, 2);
-  for (const char* name : {"F000001.tif", "F000008.tif", "F000005.tif"}) fs::remove(film / name);  // report.pdf's first 3
-  const test::CliResult damaged = test::run_cli({"restore", film.string(), "--out", (dir / "again").string()});
+  EXPECT_EQ(test::run_cli({"restore", (dir / "nothing").string(), "--out", (dir / "x").string()})
+                .exit_code,
+            2);
+  // report.pdf's first three frames (frame i is F(7i mod 9 + 1)).
+  for (const char* name : {"F000001.tif", "F000008.tif", "F000006.tif"}) fs::remove(film / name);
+  const test::CliResult damaged =
+      test::run_cli({"restore", film.string(), "--out", (dir / "again").string()});
   EXPECT_EQ(damaged.exit_code, 5) << damaged.out << damaged.err;
   EXPECT_THAT(damaged.out, HasSubstr("lost bytes"));
 }

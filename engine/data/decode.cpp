@@ -124,7 +124,10 @@ Otsu otsu(const FilmImage& im) {
 struct Blob {
   bool found = false;
   std::int64_t x0 = 0, y0 = 0, x1 = 0, y1 = 0;
-  Point tl, tr, bl, br;
+  // Its outermost pixels seen from each side: per row the leftmost and rightmost, per column
+  // the topmost and bottommost. Most lie on the ring's outer edges; a scratch or dust joined
+  // to the ring gives a few outliers.
+  std::array<std::vector<Point>, 4> sides;  // top, right, bottom, left
 };
 
 Blob largest_blob(const FilmImage& im, float threshold) {
@@ -169,39 +172,84 @@ Blob largest_blob(const FilmImage& im, float threshold) {
   row_start[im.height] = static_cast<std::uint32_t>(runs.size());
   struct Stats {
     std::int64_t x0 = INT64_MAX, y0 = INT64_MAX, x1 = -1, y1 = -1;
-    double min_sum = 1e18, max_sum = -1e18, min_diff = 1e18, max_diff = -1e18;
-    Point tl, tr, bl, br;
   };
-  std::vector<std::int32_t> root_of(runs.size());
   std::vector<std::int32_t> slot(runs.size(), -1);
   std::vector<Stats> stats;
+  std::vector<std::int32_t> root_of(runs.size());
   for (std::uint32_t y = 0; y < im.height; ++y) {
     for (std::uint32_t r = row_start[y]; r < row_start[y + 1]; ++r) {
       const std::int32_t root = find(static_cast<std::int32_t>(r));
+      root_of[r] = root;
       if (slot[root] < 0) {
         slot[root] = static_cast<std::int32_t>(stats.size());
         stats.emplace_back();
       }
       Stats& s = stats[slot[root]];
-      const double x0 = runs[r].x0, x1 = runs[r].x1, yy = y;
       s.x0 = std::min<std::int64_t>(s.x0, runs[r].x0);
       s.x1 = std::max<std::int64_t>(s.x1, runs[r].x1);
       s.y0 = std::min<std::int64_t>(s.y0, y);
       s.y1 = std::max<std::int64_t>(s.y1, y);
-      if (x0 + yy < s.min_sum) s.min_sum = x0 + yy, s.tl = {x0, yy};
-      if (x1 + yy > s.max_sum) s.max_sum = x1 + yy, s.br = {x1, yy};
-      if (x1 - yy > s.max_diff) s.max_diff = x1 - yy, s.tr = {x1, yy};
-      if (x0 - yy < s.min_diff) s.min_diff = x0 - yy, s.bl = {x0, yy};
     }
   }
   Blob best;
   std::int64_t best_area = 0;
-  for (const Stats& s : stats) {
+  std::int32_t best_slot = -1;
+  for (std::size_t i = 0; i < stats.size(); ++i) {
+    const Stats& s = stats[i];
     const std::int64_t area = (s.x1 - s.x0 + 1) * (s.y1 - s.y0 + 1);
     if (area > best_area) {
       best_area = area;
-      best = {true, s.x0, s.y0, s.x1, s.y1, s.tl, s.tr, s.bl, s.br};
+      best_slot = static_cast<std::int32_t>(i);
+      best.found = true;
+      best.x0 = s.x0, best.y0 = s.y0, best.x1 = s.x1, best.y1 = s.y1;
     }
+  }
+  if (!best.found) return best;
+  // A clear scratch across the ring cuts it in pieces: the other big pieces next to the
+  // chosen one join it (data and timing inside it may join too: they lie within the ring).
+  std::vector<char> joined(stats.size(), 0);
+  joined[best_slot] = 1;
+  for (bool grew = true; grew;) {
+    grew = false;
+    const std::int64_t gap =
+        std::max<std::int64_t>(8, (best.x1 - best.x0 + best.y1 - best.y0) / 50);
+    for (std::size_t i = 0; i < stats.size(); ++i) {
+      const Stats& s = stats[i];
+      if (joined[i]) continue;
+      const bool big =
+          (s.x1 - s.x0) * 10 >= best.x1 - best.x0 || (s.y1 - s.y0) * 10 >= best.y1 - best.y0;
+      const bool near = s.x0 <= best.x1 + gap && s.x1 >= best.x0 - gap && s.y0 <= best.y1 + gap &&
+                        s.y1 >= best.y0 - gap;
+      if (!big || !near) continue;
+      joined[i] = 1;
+      best.x0 = std::min(best.x0, s.x0), best.x1 = std::max(best.x1, s.x1);
+      best.y0 = std::min(best.y0, s.y0), best.y1 = std::max(best.y1, s.y1);
+      grew = true;
+    }
+  }
+  const std::size_t w = static_cast<std::size_t>(best.x1 - best.x0 + 1);
+  std::vector<std::int64_t> top(w, INT64_MAX), bottom(w, -1);
+  for (std::uint32_t y = 0; y < im.height; ++y) {
+    std::int64_t left = INT64_MAX, right = -1;
+    for (std::uint32_t r = row_start[y]; r < row_start[y + 1]; ++r) {
+      if (!joined[slot[root_of[r]]]) continue;
+      left = std::min<std::int64_t>(left, runs[r].x0);
+      right = std::max<std::int64_t>(right, runs[r].x1);
+      for (std::int64_t x = runs[r].x0; x <= runs[r].x1; ++x) {
+        const std::size_t i = static_cast<std::size_t>(x - best.x0);
+        top[i] = std::min<std::int64_t>(top[i], y);
+        bottom[i] = std::max<std::int64_t>(bottom[i], y);
+      }
+    }
+    if (right >= 0) {
+      best.sides[3].push_back({double(left), double(y)});
+      best.sides[1].push_back({double(right), double(y)});
+    }
+  }
+  for (std::size_t i = 0; i < w; ++i) {
+    if (bottom[i] < 0) continue;
+    best.sides[0].push_back({double(best.x0 + std::int64_t(i)), double(top[i])});
+    best.sides[2].push_back({double(best.x0 + std::int64_t(i)), double(bottom[i])});
   }
   return best;
 }
@@ -243,6 +291,35 @@ std::optional<Line> fit_line(std::vector<Point> points) {
     points = std::move(kept);
   }
   return std::nullopt;
+}
+
+// Theil–Sen: the median of slopes between points half the side apart, then the median
+// intercept; up to nearly half the points may be outliers. Then a trimmed total least
+// squares fit of the points close to it.
+std::optional<Line> robust_line(const std::vector<Point>& points, bool vertical) {
+  const std::size_t n = points.size();
+  if (n < 16) return std::nullopt;
+  const auto a_of = [&](const Point& p) { return vertical ? p.y : p.x; };
+  const auto b_of = [&](const Point& p) { return vertical ? p.x : p.y; };
+  std::vector<double> slopes;
+  for (std::size_t i = 0; i + n / 2 < n; ++i) {
+    const Point& p = points[i];
+    const Point& q = points[i + n / 2];
+    if (a_of(q) != a_of(p)) slopes.push_back((b_of(q) - b_of(p)) / (a_of(q) - a_of(p)));
+  }
+  if (slopes.empty()) return std::nullopt;
+  std::nth_element(slopes.begin(), slopes.begin() + slopes.size() / 2, slopes.end());
+  const double slope = slopes[slopes.size() / 2];
+  std::vector<double> intercepts;
+  for (const Point& p : points) intercepts.push_back(b_of(p) - slope * a_of(p));
+  std::nth_element(intercepts.begin(), intercepts.begin() + n / 2, intercepts.end());
+  const double intercept = intercepts[n / 2];
+  std::vector<Point> near;
+  const double scale = std::sqrt(1 + slope * slope);
+  for (const Point& p : points) {
+    if (std::abs(b_of(p) - slope * a_of(p) - intercept) / scale <= 3) near.push_back(p);
+  }
+  return fit_line(near);
 }
 
 std::optional<Point> intersect(const Line& a, const Line& b) {
@@ -655,27 +732,31 @@ DecodedFrame decode_frame(const FilmImage& im, const std::string& source) {
     return fail("no symbol border found");
   }
   const float mid = levels0.threshold;
-  // Clockwise sides: top tl->tr, right tr->br, bottom br->bl, left bl->tl.
-  std::array<Point, 4> rough{blob.tl, blob.tr, blob.br, blob.bl};
+  // Each outer edge: a robust line through the blob's outermost pixels, then sub-pixel edge
+  // points close to it (a scratch or dust across the edge drops out as an outlier).
+  std::array<Line, 4> rough;
+  for (int side = 0; side < 4; ++side) {
+    const auto line = robust_line(blob.sides[side], side % 2 == 1);
+    if (!line) return fail("no straight symbol border found");
+    rough[side] = *line;
+  }
+  std::array<Point, 4> corner;  // tl, tr, br, bl
+  for (int i = 0; i < 4; ++i) {
+    const auto c = intersect(rough[(i + 3) % 4], rough[i]);
+    if (!c) return fail("the symbol border's edges do not meet");
+    corner[i] = *c;
+  }
   std::array<Line, 4> lines;
   std::array<std::vector<Point>, 4> points;
   for (int side = 0; side < 4; ++side) {
-    const Point a = rough[side], b = rough[(side + 1) % 4];
-    std::vector<Point> pts = edge_points(im, a, b, 0.03 * length(b - a) + 8, mid);
-    auto line = fit_line(pts);
-    if (!line) return fail("the symbol border's edges are not straight lines");
-    // Again, close to the fitted line, for a cleaner fit.
-    const Point dir{line->n.y, -line->n.x};
-    const Point a2 = a - ((line->n.x * a.x + line->n.y * a.y - line->c) * line->n);
-    const Point b2 = b - ((line->n.x * b.x + line->n.y * b.y - line->c) * line->n);
-    (void)dir;
-    pts = edge_points(im, a2, b2, 6, mid);
-    line = fit_line(pts);
+    // Clockwise, so the symbol lies to the right of a -> b.
+    const Point a = corner[side], b = corner[(side + 1) % 4];
+    if (length(b - a) < 40) return fail("no symbol border found");
+    points[side] = edge_points(im, a, b, 6, mid);
+    const auto line = fit_line(points[side]);
     if (!line) return fail("the symbol border's edges are not straight lines");
     lines[side] = *line;
-    points[side] = std::move(pts);
   }
-  std::array<Point, 4> corner;  // tl, tr, br, bl
   for (int i = 0; i < 4; ++i) {
     const auto c = intersect(lines[(i + 3) % 4], lines[i]);
     if (!c) return fail("the symbol border's edges do not meet");
