@@ -82,9 +82,22 @@ RestoreReport Restorer::finish(const std::filesystem::path& out) {
   RestoreReport report;
   std::map<FileKey, std::vector<std::size_t>> by_file;
   for (std::size_t i = 0; i < frames_.size(); ++i) {
-    const DecodedFrame& f = frames_[i];
+    DecodedFrame& f = frames_[i];
     if (!f.is_data_frame || f.payload.empty()) continue;
     const FrameHeader& h = f.header;
+    // A header that passed its code and CRC but does not add up is not trusted with memory.
+    const std::uint64_t frame_bytes =
+        std::uint64_t{h.codewords} * static_cast<std::uint64_t>(h.code.inner_k);
+    const bool consistent =
+        frame_bytes > 0 && h.file_size <= h.stream_size && h.code.group_data > 0 &&
+        h.data_frames > 0 &&
+        h.data_frames ==
+            std::max<std::uint64_t>(1, (h.stream_size + frame_bytes - 1) / frame_bytes) &&
+        f.payload.size() == frame_bytes;
+    if (!consistent) {
+      f.error = "header does not add up (sizes and frame counts disagree); frame ignored";
+      continue;
+    }
     by_file[{h.job, h.document, h.file_index, hex(h.sha256), h.stream_size}].push_back(i);
   }
   for (auto& [key, indices] : by_file) {
