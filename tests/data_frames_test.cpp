@@ -397,6 +397,24 @@ TEST(DataFrames, AFrameRotatedByOneDegreeAndRescannedAtOneAndAHalfAndThreeSample
   }
 }
 
+TEST(DataFrames, EightBitTransmissionScansReadMirroredOrUpsideDownDecode) {
+  test::TempDir dir;
+  const fs::path scans = dir / "scans";
+  fs::create_directories(scans);
+  int i = 0;
+  for (const FilmImage& f : reel().tiff_frames) {
+    // A scanner's picture of the film: transmitted light, 8 bits, clear film bright.
+    vips::VImage light = (to_vips(f) * -1.0).exp10() * 255.0;
+    light = light.cast(VIPS_FORMAT_UCHAR);
+    light = i == 0 ? light.fliphor() : i == 1 ? light.rot180() : light.flipver();
+    light.write_to_file((scans / fmt::format("scan-{}.png", i++)).c_str());
+  }
+  const data::RestoreReport report = data::restore_directory(scans, dir / "out");
+  ASSERT_EQ(report.files.size(), 1u) << report.text();
+  EXPECT_EQ(report.files[0].status, "recovered") << report.text();
+  EXPECT_EQ(bytes_of(dir / "out/D001/masters/scan 0001.tif"), reel().tiff);
+}
+
 TEST(DataFrames, DensityVaryingAcrossTheFrameAndAlongTheReelIsFollowed) {
   test::TempDir dir;
   std::vector<FilmImage> frames = reel().tiff_frames;
