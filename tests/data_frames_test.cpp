@@ -415,6 +415,30 @@ TEST(DataFrames, EightBitTransmissionScansReadMirroredOrUpsideDownDecode) {
   EXPECT_EQ(bytes_of(dir / "out/D001/masters/scan 0001.tif"), reel().tiff);
 }
 
+TEST(DataFrames, ABlipMarkAddressAndFrameMarkBesideTheSymbolDoNotDisturbTheFinder) {
+  const Layout layout = Layout::make(small_frame());
+  const data::FileEncoder encoder(layout, identity("beside.bin"), random_bytes(12000, 4));
+  const data::FramePixels data_area = encoder.frame(0);
+  // The data area and, 4 px from its edge, a blip track: a full-exposure mark, random marks
+  // like an address in capitals and a DataMatrix.
+  data::FramePixels frame{1200 + 300, 1000, std::vector<std::uint8_t>(1500 * 1000, 0)};
+  for (std::uint32_t y = 0; y < 1000; ++y) {
+    std::copy_n(data_area.pixels.begin() + y * 1200, 1200, frame.pixels.begin() + y * 1500);
+  }
+  std::mt19937 rng(3);
+  for (std::uint32_t y = 0; y < 1000; ++y) {
+    for (std::uint32_t x = 1204; x < 1500; ++x) {
+      const bool blip = x < 1300 && y >= 80 && y < 480;
+      const bool marks = x >= 1320 && x < 1480 && y >= 560 && y < 960 && (rng() % 3 == 0);
+      if (blip || marks) frame.pixels[std::size_t{y} * 1500 + x] = 255;
+    }
+  }
+  const DecodedFrame decoded = data::decode_frame(develop(frame, 9));
+  ASSERT_TRUE(decoded.is_data_frame) << decoded.error;
+  EXPECT_EQ(decoded.codewords_failed, 0u);
+  EXPECT_GE(decoded.min_margin, 14);
+}
+
 TEST(DataFrames, DensityVaryingAcrossTheFrameAndAlongTheReelIsFollowed) {
   test::TempDir dir;
   std::vector<FilmImage> frames = reel().tiff_frames;

@@ -238,17 +238,18 @@ Blob largest_blob_at(const FilmImage& im, float threshold) {
   joined[best_slot] = 1;
   for (bool grew = true; grew;) {
     grew = false;
-    // Up to a tenth of the symbol: a wide scratch (160 um across a 3 mm frame) still joins.
+    // Ends within a twentieth of the symbol's size: a rotated symbol's pieces still line up.
     const std::int64_t gap =
         std::max<std::int64_t>(8, (best.x1 - best.x0 + best.y1 - best.y0) / 20);
     for (std::size_t i = 0; i < stats.size(); ++i) {
       const Stats& s = stats[i];
       if (joined[i]) continue;
-      const bool big =
-          (s.x1 - s.x0) * 10 >= best.x1 - best.x0 || (s.y1 - s.y0) * 10 >= best.y1 - best.y0;
-      const bool near = s.x0 <= best.x1 + gap && s.x1 >= best.x0 - gap && s.y0 <= best.y1 + gap &&
-                        s.y1 >= best.y0 - gap;
-      if (!big || !near) continue;
+      // A piece of the ring spans the same rows (cut by scratches along the film) or the same
+      // columns (cut across), wherever it lies: marks beside the symbol (a blip, an address)
+      // do not. Pieces between two cuts are not needed: the sides are fitted from outside.
+      const bool rows = std::abs(s.y0 - best.y0) <= gap && std::abs(s.y1 - best.y1) <= gap;
+      const bool columns = std::abs(s.x0 - best.x0) <= gap && std::abs(s.x1 - best.x1) <= gap;
+      if (!rows && !columns) continue;
       joined[i] = 1;
       best.x0 = std::min(best.x0, s.x0), best.x1 = std::max(best.x1, s.x1);
       best.y0 = std::min(best.y0, s.y0), best.y1 = std::max(best.y1, s.y1);
@@ -321,27 +322,35 @@ std::optional<Line> fit_line(std::vector<Point> points) {
   return std::nullopt;
 }
 
-// Theil–Sen: the median of slopes between points half the side apart, then the median
-// intercept; up to nearly half the points may be outliers. Then a trimmed total least
-// squares fit of the points close to it.
-std::optional<Line> robust_line(const std::vector<Point>& points, bool vertical) {
+// Theil–Sen: the median of slopes between nearby points (the ring's edge and the parallel
+// edges inside it agree), then the intercept; then a trimmed total least squares
+// fit of the points close to that line.
+std::optional<Line> robust_line(const std::vector<Point>& points, bool vertical,
+                                bool outer_is_low) {
   const std::size_t n = points.size();
   if (n < 16) return std::nullopt;
   const auto a_of = [&](const Point& p) { return vertical ? p.y : p.x; };
   const auto b_of = [&](const Point& p) { return vertical ? p.x : p.y; };
+  // Pairs a thirty-second of the side apart: mostly from one population (the ring, or the
+  // edges inside it where scratches cut the ring), close enough for a slope within a pixel.
+  const std::size_t d = std::max<std::size_t>(8, n / 32);
   std::vector<double> slopes;
-  for (std::size_t i = 0; i + n / 2 < n; ++i) {
+  for (std::size_t i = 0; i + d < n; ++i) {
     const Point& p = points[i];
-    const Point& q = points[i + n / 2];
+    const Point& q = points[i + d];
     if (a_of(q) != a_of(p)) slopes.push_back((b_of(q) - b_of(p)) / (a_of(q) - a_of(p)));
   }
   if (slopes.empty()) return std::nullopt;
   std::nth_element(slopes.begin(), slopes.begin() + slopes.size() / 2, slopes.end());
   const double slope = slopes[slopes.size() / 2];
+  // The intercept near the outer end: where scratches cut the ring, the pixels seen from
+  // outside are the timing track's or the data's, inside the ring and parallel to it; the
+  // ring's own stay the outermost (dust on the edge, further out, is rarer than a tenth).
   std::vector<double> intercepts;
   for (const Point& p : points) intercepts.push_back(b_of(p) - slope * a_of(p));
-  std::nth_element(intercepts.begin(), intercepts.begin() + n / 2, intercepts.end());
-  const double intercept = intercepts[n / 2];
+  const std::size_t at = outer_is_low ? n / 10 : n - 1 - n / 10;
+  std::nth_element(intercepts.begin(), intercepts.begin() + at, intercepts.end());
+  const double intercept = intercepts[at];
   std::vector<Point> near;
   const double scale = std::sqrt(1 + slope * slope);
   for (const Point& p : points) {
@@ -775,7 +784,7 @@ DecodedFrame decode_frame(const FilmImage& im, const std::string& source) {
   // points close to it (a scratch or dust across the edge drops out as an outlier).
   std::array<Line, 4> rough;
   for (int side = 0; side < 4; ++side) {
-    const auto line = robust_line(blob.sides[side], side % 2 == 1);
+    const auto line = robust_line(blob.sides[side], side % 2 == 1, side == 0 || side == 3);
     if (!line) return fail("no straight symbol border found");
     rough[side] = *line;
   }
