@@ -269,7 +269,8 @@ TEST_F(ConvertTest, RefusesToOverwriteAPreviousRun) {
   ASSERT_EQ(convert(job_toml(kOneDocument)).cli.exit_code, 0);
   auto again = convert(job_toml(kOneDocument));
   EXPECT_EQ(again.cli.exit_code, 2);
-  EXPECT_THAT(again.cli.err, HasSubstr("already holds a conversion"));
+  EXPECT_THAT(again.cli.err, HasSubstr("holds a finished conversion of job t1"));
+  EXPECT_THAT(again.cli.err, HasSubstr("--overwrite"));
 }
 
 TEST_F(ConvertTest, DeviceFailureExitsWithDeviceCode) {

@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include <sqlite3.h>
 
@@ -368,6 +369,88 @@ TEST_F(Verify, InspectionsSurviveARunWithOverwrite) {
   ASSERT_EQ(third.exit_code, 0) << third.out << third.err;
   const auto listed = test::run_cli({"inspect", "list", "--catalog", catalog}).out;
   EXPECT_EQ(std::count(listed.begin(), listed.end(), '\n'), 2) << listed;
+}
+
+// The quality index: below the profile's requirement, a warning (the shipped profile: the
+// recorder's pitch cannot reach it) that is printed, recorded and reported, or a failure.
+TEST_F(Verify, QiBelowTheRequirementIsAWarningOrAFailureAsTheProfileSays) {
+  const fs::path out = copy_of_clean();
+  const auto warned = verify(out);
+  ASSERT_EQ(warned.exit_code, 0) << warned.out << warned.err;
+  EXPECT_THAT(warned.out, HasSubstr("QI 1.6 (required 8: below it, a warning)"));
+  EXPECT_THAT(warned.out, HasSubstr("WARNING R0001: QI 1.6 below the required 8"));
+  EXPECT_THAT(warned.out, HasSubstr("verdict: pass (1 warning(s))"));
+  EXPECT_THAT(warned.out, HasSubstr("summary: verify qc: pass, 1 reel(s), 9 frames checked, "
+                                    "0 failure(s), 1 warning(s)"));
+  const Json q = qc(out);
+  ASSERT_EQ(q["warnings"].size(), 1u);
+  EXPECT_THAT(q["warnings"][0].get<std::string>(), HasSubstr("R0001: QI 1.6 below the required 8"));
+  EXPECT_FALSE(q["reels"][0]["resolution"]["meets_required"].get<bool>());
+  EXPECT_THAT(read_file(out / "qc" / "report.html"),
+              HasSubstr("<li class=\"warning\">R0001: QI 1.6 below the required 8"));
+
+  // A lab whose recorder reaches QI 8 makes it a failure.
+  std::string strict = read_file(base_->path() / "profiles" / "qc" / "standard.toml");
+  strict.replace(strict.find("qi_below_required = \"warn\""), 26, "qi_below_required = \"fail\"");
+  test::write_text(dir_ / "strict.toml", strict);
+  const auto failed = test::run_cli({"verify", (base_->path() / "s" / "qc.toml").string(),
+                                     "--profiles", (base_->path() / "profiles").string(), "--out",
+                                     out.string(), "--qc", (dir_ / "strict.toml").string()});
+  EXPECT_EQ(failed.exit_code, 5) << failed.out << failed.err;
+  EXPECT_THAT(failed.out, HasSubstr("QI 1.6 (required 8: below it, failed)"));
+  EXPECT_THAT(failed.out, HasSubstr("FAILED R0001: QI 1.6 below the required 8"));
+  EXPECT_THAT(failed.out, HasSubstr("verdict: FAIL"));
+  std::string bad_profile = strict;
+  bad_profile.replace(bad_profile.find("qi_below_required = \"fail\""), 26,
+                      "qi_below_required = \"soon\"");
+  test::write_text(dir_ / "bad.toml", bad_profile);
+  const auto bad = test::run_cli({"verify", (base_->path() / "s" / "qc.toml").string(),
+                                  "--profiles", (base_->path() / "profiles").string(), "--out",
+                                  out.string(), "--qc", (dir_ / "bad.toml").string()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err,
+              HasSubstr("bad.toml:21: resolution.qi_below_required: expected fail or warn"));
+}
+
+// verify reports its progress (JSON events here; a bar on a terminal) and records the
+// calibration the frames went through.
+TEST_F(Verify, ProgressAndTheCalibrationAreReported) {
+  const fs::path out = copy_of_clean();
+  const auto r =
+      test::run_cli({"--log-format", "json", "verify", (base_->path() / "s" / "qc.toml").string(),
+                     "--profiles", (base_->path() / "profiles").string(), "--out", out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::istringstream lines(r.err);
+  int events = 0;
+  Json last;
+  for (std::string line; std::getline(lines, line);) {
+    const Json event = Json::parse(line);
+    if (event["event"] != "verify_progress") continue;
+    ++events;
+    last = event;
+  }
+  EXPECT_GE(events, 1);
+  EXPECT_EQ(last["done"], 9);
+  EXPECT_EQ(last["total"], 9);
+  EXPECT_EQ(last["reel"], "R0001");
+  EXPECT_EQ(qc(out)["calibration"]["profile"], "cal");
+  EXPECT_EQ(qc(out)["calibration"]["chosen_by"], "recorder options");
+}
+
+// The report's density plot spans every measured value: a frame far off the aim is drawn where
+// it is, not on the plot's edge.
+TEST_F(Verify, TheDensityPlotSpansEveryMeasuredValue) {
+  const fs::path out = copy_of_clean();
+  edit_film(film(out, 6), [](int, int, double d, auto&, int) { return d > 0.3 ? d * 2 : d; });
+  ASSERT_EQ(verify(out).exit_code, 5);
+  const double background = frame(qc(out), 6)["density"]["background"].get<double>();
+  ASSERT_GT(background, 2.0);
+  const std::string html = read_file(out / "qc" / "report.html");
+  const auto at = html.find("data-d-max=\"");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_GT(std::stod(html.substr(at + 12)), background);
+  EXPECT_THAT(html, HasSubstr(fmt::format("frame 6: {:.3f} D", background)));
+  EXPECT_THAT(html, HasSubstr("<title>aim 1.00–1.20 D</title>"));
 }
 
 }  // namespace

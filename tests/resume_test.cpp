@@ -333,7 +333,7 @@ TEST_F(ResumeTest, ResumeRefusesAChangedPlanAndConvertRefusesAnUnfinishedJournal
   simulate_crash(out / "kill", "R0001", 1);
   auto again = test::run_cli(convert_args(out));
   EXPECT_EQ(again.exit_code, 2);
-  EXPECT_NE(again.err.find("holds a journal of an earlier run; continue it with --resume"),
+  EXPECT_NE(again.err.find("continue it with `filmwriter convert --resume"),
             std::string::npos)
       << again.err;
   auto changed = convert_args(out);

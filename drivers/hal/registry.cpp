@@ -17,9 +17,9 @@ const DriverInfo* Registry::find(const std::string& name) const {
   return it == drivers_.end() ? nullptr : &*it;
 }
 
-std::unique_ptr<Recorder> Registry::open(const std::string& name,
-                                         const DriverOptions& options) const {
-  if (const DriverInfo* info = find(name)) return info->open(options);
+std::unique_ptr<Recorder> Registry::open(const std::string& name, const DriverOptions& options,
+                                         const OpenContext& context) const {
+  if (const DriverInfo* info = find(name)) return info->open(options, context);
   std::string known;
   for (const auto& d : drivers_) known += (known.empty() ? "" : ", ") + d.name;
   throw DeviceError(DeviceErrorKind::bad_option,

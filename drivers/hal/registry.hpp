@@ -2,6 +2,7 @@
 // the job's `recorder.driver` name.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -11,12 +12,18 @@
 
 namespace fw::hal {
 
+// What the engine tells every driver it opens, beside the driver's own options: where the
+// job's profiles are (a simulated or profiled device reads its recorder and stock there).
+struct OpenContext {
+  std::filesystem::path profiles_dir;  // empty: the driver's default
+};
+
 struct DriverInfo {
   std::string name;
   std::string description;
   // Option name -> one-line help with its default, for `filmwriter drivers`.
   std::vector<std::pair<std::string, std::string>> options;
-  std::function<std::unique_ptr<Recorder>(const DriverOptions&)> open;
+  std::function<std::unique_ptr<Recorder>(const DriverOptions&, const OpenContext&)> open;
 };
 
 class Registry {
@@ -24,7 +31,8 @@ class Registry {
   void add(DriverInfo info);
   const DriverInfo* find(const std::string& name) const;
   // Throws DeviceError(bad_option) naming the known drivers when `name` is unknown.
-  std::unique_ptr<Recorder> open(const std::string& name, const DriverOptions& options) const;
+  std::unique_ptr<Recorder> open(const std::string& name, const DriverOptions& options,
+                                 const OpenContext& context = {}) const;
   const std::vector<DriverInfo>& drivers() const { return drivers_; }
 
  private:

@@ -317,7 +317,8 @@ void register_net_driver(hal::Registry& registry) {
         {"document_class", "aim density class of the calibration"},
         {"tone", "tone reproduction exponent"},
         {"profiles", "profiles folder for the calibration"}},
-       [](const hal::DriverOptions& options) -> std::unique_ptr<hal::Recorder> {
+       [](const hal::DriverOptions& options,
+                   const hal::OpenContext&) -> std::unique_ptr<hal::Recorder> {
          return std::make_unique<NetRecorder>(options);
        }});
 }

@@ -104,9 +104,11 @@ struct BufferedFrame {
 
 class SimRecorder final : public hal::Recorder {
  public:
-  explicit SimRecorder(const hal::DriverOptions& options) {
+  SimRecorder(const hal::DriverOptions& options, const hal::OpenContext& context) {
     hal::OptionReader read("sim", options);
-    profiles_ = read.text("profiles", default_profiles().string());
+    // Its recorder and stock profiles where the job's other profiles are, unless told.
+    profiles_ = read.text("profiles", context.profiles_dir.empty() ? default_profiles().string()
+                                                                   : context.profiles_dir.string());
     recorder_ = sim::load_recorder(profiles_, read.text("recorder", "sim-default"));
     stock_ = sim::load_stock(profiles_, read.text("stock", "sim-negative"));
     seed_ = static_cast<std::uint64_t>(read.number("seed", 1, 0, 9.0e15));
@@ -968,8 +970,9 @@ void register_sim_driver(hal::Registry& registry) {
         {"calibration", "calibration profile the engine applies (name or .toml file)"},
         {"document_class", "aim density class of the calibration (default: the profile's)"},
         {"tone", "tone reproduction exponent for grey pages (default 1: linear in density)"}},
-       [](const hal::DriverOptions& options) -> std::unique_ptr<hal::Recorder> {
-         return std::make_unique<SimRecorder>(options);
+       [](const hal::DriverOptions& options,
+          const hal::OpenContext& context) -> std::unique_ptr<hal::Recorder> {
+         return std::make_unique<SimRecorder>(options, context);
        }});
 }
 

@@ -195,7 +195,8 @@ void register_tiff_driver(hal::Registry& registry) {
                   "profiles/calibration/, a .toml file, or none (default sim-default-negative)"},
                  {"max_width_px", "largest frame width (default 30000)"},
                  {"max_height_px", "largest frame height (default 30000)"}},
-                [](const hal::DriverOptions& options) -> std::unique_ptr<hal::Recorder> {
+                [](const hal::DriverOptions& options,
+                   const hal::OpenContext&) -> std::unique_ptr<hal::Recorder> {
                   return std::make_unique<TiffRecorder>(options);
                 }});
 }

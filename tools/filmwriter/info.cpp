@@ -13,7 +13,7 @@ int run_drivers(const hal::Registry& registry) {
     fmt::print("{}: {}\n", info.name, info.description);
     std::unique_ptr<hal::Recorder> recorder;
     try {
-      recorder = info.open({});
+      recorder = info.open({}, {});
     } catch (const hal::DeviceError& e) {
       // A remote recorder (net) reports its capabilities only once reached.
       fmt::print("  capabilities: from the device once reached ({})\n", e.what());

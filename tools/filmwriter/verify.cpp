@@ -3,56 +3,33 @@
 
 #include <unistd.h>
 
+#include "api/verify.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
-#include "film/format.hpp"
-#include "job/job.hpp"
+#include "job_flags.hpp"
 #include "ops/log.hpp"
-#include "pipeline/pipeline.hpp"
-#include "qc/qc.hpp"
 
 namespace fw::cli {
 namespace {
 
 struct VerifyFlags {
-  std::string job;
-  JobOverrides overrides;
-  std::vector<std::string> driver_options;
-  std::string profiles;
+  JobFlags job;
   std::string qc = "standard";
-  std::string catalog;  // default <output>/catalog.sqlite
   bool no_report = false;
 };
 
-int run_verify(VerifyFlags& flags, const hal::Registry& registry) {
-  for (const auto& kv : flags.driver_options) {
-    const auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      throw Error(ErrorKind::usage, "--driver-option: expected KEY=VALUE, got \"" + kv + "\"");
-    }
-    flags.overrides.driver_options[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  Job job = load_job(flags.job);
-  apply_overrides(job, flags.overrides);
-  const auto profiles =
-      flags.profiles.empty() ? default_profiles_dir() : std::filesystem::path(flags.profiles);
-  // The recorder's capabilities (pitch) make the plan; opening a driver touches no film.
-  std::unique_ptr<hal::Recorder> recorder;
-  try {
-    recorder = registry.open(job.driver, job.driver_options);
-  } catch (const hal::DeviceError& e) {
-    throw Error(ErrorKind::job, std::string("recorder: ") + e.what());
-  }
-  const PreparedJob prepared = prepare_job(job, recorder->capabilities(), profiles);
-  const QcProfile profile = load_qc_profile(profiles, flags.qc);
-  VerifyOptions options;
-  options.profiles_dir = profiles;
-  options.catalog =
-      flags.catalog.empty() ? job.output / "catalog.sqlite" : std::filesystem::path(flags.catalog);
-  options.report = !flags.no_report;
+int run_verify(const VerifyFlags& flags, const hal::Registry& drivers) {
+  // A job file, a scans folder (one-line mode, with convert's flags), or the job's output folder
+  // (its recorded settings).
+  const api::JobSettings settings =
+      api::resolve(api::locate_job(flags.job.source, flags.job.request()));
+  const Job& job = settings.job;
+  api::VerifyRequest request;
+  request.qc_profile = flags.qc;
+  request.report = !flags.no_report;
   // On a terminal: frames checked, the rate and when it will be done; in JSON, events.
   ops::ProgressLine line(ops::Log::global(), "verify_progress", ::isatty(STDERR_FILENO) != 0);
-  options.on_progress = [&](const VerifyProgress& p) {
+  request.on_progress = [&](const VerifyProgress& p) {
     const double elapsed = line.elapsed_s();
     const double rate = elapsed > 0 ? p.frames_done / elapsed : 0;
     const double eta = rate > 0 ? (p.frames_total - p.frames_done) / rate : 0;
@@ -61,7 +38,7 @@ int run_verify(VerifyFlags& flags, const hal::Registry& registry) {
                             p.frames_done, p.frames_total, rate, ops::duration_text(eta)),
                 {{"job", job.id}, {"reel", p.reel}, {"frames_per_s", rate}, {"eta_s", eta}});
   };
-  const QcResult result = verify_job(job, prepared, profile, options);
+  const QcResult result = api::verify(settings, drivers, request);
   line.end();
   const double seconds = line.elapsed_s();
   for (const auto& reel : result.json["reels"]) {
@@ -116,18 +93,11 @@ void add_verify_commands(CLI::App& app, std::vector<Command>& commands) {
       "verify",
       "check the developed film of a job against its plan, index and sources; writes "
       "qc.json, report.html and contact sheets; exit 5 when anything fails");
-  cmd->add_option("JOB", flags->job, "the job file the film was made from")->required();
-  cmd->add_option("--out", flags->overrides.output, "output folder, as given to convert");
-  cmd->add_option("--id", flags->overrides.id, "job id, as given to convert");
-  cmd->add_option("--calibration", flags->overrides.calibration,
-                  "density calibration, as given to convert");
-  cmd->add_option("--driver", flags->overrides.driver, "recorder driver, as given to convert");
-  cmd->add_option("-O,--driver-option", flags->driver_options, "KEY=VALUE, as given to convert");
-  cmd->add_option("--profiles", flags->profiles, "profiles folder");
+  add_job_flags(*cmd, flags->job,
+                "the job's output folder (or the --out folder holding it), the job file it was "
+                "made from, or the folder of scans of a one-line conversion");
   cmd->add_option("--qc", flags->qc, "QC limits: profiles/qc/NAME.toml or a .toml file")
       ->capture_default_str();
-  cmd->add_option("--catalog", flags->catalog,
-                  "catalog for the inspection history (default <output>/catalog.sqlite)");
   cmd->add_flag("--no-report", flags->no_report, "write qc.json only");
   commands.push_back(
       {cmd, [flags](Context& context) { return run_verify(*flags, context.drivers); }});

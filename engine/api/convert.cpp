@@ -1,0 +1,257 @@
+#include "api/convert.hpp"
+
+#include <fmt/format.h>
+#include <malloc.h>
+
+#include <algorithm>
+
+#include "catalog/catalog.hpp"
+#include "catalog/inspection.hpp"
+#include "color/calibration.hpp"
+#include "core/error.hpp"
+#include "core/files.hpp"
+#include "film/frame_spool.hpp"
+#include "ops/log.hpp"
+#include "ops/preflight_log.hpp"
+
+namespace fw::api {
+namespace {
+
+namespace fs = std::filesystem;
+
+// plan.json streamed frame by frame (a long job's plan is never whole in memory).
+void write_plan(const fs::path& path, const Job& job, const Plan& plan) {
+  AtomicFile file(path);
+  plan.write_json(job, [&](std::string_view piece) { file.write(piece); });
+  file.commit();
+}
+
+// The previous run's reel folders: R0001... on roll film, F0001... for fiche sheets.
+bool is_reel_folder(const std::string& name) {
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  return name.size() >= 5 && (name[0] == 'R' || name[0] == 'F') &&
+         std::all_of(name.begin() + 1, name.end(), digit);
+}
+
+std::size_t frames_on_film(const JournalState& journal) {
+  std::size_t frames = 0;
+  for (const auto& reel : journal.reels) frames += reel.rows.size();
+  return frames;
+}
+
+// plan --decode-all, convert --dry-run --decode-all: every page of the job, nothing exposed.
+void decode_all(const Job& job, const Plan& plan, const ConvertOptions& options,
+                ConvertListener& listener) {
+  ops::PreflightLog log(ops::Log::global(), job, options.progress_bar);
+  const PreflightReport report = preflight_plan(
+      job, plan, {job.threads, options.stop, [&](const auto& p) { log.progress(p); }});
+  log.checked(report, false);
+  if (report.stopped) {
+    throw Error(ErrorKind::interrupted,
+                fmt::format("interrupted after decoding {} page(s)", report.pages));
+  }
+  listener.decoded(report);
+  if (!report.bad.empty()) {
+    throw Error(ErrorKind::input,
+                fmt::format("{} of {} page(s) do not decode (listed above); the first: {}",
+                            report.bad.size(), report.pages, report.bad.front().message));
+  }
+}
+
+// Film cannot be exposed twice: an earlier run's reels in the job's folder are refused unless
+// the operator says --overwrite (a fresh job) or --resume (the same job, continued).
+void refuse_earlier_run(const fs::path& dir, const Plan& plan, const ConvertOptions& options,
+                        bool resuming) {
+  if (resuming || options.overwrite) return;
+  const fs::path journal_file = dir / "journal.jsonl";
+  if (journal_started(journal_file)) {
+    const JournalState journal = read_journal(journal_file);
+    if (!journal.finished) {
+      throw Error(
+          ErrorKind::usage,
+          fmt::format("{} holds a run that stopped with {} of {} frames on film: continue "
+                      "it with `filmwriter convert --resume {}` (or pass --overwrite to "
+                      "film the job again from the start)",
+                      dir.string(), frames_on_film(journal), journal.frames_planned, dir.string()));
+    }
+    throw Error(ErrorKind::usage,
+                fmt::format("{} holds a finished conversion of job {}; choose another --out or "
+                            "--id, or pass --overwrite to film it again",
+                            dir.string(), journal.job_id));
+  }
+  for (const auto& reel : plan.reels) {
+    if (fs::exists(dir / reel.id / "index.csv")) {
+      throw Error(ErrorKind::usage,
+                  (dir / reel.id).string() +
+                      " already holds a conversion; choose another --out or --id, or pass "
+                      "--overwrite");
+    }
+  }
+}
+
+void remove_earlier_run(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.is_directory() && is_reel_folder(entry.path().filename().string())) {
+      fs::remove_all(entry.path());
+    }
+  }
+  fs::remove(dir / "journal.jsonl");
+  fs::remove_all(dir / "spoiled");
+}
+
+// `plan` writes plan.json; the plan of a job that has frames on film is the record of what was
+// filmed and is never replaced.
+void write_plan_only(const JobSettings& settings, const Job& job, const PreparedJob& prepared,
+                     ConvertResult& result) {
+  const fs::path& dir = prepared.job_dir;
+  const fs::path journal_file = dir / "journal.jsonl";
+  if (journal_started(journal_file) && frames_on_film(read_journal(journal_file)) > 0) {
+    throw Error(ErrorKind::usage,
+                fmt::format("{}: job {} has frames on film, and its plan.json is the record of "
+                            "what was filmed; plan it elsewhere with --out DIR or --id NEW_ID",
+                            dir.string(), settings.job.id));
+  }
+  fs::create_directories(dir);
+  result.plan_json = dir / "plan.json";
+  write_plan(result.plan_json, job, prepared.plan);
+}
+
+std::uint64_t count_warnings(const Plan& plan) {
+  std::uint64_t warnings = plan.skipped.size();
+  for (const auto& f : plan.frames) warnings += f.kind == FrameKind::substitute;
+  if (!plan.calibration || plan.calibration->identity()) {
+    ++warnings;
+    ops::Log::global().event(
+        "warning", "uncalibrated", {{"calibration", "none"}},
+        "filmwriter: warning: calibration = \"none\": frames go to the recorder as raw code "
+        "values; the background density will not be held at the aim (see \"Density and "
+        "tone\" in README.md)");
+  }
+  return warnings;
+}
+
+}  // namespace
+
+ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
+                      const ConvertOptions& options, ConvertListener& listener) {
+  using Mode = ConvertOptions::Mode;
+  if (options.decode_all && options.mode == Mode::convert) {
+    throw Error(ErrorKind::usage,
+                "--decode-all: only with --dry-run (or `plan --decode-all`); without it, "
+                "convert decodes each reel's pages before exposing it anyway");
+  }
+  Job job = settings.job;
+  const fs::path dir = settings.job_dir;
+  // A resumed job films the day its plan recorded, so its targets match the first run's.
+  if (options.resume && job.filming_date.empty()) {
+    job.filming_date = recorded_filming_date(dir / "plan.json");
+  }
+  auto recorder = open_recorder(settings, drivers);
+  PreparedJob prepared = prepare_job(job, recorder->capabilities(), settings.profiles_dir);
+  listener.planned(settings, prepared);
+  ConvertResult result;
+  result.job_dir = dir;
+  if (options.mode != Mode::convert) {
+    if (options.decode_all) decode_all(job, prepared.plan, options, listener);
+    if (options.mode == Mode::plan) write_plan_only(settings, job, prepared, result);
+    return result;
+  }
+
+  const fs::path journal_file = dir / "journal.jsonl";
+  const bool resuming = options.resume && journal_started(journal_file);
+  refuse_earlier_run(dir, prepared.plan, options, resuming);
+  if (options.overwrite && fs::exists(dir)) remove_earlier_run(dir);
+  fs::create_directories(dir);
+  Catalog catalog(settings.catalog_file);
+  RecordKeeper keeper(dir, catalog, catalog_job(job, prepared.plan, dir));
+  // The keeper rebuilds the job's catalog rows (a new run, --overwrite, --resume); vault
+  // inspections are about the physical reels and come back (catalog/inspection.hpp).
+  const KeptInspections inspections(catalog, job.id);
+  RunOptions run;
+  result.plan_json = dir / "plan.json";
+  if (resuming) {
+    const JournalState journal = read_journal(journal_file);
+    if (journal.finished) {
+      result.already_finished = true;
+      return result;
+    }
+    keeper.resume(journal, options.reel_policy == ReelPolicy::respool ? "respool" : "continue");
+    inspections.restore();
+    const ResumePoint point =
+        plan_resume(job, prepared.plan, journal, options.reel_policy, *recorder, keeper, dir);
+    run.first_frame = point.first_frame;
+    run.resumed_rows = point.reel_rows;
+    listener.resuming(point.first_frame, prepared.plan.frames.size(), options.reel_policy);
+  } else {
+    write_plan(result.plan_json, job, prepared.plan);
+    keeper.start(prepared.plan,
+                 {{"request", settings.request.to_json()}, {"catalog", catalog.file().string()}});
+    if (const std::size_t kept = inspections.restore(); kept > 0) {
+      listener.note(fmt::format("kept {} vault inspection record(s) of earlier filmings of {}",
+                                kept, job.id));
+    }
+  }
+  // Logs (text with a progress bar on a terminal, or JSON lines) sit in front of the keeper.
+  ops::RunTotals totals{job.id, prepared.plan.frames.size(), 0, run.first_frame, {}, {}};
+  result.warnings = count_warnings(prepared.plan);
+  for (const auto& f : prepared.plan.frames) {
+    totals.pages_planned += f.kind == FrameKind::page || f.kind == FrameKind::substitute;
+  }
+  for (const auto& reel : prepared.plan.reels) {
+    totals.reel_film_m[reel.id] = reel.film_used_m;
+    totals.reel_frames[reel.id] = static_cast<std::uint32_t>(reel.frame_count);
+  }
+  auto& log = ops::Log::global();
+  log.event("info", resuming ? "job_resume" : "job_start",
+            {{"job", job.id},
+             {"title", job.title},
+             {"driver", job.driver},
+             {"frames_total", totals.frames_planned},
+             {"pages_total", totals.pages_planned},
+             {"reels_total", prepared.plan.reels.size()},
+             {"frames_before", totals.frames_before},
+             {"dir", dir.string()}});
+  ops::RunLog run_log(log, &keeper, totals, options.progress_bar);
+  run.observer = &run_log;
+  ops::PreflightLog preflight_log(log, job, options.progress_bar);
+  run.preflight = options.preflight;
+  run.on_preflight_progress = [&](const PreflightProgress& p) { preflight_log.progress(p); };
+  run.on_preflight = [&](const PreflightReport& report) {
+    preflight_log.checked(report, true);
+    for (const BadPage& bad : report.bad) {
+      result.warnings += bad.policy == FailurePolicy::substitute;
+    }
+  };
+  run.threads = job.threads;
+  run.tokens = options.tokens;
+  run.stop = options.stop;
+  // The run reads its frames from disk, and they name every page's file: neither the plan's
+  // frames nor the job's page lists stay in memory for a long job's run.
+  FrameSpool spool(std::move(prepared.plan.frames), dir);
+  for (Document& document : job.documents) std::vector<std::string>().swap(document.pages.paths);
+  run.spool = &spool;
+  try {
+    // Planning freed what it needed for the whole job (the job file's tree, every page's
+    // header); the heap keeps freed memory for frame buffers, so hand that back first, or it
+    // stays resident for the whole run and memory grows with the job.
+    malloc_trim(0);
+    result.run = run_plan(job, prepared.plan, *recorder, dir, run);
+  } catch (const Error& e) {
+    // The journal already holds every accepted frame; bring the catalog up to it.
+    const bool interrupted = e.kind() == ErrorKind::interrupted;
+    try {
+      keeper.finish(interrupted ? "interrupted" : "failed", false);
+    } catch (const Error& finish_error) {
+      log.error("catalog", exit_code(finish_error.kind()), finish_error.what());
+    }
+    run_log.summary(interrupted ? "interrupted" : "failed", result.warnings);
+    throw;
+  }
+  keeper.finish("done", true);
+  listener.exposed(result.run);
+  run_log.summary("done", result.warnings);
+  return result;
+}
+
+}  // namespace fw::api

@@ -1,0 +1,95 @@
+#include "api/request.hpp"
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+
+namespace fw::api {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string absolute_text(const fs::path& path) {
+  return path.empty() ? std::string() : fs::absolute(path).lexically_normal().string();
+}
+
+template <typename T>
+void put(nlohmann::ordered_json& json, const char* key, const std::optional<T>& value) {
+  if (value) json[key] = *value;
+}
+
+template <typename T>
+void get(const nlohmann::json& json, const char* key, std::optional<T>& value) {
+  if (json.contains(key)) value = json.at(key).get<T>();
+}
+
+}  // namespace
+
+nlohmann::ordered_json JobRequest::to_json() const {
+  nlohmann::ordered_json json = {{"source", absolute_text(source)}};
+  nlohmann::ordered_json o = nlohmann::ordered_json::object();
+  if (overrides.output) o["output"] = absolute_text(*overrides.output);
+  put(o, "driver", overrides.driver);
+  put(o, "threads", overrides.threads);
+  put(o, "format", overrides.format);
+  put(o, "reduction", overrides.reduction);
+  if (overrides.mode) o["mode"] = to_string(*overrides.mode);
+  if (overrides.polarity) o["polarity"] = to_string(*overrides.polarity);
+  put(o, "dpi", overrides.dpi);
+  put(o, "id", overrides.id);
+  put(o, "title", overrides.title);
+  if (overrides.calibration) {
+    o["calibration"] = overrides.calibration->ends_with(".toml")
+                           ? absolute_text(*overrides.calibration)
+                           : *overrides.calibration;
+  }
+  if (!overrides.driver_options.empty()) o["driver_options"] = overrides.driver_options;
+  json["overrides"] = o;
+  json["profiles"] = absolute_text(profiles);
+  json["base_dir"] = absolute_text(base_dir);
+  json["catalog"] = absolute_text(catalog);
+  return json;
+}
+
+JobRequest JobRequest::from_json(const nlohmann::json& json, const std::string& where) {
+  try {
+    JobRequest r;
+    r.source = json.at("source").get<std::string>();
+    const nlohmann::json& o = json.value("overrides", nlohmann::json::object());
+    if (o.contains("output")) r.overrides.output = o.at("output").get<std::string>();
+    get(o, "driver", r.overrides.driver);
+    get(o, "threads", r.overrides.threads);
+    get(o, "format", r.overrides.format);
+    get(o, "reduction", r.overrides.reduction);
+    if (o.contains("mode")) r.overrides.mode = parse_image_mode(o.at("mode").get<std::string>());
+    if (o.contains("polarity")) {
+      r.overrides.polarity = parse_polarity(o.at("polarity").get<std::string>());
+    }
+    get(o, "dpi", r.overrides.dpi);
+    get(o, "id", r.overrides.id);
+    get(o, "title", r.overrides.title);
+    get(o, "calibration", r.overrides.calibration);
+    if (o.contains("driver_options")) {
+      r.overrides.driver_options = o.at("driver_options").get<std::map<std::string, std::string>>();
+    }
+    r.profiles = json.value("profiles", std::string());
+    r.base_dir = json.value("base_dir", std::string());
+    r.catalog = json.value("catalog", std::string());
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorKind::job, fmt::format("{}: the job's request: {}", where, e.what()));
+  } catch (const Error& e) {
+    throw with_context(where + ": the job's request", e);
+  }
+}
+
+std::pair<std::string, std::string> parse_key_value(const std::string& text,
+                                                    const std::string& flag) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw Error(ErrorKind::usage, fmt::format("{}: expected KEY=VALUE, got \"{}\"", flag, text));
+  }
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+}  // namespace fw::api

@@ -1,0 +1,58 @@
+#include "job_flags.hpp"
+
+#include "core/error.hpp"
+
+namespace fw::cli {
+
+api::JobRequest JobFlags::request() const {
+  api::JobRequest r;
+  r.source = source;
+  r.overrides = overrides;
+  try {
+    if (!mode.empty()) r.overrides.mode = parse_image_mode(mode);
+  } catch (const Error& e) {
+    throw with_context("--mode", e);
+  }
+  try {
+    if (!polarity.empty()) r.overrides.polarity = parse_polarity(polarity);
+  } catch (const Error& e) {
+    throw with_context("--polarity", e);
+  }
+  for (const auto& kv : driver_options) {
+    r.overrides.driver_options.insert(api::parse_key_value(kv, "--driver-option"));
+  }
+  r.profiles = profiles;
+  r.base_dir = base_dir;
+  r.catalog = catalog;
+  return r;
+}
+
+void add_job_flags(CLI::App& cmd, JobFlags& flags, const std::string& what) {
+  cmd.add_option("JOB", flags.source, what)->required();
+  auto& o = flags.overrides;
+  cmd.add_option("--out", o.output, "output folder (job key: output)");
+  cmd.add_option("--driver", o.driver, "recorder driver (job key: recorder.driver)");
+  cmd.add_option("--threads", o.threads, "render threads, 0 = one per core (job key: threads)");
+  cmd.add_option("--format", o.format, "film format profile (job key: format)");
+  cmd.add_option("--reduction", o.reduction, "reduction ratio, 7-50 (job key: reduction)");
+  cmd.add_option("--mode", flags.mode, "bitonal, grey or colour (job key: mode)");
+  cmd.add_option("--polarity", flags.polarity, "negative or positive (job key: polarity)");
+  cmd.add_option("--dpi", o.dpi, "resolution for files without one (job key: dpi)");
+  cmd.add_option("--id", o.id, "job id (job key: id)");
+  cmd.add_option("--title", o.title, "job title (job key: title)");
+  cmd.add_option("--calibration", o.calibration,
+                 "density calibration: a profile in profiles/calibration/, a .toml file, or none "
+                 "for raw code values (job key: calibration; default: the recorder's own)");
+  cmd.add_option("-O,--driver-option", flags.driver_options,
+                 "KEY=VALUE driver option, repeatable (job key: recorder.options.KEY)");
+  cmd.add_option("--profiles", flags.profiles,
+                 "profiles folder (default: FILMWRITER_PROFILES or the installed profiles)");
+  cmd.add_option("--base-dir", flags.base_dir,
+                 "resolve the job file's relative paths against DIR instead of the file's "
+                 "folder (queue run sets it to QUEUE_DIR/incoming)");
+  cmd.add_option("--catalog", flags.catalog,
+                 "SQLite catalog file (default: the job's catalog key, else "
+                 "<output>/catalog.sqlite)");
+}
+
+}  // namespace fw::cli
