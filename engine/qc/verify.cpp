@@ -15,6 +15,7 @@
 #include "color/wedge.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "data/data_frames.hpp"
 #include "film/blip.hpp"
 #include "film/target.hpp"
 #include "ingest/ingest.hpp"
@@ -465,6 +466,10 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
     r["tone_curve"] = tone_json;
 
     Json frames = Json::array();
+    // Data frames decoded on this reel: their symbol errors and the least margin.
+    Json data_frames_json = Json::array();
+    std::uint64_t data_symbols = 0, data_errors = 0;
+    int data_margin = -1;
     // Page backgrounds along the reel, per channel.
     std::vector<std::vector<std::pair<std::uint32_t, double>>> backgrounds(1);
     std::uint32_t reel_channels = 1;
@@ -677,7 +682,10 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
       fj["ssim_worst_block"] = round3(s.worst_block);
       fj["ssim_worst_at"] = {s.worst.x, s.worst.y, s.worst.width, s.worst.height};
       if (channels > 1) fj["ssim_channels"] = ssim_by_channel;
-      if (s.mean < profile.ssim_min) {
+      const bool data_frame = f.kind == FrameKind::data;
+      if (data_frame) {
+        // A data frame's content is judged by decoding it (below), not by its likeness.
+      } else if (s.mean < profile.ssim_min) {
         frame_fail(fmt::format("{}does not show its source: SSIM {:.3f} below {:.2f}",
                                channels > 1 ? layer(worst_channel) + "layer " : std::string(),
                                s.mean, profile.ssim_min));
@@ -774,12 +782,63 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
           resolution = res.json;
         }
       }
+      // A data frame is decoded from the developed film, as restore reads it: it must be the
+      // frame the plan put here, every codeword must decode, and the margin is reported (how
+      // many more symbol errors the worst codeword could have taken).
+      if (data_frame) {
+        const fs::path film_file = film_dir / fmt::format("F{:06}.tif", f.number);
+        const data::DecodedFrame d = data::decode_frame(data::read_film_image(film_file));
+        const data::FileIdentity id = data_identity(job, plan, f);
+        Json dj2{{"file", id.name}, {"frame", f.data_frame + 1}, {"decoded", d.is_data_frame}};
+        if (!d.is_data_frame) {
+          frame_fail("data frame does not decode: " + d.error);
+        } else {
+          const auto group =
+              static_cast<std::uint32_t>(d.header.code.group_data + d.header.code.group_parity);
+          const std::uint32_t at = d.header.group * group + d.header.index_in_group;
+          const std::uint64_t symbols =
+              std::uint64_t{d.header.codewords} * static_cast<std::uint64_t>(d.header.code.inner_n);
+          const double rate = symbols ? double(d.symbol_errors) / double(symbols) : 0;
+          dj2["symbol_errors"] = d.symbol_errors;
+          dj2["symbol_error_rate"] = rate;
+          dj2["max_errors_in_a_codeword"] = d.max_errors;
+          dj2["margin"] = d.min_margin;
+          dj2["codewords_failed"] = d.codewords_failed;
+          dj2["samples_per_module"] = round3(d.samples_per_module);
+          dj2["contrast_d"] = round3(d.contrast_d);
+          data_frames_json.push_back(
+              {{"frame", f.number}, {"errors", d.symbol_errors}, {"margin", d.min_margin}});
+          data_symbols += symbols;
+          data_errors += d.symbol_errors;
+          data_margin = data_margin < 0 ? d.min_margin : std::min(data_margin, d.min_margin);
+          if (d.header.document != id.document || d.header.file_index != id.file_index ||
+              at != f.data_frame) {
+            frame_fail(
+                fmt::format("data frame holds {} file {} frame {}, the plan {} file {} "
+                            "frame {}",
+                            d.header.document, d.header.file_index, at + 1, id.document,
+                            id.file_index, f.data_frame + 1));
+          } else if (d.codewords_failed > 0) {
+            frame_fail(
+                fmt::format("data frame: {} codeword(s) beyond the inner code (the outer "
+                            "code may still rebuild them)",
+                            d.codewords_failed));
+          }
+        }
+        fj["data"] = dj2;
+      }
       fj["failures"] = problems;
       fj["verdict"] = problems.empty() ? "pass" : "fail";
       frames.push_back(fj);
       pics.thumbs.push_back({f.number, f.address, !problems.empty(), thumbnail(film, 2.5)});
     }
 
+    if (!data_frames_json.empty()) {
+      r["data"] = {{"frames", data_frames_json.size()},
+                   {"symbol_errors", data_errors},
+                   {"symbol_error_rate", data_symbols ? double(data_errors) / data_symbols : 0.0},
+                   {"least_margin", data_margin}};
+    }
     // Along the reel.
     Json density{{"aim", {aim_low, aim_high}}, {"base_fog_max", round3(base_fog_max)}};
     // Each channel's backgrounds against that channel's mean along the reel.
