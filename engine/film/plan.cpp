@@ -980,7 +980,11 @@ double data_capacity_bytes(const Job& job, const FilmFormat& format, double pitc
                  format, pitch_um, [] { return std::string("a data frame"); });
   double usable_mm = (reel_length_m - format.leader_m - format.trailer_m) * 1000.0;
   const bool targets = job.targets != "none";
-  const TargetFrame target = target_placement(job, format, pitch_um);
+  // The targets at the job's reduction, or the nearest the format allows.
+  Job at_format = job;
+  at_format.defaults.reduction =
+      std::clamp(job.defaults.reduction, format.min_reduction, format.max_reduction);
+  const TargetFrame target = target_placement(at_format, format, pitch_um);
   const double target_mm = target.placement.length_mm + format.frame_gap_mm;
   usable_mm -= target_mm * ((targets ? 4 : 0) + 1);
   const auto frames = static_cast<std::uint64_t>(

@@ -1,10 +1,9 @@
 // `restore`: files written as data frames, read back from developed film (engine/data).
 #include <fmt/format.h>
 
+#include "api/restore.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
-#include "data/data_frames.hpp"
 
 namespace fw::cli {
 namespace {
@@ -12,18 +11,14 @@ namespace {
 struct RestoreFlags {
   std::string dir;
   std::string out;
+  std::string catalog;
 };
 
 int run_restore(const RestoreFlags& flags) {
-  const std::filesystem::path out(flags.out);
-  std::filesystem::create_directories(out);
-  const data::RestoreReport report = data::restore_directory(flags.dir, out);
-  write_file_atomic(out / "restore.json", report.json().dump(2) + "\n");
-  fmt::print("{}report: {}\n", report.text(), (out / "restore.json").string());
-  if (report.files.empty()) {
-    throw Error(ErrorKind::input, "restore: no data frame in " + flags.dir);
-  }
-  return report.all_recovered() ? exit_ok : exit_qc;
+  const api::RestoreResult result = api::restore({flags.dir, flags.out, flags.catalog});
+  fmt::print("{}report: {}\n", result.text(),
+             (std::filesystem::path(flags.out) / "restore.json").string());
+  return result.ok() ? exit_ok : exit_qc;
 }
 
 }  // namespace
@@ -37,6 +32,9 @@ void add_restore_commands(CLI::App& app, std::vector<Command>& commands) {
       "restore.json; exit 5 when a file is not restored whole");
   cmd->add_option("DIR", flags->dir, "folder of film images, e.g. out/JOB/R0001/film")->required();
   cmd->add_option("--out", flags->out, "where the files go, as DOCUMENT/NAME")->required();
+  cmd->add_option("--catalog", flags->catalog,
+                  "check each file against the catalog's record of its job (e.g. "
+                  "out/catalog.sqlite)");
   commands.push_back({cmd, [flags](Context&) { return run_restore(*flags); }});
 }
 
