@@ -45,6 +45,7 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -441,6 +442,32 @@ class SimRecorder final : public hal::Recorder {
       if (!done() && !writer_busy_ && Clock::now() - last_progress_ > watchdog()) return false;
     }
     return true;
+  }
+
+  // The film's own record of a reel not loaded: reel.json and the lines reel.log adds (a last
+  // line cut short by the stop never reached the disk). nullopt when it is another reel's or
+  // unreadable; load() then says what is wrong.
+  std::optional<std::uint32_t> frames_on_film(const hal::ReelSpec& reel) override {
+    const auto dir = reel.work_dir / "film";
+    if (!std::filesystem::exists(dir / "reel.json")) return 0;
+    std::set<std::uint32_t> frames;
+    try {
+      std::ifstream in(dir / "reel.json", std::ios::binary);
+      const auto json = nlohmann::json::parse(in);
+      if (json.at("reel") != reel.reel_id || json.at("job") != reel.job_id) return std::nullopt;
+      for (const auto& f : json.at("frames")) frames.insert(f.at("frame").get<std::uint32_t>());
+      std::ifstream log(dir / "reel.log", std::ios::binary);
+      std::string line;
+      while (std::getline(log, line) && !log.eof()) {
+        const auto record = nlohmann::json::parse(line);
+        if (record.contains("frame")) frames.insert(record.at("frame").get<std::uint32_t>());
+      }
+    } catch (const nlohmann::json::exception&) {
+      return std::nullopt;
+    }
+    std::uint32_t count = 0;
+    while (frames.contains(count + 1)) ++count;
+    return count;
   }
 
   // Resume (policy continue): the reel already holds frames 1 .. first - 1. The film's own

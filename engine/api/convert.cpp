@@ -125,8 +125,8 @@ std::uint64_t count_warnings(const Plan& plan) {
     ops::Log::global().event(
         "warning", "uncalibrated", {{"calibration", "none"}},
         "filmwriter: warning: calibration = \"none\": frames go to the recorder as raw code "
-        "values; the background density will not be held at the aim (see \"Density and "
-        "tone\" in README.md)");
+        "values; the background density will not be held at the aim (see "
+        "docs/calibration.md#density-and-tone)");
   }
   return warnings;
 }
@@ -171,15 +171,38 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
   RunOptions run;
   result.plan_json = dir / "plan.json";
   if (resuming) {
-    const JournalState journal = read_journal(journal_file);
+    JournalState journal = read_journal(journal_file);
     if (journal.finished) {
       result.already_finished = true;
       return result;
     }
-    keeper.resume(journal, options.reel_policy == ReelPolicy::respool ? "respool" : "continue");
+    const PlanChanges changes =
+        check_resumable(job, prepared.plan, journal, options.reel_policy, dir);
+    std::string reason = "respooled at resume (--reel-policy respool)";
+    if (changes.changed()) {
+      accept_new_plan(job, prepared.plan, changes, journal, keeper, dir);
+      reason = "the plan changed: " + changes.lines.front();
+      std::string list;
+      for (const auto& line : changes.lines) list += "\n  " + line;
+      listener.note(
+          fmt::format("the plan changed after the frames on film (the old plan is "
+                      "kept beside plan.json):{}",
+                      list));
+    }
+    if (options.reel_policy == ReelPolicy::continue_reel) {
+      if (const auto lost = rewind_to_film(job, prepared.plan, journal, *recorder, keeper, dir)) {
+        const JournalReel& reel = *journal.in_recorder();
+        listener.note(fmt::format(
+            "reel {}: the recorder's film ends at frame {}; the {} frame(s) after it were in its "
+            "buffer when it stopped and are exposed again",
+            reel.id, reel.rows.size() - lost, lost));
+      }
+    }
+    journal = read_journal(journal_file);
+    keeper.resume(journal, to_string(options.reel_policy));
     inspections.restore();
-    const ResumePoint point =
-        plan_resume(job, prepared.plan, journal, options.reel_policy, *recorder, keeper, dir);
+    const ResumePoint point = plan_resume(job, prepared.plan, journal, options.reel_policy,
+                                          *recorder, keeper, dir, reason);
     run.first_frame = point.first_frame;
     run.resumed_rows = point.reel_rows;
     listener.resuming(point.first_frame, prepared.plan.frames.size(), options.reel_policy);

@@ -2,7 +2,8 @@
 // drift and damage, recorded in the catalog (table `inspections`, schema version 3) so that
 // `filmwriter inspect due` can say which reels are due and the QC report can show a reel's
 // history. A-D strip levels follow IPI: 0 good, 1 onset, 1.5 autocatalytic point,
-// 2 degrading (freeze or copy), 3 critical (MICROGRAPHICS.md section 7.4).
+// 2 degrading (freeze or copy), 3 critical
+// (docs/micrographics.md#qc-to-automate-and-vault-inspection).
 #pragma once
 
 #include <string>

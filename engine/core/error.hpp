@@ -21,7 +21,7 @@ enum class ErrorKind {
   internal,     // a bug
 };
 
-// Process exit codes, documented in README.md.
+// Process exit codes, documented in docs/operations.md#exit-codes.
 enum ExitCode : int {
   exit_ok = 0,
   exit_internal = 1,

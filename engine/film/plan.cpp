@@ -1282,9 +1282,7 @@ std::string recorded_filming_date(const std::filesystem::path& plan_json) {
   }
 }
 
-std::string Plan::hash(const Job& job) const {
-  // What decides a frame's pixels beyond the plan: a resume with another polarity, mode,
-  // threshold or calibration would put frames of two kinds on one reel, so it must be refused.
+nlohmann::ordered_json Plan::rendering(const Job& job) const {
   nlohmann::ordered_json rendering = {{"polarity", to_string(job.polarity)}};
   for (const Document& document : job.documents) {
     const PageSettings s = settings_for(job, document);
@@ -1293,10 +1291,16 @@ std::string Plan::hash(const Job& job) const {
                                       {"threshold", s.threshold},
                                       {"colour_route", to_string(s.colour_route)}});
   }
+  return rendering;
+}
+
+std::string Plan::hash(const Job& job) const {
+  // What decides a frame's pixels beyond the plan: a resume with another polarity, mode,
+  // threshold or calibration would put frames of two kinds on one reel, so it must be refused.
   // The calibration (profile, its file's sha256, class, tone) is in plan.json itself.
   Sha256 digest;
   write_json(job, [&](std::string_view piece) { digest.update(piece); });
-  digest.update(rendering.dump());
+  digest.update(rendering(job).dump());
   return digest.hex();
 }
 

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "data/data_frames.hpp"
 #include "film/format.hpp"
 #include "hal/recorder.hpp"
@@ -162,6 +164,9 @@ struct Plan {
   // plan.json in pieces, frame by frame, so that a long job's plan is never whole in memory.
   void write_json(const Job& job, const std::function<void(std::string_view)>& out) const;
   std::string hash(const Job& job) const;  // sha256 of plan.json and the rendering choices
+  // The rendering choices plan.json does not hold (polarity; per document mode, threshold,
+  // colour route): they decide a frame's pixels, so a resume compares them too.
+  nlohmann::ordered_json rendering(const Job& job) const;
   // What the recorder is told when `reel` is loaded into `work_dir` (first_frame 1).
   hal::ReelSpec reel_spec(const PlannedReel& reel, const std::string& job_id,
                           const std::filesystem::path& work_dir) const;

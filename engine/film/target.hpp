@@ -49,7 +49,8 @@ struct ChartSpec {
   std::vector<double> frequencies;  // document plane, lp/mm
   double group_height_mm = 10;
   // Patterns finer than this share of the recorder's Nyquist limit are left out: the pitch
-  // cannot write them (MICROGRAPHICS.md section 0: the chart must resolve >= 80 %).
+  // cannot write them: the chart must resolve >= 80 %
+  // (docs/micrographics.md#resolution-and-the-quality-index).
   double nyquist_share = 0.8;
 };
 

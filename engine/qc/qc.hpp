@@ -21,7 +21,8 @@
 
 namespace fw {
 
-// profiles/qc/<name>.toml (MICROGRAPHICS.md sections 0 and 3).
+// profiles/qc/<name>.toml (docs/micrographics.md#density-aims-and-limits,
+// #resolution-and-the-quality-index and #density-and-resolution).
 struct QcProfile {
   std::filesystem::path file;
   std::vector<std::pair<std::string, std::pair<double, double>>> background;  // class -> range

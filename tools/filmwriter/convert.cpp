@@ -120,7 +120,7 @@ class Printer final : public api::ConvertListener {
   }
   void resuming(std::size_t first, std::size_t frames, ReelPolicy policy) override {
     fmt::print("resuming at frame {} of {} (reel policy {}); {} frame(s) already on film\n",
-               first + 1, frames, policy == ReelPolicy::respool ? "respool" : "continue", first);
+               first + 1, frames, to_string(policy), first);
   }
   void note(const std::string& line) override { fmt::print("{}\n", line); }
   void exposed(const RunResult& run) override {

@@ -1,5 +1,6 @@
 // filmwriter: the command line. Thin by design: it parses arguments and dispatches to a
-// command group (one file each); the engine does the work. Exit codes: see README.md.
+// command group (one file each); the engine does the work. Exit codes:
+// docs/operations.md#exit-codes.
 #include <fmt/format.h>
 
 #include <malloc.h>

@@ -202,6 +202,7 @@ class Daemon {
     try {
       if (type == "frame") return frame(m);
       if (type == "load") return load(m.head.at("reel"));
+      if (type == "film") return film(m.head.at("reel"));
       if (type == "unload") return unload();
       if (type == "status") return client_.send({{"type", "status"}, {"state", state()}});
       if (type == "bye") {
@@ -233,7 +234,7 @@ class Daemon {
     loaded_ = false;
   }
 
-  void load(const nlohmann::json& r) {
+  static fw::hal::ReelSpec reel_from(const nlohmann::json& r) {
     fw::hal::ReelSpec spec;
     spec.reel_id = r.at("reel_id").get<std::string>();
     spec.reel_number = r.at("reel_number").get<std::uint32_t>();
@@ -244,8 +245,36 @@ class Daemon {
     spec.first_frame = r.value("first_frame", 1u);
     spec.keep_film = r.value("keep_film", false);
     spec.geometry = fw::net::geometry_from(r.value("geometry", nlohmann::json::object()));
-    if (spec.reel_id.find('/') != std::string::npos || spec.job_id.find('/') != std::string::npos ||
-        spec.reel_id.starts_with(".") || spec.job_id.starts_with(".")) {
+    return spec;
+  }
+
+  static bool plain_names(const fw::hal::ReelSpec& spec) {
+    return spec.reel_id.find('/') == std::string::npos &&
+           spec.job_id.find('/') == std::string::npos && !spec.reel_id.starts_with(".") &&
+           !spec.job_id.starts_with(".");
+  }
+
+  // What the film holds of a reel, for a client that resumes: the loaded reel holds every frame
+  // the daemon accepted (its buffer develops while the daemon lives); another reel, what the
+  // device's own record says.
+  void film(const nlohmann::json& r) {
+    fw::hal::ReelSpec spec = reel_from(r);
+    if (!plain_names(spec)) {
+      return reply_error(client_, "protocol", "reel and job ids must be plain names");
+    }
+    nlohmann::json frames = nullptr;
+    if (loaded_ && spec.job_id == spec_.job_id && spec.reel_id == spec_.reel_id) {
+      frames = exposed_;
+    } else {
+      spec.work_dir = reel_dir(spec);
+      if (const auto on_film = recorder_->frames_on_film(spec)) frames = *on_film;
+    }
+    client_.send({{"type", "film"}, {"frames", frames}});
+  }
+
+  void load(const nlohmann::json& r) {
+    fw::hal::ReelSpec spec = reel_from(r);
+    if (!plain_names(spec)) {
       return reply_error(client_, "protocol", "reel and job ids must be plain names");
     }
     const bool same = loaded_ && spec.job_id == spec_.job_id && spec.reel_id == spec_.reel_id;
