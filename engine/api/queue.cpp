@@ -59,7 +59,7 @@ std::vector<std::string> convert_arguments(const QueueOptions& options, const op
       "--out",
       out.string(),
       "--reel-policy",
-      options.reel_policy == ReelPolicy::respool ? "respool" : "continue"};
+      to_string(options.reel_policy)};
   if (!options.catalog.empty()) args.insert(args.end(), {"--catalog", options.catalog.string()});
   if (!options.driver.empty()) args.insert(args.end(), {"--driver", options.driver});
   for (const auto& o : options.driver_options) args.insert(args.end(), {"-O", o});

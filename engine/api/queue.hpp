@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "catalog/keeper.hpp"
+#include "catalog/resume.hpp"
 #include "ops/child.hpp"
 #include "ops/lock.hpp"
 

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "data/data_frames.hpp"
 #include "hal/buffer_pool.hpp"
 #include "text/text.hpp"
 
@@ -283,6 +284,10 @@ std::filesystem::path frame_template_file(const Job& job, const Plan& plan,
                                           const PlannedFrame& frame) {
   const std::filesystem::path profiles =
       plan.profiles_dir.empty() ? default_profiles_dir() : plan.profiles_dir;
+  if (frame.kind == FrameKind::data_target) {
+    // Filmed before a reel's data frames even on reels without the other targets.
+    return template_file(profiles, job.targets == "none" ? "standard" : job.targets, frame.kind);
+  }
   if (frame.kind != FrameKind::substitute) return template_file(profiles, job.targets, frame.kind);
   // Substitutes stand for pages, so they are filmed even on reels without targets.
   const std::string set = job.targets == "none" ? std::string("standard") : job.targets;
@@ -357,7 +362,7 @@ TargetTemplate load_template(const std::filesystem::path& file) {
                                             error.source().begin.line, error.description()));
   }
   const TemplateReader reader(file.string(), root);
-  reader.only(root, "", {"border_mm", "text", "chart", "wedge", "patches", "scale"});
+  reader.only(root, "", {"border_mm", "text", "chart", "wedge", "patches", "scale", "symbol"});
   TargetTemplate target;
   target.file = file;
   target.border_mm = reader.number(root, "", "border_mm", 0.0);
@@ -427,6 +432,12 @@ TargetTemplate load_template(const std::filesystem::path& file) {
     target.scale.top_mm = reader.number(*scale, "scale.", "top_mm", std::nullopt);
     target.scale.length_mm = reader.number(*scale, "scale.", "length_mm", 100.0, 10);
   }
+  if (const toml::table* symbol = reader.table("symbol")) {
+    reader.only(*symbol, "symbol.", {"top_mm", "width_mm"});
+    target.symbol.on = true;
+    target.symbol.top_mm = reader.number(*symbol, "symbol.", "top_mm", std::nullopt);
+    target.symbol.width_mm = reader.number(*symbol, "symbol.", "width_mm", 120.0, 10);
+  }
   if (target.technical &&
       (!reader.table("wedge") || !reader.table("patches") || !reader.table("scale"))) {
     throw Error(ErrorKind::job, fmt::format("{}: a technical target needs [chart], [wedge], "
@@ -446,7 +457,24 @@ std::map<std::string, std::string> target_fields(const Job& job, const Plan& pla
   }
   const std::string other_reel =
       frame.other_reel == 0 ? std::string() : fmt::format("R{:04}", frame.other_reel);
-  return {
+  std::map<std::string, std::string> data;
+  if (plan.data_layout) {
+    const data::Layout& l = *plan.data_layout;
+    data = {
+        {"data_version", std::to_string(data::kFormatVersion)},
+        {"data_module_um", fmt::format("{:g}", l.module_um())},
+        {"data_module_px", std::to_string(l.geometry.module_px)},
+        {"data_modules", fmt::format("{} x {}", l.modules_x, l.modules_y)},
+        {"data_bits", std::to_string(l.code.bits_per_module)},
+        {"data_levels", std::to_string(1 << l.code.bits_per_module)},
+        {"data_inner", fmt::format("RS({}, {})", l.code.inner_n, l.code.inner_k)},
+        {"data_outer",
+         fmt::format("{} data + {} parity frames", l.code.group_data, l.code.group_parity)},
+        {"data_payload", std::to_string(l.payload_bytes)},
+        {"data_frames", std::to_string(reel.data_frames)},
+    };
+  }
+  std::map<std::string, std::string> fields = {
       {"reel", reel.id},
       {"reel_number", std::to_string(reel.number)},
       {"reel_count", std::to_string(plan.reels.size())},
@@ -473,6 +501,8 @@ std::map<std::string, std::string> target_fields(const Job& job, const Plan& pla
       {"reason", frame.kind == FrameKind::substitute ? film_reason(job, frame, frame.reason) : ""},
       {"note", frame.note},
   };
+  fields.insert(data.begin(), data.end());
+  return fields;
 }
 
 std::string fill_placeholders(const std::string& text,
@@ -728,6 +758,42 @@ FrameImage render_target(const Job& job, const Plan& plan, const PlannedFrame& f
     for (std::size_t i = 0; i < chart.patch_codes.size(); ++i) {
       paint(chart.patch_x[i] - p.page_x_px, chart.patches_y - p.page_y_px, chart.patch_size,
             chart.patch_size, chart.patch_codes[i]);
+    }
+  }
+
+  if (target.symbol.on && plan.data_layout) {
+    // An example data frame of the reel's code, each module a square of the drawing: the
+    // smallest symbol that holds a header, with a few bytes of text.
+    data::FrameGeometry geometry;
+    geometry.pitch_um = pitch_um;
+    geometry.module_px = 1;
+    std::optional<data::Layout> example;
+    for (std::uint32_t w = 96; !example && w <= 512; w += 16) {
+      geometry.width_px = w;
+      geometry.height_px = w * 2 / 3;
+      try {
+        example = data::Layout::make(geometry, plan.data_layout->code);
+      } catch (const Error&) {
+      }
+    }
+    if (example) {
+      const std::string text = "filmwriter data frame example";
+      const data::FileEncoder encoder(*example, {"EXAMPLE", "R0000", "EXAMPLE", 1, "example.txt"},
+                                      std::vector<std::uint8_t>(text.begin(), text.end()));
+      const data::FramePixels symbol = encoder.frame(0);
+      const double module = target.symbol.width_mm * mm / symbol.width;
+      const double x0 = (page_mm - target.symbol.width_mm) / 2 * mm;
+      const double y0 = target.symbol.top_mm * mm;
+      for (std::uint32_t y = 0; y < symbol.height; ++y) {
+        for (std::uint32_t x = 0; x < symbol.width; ++x) {
+          const auto left = static_cast<std::uint32_t>(std::lround(x0 + x * module));
+          const auto top = static_cast<std::uint32_t>(std::lround(y0 + y * module));
+          const auto right = static_cast<std::uint32_t>(std::lround(x0 + (x + 1) * module));
+          const auto bottom = static_cast<std::uint32_t>(std::lround(y0 + (y + 1) * module));
+          paint(left, top, right - left, bottom - top,
+                symbol.pixels[std::size_t{y} * symbol.width + x]);
+        }
+      }
     }
   }
 

@@ -71,6 +71,14 @@ struct ScaleSpec {
   double length_mm = 100;  // on the document plane, ticks every millimetre
 };
 
+// The data target's drawing of a data frame: an example symbol of the reel's format
+// (its module size enlarged), `width_mm` wide on the document plane.
+struct SymbolSpec {
+  bool on = false;
+  double top_mm = 0;
+  double width_mm = 120;
+};
+
 struct TargetTemplate {
   std::filesystem::path file;
   double border_mm = 0;
@@ -81,6 +89,7 @@ struct TargetTemplate {
   WedgeSpec wedge;
   PatchSpec patches;
   ScaleSpec scale;
+  SymbolSpec symbol;
 };
 
 // The template file for a frame kind: profiles/targets/<set>/<kind>.toml ("start-target.toml").
@@ -100,7 +109,9 @@ std::string film_reason(const Job& job, const PlannedFrame& frame, const std::st
 // Placeholder values for a target frame: reel, reel_count, job_id, job_title, institution,
 // date, reduction, format, document_id, document_title, metadata (one "key: value" line
 // each), continued_to, continued_from, frames (first-last address on the reel or fiche),
-// fiche; for a substitute page, source and reason (paths as film_path writes them).
+// fiche; for a substitute page, source and reason (paths as film_path writes them); with data
+// frames data_version, data_module_um, data_module_px, data_modules, data_bits, data_levels,
+// data_inner, data_outer, data_payload, data_frames (on the reel).
 std::map<std::string, std::string> target_fields(const Job& job, const Plan& plan,
                                                  const PlannedFrame& frame);
 // Replaces {name} with fields[name]; an unknown name is an Error(job) naming `context`.

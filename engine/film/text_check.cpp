@@ -93,7 +93,7 @@ void prepare_plan_text(const Job& job, Plan& plan, std::shared_ptr<const TextEng
     }
     // The tiles of a fiche header show one strip: its text is checked once per sheet.
     const bool header_tile = frame.kind == FrameKind::fiche_header && frame.grid_column > 1;
-    if (frame.kind == FrameKind::page || header_tile) continue;
+    if (frame.kind == FrameKind::page || frame.kind == FrameKind::data || header_tile) continue;
     std::vector<FilledText> texts;
     try {
       texts = target_texts(job, plan, frame);

@@ -542,4 +542,32 @@ VImage open_page(const SourcePage& page, double scale, const Limits& limits) {
   }
 }
 
+void list_masters(const Job& job, std::vector<DocumentPages>& documents) {
+  for (DocumentPages& pages : documents) {
+    pages.masters.clear();
+    if (pages.skipped || !data_frames_for(job, job.documents.at(pages.document))) continue;
+    for (const SourcePage& page : pages.pages) {
+      const std::string& file = page.ref.file;
+      if (!pages.masters.empty() && pages.masters.back().path == file) continue;
+      if (std::any_of(pages.masters.begin(), pages.masters.end(),
+                      [&](const MasterFile& m) { return m.path == file; })) {
+        continue;
+      }
+      std::error_code ec;
+      const auto size = fs::file_size(file, ec);
+      if (ec) {
+        throw Error(
+            ErrorKind::input,
+            fmt::format("{}: data frames: cannot read the file's size: {}", file, ec.message()));
+      }
+      const fs::path relative = fs::path(file).lexically_relative(job.base_dir);
+      const bool inside =
+          !job.base_dir.empty() && !relative.empty() && *relative.begin() != fs::path("..");
+      const std::string name =
+          inside ? relative.generic_string() : fs::path(file).filename().generic_string();
+      pages.masters.push_back({file, name, static_cast<std::uint64_t>(size)});
+    }
+  }
+}
+
 }  // namespace fw

@@ -146,6 +146,14 @@ struct FailedPage {
   }
 };
 
+// A source file written as data frames (the job's `data_frames`): the file, the name
+// `restore` writes it back as (relative, "scans/0001.tif"), and its size in bytes.
+struct MasterFile {
+  std::string path;
+  std::string name;
+  std::uint64_t size = 0;
+};
+
 // The result of reading a document's sources, before planning.
 struct DocumentPages {
   std::size_t document = 0;
@@ -153,7 +161,15 @@ struct DocumentPages {
   std::vector<FailedPage> substitutes;  // in document order
   bool skipped = false;                 // policy `skip-document` and something failed
   std::string skip_reason;
+  // Its source files, in page order, when the document's files go on film as data frames
+  // (list_masters); empty otherwise.
+  std::vector<MasterFile> masters;
 };
+
+// Fills `masters` of every document whose files go on film as data frames
+// (data_frames_for): each distinct source file of its good pages, in page order, named
+// relative to the job's folder (the file's name alone when it lies outside), with its size.
+void list_masters(const Job& job, std::vector<DocumentPages>& documents);
 
 // Reads every document's sources (expand + probe), applying each document's failure policy:
 // `fail` throws naming the document and every page of it that failed; `skip-document` marks

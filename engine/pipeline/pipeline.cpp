@@ -144,6 +144,11 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
     row.blip = hal::to_string(frame.blip);
     row.source_file = frame.source.ref.file;
     row.source_page = frame.source.ref.file.empty() ? 0 : frame.source.ref.page_in_file + 1;
+    if (frame.kind == FrameKind::data) {
+      // A data frame: its file, and its number among the file's frames (source_page).
+      row.source_file = plan.masters.at(frame.document).at(frame.data_file).path;
+      row.source_page = frame.data_frame + 1;
+    }
     row.source_sha256 = r.source_sha256;
     row.frame_sha256 = r.sha256;
     // What ingest turned the page by; a substitute shows a target, not the page.
@@ -320,6 +325,7 @@ PreparedJob prepare_job(const Job& job, const hal::Capabilities& recorder,
   // A reduction the format cannot film is the job's (or the flag's), not its first page's.
   check_reductions(job, prepared.format);
   std::vector<DocumentPages> documents = scan_documents(job);
+  list_masters(job, documents);  // the source files written as data frames, if any
   // Missing glyphs are found here, before the first exposure (film/text_check.hpp).
   auto text = job_text_engine(job);
   check_document_text(job, *text, documents);

@@ -113,6 +113,20 @@ Json frame_json(const FrameVerdict& v) {
     fj["mark_at"] = {v.mark->box.x, v.mark->box.y, v.mark->box.size};
   }
   if (v.resolution) fj["resolution"] = resolution_json(*v.resolution);
+  if (v.data) {
+    const DataFrameResult& d = *v.data;
+    Json dj{{"file", d.file}, {"frame", d.frame}, {"decoded", d.decoded}};
+    if (d.decoded) {
+      dj["symbol_errors"] = d.symbol_errors;
+      dj["symbol_error_rate"] = d.symbols ? double(d.symbol_errors) / double(d.symbols) : 0.0;
+      dj["max_errors_in_a_codeword"] = d.max_errors;
+      dj["margin"] = d.margin;
+      dj["codewords_failed"] = d.codewords_failed;
+      dj["samples_per_module"] = round3(d.samples_per_module);
+      dj["contrast_d"] = round3(d.contrast_d);
+    }
+    fj["data"] = dj;
+  }
   fj["failures"] = v.problems;
   fj["verdict"] = v.passed() ? "pass" : "fail";
   return fj;
@@ -157,6 +171,14 @@ Json reel_json(const ReelVerdict& reel, double aim_low, double aim_high) {
   }
   r["density"] = density;
   r["resolution"] = reel.resolution ? resolution_json(*reel.resolution) : Json(nullptr);
+  if (reel.data.frames > 0) {
+    r["data"] = {
+        {"frames", reel.data.frames},
+        {"symbol_errors", reel.data.symbol_errors},
+        {"symbol_error_rate",
+         reel.data.symbols ? double(reel.data.symbol_errors) / double(reel.data.symbols) : 0.0},
+        {"least_margin", reel.data.least_margin}};
+  }
   r["warnings"] = reel.warnings;
   r["frames"] = Json::array();
   for (const FrameVerdict& f : reel.frames) r["frames"].push_back(frame_json(f));

@@ -188,7 +188,13 @@ FrameVerdict verify_frame(const ReelContext& ctx, const PlannedFrame& f, bool to
   const Rect inner{border, border, film.width() - 2 * border, film.height() - 2 * border};
   v.content = check_content(sent.pixels.data(), sent.width, sent.channels, tones, layers, inner,
                             scale, profile.ssim_min, profile.ssim_block_min, names);
-  add(v.content->problems);
+  if (f.kind == FrameKind::data) {
+    // A data frame's content is judged by decoding it, not by its likeness to the render.
+    v.data = check_data_frame(layers[0], data_identity(job, plan, f), f.data_frame);
+    add(v.data->problems);
+  } else {
+    add(v.content->problems);
+  }
 
   // Blips, the address and the frame mark are exposed in every channel: read on the first.
   if (p.track_width_px > 0 && p.track_height_px > 0) {
@@ -324,6 +330,14 @@ ReelVerdict verify_reel(const VerifySetup& setup, const PlannedReel& reel,
       if (const auto& bg = v.density->channels[c].background) {
         backgrounds[c].frames.push_back({v.frame, *bg});
       }
+    }
+    if (v.data && v.data->decoded) {
+      ++out.data.frames;
+      out.data.symbols += v.data->symbols;
+      out.data.symbol_errors += v.data->symbol_errors;
+      out.data.least_margin = out.data.least_margin < 0
+                                  ? v.data->margin
+                                  : std::min(out.data.least_margin, v.data->margin);
     }
     if (v.resolution &&
         (!out.resolution || v.resolution->finest_document < out.resolution->finest_document)) {

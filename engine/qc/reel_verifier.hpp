@@ -16,6 +16,7 @@
 #include "qc/checks/blip.hpp"
 #include "qc/checks/completeness.hpp"
 #include "qc/checks/content.hpp"
+#include "qc/checks/data_frame.hpp"
 #include "qc/checks/density.hpp"
 #include "qc/checks/frame_mark.hpp"
 #include "qc/checks/resolution.hpp"
@@ -52,8 +53,9 @@ struct FrameVerdict {
   std::optional<TrackResult> track;
   std::optional<MarkResult> mark;
   std::optional<ResolutionResult> resolution;
-  std::vector<std::string> problems;  // in the order the checks ran, then along the reel
-  std::string thumbnail_jpeg;         // the film as on a light box, 160 px
+  std::optional<DataFrameResult> data;  // data frames: decoded, not compared
+  std::vector<std::string> problems;    // in the order the checks ran, then along the reel
+  std::string thumbnail_jpeg;           // the film as on a light box, 160 px
   bool passed() const { return problems.empty(); }
 };
 
@@ -66,7 +68,13 @@ struct ReelVerdict {
   double base_fog_max = 0;
   ReelDensity density;
   std::optional<ResolutionResult> resolution;  // the worst chart on the reel
-  std::vector<std::string> failures;           // "R0001: frame 5 (...): ...", in order
+  // The reel's data frames: how many decoded, their symbol errors and the least margin.
+  struct DataSummary {
+    std::uint32_t frames = 0;
+    std::uint64_t symbols = 0, symbol_errors = 0;
+    int least_margin = -1;
+  } data;
+  std::vector<std::string> failures;  // "R0001: frame 5 (...): ...", in order
   std::vector<std::string> warnings;
   bool passed() const { return failures.empty(); }
 };

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   fw::cli::add_verify_commands(app, commands);
   fw::cli::add_inspect_commands(app, commands);
   fw::cli::add_queue_commands(app, commands);
+  fw::cli::add_restore_commands(app, commands);
 
   try {
     app.parse(argc, argv);
