@@ -68,6 +68,7 @@ struct PageFixture {
     job.documents.push_back(doc);
     hal::Capabilities caps;
     caps.pixel_pitch_um = 2.5;
+    caps.calibration = "sim-default-negative";  // the tiff driver's default, as a real job has
     plan = prepare_job(job, caps, default_profiles_dir()).plan;
   }
   ~PageFixture() { std::filesystem::remove_all(dir); }

@@ -10,8 +10,11 @@
 
 #include <vips/vips8>
 
+#include "api/calibrate.hpp"
 #include "base/files.hpp"
+#include "builtin.hpp"
 #include "color/wedge.hpp"
+#include "core/error.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -212,6 +215,142 @@ TEST(CalibrateCli, TheCalibrationTableChoosesTheProfile) {
   EXPECT_EQ(bad_class.exit_code, 2);
   EXPECT_THAT(bad_class.err, HasSubstr("no aim density for document class \"murky\" (known: "
                                        "faint, high-contrast)"));
+}
+
+// --- the engine API, called directly -----------------------------------------------------------
+
+struct CalibrateApi : ::testing::Test {
+  void SetUp() override {
+    drivers::register_builtin_drivers(drivers);
+    test::copy_profiles_with_test_recorder(dir / "profiles");
+  }
+  // The sim at a 10 um pitch, as fast as it goes.
+  api::RecorderSettings sim(std::vector<std::string> options = {}) const {
+    options.insert(options.end(), {"rate=0", "recorder=sim-test"});
+    return api::resolve_recorder("sim", options, dir / "profiles");
+  }
+  test::TempDir dir;
+  hal::Registry drivers;
+};
+
+struct Recorded final : api::CalibrateListener {
+  void start_checked(const CalibrationProfile&, const api::Verification& v) override {
+    start_error = v.max_error;
+  }
+  void wedge_read(int s, const fs::path& film) override {
+    steps = s;
+    wedge_film = film;
+  }
+  void iteration(int, std::size_t, const CalibrationProfile&, const api::Verification& v) override {
+    errors.push_back(v.max_error);
+  }
+  double start_error = -1;
+  int steps = 0;
+  fs::path wedge_film;
+  std::vector<double> errors;
+};
+
+TEST_F(CalibrateApi, TheSimReadsItsWedgeBackThroughTheHal) {
+  const auto wedge = api::calibrate_wedge({sim(), "16mm-comic-30m", dir / "w", 11}, drivers);
+  EXPECT_EQ(wedge.reel_dir, dir / "w" / "R0001");
+  EXPECT_TRUE(fs::exists(wedge.readings_csv));
+  const auto recorder = api::open_recorder(sim(), drivers);
+  const hal::FilmReader* reader = recorder->film_reader();
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(reader->material().recorder, "sim-test");
+  EXPECT_EQ(reader->material().stock, "sim-negative");
+  EXPECT_EQ(reader->frames(wedge.reel_dir), std::vector<std::uint32_t>{1});
+  const hal::DensityImage film = reader->read(wedge.reel_dir, 1);
+  const DensityImage file = read_developed_film(reader->frame_file(wedge.reel_dir, 1));
+  EXPECT_EQ(film.width, wedge.layout.width);
+  EXPECT_EQ(film.height, wedge.layout.height);
+  EXPECT_EQ(film.density, file.density);
+  EXPECT_THROW(reader->read(wedge.reel_dir, 2), hal::DeviceError);
+  // The tiff driver develops nothing: it has no film to read.
+  EXPECT_EQ(api::open_recorder(api::resolve_recorder("tiff", {}, dir / "profiles"), drivers)
+                ->film_reader(),
+            nullptr);
+}
+
+TEST_F(CalibrateApi, AutoConvergesOnTheSimFromAWrongStartProfile) {
+  test::write_text(dir / "wrong.toml",
+                   "recorder = \"sim-default\"\nstock = \"sim-negative\"\nchannels = [\"grey\"]\n"
+                   "[aim]\nhigh-contrast = 1.10\nfaint = 0.90\n[curve.grey]\n"
+                   "codes = [0, 85, 170, 255]\ndensities = [0.06, 0.773, 1.487, 2.2]\n");
+  api::AutoRequest request;
+  request.recorder = sim({"seed=3"});
+  request.profile = (dir / "sim.toml").string();
+  request.start = (dir / "wrong.toml").string();
+  request.out = dir / "cal";
+  request.steps = 11;
+  Recorded seen;
+  const auto result = api::calibrate_auto(request, drivers, seen);
+  EXPECT_GT(seen.start_error, 0.2);
+  EXPECT_EQ(seen.steps, 11);
+  EXPECT_EQ(seen.wedge_film, dir / "cal" / "wedge" / "R0001" / "film");
+  ASSERT_EQ(seen.errors.size(), static_cast<std::size_t>(result.iterations));
+  EXPECT_LT(seen.errors.back(), request.tolerance);
+  EXPECT_EQ(result.file, dir / "sim.toml");
+  const CalibrationProfile saved = load_calibration(dir / "profiles", result.file.string());
+  EXPECT_EQ(saved.recorder, "sim-test");
+  EXPECT_EQ(saved.stock, "sim-negative");
+  EXPECT_EQ(saved.processing, "simulated processing, seed 3");
+  EXPECT_NEAR(saved.curves[0].code_for(1.10), result.profile.curves[0].code_for(1.10), 0.5);
+}
+
+TEST_F(CalibrateApi, AutoNeedsARecorderThatReadsItsFilmBack) {
+  api::AutoRequest request;
+  request.recorder = sim({"film_output=false"});
+  request.profile = (dir / "p.toml").string();
+  request.out = dir / "cal";
+  Recorded seen;
+  try {
+    api::calibrate_auto(request, drivers, seen);
+    FAIL() << "calibrated without film";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_THAT(e.what(), HasSubstr("no developed film (film/F000001.tif)"));
+  }
+  request.recorder = api::resolve_recorder("tiff", {}, dir / "profiles");
+  request.out = dir / "tiff";
+  try {
+    api::calibrate_auto(request, drivers, seen);
+    FAIL() << "calibrated without film";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("no developed film (the tiff driver reads no film back)"));
+  }
+  EXPECT_FALSE(fs::exists(dir / "tiff" / "wedge"));  // nothing exposed for nothing
+  EXPECT_FALSE(fs::exists(dir / "p.toml"));
+}
+
+TEST_F(CalibrateApi, FitTakesTheStocksAimsAndNamesAnUnknownStock) {
+  std::string csv = "step,code,density\n";
+  for (int i = 0; i <= 10; ++i) {
+    const double code = 25.5 * i;
+    csv +=
+        fmt::format("{},{},{:.3f}\n", i + 1, code, 0.06 + 2.1 / (1 + std::exp(-(code - 130) / 18)));
+  }
+  test::write_text(dir / "readings.csv", csv);
+  api::FitRequest request;
+  request.readings = dir / "readings.csv";
+  request.profile = "lab";
+  request.profiles_dir = dir / "profiles";
+  const auto result = api::calibrate_fit(request);
+  EXPECT_EQ(result.readings, 11u);
+  EXPECT_EQ(result.file, dir / "profiles" / "calibration" / "lab.toml");
+  EXPECT_DOUBLE_EQ(result.profile.aim("high-contrast"), 1.10);  // the stock's aims
+  EXPECT_DOUBLE_EQ(result.profile.aim("faint"), 0.90);
+  EXPECT_EQ(load_calibration(dir / "profiles", "lab").aims, result.profile.aims);
+  request.stock = "kodak-9999";
+  try {
+    api::calibrate_fit(request);
+    FAIL() << "fitted against an unknown stock";
+  } catch (const Error& e) {
+    EXPECT_EQ(exit_code(e.kind()), exit_usage);
+    EXPECT_THAT(e.what(), HasSubstr("--stock: "));
+    EXPECT_THAT(e.what(), HasSubstr("stocks/kodak-9999.toml: no such profile (known: sim-colour, "
+                                    "sim-negative"));
+  }
 }
 
 }  // namespace

@@ -12,7 +12,9 @@
 
 #include "base/files.hpp"
 #include "base/sha256.hpp"
+#include "catalog/export.hpp"
 #include "catalog/index.hpp"
+#include "catalog/inspection.hpp"
 #include "catalog/journal.hpp"
 #include "core/error.hpp"
 #include "samples/samples.hpp"
@@ -107,7 +109,7 @@ INSERT INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, 
 
   Catalog current(file);
   EXPECT_EQ(current.schema_version(), Catalog::latest_version());
-  EXPECT_EQ(Catalog::latest_version(), 5);
+  EXPECT_EQ(Catalog::latest_version(), 6);
   FrameQuery query;
   query.title = "周易";
   const auto found = current.find(query);
@@ -131,8 +133,8 @@ TEST(Catalog, FindByDocumentFileOrChecksumUsesAnIndex) {
   Catalog catalog(dir / "catalog.sqlite");
   catalog.start_job(sample_job(dir.path()));
   catalog.reel_loaded("nlc-1", "R0001", 1, 30.5);
-  catalog.add_frames("nlc-1", {{"nlc-1", "R0001", row(1, "D001", 1), {}},
-                               {"nlc-1", "R0001", row(2, "D002", 1), {}}});
+  catalog.add_frames("nlc-1", {{"nlc-1", "R0001", row(1, "D001", 1), {}, {}},
+                               {"nlc-1", "R0001", row(2, "D002", 1), {}, {}}});
   auto plan_of = [&](const FrameQuery& q) {
     std::string text;
     for (const auto& step : catalog.explain_find(q)) text += step + "\n";
@@ -187,7 +189,7 @@ TEST(Catalog, ReadersNeverSeeHalfABatchWhileAJobWrites) {
     std::vector<CatalogFrame> batch;
     for (std::uint32_t i = 1; i <= kBatch; ++i) {
       const std::uint32_t frame = b * kBatch + i;
-      batch.push_back({"nlc-1", "R0001", row(frame, "D001", frame), {}});
+      batch.push_back({"nlc-1", "R0001", row(frame, "D001", frame), {}, {}});
     }
     writer.add_frames("nlc-1", batch);
   }
@@ -203,9 +205,9 @@ TEST(Catalog, FindsByDocumentTitleSourceAndChecksum) {
   Catalog catalog(dir / "catalog.sqlite");
   catalog.start_job(sample_job(dir.path()));
   catalog.reel_loaded("nlc-1", "R0001", 1, 30.5);
-  catalog.add_frames("nlc-1", {{"nlc-1", "R0001", row(1, "D001", 1), {}},
-                               {"nlc-1", "R0001", row(2, "D001", 2), {}},
-                               {"nlc-1", "R0001", row(3, "D002", 1), {}}});
+  catalog.add_frames("nlc-1", {{"nlc-1", "R0001", row(1, "D001", 1), {}, {}},
+                               {"nlc-1", "R0001", row(2, "D001", 2), {}, {}},
+                               {"nlc-1", "R0001", row(3, "D002", 1), {}, {}}});
   FrameQuery by_title;
   by_title.title = "孟子";
   ASSERT_EQ(catalog.find(by_title).size(), 1u);
@@ -222,6 +224,209 @@ TEST(Catalog, FindsByDocumentTitleSourceAndChecksum) {
   ASSERT_EQ(catalog.find(by_frame).size(), 1u);
   EXPECT_EQ(catalog.find(by_frame)[0].row.document_id, "D002");
   EXPECT_EQ(catalog.documents("nlc-1")[0].metadata.at(0).second, "朱熹");
+}
+
+// A job of two documents with Chinese metadata on one reel: start and technical targets, two
+// pages of D001, one of D002, the end target.
+Catalog& filled(Catalog& catalog, const std::filesystem::path& dir) {
+  CatalogJob job = sample_job(dir);
+  job.documents[0].metadata = {{"作者", "朱熹"}, {"索书号", "善 01234"}, {"title", "Lunyu"}};
+  job.documents[1].metadata = {{"作者", "朱熹 撰"}, {"版本", "明刻本"}};
+  catalog.start_job(job);
+  catalog.reel_loaded("nlc-1", "R0001", 1, 30.5);
+  auto target = [](std::uint32_t frame, const char* kind) {
+    IndexRow r = row(frame, "D001", 0);
+    r.kind = kind;
+    r.address = fmt::format("R0001-{:04}", frame);
+    r.source_file.clear();
+    r.source_sha256.clear();
+    return r;
+  };
+  catalog.add_frames("nlc-1", {{"nlc-1", "R0001", target(1, "start-target"), {}, {}},
+                               {"nlc-1", "R0001", target(2, "technical-target"), {}, {}},
+                               {"nlc-1", "R0001", row(3, "D001", 1), {}, {}},
+                               {"nlc-1", "R0001", row(4, "D001", 2), {}, {}},
+                               {"nlc-1", "R0001", row(5, "D002", 1), {}, {}},
+                               {"nlc-1", "R0001", target(6, "end-target"), {}, {}}});
+  return catalog;
+}
+
+std::vector<std::uint32_t> frame_numbers(const std::vector<CatalogFrame>& frames) {
+  std::vector<std::uint32_t> out;
+  for (const auto& f : frames) out.push_back(f.row.frame);
+  return out;
+}
+
+TEST(Catalog, FindsByMetadataAndFreeTextInAnyScript) {
+  test::TempDir dir;
+  Catalog catalog(dir / "catalog.sqlite");
+  filled(catalog, dir.path());
+  FrameQuery q;
+  q.metadata = {parse_meta_query("作者=朱熹")};
+  EXPECT_EQ(frame_numbers(catalog.find(q)), (std::vector<std::uint32_t>{3, 4, 5}));
+  q.metadata = {parse_meta_query("索书号=01234")};  // any part of the value
+  EXPECT_EQ(frame_numbers(catalog.find(q)), (std::vector<std::uint32_t>{3, 4}));
+  q.metadata = {parse_meta_query("作者=朱熹"), parse_meta_query("版本=明刻")};  // every pair
+  EXPECT_EQ(frame_numbers(catalog.find(q)), (std::vector<std::uint32_t>{5}));
+  q.metadata = {parse_meta_query("版本=善")};  // the value of another key does not count
+  EXPECT_TRUE(catalog.find(q).empty());
+  q.metadata = {parse_meta_query("TITLE=lunyu")};  // ASCII case aside
+  EXPECT_EQ(frame_numbers(catalog.find(q)), (std::vector<std::uint32_t>{3, 4}));
+
+  FrameQuery text;
+  text.text = "明刻本";  // a metadata value
+  EXPECT_EQ(frame_numbers(catalog.find(text)), (std::vector<std::uint32_t>{5}));
+  text.text = "集注\u3000朱熹";  // every word, in the title or a value; an ideographic space
+  EXPECT_EQ(frame_numbers(catalog.find(text)), (std::vector<std::uint32_t>{3, 4, 5}));
+  text.text = "卷一 善";
+  EXPECT_EQ(frame_numbers(catalog.find(text)), (std::vector<std::uint32_t>{3, 4}));
+  text.text = "卷一 明刻本";
+  EXPECT_TRUE(catalog.find(text).empty());
+  text.text = "作者";  // keys are not values
+  EXPECT_TRUE(catalog.find(text).empty());
+
+  try {
+    parse_meta_query("朱熹");
+    FAIL() << "a --meta without KEY= was accepted";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "--meta: expected KEY=VALUE (e.g. 作者=朱熹), got \"朱熹\"");
+  }
+}
+
+TEST(Catalog, ChecksumsMatchInEitherCase) {
+  test::TempDir dir;
+  Catalog catalog(dir / "catalog.sqlite");
+  filled(catalog, dir.path());
+  FrameQuery q;
+  q.sha256 = std::string(64, 'B');  // the sources' checksum, pasted in upper case
+  EXPECT_EQ(frame_numbers(catalog.find(q)), (std::vector<std::uint32_t>{3, 4, 5}));
+  q.sha256 = fmt::format("{:064}", 4);
+  EXPECT_EQ(frame_numbers(catalog.find(q)), (std::vector<std::uint32_t>{4}));
+  EXPECT_EQ(normalize_sha256("ABCDEF" + std::string(58, '0')), "abcdef" + std::string(58, '0'));
+  try {
+    normalize_sha256("xyz");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_STREQ(e.what(), "--sha256: expected hexadecimal digits, got \"xyz\"");
+  }
+  try {
+    normalize_sha256("ABCD");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "--sha256: expected 64 hexadecimal digits, got 4 in \"ABCD\"");
+  }
+}
+
+// Start, technical and end targets are the reel's: a question about a document does not
+// answer with them, and `find` shows them as the reel's.
+TEST(Catalog, ReelTargetsBelongToTheirReelNotToTheFirstDocument) {
+  test::TempDir dir;
+  Catalog catalog(dir / "catalog.sqlite");
+  filled(catalog, dir.path());
+  FrameQuery q;
+  q.document_id = "D001";
+  EXPECT_EQ(frame_numbers(catalog.find(q)), (std::vector<std::uint32_t>{3, 4}));
+  q = {};
+  q.title = "论语";
+  EXPECT_EQ(frame_numbers(catalog.find(q)), (std::vector<std::uint32_t>{3, 4}));
+  catalog.reel_closed("nlc-1", {"nlc-1", "R0001", 1, "complete", 6, 1.0, "", "", {}});
+  EXPECT_EQ(describe_frames(catalog.frames("nlc-1")),
+            (std::vector<std::string>{
+                "nlc-1 R0001 frames 1-2: reel targets (start-target, technical-target) "
+                "(R0001-0001 .. R0001-0002)",
+                "nlc-1 R0001 frames 3-4: document D001 \"论语集注 卷一\" pages 1-2 "
+                "(R0001-D001-0001 .. R0001-D001-0002)",
+                "nlc-1 R0001 frames 5-5: document D002 \"孟子集注 卷二\" pages 1-1 "
+                "(R0001-D002-0001 .. R0001-D002-0001)",
+                "nlc-1 R0001 frames 6-6: reel targets (end-target) (R0001-0006 .. R0001-0006)"}));
+  // The index keeps the planner's document column (catalog check compares it), the catalog's
+  // answers do not use it.
+  const auto frames = catalog.frames("nlc-1");
+  EXPECT_EQ(frames[0].row.document_id, "D001");
+  EXPECT_TRUE(frames[0].reel_target());
+  EXPECT_EQ(frames[0].title, "");
+}
+
+// A job that failed or was interrupted leaves its reel `exposing`: it is shown as incomplete
+// wherever the catalog answers (reels, find, export).
+TEST(Catalog, AFailedJobsReelIsShownIncomplete) {
+  test::TempDir dir;
+  Catalog catalog(dir / "catalog.sqlite");
+  filled(catalog, dir.path());
+  EXPECT_EQ(catalog.reels("nlc-1").at(0).status, "exposing");  // still running
+  for (const char* status : {"failed", "interrupted"}) {
+    catalog.set_job_status("nlc-1", status);
+    EXPECT_EQ(catalog.reels("nlc-1").at(0).status, "incomplete") << status;
+    FrameQuery q;
+    q.document_id = "D002";
+    const auto found = catalog.find(q);
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0].reel_status, "incomplete");
+    EXPECT_EQ(describe_frames(found).at(0),
+              "nlc-1 R0001 frames 5-5: document D002 \"孟子集注 卷二\" pages 1-1 "
+              "(R0001-D002-0001 .. R0001-D002-0001) [reel incomplete]");
+  }
+  const std::string csv = export_csv(catalog, "nlc-1");
+  EXPECT_NE(csv.find(",incomplete,"), std::string::npos) << csv;
+  EXPECT_EQ(nlohmann::json::parse(export_json(catalog, ""))["jobs"][0]["reels"][0]["status"],
+            "incomplete");
+}
+
+TEST(CatalogExport, CsvHasMetadataColumnsAndAnOptionalByteOrderMark) {
+  test::TempDir dir;
+  Catalog catalog(dir / "catalog.sqlite");
+  filled(catalog, dir.path());
+  catalog.reel_closed("nlc-1", {"nlc-1", "R0001", 1, "complete", 6, 1.0, "", "", {}});
+  const std::string csv = export_csv(catalog, "nlc-1");
+  const std::string header = std::string(kExportColumns) + ",作者,索书号,metadata.title,版本\n";
+  ASSERT_EQ(csv.substr(0, header.size()), header);
+  EXPECT_NE(csv.find(",D001,论语集注 卷一,1,scans/D001.tif,1," + std::string(64, 'b') + "," +
+                     fmt::format("{:064}", 3) + ",complete,朱熹,善 01234,Lunyu,\n"),
+            std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find(",complete,朱熹 撰,,,明刻本\n"), std::string::npos) << csv;
+  // A reel target has no document, title or metadata.
+  EXPECT_NE(csv.find("nlc-1,R0001,1,R0001-0001,page,start-target,,,0,,0,," +
+                     fmt::format("{:064}", 1) + ",complete,,,,\n"),
+            std::string::npos)
+      << csv;
+  const std::string bom = export_csv(catalog, "nlc-1", CsvOptions{true});
+  EXPECT_EQ(bom, "\xEF\xBB\xBF" + csv);
+}
+
+// A resume rebuilds the job's rows from the journal: when the job started and when each reel
+// was loaded are kept (an inspection is checked against the day its reel was filmed).
+TEST(Catalog, ResumeKeepsWhenTheJobStartedAndTheReelWasLoaded) {
+  test::TempDir dir;
+  const auto file = dir / "catalog.sqlite";
+  Catalog catalog(file);
+  filled(catalog, dir.path());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE jobs SET started_at = '2025-01-02T03:04:05Z'; UPDATE reels SET "
+                         "loaded_at = '2025-01-03T03:04:05Z'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  JournalState journal;
+  journal.job_id = "nlc-1";
+  JournalReel reel;
+  reel.id = "R0001";
+  reel.rows = {row(1, "D001", 1)};
+  journal.reels.push_back(reel);
+  catalog.sync_job(sample_job(dir.path()), journal);
+  auto text = [&](const char* sql) {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_step(st), SQLITE_ROW);
+    std::string out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return out;
+  };
+  EXPECT_EQ(text("SELECT started_at FROM jobs"), "2025-01-02T03:04:05Z");
+  EXPECT_EQ(text("SELECT loaded_at FROM reels"), "2025-01-03T03:04:05Z");
+  sqlite3_close(db);
 }
 
 TEST(Journal, ReplayIgnoresATornLastLineAndRejectsAFrameOutOfOrder) {
@@ -322,6 +527,110 @@ pages = { files = ["p2.png"] }
                            "manifest checksum"),
             std::string::npos)
       << check.out;
+}
+
+// catalog and inspect name a job as verify does: the job's output folder, the --out folder
+// holding it, or its job file; each finds the catalog convert used (here the job's `catalog`
+// key, not <output>/catalog.sqlite).
+TEST(CatalogCli, NamesTheJobAsVerifyDoes) {
+  test::TempDir dir;
+  samples::PageSpec spec{105, 148, 100, 1, {{10, 10, 8}}, "p1"};
+  samples::save_page(samples::make_page(spec), dir / "p1.png", samples::Encoding::png, 100);
+  test::write_text(dir / "job.toml", R"(version = 1
+id = "cat"
+title = "目录 test"
+catalog = "records/catalog.sqlite"
+[recorder]
+driver = "tiff"
+[recorder.options]
+pitch_um = 50
+[[documents]]
+id = "D001"
+title = "论语集注 卷一"
+pages = { files = ["p1.png"] }
+[documents.metadata]
+作者 = "朱熹"
+索书号 = "善 01234"
+)");
+  const auto convert = test::run_cli({"convert", (dir / "job.toml").string()});
+  ASSERT_EQ(convert.exit_code, 0) << convert.err;
+  const std::string job_out = (dir / "out" / "cat").string(), out = (dir / "out").string();
+  ASSERT_TRUE(std::filesystem::exists(dir / "records" / "catalog.sqlite"));
+
+  std::string upper = sha256_file(dir / "p1.png");
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"catalog", "find", job_out, "--meta", "索书号=善"},
+           {"catalog", "find", out, "--text", "朱熹 卷一"},
+           {"catalog", "find", (dir / "job.toml").string(), "--sha256", upper}}) {
+    const auto find = test::run_cli(args);
+    EXPECT_EQ(find.exit_code, 0) << find.err;
+    // The document's title target and its page; not the reel's start and technical targets.
+    const std::string line = args[3] == "--sha256"
+                                 ? "cat R0001 frames 4-4: document D001 \"论语集注 卷一\" pages "
+                                   "1-1 (R0001-D001-0001 .. R0001-D001-0001)\n"
+                                 : "cat R0001 frames 3-4: document D001 \"论语集注 卷一\" pages "
+                                   "1-1 (R0001-D001-TITLE .. R0001-D001-0001)\n";
+    EXPECT_EQ(find.out, line) << args[3];
+    EXPECT_EQ(find.out.find("reel targets"), std::string::npos) << find.out;
+  }
+  const auto csv =
+      test::run_cli({"catalog", "export", job_out, "--bom", "-o", (dir / "frames.csv").string()});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(read_file(dir / "frames.csv")
+                .rfind("\xEF\xBB\xBF" + std::string(kExportColumns) + ",作者,索书号\n", 0),
+            0u);
+
+  // Inspections, by the job's output folder.
+  const std::string today = local_today();
+  auto inspect = [](std::vector<std::string> args) {
+    args.insert(args.begin(), "inspect");
+    return test::run_cli(args);
+  };
+  const auto add = inspect({"add", job_out, "R0001", "--date", today, "--ad-strip", "1"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  EXPECT_EQ(add.out, "recorded #1 cat R0001 " + today + ": A-D strip 1, densities []\n");
+  const auto future = inspect({"add", job_out, "R0001", "--date", "2999-01-01", "--ad-strip", "1"});
+  EXPECT_EQ(future.exit_code, 2);
+  EXPECT_NE(
+      future.err.find("--date: reel R0001 of job cat: 2999-01-01 is after today (" + today + ")"),
+      std::string::npos)
+      << future.err;
+  const auto fixed =
+      inspect({"correct", job_out, "#1", "--ad-strip", "0.5", "--reason", "misread"});
+  ASSERT_EQ(fixed.exit_code, 0) << fixed.err;
+  EXPECT_EQ(fixed.out,
+            "recorded #2 cat R0001 " + today + ": A-D strip 0.5, densities [] (corrects #1)\n");
+  const std::string later = fmt::format("{}-12-31", std::stoi(today.substr(0, 4)) + 2);
+  const auto due = inspect({"due", out, "--as-of", later});
+  EXPECT_EQ(due.exit_code, 7) << due.err;
+  EXPECT_EQ(due.out, "cat R0001: last inspected " + today +
+                         " (A-D strip 0.5)\n1 reel(s) due for inspection (exit 7)\n");
+  const auto withdrawn = inspect({"withdraw", job_out, "2", "--reason", "wrong reel"});
+  ASSERT_EQ(withdrawn.exit_code, 0) << withdrawn.err;
+  EXPECT_EQ(inspect({"list", job_out}).out, "no inspection recorded\n");
+  const auto history = inspect({"list", job_out, "R0001", "--history"}).out;
+  EXPECT_EQ(std::count(history.begin(), history.end(), '\n'), 2) << history;
+  EXPECT_NE(history.find("Z: wrong reel]\n"), std::string::npos) << history;
+
+  // An --out folder holding two jobs: name one of them, as verify says.
+  ASSERT_EQ(test::run_cli({"convert", (dir / "job.toml").string(), "--id", "cat2"}).exit_code, 0);
+  const auto two = test::run_cli({"catalog", "find", out, "--title", "论语"});
+  EXPECT_EQ(two.exit_code, 2);
+  EXPECT_NE(
+      two.err.find(out + " holds 2 jobs; name one of them:\n  " + job_out + "\n  " + out + "/cat2"),
+      std::string::npos)
+      << two.err;
+  const auto other = test::run_cli({"catalog", "find", job_out, "--job", "cat2", "--title", "x"});
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_NE(other.err.find("--job cat2: " + job_out + " names job cat"), std::string::npos)
+      << other.err;
+  const auto missing =
+      test::run_cli({"inspect", "list", "--catalog", (dir / "nowhere.sqlite").string()});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find((dir / "nowhere.sqlite").string() + " does not exist (--catalog)"),
+            std::string::npos)
+      << missing.err;
 }
 
 }  // namespace

@@ -497,7 +497,7 @@ TEST(Planner, SubstitutesAreInterleavedByPosition) {
   const Job job = job_with({"D001"});
   DocumentPages pages = pages_of(0, 2);
   pages.pages[0].info.width_mm = 200;  // the first good page decides the substitutes' frame
-  pages.substitutes = {{3, "page 4 is unreadable"}, {1, "page 2 is missing"}};
+  pages.substitutes = {{3, "page 4 is unreadable", {}}, {1, "page 2 is missing", {}}};
   const Plan plan = plan_reels(job, comic_16mm(), recorder_at(2.5), {pages});
 
   ASSERT_EQ(plan.frames.size(), 4u);
@@ -523,7 +523,7 @@ TEST(Planner, SubstitutesOfADocumentWithoutGoodPagesAreUprightA4) {
   job.documents[0].overrides.reduction = 30;
   DocumentPages pages;
   pages.document = 0;
-  pages.substitutes = {{0, "file is truncated"}};
+  pages.substitutes = {{0, "file is truncated", {}}};
   const Plan plan = plan_reels(job, comic_16mm(), recorder_at(2.5), {pages});
   ASSERT_EQ(plan.frames.size(), 1u);
   EXPECT_EQ(plan.frames[0].kind, FrameKind::substitute);
@@ -797,7 +797,7 @@ void expect_spool_round_trip(const Job& job, Plan plan) {
 TEST(FrameSpool, RollPlanWithTargetsSubstitutesAndSplitsComesBackWhole) {
   const Job job = job_with_targets({"D001", "D002"});
   DocumentPages second = pages_of(1, 700);
-  second.substitutes = {{3, "page 4 is unreadable"}};
+  second.substitutes = {{3, "page 4 is unreadable", {}}};
   Plan plan = plan_reels(job, targets_reel_format(), recorder_at(2.5), {pages_of(0, 20), second});
   ASSERT_GT(plan.frames.size(), 700u);  // several checkpoints
   auto substitute = std::find_if(plan.frames.begin(), plan.frames.end(),
@@ -915,7 +915,7 @@ TEST(PlannerFiche, DocumentsThatFitStartANewFiche) {
 TEST(PlanJson, StableFieldsAndRoundedNumbers) {
   const Job job = job_with({"D001", "D002"});
   DocumentPages second = pages_of(1, 1);
-  second.substitutes = {{0, "page 1 is missing"}};
+  second.substitutes = {{0, "page 1 is missing", {}}};
   const Plan plan = plan_reels(job, comic_16mm(), recorder_at(2.5), {pages_of(0, 3), second});
   const nlohmann::ordered_json json = nlohmann::ordered_json::parse(plan.to_json(job));
 

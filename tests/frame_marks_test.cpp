@@ -296,7 +296,7 @@ TEST(LeastFrameLength, ShortPagesGetFramesJustLongEnoughForTheirTrackAndLongPage
     EXPECT_GT(least, page_frame) << short_frame->address;
     EXPECT_LE(short_frame->placement.frame_width_px, least + 20) << short_frame->address;
   }
-  // The figures README.md gives: the photo opens the document (a 2 mm mark) whose address is
+  // The figures docs/formats.md gives: the photo opens the document (a 2 mm mark) whose address is
   // "R0001-SB0001-0001", the card is its second page (a 1 mm mark).
   EXPECT_DOUBLE_EQ(photo.placement.length_mm, 7.55);
   EXPECT_DOUBLE_EQ(card.placement.length_mm, 6.55);
@@ -337,7 +337,7 @@ TEST(LeastFrameLength, TheLeastLengthIsTheBlipMarkTheAddressAndTheMarkOneAfterTh
   EXPECT_LT(page, fixed + 15 * 0.35 / 0.0025);
 }
 
-// The figures README.md gives for the shipped formats (default font set, 2.5 um pitch).
+// The figures docs/formats.md gives for the shipped formats (default font set, 2.5 um pitch).
 TEST(LeastFrameLength, ShippedFormatsNeedTheLengthsTheReadmeGives) {
   const auto text = TextEngine::load_default();
   struct Row {

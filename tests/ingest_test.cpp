@@ -711,12 +711,116 @@ TEST(Ingest, ScanSubstituteRecordsTheFailedPositions) {
   EXPECT_FALSE(scanned[0].skipped);
   ASSERT_EQ(scanned[0].pages.size(), 2u);
   EXPECT_EQ(scanned[0].pages[0].ref.file, good);
+  const PageRef nores_ref{nores.string(), 0, 1, SourceFormat::tiff};
   EXPECT_EQ(scanned[0].substitutes,
-            (std::vector<std::pair<std::size_t, std::string>>{{1, reason}, {3, reason}}));
+            (std::vector<FailedPage>{{1, reason, nores_ref}, {3, reason, nores_ref}}));
 
   EXPECT_TRUE(scanned[1].pages.empty());
-  EXPECT_EQ(scanned[1].substitutes, (std::vector<std::pair<std::size_t, std::string>>{
-                                        {0, (dir / "gone").string() + ": no such folder"}}));
+  EXPECT_EQ(scanned[1].substitutes,
+            (std::vector<FailedPage>{{0, (dir / "gone").string() + ": no such folder", {}}}));
+}
+
+// A folder of good scans with bad files among them: an empty file, a GIF renamed .jpg, and the
+// OS's own files (never pages).
+struct FolderWithBadFiles {
+  fs::path scans, empty, gif;
+  explicit FolderWithBadFiles(const test::TempDir& dir) : scans(dir / "scans") {
+    fs::create_directories(scans);
+    for (const char* name : {"p1", "p3", "p5"}) {
+      samples::save_page(samples::make_page(small_page()), scans / (std::string(name) + ".png"),
+                         Encoding::png, kDpi);
+    }
+    empty = scans / "p2.png";
+    test::write_text(empty, "");
+    gif = scans / "p4.jpg";
+    test::write_text(gif, std::string("GIF89a\x01\x00\x01\x00\x00\x00\x00;", 13));
+    for (const char* junk : {"Thumbs.db", "desktop.ini", ".DS_Store", "._p1.png", "EHTHUMBS.DB"}) {
+      test::write_text(scans / junk, "not a page");
+    }
+  }
+  std::string empty_reason() const { return empty.string() + ": the file is empty"; }
+  std::string gif_reason() const {
+    return gif.string() +
+           ": unsupported file type (GIF); filmwriter reads TIFF, JPEG, PNG, JPEG 2000 and PDF";
+  }
+};
+
+TEST(Ingest, SubstituteReplacesOnlyTheBadFilesOfAFolder) {
+  test::TempDir dir;
+  const FolderWithBadFiles folder(dir);
+  Job job;
+  job.documents = {document_of("D001", 0, one_file(PageSource::Kind::directory, folder.scans),
+                               FailurePolicy::substitute)};
+  const auto scanned = scan_documents(job);
+  ASSERT_EQ(scanned.size(), 1u);
+  std::vector<std::string> good;
+  for (const SourcePage& page : scanned[0].pages) {
+    good.push_back(fs::path(page.ref.file).filename().string());
+  }
+  EXPECT_EQ(good, (std::vector<std::string>{"p1.png", "p3.png", "p5.png"}));
+  // Each bad file is one page where it stands, and names its file.
+  ASSERT_EQ(scanned[0].substitutes.size(), 2u);
+  EXPECT_EQ(scanned[0].substitutes[0].position, 1u);
+  EXPECT_EQ(scanned[0].substitutes[0].reason, folder.empty_reason());
+  EXPECT_EQ(scanned[0].substitutes[0].ref.file, folder.empty.string());
+  EXPECT_EQ(scanned[0].substitutes[1].position, 3u);
+  EXPECT_EQ(scanned[0].substitutes[1].reason, folder.gif_reason());
+  EXPECT_EQ(scanned[0].substitutes[1].ref.file, folder.gif.string());
+}
+
+TEST(Ingest, EveryBadFileOfAFolderIsReportedInOneRun) {
+  test::TempDir dir;
+  const FolderWithBadFiles folder(dir);
+  const PageSource source = one_file(PageSource::Kind::directory, folder.scans);
+  EXPECT_EQ(std::string(expect_input_error([&] { expand_pages(source, {}); }).what()),
+            "2 files cannot be read as pages:\n  " + folder.empty_reason() + "\n  " +
+                folder.gif_reason());
+
+  Job job;
+  job.documents = {document_of("D001", 0, source, FailurePolicy::fail)};
+  EXPECT_EQ(std::string(expect_input_error([&] { scan_documents(job); }).what()),
+            "document D001 (documents[1]): 2 pages cannot be filmed:\n  " + folder.empty_reason() +
+                "\n  " + folder.gif_reason());
+
+  job.documents[0].overrides.on_error = FailurePolicy::skip_document;
+  const auto skipped = scan_documents(job);
+  EXPECT_TRUE(skipped[0].skipped);
+  EXPECT_EQ(skipped[0].skip_reason,
+            "2 pages cannot be filmed:\n  " + folder.empty_reason() + "\n  " + folder.gif_reason());
+
+  // One bad file: its message alone, as before.
+  fs::remove(folder.gif);
+  EXPECT_EQ(std::string(expect_input_error([&] { expand_pages(source, {}); }).what()),
+            folder.empty_reason());
+}
+
+TEST(Ingest, TheOperatingSystemsFilesAreNotPages) {
+  for (const char* junk :
+       {"Thumbs.db", "thumbs.db", "THUMBS.DB", "ehthumbs.db", "ehthumbs_vista.db", "desktop.ini",
+        "Desktop.ini", ".DS_Store", "._p1.tif", ".directory", "Icon\r"}) {
+    EXPECT_TRUE(is_os_junk(junk)) << junk;
+  }
+  for (const char* page : {"p1.tif", "Thumbs.db.tif", "desktop.ini.png", "Icon", "thumbs.png"}) {
+    EXPECT_FALSE(is_os_junk(page)) << page;
+  }
+
+  test::TempDir dir;
+  const fs::path scans = dir / "scans";
+  fs::create_directories(scans);
+  test::write_text(scans / "Thumbs.db", "x");
+  test::write_text(scans / "desktop.ini", "x");
+  EXPECT_EQ(std::string(expect_input_error([&] {
+                          expand_pages(one_file(PageSource::Kind::directory, scans), {});
+                        }).what()),
+            scans.string() + ": no page files in the folder (subfolders are not read)");
+  // A pattern leaves them out too.
+  const fs::path pattern = dir / "pattern";
+  fs::create_directories(pattern);
+  samples::save_page(samples::make_page(small_page()), pattern / "p1.png", Encoding::png, kDpi);
+  test::write_text(pattern / "Thumbs.db", "x");
+  const auto refs = expand_pages(one_file(PageSource::Kind::glob, pattern / "*"), {});
+  ASSERT_EQ(refs.size(), 1u);
+  EXPECT_EQ(fs::path(refs[0].file).filename(), "p1.png");
 }
 
 // --- hashes ---------------------------------------------------------------------------------

@@ -101,21 +101,29 @@ std::map<std::uint64_t, int> journal_sequences(const fs::path& journal) {
 }
 
 // sequence -> how many times a frame of it is on film: frames of a reel the journal later
-// records as spoiled (policy respool) do not count.
+// records as spoiled (policy respool), or as lost in the device's buffer (rewound), do not
+// count.
 std::map<std::uint64_t, int> journal_sequences_on_film(const fs::path& journal) {
   std::map<std::uint64_t, int> seen;
-  std::map<std::uint64_t, std::string> reel_of;
+  std::map<std::uint64_t, std::pair<std::string, std::uint32_t>> frame_of;  // reel, frame
   std::ifstream in(journal);
+  const auto drop = [&](const nlohmann::json& reel, std::uint32_t after) {
+    for (auto it = seen.begin(); it != seen.end();) {
+      const auto& [id, number] = frame_of[it->first];
+      it = id == reel && number > after ? seen.erase(it) : std::next(it);
+    }
+  };
   for (std::string line; std::getline(in, line);) {
     const auto record = nlohmann::json::parse(line);
     if (record["event"] == "frame") {
       const auto sequence = record["seq"].get<std::uint64_t>();
       ++seen[sequence];
-      reel_of[sequence] = record["reel"].get<std::string>();
+      frame_of[sequence] = {record["reel"].get<std::string>(),
+                            record["frame"].get<std::uint32_t>()};
     } else if (record["event"] == "reel_spoiled") {
-      for (auto it = seen.begin(); it != seen.end();) {
-        it = reel_of[it->first] == record["reel"] ? seen.erase(it) : std::next(it);
-      }
+      drop(record["reel"], 0);
+    } else if (record["event"] == "reel_rewound") {
+      drop(record["reel"], record["frames"].get<std::uint32_t>());
     }
   }
   return seen;

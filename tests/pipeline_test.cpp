@@ -58,7 +58,7 @@ std::size_t index_rows(const std::filesystem::path& index) {
   return lines - 1;  // header
 }
 
-TEST(Pipeline, StopsAfterTheFramesInFlightAndKeepsTheirIndex) {
+TEST(Pipeline, StopsAtTheFrameBeingExposedDroppingTheFramesInFlightAndKeepsTheIndex) {
   test::TempDir dir;
   const Job job = small_job(dir, 12);
   hal::Registry registry;
@@ -82,11 +82,11 @@ TEST(Pipeline, StopsAfterTheFramesInFlightAndKeepsTheirIndex) {
     EXPECT_EQ(e.kind(), ErrorKind::interrupted);
     EXPECT_THAT(e.what(), ::testing::HasSubstr("of 12 frames"));
   }
-  // Frames already rendered are still exposed (at most `tokens` of them), none after.
+  // The stop came as frame 4 was accepted: frames rendered and waiting are dropped, none is
+  // sent to the recorder after it.
   const auto reel = prepared.job_dir / "R0001";
   const std::size_t exposed = index_rows(reel / "index.csv");
-  EXPECT_GE(exposed, 4u);
-  EXPECT_LE(exposed, 4u + options.tokens);
+  EXPECT_EQ(exposed, 4u);
   for (std::size_t i = 1; i <= 12; ++i) {
     const auto frame = reel / "frames" / ("F00000" + std::to_string(i) + ".tif");
     EXPECT_EQ(std::filesystem::exists(reel / "frames" / fmt::format("F{:06}.tif", i)), i <= exposed)

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
+#include <algorithm>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -17,6 +18,7 @@
 
 #include "base/error.hpp"
 #include "base/files.hpp"
+#include "catalog/inspection.hpp"
 #include "film/format.hpp"
 #include "qc/mark.hpp"
 #include "qc/qc.hpp"
@@ -79,6 +81,17 @@ class Verify : public ::testing::Test {
   test::CliResult verify(const fs::path& out) {
     return test::run_cli({"verify", (base_->path() / "s" / "qc.toml").string(), "--profiles",
                           (base_->path() / "profiles").string(), "--out", out.string()});
+  }
+  // As if the job had been filmed on `day` (noon UTC: that day in most time zones).
+  void filmed_on(const std::string& catalog, const std::string& day) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(catalog.c_str(), &db), SQLITE_OK);
+    const std::string sql = fmt::format(
+        "UPDATE jobs SET started_at = '{0}T12:00:00Z'; UPDATE reels SET loaded_at = "
+        "'{0}T12:00:00Z'",
+        day);
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
   }
   Json qc(const fs::path& out) { return Json::parse(read_file(out / "qc" / "qc.json")); }
   Json frame(const Json& qc, int n) { return qc["reels"][0]["frames"][n - 1]; }
@@ -248,6 +261,7 @@ std::string dump_dom(const fs::path& html, const fs::path& dir) {
 TEST_F(Verify, ReportLoadsInChromiumWithSummaryFailureImagesAndInspections) {
   const fs::path out = copy_of_clean();
   const std::string catalog = (out / "catalog.sqlite").string();
+  filmed_on(catalog, "2025-12-01");
   const auto add = test::run_cli({"inspect", "add", "R0001", "--date", "2026-01-10", "--ad-strip",
                                   "1", "--densities", "1.08,1.11", "--notes", "轻微划痕 第3帧",
                                   "--catalog", catalog});
@@ -280,40 +294,54 @@ TEST_F(Verify, ReportLoadsInChromiumWithSummaryFailureImagesAndInspections) {
 TEST_F(Verify, InspectionsAreValidatedStoredAndDue) {
   const fs::path out = copy_of_clean();
   const std::string catalog = (out / "catalog.sqlite").string();
+  filmed_on(catalog, "2025-01-10");
   auto inspect = [&](std::vector<std::string> args) {
     args.insert(args.begin(), "inspect");
     args.insert(args.end(), {"--catalog", catalog});
     return test::run_cli(args);
   };
-  // Never inspected: due once 24 months have passed since filming.
+  // Never inspected: due once 24 months have passed since filming; exit 7 when any reel is due.
   const auto never = inspect({"due", "--months", "24", "--as-of", "2099-01-01"});
-  ASSERT_EQ(never.exit_code, 0) << never.err;
-  EXPECT_THAT(never.out, HasSubstr("qc R0001: never inspected, filmed "));
-  const auto ok = inspect({"add", "R0001", "--date", "2030-03-31", "--ad-strip", "1.5",
+  EXPECT_EQ(never.exit_code, 7) << never.err;
+  EXPECT_EQ(
+      never.out,
+      "qc R0001: never inspected, filmed 2025-01-10\n1 reel(s) due for inspection (exit 7)\n");
+  const auto ok = inspect({"add", "R0001", "--date", "2026-03-31", "--ad-strip", "1.5",
                            "--densities", "1.05 1.10,1.12", "--notes", "醋酸味"});
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
-  EXPECT_THAT(ok.out, HasSubstr("inspection of qc reel R0001 on 2030-03-31: A-D strip 1.5, "
-                                "densities [1.05, 1.1, 1.12], notes: 醋酸味"));
-  EXPECT_THAT(inspect({"list"}).out, HasSubstr("qc R0001 2030-03-31: A-D strip 1.5"));
-  // 24 months after 2030-03-31 is 2032-03-31: due from that day on.
-  EXPECT_THAT(inspect({"due", "--months", "24", "--as-of", "2032-03-30"}).out,
-              HasSubstr("no reel is due"));
-  EXPECT_THAT(inspect({"due", "--months", "24", "--as-of", "2032-03-31"}).out,
-              HasSubstr("qc R0001: last inspected 2030-03-31 (A-D strip 1.5)"));
+  EXPECT_EQ(ok.out,
+            "recorded #1 qc R0001 2026-03-31: A-D strip 1.5, densities [1.05, 1.1, 1.12], "
+            "notes: 醋酸味\n");
+  EXPECT_THAT(inspect({"list"}).out, HasSubstr("#1 qc R0001 2026-03-31: A-D strip 1.5"));
+  // 24 months after 2026-03-31 is 2028-03-31: due from that day on.
+  const auto not_yet = inspect({"due", "--months", "24", "--as-of", "2028-03-30"});
+  EXPECT_EQ(not_yet.exit_code, 0);
+  EXPECT_THAT(not_yet.out, HasSubstr("no reel is due"));
+  const auto due = inspect({"due", "--months", "24", "--as-of", "2028-03-31"});
+  EXPECT_EQ(due.exit_code, 7);
+  EXPECT_THAT(due.out, HasSubstr("qc R0001: last inspected 2026-03-31 (A-D strip 1.5)"));
 
-  const auto level = inspect({"add", "R0001", "--date", "2030-04-01", "--ad-strip", "3.5"});
+  const auto level = inspect({"add", "R0001", "--date", "2026-04-01", "--ad-strip", "3.5"});
   EXPECT_EQ(level.exit_code, 2);
   EXPECT_THAT(level.err, HasSubstr("--ad-strip: expected an A-D strip level 0–3"));
-  const auto date = inspect({"add", "R0001", "--date", "2030-02-30", "--ad-strip", "1"});
+  const auto date = inspect({"add", "R0001", "--date", "2026-02-30", "--ad-strip", "1"});
   EXPECT_EQ(date.exit_code, 2);
-  EXPECT_THAT(date.err, HasSubstr("--date: expected a date YYYY-MM-DD, got \"2030-02-30\""));
+  EXPECT_THAT(date.err, HasSubstr("--date: expected a date YYYY-MM-DD, got \"2026-02-30\""));
   const auto density =
-      inspect({"add", "R0001", "--date", "2030-04-01", "--ad-strip", "1", "--densities", "1.1,9"});
+      inspect({"add", "R0001", "--date", "2026-04-01", "--ad-strip", "1", "--densities", "1.1,9"});
   EXPECT_EQ(density.exit_code, 2);
   EXPECT_THAT(density.err, HasSubstr("--densities: reading 2 is 9, expected a density 0–5"));
-  const auto reel = inspect({"add", "R0009", "--date", "2030-04-01", "--ad-strip", "0"});
+  const auto reel = inspect({"add", "R0009", "--date", "2026-04-01", "--ad-strip", "0"});
   EXPECT_EQ(reel.exit_code, 2);
   EXPECT_THAT(reel.err, HasSubstr("reel R0009 is not in the catalog"));
+  const auto future = inspect({"add", "R0001", "--date", "2999-12-05", "--ad-strip", "0"});
+  EXPECT_EQ(future.exit_code, 2);
+  EXPECT_THAT(future.err, HasSubstr("--date: reel R0001 of job qc: 2999-12-05 is after today (" +
+                                    local_today() + ")"));
+  const auto before = inspect({"add", "R0001", "--date", "1999-01-01", "--ad-strip", "0"});
+  EXPECT_EQ(before.exit_code, 2);
+  EXPECT_THAT(before.err, HasSubstr("--date: reel R0001 of job qc: 1999-01-01 is before the reel "
+                                    "was filmed (2025-01-10)"));
   // Nothing invalid was stored.
   const auto list = inspect({"list"}).out;
   EXPECT_EQ(std::count(list.begin(), list.end(), '\n'), 1) << list;
@@ -326,6 +354,7 @@ TEST_F(Verify, InspectionsAreValidatedStoredAndDue) {
 TEST_F(Verify, InspectionsSurviveARunWithOverwrite) {
   const fs::path out = copy_of_clean();
   const std::string catalog = (out / "catalog.sqlite").string();
+  filmed_on(catalog, "2025-12-01");
   const auto add =
       test::run_cli({"inspect", "add", "R0001", "--date", "2026-01-10", "--ad-strip", "1",
                      "--densities", "1.08,1.11", "--notes", "旧卷 划痕", "--catalog", catalog});
@@ -346,24 +375,27 @@ TEST_F(Verify, InspectionsSurviveARunWithOverwrite) {
   EXPECT_THAT(again.out, HasSubstr("kept 1 vault inspection record(s) of earlier filmings of qc"));
   const auto list = test::run_cli({"inspect", "list", "--catalog", catalog});
   EXPECT_THAT(list.out,
-              HasSubstr("qc R0001 2026-01-10: A-D strip 1, densities [1.08, 1.11], "
+              HasSubstr("#1 qc R0001 2026-01-10: A-D strip 1, densities [1.08, 1.11], "
                         "notes: 旧卷 划痕 (earlier filming: the job was run again since)"));
-  const auto now = test::run_cli({"inspect", "add", "R0001", "--date", "2030-03-31", "--ad-strip",
-                                  "0", "--notes", "新卷", "--catalog", catalog});
+  // The reel filmed again today can be inspected from today on.
+  const std::string today = local_today();
+  const auto now = test::run_cli({"inspect", "add", "R0001", "--date", today, "--ad-strip", "0",
+                                  "--notes", "新卷", "--catalog", catalog});
   ASSERT_EQ(now.exit_code, 0) << now.err;
   // The new reel's clock starts at its own inspection; the old reel's does not count.
-  EXPECT_THAT(test::run_cli({"inspect", "due", "--months", "24", "--as-of", "2032-03-31",
-                             "--catalog", catalog})
-                  .out,
-              HasSubstr("qc R0001: last inspected 2030-03-31 (A-D strip 0)"));
+  const std::string later = fmt::format("{}-12-31", std::stoi(today.substr(0, 4)) + 2);
+  EXPECT_THAT(
+      test::run_cli({"inspect", "due", "--months", "24", "--as-of", later, "--catalog", catalog})
+          .out,
+      HasSubstr("qc R0001: last inspected " + today + " (A-D strip 0)"));
 
   const auto r = verify(out);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const std::string html = read_file(out / "qc" / "report.html");
   EXPECT_THAT(html, HasSubstr("<tr class=\"earlier-filming\"><td>2026-01-10</td><td>1</td>"
                               "<td>[1.08,1.11]</td><td>旧卷 划痕</td><td>earlier filming"));
-  EXPECT_THAT(html, HasSubstr("<tr><td>2030-03-31</td><td>0</td><td>[]</td><td>新卷</td>"
-                              "<td>this filming"));
+  EXPECT_THAT(html, HasSubstr("<tr><td>" + today +
+                              "</td><td>0</td><td>[]</td><td>新卷</td><td>this filming"));
   // A second --overwrite keeps both, once each.
   const auto third =
       test::run_cli({"convert", (base_->path() / "s" / "qc.toml").string(), "--profiles",
@@ -410,8 +442,11 @@ TEST_F(Verify, QiBelowTheRequirementIsAWarningOrAFailureAsTheProfileSays) {
                                   "--profiles", (base_->path() / "profiles").string(), "--out",
                                   out.string(), "--qc", (dir_ / "bad.toml").string()});
   EXPECT_EQ(bad.exit_code, 2);
+  const auto at = bad_profile.find("qi_below_required = \"soon\"");
+  const auto line = 1 + std::count(bad_profile.begin(), bad_profile.begin() + at, '\n');
   EXPECT_THAT(bad.err,
-              HasSubstr("bad.toml:21: resolution.qi_below_required: expected fail or warn"));
+              HasSubstr(fmt::format(
+                  "bad.toml:{}: resolution.qi_below_required: expected fail or warn", line)));
 }
 
 // verify reports its progress (JSON events here; a bar on a terminal) and records the

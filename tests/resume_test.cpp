@@ -304,6 +304,66 @@ TEST_F(ResumeTest, SigkillThroughTheNetworkRecorderThenResumeIsExactlyOnceAndIde
   EXPECT_EQ(killed, 10) << "too many runs ended before their kill";
 }
 
+// SIGINT (and SIGTERM) stop the job within the frame the recorder is taking and the frames
+// already in its buffer: no frame the recorder had not accepted when the signal came is sent to
+// it afterwards, however many are rendered and waiting. Measured as frames after the signal, on
+// a simulated recorder slow enough that the rendered frames queue up behind it (a 2-frame
+// buffer, 2,000 lines/s at 50 um), so that each of the 4 tokens holds a frame at the signal.
+TEST_F(ResumeTest, SigintSendsTheRecorderAtMostTheFrameItIsTakingAfterTheSignal) {
+  std::string recorder = read_file(dir / "profiles" / "recorders" / "sim-fast.toml");
+  for (const auto& [from, to] :
+       {std::pair<std::string, std::string>{"pixel_pitch_um = 2.5", "pixel_pitch_um = 50"},
+        {"write_rate_lines_per_s = 9600", "write_rate_lines_per_s = 2000"},
+        {"buffer_frames = 8", "buffer_frames = 2"}}) {
+    const auto at = recorder.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    recorder.replace(at, from.size(), to);
+  }
+  test::write_text(dir / "profiles" / "recorders" / "sim-slow.toml", recorder);
+  std::string toml = read_file(dir / "job.toml");
+  const std::string tiff =
+      "driver = \"tiff\"\n[recorder.options]\npitch_um = 50\ncompression = \"none\"\n";
+  ASSERT_NE(toml.find(tiff), std::string::npos);
+  toml.replace(
+      toml.find(tiff), tiff.size(),
+      "driver = \"sim\"\n[recorder.options]\nrecorder = \"sim-slow\"\nfilm_output = false\n");
+  test::write_text(dir / "slow.toml", toml);
+
+  int signalled = 0;
+  for (const std::size_t after : {1, 4, 9}) {
+    for (const int signal : {SIGINT, SIGTERM}) {
+      const auto out = dir / fmt::format("sig{}-{}", after, signal);
+      auto args = convert_args(out);
+      args[1] = (dir / "slow.toml").string();
+      const auto journal = out / "kill" / "journal.jsonl";
+      const pid_t pid = spawn(args);
+      int status = 0;
+      bool ended = false;
+      while (journal_frames(journal).size() < after) {
+        if (waitpid(pid, &status, WNOHANG) != 0) {
+          ended = true;
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+      if (ended) continue;
+      ::kill(pid, signal);
+      // The frames the recorder had accepted when the signal came (read after sending it: a
+      // frame accepted in between is the one being taken).
+      const std::size_t at_signal = journal_frames(journal).size();
+      waitpid(pid, &status, 0);
+      ++signalled;
+      const std::string context = fmt::format("signal {} after frame {}", signal, after);
+      ASSERT_TRUE(WIFEXITED(status)) << context;
+      EXPECT_EQ(WEXITSTATUS(status), 130) << context;
+      const std::size_t accepted = journal_frames(journal).size();
+      EXPECT_LE(accepted, at_signal + 1) << context << ": " << accepted - at_signal
+                                         << " frames sent to the recorder after the signal";
+    }
+  }
+  EXPECT_GT(signalled, 0) << "every job ended before its signal";
+}
+
 TEST_F(ResumeTest, RespoolSpoilsTheReelInTheRecorderAndFilmsItAgainIdentically) {
   ASSERT_EQ(test::run_cli(convert_args(dir / "ref")).exit_code, 0);
   // A crash while the second reel is half exposed.
@@ -334,8 +394,7 @@ TEST_F(ResumeTest, ResumeRefusesAChangedPlanAndConvertRefusesAnUnfinishedJournal
   simulate_crash(out / "kill", "R0001", 1);
   auto again = test::run_cli(convert_args(out));
   EXPECT_EQ(again.exit_code, 2);
-  EXPECT_NE(again.err.find("continue it with `filmwriter convert --resume"),
-            std::string::npos)
+  EXPECT_NE(again.err.find("continue it with `filmwriter convert --resume"), std::string::npos)
       << again.err;
   auto changed = convert_args(out);
   changed.insert(changed.end(), {"--reduction", "30", "--resume"});
@@ -355,6 +414,224 @@ TEST_F(ResumeTest, ResumeRefusesAChangedPlanAndConvertRefusesAnUnfinishedJournal
   EXPECT_NE(inverted.err.find("the plan changed since the job started"), std::string::npos)
       << inverted.err;
 }
+
+// A replaced source page: resume names the file and what changed in its frame, and goes on
+// with the new plan only where the film does not hold the old one.
+TEST_F(ResumeTest, AReplacedPageIsNamedAndRefilmedFromItsReelWithRespool) {
+  ASSERT_EQ(test::run_cli(convert_args(dir / "ref")).exit_code, 0);
+  const auto out = dir / "run";
+  ASSERT_EQ(test::run_cli(convert_args(out)).exit_code, 0);
+  simulate_crash(out / "kill", "R0002", 2);
+  const auto landscape = [&](const std::string& page) {
+    samples::PageSpec spec{148, 105, 100, 1, {{10, 20, 8}}, "replaced"};
+    samples::save_page(samples::make_page(spec), dir / "scans" / page, samples::Encoding::png, 100);
+  };
+  const std::vector<std::string> resume{"convert", "--resume", (out / "kill").string()};
+  const auto plan = nlohmann::json::parse(read_file(out / "kill" / "plan.json"));
+  const auto reel_of = [&](const std::string& page) {
+    for (const auto& frame : plan["frames"]) {
+      if (frame["source"].is_object() &&
+          frame["source"]["file"].get<std::string>().ends_with(page)) {
+        return frame["address"].get<std::string>().substr(0, 5);
+      }
+    }
+    return std::string();
+  };
+  ASSERT_EQ(reel_of("D001/p1.png"), "R0001");
+  const std::string first_on_r2 = [&] {
+    for (const auto& frame : plan["frames"]) {
+      if (frame["address"].get<std::string>().starts_with("R0002")) {
+        const std::string file = frame["source"]["file"];
+        return file.substr(file.size() - std::string("D002/p4.png").size());
+      }
+    }
+    return std::string();
+  }();
+  ASSERT_FALSE(first_on_r2.empty());
+
+  // A page on a closed reel: refused, naming the file, its old and new size, and what to do.
+  const std::string original = read_file(dir / "scans" / "D001" / "p1.png");
+  landscape("D001/p1.png");
+  auto refused = test::run_cli(resume);
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_NE(refused.err.find("the plan changed since the job started"), std::string::npos);
+  EXPECT_NE(refused.err.find("D001/p1.png"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("source.width_px: 413 → 583"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("the first change is on reel R0001, which is already on film: put "
+                             "back the file it was made from"),
+            std::string::npos)
+      << refused.err;
+  test::write_text(dir / "scans" / "D001" / "p1.png", original);
+
+  // A page on the reel in the recorder, already exposed: respool films that reel again.
+  landscape(first_on_r2);
+  refused = test::run_cli(resume);
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_NE(refused.err.find(first_on_r2), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("the first change is on reel R0002, which was in the recorder: "
+                             "resume with --reel-policy respool"),
+            std::string::npos)
+      << refused.err;
+  auto respool = resume;
+  respool.insert(respool.end(), {"--reel-policy", "respool"});
+  const auto resumed = test::run_cli(respool);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  EXPECT_NE(resumed.out.find("the plan changed after the frames on film"), std::string::npos)
+      << resumed.out;
+  // The first reel is the reference's; the old plan is kept; the spoiled reel says why.
+  EXPECT_EQ(read_file(out / "kill" / "R0001" / "index.csv"),
+            read_file(dir / "ref" / "kill" / "R0001" / "index.csv"));
+  EXPECT_TRUE(std::filesystem::exists(out / "kill" / "plan.1.json"));
+  const std::string journal = read_file(out / "kill" / "journal.jsonl");
+  EXPECT_NE(journal.find("\"event\":\"replanned\""), std::string::npos);
+  EXPECT_NE(journal.find("\"reason\":\"the plan changed: frame R0002-"), std::string::npos)
+      << journal;
+  // Resuming the finished job again finds nothing changed and nothing to do.
+  const auto again = test::run_cli(resume);
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+}
+
+// The simulated recorder loses the frames in its buffer when it stops (kill -9 of the host, or
+// of recorderd serving it): resume asks the device where its film ends, exposes the lost
+// frames again, and the reels equal an uninterrupted run's, developed film included.
+class SimResumeTest : public ResumeTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  void SetUp() override {
+    ResumeTest::SetUp();
+    test::add_test_recorder(dir / "profiles");
+    std::string toml = read_file(dir / "job.toml");
+    const std::string tiff =
+        "driver = \"tiff\"\n[recorder.options]\npitch_um = 50\n"
+        "compression = \"none\"\n";
+    toml.replace(toml.find(tiff), tiff.size(),
+                 "driver = \"sim\"\n[recorder.options]\nrecorder = \"sim-test\"\n");
+    test::write_text(dir / "job.toml", toml);
+  }
+
+  // Index, manifest and every frame of the developed film, against the uninterrupted run. The
+  // sim's reel record is compared frame by frame without film positions: a stop and a busy
+  // host may cost film (an underrun, recorded with its waste), which moves later frames.
+  void expect_same_film(const std::filesystem::path& job_dir,
+                        const std::filesystem::path& film_root, const std::string& context) {
+    const auto reference = dir / "ref" / "kill";
+    ASSERT_EQ(reels(job_dir), reels(reference)) << context;
+    const auto without_record = [](const std::string& manifest) {
+      std::istringstream lines(manifest);
+      std::string kept;
+      for (std::string line; std::getline(lines, line);) {
+        if (!line.ends_with("film/reel.json")) kept += line + "\n";
+      }
+      return kept;
+    };
+    const auto frames_of = [](const std::filesystem::path& record) {
+      auto frames = nlohmann::json::parse(read_file(record))["frames"];
+      for (auto& frame : frames) frame.erase("start_mm");
+      return frames;
+    };
+    for (const auto& reel : reels(reference)) {
+      EXPECT_EQ(read_file(job_dir / reel / "index.csv"), read_file(reference / reel / "index.csv"))
+          << context << " " << reel;
+      // Through recorderd the host's manifest lists the device's own (recorder.sha256).
+      if (film_root == job_dir) {
+        EXPECT_EQ(without_record(read_file(job_dir / reel / "manifest.sha256")),
+                  without_record(read_file(reference / reel / "manifest.sha256")))
+            << context << " " << reel;
+      }
+      EXPECT_EQ(frames_of(film_root / reel / "film" / "reel.json"),
+                frames_of(reference / reel / "film" / "reel.json"))
+          << context << " " << reel;
+      for (const auto& f : std::filesystem::directory_iterator(reference / reel / "film")) {
+        if (f.path().extension() != ".tif") continue;
+        EXPECT_EQ(sha256_file(film_root / reel / "film" / f.path().filename()),
+                  sha256_file(f.path()))
+            << context << " " << reel << "/" << f.path().filename();
+      }
+    }
+  }
+};
+
+TEST_P(SimResumeTest, SigkillAtTenPointsThenResumeContinuesFromWhereTheFilmEnds) {
+  const bool through_daemon = GetParam();
+  ASSERT_EQ(test::run_cli(convert_args(dir / "ref")).exit_code, 0);
+  const std::size_t planned = journal_frames(dir / "ref" / "kill" / "journal.jsonl").size();
+  const auto recorderd = std::filesystem::path(FW_CLI).parent_path() / "recorderd";
+  std::mt19937 random(11);
+  std::uniform_int_distribution<std::size_t> after_frame(1, planned - 2);
+  std::uniform_int_distribution<int> delay_us(0, 20000);
+  int killed = 0, rewound = 0;
+  for (int attempt = 0; killed < 10 && attempt < 30; ++attempt) {
+    const auto run = dir / fmt::format("sim{}", attempt);
+    std::filesystem::create_directories(run);
+    // recorderd serving the sim, killed with the client (a power cut), then started again.
+    const std::string profiles = "profiles=" + (dir / "profiles").string();
+    const auto start_daemon = [&] {
+      std::filesystem::remove(run / "port");
+      const pid_t daemon = fork();
+      if (daemon == 0) {
+        std::freopen((run / "daemon.log").c_str(), "a", stderr);
+        execl(recorderd.c_str(), "recorderd", "--port", "0", "--port-file", (run / "port").c_str(),
+              "--root", (run / "root").c_str(), "--driver", "sim", "-O", profiles.c_str(), "-O",
+              "recorder=sim-test", nullptr);
+        _exit(127);
+      }
+      for (int i = 0; i < 500 && !std::filesystem::exists(run / "port"); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      return daemon;
+    };
+    auto args = convert_args(run / "out");
+    pid_t daemon = -1;
+    if (through_daemon) {
+      daemon = start_daemon();
+      const std::string port = read_file(run / "port");
+      std::string toml = read_file(dir / "job.toml");
+      const std::string options = "[recorder.options]\nrecorder = \"sim-test\"\n";
+      toml.erase(toml.find(options), options.size());
+      // Beside job.toml: its scans are relative to the job file's folder.
+      test::write_text(dir / "net.toml", toml);
+      args[1] = (dir / "net.toml").string();
+      args.insert(args.end(), {"--driver", "net", "-O", "host=127.0.0.1", "-O",
+                               "port=" + port.substr(0, port.find('\n'))});
+    }
+    const std::size_t frames = after_frame(random);
+    const auto delay = std::chrono::microseconds(delay_us(random));
+    const auto journal = run / "out" / "kill" / "journal.jsonl";
+    const std::string context =
+        fmt::format("sim kill {} after frame {} + {} us", attempt, frames, delay.count());
+    const bool was_killed = kill_after_frames(args, journal, frames, delay);
+    if (through_daemon) {
+      ::kill(daemon, SIGKILL);
+      waitpid(daemon, nullptr, 0);
+    }
+    if (was_killed) {
+      ++killed;
+      if (through_daemon) {
+        daemon = start_daemon();
+        const std::string port = read_file(run / "port");
+        args.back() = "port=" + port.substr(0, port.find('\n'));
+      }
+      args.push_back("--resume");
+      const auto resumed = test::run_cli(args);
+      if (through_daemon) {
+        ::kill(daemon, SIGTERM);
+        waitpid(daemon, nullptr, 0);
+      }
+      ASSERT_EQ(resumed.exit_code, 0)
+          << context << "\n"
+          << resumed.out << resumed.err << (through_daemon ? read_file(run / "daemon.log") : "");
+      rewound += read_file(journal).find("\"reel_rewound\"") != std::string::npos;
+      expect_same_film(run / "out" / "kill",
+                       through_daemon ? run / "root" / "kill" : run / "out" / "kill", context);
+    }
+    if (!::testing::Test::HasFailure()) std::filesystem::remove_all(run);
+  }
+  EXPECT_EQ(killed, 10) << "too many runs ended before their kill";
+  // Most kills find frames in the recorder's buffer; the test is about those.
+  EXPECT_GE(rewound, 5);
+}
+
+INSTANTIATE_TEST_SUITE_P(Recorders, SimResumeTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "Recorderd" : "Sim"; });
 
 }  // namespace
 }  // namespace fw

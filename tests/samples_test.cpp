@@ -226,7 +226,7 @@ TEST(Samples, DemoSetIsAJobThatIngestAccepts) {
   }
 }
 
-// The demo's second and third jobs plan as the README shows: a document split across reels
+// The demo's second and third jobs plan as docs/formats.md shows: a document split across reels
 // with continued targets, substitution targets where the job asks, and fiche with headers.
 TEST(Samples, DemoReelsAndFicheJobsPlanSplitsSubstitutesAndHeaders) {
   test::TempDir dir;

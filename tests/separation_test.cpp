@@ -363,7 +363,8 @@ TEST_F(Separations, ColourPageRecombinesFromTheDevelopedFilm) {
   }
   const double mean = sum / kPatches.size();
   std::printf("mean dE2000 %.3f, max %.3f\n", mean, worst);
-  // Measured: mean 0.47, worst 1.31 (the brown patch); README states the figures and bounds.
+  // Measured: mean 0.47, worst 1.31 (the brown patch); docs/calibration.md states the figures
+  // and bounds.
   EXPECT_LT(mean, 1.0);
   EXPECT_LT(worst, 2.5);
 }

@@ -47,7 +47,7 @@ Plan target_plan(const Job& job) {
   caps.pixel_pitch_um = kPitchUm;
   DocumentPages pages;
   pages.document = 0;
-  pages.substitutes = {{0, "page missing"}};  // one frame of A4; no source file needed
+  pages.substitutes = {{0, "page missing", {}}};  // one frame of A4; no source file needed
   Plan plan = plan_reels(job, format, caps, {pages});
   plan.profiles_dir = profiles();
   return plan;

@@ -421,7 +421,7 @@ TEST(Substitute, TargetIsSetWithTheTextEngineAndRefusesMissingGlyphs) {
   hal::Capabilities caps;
   caps.pixel_pitch_um = 10;  // small frames
   DocumentPages pages;
-  pages.substitutes = {{0, "cannot decode"}};
+  pages.substitutes = {{0, "cannot decode", {}}};
   Plan plan = plan_reels(job, load_format(test::source_dir() / "profiles", "16mm-comic-30m"), caps,
                          {pages});
   plan.profiles_dir = test::source_dir() / "profiles";

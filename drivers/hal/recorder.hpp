@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "hal/film_reader.hpp"
+
 namespace fw::hal {
 
 struct Capabilities {
@@ -178,6 +180,14 @@ class Recorder {
   virtual void expose(const Frame& frame) = 0;
   virtual ReelReport unload() = 0;
   virtual Status status() const = 0;
+  // Resume after a stop: how many frames of `reel` (not loaded) its film holds by the device's
+  // own record, from frame 1 without a gap. Frames the host sent after them were lost in the
+  // device's buffer and are sent again. nullopt: the device cannot tell, and every frame it
+  // accepted is on film.
+  virtual std::optional<std::uint32_t> frames_on_film(const ReelSpec&) { return std::nullopt; }
+  // A device that develops its film reads it back (calibration, QC); null: it cannot. The
+  // reader lives as long as the recorder.
+  virtual const FilmReader* film_reader() const { return nullptr; }
 };
 
 // Driver options come from the job ([recorder.options]) and the CLI, as strings.

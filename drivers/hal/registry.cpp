@@ -61,4 +61,10 @@ void OptionReader::finish() const {
   }
 }
 
+std::optional<std::pair<std::string, std::string>> split_key_value(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) return std::nullopt;
+  return std::pair{text.substr(0, eq), text.substr(eq + 1)};
+}
+
 }  // namespace fw::hal

@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hal/recorder.hpp"
@@ -38,6 +40,11 @@ class Registry {
  private:
   std::vector<DriverInfo> drivers_;
 };
+
+// "KEY=VALUE" (a -O flag) split at its first '='; nullopt when there is no '=' or no key. The
+// one parser of driver options on a command line: the engine's (api::parse_key_value) and
+// recorderd's.
+std::optional<std::pair<std::string, std::string>> split_key_value(const std::string& text);
 
 // Option helpers for drivers: an unknown or malformed option is a DeviceError(bad_option).
 class OptionReader {

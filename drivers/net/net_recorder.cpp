@@ -147,6 +147,19 @@ class NetRecorder final : public hal::Recorder {
     return report;
   }
 
+  std::optional<std::uint32_t> frames_on_film(const hal::ReelSpec& reel) override {
+    std::optional<std::uint32_t> frames;
+    with_retries("asking what reel " + reel.reel_id + " holds", [&] {
+      ensure_connected();
+      connection_.send({{"type", "film"}, {"reel", reel_json(reel)}}, {}, timeout_ms_);
+      const auto reply = expect(connection_.receive(timeout_ms_), "film");
+      if (reply.head.contains("frames") && reply.head.at("frames").is_number_unsigned()) {
+        frames = reply.head.at("frames").get<std::uint32_t>();
+      }
+    });
+    return frames;
+  }
+
   hal::Status status() const override {
     hal::Status s;
     s.loaded = loaded_;
@@ -241,6 +254,16 @@ class NetRecorder final : public hal::Recorder {
     state_ = welcome.head.value("state", nlohmann::json::object());
   }
 
+  static nlohmann::json reel_json(const hal::ReelSpec& reel) {
+    return {{"reel_id", reel.reel_id},
+            {"reel_number", reel.reel_number},
+            {"job_id", reel.job_id},
+            {"film_format", reel.film_format},
+            {"stock", reel.stock},
+            {"film_length_m", reel.film_length_m},
+            {"geometry", net::to_json(reel.geometry)}};
+  }
+
   // Connected, and the device holds our reel with every acknowledged frame.
   void ensure_loaded() {
     ensure_connected();
@@ -249,15 +272,9 @@ class NetRecorder final : public hal::Recorder {
     // restart the device loads the reel anew with what its film holds (keep_film). Either way
     // the load starts at the first frame this driver could still send (the first one not
     // known to be on film), and the device's answer says how many frames it holds.
-    nlohmann::json spec = {{"reel_id", reel_.reel_id},
-                           {"reel_number", reel_.reel_number},
-                           {"job_id", reel_.job_id},
-                           {"film_format", reel_.film_format},
-                           {"stock", reel_.stock},
-                           {"film_length_m", reel_.film_length_m},
-                           {"first_frame", on_film_ + 1},
-                           {"keep_film", reel_started_},
-                           {"geometry", net::to_json(reel_.geometry)}};
+    nlohmann::json spec = reel_json(reel_);
+    spec["first_frame"] = on_film_ + 1;
+    spec["keep_film"] = reel_started_;
     connection_.send({{"type", "load"}, {"reel", spec}}, {}, timeout_ms_);
     const auto loaded = expect(connection_.receive(timeout_ms_), "loaded");
     state_ = loaded.head.value("state", nlohmann::json::object());
@@ -317,10 +334,8 @@ void register_net_driver(hal::Registry& registry) {
         {"document_class", "aim density class of the calibration"},
         {"tone", "tone reproduction exponent"},
         {"profiles", "profiles folder for the calibration"}},
-       [](const hal::DriverOptions& options,
-                   const hal::OpenContext&) -> std::unique_ptr<hal::Recorder> {
-         return std::make_unique<NetRecorder>(options);
-       }});
+       [](const hal::DriverOptions& options, const hal::OpenContext&)
+           -> std::unique_ptr<hal::Recorder> { return std::make_unique<NetRecorder>(options); }});
 }
 
 }  // namespace fw::drivers

@@ -12,6 +12,8 @@
 //           first_frame, keep_film}}             -> loaded {state}
 //   frame   {reel, frame, width, height, channels, pitch_um, blip, address, description,
 //           sha256} + pixels                     -> accepted {frame, duplicate, on_film}
+//   film    {reel: {reel_id, job_id, ...}}      -> film {frames}  (frames of that reel on
+//                                                   film, null when unknown; for resume)
 //   status  {}                                   -> status {state}
 //   unload  {}                                   -> unloaded {frames, film_used_m,
 //                                                   files: [{path, sha256}]}

@@ -45,6 +45,7 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -55,6 +56,7 @@
 #include "base/files.hpp"
 #include "base/sha256.hpp"
 #include "hal/registry.hpp"
+#include "sim/sim_film.hpp"
 #include "sim/sim_physics.hpp"
 
 namespace fw::drivers {
@@ -157,6 +159,8 @@ class SimRecorder final : public hal::Recorder {
     caps_.write_rate_lines_per_s = rate_scale_ * recorder_.write_rate_lines_per_s;
     caps_.buffer_frames = recorder_.buffer_frames;
     caps_.calibration = recorder_.calibration_for(stock_.name);
+    film_reader_ = std::make_unique<sim::FilmReader>(hal::FilmMaterial{
+        recorder_.name, stock_.name, fmt::format("simulated processing, seed {}", seed_)});
   }
 
   // The host going away does not stop the device: what it accepted (expose() returned) is
@@ -173,6 +177,7 @@ class SimRecorder final : public hal::Recorder {
   }
 
   hal::Capabilities capabilities() const override { return caps_; }
+  const hal::FilmReader* film_reader() const override { return film_reader_.get(); }
 
   void load(const hal::ReelSpec& reel) override {
     if (disconnected_) throw disconnected();
@@ -283,7 +288,7 @@ class SimRecorder final : public hal::Recorder {
     }
 
     const std::string file =
-        film_output_ == FilmOutput::images ? fmt::format("film/F{:06}.tif", number) : "";
+        film_output_ == FilmOutput::images ? sim::film_frame_file(number).string() : "";
     // The device's buffer memory: the same few frame buffers go round (base/buffer_pool.hpp).
     // Without film output nothing develops the pixels: the head's timing needs only the lines,
     // and copying them would put the simulated device's buffer in the host's memory for nothing.
@@ -443,6 +448,32 @@ class SimRecorder final : public hal::Recorder {
       if (!done() && !writer_busy_ && Clock::now() - last_progress_ > watchdog()) return false;
     }
     return true;
+  }
+
+  // The film's own record of a reel not loaded: reel.json and the lines reel.log adds (a last
+  // line cut short by the stop never reached the disk). nullopt when it is another reel's or
+  // unreadable; load() then says what is wrong.
+  std::optional<std::uint32_t> frames_on_film(const hal::ReelSpec& reel) override {
+    const auto dir = reel.work_dir / "film";
+    if (!std::filesystem::exists(dir / "reel.json")) return 0;
+    std::set<std::uint32_t> frames;
+    try {
+      std::ifstream in(dir / "reel.json", std::ios::binary);
+      const auto json = nlohmann::json::parse(in);
+      if (json.at("reel") != reel.reel_id || json.at("job") != reel.job_id) return std::nullopt;
+      for (const auto& f : json.at("frames")) frames.insert(f.at("frame").get<std::uint32_t>());
+      std::ifstream log(dir / "reel.log", std::ios::binary);
+      std::string line;
+      while (std::getline(log, line) && !log.eof()) {
+        const auto record = nlohmann::json::parse(line);
+        if (record.contains("frame")) frames.insert(record.at("frame").get<std::uint32_t>());
+      }
+    } catch (const nlohmann::json::exception&) {
+      return std::nullopt;
+    }
+    std::uint32_t count = 0;
+    while (frames.contains(count + 1)) ++count;
+    return count;
   }
 
   // Resume (policy continue): the reel already holds frames 1 .. first - 1. The film's own
@@ -928,6 +959,7 @@ class SimRecorder final : public hal::Recorder {
   bool underrun_is_error_ = false;
   std::string calibration_, document_class_, tone_;
   hal::Capabilities caps_;
+  std::unique_ptr<sim::FilmReader> film_reader_;
 
   // The reel, touched only by the caller's thread (the threads read reel_ and geometry_,
   // which do not change while a reel is loaded).

@@ -34,12 +34,17 @@ class TiffRecorder final : public hal::Recorder {
     // The recorder these files are for decides the calibration. Without a word, the simulated
     // recorder's factory calibration: the frames are then exactly what the sim would be sent.
     caps_.calibration = read.text("calibration", "sim-default-negative");
-    const std::string compression = read.text("compression", "deflate");
-    if (compression == "none") {
-      compression_ = TiffCompression::none;
+    // Uncompressed by default: the recorders that take TIFF input read uncompressed strips
+    // (G4 is for bitonal pages, and these frames are 8-bit code values), and deflate costs
+    // about 4x the CPU of the uncompressed encode per A4 frame (bench/README.md), in the stage
+    // that keeps the recorder fed. `compression=deflate` or `lzw` makes files some 3-10x
+    // smaller where the disk, not the CPU, is short.
+    const std::string compression = read.text("compression", "none");
+    if (compression == "deflate") {
+      compression_ = TiffCompression::deflate;
     } else if (compression == "lzw") {
       compression_ = TiffCompression::lzw;
-    } else if (compression != "deflate") {
+    } else if (compression != "none") {
       throw DeviceError(DeviceErrorKind::bad_option,
                         "tiff driver: option compression: expected none, deflate or lzw, got \"" +
                             compression + "\"");
@@ -163,7 +168,7 @@ class TiffRecorder final : public hal::Recorder {
   }
 
   hal::Capabilities caps_;
-  TiffCompression compression_ = TiffCompression::deflate;
+  TiffCompression compression_ = TiffCompression::none;
   hal::ReelSpec reel_;
   std::filesystem::path frames_dir_;
   hal::ReelReport report_;
@@ -177,7 +182,9 @@ void register_tiff_driver(hal::Registry& registry) {
                 "writes each frame as an 8-bit TIFF (R0001/frames/F000001.tif), resolution and "
                 "frame metadata in tags",
                 {{"pitch_um", "pixel pitch on film in micrometres (default 2.5)"},
-                 {"compression", "none, deflate or lzw (default deflate)"},
+                 {"compression",
+                  "none, deflate or lzw (default none: what recorders read, and the fastest; "
+                  "deflate costs ~4x the CPU per frame)"},
                  {"calibration",
                   "calibration of the recorder the files are for: a profile in "
                   "profiles/calibration/, a .toml file, or none (default sim-default-negative)"},

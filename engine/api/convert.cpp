@@ -47,8 +47,9 @@ void decode_all(const Job& job, const Plan& plan, const ConvertOptions& options,
       job, plan, {job.threads, options.stop, [&](const auto& p) { log.progress(p); }});
   log.checked(report, false);
   if (report.stopped) {
-    throw Error(ErrorKind::interrupted,
-                fmt::format("interrupted after decoding {} page(s)", report.pages));
+    throw Error(
+        ErrorKind::interrupted,
+        fmt::format("stopped after decoding {} page(s); nothing was written", report.pages));
   }
   listener.decoded(report);
   if (!report.bad.empty()) {
@@ -117,18 +118,43 @@ void write_plan_only(const JobSettings& settings, const Job& job, const Prepared
   write_plan(result.plan_json, job, prepared.plan);
 }
 
-std::uint64_t count_warnings(const Plan& plan) {
-  std::uint64_t warnings = plan.skipped.size();
-  for (const auto& f : plan.frames) warnings += f.kind == FrameKind::substitute;
-  if (!plan.calibration || plan.calibration->identity()) {
-    ++warnings;
-    ops::Log::global().event(
-        "warning", "uncalibrated", {{"calibration", "none"}},
-        "filmwriter: warning: calibration = \"none\": frames go to the recorder as raw code "
-        "values; the background density will not be held at the aim (see \"Density and "
-        "tone\" in README.md)");
+// What the plan itself warns of: every page a substitute takes the place of (one warning per
+// page, naming it and why), every document left out, and filming without a calibration.
+// Frames before `first` are on film already (resume) and warned of in their own run.
+struct PlanWarning {
+  std::string event;
+  nlohmann::json fields;
+  ops::RunWarning warning;
+};
+std::vector<PlanWarning> plan_warnings(const Job& job, const Plan& plan, std::size_t first) {
+  std::vector<PlanWarning> out;
+  for (std::size_t i = first; i < plan.frames.size(); ++i) {
+    const PlannedFrame& frame = plan.frames[i];
+    if (frame.kind != FrameKind::substitute) continue;
+    const Document& document = job.documents.at(frame.document);
+    const std::string label = fmt::format("{} ({})", document.id, document.key);
+    const nlohmann::json substitute = {{"document", document.id},  {"page", frame.page},
+                                       {"address", frame.address}, {"file", frame.source.ref.file},
+                                       {"target", frame.target},   {"reason", frame.reason}};
+    nlohmann::json fields = substitute;
+    fields["reel"] = plan.reels.at(frame.reel - 1).id;
+    out.push_back(
+        {"substitute",
+         std::move(fields),
+         {ops::substitute_warning(label, frame.page, frame.address, frame.reason), substitute}});
   }
-  return warnings;
+  for (const std::string& skipped : plan.skipped) {
+    out.push_back({"skipped_document", {}, {"skipped document " + skipped, {}}});
+  }
+  if (!plan.calibration || plan.calibration->identity()) {
+    out.push_back({"uncalibrated",
+                   {{"calibration", "none"}},
+                   {"calibration = \"none\": frames go to the recorder as raw code values; the "
+                    "background density will not be held at the aim (see "
+                    "docs/calibration.md#density-and-tone)",
+                    {}}});
+  }
+  return out;
 }
 
 }  // namespace
@@ -153,6 +179,14 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
   ConvertResult result;
   result.job_dir = dir;
   if (options.mode != Mode::convert) {
+    // The operator planning a job sees what it will warn of, before any film is loaded.
+    for (PlanWarning& w : plan_warnings(job, prepared.plan, 0)) {
+      w.fields["job"] = job.id;
+      w.fields["message"] = w.warning.message;
+      ops::Log::global().event("warning", w.event, w.fields,
+                               "filmwriter: warning: " + w.warning.message);
+      ++result.warnings;
+    }
     if (options.decode_all) decode_all(job, prepared.plan, options, listener);
     if (options.mode == Mode::plan) write_plan_only(settings, job, prepared, result);
     return result;
@@ -171,15 +205,38 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
   RunOptions run;
   result.plan_json = dir / "plan.json";
   if (resuming) {
-    const JournalState journal = read_journal(journal_file);
+    JournalState journal = read_journal(journal_file);
     if (journal.finished) {
       result.already_finished = true;
       return result;
     }
-    keeper.resume(journal, options.reel_policy == ReelPolicy::respool ? "respool" : "continue");
+    const PlanChanges changes =
+        check_resumable(job, prepared.plan, journal, options.reel_policy, dir);
+    std::string reason = "respooled at resume (--reel-policy respool)";
+    if (changes.changed()) {
+      accept_new_plan(job, prepared.plan, changes, journal, keeper, dir);
+      reason = "the plan changed: " + changes.lines.front();
+      std::string list;
+      for (const auto& line : changes.lines) list += "\n  " + line;
+      listener.note(
+          fmt::format("the plan changed after the frames on film (the old plan is "
+                      "kept beside plan.json):{}",
+                      list));
+    }
+    if (options.reel_policy == ReelPolicy::continue_reel) {
+      if (const auto lost = rewind_to_film(job, prepared.plan, journal, *recorder, keeper, dir)) {
+        const JournalReel& reel = *journal.in_recorder();
+        listener.note(fmt::format(
+            "reel {}: the recorder's film ends at frame {}; the {} frame(s) after it were in its "
+            "buffer when it stopped and are exposed again",
+            reel.id, reel.rows.size() - lost, lost));
+      }
+    }
+    journal = read_journal(journal_file);
+    keeper.resume(journal, to_string(options.reel_policy));
     inspections.restore();
-    const ResumePoint point =
-        plan_resume(job, prepared.plan, journal, options.reel_policy, *recorder, keeper, dir);
+    const ResumePoint point = plan_resume(job, prepared.plan, journal, options.reel_policy,
+                                          *recorder, keeper, dir, reason);
     run.first_frame = point.first_frame;
     run.resumed_rows = point.reel_rows;
     listener.resuming(point.first_frame, prepared.plan.frames.size(), options.reel_policy);
@@ -193,8 +250,15 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
     }
   }
   // Logs (text with a progress bar on a terminal, or JSON lines) sit in front of the keeper.
-  ops::RunTotals totals{job.id, prepared.plan.frames.size(), 0, run.first_frame, {}, {}};
-  result.warnings = count_warnings(prepared.plan);
+  ops::RunTotals totals;
+  totals.job_id = job.id;
+  totals.frames_planned = prepared.plan.frames.size();
+  totals.frames_before = run.first_frame;
+  if (prepared.plan.format.layout != FilmLayout::fiche) {  // a sheet has no leader
+    totals.leader_m = prepared.plan.format.leader_m;
+    totals.trailer_m = prepared.plan.format.trailer_m;
+  }
+  totals.buffer_frames = recorder->capabilities().buffer_frames;
   for (const auto& f : prepared.plan.frames) {
     totals.pages_planned += f.kind == FrameKind::page || f.kind == FrameKind::substitute;
   }
@@ -213,14 +277,26 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
              {"frames_before", totals.frames_before},
              {"dir", dir.string()}});
   ops::RunLog run_log(log, &keeper, totals, options.progress_bar);
+  for (PlanWarning& w : plan_warnings(job, prepared.plan, run.first_frame)) {
+    run_log.warn(w.event, std::move(w.fields), std::move(w.warning));
+  }
   run.observer = &run_log;
   ops::PreflightLog preflight_log(log, job, options.progress_bar);
   run.preflight = options.preflight;
   run.on_preflight_progress = [&](const PreflightProgress& p) { preflight_log.progress(p); };
   run.on_preflight = [&](const PreflightReport& report) {
-    preflight_log.checked(report, true);
+    preflight_log.checked(report, true);  // logs each bad page as it is found
     for (const BadPage& bad : report.bad) {
-      result.warnings += bad.policy == FailurePolicy::substitute;
+      if (bad.policy != FailurePolicy::substitute) continue;
+      const Document& document = job.documents.at(bad.document);
+      run_log.add_warning(
+          {ops::substitute_warning(fmt::format("{} ({})", document.id, document.key), bad.page,
+                                   bad.reel, bad.reason),
+           {{"document", document.id},
+            {"page", bad.page},
+            {"reel", bad.reel},
+            {"file", bad.file},
+            {"reason", bad.reason}}});
     }
   };
   run.threads = job.threads;
@@ -240,17 +316,26 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
   } catch (const Error& e) {
     // The journal already holds every accepted frame; bring the catalog up to it.
     const bool interrupted = e.kind() == ErrorKind::interrupted;
+    const auto finish_summary = [&] {
+      result.warnings = run_log.warnings().size();
+      run_log.summary(interrupted ? "interrupted" : "failed");
+    };
     try {
       keeper.finish(interrupted ? "interrupted" : "failed", false);
     } catch (const Error& finish_error) {
       log.error("catalog", exit_code(finish_error.kind()), finish_error.what());
     }
-    run_log.summary(interrupted ? "interrupted" : "failed", result.warnings);
+    finish_summary();
+    if (interrupted) {
+      throw Error(e.kind(), fmt::format("{}; continue with `filmwriter convert --resume {}`",
+                                        e.what(), dir.string()));
+    }
     throw;
   }
   keeper.finish("done", true);
   listener.exposed(result.run);
-  run_log.summary("done", result.warnings);
+  result.warnings = run_log.warnings().size();
+  run_log.summary("done");
   return result;
 }
 

@@ -10,6 +10,7 @@
 
 #include "api/settings.hpp"
 #include "catalog/keeper.hpp"
+#include "catalog/resume.hpp"
 #include "pipeline/pipeline.hpp"
 #include "pipeline/preflight.hpp"
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "hal/registry.hpp"
 
 namespace fw::api {
 namespace {
@@ -85,11 +86,11 @@ JobRequest JobRequest::from_json(const nlohmann::json& json, const std::string& 
 
 std::pair<std::string, std::string> parse_key_value(const std::string& text,
                                                     const std::string& flag) {
-  const auto eq = text.find('=');
-  if (eq == std::string::npos || eq == 0) {
+  auto kv = hal::split_key_value(text);
+  if (!kv) {
     throw Error(ErrorKind::usage, fmt::format("{}: expected KEY=VALUE, got \"{}\"", flag, text));
   }
-  return {text.substr(0, eq), text.substr(eq + 1)};
+  return std::move(*kv);
 }
 
 }  // namespace fw::api

@@ -75,10 +75,30 @@ JobSettings resolve(const JobRequest& request) {
   return s;
 }
 
+RecorderSettings resolve_recorder(const std::string& driver,
+                                  const std::vector<std::string>& options,
+                                  const std::filesystem::path& profiles) {
+  RecorderSettings s;
+  s.driver = driver;
+  for (const auto& kv : options) {
+    auto [key, value] = parse_key_value(kv, "--driver-option");
+    s.options[key] = std::move(value);
+  }
+  s.profiles_dir = profiles.empty() ? default_profiles_dir() : profiles;
+  return s;
+}
+
 std::unique_ptr<hal::Recorder> open_recorder(const JobSettings& settings,
                                              const hal::Registry& drivers) {
+  return open_recorder(
+      RecorderSettings{settings.job.driver, settings.job.driver_options, settings.profiles_dir},
+      drivers);
+}
+
+std::unique_ptr<hal::Recorder> open_recorder(const RecorderSettings& settings,
+                                             const hal::Registry& drivers) {
   try {
-    return drivers.open(settings.job.driver, settings.job.driver_options, {settings.profiles_dir});
+    return drivers.open(settings.driver, settings.options, {settings.profiles_dir});
   } catch (const hal::DeviceError& e) {
     // A recorder that refuses the job's options is a job problem; one that is not there, the
     // device's.

@@ -24,6 +24,21 @@ struct JobSettings {
   std::filesystem::path job_dir;       // <output>/<id>: plan.json, journal.jsonl, the reels
 };
 
+// A recorder named without a job (calibrate): the driver, its options and the profiles folder,
+// resolved as a job's are, and opened by the same open_recorder(), so that a calibration and a
+// job on the same flags cannot disagree about the device or its profiles.
+struct RecorderSettings {
+  std::string driver = "sim";
+  hal::DriverOptions options;
+  std::filesystem::path profiles_dir;
+};
+
+// `options` are -O KEY=VALUE flags (Error(usage) naming --driver-option when one is not);
+// `profiles` "": FILMWRITER_PROFILES or the installed profiles.
+RecorderSettings resolve_recorder(const std::string& driver,
+                                  const std::vector<std::string>& options,
+                                  const std::filesystem::path& profiles);
+
 // Loads the job (a job file, or a scans folder in one-line mode) and applies the request.
 // Errors name the job file, line and key, or the flag.
 JobSettings resolve(const JobRequest& request);
@@ -31,6 +46,8 @@ JobSettings resolve(const JobRequest& request);
 // The recorder the job names, opened with its options. A driver that refuses its options is a
 // job error (exit 2); one that cannot be reached, a device error (exit 4).
 std::unique_ptr<hal::Recorder> open_recorder(const JobSettings& settings,
+                                             const hal::Registry& drivers);
+std::unique_ptr<hal::Recorder> open_recorder(const RecorderSettings& settings,
                                              const hal::Registry& drivers);
 
 // What an operator may name to mean a job that ran: the job file, the job's output folder

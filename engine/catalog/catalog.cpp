@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <utility>
@@ -104,6 +105,17 @@ CREATE INDEX frames_by_source_name ON frames(
     R"sql(
 ALTER TABLE frames ADD COLUMN orientation INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE frames ADD COLUMN calibration TEXT NOT NULL DEFAULT '';
+)sql",
+    // 6: when each reel attempt was loaded (an inspection cannot predate its filming; before
+    // this version, the job's start stands in), and inspections that are corrected or
+    // withdrawn with a reason instead of being changed or deleted (catalog/inspection.hpp).
+    R"sql(
+ALTER TABLE reels ADD COLUMN loaded_at TEXT NOT NULL DEFAULT '';
+UPDATE reels SET loaded_at = (SELECT started_at FROM jobs WHERE jobs.id = reels.job_id);
+ALTER TABLE inspections ADD COLUMN status TEXT NOT NULL DEFAULT 'current';
+ALTER TABLE inspections ADD COLUMN corrects INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE inspections ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE inspections ADD COLUMN changed_at TEXT NOT NULL DEFAULT '';
 )sql",
 };
 
@@ -214,14 +226,26 @@ constexpr const char* kInsertFrame =
     "page, source_file, source_page, source_sha256, frame_sha256, kind, orientation, calibration) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 
+// A reel's status as the operator should see it: one left `exposing` by a job that failed or
+// was interrupted holds what it holds and no more, i.e. it is incomplete.
+// (A subquery, not a join with jobs: that join leads SQLite to scan the frames in ORDER BY
+// order instead of finding them by index.)
+constexpr const char* kReelStatus =
+    "CASE WHEN r.status = 'exposing' AND (SELECT status FROM jobs WHERE jobs.id = r.job_id) IN "
+    "('failed', 'interrupted') THEN 'incomplete' ELSE r.status END";
+
 // The current (highest) attempt of each reel: frames of spoiled attempts are not answers.
-constexpr const char* kFrameSelect =
+const std::string kFrameSelect =
     "SELECT f.job_id, f.reel_id, f.frame, f.kind, f.document_id, f.page, f.address, f.blip, "
     "f.source_file, f.source_page, f.source_sha256, f.frame_sha256, d.title, f.orientation, "
-    "f.calibration "
-    "FROM frames f JOIN reels r ON r.job_id = f.job_id AND r.id = f.reel_id AND "
+    "f.calibration, " +
+    std::string(kReelStatus) +
+    " FROM frames f JOIN reels r ON r.job_id = f.job_id AND r.id = f.reel_id AND "
     "r.attempt = f.attempt JOIN documents d ON d.job_id = f.job_id AND d.id = f.document_id "
     "WHERE r.status <> 'spoiled' ";
+
+// The SQL list of the frame kinds that belong to the reel, not to a document.
+constexpr const char* kReelTargetKinds = "('start-target', 'technical-target', 'end-target')";
 
 std::vector<CatalogFrame> read_frames(Statement& select) {
   std::vector<CatalogFrame> out;
@@ -242,6 +266,8 @@ std::vector<CatalogFrame> read_frames(Statement& select) {
     f.title = select.text(12);
     f.row.orientation = static_cast<std::uint32_t>(select.integer(13));
     f.row.calibration = select.text(14);
+    f.reel_status = select.text(15);
+    if (f.reel_target()) f.title.clear();  // the reel's, not the document's
     out.push_back(std::move(f));
   }
   return out;
@@ -263,7 +289,50 @@ std::string like_anywhere(const std::string& text) {
   return pattern + "%";
 }
 
+// The words of a free-text search: split at white space, the ideographic space included.
+std::vector<std::string> search_words(const std::string& text) {
+  std::string spaced = text;
+  for (std::size_t at; (at = spaced.find("\u3000")) != std::string::npos;) {
+    spaced.replace(at, 3, " ");
+  }
+  std::vector<std::string> words;
+  std::istringstream in(spaced);
+  for (std::string word; in >> word;) words.push_back(word);
+  return words;
+}
+
 }  // namespace
+
+bool is_reel_target(const std::string& kind) {
+  return kind == "start-target" || kind == "technical-target" || kind == "end-target";
+}
+
+std::string normalize_sha256(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("--sha256: expected hexadecimal digits, got \"{}\"", text));
+    }
+    out += c;
+  }
+  if (out.size() != 64) {
+    throw Error(ErrorKind::usage,
+                fmt::format("--sha256: expected 64 hexadecimal digits, got {} in \"{}\"",
+                            out.size(), text));
+  }
+  return out;
+}
+
+std::pair<std::string, std::string> parse_meta_query(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw Error(ErrorKind::usage,
+                fmt::format("--meta: expected KEY=VALUE (e.g. 作者=朱熹), got \"{}\"", text));
+  }
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
 
 Catalog::Catalog(const std::filesystem::path& file, int max_version) : file_(file) {
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
@@ -355,8 +424,9 @@ void Catalog::start_job(const CatalogJob& job) {
 void Catalog::reel_loaded(const std::string& job_id, const std::string& reel_id,
                           std::uint32_t attempt, double film_length_m) {
   Statement(db_,
-            "INSERT INTO reels(job_id, id, attempt, status, format, film_length_m) "
-            "SELECT id, ?2, ?3, 'exposing', format, ?4 FROM jobs WHERE id = ?1 "
+            "INSERT INTO reels(job_id, id, attempt, status, format, film_length_m, loaded_at) "
+            "SELECT id, ?2, ?3, 'exposing', format, ?4, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
+            "FROM jobs WHERE id = ?1 "
             "ON CONFLICT(job_id, id, attempt) DO UPDATE SET status = 'exposing'")
       .bind(1, job_id)
       .bind(2, reel_id)
@@ -415,21 +485,41 @@ void Catalog::set_job_status(const std::string& job_id, const std::string& statu
 }
 
 void Catalog::sync_job(const CatalogJob& job, const JournalState& journal) {
-  // Keep the job's events; everything else is rebuilt from the journal.
+  // Keep the job's events, when it started and when its reels were loaded (the film is the
+  // same film); everything else is rebuilt from the journal.
   Statement keep_events(db_,
                         "SELECT kind, message, time FROM events WHERE job_id = ?1 ORDER BY id");
   keep_events.bind(1, job.id);
   std::vector<std::array<std::string, 3>> events;
   while (keep_events.step())
     events.push_back({keep_events.text(0), keep_events.text(1), keep_events.text(2)});
+  Statement keep_started(db_, "SELECT started_at FROM jobs WHERE id = ?1");
+  keep_started.bind(1, job.id);
+  const std::string started_at = keep_started.step() ? keep_started.text(0) : std::string();
+  Statement keep_loaded(db_, "SELECT id, attempt, loaded_at FROM reels WHERE job_id = ?1");
+  keep_loaded.bind(1, job.id);
+  std::map<std::pair<std::string, std::int64_t>, std::string> loaded_at;
+  while (keep_loaded.step())
+    loaded_at[{keep_loaded.text(0), keep_loaded.integer(1)}] = keep_loaded.text(2);
+  auto loaded = [&](const std::string& reel, std::uint32_t attempt) {
+    const auto it = loaded_at.find({reel, std::int64_t{attempt}});
+    return it != loaded_at.end() && !it->second.empty() ? it->second : started_at;
+  };
   start_job(job);
   Transaction transaction(db_);
+  if (!started_at.empty()) {
+    Statement(db_, "UPDATE jobs SET started_at = ?2 WHERE id = ?1")
+        .bind(1, job.id)
+        .bind(2, started_at)
+        .run();
+  }
   Statement event(db_, "INSERT INTO events(job_id, kind, message, time) VALUES (?1, ?2, ?3, ?4)");
   for (const auto& e : events)
     event.bind(1, job.id).bind(2, e[0]).bind(3, e[1]).bind(4, e[2]).run();
   Statement reel_insert(db_,
                         "INSERT INTO reels(job_id, id, attempt, status, format, frames, "
-                        "film_used_m, film_length_m) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+                        "film_used_m, film_length_m, loaded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                        "?7, ?8, COALESCE(NULLIF(?9, ''), strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))");
   for (const auto& spoiled : journal.spoiled) {
     reel_insert.bind(1, job.id)
         .bind(2, spoiled.id)
@@ -439,6 +529,7 @@ void Catalog::sync_job(const CatalogJob& job, const JournalState& journal) {
         .bind(6, std::int64_t{spoiled.frames})
         .bind(7, 0.0)
         .bind(8, job.film_length_m)
+        .bind(9, loaded(spoiled.id, spoiled.attempt))
         .run();
   }
   Statement insert(db_, kInsertFrame);
@@ -455,6 +546,7 @@ void Catalog::sync_job(const CatalogJob& job, const JournalState& journal) {
         .bind(6, static_cast<std::int64_t>(reel.rows.size()))
         .bind(7, reel.film_used_m)
         .bind(8, job.film_length_m)
+        .bind(9, loaded(reel.id, reel.attempt))
         .run();
     for (const auto& row : reel.rows) insert_frame(insert, job.id, reel.id, reel.attempt, row);
   }
@@ -467,34 +559,61 @@ namespace {
 std::pair<std::string, std::vector<std::string>> find_query(const FrameQuery& q) {
   std::string sql = kFrameSelect;
   std::vector<std::string> values;
-  auto where = [&](const std::string& clause, const std::string& value) {
+  // `clause` with each {} replaced by the number of a new parameter holding `value`.
+  auto param = [&](const std::string& value) {
     values.push_back(value);
-    sql += fmt::format("AND {} ", fmt::format(fmt::runtime(clause), values.size()));
+    return fmt::format("?{}", values.size());
   };
-  if (!q.job_id.empty()) where("f.job_id = ?{}", q.job_id);
-  if (!q.document_id.empty()) where("f.document_id = ?{}", q.document_id);
+  auto where = [&](const std::string& clause, const std::string& value) {
+    sql += fmt::format("AND {} ", fmt::format(fmt::runtime(clause), param(value)));
+  };
+  if (!q.job_id.empty()) where("f.job_id = {}", q.job_id);
+  if (!q.document_id.empty()) where("f.document_id = {}", q.document_id);
+  // Title, metadata and free text are questions to the documents: documents first (title from
+  // the covering index documents_by_title, metadata from its JSON), then their frames through
+  // frames_by_document; a plain join condition on d would have SQLite scan every frame.
+  std::vector<std::string> about_document;
   if (!q.title.empty()) {
-    // Documents first (their title index), then their frames through frames_by_document:
-    // a plain join condition on d.title would have SQLite scan every frame.
-    where(
-        "(f.job_id, f.document_id) IN (SELECT job_id, id FROM documents WHERE title LIKE ?{} "
-        "ESCAPE '\\')",
-        like_anywhere(q.title));
+    about_document.push_back("title LIKE " + param(like_anywhere(q.title)) + " ESCAPE '\\'");
+  }
+  for (const auto& [key, value] : q.metadata) {
+    about_document.push_back(
+        fmt::format("EXISTS (SELECT 1 FROM json_each(documents.metadata) m WHERE lower(m.key) = "
+                    "lower({}) AND m.value LIKE {} ESCAPE '\\')",
+                    param(key), param(like_anywhere(value))));
+  }
+  for (const auto& word : search_words(q.text)) {
+    const std::string p = param(like_anywhere(word));
+    about_document.push_back(
+        fmt::format("(title LIKE {0} ESCAPE '\\' OR EXISTS (SELECT 1 FROM "
+                    "json_each(documents.metadata) m WHERE m.value LIKE {0} ESCAPE '\\'))",
+                    p));
+  }
+  if (!about_document.empty()) {
+    std::string condition;
+    for (const auto& c : about_document) condition += (condition.empty() ? "" : " AND ") + c;
+    sql += "AND (f.job_id, f.document_id) IN (SELECT job_id, id FROM documents WHERE " + condition +
+           ") ";
+  }
+  // A question about documents is not answered with the reel's own targets (start, technical,
+  // end), which the index files under the reel's first document.
+  if (!q.document_id.empty() || !about_document.empty()) {
+    sql += fmt::format("AND f.kind NOT IN {} ", kReelTargetKinds);
   }
   if (!q.source_file.empty()) {
     // The whole path, or its trailing components ("D001/p3.png"); both end in the same file
     // name, which the index finds.
     const auto slash = q.source_file.find_last_of('/');
-    where(fmt::format("{} = ?{{}}", kSourceName),
+    where(fmt::format("{} = {{}}", kSourceName),
           slash == std::string::npos ? q.source_file : q.source_file.substr(slash + 1));
-    values.push_back(q.source_file);
-    values.push_back("%/" + q.source_file);
-    sql += fmt::format("AND (f.source_file = ?{} OR f.source_file LIKE ?{}) ", values.size() - 1,
-                       values.size());
+    const std::string whole = param(q.source_file);
+    const std::string tail = param("%/" + q.source_file);
+    sql += fmt::format("AND (f.source_file = {} OR f.source_file LIKE {}) ", whole, tail);
   }
   if (!q.sha256.empty()) {
-    values.push_back(q.sha256);
-    sql += fmt::format("AND (f.source_sha256 = ?{0} OR f.frame_sha256 = ?{0}) ", values.size());
+    // Checksums are stored in lower case; an operator may paste them in upper case.
+    const std::string p = param(normalize_sha256(q.sha256));
+    sql += fmt::format("AND (f.source_sha256 = {0} OR f.frame_sha256 = {0}) ", p);
   }
   sql += "ORDER BY f.job_id, f.reel_id, f.frame";
   return {sql, values};
@@ -525,10 +644,11 @@ std::vector<CatalogFrame> Catalog::frames(const std::string& job_id) const {
 }
 
 std::vector<CatalogReel> Catalog::reels(const std::string& job_id) const {
-  Statement select(db_,
-                   "SELECT r.job_id, r.id, r.attempt, r.status, r.frames, r.film_used_m, "
-                   "r.index_sha256, r.manifest_sha256, j.dir FROM reels r JOIN jobs j ON j.id = "
-                   "r.job_id WHERE ?1 = '' OR r.job_id = ?1 ORDER BY r.job_id, r.id, r.attempt");
+  Statement select(db_, ("SELECT r.job_id, r.id, r.attempt, " + std::string(kReelStatus) +
+                         ", r.frames, r.film_used_m, r.index_sha256, r.manifest_sha256, j.dir "
+                         "FROM reels r JOIN jobs j ON j.id = r.job_id WHERE ?1 = '' OR "
+                         "r.job_id = ?1 ORDER BY r.job_id, r.id, r.attempt")
+                            .c_str());
   select.bind(1, job_id);
   std::vector<CatalogReel> out;
   while (select.step()) {

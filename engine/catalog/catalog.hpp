@@ -43,12 +43,29 @@ struct CatalogJob {
   std::vector<CatalogDocument> documents;
 };
 
+// True for the frame kinds of a reel's own targets: start-target, technical-target,
+// end-target (not a title target or a continued-to/from, which belong to their document).
+bool is_reel_target(const std::string& kind);
+
+// A checksum as an operator may paste it (upper or lower case) in the catalog's lower case.
+// Throws Error(usage) naming --sha256 unless it is 64 hexadecimal digits.
+std::string normalize_sha256(const std::string& text);
+
+// "作者=朱熹" (a --meta flag): Error(usage) naming --meta when there is no KEY=.
+std::pair<std::string, std::string> parse_meta_query(const std::string& text);
+
 // A frame as found: where it is and what it shows.
 struct CatalogFrame {
   std::string job_id;
   std::string reel_id;
   IndexRow row;
-  std::string title;  // the document's
+  std::string title;  // the document's ("" for a reel target)
+  // The reel's status: complete, or exposing, incomplete (a job that failed or was
+  // interrupted left it short) or spoiled.
+  std::string reel_status;
+  // A start, technical or end target: it belongs to its reel, not to the document the index
+  // files it under (row.document_id, the reel's first document).
+  bool reel_target() const { return is_reel_target(row.kind); }
 };
 
 struct CatalogReel {
@@ -67,8 +84,13 @@ struct FrameQuery {
   std::string document_id;
   std::string title;        // substring, any script (Chinese included)
   std::string source_file;  // full path or a trailing part of it ("d1/p3.png")
-  std::string sha256;       // of the source file or of the frame
+  std::string sha256;       // of the source file or of the frame, in either case
   std::string job_id;       // optional restriction
+  // Documents with a metadata KEY (exact, ASCII case aside) whose value holds VALUE; every
+  // pair must match.
+  std::vector<std::pair<std::string, std::string>> metadata;
+  // Free text: each word (split at spaces) must be part of the title or of a metadata value.
+  std::string text;
 };
 
 class Catalog {

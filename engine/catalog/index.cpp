@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <iterator>
+
+#include "core/error.hpp"
 
 #include "film/separation.hpp"
 
@@ -35,7 +38,81 @@ void append_csv(std::string& out, const IndexRow& r) {
                  r.separation(), r.orientation, csv_field(r.calibration));
 }
 
+// One record of RFC 4180 text from `at`: its fields, and `at` moved past its line break.
+std::vector<std::string> csv_record(const std::string& text, std::size_t& at) {
+  std::vector<std::string> fields;
+  std::string field;
+  bool quoted = false;
+  for (; at < text.size(); ++at) {
+    const char c = text[at];
+    if (quoted) {
+      if (c == '"' && at + 1 < text.size() && text[at + 1] == '"') {
+        field += '"';
+        ++at;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.push_back(std::move(field));
+      field.clear();
+    } else if (c == '\n') {
+      ++at;
+      break;
+    } else if (c != '\r') {
+      field += c;
+    }
+  }
+  fields.push_back(std::move(field));
+  return fields;
+}
+
+std::uint32_t csv_number(const std::string& value, const std::string& where, const char* column) {
+  std::uint32_t n = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || end != value.data() + value.size()) {
+    throw Error(ErrorKind::input,
+                fmt::format("{}: {}: expected a number, got \"{}\"", where, column, value));
+  }
+  return n;
+}
+
 }  // namespace
+
+std::vector<IndexRow> read_index(const std::filesystem::path& file) {
+  const std::string text = read_file(file);
+  std::vector<IndexRow> rows;
+  std::size_t at = 0, line = 0;
+  while (at < text.size()) {
+    ++line;
+    const auto r = csv_record(text, at);
+    if (line == 1 || (r.size() == 1 && r[0].empty())) continue;  // the header; a blank line
+    const std::string where = fmt::format("{}:{}", file.string(), line);
+    if (r.size() < 10) {
+      throw Error(ErrorKind::input,
+                  fmt::format("{}: expected 10 columns, got {}", where, r.size()));
+    }
+    IndexRow row;
+    row.frame = csv_number(r[0], where, "frame");
+    row.kind = r[1];
+    row.document_id = r[2];
+    row.page = csv_number(r[3], where, "page");
+    row.address = r[4];
+    row.blip = r[5];
+    row.source_file = r[6];
+    row.source_page = csv_number(r[7], where, "source_page");
+    row.source_sha256 = r[8];
+    row.frame_sha256 = r[9];
+    // r[10], the separation, follows from the address (IndexRow::separation).
+    if (r.size() > 11) row.orientation = csv_number(r[11], where, "orientation");
+    if (r.size() > 12) row.calibration = r[12];
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
 
 std::string to_csv(const std::vector<IndexRow>& rows) {
   std::string out = std::string(kIndexHeader) + "\n";

@@ -33,6 +33,8 @@ struct IndexRow {
   // The density calibration the frame's code values went through: "NAME sha256:XXXXXXXX"
   // (the profile and the first 8 hex digits of its file's sha256), or "none" (raw code values).
   std::string calibration;
+  // A substitute frame: why it stands for its page (for the run's log; not in index.csv).
+  std::string substitute_reason{};
   // "R", "G" or "B" for a colour page's separation frame, else "": read from the address
   // ("R0001-D001-0003-G"), so that the journal's and the catalog's copies of a row, which
   // keep the address, give the same index.csv without a field of their own.
@@ -69,6 +71,11 @@ class ReelIndex {
 };
 
 std::string to_csv(const std::vector<IndexRow>& rows);
+// Reads index.csv back, as ReelIndex and to_csv write it (RFC 4180), in file order. Files
+// written before the separation, orientation and calibration columns existed (10 columns) are
+// read too, those fields left at their defaults. Throws Error(input) naming the file and line
+// of a row it cannot read.
+std::vector<IndexRow> read_index(const std::filesystem::path& file);
 // RFC 4180: the value, quoted when it holds a comma, a quote or a line break.
 std::string csv_field(const std::string& value);
 

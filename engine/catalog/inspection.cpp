@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "core/error.hpp"
 
@@ -70,7 +73,8 @@ class Db {
 // a record entered before the job's current run started is of an earlier filming.
 constexpr const char* kInspectionColumns =
     "i.job_id, i.reel_id, i.date, i.ad_strip, i.densities, i.notes, i.recorded_at, "
-    "i.recorded_at < j.started_at";
+    "i.recorded_at < j.started_at, i.id, i.status, i.corrects, i.reason, i.changed_at, "
+    "COALESCE((SELECT c.id FROM inspections c WHERE c.corrects = i.id AND c.id <> i.id), 0)";
 
 Inspection read_inspection(Db::Stmt& st) {
   Inspection i;
@@ -82,6 +86,12 @@ Inspection read_inspection(Db::Stmt& st) {
   i.notes = Db::text(st, 5);
   i.recorded_at = Db::text(st, 6);
   i.earlier_filming = sqlite3_column_int(st.s, 7) != 0;
+  i.id = sqlite3_column_int64(st.s, 8);
+  i.status = Db::text(st, 9);
+  i.corrects = sqlite3_column_int64(st.s, 10);
+  i.reason = Db::text(st, 11);
+  i.changed_at = Db::text(st, 12);
+  i.corrected_by = sqlite3_column_int64(st.s, 13);
   return i;
 }
 
@@ -117,7 +127,39 @@ void check_date(const std::string& date, const std::string& what) {
               fmt::format("{}: expected a date YYYY-MM-DD, got \"{}\"", what, date));
 }
 
-Inspection add_inspection(const Catalog& catalog, Inspection in) {
+namespace {
+
+// The reel's filming (the day its current attempt was loaded, local time) and the job it is
+// in; `in.job_id` may be empty when one job has the reel id.
+std::string check_reel(Db& db, const Catalog& catalog, Inspection& in) {
+  std::vector<std::pair<std::string, std::string>> jobs;  // job, filmed on
+  {
+    auto st = db.prepare(
+        // The bare date column comes from the row of max(attempt): the reel on the shelf.
+        "SELECT r.job_id, date(COALESCE(NULLIF(r.loaded_at, ''), j.started_at), 'localtime'), "
+        "max(r.attempt) FROM reels r JOIN jobs j ON j.id = r.job_id WHERE r.id = ?1 AND "
+        "(?2 = '' OR r.job_id = ?2) AND r.status != 'spoiled' GROUP BY r.job_id "
+        "ORDER BY r.job_id",
+        {in.reel, in.job_id});
+    while (db.step(*st)) jobs.emplace_back(Db::text(*st, 0), Db::text(*st, 1));
+  }
+  if (jobs.empty()) {
+    throw Error(ErrorKind::job, fmt::format("reel {}{} is not in the catalog {}", in.reel,
+                                            in.job_id.empty() ? "" : " of job " + in.job_id,
+                                            catalog.file().string()));
+  }
+  if (jobs.size() > 1) {
+    std::vector<std::string> names;
+    for (const auto& j : jobs) names.push_back(j.first);
+    throw Error(ErrorKind::usage, fmt::format("reel {} exists in {} jobs ({}): give --job", in.reel,
+                                              jobs.size(), fmt::join(names, ", ")));
+  }
+  in.job_id = jobs.front().first;
+  return jobs.front().second;
+}
+
+// Every reading, and the date against today and the reel's filming.
+void check_inspection(Db& db, const Catalog& catalog, Inspection& in, const std::string& today) {
   check_date(in.date, "--date");
   const double twice = in.ad_strip * 2;
   if (!(in.ad_strip >= 0 && in.ad_strip <= 3) || std::abs(twice - std::round(twice)) > 1e-9) {
@@ -133,43 +175,219 @@ Inspection add_inspection(const Catalog& catalog, Inspection in) {
                               in.densities[i]));
     }
   }
-  Db db(catalog.file());
-  // The reel must be in the catalog; without a job id, it must be one job's reel.
-  std::vector<std::string> jobs;
-  {
-    auto st = db.prepare(
-        "SELECT DISTINCT job_id FROM reels WHERE id = ?1 AND (?2 = '' OR job_id = ?2) "
-        "AND status != 'spoiled' ORDER BY job_id",
-        {in.reel, in.job_id});
-    while (db.step(*st)) jobs.push_back(Db::text(*st, 0));
+  const std::string filmed = check_reel(db, catalog, in);
+  // ISO dates compare as text.
+  if (in.date > today) {
+    throw Error(ErrorKind::usage, fmt::format("--date: reel {} of job {}: {} is after today ({})",
+                                              in.reel, in.job_id, in.date, today));
   }
-  if (jobs.empty()) {
-    throw Error(ErrorKind::job, fmt::format("reel {}{} is not in the catalog {}", in.reel,
-                                            in.job_id.empty() ? "" : " of job " + in.job_id,
-                                            catalog.file().string()));
+  if (in.date < filmed) {
+    throw Error(ErrorKind::usage,
+                fmt::format("--date: reel {} of job {}: {} is before the reel was filmed ({})",
+                            in.reel, in.job_id, in.date, filmed));
   }
-  if (jobs.size() > 1) {
-    throw Error(ErrorKind::usage, fmt::format("reel {} exists in {} jobs ({}): give --job", in.reel,
-                                              jobs.size(), fmt::join(jobs, ", ")));
-  }
-  in.job_id = jobs.front();
+}
+
+long long insert_inspection(Db& db, const Inspection& in, long long corrects) {
   auto st = db.prepare(
-      "INSERT INTO inspections(job_id, reel_id, date, ad_strip, densities, notes) "
-      "VALUES (?1, ?2, ?3, CAST(?4 AS REAL), ?5, ?6)",
-      {in.job_id, in.reel, in.date, fmt::format("{}", in.ad_strip),
-       nlohmann::json(in.densities).dump(), in.notes});
+      "INSERT INTO inspections(job_id, reel_id, date, ad_strip, densities, notes, corrects) "
+      "VALUES (?1, ?2, ?3, CAST(?4 AS REAL), ?5, ?6, CAST(?7 AS INTEGER)) RETURNING id",
+      {in.job_id, in.reel, in.date, fmt::format("{:.17g}", in.ad_strip),
+       nlohmann::json(in.densities).dump(), in.notes, std::to_string(corrects)});
   db.step(*st);
-  return in;
+  const long long id = sqlite3_column_int64(st->s, 0);
+  db.step(*st);
+  return id;
+}
+
+Inspection read_one(Db& db, long long id) {
+  auto st = db.prepare(std::string("SELECT ") + kInspectionColumns +
+                           " FROM inspections i JOIN jobs j ON j.id = i.job_id "
+                           "WHERE i.id = CAST(?1 AS INTEGER)",
+                       {std::to_string(id)});
+  if (!db.step(*st)) throw Error(ErrorKind::usage, fmt::format("no inspection #{}", id));
+  return read_inspection(*st);
+}
+
+// Current record `id`, to be corrected or withdrawn with `reason` (`what`: "correct",
+// "withdraw").
+Inspection changeable(Db& db, const Catalog& catalog, long long id, const std::string& reason,
+                      const char* what) {
+  Inspection old;
+  try {
+    old = read_one(db, id);
+  } catch (const Error&) {
+    throw Error(ErrorKind::usage,
+                fmt::format("no inspection #{} in the catalog {} (inspect list --history shows "
+                            "every record)",
+                            id, catalog.file().string()));
+  }
+  const std::string which =
+      fmt::format("inspection #{} (reel {} of job {}, {})", id, old.reel, old.job_id, old.date);
+  if (old.status == "corrected") {
+    throw Error(ErrorKind::usage,
+                fmt::format("{} was corrected by #{} on {}: {} #{} instead", which,
+                            old.corrected_by, old.changed_at, what, old.corrected_by));
+  }
+  if (old.status == "withdrawn") {
+    throw Error(ErrorKind::usage,
+                fmt::format("{} was withdrawn on {} ({})", which, old.changed_at, old.reason));
+  }
+  if (reason.find_first_not_of(" \t\n") == std::string::npos) {
+    throw Error(ErrorKind::usage,
+                fmt::format("--reason: say why {} is {} (the record stays in the history)", which,
+                            std::string(what) == "correct" ? "corrected" : "withdrawn"));
+  }
+  return old;
+}
+
+void mark(Db& db, long long id, const char* status, const std::string& reason) {
+  auto st = db.prepare(
+      "UPDATE inspections SET status = ?2, reason = ?3, "
+      "changed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = CAST(?1 AS INTEGER) AND "
+      "status = 'current'",
+      {std::to_string(id), status, reason});
+  db.step(*st);
+  if (db.changes() != 1) {
+    throw Error(ErrorKind::usage, fmt::format("inspection #{} changed meanwhile: try again", id));
+  }
+}
+
+// BEGIN IMMEDIATE ... COMMIT around `body`, rolled back when it throws.
+template <typename Body>
+auto in_transaction(Db& db, Body body) {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    auto result = body();
+    db.exec("COMMIT");
+    return result;
+  } catch (...) {
+    db.exec_noexcept("ROLLBACK");
+    throw;
+  }
+}
+
+}  // namespace
+
+std::vector<double> parse_densities(const std::string& text) {
+  std::vector<double> out;
+  std::string item;
+  std::istringstream in(text);
+  while (in >> item) {
+    std::istringstream parts(item);
+    for (std::string value; std::getline(parts, value, ',');) {
+      if (value.empty()) continue;
+      std::size_t used = 0;
+      double d = 0;
+      try {
+        d = std::stod(value, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != value.size()) {
+        throw Error(ErrorKind::usage,
+                    fmt::format("--densities: expected numbers like 1.05,1.10, got \"{}\"", value));
+      }
+      out.push_back(d);
+    }
+  }
+  return out;
+}
+
+std::string describe_inspection(const Inspection& i) {
+  std::string status;
+  if (i.status == "corrected") {
+    status = fmt::format(" [corrected by #{} on {}: {}]", i.corrected_by, i.changed_at, i.reason);
+  } else if (i.status == "withdrawn") {
+    status = fmt::format(" [withdrawn on {}: {}]", i.changed_at, i.reason);
+  }
+  return fmt::format(
+      "#{} {} {} {}: A-D strip {:g}, densities [{}]{}{}{}{}", i.id, i.job_id, i.reel, i.date,
+      i.ad_strip, fmt::join(i.densities, ", "), i.notes.empty() ? "" : ", notes: " + i.notes,
+      i.corrects ? fmt::format(" (corrects #{})", i.corrects) : "",
+      i.earlier_filming ? " (earlier filming: the job was run again since)" : "", status);
+}
+
+std::string describe_due(const DueReel& d) {
+  return fmt::format(
+      "{} {}: {}", d.job_id, d.reel,
+      d.inspected ? fmt::format("last inspected {} (A-D strip {:g})", d.last, d.last_ad_strip)
+                  : fmt::format("never inspected, filmed {}", d.last));
+}
+
+long long parse_inspection_id(const std::string& text) {
+  const std::string digits = !text.empty() && text[0] == '#' ? text.substr(1) : text;
+  if (digits.empty() || digits.size() > 15 ||
+      digits.find_first_not_of("0123456789") != std::string::npos) {
+    throw Error(
+        ErrorKind::usage,
+        fmt::format("ID: expected a record number like 3 (#3 in inspect list), got \"{}\"", text));
+  }
+  return std::stoll(digits);
+}
+
+std::string local_today() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  char buffer[16];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%d", &tm);
+  return buffer;
+}
+
+Inspection add_inspection(const Catalog& catalog, Inspection in, const std::string& today) {
+  Db db(catalog.file());
+  check_inspection(db, catalog, in, today);
+  return in_transaction(db, [&] { return read_one(db, insert_inspection(db, in, 0)); });
+}
+
+Inspection correct_inspection(const Catalog& catalog, long long id, const InspectionChange& change,
+                              const std::string& reason, const std::string& today) {
+  Db db(catalog.file());
+  return in_transaction(db, [&] {
+    const Inspection old = changeable(db, catalog, id, reason, "correct");
+    if (old.earlier_filming) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("inspection #{} (reel {} of job {}, {}) is of an earlier filming "
+                              "(the job was run again since): withdraw it instead",
+                              id, old.reel, old.job_id, old.date));
+    }
+    Inspection in = old;
+    if (change.date) in.date = *change.date;
+    if (change.ad_strip) in.ad_strip = *change.ad_strip;
+    if (change.densities) in.densities = *change.densities;
+    if (change.notes) in.notes = *change.notes;
+    if (in.date == old.date && in.ad_strip == old.ad_strip && in.densities == old.densities &&
+        in.notes == old.notes) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("inspection #{}: the correction changes nothing (give --date, "
+                              "--ad-strip, --densities or --notes)",
+                              id));
+    }
+    check_inspection(db, catalog, in, today);
+    mark(db, id, "corrected", reason);
+    return read_one(db, insert_inspection(db, in, id));
+  });
+}
+
+Inspection withdraw_inspection(const Catalog& catalog, long long id, const std::string& reason) {
+  Db db(catalog.file());
+  return in_transaction(db, [&] {
+    changeable(db, catalog, id, reason, "withdraw");
+    mark(db, id, "withdrawn", reason);
+    return read_one(db, id);
+  });
 }
 
 std::vector<Inspection> list_inspections(const Catalog& catalog, const std::string& job_id,
-                                         const std::string& reel) {
+                                         const std::string& reel, bool history) {
   Db db(catalog.file());
   auto st = db.prepare(std::string("SELECT ") + kInspectionColumns +
                            " FROM inspections i JOIN jobs j ON j.id = i.job_id "
                            "WHERE i.job_id = ?1 AND (?2 = '' OR i.reel_id = ?2) "
+                           "AND (?3 = '1' OR i.status = 'current') "
                            "ORDER BY i.reel_id, i.date, i.id",
-                       {job_id, reel});
+                       {job_id, reel, history ? "1" : "0"});
   std::vector<Inspection> out;
   while (db.step(*st)) out.push_back(read_inspection(*st));
   return out;
@@ -179,12 +397,13 @@ KeptInspections::KeptInspections(const Catalog& catalog, const std::string& job_
     : file_(catalog.file()) {
   Db db(file_);
   auto st = db.prepare(std::string("SELECT ") + kInspectionColumns +
-                           ", i.id FROM inspections i JOIN jobs j ON j.id = i.job_id "
+                           " FROM inspections i JOIN jobs j ON j.id = i.job_id "
                            "WHERE i.job_id = ?1 ORDER BY i.id",
                        {job_id});
   while (db.step(*st)) {
-    const long long id = sqlite3_column_int64(st->s, 8);
-    kept_.emplace_back(id, read_inspection(*st));
+    Inspection in = read_inspection(*st);
+    const long long id = in.id;
+    kept_.emplace_back(id, std::move(in));
   }
 }
 
@@ -197,10 +416,12 @@ std::size_t KeptInspections::restore() const {
     for (const auto& [id, in] : kept_) {
       auto st = db.prepare(
           "INSERT OR IGNORE INTO inspections(id, job_id, reel_id, date, ad_strip, densities, "
-          "notes, recorded_at) VALUES (CAST(?1 AS INTEGER), ?2, ?3, ?4, CAST(?5 AS REAL), ?6, "
-          "?7, ?8)",
+          "notes, recorded_at, status, corrects, reason, changed_at) VALUES (CAST(?1 AS "
+          "INTEGER), ?2, ?3, ?4, CAST(?5 AS REAL), ?6, ?7, ?8, ?9, CAST(?10 AS INTEGER), ?11, "
+          "?12)",
           {std::to_string(id), in.job_id, in.reel, in.date, fmt::format("{:.17g}", in.ad_strip),
-           nlohmann::json(in.densities).dump(), in.notes, in.recorded_at});
+           nlohmann::json(in.densities).dump(), in.notes, in.recorded_at, in.status,
+           std::to_string(in.corrects), in.reason, in.changed_at});
       db.step(*st);
       restored += db.changes();
     }
@@ -219,21 +440,24 @@ std::vector<DueReel> inspections_due(const Catalog& catalog, int months, const s
   }
   const std::string cutoff = months_before(today, months);
   Db db(catalog.file());
-  // Never inspected: the day the job was filmed counts as the reel's last look.
+  // Never inspected: the day the reel was filmed counts as its last look. Only the current
+  // records of this filming count, and none dated after `today`.
+  constexpr const char* kCounts =
+      "i.job_id = r.job_id AND i.reel_id = r.id AND i.recorded_at >= j.started_at AND "
+      "i.status = 'current' AND i.date <= ?2";
   auto st = db.prepare(
-      "SELECT r.job_id, r.id, "
-      "  COALESCE((SELECT MAX(date) FROM inspections i WHERE i.job_id = r.job_id AND "
-      "            i.reel_id = r.id AND i.recorded_at >= j.started_at), "
-      "           substr(j.started_at, 1, 10)) AS last, "
-      "  EXISTS(SELECT 1 FROM inspections i WHERE i.job_id = r.job_id AND i.reel_id = r.id "
-      "         AND i.recorded_at >= j.started_at), "
-      "  COALESCE((SELECT ad_strip FROM inspections i WHERE i.job_id = r.job_id AND "
-      "            i.reel_id = r.id AND i.recorded_at >= j.started_at "
-      "            ORDER BY date DESC, id DESC LIMIT 1), 0) "
-      "FROM reels r JOIN jobs j ON j.id = r.job_id "
-      "WHERE r.status = 'complete' "
-      "GROUP BY r.job_id, r.id HAVING last <= ?1 ORDER BY last, r.job_id, r.id",
-      {cutoff});
+      fmt::format("SELECT r.job_id, r.id, "
+                  "  COALESCE((SELECT MAX(date) FROM inspections i WHERE {0}), "
+                  "           date(COALESCE(NULLIF(r.loaded_at, ''), j.started_at), 'localtime')) "
+                  "    AS last, "
+                  "  EXISTS(SELECT 1 FROM inspections i WHERE {0}), "
+                  "  COALESCE((SELECT ad_strip FROM inspections i WHERE {0} "
+                  "            ORDER BY date DESC, id DESC LIMIT 1), 0) "
+                  "FROM reels r JOIN jobs j ON j.id = r.job_id "
+                  "WHERE r.status = 'complete' "
+                  "GROUP BY r.job_id, r.id HAVING last <= ?1 ORDER BY last, r.job_id, r.id",
+                  kCounts),
+      {cutoff, today});
   std::vector<DueReel> out;
   while (db.step(*st)) {
     out.push_back({Db::text(*st, 0), Db::text(*st, 1), Db::text(*st, 2),

@@ -168,6 +168,23 @@ JournalState read_journal(const std::filesystem::path& file) {
         reel.complete = false;
         reel.spoiled = true;
         ++reel.attempt;
+      } else if (event == "reel_rewound") {
+        // The device's film ends before the journal's last frames of this reel: they were in
+        // its buffer when it stopped, and are exposed again.
+        JournalReel& reel = reel_named(record.at("reel").get<std::string>());
+        const auto frames = record.at("frames").get<std::uint32_t>();
+        if (&reel != &state.reels.back() || frames > reel.rows.size()) {
+          throw journal_error(file, line_number,
+                              fmt::format("reel {} rewound to {} frames but it holds {}", reel.id,
+                                          frames, reel.rows.size()));
+        }
+        reel.rows.resize(frames);
+        state.next_sequence = reel.first_sequence + frames;
+      } else if (event == "replanned") {
+        // Resume accepted a plan that differs only in frames not on film yet.
+        state.plan_sha256 = record.at("plan_sha256").get<std::string>();
+        state.frames_planned = record.at("frames").get<std::uint64_t>();
+        if (record.contains("rendering")) state.start["rendering"] = record.at("rendering");
       } else if (event == "resume") {
         ++state.resumes;
       } else if (event == "finished") {

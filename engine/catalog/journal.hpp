@@ -4,8 +4,10 @@
 // which replay ignores. Index, manifest and catalog are all rebuilt from it.
 //
 // Events, in order: "start" (job id, plan sha256, frames planned), "reel_loaded",
-// "frame" (one per frame the recorder accepted), "reel_closed", "reel_spoiled", "resume",
-// "finished".
+// "frame" (one per frame the recorder accepted), "reel_closed", "reel_spoiled",
+// "reel_rewound" (the device's film ends before the reel's last journaled frames: they died
+// in its buffer and are exposed again), "replanned" (resume accepted a plan that differs only
+// in frames not on film yet), "resume", "finished".
 #pragma once
 
 #include <cstdint>

@@ -64,14 +64,16 @@ void RecordKeeper::release_documents() {
   std::vector<CatalogDocument>().swap(job_.documents);
 }
 
-void RecordKeeper::spoil(const JournalReel& reel, const std::string& moved_to) {
+void RecordKeeper::spoil(const JournalReel& reel, const std::string& moved_to,
+                         const std::string& reason) {
   flush();
   const std::uint32_t attempt = attempts_.count(reel.id) ? attempts_[reel.id] : reel.attempt;
   journal_.append({{"event", "reel_spoiled"},
                    {"reel", reel.id},
                    {"attempt", attempt},
                    {"frames", reel.rows.size()},
-                   {"moved_to", moved_to}});
+                   {"moved_to", moved_to},
+                   {"reason", reason}});
   catalog_.reel_closed(job_.id, {job_.id,
                                  reel.id,
                                  attempt,
@@ -82,9 +84,40 @@ void RecordKeeper::spoil(const JournalReel& reel, const std::string& moved_to) {
                                  "",
                                  {}});
   catalog_.add_event(job_.id, "reel_spoiled",
-                     fmt::format("reel {} attempt {} spoiled after {} frames; files in {}", reel.id,
-                                 attempt, reel.rows.size(), moved_to));
+                     fmt::format("reel {} attempt {} spoiled after {} frames ({}); files in {}",
+                                 reel.id, attempt, reel.rows.size(), reason, moved_to));
   attempts_[reel.id] = attempt + 1;
+}
+
+void RecordKeeper::rewind(const JournalReel& reel, std::uint32_t on_film) {
+  flush();
+  const auto journaled = static_cast<std::uint32_t>(reel.rows.size());
+  journal_.append({{"event", "reel_rewound"},
+                   {"reel", reel.id},
+                   {"frames", on_film},
+                   {"lost", journaled - on_film}});
+  catalog_.add_event(job_.id, "reel_rewound",
+                     fmt::format("reel {}: the film ends at frame {}; frames {}–{} were in the "
+                                 "recorder's buffer when it stopped and are exposed again",
+                                 reel.id, on_film, on_film + 1, journaled));
+}
+
+void RecordKeeper::replanned(const std::string& plan_sha256, std::size_t frames,
+                             const nlohmann::ordered_json& rendering,
+                             const std::vector<std::string>& changes, std::uint64_t from) {
+  flush();
+  job_.plan_sha256 = plan_sha256;
+  journal_.append({{"event", "replanned"},
+                   {"plan_sha256", plan_sha256},
+                   {"frames", frames},
+                   {"rendering", rendering},
+                   {"from_seq", from},
+                   {"changes", changes}});
+  std::string list;
+  for (const auto& line : changes) list += "; " + line;
+  catalog_.add_event(job_.id, "replanned",
+                     fmt::format("the plan changed from frame {} on, which was not on film yet{}",
+                                 from + 1, list));
 }
 
 void RecordKeeper::reel_loaded(const hal::ReelSpec& reel) {
@@ -97,7 +130,7 @@ void RecordKeeper::reel_loaded(const hal::ReelSpec& reel) {
 void RecordKeeper::frame_exposed(const std::string& reel_id, std::uint64_t sequence,
                                  const IndexRow& row) {
   journal_.append(frame_record(reel_id, sequence, row));
-  pending_.push_back({job_.id, reel_id, row, {}});
+  pending_.push_back({job_.id, reel_id, row, {}, {}});
   if (pending_.size() >= batch_frames_) flush();
 }
 
@@ -131,68 +164,6 @@ void RecordKeeper::finish(const std::string& status, bool finished) {
   if (finished) journal_.append({{"event", "finished"}});
   catalog_.set_job_status(job_.id, status);
   catalog_.add_event(job_.id, status, "job " + status);
-}
-
-ReelPolicy parse_reel_policy(const std::string& text) {
-  if (text == "continue") return ReelPolicy::continue_reel;
-  if (text == "respool") return ReelPolicy::respool;
-  throw Error(ErrorKind::usage, "expected continue or respool, got \"" + text + "\"");
-}
-
-ResumePoint plan_resume(const Job& job, const Plan& plan, const JournalState& journal,
-                        ReelPolicy policy, hal::Recorder& recorder, RecordKeeper& keeper,
-                        const std::filesystem::path& job_dir) {
-  const auto where = keeper.journal_file().string();
-  if (journal.job_id != job.id) {
-    throw Error(ErrorKind::job,
-                fmt::format("{}: the journal is job {}, not {}", where, journal.job_id, job.id));
-  }
-  if (journal.plan_sha256 != plan.hash(job) || journal.frames_planned != plan.frames.size()) {
-    throw Error(ErrorKind::job,
-                where +
-                    ": the plan changed since the job started (job file, sources or "
-                    "profiles differ); cannot resume onto the same film");
-  }
-  ResumePoint point;
-  point.first_frame = journal.next_sequence;
-  const JournalReel* loaded = journal.in_recorder();
-  if (!loaded) return point;
-  const PlannedReel* planned = nullptr;
-  for (const auto& reel : plan.reels) {
-    if (reel.id == loaded->id) planned = &reel;
-  }
-  if (!planned) throw Error(ErrorKind::job, where + ": reel " + loaded->id + " is not in the plan");
-  const auto reel_dir = job_dir / loaded->id;
-  if (policy == ReelPolicy::respool) {
-    // The film in the recorder is lost: keep its files for the record, expose it again.
-    const std::string moved_to = fmt::format("spoiled/{}-attempt{}", loaded->id, loaded->attempt);
-    std::filesystem::create_directories(job_dir / "spoiled");
-    if (std::filesystem::exists(reel_dir)) std::filesystem::rename(reel_dir, job_dir / moved_to);
-    keeper.spoil(*loaded, moved_to);
-    point.first_frame = planned->first_frame;
-    return point;
-  }
-  if (loaded->rows.size() < planned->frame_count) {
-    point.reel_rows = loaded->rows;
-    return point;
-  }
-  // Every frame of the reel was on film but the crash came before it was closed: close it.
-  hal::ReelSpec spec = plan.reel_spec(*planned, job.id, reel_dir);
-  spec.first_frame = static_cast<std::uint32_t>(loaded->rows.size() + 1);
-  try {
-    recorder.load(spec);
-    keeper.reel_loaded(spec);
-    const hal::ReelReport report = recorder.unload();
-    ReelIndex index(reel_dir);
-    for (const auto& row : loaded->rows) index.add(row);
-    index.write(report.files, report.sha256);
-    keeper.reel_closed({loaded->id, reel_dir, static_cast<std::uint32_t>(loaded->rows.size()),
-                        report.film_used_m > 0 ? report.film_used_m : planned->film_used_m, true});
-  } catch (const hal::DeviceError& e) {
-    throw Error(ErrorKind::device,
-                "reel " + loaded->id + ": resume: " + hal::to_string(e.kind()) + ": " + e.what());
-  }
-  return point;
 }
 
 }  // namespace fw

@@ -4,9 +4,7 @@
 // reel's end: an fsync per frame is cheap beside rendering one, a transaction per frame is
 // not, and the catalog is rebuilt from the journal on resume anyway.
 //
-// Resume (filmwriter convert --resume) after a crash: `plan_resume` replays the journal,
-// applies the policy for the reel that was in the recorder and says where the pipeline
-// starts again.
+// Resume (filmwriter convert --resume) after a stop: catalog/resume.hpp.
 #pragma once
 
 #include <cstdint>
@@ -37,9 +35,17 @@ class RecordKeeper final : public RunObserver {
   void start(const Plan& plan, const nlohmann::json& extra);
   // A resumed job: the catalog rebuilt from `journal`, a "resume" record appended.
   void resume(const JournalState& journal, const std::string& policy);
-  // The reel in the recorder is spoiled: its files move to `moved_to` (relative to the job
-  // folder), it is re-planned from its first frame on fresh film.
-  void spoil(const JournalReel& reel, const std::string& moved_to);
+  // The reel in the recorder is spoiled (`reason`): its files move to `moved_to` (relative to
+  // the job folder), it is re-planned from its first frame on fresh film.
+  void spoil(const JournalReel& reel, const std::string& moved_to, const std::string& reason);
+  // The reel in the recorder holds only `on_film` of its journaled frames (the others died in
+  // the device's buffer): they are exposed again. Read the journal again after this.
+  void rewind(const JournalReel& reel, std::uint32_t on_film);
+  // The job goes on with a new plan (sha256, frames, rendering) that differs from the old one
+  // only from frame `from` on, which is not on film yet: `changes` say how.
+  void replanned(const std::string& plan_sha256, std::size_t frames,
+                 const nlohmann::ordered_json& rendering, const std::vector<std::string>& changes,
+                 std::uint64_t from);
 
   void reel_loaded(const hal::ReelSpec& reel) override;
   void frame_exposed(const std::string& reel_id, std::uint64_t sequence,
@@ -62,20 +68,5 @@ class RecordKeeper final : public RunObserver {
   std::vector<CatalogFrame> pending_;
   std::map<std::string, std::uint32_t> attempts_;  // reel id -> current attempt
 };
-
-enum class ReelPolicy { continue_reel, respool };
-ReelPolicy parse_reel_policy(const std::string& text);  // "continue" | "respool"
-
-struct ResumePoint {
-  std::size_t first_frame = 0;      // index into Plan::frames
-  std::vector<IndexRow> reel_rows;  // the reel it falls in: its frames already on film
-};
-
-// Checks that `journal` belongs to this job and plan (Error(job) otherwise), applies `policy`
-// to the reel that was in the recorder (closing it when all its frames were on film already,
-// moving a spoiled reel's folder aside) and returns where the pipeline starts again.
-ResumePoint plan_resume(const Job& job, const Plan& plan, const JournalState& journal,
-                        ReelPolicy policy, hal::Recorder& recorder, RecordKeeper& keeper,
-                        const std::filesystem::path& job_dir);
 
 }  // namespace fw

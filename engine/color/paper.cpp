@@ -35,18 +35,28 @@ Paper find_paper(std::span<const std::uint8_t> pixels, std::uint32_t width, std:
   std::vector<int> mean(std::size_t{bx} * by, -1);
   std::array<std::size_t, 256> histogram{};
   const double n = double(block_px) * block_px;
+  // Sums of code values are whole numbers: added as integers (exact, as the doubles were, and
+  // vectorised), a row of blocks at a time.
+  std::vector<std::uint64_t> sums(bx), sums2(bx);
   for (std::uint32_t j = 0; j < by; ++j) {
-    for (std::uint32_t i = 0; i < bx; ++i) {
-      double sum = 0, sum2 = 0;
-      for (std::uint32_t y = 0; y < block_px; ++y) {
-        const std::uint8_t* row =
-            pixels.data() + std::size_t{page.y + j * block_px + y} * width + page.x + i * block_px;
-        for (std::uint32_t x = 0; x < block_px; ++x) {
-          const double v = paper_is_bright ? row[x] : 255 - row[x];
-          sum += v;
-          sum2 += v * v;
+    std::fill(sums.begin(), sums.end(), 0);
+    std::fill(sums2.begin(), sums2.end(), 0);
+    for (std::uint32_t y = 0; y < block_px; ++y) {
+      const std::uint8_t* row =
+          pixels.data() + std::size_t{page.y + j * block_px + y} * width + page.x;
+      for (std::uint32_t i = 0; i < bx; ++i) {
+        std::uint32_t s = 0, s2 = 0;
+        for (std::uint32_t x = i * block_px; x < (i + 1) * block_px; ++x) {
+          const std::uint32_t v = paper_is_bright ? row[x] : 255u - row[x];
+          s += v;
+          s2 += v * v;
         }
+        sums[i] += s;
+        sums2[i] += s2;
       }
+    }
+    for (std::uint32_t i = 0; i < bx; ++i) {
+      const double sum = static_cast<double>(sums[i]), sum2 = static_cast<double>(sums2[i]);
       const double m = sum / n;
       if (sum2 / n - m * m > kUniformStd * kUniformStd) continue;
       const int level = static_cast<int>(std::lround(m));
@@ -84,17 +94,11 @@ Paper find_paper(std::span<const std::uint8_t> pixels, std::uint32_t width, std:
   }
   paper.found = true;
   paper.level = static_cast<std::uint8_t>(median);
-  paper.mask.assign(pixels.size(), 0);
-  for (std::uint32_t j = 0; j < by; ++j) {
-    for (std::uint32_t i = 0; i < bx; ++i) {
-      const int m = mean[std::size_t{j} * bx + i];
-      if (m < 0 || std::abs(m - median) > kClusterCodes) continue;
-      for (std::uint32_t y = 0; y < block_px; ++y) {
-        std::uint8_t* row = paper.mask.data() + std::size_t{page.y + j * block_px + y} * width +
-                            page.x + i * block_px;
-        std::fill(row, row + block_px, 1);
-      }
-    }
+  paper.blocks_x = bx;
+  paper.blocks_y = by;
+  paper.blocks.assign(std::size_t{bx} * by, 0);
+  for (std::size_t i = 0; i < paper.blocks.size(); ++i) {
+    paper.blocks[i] = mean[i] >= 0 && std::abs(mean[i] - median) <= kClusterCodes;
   }
   return paper;
 }

@@ -26,8 +26,11 @@ struct Paper {
   bool found = false;
   std::uint8_t level = 255;  // the paper's code value (median of its blocks), in page terms
   std::uint32_t block_px = 0;
-  // One flag per pixel of the frame: 1 where a paper block lies (empty when not found).
-  std::vector<std::uint8_t> mask;
+  // One flag per block of the page, `blocks_x` across, row by row from the page's top-left
+  // corner: 1 where a paper block lies (empty when not found). Blocks, not pixels: a frame is
+  // tens of megapixels, and verify reads the paper area frame after frame.
+  std::uint32_t blocks_x = 0, blocks_y = 0;
+  std::vector<std::uint8_t> blocks;
 };
 
 // `pixels` is a single-channel frame (`width` x `height`); `page` the page's rectangle in it.

@@ -5,7 +5,7 @@
 
 namespace fw {
 
-// Process exit codes, documented in README.md.
+// Process exit codes, documented in docs/operations.md#exit-codes.
 enum ExitCode : int {
   exit_ok = 0,
   exit_internal = 1,
@@ -14,6 +14,7 @@ enum ExitCode : int {
   exit_device = 4,
   exit_qc = 5,
   exit_busy = 6,
+  exit_due = 7,  // not an error: `inspect due` found reels due for a vault inspection
   exit_interrupted = 130,
 };
 

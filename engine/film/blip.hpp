@@ -1,4 +1,4 @@
-// Blip marks and image addresses in the format's blip track (MICROGRAPHICS.md section 0):
+// Blip marks and image addresses in the format's blip track (docs/micrographics.md#blip-marks):
 // one mark per frame at its leading edge, 0.7 mm across the film and 1 / 2 / 3 mm along it
 // for page / document / batch (the format file says), at full exposure (code value 255, the
 // background's density on a negative), and the frame's image address in small print beside

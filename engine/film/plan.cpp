@@ -172,11 +172,23 @@ Placement lengthened(const Placement& placement, std::uint32_t least_px, bool se
 
 // The film a page takes: one frame, or a colour page's three separations, which are never
 // split across reels or sheets.
+// A data file's outer-code group is a unit too: a reel never splits one.
 std::size_t unit_frames(const std::vector<PlannedFrame>& frames, std::size_t i) {
+  if (frames[i].kind == FrameKind::data) {
+    return std::clamp<std::size_t>(frames[i].data_unit, 1, frames.size() - i);
+  }
   return frames[i].separation == Separation::red ? std::min<std::size_t>(3, frames.size() - i) : 1;
 }
 bool continues_unit(const PlannedFrame& frame) {
+  if (frame.kind == FrameKind::data) return frame.data_unit == 0;
   return frame.separation == Separation::green || frame.separation == Separation::blue;
+}
+
+// "R0001-D001-M01-0003": reel, document, the master file's number in the document and the
+// frame's number in the file (data then parity frames of each group, from 1).
+std::string data_address(const std::string& reel, const std::string& document_id,
+                         std::uint32_t file, std::uint32_t frame) {
+  return fmt::format("{}-{}-M{:02}-{:04}", reel, document_id, file + 1, frame + 1);
 }
 
 // Substitutes for a document without a single good page get the frame of an upright A4 page.
@@ -227,15 +239,17 @@ std::vector<PlannedFrame> document_frames(const Job& job, const FilmFormat& form
   };
 
   auto substitutes = pages.substitutes;
-  std::sort(substitutes.begin(), substitutes.end());
+  std::stable_sort(
+      substitutes.begin(), substitutes.end(),
+      [](const FailedPage& a, const FailedPage& b) { return a.position < b.position; });
   const std::size_t page_count = pages.pages.size() + substitutes.size();
   for (std::size_t i = 0; i < substitutes.size(); ++i) {
-    const bool repeated = i > 0 && substitutes[i].first == substitutes[i - 1].first;
-    if (substitutes[i].first >= page_count || repeated) {
+    const bool repeated = i > 0 && substitutes[i].position == substitutes[i - 1].position;
+    if (substitutes[i].position >= page_count || repeated) {
       throw Error(ErrorKind::internal,
                   fmt::format("{}: substitute for page {} is outside the document's {} pages or "
                               "listed twice",
-                              document.id, substitutes[i].first + 1, page_count));
+                              document.id, substitutes[i].position + 1, page_count));
     }
   }
 
@@ -249,9 +263,10 @@ std::vector<PlannedFrame> document_frames(const Job& job, const FilmFormat& form
     frame.document = pages.document;
     frame.page = static_cast<std::uint32_t>(position + 1);
     frame.blip = position == 0 ? hal::BlipLevel::document : hal::BlipLevel::page;
-    if (next_substitute != substitutes.end() && next_substitute->first == position) {
+    if (next_substitute != substitutes.end() && next_substitute->position == position) {
       frame.kind = FrameKind::substitute;
-      frame.reason = next_substitute->second;
+      frame.reason = next_substitute->reason;
+      frame.source.ref = next_substitute->ref;  // the file that failed (empty: the source)
       ++next_substitute;
     } else {
       frame.kind = FrameKind::page;
@@ -370,19 +385,48 @@ class ReelBuilder {
  public:
   // Every target gets one frame, `target_least_px` long at least: the longest any target's
   // blip track needs.
+  // A plan with data frames films its data target ("how to decode this reel") before each
+  // reel's first data frame, with or without the other targets: `data_least_px` long at least.
   ReelBuilder(Plan& plan, const Job& job, const FilmFormat& format, double pitch_um,
-              std::uint32_t target_least_px)
+              std::uint32_t target_least_px, std::uint32_t data_least_px)
       : plan_(plan),
         job_(job),
         format_(format),
         usable_mm_((format.reel_length_m - format.leader_m - format.trailer_m) * 1000.0) {
-    if (plan.targets) {
+    if (plan.targets || plan.data_layout) {
       const TargetFrame target = target_placement(job, format, pitch_um);
-      target_ = lengthened(target.placement, target_least_px, false, format, pitch_um,
-                           [] { return std::string("a target frame"); });
       target_reduction_ = target.reduction;
-      target_step_mm_ = target_.length_mm + format.frame_gap_mm;
+      if (plan.targets) {
+        target_ = lengthened(target.placement, target_least_px, false, format, pitch_um,
+                             [] { return std::string("a target frame"); });
+        target_step_mm_ = target_.length_mm + format.frame_gap_mm;
+      }
+      if (plan.data_layout) {
+        data_target_ = lengthened(target.placement, data_least_px, false, format, pitch_um,
+                                  [] { return std::string("the data target"); });
+        data_target_step_mm_ = data_target_.length_mm + format.frame_gap_mm;
+      }
     }
+  }
+
+  // Film the data target takes on the open reel before the next data frame (0 once it is on).
+  double data_target_mm() const { return data_target_on_reel_ ? 0 : data_target_step_mm_; }
+  double data_target_step_mm() const { return data_target_step_mm_; }
+
+  void append_data(PlannedFrame frame) {
+    if (!data_target_on_reel_) {
+      append_target(FrameKind::data_target, frame.document, hal::BlipLevel::none, "DATA", 0,
+                    &data_target_);
+      data_target_on_reel_ = true;
+    }
+    PlannedReel& reel = plan_.reels.back();
+    frame.address =
+        data_address(reel.id, job_.documents[frame.document].id, frame.data_file, frame.data_frame);
+    ++reel.data_frames;
+    if (frame.data_frame == 0) {
+      reel.data_bytes += plan_.masters.at(frame.document).at(frame.data_file).size;
+    }
+    place(std::move(frame));
   }
 
   bool is_open() const { return open_; }
@@ -404,6 +448,7 @@ class ReelBuilder {
     plan_.reels.push_back(reel);
     used_mm_ = 0;
     open_ = true;
+    data_target_on_reel_ = false;
     update_film_used();
     if (!plan_.targets) return;
     append_target(FrameKind::start_target, document, hal::BlipLevel::batch, "START");
@@ -443,13 +488,14 @@ class ReelBuilder {
 
  private:
   void append_target(FrameKind kind, std::size_t document, hal::BlipLevel blip,
-                     const std::string& label, std::uint32_t other_reel = 0) {
+                     const std::string& label, std::uint32_t other_reel = 0,
+                     const Placement* placement = nullptr) {
     PlannedFrame frame;
     frame.kind = kind;
     frame.document = document;
     frame.page = 0;
     frame.blip = blip;
-    frame.placement = target_;
+    frame.placement = placement ? *placement : target_;
     frame.reduction = target_reduction_;
     frame.other_reel = other_reel;
     frame.address = plan_.reels.back().id + "-" + label;
@@ -481,6 +527,9 @@ class ReelBuilder {
   Placement target_;
   double target_reduction_ = 0;
   double target_step_mm_ = 0;
+  Placement data_target_;
+  double data_target_step_mm_ = 0;
+  bool data_target_on_reel_ = false;
 };
 
 // The longest blip track of the job's targets: the reel's own (start, technical, end) and each
@@ -499,41 +548,95 @@ std::uint32_t target_least_px(const Job& job, TrackSizer& sizer) {
   return least;
 }
 
+// A document's frames: its pages (with substitutes and separations), then its data frames.
+struct DocumentFrames {
+  std::vector<PlannedFrame> pages;
+  std::vector<PlannedFrame> data;
+};
+
 void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
-               std::vector<std::vector<PlannedFrame>> documents, Plan& plan, TrackSizer& sizer) {
-  ReelBuilder reels(plan, job, format, pitch_um, plan.targets ? target_least_px(job, sizer) : 0);
+               std::vector<DocumentFrames> documents, Plan& plan, TrackSizer& sizer) {
+  const std::uint32_t data_least =
+      plan.data_layout ? sizer.least_px(reel_id(0) + "-DATA", hal::BlipLevel::none) : 0;
+  ReelBuilder reels(plan, job, format, pitch_um, plan.targets ? target_least_px(job, sizer) : 0,
+                    data_least);
   const double title_mm = reels.target_step_mm();
   const double continued_mm = reels.target_step_mm();
   // What an empty reel holds once its own targets are filmed.
   const double reel_capacity_mm = reels.usable_mm() - reels.reel_targets_mm();
+  const bool at_reel_end = job.data.place == DataPlacement::reel_end;
   // Room for every frame at once: a plan grown by doubling peaks at three times its size
   // (old and new storage while it moves), 12 MB for 10,000 frames. A reel closes when the
   // film is full or the next document does not fit, so there are at most that many reels;
-  // each adds at most six targets (start, two technical, continued from/to, end).
+  // each adds at most seven targets (start, two technical, continued from/to, data, end).
   std::size_t pages = 0;
   double film_mm = 0;
-  for (const auto& frames : documents) {
-    pages += frames.size();
-    for (const PlannedFrame& frame : frames) film_mm += frame_step_mm(frame, format);
+  for (const auto& document : documents) {
+    for (const auto* frames : {&document.pages, &document.data}) {
+      pages += frames->size();
+      for (const PlannedFrame& frame : *frames) film_mm += frame_step_mm(frame, format);
+    }
   }
   const auto most_reels = static_cast<std::size_t>(
       documents.size() + 2 * film_mm / std::max(reel_capacity_mm, 1.0) + 1);
-  plan.frames.reserve(plan.frames.size() + pages + documents.size() + 6 * most_reels);
+  plan.frames.reserve(plan.frames.size() + pages + documents.size() + 7 * most_reels);
+  const auto unit_mm = [&](const std::vector<PlannedFrame>& frames, std::size_t first) {
+    double total = 0;
+    for (std::size_t k = first; k < first + unit_frames(frames, first); ++k) {
+      total += frame_step_mm(frames[k], format);
+    }
+    return total;
+  };
+
+  // Data frames held back for the end of the reel (place = "reel-end"), and their film.
+  std::vector<PlannedFrame> pending;
+  double pending_mm = 0;
+  // Appends data frames group by group; a group that does not fit the reel's room goes on the
+  // next reel, behind continued targets that name its document.
+  const auto append_data = [&](std::vector<PlannedFrame>& frames) {
+    for (std::size_t i = 0; i < frames.size();) {
+      const std::size_t unit = unit_frames(frames, i);
+      const bool last = i + unit == frames.size();
+      const double step_mm = unit_mm(frames, i);
+      if (step_mm + reels.data_target_step_mm() + title_mm + continued_mm >
+          reel_capacity_mm + kLengthToleranceMm) {
+        throw Error(
+            ErrorKind::input,
+            fmt::format("{}: an outer-code group of {} data frames ({:.3f} mm) is longer "
+                        "than a {} m reel holds; set [data] group_data lower",
+                        job.documents[frames[i].document].id, unit, step_mm, format.reel_length_m));
+      }
+      const double needed_mm = step_mm + reels.data_target_mm() + (last ? 0 : continued_mm);
+      if (needed_mm > reels.room_mm() + kLengthToleranceMm) {
+        reels.close_reel(frames[i].document, true);
+        reels.open_reel(frames[i].document, true);
+      }
+      for (std::size_t k = i; k < i + unit; ++k) reels.append_data(std::move(frames[k]));
+      i += unit;
+    }
+  };
+  const auto flush_pending = [&] {
+    append_data(pending);
+    pending.clear();
+    pending_mm = 0;
+  };
+  const auto close = [&](std::size_t document, bool continues) {
+    if (!pending.empty()) flush_pending();
+    reels.close_reel(document, continues);
+  };
+
   std::size_t last_document = 0;
-  for (std::vector<PlannedFrame>& frames : documents) {
+  for (DocumentFrames& entry : documents) {
+    std::vector<PlannedFrame>& frames = entry.pages;
+    std::vector<PlannedFrame>& data = entry.data;
     const std::size_t document = frames.front().document;
     const Document& doc = job.documents[document];
-    double document_mm = title_mm;
-    const auto unit_mm = [&](std::size_t first) {
-      double total = 0;
-      for (std::size_t k = first; k < first + unit_frames(frames, first); ++k) {
-        total += frame_step_mm(frames[k], format);
-      }
-      return total;
-    };
+    double data_mm = data.empty() ? 0 : reels.data_target_step_mm();
+    for (const PlannedFrame& frame : data) data_mm += frame_step_mm(frame, format);
+    double document_mm = title_mm + data_mm;
     for (std::size_t i = 0; i < frames.size(); ++i) {
       const PlannedFrame& frame = frames[i];
-      const double step_mm = unit_mm(i);
+      const double step_mm = unit_mm(frames, i);
       // The least a reel must hold: its targets, a title or continued target, one page and
       // the continued target behind it.
       const double least_mm = step_mm + title_mm + continued_mm;
@@ -556,15 +659,16 @@ void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
       document_mm += frame_step_mm(frame, format);
     }
 
-    // Documents stay whole on a reel; one longer than a whole reel fills the reel it starts on.
+    // Documents stay whole on a reel (with their data frames, and the data frames held for the
+    // reel's end); one longer than a whole reel fills the reel it starts on.
     const bool longer_than_a_reel = document_mm > reel_capacity_mm + kLengthToleranceMm;
     if (!reels.is_open()) {
       reels.open_reel(document, false);
     } else {
       const double needed_mm =
-          longer_than_a_reel ? title_mm + unit_mm(0) + continued_mm : document_mm;
-      if (needed_mm > reels.room_mm() + kLengthToleranceMm) {
-        reels.close_reel(last_document, false);
+          longer_than_a_reel ? title_mm + unit_mm(frames, 0) + continued_mm : document_mm;
+      if (needed_mm > reels.room_mm() - pending_mm + kLengthToleranceMm) {
+        close(last_document, false);
         reels.open_reel(document, false);
       }
     }
@@ -572,17 +676,27 @@ void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
     for (std::size_t i = 0; i < frames.size(); ++i) {
       PlannedFrame& frame = frames[i];
       const bool last = i + unit_frames(frames, i) == frames.size();
-      const double needed_mm = unit_mm(i) + (last ? 0 : continued_mm);
-      if (!continues_unit(frame) && needed_mm > reels.room_mm() + kLengthToleranceMm) {
-        reels.close_reel(document, true);
+      const double needed_mm = unit_mm(frames, i) + (last ? 0 : continued_mm);
+      if (!continues_unit(frame) && needed_mm > reels.room_mm() - pending_mm + kLengthToleranceMm) {
+        close(document, true);
         reels.open_reel(document, true);
       }
       reels.append(std::move(frame));
     }
+    if (at_reel_end) {
+      if (!data.empty()) pending_mm += (pending.empty() ? reels.data_target_step_mm() : 0);
+      for (PlannedFrame& frame : data) {
+        pending_mm += frame_step_mm(frame, format);
+        pending.push_back(std::move(frame));
+      }
+    } else {
+      append_data(data);
+    }
     last_document = document;
     std::vector<PlannedFrame>().swap(frames);  // placed: the plan holds them now
+    std::vector<PlannedFrame>().swap(data);
   }
-  if (reels.is_open()) reels.close_reel(last_document, false);
+  if (reels.is_open()) close(last_document, false);
 }
 
 // Fiche: one header strip per sheet, then the grid in reading order. A document starts a new
@@ -774,6 +888,32 @@ nlohmann::ordered_json placement_json(const Placement& placement) {
 
 }  // namespace
 
+void check_reductions(const Job& job, const FilmFormat& format) {
+  const std::string file = job.file.empty() ? std::string() : job.file.string() + ": ";
+  auto check = [&](double reduction, const std::string& where) {
+    try {
+      check_reduction(format, reduction);
+    } catch (const Error& error) {
+      throw with_context(where, error);
+    }
+  };
+  bool default_used = job.documents.empty();
+  for (const Document& document : job.documents) {
+    if (!document.overrides.reduction) {
+      default_used = true;
+      continue;
+    }
+    check(*document.overrides.reduction,
+          fmt::format("{}{}.reduction = {:g} (document {})", file, document.key,
+                      *document.overrides.reduction, document.id));
+  }
+  if (!default_used) return;
+  const double reduction = job.defaults.reduction;
+  check(reduction, job.reduction_flag.empty()
+                       ? fmt::format("{}reduction = {:g}", file, reduction)
+                       : fmt::format("{} {:g}", job.reduction_flag, reduction));
+}
+
 const char* to_string(FrameKind kind) {
   switch (kind) {
     case FrameKind::page:
@@ -794,12 +934,96 @@ const char* to_string(FrameKind kind) {
       return "end-target";
     case FrameKind::fiche_header:
       return "fiche-header";
+    case FrameKind::data_target:
+      return "data-target";
+    case FrameKind::data:
+      return "data";
   }
   return "page";
 }
 
 bool is_target(FrameKind kind) {
-  return kind != FrameKind::page && kind != FrameKind::substitute;
+  return kind != FrameKind::page && kind != FrameKind::substitute && kind != FrameKind::data;
+}
+
+std::pair<Placement, data::Layout> data_frame_layout(const Job& job, const FilmFormat& format,
+                                                     double pitch_um) {
+  if (format.layout != FilmLayout::roll) {
+    throw Error(ErrorKind::job, fmt::format("data_frames: format {} is fiche; data frames are "
+                                            "written on roll film only",
+                                            format.name));
+  }
+  const std::uint32_t margin_px = mm_to_px(format.margin_mm, pitch_um);
+  const std::uint32_t across_px = mm_to_px(format.image_area_across_mm, pitch_um);
+  const std::uint32_t track_px = mm_to_px(format.blips.track_mm, pitch_um);
+  const std::uint32_t area_across = across_px > 2 * margin_px ? across_px - 2 * margin_px : 0;
+  const std::uint32_t fixed_px =
+      format.frame_length_mm > 0 ? mm_to_px(format.frame_length_mm, pitch_um) : 0;
+  const std::uint32_t area_along =
+      fixed_px > 0 ? (fixed_px > 2 * margin_px ? fixed_px - 2 * margin_px : 0) : area_across;
+  const std::uint32_t frame_along = fixed_px > 0 ? fixed_px : area_along + 2 * margin_px;
+  const bool comic = format.orientation == Orientation::comic;
+  Placement p;
+  p.frame_width_px = comic ? frame_along : across_px + track_px;
+  p.frame_height_px = comic ? across_px + track_px : frame_along;
+  p.page_x_px = margin_px;
+  p.page_y_px = margin_px;
+  p.page_width_px = comic ? area_along : area_across;
+  p.page_height_px = comic ? area_across : area_along;
+  if (track_px > 0) {
+    p.track_x_px = comic ? 0 : across_px;
+    p.track_y_px = comic ? across_px : 0;
+    p.track_width_px = comic ? p.frame_width_px : track_px;
+    p.track_height_px = comic ? track_px : p.frame_height_px;
+  }
+  p.length_mm = frame_along * pitch_um / 1000.0;
+  data::FrameGeometry geometry;
+  geometry.width_px = p.page_width_px;
+  geometry.height_px = p.page_height_px;
+  geometry.pitch_um = pitch_um;
+  geometry.module_px = job.data.module_px;
+  data::CodeParams code;
+  code.bits_per_module = job.data.bits_per_module;
+  code.group_data = static_cast<int>(job.data.group_data);
+  code.group_parity = static_cast<int>(job.data.group_parity);
+  try {
+    return {p, data::Layout::make(geometry, code)};
+  } catch (const Error& e) {
+    throw Error(ErrorKind::job, fmt::format("data_frames on format {} at {} um: {}", format.name,
+                                            pitch_um, e.what()));
+  }
+}
+
+data::FileIdentity data_identity(const Job& job, const Plan& plan, const PlannedFrame& frame) {
+  const MasterFile& master = plan.masters.at(frame.document).at(frame.data_file);
+  return {job.id, plan.reels.at(frame.reel - 1).id, job.documents.at(frame.document).id,
+          frame.data_file + 1, master.name};
+}
+
+double data_capacity_bytes(const Job& job, const FilmFormat& format, double pitch_um,
+                           double reel_length_m) {
+  const auto [placement, layout] = data_frame_layout(job, format, pitch_um);
+  // The frame with its blip track's least length for an address like "R0001-D001-M01-0001".
+  TrackSizer sizer(format, pitch_um, nullptr);
+  const Placement frame =
+      lengthened(placement, sizer.least_px("R0001-D001-M01-0001", hal::BlipLevel::none), false,
+                 format, pitch_um, [] { return std::string("a data frame"); });
+  double usable_mm = (reel_length_m - format.leader_m - format.trailer_m) * 1000.0;
+  const bool targets = job.targets != "none";
+  // The targets at the job's reduction, or the nearest the format allows.
+  Job at_format = job;
+  at_format.defaults.reduction =
+      std::clamp(job.defaults.reduction, format.min_reduction, format.max_reduction);
+  const TargetFrame target = target_placement(at_format, format, pitch_um);
+  const double target_mm = target.placement.length_mm + format.frame_gap_mm;
+  usable_mm -= target_mm * ((targets ? 4 : 0) + 1);
+  const auto frames = static_cast<std::uint64_t>(
+      std::max(0.0, std::floor(usable_mm / (frame.length_mm + format.frame_gap_mm))));
+  const auto group = static_cast<std::uint64_t>(layout.code.group_data + layout.code.group_parity);
+  const std::uint64_t data_frames =
+      frames / group * static_cast<std::uint64_t>(layout.code.group_data) +
+      std::min<std::uint64_t>(frames % group, static_cast<std::uint64_t>(layout.code.group_data));
+  return static_cast<double>(data_frames * layout.payload_bytes);
 }
 
 Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilities& recorder,
@@ -816,8 +1040,17 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
   plan.filming_date = job.filming_date;
   plan.font_set = job.fonts.empty() ? std::string("default") : job.fonts;
   TrackSizer sizer(format, recorder.pixel_pitch_um, text);
+  const bool any_data = std::any_of(documents.begin(), documents.end(),
+                                    [](const auto& d) { return !d.skipped && !d.masters.empty(); });
+  if (any_data) {
+    auto [placement, layout] = data_frame_layout(job, format, recorder.pixel_pitch_um);
+    check_recorder_limits(placement, recorder, "data frames");
+    plan.data_placement = placement;
+    plan.data_layout = layout;
+    plan.masters.resize(job.documents.size());
+  }
 
-  std::vector<std::vector<PlannedFrame>> filmed;
+  std::vector<DocumentFrames> filmed;
   filmed.reserve(documents.size());
   for (const DocumentPages& pages : documents) {
     if (pages.document >= job.documents.size()) {
@@ -866,17 +1099,51 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
         i += unit;
       }
     }
-    filmed.push_back(std::move(frames));
+    DocumentFrames entry{std::move(frames), {}};
+    if (plan.data_layout && !pages.masters.empty()) {
+      // The document's master files, each as its data frames: data and parity frames group by
+      // group, without blips (the blip count stays a page count).
+      plan.masters[pages.document] = pages.masters;
+      const data::Layout& layout = *plan.data_layout;
+      const auto group =
+          static_cast<std::uint32_t>(layout.code.group_data + layout.code.group_parity);
+      for (std::uint32_t file = 0; file < pages.masters.size(); ++file) {
+        const MasterFile& master = pages.masters[file];
+        const std::uint32_t total = data::frames_for_file(layout, master.size, master.name).total();
+        const std::uint32_t least = sizer.least_px(
+            data_address(reel_id(0), document.id, file, total - 1), hal::BlipLevel::none);
+        const Placement placement =
+            lengthened(plan.data_placement, least, false, format, recorder.pixel_pitch_um,
+                       [&] { return fmt::format("a data frame of {}", document.id); });
+        check_recorder_limits(placement, recorder, "data frames");
+        for (std::uint32_t k = 0; k < total; ++k) {
+          PlannedFrame frame;
+          frame.kind = FrameKind::data;
+          frame.document = pages.document;
+          frame.page = 0;
+          frame.blip = hal::BlipLevel::none;
+          frame.placement = placement;
+          frame.reduction = 1;
+          frame.data_file = file;
+          frame.data_frame = k;
+          frame.data_unit = k % group == 0 ? std::min(group, total - k) : 0;
+          entry.data.push_back(std::move(frame));
+        }
+      }
+    }
+    filmed.push_back(std::move(entry));
   }
   if (format.layout == FilmLayout::fiche) {
-    plan_fiche(job, format, recorder.pixel_pitch_um, std::move(filmed), plan);
+    std::vector<std::vector<PlannedFrame>> pages;
+    for (DocumentFrames& document : filmed) pages.push_back(std::move(document.pages));
+    plan_fiche(job, format, recorder.pixel_pitch_um, std::move(pages), plan);
   } else {
     plan_roll(job, format, recorder.pixel_pitch_um, std::move(filmed), plan, sizer);
   }
   for (PlannedReel& reel : plan.reels) {
     for (std::size_t i = reel.first_frame; i < reel.first_frame + reel.frame_count; ++i) {
       const PlannedFrame& frame = plan.frames[i];
-      if (is_target(frame.kind)) continue;
+      if (is_target(frame.kind) || frame.kind == FrameKind::data) continue;
       if (reel.first_address.empty()) reel.first_address = frame.address;
       reel.last_address = frame.address;
     }
@@ -903,6 +1170,43 @@ void Plan::write_json(const Job& job, const std::function<void(std::string_view)
         {"continues_from_previous", reel.continues_from_previous},
         {"continues_on_next", reel.continues_on_next},
     });
+    if (data_layout) {
+      reels_json.back()["data_frames"] = reel.data_frames;
+      reels_json.back()["data_bytes"] = reel.data_bytes;
+    }
+  }
+  // Data frames: the symbol's layout and code, and every master file with its frames.
+  std::vector<std::vector<data::FrameCount>> counts(masters.size());
+  nlohmann::ordered_json data_json;
+  if (data_layout) {
+    const data::Layout& l = *data_layout;
+    nlohmann::ordered_json files = nlohmann::ordered_json::array();
+    for (std::size_t d = 0; d < masters.size(); ++d) {
+      for (std::size_t f = 0; f < masters[d].size(); ++f) {
+        const MasterFile& m = masters[d][f];
+        counts[d].push_back(data::frames_for_file(l, m.size, m.name));
+        files.push_back({{"document", job.documents.at(d).id},
+                         {"file", f + 1},
+                         {"name", m.name},
+                         {"path", std::filesystem::path(m.path).generic_string()},
+                         {"size", m.size},
+                         {"data_frames", counts[d].back().data},
+                         {"parity_frames", counts[d].back().parity}});
+      }
+    }
+    data_json = {
+        {"format_version", data::kFormatVersion},
+        {"place", to_string(job.data.place)},
+        {"module_px", l.geometry.module_px},
+        {"module_um", nine_places(l.module_um())},
+        {"bits_per_module", l.code.bits_per_module},
+        {"symbol_modules", {l.modules_x, l.modules_y}},
+        {"inner_code", fmt::format("RS({}, {})", l.code.inner_n, l.code.inner_k)},
+        {"outer_group", {{"data", l.code.group_data}, {"parity", l.code.group_parity}}},
+        {"payload_bytes_per_frame", l.payload_bytes},
+        {"placement", placement_json(data_placement)},
+        {"files", files},
+    };
   }
   nlohmann::ordered_json format_entry = format_json(format);
   if (format.layout == FilmLayout::fiche) format_entry["fiche"] = fiche_json(format.fiche);
@@ -910,7 +1214,7 @@ void Plan::write_json(const Job& job, const std::function<void(std::string_view)
   // inside the whole document: a document of every frame at once cost ~9 KB per page at plan
   // time (95 MB for 10,000 pages), more than the frames in flight need.
   const std::string placeholder = R"("\u0001frames\u0001")";
-  const nlohmann::ordered_json plan = {
+  nlohmann::ordered_json plan = {
       {"job", {{"id", job_id}, {"title", job.title}}},
       {"format", format_entry},
       {"targets", targets ? job.targets : std::string("none")},
@@ -925,6 +1229,7 @@ void Plan::write_json(const Job& job, const std::function<void(std::string_view)
        "frames\x01"},
       {"skipped", skipped},
   };
+  if (data_layout) plan["data"] = data_json;
   const std::string text = plan.dump(2) + "\n";
   const std::size_t at = text.find(placeholder);
   if (at == std::string::npos) throw Error(ErrorKind::internal, "plan.json: frames placeholder");
@@ -962,6 +1267,23 @@ void Plan::write_json(const Job& job, const std::function<void(std::string_view)
     }
     if (frame.pixel_pitch_um > 0) json["pixel_pitch_um"] = nine_places(frame.pixel_pitch_um);
     if (frame.separation != Separation::none) json["separation"] = to_string(frame.separation);
+    if (frame.kind == FrameKind::data) {
+      const data::FrameCount& count = counts.at(frame.document).at(frame.data_file);
+      const auto group =
+          static_cast<std::uint32_t>(data_layout->code.group_data + data_layout->code.group_parity);
+      const std::uint32_t in_group = frame.data_frame % group;
+      const std::uint32_t group_start = frame.data_frame - in_group;
+      const std::uint32_t group_data = std::min<std::uint32_t>(
+          static_cast<std::uint32_t>(data_layout->code.group_data),
+          count.data -
+              group_start / group * static_cast<std::uint32_t>(data_layout->code.group_data));
+      json["data"] = {{"file", frame.data_file + 1},
+                      {"name", masters.at(frame.document).at(frame.data_file).name},
+                      {"frame", frame.data_frame + 1},
+                      {"frames", count.total()},
+                      {"group", frame.data_frame / group + 1},
+                      {"parity", in_group >= group_data}};
+    }
     std::string entry = (first ? "\n" : ",\n") + json.dump(2);
     first = false;
     for (std::size_t i = 0; (i = entry.find('\n', i)) != std::string::npos; i += 5) {
@@ -990,9 +1312,7 @@ std::string recorded_filming_date(const std::filesystem::path& plan_json) {
   }
 }
 
-std::string Plan::hash(const Job& job) const {
-  // What decides a frame's pixels beyond the plan: a resume with another polarity, mode,
-  // threshold or calibration would put frames of two kinds on one reel, so it must be refused.
+nlohmann::ordered_json Plan::rendering(const Job& job) const {
   nlohmann::ordered_json rendering = {{"polarity", to_string(job.polarity)}};
   for (const Document& document : job.documents) {
     const PageSettings s = settings_for(job, document);
@@ -1001,10 +1321,16 @@ std::string Plan::hash(const Job& job) const {
                                       {"threshold", s.threshold},
                                       {"colour_route", to_string(s.colour_route)}});
   }
+  return rendering;
+}
+
+std::string Plan::hash(const Job& job) const {
+  // What decides a frame's pixels beyond the plan: a resume with another polarity, mode,
+  // threshold or calibration would put frames of two kinds on one reel, so it must be refused.
   // The calibration (profile, its file's sha256, class, tone) is in plan.json itself.
   Sha256 digest;
   write_json(job, [&](std::string_view piece) { digest.update(piece); });
-  digest.update(rendering.dump());
+  digest.update(rendering(job).dump());
   return digest.hex();
 }
 

@@ -8,16 +8,25 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "data/data_frames.hpp"
 #include "film/format.hpp"
 #include "hal/recorder.hpp"
 #include "ingest/ingest.hpp"
 #include "job/job.hpp"
 
 namespace fw {
+
+// Every reduction the job asks of `format` (the job's, each document's own) is one it films:
+// Error(job) naming the flag or the job key, the reduction and the format, e.g.
+// "--reduction 24: reduction 24x is outside the range of 35mm-comic-30m (7x to 21x)".
+void check_reductions(const Job& job, const FilmFormat& format);
 
 class FrameCalibration;
 class TextEngine;
@@ -59,9 +68,11 @@ enum class FrameKind {
   continued_from,    // the document began on the previous reel
   end_target,        // reel end
   fiche_header,      // eye-legible header strip of a fiche
+  data_target,       // eye-readable "how to decode this reel": before a reel's first data frame
+  data,              // a frame of a source file written as data (engine/data)
 };
 const char* to_string(FrameKind kind);  // "page", "start-target", ...
-bool is_target(FrameKind kind);         // every kind but page and substitute
+bool is_target(FrameKind kind);         // every kind but page, substitute and data
 
 // Which colour separation a frame holds (the `separations` colour route, see
 // film/separation.hpp): a colour page is filmed as three black-and-white frames in the order
@@ -98,6 +109,13 @@ struct PlannedFrame {
   // A separation frame of a colour page; its three frames share document, page and source,
   // follow each other on one reel, and their addresses end in -R, -G, -B.
   Separation separation = Separation::none;
+  // A data frame: frame `data_frame` (0-based, in the file's order: each outer-code group's
+  // data frames, then its parity frames) of master `data_file` (0-based, in
+  // Plan::masters[document]). `data_unit` is the group's frame count on the first frame of a
+  // group (a group is never split across reels) and 0 on the others.
+  std::uint32_t data_file = 0;
+  std::uint32_t data_frame = 0;
+  std::uint32_t data_unit = 0;
 };
 
 // A reel of roll film, or one sheet of fiche.
@@ -109,6 +127,8 @@ struct PlannedReel {
   double film_used_m = 0;  // leader + frames + gaps + trailer
   double film_length_m = 0;
   std::size_t pages = 0;                 // page and substitute frames (targets excluded)
+  std::size_t data_frames = 0;           // data frames (engine/data)
+  std::uint64_t data_bytes = 0;          // the bytes of files whose frames begin on this reel
   bool continues_from_previous = false;  // its first document began on the previous reel
   bool continues_on_next = false;        // its last document continues on the next reel
   // The first and last page's image address ("" without pages): what its start and end
@@ -138,11 +158,20 @@ struct Plan {
   // resume refuses a changed one). Null: none resolved, frames go out as rendered (plans made
   // by hand in tests and benches).
   std::shared_ptr<const FrameCalibration> calibration;
+  // Data frames (job.data): every document's master files (index: Job::documents; empty for a
+  // document without data frames), the layout of every data frame's symbol and the frame it
+  // is drawn in. data_layout is empty when the job writes no data frames.
+  std::vector<std::vector<MasterFile>> masters;
+  std::optional<data::Layout> data_layout;
+  Placement data_placement;
 
   std::string to_json(const Job& job) const;  // plan.json, stable key order
   // plan.json in pieces, frame by frame, so that a long job's plan is never whole in memory.
   void write_json(const Job& job, const std::function<void(std::string_view)>& out) const;
   std::string hash(const Job& job) const;  // sha256 of plan.json and the rendering choices
+  // The rendering choices plan.json does not hold (polarity; per document mode, threshold,
+  // colour route): they decide a frame's pixels, so a resume compares them too.
+  nlohmann::ordered_json rendering(const Job& job) const;
   // What the recorder is told when `reel` is loaded into `work_dir` (first_frame 1).
   hal::ReelSpec reel_spec(const PlannedReel& reel, const std::string& job_id,
                           const std::filesystem::path& work_dir) const;
@@ -168,5 +197,17 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
 // The filming date a plan.json recorded ("" when there is no file or no date): a resumed job
 // films with it, so that its targets are the same as the first run's.
 std::string recorded_filming_date(const std::filesystem::path& plan_json);
+
+// Data frames: the symbol layout for a format and recorder (the data area fills the image
+// area across the film, and as much along it: the fixed frame's length, or a square), and the
+// frame it is drawn in (without the blip track's lengthening). Error(job) on fiche.
+std::pair<Placement, data::Layout> data_frame_layout(const Job& job, const FilmFormat& format,
+                                                     double pitch_um);
+// The file identity in a data frame's header, and its address ("R0001-D001-M01-0003").
+data::FileIdentity data_identity(const Job& job, const Plan& plan, const PlannedFrame& frame);
+// Net bytes one 30.5 m reel of `format` holds as data frames (no pages, the reel's targets and
+// one data target filmed), for `plan` and the capacity table.
+double data_capacity_bytes(const Job& job, const FilmFormat& format, double pitch_um,
+                           double reel_length_m);
 
 }  // namespace fw

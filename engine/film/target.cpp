@@ -12,8 +12,10 @@
 #include <toml++/toml.h>
 #include <nlohmann/json.hpp>
 
+#include "base/buffer_pool.hpp"
 #include "base/utc.hpp"
 #include "core/error.hpp"
+#include "data/data_frames.hpp"
 #include "text/text.hpp"
 
 namespace fw {
@@ -132,7 +134,16 @@ struct Canvas {
   std::uint32_t height = 0;
   std::vector<std::uint8_t> pixels;
 
-  Canvas(std::uint32_t w, std::uint32_t h) : width(w), height(h), pixels(std::size_t(w) * h, 255) {}
+  // The canvas and the frame made from it come from the frame buffer pool
+  // (hal/buffer_pool.hpp), like a page's: targets are rendered on whichever thread, and
+  // frame-sized blocks freed to that thread's heap would stay there.
+  Canvas(std::uint32_t w, std::uint32_t h)
+      : width(w), height(h), pixels(frame_buffers().take(std::size_t(w) * h)) {
+    pixels.assign(std::size_t(w) * h, 255);
+  }
+  ~Canvas() { frame_buffers().give(std::move(pixels)); }
+  Canvas(const Canvas&) = delete;
+  Canvas& operator=(const Canvas&) = delete;
 
   // The canvas at the page's place in an otherwise unexposed frame; `code` maps each canvas
   // value to the frame's code value.
@@ -142,6 +153,7 @@ struct Canvas {
     out.width = p.frame_width_px;
     out.height = p.frame_height_px;
     out.channels = mode == ImageMode::colour ? 3 : 1;
+    out.pixels = frame_buffers().take(std::size_t(out.width) * out.height * out.channels);
     out.pixels.assign(std::size_t(out.width) * out.height * out.channels, 0);
     for (std::uint32_t y = 0; y < height && p.page_y_px + y < out.height; ++y) {
       for (std::uint32_t x = 0; x < width && p.page_x_px + x < out.width; ++x) {
@@ -220,13 +232,48 @@ double page_width_mm(const PlannedFrame& frame, const Plan& plan) {
   return frame.kind == FrameKind::fiche_header ? plan.format.fiche.width_mm : kTargetWidthMm;
 }
 
-std::string source_text(const PlannedFrame& frame) {
-  return frame.source.ref.file.empty() ? std::string("(no source file)")
-                                       : fmt::format("{} (page {})", frame.source.ref.file,
-                                                     frame.source.ref.page_in_file + 1);
+std::string source_text(const Job& job, const PlannedFrame& frame) {
+  return frame.source.ref.file.empty()
+             ? std::string("(no source file)")
+             : fmt::format("{} (page {})", film_path(job, frame.source.ref.file),
+                           frame.source.ref.page_in_file + 1);
+}
+
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+  if (from.empty()) return;
+  for (std::size_t at = 0; (at = text.find(from, at)) != std::string::npos; at += to.size()) {
+    text.replace(at, from.size(), to);
+  }
+}
+
+std::filesystem::path sources_root(const Job& job) {
+  return job.sources_root.empty() ? job.base_dir : job.sources_root;
 }
 
 }  // namespace
+
+std::string film_path(const Job& job, const std::string& file) {
+  const std::filesystem::path path(file);
+  const std::filesystem::path root = sources_root(job);
+  if (root.empty() || !path.is_absolute()) return file;
+  const std::filesystem::path relative = path.lexically_relative(root);
+  return relative.empty() ? path.filename().string() : relative.generic_string();
+}
+
+std::string film_reason(const Job& job, const PlannedFrame& frame, const std::string& reason) {
+  std::string text = reason;
+  // The page's own file first (it may lie outside the root: "../other/p3.jpg"), then any
+  // other path under the root (a folder that is missing, a file named in the message).
+  const std::string& file = frame.source.ref.file;
+  if (!file.empty()) replace_all(text, file, film_path(job, file));
+  const std::filesystem::path root = sources_root(job);
+  if (!root.empty() && root.is_absolute()) {
+    std::string prefix = root.string();
+    if (!prefix.ends_with('/')) prefix += '/';
+    if (prefix != "/") replace_all(text, prefix, "");
+  }
+  return text;
+}
 
 std::filesystem::path template_file(const std::filesystem::path& profiles_dir,
                                     const std::string& set, FrameKind kind) {
@@ -237,6 +284,10 @@ std::filesystem::path frame_template_file(const Job& job, const Plan& plan,
                                           const PlannedFrame& frame) {
   const std::filesystem::path profiles =
       plan.profiles_dir.empty() ? default_profiles_dir() : plan.profiles_dir;
+  if (frame.kind == FrameKind::data_target) {
+    // Filmed before a reel's data frames even on reels without the other targets.
+    return template_file(profiles, job.targets == "none" ? "standard" : job.targets, frame.kind);
+  }
   if (frame.kind != FrameKind::substitute) return template_file(profiles, job.targets, frame.kind);
   // Substitutes stand for pages, so they are filmed even on reels without targets.
   const std::string set = job.targets == "none" ? std::string("standard") : job.targets;
@@ -277,7 +328,7 @@ std::vector<FilledText> target_texts(const Job& job, const Plan& plan, const Pla
   }
   const auto target = cached_template(file);
   auto fields = target_fields(job, plan, frame);
-  if (frame.kind == FrameKind::substitute) fields["reason"] = reason;
+  if (frame.kind == FrameKind::substitute) fields["reason"] = film_reason(job, frame, reason);
   std::vector<FilledText> out;
   for (std::size_t i = 0; i < target->texts.size(); ++i) {
     const std::string context = fmt::format("{} text[{}]", file.string(), i + 1);
@@ -296,7 +347,7 @@ TargetTemplate load_template(const std::filesystem::path& file) {
                                             error.source().begin.line, error.description()));
   }
   const TemplateReader reader(file.string(), root);
-  reader.only(root, "", {"border_mm", "text", "chart", "wedge", "patches", "scale"});
+  reader.only(root, "", {"border_mm", "text", "chart", "wedge", "patches", "scale", "symbol"});
   TargetTemplate target;
   target.file = file;
   target.border_mm = reader.number(root, "", "border_mm", 0.0);
@@ -366,6 +417,12 @@ TargetTemplate load_template(const std::filesystem::path& file) {
     target.scale.top_mm = reader.number(*scale, "scale.", "top_mm", std::nullopt);
     target.scale.length_mm = reader.number(*scale, "scale.", "length_mm", 100.0, 10);
   }
+  if (const toml::table* symbol = reader.table("symbol")) {
+    reader.only(*symbol, "symbol.", {"top_mm", "width_mm"});
+    target.symbol.on = true;
+    target.symbol.top_mm = reader.number(*symbol, "symbol.", "top_mm", std::nullopt);
+    target.symbol.width_mm = reader.number(*symbol, "symbol.", "width_mm", 120.0, 10);
+  }
   if (target.technical &&
       (!reader.table("wedge") || !reader.table("patches") || !reader.table("scale"))) {
     throw Error(ErrorKind::job, fmt::format("{}: a technical target needs [chart], [wedge], "
@@ -385,7 +442,24 @@ std::map<std::string, std::string> target_fields(const Job& job, const Plan& pla
   }
   const std::string other_reel =
       frame.other_reel == 0 ? std::string() : fmt::format("R{:04}", frame.other_reel);
-  return {
+  std::map<std::string, std::string> data;
+  if (plan.data_layout) {
+    const data::Layout& l = *plan.data_layout;
+    data = {
+        {"data_version", std::to_string(data::kFormatVersion)},
+        {"data_module_um", fmt::format("{:g}", l.module_um())},
+        {"data_module_px", std::to_string(l.geometry.module_px)},
+        {"data_modules", fmt::format("{} x {}", l.modules_x, l.modules_y)},
+        {"data_bits", std::to_string(l.code.bits_per_module)},
+        {"data_levels", std::to_string(1 << l.code.bits_per_module)},
+        {"data_inner", fmt::format("RS({}, {})", l.code.inner_n, l.code.inner_k)},
+        {"data_outer",
+         fmt::format("{} data + {} parity frames", l.code.group_data, l.code.group_parity)},
+        {"data_payload", std::to_string(l.payload_bytes)},
+        {"data_frames", std::to_string(reel.data_frames)},
+    };
+  }
+  std::map<std::string, std::string> fields = {
       {"reel", reel.id},
       {"reel_number", std::to_string(reel.number)},
       {"reel_count", std::to_string(plan.reels.size())},
@@ -408,10 +482,12 @@ std::map<std::string, std::string> target_fields(const Job& job, const Plan& pla
       {"continued", reel.continues_from_previous ? "(continued)" : ""},
       {"continues", reel.continues_on_next ? "(continues)" : ""},
       {"page", frame.kind == FrameKind::substitute ? std::to_string(frame.page) : ""},
-      {"source", frame.kind == FrameKind::substitute ? source_text(frame) : ""},
-      {"reason", frame.kind == FrameKind::substitute ? frame.reason : ""},
+      {"source", frame.kind == FrameKind::substitute ? source_text(job, frame) : ""},
+      {"reason", frame.kind == FrameKind::substitute ? film_reason(job, frame, frame.reason) : ""},
       {"note", frame.note},
   };
+  fields.insert(data.begin(), data.end());
+  return fields;
 }
 
 std::string fill_placeholders(const std::string& text,
@@ -667,6 +743,42 @@ FrameImage render_target(const Job& job, const Plan& plan, const PlannedFrame& f
     for (std::size_t i = 0; i < chart.patch_codes.size(); ++i) {
       paint(chart.patch_x[i] - p.page_x_px, chart.patches_y - p.page_y_px, chart.patch_size,
             chart.patch_size, chart.patch_codes[i]);
+    }
+  }
+
+  if (target.symbol.on && plan.data_layout) {
+    // An example data frame of the reel's code, each module a square of the drawing: the
+    // smallest symbol that holds a header, with a few bytes of text.
+    data::FrameGeometry geometry;
+    geometry.pitch_um = pitch_um;
+    geometry.module_px = 1;
+    std::optional<data::Layout> example;
+    for (std::uint32_t w = 96; !example && w <= 512; w += 16) {
+      geometry.width_px = w;
+      geometry.height_px = w * 2 / 3;
+      try {
+        example = data::Layout::make(geometry, plan.data_layout->code);
+      } catch (const Error&) {
+      }
+    }
+    if (example) {
+      const std::string text = "filmwriter data frame example";
+      const data::FileEncoder encoder(*example, {"EXAMPLE", "R0000", "EXAMPLE", 1, "example.txt"},
+                                      std::vector<std::uint8_t>(text.begin(), text.end()));
+      const data::FramePixels symbol = encoder.frame(0);
+      const double module = target.symbol.width_mm * mm / symbol.width;
+      const double x0 = (page_mm - target.symbol.width_mm) / 2 * mm;
+      const double y0 = target.symbol.top_mm * mm;
+      for (std::uint32_t y = 0; y < symbol.height; ++y) {
+        for (std::uint32_t x = 0; x < symbol.width; ++x) {
+          const auto left = static_cast<std::uint32_t>(std::lround(x0 + x * module));
+          const auto top = static_cast<std::uint32_t>(std::lround(y0 + y * module));
+          const auto right = static_cast<std::uint32_t>(std::lround(x0 + (x + 1) * module));
+          const auto bottom = static_cast<std::uint32_t>(std::lround(y0 + (y + 1) * module));
+          paint(left, top, right - left, bottom - top,
+                symbol.pixels[std::size_t{y} * symbol.width + x]);
+        }
+      }
     }
   }
 

@@ -49,7 +49,8 @@ struct ChartSpec {
   std::vector<double> frequencies;  // document plane, lp/mm
   double group_height_mm = 10;
   // Patterns finer than this share of the recorder's Nyquist limit are left out: the pitch
-  // cannot write them (MICROGRAPHICS.md section 0: the chart must resolve >= 80 %).
+  // cannot write them: the chart must resolve >= 80 %
+  // (docs/micrographics.md#resolution-and-the-quality-index).
   double nyquist_share = 0.8;
 };
 
@@ -70,6 +71,14 @@ struct ScaleSpec {
   double length_mm = 100;  // on the document plane, ticks every millimetre
 };
 
+// The data target's drawing of a data frame: an example symbol of the reel's format
+// (its module size enlarged), `width_mm` wide on the document plane.
+struct SymbolSpec {
+  bool on = false;
+  double top_mm = 0;
+  double width_mm = 120;
+};
+
 struct TargetTemplate {
   std::filesystem::path file;
   double border_mm = 0;
@@ -80,6 +89,7 @@ struct TargetTemplate {
   WedgeSpec wedge;
   PatchSpec patches;
   ScaleSpec scale;
+  SymbolSpec symbol;
 };
 
 // The template file for a frame kind: profiles/targets/<set>/<kind>.toml ("start-target.toml").
@@ -88,10 +98,20 @@ std::filesystem::path template_file(const std::filesystem::path& profiles_dir,
 // Throws Error(job) naming the file, line and key.
 TargetTemplate load_template(const std::filesystem::path& file);
 
+// A source file as film names it: relative to the job's folder (Job::sources_root, else
+// base_dir), "scans/p3.jpg", or "../elsewhere/p3.jpg" outside it; never the absolute path of
+// the operator's machine.
+std::string film_path(const Job& job, const std::string& file);
+// A substitute's reason as film shows it: the frame's source file and every path under the
+// job's folder written as film_path writes them.
+std::string film_reason(const Job& job, const PlannedFrame& frame, const std::string& reason);
+
 // Placeholder values for a target frame: reel, reel_count, job_id, job_title, institution,
 // date, reduction, format, document_id, document_title, metadata (one "key: value" line
 // each), continued_to, continued_from, frames (first-last address on the reel or fiche),
-// fiche.
+// fiche; for a substitute page, source and reason (paths as film_path writes them); with data
+// frames data_version, data_module_um, data_module_px, data_modules, data_bits, data_levels,
+// data_inner, data_outer, data_payload, data_frames (on the reel).
 std::map<std::string, std::string> target_fields(const Job& job, const Plan& plan,
                                                  const PlannedFrame& frame);
 // Replaces {name} with fields[name]; an unknown name is an Error(job) naming `context`.

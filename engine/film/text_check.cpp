@@ -67,7 +67,8 @@ void check_document_text(const Job& job, const TextEngine& text,
       if (settings_for(job, document).on_error == FailurePolicy::substitute) {
         std::set<std::filesystem::path> files;
         for (const SourcePage& page : pages.pages) files.insert(page.ref.file);
-        for (const auto& file : files) check(file.string(), "pages", kTargetLanguage);
+        for (const auto& file : files)
+          check(film_path(job, file.string()), "pages", kTargetLanguage);
       }
     } catch (const MissingGlyph& e) {
       if (settings_for(job, document).on_error != FailurePolicy::skip_document) throw;
@@ -93,7 +94,7 @@ void prepare_plan_text(const Job& job, Plan& plan, std::shared_ptr<const TextEng
     }
     // The tiles of a fiche header show one strip: its text is checked once per sheet.
     const bool header_tile = frame.kind == FrameKind::fiche_header && frame.grid_column > 1;
-    if (frame.kind == FrameKind::page || header_tile) continue;
+    if (frame.kind == FrameKind::page || frame.kind == FrameKind::data || header_tile) continue;
     std::vector<FilledText> texts;
     try {
       texts = target_texts(job, plan, frame);

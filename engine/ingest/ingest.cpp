@@ -210,8 +210,9 @@ std::vector<fs::path> files_in_folder(const fs::path& folder) {
   for (const auto& entry : it) {
     const std::string name = entry.path().filename().string();
     // Subfolders are not pages (one-line mode makes each subfolder a document of its own);
-    // hidden files are scanner and OS droppings (.DS_Store, ._p1.tif).
-    if (name.empty() || name[0] == '.' || entry.is_directory(ec)) continue;
+    // hidden files and the OS's own are scanner and OS droppings (.DS_Store, ._p1.tif,
+    // Thumbs.db).
+    if (name.empty() || is_os_junk(name) || entry.is_directory(ec)) continue;
     files.push_back(entry.path());
   }
   if (files.empty()) {
@@ -229,10 +230,13 @@ std::vector<fs::path> files_matching(const fs::path& pattern) {
   const int rc = ::glob(pattern.c_str(), GLOB_ERR, nullptr, &matches);
   std::vector<fs::path> files;
   if (rc == 0) {
-    for (std::size_t i = 0; i < matches.gl_pathc; ++i) files.emplace_back(matches.gl_pathv[i]);
+    for (std::size_t i = 0; i < matches.gl_pathc; ++i) {
+      fs::path file(matches.gl_pathv[i]);
+      if (!is_os_junk(file.filename().string())) files.push_back(std::move(file));
+    }
   }
   globfree(&matches);
-  if (rc == GLOB_NOMATCH) {
+  if (rc == GLOB_NOMATCH || (rc == 0 && files.empty())) {
     throw Error(ErrorKind::input, pattern.string() + ": no files match the pattern");
   }
   if (rc != 0) throw Error(ErrorKind::input, pattern.string() + ": cannot read the folders");
@@ -368,8 +372,8 @@ const char* to_string(SourceFormat format) {
   return "?";
 }
 
-std::vector<PageRef> expand_pages(const PageSource& source, const Limits& limits) {
-  std::vector<PageRef> pages;
+ExpandedPages expand_pages_keep_going(const PageSource& source, const Limits& limits) {
+  ExpandedPages out;
   auto one_path = [&]() -> fs::path {
     if (source.paths.size() != 1) {
       throw Error(ErrorKind::internal,
@@ -377,24 +381,50 @@ std::vector<PageRef> expand_pages(const PageSource& source, const Limits& limits
     }
     return source.paths.front();
   };
+  // A bad file stands where its pages would: one page, after every page and bad file before.
+  auto add = [&](const fs::path& file) {
+    try {
+      append_pages(file, limits, 1, 0, out.pages);
+    } catch (const Error& error) {
+      out.failures.push_back({out.pages.size() + out.failures.size(), file.string(), error});
+    }
+  };
   switch (source.kind) {
     case PageSource::Kind::directory:
-      for (const auto& file : files_in_folder(one_path())) append_pages(file, limits, 1, 0, pages);
+      for (const auto& file : files_in_folder(one_path())) add(file);
       break;
     case PageSource::Kind::glob:
-      for (const auto& file : files_matching(one_path())) append_pages(file, limits, 1, 0, pages);
+      for (const auto& file : files_matching(one_path())) add(file);
       break;
     case PageSource::Kind::list:
       if (source.paths.empty()) throw Error(ErrorKind::input, "the page list is empty");
-      for (const auto& file : source.paths) append_pages(file, limits, 1, 0, pages);
+      for (const auto& file : source.paths) add(file);
       break;
     case PageSource::Kind::tiff:
     case PageSource::Kind::pdf:
-      append_pages(one_path(), limits, source.first_page, source.last_page, pages,
+      append_pages(one_path(), limits, source.first_page, source.last_page, out.pages,
                    source.kind == PageSource::Kind::tiff ? SourceFormat::tiff : SourceFormat::pdf);
       break;
   }
-  return pages;
+  return out;
+}
+
+std::vector<PageRef> expand_pages(const PageSource& source, const Limits& limits) {
+  ExpandedPages expanded = expand_pages_keep_going(source, limits);
+  if (!expanded.failures.empty()) {
+    std::vector<Error> errors;
+    for (const FileFailure& failure : expanded.failures) errors.push_back(failure.error);
+    throw join_errors(errors, "files cannot be read as pages");
+  }
+  return std::move(expanded.pages);
+}
+
+Error join_errors(const std::vector<Error>& errors, const std::string& what) {
+  if (errors.empty()) throw Error(ErrorKind::internal, "join_errors: no errors");
+  if (errors.size() == 1) return errors.front();
+  std::string message = fmt::format("{} {}:", errors.size(), what);
+  for (const Error& error : errors) message += fmt::format("\n  {}", error.what());
+  return Error(errors.front().kind(), message);
 }
 
 PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limits& limits) {
@@ -509,6 +539,34 @@ VImage open_page(const SourcePage& page, double scale, const Limits& limits) {
     return upright(image, page.info.orientation);
   } catch (const VError& error) {
     throw_cannot_decode(context, page.ref.file, error);
+  }
+}
+
+void list_masters(const Job& job, std::vector<DocumentPages>& documents) {
+  for (DocumentPages& pages : documents) {
+    pages.masters.clear();
+    if (pages.skipped || !data_frames_for(job, job.documents.at(pages.document))) continue;
+    for (const SourcePage& page : pages.pages) {
+      const std::string& file = page.ref.file;
+      if (!pages.masters.empty() && pages.masters.back().path == file) continue;
+      if (std::any_of(pages.masters.begin(), pages.masters.end(),
+                      [&](const MasterFile& m) { return m.path == file; })) {
+        continue;
+      }
+      std::error_code ec;
+      const auto size = fs::file_size(file, ec);
+      if (ec) {
+        throw Error(
+            ErrorKind::input,
+            fmt::format("{}: data frames: cannot read the file's size: {}", file, ec.message()));
+      }
+      const fs::path relative = fs::path(file).lexically_relative(job.base_dir);
+      const bool inside =
+          !job.base_dir.empty() && !relative.empty() && *relative.begin() != fs::path("..");
+      const std::string name =
+          inside ? relative.generic_string() : fs::path(file).filename().generic_string();
+      pages.masters.push_back({file, name, static_cast<std::uint64_t>(size)});
+    }
   }
 }
 

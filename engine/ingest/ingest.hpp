@@ -19,6 +19,7 @@
 
 #include <vips/vips8>
 
+#include "core/error.hpp"
 #include "job/job.hpp"
 
 namespace fw {
@@ -71,11 +72,37 @@ struct SourcePage {
 
 // Lists a document's pages in order: directory and glob entries in natural order
 // ("p2" before "p10"), multi-page files expanded to every page (or the job's range).
-// A directory's subfolders and hidden files (".name") are not read; everything else in it
-// must be a supported page file. File types are recognised by content, not by name.
+// A directory's subfolders, hidden files (".name", among them .DS_Store and "._p1.tif") and
+// the OS's own files (is_os_junk) are not read; everything else in it must be a supported
+// page file. File types are recognised by content, not by name.
 // Throws Error(input) naming the path: missing file/folder, empty folder or glob,
-// unsupported file type, file over limits.max_file_bytes, page range beyond the file.
+// unsupported file type, file over limits.max_file_bytes, page range beyond the file. When
+// several files of a folder, pattern or list fail, the message names every one of them.
 std::vector<PageRef> expand_pages(const PageSource& source, const Limits& limits);
+
+// A file of a folder, pattern or list that is not a page (empty, unsupported, damaged
+// header, over the limits): where it stands among the pages and why. It counts as one page.
+struct FileFailure {
+  std::size_t position = 0;  // 0-based among the source's pages, failed files included
+  std::string file;
+  Error error{ErrorKind::input, ""};
+};
+
+// expand_pages, but a file that fails does not stop the listing: the good files' pages come
+// in `pages` and each bad file in `failures`, in order. What fails for the whole source (no
+// such folder, an empty folder, a tiff/pdf source that cannot be read) still throws.
+struct ExpandedPages {
+  std::vector<PageRef> pages;
+  std::vector<FileFailure> failures;
+};
+ExpandedPages expand_pages_keep_going(const PageSource& source, const Limits& limits);
+
+// Files an operating system leaves in folders, never pages: Thumbs.db, ehthumbs.db,
+// desktop.ini (any case), .DS_Store and macOS's "._name" (every hidden ".name"), "Icon\r".
+bool is_os_junk(const std::string& name);
+
+// One message for several errors: the first's text alone, or "N problems: a; b; c".
+Error join_errors(const std::vector<Error>& errors, const std::string& what);
 
 // Reads the page's header: size, resolution, bands. Applies the job's dpi rules and limits.
 // Throws Error(input) "file (page N): what is wrong" (pages numbered from 1).
@@ -107,21 +134,49 @@ void verify_decodes(const SourcePage& page, const Limits& limits);
 // reported naming the page; verify_decodes() is the eager check.
 vips::VImage open_page(const SourcePage& page, double scale, const Limits& limits);
 
+// A page that failed with policy `substitute`: 0-based position in the document, why, and
+// the file (empty when the whole source failed: one substitute stands for the document).
+struct FailedPage {
+  std::size_t position = 0;
+  std::string reason;
+  PageRef ref;
+  bool operator==(const FailedPage& other) const {
+    return position == other.position && reason == other.reason && ref.file == other.ref.file &&
+           ref.page_in_file == other.ref.page_in_file;
+  }
+};
+
+// A source file written as data frames (the job's `data_frames`): the file, the name
+// `restore` writes it back as (relative, "scans/0001.tif"), and its size in bytes.
+struct MasterFile {
+  std::string path;
+  std::string name;
+  std::uint64_t size = 0;
+};
+
 // The result of reading a document's sources, before planning.
 struct DocumentPages {
   std::size_t document = 0;
-  std::vector<SourcePage> pages;  // the good pages, in order
-  // Pages that failed with policy `substitute`: 0-based position in the document and why.
-  std::vector<std::pair<std::size_t, std::string>> substitutes;
-  bool skipped = false;  // policy `skip-document` and something failed
+  std::vector<SourcePage> pages;        // the good pages, in order
+  std::vector<FailedPage> substitutes;  // in document order
+  bool skipped = false;                 // policy `skip-document` and something failed
   std::string skip_reason;
+  // Its source files, in page order, when the document's files go on film as data frames
+  // (list_masters); empty otherwise.
+  std::vector<MasterFile> masters;
 };
 
+// Fills `masters` of every document whose files go on film as data frames
+// (data_frames_for): each distinct source file of its good pages, in page order, named
+// relative to the job's folder (the file's name alone when it lies outside), with its size.
+void list_masters(const Job& job, std::vector<DocumentPages>& documents);
+
 // Reads every document's sources (expand + probe), applying each document's failure policy:
-// `fail` rethrows the first error with its document and page named; `skip-document` marks
+// `fail` throws naming the document and every page of it that failed; `skip-document` marks
 // the document skipped (its pages are also fully decoded first, see verify_decodes);
-// `substitute` records the failed page for a substitution frame (if the source itself cannot
-// be listed, one substitute at position 0 stands for the whole document). Pages are probed in
+// `substitute` records each failed page (a bad file of a folder is one page) for a
+// substitution frame in its place; if the source itself cannot be listed (no such folder),
+// one substitute at position 0 stands for the whole document. Pages are probed in
 // parallel (TBB); the policy sees them in document order, so results are deterministic.
 std::vector<DocumentPages> scan_documents(const Job& job);
 

@@ -1,5 +1,9 @@
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "ingest/ingest.hpp"
 
@@ -11,6 +15,19 @@ bool is_digit(char c) {
 }
 
 }  // namespace
+
+bool is_os_junk(const std::string& name) {
+  // Hidden files: .DS_Store, macOS's AppleDouble "._p1.tif", .directory, .picasa.ini ...
+  if (name.starts_with('.')) return true;
+  if (name == "Icon\r") return true;  // macOS: a folder's custom icon
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  // Windows Explorer's thumbnail caches and folder settings.
+  constexpr std::array<std::string_view, 4> windows = {"thumbs.db", "ehthumbs.db",
+                                                       "ehthumbs_vista.db", "desktop.ini"};
+  return std::find(windows.begin(), windows.end(), lower) != windows.end();
+}
 
 // Compares token by token: digit runs by numeric value (any length, no overflow), other bytes
 // as unsigned bytes. Names equal by value ("p01" and "p1") are ordered by their first digit

@@ -30,9 +30,8 @@ std::vector<PageOutcome> probe_all(const std::vector<PageRef>& refs, const PageS
   return outcomes;
 }
 
-// The first page (in document order) that does not decode completely, if any.
-std::optional<Error> first_decode_failure(const std::vector<SourcePage>& pages,
-                                          const Limits& limits) {
+// Every page (in document order) that does not decode completely, in one error, if any.
+std::optional<Error> decode_failures(const std::vector<SourcePage>& pages, const Limits& limits) {
   std::vector<std::optional<Error>> errors(pages.size());
   tbb::parallel_for(std::size_t{0}, pages.size(), [&](std::size_t i) {
     try {
@@ -41,10 +40,12 @@ std::optional<Error> first_decode_failure(const std::vector<SourcePage>& pages,
       errors[i] = error;
     }
   });
+  std::vector<Error> failed;
   for (auto& error : errors) {
-    if (error) return error;
+    if (error) failed.push_back(*error);
   }
-  return std::nullopt;
+  if (failed.empty()) return std::nullopt;
+  return join_errors(failed, "pages do not decode");
 }
 
 DocumentPages scan_document(const Job& job, std::size_t index) {
@@ -62,9 +63,9 @@ DocumentPages scan_document(const Job& job, std::size_t index) {
     result.skip_reason = error.what();
   };
 
-  std::vector<PageRef> refs;
+  ExpandedPages expanded;
   try {
-    refs = expand_pages(document.pages, job.limits);
+    expanded = expand_pages_keep_going(document.pages, job.limits);
   } catch (const Error& error) {
     switch (settings.on_error) {
       case FailurePolicy::fail:
@@ -74,33 +75,59 @@ DocumentPages scan_document(const Job& job, std::size_t index) {
         return result;
       case FailurePolicy::substitute:
         // Nothing tells how many pages are missing: one substitution frame stands for them.
-        result.substitutes.emplace_back(0, error.what());
+        result.substitutes.push_back({0, error.what(), {}});
         return result;
     }
   }
 
-  for (std::size_t position = 0; auto& outcome : probe_all(refs, settings, job.limits)) {
+  // Every page in document order: the probed pages, and each file that is no page where it
+  // stands among them.
+  std::vector<PageOutcome> outcomes = probe_all(expanded.pages, settings, job.limits);
+  if (!expanded.failures.empty()) {
+    std::vector<PageOutcome> all;
+    all.reserve(outcomes.size() + expanded.failures.size());
+    auto failure = expanded.failures.begin();
+    auto add_failures = [&] {
+      while (failure != expanded.failures.end() && failure->position == all.size()) {
+        PageOutcome bad;
+        bad.page.ref.file = failure->file;
+        bad.error = failure->error;
+        all.push_back(std::move(bad));
+        ++failure;
+      }
+    };
+    for (PageOutcome& outcome : outcomes) {
+      add_failures();
+      all.push_back(std::move(outcome));
+    }
+    add_failures();
+    outcomes = std::move(all);
+  }
+
+  // Every page that failed is reported, not just the first: one run shows the operator all
+  // that needs mending.
+  std::vector<Error> errors;
+  for (std::size_t position = 0; auto& outcome : outcomes) {
     if (!outcome.error) {
       result.pages.push_back(std::move(outcome.page));
+    } else if (settings.on_error == FailurePolicy::substitute) {
+      result.substitutes.push_back({position, outcome.error->what(), outcome.page.ref});
     } else {
-      switch (settings.on_error) {
-        case FailurePolicy::fail:
-          throw with_context(context, *outcome.error);
-        case FailurePolicy::skip_document:
-          skip(*outcome.error);
-          return result;
-        case FailurePolicy::substitute:
-          result.substitutes.emplace_back(position, outcome.error->what());
-          break;
-      }
+      errors.push_back(*outcome.error);
     }
     ++position;
+  }
+  if (!errors.empty()) {
+    const Error error = join_errors(errors, "pages cannot be filmed");
+    if (settings.on_error == FailurePolicy::fail) throw with_context(context, error);
+    skip(error);
+    return result;
   }
 
   // A skipped document must be skipped before any of its frames is exposed, so its pages
   // are decoded in full now rather than found damaged halfway through the reel.
   if (settings.on_error == FailurePolicy::skip_document) {
-    if (auto failure = first_decode_failure(result.pages, job.limits)) skip(*failure);
+    if (auto failure = decode_failures(result.pages, job.limits)) skip(*failure);
   }
   return result;
 }

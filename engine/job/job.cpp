@@ -115,6 +115,18 @@ std::optional<ColourRoute> colour_route_from(std::string_view word) {
   return std::nullopt;
 }
 
+std::optional<bool> data_files_from(std::string_view word) {
+  if (word == "masters") return true;
+  if (word == "none") return false;
+  return std::nullopt;
+}
+
+std::optional<DataPlacement> data_place_from(std::string_view word) {
+  if (word == "document") return DataPlacement::document;
+  if (word == "reel-end") return DataPlacement::reel_end;
+  return std::nullopt;
+}
+
 std::optional<FailurePolicy> failure_policy_from(std::string_view word) {
   if (word == "fail") return FailurePolicy::fail;
   if (word == "skip-document") return FailurePolicy::skip_document;
@@ -317,6 +329,10 @@ class JobParser {
          [&](const toml::node& node, const std::string& key) { read_recorder(node, key, job); }},
         {"calibration",
          [&](const toml::node& node, const std::string& key) { read_calibration(node, key, job); }},
+        {"data_frames", [&](const toml::node& node,
+                            const std::string& key) { job.data.masters = read_bool(node, key); }},
+        {"data",
+         [&](const toml::node& node, const std::string& key) { read_data(node, key, job); }},
         {"documents", [&](const toml::node& node, const std::string&) { documents = &node; }},
     };
     add_settings_rules(rules, defaults, force_dpi_line);
@@ -600,6 +616,41 @@ class JobParser {
     require(table, "profile", "a calibration profile name, a .toml file or none", table, prefix);
   }
 
+  // [data]: files = "masters" | "none", place = "document" | "reel-end", bits_per_module,
+  // module_px, group_data, group_parity (docs/data-frames.md).
+  void read_data(const toml::node& node, const std::string& prefix, Job& job) const {
+    const toml::table& table = read_table(node, prefix);
+    DataFramesChoice& data = job.data;
+    data.masters = true;  // a [data] table asks for data frames unless it says files = "none"
+    walk(table, prefix,
+         {
+             {"files",
+              [&](const toml::node& value, const std::string& key) {
+                data.masters = read_word(value, key, data_files_from, "masters, none");
+              }},
+             {"place",
+              [&](const toml::node& value, const std::string& key) {
+                data.place = read_word(value, key, data_place_from, "document, reel-end");
+              }},
+             {"bits_per_module",
+              [&](const toml::node& value, const std::string& key) {
+                data.bits_per_module = static_cast<int>(read_integer(value, key, {1, 2}));
+              }},
+             {"module_px",
+              [&](const toml::node& value, const std::string& key) {
+                data.module_px = static_cast<std::uint32_t>(read_integer(value, key, {1, 16}));
+              }},
+             {"group_data",
+              [&](const toml::node& value, const std::string& key) {
+                data.group_data = static_cast<std::uint32_t>(read_integer(value, key, {1, 200}));
+              }},
+             {"group_parity",
+              [&](const toml::node& value, const std::string& key) {
+                data.group_parity = static_cast<std::uint32_t>(read_integer(value, key, {0, 55}));
+              }},
+         });
+  }
+
   void read_documents(const toml::node& node, Job& job) {
     const auto* documents = node.as_array();
     if (!documents) {
@@ -644,6 +695,10 @@ class JobParser {
         {"substitute",
          [&](const toml::node& node, const std::string& key) {
            document.substitutes = read_substitutes(node, key);
+         }},
+        {"data_frames",
+         [&](const toml::node& node, const std::string& key) {
+           document.data_frames = read_bool(node, key);
          }},
     };
     add_settings_rules(rules, document.overrides, force_dpi_line);
@@ -890,6 +945,14 @@ PageSettings settings_for(const Job& job, const Document& document) {
   return merged(job.defaults, document.overrides);
 }
 
+bool data_frames_for(const Job& job, const Document& document) {
+  return document.data_frames.value_or(job.data.masters);
+}
+
+const char* to_string(DataPlacement placement) {
+  return placement == DataPlacement::reel_end ? "reel-end" : "document";
+}
+
 Job parse_job(const std::string& toml_text, const std::string& name,
               const std::filesystem::path& base_dir) {
   toml::table root;
@@ -950,6 +1013,7 @@ void apply_overrides(Job& job, const JobOverrides& overrides) {
       fail_flag("--reduction", expected_number(kReduction), format_number(*overrides.reduction));
     }
     job.defaults.reduction = *overrides.reduction;
+    job.reduction_flag = "--reduction";
   }
   if (overrides.mode) job.defaults.mode = *overrides.mode;
   if (overrides.polarity) job.polarity = *overrides.polarity;
@@ -1002,7 +1066,7 @@ Job job_from_directory(const std::filesystem::path& scans, const JobOverrides& o
   std::string loose_file;
   for (const auto& entry : fs::directory_iterator(folder)) {
     const std::string name = entry.path().filename().string();
-    if (name.starts_with('.')) continue;
+    if (is_os_junk(name)) continue;  // .DS_Store, Thumbs.db ... are no pages
     if (entry.is_directory()) {
       subfolders.push_back(name);
     } else if (loose_file.empty() || natural_less(name, loose_file)) {
@@ -1021,6 +1085,7 @@ Job job_from_directory(const std::filesystem::path& scans, const JobOverrides& o
 
   Job job;
   job.base_dir = fs::current_path();
+  job.sources_root = folder.parent_path();
   job.id = sanitised_id(folder_name);
   job.title = folder_name.empty() ? job.id : folder_name;
   job.output = (job.base_dir / "out").lexically_normal();

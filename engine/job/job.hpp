@@ -80,6 +80,22 @@ struct DeclaredSubstitute {
   std::string key;  // "documents[1].substitute[2]", for error messages
 };
 
+// Data frames (engine/data, docs/data-frames.md): the document's source files written on the
+// reel as 2D-coded frames that `restore` reads back bit-exact. Where they go on the reel:
+// after the document's pages, or at the end of the reel, after its last document's pages.
+enum class DataPlacement { document, reel_end };
+const char* to_string(DataPlacement placement);  // "document", "reel-end"
+
+// The job's `data_frames = true` or `[data]` table.
+struct DataFramesChoice {
+  bool masters = false;  // files = "masters": every document's source files
+  DataPlacement place = DataPlacement::document;
+  int bits_per_module = 1;         // 1, or 2 (four density levels)
+  std::uint32_t module_px = 2;     // module side in recorder pixels
+  std::uint32_t group_data = 16;   // outer code: data frames per group ...
+  std::uint32_t group_parity = 2;  // ... and parity frames (this many lost frames rebuilt)
+};
+
 struct Document {
   std::string id;
   std::string title;
@@ -91,6 +107,9 @@ struct Document {
   // (empty: the job's substitute_target).
   std::string substitute_target;
   std::vector<DeclaredSubstitute> substitutes;
+  // `data_frames = true|false` in the document: its source files as data frames, or not
+  // (unset: the job's choice).
+  std::optional<bool> data_frames;
 };
 
 // [calibration] (or `calibration = "NAME"`): the density calibration the engine applies to
@@ -113,7 +132,11 @@ struct Job {
   int version = 1;
   std::filesystem::path file;      // the job file (absolute); empty in one-line and parse_job
   std::filesystem::path base_dir;  // relative paths in the job resolve against this
-  std::string id;                  // [A-Za-z0-9._-]+, names the output folder
+  // Film names source files relative to this folder (substitution targets), never by the
+  // operator's absolute path: the job file's folder; in one-line mode the scans folder's
+  // parent ("scans/p3.jpg"). Empty: base_dir.
+  std::filesystem::path sources_root;
+  std::string id;  // [A-Za-z0-9._-]+, names the output folder
   std::string title;
   std::string institution;
   std::filesystem::path output;           // jobs write into output / id
@@ -138,10 +161,15 @@ struct Job {
   unsigned threads = 0;           // 0: one per core
   Limits limits;
   PageSettings defaults;
+  // Where defaults.reduction came from, for messages: "--reduction" when the flag set it.
+  std::string reduction_flag;
+  DataFramesChoice data;
   std::vector<Document> documents;
 };
 
 PageSettings settings_for(const Job& job, const Document& document);
+// Whether the document's source files are written as data frames.
+bool data_frames_for(const Job& job, const Document& document);
 
 // Command-line flags; each maps onto one job key.
 struct JobOverrides {

@@ -5,10 +5,14 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "catalog/record.hpp"
 
@@ -50,8 +54,12 @@ class ProgressLine {
   void end();  // ends a bar's line cut short (a stop, an error)
   bool showing() const { return open_; }
   double elapsed_s() const;
+  // Tests: seconds from this clock instead of the monotonic one.
+  void set_clock(std::function<double()> clock);
 
  private:
+  double now() const;
+  std::function<double()> clock_;
   Log& log_;
   std::string event_;
   bool bar_;
@@ -67,11 +75,29 @@ std::string duration_text(double seconds);
 struct RunTotals {
   std::string job_id;
   std::uint64_t frames_planned = 0;
-  std::uint64_t pages_planned = 0;  // page and substitute frames
-  std::uint64_t frames_before = 0;  // already on film (resume)
-  std::map<std::string, double> reel_film_m;
+  std::uint64_t pages_planned = 0;            // page and substitute frames
+  std::uint64_t frames_before = 0;            // already on film (resume)
+  std::map<std::string, double> reel_film_m;  // leader, frames and trailer, as planned
   std::map<std::string, std::uint32_t> reel_frames;
+  double leader_m = 0;   // film before a reel's first frame (the format's leader)
+  double trailer_m = 0;  // and after its last
+  // Frames the recorder takes before expose() blocks: the first of a reel go at the host's
+  // pace, not the film's, and the last are still to be written when the last is accepted.
+  std::uint32_t buffer_frames = 1;
 };
+
+// A warning of a run, as the summary lists it.
+struct RunWarning {
+  std::string message;
+  // A substituted page: document, page, address (or reel), file, reason. One warning a page,
+  // however many frames (separations) film it.
+  nlohmann::json substitute;
+};
+
+// "document D001 page 3 (R0001-D001-0003) is filmed as a substitute: REASON": every
+// substituted page's warning is worded so.
+std::string substitute_warning(const std::string& document, std::uint32_t page,
+                               const std::string& address, const std::string& reason);
 
 // Logs a run (reels loaded and closed, throttled progress, the summary) and passes every
 // call on to `next` (the record keeper) first: a frame is reported once it is durable.
@@ -84,9 +110,19 @@ class RunLog final : public RunObserver {
                      const IndexRow& row) override;
   void reel_closed(const ClosedReel& reel) override;
 
-  // The job's summary: "summary: ..." on stdout, and a "summary" event in JSON. `status`:
-  // done | failed | interrupted. Returns the summary's fields.
-  nlohmann::json summary(const std::string& status, std::uint64_t warnings);
+  // A warning: logged now ("filmwriter: warning: MESSAGE" on stderr, or a JSON event
+  // `event` at level warning with `fields` and the message) and listed in the summary.
+  void warn(const std::string& event, nlohmann::json fields, RunWarning warning);
+  // A warning someone else has logged already (preflight's bad pages): listed in the summary.
+  void add_warning(RunWarning warning);
+  const std::vector<RunWarning>& warnings() const { return warnings_; }
+  // Tests: seconds from this clock instead of the monotonic one (the rate, the ETA).
+  void set_clock(std::function<double()> clock);
+
+  // The job's summary: "summary: ..." on stdout, then each warning on a line of its own
+  // ("  warning: ..."), and a "summary" event in JSON (with `warning_messages` and
+  // `substitutes`). `status`: done | failed | interrupted. Returns the summary's fields.
+  nlohmann::json summary(const std::string& status);
 
  private:
   void progress();
@@ -95,6 +131,7 @@ class RunLog final : public RunObserver {
 
   Log& log_;
   RunObserver* next_;
+  std::function<double()> clock_;
   RunTotals totals_;
   ProgressLine line_;
   double start_ = 0;
@@ -105,6 +142,9 @@ class RunLog final : public RunObserver {
   std::uint32_t reel_frames_done_ = 0;
   double film_closed_m_ = 0;
   std::uint32_t reels_closed_ = 0;
+  std::uint32_t reel_accepted_ = 0;  // frames the recorder took of the open reel this run
+  std::vector<RunWarning> warnings_;
+  std::set<std::pair<std::string, std::uint32_t>> warned_;  // (document, page) substituted
 };
 
 }  // namespace fw::ops

@@ -88,7 +88,8 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
   RunResult result;
   std::optional<ReelIndex> index;
   const PlannedReel* reel = nullptr;
-  bool interrupted = false;
+  std::atomic<bool> interrupted{false};  // set by both serial stages
+  auto stop_requested = [&] { return options.stop && options.stop->load(); };
 
   auto close_reel = [&](bool complete) {
     hal::ReelReport report = recorder.unload();
@@ -140,12 +141,18 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
     row.blip = hal::to_string(frame.blip);
     row.source_file = frame.source.ref.file;
     row.source_page = frame.source.ref.file.empty() ? 0 : frame.source.ref.page_in_file + 1;
+    if (frame.kind == FrameKind::data) {
+      // A data frame: its file, and its number among the file's frames (source_page).
+      row.source_file = plan.masters.at(frame.document).at(frame.data_file).path;
+      row.source_page = frame.data_frame + 1;
+    }
     row.source_sha256 = r.source_sha256;
     row.frame_sha256 = r.sha256;
     // What ingest turned the page by; a substitute shows a target, not the page.
     row.orientation =
         frame.kind == FrameKind::page && !substitute ? frame.source.info.orientation : 1;
     row.calibration = calibration.label();
+    row.substitute_reason = r.substitute_reason;
     index->add(row);
     if (options.observer) options.observer->frame_exposed(reel->id, frame.sequence, row);
     ++result.frames_exposed;
@@ -225,7 +232,7 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                             control.stop();
                             return nullptr;
                           }
-                          if (options.stop && options.stop->load()) {
+                          if (stop_requested()) {
                             interrupted = true;
                             control.stop();
                             return nullptr;
@@ -247,6 +254,8 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                         tbb::make_filter<InFlight*, InFlight*>(
                             tbb::filter_mode::parallel,
                             [&](InFlight* work) {
+                              // Stopped: a frame not yet rendered is not rendered.
+                              if (stop_requested()) return work;
                               try {
                                 work->rendered = render_frame(job, plan, work->frame, hashes);
                                 work->device = device_frame(plan, work->frame, work->rendered);
@@ -264,7 +273,14 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                             }) &
                         tbb::make_filter<InFlight*, void>(
                             tbb::filter_mode::serial_in_order, [&](InFlight* work) {
-                              expose(*work);
+                              // Stopped: no further frame goes to the recorder, so that the
+                              // job ends one exposure (the frame the recorder is taking) and
+                              // the frames already in its buffer after the signal.
+                              if (stop_requested()) {
+                                interrupted = true;
+                              } else {
+                                expose(*work);
+                              }
                               // Free the prepared frame now and keep the pixels' buffer for a later
                               // frame (base/buffer_pool.hpp).
                               work->device = {};
@@ -288,8 +304,10 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
   }
   if (reel) close_reel(!interrupted);
   if (interrupted) {
+    // The kind already says "interrupted": the message says where the film stands.
     throw Error(ErrorKind::interrupted,
-                fmt::format("interrupted after {} of {} frames", result.frames_exposed, total));
+                fmt::format("stopped with {} of {} frames on film",
+                            options.first_frame + result.frames_exposed, total));
   }
   return result;
 }
@@ -301,7 +319,10 @@ PreparedJob prepare_job(const Job& job, const hal::Capabilities& recorder,
   auto calibration = std::make_shared<const FrameCalibration>(
       FrameCalibration::for_job(job, recorder, profiles_dir));
   prepared.format = job.inline_format ? *job.inline_format : load_format(profiles_dir, job.format);
+  // A reduction the format cannot film is the job's (or the flag's), not its first page's.
+  check_reductions(job, prepared.format);
   std::vector<DocumentPages> documents = scan_documents(job);
+  list_masters(job, documents);  // the source files written as data frames, if any
   // Missing glyphs are found here, before the first exposure (film/text_check.hpp).
   auto text = job_text_engine(job);
   check_document_text(job, *text, documents);

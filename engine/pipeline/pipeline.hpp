@@ -36,9 +36,11 @@ struct Progress {
 };
 
 struct RunOptions {
-  unsigned threads = 0;                     // 0: one per core
-  unsigned tokens = 0;                      // frames in flight; 0: 2 x threads
-  const std::atomic<bool>* stop = nullptr;  // set by a signal handler: stop after the current frame
+  unsigned threads = 0;  // 0: one per core
+  unsigned tokens = 0;   // frames in flight; 0: 2 x threads
+  // Set by a signal handler: no frame goes to the recorder after it (the one being exposed
+  // finishes, and the recorder writes what its buffer holds); frames in flight are dropped.
+  const std::atomic<bool>* stop = nullptr;
   std::function<void(const Progress&)> on_progress;
   // Told about each reel loaded and closed and each frame the recorder accepted (the journal
   // and the catalog); may be null.

@@ -8,10 +8,16 @@
 
 #include <fmt/format.h>
 
+#include <list>
+#include <memory>
+#include <mutex>
+
+#include "base/files.hpp"
 #include "base/sha256.hpp"
 #include "color/calibration.hpp"
 #include "color/paper.hpp"
 #include "core/error.hpp"
+#include "data/data_frames.hpp"
 #include "film/blip.hpp"
 #include "film/separation.hpp"
 #include "film/substitute.hpp"
@@ -30,12 +36,72 @@ RasterSettings raster_settings(const Job& job, const Document& doc) {
   return {separations ? ImageMode::grey : s.mode, job.polarity, s.threshold};
 }
 
+// The encoders of the files being filmed: an encoder hashes its file once and is shared by
+// the file's frames on a reel (its header names the reel). A few are kept, most recent first.
+std::shared_ptr<const data::FileEncoder> file_encoder(const Job& job, const Plan& plan,
+                                                      const PlannedFrame& frame) {
+  static std::mutex mutex;
+  static std::list<std::pair<std::string, std::shared_ptr<const data::FileEncoder>>> kept;
+  const data::Layout& layout = plan.data_layout.value();
+  const data::FileIdentity identity = data_identity(job, plan, frame);
+  const MasterFile& master = plan.masters.at(frame.document).at(frame.data_file);
+  const std::string key =
+      fmt::format("{}\n{}\n{}\n{}\n{}\n{}x{}/{}/{}/{}+{}", identity.job, identity.reel,
+                  identity.document, identity.file_index, master.path, layout.modules_x,
+                  layout.modules_y, layout.code.bits_per_module, layout.geometry.module_px,
+                  layout.code.group_data, layout.code.group_parity);
+  {
+    std::lock_guard lock(mutex);
+    for (auto it = kept.begin(); it != kept.end(); ++it) {
+      if (it->first != key) continue;
+      kept.splice(kept.begin(), kept, it);
+      return kept.front().second;
+    }
+  }
+  auto encoder = std::make_shared<const data::FileEncoder>(layout, identity,
+                                                           std::filesystem::path(master.path));
+  if (encoder->file_size() != master.size) {
+    throw Error(ErrorKind::input,
+                fmt::format("{}: {} bytes now, {} when the job was planned: the file changed; "
+                            "plan the job again",
+                            master.path, encoder->file_size(), master.size));
+  }
+  std::lock_guard lock(mutex);
+  kept.emplace_front(key, encoder);
+  if (kept.size() > 4) kept.pop_back();
+  return encoder;
+}
+
+// A data frame: the symbol (device code values: 255 exposes a module dense, whatever the
+// polarity) in the frame's data area, unexposed film around it.
+FrameImage render_data(const Job& job, const Plan& plan, const PlannedFrame& frame,
+                       std::string& file_sha256) {
+  const auto encoder = file_encoder(job, plan, frame);
+  const data::FramePixels symbol = encoder->frame(frame.data_frame);
+  const Placement& p = frame.placement;
+  FrameImage image;
+  image.width = p.frame_width_px;
+  image.height = p.frame_height_px;
+  image.channels = 1;
+  image.pixels.assign(std::size_t{image.width} * image.height, 0);
+  if (symbol.width != p.page_width_px || symbol.height != p.page_height_px ||
+      p.page_x_px + symbol.width > image.width || p.page_y_px + symbol.height > image.height) {
+    throw Error(ErrorKind::internal, "data frame: the symbol does not match its frame's area");
+  }
+  for (std::uint32_t y = 0; y < symbol.height; ++y) {
+    std::copy_n(symbol.pixels.begin() + std::size_t{y} * symbol.width, symbol.width,
+                image.pixels.begin() + std::size_t{p.page_y_px + y} * image.width + p.page_x_px);
+  }
+  file_sha256 = encoder->sha256_hex();
+  return image;
+}
+
 }  // namespace
 
 std::string describe_frame(const Job& job, const PlannedFrame& frame) {
   const Document& doc = job.documents[frame.document];
   std::string text = fmt::format("reel R{:04} frame {} (", frame.reel, frame.number);
-  if (is_target(frame.kind)) {
+  if (is_target(frame.kind) || frame.kind == FrameKind::data) {
     text += fmt::format("{} {}", to_string(frame.kind), frame.address);
   } else {
     text += fmt::format("document {} page {}", doc.id, frame.page);
@@ -52,7 +118,7 @@ std::string describe_frame(const Job& job, const PlannedFrame& frame) {
 std::size_t rendered_bytes(const Job& job, const PlannedFrame& frame) {
   const bool colour =
       raster_settings(job, job.documents.at(frame.document)).mode == ImageMode::colour &&
-      frame.separation == Separation::none;
+      frame.separation == Separation::none && frame.kind != FrameKind::data;
   return std::size_t{frame.placement.frame_width_px} * frame.placement.frame_height_px *
          (colour ? 3 : 1);
 }
@@ -87,6 +153,12 @@ RenderedFrame render_frame(const Job& job, const Plan& plan, const PlannedFrame&
   if (frame.kind == FrameKind::substitute) {
     image = render_substitute(job, plan, frame, frame.reason, settings);
     out.substitute_reason = frame.reason;
+  } else if (frame.kind == FrameKind::data) {
+    try {
+      image = render_data(job, plan, frame, out.source_sha256);
+    } catch (const Error& e) {
+      throw with_context(describe_frame(job, frame), e);
+    }
   } else if (is_target(frame.kind)) {
     try {
       image = render_target(job, plan, frame, settings);

@@ -5,43 +5,157 @@
 
 namespace fw::qc {
 
-std::vector<std::uint8_t> erode(const std::vector<std::uint8_t>& mask, std::uint32_t width,
-                                std::uint32_t height, std::uint32_t r) {
-  // Integral image of the mask: a pixel survives when its window is full.
-  const std::size_t w1 = std::size_t{width} + 1;
-  std::vector<std::uint32_t> sum(w1 * (height + 1), 0);
-  for (std::uint32_t y = 0; y < height; ++y) {
-    std::uint32_t row = 0;
-    for (std::uint32_t x = 0; x < width; ++x) {
-      row += mask[std::size_t{y} * width + x] ? 1 : 0;
-      sum[(y + 1) * w1 + x + 1] = sum[y * w1 + x + 1] + row;
+void erode(MaskPlane mask, std::uint32_t r) {
+  const std::uint32_t w = mask.width, h = mask.height, full = 2 * r + 1;
+  if (r == 0) return;
+  if (w < full || h < full) {
+    std::fill(mask.bits.begin(), mask.bits.end(), 0);
+    return;
+  }
+  // Rows: a pixel keeps what every pixel of its window has.
+  std::vector<std::uint8_t> in(w);
+  for (std::uint32_t y = 0; y < h; ++y) {
+    std::uint8_t* row = mask.bits.data() + std::size_t{y} * w;
+    std::copy(row, row + w, in.begin());
+    std::uint8_t* out = row + r;
+    const std::uint32_t n = w - 2 * r;
+    std::copy(in.begin(), in.begin() + n, out);
+    for (std::uint32_t k = 1; k < full; ++k) {
+      const std::uint8_t* shifted = in.data() + k;
+      for (std::uint32_t x = 0; x < n; ++x) out[x] &= shifted[x];
+    }
+    std::fill(row, row + r, 0);
+    std::fill(row + w - r, row + w, 0);
+  }
+  // Columns: the rows a window spans are kept in a ring, since the plane is overwritten as it
+  // goes.
+  std::vector<std::uint8_t> ring(std::size_t{full} * w);
+  for (std::uint32_t y = 0; y < h; ++y) {
+    std::uint8_t* row = mask.bits.data() + std::size_t{y} * w;
+    std::copy(row, row + w, ring.begin() + std::ptrdiff_t(std::size_t{y % full} * w));
+    if (y + 1 < full) continue;
+    std::uint8_t* out = mask.bits.data() + std::size_t{y - r} * w;
+    std::copy(ring.begin(), ring.begin() + w, out);
+    for (std::uint32_t k = 1; k < full; ++k) {
+      const std::uint8_t* other = ring.data() + std::size_t{k} * w;
+      for (std::uint32_t x = 0; x < w; ++x) out[x] &= other[x];
     }
   }
-  std::vector<std::uint8_t> out(mask.size(), 0);
-  const std::uint32_t full = (2 * r + 1) * (2 * r + 1);
-  for (std::uint32_t y = r; y + r < height; ++y) {
-    for (std::uint32_t x = r; x + r < width; ++x) {
-      const std::size_t x0 = x - r, x1 = x + r + 1, y0 = y - r, y1 = y + r + 1;
-      const std::uint32_t n =
-          sum[y1 * w1 + x1] - sum[y0 * w1 + x1] - sum[y1 * w1 + x0] + sum[y0 * w1 + x0];
-      out[std::size_t{y} * width + x] = n == full;
-    }
-  }
-  return out;
+  std::fill(mask.bits.begin(), mask.bits.begin() + std::ptrdiff_t(std::size_t{r} * w), 0);
+  std::fill(mask.bits.end() - std::ptrdiff_t(std::size_t{r} * w), mask.bits.end(), 0);
 }
 
-MaskedMean masked_mean(const Plane& film, const std::vector<std::uint8_t>& mask, Rect rect) {
-  double sum = 0;
+MaskedMean masked_mean(const FilmPlane& film, std::span<const std::uint8_t> mask, std::uint8_t bit,
+                       Rect rect) {
+  std::uint64_t sum = 0;
+  std::size_t n = 0;
+  const std::uint32_t y1 = std::min(film.height, rect.y + rect.height);
+  const std::uint32_t x1 = std::min(film.width, rect.x + rect.width);
+  for (std::uint32_t y = rect.y; y < y1; ++y) {
+    const std::size_t row = std::size_t{y} * film.width;
+    std::uint64_t s = 0;
+    std::uint32_t c = 0;
+    if (film.stride == 1) {
+      const std::uint16_t* v = film.data + row;
+      const std::uint8_t* m = mask.data() + row;
+      for (std::uint32_t x = rect.x; x < x1; ++x) {
+        const bool in = (m[x] & bit) != 0;
+        s += in ? v[x] : 0u;
+        c += in;
+      }
+    } else {
+      for (std::uint32_t x = rect.x; x < x1; ++x) {
+        if (!(mask[row + x] & bit)) continue;
+        s += film.data[(row + x) * film.stride];
+        ++c;
+      }
+    }
+    sum += s;
+    n += c;
+  }
+  return {n ? static_cast<double>(sum) / static_cast<double>(n) / film.scale : 0, n};
+}
+
+double mean_density(const FilmPlane& film, Rect rect) {
+  std::uint64_t sum = 0;
   std::size_t n = 0;
   for (std::uint32_t y = rect.y; y < rect.y + rect.height && y < film.height; ++y) {
     for (std::uint32_t x = rect.x; x < rect.x + rect.width && x < film.width; ++x) {
-      const std::size_t i = std::size_t{y} * film.width + x;
-      if (!mask[i]) continue;
-      sum += film.v[i];
+      sum += film.raw(x, y);
       ++n;
     }
   }
-  return {n ? sum / n : 0, n};
+  return n ? static_cast<double>(sum) / static_cast<double>(n) / film.scale : 0;
+}
+
+namespace {
+
+// The 3 x 3 box of for_ssim, in place (two rows of the input kept); the outermost rows and
+// columns keep their binned values.
+void smooth3(Plane& p) {
+  const std::uint32_t w = p.width, h = p.height;
+  if (w < 3 || h < 3) return;
+  std::vector<double> above(p.v.data(), p.v.data() + w), here(w);
+  for (std::uint32_t y = 1; y + 1 < h; ++y) {
+    double* row = p.v.data() + std::size_t{y} * w;
+    const double* below = row + w;
+    std::copy(row, row + w, here.begin());
+    for (std::uint32_t x = 1; x + 1 < w; ++x) {
+      double sum = 0;
+      for (int dx = -1; dx <= 1; ++dx) sum += above[x + dx];
+      for (int dx = -1; dx <= 1; ++dx) sum += here[x + dx];
+      for (int dx = -1; dx <= 1; ++dx) sum += below[x + dx];
+      row[x] = sum / 9;
+    }
+    std::swap(above, here);
+  }
+}
+
+}  // namespace
+
+Plane film_for_ssim(const FilmPlane& film, Rect rect, std::uint32_t factor) {
+  Plane binned(rect.width / factor, rect.height / factor);
+  const double n = double(factor) * factor * film.scale;
+  // Whole binned rows at a time, summed as integers.
+  std::vector<std::uint64_t> sums(binned.width);
+  for (std::uint32_t by = 0; by < binned.height; ++by) {
+    std::fill(sums.begin(), sums.end(), 0);
+    for (std::uint32_t y = rect.y + by * factor; y < rect.y + (by + 1) * factor; ++y) {
+      const std::uint16_t* row = film.data + (std::size_t{y} * film.width + rect.x) * film.stride;
+      for (std::uint32_t bx = 0; bx < binned.width; ++bx) {
+        std::uint32_t s = 0;
+        for (std::uint32_t k = 0; k < factor; ++k)
+          s += row[(std::size_t{bx} * factor + k) * film.stride];
+        sums[bx] += s;
+      }
+    }
+    for (std::uint32_t bx = 0; bx < binned.width; ++bx) {
+      binned.v[std::size_t{by} * binned.width + bx] = static_cast<double>(sums[bx]) / n;
+    }
+  }
+  smooth3(binned);
+  return binned;
+}
+
+Plane expected_for_ssim(const std::uint8_t* codes, std::uint32_t width, std::uint32_t stride,
+                        const double* tone, Rect rect, std::uint32_t factor) {
+  Plane binned(rect.width / factor, rect.height / factor);
+  const double n = double(factor) * factor;
+  for (std::uint32_t by = 0; by < binned.height; ++by) {
+    double* out = binned.v.data() + std::size_t{by} * binned.width;
+    for (std::uint32_t y = rect.y + by * factor; y < rect.y + (by + 1) * factor; ++y) {
+      const std::uint8_t* row = codes + (std::size_t{y} * width + rect.x) * stride;
+      for (std::uint32_t bx = 0; bx < binned.width; ++bx) {
+        double s = 0;
+        for (std::uint32_t k = 0; k < factor; ++k)
+          s += tone[row[(std::size_t{bx} * factor + k) * stride]];
+        out[bx] += s;
+      }
+    }
+    for (std::uint32_t bx = 0; bx < binned.width; ++bx) out[bx] /= n;
+  }
+  smooth3(binned);
+  return binned;
 }
 
 Ssim ssim(const Plane& a, const Plane& b, std::uint32_t block, double range) {

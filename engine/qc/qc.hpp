@@ -21,7 +21,8 @@
 
 namespace fw {
 
-// profiles/qc/<name>.toml (MICROGRAPHICS.md sections 0 and 3).
+// profiles/qc/<name>.toml (docs/micrographics.md#density-aims-and-limits,
+// #resolution-and-the-quality-index and #density-and-resolution).
 struct QcProfile {
   std::filesystem::path file;
   std::vector<std::pair<std::string, std::pair<double, double>>> background;  // class -> range
@@ -54,6 +55,7 @@ struct VerifyOptions {
   std::filesystem::path catalog;  // inspection history for the report; empty: none
   bool contact_sheets = true;     // R0001/contact.jpg
   bool report = true;             // report.html
+  unsigned threads = 0;           // frames checked at once; 0: one per core
 };
 
 struct QcResult {

@@ -46,20 +46,17 @@ std::string text(const Json& j) {
 vips::VImage framed(const Thumb& t) {
   const std::vector<double> colour =
       t.failed ? std::vector<double>{220, 20, 20} : std::vector<double>{90, 90, 90};
-  vips::VImage rgb = t.image.colourspace(VIPS_INTERPRETATION_sRGB);
+  vips::VImage rgb =
+      vips::VImage::new_from_buffer(t.jpeg, "").colourspace(VIPS_INTERPRETATION_sRGB);
   return rgb.embed(
       3, 3, rgb.width() + 6, rgb.height() + 6,
       vips::VImage::option()->set("extend", VIPS_EXTEND_BACKGROUND)->set("background", colour));
 }
 
-std::string data_uri(const vips::VImage& image) {
-  void* buffer = nullptr;
-  std::size_t size = 0;
-  image.write_to_buffer(".jpg", &buffer, &size, vips::VImage::option()->set("Q", 85));
-  gchar* b64 = g_base64_encode(static_cast<const guchar*>(buffer), size);
+std::string jpeg_data_uri(const std::string& jpeg) {
+  gchar* b64 = g_base64_encode(reinterpret_cast<const guchar*>(jpeg.data()), jpeg.size());
   std::string uri = std::string("data:image/jpeg;base64,") + b64;
   g_free(b64);
-  g_free(buffer);
   return uri;
 }
 
@@ -264,7 +261,7 @@ std::string report_html(const Json& qc, const std::vector<ReelPictures>& reels,
         h += fmt::format(
             "<figure id=\"{0}-F{1}\" class=\"{2}\"><img alt=\"{0} frame {1}\" "
             "src=\"{3}\"><figcaption>{1} {4}</figcaption></figure>",
-            esc(id), t.frame, t.failed ? "failed" : "ok", data_uri(t.image), esc(t.address));
+            esc(id), t.frame, t.failed ? "failed" : "ok", jpeg_data_uri(t.jpeg), esc(t.address));
       }
     }
     h += "</div><h3>Background density along the reel</h3>";

@@ -14,7 +14,9 @@ struct Thumb {
   std::uint32_t frame = 0;
   std::string address;
   bool failed = false;
-  vips::VImage image;  // 8-bit grey, the film as it looks on a light box
+  // 8-bit grey JPEG, the film as it looks on a light box: a few KB a frame, so that a long
+  // reel's pictures cost little until the contact sheet and the report are made.
+  std::string jpeg;
 };
 
 struct ReelPictures {

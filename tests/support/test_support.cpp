@@ -112,6 +112,10 @@ void copy_profiles_with_short_reel(const std::filesystem::path& profiles) {
 void copy_profiles_with_test_recorder(const std::filesystem::path& profiles) {
   std::filesystem::copy(source_dir() / "profiles", profiles,
                         std::filesystem::copy_options::recursive);
+  add_test_recorder(profiles);
+}
+
+void add_test_recorder(const std::filesystem::path& profiles) {
   const std::string recorder =
       std::regex_replace(slurp(profiles / "recorders" / "sim-default.toml"),
                          std::regex("\npixel_pitch_um = [0-9.]+"), "\npixel_pitch_um = 10.0");

@@ -47,5 +47,7 @@ void copy_profiles_with_short_reel(const std::filesystem::path& profiles);
 // Copies profiles/ to `profiles` and adds `sim-test`: the default simulated recorder at a
 // 10 um pitch, so that frames are a few hundred pixels.
 void copy_profiles_with_test_recorder(const std::filesystem::path& profiles);
+// Adds `sim-test` to a copy of the profiles.
+void add_test_recorder(const std::filesystem::path& profiles);
 
 }  // namespace fw::test

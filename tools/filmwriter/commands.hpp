@@ -29,5 +29,6 @@ void add_text_commands(CLI::App& app, std::vector<Command>& commands);  // fonts
 void add_verify_commands(CLI::App& app, std::vector<Command>& commands);   // verify
 void add_inspect_commands(CLI::App& app, std::vector<Command>& commands);  // inspect add|due|list
 void add_queue_commands(CLI::App& app, std::vector<Command>& commands);    // queue run|status
+void add_restore_commands(CLI::App& app, std::vector<Command>& commands);  // restore
 
 }  // namespace fw::cli

@@ -33,6 +33,33 @@ struct ConvertFlags {
 // What an operator checks before loading film: reels, frames per reel, film used, splits.
 class Printer final : public api::ConvertListener {
  public:
+  // The job's data frames, and what a 30.5 m reel holds as data frames on each roll format.
+  static void print_data(const Job& job, const api::JobSettings& settings, const Plan& plan) {
+    const data::Layout& l = *plan.data_layout;
+    std::uint64_t bytes = 0, files = 0, frames = 0;
+    for (const auto& masters : plan.masters) {
+      for (const MasterFile& m : masters) bytes += m.size, ++files;
+    }
+    for (const auto& reel : plan.reels) frames += reel.data_frames;
+    fmt::print(
+        "data frames: {} files, {:.2f} MB, in {} frames ({}); module {:g} um, {} bit(s), "
+        "{} net bytes a frame, outer code {} + {}\n",
+        files, bytes / 1e6, frames, to_string(job.data.place), l.module_um(),
+        l.code.bits_per_module, l.payload_bytes, l.code.group_data, l.code.group_parity);
+    std::string capacity;
+    for (const FilmFormat& format : list_formats(settings.profiles_dir)) {
+      if (format.layout != FilmLayout::roll) continue;
+      try {
+        capacity += fmt::format("{}{} {:.1f} MB", capacity.empty() ? "" : ", ", format.name,
+                                data_capacity_bytes(job, format, plan.pitch_um, 30.5) / 1e6);
+      } catch (const Error& e) {
+        capacity +=
+            fmt::format("{}{} none ({})", capacity.empty() ? "" : ", ", format.name, e.what());
+      }
+    }
+    if (!capacity.empty()) fmt::print("  net data per 30.5 m reel at this pitch: {}\n", capacity);
+  }
+
   void planned(const api::JobSettings& settings, const PreparedJob& prepared) override {
     const Job& job = settings.job;
     const Plan& plan = prepared.plan;
@@ -57,6 +84,7 @@ class Printer final : public api::ConvertListener {
     } else {
       fmt::print("calibration none: raw code values, the film's densities are not controlled\n");
     }
+    if (plan.data_layout) print_data(job, settings, plan);
     for (const auto& reel : plan.reels) {
       const std::string range = reel.first_address.empty()
                                     ? std::string("no pages")
@@ -67,6 +95,10 @@ class Printer final : public api::ConvertListener {
       } else {
         fmt::print("  {}: {} frames ({} pages), {:.2f} m of {:g} m film, {}\n", reel.id,
                    reel.frame_count, reel.pages, reel.film_used_m, reel.film_length_m, range);
+      }
+      if (reel.data_frames > 0) {
+        fmt::print("    data: {} frames, {:.2f} MB of files\n", reel.data_frames,
+                   reel.data_bytes / 1e6);
       }
       if (reel.continues_on_next) {
         const auto& split = plan.frames[reel.first_frame + reel.frame_count - 1];
@@ -88,7 +120,7 @@ class Printer final : public api::ConvertListener {
   }
   void resuming(std::size_t first, std::size_t frames, ReelPolicy policy) override {
     fmt::print("resuming at frame {} of {} (reel policy {}); {} frame(s) already on film\n",
-               first + 1, frames, policy == ReelPolicy::respool ? "respool" : "continue", first);
+               first + 1, frames, to_string(policy), first);
   }
   void note(const std::string& line) override { fmt::print("{}\n", line); }
   void exposed(const RunResult& run) override {

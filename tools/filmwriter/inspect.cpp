@@ -1,10 +1,8 @@
-// `inspect add | due | list`: vault inspections of master reels (catalog/inspection.hpp).
+// `inspect add | correct | withdraw | due | list`: vault inspections of master reels
+// (catalog/inspection.hpp). The job is named as for verify (api/catalog_target.hpp).
 #include <fmt/format.h>
 
-#include <ctime>
-#include <sstream>
-
-#include "base/utc.hpp"
+#include "api/catalog_target.hpp"
 #include "catalog/catalog.hpp"
 #include "catalog/inspection.hpp"
 #include "commands.hpp"
@@ -14,101 +12,86 @@ namespace fw::cli {
 namespace {
 
 struct InspectFlags {
-  std::string catalog = "out/catalog.sqlite";
-  std::string job;
-  std::string reel;
-  std::string date;
+  std::vector<std::string> args;  // [JOB] REEL, [JOB] ID, [JOB] or [JOB] [REEL]
+  std::string catalog, job, date, densities, notes, reason;
   double ad_strip = -1;
-  std::string densities;
-  std::string notes;
   int months = 24;
   std::string as_of;
+  bool history = false;
 };
 
-Catalog open_catalog(const InspectFlags& flags) {
-  if (!std::filesystem::exists(flags.catalog)) {
-    throw Error(ErrorKind::usage, "--catalog: " + flags.catalog + " does not exist");
+// The catalog and job JOB names (or --catalog, --job). When the command takes a REEL or ID,
+// `last` receives the last argument, and JOB is the one before it.
+api::CatalogTarget target(const InspectFlags& f, std::string* last = nullptr) {
+  std::vector<std::string> args = f.args;
+  if (last && !args.empty()) {
+    *last = args.back();
+    args.pop_back();
   }
-  return Catalog(flags.catalog);
+  return api::locate_catalog(args.empty() ? "" : args.front(), f.catalog, f.job);
 }
 
-// "1.05,1.08 1.10": commas or spaces.
-std::vector<double> parse_densities(const std::string& text) {
-  std::vector<double> out;
-  std::string item;
-  std::istringstream in(text);
-  while (in >> item) {
-    std::istringstream parts(item);
-    for (std::string value; std::getline(parts, value, ',');) {
-      if (value.empty()) continue;
-      std::size_t used = 0;
-      double d = 0;
-      try {
-        d = std::stod(value, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != value.size()) {
-        throw Error(ErrorKind::usage,
-                    fmt::format("--densities: expected numbers like 1.05,1.10, got \"{}\"", value));
-      }
-      out.push_back(d);
-    }
-  }
-  return out;
-}
-
-int run_add(const InspectFlags& flags) {
-  if (flags.ad_strip < 0 && flags.ad_strip != -1) {
-    throw Error(ErrorKind::usage, "--ad-strip: expected a level 0–3");
-  }
-  const Catalog catalog = open_catalog(flags);
+int run_add(const InspectFlags& f) {
   Inspection in;
-  in.job_id = flags.job;
-  in.reel = flags.reel;
-  in.date = flags.date;
-  in.ad_strip = flags.ad_strip;
-  in.densities = parse_densities(flags.densities);
-  in.notes = flags.notes;
-  const Inspection stored = add_inspection(catalog, in);
-  fmt::print("inspection of {} reel {} on {}: A-D strip {:g}, densities [{}]{}\n", stored.job_id,
-             stored.reel, stored.date, stored.ad_strip, fmt::join(stored.densities, ", "),
-             stored.notes.empty() ? "" : ", notes: " + stored.notes);
+  const auto t = target(f, &in.reel);
+  in.job_id = t.job_id;
+  in.date = f.date;
+  in.ad_strip = f.ad_strip;
+  in.densities = parse_densities(f.densities);
+  in.notes = f.notes;
+  fmt::print("recorded {}\n", describe_inspection(add_inspection(Catalog(t.catalog_file), in)));
   return exit_ok;
 }
 
-int run_due(const InspectFlags& flags) {
-  const Catalog catalog = open_catalog(flags);
-  const std::string today = flags.as_of.empty() ? utc_date(std::time(nullptr)) : flags.as_of;
-  const auto due = inspections_due(catalog, flags.months, today);
-  if (due.empty()) {
-    fmt::print("no reel is due (last inspection within {} months of {})\n", flags.months, today);
+int run_correct(const InspectFlags& f, bool withdraw, const CLI::App& cmd) {
+  std::string id_text;
+  const auto t = target(f, &id_text);
+  const long long id = parse_inspection_id(id_text);
+  const Catalog catalog(t.catalog_file);
+  if (withdraw) {
+    fmt::print("withdrew {}\n", describe_inspection(withdraw_inspection(catalog, id, f.reason)));
     return exit_ok;
   }
-  for (const DueReel& d : due) {
-    fmt::print("{} {}: {}\n", d.job_id, d.reel,
-               d.inspected
-                   ? fmt::format("last inspected {} (A-D strip {:g})", d.last, d.last_ad_strip)
-                   : fmt::format("never inspected, filmed {}", d.last));
-  }
+  InspectionChange change;
+  if (cmd.count("--date")) change.date = f.date;
+  if (cmd.count("--ad-strip")) change.ad_strip = f.ad_strip;
+  if (cmd.count("--densities")) change.densities = parse_densities(f.densities);
+  if (cmd.count("--notes")) change.notes = f.notes;
+  const Inspection stored = correct_inspection(catalog, id, change, f.reason);
+  fmt::print("recorded {}\n", describe_inspection(stored));
   return exit_ok;
 }
 
-int run_list(const InspectFlags& flags) {
-  const Catalog catalog = open_catalog(flags);
-  std::vector<std::string> jobs;
-  if (!flags.job.empty()) {
-    jobs.push_back(flags.job);
-  } else {
-    for (const auto& j : catalog.jobs()) jobs.push_back(j.id);
+int run_due(const InspectFlags& f) {
+  const auto t = target(f);
+  const std::string today = f.as_of.empty() ? local_today() : f.as_of;
+  std::size_t due = 0;
+  for (const DueReel& d : inspections_due(Catalog(t.catalog_file), f.months, today)) {
+    if (!t.job_id.empty() && d.job_id != t.job_id) continue;
+    fmt::print("{}\n", describe_due(d));
+    ++due;
   }
+  if (due == 0) {
+    fmt::print("no reel is due (last inspection within {} months of {})\n", f.months, today);
+    return exit_ok;
+  }
+  fmt::print("{} reel(s) due for inspection (exit {})\n", due, static_cast<int>(exit_due));
+  return exit_due;
+}
+
+int run_list(const InspectFlags& f) {
+  // [JOB] [REEL]: one argument is JOB when it names a file or folder, else a reel id.
+  std::string reel;
+  std::error_code ec;
+  const bool has_reel =
+      f.args.size() == 2 || (f.args.size() == 1 && !std::filesystem::exists(f.args[0], ec));
+  const auto t = target(f, has_reel ? &reel : nullptr);
+  const Catalog catalog(t.catalog_file);
   std::size_t n = 0;
-  for (const auto& job : jobs) {
-    for (const Inspection& i : list_inspections(catalog, job, flags.reel)) {
-      fmt::print("{} {} {}: A-D strip {:g}, densities [{}]{}{}\n", i.job_id, i.reel, i.date,
-                 i.ad_strip, fmt::join(i.densities, ", "),
-                 i.notes.empty() ? "" : ", notes: " + i.notes,
-                 i.earlier_filming ? " (earlier filming: the job was run again since)" : "");
+  for (const auto& job : catalog.jobs()) {
+    if (!t.job_id.empty() && job.id != t.job_id) continue;
+    for (const Inspection& i : list_inspections(catalog, job.id, reel, f.history)) {
+      fmt::print("{}\n", describe_inspection(i));
       ++n;
     }
   }
@@ -119,32 +102,49 @@ int run_list(const InspectFlags& flags) {
 }  // namespace
 
 void add_inspect_commands(CLI::App& app, std::vector<Command>& commands) {
-  auto flags = std::make_shared<InspectFlags>();
+  auto f = std::make_shared<InspectFlags>();
   auto* inspect = app.add_subcommand("inspect", "vault inspections of master reels");
   inspect->require_subcommand(1);
+  const std::string job = "the job's output folder (or the --out folder holding it) or job file";
+  auto common = [&](CLI::App* cmd, const char* args, const std::string& what, int least) {
+    cmd->add_option(args, f->args, what + ": " + job)->expected(least, 2);
+    cmd->add_option("--catalog", f->catalog, "catalog file (default: the job's, else out/)");
+    cmd->add_option("--job", f->job, "job id (when two jobs in the catalog have the reel id)");
+  };
+  auto readings = [&](CLI::App* cmd) {
+    cmd->add_option("--date", f->date, "day of the inspection, YYYY-MM-DD (not in the future)");
+    cmd->add_option("--ad-strip", f->ad_strip,
+                    "A-D strip level: 0 good, 1 onset, 1.5 autocatalytic, 2 degrading, 3 critical");
+    cmd->add_option("--densities", f->densities, "densitometer readings, e.g. 1.08,1.10,1.12");
+    cmd->add_option("--notes", f->notes, "free text: damage, odour, storage");
+  };
   auto* add = inspect->add_subcommand("add", "record an inspection of a reel in the catalog");
-  add->add_option("REEL", flags->reel, "reel id, e.g. R0001")->required();
-  add->add_option("--date", flags->date, "day of the inspection, YYYY-MM-DD")->required();
-  add->add_option("--ad-strip", flags->ad_strip,
-                  "A-D strip level: 0 good, 1 onset, 1.5 autocatalytic, 2 degrading, 3 critical")
-      ->required();
-  add->add_option("--densities", flags->densities, "densitometer readings, e.g. 1.08,1.10,1.12");
-  add->add_option("--notes", flags->notes, "free text: damage, odour, storage");
-  add->add_option("--job", flags->job, "job id (needed when two jobs have the reel id)");
-  add->add_option("--catalog", flags->catalog, "catalog file")->capture_default_str();
-  commands.push_back({add, [flags](Context&) { return run_add(*flags); }});
-
-  auto* due = inspect->add_subcommand("due", "reels whose last inspection is too long ago");
-  due->add_option("--months", flags->months, "inspection interval")->capture_default_str();
-  due->add_option("--as-of", flags->as_of, "judge as of this day, YYYY-MM-DD (default today)");
-  due->add_option("--catalog", flags->catalog, "catalog file")->capture_default_str();
-  commands.push_back({due, [flags](Context&) { return run_due(*flags); }});
-
-  auto* list = inspect->add_subcommand("list", "the inspection history");
-  list->add_option("REEL", flags->reel, "only this reel");
-  list->add_option("--job", flags->job, "only this job");
-  list->add_option("--catalog", flags->catalog, "catalog file")->capture_default_str();
-  commands.push_back({list, [flags](Context&) { return run_list(*flags); }});
+  common(add, "JOB_REEL", "[JOB] REEL (R0001)", 1);
+  readings(add);
+  add->get_option("--date")->required();
+  add->get_option("--ad-strip")->required();
+  commands.push_back({add, [f](Context&) { return run_add(*f); }});
+  for (const bool withdraw : {false, true}) {
+    auto* cmd = inspect->add_subcommand(
+        withdraw ? "withdraw" : "correct",
+        withdraw ? "withdraw record #ID with a reason (it stays in the history)"
+                 : "replace record #ID by a corrected one (the old one stays in the history)");
+    common(cmd, "JOB_ID", "[JOB] ID (the record's #ID in inspect list)", 1);
+    cmd->add_option("--reason", f->reason, "why (kept with the record)")->required();
+    if (!withdraw) readings(cmd);
+    commands.push_back(
+        {cmd, [f, withdraw, cmd](Context&) { return run_correct(*f, withdraw, *cmd); }});
+  }
+  auto* due = inspect->add_subcommand(
+      "due", "reels whose last inspection is too long ago; exit 7 when any is due");
+  common(due, "JOB", "[JOB]: only this job", 0);
+  due->add_option("--months", f->months, "inspection interval")->capture_default_str();
+  due->add_option("--as-of", f->as_of, "judge as of this day, YYYY-MM-DD (default today)");
+  commands.push_back({due, [f](Context&) { return run_due(*f); }});
+  auto* list = inspect->add_subcommand("list", "the inspection records");
+  common(list, "JOB_REEL", "[JOB] [REEL]: only this job, reel", 0);
+  list->add_flag("--history", f->history, "also corrected and withdrawn records");
+  commands.push_back({list, [f](Context&) { return run_list(*f); }});
 }
 
 }  // namespace fw::cli

@@ -1,5 +1,6 @@
 // filmwriter: the command line. Thin by design: it parses arguments and dispatches to a
-// command group (one file each); the engine does the work. Exit codes: see README.md.
+// command group (one file each); the engine does the work. Exit codes:
+// docs/operations.md#exit-codes.
 #include <fmt/format.h>
 
 #include <malloc.h>
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   fw::cli::add_verify_commands(app, commands);
   fw::cli::add_inspect_commands(app, commands);
   fw::cli::add_queue_commands(app, commands);
+  fw::cli::add_restore_commands(app, commands);
 
   try {
     app.parse(argc, argv);

@@ -26,6 +26,7 @@
 #include "base/sha256.hpp"
 #include "base/utc.hpp"
 #include "builtin.hpp"
+#include "hal/registry.hpp"
 #include "net/protocol.hpp"
 
 namespace {
@@ -67,12 +68,10 @@ struct Settings {
 class Daemon {
  public:
   explicit Daemon(Settings settings) : s_(std::move(settings)) {
-    for (const auto& kv : s_.options) {
-      const auto eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0) {
-        throw std::runtime_error("-O: expected KEY=VALUE, got \"" + kv + "\"");
-      }
-      options_[kv.substr(0, eq)] = kv.substr(eq + 1);
+    for (const auto& text : s_.options) {
+      auto kv = fw::hal::split_key_value(text);
+      if (!kv) throw std::runtime_error("-O: expected KEY=VALUE, got \"" + text + "\"");
+      options_[kv->first] = std::move(kv->second);
     }
     fw::drivers::register_builtin_drivers(registry_);
     if (s_.driver == "net") throw std::runtime_error("--driver net would serve itself");
@@ -194,6 +193,7 @@ class Daemon {
     try {
       if (type == "frame") return frame(m);
       if (type == "load") return load(m.head.at("reel"));
+      if (type == "film") return film(m.head.at("reel"));
       if (type == "unload") return unload();
       if (type == "status") return client_.send({{"type", "status"}, {"state", state()}});
       if (type == "bye") {
@@ -225,7 +225,7 @@ class Daemon {
     loaded_ = false;
   }
 
-  void load(const nlohmann::json& r) {
+  static fw::hal::ReelSpec reel_from(const nlohmann::json& r) {
     fw::hal::ReelSpec spec;
     spec.reel_id = r.at("reel_id").get<std::string>();
     spec.reel_number = r.at("reel_number").get<std::uint32_t>();
@@ -236,8 +236,36 @@ class Daemon {
     spec.first_frame = r.value("first_frame", 1u);
     spec.keep_film = r.value("keep_film", false);
     spec.geometry = fw::net::geometry_from(r.value("geometry", nlohmann::json::object()));
-    if (spec.reel_id.find('/') != std::string::npos || spec.job_id.find('/') != std::string::npos ||
-        spec.reel_id.starts_with(".") || spec.job_id.starts_with(".")) {
+    return spec;
+  }
+
+  static bool plain_names(const fw::hal::ReelSpec& spec) {
+    return spec.reel_id.find('/') == std::string::npos &&
+           spec.job_id.find('/') == std::string::npos && !spec.reel_id.starts_with(".") &&
+           !spec.job_id.starts_with(".");
+  }
+
+  // What the film holds of a reel, for a client that resumes: the loaded reel holds every frame
+  // the daemon accepted (its buffer develops while the daemon lives); another reel, what the
+  // device's own record says.
+  void film(const nlohmann::json& r) {
+    fw::hal::ReelSpec spec = reel_from(r);
+    if (!plain_names(spec)) {
+      return reply_error(client_, "protocol", "reel and job ids must be plain names");
+    }
+    nlohmann::json frames = nullptr;
+    if (loaded_ && spec.job_id == spec_.job_id && spec.reel_id == spec_.reel_id) {
+      frames = exposed_;
+    } else {
+      spec.work_dir = reel_dir(spec);
+      if (const auto on_film = recorder_->frames_on_film(spec)) frames = *on_film;
+    }
+    client_.send({{"type", "film"}, {"frames", frames}});
+  }
+
+  void load(const nlohmann::json& r) {
+    fw::hal::ReelSpec spec = reel_from(r);
+    if (!plain_names(spec)) {
       return reply_error(client_, "protocol", "reel and job ids must be plain names");
     }
     const bool same = loaded_ && spec.job_id == spec_.job_id && spec.reel_id == spec_.reel_id;

@@ -1,0 +1,28 @@
+// Which catalog (and which job in it) `filmwriter catalog` and `filmwriter inspect` work on,
+// named as `verify` and `convert --resume` name a job (api/settings.hpp, locate_job): a job
+// file, the job's output folder, an --out folder holding one job, or a scans folder of a
+// one-line conversion. The catalog is the one convert used: --catalog, else the job's
+// `catalog` key, else <output>/catalog.sqlite (resolve()); for a job's output folder, the
+// catalog its journal recorded when the job started, so that a moved or archived job file is
+// not needed years later in the vault.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace fw::api {
+
+struct CatalogTarget {
+  std::filesystem::path catalog_file;
+  std::string job_id;  // "" when no job was named: every job in the catalog
+};
+
+// `named` is the JOB argument ("" for none), `catalog_flag` --catalog ("" for none) and
+// `job_id_flag` --job ("" for none). Without a JOB: --catalog, else out/catalog.sqlite.
+// Throws Error(usage) when the catalog file does not exist (naming it and how it was chosen),
+// when JOB's job is not in it, or when --job names another job than JOB.
+CatalogTarget locate_catalog(const std::filesystem::path& named,
+                             const std::filesystem::path& catalog_flag,
+                             const std::string& job_id_flag);
+
+}  // namespace fw::api

@@ -1,0 +1,58 @@
+#include "api/restore.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "base/files.hpp"
+#include "catalog/catalog.hpp"
+#include "core/error.hpp"
+
+namespace fw::api {
+
+bool RestoreResult::ok() const {
+  return report.all_recovered() && std::none_of(catalog.begin(), catalog.end(),
+                                                [](const auto& c) { return c != "catalogued"; });
+}
+
+std::string RestoreResult::text() const {
+  std::string out = report.text();
+  for (std::size_t i = 0; i < catalog.size() && i < report.files.size(); ++i) {
+    const data::RestoredFile& f = report.files[i];
+    out += fmt::format("  catalog: {}/{} {}\n", f.document, f.name, catalog[i]);
+  }
+  return out;
+}
+
+RestoreResult restore(const RestoreRequest& request) {
+  std::filesystem::create_directories(request.out);
+  RestoreResult result;
+  result.report = data::restore_directory(request.film_dir, request.out);
+  if (result.report.files.empty()) {
+    throw Error(ErrorKind::input, "restore: no data frame in " + request.film_dir.string());
+  }
+  nlohmann::json json = result.report.json();
+  if (!request.catalog.empty()) {
+    if (!std::filesystem::is_regular_file(request.catalog)) {
+      throw Error(ErrorKind::input, "restore: no catalog at " + request.catalog.string());
+    }
+    const Catalog catalog(request.catalog);
+    for (std::size_t i = 0; i < result.report.files.size(); ++i) {
+      const data::RestoredFile& f = result.report.files[i];
+      FrameQuery query;
+      query.sha256 = f.sha256;
+      query.job_id = f.job;
+      const auto frames = catalog.find(query);
+      const bool listed = std::any_of(frames.begin(), frames.end(), [&](const CatalogFrame& c) {
+        return c.row.kind == "data" && c.row.document_id == f.document &&
+               c.row.source_sha256 == f.sha256;
+      });
+      result.catalog.push_back(listed ? "catalogued" : "not in the catalog");
+      if (i < json["files"].size()) json["files"][i]["catalog"] = result.catalog.back();
+    }
+  }
+  write_file_atomic(request.out / "restore.json", json.dump(2) + "\n");
+  return result;
+}
+
+}  // namespace fw::api

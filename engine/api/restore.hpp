@@ -1,0 +1,33 @@
+// `restore`: the files a job wrote as data frames, back from developed film (engine/data),
+// each checked against the SHA-256 in its frame headers and, when a catalog is given, against
+// the catalog's record of the job (the file's data frames listed under its job and document
+// with that checksum).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "data/data_frames.hpp"
+
+namespace fw::api {
+
+struct RestoreRequest {
+  std::filesystem::path film_dir;  // developed-film images or scans, any names, any order
+  std::filesystem::path out;       // files go to OUT/DOCUMENT/NAME, the report to restore.json
+  std::filesystem::path catalog;   // optional: the SQLite catalog to check the files against
+};
+
+struct RestoreResult {
+  data::RestoreReport report;
+  // Per restored file, when a catalog was given: "catalogued" (the catalog lists data frames of
+  // this job and document with the file's SHA-256) or "not in the catalog".
+  std::vector<std::string> catalog;
+  bool ok() const;  // every file recovered and, with a catalog, catalogued
+  std::string text() const;
+};
+
+// Writes the files and OUT/restore.json. Error(input) when the folder holds no data frame.
+RestoreResult restore(const RestoreRequest& request);
+
+}  // namespace fw::api

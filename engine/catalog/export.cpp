@@ -1,0 +1,151 @@
+#include "catalog/export.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "catalog/index.hpp"
+
+namespace fw {
+
+const char* const kExportColumns =
+    "job_id,reel,frame,address,blip,kind,document_id,title,page,source_file,source_page,"
+    "source_sha256,frame_sha256,reel_status";
+
+std::vector<std::string> describe_frames(const std::vector<CatalogFrame>& frames) {
+  std::vector<std::string> lines;
+  for (std::size_t i = 0; i < frames.size();) {
+    const auto& first = frames[i];
+    std::size_t j = i + 1;
+    while (j < frames.size() && frames[j].job_id == first.job_id &&
+           frames[j].reel_id == first.reel_id && frames[j].reel_target() == first.reel_target() &&
+           (first.reel_target() || frames[j].row.document_id == first.row.document_id) &&
+           frames[j].row.frame == frames[j - 1].row.frame + 1) {
+      ++j;
+    }
+    const auto& last = frames[j - 1];
+    std::string what;
+    if (first.reel_target()) {
+      std::vector<std::string> kinds;
+      for (std::size_t k = i; k < j; ++k) {
+        if (std::find(kinds.begin(), kinds.end(), frames[k].row.kind) == kinds.end())
+          kinds.push_back(frames[k].row.kind);
+      }
+      what = fmt::format("reel targets ({})", fmt::join(kinds, ", "));
+    } else {
+      // Title targets and continued-to/from carry page 0: the range is of the document's pages.
+      std::uint32_t low = 0, high = 0;
+      for (std::size_t k = i; k < j; ++k) {
+        const std::uint32_t page = frames[k].row.page;
+        if (page == 0) continue;
+        low = low ? std::min(low, page) : page;
+        high = std::max(high, page);
+      }
+      what = fmt::format("document {} \"{}\"{}", first.row.document_id, first.title,
+                         low ? fmt::format(" pages {}-{}", low, high) : "");
+    }
+    const std::string status =
+        first.reel_status == "complete" ? "" : fmt::format(" [reel {}]", first.reel_status);
+    lines.push_back(fmt::format("{} {} frames {}-{}: {} ({} .. {}){}", first.job_id, first.reel_id,
+                                first.row.frame, last.row.frame, what, first.row.address,
+                                last.row.address, status));
+    i = j;
+  }
+  return lines;
+}
+
+std::string export_csv(const Catalog& catalog, const std::string& job_id,
+                       const CsvOptions& options) {
+  // The metadata columns: every key of the exported documents, in first-seen order.
+  std::vector<std::string> keys;
+  std::map<std::pair<std::string, std::string>, std::map<std::string, std::string>> metadata;
+  for (const auto& job : catalog.jobs()) {
+    if (!job_id.empty() && job.id != job_id) continue;
+    for (const auto& doc : catalog.documents(job.id)) {
+      auto& values = metadata[{job.id, doc.id}];
+      for (const auto& [key, value] : doc.metadata) {
+        if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+        values[key] = value;
+      }
+    }
+  }
+  const std::string fixed = std::string(",") + kExportColumns + ",";
+  std::string out = options.bom ? "\xEF\xBB\xBF" : "";
+  out += kExportColumns;
+  for (const auto& key : keys) {
+    const bool clash = fixed.find("," + key + ",") != std::string::npos;
+    out += "," + csv_field(clash ? "metadata." + key : key);
+  }
+  out += "\n";
+  for (const auto& f : catalog.frames(job_id)) {
+    const auto& r = f.row;
+    const bool reel = f.reel_target();
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}", csv_field(f.job_id), f.reel_id,
+                       r.frame, csv_field(r.address), r.blip, r.kind,
+                       reel ? "" : csv_field(r.document_id), csv_field(f.title), r.page,
+                       csv_field(r.source_file), r.source_page, r.source_sha256, r.frame_sha256,
+                       f.reel_status);
+    const auto values = metadata.find({f.job_id, r.document_id});
+    for (const auto& key : keys) {
+      out += ",";
+      if (reel || values == metadata.end()) continue;
+      const auto value = values->second.find(key);
+      if (value != values->second.end()) out += csv_field(value->second);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string export_json(const Catalog& catalog, const std::string& job_id) {
+  nlohmann::ordered_json jobs = nlohmann::ordered_json::array();
+  for (const auto& job : catalog.jobs()) {
+    if (!job_id.empty() && job.id != job_id) continue;
+    nlohmann::ordered_json j = {
+        {"id", job.id},           {"title", job.title},   {"institution", job.institution},
+        {"status", job.status},   {"format", job.format}, {"plan_sha256", job.plan_sha256},
+        {"dir", job.dir.string()}};
+    j["documents"] = nlohmann::ordered_json::array();
+    for (const auto& doc : catalog.documents(job.id)) {
+      nlohmann::ordered_json metadata = nlohmann::ordered_json::object();
+      for (const auto& [key, value] : doc.metadata) metadata[key] = value;
+      j["documents"].push_back({{"id", doc.id},
+                                {"title", doc.title},
+                                {"metadata", metadata},
+                                {"source_files", doc.source_files}});
+    }
+    j["reels"] = nlohmann::ordered_json::array();
+    for (const auto& reel : catalog.reels(job.id)) {
+      j["reels"].push_back({{"id", reel.reel_id},
+                            {"attempt", reel.attempt},
+                            {"status", reel.status},
+                            {"frames", reel.frames},
+                            {"film_used_m", reel.film_used_m},
+                            {"index_sha256", reel.index_sha256},
+                            {"manifest_sha256", reel.manifest_sha256}});
+    }
+    j["frames"] = nlohmann::ordered_json::array();
+    for (const auto& f : catalog.frames(job.id)) {
+      const auto& r = f.row;
+      j["frames"].push_back({{"reel", f.reel_id},
+                             {"frame", r.frame},
+                             {"address", r.address},
+                             {"blip", r.blip},
+                             {"kind", r.kind},
+                             {"document_id", f.reel_target() ? "" : r.document_id},
+                             {"page", r.page},
+                             {"source_file", r.source_file},
+                             {"source_page", r.source_page},
+                             {"source_sha256", r.source_sha256},
+                             {"frame_sha256", r.frame_sha256},
+                             {"reel_status", f.reel_status}});
+    }
+    jobs.push_back(std::move(j));
+  }
+  nlohmann::ordered_json out = {{"catalog_schema", Catalog::latest_version()}, {"jobs", jobs}};
+  return out.dump(2) + "\n";
+}
+
+}  // namespace fw

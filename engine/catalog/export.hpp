@@ -1,0 +1,32 @@
+// What `filmwriter catalog find` and `catalog export` print: the catalog's answers as lines
+// for an operator, CSV or JSON for other systems.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.hpp"
+
+namespace fw {
+
+// One line per run of consecutive frames of one document (or of the reel's own targets) on
+// one reel: `nlc-1 R0001 frames 3-6: document D001 "论语集注 卷一" pages 1-4 (R0001-D001-0001 ..
+// R0001-D001-0004)`, `nlc-1 R0001 frames 1-2: reel targets (start-target, technical-target)`,
+// and ` [reel incomplete]` after a run on a reel that is not complete.
+std::vector<std::string> describe_frames(const std::vector<CatalogFrame>& frames);
+
+struct CsvOptions {
+  bool bom = false;  // a UTF-8 byte order mark first: spreadsheet programs then read UTF-8
+};
+
+// One row per frame: kExportColumns, then one column per metadata key of the exported
+// documents, in the order they first appear (a key that is also a fixed column's name is
+// "metadata.KEY"). A reel target's document_id, title and metadata are empty.
+std::string export_csv(const Catalog& catalog, const std::string& job_id,
+                       const CsvOptions& options = {});
+extern const char* const kExportColumns;
+
+// Jobs with their documents (metadata, source files), reels and frames.
+std::string export_json(const Catalog& catalog, const std::string& job_id);
+
+}  // namespace fw

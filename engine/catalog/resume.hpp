@@ -1,0 +1,66 @@
+// Resume (filmwriter convert --resume) after a stop: the journal says what reached the film,
+// the device may say less (frames that died in its buffer), and the plan made now may differ
+// from the one the job started with (a replaced source page). These decide where the run
+// starts again, or refuse with what changed and what the operator can do.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "catalog/journal.hpp"
+#include "catalog/keeper.hpp"
+#include "film/plan.hpp"
+#include "hal/recorder.hpp"
+#include "job/job.hpp"
+
+namespace fw {
+
+enum class ReelPolicy { continue_reel, respool };
+ReelPolicy parse_reel_policy(const std::string& text);  // "continue" | "respool"
+const char* to_string(ReelPolicy policy);
+
+// The plan made now against the one the job started with (its plan.json and the rendering
+// choices its journal recorded).
+struct PlanChanges {
+  std::vector<std::string> lines;  // each names a frame, file, profile or key: old → new
+  bool global = false;             // more than frames changed: format, job, fonts, calibration...
+  std::size_t first_frame = 0;     // the first planned frame (0-based) that differs
+  bool changed() const { return !lines.empty(); }
+};
+PlanChanges compare_plans(const nlohmann::json& filmed, const nlohmann::json& now);
+
+// Checks that `journal` belongs to this job and that the frames already on film are the ones
+// the plan made now has there; Error(job) otherwise, naming each change and what to do. A plan
+// that differs only after the point the run starts again from (with `policy`) is accepted:
+// the returned changes are recorded by accept_new_plan().
+PlanChanges check_resumable(const Job& job, const Plan& plan, const JournalState& journal,
+                            ReelPolicy policy, const std::filesystem::path& job_dir);
+
+// Records an accepted new plan: plan.json is replaced (the one filmed so far kept beside it as
+// plan.N.json), the journal gets a "replanned" record with the changes.
+void accept_new_plan(const Job& job, const Plan& plan, const PlanChanges& changes,
+                     const JournalState& journal, RecordKeeper& keeper,
+                     const std::filesystem::path& job_dir);
+
+// Policy continue, before the catalog is rebuilt: asks the recorder how many frames of the
+// reel in it reached its film and rewinds the journal to them. Returns the frames to expose
+// again (0 when the film holds every journaled frame, or the device cannot tell).
+std::uint32_t rewind_to_film(const Job& job, const Plan& plan, const JournalState& journal,
+                             hal::Recorder& recorder, RecordKeeper& keeper,
+                             const std::filesystem::path& job_dir);
+
+struct ResumePoint {
+  std::size_t first_frame = 0;      // index into Plan::frames
+  std::vector<IndexRow> reel_rows;  // the reel it falls in: its frames already on film
+};
+
+// Applies `policy` to the reel that was in the recorder (closing it when all its frames were
+// on film already, moving a spoiled reel's folder aside) and returns where the pipeline
+// starts again. Call check_resumable() first.
+ResumePoint plan_resume(const Job& job, const Plan& plan, const JournalState& journal,
+                        ReelPolicy policy, hal::Recorder& recorder, RecordKeeper& keeper,
+                        const std::filesystem::path& job_dir, const std::string& reason);
+
+}  // namespace fw
