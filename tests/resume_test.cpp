@@ -15,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "api/settings.hpp"
 #include "base/files.hpp"
 #include "base/sha256.hpp"
 #include "samples/samples.hpp"
@@ -413,6 +414,34 @@ TEST_F(ResumeTest, ResumeRefusesAChangedPlanAndConvertRefusesAnUnfinishedJournal
   EXPECT_EQ(inverted.exit_code, 2);
   EXPECT_NE(inverted.err.find("the plan changed since the job started"), std::string::npos)
       << inverted.err;
+}
+
+// One writer per job: while a run holds the job (here: this process, as a running convert
+// would), a resume, a plan and a verify of it are refused with exit 6 naming the job and the
+// holder, and nothing in its folder changes; once it is free, the resume goes on.
+TEST_F(ResumeTest, ASecondWriterOfAJobIsRefusedWhileTheFirstHoldsIt) {
+  const auto out = dir / "run";
+  ASSERT_EQ(test::run_cli(convert_args(out)).exit_code, 0);
+  simulate_crash(out / "kill", "R0002", 2);
+  const std::string journal_before = read_file(out / "kill" / "journal.jsonl");
+  {
+    const auto held = api::lock_job(out / "kill");
+    auto resume = test::run_cli({"convert", "--resume", (out / "kill").string()});
+    EXPECT_EQ(resume.exit_code, 6) << resume.out << resume.err;
+    EXPECT_NE(resume.err.find("job " + (out / "kill").string() +
+                              " is being written by another filmwriter"),
+              std::string::npos)
+        << resume.err;
+    EXPECT_NE(resume.err.find(fmt::format("pid {}", getpid())), std::string::npos) << resume.err;
+    auto verify = test::run_cli({"verify", (out / "kill").string()});
+    EXPECT_EQ(verify.exit_code, 6) << verify.out << verify.err;
+    auto plan = convert_args(out);
+    plan.front() = "plan";
+    EXPECT_EQ(test::run_cli(plan).exit_code, 6);
+    EXPECT_EQ(read_file(out / "kill" / "journal.jsonl"), journal_before);
+  }
+  auto resumed = test::run_cli({"convert", "--resume", (out / "kill").string()});
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
 }
 
 // A replaced source page: resume names the file and what changed in its frame, and goes on

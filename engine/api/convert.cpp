@@ -188,10 +188,14 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
       ++result.warnings;
     }
     if (options.decode_all) decode_all(job, prepared.plan, options, listener);
-    if (options.mode == Mode::plan) write_plan_only(settings, job, prepared, result);
+    if (options.mode == Mode::plan) {
+      const auto lock = lock_job(dir);
+      write_plan_only(settings, job, prepared, result);
+    }
     return result;
   }
 
+  const auto lock = lock_job(dir);
   const fs::path journal_file = dir / "journal.jsonl";
   const bool resuming = options.resume && journal_started(journal_file);
   refuse_earlier_run(dir, prepared.plan, options, resuming);

@@ -167,4 +167,19 @@ JobRequest locate_job(const fs::path& named, const JobRequest& flags) {
   return request;
 }
 
+std::unique_ptr<ops::InstanceLock> lock_job(const std::filesystem::path& job_dir) {
+  const std::filesystem::path dir = job_dir.lexically_normal();
+  const std::filesystem::path parent = dir.parent_path().empty() ? "." : dir.parent_path();
+  std::filesystem::create_directories(parent);
+  try {
+    return std::make_unique<ops::InstanceLock>(parent / ("." + dir.filename().string() + ".lock"));
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::busy) throw;
+    throw Error(ErrorKind::busy,
+                fmt::format("job {} is being written by another filmwriter ({}); wait for it to "
+                            "end, or stop it and run `filmwriter convert --resume {}`",
+                            dir.string(), e.what(), dir.string()));
+  }
+}
+
 }  // namespace fw::api

@@ -13,6 +13,7 @@
 #include "hal/recorder.hpp"
 #include "hal/registry.hpp"
 #include "job/job.hpp"
+#include "ops/lock.hpp"
 
 namespace fw::api {
 
@@ -59,6 +60,12 @@ JobRequest locate_job(const std::filesystem::path& named, const JobRequest& flag
 
 // The jobs (their output folders) under an --out folder, in name order.
 std::vector<std::filesystem::path> jobs_in_output(const std::filesystem::path& out);
+
+// The one writer of a job's output folder: convert (new, --resume, --overwrite), plan and
+// verify hold it while they write there; a second one gets Error(busy) (exit 6) naming the
+// job and the holder. The lock file sits beside the job's folder (<out>/.<id>.lock), for
+// --overwrite removes the folder itself.
+std::unique_ptr<ops::InstanceLock> lock_job(const std::filesystem::path& job_dir);
 
 // The request a job's journal recorded when it started ({} when it has none).
 JobRequest recorded_request(const std::filesystem::path& job_dir);

@@ -16,6 +16,9 @@ QcResult verify(const JobSettings& settings, const hal::Registry& drivers,
   const auto recorder = open_recorder(settings, drivers);
   const PreparedJob prepared = prepare_job(job, recorder->capabilities(), settings.profiles_dir);
   const QcProfile profile = load_qc_profile(settings.profiles_dir, request.qc_profile);
+  // qc.json and the report go into the job's folder: not while another run writes there.
+  std::unique_ptr<ops::InstanceLock> lock;
+  if (std::filesystem::is_directory(settings.job_dir)) lock = lock_job(settings.job_dir);
   VerifyOptions options;
   options.profiles_dir = settings.profiles_dir;
   options.catalog = settings.catalog_file;
