@@ -299,6 +299,7 @@ class JobParser {
              return;
            }
            job.format = read_name(node, key, "a film format name or a [format] table");
+           job.format_origin = fmt::format("{}:{}: {}", name_, node.source().begin.line, key);
          }},
         {"targets",
          [&](const toml::node& node, const std::string& key) {
@@ -1011,6 +1012,7 @@ void apply_overrides(Job& job, const JobOverrides& overrides) {
                 quote(*overrides.format));
     }
     job.format = *overrides.format;
+    job.format_origin = "--format";
     job.inline_format.reset();  // the flag names a profile, which replaces the job's own
   }
   if (overrides.reduction) {
