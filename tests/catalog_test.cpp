@@ -109,7 +109,7 @@ INSERT INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, 
 
   Catalog current(file);
   EXPECT_EQ(current.schema_version(), Catalog::latest_version());
-  EXPECT_EQ(Catalog::latest_version(), 6);
+  EXPECT_EQ(Catalog::latest_version(), 7);
   FrameQuery query;
   query.title = "周易";
   const auto found = current.find(query);
@@ -330,7 +330,7 @@ TEST(Catalog, ReelTargetsBelongToTheirReelNotToTheFirstDocument) {
   q = {};
   q.title = "论语";
   EXPECT_EQ(frame_numbers(catalog.find(q)), (std::vector<std::uint32_t>{3, 4}));
-  catalog.reel_closed("nlc-1", {"nlc-1", "R0001", 1, "complete", 6, 1.0, "", "", {}});
+  catalog.reel_closed("nlc-1", {"nlc-1", "R0001", 1, "complete", 6, 1.0, "", "", {}, 1, ""});
   EXPECT_EQ(describe_frames(catalog.frames("nlc-1")),
             (std::vector<std::string>{
                 "nlc-1 R0001 frames 1-2: reel targets (start-target, technical-target) "
@@ -377,7 +377,7 @@ TEST(CatalogExport, CsvHasMetadataColumnsAndAnOptionalByteOrderMark) {
   test::TempDir dir;
   Catalog catalog(dir / "catalog.sqlite");
   filled(catalog, dir.path());
-  catalog.reel_closed("nlc-1", {"nlc-1", "R0001", 1, "complete", 6, 1.0, "", "", {}});
+  catalog.reel_closed("nlc-1", {"nlc-1", "R0001", 1, "complete", 6, 1.0, "", "", {}, 1, ""});
   const std::string csv = export_csv(catalog, "nlc-1");
   const std::string header = std::string(kExportColumns) + ",作者,索书号,metadata.title,版本\n";
   ASSERT_EQ(csv.substr(0, header.size()), header);
@@ -426,6 +426,92 @@ TEST(Catalog, ResumeKeepsWhenTheJobStartedAndTheReelWasLoaded) {
   };
   EXPECT_EQ(text("SELECT started_at FROM jobs"), "2025-01-02T03:04:05Z");
   EXPECT_EQ(text("SELECT loaded_at FROM reels"), "2025-01-03T03:04:05Z");
+  sqlite3_close(db);
+}
+
+// Schema 7: a job filmed again from the start (--overwrite) is its next run; the earlier run's
+// reels and frames stay, superseded with the time, and answers come from the current run
+// unless every attempt is asked for. A version 6 catalog upgrades with its reels current.
+TEST(Catalog, AVersionSixCatalogUpgradesAndARunAgainKeepsTheEarlierRunSuperseded) {
+  test::TempDir dir;
+  const auto file = dir / "catalog.sqlite";
+  {
+    Catalog old(file, 6);
+    EXPECT_EQ(old.schema_version(), 6);
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  const char* v6_rows = R"sql(
+INSERT INTO jobs(id, title, dir, plan_sha256, format, status) VALUES ('nlc-1', '善本', '/x', 'p', 'f', 'failed');
+INSERT INTO documents(job_id, id, title) VALUES ('nlc-1', 'D001', '论语集注 卷一');
+INSERT INTO reels(job_id, id, attempt, status, format) VALUES ('nlc-1', 'R0001', 1, 'exposing', 'f');
+INSERT INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, page, source_file,
+  source_page, source_sha256, frame_sha256) VALUES ('nlc-1', 'R0001', 1, 1, 'R0001-D001-0001',
+  'document', 'D001', 1, 'a.tif', 1, 's', 'f');)sql";
+  ASSERT_EQ(sqlite3_exec(db, v6_rows, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+
+  Catalog catalog(file);
+  EXPECT_EQ(catalog.schema_version(), 7);
+  ASSERT_EQ(catalog.reels("nlc-1").size(), 1u);
+  EXPECT_EQ(catalog.reels("nlc-1")[0].run, 1u);
+  EXPECT_EQ(catalog.reels("nlc-1")[0].superseded_at, "");
+  EXPECT_EQ(catalog.reels("nlc-1")[0].status, "incomplete");  // of the failed job
+  ASSERT_EQ(catalog.frames("nlc-1").size(), 1u);
+
+  // Filmed again from the start: run 2. Its reel R0001 is attempt 2 in the catalog (attempt 1
+  // of run 2 in its journal).
+  catalog.start_job(sample_job(dir.path()));
+  EXPECT_TRUE(catalog.reels("nlc-1").empty());
+  EXPECT_TRUE(catalog.frames("nlc-1").empty());
+  const auto superseded = catalog.reels("nlc-1", true);
+  ASSERT_EQ(superseded.size(), 1u);
+  EXPECT_EQ(superseded[0].status, "superseded");
+  EXPECT_EQ(superseded[0].attempt, 1u);
+  EXPECT_EQ(superseded[0].superseded_at.size(), 20u) << superseded[0].superseded_at;  // UTC
+  catalog.reel_loaded("nlc-1", "R0001", 1, 30.5);
+  catalog.add_frames("nlc-1", {{"nlc-1", "R0001", row(1, "D001", 1), {}, {}},
+                               {"nlc-1", "R0001", row(2, "D001", 2), {}, {}}});
+  catalog.reel_closed("nlc-1", {"nlc-1", "R0001", 1, "complete", 2, 0.1, "", "", {}, 1, ""});
+  const auto reels = catalog.reels("nlc-1");
+  ASSERT_EQ(reels.size(), 1u);
+  EXPECT_EQ(reels[0].attempt, 2u);
+  EXPECT_EQ(reels[0].run, 2u);
+  EXPECT_EQ(reels[0].status, "complete");
+
+  FrameQuery query;
+  query.document_id = "D001";
+  EXPECT_EQ(describe_frames(catalog.find(query)),
+            std::vector<std::string>{"nlc-1 R0001 frames 1-2: document D001 \"论语集注 卷一\" "
+                                     "pages 1-2 (R0001-D001-0001 .. R0001-D001-0002)"});
+  query.all_attempts = true;
+  EXPECT_EQ(
+      describe_frames(catalog.find(query)),
+      (std::vector<std::string>{"nlc-1 R0001 frames 1-1: document D001 \"论语集注 卷一\" pages 1-1 "
+                                "(R0001-D001-0001 .. R0001-D001-0001) [reel superseded]",
+                                "nlc-1 R0001 frames 1-2: document D001 \"论语集注 卷一\" pages 1-2 "
+                                "(R0001-D001-0001 .. R0001-D001-0002)"}));
+  const auto json = nlohmann::json::parse(export_json(catalog, "nlc-1"));
+  EXPECT_EQ(json["jobs"][0]["reels"].size(), 1u);
+  EXPECT_EQ(json["jobs"][0]["frames"].size(), 2u);
+  const auto every = nlohmann::json::parse(export_json(catalog, "nlc-1", true));
+  ASSERT_EQ(every["jobs"][0]["reels"].size(), 2u);
+  EXPECT_EQ(every["jobs"][0]["reels"][0]["status"], "superseded");
+  EXPECT_EQ(every["jobs"][0]["reels"][0]["run"], 1);
+  EXPECT_EQ(every["jobs"][0]["reels"][1]["superseded_at"], "");
+  EXPECT_EQ(every["jobs"][0]["frames"].size(), 3u);
+  EXPECT_NE(export_csv(catalog, "nlc-1", {false, true}).find(",superseded,"), std::string::npos);
+  EXPECT_EQ(export_csv(catalog, "nlc-1").find(",superseded"), std::string::npos);
+
+  // The run's events say what was superseded.
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT message FROM events WHERE kind = 'superseded'", -1, &st,
+                               nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+               "run 2 filmed the job again from the start; run 1 (failed) is kept as superseded: "
+               "R0001 attempt 1 (incomplete)");
+  sqlite3_finalize(st);
   sqlite3_close(db);
 }
 
@@ -631,6 +717,96 @@ pages = { files = ["p1.png"] }
   EXPECT_NE(missing.err.find((dir / "nowhere.sqlite").string() + " does not exist (--catalog)"),
             std::string::npos)
       << missing.err;
+}
+
+// A failed run stays in the catalog with its reason, and `convert --overwrite` keeps it there,
+// superseded: find and export answer with the current run, --all-attempts with both.
+TEST(CatalogCli, AFailedAttemptKeepsItsReasonAndStaysSupersededAfterOverwrite) {
+  test::TempDir dir;
+  for (int p = 1; p <= 2; ++p) {
+    samples::PageSpec spec{105, 148, 100, 1, {{10, 10, 8}}, fmt::format("p{}", p)};
+    samples::save_page(samples::make_page(spec), dir / fmt::format("p{}.jpg", p),
+                       samples::Encoding::jpeg, 100);
+  }
+  const std::string good = read_file(dir / "p2.jpg");
+  test::write_text(dir / "p2.jpg", good.substr(0, good.size() / 2));
+  test::write_text(dir / "job.toml", R"(version = 1
+id = "redo"
+title = "重拍 test"
+targets = "none"
+[recorder]
+driver = "tiff"
+[recorder.options]
+pitch_um = 50
+[[documents]]
+id = "D001"
+title = "论语集注 卷一"
+pages = { files = ["p1.jpg", "p2.jpg"] }
+)");
+  const auto failed = test::run_cli({"convert", (dir / "job.toml").string(), "--no-preflight"});
+  ASSERT_EQ(failed.exit_code, 3) << failed.err;
+  const std::string prefix = "filmwriter: input error: ";
+  const auto at = failed.err.find(prefix);
+  ASSERT_NE(at, std::string::npos) << failed.err;
+  const std::string reason =
+      failed.err.substr(at + prefix.size(), failed.err.find('\n', at) - at - prefix.size());
+  EXPECT_NE(reason.find("cannot decode"), std::string::npos) << reason;
+
+  const auto catalog = dir / "out" / "catalog.sqlite";
+  auto column = [&](const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(catalog.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
+    std::vector<std::string> out;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+  };
+  EXPECT_EQ(column("SELECT message FROM events WHERE kind = 'failed'"),
+            std::vector<std::string>{reason});
+
+  test::write_text(dir / "p2.jpg", good);  // mended
+  const auto again = test::run_cli({"convert", (dir / "job.toml").string(), "--overwrite"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  // Both runs' reels, the first superseded with the time; the failure's reason still there.
+  EXPECT_EQ(column("SELECT id || ' attempt ' || attempt || ' run ' || run || ' ' || status || ' ' "
+                   "|| (superseded_at <> '') FROM reels ORDER BY attempt"),
+            (std::vector<std::string>{"R0001 attempt 1 run 1 incomplete 1",
+                                      "R0001 attempt 2 run 2 complete 0"}));
+  EXPECT_EQ(column("SELECT message FROM events WHERE kind = 'failed'"),
+            std::vector<std::string>{reason});
+  EXPECT_EQ(column("SELECT message FROM events WHERE kind = 'superseded'"),
+            std::vector<std::string>{"run 2 filmed the job again from the start; run 1 (failed) is "
+                                     "kept as superseded: R0001 attempt 1 (incomplete)"});
+
+  const std::string job_out = (dir / "out" / "redo").string();
+  const auto current = test::run_cli({"catalog", "find", job_out, "--document", "D001"});
+  ASSERT_EQ(current.exit_code, 0) << current.err;
+  EXPECT_EQ(current.out,
+            "redo R0001 frames 1-2: document D001 \"论语集注 卷一\" pages 1-2 (R0001-D001-0001 .. "
+            "R0001-D001-0002)\n");
+  const auto every =
+      test::run_cli({"catalog", "find", job_out, "--document", "D001", "--all-attempts"});
+  ASSERT_EQ(every.exit_code, 0) << every.err;
+  EXPECT_EQ(every.out,
+            "redo R0001 frames 1-1: document D001 \"论语集注 卷一\" pages 1-1 (R0001-D001-0001 .. "
+            "R0001-D001-0001) [reel superseded]\n"
+            "redo R0001 frames 1-2: document D001 \"论语集注 卷一\" pages 1-2 (R0001-D001-0001 .. "
+            "R0001-D001-0002)\n");
+  const auto csv = test::run_cli({"catalog", "export", job_out});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 3) << csv.out;  // header + 2
+  const auto all_csv = test::run_cli({"catalog", "export", job_out, "--all-attempts"});
+  ASSERT_EQ(all_csv.exit_code, 0) << all_csv.err;
+  EXPECT_EQ(std::count(all_csv.out.begin(), all_csv.out.end(), '\n'), 4) << all_csv.out;
+  EXPECT_NE(all_csv.out.find(",superseded\n"), std::string::npos) << all_csv.out;
+  // The superseded reel's files went with --overwrite; check looks at the current reels only.
+  const auto check = test::run_cli({"catalog", "check", job_out});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ class Inspections : public ::testing::Test {
     job.documents = {{"D001", "论语", {}, {}}};
     catalog_.start_job(job);
     catalog_.reel_loaded("qc", "R0001", 1, 30.5);
-    catalog_.reel_closed("qc", {"qc", "R0001", 1, "complete", 0, 0, "", "", {}});
+    catalog_.reel_closed("qc", {"qc", "R0001", 1, "complete", 0, 0, "", "", {}, 1, ""});
     sql("UPDATE jobs SET started_at = '2026-03-10T12:00:00Z'; "
         "UPDATE reels SET loaded_at = '2026-03-10T12:00:00Z'");
   }

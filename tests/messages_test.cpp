@@ -295,6 +295,39 @@ TEST(Messages, AReductionTheFormatCannotFilmNamesTheFlagOrKeyAndTheFormat) {
             "of 35mm-comic-30m (7x to 21x)\n");
 }
 
+// An unknown format is named by the key (file and line) or the flag that asked for it, with the
+// known formats and the likeliest one meant; nothing is read before it.
+TEST(Messages, AnUnknownFormatNamesTheKeyOrFlagAndTheKnownFormats) {
+  test::TempDir dir;
+  const Scans scans(dir / "scans");
+  std::string job = job_toml("f1", "fail");
+  const std::string line = "format = \"16mm-comic-30m\"";
+  job.replace(job.find(line), line.size(), "format = \"16mm-comic-3m\"");
+  test::write_text(dir / "job.toml", job);
+  const std::string known =
+      "known formats in " + (test::source_dir() / "profiles" / "formats").string() +
+      ": 16mm-cine-30m, 16mm-comic-30m, 16mm-comic-65m, 35mm-comic-30m, fiche-a6-270-48x, "
+      "fiche-a6-98-24x\n";
+  auto cli = test::run_cli({"plan", (dir / "job.toml").string()});
+  EXPECT_EQ(cli.exit_code, 2);
+  EXPECT_EQ(cli.err, "filmwriter: job error: " + (dir / "job.toml").string() +
+                         ":5: format: unknown film format \"16mm-comic-3m\" (did you mean "
+                         "\"16mm-comic-30m\"?); " +
+                         known);
+  cli = test::run_cli({"convert", (dir / "job.toml").string(), "--format", "nosuch"});
+  EXPECT_EQ(cli.exit_code, 2);
+  EXPECT_EQ(cli.err, "filmwriter: job error: --format: unknown film format \"nosuch\"; " + known);
+  EXPECT_FALSE(fs::exists(dir / "out"));
+  // One-line mode names the flag too.
+  cli = test::run_cli({"plan", scans.dir.string(), "--format", "35mm-comc-30m", "--out",
+                       (dir / "out").string(), "--dpi", "254"});
+  EXPECT_EQ(cli.exit_code, 2);
+  EXPECT_EQ(cli.err,
+            "filmwriter: job error: --format: unknown film format \"35mm-comc-30m\" (did you "
+            "mean \"35mm-comic-30m\"?); " +
+                known);
+}
+
 // --- an interrupt ----------------------------------------------------------------------------
 
 TEST(Messages, AnInterruptSaysWhereTheFilmStandsAndHowToContinue) {

@@ -248,7 +248,8 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
     write_plan(result.plan_json, job, prepared.plan);
     keeper.start(prepared.plan,
                  {{"request", settings.request.to_json()}, {"catalog", catalog.file().string()}});
-    if (const std::size_t kept = inspections.restore(); kept > 0) {
+    inspections.restore();
+    if (const std::size_t kept = inspections.size(); kept > 0) {
       listener.note(fmt::format("kept {} vault inspection record(s) of earlier filmings of {}",
                                 kept, job.id));
     }
@@ -325,7 +326,8 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
       run_log.summary(interrupted ? "interrupted" : "failed");
     };
     try {
-      keeper.finish(interrupted ? "interrupted" : "failed", false);
+      // The catalog keeps why the run failed: the error as the operator read it.
+      keeper.finish(interrupted ? "interrupted" : "failed", false, e.what());
     } catch (const Error& finish_error) {
       log.error("catalog", exit_code(finish_error.kind()), finish_error.what());
     }

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "base/files.hpp"
+#include "base/strings.hpp"
 #include "catalog/journal.hpp"
 #include "core/error.hpp"
 #include "film/format.hpp"
@@ -41,6 +42,95 @@ std::vector<std::string> job_flags(const JobRequest& r) {
   add(!r.profiles.empty(), "--profiles");
   add(!r.base_dir.empty(), "--base-dir");
   return flags;
+}
+
+// The job output folder `named` stands for: itself, or the one job of an --out folder; ""
+// for a job file or a scans folder. An --out folder with several jobs is refused, listing them.
+fs::path output_job_dir(const fs::path& named) {
+  std::error_code ec;
+  if (!fs::is_directory(named, ec)) return {};
+  if (is_job_output(named)) return named;
+  const auto jobs = jobs_in_output(named);
+  if (jobs.size() > 1) {
+    std::string names;
+    for (const auto& j : jobs) names += "\n  " + j.string();
+    throw Error(ErrorKind::usage, fmt::format("{} holds {} jobs; name one of them:{}",
+                                              named.string(), jobs.size(), names));
+  }
+  return jobs.empty() ? fs::path() : jobs.front();
+}
+
+bool same_file(const fs::path& a, const fs::path& b) {
+  std::error_code ec;
+  const bool same = fs::equivalent(a, b, ec);
+  if (!ec) return same;
+  return fs::absolute(a).lexically_normal() == fs::absolute(b).lexically_normal();
+}
+
+// A flag given to verify against what the job's film was made with: Error(usage) when they
+// differ, naming the key, the recorded value and the flag's.
+void refuse_contradictions(const JobRequest& flags, const JobSettings& recorded,
+                           const fs::path& journal) {
+  Job with_flags = recorded.job;
+  JobOverrides overrides = flags.overrides;
+  // --out and --id found the job; --threads is not a setting of its film.
+  overrides.output.reset();
+  overrides.id.reset();
+  overrides.threads.reset();
+  apply_overrides(with_flags, overrides);
+  const Job& was = recorded.job;
+  auto refuse = [&](const std::string& key, const std::string& recorded_value,
+                    const std::string& flag) {
+    throw Error(ErrorKind::usage,
+                fmt::format("{}: job {} was filmed with {} = {}; {} contradicts it (drop the flag: "
+                            "verify takes the settings the film was made with from the journal)",
+                            journal.string(), was.id, key, recorded_value, flag));
+  };
+  auto number = [](const std::optional<double>& value) {
+    return value ? fmt::format("{:g}", *value) : std::string("none");
+  };
+  const JobOverrides& o = flags.overrides;
+  if (o.format && with_flags.format != was.format) {
+    refuse("format", quote(was.format), "--format " + *o.format);
+  }
+  if (o.reduction && with_flags.defaults.reduction != was.defaults.reduction) {
+    refuse("reduction", fmt::format("{:g}", was.defaults.reduction),
+           fmt::format("--reduction {:g}", *o.reduction));
+  }
+  if (o.mode && with_flags.defaults.mode != was.defaults.mode) {
+    refuse("mode", quote(to_string(was.defaults.mode)),
+           fmt::format("--mode {}", to_string(*o.mode)));
+  }
+  if (o.polarity && with_flags.polarity != was.polarity) {
+    refuse("polarity", quote(to_string(was.polarity)),
+           fmt::format("--polarity {}", to_string(*o.polarity)));
+  }
+  if (o.dpi && with_flags.defaults.dpi != was.defaults.dpi) {
+    refuse("dpi", number(was.defaults.dpi), fmt::format("--dpi {:g}", *o.dpi));
+  }
+  if (o.title && with_flags.title != was.title) {
+    refuse("title", quote(was.title), "--title " + quote(*o.title));
+  }
+  if (o.driver && with_flags.driver != was.driver) {
+    refuse("recorder.driver", quote(was.driver), "--driver " + *o.driver);
+  }
+  if (o.calibration && with_flags.calibration.profile != was.calibration.profile) {
+    refuse("calibration",
+           was.calibration.profile.empty() ? "the recorder's" : quote(was.calibration.profile),
+           "--calibration " + *o.calibration);
+  }
+  for (const auto& [key, value] : o.driver_options) {
+    const auto it = was.driver_options.find(key);
+    if (it == was.driver_options.end() || it->second != value) {
+      refuse("recorder.options." + key,
+             it == was.driver_options.end() ? "unset" : quote(it->second),
+             fmt::format("-O {}={}", key, value));
+    }
+  }
+  if (!flags.profiles.empty() && !same_file(flags.profiles, recorded.profiles_dir)) {
+    refuse("the profiles folder", recorded.profiles_dir.string(),
+           "--profiles " + flags.profiles.string());
+  }
 }
 
 }  // namespace
@@ -134,20 +224,7 @@ JobRequest locate_job(const fs::path& named, const JobRequest& flags) {
   if (!fs::exists(named, ec)) {
     throw Error(ErrorKind::usage, named.string() + ": no such job file or folder");
   }
-  fs::path job_dir;
-  if (fs::is_directory(named)) {
-    if (is_job_output(named)) {
-      job_dir = named;
-    } else if (const auto jobs = jobs_in_output(named); !jobs.empty()) {
-      if (jobs.size() > 1) {
-        std::string names;
-        for (const auto& j : jobs) names += "\n  " + j.string();
-        throw Error(ErrorKind::usage, fmt::format("{} holds {} jobs; name one of them:{}",
-                                                  named.string(), jobs.size(), names));
-      }
-      job_dir = jobs.front();
-    }
-  }
+  const fs::path job_dir = output_job_dir(named);
   if (job_dir.empty()) {
     // A job file, or a scans folder: the flags complete it, as they did for convert.
     JobRequest request = flags;
@@ -180,6 +257,63 @@ std::unique_ptr<ops::InstanceLock> lock_job(const std::filesystem::path& job_dir
                             "end, or stop it and run `filmwriter convert --resume {}`",
                             dir.string(), e.what(), dir.string()));
   }
+}
+
+LocatedJob locate_job_as_run(const fs::path& named, const JobRequest& flags) {
+  LocatedJob located;
+  located.request = locate_job(named, flags);
+  if (!output_job_dir(named).empty()) return located;  // the output's own record already
+  // A job file or scans folder: where would the flags' job have put its output?
+  const JobSettings asked = resolve(located.request);
+  if (!is_job_output(asked.job_dir)) return located;  // never run: the flags are all there is
+  const fs::path journal = asked.job_dir / "journal.jsonl";
+  if (!read_journal(journal).start.contains("request")) return located;  // an older journal
+  JobRequest recorded = recorded_request(asked.job_dir);
+  if (!same_file(recorded.source, named)) {
+    throw Error(ErrorKind::usage,
+                fmt::format("{}: job {} was filmed from {}, not {}; name that job file or the "
+                            "job's output folder {}",
+                            journal.string(), asked.job.id, recorded.source.string(),
+                            named.string(), asked.job_dir.string()));
+  }
+  located.recorded_flags = flags_text(recorded);
+  // The output is where the journal was found (an output folder copied elsewhere is verified
+  // where it is now, not where it was filmed).
+  recorded.overrides.output = asked.job.output;
+  recorded.overrides.id = asked.job.id;
+  if (!flags.catalog.empty()) recorded.catalog = flags.catalog;
+  refuse_contradictions(flags, resolve(recorded), journal);
+  located.request = recorded;
+  located.journal = journal;
+  return located;
+}
+
+std::string flags_text(const JobRequest& r) {
+  const JobOverrides& o = r.overrides;
+  std::vector<std::string> words;
+  auto add = [&](const char* flag, const std::string& value) {
+    words.emplace_back(flag);
+    // Quoted only where a shell would need it.
+    const bool plain = !value.empty() && value.find_first_of(" \t\"'\\$`") == std::string::npos;
+    words.push_back(plain ? value : quote(value));
+  };
+  if (o.output) add("--out", o.output->string());
+  if (o.id) add("--id", *o.id);
+  if (o.format) add("--format", *o.format);
+  if (o.reduction) add("--reduction", fmt::format("{:g}", *o.reduction));
+  if (o.mode) add("--mode", to_string(*o.mode));
+  if (o.polarity) add("--polarity", to_string(*o.polarity));
+  if (o.dpi) add("--dpi", fmt::format("{:g}", *o.dpi));
+  if (o.title) add("--title", *o.title);
+  if (o.driver) add("--driver", *o.driver);
+  if (o.calibration) add("--calibration", *o.calibration);
+  for (const auto& [key, value] : o.driver_options) add("-O", key + "=" + value);
+  if (o.threads) add("--threads", std::to_string(*o.threads));
+  if (!r.profiles.empty()) add("--profiles", r.profiles.string());
+  if (!r.base_dir.empty()) add("--base-dir", r.base_dir.string());
+  std::string text;
+  for (const auto& w : words) text += (text.empty() ? "" : " ") + w;
+  return text;
 }
 
 }  // namespace fw::api

@@ -58,6 +58,24 @@ std::unique_ptr<hal::Recorder> open_recorder(const RecorderSettings& settings,
 // output's own settings are the ones its film was made with.
 JobRequest locate_job(const std::filesystem::path& named, const JobRequest& flags);
 
+// What `verify` names: as locate_job, and a job file (or scans folder) whose job has run (its
+// output folder, found through the job and the flags, holds journal.jsonl) resolves to the
+// request convert recorded there, so that `verify job.toml --id X` after `convert job.toml
+// --reduction 20 --id X` checks the film as it was made. A flag that contradicts the recorded
+// setting is refused (Error(usage) naming the key and both values), and so is a job file other
+// than the one the job was filmed from.
+struct LocatedJob {
+  JobRequest request;
+  // The journal the settings were taken from when a job file or scans folder named the job;
+  // "" otherwise (the flags' own request, or an output folder, which names its journal itself).
+  std::filesystem::path journal;
+  std::string recorded_flags;  // convert's flags as it recorded them (flags_text), with journal
+};
+LocatedJob locate_job_as_run(const std::filesystem::path& named, const JobRequest& flags);
+
+// The flags a request carries, as a command line would give them ("--reduction 20 --id X").
+std::string flags_text(const JobRequest& request);
+
 // The jobs (their output folders) under an --out folder, in name order.
 std::vector<std::filesystem::path> jobs_in_output(const std::filesystem::path& out);
 

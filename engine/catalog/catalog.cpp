@@ -117,6 +117,17 @@ ALTER TABLE inspections ADD COLUMN corrects INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE inspections ADD COLUMN reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE inspections ADD COLUMN changed_at TEXT NOT NULL DEFAULT '';
 )sql",
+    // 7: failed and superseded attempts stay. A job filmed again from the start (--overwrite)
+    // is the job's next run: the earlier run's reels and frames are kept, marked superseded
+    // with the time, instead of being deleted. Reel attempts count across runs: a run's reel
+    // attempt N (as its journal numbers it) is stored as attempt_base + N, attempt_base being
+    // the highest attempt of the earlier runs.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN run INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE jobs ADD COLUMN attempt_base INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE reels ADD COLUMN run INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE reels ADD COLUMN superseded_at TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 namespace {
@@ -230,19 +241,23 @@ constexpr const char* kInsertFrame =
 // was interrupted holds what it holds and no more, i.e. it is incomplete.
 // (A subquery, not a join with jobs: that join leads SQLite to scan the frames in ORDER BY
 // order instead of finding them by index.)
+// A reel of an earlier run of the job (before --overwrite filmed it again) is superseded.
 constexpr const char* kReelStatus =
-    "CASE WHEN r.status = 'exposing' AND (SELECT status FROM jobs WHERE jobs.id = r.job_id) IN "
-    "('failed', 'interrupted') THEN 'incomplete' ELSE r.status END";
+    "CASE WHEN r.superseded_at <> '' THEN 'superseded' WHEN r.status = 'exposing' AND (SELECT "
+    "status FROM jobs WHERE jobs.id = r.job_id) IN ('failed', 'interrupted') THEN 'incomplete' "
+    "ELSE r.status END";
 
-// The current (highest) attempt of each reel: frames of spoiled attempts are not answers.
+// The current (highest) attempt of each reel: frames of spoiled attempts and of superseded runs
+// are not answers, unless every attempt is asked for (FrameQuery::all_attempts).
 const std::string kFrameSelect =
     "SELECT f.job_id, f.reel_id, f.frame, f.kind, f.document_id, f.page, f.address, f.blip, "
     "f.source_file, f.source_page, f.source_sha256, f.frame_sha256, d.title, f.orientation, "
     "f.calibration, " +
     std::string(kReelStatus) +
-    " FROM frames f JOIN reels r ON r.job_id = f.job_id AND r.id = f.reel_id AND "
-    "r.attempt = f.attempt JOIN documents d ON d.job_id = f.job_id AND d.id = f.document_id "
-    "WHERE r.status <> 'spoiled' ";
+    ", f.attempt FROM frames f JOIN reels r ON r.job_id = f.job_id AND r.id = f.reel_id AND "
+    "r.attempt = f.attempt JOIN documents d ON d.job_id = f.job_id AND d.id = f.document_id ";
+constexpr const char* kCurrentAttempts = "WHERE r.status <> 'spoiled' AND r.superseded_at = '' ";
+constexpr const char* kEveryAttempt = "WHERE 1 ";
 
 // The SQL list of the frame kinds that belong to the reel, not to a document.
 constexpr const char* kReelTargetKinds = "('start-target', 'technical-target', 'end-target')";
@@ -267,6 +282,7 @@ std::vector<CatalogFrame> read_frames(Statement& select) {
     f.row.orientation = static_cast<std::uint32_t>(select.integer(13));
     f.row.calibration = select.text(14);
     f.reel_status = select.text(15);
+    f.attempt = static_cast<std::uint32_t>(select.integer(16));
     if (f.reel_target()) f.title.clear();  // the reel's, not the document's
     out.push_back(std::move(f));
   }
@@ -393,20 +409,77 @@ void Catalog::exec(const char* sql) const {
 
 void Catalog::start_job(const CatalogJob& job) {
   Transaction transaction(db_);
-  Statement(db_, "DELETE FROM jobs WHERE id = ?1").bind(1, job.id).run();
-  Statement(db_,
-            "INSERT INTO jobs(id, title, institution, dir, plan_sha256, format, status) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running')")
-      .bind(1, job.id)
-      .bind(2, job.title)
-      .bind(3, job.institution)
-      .bind(4, job.dir.string())
-      .bind(5, job.plan_sha256)
-      .bind(6, job.format)
-      .run();
+  Statement earlier(db_,
+                    "SELECT run, (SELECT COALESCE(max(attempt), 0) FROM reels WHERE job_id = ?1), "
+                    "status FROM jobs WHERE id = ?1");
+  earlier.bind(1, job.id);
+  if (earlier.step()) {
+    // Filmed again from the start: the earlier run's reels and frames stay, superseded.
+    const std::int64_t run = earlier.integer(0);
+    const std::int64_t base = earlier.integer(1);
+    const std::string status = earlier.text(2);
+    std::string reels;
+    {
+      Statement current(db_,
+                        "SELECT id, attempt, status FROM reels WHERE job_id = ?1 AND "
+                        "superseded_at = '' ORDER BY id, attempt");
+      current.bind(1, job.id);
+      while (current.step()) {
+        reels += fmt::format("{}{} attempt {} ({})", reels.empty() ? "" : ", ", current.text(0),
+                             current.integer(1),
+                             current.text(2) == "exposing" ? "incomplete" : current.text(2));
+      }
+    }
+    Statement(db_,
+              "UPDATE reels SET superseded_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), status = "
+              "CASE WHEN status = 'exposing' THEN 'incomplete' ELSE status END "
+              "WHERE job_id = ?1 AND superseded_at = ''")
+        .bind(1, job.id)
+        .run();
+    Statement(db_,
+              "UPDATE jobs SET title = ?2, institution = ?3, dir = ?4, plan_sha256 = ?5, format = "
+              "?6, status = 'running', run = ?7, attempt_base = ?8, started_at = "
+              "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), updated_at = "
+              "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1")
+        .bind(1, job.id)
+        .bind(2, job.title)
+        .bind(3, job.institution)
+        .bind(4, job.dir.string())
+        .bind(5, job.plan_sha256)
+        .bind(6, job.format)
+        .bind(7, run + 1)
+        .bind(8, base)
+        .run();
+    Statement(db_, "INSERT INTO events(job_id, kind, message) VALUES (?1, 'superseded', ?2)")
+        .bind(1, job.id)
+        .bind(2, fmt::format("run {} filmed the job again from the start; run {} ({}) is kept "
+                             "as superseded: {}",
+                             run + 1, run, status, reels.empty() ? "no reel" : reels))
+        .run();
+  } else {
+    Statement(db_,
+              "INSERT INTO jobs(id, title, institution, dir, plan_sha256, format, status) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running')")
+        .bind(1, job.id)
+        .bind(2, job.title)
+        .bind(3, job.institution)
+        .bind(4, job.dir.string())
+        .bind(5, job.plan_sha256)
+        .bind(6, job.format)
+        .run();
+  }
+  write_documents(job);
+  transaction.commit();
+}
+
+void Catalog::write_documents(const CatalogJob& job) {
+  // Documents of an earlier run stay (its frames name them); the job's own are brought up to
+  // date.
   Statement insert(db_,
                    "INSERT INTO documents(job_id, id, title, metadata, source_files) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5)");
+                   "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(job_id, id) DO UPDATE SET "
+                   "title = excluded.title, metadata = excluded.metadata, "
+                   "source_files = excluded.source_files");
   for (const auto& doc : job.documents) {
     // Metadata keeps the job file's order: a JSON object written key by key.
     nlohmann::ordered_json metadata = nlohmann::ordered_json::object();
@@ -418,15 +491,14 @@ void Catalog::start_job(const CatalogJob& job) {
         .bind(5, nlohmann::json(doc.source_files).dump())
         .run();
   }
-  transaction.commit();
 }
 
 void Catalog::reel_loaded(const std::string& job_id, const std::string& reel_id,
                           std::uint32_t attempt, double film_length_m) {
   Statement(db_,
-            "INSERT INTO reels(job_id, id, attempt, status, format, film_length_m, loaded_at) "
-            "SELECT id, ?2, ?3, 'exposing', format, ?4, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
-            "FROM jobs WHERE id = ?1 "
+            "INSERT INTO reels(job_id, id, attempt, status, format, film_length_m, loaded_at, "
+            "run) SELECT id, ?2, attempt_base + ?3, 'exposing', format, ?4, "
+            "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), run FROM jobs WHERE id = ?1 "
             "ON CONFLICT(job_id, id, attempt) DO UPDATE SET status = 'exposing'")
       .bind(1, job_id)
       .bind(2, reel_id)
@@ -439,7 +511,9 @@ void Catalog::add_frames(const std::string& job_id, const std::vector<CatalogFra
   if (frames.empty()) return;
   Transaction transaction(db_);
   Statement insert(db_, kInsertFrame);
-  Statement attempt(db_, "SELECT max(attempt) FROM reels WHERE job_id = ?1 AND id = ?2");
+  Statement attempt(db_,
+                    "SELECT max(attempt) FROM reels WHERE job_id = ?1 AND id = ?2 AND "
+                    "superseded_at = ''");
   for (const auto& f : frames) {
     attempt.bind(1, job_id).bind(2, f.reel_id);
     if (!attempt.step())
@@ -454,7 +528,8 @@ void Catalog::add_frames(const std::string& job_id, const std::vector<CatalogFra
 void Catalog::reel_closed(const std::string& job_id, const CatalogReel& reel) {
   Statement(db_,
             "UPDATE reels SET status = ?4, frames = ?5, film_used_m = ?6, index_sha256 = ?7, "
-            "manifest_sha256 = ?8 WHERE job_id = ?1 AND id = ?2 AND attempt = ?3")
+            "manifest_sha256 = ?8 WHERE job_id = ?1 AND id = ?2 AND attempt = ?3 + (SELECT "
+            "attempt_base FROM jobs WHERE id = ?1)")
       .bind(1, job_id)
       .bind(2, reel.reel_id)
       .bind(3, std::int64_t{reel.attempt})
@@ -485,41 +560,46 @@ void Catalog::set_job_status(const std::string& job_id, const std::string& statu
 }
 
 void Catalog::sync_job(const CatalogJob& job, const JournalState& journal) {
-  // Keep the job's events, when it started and when its reels were loaded (the film is the
-  // same film); everything else is rebuilt from the journal.
-  Statement keep_events(db_,
-                        "SELECT kind, message, time FROM events WHERE job_id = ?1 ORDER BY id");
-  keep_events.bind(1, job.id);
-  std::vector<std::array<std::string, 3>> events;
-  while (keep_events.step())
-    events.push_back({keep_events.text(0), keep_events.text(1), keep_events.text(2)});
-  Statement keep_started(db_, "SELECT started_at FROM jobs WHERE id = ?1");
-  keep_started.bind(1, job.id);
-  const std::string started_at = keep_started.step() ? keep_started.text(0) : std::string();
-  Statement keep_loaded(db_, "SELECT id, attempt, loaded_at FROM reels WHERE job_id = ?1");
+  // The job's row, its events and earlier runs stay; the current run's reels and frames are
+  // rebuilt from the journal, keeping when each reel was loaded (the film is the same film).
+  Statement exists(db_, "SELECT 1 FROM jobs WHERE id = ?1");
+  exists.bind(1, job.id);
+  if (!exists.step()) start_job(job);  // a catalog that never saw the job's start
+  Transaction transaction(db_);
+  Statement keep_loaded(db_,
+                        "SELECT r.id, r.attempt - j.attempt_base, r.loaded_at FROM reels r JOIN "
+                        "jobs j ON j.id = r.job_id WHERE r.job_id = ?1 AND r.superseded_at = ''");
   keep_loaded.bind(1, job.id);
   std::map<std::pair<std::string, std::int64_t>, std::string> loaded_at;
   while (keep_loaded.step())
     loaded_at[{keep_loaded.text(0), keep_loaded.integer(1)}] = keep_loaded.text(2);
+  Statement keep_started(db_, "SELECT started_at FROM jobs WHERE id = ?1");
+  keep_started.bind(1, job.id);
+  const std::string started_at = keep_started.step() ? keep_started.text(0) : std::string();
   auto loaded = [&](const std::string& reel, std::uint32_t attempt) {
     const auto it = loaded_at.find({reel, std::int64_t{attempt}});
     return it != loaded_at.end() && !it->second.empty() ? it->second : started_at;
   };
-  start_job(job);
-  Transaction transaction(db_);
-  if (!started_at.empty()) {
-    Statement(db_, "UPDATE jobs SET started_at = ?2 WHERE id = ?1")
-        .bind(1, job.id)
-        .bind(2, started_at)
-        .run();
-  }
-  Statement event(db_, "INSERT INTO events(job_id, kind, message, time) VALUES (?1, ?2, ?3, ?4)");
-  for (const auto& e : events)
-    event.bind(1, job.id).bind(2, e[0]).bind(3, e[1]).bind(4, e[2]).run();
+  Statement(db_, "DELETE FROM reels WHERE job_id = ?1 AND superseded_at = ''")
+      .bind(1, job.id)
+      .run();  // and their frames (ON DELETE CASCADE)
+  Statement(db_,
+            "UPDATE jobs SET title = ?2, institution = ?3, dir = ?4, plan_sha256 = ?5, format = "
+            "?6, status = 'running', updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
+            "WHERE id = ?1")
+      .bind(1, job.id)
+      .bind(2, job.title)
+      .bind(3, job.institution)
+      .bind(4, job.dir.string())
+      .bind(5, job.plan_sha256)
+      .bind(6, job.format)
+      .run();
+  write_documents(job);
   Statement reel_insert(db_,
                         "INSERT INTO reels(job_id, id, attempt, status, format, frames, "
-                        "film_used_m, film_length_m, loaded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                        "?7, ?8, COALESCE(NULLIF(?9, ''), strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))");
+                        "film_used_m, film_length_m, loaded_at, run) SELECT ?1, ?2, attempt_base "
+                        "+ ?3, ?4, ?5, ?6, ?7, ?8, COALESCE(NULLIF(?9, ''), "
+                        "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')), run FROM jobs WHERE id = ?1");
   for (const auto& spoiled : journal.spoiled) {
     reel_insert.bind(1, job.id)
         .bind(2, spoiled.id)
@@ -533,6 +613,9 @@ void Catalog::sync_job(const CatalogJob& job, const JournalState& journal) {
         .run();
   }
   Statement insert(db_, kInsertFrame);
+  Statement base(db_, "SELECT attempt_base FROM jobs WHERE id = ?1");
+  base.bind(1, job.id);
+  const auto attempt_base = static_cast<std::uint32_t>(base.step() ? base.integer(0) : 0);
   for (const auto& reel : journal.reels) {
     if (reel.spoiled) continue;  // not loaded again yet
     const std::string status = !reel.closed    ? "exposing"
@@ -548,7 +631,9 @@ void Catalog::sync_job(const CatalogJob& job, const JournalState& journal) {
         .bind(8, job.film_length_m)
         .bind(9, loaded(reel.id, reel.attempt))
         .run();
-    for (const auto& row : reel.rows) insert_frame(insert, job.id, reel.id, reel.attempt, row);
+    for (const auto& row : reel.rows) {
+      insert_frame(insert, job.id, reel.id, attempt_base + reel.attempt, row);
+    }
   }
   transaction.commit();
 }
@@ -557,7 +642,7 @@ namespace {
 
 // The SELECT of Catalog::find and the values of its ?N parameters.
 std::pair<std::string, std::vector<std::string>> find_query(const FrameQuery& q) {
-  std::string sql = kFrameSelect;
+  std::string sql = kFrameSelect + (q.all_attempts ? kEveryAttempt : kCurrentAttempts);
   std::vector<std::string> values;
   // `clause` with each {} replaced by the number of a new parameter holding `value`.
   auto param = [&](const std::string& value) {
@@ -615,7 +700,8 @@ std::pair<std::string, std::vector<std::string>> find_query(const FrameQuery& q)
     const std::string p = param(normalize_sha256(q.sha256));
     sql += fmt::format("AND (f.source_sha256 = {0} OR f.frame_sha256 = {0}) ", p);
   }
-  sql += "ORDER BY f.job_id, f.reel_id, f.frame";
+  sql += q.all_attempts ? "ORDER BY f.job_id, f.reel_id, f.attempt, f.frame"
+                        : "ORDER BY f.job_id, f.reel_id, f.frame";
   return {sql, values};
 }
 
@@ -637,24 +723,27 @@ std::vector<std::string> Catalog::explain_find(const FrameQuery& q) const {
   return steps;
 }
 
-std::vector<CatalogFrame> Catalog::frames(const std::string& job_id) const {
+std::vector<CatalogFrame> Catalog::frames(const std::string& job_id, bool all_attempts) const {
   FrameQuery query;
   query.job_id = job_id;
+  query.all_attempts = all_attempts;
   return find(query);
 }
 
-std::vector<CatalogReel> Catalog::reels(const std::string& job_id) const {
+std::vector<CatalogReel> Catalog::reels(const std::string& job_id, bool all_runs) const {
   Statement select(db_, ("SELECT r.job_id, r.id, r.attempt, " + std::string(kReelStatus) +
-                         ", r.frames, r.film_used_m, r.index_sha256, r.manifest_sha256, j.dir "
-                         "FROM reels r JOIN jobs j ON j.id = r.job_id WHERE ?1 = '' OR "
-                         "r.job_id = ?1 ORDER BY r.job_id, r.id, r.attempt")
+                         ", r.frames, r.film_used_m, r.index_sha256, r.manifest_sha256, j.dir, "
+                         "r.run, r.superseded_at FROM reels r JOIN jobs j ON j.id = r.job_id "
+                         "WHERE (?1 = '' OR r.job_id = ?1) AND (?2 OR r.superseded_at = '') "
+                         "ORDER BY r.job_id, r.id, r.attempt")
                             .c_str());
-  select.bind(1, job_id);
+  select.bind(1, job_id).bind(2, std::int64_t{all_runs ? 1 : 0});
   std::vector<CatalogReel> out;
   while (select.step()) {
     out.push_back({select.text(0), select.text(1), static_cast<std::uint32_t>(select.integer(2)),
                    select.text(3), static_cast<std::uint32_t>(select.integer(4)), select.real(5),
-                   select.text(6), select.text(7), select.text(8)});
+                   select.text(6), select.text(7), select.text(8),
+                   static_cast<std::uint32_t>(select.integer(9)), select.text(10)});
   }
   return out;
 }
@@ -700,7 +789,7 @@ std::vector<std::string> check_job(const Catalog& catalog, const CatalogJob& job
   std::vector<std::string> problems;
   const auto frames = catalog.frames(job.id);
   for (const auto& reel : catalog.reels(job.id)) {
-    if (reel.status == "spoiled") continue;
+    if (reel.status == "spoiled" || reel.status == "superseded") continue;
     const auto dir = job.dir / reel.reel_id;
     const std::string where = fmt::format("job {} reel {}", job.id, reel.reel_id);
     std::vector<IndexRow> rows;

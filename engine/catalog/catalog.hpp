@@ -63,6 +63,8 @@ struct CatalogFrame {
   // The reel's status: complete, or exposing, incomplete (a job that failed or was
   // interrupted left it short) or spoiled.
   std::string reel_status;
+  // The reel's attempt, counted across the job's runs (catalog schema 7).
+  std::uint32_t attempt = 1;
   // A start, technical or end target: it belongs to its reel, not to the document the index
   // files it under (row.document_id, the reel's first document).
   bool reel_target() const { return is_reel_target(row.kind); }
@@ -72,12 +74,16 @@ struct CatalogReel {
   std::string job_id;
   std::string reel_id;
   std::uint32_t attempt = 1;
-  std::string status;  // exposing | complete | incomplete | spoiled
+  // exposing | complete | incomplete | spoiled, or superseded: of an earlier run of the job,
+  // filmed again from the start (--overwrite) since.
+  std::string status;
   std::uint32_t frames = 0;
   double film_used_m = 0;
   std::string index_sha256;
   std::string manifest_sha256;
   std::filesystem::path job_dir;
+  std::uint32_t run = 1;      // which run of the job filmed it (1, then one per --overwrite)
+  std::string superseded_at;  // when a later run replaced it ("" while it is current)
 };
 
 struct FrameQuery {
@@ -91,6 +97,8 @@ struct FrameQuery {
   std::vector<std::pair<std::string, std::string>> metadata;
   // Free text: each word (split at spaces) must be part of the title or of a metadata value.
   std::string text;
+  // Also the frames of spoiled reels and of superseded runs (their reel_status says which).
+  bool all_attempts = false;
 };
 
 class Catalog {
@@ -106,7 +114,9 @@ class Catalog {
   static int latest_version();
   const std::filesystem::path& file() const { return file_; }
 
-  // Write side. `start_job` replaces any earlier rows of the same job id.
+  // Write side. `start_job` starts a run of the job: a job id the catalog holds already is
+  // filmed again from the start (--overwrite), and the earlier run's reels and frames stay,
+  // superseded (with the time, and an event naming them).
   void start_job(const CatalogJob& job);
   void reel_loaded(const std::string& job_id, const std::string& reel_id, std::uint32_t attempt,
                    double film_length_m);
@@ -115,7 +125,7 @@ class Catalog {
   void reel_closed(const std::string& job_id, const CatalogReel& reel);
   void add_event(const std::string& job_id, const std::string& kind, const std::string& message);
   void set_job_status(const std::string& job_id, const std::string& status);
-  // Rebuilds the job's reels and frames from the journal (resume, after a crash).
+  // Rebuilds the current run's reels and frames from the journal (resume, after a crash).
   void sync_job(const CatalogJob& job, const JournalState& journal);
 
   // Read side.
@@ -123,13 +133,15 @@ class Catalog {
   // How SQLite runs find(query): the EXPLAIN QUERY PLAN details, one per step ("SEARCH f
   // USING INDEX ..."), so that tests can see that a lookup uses an index.
   std::vector<std::string> explain_find(const FrameQuery& query) const;
-  std::vector<CatalogFrame> frames(const std::string& job_id = {}) const;
-  std::vector<CatalogReel> reels(const std::string& job_id = {}) const;
+  std::vector<CatalogFrame> frames(const std::string& job_id = {}, bool all_attempts = false) const;
+  // The current run's reels (spoiled ones included); `all_runs` adds the superseded ones.
+  std::vector<CatalogReel> reels(const std::string& job_id = {}, bool all_runs = false) const;
   std::vector<CatalogDocument> documents(const std::string& job_id) const;
   std::vector<CatalogJob> jobs() const;  // without their documents
 
  private:
   void exec(const char* sql) const;
+  void write_documents(const CatalogJob& job);
   std::filesystem::path file_;
   sqlite3* db_ = nullptr;
 };

@@ -20,7 +20,8 @@ std::vector<std::string> describe_frames(const std::vector<CatalogFrame>& frames
     const auto& first = frames[i];
     std::size_t j = i + 1;
     while (j < frames.size() && frames[j].job_id == first.job_id &&
-           frames[j].reel_id == first.reel_id && frames[j].reel_target() == first.reel_target() &&
+           frames[j].reel_id == first.reel_id && frames[j].attempt == first.attempt &&
+           frames[j].reel_target() == first.reel_target() &&
            (first.reel_target() || frames[j].row.document_id == first.row.document_id) &&
            frames[j].row.frame == frames[j - 1].row.frame + 1) {
       ++j;
@@ -79,7 +80,7 @@ std::string export_csv(const Catalog& catalog, const std::string& job_id,
     out += "," + csv_field(clash ? "metadata." + key : key);
   }
   out += "\n";
-  for (const auto& f : catalog.frames(job_id)) {
+  for (const auto& f : catalog.frames(job_id, options.all_attempts)) {
     const auto& r = f.row;
     const bool reel = f.reel_target();
     out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}", csv_field(f.job_id), f.reel_id,
@@ -99,7 +100,7 @@ std::string export_csv(const Catalog& catalog, const std::string& job_id,
   return out;
 }
 
-std::string export_json(const Catalog& catalog, const std::string& job_id) {
+std::string export_json(const Catalog& catalog, const std::string& job_id, bool all_attempts) {
   nlohmann::ordered_json jobs = nlohmann::ordered_json::array();
   for (const auto& job : catalog.jobs()) {
     if (!job_id.empty() && job.id != job_id) continue;
@@ -117,9 +118,11 @@ std::string export_json(const Catalog& catalog, const std::string& job_id) {
                                 {"source_files", doc.source_files}});
     }
     j["reels"] = nlohmann::ordered_json::array();
-    for (const auto& reel : catalog.reels(job.id)) {
+    for (const auto& reel : catalog.reels(job.id, all_attempts)) {
       j["reels"].push_back({{"id", reel.reel_id},
                             {"attempt", reel.attempt},
+                            {"run", reel.run},
+                            {"superseded_at", reel.superseded_at},
                             {"status", reel.status},
                             {"frames", reel.frames},
                             {"film_used_m", reel.film_used_m},
@@ -127,9 +130,10 @@ std::string export_json(const Catalog& catalog, const std::string& job_id) {
                             {"manifest_sha256", reel.manifest_sha256}});
     }
     j["frames"] = nlohmann::ordered_json::array();
-    for (const auto& f : catalog.frames(job.id)) {
+    for (const auto& f : catalog.frames(job.id, all_attempts)) {
       const auto& r = f.row;
       j["frames"].push_back({{"reel", f.reel_id},
+                             {"attempt", f.attempt},
                              {"frame", r.frame},
                              {"address", r.address},
                              {"blip", r.blip},

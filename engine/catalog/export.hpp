@@ -17,6 +17,9 @@ std::vector<std::string> describe_frames(const std::vector<CatalogFrame>& frames
 
 struct CsvOptions {
   bool bom = false;  // a UTF-8 byte order mark first: spreadsheet programs then read UTF-8
+  // Also the frames of spoiled reels and superseded runs (reel_status says which); by default
+  // only the reels on the shelf, the current attempt of each.
+  bool all_attempts = false;
 };
 
 // One row per frame: kExportColumns, then one column per metadata key of the exported
@@ -26,7 +29,10 @@ std::string export_csv(const Catalog& catalog, const std::string& job_id,
                        const CsvOptions& options = {});
 extern const char* const kExportColumns;
 
-// Jobs with their documents (metadata, source files), reels and frames.
-std::string export_json(const Catalog& catalog, const std::string& job_id);
+// Jobs with their documents (metadata, source files), reels and frames; each reel with the run
+// that filmed it and when a later run superseded it. `all_attempts` as in CsvOptions, and the
+// superseded reels too.
+std::string export_json(const Catalog& catalog, const std::string& job_id,
+                        bool all_attempts = false);
 
 }  // namespace fw

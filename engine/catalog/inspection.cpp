@@ -138,7 +138,8 @@ std::string check_reel(Db& db, const Catalog& catalog, Inspection& in) {
         // The bare date column comes from the row of max(attempt): the reel on the shelf.
         "SELECT r.job_id, date(COALESCE(NULLIF(r.loaded_at, ''), j.started_at), 'localtime'), "
         "max(r.attempt) FROM reels r JOIN jobs j ON j.id = r.job_id WHERE r.id = ?1 AND "
-        "(?2 = '' OR r.job_id = ?2) AND r.status != 'spoiled' GROUP BY r.job_id "
+        "(?2 = '' OR r.job_id = ?2) AND r.status != 'spoiled' AND r.superseded_at = '' GROUP BY "
+        "r.job_id "
         "ORDER BY r.job_id",
         {in.reel, in.job_id});
     while (db.step(*st)) jobs.emplace_back(Db::text(*st, 0), Db::text(*st, 1));
@@ -454,7 +455,7 @@ std::vector<DueReel> inspections_due(const Catalog& catalog, int months, const s
                   "  COALESCE((SELECT ad_strip FROM inspections i WHERE {0} "
                   "            ORDER BY date DESC, id DESC LIMIT 1), 0) "
                   "FROM reels r JOIN jobs j ON j.id = r.job_id "
-                  "WHERE r.status = 'complete' "
+                  "WHERE r.status = 'complete' AND r.superseded_at = '' "
                   "GROUP BY r.job_id, r.id HAVING last <= ?1 ORDER BY last, r.job_id, r.id",
                   kCounts),
       {cutoff, today});

@@ -84,12 +84,12 @@ struct DueReel {
 // dated after `today`.
 std::vector<DueReel> inspections_due(const Catalog& catalog, int months, const std::string& today);
 
-// A job's inspection records, kept across a run that rebuilds the job's catalog rows.
-// Catalog::start_job (a new run, --overwrite) and sync_job (--resume) delete the job's row,
-// and SQLite's ON DELETE CASCADE takes the inspections with it; but an inspection is about the
-// physical reel in the vault, not about the run's bookkeeping. Read them before the rebuild,
-// restore() after it: the records come back unchanged (id, date, readings, notes,
-// recorded_at), so those entered before the new run show as of an earlier filming.
+// A job's inspection records, kept across a run that rebuilds the job's catalog rows. Since
+// catalog schema 7 neither Catalog::start_job (a new run, --overwrite) nor sync_job (--resume)
+// deletes the job's row, so the records stay; this guards them all the same (an inspection is
+// about the physical reel in the vault, not about the run's bookkeeping): read them before
+// the rebuild, restore() after it, and any record missing comes back unchanged (id, date,
+// readings, notes, recorded_at); those entered before a new run show as of an earlier filming.
 class KeptInspections {
  public:
   KeptInspections(const Catalog& catalog, const std::string& job_id);

@@ -82,7 +82,9 @@ void RecordKeeper::spoil(const JournalReel& reel, const std::string& moved_to,
                                  0,
                                  "",
                                  "",
-                                 {}});
+                                 {},
+                                 1,
+                                 ""});
   catalog_.add_event(job_.id, "reel_spoiled",
                      fmt::format("reel {} attempt {} spoiled after {} frames ({}); files in {}",
                                  reel.id, attempt, reel.rows.size(), reason, moved_to));
@@ -151,7 +153,9 @@ void RecordKeeper::reel_closed(const ClosedReel& reel) {
                                  reel.film_used_m,
                                  sha256_file(index),
                                  sha256_file(manifest),
-                                 {}});
+                                 {},
+                                 1,
+                                 ""});
 }
 
 void RecordKeeper::flush() {
@@ -159,11 +163,11 @@ void RecordKeeper::flush() {
   pending_.clear();
 }
 
-void RecordKeeper::finish(const std::string& status, bool finished) {
+void RecordKeeper::finish(const std::string& status, bool finished, const std::string& reason) {
   flush();
   if (finished) journal_.append({{"event", "finished"}});
   catalog_.set_job_status(job_.id, status);
-  catalog_.add_event(job_.id, status, "job " + status);
+  catalog_.add_event(job_.id, status, reason.empty() ? "job " + status : reason);
 }
 
 }  // namespace fw

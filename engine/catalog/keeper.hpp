@@ -52,9 +52,10 @@ class RecordKeeper final : public RunObserver {
                      const IndexRow& row) override;
   void reel_closed(const ClosedReel& reel) override;
 
-  // Writes pending frames to the catalog and sets the job's status there; `finished` also
-  // appends the journal's "finished" record.
-  void finish(const std::string& status, bool finished);
+  // Writes pending frames to the catalog and sets the job's status there, with an event of
+  // that kind whose message is `reason` (the error that stopped a failed run), or "job STATUS";
+  // `finished` also appends the journal's "finished" record.
+  void finish(const std::string& status, bool finished, const std::string& reason = {});
 
   const std::filesystem::path& journal_file() const { return journal_.file(); }
 

@@ -13,6 +13,7 @@
 #include <toml++/toml.h>
 #include <nlohmann/json.hpp>
 
+#include "base/strings.hpp"
 #include "core/error.hpp"
 #include "film/format_toml.hpp"
 
@@ -382,10 +383,14 @@ FilmFormat load_format(const std::filesystem::path& profiles_dir, const std::str
   std::error_code ignored;
   if (!plausible_name(name) || !std::filesystem::is_regular_file(file, ignored)) {
     const std::vector<std::string> known = format_names(profiles_dir);
-    throw Error(ErrorKind::job,
-                fmt::format("unknown film format \"{}\"; known formats in {}: {}", name,
-                            formats_dir(profiles_dir).string(),
-                            known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));
+    const std::vector<std::string_view> words(known.begin(), known.end());
+    const std::string_view closest = closest_word(name, words);
+    throw Error(
+        ErrorKind::job,
+        fmt::format("unknown film format {}{}; known formats in {}: {}", quote(name),
+                    closest.empty() ? "" : fmt::format(" (did you mean {}?)", quote(closest)),
+                    formats_dir(profiles_dir).string(),
+                    known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));
   }
   return read_format_file(file, name);
 }

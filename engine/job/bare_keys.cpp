@@ -172,4 +172,64 @@ std::string quote_unicode_bare_keys(std::string_view toml_text) {
   return BareKeyQuoter(toml_text).run();
 }
 
+namespace {
+
+std::string_view trim_blanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// Line `line` (1-based) of the text without surrounding blanks; "" past the end.
+std::string_view line_of(std::string_view text, std::size_t line) {
+  std::size_t begin = 0;
+  for (std::size_t n = 1; n < line; ++n) {
+    begin = text.find('\n', begin);
+    if (begin == std::string_view::npos) return {};
+    ++begin;
+  }
+  const std::string_view rest = text.substr(begin);
+  return trim_blanks(rest.substr(0, rest.find('\n')));
+}
+
+}  // namespace
+
+std::string key_on_line(std::string_view toml_text, std::size_t line) {
+  std::string_view text = line_of(toml_text, line);
+  const bool header = text.starts_with('[');
+  if (header) text.remove_prefix(text.starts_with("[[") ? 2 : 1);
+  char quote = '\0';
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote != '\0') {
+      if (c == quote) quote = '\0';
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '#') {
+      return {};
+    } else if ((header && c == ']') || (!header && c == '=')) {
+      return std::string(trim_blanks(text.substr(0, i)));
+    }
+  }
+  return {};
+}
+
+std::string describe_parse_error(std::string_view toml_text, std::size_t line,
+                                 std::string_view description) {
+  // toml++'s "cannot redefine existing TYPE 'KEY'": a key-value pair or a table header given
+  // twice. (Its "... 'KEY' as table" forms, a key reopened as another kind, are left as they
+  // are.)
+  // toml++ puts "Error while parsing key-value pair: " (or "table header: ") before it.
+  if (description.find("cannot redefine existing ") == std::string_view::npos ||
+      !description.ends_with('\'')) {
+    return std::string(description);
+  }
+  const std::string key = key_on_line(toml_text, line);
+  if (key.empty()) return std::string(description);
+  return line_of(toml_text, line).starts_with('[') ? "[" + key + "] is defined twice"
+                                                   : key + " is defined twice";
+}
+
 }  // namespace fw::job_detail

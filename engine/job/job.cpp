@@ -299,6 +299,7 @@ class JobParser {
              return;
            }
            job.format = read_name(node, key, "a film format name or a [format] table");
+           job.format_origin = fmt::format("{}:{}: {}", name_, node.source().begin.line, key);
          }},
         {"targets",
          [&](const toml::node& node, const std::string& key) {
@@ -960,8 +961,13 @@ Job parse_job(const std::string& toml_text, const std::string& name,
     const std::string text = job_detail::quote_unicode_bare_keys(toml_text);
     root = toml::parse(std::string_view(text), std::string_view(name));
   } catch (const toml::parse_error& error) {
-    throw Error(ErrorKind::job, fmt::format("{}:{}: syntax error: {}", name,
-                                            error.source().begin.line, error.description()));
+    const auto line = static_cast<std::size_t>(error.source().begin.line);
+    const std::string description =
+        job_detail::describe_parse_error(toml_text, line, error.description());
+    // A key defined twice is not a syntax error as an operator reads it; the rest are.
+    const bool rewritten = description != error.description();
+    throw Error(ErrorKind::job, fmt::format("{}:{}: {}{}", name, line,
+                                            rewritten ? "" : "syntax error: ", description));
   }
   return JobParser(name, fs::absolute(base_dir).lexically_normal()).parse(root);
 }
@@ -1006,6 +1012,7 @@ void apply_overrides(Job& job, const JobOverrides& overrides) {
                 quote(*overrides.format));
     }
     job.format = *overrides.format;
+    job.format_origin = "--format";
     job.inline_format.reset();  // the flag names a profile, which replaces the job's own
   }
   if (overrides.reduction) {

@@ -142,6 +142,8 @@ struct Job {
   std::filesystem::path output;           // jobs write into output / id
   std::filesystem::path catalog;          // SQLite catalog; empty: output / catalog.sqlite
   std::string format = "16mm-comic-30m";  // film format profile name
+  // Where `format` was set, for messages: "job.toml:5: format", "--format", "" (the default).
+  std::string format_origin;
   // The format written in the job as a [format] table (keys as in a format file); when set,
   // `format` is "inline" and no profile is read.
   std::optional<FilmFormat> inline_format;

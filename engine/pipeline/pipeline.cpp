@@ -318,7 +318,17 @@ PreparedJob prepare_job(const Job& job, const hal::Capabilities& recorder,
   // The calibration first: a missing profile is known before thousands of pages are read.
   auto calibration = std::make_shared<const FrameCalibration>(
       FrameCalibration::for_job(job, recorder, profiles_dir));
-  prepared.format = job.inline_format ? *job.inline_format : load_format(profiles_dir, job.format);
+  if (job.inline_format) {
+    prepared.format = *job.inline_format;
+  } else {
+    try {
+      prepared.format = load_format(profiles_dir, job.format);
+    } catch (const Error& error) {
+      // The key or flag that named it: "job.toml:5: format: unknown film format ...".
+      if (job.format_origin.empty()) throw;
+      throw with_context(job.format_origin, error);
+    }
+  }
   // A reduction the format cannot film is the job's (or the flag's), not its first page's.
   check_reductions(job, prepared.format);
   std::vector<DocumentPages> documents = scan_documents(job);

@@ -22,6 +22,7 @@ struct CatalogFlags {
   std::string format = "csv";
   std::string output;
   bool bom = false;
+  bool all_attempts = false;
 };
 
 api::CatalogTarget target(const CatalogFlags& flags) {
@@ -40,6 +41,7 @@ int run_find(CatalogFlags& flags) {
   }
   const auto t = target(flags);
   q.job_id = t.job_id;
+  q.all_attempts = flags.all_attempts;
   const auto lines = describe_frames(Catalog(t.catalog_file).find(q));
   for (const auto& line : lines) fmt::print("{}\n", line);
   if (lines.empty()) fmt::print("no frame matches\n");
@@ -56,8 +58,8 @@ int run_export(const CatalogFlags& flags) {
   const auto t = target(flags);
   const Catalog catalog(t.catalog_file);
   const std::string text = flags.format == "csv"
-                               ? export_csv(catalog, t.job_id, CsvOptions{flags.bom})
-                               : export_json(catalog, t.job_id);
+                               ? export_csv(catalog, t.job_id, {flags.bom, flags.all_attempts})
+                               : export_json(catalog, t.job_id, flags.all_attempts);
   if (flags.output.empty()) {
     fmt::print("{}", text);
   } else {
@@ -100,10 +102,16 @@ void add_catalog_commands(CLI::App& app, std::vector<Command>& commands) {
                     "catalog file (default: the job's, else out/catalog.sqlite)");
     cmd->add_option("--job", flags->job, "only the job with this id");
   };
+  auto all_attempts = [&](CLI::App* cmd) {
+    cmd->add_flag("--all-attempts", flags->all_attempts,
+                  "also the frames of spoiled reels and of runs an --overwrite superseded (their "
+                  "reel status says which)");
+  };
   auto* find = group->add_subcommand("find",
                                      "which reel and frames hold a document, title, metadata, "
                                      "file or checksum");
   common(find);
+  all_attempts(find);
   find->add_option("--document", flags->query.document_id, "document id");
   find->add_option("--title", flags->query.title, "part of a document title (any script)");
   find->add_option("--meta", flags->meta,
@@ -118,6 +126,7 @@ void add_catalog_commands(CLI::App& app, std::vector<Command>& commands) {
   auto* exporter =
       group->add_subcommand("export", "every frame with its document, for other systems");
   common(exporter);
+  all_attempts(exporter);
   exporter->add_option("--format", flags->format, "csv or json")->capture_default_str();
   exporter->add_option("-o,--output", flags->output, "write to this file instead of stdout");
   exporter->add_flag("--bom", flags->bom,
