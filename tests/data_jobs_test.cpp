@@ -20,9 +20,13 @@
 #include "data/data_frames.hpp"
 #include "film/format.hpp"
 #include "film/plan.hpp"
+#include "film/target.hpp"
+#include "film/text_check.hpp"
 #include "job/job.hpp"
+#include "raster/raster.hpp"
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
+#include "text/text.hpp"
 
 namespace fw {
 namespace {
@@ -98,20 +102,21 @@ TEST(DataPlan, DataFramesFollowEachDocumentBehindOneDataTargetPerReel) {
   ASSERT_TRUE(plan.data_layout);
   EXPECT_EQ(plan.data_layout->payload_bytes, 37910u);  // 611 x 611 modules of 20 um
   // D001: 1 data frame + 1 parity; D002: 2 data frames + 1 parity.
-  EXPECT_THAT(kinds(plan), ::testing::ElementsAre("page", "data-target", "data", "data", "page",
-                                                  "data", "data", "data"));
-  EXPECT_EQ(plan.frames[2].address, "R0001-D001-M01-0001");
-  EXPECT_EQ(plan.frames[7].address, "R0001-D002-M01-0003");
-  EXPECT_EQ(plan.frames[5].data_unit, 3u);
-  EXPECT_EQ(plan.frames[2].blip, hal::BlipLevel::none);  // the blip count stays a page count
+  EXPECT_THAT(kinds(plan), ::testing::ElementsAre("page", "data-target", "data-format", "data",
+                                                  "data", "page", "data", "data", "data"));
+  EXPECT_EQ(plan.frames[2].address, "R0001-DATA2");
+  EXPECT_EQ(plan.frames[3].address, "R0001-D001-M01-0001");
+  EXPECT_EQ(plan.frames[8].address, "R0001-D002-M01-0003");
+  EXPECT_EQ(plan.frames[6].data_unit, 3u);
+  EXPECT_EQ(plan.frames[3].blip, hal::BlipLevel::none);  // the blip count stays a page count
   EXPECT_EQ(plan.reels[0].data_frames, 5u);
   EXPECT_EQ(plan.reels[0].data_bytes, 51000u);
   EXPECT_EQ(plan.reels[0].pages, 2u);
   EXPECT_EQ(plan.reels[0].last_address, "R0001-D002-0001");
   const Json json = Json::parse(plan.to_json(job));
   EXPECT_EQ(json["data"]["files"][1]["data_frames"], 2);
-  EXPECT_EQ(json["frames"][7]["data"]["parity"], true);
-  EXPECT_EQ(json["frames"][6]["data"]["frame"], 2);
+  EXPECT_EQ(json["frames"][8]["data"]["parity"], true);
+  EXPECT_EQ(json["frames"][7]["data"]["frame"], 2);
   // The same input, the same plan.
   EXPECT_EQ(plan.hash(job),
             plan_reels(job, roll_16mm(30.5), recorder_10um(),
@@ -123,10 +128,10 @@ TEST(DataPlan, AtTheReelsEndTheDataFramesFollowTheLastDocument) {
   const Job job = data_job(DataPlacement::reel_end);
   const Plan plan = plan_reels(job, roll_16mm(30.5), recorder_10um(),
                                {pages_with_masters(0, {1000}), pages_with_masters(1, {1000})});
-  EXPECT_THAT(kinds(plan), ::testing::ElementsAre("page", "page", "data-target", "data", "data",
-                                                  "data", "data"));
-  EXPECT_EQ(plan.frames[3].address, "R0001-D001-M01-0001");
-  EXPECT_EQ(plan.frames[5].address, "R0001-D002-M01-0001");
+  EXPECT_THAT(kinds(plan), ::testing::ElementsAre("page", "page", "data-target", "data-format",
+                                                  "data", "data", "data", "data"));
+  EXPECT_EQ(plan.frames[4].address, "R0001-D001-M01-0001");
+  EXPECT_EQ(plan.frames[6].address, "R0001-D002-M01-0001");
 }
 
 TEST(DataPlan, AnOuterCodeGroupIsNeverSplitAcrossReels) {
@@ -149,6 +154,53 @@ TEST(DataPlan, AnOuterCodeGroupIsNeverSplitAcrossReels) {
   const PlannedFrame& first = plan.frames[plan.reels[1].first_frame];
   EXPECT_EQ(first.kind, FrameKind::data_target);
   EXPECT_EQ(first.address, "R0002-DATA");
+  EXPECT_EQ(plan.frames[plan.reels[1].first_frame + 1].kind, FrameKind::data_format);
+}
+
+// The two frames before a reel's data frames, as the default 2.5 um recorder draws them: no
+// text block runs into another or into the example symbol (the boxes are the pixels each
+// drawing changed), all stay inside the page's border, and every string has its glyphs.
+TEST(DataPlan, TheDataTargetsTextBlocksDoNotOverlapAndEveryCharacterHasAGlyph) {
+  Job job = data_job(DataPlacement::document);
+  job.documents.resize(1);
+  hal::Capabilities caps;
+  caps.pixel_pitch_um = 2.5;
+  Plan plan = plan_reels(job, roll_16mm(30.5), caps, {pages_with_masters(0, {1000})});
+  // The project's text check of every string the plan's frames draw (MissingGlyph otherwise).
+  ASSERT_NO_THROW(prepare_plan_text(job, plan, TextEngine::load_default()));
+  const TargetTemplate format_template =
+      load_template(template_file(default_profiles_dir(), "standard", FrameKind::data_format));
+  for (const FrameKind kind : {FrameKind::data_target, FrameKind::data_format}) {
+    SCOPED_TRACE(to_string(kind));
+    const auto frame = std::find_if(plan.frames.begin(), plan.frames.end(),
+                                    [&](const PlannedFrame& f) { return f.kind == kind; });
+    ASSERT_NE(frame, plan.frames.end());
+    std::vector<DrawnBox> drawn;
+    const FrameImage image =
+        render_target(job, plan, *frame, {ImageMode::grey, Polarity::negative, 128}, &drawn);
+    const Placement& p = frame->placement;
+    const std::size_t texts = kind == FrameKind::data_target ? 5 : format_template.texts.size();
+    ASSERT_EQ(drawn.size(), texts + (kind == FrameKind::data_target ? 1 : 0));
+    const double px_per_mm = 1000.0 / (caps.pixel_pitch_um * frame->reduction);
+    const auto border_px = static_cast<std::uint32_t>(std::ceil(4 * px_per_mm));  // 2 + 2 mm
+    for (std::size_t i = 0; i < drawn.size(); ++i) {
+      const DrawnBox& a = drawn[i];
+      SCOPED_TRACE(fmt::format("{}: x {}-{}, y {}-{}", a.what, a.x0, a.x1, a.y0, a.y1));
+      EXPECT_LT(a.x0, a.x1);  // every block drew something
+      EXPECT_LT(a.y0, a.y1);
+      EXPECT_GE(a.x0, p.page_x_px + border_px);
+      EXPECT_GE(a.y0, p.page_y_px + border_px);
+      EXPECT_LE(a.x1, p.page_x_px + p.page_width_px - border_px);
+      EXPECT_LE(a.y1, p.page_y_px + p.page_height_px - border_px);
+      EXPECT_LE(a.y1, image.height);
+      for (std::size_t j = 0; j < i; ++j) {
+        const DrawnBox& b = drawn[j];
+        const bool apart = a.x1 <= b.x0 || b.x1 <= a.x0 || a.y1 <= b.y0 || b.y1 <= a.y0;
+        EXPECT_TRUE(apart) << "overlaps " << b.what << ": x " << b.x0 << "-" << b.x1 << ", y "
+                           << b.y0 << "-" << b.y1;
+      }
+    }
+  }
 }
 
 TEST(DataPlan, JobKeysAndTheirErrors) {
@@ -266,7 +318,7 @@ TEST_F(DataJob, ALostDataFrameIsRebuiltAndTheReelsDataTargetSaysHowToDecode) {
     if (f["kind"] == "data-target") data_target = f["number"];
   }
   ASSERT_GT(first_data, 0u);
-  EXPECT_EQ(data_target + 1, first_data);
+  EXPECT_EQ(data_target + 2, first_data);  // the data target, its format page, the data
   fs::remove(dir_ / "film" / fmt::format("F{:06}.tif", first_data));
   const auto restored =
       test::run_cli({"restore", (dir_ / "film").string(), "--out", (dir_ / "r").string()});
