@@ -339,11 +339,30 @@ TEST_F(DataJob, VerifyDecodesEveryDataFrameAndReportsItsMargin) {
   const Json& data = qc["reels"][0]["data"];
   EXPECT_GE(data["frames"].get<int>(), 9);
   EXPECT_GE(data["least_margin"].get<int>(), 10);  // of 16: RS(255, 223) corrects 16
+  EXPECT_EQ(data["frames_checked"], data["frames"]);
   for (const Json& f : qc["reels"][0]["frames"]) {
     if (f["kind"] != "data") continue;
     EXPECT_TRUE(f["data"]["decoded"].get<bool>()) << f.dump();
     EXPECT_EQ(f["verdict"], "pass") << f.dump();
   }
+  // The operator sees the same, beside the reel's verdict and in the report.
+  const std::string frames = data["frames"].dump();
+  EXPECT_THAT(verify.out, HasSubstr(fmt::format("R0001 data: {0} of {0} data frames decoded, {1} "
+                                                "symbol error(s)",
+                                                frames, data["symbol_errors"].dump())));
+  EXPECT_THAT(verify.out, HasSubstr(fmt::format("least margin {}", data["least_margin"].dump())));
+  const std::string html = read_file(dir_ / "out" / "dj" / "report.html");
+  EXPECT_THAT(html, HasSubstr("<h3 id=\"R0001-data\">Data frames"));
+  EXPECT_THAT(html, HasSubstr(fmt::format("<p class=\"data-summary\">{0} of {0} data frames "
+                                          "decoded",
+                                          frames)));
+  std::size_t rows = 0;
+  const std::size_t table = html.find("<table class=\"data-frames\">");
+  ASSERT_NE(table, std::string::npos);
+  const std::string section = html.substr(table, html.find("</table>", table) - table);
+  for (std::size_t at = 0; (at = section.find("<tr><td>", at)) != std::string::npos; ++at) ++rows;
+  EXPECT_EQ(rows, data["frames"].get<std::size_t>());  // a row per data frame
+  EXPECT_THAT(section, HasSubstr("p1.jpg"));
 }
 
 }  // namespace
