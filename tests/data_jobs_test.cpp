@@ -329,6 +329,69 @@ TEST_F(DataJob, ALostDataFrameIsRebuiltAndTheReelsDataTargetSaysHowToDecode) {
   EXPECT_GT(report["files"][0]["outer_code_bytes"].get<std::uint64_t>(), 0u);
 }
 
+std::size_t frame_images(const fs::path& film) {
+  std::size_t n = 0;
+  for (const auto& entry : fs::directory_iterator(film)) n += entry.path().extension() == ".tif";
+  return n;
+}
+
+TEST_F(DataJob, RestoreCountsOnlyTheFilmsImagesAndReadsSeveralFoldersOrAJobsFolder) {
+  // The sim's film folder holds reel.json beside the frames: not an image, not counted.
+  ASSERT_TRUE(fs::exists(reel() / "film" / "reel.json"));
+  const std::size_t frames = frame_images(reel() / "film");
+  const auto whole =
+      test::run_cli({"restore", (reel() / "film").string(), "--out", (dir_ / "r1").string()});
+  ASSERT_EQ(whole.exit_code, 0) << whole.out << whole.err;
+  EXPECT_THAT(whole.out, HasSubstr(fmt::format("restore: {} image(s), ", frames)));
+
+  // The frames spread over two folders (as over two reels): one alone restores some files at
+  // most, both together every file.
+  const Json plan = Json::parse(read_file(root() / "out" / "dj" / "plan.json"));
+  std::vector<std::uint32_t> data_frames;
+  for (const Json& f : plan["frames"]) {
+    if (f["kind"] == "data") data_frames.push_back(f["number"]);
+  }
+  ASSERT_GE(data_frames.size(), 9u);
+  fs::create_directories(dir_ / "A" / "film");
+  fs::create_directories(dir_ / "B" / "film");
+  for (std::size_t i = 0; i < data_frames.size(); ++i) {
+    const std::string name = fmt::format("F{:06}.tif", data_frames[i]);
+    fs::copy(reel() / "film" / name,
+             dir_ / (i < data_frames.size() / 2 ? "A" : "B") / "film" / name);
+  }
+  const auto half =
+      test::run_cli({"restore", (dir_ / "A").string(), "--out", (dir_ / "r2").string()});
+  EXPECT_THAT(half.out, ::testing::Not(HasSubstr("files: 3 recovered"))) << half.err;
+  const auto both = test::run_cli({"restore", (dir_ / "A").string(), (dir_ / "B" / "film").string(),
+                                   "--out", (dir_ / "r3").string()});
+  ASSERT_EQ(both.exit_code, 0) << both.out << both.err;
+  EXPECT_THAT(both.out, HasSubstr(fmt::format("restore: {} image(s), {} data frame(s), 0 other",
+                                              data_frames.size(), data_frames.size())));
+  EXPECT_THAT(both.out, HasSubstr("files: 3 recovered, 0 not"));
+  for (const char* name : {"p1.jpg", "p2.tif", "p3.pdf"}) {
+    EXPECT_EQ(bytes_of(dir_ / "r3" / "D001" / "D001" / name),
+              bytes_of(root() / "s" / "D001" / name))
+        << name;
+  }
+
+  // The job's folder: searched recursively, each reel's developed film read (not the contact
+  // sheets or other pictures beside it).
+  fs::copy(root() / "out" / "dj", dir_ / "job", fs::copy_options::recursive);
+  samples::PageSpec spec;
+  spec.width_mm = 20;
+  spec.height_mm = 20;
+  spec.dpi = 60;
+  samples::save_page(samples::make_page(spec), dir_ / "job" / "R0001" / "contact.jpg",
+                     samples::Encoding::jpeg, 60);
+  const auto job =
+      test::run_cli({"restore", (dir_ / "job").string(), "--out", (dir_ / "r4").string()});
+  ASSERT_EQ(job.exit_code, 0) << job.out << job.err;
+  EXPECT_THAT(job.out, HasSubstr(fmt::format("restore: {} image(s), ", frames)));
+  EXPECT_THAT(job.out, HasSubstr("files: 3 recovered, 0 not"));
+  const Json report = Json::parse(read_file(dir_ / "r4" / "restore.json"));
+  EXPECT_EQ(report["frames"][0]["source"], "R0001/film/F000001.tif");
+}
+
 TEST_F(DataJob, VerifyDecodesEveryDataFrameAndReportsItsMargin) {
   fs::copy(root() / "out", dir_ / "out", fs::copy_options::recursive);
   const auto verify =
