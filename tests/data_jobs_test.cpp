@@ -20,9 +20,13 @@
 #include "data/data_frames.hpp"
 #include "film/format.hpp"
 #include "film/plan.hpp"
+#include "film/target.hpp"
+#include "film/text_check.hpp"
 #include "job/job.hpp"
+#include "raster/raster.hpp"
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
+#include "text/text.hpp"
 
 namespace fw {
 namespace {
@@ -98,20 +102,21 @@ TEST(DataPlan, DataFramesFollowEachDocumentBehindOneDataTargetPerReel) {
   ASSERT_TRUE(plan.data_layout);
   EXPECT_EQ(plan.data_layout->payload_bytes, 37910u);  // 611 x 611 modules of 20 um
   // D001: 1 data frame + 1 parity; D002: 2 data frames + 1 parity.
-  EXPECT_THAT(kinds(plan), ::testing::ElementsAre("page", "data-target", "data", "data", "page",
-                                                  "data", "data", "data"));
-  EXPECT_EQ(plan.frames[2].address, "R0001-D001-M01-0001");
-  EXPECT_EQ(plan.frames[7].address, "R0001-D002-M01-0003");
-  EXPECT_EQ(plan.frames[5].data_unit, 3u);
-  EXPECT_EQ(plan.frames[2].blip, hal::BlipLevel::none);  // the blip count stays a page count
+  EXPECT_THAT(kinds(plan), ::testing::ElementsAre("page", "data-target", "data-format", "data",
+                                                  "data", "page", "data", "data", "data"));
+  EXPECT_EQ(plan.frames[2].address, "R0001-DATA2");
+  EXPECT_EQ(plan.frames[3].address, "R0001-D001-M01-0001");
+  EXPECT_EQ(plan.frames[8].address, "R0001-D002-M01-0003");
+  EXPECT_EQ(plan.frames[6].data_unit, 3u);
+  EXPECT_EQ(plan.frames[3].blip, hal::BlipLevel::none);  // the blip count stays a page count
   EXPECT_EQ(plan.reels[0].data_frames, 5u);
   EXPECT_EQ(plan.reels[0].data_bytes, 51000u);
   EXPECT_EQ(plan.reels[0].pages, 2u);
   EXPECT_EQ(plan.reels[0].last_address, "R0001-D002-0001");
   const Json json = Json::parse(plan.to_json(job));
   EXPECT_EQ(json["data"]["files"][1]["data_frames"], 2);
-  EXPECT_EQ(json["frames"][7]["data"]["parity"], true);
-  EXPECT_EQ(json["frames"][6]["data"]["frame"], 2);
+  EXPECT_EQ(json["frames"][8]["data"]["parity"], true);
+  EXPECT_EQ(json["frames"][7]["data"]["frame"], 2);
   // The same input, the same plan.
   EXPECT_EQ(plan.hash(job),
             plan_reels(job, roll_16mm(30.5), recorder_10um(),
@@ -123,10 +128,10 @@ TEST(DataPlan, AtTheReelsEndTheDataFramesFollowTheLastDocument) {
   const Job job = data_job(DataPlacement::reel_end);
   const Plan plan = plan_reels(job, roll_16mm(30.5), recorder_10um(),
                                {pages_with_masters(0, {1000}), pages_with_masters(1, {1000})});
-  EXPECT_THAT(kinds(plan), ::testing::ElementsAre("page", "page", "data-target", "data", "data",
-                                                  "data", "data"));
-  EXPECT_EQ(plan.frames[3].address, "R0001-D001-M01-0001");
-  EXPECT_EQ(plan.frames[5].address, "R0001-D002-M01-0001");
+  EXPECT_THAT(kinds(plan), ::testing::ElementsAre("page", "page", "data-target", "data-format",
+                                                  "data", "data", "data", "data"));
+  EXPECT_EQ(plan.frames[4].address, "R0001-D001-M01-0001");
+  EXPECT_EQ(plan.frames[6].address, "R0001-D002-M01-0001");
 }
 
 TEST(DataPlan, AnOuterCodeGroupIsNeverSplitAcrossReels) {
@@ -149,6 +154,53 @@ TEST(DataPlan, AnOuterCodeGroupIsNeverSplitAcrossReels) {
   const PlannedFrame& first = plan.frames[plan.reels[1].first_frame];
   EXPECT_EQ(first.kind, FrameKind::data_target);
   EXPECT_EQ(first.address, "R0002-DATA");
+  EXPECT_EQ(plan.frames[plan.reels[1].first_frame + 1].kind, FrameKind::data_format);
+}
+
+// The two frames before a reel's data frames, as the default 2.5 um recorder draws them: no
+// text block runs into another or into the example symbol (the boxes are the pixels each
+// drawing changed), all stay inside the page's border, and every string has its glyphs.
+TEST(DataPlan, TheDataTargetsTextBlocksDoNotOverlapAndEveryCharacterHasAGlyph) {
+  Job job = data_job(DataPlacement::document);
+  job.documents.resize(1);
+  hal::Capabilities caps;
+  caps.pixel_pitch_um = 2.5;
+  Plan plan = plan_reels(job, roll_16mm(30.5), caps, {pages_with_masters(0, {1000})});
+  // The project's text check of every string the plan's frames draw (MissingGlyph otherwise).
+  ASSERT_NO_THROW(prepare_plan_text(job, plan, TextEngine::load_default()));
+  const TargetTemplate format_template =
+      load_template(template_file(default_profiles_dir(), "standard", FrameKind::data_format));
+  for (const FrameKind kind : {FrameKind::data_target, FrameKind::data_format}) {
+    SCOPED_TRACE(to_string(kind));
+    const auto frame = std::find_if(plan.frames.begin(), plan.frames.end(),
+                                    [&](const PlannedFrame& f) { return f.kind == kind; });
+    ASSERT_NE(frame, plan.frames.end());
+    std::vector<DrawnBox> drawn;
+    const FrameImage image =
+        render_target(job, plan, *frame, {ImageMode::grey, Polarity::negative, 128}, &drawn);
+    const Placement& p = frame->placement;
+    const std::size_t texts = kind == FrameKind::data_target ? 5 : format_template.texts.size();
+    ASSERT_EQ(drawn.size(), texts + (kind == FrameKind::data_target ? 1 : 0));
+    const double px_per_mm = 1000.0 / (caps.pixel_pitch_um * frame->reduction);
+    const auto border_px = static_cast<std::uint32_t>(std::ceil(4 * px_per_mm));  // 2 + 2 mm
+    for (std::size_t i = 0; i < drawn.size(); ++i) {
+      const DrawnBox& a = drawn[i];
+      SCOPED_TRACE(fmt::format("{}: x {}-{}, y {}-{}", a.what, a.x0, a.x1, a.y0, a.y1));
+      EXPECT_LT(a.x0, a.x1);  // every block drew something
+      EXPECT_LT(a.y0, a.y1);
+      EXPECT_GE(a.x0, p.page_x_px + border_px);
+      EXPECT_GE(a.y0, p.page_y_px + border_px);
+      EXPECT_LE(a.x1, p.page_x_px + p.page_width_px - border_px);
+      EXPECT_LE(a.y1, p.page_y_px + p.page_height_px - border_px);
+      EXPECT_LE(a.y1, image.height);
+      for (std::size_t j = 0; j < i; ++j) {
+        const DrawnBox& b = drawn[j];
+        const bool apart = a.x1 <= b.x0 || b.x1 <= a.x0 || a.y1 <= b.y0 || b.y1 <= a.y0;
+        EXPECT_TRUE(apart) << "overlaps " << b.what << ": x " << b.x0 << "-" << b.x1 << ", y "
+                           << b.y0 << "-" << b.y1;
+      }
+    }
+  }
 }
 
 TEST(DataPlan, JobKeysAndTheirErrors) {
@@ -266,7 +318,7 @@ TEST_F(DataJob, ALostDataFrameIsRebuiltAndTheReelsDataTargetSaysHowToDecode) {
     if (f["kind"] == "data-target") data_target = f["number"];
   }
   ASSERT_GT(first_data, 0u);
-  EXPECT_EQ(data_target + 1, first_data);
+  EXPECT_EQ(data_target + 2, first_data);  // the data target, its format page, the data
   fs::remove(dir_ / "film" / fmt::format("F{:06}.tif", first_data));
   const auto restored =
       test::run_cli({"restore", (dir_ / "film").string(), "--out", (dir_ / "r").string()});
@@ -275,6 +327,69 @@ TEST_F(DataJob, ALostDataFrameIsRebuiltAndTheReelsDataTargetSaysHowToDecode) {
             bytes_of(root() / "s" / "D001" / "p1.jpg"));
   const Json report = Json::parse(read_file(dir_ / "r" / "restore.json"));
   EXPECT_GT(report["files"][0]["outer_code_bytes"].get<std::uint64_t>(), 0u);
+}
+
+std::size_t frame_images(const fs::path& film) {
+  std::size_t n = 0;
+  for (const auto& entry : fs::directory_iterator(film)) n += entry.path().extension() == ".tif";
+  return n;
+}
+
+TEST_F(DataJob, RestoreCountsOnlyTheFilmsImagesAndReadsSeveralFoldersOrAJobsFolder) {
+  // The sim's film folder holds reel.json beside the frames: not an image, not counted.
+  ASSERT_TRUE(fs::exists(reel() / "film" / "reel.json"));
+  const std::size_t frames = frame_images(reel() / "film");
+  const auto whole =
+      test::run_cli({"restore", (reel() / "film").string(), "--out", (dir_ / "r1").string()});
+  ASSERT_EQ(whole.exit_code, 0) << whole.out << whole.err;
+  EXPECT_THAT(whole.out, HasSubstr(fmt::format("restore: {} image(s), ", frames)));
+
+  // The frames spread over two folders (as over two reels): one alone restores some files at
+  // most, both together every file.
+  const Json plan = Json::parse(read_file(root() / "out" / "dj" / "plan.json"));
+  std::vector<std::uint32_t> data_frames;
+  for (const Json& f : plan["frames"]) {
+    if (f["kind"] == "data") data_frames.push_back(f["number"]);
+  }
+  ASSERT_GE(data_frames.size(), 9u);
+  fs::create_directories(dir_ / "A" / "film");
+  fs::create_directories(dir_ / "B" / "film");
+  for (std::size_t i = 0; i < data_frames.size(); ++i) {
+    const std::string name = fmt::format("F{:06}.tif", data_frames[i]);
+    fs::copy(reel() / "film" / name,
+             dir_ / (i < data_frames.size() / 2 ? "A" : "B") / "film" / name);
+  }
+  const auto half =
+      test::run_cli({"restore", (dir_ / "A").string(), "--out", (dir_ / "r2").string()});
+  EXPECT_THAT(half.out, ::testing::Not(HasSubstr("files: 3 recovered"))) << half.err;
+  const auto both = test::run_cli({"restore", (dir_ / "A").string(), (dir_ / "B" / "film").string(),
+                                   "--out", (dir_ / "r3").string()});
+  ASSERT_EQ(both.exit_code, 0) << both.out << both.err;
+  EXPECT_THAT(both.out, HasSubstr(fmt::format("restore: {} image(s), {} data frame(s), 0 other",
+                                              data_frames.size(), data_frames.size())));
+  EXPECT_THAT(both.out, HasSubstr("files: 3 recovered, 0 not"));
+  for (const char* name : {"p1.jpg", "p2.tif", "p3.pdf"}) {
+    EXPECT_EQ(bytes_of(dir_ / "r3" / "D001" / "D001" / name),
+              bytes_of(root() / "s" / "D001" / name))
+        << name;
+  }
+
+  // The job's folder: searched recursively, each reel's developed film read (not the contact
+  // sheets or other pictures beside it).
+  fs::copy(root() / "out" / "dj", dir_ / "job", fs::copy_options::recursive);
+  samples::PageSpec spec;
+  spec.width_mm = 20;
+  spec.height_mm = 20;
+  spec.dpi = 60;
+  samples::save_page(samples::make_page(spec), dir_ / "job" / "R0001" / "contact.jpg",
+                     samples::Encoding::jpeg, 60);
+  const auto job =
+      test::run_cli({"restore", (dir_ / "job").string(), "--out", (dir_ / "r4").string()});
+  ASSERT_EQ(job.exit_code, 0) << job.out << job.err;
+  EXPECT_THAT(job.out, HasSubstr(fmt::format("restore: {} image(s), ", frames)));
+  EXPECT_THAT(job.out, HasSubstr("files: 3 recovered, 0 not"));
+  const Json report = Json::parse(read_file(dir_ / "r4" / "restore.json"));
+  EXPECT_EQ(report["frames"][0]["source"], "R0001/film/F000001.tif");
 }
 
 TEST_F(DataJob, VerifyDecodesEveryDataFrameAndReportsItsMargin) {
@@ -287,11 +402,30 @@ TEST_F(DataJob, VerifyDecodesEveryDataFrameAndReportsItsMargin) {
   const Json& data = qc["reels"][0]["data"];
   EXPECT_GE(data["frames"].get<int>(), 9);
   EXPECT_GE(data["least_margin"].get<int>(), 10);  // of 16: RS(255, 223) corrects 16
+  EXPECT_EQ(data["frames_checked"], data["frames"]);
   for (const Json& f : qc["reels"][0]["frames"]) {
     if (f["kind"] != "data") continue;
     EXPECT_TRUE(f["data"]["decoded"].get<bool>()) << f.dump();
     EXPECT_EQ(f["verdict"], "pass") << f.dump();
   }
+  // The operator sees the same, beside the reel's verdict and in the report.
+  const std::string frames = data["frames"].dump();
+  EXPECT_THAT(verify.out, HasSubstr(fmt::format("R0001 data: {0} of {0} data frames decoded, {1} "
+                                                "symbol error(s)",
+                                                frames, data["symbol_errors"].dump())));
+  EXPECT_THAT(verify.out, HasSubstr(fmt::format("least margin {}", data["least_margin"].dump())));
+  const std::string html = read_file(dir_ / "out" / "dj" / "report.html");
+  EXPECT_THAT(html, HasSubstr("<h3 id=\"R0001-data\">Data frames"));
+  EXPECT_THAT(html, HasSubstr(fmt::format("<p class=\"data-summary\">{0} of {0} data frames "
+                                          "decoded",
+                                          frames)));
+  std::size_t rows = 0;
+  const std::size_t table = html.find("<table class=\"data-frames\">");
+  ASSERT_NE(table, std::string::npos);
+  const std::string section = html.substr(table, html.find("</table>", table) - table);
+  for (std::size_t at = 0; (at = section.find("<tr><td>", at)) != std::string::npos; ++at) ++rows;
+  EXPECT_EQ(rows, data["frames"].get<std::size_t>());  // a row per data frame
+  EXPECT_THAT(section, HasSubstr("p1.jpg"));
 }
 
 }  // namespace

@@ -1,13 +1,15 @@
-// The film the defaults make passes QC: the demo's three jobs (a 16 mm reel, the same pages on
-// short reels, an A6 fiche) and a one-line conversion of generated A4 pages, each filmed on the
-// simulated recorder at its real 2.5 um pitch through its factory calibration, then checked
-// by `filmwriter verify`: verdict pass. Full-size frames: this is one of the few integration
-// tests at the real pitch (left out of the sanitizer pass in tools/test).
+// The film the defaults make passes QC: the demo's four jobs (a 16 mm reel, the same pages on
+// short reels, an A6 fiche, pages with their masters as data frames) and a one-line conversion of
+// generated A4 pages, each filmed on the simulated recorder at its real 2.5 um pitch through its
+// factory calibration, then checked by `filmwriter verify`: verdict pass. Full-size frames: this is
+// one of the few integration tests at the real pitch (left out of the sanitizer pass in
+// tools/test).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
 
+#include "base/files.hpp"
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
 
@@ -41,9 +43,22 @@ TEST_P(DemoVerify, TheDemoJobVerifiesWithVerdictPass) {
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
   EXPECT_THAT(verified.out, HasSubstr("verdict: pass"));
   EXPECT_THAT(verified.out, ::testing::Not(HasSubstr("FAILED")));
+  if (GetParam() != "data") return;
+  // As tools/demo does: the masters back from the developed film, byte-identical.
+  EXPECT_THAT(verified.out, HasSubstr("R0001 data: "));
+  const auto restored = test::run_cli({"restore", (dir / "out" / "demo-data").string(), "--out",
+                                       (dir / "restored").string(), "--catalog",
+                                       (dir / "out" / "catalog.sqlite").string()});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_THAT(restored.out, HasSubstr("files: 3 recovered, 0 not"));
+  for (const auto& [master, document] : std::vector<std::pair<std::string, std::string>>{
+           {"D001/p2.jpg", "D001"}, {"D001/p1.tif", "D001"}, {"D003.pdf", "D003"}}) {
+    EXPECT_EQ(read_file(dir / "restored" / document / master), read_file(dir / "samples" / master))
+        << master;
+  }
 }
 
-INSTANTIATE_TEST_SUITE_P(Jobs, DemoVerify, ::testing::Values("job", "reels", "fiche"));
+INSTANTIATE_TEST_SUITE_P(Jobs, DemoVerify, ::testing::Values("job", "reels", "fiche", "data"));
 
 TEST(OneLineVerify, GeneratedA4PagesVerifyWithVerdictPass) {
   test::TempDir dir;

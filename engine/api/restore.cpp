@@ -27,9 +27,13 @@ std::string RestoreResult::text() const {
 RestoreResult restore(const RestoreRequest& request) {
   std::filesystem::create_directories(request.out);
   RestoreResult result;
-  result.report = data::restore_directory(request.film_dir, request.out);
+  if (request.film.empty()) throw Error(ErrorKind::usage, "restore: no folder or image given");
+  result.report = data::restore_paths(request.film, request.out);
   if (result.report.files.empty()) {
-    throw Error(ErrorKind::input, "restore: no data frame in " + request.film_dir.string());
+    std::vector<std::string> names;
+    for (const auto& path : request.film) names.push_back(path.string());
+    throw Error(ErrorKind::input, fmt::format("restore: no data frame in {} ({} image(s))",
+                                              fmt::join(names, ", "), result.report.images));
   }
   nlohmann::json json = result.report.json();
   if (!request.catalog.empty()) {

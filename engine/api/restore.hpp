@@ -13,9 +13,11 @@
 namespace fw::api {
 
 struct RestoreRequest {
-  std::filesystem::path film_dir;  // developed-film images or scans, any names, any order
-  std::filesystem::path out;       // files go to OUT/DOCUMENT/NAME, the report to restore.json
-  std::filesystem::path catalog;   // optional: the SQLite catalog to check the files against
+  // Developed-film images or scans, any names, any order: folders (searched recursively,
+  // data::film_images) or image files; several reels of a job, or the job's folder.
+  std::vector<std::filesystem::path> film;
+  std::filesystem::path out;      // files go to OUT/DOCUMENT/NAME, the report to restore.json
+  std::filesystem::path catalog;  // optional: the SQLite catalog to check the files against
 };
 
 struct RestoreResult {
@@ -27,7 +29,7 @@ struct RestoreResult {
   std::string text() const;
 };
 
-// Writes the files and OUT/restore.json. Error(input) when the folder holds no data frame.
+// Writes the files and OUT/restore.json. Error(input) when the folders hold no data frame.
 RestoreResult restore(const RestoreRequest& request);
 
 }  // namespace fw::api

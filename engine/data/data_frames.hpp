@@ -204,8 +204,18 @@ class Restorer {
   std::vector<DecodedFrame> frames_;
 };
 
-// Every image in `dir` (any names, any order; non-images and other frames are skipped),
-// decoded on the caller's TBB arena, then restored to `out`.
+// The images to read from `paths`: an image file as given; a folder searched recursively for
+// images (by content: reel.json, index.csv and other files are left out), and when it has
+// folders named `film` (a job's or reel's folder: R0001/film), only the images in those.
+// Sorted, each once. Error(usage) for a path that is neither a folder nor a file.
+std::vector<std::filesystem::path> film_images(const std::vector<std::filesystem::path>& paths);
+
+// Every image of `paths` (film_images: any names, any order, several reels; other frames are
+// skipped), decoded on the caller's TBB arena, then restored to `out`: a file spread over
+// reels comes back whole when all its reels are given.
+RestoreReport restore_paths(const std::vector<std::filesystem::path>& paths,
+                            const std::filesystem::path& out);
+// restore_paths of one folder; Error(usage) when it is not a folder.
 RestoreReport restore_directory(const std::filesystem::path& dir, const std::filesystem::path& out);
 
 }  // namespace fw::data

@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include <oneapi/tbb/parallel_for.h>
+#include <vips/vips.h>
 
 #include "base/files.hpp"
 #include "base/sha256.hpp"
@@ -328,21 +329,63 @@ nlohmann::json RestoreReport::json() const {
   return j;
 }
 
-RestoreReport restore_directory(const std::filesystem::path& dir,
-                                const std::filesystem::path& out) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) {
-    throw Error(ErrorKind::usage, "restore: " + dir.string() + " is not a directory");
+bool is_image_file(const std::filesystem::path& file) {
+  // libvips sniffs the content (not the name): a scan named "frame.bin" counts, reel.json and
+  // index.csv do not.
+  const char* loader = vips_foreign_find_load(file.c_str());
+  if (loader == nullptr) vips_error_clear();
+  return loader != nullptr;
+}
+
+std::vector<std::filesystem::path> film_images(const std::vector<std::filesystem::path>& paths) {
+  std::vector<std::filesystem::path> images;
+  for (const std::filesystem::path& path : paths) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec)) {
+      if (is_image_file(path)) images.push_back(path);
+      continue;
+    }
+    if (!std::filesystem::is_directory(path, ec)) {
+      throw Error(ErrorKind::usage,
+                  "restore: " + path.string() + " is neither a folder nor an image file");
+    }
+    std::vector<std::filesystem::path> found;
+    bool has_film = false;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(
+             path, std::filesystem::directory_options::skip_permission_denied)) {
+      if (!entry.is_regular_file() || !is_image_file(entry.path())) continue;
+      found.push_back(entry.path());
+      has_film = has_film || entry.path().parent_path().filename() == "film";
+    }
+    // A job's folder holds each reel's developed film in R0001/film and other pictures
+    // beside it (contact sheets, the frames sent to a recorder): the film is what was filmed.
+    for (std::filesystem::path& file : found) {
+      if (!has_film || file.parent_path().filename() == "film") images.push_back(std::move(file));
+    }
   }
-  std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.is_regular_file()) files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
+  std::sort(images.begin(), images.end());
+  images.erase(std::unique(images.begin(), images.end()), images.end());
+  return images;
+}
+
+RestoreReport restore_paths(const std::vector<std::filesystem::path>& paths,
+                            const std::filesystem::path& out) {
+  const std::vector<std::filesystem::path> files = film_images(paths);
+  // The report names an image relative to the one folder searched ("F000001.tif",
+  // "R0002/film/F000001.tif"), or by its path when several were given.
+  std::filesystem::path base =
+      paths.size() == 1 ? paths.front().lexically_normal() : std::filesystem::path();
+  if (!base.empty() && !base.has_filename()) base = base.parent_path();
+  const auto name_of = [&](const std::filesystem::path& file) {
+    if (base.empty()) return file.string();
+    const std::string relative = file.lexically_normal().lexically_relative(base).generic_string();
+    if (relative == ".") return file.filename().string();
+    return relative.empty() || relative.starts_with("..") ? file.string() : relative;
+  };
   std::vector<DecodedFrame> decoded(files.size());
   // One image per task: an image is the unit of memory (a 16 mm frame is ~100 MB as floats).
   tbb::parallel_for(std::size_t{0}, files.size(), [&](std::size_t i) {
-    const std::string name = files[i].filename().string();
+    const std::string name = name_of(files[i]);
     try {
       const FilmImage image = read_film_image(files[i]);
       decoded[i] = decode_frame(image, name);
@@ -354,6 +397,15 @@ RestoreReport restore_directory(const std::filesystem::path& dir,
   Restorer restorer;
   for (DecodedFrame& f : decoded) restorer.add(std::move(f));
   return restorer.finish(out);
+}
+
+RestoreReport restore_directory(const std::filesystem::path& dir,
+                                const std::filesystem::path& out) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    throw Error(ErrorKind::usage, "restore: " + dir.string() + " is not a directory");
+  }
+  return restore_paths({dir}, out);
 }
 
 }  // namespace fw::data

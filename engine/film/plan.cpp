@@ -404,7 +404,8 @@ class ReelBuilder {
       if (plan.data_layout) {
         data_target_ = lengthened(target.placement, data_least_px, false, format, pitch_um,
                                   [] { return std::string("the data target"); });
-        data_target_step_mm_ = data_target_.length_mm + format.frame_gap_mm;
+        // Two frames: the data target and its second page, the frame format in figures.
+        data_target_step_mm_ = 2 * (data_target_.length_mm + format.frame_gap_mm);
       }
     }
   }
@@ -416,6 +417,8 @@ class ReelBuilder {
   void append_data(PlannedFrame frame) {
     if (!data_target_on_reel_) {
       append_target(FrameKind::data_target, frame.document, hal::BlipLevel::none, "DATA", 0,
+                    &data_target_);
+      append_target(FrameKind::data_format, frame.document, hal::BlipLevel::none, "DATA2", 0,
                     &data_target_);
       data_target_on_reel_ = true;
     }
@@ -936,6 +939,8 @@ const char* to_string(FrameKind kind) {
       return "fiche-header";
     case FrameKind::data_target:
       return "data-target";
+    case FrameKind::data_format:
+      return "data-format";
     case FrameKind::data:
       return "data";
   }
@@ -1016,7 +1021,7 @@ double data_capacity_bytes(const Job& job, const FilmFormat& format, double pitc
       std::clamp(job.defaults.reduction, format.min_reduction, format.max_reduction);
   const TargetFrame target = target_placement(at_format, format, pitch_um);
   const double target_mm = target.placement.length_mm + format.frame_gap_mm;
-  usable_mm -= target_mm * ((targets ? 4 : 0) + 1);
+  usable_mm -= target_mm * ((targets ? 4 : 0) + 2);  // the reel's targets, the data target's 2
   const auto frames = static_cast<std::uint64_t>(
       std::max(0.0, std::floor(usable_mm / (frame.length_mm + format.frame_gap_mm))));
   const auto group = static_cast<std::uint64_t>(layout.code.group_data + layout.code.group_parity);

@@ -69,6 +69,7 @@ enum class FrameKind {
   end_target,        // reel end
   fiche_header,      // eye-legible header strip of a fiche
   data_target,       // eye-readable "how to decode this reel": before a reel's first data frame
+  data_format,       // its second page: the header table, scrambling constants, codes, groups
   data,              // a frame of a source file written as data (engine/data)
 };
 const char* to_string(FrameKind kind);  // "page", "start-target", ...
@@ -206,7 +207,7 @@ std::pair<Placement, data::Layout> data_frame_layout(const Job& job, const FilmF
 // The file identity in a data frame's header, and its address ("R0001-D001-M01-0003").
 data::FileIdentity data_identity(const Job& job, const Plan& plan, const PlannedFrame& frame);
 // Net bytes one 30.5 m reel of `format` holds as data frames (no pages, the reel's targets and
-// one data target filmed), for `plan` and the capacity table.
+// the data target's two frames filmed), for `plan` and the capacity table.
 double data_capacity_bytes(const Job& job, const FilmFormat& format, double pitch_um,
                            double reel_length_m);
 

@@ -199,11 +199,12 @@ struct Vertical {
   std::string language = "zh-Hans";
 };
 
-void draw_text(Canvas& canvas, const Scale& scale, const TextEngine& engine,
-               const std::string& text, double left_mm, double top_mm, double width_mm,
-               double size_mm, const std::string& align, bool bitonal, const std::string& context,
-               double shift_x_px = 0, double shift_y_px = 0, const Vertical& vertical = {}) {
-  if (text.empty()) return;
+// Draws `text` and returns the height it took on the canvas, in pixels (0 for no text).
+double draw_text(Canvas& canvas, const Scale& scale, const TextEngine& engine,
+                 const std::string& text, double left_mm, double top_mm, double width_mm,
+                 double size_mm, const std::string& align, bool bitonal, const std::string& context,
+                 double shift_x_px = 0, double shift_y_px = 0, const Vertical& vertical = {}) {
+  if (text.empty()) return 0;
   TextStyle style;
   style.size_px =
       size_for_cap_height_mm(size_mm, scale.reduction, scale.pitch_um, engine.cap_height_em());
@@ -220,6 +221,27 @@ void draw_text(Canvas& canvas, const Scale& scale, const TextEngine& engine,
   const Layout layout = engine.layout(text, box, style, context);
   if (vertical.on) x += width_mm * scale.px_per_mm - layout.width;
   engine.draw(layout, canvas.image(), x - shift_x_px, top_mm * scale.px_per_mm - shift_y_px, 0);
+  return std::max(layout.height, layout.ink.y + layout.ink.height);
+}
+
+// The smallest rectangle holding every pixel `after` differs from `before` in: where a drawing
+// step put its ink. Empty (x0 == x1) when nothing changed.
+DrawnBox changed_box(const std::vector<std::uint8_t>& before,
+                     const std::vector<std::uint8_t>& after, std::uint32_t width,
+                     std::string what) {
+  DrawnBox box;
+  box.what = std::move(what);
+  std::uint32_t x0 = width, y0 = UINT32_MAX, x1 = 0, y1 = 0;
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    if (before[i] == after[i]) continue;
+    const auto x = static_cast<std::uint32_t>(i % width), y = static_cast<std::uint32_t>(i / width);
+    x0 = std::min(x0, x);
+    x1 = std::max(x1, x + 1);
+    y0 = std::min(y0, y);
+    y1 = std::max(y1, y + 1);
+  }
+  if (x1 > 0) box = {box.what, x0, y0, x1, y1};
+  return box;
 }
 
 Vertical vertical_of(const TargetText& block, double page_height_mm) {
@@ -284,7 +306,7 @@ std::filesystem::path frame_template_file(const Job& job, const Plan& plan,
                                           const PlannedFrame& frame) {
   const std::filesystem::path profiles =
       plan.profiles_dir.empty() ? default_profiles_dir() : plan.profiles_dir;
-  if (frame.kind == FrameKind::data_target) {
+  if (frame.kind == FrameKind::data_target || frame.kind == FrameKind::data_format) {
     // Filmed before a reel's data frames even on reels without the other targets.
     return template_file(profiles, job.targets == "none" ? "standard" : job.targets, frame.kind);
   }
@@ -347,10 +369,13 @@ TargetTemplate load_template(const std::filesystem::path& file) {
                                             error.source().begin.line, error.description()));
   }
   const TemplateReader reader(file.string(), root);
-  reader.only(root, "", {"border_mm", "text", "chart", "wedge", "patches", "scale", "symbol"});
+  reader.only(root, "",
+              {"border_mm", "flow_gap_mm", "text", "chart", "wedge", "patches", "scale", "symbol"});
   TargetTemplate target;
   target.file = file;
   target.border_mm = reader.number(root, "", "border_mm", 0.0);
+  if (root.contains("flow_gap_mm"))
+    target.flow_gap_mm = reader.number(root, "", "flow_gap_mm", 0.0);
   if (const toml::node* texts = root.get("text")) {
     const toml::array* array = texts->as_array();
     if (array == nullptr) reader.fail(*texts, "text", "an array of tables ([[text]])");
@@ -456,6 +481,14 @@ std::map<std::string, std::string> target_fields(const Job& job, const Plan& pla
         {"data_outer",
          fmt::format("{} data + {} parity frames", l.code.group_data, l.code.group_parity)},
         {"data_payload", std::to_string(l.payload_bytes)},
+        {"data_codewords", std::to_string(l.codewords)},
+        {"data_slots", std::to_string(l.slots)},
+        {"data_header_rows", std::to_string(l.header_rows)},
+        {"data_row0", std::to_string(l.data_row0)},
+        {"data_blocks", fmt::format("{} x {}", l.blocks_x, l.blocks_y)},
+        {"data_block", fmt::format("{} x {}", l.block_w, l.block_h)},
+        {"data_group_data", std::to_string(l.code.group_data)},
+        {"data_group_parity", std::to_string(l.code.group_parity)},
         {"data_frames", std::to_string(reel.data_frames)},
     };
   }
@@ -629,7 +662,7 @@ FrameImage render_substitute_target(const Job& job, const Plan& plan, const Plan
 }
 
 FrameImage render_target(const Job& job, const Plan& plan, const PlannedFrame& frame,
-                         const RasterSettings& settings) {
+                         const RasterSettings& settings, std::vector<DrawnBox>* drawn) {
   const Placement& p = frame.placement;
   const double pitch_um = frame.pixel_pitch_um > 0 ? frame.pixel_pitch_um : plan.pitch_um;
   const std::filesystem::path file = frame_template_file(job, plan, frame);
@@ -655,15 +688,50 @@ FrameImage render_target(const Job& job, const Plan& plan, const PlannedFrame& f
     canvas.fill(b, b, 2 * b, h - b);
     canvas.fill(w - 2 * b, b, w - b, h - b);
   }
+  // With `flow_gap_mm`, a block starts no higher than that gap below every earlier block it
+  // shares columns with: its top_mm is the least top, the text's rendered height decides the
+  // rest (a long paragraph pushes the next one down instead of running into it).
+  struct Extent {
+    double left_mm, right_mm, bottom_mm;
+  };
+  std::vector<Extent> above;
+  const auto lowest_top_mm = [&](double left_mm, double right_mm, double top_mm) {
+    if (!target.flow_gap_mm) return top_mm;
+    for (const Extent& e : above) {
+      if (left_mm < e.right_mm && e.left_mm < right_mm) {
+        top_mm = std::max(top_mm, e.bottom_mm + *target.flow_gap_mm);
+      }
+    }
+    return top_mm;
+  };
+  std::vector<std::uint8_t> before;
+  const auto keep_box = [&](const std::string& what) {
+    if (drawn == nullptr) return;
+    DrawnBox box = changed_box(before, canvas.pixels, canvas.width, what);
+    if (box.x1 > box.x0) {
+      box.x0 += p.page_x_px;
+      box.x1 += p.page_x_px;
+      box.y0 += p.page_y_px;
+      box.y1 += p.page_y_px;
+    }
+    drawn->push_back(box);
+  };
   for (const FilledText& filled : target_texts(job, plan, frame)) {
     const TargetText& block = filled.block;
     const double width_mm = block.width_mm > 0 ? block.width_mm : page_mm - 2 * block.left_mm;
-    draw_text(
-        canvas, scale, *engine, filled.text, block.left_mm, block.top_mm, width_mm, block.size_mm,
+    const double top_mm =
+        block.vertical ? block.top_mm
+                       : lowest_top_mm(block.left_mm, block.left_mm + width_mm, block.top_mm);
+    if (drawn != nullptr) before = canvas.pixels;
+    const double height_px = draw_text(
+        canvas, scale, *engine, filled.text, block.left_mm, top_mm, width_mm, block.size_mm,
         block.align, bitonal, filled.context, tile_x_px, 0,
         vertical_of(block, frame.kind == FrameKind::fiche_header
                                ? plan.format.fiche.cell_height_mm * plan.format.fiche.header_rows
                                : kTargetHeightMm));
+    keep_box(filled.context);
+    if (!block.vertical)
+      above.push_back({block.left_mm, block.left_mm + width_mm, top_mm + height_px / mm});
   }
 
   ChartLayout chart;
@@ -766,9 +834,15 @@ FrameImage render_target(const Job& job, const Plan& plan, const PlannedFrame& f
       const data::FileEncoder encoder(*example, {"EXAMPLE", "R0000", "EXAMPLE", 1, "example.txt"},
                                       std::vector<std::uint8_t>(text.begin(), text.end()));
       const data::FramePixels symbol = encoder.frame(0);
-      const double module = target.symbol.width_mm * mm / symbol.width;
-      const double x0 = (page_mm - target.symbol.width_mm) / 2 * mm;
-      const double y0 = target.symbol.top_mm * mm;
+      // Below the text (with flow_gap_mm), and made smaller when the text leaves less room
+      // than width_mm needs above the page's bottom border.
+      const double top_mm = lowest_top_mm(0, page_mm, target.symbol.top_mm);
+      const double room_mm = kTargetHeightMm - 2 * std::max(target.border_mm, 5.0) - top_mm;
+      const double width_mm =
+          std::min(target.symbol.width_mm, room_mm * symbol.width / std::max(1u, symbol.height));
+      const double module = width_mm * mm / symbol.width;
+      const double x0 = (page_mm - width_mm) / 2 * mm;
+      const double y0 = top_mm * mm;
       for (std::uint32_t y = 0; y < symbol.height; ++y) {
         for (std::uint32_t x = 0; x < symbol.width; ++x) {
           const auto left = static_cast<std::uint32_t>(std::lround(x0 + x * module));
@@ -778,6 +852,15 @@ FrameImage render_target(const Job& job, const Plan& plan, const PlannedFrame& f
           paint(left, top, right - left, bottom - top,
                 symbol.pixels[std::size_t{y} * symbol.width + x]);
         }
+      }
+      // The symbol's own clear modules leave the paper as it was: its box is the drawing's.
+      if (drawn != nullptr) {
+        const auto left = static_cast<std::uint32_t>(std::lround(x0));
+        const auto top = static_cast<std::uint32_t>(std::lround(y0));
+        drawn->push_back({"symbol", p.page_x_px + left, p.page_y_px + top,
+                          p.page_x_px + static_cast<std::uint32_t>(std::lround(x0 + width_mm * mm)),
+                          p.page_y_px + static_cast<std::uint32_t>(std::lround(
+                                            y0 + width_mm * mm * symbol.height / symbol.width))});
       }
     }
   }

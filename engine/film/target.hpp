@@ -3,6 +3,8 @@
 // profiles/targets/<set>/<kind>.toml, so an institution changes them without code:
 //
 //   border_mm = 2.0                  # frame line around the target (0: none)
+//   flow_gap_mm = 3                  # optional: a block starts at least this far below every
+//                                    # earlier block in its columns (top_mm: the least top)
 //   [[text]]                         # one block of text per table, top to bottom
 //   text = "{job_title}"             # placeholders: see target_fields()
 //   top_mm = 60                      # from the top of the target page (document plane)
@@ -20,6 +22,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -82,6 +85,9 @@ struct SymbolSpec {
 struct TargetTemplate {
   std::filesystem::path file;
   double border_mm = 0;
+  // Set: text blocks and the symbol flow down, each at least this gap below the rendered
+  // text above it (the drawing shrinks to the room left); unset: every block at its top_mm.
+  std::optional<double> flow_gap_mm;
   std::vector<TargetText> texts;
   // Technical target only.
   bool technical = false;
@@ -111,7 +117,9 @@ std::string film_reason(const Job& job, const PlannedFrame& frame, const std::st
 // each), continued_to, continued_from, frames (first-last address on the reel or fiche),
 // fiche; for a substitute page, source and reason (paths as film_path writes them); with data
 // frames data_version, data_module_um, data_module_px, data_modules, data_bits, data_levels,
-// data_inner, data_outer, data_payload, data_frames (on the reel).
+// data_inner, data_outer, data_payload, data_frames (on the reel), data_codewords, data_slots,
+// data_header_rows, data_row0 (first data row), data_blocks (blocks_x x blocks_y), data_block
+// (modules per byte), data_group_data, data_group_parity.
 std::map<std::string, std::string> target_fields(const Job& job, const Plan& plan,
                                                  const PlannedFrame& frame);
 // Replaces {name} with fields[name]; an unknown name is an Error(job) naming `context`.
@@ -176,8 +184,16 @@ std::string drawable_text(const TextEngine& engine, const std::string& text,
 FrameImage render_substitute_target(const Job& job, const Plan& plan, const PlannedFrame& frame,
                                     const std::string& reason, const RasterSettings& settings);
 
-// Renders a target frame (any kind but page and substitute) with the frame's template.
+// Where render_target drew one text block or the data target's symbol, in frame pixels
+// [x0, x1) x [y0, y1): for text the pixels its drawing changed (empty, x0 == x1, for no text).
+struct DrawnBox {
+  std::string what;  // the template's text context ("... data-target.toml text[2]") or "symbol"
+  std::uint32_t x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+};
+
+// Renders a target frame (any kind but page and substitute) with the frame's template; with
+// `drawn`, also where each text block and the symbol went (tests: no two overlap).
 FrameImage render_target(const Job& job, const Plan& plan, const PlannedFrame& frame,
-                         const RasterSettings& settings);
+                         const RasterSettings& settings, std::vector<DrawnBox>* drawn = nullptr);
 
 }  // namespace fw

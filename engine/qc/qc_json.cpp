@@ -171,8 +171,9 @@ Json reel_json(const ReelVerdict& reel, double aim_low, double aim_high) {
   }
   r["density"] = density;
   r["resolution"] = reel.resolution ? resolution_json(*reel.resolution) : Json(nullptr);
-  if (reel.data.frames > 0) {
+  if (reel.data.checked > 0) {
     r["data"] = {
+        {"frames_checked", reel.data.checked},
         {"frames", reel.data.frames},
         {"symbol_errors", reel.data.symbol_errors},
         {"symbol_error_rate",

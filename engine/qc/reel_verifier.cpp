@@ -331,6 +331,7 @@ ReelVerdict verify_reel(const VerifySetup& setup, const PlannedReel& reel,
         backgrounds[c].frames.push_back({v.frame, *bg});
       }
     }
+    if (v.data) ++out.data.checked;
     if (v.data && v.data->decoded) {
       ++out.data.frames;
       out.data.symbols += v.data->symbols;

@@ -68,9 +68,11 @@ struct ReelVerdict {
   double base_fog_max = 0;
   ReelDensity density;
   std::optional<ResolutionResult> resolution;  // the worst chart on the reel
-  // The reel's data frames: how many decoded, their symbol errors and the least margin.
+  // The reel's data frames: how many were checked and decoded, their symbol errors and the
+  // least margin.
   struct DataSummary {
-    std::uint32_t frames = 0;
+    std::uint32_t checked = 0;  // data frames found on the film and read
+    std::uint32_t frames = 0;   // of which decoded
     std::uint64_t symbols = 0, symbol_errors = 0;
     int least_margin = -1;
   } data;

@@ -144,6 +144,41 @@ std::string inspection_table(const Json& inspections, const std::string& reel) {
          rows + "</table>";
 }
 
+// The reel's data frames as verify decoded them from the film: the summary (qc.json's reel
+// `data`) and a row per data frame with its errors and margin.
+std::string data_section(const Json& reel) {
+  const std::string id = text(reel["reel"]);
+  const Json& d = reel["data"];
+  std::string h = fmt::format("<h3 id=\"{}-data\">Data frames · 数据帧</h3>", esc(id));
+  const int least = d["least_margin"].get<int>();
+  h += fmt::format(
+      "<p class=\"data-summary\">{} of {} data frames decoded, {} symbol error(s) (rate {}), "
+      "least margin {}: how many more errors the worst codeword could have corrected.</p>",
+      text(d["frames"]), text(d["frames_checked"]), text(d["symbol_errors"]),
+      fmt::format("{:.2g}", d["symbol_error_rate"].get<double>()),
+      least < 0 ? std::string("— (nothing decoded)") : std::to_string(least));
+  h += "<table class=\"data-frames\"><tr><th>frame</th><th>address</th><th>file</th>"
+       "<th>frame of the file</th><th>decoded</th><th>symbol errors</th><th>most in a "
+       "codeword</th><th>margin</th><th>codewords failed</th><th>samples per module</th>"
+       "<th>contrast</th><th>verdict</th></tr>";
+  for (const auto& f : reel["frames"]) {
+    if (!f.contains("data")) continue;
+    const Json& x = f["data"];
+    const bool decoded = x["decoded"].get<bool>();
+    const auto value = [&](const char* key) {
+      return decoded && x.contains(key) ? text(x[key]) : std::string("—");
+    };
+    h += fmt::format(
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td>"
+        "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} D</td><td class=\"{}\">{}</td></tr>",
+        text(f["frame"]), esc(text(f["address"])), esc(text(x["file"])), text(x["frame"]),
+        decoded ? "pass" : "fail", decoded ? "yes" : "NO", value("symbol_errors"),
+        value("max_errors_in_a_codeword"), value("margin"), value("codewords_failed"),
+        value("samples_per_module"), value("contrast_d"), text(f["verdict"]), text(f["verdict"]));
+  }
+  return h + "</table>";
+}
+
 }  // namespace
 
 void write_contact_sheet(const ReelPictures& reel, const std::filesystem::path& file) {
@@ -289,6 +324,7 @@ std::string report_html(const Json& qc, const std::vector<ReelPictures>& reels,
           text(res["quality_index_required"]), text(res["quality_index_limit_of_pitch"]),
           text(res["quality_index_of_sources"]));
     }
+    if (r.contains("data")) h += data_section(r);
     h += "<h3>Frames</h3><table><tr><th>frame</th><th>address</th><th>kind</th><th>background</th>"
          "<th>base+fog</th><th>SSIM</th><th>worst block</th><th>blip</th><th>mark</th>"
          "<th>verdict</th></tr>";

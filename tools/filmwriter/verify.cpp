@@ -76,6 +76,21 @@ int run_verify(const VerifyFlags& flags, const hal::Registry& drivers) {
                                                      : ": below it, a warning");
     }
     fmt::print("{}\n", line);
+    // The data frames, decoded from the film: a restore of this reel would need each of them
+    // (or the outer code), so their margin is the reel's.
+    if (reel.contains("data")) {
+      const auto& data = reel["data"];
+      const int margin = data["least_margin"].get<int>();
+      fmt::print("{} data: {} of {} data frames decoded, {} symbol error(s) (rate {:.2g}), {}\n",
+                 reel["reel"].get<std::string>(), data["frames"].get<std::uint32_t>(),
+                 data["frames_checked"].get<std::uint32_t>(),
+                 data["symbol_errors"].get<std::uint64_t>(),
+                 data["symbol_error_rate"].get<double>(),
+                 margin < 0 ? std::string("no margin: nothing decoded")
+                            : fmt::format("least margin {} (more errors the worst codeword could "
+                                          "have corrected)",
+                                          margin));
+    }
   }
   for (const auto& failure : result.failures) fmt::print("FAILED {}\n", failure);
   for (const auto& warning : result.warnings) fmt::print("WARNING {}\n", warning);

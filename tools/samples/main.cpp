@@ -18,7 +18,8 @@ void print_usage(std::FILE* to) {
   std::fputs(
       "usage: fw-samples DIR\n"
       "Writes a small demo job into DIR: D001 (a folder of TIFF, JPEG, PNG and JPEG 2000 pages),\n"
-      "D002.tif (a 3-page bitonal CCITT G4 TIFF), D003.pdf (a 2-page PDF) and job.toml.\n"
+      "D002.tif (a 3-page bitonal CCITT G4 TIFF), D003.pdf (a 2-page PDF), job.toml and the\n"
+      "variants reels.toml, fiche.toml and data.toml.\n"
       "Then: filmwriter convert DIR/job.toml\n",
       to);
 }
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
     std::printf("run it with: filmwriter convert %s\n", (dir / "job.toml").c_str());
     std::printf("split across short reels: filmwriter convert %s\n", (dir / "reels.toml").c_str());
     std::printf("on A6 fiche:              filmwriter convert %s\n", (dir / "fiche.toml").c_str());
+    std::printf("masters as data frames:   filmwriter convert %s\n", (dir / "data.toml").c_str());
     return fw::exit_ok;
   } catch (const fw::Error& error) {
     std::fprintf(stderr, "fw-samples: %s\n", error.what());

@@ -739,6 +739,60 @@ filming_date = 2026-01-15
 [recorder]
 driver = "sim"
 )toml" + documents);
+  // The masters on the same reel: a JPEG, a TIFF and a PDF written as data frames behind the
+  // pages, which `filmwriter restore` reads back from the developed film.
+  write_bytes(dir / "data.toml",
+              R"toml(# filmwriter demo: each document's source files (a JPEG, a TIFF, a PDF) filmed
+# after its pages as data frames (docs/data-frames.md). Run: filmwriter convert data.toml,
+# then filmwriter restore out/demo-data --out restored --catalog out/catalog.sqlite
+version = 1
+id = "demo-data"
+title = "Masters on film (data frames)"
+institution = "filmwriter demo"
+output = "out"
+reduction = 48
+filming_date = 2026-01-15
+targets = "none"
+data_frames = true
+
+# 16 mm film with a 6.5 mm image area, so that the demo's data frames are small (6.4 mm
+# square, 2560 px at 2.5 um; 16mm-comic-30m's are 12.4 mm, 4960 px) and the demo quick.
+[format]
+description = "demo: 16 mm comic roll, 6.5 mm image area"
+film_width_mm = 16.0
+image_area_across_mm = 6.5
+frame_length_mm = 0.0
+frame_gap_mm = 1.0
+margin_mm = 0.05
+orientation = "comic"
+leader_m = 0.1
+trailer_m = 0.1
+reel_length_m = 30.5
+reel_lengths_m = [30.5]
+min_reduction = 7.0
+max_reduction = 50.0
+blip_track_mm = 1.5
+blip_width_mm = 0.7
+blip_lengths_mm = [1.0, 2.0, 3.0]
+blip_offset_mm = 0.2
+address_height_mm = 0.3
+
+[recorder]
+driver = "sim"
+[recorder.options]
+rate = 0
+
+[[documents]]
+id = "D001"
+title = "A JPEG and a TIFF master"
+pages = { files = ["D001/p2.jpg", "D001/p1.tif"] }
+dpi = 200
+
+[[documents]]
+id = "D003"
+title = "PDF report"
+pages = { pdf = "D003.pdf" }
+)toml");
 }
 
 }  // namespace fw::samples
