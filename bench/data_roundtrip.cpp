@@ -226,7 +226,7 @@ int main(int argc, char** argv) {
     film_dirs.push_back(film.string());
     for (const auto& f : fs::directory_iterator(film)) film_bytes += fs::file_size(f.path());
     const auto record = nlohmann::json::parse(read_bytes(film / "reel.json"));
-    scratch_count = record["damage"]["scratches"].size();
+    if (record.contains("damage")) scratch_count = record["damage"]["scratches"].size();
     for (const auto& f : record["frames"]) specks += f.value("dust", 0u);
   }
   fmt::print(
