@@ -131,6 +131,7 @@ Run run(const std::vector<std::string>& argv, const fs::path& log) {
       dup2(fd, 2);
     }
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     execv(args[0], args.data());

@@ -393,6 +393,7 @@ std::uint64_t mix_seed(std::uint64_t x) {
 std::vector<Scratch> make_scratches(std::uint32_t count, double width_um, ScratchKind kind,
                                     std::uint64_t seed) {
   std::vector<Scratch> out;
+  out.reserve(count);
   for (std::uint32_t i = 0; i < count; ++i) {
     const std::uint64_t r = mix(seed ^ 0x5343524154434845ull ^ (std::uint64_t{i} << 40));
     const double u = static_cast<double>(r >> 11) / 9007199254740992.0;  // [0, 1)
