@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -210,6 +211,172 @@ TEST(SimRecorder, SameSeedGivesTheSameFilmAndAnotherSeedDoesNot) {
   }
   EXPECT_EQ(films[0], films[1]);
   EXPECT_NE(films[0], films[2]);
+}
+
+// The fault options put their damage on the developed film itself. A flat 1.0 D frame of
+// 2000 x 1500 px (5 x 3.75 mm at 2.5 um, 0.1875 cm2) on comic roll film, which runs along the
+// frame's width: scratches are rows, dust is blobs. Grain (0.015 D RMS) never reaches the
+// thresholds, so every pixel below 0.3 D or above 2.5 D is damage.
+struct Damage {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> scratch_rows;  // first, last row
+  std::uint32_t specks = 0;   // blobs of damaged pixels outside the scratches
+  std::uint32_t damaged = 0;  // damaged pixels in all
+};
+Damage find_damage(const DensityImage& film) {
+  const std::uint32_t w = film.width, h = film.height;
+  const auto hit = [&](std::uint32_t x, std::uint32_t y) {
+    const double d = film.density[std::size_t{y} * w + x];
+    return d < 0.3 || d > 2.5;
+  };
+  Damage out;
+  std::vector<bool> in_scratch(h, false);
+  for (std::uint32_t y = 0; y < h; ++y) {
+    std::uint32_t n = 0;
+    for (std::uint32_t x = 0; x < w; ++x) n += hit(x, y);
+    out.damaged += n;
+    if (n * 10 >= w * 9) {  // across (nearly) the whole frame: a scratch, not dust
+      in_scratch[y] = true;
+      if (y > 0 && in_scratch[y - 1]) {
+        out.scratch_rows.back().second = y;
+      } else {
+        out.scratch_rows.emplace_back(y, y);
+      }
+    }
+  }
+  // Specks: 8-connected blobs of damaged pixels off the scratch rows.
+  std::vector<bool> seen(std::size_t{w} * h, false);
+  for (std::uint32_t y = 0; y < h; ++y) {
+    for (std::uint32_t x = 0; x < w; ++x) {
+      if (in_scratch[y] || seen[std::size_t{y} * w + x] || !hit(x, y)) continue;
+      ++out.specks;
+      std::vector<std::pair<std::uint32_t, std::uint32_t>> stack{{x, y}};
+      seen[std::size_t{y} * w + x] = true;
+      while (!stack.empty()) {
+        const auto [px, py] = stack.back();
+        stack.pop_back();
+        for (int dy = -1; dy <= 1; ++dy) {
+          for (int dx = -1; dx <= 1; ++dx) {
+            const auto nx = static_cast<std::int64_t>(px) + dx;
+            const auto ny = static_cast<std::int64_t>(py) + dy;
+            if (nx < 0 || ny < 0 || nx >= w || ny >= h || in_scratch[ny]) continue;
+            const std::size_t i = std::size_t(ny) * w + nx;
+            if (seen[i] || !hit(nx, ny)) continue;
+            seen[i] = true;
+            stack.emplace_back(nx, ny);
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+TEST(SimRecorder, ScratchesAndDustOptionsPutTheStatedDamageOnTheDevelopedFilm) {
+  test::TempDir dir;
+  auto sim = open_sim({{"rate", "0"},
+                       {"seed", "5"},
+                       {"scratches", "3"},
+                       {"scratch_width_um", "10"},
+                       {"dust_per_cm2", "100"}});
+  sim->load(reel_in(dir.path()));
+  const TestFrame frame = flat(2000, 1500, 140);
+  expose(*sim, frame, 1);
+  expose(*sim, frame, 2);
+  sim->unload();
+  const auto json = nlohmann::json::parse(read_file(dir / "R0001" / "film" / "reel.json"));
+  ASSERT_TRUE(json.contains("damage")) << json.dump(2);
+  const auto& scratches = json["damage"]["scratches"];
+  ASSERT_EQ(scratches.size(), 3u);
+  EXPECT_EQ(json["damage"]["travel"], "width");
+  std::vector<Damage> found;
+  for (int f : {1, 2}) {
+    const Damage damage = find_damage(developed(dir.path(), f));
+    found.push_back(damage);
+    // Three scratches, each 10 um = 4 rows of 2.5 um, at the places reel.json gives.
+    ASSERT_EQ(damage.scratch_rows.size(), 3u) << f;
+    std::vector<double> centres;
+    for (const auto& s : scratches) centres.push_back(s["across"].get<double>() * 1500);
+    std::ranges::sort(centres);
+    for (std::size_t i = 0; i < 3; ++i) {
+      const auto [first, last] = damage.scratch_rows[i];
+      EXPECT_EQ(last - first + 1, 4u) << f << " scratch " << i;
+      EXPECT_NEAR((first + last + 1) / 2.0, centres[i], 1.0) << f << " scratch " << i;
+    }
+    // 100 specks per cm2 on 0.1875 cm2: 18 or 19, as many as reel.json says, on the pixels.
+    const auto stated = json["frames"][f - 1]["dust"].get<std::uint32_t>();
+    EXPECT_TRUE(stated == 18 || stated == 19) << stated;
+    EXPECT_EQ(damage.specks, stated) << f;
+  }
+  // The same scratches on every frame of the reel, other dust on each.
+  EXPECT_EQ(found[0].scratch_rows, found[1].scratch_rows);
+  EXPECT_NE(found[0].damaged, found[1].damaged);
+  // Both kinds appear (mixed): clear film (base + fog) and a dense base scratch.
+  const DensityImage film = developed(dir.path(), 1);
+  std::set<std::string> kinds;
+  for (const auto& s : scratches) {
+    const auto row = static_cast<std::uint32_t>(s["across"].get<double>() * 1500);
+    const double d = film.density[std::size_t{row} * film.width + 1000];
+    kinds.insert(s["kind"].get<std::string>());
+    if (s["kind"] == "clear") {
+      EXPECT_NEAR(d, 0.06, 1e-3);
+    } else {
+      EXPECT_NEAR(d, 3.0, 1e-3);
+    }
+  }
+  EXPECT_EQ(kinds.size(), 2u);
+
+  // The same seed, the same damage; without the options the film is clean.
+  test::TempDir again;
+  auto same = open_sim({{"rate", "0"},
+                        {"seed", "5"},
+                        {"scratches", "3"},
+                        {"scratch_width_um", "10"},
+                        {"dust_per_cm2", "100"}});
+  same->load(reel_in(again.path()));
+  expose(*same, frame, 1);
+  same->unload();
+  EXPECT_EQ(developed(again.path(), 1).density, film.density);
+  test::TempDir clean;
+  auto plain = open_sim({{"rate", "0"}, {"seed", "5"}});
+  plain->load(reel_in(clean.path()));
+  expose(*plain, frame, 1);
+  plain->unload();
+  const Damage none = find_damage(developed(clean.path(), 1));
+  EXPECT_EQ(none.damaged, 0u);
+  EXPECT_FALSE(
+      nlohmann::json::parse(read_file(clean / "R0001" / "film" / "reel.json")).contains("damage"));
+}
+
+TEST(SimRecorder, OnCineFilmScratchesRunDownTheFrameAndDustAtExposureStaysClear) {
+  test::TempDir dir;
+  auto sim = open_sim({{"rate", "0"},
+                       {"scratches", "2"},
+                       {"scratch_kind", "dense"},
+                       {"dust_per_cm2", "200"},
+                       {"dust_at", "exposure"}});
+  hal::ReelSpec reel = reel_in(dir.path());
+  reel.geometry.comic = false;  // cine: the film runs along the frame's height
+  sim->load(reel);
+  expose(*sim, flat(600, 800, 140), 1);
+  sim->unload();
+  const DensityImage film = developed(dir.path(), 1);
+  const auto json = nlohmann::json::parse(read_file(dir / "R0001" / "film" / "reel.json"));
+  EXPECT_EQ(json["damage"]["travel"], "height");
+  EXPECT_EQ(json["damage"]["dust_at"], "exposure");
+  for (const auto& s : json["damage"]["scratches"]) {
+    EXPECT_EQ(s["kind"], "dense");
+    const auto column = static_cast<std::uint32_t>(s["across"].get<double>() * 600);
+    for (std::uint32_t y = 0; y < 800; y += 50) {
+      EXPECT_NEAR(film.density[std::size_t{y} * 600 + column], 3.0, 1e-3) << y;
+    }
+  }
+  // 200 per cm2 on 1.5 x 2 mm (0.03 cm2): 6 specks, none dense: a shaded negative is clear.
+  EXPECT_EQ(json["frames"][0]["dust"], 6);
+  std::uint32_t clear = 0;
+  for (double d : film.density) clear += d < 0.3;
+  EXPECT_GT(clear, 6u);
+  EXPECT_THROW(open_sim({{"dust_at", "lens"}}), hal::DeviceError);
+  EXPECT_THROW(open_sim({{"scratch_kind", "deep"}}), hal::DeviceError);
 }
 
 TEST(SimRecorder, ReelLayoutGivesFramePositionsAlongTheFilm) {
@@ -501,6 +668,52 @@ TEST(SimRecorder, AppendsToAReelAfterAStopAndTheFilmIsTheSame) {
     ASSERT_TRUE(b.contains(name)) << name;
     EXPECT_TRUE(b.at(name) == bytes) << name << " differs";
   }
+}
+
+TEST(SimRecorder, AResumedReelKeepsItsScratchesAndDustAndRefusesOtherDamage) {
+  const auto frames = resume_frames();
+  const hal::DriverOptions damage{
+      {"rate", "0"}, {"scratches", "2"}, {"dust_per_cm2", "3000"}, {"seed", "5"}};
+  test::TempDir whole, resumed;
+  {
+    auto sim = open_sim(damage);
+    sim->load(reel_in(whole.path()));
+    for (std::uint32_t n = 1; n <= frames.size(); ++n) expose(*sim, frames[n - 1], n);
+    sim->unload();
+  }
+  {
+    hal::DriverOptions faulty = damage;
+    faulty["fault_at"] = "4";
+    auto sim = open_sim(faulty);
+    sim->load(reel_in(resumed.path()));
+    for (std::uint32_t n = 1; n <= 3; ++n) expose(*sim, frames[n - 1], n);
+    EXPECT_THROW(expose(*sim, frames[3], 4), hal::DeviceError);
+    sim->unload();
+  }
+  auto spec = reel_in(resumed.path());
+  spec.first_frame = 4;
+  try {
+    auto other = open_sim({{"rate", "0"}, {"seed", "5"}});
+    other->load(spec);
+    FAIL() << "appended without the reel's damage";
+  } catch (const hal::DeviceError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("the reel was started with damage"));
+  }
+  {
+    auto sim = open_sim(damage);
+    sim->load(spec);
+    expose(*sim, frames[3], 4);
+    expose(*sim, frames[4], 5);
+    sim->unload();
+  }
+  const auto a = film_files(whole / "R0001");
+  const auto b = film_files(resumed / "R0001");
+  ASSERT_EQ(a.size(), 6u);
+  for (const auto& [name, bytes] : a) {
+    ASSERT_TRUE(b.contains(name)) << name;
+    EXPECT_TRUE(b.at(name) == bytes) << name << " differs";
+  }
+  EXPECT_THAT(a.at("reel.json"), HasSubstr("\"dust\":"));
 }
 
 TEST(SimRecorder, RefusesToAppendWhatNeverReachedTheFilm) {

@@ -386,6 +386,90 @@ DevelopedFrame develop(const RecorderProfile& recorder, const Stock& stock,
   return out;
 }
 
+std::uint64_t mix_seed(std::uint64_t x) {
+  return mix(x);
+}
+
+std::vector<Scratch> make_scratches(std::uint32_t count, double width_um, ScratchKind kind,
+                                    std::uint64_t seed) {
+  std::vector<Scratch> out;
+  out.reserve(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::uint64_t r = mix(seed ^ 0x5343524154434845ull ^ (std::uint64_t{i} << 40));
+    const double u = static_cast<double>(r >> 11) / 9007199254740992.0;  // [0, 1)
+    const bool clear = kind == ScratchKind::clear || (kind == ScratchKind::mixed && (r & 1));
+    out.push_back({0.02 + 0.96 * u, width_um, clear});
+  }
+  return out;
+}
+
+std::uint32_t damage_film(DevelopedFrame& frame, const Stock& stock, const FilmDamage& damage,
+                          double pitch_um, bool travel_along_width, std::uint64_t seed) {
+  const std::uint32_t w = frame.width, h = frame.height, channels = frame.channels;
+  if (w == 0 || h == 0) return 0;
+  const auto stored = [](double d) {
+    return static_cast<std::uint16_t>(std::clamp(std::nearbyint(d * kDensityScale), 0.0, 65535.0));
+  };
+  std::vector<std::uint16_t> base(channels), dense(channels, stored(kDenseScratchD)),
+      opaque(channels, stored(kDustD));
+  for (std::uint32_t c = 0; c < channels; ++c) {
+    base[c] = stored(stock.curves.at(stock.curves.size() == 1 ? 0 : c).d_min);
+  }
+  const auto set = [&](std::uint32_t x, std::uint32_t y, const std::vector<std::uint16_t>& d) {
+    std::copy(d.begin(), d.end(), frame.density.begin() + (std::size_t{y} * w + x) * channels);
+  };
+  // Scratches: the pixels across the film whose centres lie within half the width of the
+  // scratch's centre line, at least the one it crosses.
+  const std::uint32_t across_px = travel_along_width ? h : w;
+  const std::uint32_t along_px = travel_along_width ? w : h;
+  for (const Scratch& s : damage.scratches) {
+    const double centre = s.across * across_px;
+    const double half = s.width_um / pitch_um / 2;
+    const auto first = static_cast<std::uint32_t>(std::clamp(
+        std::min(std::ceil(centre - half - 0.5), std::floor(centre)), 0.0, across_px - 1.0));
+    const auto last = static_cast<std::uint32_t>(std::clamp(
+        std::max(std::floor(centre + half - 0.5), std::floor(centre)), 0.0, across_px - 1.0));
+    const auto& level = s.clear ? base : dense;
+    for (std::uint32_t a = first; a <= last; ++a) {
+      for (std::uint32_t t = 0; t < along_px; ++t) {
+        travel_along_width ? set(t, a, level) : set(a, t, level);
+      }
+    }
+  }
+  if (damage.dust_per_cm2 <= 0) return 0;
+  const auto uniform = [&](std::uint64_t i) {
+    return static_cast<double>(mix(seed ^ 0x44555354ull ^ (i * 0x9E3779B97F4A7C15ull)) >> 11) /
+           9007199254740992.0;
+  };
+  const double area_cm2 = w * pitch_um * 1e-4 * (h * pitch_um * 1e-4);
+  const double mean = damage.dust_per_cm2 * area_cm2;
+  const auto specks = static_cast<std::uint32_t>(
+      std::min(1e7, std::floor(mean) + (uniform(0) < mean - std::floor(mean) ? 1 : 0)));
+  const auto& level = damage.dust_at_exposure ? base : opaque;
+  for (std::uint32_t i = 0; i < specks; ++i) {
+    const std::uint64_t k = 1 + 3 * std::uint64_t{i};
+    const double cx = uniform(k) * w, cy = uniform(k + 1) * h;
+    const double diameter_um = kDustMinUm * std::pow(kDustMaxUm / kDustMinUm, uniform(k + 2));
+    const double r = std::max(0.5, diameter_um / pitch_um / 2);
+    const auto x0 = static_cast<std::int64_t>(std::floor(cx - r));
+    const auto y0 = static_cast<std::int64_t>(std::floor(cy - r));
+    const auto x1 = static_cast<std::int64_t>(std::ceil(cx + r));
+    const auto y1 = static_cast<std::int64_t>(std::ceil(cy + r));
+    for (std::int64_t y = std::max<std::int64_t>(0, y0); y <= std::min<std::int64_t>(h - 1, y1);
+         ++y) {
+      for (std::int64_t x = std::max<std::int64_t>(0, x0); x <= std::min<std::int64_t>(w - 1, x1);
+           ++x) {
+        const double dx = x + 0.5 - cx, dy = y + 0.5 - cy;
+        // A speck smaller than a pixel still darkens the pixel it lies in.
+        const bool inside = dx * dx + dy * dy <= r * r || (x == static_cast<std::int64_t>(cx) &&
+                                                           y == static_cast<std::int64_t>(cy));
+        if (inside) set(static_cast<std::uint32_t>(x), static_cast<std::uint32_t>(y), level);
+      }
+    }
+  }
+  return specks;
+}
+
 void save_developed(const DevelopedFrame& frame, double pitch_um,
                     const std::filesystem::path& file) {
   const auto tmp = std::filesystem::path(file.string() + ".tmp");

@@ -80,6 +80,52 @@ DevelopedFrame develop(const RecorderProfile& recorder, const Stock& stock,
                        std::span<const std::uint8_t> pixels, std::uint32_t width,
                        std::uint32_t height, std::uint32_t channels, std::uint64_t grain_seed);
 
+// Damage to the film (the sim's fault options `scratches` and `dust_per_cm2`), put on a
+// developed frame after development, so that the decoder and QC meet it as on real film.
+//
+// A scratch runs along the film's travel (the direction the head writes lines in: across a
+// comic frame's width, down a cine frame's or a fiche cell's height) through every frame of
+// the reel, at the same place across the film, as the burr of a film path makes it. `clear`:
+// the emulsion is scratched off down to the base, which reads as base + fog (the stock's
+// d_min); otherwise a scratch in the base, which scatters the reader's light and reads dense
+// (kDenseScratchD). Dust is specks of random size on each frame: on the developed film (a
+// reader, scanner or printer sees them opaque, kDustD), or in the recorder's gate at
+// exposure, where a speck shades the emulsion, which on a negative stays clear (d_min).
+inline constexpr double kDenseScratchD = 3.0;
+inline constexpr double kDustD = 4.0;
+inline constexpr double kDustMinUm = 10;  // speck diameters, log-uniform between these
+inline constexpr double kDustMaxUm = 50;
+
+struct Scratch {
+  double across = 0.5;  // centre, as a fraction of the frame's extent across the film
+  double width_um = 10;
+  bool clear = true;
+};
+
+enum class ScratchKind { clear, dense, mixed };
+
+// splitmix64's output function: seeds derived from the sim's seed.
+std::uint64_t mix_seed(std::uint64_t x);
+
+struct FilmDamage {
+  std::vector<Scratch> scratches;  // the reel's, the same on every frame
+  double dust_per_cm2 = 0;
+  bool dust_at_exposure = false;  // false: dust on the developed film
+  bool any() const { return !scratches.empty() || dust_per_cm2 > 0; }
+};
+
+// `count` scratches of `width_um` at seeded places across the film (clear, dense, or each
+// one either at random with `mixed`), away from the frame's outermost 2 %.
+std::vector<Scratch> make_scratches(std::uint32_t count, double width_um, ScratchKind kind,
+                                    std::uint64_t seed);
+
+// Puts the scratches and a seeded number of dust specks (dust_per_cm2 times the frame's area,
+// rounded up or down at random so that the mean is right) on a developed frame;
+// `travel_along_width`: the film runs along the frame's width (comic roll film). Returns the
+// number of dust specks.
+std::uint32_t damage_film(DevelopedFrame& frame, const Stock& stock, const FilmDamage& damage,
+                          double pitch_um, bool travel_along_width, std::uint64_t seed);
+
 // Saves a developed frame as a 16-bit TIFF (zstd-compressed strips, TIFF compression 50000)
 // through a temporary name; resolution tags give the pitch. engine/color reads it back
 // (read_developed_film).

@@ -84,6 +84,8 @@ struct LayoutEntry {
   std::uint32_t width_px = 0, height_px = 0, channels = 1;
   // film_output=measure: densities of the developed frame (min, mean, 95th percentile, max).
   std::optional<std::array<double, 4>> measured;
+  // With the dust fault option: the dust specks on the frame's developed film.
+  std::optional<std::uint32_t> dust;
   // Of the frame's pixels as the host sent them: a frame sent again after a stop (host crash,
   // recorderd restart) is recognised and not exposed twice.
   std::string sha256;
@@ -140,6 +142,28 @@ class SimRecorder final : public hal::Recorder {
           "sim driver: option underrun: expected record or error, got \"" + underrun + "\"");
     }
     underrun_is_error_ = underrun == "error";
+    // Damage to the film (sim_physics.hpp, damage_film): scratches along the film through
+    // the whole reel, dust specks on every frame; placed from the seed.
+    scratch_count_ = static_cast<std::uint32_t>(read.number("scratches", 0, 0, 1000));
+    scratch_width_um_ = read.number("scratch_width_um", 10, 0.1, 10000);
+    const std::string kind = read.text("scratch_kind", "mixed");
+    if (kind == "clear") {
+      scratch_kind_ = sim::ScratchKind::clear;
+    } else if (kind == "dense") {
+      scratch_kind_ = sim::ScratchKind::dense;
+    } else if (kind != "mixed") {
+      throw DeviceError(
+          DeviceErrorKind::bad_option,
+          "sim driver: option scratch_kind: expected clear, dense or mixed, got \"" + kind + "\"");
+    }
+    damage_.dust_per_cm2 = read.number("dust_per_cm2", 0, 0, 1e6);
+    const std::string dust_at = read.text("dust_at", "film");
+    if (dust_at != "film" && dust_at != "exposure") {
+      throw DeviceError(
+          DeviceErrorKind::bad_option,
+          "sim driver: option dust_at: expected film or exposure, got \"" + dust_at + "\"");
+    }
+    damage_.dust_at_exposure = dust_at == "exposure";
     // Read by the engine (engine/color) to choose the calibration; the sim records them.
     calibration_ = read.text("calibration", "");
     document_class_ = read.text("document_class", "");
@@ -192,6 +216,10 @@ class SimRecorder final : public hal::Recorder {
                                                          stock_.name + " is loaded (option stock)");
     }
     reel_ = reel;
+    // The reel's scratches: the same seed and reel, the same places across the film.
+    damage_.scratches = sim::make_scratches(
+        scratch_count_, scratch_width_um_, scratch_kind_,
+        sim::mix_seed(seed_ * 0x100000001B3ull ^ (std::uint64_t{reel.reel_number} << 32)));
     film_length_mm_ =
         1000 * (reel.film_length_m > 0 ? reel.film_length_m : recorder_.film_length_m);
     cursor_mm_ = 1000 * geometry_.leader_m;
@@ -515,6 +543,15 @@ class SimRecorder final : public hal::Recorder {
       same("recorder", recorder_.name);
       same("stock", stock_.name);
       same("seed", seed_);
+      if (damage_.any() || json.contains("damage")) {
+        const nlohmann::json now = nlohmann::json::parse(damage_record().dump());
+        const nlohmann::json then = json.value("damage", nlohmann::json());
+        if (then != now) {
+          throw DeviceError(DeviceErrorKind::fault,
+                            fmt::format("{}: the reel was started with damage {}, now {}", where,
+                                        then.dump(), now.dump()));
+        }
+      }
       if (geometry_.fiche) {
         same("sheet", nlohmann::json::parse(sheet_record().dump()));
       } else {
@@ -552,6 +589,7 @@ class SimRecorder final : public hal::Recorder {
         e.channels = f.at("channels").get<std::uint32_t>();
         e.sha256 = f.value("sha256", "");
         if (f.contains("measured")) e.measured = f.at("measured").get<std::array<double, 4>>();
+        if (f.contains("dust")) e.dust = f.at("dust").get<std::uint32_t>();
         layout_.push_back(std::move(e));
       };
       const auto add_underrun = [&](const nlohmann::json& u) {
@@ -715,11 +753,16 @@ class SimRecorder final : public hal::Recorder {
       }
       try {
         std::optional<std::array<double, 4>> measured;
+        std::optional<std::uint32_t> dust;
         if (film_output_ != FilmOutput::none) {
           const std::uint64_t grain_seed =
               seed_ * 0x100000001B3ull ^ (std::uint64_t{reel_.reel_number} << 32) ^ frame->number;
-          const auto developed = sim::develop(recorder_, stock_, frame->pixels, frame->width,
-                                              frame->height, frame->channels, grain_seed);
+          auto developed = sim::develop(recorder_, stock_, frame->pixels, frame->width,
+                                        frame->height, frame->channels, grain_seed);
+          if (damage_.any()) {
+            dust = sim::damage_film(developed, stock_, damage_, caps_.pixel_pitch_um,
+                                    !geometry_.fiche && geometry_.comic, grain_seed);
+          }
           if (film_output_ == FilmOutput::images) {
             sim::save_developed(developed, caps_.pixel_pitch_um, reel_.work_dir / frame->file);
           } else {
@@ -731,6 +774,7 @@ class SimRecorder final : public hal::Recorder {
           std::lock_guard lock(mutex_);
           developed_ = frame->number;
           layout_.at(frame->number - 1).measured = measured;  // entry i is frame i + 1
+          if (damage_.dust_per_cm2 > 0) layout_.at(frame->number - 1).dust = dust;
           record = record_developed(layout_.at(frame->number - 1));
         }
         // Its fdatasync outside the lock: the head and expose() must not wait for the disk.
@@ -794,8 +838,22 @@ class SimRecorder final : public hal::Recorder {
            {"width_px", e.width_px}, {"height_px", e.height_px}, {"channels", e.channels}};
     }
     if (e.measured) f["measured"] = *e.measured;
+    if (e.dust) f["dust"] = *e.dust;
     f["sha256"] = e.sha256;
     return f;
+  }
+
+  // The fault options' damage, in reel.json: where the scratches are and how much dust.
+  nlohmann::ordered_json damage_record() const {
+    nlohmann::ordered_json scratches = nlohmann::ordered_json::array();
+    for (const sim::Scratch& s : damage_.scratches) {
+      scratches.push_back(
+          {{"across", s.across}, {"width_um", s.width_um}, {"kind", s.clear ? "clear" : "dense"}});
+    }
+    return {{"scratches", scratches},
+            {"travel", geometry_.fiche || !geometry_.comic ? "height" : "width"},
+            {"dust_per_cm2", damage_.dust_per_cm2},
+            {"dust_at", damage_.dust_at_exposure ? "exposure" : "film"}};
   }
 
   static nlohmann::ordered_json underrun_record(const Underrun& u) {
@@ -880,6 +938,7 @@ class SimRecorder final : public hal::Recorder {
     json["calibration"] = calibration_;
     json["document_class"] = document_class_;
     json["tone"] = tone_;
+    if (damage_.any()) json["damage"] = damage_record();
     if (geometry_.fiche) {
       json["layout"] = "fiche";
       json["sheet"] = sheet_record();
@@ -957,6 +1016,10 @@ class SimRecorder final : public hal::Recorder {
   std::uint32_t out_of_film_at_ = 0, disconnect_at_ = 0, fault_at_ = 0, stuck_at_ = 0;
   FilmOutput film_output_ = FilmOutput::images;
   bool underrun_is_error_ = false;
+  std::uint32_t scratch_count_ = 0;
+  double scratch_width_um_ = 10;
+  sim::ScratchKind scratch_kind_ = sim::ScratchKind::mixed;
+  sim::FilmDamage damage_;  // its scratches placed at each load()
   std::string calibration_, document_class_, tone_;
   hal::Capabilities caps_;
   std::unique_ptr<sim::FilmReader> film_reader_;
@@ -1016,6 +1079,18 @@ void register_sim_driver(hal::Registry& registry) {
         {"disconnect_at", "inject: disconnect at frame N (default 0: never)"},
         {"fault_at", "inject: device fault at frame N (default 0: never)"},
         {"stuck_buffer_at", "inject: the buffer stops moving at frame N (default 0: never)"},
+        {"scratches",
+         "fault: N scratches along the film's travel through every frame of the reel, at "
+         "seeded places across it (default 0)"},
+        {"scratch_width_um", "width of each scratch in um (default 10)"},
+        {"scratch_kind",
+         "clear (emulsion scratched off: base + fog), dense (a base scratch: reads 3.0 D) or "
+         "mixed, each at random (default mixed)"},
+        {"dust_per_cm2",
+         "fault: dust specks per cm2 of film on every frame, 10-50 um, seeded (default 0)"},
+        {"dust_at",
+         "film (on the developed film: opaque, 4.0 D) or exposure (in the gate: the emulsion "
+         "under it stays clear on a negative) (default film)"},
         {"calibration", "calibration profile the engine applies (name or .toml file)"},
         {"document_class", "aim density class of the calibration (default: the profile's)"},
         {"tone", "tone reproduction exponent for grey pages (default 1: linear in density)"}},
