@@ -865,8 +865,9 @@ TEST(SimRecorder, EveryFrameTheReelRecordListsSurvivesAPowerCutAtAnyMoment) {
     const auto disk = cache.disk(film);
     std::vector<int> listed;
     if (const auto json = disk.find(film / "reel.json"); json != disk.end()) {
-      for (const auto& f : nlohmann::json::parse(json->second)["frames"])
-        listed.push_back(f["frame"]);
+      // Kept in a variable: a range-for over parse(...)["frames"] iterates a destroyed temporary.
+      auto record = nlohmann::json::parse(json->second);
+      for (const auto& f : record["frames"]) listed.push_back(f["frame"]);
     }
     if (const auto log = disk.find(film / "reel.log"); log != disk.end()) {
       std::istringstream lines(log->second);
