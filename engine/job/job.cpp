@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "base/files.hpp"
+#include "base/strings.hpp"
 #include "core/error.hpp"
 #include "film/format_toml.hpp"
 #include "ingest/ingest.hpp"
@@ -52,37 +53,6 @@ std::string expected_integer(NumberRange range) {
 
 bool in_range(double value, NumberRange range) {
   return value >= range.low && value <= range.high;  // false for NaN
-}
-
-// Quotes text for a message, escaping what would make the message ambiguous.
-std::string quote(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
 }
 
 bool is_name_char(char c) {
@@ -132,24 +102,6 @@ std::optional<FailurePolicy> failure_policy_from(std::string_view word) {
   if (word == "skip-document") return FailurePolicy::skip_document;
   if (word == "substitute") return FailurePolicy::substitute;
   return std::nullopt;
-}
-
-// Optimal string alignment distance: a swapped pair of letters counts as one edit, which is
-// the most common typo in a key.
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
 }
 
 // What a node holds, for "got ..." when the type is wrong.
@@ -405,23 +357,9 @@ class JobParser {
   }
 
   static std::string unknown_key_message(std::string_view name, const std::vector<Rule>& rules) {
-    const Rule* closest = nullptr;
-    std::size_t closest_distance = 0;
-    for (const Rule& rule : rules) {
-      const std::size_t distance = edit_distance(name, rule.name);
-      if (!closest || distance < closest_distance) {
-        closest = &rule;
-        closest_distance = distance;
-      }
-    }
-    // Short keys get a tighter limit, or "id" would be suggested for nearly anything.
-    const std::size_t limit = std::clamp<std::size_t>(closest->name.size() / 3, 1, 2);
-    if (closest_distance <= limit) {
-      return fmt::format("unknown key (did you mean \"{}\"?)", closest->name);
-    }
-    std::string known;
-    for (const Rule& rule : rules) known += (known.empty() ? "" : ", ") + std::string(rule.name);
-    return "unknown key (known keys: " + known + ")";
+    std::vector<std::string_view> names;
+    for (const Rule& rule : rules) names.push_back(rule.name);
+    return fw::unknown_key_message(name, names);
   }
 
   void require(const toml::table& table, std::string_view name, const std::string& expected,
