@@ -56,6 +56,10 @@ std::string page_context(const PageRef& ref) {
 void check_file(const fs::path& file, const Limits& limits) {
   std::error_code ec;
   const fs::file_status status = fs::status(file, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    // A symlink loop, a folder without permission on the way: the reason, not "no such file".
+    throw Error(ErrorKind::input, file.string() + ": cannot be read: " + ec.message());
+  }
   if (!fs::exists(status)) throw Error(ErrorKind::input, file.string() + ": no such file");
   if (fs::is_directory(status)) {
     throw Error(ErrorKind::input, file.string() + ": is a folder, not a page file");
@@ -366,6 +370,7 @@ void init_vips(const char* argv0, int vips_threads) {
     throw Error(ErrorKind::internal, std::string("cannot start libvips: ") + vips_error_buffer());
   }
   vips_concurrency_set(std::max(vips_threads, 1));
+  keep_vips_warnings();
   // Every loader is blocked, then exactly the supported ones are let back in. Most libvips
   // loaders (ImageMagick, SVG, FITS, matrix, CSV ...) are large attack surfaces we never need;
   // libvips flags jp2k and pdf "untrusted" too, so blocking only untrusted ones would lose
