@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <regex>
 #include <nlohmann/json.hpp>
 
 #include "base/files.hpp"
@@ -171,6 +172,50 @@ TEST_F(PreflightTest, UnderSubstituteTheBadPageBecomesASubstituteFrameAndTheGood
               read_file(dir / "later" / "pf" / "R0001" / file))
         << file;
   }
+}
+
+// JPEG 2000 and PDF pages are decoded in a child process: when the decoder crashes there (the
+// sim of a decoder fault: FILMWRITER_INJECT_DECODER_CRASH names the file the child aborts on,
+// as Debian's OpenJPEG aborts on some files), the page is a named input error and the job
+// follows on_error, instead of the whole process dying with it.
+TEST_F(PreflightTest, ADecoderCrashIsThePagesErrorNotTheJobsEnd) {
+  write_document("D001", 3);
+  samples::PageSpec spec{105, 148, 100, 1, {{20, 20, 8}}, "jp2 page"};
+  fs::remove(page("D001", 2));
+  const fs::path jp2 = dir / "scans" / "D001" / "p2.jp2";
+  samples::save_page(samples::make_page(spec), jp2, samples::Encoding::jp2, 100);
+  // JPEG 2000 from libvips declares no resolution: the job gives it.
+  const auto job_with_dpi = [&](const std::string& on_error) {
+    write_job({{"D001", on_error}});
+    const std::string toml = read_file(dir / "job.toml");
+    test::write_text(dir / "job.toml", std::regex_replace(toml, std::regex("threads = 2\n"),
+                                                          "threads = 2\ndpi = 100\n"));
+  };
+  job_with_dpi("substitute");
+  // Without a fault the JPEG 2000 page passes its isolated decode and is filmed.
+  const auto good = run("convert");
+  ASSERT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_EQ(test::read_csv(job_dir() / "R0001" / "index.csv")[2][1], "page");
+
+  ::setenv("FILMWRITER_INJECT_DECODER_CRASH", "p2.jp2", 1);
+  const auto crashed =
+      test::run_cli({"convert", (dir / "job.toml").string(), "--out", (dir / "crash").string(),
+                     "--profiles", (dir / "profiles").string()});
+  job_with_dpi("fail");
+  const auto refused =
+      test::run_cli({"convert", (dir / "job.toml").string(), "--out", (dir / "refused").string(),
+                     "--profiles", (dir / "profiles").string()});
+  ::unsetenv("FILMWRITER_INJECT_DECODER_CRASH");
+  ASSERT_EQ(crashed.exit_code, 0) << crashed.err;
+  const auto rows = test::read_csv(dir / "crash" / "pf" / "R0001" / "index.csv");
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[2][1], "substitute");
+  EXPECT_THAT(crashed.err, HasSubstr(fmt::format("{} (page 1): cannot decode: the JPEG 2000 "
+                                                 "decoder crashed on this page (signal 6",
+                                                 jp2.string())));
+  EXPECT_EQ(refused.exit_code, 3) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("the JPEG 2000 decoder crashed on this page"));
+  EXPECT_THAT(refused.err, HasSubstr("nothing was exposed on R0001"));
 }
 
 TEST_F(PreflightTest, NoPreflightExposesTheGoodPagesBeforeTheBadOneAsBefore) {

@@ -1,4 +1,5 @@
 #include "pipeline/preflight.hpp"
+#include "pipeline/isolated_decode.hpp"
 
 #include <fmt/format.h>
 #include <oneapi/tbb/parallel_for.h>
@@ -31,10 +32,12 @@ int discard_rows(VipsRegion*, VipsRect*, void*) {
   return 0;
 }
 
-// Why the page cannot be filmed ("" when it decodes), in the words render_frame would use for
-// its substitute: open_page's own errors as they are (they name the file), errors in the pixel
-// data as raster's "cannot decode: ...".
-std::string decode_failure(const Candidate& page, const Limits& limits) {
+}  // namespace
+
+std::string page_decode_failure(const SourcePage& source, double scale, const Limits& limits) {
+  Candidate page;
+  page.source = source;
+  page.scale = scale;
   try {
     vips::VImage image;
     if (page.source.ref.format == SourceFormat::pdf) {
@@ -60,6 +63,17 @@ std::string decode_failure(const Candidate& page, const Limits& limits) {
     return "cannot decode: " + vips_error_message(error);
   }
   return {};
+}
+
+namespace {
+
+// The formats whose decoders this program trusts least decode in a child process when the CLI
+// set one (isolated_decode.hpp), so that their crash is this page's error, not the job's end.
+std::string decode_failure(const Candidate& page, const Limits& limits) {
+  if (decodes_isolated(page.source.ref.format) && !isolated_decoder().empty()) {
+    return decode_failure_isolated(isolated_decoder(), page.source, page.scale, limits);
+  }
+  return page_decode_failure(page.source, page.scale, limits);
 }
 
 BadPage bad_page(const Job& job, const Candidate& page, std::string reason) {

@@ -30,5 +30,6 @@ void add_verify_commands(CLI::App& app, std::vector<Command>& commands);   // ve
 void add_inspect_commands(CLI::App& app, std::vector<Command>& commands);  // inspect add|due|list
 void add_queue_commands(CLI::App& app, std::vector<Command>& commands);    // queue run|status
 void add_restore_commands(CLI::App& app, std::vector<Command>& commands);  // restore
+void add_decode_page_command(CLI::App&, std::vector<Command>&);            // decode-page (internal)
 
 }  // namespace fw::cli

@@ -13,7 +13,9 @@
 #include "commands.hpp"
 #include "core/error.hpp"
 #include "ingest/ingest.hpp"
+#include "ops/child.hpp"
 #include "ops/log.hpp"
+#include "pipeline/isolated_decode.hpp"
 
 int main(int argc, char** argv) {
   // Frames (17 MB for an A4 page at 24x) and decoded pages are allocated and freed for every
@@ -43,6 +45,7 @@ int main(int argc, char** argv) {
   fw::cli::add_inspect_commands(app, commands);
   fw::cli::add_queue_commands(app, commands);
   fw::cli::add_restore_commands(app, commands);
+  fw::cli::add_decode_page_command(app, commands);
 
   try {
     app.parse(argc, argv);
@@ -55,6 +58,8 @@ int main(int argc, char** argv) {
   log.set_format(fw::ops::parse_log_format(log_format));
   try {
     fw::init_vips(argv[0]);
+    // Preflight decodes JPEG 2000 and PDF pages in a child of this same program.
+    fw::set_isolated_decoder(fw::ops::self_executable());
     fw::cli::Context context;
     fw::drivers::register_builtin_drivers(context.drivers);
     for (auto& command : commands) {
