@@ -6,11 +6,13 @@
 #include <algorithm>
 
 #include "base/files.hpp"
+#include "base/utc.hpp"
 #include "catalog/catalog.hpp"
 #include "catalog/inspection.hpp"
 #include "color/calibration.hpp"
 #include "core/error.hpp"
 #include "film/frame_spool.hpp"
+#include "mets/mets.hpp"
 #include "ops/log.hpp"
 #include "ops/preflight_log.hpp"
 
@@ -157,6 +159,41 @@ std::vector<PlanWarning> plan_warnings(const Job& job, const Plan& plan, std::si
   return out;
 }
 
+// Writes each reel's mets.xml once the reel is closed and its index, manifest and catalog rows
+// are in place (the observers after this one). The package is a record about the film, not
+// the film: when it cannot be written the reel stays exposed and the run goes on, with a
+// warning that names the reel, the error and the command that writes it again from the catalog.
+class MetsWriter final : public RunObserver {
+ public:
+  MetsWriter(ops::RunLog& next, const Catalog& catalog, std::string job_id, fs::path job_dir)
+      : next_(next), catalog_(catalog), job_id_(std::move(job_id)), job_dir_(std::move(job_dir)) {}
+  void reel_loaded(const hal::ReelSpec& reel) override { next_.reel_loaded(reel); }
+  void frame_exposed(const std::string& reel_id, std::uint64_t sequence,
+                     const IndexRow& row) override {
+    next_.frame_exposed(reel_id, sequence, row);
+  }
+  void reel_closed(const ClosedReel& reel) override {
+    next_.reel_closed(reel);
+    try {
+      // The reel's own index.csv: the package costs the reel's rows, not the job's.
+      write_reel_mets(catalog_, job_id_, reel.id, reel.dir, true);
+    } catch (const std::exception& e) {
+      const std::string message = fmt::format(
+          "reel {}: mets.xml not written ({}); the reel is on film and its index and manifest "
+          "are in place; write the package again with `filmwriter catalog export --format mets "
+          "{}`",
+          reel.id, e.what(), job_dir_.string());
+      next_.warn("mets_failed", {{"reel", reel.id}, {"error", e.what()}}, {message, {}});
+    }
+  }
+
+ private:
+  ops::RunLog& next_;
+  const Catalog& catalog_;
+  std::string job_id_;
+  fs::path job_dir_;
+};
+
 }  // namespace
 
 ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
@@ -246,8 +283,14 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
     listener.resuming(point.first_frame, prepared.plan.frames.size(), options.reel_policy);
   } else {
     write_plan(result.plan_json, job, prepared.plan);
-    keeper.start(prepared.plan,
-                 {{"request", settings.request.to_json()}, {"catalog", catalog.file().string()}});
+    // What the filming was, for each reel's PREMIS filming event (mets/mets.hpp).
+    const nlohmann::json filming = {
+        {"date",
+         prepared.plan.filming_date.empty() ? today_utc_date() : prepared.plan.filming_date},
+        {"driver", job.driver}};
+    keeper.start(prepared.plan, {{"request", settings.request.to_json()},
+                                 {"catalog", catalog.file().string()},
+                                 {kMetsFilmingKey, filming}});
     inspections.restore();
     if (const std::size_t kept = inspections.size(); kept > 0) {
       listener.note(fmt::format("kept {} vault inspection record(s) of earlier filmings of {}",
@@ -285,7 +328,8 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
   for (PlanWarning& w : plan_warnings(job, prepared.plan, run.first_frame)) {
     run_log.warn(w.event, std::move(w.fields), std::move(w.warning));
   }
-  run.observer = &run_log;
+  MetsWriter mets(run_log, catalog, job.id, dir);
+  run.observer = &mets;
   ops::PreflightLog preflight_log(log, job, options.progress_bar);
   run.preflight = options.preflight;
   run.on_preflight_progress = [&](const PreflightProgress& p) { preflight_log.progress(p); };

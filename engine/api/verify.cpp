@@ -1,6 +1,10 @@
 #include "api/verify.hpp"
 
+#include <fmt/format.h>
+
+#include "catalog/catalog.hpp"
 #include "film/plan.hpp"
+#include "mets/mets.hpp"
 #include "pipeline/pipeline.hpp"
 
 namespace fw::api {
@@ -24,7 +28,25 @@ QcResult verify(const JobSettings& settings, const hal::Registry& drivers,
   options.catalog = settings.catalog_file;
   options.report = request.report;
   options.on_progress = request.on_progress;
-  return verify_job(job, prepared, profile, options);
+  QcResult result = verify_job(job, prepared, profile, options);
+  // Each reel's mets.xml again, now with verify's verdict as a PREMIS event. A package that
+  // cannot be written does not change the verdict: a warning names the reel and the error.
+  if (!settings.catalog_file.empty() && std::filesystem::exists(settings.catalog_file)) {
+    const Catalog catalog(settings.catalog_file);
+    for (const PlannedReel& reel : prepared.plan.reels) {
+      const auto reel_dir = settings.job_dir / reel.id;
+      if (!std::filesystem::exists(reel_dir / "index.csv")) continue;
+      try {
+        write_reel_mets(catalog, job.id, reel.id, reel_dir, true);
+      } catch (const std::exception& e) {
+        result.warnings.push_back(
+            fmt::format("{}: mets.xml not rewritten with the verdict ({}); write it again with "
+                        "`filmwriter catalog export --format mets {}`",
+                        reel.id, e.what(), settings.job_dir.string()));
+      }
+    }
+  }
+  return result;
 }
 
 }  // namespace fw::api
