@@ -318,6 +318,50 @@ TEST_F(Mets, VerifyAddsItsVerdictAndExportWritesTheSamePackage) {
   EXPECT_THAT(refused.err, HasSubstr("not with --format mets"));
 }
 
+// The package is a record about the film, not the film: when it cannot be written at reel
+// close (here mets.xml is a folder in the way), the reel stays exposed with its index and
+// manifest, the run finishes with a warning naming the reel and the command that mends it, and
+// that command writes the package from the catalog.
+TEST(MetsReels, AFailedWriteKeepsTheReelAndExportMendsIt) {
+  test::TempDir dir;
+  test::copy_profiles_with_test_recorder(dir / "profiles");
+  write_pages(dir / "scans", 2, "D001");
+  test::write_text(dir / "job.toml", R"(version = 1
+id = "mend"
+title = "补写 test"
+dpi = 100
+[recorder]
+driver = "sim"
+[recorder.options]
+rate = 0
+recorder = "sim-test"
+[[documents]]
+id = "D001"
+title = "论语"
+pages = { dir = "scans" }
+)");
+  const fs::path reel = dir / "out" / "mend" / "R0001";
+  fs::create_directories(reel / "mets.xml");
+  const auto convert = test::run_cli(
+      {"convert", (dir / "job.toml").string(), "--profiles", (dir / "profiles").string()});
+  ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+  EXPECT_THAT(convert.err, HasSubstr("warning: reel R0001: mets.xml not written ("));
+  EXPECT_THAT(convert.err, HasSubstr(fmt::format("`filmwriter catalog export --format mets {}`",
+                                                 (dir / "out" / "mend").string())));
+  EXPECT_TRUE(fs::exists(reel / "index.csv"));
+  EXPECT_TRUE(fs::exists(reel / "manifest.sha256"));
+  EXPECT_TRUE(fs::is_directory(reel / "mets.xml"));
+
+  fs::remove_all(reel / "mets.xml");
+  const auto mend =
+      test::run_cli({"catalog", "export", "--format", "mets", (dir / "out" / "mend").string()});
+  ASSERT_EQ(mend.exit_code, 0) << mend.out << mend.err;
+  const std::string text = read_file(reel / "mets.xml");
+  EXPECT_EQ(schema_errors(text), std::vector<std::string>{});
+  EXPECT_EQ(Xml(text).count("//mets:structMap[@TYPE='physical']/mets:div/mets:div"),
+            read_index(reel / "index.csv").size());
+}
+
 // A job longer than a reel: one package per reel, each valid, each with its own frames, and
 // the document that spans the reels in both.
 TEST(MetsReels, EachReelOfASplitJobHasItsOwnValidPackage) {
