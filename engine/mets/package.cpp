@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -105,6 +106,17 @@ std::string densities_text(const std::vector<double>& densities) {
   return fmt::format("{}", fmt::join(d, ", "));
 }
 
+// The reel on the shelf: the current run's last attempt of the reel that is not spoiled.
+const CatalogReel* shelf_reel(const std::vector<CatalogReel>& reels, const std::string& reel_id) {
+  const CatalogReel* reel = nullptr;
+  for (const CatalogReel& r : reels) {
+    if (r.reel_id == reel_id && r.status != "spoiled" && (!reel || r.attempt > reel->attempt)) {
+      reel = &r;
+    }
+  }
+  return reel;
+}
+
 }  // namespace
 
 MetsPackage reel_package(const Catalog& catalog, const std::string& job_id,
@@ -116,13 +128,8 @@ MetsPackage reel_package(const Catalog& catalog, const std::string& job_id,
     throw Error(ErrorKind::job,
                 fmt::format("{}: the catalog holds no job {}", catalog.file().string(), job_id));
   }
-  // The reel on the shelf: the current run's last attempt that is not spoiled.
-  std::optional<CatalogReel> reel;
-  for (const CatalogReel& r : catalog.reels(job_id)) {
-    if (r.reel_id == reel_id && r.status != "spoiled" && (!reel || r.attempt > reel->attempt)) {
-      reel = r;
-    }
-  }
+  const auto reels = catalog.reels(job_id);
+  const CatalogReel* reel = shelf_reel(reels, reel_id);
   if (!reel) {
     throw Error(ErrorKind::job, fmt::format("{}: job {} has no reel {} on film",
                                             catalog.file().string(), job_id, reel_id));
@@ -213,11 +220,24 @@ std::vector<fs::path> export_mets(const Catalog& catalog, const std::string& job
     throw Error(ErrorKind::job,
                 fmt::format("{}: the catalog holds no job {}", catalog.file().string(), job_id));
   }
+  // The job's frames read once and split by reel attempt (not once per reel).
+  std::map<std::pair<std::string, std::uint32_t>, std::vector<IndexRow>> rows;
+  for (CatalogFrame& f : catalog.frames(job_id)) {
+    rows[{f.reel_id, f.attempt}].push_back(std::move(f.row));
+  }
+  const auto reels = catalog.reels(job_id);
   std::set<std::string> done;
-  for (const CatalogReel& reel : catalog.reels(job_id)) {
+  for (const CatalogReel& reel : reels) {
     if (reel.status == "spoiled" || !done.insert(reel.reel_id).second) continue;
     const fs::path dir = (out_dir.empty() ? job->dir : out_dir) / reel.reel_id;
-    written.push_back(write_reel_mets(catalog, job_id, reel.reel_id, dir));
+    auto found = rows.find({reel.reel_id, shelf_reel(reels, reel.reel_id)->attempt});
+    std::vector<IndexRow> reel_rows;
+    if (found != rows.end()) reel_rows = std::move(found->second);
+    const std::string xml =
+        mets_xml(reel_package(catalog, job_id, reel.reel_id, std::move(reel_rows)));
+    fs::create_directories(dir);
+    write_file_atomic(dir / "mets.xml", xml);
+    written.push_back(dir / "mets.xml");
   }
   return written;
 }
