@@ -102,6 +102,7 @@ std::optional<MetsEvent> verification_of(const fs::path& job_dir, const std::str
 
 std::string densities_text(const std::vector<double>& densities) {
   std::vector<std::string> d;
+  d.reserve(densities.size());
   for (double v : densities) d.push_back(fmt::format("{:.2f}", v));
   return fmt::format("{}", fmt::join(d, ", "));
 }
@@ -182,7 +183,7 @@ MetsPackage reel_package(const Catalog& catalog, const std::string& job_id,
       filming.driver.empty() ? "not recorded" : filming.driver, calibration_of(p.frames));
   filmed.outcome = p.reel_status;
   filmed.agents = {"filmwriter"};
-  if (!filming.driver.empty()) filmed.agents.push_back("recorder");
+  if (!filming.driver.empty()) filmed.agents.emplace_back("recorder");
   p.events.push_back(std::move(filmed));
   if (auto verified = verification_of(job->dir, reel_id)) p.events.push_back(std::move(*verified));
   for (const Inspection& i : list_inspections(catalog, job_id, reel_id)) {
@@ -206,7 +207,7 @@ fs::path write_reel_mets(const Catalog& catalog, const std::string& job_id,
   if (from_index) rows = read_index(reel_dir / "index.csv");
   const std::string xml = mets_xml(reel_package(catalog, job_id, reel_id, std::move(rows)));
   fs::create_directories(reel_dir);
-  const fs::path file = reel_dir / "mets.xml";
+  fs::path file = reel_dir / "mets.xml";
   write_file_atomic(file, xml);
   return file;
 }
