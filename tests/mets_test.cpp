@@ -13,6 +13,7 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -316,6 +317,21 @@ TEST_F(Mets, VerifyAddsItsVerdictAndExportWritesTheSamePackage) {
       test::run_cli({"catalog", "export", out().string(), "--format", "mets", "-o", "x.xml"});
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_THAT(refused.err, HasSubstr("not with --format mets"));
+}
+
+// With SOURCE_DATE_EPOCH (a fixed "now", as for the targets' date) a package written twice is
+// the same bytes.
+TEST_F(Mets, SourceDateEpochMakesThePackageReproducible) {
+  ::setenv("SOURCE_DATE_EPOCH", "1764892800", 1);  // 2025-12-05T00:00:00Z
+  const Catalog catalog(catalog_file());
+  const auto first = export_mets(catalog, "mets", base_->path() / "first");
+  const auto second = export_mets(catalog, "mets", base_->path() / "second");
+  ::unsetenv("SOURCE_DATE_EPOCH");
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(second.size(), 1u);
+  const std::string text = read_file(first[0]);
+  EXPECT_EQ(text, read_file(second[0]));
+  EXPECT_THAT(text, HasSubstr(R"(CREATEDATE="2025-12-05T00:00:00Z")"));
 }
 
 // The package is a record about the film, not the film: when it cannot be written at reel

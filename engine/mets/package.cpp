@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -107,6 +108,20 @@ std::string densities_text(const std::vector<double>& densities) {
   return fmt::format("{}", fmt::join(d, ", "));
 }
 
+// metsHdr's CREATEDATE: now, or SOURCE_DATE_EPOCH when it is set (reproducible-builds.org, as
+// the targets' date: a rerun with a fixed "now" writes the same package).
+std::string created_now() {
+  if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch != nullptr && *epoch != '\0') {
+    char* end = nullptr;
+    const long long seconds = std::strtoll(epoch, &end, 10);
+    if (end != nullptr && *end == '\0' && seconds >= 0) {
+      return utc_timestamp(
+          std::chrono::system_clock::from_time_t(static_cast<std::time_t>(seconds)));
+    }
+  }
+  return utc_timestamp_now();
+}
+
 // The reel on the shelf: the current run's last attempt of the reel that is not spoiled.
 const CatalogReel* shelf_reel(const std::vector<CatalogReel>& reels, const std::string& reel_id) {
   const CatalogReel* reel = nullptr;
@@ -145,7 +160,7 @@ MetsPackage reel_package(const Catalog& catalog, const std::string& job_id,
   p.film_used_m = reel->film_used_m;
   p.index_sha256 = reel->index_sha256;
   p.manifest_sha256 = reel->manifest_sha256;
-  p.created = utc_timestamp_now();
+  p.created = created_now();
   if (rows) {
     p.frames = std::move(*rows);
   } else {
