@@ -504,6 +504,19 @@ TEST(MetsSchema, TableOfContentsDivisionsNestPagesByLevel) {
   EXPECT_EQ(flat.all(doc + "/mets:div/@TYPE"), (std::vector<std::string>{"page", "page", "page"}));
 }
 
+TEST(MetsSchema, AFicheSheetIsDescribedAsMicrofiche) {
+  MetsPackage p = small_package();
+  p.reel_id = "F0001";
+  p.fiche = true;
+  const std::string text = mets_xml(p);
+  EXPECT_EQ(schema_errors(text), std::vector<std::string>{});
+  const Xml xml(text);
+  EXPECT_EQ(xml.one("/mets:mets/@TYPE"), "microfiche");
+  EXPECT_EQ(xml.one("//mods:physicalDescription/mods:form"), "microfiche");
+  EXPECT_EQ(xml.all("//mets:structMap/mets:div/@TYPE"),
+            (std::vector<std::string>{"fiche", "fiche"}));
+}
+
 TEST(MetsSchema, AValueXmlCannotHoldIsAnErrorNamingIt) {
   MetsPackage p = small_package();
   p.documents[0].metadata.emplace_back("备注", "bad\x01value");

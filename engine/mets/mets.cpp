@@ -102,7 +102,7 @@ class Builder {
     attr(root_, "LABEL",
          fmt::format("{} reel {}", p_.job_title.empty() ? p_.job_id : p_.job_title, p_.reel_id),
          "the job title");
-    attr(root_, "TYPE", "microfilm reel", "");
+    attr(root_, "TYPE", p_.fiche ? "microfiche" : "microfilm reel", "");
     header();
     for (std::size_t i = 0; i < p_.documents.size(); ++i) dmd(i);
     administrative();
@@ -256,7 +256,8 @@ class Builder {
       }
     }
     xmlNodePtr physical = element(mods, mods_, "physicalDescription");
-    attr(text(physical, mods_, "form", "microfilm", ""), "authority", "marcform", "");
+    attr(text(physical, mods_, "form", p_.fiche ? "microfiche" : "microfilm", ""), "authority",
+         "marcform", "");
     if (!rest.empty()) {
       xmlNodePtr extension = element(mods, mods_, "extension");
       for (const auto& [key, value] : rest) {
@@ -399,6 +400,8 @@ class Builder {
     return node;
   }
 
+  const char* carrier() const { return p_.fiche ? "fiche" : "reel"; }
+
   static std::string frame_id(std::uint32_t frame) { return fmt::format("FRAME{:06}", frame); }
 
   // A source file's location as a URI: file:///... for an absolute path, else relative to the
@@ -476,7 +479,7 @@ class Builder {
     attr(map, "TYPE", "physical", "");
     attr(map, "LABEL", "reel " + p_.reel_id, "the reel id");
     xmlNodePtr reel = element(map, mets_, "div");
-    attr(reel, "TYPE", "reel", "");
+    attr(reel, "TYPE", carrier(), "");
     attr(reel, "LABEL", p_.reel_id, "the reel id");
     if (!admids_.empty()) attr(reel, "ADMID", admids_, "");
     for (const IndexRow& r : p_.frames) {
@@ -497,7 +500,7 @@ class Builder {
     attr(map, "TYPE", "logical", "");
     attr(map, "LABEL", "documents on reel " + p_.reel_id, "the reel id");
     xmlNodePtr reel = element(map, mets_, "div");
-    attr(reel, "TYPE", "reel", "");
+    attr(reel, "TYPE", carrier(), "");
     attr(reel, "LABEL", p_.reel_id, "the reel id");
     std::map<std::string, std::size_t> doc_index;
     for (std::size_t i = 0; i < p_.documents.size(); ++i) doc_index[p_.documents[i].id] = i;

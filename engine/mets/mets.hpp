@@ -62,6 +62,7 @@ struct MetsPackage {
   std::string institution;
   std::string format;  // the film format's name
   std::string reel_id;
+  bool fiche = false;  // a microfiche sheet (F0001), not a roll (R0001)
   std::uint32_t attempt = 1;
   std::string reel_status;  // complete | incomplete | exposing
   double film_used_m = 0;

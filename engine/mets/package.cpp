@@ -155,6 +155,7 @@ MetsPackage reel_package(const Catalog& catalog, const std::string& job_id,
   p.institution = job->institution;
   p.format = job->format;
   p.reel_id = reel_id;
+  p.fiche = reel_id.starts_with('F');  // the planner names fiche sheets F0001, rolls R0001
   p.attempt = reel->attempt;
   p.reel_status = reel->status;
   p.film_used_m = reel->film_used_m;
