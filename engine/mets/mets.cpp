@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 
+#include "catalog/catalog.hpp"
 #include "core/error.hpp"
 
 namespace fw {
@@ -516,10 +517,8 @@ class Builder {
     xmlNodePtr page_div = nullptr;
     std::uint32_t page_of_div = 0;
     for (const IndexRow& r : p_.frames) {
-      const bool reel_target =
-          r.kind == "start-target" || r.kind == "technical-target" || r.kind == "end-target";
       const auto found = doc_index.find(r.document_id);
-      if (reel_target || found == doc_index.end()) {
+      if (is_reel_target(r.kind) || found == doc_index.end()) {
         doc_div = nullptr;
         page_div = nullptr;
         target(reel, r);
