@@ -378,6 +378,61 @@ pages = { dir = "scans" }
             read_index(reel / "index.csv").size());
 }
 
+// A run that stops between a reel's close and its package (a crash) leaves that reel without
+// mets.xml, and resume does not close the reel again: the run that finishes the job writes it.
+// Here the first run fails on a damaged page on the third reel, and R0001's package is removed
+// as a crash would have left it.
+TEST(MetsReels, TheRunThatFinishesAJobWritesAPackageACrashLeftMissing) {
+  test::TempDir dir;
+  test::copy_profiles_with_short_reel(dir / "profiles");
+  fs::create_directories(dir / "scans");
+  for (int p = 1; p <= 8; ++p) {
+    samples::PageSpec spec{105, 148, 100, 1, {{10, 10, 8}}, fmt::format("p{}", p)};
+    samples::save_page(samples::make_page(spec), dir / "scans" / fmt::format("p{}.jpg", p),
+                       samples::Encoding::jpeg, 100);
+  }
+  const std::string good = read_file(dir / "scans" / "p7.jpg");
+  test::write_text(dir / "scans" / "p7.jpg", good.substr(0, good.size() / 2));
+  test::write_text(dir / "job.toml", R"(version = 1
+id = "gap"
+title = "断点 test"
+format = "short-reel"
+targets = "none"
+[recorder]
+driver = "tiff"
+[recorder.options]
+pitch_um = 50
+[[documents]]
+id = "D001"
+title = "卷一"
+pages = { dir = "scans" }
+)");
+  const auto failed = test::run_cli({"convert", (dir / "job.toml").string(), "--profiles",
+                                     (dir / "profiles").string(), "--no-preflight"});
+  ASSERT_EQ(failed.exit_code, 3) << failed.err;
+  const fs::path job = dir / "out" / "gap";
+  ASSERT_TRUE(fs::exists(job / "R0001" / "mets.xml"));
+  fs::remove(job / "R0001" / "mets.xml");
+  test::write_text(dir / "scans" / "p7.jpg", good);
+  const auto resumed = test::run_cli({"convert", "--resume", job.string()});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  std::size_t pages = 0, reels = 0;
+  for (const auto& entry : fs::directory_iterator(job)) {
+    if (!fs::exists(entry.path() / "index.csv")) continue;
+    ++reels;
+    const std::string reel = entry.path().filename().string();
+    ASSERT_TRUE(fs::exists(job / reel / "mets.xml")) << reel;
+    const std::string text = read_file(job / reel / "mets.xml");
+    EXPECT_EQ(schema_errors(text), std::vector<std::string>{}) << reel;
+    EXPECT_EQ(Xml(text).one("//premis:event[premis:eventType='filming']//premis:eventOutcome"),
+              "complete")
+        << reel;
+    pages += Xml(text).count("//mets:div[@TYPE='page']");
+  }
+  EXPECT_GE(reels, 2u);
+  EXPECT_EQ(pages, 8u);
+}
+
 // A job longer than a reel: one package per reel, each valid, each with its own frames, and
 // the document that spans the reels in both.
 TEST(MetsReels, EachReelOfASplitJobHasItsOwnValidPackage) {

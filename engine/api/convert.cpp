@@ -4,6 +4,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <set>
 
 #include "base/files.hpp"
 #include "base/utc.hpp"
@@ -174,24 +175,43 @@ class MetsWriter final : public RunObserver {
   }
   void reel_closed(const ClosedReel& reel) override {
     next_.reel_closed(reel);
-    try {
-      // The reel's own index.csv: the package costs the reel's rows, not the job's.
-      write_reel_mets(catalog_, job_id_, reel.id, reel.dir, true);
-    } catch (const std::exception& e) {
-      const std::string message = fmt::format(
-          "reel {}: mets.xml not written ({}); the reel is on film and its index and manifest "
-          "are in place; write the package again with `filmwriter catalog export --format mets "
-          "{}`",
-          reel.id, e.what(), job_dir_.string());
-      next_.warn("mets_failed", {{"reel", reel.id}, {"error", e.what()}}, {message, {}});
+    write(reel.id, reel.dir);
+  }
+  // A run stopped between a reel's close and its package (a crash, kill -9) left that reel
+  // without mets.xml, and resume does not close it again: the run that finishes the job writes
+  // the package of every reel on film that has none.
+  void write_missing(const Plan& plan) {
+    for (const PlannedReel& reel : plan.reels) {
+      const fs::path reel_dir = job_dir_ / reel.id;
+      if (failed_.count(reel.id) || !fs::exists(reel_dir / "index.csv") ||
+          fs::exists(reel_dir / "mets.xml")) {
+        continue;
+      }
+      write(reel.id, reel_dir);
     }
   }
 
  private:
+  void write(const std::string& reel_id, const fs::path& reel_dir) {
+    try {
+      // The reel's own index.csv: the package costs the reel's rows, not the job's.
+      write_reel_mets(catalog_, job_id_, reel_id, reel_dir, true);
+    } catch (const std::exception& e) {
+      failed_.insert(reel_id);
+      const std::string message = fmt::format(
+          "reel {}: mets.xml not written ({}); the reel is on film and its index and manifest "
+          "are in place; write the package again with `filmwriter catalog export --format mets "
+          "{}`",
+          reel_id, e.what(), job_dir_.string());
+      next_.warn("mets_failed", {{"reel", reel_id}, {"error", e.what()}}, {message, {}});
+    }
+  }
+
   ops::RunLog& next_;
   const Catalog& catalog_;
   std::string job_id_;
   fs::path job_dir_;
+  std::set<std::string> failed_;  // warned of once
 };
 
 }  // namespace
@@ -383,6 +403,7 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
     throw;
   }
   keeper.finish("done", true);
+  mets.write_missing(prepared.plan);
   listener.exposed(result.run);
   result.warnings = run_log.warnings().size();
   run_log.summary("done");
