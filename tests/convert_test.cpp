@@ -91,7 +91,7 @@ class ConvertTest : public ::testing::Test {
                                                    : ".tif";
       samples::save_page(samples::make_page(small_page(x, y)),
                          scans / ("p" + std::to_string(i + 1) + ext), e, kDpi);
-      marks_.push_back({x, y});
+      marks_.emplace_back(x, y);
       ++i;
     }
   }
