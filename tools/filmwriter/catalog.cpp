@@ -60,6 +60,7 @@ int run_export_mets(const CatalogFlags& flags) {
   if (flags.all_attempts) {
     throw Error(ErrorKind::usage, "--all-attempts: not with --format mets (the reels on film)");
   }
+  if (flags.bom) throw Error(ErrorKind::usage, "--bom: only for --format csv");
   const auto t = target(flags);
   const Catalog catalog(t.catalog_file);
   std::string job_id = t.job_id;
