@@ -572,6 +572,27 @@ TEST(MetsSchema, AFicheSheetIsDescribedAsMicrofiche) {
             (std::vector<std::string>{"fiche", "fiche"}));
 }
 
+// A colour page filmed as three separation frames is one page of the document: one div with
+// its three frames, then its source file.
+TEST(MetsSchema, ThreeSeparationFramesAreOnePage) {
+  MetsPackage p = small_package();
+  p.frames.resize(1);
+  for (const char* separation : {"G", "B"}) {
+    IndexRow r = p.frames[0];
+    r.frame = static_cast<std::uint32_t>(p.frames.size() + 1);
+    r.address = "R0001-D001-0001-" + std::string(separation);
+    p.frames.push_back(r);
+  }
+  p.frames[0].address += "-R";
+  const std::string text = mets_xml(p);
+  EXPECT_EQ(schema_errors(text), std::vector<std::string>{});
+  const Xml xml(text);
+  EXPECT_EQ(xml.count("//mets:div[@TYPE='page']"), 1u);
+  EXPECT_EQ(xml.all("//mets:div[@TYPE='page']/mets:fptr/@FILEID"),
+            (std::vector<std::string>{"FRAME000001", "FRAME000002", "FRAME000003", "SOURCE00001"}));
+  EXPECT_EQ(xml.count("//mets:structMap[@TYPE='physical']/mets:div/mets:div"), 3u);
+}
+
 TEST(MetsSchema, AValueXmlCannotHoldIsAnErrorNamingIt) {
   MetsPackage p = small_package();
   p.documents[0].metadata.emplace_back("备注", "bad\x01value");

@@ -515,6 +515,7 @@ class Builder {
     std::size_t next_toc = 0;
     std::vector<Open> toc;  // the open divisions, outermost first
     xmlNodePtr page_div = nullptr;
+    xmlNodePtr source_fptr = nullptr;  // the current page's pointer to its source file
     std::uint32_t page_of_div = 0;
     for (const IndexRow& r : p_.frames) {
       const auto found = doc_index.find(r.document_id);
@@ -542,7 +543,12 @@ class Builder {
         continue;
       }
       if (page_div && page_of_div == r.page) {  // another separation of the same page
-        attr(element(page_div, mets_, "fptr"), "FILEID", frame_id(r.frame), "");
+        xmlNodePtr fptr = element(page_div, mets_, "fptr");
+        attr(fptr, "FILEID", frame_id(r.frame), "");
+        // The page's frames first, in filming order, then its source file.
+        if (source_fptr && !xmlAddPrevSibling(source_fptr, fptr)) {
+          throw Error(ErrorKind::internal, "mets.xml: libxml2 could not move a node");
+        }
         continue;
       }
       // The divisions that begin at or before this page open (closing those at their level or
@@ -569,8 +575,10 @@ class Builder {
       attr(page_div, "ORDERLABEL", r.address, "frame address");
       attr(page_div, "LABEL", fmt::format("page {}", r.page), "");
       attr(element(page_div, mets_, "fptr"), "FILEID", frame_id(r.frame), "");
+      source_fptr = nullptr;
       if (const auto source = source_ids_.find(r.source_file); source != source_ids_.end()) {
-        attr(element(page_div, mets_, "fptr"), "FILEID", source->second, "");
+        source_fptr = element(page_div, mets_, "fptr");
+        attr(source_fptr, "FILEID", source->second, "");
       }
     }
   }
