@@ -175,6 +175,9 @@ MetsPackage reel_package(const Catalog& catalog, const std::string& job_id,
   for (const IndexRow& r : p.frames) {
     if (!is_reel_target(r.kind)) on_reel.insert(r.document_id);
   }
+  // Each document's table of contents stays empty until the job and the catalog carry one;
+  // then it is read here into MetsDocument::toc (title, level, first page), and the logical
+  // structMap nests the pages under it.
   for (CatalogDocument& d : catalog.documents(job_id)) {
     if (on_reel.count(d.id)) {
       p.documents.push_back({std::move(d.id), std::move(d.title), std::move(d.metadata), {}});
