@@ -38,7 +38,8 @@ Filming filming_of(const fs::path& job_dir) {
   std::string line;
   if (in && std::getline(in, line)) {
     const auto start = nlohmann::json::parse(line, nullptr, false);
-    if (start.is_object() && start.contains(kMetsFilmingKey)) {
+    if (start.is_object() && start.contains(kMetsFilmingKey) &&
+        start[kMetsFilmingKey].is_object()) {
       const auto& f = start[kMetsFilmingKey];
       filming.date = f.value("date", "");
       filming.driver = f.value("driver", "");
@@ -59,16 +60,9 @@ std::string calibration_of(const std::vector<IndexRow>& frames) {
   return seen.empty() ? "not recorded" : fmt::format("{}", fmt::join(seen, ", "));
 }
 
-// verify's verdict on the reel, from the job's qc.json, when verify ran.
-std::optional<MetsEvent> verification_of(const fs::path& job_dir, const std::string& reel_id) {
-  const fs::path file = job_dir / "qc.json";
-  if (!fs::is_regular_file(file)) return std::nullopt;
-  nlohmann::json qc;
-  try {
-    qc = nlohmann::json::parse(read_file(file));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorKind::job, fmt::format("{}: {}", file.string(), e.what()));
-  }
+// The reel's verification event in qc.json (`file`), if verify checked the reel.
+std::optional<MetsEvent> verification_in(const nlohmann::json& qc, const fs::path& file,
+                                         const std::string& reel_id) {
   for (const auto& reel : qc.value("reels", nlohmann::json::array())) {
     if (reel.value("reel", "") != reel_id) continue;
     MetsEvent event;
@@ -99,6 +93,17 @@ std::optional<MetsEvent> verification_of(const fs::path& job_dir, const std::str
     return event;
   }
   return std::nullopt;
+}
+
+// verify's verdict on the reel, from the job's qc.json, when verify ran.
+std::optional<MetsEvent> verification_of(const fs::path& job_dir, const std::string& reel_id) {
+  const fs::path file = job_dir / "qc.json";
+  if (!fs::is_regular_file(file)) return std::nullopt;
+  try {
+    return verification_in(nlohmann::json::parse(read_file(file)), file, reel_id);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorKind::job, fmt::format("{}: {}", file.string(), e.what()));
+  }
 }
 
 std::string densities_text(const std::vector<double>& densities) {
