@@ -4,13 +4,16 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <set>
 
 #include "base/files.hpp"
+#include "base/utc.hpp"
 #include "catalog/catalog.hpp"
 #include "catalog/inspection.hpp"
 #include "color/calibration.hpp"
 #include "core/error.hpp"
 #include "film/frame_spool.hpp"
+#include "mets/mets.hpp"
 #include "ops/log.hpp"
 #include "ops/preflight_log.hpp"
 
@@ -157,6 +160,60 @@ std::vector<PlanWarning> plan_warnings(const Job& job, const Plan& plan, std::si
   return out;
 }
 
+// Writes each reel's mets.xml once the reel is closed and its index, manifest and catalog rows
+// are in place (the observers after this one). The package is a record about the film, not
+// the film: when it cannot be written the reel stays exposed and the run goes on, with a
+// warning that names the reel, the error and the command that writes it again from the catalog.
+class MetsWriter final : public RunObserver {
+ public:
+  MetsWriter(ops::RunLog& next, const Catalog& catalog, std::string job_id, fs::path job_dir)
+      : next_(next), catalog_(catalog), job_id_(std::move(job_id)), job_dir_(std::move(job_dir)) {}
+  void reel_loaded(const hal::ReelSpec& reel) override { next_.reel_loaded(reel); }
+  void frame_exposed(const std::string& reel_id, std::uint64_t sequence,
+                     const IndexRow& row) override {
+    next_.frame_exposed(reel_id, sequence, row);
+  }
+  void reel_closed(const ClosedReel& reel) override {
+    next_.reel_closed(reel);
+    write(reel.id, reel.dir);
+  }
+  // A run stopped between a reel's close and its package (a crash, kill -9) left that reel
+  // without mets.xml, and resume does not close it again: the run that finishes the job writes
+  // the package of every reel on film that has none.
+  void write_missing(const Plan& plan) {
+    for (const PlannedReel& reel : plan.reels) {
+      const fs::path reel_dir = job_dir_ / reel.id;
+      if (failed_.count(reel.id) || !fs::exists(reel_dir / "index.csv") ||
+          fs::exists(reel_dir / "mets.xml")) {
+        continue;
+      }
+      write(reel.id, reel_dir);
+    }
+  }
+
+ private:
+  void write(const std::string& reel_id, const fs::path& reel_dir) {
+    try {
+      // The reel's own index.csv: the package costs the reel's rows, not the job's.
+      write_reel_mets(catalog_, job_id_, reel_id, reel_dir, true);
+    } catch (const std::exception& e) {
+      failed_.insert(reel_id);
+      const std::string message = fmt::format(
+          "reel {}: mets.xml not written ({}); the reel is on film and its index and manifest "
+          "are in place; write the package again with `filmwriter catalog export --format mets "
+          "{}`",
+          reel_id, e.what(), job_dir_.string());
+      next_.warn("mets_failed", {{"reel", reel_id}, {"error", e.what()}}, {message, {}});
+    }
+  }
+
+  ops::RunLog& next_;
+  const Catalog& catalog_;
+  std::string job_id_;
+  fs::path job_dir_;
+  std::set<std::string> failed_;  // warned of once
+};
+
 }  // namespace
 
 ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
@@ -246,8 +303,14 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
     listener.resuming(point.first_frame, prepared.plan.frames.size(), options.reel_policy);
   } else {
     write_plan(result.plan_json, job, prepared.plan);
-    keeper.start(prepared.plan,
-                 {{"request", settings.request.to_json()}, {"catalog", catalog.file().string()}});
+    // What the filming was, for each reel's PREMIS filming event (mets/mets.hpp).
+    const nlohmann::json filming = {
+        {"date",
+         prepared.plan.filming_date.empty() ? today_utc_date() : prepared.plan.filming_date},
+        {"driver", job.driver}};
+    keeper.start(prepared.plan, {{"request", settings.request.to_json()},
+                                 {"catalog", catalog.file().string()},
+                                 {kMetsFilmingKey, filming}});
     inspections.restore();
     if (const std::size_t kept = inspections.size(); kept > 0) {
       listener.note(fmt::format("kept {} vault inspection record(s) of earlier filmings of {}",
@@ -285,7 +348,8 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
   for (PlanWarning& w : plan_warnings(job, prepared.plan, run.first_frame)) {
     run_log.warn(w.event, std::move(w.fields), std::move(w.warning));
   }
-  run.observer = &run_log;
+  MetsWriter mets(run_log, catalog, job.id, dir);
+  run.observer = &mets;
   ops::PreflightLog preflight_log(log, job, options.progress_bar);
   run.preflight = options.preflight;
   run.on_preflight_progress = [&](const PreflightProgress& p) { preflight_log.progress(p); };
@@ -339,6 +403,7 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
     throw;
   }
   keeper.finish("done", true);
+  mets.write_missing(prepared.plan);
   listener.exposed(result.run);
   result.warnings = run_log.warnings().size();
   run_log.summary("done");

@@ -1,6 +1,12 @@
 #include "api/verify.hpp"
 
+#include <fmt/format.h>
+
+#include <optional>
+
+#include "catalog/catalog.hpp"
 #include "film/plan.hpp"
+#include "mets/mets.hpp"
 #include "pipeline/pipeline.hpp"
 
 namespace fw::api {
@@ -24,7 +30,35 @@ QcResult verify(const JobSettings& settings, const hal::Registry& drivers,
   options.catalog = settings.catalog_file;
   options.report = request.report;
   options.on_progress = request.on_progress;
-  return verify_job(job, prepared, profile, options);
+  QcResult result = verify_job(job, prepared, profile, options);
+  // Each reel's mets.xml again, now with verify's verdict as a PREMIS event. A package that
+  // cannot be written does not change the verdict: a warning names the reel and the error.
+  if (settings.catalog_file.empty() || !std::filesystem::exists(settings.catalog_file)) {
+    return result;  // no catalog to write a package from
+  }
+  const auto warn = [&](const std::string& reel_id, const char* error) {
+    result.warnings.push_back(
+        fmt::format("{}: mets.xml not rewritten with the verdict ({}); write it again with "
+                    "`filmwriter catalog export --format mets {}`",
+                    reel_id, error, settings.job_dir.string()));
+  };
+  std::optional<Catalog> catalog;
+  try {
+    catalog.emplace(settings.catalog_file);
+  } catch (const std::exception& e) {
+    warn("every reel", e.what());
+    return result;
+  }
+  for (const PlannedReel& reel : prepared.plan.reels) {
+    const auto reel_dir = settings.job_dir / reel.id;
+    if (!std::filesystem::exists(reel_dir / "index.csv")) continue;
+    try {
+      write_reel_mets(*catalog, job.id, reel.id, reel_dir, true);
+    } catch (const std::exception& e) {
+      warn(reel.id, e.what());
+    }
+  }
+  return result;
 }
 
 }  // namespace fw::api

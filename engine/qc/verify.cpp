@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "base/files.hpp"
+#include "base/utc.hpp"
 #include "catalog/catalog.hpp"
 #include "catalog/inspection.hpp"
 #include "color/calibration.hpp"
@@ -94,6 +95,8 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
                    {"qi_required", profile.qi_required},
                    {"ssim_min", profile.ssim_min},
                    {"ssim_block_min", profile.ssim_block_min}};
+  // When: the reel's METS package dates its PREMIS verification event with it.
+  out["verified_at"] = utc_timestamp_now();
   out["verdict"] = "pass";
   out["failures"] = Json::array();
   out["warnings"] = Json::array();

@@ -9,6 +9,7 @@
 #include "catalog/export.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
+#include "mets/mets.hpp"
 
 namespace fw::cli {
 namespace {
@@ -21,6 +22,7 @@ struct CatalogFlags {
   std::vector<std::string> meta;  // KEY=VALUE
   std::string format = "csv";
   std::string output;
+  std::string out_dir;  // --format mets
   bool bom = false;
   bool all_attempts = false;
 };
@@ -48,9 +50,44 @@ int run_find(CatalogFlags& flags) {
   return exit_ok;
 }
 
+// --format mets: one package per reel, a folder each, so no single output file or stdout.
+int run_export_mets(const CatalogFlags& flags) {
+  if (!flags.output.empty()) {
+    throw Error(ErrorKind::usage,
+                "-o/--output: not with --format mets (one mets.xml per reel); give --out DIR, or "
+                "nothing to rewrite each reel's own R0001/mets.xml");
+  }
+  if (flags.all_attempts) {
+    throw Error(ErrorKind::usage, "--all-attempts: not with --format mets (the reels on film)");
+  }
+  if (flags.bom) throw Error(ErrorKind::usage, "--bom: only for --format csv");
+  const auto t = target(flags);
+  const Catalog catalog(t.catalog_file);
+  std::string job_id = t.job_id;
+  if (job_id.empty()) {
+    const auto jobs = catalog.jobs();
+    if (jobs.size() != 1) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("--format mets: name the job (--job ID or its folder); {} holds {} "
+                              "jobs",
+                              t.catalog_file.string(), jobs.size()));
+    }
+    job_id = jobs.front().id;
+  }
+  for (const auto& file : export_mets(catalog, job_id, flags.out_dir)) {
+    fmt::print("wrote {}\n", file.string());
+  }
+  return exit_ok;
+}
+
 int run_export(const CatalogFlags& flags) {
+  if (flags.format == "mets") return run_export_mets(flags);
   if (flags.format != "csv" && flags.format != "json") {
-    throw Error(ErrorKind::usage, "--format: expected csv or json, got \"" + flags.format + "\"");
+    throw Error(ErrorKind::usage,
+                "--format: expected csv, json or mets, got \"" + flags.format + "\"");
+  }
+  if (!flags.out_dir.empty()) {
+    throw Error(ErrorKind::usage, "--out: only for --format mets (csv and json: -o FILE)");
   }
   if (flags.bom && flags.format != "csv") {
     throw Error(ErrorKind::usage, "--bom: only for --format csv");
@@ -127,8 +164,14 @@ void add_catalog_commands(CLI::App& app, std::vector<Command>& commands) {
       group->add_subcommand("export", "every frame with its document, for other systems");
   common(exporter);
   all_attempts(exporter);
-  exporter->add_option("--format", flags->format, "csv or json")->capture_default_str();
+  exporter
+      ->add_option("--format", flags->format,
+                   "csv, json, or mets (a METS/MODS/PREMIS package per reel, R0001/mets.xml)")
+      ->capture_default_str();
   exporter->add_option("-o,--output", flags->output, "write to this file instead of stdout");
+  exporter->add_option("--out", flags->out_dir,
+                       "--format mets: write DIR/R0001/mets.xml ... (default: each reel's own "
+                       "folder, the file convert wrote)");
   exporter->add_flag("--bom", flags->bom,
                      "begin the CSV with a UTF-8 byte order mark (for spreadsheet programs)");
   commands.push_back({exporter, [flags](Context&) { return run_export(*flags); }});
