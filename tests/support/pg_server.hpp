@@ -6,7 +6,11 @@
 // folder: PostgreSQL refuses to run as root.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <filesystem>
 #include <string>
+#include <vector>
 
 namespace fw::test {
 
@@ -40,7 +44,33 @@ class PgServer {
   int next_ = 0;
 };
 
+// A test of the catalog that runs on both backends: GetParam() is "sqlite" or "postgresql"
+// (FW_INSTANTIATE_BACKENDS). On PostgreSQL each test has a fresh database, and
+// FILMWRITER_CATALOG names it, so that the CLI the test runs uses it wherever the test leaves
+// the catalog to the default; on SQLite FILMWRITER_CATALOG is unset.
+class CatalogBackend : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+  bool postgresql() const { return GetParam() == "postgresql"; }
+  // The test's catalog: `file` on SQLite, the test's database on PostgreSQL.
+  std::string catalog_at(const std::filesystem::path& file) const {
+    return postgresql() ? url_ : file.string();
+  }
+  // Runs `sql` (no parameters) on catalog `location`, as a DBA would by hand.
+  static void exec(const std::string& location, const std::string& sql);
+  // Column 0 of each row `sql` returns, as text.
+  static std::vector<std::string> column(const std::string& location, const std::string& sql);
+  PgServer* server_ = nullptr;
+  std::string url_;
+};
+
 }  // namespace fw::test
+
+#define FW_INSTANTIATE_BACKENDS(prefix, fixture)                  \
+  INSTANTIATE_TEST_SUITE_P(                                       \
+      prefix, fixture, ::testing::Values("sqlite", "postgresql"), \
+      [](const ::testing::TestParamInfo<std::string>& info) { return info.param; })
 
 // Skips the test, visibly, when there is no PostgreSQL server to run it on.
 #define FW_REQUIRE_PG(server)                                                         \
