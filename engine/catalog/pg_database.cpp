@@ -20,9 +20,15 @@ namespace {
 constexpr Oid kInt8 = 20;
 constexpr Oid kFloat8 = 701;
 
+// libpq's message on one line (it breaks lines with "\n\t").
 std::string trimmed(const char* message) {
-  std::string text = message ? message : "unknown error";
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  std::string text;
+  for (const char* p = message ? message : "unknown error"; *p != '\0'; ++p) {
+    const bool space = *p == '\n' || *p == '\t' || *p == ' ';
+    if (space && (text.empty() || text.back() == ' ')) continue;
+    text += space ? ' ' : *p;
+  }
+  while (!text.empty() && text.back() == ' ') text.pop_back();
   return text;
 }
 

@@ -49,6 +49,12 @@ class PgServer {
 // FILMWRITER_CATALOG names it, so that the CLI the test runs uses it wherever the test leaves
 // the catalog to the default; on SQLite FILMWRITER_CATALOG is unset.
 class CatalogBackend : public ::testing::TestWithParam<std::string> {
+ public:
+  // Runs `sql` (no parameters) on catalog `location`, as a DBA would by hand.
+  static void exec(const std::string& location, const std::string& sql);
+  // Column 0 of each row `sql` returns, as text.
+  static std::vector<std::string> column(const std::string& location, const std::string& sql);
+
  protected:
   void SetUp() override;
   void TearDown() override;
@@ -57,10 +63,6 @@ class CatalogBackend : public ::testing::TestWithParam<std::string> {
   std::string catalog_at(const std::filesystem::path& file) const {
     return postgresql() ? url_ : file.string();
   }
-  // Runs `sql` (no parameters) on catalog `location`, as a DBA would by hand.
-  static void exec(const std::string& location, const std::string& sql);
-  // Column 0 of each row `sql` returns, as text.
-  static std::vector<std::string> column(const std::string& location, const std::string& sql);
   PgServer* server_ = nullptr;
   std::string url_;
 };

@@ -75,7 +75,8 @@ void add_queue_commands(CLI::App& app, std::vector<Command>& commands) {
   run->add_option("QUEUE_DIR", o.dir, "queue folder (incoming/, running/, done/, failed/)")
       ->required();
   run->add_option("--out", o.out, "output folder for every job (default QUEUE_DIR/out)");
-  run->add_option("--catalog", o.catalog, "catalog file (default <out>/catalog.sqlite)");
+  run->add_option("--catalog", o.catalog,
+                  "catalog file or postgresql:// URL (default <out>/catalog.sqlite)");
   run->add_option("--driver", o.driver, "recorder driver for every job");
   run->add_option("-O,--driver-option", o.driver_options,
                   "KEY=VALUE driver option for every job, repeatable");
