@@ -276,6 +276,10 @@ bool is_catalog_url(const std::filesystem::path& location) {
   return db::is_url(location.string());
 }
 
+std::string redacted_location(const std::filesystem::path& location) {
+  return db::redact(location.string());
+}
+
 std::filesystem::path default_catalog(const std::filesystem::path& fallback) {
   const char* env = std::getenv("FILMWRITER_CATALOG");
   return env != nullptr && *env != '\0' ? std::filesystem::path(env) : fallback;

@@ -53,6 +53,9 @@ struct CatalogJob {
 // True for a catalog named by a postgresql:// (or postgres://) URL rather than a file path.
 bool is_catalog_url(const std::filesystem::path& location);
 
+// A path as it is; a URL without its password (for messages).
+std::string redacted_location(const std::filesystem::path& location);
+
 // The catalog location when nothing else names one: FILMWRITER_CATALOG when set (a site's
 // shared PostgreSQL catalog, say), else `fallback`.
 std::filesystem::path default_catalog(const std::filesystem::path& fallback);
