@@ -150,5 +150,82 @@ pages = { dir = "../scans" }
   EXPECT_NE(check.out.find("OK: 3 reel(s)"), std::string::npos) << check.out;
 }
 
+// The database restarts under a worker's running job: the job stops, stays in the queue (not
+// failed) and the next worker resumes it; every frame is in the catalog once.
+TEST(PgQueue, ADatabaseRestartMidJobLeavesTheJobForTheNextWorker) {
+  FW_REQUIRE_PG(server);
+  const std::string url = server->fresh_database();
+  test::TempDir dir;
+  test::copy_profiles_with_test_recorder(dir / "profiles");
+  // convert writes the catalog in batches of 32 frames: the server restarts after the first.
+  constexpr std::uint32_t kPages = 48;
+  std::filesystem::create_directories(dir / "scans");
+  for (std::uint32_t p = 1; p <= kPages; ++p) {
+    samples::PageSpec spec{105, 148, 100, 1, {{10, 10, 8}}, fmt::format("p{}", p)};
+    samples::save_page(samples::make_page(spec), dir / "scans" / fmt::format("p{:02}.png", p),
+                       samples::Encoding::png, 100);
+  }
+  test::write_text(dir / "jobs" / "r1.toml", R"(version = 1
+id = "r1"
+title = "重启 test"
+dpi = 100
+targets = "none"
+[recorder]
+driver = "sim"
+[recorder.options]
+recorder = "sim-test"
+[[documents]]
+id = "D001"
+title = "论语集注 卷一"
+pages = { dir = "../scans" }
+)");
+  ASSERT_EQ(test::run_cli({"queue", "submit", "--queue", url, (dir / "jobs" / "r1.toml").string()})
+                .exit_code,
+            0);
+  const std::vector<std::string> worker = {"queue",
+                                           "run",
+                                           url,
+                                           "--out",
+                                           (dir / "out").string(),
+                                           "--catalog",
+                                           url,
+                                           "--profiles",
+                                           (dir / "profiles").string(),
+                                           "--lease",
+                                           "2"};
+  const pid_t a = start_worker(worker, dir / "worker-a.log");
+  bool started = false;
+  for (int i = 0; i < 600 && !started; ++i) {
+    std::this_thread::sleep_for(50ms);
+    try {
+      started = !Catalog(url).frames("r1").empty();
+    } catch (const Error&) {
+    }
+  }
+  ASSERT_TRUE(started) << read_file(dir / "worker-a.log");
+  server->stop();
+  std::this_thread::sleep_for(500ms);
+  server->start();
+  int status = 0;
+  ASSERT_EQ(waitpid(a, &status, 0), a);
+  const std::string log = read_file(dir / "worker-a.log");
+  ASSERT_TRUE(WIFEXITED(status)) << log;
+  EXPECT_NE(WEXITSTATUS(status), 0) << log;
+  EXPECT_LT(Catalog(url).frames("r1").size(), kPages) << "the job ended before the restart";
+  EXPECT_EQ(test::CatalogBackend::column(url, "SELECT state FROM filmwriter_queue"),
+            (std::vector<std::string>{"queued"}))
+      << log;
+
+  const auto next = test::run_cli(worker);
+  EXPECT_EQ(next.exit_code, 0) << next.out << next.err;
+  const auto frames = Catalog(url).frames("r1");
+  EXPECT_EQ(frames.size(), kPages);
+  std::set<std::uint32_t> numbers;
+  for (const auto& f : frames) numbers.insert(f.row.frame);
+  EXPECT_EQ(numbers.size(), kPages);
+  const auto check = test::run_cli({"catalog", "check", "--catalog", url});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
 }  // namespace
 }  // namespace fw

@@ -178,10 +178,21 @@ QueueResult run_shared_queue(const SharedQueueOptions& options, JobRunner& runne
     const std::string last_reason = claim->text(4);
     claim.reset();
     auto finish = [&](const char* state, const std::string& reason) {
-      auto update = db->prepare(
-          "UPDATE filmwriter_queue SET state = ?3, reason = ?4, lease_until = NULL, updated_at "
-          "= now() WHERE id = ?1 AND worker = ?2");
-      update->bind(1, id).bind(2, worker).bind(3, state).bind(4, reason).run();
+      auto record = [&] {
+        auto update = db->prepare(
+            "UPDATE filmwriter_queue SET state = ?3, reason = ?4, lease_until = NULL, "
+            "updated_at = now() WHERE id = ?1 AND worker = ?2");
+        update->bind(1, id).bind(2, worker).bind(3, state).bind(4, reason).run();
+      };
+      try {
+        record();
+      } catch (const Error& e) {
+        // The server restarted while the job ran (the job itself may have stopped for that):
+        // a new connection records the outcome, else the job waits for its lease to expire.
+        if (std::string(e.what()).find(db::kConnectionLost) == std::string::npos) throw;
+        db = open_queue(options.url);
+        record();
+      }
       if (db->changes() == 0) {
         log.event("warning", "queue_lease", {{"queue_job", name}},
                   fmt::format("queue: {}: the lease expired and another worker has the job; "
@@ -233,9 +244,12 @@ QueueResult run_shared_queue(const SharedQueueOptions& options, JobRunner& runne
       finish("queued", reason);
       state = QueueJobState::interrupted;
       result.exit_code = exit_interrupted;
-    } else if (child.exit_code == exit_device || child.exit_code == exit_busy) {
-      // This worker's recorder needs an operator, or another process holds the job: the job
-      // waits for the next worker, and this one takes no more.
+    } else if (child.exit_code == exit_device || child.exit_code == exit_busy ||
+               child.error.find(db::kConnectionLost) != std::string::npos ||
+               child.error.find(db::kCannotConnect) != std::string::npos) {
+      // This worker's recorder needs an operator, another process holds the job, or the
+      // catalog's server went away (restarting): the job waits for the next worker, which
+      // resumes it from its journal, and this one takes no more.
       finish("queued", reason);
       state = QueueJobState::retry;
       result.exit_code = child.exit_code;

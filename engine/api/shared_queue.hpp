@@ -8,8 +8,9 @@
 // The folder queue (api/queue.hpp) stays for a single host.
 //
 // States: queued -> running (worker, lease) -> done | failed, or back to queued when the run
-// was interrupted, its device failed or another process held the job (the worker then stops,
-// as the folder queue does). A job claimed more than max_attempts times fails ("gave up").
+// was interrupted, its device failed, another process held the job or the catalog's server
+// went away (the worker then stops, as the folder queue does on a device error). A job claimed more
+// than max_attempts times fails ("gave up").
 #pragma once
 
 #include <atomic>

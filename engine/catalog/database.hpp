@@ -16,6 +16,11 @@ namespace fw::db {
 
 enum class Dialect { sqlite, postgresql };
 
+// In the message of an Error a PostgreSQL catalog throws when its server went away, or could
+// not be reached: a shared queue's worker leaves such a job queued to resume, not failed.
+constexpr const char* kConnectionLost = "the connection to the server is lost";
+constexpr const char* kCannotConnect = "cannot connect";
+
 // True for "postgresql://..." and "postgres://..." (libpq's URI forms).
 bool is_url(const std::string& location);
 

@@ -110,7 +110,7 @@ class PgConnection : public Connection {
       const std::string message = conn_ ? trimmed(PQerrorMessage(conn_)) : "out of memory";
       PQfinish(conn_);
       throw Error(ErrorKind::internal,
-                  fmt::format("catalog {}: cannot connect: {}", name_, message));
+                  fmt::format("catalog {}: {}: {}", name_, kCannotConnect, message));
     }
     // The server's notices (CREATE ... IF NOT EXISTS that did nothing) are not the operator's.
     PQsetNoticeProcessor(
@@ -170,7 +170,7 @@ class PgConnection : public Connection {
     throw Error(ErrorKind::internal,
                 fmt::format("catalog {}: {}{} (in: {})", name_,
                             message.empty() ? trimmed(PQerrorMessage(conn_)) : message,
-                            lost ? " (the connection to the server is lost)" : "", shown(sql)));
+                            lost ? fmt::format(" ({})", kConnectionLost) : "", shown(sql)));
   }
   std::string name_;
   PGconn* conn_ = nullptr;
