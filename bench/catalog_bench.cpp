@@ -155,7 +155,7 @@ struct LargeCatalog {
   }
 };
 
-void run_find(benchmark::State& state, fw::FrameQuery query, std::size_t expected) {
+void run_find(benchmark::State& state, const fw::FrameQuery& query, std::size_t expected) {
   auto& large = LargeCatalog::get(state.range(0));
   if (!large.catalog) {
     state.SkipWithError("FW_BENCH_PG_URL is not set");

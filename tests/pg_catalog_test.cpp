@@ -3,11 +3,11 @@
 // job, a SQLite catalog migrated to it, a schema newer than the program refused.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <set>
 #include <thread>
 
@@ -194,7 +194,7 @@ pages = { dir = "scans" }
   EXPECT_LT(before, kPages) << "the job ended before the server stopped:\n" << log;
 
   std::vector<std::string> resume = convert;
-  resume.push_back("--resume");
+  resume.emplace_back("--resume");
   const auto resumed = test::run_cli(resume);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
   const Catalog catalog(url);
@@ -206,6 +206,7 @@ pages = { dir = "scans" }
   EXPECT_EQ(*numbers.rbegin(), kPages);
   EXPECT_EQ(read_file(dir / "out" / "outage" / "R0001" / "index.csv"), to_csv([&] {
               std::vector<IndexRow> rows;
+              rows.reserve(frames.size());
               for (const auto& f : frames) rows.push_back(f.row);
               return rows;
             }()));
@@ -280,6 +281,41 @@ TEST(PgCatalog, ANewerSchemaIsRefusedAndPasswordsAreNotShown) {
               std::string::npos)
         << e.what();
   }
+}
+
+// --catalog with a password in the URL: the journal (on shared storage) keeps the URL without
+// it, and later commands that find the catalog through the journal connect with it all the
+// same (here the test server trusts its socket; a site's ~/.pgpass or PGPASSWORD supplies it).
+TEST(PgCatalog, AUrlsPasswordStaysOutOfTheJournal) {
+  FW_REQUIRE_PG(server);
+  const std::string url = server->fresh_database();
+  const std::string with_password =
+      "postgresql://postgres:s3cret@" + url.substr(std::string("postgresql://").size());
+  test::TempDir dir;
+  samples::PageSpec spec{105, 148, 100, 1, {{10, 10, 8}}, "p1"};
+  samples::save_page(samples::make_page(spec), dir / "p1.png", samples::Encoding::png, 100);
+  test::write_text(dir / "job.toml", R"(version = 1
+id = "pw"
+title = "口令 test"
+[recorder]
+driver = "tiff"
+[recorder.options]
+pitch_um = 50
+[[documents]]
+id = "D001"
+title = "论语集注 卷一"
+pages = { files = ["p1.png"] }
+)");
+  const auto convert =
+      test::run_cli({"convert", (dir / "job.toml").string(), "--catalog", with_password});
+  ASSERT_EQ(convert.exit_code, 0) << convert.err;
+  const std::string journal = read_file(dir / "out" / "pw" / "journal.jsonl");
+  EXPECT_EQ(journal.find("s3cret"), std::string::npos) << journal;
+  EXPECT_NE(journal.find("postgresql://postgres@"), std::string::npos) << journal;
+  const auto find =
+      test::run_cli({"catalog", "find", (dir / "out" / "pw").string(), "--title", "论语"});
+  EXPECT_EQ(find.exit_code, 0) << find.err;
+  EXPECT_NE(find.out.find("pw R0001 frames"), std::string::npos) << find.out;
 }
 
 }  // namespace

@@ -4,11 +4,11 @@
 // journal by another worker. Every frame ends up in the catalog exactly once.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <set>
 #include <thread>
 

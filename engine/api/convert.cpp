@@ -247,7 +247,10 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
   } else {
     write_plan(result.plan_json, job, prepared.plan);
     keeper.start(prepared.plan,
-                 {{"request", settings.request.to_json()}, {"catalog", catalog.file().string()}});
+                 // A URL's password stays out of the journal (on shared storage, read by
+                 // anyone who reads the job): later commands take it from ~/.pgpass or
+                 // PGPASSWORD, as libpq does.
+                 {{"request", settings.request.to_json()}, {"catalog", catalog.location()}});
     inspections.restore();
     if (const std::size_t kept = inspections.size(); kept > 0) {
       listener.note(fmt::format("kept {} vault inspection record(s) of earlier filmings of {}",

@@ -721,7 +721,7 @@ std::pair<std::string, std::vector<std::string>> find_query(const FrameQuery& q)
 
 std::vector<CatalogFrame> Catalog::find(const FrameQuery& q) const {
   const auto [sql, values] = find_query(q);
-  Statement select(*db_, sql.c_str());
+  Statement select(*db_, sql);
   for (std::size_t i = 0; i < values.size(); ++i) select.bind(static_cast<int>(i + 1), values[i]);
   return read_frames(select);
 }
@@ -749,8 +749,7 @@ std::vector<CatalogReel> Catalog::reels(const std::string& job_id, bool all_runs
                           ", r.frames, r.film_used_m, r.index_sha256, r.manifest_sha256, j.dir, "
                           "r.run, r.superseded_at FROM reels r JOIN jobs j ON j.id = r.job_id "
                           "WHERE (?1 = '' OR r.job_id = ?1) AND (?2 = 1 OR r.superseded_at = '') "
-                          "ORDER BY r.job_id, r.id, r.attempt")
-                             .c_str());
+                          "ORDER BY r.job_id, r.id, r.attempt"));
   select.bind(1, job_id).bind(2, std::int64_t{all_runs ? 1 : 0});
   std::vector<CatalogReel> out;
   while (select.step()) {

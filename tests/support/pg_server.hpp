@@ -74,7 +74,9 @@ class CatalogBackend : public ::testing::TestWithParam<std::string> {
       prefix, fixture, ::testing::Values("sqlite", "postgresql"), \
       [](const ::testing::TestParamInfo<std::string>& info) { return info.param; })
 
-// Skips the test, visibly, when there is no PostgreSQL server to run it on.
+// Skips the test, visibly, when there is no PostgreSQL server to run it on; else declares
+// `server`, the server. (The argument names a variable, so it cannot be parenthesised.)
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define FW_REQUIRE_PG(server)                                                         \
   ::fw::test::PgServer* server = ::fw::test::PgServer::get();                         \
   if (server == nullptr) {                                                            \
@@ -82,3 +84,4 @@ class CatalogBackend : public ::testing::TestWithParam<std::string> {
                     "postgresql): "                                                   \
                  << ::fw::test::PgServer::absent_reason();                            \
   }
+// NOLINTEND(bugprone-macro-parentheses)
