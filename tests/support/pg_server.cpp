@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -95,6 +96,17 @@ bool PgServer::launch(std::string& why) {
     return false;
   }
   start();
+  // A test process that dies without its exit handlers (a crash, SIGKILL, a closed pipe)
+  // must not leave its server running: a watcher, in a session of its own, stops the server
+  // and removes the folder once this process is gone.
+  const std::string watch = fmt::format(
+      "setsid sh -c 'while kill -0 {0} 2>/dev/null; do sleep 1; done; {1} > /dev/null 2>&1; "
+      "rm -rf {2}' > /dev/null 2>&1 < /dev/null &",
+      owner_pid_,
+      as_server(fmt::format("{}/pg_ctl -D {}/data -w -s -m immediate stop", bin_, dir_)), dir_);
+  if (std::system(watch.c_str()) != 0) {
+    std::fprintf(stderr, "pg_server: no watcher: the server stops only on a normal exit\n");
+  }
   return true;
 }
 
