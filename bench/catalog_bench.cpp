@@ -1,14 +1,19 @@
-// The SQLite catalog: how fast a job can record frames (batches of 32 per transaction, as
-// RecordKeeper writes them, WAL, synchronous as configured), and how fast `catalog find`
-// answers on a large catalog (200,000 frames in 2,000 documents) by document id, title text
-// (Chinese, substring) and checksum.
+// The catalog: how fast a job can record frames (batches of 32 per transaction, as
+// RecordKeeper writes them; SQLite in WAL, synchronous as configured), and how fast `catalog
+// find` answers on a large catalog (200,000 frames in 2,000 documents) by document id, title
+// text (Chinese, substring) and checksum. Each on SQLite (/0) and on PostgreSQL (/1, when
+// FW_BENCH_PG_URL names an empty database to fill: bench/README.md says how to start one);
+// and the shared queue's claim of a job (BM_SharedQueueClaim, PostgreSQL only).
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <random>
 
+#include "api/shared_queue.hpp"
 #include "catalog/catalog.hpp"
 
 namespace {
@@ -21,6 +26,20 @@ fs::path bench_dir(const std::string& name) {
       fs::temp_directory_path() / fmt::format("fw-catalog-bench-{}-{}", name, random());
   fs::create_directories(dir);
   return dir;
+}
+
+// The catalog of a benchmark: a SQLite file in `dir` (backend 0), or FW_BENCH_PG_URL
+// (backend 1; "" when it is not set).
+std::string catalog_location(const fs::path& dir, std::int64_t backend) {
+  if (backend == 0) return (dir / "catalog.sqlite").string();
+  const char* url = std::getenv("FW_BENCH_PG_URL");
+  return url != nullptr ? url : "";
+}
+
+// A job id of its own per process: a PostgreSQL database outlives the benchmark.
+std::string unique_id(const std::string& name) {
+  std::random_device random;
+  return fmt::format("{}-{}", name, random());
 }
 
 fw::CatalogJob make_job(const std::string& id, std::size_t documents) {
@@ -86,12 +105,18 @@ void fill(fw::Catalog& catalog, const std::string& job, std::uint64_t first, std
 
 void BM_CatalogInsertFrames(benchmark::State& state) {
   const auto dir = bench_dir("insert");
-  fw::Catalog catalog(dir / "catalog.sqlite");
+  const std::string location = catalog_location(dir, state.range(0));
+  if (location.empty()) {
+    state.SkipWithError("FW_BENCH_PG_URL is not set");
+    return;
+  }
+  fw::Catalog catalog(location);
   const std::uint64_t per_round = 2048;
-  catalog.start_job(make_job("insert", 2000));
+  const std::string id = unique_id("insert");
+  catalog.start_job(make_job(id, 2000));
   std::uint64_t next = 0;
   for (auto _ : state) {
-    fill(catalog, "insert", next, per_round, 100);
+    fill(catalog, id, next, per_round, 100);
     next += per_round;
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(next));
@@ -100,16 +125,21 @@ void BM_CatalogInsertFrames(benchmark::State& state) {
   state.counters["frames_in_catalog"] = static_cast<double>(next);
   fs::remove_all(dir);
 }
-BENCHMARK(BM_CatalogInsertFrames)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CatalogInsertFrames)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// One large catalog shared by the find benchmarks.
+// One large catalog per backend shared by the find benchmarks (on PostgreSQL, a job "large"
+// filled once: a database filled by an earlier run is used as it is; the insert benchmark's
+// jobs have no frame of the documents the finds ask for).
 struct LargeCatalog {
   static constexpr std::uint64_t kFrames = 200000;
   static constexpr std::size_t kPerDocument = 100;
   fs::path dir = bench_dir("find");
   std::unique_ptr<fw::Catalog> catalog;
-  LargeCatalog() {
-    catalog = std::make_unique<fw::Catalog>(dir / "catalog.sqlite");
+  explicit LargeCatalog(std::int64_t backend) {
+    const std::string location = catalog_location(dir, backend);
+    if (location.empty()) return;
+    catalog = std::make_unique<fw::Catalog>(location);
+    if (!catalog->reels("large").empty()) return;
     catalog->start_job(make_job("large", kFrames / kPerDocument));
     fill(*catalog, "large", 0, kFrames, kPerDocument);
   }
@@ -117,14 +147,20 @@ struct LargeCatalog {
     catalog.reset();
     fs::remove_all(dir);
   }
-  static LargeCatalog& get() {
-    static LargeCatalog instance;
-    return instance;
+  static LargeCatalog& get(std::int64_t backend) {
+    static LargeCatalog sqlite(0);
+    if (backend == 0) return sqlite;
+    static LargeCatalog postgresql(1);
+    return postgresql;
   }
 };
 
 void run_find(benchmark::State& state, const fw::FrameQuery& query, std::size_t expected) {
-  auto& large = LargeCatalog::get();
+  auto& large = LargeCatalog::get(state.range(0));
+  if (!large.catalog) {
+    state.SkipWithError("FW_BENCH_PG_URL is not set");
+    return;
+  }
   std::size_t found = 0;
   for (auto _ : state) {
     found = large.catalog->find(query).size();
@@ -143,20 +179,61 @@ void BM_CatalogFindByDocument(benchmark::State& state) {
   query.document_id = "D01234";
   run_find(state, query, LargeCatalog::kPerDocument);
 }
-BENCHMARK(BM_CatalogFindByDocument)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_CatalogFindByDocument)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 void BM_CatalogFindByChineseTitle(benchmark::State& state) {
   fw::FrameQuery query;
   query.title = "卷1234 ";  // one document's title, by a part of it
   run_find(state, query, LargeCatalog::kPerDocument);
 }
-BENCHMARK(BM_CatalogFindByChineseTitle)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CatalogFindByChineseTitle)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 void BM_CatalogFindByFrameSha256(benchmark::State& state) {
   fw::FrameQuery query;
   query.sha256 = fmt::format("{:064x}", 123456ull * 2654435761u + 1);
   run_find(state, query, 1);
 }
-BENCHMARK(BM_CatalogFindByFrameSha256)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_CatalogFindByFrameSha256)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
+// A worker's turn per job of the shared queue: claim (SELECT ... FOR UPDATE SKIP LOCKED),
+// start and stop the lease's heartbeat, record the outcome; the job itself does nothing.
+class NoJob final : public fw::api::JobRunner {
+ public:
+  fw::ops::ChildResult run(const fw::api::QueueJob&) override { return {0, "", 0}; }
+};
+
+void BM_SharedQueueClaim(benchmark::State& state) {
+  const char* url = std::getenv("FW_BENCH_PG_URL");
+  if (url == nullptr) {
+    state.SkipWithError("FW_BENCH_PG_URL is not set");
+    return;
+  }
+  const auto dir = bench_dir("queue");
+  constexpr int kJobs = 100;
+  std::vector<fs::path> files;
+  for (int j = 0; j < kJobs; ++j) {
+    files.push_back(dir / fmt::format("{}.toml", unique_id("claim")));
+    std::fclose(std::fopen(files.back().c_str(), "w"));
+  }
+  fw::api::SharedQueueOptions options;
+  options.url = url;
+  options.out = dir / "out";
+  NoJob runner;
+  std::int64_t claimed = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    for (auto& file : files) file = dir / fmt::format("{}.toml", unique_id("claim"));
+    for (const auto& file : files) std::fclose(std::fopen(file.c_str(), "w"));
+    fw::api::submit_shared_jobs(url, files);
+    state.ResumeTiming();
+    claimed += static_cast<std::int64_t>(fw::api::run_shared_queue(options, runner).done);
+  }
+  state.counters["claims/s"] =
+      benchmark::Counter(static_cast<double>(claimed), benchmark::Counter::kIsRate);
+  state.counters["us_per_claim"] = benchmark::Counter(
+      static_cast<double>(claimed), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  fs::remove_all(dir);
+}
+BENCHMARK(BM_SharedQueueClaim)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace

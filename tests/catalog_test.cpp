@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <nlohmann/json.hpp>
@@ -18,10 +17,19 @@
 #include "catalog/journal.hpp"
 #include "core/error.hpp"
 #include "samples/samples.hpp"
+#include "support/pg_server.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
 namespace {
+
+// The tests named *On run on SQLite and on PostgreSQL (tests/support/pg_server.hpp).
+class CatalogOn : public test::CatalogBackend {};
+class CatalogExportOn : public test::CatalogBackend {};
+class CatalogCliOn : public test::CatalogBackend {};
+FW_INSTANTIATE_BACKENDS(Catalog, CatalogOn);
+FW_INSTANTIATE_BACKENDS(Catalog, CatalogExportOn);
+FW_INSTANTIATE_BACKENDS(Catalog, CatalogCliOn);
 
 CatalogJob sample_job(const std::filesystem::path& dir) {
   CatalogJob job;
@@ -87,16 +95,14 @@ TEST(ReelIndex, RowsGoToDiskAsTheyComeAndIndexCsvAppearsWhole) {
   EXPECT_FALSE(std::filesystem::exists(dir / "R0002" / "index.csv.tmp"));
 }
 
-TEST(Catalog, MigratesAVersionOneCatalogKeepingItsFrames) {
+TEST_P(CatalogOn, MigratesAVersionOneCatalogKeepingItsFrames) {
   test::TempDir dir;
-  const auto file = dir / "catalog.sqlite";
+  const std::string file = catalog_at(dir / "catalog.sqlite");
   {
     Catalog old(file, 1);
     EXPECT_EQ(old.schema_version(), 1);
   }
   // Rows as the first schema stored them: no frame kind, no events table.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
   const char* v1_rows = R"sql(
 INSERT INTO jobs(id, title, dir, plan_sha256, format, status) VALUES ('old', '旧 job', '/x', 'p', 'f', 'done');
 INSERT INTO documents(job_id, id, title) VALUES ('old', 'D1', '周易 卷三');
@@ -104,8 +110,7 @@ INSERT INTO reels(job_id, id, attempt, status, format) VALUES ('old', 'R0001', 1
 INSERT INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, page, source_file,
   source_page, source_sha256, frame_sha256) VALUES ('old', 'R0001', 1, 1, 'R0001-D1-0001', 'document',
   'D1', 1, 'a.tif', 1, 's', 'f');)sql";
-  ASSERT_EQ(sqlite3_exec(db, v1_rows, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  sqlite3_close(db);
+  exec(file, v1_rows);
 
   Catalog current(file);
   EXPECT_EQ(current.schema_version(), Catalog::latest_version());
@@ -127,7 +132,8 @@ INSERT INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, 
 }
 
 // Every find that names a document, a file or a checksum goes through an index, not a scan of
-// the frames table (a collection has millions of frames).
+// the frames table (a collection has millions of frames). SQLite's plans: PostgreSQL chooses by
+// its statistics, and on a few rows scans.
 TEST(Catalog, FindByDocumentFileOrChecksumUsesAnIndex) {
   test::TempDir dir;
   Catalog catalog(dir / "catalog.sqlite");
@@ -166,9 +172,9 @@ TEST(Catalog, FindByDocumentFileOrChecksumUsesAnIndex) {
   EXPECT_EQ(catalog.find(by_title).size(), 2u);
 }
 
-TEST(Catalog, ReadersNeverSeeHalfABatchWhileAJobWrites) {
+TEST_P(CatalogOn, ReadersNeverSeeHalfABatchWhileAJobWrites) {
   test::TempDir dir;
-  const auto file = dir / "catalog.sqlite";
+  const std::string file = catalog_at(dir / "catalog.sqlite");
   Catalog writer(file);
   writer.start_job(sample_job(dir.path()));
   writer.reel_loaded("nlc-1", "R0001", 1, 30.5);
@@ -200,9 +206,9 @@ TEST(Catalog, ReadersNeverSeeHalfABatchWhileAJobWrites) {
   EXPECT_EQ(writer.frames("nlc-1").size(), kBatch * kBatches);
 }
 
-TEST(Catalog, FindsByDocumentTitleSourceAndChecksum) {
+TEST_P(CatalogOn, FindsByDocumentTitleSourceAndChecksum) {
   test::TempDir dir;
-  Catalog catalog(dir / "catalog.sqlite");
+  Catalog catalog(catalog_at(dir / "catalog.sqlite"));
   catalog.start_job(sample_job(dir.path()));
   catalog.reel_loaded("nlc-1", "R0001", 1, 30.5);
   catalog.add_frames("nlc-1", {{"nlc-1", "R0001", row(1, "D001", 1), {}, {}},
@@ -257,9 +263,9 @@ std::vector<std::uint32_t> frame_numbers(const std::vector<CatalogFrame>& frames
   return out;
 }
 
-TEST(Catalog, FindsByMetadataAndFreeTextInAnyScript) {
+TEST_P(CatalogOn, FindsByMetadataAndFreeTextInAnyScript) {
   test::TempDir dir;
-  Catalog catalog(dir / "catalog.sqlite");
+  Catalog catalog(catalog_at(dir / "catalog.sqlite"));
   filled(catalog, dir.path());
   FrameQuery q;
   q.metadata = {parse_meta_query("作者=朱熹")};
@@ -293,9 +299,9 @@ TEST(Catalog, FindsByMetadataAndFreeTextInAnyScript) {
   }
 }
 
-TEST(Catalog, ChecksumsMatchInEitherCase) {
+TEST_P(CatalogOn, ChecksumsMatchInEitherCase) {
   test::TempDir dir;
-  Catalog catalog(dir / "catalog.sqlite");
+  Catalog catalog(catalog_at(dir / "catalog.sqlite"));
   filled(catalog, dir.path());
   FrameQuery q;
   q.sha256 = std::string(64, 'B');  // the sources' checksum, pasted in upper case
@@ -320,9 +326,9 @@ TEST(Catalog, ChecksumsMatchInEitherCase) {
 
 // Start, technical and end targets are the reel's: a question about a document does not
 // answer with them, and `find` shows them as the reel's.
-TEST(Catalog, ReelTargetsBelongToTheirReelNotToTheFirstDocument) {
+TEST_P(CatalogOn, ReelTargetsBelongToTheirReelNotToTheFirstDocument) {
   test::TempDir dir;
-  Catalog catalog(dir / "catalog.sqlite");
+  Catalog catalog(catalog_at(dir / "catalog.sqlite"));
   filled(catalog, dir.path());
   FrameQuery q;
   q.document_id = "D001";
@@ -350,9 +356,9 @@ TEST(Catalog, ReelTargetsBelongToTheirReelNotToTheFirstDocument) {
 
 // A job that failed or was interrupted leaves its reel `exposing`: it is shown as incomplete
 // wherever the catalog answers (reels, find, export).
-TEST(Catalog, AFailedJobsReelIsShownIncomplete) {
+TEST_P(CatalogOn, AFailedJobsReelIsShownIncomplete) {
   test::TempDir dir;
-  Catalog catalog(dir / "catalog.sqlite");
+  Catalog catalog(catalog_at(dir / "catalog.sqlite"));
   filled(catalog, dir.path());
   EXPECT_EQ(catalog.reels("nlc-1").at(0).status, "exposing");  // still running
   for (const char* status : {"failed", "interrupted"}) {
@@ -373,9 +379,9 @@ TEST(Catalog, AFailedJobsReelIsShownIncomplete) {
             "incomplete");
 }
 
-TEST(CatalogExport, CsvHasMetadataColumnsAndAnOptionalByteOrderMark) {
+TEST_P(CatalogExportOn, CsvHasMetadataColumnsAndAnOptionalByteOrderMark) {
   test::TempDir dir;
-  Catalog catalog(dir / "catalog.sqlite");
+  Catalog catalog(catalog_at(dir / "catalog.sqlite"));
   filled(catalog, dir.path());
   catalog.reel_closed("nlc-1", {"nlc-1", "R0001", 1, "complete", 6, 1.0, "", "", {}, 1, ""});
   const std::string csv = export_csv(catalog, "nlc-1");
@@ -397,18 +403,14 @@ TEST(CatalogExport, CsvHasMetadataColumnsAndAnOptionalByteOrderMark) {
 
 // A resume rebuilds the job's rows from the journal: when the job started and when each reel
 // was loaded are kept (an inspection is checked against the day its reel was filmed).
-TEST(Catalog, ResumeKeepsWhenTheJobStartedAndTheReelWasLoaded) {
+TEST_P(CatalogOn, ResumeKeepsWhenTheJobStartedAndTheReelWasLoaded) {
   test::TempDir dir;
-  const auto file = dir / "catalog.sqlite";
+  const std::string file = catalog_at(dir / "catalog.sqlite");
   Catalog catalog(file);
   filled(catalog, dir.path());
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "UPDATE jobs SET started_at = '2025-01-02T03:04:05Z'; UPDATE reels SET "
-                         "loaded_at = '2025-01-03T03:04:05Z'",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  exec(file,
+       "UPDATE jobs SET started_at = '2025-01-02T03:04:05Z'; UPDATE reels SET "
+       "loaded_at = '2025-01-03T03:04:05Z'");
   JournalState journal;
   journal.job_id = "nlc-1";
   JournalReel reel;
@@ -416,31 +418,22 @@ TEST(Catalog, ResumeKeepsWhenTheJobStartedAndTheReelWasLoaded) {
   reel.rows = {row(1, "D001", 1)};
   journal.reels.push_back(reel);
   catalog.sync_job(sample_job(dir.path()), journal);
-  auto text = [&](const char* sql) {
-    sqlite3_stmt* st = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK);
-    EXPECT_EQ(sqlite3_step(st), SQLITE_ROW);
-    std::string out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return out;
-  };
-  EXPECT_EQ(text("SELECT started_at FROM jobs"), "2025-01-02T03:04:05Z");
-  EXPECT_EQ(text("SELECT loaded_at FROM reels"), "2025-01-03T03:04:05Z");
-  sqlite3_close(db);
+  EXPECT_EQ(column(file, "SELECT started_at FROM jobs"),
+            std::vector<std::string>{"2025-01-02T03:04:05Z"});
+  EXPECT_EQ(column(file, "SELECT loaded_at FROM reels"),
+            std::vector<std::string>{"2025-01-03T03:04:05Z"});
 }
 
 // Schema 7: a job filmed again from the start (--overwrite) is its next run; the earlier run's
 // reels and frames stay, superseded with the time, and answers come from the current run
 // unless every attempt is asked for. A version 6 catalog upgrades with its reels current.
-TEST(Catalog, AVersionSixCatalogUpgradesAndARunAgainKeepsTheEarlierRunSuperseded) {
+TEST_P(CatalogOn, AVersionSixCatalogUpgradesAndARunAgainKeepsTheEarlierRunSuperseded) {
   test::TempDir dir;
-  const auto file = dir / "catalog.sqlite";
+  const std::string file = catalog_at(dir / "catalog.sqlite");
   {
     Catalog old(file, 6);
     EXPECT_EQ(old.schema_version(), 6);
   }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
   const char* v6_rows = R"sql(
 INSERT INTO jobs(id, title, dir, plan_sha256, format, status) VALUES ('nlc-1', '善本', '/x', 'p', 'f', 'failed');
 INSERT INTO documents(job_id, id, title) VALUES ('nlc-1', 'D001', '论语集注 卷一');
@@ -448,7 +441,7 @@ INSERT INTO reels(job_id, id, attempt, status, format) VALUES ('nlc-1', 'R0001',
 INSERT INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, page, source_file,
   source_page, source_sha256, frame_sha256) VALUES ('nlc-1', 'R0001', 1, 1, 'R0001-D001-0001',
   'document', 'D001', 1, 'a.tif', 1, 's', 'f');)sql";
-  ASSERT_EQ(sqlite3_exec(db, v6_rows, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  exec(file, v6_rows);
 
   Catalog catalog(file);
   EXPECT_EQ(catalog.schema_version(), 7);
@@ -503,16 +496,9 @@ INSERT INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, 
   EXPECT_EQ(export_csv(catalog, "nlc-1").find(",superseded"), std::string::npos);
 
   // The run's events say what was superseded.
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT message FROM events WHERE kind = 'superseded'", -1, &st,
-                               nullptr),
-            SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
-               "run 2 filmed the job again from the start; run 1 (failed) is kept as superseded: "
-               "R0001 attempt 1 (incomplete)");
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  EXPECT_EQ(column(file, "SELECT message FROM events WHERE kind = 'superseded'"),
+            std::vector<std::string>{"run 2 filmed the job again from the start; run 1 (failed) "
+                                     "is kept as superseded: R0001 attempt 1 (incomplete)"});
 }
 
 TEST(Journal, ReplayIgnoresATornLastLineAndRejectsAFrameOutOfOrder) {
@@ -550,7 +536,7 @@ TEST(Journal, ReplayIgnoresATornLastLineAndRejectsAFrameOutOfOrder) {
 }
 
 // The real CLI: a small job with Chinese titles, then find, export and check.
-TEST(CatalogCli, FindExportAndCheckAJobWithChineseTitles) {
+TEST_P(CatalogCliOn, FindExportAndCheckAJobWithChineseTitles) {
   test::TempDir dir;
   for (int p = 1; p <= 2; ++p) {
     samples::PageSpec spec{105, 148, 100, 1, {{10, 10, 8}}, fmt::format("p{}", p)};
@@ -577,7 +563,7 @@ pages = { files = ["p2.png"] }
 )");
   auto convert = test::run_cli({"convert", (dir / "job.toml").string()});
   ASSERT_EQ(convert.exit_code, 0) << convert.err;
-  const std::string catalog = (dir / "out" / "catalog.sqlite").string();
+  const std::string catalog = catalog_at(dir / "out" / "catalog.sqlite");
 
   auto find = test::run_cli({"catalog", "find", "--catalog", catalog, "--title", "孟子"});
   ASSERT_EQ(find.exit_code, 0) << find.err;
@@ -618,14 +604,16 @@ pages = { files = ["p2.png"] }
 // catalog and inspect name a job as verify does: the job's output folder, the --out folder
 // holding it, or its job file; each finds the catalog convert used (here the job's `catalog`
 // key, not <output>/catalog.sqlite).
-TEST(CatalogCli, NamesTheJobAsVerifyDoes) {
+TEST_P(CatalogCliOn, NamesTheJobAsVerifyDoes) {
   test::TempDir dir;
   samples::PageSpec spec{105, 148, 100, 1, {{10, 10, 8}}, "p1"};
   samples::save_page(samples::make_page(spec), dir / "p1.png", samples::Encoding::png, 100);
+  // On PostgreSQL the key names the test's database: a URL in a job file.
   test::write_text(dir / "job.toml", R"(version = 1
 id = "cat"
 title = "目录 test"
-catalog = "records/catalog.sqlite"
+catalog = ")" + catalog_at("records/catalog.sqlite") +
+                                         R"("
 [recorder]
 driver = "tiff"
 [recorder.options]
@@ -641,7 +629,7 @@ pages = { files = ["p1.png"] }
   const auto convert = test::run_cli({"convert", (dir / "job.toml").string()});
   ASSERT_EQ(convert.exit_code, 0) << convert.err;
   const std::string job_out = (dir / "out" / "cat").string(), out = (dir / "out").string();
-  ASSERT_TRUE(std::filesystem::exists(dir / "records" / "catalog.sqlite"));
+  EXPECT_EQ(std::filesystem::exists(dir / "records" / "catalog.sqlite"), !postgresql());
 
   std::string upper = sha256_file(dir / "p1.png");
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -721,7 +709,7 @@ pages = { files = ["p1.png"] }
 
 // A failed run stays in the catalog with its reason, and `convert --overwrite` keeps it there,
 // superseded: find and export answer with the current run, --all-attempts with both.
-TEST(CatalogCli, AFailedAttemptKeepsItsReasonAndStaysSupersededAfterOverwrite) {
+TEST_P(CatalogCliOn, AFailedAttemptKeepsItsReasonAndStaysSupersededAfterOverwrite) {
   test::TempDir dir;
   for (int p = 1; p <= 2; ++p) {
     samples::PageSpec spec{105, 148, 100, 1, {{10, 10, 8}}, fmt::format("p{}", p)};
@@ -752,20 +740,8 @@ pages = { files = ["p1.jpg", "p2.jpg"] }
       failed.err.substr(at + prefix.size(), failed.err.find('\n', at) - at - prefix.size());
   EXPECT_NE(reason.find("cannot decode"), std::string::npos) << reason;
 
-  const auto catalog = dir / "out" / "catalog.sqlite";
-  auto column = [&](const std::string& sql) {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open(catalog.c_str(), &db), SQLITE_OK);
-    sqlite3_stmt* st = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
-    std::vector<std::string> out;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return out;
-  };
+  const std::string catalog = catalog_at(dir / "out" / "catalog.sqlite");
+  auto column = [&](const std::string& sql) { return CatalogBackend::column(catalog, sql); };
   EXPECT_EQ(column("SELECT message FROM events WHERE kind = 'failed'"),
             std::vector<std::string>{reason});
 
@@ -773,10 +749,11 @@ pages = { files = ["p1.jpg", "p2.jpg"] }
   const auto again = test::run_cli({"convert", (dir / "job.toml").string(), "--overwrite"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   // Both runs' reels, the first superseded with the time; the failure's reason still there.
-  EXPECT_EQ(column("SELECT id || ' attempt ' || attempt || ' run ' || run || ' ' || status || ' ' "
-                   "|| (superseded_at <> '') FROM reels ORDER BY attempt"),
-            (std::vector<std::string>{"R0001 attempt 1 run 1 incomplete 1",
-                                      "R0001 attempt 2 run 2 complete 0"}));
+  EXPECT_EQ(
+      column("SELECT id || ' attempt ' || attempt || ' run ' || run || ' ' || status || ' ' "
+             "|| CASE WHEN superseded_at <> '' THEN 1 ELSE 0 END FROM reels ORDER BY attempt"),
+      (std::vector<std::string>{"R0001 attempt 1 run 1 incomplete 1",
+                                "R0001 attempt 2 run 2 complete 0"}));
   EXPECT_EQ(column("SELECT message FROM events WHERE kind = 'failed'"),
             std::vector<std::string>{reason});
   EXPECT_EQ(column("SELECT message FROM events WHERE kind = 'superseded'"),

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+
 #include "api/settings.hpp"
 #include "catalog/catalog.hpp"
 #include "catalog/journal.hpp"
@@ -28,10 +30,13 @@ CatalogTarget locate_catalog(const fs::path& named, const fs::path& catalog_flag
   CatalogTarget target;
   std::string how;
   if (named.empty()) {
-    target.catalog_file = catalog_flag.empty() ? fs::path("out/catalog.sqlite") : catalog_flag;
+    target.catalog_file =
+        catalog_flag.empty() ? default_catalog("out/catalog.sqlite") : catalog_flag;
     target.job_id = job_id_flag;
-    how = catalog_flag.empty() ? "the default catalog (name the job, or give --catalog)"
-                               : "--catalog";
+    how = !catalog_flag.empty() ? "--catalog"
+          : std::getenv("FILMWRITER_CATALOG")
+              ? "FILMWRITER_CATALOG"
+              : "the default catalog (name the job, or give --catalog)";
   } else {
     JobRequest flags;
     flags.catalog = catalog_flag;
@@ -59,7 +64,8 @@ CatalogTarget locate_catalog(const fs::path& named, const fs::path& catalog_flag
     }
   }
   std::error_code ec;
-  if (!fs::is_regular_file(target.catalog_file, ec)) {
+  // A server's catalog is there once the server answers (Catalog's constructor says if not).
+  if (!is_catalog_url(target.catalog_file) && !fs::is_regular_file(target.catalog_file, ec)) {
     throw Error(ErrorKind::usage,
                 fmt::format("{} does not exist ({}){}", target.catalog_file.string(), how,
                             named.empty() ? "" : ": has the job been converted?"));
@@ -71,7 +77,7 @@ CatalogTarget locate_catalog(const fs::path& named, const fs::path& catalog_flag
     if (!found) {
       throw Error(ErrorKind::usage,
                   fmt::format("job {} is not in the catalog {}: has it been converted?",
-                              target.job_id, target.catalog_file.string()));
+                              target.job_id, catalog.location()));
     }
   }
   return target;

@@ -18,7 +18,8 @@ struct CatalogTarget {
 };
 
 // `named` is the JOB argument ("" for none), `catalog_flag` --catalog ("" for none) and
-// `job_id_flag` --job ("" for none). Without a JOB: --catalog, else out/catalog.sqlite.
+// `job_id_flag` --job ("" for none). Without a JOB: --catalog, else FILMWRITER_CATALOG, else
+// out/catalog.sqlite. A catalog is a file path or a postgresql:// URL.
 // Throws Error(usage) when the catalog file does not exist (naming it and how it was chosen),
 // when JOB's job is not in it, or when --job names another job than JOB.
 CatalogTarget locate_catalog(const std::filesystem::path& named,

@@ -308,8 +308,10 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
         {"date",
          prepared.plan.filming_date.empty() ? today_utc_date() : prepared.plan.filming_date},
         {"driver", job.driver}};
+    // A URL's password stays out of the journal (on shared storage, read by anyone who reads
+    // the job): later commands take it from ~/.pgpass or PGPASSWORD, as libpq does.
     keeper.start(prepared.plan, {{"request", settings.request.to_json()},
-                                 {"catalog", catalog.file().string()},
+                                 {"catalog", catalog.location()},
                                  {kMetsFilmingKey, filming}});
     inspections.restore();
     if (const std::size_t kept = inspections.size(); kept > 0) {

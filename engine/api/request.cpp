@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "catalog/catalog.hpp"
 #include "core/error.hpp"
 #include "hal/registry.hpp"
 
@@ -48,7 +49,8 @@ nlohmann::ordered_json JobRequest::to_json() const {
   json["overrides"] = o;
   json["profiles"] = absolute_text(profiles);
   json["base_dir"] = absolute_text(base_dir);
-  json["catalog"] = absolute_text(catalog);
+  // A postgresql:// URL as written, less its password (the request is kept in the journal).
+  json["catalog"] = is_catalog_url(catalog) ? redacted_location(catalog) : absolute_text(catalog);
   return json;
 }
 

@@ -37,7 +37,7 @@ RestoreResult restore(const RestoreRequest& request) {
   }
   nlohmann::json json = result.report.json();
   if (!request.catalog.empty()) {
-    if (!std::filesystem::is_regular_file(request.catalog)) {
+    if (!is_catalog_url(request.catalog) && !std::filesystem::is_regular_file(request.catalog)) {
       throw Error(ErrorKind::input, "restore: no catalog at " + request.catalog.string());
     }
     const Catalog catalog(request.catalog);

@@ -6,6 +6,7 @@
 
 #include "base/files.hpp"
 #include "base/strings.hpp"
+#include "catalog/catalog.hpp"
 #include "catalog/journal.hpp"
 #include "core/error.hpp"
 #include "film/format.hpp"
@@ -156,11 +157,14 @@ JobSettings resolve(const JobRequest& request) {
     apply_overrides(s.job, request.overrides);
   }
   s.profiles_dir = request.profiles.empty() ? default_profiles_dir() : request.profiles;
-  // --catalog, else the job's `catalog` key, else <output>/catalog.sqlite.
+  // --catalog, else the job's `catalog` key, else FILMWRITER_CATALOG, else
+  // <output>/catalog.sqlite. A postgresql:// URL stays as written.
   s.catalog_file = !request.catalog.empty() ? request.catalog
                    : !s.job.catalog.empty() ? s.job.catalog
-                                            : s.job.output / "catalog.sqlite";
-  s.catalog_file = fs::absolute(s.catalog_file).lexically_normal();
+                                            : default_catalog(s.job.output / "catalog.sqlite");
+  if (!is_catalog_url(s.catalog_file)) {
+    s.catalog_file = fs::absolute(s.catalog_file).lexically_normal();
+  }
   s.job_dir = s.job.output / s.job.id;
   return s;
 }

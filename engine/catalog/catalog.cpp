@@ -1,9 +1,9 @@
 #include "catalog/catalog.hpp"
 
 #include <fmt/format.h>
-#include <sqlite3.h>
 
 #include <array>
+#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -11,6 +11,7 @@
 
 #include "base/files.hpp"
 #include "base/sha256.hpp"
+#include "catalog/database.hpp"
 #include "core/error.hpp"
 
 namespace fw {
@@ -132,84 +133,31 @@ ALTER TABLE reels ADD COLUMN superseded_at TEXT NOT NULL DEFAULT '';
 
 namespace {
 
-// One prepared statement; binds by position from 1, steps, finalizes on destruction.
+// A statement of the catalog's connection (db::Statement), chained as the code reads best.
 class Statement {
  public:
-  Statement(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
-      throw Error(ErrorKind::internal, std::string("catalog: ") + sqlite3_errmsg(db));
-    }
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
+  Statement(db::Connection& db, const std::string& sql) : statement_(db.prepare(sql)) {}
   Statement& bind(int i, const std::string& text) {
-    check(
-        sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT));
+    statement_->bind(i, text);
     return *this;
   }
   Statement& bind(int i, std::int64_t value) {
-    check(sqlite3_bind_int64(stmt_, i, value));
+    statement_->bind(i, value);
     return *this;
   }
   Statement& bind(int i, double value) {
-    check(sqlite3_bind_double(stmt_, i, value));
+    statement_->bind(i, value);
     return *this;
   }
   // True while a row is available.
-  bool step() {
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    throw Error(ErrorKind::internal, std::string("catalog: ") + sqlite3_errmsg(db_));
-  }
-  void run() {
-    step();
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  std::string text(int column) const {
-    const auto* p = sqlite3_column_text(stmt_, column);
-    return p ? std::string(reinterpret_cast<const char*>(p),
-                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
-             : std::string();
-  }
-  std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
-  double real(int column) const { return sqlite3_column_double(stmt_, column); }
+  bool step() { return statement_->step(); }
+  void run() { statement_->run(); }
+  std::string text(int column) const { return statement_->text(column); }
+  std::int64_t integer(int column) const { return statement_->integer(column); }
+  double real(int column) const { return statement_->real(column); }
 
  private:
-  void check(int rc) {
-    if (rc != SQLITE_OK)
-      throw Error(ErrorKind::internal, std::string("catalog: ") + sqlite3_errmsg(db_));
-  }
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-// BEGIN IMMEDIATE ... COMMIT, rolled back when an exception leaves the scope.
-class Transaction {
- public:
-  explicit Transaction(sqlite3* db) : db_(db) { run("BEGIN IMMEDIATE"); }
-  ~Transaction() {
-    if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  void commit() {
-    run("COMMIT");
-    done_ = true;
-  }
-
- private:
-  void run(const char* sql) {
-    char* message = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
-      const std::string text = message ? message : "unknown error";
-      sqlite3_free(message);
-      throw Error(ErrorKind::internal, std::string("catalog: ") + sql + ": " + text);
-    }
-  }
-  sqlite3* db_;
-  bool done_ = false;
+  std::unique_ptr<db::Statement> statement_;
 };
 
 void insert_frame(Statement& insert, const std::string& job_id, const std::string& reel_id,
@@ -233,9 +181,14 @@ void insert_frame(Statement& insert, const std::string& job_id, const std::strin
 }
 
 constexpr const char* kInsertFrame =
-    "INSERT OR REPLACE INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, "
-    "page, source_file, source_page, source_sha256, frame_sha256, kind, orientation, calibration) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+    "INSERT INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, page, "
+    "source_file, source_page, source_sha256, frame_sha256, kind, orientation, calibration) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
+    "ON CONFLICT(job_id, reel_id, attempt, frame) DO UPDATE SET address = excluded.address, "
+    "blip = excluded.blip, document_id = excluded.document_id, page = excluded.page, "
+    "source_file = excluded.source_file, source_page = excluded.source_page, "
+    "source_sha256 = excluded.source_sha256, frame_sha256 = excluded.frame_sha256, "
+    "kind = excluded.kind, orientation = excluded.orientation, calibration = excluded.calibration";
 
 // A reel's status as the operator should see it: one left `exposing` by a job that failed or
 // was interrupted holds what it holds and no more, i.e. it is incomplete.
@@ -257,7 +210,7 @@ const std::string kFrameSelect =
     ", f.attempt FROM frames f JOIN reels r ON r.job_id = f.job_id AND r.id = f.reel_id AND "
     "r.attempt = f.attempt JOIN documents d ON d.job_id = f.job_id AND d.id = f.document_id ";
 constexpr const char* kCurrentAttempts = "WHERE r.status <> 'spoiled' AND r.superseded_at = '' ";
-constexpr const char* kEveryAttempt = "WHERE 1 ";
+constexpr const char* kEveryAttempt = "WHERE 1 = 1 ";
 
 // The SQL list of the frame kinds that belong to the reel, not to a document.
 constexpr const char* kReelTargetKinds = "('start-target', 'technical-target', 'end-target')";
@@ -319,6 +272,19 @@ std::vector<std::string> search_words(const std::string& text) {
 
 }  // namespace
 
+bool is_catalog_url(const std::filesystem::path& location) {
+  return db::is_url(location.string());
+}
+
+std::string redacted_location(const std::filesystem::path& location) {
+  return db::redact(location.string());
+}
+
+std::filesystem::path default_catalog(const std::filesystem::path& fallback) {
+  const char* env = std::getenv("FILMWRITER_CATALOG");
+  return env != nullptr && *env != '\0' ? std::filesystem::path(env) : fallback;
+}
+
 bool is_reel_target(const std::string& kind) {
   return kind == "start-target" || kind == "technical-target" || kind == "end-target";
 }
@@ -350,66 +316,105 @@ std::pair<std::string, std::string> parse_meta_query(const std::string& text) {
   return {text.substr(0, eq), text.substr(eq + 1)};
 }
 
-Catalog::Catalog(const std::filesystem::path& file, int max_version) : file_(file) {
-  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
-  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
-    const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    throw Error(ErrorKind::internal, "catalog " + file.string() + ": " + message);
+namespace {
+
+// PostgreSQL keeps the schema version in this one-row table (SQLite in PRAGMA user_version, as
+// catalogs made before PostgreSQL did).
+constexpr const char* kPgVersionTable = "filmwriter_schema";
+// The key of the advisory lock that serialises migrations when several processes open a new
+// PostgreSQL catalog at once (an arbitrary constant: filmwriter's, nobody else's).
+constexpr std::int64_t kPgMigrationLock = 0x66696c6d77726974;  // "filmwrit"
+
+// Migration `sql` for `dialect`. On PostgreSQL, db::translate does the types and ids, and the
+// documents table gets the row number SQLite gives every table (rowid): documents() reads a
+// job's documents in the order they were written.
+std::string migration_sql(const std::string& sql, db::Dialect dialect) {
+  if (dialect == db::Dialect::sqlite) return sql;
+  std::string out = sql;
+  const std::string documents = "CREATE TABLE documents(";
+  if (const auto at = out.find(documents); at != std::string::npos) {
+    out.insert(at + documents.size(), "\n  rowid BIGSERIAL NOT NULL,");
   }
-  // Another process (a reader, a second job) may hold the write lock for a moment.
-  sqlite3_busy_timeout(db_, 10000);
-  exec("PRAGMA journal_mode = WAL");
-  exec("PRAGMA foreign_keys = ON");
-  // WAL with synchronous=NORMAL is durable up to the last checkpoint-safe commit; the journal
-  // is what resume trusts, so a lost last batch is rebuilt from it.
-  exec("PRAGMA synchronous = NORMAL");
-  // SQLite's page cache (2 MB by default) fills with the catalog and stays: a long job's
-  // memory would grow until it is full. A writer touches the ends of its indexes, a query a
-  // few pages per level, and the kernel caches the file anyway (bench/README.md, "Memory").
-  exec("PRAGMA cache_size = -256");
-  const int target = max_version < 0 ? latest_version() : max_version;
-  for (int version = schema_version(); version < target; ++version) {
-    if (version >= latest_version()) break;
-    Transaction transaction(db_);
-    exec(kCatalogMigrations[static_cast<std::size_t>(version)]);
-    exec(fmt::format("PRAGMA user_version = {}", version + 1).c_str());
+  return out;
+}
+
+}  // namespace
+
+Catalog::Catalog(const std::filesystem::path& file, int max_version)
+    : file_(file), db_(db::open(file.string(), true)) {
+  const bool sqlite = db_->dialect() == db::Dialect::sqlite;
+  if (sqlite) {
+    exec("PRAGMA journal_mode = WAL");
+    exec("PRAGMA foreign_keys = ON");
+    // WAL with synchronous=NORMAL is durable up to the last checkpoint-safe commit; the journal
+    // is what resume trusts, so a lost last batch is rebuilt from it.
+    exec("PRAGMA synchronous = NORMAL");
+    // SQLite's page cache (2 MB by default) fills with the catalog and stays: a long job's
+    // memory would grow until it is full. A writer touches the ends of its indexes, a query a
+    // few pages per level, and the kernel caches the file anyway (bench/README.md, "Memory").
+    exec("PRAGMA cache_size = -256");
+  }
+  const int target = std::min(max_version < 0 ? latest_version() : max_version, latest_version());
+  auto migrate = [&] {
+    const int found = schema_version();
+    if (found > latest_version()) {
+      throw Error(ErrorKind::job,
+                  fmt::format("catalog {}: schema version {} is newer than this filmwriter's ({}): "
+                              "use a filmwriter at least as new as the one that wrote it",
+                              db_->name(), found, latest_version()));
+    }
+    for (int version = found; version < target; ++version) {
+      exec(migration_sql(kCatalogMigrations[static_cast<std::size_t>(version)], db_->dialect()));
+      exec(sqlite ? fmt::format("PRAGMA user_version = {}", version + 1)
+                  : fmt::format("UPDATE {} SET version = {}", kPgVersionTable, version + 1));
+    }
+  };
+  if (sqlite) {
+    // Only a catalog that needs it takes the write lock: a reader opening the catalog while a
+    // job writes must not wait for the job's batch.
+    if (schema_version() < target || schema_version() > latest_version()) {
+      db::Transaction transaction(*db_);
+      migrate();
+      transaction.commit();
+    }
+  } else {
+    // One transaction under a lock: the first hosts to open a new shared catalog at the same
+    // moment migrate it once; the others wait, then find it done.
+    db::Transaction transaction(*db_);
+    Statement(*db_, "SELECT pg_advisory_xact_lock(?1)").bind(1, kPgMigrationLock).run();
+    exec(fmt::format("CREATE TABLE IF NOT EXISTS {}(version INTEGER NOT NULL)", kPgVersionTable));
+    if (!Statement(*db_, fmt::format("SELECT 1 FROM {}", kPgVersionTable)).step()) {
+      exec(fmt::format("INSERT INTO {}(version) VALUES (0)", kPgVersionTable));
+    }
+    migrate();
     transaction.commit();
-  }
-  if (schema_version() > latest_version()) {
-    throw Error(ErrorKind::job,
-                fmt::format("catalog {}: schema version {} is newer than this filmwriter's ({})",
-                            file.string(), schema_version(), latest_version()));
   }
 }
 
-Catalog::~Catalog() {
-  sqlite3_close(db_);
-}
+Catalog::~Catalog() = default;
 
 int Catalog::latest_version() {
   return static_cast<int>(kCatalogMigrations.size());
 }
 
 int Catalog::schema_version() const {
-  Statement select(db_, "PRAGMA user_version");
-  select.step();
-  return static_cast<int>(select.integer(0));
+  Statement select(*db_, db_->dialect() == db::Dialect::sqlite
+                             ? std::string("PRAGMA user_version")
+                             : fmt::format("SELECT version FROM {}", kPgVersionTable));
+  return select.step() ? static_cast<int>(select.integer(0)) : 0;
 }
 
-void Catalog::exec(const char* sql) const {
-  char* message = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
-    const std::string text = message ? message : "unknown error";
-    sqlite3_free(message);
-    throw Error(ErrorKind::internal, "catalog " + file_.string() + ": " + text);
-  }
+std::string Catalog::location() const {
+  return db_->name();
+}
+
+void Catalog::exec(const std::string& sql) const {
+  db_->exec(sql);
 }
 
 void Catalog::start_job(const CatalogJob& job) {
-  Transaction transaction(db_);
-  Statement earlier(db_,
+  db::Transaction transaction(*db_);
+  Statement earlier(*db_,
                     "SELECT run, (SELECT COALESCE(max(attempt), 0) FROM reels WHERE job_id = ?1), "
                     "status FROM jobs WHERE id = ?1");
   earlier.bind(1, job.id);
@@ -420,7 +425,7 @@ void Catalog::start_job(const CatalogJob& job) {
     const std::string status = earlier.text(2);
     std::string reels;
     {
-      Statement current(db_,
+      Statement current(*db_,
                         "SELECT id, attempt, status FROM reels WHERE job_id = ?1 AND "
                         "superseded_at = '' ORDER BY id, attempt");
       current.bind(1, job.id);
@@ -430,13 +435,13 @@ void Catalog::start_job(const CatalogJob& job) {
                              current.text(2) == "exposing" ? "incomplete" : current.text(2));
       }
     }
-    Statement(db_,
+    Statement(*db_,
               "UPDATE reels SET superseded_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), status = "
               "CASE WHEN status = 'exposing' THEN 'incomplete' ELSE status END "
               "WHERE job_id = ?1 AND superseded_at = ''")
         .bind(1, job.id)
         .run();
-    Statement(db_,
+    Statement(*db_,
               "UPDATE jobs SET title = ?2, institution = ?3, dir = ?4, plan_sha256 = ?5, format = "
               "?6, status = 'running', run = ?7, attempt_base = ?8, started_at = "
               "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), updated_at = "
@@ -450,14 +455,14 @@ void Catalog::start_job(const CatalogJob& job) {
         .bind(7, run + 1)
         .bind(8, base)
         .run();
-    Statement(db_, "INSERT INTO events(job_id, kind, message) VALUES (?1, 'superseded', ?2)")
+    Statement(*db_, "INSERT INTO events(job_id, kind, message) VALUES (?1, 'superseded', ?2)")
         .bind(1, job.id)
         .bind(2, fmt::format("run {} filmed the job again from the start; run {} ({}) is kept "
                              "as superseded: {}",
                              run + 1, run, status, reels.empty() ? "no reel" : reels))
         .run();
   } else {
-    Statement(db_,
+    Statement(*db_,
               "INSERT INTO jobs(id, title, institution, dir, plan_sha256, format, status) "
               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running')")
         .bind(1, job.id)
@@ -475,7 +480,7 @@ void Catalog::start_job(const CatalogJob& job) {
 void Catalog::write_documents(const CatalogJob& job) {
   // Documents of an earlier run stay (its frames name them); the job's own are brought up to
   // date.
-  Statement insert(db_,
+  Statement insert(*db_,
                    "INSERT INTO documents(job_id, id, title, metadata, source_files) "
                    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(job_id, id) DO UPDATE SET "
                    "title = excluded.title, metadata = excluded.metadata, "
@@ -495,7 +500,7 @@ void Catalog::write_documents(const CatalogJob& job) {
 
 void Catalog::reel_loaded(const std::string& job_id, const std::string& reel_id,
                           std::uint32_t attempt, double film_length_m) {
-  Statement(db_,
+  Statement(*db_,
             "INSERT INTO reels(job_id, id, attempt, status, format, film_length_m, loaded_at, "
             "run) SELECT id, ?2, attempt_base + ?3, 'exposing', format, ?4, "
             "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), run FROM jobs WHERE id = ?1 "
@@ -509,24 +514,31 @@ void Catalog::reel_loaded(const std::string& job_id, const std::string& reel_id,
 
 void Catalog::add_frames(const std::string& job_id, const std::vector<CatalogFrame>& frames) {
   if (frames.empty()) return;
-  Transaction transaction(db_);
-  Statement insert(db_, kInsertFrame);
-  Statement attempt(db_,
+  db::Transaction transaction(*db_);
+  Statement insert(*db_, kInsertFrame);
+  Statement attempt(*db_,
                     "SELECT max(attempt) FROM reels WHERE job_id = ?1 AND id = ?2 AND "
                     "superseded_at = ''");
+  // A batch is one reel's frames (two across a reel change): its attempt is asked once per
+  // reel, a round trip per frame fewer on a server.
+  std::string reel;
+  std::uint32_t current = 0;
   for (const auto& f : frames) {
-    attempt.bind(1, job_id).bind(2, f.reel_id);
-    if (!attempt.step())
-      throw Error(ErrorKind::internal, "catalog: reel " + f.reel_id + " unknown");
-    const auto current = static_cast<std::uint32_t>(attempt.integer(0));
-    attempt.run();
+    if (f.reel_id != reel || reel.empty()) {
+      attempt.bind(1, job_id).bind(2, f.reel_id);
+      if (!attempt.step())
+        throw Error(ErrorKind::internal, "catalog: reel " + f.reel_id + " unknown");
+      current = static_cast<std::uint32_t>(attempt.integer(0));
+      attempt.run();
+      reel = f.reel_id;
+    }
     insert_frame(insert, job_id, f.reel_id, current, f.row);
   }
   transaction.commit();
 }
 
 void Catalog::reel_closed(const std::string& job_id, const CatalogReel& reel) {
-  Statement(db_,
+  Statement(*db_,
             "UPDATE reels SET status = ?4, frames = ?5, film_used_m = ?6, index_sha256 = ?7, "
             "manifest_sha256 = ?8 WHERE job_id = ?1 AND id = ?2 AND attempt = ?3 + (SELECT "
             "attempt_base FROM jobs WHERE id = ?1)")
@@ -543,7 +555,7 @@ void Catalog::reel_closed(const std::string& job_id, const CatalogReel& reel) {
 
 void Catalog::add_event(const std::string& job_id, const std::string& kind,
                         const std::string& message) {
-  Statement(db_, "INSERT INTO events(job_id, kind, message) VALUES (?1, ?2, ?3)")
+  Statement(*db_, "INSERT INTO events(job_id, kind, message) VALUES (?1, ?2, ?3)")
       .bind(1, job_id)
       .bind(2, kind)
       .bind(3, message)
@@ -551,7 +563,7 @@ void Catalog::add_event(const std::string& job_id, const std::string& kind,
 }
 
 void Catalog::set_job_status(const std::string& job_id, const std::string& status) {
-  Statement(db_,
+  Statement(*db_,
             "UPDATE jobs SET status = ?2, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
             "WHERE id = ?1")
       .bind(1, job_id)
@@ -562,28 +574,28 @@ void Catalog::set_job_status(const std::string& job_id, const std::string& statu
 void Catalog::sync_job(const CatalogJob& job, const JournalState& journal) {
   // The job's row, its events and earlier runs stay; the current run's reels and frames are
   // rebuilt from the journal, keeping when each reel was loaded (the film is the same film).
-  Statement exists(db_, "SELECT 1 FROM jobs WHERE id = ?1");
+  Statement exists(*db_, "SELECT 1 FROM jobs WHERE id = ?1");
   exists.bind(1, job.id);
   if (!exists.step()) start_job(job);  // a catalog that never saw the job's start
-  Transaction transaction(db_);
-  Statement keep_loaded(db_,
+  db::Transaction transaction(*db_);
+  Statement keep_loaded(*db_,
                         "SELECT r.id, r.attempt - j.attempt_base, r.loaded_at FROM reels r JOIN "
                         "jobs j ON j.id = r.job_id WHERE r.job_id = ?1 AND r.superseded_at = ''");
   keep_loaded.bind(1, job.id);
   std::map<std::pair<std::string, std::int64_t>, std::string> loaded_at;
   while (keep_loaded.step())
     loaded_at[{keep_loaded.text(0), keep_loaded.integer(1)}] = keep_loaded.text(2);
-  Statement keep_started(db_, "SELECT started_at FROM jobs WHERE id = ?1");
+  Statement keep_started(*db_, "SELECT started_at FROM jobs WHERE id = ?1");
   keep_started.bind(1, job.id);
   const std::string started_at = keep_started.step() ? keep_started.text(0) : std::string();
   auto loaded = [&](const std::string& reel, std::uint32_t attempt) {
     const auto it = loaded_at.find({reel, std::int64_t{attempt}});
     return it != loaded_at.end() && !it->second.empty() ? it->second : started_at;
   };
-  Statement(db_, "DELETE FROM reels WHERE job_id = ?1 AND superseded_at = ''")
+  Statement(*db_, "DELETE FROM reels WHERE job_id = ?1 AND superseded_at = ''")
       .bind(1, job.id)
       .run();  // and their frames (ON DELETE CASCADE)
-  Statement(db_,
+  Statement(*db_,
             "UPDATE jobs SET title = ?2, institution = ?3, dir = ?4, plan_sha256 = ?5, format = "
             "?6, status = 'running', updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
             "WHERE id = ?1")
@@ -595,7 +607,7 @@ void Catalog::sync_job(const CatalogJob& job, const JournalState& journal) {
       .bind(6, job.format)
       .run();
   write_documents(job);
-  Statement reel_insert(db_,
+  Statement reel_insert(*db_,
                         "INSERT INTO reels(job_id, id, attempt, status, format, frames, "
                         "film_used_m, film_length_m, loaded_at, run) SELECT ?1, ?2, attempt_base "
                         "+ ?3, ?4, ?5, ?6, ?7, ?8, COALESCE(NULLIF(?9, ''), "
@@ -612,8 +624,8 @@ void Catalog::sync_job(const CatalogJob& job, const JournalState& journal) {
         .bind(9, loaded(spoiled.id, spoiled.attempt))
         .run();
   }
-  Statement insert(db_, kInsertFrame);
-  Statement base(db_, "SELECT attempt_base FROM jobs WHERE id = ?1");
+  Statement insert(*db_, kInsertFrame);
+  Statement base(*db_, "SELECT attempt_base FROM jobs WHERE id = ?1");
   base.bind(1, job.id);
   const auto attempt_base = static_cast<std::uint32_t>(base.step() ? base.integer(0) : 0);
   for (const auto& reel : journal.reels) {
@@ -709,17 +721,19 @@ std::pair<std::string, std::vector<std::string>> find_query(const FrameQuery& q)
 
 std::vector<CatalogFrame> Catalog::find(const FrameQuery& q) const {
   const auto [sql, values] = find_query(q);
-  Statement select(db_, sql.c_str());
+  Statement select(*db_, sql);
   for (std::size_t i = 0; i < values.size(); ++i) select.bind(static_cast<int>(i + 1), values[i]);
   return read_frames(select);
 }
 
 std::vector<std::string> Catalog::explain_find(const FrameQuery& q) const {
   const auto [sql, values] = find_query(q);
-  Statement explain(db_, ("EXPLAIN QUERY PLAN " + sql).c_str());
+  const bool sqlite = db_->dialect() == db::Dialect::sqlite;
+  Statement explain(*db_, (sqlite ? "EXPLAIN QUERY PLAN " : "EXPLAIN ") + sql);
   for (std::size_t i = 0; i < values.size(); ++i) explain.bind(static_cast<int>(i + 1), values[i]);
   std::vector<std::string> steps;
-  while (explain.step()) steps.push_back(explain.text(3));  // columns: id, parent, 0, detail
+  // SQLite's columns: id, parent, 0, detail; PostgreSQL's: one line of the plan per row.
+  while (explain.step()) steps.push_back(explain.text(sqlite ? 3 : 0));
   return steps;
 }
 
@@ -731,12 +745,11 @@ std::vector<CatalogFrame> Catalog::frames(const std::string& job_id, bool all_at
 }
 
 std::vector<CatalogReel> Catalog::reels(const std::string& job_id, bool all_runs) const {
-  Statement select(db_, ("SELECT r.job_id, r.id, r.attempt, " + std::string(kReelStatus) +
-                         ", r.frames, r.film_used_m, r.index_sha256, r.manifest_sha256, j.dir, "
-                         "r.run, r.superseded_at FROM reels r JOIN jobs j ON j.id = r.job_id "
-                         "WHERE (?1 = '' OR r.job_id = ?1) AND (?2 OR r.superseded_at = '') "
-                         "ORDER BY r.job_id, r.id, r.attempt")
-                            .c_str());
+  Statement select(*db_, ("SELECT r.job_id, r.id, r.attempt, " + std::string(kReelStatus) +
+                          ", r.frames, r.film_used_m, r.index_sha256, r.manifest_sha256, j.dir, "
+                          "r.run, r.superseded_at FROM reels r JOIN jobs j ON j.id = r.job_id "
+                          "WHERE (?1 = '' OR r.job_id = ?1) AND (?2 = 1 OR r.superseded_at = '') "
+                          "ORDER BY r.job_id, r.id, r.attempt"));
   select.bind(1, job_id).bind(2, std::int64_t{all_runs ? 1 : 0});
   std::vector<CatalogReel> out;
   while (select.step()) {
@@ -749,7 +762,7 @@ std::vector<CatalogReel> Catalog::reels(const std::string& job_id, bool all_runs
 }
 
 std::vector<CatalogDocument> Catalog::documents(const std::string& job_id) const {
-  Statement select(db_,
+  Statement select(*db_,
                    "SELECT id, title, metadata, source_files FROM documents WHERE job_id = ?1 "
                    "ORDER BY rowid");
   select.bind(1, job_id);
@@ -767,7 +780,7 @@ std::vector<CatalogDocument> Catalog::documents(const std::string& job_id) const
 }
 
 std::vector<CatalogJob> Catalog::jobs() const {
-  Statement select(db_,
+  Statement select(*db_,
                    "SELECT id, title, institution, dir, plan_sha256, format, status FROM jobs "
                    "ORDER BY id");
   std::vector<CatalogJob> out;

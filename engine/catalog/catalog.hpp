@@ -1,7 +1,9 @@
-// The SQLite catalog: which reel and frames hold which page of which document and file,
-// across jobs. Default file <output>/catalog.sqlite. WAL mode (readers never block the job
-// that writes), foreign keys on, one transaction per batch of frames. The schema is
-// versioned (PRAGMA user_version) and migrated forward on open; see kCatalogMigrations.
+// The catalog: which reel and frames hold which page of which document and file, across jobs.
+// A SQLite file (default <output>/catalog.sqlite; WAL mode, so readers never block the job
+// that writes; foreign keys on) on a single recorder host, or a PostgreSQL database named by a
+// postgresql:// URL that several hosts share (engine/catalog/database.hpp). One transaction
+// per batch of frames. The schema is versioned (SQLite: PRAGMA user_version; PostgreSQL: the
+// table filmwriter_schema) and migrated forward on open; see kCatalogMigrations.
 //
 // The journal is the source of truth: the catalog may lag it by one batch after a crash,
 // and `sync_job` rebuilds a job's rows from the journal in one transaction.
@@ -17,11 +19,16 @@
 #include "catalog/index.hpp"
 #include "catalog/journal.hpp"
 
-struct sqlite3;
+namespace fw::db {
+class Connection;
+}  // namespace fw::db
 
 namespace fw {
 
-// Schema migrations, oldest first; migration i brings user_version from i to i + 1.
+// Schema migrations, oldest first; migration i brings the schema version from i to i + 1.
+// Written in SQLite's SQL; on PostgreSQL db::translate (catalog/database.hpp) rewrites the
+// types, automatic ids and timestamps, so keep to what it knows: TEXT, INTEGER, REAL,
+// INTEGER PRIMARY KEY, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ALTER TABLE ... ADD COLUMN.
 extern const std::vector<const char*> kCatalogMigrations;
 
 struct CatalogDocument {
@@ -42,6 +49,16 @@ struct CatalogJob {
   std::string status;  // running | done | failed | interrupted (read side)
   std::vector<CatalogDocument> documents;
 };
+
+// True for a catalog named by a postgresql:// (or postgres://) URL rather than a file path.
+bool is_catalog_url(const std::filesystem::path& location);
+
+// A path as it is; a URL without its password (for messages).
+std::string redacted_location(const std::filesystem::path& location);
+
+// The catalog location when nothing else names one: FILMWRITER_CATALOG when set (a site's
+// shared PostgreSQL catalog, say), else `fallback`.
+std::filesystem::path default_catalog(const std::filesystem::path& fallback);
 
 // True for the frame kinds of a reel's own targets: start-target, technical-target,
 // end-target (not a title target or a continued-to/from, which belong to their document).
@@ -103,8 +120,10 @@ struct FrameQuery {
 
 class Catalog {
  public:
-  // Opens (creating if needed) and migrates to the latest schema. `max_version` stops the
-  // migrations early (tests build an older catalog with it).
+  // Opens (creating if needed) and migrates to the latest schema. `file` is a path (SQLite) or
+  // a postgresql:// URL (db::is_url). `max_version` stops the migrations early (tests build an
+  // older catalog with it). Throws Error(job) when the catalog's schema is newer than this
+  // program's, Error(internal) when it cannot be opened or reached.
   explicit Catalog(const std::filesystem::path& file, int max_version = -1);
   ~Catalog();
   Catalog(const Catalog&) = delete;
@@ -112,7 +131,9 @@ class Catalog {
 
   int schema_version() const;
   static int latest_version();
+  // The path or URL as given; location() is it as it may be shown (a URL's password removed).
   const std::filesystem::path& file() const { return file_; }
+  std::string location() const;
 
   // Write side. `start_job` starts a run of the job: a job id the catalog holds already is
   // filmed again from the start (--overwrite), and the earlier run's reels and frames stay,
@@ -130,7 +151,7 @@ class Catalog {
 
   // Read side.
   std::vector<CatalogFrame> find(const FrameQuery& query) const;
-  // How SQLite runs find(query): the EXPLAIN QUERY PLAN details, one per step ("SEARCH f
+  // How the database runs find(query): SQLite's EXPLAIN QUERY PLAN details, one per step ("SEARCH f
   // USING INDEX ..."), so that tests can see that a lookup uses an index.
   std::vector<std::string> explain_find(const FrameQuery& query) const;
   std::vector<CatalogFrame> frames(const std::string& job_id = {}, bool all_attempts = false) const;
@@ -140,10 +161,10 @@ class Catalog {
   std::vector<CatalogJob> jobs() const;  // without their documents
 
  private:
-  void exec(const char* sql) const;
+  void exec(const std::string& sql) const;
   void write_documents(const CatalogJob& job);
   std::filesystem::path file_;
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<db::Connection> db_;
 };
 
 // `filmwriter catalog check`: each current reel's index.csv must hold exactly the catalog's

@@ -1,7 +1,6 @@
 #include "catalog/inspection.hpp"
 
 #include <fmt/format.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <cmath>
@@ -10,63 +9,42 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "catalog/database.hpp"
 #include "core/error.hpp"
 
 namespace fw {
 namespace {
 
 // A connection of our own beside the Catalog's: the Catalog has migrated the schema already
-// and SQLite's WAL lets both work on the file.
+// (SQLite's WAL lets both work on the file; a PostgreSQL server takes any number).
 class Db {
  public:
-  explicit Db(const std::filesystem::path& file) : file_(file) {
-    if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-      const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
-      sqlite3_close(db_);
-      throw Error(ErrorKind::internal, "catalog " + file.string() + ": " + message);
-    }
-    sqlite3_busy_timeout(db_, 10000);
-  }
-  ~Db() { sqlite3_close(db_); }
-  Db(const Db&) = delete;
-  Db& operator=(const Db&) = delete;
+  explicit Db(const std::filesystem::path& file) : db_(db::open(file.string(), false)) {}
 
   struct Stmt {
-    sqlite3_stmt* s = nullptr;
-    ~Stmt() { sqlite3_finalize(s); }
+    std::unique_ptr<db::Statement> s;
   };
   std::unique_ptr<Stmt> prepare(const std::string& sql, const std::vector<std::string>& args) {
     auto st = std::make_unique<Stmt>();
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st->s, nullptr) != SQLITE_OK) fail();
-    for (std::size_t i = 0; i < args.size(); ++i) {
-      sqlite3_bind_text(st->s, static_cast<int>(i + 1), args[i].c_str(), -1, SQLITE_TRANSIENT);
-    }
+    st->s = db_->prepare(sql);
+    for (std::size_t i = 0; i < args.size(); ++i) st->s->bind(static_cast<int>(i + 1), args[i]);
     return st;
   }
-  bool step(Stmt& st) {
-    const int rc = sqlite3_step(st.s);
-    if (rc == SQLITE_ROW) return true;
-    if (rc != SQLITE_DONE) fail();
-    return false;
-  }
-  static std::string text(Stmt& st, int col) {
-    const auto* t = sqlite3_column_text(st.s, col);
-    return t ? reinterpret_cast<const char*>(t) : "";
-  }
-  void exec(const char* sql) {
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail();
-  }
-  void exec_noexcept(const char* sql) noexcept {
-    sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
-  }
-  std::size_t changes() const { return static_cast<std::size_t>(sqlite3_changes(db_)); }
-  [[noreturn]] void fail() const {
-    throw Error(ErrorKind::internal, "catalog " + file_.string() + ": " + sqlite3_errmsg(db_));
+  static bool step(Stmt& st) { return st.s->step(); }
+  static std::string text(Stmt& st, int col) { return st.s->text(col); }
+  void begin() { db_->begin(); }
+  void commit() { db_->commit(); }
+  void rollback() noexcept { db_->rollback(); }
+  std::size_t changes() const { return static_cast<std::size_t>(db_->changes()); }
+  // The day of `timestamp` (UTC text, "2026-11-25T10:00:00Z") where the operator is.
+  std::string local_date(const std::string& timestamp) const {
+    return db_->dialect() == db::Dialect::sqlite
+               ? "date(" + timestamp + ", 'localtime')"
+               : "to_char(CAST(" + timestamp + " AS timestamptz), 'YYYY-MM-DD')";
   }
 
  private:
-  std::filesystem::path file_;
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<db::Connection> db_;
 };
 
 // What list_inspections and KeptInspections read, aliases i (inspections) and j (jobs):
@@ -81,17 +59,17 @@ Inspection read_inspection(Db::Stmt& st) {
   i.job_id = Db::text(st, 0);
   i.reel = Db::text(st, 1);
   i.date = Db::text(st, 2);
-  i.ad_strip = sqlite3_column_double(st.s, 3);
+  i.ad_strip = st.s->real(3);
   i.densities = nlohmann::json::parse(Db::text(st, 4)).get<std::vector<double>>();
   i.notes = Db::text(st, 5);
   i.recorded_at = Db::text(st, 6);
-  i.earlier_filming = sqlite3_column_int(st.s, 7) != 0;
-  i.id = sqlite3_column_int64(st.s, 8);
+  i.earlier_filming = st.s->integer(7) != 0;
+  i.id = st.s->integer(8);
   i.status = Db::text(st, 9);
-  i.corrects = sqlite3_column_int64(st.s, 10);
+  i.corrects = st.s->integer(10);
   i.reason = Db::text(st, 11);
   i.changed_at = Db::text(st, 12);
-  i.corrected_by = sqlite3_column_int64(st.s, 13);
+  i.corrected_by = st.s->integer(13);
   return i;
 }
 
@@ -134,20 +112,20 @@ namespace {
 std::string check_reel(Db& db, const Catalog& catalog, Inspection& in) {
   std::vector<std::pair<std::string, std::string>> jobs;  // job, filmed on
   {
+    // The reel on the shelf: the highest attempt of the current run that is not spoiled.
     auto st = db.prepare(
-        // The bare date column comes from the row of max(attempt): the reel on the shelf.
-        "SELECT r.job_id, date(COALESCE(NULLIF(r.loaded_at, ''), j.started_at), 'localtime'), "
-        "max(r.attempt) FROM reels r JOIN jobs j ON j.id = r.job_id WHERE r.id = ?1 AND "
-        "(?2 = '' OR r.job_id = ?2) AND r.status != 'spoiled' AND r.superseded_at = '' GROUP BY "
-        "r.job_id "
-        "ORDER BY r.job_id",
+        "SELECT r.job_id, " + db.local_date("COALESCE(NULLIF(r.loaded_at, ''), j.started_at)") +
+            " FROM reels r JOIN jobs j ON j.id = r.job_id WHERE r.id = ?1 AND (?2 = '' OR "
+            "r.job_id = ?2) AND r.status <> 'spoiled' AND r.superseded_at = '' AND r.attempt = "
+            "(SELECT max(s.attempt) FROM reels s WHERE s.job_id = r.job_id AND s.id = r.id AND "
+            "s.status <> 'spoiled' AND s.superseded_at = '') ORDER BY r.job_id",
         {in.reel, in.job_id});
     while (db.step(*st)) jobs.emplace_back(Db::text(*st, 0), Db::text(*st, 1));
   }
   if (jobs.empty()) {
-    throw Error(ErrorKind::job, fmt::format("reel {}{} is not in the catalog {}", in.reel,
-                                            in.job_id.empty() ? "" : " of job " + in.job_id,
-                                            catalog.file().string()));
+    throw Error(ErrorKind::job,
+                fmt::format("reel {}{} is not in the catalog {}", in.reel,
+                            in.job_id.empty() ? "" : " of job " + in.job_id, catalog.location()));
   }
   if (jobs.size() > 1) {
     std::vector<std::string> names;
@@ -196,7 +174,7 @@ long long insert_inspection(Db& db, const Inspection& in, long long corrects) {
       {in.job_id, in.reel, in.date, fmt::format("{:.17g}", in.ad_strip),
        nlohmann::json(in.densities).dump(), in.notes, std::to_string(corrects)});
   db.step(*st);
-  const long long id = sqlite3_column_int64(st->s, 0);
+  const long long id = st->s->integer(0);
   db.step(*st);
   return id;
 }
@@ -221,7 +199,7 @@ Inspection changeable(Db& db, const Catalog& catalog, long long id, const std::s
     throw Error(ErrorKind::usage,
                 fmt::format("no inspection #{} in the catalog {} (inspect list --history shows "
                             "every record)",
-                            id, catalog.file().string()));
+                            id, catalog.location()));
   }
   const std::string which =
       fmt::format("inspection #{} (reel {} of job {}, {})", id, old.reel, old.job_id, old.date);
@@ -257,13 +235,13 @@ void mark(Db& db, long long id, const char* status, const std::string& reason) {
 // BEGIN IMMEDIATE ... COMMIT around `body`, rolled back when it throws.
 template <typename Body>
 auto in_transaction(Db& db, Body body) {
-  db.exec("BEGIN IMMEDIATE");
+  db.begin();
   try {
     auto result = body();
-    db.exec("COMMIT");
+    db.commit();
     return result;
   } catch (...) {
-    db.exec_noexcept("ROLLBACK");
+    db.rollback();
     throw;
   }
 }
@@ -411,24 +389,24 @@ KeptInspections::KeptInspections(const Catalog& catalog, const std::string& job_
 std::size_t KeptInspections::restore() const {
   if (kept_.empty()) return 0;
   Db db(file_);
-  db.exec("BEGIN IMMEDIATE");
+  db.begin();
   std::size_t restored = 0;
   try {
     for (const auto& [id, in] : kept_) {
       auto st = db.prepare(
-          "INSERT OR IGNORE INTO inspections(id, job_id, reel_id, date, ad_strip, densities, "
-          "notes, recorded_at, status, corrects, reason, changed_at) VALUES (CAST(?1 AS "
-          "INTEGER), ?2, ?3, ?4, CAST(?5 AS REAL), ?6, ?7, ?8, ?9, CAST(?10 AS INTEGER), ?11, "
-          "?12)",
+          "INSERT INTO inspections(id, job_id, reel_id, date, ad_strip, densities, notes, "
+          "recorded_at, status, corrects, reason, changed_at) VALUES (CAST(?1 AS INTEGER), ?2, "
+          "?3, ?4, CAST(?5 AS REAL), ?6, ?7, ?8, ?9, CAST(?10 AS INTEGER), ?11, ?12) "
+          "ON CONFLICT DO NOTHING",
           {std::to_string(id), in.job_id, in.reel, in.date, fmt::format("{:.17g}", in.ad_strip),
            nlohmann::json(in.densities).dump(), in.notes, in.recorded_at, in.status,
            std::to_string(in.corrects), in.reason, in.changed_at});
       db.step(*st);
       restored += db.changes();
     }
-    db.exec("COMMIT");
+    db.commit();
   } catch (...) {
-    db.exec_noexcept("ROLLBACK");
+    db.rollback();
     throw;
   }
   return restored;
@@ -446,23 +424,25 @@ std::vector<DueReel> inspections_due(const Catalog& catalog, int months, const s
   constexpr const char* kCounts =
       "i.job_id = r.job_id AND i.reel_id = r.id AND i.recorded_at >= j.started_at AND "
       "i.status = 'current' AND i.date <= ?2";
+  // One row per reel on the shelf (its highest complete attempt of the current run).
   auto st = db.prepare(
-      fmt::format("SELECT r.job_id, r.id, "
-                  "  COALESCE((SELECT MAX(date) FROM inspections i WHERE {0}), "
-                  "           date(COALESCE(NULLIF(r.loaded_at, ''), j.started_at), 'localtime')) "
-                  "    AS last, "
-                  "  EXISTS(SELECT 1 FROM inspections i WHERE {0}), "
+      fmt::format("SELECT job_id, id, last, inspected, ad_strip FROM ("
+                  "SELECT r.job_id, r.id, "
+                  "  COALESCE((SELECT MAX(date) FROM inspections i WHERE {0}), {1}) AS last, "
+                  "  EXISTS(SELECT 1 FROM inspections i WHERE {0}) AS inspected, "
                   "  COALESCE((SELECT ad_strip FROM inspections i WHERE {0} "
-                  "            ORDER BY date DESC, id DESC LIMIT 1), 0) "
+                  "            ORDER BY date DESC, id DESC LIMIT 1), 0) AS ad_strip "
                   "FROM reels r JOIN jobs j ON j.id = r.job_id "
-                  "WHERE r.status = 'complete' AND r.superseded_at = '' "
-                  "GROUP BY r.job_id, r.id HAVING last <= ?1 ORDER BY last, r.job_id, r.id",
-                  kCounts),
+                  "WHERE r.status = 'complete' AND r.superseded_at = '' AND r.attempt = "
+                  "(SELECT max(s.attempt) FROM reels s WHERE s.job_id = r.job_id AND s.id = r.id "
+                  "AND s.status = 'complete' AND s.superseded_at = '')) due "
+                  "WHERE last <= ?1 ORDER BY last, job_id, id",
+                  kCounts, db.local_date("COALESCE(NULLIF(r.loaded_at, ''), j.started_at)")),
       {cutoff, today});
   std::vector<DueReel> out;
   while (db.step(*st)) {
-    out.push_back({Db::text(*st, 0), Db::text(*st, 1), Db::text(*st, 2),
-                   sqlite3_column_int(st->s, 3) != 0, sqlite3_column_double(st->s, 4)});
+    out.push_back({Db::text(*st, 0), Db::text(*st, 1), Db::text(*st, 2), st->s->integer(3) != 0,
+                   st->s->real(4)});
   }
   return out;
 }

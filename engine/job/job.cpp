@@ -300,7 +300,12 @@ class JobParser {
          }},
         {"catalog",
          [&](const toml::node& node, const std::string& key) {
-           job.catalog = read_path(node, key, "a catalog file path");
+           // A postgresql:// URL (a catalog several hosts share) is kept as written; a
+           // path is relative to the job file.
+           const auto text = node.value<std::string>();
+           const bool url =
+               text && (text->rfind("postgresql://", 0) == 0 || text->rfind("postgres://", 0) == 0);
+           job.catalog = url ? fs::path(*text) : read_path(node, key, "a catalog file path or URL");
          }},
         {"format",
          [&](const toml::node& node, const std::string& key) {

@@ -147,13 +147,13 @@ MetsPackage reel_package(const Catalog& catalog, const std::string& job_id,
   const auto job = std::find_if(jobs.begin(), jobs.end(), [&](auto& j) { return j.id == job_id; });
   if (job == jobs.end()) {
     throw Error(ErrorKind::job,
-                fmt::format("{}: the catalog holds no job {}", catalog.file().string(), job_id));
+                fmt::format("{}: the catalog holds no job {}", catalog.location(), job_id));
   }
   const auto reels = catalog.reels(job_id);
   const CatalogReel* reel = shelf_reel(reels, reel_id);
   if (!reel) {
     throw Error(ErrorKind::job, fmt::format("{}: job {} has no reel {} on film",
-                                            catalog.file().string(), job_id, reel_id));
+                                            catalog.location(), job_id, reel_id));
   }
   p.job_id = job_id;
   p.job_title = job->title;
@@ -243,7 +243,7 @@ std::vector<fs::path> export_mets(const Catalog& catalog, const std::string& job
   const auto job = std::find_if(jobs.begin(), jobs.end(), [&](auto& j) { return j.id == job_id; });
   if (job == jobs.end()) {
     throw Error(ErrorKind::job,
-                fmt::format("{}: the catalog holds no job {}", catalog.file().string(), job_id));
+                fmt::format("{}: the catalog holds no job {}", catalog.location(), job_id));
   }
   // The job's frames read once and split by reel attempt (not once per reel).
   std::map<std::pair<std::string, std::uint32_t>, std::vector<IndexRow>> rows;

@@ -46,7 +46,10 @@ double source_qi(const Job& job, const PreparedJob& prepared, double e_mm) {
 
 Json inspections_of(const Job& job, const fs::path& catalog_file) {
   Json inspections = Json::array();
-  if (catalog_file.empty() || !fs::exists(catalog_file)) return inspections;
+  // A server's catalog (a URL) is there for the asking; a file only once convert made it.
+  if (catalog_file.empty() || (!is_catalog_url(catalog_file) && !fs::exists(catalog_file))) {
+    return inspections;
+  }
   const Catalog catalog(catalog_file);
   for (const Inspection& i : list_inspections(catalog, job.id)) {
     inspections.push_back({{"reel", i.reel},

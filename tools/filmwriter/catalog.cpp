@@ -1,5 +1,6 @@
-// `catalog find | export | check`: questions to the SQLite catalog that convert keeps
-// (engine/catalog). The job is named as for verify (api/catalog_target.hpp).
+// `catalog find | export | check | migrate`: questions to the catalog that convert keeps
+// (engine/catalog: a SQLite file or a PostgreSQL database), and its move to another. The job is
+// named as for verify (api/catalog_target.hpp).
 #include "catalog/catalog.hpp"
 
 #include <fmt/format.h>
@@ -7,6 +8,7 @@
 #include "api/catalog_target.hpp"
 #include "base/files.hpp"
 #include "catalog/export.hpp"
+#include "catalog/migrate.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
 #include "mets/mets.hpp"
@@ -25,6 +27,7 @@ struct CatalogFlags {
   std::string out_dir;  // --format mets
   bool bom = false;
   bool all_attempts = false;
+  std::string from, to;  // migrate
 };
 
 api::CatalogTarget target(const CatalogFlags& flags) {
@@ -125,18 +128,27 @@ int run_check(const CatalogFlags& flags) {
   return exit_ok;
 }
 
+int run_migrate(const CatalogFlags& flags) {
+  const auto counts = migrate_catalog(flags.from, flags.to);
+  for (const auto& c : counts) fmt::print("{}: {} row(s)\n", c.table, c.rows);
+  fmt::print("OK: {} migrated to {}; row counts and frame checksums agree\n", flags.from,
+             Catalog(flags.to).location());
+  return exit_ok;
+}
+
 }  // namespace
 
 void add_catalog_commands(CLI::App& app, std::vector<Command>& commands) {
   auto flags = std::make_shared<CatalogFlags>();
-  auto* group = app.add_subcommand("catalog", "query and check the SQLite catalog");
+  auto* group = app.add_subcommand("catalog", "query, check and migrate the catalog");
   group->require_subcommand(1);
   auto common = [&](CLI::App* cmd) {
     cmd->add_option("JOB", flags->named,
                     "only this job, and its catalog: the job's output folder (or the --out "
                     "folder holding it) or its job file");
     cmd->add_option("--catalog", flags->catalog,
-                    "catalog file (default: the job's, else out/catalog.sqlite)");
+                    "catalog file or postgresql:// URL (default: the job's, else "
+                    "FILMWRITER_CATALOG, else out/catalog.sqlite)");
     cmd->add_option("--job", flags->job, "only the job with this id");
   };
   auto all_attempts = [&](CLI::App* cmd) {
@@ -180,6 +192,12 @@ void add_catalog_commands(CLI::App& app, std::vector<Command>& commands) {
       group->add_subcommand("check", "every reel's index and manifest against the catalog");
   common(check);
   commands.push_back({check, [flags](Context&) { return run_check(*flags); }});
+
+  auto* migrate = group->add_subcommand(
+      "migrate", "move a whole catalog into another, empty one (e.g. SQLite to PostgreSQL)");
+  migrate->add_option("--from", flags->from, "catalog file or URL to copy from")->required();
+  migrate->add_option("--to", flags->to, "empty catalog file or postgresql:// URL")->required();
+  commands.push_back({migrate, [flags](Context&) { return run_migrate(*flags); }});
 }
 
 }  // namespace fw::cli

@@ -51,8 +51,8 @@ void add_job_flags(CLI::App& cmd, JobFlags& flags, const std::string& what) {
                  "resolve the job file's relative paths against DIR instead of the file's "
                  "folder (queue run sets it to QUEUE_DIR/incoming)");
   cmd.add_option("--catalog", flags.catalog,
-                 "SQLite catalog file (default: the job's catalog key, else "
-                 "<output>/catalog.sqlite)");
+                 "catalog: a SQLite file or a postgresql:// URL (default: the job's catalog "
+                 "key, else FILMWRITER_CATALOG, else <output>/catalog.sqlite)");
 }
 
 }  // namespace fw::cli

@@ -1,5 +1,6 @@
-// `queue run | status`: unattended operation from cron (engine/api/queue.hpp). Flags in, the
-// queue's summary printed.
+// `queue run | status | submit`: unattended operation from cron over a queue folder
+// (engine/api/queue.hpp) or a queue several hosts share (engine/api/shared_queue.hpp). Flags
+// in, the queue's summary printed.
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -7,6 +8,8 @@
 #include <fmt/format.h>
 
 #include "api/queue.hpp"
+#include "api/shared_queue.hpp"
+#include "catalog/catalog.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
 
@@ -19,6 +22,8 @@ struct QueueFlags {
   api::QueueOptions options;
   std::string reel_policy = "continue";
   unsigned threads = 0;
+  double lease_s = 60;                 // a shared queue's
+  std::vector<std::string> submitted;  // queue submit JOB.toml...
 };
 
 std::atomic<bool> queue_stop{false};
@@ -26,7 +31,7 @@ extern "C" void on_queue_signal(int) {
   queue_stop.store(true);
 }
 
-int run_queue(api::QueueOptions options) {
+int run_queue(api::QueueOptions options, double lease_s) {
   struct sigaction action {};
   action.sa_handler = on_queue_signal;  // no SA_RESTART: poll() returns at once
   sigemptyset(&action.sa_mask);
@@ -34,7 +39,16 @@ int run_queue(api::QueueOptions options) {
   sigaction(SIGTERM, &action, nullptr);
   options.stop = &queue_stop;
   api::ChildProcessRunner runner(&queue_stop);
-  const api::QueueResult r = api::run_queue(options, runner);
+  api::QueueResult r;
+  if (is_catalog_url(options.dir)) {
+    // The queue several hosts share (api/shared_queue.hpp): the same settings, plus the lease.
+    r = api::run_shared_queue({options.dir.string(), options.out, options.catalog, options.driver,
+                               options.driver_options, options.reel_policy, options.profiles,
+                               options.threads, options.max_attempts, lease_s, &queue_stop},
+                              runner);
+  } else {
+    r = api::run_queue(options, runner);
+  }
   fmt::print("queue {}: {} job(s) in {:.1f} s: {} done, {} failed, {} waiting\n", r.root.string(),
              r.outcomes.size(), r.seconds, r.done, r.failed, r.waiting);
   for (const auto& o : r.outcomes) {
@@ -46,7 +60,30 @@ int run_queue(api::QueueOptions options) {
   return r.exit_code;
 }
 
+int run_shared_status(const std::string& url) {
+  const auto jobs = api::shared_queue_status(url);
+  std::string state;
+  for (const auto& job : jobs) {
+    if (job.state != state) {
+      state = job.state;
+      std::size_t n = 0;
+      for (const auto& j : jobs) n += j.state == state;
+      fmt::print("{}: {}\n", state, n);
+    }
+    std::string detail;
+    if (job.state == "running") {
+      detail = fmt::format("  on {} (lease until {}{})", job.worker, job.lease_until,
+                           job.lease_expired ? ", expired: the next worker resumes it" : "");
+    }
+    fmt::print("  {} (attempts {}){}{}\n", job.name, job.attempts, detail,
+               job.reason.empty() ? "" : "  " + job.reason);
+  }
+  if (jobs.empty()) fmt::print("queue {}: empty\n", redacted_location(url));
+  return exit_ok;
+}
+
 int run_status(const fs::path& dir) {
+  if (is_catalog_url(dir)) return run_shared_status(dir.string());
   const api::QueueStatus status = api::queue_status(dir);
   if (status.running) {
     fmt::print("queue {}: running (pid {} since {})\n", status.root.string(), status.running->pid,
@@ -66,16 +103,25 @@ int run_status(const fs::path& dir) {
 }  // namespace
 
 void add_queue_commands(CLI::App& app, std::vector<Command>& commands) {
-  auto* queue = app.add_subcommand("queue", "unattended operation: run the jobs of a queue folder");
+  auto* queue = app.add_subcommand(
+      "queue", "unattended operation: run the jobs of a queue folder or of a queue hosts share");
   queue->require_subcommand(1);
   auto flags = std::make_shared<QueueFlags>();
   auto& o = flags->options;
   auto* run = queue->add_subcommand(
       "run", "film every job in QUEUE_DIR/incoming/, one by one, then exit (for cron)");
-  run->add_option("QUEUE_DIR", o.dir, "queue folder (incoming/, running/, done/, failed/)")
+  run->add_option("QUEUE_DIR,--queue", o.dir,
+                  "queue folder (incoming/, running/, done/, failed/), or the postgresql:// URL "
+                  "of a queue several hosts share")
       ->required();
+  run->add_option("--lease", flags->lease_s,
+                  "shared queue: seconds a worker holds a job without renewing (renewed every "
+                  "third of it); after that another worker resumes the job")
+      ->check(CLI::Range(1.0, 86400.0))
+      ->capture_default_str();
   run->add_option("--out", o.out, "output folder for every job (default QUEUE_DIR/out)");
-  run->add_option("--catalog", o.catalog, "catalog file (default <out>/catalog.sqlite)");
+  run->add_option("--catalog", o.catalog,
+                  "catalog file or postgresql:// URL (default <out>/catalog.sqlite)");
   run->add_option("--driver", o.driver, "recorder driver for every job");
   run->add_option("-O,--driver-option", o.driver_options,
                   "KEY=VALUE driver option for every job, repeatable");
@@ -94,11 +140,23 @@ void add_queue_commands(CLI::App& app, std::vector<Command>& commands) {
                         api::QueueOptions options = flags->options;
                         options.reel_policy = parse_reel_policy(flags->reel_policy);
                         if (run->count("--threads") > 0) options.threads = flags->threads;
-                        return run_queue(options);
+                        return run_queue(options, flags->lease_s);
                       }});
-  auto* status = queue->add_subcommand("status", "jobs in each folder of a queue, and its lock");
-  status->add_option("QUEUE_DIR", o.dir, "queue folder")->required();
+  auto* status = queue->add_subcommand("status", "jobs in each folder (or state) of a queue");
+  status->add_option("QUEUE_DIR,--queue", o.dir, "queue folder or shared queue URL")->required();
   commands.push_back({status, [flags](Context&) { return run_status(flags->options.dir); }});
+  auto* submit = queue->add_subcommand(
+      "submit", "add job files to a shared queue (on storage every host sees)");
+  submit->add_option("JOB", flags->submitted, "job files")->required();
+  submit->add_option("--queue", o.dir, "the shared queue's postgresql:// URL")->required();
+  commands.push_back({submit, [flags](Context&) {
+                        for (const auto& name : api::submit_shared_jobs(
+                                 flags->options.dir.string(),
+                                 {flags->submitted.begin(), flags->submitted.end()})) {
+                          fmt::print("queued {}\n", name);
+                        }
+                        return exit_ok;
+                      }});
 }
 
 }  // namespace fw::cli

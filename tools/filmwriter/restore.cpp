@@ -39,7 +39,7 @@ void add_restore_commands(CLI::App& app, std::vector<Command>& commands) {
   cmd->add_option("--out", flags->out, "where the files go, as DOCUMENT/NAME")->required();
   cmd->add_option("--catalog", flags->catalog,
                   "check each file against the catalog's record of its job (e.g. "
-                  "out/catalog.sqlite)");
+                  "out/catalog.sqlite, or a postgresql:// URL)");
   commands.push_back({cmd, [flags](Context&) { return run_restore(*flags); }});
 }
 
