@@ -7,6 +7,7 @@
 #include "api/catalog_target.hpp"
 #include "base/files.hpp"
 #include "catalog/export.hpp"
+#include "catalog/toc_export.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
 
@@ -21,6 +22,7 @@ struct CatalogFlags {
   std::vector<std::string> meta;  // KEY=VALUE
   std::string format = "csv";
   std::string output;
+  std::string out_dir;  // --out: the folder of --format toc-csv
   bool bom = false;
   bool all_attempts = false;
 };
@@ -42,18 +44,50 @@ int run_find(CatalogFlags& flags) {
   const auto t = target(flags);
   q.job_id = t.job_id;
   q.all_attempts = flags.all_attempts;
-  const auto lines = describe_frames(Catalog(t.catalog_file).find(q));
+  const Catalog catalog(t.catalog_file);
+  auto lines = describe_frames(catalog.find(q));
+  // A title is also looked for among the documents' TOC entries (chapters), answered with the
+  // entry's frames and the blips a reader counts from the reel start to reach it.
+  if (!q.title.empty() && q.document_id.empty() && q.metadata.empty() && q.text.empty() &&
+      q.source_file.empty() && q.sha256.empty()) {
+    for (auto& line : describe_toc(catalog.toc(t.job_id, q.title))) lines.push_back(line);
+  }
   for (const auto& line : lines) fmt::print("{}\n", line);
   if (lines.empty()) fmt::print("no frame matches\n");
   return exit_ok;
 }
 
+// The TOC database's upload package: a folder with toc.csv and the entries' page images.
+int run_export_toc(const CatalogFlags& flags) {
+  if (flags.out_dir.empty()) {
+    throw Error(ErrorKind::usage, "--format toc-csv: give --out DIR (the package's folder)");
+  }
+  if (!flags.output.empty()) {
+    throw Error(ErrorKind::usage,
+                "--output: not with --format toc-csv (it writes a folder: --out)");
+  }
+  const auto t = target(flags);
+  const Catalog catalog(t.catalog_file);
+  const TocPackage package = export_toc_package(catalog, t.job_id, flags.out_dir);
+  for (const auto& warning : package.warnings)
+    fmt::print(stderr, "filmwriter: warning: {}\n", warning);
+  fmt::print("{}: {} TOC entries, {} page images\n",
+             (std::filesystem::path(flags.out_dir) / "toc.csv").string(), package.entries,
+             package.images);
+  return exit_ok;
+}
+
 int run_export(const CatalogFlags& flags) {
+  if (flags.format == "toc-csv") return run_export_toc(flags);
   if (flags.format != "csv" && flags.format != "json") {
-    throw Error(ErrorKind::usage, "--format: expected csv or json, got \"" + flags.format + "\"");
+    throw Error(ErrorKind::usage,
+                "--format: expected csv, json or toc-csv, got \"" + flags.format + "\"");
   }
   if (flags.bom && flags.format != "csv") {
     throw Error(ErrorKind::usage, "--bom: only for --format csv");
+  }
+  if (!flags.out_dir.empty()) {
+    throw Error(ErrorKind::usage, "--out: only for --format toc-csv (use -o FILE)");
   }
   const auto t = target(flags);
   const Catalog catalog(t.catalog_file);
@@ -127,8 +161,13 @@ void add_catalog_commands(CLI::App& app, std::vector<Command>& commands) {
       group->add_subcommand("export", "every frame with its document, for other systems");
   common(exporter);
   all_attempts(exporter);
-  exporter->add_option("--format", flags->format, "csv or json")->capture_default_str();
+  exporter
+      ->add_option("--format", flags->format,
+                   "csv, json, or toc-csv (the TOC database's upload package, in --out DIR)")
+      ->capture_default_str();
   exporter->add_option("-o,--output", flags->output, "write to this file instead of stdout");
+  exporter->add_option("--out", flags->out_dir,
+                       "--format toc-csv: the folder for toc.csv and the TOC page images");
   exporter->add_flag("--bom", flags->bom,
                      "begin the CSV with a UTF-8 byte order mark (for spreadsheet programs)");
   commands.push_back({exporter, [flags](Context&) { return run_export(*flags); }});
