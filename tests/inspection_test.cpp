@@ -23,7 +23,7 @@ class Inspections : public ::testing::Test {
     job.dir = dir_.path();
     job.plan_sha256 = "p";
     job.format = "16mm-comic-30m";
-    job.documents = {{"D001", "论语", {}, {}}};
+    job.documents = {{"D001", "论语", {}, {}, {}}};
     catalog_.start_job(job);
     catalog_.reel_loaded("qc", "R0001", 1, 30.5);
     catalog_.reel_closed("qc", {"qc", "R0001", 1, "complete", 0, 0, "", "", {}, 1, ""});
