@@ -555,6 +555,12 @@ std::map<std::string, std::string> target_fields(const Job& job, const Plan& pla
       {"note", frame.note},
       {"toc", toc_lines(job, plan, frame)},
       {"toc_part", toc_part(document, frame)},
+      {"blip_levels", has_toc(job) && plan.format.blips.track_mm > 0
+                          ? fmt::format("Blips {:g} mm: document start   {:g} mm: TOC entry "
+                                        "(chapter)   {:g} mm: page   — 大: 文献  中: 章节  小: 页",
+                                        plan.format.blips.batch_mm, plan.format.blips.document_mm,
+                                        plan.format.blips.page_mm)
+                          : std::string()},
   };
   fields.insert(data.begin(), data.end());
   return fields;
