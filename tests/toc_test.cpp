@@ -131,6 +131,16 @@ TEST(TocInput, ACsvWithAHeaderGivesColumnsAndMetadataAndATsvWorksWithoutOne) {
   EXPECT_EQ(toc[1].title, "篇一, 学而");
   EXPECT_EQ(toc[1].level, 2);
 
+  // Chinese column names, in another order.
+  test::write_text(dir / "toc" / "D001.csv", "页码,题名,级别\n1,卷一,1\n2,篇一,2\n");
+  job = load(dir, job_text("toc = \"toc/D001.csv\"\n"));
+  toc = job.documents.at(0).toc;
+  ASSERT_EQ(toc.size(), 2u);
+  EXPECT_EQ(toc[1].title, "篇一");
+  EXPECT_EQ(toc[1].page, 2u);
+  EXPECT_EQ(toc[1].level, 2);
+  EXPECT_TRUE(toc[1].metadata.empty());
+
   test::write_text(dir / "toc" / "D001.tsv", "卷一\t1\n篇一\t2\t2\n");
   job = load(dir, job_text("toc = \"toc/D001.tsv\"\n"));
   toc = job.documents.at(0).toc;
@@ -225,6 +235,33 @@ TEST(TocFilm, TocFramesFollowTheTitleAndEntryPagesCarryTheMiddleBlip) {
     if (box.what.find("text[3]") != std::string::npos) toc_inked = box.y1 > box.y0 + 20;
   }
   EXPECT_TRUE(toc_inked);
+}
+
+TEST(TocFilm, AnInstitutionsTemplateSetsTheTocInVerticalColumns) {
+  test::TempDir dir;
+  std::filesystem::copy(test::source_dir() / "profiles", dir / "profiles",
+                        std::filesystem::copy_options::recursive);
+  const auto file = dir / "profiles" / "targets" / "standard" / "toc-target.toml";
+  std::string text = read_file(file);
+  const std::string block = "width_mm = 178\n";
+  ASSERT_NE(text.find(block), std::string::npos);
+  text.replace(text.find(block), block.size(),
+               "width_mm = 178\nvertical = true\nheight_mm = 190\n");
+  test::write_text(file, text);
+  make_pages(dir.path(), 4);
+  const Job job = load(dir, job_text(kTwoLevelToc));
+  const Plan plan = prepare(job, dir / "profiles").plan;
+  const PlannedFrame& toc = plan.frames.at(3);
+  ASSERT_EQ(toc.kind, FrameKind::toc_target);
+  std::vector<DrawnBox> drawn;
+  render_target(job, plan, toc, RasterSettings{}, &drawn);
+  const auto entries = std::find_if(drawn.begin(), drawn.end(), [](const DrawnBox& box) {
+    return box.what.find("text[3]") != std::string::npos;
+  });
+  ASSERT_NE(entries, drawn.end());
+  // Three entries as three columns down the page, right to left: taller than wide, at the right.
+  EXPECT_GT(entries->y1 - entries->y0, 2 * (entries->x1 - entries->x0));
+  EXPECT_GT(entries->x0, toc.placement.page_x_px + toc.placement.page_width_px / 2);
 }
 
 TEST(TocFilm, ALongTocContinuesOverSeveralFrames) {

@@ -1243,6 +1243,17 @@ std::string lower_ascii(std::string text) {
   return text;
 }
 
+// A header's column as the reader knows it: title, page and level in any ASCII case, or the
+// names Chinese cataloguers give them (题名/标题, 页码/页, 级别/层级); any other name is a
+// metadata key, kept as written.
+std::string column_name(const std::string& name) {
+  const std::string lower = lower_ascii(name);
+  if (lower == "title" || name == "题名" || name == "标题") return "title";
+  if (lower == "page" || name == "页码" || name == "页") return "page";
+  if (lower == "level" || name == "级别" || name == "层级") return "level";
+  return name;
+}
+
 }  // namespace
 
 std::vector<TocEntry> read_toc_file(const fs::path& file, const std::string& shown,
@@ -1283,15 +1294,9 @@ std::vector<TocEntry> read_toc_file(const fs::path& file, const std::string& sho
   std::size_t first = 0;
   if (!records.empty()) {
     std::vector<std::string> names;
-    for (const std::string& field : records[0].fields) names.push_back(trimmed(field));
-    if (std::find_if(names.begin(), names.end(), [](const std::string& name) {
-          return lower_ascii(name) == "title";
-        }) != names.end()) {
-      columns.clear();
-      for (const std::string& name : names) {
-        const std::string lower = lower_ascii(name);
-        columns.push_back(lower == "title" || lower == "page" || lower == "level" ? lower : name);
-      }
+    for (const std::string& field : records[0].fields) names.push_back(column_name(trimmed(field)));
+    if (std::find(names.begin(), names.end(), "title") != names.end()) {
+      columns = names;
       first = 1;
       if (std::find(columns.begin(), columns.end(), "page") == columns.end()) {
         throw Error(ErrorKind::job,

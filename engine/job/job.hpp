@@ -218,8 +218,9 @@ Job job_from_directory(const std::filesystem::path& scans, const JobOverrides& o
 
 // Reads a table of contents from a UTF-8 CSV or TSV file (TSV when the name ends in .tsv or
 // the first line holds a tab): columns title, page, level (level optional, default 1). A
-// first row naming its columns (title, page, level, any other name a metadata key) is a
-// header. `shown` is the name messages give the file; `key` the document's
+// first row naming a title column (title, page, level, or 题名/标题, 页码/页, 级别/层级; any
+// other name a metadata key) is a header. `shown` is the name messages give the file; `key` the
+// document's
 // ("documents[1]"). Throws Error(job) with shown:line; a file that is not UTF-8 but decodes
 // as GB18030 is named "looks like GBK/GB18030; save it as UTF-8".
 std::vector<TocEntry> read_toc_file(const std::filesystem::path& file, const std::string& shown,
