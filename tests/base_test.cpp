@@ -134,7 +134,7 @@ TEST(DurableWrite, AFolderThatCannotBeWrittenIsAnErrorNamingTheFile) {
     write_file_atomic(dir / "no-such-folder" / "index.csv", "x");
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::internal);
+    EXPECT_EQ(e.kind(), ErrorKind::storage);
     EXPECT_EQ(std::string(e.what()), (dir / "no-such-folder" / "index.csv.tmp").string() +
                                          ": cannot create: No such file or directory");
   }

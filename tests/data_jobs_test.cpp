@@ -12,6 +12,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <regex>
 #include <set>
 
 #include "base/files.hpp"
@@ -155,6 +156,66 @@ TEST(DataPlan, AnOuterCodeGroupIsNeverSplitAcrossReels) {
   EXPECT_EQ(first.kind, FrameKind::data_target);
   EXPECT_EQ(first.address, "R0002-DATA");
   EXPECT_EQ(plan.frames[plan.reels[1].first_frame + 1].kind, FrameKind::data_format);
+}
+
+// An outer-code group longer than a whole reel runs over the reel change; the continued
+// targets on both sides name the group, its file and which of its frames each reel holds,
+// and every string they draw has its glyphs.
+TEST(DataPlan, AGroupLongerThanAReelRunsOverTheReelChangeAndTheContinuedTargetsSaySo) {
+  Job job = data_job(DataPlacement::document);
+  job.targets = "standard";
+  job.documents.resize(1);
+  job.data.group_data = 6;
+  job.data.group_parity = 2;
+  // One group of 6 data + 2 parity frames of 13.5 mm: more than a 0.15 m reel holds behind
+  // its targets.
+  Plan plan =
+      plan_reels(job, roll_16mm(0.15), recorder_10um(), {pages_with_masters(0, {5 * 37910 + 100})});
+  ASSERT_GE(plan.reels.size(), 2u);
+  std::map<std::uint32_t, std::vector<std::uint32_t>> frames_on_reel;
+  std::vector<const PlannedFrame*> continued_to, continued_from;
+  for (const PlannedFrame& f : plan.frames) {
+    if (f.kind == FrameKind::data) frames_on_reel[f.reel].push_back(f.data_frame);
+    if (f.kind == FrameKind::continued_to) continued_to.push_back(&f);
+    if (f.kind == FrameKind::continued_from) continued_from.push_back(&f);
+  }
+  // Every frame of the group once, in order, over more than one reel.
+  std::vector<std::uint32_t> all;
+  for (const auto& [reel, frames] : frames_on_reel)
+    all.insert(all.end(), frames.begin(), frames.end());
+  EXPECT_EQ(all, (std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5, 6, 7}));
+  ASSERT_GE(frames_on_reel.size(), 2u);
+  ASSERT_FALSE(continued_to.empty());
+  ASSERT_EQ(continued_to.size(), continued_from.size());
+  const std::size_t on_first = frames_on_reel.begin()->second.size();
+  EXPECT_THAT(continued_to[0]->note,
+              HasSubstr(fmt::format("Outer-code group 1 of m0.bin runs over the reel change: its "
+                                    "frames 1-{} of 8 are on this reel, the rest on reel 2",
+                                    on_first)));
+  EXPECT_THAT(continued_to[0]->note, HasSubstr("须两卷同时恢复"));
+  EXPECT_THAT(continued_from[0]->note,
+              HasSubstr(fmt::format("Outer-code group 1 of m0.bin continues from reel 1 (its "
+                                    "frames 1-{} of 8 are there)",
+                                    on_first)));
+  EXPECT_EQ(continued_from[0]->reel, 2u);
+  // The plan is the same for the same input.
+  EXPECT_EQ(plan.hash(job), plan_reels(job, roll_16mm(0.15), recorder_10um(),
+                                       {pages_with_masters(0, {5 * 37910 + 100})})
+                                .hash(job));
+  // The note is drawn on the continued target: the text check passes and the frame with the
+  // note differs from the same frame without it.
+  ASSERT_NO_THROW(prepare_plan_text(job, plan, TextEngine::load_default()));
+  const RasterSettings grey{ImageMode::grey, Polarity::positive, 128};
+  PlannedFrame plain = *continued_to[0];
+  plain.note.clear();
+  const FrameImage with_note = render_target(job, plan, *continued_to[0], grey);
+  const FrameImage without = render_target(job, plan, plain, grey);
+  ASSERT_EQ(with_note.pixels.size(), without.pixels.size());
+  std::size_t inked = 0;
+  for (std::size_t i = 0; i < with_note.pixels.size(); ++i) {
+    inked += std::abs(int{with_note.pixels[i]} - int{without.pixels[i]}) > 64;
+  }
+  EXPECT_GT(inked, 1000u);
 }
 
 // The two frames before a reel's data frames, as the default 2.5 um recorder draws them: no
@@ -460,6 +521,82 @@ TEST_F(DataJob, VerifyDecodesEveryDataFrameAndReportsItsMargin) {
   for (std::size_t at = 0; (at = section.find("<tr><td>", at)) != std::string::npos; ++at) ++rows;
   EXPECT_EQ(rows, data["frames"].get<std::size_t>());  // a row per data frame
   EXPECT_THAT(section, HasSubstr("p1.jpg"));
+}
+
+// The whole path with a group longer than a reel: convert films it over the reel change,
+// the continued targets carry the note, one reel's film alone cannot rebuild the file, both
+// reels together give it back byte for byte, and verify passes every reel.
+TEST(DataSplit, AGroupFilmedOverTwoReelsComesBackFromBothReelsTogether) {
+  test::TempDir dir;
+  const fs::path root = dir.path();
+  test::copy_profiles_with_test_recorder(root / "profiles");
+  std::string format = read_file(root / "profiles" / "formats" / "16mm-comic-30m.toml");
+  for (const auto& [pattern, replacement] :
+       {std::pair{"leader_m = [0-9.]+", "leader_m = 0.001"},
+        std::pair{"trailer_m = [0-9.]+", "trailer_m = 0.001"},
+        std::pair{"reel_length_m = [0-9.]+", "reel_length_m = 0.11"},
+        std::pair{"reel_lengths_m = \\[[0-9., ]+\\]", "reel_lengths_m = [0.11]"}}) {
+    format = std::regex_replace(format, std::regex(pattern), replacement);
+  }
+  test::write_text(root / "profiles" / "formats" / "reel-16cm.toml", format);
+  // One page whose file is about four data frames: one group of 4 data + 1 parity frames,
+  // longer than the reel holds behind its targets.
+  fs::create_directories(root / "s" / "D001");
+  samples::PageSpec spec;
+  spec.width_mm = 100;
+  spec.height_mm = 140;
+  spec.dpi = 80;
+  spec.label = "split group";
+  samples::save_page(samples::make_page(spec), root / "s" / "D001" / "p1.tif",
+                     samples::Encoding::tiff_none, 80);
+  test::write_text(root / "s" / "job.toml",
+                   "version = 1\nid = \"sg\"\ntitle = \"Split group\"\nreduction = 24\n"
+                   "format = \"reel-16cm\"\ndata_frames = true\n[data]\ngroup_data = 4\n"
+                   "group_parity = 1\n[recorder]\ndriver = \"sim\"\n[recorder.options]\n"
+                   "rate = 0\nrecorder = \"sim-test\"\nprofiles = \"" +
+                       (root / "profiles").string() +
+                       "\"\n[[documents]]\nid = \"D001\"\ntitle = \"Masters\"\n"
+                       "pages = { dir = \"D001\" }\n");
+  const std::vector<std::string> where = {"--profiles", (root / "profiles").string(), "--out",
+                                          (root / "out").string()};
+  std::vector<std::string> convert_args = {"convert", (root / "s" / "job.toml").string()};
+  convert_args.insert(convert_args.end(), where.begin(), where.end());
+  const auto convert = test::run_cli(convert_args);
+  ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+
+  const Json plan = Json::parse(read_file(root / "out" / "sg" / "plan.json"));
+  std::map<int, int> data_on_reel;
+  std::string note;
+  for (const Json& f : plan["frames"]) {
+    if (f["kind"] == "data") ++data_on_reel[f["reel"].get<int>()];
+    if (f["kind"] == "continued-to" && note.empty()) note = f.value("note", std::string());
+  }
+  ASSERT_GE(data_on_reel.size(), 2u) << plan.dump(1);
+  EXPECT_THAT(note, HasSubstr("Outer-code group 1 of "));
+  EXPECT_THAT(note, HasSubstr("restore it from both reels"));
+
+  // The reels that hold the group: the first alone cannot rebuild the file, all together do.
+  const fs::path job = root / "out" / "sg";
+  const auto film_of = [&](int reel) {
+    return (job / fmt::format("R{:04}", reel) / "film").string();
+  };
+  const auto one = test::run_cli(
+      {"restore", film_of(data_on_reel.begin()->first), "--out", (root / "r1").string()});
+  EXPECT_NE(one.exit_code, 0) << one.out;
+  EXPECT_THAT(one.out, HasSubstr("0 recovered"));
+  std::vector<std::string> restore_args = {"restore"};
+  for (const auto& [reel, frames] : data_on_reel) restore_args.push_back(film_of(reel));
+  restore_args.insert(restore_args.end(), {"--out", (root / "r2").string()});
+  const auto all = test::run_cli(restore_args);
+  ASSERT_EQ(all.exit_code, 0) << all.out << all.err;
+  EXPECT_THAT(all.out, HasSubstr("files: 1 recovered, 0 not"));
+  EXPECT_EQ(bytes_of(root / "r2" / "D001" / "D001" / "p1.tif"),
+            bytes_of(root / "s" / "D001" / "p1.tif"));
+
+  std::vector<std::string> verify_args = {"verify", (root / "s" / "job.toml").string()};
+  verify_args.insert(verify_args.end(), where.begin(), where.end());
+  const auto verify = test::run_cli(verify_args);
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
 
 }  // namespace

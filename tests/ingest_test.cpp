@@ -213,6 +213,32 @@ TEST(Ingest, EveryEncodingProbesAndDecodesWithTheMarkInPlace) {
   }
 }
 
+// A symlink loop is not "no such file", and a PNG whose header chunk fails its CRC says so
+// (libpng tells libvips only in a warning; issue 25).
+TEST(Ingest, ASymlinkLoopAndABadPngCrcAreNamedForWhatTheyAre) {
+  test::TempDir dir;
+  fs::create_symlink(dir / "b", dir / "a");
+  fs::create_symlink(dir / "a", dir / "b");
+  try {
+    expand_pages(list_of({dir / "a"}), Limits{});
+    FAIL() << "a symlink loop was read";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("a: cannot be read: Too many levels of symbolic links"));
+  }
+  const fs::path png = dir / "crc.png";
+  samples::save_page(samples::make_page(small_page()), png, Encoding::png, 100);
+  std::string bytes = read_file(png);
+  bytes[8 + 8 + 13] ^= 0x5a;  // the IHDR chunk's CRC: signature, length and type, 13 bytes
+  test::write_text(png, bytes);
+  try {
+    const auto refs = expand_pages(list_of({png}), Limits{});
+    probe_page(refs.at(0), PageSettings{}, Limits{});
+    FAIL() << "a PNG with a bad CRC was read";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("crc.png (page 1): cannot decode: IHDR: CRC error"));
+  }
+}
+
 TEST(Ingest, MultiPageTiffGivesEveryPageInOrder) {
   test::TempDir dir;
   std::vector<VImage> pages;

@@ -1,6 +1,7 @@
 #include "job/job.hpp"
 
 #include <fmt/format.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -41,6 +42,40 @@ std::string usage_error(Job job, const JobOverrides& overrides) {
 const std::string kHeader = "version = 1\nid = \"j1\"\ntitle = \"T\"\n\n";
 const std::string kFirstDocument =
     "[[documents]]\nid = \"D001\"\ntitle = \"卷一\"\npages = { dir = \"scans/d1\" }\n";
+
+// Document ids become folder names (restore) and frame addresses; titles and metadata are
+// drawn on film. What cannot be either is refused with the line and what was found (issue 25).
+TEST(JobFile, UnsafeIdsBlankTitlesAndControlCharactersAreRefused) {
+  const auto document = [](const std::string& id, const std::string& title) {
+    return "version = 1\nid = \"j\"\ntitle = \"t\"\n[[documents]]\nid = " + id +
+           "\ntitle = " + title + "\npages = { dir = \"s\" }\n";
+  };
+  const std::string rule =
+      "expected a document id of 1 to 64 characters without '/', '\\', control characters or "
+      "a leading '.' or space, got ";
+  EXPECT_EQ(job_error(document("\"../evil\"", "\"d\"")),
+            "job.toml:5: documents[1].id: " + rule + "\"../evil\"");
+  EXPECT_EQ(job_error(document("\"a/b\"", "\"d\"")),
+            "job.toml:5: documents[1].id: " + rule + "\"a/b\"");
+  EXPECT_EQ(job_error(document("\"a\\nb\"", "\"d\"")),
+            "job.toml:5: documents[1].id: " + rule + "\"a\\nb\"");
+  EXPECT_THAT(job_error(document("\"" + std::string(10000, 'x') + "\"", "\"d\"")),
+              ::testing::HasSubstr(rule + "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\" ... "
+                                          "(10000 characters)"));
+  EXPECT_EQ(job_error(document("\"D1\"", "\"   \"")),
+            "job.toml:6: documents[1].title: expected a title with a visible character, got "
+            "\"   \"");
+  EXPECT_EQ(job_error("version = 1\nid = \"j\"\ntitle = \"a\\u0000b\"\n" + kFirstDocument),
+            "job.toml:3: title: expected a title without control characters, got "
+            "\"a\\u0000b\"");
+  EXPECT_EQ(job_error("version = 1\nid = \"" + std::string(65, 'j') + "\"\ntitle = \"t\"\n" +
+                      kFirstDocument),
+            "job.toml:2: id: expected a job id of at most 64 characters, got \"" +
+                std::string(40, 'j') + "\" ... (65 characters)");
+  // Chinese ids of up to 64 characters are ids like any other.
+  const Job job = parse_job(document("\"论语卷一\"", "\"论语\""), "job.toml", "/jobs");
+  EXPECT_EQ(job.documents[0].id, "论语卷一");
+}
 
 TEST(JobFile, FullJobRoundTripsIntoTheStruct) {
   test::TempDir dir;

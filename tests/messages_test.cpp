@@ -295,6 +295,27 @@ TEST(Messages, AReductionTheFormatCannotFilmNamesTheFlagOrKeyAndTheFormat) {
             "of 35mm-comic-30m (7x to 21x)\n");
 }
 
+// An output that cannot be written is the machine's problem, not a bug: exit 8 (storage),
+// naming the path and the reason, never "internal error" (issue 25).
+TEST(Messages, AnOutputThatCannotBeWrittenIsAStorageErrorNamingThePath) {
+  test::TempDir dir;
+  fs::create_directories(dir / "scans");
+  samples::PageSpec spec;
+  spec.width_mm = 100;
+  spec.height_mm = 140;
+  spec.dpi = 60;
+  samples::save_page(samples::make_page(spec), dir / "scans" / "p1.png", samples::Encoding::png,
+                     60);
+  test::write_text(dir / "a-file", "not a folder");
+  const auto cli =
+      test::run_cli({"convert", (dir / "scans").string(), "--out", (dir / "a-file").string()});
+  EXPECT_EQ(cli.exit_code, 8) << cli.err;
+  EXPECT_THAT(cli.err, HasSubstr(fmt::format("filmwriter: storage error: {}: cannot create the "
+                                             "folder: Not a directory",
+                                             (dir / "a-file").string())));
+  EXPECT_THAT(cli.err, Not(HasSubstr("internal")));
+}
+
 // An unknown format is named by the key (file and line) or the flag that asked for it, with the
 // known formats and the likeliest one meant; nothing is read before it.
 TEST(Messages, AnUnknownFormatNamesTheKeyOrFlagAndTheKnownFormats) {

@@ -6,9 +6,11 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -204,6 +206,7 @@ class Daemon {
     pid_ = -1;
   }
   std::uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
   // What the next start() runs with (after the port, port file and root).
   std::vector<std::string>& args() { return args_; }
   fs::path root() const { return dir_ / "root"; }
@@ -709,6 +712,118 @@ TEST_F(OpsTest, SimFaultOverTheWireIsATypedDeviceErrorNamingReelAndFrame) {
   EXPECT_NE(result.err.find("injected, fault_at"), std::string::npos) << result.err;
   // Frame 1 was accepted and journaled; frame 2 was not.
   EXPECT_EQ(journaled_frames(dir / "out" / "sim" / "journal.jsonl"), 1u);
+}
+
+// --- recorderd against hostile and broken clients (issue 25) ------------------------------
+
+// The daemon's resident memory, from /proc.
+std::size_t rss_kb(pid_t pid) {
+  std::ifstream status(fmt::format("/proc/{}/status", pid));
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmRSS:")) return std::stoul(line.substr(6));
+  }
+  return 0;
+}
+
+// A frame header of the protocol (magic, head length, data length), as a hostile client
+// writes it.
+std::string frame_header(std::uint32_t head, std::uint64_t data) {
+  std::string out = "FWR1";
+  for (int i = 3; i >= 0; --i) out += static_cast<char>(head >> (8 * i) & 0xff);
+  for (int i = 7; i >= 0; --i) out += static_cast<char>(data >> (8 * i) & 0xff);
+  return out;
+}
+
+void send_raw(const net::Connection& c, const std::string& bytes) {
+  ASSERT_EQ(::send(c.fd(), bytes.data(), bytes.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(bytes.size()));
+}
+
+net::Message hello(net::Connection& c, const std::string& token, const std::string& who) {
+  c.send({{"type", "hello"}, {"version", 1}, {"token", token}, {"client", who}});
+  return c.receive(3000);
+}
+
+TEST(Recorderd, AnUnauthenticatedHugeMessageIsRefusedBeforeAnythingIsAllocated) {
+  test::TempDir dir;
+  Daemon daemon(dir / "d", {"--driver", "tiff", "--token", "s3cret"});
+  // A hello that declares 4 GiB and then 1.5 GiB of data: refused from the header alone.
+  for (const std::uint64_t data : {std::uint64_t{4} << 30, std::uint64_t{3} << 29}) {
+    net::Connection c = net::Connection::dial("127.0.0.1", daemon.port(), 2000);
+    send_raw(c, frame_header(16, data) + R"({"type":"hello"})");
+    EXPECT_THROW(c.receive(3000), net::NetError);  // closed, without a reply
+  }
+  EXPECT_FALSE(daemon.exited()) << daemon.log();
+  EXPECT_LT(rss_kb(daemon.pid()), 200u * 1024) << daemon.log();
+  EXPECT_NE(daemon.log().find("message sizes out of range"), std::string::npos) << daemon.log();
+  // The device still serves a client with the token.
+  net::Connection good = net::Connection::dial("127.0.0.1", daemon.port(), 2000);
+  EXPECT_EQ(hello(good, "s3cret", "good").type(), "welcome");
+}
+
+TEST(Recorderd, AnOverlongOrUnsafeReelIdIsRefusedAndTheDaemonStays) {
+  test::TempDir dir;
+  Daemon daemon(dir / "d", {"--driver", "tiff"});
+  net::Connection c = net::Connection::dial("127.0.0.1", daemon.port(), 2000);
+  ASSERT_EQ(hello(c, "", "test").type(), "welcome");
+  for (const std::string& reel :
+       {std::string(300, 'R'), std::string("../R1"), std::string("a\nb")}) {
+    c.send({{"type", "load"}, {"reel", {{"reel_id", reel}, {"reel_number", 1}, {"job_id", "j"}}}});
+    const net::Message reply = c.receive(3000);
+    EXPECT_EQ(reply.type(), "error");
+    EXPECT_EQ(reply.head.value("kind", ""), "protocol");
+    EXPECT_NE(reply.head.value("message", "").find("1 to 128 bytes"), std::string::npos)
+        << reply.head.dump();
+  }
+  EXPECT_FALSE(daemon.exited()) << daemon.log();
+  c.send({{"type", "status"}});
+  EXPECT_EQ(c.receive(3000).type(), "status");
+}
+
+TEST(Recorderd, AClientTricklingItsHelloDoesNotHoldUpAnother) {
+  test::TempDir dir;
+  Daemon daemon(dir / "d", {"--driver", "tiff", "--token", "s3cret"});
+  // One connection sends its hello a byte at a time, a byte every 500 ms (16 s for all),
+  // until the daemon closes it.
+  std::thread trickle([&] {
+    net::Connection slow = net::Connection::dial("127.0.0.1", daemon.port(), 2000);
+    const std::string bytes = frame_header(16, 0) + R"({"type":"hello"})";
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+      if (::send(slow.fd(), bytes.data() + i, 1, MSG_NOSIGNAL) != 1) break;
+      std::this_thread::sleep_for(500ms);
+    }
+  });
+  std::this_thread::sleep_for(300ms);
+  // Meanwhile, hellos and requests from another client are answered at once (within the
+  // 3 s the receive below allows, where the daemon's old blocking hello took 5 s a byte).
+  net::Connection c = net::Connection::dial("127.0.0.1", daemon.port(), 2000);
+  EXPECT_EQ(hello(c, "s3cret", "fast").type(), "welcome");
+  for (int i = 0; i < 5; ++i) {
+    c.send({{"type", "status"}});
+    EXPECT_EQ(c.receive(3000).type(), "status");
+    std::this_thread::sleep_for(200ms);
+  }
+  // The trickler is dropped at its hello deadline.
+  trickle.join();
+  EXPECT_NE(daemon.log().find("sent no hello within 5 s"), std::string::npos) << daemon.log();
+}
+
+TEST(Recorderd, AfterAnIdleClientIsReleasedTheNextClientIsServed) {
+  test::TempDir dir;
+  Daemon daemon(dir / "d", {"--driver", "tiff", "--idle-timeout", "1"});
+  {
+    net::Connection idle = net::Connection::dial("127.0.0.1", daemon.port(), 2000);
+    ASSERT_EQ(hello(idle, "", "idle").type(), "welcome");
+    ASSERT_TRUE(wait_until(
+        [&] { return daemon.log().find("idle for 1 s: released") != std::string::npos; }, 10s))
+        << daemon.log();
+  }
+  // A new client long after the last message: served, not released right after its hello.
+  net::Connection next = net::Connection::dial("127.0.0.1", daemon.port(), 2000);
+  ASSERT_EQ(hello(next, "", "next").type(), "welcome");
+  std::this_thread::sleep_for(500ms);
+  next.send({{"type", "status"}});
+  EXPECT_EQ(next.receive(3000).type(), "status") << daemon.log();
 }
 
 // --- faults and kills together ------------------------------------------------------------

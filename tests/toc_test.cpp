@@ -176,6 +176,10 @@ TEST(TocInput, SkippedLevelsEmptyTitlesAndDuplicatesAreRefusedWithFileAndLine) {
   EXPECT_EQ(load_error(dir, job_text("toc = \"toc.csv\"\n")),
             "toc.csv:3: documents[1].toc[3].title: duplicate entry \"卷一\" page 1 (first at "
             "toc.csv:1, documents[1].toc[1])");
+  test::write_text(dir / "toc.csv", "卷一,1\n卷\x01二,2\n");
+  EXPECT_THAT(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+              HasSubstr("toc.csv:2: documents[1].toc[2].title: expected a title without control "
+                        "characters"));
   test::write_text(dir / "toc.csv", "卷一,x\n");
   EXPECT_THAT(load_error(dir, job_text("toc = \"toc.csv\"\n")),
               HasSubstr("toc.csv:1: documents[1].toc[1].page: expected a page number"));

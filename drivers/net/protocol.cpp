@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -20,7 +22,7 @@ namespace {
 
 constexpr char kMagic[4] = {'F', 'W', 'R', '1'};
 constexpr std::uint32_t kMaxHead = 1u << 20;
-constexpr std::uint64_t kMaxData = 1ull << 32;
+using Clock = std::chrono::steady_clock;
 
 void wait_for(int fd, short events, int timeout_ms, const char* what) {
   pollfd p{fd, events, 0};
@@ -50,10 +52,20 @@ void write_all(int fd, const void* bytes, std::size_t size, int timeout_ms) {
   }
 }
 
-void read_exact(int fd, void* bytes, std::size_t size, int timeout_ms) {
+// `deadline`: when the whole message must be in (Clock::time_point::max(): no bound).
+void read_exact(int fd, void* bytes, std::size_t size, int timeout_ms, Clock::time_point deadline) {
   auto* p = static_cast<std::uint8_t*>(bytes);
   while (size > 0) {
-    wait_for(fd, POLLIN, timeout_ms, "reply");
+    int wait_ms = timeout_ms;
+    if (deadline != Clock::time_point::max()) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) {
+        throw NetError(NetError::Kind::timeout, "the message did not arrive in time");
+      }
+      wait_ms = static_cast<int>(std::min<std::int64_t>(wait_ms, left.count()));
+    }
+    wait_for(fd, POLLIN, wait_ms, "reply");
     const ssize_t n = ::recv(fd, p, size, 0);
     if (n == 0) throw NetError(NetError::Kind::closed, "connection closed by the peer");
     if (n < 0) {
@@ -158,33 +170,83 @@ void Connection::send(const nlohmann::json& head, std::span<const std::uint8_t> 
   if (!data.empty()) write_all(fd_, data.data(), data.size(), timeout_ms);
 }
 
-Message Connection::receive(int timeout_ms) {
-  if (fd_ < 0) throw NetError(NetError::Kind::closed, "not connected");
-  std::uint8_t header[16];
-  read_exact(fd_, header, sizeof header, timeout_ms);
+namespace {
+
+// The 16-byte frame header: the sizes of head and data, checked before anything is allocated.
+std::pair<std::uint64_t, std::uint64_t> message_sizes(const std::uint8_t* header,
+                                                      std::uint64_t max_head,
+                                                      std::uint64_t max_data) {
   if (std::memcmp(header, kMagic, 4) != 0) {
     throw NetError(NetError::Kind::protocol, "not a filmwriter recorder message (bad magic)");
   }
   const std::uint64_t head_size = get_be(header + 4, 4);
   const std::uint64_t data_size = get_be(header + 8, 8);
-  if (head_size == 0 || head_size > kMaxHead || data_size > kMaxData) {
-    throw NetError(
-        NetError::Kind::protocol,
-        fmt::format("message sizes out of range (head {}, data {})", head_size, data_size));
+  if (head_size == 0 || head_size > max_head || data_size > max_data) {
+    throw NetError(NetError::Kind::protocol,
+                   fmt::format("message sizes out of range (head {} of at most {}, data {} of at "
+                               "most {})",
+                               head_size, max_head, data_size, max_data));
   }
-  std::string text(head_size, '\0');
-  read_exact(fd_, text.data(), text.size(), timeout_ms);
-  Message message;
+  return {head_size, data_size};
+}
+
+nlohmann::json parse_head(const std::uint8_t* text, std::size_t size) {
+  nlohmann::json head;
   try {
-    message.head = nlohmann::json::parse(text);
+    head = nlohmann::json::parse(text, text + size);
   } catch (const nlohmann::json::exception& e) {
     throw NetError(NetError::Kind::protocol, std::string("bad message head: ") + e.what());
   }
-  if (!message.head.is_object() || !message.head.contains("type")) {
+  if (!head.is_object() || !head.contains("type")) {
     throw NetError(NetError::Kind::protocol, "message head without a type");
   }
+  return head;
+}
+
+}  // namespace
+
+Message Connection::receive(int timeout_ms, std::uint64_t max_data, int total_ms) {
+  if (fd_ < 0) throw NetError(NetError::Kind::closed, "not connected");
+  const Clock::time_point deadline =
+      total_ms > 0 ? Clock::now() + std::chrono::milliseconds(total_ms) : Clock::time_point::max();
+  std::uint8_t header[16];
+  read_exact(fd_, header, sizeof header, timeout_ms, deadline);
+  const auto [head_size, data_size] = message_sizes(header, kMaxHead, max_data);
+  std::vector<std::uint8_t> text(head_size);
+  read_exact(fd_, text.data(), text.size(), timeout_ms, deadline);
+  Message message;
+  message.head = parse_head(text.data(), text.size());
   message.data.resize(data_size);
-  if (data_size) read_exact(fd_, message.data.data(), data_size, timeout_ms);
+  if (data_size) read_exact(fd_, message.data.data(), data_size, timeout_ms, deadline);
+  return message;
+}
+
+bool MessageReader::read_from(int fd) {
+  while (bytes_.size() < needed_) {
+    const std::size_t have = bytes_.size();
+    bytes_.resize(needed_);
+    const ssize_t n = ::recv(fd, bytes_.data() + have, needed_ - have, MSG_DONTWAIT);
+    if (n <= 0) bytes_.resize(have);
+    if (n == 0) throw NetError(NetError::Kind::closed, "connection closed by the peer");
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return false;
+      throw NetError(NetError::Kind::io, std::string("recv: ") + std::strerror(errno));
+    }
+    bytes_.resize(have + static_cast<std::size_t>(n));
+    if (!sized_ && bytes_.size() == 16) {
+      const auto [head_size, data_size] = message_sizes(bytes_.data(), max_head_, max_data_);
+      needed_ = 16 + head_size + data_size;
+      sized_ = true;
+    }
+  }
+  return true;
+}
+
+Message MessageReader::take() {
+  const std::uint64_t head_size = get_be(bytes_.data() + 4, 4);
+  Message message;
+  message.head = parse_head(bytes_.data() + 16, head_size);
+  message.data.assign(bytes_.begin() + static_cast<std::ptrdiff_t>(16 + head_size), bytes_.end());
   return message;
 }
 

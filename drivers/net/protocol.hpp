@@ -50,6 +50,7 @@ namespace fw::net {
 
 inline constexpr int kProtocolVersion = 1;
 inline constexpr std::uint16_t kDefaultPort = 7300;
+inline constexpr std::uint64_t kMaxMessageData = 1ull << 32;
 
 // Transport failures (not device errors): the connection is unusable afterwards.
 class NetError : public std::runtime_error {
@@ -84,8 +85,10 @@ class Connection {
 
   void send(const nlohmann::json& head, std::span<const std::uint8_t> data = {},
             int timeout_ms = 30000);
-  // Waits at most timeout_ms for each part of the message.
-  Message receive(int timeout_ms);
+  // Waits at most timeout_ms for each part of the message, and at most total_ms (0: no bound)
+  // for all of it; refuses, before allocating anything, a message whose data is longer than
+  // max_data bytes.
+  Message receive(int timeout_ms, std::uint64_t max_data = kMaxMessageData, int total_ms = 0);
 
   bool open() const { return fd_ >= 0; }
   int fd() const { return fd_; }
@@ -93,6 +96,26 @@ class Connection {
 
  private:
   int fd_ = -1;
+};
+
+// One message read from a non-blocking socket as its bytes arrive, for a server that must not
+// wait on any one peer (recorderd greets new connections this way while it serves a client).
+class MessageReader {
+ public:
+  MessageReader(std::uint32_t max_head, std::uint64_t max_data)
+      : max_head_(max_head), max_data_(max_data) {}
+  // Reads what the socket holds now; true once the whole message is in. NetError(closed) when
+  // the peer closed, NetError(protocol) for a message that is not one or is too long (before
+  // any of its data is read).
+  bool read_from(int fd);
+  Message take();
+
+ private:
+  std::uint32_t max_head_;
+  std::uint64_t max_data_;
+  std::vector<std::uint8_t> bytes_;
+  std::size_t needed_ = 16;
+  bool sized_ = false;
 };
 
 // Listens on host:port (port 0: any free port).

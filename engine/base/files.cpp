@@ -18,7 +18,7 @@ namespace {
 std::atomic<DurabilityObserver*> observer{nullptr};
 
 [[noreturn]] void fail_io(const std::filesystem::path& path, const char* what) {
-  throw Error(ErrorKind::internal,
+  throw Error(ErrorKind::storage,
               path.string() + ": cannot " + what + ": " + std::strerror(errno));
 }
 

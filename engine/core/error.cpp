@@ -17,6 +17,8 @@ int exit_code(ErrorKind kind) {
       return exit_busy;
     case ErrorKind::interrupted:
       return exit_interrupted;
+    case ErrorKind::storage:
+      return exit_storage;
     case ErrorKind::internal:
       return exit_internal;
   }
@@ -39,6 +41,8 @@ const char* to_string(ErrorKind kind) {
       return "busy";
     case ErrorKind::interrupted:
       return "interrupted";
+    case ErrorKind::storage:
+      return "storage error";
     case ErrorKind::internal:
       return "internal error";
   }

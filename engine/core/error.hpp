@@ -14,7 +14,8 @@ enum ExitCode : int {
   exit_device = 4,
   exit_qc = 5,
   exit_busy = 6,
-  exit_due = 7,  // not an error: `inspect due` found reels due for a vault inspection
+  exit_due = 7,      // not an error: `inspect due` found reels due for a vault inspection
+  exit_storage = 8,  // the output, the catalog or a lock cannot be written or read
   exit_interrupted = 130,
 };
 

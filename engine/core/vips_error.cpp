@@ -1,12 +1,30 @@
 #include "core/vips_error.hpp"
 
 #include <cctype>
+#include <utility>
 
 namespace fw {
+namespace {
+
+thread_local std::string last_warning;
+
+void on_vips_warning(const gchar* domain, GLogLevelFlags level, const gchar* message,
+                     gpointer data) {
+  last_warning = message ? message : "";
+  g_log_default_handler(domain, level, message, data);
+}
+
+}  // namespace
+
+void keep_vips_warnings() {
+  g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, on_vips_warning, nullptr);
+}
 
 std::string vips_error_message(const vips::VError& error) {
   const std::string text = error.what();
   vips_error_clear();
+  std::string warning;
+  std::swap(warning, last_warning);
   std::size_t start = 0;
   while (start < text.size()) {
     std::size_t end = text.find('\n', start);
@@ -16,6 +34,7 @@ std::string vips_error_message(const vips::VError& error) {
     if (!line.empty()) return line;
     start = end + 1;
   }
+  if (!warning.empty()) return warning;
   return "libvips reported an error without a message";
 }
 

@@ -139,7 +139,7 @@ FrameSpool::FrameSpool(std::vector<PlannedFrame>&& frames, const std::filesystem
   std::string name = (dir / ".frames-XXXXXX").string();
   fd_ = ::mkstemp(name.data());
   if (fd_ < 0) {
-    throw Error(ErrorKind::internal, fmt::format("{}: cannot create the plan's frame spool: {}",
+    throw Error(ErrorKind::storage, fmt::format("{}: cannot create the plan's frame spool: {}",
                                                  dir.string(), std::strerror(errno)));
   }
   ::unlink(name.c_str());
@@ -178,7 +178,7 @@ void FrameSpool::fill(std::uint64_t offset, std::size_t at_least) {
                               static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      throw Error(ErrorKind::internal,
+      throw Error(ErrorKind::storage,
                   fmt::format("{}: cannot read the plan's frame spool: {}", dir_.string(),
                               n < 0 ? std::strerror(errno) : "the file is shorter than written"));
     }

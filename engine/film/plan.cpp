@@ -477,7 +477,9 @@ class ReelBuilder {
   // Room left for content on the open reel, keeping the closing targets' film free.
   double room_mm() const { return usable_mm_ - used_mm_ - 2 * target_step_mm_; }
 
-  void open_reel(std::size_t document, bool continued) {
+  // `note`: what the continued targets add, e.g. that an outer-code group of data frames
+  // runs over the reel change.
+  void open_reel(std::size_t document, bool continued, const std::string& note = {}) {
     PlannedReel reel;
     reel.number = static_cast<std::uint32_t>(plan_.reels.size() + 1);
     reel.id = reel_id(reel.number);
@@ -494,20 +496,20 @@ class ReelBuilder {
     append_target(FrameKind::technical_target, document, hal::BlipLevel::none, "TECH1");
     if (continued) {
       append_target(FrameKind::continued_from, document, document_start_blip(job_),
-                    job_.documents[document].id + "-CONT", reel.number - 1);
+                    job_.documents[document].id + "-CONT", reel.number - 1, nullptr, note);
       // The reader of this reel gets the table of contents too: entries filmed on the reel
       // before are listed with their reel.
       append_toc(document);
     }
   }
 
-  void close_reel(std::size_t last_document, bool continues) {
+  void close_reel(std::size_t last_document, bool continues, const std::string& note = {}) {
     plan_.reels.back().continues_on_next = continues;
     if (plan_.targets) {
       const std::uint32_t number = plan_.reels.back().number;
       if (continues) {
         append_target(FrameKind::continued_to, last_document, hal::BlipLevel::none,
-                      job_.documents[last_document].id + "-CONT", number + 1);
+                      job_.documents[last_document].id + "-CONT", number + 1, nullptr, note);
       }
       append_target(FrameKind::technical_target, last_document, hal::BlipLevel::none, "TECH2");
       append_target(FrameKind::end_target, last_document, hal::BlipLevel::none, "END");
@@ -544,7 +546,7 @@ class ReelBuilder {
  private:
   void append_target(FrameKind kind, std::size_t document, hal::BlipLevel blip,
                      const std::string& label, std::uint32_t other_reel = 0,
-                     const Placement* placement = nullptr) {
+                     const Placement* placement = nullptr, const std::string& note = {}) {
     PlannedFrame frame;
     frame.kind = kind;
     frame.document = document;
@@ -553,6 +555,7 @@ class ReelBuilder {
     frame.placement = placement ? *placement : target_;
     frame.reduction = target_reduction_;
     frame.other_reel = other_reel;
+    frame.note = note;
     frame.address = plan_.reels.back().id + "-" + label;
     place(std::move(frame));
   }
@@ -651,6 +654,59 @@ void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
   // Data frames held back for the end of the reel (place = "reel-end"), and their film.
   std::vector<PlannedFrame> pending;
   double pending_mm = 0;
+  // An outer-code group longer than a whole reel runs over the reel change frame by frame
+  // (the outer code needs the frames of both reels to rebuild a lost one), and the continued
+  // targets on both sides say which group of which file, so that nobody restores or stores
+  // one reel of it alone.
+  const auto split_group = [&](std::vector<PlannedFrame>& frames, std::size_t first,
+                               std::size_t unit) {
+    const PlannedFrame& head = frames[first];
+    const std::size_t document = head.document;
+    const std::string& file = plan.masters.at(document).at(head.data_file).name;
+    const auto group_size = static_cast<std::uint32_t>(plan.data_layout->code.group_data +
+                                                       plan.data_layout->code.group_parity);
+    const std::uint32_t group = head.data_frame / group_size + 1;
+    const auto frames_in_group = static_cast<std::uint32_t>(unit);
+    std::uint32_t from = 0;  // the group's first frame on the open reel (0-based)
+    bool fresh_reel = false;
+    for (std::size_t k = first; k < first + unit; ++k) {
+      const auto at = static_cast<std::uint32_t>(k - first);
+      const double needed_mm =
+          frame_step_mm(frames[k], format) + reels.data_target_mm() + continued_mm;
+      if (needed_mm > reels.room_mm() + kLengthToleranceMm) {
+        if (fresh_reel) {
+          throw Error(ErrorKind::input,
+                      fmt::format("{}: a data frame of {} does not fit an empty {} m reel",
+                                  job.documents[document].id, file, format.reel_length_m));
+        }
+        const std::uint32_t reel = plan.reels.back().number;
+        if (at == from) {  // none of the group on this reel yet: a plain reel change
+          reels.close_reel(document, true);
+          reels.open_reel(document, true);
+        } else {
+          reels.close_reel(
+              document, true,
+              fmt::format("数据外码组跨卷：{} 第 {} 组第 {}–{} 帧（共 {} 帧）在本卷，其余在第 {} "
+                          "卷，须两卷同时恢复。Outer-code group {} of {} runs over the reel "
+                          "change: its frames {}-{} of {} are on this reel, the rest on reel {}; "
+                          "restore it from both reels.",
+                          file, group, from + 1, at, frames_in_group, reel + 1, group, file,
+                          from + 1, at, frames_in_group, reel + 1));
+          reels.open_reel(
+              document, true,
+              fmt::format("数据外码组跨卷：{} 第 {} 组第 {}–{} 帧在第 {} 卷，须两卷同时恢复。"
+                          "Outer-code group {} of {} continues from reel {} (its frames {}-{} "
+                          "of {} are there); restore it from both reels.",
+                          file, group, from + 1, at, reel, group, file, reel, from + 1, at,
+                          frames_in_group));
+        }
+        from = at;
+        fresh_reel = true;
+      }
+      reels.append_data(std::move(frames[k]));
+      fresh_reel = false;
+    }
+  };
   // Appends data frames group by group; a group that does not fit the reel's room goes on the
   // next reel, behind continued targets that name its document.
   const auto append_data = [&](std::vector<PlannedFrame>& frames) {
@@ -660,11 +716,9 @@ void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
       const double step_mm = unit_mm(frames, i);
       if (step_mm + reels.data_target_step_mm() + title_mm + continued_mm >
           reel_capacity_mm + kLengthToleranceMm) {
-        throw Error(
-            ErrorKind::input,
-            fmt::format("{}: an outer-code group of {} data frames ({:.3f} mm) is longer "
-                        "than a {} m reel holds; set [data] group_data lower",
-                        job.documents[frames[i].document].id, unit, step_mm, format.reel_length_m));
+        split_group(frames, i, unit);
+        i += unit;
+        continue;
       }
       const double needed_mm = step_mm + reels.data_target_mm() + (last ? 0 : continued_mm);
       if (needed_mm > reels.room_mm() + kLengthToleranceMm) {
@@ -1356,10 +1410,8 @@ void Plan::write_json(const Job& job, const std::function<void(std::string_view)
         {"reason", frame.reason},
         {"reduction", nine_places(frame.reduction)},
     };
-    if (frame.kind == FrameKind::substitute) {
-      json["target"] = frame.target;
-      if (!frame.note.empty()) json["note"] = frame.note;
-    }
+    if (!frame.note.empty()) json["note"] = frame.note;
+    if (frame.kind == FrameKind::substitute) json["target"] = frame.target;
     if (frame.other_reel != 0) json["other_reel"] = frame.other_reel;
     if (frame.kind == FrameKind::toc_target) {
       // What the frame lists: in plan.json, so that a changed table of contents changes the

@@ -1,6 +1,7 @@
 #include "ingest/ingest.hpp"
 
 #include <glob.h>
+#include <tiffio.h>
 
 #include <fmt/format.h>
 
@@ -9,6 +10,8 @@
 #include <cctype>
 #include <cmath>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -16,6 +19,7 @@
 #include "core/error.hpp"
 #include "core/vips_error.hpp"
 #include "ingest/orientation.hpp"
+#include "ingest/tiff_pages.hpp"
 
 namespace fw {
 namespace {
@@ -52,6 +56,10 @@ std::string page_context(const PageRef& ref) {
 void check_file(const fs::path& file, const Limits& limits) {
   std::error_code ec;
   const fs::file_status status = fs::status(file, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    // A symlink loop, a folder without permission on the way: the reason, not "no such file".
+    throw Error(ErrorKind::input, file.string() + ": cannot be read: " + ec.message());
+  }
   if (!fs::exists(status)) throw Error(ErrorKind::input, file.string() + ": no such file");
   if (fs::is_directory(status)) {
     throw Error(ErrorKind::input, file.string() + ": is a folder, not a page file");
@@ -145,15 +153,38 @@ VImage load(const PageRef& ref, vips::VOption* options) {
   throw Error(ErrorKind::internal, "unknown source format");
 }
 
-std::uint32_t count_pages(const fs::path& file, SourceFormat format) {
-  if (format != SourceFormat::tiff && format != SourceFormat::pdf) return 1;
+// libvips's own count ("n-pages" as the loader set it: vips_image_get_n_pages() answers 1
+// from 10,000 pages on).
+std::uint32_t vips_page_count(const fs::path& file, SourceFormat format) {
   try {
     const VImage header = load(PageRef{file.string(), 0, 1, format}, load_options());
-    const int pages = vips_image_get_n_pages(header.get_image());
+    int pages = 1;
+    if (header.get_typeof(VIPS_META_N_PAGES) != 0 &&
+        vips_image_get_int(header.get_image(), VIPS_META_N_PAGES, &pages) != 0) {
+      vips_error_clear();
+      pages = 1;
+    }
     return static_cast<std::uint32_t>(std::max(pages, 1));
   } catch (const VError& error) {
     throw_cannot_decode(file.string(), file, error);
   }
+}
+
+// A TIFF's pages are counted by libtiff walking the whole chain (a broken chain is an error,
+// not a shorter file) and cross-checked against what libvips opens; a PDF's by poppler,
+// through libvips.
+std::uint32_t count_pages(const fs::path& file, SourceFormat format) {
+  if (format != SourceFormat::tiff && format != SourceFormat::pdf) return 1;
+  const std::uint32_t vips_pages = vips_page_count(file, format);
+  if (format == SourceFormat::pdf) return vips_pages;
+  const auto pages = static_cast<std::uint32_t>(tiff_pages(file)->pages.size());
+  if (pages != vips_pages) {
+    throw Error(ErrorKind::input,
+                fmt::format("{}: libtiff finds {} pages in the TIFF but libvips {}; the file's "
+                            "chain of pages is damaged",
+                            file.string(), pages, vips_pages));
+  }
+  return pages;
 }
 
 const char* format_name(SourceFormat format) {
@@ -339,6 +370,7 @@ void init_vips(const char* argv0, int vips_threads) {
     throw Error(ErrorKind::internal, std::string("cannot start libvips: ") + vips_error_buffer());
   }
   vips_concurrency_set(std::max(vips_threads, 1));
+  keep_vips_warnings();
   // Every loader is blocked, then exactly the supported ones are let back in. Most libvips
   // loaders (ImageMagick, SVG, FITS, matrix, CSV ...) are large attack surfaces we never need;
   // libvips flags jp2k and pdf "untrusted" too, so blocking only untrusted ones would lose
@@ -430,18 +462,57 @@ Error join_errors(const std::vector<Error>& errors, const std::string& what) {
 PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limits& limits) {
   const std::string context = page_context(ref);
   check_file(ref.file, limits);
-  VImage header;
-  try {
-    // Lazy: libvips reads the header now and pixels only when asked.
-    header = load(ref, load_options());
-  } catch (const VError& error) {
-    throw_cannot_decode(context, ref.file, error);
-  }
   PageInfo info;
-  info.width_px = static_cast<std::uint32_t>(header.width());
-  info.height_px = static_cast<std::uint32_t>(header.height());
-  info.bands = header.bands();
-  info.bits = bits_of(header.format());
+  // The page's resolution as libvips reports it (pixels per mm) and whether the file declares
+  // one; its orientation is read after the resolution is judged.
+  double x_res = 1, y_res = 1;
+  bool declared = false;
+  std::function<std::uint32_t()> orientation;
+  const TiffPageHeader* tiff = nullptr;
+  std::shared_ptr<const TiffPages> tiff_file;
+  if (ref.format == SourceFormat::tiff) {
+    tiff_file = tiff_pages(ref.file);
+    if (ref.page_in_file < tiff_file->pages.size()) {
+      tiff = &tiff_file->pages[ref.page_in_file];
+      // libvips gives plain grey and RGB pages their samples as bands; anything else (palette,
+      // CMYK, YCbCr, LAB, odd sample sizes) goes through libvips's header below.
+      const bool plain = tiff->photometric == PHOTOMETRIC_MINISBLACK ||
+                         tiff->photometric == PHOTOMETRIC_MINISWHITE ||
+                         tiff->photometric == PHOTOMETRIC_RGB;
+      const std::uint16_t bps = tiff->bits_per_sample;
+      if (!plain || !(bps == 1 || bps == 2 || bps == 4 || bps == 8 || bps == 16 || bps == 32)) {
+        tiff = nullptr;
+      }
+    }
+  }
+  if (tiff) {
+    // libtiff's one walk along the file (tiff_pages.hpp): opening page k through libvips
+    // walks k directories again, O(n²) for a file of n pages.
+    info.width_px = tiff->width;
+    info.height_px = tiff->height;
+    info.bands = tiff->samples_per_pixel;
+    info.bits = std::max<int>(8, tiff->bits_per_sample);
+    x_res = tiff->x_res_per_mm;
+    y_res = tiff->y_res_per_mm;
+    declared = !tiff->resolution_unit.empty();
+    orientation = [&] { return tiff_orientation(ref, context); };
+  } else {
+    VImage header;
+    try {
+      // Lazy: libvips reads the header now and pixels only when asked.
+      header = load(ref, load_options());
+    } catch (const VError& error) {
+      throw_cannot_decode(context, ref.file, error);
+    }
+    info.width_px = static_cast<std::uint32_t>(header.width());
+    info.height_px = static_cast<std::uint32_t>(header.height());
+    info.bands = header.bands();
+    info.bits = bits_of(header.format());
+    x_res = header.xres();
+    y_res = header.yres();
+    declared = declares_resolution(ref, header);
+    orientation = [&ref, header, &context] { return read_orientation(ref, header, context); };
+  }
   check_pixels(context, info.width_px, info.height_px, limits);
 
   if (ref.format == SourceFormat::pdf) {
@@ -453,9 +524,8 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
     return info;
   }
 
-  const double file_x_dpi = tidy_dpi(header.xres() * mm_per_inch);
-  const double file_y_dpi = tidy_dpi(header.yres() * mm_per_inch);
-  const bool declared = declares_resolution(ref, header);
+  const double file_x_dpi = tidy_dpi(x_res * mm_per_inch);
+  const double file_y_dpi = tidy_dpi(y_res * mm_per_inch);
   double x_dpi = 0;
   double y_dpi = 0;
   if (!settings.force_dpi && declared && usable(file_x_dpi) && usable(file_y_dpi)) {
@@ -475,7 +545,7 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
   info.dpi = x_dpi;
   info.width_mm = info.width_px * mm_per_inch / x_dpi;
   info.height_mm = info.height_px * mm_per_inch / y_dpi;
-  info.orientation = read_orientation(ref, header, context);
+  info.orientation = orientation();
   if (swaps_axes(info.orientation)) {
     // Stored on its side: the stored rows run down the upright page, and with them the
     // stored vertical resolution becomes the horizontal one.

@@ -2,7 +2,6 @@
 
 #include <libexif/exif-data.h>
 #include <libexif/exif-log.h>
-#include <tiffio.h>
 
 #include <fmt/format.h>
 
@@ -17,6 +16,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "ingest/tiff_pages.hpp"
 
 namespace fw {
 namespace {
@@ -180,53 +180,35 @@ std::uint32_t checked(std::uint32_t orientation, const std::string& context) {
   return orientation;
 }
 
-// libtiff refuses an orientation outside 1-8 while it reads the IFD: it reports an error
-// that libvips does not fail the load on, and the page reads as orientation 1. Reading the
-// page's IFD again, with handlers of our own, is the only way to hear of it.
-int note_orientation_error(TIFF*, void* found, const char*, const char* format, va_list args) {
-  std::array<char, 512> text{};
-  std::vsnprintf(text.data(), text.size(), format, args);
-  auto& message = *static_cast<std::string*>(found);
-  if (message.empty() &&
-      std::string_view(text.data()).find("\"Orientation\"") != std::string_view::npos) {
-    message = text.data();
-  }
-  return 1;  // handled: libvips's own load already printed what libtiff had to say
-}
+}  // namespace
 
-void check_tiff_orientation_tag(const PageRef& ref, const std::string& context) {
-  std::string refused;
-  TIFFOpenOptions* options = TIFFOpenOptionsAlloc();
-  if (!options) throw Error(ErrorKind::internal, context + ": out of memory opening the TIFF");
-  TIFFOpenOptionsSetErrorHandlerExtR(options, note_orientation_error, &refused);
-  TIFFOpenOptionsSetWarningHandlerExtR(options, note_orientation_error, &refused);
-  TIFF* tiff = TIFFOpenExt(ref.file.c_str(), "r", options);
-  TIFFOpenOptionsFree(options);
-  if (tiff) {
-    TIFFSetDirectory(tiff, static_cast<tdir_t>(ref.page_in_file));
-    TIFFClose(tiff);
+std::uint32_t tiff_orientation(const PageRef& ref, const std::string& context) {
+  // Tag 274 of this page's IFD, as libtiff read it in its walk along the file's pages.
+  const std::shared_ptr<const TiffPages> pages = tiff_pages(ref.file);
+  if (ref.page_in_file >= pages->pages.size()) {
+    throw Error(ErrorKind::input,
+                fmt::format("{}: the file now has {} page(s); it changed while it was read",
+                            context, pages->pages.size()));
   }
-  if (!refused.empty()) {
+  const TiffPageHeader& page = pages->pages[ref.page_in_file];
+  // libtiff refuses an orientation outside 1-8 while it reads the IFD: it reports an error
+  // that libvips does not fail the load on, and the page reads as orientation 1.
+  if (!page.orientation_error.empty()) {
     throw Error(ErrorKind::input,
                 fmt::format("{}: the page's orientation tag is not one of 1-8 (libtiff: {}); "
                             "which way up the page is cannot be told",
-                            context, refused));
+                            context, page.orientation_error));
   }
+  return page.orientation;
 }
-
-}  // namespace
 
 std::uint32_t read_orientation(const PageRef& ref, const VImage& header,
                                const std::string& context) {
   switch (ref.format) {
     case SourceFormat::pdf:
       return 1;
-    case SourceFormat::tiff: {
-      // Tag 274 of this page's IFD.
-      const int orientation = vips_image_get_orientation(header.get_image());
-      if (orientation == 1) check_tiff_orientation_tag(ref, context);
-      return static_cast<std::uint32_t>(orientation);
-    }
+    case SourceFormat::tiff:
+      return tiff_orientation(ref, context);
     case SourceFormat::jp2: {
       const std::optional<std::string> exif = jp2_exif_box(ref.file, context);
       return exif ? checked(exif_orientation(*exif, context, "its uuid box"), context) : 1;

@@ -28,6 +28,9 @@ namespace fw {
 std::uint32_t read_orientation(const PageRef& ref, const vips::VImage& header,
                                const std::string& context);
 
+// The same for a TIFF page, from libtiff's one walk along the file (tiff_pages.hpp).
+std::uint32_t tiff_orientation(const PageRef& ref, const std::string& context);
+
 // Orientations 5-8 store the page on its side: stored rows are upright columns.
 bool swaps_axes(std::uint32_t orientation);
 

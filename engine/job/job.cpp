@@ -68,6 +68,57 @@ bool is_safe_name(std::string_view text) {
   return std::all_of(text.begin(), text.end(), is_name_char);
 }
 
+// A document id names the document on film (frame addresses), in the catalog and as a folder
+// (restore writes <out>/<job>/<document>/): one path component of at most kMaxIdCharacters
+// characters (any script), without separators or control characters, not starting with '.'
+// or a space.
+constexpr std::size_t kMaxIdCharacters = 64;
+constexpr const char* kDocumentIdRule =
+    "a document id of 1 to 64 characters without '/', '\\', control characters or a leading "
+    "'.' or space";
+
+std::size_t code_points(std::string_view text) {
+  return static_cast<std::size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+bool is_document_id(std::string_view id) {
+  if (id.empty() || code_points(id) > kMaxIdCharacters || id.front() == '.' || id.front() == ' ' ||
+      id.back() == ' ') {
+    return false;
+  }
+  return std::none_of(id.begin(), id.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return c == '/' || c == '\\' || u < 0x20 || u == 0x7f;
+  });
+}
+
+// What a message shows of a long text: its start.
+std::string quote_start(std::string_view text) {
+  if (code_points(text) <= 40) return quote(text);
+  std::size_t end = 0;
+  for (std::size_t n = 0; end < text.size() && n < 40; ++n) {
+    ++end;
+    while (end < text.size() && (text[end] & 0xC0) == 0x80) ++end;
+  }
+  return quote(text.substr(0, end)) + fmt::format(" ... ({} characters)", code_points(text));
+}
+
+// Text drawn on film (titles, metadata) holds no control character but a line break or a tab:
+// nothing draws U+0000 or an escape, and a frame cannot be corrected after exposure.
+bool has_control_character(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\n' && c != '\t') || u == 0x7f;
+  });
+}
+
+// A title is drawn on film: it must show something, not only spaces.
+bool is_blank(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
+}
+
 std::optional<ImageMode> image_mode_from(std::string_view word) {
   if (word == "bitonal") return ImageMode::bitonal;
   if (word == "grey" || word == "gray") return ImageMode::grey;
@@ -228,10 +279,19 @@ class JobParser {
     const toml::node* documents = nullptr;
     std::vector<Rule> rules = {
         {"version", [](const toml::node&, const std::string&) {}},  // checked first
-        {"id", [&](const toml::node& node,
-                   const std::string& key) { job.id = read_name(node, key, "a job id"); }},
-        {"title",
-         [&](const toml::node& node, const std::string& key) { job.title = read_text(node, key); }},
+        {"id",
+         [&](const toml::node& node, const std::string& key) {
+           job.id = read_name(node, key, "a job id");
+           // The id names the job's output folder, its lock and reel folders: short enough
+           // for any file system with room for what is added to it.
+           if (job.id.size() > kMaxIdCharacters) {
+             fail_expected(node, key,
+                           fmt::format("a job id of at most {} characters", kMaxIdCharacters),
+                           quote_start(job.id));
+           }
+         }},
+        {"title", [&](const toml::node& node,
+                      const std::string& key) { job.title = read_title(node, key); }},
         {"institution",
          [&](const toml::node& node, const std::string& key) {
            job.institution = read_string(node, key, "a string");
@@ -387,6 +447,21 @@ class JobParser {
                         const std::string& expected = "a non-empty string") const {
     std::string text = read_string(node, key, expected);
     if (text.empty()) fail_expected(node, key, expected, "an empty string");
+    return text;
+  }
+
+  std::string read_title(const toml::node& node, const std::string& key) const {
+    std::string text = read_text(node, key);
+    if (is_blank(text)) fail_expected(node, key, "a title with a visible character", quote(text));
+    if (has_control_character(text)) {
+      fail_expected(node, key, "a title without control characters", quote(text));
+    }
+    return text;
+  }
+
+  std::string read_document_id(const toml::node& node, const std::string& key) const {
+    std::string text = read_string(node, key, kDocumentIdRule);
+    if (!is_document_id(text)) fail_expected(node, key, kDocumentIdRule, quote_start(text));
     return text;
   }
 
@@ -621,9 +696,9 @@ class JobParser {
     std::optional<std::uint32_t> force_dpi_line;
     std::vector<Rule> rules = {
         {"id", [&](const toml::node& node,
-                   const std::string& key) { document.id = read_text(node, key); }},
+                   const std::string& key) { document.id = read_document_id(node, key); }},
         {"title", [&](const toml::node& node,
-                      const std::string& key) { document.title = read_text(node, key); }},
+                      const std::string& key) { document.title = read_title(node, key); }},
         {"pages", [&](const toml::node& node,
                       const std::string& key) { document.pages = read_pages(node, key); }},
         {"metadata", [&](const toml::node& node,
@@ -813,7 +888,7 @@ class JobParser {
       walk(table, entry.key,
            {
                {"title", [&](const toml::node& value,
-                             const std::string& key) { entry.title = read_text(value, key); }},
+                             const std::string& key) { entry.title = read_title(value, key); }},
                {"page",
                 [&](const toml::node& value, const std::string& key) {
                   entry.page = static_cast<std::uint32_t>(
@@ -842,6 +917,10 @@ class JobParser {
       const auto text = scalar_text(*value, false);
       if (!text) {
         fail_expected(*value, join_key(key, name->str()), "a string or number", describe(*value));
+      }
+      if (has_control_character(*text)) {
+        fail_expected(*value, join_key(key, name->str()), "a value without control characters",
+                      quote(*text));
       }
       metadata.emplace_back(std::string(name->str()), *text);
     }
@@ -1021,13 +1100,16 @@ void apply_overrides(Job& job, const JobOverrides& overrides) {
     job.defaults.dpi = *overrides.dpi;
   }
   if (overrides.id) {
-    if (!is_safe_name(*overrides.id)) {
-      fail_flag("--id", std::string("a job id of ") + kNameRule, quote(*overrides.id));
+    if (!is_safe_name(*overrides.id) || overrides.id->size() > kMaxIdCharacters) {
+      fail_flag("--id", fmt::format("a job id of at most {} {}", kMaxIdCharacters, kNameRule),
+                quote_start(*overrides.id));
     }
     job.id = *overrides.id;
   }
   if (overrides.title) {
-    if (overrides.title->empty()) fail_flag("--title", "a non-empty title", "an empty string");
+    if (is_blank(*overrides.title)) {
+      fail_flag("--title", "a title with a visible character", quote(*overrides.title));
+    }
     job.title = *overrides.title;
   }
   if (overrides.calibration) {
@@ -1087,6 +1169,12 @@ Job job_from_directory(const std::filesystem::path& scans, const JobOverrides& o
   job.title = folder_name.empty() ? job.id : folder_name;
   job.output = (job.base_dir / "out").lexically_normal();
   auto add_document = [&](const std::string& name, const fs::path& pages) {
+    if (!is_document_id(name)) {
+      throw Error(ErrorKind::input,
+                  fmt::format("{}: the folder's name {} cannot be a document id ({}); rename the "
+                              "folder or write a job file",
+                              pages.string(), quote_start(name), kDocumentIdRule));
+    }
     Document document;
     document.id = name;
     document.title = name;
@@ -1366,6 +1454,10 @@ void check_toc(const std::vector<TocEntry>& toc) {
     };
     if (trimmed(entry.title).empty()) {
       fail("title", "expected a non-empty title, got " + quote(entry.title));
+    }
+    // Drawn on the TOC frames: nothing draws a control character, and film cannot be mended.
+    if (has_control_character(entry.title)) {
+      fail("title", "expected a title without control characters, got " + quote(entry.title));
     }
     if (entry.level > previous_level + 1) {
       fail("level", previous_level == 0

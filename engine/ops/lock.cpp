@@ -56,7 +56,7 @@ InstanceLock::InstanceLock(std::filesystem::path file) : file_(std::move(file)) 
   // Not O_CLOEXEC: see the header.
   fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT, 0644);
   if (fd_ < 0) {
-    throw Error(ErrorKind::internal,
+    throw Error(ErrorKind::storage,
                 fmt::format("cannot open lock file {}: {}", file_.string(), std::strerror(errno)));
   }
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
@@ -64,7 +64,7 @@ InstanceLock::InstanceLock(std::filesystem::path file) : file_(std::move(file)) 
     ::close(fd_);
     fd_ = -1;
     if (error != EWOULDBLOCK) {
-      throw Error(ErrorKind::internal,
+      throw Error(ErrorKind::storage,
                   fmt::format("cannot lock {}: {}", file_.string(), std::strerror(error)));
     }
     const LockHolder holder = read_lock_holder(file_);
@@ -83,7 +83,7 @@ InstanceLock::InstanceLock(std::filesystem::path file) : file_(std::move(file)) 
       fmt::format("pid {} since {} host {}\n", getpid(), utc_timestamp_now(), host_name());
   // Rewritten in place (not renamed): the lock belongs to this inode.
   if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, text.data(), text.size(), 0) < 0) {
-    throw Error(ErrorKind::internal,
+    throw Error(ErrorKind::storage,
                 fmt::format("cannot write lock file {}: {}", file_.string(), std::strerror(errno)));
   }
   ::fdatasync(fd_);

@@ -200,7 +200,7 @@ void write_contact_sheet(const ReelPictures& reel, const std::filesystem::path& 
         vips::VImage::option()->set("across", 8)->set("background", std::vector<double>{255}))
         .jpegsave(file.c_str(), vips::VImage::option()->set("Q", 85));
   } catch (const vips::VError& e) {
-    throw Error(ErrorKind::internal,
+    throw Error(ErrorKind::storage,
                 file.string() + ": cannot write the contact sheet: " + e.what());
   }
 }

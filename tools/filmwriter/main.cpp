@@ -6,6 +6,8 @@
 #include <malloc.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <string_view>
 
 #include "builtin.hpp"
 #include "commands.hpp"
@@ -65,6 +67,15 @@ int main(int argc, char** argv) {
     log.error("device error", fw::exit_device,
               std::string(fw::hal::to_string(e.kind())) + ": " + e.what());
     return fw::exit_device;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // The output or a file beside it cannot be made or read: the machine's problem, not a bug.
+    std::string message = e.path1().string() + ": " + e.code().message();
+    if (const std::string_view what = e.what();
+        what.find("cannot create directories") != std::string_view::npos) {
+      message = e.path1().string() + ": cannot create the folder: " + e.code().message();
+    }
+    log.error(fw::to_string(fw::ErrorKind::storage), fw::exit_storage, message);
+    return fw::exit_storage;
   } catch (const std::exception& e) {
     log.error("internal error", fw::exit_internal, e.what());
     return fw::exit_internal;

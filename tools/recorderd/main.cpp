@@ -77,6 +77,16 @@ class Daemon {
     if (s_.driver == "net") throw std::runtime_error("--driver net would serve itself");
     recorder_ = registry_.open(s_.driver, options_);
     caps_ = recorder_->capabilities();
+    // The largest frame the device takes; a longer message is refused before it is read.
+    const int bits = caps_.bit_depths.empty()
+                         ? 16
+                         : *std::max_element(caps_.bit_depths.begin(), caps_.bit_depths.end());
+    const int channels = caps_.channels.empty()
+                             ? 3
+                             : *std::max_element(caps_.channels.begin(), caps_.channels.end());
+    max_frame_bytes_ = std::uint64_t{caps_.max_width_px} * caps_.max_height_px *
+                       static_cast<std::uint64_t>(channels) *
+                       static_cast<std::uint64_t>((bits + 7) / 8);
     if (!s_.token_file.empty()) {
       std::ifstream in(s_.token_file);
       if (!in) throw std::runtime_error("--token-file: cannot read " + s_.token_file);
@@ -91,28 +101,53 @@ class Daemon {
       std::ofstream(tmp) << listener.port() << "\n";
       fs::rename(tmp, s_.port_file);
     }
-    log("serving the {} driver on {}:{}, files under {}{}", s_.driver, s_.listen, listener.port(),
-        fs::absolute(s_.root).string(),
-        s_.token.empty() ? " (no token: any client may drive the device)" : "");
-    auto last_message = std::chrono::steady_clock::now();
+    log("serving the {} driver on {}:{}, files under {}{}; frames of at most {} bytes", s_.driver,
+        s_.listen, listener.port(), fs::absolute(s_.root).string(),
+        s_.token.empty() ? " (no token: any client may drive the device)" : "", max_frame_bytes_);
     while (!stop.load()) {
-      std::vector<pollfd> fds{{listener.fd(), POLLIN, 0}};
-      if (client_.open()) fds.push_back({client_.fd(), POLLIN, 0});
-      const int ready = ::poll(fds.data(), fds.size(), 500);
+      // The listener, the client, then the connections still saying hello: no peer is ever
+      // waited on while another is ready.
+      std::vector<pollfd> fds{{listener.fd(), POLLIN, 0}, {client_.fd(), POLLIN, 0}};
+      for (const Greeting& g : greetings_) fds.push_back({g.connection.fd(), POLLIN, 0});
+      const int ready = ::poll(fds.data(), fds.size(), 200);
       if (ready < 0) continue;  // EINTR: check `stop`
-      if (fds[0].revents & POLLIN) greet(listener.accept());
-      if (fds.size() > 1 && fds[1].revents) {
+      const auto now = Clock::now();
+      for (std::size_t i = greetings_.size(); i-- > 0;) {
+        Greeting& g = greetings_[i];
+        bool done = false;
         try {
-          handle(client_.receive(30000));
-          last_message = std::chrono::steady_clock::now();
+          if (fds[2 + i].revents && g.reader.read_from(g.connection.fd())) {
+            greet(std::move(g.connection), g.reader.take());
+            done = true;
+          } else if (now > g.deadline) {
+            log("a connection sent no hello within {} s: closed", kHelloSeconds);
+            done = true;
+          }
+        } catch (const NetError& e) {
+          log("a connection failed during hello: {}", e.what());
+          done = true;
+        }
+        if (done) greetings_.erase(greetings_.begin() + static_cast<std::ptrdiff_t>(i));
+      }
+      if (fds[0].revents & POLLIN) accept_one(listener);
+      if (client_.open() && fds[1].revents) {
+        try {
+          // An authenticated client's message: a frame at most as large as the device takes,
+          // all of it within the deadline.
+          handle(client_.receive(30000, max_frame_bytes_, kMessageSeconds * 1000));
+          last_message_ = Clock::now();
         } catch (const NetError& e) {
           log("client {}: {}; the device keeps reel {} ({} frames)", holder_, e.what(),
               loaded_ ? spec_.reel_id : "-", exposed_);
           client_.close();
+        } catch (const std::exception& e) {
+          // Never the daemon's end: the device and its reel outlive a bad request.
+          log("client {}: {}: released", holder_, e.what());
+          client_.close();
         }
       } else if (client_.open() &&
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - last_message)
-                         .count() > s_.idle_timeout_s) {
+                 std::chrono::duration<double>(Clock::now() - last_message_).count() >
+                     s_.idle_timeout_s) {
         log("client {} idle for {} s: released", holder_, s_.idle_timeout_s);
         client_.close();
       }
@@ -143,9 +178,23 @@ class Daemon {
     c.send({{"type", "error"}, {"kind", kind}, {"message", message}});
   }
 
-  void greet(Connection incoming) {
+  void accept_one(fw::net::Listener& listener) {
     try {
-      const Message hello = incoming.receive(5000);
+      Connection incoming = listener.accept();
+      if (greetings_.size() >= kMaxGreetings) {
+        log("{} connections are saying hello already: one more closed", kMaxGreetings);
+        return;
+      }
+      // A hello carries no data: nothing large is read before the token is checked.
+      greetings_.push_back({std::move(incoming), fw::net::MessageReader(64 * 1024, 0),
+                            Clock::now() + std::chrono::seconds(kHelloSeconds)});
+    } catch (const NetError& e) {
+      log("{}", e.what());
+    }
+  }
+
+  void greet(Connection incoming, const Message& hello) {
+    try {
       if (hello.type() != "hello" || hello.head.value("version", 0) != fw::net::kProtocolVersion) {
         reply_error(incoming, "protocol",
                     fmt::format("expected hello version {}", fw::net::kProtocolVersion));
@@ -175,6 +224,7 @@ class Daemon {
                      {"session", session_},
                      {"state", state()}});
       client_ = std::move(incoming);
+      last_message_ = Clock::now();  // the idle timeout counts from the new client's hello
       holder_ = who;
       holder_since_ = fw::utc_timestamp_now();
       log("client {} connected (session {})", holder_, session_);
@@ -206,6 +256,9 @@ class Daemon {
       device_error(e);
     } catch (const nlohmann::json::exception& e) {
       reply_error(client_, "protocol", std::string("malformed ") + type + ": " + e.what());
+    } catch (const fs::filesystem_error& e) {
+      log("{}: {}", type, e.what());
+      reply_error(client_, "fault", std::string("recorderd: ") + e.what());
     }
   }
 
@@ -239,10 +292,23 @@ class Daemon {
     return spec;
   }
 
+  // Reel and job ids become folder names under --root: one path component each, short
+  // enough for any file system, without control characters.
+  static constexpr std::size_t kMaxIdBytes = 128;
+  static bool plain_name(const std::string& id) {
+    return !id.empty() && id.size() <= kMaxIdBytes && !id.starts_with(".") &&
+           std::none_of(id.begin(), id.end(), [](char c) {
+             return c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+           });
+  }
   static bool plain_names(const fw::hal::ReelSpec& spec) {
-    return spec.reel_id.find('/') == std::string::npos &&
-           spec.job_id.find('/') == std::string::npos && !spec.reel_id.starts_with(".") &&
-           !spec.job_id.starts_with(".");
+    return plain_name(spec.reel_id) && plain_name(spec.job_id);
+  }
+  static std::string names_refused() {
+    return fmt::format(
+        "reel and job ids must be plain names: 1 to {} bytes, no '/', '\\', control "
+        "characters or leading '.'",
+        kMaxIdBytes);
   }
 
   // What the film holds of a reel, for a client that resumes: the loaded reel holds every frame
@@ -251,7 +317,7 @@ class Daemon {
   void film(const nlohmann::json& r) {
     fw::hal::ReelSpec spec = reel_from(r);
     if (!plain_names(spec)) {
-      return reply_error(client_, "protocol", "reel and job ids must be plain names");
+      return reply_error(client_, "protocol", names_refused());
     }
     nlohmann::json frames = nullptr;
     if (loaded_ && spec.job_id == spec_.job_id && spec.reel_id == spec_.reel_id) {
@@ -266,7 +332,7 @@ class Daemon {
   void load(const nlohmann::json& r) {
     fw::hal::ReelSpec spec = reel_from(r);
     if (!plain_names(spec)) {
-      return reply_error(client_, "protocol", "reel and job ids must be plain names");
+      return reply_error(client_, "protocol", names_refused());
     }
     const bool same = loaded_ && spec.job_id == spec_.job_id && spec.reel_id == spec_.reel_id;
     const bool continues = spec.first_frame > 1 || spec.keep_film;
@@ -409,7 +475,20 @@ class Daemon {
                   {"state", state()}});
   }
 
+  using Clock = std::chrono::steady_clock;
+  static constexpr int kHelloSeconds = 5;
+  static constexpr int kMessageSeconds = 120;
+  static constexpr std::size_t kMaxGreetings = 16;
+  struct Greeting {
+    Connection connection;
+    fw::net::MessageReader reader;
+    Clock::time_point deadline;
+  };
+
   Settings s_;
+  std::uint64_t max_frame_bytes_ = 0;
+  std::vector<Greeting> greetings_;
+  Clock::time_point last_message_ = Clock::now();
   fw::hal::Registry registry_;
   fw::hal::DriverOptions options_;
   std::unique_ptr<fw::hal::Recorder> recorder_;

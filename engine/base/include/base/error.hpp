@@ -18,7 +18,9 @@ enum class ErrorKind {
   qc,           // verification failed
   busy,         // another instance holds the lock
   interrupted,  // SIGINT/SIGTERM
-  internal,     // a bug, or the machine failed (a disk that cannot be written)
+  storage,      // the output, the catalog or a lock cannot be written or read (the message
+                // names the path): a full disk, a file where a folder should be, permissions
+  internal,     // a bug
 };
 
 class Error : public std::runtime_error {

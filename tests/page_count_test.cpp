@@ -1,0 +1,156 @@
+// Page counts that are right (issue 25): a TIFF's pages counted by libtiff in one walk along
+// its chain of directories and cross-checked against libvips, a PDF's by poppler without
+// libvips's cap at 10,000; a broken or looping chain is an input error naming the last good
+// page, never a shorter document filmed with exit 0. Pages are tiny and written here with
+// libtiff (or as a hand-made PDF), so 10,000 of them take a moment.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <tiffio.h>
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "ingest/ingest.hpp"
+#include "support/test_support.hpp"
+
+namespace fw {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+// `pages` pages of 8 x 8 grey pixels at 300 dpi; returns each page's IFD offset.
+std::vector<std::uint64_t> write_tiny_tiff(const fs::path& file, int pages) {
+  TIFF* tiff = TIFFOpen(file.c_str(), "w");
+  if (!tiff) throw std::runtime_error("cannot write " + file.string());
+  std::vector<std::uint8_t> row(8);
+  for (int page = 0; page < pages; ++page) {
+    TIFFSetField(tiff, TIFFTAG_IMAGEWIDTH, 8);
+    TIFFSetField(tiff, TIFFTAG_IMAGELENGTH, 8);
+    TIFFSetField(tiff, TIFFTAG_SAMPLESPERPIXEL, 1);
+    TIFFSetField(tiff, TIFFTAG_BITSPERSAMPLE, 8);
+    TIFFSetField(tiff, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+    TIFFSetField(tiff, TIFFTAG_ROWSPERSTRIP, 8);
+    TIFFSetField(tiff, TIFFTAG_XRESOLUTION, 300.0);
+    TIFFSetField(tiff, TIFFTAG_YRESOLUTION, 300.0);
+    TIFFSetField(tiff, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
+    for (std::uint32_t y = 0; y < 8; ++y) {
+      std::fill(row.begin(), row.end(), static_cast<std::uint8_t>(page * 7 + y));
+      TIFFWriteScanline(tiff, row.data(), y, 0);
+    }
+    TIFFWriteDirectory(tiff);
+  }
+  TIFFClose(tiff);
+  std::vector<std::uint64_t> offsets;
+  tiff = TIFFOpen(file.c_str(), "r");
+  do {
+    offsets.push_back(TIFFCurrentDirOffset(tiff));
+  } while (TIFFReadDirectory(tiff) == 1);
+  TIFFClose(tiff);
+  return offsets;
+}
+
+PageSource whole_tiff(const fs::path& file) {
+  PageSource source;
+  source.kind = PageSource::Kind::tiff;
+  source.paths = {file};
+  return source;
+}
+
+// A PDF of `pages` empty A4 pages, written by hand (objects and a cross-reference table).
+void write_pdf(const fs::path& file, int pages) {
+  std::string pdf = "%PDF-1.4\n";
+  std::vector<std::size_t> offsets;
+  const auto object = [&](const std::string& body) {
+    offsets.push_back(pdf.size());
+    pdf += fmt::format("{} 0 obj\n{}\nendobj\n", offsets.size(), body);
+  };
+  object("<< /Type /Catalog /Pages 2 0 R >>");
+  std::string kids;
+  for (int i = 0; i < pages; ++i) kids += fmt::format("{} 0 R ", i + 3);
+  object(fmt::format("<< /Type /Pages /Kids [{}] /Count {} >>", kids, pages));
+  for (int i = 0; i < pages; ++i) {
+    object("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>");
+  }
+  const std::size_t xref = pdf.size();
+  pdf += fmt::format("xref\n0 {}\n0000000000 65535 f \n", offsets.size() + 1);
+  for (const std::size_t at : offsets) pdf += fmt::format("{:010} 00000 n \n", at);
+  pdf += fmt::format("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{}\n%%EOF\n",
+                     offsets.size() + 1, xref);
+  test::write_text(file, pdf);
+}
+
+TEST(PageCount, ATiffOfTenThousandPagesHasTenThousandPages) {
+  test::TempDir dir;
+  write_tiny_tiff(dir / "big.tif", 10000);
+  const std::vector<PageRef> pages = expand_pages(whole_tiff(dir / "big.tif"), Limits{});
+  ASSERT_EQ(pages.size(), 10000u);
+  EXPECT_EQ(pages.back().page_in_file, 9999u);
+  EXPECT_EQ(pages.back().pages_in_file, 10000u);
+  // The last page probes as itself (libtiff's walk, not libvips's cap).
+  const PageInfo last = probe_page(pages.back(), PageSettings{}, Limits{});
+  EXPECT_EQ(last.width_px, 8u);
+  EXPECT_DOUBLE_EQ(last.dpi, 300);
+}
+
+TEST(PageCount, APdfOfTenThousandPagesHasTenThousandPages) {
+  test::TempDir dir;
+  write_pdf(dir / "big.pdf", 10000);
+  PageSource source = whole_tiff(dir / "big.pdf");
+  source.kind = PageSource::Kind::pdf;
+  const std::vector<PageRef> pages = expand_pages(source, Limits{});
+  ASSERT_EQ(pages.size(), 10000u);
+  EXPECT_EQ(pages.back().pages_in_file, 10000u);
+}
+
+TEST(PageCount, ATiffCutInItsFourthPageIsRefusedNamingTheLastGoodPage) {
+  test::TempDir dir;
+  const std::vector<std::uint64_t> ifd = write_tiny_tiff(dir / "cut.tif", 5);
+  ASSERT_EQ(ifd.size(), 5u);
+  fs::resize_file(dir / "cut.tif", ifd[3] + 6);  // inside the fourth page's directory
+  try {
+    expand_pages(whole_tiff(dir / "cut.tif"), Limits{});
+    FAIL() << "a cut TIFF was read as a shorter one";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::input);
+    EXPECT_THAT(e.what(), HasSubstr("cut.tif: the TIFF's chain of pages is broken after page 3"));
+  }
+  // Through the CLI: exit 3 (input), nothing filmed.
+  test::write_text(dir / "job.toml",
+                   "version = 1\nid = \"cut\"\ntitle = \"t\"\n[[documents]]\nid = \"D1\"\n"
+                   "title = \"d\"\npages = { tiff = \"cut.tif\" }\n");
+  const auto run = test::run_cli({"convert", (dir / "job.toml").string(), "--dry-run"});
+  EXPECT_EQ(run.exit_code, 3) << run.out << run.err;
+  EXPECT_THAT(run.err, HasSubstr("is broken after page 3"));
+}
+
+TEST(PageCount, ATiffWhoseChainLoopsIsRefused) {
+  test::TempDir dir;
+  const std::vector<std::uint64_t> ifd = write_tiny_tiff(dir / "loop.tif", 4);
+  ASSERT_EQ(ifd.size(), 4u);
+  // The last directory's "next" points back at the second: classic little-endian TIFF, a
+  // 2-byte entry count, 12 bytes an entry, then the 4-byte offset of the next directory.
+  std::fstream file(dir / "loop.tif", std::ios::in | std::ios::out | std::ios::binary);
+  file.seekg(static_cast<std::streamoff>(ifd[3]));
+  std::uint16_t entries = 0;
+  file.read(reinterpret_cast<char*>(&entries), 2);
+  const auto next = static_cast<std::uint32_t>(ifd[1]);
+  file.seekp(static_cast<std::streamoff>(ifd[3] + 2 + 12 * std::uint64_t{entries}));
+  file.write(reinterpret_cast<const char*>(&next), 4);
+  file.close();
+  try {
+    expand_pages(whole_tiff(dir / "loop.tif"), Limits{});
+    FAIL() << "a looping TIFF was read";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::input);
+    EXPECT_THAT(e.what(), HasSubstr("loop.tif: the TIFF's chain of pages loops back after page 4"));
+  }
+}
+
+}  // namespace
+}  // namespace fw
