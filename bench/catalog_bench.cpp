@@ -54,7 +54,8 @@ fw::CatalogJob make_job(const std::string& id, std::size_t documents) {
     job.documents.push_back({fmt::format("D{:05}", d + 1),
                              fmt::format("论语集注 卷{} 第{}册", d + 1, d % 7 + 1),
                              {{"作者", "朱熹"}, {"年代", "宋"}},
-                             {fmt::format("/scans/D{:05}.tif", d + 1)}});
+                             {fmt::format("/scans/D{:05}.tif", d + 1)},
+                             {}});
   }
   return job;
 }

@@ -38,8 +38,8 @@ CatalogJob sample_job(const std::filesystem::path& dir) {
   job.dir = dir;
   job.plan_sha256 = std::string(64, 'a');
   job.format = "16mm-comic-30m";
-  job.documents = {{"D001", "论语集注 卷一", {{"作者", "朱熹"}}, {"scans/d1/p1.png"}},
-                   {"D002", "孟子集注 卷二", {}, {"scans/d2.tif"}}};
+  job.documents = {{"D001", "论语集注 卷一", {{"作者", "朱熹"}}, {"scans/d1/p1.png"}, {}},
+                   {"D002", "孟子集注 卷二", {}, {"scans/d2.tif"}, {}}};
   return job;
 }
 
@@ -114,7 +114,7 @@ INSERT INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, 
 
   Catalog current(file);
   EXPECT_EQ(current.schema_version(), Catalog::latest_version());
-  EXPECT_EQ(Catalog::latest_version(), 7);
+  EXPECT_EQ(Catalog::latest_version(), 8);
   FrameQuery query;
   query.title = "周易";
   const auto found = current.find(query);
@@ -444,7 +444,7 @@ INSERT INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, 
   exec(file, v6_rows);
 
   Catalog catalog(file);
-  EXPECT_EQ(catalog.schema_version(), 7);
+  EXPECT_EQ(catalog.schema_version(), 8);
   ASSERT_EQ(catalog.reels("nlc-1").size(), 1u);
   EXPECT_EQ(catalog.reels("nlc-1")[0].run, 1u);
   EXPECT_EQ(catalog.reels("nlc-1")[0].superseded_at, "");

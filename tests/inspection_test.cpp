@@ -27,7 +27,7 @@ class Inspections : public test::CatalogBackend {
     job.dir = dir_.path();
     job.plan_sha256 = "p";
     job.format = "16mm-comic-30m";
-    job.documents = {{"D001", "论语", {}, {}}};
+    job.documents = {{"D001", "论语", {}, {}, {}}};
     catalog().start_job(job);
     catalog().reel_loaded("qc", "R0001", 1, 30.5);
     catalog().reel_closed("qc", {"qc", "R0001", 1, "complete", 0, 0, "", "", {}, 1, ""});

@@ -47,7 +47,7 @@ CatalogJob writer_job(const std::string& id) {
   job.dir = "/shared/out/" + id;
   job.plan_sha256 = std::string(64, 'a');
   job.format = "16mm-comic-30m";
-  job.documents = {{"D001", "论语集注 " + id, {}, {}}};
+  job.documents = {{"D001", "论语集注 " + id, {}, {}, {}}};
   return job;
 }
 
@@ -225,7 +225,7 @@ TEST(PgCatalog, MigrateMovesASqliteCatalogWithItsCountsChecked) {
     Catalog catalog(file);
     for (const std::string id : {"b-job", "a-job"}) {
       CatalogJob job = writer_job(id);
-      job.documents.push_back({"D000", "孟子 " + id, {{"作者", "朱熹"}}, {"x.tif"}});
+      job.documents.push_back({"D000", "孟子 " + id, {{"作者", "朱熹"}}, {"x.tif"}, {}});
       catalog.start_job(job);
       catalog.reel_loaded(id, "R0001", 1, 30.5);
       catalog.add_frames(id, {{id, "R0001", frame_row(1, "R0001", id), {}, {}},

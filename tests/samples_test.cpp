@@ -205,6 +205,11 @@ TEST(Samples, DemoSetIsAJobThatIngestAccepts) {
   EXPECT_THAT(job.documents[0].metadata,
               ::testing::Contains(std::pair<std::string, std::string>{"作者", "朱熹"}));
   EXPECT_EQ(settings_for(job, job.documents[1]).mode, ImageMode::bitonal);
+  // D001's two-level table of contents (卷 / 篇) from toc/D001.csv.
+  ASSERT_EQ(job.documents[0].toc.size(), 4u);
+  EXPECT_EQ(job.documents[0].toc[1].title, "篇一 学而时习之");
+  EXPECT_EQ(job.documents[0].toc[1].level, 2);
+  EXPECT_EQ(job.documents[0].toc[3].origin, "toc/D001.csv:5");
 
   const auto scanned = scan_documents(job);
   ASSERT_EQ(scanned.size(), 3u);

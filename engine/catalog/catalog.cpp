@@ -129,6 +129,22 @@ ALTER TABLE jobs ADD COLUMN attempt_base INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE reels ADD COLUMN run INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE reels ADD COLUMN superseded_at TEXT NOT NULL DEFAULT '';
 )sql",
+    // 8: documents' tables of contents (目次): one row per entry, in reading order. Where each
+    // entry is on film is its page's frame (Catalog::toc), so a reel filmed again moves the
+    // answer with it. Plain SQL only: the same schema serves a PostgreSQL catalog.
+    R"sql(
+CREATE TABLE toc(
+  job_id TEXT NOT NULL,
+  document_id TEXT NOT NULL,
+  entry INTEGER NOT NULL,
+  title TEXT NOT NULL,
+  page INTEGER NOT NULL,
+  level INTEGER NOT NULL,
+  metadata TEXT NOT NULL DEFAULT '{}',
+  PRIMARY KEY(job_id, document_id, entry),
+  FOREIGN KEY(job_id, document_id) REFERENCES documents(job_id, id) ON DELETE CASCADE);
+CREATE INDEX toc_by_title ON toc(title, job_id, document_id, entry);
+)sql",
 };
 
 namespace {
@@ -155,6 +171,9 @@ class Statement {
   std::string text(int column) const { return statement_->text(column); }
   std::int64_t integer(int column) const { return statement_->integer(column); }
   double real(int column) const { return statement_->real(column); }
+  bool is_null(int column) const { return statement_->is_null(column); }
+  // Ready to bind and step again.
+  void reset() { statement_->reset(); }
 
  private:
   std::unique_ptr<db::Statement> statement_;
@@ -485,16 +504,36 @@ void Catalog::write_documents(const CatalogJob& job) {
                    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(job_id, id) DO UPDATE SET "
                    "title = excluded.title, metadata = excluded.metadata, "
                    "source_files = excluded.source_files");
-  for (const auto& doc : job.documents) {
+  // A document's table of contents is the job's as it is now: an earlier run's is replaced.
+  Statement clear_toc(*db_, "DELETE FROM toc WHERE job_id = ?1 AND document_id = ?2");
+  Statement insert_toc(*db_,
+                       "INSERT INTO toc(job_id, document_id, entry, title, page, level, metadata) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  const auto json_of = [](const std::vector<std::pair<std::string, std::string>>& pairs) {
     // Metadata keeps the job file's order: a JSON object written key by key.
     nlohmann::ordered_json metadata = nlohmann::ordered_json::object();
-    for (const auto& [key, value] : doc.metadata) metadata[key] = value;
+    for (const auto& [key, value] : pairs) metadata[key] = value;
+    return metadata.dump();
+  };
+  for (const auto& doc : job.documents) {
     insert.bind(1, job.id)
         .bind(2, doc.id)
         .bind(3, doc.title)
-        .bind(4, metadata.dump())
+        .bind(4, json_of(doc.metadata))
         .bind(5, nlohmann::json(doc.source_files).dump())
         .run();
+    clear_toc.bind(1, job.id).bind(2, doc.id).run();
+    for (std::size_t i = 0; i < doc.toc.size(); ++i) {
+      const CatalogTocEntry& entry = doc.toc[i];
+      insert_toc.bind(1, job.id)
+          .bind(2, doc.id)
+          .bind(3, static_cast<std::int64_t>(i + 1))
+          .bind(4, entry.title)
+          .bind(5, std::int64_t{entry.page})
+          .bind(6, std::int64_t{entry.level})
+          .bind(7, json_of(entry.metadata))
+          .run();
+    }
   }
 }
 
@@ -768,13 +807,93 @@ std::vector<CatalogDocument> Catalog::documents(const std::string& job_id) const
   select.bind(1, job_id);
   std::vector<CatalogDocument> out;
   while (select.step()) {
-    CatalogDocument doc{select.text(0), select.text(1), {}, {}};
+    CatalogDocument doc{select.text(0), select.text(1), {}, {}, {}};
     const auto metadata = nlohmann::ordered_json::parse(select.text(2));
     for (const auto& [key, value] : metadata.items()) {
       doc.metadata.emplace_back(key, value.get<std::string>());
     }
     doc.source_files = nlohmann::json::parse(select.text(3)).get<std::vector<std::string>>();
     out.push_back(std::move(doc));
+  }
+  return out;
+}
+
+std::vector<CatalogTocPlace> Catalog::toc(const std::string& job_id,
+                                          const std::string& title) const {
+  Statement select(*db_,
+                   "SELECT t.job_id, t.document_id, d.title, t.entry, t.title, t.page, t.level, "
+                   "t.metadata FROM toc t JOIN documents d ON d.job_id = t.job_id AND d.id = "
+                   "t.document_id WHERE (?1 = '' OR t.job_id = ?1) AND (?2 = '' OR t.title LIKE "
+                   "?3 ESCAPE '\\') ORDER BY t.job_id, d.rowid, t.entry");
+  select.bind(1, job_id).bind(2, title).bind(3, like_anywhere(title));
+  std::vector<CatalogTocPlace> out;
+  while (select.step()) {
+    CatalogTocPlace place;
+    place.job_id = select.text(0);
+    place.document_id = select.text(1);
+    place.document_title = select.text(2);
+    place.entry = static_cast<std::uint32_t>(select.integer(3));
+    place.toc.title = select.text(4);
+    place.toc.page = static_cast<std::uint32_t>(select.integer(5));
+    place.toc.level = static_cast<int>(select.integer(6));
+    // Held in a variable: a range-for over parse(...).items() would read a destroyed temporary.
+    const auto metadata = nlohmann::ordered_json::parse(select.text(7));
+    for (const auto& [key, value] : metadata.items()) {
+      place.toc.metadata.emplace_back(key, value.get<std::string>());
+    }
+    out.push_back(std::move(place));
+  }
+  // Each entry's page on the current reels: its first frame (a colour page filmed as
+  // separations has three), the blips before it on its reel, and the last frame of its pages
+  // there: up to the next page an entry of its level or a higher one starts (a 卷 holds its
+  // 篇), or the document's end.
+  Statement first(*db_,
+                  ("SELECT f.reel_id, f.attempt, f.frame, f.address, " + std::string(kReelStatus) +
+                   ", f.source_file, f.source_page, (SELECT COUNT(*) FROM frames b WHERE "
+                   "b.job_id = f.job_id AND b.reel_id = f.reel_id AND b.attempt = f.attempt "
+                   "AND b.frame <= f.frame AND b.blip <> 'none') FROM frames f JOIN reels r "
+                   "ON r.job_id = f.job_id AND r.id = f.reel_id AND r.attempt = f.attempt " +
+                   kCurrentAttempts +
+                   "AND f.job_id = ?1 AND f.document_id = ?2 AND f.page = ?3 AND f.kind IN "
+                   "('page', 'substitute') ORDER BY f.frame LIMIT 1")
+                      .c_str());
+  Statement last(*db_,
+                 "SELECT MAX(frame) FROM frames WHERE job_id = ?1 AND reel_id = ?2 AND attempt = "
+                 "?3 AND document_id = ?4 AND page >= ?5 AND page < ?6 AND kind IN ('page', "
+                 "'substitute')");
+  Statement next_page(*db_,
+                      "SELECT MIN(page) FROM toc WHERE job_id = ?1 AND document_id = ?2 AND "
+                      "page > ?3 AND level <= ?4");
+  for (CatalogTocPlace& place : out) {
+    first.bind(1, place.job_id).bind(2, place.document_id).bind(3, std::int64_t{place.toc.page});
+    if (first.step()) {
+      place.reel_id = first.text(0);
+      place.attempt = static_cast<std::uint32_t>(first.integer(1));
+      place.frame = static_cast<std::uint32_t>(first.integer(2));
+      place.address = first.text(3);
+      place.reel_status = first.text(4);
+      place.source_file = first.text(5);
+      place.source_page = static_cast<std::uint32_t>(first.integer(6));
+      place.blips = static_cast<std::uint32_t>(first.integer(7));
+    }
+    first.reset();
+    if (place.reel_id.empty()) continue;
+    next_page.bind(1, place.job_id)
+        .bind(2, place.document_id)
+        .bind(3, std::int64_t{place.toc.page})
+        .bind(4, std::int64_t{place.toc.level});
+    std::int64_t end_page = INT64_MAX;
+    if (next_page.step() && !next_page.is_null(0)) end_page = next_page.integer(0);
+    next_page.reset();
+    last.bind(1, place.job_id)
+        .bind(2, place.reel_id)
+        .bind(3, std::int64_t{place.attempt})
+        .bind(4, place.document_id)
+        .bind(5, std::int64_t{place.toc.page})
+        .bind(6, end_page);
+    place.last_frame =
+        last.step() && !last.is_null(0) ? static_cast<std::uint32_t>(last.integer(0)) : place.frame;
+    last.reset();
   }
   return out;
 }

@@ -31,11 +31,46 @@ namespace fw {
 // INTEGER PRIMARY KEY, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ALTER TABLE ... ADD COLUMN.
 extern const std::vector<const char*> kCatalogMigrations;
 
+// A table-of-contents entry as the catalog keeps it (the job's TocEntry without its place in
+// the job file).
+struct CatalogTocEntry {
+  std::string title;
+  std::uint32_t page = 1;  // 1-based among the document's filmed pages
+  int level = 1;           // 1–3
+  std::vector<std::pair<std::string, std::string>> metadata;
+};
+
 struct CatalogDocument {
   std::string id;
   std::string title;
   std::vector<std::pair<std::string, std::string>> metadata;  // in job-file order
   std::vector<std::string> source_files;
+  std::vector<CatalogTocEntry> toc;  // in reading order (catalog schema 8)
+};
+
+// A TOC entry with where its page is on film (Catalog::toc): what `catalog find --title`
+// answers for a chapter, `catalog export` lists, and a METS writer builds its logical
+// structure map from. The place is the current attempt's; reel_id is "" while the page is not
+// on film (a reel not filmed yet, a skipped document).
+struct CatalogTocPlace {
+  std::string job_id;
+  std::string document_id;
+  std::string document_title;
+  std::uint32_t entry = 1;  // 1-based within the document's table of contents
+  CatalogTocEntry toc;
+  std::string reel_id;
+  std::uint32_t attempt = 0;
+  std::uint32_t frame = 0;  // the entry's first frame on the reel
+  // The last frame of its pages on that reel: before the next entry of its level or a higher
+  // one (a 卷 holds its 篇), or the document's end.
+  std::uint32_t last_frame = 0;
+  std::string address;  // "R0001-D001-0005"
+  // Blip marks on the reel from its start up to and including the entry's frame: what a
+  // reader with blip retrieval counts to reach it.
+  std::uint32_t blips = 0;
+  std::string reel_status;
+  std::string source_file;  // the entry page's source file and page in it (1-based)
+  std::uint32_t source_page = 0;
 };
 
 struct CatalogJob {
@@ -158,6 +193,10 @@ class Catalog {
   // The current run's reels (spoiled ones included); `all_runs` adds the superseded ones.
   std::vector<CatalogReel> reels(const std::string& job_id = {}, bool all_runs = false) const;
   std::vector<CatalogDocument> documents(const std::string& job_id) const;
+  // The TOC entries of a job's documents (every job's when job_id is ""), in document and
+  // entry order, each with its frame on the current reels; `title` (a substring, any script)
+  // keeps only the entries whose title holds it.
+  std::vector<CatalogTocPlace> toc(const std::string& job_id, const std::string& title = {}) const;
   std::vector<CatalogJob> jobs() const;  // without their documents
 
  private:

@@ -59,6 +59,8 @@ class Statement {
   virtual std::string text(int column) const = 0;
   virtual std::int64_t integer(int column) const = 0;
   virtual double real(int column) const = 0;
+  // Whether the current row's value is NULL (an aggregate over no row, MIN() and the like).
+  virtual bool is_null(int column) const = 0;
 };
 
 class Connection {

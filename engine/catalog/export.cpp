@@ -100,6 +100,41 @@ std::string export_csv(const Catalog& catalog, const std::string& job_id,
   return out;
 }
 
+namespace {
+
+nlohmann::ordered_json toc_json(const CatalogTocPlace& place) {
+  nlohmann::ordered_json metadata = nlohmann::ordered_json::object();
+  for (const auto& [key, value] : place.toc.metadata) metadata[key] = value;
+  return {
+      {"entry", place.entry},     {"title", place.toc.title}, {"level", place.toc.level},
+      {"page", place.toc.page},   {"metadata", metadata},     {"reel", place.reel_id},
+      {"attempt", place.attempt}, {"frame", place.frame},     {"last_frame", place.last_frame},
+      {"address", place.address}, {"blips", place.blips},     {"reel_status", place.reel_status}};
+}
+
+}  // namespace
+
+std::vector<std::string> describe_toc(const std::vector<CatalogTocPlace>& places) {
+  std::vector<std::string> lines;
+  for (const CatalogTocPlace& p : places) {
+    const std::string entry =
+        fmt::format("TOC entry {} \"{}\" (level {}) of document {} \"{}\" page {}", p.entry,
+                    p.toc.title, p.toc.level, p.document_id, p.document_title, p.toc.page);
+    if (p.reel_id.empty()) {
+      lines.push_back(fmt::format("{}: {} [not on film]", p.job_id, entry));
+      continue;
+    }
+    const std::string frames = p.last_frame > p.frame
+                                   ? fmt::format("frames {}-{}", p.frame, p.last_frame)
+                                   : fmt::format("frame {}", p.frame);
+    std::string line = fmt::format("{} {} {}: {} ({}), blip {} from the reel start", p.job_id,
+                                   p.reel_id, frames, entry, p.address, p.blips);
+    if (p.reel_status != "complete") line += fmt::format(" [reel {}]", p.reel_status);
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
 std::string export_json(const Catalog& catalog, const std::string& job_id, bool all_attempts) {
   nlohmann::ordered_json jobs = nlohmann::ordered_json::array();
   for (const auto& job : catalog.jobs()) {
@@ -109,13 +144,20 @@ std::string export_json(const Catalog& catalog, const std::string& job_id, bool 
         {"status", job.status},   {"format", job.format}, {"plan_sha256", job.plan_sha256},
         {"dir", job.dir.string()}};
     j["documents"] = nlohmann::ordered_json::array();
+    const std::vector<CatalogTocPlace> toc = catalog.toc(job.id);
     for (const auto& doc : catalog.documents(job.id)) {
       nlohmann::ordered_json metadata = nlohmann::ordered_json::object();
       for (const auto& [key, value] : doc.metadata) metadata[key] = value;
-      j["documents"].push_back({{"id", doc.id},
-                                {"title", doc.title},
-                                {"metadata", metadata},
-                                {"source_files", doc.source_files}});
+      nlohmann::ordered_json document = {{"id", doc.id},
+                                         {"title", doc.title},
+                                         {"metadata", metadata},
+                                         {"source_files", doc.source_files}};
+      nlohmann::ordered_json entries = nlohmann::ordered_json::array();
+      for (const CatalogTocPlace& place : toc) {
+        if (place.document_id == doc.id) entries.push_back(toc_json(place));
+      }
+      if (!entries.empty()) document["toc"] = std::move(entries);
+      j["documents"].push_back(std::move(document));
     }
     j["reels"] = nlohmann::ordered_json::array();
     for (const auto& reel : catalog.reels(job.id, all_attempts)) {

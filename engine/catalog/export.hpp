@@ -15,6 +15,10 @@ namespace fw {
 // and ` [reel incomplete]` after a run on a reel that is not complete.
 std::vector<std::string> describe_frames(const std::vector<CatalogFrame>& frames);
 
+// One line per TOC entry: `nlc-1 R0001 frames 7-8: TOC entry 2 "篇一 学而" (level 2) of document
+// D001 "论语集注 卷一" page 2 (R0001-D001-0002), blip 6 from the reel start`.
+std::vector<std::string> describe_toc(const std::vector<CatalogTocPlace>& places);
+
 struct CsvOptions {
   bool bom = false;  // a UTF-8 byte order mark first: spreadsheet programs then read UTF-8
   // Also the frames of spoiled reels and superseded runs (reel_status says which); by default

@@ -16,8 +16,13 @@ CatalogJob catalog_job(const Job& job, const Plan& plan, const std::filesystem::
   out.plan_sha256 = plan.hash(job);
   out.format = plan.format.name;
   out.film_length_m = plan.reels.empty() ? 0 : plan.reels.front().film_length_m;
-  for (const auto& doc : job.documents)
-    out.documents.push_back({doc.id, doc.title, doc.metadata, {}});
+  for (const auto& doc : job.documents) {
+    CatalogDocument document{doc.id, doc.title, doc.metadata, {}, {}};
+    for (const TocEntry& entry : doc.toc) {
+      document.toc.push_back({entry.title, entry.page, entry.level, entry.metadata});
+    }
+    out.documents.push_back(std::move(document));
+  }
   for (const auto& frame : plan.frames) {
     if (frame.source.ref.file.empty()) continue;
     auto& files = out.documents[frame.document].source_files;

@@ -69,6 +69,7 @@ class PgStatement : public Statement {
   }
   int columns() const override { return result_ ? PQnfields(result_) : 0; }
   std::string column_name(int column) const override { return PQfname(result_, column); }
+  bool is_null(int column) const override { return PQgetisnull(result_, row_, column) == 1; }
   std::string text(int column) const override {
     return std::string(PQgetvalue(result_, row_, column),
                        static_cast<std::size_t>(PQgetlength(result_, row_, column)));

@@ -45,6 +45,9 @@ class SqliteStatement : public Statement {
   }
   int columns() const override { return sqlite3_column_count(stmt_); }
   std::string column_name(int column) const override { return sqlite3_column_name(stmt_, column); }
+  bool is_null(int column) const override {
+    return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+  }
   std::string text(int column) const override {
     if (sqlite3_column_type(stmt_, column) == SQLITE_FLOAT) {
       return fmt::format("{:.17g}", sqlite3_column_double(stmt_, column));

@@ -21,7 +21,7 @@ constexpr std::size_t kWriteChunk = 1 << 20;  // bytes written at once
 
 // A new field of PlannedFrame must be written and read below too; this stops the build
 // until it is (and the round-trip test in film_test compares every field plan.json shows).
-static_assert(sizeof(PlannedFrame) == 400, "PlannedFrame changed: update FrameSpool's record");
+static_assert(sizeof(PlannedFrame) == 408, "PlannedFrame changed: update FrameSpool's record");
 static_assert(std::is_trivially_copyable_v<Placement> && std::is_trivially_copyable_v<PageInfo>);
 
 struct RecordWriter {
@@ -92,6 +92,8 @@ void write_record(std::string& out, const PlannedFrame& f) {
   w.pod(f.data_file);
   w.pod(f.data_frame);
   w.pod(f.data_unit);
+  w.pod(f.toc_first);
+  w.pod(f.toc_count);
   const auto length = static_cast<std::uint32_t>(out.size() - start - sizeof(std::uint32_t));
   std::memcpy(out.data() + start, &length, sizeof length);
 }
@@ -125,6 +127,8 @@ PlannedFrame read_record(RecordReader r) {
   f.data_file = r.pod<std::uint32_t>();
   f.data_frame = r.pod<std::uint32_t>();
   f.data_unit = r.pod<std::uint32_t>();
+  f.toc_first = r.pod<std::uint32_t>();
+  f.toc_count = r.pod<std::uint32_t>();
   return f;
 }
 

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include <fmt/format.h>
@@ -35,8 +36,43 @@ std::string page_context(const Document& document, std::uint32_t page, const Sou
                      source.ref.page_in_file + 1);
 }
 
+std::uint32_t toc_frame_count(const Document& document) {
+  const auto entries = static_cast<std::uint32_t>(document.toc.size());
+  return (entries + kTocEntriesPerFrame - 1) / kTocEntriesPerFrame;
+}
+
+// "D001-TOC1": the address label of a document's TOC target frame `index` (0-based).
+std::string toc_label(const Document& document, std::uint32_t index) {
+  return fmt::format("{}-TOC{}", document.id, index + 1);
+}
+
 // A separation frame's address ends in its filter, "R0001-D001-0003-G", so that the three
 // frames of a page are told apart at the reader and in index.csv.
+// Checks each TOC entry's page against the document's filmed pages and gives the first frame
+// of an entry's page the middle blip (the document start, where it is the first page on a
+// reel without targets, keeps the highest).
+void mark_toc_entries(const Job& job, const Document& document, bool targets,
+                      std::vector<PlannedFrame>& frames) {
+  std::uint32_t pages = 0;
+  for (const PlannedFrame& frame : frames) pages = std::max(pages, frame.page);
+  std::set<std::uint32_t> starts;
+  for (const TocEntry& entry : document.toc) {
+    if (entry.page > pages) {
+      throw Error(ErrorKind::job,
+                  fmt::format("{}: {}.page: page {} but document {} has {} page(s)", entry.origin,
+                              entry.key, entry.page, document.id, pages));
+    }
+    starts.insert(entry.page);
+  }
+  for (PlannedFrame& frame : frames) {
+    if (!targets && frame.blip == hal::BlipLevel::document) {
+      frame.blip = document_start_blip(job);
+    } else if (starts.contains(frame.page) && frame.blip != hal::BlipLevel::none) {
+      frame.blip = hal::BlipLevel::document;
+    }
+  }
+}
+
 std::string frame_address(const std::string& reel, const std::string& document_id,
                           std::uint32_t page, Separation separation = Separation::none) {
   if (separation != Separation::none) {
@@ -459,8 +495,11 @@ class ReelBuilder {
     append_target(FrameKind::start_target, document, hal::BlipLevel::batch, "START");
     append_target(FrameKind::technical_target, document, hal::BlipLevel::none, "TECH1");
     if (continued) {
-      append_target(FrameKind::continued_from, document, hal::BlipLevel::document,
+      append_target(FrameKind::continued_from, document, document_start_blip(job_),
                     job_.documents[document].id + "-CONT", reel.number - 1, nullptr, note);
+      // The reader of this reel gets the table of contents too: entries filmed on the reel
+      // before are listed with their reel.
+      append_toc(document);
     }
   }
 
@@ -479,8 +518,21 @@ class ReelBuilder {
   }
 
   void append_title(std::size_t document) {
-    append_target(FrameKind::title_target, document, hal::BlipLevel::document,
+    append_target(FrameKind::title_target, document, document_start_blip(job_),
                   job_.documents[document].id + "-TITLE");
+    append_toc(document);
+  }
+
+  // The document's TOC target frames (none without a table of contents).
+  void append_toc(std::size_t document) {
+    const auto entries = static_cast<std::uint32_t>(job_.documents[document].toc.size());
+    for (std::uint32_t first = 0; first < entries; first += kTocEntriesPerFrame) {
+      append_target(FrameKind::toc_target, document, hal::BlipLevel::none,
+                    toc_label(job_.documents[document], first / kTocEntriesPerFrame));
+      PlannedFrame& frame = plan_.frames.back();
+      frame.toc_first = first;
+      frame.toc_count = std::min(kTocEntriesPerFrame, entries - first);
+    }
   }
 
   void append(PlannedFrame frame) {
@@ -539,7 +591,7 @@ class ReelBuilder {
 };
 
 // The longest blip track of the job's targets: the reel's own (start, technical, end) and each
-// document's title and continued targets, at their blip levels.
+// document's title, TOC and continued targets, at their blip levels.
 std::uint32_t target_least_px(const Job& job, TrackSizer& sizer) {
   const std::string reel = reel_id(0);
   std::uint32_t least = std::max({sizer.least_px(reel + "-START", hal::BlipLevel::batch),
@@ -548,8 +600,13 @@ std::uint32_t target_least_px(const Job& job, TrackSizer& sizer) {
                                   sizer.least_px(reel + "-END", hal::BlipLevel::none)});
   for (const Document& document : job.documents) {
     least = std::max(
-        {least, sizer.least_px(reel + "-" + document.id + "-TITLE", hal::BlipLevel::document),
-         sizer.least_px(reel + "-" + document.id + "-CONT", hal::BlipLevel::document)});
+        {least, sizer.least_px(reel + "-" + document.id + "-TITLE", document_start_blip(job)),
+         sizer.least_px(reel + "-" + document.id + "-CONT", document_start_blip(job))});
+    const std::uint32_t toc_frames = toc_frame_count(document);
+    if (toc_frames > 0) {
+      least = std::max(least, sizer.least_px(reel + "-" + toc_label(document, toc_frames - 1),
+                                             hal::BlipLevel::none));
+    }
   }
   return least;
 }
@@ -690,13 +747,15 @@ void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
     const Document& doc = job.documents[document];
     double data_mm = data.empty() ? 0 : reels.data_target_step_mm();
     for (const PlannedFrame& frame : data) data_mm += frame_step_mm(frame, format);
-    double document_mm = title_mm + data_mm;
+    // The title target and the TOC target frames behind it (and behind a continued target).
+    const double toc_mm = toc_frame_count(doc) * reels.target_step_mm();
+    double document_mm = title_mm + toc_mm + data_mm;
     for (std::size_t i = 0; i < frames.size(); ++i) {
       const PlannedFrame& frame = frames[i];
       const double step_mm = unit_mm(frames, i);
-      // The least a reel must hold: its targets, a title or continued target, one page and
-      // the continued target behind it.
-      const double least_mm = step_mm + title_mm + continued_mm;
+      // The least a reel must hold: its targets, a title or continued target with the TOC,
+      // one page and the continued target behind it.
+      const double least_mm = step_mm + title_mm + toc_mm + continued_mm;
       if (least_mm > reel_capacity_mm + kLengthToleranceMm) {
         if (!plan.targets) {
           throw Error(
@@ -723,7 +782,7 @@ void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
       reels.open_reel(document, false);
     } else {
       const double needed_mm =
-          longer_than_a_reel ? title_mm + unit_mm(frames, 0) + continued_mm : document_mm;
+          longer_than_a_reel ? title_mm + toc_mm + unit_mm(frames, 0) + continued_mm : document_mm;
       if (needed_mm > reels.room_mm() - pending_mm + kLengthToleranceMm) {
         close(last_document, false);
         reels.open_reel(document, false);
@@ -754,6 +813,28 @@ void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
     std::vector<PlannedFrame>().swap(data);
   }
   if (reels.is_open()) close(last_document, false);
+}
+
+// The frame of each TOC entry's page, once every frame has its reel and number: what the TOC
+// target frames list and the catalog records. Frame numbers on a reel are known only after
+// planning, so TOC frames are filled from here when they render.
+void place_toc(const Job& job, Plan& plan) {
+  if (!has_toc(job)) return;
+  plan.toc.assign(job.documents.size(), {});
+  std::map<std::pair<std::size_t, std::uint32_t>, const PlannedFrame*> first_frame;
+  for (const PlannedFrame& frame : plan.frames) {
+    if (frame.kind != FrameKind::page && frame.kind != FrameKind::substitute) continue;
+    first_frame.emplace(std::pair{frame.document, frame.page}, &frame);
+  }
+  for (std::size_t d = 0; d < job.documents.size(); ++d) {
+    for (const TocEntry& entry : job.documents[d].toc) {
+      TocPlace place;
+      if (const auto found = first_frame.find({d, entry.page}); found != first_frame.end()) {
+        place = {found->second->reel, found->second->number, found->second->address};
+      }
+      plan.toc[d].push_back(std::move(place));
+    }
+  }
 }
 
 // Fiche: one header strip per sheet, then the grid in reading order. A document starts a new
@@ -983,6 +1064,8 @@ const char* to_string(FrameKind kind) {
       return "technical-target";
     case FrameKind::title_target:
       return "title-target";
+    case FrameKind::toc_target:
+      return "toc-target";
     case FrameKind::continued_to:
       return "continued-to";
     case FrameKind::continued_from:
@@ -1085,6 +1168,15 @@ double data_capacity_bytes(const Job& job, const FilmFormat& format, double pitc
   return static_cast<double>(data_frames * layout.payload_bytes);
 }
 
+bool has_toc(const Job& job) {
+  return std::any_of(job.documents.begin(), job.documents.end(),
+                     [](const Document& document) { return !document.toc.empty(); });
+}
+
+hal::BlipLevel document_start_blip(const Job& job) {
+  return has_toc(job) ? hal::BlipLevel::batch : hal::BlipLevel::document;
+}
+
 Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilities& recorder,
                 const std::vector<DocumentPages>& documents, const TextEngine* text) {
   if (!(recorder.pixel_pitch_um > 0)) {
@@ -1129,6 +1221,7 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
       frame.reduction = settings.reduction;
       if (plan.targets) frame.blip = hal::BlipLevel::page;  // the title target marks the start
     }
+    if (has_toc(job)) mark_toc_entries(job, document, plan.targets, frames);
     if (settings.mode == ImageMode::colour && settings.colour_route == ColourRoute::separations) {
       frames = separated(std::move(frames), document, format, recorder.pixel_pitch_um);
     }
@@ -1199,6 +1292,7 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
   } else {
     plan_roll(job, format, recorder.pixel_pitch_um, std::move(filmed), plan, sizer);
   }
+  place_toc(job, plan);
   for (PlannedReel& reel : plan.reels) {
     for (std::size_t i = reel.first_frame; i < reel.first_frame + reel.frame_count; ++i) {
       const PlannedFrame& frame = plan.frames[i];
@@ -1319,6 +1413,24 @@ void Plan::write_json(const Job& job, const std::function<void(std::string_view)
     if (!frame.note.empty()) json["note"] = frame.note;
     if (frame.kind == FrameKind::substitute) json["target"] = frame.target;
     if (frame.other_reel != 0) json["other_reel"] = frame.other_reel;
+    if (frame.kind == FrameKind::toc_target) {
+      // What the frame lists: in plan.json, so that a changed table of contents changes the
+      // plan's hash and a resume refuses it.
+      nlohmann::ordered_json entries = nlohmann::ordered_json::array();
+      const Document& document = job.documents[frame.document];
+      for (std::uint32_t e = frame.toc_first; e < frame.toc_first + frame.toc_count; ++e) {
+        const TocEntry& entry = document.toc.at(e);
+        const TocPlace& place = toc.at(frame.document).at(e);
+        entries.push_back({{"entry", e + 1},
+                           {"title", entry.title},
+                           {"page", entry.page},
+                           {"level", entry.level},
+                           {"reel", place.reel},
+                           {"frame", place.frame},
+                           {"address", place.address}});
+      }
+      json["toc"] = std::move(entries);
+    }
     if (format.layout == FilmLayout::fiche) {
       json["grid"] = {{"row", frame.grid_row}, {"column", frame.grid_column}};
     }

@@ -64,6 +64,7 @@ enum class FrameKind {
   start_target,      // reel start: reel number, job, institution, date, reduction
   technical_target,  // resolution chart, grey wedge, density patches, millimetre scale
   title_target,      // bibliographic title target of the document that follows
+  toc_target,        // the document's table of contents (目次), after its title target
   continued_to,      // the document continues on the next reel
   continued_from,    // the document began on the previous reel
   end_target,        // reel end
@@ -117,7 +118,31 @@ struct PlannedFrame {
   std::uint32_t data_file = 0;
   std::uint32_t data_frame = 0;
   std::uint32_t data_unit = 0;
+  // A TOC target frame: the entries it lists, [toc_first, toc_first + toc_count) of the
+  // document's Document::toc (0-based).
+  std::uint32_t toc_first = 0;
+  std::uint32_t toc_count = 0;
 };
+
+// Entries a TOC target frame lists; a longer table of contents continues on further frames.
+// The standard template (profiles/targets/standard/toc-target.toml) is laid out for it.
+constexpr std::uint32_t kTocEntriesPerFrame = 14;
+
+// Where a table-of-contents entry's page was filmed: the first frame of the page (the red
+// separation of a colour page filmed as separations). reel 0: not filmed (a skipped document).
+struct TocPlace {
+  std::uint32_t reel = 0;
+  std::uint32_t frame = 0;  // 1-based on the reel
+  std::string address;      // "R0002-D001-0005"
+};
+
+// The blip levels of a job whose documents have a table of contents
+// (docs/micrographics.md#blip-marks): the document start (title target, continued-from target,
+// or the first page on reels without targets) is the highest mark, each TOC entry's first page
+// the middle one, every other page the lowest. Without a table of contents anywhere in the job
+// the document start keeps the middle mark, as before.
+hal::BlipLevel document_start_blip(const Job& job);
+bool has_toc(const Job& job);
 
 // A reel of roll film, or one sheet of fiche.
 struct PlannedReel {
@@ -163,6 +188,9 @@ struct Plan {
   // document without data frames), the layout of every data frame's symbol and the frame it
   // is drawn in. data_layout is empty when the job writes no data frames.
   std::vector<std::vector<MasterFile>> masters;
+  // Where each document's TOC entries were filmed (index: Job::documents, then
+  // Document::toc); empty when no document has a table of contents.
+  std::vector<std::vector<TocPlace>> toc;
   std::optional<data::Layout> data_layout;
   Placement data_placement;
 

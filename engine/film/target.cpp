@@ -272,6 +272,41 @@ std::filesystem::path sources_root(const Job& job) {
   return job.sources_root.empty() ? job.base_dir : job.sources_root;
 }
 
+// The entries a TOC target frame lists, one line each: indented by level, the title, the page
+// and where the page is, "frame 12" on this reel or "→ R0002 frame 5" on another one (a
+// document split across reels lists every entry on each of its reels).
+std::string toc_lines(const Job& job, const Plan& plan, const PlannedFrame& frame) {
+  if (frame.kind != FrameKind::toc_target) return "";
+  const Document& document = job.documents.at(frame.document);
+  std::string lines;
+  for (std::uint32_t e = frame.toc_first; e < frame.toc_first + frame.toc_count; ++e) {
+    const TocEntry& entry = document.toc.at(e);
+    std::string indent;
+    for (int level = 1; level < entry.level; ++level) indent += "\u3000\u3000";
+    std::string where;
+    if (frame.document < plan.toc.size() && e < plan.toc[frame.document].size()) {
+      const TocPlace& place = plan.toc[frame.document][e];
+      if (place.reel == frame.reel) {
+        where = fmt::format("{}  frame {}", place.address, place.frame);
+      } else if (place.reel != 0) {
+        where = fmt::format("{}  \u2192 R{:04} frame {}", place.address, place.reel, place.frame);
+      }
+    }
+    lines += fmt::format("{}{}{}\u3000p.{}\u3000{}", lines.empty() ? "" : "\n", indent, entry.title,
+                         entry.page, where);
+  }
+  return lines;
+}
+
+// "(1/2)" on the frames of a table of contents that takes more than one frame.
+std::string toc_part(const Document& document, const PlannedFrame& frame) {
+  if (frame.kind != FrameKind::toc_target) return "";
+  const auto parts =
+      (document.toc.size() + kTocEntriesPerFrame - 1) / std::size_t{kTocEntriesPerFrame};
+  if (parts < 2) return "";
+  return fmt::format("({}/{})", frame.toc_first / kTocEntriesPerFrame + 1, parts);
+}
+
 }  // namespace
 
 std::string film_path(const Job& job, const std::string& file) {
@@ -518,6 +553,14 @@ std::map<std::string, std::string> target_fields(const Job& job, const Plan& pla
       {"source", frame.kind == FrameKind::substitute ? source_text(job, frame) : ""},
       {"reason", frame.kind == FrameKind::substitute ? film_reason(job, frame, frame.reason) : ""},
       {"note", frame.note},
+      {"toc", toc_lines(job, plan, frame)},
+      {"toc_part", toc_part(document, frame)},
+      {"blip_levels", has_toc(job) && plan.format.blips.track_mm > 0
+                          ? fmt::format("Blips {:g} mm: document start   {:g} mm: TOC entry "
+                                        "(chapter)   {:g} mm: page   — 大: 文献  中: 章节  小: 页",
+                                        plan.format.blips.batch_mm, plan.format.blips.document_mm,
+                                        plan.format.blips.page_mm)
+                          : std::string()},
   };
   fields.insert(data.begin(), data.end());
   return fields;

@@ -57,6 +57,13 @@ void check_document_text(const Job& job, const TextEngine& text,
         check(key, "metadata." + key, kTargetLanguage);
         check(value, "metadata." + key, kTargetLanguage);
       }
+      // TOC titles are drawn on the TOC target frames; the message names the file and line
+      // the entry is written at (the job file or the TOC's CSV).
+      for (const TocEntry& entry : document.toc) {
+        text.check(entry.title,
+                   fmt::format("{}: {}.title (document {})", entry.origin, entry.key, document.id),
+                   kTargetLanguage);
+      }
       for (const DeclaredSubstitute& substitute : document.substitutes) {
         text.check(substitute.note,
                    fmt::format("{}: {}.note (document {})", place, substitute.key, document.id),

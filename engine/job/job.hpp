@@ -96,6 +96,21 @@ struct DataFramesChoice {
   std::uint32_t group_parity = 2;  // ... and parity frames (this many lost frames rebuilt)
 };
 
+// One entry of a document's table of contents (目次): from `[[documents.toc]]` in the job
+// file or a row of the CSV/TSV file `toc = "toc/D001.csv"` names. The planner films the
+// entries on the document's TOC target frames and gives the frame of `page` the middle blip
+// level; the catalog stores them with that frame's address (catalog toc table).
+struct TocEntry {
+  std::string title;
+  std::uint32_t page = 1;  // 1-based among the document's filmed pages
+  int level = 1;  // 1–3 (卷, 篇, 章): each entry at most one level below the one before
+  std::vector<std::pair<std::string, std::string>> metadata;  // free UTF-8, in file order
+  // Where the entry is written, for messages: "job.toml:31" or "toc/D001.csv:4" (paths as
+  // written in the job), and its key "documents[1].toc[3]".
+  std::string origin;
+  std::string key;
+};
+
 struct Document {
   std::string id;
   std::string title;
@@ -110,6 +125,8 @@ struct Document {
   // `data_frames = true|false` in the document: its source files as data frames, or not
   // (unset: the job's choice).
   std::optional<bool> data_frames;
+  // The table of contents, in reading order (empty: the document has none).
+  std::vector<TocEntry> toc;
 };
 
 // [calibration] (or `calibration = "NAME"`): the density calibration the engine applies to
@@ -198,6 +215,19 @@ void apply_overrides(Job& job, const JobOverrides& overrides);
 // One-line mode: SCANS_DIR becomes the job. Each subfolder (natural order) is a document;
 // a folder without subfolders is one document. The id defaults to the folder's name.
 Job job_from_directory(const std::filesystem::path& scans, const JobOverrides& overrides);
+
+// Reads a table of contents from a UTF-8 CSV or TSV file (TSV when the name ends in .tsv or
+// the first line holds a tab): columns title, page, level (level optional, default 1). A
+// first row naming a title column (title, page, level, or 题名/标题, 页码/页, 级别/层级; any
+// other name a metadata key) is a header. `shown` is the name messages give the file; `key` the
+// document's
+// ("documents[1]"). Throws Error(job) with shown:line; a file that is not UTF-8 but decodes
+// as GB18030 is named "looks like GBK/GB18030; save it as UTF-8".
+std::vector<TocEntry> read_toc_file(const std::filesystem::path& file, const std::string& shown,
+                                    const std::string& key);
+// Checks a table of contents on its own (empty titles, levels 1–3 that do not skip one,
+// duplicate entries); the page against the document's length is checked by the planner.
+void check_toc(const std::vector<TocEntry>& toc);
 
 // Parsers shared with the CLI; throw Error(usage) listing the accepted words, without a
 // flag name ("expected one of negative, positive, got \"neg\""): the caller adds it.

@@ -34,7 +34,7 @@ struct MetsDocument {
   std::string id;
   std::string title;
   std::vector<std::pair<std::string, std::string>> metadata;  // in job-file order
-  // Empty today: the job and the catalog carry no table of contents yet.
+  // The document's table of contents (目次), as the job gave it; empty when it has none.
   std::vector<MetsTocDivision> toc;
 };
 

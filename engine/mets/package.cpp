@@ -152,8 +152,8 @@ MetsPackage reel_package(const Catalog& catalog, const std::string& job_id,
   const auto reels = catalog.reels(job_id);
   const CatalogReel* reel = shelf_reel(reels, reel_id);
   if (!reel) {
-    throw Error(ErrorKind::job, fmt::format("{}: job {} has no reel {} on film",
-                                            catalog.location(), job_id, reel_id));
+    throw Error(ErrorKind::job, fmt::format("{}: job {} has no reel {} on film", catalog.location(),
+                                            job_id, reel_id));
   }
   p.job_id = job_id;
   p.job_title = job->title;
@@ -180,13 +180,15 @@ MetsPackage reel_package(const Catalog& catalog, const std::string& job_id,
   for (const IndexRow& r : p.frames) {
     if (!is_reel_target(r.kind)) on_reel.insert(r.document_id);
   }
-  // Each document's table of contents stays empty until the job and the catalog carry one;
-  // then it is read here into MetsDocument::toc (title, level, first page), and the logical
-  // structMap nests the pages under it.
+  // Each document's table of contents (the catalog's, as the job gave it): the logical
+  // structMap nests the pages under its entries.
   for (CatalogDocument& d : catalog.documents(job_id)) {
-    if (on_reel.count(d.id)) {
-      p.documents.push_back({std::move(d.id), std::move(d.title), std::move(d.metadata), {}});
-    }
+    if (!on_reel.count(d.id)) continue;
+    std::vector<MetsTocDivision> toc;
+    for (const CatalogTocEntry& entry : d.toc)
+      toc.push_back({entry.title, entry.level, entry.page});
+    p.documents.push_back(
+        {std::move(d.id), std::move(d.title), std::move(d.metadata), std::move(toc)});
   }
 
   const Filming filming = filming_of(job->dir);

@@ -9,6 +9,7 @@
 #include "base/files.hpp"
 #include "catalog/export.hpp"
 #include "catalog/migrate.hpp"
+#include "catalog/toc_export.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
 #include "mets/mets.hpp"
@@ -24,7 +25,7 @@ struct CatalogFlags {
   std::vector<std::string> meta;  // KEY=VALUE
   std::string format = "csv";
   std::string output;
-  std::string out_dir;  // --format mets
+  std::string out_dir;  // --out: the folder of --format mets or toc-csv
   bool bom = false;
   bool all_attempts = false;
   std::string from, to;  // migrate
@@ -47,7 +48,14 @@ int run_find(CatalogFlags& flags) {
   const auto t = target(flags);
   q.job_id = t.job_id;
   q.all_attempts = flags.all_attempts;
-  const auto lines = describe_frames(Catalog(t.catalog_file).find(q));
+  const Catalog catalog(t.catalog_file);
+  auto lines = describe_frames(catalog.find(q));
+  // A title is also looked for among the documents' TOC entries (chapters), answered with the
+  // entry's frames and the blips a reader counts from the reel start to reach it.
+  if (!q.title.empty() && q.document_id.empty() && q.metadata.empty() && q.text.empty() &&
+      q.source_file.empty() && q.sha256.empty()) {
+    for (auto& line : describe_toc(catalog.toc(t.job_id, q.title))) lines.push_back(line);
+  }
   for (const auto& line : lines) fmt::print("{}\n", line);
   if (lines.empty()) fmt::print("no frame matches\n");
   return exit_ok;
@@ -83,14 +91,36 @@ int run_export_mets(const CatalogFlags& flags) {
   return exit_ok;
 }
 
+// The TOC database's upload package: a folder with toc.csv and the entries' page images.
+int run_export_toc(const CatalogFlags& flags) {
+  if (flags.out_dir.empty()) {
+    throw Error(ErrorKind::usage, "--format toc-csv: give --out DIR (the package's folder)");
+  }
+  if (!flags.output.empty()) {
+    throw Error(ErrorKind::usage,
+                "--output: not with --format toc-csv (it writes a folder: --out)");
+  }
+  const auto t = target(flags);
+  const Catalog catalog(t.catalog_file);
+  const TocPackage package = export_toc_package(catalog, t.job_id, flags.out_dir);
+  for (const auto& warning : package.warnings)
+    fmt::print(stderr, "filmwriter: warning: {}\n", warning);
+  fmt::print("{}: {} TOC entries, {} page images\n",
+             (std::filesystem::path(flags.out_dir) / "toc.csv").string(), package.entries,
+             package.images);
+  return exit_ok;
+}
+
 int run_export(const CatalogFlags& flags) {
   if (flags.format == "mets") return run_export_mets(flags);
+  if (flags.format == "toc-csv") return run_export_toc(flags);
   if (flags.format != "csv" && flags.format != "json") {
     throw Error(ErrorKind::usage,
-                "--format: expected csv, json or mets, got \"" + flags.format + "\"");
+                "--format: expected csv, json, mets or toc-csv, got \"" + flags.format + "\"");
   }
   if (!flags.out_dir.empty()) {
-    throw Error(ErrorKind::usage, "--out: only for --format mets (csv and json: -o FILE)");
+    throw Error(ErrorKind::usage,
+                "--out: only for --format mets or toc-csv (csv and json: -o FILE)");
   }
   if (flags.bom && flags.format != "csv") {
     throw Error(ErrorKind::usage, "--bom: only for --format csv");
@@ -178,12 +208,14 @@ void add_catalog_commands(CLI::App& app, std::vector<Command>& commands) {
   all_attempts(exporter);
   exporter
       ->add_option("--format", flags->format,
-                   "csv, json, or mets (a METS/MODS/PREMIS package per reel, R0001/mets.xml)")
+                   "csv, json, mets (a METS/MODS/PREMIS package per reel, R0001/mets.xml) or "
+                   "toc-csv (the TOC database's upload package, in --out DIR)")
       ->capture_default_str();
   exporter->add_option("-o,--output", flags->output, "write to this file instead of stdout");
   exporter->add_option("--out", flags->out_dir,
                        "--format mets: write DIR/R0001/mets.xml ... (default: each reel's own "
-                       "folder, the file convert wrote)");
+                       "folder, the file convert wrote); --format toc-csv: the folder for "
+                       "toc.csv and the TOC page images");
   exporter->add_flag("--bom", flags->bom,
                      "begin the CSV with a UTF-8 byte order mark (for spreadsheet programs)");
   commands.push_back({exporter, [flags](Context&) { return run_export(*flags); }});

@@ -620,6 +620,11 @@ title = {d001_title}
 pages = {{ dir = "D001" }}
 dpi = 200
 
+# Its table of contents (目次), two levels (卷 / 篇), as a cataloguer keeps it: a UTF-8 CSV
+# with columns title, page, level. It is filmed on a TOC target after the title target, and
+# each entry's page gets the middle blip (docs/job-file.md#table-of-contents-目次).
+toc = "toc/D001.csv"
+
 [documents.metadata]
 "作者" = "朱熹"
 "年代" = "宋"
@@ -645,6 +650,13 @@ pages = {{ pdf = "D003.pdf", range = "1-2" }}
       fmt::arg("job", (dir / "job.toml").string()), fmt::arg("title", toml_string("Demo reel")),
       fmt::arg("d001_title", toml_string("论语集注 卷一")));
   write_bytes(dir / "job.toml", job);
+  std::filesystem::create_directories(dir / "toc");
+  write_bytes(dir / "toc" / "D001.csv",
+              "title,page,level\n"
+              "卷一 学而第一,1,1\n"
+              "篇一 学而时习之,2,2\n"
+              "卷二 为政第二,3,1\n"
+              "篇二 为政以德 𠀀,4,2\n");
 
   // The same pages on short reels, so that a document splits across reels (continued
   // targets), with rare characters on the targets and substitution targets the job asks for.

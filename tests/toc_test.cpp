@@ -1,0 +1,422 @@
+// Tables of contents (目次): read from the job file or a cataloguer's CSV/TSV, refused with
+// file and line when they do not fit, filmed as TOC target frames with the entries' pages on
+// the middle blip level, and answered by the catalog and its TOC upload package.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/files.hpp"
+#include "catalog/catalog.hpp"
+#include "film/blip.hpp"
+#include "film/target.hpp"
+#include "job/job.hpp"
+#include "pipeline/pipeline.hpp"
+#include "samples/samples.hpp"
+#include "support/test_support.hpp"
+
+namespace fw {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr double kPitchUm = 12.5;
+
+// A job file with one document of `pages` small pages (60 x 80 mm at 254 dpi, filmed at 10x)
+// and `toc` appended to its [[documents]] table.
+std::string job_text(const std::string& toc, const std::string& extra = "") {
+  return R"(version = 1
+id = "toc"
+title = "目次 测试"
+reduction = 10
+calibration = "none"
+)" + extra +
+         R"(
+[recorder]
+driver = "tiff"
+[recorder.options]
+pitch_um = 12.5
+compression = "none"
+
+[[documents]]
+id = "D001"
+title = "论语集注"
+pages = { dir = "scans" }
+)" + toc;
+}
+
+void make_pages(const std::filesystem::path& dir, int pages) {
+  std::filesystem::create_directories(dir / "scans");
+  for (int i = 1; i <= pages; ++i) {
+    samples::PageSpec spec;
+    spec.width_mm = 60;
+    spec.height_mm = 80;
+    spec.dpi = 254;
+    samples::save_page(samples::make_page(spec), dir / "scans" / fmt::format("p{}.png", i),
+                       samples::Encoding::png, spec.dpi);
+  }
+}
+
+// Two levels, 卷 and 篇, as the demo job has them.
+constexpr const char* kTwoLevelToc = R"(
+[[documents.toc]]
+title = "卷一 学而第一"
+page = 1
+
+[[documents.toc]]
+title = "篇一 学而时习之"
+page = 2
+level = 2
+[documents.toc.metadata]
+"作者" = "孔子弟子"
+
+[[documents.toc]]
+title = "卷二 为政第二"
+page = 3
+)";
+
+Job load(const test::TempDir& dir, const std::string& text) {
+  test::write_text(dir / "job.toml", text);
+  return load_job(dir / "job.toml");
+}
+
+std::string load_error(const test::TempDir& dir, const std::string& text) {
+  try {
+    load(dir, text);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::job);
+    return e.what();
+  }
+  return "no error";
+}
+
+PreparedJob prepare(const Job& job, const std::filesystem::path& profiles) {
+  hal::Capabilities caps;
+  caps.pixel_pitch_um = kPitchUm;
+  return prepare_job(job, caps, profiles);
+}
+
+TEST(TocInput, EntriesFromTheJobFileKeepTheirOrderLevelsAndMetadata) {
+  test::TempDir dir;
+  const Job job = load(dir, job_text(kTwoLevelToc));
+  const auto& toc = job.documents.at(0).toc;
+  ASSERT_EQ(toc.size(), 3u);
+  EXPECT_EQ(toc[0].title, "卷一 学而第一");
+  EXPECT_EQ(toc[1].level, 2);
+  EXPECT_EQ(toc[1].page, 2u);
+  ASSERT_EQ(toc[1].metadata.size(), 1u);
+  EXPECT_EQ(toc[1].metadata[0].second, "孔子弟子");
+  EXPECT_EQ(toc[2].key, "documents[1].toc[3]");
+  EXPECT_THAT(toc[2].origin, HasSubstr("job.toml:"));
+}
+
+TEST(TocInput, ACsvWithAHeaderGivesColumnsAndMetadataAndATsvWorksWithoutOne) {
+  test::TempDir dir;
+  test::write_text(
+      dir / "toc" / "D001.csv",
+      "\xEF\xBB\xBFtitle,page,level,责任者\n卷一 学而,1,1,朱熹\n\"篇一, 学而\",2,2,\n");
+  Job job = load(dir, job_text("toc = \"toc/D001.csv\"\n"));
+  auto toc = job.documents.at(0).toc;
+  ASSERT_EQ(toc.size(), 2u);
+  EXPECT_EQ(toc[0].title, "卷一 学而");
+  EXPECT_EQ(toc[0].origin, "toc/D001.csv:2");
+  ASSERT_EQ(toc[0].metadata.size(), 1u);
+  EXPECT_EQ(toc[0].metadata[0], (std::pair<std::string, std::string>{"责任者", "朱熹"}));
+  EXPECT_EQ(toc[1].title, "篇一, 学而");
+  EXPECT_EQ(toc[1].level, 2);
+
+  // Chinese column names, in another order.
+  test::write_text(dir / "toc" / "D001.csv", "页码,题名,级别\n1,卷一,1\n2,篇一,2\n");
+  job = load(dir, job_text("toc = \"toc/D001.csv\"\n"));
+  toc = job.documents.at(0).toc;
+  ASSERT_EQ(toc.size(), 2u);
+  EXPECT_EQ(toc[1].title, "篇一");
+  EXPECT_EQ(toc[1].page, 2u);
+  EXPECT_EQ(toc[1].level, 2);
+  EXPECT_TRUE(toc[1].metadata.empty());
+
+  test::write_text(dir / "toc" / "D001.tsv", "卷一\t1\n篇一\t2\t2\n");
+  job = load(dir, job_text("toc = \"toc/D001.tsv\"\n"));
+  toc = job.documents.at(0).toc;
+  ASSERT_EQ(toc.size(), 2u);
+  EXPECT_EQ(toc[1].title, "篇一");
+  EXPECT_EQ(toc[1].origin, "toc/D001.tsv:2");
+}
+
+TEST(TocInput, AGbkCsvIsNamedAndAskedForAsUtf8) {
+  test::TempDir dir;
+  // "卷一,1" in GBK: 卷 = BE ED, 一 = D2 BB.
+  test::write_text(dir / "toc" / "D001.csv", "title,page\n\xBE\xED\xD2\xBB,1\n");
+  const std::string error = load_error(dir, job_text("toc = \"toc/D001.csv\"\n"));
+  EXPECT_THAT(error, HasSubstr("toc/D001.csv:2: documents[1].toc: the file is not UTF-8"));
+  EXPECT_THAT(error, HasSubstr("looks like GBK/GB18030; save it as UTF-8"));
+  // Bytes that are neither UTF-8 nor GB18030 are not called GBK.
+  test::write_text(dir / "toc" / "D001.csv", "title,page\nx\xFF,1\n");
+  const std::string other = load_error(dir, job_text("toc = \"toc/D001.csv\"\n"));
+  EXPECT_THAT(other, HasSubstr("is not UTF-8 (byte 0xFF); save it as UTF-8"));
+  EXPECT_THAT(other, Not(HasSubstr("GBK")));
+}
+
+TEST(TocInput, SkippedLevelsEmptyTitlesAndDuplicatesAreRefusedWithFileAndLine) {
+  test::TempDir dir;
+  test::write_text(dir / "toc.csv", "卷一,1,1\n章一,2,3\n");
+  EXPECT_EQ(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+            "toc.csv:2: documents[1].toc[2].level: level 3 skips level 2 (the entry before is "
+            "level 1)");
+  test::write_text(dir / "toc.csv", "卷一,1\n  ,2\n");
+  EXPECT_THAT(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+              HasSubstr("toc.csv:2: documents[1].toc[2].title: expected a non-empty title"));
+  test::write_text(dir / "toc.csv", "卷一,1\n卷二,2\n卷一,1\n");
+  EXPECT_EQ(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+            "toc.csv:3: documents[1].toc[3].title: duplicate entry \"卷一\" page 1 (first at "
+            "toc.csv:1, documents[1].toc[1])");
+  test::write_text(dir / "toc.csv", "卷一,1\n卷\x01二,2\n");
+  EXPECT_THAT(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+              HasSubstr("toc.csv:2: documents[1].toc[2].title: expected a title without control "
+                        "characters"));
+  test::write_text(dir / "toc.csv", "卷一,x\n");
+  EXPECT_THAT(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+              HasSubstr("toc.csv:1: documents[1].toc[1].page: expected a page number"));
+  // In the job file: the table's line and key.
+  const std::string error = load_error(dir, job_text(R"(
+[[documents.toc]]
+title = "篇一"
+page = 1
+level = 2
+)"));
+  EXPECT_THAT(error, HasSubstr("job.toml:18: documents[1].toc[1].level: expected level 1 for "
+                               "the first entry, got 2"));
+  EXPECT_THAT(load_error(dir, job_text("toc = \"missing.csv\"\n")),
+              HasSubstr("documents[1].toc: expected a CSV/TSV file, got \"missing.csv\" (no such "
+                        "file)"));
+}
+
+TEST(TocFilm, TocFramesFollowTheTitleAndEntryPagesCarryTheMiddleBlip) {
+  test::TempDir dir;
+  make_pages(dir.path(), 4);
+  const Job job = load(dir, job_text(kTwoLevelToc));
+  const PreparedJob prepared = prepare(job, test::source_dir() / "profiles");
+  const Plan& plan = prepared.plan;
+  std::vector<std::string> kinds;
+  for (const PlannedFrame& frame : plan.frames) kinds.push_back(to_string(frame.kind));
+  ASSERT_EQ(kinds, (std::vector<std::string>{"start-target", "technical-target", "title-target",
+                                             "toc-target", "page", "page", "page", "page",
+                                             "technical-target", "end-target"}));
+  // Read back from the rendered frames: the document start is the highest mark, the entries'
+  // first pages the middle one, other pages the lowest.
+  SourceHashes hashes;
+  std::vector<hal::BlipLevel> read;
+  for (const PlannedFrame& frame : plan.frames) {
+    RenderedFrame rendered = render_frame(job, plan, frame, hashes);
+    const FrameImage image{rendered.width, rendered.height, rendered.channels,
+                           std::move(rendered.pixels)};
+    read.push_back(read_blip(image, frame.placement, plan.format, kPitchUm));
+  }
+  using L = hal::BlipLevel;
+  EXPECT_EQ(read, (std::vector<L>{L::batch, L::none, L::batch, L::none, L::document, L::document,
+                                  L::document, L::page, L::none, L::none}));
+  // The TOC frame lists each entry with its frame on this reel, and draws it.
+  const PlannedFrame& toc = plan.frames.at(3);
+  EXPECT_EQ(toc.address, "R0001-D001-TOC1");
+  const auto texts = target_texts(job, plan, toc);
+  std::string listed;
+  for (const auto& text : texts) listed += text.text + "\n";
+  EXPECT_THAT(listed, HasSubstr("卷一 学而第一\u3000p.1\u3000R0001-D001-0001  frame 5"));
+  EXPECT_THAT(listed,
+              HasSubstr("\u3000\u3000篇一 学而时习之\u3000p.2\u3000R0001-D001-0002  frame 6"));
+  RasterSettings settings;
+  std::vector<DrawnBox> drawn;
+  render_target(job, plan, toc, settings, &drawn);
+  bool toc_inked = false;
+  for (const DrawnBox& box : drawn) {
+    // The entries' block: three lines of ink, well below the heading.
+    if (box.what.find("text[3]") != std::string::npos) toc_inked = box.y1 > box.y0 + 20;
+  }
+  EXPECT_TRUE(toc_inked);
+}
+
+TEST(TocFilm, AnInstitutionsTemplateSetsTheTocInVerticalColumns) {
+  test::TempDir dir;
+  std::filesystem::copy(test::source_dir() / "profiles", dir / "profiles",
+                        std::filesystem::copy_options::recursive);
+  const auto file = dir / "profiles" / "targets" / "standard" / "toc-target.toml";
+  std::string text = read_file(file);
+  const std::string block = "width_mm = 178\n";
+  ASSERT_NE(text.find(block), std::string::npos);
+  text.replace(text.find(block), block.size(),
+               "width_mm = 178\nvertical = true\nheight_mm = 190\n");
+  test::write_text(file, text);
+  make_pages(dir.path(), 4);
+  const Job job = load(dir, job_text(kTwoLevelToc));
+  const Plan plan = prepare(job, dir / "profiles").plan;
+  const PlannedFrame& toc = plan.frames.at(3);
+  ASSERT_EQ(toc.kind, FrameKind::toc_target);
+  std::vector<DrawnBox> drawn;
+  render_target(job, plan, toc, RasterSettings{}, &drawn);
+  const auto entries = std::find_if(drawn.begin(), drawn.end(), [](const DrawnBox& box) {
+    return box.what.find("text[3]") != std::string::npos;
+  });
+  ASSERT_NE(entries, drawn.end());
+  // Three entries as three columns down the page, right to left: taller than wide, at the right.
+  EXPECT_GT(entries->y1 - entries->y0, 2 * (entries->x1 - entries->x0));
+  EXPECT_GT(entries->x0, toc.placement.page_x_px + toc.placement.page_width_px / 2);
+}
+
+TEST(TocFilm, ALongTocContinuesOverSeveralFrames) {
+  test::TempDir dir;
+  make_pages(dir.path(), 2);
+  std::string csv;
+  for (int i = 1; i <= 20; ++i) csv += fmt::format("第{}篇,{},1\n", i, 1 + i % 2);
+  test::write_text(dir / "toc.csv", csv);
+  const Job job = load(dir, job_text("toc = \"toc.csv\"\n"));
+  const Plan plan = prepare(job, test::source_dir() / "profiles").plan;
+  std::vector<std::string> tocs;
+  for (const PlannedFrame& frame : plan.frames) {
+    if (frame.kind == FrameKind::toc_target) tocs.push_back(frame.address);
+  }
+  EXPECT_EQ(tocs, (std::vector<std::string>{"R0001-D001-TOC1", "R0001-D001-TOC2"}));
+  const PlannedFrame& second = plan.frames.at(4);
+  EXPECT_EQ(second.toc_first, kTocEntriesPerFrame);
+  EXPECT_EQ(second.toc_count, 20 - kTocEntriesPerFrame);
+  std::string listed;
+  for (const auto& text : target_texts(job, plan, second)) listed += text.text + "\n";
+  EXPECT_THAT(listed, HasSubstr("(2/2)"));
+  EXPECT_THAT(listed, HasSubstr("第20篇"));
+}
+
+TEST(TocFilm, APagePastTheEndAndAnUndrawableTitleAreRefusedBeforePlanning) {
+  test::TempDir dir;
+  make_pages(dir.path(), 2);
+  test::write_text(dir / "toc.csv", "卷一,1\n卷二,5\n");
+  try {
+    prepare(load(dir, job_text("toc = \"toc.csv\"\n")), test::source_dir() / "profiles");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "toc.csv:2: documents[1].toc[2].page: page 5 but document D001 has 2 "
+                 "page(s)");
+  }
+  test::write_text(dir / "toc.csv", "卷一,1\n卷\xEE\x80\x80,2\n");  // U+E000: no font has it
+  try {
+    prepare(load(dir, job_text("toc = \"toc.csv\"\n")), test::source_dir() / "profiles");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("U+E000"));
+    EXPECT_THAT(e.what(), HasSubstr("toc.csv:2: documents[1].toc[2].title (document D001)"));
+  }
+}
+
+TEST(TocFilm, AnEntryOnTheNextReelIsListedOnBothReelsWithItsReel) {
+  test::TempDir dir;
+  // The short test reel, long enough for the targets of a document with a TOC (11 cm).
+  test::copy_profiles_with_short_reel(dir / "profiles");
+  const auto format = dir / "profiles" / "formats" / "short-reel.toml";
+  std::string text = read_file(format);
+  for (std::size_t at; (at = text.find("0.035")) != std::string::npos;) text.replace(at, 5, "0.11");
+  test::write_text(format, text);
+  make_pages(dir.path(), 10);
+  test::write_text(dir / "toc.csv", "卷一,1\n卷二,10\n");
+  const Job job = load(dir, job_text("toc = \"toc.csv\"\n", "format = \"short-reel\"\n"));
+  const Plan plan = prepare(job, dir / "profiles").plan;
+  ASSERT_GE(plan.reels.size(), 2u);
+  ASSERT_EQ(plan.toc.at(0).size(), 2u);
+  const TocPlace& second = plan.toc[0][1];
+  EXPECT_GT(second.reel, 1u);
+  std::vector<std::string> listings;
+  for (const PlannedFrame& frame : plan.frames) {
+    if (frame.kind != FrameKind::toc_target) continue;
+    std::string listed;
+    for (const auto& text : target_texts(job, plan, frame)) listed += text.text + "\n";
+    listings.push_back(fmt::format("R{:04}: {}", frame.reel, listed));
+  }
+  ASSERT_GE(listings.size(), 2u);  // the first reel and every reel the document continues on
+  EXPECT_THAT(listings.front(), HasSubstr(fmt::format("{}  \u2192 R{:04} frame {}", second.address,
+                                                      second.reel, second.frame)));
+  EXPECT_THAT(listings.back(),
+              HasSubstr(fmt::format("{}  frame {}", second.address, second.frame)));
+}
+
+// End to end through the CLI: convert, the catalog's answers, the upload package.
+TEST(TocCatalog, FindExportAndTheUploadPackageAnswerForChapters) {
+  test::TempDir dir;
+  make_pages(dir.path(), 4);
+  test::write_text(dir / "job.toml", job_text(kTwoLevelToc, "output = \"out\"\n"));
+  const auto convert = test::run_cli({"convert", (dir / "job.toml").string()});
+  ASSERT_EQ(convert.exit_code, 0) << convert.err;
+
+  const auto find =
+      test::run_cli({"catalog", "find", (dir / "out" / "toc").string(), "--title", "学而"});
+  ASSERT_EQ(find.exit_code, 0) << find.err;
+  EXPECT_THAT(find.out,
+              HasSubstr("toc R0001 frames 5-6: TOC entry 1 \"卷一 学而第一\" (level 1) of "
+                        "document D001 \"论语集注\" page 1 (R0001-D001-0001), blip 3 "
+                        "from the reel start"));
+  EXPECT_THAT(find.out, HasSubstr("toc R0001 frame 6: TOC entry 2 \"篇一 学而时习之\" (level 2)"));
+
+  Catalog catalog(dir / "out" / "catalog.sqlite");
+  const auto toc = catalog.toc("toc");
+  ASSERT_EQ(toc.size(), 3u);
+  EXPECT_EQ(toc[2].address, "R0001-D001-0003");
+  EXPECT_EQ(toc[2].frame, 7u);
+  EXPECT_EQ(toc[2].last_frame, 8u);
+  EXPECT_EQ(toc[2].blips, 5u);  // start, title, pages 1-3 (the TOC and technical frames: none)
+  EXPECT_EQ(toc[1].toc.metadata.at(0).first, "作者");
+
+  const auto json =
+      test::run_cli({"catalog", "export", (dir / "out" / "toc").string(), "--format", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto exported = nlohmann::json::parse(json.out);
+  const auto& entries = exported["jobs"][0]["documents"][0]["toc"];
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[1]["address"], "R0001-D001-0002");
+  EXPECT_EQ(entries[1]["level"], 2);
+
+  const auto package =
+      test::run_cli({"catalog", "export", "--catalog", (dir / "out" / "catalog.sqlite").string(),
+                     "--job", "toc", "--format", "toc-csv", "--out", (dir / "pkg").string()});
+  ASSERT_EQ(package.exit_code, 0) << package.err;
+  EXPECT_THAT(package.out, HasSubstr("3 TOC entries, 3 page images"));
+  const auto rows = test::read_csv(dir / "pkg" / "toc.csv");
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].at(0), "job_id");
+  EXPECT_EQ(rows[0].back(), "作者");
+  EXPECT_EQ(rows[2],
+            (std::vector<std::string>{"toc", "D001", "论语集注", "2", "2", "篇一 学而时习之", "2",
+                                      "R0001", "6", "6", "R0001-D001-0002", "4",
+                                      "images/toc/D001/0002.jpg", "complete", "孔子弟子"}));
+  // The page image: a JPEG of the entry's page, scaled down to a viewing size, upright.
+  const vips::VImage image =
+      vips::VImage::new_from_file((dir / "pkg" / "images" / "toc" / "D001" / "0002.jpg").c_str());
+  EXPECT_LE(std::max(image.width(), image.height()), 1024);
+  EXPECT_LT(image.width(), image.height());  // a portrait page stays portrait
+}
+
+TEST(TocCatalog, AVersionSevenCatalogGainsTheTocTable) {
+  test::TempDir dir;
+  const auto file = dir / "catalog.sqlite";
+  { Catalog old(file, 7); }
+  Catalog current(file);
+  EXPECT_EQ(current.schema_version(), 8);
+  CatalogJob job;
+  job.id = "j";
+  job.title = "t";
+  job.dir = dir.path();
+  job.plan_sha256 = std::string(64, 'a');
+  job.format = "16mm-comic-30m";
+  job.documents = {{"D001", "周易", {}, {}, {{"乾卦", 1, 1, {}}, {"坤卦", 2, 1, {}}}}};
+  current.start_job(job);
+  const auto toc = current.toc("j");
+  ASSERT_EQ(toc.size(), 2u);
+  EXPECT_EQ(toc[1].toc.title, "坤卦");
+  EXPECT_EQ(toc[1].reel_id, "");  // not on film yet
+  EXPECT_EQ(current.toc("j", "坤").size(), 1u);
+}
+
+}  // namespace
+}  // namespace fw
