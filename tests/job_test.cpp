@@ -549,10 +549,15 @@ TEST(Overrides, FlagValuesAreValidatedLikeFileKeys) {
   JobOverrides id;
   id.id = "a b";
   EXPECT_EQ(usage_error(job, id),
-            "--id: expected a job id of letters, digits, '.', '_' or '-', got \"a b\"");
+            "--id: expected a job id of at most 64 letters, digits, '.', '_' or '-', got "
+            "\"a b\"");
   JobOverrides title;
   title.title = "";
-  EXPECT_EQ(usage_error(job, title), "--title: expected a non-empty title, got an empty string");
+  EXPECT_EQ(usage_error(job, title),
+            "--title: expected a title with a visible character, got \"\"");
+  title.title = " \t";
+  EXPECT_EQ(usage_error(job, title),
+            "--title: expected a title with a visible character, got \" \\t\"");
   JobOverrides output;
   output.output = fs::path();
   EXPECT_EQ(usage_error(job, output), "--out: expected a folder path, got an empty path");
