@@ -358,6 +358,10 @@ TEST(TocCatalog, FindExportAndTheUploadPackageAnswerForChapters) {
                         "document D001 \"论语集注\" page 1 (R0001-D001-0001), blip 3 "
                         "from the reel start"));
   EXPECT_THAT(find.out, HasSubstr("toc R0001 frame 6: TOC entry 2 \"篇一 学而时习之\" (level 2)"));
+  // The reel's METS package nests the pages under the entries (logical structMap).
+  const std::string mets = read_file(dir / "out" / "toc" / "R0001" / "mets.xml");
+  EXPECT_THAT(mets, HasSubstr("TYPE=\"toc-level-1\" LABEL=\"卷一 学而第一\""));
+  EXPECT_THAT(mets, HasSubstr("TYPE=\"toc-level-2\" LABEL=\"篇一 学而时习之\""));
 
   Catalog catalog(dir / "out" / "catalog.sqlite");
   const auto toc = catalog.toc("toc");

@@ -182,13 +182,13 @@ MetsPackage reel_package(const Catalog& catalog, const std::string& job_id,
   }
   // Each document's table of contents (the catalog's, as the job gave it): the logical
   // structMap nests the pages under its entries.
+  std::map<std::string, std::vector<MetsTocDivision>> toc_of;
+  for (const CatalogTocPlace& place : catalog.toc(job_id)) {
+    toc_of[place.document_id].push_back({place.toc.title, place.toc.level, place.toc.page});
+  }
   for (CatalogDocument& d : catalog.documents(job_id)) {
     if (!on_reel.count(d.id)) continue;
-    std::vector<MetsTocDivision> toc;
-    for (const CatalogTocEntry& entry : d.toc)
-      toc.push_back({entry.title, entry.level, entry.page});
-    p.documents.push_back(
-        {std::move(d.id), std::move(d.title), std::move(d.metadata), std::move(toc)});
+    p.documents.push_back({d.id, std::move(d.title), std::move(d.metadata), toc_of[d.id]});
   }
 
   const Filming filming = filming_of(job->dir);
