@@ -8,8 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <regex>
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "base/files.hpp"
 #include "pipeline/pipeline.hpp"

@@ -18,8 +18,7 @@ namespace {
 std::atomic<DurabilityObserver*> observer{nullptr};
 
 [[noreturn]] void fail_io(const std::filesystem::path& path, const char* what) {
-  throw Error(ErrorKind::storage,
-              path.string() + ": cannot " + what + ": " + std::strerror(errno));
+  throw Error(ErrorKind::storage, path.string() + ": cannot " + what + ": " + std::strerror(errno));
 }
 
 std::filesystem::path folder_of(const std::filesystem::path& path) {

@@ -140,7 +140,7 @@ FrameSpool::FrameSpool(std::vector<PlannedFrame>&& frames, const std::filesystem
   fd_ = ::mkstemp(name.data());
   if (fd_ < 0) {
     throw Error(ErrorKind::storage, fmt::format("{}: cannot create the plan's frame spool: {}",
-                                                 dir.string(), std::strerror(errno)));
+                                                dir.string(), std::strerror(errno)));
   }
   ::unlink(name.c_str());
   std::string chunk;

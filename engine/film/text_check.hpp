@@ -21,8 +21,8 @@ namespace fw {
 std::shared_ptr<const TextEngine> job_text_engine(const Job& job);
 
 // Before planning: the job's id, title and institution, and each document's id, title,
-// metadata, TOC titles, substitution notes and (policy `substitute`) source file names. A document whose
-// policy is skip-document is skipped (`documents[i].skipped`) with the message as its reason;
+// metadata, TOC titles, substitution notes and (policy `substitute`) source file names. A document
+// whose policy is skip-document is skipped (`documents[i].skipped`) with the message as its reason;
 // otherwise throws MissingGlyph (an input error).
 void check_document_text(const Job& job, const TextEngine& text,
                          std::vector<DocumentPages>& documents);

@@ -156,8 +156,9 @@ struct Job {
   std::string id;  // [A-Za-z0-9._-]+, names the output folder
   std::string title;
   std::string institution;
-  std::filesystem::path output;           // jobs write into output / id
-  std::filesystem::path catalog;          // SQLite file or postgresql:// URL; empty: output / catalog.sqlite
+  std::filesystem::path output;  // jobs write into output / id
+  std::filesystem::path
+      catalog;  // SQLite file or postgresql:// URL; empty: output / catalog.sqlite
   std::string format = "16mm-comic-30m";  // film format profile name
   // Where `format` was set, for messages: "job.toml:5: format", "--format", "" (the default).
   std::string format_origin;
