@@ -23,27 +23,6 @@ int read_attempts(const fs::path& file) {
   }
 }
 
-const char* meaning(int code) {
-  switch (code) {
-    case exit_ok:
-      return "done";
-    case exit_usage:
-      return "job error";
-    case exit_input:
-      return "input error";
-    case exit_device:
-      return "device error";
-    case exit_qc:
-      return "QC failure";
-    case exit_busy:
-      return "busy";
-    case exit_interrupted:
-      return "interrupted";
-    default:
-      return "internal error";
-  }
-}
-
 // filmwriter's arguments for one run of a queued job: resume it from its journal, with the
 // queue's settings for every job.
 std::vector<std::string> convert_arguments(const QueueOptions& options, const ops::QueueDir& queue,
@@ -146,7 +125,7 @@ QueueResult run_queue(const QueueOptions& options, JobRunner& runner) {
         runner.run({name, *job, attempt, ops::QueueDir::sidecar(*job, "log"),
                     convert_arguments(options, queue, out, *job)});
     const std::string reason =
-        fmt::format("exit {} ({}): {}\n", child.exit_code, meaning(child.exit_code),
+        fmt::format("exit {} ({}): {}\n", child.exit_code, exit_meaning(child.exit_code),
                     child.error.empty() ? std::string("see the log") : child.error);
     QueueJobState state;
     if (child.exit_code == exit_ok) {

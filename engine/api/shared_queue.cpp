@@ -52,27 +52,6 @@ std::string worker_name() {
   return fmt::format("{}:{}", host, getpid());
 }
 
-const char* meaning(int code) {
-  switch (code) {
-    case exit_ok:
-      return "done";
-    case exit_usage:
-      return "job error";
-    case exit_input:
-      return "input error";
-    case exit_device:
-      return "device error";
-    case exit_qc:
-      return "QC failure";
-    case exit_busy:
-      return "busy";
-    case exit_interrupted:
-      return "interrupted";
-    default:
-      return "internal error";
-  }
-}
-
 // Renews the lease of job `id` every lease_s / 3 on its own connection until destroyed. A
 // renewal that fails (the server restarting) is tried again at the next tick; the lease is
 // long enough for a few.
@@ -233,9 +212,9 @@ QueueResult run_shared_queue(const SharedQueueOptions& options, JobRunner& runne
       const Heartbeat heartbeat(options.url, id, worker, options.lease_s);
       child = runner.run({name, file, attempt, log_file, args});
     }
-    const std::string reason =
-        fmt::format("exit {} ({}) on {}: {}", child.exit_code, meaning(child.exit_code), worker,
-                    child.error.empty() ? std::string("see ") + log_file.string() : child.error);
+    const std::string reason = fmt::format(
+        "exit {} ({}) on {}: {}", child.exit_code, exit_meaning(child.exit_code), worker,
+        child.error.empty() ? std::string("see ") + log_file.string() : child.error);
     QueueJobState state;
     if (child.exit_code == exit_ok) {
       finish("done", "");

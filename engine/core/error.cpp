@@ -25,6 +25,29 @@ int exit_code(ErrorKind kind) {
   return exit_internal;
 }
 
+const char* exit_meaning(int code) {
+  switch (code) {
+    case exit_ok:
+      return "done";
+    case exit_usage:
+      return "job error";
+    case exit_input:
+      return "input error";
+    case exit_device:
+      return "device error";
+    case exit_qc:
+      return "QC failure";
+    case exit_busy:
+      return "busy";
+    case exit_storage:
+      return "storage error";
+    case exit_interrupted:
+      return "interrupted";
+    default:
+      return "internal error";
+  }
+}
+
 const char* to_string(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::usage:

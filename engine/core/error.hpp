@@ -20,6 +20,9 @@ enum ExitCode : int {
 };
 
 int exit_code(ErrorKind kind);
+// What a filmwriter process's exit code says ("done", "input error", ...), for the queues'
+// reasons.
+const char* exit_meaning(int code);
 const char* to_string(ErrorKind kind);
 
 }  // namespace fw

@@ -187,22 +187,6 @@ std::uint32_t count_pages(const fs::path& file, SourceFormat format) {
   return pages;
 }
 
-const char* format_name(SourceFormat format) {
-  switch (format) {
-    case SourceFormat::tiff:
-      return "TIFF";
-    case SourceFormat::jpeg:
-      return "JPEG";
-    case SourceFormat::png:
-      return "PNG";
-    case SourceFormat::jp2:
-      return "JPEG 2000";
-    case SourceFormat::pdf:
-      return "PDF";
-  }
-  return "?";
-}
-
 // Every page of one file, or the pages in [first, last] (1-based, last 0 = to the end).
 void append_pages(const fs::path& file, const Limits& limits, std::uint32_t first,
                   std::uint32_t last, std::vector<PageRef>& out,
@@ -400,6 +384,22 @@ const char* to_string(SourceFormat format) {
       return "jp2";
     case SourceFormat::pdf:
       return "pdf";
+  }
+  return "?";
+}
+
+const char* format_name(SourceFormat format) {
+  switch (format) {
+    case SourceFormat::tiff:
+      return "TIFF";
+    case SourceFormat::jpeg:
+      return "JPEG";
+    case SourceFormat::png:
+      return "PNG";
+    case SourceFormat::jp2:
+      return "JPEG 2000";
+    case SourceFormat::pdf:
+      return "PDF";
   }
   return "?";
 }

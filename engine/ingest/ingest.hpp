@@ -30,6 +30,8 @@ void init_vips(const char* argv0, int vips_threads = 1);
 
 enum class SourceFormat { tiff, jpeg, png, jp2, pdf };
 const char* to_string(SourceFormat format);
+// Its name for people: "TIFF", "JPEG 2000", ...
+const char* format_name(SourceFormat format);
 
 struct PageRef {
   // A string, not a std::filesystem::path: a path also keeps its parsed components, some

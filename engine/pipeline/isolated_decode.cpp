@@ -31,17 +31,6 @@ constexpr bool kLimitAddressSpace = true;
 std::mutex decoder_mutex;
 std::filesystem::path decoder;
 
-const char* format_word(SourceFormat format) {
-  switch (format) {
-    case SourceFormat::jp2:
-      return "JPEG 2000";
-    case SourceFormat::pdf:
-      return "PDF";
-    default:
-      return to_string(format);
-  }
-}
-
 }  // namespace
 
 void set_isolated_decoder(std::filesystem::path executable) {
@@ -49,7 +38,7 @@ void set_isolated_decoder(std::filesystem::path executable) {
   decoder = std::move(executable);
 }
 
-const std::filesystem::path& isolated_decoder() {
+std::filesystem::path isolated_decoder() {
   const std::lock_guard lock(decoder_mutex);
   return decoder;
 }
@@ -159,7 +148,7 @@ std::string decode_failure_isolated(const std::filesystem::path& executable, con
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r')) answer.pop_back();
-  const char* decoder_name = format_word(page.ref.format);
+  const char* decoder_name = format_name(page.ref.format);
   if (timed_out) {
     return fmt::format(
         "cannot decode: the {} decoder did not finish within {} s (stopped); the "

@@ -20,7 +20,7 @@ namespace fw {
 // The executable whose `decode-page` command decodes a page (the CLI sets its own at start);
 // empty (the default, e.g. in tests that link the engine): every page decodes in process.
 void set_isolated_decoder(std::filesystem::path executable);
-const std::filesystem::path& isolated_decoder();
+std::filesystem::path isolated_decoder();
 
 // Whether pages of `format` are decoded in a child when an isolated decoder is set.
 bool decodes_isolated(SourceFormat format);

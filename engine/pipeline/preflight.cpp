@@ -70,8 +70,10 @@ namespace {
 // The formats whose decoders this program trusts least decode in a child process when the CLI
 // set one (isolated_decode.hpp), so that their crash is this page's error, not the job's end.
 std::string decode_failure(const Candidate& page, const Limits& limits) {
-  if (decodes_isolated(page.source.ref.format) && !isolated_decoder().empty()) {
-    return decode_failure_isolated(isolated_decoder(), page.source, page.scale, limits);
+  if (decodes_isolated(page.source.ref.format)) {
+    if (const std::filesystem::path decoder = isolated_decoder(); !decoder.empty()) {
+      return decode_failure_isolated(decoder, page.source, page.scale, limits);
+    }
   }
   return page_decode_failure(page.source, page.scale, limits);
 }
