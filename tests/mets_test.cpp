@@ -13,6 +13,7 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -40,16 +41,20 @@ const xmlChar* x(const char* text) {
   return reinterpret_cast<const xmlChar*>(text);
 }
 
-// The schema errors of `xml` against profiles/schemas/package.xsd (METS with its MODS and
-// PREMIS); empty when it validates. The schema is parsed once and never fetched (no network).
-std::vector<std::string> schema_errors(const std::string& xml) {
-  static xmlSchemaPtr schema = [] {
-    const std::string file = (test::source_dir() / "profiles" / "schemas" / "package.xsd").string();
+// The schema errors of `xml` against profiles/schemas/`schema_name` (package.xsd: METS with
+// its MODS and PREMIS; mods.xsd: a MODS record on its own); empty when it validates. Each
+// schema is parsed once and never fetched (no network).
+std::vector<std::string> schema_errors(const std::string& xml,
+                                       const std::string& schema_name = "package.xsd") {
+  static std::map<std::string, xmlSchemaPtr> schemas;
+  auto [found, added] = schemas.try_emplace(schema_name, nullptr);
+  if (added) {
+    const std::string file = (test::source_dir() / "profiles" / "schemas" / schema_name).string();
     xmlSchemaParserCtxtPtr parser = xmlSchemaNewParserCtxt(file.c_str());
-    xmlSchemaPtr parsed = xmlSchemaParse(parser);
+    found->second = xmlSchemaParse(parser);
     xmlSchemaFreeParserCtxt(parser);
-    return parsed;
-  }();
+  }
+  xmlSchemaPtr schema = found->second;
   if (!schema) return {"the schema did not parse"};
   std::vector<std::string> errors;
   std::unique_ptr<xmlDoc, void (*)(xmlDocPtr)> doc(
@@ -591,6 +596,102 @@ TEST(MetsSchema, ThreeSeparationFramesAreOnePage) {
   EXPECT_EQ(xml.all("//mets:div[@TYPE='page']/mets:fptr/@FILEID"),
             (std::vector<std::string>{"FRAME000001", "FRAME000002", "FRAME000003", "SOURCE00001"}));
   EXPECT_EQ(xml.count("//mets:structMap[@TYPE='physical']/mets:div/mets:div"), 3u);
+}
+
+// The TOC database's upload package (`catalog export --format toc-csv`) holds each document's
+// MODS record, the record its reels' METS packages carry: valid against the MODS schema on
+// its own, with the job's titles and metadata, and named by the document's toc.csv rows.
+TEST(MetsToc, TheUploadPackageHoldsAValidModsRecordPerDocument) {
+  test::TempDir dir;
+  write_pages(dir / "scans" / "d1", 3, "D001");
+  write_pages(dir / "scans" / "d2", 1, "D002");
+  test::write_text(dir / "job.toml", fmt::format(R"(version = 1
+id = "modsjob"
+title = "目次 上传"
+dpi = 100
+calibration = "none"
+output = "out"
+[recorder]
+driver = "tiff"
+[recorder.options]
+pitch_um = 12.5
+compression = "none"
+[[documents]]
+id = "D001"
+title = '{}'
+pages = {{ dir = "scans/d1" }}
+[documents.metadata]
+作者 = "朱熹"
+年代 = "宋"
+装帧 = "线装"
+[[documents.toc]]
+title = "卷一 学而第一"
+page = 1
+[[documents.toc]]
+title = "卷二 为政第二"
+page = 3
+[[documents]]
+id = "D002"
+title = "孟子集注"
+pages = {{ dir = "scans/d2" }}
+[documents.metadata]
+author = "Zhu Xi"
+)",
+                                                 kTitle));
+  const auto convert = test::run_cli({"convert", (dir / "job.toml").string()});
+  ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+  const auto exported = test::run_cli({"catalog", "export", (dir / "out" / "modsjob").string(),
+                                       "--format", "toc-csv", "--out", (dir / "pkg").string()});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_THAT(exported.out, HasSubstr("2 TOC entries, 2 page images, 2 MODS records"));
+
+  const std::map<std::string, std::string> titles = {{"D001", kTitle}, {"D002", "孟子集注"}};
+  for (const auto& [id, title] : titles) {
+    const fs::path file = dir / "pkg" / "mods" / "modsjob" / (id + ".xml");
+    ASSERT_TRUE(fs::is_regular_file(file)) << file;
+    const std::string text = read_file(file);
+    EXPECT_EQ(schema_errors(text, "mods.xsd"), std::vector<std::string>{}) << text;
+    const Xml xml(text);
+    EXPECT_EQ(xml.one("/mods:mods/@version"), "3.7");
+    EXPECT_EQ(xml.one("/mods:mods/mods:titleInfo/mods:title"), title);
+    EXPECT_EQ(xml.one("/mods:mods/mods:identifier[@type='local']"), id);
+    EXPECT_EQ(xml.one("//mods:physicalDescription/mods:form"), "microfilm");
+  }
+  const Xml d1(read_file(dir / "pkg" / "mods" / "modsjob" / "D001.xml"));
+  EXPECT_EQ(d1.one("//mods:name/mods:namePart"), "朱熹");
+  EXPECT_EQ(d1.one("//mods:originInfo/mods:dateIssued"), "宋");
+  EXPECT_EQ(d1.one("//fw:metadata[@key='装帧']"), "线装");
+  const Xml d2(read_file(dir / "pkg" / "mods" / "modsjob" / "D002.xml"));
+  EXPECT_EQ(d2.one("//mods:name/mods:namePart"), "Zhu Xi");
+  // The same record as in the reel's METS package, not a second writer's.
+  const Xml mets(read_file(dir / "out" / "modsjob" / "R0001" / "mets.xml"));
+  EXPECT_EQ(mets.all("//mods:mods[mods:identifier='D001']//*[not(*)]"),
+            d1.all("/mods:mods//*[not(*)]"));
+
+  const auto rows = test::read_csv(dir / "pkg" / "toc.csv");
+  ASSERT_EQ(rows.size(), 3u);
+  const auto column = std::find(rows[0].begin(), rows[0].end(), "mods") - rows[0].begin();
+  ASSERT_LT(column, static_cast<std::ptrdiff_t>(rows[0].size()));
+  for (std::size_t r = 1; r < rows.size(); ++r) {
+    EXPECT_EQ(rows[r].at(1), "D001");
+    EXPECT_EQ(rows[r].at(static_cast<std::size_t>(column)), "mods/modsjob/D001.xml");
+    EXPECT_TRUE(fs::is_regular_file(dir / "pkg" / rows[r].at(static_cast<std::size_t>(column))));
+  }
+}
+
+// A MODS record on its own is refused by the MODS schema when broken: validation means
+// something.
+TEST(MetsToc, TheModsSchemaRejectsABrokenRecord) {
+  const MetsDocument d{"D001", "论语", {{"作者", "朱熹"}}, {}};
+  const std::string good = mods_record_xml("j", d, false);
+  EXPECT_EQ(schema_errors(good, "mods.xsd"), std::vector<std::string>{});
+  EXPECT_FALSE(schema_errors(std::regex_replace(good, std::regex("mods:namePart"), "mods:nameBit"),
+                             "mods.xsd")
+                   .empty());
+  EXPECT_FALSE(
+      schema_errors(std::regex_replace(good, std::regex(R"(version="3.7")"), R"(version="9")"),
+                    "mods.xsd")
+          .empty());
 }
 
 TEST(MetsSchema, AValueXmlCannotHoldIsAnErrorNamingIt) {

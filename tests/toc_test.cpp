@@ -390,10 +390,10 @@ TEST(TocCatalog, FindExportAndTheUploadPackageAnswerForChapters) {
   ASSERT_EQ(rows.size(), 4u);
   EXPECT_EQ(rows[0].at(0), "job_id");
   EXPECT_EQ(rows[0].back(), "作者");
-  EXPECT_EQ(rows[2],
-            (std::vector<std::string>{"toc", "D001", "论语集注", "2", "2", "篇一 学而时习之", "2",
-                                      "R0001", "6", "6", "R0001-D001-0002", "4",
-                                      "images/toc/D001/0002.jpg", "complete", "孔子弟子"}));
+  EXPECT_EQ(rows[2], (std::vector<std::string>{"toc", "D001", "论语集注", "2", "2",
+                                               "篇一 学而时习之", "2", "R0001", "6", "6",
+                                               "R0001-D001-0002", "4", "images/toc/D001/0002.jpg",
+                                               "mods/toc/D001.xml", "complete", "孔子弟子"}));
   // The page image: a JPEG of the entry's page, scaled down to a viewing size, upright.
   const vips::VImage image =
       vips::VImage::new_from_file((dir / "pkg" / "images" / "toc" / "D001" / "0002.jpg").c_str());

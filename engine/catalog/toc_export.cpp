@@ -4,9 +4,11 @@
 #include <vips/vips.h>
 
 #include <algorithm>
+#include <map>
 
 #include "base/files.hpp"
 #include "core/error.hpp"
+#include "mets/mets.hpp"
 
 namespace fw {
 namespace {
@@ -50,7 +52,7 @@ std::string page_jpeg(const std::string& file, std::uint32_t source_page, int px
 
 const char* const kTocColumns =
     "job_id,document_id,document_title,entry,level,title,page,reel,frame,last_frame,address,"
-    "blips,image,reel_status";
+    "blips,image,mods,reel_status";
 
 TocPackage export_toc_package(const Catalog& catalog, const std::string& job_id,
                               const std::filesystem::path& dir, int image_px) {
@@ -63,6 +65,35 @@ TocPackage export_toc_package(const Catalog& catalog, const std::string& job_id,
     }
   }
   std::filesystem::create_directories(dir);
+  // Each document's MODS record, written by the METS package's own writer (engine/mets); a
+  // job is fiche when its sheets are (the planner names them F0001, rolls R0001). Every job of
+  // the catalog when no job is named, as the rows are.
+  std::vector<std::string> job_ids;
+  if (job_id.empty()) {
+    for (const CatalogJob& job : catalog.jobs()) job_ids.push_back(job.id);
+  } else {
+    job_ids.push_back(job_id);
+  }
+  std::map<std::pair<std::string, std::string>, std::vector<MetsTocDivision>> toc_of;
+  for (const CatalogTocPlace& place : places) {
+    toc_of[{place.job_id, place.document_id}].push_back(
+        {place.toc.title, place.toc.level, place.toc.page});
+  }
+  // (job, document) -> its record's path relative to dir
+  std::map<std::pair<std::string, std::string>, std::string> mods_of;
+  for (const std::string& job : job_ids) {
+    const auto reels = catalog.reels(job);
+    const bool fiche = !reels.empty() && reels.front().reel_id.starts_with('F');
+    for (CatalogDocument& d : catalog.documents(job)) {
+      const std::filesystem::path relative = std::filesystem::path("mods") / job / (d.id + ".xml");
+      const std::string xml = mods_record_xml(
+          job, {d.id, std::move(d.title), std::move(d.metadata), toc_of[{job, d.id}]}, fiche);
+      std::filesystem::create_directories((dir / relative).parent_path());
+      write_file_atomic(dir / relative, xml);
+      mods_of[{job, d.id}] = relative.generic_string();
+      ++package.records;
+    }
+  }
   std::string csv = kTocColumns;
   for (const std::string& key : keys) csv += "," + csv_field(key);
   csv += "\n";
@@ -108,6 +139,7 @@ TocPackage export_toc_package(const Catalog& catalog, const std::string& job_id,
         place.address,
         place.frame ? std::to_string(place.blips) : "",
         image,
+        mods_of[{place.job_id, place.document_id}],
         place.reel_status};
     std::string row;
     for (const std::string& field : fields) row += (row.empty() ? "" : ",") + csv_field(field);

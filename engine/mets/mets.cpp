@@ -83,8 +83,26 @@ xmlNodePtr checked(xmlNodePtr node) {
 // Where a value comes from ("document D001 metadata 作者"), for the error that names it.
 class Builder {
  public:
-  explicit Builder(const MetsPackage& p) : p_(p), doc_(xmlNewDoc(x("1.0")), xmlFreeDoc) {
+  explicit Builder(const MetsPackage& p)
+      : p_(p),
+        context_(fmt::format("mets.xml of job {} reel {}", p.job_id, p.reel_id)),
+        doc_(xmlNewDoc(x("1.0")), xmlFreeDoc) {
     if (!doc_) throw Error(ErrorKind::internal, "mets.xml: libxml2 could not create a document");
+  }
+
+  // The package's only document's MODS record as a document of its own: mods:mods the root.
+  std::string build_mods() {
+    context_ = fmt::format("MODS record of job {} document {}", p_.job_id, p_.documents.at(0).id);
+    root_ = checked(xmlNewNode(nullptr, x("mods")));
+    xmlDocSetRootElement(doc_.get(), root_);
+    mods_ = xmlNewNs(root_, x(kModsNs), x("mods"));
+    fw_ = xmlNewNs(root_, x(kFilmwriterNs), x("fw"));
+    if (!mods_ || !fw_) {
+      throw Error(ErrorKind::internal, "MODS record: libxml2 could not declare the namespaces");
+    }
+    xmlSetNs(root_, mods_);
+    mods_record(root_, p_.documents.at(0));
+    return serialised();
   }
 
   std::string build() {
@@ -110,6 +128,11 @@ class Builder {
     files();
     physical();
     logical();
+    return serialised();
+  }
+
+ private:
+  std::string serialised() {
     xmlChar* bytes = nullptr;
     int size = 0;
     xmlDocDumpFormatMemoryEnc(doc_.get(), &bytes, &size, "UTF-8", 1);
@@ -119,11 +142,10 @@ class Builder {
     return out;
   }
 
- private:
   const std::string& valid(const std::string& value, const std::string& what) {
     if (const std::string problem = xml_problem(value); !problem.empty()) {
-      throw Error(ErrorKind::input, fmt::format("mets.xml of job {} reel {}: {} \"{}\": {}",
-                                                p_.job_id, p_.reel_id, what, value, problem));
+      throw Error(ErrorKind::input,
+                  fmt::format("{}: {} \"{}\": {}", context_, what, value, problem));
     }
     return value;
   }
@@ -178,7 +200,13 @@ class Builder {
     attr(wrap, "MDTYPE", "MODS", "");
     attr(wrap, "MDTYPEVERSION", "3.7", "");
     attr(wrap, "LABEL", d.id, where + " id");
-    xmlNodePtr mods = element(element(wrap, mets_, "xmlData"), mods_, "mods");
+    mods_record(element(element(wrap, mets_, "xmlData"), mods_, "mods"), d);
+  }
+
+  // Fills `mods` (a mods:mods element) with document d's record: the same record in a reel's
+  // dmdSec and on its own in the toc-csv upload package (mods_record_xml).
+  void mods_record(xmlNodePtr mods, const MetsDocument& d) {
+    const std::string where = "document " + d.id;
     attr(mods, "version", "3.7", "");
     text(element(mods, mods_, "titleInfo"), mods_, "title", d.title, where + " title");
     xmlNodePtr id = text(mods, mods_, "identifier", d.id, where + " id");
@@ -590,6 +618,7 @@ class Builder {
   }
 
   const MetsPackage& p_;
+  std::string context_;  // what a value error names first: "mets.xml of job J reel R0001"
   std::unique_ptr<xmlDoc, void (*)(xmlDocPtr)> doc_;
   xmlNodePtr root_ = nullptr;
   xmlNsPtr mets_ = nullptr, mods_ = nullptr, premis_ = nullptr, xlink_ = nullptr, fw_ = nullptr;
@@ -604,6 +633,14 @@ const char* const kMetsFilmingKey = "filming";
 
 std::string mets_xml(const MetsPackage& package) {
   return Builder(package).build();
+}
+
+std::string mods_record_xml(const std::string& job_id, const MetsDocument& document, bool fiche) {
+  MetsPackage package;
+  package.job_id = job_id;
+  package.fiche = fiche;
+  package.documents = {document};
+  return Builder(package).build_mods();
 }
 
 }  // namespace fw

@@ -79,6 +79,12 @@ struct MetsPackage {
 // cannot be written in XML 1.0 (invalid UTF-8, a control character).
 std::string mets_xml(const MetsPackage& package);
 
+// One document's MODS 3.7 record on its own, mods:mods the root element: the record the reel's
+// METS package carries in the document's dmdSec, written by the same code (the toc-csv upload
+// package's mods/<job>/<document>.xml). `fiche`: physicalDescription/form is microfiche. Throws
+// Error(input) like mets_xml, naming the job and document.
+std::string mods_record_xml(const std::string& job_id, const MetsDocument& document, bool fiche);
+
 // The package of a reel from what filmwriter keeps: the catalog (job, documents, reel,
 // frames, inspections), the job folder's journal.jsonl (the filming date and recorder) and
 // qc.json (verify's verdict, when verify ran). `rows`: the reel's index rows when the caller

@@ -91,7 +91,8 @@ int run_export_mets(const CatalogFlags& flags) {
   return exit_ok;
 }
 
-// The TOC database's upload package: a folder with toc.csv and the entries' page images.
+// The TOC database's upload package: a folder with toc.csv, the entries' page images and each
+// document's MODS record.
 int run_export_toc(const CatalogFlags& flags) {
   if (flags.out_dir.empty()) {
     throw Error(ErrorKind::usage, "--format toc-csv: give --out DIR (the package's folder)");
@@ -105,9 +106,9 @@ int run_export_toc(const CatalogFlags& flags) {
   const TocPackage package = export_toc_package(catalog, t.job_id, flags.out_dir);
   for (const auto& warning : package.warnings)
     fmt::print(stderr, "filmwriter: warning: {}\n", warning);
-  fmt::print("{}: {} TOC entries, {} page images\n",
+  fmt::print("{}: {} TOC entries, {} page images, {} MODS records\n",
              (std::filesystem::path(flags.out_dir) / "toc.csv").string(), package.entries,
-             package.images);
+             package.images, package.records);
   return exit_ok;
 }
 
@@ -215,7 +216,7 @@ void add_catalog_commands(CLI::App& app, std::vector<Command>& commands) {
   exporter->add_option("--out", flags->out_dir,
                        "--format mets: write DIR/R0001/mets.xml ... (default: each reel's own "
                        "folder, the file convert wrote); --format toc-csv: the folder for "
-                       "toc.csv and the TOC page images");
+                       "toc.csv, the TOC page images and each document's MODS record");
   exporter->add_flag("--bom", flags->bom,
                      "begin the CSV with a UTF-8 byte order mark (for spreadsheet programs)");
   commands.push_back({exporter, [flags](Context&) { return run_export(*flags); }});
