@@ -401,6 +401,97 @@ TEST(TocCatalog, FindExportAndTheUploadPackageAnswerForChapters) {
   EXPECT_LT(image.width(), image.height());  // a portrait page stays portrait
 }
 
+// The template says how many entries a TOC frame lists (entries_per_frame), not a constant.
+std::filesystem::path profiles_with_toc_template(const test::TempDir& dir,
+                                                 const std::string& top_keys) {
+  std::filesystem::copy(test::source_dir() / "profiles", dir / "profiles",
+                        std::filesystem::copy_options::recursive);
+  const auto file = dir / "profiles" / "targets" / "standard" / "toc-target.toml";
+  std::string text = read_file(file);
+  const std::string standard = "entries_per_frame = 14\n";
+  EXPECT_NE(text.find(standard), std::string::npos);
+  text.replace(text.find(standard), standard.size(), top_keys);
+  test::write_text(file, text);
+  return dir / "profiles";
+}
+
+TEST(TocFilm, TheTemplateSaysHowManyEntriesAFrameLists) {
+  test::TempDir dir;
+  const auto profiles = profiles_with_toc_template(dir, "entries_per_frame = 5\n");
+  make_pages(dir.path(), 2);
+  std::string csv;
+  for (int i = 1; i <= 12; ++i) csv += fmt::format("第{}篇,{},1\n", i, 1 + i % 2);
+  test::write_text(dir / "toc.csv", csv);
+  const Job job = load(dir, job_text("toc = \"toc.csv\"\n"));
+  const Plan plan = prepare(job, profiles).plan;
+  EXPECT_EQ(plan.toc_entries_per_frame, 5u);
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> tocs;
+  std::vector<const PlannedFrame*> frames;
+  for (const PlannedFrame& frame : plan.frames) {
+    if (frame.kind != FrameKind::toc_target) continue;
+    tocs.emplace_back(frame.toc_first, frame.toc_count);
+    frames.push_back(&frame);
+  }
+  EXPECT_EQ(tocs, (std::vector<std::pair<std::uint32_t, std::uint32_t>>{{0, 5}, {5, 5}, {10, 2}}));
+  ASSERT_EQ(frames.size(), 3u);
+  std::string listed;
+  for (const auto& text : target_texts(job, plan, *frames[2])) listed += text.text + "\n";
+  EXPECT_THAT(listed, HasSubstr("(3/3)"));
+  EXPECT_THAT(listed, HasSubstr("第12篇"));
+  EXPECT_THAT(listed, Not(HasSubstr("第10篇")));
+  // Drawn inside the target page.
+  std::vector<DrawnBox> drawn;
+  render_target(job, plan, *frames[0], RasterSettings{}, &drawn);
+  for (const DrawnBox& box : drawn) {
+    if (box.x1 == box.x0) continue;
+    EXPECT_LE(box.y1, frames[0]->placement.page_y_px + frames[0]->placement.page_height_px)
+        << box.what;
+  }
+  // The standard template's own count is still 14.
+  EXPECT_EQ(prepare(job, test::source_dir() / "profiles").plan.toc_entries_per_frame,
+            kTocEntriesPerFrame);
+}
+
+TEST(TocFilm, EntriesTheirTemplateCannotHoldAreRefusedBeforeFilming) {
+  test::TempDir dir;
+  const auto profiles = profiles_with_toc_template(dir, "entries_per_frame = 40\n");
+  make_pages(dir.path(), 2);
+  std::string csv;
+  for (int i = 1; i <= 40; ++i) csv += fmt::format("第{}篇,1,1\n", i);
+  test::write_text(dir / "toc.csv", csv);
+  const Job job = load(dir, job_text("toc = \"toc.csv\"\n"));
+  try {
+    prepare(job, profiles);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::job);
+    EXPECT_THAT(e.what(), HasSubstr("toc-target.toml: text[3] ({toc}): the TOC target "
+                                    "R0001-D001-TOC1 of document D001 lists entries 1-40 and "
+                                    "does not fit: its lines end"));
+    EXPECT_THAT(e.what(), HasSubstr("past text[4] below it, at 272.0 mm"));
+    EXPECT_THAT(e.what(), HasSubstr("list fewer entries a frame (entries_per_frame = 40 in this "
+                                    "template)"));
+  }
+  // 40 entries over frames of 14 fit.
+  test::TempDir fine;
+  const auto standard = profiles_with_toc_template(fine, "entries_per_frame = 14\n");
+  make_pages(fine.path(), 2);
+  test::write_text(fine / "toc.csv", csv);
+  EXPECT_NO_THROW(prepare(load(fine, job_text("toc = \"toc.csv\"\n")), standard));
+
+  test::TempDir bad;
+  const auto zero = profiles_with_toc_template(bad, "entries_per_frame = 0\n");
+  make_pages(bad.path(), 2);
+  try {
+    prepare(load(bad, job_text(kTwoLevelToc)), zero);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(),
+                HasSubstr("toc-target.toml:12: entries_per_frame: expected a whole number from "
+                          "1 to 200, got 0"));
+  }
+}
+
 TEST(TocCatalog, AVersionSevenCatalogGainsTheTocTable) {
   test::TempDir dir;
   const auto file = dir / "catalog.sqlite";

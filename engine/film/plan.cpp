@@ -36,9 +36,10 @@ std::string page_context(const Document& document, std::uint32_t page, const Sou
                      source.ref.page_in_file + 1);
 }
 
-std::uint32_t toc_frame_count(const Document& document) {
+// The TOC target frames of a document whose TOC frames list `per_frame` entries each.
+std::uint32_t toc_frame_count(const Document& document, std::uint32_t per_frame) {
   const auto entries = static_cast<std::uint32_t>(document.toc.size());
-  return (entries + kTocEntriesPerFrame - 1) / kTocEntriesPerFrame;
+  return (entries + per_frame - 1) / per_frame;
 }
 
 // "D001-TOC1": the address label of a document's TOC target frame `index` (0-based).
@@ -526,12 +527,13 @@ class ReelBuilder {
   // The document's TOC target frames (none without a table of contents).
   void append_toc(std::size_t document) {
     const auto entries = static_cast<std::uint32_t>(job_.documents[document].toc.size());
-    for (std::uint32_t first = 0; first < entries; first += kTocEntriesPerFrame) {
+    const std::uint32_t per_frame = plan_.toc_entries_per_frame;
+    for (std::uint32_t first = 0; first < entries; first += per_frame) {
       append_target(FrameKind::toc_target, document, hal::BlipLevel::none,
-                    toc_label(job_.documents[document], first / kTocEntriesPerFrame));
+                    toc_label(job_.documents[document], first / per_frame));
       PlannedFrame& frame = plan_.frames.back();
       frame.toc_first = first;
-      frame.toc_count = std::min(kTocEntriesPerFrame, entries - first);
+      frame.toc_count = std::min(per_frame, entries - first);
     }
   }
 
@@ -592,7 +594,7 @@ class ReelBuilder {
 
 // The longest blip track of the job's targets: the reel's own (start, technical, end) and each
 // document's title, TOC and continued targets, at their blip levels.
-std::uint32_t target_least_px(const Job& job, TrackSizer& sizer) {
+std::uint32_t target_least_px(const Job& job, TrackSizer& sizer, std::uint32_t toc_per_frame) {
   const std::string reel = reel_id(0);
   std::uint32_t least = std::max({sizer.least_px(reel + "-START", hal::BlipLevel::batch),
                                   sizer.least_px(reel + "-TECH1", hal::BlipLevel::none),
@@ -602,7 +604,7 @@ std::uint32_t target_least_px(const Job& job, TrackSizer& sizer) {
     least = std::max(
         {least, sizer.least_px(reel + "-" + document.id + "-TITLE", document_start_blip(job)),
          sizer.least_px(reel + "-" + document.id + "-CONT", document_start_blip(job))});
-    const std::uint32_t toc_frames = toc_frame_count(document);
+    const std::uint32_t toc_frames = toc_frame_count(document, toc_per_frame);
     if (toc_frames > 0) {
       least = std::max(least, sizer.least_px(reel + "-" + toc_label(document, toc_frames - 1),
                                              hal::BlipLevel::none));
@@ -621,7 +623,8 @@ void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
                std::vector<DocumentFrames> documents, Plan& plan, TrackSizer& sizer) {
   const std::uint32_t data_least =
       plan.data_layout ? sizer.least_px(reel_id(0) + "-DATA", hal::BlipLevel::none) : 0;
-  ReelBuilder reels(plan, job, format, pitch_um, plan.targets ? target_least_px(job, sizer) : 0,
+  ReelBuilder reels(plan, job, format, pitch_um,
+                    plan.targets ? target_least_px(job, sizer, plan.toc_entries_per_frame) : 0,
                     data_least);
   const double title_mm = reels.target_step_mm();
   const double continued_mm = reels.target_step_mm();
@@ -748,7 +751,7 @@ void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
     double data_mm = data.empty() ? 0 : reels.data_target_step_mm();
     for (const PlannedFrame& frame : data) data_mm += frame_step_mm(frame, format);
     // The title target and the TOC target frames behind it (and behind a continued target).
-    const double toc_mm = toc_frame_count(doc) * reels.target_step_mm();
+    const double toc_mm = toc_frame_count(doc, plan.toc_entries_per_frame) * reels.target_step_mm();
     double document_mm = title_mm + toc_mm + data_mm;
     for (std::size_t i = 0; i < frames.size(); ++i) {
       const PlannedFrame& frame = frames[i];
@@ -1178,7 +1181,8 @@ hal::BlipLevel document_start_blip(const Job& job) {
 }
 
 Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilities& recorder,
-                const std::vector<DocumentPages>& documents, const TextEngine* text) {
+                const std::vector<DocumentPages>& documents, const TextEngine* text,
+                std::uint32_t toc_entries_per_frame) {
   if (!(recorder.pixel_pitch_um > 0)) {
     throw Error(ErrorKind::device, fmt::format("the recorder reports a pixel pitch of {} um",
                                                recorder.pixel_pitch_um));
@@ -1190,6 +1194,10 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
   plan.targets = job.targets != "none" && format.layout == FilmLayout::roll;
   plan.filming_date = job.filming_date;
   plan.font_set = job.fonts.empty() ? std::string("default") : job.fonts;
+  if (toc_entries_per_frame == 0) {
+    throw Error(ErrorKind::internal, "a TOC target frame must list at least one entry");
+  }
+  plan.toc_entries_per_frame = toc_entries_per_frame;
   TrackSizer sizer(format, recorder.pixel_pitch_um, text);
   const bool any_data = std::any_of(documents.begin(), documents.end(),
                                     [](const auto& d) { return !d.skipped && !d.masters.empty(); });

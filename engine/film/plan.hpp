@@ -124,8 +124,9 @@ struct PlannedFrame {
   std::uint32_t toc_count = 0;
 };
 
-// Entries a TOC target frame lists; a longer table of contents continues on further frames.
-// The standard template (profiles/targets/standard/toc-target.toml) is laid out for it.
+// Entries a TOC target frame lists when its template does not say (toc-target.toml's
+// `entries_per_frame`, read by toc_entries_per_frame() in film/target.hpp); a longer table of
+// contents continues on further frames.
 constexpr std::uint32_t kTocEntriesPerFrame = 14;
 
 // Where a table-of-contents entry's page was filmed: the first frame of the page (the red
@@ -191,6 +192,9 @@ struct Plan {
   // Where each document's TOC entries were filmed (index: Job::documents, then
   // Document::toc); empty when no document has a table of contents.
   std::vector<std::vector<TocPlace>> toc;
+  // Entries each TOC target frame lists (the TOC template's entries_per_frame). What each frame
+  // lists is in plan.json, so a template that changes it changes the plan's hash.
+  std::uint32_t toc_entries_per_frame = kTocEntriesPerFrame;
   std::optional<data::Layout> data_layout;
   Placement data_placement;
 
@@ -220,8 +224,11 @@ struct Plan {
 // page gets a longer frame with the page centred in it; a format of fixed frames too short for
 // that is Error(job). On fiche every frame but a header tile must leave a margin for its mark
 // in the cell (Error(input) otherwise).
+// `toc_entries_per_frame`: the entries a TOC target frame lists (toc_entries_per_frame() of the
+// job's TOC template; prepare_job reads it).
 Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilities& recorder,
-                const std::vector<DocumentPages>& documents, const TextEngine* text = nullptr);
+                const std::vector<DocumentPages>& documents, const TextEngine* text = nullptr,
+                std::uint32_t toc_entries_per_frame = kTocEntriesPerFrame);
 
 // The filming date a plan.json recorded ("" when there is no file or no date): a resumed job
 // films with it, so that its targets are the same as the first run's.

@@ -299,12 +299,12 @@ std::string toc_lines(const Job& job, const Plan& plan, const PlannedFrame& fram
 }
 
 // "(1/2)" on the frames of a table of contents that takes more than one frame.
-std::string toc_part(const Document& document, const PlannedFrame& frame) {
+std::string toc_part(const Plan& plan, const Document& document, const PlannedFrame& frame) {
   if (frame.kind != FrameKind::toc_target) return "";
-  const auto parts =
-      (document.toc.size() + kTocEntriesPerFrame - 1) / std::size_t{kTocEntriesPerFrame};
+  const std::size_t per_frame = std::max<std::uint32_t>(1, plan.toc_entries_per_frame);
+  const auto parts = (document.toc.size() + per_frame - 1) / per_frame;
   if (parts < 2) return "";
-  return fmt::format("({}/{})", frame.toc_first / kTocEntriesPerFrame + 1, parts);
+  return fmt::format("({}/{})", frame.toc_first / per_frame + 1, parts);
 }
 
 }  // namespace
@@ -330,6 +330,95 @@ std::string film_reason(const Job& job, const PlannedFrame& frame, const std::st
     if (prefix != "/") replace_all(text, prefix, "");
   }
   return text;
+}
+
+std::uint32_t toc_entries_per_frame(const Job& job, const std::filesystem::path& profiles_dir) {
+  const std::filesystem::path profiles =
+      profiles_dir.empty() ? default_profiles_dir() : profiles_dir;
+  const std::string set = job.targets.empty() || job.targets == "none" ? "standard" : job.targets;
+  const std::filesystem::path file = template_file(profiles, set, FrameKind::toc_target);
+  if (!std::filesystem::exists(file)) return kTocEntriesPerFrame;
+  const std::uint32_t entries = cached_template(file)->entries_per_frame;
+  return entries > 0 ? entries : kTocEntriesPerFrame;
+}
+
+void check_toc_fits(const Job& job, const Plan& plan, const PlannedFrame& frame) {
+  if (frame.kind != FrameKind::toc_target) return;
+  const std::filesystem::path file = frame_template_file(job, plan, frame);
+  const TargetTemplate& target = *cached_template(file);
+  const TextEngine& engine = plan_text(plan);
+  const double pitch_um = frame.pixel_pitch_um > 0 ? frame.pixel_pitch_um : plan.pitch_um;
+  const double reduction = frame.reduction > 0 ? frame.reduction : 1;
+  const double px_per_mm = 1000.0 / (pitch_um * reduction);
+  const Document& document = job.documents.at(frame.document);
+  const auto fields = target_fields(job, plan, frame);
+  for (std::size_t i = 0; i < target.texts.size(); ++i) {
+    const TargetText& block = target.texts[i];
+    if (block.text.find("{toc}") == std::string::npos) continue;
+    const std::string text =
+        fill_placeholders(block.text, fields, fmt::format("{} text[{}]", file.string(), i + 1));
+    if (text.empty()) continue;
+    TextStyle style;
+    style.size_px =
+        size_for_cap_height_mm(block.size_mm, reduction, pitch_um, engine.cap_height_em());
+    style.align = block.align == "start" ? Align::start
+                  : block.align == "end" ? Align::end
+                                         : Align::centre;
+    style.language = block.language;
+    const double width_mm =
+        block.width_mm > 0 ? block.width_mm : kTargetWidthMm - 2 * block.left_mm;
+    const Vertical vertical = vertical_of(block, kTargetHeightMm);
+    Box box{width_mm * px_per_mm, 0};
+    if (vertical.on) {
+      style.mode = WritingMode::vertical;
+      box = Box{0, vertical.height_mm * px_per_mm};
+    }
+    const std::string context =
+        fmt::format("TOC target {} of document {}", frame.address, document.id);
+    const Layout layout = engine.layout(text, box, style, context);
+    const double bottom_mm =
+        block.top_mm + std::max(layout.height, layout.ink.y + layout.ink.height) / px_per_mm;
+    const double left_mm =
+        vertical.on ? block.left_mm + width_mm - layout.width / px_per_mm : block.left_mm;
+    const double right_mm = vertical.on
+                                ? block.left_mm + width_mm
+                                : block.left_mm + std::max(layout.width, box.width) / px_per_mm;
+    // The foot of the target, or the first block below this one in its columns (the footer):
+    // the entries must end above it, not run into it.
+    double limit_mm = kTargetHeightMm;
+    std::string limit = fmt::format("the foot of the {:.0f} mm target", kTargetHeightMm);
+    for (std::size_t j = 0; j < target.texts.size(); ++j) {
+      const TargetText& other = target.texts[j];
+      const double other_width_mm =
+          other.width_mm > 0 ? other.width_mm : kTargetWidthMm - 2 * other.left_mm;
+      const bool shares_columns = other.left_mm < block.left_mm + width_mm &&
+                                  block.left_mm < other.left_mm + other_width_mm;
+      if (j == i || other.top_mm <= block.top_mm || !shares_columns) continue;
+      if (other.top_mm < limit_mm) {
+        limit_mm = other.top_mm;
+        limit = fmt::format("text[{}] below it, at {:.1f} mm", j + 1, other.top_mm);
+      }
+    }
+    std::string off;
+    if (bottom_mm > limit_mm) {
+      off = fmt::format("its lines end {:.1f} mm from the top of the target, past {}", bottom_mm,
+                        limit);
+    } else if (vertical.on && left_mm < 0) {
+      off = fmt::format("its columns reach {:.1f} mm past the target's left edge", -left_mm);
+    } else if (right_mm > kTargetWidthMm) {
+      off = fmt::format("its lines reach {:.1f} mm past the target's right edge",
+                        right_mm - kTargetWidthMm);
+    }
+    if (off.empty()) continue;
+    throw Error(
+        ErrorKind::job,
+        fmt::format("{}: text[{}] ({{toc}}): the TOC target {} of document {} lists entries "
+                    "{}-{} and does not fit: {}; list fewer entries a frame (entries_per_frame "
+                    "= {} in this template), set them smaller (size_mm) or give the block more "
+                    "room",
+                    file.string(), i + 1, frame.address, document.id, frame.toc_first + 1,
+                    frame.toc_first + frame.toc_count, off, plan.toc_entries_per_frame));
+  }
 }
 
 std::filesystem::path template_file(const std::filesystem::path& profiles_dir,
@@ -405,12 +494,21 @@ TargetTemplate load_template(const std::filesystem::path& file) {
   }
   const TemplateReader reader(file.string(), root);
   reader.only(root, "",
-              {"border_mm", "flow_gap_mm", "text", "chart", "wedge", "patches", "scale", "symbol"});
+              {"border_mm", "flow_gap_mm", "entries_per_frame", "text", "chart", "wedge", "patches",
+               "scale", "symbol"});
   TargetTemplate target;
   target.file = file;
   target.border_mm = reader.number(root, "", "border_mm", 0.0);
   if (root.contains("flow_gap_mm"))
     target.flow_gap_mm = reader.number(root, "", "flow_gap_mm", 0.0);
+  if (const toml::node* entries = root.get("entries_per_frame")) {
+    constexpr std::int64_t kMostEntries = 200;
+    const std::optional<std::int64_t> value = entries->value_exact<std::int64_t>();
+    if (!value || *value < 1 || *value > kMostEntries) {
+      reader.fail(*entries, "entries_per_frame", "a whole number from 1 to 200");
+    }
+    target.entries_per_frame = static_cast<std::uint32_t>(*value);
+  }
   if (const toml::node* texts = root.get("text")) {
     const toml::array* array = texts->as_array();
     if (array == nullptr) reader.fail(*texts, "text", "an array of tables ([[text]])");
@@ -554,7 +652,7 @@ std::map<std::string, std::string> target_fields(const Job& job, const Plan& pla
       {"reason", frame.kind == FrameKind::substitute ? film_reason(job, frame, frame.reason) : ""},
       {"note", frame.note},
       {"toc", toc_lines(job, plan, frame)},
-      {"toc_part", toc_part(document, frame)},
+      {"toc_part", toc_part(plan, document, frame)},
       {"blip_levels", has_toc(job) && plan.format.blips.track_mm > 0
                           ? fmt::format("Blips {:g} mm: document start   {:g} mm: TOC entry "
                                         "(chapter)   {:g} mm: page   — 大: 文献  中: 章节  小: 页",

@@ -90,6 +90,9 @@ struct TargetTemplate {
   std::optional<double> flow_gap_mm;
   std::vector<TargetText> texts;
   // Technical target only.
+  // toc-target.toml: how many entries a TOC target frame lists (`entries_per_frame`, 1-200);
+  // 0: not given (kTocEntriesPerFrame).
+  std::uint32_t entries_per_frame = 0;
   bool technical = false;
   ChartSpec chart;
   WedgeSpec wedge;
@@ -103,6 +106,15 @@ std::filesystem::path template_file(const std::filesystem::path& profiles_dir,
                                     const std::string& set, FrameKind kind);
 // Throws Error(job) naming the file, line and key.
 TargetTemplate load_template(const std::filesystem::path& file);
+
+// The entries a TOC target frame of `job` lists: its target set's toc-target.toml
+// `entries_per_frame`, else kTocEntriesPerFrame. Throws Error(job) for a template it cannot read.
+std::uint32_t toc_entries_per_frame(const Job& job, const std::filesystem::path& profiles_dir);
+
+// A TOC target frame's entries laid out in its template's {toc} block as they will be drawn:
+// Error(job) naming the template, the frame and by how much when they do not fit on the target
+// (lines past its foot, columns past its edge). Other frames: nothing to check.
+void check_toc_fits(const Job& job, const Plan& plan, const PlannedFrame& frame);
 
 // A source file as film names it: relative to the job's folder (Job::sources_root, else
 // base_dir), "scans/p3.jpg", or "../elsewhere/p3.jpg" outside it; never the absolute path of

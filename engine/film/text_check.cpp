@@ -111,6 +111,8 @@ void prepare_plan_text(const Job& job, Plan& plan, std::shared_ptr<const TextEng
     for (const FilledText& filled : texts) {
       engine.check(filled.text, where + ", " + filled.context, filled.block.language);
     }
+    // The entries a TOC frame lists must fit on it: film cannot show text drawn off the frame.
+    check_toc_fits(job, plan, frame);
   }
 }
 

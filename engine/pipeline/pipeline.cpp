@@ -16,6 +16,7 @@
 #include "core/error.hpp"
 #include "film/format.hpp"
 #include "film/frame_spool.hpp"
+#include "film/target.hpp"
 #include "film/text_check.hpp"
 #include "pipeline/render.hpp"
 
@@ -336,7 +337,10 @@ PreparedJob prepare_job(const Job& job, const hal::Capabilities& recorder,
   // Missing glyphs are found here, before the first exposure (film/text_check.hpp).
   auto text = job_text_engine(job);
   check_document_text(job, *text, documents);
-  prepared.plan = plan_reels(job, prepared.format, recorder, documents, text.get());
+  // How many entries a TOC frame lists is the TOC template's to say (its layout holds them).
+  const std::uint32_t toc_per_frame =
+      has_toc(job) ? toc_entries_per_frame(job, profiles_dir) : kTocEntriesPerFrame;
+  prepared.plan = plan_reels(job, prepared.format, recorder, documents, text.get(), toc_per_frame);
   prepared.plan.profiles_dir = profiles_dir;
   prepared.plan.calibration = std::move(calibration);
   prepare_plan_text(job, prepared.plan, std::move(text));
