@@ -492,6 +492,37 @@ TEST(TocFilm, EntriesTheirTemplateCannotHoldAreRefusedBeforeFilming) {
   }
 }
 
+// A fiche sheet has no target frames, so no TOC frames: the job says so, films, and the
+// entries are still answered by the catalog and in the upload package.
+TEST(TocFiche, AFicheJobSaysItsTocIsNotFilmedAndTheCatalogStillHasIt) {
+  test::TempDir dir;
+  make_pages(dir.path(), 4);
+  std::string text = job_text(kTwoLevelToc, "output = \"out\"\nformat = \"fiche-a6-98-24x\"\n");
+  const std::string reduction = "reduction = 10\n";
+  text.replace(text.find(reduction), reduction.size(), "");
+  test::write_text(dir / "job.toml", text);
+  const auto convert = test::run_cli({"convert", (dir / "job.toml").string()});
+  ASSERT_EQ(convert.exit_code, 0) << convert.err;
+  EXPECT_THAT(convert.err,
+              HasSubstr("document D001 (documents[1]): its table of contents (3 entries) is not "
+                        "filmed: a fiche sheet carries no target frames"));
+  const auto plan = nlohmann::json::parse(read_file(dir / "out" / "toc" / "plan.json"));
+  for (const auto& frame : plan["frames"]) EXPECT_NE(frame["kind"], "toc-target");
+
+  const auto find =
+      test::run_cli({"catalog", "find", (dir / "out" / "toc").string(), "--title", "学而"});
+  ASSERT_EQ(find.exit_code, 0) << find.err;
+  EXPECT_THAT(find.out, HasSubstr("toc F0001 frame"));
+  EXPECT_THAT(find.out, HasSubstr("TOC entry 1 \"卷一 学而第一\" (level 1) of document D001"));
+  EXPECT_THAT(find.out, HasSubstr("(F0001-D001-0001)"));
+  const auto package = test::run_cli({"catalog", "export", (dir / "out" / "toc").string(),
+                                      "--format", "toc-csv", "--out", (dir / "pkg").string()});
+  ASSERT_EQ(package.exit_code, 0) << package.err;
+  EXPECT_THAT(package.out, HasSubstr("3 TOC entries, 3 page images, 1 MODS records"));
+  EXPECT_THAT(read_file(dir / "pkg" / "mods" / "toc" / "D001.xml"),
+              HasSubstr(">microfiche</mods:form>"));
+}
+
 TEST(TocCatalog, AVersionSevenCatalogGainsTheTocTable) {
   test::TempDir dir;
   const auto file = dir / "catalog.sqlite";

@@ -149,6 +149,29 @@ std::vector<PlanWarning> plan_warnings(const Job& job, const Plan& plan, std::si
   for (const std::string& skipped : plan.skipped) {
     out.push_back({"skipped_document", {}, {"skipped document " + skipped, {}}});
   }
+  // A table of contents is filmed on TOC target frames behind the document's title target:
+  // a fiche sheet has no target frames (its header strip is its eye-legible title), nor has a
+  // roll filmed with targets = "none". The entries stay findable: in the catalog, each sheet's
+  // or reel's mets.xml and the toc-csv package, each with its page's frame address. Only on
+  // the first run (a resume warned of it then).
+  if (!plan.targets && first == 0) {
+    const bool fiche = plan.format.layout == FilmLayout::fiche;
+    for (const Document& document : job.documents) {
+      if (document.toc.empty()) continue;
+      out.push_back(
+          {"toc_not_filmed",
+           {{"document", document.id}, {"entries", document.toc.size()}},
+           {fmt::format("document {} ({}): its table of contents ({} entries) is not filmed: {}; "
+                        "its entries are in the catalog (catalog find --title), in mets.xml and "
+                        "in the toc-csv package, each with its page's frame address",
+                        document.id, document.key, document.toc.size(),
+                        fiche ? "a fiche sheet carries no target frames (its header strip and "
+                                "pages only), so there is no title frame for TOC frames to "
+                                "follow (docs/formats.md#fiche-and-tables-of-contents)"
+                              : "targets = \"none\" films no title or TOC target frames"),
+            {}}});
+    }
+  }
   if (!plan.calibration || plan.calibration->identity()) {
     out.push_back({"uncalibrated",
                    {{"calibration", "none"}},
