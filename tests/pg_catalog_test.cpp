@@ -19,6 +19,7 @@
 #include "samples/samples.hpp"
 #include "support/pg_server.hpp"
 #include "support/test_support.hpp"
+#include "support/toc_catalog.hpp"
 
 namespace fw {
 namespace {
@@ -252,6 +253,15 @@ TEST(PgCatalog, MigrateMovesASqliteCatalogWithItsCountsChecked) {
   const auto again = test::run_cli({"catalog", "migrate", "--from", file.string(), "--to", url});
   EXPECT_EQ(again.exit_code, 2);
   EXPECT_NE(again.err.find("already holds 2 job(s)"), std::string::npos) << again.err;
+}
+
+// `catalog find --title` with the other filters answers TOC entries on PostgreSQL as on SQLite
+// (tests/toc_test.cpp, TocCatalog.TitleCombinesWithTheOtherFindFilters).
+TEST(PgCatalog, TitleCombinesWithTheOtherFindFiltersForTocEntries) {
+  FW_REQUIRE_PG(server);
+  Catalog catalog(server->fresh_database());
+  test::write_toc_job(catalog);
+  test::expect_title_combines_with_filters(catalog);
 }
 
 // A catalog written by a newer filmwriter is refused, naming it and both versions; a URL's

@@ -19,6 +19,7 @@
 #include "pipeline/pipeline.hpp"
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
+#include "support/toc_catalog.hpp"
 
 namespace fw {
 namespace {
@@ -521,6 +522,48 @@ TEST(TocFiche, AFicheJobSaysItsTocIsNotFilmedAndTheCatalogStillHasIt) {
   EXPECT_THAT(package.out, HasSubstr("3 TOC entries, 3 page images, 1 MODS records"));
   EXPECT_THAT(read_file(dir / "pkg" / "mods" / "toc" / "D001.xml"),
               HasSubstr(">microfiche</mods:form>"));
+}
+
+// --title with the other find filters, on SQLite (PostgreSQL: pg_catalog_test.cpp).
+TEST(TocCatalog, TitleCombinesWithTheOtherFindFilters) {
+  test::TempDir dir;
+  Catalog catalog(dir / "catalog.sqlite");
+  test::write_toc_job(catalog);
+  test::expect_title_combines_with_filters(catalog);
+}
+
+// The same through the CLI: documents and TOC entries both narrowed.
+TEST(TocCatalog, FindTitleWithDocumentOrMetaNarrowsDocumentsAndEntries) {
+  test::TempDir dir;
+  {
+    Catalog catalog(dir / "catalog.sqlite");
+    test::write_toc_job(catalog);
+  }
+  const std::string file = (dir / "catalog.sqlite").string();
+  const auto both = test::run_cli({"catalog", "find", "--catalog", file, "--title", "学而"});
+  ASSERT_EQ(both.exit_code, 0) << both.err;
+  EXPECT_THAT(both.out, HasSubstr("TOC entry 1 \"学而第一\""));
+  EXPECT_THAT(both.out, HasSubstr("TOC entry 2 \"学而篇\""));
+  const auto d2 = test::run_cli(
+      {"catalog", "find", "--catalog", file, "--title", "学而", "--document", "D002"});
+  ASSERT_EQ(d2.exit_code, 0) << d2.err;
+  EXPECT_THAT(d2.out, HasSubstr("TOC entry 2 \"学而篇\" (level 1) of document D002"));
+  EXPECT_THAT(d2.out, Not(HasSubstr("学而第一")));
+  const auto zhu = test::run_cli({"catalog", "find", "--catalog", file, "--job", "tq", "--title",
+                                  "学而", "--meta", "作者=朱熹"});
+  ASSERT_EQ(zhu.exit_code, 0) << zhu.err;
+  EXPECT_THAT(zhu.out, HasSubstr("tq R0001 frame 1: TOC entry 1 \"学而第一\""));
+  EXPECT_THAT(zhu.out, Not(HasSubstr("学而篇")));
+  // A document title and a TOC title together: 集注 is in both documents' titles, in no entry.
+  const auto titles = test::run_cli(
+      {"catalog", "find", "--catalog", file, "--title", "集注", "--document", "D001"});
+  ASSERT_EQ(titles.exit_code, 0) << titles.err;
+  EXPECT_THAT(titles.out, HasSubstr("tq R0001 frames 1-2: document D001 \"论语集注\" pages 1-2"));
+  EXPECT_THAT(titles.out, Not(HasSubstr("D002")));
+  const auto none = test::run_cli(
+      {"catalog", "find", "--catalog", file, "--title", "学而", "--source", "b/p1.tif"});
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(none.out, "no frame matches\n");
 }
 
 TEST(TocCatalog, AVersionSevenCatalogGainsTheTocTable) {

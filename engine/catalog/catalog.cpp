@@ -6,7 +6,9 @@
 #include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
+#include <tuple>
 #include <utility>
 
 #include "base/files.hpp"
@@ -816,6 +818,43 @@ std::vector<CatalogDocument> Catalog::documents(const std::string& job_id) const
     out.push_back(std::move(doc));
   }
   return out;
+}
+
+std::vector<CatalogTocPlace> Catalog::find_toc(const FrameQuery& query) const {
+  std::vector<CatalogTocPlace> places = toc(query.job_id, query.title);
+  FrameQuery rest = query;
+  rest.title.clear();
+  const bool about_frames = !rest.source_file.empty() || !rest.sha256.empty();
+  if (!about_frames && rest.document_id.empty() && rest.metadata.empty() && rest.text.empty()) {
+    return places;
+  }
+  if (places.empty()) return places;
+  // The frames the other filters match: their documents, and the frames themselves by reel.
+  std::set<std::pair<std::string, std::string>> documents;
+  std::map<std::tuple<std::string, std::string, std::uint32_t>, std::set<std::uint32_t>> frames;
+  for (const CatalogFrame& f : find(rest)) {
+    if (f.reel_target()) continue;
+    documents.emplace(f.job_id, f.row.document_id);
+    frames[{f.job_id, f.reel_id, f.attempt}].insert(f.row.frame);
+  }
+  std::vector<CatalogTocPlace> kept;
+  for (CatalogTocPlace& place : places) {
+    // An entry whose page is not on film has no frames to match: --document alone names it.
+    const bool not_on_film_but_named = place.reel_id.empty() && !about_frames &&
+                                       rest.metadata.empty() && rest.text.empty() &&
+                                       place.document_id == rest.document_id;
+    if (!not_on_film_but_named && !documents.contains({place.job_id, place.document_id})) {
+      continue;
+    }
+    if (about_frames) {
+      const auto on_reel = frames.find({place.job_id, place.reel_id, place.attempt});
+      if (place.reel_id.empty() || on_reel == frames.end()) continue;
+      const auto hit = on_reel->second.lower_bound(place.frame);
+      if (hit == on_reel->second.end() || *hit > std::max(place.last_frame, place.frame)) continue;
+    }
+    kept.push_back(std::move(place));
+  }
+  return kept;
 }
 
 std::vector<CatalogTocPlace> Catalog::toc(const std::string& job_id,

@@ -197,6 +197,13 @@ class Catalog {
   // entry order, each with its frame on the current reels; `title` (a substring, any script)
   // keeps only the entries whose title holds it.
   std::vector<CatalogTocPlace> toc(const std::string& job_id, const std::string& title = {}) const;
+  // `catalog find --title`'s TOC entries: those of query.job_id (every job's when "") whose
+  // title holds query.title, narrowed by the query's other filters as find() narrows frames:
+  // --document, --meta and --text keep the entries of the documents they match, --source and
+  // --sha256 the entries with one of their frames (first to last_frame on the entry's reel)
+  // among the frames that match. An entry whose page is not on film is kept by --document
+  // alone.
+  std::vector<CatalogTocPlace> find_toc(const FrameQuery& query) const;
   std::vector<CatalogJob> jobs() const;  // without their documents
 
  private:

@@ -50,11 +50,11 @@ int run_find(CatalogFlags& flags) {
   q.all_attempts = flags.all_attempts;
   const Catalog catalog(t.catalog_file);
   auto lines = describe_frames(catalog.find(q));
-  // A title is also looked for among the documents' TOC entries (chapters), answered with the
-  // entry's frames and the blips a reader counts from the reel start to reach it.
-  if (!q.title.empty() && q.document_id.empty() && q.metadata.empty() && q.text.empty() &&
-      q.source_file.empty() && q.sha256.empty()) {
-    for (auto& line : describe_toc(catalog.toc(t.job_id, q.title))) lines.push_back(line);
+  // A title is also looked for among the documents' TOC entries (chapters), narrowed by the
+  // other filters as the documents are, answered with the entry's frames and the blips a
+  // reader counts from the reel start to reach it.
+  if (!q.title.empty()) {
+    for (auto& line : describe_toc(catalog.find_toc(q))) lines.push_back(line);
   }
   for (const auto& line : lines) fmt::print("{}\n", line);
   if (lines.empty()) fmt::print("no frame matches\n");
