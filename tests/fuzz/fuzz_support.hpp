@@ -7,19 +7,27 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 namespace fw::fuzz {
 
-// /tmp/fw-fuzz-PID/: created on first use, emptied by each input that writes files.
+// /tmp/fw-fuzz-PID/: created on first use, its files overwritten by each input, removed when
+// the fuzzer exits normally (a crash leaves it beside the reproducer).
 inline const std::filesystem::path& scratch() {
   static const std::filesystem::path dir = [] {
     auto path = std::filesystem::temp_directory_path() / ("fw-fuzz-" + std::to_string(getpid()));
     std::filesystem::create_directories(path);
     return path;
   }();
+  // Registered once `dir` is constructed, so it runs before `dir` is destroyed.
+  static const int removed_at_exit = std::atexit([] {
+    std::error_code ignored;
+    std::filesystem::remove_all(scratch(), ignored);
+  });
+  (void)removed_at_exit;
   return dir;
 }
 
