@@ -780,6 +780,51 @@ TEST(Recorderd, AnOverlongOrUnsafeReelIdIsRefusedAndTheDaemonStays) {
   EXPECT_EQ(c.receive(3000).type(), "status");
 }
 
+// Found by tests/fuzz/net_protocol_fuzz: a field of the wrong type (a hello's version as a
+// string, before any token is checked) escaped as nlohmann's exception and ended the daemon;
+// a number out of range was converted as C++ casts do. Each is the request's protocol error.
+TEST(Recorderd, FieldsOfTheWrongTypeOrOutOfRangeAreProtocolErrorsAndTheDaemonStays) {
+  test::TempDir dir;
+  Daemon daemon(dir / "d", {"--driver", "tiff", "--token", "s3cret"});
+  for (const nlohmann::json& bad :
+       {nlohmann::json{{"type", "hello"}, {"version", "1"}},
+        nlohmann::json{{"type", "hello"}, {"version", 1e300}},
+        nlohmann::json{{"type", "hello"}, {"version", 1}, {"token", 7}}}) {
+    net::Connection c = net::Connection::dial("127.0.0.1", daemon.port(), 2000);
+    c.send(bad);
+    const net::Message reply = c.receive(3000);
+    EXPECT_EQ(reply.type(), "error") << bad.dump();
+    EXPECT_EQ(reply.head.value("kind", ""), "protocol") << reply.head.dump();
+  }
+  // A message whose type is not a string is no message: the connection is closed.
+  {
+    net::Connection c = net::Connection::dial("127.0.0.1", daemon.port(), 2000);
+    c.send({{"type", 1}});
+    EXPECT_THROW(c.receive(3000), net::NetError);
+  }
+  EXPECT_FALSE(daemon.exited()) << daemon.log();
+  net::Connection good = net::Connection::dial("127.0.0.1", daemon.port(), 2000);
+  ASSERT_EQ(hello(good, "s3cret", "good").type(), "welcome");
+  for (const nlohmann::json& bad :
+       {nlohmann::json{{"type", "load"},
+                       {"reel", {{"reel_id", "R1"}, {"reel_number", -1}, {"job_id", "j"}}}},
+        nlohmann::json{{"type", "load"},
+                       {"reel",
+                        {{"reel_id", "R1"},
+                         {"reel_number", 1},
+                         {"job_id", "j"},
+                         {"geometry", {{"fiche", true}, {"sheet", {{"columns", 1.5}}}}}}}},
+        nlohmann::json{{"type", "frame"}, {"frame", 1e300}}}) {
+    good.send(bad);
+    const net::Message reply = good.receive(3000);
+    EXPECT_EQ(reply.type(), "error") << bad.dump();
+    EXPECT_EQ(reply.head.value("kind", ""), "protocol") << reply.head.dump();
+  }
+  EXPECT_FALSE(daemon.exited()) << daemon.log();
+  good.send({{"type", "status"}});
+  EXPECT_EQ(good.receive(3000).type(), "status");
+}
+
 TEST(Recorderd, AClientTricklingItsHelloDoesNotHoldUpAnother) {
   test::TempDir dir;
   Daemon daemon(dir / "d", {"--driver", "tiff", "--token", "s3cret"});

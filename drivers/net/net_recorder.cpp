@@ -122,24 +122,29 @@ class NetRecorder final : public hal::Recorder {
   hal::ReelReport unload() override {
     if (!loaded_) throw DeviceError(DeviceErrorKind::fault, "net driver: no reel loaded");
     hal::ReelReport report;
-    nlohmann::json files;
+    // What the device wrote stays with the device; its checksums come here, in the format of
+    // `sha256sum -c` (run it in the daemon's reel folder), and the manifest covers this list.
+    std::string list;
     with_retries(fmt::format("unload reel {}", reel_.reel_id), [&] {
       ensure_loaded();
       connection_.send({{"type", "unload"}}, {}, timeout_ms_);
       const auto reply = expect(connection_.receive(timeout_ms_), "unloaded");
-      report.frames = reply.head.value("frames", 0u);
-      report.film_used_m = reply.head.value("film_used_m", 0.0);
-      files = reply.head.value("files", nlohmann::json::array());
-      state_ = reply.head.value("state", nlohmann::json::object());
+      report.frames = net::field(reply.head, "frames", 0u);
+      report.film_used_m = net::field(reply.head, "film_used_m", 0.0);
+      list.clear();
+      if (reply.head.contains("files")) {
+        if (!reply.head.at("files").is_array()) {
+          throw NetError(NetError::Kind::protocol, "malformed unloaded: files is not a list");
+        }
+        for (const auto& file : reply.head.at("files")) {
+          list += net::field<std::string>(file, "sha256") + "  " +
+                  net::field<std::string>(file, "path") + "\n";
+        }
+      }
+      state_ = state_from(reply.head);
     });
     loaded_ = false;
     device_has_reel_ = false;
-    // What the device wrote stays with the device; its checksums come here, in the format of
-    // `sha256sum -c` (run it in the daemon's reel folder), and the manifest covers this list.
-    std::string list;
-    for (const auto& file : files) {
-      list += file.value("sha256", "") + "  " + file.value("path", "") + "\n";
-    }
     std::filesystem::create_directories(work_dir_);
     const auto path = work_dir_ / "recorder.sha256";
     std::ofstream(path, std::ios::binary | std::ios::trunc) << list;
@@ -153,8 +158,9 @@ class NetRecorder final : public hal::Recorder {
       ensure_connected();
       connection_.send({{"type", "film"}, {"reel", reel_json(reel)}}, {}, timeout_ms_);
       const auto reply = expect(connection_.receive(timeout_ms_), "film");
-      if (reply.head.contains("frames") && reply.head.at("frames").is_number_unsigned()) {
-        frames = reply.head.at("frames").get<std::uint32_t>();
+      // null when the daemon does not know
+      if (reply.head.contains("frames") && !reply.head.at("frames").is_null()) {
+        frames = net::field<std::uint32_t>(reply.head, "frames");
       }
     });
     return frames;
@@ -203,13 +209,14 @@ class NetRecorder final : public hal::Recorder {
     const std::uint32_t number = head.at("frame").get<std::uint32_t>();
     connection_.send(head, pixels, timeout_ms_);
     const auto reply = expect(connection_.receive(timeout_ms_), "accepted");
-    if (reply.head.value("frame", 0u) != number) {
-      throw NetError(NetError::Kind::protocol,
-                     fmt::format("acknowledgement for frame {}, expected {}",
-                                 reply.head.value("frame", 0u), number));
+    const auto acknowledged = net::field(reply.head, "frame", 0u);
+    if (acknowledged != number) {
+      throw NetError(
+          NetError::Kind::protocol,
+          fmt::format("acknowledgement for frame {}, expected {}", acknowledged, number));
     }
     // A daemon without on_film: every acknowledged frame is safe.
-    on_film_ = std::max(on_film_, reply.head.value("on_film", number));
+    on_film_ = std::max(on_film_, net::field(reply.head, "on_film", number));
   }
 
   void forget_confirmed() {
@@ -223,8 +230,8 @@ class NetRecorder final : public hal::Recorder {
   net::Message expect(net::Message reply, const char* type) {
     if (reply.type() == type) return reply;
     if (reply.type() == "error") {
-      const std::string kind = reply.head.value("kind", "fault");
-      const std::string message = reply.head.value("message", "");
+      const std::string kind = net::field(reply.head, "kind", std::string("fault"));
+      const std::string message = net::field(reply.head, "message", std::string());
       // Damaged in transit: send it again.
       if (kind == "checksum") throw NetError(NetError::Kind::protocol, message);
       DeviceErrorKind device_kind = DeviceErrorKind::fault;
@@ -249,9 +256,19 @@ class NetRecorder final : public hal::Recorder {
     if (!session_.empty()) hello["session"] = session_;
     connection_.send(hello, {}, timeout_ms_);
     const auto welcome = expect(connection_.receive(timeout_ms_), "welcome");
-    caps_ = net::capabilities_from(welcome.head.at("capabilities"));
-    session_ = welcome.head.value("session", "");
-    state_ = welcome.head.value("state", nlohmann::json::object());
+    caps_ = net::capabilities_from(
+        welcome.head.contains("capabilities") ? welcome.head.at("capabilities") : nlohmann::json());
+    session_ = net::field(welcome.head, "session", std::string());
+    state_ = state_from(welcome.head);
+  }
+
+  // A reply's device state: an object, or the daemon broke the protocol.
+  static nlohmann::json state_from(const nlohmann::json& head) {
+    if (!head.contains("state")) return nlohmann::json::object();
+    if (!head.at("state").is_object()) {
+      throw NetError(NetError::Kind::protocol, "malformed reply: state is not an object");
+    }
+    return head.at("state");
   }
 
   static nlohmann::json reel_json(const hal::ReelSpec& reel) {
@@ -277,9 +294,9 @@ class NetRecorder final : public hal::Recorder {
     spec["keep_film"] = reel_started_;
     connection_.send({{"type", "load"}, {"reel", spec}}, {}, timeout_ms_);
     const auto loaded = expect(connection_.receive(timeout_ms_), "loaded");
-    state_ = loaded.head.value("state", nlohmann::json::object());
+    state_ = state_from(loaded.head);
     reel_started_ = true;
-    const std::uint32_t on_device = state_.value("frames_exposed", 0u);
+    const std::uint32_t on_device = net::field(state_, "frames_exposed", 0u);
     if (on_device < on_film_) {
       throw DeviceError(DeviceErrorKind::fault,
                         fmt::format("net driver: {}: reel {} holds {} frame(s) but reported {} "

@@ -197,7 +197,8 @@ nlohmann::json parse_head(const std::uint8_t* text, std::size_t size) {
   } catch (const nlohmann::json::exception& e) {
     throw NetError(NetError::Kind::protocol, std::string("bad message head: ") + e.what());
   }
-  if (!head.is_object() || !head.contains("type")) {
+  // Message::type() reads it as a string: a type of another kind is no message.
+  if (!head.is_object() || !head.contains("type") || !head.at("type").is_string()) {
     throw NetError(NetError::Kind::protocol, "message head without a type");
   }
   return head;
@@ -359,40 +360,79 @@ nlohmann::json to_json(const hal::FilmGeometry& g) {
   return json;
 }
 
+namespace {
+
+template <typename T>
+std::vector<T> list(const nlohmann::json& object, const std::string& key) {
+  if (!object.is_object() || !object.contains(key) || !object.at(key).is_array()) {
+    throw NetError(NetError::Kind::protocol, "malformed message: no list " + key);
+  }
+  std::vector<T> values;
+  for (const auto& value : object.at(key)) values.push_back(value_as<T>(value, key));
+  return values;
+}
+
+}  // namespace
+
 hal::FilmGeometry geometry_from(const nlohmann::json& json) {
   hal::FilmGeometry g;
-  g.fiche = json.value("fiche", false);
-  g.comic = json.value("comic", true);
-  g.frame_gap_mm = json.value("frame_gap_mm", 1.0);
-  g.leader_m = json.value("leader_m", 1.0);
-  g.trailer_m = json.value("trailer_m", 1.0);
+  if (!json.is_object()) throw NetError(NetError::Kind::protocol, "malformed film geometry");
+  g.fiche = field(json, "fiche", false);
+  g.comic = field(json, "comic", true);
+  g.frame_gap_mm = field(json, "frame_gap_mm", 1.0);
+  g.leader_m = field(json, "leader_m", 1.0);
+  g.trailer_m = field(json, "trailer_m", 1.0);
   if (g.fiche) {
-    const nlohmann::json& s = json.at("sheet");
-    g.sheet.width_mm = s.at("width_mm").get<double>();
-    g.sheet.height_mm = s.at("height_mm").get<double>();
-    g.sheet.columns = s.at("columns").get<std::uint32_t>();
-    g.sheet.rows = s.at("rows").get<std::uint32_t>();
-    g.sheet.header_rows = s.at("header_rows").get<std::uint32_t>();
-    g.sheet.cell_width_mm = s.at("cell_width_mm").get<double>();
-    g.sheet.cell_height_mm = s.at("cell_height_mm").get<double>();
-    g.sheet.by_rows = s.at("by_rows").get<bool>();
+    const nlohmann::json& s = json.contains("sheet") ? json.at("sheet") : nlohmann::json();
+    g.sheet.width_mm = field<double>(s, "width_mm");
+    g.sheet.height_mm = field<double>(s, "height_mm");
+    g.sheet.columns = field<std::uint32_t>(s, "columns");
+    g.sheet.rows = field<std::uint32_t>(s, "rows");
+    g.sheet.header_rows = field<std::uint32_t>(s, "header_rows");
+    g.sheet.cell_width_mm = field<double>(s, "cell_width_mm");
+    g.sheet.cell_height_mm = field<double>(s, "cell_height_mm");
+    g.sheet.by_rows = field<bool>(s, "by_rows");
   }
   return g;
 }
 
 hal::Capabilities capabilities_from(const nlohmann::json& json) {
   hal::Capabilities caps;
-  caps.pixel_pitch_um = json.at("pixel_pitch_um").get<double>();
-  caps.max_width_px = json.at("max_width_px").get<std::uint32_t>();
-  caps.max_height_px = json.at("max_height_px").get<std::uint32_t>();
-  caps.bit_depths = json.at("bit_depths").get<std::vector<int>>();
-  caps.channels = json.at("channels").get<std::vector<int>>();
-  caps.film_formats = json.at("film_formats").get<std::vector<std::string>>();
-  caps.write_rate_lines_per_s = json.at("write_rate_lines_per_s").get<double>();
-  caps.buffer_frames = json.at("buffer_frames").get<std::uint32_t>();
+  caps.pixel_pitch_um = field<double>(json, "pixel_pitch_um");
+  caps.max_width_px = field<std::uint32_t>(json, "max_width_px");
+  caps.max_height_px = field<std::uint32_t>(json, "max_height_px");
+  caps.bit_depths = list<int>(json, "bit_depths");
+  caps.channels = list<int>(json, "channels");
+  caps.film_formats = list<std::string>(json, "film_formats");
+  caps.write_rate_lines_per_s = field<double>(json, "write_rate_lines_per_s");
+  caps.buffer_frames = field<std::uint32_t>(json, "buffer_frames");
   // A recorderd older than the field names no calibration.
-  caps.calibration = json.value("calibration", std::string());
+  caps.calibration = field(json, "calibration", std::string());
   return caps;
+}
+
+hal::ReelSpec reel_from(const nlohmann::json& r) {
+  hal::ReelSpec spec;
+  spec.reel_id = field<std::string>(r, "reel_id");
+  spec.reel_number = field<std::uint32_t>(r, "reel_number");
+  spec.job_id = field<std::string>(r, "job_id");
+  spec.film_format = field(r, "film_format", std::string());
+  spec.stock = field(r, "stock", std::string());
+  spec.film_length_m = field(r, "film_length_m", 0.0);
+  spec.first_frame = field(r, "first_frame", 1u);
+  spec.keep_film = field(r, "keep_film", false);
+  spec.geometry =
+      geometry_from(r.contains("geometry") ? r.at("geometry") : nlohmann::json::object());
+  return spec;
+}
+
+Hello hello_from(const Message& message) {
+  Hello hello;
+  hello.version = field(message.head, "version", 0);
+  hello.token = field(message.head, "token", std::string());
+  hello.client = field(message.head, "client", std::string("?"));
+  hello.session = field(message.head, "session", std::string());
+  return hello;
 }
 
 }  // namespace fw::net

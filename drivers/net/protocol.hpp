@@ -38,10 +38,12 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "hal/recorder.hpp"
@@ -134,15 +136,82 @@ class Listener {
   std::uint16_t port_ = 0;
 };
 
+// One value of a peer's JSON as T, or NetError(protocol) naming `what`: of another type, or a
+// number out of T's range (nlohmann's get<> would throw its own exceptions, and converts
+// 1e300 to an integer or -1 to unsigned as C++ casts do, out of range: undefined).
+template <typename T>
+T value_as(const nlohmann::json& value, const std::string& what) {
+  const auto fail = [&] {
+    throw NetError(NetError::Kind::protocol,
+                   "malformed " + what + ": " +
+                       value.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace));
+  };
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!value.is_boolean()) fail();
+    return value.get<bool>();
+  } else if constexpr (std::is_integral_v<T>) {
+    if (value.is_number_unsigned()) {
+      if (value.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) {
+        fail();
+      }
+    } else if (value.is_number_integer()) {
+      const std::int64_t v = value.get<std::int64_t>();
+      if (v < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
+          (v > 0 && static_cast<std::uint64_t>(v) >
+                        static_cast<std::uint64_t>(std::numeric_limits<T>::max()))) {
+        fail();
+      }
+    } else {
+      fail();
+    }
+    return value.get<T>();
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (!value.is_number()) fail();
+    return value.get<T>();
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    if (!value.is_string()) fail();
+    return value.get<std::string>();
+  } else {
+    static_assert(sizeof(T) == 0, "value_as: bool, integers, floating point or std::string");
+  }
+}
+
+// The field `key` of a message head (or other object) as T: NetError(protocol) when it is
+// missing or not a T; with a fallback, the fallback when it is missing.
+template <typename T>
+T field(const nlohmann::json& object, const std::string& key) {
+  if (!object.is_object() || !object.contains(key)) {
+    throw NetError(NetError::Kind::protocol, "malformed message: no " + key);
+  }
+  return value_as<T>(object.at(key), key);
+}
+template <typename T>
+T field(const nlohmann::json& object, const std::string& key, T fallback) {
+  if (!object.is_object() || !object.contains(key)) return fallback;
+  return value_as<T>(object.at(key), key);
+}
+
+// A hello's fields (version 0, client "?" and the rest empty when absent).
+struct Hello {
+  int version = 0;
+  std::string token;
+  std::string client;
+  std::string session;
+};
+Hello hello_from(const Message& message);
+
 // DeviceErrorKind <-> its protocol name.
 const char* error_name(hal::DeviceErrorKind kind);
 bool error_kind(const std::string& name, hal::DeviceErrorKind& kind);
 
+// Decoding a peer's JSON throws NetError(protocol) for a field missing or of the wrong type.
 nlohmann::json to_json(const hal::Capabilities& caps);
 hal::Capabilities capabilities_from(const nlohmann::json& json);
 // The reel's film geometry in a load message ({} from a client older than the field: the
 // default 16 mm comic roll).
 nlohmann::json to_json(const hal::FilmGeometry& geometry);
 hal::FilmGeometry geometry_from(const nlohmann::json& json);
+// The reel of a load or film request (reel_id, reel_number and job_id required).
+hal::ReelSpec reel_from(const nlohmann::json& json);
 
 }  // namespace fw::net

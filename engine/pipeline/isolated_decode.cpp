@@ -22,7 +22,13 @@ namespace {
 
 // AddressSanitizer reserves terabytes of address space for its shadow memory: under it the
 // child's address space cannot be limited (its memory still is, by the machine).
-#if defined(__SANITIZE_ADDRESS__)
+// gcc says so with __SANITIZE_ADDRESS__, clang 14 only through __has_feature.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FW_ADDRESS_SANITIZER 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(FW_ADDRESS_SANITIZER)
 constexpr bool kLimitAddressSpace = false;
 #else
 constexpr bool kLimitAddressSpace = true;

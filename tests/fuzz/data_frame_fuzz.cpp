@@ -1,7 +1,5 @@
 // libFuzzer target for engine/data's reader: the frame header parser, the frame decoder and the
-// restorer, on what a damaged or hostile scan could give them. Built with clang only
-// (-DFW_FUZZ=ON, see tests/fuzz/CMakeLists.txt); run as
-//   build-fuzz/bin/data_frame_fuzz -max_total_time=60 tests/fuzz/corpus
+// restorer, on what a damaged or hostile scan could give them (tools/fuzz data_frame 3600).
 //
 // Input: byte 0 picks the case.
 //   0: the rest is a frame header (magic and CRC set, so that parsing goes past them), given to

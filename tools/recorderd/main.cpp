@@ -195,18 +195,25 @@ class Daemon {
 
   void greet(Connection incoming, const Message& hello) {
     try {
-      if (hello.type() != "hello" || hello.head.value("version", 0) != fw::net::kProtocolVersion) {
+      fw::net::Hello fields;
+      try {
+        fields = fw::net::hello_from(hello);
+      } catch (const NetError& e) {  // a field of the wrong type
+        reply_error(incoming, "protocol", e.what());
+        return;
+      }
+      if (hello.type() != "hello" || fields.version != fw::net::kProtocolVersion) {
         reply_error(incoming, "protocol",
                     fmt::format("expected hello version {}", fw::net::kProtocolVersion));
         return;
       }
-      if (!s_.token.empty() && hello.head.value("token", "") != s_.token) {
+      if (!s_.token.empty() && fields.token != s_.token) {
         log("refused a client: wrong token");
         reply_error(incoming, "auth", "wrong token");
         return;
       }
-      const std::string session = hello.head.value("session", "");
-      const std::string who = hello.head.value("client", "?");
+      const std::string& session = fields.session;
+      const std::string& who = fields.client;
       if (client_.open() && (session.empty() || session != session_)) {
         log("refused {}: the device is held by {}", who, holder_);
         reply_error(incoming, "busy",
@@ -256,6 +263,11 @@ class Daemon {
       device_error(e);
     } catch (const nlohmann::json::exception& e) {
       reply_error(client_, "protocol", std::string("malformed ") + type + ": " + e.what());
+    } catch (const NetError& e) {
+      // A field of the wrong type or out of range (fw::net::field): the request is refused,
+      // the client stays.
+      if (e.kind() != NetError::Kind::protocol) throw;
+      reply_error(client_, "protocol", std::string("malformed ") + type + ": " + e.what());
     } catch (const fs::filesystem_error& e) {
       log("{}: {}", type, e.what());
       reply_error(client_, "fault", std::string("recorderd: ") + e.what());
@@ -276,20 +288,6 @@ class Daemon {
     log("reel {} of job {} unloaded ({}) after {} frames", spec_.reel_id, spec_.job_id, why,
         exposed_);
     loaded_ = false;
-  }
-
-  static fw::hal::ReelSpec reel_from(const nlohmann::json& r) {
-    fw::hal::ReelSpec spec;
-    spec.reel_id = r.at("reel_id").get<std::string>();
-    spec.reel_number = r.at("reel_number").get<std::uint32_t>();
-    spec.job_id = r.at("job_id").get<std::string>();
-    spec.film_format = r.value("film_format", "");
-    spec.stock = r.value("stock", "");
-    spec.film_length_m = r.value("film_length_m", 0.0);
-    spec.first_frame = r.value("first_frame", 1u);
-    spec.keep_film = r.value("keep_film", false);
-    spec.geometry = fw::net::geometry_from(r.value("geometry", nlohmann::json::object()));
-    return spec;
   }
 
   // Reel and job ids become folder names under --root: one path component each, short
@@ -315,7 +313,7 @@ class Daemon {
   // the daemon accepted (its buffer develops while the daemon lives); another reel, what the
   // device's own record says.
   void film(const nlohmann::json& r) {
-    fw::hal::ReelSpec spec = reel_from(r);
+    fw::hal::ReelSpec spec = fw::net::reel_from(r);
     if (!plain_names(spec)) {
       return reply_error(client_, "protocol", names_refused());
     }
@@ -330,7 +328,7 @@ class Daemon {
   }
 
   void load(const nlohmann::json& r) {
-    fw::hal::ReelSpec spec = reel_from(r);
+    fw::hal::ReelSpec spec = fw::net::reel_from(r);
     if (!plain_names(spec)) {
       return reply_error(client_, "protocol", names_refused());
     }
@@ -376,14 +374,15 @@ class Daemon {
   }
 
   void frame(const Message& m) {
-    const auto number = m.head.at("frame").get<std::uint32_t>();
+    const auto number = fw::net::field<std::uint32_t>(m.head, "frame");
     if (!loaded_) return reply_error(client_, "fault", "no reel loaded");
-    if (m.head.at("reel").get<std::string>() != spec_.reel_id) {
-      return reply_error(client_, "invalid_frame",
-                         fmt::format("frame for reel {} but reel {} is loaded",
-                                     m.head.at("reel").get<std::string>(), spec_.reel_id));
+    const std::string reel = fw::net::field<std::string>(m.head, "reel");
+    if (reel != spec_.reel_id) {
+      return reply_error(
+          client_, "invalid_frame",
+          fmt::format("frame for reel {} but reel {} is loaded", reel, spec_.reel_id));
     }
-    const std::string sha = m.head.at("sha256").get<std::string>();
+    const std::string sha = fw::net::field<std::string>(m.head, "sha256");
     if (fw::sha256_hex(m.data) != sha) {
       return reply_error(client_, "checksum",
                          fmt::format("frame {}: data does not match its sha256", number));
@@ -411,20 +410,20 @@ class Daemon {
       return;
     }
     fw::hal::Frame frame;
-    frame.width = m.head.at("width").get<std::uint32_t>();
-    frame.height = m.head.at("height").get<std::uint32_t>();
-    frame.channels = m.head.at("channels").get<std::uint32_t>();
+    frame.width = fw::net::field<std::uint32_t>(m.head, "width");
+    frame.height = fw::net::field<std::uint32_t>(m.head, "height");
+    frame.channels = fw::net::field<std::uint32_t>(m.head, "channels");
     frame.pixels = m.data;
-    frame.pixel_pitch_um = m.head.at("pitch_um").get<double>();
-    frame.reel_number = m.head.value("reel_number", spec_.reel_number);
+    frame.pixel_pitch_um = fw::net::field<double>(m.head, "pitch_um");
+    frame.reel_number = fw::net::field(m.head, "reel_number", spec_.reel_number);
     frame.frame_number = number;
-    const std::string blip = m.head.value("blip", "none");
+    const std::string blip = fw::net::field(m.head, "blip", std::string("none"));
     frame.blip = blip == "batch"      ? fw::hal::BlipLevel::batch
                  : blip == "document" ? fw::hal::BlipLevel::document
                  : blip == "page"     ? fw::hal::BlipLevel::page
                                       : fw::hal::BlipLevel::none;
-    frame.address = m.head.value("address", "");
-    frame.description = m.head.value("description", "");
+    frame.address = fw::net::field(m.head, "address", std::string());
+    frame.description = fw::net::field(m.head, "description", std::string());
     if (s_.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(s_.delay_ms));
     recorder_->expose(frame);  // blocks while the device buffer is full: back-pressure
     if (on_reel) {
