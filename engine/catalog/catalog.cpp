@@ -460,6 +460,37 @@ void Catalog::exec(const std::string& sql) const {
   db_->exec(sql);
 }
 
+namespace {
+
+// The site prefix of a reel id: "NLC-B2" of "NLC-B2-R0001", "" of "R0001" (and of "F0001").
+std::string reel_site(const std::string& reel_id) {
+  const auto dash = reel_id.rfind('-');
+  return dash == std::string::npos ? std::string() : reel_id.substr(0, dash);
+}
+
+}  // namespace
+
+void Catalog::refuse_another_sites_job(const CatalogJob& job) {
+  // A job id is the catalog's key: a second site filming a job of the same id would make its
+  // run supersede the first site's reels. Hosts that share a catalog give their jobs ids of
+  // their own; the reels' site prefixes tell whose a job is.
+  Statement reels(*db_, "SELECT id FROM reels WHERE job_id = ?1 ORDER BY id LIMIT 1");
+  reels.bind(1, job.id);
+  if (!reels.step()) return;
+  const std::string reel = reels.text(0);
+  const std::string site = reel_site(reel);
+  if (site == job.site) return;
+  throw Error(
+      ErrorKind::job,
+      fmt::format("catalog {}: job {} in this catalog was filmed {} (reel {}), and this run "
+                  "films as {}: a job id is one job across the hosts that share a "
+                  "catalog; give this job an id of its own (--id), or film it with "
+                  "the site it was filmed with",
+                  db_->name(), job.id,
+                  site.empty() ? std::string("without a site") : "by site " + site, reel,
+                  job.site.empty() ? std::string("no site") : "site " + job.site));
+}
+
 void Catalog::start_job(const CatalogJob& job) {
   db::Transaction transaction(*db_);
   Statement earlier(*db_,
@@ -467,6 +498,7 @@ void Catalog::start_job(const CatalogJob& job) {
                     "status FROM jobs WHERE id = ?1");
   earlier.bind(1, job.id);
   if (earlier.step()) {
+    refuse_another_sites_job(job);
     // Filmed again from the start: the earlier run's reels and frames stay, superseded.
     const std::int64_t run = earlier.integer(0);
     const std::int64_t base = earlier.integer(1);
