@@ -306,6 +306,16 @@ pages = { dir = "scans" }
       EXPECT_EQ(plain_rows[r][9], rows[r][9]) << "frame " << r;
     }
   }
+  // A job resumed on a host of another site keeps its own: nothing to resume, the plan the
+  // same (with NLC-B9's reel ids it would have changed).
+  setenv("FILMWRITER_SITE", "NLC-B9", 1);
+  auto again = host("batch-2", "outB3");
+  again.emplace_back("--resume");
+  const auto resumed = test::run_cli(again);
+  unsetenv("FILMWRITER_SITE");
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.out.find("nothing to resume"), std::string::npos) << resumed.out;
+  EXPECT_EQ(reel_ids("batch-2"), std::vector<std::string>{"NLC-B3-R0001"});
   // Site NLC-B3 filming job batch-1, which site NLC-B2 filmed into this catalog: refused.
   setenv("FILMWRITER_SITE", "NLC-B3", 1);
   const auto clash = test::run_cli(host("batch-1", "outB3"));
