@@ -1,17 +1,24 @@
 // The catalog: how fast a job can record frames (batches of 32 per transaction, as
 // RecordKeeper writes them; SQLite in WAL, synchronous as configured), and how fast `catalog
-// find` answers on a large catalog (200,000 frames in 2,000 documents) by document id, title
-// text (Chinese, substring) and checksum. Each on SQLite (/0) and on PostgreSQL (/1, when
-// FW_BENCH_PG_URL names an empty database to fill: bench/README.md says how to start one);
-// and the shared queue's claim of a job (BM_SharedQueueClaim, PostgreSQL only).
+// find` answers on a large catalog (200,000 frames in 2,000 documents, or
+// FW_BENCH_CATALOG_FRAMES frames, 100 a document: the fill's rate is printed on stderr every
+// million frames) by document id, title text (Chinese, substring) and checksum. Each on SQLite
+// (/0) and on PostgreSQL (/1, when FW_BENCH_PG_URL names an empty database to fill:
+// bench/README.md says how to start one); and the shared queue's claim of a job, one worker
+// (BM_SharedQueueClaim) and 8 at once (BM_SharedQueueClaim8Workers), PostgreSQL only.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <random>
+#include <thread>
+#include <vector>
 
 #include "api/shared_queue.hpp"
 #include "catalog/catalog.hpp"
@@ -82,12 +89,24 @@ fw::CatalogFrame make_frame(const std::string& job, std::uint64_t n, std::size_t
   return f;
 }
 
-// Writes `frames` frames in batches of 32, reel by reel, as a job does.
+// Writes `frames` frames in batches of 32, reel by reel, as a job does; with `report`, the
+// rate of each million frames on stderr (how inserts slow down as the catalog grows).
 void fill(fw::Catalog& catalog, const std::string& job, std::uint64_t first, std::uint64_t frames,
-          std::size_t per_document) {
+          std::size_t per_document, const char* report = nullptr, std::size_t per_batch = 32) {
   std::vector<fw::CatalogFrame> batch;
   std::string loaded;
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  auto since = start;
   for (std::uint64_t n = first; n < first + frames; ++n) {
+    if (report != nullptr && n > first && (n - first) % 1000000 == 0) {
+      const auto now = Clock::now();
+      std::fprintf(stderr, "%s: %llu frames in %.0f s; the last million at %.0f frames/s\n", report,
+                   static_cast<unsigned long long>(n - first),
+                   std::chrono::duration<double>(now - start).count(),
+                   1e6 / std::chrono::duration<double>(now - since).count());
+      since = now;
+    }
     auto frame = make_frame(job, n, per_document);
     if (frame.reel_id != loaded) {
       if (!batch.empty()) catalog.add_frames(job, batch);
@@ -96,12 +115,33 @@ void fill(fw::Catalog& catalog, const std::string& job, std::uint64_t first, std
       loaded = frame.reel_id;
     }
     batch.push_back(std::move(frame));
-    if (batch.size() == 32) {
+    if (batch.size() == per_batch) {
       catalog.add_frames(job, batch);
       batch.clear();
     }
   }
   if (!batch.empty()) catalog.add_frames(job, batch);
+  if (report != nullptr) {
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    std::fprintf(stderr, "%s: %llu frames in %.0f s, %.0f frames/s\n", report,
+                 static_cast<unsigned long long>(frames), seconds,
+                 static_cast<double>(frames) / seconds);
+  }
+}
+
+// The large catalog's frames: FW_BENCH_CATALOG_FRAMES, else 200,000.
+std::uint64_t large_frames() {
+  const char* env = std::getenv("FW_BENCH_CATALOG_FRAMES");
+  return env != nullptr && *env != '\0' ? std::strtoull(env, nullptr, 10) : 200000;
+}
+
+// Frames per add_frames call (one transaction) while the large catalog is filled:
+// FW_BENCH_FILL_BATCH, else 32 as a job writes them. A server commits a transaction to disk
+// (fsync) before it answers, so millions of frames are filled in larger batches through the
+// same call; BM_CatalogInsertFramesIntoLarge measures a job's batches of 32 on the full catalog.
+std::size_t fill_batch() {
+  const char* env = std::getenv("FW_BENCH_FILL_BATCH");
+  return env != nullptr && *env != '\0' ? std::strtoull(env, nullptr, 10) : 32;
 }
 
 void BM_CatalogInsertFrames(benchmark::State& state) {
@@ -132,17 +172,19 @@ BENCHMARK(BM_CatalogInsertFrames)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)
 // filled once: a database filled by an earlier run is used as it is; the insert benchmark's
 // jobs have no frame of the documents the finds ask for).
 struct LargeCatalog {
-  static constexpr std::uint64_t kFrames = 200000;
   static constexpr std::size_t kPerDocument = 100;
+  const std::uint64_t frames = large_frames();
+  const std::string job = frames == 200000 ? "large" : fmt::format("large-{}", frames);
   fs::path dir = bench_dir("find");
   std::unique_ptr<fw::Catalog> catalog;
   explicit LargeCatalog(std::int64_t backend) {
     const std::string location = catalog_location(dir, backend);
     if (location.empty()) return;
     catalog = std::make_unique<fw::Catalog>(location);
-    if (!catalog->reels("large").empty()) return;
-    catalog->start_job(make_job("large", kFrames / kPerDocument));
-    fill(*catalog, "large", 0, kFrames, kPerDocument);
+    if (!catalog->reels(job).empty()) return;
+    catalog->start_job(make_job(job, frames / kPerDocument));
+    fill(*catalog, job, 0, frames, kPerDocument, backend == 0 ? "fill SQLite" : "fill PostgreSQL",
+         fill_batch());
   }
   ~LargeCatalog() {
     catalog.reset();
@@ -170,10 +212,36 @@ void run_find(benchmark::State& state, const fw::FrameQuery& query, std::size_t 
   if (found != expected)
     state.SkipWithError(fmt::format("found {} frames, expected {}", found, expected).c_str());
   state.counters["frames_found"] = static_cast<double>(found);
-  state.counters["frames_in_catalog"] = static_cast<double>(LargeCatalog::kFrames);
+  state.counters["frames_in_catalog"] = static_cast<double>(large.frames);
   state.counters["queries/s"] =
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
+
+// A job's inserts (batches of 32, one transaction each) into the large catalog: another job's
+// frames, in the same tables and indexes.
+void BM_CatalogInsertFramesIntoLarge(benchmark::State& state) {
+  auto& large = LargeCatalog::get(state.range(0));
+  if (!large.catalog) {
+    state.SkipWithError("FW_BENCH_PG_URL is not set");
+    return;
+  }
+  const std::string id = unique_id("insert-large");
+  large.catalog->start_job(make_job(id, 2000));
+  const std::uint64_t per_round = 2048;
+  std::uint64_t next = 0;
+  for (auto _ : state) {
+    fill(*large.catalog, id, next, per_round, 100);
+    next += per_round;
+  }
+  state.counters["frames/s"] =
+      benchmark::Counter(static_cast<double>(next), benchmark::Counter::kIsRate);
+  state.counters["frames_in_catalog"] = static_cast<double>(large.frames + next);
+}
+BENCHMARK(BM_CatalogInsertFramesIntoLarge)
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_CatalogFindByDocument(benchmark::State& state) {
   fw::FrameQuery query;
@@ -236,5 +304,83 @@ void BM_SharedQueueClaim(benchmark::State& state) {
   fs::remove_all(dir);
 }
 BENCHMARK(BM_SharedQueueClaim)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Eight workers (threads, each with its own connections, as eight hosts' workers would be) on
+// one queue of 400 jobs that do nothing: every job claimed once, and the latency of a claim as
+// a worker sees it, from the end of its last job (or its start) to the next job's start.
+class TimedNoJob final : public fw::api::JobRunner {
+ public:
+  using Clock = std::chrono::steady_clock;
+  fw::ops::ChildResult run(const fw::api::QueueJob&) override {
+    const auto now = Clock::now();
+    {
+      std::lock_guard lock(mutex_);
+      latencies_us.push_back(std::chrono::duration<double, std::micro>(now - last()).count());
+    }
+    last() = Clock::now();
+    return {0, "", 0};
+  }
+  static Clock::time_point& last() {
+    thread_local Clock::time_point at = Clock::now();
+    return at;
+  }
+  std::vector<double> latencies_us;
+
+ private:
+  std::mutex mutex_;
+};
+
+void BM_SharedQueueClaim8Workers(benchmark::State& state) {
+  const char* url = std::getenv("FW_BENCH_PG_URL");
+  if (url == nullptr) {
+    state.SkipWithError("FW_BENCH_PG_URL is not set");
+    return;
+  }
+  const auto dir = bench_dir("queue8");
+  constexpr int kJobs = 400;
+  constexpr int kWorkers = 8;
+  fw::api::SharedQueueOptions options;
+  options.url = url;
+  options.out = dir / "out";
+  TimedNoJob runner;
+  std::size_t done = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<fs::path> files;
+    for (int j = 0; j < kJobs; ++j) {
+      files.push_back(dir / fmt::format("{}.toml", unique_id("claim8")));
+      std::fclose(std::fopen(files.back().c_str(), "w"));
+    }
+    fw::api::submit_shared_jobs(url, files);
+    state.ResumeTiming();
+    std::vector<std::thread> workers;
+    std::vector<std::size_t> counts(kWorkers);
+    for (int w = 0; w < kWorkers; ++w) {
+      workers.emplace_back([&, w] {
+        TimedNoJob::last() = TimedNoJob::Clock::now();
+        counts[static_cast<std::size_t>(w)] = fw::api::run_shared_queue(options, runner).done;
+      });
+    }
+    for (auto& worker : workers) worker.join();
+    for (std::size_t c : counts) done += c;
+  }
+  if (done != static_cast<std::size_t>(kJobs) * state.iterations()) {
+    state.SkipWithError(fmt::format("{} jobs done, expected {}", done,
+                                    static_cast<std::size_t>(kJobs) * state.iterations())
+                            .c_str());
+  }
+  auto& l = runner.latencies_us;
+  std::sort(l.begin(), l.end());
+  const auto at = [&](double q) {
+    return l.empty() ? 0.0 : l[std::min(l.size() - 1, static_cast<std::size_t>(q * l.size()))];
+  };
+  state.counters["claim_us_p50"] = at(0.5);
+  state.counters["claim_us_p95"] = at(0.95);
+  state.counters["claim_us_max"] = l.empty() ? 0.0 : l.back();
+  state.counters["jobs/s"] =
+      benchmark::Counter(static_cast<double>(done), benchmark::Counter::kIsRate);
+  fs::remove_all(dir);
+}
+BENCHMARK(BM_SharedQueueClaim8Workers)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
 
 }  // namespace

@@ -571,6 +571,38 @@ TEST(Overrides, FlagValuesAreValidatedLikeFileKeys) {
             "--driver: expected a driver name of letters, digits, '.', '_' or '-', got \"../x\"");
 }
 
+// The site prefix of reel ids (issue 22): the key and the flag take a short, path-safe ASCII
+// name; anything else is refused with the rule.
+TEST(Overrides, TheSiteIsAShortPathSafeNameFromTheKeyOrTheFlag) {
+  const std::string rule =
+      "expected a site of 1 to 16 ASCII letters, digits and '-', beginning and ending with a "
+      "letter or digit (e.g. \"NLC-B2\"), got ";
+  Job job = parse_job(kHeader + "site = \"NLC-B2\"\n" + kFirstDocument, "job.toml", "/jobs");
+  EXPECT_EQ(job.site, "NLC-B2");
+  EXPECT_EQ(parse_job(kHeader + kFirstDocument, "job.toml", "/jobs").site, "");
+  EXPECT_EQ(job_error(kHeader + "site = \"../b2\"\n" + kFirstDocument),
+            "job.toml:5: site: " + rule + "\"../b2\"");
+  EXPECT_EQ(job_error(kHeader + "site = \"-B2\"\n" + kFirstDocument),
+            "job.toml:5: site: " + rule + "\"-B2\"");
+  EXPECT_EQ(job_error(kHeader + "site = \"国图\"\n" + kFirstDocument),
+            "job.toml:5: site: " + rule + "\"国图\"");
+  EXPECT_THAT(job_error(kHeader + "site = 2\n" + kFirstDocument),
+              ::testing::HasSubstr("job.toml:5: site: " + rule));
+  JobOverrides site;
+  site.site = "NLC-B3";
+  apply_overrides(job, site);
+  EXPECT_EQ(job.site, "NLC-B3");
+  site.site = "NLC_B3";
+  EXPECT_EQ(usage_error(job, site), "--site: " + rule + "\"NLC_B3\"");
+  site.site = std::string(17, 'S');
+  EXPECT_EQ(usage_error(job, site), "--site: " + rule + "\"" + std::string(17, 'S') + "\"");
+  EXPECT_TRUE(is_site("B"));
+  EXPECT_TRUE(is_site(std::string(16, 'S')));
+  EXPECT_FALSE(is_site(""));
+  EXPECT_FALSE(is_site("B2-"));
+  EXPECT_FALSE(is_site("B 2"));
+}
+
 TEST(WordParsers, AcceptTheWordsAndListThemOnError) {
   EXPECT_EQ(parse_image_mode("gray"), ImageMode::grey);
   EXPECT_EQ(parse_image_mode("color"), ImageMode::colour);

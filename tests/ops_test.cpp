@@ -518,6 +518,41 @@ TEST_F(OpsTest, QueueRunsJobsInOrderABadJobFailsWithItsReasonAndTheNextStillRuns
   EXPECT_NE(empty.out.find("0 job(s)"), std::string::npos);
 }
 
+// `queue run` and `queue status` name their queue once, as QUEUE or as --queue: help shows
+// neither as REQUIRED twice, each form works, and neither (or both) is a usage error (exit 2)
+// that says what to give.
+TEST_F(OpsTest, QueueRunNamesItsQueueOnceAsAnArgumentOrAsAnOption) {
+  const auto queue = dir / "queue1";
+  std::filesystem::create_directories(queue / "incoming");
+  const auto help = test::run_cli({"queue", "run", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_EQ(help.out.find("REQUIRED"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("[OPTIONS] [QUEUE]"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("required, here or as --queue"), std::string::npos) << help.out;
+  for (const std::string command : {"run", "status"}) {
+    SCOPED_TRACE(command);
+    const auto neither = test::run_cli({"queue", command});
+    EXPECT_EQ(neither.exit_code, 2);
+    EXPECT_NE(neither.err.find("usage error: queue " + command +
+                               ": which queue? name a queue folder or a shared queue's "
+                               "postgresql:// URL (usage: filmwriter queue " +
+                               command + " QUEUE_DIR | filmwriter queue " + command +
+                               " --queue postgresql://...)"),
+              std::string::npos)
+        << neither.err;
+    const auto both = test::run_cli({"queue", command, queue.string(), "--queue", queue.string()});
+    EXPECT_EQ(both.exit_code, 2);
+    EXPECT_NE(both.err.find("the queue is given twice"), std::string::npos) << both.err;
+    const auto positional = test::run_cli({"queue", command, queue.string()});
+    EXPECT_EQ(positional.exit_code, 0) << positional.err;
+    const auto option = test::run_cli({"queue", command, "--queue", queue.string()});
+    EXPECT_EQ(option.exit_code, 0) << option.err;
+    EXPECT_EQ(option.out, positional.out);
+  }
+  EXPECT_NE(test::run_cli({"queue", "run", "--queue", queue.string()}).out.find("0 job(s)"),
+            std::string::npos);
+}
+
 // Cron starts the queue while the previous run still films through a (slow) network
 // recorder: the second instance exits 6 naming the holder. Then the first is killed with
 // kill -9 (queue and job): the next run takes the stale lock over and resumes the job in

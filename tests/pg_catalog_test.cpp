@@ -215,6 +215,124 @@ pages = { dir = "scans" }
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
+// Two recorder hosts at two sites (two processes at once: one given --site, the other
+// FILMWRITER_SITE) film jobs numbered alike into one catalog: their reels are NLC-B2-R0001 and
+// NLC-B3-R0001, in the catalog, the reel folders, plan.json and the journal, and the start
+// target's frame carries its site. The second site filming a job id the first site's reels
+// already hold is refused (exit 2), the first site's reels untouched.
+TEST(PgCatalog, TwoSitesFilmingIntoOneCatalogGetReelIdsOfTheirOwn) {
+  FW_REQUIRE_PG(server);
+  const std::string url = server->fresh_database();
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "scans");
+  for (std::uint32_t p = 1; p <= 3; ++p) {
+    samples::PageSpec spec{105, 148, 100, 1, {{10, 10, 8}}, fmt::format("p{}", p)};
+    samples::save_page(samples::make_page(spec), dir / "scans" / fmt::format("p{}.png", p),
+                       samples::Encoding::png, 100);
+  }
+  const auto job_file = [&](const std::string& id) {
+    const auto file = dir / (id + ".toml");
+    test::write_text(file, R"(version = 1
+id = ")" + id + R"("
+title = "两馆 test"
+dpi = 100
+[recorder]
+driver = "tiff"
+[recorder.options]
+pitch_um = 50
+[[documents]]
+id = "D001"
+title = "论语集注 卷一"
+pages = { dir = "scans" }
+)");
+    return file.string();
+  };
+  const auto host = [&](const std::string& id, const std::string& out) {
+    return std::vector<std::string>{"convert", job_file(id), "--catalog",
+                                    url,       "--out",      (dir / out).string()};
+  };
+  auto b2 = host("batch-1", "outB2");
+  b2.insert(b2.end(), {"--site", "NLC-B2"});
+  const pid_t first = start_cli(b2, dir / "b2.log");
+  setenv("FILMWRITER_SITE", "NLC-B3", 1);
+  const pid_t second = start_cli(host("batch-2", "outB3"), dir / "b3.log");
+  unsetenv("FILMWRITER_SITE");
+  for (const auto& [pid, log] : {std::pair{first, "b2.log"}, std::pair{second, "b3.log"}}) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(dir / log);
+  }
+  const auto reel_ids = [&](const std::string& job) {
+    std::vector<std::string> ids;
+    for (const auto& reel : Catalog(url).reels(job)) ids.push_back(reel.reel_id);
+    return ids;
+  };
+  EXPECT_EQ(reel_ids("batch-1"), std::vector<std::string>{"NLC-B2-R0001"});
+  EXPECT_EQ(reel_ids("batch-2"), std::vector<std::string>{"NLC-B3-R0001"});
+  // Frame addresses begin with the reel's label (R0001-D001-0001, as printed on the frames of
+  // the reel in hand); reel id and address are unique across the catalog.
+  std::set<std::string> frames;
+  for (const auto& f : Catalog(url).frames()) {
+    EXPECT_EQ(f.reel_id, f.job_id == "batch-1" ? "NLC-B2-R0001" : "NLC-B3-R0001");
+    EXPECT_EQ(f.row.address.rfind("R0001-", 0), 0u) << f.job_id << " " << f.row.address;
+    EXPECT_TRUE(frames.insert(f.reel_id + " " + f.row.address).second)
+        << "twice: " << f.reel_id << " " << f.row.address;
+  }
+  // On disk: the reel's folder and index, the plan, the start target's frame.
+  const auto reel_dir = dir / "outB2" / "batch-1" / "NLC-B2-R0001";
+  const auto rows = test::read_csv(reel_dir / "index.csv");
+  ASSERT_GE(rows.size(), 2u);
+  EXPECT_EQ(frames.size(), 2 * (rows.size() - 1));  // the header row aside
+  EXPECT_EQ(rows[1][1], "start-target");
+  EXPECT_EQ(rows[1][4], "R0001-START");
+  const std::string plan = read_file(dir / "outB2" / "batch-1" / "plan.json");
+  EXPECT_NE(plan.find(R"("site": "NLC-B2")"), std::string::npos);
+  EXPECT_NE(plan.find(R"("id": "NLC-B2-R0001")"), std::string::npos);
+  EXPECT_NE(read_file(dir / "outB3" / "batch-2" / "journal.jsonl").find(R"("site":"NLC-B3")"),
+            std::string::npos);
+  // The same job without a site: the start target's frame differs (the site's line is drawn
+  // on it); every page frame is the same.
+  auto plain = host("batch-1", "plain");
+  plain.emplace_back("--catalog");
+  plain.push_back((dir / "plain.sqlite").string());
+  plain.erase(plain.begin() + 2, plain.begin() + 4);  // the first --catalog URL
+  const auto unsited = test::run_cli(plain);
+  ASSERT_EQ(unsited.exit_code, 0) << unsited.err;
+  const auto plain_rows = test::read_csv(dir / "plain" / "batch-1" / "R0001" / "index.csv");
+  ASSERT_EQ(plain_rows.size(), rows.size());
+  EXPECT_EQ(plain_rows[1][4], "R0001-START");
+  EXPECT_NE(plain_rows[1][9], rows[1][9]) << "the start target's frame_sha256";
+  for (std::size_t r = 2; r < rows.size(); ++r) {
+    if (rows[r][1] == "page") {
+      EXPECT_EQ(plain_rows[r][9], rows[r][9]) << "frame " << r;
+    }
+  }
+  // A job resumed on a host of another site keeps its own: nothing to resume, the plan the
+  // same (with NLC-B9's reel ids it would have changed).
+  setenv("FILMWRITER_SITE", "NLC-B9", 1);
+  auto again = host("batch-2", "outB3");
+  again.emplace_back("--resume");
+  const auto resumed = test::run_cli(again);
+  unsetenv("FILMWRITER_SITE");
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.out.find("nothing to resume"), std::string::npos) << resumed.out;
+  EXPECT_EQ(reel_ids("batch-2"), std::vector<std::string>{"NLC-B3-R0001"});
+  // Site NLC-B3 filming job batch-1, which site NLC-B2 filmed into this catalog: refused.
+  setenv("FILMWRITER_SITE", "NLC-B3", 1);
+  const auto clash = test::run_cli(host("batch-1", "outB3"));
+  unsetenv("FILMWRITER_SITE");
+  EXPECT_EQ(clash.exit_code, 2) << clash.err;
+  EXPECT_NE(clash.err.find("job batch-1 in this catalog was filmed by site NLC-B2 (reel "
+                           "NLC-B2-R0001), and this run films as site NLC-B3"),
+            std::string::npos)
+      << clash.err;
+  const auto kept = Catalog(url).reels("batch-1");
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].status, "complete");
+  const auto check = test::run_cli({"catalog", "check", "--catalog", url});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
 // `catalog migrate` moves a SQLite catalog into an empty PostgreSQL one, counts checked;
 // the same questions get the same answers; a second migrate into it is refused.
 TEST(PgCatalog, MigrateMovesASqliteCatalogWithItsCountsChecked) {

@@ -162,7 +162,8 @@ TEST_F(PlanTextTest, MissingGlyphInATemplateNamesTheTemplateAndTheFrame) {
   EXPECT_EQ(result.exit_code, 3) << result.err;
   EXPECT_THAT(result.err, HasSubstr("reel R0001 frame 3 (title-target R0001-D001-TITLE, document "
                                     "D001 (documents[1])), "));
-  EXPECT_THAT(result.err, HasSubstr("title-target.toml text[5]: no font"));
+  // The template's own 5 blocks (the last the site's), then the one added here.
+  EXPECT_THAT(result.err, HasSubstr("title-target.toml text[6]: no font"));
   EXPECT_THAT(result.err, HasSubstr("U+E000"));
 }
 

@@ -207,6 +207,75 @@ TEST(Targets, TitleTargetFollowsTheDocumentsMetadata) {
   EXPECT_LT(first_changed, title.placement.page_y_px + 160 * px_per_mm);
 }
 
+// A job with a site (issue 22): its reel ids carry the prefix, and the start, end and title
+// targets print it; without one, nothing of it is drawn (the frames are those of before).
+TEST(Targets, TheSiteIsInTheReelIdAndOnTheStartEndAndTitleTargets) {
+  Job job = target_job(24);
+  const Plan plain = target_plan(job);
+  job.site = "NLC-B2";
+  const Plan sited = target_plan(job);
+  ASSERT_EQ(sited.reels.size(), 1u);
+  EXPECT_EQ(sited.reels[0].id, "NLC-B2-R0001");
+  const auto fields = target_fields(job, sited, frame_of(sited, FrameKind::start_target));
+  EXPECT_EQ(fields.at("reel"), "NLC-B2-R0001");
+  EXPECT_EQ(fields.at("site"), "NLC-B2");
+  EXPECT_EQ(fields.at("site_label"), "SITE NLC-B2");
+  EXPECT_EQ(fields.at("reel_label"), "R0001");
+  EXPECT_EQ(fields.at("site_reel"), "SITE NLC-B2   REEL NLC-B2-R0001");
+  // The frames' addresses begin with the reel's label, as they did without a site.
+  EXPECT_EQ(fields.at("frames"), "R0001-D001-0001 – R0001-D001-0001");
+  Job no_site = job;
+  no_site.site.clear();
+  EXPECT_EQ(
+      target_fields(no_site, plain, frame_of(plain, FrameKind::start_target)).at("site_label"), "");
+  const RasterSettings grey{ImageMode::grey, Polarity::negative, 128};
+  for (const FrameKind kind :
+       {FrameKind::start_target, FrameKind::end_target, FrameKind::title_target}) {
+    SCOPED_TRACE(to_string(kind));
+    const auto shown = [&](const Job& j, const Plan& p) {
+      std::vector<std::string> texts;
+      for (const FilledText& t : target_texts(j, p, frame_of(p, kind))) texts.push_back(t.text);
+      return texts;
+    };
+    EXPECT_THAT(shown(job, sited), ::testing::Contains(kind == FrameKind::title_target
+                                                           ? "SITE NLC-B2"
+                                                           : "SITE NLC-B2   REEL NLC-B2-R0001"));
+    EXPECT_THAT(shown(no_site, plain), ::testing::Not(::testing::Contains(HasSubstr("SITE"))));
+    const PlannedFrame& with = frame_of(sited, kind);
+    const PlannedFrame& without = frame_of(plain, kind);
+    // The addresses are the reel's labels: the frames have the same size.
+    ASSERT_EQ(with.placement.frame_width_px, without.placement.frame_width_px);
+    ASSERT_EQ(with.placement.frame_height_px, without.placement.frame_height_px);
+    // Only the page's text differs: the site's line (and the reel id where it is printed).
+    const FrameImage a = render_target(job, sited, with, grey);
+    const FrameImage b = render_target(no_site, plain, without, grey);
+    EXPECT_NE(a.pixels, b.pixels);
+    // The site's own line: the same frame rendered with site "NLC-B2" and a site of the same
+    // reel id drawn differently differs in the rows of the site line.
+    Job other = job;
+    other.site = "NLC-B9";
+    const Plan other_plan = target_plan(other);
+    const FrameImage c = render_target(other, other_plan, frame_of(other_plan, kind), grey);
+    EXPECT_NE(a.pixels, c.pixels);
+  }
+  // The longest site: every block of the start and end targets still apart from the others.
+  job.site = "ABCDEFGHIJKLMNOP";
+  const Plan longest = target_plan(job);
+  for (const FrameKind kind : {FrameKind::start_target, FrameKind::end_target}) {
+    std::vector<DrawnBox> drawn;
+    render_target(job, longest, frame_of(longest, kind), grey, &drawn);
+    for (std::size_t i = 0; i < drawn.size(); ++i) {
+      for (std::size_t j = i + 1; j < drawn.size(); ++j) {
+        const DrawnBox& a = drawn[i];
+        const DrawnBox& b = drawn[j];
+        if (a.x0 == a.x1 || b.x0 == b.x1) continue;
+        const bool apart = a.x1 <= b.x0 || b.x1 <= a.x0 || a.y1 <= b.y0 || b.y1 <= a.y0;
+        EXPECT_TRUE(apart) << to_string(kind) << ": " << a.what << " overlaps " << b.what;
+      }
+    }
+  }
+}
+
 TEST(Targets, PlaceholdersAndTemplateErrors) {
   const Job job = target_job(24);
   const Plan plan = target_plan(job);

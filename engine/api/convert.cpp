@@ -29,11 +29,16 @@ void write_plan(const fs::path& path, const Job& job, const Plan& plan) {
   file.commit();
 }
 
-// The previous run's reel folders: R0001... on roll film, F0001... for fiche sheets.
+// The previous run's reel folders: R0001... on roll film, F0001... for fiche sheets, each
+// perhaps after a site prefix (NLC-B2-R0001).
 bool is_reel_folder(const std::string& name) {
   const auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  return name.size() >= 5 && (name[0] == 'R' || name[0] == 'F') &&
-         std::all_of(name.begin() + 1, name.end(), digit);
+  const auto dash = name.rfind('-');
+  if (dash != std::string::npos && !is_site(std::string_view(name).substr(0, dash))) return false;
+  const std::string_view reel =
+      std::string_view(name).substr(dash == std::string::npos ? 0 : dash + 1);
+  return reel.size() >= 5 && (reel[0] == 'R' || reel[0] == 'F') &&
+         std::all_of(reel.begin() + 1, reel.end(), digit);
 }
 
 std::size_t frames_on_film(const JournalState& journal) {
@@ -333,9 +338,12 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
         {"driver", job.driver}};
     // A URL's password stays out of the journal (on shared storage, read by anyone who reads
     // the job): later commands take it from ~/.pgpass or PGPASSWORD, as libpq does.
-    keeper.start(prepared.plan, {{"request", settings.request.to_json()},
-                                 {"catalog", catalog.location()},
-                                 {kMetsFilmingKey, filming}});
+    nlohmann::json start = {{"request", settings.request.to_json()},
+                            {"catalog", catalog.location()},
+                            {kMetsFilmingKey, filming}};
+    // The site the job's reel ids carry, whichever host resumes it (api::default_site).
+    if (!job.site.empty()) start["site"] = job.site;
+    keeper.start(prepared.plan, start);
     inspections.restore();
     if (const std::size_t kept = inspections.size(); kept > 0) {
       listener.note(fmt::format("kept {} vault inspection record(s) of earlier filmings of {}",

@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include "base/files.hpp"
 #include "base/strings.hpp"
@@ -38,6 +42,7 @@ std::vector<std::string> job_flags(const JobRequest& r) {
   add(o.dpi.has_value(), "--dpi");
   add(o.id.has_value(), "--id");
   add(o.title.has_value(), "--title");
+  add(o.site.has_value(), "--site");
   add(o.calibration.has_value(), "--calibration");
   add(!o.driver_options.empty(), "-O");
   add(!r.profiles.empty(), "--profiles");
@@ -112,6 +117,9 @@ void refuse_contradictions(const JobRequest& flags, const JobSettings& recorded,
   if (o.title && with_flags.title != was.title) {
     refuse("title", quote(was.title), "--title " + quote(*o.title));
   }
+  if (o.site && with_flags.site != was.site) {
+    refuse("site", was.site.empty() ? "none" : quote(was.site), "--site " + *o.site);
+  }
   if (o.driver && with_flags.driver != was.driver) {
     refuse("recorder.driver", quote(was.driver), "--driver " + *o.driver);
   }
@@ -135,6 +143,26 @@ void refuse_contradictions(const JobRequest& flags, const JobSettings& recorded,
 }
 
 }  // namespace
+
+std::string default_site(const fs::path& job_dir) {
+  // A job that has started keeps the site it started with, whichever host resumes it (a
+  // shared queue's next worker has a FILMWRITER_SITE of its own): the journal's start record.
+  std::ifstream journal(job_dir / "journal.jsonl");
+  std::string first;
+  if (journal && std::getline(journal, first)) {
+    const auto start = nlohmann::json::parse(first, nullptr, false);
+    if (start.is_object() && start.value("event", "") == "start") {
+      return start.value("site", std::string());
+    }
+  }
+  const char* env = std::getenv("FILMWRITER_SITE");
+  if (env == nullptr || *env == '\0') return {};
+  if (!is_site(env)) {
+    throw Error(ErrorKind::usage,
+                fmt::format("FILMWRITER_SITE: expected {}, got \"{}\"", site_rule(), env));
+  }
+  return env;
+}
 
 JobSettings resolve(const JobRequest& request) {
   JobSettings s;
@@ -166,6 +194,7 @@ JobSettings resolve(const JobRequest& request) {
     s.catalog_file = fs::absolute(s.catalog_file).lexically_normal();
   }
   s.job_dir = s.job.output / s.job.id;
+  if (s.job.site.empty()) s.job.site = default_site(s.job_dir);
   return s;
 }
 
@@ -309,6 +338,7 @@ std::string flags_text(const JobRequest& r) {
   if (o.polarity) add("--polarity", to_string(*o.polarity));
   if (o.dpi) add("--dpi", fmt::format("{:g}", *o.dpi));
   if (o.title) add("--title", *o.title);
+  if (o.site) add("--site", *o.site);
   if (o.driver) add("--driver", *o.driver);
   if (o.calibration) add("--calibration", *o.calibration);
   for (const auto& [key, value] : o.driver_options) add("-O", key + "=" + value);

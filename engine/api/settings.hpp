@@ -41,8 +41,13 @@ RecorderSettings resolve_recorder(const std::string& driver,
                                   const std::filesystem::path& profiles);
 
 // Loads the job (a job file, or a scans folder in one-line mode) and applies the request.
-// Errors name the job file, line and key, or the flag.
+// Errors name the job file, line and key, or the flag. The site: --site, else the job's `site`
+// key, else the site the job started with (its journal's start record), else FILMWRITER_SITE.
 JobSettings resolve(const JobRequest& request);
+
+// The site of a job that neither --site nor its `site` key names: the one its journal in
+// `job_dir` started with, else FILMWRITER_SITE (Error(usage) when that is not a site), else "".
+std::string default_site(const std::filesystem::path& job_dir);
 
 // The recorder the job names, opened with its options. A driver that refuses its options is a
 // job error (exit 2); one that cannot be reached, a device error (exit 4).

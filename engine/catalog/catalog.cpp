@@ -181,35 +181,63 @@ class Statement {
   std::unique_ptr<db::Statement> statement_;
 };
 
-void insert_frame(Statement& insert, const std::string& job_id, const std::string& reel_id,
-                  std::uint32_t attempt, const IndexRow& row) {
-  insert.bind(1, job_id)
-      .bind(2, reel_id)
-      .bind(3, std::int64_t{attempt})
-      .bind(4, std::int64_t{row.frame})
-      .bind(5, row.address)
-      .bind(6, row.blip)
-      .bind(7, row.document_id)
-      .bind(8, std::int64_t{row.page})
-      .bind(9, row.source_file)
-      .bind(10, std::int64_t{row.source_page})
-      .bind(11, row.source_sha256)
-      .bind(12, row.frame_sha256)
-      .bind(13, row.kind)
-      .bind(14, std::int64_t{row.orientation})
-      .bind(15, row.calibration)
-      .run();
+// The parameters of one frame row: 15, from ?(first + 1).
+constexpr int kFrameColumns = 15;
+// Rows in one INSERT of add_frames (a batch of RecordKeeper's; 480 parameters, below SQLite's
+// and PostgreSQL's limits).
+constexpr std::size_t kFramesPerInsert = 32;
+
+// Binds one frame's row as the parameters first + 1 .. first + 15 of `insert`.
+void bind_frame(Statement& insert, int first, const std::string& job_id, const std::string& reel_id,
+                std::uint32_t attempt, const IndexRow& row) {
+  insert.bind(first + 1, job_id)
+      .bind(first + 2, reel_id)
+      .bind(first + 3, std::int64_t{attempt})
+      .bind(first + 4, std::int64_t{row.frame})
+      .bind(first + 5, row.address)
+      .bind(first + 6, row.blip)
+      .bind(first + 7, row.document_id)
+      .bind(first + 8, std::int64_t{row.page})
+      .bind(first + 9, row.source_file)
+      .bind(first + 10, std::int64_t{row.source_page})
+      .bind(first + 11, row.source_sha256)
+      .bind(first + 12, row.frame_sha256)
+      .bind(first + 13, row.kind)
+      .bind(first + 14, std::int64_t{row.orientation})
+      .bind(first + 15, row.calibration);
 }
 
-constexpr const char* kInsertFrame =
-    "INSERT INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, page, "
-    "source_file, source_page, source_sha256, frame_sha256, kind, orientation, calibration) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
-    "ON CONFLICT(job_id, reel_id, attempt, frame) DO UPDATE SET address = excluded.address, "
-    "blip = excluded.blip, document_id = excluded.document_id, page = excluded.page, "
-    "source_file = excluded.source_file, source_page = excluded.source_page, "
-    "source_sha256 = excluded.source_sha256, frame_sha256 = excluded.frame_sha256, "
-    "kind = excluded.kind, orientation = excluded.orientation, calibration = excluded.calibration";
+void insert_frame(Statement& insert, const std::string& job_id, const std::string& reel_id,
+                  std::uint32_t attempt, const IndexRow& row) {
+  bind_frame(insert, 0, job_id, reel_id, attempt, row);
+  insert.run();
+}
+
+// INSERT of `rows` frame rows in one statement (one round trip to a server instead of one a
+// frame), a row written again replacing the one it finds.
+std::string insert_frames_sql(std::size_t rows) {
+  std::string sql =
+      "INSERT INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, page, "
+      "source_file, source_page, source_sha256, frame_sha256, kind, orientation, calibration) "
+      "VALUES ";
+  for (std::size_t r = 0; r < rows; ++r) {
+    sql += r == 0 ? "(" : ", (";
+    for (int c = 1; c <= kFrameColumns; ++c) {
+      sql += fmt::format("{}?{}", c == 1 ? "" : ", ", static_cast<int>(r) * kFrameColumns + c);
+    }
+    sql += ")";
+  }
+  sql +=
+      " ON CONFLICT(job_id, reel_id, attempt, frame) DO UPDATE SET address = excluded.address, "
+      "blip = excluded.blip, document_id = excluded.document_id, page = excluded.page, "
+      "source_file = excluded.source_file, source_page = excluded.source_page, "
+      "source_sha256 = excluded.source_sha256, frame_sha256 = excluded.frame_sha256, "
+      "kind = excluded.kind, orientation = excluded.orientation, calibration = "
+      "excluded.calibration";
+  return sql;
+}
+
+const std::string kInsertFrame = insert_frames_sql(1);
 
 // A reel's status as the operator should see it: one left `exposing` by a job that failed or
 // was interrupted holds what it holds and no more, i.e. it is incomplete.
@@ -433,6 +461,37 @@ void Catalog::exec(const std::string& sql) const {
   db_->exec(sql);
 }
 
+namespace {
+
+// The site prefix of a reel id: "NLC-B2" of "NLC-B2-R0001", "" of "R0001" (and of "F0001").
+std::string reel_site(const std::string& reel_id) {
+  const auto dash = reel_id.rfind('-');
+  return dash == std::string::npos ? std::string() : reel_id.substr(0, dash);
+}
+
+}  // namespace
+
+void Catalog::refuse_another_sites_job(const CatalogJob& job) {
+  // A job id is the catalog's key: a second site filming a job of the same id would make its
+  // run supersede the first site's reels. Hosts that share a catalog give their jobs ids of
+  // their own; the reels' site prefixes tell whose a job is.
+  Statement reels(*db_, "SELECT id FROM reels WHERE job_id = ?1 ORDER BY id LIMIT 1");
+  reels.bind(1, job.id);
+  if (!reels.step()) return;
+  const std::string reel = reels.text(0);
+  const std::string site = reel_site(reel);
+  if (site == job.site) return;
+  throw Error(
+      ErrorKind::job,
+      fmt::format("catalog {}: job {} in this catalog was filmed {} (reel {}), and this run "
+                  "films as {}: a job id is one job across the hosts that share a "
+                  "catalog; give this job an id of its own (--id), or film it with "
+                  "the site it was filmed with",
+                  db_->name(), job.id,
+                  site.empty() ? std::string("without a site") : "by site " + site, reel,
+                  job.site.empty() ? std::string("no site") : "site " + job.site));
+}
+
 void Catalog::start_job(const CatalogJob& job) {
   db::Transaction transaction(*db_);
   Statement earlier(*db_,
@@ -440,6 +499,7 @@ void Catalog::start_job(const CatalogJob& job) {
                     "status FROM jobs WHERE id = ?1");
   earlier.bind(1, job.id);
   if (earlier.step()) {
+    refuse_another_sites_job(job);
     // Filmed again from the start: the earlier run's reels and frames stay, superseded.
     const std::int64_t run = earlier.integer(0);
     const std::int64_t base = earlier.integer(1);
@@ -556,12 +616,36 @@ void Catalog::reel_loaded(const std::string& job_id, const std::string& reel_id,
 void Catalog::add_frames(const std::string& job_id, const std::vector<CatalogFrame>& frames) {
   if (frames.empty()) return;
   db::Transaction transaction(*db_);
-  Statement insert(*db_, kInsertFrame);
   Statement attempt(*db_,
                     "SELECT max(attempt) FROM reels WHERE job_id = ?1 AND id = ?2 AND "
                     "superseded_at = ''");
   // A batch is one reel's frames (two across a reel change): its attempt is asked once per
-  // reel, a round trip per frame fewer on a server.
+  // reel, and its rows go in one multi-row INSERT of at most 32 rows, one round trip to a
+  // server rather than one a frame (bench/README.md). A frame given twice in a batch starts
+  // another statement: one statement may not write a row twice.
+  struct Pending {
+    const CatalogFrame* frame;
+    std::uint32_t attempt;
+  };
+  std::vector<Pending> rows;
+  std::set<std::pair<std::string, std::uint32_t>> keys;
+  std::map<std::size_t, Statement> inserts;  // by the number of rows
+  const auto flush = [&] {
+    if (rows.empty()) return;
+    auto it = inserts.find(rows.size());
+    if (it == inserts.end()) {
+      it = inserts.try_emplace(rows.size(), *db_, insert_frames_sql(rows.size())).first;
+    }
+    Statement& insert = it->second;
+    int first = 0;
+    for (const Pending& p : rows) {
+      bind_frame(insert, first, job_id, p.frame->reel_id, p.attempt, p.frame->row);
+      first += kFrameColumns;
+    }
+    insert.run();
+    rows.clear();
+    keys.clear();
+  };
   std::string reel;
   std::uint32_t current = 0;
   for (const auto& f : frames) {
@@ -573,8 +657,11 @@ void Catalog::add_frames(const std::string& job_id, const std::vector<CatalogFra
       attempt.run();
       reel = f.reel_id;
     }
-    insert_frame(insert, job_id, f.reel_id, current, f.row);
+    if (rows.size() == kFramesPerInsert || keys.contains({f.reel_id, f.row.frame})) flush();
+    keys.insert({f.reel_id, f.row.frame});
+    rows.push_back({&f, current});
   }
+  flush();
   transaction.commit();
 }
 

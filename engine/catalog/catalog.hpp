@@ -83,6 +83,9 @@ struct CatalogJob {
   double film_length_m = 0;
   std::string status;  // running | done | failed | interrupted (read side)
   std::vector<CatalogDocument> documents;
+  // The site prefix of its reel ids ("NLC-B2": NLC-B2-R0001; "" for R0001): start_job refuses a
+  // job id whose reels in the catalog are another site's (write side only).
+  std::string site;
 };
 
 // True for a catalog named by a postgresql:// (or postgres://) URL rather than a file path.
@@ -173,6 +176,7 @@ class Catalog {
   // Write side. `start_job` starts a run of the job: a job id the catalog holds already is
   // filmed again from the start (--overwrite), and the earlier run's reels and frames stay,
   // superseded (with the time, and an event naming them).
+  // Error(job) when the catalog holds the job id with reels of another site (CatalogJob::site).
   void start_job(const CatalogJob& job);
   void reel_loaded(const std::string& job_id, const std::string& reel_id, std::uint32_t attempt,
                    double film_length_m);
@@ -209,6 +213,7 @@ class Catalog {
  private:
   void exec(const std::string& sql) const;
   void write_documents(const CatalogJob& job);
+  void refuse_another_sites_job(const CatalogJob& job);
   std::filesystem::path file_;
   std::unique_ptr<db::Connection> db_;
 };

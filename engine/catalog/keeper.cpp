@@ -9,6 +9,7 @@ namespace fw {
 
 CatalogJob catalog_job(const Job& job, const Plan& plan, const std::filesystem::path& job_dir) {
   CatalogJob out;
+  out.site = job.site;
   out.id = job.id;
   out.title = job.title;
   out.institution = job.institution;

@@ -27,10 +27,6 @@ namespace {
 // next reel or past the end of the film.
 constexpr double kLengthToleranceMm = 1e-6;
 
-std::string reel_id(std::uint32_t number) {
-  return fmt::format("R{:04}", number);
-}
-
 std::string page_context(const Document& document, std::uint32_t page, const SourcePage& source) {
   return fmt::format("{} page {} ({}, page {} in file)", document.id, page, source.ref.file,
                      source.ref.page_in_file + 1);
@@ -460,8 +456,8 @@ class ReelBuilder {
       data_target_on_reel_ = true;
     }
     PlannedReel& reel = plan_.reels.back();
-    frame.address =
-        data_address(reel.id, job_.documents[frame.document].id, frame.data_file, frame.data_frame);
+    frame.address = data_address(reel.label, job_.documents[frame.document].id, frame.data_file,
+                                 frame.data_frame);
     ++reel.data_frames;
     if (frame.data_frame == 0) {
       reel.data_bytes += plan_.masters.at(frame.document).at(frame.data_file).size;
@@ -483,7 +479,8 @@ class ReelBuilder {
   void open_reel(std::size_t document, bool continued, const std::string& note = {}) {
     PlannedReel reel;
     reel.number = static_cast<std::uint32_t>(plan_.reels.size() + 1);
-    reel.id = reel_id(reel.number);
+    reel.id = reel_id(job_.site, reel.number);
+    reel.label = reel_id({}, reel.number);
     reel.first_frame = plan_.frames.size();
     reel.film_length_m = format_.reel_length_m;
     reel.continues_from_previous = continued;
@@ -540,7 +537,7 @@ class ReelBuilder {
   void append(PlannedFrame frame) {
     PlannedReel& reel = plan_.reels.back();
     frame.address =
-        frame_address(reel.id, job_.documents[frame.document].id, frame.page, frame.separation);
+        frame_address(reel.label, job_.documents[frame.document].id, frame.page, frame.separation);
     ++reel.pages;
     place(std::move(frame));
   }
@@ -558,7 +555,7 @@ class ReelBuilder {
     frame.reduction = target_reduction_;
     frame.other_reel = other_reel;
     frame.note = note;
-    frame.address = plan_.reels.back().id + "-" + label;
+    frame.address = plan_.reels.back().label + "-" + label;
     place(std::move(frame));
   }
 
@@ -595,7 +592,7 @@ class ReelBuilder {
 // The longest blip track of the job's targets: the reel's own (start, technical, end) and each
 // document's title, TOC and continued targets, at their blip levels.
 std::uint32_t target_least_px(const Job& job, TrackSizer& sizer, std::uint32_t toc_per_frame) {
-  const std::string reel = reel_id(0);
+  const std::string reel = reel_id({}, 0);
   std::uint32_t least = std::max({sizer.least_px(reel + "-START", hal::BlipLevel::batch),
                                   sizer.least_px(reel + "-TECH1", hal::BlipLevel::none),
                                   sizer.least_px(reel + "-TECH2", hal::BlipLevel::none),
@@ -622,7 +619,7 @@ struct DocumentFrames {
 void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
                std::vector<DocumentFrames> documents, Plan& plan, TrackSizer& sizer) {
   const std::uint32_t data_least =
-      plan.data_layout ? sizer.least_px(reel_id(0) + "-DATA", hal::BlipLevel::none) : 0;
+      plan.data_layout ? sizer.least_px(reel_id({}, 0) + "-DATA", hal::BlipLevel::none) : 0;
   ReelBuilder reels(plan, job, format, pitch_um,
                     plan.targets ? target_least_px(job, sizer, plan.toc_entries_per_frame) : 0,
                     data_least);
@@ -868,7 +865,8 @@ void plan_fiche(const Job& job, const FilmFormat& format, double pitch_um,
   auto open_sheet = [&](std::size_t document, bool continued) {
     PlannedReel sheet;
     sheet.number = static_cast<std::uint32_t>(plan.reels.size() + 1);
-    sheet.id = fmt::format("F{:04}", sheet.number);
+    sheet.id = fiche_id(job.site, sheet.number);
+    sheet.label = fiche_id({}, sheet.number);
     sheet.first_frame = plan.frames.size();
     sheet.continues_from_previous = continued;
     if (continued) plan.reels.back().continues_on_next = true;
@@ -883,7 +881,7 @@ void plan_fiche(const Job& job, const FilmFormat& format, double pitch_um,
         frame.blip = hal::BlipLevel::none;
         frame.placement = header;
         frame.reduction = 1;  // read by eye: millimetres on the fiche are millimetres of text
-        frame.address = fmt::format("{}-H{:02}", plan.reels.back().id, column);
+        frame.address = fmt::format("{}-H{:02}", plan.reels.back().label, column);
         frame.grid_row = 0;
         frame.grid_column = column;
         frame.sequence = plan.frames.size();
@@ -929,7 +927,7 @@ void plan_fiche(const Job& job, const FilmFormat& format, double pitch_um,
       frame.number = static_cast<std::uint32_t>(sheet.frame_count + 1);
       frame.sequence = plan.frames.size();
       frame.address =
-          frame_address(sheet.id, job.documents[document].id, frame.page, frame.separation);
+          frame_address(sheet.label, job.documents[document].id, frame.page, frame.separation);
       frame.film_position_mm = 0;
       ++sheet.frame_count;
       ++sheet.pages;
@@ -1141,7 +1139,8 @@ std::pair<Placement, data::Layout> data_frame_layout(const Job& job, const FilmF
 
 data::FileIdentity data_identity(const Job& job, const Plan& plan, const PlannedFrame& frame) {
   const MasterFile& master = plan.masters.at(frame.document).at(frame.data_file);
-  return {job.id, plan.reels.at(frame.reel - 1).id, job.documents.at(frame.document).id,
+  // The header has 8 bytes for the reel: its label ("R0001"), as in the frames' addresses.
+  return {job.id, plan.reels.at(frame.reel - 1).label, job.documents.at(frame.document).id,
           frame.data_file + 1, master.name};
 }
 
@@ -1235,8 +1234,8 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
     }
     if (sizer.has_track()) {
       const auto least_px = [&](const PlannedFrame& frame) {
-        return sizer.least_px(frame_address(reel_id(0), document.id, frame.page, frame.separation),
-                              frame.blip);
+        return sizer.least_px(
+            frame_address(reel_id({}, 0), document.id, frame.page, frame.separation), frame.blip);
       };
       for (std::size_t i = 0; i < frames.size();) {
         // A page's three separations keep one geometry, so that their crosses register: the
@@ -1271,7 +1270,7 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
         const MasterFile& master = pages.masters[file];
         const std::uint32_t total = data::frames_for_file(layout, master.size, master.name).total();
         const std::uint32_t least = sizer.least_px(
-            data_address(reel_id(0), document.id, file, total - 1), hal::BlipLevel::none);
+            data_address(reel_id({}, 0), document.id, file, total - 1), hal::BlipLevel::none);
         const Placement placement =
             lengthened(plan.data_placement, least, false, format, recorder.pixel_pitch_um,
                        [&] { return fmt::format("a data frame of {}", document.id); });
@@ -1376,7 +1375,10 @@ void Plan::write_json(const Job& job, const std::function<void(std::string_view)
   // time (95 MB for 10,000 pages), more than the frames in flight need.
   const std::string placeholder = R"("\u0001frames\u0001")";
   nlohmann::ordered_json plan = {
-      {"job", {{"id", job_id}, {"title", job.title}}},
+      {"job",
+       job.site.empty()
+           ? nlohmann::ordered_json{{"id", job_id}, {"title", job.title}}
+           : nlohmann::ordered_json{{"id", job_id}, {"title", job.title}, {"site", job.site}}},
       {"format", format_entry},
       {"targets", targets ? job.targets : std::string("none")},
       {"filming_date", filming_date},
@@ -1499,6 +1501,14 @@ nlohmann::ordered_json Plan::rendering(const Job& job) const {
                                       {"colour_route", to_string(s.colour_route)}});
   }
   return rendering;
+}
+
+std::string reel_id(const std::string& site, std::uint32_t number) {
+  return site.empty() ? fmt::format("R{:04}", number) : fmt::format("{}-R{:04}", site, number);
+}
+
+std::string fiche_id(const std::string& site, std::uint32_t number) {
+  return site.empty() ? fmt::format("F{:04}", number) : fmt::format("{}-F{:04}", site, number);
 }
 
 std::string Plan::hash(const Job& job) const {

@@ -145,10 +145,18 @@ struct TocPlace {
 hal::BlipLevel document_start_blip(const Job& job);
 bool has_toc(const Job& job);
 
+// A reel's id: "R0001", or with the job's site prefix "NLC-B2-R0001"; a fiche sheet's
+// "F0001" / "NLC-B2-F0001". With no site, its label (PlannedReel::label).
+std::string reel_id(const std::string& site, std::uint32_t number);
+std::string fiche_id(const std::string& site, std::uint32_t number);
+
 // A reel of roll film, or one sheet of fiche.
 struct PlannedReel {
   std::uint32_t number = 1;
-  std::string id;               // "R0001", or "F0001" for a fiche
+  std::string id;  // "R0001", or "F0001" for a fiche; "NLC-B2-R0001" with a site
+  // The id without the job's site prefix ("R0001"): what the frames' addresses begin with
+  // (R0001-D001-0003), on the reel in hand, whose start target names the whole id.
+  std::string label;
   std::size_t first_frame = 0;  // index into Plan::frames
   std::size_t frame_count = 0;
   double film_used_m = 0;  // leader + frames + gaps + trailer

@@ -289,7 +289,8 @@ std::string toc_lines(const Job& job, const Plan& plan, const PlannedFrame& fram
       if (place.reel == frame.reel) {
         where = fmt::format("{}  frame {}", place.address, place.frame);
       } else if (place.reel != 0) {
-        where = fmt::format("{}  \u2192 R{:04} frame {}", place.address, place.reel, place.frame);
+        where = fmt::format("{}  \u2192 {} frame {}", place.address, reel_id({}, place.reel),
+                            place.frame);
       }
     }
     lines += fmt::format("{}{}{}\u3000p.{}\u3000{}", lines.empty() ? "" : "\n", indent, entry.title,
@@ -599,7 +600,7 @@ std::map<std::string, std::string> target_fields(const Job& job, const Plan& pla
     metadata += (metadata.empty() ? "" : "\n") + key + ": " + value;
   }
   const std::string other_reel =
-      frame.other_reel == 0 ? std::string() : fmt::format("R{:04}", frame.other_reel);
+      frame.other_reel == 0 ? std::string() : reel_id({}, frame.other_reel);
   std::map<std::string, std::string> data;
   if (plan.data_layout) {
     const data::Layout& l = *plan.data_layout;
@@ -632,6 +633,11 @@ std::map<std::string, std::string> target_fields(const Job& job, const Plan& pla
       {"job_id", job.id},
       {"job_title", job.title},
       {"institution", job.institution},
+      {"site", job.site},
+      {"site_label", job.site.empty() ? std::string() : "SITE " + job.site},
+      {"site_reel",
+       job.site.empty() ? std::string() : fmt::format("SITE {}   REEL {}", job.site, reel.id)},
+      {"reel_label", reel.label},
       {"date", plan.filming_date.empty() ? today_utc_date() : plan.filming_date},
       {"reduction", reduction_text(frame.reduction)},
       {"format", plan.format.name},

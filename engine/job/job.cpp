@@ -296,6 +296,14 @@ class JobParser {
          [&](const toml::node& node, const std::string& key) {
            job.institution = read_string(node, key, "a string");
          }},
+        {"site",
+         [&](const toml::node& node, const std::string& key) {
+           const auto text = node.value<std::string>();
+           if (!text || !is_site(*text)) {
+             fail_expected(node, key, site_rule(), text ? quote_start(*text) : describe(node));
+           }
+           job.site = *text;
+         }},
         {"output",
          [&](const toml::node& node, const std::string& key) {
            job.output = read_path(node, key, "a folder path");
@@ -1111,6 +1119,10 @@ void apply_overrides(Job& job, const JobOverrides& overrides) {
     }
     job.id = *overrides.id;
   }
+  if (overrides.site) {
+    if (!is_site(*overrides.site)) fail_flag("--site", site_rule(), quote_start(*overrides.site));
+    job.site = *overrides.site;
+  }
   if (overrides.title) {
     if (is_blank(*overrides.title)) {
       fail_flag("--title", "a title with a visible character", quote(*overrides.title));
@@ -1478,6 +1490,22 @@ void check_toc(const std::vector<TocEntry>& toc) {
                                 entry.page, existing->second->origin, existing->second->key));
     }
   }
+}
+
+bool is_site(std::string_view text) {
+  const auto alnum = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  };
+  return !text.empty() && text.size() <= kMaxSiteCharacters && alnum(text.front()) &&
+         alnum(text.back()) &&
+         std::all_of(text.begin(), text.end(), [&](char c) { return alnum(c) || c == '-'; });
+}
+
+std::string site_rule() {
+  return fmt::format(
+      "a site of 1 to {} ASCII letters, digits and '-', beginning and ending with a letter or "
+      "digit (e.g. \"NLC-B2\")",
+      kMaxSiteCharacters);
 }
 
 }  // namespace fw

@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -156,6 +157,10 @@ struct Job {
   std::string id;  // [A-Za-z0-9._-]+, names the output folder
   std::string title;
   std::string institution;
+  // The recording site or host ("NLC-B2"): when set, every reel id is prefixed with it
+  // ("NLC-B2-R0001"), so that reels filmed by several hosts into one catalog never share an id;
+  // printed on the reel's targets. Job key `site`, --site, else FILMWRITER_SITE (resolve()).
+  std::string site;
   std::filesystem::path output;  // jobs write into output / id
   std::filesystem::path
       catalog;  // SQLite file or postgresql:// URL; empty: output / catalog.sqlite
@@ -204,8 +209,16 @@ struct JobOverrides {
   std::optional<std::string> id;                      // id
   std::optional<std::string> title;                   // title
   std::optional<std::string> calibration;             // calibration (profile, file or none)
+  std::optional<std::string> site;                    // site
   std::map<std::string, std::string> driver_options;  // recorder.options.KEY
 };
+
+// A site prefix: 1 to 16 ASCII letters, digits and '-', beginning and ending with a letter or
+// a digit ("NLC-B2"): it becomes part of reel ids, folder names and frame addresses.
+constexpr std::size_t kMaxSiteCharacters = 16;
+bool is_site(std::string_view text);
+// What a site must be, for messages: "a site of 1 to 16 ASCII letters, digits and '-' ...".
+std::string site_rule();
 
 Job load_job(const std::filesystem::path& file);
 // `name` is used in error messages; relative paths resolve against `base_dir`.

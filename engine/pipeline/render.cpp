@@ -100,7 +100,7 @@ FrameImage render_data(const Job& job, const Plan& plan, const PlannedFrame& fra
 
 std::string describe_frame(const Job& job, const PlannedFrame& frame) {
   const Document& doc = job.documents[frame.document];
-  std::string text = fmt::format("reel R{:04} frame {} (", frame.reel, frame.number);
+  std::string text = fmt::format("reel {} frame {} (", reel_id(job.site, frame.reel), frame.number);
   if (is_target(frame.kind) || frame.kind == FrameKind::data) {
     text += fmt::format("{} {}", to_string(frame.kind), frame.address);
   } else {

@@ -40,6 +40,9 @@ void add_job_flags(CLI::App& cmd, JobFlags& flags, const std::string& what) {
   cmd.add_option("--dpi", o.dpi, "resolution for files without one (job key: dpi)");
   cmd.add_option("--id", o.id, "job id (job key: id)");
   cmd.add_option("--title", o.title, "job title (job key: title)");
+  cmd.add_option("--site", o.site,
+                 "recording site or host, prefixed to every reel id: NLC-B2 gives NLC-B2-R0001 "
+                 "(job key: site; default: FILMWRITER_SITE, else none)");
   cmd.add_option("--calibration", o.calibration,
                  "density calibration: a profile in profiles/calibration/, a .toml file, or none "
                  "for raw code values (job key: calibration; default: the recorder's own)");

@@ -24,7 +24,38 @@ struct QueueFlags {
   unsigned threads = 0;
   double lease_s = 60;                 // a shared queue's
   std::vector<std::string> submitted;  // queue submit JOB.toml...
+  fs::path queue_flag;                 // --queue, the other way to name the queue
 };
+
+// `queue run` and `queue status` name their queue once: the QUEUE argument or --queue (the
+// form `queue submit` takes). Error(usage) for neither or both.
+void add_queue_argument(CLI::App& cmd, QueueFlags& flags) {
+  cmd.add_option("QUEUE", flags.options.dir,
+                 "the queue: a queue folder (incoming/, running/, done/, failed/), or the "
+                 "postgresql:// URL of a queue several hosts share; required, here or as --queue");
+  cmd.add_option("--queue", flags.queue_flag, "the queue, as an option instead of QUEUE");
+}
+
+void take_queue_argument(const CLI::App& cmd, QueueFlags& flags) {
+  const bool positional = cmd.count("QUEUE") > 0, option = cmd.count("--queue") > 0;
+  const std::string usage = fmt::format(
+      "usage: filmwriter queue {0} QUEUE_DIR | filmwriter queue {0} --queue postgresql://...",
+      cmd.get_name());
+  if (positional && option) {
+    throw Error(
+        ErrorKind::usage,
+        fmt::format("queue {}: the queue is given twice ({} and --queue {}); give it "
+                    "once ({})",
+                    cmd.get_name(), flags.options.dir.string(), flags.queue_flag.string(), usage));
+  }
+  if (!positional && !option) {
+    throw Error(ErrorKind::usage,
+                fmt::format("queue {}: which queue? name a queue folder or a shared queue's "
+                            "postgresql:// URL ({})",
+                            cmd.get_name(), usage));
+  }
+  if (option) flags.options.dir = flags.queue_flag;
+}
 
 std::atomic<bool> queue_stop{false};
 extern "C" void on_queue_signal(int) {
@@ -110,10 +141,7 @@ void add_queue_commands(CLI::App& app, std::vector<Command>& commands) {
   auto& o = flags->options;
   auto* run = queue->add_subcommand(
       "run", "film every job in QUEUE_DIR/incoming/, one by one, then exit (for cron)");
-  run->add_option("QUEUE_DIR,--queue", o.dir,
-                  "queue folder (incoming/, running/, done/, failed/), or the postgresql:// URL "
-                  "of a queue several hosts share")
-      ->required();
+  add_queue_argument(*run, *flags);
   run->add_option("--lease", flags->lease_s,
                   "shared queue: seconds a worker holds a job without renewing (renewed every "
                   "third of it); after that another worker resumes the job")
@@ -137,14 +165,18 @@ void add_queue_commands(CLI::App& app, std::vector<Command>& commands) {
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   commands.push_back({run, [flags, run](Context&) {
+                        take_queue_argument(*run, *flags);
                         api::QueueOptions options = flags->options;
                         options.reel_policy = parse_reel_policy(flags->reel_policy);
                         if (run->count("--threads") > 0) options.threads = flags->threads;
                         return run_queue(options, flags->lease_s);
                       }});
   auto* status = queue->add_subcommand("status", "jobs in each folder (or state) of a queue");
-  status->add_option("QUEUE_DIR,--queue", o.dir, "queue folder or shared queue URL")->required();
-  commands.push_back({status, [flags](Context&) { return run_status(flags->options.dir); }});
+  add_queue_argument(*status, *flags);
+  commands.push_back({status, [flags, status](Context&) {
+                        take_queue_argument(*status, *flags);
+                        return run_status(flags->options.dir);
+                      }});
   auto* submit = queue->add_subcommand(
       "submit", "add job files to a shared queue (on storage every host sees)");
   submit->add_option("JOB", flags->submitted, "job files")->required();
