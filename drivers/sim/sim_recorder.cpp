@@ -91,6 +91,16 @@ struct LayoutEntry {
   std::string sha256;
 };
 
+// The film's own files (developed frames, reel.json, reel.log) cannot be written: a full disk
+// or a folder that refuses them is the storage's failure, named with its path (exit 8), not the
+// recorder's; anything else a base function reports is a device fault.
+[[noreturn]] void film_storage_failure(const Error& error) {
+  if (error.kind() == ErrorKind::storage) {
+    throw Error(ErrorKind::storage, std::string("sim driver: ") + error.what());
+  }
+  throw DeviceError(DeviceErrorKind::fault, std::string("sim driver: ") + error.what());
+}
+
 struct Underrun {
   std::uint32_t before_frame = 0;
   double stall_ms = 0;
@@ -237,9 +247,9 @@ class SimRecorder final : public hal::Recorder {
     std::error_code ec;
     std::filesystem::create_directories(reel.work_dir / "film", ec);
     if (ec) {
-      throw DeviceError(
-          DeviceErrorKind::fault,
-          "sim driver: cannot create " + (reel.work_dir / "film").string() + ": " + ec.message());
+      film_storage_failure(
+          Error(ErrorKind::storage,
+                (reel.work_dir / "film").string() + ": cannot create the folder: " + ec.message()));
     }
     if (reel.first_frame > 1 || reel.keep_film) {
       // A step-and-repeat camera keeps the sheet in its gate after the last cell (unload, or
@@ -786,6 +796,15 @@ class SimRecorder final : public hal::Recorder {
           developing_.pop_front();
         }
         frame_buffers().give(std::move(done));
+      } catch (const Error& e) {
+        // The developed film cannot be written: the disk is full, the folder refuses it.
+        const std::string where = fmt::format("{} frame {}: ", unit(), frame->number);
+        try {
+          film_storage_failure(Error(e.kind(), where + e.what()));
+        } catch (...) {
+          fail(std::current_exception());
+        }
+        return;
       } catch (...) {
         fail(std::current_exception());
         return;
@@ -890,7 +909,7 @@ class SimRecorder final : public hal::Recorder {
       try {
         log_.emplace(log_file(), AppendFile::Open::truncate);
       } catch (const Error& error) {
-        throw DeviceError(DeviceErrorKind::fault, std::string("sim driver: ") + error.what());
+        film_storage_failure(error);
       }
       underruns_logged_ = static_cast<std::size_t>(std::ranges::count_if(
           underruns_, [&](const Underrun& u) { return u.before_frame <= developed_; }));
@@ -918,7 +937,7 @@ class SimRecorder final : public hal::Recorder {
     try {
       log_->append(lines);
     } catch (const Error& error) {
-      throw DeviceError(DeviceErrorKind::fault, std::string("sim driver: ") + error.what());
+      film_storage_failure(error);
     }
   }
 
@@ -996,7 +1015,7 @@ class SimRecorder final : public hal::Recorder {
       out.write(chunk);
       out.commit();
     } catch (const Error& e) {
-      throw DeviceError(DeviceErrorKind::fault, std::string("sim driver: ") + e.what());
+      film_storage_failure(e);
     }
     if (complete) {
       // reel.json now holds every line of the log; a stop before this is harmless, since a

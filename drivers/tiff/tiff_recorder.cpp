@@ -71,8 +71,8 @@ class TiffRecorder final : public hal::Recorder {
     std::error_code ec;
     std::filesystem::create_directories(frames_dir_, ec);
     if (ec) {
-      throw DeviceError(DeviceErrorKind::fault,
-                        "tiff driver: cannot create " + frames_dir_.string() + ": " + ec.message());
+      throw Error(ErrorKind::storage, "tiff driver: " + frames_dir_.string() +
+                                          ": cannot create the folder: " + ec.message());
     }
     report_ = {};
     // Resume: the frames already written stay on the reel (and in its manifest).
@@ -163,6 +163,11 @@ class TiffRecorder final : public hal::Recorder {
     try {
       write_file_atomic(path, bytes);
     } catch (const Error& e) {
+      // A full disk or a folder that refuses the file: the storage's failure, named with the
+      // path (exit 8), not the recorder's.
+      if (e.kind() == ErrorKind::storage) {
+        throw Error(ErrorKind::storage, std::string("tiff driver: ") + e.what());
+      }
       throw DeviceError(DeviceErrorKind::fault, std::string("tiff driver: ") + e.what());
     }
   }
