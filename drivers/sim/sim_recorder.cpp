@@ -47,6 +47,7 @@
 #include <optional>
 #include <set>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -246,10 +247,16 @@ class SimRecorder final : public hal::Recorder {
     accepted_ = 0;
     std::error_code ec;
     std::filesystem::create_directories(reel.work_dir / "film", ec);
-    if (ec) {
+    if (ec == std::errc::no_space_on_device) {
+      // A full disk is the storage's failure (exit 8); a file in the way stays the device's.
       film_storage_failure(
           Error(ErrorKind::storage,
                 (reel.work_dir / "film").string() + ": cannot create the folder: " + ec.message()));
+    }
+    if (ec) {
+      throw DeviceError(
+          DeviceErrorKind::fault,
+          "sim driver: cannot create " + (reel.work_dir / "film").string() + ": " + ec.message());
     }
     if (reel.first_frame > 1 || reel.keep_film) {
       // A step-and-repeat camera keeps the sheet in its gate after the last cell (unload, or

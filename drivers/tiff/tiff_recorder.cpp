@@ -70,9 +70,14 @@ class TiffRecorder final : public hal::Recorder {
     frames_dir_ = reel.work_dir / "frames";
     std::error_code ec;
     std::filesystem::create_directories(frames_dir_, ec);
-    if (ec) {
+    if (ec == std::errc::no_space_on_device) {
+      // A full disk is the storage's failure (exit 8), whatever the recorder.
       throw Error(ErrorKind::storage, "tiff driver: " + frames_dir_.string() +
                                           ": cannot create the folder: " + ec.message());
+    }
+    if (ec) {
+      throw DeviceError(DeviceErrorKind::fault,
+                        "tiff driver: cannot create " + frames_dir_.string() + ": " + ec.message());
     }
     report_ = {};
     // Resume: the frames already written stay on the reel (and in its manifest).

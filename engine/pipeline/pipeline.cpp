@@ -133,6 +133,7 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
       throw device_failure(job, frame, e);
     } catch (const Error& e) {
       // A local driver's own files that cannot be written (a full disk): storage, exit 8.
+      if (e.kind() != ErrorKind::storage) throw;
       throw with_context(describe_frame(job, frame), e);
     }
     const bool substitute = !r.substitute_reason.empty();
