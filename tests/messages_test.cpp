@@ -12,6 +12,8 @@
 #include <sstream>
 
 #include "api/convert.hpp"
+#include "base/files.hpp"
+#include "base/sha256.hpp"
 #include "builtin.hpp"
 #include "core/error.hpp"
 #include "film/format.hpp"
@@ -347,6 +349,65 @@ TEST(Messages, AnUnknownFormatNamesTheKeyOrFlagAndTheKnownFormats) {
             "filmwriter: job error: --format: unknown film format \"35mm-comc-30m\" (did you "
             "mean \"35mm-comic-30m\"?); " +
                 known);
+}
+
+// An inline [format] films on the sim as the profile with the same keys does (docs/formats.md,
+// docs/drivers.md); one with a key missing is a job error (exit 2) before anything is written,
+// so a refused job leaves no journal behind (issue 25, item 10).
+TEST(Messages, AnInlineFormatFilmsOnTheSimAndABadOneIsRefusedBeforeAnythingIsWritten) {
+  test::TempDir dir;
+  fs::create_directories(dir / "scans");
+  for (const char* name : {"p1.png", "p2.png"}) write_good_page(dir / "scans" / name);
+  test::copy_profiles_with_test_recorder(dir / "profiles");
+  std::string job = job_toml("inline", "fail");
+  const std::string driver = "driver = \"tiff\"\n[recorder.options]\npitch_um = 12.5\n";
+  job.replace(job.find(driver), driver.size(),
+              "driver = \"sim\"\n[recorder.options]\nrecorder = \"sim-test\"\nrate = \"0\"\n");
+  job.replace(job.find("reduction = 10"), 14, "reduction = 24");
+  test::write_text(dir / "profile.toml", job);
+  // The same format inline: every key of the profile, in a [format] table.
+  std::string keys;
+  std::istringstream profile(read_file(dir / "profiles" / "formats" / "16mm-comic-30m.toml"));
+  for (std::string line; std::getline(profile, line);) {
+    if (!line.empty() && line[0] != '#') keys += line.substr(0, line.find('#')) + "\n";
+  }
+  std::string inline_job = job;
+  inline_job.erase(inline_job.find("format = \"16mm-comic-30m\"\n"), 25);
+  inline_job.replace(inline_job.find("[recorder]"), 10, "[format]\n" + keys + "\n[recorder]");
+  test::write_text(dir / "inline.toml", inline_job);
+  const std::vector<std::string> flags{"--profiles", (dir / "profiles").string()};
+  const auto run = [&](const std::string& file, const std::string& out) {
+    std::vector<std::string> args{"convert", (dir / file).string(), "--out", (dir / out).string()};
+    args.insert(args.end(), flags.begin(), flags.end());
+    return test::run_cli(args);
+  };
+  const auto by_name = run("profile.toml", "by-name");
+  ASSERT_EQ(by_name.exit_code, 0) << by_name.err;
+  const auto inline_format = run("inline.toml", "inline");
+  ASSERT_EQ(inline_format.exit_code, 0) << inline_format.err;
+  // The same frames on the same film: the index's frame checksums and the developed film.
+  const auto frames = [](const fs::path& index) {
+    std::vector<std::string> sha;
+    for (const auto& row : test::read_csv(index)) sha.push_back(row.at(9));
+    return sha;
+  };
+  EXPECT_EQ(frames(dir / "inline" / "inline" / "R0001" / "index.csv"),
+            frames(dir / "by-name" / "inline" / "R0001" / "index.csv"));
+  EXPECT_EQ(sha256_file(dir / "inline" / "inline" / "R0001" / "film" / "F000002.tif"),
+            sha256_file(dir / "by-name" / "inline" / "R0001" / "film" / "F000002.tif"));
+  const auto verify = test::run_cli({"verify", (dir / "inline" / "inline").string()});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+
+  // A key missing: refused naming it, and no job folder, journal or catalog made.
+  std::string bad = inline_job;
+  bad.erase(bad.find("margin_mm"),
+            bad.find('\n', bad.find("margin_mm")) - bad.find("margin_mm") + 1);
+  test::write_text(dir / "bad.toml", bad);
+  const auto refused = run("bad.toml", "bad");
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("format.margin_mm"));
+  EXPECT_FALSE(fs::exists(dir / "bad" / "inline" / "journal.jsonl"));
+  EXPECT_FALSE(fs::exists(dir / "bad" / "inline"));
 }
 
 // --- an interrupt ----------------------------------------------------------------------------

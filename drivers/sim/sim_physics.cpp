@@ -472,7 +472,10 @@ std::uint32_t damage_film(DevelopedFrame& frame, const Stock& stock, const FilmD
 
 void save_developed(const DevelopedFrame& frame, double pitch_um,
                     const std::filesystem::path& file) {
-  const auto tmp = std::filesystem::path(file.string() + ".tmp");
+  // Encoded in memory, then written with write_file_atomic: a write that fails (a full disk)
+  // is a storage error naming the file and the reason, which libtiff's own file I/O would
+  // report as a bare "write error".
+  VipsBlob* blob = nullptr;
   try {
     vips::VImage image = vips::VImage::new_from_memory(
         const_cast<std::uint16_t*>(frame.density.data()), frame.density.size() * 2,
@@ -487,25 +490,29 @@ void save_developed(const DevelopedFrame& frame, double pitch_um,
               fmt::format("filmwriter developed film: density x {:g}, pitch_um={}", kDensityScale,
                           pitch_um)
                   .c_str());
-    image.tiffsave(tmp.c_str(), vips::VImage::option()
-                                    // Grain is noise, which deflate compresses
-                                    // slowly and no better: on a 24x A4 frame zstd level 1
-                                    // takes 0.13 s of CPU for 25.7 MB, deflate 2.1 s for
-                                    // 26.2 MB (vips tiffsave on 1.1 D with grain).
-                                    ->set("compression", "zstd")
-                                    ->set("level", 1)
-                                    ->set("resunit", "cm")
-                                    ->set("strip", false));
+    blob = image.tiffsave_buffer(vips::VImage::option()
+                                     // Grain is noise, which deflate compresses
+                                     // slowly and no better: on a 24x A4 frame zstd level 1
+                                     // takes 0.13 s of CPU for 25.7 MB, deflate 2.1 s for
+                                     // 26.2 MB (vips tiffsave on 1.1 D with grain).
+                                     ->set("compression", "zstd")
+                                     ->set("level", 1)
+                                     ->set("resunit", "cm")
+                                     ->set("strip", false));
   } catch (const vips::VError& e) {
     throw DeviceError(DeviceErrorKind::fault,
                       "sim driver: cannot write " + file.string() + ": " + e.what());
   }
+  std::size_t size = 0;
+  const void* data = vips_blob_get(blob, &size);
   // On disk before the reel's record says the frame was developed (resume trusts the record).
   try {
-    publish_file(tmp, file);
-  } catch (const Error& e) {
-    throw DeviceError(DeviceErrorKind::fault, std::string("sim driver: ") + e.what());
+    write_file_atomic(file, std::string_view(static_cast<const char*>(data), size));
+  } catch (...) {
+    vips_area_unref(VIPS_AREA(blob));
+    throw;  // Error(storage) naming the file: the film's disk is full or cannot be written
   }
+  vips_area_unref(VIPS_AREA(blob));
 }
 
 }  // namespace fw::drivers::sim

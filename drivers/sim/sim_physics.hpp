@@ -128,7 +128,8 @@ std::uint32_t damage_film(DevelopedFrame& frame, const Stock& stock, const FilmD
 
 // Saves a developed frame as a 16-bit TIFF (zstd-compressed strips, TIFF compression 50000)
 // through a temporary name; resolution tags give the pitch. engine/color reads it back
-// (read_developed_film).
+// (read_developed_film). A file that cannot be written (a full disk) throws Error(storage)
+// naming it; a frame libvips cannot encode, DeviceError(fault).
 void save_developed(const DevelopedFrame& frame, double pitch_um,
                     const std::filesystem::path& file);
 

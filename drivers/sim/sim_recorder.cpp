@@ -47,6 +47,7 @@
 #include <optional>
 #include <set>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -90,6 +91,16 @@ struct LayoutEntry {
   // recorderd restart) is recognised and not exposed twice.
   std::string sha256;
 };
+
+// The film's own files (developed frames, reel.json, reel.log) cannot be written: a full disk
+// or a folder that refuses them is the storage's failure, named with its path (exit 8), not the
+// recorder's; anything else a base function reports is a device fault.
+[[noreturn]] void film_storage_failure(const Error& error) {
+  if (error.kind() == ErrorKind::storage) {
+    throw Error(ErrorKind::storage, std::string("sim driver: ") + error.what());
+  }
+  throw DeviceError(DeviceErrorKind::fault, std::string("sim driver: ") + error.what());
+}
 
 struct Underrun {
   std::uint32_t before_frame = 0;
@@ -236,6 +247,12 @@ class SimRecorder final : public hal::Recorder {
     accepted_ = 0;
     std::error_code ec;
     std::filesystem::create_directories(reel.work_dir / "film", ec);
+    if (ec == std::errc::no_space_on_device) {
+      // A full disk is the storage's failure (exit 8); a file in the way stays the device's.
+      film_storage_failure(
+          Error(ErrorKind::storage,
+                (reel.work_dir / "film").string() + ": cannot create the folder: " + ec.message()));
+    }
     if (ec) {
       throw DeviceError(
           DeviceErrorKind::fault,
@@ -786,6 +803,15 @@ class SimRecorder final : public hal::Recorder {
           developing_.pop_front();
         }
         frame_buffers().give(std::move(done));
+      } catch (const Error& e) {
+        // The developed film cannot be written: the disk is full, the folder refuses it.
+        const std::string where = fmt::format("{} frame {}: ", unit(), frame->number);
+        try {
+          film_storage_failure(Error(e.kind(), where + e.what()));
+        } catch (...) {
+          fail(std::current_exception());
+        }
+        return;
       } catch (...) {
         fail(std::current_exception());
         return;
@@ -890,7 +916,7 @@ class SimRecorder final : public hal::Recorder {
       try {
         log_.emplace(log_file(), AppendFile::Open::truncate);
       } catch (const Error& error) {
-        throw DeviceError(DeviceErrorKind::fault, std::string("sim driver: ") + error.what());
+        film_storage_failure(error);
       }
       underruns_logged_ = static_cast<std::size_t>(std::ranges::count_if(
           underruns_, [&](const Underrun& u) { return u.before_frame <= developed_; }));
@@ -918,7 +944,7 @@ class SimRecorder final : public hal::Recorder {
     try {
       log_->append(lines);
     } catch (const Error& error) {
-      throw DeviceError(DeviceErrorKind::fault, std::string("sim driver: ") + error.what());
+      film_storage_failure(error);
     }
   }
 
@@ -996,7 +1022,7 @@ class SimRecorder final : public hal::Recorder {
       out.write(chunk);
       out.commit();
     } catch (const Error& e) {
-      throw DeviceError(DeviceErrorKind::fault, std::string("sim driver: ") + e.what());
+      film_storage_failure(e);
     }
     if (complete) {
       // reel.json now holds every line of the log; a stop before this is harmless, since a

@@ -70,6 +70,11 @@ class TiffRecorder final : public hal::Recorder {
     frames_dir_ = reel.work_dir / "frames";
     std::error_code ec;
     std::filesystem::create_directories(frames_dir_, ec);
+    if (ec == std::errc::no_space_on_device) {
+      // A full disk is the storage's failure (exit 8), whatever the recorder.
+      throw Error(ErrorKind::storage, "tiff driver: " + frames_dir_.string() +
+                                          ": cannot create the folder: " + ec.message());
+    }
     if (ec) {
       throw DeviceError(DeviceErrorKind::fault,
                         "tiff driver: cannot create " + frames_dir_.string() + ": " + ec.message());
@@ -163,6 +168,11 @@ class TiffRecorder final : public hal::Recorder {
     try {
       write_file_atomic(path, bytes);
     } catch (const Error& e) {
+      // A full disk or a folder that refuses the file: the storage's failure, named with the
+      // path (exit 8), not the recorder's.
+      if (e.kind() == ErrorKind::storage) {
+        throw Error(ErrorKind::storage, std::string("tiff driver: ") + e.what());
+      }
       throw DeviceError(DeviceErrorKind::fault, std::string("tiff driver: ") + e.what());
     }
   }

@@ -1,10 +1,14 @@
 #include "api/convert.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <malloc.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
+#include <utility>
 
 #include "base/files.hpp"
 #include "base/utc.hpp"
@@ -242,6 +246,67 @@ class MetsWriter final : public RunObserver {
   std::set<std::string> failed_;  // warned of once
 };
 
+// The journal's last lines, when they are the frame records of `reel` after frame `on_film`,
+// cut off (the file resized, then fsync'ed as far as the disk allows). Returns the frames cut;
+// 0 when the tail is anything else, and the journal is left as it was.
+std::size_t cut_journal_to_film(const fs::path& file, const std::string& reel, std::size_t lost) {
+  const std::string text = read_file(file);
+  std::size_t end = text.size(), cut = 0;
+  while (cut < lost && end > 0) {
+    const std::size_t start = text.rfind('\n', end - 2);
+    const std::size_t from = start == std::string::npos ? 0 : start + 1;
+    const auto record = nlohmann::json::parse(text.substr(from, end - from), nullptr, false);
+    if (record.is_discarded() || record.value("event", "") != "frame" ||
+        record.value("reel", "") != reel) {
+      return 0;
+    }
+    end = from;
+    ++cut;
+  }
+  if (cut != lost) return 0;
+  fs::resize_file(file, end);
+  if (const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+    [[maybe_unused]] const int rc = ::fsync(fd);
+    ::close(fd);
+  }
+  return cut;
+}
+
+// After a run stopped by storage (a full disk): a device that buffers frames (the sim) may
+// have accepted frames whose film it could not write. The journal must not claim them: it is
+// rewound to what the device's film holds, as resume does after a crash (a reel_rewound
+// record), or, when the disk has no room even for that record, its last frame lines are cut.
+// Returns the reel and the frames taken back, if any.
+std::optional<std::pair<std::string, std::size_t>> rewind_journal_to_film(const Job& job,
+                                                                          const Plan& plan,
+                                                                          hal::Recorder& recorder,
+                                                                          RecordKeeper& keeper,
+                                                                          const fs::path& dir) {
+  const JournalState journal = read_journal(keeper.journal_file());
+  const JournalReel* loaded = journal.in_recorder();
+  if (!loaded || loaded->rows.empty()) return std::nullopt;
+  const auto planned = std::ranges::find(plan.reels, loaded->id, &PlannedReel::id);
+  if (planned == plan.reels.end()) return std::nullopt;
+  std::optional<std::uint32_t> on_film;
+  try {
+    on_film = recorder.frames_on_film(plan.reel_spec(*planned, job.id, dir / loaded->id));
+  } catch (const hal::DeviceError&) {
+    return std::nullopt;  // resume asks again
+  }
+  if (!on_film || *on_film >= loaded->rows.size()) return std::nullopt;
+  const std::size_t lost = loaded->rows.size() - *on_film;
+  try {
+    keeper.rewind(*loaded, *on_film);
+    return std::pair{loaded->id, lost};
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::storage) throw;
+  }
+  if (cut_journal_to_film(keeper.journal_file(), loaded->id, lost) == lost) {
+    return std::pair{loaded->id, lost};
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
@@ -422,6 +487,26 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
       result.warnings = run_log.warnings().size();
       run_log.summary(interrupted ? "interrupted" : "failed");
     };
+    if (e.kind() == ErrorKind::storage) {
+      try {
+        if (const auto rewound =
+                rewind_journal_to_film(job, prepared.plan, *recorder, keeper, dir)) {
+          log.event("warning", "journal_rewound",
+                    {{"job", job.id}, {"reel", rewound->first}, {"frames", rewound->second}},
+                    fmt::format("filmwriter: reel {}: the recorder could not write the film of "
+                                "its last {} frame(s); the journal no longer lists them, and "
+                                "`filmwriter convert --resume {}` exposes them again once there "
+                                "is room",
+                                rewound->first, rewound->second, dir.string()));
+        }
+      } catch (const std::exception& rewind_error) {
+        log.event("warning", "journal_rewind_failed",
+                  {{"job", job.id}, {"error", rewind_error.what()}},
+                  fmt::format("filmwriter: {}: cannot rewind it to the film ({}); `filmwriter "
+                              "convert --resume` will",
+                              keeper.journal_file().string(), rewind_error.what()));
+      }
+    }
     try {
       // The catalog keeps why the run failed: the error as the operator read it.
       keeper.finish(interrupted ? "interrupted" : "failed", false, e.what());

@@ -124,8 +124,20 @@ AppendFile::~AppendFile() {
 
 void AppendFile::append(std::string_view data) {
   // O_APPEND and one write() in the usual case: a crash leaves whole records or a torn tail.
-  write_all(fd_, data, path_);
-  sync_fd(fd_, path_, true);
+  // A write that fails part way (a full disk) is cut off again, so that a later append, once
+  // there is room, does not follow half a record.
+  const off_t before = ::lseek(fd_, 0, SEEK_END);
+  try {
+    write_all(fd_, data, path_);
+    sync_fd(fd_, path_, true);
+  } catch (...) {
+    if (before >= 0) {
+      const int saved = errno;
+      [[maybe_unused]] const int rc = ::ftruncate(fd_, before);
+      errno = saved;
+    }
+    throw;
+  }
 }
 
 void write_all(int fd, std::string_view data, const std::filesystem::path& path) {

@@ -131,6 +131,10 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
       recorder.expose(work.device);
     } catch (const hal::DeviceError& e) {
       throw device_failure(job, frame, e);
+    } catch (const Error& e) {
+      // A local driver's own files that cannot be written (a full disk): storage, exit 8.
+      if (e.kind() != ErrorKind::storage) throw;
+      throw with_context(describe_frame(job, frame), e);
     }
     const bool substitute = !r.substitute_reason.empty();
     IndexRow row;
@@ -294,11 +298,16 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
     }
   } catch (...) {
     // Keep what was filmed: the reel in progress gets an index of the accepted frames.
+    // The error that stopped the run is the one to report: a reel that cannot be closed or an
+    // index that cannot be written (the same full disk) is a consequence of it.
     if (reel) {
       try {
         close_reel(false);
       } catch (...) {
-        if (index) index->write({});
+        try {
+          if (index) index->write({});
+        } catch (const Error&) {
+        }
       }
     }
     throw;

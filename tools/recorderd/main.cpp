@@ -23,6 +23,7 @@
 #include <CLI/CLI.hpp>
 #include <vips/vips8>
 
+#include "base/error.hpp"
 #include "base/sha256.hpp"
 #include "base/utc.hpp"
 #include "builtin.hpp"
@@ -271,6 +272,11 @@ class Daemon {
     } catch (const fs::filesystem_error& e) {
       log("{}: {}", type, e.what());
       reply_error(client_, "fault", std::string("recorderd: ") + e.what());
+    } catch (const fw::Error& e) {
+      // The served driver's own files cannot be written (its disk is full): for the client
+      // that is the device's fault; the daemon goes on serving.
+      log("{}: {}", type, e.what());
+      reply_error(client_, "fault", std::string("recorderd: ") + e.what());
     }
   }
 
@@ -283,6 +289,8 @@ class Daemon {
     try {
       recorder_->unload();
     } catch (const fw::hal::DeviceError& e) {
+      log("unloading reel {}: {}", spec_.reel_id, e.what());
+    } catch (const fw::Error& e) {
       log("unloading reel {}: {}", spec_.reel_id, e.what());
     }
     log("reel {} of job {} unloaded ({}) after {} frames", spec_.reel_id, spec_.job_id, why,
