@@ -26,7 +26,7 @@ fs::path job_output(const fs::path& named) {
 }  // namespace
 
 CatalogTarget locate_catalog(const fs::path& named, const fs::path& catalog_flag,
-                             const std::string& job_id_flag) {
+                             const std::string& job_id_flag, bool job_in_catalog) {
   CatalogTarget target;
   std::string how;
   if (named.empty()) {
@@ -70,7 +70,7 @@ CatalogTarget locate_catalog(const fs::path& named, const fs::path& catalog_flag
                 fmt::format("{} does not exist ({}){}", target.catalog_file.string(), how,
                             named.empty() ? "" : ": has the job been converted?"));
   }
-  if (!named.empty()) {
+  if (!named.empty() && job_in_catalog) {
     const Catalog catalog(target.catalog_file);
     bool found = false;
     for (const auto& job : catalog.jobs()) found = found || job.id == target.job_id;

@@ -22,8 +22,10 @@ struct CatalogTarget {
 // out/catalog.sqlite. A catalog is a file path or a postgresql:// URL.
 // Throws Error(usage) when the catalog file does not exist (naming it and how it was chosen),
 // when JOB's job is not in it, or when --job names another job than JOB.
+// `catalog check` passes job_in_catalog = false: a job missing from its catalog is what it
+// reports, not a usage error.
 CatalogTarget locate_catalog(const std::filesystem::path& named,
                              const std::filesystem::path& catalog_flag,
-                             const std::string& job_id_flag);
+                             const std::string& job_id_flag, bool job_in_catalog = true);
 
 }  // namespace fw::api

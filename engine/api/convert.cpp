@@ -198,8 +198,13 @@ std::vector<PlanWarning> plan_warnings(const Job& job, const Plan& plan, std::si
 // warning that names the reel, the error and the command that writes it again from the catalog.
 class MetsWriter final : public RunObserver {
  public:
-  MetsWriter(ops::RunLog& next, const Catalog& catalog, std::string job_id, fs::path job_dir)
-      : next_(next), catalog_(catalog), job_id_(std::move(job_id)), job_dir_(std::move(job_dir)) {}
+  MetsWriter(ops::RunLog& next, const Catalog& catalog, const RecordKeeper& keeper,
+             std::string job_id, fs::path job_dir)
+      : next_(next),
+        catalog_(catalog),
+        keeper_(keeper),
+        job_id_(std::move(job_id)),
+        job_dir_(std::move(job_dir)) {}
   void reel_loaded(const hal::ReelSpec& reel) override { next_.reel_loaded(reel); }
   void frame_exposed(const std::string& reel_id, std::uint64_t sequence,
                      const IndexRow& row) override {
@@ -225,6 +230,9 @@ class MetsWriter final : public RunObserver {
 
  private:
   void write(const std::string& reel_id, const fs::path& reel_dir) {
+    // A catalog behind the journal would give a package short of frames: `catalog rebuild`
+    // writes it once the catalog has caught up.
+    if (!keeper_.catalog_error().empty()) return;
     try {
       // The reel's own index.csv: the package costs the reel's rows, not the job's.
       write_reel_mets(catalog_, job_id_, reel_id, reel_dir, true);
@@ -241,6 +249,7 @@ class MetsWriter final : public RunObserver {
 
   ops::RunLog& next_;
   const Catalog& catalog_;
+  const RecordKeeper& keeper_;
   std::string job_id_;
   fs::path job_dir_;
   std::set<std::string> failed_;  // warned of once
@@ -307,6 +316,26 @@ std::optional<std::pair<std::string, std::size_t>> rewind_journal_to_film(const 
   return std::nullopt;
 }
 
+// A resume of a finished job: a catalog left behind (a run whose catalog was locked or full
+// near its end) is brought up to the journal, so that a retry from a queue repairs it.
+void catch_up_catalog(Catalog& catalog, const Job& job, const Plan& plan,
+                      const JournalState& journal, const fs::path& dir, ConvertListener& listener) {
+  std::size_t journaled = 0;
+  for (const JournalReel& reel : journal.reels) journaled += reel.spoiled ? 0 : reel.rows.size();
+  bool current = false;
+  for (const CatalogJob& known : catalog.jobs()) {
+    current = current || (known.id == job.id && known.status == "done" &&
+                          catalog.frames(job.id).size() == journaled);
+  }
+  if (current) return;
+  CatalogJob rows = catalog_job(job, plan, dir);
+  if (!journal.plan_sha256.empty()) rows.plan_sha256 = journal.plan_sha256;
+  catalog_from_journal(catalog, rows, journal);
+  export_mets(catalog, job.id);
+  listener.note(fmt::format("the catalog {} was behind the journal: brought up to its {} frames",
+                            catalog.location(), journaled));
+}
+
 }  // namespace
 
 ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
@@ -362,6 +391,7 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
     JournalState journal = read_journal(journal_file);
     if (journal.finished) {
       result.already_finished = true;
+      catch_up_catalog(catalog, job, prepared.plan, journal, dir, listener);
       return result;
     }
     const PlanChanges changes =
@@ -446,7 +476,14 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
   for (PlanWarning& w : plan_warnings(job, prepared.plan, run.first_frame)) {
     run_log.warn(w.event, std::move(w.fields), std::move(w.warning));
   }
-  MetsWriter mets(run_log, catalog, job.id, dir);
+  keeper.on_catalog_error = [&](const std::string& error) {
+    run_log.warn("catalog_behind", {{"catalog", catalog.location()}, {"error", error}},
+                 {fmt::format("the catalog is not written for the rest of this run ({}); every "
+                              "frame still goes into the journal, and the film goes on",
+                              error),
+                  {}});
+  };
+  MetsWriter mets(run_log, catalog, keeper, job.id, dir);
   run.observer = &mets;
   ops::PreflightLog preflight_log(log, job, options.progress_bar);
   run.preflight = options.preflight;
@@ -525,6 +562,15 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
   listener.exposed(result.run);
   result.warnings = run_log.warnings().size();
   run_log.summary("done");
+  if (!keeper.catalog_error().empty()) {
+    // The job is done (its journal says finished, a resume has nothing to film) but cron must
+    // hear that its catalog is behind.
+    throw Error(ErrorKind::storage,
+                fmt::format("job {}: every frame is exposed and in the journal, index and "
+                            "manifest, but the catalog {} fell behind ({}); bring it up to date "
+                            "with `filmwriter catalog rebuild {}`",
+                            job.id, catalog.location(), keeper.catalog_error(), dir.string()));
+  }
   return result;
 }
 

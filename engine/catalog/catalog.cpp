@@ -389,6 +389,16 @@ std::string migration_sql(const std::string& sql, db::Dialect dialect) {
 
 }  // namespace
 
+void set_catalog_wait_notice(std::function<void(const std::string& message)> notice) {
+  db::set_wait_notice(std::move(notice));
+}
+
+std::string catalog_damage(const std::filesystem::path& location) {
+  std::error_code ec;
+  if (db::is_url(location.string()) || !std::filesystem::is_regular_file(location, ec)) return {};
+  return db::sqlite_damage(location.string());
+}
+
 Catalog::Catalog(const std::filesystem::path& file, int max_version)
     : file_(file), db_(db::open(file.string(), true)) {
   const bool sqlite = db_->dialect() == db::Dialect::sqlite;

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -98,6 +99,14 @@ std::string redacted_location(const std::filesystem::path& location);
 // shared PostgreSQL catalog, say), else `fallback`.
 std::filesystem::path default_catalog(const std::filesystem::path& fallback);
 
+// Called once whenever a SQLite catalog waits over a second for another process's lock (the
+// wait is bounded: FILMWRITER_CATALOG_TIMEOUT seconds, default 30, then a storage error).
+void set_catalog_wait_notice(std::function<void(const std::string& message)> notice);
+
+// What is wrong with a catalog file SQLite cannot read ("file is not a database", a failed
+// integrity check), "" when it reads or is a URL: what `catalog rebuild` sets aside.
+std::string catalog_damage(const std::filesystem::path& location);
+
 // True for the frame kinds of a reel's own targets: start-target, technical-target,
 // end-target (not a title target or a continued-to/from, which belong to their document).
 bool is_reel_target(const std::string& kind);
@@ -161,7 +170,8 @@ class Catalog {
   // Opens (creating if needed) and migrates to the latest schema. `file` is a path (SQLite) or
   // a postgresql:// URL (db::is_url). `max_version` stops the migrations early (tests build an
   // older catalog with it). Throws Error(job) when the catalog's schema is newer than this
-  // program's, Error(internal) when it cannot be opened or reached.
+  // program's, Error(storage) when the file cannot be opened, is locked past the busy timeout,
+  // full or damaged (naming it), Error(internal) when a server cannot be reached.
   explicit Catalog(const std::filesystem::path& file, int max_version = -1);
   ~Catalog();
   Catalog(const Catalog&) = delete;

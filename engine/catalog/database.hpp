@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -84,6 +85,17 @@ class Connection {
 // Opens a file path (SQLite; created when `create`, with its folder) or a postgresql:// URL.
 // Throws Error(internal) naming the location (password removed) and the server's reason.
 std::unique_ptr<Connection> open(const std::string& location, bool create);
+
+// How long a SQLite catalog waits for another process's write lock before the statement fails
+// with a storage error: FILMWRITER_CATALOG_TIMEOUT seconds, default 30.
+int busy_timeout_ms();
+// Called once per wait that lasts over a second, with a message naming the catalog (the CLI
+// logs it as a warning): a job that waits on a lock says so instead of looking hung.
+void set_wait_notice(std::function<void(const std::string&)> notice);
+
+// What is wrong with a SQLite catalog file that SQLite cannot read as a database ("file is not
+// a database", a failed quick_check), or "" when it reads (locks and permissions aside).
+std::string sqlite_damage(const std::string& file);
 
 // The two implementations, for open().
 std::unique_ptr<Connection> open_sqlite(const std::string& file, bool create);

@@ -33,6 +33,31 @@ CatalogJob catalog_job(const Job& job, const Plan& plan, const std::filesystem::
   return out;
 }
 
+void catalog_from_journal(Catalog& catalog, const CatalogJob& job, const JournalState& journal) {
+  catalog.sync_job(job, journal);
+  for (const JournalReel& reel : journal.reels) {
+    if (reel.spoiled || !reel.closed) continue;
+    const auto dir = job.dir / reel.id;
+    std::error_code ec;
+    const auto checksum = [&](const char* name) {
+      return std::filesystem::is_regular_file(dir / name, ec) ? sha256_file(dir / name)
+                                                              : std::string();
+    };
+    catalog.reel_closed(job.id, {job.id,
+                                 reel.id,
+                                 reel.attempt,
+                                 reel.complete ? "complete" : "incomplete",
+                                 static_cast<std::uint32_t>(reel.rows.size()),
+                                 reel.film_used_m,
+                                 checksum("index.csv"),
+                                 checksum("manifest.sha256"),
+                                 {},
+                                 1,
+                                 ""});
+  }
+  catalog.set_job_status(job.id, journal.finished ? "done" : "interrupted");
+}
+
 RecordKeeper::RecordKeeper(const std::filesystem::path& job_dir, Catalog& catalog, CatalogJob job,
                            std::size_t batch_frames)
     : journal_(job_dir / "journal.jsonl"),
@@ -80,20 +105,22 @@ void RecordKeeper::spoil(const JournalReel& reel, const std::string& moved_to,
                    {"frames", reel.rows.size()},
                    {"moved_to", moved_to},
                    {"reason", reason}});
-  catalog_.reel_closed(job_.id, {job_.id,
-                                 reel.id,
-                                 attempt,
-                                 "spoiled",
-                                 static_cast<std::uint32_t>(reel.rows.size()),
-                                 0,
-                                 "",
-                                 "",
-                                 {},
-                                 1,
-                                 ""});
-  catalog_.add_event(job_.id, "reel_spoiled",
-                     fmt::format("reel {} attempt {} spoiled after {} frames ({}); files in {}",
-                                 reel.id, attempt, reel.rows.size(), reason, moved_to));
+  to_catalog([&] {
+    catalog_.reel_closed(job_.id, {job_.id,
+                                   reel.id,
+                                   attempt,
+                                   "spoiled",
+                                   static_cast<std::uint32_t>(reel.rows.size()),
+                                   0,
+                                   "",
+                                   "",
+                                   {},
+                                   1,
+                                   ""});
+    catalog_.add_event(job_.id, "reel_spoiled",
+                       fmt::format("reel {} attempt {} spoiled after {} frames ({}); files in {}",
+                                   reel.id, attempt, reel.rows.size(), reason, moved_to));
+  });
   attempts_[reel.id] = attempt + 1;
 }
 
@@ -104,10 +131,12 @@ void RecordKeeper::rewind(const JournalReel& reel, std::uint32_t on_film) {
                    {"reel", reel.id},
                    {"frames", on_film},
                    {"lost", journaled - on_film}});
-  catalog_.add_event(job_.id, "reel_rewound",
-                     fmt::format("reel {}: the film ends at frame {}; frames {}–{} were in the "
-                                 "recorder's buffer when it stopped and are exposed again",
-                                 reel.id, on_film, on_film + 1, journaled));
+  to_catalog([&] {
+    catalog_.add_event(job_.id, "reel_rewound",
+                       fmt::format("reel {}: the film ends at frame {}; frames {}–{} were in the "
+                                   "recorder's buffer when it stopped and are exposed again",
+                                   reel.id, on_film, on_film + 1, journaled));
+  });
 }
 
 void RecordKeeper::replanned(const std::string& plan_sha256, std::size_t frames,
@@ -123,16 +152,18 @@ void RecordKeeper::replanned(const std::string& plan_sha256, std::size_t frames,
                    {"changes", changes}});
   std::string list;
   for (const auto& line : changes) list += "; " + line;
-  catalog_.add_event(job_.id, "replanned",
-                     fmt::format("the plan changed from frame {} on, which was not on film yet{}",
-                                 from + 1, list));
+  to_catalog([&] {
+    catalog_.add_event(job_.id, "replanned",
+                       fmt::format("the plan changed from frame {} on, which was not on film yet{}",
+                                   from + 1, list));
+  });
 }
 
 void RecordKeeper::reel_loaded(const hal::ReelSpec& reel) {
   journal_.append(
       {{"event", "reel_loaded"}, {"reel", reel.reel_id}, {"first_frame", reel.first_frame}});
   auto [it, inserted] = attempts_.try_emplace(reel.reel_id, 1);
-  catalog_.reel_loaded(job_.id, reel.reel_id, it->second, reel.film_length_m);
+  to_catalog([&] { catalog_.reel_loaded(job_.id, reel.reel_id, it->second, reel.film_length_m); });
 }
 
 void RecordKeeper::frame_exposed(const std::string& reel_id, std::uint64_t sequence,
@@ -151,29 +182,47 @@ void RecordKeeper::reel_closed(const ClosedReel& reel) {
                    {"film_used_m", reel.film_used_m}});
   const auto index = reel.dir / "index.csv";
   const auto manifest = reel.dir / "manifest.sha256";
-  catalog_.reel_closed(job_.id, {job_.id,
-                                 reel.id,
-                                 attempts_[reel.id],
-                                 reel.complete ? "complete" : "incomplete",
-                                 reel.frames,
-                                 reel.film_used_m,
-                                 sha256_file(index),
-                                 sha256_file(manifest),
-                                 {},
-                                 1,
-                                 ""});
+  to_catalog([&] {
+    catalog_.reel_closed(job_.id, {job_.id,
+                                   reel.id,
+                                   attempts_[reel.id],
+                                   reel.complete ? "complete" : "incomplete",
+                                   reel.frames,
+                                   reel.film_used_m,
+                                   sha256_file(index),
+                                   sha256_file(manifest),
+                                   {},
+                                   1,
+                                   ""});
+  });
+}
+
+template <class Write>
+void RecordKeeper::to_catalog(Write&& write) {
+  if (!catalog_error_.empty()) return;  // behind the journal for the rest of the run
+  try {
+    write();
+  } catch (const Error& e) {
+    // A server that went away stops the job (a shared queue's worker resumes it when the
+    // server is back); a file that cannot be written must not spoil film in the recorder.
+    if (e.kind() != ErrorKind::storage) throw;
+    catalog_error_ = e.what();
+    if (on_catalog_error) on_catalog_error(catalog_error_);
+  }
 }
 
 void RecordKeeper::flush() {
-  catalog_.add_frames(job_.id, pending_);
+  to_catalog([&] { catalog_.add_frames(job_.id, pending_); });
   pending_.clear();
 }
 
 void RecordKeeper::finish(const std::string& status, bool finished, const std::string& reason) {
   flush();
   if (finished) journal_.append({{"event", "finished"}});
-  catalog_.set_job_status(job_.id, status);
-  catalog_.add_event(job_.id, status, reason.empty() ? "job " + status : reason);
+  to_catalog([&] {
+    catalog_.set_job_status(job_.id, status);
+    catalog_.add_event(job_.id, status, reason.empty() ? "job " + status : reason);
+  });
 }
 
 }  // namespace fw

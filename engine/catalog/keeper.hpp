@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -24,6 +25,12 @@ namespace fw {
 
 // What the catalog knows about a job: its documents and their source files, from the plan.
 CatalogJob catalog_job(const Job& job, const Plan& plan, const std::filesystem::path& job_dir);
+
+// Writes the job's current run into the catalog as its own records on disk say: the reels and
+// frames from the journal, each closed reel's index.csv and manifest.sha256 checksums as they
+// are now, and the job's status (done when the journal says finished, else interrupted).
+// What `catalog rebuild` writes, and a resume of a finished job whose catalog fell behind.
+void catalog_from_journal(Catalog& catalog, const CatalogJob& job, const JournalState& journal);
 
 class RecordKeeper final : public RunObserver {
  public:
@@ -59,7 +66,17 @@ class RecordKeeper final : public RunObserver {
 
   const std::filesystem::path& journal_file() const { return journal_.file(); }
 
+  // A catalog that cannot be written during the run (locked past its busy timeout, disk full,
+  // damaged: Error(storage)) does not stop the film: the frames go on into the journal, the
+  // catalog gets nothing more this run, and this holds the first error ("" while every write
+  // went through). `catalog rebuild` (or a resume) brings the catalog up to the journal.
+  const std::string& catalog_error() const { return catalog_error_; }
+  // Told once, when the catalog falls behind, with the error.
+  std::function<void(const std::string& error)> on_catalog_error;
+
  private:
+  template <class Write>
+  void to_catalog(Write&& write);
   void flush();
   void release_documents();
   Journal journal_;
@@ -68,6 +85,7 @@ class RecordKeeper final : public RunObserver {
   std::size_t batch_frames_;
   std::vector<CatalogFrame> pending_;
   std::map<std::string, std::uint32_t> attempts_;  // reel id -> current attempt
+  std::string catalog_error_;
 };
 
 }  // namespace fw

@@ -2,7 +2,10 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "catalog/database.hpp"
 #include "core/error.hpp"
@@ -10,11 +13,77 @@
 namespace fw::db {
 namespace {
 
+std::function<void(const std::string&)>& wait_notice() {
+  static std::function<void(const std::string&)> notice;
+  return notice;
+}
+
+// SQLite's result as an Error: a catalog that is locked, full, read-only, unreadable or not a
+// catalog at all is a storage problem of the host (exit 8) that names the file and what to do;
+// anything else (a statement the schema does not take) is ours.
+[[noreturn]] void throw_sqlite(sqlite3* db, int rc, const std::string& name,
+                               const std::string& what) {
+  const std::string reason = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  const std::string where = fmt::format("catalog {}: {}", name, reason);
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      throw Error(ErrorKind::storage,
+                  fmt::format("{}: another process held its lock for the whole busy timeout "
+                              "({} s, FILMWRITER_CATALOG_TIMEOUT){}",
+                              where, busy_timeout_ms() / 1000, what));
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      throw Error(ErrorKind::storage,
+                  fmt::format("{}: the file is damaged or not a catalog; the reels' own index "
+                              "and journal are intact: rebuild it with `filmwriter catalog "
+                              "rebuild OUTPUT --catalog {}`{}",
+                              where, name, what));
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+    case SQLITE_NOLFS:
+      throw Error(ErrorKind::storage, fmt::format("{}{}", where, what));
+    default:
+      throw Error(ErrorKind::internal, fmt::format("{}{}", where, what));
+  }
+}
+
+// Waits for another process's write lock with a growing sleep, says once that it waits, and
+// gives up after busy_timeout_ms() (the statement then fails with SQLITE_BUSY).
+int wait_for_lock(void* context, int count) {
+  using Clock = std::chrono::steady_clock;
+  struct Waiting {
+    Clock::time_point since;
+    bool told = false;
+  };
+  thread_local Waiting waiting;
+  const auto* name = static_cast<const std::string*>(context);
+  const auto now = Clock::now();
+  if (count == 0) waiting = {now, false};
+  const auto waited =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now - waiting.since).count();
+  if (waited >= busy_timeout_ms()) return 0;
+  if (waited >= 1000 && !waiting.told) {
+    waiting.told = true;
+    if (wait_notice()) {
+      wait_notice()(fmt::format("catalog {} is locked by another process; waiting up to {} s",
+                                *name, busy_timeout_ms() / 1000));
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5 << std::min(count, 5), 100)));
+  return 1;
+}
+
 class SqliteStatement : public Statement {
  public:
   SqliteStatement(sqlite3* db, const std::string& name, const std::string& sql)
       : db_(db), name_(name), sql_(sql) {
     if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) fail();
+    // A step that fails reports the statement's own result code through sqlite3_errcode.
   }
   ~SqliteStatement() override { sqlite3_finalize(stmt_); }
   SqliteStatement(const SqliteStatement&) = delete;
@@ -65,8 +134,7 @@ class SqliteStatement : public Statement {
     if (rc != SQLITE_OK) fail();
   }
   [[noreturn]] void fail() const {
-    throw Error(ErrorKind::internal,
-                fmt::format("catalog {}: {} (in: {})", name_, sqlite3_errmsg(db_), sql_));
+    throw_sqlite(db_, sqlite3_extended_errcode(db_), name_, " (in: " + sql_ + ")");
   }
   sqlite3* db_;
   std::string name_;
@@ -80,13 +148,15 @@ class SqliteConnection : public Connection {
     const std::filesystem::path path(file);
     if (create && path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
     const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
-    if (sqlite3_open_v2(file.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
-      const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    if (const int rc = sqlite3_open_v2(file.c_str(), &db_, flags, nullptr); rc != SQLITE_OK) {
+      const int code = db_ ? sqlite3_extended_errcode(db_) : rc;
       sqlite3_close(db_);
-      throw Error(ErrorKind::internal, "catalog " + file + ": " + message);
+      db_ = nullptr;
+      throw_sqlite(nullptr, code, file, "");
     }
+    sqlite3_extended_result_codes(db_, 1);
     // Another process (a reader, a second job) may hold the write lock for a moment.
-    sqlite3_busy_timeout(db_, 10000);
+    sqlite3_busy_handler(db_, wait_for_lock, &name_);
   }
   ~SqliteConnection() override { sqlite3_close(db_); }
   SqliteConnection(const SqliteConnection&) = delete;
@@ -100,9 +170,8 @@ class SqliteConnection : public Connection {
   void exec(const std::string& sql) override {
     char* message = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-      const std::string text = message ? message : "unknown error";
       sqlite3_free(message);
-      throw Error(ErrorKind::internal, fmt::format("catalog {}: {} (in: {})", name_, text, sql));
+      throw_sqlite(db_, sqlite3_extended_errcode(db_), name_, " (in: " + sql + ")");
     }
   }
   std::int64_t changes() const override { return sqlite3_changes(db_); }
@@ -116,6 +185,43 @@ class SqliteConnection : public Connection {
 };
 
 }  // namespace
+
+int busy_timeout_ms() {
+  static const int ms = [] {
+    const char* text = std::getenv("FILMWRITER_CATALOG_TIMEOUT");
+    char* end = nullptr;
+    const double seconds = text ? std::strtod(text, &end) : 0;
+    return text && end != text && *end == '\0' && seconds >= 0 && seconds <= 86400
+               ? static_cast<int>(seconds * 1000)
+               : 30000;
+  }();
+  return ms;
+}
+
+std::string sqlite_damage(const std::string& file) {
+  sqlite3* db = nullptr;
+  std::string damage;
+  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    damage = db ? sqlite3_errmsg(db) : "cannot be opened";
+  } else {
+    sqlite3_stmt* check = nullptr;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &check, nullptr);
+    if (rc == SQLITE_OK) rc = sqlite3_step(check);
+    if (rc == SQLITE_ROW) {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(check, 0));
+      if (text && std::string(text) != "ok") damage = text;
+    } else if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) {
+      damage = sqlite3_errmsg(db);
+    }
+    sqlite3_finalize(check);
+  }
+  sqlite3_close(db);
+  return damage;
+}
+
+void set_wait_notice(std::function<void(const std::string&)> notice) {
+  wait_notice() = std::move(notice);
+}
 
 std::unique_ptr<Connection> open_sqlite(const std::string& file, bool create) {
   return std::make_unique<SqliteConnection>(file, create);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "api/catalog_target.hpp"
+#include "api/catalog_upkeep.hpp"
 #include "base/files.hpp"
 #include "catalog/export.hpp"
 #include "catalog/migrate.hpp"
@@ -140,22 +141,41 @@ int run_export(const CatalogFlags& flags) {
 }
 
 int run_check(const CatalogFlags& flags) {
-  const auto t = target(flags);
-  const Catalog catalog(t.catalog_file);
-  std::size_t problems = 0, reels = 0;
-  for (const auto& job : catalog.jobs()) {
-    if (!t.job_id.empty() && job.id != t.job_id) continue;
-    for (const auto& problem : check_job(catalog, job)) {
-      fmt::print("FAILED {}\n", problem);
-      ++problems;
-    }
-    for (const auto& reel : catalog.reels(job.id)) reels += reel.status != "spoiled";
-  }
-  if (problems) {
-    fmt::print(stderr, "filmwriter: qc failure: {} problem(s) in {} reel(s)\n", problems, reels);
+  const auto t = api::locate_catalog(flags.named, flags.catalog, flags.job, false);
+  const api::CatalogCheck check = api::check_catalog(t, flags.named);
+  for (const auto& problem : check.problems) fmt::print("FAILED {}\n", problem);
+  if (!check.problems.empty()) {
+    fmt::print(stderr, "filmwriter: qc failure: {} problem(s) in {} reel(s)\n",
+               check.problems.size(), check.reels);
     return exit_qc;
   }
-  fmt::print("OK: {} reel(s): every index and manifest agrees with the catalog\n", reels);
+  fmt::print(
+      "OK: {} reel(s): every index and manifest agrees with the catalog, and the catalog with "
+      "the {} job folder(s) on disk that were filmed into it\n",
+      check.reels, check.jobs_on_disk);
+  return exit_ok;
+}
+
+int run_rebuild(const CatalogFlags& flags, const hal::Registry& drivers) {
+  if (flags.named.empty()) {
+    throw Error(ErrorKind::usage,
+                "catalog rebuild: name a job's output folder or the --out folder of its jobs");
+  }
+  const api::RebuildResult result = api::rebuild_catalog(flags.named, flags.catalog, drivers);
+  if (!result.damaged.empty()) {
+    fmt::print(
+        "{} was damaged ({}): set aside as {}; a new catalog is written in its place "
+        "(rebuild the other jobs it held from their folders too)\n",
+        result.damaged.string(), result.damage, result.set_aside.string());
+  }
+  for (const auto& job : result.jobs) {
+    fmt::print("job {} ({}): {} frames on {} reel(s), {}, rebuilt into {}{}\n", job.job_id,
+               job.dir.string(), job.frames, job.reels, job.finished ? "done" : "not finished",
+               job.catalog.string(),
+               job.inspections
+                   ? fmt::format(" ({} vault inspection record(s) kept)", job.inspections)
+                   : std::string());
+  }
   return exit_ok;
 }
 
@@ -225,6 +245,20 @@ void add_catalog_commands(CLI::App& app, std::vector<Command>& commands) {
       group->add_subcommand("check", "every reel's index and manifest against the catalog");
   common(check);
   commands.push_back({check, [flags](Context&) { return run_check(*flags); }});
+
+  auto* rebuild = group->add_subcommand(
+      "rebuild",
+      "write a lost, damaged or stale catalog again from the jobs' own records (journal, index, "
+      "manifest)");
+  rebuild
+      ->add_option("JOB", flags->named,
+                   "a job's output folder, or the --out folder of its jobs (each rebuilt)")
+      ->required();
+  rebuild->add_option("--catalog", flags->catalog,
+                      "catalog file or postgresql:// URL to write (default: the one each job's "
+                      "journal recorded)");
+  commands.push_back(
+      {rebuild, [flags](Context& context) { return run_rebuild(*flags, context.drivers); }});
 
   auto* migrate = group->add_subcommand(
       "migrate", "move a whole catalog into another, empty one (e.g. SQLite to PostgreSQL)");

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "builtin.hpp"
+#include "catalog/catalog.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
 #include "ingest/ingest.hpp"
@@ -60,6 +61,10 @@ int main(int argc, char** argv) {
     fw::init_vips(argv[0]);
     // Preflight decodes JPEG 2000 and PDF pages in a child of this same program.
     fw::set_isolated_decoder(fw::ops::self_executable());
+    fw::set_catalog_wait_notice([&log](const std::string& message) {
+      log.event("warning", "catalog_locked", {{"message", message}},
+                "filmwriter: warning: " + message);
+    });
     fw::cli::Context context;
     fw::drivers::register_builtin_drivers(context.drivers);
     for (auto& command : commands) {
