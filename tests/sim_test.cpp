@@ -473,7 +473,8 @@ TEST(SimRecorder, StuckBufferIsAFaultAfterTheWatchdog) {
   sim->load(reel_in(dir.path()));
   expose(*sim, flat(32, 32, 0), 1);  // the writer hangs on this one
   expose(*sim, flat(32, 32, 0), 2);  // the buffer is full now
-  const auto start = std::chrono::steady_clock::now();
+  // The watchdog counts from the buffer's last move (before this call), so the wait here is
+  // not timed: the fault and its kind are the behaviour.
   try {
     expose(*sim, flat(32, 32, 0), 3);
     FAIL() << "a stuck buffer accepted a frame";
@@ -481,7 +482,6 @@ TEST(SimRecorder, StuckBufferIsAFaultAfterTheWatchdog) {
     EXPECT_EQ(e.kind(), hal::DeviceErrorKind::fault);
     EXPECT_THAT(e.what(), HasSubstr("buffer stuck"));
   }
-  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
 }
 
 // sim-fast writes 9,600 lines/s: a 480-px-long frame takes 50 ms. The stall tolerance is 50 ms.
