@@ -318,6 +318,69 @@ TEST(Messages, AnOutputThatCannotBeWrittenIsAStorageErrorNamingThePath) {
   EXPECT_THAT(cli.err, Not(HasSubstr("internal")));
 }
 
+// A PDF page is rendered at its frame's resolution: one that passes the page limit at 72 dpi but
+// not at that size is refused when the job is planned, naming the page, before any film.
+TEST(Messages, APdfPageOverTheLimitAtItsFramesResolutionIsRefusedBeforeAnyFilm) {
+  test::TempDir dir;
+  fs::create_directories(dir / "scans");
+  samples::PageSpec spec;
+  spec.width_mm = 105;
+  spec.height_mm = 148;
+  spec.dpi = 100;
+  samples::save_pdf({spec}, dir / "scans" / "big.pdf");
+  test::write_text(dir / "job.toml", R"(version = 1
+id = "pdf"
+title = "PDF"
+[recorder]
+driver = "tiff"
+[limits]
+max_page_pixels = 1000000
+[[documents]]
+id = "D001"
+title = "报告"
+pages = { files = ["scans/big.pdf"] }
+)");
+  for (const bool dry_run : {true, false}) {
+    std::vector<std::string> args{"convert", (dir / "job.toml").string()};
+    if (dry_run) args.push_back("--dry-run");
+    const auto cli = test::run_cli(args);
+    EXPECT_EQ(cli.exit_code, 3) << cli.err;
+    EXPECT_THAT(cli.err, HasSubstr("D001 page 1 (" + (dir / "scans" / "big.pdf").string() +
+                                   ", page 1 in file): the page renders at "));
+    EXPECT_THAT(cli.err, HasSubstr("pixels for its frame, more than the limit of 1000000 (job key "
+                                   "limits.max_page_pixels)"));
+    EXPECT_FALSE(fs::exists(dir / "out" / "pdf" / "journal.jsonl"));
+  }
+}
+
+// `targets = "none"` on fiche: no targets, but the sheet keeps its header strip (it used to stop
+// mid-job, exit 2, looking for targets/none/fiche-header.toml).
+TEST(Messages, AFicheWithoutTargetsKeepsItsHeaderAndFilmsToTheEnd) {
+  test::TempDir dir;
+  fs::create_directories(dir / "scans");
+  for (int p = 1; p <= 2; ++p) write_good_page(dir / "scans" / fmt::format("p{}.png", p));
+  test::write_text(dir / "job.toml", R"(version = 1
+id = "fiche"
+title = "缩微平片"
+format = "fiche-a6-98-24x"
+targets = "none"
+[recorder]
+driver = "tiff"
+[recorder.options]
+pitch_um = 50
+[[documents]]
+id = "D001"
+title = "报告"
+pages = { dir = "scans" }
+)");
+  const auto cli = test::run_cli({"convert", (dir / "job.toml").string()});
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  const std::string journal = read_file(dir / "out" / "fiche" / "journal.jsonl");
+  EXPECT_THAT(journal, HasSubstr("\"event\":\"finished\""));
+  EXPECT_THAT(journal, HasSubstr("\"kind\":\"fiche-header\""));
+  EXPECT_THAT(journal, Not(HasSubstr("\"kind\":\"title-target\"")));
+}
+
 // An unknown format is named by the key (file and line) or the flag that asked for it, with the
 // known formats and the likeliest one meant; nothing is read before it.
 TEST(Messages, AnUnknownFormatNamesTheKeyOrFlagAndTheKnownFormats) {

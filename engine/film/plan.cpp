@@ -268,6 +268,22 @@ std::vector<PlannedFrame> document_frames(const Job& job, const FilmFormat& form
       throw with_context(context, error);
     }
     check_recorder_limits(placement, recorder, context);
+    // A PDF page is rendered at its frame's resolution, known only now: its page limit is
+    // checked here, before any film, not first when its reel is preflighted. (A document that
+    // substitutes or skips bad pages has preflight decide, as for any page that cannot be used.)
+    if (source.ref.format == SourceFormat::pdf && page_settings.on_error == FailurePolicy::fail) {
+      const auto width =
+          static_cast<std::uint64_t>(std::ceil(source.info.width_px * placement.scale_x));
+      const auto height =
+          static_cast<std::uint64_t>(std::ceil(source.info.height_px * placement.scale_x));
+      if (width * height > job.limits.max_page_pixels) {
+        throw Error(
+            ErrorKind::input,
+            fmt::format("{}: the page renders at {} x {} = {} pixels for its frame, more "
+                        "than the limit of {} (job key limits.max_page_pixels)",
+                        context, width, height, width * height, job.limits.max_page_pixels));
+      }
+    }
     return placement;
   };
 

@@ -431,13 +431,11 @@ std::filesystem::path frame_template_file(const Job& job, const Plan& plan,
                                           const PlannedFrame& frame) {
   const std::filesystem::path profiles =
       plan.profiles_dir.empty() ? default_profiles_dir() : plan.profiles_dir;
-  if (frame.kind == FrameKind::data_target || frame.kind == FrameKind::data_format) {
-    // Filmed before a reel's data frames even on reels without the other targets.
-    return template_file(profiles, job.targets == "none" ? "standard" : job.targets, frame.kind);
-  }
-  if (frame.kind != FrameKind::substitute) return template_file(profiles, job.targets, frame.kind);
-  // Substitutes stand for pages, so they are filmed even on reels without targets.
+  // `targets = "none"` plans no start, title, TOC or end targets; the frames it still films
+  // come from the standard set: substitutes (they stand for pages), a reel's data targets (they
+  // say how to decode it) and a fiche's header (the sheet's eye-legible title strip).
   const std::string set = job.targets == "none" ? std::string("standard") : job.targets;
+  if (frame.kind != FrameKind::substitute) return template_file(profiles, set, frame.kind);
   const std::string name = frame.target.empty() ? job.substitute_target : frame.target;
   return profiles / "targets" / set / (name + ".toml");
 }
