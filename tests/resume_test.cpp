@@ -137,7 +137,10 @@ compression = "none"
   static std::map<std::uint64_t, int> journal_frames(const std::filesystem::path& journal) {
     std::map<std::uint64_t, int> seen;
     std::ifstream in(journal);
+    // A job still writing may have its last line half written: only whole lines count, as
+    // for the journal's own reader.
     for (std::string line; std::getline(in, line);) {
+      if (in.eof()) break;  // no newline after it
       const auto record = nlohmann::json::parse(line);
       if (record["event"] == "frame") ++seen[record["seq"].get<std::uint64_t>()];
     }
