@@ -162,8 +162,8 @@ void RecordKeeper::replanned(const std::string& plan_sha256, std::size_t frames,
 void RecordKeeper::reel_loaded(const hal::ReelSpec& reel) {
   journal_.append(
       {{"event", "reel_loaded"}, {"reel", reel.reel_id}, {"first_frame", reel.first_frame}});
-  auto [it, inserted] = attempts_.try_emplace(reel.reel_id, 1);
-  to_catalog([&] { catalog_.reel_loaded(job_.id, reel.reel_id, it->second, reel.film_length_m); });
+  const std::uint32_t attempt = attempts_.try_emplace(reel.reel_id, 1).first->second;
+  to_catalog([&] { catalog_.reel_loaded(job_.id, reel.reel_id, attempt, reel.film_length_m); });
 }
 
 void RecordKeeper::frame_exposed(const std::string& reel_id, std::uint64_t sequence,
