@@ -120,6 +120,37 @@ RebuildResult rebuild_catalog(const fs::path& named, const fs::path& catalog_fla
   return result;
 }
 
+std::vector<std::string> compare_with_journal(const Catalog& catalog, const CatalogJob& job,
+                                              const JournalState& journal) {
+  std::vector<std::string> problems;
+  std::map<std::string, std::size_t> frames;  // current reel -> frames in the catalog
+  for (const CatalogReel& reel : catalog.reels(job.id)) {
+    if (reel.status != "spoiled") frames[reel.reel_id] = reel.frames;
+  }
+  const std::string rebuild = fmt::format(
+      "bring the catalog up to it with `filmwriter catalog rebuild {}`", job.dir.string());
+  for (const JournalReel& reel : journal.reels) {
+    if (reel.spoiled) continue;
+    const auto it = frames.find(reel.id);
+    if (it == frames.end()) {
+      problems.push_back(
+          fmt::format("job {} reel {}: in the journal ({} frames) but not in the "
+                      "catalog; {}",
+                      job.id, reel.id, reel.rows.size(), rebuild));
+    } else if (it->second != reel.rows.size()) {
+      problems.push_back(
+          fmt::format("job {} reel {}: the journal holds {} frames, the catalog "
+                      "{}; {}",
+                      job.id, reel.id, reel.rows.size(), it->second, rebuild));
+    }
+  }
+  if (journal.finished && job.status != "done") {
+    problems.push_back(fmt::format("job {}: finished in its journal, {} in the catalog; {}", job.id,
+                                   job.status, rebuild));
+  }
+  return problems;
+}
+
 CatalogCheck check_catalog(const CatalogTarget& target, const fs::path& named) {
   CatalogCheck check;
   const Catalog catalog(target.catalog_file);
@@ -130,13 +161,7 @@ CatalogCheck check_catalog(const CatalogTarget& target, const fs::path& named) {
     if (!target.job_id.empty() && job.id != target.job_id) continue;
     outputs.insert(job.dir.parent_path());
     for (auto& problem : check_job(catalog, job)) check.problems.push_back(std::move(problem));
-    std::map<std::string, std::size_t> frames;  // current reel -> frames in the catalog
-    for (const CatalogReel& reel : catalog.reels(job.id)) {
-      if (reel.status != "spoiled") {
-        ++check.reels;
-        frames[reel.reel_id] = reel.frames;
-      }
-    }
+    for (const CatalogReel& reel : catalog.reels(job.id)) check.reels += reel.status != "spoiled";
     std::error_code ec;
     const fs::path journal_file = job.dir / "journal.jsonl";
     if (!fs::is_regular_file(journal_file, ec)) {
@@ -146,27 +171,8 @@ CatalogCheck check_catalog(const CatalogTarget& target, const fs::path& named) {
                       job.id, journal_file.string()));
       continue;
     }
-    const JournalState journal = read_journal(journal_file);
-    const std::string rebuild = fmt::format(
-        "bring the catalog up to it with `filmwriter catalog rebuild {}`", job.dir.string());
-    for (const JournalReel& reel : journal.reels) {
-      if (reel.spoiled) continue;
-      const auto it = frames.find(reel.id);
-      if (it == frames.end()) {
-        check.problems.push_back(
-            fmt::format("job {} reel {}: in the journal ({} frames) but not "
-                        "in the catalog; {}",
-                        job.id, reel.id, reel.rows.size(), rebuild));
-      } else if (it->second != reel.rows.size()) {
-        check.problems.push_back(
-            fmt::format("job {} reel {}: the journal holds {} frames, the "
-                        "catalog {}; {}",
-                        job.id, reel.id, reel.rows.size(), it->second, rebuild));
-      }
-    }
-    if (journal.finished && job.status != "done") {
-      check.problems.push_back(fmt::format("job {}: finished in its journal, {} in the catalog; {}",
-                                           job.id, job.status, rebuild));
+    for (auto& problem : compare_with_journal(catalog, job, read_journal(journal_file))) {
+      check.problems.push_back(std::move(problem));
     }
   }
   // The other way: jobs on disk that were filmed into this catalog and that it does not hold.

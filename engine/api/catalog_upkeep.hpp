@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/catalog_target.hpp"
+#include "catalog/catalog.hpp"
 #include "hal/registry.hpp"
 
 namespace fw::api {
@@ -43,6 +44,12 @@ RebuildResult rebuild_catalog(const std::filesystem::path& named,
 // or not) against the catalog's rows, and job folders in the output folders (the named one,
 // the catalog's own folder, the known jobs' parents) whose journal names this catalog but
 // whose job the catalog does not hold. Returns one line per problem, and the reels checked.
+// Where the catalog's current rows of `job` disagree with its journal: a journaled reel the
+// catalog lacks or holds with another frame count, a finished job not done in the catalog.
+// One line per problem, each naming the `catalog rebuild` that mends it; empty when they agree.
+std::vector<std::string> compare_with_journal(const Catalog& catalog, const CatalogJob& job,
+                                              const JournalState& journal);
+
 struct CatalogCheck {
   std::vector<std::string> problems;
   std::size_t reels = 0;

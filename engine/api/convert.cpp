@@ -10,6 +10,7 @@
 #include <set>
 #include <utility>
 
+#include "api/catalog_upkeep.hpp"
 #include "base/files.hpp"
 #include "base/utc.hpp"
 #include "catalog/catalog.hpp"
@@ -320,14 +321,11 @@ std::optional<std::pair<std::string, std::size_t>> rewind_journal_to_film(const 
 // near its end) is brought up to the journal, so that a retry from a queue repairs it.
 void catch_up_catalog(Catalog& catalog, const Job& job, const Plan& plan,
                       const JournalState& journal, const fs::path& dir, ConvertListener& listener) {
+  const auto jobs = catalog.jobs();
+  const auto known = std::ranges::find(jobs, job.id, &CatalogJob::id);
+  if (known != jobs.end() && compare_with_journal(catalog, *known, journal).empty()) return;
   std::size_t journaled = 0;
   for (const JournalReel& reel : journal.reels) journaled += reel.spoiled ? 0 : reel.rows.size();
-  bool current = false;
-  for (const CatalogJob& known : catalog.jobs()) {
-    current = current || (known.id == job.id && known.status == "done" &&
-                          catalog.frames(job.id).size() == journaled);
-  }
-  if (current) return;
   CatalogJob rows = catalog_job(job, plan, dir);
   if (!journal.plan_sha256.empty()) rows.plan_sha256 = journal.plan_sha256;
   catalog_from_journal(catalog, rows, journal);
