@@ -1,6 +1,7 @@
 // What the catalog's files share (catalog.cpp, catalog_write.cpp, catalog_find.cpp,
-// catalog_toc.cpp): statements on the catalog's connection (catalog/database.hpp) and the SQL
-// fragments more than one of them reads. Private to engine/catalog.
+// catalog_toc.cpp, and inspection.cpp beside them): statements on the catalog's connection
+// (catalog/database.hpp) and the SQL fragments more than one of them reads. Private to
+// engine/catalog.
 #pragma once
 
 #include <cstdint>
