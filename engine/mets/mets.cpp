@@ -285,15 +285,20 @@ void Builder::files() {
   }
 }
 
-// The reel as filmed: every frame in order, ORDER its number on the reel and ORDERLABEL
-// its address (the eye-legible line on film).
-void Builder::physical() {
+xmlNodePtr Builder::reel_div(const char* type, const std::string& label) {
   xmlNodePtr map = element(root_, mets_, "structMap");
-  attr(map, "TYPE", "physical", "");
-  attr(map, "LABEL", "reel " + p_.reel_id, "the reel id");
+  attr(map, "TYPE", type, "");
+  attr(map, "LABEL", label, "the reel id");
   xmlNodePtr reel = element(map, mets_, "div");
   attr(reel, "TYPE", carrier(), "");
   attr(reel, "LABEL", p_.reel_id, "the reel id");
+  return reel;
+}
+
+// The reel as filmed: every frame in order, ORDER its number on the reel and ORDERLABEL
+// its address (the eye-legible line on film).
+void Builder::physical() {
+  xmlNodePtr reel = reel_div("physical", "reel " + p_.reel_id);
   if (!admids_.empty()) attr(reel, "ADMID", admids_, "");
   for (const IndexRow& r : p_.frames) {
     xmlNodePtr frame = element(reel, mets_, "div");
@@ -309,12 +314,7 @@ void Builder::physical() {
 // target, table-of-contents divisions and pages; a page's frames (one, or three colour
 // separations) and its source file in one div.
 void Builder::logical() {
-  xmlNodePtr map = element(root_, mets_, "structMap");
-  attr(map, "TYPE", "logical", "");
-  attr(map, "LABEL", "documents on reel " + p_.reel_id, "the reel id");
-  xmlNodePtr reel = element(map, mets_, "div");
-  attr(reel, "TYPE", carrier(), "");
-  attr(reel, "LABEL", p_.reel_id, "the reel id");
+  xmlNodePtr reel = reel_div("logical", "documents on reel " + p_.reel_id);
   std::map<std::string, std::size_t> doc_index;
   for (std::size_t i = 0; i < p_.documents.size(); ++i) doc_index[p_.documents[i].id] = i;
 

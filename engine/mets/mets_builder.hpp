@@ -77,6 +77,8 @@ class Builder {
   static std::string file_uri(const std::string& path);
   void checksum(xmlNodePtr file, const std::string& sha256, const std::string& what);
   void files();
+  // A structMap of `type` labelled `label`, and in it the div of the reel (or fiche sheet).
+  xmlNodePtr reel_div(const char* type, const std::string& label);
   void physical();
   void logical();
   void target(xmlNodePtr parent, const IndexRow& r);
