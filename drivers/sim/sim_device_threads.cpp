@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <thread>
+#include <utility>
 
 #include "base/buffer_pool.hpp"
 #include "sim/sim_recorder.hpp"
@@ -31,7 +32,7 @@ void SimRecorder::stop_threads() {
 void SimRecorder::fail(std::exception_ptr error) {
   std::lock_guard lock(mutex_);
   writer_busy_ = false;
-  if (!writer_error_) writer_error_ = error;
+  if (!writer_error_) writer_error_ = std::move(error);
   space_.notify_all();
   developed_cv_.notify_all();
 }

@@ -83,15 +83,14 @@ std::vector<CatalogTocPlace> Catalog::toc(const std::string& job_id,
   // there: up to the next page an entry of its level or a higher one starts (a 卷 holds its
   // 篇), or the document's end.
   Statement first(*db_,
-                  ("SELECT f.reel_id, f.attempt, f.frame, f.address, " + std::string(kReelStatus) +
-                   ", f.source_file, f.source_page, (SELECT COUNT(*) FROM frames b WHERE "
-                   "b.job_id = f.job_id AND b.reel_id = f.reel_id AND b.attempt = f.attempt "
-                   "AND b.frame <= f.frame AND b.blip <> 'none') FROM frames f JOIN reels r "
-                   "ON r.job_id = f.job_id AND r.id = f.reel_id AND r.attempt = f.attempt " +
-                   kCurrentAttempts +
-                   "AND f.job_id = ?1 AND f.document_id = ?2 AND f.page = ?3 AND f.kind IN "
-                   "('page', 'substitute') ORDER BY f.frame LIMIT 1")
-                      .c_str());
+                  "SELECT f.reel_id, f.attempt, f.frame, f.address, " + std::string(kReelStatus) +
+                      ", f.source_file, f.source_page, (SELECT COUNT(*) FROM frames b WHERE "
+                      "b.job_id = f.job_id AND b.reel_id = f.reel_id AND b.attempt = f.attempt "
+                      "AND b.frame <= f.frame AND b.blip <> 'none') FROM frames f JOIN reels r "
+                      "ON r.job_id = f.job_id AND r.id = f.reel_id AND r.attempt = f.attempt " +
+                      kCurrentAttempts +
+                      "AND f.job_id = ?1 AND f.document_id = ?2 AND f.page = ?3 AND f.kind IN "
+                      "('page', 'substitute') ORDER BY f.frame LIMIT 1");
   Statement last(*db_,
                  "SELECT MAX(frame) FROM frames WHERE job_id = ?1 AND reel_id = ?2 AND attempt = "
                  "?3 AND document_id = ?4 AND page >= ?5 AND page < ?6 AND kind IN ('page', "

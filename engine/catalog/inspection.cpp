@@ -122,6 +122,7 @@ std::string check_reel(db::Connection& db, const Catalog& catalog, Inspection& i
   }
   if (jobs.size() > 1) {
     std::vector<std::string> names;
+    names.reserve(jobs.size());
     for (const auto& j : jobs) names.push_back(j.first);
     throw Error(ErrorKind::usage, fmt::format("reel {} exists in {} jobs ({}): give --job", in.reel,
                                               jobs.size(), fmt::join(names, ", ")));

@@ -231,6 +231,7 @@ std::optional<Line> fit_line(std::vector<Point> points) {
     const Point n{-dir.y, dir.x};
     const double c = n.x * mean.x + n.y * mean.y;
     std::vector<double> residuals;
+    residuals.reserve(points.size());
     for (const Point& p : points) residuals.push_back(std::abs(n.x * p.x + n.y * p.y - c));
     std::vector<double> sorted = residuals;
     std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
@@ -267,6 +268,7 @@ std::optional<Line> robust_line(const std::vector<Point>& points, bool vertical,
   // outside are the timing track's or the data's, inside the ring and parallel to it; the
   // ring's own stay the outermost (dust on the edge, further out, is rarer than a tenth).
   std::vector<double> intercepts;
+  intercepts.reserve(points.size());
   for (const Point& p : points) intercepts.push_back(b_of(p) - slope * a_of(p));
   const std::size_t at = outer_is_low ? n / 10 : n - 1 - n / 10;
   std::nth_element(intercepts.begin(), intercepts.begin() + at, intercepts.end());
