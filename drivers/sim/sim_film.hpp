@@ -1,6 +1,6 @@
 // The sim's developed film on disk, and the HAL reader that reads it back: each developed
 // frame is <reel>/film/F000001.tif, ... (16-bit, density x kDensityScale), written by the sim
-// recorder's developer thread (sim_recorder.cpp) with save_developed().
+// recorder's developer thread (sim_device_threads.cpp) with save_developed().
 #pragma once
 
 #include <cstdint>

@@ -9,43 +9,35 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "catalog/catalog_sql.hpp"
 #include "catalog/database.hpp"
 #include "core/error.hpp"
 
 namespace fw {
 namespace {
 
+using catalog_sql::Statement;
+
 // A connection of our own beside the Catalog's: the Catalog has migrated the schema already
 // (SQLite's WAL lets both work on the file; a PostgreSQL server takes any number).
-class Db {
- public:
-  explicit Db(const std::filesystem::path& file) : db_(db::open(file.string(), false)) {}
+std::unique_ptr<db::Connection> connect(const std::filesystem::path& file) {
+  return db::open(file.string(), false);
+}
 
-  struct Stmt {
-    std::unique_ptr<db::Statement> s;
-  };
-  std::unique_ptr<Stmt> prepare(const std::string& sql, const std::vector<std::string>& args) {
-    auto st = std::make_unique<Stmt>();
-    st->s = db_->prepare(sql);
-    for (std::size_t i = 0; i < args.size(); ++i) st->s->bind(static_cast<int>(i + 1), args[i]);
-    return st;
-  }
-  static bool step(Stmt& st) { return st.s->step(); }
-  static std::string text(Stmt& st, int col) { return st.s->text(col); }
-  void begin() { db_->begin(); }
-  void commit() { db_->commit(); }
-  void rollback() noexcept { db_->rollback(); }
-  std::size_t changes() const { return static_cast<std::size_t>(db_->changes()); }
-  // The day of `timestamp` (UTC text, "2026-11-25T10:00:00Z") where the operator is.
-  std::string local_date(const std::string& timestamp) const {
-    return db_->dialect() == db::Dialect::sqlite
-               ? "date(" + timestamp + ", 'localtime')"
-               : "to_char(CAST(" + timestamp + " AS timestamptz), 'YYYY-MM-DD')";
-  }
+// `sql` with `args` bound as text to ?1, ?2, ... (the SQL casts what is a number).
+Statement prepare(db::Connection& db, const std::string& sql,
+                  const std::vector<std::string>& args) {
+  Statement st(db, sql);
+  for (std::size_t i = 0; i < args.size(); ++i) st.bind(static_cast<int>(i + 1), args[i]);
+  return st;
+}
 
- private:
-  std::unique_ptr<db::Connection> db_;
-};
+// The day of `timestamp` (UTC text, "2026-11-25T10:00:00Z") where the operator is.
+std::string local_date(const db::Connection& db, const std::string& timestamp) {
+  return db.dialect() == db::Dialect::sqlite
+             ? "date(" + timestamp + ", 'localtime')"
+             : "to_char(CAST(" + timestamp + " AS timestamptz), 'YYYY-MM-DD')";
+}
 
 // What list_inspections and KeptInspections read, aliases i (inspections) and j (jobs):
 // a record entered before the job's current run started is of an earlier filming.
@@ -54,22 +46,22 @@ constexpr const char* kInspectionColumns =
     "i.recorded_at < j.started_at, i.id, i.status, i.corrects, i.reason, i.changed_at, "
     "COALESCE((SELECT c.id FROM inspections c WHERE c.corrects = i.id AND c.id <> i.id), 0)";
 
-Inspection read_inspection(Db::Stmt& st) {
+Inspection read_inspection(const Statement& st) {
   Inspection i;
-  i.job_id = Db::text(st, 0);
-  i.reel = Db::text(st, 1);
-  i.date = Db::text(st, 2);
-  i.ad_strip = st.s->real(3);
-  i.densities = nlohmann::json::parse(Db::text(st, 4)).get<std::vector<double>>();
-  i.notes = Db::text(st, 5);
-  i.recorded_at = Db::text(st, 6);
-  i.earlier_filming = st.s->integer(7) != 0;
-  i.id = st.s->integer(8);
-  i.status = Db::text(st, 9);
-  i.corrects = st.s->integer(10);
-  i.reason = Db::text(st, 11);
-  i.changed_at = Db::text(st, 12);
-  i.corrected_by = st.s->integer(13);
+  i.job_id = st.text(0);
+  i.reel = st.text(1);
+  i.date = st.text(2);
+  i.ad_strip = st.real(3);
+  i.densities = nlohmann::json::parse(st.text(4)).get<std::vector<double>>();
+  i.notes = st.text(5);
+  i.recorded_at = st.text(6);
+  i.earlier_filming = st.integer(7) != 0;
+  i.id = st.integer(8);
+  i.status = st.text(9);
+  i.corrects = st.integer(10);
+  i.reason = st.text(11);
+  i.changed_at = st.text(12);
+  i.corrected_by = st.integer(13);
   return i;
 }
 
@@ -109,18 +101,19 @@ namespace {
 
 // The reel's filming (the day its current attempt was loaded, local time) and the job it is
 // in; `in.job_id` may be empty when one job has the reel id.
-std::string check_reel(Db& db, const Catalog& catalog, Inspection& in) {
+std::string check_reel(db::Connection& db, const Catalog& catalog, Inspection& in) {
   std::vector<std::pair<std::string, std::string>> jobs;  // job, filmed on
   {
     // The reel on the shelf: the highest attempt of the current run that is not spoiled.
-    auto st = db.prepare(
-        "SELECT r.job_id, " + db.local_date("COALESCE(NULLIF(r.loaded_at, ''), j.started_at)") +
+    auto st = prepare(
+        db,
+        "SELECT r.job_id, " + local_date(db, "COALESCE(NULLIF(r.loaded_at, ''), j.started_at)") +
             " FROM reels r JOIN jobs j ON j.id = r.job_id WHERE r.id = ?1 AND (?2 = '' OR "
             "r.job_id = ?2) AND r.status <> 'spoiled' AND r.superseded_at = '' AND r.attempt = "
             "(SELECT max(s.attempt) FROM reels s WHERE s.job_id = r.job_id AND s.id = r.id AND "
             "s.status <> 'spoiled' AND s.superseded_at = '') ORDER BY r.job_id",
         {in.reel, in.job_id});
-    while (db.step(*st)) jobs.emplace_back(Db::text(*st, 0), Db::text(*st, 1));
+    while (st.step()) jobs.emplace_back(st.text(0), st.text(1));
   }
   if (jobs.empty()) {
     throw Error(ErrorKind::job,
@@ -129,6 +122,7 @@ std::string check_reel(Db& db, const Catalog& catalog, Inspection& in) {
   }
   if (jobs.size() > 1) {
     std::vector<std::string> names;
+    names.reserve(jobs.size());
     for (const auto& j : jobs) names.push_back(j.first);
     throw Error(ErrorKind::usage, fmt::format("reel {} exists in {} jobs ({}): give --job", in.reel,
                                               jobs.size(), fmt::join(names, ", ")));
@@ -138,7 +132,8 @@ std::string check_reel(Db& db, const Catalog& catalog, Inspection& in) {
 }
 
 // Every reading, and the date against today and the reel's filming.
-void check_inspection(Db& db, const Catalog& catalog, Inspection& in, const std::string& today) {
+void check_inspection(db::Connection& db, const Catalog& catalog, Inspection& in,
+                      const std::string& today) {
   check_date(in.date, "--date");
   const double twice = in.ad_strip * 2;
   if (!(in.ad_strip >= 0 && in.ad_strip <= 3) || std::abs(twice - std::round(twice)) > 1e-9) {
@@ -167,31 +162,33 @@ void check_inspection(Db& db, const Catalog& catalog, Inspection& in, const std:
   }
 }
 
-long long insert_inspection(Db& db, const Inspection& in, long long corrects) {
-  auto st = db.prepare(
+long long insert_inspection(db::Connection& db, const Inspection& in, long long corrects) {
+  auto st = prepare(
+      db,
       "INSERT INTO inspections(job_id, reel_id, date, ad_strip, densities, notes, corrects) "
       "VALUES (?1, ?2, ?3, CAST(?4 AS REAL), ?5, ?6, CAST(?7 AS INTEGER)) RETURNING id",
       {in.job_id, in.reel, in.date, fmt::format("{:.17g}", in.ad_strip),
        nlohmann::json(in.densities).dump(), in.notes, std::to_string(corrects)});
-  db.step(*st);
-  const long long id = st->s->integer(0);
-  db.step(*st);
+  st.step();
+  const long long id = st.integer(0);
+  st.step();
   return id;
 }
 
-Inspection read_one(Db& db, long long id) {
-  auto st = db.prepare(std::string("SELECT ") + kInspectionColumns +
-                           " FROM inspections i JOIN jobs j ON j.id = i.job_id "
-                           "WHERE i.id = CAST(?1 AS INTEGER)",
-                       {std::to_string(id)});
-  if (!db.step(*st)) throw Error(ErrorKind::usage, fmt::format("no inspection #{}", id));
-  return read_inspection(*st);
+Inspection read_one(db::Connection& db, long long id) {
+  auto st = prepare(db,
+                    std::string("SELECT ") + kInspectionColumns +
+                        " FROM inspections i JOIN jobs j ON j.id = i.job_id "
+                        "WHERE i.id = CAST(?1 AS INTEGER)",
+                    {std::to_string(id)});
+  if (!st.step()) throw Error(ErrorKind::usage, fmt::format("no inspection #{}", id));
+  return read_inspection(st);
 }
 
 // Current record `id`, to be corrected or withdrawn with `reason` (`what`: "correct",
 // "withdraw").
-Inspection changeable(Db& db, const Catalog& catalog, long long id, const std::string& reason,
-                      const char* what) {
+Inspection changeable(db::Connection& db, const Catalog& catalog, long long id,
+                      const std::string& reason, const char* what) {
   Inspection old;
   try {
     old = read_one(db, id);
@@ -220,13 +217,14 @@ Inspection changeable(Db& db, const Catalog& catalog, long long id, const std::s
   return old;
 }
 
-void mark(Db& db, long long id, const char* status, const std::string& reason) {
-  auto st = db.prepare(
+void mark(db::Connection& db, long long id, const char* status, const std::string& reason) {
+  auto st = prepare(
+      db,
       "UPDATE inspections SET status = ?2, reason = ?3, "
       "changed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = CAST(?1 AS INTEGER) AND "
       "status = 'current'",
       {std::to_string(id), status, reason});
-  db.step(*st);
+  st.step();
   if (db.changes() != 1) {
     throw Error(ErrorKind::usage, fmt::format("inspection #{} changed meanwhile: try again", id));
   }
@@ -234,16 +232,11 @@ void mark(Db& db, long long id, const char* status, const std::string& reason) {
 
 // BEGIN IMMEDIATE ... COMMIT around `body`, rolled back when it throws.
 template <typename Body>
-auto in_transaction(Db& db, Body body) {
-  db.begin();
-  try {
-    auto result = body();
-    db.commit();
-    return result;
-  } catch (...) {
-    db.rollback();
-    throw;
-  }
+auto in_transaction(db::Connection& db, Body body) {
+  db::Transaction transaction(db);
+  auto result = body();
+  transaction.commit();
+  return result;
 }
 
 }  // namespace
@@ -315,16 +308,16 @@ std::string local_today() {
 }
 
 Inspection add_inspection(const Catalog& catalog, Inspection in, const std::string& today) {
-  Db db(catalog.file());
-  check_inspection(db, catalog, in, today);
-  return in_transaction(db, [&] { return read_one(db, insert_inspection(db, in, 0)); });
+  const auto db = connect(catalog.file());
+  check_inspection(*db, catalog, in, today);
+  return in_transaction(*db, [&] { return read_one(*db, insert_inspection(*db, in, 0)); });
 }
 
 Inspection correct_inspection(const Catalog& catalog, long long id, const InspectionChange& change,
                               const std::string& reason, const std::string& today) {
-  Db db(catalog.file());
-  return in_transaction(db, [&] {
-    const Inspection old = changeable(db, catalog, id, reason, "correct");
+  const auto db = connect(catalog.file());
+  return in_transaction(*db, [&] {
+    const Inspection old = changeable(*db, catalog, id, reason, "correct");
     if (old.earlier_filming) {
       throw Error(ErrorKind::usage,
                   fmt::format("inspection #{} (reel {} of job {}, {}) is of an earlier filming "
@@ -343,44 +336,46 @@ Inspection correct_inspection(const Catalog& catalog, long long id, const Inspec
                               "--ad-strip, --densities or --notes)",
                               id));
     }
-    check_inspection(db, catalog, in, today);
-    mark(db, id, "corrected", reason);
-    return read_one(db, insert_inspection(db, in, id));
+    check_inspection(*db, catalog, in, today);
+    mark(*db, id, "corrected", reason);
+    return read_one(*db, insert_inspection(*db, in, id));
   });
 }
 
 Inspection withdraw_inspection(const Catalog& catalog, long long id, const std::string& reason) {
-  Db db(catalog.file());
-  return in_transaction(db, [&] {
-    changeable(db, catalog, id, reason, "withdraw");
-    mark(db, id, "withdrawn", reason);
-    return read_one(db, id);
+  const auto db = connect(catalog.file());
+  return in_transaction(*db, [&] {
+    changeable(*db, catalog, id, reason, "withdraw");
+    mark(*db, id, "withdrawn", reason);
+    return read_one(*db, id);
   });
 }
 
 std::vector<Inspection> list_inspections(const Catalog& catalog, const std::string& job_id,
                                          const std::string& reel, bool history) {
-  Db db(catalog.file());
-  auto st = db.prepare(std::string("SELECT ") + kInspectionColumns +
-                           " FROM inspections i JOIN jobs j ON j.id = i.job_id "
-                           "WHERE i.job_id = ?1 AND (?2 = '' OR i.reel_id = ?2) "
-                           "AND (?3 = '1' OR i.status = 'current') "
-                           "ORDER BY i.reel_id, i.date, i.id",
-                       {job_id, reel, history ? "1" : "0"});
+  const auto db = connect(catalog.file());
+  auto st = prepare(*db,
+                    std::string("SELECT ") + kInspectionColumns +
+                        " FROM inspections i JOIN jobs j ON j.id = i.job_id "
+                        "WHERE i.job_id = ?1 AND (?2 = '' OR i.reel_id = ?2) "
+                        "AND (?3 = '1' OR i.status = 'current') "
+                        "ORDER BY i.reel_id, i.date, i.id",
+                    {job_id, reel, history ? "1" : "0"});
   std::vector<Inspection> out;
-  while (db.step(*st)) out.push_back(read_inspection(*st));
+  while (st.step()) out.push_back(read_inspection(st));
   return out;
 }
 
 KeptInspections::KeptInspections(const Catalog& catalog, const std::string& job_id)
     : file_(catalog.file()) {
-  Db db(file_);
-  auto st = db.prepare(std::string("SELECT ") + kInspectionColumns +
-                           " FROM inspections i JOIN jobs j ON j.id = i.job_id "
-                           "WHERE i.job_id = ?1 ORDER BY i.id",
-                       {job_id});
-  while (db.step(*st)) {
-    Inspection in = read_inspection(*st);
+  const auto db = connect(file_);
+  auto st = prepare(*db,
+                    std::string("SELECT ") + kInspectionColumns +
+                        " FROM inspections i JOIN jobs j ON j.id = i.job_id "
+                        "WHERE i.job_id = ?1 ORDER BY i.id",
+                    {job_id});
+  while (st.step()) {
+    Inspection in = read_inspection(st);
     const long long id = in.id;
     kept_.emplace_back(id, std::move(in));
   }
@@ -388,27 +383,23 @@ KeptInspections::KeptInspections(const Catalog& catalog, const std::string& job_
 
 std::size_t KeptInspections::restore() const {
   if (kept_.empty()) return 0;
-  Db db(file_);
-  db.begin();
+  const auto db = connect(file_);
+  db::Transaction transaction(*db);
   std::size_t restored = 0;
-  try {
-    for (const auto& [id, in] : kept_) {
-      auto st = db.prepare(
-          "INSERT INTO inspections(id, job_id, reel_id, date, ad_strip, densities, notes, "
-          "recorded_at, status, corrects, reason, changed_at) VALUES (CAST(?1 AS INTEGER), ?2, "
-          "?3, ?4, CAST(?5 AS REAL), ?6, ?7, ?8, ?9, CAST(?10 AS INTEGER), ?11, ?12) "
-          "ON CONFLICT DO NOTHING",
-          {std::to_string(id), in.job_id, in.reel, in.date, fmt::format("{:.17g}", in.ad_strip),
-           nlohmann::json(in.densities).dump(), in.notes, in.recorded_at, in.status,
-           std::to_string(in.corrects), in.reason, in.changed_at});
-      db.step(*st);
-      restored += db.changes();
-    }
-    db.commit();
-  } catch (...) {
-    db.rollback();
-    throw;
+  for (const auto& [id, in] : kept_) {
+    auto st = prepare(
+        *db,
+        "INSERT INTO inspections(id, job_id, reel_id, date, ad_strip, densities, notes, "
+        "recorded_at, status, corrects, reason, changed_at) VALUES (CAST(?1 AS INTEGER), ?2, "
+        "?3, ?4, CAST(?5 AS REAL), ?6, ?7, ?8, ?9, CAST(?10 AS INTEGER), ?11, ?12) "
+        "ON CONFLICT DO NOTHING",
+        {std::to_string(id), in.job_id, in.reel, in.date, fmt::format("{:.17g}", in.ad_strip),
+         nlohmann::json(in.densities).dump(), in.notes, in.recorded_at, in.status,
+         std::to_string(in.corrects), in.reason, in.changed_at});
+    st.step();
+    restored += static_cast<std::size_t>(db->changes());
   }
+  transaction.commit();
   return restored;
 }
 
@@ -418,14 +409,15 @@ std::vector<DueReel> inspections_due(const Catalog& catalog, int months, const s
     throw Error(ErrorKind::usage, fmt::format("--months: expected 1–1200, got {}", months));
   }
   const std::string cutoff = months_before(today, months);
-  Db db(catalog.file());
+  const auto db = connect(catalog.file());
   // Never inspected: the day the reel was filmed counts as its last look. Only the current
   // records of this filming count, and none dated after `today`.
   constexpr const char* kCounts =
       "i.job_id = r.job_id AND i.reel_id = r.id AND i.recorded_at >= j.started_at AND "
       "i.status = 'current' AND i.date <= ?2";
   // One row per reel on the shelf (its highest complete attempt of the current run).
-  auto st = db.prepare(
+  auto st = prepare(
+      *db,
       fmt::format("SELECT job_id, id, last, inspected, ad_strip FROM ("
                   "SELECT r.job_id, r.id, "
                   "  COALESCE((SELECT MAX(date) FROM inspections i WHERE {0}), {1}) AS last, "
@@ -437,12 +429,11 @@ std::vector<DueReel> inspections_due(const Catalog& catalog, int months, const s
                   "(SELECT max(s.attempt) FROM reels s WHERE s.job_id = r.job_id AND s.id = r.id "
                   "AND s.status = 'complete' AND s.superseded_at = '')) due "
                   "WHERE last <= ?1 ORDER BY last, job_id, id",
-                  kCounts, db.local_date("COALESCE(NULLIF(r.loaded_at, ''), j.started_at)")),
+                  kCounts, local_date(*db, "COALESCE(NULLIF(r.loaded_at, ''), j.started_at)")),
       {cutoff, today});
   std::vector<DueReel> out;
-  while (db.step(*st)) {
-    out.push_back({Db::text(*st, 0), Db::text(*st, 1), Db::text(*st, 2), st->s->integer(3) != 0,
-                   st->s->real(4)});
+  while (st.step()) {
+    out.push_back({st.text(0), st.text(1), st.text(2), st.integer(3) != 0, st.real(4)});
   }
   return out;
 }

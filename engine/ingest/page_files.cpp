@@ -1,0 +1,300 @@
+// The pages of a page source: the files it names (a folder, a pattern, a list, one TIFF or
+// PDF), each checked and identified by its first bytes, its pages counted; and the master files
+// of the documents filmed with data frames.
+#include <glob.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <fstream>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "core/error.hpp"
+#include "ingest/ingest.hpp"
+#include "ingest/loading.hpp"
+#include "ingest/tiff_pages.hpp"
+
+namespace fw {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace ingest_detail;
+using vips::VError;
+using vips::VImage;
+
+// A name for a few common formats filmwriter does not read, for the error message.
+const char* unsupported_type_name(std::string_view head) {
+  using namespace std::string_view_literals;
+  if (head.starts_with("GIF8"sv)) return "GIF";
+  if (head.starts_with("BM"sv)) return "BMP";
+  if (head.size() >= 12 && head.starts_with("RIFF"sv) && head.substr(8, 4) == "WEBP"sv) {
+    return "WebP";
+  }
+  if (head.size() >= 12 && head.substr(4, 4) == "ftyp"sv) return "HEIF/AVIF";
+  if (head.size() >= 3 && head[0] == 'P' && head[1] >= '1' && head[1] <= '7' &&
+      std::isspace(static_cast<unsigned char>(head[2]))) {
+    return "PNM";
+  }
+  if (head.starts_with("<?xml"sv) || head.starts_with("<svg"sv)) return "XML/SVG";
+  return "not TIFF, JPEG, PNG, JPEG 2000 or PDF";
+}
+
+// Identifies the file by its first bytes, never by its name: a renamed GIF must not reach a
+// decoder. Only the five formats filmwriter supports pass; a few common others are named in
+// the message so the operator knows what was found.
+SourceFormat sniff_format(const fs::path& file) {
+  std::array<char, 16> buffer{};
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(ErrorKind::input, file.string() + ": cannot open the file");
+  in.read(buffer.data(), buffer.size());
+  const std::string_view head(buffer.data(), static_cast<std::size_t>(in.gcount()));
+
+  using namespace std::string_view_literals;
+  if (head.starts_with("II*\0"sv) || head.starts_with("MM\0*"sv) || head.starts_with("II+\0"sv) ||
+      head.starts_with("MM\0+"sv)) {
+    return SourceFormat::tiff;
+  }
+  if (head.starts_with("\xFF\xD8\xFF"sv)) return SourceFormat::jpeg;
+  if (head.starts_with("\x89PNG\r\n\x1A\n"sv)) return SourceFormat::png;
+  if (head.starts_with("\0\0\0\x0CjP  \r\n\x87\n"sv) || head.starts_with("\xFF\x4F\xFF\x51"sv)) {
+    return SourceFormat::jp2;
+  }
+  if (head.starts_with("%PDF-"sv)) return SourceFormat::pdf;
+
+  throw Error(ErrorKind::input,
+              fmt::format("{}: unsupported file type ({}); filmwriter reads TIFF, JPEG, PNG, "
+                          "JPEG 2000 and PDF",
+                          file.string(), unsupported_type_name(head)));
+}
+
+// libvips's own count ("n-pages" as the loader set it: vips_image_get_n_pages() answers 1
+// from 10,000 pages on).
+std::uint32_t vips_page_count(const fs::path& file, SourceFormat format) {
+  try {
+    const VImage header = load(PageRef{file.string(), 0, 1, format}, load_options());
+    int pages = 1;
+    if (header.get_typeof(VIPS_META_N_PAGES) != 0 &&
+        vips_image_get_int(header.get_image(), VIPS_META_N_PAGES, &pages) != 0) {
+      vips_error_clear();
+      pages = 1;
+    }
+    return static_cast<std::uint32_t>(std::max(pages, 1));
+  } catch (const VError& error) {
+    throw_cannot_decode(file.string(), file, error);
+  }
+}
+
+// A TIFF's pages are counted by libtiff walking the whole chain (a broken chain is an error,
+// not a shorter file) and cross-checked against what libvips opens; a PDF's by poppler,
+// through libvips.
+std::uint32_t count_pages(const fs::path& file, SourceFormat format) {
+  if (format != SourceFormat::tiff && format != SourceFormat::pdf) return 1;
+  const std::uint32_t vips_pages = vips_page_count(file, format);
+  if (format == SourceFormat::pdf) return vips_pages;
+  const auto pages = static_cast<std::uint32_t>(tiff_pages(file)->pages.size());
+  if (pages != vips_pages) {
+    throw Error(ErrorKind::input,
+                fmt::format("{}: libtiff finds {} pages in the TIFF but libvips {}; the file's "
+                            "chain of pages is damaged",
+                            file.string(), pages, vips_pages));
+  }
+  return pages;
+}
+
+// Every page of one file, or the pages in [first, last] (1-based, last 0 = to the end).
+void append_pages(const fs::path& file, const Limits& limits, std::uint32_t first,
+                  std::uint32_t last, std::vector<PageRef>& out,
+                  std::optional<SourceFormat> expected = std::nullopt) {
+  check_file(file, limits);
+  const SourceFormat format = sniff_format(file);
+  if (expected && format != *expected) {
+    throw Error(ErrorKind::input, fmt::format("{}: expected a {} file, found {}", file.string(),
+                                              format_name(*expected), format_name(format)));
+  }
+  const std::uint32_t pages = count_pages(file, format);
+  const std::uint32_t end = last == 0 ? pages : last;
+  const std::string range =
+      last == 0 ? fmt::format("{}-end", first) : fmt::format("{}-{}", first, last);
+  if (first > pages || end > pages) {
+    throw Error(ErrorKind::input, fmt::format("{}: page range {} but the file has {} page{}",
+                                              file.string(), range, pages, pages == 1 ? "" : "s"));
+  }
+  if (first < 1 || end < first) {
+    throw Error(ErrorKind::input, fmt::format("{}: page range {} is empty", file.string(), range));
+  }
+  for (std::uint32_t page = first; page <= end; ++page) {
+    out.push_back(PageRef{file.string(), page - 1, pages, format});
+  }
+}
+
+std::vector<fs::path> files_in_folder(const fs::path& folder) {
+  std::error_code ec;
+  if (!fs::exists(folder, ec)) throw Error(ErrorKind::input, folder.string() + ": no such folder");
+  if (!fs::is_directory(folder, ec)) {
+    throw Error(ErrorKind::input, folder.string() + ": is not a folder");
+  }
+  std::vector<fs::path> files;
+  fs::directory_iterator it(folder, ec);
+  if (ec) throw Error(ErrorKind::input, folder.string() + ": cannot list: " + ec.message());
+  for (const auto& entry : it) {
+    const std::string name = entry.path().filename().string();
+    // Subfolders are not pages (one-line mode makes each subfolder a document of its own);
+    // hidden files and the OS's own are scanner and OS droppings (.DS_Store, ._p1.tif,
+    // Thumbs.db).
+    if (name.empty() || is_os_junk(name) || entry.is_directory(ec)) continue;
+    files.push_back(entry.path());
+  }
+  if (files.empty()) {
+    throw Error(ErrorKind::input,
+                folder.string() + ": no page files in the folder (subfolders are not read)");
+  }
+  std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) {
+    return natural_less(a.filename().string(), b.filename().string());
+  });
+  return files;
+}
+
+std::vector<fs::path> files_matching(const fs::path& pattern) {
+  glob_t matches{};
+  const int rc = ::glob(pattern.c_str(), GLOB_ERR, nullptr, &matches);
+  std::vector<fs::path> files;
+  if (rc == 0) {
+    for (std::size_t i = 0; i < matches.gl_pathc; ++i) {
+      fs::path file(matches.gl_pathv[i]);
+      if (!is_os_junk(file.filename().string())) files.push_back(std::move(file));
+    }
+  }
+  globfree(&matches);
+  if (rc == GLOB_NOMATCH || (rc == 0 && files.empty())) {
+    throw Error(ErrorKind::input, pattern.string() + ": no files match the pattern");
+  }
+  if (rc != 0) throw Error(ErrorKind::input, pattern.string() + ": cannot read the folders");
+  // Natural order of the whole path, so that a pattern across folders keeps folder order.
+  std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) {
+    return natural_less(a.string(), b.string());
+  });
+  return files;
+}
+
+}  // namespace
+
+const char* to_string(SourceFormat format) {
+  switch (format) {
+    case SourceFormat::tiff:
+      return "tiff";
+    case SourceFormat::jpeg:
+      return "jpeg";
+    case SourceFormat::png:
+      return "png";
+    case SourceFormat::jp2:
+      return "jp2";
+    case SourceFormat::pdf:
+      return "pdf";
+  }
+  return "?";
+}
+
+const char* format_name(SourceFormat format) {
+  switch (format) {
+    case SourceFormat::tiff:
+      return "TIFF";
+    case SourceFormat::jpeg:
+      return "JPEG";
+    case SourceFormat::png:
+      return "PNG";
+    case SourceFormat::jp2:
+      return "JPEG 2000";
+    case SourceFormat::pdf:
+      return "PDF";
+  }
+  return "?";
+}
+
+ExpandedPages expand_pages_keep_going(const PageSource& source, const Limits& limits) {
+  ExpandedPages out;
+  auto one_path = [&]() -> fs::path {
+    if (source.paths.size() != 1) {
+      throw Error(ErrorKind::internal,
+                  fmt::format("page source needs exactly one path, got {}", source.paths.size()));
+    }
+    return source.paths.front();
+  };
+  // A bad file stands where its pages would: one page, after every page and bad file before.
+  auto add = [&](const fs::path& file) {
+    try {
+      append_pages(file, limits, 1, 0, out.pages);
+    } catch (const Error& error) {
+      out.failures.push_back({out.pages.size() + out.failures.size(), file.string(), error});
+    }
+  };
+  switch (source.kind) {
+    case PageSource::Kind::directory:
+      for (const auto& file : files_in_folder(one_path())) add(file);
+      break;
+    case PageSource::Kind::glob:
+      for (const auto& file : files_matching(one_path())) add(file);
+      break;
+    case PageSource::Kind::list:
+      if (source.paths.empty()) throw Error(ErrorKind::input, "the page list is empty");
+      for (const auto& file : source.paths) add(file);
+      break;
+    case PageSource::Kind::tiff:
+    case PageSource::Kind::pdf:
+      append_pages(one_path(), limits, source.first_page, source.last_page, out.pages,
+                   source.kind == PageSource::Kind::tiff ? SourceFormat::tiff : SourceFormat::pdf);
+      break;
+  }
+  return out;
+}
+
+std::vector<PageRef> expand_pages(const PageSource& source, const Limits& limits) {
+  ExpandedPages expanded = expand_pages_keep_going(source, limits);
+  if (!expanded.failures.empty()) {
+    std::vector<Error> errors;
+    for (const FileFailure& failure : expanded.failures) errors.push_back(failure.error);
+    throw join_errors(errors, "files cannot be read as pages");
+  }
+  return std::move(expanded.pages);
+}
+
+Error join_errors(const std::vector<Error>& errors, const std::string& what) {
+  if (errors.empty()) throw Error(ErrorKind::internal, "join_errors: no errors");
+  if (errors.size() == 1) return errors.front();
+  std::string message = fmt::format("{} {}:", errors.size(), what);
+  for (const Error& error : errors) message += fmt::format("\n  {}", error.what());
+  return Error(errors.front().kind(), message);
+}
+
+void list_masters(const Job& job, std::vector<DocumentPages>& documents) {
+  for (DocumentPages& pages : documents) {
+    pages.masters.clear();
+    if (pages.skipped || !data_frames_for(job, job.documents.at(pages.document))) continue;
+    for (const SourcePage& page : pages.pages) {
+      const std::string& file = page.ref.file;
+      if (!pages.masters.empty() && pages.masters.back().path == file) continue;
+      if (std::any_of(pages.masters.begin(), pages.masters.end(),
+                      [&](const MasterFile& m) { return m.path == file; })) {
+        continue;
+      }
+      std::error_code ec;
+      const auto size = fs::file_size(file, ec);
+      if (ec) {
+        throw Error(
+            ErrorKind::input,
+            fmt::format("{}: data frames: cannot read the file's size: {}", file, ec.message()));
+      }
+      const fs::path relative = fs::path(file).lexically_relative(job.base_dir);
+      const bool inside =
+          !job.base_dir.empty() && !relative.empty() && *relative.begin() != fs::path("..");
+      const std::string name =
+          inside ? relative.generic_string() : fs::path(file).filename().generic_string();
+      pages.masters.push_back({file, name, static_cast<std::uint64_t>(size)});
+    }
+  }
+}
+
+}  // namespace fw
