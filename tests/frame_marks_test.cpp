@@ -21,7 +21,7 @@
 #include "film/blip.hpp"
 #include "film/mark_box.hpp"
 #include "pipeline/pipeline.hpp"
-#include "qc/mark.hpp"
+#include "render/frame_mark.hpp"
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
 #include "text/text.hpp"

@@ -13,7 +13,7 @@
 #include "core/error.hpp"
 #include "film/frame_spool.hpp"
 #include "pipeline/pipeline.hpp"
-#include "pipeline/render.hpp"
+#include "render/render.hpp"
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
 

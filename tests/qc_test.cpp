@@ -20,8 +20,8 @@
 #include "base/files.hpp"
 #include "catalog/inspection.hpp"
 #include "film/format.hpp"
-#include "qc/mark.hpp"
 #include "qc/qc.hpp"
+#include "render/frame_mark.hpp"
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
 

@@ -19,7 +19,7 @@
 #include "catalog/record.hpp"
 #include "film/plan.hpp"
 #include "hal/recorder.hpp"
-#include "job/job.hpp"
+#include "model/job.hpp"
 
 namespace fw {
 

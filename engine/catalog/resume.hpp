@@ -13,7 +13,7 @@
 #include "catalog/keeper.hpp"
 #include "film/plan.hpp"
 #include "hal/recorder.hpp"
-#include "job/job.hpp"
+#include "model/job.hpp"
 
 namespace fw {
 

@@ -20,7 +20,7 @@
 
 #include "color/density_curve.hpp"
 #include "hal/recorder.hpp"
-#include "job/job.hpp"
+#include "model/job.hpp"
 
 namespace fw {
 

@@ -350,24 +350,6 @@ std::vector<std::string> format_names(const std::filesystem::path& profiles_dir)
 
 }  // namespace
 
-const char* to_string(Orientation orientation) {
-  switch (orientation) {
-    case Orientation::comic:
-      return "comic";
-    case Orientation::cine:
-      return "cine";
-  }
-  return "comic";
-}
-
-const char* to_string(FilmLayout layout) {
-  return layout == FilmLayout::fiche ? "fiche" : "roll";
-}
-
-const char* to_string(ReadingOrder order) {
-  return order == ReadingOrder::columns ? "columns" : "rows";
-}
-
 std::filesystem::path default_profiles_dir() {
   const char* from_environment = std::getenv("FILMWRITER_PROFILES");
   if (from_environment != nullptr && *from_environment != '\0') return from_environment;

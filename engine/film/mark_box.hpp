@@ -1,5 +1,5 @@
-// Where a frame's DataMatrix frame mark goes (qc/mark.hpp encodes, draws and decodes it). The
-// geometry lives with the film because the planner needs it too: a frame is made long enough
+// Where a frame's DataMatrix frame mark goes (render/frame_mark.hpp encodes, draws and decodes it).
+// The geometry lives with the film because the planner needs it too: a frame is made long enough
 // for its mark (and its image address) before anything is exposed, and the recorder and
 // `verify` find the mark from the frame's placement alone, without a table.
 #pragma once

@@ -19,7 +19,8 @@
 #include "film/format.hpp"
 #include "hal/recorder.hpp"
 #include "ingest/ingest.hpp"
-#include "job/job.hpp"
+#include "model/job.hpp"
+#include "model/placement.hpp"
 
 namespace fw {
 
@@ -30,26 +31,6 @@ void check_reductions(const Job& job, const FilmFormat& format);
 
 class FrameCalibration;
 class TextEngine;
-
-// Where a page goes in its frame. The frame image is in page orientation (upright as a
-// reader shows it); the format's orientation says which image axis runs along the film.
-struct Placement {
-  std::uint32_t frame_width_px = 0;
-  std::uint32_t frame_height_px = 0;
-  int rotate = 0;      // clockwise degrees applied to the source page first
-  double scale_x = 1;  // frame px per source px, after rotation
-  double scale_y = 1;
-  std::uint32_t page_x_px = 0;  // the scaled page's rectangle inside the frame
-  std::uint32_t page_y_px = 0;
-  std::uint32_t page_width_px = 0;
-  std::uint32_t page_height_px = 0;
-  double length_mm = 0;  // frame length along the film (without the gap)
-  // The blip track beside the image area (all 0 when the format has none).
-  std::uint32_t track_x_px = 0;
-  std::uint32_t track_y_px = 0;
-  std::uint32_t track_width_px = 0;
-  std::uint32_t track_height_px = 0;
-};
 
 // Places a page: scale from its physical size, the reduction and the pitch; rotation;
 // centring inside the format's image area. Throws Error(input) when the page does not fit,
@@ -216,6 +197,15 @@ struct Plan {
   // What the recorder is told when `reel` is loaded into `work_dir` (first_frame 1).
   hal::ReelSpec reel_spec(const PlannedReel& reel, const std::string& job_id,
                           const std::filesystem::path& work_dir) const;
+};
+
+// Everything before the first exposure (pipeline/pipeline.hpp prepare_job): the format, the
+// plan and the job's output folder. Pure but for reading the sources' headers.
+// The scanned pages are not kept: the plan holds every page it films.
+struct PreparedJob {
+  FilmFormat format;
+  Plan plan;
+  std::filesystem::path job_dir;  // output / id
 };
 
 // The planner itself. Reel order: leader, start target, technical target, then per document

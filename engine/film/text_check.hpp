@@ -11,7 +11,7 @@
 
 #include "film/plan.hpp"
 #include "ingest/ingest.hpp"
-#include "job/job.hpp"
+#include "model/job.hpp"
 #include "text/text.hpp"
 
 namespace fw {

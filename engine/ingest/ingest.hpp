@@ -20,7 +20,7 @@
 #include <vips/vips8>
 
 #include "core/error.hpp"
-#include "job/job.hpp"
+#include "model/job.hpp"
 
 namespace fw {
 

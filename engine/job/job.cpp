@@ -246,18 +246,6 @@ std::optional<std::pair<std::uint32_t, std::uint32_t>> parse_page_range(std::str
   return std::pair{*first, *last};
 }
 
-PageSettings merged(PageSettings settings, const PageSettingsOverride& overrides) {
-  if (overrides.reduction) settings.reduction = *overrides.reduction;
-  if (overrides.mode) settings.mode = *overrides.mode;
-  if (overrides.dpi) settings.dpi = overrides.dpi;
-  if (overrides.force_dpi) settings.force_dpi = *overrides.force_dpi;
-  if (overrides.rotate) settings.rotate = *overrides.rotate;
-  if (overrides.threshold) settings.threshold = *overrides.threshold;
-  if (overrides.on_error) settings.on_error = *overrides.on_error;
-  if (overrides.colour_route) settings.colour_route = *overrides.colour_route;
-  return settings;
-}
-
 fs::path resolve(const fs::path& base_dir, const std::string& text) {
   return (base_dir / fs::path(text)).lexically_normal();
 }
@@ -369,7 +357,7 @@ class JobParser {
     require(root, "id", std::string("a job id of ") + kNameRule, root);
     require(root, "title", "a non-empty string", root);
     if (job.output.empty()) job.output = resolve(base_dir_, "out");
-    job.defaults = merged(PageSettings{}, defaults);
+    job.defaults = with_overrides(PageSettings{}, defaults);
 
     if (!documents) fail(root, "documents", "expected at least one [[documents]] table, got none");
     read_documents(*documents, job);
@@ -968,44 +956,6 @@ std::string sanitised_id(const std::string& name) {
 
 }  // namespace
 
-const char* to_string(ImageMode mode) {
-  switch (mode) {
-    case ImageMode::bitonal:
-      return "bitonal";
-    case ImageMode::grey:
-      return "grey";
-    case ImageMode::colour:
-      return "colour";
-  }
-  return "?";
-}
-
-const char* to_string(Polarity polarity) {
-  switch (polarity) {
-    case Polarity::negative:
-      return "negative";
-    case Polarity::positive:
-      return "positive";
-  }
-  return "?";
-}
-
-const char* to_string(FailurePolicy policy) {
-  switch (policy) {
-    case FailurePolicy::fail:
-      return "fail";
-    case FailurePolicy::skip_document:
-      return "skip-document";
-    case FailurePolicy::substitute:
-      return "substitute";
-  }
-  return "?";
-}
-
-const char* to_string(ColourRoute route) {
-  return route == ColourRoute::separations ? "separations" : "film";
-}
-
 ImageMode parse_image_mode(const std::string& text) {
   if (const auto mode = image_mode_from(text)) return *mode;
   throw Error(ErrorKind::usage,
@@ -1022,18 +972,6 @@ FailurePolicy parse_failure_policy(const std::string& text) {
   if (const auto policy = failure_policy_from(text)) return *policy;
   throw Error(ErrorKind::usage,
               std::string("expected one of ") + kFailurePolicyWords + ", got " + quote(text));
-}
-
-PageSettings settings_for(const Job& job, const Document& document) {
-  return merged(job.defaults, document.overrides);
-}
-
-bool data_frames_for(const Job& job, const Document& document) {
-  return document.data_frames.value_or(job.data.masters);
-}
-
-const char* to_string(DataPlacement placement) {
-  return placement == DataPlacement::reel_end ? "reel-end" : "document";
 }
 
 Job parse_job(const std::string& toml_text, const std::string& name,

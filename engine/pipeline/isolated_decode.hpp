@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ingest/ingest.hpp"
-#include "job/job.hpp"
+#include "model/job.hpp"
 
 namespace fw {
 

@@ -18,7 +18,7 @@
 #include "film/frame_spool.hpp"
 #include "film/target.hpp"
 #include "film/text_check.hpp"
-#include "pipeline/render.hpp"
+#include "render/render.hpp"
 
 namespace fw {
 namespace {

@@ -22,8 +22,9 @@
 #include "film/plan.hpp"
 #include "hal/recorder.hpp"
 #include "ingest/ingest.hpp"
-#include "job/job.hpp"
+#include "model/job.hpp"
 #include "pipeline/preflight.hpp"
+#include "render/render.hpp"
 
 namespace fw {
 
@@ -82,43 +83,9 @@ struct RunResult {
 RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                    const std::filesystem::path& job_dir, const RunOptions& options);
 
-// The parallel stage on its own (benches and tests use it). Throws Error(input) naming the
-// reel, frame, document, page and source file, unless the document's policy is `substitute`.
-struct RenderedFrame {
-  std::uint32_t width = 0;
-  std::uint32_t height = 0;
-  std::uint32_t channels = 1;
-  std::vector<std::uint8_t> pixels;
-  std::string sha256;
-  std::string source_sha256;
-  // Set when the page failed to render and its document's policy put a substitute frame in
-  // its place: the reason, as written on the frame and in the index.
-  std::string substitute_reason;
-  // The page's paper level (color/paper.hpp, in page terms) that calibration exposed at the
-  // aim density; 0 when the frame was not scaled to its paper (targets, colour, uncalibrated).
-  std::uint8_t paper = 0;
-};
-// Calibrate::yes (the pipeline's way) maps the finished frame's code values through the plan's
-// calibration (engine/color) before the sha256: one pass, and the checksum is of the frame as
-// the recorder gets it. Calibrate::no keeps the code values as rendered (verify reads both:
-// what the page says, and what was sent); calibrate_rendered() then finishes the job.
-enum class Calibrate { yes, no };
-RenderedFrame render_frame(const Job& job, const Plan& plan, const PlannedFrame& frame,
-                           SourceHashes& hashes, Calibrate calibrate = Calibrate::yes);
-// The plan's calibration on a frame rendered with Calibrate::no: a calibrated grey page is
-// first scaled so that its own paper (aged, yellowed) is exposed like white paper, then every
-// code value goes through the LUT. Updates pixels, paper and sha256.
-void calibrate_rendered(const Job& job, const Plan& plan, const PlannedFrame& frame,
-                        RenderedFrame& rendered);
-
 // Everything before the first exposure: the format, the sources (expand + probe, with each
 // document's failure policy) and the plan. Pure but for reading the sources' headers.
 // The scanned pages are not kept: the plan holds every page it films.
-struct PreparedJob {
-  FilmFormat format;
-  Plan plan;
-  std::filesystem::path job_dir;  // output / id
-};
 PreparedJob prepare_job(const Job& job, const hal::Capabilities& recorder,
                         const std::filesystem::path& profiles_dir);
 

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "film/plan.hpp"
-#include "job/job.hpp"
+#include "model/job.hpp"
 
 namespace fw {
 

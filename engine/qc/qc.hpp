@@ -16,8 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "job/job.hpp"
-#include "pipeline/pipeline.hpp"
+#include "film/plan.hpp"
+#include "model/job.hpp"
 
 namespace fw {
 

@@ -13,7 +13,7 @@
 #include "base/buffer_pool.hpp"
 #include "color/paper.hpp"
 #include "core/error.hpp"
-#include "pipeline/pipeline.hpp"
+#include "render/render.hpp"
 
 namespace fw::qc {
 namespace {

@@ -12,7 +12,7 @@
 
 #include "film/target.hpp"
 #include "ingest/ingest.hpp"
-#include "job/job.hpp"
+#include "model/job.hpp"
 #include "qc/checks/blip.hpp"
 #include "qc/checks/completeness.hpp"
 #include "qc/checks/content.hpp"

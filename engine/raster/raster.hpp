@@ -8,8 +8,8 @@
 
 #include <vips/vips8>
 
-#include "film/plan.hpp"
-#include "job/job.hpp"
+#include "model/job.hpp"
+#include "model/placement.hpp"
 
 namespace fw {
 

@@ -10,10 +10,10 @@
 #include "base/files.hpp"
 #include "catalog/export.hpp"
 #include "catalog/migrate.hpp"
-#include "catalog/toc_export.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
 #include "mets/mets.hpp"
+#include "mets/toc_export.hpp"
 
 namespace fw::cli {
 namespace {

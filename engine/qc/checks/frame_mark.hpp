@@ -1,13 +1,13 @@
-// Check: the frame mark. The DataMatrix (qc/mark.hpp) decoded from the film where mark_box
-// says it is, against the reel, frame and source hash it must carry.
+// Check: the frame mark. The DataMatrix (render/frame_mark.hpp) decoded from the film where
+// mark_box says it is, against the reel, frame and source hash it must carry.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "film/mark_box.hpp"
-#include "qc/mark.hpp"
 #include "qc/measure.hpp"
+#include "render/frame_mark.hpp"
 
 namespace fw::qc {
 

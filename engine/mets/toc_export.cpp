@@ -1,4 +1,4 @@
-#include "catalog/toc_export.hpp"
+#include "mets/toc_export.hpp"
 
 #include <fmt/format.h>
 #include <vips/vips.h>

@@ -4,7 +4,7 @@
 // `separations` colour route a page's frame is one channel of the page rendered in colour,
 // with the calibration strip of engine/film/separation beside it, and every other frame of
 // the document (targets, substitutes) is grey: the stock takes one channel.
-#include "pipeline/render.hpp"
+#include "render/render.hpp"
 
 #include <fmt/format.h>
 
@@ -22,9 +22,8 @@
 #include "film/separation.hpp"
 #include "film/substitute.hpp"
 #include "film/target.hpp"
-#include "pipeline/pipeline.hpp"
-#include "qc/mark.hpp"
 #include "raster/raster.hpp"
+#include "render/frame_mark.hpp"
 
 namespace fw {
 namespace {

@@ -1,4 +1,4 @@
-#include "qc/mark.hpp"
+#include "render/frame_mark.hpp"
 
 #include <dmtx.h>
 #include <fmt/format.h>
