@@ -1,6 +1,6 @@
 // plan.json: the plan written out (streamed frame by frame, stable key order), the rendering
-// choices beside it, and the plan's hash over both. recorded_filming_date reads back the date a
-// plan.json on disk recorded: the one function of the planner's files that reads a file.
+// choices beside it, and the plan's hash over both (sha256 of the text as written: no file is
+// read).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -13,7 +13,6 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "base/files.hpp"
 #include "base/sha256.hpp"
 #include "color/calibration.hpp"
 #include "core/error.hpp"
@@ -274,17 +273,6 @@ std::string Plan::to_json(const Job& job) const {
   std::string text;
   write_json(job, [&](std::string_view piece) { text += piece; });
   return text;
-}
-
-std::string recorded_filming_date(const std::filesystem::path& plan_json) {
-  if (!std::filesystem::is_regular_file(plan_json)) return "";
-  try {
-    const auto json = nlohmann::json::parse(read_file(plan_json));
-    const auto date = json.find("filming_date");
-    return date != json.end() && date->is_string() ? date->get<std::string>() : "";
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorKind::job, fmt::format("{}: {}", plan_json.string(), e.what()));
-  }
 }
 
 nlohmann::ordered_json Plan::rendering(const Job& job) const {
