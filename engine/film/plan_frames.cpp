@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "film/blip.hpp"
+#include "film/frame_along.hpp"
 #include "film/separation.hpp"
 #include "text/text.hpp"
 
@@ -133,19 +134,7 @@ Placement lengthened(const Placement& placement, std::uint32_t least_px, bool se
         std::max<std::uint32_t>(1, mm_to_px(format.margin_mm, pitch_um));
     content += margin_px + mm_to_px(kSeparationStripMm, pitch_um);
   }
-  Placement out = placement;
-  const std::uint32_t page_along = (least_px - content) / 2;
-  if (comic) {
-    out.frame_width_px = least_px;
-    out.page_x_px = page_along;
-    if (out.track_height_px > 0) out.track_width_px = least_px;
-  } else {
-    out.frame_height_px = least_px;
-    out.page_y_px = page_along;
-    if (out.track_width_px > 0) out.track_height_px = least_px;
-  }
-  out.length_mm = least_px * pitch_um / 1000.0;
-  return out;
+  return with_frame_along(placement, format, (least_px - content) / 2, least_px, pitch_um);
 }
 
 }  // namespace fw::planner
