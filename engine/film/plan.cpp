@@ -446,6 +446,7 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
   }
   if (format.layout == FilmLayout::fiche) {
     std::vector<std::vector<PlannedFrame>> pages;
+    pages.reserve(filmed.size());
     for (DocumentFrames& document : filmed) pages.push_back(std::move(document.pages));
     planner::plan_fiche(job, format, recorder.pixel_pitch_um, std::move(pages), plan);
   } else {

@@ -92,7 +92,8 @@ double data_capacity_bytes(const Job& job, const FilmFormat& format, double pitc
   usable_mm -= target_mm * ((targets ? 4 : 0) + 2);  // the reel's targets, the data target's 2
   const auto frames = static_cast<std::uint64_t>(
       std::max(0.0, std::floor(usable_mm / (frame.length_mm + format.frame_gap_mm))));
-  const auto group = static_cast<std::uint64_t>(layout.code.group_data + layout.code.group_parity);
+  const auto group = static_cast<std::uint64_t>(layout.code.group_data) +
+                     static_cast<std::uint64_t>(layout.code.group_parity);
   const std::uint64_t data_frames =
       frames / group * static_cast<std::uint64_t>(layout.code.group_data) +
       std::min<std::uint64_t>(frames % group, static_cast<std::uint64_t>(layout.code.group_data));

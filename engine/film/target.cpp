@@ -135,7 +135,8 @@ ChartLayout technical_layout(const TargetTemplate& target, const PlannedFrame& f
       layout.left_out.push_back(frequency);
       continue;
     }
-    const double row = static_cast<double>(placed / 8), column = static_cast<double>(placed % 8);
+    const std::size_t row_index = placed / 8, column_index = placed % 8;  // eight groups a row
+    const double row = static_cast<double>(row_index), column = static_cast<double>(column_index);
     const double left_mm = kLeftMm + column * kCellMm;
     const double top_mm = target.chart.top_mm + row * (target.chart.group_height_mm + kRowGapMm);
     const double bars_mm = 5.0 / frequency - 0.5 / frequency;  // five bars, four spaces

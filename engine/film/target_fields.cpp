@@ -200,6 +200,7 @@ std::string fill_placeholders(const std::string& text,
     const auto field = fields.find(name);
     if (field == fields.end()) {
       std::vector<std::string> known;
+      known.reserve(fields.size());
       for (const auto& [key, value] : fields) known.push_back(key);
       throw Error(ErrorKind::job, fmt::format("{}: unknown placeholder {{{}}}; known: {}", context,
                                               name, fmt::join(known, ", ")));

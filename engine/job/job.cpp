@@ -45,10 +45,10 @@ using job_detail::quote_start;
 // character (not per UTF-8 byte).
 std::string sanitised_id(const std::string& name) {
   std::string id;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    const auto byte = static_cast<unsigned char>(name[i]);
-    if (is_name_char(name[i])) {
-      id += name[i];
+  for (const char c : name) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (is_name_char(c)) {
+      id += c;
     } else if ((byte & 0xC0) != 0x80) {
       id += '-';  // a lead byte or ASCII; continuation bytes belong to the same character
     }

@@ -263,6 +263,7 @@ void JobParser::walk(const toml::table& table, const std::string& prefix,
 
 std::string JobParser::unknown_key_message(std::string_view name, const std::vector<Rule>& rules) {
   std::vector<std::string_view> names;
+  names.reserve(rules.size());
   for (const Rule& rule : rules) names.push_back(rule.name);
   return fw::unknown_key_message(name, names);
 }
@@ -505,7 +506,7 @@ std::string JobParser::read_date(const toml::node& node, const std::string& key)
     const toml::date& d = date->get();
     return fmt::format("{:04}-{:02}-{:02}", d.year, d.month, d.day);
   }
-  const std::string text = read_string(node, key, expected);
+  std::string text = read_string(node, key, expected);
   unsigned year = 0, month = 0, day = 0;
   char tail = 0;
   if (text.size() != 10 ||
