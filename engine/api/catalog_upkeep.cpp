@@ -12,6 +12,7 @@
 #include "catalog/keeper.hpp"
 #include "core/error.hpp"
 #include "film/plan.hpp"
+#include "film/plan_file.hpp"
 #include "mets/mets.hpp"
 #include "pipeline/pipeline.hpp"
 

@@ -18,6 +18,7 @@
 #include "color/calibration.hpp"
 #include "core/error.hpp"
 #include "film/frame_spool.hpp"
+#include "film/plan_file.hpp"
 #include "mets/mets.hpp"
 #include "ops/log.hpp"
 #include "ops/preflight_log.hpp"

@@ -6,6 +6,7 @@
 
 #include "catalog/catalog.hpp"
 #include "film/plan.hpp"
+#include "film/plan_file.hpp"
 #include "mets/mets.hpp"
 #include "pipeline/pipeline.hpp"
 

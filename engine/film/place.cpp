@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "film/frame_along.hpp"
 #include "film/plan.hpp"
 
 namespace fw {
@@ -152,6 +153,23 @@ Placement place_page(const PageInfo& info, const PageSettings& settings, const F
   }
   placement.length_mm = geometry.frame_along_px * pitch_um / 1000.0;
   return placement;
+}
+
+Placement with_frame_along(const Placement& placement, const FilmFormat& format,
+                           std::uint32_t page_along_px, std::uint32_t frame_along_px,
+                           double pitch_um) {
+  Placement out = placement;
+  if (format.orientation == Orientation::comic) {
+    out.frame_width_px = frame_along_px;
+    out.page_x_px = page_along_px;
+    if (out.track_height_px > 0) out.track_width_px = frame_along_px;
+  } else {
+    out.frame_height_px = frame_along_px;
+    out.page_y_px = page_along_px;
+    if (out.track_width_px > 0) out.track_height_px = frame_along_px;
+  }
+  out.length_mm = frame_along_px * pitch_um / 1000.0;
+  return out;
 }
 
 }  // namespace fw

@@ -1,7 +1,8 @@
 // The reel planner: a pure, deterministic function from the job, the film format, the
 // recorder's geometry and the pages' metadata to the plan (reels, frames, placement,
 // positions on film). The same input always gives the same plan; nothing here touches a
-// file or a device.
+// file or a device (but for loading the default font set once when plan_reels is given no
+// font set). A plan.json on disk is read back by film/plan_file.hpp.
 #pragma once
 
 #include <cstdint>
@@ -227,10 +228,6 @@ struct PreparedJob {
 Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilities& recorder,
                 const std::vector<DocumentPages>& documents, const TextEngine* text = nullptr,
                 std::uint32_t toc_entries_per_frame = kTocEntriesPerFrame);
-
-// The filming date a plan.json recorded ("" when there is no file or no date): a resumed job
-// films with it, so that its targets are the same as the first run's.
-std::string recorded_filming_date(const std::filesystem::path& plan_json);
 
 // Data frames: the symbol layout for a format and recorder (the data area fills the image
 // area across the film, and as much along it: the fixed frame's length, or a square), and the

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "film/frame_along.hpp"
 
 namespace fw {
 namespace {
@@ -70,7 +71,6 @@ Placement with_separation_strip(const Placement& page, const FilmFormat& format,
                             "{} um pitch (at least {} px)",
                             kSeparationStripMm, strip_px, pitch_um, kLeastStripPx));
   }
-  Placement out = page;
   const Axes a = axes(page, format);
   // The page keeps its margin at the leading side; the strip follows it, then a margin.
   const std::uint32_t page_along = std::min(a.page_along, margin_px);
@@ -88,16 +88,7 @@ Placement with_separation_strip(const Placement& page, const FilmFormat& format,
   } else {
     frame_along = needed;
   }
-  if (comic(format)) {
-    out.page_x_px = page_along;
-    out.frame_width_px = frame_along;
-    if (out.track_height_px > 0) out.track_width_px = frame_along;
-  } else {
-    out.page_y_px = page_along;
-    out.frame_height_px = frame_along;
-    if (out.track_width_px > 0) out.track_height_px = frame_along;
-  }
-  out.length_mm = frame_along * pitch_um / 1000.0;
+  const Placement out = with_frame_along(page, format, page_along, frame_along, pitch_um);
   // The strip must hold its crosses and steps across the image area.
   separation_strip(out, format, pitch_um);
   return out;

@@ -17,6 +17,7 @@
 #include "catalog/inspection.hpp"
 #include "core/error.hpp"
 #include "film/plan.hpp"
+#include "film/plan_file.hpp"
 #include "mets/mets.hpp"
 
 namespace fw {

@@ -1,0 +1,161 @@
+// The values a job's keys and flags take (job/job_rules.hpp), the CLI's parsers of them
+// (job/job.hpp) and the site prefix's rule.
+#include "job/job_rules.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "base/strings.hpp"
+#include "core/error.hpp"
+#include "job/job.hpp"
+
+namespace fw {
+namespace job_detail {
+
+std::string format_number(double value) {
+  return fmt::format("{}", value);
+}
+
+std::string expected_number(NumberRange range) {
+  return fmt::format("a number {}–{}", range.low, range.high);
+}
+
+std::string expected_integer(NumberRange range) {
+  return fmt::format("an integer {}–{}", range.low, range.high);
+}
+
+bool in_range(double value, NumberRange range) {
+  return value >= range.low && value <= range.high;  // false for NaN
+}
+
+bool is_name_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+bool is_safe_name(std::string_view text) {
+  if (text.empty() || text == "." || text == "..") return false;
+  return std::all_of(text.begin(), text.end(), is_name_char);
+}
+
+std::size_t code_points(std::string_view text) {
+  return static_cast<std::size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+bool is_document_id(std::string_view id) {
+  if (id.empty() || code_points(id) > kMaxIdCharacters || id.front() == '.' || id.front() == ' ' ||
+      id.back() == ' ') {
+    return false;
+  }
+  return std::none_of(id.begin(), id.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return c == '/' || c == '\\' || u < 0x20 || u == 0x7f;
+  });
+}
+
+std::string quote_start(std::string_view text) {
+  if (code_points(text) <= 40) return quote(text);
+  std::size_t end = 0;
+  for (std::size_t n = 0; end < text.size() && n < 40; ++n) {
+    ++end;
+    while (end < text.size() && (text[end] & 0xC0) == 0x80) ++end;
+  }
+  return quote(text.substr(0, end)) + fmt::format(" ... ({} characters)", code_points(text));
+}
+
+bool has_control_character(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\n' && c != '\t') || u == 0x7f;
+  });
+}
+
+bool is_blank(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
+}
+
+std::optional<ImageMode> image_mode_from(std::string_view word) {
+  if (word == "bitonal") return ImageMode::bitonal;
+  if (word == "grey" || word == "gray") return ImageMode::grey;
+  if (word == "colour" || word == "color") return ImageMode::colour;
+  return std::nullopt;
+}
+
+std::optional<Polarity> polarity_from(std::string_view word) {
+  if (word == "negative") return Polarity::negative;
+  if (word == "positive") return Polarity::positive;
+  return std::nullopt;
+}
+
+std::optional<ColourRoute> colour_route_from(std::string_view word) {
+  if (word == "film") return ColourRoute::film;
+  if (word == "separations") return ColourRoute::separations;
+  return std::nullopt;
+}
+
+std::optional<bool> data_files_from(std::string_view word) {
+  if (word == "masters") return true;
+  if (word == "none") return false;
+  return std::nullopt;
+}
+
+std::optional<DataPlacement> data_place_from(std::string_view word) {
+  if (word == "document") return DataPlacement::document;
+  if (word == "reel-end") return DataPlacement::reel_end;
+  return std::nullopt;
+}
+
+std::optional<FailurePolicy> failure_policy_from(std::string_view word) {
+  if (word == "fail") return FailurePolicy::fail;
+  if (word == "skip-document") return FailurePolicy::skip_document;
+  if (word == "substitute") return FailurePolicy::substitute;
+  return std::nullopt;
+}
+
+}  // namespace job_detail
+
+using job_detail::failure_policy_from;
+using job_detail::image_mode_from;
+using job_detail::kFailurePolicyWords;
+using job_detail::kImageModeWords;
+using job_detail::kPolarityWords;
+using job_detail::polarity_from;
+
+ImageMode parse_image_mode(const std::string& text) {
+  if (const auto mode = image_mode_from(text)) return *mode;
+  throw Error(ErrorKind::usage,
+              std::string("expected one of ") + kImageModeWords + ", got " + quote(text));
+}
+
+Polarity parse_polarity(const std::string& text) {
+  if (const auto polarity = polarity_from(text)) return *polarity;
+  throw Error(ErrorKind::usage,
+              std::string("expected one of ") + kPolarityWords + ", got " + quote(text));
+}
+
+FailurePolicy parse_failure_policy(const std::string& text) {
+  if (const auto policy = failure_policy_from(text)) return *policy;
+  throw Error(ErrorKind::usage,
+              std::string("expected one of ") + kFailurePolicyWords + ", got " + quote(text));
+}
+
+bool is_site(std::string_view text) {
+  const auto alnum = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  };
+  return !text.empty() && text.size() <= kMaxSiteCharacters && alnum(text.front()) &&
+         alnum(text.back()) &&
+         std::all_of(text.begin(), text.end(), [&](char c) { return alnum(c) || c == '-'; });
+}
+
+std::string site_rule() {
+  return fmt::format(
+      "a site of 1 to {} ASCII letters, digits and '-', beginning and ending with a letter or "
+      "digit (e.g. \"NLC-B2\")",
+      kMaxSiteCharacters);
+}
+
+}  // namespace fw

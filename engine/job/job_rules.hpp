@@ -1,0 +1,68 @@
+// The values a job's keys and flags take, ruled once so that the job file, the command-line
+// flags and one-line mode say the same (job_rules.cpp). Private to engine/job.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "model/job.hpp"
+
+namespace fw::job_detail {
+
+// Value rules shared by the job file and the command-line flags, so both say the same.
+struct NumberRange {
+  double low;
+  double high;
+};
+inline constexpr NumberRange kReduction{7, 50};
+inline constexpr NumberRange kDpi{50, 4800};
+inline constexpr NumberRange kThreads{0, 256};
+inline constexpr NumberRange kThreshold{0, 255};
+inline constexpr std::int64_t kMaxFileMegabytes = 16 * 1024 * 1024;  // 16 TiB; keeps bytes in range
+
+inline constexpr const char* kNameRule = "letters, digits, '.', '_' or '-'";
+inline constexpr const char* kImageModeWords = "bitonal, grey (or gray), colour (or color)";
+inline constexpr const char* kPolarityWords = "negative, positive";
+inline constexpr const char* kFailurePolicyWords = "fail, skip-document, substitute";
+inline constexpr const char* kColourRouteWords = "film, separations";
+
+std::string format_number(double value);
+std::string expected_number(NumberRange range);  // "a number 7–50"
+std::string expected_integer(NumberRange range);
+bool in_range(double value, NumberRange range);  // false for NaN
+
+bool is_name_char(char c);
+// A name that can become a folder or file name without surprises.
+bool is_safe_name(std::string_view text);
+
+// A document id names the document on film (frame addresses), in the catalog and as a folder
+// (restore writes <out>/<job>/<document>/): one path component of at most kMaxIdCharacters
+// characters (any script), without separators or control characters, not starting with '.'
+// or a space.
+inline constexpr std::size_t kMaxIdCharacters = 64;
+inline constexpr const char* kDocumentIdRule =
+    "a document id of 1 to 64 characters without '/', '\\', control characters or a leading "
+    "'.' or space";
+std::size_t code_points(std::string_view text);
+bool is_document_id(std::string_view id);
+
+// What a message shows of a long text: its start.
+std::string quote_start(std::string_view text);
+// Text drawn on film (titles, metadata) holds no control character but a line break or a tab:
+// nothing draws U+0000 or an escape, and a frame cannot be corrected after exposure.
+bool has_control_character(std::string_view text);
+// A title is drawn on film: it must show something, not only spaces.
+bool is_blank(std::string_view text);
+
+// The words of each choice; nullopt for any other word.
+std::optional<ImageMode> image_mode_from(std::string_view word);
+std::optional<Polarity> polarity_from(std::string_view word);
+std::optional<ColourRoute> colour_route_from(std::string_view word);
+std::optional<bool> data_files_from(std::string_view word);  // masters, none
+std::optional<DataPlacement> data_place_from(std::string_view word);
+std::optional<FailurePolicy> failure_policy_from(std::string_view word);
+
+}  // namespace fw::job_detail
