@@ -521,7 +521,7 @@ class VerifySmallPages : public ::testing::Test {
   // qc.json.
   Json film_and_verify(const std::string& format, const std::vector<PageSize>& pages, bool targets,
                        const std::string& recorder = "sim-test") {
-    const fs::path root = base_->path();
+    const fs::path& root = base_->path();
     const fs::path profiles_dir = root / "profiles";
     write_pages(dir_ / "D001", pages);
     const fs::path job = dir_ / "job.toml";

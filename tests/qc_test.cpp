@@ -71,7 +71,7 @@ class Verify : public ::testing::Test {
 
   // A copy of the filmed job to damage; verify reads it.
   fs::path copy_of_clean() {
-    const fs::path out = dir_ / "out";
+    fs::path out = dir_ / "out";
     fs::copy(base_->path() / "clean", out, fs::copy_options::recursive);
     return out;
   }
@@ -213,7 +213,7 @@ TEST_F(Verify, BlurredSpotIsCaught) {
   const Json f = frame(qc(out), 4);
   EXPECT_EQ(f["verdict"], "fail");
   EXPECT_LT(f["ssim_worst_block"].get<double>(), 0.9);
-  const auto at = f["ssim_worst_at"];
+  const auto& at = f["ssim_worst_at"];
   EXPECT_GE(at[0].get<int>(), 10);
   EXPECT_LT(at[0].get<int>(), 360);
   EXPECT_GE(at[1].get<int>(), 950);

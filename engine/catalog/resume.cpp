@@ -184,7 +184,7 @@ PlanChanges check_resumable(const Job& job, const Plan& plan, const JournalState
   if (!changes.changed()) {
     // plan.json was written by this run's start; only the rendering choices are not in it.
     changes.global = true;
-    changes.lines.push_back(
+    changes.lines.emplace_back(
         "the rendering choices (polarity, mode, threshold, colour route) differ from the "
         "journal's");
   }

@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX kill(), not in <csignal>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -111,6 +111,7 @@ std::string decode_failure_isolated(const std::filesystem::path& executable, con
   const std::string exe = executable.string();
   std::vector<std::string> args = {exe, "decode-page", request};
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
   const rlimit memory{isolation.address_space_bytes, isolation.address_space_bytes};

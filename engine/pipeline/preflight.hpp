@@ -66,7 +66,7 @@ struct PreflightReport {
 // render stage's `scale`, in the words render_frame would use for its substitute: open_page's
 // own errors as they are (they name the file), errors in the pixel data as raster's
 // "cannot decode: ...". The `decode-page` command runs it in a child (isolated_decode.hpp).
-std::string page_decode_failure(const SourcePage& page, double scale, const Limits& limits);
+std::string page_decode_failure(const SourcePage& source, double scale, const Limits& limits);
 
 // Frame `index` of the plan (the pipeline reads them from its spool).
 using FrameReader = std::function<PlannedFrame(std::size_t)>;

@@ -328,7 +328,7 @@ ReelVerdict verify_reel(const VerifySetup& setup, const PlannedReel& reel,
     if (v.density->base_fog) out.base_fog_max = std::max(out.base_fog_max, *v.density->base_fog);
     for (std::uint32_t c = 0; c < v.density->channels.size(); ++c) {
       if (const auto& bg = v.density->channels[c].background) {
-        backgrounds[c].frames.push_back({v.frame, *bg});
+        backgrounds[c].frames.emplace_back(v.frame, *bg);
       }
     }
     if (v.data) ++out.data.checked;
@@ -362,7 +362,7 @@ ReelVerdict verify_reel(const VerifySetup& setup, const PlannedReel& reel,
     }
   }
   if (setup.technical && !out.resolution)
-    failures.push_back("no technical target could be measured");
+    failures.emplace_back("no technical target could be measured");
   // The quality index against the masters' requirement: a failure, or where the QC profile
   // says so (a recorder whose pitch cannot reach it at this reduction) a warning that is
   // printed with the verdict, never a silent pass.

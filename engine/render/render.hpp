@@ -48,6 +48,6 @@ RenderedFrame render_frame(const Job& job, const Plan& plan, const PlannedFrame&
 // first scaled so that its own paper (aged, yellowed) is exposed like white paper, then every
 // code value goes through the LUT. Updates pixels, paper and sha256.
 void calibrate_rendered(const Job& job, const Plan& plan, const PlannedFrame& frame,
-                        RenderedFrame& rendered);
+                        RenderedFrame& out);
 
 }  // namespace fw

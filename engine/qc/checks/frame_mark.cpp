@@ -28,7 +28,7 @@ MarkResult check_frame_mark(const FilmPlane& film, const MarkBox& box, double cl
   const auto text = decode_datamatrix(grey, x1 - x0, y1 - y0);
   if (text) out.read = *text;
   if (!text) {
-    out.problems.push_back("frame mark unreadable");
+    out.problems.emplace_back("frame mark unreadable");
   } else if (const auto got = FrameMark::parse(*text); !got || !(*got == expected)) {
     out.problems.push_back(fmt::format("frame mark says {}, expected {}", *text, out.expected));
   }
