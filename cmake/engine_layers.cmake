@@ -2,7 +2,7 @@
 # include and link only modules of the layers below its own: never one of its own layer, never
 # one above. engine/CMakeLists.txt makes one library per module from this list
 # (filmwriter_<module>, linked to the layers below it); the test
-# Layering.ModulesIncludeOnlyTheLayersBelowThem (tests/layering.cmake) reads every
+# Layering.ModulesIncludeOnlyTheLayersBelowThem (cmake/check_layering.cmake) reads every
 # engine/**/*.{hpp,cpp} and fails on an #include "module/..." that breaks it.
 # engine/base is below all of them (its own library, filmwriter_base, shared with the drivers).
 # Why each module is where it is: docs/architecture.md, "Layers".

@@ -1,11 +1,11 @@
-# ctest Layering.ModulesIncludeOnlyTheLayersBelowThem: every #include "module/..." in
+# The layering check (run by the build, fw_engine_layering, and by ctest Layering.*): every #include "module/..." in
 # ENGINE_DIR/**/*.{hpp,cpp} names a module of a layer below the including module's
 # (FW_ENGINE_LAYERS, cmake/engine_layers.cmake). Fails listing file:line, the edge and why.
 # Layering.IncludesOfTheSameLayerOrAboveAreNamed runs it on tests/layering/engine, which breaks the rule on purpose.
 cmake_minimum_required(VERSION 3.25)
-include("${CMAKE_CURRENT_LIST_DIR}/../cmake/engine_layers.cmake")
+include("${CMAKE_CURRENT_LIST_DIR}/engine_layers.cmake")
 if(NOT ENGINE_DIR)
-  message(FATAL_ERROR "usage: cmake -DENGINE_DIR=<engine folder> -P tests/layering.cmake")
+  message(FATAL_ERROR "usage: cmake -DENGINE_DIR=<engine folder> -P cmake/check_layering.cmake")
 endif()
 fw_engine_layering_problems("${ENGINE_DIR}" problems)
 if(problems)
