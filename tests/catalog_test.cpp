@@ -535,6 +535,27 @@ TEST(Journal, ReplayIgnoresATornLastLineAndRejectsAFrameOutOfOrder) {
   }
 }
 
+// A number that is no frame number (too large, fractional, negative) in a damaged journal is an
+// error at its line, never a cast (libFuzzer found 6.7e19 as a first_frame: undefined behaviour).
+TEST(Journal, ANumberOutOfItsRangeIsAnErrorAtItsLine) {
+  test::TempDir dir;
+  const auto file = dir / "journal.jsonl";
+  const std::string start = R"({"event":"start","job":"j","plan_sha256":"p","frames":3})";
+  for (const char* first_frame : {"6.66667e19", "1.5", "-1", "4294967296"}) {
+    test::write_text(file, start + "\n" +
+                               R"({"event":"reel_loaded","reel":"R0001","first_frame":)" +
+                               first_frame + "}\n");
+    try {
+      read_journal(file);
+      ADD_FAILURE() << "first_frame " << first_frame << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("journal.jsonl:2: malformed record:"), std::string::npos)
+          << e.what();
+      EXPECT_NE(std::string(e.what()).find("first_frame"), std::string::npos) << e.what();
+    }
+  }
+}
+
 // The real CLI: a small job with Chinese titles, then find, export and check.
 TEST_P(CatalogCliOn, FindExportAndCheckAJobWithChineseTitles) {
   test::TempDir dir;

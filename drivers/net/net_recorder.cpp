@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "base/json_fields.hpp"
 #include "base/sha256.hpp"
 #include "hal/registry.hpp"
 #include "net/protocol.hpp"
@@ -206,7 +207,7 @@ class NetRecorder final : public hal::Recorder {
 
   // Sends one frame and waits for its acknowledgement.
   void send_frame(const nlohmann::json& head, std::span<const std::uint8_t> pixels) {
-    const std::uint32_t number = head.at("frame").get<std::uint32_t>();
+    const std::uint32_t number = json_get<std::uint32_t>(head, "frame");
     connection_.send(head, pixels, timeout_ms_);
     const auto reply = expect(connection_.receive(timeout_ms_), "accepted");
     const auto acknowledged = net::field(reply.head, "frame", 0u);
@@ -221,7 +222,7 @@ class NetRecorder final : public hal::Recorder {
 
   void forget_confirmed() {
     while (!unconfirmed_.empty() &&
-           unconfirmed_.front().head.at("frame").get<std::uint32_t>() <= on_film_) {
+           json_get<std::uint32_t>(unconfirmed_.front().head, "frame") <= on_film_) {
       unconfirmed_.pop_front();
     }
   }
@@ -305,7 +306,7 @@ class NetRecorder final : public hal::Recorder {
     }
     // Acknowledged frames the device lost with its buffer: send the kept copies again.
     for (const auto& kept : unconfirmed_) {
-      const std::uint32_t number = kept.head.at("frame").get<std::uint32_t>();
+      const std::uint32_t number = json_get<std::uint32_t>(kept.head, "frame");
       if (number > on_device && number <= acked_) send_frame(kept.head, kept.pixels);
     }
     forget_confirmed();

@@ -38,14 +38,13 @@
 #pragma once
 
 #include <cstdint>
-#include <limits>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
 #include <vector>
 
+#include "base/json_fields.hpp"
 #include "hal/recorder.hpp"
 
 namespace fw::net {
@@ -141,39 +140,10 @@ class Listener {
 // 1e300 to an integer or -1 to unsigned as C++ casts do, out of range: undefined).
 template <typename T>
 T value_as(const nlohmann::json& value, const std::string& what) {
-  const auto fail = [&] {
-    throw NetError(NetError::Kind::protocol,
-                   "malformed " + what + ": " +
-                       value.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace));
-  };
-  if constexpr (std::is_same_v<T, bool>) {
-    if (!value.is_boolean()) fail();
-    return value.get<bool>();
-  } else if constexpr (std::is_integral_v<T>) {
-    if (value.is_number_unsigned()) {
-      if (value.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) {
-        fail();
-      }
-    } else if (value.is_number_integer()) {
-      const std::int64_t v = value.get<std::int64_t>();
-      if (v < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
-          (v > 0 && static_cast<std::uint64_t>(v) >
-                        static_cast<std::uint64_t>(std::numeric_limits<T>::max()))) {
-        fail();
-      }
-    } else {
-      fail();
-    }
-    return value.get<T>();
-  } else if constexpr (std::is_floating_point_v<T>) {
-    if (!value.is_number()) fail();
-    return value.get<T>();
-  } else if constexpr (std::is_same_v<T, std::string>) {
-    if (!value.is_string()) fail();
-    return value.get<std::string>();
-  } else {
-    static_assert(sizeof(T) == 0, "value_as: bool, integers, floating point or std::string");
-  }
+  if (auto v = json_as<T>(value)) return *std::move(v);
+  throw NetError(NetError::Kind::protocol,
+                 "malformed " + what + ": " +
+                     value.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace));
 }
 
 // The field `key` of a message head (or other object) as T: NetError(protocol) when it is

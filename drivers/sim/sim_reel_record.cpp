@@ -10,6 +10,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "base/json_fields.hpp"
 #include "sim/sim_recorder.hpp"
 
 namespace fw::drivers::sim {
@@ -43,13 +44,13 @@ nlohmann::ordered_json SimRecorder::frame_record(const LayoutEntry& e) {
 // A frame's record as frame_record() wrote it, on the film this reel is on.
 LayoutEntry SimRecorder::read_frame_record(const nlohmann::json& f) const {
   LayoutEntry e;
-  e.frame = f.at("frame").get<std::uint32_t>();
+  e.frame = json_get<std::uint32_t>(f, "frame");
   e.address = f.at("address").get<std::string>();
   e.blip = f.at("blip").get<std::string>();
   e.file = f.at("file").get<std::string>();
   if (geometry_.fiche) {
-    e.cell = hal::FicheSheet::Cell{f.at("cell").at("row").get<std::uint32_t>(),
-                                   f.at("cell").at("column").get<std::uint32_t>(), 0, 0};
+    e.cell = hal::FicheSheet::Cell{json_get<std::uint32_t>(f.at("cell"), "row"),
+                                   json_get<std::uint32_t>(f.at("cell"), "column"), 0, 0};
     e.x_mm = f.at("x_mm").get<double>();
     e.y_mm = f.at("y_mm").get<double>();
     e.width_mm = f.at("width_mm").get<double>();
@@ -58,12 +59,12 @@ LayoutEntry SimRecorder::read_frame_record(const nlohmann::json& f) const {
     e.start_mm = f.at("start_mm").get<double>();
     e.length_mm = f.at("length_mm").get<double>();
   }
-  e.width_px = f.at("width_px").get<std::uint32_t>();
-  e.height_px = f.at("height_px").get<std::uint32_t>();
-  e.channels = f.at("channels").get<std::uint32_t>();
+  e.width_px = json_get<std::uint32_t>(f, "width_px");
+  e.height_px = json_get<std::uint32_t>(f, "height_px");
+  e.channels = json_get<std::uint32_t>(f, "channels");
   e.sha256 = f.value("sha256", "");
   if (f.contains("measured")) e.measured = f.at("measured").get<std::array<double, 4>>();
-  if (f.contains("dust")) e.dust = f.at("dust").get<std::uint32_t>();
+  if (f.contains("dust")) e.dust = json_get<std::uint32_t>(f, "dust");
   return e;
 }
 

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 
+#include "base/json_fields.hpp"
 #include "sim/sim_recorder.hpp"
 
 namespace fw::drivers::sim {
@@ -21,12 +22,12 @@ std::optional<std::uint32_t> SimRecorder::frames_on_film(const hal::ReelSpec& re
     std::ifstream in(dir / "reel.json", std::ios::binary);
     const auto json = nlohmann::json::parse(in);
     if (json.at("reel") != reel.reel_id || json.at("job") != reel.job_id) return std::nullopt;
-    for (const auto& f : json.at("frames")) frames.insert(f.at("frame").get<std::uint32_t>());
+    for (const auto& f : json.at("frames")) frames.insert(json_get<std::uint32_t>(f, "frame"));
     std::ifstream log(dir / "reel.log", std::ios::binary);
     std::string line;
     while (std::getline(log, line) && !log.eof()) {
       const auto record = nlohmann::json::parse(line);
-      if (record.contains("frame")) frames.insert(record.at("frame").get<std::uint32_t>());
+      if (record.contains("frame")) frames.insert(json_get<std::uint32_t>(record, "frame"));
     }
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;
@@ -93,7 +94,7 @@ void SimRecorder::append_to_reel(std::uint32_t first) {
     // without checksums (an older sim) has them exposed again.
     bool more = true;
     const auto add_frame = [&](const nlohmann::json& f) {
-      const auto number = f.at("frame").get<std::uint32_t>();
+      const auto number = json_get<std::uint32_t>(f, "frame");
       if (!more || number <= layout_.size()) return;  // a line reel.json already holds
       if (number >= first && !f.contains("sha256")) {
         more = false;
@@ -102,7 +103,7 @@ void SimRecorder::append_to_reel(std::uint32_t first) {
       layout_.push_back(read_frame_record(f));
     };
     const auto add_underrun = [&](const nlohmann::json& u) {
-      const auto before = u.at("before_frame").get<std::uint32_t>();
+      const auto before = json_get<std::uint32_t>(u, "before_frame");
       if (!underruns_.empty() && before <= underruns_.back().before_frame) return;
       underruns_.push_back(
           {before, u.at("stall_ms").get<double>(), u.at("wasted_mm").get<double>()});

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/files.hpp"
+#include "base/json_fields.hpp"
 #include "core/error.hpp"
 
 namespace fw {
@@ -28,18 +29,18 @@ std::filesystem::path without_torn_tail(std::filesystem::path file) {
 
 IndexRow row_from(const nlohmann::json& r) {
   IndexRow row;
-  row.frame = r.at("frame").get<std::uint32_t>();
+  row.frame = json_get<std::uint32_t>(r, "frame");
   row.kind = r.at("kind").get<std::string>();
   row.document_id = r.at("document").get<std::string>();
-  row.page = r.at("page").get<std::uint32_t>();
+  row.page = json_get<std::uint32_t>(r, "page");
   row.address = r.at("address").get<std::string>();
   row.blip = r.at("blip").get<std::string>();
   row.source_file = r.at("source_file").get<std::string>();
-  row.source_page = r.at("source_page").get<std::uint32_t>();
+  row.source_page = json_get<std::uint32_t>(r, "source_page");
   row.source_sha256 = r.at("source_sha256").get<std::string>();
   row.frame_sha256 = r.at("frame_sha256").get<std::string>();
   // Journals written before orientation and calibration were recorded have neither.
-  row.orientation = r.value("orientation", 1u);
+  row.orientation = json_get(r, "orientation", 1u);
   row.calibration = r.value("calibration", std::string());
   return row;
 }
@@ -119,10 +120,10 @@ JournalState read_journal(const std::filesystem::path& file) {
         state.start = record;
         state.job_id = record.at("job").get<std::string>();
         state.plan_sha256 = record.at("plan_sha256").get<std::string>();
-        state.frames_planned = record.at("frames").get<std::uint64_t>();
+        state.frames_planned = json_get<std::uint64_t>(record, "frames");
       } else if (event == "reel_loaded") {
         const std::string id = record.at("reel").get<std::string>();
-        const auto first_frame = record.at("first_frame").get<std::uint32_t>();
+        const auto first_frame = json_get<std::uint32_t>(record, "first_frame");
         JournalReel* reel = nullptr;
         for (auto& r : state.reels) {
           if (r.id == id) reel = &r;
@@ -139,7 +140,7 @@ JournalState read_journal(const std::filesystem::path& file) {
         reel->closed = false;
         reel->spoiled = false;
       } else if (event == "frame") {
-        const auto sequence = record.at("seq").get<std::uint64_t>();
+        const auto sequence = json_get<std::uint64_t>(record, "seq");
         JournalReel& reel = reel_named(record.at("reel").get<std::string>());
         IndexRow row = row_from(record);
         if (sequence != state.next_sequence || row.frame != reel.rows.size() + 1 || reel.closed) {
@@ -172,7 +173,7 @@ JournalState read_journal(const std::filesystem::path& file) {
         // The device's film ends before the journal's last frames of this reel: they were in
         // its buffer when it stopped, and are exposed again.
         JournalReel& reel = reel_named(record.at("reel").get<std::string>());
-        const auto frames = record.at("frames").get<std::uint32_t>();
+        const auto frames = json_get<std::uint32_t>(record, "frames");
         if (&reel != &state.reels.back() || frames > reel.rows.size()) {
           throw journal_error(file, line_number,
                               fmt::format("reel {} rewound to {} frames but it holds {}", reel.id,
@@ -183,7 +184,7 @@ JournalState read_journal(const std::filesystem::path& file) {
       } else if (event == "replanned") {
         // Resume accepted a plan that differs only in frames not on film yet.
         state.plan_sha256 = record.at("plan_sha256").get<std::string>();
-        state.frames_planned = record.at("frames").get<std::uint64_t>();
+        state.frames_planned = json_get<std::uint64_t>(record, "frames");
         if (record.contains("rendering")) state.start["rendering"] = record.at("rendering");
       } else if (event == "resume") {
         ++state.resumes;

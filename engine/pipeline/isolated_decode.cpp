@@ -15,6 +15,7 @@
 #include <mutex>
 #include <vector>
 
+#include "base/json_fields.hpp"
 #include "core/error.hpp"
 
 namespace fw {
@@ -69,8 +70,8 @@ nlohmann::json decode_request(const SourcePage& page, double scale, const Limits
 SourcePage page_of(const nlohmann::json& request) {
   SourcePage page;
   page.ref.file = request.at("file").get<std::string>();
-  page.ref.page_in_file = request.at("page_in_file").get<std::uint32_t>();
-  page.ref.pages_in_file = request.at("pages_in_file").get<std::uint32_t>();
+  page.ref.page_in_file = json_get<std::uint32_t>(request, "page_in_file");
+  page.ref.pages_in_file = json_get<std::uint32_t>(request, "pages_in_file");
   const std::string format = request.at("format").get<std::string>();
   bool known = false;
   for (const SourceFormat f : {SourceFormat::tiff, SourceFormat::jpeg, SourceFormat::png,
@@ -81,9 +82,9 @@ SourcePage page_of(const nlohmann::json& request) {
     }
   }
   if (!known) throw Error(ErrorKind::usage, "decode-page: unknown format \"" + format + "\"");
-  page.info.width_px = request.at("width_px").get<std::uint32_t>();
-  page.info.height_px = request.at("height_px").get<std::uint32_t>();
-  page.info.orientation = request.at("orientation").get<std::uint32_t>();
+  page.info.width_px = json_get<std::uint32_t>(request, "width_px");
+  page.info.height_px = json_get<std::uint32_t>(request, "height_px");
+  page.info.orientation = json_get<std::uint32_t>(request, "orientation");
   return page;
 }
 
@@ -93,8 +94,8 @@ double scale_of(const nlohmann::json& request) {
 
 Limits limits_of(const nlohmann::json& request) {
   Limits limits;
-  limits.max_page_pixels = request.at("max_page_pixels").get<std::uint64_t>();
-  limits.max_file_bytes = request.at("max_file_bytes").get<std::uint64_t>();
+  limits.max_page_pixels = json_get<std::uint64_t>(request, "max_page_pixels");
+  limits.max_file_bytes = json_get<std::uint64_t>(request, "max_file_bytes");
   return limits;
 }
 
