@@ -95,6 +95,34 @@ TEST(DurableWrite, SyncsTheFileThenRenamesItThenSyncsTheFolder) {
   EXPECT_FALSE(fs::exists(dir / "R0001" / "index.csv.tmp"));
 }
 
+// Frame-sized files go past the page cache (O_DIRECT, in aligned blocks, the last one cut to
+// length); where the filesystem refuses that (tmpfs), through it. Either way: the exact bytes,
+// whatever their length, and the same durable order.
+TEST(DurableWrite, AFrameSizedFileHasItsExactBytesAndTheSameOrder) {
+  test::TempDir dir;
+  std::vector<fs::path> folders{dir / "frames"};
+  const fs::path shm = fs::path("/dev/shm") / ("fw-" + dir.path().filename().string());
+  if (fs::is_directory("/dev/shm")) folders.push_back(shm);
+  for (const fs::path& folder : folders) {
+    fs::create_directories(folder);
+    // One byte over a block, a whole number of blocks over the 4 MiB buffer, just over 1 MiB.
+    for (const std::size_t size :
+         {std::size_t{17'325'001}, std::size_t{8u << 20}, std::size_t{(1u << 20) + 1}}) {
+      std::string bytes(size, '\0');
+      for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>((i * 2654435761u) >> 24);
+      WriteLog log;
+      write_file_atomic(folder / "F000001.tif", bytes);
+      EXPECT_THAT(log.events,
+                  ElementsAre("fsync F000001.tif.tmp", "rename F000001.tif.tmp F000001.tif",
+                              "fsync folder " + folder.filename().string()));
+      EXPECT_EQ(fs::file_size(folder / "F000001.tif"), size) << folder;
+      EXPECT_TRUE(read_file(folder / "F000001.tif") == bytes) << folder << ", " << size << " bytes";
+      EXPECT_FALSE(fs::exists(folder / "F000001.tif.tmp"));
+    }
+  }
+  fs::remove_all(shm);
+}
+
 TEST(DurableWrite, AFileWrittenByAnotherLibraryIsPublishedInTheSameOrder) {
   test::TempDir dir;
   test::write_text(dir / "F000001.tif.tmp", "developed");
