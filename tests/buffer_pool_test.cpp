@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 
 namespace fw {
@@ -28,6 +29,30 @@ TEST(BufferPool, ReusesAGivenBufferWithoutAllocating) {
   EXPECT_EQ(stats.spares, 0u);
   EXPECT_EQ(stats.taken, 2u);
   EXPECT_EQ(stats.fresh, 1u);
+}
+
+TEST(BufferPool, AnUnsetBufferHasItsLengthAndKeepsWhatItHeld) {
+  BufferPool pool(4);
+  auto fresh = pool.take_unset(1000);
+  ASSERT_EQ(fresh.size(), 1000u);
+  EXPECT_EQ(std::count(fresh.begin(), fresh.end(), 0), 1000);  // new memory reads as zeros
+  std::fill(fresh.begin(), fresh.end(), std::uint8_t{7});
+  const std::uint8_t* memory = fresh.data();
+  pool.give(std::move(fresh));
+  // Shorter: the same memory, its bytes as they were (nothing spent zeroing them).
+  auto shorter = pool.take_unset(900);
+  EXPECT_EQ(shorter.data(), memory);
+  ASSERT_EQ(shorter.size(), 900u);
+  EXPECT_EQ(std::count(shorter.begin(), shorter.end(), 7), 900);
+  pool.give(std::move(shorter));
+  // Longer than it was given back: the bytes it never held are zeros.
+  auto longer = pool.take_unset(1000);
+  EXPECT_EQ(longer.data(), memory);
+  EXPECT_EQ(std::count(longer.begin(), longer.begin() + 900, 7), 900);
+  EXPECT_EQ(std::count(longer.begin() + 900, longer.end(), 0), 100);
+  pool.give(std::move(longer));
+  // take() still hands the same buffer out empty.
+  EXPECT_TRUE(pool.take(1000).empty());
 }
 
 TEST(BufferPool, ASpareServesOnlyARequestOfAboutItsSize) {

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <vips/vips8>
 
+#include "base/buffer_pool.hpp"
 #include "film/plan.hpp"
 #include "ingest/ingest.hpp"
 #include "raster/raster.hpp"
@@ -195,6 +196,24 @@ TEST(Raster, GreyMarkLandsAtTheComputedPixel) {
   const Box grey = expected_in_frame(
       {double(px(25)), double(px(15)), double(px(29)), double(px(19))}, page.info, placement);
   EXPECT_NEAR(at(frame, std::uint32_t(grey.x0 + 20), std::uint32_t(grey.y0 + 20)), 128, 1);
+}
+
+// A frame's buffer comes from the pool still holding an earlier frame's bytes (it is not
+// zeroed: the page overwrites its window): the film around the page is cleared all the same.
+TEST(Raster, TheFilmAroundThePageIsUnexposedInAReusedBuffer) {
+  const TestPage page = make_page(1);
+  const Placement placement = place(page);
+  const std::size_t frame_bytes = std::size_t{placement.frame_width_px} * placement.frame_height_px;
+  std::vector<std::vector<std::uint8_t>> exposed;
+  for (int i = 0; i < 4; ++i) exposed.push_back(frame_buffers().take_unset(frame_bytes));
+  for (auto& buffer : exposed) {
+    std::fill(buffer.begin(), buffer.end(), std::uint8_t{255});
+    frame_buffers().give(std::move(buffer));
+  }
+  const FrameImage frame = render_page(page.image, placement, settings(ImageMode::grey));
+  expect_frame_shape(frame, placement, 1);
+  expect_unexposed_margins(frame, placement);
+  expect_mark_where_placed(frame, page, placement);
 }
 
 TEST(Raster, BitonalHasOnlyTwoValues) {

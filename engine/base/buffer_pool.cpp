@@ -23,7 +23,7 @@ bool fits(std::size_t capacity, std::size_t bytes) {
 }
 }  // namespace
 
-std::vector<std::uint8_t> BufferPool::take(std::size_t bytes) {
+std::vector<std::uint8_t> BufferPool::pick(std::size_t bytes) {
   std::vector<std::vector<std::uint8_t>> idle;  // freed outside the lock
   std::vector<std::uint8_t> buffer;
   {
@@ -56,9 +56,22 @@ std::vector<std::uint8_t> BufferPool::take(std::size_t bytes) {
   return buffer;
 }
 
+std::vector<std::uint8_t> BufferPool::take(std::size_t bytes) {
+  std::vector<std::uint8_t> buffer = pick(bytes);
+  buffer.clear();
+  return buffer;
+}
+
+std::vector<std::uint8_t> BufferPool::take_unset(std::size_t bytes) {
+  std::vector<std::uint8_t> buffer = pick(bytes);
+  // A spare keeps the length it was given back with: shrinking to `bytes` writes nothing, and
+  // growing zeroes only what it never held.
+  buffer.resize(bytes);
+  return buffer;
+}
+
 void BufferPool::give(std::vector<std::uint8_t>&& buffer) {
   if (buffer.capacity() == 0) return;
-  buffer.clear();
   std::vector<std::uint8_t> dropped;  // freed outside the lock
   {
     std::lock_guard lock(mutex_);
@@ -81,7 +94,6 @@ void BufferPool::reserve(std::size_t count, std::size_t bytes) {
   for (; have < count; ++have) {
     std::vector<std::uint8_t> buffer;
     buffer.resize(allocation_size(bytes));  // written, so that it is resident from now on
-    buffer.clear();
     std::lock_guard lock(mutex_);
     ++fresh_;
     spare_.push_back({std::move(buffer), taken_});

@@ -1,5 +1,6 @@
 #include "raster/raster.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include <fmt/format.h>
@@ -98,6 +99,20 @@ ToneTable tone_table(const RasterSettings& settings) {
   return tone;
 }
 
+// Sets every byte of `frame` outside `window` to 0 (unexposed film).
+void clear_around(FrameImage& frame, const PixelWindow& window) {
+  std::uint8_t* const begin = frame.pixels.data();
+  std::uint8_t* const end = begin + frame.pixels.size();
+  const std::size_t row_bytes = std::size_t{window.width} * frame.channels;
+  std::uint8_t* cleared = begin;  // everything before this is done
+  for (std::uint32_t y = 0; y < window.height; ++y) {
+    std::uint8_t* const row = window.data + y * window.stride;
+    std::fill(cleared, row, std::uint8_t{0});
+    cleared = row + row_bytes;
+  }
+  std::fill(cleared, end, std::uint8_t{0});
+}
+
 // Places the page in a frame of unexposed film (0): resampled to the page box when its size
 // differs by more than a pixel, copied (trimmed or edge-extended) otherwise. PDF pages come
 // rasterised at frame resolution: resampling by a factor of 1.0003 would only blur.
@@ -114,8 +129,7 @@ FrameImage place_in_frame(const vips::VImage& page, const Placement& placement,
   }
   // The decoded page goes into a pooled buffer (base/buffer_pool.hpp): libvips writes into
   // memory it does not own, and the next page reuses it.
-  std::vector<std::uint8_t> decoded = frame_buffers().take(in.stride * in.height);
-  decoded.resize(in.stride * in.height);
+  std::vector<std::uint8_t> decoded = frame_buffers().take_unset(in.stride * in.height);
   vips::VImage target = vips::VImage::new_from_memory(
       decoded.data(), decoded.size(), page.width(), page.height(), page.bands(), VIPS_FORMAT_UCHAR);
   page.write(target);
@@ -126,14 +140,16 @@ FrameImage place_in_frame(const vips::VImage& page, const Placement& placement,
   frame.height = placement.frame_height_px;
   frame.channels = in.channels;
   const std::size_t frame_bytes = std::size_t{frame.width} * frame.height * frame.channels;
-  frame.pixels = frame_buffers().take(frame_bytes);
-  frame.pixels.resize(frame_bytes, 0);  // unexposed film
+  // The page fills its window (resampled or copied, below); only the film around it is
+  // cleared to unexposed (0), or the buffer's last frame would show through.
+  frame.pixels = frame_buffers().take_unset(frame_bytes);
   PixelWindow window;
   window.stride = std::size_t{frame.width} * frame.channels;
   window.data = frame.pixels.data() + placement.page_y_px * window.stride +
                 std::size_t{placement.page_x_px} * frame.channels;
   window.width = placement.page_width_px;
   window.height = placement.page_height_px;
+  clear_around(frame, window);
 
   const auto near = [](std::uint32_t have, std::uint32_t want) {
     return (have > want ? have - want : want - have) <= 1;

@@ -26,6 +26,10 @@ class BufferPool {
   // An empty buffer whose capacity is at least `bytes`: a spare one when one fits, that is,
   // holds `bytes` and is at most a sixteenth larger than a new buffer for it would be.
   std::vector<std::uint8_t> take(std::size_t bytes);
+  // A buffer of `bytes` bytes left as they are: what a spare last held (zeros where it held
+  // nothing). For a buffer its taker writes in full: zeroing 17 MB that are overwritten at
+  // once cost a grey job 6 % of its CPU (bench/README.md).
+  std::vector<std::uint8_t> take_unset(std::size_t bytes);
   void give(std::vector<std::uint8_t>&& buffer);
 
   // Makes `count` buffers for requests of `bytes` resident now (spares allocated and written
@@ -45,6 +49,8 @@ class BufferPool {
   Stats stats() const;
 
  private:
+  std::vector<std::uint8_t> pick(std::size_t bytes);  // a fitting spare or a new buffer
+
   struct Spare {
     std::vector<std::uint8_t> buffer;
     std::size_t given_at;  // taken_ when it came back
