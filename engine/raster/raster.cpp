@@ -1,6 +1,7 @@
 #include "raster/raster.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include <fmt/format.h>
@@ -99,6 +100,29 @@ ToneTable tone_table(const RasterSettings& settings) {
   return tone;
 }
 
+// The page's pixels computed into `memory`, in this thread, in strips from the top (the order
+// a sequentially read file wants). page.write() would run the same pipeline on libvips's
+// worker thread and wait for each strip: some 1,300 context switches a frame, which on the
+// reference VM cost more than resampling (bench/README.md).
+void compute_into(const vips::VImage& page, std::vector<std::uint8_t>& memory) {
+  constexpr int kStripRows = 128;
+  vips::VImage target = vips::VImage::new_from_memory(
+      memory.data(), memory.size(), page.width(), page.height(), page.bands(), VIPS_FORMAT_UCHAR);
+  const auto unref = [](VipsRegion* region) { g_object_unref(region); };
+  const std::unique_ptr<VipsRegion, decltype(unref)> source(vips_region_new(page.get_image()),
+                                                            unref);
+  const std::unique_ptr<VipsRegion, decltype(unref)> dest(vips_region_new(target.get_image()),
+                                                          unref);
+  VipsRect whole{0, 0, page.width(), page.height()};
+  if (vips_region_image(dest.get(), &whole) != 0) throw vips::VError();
+  for (int top = 0; top < page.height(); top += kStripRows) {
+    VipsRect strip{0, top, page.width(), std::min(kStripRows, page.height() - top)};
+    if (vips_region_prepare_to(source.get(), dest.get(), &strip, 0, top) != 0) {
+      throw vips::VError();
+    }
+  }
+}
+
 // Sets every byte of `frame` outside `window` to 0 (unexposed film).
 void clear_around(FrameImage& frame, const PixelWindow& window) {
   std::uint8_t* const begin = frame.pixels.data();
@@ -130,9 +154,7 @@ FrameImage place_in_frame(const vips::VImage& page, const Placement& placement,
   // The decoded page goes into a pooled buffer (base/buffer_pool.hpp): libvips writes into
   // memory it does not own, and the next page reuses it.
   std::vector<std::uint8_t> decoded = frame_buffers().take_unset(in.stride * in.height);
-  vips::VImage target = vips::VImage::new_from_memory(
-      decoded.data(), decoded.size(), page.width(), page.height(), page.bands(), VIPS_FORMAT_UCHAR);
-  page.write(target);
+  compute_into(page, decoded);
   in.data = decoded.data();
 
   FrameImage frame;
