@@ -487,9 +487,9 @@ TEST(TocFilm, EntriesTheirTemplateCannotHoldAreRefusedBeforeFilming) {
     prepare(load(bad, job_text(kTwoLevelToc)), zero);
     ADD_FAILURE() << "no error";
   } catch (const Error& e) {
-    EXPECT_THAT(e.what(),
-                HasSubstr("toc-target.toml:12: entries_per_frame: expected a whole number from "
-                          "1 to 200, got 0"));
+    EXPECT_THAT(
+        e.what(),
+        HasSubstr("toc-target.toml:12: entries_per_frame: expected an integer 1–200, got 0"));
   }
 }
 
