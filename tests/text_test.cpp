@@ -143,14 +143,31 @@ TEST(FontSet, JobFontsFolderAndErrorsNameFileLineAndKey) {
                 "tools/install-deps)");
   EXPECT_EQ(error_of("search_paths = [\"{job}/fonts\"]\n[fonts]\nours = { file = \"OurLatin.ttf\" "
                      "}\n[fallback]\nhan = [\"ours\"]\nlatin = [\"theirs\"]\nother = [\"ours\"]\n"),
-            prefix + ":6: fallback.latin: expected the id of a font in [fonts], got \"theirs\"");
+            prefix + ":6: fallback.latin[1]: expected the id of a font in [fonts], got \"theirs\"");
   EXPECT_EQ(error_of("search_paths = [\"{job}/fonts\"]\n[fonts]\nours = { file = \"OurLatin.ttf\", "
                      "family = \"Noto\" }\n"),
             prefix + ":3: fonts.ours.family: expected a family in " +
                 (dir / "job/fonts/OurLatin.ttf").string() + ": \"DejaVu Sans\", got \"Noto\"");
-  EXPECT_EQ(
-      error_of("search_path = []\n"),
-      prefix + ":1: search_path: expected search_paths, fonts or fallback, got an unknown key");
+  // Every key goes through base's TOML reader: a typo is named with the key meant, at its line.
+  EXPECT_EQ(error_of("search_path = []\n"),
+            prefix + ":1: search_path: unknown key (did you mean \"search_paths\"?)");
+  EXPECT_EQ(error_of("search_paths = [\"{job}/fonts\"]\n[fonts.ours]\nfiel = \"OurLatin.ttf\"\n"),
+            prefix + ":3: fonts.ours.fiel: unknown key (did you mean \"file\"?)");
+  EXPECT_EQ(error_of("search_paths = [\"{job}/fonts\"]\n[fonts]\nours = { file = \"OurLatin.ttf\" "
+                     "}\n[fallback]\nhan = [\"ours\"]\nlatn = [\"ours\"]\nother = [\"ours\"]\n"),
+            prefix + ":6: fallback.latn: unknown key (did you mean \"latin\"?)");
+  EXPECT_EQ(error_of("search_paths = [\"{job}/fonts\"]\n[fonts]\nours = { file = \"OurLatin.ttf\" "
+                     "}\n[fallback]\nhan = [\"ours\"]\nlatin = [\"ours\"]\nother = [\"ours\"]\n"
+                     "[fallback.ja]\nhan = [\"ours\"]\nkana = [\"ours\"]\n"),
+            prefix +
+                ":10: fallback.ja.kana: unknown key (known keys: han, latin, other, "
+                "private_use)");
+  EXPECT_EQ(error_of("search_paths = [\"{job}/fonts\"]\n[fonts]\nours = { file = \"OurLatin.ttf\" "
+                     "}\n[fallback]\nhan = [\"ours\"]\nlatin = [\"ours\"]\nother = [\"ours\"]\n"
+                     "ja = [\"ours\"]\n"),
+            prefix +
+                ":8: fallback.ja: expected han, latin, other, private_use or a language "
+                "table, got an unknown key");
 }
 
 TEST(Shaping, GlyphsAndAdvancesAreHarfBuzzsOwnForAPinnedFont) {
