@@ -132,26 +132,42 @@ TEST_F(FormatErrors, ValidTemplateLoads) {
   EXPECT_EQ(load_format(dir_.path(), "broken").description, "test format");
 }
 
-TEST_F(FormatErrors, UnknownKey) {
-  EXPECT_EQ(error_with_line(5, "frame_gap = 1.0"),
-            file() + ":5: frame_gap: expected a roll format key, got an unknown key");
+// The format's keys go through base's TOML reader: a typo is named with the key of this
+// layout it most likely meant.
+TEST_F(FormatErrors, UnknownKeySuggestsTheClosestKey) {
+  EXPECT_EQ(error_with_line(5, "frame_gap_m = 1.0"),
+            file() + ":5: frame_gap_m: unknown key (did you mean \"frame_gap_mm\"?)");
+  EXPECT_EQ(error_with_line(5, "speed = 1.0"),
+            file() +
+                ":5: speed: unknown key (known keys: description, layout, margin_mm, "
+                "min_reduction, max_reduction, allowed_reductions, film_width_mm, "
+                "image_area_across_mm, frame_length_mm, frame_gap_mm, orientation, leader_m, "
+                "trailer_m, reel_length_m, reel_lengths_m, blip_track_mm, blip_width_mm, "
+                "blip_lengths_mm, blip_offset_mm, address_height_mm)");
 }
 
 TEST_F(FormatErrors, WrongType) {
   EXPECT_EQ(error_with_line(5, R"(frame_gap_mm = "1mm")"),
             file() + R"(:5: frame_gap_mm: expected a number >= 0, got "1mm")");
   EXPECT_EQ(error_with_line(7, "orientation = 1"),
-            file() + R"(:7: orientation: expected "comic" or "cine", got 1)");
+            file() + R"(:7: orientation: expected "comic" or "cine", got an integer 1)");
   EXPECT_EQ(error_with_line(7, R"(orientation = "diagonal")"),
             file() + R"(:7: orientation: expected "comic" or "cine", got "diagonal")");
-  EXPECT_EQ(
-      error_with_line(11, "reel_lengths_m = [30.5, \"long\"]"),
-      file() + R"(:11: reel_lengths_m: expected a non-empty array of lengths > 2 m, got "long")");
+  EXPECT_EQ(error_with_line(11, "reel_lengths_m = [30.5, \"long\"]"),
+            file() + R"(:11: reel_lengths_m[2]: expected a number > 2 m, got "long")");
+  EXPECT_EQ(error_with_line(11, "reel_lengths_m = [30.5, 1.5]"),
+            file() + ":11: reel_lengths_m[2]: expected a number > 2 m, got 1.5");
+  EXPECT_EQ(error_with_line(11, "reel_lengths_m = []"),
+            file() +
+                ":11: reel_lengths_m: expected a non-empty array of lengths > 2 m, got an "
+                "empty array");
 }
 
+// A missing key is reported at the line of the table that should hold it (line 1 for the
+// top level).
 TEST_F(FormatErrors, MissingKey) {
   EXPECT_EQ(error_with_line(6, ""),
-            file() + ": margin_mm: expected a number >= 0, got nothing (the key is missing)");
+            file() + ":1: margin_mm: expected a number >= 0 (required), got nothing");
 }
 
 TEST_F(FormatErrors, ImpossibleValues) {
