@@ -253,6 +253,7 @@ TEST(Icc, TransformsAreBuiltOnceAndSharedAcrossThreads) {
   a->apply(rgb.data(), reference.data(), 4096);
   std::vector<std::vector<double>> results(8, std::vector<double>(rgb.size()));
   std::vector<std::thread> threads;
+  threads.reserve(results.size());
   for (auto& result : results) {
     threads.emplace_back([&] {
       for (int repeat = 0; repeat < 20; ++repeat) a->apply(rgb.data(), result.data(), 4096);

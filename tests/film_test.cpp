@@ -59,6 +59,7 @@ TEST(Format, LoadsTheDefaultFormat) {
 TEST(Format, EveryShippedFormatLoadsSortedByName) {
   const std::vector<FilmFormat> formats = list_formats(profiles());
   std::vector<std::string> names;
+  names.reserve(formats.size());
   for (const FilmFormat& format : formats) names.push_back(format.name);
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
   for (const char* name : {"16mm-cine-30m", "16mm-comic-30m", "16mm-comic-65m", "35mm-comic-30m"}) {
@@ -752,7 +753,7 @@ TEST(PlannerTargets, OversizedDocumentSplitsWithContinuedTargets) {
   ASSERT_EQ(plan.reels.size(), 3u);
   std::vector<std::string> first = {"R0001-START", "R0001-TECH1", "R0001-D001-TITLE"};
   for (int page = 1; page <= 9; ++page) first.push_back(fmt::format("R0001-D001-{:04}", page));
-  for (const char* tail : {"R0001-D001-CONT", "R0001-TECH2", "R0001-END"}) first.push_back(tail);
+  for (const char* tail : {"R0001-D001-CONT", "R0001-TECH2", "R0001-END"}) first.emplace_back(tail);
   EXPECT_EQ(reel_addresses(plan, 0), first);
   const std::vector<std::string> second = reel_addresses(plan, 1);
   EXPECT_EQ(second[2], "R0002-D001-CONT");
@@ -791,6 +792,7 @@ void expect_spool_round_trip(const Job& job, Plan plan) {
   test::TempDir dir;
   std::vector<PlannedFrame> frames = plan.frames;
   FrameSpool spool(std::move(frames), dir.path());
+  // NOLINTNEXTLINE(bugprone-use-after-move): the spool takes the frames, leaving none here.
   EXPECT_TRUE(frames.empty());
   EXPECT_TRUE(std::filesystem::is_empty(dir.path()));  // the spool has no name on disk
   ASSERT_EQ(spool.size(), plan.frames.size());

@@ -189,7 +189,7 @@ TEST(Targets, TitleTargetFollowsTheDocumentsMetadata) {
   const PlannedFrame& title = frame_of(plan, FrameKind::title_target);
   const FrameImage before =
       render_target(job, plan, title, {ImageMode::grey, Polarity::negative, 128});
-  job.documents[0].metadata.push_back({"卷", "二"});
+  job.documents[0].metadata.emplace_back("卷", "二");
   const FrameImage after =
       render_target(job, plan, title, {ImageMode::grey, Polarity::negative, 128});
   // The new metadata line (6 mm caps at 125 mm + 2 lines) changes only rows below the others.

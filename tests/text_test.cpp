@@ -225,8 +225,9 @@ TEST(Layout, BreaksBetweenIdeographsAtTheBoxWidthInPixels) {
   ASSERT_EQ(layout.glyphs.size(), 6u);
   const double pitch = 1.25 * 20;
   for (int i = 0; i < 6; ++i) {
+    const int row = i / 3;
     EXPECT_DOUBLE_EQ(layout.glyphs[i].x, 20.0 * (i % 3));
-    EXPECT_DOUBLE_EQ(layout.glyphs[i].y, layout.glyphs[0].y + pitch * (i / 3));
+    EXPECT_DOUBLE_EQ(layout.glyphs[i].y, layout.glyphs[0].y + pitch * row);
   }
   // Baseline: half-leading + the ideographic em box (Noto: 880/1000 em above the baseline).
   EXPECT_DOUBLE_EQ(layout.glyphs[0].y, (pitch - 20) / 2 + 0.88 * 20);
@@ -413,6 +414,7 @@ TEST(Rendering, EightThreadsDrawTheSamePixelsAsOne) {
   const Canvas reference = render(engine().layout(title, {400, 0}, style));
   std::vector<Canvas> results(8, Canvas(reference.width, reference.height));
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       for (int repeat = 0; repeat < 5; ++repeat) {

@@ -205,7 +205,8 @@ TEST(TocFilm, TocFramesFollowTheTitleAndEntryPagesCarryTheMiddleBlip) {
   const PreparedJob prepared = prepare(job, test::source_dir() / "profiles");
   const Plan& plan = prepared.plan;
   std::vector<std::string> kinds;
-  for (const PlannedFrame& frame : plan.frames) kinds.push_back(to_string(frame.kind));
+  kinds.reserve(plan.frames.size());
+  for (const PlannedFrame& frame : plan.frames) kinds.emplace_back(to_string(frame.kind));
   ASSERT_EQ(kinds, (std::vector<std::string>{"start-target", "technical-target", "title-target",
                                              "toc-target", "page", "page", "page", "page",
                                              "technical-target", "end-target"}));
