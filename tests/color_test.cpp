@@ -14,6 +14,7 @@
 
 #include "color/calibration.hpp"
 #include "color/icc.hpp"
+#include "color/stock.hpp"
 #include "core/error.hpp"
 #include "raster/raster.hpp"
 #include "support/test_support.hpp"
@@ -180,6 +181,46 @@ TEST(CalibrationProfile, NamesTheFileLineAndKeyOfEveryMistake) {
   EXPECT_EQ(codes, at3 + "curve.grey.codes[1]: expected a number, got \"x\"");
 }
 
+// The stock profile's reader in engine/color (calibration's aims) is base's TOML reader too: a
+// typo is named with the key meant, a wrong value with what was found, at file and line.
+TEST(StockAims, NamesTheFileLineAndKeyOfEveryMistake) {
+  test::TempDir dir;
+  const std::string good =
+      "description = \"test\"\n"  // 1
+      "channels = [\"grey\"]\n"   // 2
+      "\n"                        // 3
+      "[curve.grey]\n"            // 4
+      "d_min = 0.06\n"            // 5
+      "\n"                        // 6
+      "[aim]\n"                   // 7
+      "high-contrast = 1.10\n"    // 8
+      "faint = 0.9\n";            // 9
+  const std::string file = (dir / "stocks" / "test.toml").string();
+  const auto error = [&](const std::string& text) {
+    test::write_text(dir / "stocks" / "test.toml", text);
+    return error_of([&] { load_stock_aims(dir.path(), "test"); });
+  };
+  test::write_text(dir / "stocks" / "test.toml", good);
+  const StockAims stock = load_stock_aims(dir.path(), "test");
+  EXPECT_EQ(stock.channels, std::vector<std::string>{"grey"});
+  const std::vector<std::pair<std::string, double>> aims = {{"faint", 0.9}, {"high-contrast", 1.1}};
+  EXPECT_EQ(stock.aims, aims);
+
+  EXPECT_EQ(error("descripton = \"x\"\n" + good.substr(good.find('\n') + 1)),
+            file + ":1: descripton: unknown key (did you mean \"description\"?)");
+  EXPECT_EQ(error("channels = [\"red\", \"green\"]\n"),
+            file +
+                ":1: channels: expected [\"grey\"] or three channel names, got [ 'red', "
+                "'green' ]");
+  EXPECT_EQ(error("channels = [\"grey\", 1, 2]\n"),
+            file + ":1: channels[2]: expected a channel name, got an integer 1");
+  EXPECT_EQ(error("description = \"x\"\n"),
+            file +
+                ":1: channels: expected [\"grey\"] or three channel names (required), got "
+                "nothing");
+  EXPECT_EQ(error(good + "hazy = 5\n"), file + ":10: aim.hazy: expected a number 0–4, got 5");
+}
+
 // sRGB (LittleCMS built-in) to CIELAB D50, relative colorimetric: the values LittleCMS's
 // `transicc -i*sRGB -o*Lab -t1` prints for the primaries and white.
 TEST(Icc, KnownColoursMatchLittleCms) {
@@ -212,6 +253,7 @@ TEST(Icc, TransformsAreBuiltOnceAndSharedAcrossThreads) {
   a->apply(rgb.data(), reference.data(), 4096);
   std::vector<std::vector<double>> results(8, std::vector<double>(rgb.size()));
   std::vector<std::thread> threads;
+  threads.reserve(results.size());
   for (auto& result : results) {
     threads.emplace_back([&] {
       for (int repeat = 0; repeat < 20; ++repeat) a->apply(rgb.data(), result.data(), 4096);

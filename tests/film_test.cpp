@@ -59,6 +59,7 @@ TEST(Format, LoadsTheDefaultFormat) {
 TEST(Format, EveryShippedFormatLoadsSortedByName) {
   const std::vector<FilmFormat> formats = list_formats(profiles());
   std::vector<std::string> names;
+  names.reserve(formats.size());
   for (const FilmFormat& format : formats) names.push_back(format.name);
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
   for (const char* name : {"16mm-cine-30m", "16mm-comic-30m", "16mm-comic-65m", "35mm-comic-30m"}) {
@@ -132,26 +133,42 @@ TEST_F(FormatErrors, ValidTemplateLoads) {
   EXPECT_EQ(load_format(dir_.path(), "broken").description, "test format");
 }
 
-TEST_F(FormatErrors, UnknownKey) {
-  EXPECT_EQ(error_with_line(5, "frame_gap = 1.0"),
-            file() + ":5: frame_gap: expected a roll format key, got an unknown key");
+// The format's keys go through base's TOML reader: a typo is named with the key of this
+// layout it most likely meant.
+TEST_F(FormatErrors, UnknownKeySuggestsTheClosestKey) {
+  EXPECT_EQ(error_with_line(5, "frame_gap_m = 1.0"),
+            file() + ":5: frame_gap_m: unknown key (did you mean \"frame_gap_mm\"?)");
+  EXPECT_EQ(error_with_line(5, "speed = 1.0"),
+            file() +
+                ":5: speed: unknown key (known keys: description, layout, margin_mm, "
+                "min_reduction, max_reduction, allowed_reductions, film_width_mm, "
+                "image_area_across_mm, frame_length_mm, frame_gap_mm, orientation, leader_m, "
+                "trailer_m, reel_length_m, reel_lengths_m, blip_track_mm, blip_width_mm, "
+                "blip_lengths_mm, blip_offset_mm, address_height_mm)");
 }
 
 TEST_F(FormatErrors, WrongType) {
   EXPECT_EQ(error_with_line(5, R"(frame_gap_mm = "1mm")"),
             file() + R"(:5: frame_gap_mm: expected a number >= 0, got "1mm")");
   EXPECT_EQ(error_with_line(7, "orientation = 1"),
-            file() + R"(:7: orientation: expected "comic" or "cine", got 1)");
+            file() + R"(:7: orientation: expected "comic" or "cine", got an integer 1)");
   EXPECT_EQ(error_with_line(7, R"(orientation = "diagonal")"),
             file() + R"(:7: orientation: expected "comic" or "cine", got "diagonal")");
-  EXPECT_EQ(
-      error_with_line(11, "reel_lengths_m = [30.5, \"long\"]"),
-      file() + R"(:11: reel_lengths_m: expected a non-empty array of lengths > 2 m, got "long")");
+  EXPECT_EQ(error_with_line(11, "reel_lengths_m = [30.5, \"long\"]"),
+            file() + R"(:11: reel_lengths_m[2]: expected a number > 2 m, got "long")");
+  EXPECT_EQ(error_with_line(11, "reel_lengths_m = [30.5, 1.5]"),
+            file() + ":11: reel_lengths_m[2]: expected a number > 2 m, got 1.5");
+  EXPECT_EQ(error_with_line(11, "reel_lengths_m = []"),
+            file() +
+                ":11: reel_lengths_m: expected a non-empty array of lengths > 2 m, got an "
+                "empty array");
 }
 
+// A missing key is reported at the line of the table that should hold it (line 1 for the
+// top level).
 TEST_F(FormatErrors, MissingKey) {
   EXPECT_EQ(error_with_line(6, ""),
-            file() + ": margin_mm: expected a number >= 0, got nothing (the key is missing)");
+            file() + ":1: margin_mm: expected a number >= 0 (required), got nothing");
 }
 
 TEST_F(FormatErrors, ImpossibleValues) {
@@ -736,7 +753,7 @@ TEST(PlannerTargets, OversizedDocumentSplitsWithContinuedTargets) {
   ASSERT_EQ(plan.reels.size(), 3u);
   std::vector<std::string> first = {"R0001-START", "R0001-TECH1", "R0001-D001-TITLE"};
   for (int page = 1; page <= 9; ++page) first.push_back(fmt::format("R0001-D001-{:04}", page));
-  for (const char* tail : {"R0001-D001-CONT", "R0001-TECH2", "R0001-END"}) first.push_back(tail);
+  for (const char* tail : {"R0001-D001-CONT", "R0001-TECH2", "R0001-END"}) first.emplace_back(tail);
   EXPECT_EQ(reel_addresses(plan, 0), first);
   const std::vector<std::string> second = reel_addresses(plan, 1);
   EXPECT_EQ(second[2], "R0002-D001-CONT");
@@ -775,6 +792,7 @@ void expect_spool_round_trip(const Job& job, Plan plan) {
   test::TempDir dir;
   std::vector<PlannedFrame> frames = plan.frames;
   FrameSpool spool(std::move(frames), dir.path());
+  // NOLINTNEXTLINE(bugprone-use-after-move): the spool takes the frames, leaving none here.
   EXPECT_TRUE(frames.empty());
   EXPECT_TRUE(std::filesystem::is_empty(dir.path()));  // the spool has no name on disk
   ASSERT_EQ(spool.size(), plan.frames.size());

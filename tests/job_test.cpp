@@ -263,7 +263,7 @@ TEST(JobFile, WrongTypeNamesTheTypeFound) {
   EXPECT_EQ(job_error(kHeader + kFirstDocument + "force_dpi = 1\n"),
             "job.toml:9: documents[1].force_dpi: expected true or false, got an integer 1");
   EXPECT_EQ(job_error(kHeader + kFirstDocument + "rotate = 90.0\n"),
-            "job.toml:9: documents[1].rotate: expected one of 0, 90, 180, 270, got a number 90");
+            "job.toml:9: documents[1].rotate: expected one of 0, 90, 180, 270, got a number 90.0");
   EXPECT_EQ(job_error("version = 1\nid = \"j1\"\ntitle = \"T\"\nlimits = 5\n" + kFirstDocument),
             "job.toml:4: limits: expected a table, got an integer 5");
   EXPECT_EQ(job_error(kHeader + "documents = \"all\"\n"),
@@ -736,6 +736,26 @@ TEST(JobFile, InlineFormatTable) {
   const auto line = 1 + std::count(text.begin(), text.begin() + text.find("margin_mm"), '\n');
   EXPECT_EQ(job_error(text),
             fmt::format("job.toml:{}: format.margin_mm: expected a number >= 0, got -1", line));
+  // The inline table is read by base's TOML reader like a format file: a typo is named with the
+  // key meant, a missing key at the [format] line.
+  std::string typo = format;
+  typo.replace(typo.find("margin_mm = 0.1"), 9, "margn_mm");
+  const std::string typo_text = kHeader + kFirstDocument + typo;
+  const auto typo_line =
+      1 + std::count(typo_text.begin(), typo_text.begin() + typo_text.find("margn_mm"), '\n');
+  EXPECT_EQ(job_error(typo_text),
+            fmt::format("job.toml:{}: format.margn_mm: unknown key (did you mean \"margin_mm\"?)",
+                        typo_line));
+  std::string missing = format;
+  missing.replace(missing.find("margin_mm = 0.1"), 15, "");
+  const std::string missing_text = kHeader + kFirstDocument + missing;
+  const auto table_line =
+      1 +
+      std::count(missing_text.begin(), missing_text.begin() + missing_text.find("[format]"), '\n');
+  EXPECT_EQ(job_error(missing_text),
+            fmt::format("job.toml:{}: format.margin_mm: expected a number >= 0 (required), got "
+                        "nothing",
+                        table_line));
   EXPECT_EQ(job_error(kHeader + "targets = \"../x\"\n" + kFirstDocument),
             "job.toml:5: targets: expected a target set in profiles/targets/ or \"none\" of "
             "letters, digits, '.', '_' or '-', got \"../x\"");

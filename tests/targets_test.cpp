@@ -189,7 +189,7 @@ TEST(Targets, TitleTargetFollowsTheDocumentsMetadata) {
   const PlannedFrame& title = frame_of(plan, FrameKind::title_target);
   const FrameImage before =
       render_target(job, plan, title, {ImageMode::grey, Polarity::negative, 128});
-  job.documents[0].metadata.push_back({"卷", "二"});
+  job.documents[0].metadata.emplace_back("卷", "二");
   const FrameImage after =
       render_target(job, plan, title, {ImageMode::grey, Polarity::negative, 128});
   // The new metadata line (6 mm caps at 125 mm + 2 lines) changes only rows below the others.
@@ -305,6 +305,30 @@ TEST(Targets, PlaceholdersAndTemplateErrors) {
     EXPECT_EQ(std::string(error.what()),
               file.string() + ":4: text[1].size_mm: expected a number >= 0.1, got \"big\"");
   }
+  // Every key goes through base's TOML reader: a typo is named with the key meant, at its line.
+  const auto error_of = [&](const std::string& text) {
+    test::write_text(file, text);
+    try {
+      load_template(file);
+    } catch (const Error& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of("[[text]]\ntext = \"x\"\ntop_mm = 10\nsize_mm = 3\nalign = \"left\"\n"),
+            file.string() +
+                ":5: text[1].align: expected \"start\", \"centre\" or \"end\", got "
+                "\"left\"");
+  EXPECT_EQ(error_of("border_mm = 1\n\n[[text]]\ntext = \"x\"\ntop_mm = 10\nsiz_mm = 3\n"),
+            file.string() + ":6: text[1].siz_mm: unknown key (did you mean \"size_mm\"?)");
+  EXPECT_EQ(error_of("bordr_mm = 1\n"),
+            file.string() + ":1: bordr_mm: unknown key (did you mean \"border_mm\"?)");
+  EXPECT_EQ(error_of("[[text]]\ntext = \"x\"\nsize_mm = 3\n"),
+            file.string() + ":1: text[1].top_mm: expected a number >= 0 (required), got nothing");
+  EXPECT_EQ(error_of("[chart]\ntop_mm = 1\nfrequencies_lp_per_mm = [1.0]\n[scale]\ntop_mm = 2\n"),
+            file.string() +
+                ":1: chart: expected [wedge], [patches] and [scale] tables beside it, "
+                "got no [wedge], [patches]");
 }
 
 // Ink bounding box of a frame's page area: x0, y0, x1, y1 (exclusive), in frame pixels.

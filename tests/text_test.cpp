@@ -143,14 +143,31 @@ TEST(FontSet, JobFontsFolderAndErrorsNameFileLineAndKey) {
                 "tools/install-deps)");
   EXPECT_EQ(error_of("search_paths = [\"{job}/fonts\"]\n[fonts]\nours = { file = \"OurLatin.ttf\" "
                      "}\n[fallback]\nhan = [\"ours\"]\nlatin = [\"theirs\"]\nother = [\"ours\"]\n"),
-            prefix + ":6: fallback.latin: expected the id of a font in [fonts], got \"theirs\"");
+            prefix + ":6: fallback.latin[1]: expected the id of a font in [fonts], got \"theirs\"");
   EXPECT_EQ(error_of("search_paths = [\"{job}/fonts\"]\n[fonts]\nours = { file = \"OurLatin.ttf\", "
                      "family = \"Noto\" }\n"),
             prefix + ":3: fonts.ours.family: expected a family in " +
                 (dir / "job/fonts/OurLatin.ttf").string() + ": \"DejaVu Sans\", got \"Noto\"");
-  EXPECT_EQ(
-      error_of("search_path = []\n"),
-      prefix + ":1: search_path: expected search_paths, fonts or fallback, got an unknown key");
+  // Every key goes through base's TOML reader: a typo is named with the key meant, at its line.
+  EXPECT_EQ(error_of("search_path = []\n"),
+            prefix + ":1: search_path: unknown key (did you mean \"search_paths\"?)");
+  EXPECT_EQ(error_of("search_paths = [\"{job}/fonts\"]\n[fonts.ours]\nfiel = \"OurLatin.ttf\"\n"),
+            prefix + ":3: fonts.ours.fiel: unknown key (did you mean \"file\"?)");
+  EXPECT_EQ(error_of("search_paths = [\"{job}/fonts\"]\n[fonts]\nours = { file = \"OurLatin.ttf\" "
+                     "}\n[fallback]\nhan = [\"ours\"]\nlatn = [\"ours\"]\nother = [\"ours\"]\n"),
+            prefix + ":6: fallback.latn: unknown key (did you mean \"latin\"?)");
+  EXPECT_EQ(error_of("search_paths = [\"{job}/fonts\"]\n[fonts]\nours = { file = \"OurLatin.ttf\" "
+                     "}\n[fallback]\nhan = [\"ours\"]\nlatin = [\"ours\"]\nother = [\"ours\"]\n"
+                     "[fallback.ja]\nhan = [\"ours\"]\nkana = [\"ours\"]\n"),
+            prefix +
+                ":10: fallback.ja.kana: unknown key (known keys: han, latin, other, "
+                "private_use)");
+  EXPECT_EQ(error_of("search_paths = [\"{job}/fonts\"]\n[fonts]\nours = { file = \"OurLatin.ttf\" "
+                     "}\n[fallback]\nhan = [\"ours\"]\nlatin = [\"ours\"]\nother = [\"ours\"]\n"
+                     "ja = [\"ours\"]\n"),
+            prefix +
+                ":8: fallback.ja: expected han, latin, other, private_use or a language "
+                "table, got an unknown key");
 }
 
 TEST(Shaping, GlyphsAndAdvancesAreHarfBuzzsOwnForAPinnedFont) {
@@ -208,8 +225,9 @@ TEST(Layout, BreaksBetweenIdeographsAtTheBoxWidthInPixels) {
   ASSERT_EQ(layout.glyphs.size(), 6u);
   const double pitch = 1.25 * 20;
   for (int i = 0; i < 6; ++i) {
+    const int row = i / 3;
     EXPECT_DOUBLE_EQ(layout.glyphs[i].x, 20.0 * (i % 3));
-    EXPECT_DOUBLE_EQ(layout.glyphs[i].y, layout.glyphs[0].y + pitch * (i / 3));
+    EXPECT_DOUBLE_EQ(layout.glyphs[i].y, layout.glyphs[0].y + pitch * row);
   }
   // Baseline: half-leading + the ideographic em box (Noto: 880/1000 em above the baseline).
   EXPECT_DOUBLE_EQ(layout.glyphs[0].y, (pitch - 20) / 2 + 0.88 * 20);
@@ -396,6 +414,7 @@ TEST(Rendering, EightThreadsDrawTheSamePixelsAsOne) {
   const Canvas reference = render(engine().layout(title, {400, 0}, style));
   std::vector<Canvas> results(8, Canvas(reference.width, reference.height));
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       for (int repeat = 0; repeat < 5; ++repeat) {

@@ -205,7 +205,8 @@ TEST(TocFilm, TocFramesFollowTheTitleAndEntryPagesCarryTheMiddleBlip) {
   const PreparedJob prepared = prepare(job, test::source_dir() / "profiles");
   const Plan& plan = prepared.plan;
   std::vector<std::string> kinds;
-  for (const PlannedFrame& frame : plan.frames) kinds.push_back(to_string(frame.kind));
+  kinds.reserve(plan.frames.size());
+  for (const PlannedFrame& frame : plan.frames) kinds.emplace_back(to_string(frame.kind));
   ASSERT_EQ(kinds, (std::vector<std::string>{"start-target", "technical-target", "title-target",
                                              "toc-target", "page", "page", "page", "page",
                                              "technical-target", "end-target"}));
@@ -487,9 +488,9 @@ TEST(TocFilm, EntriesTheirTemplateCannotHoldAreRefusedBeforeFilming) {
     prepare(load(bad, job_text(kTwoLevelToc)), zero);
     ADD_FAILURE() << "no error";
   } catch (const Error& e) {
-    EXPECT_THAT(e.what(),
-                HasSubstr("toc-target.toml:12: entries_per_frame: expected a whole number from "
-                          "1 to 200, got 0"));
+    EXPECT_THAT(
+        e.what(),
+        HasSubstr("toc-target.toml:12: entries_per_frame: expected an integer 1–200, got 0"));
   }
 }
 

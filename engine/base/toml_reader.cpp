@@ -369,14 +369,17 @@ void TomlTable::fail(std::string_view name, std::string_view expected, std::stri
 TomlDocument::TomlDocument(std::shared_ptr<const toml_detail::Source> source)
     : source_(std::move(source)) {}
 
-TomlDocument TomlDocument::parse(std::string_view text, std::string file) {
+TomlDocument TomlDocument::parse(std::string_view text, std::string file,
+                                 const SyntaxErrorText& syntax_error) {
   auto source = std::make_shared<toml_detail::Source>();
   source->file = std::move(file);
   try {
     source->root = toml::parse(text, std::string_view(source->file));
   } catch (const toml::parse_error& error) {
-    throw Error(ErrorKind::job, fmt::format("{}:{}: syntax error: {}", source->file,
-                                            error.source().begin.line, error.description()));
+    const auto line = static_cast<std::uint32_t>(error.source().begin.line);
+    const std::string said = syntax_error ? syntax_error(line, error.description())
+                                          : fmt::format("syntax error: {}", error.description());
+    throw Error(ErrorKind::job, fmt::format("{}:{}: {}", source->file, line, said));
   }
   return TomlDocument(std::move(source));
 }

@@ -3,19 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
-#include <toml++/toml.h>
-
+#include "base/toml_reader.hpp"
 #include "core/error.hpp"
 
 namespace fw {
 namespace {
-
-[[noreturn]] void stock_error(const std::filesystem::path& file, const toml::node* node,
-                              const std::string& key, const std::string& what) {
-  const auto line = node ? node->source().begin.line : 1;
-  throw Error(ErrorKind::job, fmt::format("{}:{}: {}: {}", file.string(), line, key, what));
-}
 
 std::string known_stocks(const std::filesystem::path& folder) {
   std::vector<std::string> names;
@@ -40,33 +34,32 @@ StockAims load_stock_aims(const std::filesystem::path& profiles_dir, const std::
     throw Error(ErrorKind::job, fmt::format("{}: no such profile (known: {})", file.string(),
                                             known_stocks(profiles_dir / "stocks")));
   }
-  toml::table root;
-  try {
-    root = toml::parse_file(file.string());
-  } catch (const toml::parse_error& e) {
-    throw Error(ErrorKind::job,
-                fmt::format("{}:{}: {}", file.string(), e.source().begin.line, e.description()));
-  }
+  static constexpr std::string_view kChannels = "[\"grey\"] or three channel names";
+  const TomlDocument document = TomlDocument::load(file);
+  const TomlTable root = document.root();
   StockAims stock;
   stock.name = name;
-  const toml::array* channels = root.get_as<toml::array>("channels");
-  if (!channels || (channels->size() != 1 && channels->size() != 3)) {
-    stock_error(file, channels ? static_cast<const toml::node*>(channels) : &root, "channels",
-                "expected [\"grey\"] or three channel names");
-  }
-  for (const auto& channel : *channels) {
-    auto channel_name = channel.value<std::string>();
-    if (!channel_name) stock_error(file, &channel, "channels", "expected strings");
-    stock.channels.push_back(*channel_name);
-  }
-  if (const toml::table* aims = root.get_as<toml::table>("aim")) {
-    for (const auto& [key, node] : *aims) {
-      const std::string k(key.str());
-      const auto v = node.value<double>();
-      if (!v || *v < 0 || *v > 4) stock_error(file, &node, "aim." + k, "expected a number 0–4");
-      stock.aims.emplace_back(k, *v);
-    }
-  }
+  std::optional<TomlValue> channels;
+  // The keys the sim's reader knows too (drivers/sim/sim_physics.cpp, load_stock): the curves
+  // are the sim's, checked there; calibration needs only the channels and the aims.
+  root.read({
+      {"description", [](const TomlValue& v) { v.string(); }},
+      {"channels", [&](const TomlValue& v) { channels = v; }},
+      {"curve", [](const TomlValue& v) { v.table(); }},
+      {"aim",
+       [&](const TomlValue& v) {
+         const TomlTable aims = v.table("a table of document class = density");
+         for (const TomlValue& aim : aims.entries()) {
+           stock.aims.emplace_back(aims.name_of(aim), aim.number(NumberRange::between(0, 4)));
+         }
+         // By class name, as this reader has always listed them (the sim's reader does too).
+         std::ranges::stable_sort(stock.aims, {}, [](const auto& a) { return a.first; });
+       }},
+  });
+  if (!channels) channels = root.require("channels", kChannels);
+  const std::vector<TomlValue> names = channels->array(kChannels);
+  if (names.size() != 1 && names.size() != 3) channels->fail(kChannels);
+  for (const TomlValue& channel : names) stock.channels.push_back(channel.text("a channel name"));
   return stock;
 }
 

@@ -6,14 +6,13 @@
 #include <cstdlib>
 #include <initializer_list>
 #include <optional>
-#include <sstream>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
-#include <toml++/toml.h>
-#include <nlohmann/json.hpp>
 
 #include "base/strings.hpp"
+#include "base/toml_reader.hpp"
 #include "core/error.hpp"
 #include "film/format_toml.hpp"
 
@@ -44,91 +43,50 @@ std::filesystem::path formats_dir(const std::filesystem::path& profiles_dir) {
   return profiles_dir / "formats";
 }
 
-// A value as the operator wrote it, for "got ..." in messages.
-std::string describe(const toml::node& node) {
-  if (node.is_table()) return "a table";
-  if (node.is_string()) return nlohmann::json(node.as_string()->get()).dump();
-  std::ostringstream out;
-  out << toml::node_view<const toml::node>{&node};
-  return out.str();
-}
-
-// Reads one format file, checking every key; each failure names file:line: key.
+// Reads one format's table with base's reader, checking every key; each failure names
+// file:line: key (format.KEY for a job's inline [format]).
 class FormatReader {
  public:
-  // `key_prefix` ("format.") names keys of a format written inside a job file.
-  FormatReader(std::string file, const toml::table& table, std::string key_prefix)
-      : file_(std::move(file)), table_(table), prefix_(std::move(key_prefix)) {}
+  explicit FormatReader(const TomlTable& table) : table_(table) {}
 
-  [[noreturn]] void fail_at(const toml::source_region& where, std::string_view key,
-                            std::string_view expected, std::string_view got) const {
-    throw Error(ErrorKind::job, fmt::format("{}:{}: {}{}: expected {}, got {}", file_,
-                                            where.begin.line, prefix_, key, expected, got));
-  }
-
+  // "FILE:LINE: KEY: expected EXPECTED, got VALUE" for a key that is there but does not fit
+  // with the others.
   [[noreturn]] void fail(std::string_view key, std::string_view expected) const {
-    const toml::node* node = table_.get(key);
-    fail_at(node->source(), key, expected, describe(*node));
+    table_.get(key)->fail(expected);
   }
 
-  // Keys of the other layout are named as such: a fiche has no leader, a roll no grid.
+  // Keys of the other layout are named as such (a fiche has no leader, a roll no grid); any
+  // other unknown key is refused with the closest key of this layout.
   void reject_unknown_keys(FilmLayout layout) const {
-    for (auto&& [key, node] : table_) {
-      if (listed(kCommonKeys, key.str())) continue;
-      if (layout == FilmLayout::roll && listed(kRollKeys, key.str())) continue;
-      if (layout == FilmLayout::fiche && listed(kFicheKeys, key.str())) continue;
-      const bool other_layout = listed(kRollKeys, key.str()) || listed(kFicheKeys, key.str());
-      fail_at(key.source(), key.str(), fmt::format("a {} format key", to_string(layout)),
-              other_layout ? std::string("a key of the other layout") : "an unknown key");
+    std::vector<std::string_view> known(std::begin(kCommonKeys), std::end(kCommonKeys));
+    if (layout == FilmLayout::roll) {
+      known.insert(known.end(), std::begin(kRollKeys), std::end(kRollKeys));
+    } else {
+      known.insert(known.end(), std::begin(kFicheKeys), std::end(kFicheKeys));
+    }
+    for (const TomlValue& entry : table_.entries()) {
+      const std::string_view key = table_.name_of(entry);
+      if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+      if (listed(kRollKeys, key) || listed(kFicheKeys, key)) {
+        entry.fail(fmt::format("a {} format key", to_string(layout)), "a key of the other layout");
+      }
+      table_.fail_unknown(entry, known);
     }
   }
 
-  bool has(std::string_view key) const { return table_.get(key) != nullptr; }
-
-  const toml::node& require(std::string_view key, std::string_view expected) const {
-    const toml::node* node = table_.get(key);
-    if (node == nullptr) {
-      throw Error(ErrorKind::job,
-                  fmt::format("{}: {}{}: expected {}, got nothing (the key is missing)", file_,
-                              prefix_, key, expected));
-    }
-    return *node;
-  }
-
-  double number(std::string_view key, std::string_view expected) const {
-    const toml::node& node = require(key, expected);
-    if (!node.is_number()) fail(key, expected);
-    return *node.value<double>();
-  }
+  bool has(std::string_view key) const { return table_.has(key); }
 
   double at_least(std::string_view key, double lowest) const {
-    const std::string expected = fmt::format("a number >= {}", lowest);
-    const double value = number(key, expected);
-    if (value < lowest) fail(key, expected);
-    return value;
+    return table_.number(key, NumberRange::at_least(lowest));
   }
 
-  double positive(std::string_view key) const {
-    constexpr std::string_view expected = "a number > 0";
-    const double value = number(key, expected);
-    if (!(value > 0)) fail(key, expected);
-    return value;
-  }
+  double positive(std::string_view key) const { return table_.number(key, NumberRange::above(0)); }
 
-  std::string text(std::string_view key) const {
-    constexpr std::string_view expected = "a non-empty string";
-    const toml::node& node = require(key, expected);
-    if (!node.is_string() || node.as_string()->get().empty()) fail(key, expected);
-    return node.as_string()->get();
-  }
+  std::string text(std::string_view key) const { return table_.text(key); }
 
   std::uint32_t count(std::string_view key, std::int64_t lowest, std::int64_t highest) const {
-    const std::string expected = fmt::format("an integer {}-{}", lowest, highest);
-    const toml::node& node = require(key, expected);
-    if (!node.is_integer()) fail(key, expected);
-    const std::int64_t value = node.as_integer()->get();
-    if (value < lowest || value > highest) fail(key, expected);
-    return static_cast<std::uint32_t>(value);
+    return static_cast<std::uint32_t>(table_.integer(
+        key, NumberRange::between(static_cast<double>(lowest), static_cast<double>(highest))));
   }
 
   template <typename Word>
@@ -138,49 +96,27 @@ class FormatReader {
     for (const auto& [text, value] : words) {
       expected += fmt::format("{}\"{}\"", expected.empty() ? "" : " or ", text);
     }
-    const toml::node& node = require(key, expected);
-    if (node.is_string()) {
-      for (const auto& [text, value] : words) {
-        if (node.as_string()->get() == text) return value;
-      }
-    }
-    fail(key, expected);
+    return table_.require(key, expected).word(words, expected);
   }
 
-  // Lengths along the film, page / document / batch, each > 0 and not shorter than the last.
-  std::vector<double> numbers(std::string_view key, std::string_view expected) const {
-    const toml::node& node = require(key, expected);
-    const toml::array* array = node.as_array();
-    if (array == nullptr) fail(key, expected);
+  // Numbers each > `lowest` (in `unit`, for messages), the array itself `expected`.
+  std::vector<double> numbers(std::string_view key, std::string_view expected, double lowest,
+                              std::string_view unit = "", bool non_empty = false) const {
+    const TomlValue array = table_.require(key, expected);
     std::vector<double> values;
-    for (const toml::node& element : *array) {
-      if (!element.is_number() || !(*element.value<double>() > 0)) {
-        fail_at(element.source(), key, expected, describe(element));
-      }
-      values.push_back(*element.value<double>());
-    }
-    return values;
-  }
-
-  std::vector<double> lengths(std::string_view key, double shortest) const {
-    const std::string expected = fmt::format("a non-empty array of lengths > {} m", shortest);
-    const toml::node& node = require(key, expected);
-    const toml::array* array = node.as_array();
-    if (array == nullptr || array->empty()) fail(key, expected);
-    std::vector<double> values;
-    for (const toml::node& element : *array) {
-      if (!element.is_number() || !(*element.value<double>() > shortest)) {
-        fail_at(element.source(), key, expected, describe(element));
-      }
-      values.push_back(*element.value<double>());
+    for (const TomlValue& element : array.array(expected, non_empty)) {
+      const NumberRange range = NumberRange::above(lowest);
+      const std::string element_expected = range.number() + std::string(unit);
+      const auto value = element.as_number();
+      if (!value) element.fail_type(element_expected);
+      if (!range.contains(*value)) element.fail(element_expected);
+      values.push_back(*value);
     }
     return values;
   }
 
  private:
-  std::string file_;
-  const toml::table& table_;
-  std::string prefix_;
+  const TomlTable& table_;
 };
 
 void read_roll(const FormatReader& reader, FilmFormat& format) {
@@ -209,7 +145,9 @@ void read_roll(const FormatReader& reader, FilmFormat& format) {
   if (format.reel_length_m <= ends_m) {
     reader.fail("reel_length_m", fmt::format("more than leader_m + trailer_m ({} m)", ends_m));
   }
-  format.reel_lengths_m = reader.lengths("reel_lengths_m", ends_m);
+  format.reel_lengths_m =
+      reader.numbers("reel_lengths_m", fmt::format("a non-empty array of lengths > {} m", ends_m),
+                     ends_m, " m", true);
 
   // The blip track is optional: without blip_track_mm the format has none.
   BlipTrack& blips = format.blips;
@@ -227,7 +165,7 @@ void read_roll(const FormatReader& reader, FilmFormat& format) {
   if (reader.has("blip_lengths_mm")) {
     constexpr std::string_view expected =
         "three lengths > 0 in mm, page <= document <= batch, e.g. [1.0, 2.0, 3.0]";
-    const std::vector<double> lengths = reader.numbers("blip_lengths_mm", expected);
+    const std::vector<double> lengths = reader.numbers("blip_lengths_mm", expected, 0, " mm");
     if (lengths.size() != 3 || lengths[0] > lengths[1] || lengths[1] > lengths[2]) {
       reader.fail("blip_lengths_mm", expected);
     }
@@ -282,9 +220,8 @@ void read_fiche(const FormatReader& reader, FilmFormat& format) {
   format.reel_lengths_m = {format.reel_length_m};
 }
 
-FilmFormat read_format(const toml::table& table, const std::string& name, const std::string& file,
-                       const std::string& key_prefix) {
-  const FormatReader reader(file, table, key_prefix);
+FilmFormat read_format(const TomlTable& table, const std::string& name) {
+  const FormatReader reader(table);
   FilmFormat format;
   format.name = name;
   format.layout = reader.has("layout")
@@ -302,7 +239,7 @@ FilmFormat read_format(const toml::table& table, const std::string& name, const 
   if (reader.has("allowed_reductions")) {
     const std::string expected = fmt::format("a non-empty array of reductions {}-{}",
                                              format.min_reduction, format.max_reduction);
-    format.allowed_reductions = reader.numbers("allowed_reductions", expected);
+    format.allowed_reductions = reader.numbers("allowed_reductions", expected, 0);
     for (double reduction : format.allowed_reductions) {
       if (reduction < format.min_reduction || reduction > format.max_reduction) {
         reader.fail("allowed_reductions", expected);
@@ -319,14 +256,8 @@ FilmFormat read_format(const toml::table& table, const std::string& name, const 
 }
 
 FilmFormat read_format_file(const std::filesystem::path& file, const std::string& name) {
-  toml::table table;
-  try {
-    table = toml::parse_file(file.string());
-  } catch (const toml::parse_error& error) {
-    throw Error(ErrorKind::job, fmt::format("{}:{}: syntax error: {}", file.string(),
-                                            error.source().begin.line, error.description()));
-  }
-  return read_format(table, name, file.string(), "");
+  const TomlDocument document = TomlDocument::load(file);
+  return read_format(document.root(), name);
 }
 
 // Names are file stems; anything that could leave the formats folder is not a name.
@@ -385,9 +316,8 @@ std::vector<FilmFormat> list_formats(const std::filesystem::path& profiles_dir) 
   return formats;
 }
 
-FilmFormat format_from_table(const toml::table& table, const std::string& name,
-                             const std::string& file, const std::string& key_prefix) {
-  return read_format(table, name, file, key_prefix);
+FilmFormat format_from_table(const TomlTable& table, const std::string& name) {
+  return read_format(table, name);
 }
 
 void check_reduction(const FilmFormat& format, double reduction) {

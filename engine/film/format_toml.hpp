@@ -3,15 +3,13 @@
 
 #include <string>
 
-#include <toml++/toml.h>
-
+#include "base/toml_reader.hpp"
 #include "film/format.hpp"
 
 namespace fw {
 
-// Checks the table like a format file; messages name `file`, the line and key_prefix + key
-// ("job.toml:12: format.margin_mm: expected ...").
-FilmFormat format_from_table(const toml::table& table, const std::string& name,
-                             const std::string& file, const std::string& key_prefix);
+// Checks the table like a format file; messages name the table's file, the line and the key
+// under the table's own ("job.toml:12: format.margin_mm: expected ...").
+FilmFormat format_from_table(const TomlTable& table, const std::string& name);
 
 }  // namespace fw

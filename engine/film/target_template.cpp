@@ -11,90 +11,33 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
-#include <toml++/toml.h>
-#include <nlohmann/json.hpp>
 
+#include "base/toml_reader.hpp"
 #include "core/error.hpp"
 
 namespace fw {
 namespace {
 
-class TemplateReader {
- public:
-  TemplateReader(std::string file, const toml::table& table)
-      : file_(std::move(file)), table_(table) {}
+// A number >= `lowest`, or `fallback` when the key is absent (required when there is none).
+double number(const TomlTable& table, std::string_view key, std::optional<double> fallback,
+              double lowest = 0) {
+  const NumberRange range = NumberRange::at_least(lowest);
+  if (!table.has(key) && fallback) return *fallback;
+  return table.number(key, range);
+}
 
-  [[noreturn]] void fail(const toml::node& node, const std::string& key,
-                         std::string_view expected) const {
-    std::ostringstream got;
-    if (node.is_string()) {
-      got << nlohmann::json(node.as_string()->get()).dump();
-    } else if (node.is_table()) {
-      got << "a table";
-    } else {
-      got << toml::node_view<const toml::node>{&node};
-    }
-    throw Error(ErrorKind::job, fmt::format("{}:{}: {}: expected {}, got {}", file_,
-                                            node.source().begin.line, key, expected, got.str()));
-  }
+std::string text(const TomlTable& table, std::string_view key, std::string_view fallback) {
+  return table.string_or(key, fallback);
+}
 
-  [[noreturn]] void missing(const toml::table& table, const std::string& key,
-                            std::string_view expected) const {
-    throw Error(ErrorKind::job, fmt::format("{}:{}: {}: expected {}, got nothing", file_,
-                                            table.source().begin.line, key, expected));
-  }
-
-  void only(const toml::table& table, const std::string& prefix,
-            std::initializer_list<std::string_view> keys) const {
-    for (auto&& [key, node] : table) {
-      if (std::find(keys.begin(), keys.end(), key.str()) == keys.end()) {
-        throw Error(ErrorKind::job, fmt::format("{}:{}: {}{}: unknown key", file_,
-                                                key.source().begin.line, prefix, key.str()));
-      }
-    }
-  }
-
-  double number(const toml::table& table, const std::string& prefix, std::string_view key,
-                std::optional<double> fallback, double lowest = 0) const {
-    const std::string name = prefix + std::string(key);
-    const std::string expected = fmt::format("a number >= {}", lowest);
-    const toml::node* node = table.get(key);
-    if (node == nullptr) {
-      if (fallback) return *fallback;
-      missing(table, name, expected);
-    }
-    if (!node->is_number() || *node->value<double>() < lowest) fail(*node, name, expected);
-    return *node->value<double>();
-  }
-
-  std::string text(const toml::table& table, const std::string& prefix, std::string_view key,
-                   std::optional<std::string> fallback) const {
-    const std::string name = prefix + std::string(key);
-    const toml::node* node = table.get(key);
-    if (node == nullptr) {
-      if (fallback) return *fallback;
-      missing(table, name, "a string");
-    }
-    if (!node->is_string()) fail(*node, name, "a string");
-    return node->as_string()->get();
-  }
-
-  const toml::table* table(std::string_view key) const {
-    const toml::node* node = table_.get(key);
-    if (node == nullptr) return nullptr;
-    if (!node->is_table()) fail(*node, std::string(key), "a table");
-    return node->as_table();
-  }
-
-  const std::string& file() const { return file_; }
-  const toml::table& root() const { return table_; }
-
- private:
-  std::string file_;
-  const toml::table& table_;
-};
+std::optional<TomlTable> table(const TomlTable& root, std::string_view key) {
+  const auto value = root.get(key);
+  if (!value) return std::nullopt;
+  return value->table();
+}
 
 }  // namespace
 
@@ -154,107 +97,85 @@ std::uint32_t toc_entries_per_frame(const Job& job, const std::filesystem::path&
 }
 
 TargetTemplate load_template(const std::filesystem::path& file) {
-  toml::table root;
-  try {
-    root = toml::parse_file(file.string());
-  } catch (const toml::parse_error& error) {
-    throw Error(ErrorKind::job, fmt::format("{}:{}: syntax error: {}", file.string(),
-                                            error.source().begin.line, error.description()));
-  }
-  const TemplateReader reader(file.string(), root);
-  reader.only(root, "",
-              {"border_mm", "flow_gap_mm", "entries_per_frame", "text", "chart", "wedge", "patches",
-               "scale", "symbol"});
+  const TomlDocument document = TomlDocument::load(file);
+  const TomlTable root = document.root();
+  root.only({"border_mm", "flow_gap_mm", "entries_per_frame", "text", "chart", "wedge", "patches",
+             "scale", "symbol"});
   TargetTemplate target;
   target.file = file;
-  target.border_mm = reader.number(root, "", "border_mm", 0.0);
-  if (root.contains("flow_gap_mm"))
-    target.flow_gap_mm = reader.number(root, "", "flow_gap_mm", 0.0);
-  if (const toml::node* entries = root.get("entries_per_frame")) {
-    constexpr std::int64_t kMostEntries = 200;
-    const std::optional<std::int64_t> value = entries->value_exact<std::int64_t>();
-    if (!value || *value < 1 || *value > kMostEntries) {
-      reader.fail(*entries, "entries_per_frame", "a whole number from 1 to 200");
-    }
-    target.entries_per_frame = static_cast<std::uint32_t>(*value);
+  target.border_mm = number(root, "border_mm", 0.0);
+  if (root.has("flow_gap_mm")) target.flow_gap_mm = number(root, "flow_gap_mm", 0.0);
+  if (const auto entries = root.get("entries_per_frame")) {
+    constexpr double kMostEntries = 200;
+    target.entries_per_frame =
+        static_cast<std::uint32_t>(entries->integer(NumberRange::between(1, kMostEntries)));
   }
-  if (const toml::node* texts = root.get("text")) {
-    const toml::array* array = texts->as_array();
-    if (array == nullptr) reader.fail(*texts, "text", "an array of tables ([[text]])");
-    for (std::size_t i = 0; i < array->size(); ++i) {
-      const std::string prefix = fmt::format("text[{}].", i + 1);
-      const toml::table* table = (*array)[i].as_table();
-      if (table == nullptr) reader.fail((*array)[i], prefix, "a table");
-      reader.only(*table, prefix,
-                  {"text", "top_mm", "size_mm", "align", "left_mm", "width_mm", "vertical",
-                   "height_mm", "language"});
-      TargetText text;
-      text.text = reader.text(*table, prefix, "text", std::nullopt);
-      text.top_mm = reader.number(*table, prefix, "top_mm", std::nullopt);
-      text.size_mm = reader.number(*table, prefix, "size_mm", std::nullopt, 0.1);
-      text.align = reader.text(*table, prefix, "align", std::string("centre"));
-      if (text.align != "start" && text.align != "centre" && text.align != "end") {
-        reader.fail(*table->get("align"), prefix + "align", R"("start", "centre" or "end")");
+  if (const auto texts = root.get("text")) {
+    for (const TomlValue& element : texts->array("an array of tables ([[text]])")) {
+      const TomlTable table = element.table();
+      table.only({"text", "top_mm", "size_mm", "align", "left_mm", "width_mm", "vertical",
+                  "height_mm", "language"});
+      TargetText text_entry;
+      text_entry.text = table.require("text", "a string").string();
+      text_entry.top_mm = number(table, "top_mm", std::nullopt);
+      text_entry.size_mm = number(table, "size_mm", std::nullopt, 0.1);
+      if (const auto align = table.get("align")) {
+        text_entry.align = align->word<std::string_view>(
+            {{"start", "start"}, {"centre", "centre"}, {"end", "end"}},
+            R"("start", "centre" or "end")");
       }
-      text.left_mm = reader.number(*table, prefix, "left_mm", 20.0);
-      text.width_mm = reader.number(*table, prefix, "width_mm", 0.0);
-      text.height_mm = reader.number(*table, prefix, "height_mm", 0.0);
-      text.language = reader.text(*table, prefix, "language", std::string("zh-Hans"));
-      if (const toml::node* vertical = table->get("vertical")) {
-        if (!vertical->is_boolean()) reader.fail(*vertical, prefix + "vertical", "true or false");
-        text.vertical = *vertical->value<bool>();
-      }
-      target.texts.push_back(std::move(text));
+      text_entry.left_mm = number(table, "left_mm", 20.0);
+      text_entry.width_mm = number(table, "width_mm", 0.0);
+      text_entry.height_mm = number(table, "height_mm", 0.0);
+      text_entry.language = text(table, "language", "zh-Hans");
+      if (const auto vertical = table.get("vertical")) text_entry.vertical = vertical->boolean();
+      target.texts.push_back(std::move(text_entry));
     }
   }
-  if (const toml::table* chart = reader.table("chart")) {
+  if (const auto chart = table(root, "chart")) {
     target.technical = true;
-    reader.only(*chart, "chart.",
-                {"top_mm", "frequencies_lp_per_mm", "group_height_mm", "nyquist_share"});
-    target.chart.top_mm = reader.number(*chart, "chart.", "top_mm", std::nullopt);
-    target.chart.group_height_mm = reader.number(*chart, "chart.", "group_height_mm", 6.0, 1);
-    target.chart.nyquist_share = reader.number(*chart, "chart.", "nyquist_share", 0.8, 0.1);
-    const toml::node* list = chart->get("frequencies_lp_per_mm");
+    chart->only({"top_mm", "frequencies_lp_per_mm", "group_height_mm", "nyquist_share"});
+    target.chart.top_mm = number(*chart, "top_mm", std::nullopt);
+    target.chart.group_height_mm = number(*chart, "group_height_mm", 6.0, 1);
+    target.chart.nyquist_share = number(*chart, "nyquist_share", 0.8, 0.1);
     constexpr std::string_view expected = "an array of frequencies > 0 in lp/mm";
-    if (list == nullptr) reader.missing(*chart, "chart.frequencies_lp_per_mm", expected);
-    if (!list->is_array() || list->as_array()->empty()) {
-      reader.fail(*list, "chart.frequencies_lp_per_mm", expected);
-    }
-    for (const toml::node& value : *list->as_array()) {
-      if (!value.is_number() || !(*value.value<double>() > 0)) {
-        reader.fail(value, "chart.frequencies_lp_per_mm", expected);
-      }
-      target.chart.frequencies.push_back(*value.value<double>());
+    const TomlValue list = chart->require("frequencies_lp_per_mm", expected);
+    for (const TomlValue& value : list.array(expected, true)) {
+      target.chart.frequencies.push_back(value.number(NumberRange::above(0)));
     }
   }
-  if (const toml::table* wedge = reader.table("wedge")) {
-    reader.only(*wedge, "wedge.", {"top_mm", "steps", "height_mm"});
-    target.wedge.top_mm = reader.number(*wedge, "wedge.", "top_mm", std::nullopt);
-    target.wedge.steps =
-        static_cast<std::uint32_t>(reader.number(*wedge, "wedge.", "steps", 11.0, 2));
-    target.wedge.height_mm = reader.number(*wedge, "wedge.", "height_mm", 12.0, 1);
+  if (const auto wedge = table(root, "wedge")) {
+    wedge->only({"top_mm", "steps", "height_mm"});
+    target.wedge.top_mm = number(*wedge, "top_mm", std::nullopt);
+    target.wedge.steps = static_cast<std::uint32_t>(number(*wedge, "steps", 11.0, 2));
+    target.wedge.height_mm = number(*wedge, "height_mm", 12.0, 1);
   }
-  if (const toml::table* patches = reader.table("patches")) {
-    reader.only(*patches, "patches.", {"top_mm", "size_mm"});
-    target.patches.top_mm = reader.number(*patches, "patches.", "top_mm", std::nullopt);
-    target.patches.size_mm = reader.number(*patches, "patches.", "size_mm", 30.0, 1);
+  if (const auto patches = table(root, "patches")) {
+    patches->only({"top_mm", "size_mm"});
+    target.patches.top_mm = number(*patches, "top_mm", std::nullopt);
+    target.patches.size_mm = number(*patches, "size_mm", 30.0, 1);
   }
-  if (const toml::table* scale = reader.table("scale")) {
-    reader.only(*scale, "scale.", {"top_mm", "length_mm"});
-    target.scale.top_mm = reader.number(*scale, "scale.", "top_mm", std::nullopt);
-    target.scale.length_mm = reader.number(*scale, "scale.", "length_mm", 100.0, 10);
+  if (const auto scale = table(root, "scale")) {
+    scale->only({"top_mm", "length_mm"});
+    target.scale.top_mm = number(*scale, "top_mm", std::nullopt);
+    target.scale.length_mm = number(*scale, "length_mm", 100.0, 10);
   }
-  if (const toml::table* symbol = reader.table("symbol")) {
-    reader.only(*symbol, "symbol.", {"top_mm", "width_mm"});
+  if (const auto symbol = table(root, "symbol")) {
+    symbol->only({"top_mm", "width_mm"});
     target.symbol.on = true;
-    target.symbol.top_mm = reader.number(*symbol, "symbol.", "top_mm", std::nullopt);
-    target.symbol.width_mm = reader.number(*symbol, "symbol.", "width_mm", 120.0, 10);
+    target.symbol.top_mm = number(*symbol, "top_mm", std::nullopt);
+    target.symbol.width_mm = number(*symbol, "width_mm", 120.0, 10);
   }
-  if (target.technical &&
-      (!reader.table("wedge") || !reader.table("patches") || !reader.table("scale"))) {
-    throw Error(ErrorKind::job, fmt::format("{}: a technical target needs [chart], [wedge], "
-                                            "[patches] and [scale] tables",
-                                            file.string()));
+  // A technical target's chart comes with the wedge, patches and scale it is judged beside.
+  if (target.technical) {
+    std::vector<std::string_view> missing;
+    for (const std::string_view name : {"wedge", "patches", "scale"}) {
+      if (!root.has(name)) missing.push_back(name);
+    }
+    if (!missing.empty()) {
+      root.get("chart")->fail("[wedge], [patches] and [scale] tables beside it",
+                              fmt::format("no [{}]", fmt::join(missing, "], [")));
+    }
   }
   return target;
 }

@@ -5,10 +5,10 @@
 #include <algorithm>
 
 #include <fmt/format.h>
-#include <toml++/toml.h>
 
 #include "base/files.hpp"
 #include "base/strings.hpp"
+#include "base/toml_reader.hpp"
 #include "core/error.hpp"
 #include "ingest/ingest.hpp"
 #include "job/bare_keys.hpp"
@@ -61,20 +61,15 @@ std::string sanitised_id(const std::string& name) {
 
 Job parse_job(const std::string& toml_text, const std::string& name,
               const std::filesystem::path& base_dir) {
-  toml::table root;
-  try {
-    const std::string text = job_detail::quote_unicode_bare_keys(toml_text);
-    root = toml::parse(std::string_view(text), std::string_view(name));
-  } catch (const toml::parse_error& error) {
-    const auto line = static_cast<std::size_t>(error.source().begin.line);
-    const std::string description =
-        job_detail::describe_parse_error(toml_text, line, error.description());
-    // A key defined twice is not a syntax error as an operator reads it; the rest are.
-    const bool rewritten = description != error.description();
-    throw Error(ErrorKind::job, fmt::format("{}:{}: {}{}", name, line,
-                                            rewritten ? "" : "syntax error: ", description));
-  }
-  return JobParser(name, fs::absolute(base_dir).lexically_normal()).parse(root);
+  const std::string text = job_detail::quote_unicode_bare_keys(toml_text);
+  // A key defined twice is not a syntax error as an operator reads it, and is named as
+  // written (job/bare_keys.hpp); the rest are.
+  const TomlDocument document =
+      TomlDocument::parse(text, name, [&](std::uint32_t line, std::string_view description) {
+        const std::string said = job_detail::describe_parse_error(toml_text, line, description);
+        return said != description ? said : "syntax error: " + said;
+      });
+  return JobParser(name, fs::absolute(base_dir).lexically_normal()).parse(document.root());
 }
 
 Job load_job(const std::filesystem::path& file) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -14,68 +15,13 @@
 #include "job/job.hpp"
 
 namespace fw::job_detail {
-namespace {
 
-bool source_before(const toml::source_position& a, const toml::source_position& b) {
-  return a.line != b.line ? a.line < b.line : a.column < b.column;
-}
-
-}  // namespace
-
-std::string describe(const toml::node& node) {
-  switch (node.type()) {
-    case toml::node_type::string:
-      return quote(node.as_string()->get());  // the quotes say it is a string
-    case toml::node_type::integer:
-      return fmt::format("an integer {}", node.as_integer()->get());
-    case toml::node_type::floating_point:
-      return "a number " + format_number(node.as_floating_point()->get());
-    case toml::node_type::boolean:
-      return node.as_boolean()->get() ? "a boolean true" : "a boolean false";
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::date:
-      return "a date";
-    case toml::node_type::time:
-      return "a time";
-    case toml::node_type::date_time:
-      return "a date-time";
-    case toml::node_type::none:
-      break;
-  }
-  return "nothing";
-}
-
-std::optional<double> number_of(const toml::node& node) {
-  if (const auto* integer = node.as_integer()) return static_cast<double>(integer->get());
-  if (const auto* floating = node.as_floating_point()) return floating->get();
+std::optional<std::string> scalar_text(const TomlValue& value, bool accept_boolean) {
+  if (auto text = value.as_string()) return text;
+  if (const auto integer = value.as_integer()) return std::to_string(*integer);
+  if (const auto number = value.as_number()) return format_number(*number);  // a float
+  if (value.is_boolean() && accept_boolean) return value.boolean() ? "true" : "false";
   return std::nullopt;
-}
-
-std::optional<std::string> scalar_text(const toml::node& node, bool accept_boolean) {
-  if (const auto* text = node.as_string()) return text->get();
-  if (const auto* integer = node.as_integer()) return std::to_string(integer->get());
-  if (const auto* floating = node.as_floating_point()) return format_number(floating->get());
-  if (const auto* boolean = node.as_boolean(); boolean && accept_boolean) {
-    return boolean->get() ? "true" : "false";
-  }
-  return std::nullopt;
-}
-
-std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(
-    const toml::table& table) {
-  std::vector<std::pair<const toml::key*, const toml::node*>> entries;
-  for (const auto& [key, node] : table) entries.emplace_back(&key, &node);
-  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
-    return source_before(a.first->source().begin, b.first->source().begin);
-  });
-  return entries;
-}
-
-std::string join_key(const std::string& prefix, std::string_view name) {
-  return prefix.empty() ? std::string(name) : prefix + "." + std::string(name);
 }
 
 std::optional<std::pair<std::uint32_t, std::uint32_t>> parse_page_range(std::string_view text) {
@@ -107,108 +53,94 @@ fs::path resolve(const fs::path& base_dir, const std::string& text) {
   return (base_dir / fs::path(text)).lexically_normal();
 }
 
-Job JobParser::parse(const toml::table& root) {
+Job JobParser::parse(const TomlTable& root) {
   Job job;
   job.base_dir = base_dir_;
   check_version(root);
 
   PageSettingsOverride defaults;
   std::optional<std::uint32_t> force_dpi_line;
-  const toml::node* documents = nullptr;
+  std::optional<TomlValue> documents;
   std::vector<Rule> rules = {
-      {"version", [](const toml::node&, const std::string&) {}},  // checked first
+      {"version", [](const TomlValue&) {}},  // checked first
       {"id",
-       [&](const toml::node& node, const std::string& key) {
-         job.id = read_name(node, key, "a job id");
+       [&](const TomlValue& value) {
+         job.id = read_name(value, "a job id");
          // The id names the job's output folder, its lock and reel folders: short enough
          // for any file system with room for what is added to it.
          if (job.id.size() > kMaxIdCharacters) {
-           fail_expected(node, key,
-                         fmt::format("a job id of at most {} characters", kMaxIdCharacters),
-                         quote_start(job.id));
+           value.fail(fmt::format("a job id of at most {} characters", kMaxIdCharacters),
+                      quote_start(job.id));
          }
        }},
-      {"title",
-       [&](const toml::node& node, const std::string& key) { job.title = read_title(node, key); }},
-      {"institution",
-       [&](const toml::node& node, const std::string& key) {
-         job.institution = read_string(node, key, "a string");
-       }},
+      {"title", [&](const TomlValue& value) { job.title = read_title(value); }},
+      {"institution", [&](const TomlValue& value) { job.institution = value.string("a string"); }},
       {"site",
-       [&](const toml::node& node, const std::string& key) {
-         const auto text = node.value<std::string>();
-         if (!text || !is_site(*text)) {
-           fail_expected(node, key, site_rule(), text ? quote_start(*text) : describe(node));
-         }
+       [&](const TomlValue& value) {
+         const auto text = value.as_string();
+         if (!text) value.fail_type(site_rule());
+         if (!is_site(*text)) value.fail(site_rule(), quote_start(*text));
          job.site = *text;
        }},
-      {"output",
-       [&](const toml::node& node, const std::string& key) {
-         job.output = read_path(node, key, "a folder path");
-       }},
+      {"output", [&](const TomlValue& value) { job.output = read_path(value, "a folder path"); }},
       {"catalog",
-       [&](const toml::node& node, const std::string& key) {
+       [&](const TomlValue& value) {
          // A postgresql:// URL (a catalog several hosts share) is kept as written; a
          // path is relative to the job file.
-         const auto text = node.value<std::string>();
+         const auto text = value.as_string();
          const bool url =
              text && (text->rfind("postgresql://", 0) == 0 || text->rfind("postgres://", 0) == 0);
-         job.catalog = url ? fs::path(*text) : read_path(node, key, "a catalog file path or URL");
+         job.catalog = url ? fs::path(*text) : read_path(value, "a catalog file path or URL");
        }},
       {"format",
-       [&](const toml::node& node, const std::string& key) {
+       [&](const TomlValue& value) {
          // A name in profiles/formats/, or the format itself as a [format] table.
-         if (const toml::table* table = node.as_table()) {
+         if (value.is_table()) {
            job.format = "inline";
-           job.inline_format = format_from_table(*table, job.format, name_, key + ".");
+           job.inline_format = format_from_table(value.table(), job.format);
            return;
          }
-         job.format = read_name(node, key, "a film format name or a [format] table");
-         job.format_origin = fmt::format("{}:{}: {}", name_, node.source().begin.line, key);
+         job.format = read_name(value, "a film format name or a [format] table");
+         job.format_origin = fmt::format("{}:{}: {}", name_, value.line(), value.key());
        }},
       {"targets",
-       [&](const toml::node& node, const std::string& key) {
-         job.targets = read_name(node, key, "a target set in profiles/targets/ or \"none\"");
+       [&](const TomlValue& value) {
+         job.targets = read_name(value, "a target set in profiles/targets/ or \"none\"");
        }},
       {"polarity",
-       [&](const toml::node& node, const std::string& key) {
-         job.polarity = read_word(node, key, polarity_from, kPolarityWords);
+       [&](const TomlValue& value) {
+         job.polarity = read_word(value, polarity_from, kPolarityWords);
        }},
       {"substitute_target",
-       [&](const toml::node& node, const std::string& key) {
+       [&](const TomlValue& value) {
          job.substitute_target =
-             read_name(node, key, "a substitution target template in profiles/targets/");
+             read_name(value, "a substitution target template in profiles/targets/");
        }},
       {"fonts",
-       [&](const toml::node& node, const std::string& key) {
-         job.fonts = read_text(node, key, "a font set name in fonts/ or a font-set file path");
+       [&](const TomlValue& value) {
+         job.fonts = value.text("a font set name in fonts/ or a font-set file path");
        }},
-      {"filming_date", [&](const toml::node& node,
-                           const std::string& key) { job.filming_date = read_date(node, key); }},
+      {"filming_date", [&](const TomlValue& value) { job.filming_date = read_date(value); }},
       {"threads",
-       [&](const toml::node& node, const std::string& key) {
-         job.threads = static_cast<unsigned>(read_integer(node, key, kThreads));
+       [&](const TomlValue& value) {
+         job.threads = static_cast<unsigned>(value.integer(kThreads));
        }},
-      {"limits", [&](const toml::node& node,
-                     const std::string& key) { job.limits = read_limits(node, key); }},
-      {"recorder",
-       [&](const toml::node& node, const std::string& key) { read_recorder(node, key, job); }},
-      {"calibration",
-       [&](const toml::node& node, const std::string& key) { read_calibration(node, key, job); }},
-      {"data_frames", [&](const toml::node& node,
-                          const std::string& key) { job.data.masters = read_bool(node, key); }},
-      {"data", [&](const toml::node& node, const std::string& key) { read_data(node, key, job); }},
-      {"documents", [&](const toml::node& node, const std::string&) { documents = &node; }},
+      {"limits", [&](const TomlValue& value) { job.limits = read_limits(value); }},
+      {"recorder", [&](const TomlValue& value) { read_recorder(value, job); }},
+      {"calibration", [&](const TomlValue& value) { read_calibration(value, job); }},
+      {"data_frames", [&](const TomlValue& value) { job.data.masters = value.boolean(); }},
+      {"data", [&](const TomlValue& value) { read_data(value, job); }},
+      {"documents", [&](const TomlValue& value) { documents = value; }},
   };
   add_settings_rules(rules, defaults, force_dpi_line);
-  walk(root, "", rules);
+  root.read(rules);
 
-  require(root, "id", std::string("a job id of ") + kNameRule, root);
-  require(root, "title", "a non-empty string", root);
+  root.require("id", std::string("a job id of ") + kNameRule);
+  root.require("title", "a non-empty string");
   if (job.output.empty()) job.output = resolve(base_dir_, "out");
   job.defaults = with_overrides(PageSettings{}, defaults);
 
-  if (!documents) fail(root, "documents", "expected at least one [[documents]] table, got none");
+  if (!documents) root.fail("documents", "at least one [[documents]] table", "none");
   read_documents(*documents, job);
 
   for (std::size_t index = 0; index < job.documents.size(); ++index) {
@@ -228,291 +160,172 @@ void JobParser::fail(std::uint32_t line, const std::string& key, const std::stri
   throw Error(ErrorKind::job, fmt::format("{}:{}: {}: {}", name_, line, key, message));
 }
 
-void JobParser::fail(const toml::node& node, const std::string& key,
-                     const std::string& message) const {
-  fail(node.source().begin.line, key, message);
+void JobParser::check_version(const TomlTable& root) const {
+  const TomlValue version = root.require("version", "1");
+  const auto integer = version.as_integer();
+  if (!integer) version.fail_type("1");
+  if (*integer != 1) version.fail("1");
 }
 
-void JobParser::fail_expected(const toml::node& node, const std::string& key,
-                              const std::string& expected, const std::string& found) const {
-  fail(node, key, "expected " + expected + ", got " + found);
+fs::path JobParser::read_path(const TomlValue& value, std::string_view what) const {
+  return resolve(base_dir_, value.text(what));
 }
 
-void JobParser::check_version(const toml::table& root) const {
-  const toml::node* version = root.get("version");
-  if (!version) fail(root, "version", "expected 1 (required), got nothing");
-  const auto* integer = version->as_integer();
-  if (!integer) fail_expected(*version, "version", "1", describe(*version));
-  if (integer->get() != 1) {
-    fail_expected(*version, "version", "1", fmt::format("{}", integer->get()));
-  }
-}
-
-void JobParser::walk(const toml::table& table, const std::string& prefix,
-                     const std::vector<Rule>& rules) const {
-  for (const auto& [key, node] : in_file_order(table)) {
-    const std::string_view name = key->str();
-    const auto rule = std::find_if(rules.begin(), rules.end(),
-                                   [&](const Rule& candidate) { return candidate.name == name; });
-    if (rule == rules.end()) {
-      fail(key->source().begin.line, join_key(prefix, name), unknown_key_message(name, rules));
-    }
-    rule->handle(*node, join_key(prefix, name));
-  }
-}
-
-std::string JobParser::unknown_key_message(std::string_view name, const std::vector<Rule>& rules) {
-  std::vector<std::string_view> names;
-  names.reserve(rules.size());
-  for (const Rule& rule : rules) names.push_back(rule.name);
-  return fw::unknown_key_message(name, names);
-}
-
-void JobParser::require(const toml::table& table, std::string_view name,
-                        const std::string& expected, const toml::node& place,
-                        const std::string& prefix) const {
-  if (!table.contains(name)) {
-    fail(place, join_key(prefix, name), "expected " + expected + " (required), got nothing");
-  }
-}
-
-std::string JobParser::read_string(const toml::node& node, const std::string& key,
-                                   const std::string& expected) const {
-  const auto* text = node.as_string();
-  if (!text) fail_expected(node, key, expected, describe(node));
-  return text->get();
-}
-
-fs::path JobParser::read_path(const toml::node& node, const std::string& key,
-                              const char* what) const {
-  return resolve(base_dir_, read_text(node, key, what));
-}
-
-std::string JobParser::read_text(const toml::node& node, const std::string& key,
-                                 const std::string& expected) const {
-  std::string text = read_string(node, key, expected);
-  if (text.empty()) fail_expected(node, key, expected, "an empty string");
+std::string JobParser::read_title(const TomlValue& value) const {
+  std::string text = value.text();
+  if (is_blank(text)) value.fail("a title with a visible character");
+  if (has_control_character(text)) value.fail("a title without control characters");
   return text;
 }
 
-std::string JobParser::read_title(const toml::node& node, const std::string& key) const {
-  std::string text = read_text(node, key);
-  if (is_blank(text)) fail_expected(node, key, "a title with a visible character", quote(text));
-  if (has_control_character(text)) {
-    fail_expected(node, key, "a title without control characters", quote(text));
-  }
+std::string JobParser::read_document_id(const TomlValue& value) const {
+  std::string text = value.string(kDocumentIdRule);
+  if (!is_document_id(text)) value.fail(kDocumentIdRule, quote_start(text));
   return text;
 }
 
-std::string JobParser::read_document_id(const toml::node& node, const std::string& key) const {
-  std::string text = read_string(node, key, kDocumentIdRule);
-  if (!is_document_id(text)) fail_expected(node, key, kDocumentIdRule, quote_start(text));
+std::string JobParser::read_name(const TomlValue& value, std::string_view what) const {
+  const std::string expected = std::string(what) + " of " + kNameRule;
+  std::string text = value.string(expected);
+  if (!is_safe_name(text)) value.fail(expected);
   return text;
-}
-
-std::string JobParser::read_name(const toml::node& node, const std::string& key,
-                                 const std::string& what) const {
-  const std::string expected = what + " of " + kNameRule;
-  std::string text = read_string(node, key, expected);
-  if (!is_safe_name(text)) fail_expected(node, key, expected, quote(text));
-  return text;
-}
-
-double JobParser::read_number(const toml::node& node, const std::string& key,
-                              NumberRange range) const {
-  const auto value = number_of(node);
-  if (!value) fail_expected(node, key, expected_number(range), describe(node));
-  if (!in_range(*value, range)) {
-    fail_expected(node, key, expected_number(range), format_number(*value));
-  }
-  return *value;
-}
-
-std::int64_t JobParser::read_integer(const toml::node& node, const std::string& key,
-                                     NumberRange range) const {
-  const auto* integer = node.as_integer();
-  if (!integer) fail_expected(node, key, expected_integer(range), describe(node));
-  if (!in_range(static_cast<double>(integer->get()), range)) {
-    fail_expected(node, key, expected_integer(range), fmt::format("{}", integer->get()));
-  }
-  return integer->get();
-}
-
-bool JobParser::read_bool(const toml::node& node, const std::string& key) const {
-  const auto* boolean = node.as_boolean();
-  if (!boolean) fail_expected(node, key, "true or false", describe(node));
-  return boolean->get();
-}
-
-const toml::table& JobParser::read_table(const toml::node& node, const std::string& key,
-                                         const std::string& expected) const {
-  const auto* table = node.as_table();
-  if (!table) fail_expected(node, key, expected, describe(node));
-  return *table;
 }
 
 void JobParser::add_settings_rules(std::vector<Rule>& rules, PageSettingsOverride& settings,
                                    std::optional<std::uint32_t>& force_dpi_line) const {
-  rules.push_back({"reduction", [&](const toml::node& node, const std::string& key) {
-                     settings.reduction = read_number(node, key, kReduction);
+  rules.push_back({"reduction",
+                   [&](const TomlValue& value) { settings.reduction = value.number(kReduction); }});
+  rules.push_back({"mode", [&](const TomlValue& value) {
+                     settings.mode = read_word(value, image_mode_from, kImageModeWords);
                    }});
-  rules.push_back({"mode", [&](const toml::node& node, const std::string& key) {
-                     settings.mode = read_word(node, key, image_mode_from, kImageModeWords);
+  rules.push_back({"dpi", [&](const TomlValue& value) { settings.dpi = value.number(kDpi); }});
+  rules.push_back({"force_dpi", [&](const TomlValue& value) {
+                     settings.force_dpi = value.boolean();
+                     force_dpi_line = value.line();
                    }});
-  rules.push_back({"dpi", [&](const toml::node& node, const std::string& key) {
-                     settings.dpi = read_number(node, key, kDpi);
-                   }});
-  rules.push_back({"force_dpi", [&](const toml::node& node, const std::string& key) {
-                     settings.force_dpi = read_bool(node, key);
-                     force_dpi_line = node.source().begin.line;
-                   }});
-  rules.push_back({"rotate", [&](const toml::node& node, const std::string& key) {
+  rules.push_back({"rotate", [&](const TomlValue& value) {
                      const std::string expected = "one of 0, 90, 180, 270";
-                     const auto* integer = node.as_integer();
-                     if (!integer) fail_expected(node, key, expected, describe(node));
-                     const std::int64_t degrees = integer->get();
-                     if (degrees != 0 && degrees != 90 && degrees != 180 && degrees != 270) {
-                       fail_expected(node, key, expected, fmt::format("{}", degrees));
+                     const auto degrees = value.as_integer();
+                     if (!degrees) value.fail_type(expected);
+                     if (*degrees != 0 && *degrees != 90 && *degrees != 180 && *degrees != 270) {
+                       value.fail(expected);
                      }
-                     settings.rotate = static_cast<int>(degrees);
+                     settings.rotate = static_cast<int>(*degrees);
                    }});
-  rules.push_back({"threshold", [&](const toml::node& node, const std::string& key) {
-                     settings.threshold = static_cast<int>(read_integer(node, key, kThreshold));
+  rules.push_back({"threshold", [&](const TomlValue& value) {
+                     settings.threshold = static_cast<int>(value.integer(kThreshold));
                    }});
-  rules.push_back({"on_error", [&](const toml::node& node, const std::string& key) {
-                     settings.on_error =
-                         read_word(node, key, failure_policy_from, kFailurePolicyWords);
+  rules.push_back({"on_error", [&](const TomlValue& value) {
+                     settings.on_error = read_word(value, failure_policy_from, kFailurePolicyWords);
                    }});
-  rules.push_back({"colour_route", [&](const toml::node& node, const std::string& key) {
-                     settings.colour_route =
-                         read_word(node, key, colour_route_from, kColourRouteWords);
+  rules.push_back({"colour_route", [&](const TomlValue& value) {
+                     settings.colour_route = read_word(value, colour_route_from, kColourRouteWords);
                    }});
 }
 
-Limits JobParser::read_limits(const toml::node& node, const std::string& prefix) const {
+Limits JobParser::read_limits(const TomlValue& value) const {
   Limits limits;
-  walk(read_table(node, prefix), prefix,
-       {
-           {"max_page_pixels",
-            [&](const toml::node& value, const std::string& key) {
-              const auto* integer = value.as_integer();
-              if (!integer || integer->get() < 1) {
-                fail_expected(value, key, "a positive integer",
-                              integer ? fmt::format("{}", integer->get()) : describe(value));
-              }
-              limits.max_page_pixels = static_cast<std::uint64_t>(integer->get());
-            }},
-           {"max_file_mb",
-            [&](const toml::node& value, const std::string& key) {
-              const auto megabytes =
-                  read_integer(value, key, {1, static_cast<double>(kMaxFileMegabytes)});
-              limits.max_file_bytes = static_cast<std::uint64_t>(megabytes) << 20;
-            }},
-       });
+  value.table().read({
+      {"max_page_pixels",
+       [&](const TomlValue& pixels) {
+         const auto integer = pixels.as_integer();
+         if (!integer) pixels.fail_type("a positive integer");
+         if (*integer < 1) pixels.fail("a positive integer");
+         limits.max_page_pixels = static_cast<std::uint64_t>(*integer);
+       }},
+      {"max_file_mb",
+       [&](const TomlValue& megabytes) {
+         const auto mb =
+             megabytes.integer(NumberRange::between(1, static_cast<double>(kMaxFileMegabytes)));
+         limits.max_file_bytes = static_cast<std::uint64_t>(mb) << 20;
+       }},
+  });
   return limits;
 }
 
-void JobParser::read_recorder(const toml::node& node, const std::string& prefix, Job& job) const {
-  walk(read_table(node, prefix), prefix,
-       {
-           {"driver",
-            [&](const toml::node& value, const std::string& key) {
-              job.driver = read_name(value, key, "a driver name");
-            }},
-           {"options",
-            [&](const toml::node& value, const std::string& key) {
-              for (const auto& [option, option_node] : in_file_order(read_table(value, key))) {
-                const auto text = scalar_text(*option_node, true);
-                if (!text) {
-                  fail_expected(*option_node, join_key(key, option->str()),
-                                "a string, number or boolean", describe(*option_node));
-                }
-                job.driver_options[std::string(option->str())] = *text;
-              }
-            }},
-       });
+void JobParser::read_recorder(const TomlValue& value, Job& job) const {
+  value.table().read({
+      {"driver", [&](const TomlValue& driver) { job.driver = read_name(driver, "a driver name"); }},
+      {"options",
+       [&](const TomlValue& options) {
+         const TomlTable table = options.table();
+         for (const TomlValue& option : table.entries()) {
+           const auto text = scalar_text(option, true);
+           if (!text) option.fail_type("a string, number or boolean");
+           job.driver_options[std::string(table.name_of(option))] = *text;
+         }
+       }},
+  });
 }
 
-std::string JobParser::read_calibration_profile(const toml::node& value,
-                                                const std::string& key) const {
-  const std::string text =
-      read_text(value, key, "a calibration profile name, a .toml file or none");
+std::string JobParser::read_calibration_profile(const TomlValue& value) const {
+  const std::string text = value.text("a calibration profile name, a .toml file or none");
   // A file is relative to the job; a name is looked up in profiles/calibration/.
   return text.ends_with(".toml") ? resolve(base_dir_, text).string() : text;
 }
 
-void JobParser::read_calibration(const toml::node& node, const std::string& prefix,
-                                 Job& job) const {
-  job.calibration.line = static_cast<std::uint32_t>(node.source().begin.line);
-  if (node.is_string()) {
-    job.calibration.profile = read_calibration_profile(node, prefix);
+void JobParser::read_calibration(const TomlValue& value, Job& job) const {
+  job.calibration.line = value.line();
+  if (value.is_string()) {
+    job.calibration.profile = read_calibration_profile(value);
     return;
   }
-  const toml::table& table = read_table(node, prefix);
-  walk(table, prefix,
-       {
-           {"profile",
-            [&](const toml::node& value, const std::string& key) {
-              job.calibration.profile = read_calibration_profile(value, key);
-            }},
-           {"document_class",
-            [&](const toml::node& value, const std::string& key) {
-              job.calibration.document_class = read_name(value, key, "a document class");
-            }},
-           {"tone",
-            [&](const toml::node& value, const std::string& key) {
-              job.calibration.tone = read_number(value, key, NumberRange{0.2, 5});
-            }},
-       });
-  require(table, "profile", "a calibration profile name, a .toml file or none", table, prefix);
+  const TomlTable table = value.table();
+  table.read({
+      {"profile",
+       [&](const TomlValue& profile) {
+         job.calibration.profile = read_calibration_profile(profile);
+       }},
+      {"document_class",
+       [&](const TomlValue& document_class) {
+         job.calibration.document_class = read_name(document_class, "a document class");
+       }},
+      {"tone",
+       [&](const TomlValue& tone) {
+         job.calibration.tone = tone.number(NumberRange::between(0.2, 5));
+       }},
+  });
+  table.require("profile", "a calibration profile name, a .toml file or none");
 }
 
-void JobParser::read_data(const toml::node& node, const std::string& prefix, Job& job) const {
-  const toml::table& table = read_table(node, prefix);
+void JobParser::read_data(const TomlValue& value, Job& job) const {
+  const TomlTable table = value.table();
   DataFramesChoice& data = job.data;
   data.masters = true;  // a [data] table asks for data frames unless it says files = "none"
-  walk(table, prefix,
-       {
-           {"files",
-            [&](const toml::node& value, const std::string& key) {
-              data.masters = read_word(value, key, data_files_from, "masters, none");
-            }},
-           {"place",
-            [&](const toml::node& value, const std::string& key) {
-              data.place = read_word(value, key, data_place_from, "document, reel-end");
-            }},
-           {"bits_per_module",
-            [&](const toml::node& value, const std::string& key) {
-              data.bits_per_module = static_cast<int>(read_integer(value, key, {1, 2}));
-            }},
-           {"module_px",
-            [&](const toml::node& value, const std::string& key) {
-              data.module_px = static_cast<std::uint32_t>(read_integer(value, key, {1, 16}));
-            }},
-           {"group_data",
-            [&](const toml::node& value, const std::string& key) {
-              data.group_data = static_cast<std::uint32_t>(read_integer(value, key, {1, 200}));
-            }},
-           {"group_parity",
-            [&](const toml::node& value, const std::string& key) {
-              data.group_parity = static_cast<std::uint32_t>(read_integer(value, key, {0, 55}));
-            }},
-       });
+  const auto count = [](auto& field, double low, double high) {
+    return [&field, low, high](const TomlValue& v) {
+      field = static_cast<std::remove_reference_t<decltype(field)>>(
+          v.integer(NumberRange::between(low, high)));
+    };
+  };
+  table.read({
+      {"files",
+       [&](const TomlValue& files) {
+         data.masters = read_word(files, data_files_from, "masters, none");
+       }},
+      {"place",
+       [&](const TomlValue& place) {
+         data.place = read_word(place, data_place_from, "document, reel-end");
+       }},
+      {"bits_per_module", count(data.bits_per_module, 1, 2)},
+      {"module_px", count(data.module_px, 1, 16)},
+      {"group_data", count(data.group_data, 1, 200)},
+      {"group_parity", count(data.group_parity, 0, 55)},
+  });
 }
 
-std::string JobParser::read_date(const toml::node& node, const std::string& key) const {
+std::string JobParser::read_date(const TomlValue& value) const {
   const std::string expected = "a date YYYY-MM-DD";
-  if (const auto* date = node.as_date()) {
-    const toml::date& d = date->get();
-    return fmt::format("{:04}-{:02}-{:02}", d.year, d.month, d.day);
+  if (const auto date = value.as_date()) {
+    return fmt::format("{:04}-{:02}-{:02}", date->year, date->month, date->day);
   }
-  std::string text = read_string(node, key, expected);
+  std::string text = value.string(expected);
   unsigned year = 0, month = 0, day = 0;
   char tail = 0;
   if (text.size() != 10 ||
       std::sscanf(text.c_str(), "%4u-%2u-%2u%c", &year, &month, &day, &tail) != 3 || month < 1 ||
       month > 12 || day < 1 || day > 31) {
-    fail_expected(node, key, expected, quote(text));
+    value.fail(expected);
   }
   return text;
 }

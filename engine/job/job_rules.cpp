@@ -17,16 +17,16 @@ std::string format_number(double value) {
   return fmt::format("{}", value);
 }
 
-std::string expected_number(NumberRange range) {
-  return fmt::format("a number {}–{}", range.low, range.high);
+std::string expected_number(const NumberRange& range) {
+  return range.number();
 }
 
-std::string expected_integer(NumberRange range) {
-  return fmt::format("an integer {}–{}", range.low, range.high);
+std::string expected_integer(const NumberRange& range) {
+  return range.integer();
 }
 
-bool in_range(double value, NumberRange range) {
-  return value >= range.low && value <= range.high;  // false for NaN
+bool in_range(double value, const NumberRange& range) {
+  return range.contains(value);  // false for NaN
 }
 
 bool is_name_char(char c) {

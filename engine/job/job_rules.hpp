@@ -8,15 +8,14 @@
 #include <string>
 #include <string_view>
 
+#include "base/toml_reader.hpp"
 #include "model/job.hpp"
 
 namespace fw::job_detail {
 
-// Value rules shared by the job file and the command-line flags, so both say the same.
-struct NumberRange {
-  double low;
-  double high;
-};
+// Value rules shared by the job file and the command-line flags, so both say the same: base's
+// NumberRange, which the job file's reader checks with.
+using fw::NumberRange;
 inline constexpr NumberRange kReduction{7, 50};
 inline constexpr NumberRange kDpi{50, 4800};
 inline constexpr NumberRange kThreads{0, 256};
@@ -30,9 +29,9 @@ inline constexpr const char* kFailurePolicyWords = "fail, skip-document, substit
 inline constexpr const char* kColourRouteWords = "film, separations";
 
 std::string format_number(double value);
-std::string expected_number(NumberRange range);  // "a number 7–50"
-std::string expected_integer(NumberRange range);
-bool in_range(double value, NumberRange range);  // false for NaN
+std::string expected_number(const NumberRange& range);  // "a number 7–50"
+std::string expected_integer(const NumberRange& range);
+bool in_range(double value, const NumberRange& range);  // false for NaN
 
 bool is_name_char(char c);
 // A name that can become a folder or file name without surprises.

@@ -2,12 +2,14 @@
 
 #include <fmt/format.h>
 #include <hb-ot.h>
-#include <toml++/toml.h>
 
 #include <algorithm>
+#include <optional>
 #include <string_view>
 #include <system_error>
 
+#include "base/strings.hpp"
+#include "base/toml_reader.hpp"
 #include "core/error.hpp"
 
 namespace fw::text_internal {
@@ -15,27 +17,6 @@ namespace {
 
 constexpr std::array<std::string_view, 4> kScriptKeys = {"han", "latin", "other", "private_use"};
 constexpr std::size_t kRequiredChains = 3;  // private_use is optional
-
-std::string describe(const toml::node& node) {
-  if (node.is_table()) return "a table";
-  if (node.is_array()) return "an array";
-  if (const auto* text = node.as_string()) return fmt::format("\"{}\"", text->get());
-  if (node.is_number()) return fmt::format("{}", *node.value<double>());
-  if (node.is_boolean()) return *node.value<bool>() ? "true" : "false";
-  return "a date or time";
-}
-
-// Entries of a table in the order they are written (toml++ keeps keys sorted).
-std::vector<std::pair<std::string, const toml::node*>> in_file_order(const toml::table& table) {
-  std::vector<std::pair<std::string, const toml::node*>> entries;
-  for (auto&& [key, node] : table) entries.emplace_back(std::string(key.str()), &node);
-  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
-    const auto& pa = a.second->source().begin;
-    const auto& pb = b.second->source().begin;
-    return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
-  });
-  return entries;
-}
 
 // The family name as the font states it (typographic family first, as in a collection).
 std::string family_of(hb_face_t* face) {
@@ -54,56 +35,23 @@ class FontSetReader {
       : file_(std::move(file)), job_dir_(job_dir) {}
 
   std::shared_ptr<const FontSet> read() {
-    toml::table root;
-    try {
-      root = toml::parse_file(file_.string());
-    } catch (const toml::parse_error& error) {
-      throw Error(ErrorKind::job, fmt::format("{}:{}: syntax error: {}", file_.string(),
-                                              error.source().begin.line, error.description()));
-    }
+    const TomlDocument document = TomlDocument::load(file_);
+    const TomlTable root = document.root();
     auto set = std::make_shared<FontSet>();
     set->file = file_;
-    for (const auto& [key, node] : in_file_order(root)) {
-      if (key != "search_paths" && key != "fonts" && key != "fallback") {
-        fail(*node, key, "search_paths, fonts or fallback", "an unknown key");
-      }
-    }
-    read_search_paths(require(root, "search_paths", "an array of folders"), *set);
+    root.only({"search_paths", "fonts", "fallback"});
+    read_search_paths(root.require("search_paths", "an array of folders"), *set);
     index_font_files(*set);
-    read_fonts(require(root, "fonts", "a table of fonts"), *set);
-    read_fallback(require(root, "fallback", "a table of fallback chains"), *set);
+    read_fonts(root.require("fonts", "a table of fonts"), *set);
+    read_fallback(root.require("fallback", "a table of fallback chains"), *set);
     for (const auto& font : set->fonts) set->infos.push_back(font.info);
     return set;
   }
 
  private:
-  [[noreturn]] void fail(const toml::node& node, std::string_view key, std::string_view expected,
-                         std::string_view got) const {
-    throw Error(ErrorKind::job, fmt::format("{}:{}: {}: expected {}, got {}", file_.string(),
-                                            node.source().begin.line, key, expected, got));
-  }
-
-  const toml::node& require(const toml::table& table, std::string_view key,
-                            std::string_view expected) const {
-    const toml::node* node = table.get(key);
-    if (node == nullptr) {
-      throw Error(ErrorKind::job, fmt::format("{}:{}: {}: expected {}, got nothing", file_.string(),
-                                              table.source().begin.line, key, expected));
-    }
-    return *node;
-  }
-
-  void read_search_paths(const toml::node& node, FontSet& set) const {
-    const auto* paths = node.as_array();
-    if (paths == nullptr) fail(node, "search_paths", "an array of folders", describe(node));
-    for (std::size_t i = 0; i < paths->size(); ++i) {
-      const toml::node& entry = *paths->get(i);
-      const auto* text = entry.as_string();
-      const std::string key = fmt::format("search_paths[{}]", i + 1);
-      if (text == nullptr || text->get().empty()) {
-        fail(entry, key, "a folder name", describe(entry));
-      }
-      std::string path = text->get();
+  void read_search_paths(const TomlValue& value, FontSet& set) const {
+    for (const TomlValue& entry : value.array("an array of folders")) {
+      std::string path = entry.text("a folder name");
       if (const auto at = path.find("{job}"); at != std::string::npos) {
         if (job_dir_.empty()) continue;  // no job: nothing of its own to search
         path.replace(at, 5, job_dir_.string());
@@ -138,57 +86,39 @@ class FontSetReader {
     return shared;
   }
 
-  void read_fonts(const toml::node& node, FontSet& set) {
-    const auto* fonts = node.as_table();
-    if (fonts == nullptr) fail(node, "fonts", "a table of fonts", describe(node));
-    for (const auto& [id, entry_node] : in_file_order(*fonts)) {
-      const std::string key = "fonts." + id;
-      const auto* entry = entry_node->as_table();
-      if (entry == nullptr) {
-        fail(*entry_node, key, "{ file = \"...\", family = \"...\" }", describe(*entry_node));
-      }
-      for (auto&& [name, value] : *entry) {
-        if (name.str() != "file" && name.str() != "family") {
-          fail(value, key + "." + std::string(name.str()), "file or family", "an unknown key");
-        }
-      }
-      const toml::node& file_node = require(*entry, "file", "a font file name");
-      const auto* file_name = file_node.as_string();
-      if (file_name == nullptr || file_name->get().empty()) {
-        fail(file_node, key + ".file", "a font file name", describe(file_node));
-      }
-      std::string family;
-      if (const toml::node* family_node = entry->get("family")) {
-        const auto* text = family_node->as_string();
-        if (text == nullptr || text->get().empty()) {
-          fail(*family_node, key + ".family", "a family name", describe(*family_node));
-        }
-        family = text->get();
-      }
-      set.fonts.push_back(open_font(id, file_name->get(), family, *entry_node, set));
+  void read_fonts(const TomlValue& value, FontSet& set) {
+    const TomlTable fonts = value.table("a table of fonts");
+    for (const TomlValue& entry_value : fonts.entries()) {
+      const std::string id(fonts.name_of(entry_value));
+      const TomlTable entry = entry_value.table(R"({ file = "...", family = "..." })");
+      entry.only({"file", "family"});
+      const TomlValue file = entry.require("file", "a font file name");
+      const std::optional<TomlValue> family = entry.get("family");
+      set.fonts.push_back(open_font(id, file, family, set));
     }
-    if (set.fonts.empty()) fail(node, "fonts", "at least one font", "an empty table");
+    if (set.fonts.empty()) value.fail("at least one font", "an empty table");
   }
 
-  LoadedFont open_font(const std::string& id, const std::string& file_name,
-                       const std::string& family, const toml::node& where, const FontSet& set) {
-    const std::string key = "fonts." + id;
+  LoadedFont open_font(const std::string& id, const TomlValue& file,
+                       const std::optional<TomlValue>& family_value, const FontSet& set) {
+    const std::string file_name = file.text("a font file name");
+    const std::string family = family_value ? family_value->text("a family name") : "";
     const auto found = files_.find(file_name);
     if (found == files_.end()) {
       std::string searched;
       for (const auto& folder : set.search_paths) {
         searched += (searched.empty() ? "" : ", ") + folder.string();
       }
-      fail(where, key + ".file", fmt::format("a font file found in {}", searched),
-           fmt::format("no file named \"{}\" (is its font package installed? see "
-                       "tools/install-deps)",
-                       file_name));
+      file.fail(fmt::format("a font file found in {}", searched),
+                fmt::format("no file named \"{}\" (is its font package installed? see "
+                            "tools/install-deps)",
+                            file_name));
     }
     auto blob = open_blob(found->second);
     const unsigned faces = blob ? hb_face_count(blob.get()) : 0;
     if (faces == 0) {
-      fail(where, key + ".file", "a TrueType/OpenType font",
-           fmt::format("{}, which is not one", found->second.string()));
+      file.fail("a TrueType/OpenType font",
+                fmt::format("{}, which is not one", found->second.string()));
     }
     LoadedFont font;
     std::vector<std::string> families;
@@ -205,8 +135,7 @@ class FontSetReader {
     if (!font.face) {
       std::string names;
       for (const auto& name : families) names += (names.empty() ? "\"" : ", \"") + name + "\"";
-      fail(where, key + ".family", fmt::format("a family in {}: {}", found->second.string(), names),
-           fmt::format("\"{}\"", family));
+      family_value->fail(fmt::format("a family in {}: {}", found->second.string(), names));
     }
     font.info.id = id;
     font.info.file = found->second;
@@ -238,50 +167,46 @@ class FontSetReader {
     return font;
   }
 
-  FontSet::Chains read_chains(const toml::table& table, const std::string& prefix,
-                              const FontSet& set, bool languages_allowed,
+  FontSet::Chains read_chains(const TomlTable& table, const FontSet& set, bool languages_allowed,
                               const FontSet::Chains* defaults) const {
     FontSet::Chains chains;
     if (defaults != nullptr) chains = *defaults;
-    for (const auto& [name, node] : in_file_order(table)) {
-      const std::string key = prefix + "." + name;
+    for (const TomlValue& value : table.entries()) {
+      const std::string_view name = table.name_of(value);
       const auto script = std::find(kScriptKeys.begin(), kScriptKeys.end(), name);
       if (script == kScriptKeys.end()) {
-        if (languages_allowed && node->is_table()) continue;  // a language, read later
-        fail(*node, key,
-             languages_allowed ? "han, latin, other, private_use or a language table"
-                               : "han, latin, other or private_use",
-             "an unknown key");
+        if (languages_allowed && value.is_table()) continue;  // a language, read later
+        // A typo of a script is named as such; any other key could have been meant as a
+        // language, which takes a table of chains.
+        if (!languages_allowed || !closest_word(name, kScriptKeys).empty()) {
+          table.fail_unknown(value, kScriptKeys);
+        }
+        value.fail("han, latin, other, private_use or a language table", "an unknown key");
       }
-      const auto* ids = node->as_array();
-      if (ids == nullptr || ids->empty()) fail(*node, key, "a list of font ids", describe(*node));
       auto& chain = chains[static_cast<std::size_t>(script - kScriptKeys.begin())];
       chain.clear();
-      for (const toml::node& id_node : *ids) {
-        const auto* id = id_node.as_string();
-        const auto font = std::find_if(set.fonts.begin(), set.fonts.end(), [&](const auto& f) {
-          return id != nullptr && f.info.id == id->get();
-        });
-        if (font == set.fonts.end()) {
-          fail(id_node, key, "the id of a font in [fonts]", describe(id_node));
-        }
+      for (const TomlValue& id_value : value.array("a list of font ids", true)) {
+        const auto id = id_value.as_string();
+        const auto font = std::find_if(set.fonts.begin(), set.fonts.end(),
+                                       [&](const auto& f) { return id && f.info.id == *id; });
+        if (font == set.fonts.end()) id_value.fail_type("the id of a font in [fonts]");
         chain.push_back(static_cast<std::uint32_t>(font - set.fonts.begin()));
       }
     }
     return chains;
   }
 
-  void read_fallback(const toml::node& node, FontSet& set) const {
-    const auto* table = node.as_table();
-    if (table == nullptr) fail(node, "fallback", "a table of fallback chains", describe(node));
+  void read_fallback(const TomlValue& value, FontSet& set) const {
+    const TomlTable table = value.table("a table of fallback chains");
+    // Every key first, so that a typo ("latn") is named as one rather than as latin missing.
+    set.default_chains = read_chains(table, set, true, nullptr);
     for (std::size_t script = 0; script < kRequiredChains; ++script) {
-      require(*table, kScriptKeys[script], "a list of font ids");
+      table.require(kScriptKeys[script], "a list of font ids");
     }
-    set.default_chains = read_chains(*table, "fallback", set, true, nullptr);
-    for (const auto& [language, language_node] : in_file_order(*table)) {
-      if (const auto* language_table = language_node->as_table()) {
-        set.language_chains[language] =
-            read_chains(*language_table, "fallback." + language, set, false, &set.default_chains);
+    for (const TomlValue& language : table.entries()) {
+      if (language.is_table()) {
+        set.language_chains[std::string(table.name_of(language))] =
+            read_chains(language.table(), set, false, &set.default_chains);
       }
     }
   }

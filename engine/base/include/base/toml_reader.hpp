@@ -178,8 +178,16 @@ class TomlTable {
 
 class TomlDocument {
  public:
-  // `file` names the text in messages. A syntax error is "FILE:LINE: syntax error: ...".
-  static TomlDocument parse(std::string_view text, std::string file);
+  // What a syntax error says after "FILE:LINE: ", given the line and toml++'s description;
+  // without one it is "syntax error: DESCRIPTION".
+  using SyntaxErrorText =
+      std::function<std::string(std::uint32_t line, std::string_view description)>;
+
+  // `file` names the text in messages. A syntax error is "FILE:LINE: syntax error: ...", or
+  // "FILE:LINE: " and what `syntax_error` says (the job reader names a key defined twice as
+  // the operator wrote it).
+  static TomlDocument parse(std::string_view text, std::string file,
+                            const SyntaxErrorText& syntax_error = {});
   // Reads and parses `path`; a file that cannot be read is Error(job) too.
   static TomlDocument load(const std::filesystem::path& path);
   TomlTable root() const;
