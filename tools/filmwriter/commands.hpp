@@ -8,6 +8,10 @@
 
 #include "hal/registry.hpp"
 
+namespace fw::api {
+struct CatalogNames;
+}  // namespace fw::api
+
 namespace fw::cli {
 
 // What every command may need, built once after parsing.
@@ -23,7 +27,7 @@ struct Command {
 void add_convert_commands(CLI::App& app, std::vector<Command>& commands);  // convert, plan
 void add_info_commands(CLI::App& app, std::vector<Command>& commands);     // drivers, formats
 void add_catalog_commands(CLI::App& app,
-                          std::vector<Command>& commands);              // catalog find|export|check
+                          std::vector<Command>& commands);              // catalog find|export|...
 void add_calibrate_commands(CLI::App&, std::vector<Command>&);          // calibrate wedge|fit|auto
 void add_text_commands(CLI::App& app, std::vector<Command>& commands);  // fonts, text
 void add_verify_commands(CLI::App& app, std::vector<Command>& commands);   // verify
@@ -31,5 +35,10 @@ void add_inspect_commands(CLI::App& app, std::vector<Command>& commands);  // in
 void add_queue_commands(CLI::App& app, std::vector<Command>& commands);    // queue run|status
 void add_restore_commands(CLI::App& app, std::vector<Command>& commands);  // restore
 void add_decode_page_command(CLI::App&, std::vector<Command>&);            // decode-page (internal)
+
+// catalog_upkeep.cpp: catalog check | rebuild | migrate, under the `catalog` group.
+void add_catalog_upkeep_commands(CLI::App& group, std::vector<Command>& commands);
+// catalog.cpp: JOB, --catalog and --job, naming the catalog and job a `catalog` subcommand asks.
+void add_catalog_names(CLI::App& cmd, api::CatalogNames& names);
 
 }  // namespace fw::cli
