@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <functional>
 #include <vector>
 
@@ -38,6 +39,17 @@ void add_decode_page_command(CLI::App&, std::vector<Command>&);            // de
 
 // catalog_upkeep.cpp: catalog check | rebuild | migrate, under the `catalog` group.
 void add_catalog_upkeep_commands(CLI::App& group, std::vector<Command>& commands);
+// queue_run.cpp: queue run, under the `queue` group.
+void add_queue_run_command(CLI::App& queue, std::vector<Command>& commands);
+// queue.cpp: how `queue run` and `queue status` name their queue, once: the QUEUE argument or
+// --queue (the form `queue submit` takes). take_queue_argument throws Error(usage) for neither
+// or both.
+struct QueueName {
+  std::filesystem::path argument, option;
+};
+void add_queue_argument(CLI::App& cmd, QueueName& name);
+std::filesystem::path take_queue_argument(const CLI::App& cmd, const QueueName& name);
+
 // catalog.cpp: JOB, --catalog and --job, naming the catalog and job a `catalog` subcommand asks.
 void add_catalog_names(CLI::App& cmd, api::CatalogNames& names);
 
