@@ -10,6 +10,7 @@
 #include "api/shared_queue.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
+#include "job_flags.hpp"
 
 namespace fw::cli {
 namespace {
@@ -70,7 +71,7 @@ void add_queue_run_command(CLI::App& queue, std::vector<Command>& commands) {
                   "a job resumed after a crash: continue or respool its reel")
       ->check(CLI::IsMember({"continue", "respool"}))
       ->capture_default_str();
-  run->add_option("--profiles", o.profiles, "profiles folder");
+  add_profiles_option(*run, o.profiles);
   run->add_option("--threads", flags->threads, "render threads per job");
   run->add_option("--max-attempts", o.max_attempts,
                   "a job that keeps failing with a device error goes to failed/ after this many "
