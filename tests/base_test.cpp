@@ -222,6 +222,7 @@ TEST(Utc, TodayIsTheDayOfSourceDateEpochWhenItIsSet) {
 
 std::vector<std::vector<std::string>> fields_of(const std::vector<CsvRecord>& records) {
   std::vector<std::vector<std::string>> out;
+  out.reserve(records.size());
   for (const CsvRecord& r : records) out.push_back(r.fields);
   return out;
 }

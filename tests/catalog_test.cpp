@@ -262,6 +262,7 @@ Catalog& filled(Catalog& catalog, const std::filesystem::path& dir) {
 
 std::vector<std::uint32_t> frame_numbers(const std::vector<CatalogFrame>& frames) {
   std::vector<std::uint32_t> out;
+  out.reserve(frames.size());
   for (const auto& f : frames) out.push_back(f.row.frame);
   return out;
 }

@@ -93,7 +93,8 @@ hal::Capabilities recorder_10um() {
 
 std::vector<std::string> kinds(const Plan& plan) {
   std::vector<std::string> out;
-  for (const PlannedFrame& f : plan.frames) out.push_back(to_string(f.kind));
+  out.reserve(plan.frames.size());
+  for (const PlannedFrame& f : plan.frames) out.emplace_back(to_string(f.kind));
   return out;
 }
 
@@ -556,7 +557,7 @@ TEST_F(DataJob, VerifyDecodesEveryDataFrameAndReportsItsMargin) {
 // reels together give it back byte for byte, and verify passes every reel.
 TEST(DataSplit, AGroupFilmedOverTwoReelsComesBackFromBothReelsTogether) {
   test::TempDir dir;
-  const fs::path root = dir.path();
+  const fs::path& root = dir.path();
   test::copy_profiles_with_test_recorder(root / "profiles");
   std::string format = read_file(root / "profiles" / "formats" / "16mm-comic-30m.toml");
   for (const auto& [pattern, replacement] :

@@ -47,7 +47,7 @@ struct QueueApi : ::testing::Test {
     fs::create_directories(dir / "q" / "incoming");
     options.dir = dir / "q";
   }
-  void drop(const std::string& name) {
+  void drop(const std::string& name) const {
     test::write_text(dir / "q" / "incoming" / name, "id = 1\n");
   }
   fs::path at(const std::string& folder, const std::string& name) const {
@@ -55,6 +55,7 @@ struct QueueApi : ::testing::Test {
   }
   std::vector<std::string> names(const std::vector<api::QueueJob>& runs) const {
     std::vector<std::string> out;
+    out.reserve(runs.size());
     for (const auto& r : runs) out.push_back(fmt::format("{}#{}", r.name, r.attempt));
     return out;
   }

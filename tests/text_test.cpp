@@ -210,7 +210,7 @@ TEST(Layout, BreaksBetweenIdeographsAtTheBoxWidthInPixels) {
   const double pitch = 1.25 * 20;
   for (int i = 0; i < 6; ++i) {
     EXPECT_DOUBLE_EQ(layout.glyphs[i].x, 20.0 * (i % 3));
-    EXPECT_DOUBLE_EQ(layout.glyphs[i].y, layout.glyphs[0].y + pitch * (i / 3));
+    EXPECT_DOUBLE_EQ(layout.glyphs[i].y, layout.glyphs[0].y + pitch * static_cast<double>(i / 3));
   }
   // Baseline: half-leading + the ideographic em box (Noto: 880/1000 em above the baseline).
   EXPECT_DOUBLE_EQ(layout.glyphs[0].y, (pitch - 20) / 2 + 0.88 * 20);
@@ -397,6 +397,7 @@ TEST(Rendering, EightThreadsDrawTheSamePixelsAsOne) {
   const Canvas reference = render(engine().layout(title, {400, 0}, style));
   std::vector<Canvas> results(8, Canvas(reference.width, reference.height));
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       for (int repeat = 0; repeat < 5; ++repeat) {
@@ -506,7 +507,7 @@ TEST(FontsApi, ATextPreviewIsSetInPixelsOrMillimetresAndWrittenWithAMargin) {
   EXPECT_NEAR(mm.cap_height_px, 2000.0 / 24 / 2.5, 0.05);
   EXPECT_FALSE(mm.fits);
 
-  const auto usage = [&](api::TextPreviewRequest bad) {
+  const auto usage = [&](const api::TextPreviewRequest& bad) {
     try {
       api::render_text_preview(bad);
     } catch (const Error& e) {

@@ -3,8 +3,6 @@
 // time; the device state (the loaded reel and the sha256 of every frame on it) outlives client
 // connections, so a client that reconnects, or a resumed job, continues the reel exactly once.
 // The daemon itself: daemon.hpp (session.cpp, reel.cpp); here, its flags and main().
-#include <signal.h>
-
 #include <csignal>
 #include <cstdio>
 

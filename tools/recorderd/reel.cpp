@@ -1,6 +1,6 @@
 // recorderd: the device's reel: load (or continue) a reel, expose its frames exactly once,
 // unload it, and say what its film holds (tools/recorderd/daemon.hpp).
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX kill(), not in <csignal>
 #include <unistd.h>
 
 #include <algorithm>
