@@ -1,5 +1,5 @@
-// engine/base: SHA-256, durable files (and what a power cut leaves of them), UTC dates, and
-// the TOML reader every file type is read with.
+// engine/base: SHA-256, durable files (and what a power cut leaves of them), UTC dates, the
+// CSV reader, and the TOML reader every file type is read with.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -7,6 +7,7 @@
 #include <fstream>
 #include <vector>
 
+#include "base/csv.hpp"
 #include "base/error.hpp"
 #include "base/files.hpp"
 #include "base/sha256.hpp"
@@ -242,6 +243,67 @@ TEST(Utc, TodayIsTheDayOfSourceDateEpochWhenItIsSet) {
   } else {
     unsetenv("SOURCE_DATE_EPOCH");
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// CSV (RFC 4180)
+
+std::vector<std::vector<std::string>> fields_of(const std::vector<CsvRecord>& records) {
+  std::vector<std::vector<std::string>> out;
+  out.reserve(records.size());
+  for (const CsvRecord& r : records) out.push_back(r.fields);
+  return out;
+}
+
+TEST(Csv, QuotedFieldsHoldSeparatorsQuotesAndLineBreaks) {
+  const auto records =
+      read_csv("a,\"b, c\",\"say \"\"hi\"\"\"\n\"two\nlines\",x\"y\",\"\"\nlast", "t.csv");
+  EXPECT_EQ(fields_of(records),
+            (std::vector<std::vector<std::string>>{
+                {"a", "b, c", "say \"hi\""}, {"two\nlines", "x\"y\"", ""}, {"last"}}));
+  // Each record names the line it starts on: the second starts on line 2, the third on 4.
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].line, 1u);
+  EXPECT_EQ(records[1].line, 2u);
+  EXPECT_EQ(records[2].line, 4u);
+}
+
+TEST(Csv, CrLfEndsALineAByteOrderMarkAndBlankLinesAreSkipped) {
+  const auto records = read_csv("\xEF\xBB\xBFtitle,page\r\n\r\n\"a\r\nb\",1\r\n\n", "t.csv");
+  EXPECT_EQ(fields_of(records),
+            (std::vector<std::vector<std::string>>{{"title", "page"}, {"a\r\nb", "1"}}));
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1].line, 3u);
+  // Another separator (TSV), and a record read one at a time.
+  CsvReader reader("x\ty,z\n", "t.tsv", '\t');
+  const auto first = reader.next();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_THAT(first->fields, ElementsAre("x", "y,z"));
+  EXPECT_FALSE(reader.next().has_value());
+  EXPECT_TRUE(read_csv("", "empty.csv").empty());
+}
+
+TEST(Csv, ATornQuoteIsRefusedWithFileAndTheLineItsRecordStartsOn) {
+  try {
+    read_csv("a,b\nc,\"open\nstill open\n", "toc.csv", ',', ErrorKind::job);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::job);
+    EXPECT_EQ(std::string(e.what()), "toc.csv:2: a quoted field is not closed (a \" is missing)");
+  }
+}
+
+TEST(Csv, AFieldIsQuotedOnlyWhenItMustBeAndReadsBackAsWritten) {
+  EXPECT_EQ(csv_field("plain"), "plain");
+  EXPECT_EQ(csv_field("a,b"), "\"a,b\"");
+  EXPECT_EQ(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(csv_field("two\nlines"), "\"two\nlines\"");
+  const std::vector<std::string> values = {"plain", "a,b", "say \"hi\"", "two\r\nlines", ""};
+  std::string line;
+  for (const auto& v : values) line += (line.empty() ? "" : ",") + csv_field(v);
+  const auto records = read_csv(line + "\n", "t.csv");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].fields, values);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,14 +1,17 @@
 // The SQLite catalog and the journal: schema migration, readers during writes, replay of a
-// torn journal, and the CLI's find / export / check on Chinese titles.
+// torn journal, find and export through the API (api/catalog_query.hpp), and the CLI's find /
+// export / check on Chinese titles.
 #include "catalog/catalog.hpp"
 
 #include <fmt/format.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "api/catalog_query.hpp"
 #include "base/files.hpp"
 #include "base/sha256.hpp"
 #include "catalog/export.hpp"
@@ -259,6 +262,7 @@ Catalog& filled(Catalog& catalog, const std::filesystem::path& dir) {
 
 std::vector<std::uint32_t> frame_numbers(const std::vector<CatalogFrame>& frames) {
   std::vector<std::uint32_t> out;
+  out.reserve(frames.size());
   for (const auto& f : frames) out.push_back(f.row.frame);
   return out;
 }
@@ -399,6 +403,91 @@ TEST_P(CatalogExportOn, CsvHasMetadataColumnsAndAnOptionalByteOrderMark) {
       << csv;
   const std::string bom = export_csv(catalog, "nlc-1", CsvOptions{true});
   EXPECT_EQ(bom, "\xEF\xBB\xBF" + csv);
+}
+
+// api/catalog_query.hpp: what `catalog find` and `catalog export` ask, through the API.
+class CatalogQueryApi : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Catalog catalog(file());
+    catalog.start_job(sample_job(dir.path()));
+    catalog.reel_loaded("nlc-1", "R0001", 1, 30.5);
+    catalog.add_frames("nlc-1", {{"nlc-1", "R0001", row(1, "D001", 1), {}, {}},
+                                 {"nlc-1", "R0001", row(2, "D001", 2), {}, {}},
+                                 {"nlc-1", "R0001", row(3, "D002", 1), {}, {}}});
+  }
+  std::filesystem::path file() const { return dir / "catalog.sqlite"; }
+  api::CatalogNames names() const { return {"", file(), ""}; }
+  // The usage error a request makes, or "no error".
+  template <typename Call>
+  static std::string usage(Call call) {
+    try {
+      call();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
+      return e.what();
+    }
+    return "no error";
+  }
+
+  test::TempDir dir;
+};
+
+TEST_F(CatalogQueryApi, FindAsksForSomethingToLookForAndAnswersALinePerRunOfFrames) {
+  // Asked before the catalog is looked for: a missing one is not the error.
+  EXPECT_EQ(usage([&] {
+              api::find_in_catalog({"", dir / "missing.sqlite", ""}, {}, {});
+            }),
+            "catalog find: give at least one of --document, --title, --meta, --text, --source, "
+            "--sha256");
+  EXPECT_EQ(
+      usage([&] { api::find_in_catalog(names(), {}, {"no-equals-sign"}); }).starts_with("--meta"),
+      true);
+  const auto by_meta = api::find_in_catalog(names(), {}, {"作者=朱熹"});
+  ASSERT_EQ(by_meta.size(), 1u);
+  EXPECT_THAT(by_meta[0], ::testing::HasSubstr("nlc-1 R0001 frames 1-2: document D001"));
+  FrameQuery by_title;
+  by_title.title = "孟子";
+  const auto lines = api::find_in_catalog(names(), by_title, {});
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_THAT(lines[0], ::testing::HasSubstr("document D002"));
+  by_title.title = "no such title";
+  EXPECT_TRUE(api::find_in_catalog(names(), by_title, {}).empty());
+}
+
+TEST_F(CatalogQueryApi, ExportWritesOrReturnsEachFormatAndRefusesFlagsThatDoNotFitIt) {
+  api::CatalogExportRequest csv;
+  const api::CatalogExport text = api::export_catalog(names(), csv);
+  EXPECT_EQ(text.text, export_csv(Catalog(file()), ""));
+  EXPECT_TRUE(text.files.empty());
+  csv.output = dir / "frames.csv";
+  EXPECT_TRUE(api::export_catalog(names(), csv).text.empty());
+  EXPECT_EQ(read_file(csv.output), text.text);
+  api::CatalogExportRequest json;
+  json.format = "json";
+  EXPECT_EQ(api::export_catalog(names(), json).text, export_json(Catalog(file()), ""));
+
+  const auto refused = [&](auto edit) {
+    api::CatalogExportRequest request;
+    edit(request);
+    return usage([&] { api::export_catalog(names(), request); });
+  };
+  EXPECT_EQ(refused([](auto& r) { r.format = "xml"; }),
+            "--format: expected csv, json, mets or toc-csv, got \"xml\"");
+  EXPECT_EQ(refused([](auto& r) { r.out_dir = "pkg"; }),
+            "--out: only for --format mets or toc-csv (csv and json: -o FILE)");
+  EXPECT_EQ(refused([](auto& r) { r.format = "json", r.bom = true; }),
+            "--bom: only for --format csv");
+  EXPECT_EQ(refused([](auto& r) {
+              r.format = "mets", r.output = "x.xml";
+            }).starts_with("-o/--output: not with --format mets"),
+            true);
+  EXPECT_EQ(refused([](auto& r) { r.format = "mets", r.all_attempts = true; }),
+            "--all-attempts: not with --format mets (the reels on film)");
+  EXPECT_EQ(refused([](auto& r) { r.format = "toc-csv"; }),
+            "--format toc-csv: give --out DIR (the package's folder)");
+  EXPECT_EQ(refused([](auto& r) { r.format = "toc-csv", r.out_dir = "pkg", r.output = "x"; }),
+            "--output: not with --format toc-csv (it writes a folder: --out)");
 }
 
 // A resume rebuilds the job's rows from the journal: when the job started and when each reel

@@ -15,6 +15,7 @@
 #include <regex>
 #include <set>
 
+#include "api/plan_summary.hpp"
 #include "base/files.hpp"
 #include "base/sha256.hpp"
 #include "core/error.hpp"
@@ -92,7 +93,8 @@ hal::Capabilities recorder_10um() {
 
 std::vector<std::string> kinds(const Plan& plan) {
   std::vector<std::string> out;
-  for (const PlannedFrame& f : plan.frames) out.push_back(to_string(f.kind));
+  out.reserve(plan.frames.size());
+  for (const PlannedFrame& f : plan.frames) out.emplace_back(to_string(f.kind));
   return out;
 }
 
@@ -123,6 +125,33 @@ TEST(DataPlan, DataFramesFollowEachDocumentBehindOneDataTargetPerReel) {
             plan_reels(job, roll_16mm(30.5), recorder_10um(),
                        {pages_with_masters(0, {1000}), pages_with_masters(1, {50000})})
                 .hash(job));
+}
+
+// What `plan` prints of such a plan (api/plan_summary.hpp): its frames by kind, the files as
+// data frames, and what a 30.5 m reel of each roll format holds of them at this pitch.
+TEST(DataPlan, ThePlansSummaryCountsFramesFilesAndEachRollFormatsCapacity) {
+  api::JobSettings settings;
+  settings.job = data_job(DataPlacement::document);
+  settings.profiles_dir = test::source_dir() / "profiles";
+  const Plan plan = plan_reels(settings.job, roll_16mm(30.5), recorder_10um(),
+                               {pages_with_masters(0, {1000}), pages_with_masters(1, {50000})});
+  const api::FrameCounts counts = api::count_frames(plan);
+  EXPECT_EQ(counts.pages, 2u);
+  EXPECT_EQ(counts.substitutes, 0u);
+  EXPECT_EQ(counts.targets, 2u);  // the data target and its format page
+  const api::DataSummary data = api::data_summary(settings, plan, 30.5);
+  EXPECT_EQ(data.files, 2u);
+  EXPECT_EQ(data.bytes, 51000u);
+  EXPECT_EQ(data.frames, 5u);
+  const auto comic = std::ranges::find(data.capacity, "16mm-comic-30m", &api::DataCapacity::format);
+  ASSERT_NE(comic, data.capacity.end());
+  EXPECT_EQ(comic->none, "");
+  EXPECT_EQ(comic->bytes,
+            data_capacity_bytes(settings.job, load_format(settings.profiles_dir, "16mm-comic-30m"),
+                                plan.pitch_um, 30.5));
+  for (const api::DataCapacity& c : data.capacity) {
+    EXPECT_EQ(load_format(settings.profiles_dir, c.format).layout, FilmLayout::roll) << c.format;
+  }
 }
 
 TEST(DataPlan, AtTheReelsEndTheDataFramesFollowTheLastDocument) {
@@ -528,7 +557,7 @@ TEST_F(DataJob, VerifyDecodesEveryDataFrameAndReportsItsMargin) {
 // reels together give it back byte for byte, and verify passes every reel.
 TEST(DataSplit, AGroupFilmedOverTwoReelsComesBackFromBothReelsTogether) {
   test::TempDir dir;
-  const fs::path root = dir.path();
+  const fs::path& root = dir.path();
   test::copy_profiles_with_test_recorder(root / "profiles");
   std::string format = read_file(root / "profiles" / "formats" / "16mm-comic-30m.toml");
   for (const auto& [pattern, replacement] :

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "api/queue.hpp"
+#include "api/shared_queue.hpp"
 #include "base/files.hpp"
 #include "core/error.hpp"
 #include "ops/lock.hpp"
@@ -46,7 +47,7 @@ struct QueueApi : ::testing::Test {
     fs::create_directories(dir / "q" / "incoming");
     options.dir = dir / "q";
   }
-  void drop(const std::string& name) {
+  void drop(const std::string& name) const {
     test::write_text(dir / "q" / "incoming" / name, "id = 1\n");
   }
   fs::path at(const std::string& folder, const std::string& name) const {
@@ -54,6 +55,7 @@ struct QueueApi : ::testing::Test {
   }
   std::vector<std::string> names(const std::vector<api::QueueJob>& runs) const {
     std::vector<std::string> out;
+    out.reserve(runs.size());
     for (const auto& r : runs) out.push_back(fmt::format("{}#{}", r.name, r.attempt));
     return out;
   }
@@ -188,6 +190,26 @@ TEST_F(QueueApi, OneInstanceAtATimeAndAStatusOfEveryFolder) {
   EXPECT_EQ(status.folders[3].first, api::QueueFolder::failed);
   ASSERT_EQ(status.folders[3].second.size(), 1u);
   EXPECT_EQ(status.folders[3].second[0].reason, "exit 2 (job error): failure 2");
+}
+
+// api::run_named_queue, what `queue run QUEUE` calls: a folder is the folder queue, a
+// postgresql:// URL the shared queue (which refuses to run without --out before it connects).
+TEST_F(QueueApi, TheQueueItsNameSaysRunsAsAFolderOrASharedQueue) {
+  drop("a.toml");
+  const auto r = api::run_named_queue(options, 60, runner);
+  EXPECT_EQ(names(runner.runs), std::vector<std::string>{"a.toml#1"});
+  EXPECT_EQ(r.done, 1u);
+  EXPECT_TRUE(fs::exists(at("done", "a.toml")));
+  api::QueueOptions shared = options;
+  shared.dir = "postgresql://nobody@127.0.0.1:1/none";
+  try {
+    api::run_named_queue(shared, 60, runner);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_THAT(e.what(), HasSubstr("a shared queue needs --out"));
+  }
+  EXPECT_EQ(runner.runs.size(), 1u);
 }
 
 TEST(ChildRunner, KeepsTheOutputAndTheLastErrorLine) {

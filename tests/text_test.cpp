@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "api/fonts.hpp"
 #include "film/substitute.hpp"
 #include "film/target.hpp"
 #include "support/test_support.hpp"
@@ -475,6 +476,75 @@ TEST(Substitute, TargetIsSetWithTheTextEngineAndRefusesMissingGlyphs) {
   EXPECT_NO_THROW(render_substitute(job, plan, *frame, "bad \xEE\x80\x80", RasterSettings{}));
   EXPECT_EQ(drawable_text(*TextEngine::load_default(), "bad \xEE\x80\x80", "zh-Hans"),
             "bad <U+E000>");
+}
+
+// api/fonts.hpp: what `fonts` and `text` print, through the API.
+TEST(FontsApi, CoverageByBlockAndEveryFallbackChain) {
+  const auto set = api::open_font_set("");
+  const auto coverage = api::block_coverage(*set, font_index("hanamin-b"));
+  const auto ext_b = std::ranges::find_if(
+      coverage, [](const api::BlockCoverage& c) { return std::string(c.block) == "Ext B"; });
+  ASSERT_NE(ext_b, coverage.end());
+  EXPECT_EQ(ext_b->code_points, 42711u);
+  for (const auto& c : coverage) EXPECT_GT(c.code_points, 0u) << c.block;
+  const auto chains = api::fallback_chains(*set);
+  ASSERT_FALSE(chains.empty());
+  EXPECT_EQ(chains[0].script, "han");
+  EXPECT_EQ(chains[0].language, "");
+  EXPECT_THAT(chains[0].fonts,
+              ElementsAre("noto-sans-sc", "hanamin-a", "hanamin-b", "babelstone-han"));
+  const auto tc = std::ranges::find_if(chains, [](const api::FallbackChain& c) {
+    return c.script == "han" && c.language == "zh-Hant";
+  });
+  ASSERT_NE(tc, chains.end());
+  EXPECT_EQ(tc->fonts.front(), "noto-sans-tc");
+}
+
+TEST(FontsApi, ATextPreviewIsSetInPixelsOrMillimetresAndWrittenWithAMargin) {
+  test::TempDir dir;
+  api::TextPreviewRequest request;
+  request.text = "题名 𪛖";
+  request.font_size = "40px";
+  request.out = dir / "preview.png";
+  const api::TextPreview preview = api::render_text_preview(request);
+  EXPECT_EQ(preview.size_px, 40);
+  EXPECT_EQ(preview.lines, 1u);
+  EXPECT_THAT(preview.fonts, ::testing::Contains("hanamin-b"));
+  EXPECT_TRUE(preview.fits);
+  const vips::VImage image = vips::VImage::new_from_file(request.out.c_str());
+  EXPECT_EQ(static_cast<std::uint32_t>(image.width()), preview.width_px);
+  EXPECT_EQ(static_cast<std::uint32_t>(image.height()), preview.height_px);
+  EXPECT_GE(preview.height_px, 3u * 40);  // the line and a one-em margin above and below
+
+  // 2 mm capitals at 24x on a 2.5 um recorder: 2 / 24 mm on film, 33.3 px.
+  request.text = "HELLO";
+  request.font_size = "2mm";
+  request.reduction = 24;
+  request.width = "1px";  // narrower than any word: the text does not fit
+  const api::TextPreview mm = api::render_text_preview(request);
+  EXPECT_NEAR(mm.cap_height_px, 2000.0 / 24 / 2.5, 0.05);
+  EXPECT_FALSE(mm.fits);
+
+  const auto usage = [&](const api::TextPreviewRequest& bad) {
+    try {
+      api::render_text_preview(bad);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::usage);
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  request.width.clear();
+  api::TextPreviewRequest big = request;
+  big.font_size = "big";
+  EXPECT_EQ(usage(big),
+            "--font-size: expected a length > 0 in px or mm (40px, 3.5mm), got \"big\"");
+  api::TextPreviewRequest middle = request;
+  middle.align = "middle";
+  EXPECT_EQ(usage(middle), "--align: expected start, centre, end or justify, got \"middle\"");
+  api::TextPreviewRequest pitch = request;
+  pitch.pitch_um = 0;
+  EXPECT_EQ(usage(pitch), "--reduction and --pitch-um: expected numbers > 0");
 }
 
 TEST(Cli, TextPreviewAndFontsCheck) {

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "catalog/catalog.hpp"
 #include "catalog/database.hpp"
 #include "core/error.hpp"
 #include "ops/log.hpp"
@@ -121,6 +122,14 @@ std::vector<std::string> submit_shared_jobs(const std::string& url,
   }
   transaction.commit();
   return names;
+}
+
+QueueResult run_named_queue(const QueueOptions& options, double lease_s, JobRunner& runner) {
+  if (!is_catalog_url(options.dir)) return run_queue(options, runner);
+  return run_shared_queue({options.dir.string(), options.out, options.catalog, options.driver,
+                           options.driver_options, options.reel_policy, options.profiles,
+                           options.threads, options.max_attempts, lease_s, options.stop},
+                          runner);
 }
 
 QueueResult run_shared_queue(const SharedQueueOptions& options, JobRunner& runner) {

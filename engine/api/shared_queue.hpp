@@ -46,6 +46,10 @@ std::vector<std::string> submit_shared_jobs(const std::string& url,
 // queue_start, queue_job_start, queue_job_end as the folder queue does.
 QueueResult run_shared_queue(const SharedQueueOptions& options, JobRunner& runner);
 
+// `queue run QUEUE`: a postgresql:// URL names a shared queue (run_shared_queue, with the
+// options and `lease_s`), anything else a queue folder (run_queue, without a lease).
+QueueResult run_named_queue(const QueueOptions& options, double lease_s, JobRunner& runner);
+
 struct SharedQueueJob {
   std::string name;
   std::filesystem::path file;

@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "base/csv.hpp"
 #include "catalog/index.hpp"
 
 namespace fw {

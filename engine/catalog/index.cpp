@@ -5,21 +5,12 @@
 #include <charconv>
 #include <iterator>
 
+#include "base/csv.hpp"
 #include "core/error.hpp"
 
 #include "film/separation.hpp"
 
 namespace fw {
-
-std::string csv_field(const std::string& value) {
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
-  std::string quoted = "\"";
-  for (char c : value) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + '"';
-}
 
 std::string IndexRow::separation() const {
   return to_string(separation_of_address(address));
@@ -38,38 +29,6 @@ void append_csv(std::string& out, const IndexRow& r) {
                  r.separation(), r.orientation, csv_field(r.calibration));
 }
 
-// One record of RFC 4180 text from `at`: its fields, and `at` moved past its line break.
-std::vector<std::string> csv_record(const std::string& text, std::size_t& at) {
-  std::vector<std::string> fields;
-  std::string field;
-  bool quoted = false;
-  for (; at < text.size(); ++at) {
-    const char c = text[at];
-    if (quoted) {
-      if (c == '"' && at + 1 < text.size() && text[at + 1] == '"') {
-        field += '"';
-        ++at;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        field += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields.push_back(std::move(field));
-      field.clear();
-    } else if (c == '\n') {
-      ++at;
-      break;
-    } else if (c != '\r') {
-      field += c;
-    }
-  }
-  fields.push_back(std::move(field));
-  return fields;
-}
-
 std::uint32_t csv_number(const std::string& value, const std::string& where, const char* column) {
   std::uint32_t n = 0;
   const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
@@ -85,12 +44,11 @@ std::uint32_t csv_number(const std::string& value, const std::string& where, con
 std::vector<IndexRow> read_index(const std::filesystem::path& file) {
   const std::string text = read_file(file);
   std::vector<IndexRow> rows;
-  std::size_t at = 0, line = 0;
-  while (at < text.size()) {
-    ++line;
-    const auto r = csv_record(text, at);
-    if (line == 1 || (r.size() == 1 && r[0].empty())) continue;  // the header; a blank line
-    const std::string where = fmt::format("{}:{}", file.string(), line);
+  CsvReader reader(text, file.string());
+  while (const auto record = reader.next()) {
+    if (record->line == 1) continue;  // the header
+    const std::vector<std::string>& r = record->fields;
+    const std::string where = fmt::format("{}:{}", file.string(), record->line);
     if (r.size() < 10) {
       throw Error(ErrorKind::input,
                   fmt::format("{}: expected 10 columns, got {}", where, r.size()));

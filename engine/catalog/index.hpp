@@ -74,9 +74,7 @@ std::string to_csv(const std::vector<IndexRow>& rows);
 // Reads index.csv back, as ReelIndex and to_csv write it (RFC 4180), in file order. Files
 // written before the separation, orientation and calibration columns existed (10 columns) are
 // read too, those fields left at their defaults. Throws Error(input) naming the file and line
-// of a row it cannot read.
+// of a row it cannot read (base/csv.hpp's reader: the line a row starts on).
 std::vector<IndexRow> read_index(const std::filesystem::path& file);
-// RFC 4180: the value, quoted when it holds a comma, a quote or a line break.
-std::string csv_field(const std::string& value);
 
 }  // namespace fw

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "base/csv.hpp"
 #include "base/files.hpp"
 #include "base/strings.hpp"
 #include "core/error.hpp"
@@ -84,69 +85,6 @@ bool decodes_as_gb18030(std::string_view text) {
   return true;
 }
 
-// One record of a CSV/TSV file: its fields and the line it starts on.
-struct TocRecord {
-  std::vector<std::string> fields;
-  std::uint32_t line = 0;
-};
-
-// RFC 4180 records: fields in double quotes may hold the separator, quotes ("") and line
-// breaks; CR LF ends a line like LF. Blank lines are skipped.
-std::vector<TocRecord> split_records(std::string_view text, char separator,
-                                     const std::string& shown) {
-  std::vector<TocRecord> records;
-  TocRecord record;
-  std::string field;
-  std::uint32_t line = 1;
-  record.line = 1;
-  bool quoted = false, field_started = false;
-  const auto end_record = [&] {
-    record.fields.push_back(std::move(field));
-    field.clear();
-    const bool blank = record.fields.size() == 1 && record.fields[0].empty();
-    if (!blank) records.push_back(std::move(record));
-    record = {};
-    record.line = line;
-    field_started = false;
-  };
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
-        field += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        if (c == '\n') ++line;
-        field += c;
-      }
-      continue;
-    }
-    if (c == '"' && !field_started) {
-      quoted = field_started = true;
-    } else if (c == separator) {
-      record.fields.push_back(std::move(field));
-      field.clear();
-      field_started = false;
-    } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
-      continue;
-    } else if (c == '\n') {
-      ++line;
-      end_record();
-    } else {
-      field += c;
-      field_started = true;
-    }
-  }
-  if (quoted) {
-    throw Error(ErrorKind::job, fmt::format("{}:{}: a quoted field is not closed (a \" is missing)",
-                                            shown, record.line));
-  }
-  if (!field.empty() || !record.fields.empty()) end_record();
-  return records;
-}
-
 std::string trimmed(std::string text) {
   const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
   while (!text.empty() && space(text.back())) text.pop_back();
@@ -184,7 +122,6 @@ std::vector<TocEntry> read_toc_file(const fs::path& file, const std::string& sho
     throw Error(ErrorKind::job, fmt::format("{}: cannot read the table of contents ({}): {}", shown,
                                             key, e.what()));
   }
-  if (text.starts_with("\xEF\xBB\xBF")) text.erase(0, 3);  // spreadsheets write a BOM
   for (std::size_t at = 0; at < text.size();) {
     const std::size_t length = utf8_length(text, at);
     if (length > 0) {
@@ -207,7 +144,8 @@ std::vector<TocEntry> read_toc_file(const fs::path& file, const std::string& sho
   const std::string first_line = text.substr(0, text.find('\n'));
   const char separator =
       shown.ends_with(".tsv") || first_line.find('\t') != std::string::npos ? '\t' : ',';
-  std::vector<TocRecord> records = split_records(text, separator, shown);
+  // RFC 4180 records (base/csv.hpp); the reader skips a byte order mark and blank lines.
+  const std::vector<CsvRecord> records = read_csv(text, shown, separator, ErrorKind::job);
   // Columns: a header row names them; without one they are title, page, level.
   std::vector<std::string> columns = {"title", "page", "level"};
   std::size_t first = 0;
@@ -227,7 +165,7 @@ std::vector<TocEntry> read_toc_file(const fs::path& file, const std::string& sho
   }
   std::vector<TocEntry> toc;
   for (std::size_t r = first; r < records.size(); ++r) {
-    const TocRecord& record = records[r];
+    const CsvRecord& record = records[r];
     TocEntry entry;
     entry.key = fmt::format("{}.toc[{}]", key, toc.size() + 1);
     entry.origin = fmt::format("{}:{}", shown, record.line);

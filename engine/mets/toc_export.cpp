@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 
+#include "base/csv.hpp"
 #include "base/files.hpp"
 #include "core/error.hpp"
 #include "mets/mets.hpp"

@@ -5,6 +5,7 @@
 #include "api/calibrate.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
+#include "job_flags.hpp"
 
 namespace fw::cli {
 namespace {
@@ -24,8 +25,7 @@ void add_device_flags(CLI::App& cmd, DeviceFlags& flags) {
   cmd.add_option("--driver", flags.driver, "recorder driver (default sim)");
   cmd.add_option("-O,--driver-option", flags.driver_options,
                  "KEY=VALUE driver option, repeatable (e.g. -O stock=sim-negative)");
-  cmd.add_option("--profiles", flags.profiles,
-                 "profiles folder (default: FILMWRITER_PROFILES or the installed profiles)");
+  add_profiles_option(cmd, flags.profiles);
   cmd.add_option("--format", flags.format, "film format the wedge reel is loaded as");
 }
 
@@ -119,7 +119,7 @@ void add_calibrate_commands(CLI::App& app, std::vector<Command>& commands) {
   fit->add_option("READINGS", fit_request.readings, "CSV with the columns code and density")
       ->required();
   fit->add_option("--profile", fit_request.profile, profile_help)->required();
-  fit->add_option("--profiles", fit_request.profiles_dir, "profiles folder");
+  add_profiles_option(*fit, fit_request.profiles_dir);
   fit->add_option("--recorder", fit_request.recorder, "recorder the wedge was written on");
   fit->add_option("--stock", fit_request.stock, "film stock (its aims go into the profile)");
   fit->add_option("--processing", fit_request.processing,

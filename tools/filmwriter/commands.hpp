@@ -3,10 +3,15 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <functional>
 #include <vector>
 
 #include "hal/registry.hpp"
+
+namespace fw::api {
+struct CatalogNames;
+}  // namespace fw::api
 
 namespace fw::cli {
 
@@ -23,7 +28,7 @@ struct Command {
 void add_convert_commands(CLI::App& app, std::vector<Command>& commands);  // convert, plan
 void add_info_commands(CLI::App& app, std::vector<Command>& commands);     // drivers, formats
 void add_catalog_commands(CLI::App& app,
-                          std::vector<Command>& commands);              // catalog find|export|check
+                          std::vector<Command>& commands);              // catalog find|export|...
 void add_calibrate_commands(CLI::App&, std::vector<Command>&);          // calibrate wedge|fit|auto
 void add_text_commands(CLI::App& app, std::vector<Command>& commands);  // fonts, text
 void add_verify_commands(CLI::App& app, std::vector<Command>& commands);   // verify
@@ -31,5 +36,21 @@ void add_inspect_commands(CLI::App& app, std::vector<Command>& commands);  // in
 void add_queue_commands(CLI::App& app, std::vector<Command>& commands);    // queue run|status
 void add_restore_commands(CLI::App& app, std::vector<Command>& commands);  // restore
 void add_decode_page_command(CLI::App&, std::vector<Command>&);            // decode-page (internal)
+
+// catalog_upkeep.cpp: catalog check | rebuild | migrate, under the `catalog` group.
+void add_catalog_upkeep_commands(CLI::App& group, std::vector<Command>& commands);
+// queue_run.cpp: queue run, under the `queue` group.
+void add_queue_run_command(CLI::App& queue, std::vector<Command>& commands);
+// queue.cpp: how `queue run` and `queue status` name their queue, once: the QUEUE argument or
+// --queue (the form `queue submit` takes). take_queue_argument throws Error(usage) for neither
+// or both.
+struct QueueName {
+  std::filesystem::path argument, option;
+};
+void add_queue_argument(CLI::App& cmd, QueueName& name);
+std::filesystem::path take_queue_argument(const CLI::App& cmd, const QueueName& name);
+
+// catalog.cpp: JOB, --catalog and --job, naming the catalog and job a `catalog` subcommand asks.
+void add_catalog_names(CLI::App& cmd, api::CatalogNames& names);
 
 }  // namespace fw::cli

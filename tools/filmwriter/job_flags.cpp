@@ -48,8 +48,7 @@ void add_job_flags(CLI::App& cmd, JobFlags& flags, const std::string& what) {
                  "for raw code values (job key: calibration; default: the recorder's own)");
   cmd.add_option("-O,--driver-option", flags.driver_options,
                  "KEY=VALUE driver option, repeatable (job key: recorder.options.KEY)");
-  cmd.add_option("--profiles", flags.profiles,
-                 "profiles folder (default: FILMWRITER_PROFILES or the installed profiles)");
+  add_profiles_option(cmd, flags.profiles);
   cmd.add_option("--base-dir", flags.base_dir,
                  "resolve the job file's relative paths against DIR instead of the file's "
                  "folder (queue run sets it to QUEUE_DIR/incoming)");

@@ -26,4 +26,11 @@ struct JobFlags {
 // JOB and the job-key flags; `what` describes JOB in the help.
 void add_job_flags(CLI::App& cmd, JobFlags& flags, const std::string& what);
 
+// --profiles, as every command that reads profiles takes it ("" for the default).
+template <typename Folder>
+CLI::Option* add_profiles_option(CLI::App& cmd, Folder& profiles) {
+  return cmd.add_option("--profiles", profiles,
+                        "profiles folder (default: FILMWRITER_PROFILES or the installed profiles)");
+}
+
 }  // namespace fw::cli

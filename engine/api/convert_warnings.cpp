@@ -1,0 +1,67 @@
+// What a plan warns of, before and as it is filmed (engine/api/convert_steps.hpp).
+#include <fmt/format.h>
+
+#include "api/convert_steps.hpp"
+#include "color/calibration.hpp"
+#include "ops/log.hpp"
+
+namespace fw::api {
+
+// What the plan itself warns of: every page a substitute takes the place of (one warning per
+// page, naming it and why), every document left out, and filming without a calibration.
+// Frames before `first` are on film already (resume) and warned of in their own run.
+std::vector<PlanWarning> plan_warnings(const Job& job, const Plan& plan, std::size_t first) {
+  std::vector<PlanWarning> out;
+  for (std::size_t i = first; i < plan.frames.size(); ++i) {
+    const PlannedFrame& frame = plan.frames[i];
+    if (frame.kind != FrameKind::substitute) continue;
+    const Document& document = job.documents.at(frame.document);
+    const std::string label = fmt::format("{} ({})", document.id, document.key);
+    const nlohmann::json substitute = {{"document", document.id},  {"page", frame.page},
+                                       {"address", frame.address}, {"file", frame.source.ref.file},
+                                       {"target", frame.target},   {"reason", frame.reason}};
+    nlohmann::json fields = substitute;
+    fields["reel"] = plan.reels.at(frame.reel - 1).id;
+    out.push_back(
+        {"substitute",
+         std::move(fields),
+         {ops::substitute_warning(label, frame.page, frame.address, frame.reason), substitute}});
+  }
+  for (const std::string& skipped : plan.skipped) {
+    out.push_back({"skipped_document", {}, {"skipped document " + skipped, {}}});
+  }
+  // A table of contents is filmed on TOC target frames behind the document's title target:
+  // a fiche sheet has no target frames (its header strip is its eye-legible title), nor has a
+  // roll filmed with targets = "none". The entries stay findable: in the catalog, each sheet's
+  // or reel's mets.xml and the toc-csv package, each with its page's frame address. Only on
+  // the first run (a resume warned of it then).
+  if (!plan.targets && first == 0) {
+    const bool fiche = plan.format.layout == FilmLayout::fiche;
+    for (const Document& document : job.documents) {
+      if (document.toc.empty()) continue;
+      out.push_back(
+          {"toc_not_filmed",
+           {{"document", document.id}, {"entries", document.toc.size()}},
+           {fmt::format("document {} ({}): its table of contents ({} entries) is not filmed: {}; "
+                        "its entries are in the catalog (catalog find --title), in mets.xml and "
+                        "in the toc-csv package, each with its page's frame address",
+                        document.id, document.key, document.toc.size(),
+                        fiche ? "a fiche sheet carries no target frames (its header strip and "
+                                "pages only), so there is no title frame for TOC frames to "
+                                "follow (docs/formats.md#fiche-and-tables-of-contents)"
+                              : "targets = \"none\" films no title or TOC target frames"),
+            {}}});
+    }
+  }
+  if (!plan.calibration || plan.calibration->identity()) {
+    out.push_back({"uncalibrated",
+                   {{"calibration", "none"}},
+                   {"calibration = \"none\": frames go to the recorder as raw code values; the "
+                    "background density will not be held at the aim (see "
+                    "docs/calibration.md#density-and-tone)",
+                    {}}});
+  }
+  return out;
+}
+
+}  // namespace fw::api
