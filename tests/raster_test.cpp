@@ -205,6 +205,7 @@ TEST(Raster, TheFilmAroundThePageIsUnexposedInAReusedBuffer) {
   const Placement placement = place(page);
   const std::size_t frame_bytes = std::size_t{placement.frame_width_px} * placement.frame_height_px;
   std::vector<std::vector<std::uint8_t>> exposed;
+  exposed.reserve(4);
   for (int i = 0; i < 4; ++i) exposed.push_back(frame_buffers().take_unset(frame_bytes));
   for (auto& buffer : exposed) {
     std::fill(buffer.begin(), buffer.end(), std::uint8_t{255});
@@ -436,6 +437,7 @@ TEST(Raster, SamePageFromEightThreadsGivesIdenticalBytes) {
   const FrameImage reference = render_page(page.image, placement, settings(ImageMode::grey));
   std::vector<FrameImage> frames(8);
   std::vector<std::thread> threads;
+  threads.reserve(frames.size());
   for (FrameImage& frame : frames) {
     threads.emplace_back(
         [&] { frame = render_page(page.image, placement, settings(ImageMode::grey)); });

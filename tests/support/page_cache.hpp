@@ -21,8 +21,8 @@ class PageCache final : public DurabilityObserver {
  public:
   using Disk = std::map<std::filesystem::path, std::string>;  // absolute path -> bytes
 
-  PageCache();   // installs itself as the durability observer
-  ~PageCache();  // and removes itself
+  PageCache();            // installs itself as the durability observer
+  ~PageCache() override;  // and removes itself
   PageCache(const PageCache&) = delete;
   PageCache& operator=(const PageCache&) = delete;
 
