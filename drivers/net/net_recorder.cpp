@@ -54,9 +54,6 @@ class NetRecorder final : public hal::Recorder {
     retries_ = static_cast<int>(read.number("retries", 5, 0, 1000));
     backoff_ms_ = static_cast<int>(read.number("backoff_ms", 250, 1, 600000));
     max_backoff_ms_ = static_cast<int>(read.number("max_backoff_ms", 10000, 1, 3.6e6));
-    // Read by the engine (calibration), not by the remote device.
-    for (const char* key : {"calibration", "document_class", "tone", "profiles"})
-      read.text(key, "");
     read.finish();
     if (host_.empty()) {
       throw DeviceError(DeviceErrorKind::bad_option,
@@ -346,11 +343,7 @@ void register_net_driver(hal::Registry& registry) {
         {"connect_timeout_ms", "longest wait for a connection (default 5000)"},
         {"retries", "reconnect attempts after a dropped connection (default 5)"},
         {"backoff_ms", "first wait before reconnecting, doubled each time (default 250)"},
-        {"max_backoff_ms", "longest wait between reconnects (default 10000)"},
-        {"calibration", "calibration profile the engine applies (name or .toml file)"},
-        {"document_class", "aim density class of the calibration"},
-        {"tone", "tone reproduction exponent"},
-        {"profiles", "profiles folder for the calibration"}},
+        {"max_backoff_ms", "longest wait between reconnects (default 10000)"}},
        [](const hal::DriverOptions& options, const hal::OpenContext&)
            -> std::unique_ptr<hal::Recorder> { return std::make_unique<NetRecorder>(options); }});
 }

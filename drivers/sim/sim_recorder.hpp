@@ -151,7 +151,6 @@ class SimRecorder final : public hal::Recorder {
   double scratch_width_um_ = 10;
   sim::ScratchKind scratch_kind_ = sim::ScratchKind::mixed;
   sim::FilmDamage damage_;  // its scratches placed at each load()
-  std::string calibration_, document_class_, tone_;
   hal::Capabilities caps_;
   std::unique_ptr<sim::FilmReader> film_reader_;
 

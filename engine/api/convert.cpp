@@ -352,7 +352,8 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
     job.filming_date = recorded_filming_date(dir / "plan.json");
   }
   auto recorder = open_recorder(settings, drivers);
-  PreparedJob prepared = prepare_job(job, recorder->capabilities(), settings.profiles_dir);
+  PreparedJob prepared = prepare_job(job, recorder->capabilities(), settings.profiles_dir,
+                                     settings.recorder_profiles_dir);
   listener.planned(settings, prepared);
   ConvertResult result;
   result.job_dir = dir;

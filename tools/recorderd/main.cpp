@@ -55,6 +55,7 @@ struct Settings {
   std::string port_file;
   std::string driver = "sim";
   std::vector<std::string> options;
+  std::string profiles;  // the local driver's profiles folder; "": its default
   std::string root = "recorderd-out";
   std::string token;
   std::string token_file;
@@ -74,9 +75,17 @@ class Daemon {
       if (!kv) throw std::runtime_error("-O: expected KEY=VALUE, got \"" + text + "\"");
       options_[kv->first] = std::move(kv->second);
     }
+    // -O profiles=DIR is the older spelling of --profiles: the folder is no driver option.
+    if (auto dir = fw::hal::take_option(options_, "profiles")) {
+      if (!s_.profiles.empty() && fs::path(*dir) != fs::path(s_.profiles)) {
+        throw std::runtime_error("--profiles " + s_.profiles + " and -O profiles=" + *dir +
+                                 " both name the profiles folder; keep only --profiles");
+      }
+      s_.profiles = *dir;
+    }
     fw::drivers::register_builtin_drivers(registry_);
     if (s_.driver == "net") throw std::runtime_error("--driver net would serve itself");
-    recorder_ = registry_.open(s_.driver, options_);
+    recorder_ = registry_.open(s_.driver, options_, {s_.profiles});
     caps_ = recorder_->capabilities();
     // The largest frame the device takes; a longer message is refused before it is read.
     const int bits = caps_.bit_depths.empty()
@@ -522,6 +531,9 @@ int main(int argc, char** argv) {
   app.add_option("--driver", s.driver, "the local driver to serve (tiff, sim)")
       ->capture_default_str();
   app.add_option("-O,--driver-option", s.options, "KEY=VALUE option of the local driver");
+  app.add_option("--profiles", s.profiles,
+                 "profiles folder of the local driver (the sim's recorders and stocks; default "
+                 "FILMWRITER_PROFILES or the installed profiles; -O profiles=DIR says the same)");
   app.add_option("--root", s.root, "folder for the device's files: ROOT/<job>/<reel>/")
       ->capture_default_str();
   app.add_option("--token", s.token, "shared token a client must present");
