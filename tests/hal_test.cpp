@@ -1,14 +1,22 @@
-// The engine's settings that come as driver options (-O calibration=NAME ...): resolved once
-// by api::resolve, never seen by a driver.
+// The HAL's named capabilities (Recorder::supports) as each driver answers them, the engine's
+// refusal of a job that needs one its driver lacks, and the engine's settings that come as
+// driver options (-O calibration=NAME ...): resolved once by api::resolve, never seen by a
+// driver.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <thread>
+
+#include "api/calibrate.hpp"
 #include "api/settings.hpp"
 #include "builtin.hpp"
+#include "catalog/resume.hpp"
 #include "color/calibration.hpp"
 #include "core/error.hpp"
+#include "net/protocol.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -17,11 +25,17 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-// A device that records how many reels the engine loaded on it.
+// A device that supports what it is told to, and records what the engine gave it.
 class FakeRecorder final : public hal::Recorder {
  public:
-  explicit FakeRecorder(int* loads = nullptr) : loads_(loads) { caps_.calibration = "none"; }
+  explicit FakeRecorder(std::vector<std::string> supported, int* loads = nullptr)
+      : supported_(std::move(supported)), loads_(loads) {
+    caps_.calibration = "none";
+  }
   hal::Capabilities capabilities() const override { return caps_; }
+  bool supports(std::string_view name) const override {
+    return std::ranges::find(supported_, name) != supported_.end();
+  }
   void load(const hal::ReelSpec&) override {
     if (loads_) ++*loads_;
   }
@@ -30,6 +44,7 @@ class FakeRecorder final : public hal::Recorder {
   hal::Status status() const override { return {}; }
 
  private:
+  std::vector<std::string> supported_;
   int* loads_;
   hal::Capabilities caps_;
 };
@@ -42,19 +57,20 @@ struct Opened {
   int loads = 0;
 };
 
-hal::Registry registry_with_fake(Opened& opened) {
+hal::Registry registry_with_fake(Opened& opened, std::vector<std::string> supported = {}) {
   hal::Registry registry;
   drivers::register_builtin_drivers(registry);
-  registry.add({"fake",
-                "a recorder for tests",
-                {{"speed", "how fast"}},
-                [&opened](const hal::DriverOptions& options, const hal::OpenContext& context) {
-                  opened.options = options;
-                  opened.context = context;
-                  ++opened.opens;
-                  return std::unique_ptr<hal::Recorder>(
-                      std::make_unique<FakeRecorder>(&opened.loads));
-                }});
+  registry.add(
+      {"fake",
+       "a recorder for tests",
+       {{"speed", "how fast"}},
+       [&opened, supported](const hal::DriverOptions& options, const hal::OpenContext& context) {
+         opened.options = options;
+         opened.context = context;
+         ++opened.opens;
+         return std::unique_ptr<hal::Recorder>(
+             std::make_unique<FakeRecorder>(supported, &opened.loads));
+       }});
   return registry;
 }
 
@@ -62,6 +78,158 @@ hal::Registry builtin() {
   hal::Registry registry;
   drivers::register_builtin_drivers(registry);
   return registry;
+}
+
+TEST(Capabilities, EveryNameIsDescribedAndARefusalNamesDriverAndCapability) {
+  ASSERT_EQ(hal::capability_names().size(), 3u);
+  for (const auto name : hal::capability_names()) {
+    EXPECT_FALSE(hal::capability_description(name).empty()) << name;
+  }
+  EXPECT_EQ(hal::capability_description("teleport"), "");
+  EXPECT_EQ(hal::lacks_capability("tiff", hal::capability::film_readback, "calibrate auto"),
+            "the tiff driver lacks the capability film_readback (reads back its developed film), "
+            "which calibrate auto needs");
+}
+
+TEST(Capabilities, TheSimAppendsKeepsAFilmRecordAndReadsBackTheImagesItDevelops) {
+  const auto registry = builtin();
+  const auto sim = registry.open("sim", {{"rate", "0"}});
+  EXPECT_TRUE(sim->supports(hal::capability::append));
+  EXPECT_TRUE(sim->supports(hal::capability::film_record));
+  EXPECT_TRUE(sim->supports(hal::capability::film_readback));
+  EXPECT_NE(sim->film_reader(), nullptr);
+  EXPECT_FALSE(sim->supports("teleport"));
+  // Without developed images there is nothing to read back; the film's record stays.
+  for (const char* output : {"false", "measure"}) {
+    const auto bare = registry.open("sim", {{"rate", "0"}, {"film_output", output}});
+    EXPECT_FALSE(bare->supports(hal::capability::film_readback)) << output;
+    EXPECT_EQ(bare->film_reader(), nullptr) << output;
+    EXPECT_TRUE(bare->supports(hal::capability::append)) << output;
+    EXPECT_TRUE(bare->supports(hal::capability::film_record)) << output;
+  }
+}
+
+TEST(Capabilities, TheTiffDriverAppendsAndNothingElse) {
+  const auto tiff = builtin().open("tiff", {});
+  EXPECT_TRUE(tiff->supports(hal::capability::append));
+  EXPECT_FALSE(tiff->supports(hal::capability::film_record));
+  EXPECT_FALSE(tiff->supports(hal::capability::film_readback));
+  EXPECT_EQ(tiff->film_reader(), nullptr);
+}
+
+// A recorderd that answers hello with `capabilities` and then waits for the client's bye.
+class FakeDaemon {
+ public:
+  explicit FakeDaemon(nlohmann::json capabilities)
+      : listener_("127.0.0.1", 0), thread_([this, capabilities] {
+          net::Connection client = listener_.accept();
+          (void)client.receive(5000);
+          client.send({{"type", "welcome"},
+                       {"device", "fake"},
+                       {"capabilities", capabilities},
+                       {"session", "s1"},
+                       {"state", nlohmann::json::object()}});
+          try {
+            (void)client.receive(5000);  // bye
+          } catch (const net::NetError&) {
+          }
+        }) {}
+  ~FakeDaemon() { thread_.join(); }
+  hal::DriverOptions options() const {
+    return {{"host", "127.0.0.1"}, {"port", std::to_string(listener_.port())}};
+  }
+
+ private:
+  net::Listener listener_;
+  std::thread thread_;
+};
+
+TEST(Capabilities, TheNetDriverRelaysWhatTheDaemonsDeviceSupports) {
+  const auto registry = builtin();
+  hal::Capabilities caps;
+  caps.max_width_px = caps.max_height_px = 100;
+  // A daemon serving the tiff driver: what the tiff supports, through the wire.
+  const auto tiff = registry.open("tiff", {});
+  const nlohmann::json served = net::to_json(caps, *tiff);
+  EXPECT_EQ(served.at("supports"), nlohmann::json::array({"append"}));
+  {
+    FakeDaemon daemon(served);
+    const auto net = registry.open("net", daemon.options());
+    EXPECT_TRUE(net->supports(hal::capability::append));
+    EXPECT_FALSE(net->supports(hal::capability::film_record));
+    EXPECT_FALSE(net->supports(hal::capability::film_readback));
+  }
+  // A sim behind it: its film record too, but never its film: that is on the daemon's host.
+  const auto sim = registry.open("sim", {{"rate", "0"}});
+  {
+    FakeDaemon daemon(net::to_json(caps, *sim));
+    const auto net = registry.open("net", daemon.options());
+    EXPECT_TRUE(net->supports(hal::capability::append));
+    EXPECT_TRUE(net->supports(hal::capability::film_record));
+    EXPECT_FALSE(net->supports(hal::capability::film_readback));
+    EXPECT_EQ(net->film_reader(), nullptr);
+  }
+  // A recorderd older than the list: the old behaviour, the client asks and takes the answer.
+  nlohmann::json older = net::to_json(caps);
+  ASSERT_FALSE(older.contains("supports"));
+  EXPECT_EQ(net::supports_from(older), std::nullopt);
+  {
+    FakeDaemon daemon(older);
+    const auto net = registry.open("net", daemon.options());
+    EXPECT_TRUE(net->supports(hal::capability::append));
+    EXPECT_TRUE(net->supports(hal::capability::film_record));
+    EXPECT_FALSE(net->supports(hal::capability::film_readback));
+  }
+  older["supports"] = "append";
+  EXPECT_THROW(net::supports_from(older), net::NetError);
+}
+
+TEST(Capabilities, ResumingAReelWithPolicyContinueNeedsAppend) {
+  Job job;
+  job.id = "j1";
+  job.driver = "fake";
+  JournalState journal;
+  journal.reels.push_back({});
+  journal.reels.back().id = "R0001";
+  journal.reels.back().rows.resize(3);
+  const FakeRecorder lacks(std::vector<std::string>{});
+  try {
+    require_resume_capabilities(job, journal, ReelPolicy::continue_reel, lacks);
+    FAIL() << "continued a reel on a device that cannot append";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_THAT(e.what(), HasSubstr("reel R0001 holds 3 frame(s): the fake driver lacks the "
+                                    "capability append"));
+    EXPECT_THAT(e.what(), HasSubstr("--reel-policy respool"));
+  }
+  // Respooling needs no append, and neither does a reel that holds nothing yet.
+  require_resume_capabilities(job, journal, ReelPolicy::respool, lacks);
+  journal.reels.back().rows.clear();
+  require_resume_capabilities(job, journal, ReelPolicy::continue_reel, lacks);
+  journal.reels.back().rows.resize(3);
+  require_resume_capabilities(job, journal, ReelPolicy::continue_reel,
+                              FakeRecorder(std::vector<std::string>{"append"}));
+}
+
+TEST(Capabilities, CalibrateAutoRefusesARecorderThatCannotReadItsFilmBackBeforeExposing) {
+  test::TempDir dir;
+  Opened opened;
+  const auto registry = registry_with_fake(opened);
+  api::AutoRequest request;
+  request.recorder = api::resolve_recorder("fake", {}, {});
+  request.profile = (dir.path() / "p.toml").string();
+  request.out = dir.path() / "cal";
+  api::CalibrateListener listener;
+  try {
+    api::calibrate_auto(request, registry, listener);
+    FAIL() << "calibrated without film";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_THAT(e.what(), HasSubstr("the fake driver lacks the capability film_readback"));
+  }
+  EXPECT_EQ(opened.opens, 1);
+  EXPECT_EQ(opened.loads, 0);
+  EXPECT_FALSE(fs::exists(dir.path() / "p.toml"));
 }
 
 class EngineOptions : public ::testing::Test {

@@ -9,6 +9,7 @@
 // DeviceError naming the daemon, the reel and the frame.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <filesystem>
@@ -75,6 +76,17 @@ class NetRecorder final : public hal::Recorder {
   }
 
   hal::Capabilities capabilities() const override { return caps_; }
+
+  // What the daemon's device supports and this client can relay: append (load carries
+  // first_frame) and film_record (the `film` request, `on_film` in every acknowledgement). A
+  // daemon older than the `supports` list: both, as before it (the engine asks, and takes a
+  // device's "cannot tell" as every accepted frame on film). Never film_readback: the film is
+  // on the daemon's host, and the protocol has no request to read it.
+  bool supports(std::string_view name) const override {
+    if (name != hal::capability::append && name != hal::capability::film_record) return false;
+    return !device_supports_ ||
+           std::ranges::find(*device_supports_, name) != device_supports_->end();
+  }
 
   void load(const hal::ReelSpec& reel) override {
     reel_ = reel;
@@ -253,8 +265,10 @@ class NetRecorder final : public hal::Recorder {
     if (!session_.empty()) hello["session"] = session_;
     connection_.send(hello, {}, timeout_ms_);
     const auto welcome = expect(connection_.receive(timeout_ms_), "welcome");
-    caps_ = net::capabilities_from(
-        welcome.head.contains("capabilities") ? welcome.head.at("capabilities") : nlohmann::json());
+    const nlohmann::json capabilities =
+        welcome.head.contains("capabilities") ? welcome.head.at("capabilities") : nlohmann::json();
+    caps_ = net::capabilities_from(capabilities);
+    device_supports_ = net::supports_from(capabilities);
     session_ = net::field(welcome.head, "session", std::string());
     state_ = state_from(welcome.head);
   }
@@ -315,6 +329,7 @@ class NetRecorder final : public hal::Recorder {
       max_backoff_ms_ = 10000;
   net::Connection connection_;
   hal::Capabilities caps_;
+  std::optional<std::vector<std::string>> device_supports_;  // nullopt: an older daemon
   nlohmann::json state_ = nlohmann::json::object();
   hal::ReelSpec reel_;
   std::filesystem::path work_dir_;

@@ -58,6 +58,10 @@ class TiffRecorder final : public hal::Recorder {
 
   hal::Capabilities capabilities() const override { return caps_; }
 
+  // Appends: a reel's frames already written stay, and load() checks they are there. It has no
+  // film to read back, and writes each frame before expose() returns (no buffer to lose).
+  bool supports(std::string_view name) const override { return name == hal::capability::append; }
+
   // The TIFF file is encoded (and compressed) and hashed here, in the engine's parallel stage;
   // expose() only writes its bytes.
   std::shared_ptr<const hal::PreparedFrame> prepare(const hal::Frame& frame) const override {

@@ -237,7 +237,7 @@ class Daemon {
       }
       incoming.send({{"type", "welcome"},
                      {"device", s_.driver},
-                     {"capabilities", fw::net::to_json(caps_)},
+                     {"capabilities", fw::net::to_json(caps_, *recorder_)},
                      {"session", session_},
                      {"state", state()}});
       client_ = std::move(incoming);
@@ -339,7 +339,9 @@ class Daemon {
       frames = exposed_;
     } else {
       spec.work_dir = reel_dir(spec);
-      if (const auto on_film = recorder_->frames_on_film(spec)) frames = *on_film;
+      if (recorder_->supports(fw::hal::capability::film_record)) {
+        if (const auto on_film = recorder_->frames_on_film(spec)) frames = *on_film;
+      }
     }
     client_.send({{"type", "film"}, {"frames", frames}});
   }
