@@ -57,7 +57,7 @@ struct Opened {
   int loads = 0;
 };
 
-hal::Registry registry_with_fake(Opened& opened, std::vector<std::string> supported = {}) {
+hal::Registry registry_with_fake(Opened& opened, const std::vector<std::string>& supported = {}) {
   hal::Registry registry;
   drivers::register_builtin_drivers(registry);
   registry.add(
