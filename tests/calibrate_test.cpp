@@ -146,7 +146,9 @@ TEST(CalibrateCli, AutoNeedsDevelopedFilm) {
       test::run_cli({"calibrate", "auto", "--profile", (dir / "p.toml").string(), "--out",
                      (dir / "cal").string(), "-O", "rate=0", "-O", "film_output=false"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("no developed film (film/F000001.tif)"));
+  EXPECT_THAT(r.err, HasSubstr("calibrate auto: the sim driver lacks the capability film_readback "
+                               "(reads back its developed film), which automatic calibration "
+                               "needs"));
 }
 
 // The frame_sha256 column of a reel's index (the frames exactly as the recorder got them).
@@ -309,7 +311,7 @@ TEST_F(CalibrateApi, AutoNeedsARecorderThatReadsItsFilmBack) {
     FAIL() << "calibrated without film";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::usage);
-    EXPECT_THAT(e.what(), HasSubstr("no developed film (film/F000001.tif)"));
+    EXPECT_THAT(e.what(), HasSubstr("the sim driver lacks the capability film_readback"));
   }
   request.recorder = api::resolve_recorder("tiff", {}, dir / "profiles");
   request.out = dir / "tiff";
@@ -317,9 +319,10 @@ TEST_F(CalibrateApi, AutoNeedsARecorderThatReadsItsFilmBack) {
     api::calibrate_auto(request, drivers, seen);
     FAIL() << "calibrated without film";
   } catch (const Error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("no developed film (the tiff driver reads no film back)"));
+    EXPECT_THAT(e.what(), HasSubstr("the tiff driver lacks the capability film_readback"));
   }
   EXPECT_FALSE(fs::exists(dir / "tiff" / "wedge"));  // nothing exposed for nothing
+  EXPECT_FALSE(fs::exists(dir / "cal" / "wedge"));
   EXPECT_FALSE(fs::exists(dir / "p.toml"));
 }
 

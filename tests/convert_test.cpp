@@ -309,6 +309,10 @@ TEST(Cli, ListsDriversAndFormats) {
   EXPECT_EQ(drivers.exit_code, 0);
   EXPECT_THAT(drivers.out, HasSubstr("tiff: writes each frame as an 8-bit TIFF"));
   EXPECT_THAT(drivers.out, HasSubstr("pitch 2.5 um"));
+  // The named capabilities (hal::capability) each driver supports.
+  EXPECT_THAT(drivers.out, HasSubstr("  supports: append, film_readback, film_record\n"));
+  EXPECT_THAT(drivers.out, HasSubstr("  supports: append\n"));
+  EXPECT_THAT(drivers.out, HasSubstr("  supports: from the device once reached\n"));
   auto formats = test::run_cli({"formats"});
   EXPECT_EQ(formats.exit_code, 0);
   EXPECT_THAT(formats.out, HasSubstr("16mm-comic-30m: "));

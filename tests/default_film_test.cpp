@@ -141,7 +141,7 @@ TEST_F(DefaultCalibration, NoneSendsRawCodeValuesAndIsWarnedAboutAndRecorded) {
 }
 
 TEST_F(DefaultCalibration, ARecorderThatNamesNoneLeavesTheChoiceToTheJob) {
-  const auto r = convert(job("", "calibration = \"\"\n"));
+  const auto r = convert(job("", "factory_calibration = \"\"\n"));
   EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_THAT(r.err, HasSubstr("the recorder (driver tiff) names no density calibration, so the "
                                "film's densities would not be controlled: choose one with "

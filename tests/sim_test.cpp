@@ -60,9 +60,10 @@ fs::path profiles_with_recorder(const test::TempDir& dir, const std::string& nam
 std::unique_ptr<hal::Recorder> open_sim(const hal::DriverOptions& options) {
   hal::Registry registry;
   drivers::register_builtin_drivers(registry);
-  hal::DriverOptions with_profiles = options;
-  if (!with_profiles.contains("profiles")) with_profiles["profiles"] = kProfiles.string();
-  return registry.open("sim", with_profiles);
+  // The profiles folder is the engine's, not a driver option: the sim gets it when opened.
+  hal::DriverOptions device = options;
+  const auto profiles = hal::take_option(device, "profiles");
+  return registry.open("sim", device, {profiles.value_or(kProfiles.string())});
 }
 
 struct TestFrame {

@@ -38,6 +38,28 @@ const char* to_string(BlipLevel level) {
   return "none";
 }
 
+const std::vector<std::string_view>& capability_names() {
+  static const std::vector<std::string_view> names{capability::append, capability::film_readback,
+                                                   capability::film_record};
+  return names;
+}
+
+std::string_view capability_description(std::string_view name) {
+  if (name == capability::append) return "continues a partly exposed reel (resume: continue)";
+  if (name == capability::film_readback) return "reads back its developed film";
+  if (name == capability::film_record) {
+    return "knows which frames its film holds (frames lost in its buffer are sent again)";
+  }
+  return "";
+}
+
+std::string lacks_capability(std::string_view driver, std::string_view capability,
+                             std::string_view needed_for) {
+  const std::string_view what = capability_description(capability);
+  return fmt::format("the {} driver lacks the capability {}{}, which {} needs", driver, capability,
+                     what.empty() ? std::string() : fmt::format(" ({})", what), needed_for);
+}
+
 void check_frame(const Capabilities& caps, const Frame& frame) {
   auto fail = [&](const std::string& what) {
     throw DeviceError(DeviceErrorKind::invalid_frame,

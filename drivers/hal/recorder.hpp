@@ -15,6 +15,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hal/film_reader.hpp"
@@ -166,10 +167,40 @@ class DeviceError : public std::runtime_error {
 const char* to_string(DeviceErrorKind kind);
 const char* to_string(BlipLevel level);
 
+// What a device can do beyond load, expose and unload, by name: Recorder::supports(name). The
+// engine asks before it relies on one, and refuses a job that needs one the device lacks,
+// naming the driver and the capability (lacks_capability()). A name no driver knows is
+// supported by none.
+namespace capability {
+// load() continues a partly exposed reel: ReelSpec::first_frame > 1 appends to the frames
+// already on it (resume with policy `continue`). Without it a stopped reel is respooled.
+inline constexpr std::string_view append = "append";
+// film_reader() reads back the developed film (calibrate auto measures its wedge through it).
+inline constexpr std::string_view film_readback = "film_readback";
+// The device keeps its own record of the frames its film holds: frames_on_film(ReelSpec)
+// answers for a reel that is not loaded, and Status::frames_on_film tells the frames that
+// survive a restart of the device. Resume asks it where the film ends (frames accepted into
+// its buffer may be lost); without it every accepted frame counts as on film.
+inline constexpr std::string_view film_record = "film_record";
+}  // namespace capability
+
+// Every capability name, in the order `filmwriter drivers` lists them.
+const std::vector<std::string_view>& capability_names();
+// One line on what `name` means ("" for an unknown name).
+std::string_view capability_description(std::string_view name);
+// The refusal of a job that needs what a driver lacks: "the tiff driver lacks the capability
+// film_readback (reads back its developed film), which NEEDED_FOR needs".
+std::string lacks_capability(std::string_view driver, std::string_view capability,
+                             std::string_view needed_for);
+
 class Recorder {
  public:
   virtual ~Recorder() = default;
   virtual Capabilities capabilities() const = 0;
+  // Whether the device has the capability `name` (hal::capability: append, film_readback,
+  // film_record). Answers from what the driver knows after it was opened (its options, the
+  // device it reached); false for a name it does not know.
+  virtual bool supports(std::string_view name) const = 0;
   // The driver's work on a frame that needs no device: encoding, packing, compressing,
   // checksums. The engine calls it from its parallel stage, on any thread, in any order, even
   // before the frame's reel is loaded, and hands the result to expose() in Frame::prepared, so
@@ -183,10 +214,10 @@ class Recorder {
   // Resume after a stop: how many frames of `reel` (not loaded) its film holds by the device's
   // own record, from frame 1 without a gap. Frames the host sent after them were lost in the
   // device's buffer and are sent again. nullopt: the device cannot tell, and every frame it
-  // accepted is on film.
+  // accepted is on film. The engine asks only a device that supports(capability::film_record).
   virtual std::optional<std::uint32_t> frames_on_film(const ReelSpec&) { return std::nullopt; }
-  // A device that develops its film reads it back (calibration, QC); null: it cannot. The
-  // reader lives as long as the recorder.
+  // A device that develops its film reads it back (calibration); null: it cannot. Non-null
+  // exactly when supports(capability::film_readback). The reader lives as long as the recorder.
   virtual const FilmReader* film_reader() const { return nullptr; }
 };
 

@@ -55,10 +55,33 @@ void OptionReader::finish() const {
     if (std::find(used_.begin(), used_.end(), key) == used_.end()) {
       std::string known;
       for (const auto& k : used_) known += (known.empty() ? "" : ", ") + k;
-      throw DeviceError(DeviceErrorKind::bad_option,
-                        driver_ + " driver: unknown option \"" + key + "\" (known: " + known + ")");
+      const std::string whose =
+          !is_engine_option(key) ? std::string()
+          : key == "profiles"
+              ? ": the profiles folder is filmwriter's setting (--profiles), not a driver's"
+              : ": the density calibration is filmwriter's setting (--calibration, the job's "
+                "[calibration]), not a driver's";
+      throw DeviceError(DeviceErrorKind::bad_option, driver_ + " driver: unknown option \"" + key +
+                                                         "\" (known: " + known + ")" + whose);
     }
   }
+}
+
+const std::vector<std::string>& engine_option_keys() {
+  static const std::vector<std::string> keys{"calibration", "document_class", "tone", "profiles"};
+  return keys;
+}
+
+bool is_engine_option(const std::string& key) {
+  return std::ranges::find(engine_option_keys(), key) != engine_option_keys().end();
+}
+
+std::optional<std::string> take_option(DriverOptions& options, const std::string& key) {
+  const auto it = options.find(key);
+  if (it == options.end()) return std::nullopt;
+  std::string value = std::move(it->second);
+  options.erase(it);
+  return value;
 }
 
 std::optional<std::pair<std::string, std::string>> split_key_value(const std::string& text) {

@@ -46,6 +46,16 @@ class Registry {
 // recorderd's.
 std::optional<std::pair<std::string, std::string>> split_key_value(const std::string& text);
 
+// Keys that are settings of the engine, never of a driver: `calibration`, `document_class`,
+// `tone` (the job's density calibration) and `profiles` (the profiles folder). A -O KEY=VALUE
+// with one of them is the older spelling of --calibration and --profiles: filmwriter's settings
+// resolver (api::resolve) takes them out of the driver options, so no driver sees them, and a
+// driver that is given one refuses it as unknown, saying whose setting it is.
+const std::vector<std::string>& engine_option_keys();
+bool is_engine_option(const std::string& key);
+// Removes `key` from `options` and returns its value; nullopt when it is not there.
+std::optional<std::string> take_option(DriverOptions& options, const std::string& key);
+
 // Option helpers for drivers: an unknown or malformed option is a DeviceError(bad_option).
 class OptionReader {
  public:

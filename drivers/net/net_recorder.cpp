@@ -9,6 +9,7 @@
 // DeviceError naming the daemon, the reel and the frame.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <filesystem>
@@ -55,9 +56,6 @@ class NetRecorder final : public hal::Recorder {
     retries_ = static_cast<int>(read.number("retries", 5, 0, 1000));
     backoff_ms_ = static_cast<int>(read.number("backoff_ms", 250, 1, 600000));
     max_backoff_ms_ = static_cast<int>(read.number("max_backoff_ms", 10000, 1, 3.6e6));
-    // Read by the engine (calibration), not by the remote device.
-    for (const char* key : {"calibration", "document_class", "tone", "profiles"})
-      read.text(key, "");
     read.finish();
     if (host_.empty()) {
       throw DeviceError(DeviceErrorKind::bad_option,
@@ -79,6 +77,17 @@ class NetRecorder final : public hal::Recorder {
   }
 
   hal::Capabilities capabilities() const override { return caps_; }
+
+  // What the daemon's device supports and this client can relay: append (load carries
+  // first_frame) and film_record (the `film` request, `on_film` in every acknowledgement). A
+  // daemon older than the `supports` list: both, as before it (the engine asks, and takes a
+  // device's "cannot tell" as every accepted frame on film). Never film_readback: the film is
+  // on the daemon's host, and the protocol has no request to read it.
+  bool supports(std::string_view name) const override {
+    if (name != hal::capability::append && name != hal::capability::film_record) return false;
+    return !device_supports_ ||
+           std::ranges::find(*device_supports_, name) != device_supports_->end();
+  }
 
   void load(const hal::ReelSpec& reel) override {
     reel_ = reel;
@@ -257,8 +266,10 @@ class NetRecorder final : public hal::Recorder {
     if (!session_.empty()) hello["session"] = session_;
     connection_.send(hello, {}, timeout_ms_);
     const auto welcome = expect(connection_.receive(timeout_ms_), "welcome");
-    caps_ = net::capabilities_from(
-        welcome.head.contains("capabilities") ? welcome.head.at("capabilities") : nlohmann::json());
+    const nlohmann::json capabilities =
+        welcome.head.contains("capabilities") ? welcome.head.at("capabilities") : nlohmann::json();
+    caps_ = net::capabilities_from(capabilities);
+    device_supports_ = net::supports_from(capabilities);
     session_ = net::field(welcome.head, "session", std::string());
     state_ = state_from(welcome.head);
   }
@@ -319,6 +330,7 @@ class NetRecorder final : public hal::Recorder {
       max_backoff_ms_ = 10000;
   net::Connection connection_;
   hal::Capabilities caps_;
+  std::optional<std::vector<std::string>> device_supports_;  // nullopt: an older daemon
   nlohmann::json state_ = nlohmann::json::object();
   hal::ReelSpec reel_;
   std::filesystem::path work_dir_;
@@ -347,11 +359,7 @@ void register_net_driver(hal::Registry& registry) {
         {"connect_timeout_ms", "longest wait for a connection (default 5000)"},
         {"retries", "reconnect attempts after a dropped connection (default 5)"},
         {"backoff_ms", "first wait before reconnecting, doubled each time (default 250)"},
-        {"max_backoff_ms", "longest wait between reconnects (default 10000)"},
-        {"calibration", "calibration profile the engine applies (name or .toml file)"},
-        {"document_class", "aim density class of the calibration"},
-        {"tone", "tone reproduction exponent"},
-        {"profiles", "profiles folder for the calibration"}},
+        {"max_backoff_ms", "longest wait between reconnects (default 10000)"}},
        [](const hal::DriverOptions& options, const hal::OpenContext&)
            -> std::unique_ptr<hal::Recorder> { return std::make_unique<NetRecorder>(options); }});
 }

@@ -340,6 +340,27 @@ nlohmann::json to_json(const hal::Capabilities& caps) {
           {"calibration", caps.calibration}};
 }
 
+nlohmann::json to_json(const hal::Capabilities& caps, const hal::Recorder& recorder) {
+  nlohmann::json json = to_json(caps);
+  std::vector<std::string> names;
+  for (const std::string_view name : hal::capability_names()) {
+    if (recorder.supports(name)) names.emplace_back(name);
+  }
+  json["supports"] = names;
+  return json;
+}
+
+std::optional<std::vector<std::string>> supports_from(const nlohmann::json& capabilities) {
+  if (!capabilities.is_object() || !capabilities.contains("supports")) return std::nullopt;
+  const nlohmann::json& list = capabilities.at("supports");
+  if (!list.is_array()) {
+    throw NetError(NetError::Kind::protocol, "malformed message: supports is not a list");
+  }
+  std::vector<std::string> names;
+  for (const auto& name : list) names.push_back(value_as<std::string>(name, "supports"));
+  return names;
+}
+
 nlohmann::json to_json(const hal::FilmGeometry& g) {
   nlohmann::json json = {{"fiche", g.fiche},
                          {"comic", g.comic},

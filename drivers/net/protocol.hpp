@@ -8,6 +8,8 @@
 //
 // Client -> daemon, each answered by exactly one reply before the next is sent:
 //   hello   {version, token, client, session?}  -> welcome {device, capabilities, session, state}
+//                                                   (capabilities.supports: the device's named
+//                                                   capabilities, absent from older daemons)
 //   load    {reel: {reel_id, reel_number, job_id, film_format, stock, film_length_m,
 //           first_frame, keep_film}}             -> loaded {state}
 //   frame   {reel, frame, width, height, channels, pitch_um, blip, address, description,
@@ -39,6 +41,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -177,6 +180,14 @@ bool error_kind(const std::string& name, hal::DeviceErrorKind& kind);
 // Decoding a peer's JSON throws NetError(protocol) for a field missing or of the wrong type.
 nlohmann::json to_json(const hal::Capabilities& caps);
 hal::Capabilities capabilities_from(const nlohmann::json& json);
+// The welcome's capabilities with the device's named capabilities (hal::capability) as the
+// list `supports`: what `recorder.supports(name)` answers for every known name.
+nlohmann::json to_json(const hal::Capabilities& caps, const hal::Recorder& recorder);
+// The names in `capabilities.supports`; nullopt when the list is not there (a recorderd older
+// than the list: the client then keeps the old behaviour, asking the device and taking its
+// answer, as if it supported what the client can relay). Names this build does not know are
+// kept (a newer daemon's), and mean nothing to it.
+std::optional<std::vector<std::string>> supports_from(const nlohmann::json& capabilities);
 // The reel's film geometry in a load message ({} from a client older than the field: the
 // default 16 mm comic roll).
 nlohmann::json to_json(const hal::FilmGeometry& geometry);

@@ -62,9 +62,9 @@ void film_storage_failure(const Error& error) {
 
 SimRecorder::SimRecorder(const hal::DriverOptions& options, const hal::OpenContext& context) {
   hal::OptionReader read("sim", options);
-  // Its recorder and stock profiles where the job's other profiles are, unless told.
-  profiles_ = read.text("profiles", context.profiles_dir.empty() ? default_profiles().string()
-                                                                 : context.profiles_dir.string());
+  // Its recorder and stock profiles where the job's other profiles are (the engine says where
+  // in the open context; -O profiles= is the engine's, resolved into it).
+  profiles_ = context.profiles_dir.empty() ? default_profiles() : context.profiles_dir;
   recorder_ = sim::load_recorder(profiles_, read.text("recorder", "sim-default"));
   stock_ = sim::load_stock(profiles_, read.text("stock", "sim-negative"));
   seed_ = static_cast<std::uint64_t>(read.number("seed", 1, 0, 9.0e15));
@@ -114,10 +114,6 @@ SimRecorder::SimRecorder(const hal::DriverOptions& options, const hal::OpenConte
         "sim driver: option dust_at: expected film or exposure, got \"" + dust_at + "\"");
   }
   damage_.dust_at_exposure = dust_at == "exposure";
-  // Read by the engine (engine/color) to choose the calibration; the sim records them.
-  calibration_ = read.text("calibration", "");
-  document_class_ = read.text("document_class", "");
-  tone_ = read.text("tone", "");
   read.finish();
 
   caps_.pixel_pitch_um = recorder_.pixel_pitch_um;
@@ -434,8 +430,7 @@ void register_sim_driver(hal::Registry& registry) {
        "simulated recorder: exposes onto a simulated film stock and writes the developed film "
        "(R0001/film/F000001.tif, density x 10000, and film/reel.json); on a fiche format a "
        "step-and-repeat camera, one sheet per reel, a frame per cell",
-       {{"profiles", "profiles folder (default: FILMWRITER_PROFILES or the installed profiles)"},
-        {"recorder", "recorder profile in profiles/recorders (default sim-default)"},
+       {{"recorder", "recorder profile in profiles/recorders (default sim-default)"},
         {"stock", "film stock profile in profiles/stocks (default sim-negative)"},
         {"seed", "grain seed; the same job and seed give the same film (default 1)"},
         {"rate", "write-rate scale: 1 real time, 0 as fast as possible (default 1)"},
@@ -458,10 +453,7 @@ void register_sim_driver(hal::Registry& registry) {
          "fault: dust specks per cm2 of film on every frame, 10-50 um, seeded (default 0)"},
         {"dust_at",
          "film (on the developed film: opaque, 4.0 D) or exposure (in the gate: the emulsion "
-         "under it stays clear on a negative) (default film)"},
-        {"calibration", "calibration profile the engine applies (name or .toml file)"},
-        {"document_class", "aim density class of the calibration (default: the profile's)"},
-        {"tone", "tone reproduction exponent for grey pages (default 1: linear in density)"}},
+         "under it stays clear on a negative) (default film)"}},
        [](const hal::DriverOptions& options,
           const hal::OpenContext& context) -> std::unique_ptr<hal::Recorder> {
          return std::make_unique<sim::SimRecorder>(options, context);

@@ -84,7 +84,16 @@ class SimRecorder final : public hal::Recorder {
   hal::ReelReport unload() override;
   hal::Status status() const override;
   hal::Capabilities capabilities() const override { return caps_; }
-  const hal::FilmReader* film_reader() const override { return film_reader_.get(); }
+  // append: a reel continues from its film's own record (sim_reel_resume.cpp); film_record:
+  // reel.json and reel.log list the developed frames; film_readback: only when the frames are
+  // developed into images (film_output=true).
+  bool supports(std::string_view name) const override {
+    return name == hal::capability::append || name == hal::capability::film_record ||
+           (name == hal::capability::film_readback && film_output_ == FilmOutput::images);
+  }
+  const hal::FilmReader* film_reader() const override {
+    return film_output_ == FilmOutput::images ? film_reader_.get() : nullptr;
+  }
   std::optional<std::uint32_t> frames_on_film(const hal::ReelSpec& reel) override;
 
  private:
@@ -151,7 +160,6 @@ class SimRecorder final : public hal::Recorder {
   double scratch_width_um_ = 10;
   sim::ScratchKind scratch_kind_ = sim::ScratchKind::mixed;
   sim::FilmDamage damage_;  // its scratches placed at each load()
-  std::string calibration_, document_class_, tone_;
   hal::Capabilities caps_;
   std::unique_ptr<sim::FilmReader> film_reader_;
 

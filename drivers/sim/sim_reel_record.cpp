@@ -158,9 +158,6 @@ void SimRecorder::write_layout(bool complete) {
   json["seed"] = seed_;
   json["pixel_pitch_um"] = caps_.pixel_pitch_um;
   json["density_scale"] = sim::kDensityScale;
-  json["calibration"] = calibration_;
-  json["document_class"] = document_class_;
-  json["tone"] = tone_;
   if (damage_.any()) json["damage"] = damage_record();
   if (geometry_.fiche) {
     json["layout"] = "fiche";

@@ -31,9 +31,13 @@ class TiffRecorder final : public hal::Recorder {
         static_cast<std::uint32_t>(read.number("max_height_px", 30000, 16, 65535));
     caps_.channels = {1, 3};
     caps_.buffer_frames = 1;
-    // The recorder these files are for decides the calibration. Without a word, the simulated
-    // recorder's factory calibration: the frames are then exactly what the sim would be sent.
-    caps_.calibration = read.text("calibration", "sim-default-negative");
+    // The recorder these files are for decides the calibration: a property of that device (its
+    // factory or lab calibration, Capabilities::calibration), which the engine applies unless
+    // the job chooses another. Named factory_calibration, not calibration, which is the job's
+    // own choice and the engine's setting (-O calibration= never reaches a driver). Without a
+    // word, the simulated recorder's factory calibration: the frames are then exactly what the
+    // sim would be sent.
+    caps_.calibration = read.text("factory_calibration", "sim-default-negative");
     // Uncompressed by default: the recorders that take TIFF input read uncompressed strips
     // (G4 is for bitonal pages, and these frames are 8-bit code values), and deflate costs
     // about 4x the CPU of the uncompressed encode per A4 frame (bench/README.md), in the stage
@@ -53,6 +57,10 @@ class TiffRecorder final : public hal::Recorder {
   }
 
   hal::Capabilities capabilities() const override { return caps_; }
+
+  // Appends: a reel's frames already written stay, and load() checks they are there. It has no
+  // film to read back, and writes each frame before expose() returns (no buffer to lose).
+  bool supports(std::string_view name) const override { return name == hal::capability::append; }
 
   // The TIFF file is encoded (and compressed) and hashed here, in the engine's parallel stage;
   // expose() only writes its bytes.
@@ -195,9 +203,10 @@ void register_tiff_driver(hal::Registry& registry) {
                  {"compression",
                   "none, deflate or lzw (default none: what recorders read, and the fastest; "
                   "deflate costs ~4x the CPU per frame)"},
-                 {"calibration",
-                  "calibration of the recorder the files are for: a profile in "
-                  "profiles/calibration/, a .toml file, or none (default sim-default-negative)"},
+                 {"factory_calibration",
+                  "calibration of the recorder the files are for (the device's own, applied "
+                  "unless the job chooses one): a profile in profiles/calibration/, a .toml "
+                  "file, or none (default sim-default-negative)"},
                  {"max_width_px", "largest frame width (default 30000)"},
                  {"max_height_px", "largest frame height (default 30000)"}},
                 [](const hal::DriverOptions& options,

@@ -236,6 +236,15 @@ AutoResult calibrate_auto(const AutoRequest& request, const hal::Registry& drive
                           CalibrateListener& listener) {
   const fs::path& profiles = request.recorder.profiles_dir;
   auto recorder = open_recorder(request.recorder, drivers);
+  // Asked before anything is exposed: a wedge nobody can read back is film wasted.
+  if (!recorder->supports(hal::capability::film_readback)) {
+    throw Error(
+        ErrorKind::usage,
+        fmt::format("calibrate auto: {}: for a recorder that cannot, read the wedge of "
+                    "`calibrate wedge` with a densitometer and use `calibrate fit`",
+                    hal::lacks_capability(request.recorder.driver, hal::capability::film_readback,
+                                          "automatic calibration")));
+  }
   const hal::FilmReader* reader = recorder->film_reader();
   if (!reader) no_developed_film(nullptr, request.recorder, request.out / "wedge" / "R0001");
   const hal::FilmMaterial material = reader->material();

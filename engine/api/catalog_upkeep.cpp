@@ -84,7 +84,8 @@ RebuiltJob rebuild_job(const fs::path& dir, const fs::path& catalog_flag,
   if (job.filming_date.empty()) job.filming_date = recorded_filming_date(dir / "plan.json");
   // The plan gives each document's source files; opening the recorder touches no film.
   const auto recorder = open_recorder(settings, drivers);
-  const PreparedJob prepared = prepare_job(job, recorder->capabilities(), settings.profiles_dir);
+  const PreparedJob prepared = prepare_job(job, recorder->capabilities(), settings.profiles_dir,
+                                           settings.recorder_profiles_dir);
   if (result.damaged.empty()) set_aside_damaged(catalog_file, result);
   Catalog catalog(catalog_file);
   CatalogJob rows = catalog_job(job, prepared.plan, dir);

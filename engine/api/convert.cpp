@@ -151,7 +151,8 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
     job.filming_date = recorded_filming_date(dir / "plan.json");
   }
   auto recorder = open_recorder(settings, drivers);
-  PreparedJob prepared = prepare_job(job, recorder->capabilities(), settings.profiles_dir);
+  PreparedJob prepared = prepare_job(job, recorder->capabilities(), settings.profiles_dir,
+                                     settings.recorder_profiles_dir);
   listener.planned(settings, prepared);
   ConvertResult result;
   result.job_dir = dir;
@@ -194,6 +195,7 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
     }
     const PlanChanges changes =
         check_resumable(job, prepared.plan, journal, options.reel_policy, dir);
+    require_resume_capabilities(job, journal, options.reel_policy, *recorder);
     std::string reason = "respooled at resume (--reel-policy respool)";
     if (changes.changed()) {
       accept_new_plan(job, prepared.plan, changes, journal, keeper, dir);

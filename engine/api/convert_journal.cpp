@@ -122,6 +122,8 @@ std::optional<std::pair<std::string, std::size_t>> rewind_journal_to_film(const 
   if (!loaded || loaded->rows.empty()) return std::nullopt;
   const auto planned = std::ranges::find(plan.reels, loaded->id, &PlannedReel::id);
   if (planned == plan.reels.end()) return std::nullopt;
+  // A device without its own record of the film: every frame it accepted is on it.
+  if (!recorder.supports(hal::capability::film_record)) return std::nullopt;
   std::optional<std::uint32_t> on_film;
   try {
     on_film = recorder.frames_on_film(plan.reel_spec(*planned, job.id, dir / loaded->id));

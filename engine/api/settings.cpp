@@ -129,16 +129,73 @@ void refuse_contradictions(const JobRequest& flags, const JobSettings& recorded,
            "--calibration " + *o.calibration);
   }
   for (const auto& [key, value] : o.driver_options) {
-    const auto it = was.driver_options.find(key);
-    if (it == was.driver_options.end() || it->second != value) {
-      refuse("recorder.options." + key,
-             it == was.driver_options.end() ? "unset" : quote(it->second),
+    // The engine's keys were resolved out of the driver options: compare them as given.
+    const auto& options = hal::is_engine_option(key) ? recorded.engine_options : was.driver_options;
+    const auto it = options.find(key);
+    if (it == options.end() || it->second != value) {
+      refuse("recorder.options." + key, it == options.end() ? "unset" : quote(it->second),
              fmt::format("-O {}={}", key, value));
     }
   }
   if (!flags.profiles.empty() && !same_file(flags.profiles, recorded.profiles_dir)) {
     refuse("the profiles folder", recorded.profiles_dir.string(),
            "--profiles " + flags.profiles.string());
+  }
+}
+
+// The engine's settings given as driver options (the older spelling of --calibration and
+// --profiles), taken out of the job's driver options into the job's calibration choice and the
+// profiles folder, so that no driver sees them.
+void resolve_engine_options(JobSettings& s) {
+  hal::DriverOptions& options = s.job.driver_options;
+  // Where a key came from, for messages: the -O flag or the job file's [recorder.options].
+  const auto origin = [&](const std::string& key) {
+    return s.request.overrides.driver_options.contains(key) ? "-O " + key
+                                                            : "recorder.options." + key;
+  };
+  for (const std::string& key : hal::engine_option_keys()) {
+    // An empty value chooses nothing, as it never did.
+    if (auto value = hal::take_option(options, key); value && !value->empty()) {
+      s.engine_options[key] = std::move(*value);
+    }
+  }
+  const auto given = [&](const std::string& key) {
+    const auto it = s.engine_options.find(key);
+    return it == s.engine_options.end() ? std::string() : it->second;
+  };
+  // The recorder's own profiles (the sim's recorders and stocks) and the calibrations it is
+  // calibrated with; formats, targets and fonts stay in the job's profiles folder.
+  const std::string dir = given("profiles");
+  s.recorder_profiles_dir = dir.empty() ? s.profiles_dir : fs::path(dir);
+  CalibrationChoice& choice = s.job.calibration;
+  if (!choice.profile.empty()) {
+    for (const char* key : {"calibration", "document_class", "tone"}) {
+      if (given(key).empty()) continue;
+      const std::string job_key = choice.line
+                                      ? fmt::format("job file line {}: calibration", choice.line)
+                                      : std::string("--calibration");
+      throw Error(ErrorKind::job,
+                  fmt::format("{} and {} both choose the calibration; keep only the job's "
+                              "calibration key (or --calibration)",
+                              job_key, origin(key)));
+    }
+    return;
+  }
+  // document_class and tone refine a calibration the options choose; alone they never did.
+  const std::string name = given("calibration");
+  if (name.empty()) return;
+  choice.profile = name;
+  choice.chosen_by = "recorder options";
+  choice.origin = "recorder.options.calibration";
+  choice.document_class = given("document_class");
+  if (const std::string text = given("tone"); !text.empty()) {
+    char* end = nullptr;
+    const double tone = std::strtod(text.c_str(), &end);
+    if (end != text.c_str() + text.size() || !(tone >= 0.2 && tone <= 5)) {
+      throw Error(ErrorKind::job,
+                  fmt::format("{}: expected a number 0.2–5, got \"{}\"", origin("tone"), text));
+    }
+    choice.tone = tone;
   }
 }
 
@@ -185,6 +242,7 @@ JobSettings resolve(const JobRequest& request) {
     apply_overrides(s.job, request.overrides);
   }
   s.profiles_dir = request.profiles.empty() ? default_profiles_dir() : request.profiles;
+  resolve_engine_options(s);
   // --catalog, else the job's `catalog` key, else FILMWRITER_CATALOG, else
   // <output>/catalog.sqlite. A postgresql:// URL stays as written.
   s.catalog_file = !request.catalog.empty() ? request.catalog
@@ -208,20 +266,34 @@ RecorderSettings resolve_recorder(const std::string& driver,
     s.options[key] = std::move(value);
   }
   s.profiles_dir = profiles.empty() ? default_profiles_dir() : profiles;
+  // The engine's keys, as resolve() takes them from a job's options.
+  if (const auto dir = hal::take_option(s.options, "profiles"); dir && !dir->empty()) {
+    s.recorder_profiles_dir = *dir;
+  }
+  for (const char* key : {"calibration", "document_class", "tone"}) {
+    if (s.options.contains(key)) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("-O {}: a job's density calibration, not a setting of the {} "
+                              "recorder; drop it (calibrate measures the recorder without one)",
+                              key, driver));
+    }
+  }
   return s;
 }
 
 std::unique_ptr<hal::Recorder> open_recorder(const JobSettings& settings,
                                              const hal::Registry& drivers) {
-  return open_recorder(
-      RecorderSettings{settings.job.driver, settings.job.driver_options, settings.profiles_dir},
-      drivers);
+  return open_recorder(RecorderSettings{settings.job.driver, settings.job.driver_options,
+                                        settings.profiles_dir, settings.recorder_profiles_dir},
+                       drivers);
 }
 
 std::unique_ptr<hal::Recorder> open_recorder(const RecorderSettings& settings,
                                              const hal::Registry& drivers) {
   try {
-    return drivers.open(settings.driver, settings.options, {settings.profiles_dir});
+    return drivers.open(settings.driver, settings.options,
+                        {settings.recorder_profiles_dir.empty() ? settings.profiles_dir
+                                                                : settings.recorder_profiles_dir});
   } catch (const hal::DeviceError& e) {
     // A recorder that refuses the job's options is a job problem; one that is not there, the
     // device's.

@@ -23,6 +23,15 @@ struct JobSettings {
   std::filesystem::path profiles_dir;
   std::filesystem::path catalog_file;  // request.catalog, else the job's key, else <output>/
   std::filesystem::path job_dir;       // <output>/<id>: plan.json, journal.jsonl, the reels
+  // Where the recorder reads its own profiles (OpenContext::profiles_dir: the sim's recorders
+  // and stocks) and calibrations are looked up by name: -O profiles=DIR, else profiles_dir.
+  std::filesystem::path recorder_profiles_dir;
+  // The engine's settings that came as driver options (-O calibration=NAME, -O tone=X,
+  // -O document_class=C, -O profiles=DIR, or the same keys in the job's [recorder.options]:
+  // the older spelling), as given. resolve() takes them out of job.driver_options, so no driver
+  // sees them, and puts them where the engine reads them: job.calibration and
+  // recorder_profiles_dir.
+  hal::DriverOptions engine_options;
 };
 
 // A recorder named without a job (calibrate): the driver, its options and the profiles folder,
@@ -32,16 +41,26 @@ struct RecorderSettings {
   std::string driver = "sim";
   hal::DriverOptions options;
   std::filesystem::path profiles_dir;
+  // The recorder's own profiles folder (OpenContext::profiles_dir): -O profiles=DIR; empty:
+  // profiles_dir.
+  std::filesystem::path recorder_profiles_dir;
 };
 
 // `options` are -O KEY=VALUE flags (Error(usage) naming --driver-option when one is not);
-// `profiles` "": FILMWRITER_PROFILES or the installed profiles.
+// `profiles` "": FILMWRITER_PROFILES or the installed profiles. -O profiles=DIR is taken as
+// the recorder's own profiles folder; -O calibration, document_class and tone choose a job's
+// calibration, which a recorder alone has none of: Error(usage).
 RecorderSettings resolve_recorder(const std::string& driver,
                                   const std::vector<std::string>& options,
                                   const std::filesystem::path& profiles);
 
 // Loads the job (a job file, or a scans folder in one-line mode) and applies the request.
-// Errors name the job file, line and key, or the flag. The site: --site, else the job's `site`
+// Errors name the job file, line and key, or the flag. The engine's keys among the driver
+// options (hal::engine_option_keys) are resolved here, once: -O calibration=NAME (with
+// document_class and tone) becomes job.calibration, chosen by "recorder options", and an
+// Error(job) naming both when the job's calibration key or --calibration chooses too;
+// -O profiles=DIR becomes recorder_profiles_dir (the job's other profiles stay in
+// profiles_dir, as they always did). The site: --site, else the job's `site`
 // key, else the site the job started with (its journal's start record), else FILMWRITER_SITE.
 JobSettings resolve(const JobRequest& request);
 

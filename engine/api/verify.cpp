@@ -21,7 +21,8 @@ QcResult verify(const JobSettings& settings, const hal::Registry& drivers,
   }
   // The recorder's capabilities (pitch, calibration) make the plan; opening it touches no film.
   const auto recorder = open_recorder(settings, drivers);
-  const PreparedJob prepared = prepare_job(job, recorder->capabilities(), settings.profiles_dir);
+  const PreparedJob prepared = prepare_job(job, recorder->capabilities(), settings.profiles_dir,
+                                           settings.recorder_profiles_dir);
   const QcProfile profile = load_qc_profile(settings.profiles_dir, request.qc_profile);
   // qc.json and the report go into the job's folder: not while another run writes there.
   std::unique_ptr<ops::InstanceLock> lock;

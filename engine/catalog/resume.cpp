@@ -234,6 +234,19 @@ void accept_new_plan(const Job& job, const Plan& plan, const PlanChanges& change
                    journal.next_sequence);
 }
 
+void require_resume_capabilities(const Job& job, const JournalState& journal, ReelPolicy policy,
+                                 const hal::Recorder& recorder) {
+  const JournalReel* loaded = journal.in_recorder();
+  if (policy != ReelPolicy::continue_reel || !loaded || loaded->rows.empty()) return;
+  if (recorder.supports(hal::capability::append)) return;
+  throw Error(ErrorKind::usage,
+              fmt::format("{}: reel {} holds {} frame(s): {}; resume with --reel-policy respool "
+                          "to film the reel again on fresh film",
+                          job.id, loaded->id, loaded->rows.size(),
+                          hal::lacks_capability(job.driver, hal::capability::append,
+                                                "resuming with policy continue")));
+}
+
 std::uint32_t rewind_to_film(const Job& job, const Plan& plan, const JournalState& journal,
                              hal::Recorder& recorder, RecordKeeper& keeper,
                              const fs::path& job_dir) {
@@ -241,6 +254,8 @@ std::uint32_t rewind_to_film(const Job& job, const Plan& plan, const JournalStat
   if (!loaded || loaded->rows.empty()) return 0;
   const auto planned = std::ranges::find(plan.reels, loaded->id, &PlannedReel::id);
   if (planned == plan.reels.end()) return 0;  // plan_resume names it
+  // A device without its own record of the film: every frame it accepted is on it.
+  if (!recorder.supports(hal::capability::film_record)) return 0;
   std::optional<std::uint32_t> on_film;
   try {
     on_film = recorder.frames_on_film(plan.reel_spec(*planned, job.id, job_dir / loaded->id));

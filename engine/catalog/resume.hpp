@@ -44,9 +44,16 @@ void accept_new_plan(const Job& job, const Plan& plan, const PlanChanges& change
                      const JournalState& journal, RecordKeeper& keeper,
                      const std::filesystem::path& job_dir);
 
+// Policy continue on a reel that holds frames needs a recorder that appends to it
+// (hal::capability::append): Error(usage) naming the driver and the capability otherwise, before
+// anything of the resume is recorded.
+void require_resume_capabilities(const Job& job, const JournalState& journal, ReelPolicy policy,
+                                 const hal::Recorder& recorder);
+
 // Policy continue, before the catalog is rebuilt: asks the recorder how many frames of the
 // reel in it reached its film and rewinds the journal to them. Returns the frames to expose
-// again (0 when the film holds every journaled frame, or the device cannot tell).
+// again (0 when the film holds every journaled frame, or the device cannot tell: it lacks
+// hal::capability::film_record, or its record does not know the reel).
 std::uint32_t rewind_to_film(const Job& job, const Plan& plan, const JournalState& journal,
                              hal::Recorder& recorder, RecordKeeper& keeper,
                              const std::filesystem::path& job_dir);

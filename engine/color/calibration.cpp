@@ -226,14 +226,6 @@ FrameCalibration::FrameCalibration(const CalibrationProfile& profile,
 
 FrameCalibration FrameCalibration::for_job(const Job& job, const hal::Capabilities& recorder,
                                            const std::filesystem::path& profiles_dir) {
-  const auto& options = job.driver_options;
-  const auto find = [&](const std::string& key) {
-    const auto it = options.find(key);
-    return it == options.end() ? std::string() : it->second;
-  };
-  const std::string profiles = find("profiles");
-  const std::filesystem::path dir =
-      profiles.empty() ? profiles_dir : std::filesystem::path(profiles);
   // The class when nothing is calibrated: still what verify judges the background against.
   const auto uncalibrated = [&](const std::string& chosen_by, const std::string& document_class) {
     FrameCalibration identity;
@@ -243,47 +235,25 @@ FrameCalibration FrameCalibration::for_job(const Job& job, const hal::Capabiliti
   };
   const auto calibrated = [&](const std::string& name, const std::string& chosen_by,
                               const std::string& document_class, std::optional<double> tone) {
-    const auto profile = load_calibration(dir, name);
+    const auto profile = load_calibration(profiles_dir, name);
     FrameCalibration calibration(profile, document_class, tone.value_or(profile.tone));
     calibration.chosen_by_ = chosen_by;
     return calibration;
   };
 
-  // The job's own choice: its calibration key (or --calibration). The recorder options
-  // calibration, document_class and tone are the older way to say the same; not both at once.
+  // The job's own choice: its calibration key, --calibration, or the older recorder options
+  // calibration, document_class and tone, which the settings resolver (api::resolve) moved
+  // into the choice.
   const CalibrationChoice& choice = job.calibration;
   if (!choice.profile.empty()) {
-    for (const char* key : {"calibration", "document_class", "tone"}) {
-      if (!find(key).empty()) {
-        throw Error(
-            ErrorKind::job,
-            fmt::format("job file line {}: calibration and recorder.options.{} both choose the "
-                        "calibration; keep only the job's calibration key",
-                        choice.line, key));
-      }
-    }
-    if (choice.profile == "none") return uncalibrated("job", choice.document_class);
+    if (choice.profile == "none") return uncalibrated(choice.chosen_by, choice.document_class);
     try {
-      return calibrated(choice.profile, "job", choice.document_class, choice.tone);
+      return calibrated(choice.profile, choice.chosen_by, choice.document_class, choice.tone);
     } catch (const Error& e) {
-      throw with_context(fmt::format("job file line {}: calibration.profile", choice.line), e);
-    }
-  }
-  if (const std::string name = find("calibration"); !name.empty()) {
-    if (name == "none") return uncalibrated("recorder options", find("document_class"));
-    std::optional<double> tone;
-    if (const std::string text = find("tone"); !text.empty()) {
-      char* end = nullptr;
-      tone = std::strtod(text.c_str(), &end);
-      if (end != text.c_str() + text.size() || !(*tone >= 0.2 && *tone <= 5)) {
-        throw Error(ErrorKind::job,
-                    "recorder.options.tone: expected a number 0.2–5, got \"" + text + "\"");
-      }
-    }
-    try {
-      return calibrated(name, "recorder options", find("document_class"), tone);
-    } catch (const Error& e) {
-      throw with_context("recorder.options.calibration", e);
+      throw with_context(!choice.origin.empty()
+                             ? choice.origin
+                             : fmt::format("job file line {}: calibration.profile", choice.line),
+                         e);
     }
   }
   // The recorder's own: the factory or lab calibration its profile names for the loaded stock.

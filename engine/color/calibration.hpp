@@ -60,12 +60,12 @@ class FrameCalibration {
   FrameCalibration(const CalibrationProfile& profile, const std::string& document_class,
                    double tone);
 
-  // The job's calibration, chosen once: the job's `calibration` (a profile, a file or "none"),
-  // else the older recorder options `calibration`, `document_class`, `tone`, else the
-  // recorder's own (Capabilities::calibration, e.g. the sim's factory calibration for its
-  // stock). Identity only for an explicit "none". Throws Error(job) naming where the choice
-  // came from when its profile cannot be used, and when nothing names a calibration.
-  // The `profiles` recorder option or `profiles_dir` locates profiles by name.
+  // The job's calibration, chosen once: the job's `calibration` (a profile, a file or "none";
+  // the settings resolver puts the older recorder options `calibration`, `document_class`,
+  // `tone` there too), else the recorder's own (Capabilities::calibration, e.g. the sim's
+  // factory calibration for its stock). Identity only for an explicit "none". Throws
+  // Error(job) naming where the choice came from when its profile cannot be used, and when
+  // nothing names a calibration. `profiles_dir` locates profiles by name.
   static FrameCalibration for_job(const Job& job, const hal::Capabilities& recorder,
                                   const std::filesystem::path& profiles_dir);
 

@@ -137,6 +137,13 @@ struct CalibrationChoice {
   std::string document_class;  // aim density class; "" = the profile's default_class
   std::optional<double> tone;  // tone reproduction exponent; unset = the profile's
   std::uint32_t line = 0;      // of the [calibration] table, for error messages
+  // Who chose, as the calibration record (plan.json, qc.json) says: "job" (the job's
+  // calibration key or --calibration) or "recorder options" (-O calibration= or the job's
+  // [recorder.options], the older spelling, which the settings resolver moves here).
+  std::string chosen_by = "job";
+  // Where the choice is written, for messages ("recorder.options.calibration"); "": the job
+  // file's calibration key at `line`, or --calibration.
+  std::string origin;
 };
 
 struct Limits {

@@ -323,11 +323,12 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
 }
 
 PreparedJob prepare_job(const Job& job, const hal::Capabilities& recorder,
-                        const std::filesystem::path& profiles_dir) {
+                        const std::filesystem::path& profiles_dir,
+                        const std::filesystem::path& calibration_dir) {
   PreparedJob prepared;
   // The calibration first: a missing profile is known before thousands of pages are read.
-  auto calibration = std::make_shared<const FrameCalibration>(
-      FrameCalibration::for_job(job, recorder, profiles_dir));
+  auto calibration = std::make_shared<const FrameCalibration>(FrameCalibration::for_job(
+      job, recorder, calibration_dir.empty() ? profiles_dir : calibration_dir));
   if (job.inline_format) {
     prepared.format = *job.inline_format;
   } else {

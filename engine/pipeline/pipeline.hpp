@@ -85,8 +85,10 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
 
 // Everything before the first exposure: the format, the sources (expand + probe, with each
 // document's failure policy) and the plan. Pure but for reading the sources' headers.
-// The scanned pages are not kept: the plan holds every page it films.
+// The scanned pages are not kept: the plan holds every page it films. `calibration_dir`: where
+// a calibration is looked up by name (the recorder's profiles folder); empty: profiles_dir.
 PreparedJob prepare_job(const Job& job, const hal::Capabilities& recorder,
-                        const std::filesystem::path& profiles_dir);
+                        const std::filesystem::path& profiles_dir,
+                        const std::filesystem::path& calibration_dir = {});
 
 }  // namespace fw

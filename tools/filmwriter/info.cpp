@@ -17,6 +17,7 @@ int run_drivers(const hal::Registry& registry) {
     } catch (const hal::DeviceError& e) {
       // A remote recorder (net) reports its capabilities only once reached.
       fmt::print("  capabilities: from the device once reached ({})\n", e.what());
+      fmt::print("  supports: from the device once reached\n");
       for (const auto& [name, help] : info.options) fmt::print("  option {}: {}\n", name, help);
       continue;
     }
@@ -28,6 +29,12 @@ int run_drivers(const hal::Registry& registry) {
                caps.write_rate_lines_per_s > 0
                    ? fmt::format("{} lines/s", caps.write_rate_lines_per_s)
                    : std::string("host-limited"));
+    std::string supports;
+    for (const std::string_view name : hal::capability_names()) {
+      if (recorder->supports(name))
+        supports += fmt::format("{}{}", supports.empty() ? "" : ", ", name);
+    }
+    fmt::print("  supports: {}\n", supports.empty() ? "none" : supports);
     for (const auto& [name, help] : info.options) fmt::print("  option {}: {}\n", name, help);
   }
   return exit_ok;

@@ -43,6 +43,7 @@ struct Settings {
   std::string port_file;
   std::string driver = "sim";
   std::vector<std::string> options;
+  std::string profiles;  // the local driver's profiles folder; "": its default
   std::string root = "recorderd-out";
   std::string token;
   std::string token_file;

@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
   app.add_option("--driver", s.driver, "the local driver to serve (tiff, sim)")
       ->capture_default_str();
   app.add_option("-O,--driver-option", s.options, "KEY=VALUE option of the local driver");
+  app.add_option("--profiles", s.profiles,
+                 "profiles folder of the local driver (the sim's recorders and stocks; default "
+                 "FILMWRITER_PROFILES or the installed profiles; -O profiles=DIR says the same)");
   app.add_option("--root", s.root, "folder for the device's files: ROOT/<job>/<reel>/")
       ->capture_default_str();
   app.add_option("--token", s.token, "shared token a client must present");

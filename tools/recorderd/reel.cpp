@@ -63,7 +63,9 @@ void Daemon::film(const nlohmann::json& r) {
     frames = exposed_;
   } else {
     spec.work_dir = reel_dir(spec);
-    if (const auto on_film = recorder_->frames_on_film(spec)) frames = *on_film;
+    if (recorder_->supports(fw::hal::capability::film_record)) {
+      if (const auto on_film = recorder_->frames_on_film(spec)) frames = *on_film;
+    }
   }
   client_.send({{"type", "film"}, {"frames", frames}});
 }

@@ -18,9 +18,17 @@ Daemon::Daemon(Settings settings) : s_(std::move(settings)) {
     if (!kv) throw std::runtime_error("-O: expected KEY=VALUE, got \"" + text + "\"");
     options_[kv->first] = std::move(kv->second);
   }
+  // -O profiles=DIR is the older spelling of --profiles: the folder is no driver option.
+  if (auto dir = fw::hal::take_option(options_, "profiles")) {
+    if (!s_.profiles.empty() && fs::path(*dir) != fs::path(s_.profiles)) {
+      throw std::runtime_error("--profiles " + s_.profiles + " and -O profiles=" + *dir +
+                               " both name the profiles folder; keep only --profiles");
+    }
+    s_.profiles = *dir;
+  }
   fw::drivers::register_builtin_drivers(registry_);
   if (s_.driver == "net") throw std::runtime_error("--driver net would serve itself");
-  recorder_ = registry_.open(s_.driver, options_);
+  recorder_ = registry_.open(s_.driver, options_, {s_.profiles});
   caps_ = recorder_->capabilities();
   // The largest frame the device takes; a longer message is refused before it is read.
   const int bits = caps_.bit_depths.empty()
@@ -149,7 +157,7 @@ void Daemon::greet(Connection incoming, const Message& hello) {
     }
     incoming.send({{"type", "welcome"},
                    {"device", s_.driver},
-                   {"capabilities", fw::net::to_json(caps_)},
+                   {"capabilities", fw::net::to_json(caps_, *recorder_)},
                    {"session", session_},
                    {"state", state()}});
     client_ = std::move(incoming);
