@@ -16,7 +16,7 @@
 #include "core/error.hpp"
 #include "film/blip.hpp"
 #include "film/mark_box.hpp"
-#include "film/target.hpp"
+#include "film/target_layout.hpp"
 #include "pipeline/pipeline.hpp"
 #include "qc/checks/blip.hpp"
 #include "qc/checks/completeness.hpp"

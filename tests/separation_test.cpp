@@ -19,7 +19,7 @@
 
 #include "base/files.hpp"
 #include "color/icc.hpp"
-#include "film/separation.hpp"
+#include "film/separation_geometry.hpp"
 #include "raster/raster.hpp"
 #include "support/test_support.hpp"
 

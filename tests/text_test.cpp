@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "film/substitute.hpp"
-#include "film/target.hpp"
+#include "film/target_layout.hpp"
 #include "support/test_support.hpp"
 #include "text/text.hpp"
 

@@ -7,7 +7,7 @@
 
 #include "core/error.hpp"
 
-#include "film/separation.hpp"
+#include "film/separation_geometry.hpp"
 
 namespace fw {
 

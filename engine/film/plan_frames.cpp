@@ -10,7 +10,7 @@
 #include "core/error.hpp"
 #include "film/blip.hpp"
 #include "film/frame_along.hpp"
-#include "film/separation.hpp"
+#include "film/separation_geometry.hpp"
 #include "text/text.hpp"
 
 namespace fw::planner {

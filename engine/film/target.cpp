@@ -3,7 +3,7 @@
 // substitution targets in place of pages; and the check that a TOC frame's entries fit.
 // Templates: target_template.cpp; their texts and fields: target_fields.cpp; the canvas:
 // target_canvas.cpp.
-#include "film/target.hpp"
+#include "film/target_layout.hpp"
 
 #include <algorithm>
 #include <cmath>

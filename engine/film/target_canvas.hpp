@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "base/buffer_pool.hpp"
-#include "film/target.hpp"
+#include "film/target_layout.hpp"
 #include "text/text.hpp"
 
 namespace fw::target_detail {

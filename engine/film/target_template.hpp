@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "film/target.hpp"
+#include "film/target_layout.hpp"
 
 namespace fw::target_detail {
 

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "base/utc.hpp"
-#include "film/target.hpp"
+#include "film/target_layout.hpp"
 
 namespace fw {
 namespace {

@@ -1,4 +1,4 @@
-#include "film/separation.hpp"
+#include "film/separation_geometry.hpp"
 
 #include <algorithm>
 #include <cmath>
