@@ -21,7 +21,7 @@
 #include "data/data_frames.hpp"
 #include "film/format.hpp"
 #include "film/plan.hpp"
-#include "film/target_layout.hpp"
+#include "film/target.hpp"
 #include "film/text_check.hpp"
 #include "job/job.hpp"
 #include "raster/raster.hpp"

@@ -14,7 +14,7 @@
 #include "base/files.hpp"
 #include "catalog/catalog.hpp"
 #include "film/blip.hpp"
-#include "film/target_layout.hpp"
+#include "film/target.hpp"
 #include "job/job.hpp"
 #include "pipeline/pipeline.hpp"
 #include "samples/samples.hpp"

@@ -21,7 +21,6 @@
 
 #include "film/format.hpp"
 #include "film/plan.hpp"
-#include "raster/raster.hpp"
 
 namespace fw {
 
@@ -52,13 +51,6 @@ Placement with_separation_strip(const Placement& page, const FilmFormat& format,
 // The strip of a frame placed by with_separation_strip().
 SeparationStrip separation_strip(const Placement& placement, const FilmFormat& format,
                                  double pitch_um);
-
-// One channel of a 3-channel colour frame as a 1-channel grey frame.
-FrameImage separation_channel(const FrameImage& colour, Separation separation);
-
-// Draws the crosses (code 255 on unexposed film) and the grey scale into a 1-channel frame.
-void draw_separation_strip(FrameImage& image, const Placement& placement, const FilmFormat& format,
-                           double pitch_um);
 
 // The separation an image address names ("R0001-D001-0003-G" -> green); none for any other
 // address. index.csv's `separation` column is read from the address, so every copy of a row

@@ -1,6 +1,6 @@
 #include "film/substitute.hpp"
 
-#include "film/target_layout.hpp"
+#include "film/target.hpp"
 
 namespace fw {
 

@@ -64,10 +64,4 @@ DrawnBox changed_box(const std::vector<std::uint8_t>& before,
   return box;
 }
 
-Vertical vertical_of(const TargetText& block, double page_height_mm) {
-  return {block.vertical,
-          block.height_mm > 0 ? block.height_mm : std::max(1.0, page_height_mm - 20 - block.top_mm),
-          block.language};
-}
-
 }  // namespace fw::target_detail

@@ -19,9 +19,9 @@
 #include "core/error.hpp"
 #include "data/data_frames.hpp"
 #include "film/blip.hpp"
-#include "film/separation_geometry.hpp"
+#include "film/separation.hpp"
 #include "film/substitute.hpp"
-#include "film/target_layout.hpp"
+#include "film/target.hpp"
 #include "raster/raster.hpp"
 #include "render/frame_mark.hpp"
 
