@@ -10,8 +10,8 @@
 #include <set>
 #include <thread>
 
-#include "film/substitute.hpp"
 #include "film/target_layout.hpp"
+#include "render/substitute.hpp"
 #include "support/test_support.hpp"
 #include "text/text.hpp"
 

@@ -12,6 +12,9 @@
 // density on film is the density of that code value in the page: the reader interpolates the
 // steps to turn each separation's densities back into code values, registers the three frames
 // on the crosses and recombines R, G, B.
+//
+// This header is the route's geometry, which the planner sizes frames with and the catalog
+// reads addresses with; the drawing: render/separation.hpp.
 #pragma once
 
 #include <array>

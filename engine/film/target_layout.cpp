@@ -1,6 +1,6 @@
 // What the planner and verify need of the targets without drawing them: the check that a TOC
 // frame's entries fit on the target, laid out as they will be drawn, and where the technical
-// target's chart, wedge, patches and scale go. The drawing: target.cpp.
+// target's chart, wedge, patches and scale go. The drawing: render/target.cpp.
 #include "film/target_layout.hpp"
 
 #include <algorithm>

@@ -17,6 +17,10 @@
 //   language = "zh-Hant"             # optional, default zh-Hans: glyph forms and fallback
 //
 // The technical target's template adds [chart], [wedge], [patches] and [scale] tables.
+//
+// This header is what planning and verify need of the targets without drawing them: the
+// templates, their fields and texts, whether a TOC frame's entries fit, where the technical
+// target's chart goes. The drawing: render/target.hpp.
 #pragma once
 
 #include <cstdint>

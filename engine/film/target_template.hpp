@@ -1,5 +1,6 @@
 // The target templates as the target files read them: each file parsed once per version
-// (target_template.cpp), and a text block's writing direction. Private to the targets' files.
+// (target_template.cpp), and a text block's writing direction. Private to the
+// targets' files (film/target_*.cpp, render/target*.cpp).
 #pragma once
 
 #include <filesystem>

@@ -1,5 +1,5 @@
-// The target canvas (film/target_canvas.hpp): area-coverage fills, text, changed boxes.
-#include "film/target_canvas.hpp"
+// The target canvas (render/target_canvas.hpp): area-coverage fills, text, changed boxes.
+#include "render/target_canvas.hpp"
 
 #include <algorithm>
 #include <cmath>

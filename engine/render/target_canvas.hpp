@@ -1,6 +1,6 @@
 // Drawing a target on its document plane: the canvas (luminance, 255 = white paper, 0 = black
 // ink), text set on it at a cap height in millimetres, and where a drawing step put its ink
-// (target_canvas.cpp). Private to engine/film.
+// (target_canvas.cpp). Private to engine/render.
 #pragma once
 
 #include <cstddef>
@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "base/buffer_pool.hpp"
-#include "film/target.hpp"
 #include "film/target_template.hpp"
+#include "render/target.hpp"
 #include "text/text.hpp"
 
 namespace fw::target_detail {

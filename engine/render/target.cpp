@@ -1,9 +1,9 @@
-// Target frames rendered from their templates (film/target.hpp): start, technical (chart,
+// Target frames rendered from their templates (render/target.hpp): start, technical (chart,
 // wedge, patches, scale), title, TOC, continued, end, data targets and fiche headers, and
-// substitution targets in place of pages. Templates: target_template.cpp; their texts and
-// fields: target_fields.cpp; the check that a TOC frame's entries fit and the technical
-// target's layout: target_layout.cpp; the canvas: target_canvas.cpp.
-#include "film/target.hpp"
+// substitution targets in place of pages. Templates: film/target_template.cpp; their texts and
+// fields: film/target_fields.cpp; the check that a TOC frame's entries fit and the technical
+// target's layout: film/target_layout.cpp; the canvas: target_canvas.cpp.
+#include "render/target.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -16,8 +16,8 @@
 
 #include "core/error.hpp"
 #include "data/data_frames.hpp"
-#include "film/target_canvas.hpp"
 #include "film/target_template.hpp"
+#include "render/target_canvas.hpp"
 #include "text/text.hpp"
 
 namespace fw {

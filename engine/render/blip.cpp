@@ -1,4 +1,4 @@
-#include "film/blip.hpp"
+#include "render/blip.hpp"
 
 #include <algorithm>
 #include <cmath>

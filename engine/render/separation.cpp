@@ -1,4 +1,4 @@
-#include "film/separation.hpp"
+#include "render/separation.hpp"
 
 #include <algorithm>
 
