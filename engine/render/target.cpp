@@ -28,7 +28,6 @@ using target_detail::Canvas;
 using target_detail::changed_box;
 using target_detail::draw_text;
 using target_detail::Scale;
-using target_detail::Vertical;
 using target_detail::vertical_of;
 
 double page_width_mm(const PlannedFrame& frame, const Plan& plan) {
