@@ -16,7 +16,7 @@
 #include "color/paper.hpp"
 #include "film/format.hpp"
 #include "film/mark_box.hpp"
-#include "film/target.hpp"
+#include "film/target_layout.hpp"
 #include "pipeline/pipeline.hpp"
 #include "qc/checks/blip.hpp"
 #include "qc/checks/content.hpp"

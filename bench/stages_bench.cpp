@@ -7,9 +7,9 @@
 
 #include "base/sha256.hpp"
 #include "builtin.hpp"
-#include "film/blip.hpp"
 #include "page_fixture.hpp"
 #include "raster/raster.hpp"
+#include "render/blip.hpp"
 
 namespace {
 

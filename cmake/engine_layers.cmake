@@ -11,9 +11,11 @@ set(FW_ENGINE_LAYERS
   "model"                   # value types: the job, page settings, limits, film format, placement
   "text data ingest color"  # fonts and shaping; data frames; page sources; density and ICC
   "raster"                  # page -> frame code values
-  "film"                    # format reader, placement, the reel planner, targets, blips
+  "film"                    # format reader, placement, the reel planner, target templates and
+                            # fields, blip track and separation geometry
   "job catalog"             # the TOML job reader; index, journal, the catalog
-  "render mets"             # a planned frame's pixels and frame marks; the METS package
+  "render mets"             # a planned frame's pixels: pages, targets, substitutes, blip tracks,
+                            # separation strips, frame marks; the METS package
   "pipeline qc"             # run a plan; verify the film (independent of each other)
   "ops"                     # queue folder, lock, child processes, logs
   "api")                    # one call per operation

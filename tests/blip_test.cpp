@@ -6,8 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "film/blip.hpp"
 #include "pipeline/pipeline.hpp"
+#include "render/blip.hpp"
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
 

@@ -18,9 +18,9 @@
 
 #include "base/files.hpp"
 #include "core/error.hpp"
-#include "film/blip.hpp"
 #include "film/mark_box.hpp"
 #include "pipeline/pipeline.hpp"
+#include "render/blip.hpp"
 #include "render/frame_mark.hpp"
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"

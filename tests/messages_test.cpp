@@ -18,7 +18,7 @@
 #include "core/error.hpp"
 #include "film/format.hpp"
 #include "film/plan.hpp"
-#include "film/target.hpp"
+#include "film/target_layout.hpp"
 #include "ops/log.hpp"
 #include "pipeline/pipeline.hpp"
 #include "samples/samples.hpp"

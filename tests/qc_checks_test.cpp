@@ -14,9 +14,8 @@
 #include "catalog/index.hpp"
 #include "color/paper.hpp"
 #include "core/error.hpp"
-#include "film/blip.hpp"
 #include "film/mark_box.hpp"
-#include "film/target.hpp"
+#include "film/target_layout.hpp"
 #include "pipeline/pipeline.hpp"
 #include "qc/checks/blip.hpp"
 #include "qc/checks/completeness.hpp"
@@ -28,6 +27,7 @@
 #include "qc/checks/track.hpp"
 #include "qc/film_reader.hpp"
 #include "qc/measure.hpp"
+#include "render/blip.hpp"
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
 

@@ -1,8 +1,9 @@
-// The colour-separation route (engine/film/separation): a colour page filmed on black-and-white
-// stock as three separation frames, each with registration crosses and a grey scale. The test
-// films a page of colour patches on the simulated recorder, reads the three developed frames
-// as a reader would (the grey scale turns density back into code values, the crosses register
-// the frames), recombines R, G, B and compares with the page rendered in colour: CIEDE2000.
+// The colour-separation route (film/separation_geometry.hpp, render/separation.hpp): a colour page
+// filmed on black-and-white stock as three separation frames, each with registration crosses and a
+// grey scale. The test films a page of colour patches on the simulated recorder, reads the three
+// developed frames as a reader would (the grey scale turns density back into code values, the
+// crosses register the frames), recombines R, G, B and compares with the page rendered in colour:
+// CIEDE2000.
 //
 // Small and fast: a 10 um recorder, a 50 x 38 mm page at 10x (500 x 380 px on film), no
 // targets.
@@ -19,7 +20,7 @@
 
 #include "base/files.hpp"
 #include "color/icc.hpp"
-#include "film/separation.hpp"
+#include "film/separation_geometry.hpp"
 #include "raster/raster.hpp"
 #include "support/test_support.hpp"
 

@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
-#include "film/target.hpp"
+#include "render/target.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {

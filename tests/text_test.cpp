@@ -11,8 +11,8 @@
 #include <thread>
 
 #include "api/fonts.hpp"
-#include "film/substitute.hpp"
-#include "film/target.hpp"
+#include "film/target_layout.hpp"
+#include "render/substitute.hpp"
 #include "support/test_support.hpp"
 #include "text/text.hpp"
 

@@ -13,10 +13,10 @@
 
 #include "base/files.hpp"
 #include "catalog/catalog.hpp"
-#include "film/blip.hpp"
-#include "film/target.hpp"
 #include "job/job.hpp"
 #include "pipeline/pipeline.hpp"
+#include "render/blip.hpp"
+#include "render/target.hpp"
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
 #include "support/toc_catalog.hpp"

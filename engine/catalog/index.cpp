@@ -8,7 +8,7 @@
 #include "base/csv.hpp"
 #include "core/error.hpp"
 
-#include "film/separation.hpp"
+#include "film/separation_geometry.hpp"
 
 namespace fw {
 

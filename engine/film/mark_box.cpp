@@ -47,8 +47,8 @@ MarkBox in_track(const Placement& p, const FilmFormat& format, double pitch_um) 
 // No blip track (fiche, or a roll format without one): in the frame's clear margin around
 // the page image. Candidates are the margin before the page along the film and the two
 // margins across it; the margin after the page along the film is left alone, because a
-// separation frame's calibration strip goes there (film/separation.hpp). The candidate that
-// takes the largest modules wins (ties: leading, then the far edge across, then the near one),
+// separation frame's calibration strip goes there (film/separation_geometry.hpp). The candidate
+// that takes the largest modules wins (ties: leading, then the far edge across, then the near one),
 // and the square sits at the candidate's far end, a gap from the page and from the frame edge.
 MarkBox in_margin(const Placement& p, const FilmFormat& format, double pitch_um) {
   const std::uint32_t fw = p.frame_width_px, fh = p.frame_height_px;

@@ -17,7 +17,7 @@
 
 #include "core/error.hpp"
 #include "film/plan_frames.hpp"
-#include "film/separation.hpp"
+#include "film/separation_geometry.hpp"
 
 namespace fw {
 namespace {

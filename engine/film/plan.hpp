@@ -59,8 +59,8 @@ const char* to_string(FrameKind kind);  // "page", "start-target", ...
 bool is_target(FrameKind kind);         // every kind but page, substitute and data
 
 // Which colour separation a frame holds (the `separations` colour route, see
-// film/separation.hpp): a colour page is filmed as three black-and-white frames in the order
-// red, green, blue, each the page seen through that filter.
+// film/separation_geometry.hpp): a colour page is filmed as three black-and-white frames in the
+// order red, green, blue, each the page seen through that filter.
 enum class Separation { none, red, green, blue };
 const char* to_string(Separation separation);  // "", "R", "G", "B"
 
@@ -107,8 +107,8 @@ struct PlannedFrame {
 };
 
 // Entries a TOC target frame lists when its template does not say (toc-target.toml's
-// `entries_per_frame`, read by toc_entries_per_frame() in film/target.hpp); a longer table of
-// contents continues on further frames.
+// `entries_per_frame`, read by toc_entries_per_frame() in film/target_layout.hpp); a longer table
+// of contents continues on further frames.
 constexpr std::uint32_t kTocEntriesPerFrame = 14;
 
 // Where a table-of-contents entry's page was filmed: the first frame of the page (the red
@@ -217,7 +217,7 @@ struct PreparedJob {
 // route becomes three frames (R, G, B) that are never split across reels or sheets; only the
 // first carries the page's blip, so a reader counting blips still counts pages.
 //
-// Every roll frame is at least as long as its blip track needs (film/blip.hpp
+// Every roll frame is at least as long as its blip track needs (film/blip_geometry.hpp
 // least_track_length_px): its blip mark, its image address in full, set in `text` (the job's
 // font set; null: the default set), and its DataMatrix frame mark behind the address. A shorter
 // page gets a longer frame with the page centred in it; a format of fixed frames too short for

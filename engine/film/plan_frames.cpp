@@ -8,9 +8,9 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
-#include "film/blip.hpp"
+#include "film/blip_geometry.hpp"
 #include "film/frame_along.hpp"
-#include "film/separation.hpp"
+#include "film/separation_geometry.hpp"
 #include "text/text.hpp"
 
 namespace fw::planner {

@@ -51,8 +51,8 @@ struct TargetFrame {
 TargetFrame target_placement(const Job& job, const FilmFormat& format, double pitch_um);
 
 // How long a frame must be for its blip track: its blip mark, its image address in full and its
-// frame mark (film/blip.hpp least_track_length_px). The address names the reel, which is not
-// known until the frames' lengths have placed them on reels, so addresses are measured as a
+// frame mark (film/blip_geometry.hpp least_track_length_px). The address names the reel, which is
+// not known until the frames' lengths have placed them on reels, so addresses are measured as a
 // pattern with their digits open: the longest of the ten readings with every digit the same
 // (0000, 1111, ... 9999). That bounds any reel up to R9999 and any page number of as many
 // digits (fonts set digits at one width, or the widest reading is the widest of all; the last

@@ -14,7 +14,7 @@
 #include "base/utc.hpp"
 #include "core/error.hpp"
 #include "data/data_frames.hpp"
-#include "film/target.hpp"
+#include "film/target_layout.hpp"
 #include "film/target_template.hpp"
 #include "text/text.hpp"
 

@@ -64,6 +64,12 @@ std::shared_ptr<const TargetTemplate> cached_template(const std::filesystem::pat
   return loaded;
 }
 
+Vertical vertical_of(const TargetText& block, double page_height_mm) {
+  return {block.vertical,
+          block.height_mm > 0 ? block.height_mm : std::max(1.0, page_height_mm - 20 - block.top_mm),
+          block.language};
+}
+
 }  // namespace target_detail
 
 using target_detail::cached_template;

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "base/utc.hpp"
-#include "film/target.hpp"
+#include "film/target_layout.hpp"
 
 namespace fw {
 namespace {
@@ -14,9 +14,9 @@ std::string job_place(const Job& job) {
   return job.file.empty() ? std::string("job") : job.file.string();
 }
 
-// The language targets and substitutes are set in (target.cpp draws with the default style).
+// The language targets and substitutes are set in (render/target.cpp draws with the default style).
 constexpr const char* kTargetLanguage = "zh-Hans";
-// Image addresses are drawn as Latin text (blip.cpp).
+// Image addresses are drawn as Latin text (render/blip.cpp).
 constexpr const char* kAddressLanguage = "en";
 
 }  // namespace

@@ -20,7 +20,8 @@ enum class Polarity { negative, positive };
 enum class FailurePolicy { fail, skip_document, substitute };
 // How colour pages reach the film: `film` writes 3-channel frames for a colour recorder on
 // colour stock; `separations` films each colour page as three black-and-white frames (red,
-// green and blue filter separations) for black-and-white stock (engine/film/separation.hpp).
+// green and blue filter separations) for black-and-white stock
+// (engine/film/separation_geometry.hpp).
 enum class ColourRoute { film, separations };
 
 const char* to_string(ImageMode mode);

@@ -16,7 +16,7 @@
 #include "core/error.hpp"
 #include "film/format.hpp"
 #include "film/frame_spool.hpp"
-#include "film/target.hpp"
+#include "film/target_layout.hpp"
 #include "film/text_check.hpp"
 #include "render/render.hpp"
 

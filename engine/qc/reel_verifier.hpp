@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "film/target.hpp"
+#include "film/target_layout.hpp"
 #include "ingest/ingest.hpp"
 #include "model/job.hpp"
 #include "qc/checks/blip.hpp"

@@ -1,8 +1,8 @@
 // The parallel render stage: a planned frame in, device code values out. Pages are decoded
-// and placed by engine/raster, substitutes and targets are drawn by engine/film, and every
+// and placed by engine/raster, substitutes and targets are drawn by render/target.hpp, and every
 // frame then gets its blip mark and image address in the format's blip track. On the
 // `separations` colour route a page's frame is one channel of the page rendered in colour,
-// with the calibration strip of engine/film/separation beside it, and every other frame of
+// with the calibration strip of render/separation.hpp beside it, and every other frame of
 // the document (targets, substitutes) is grey: the stock takes one channel.
 #include "render/render.hpp"
 
@@ -18,12 +18,12 @@
 #include "color/paper.hpp"
 #include "core/error.hpp"
 #include "data/data_frames.hpp"
-#include "film/blip.hpp"
-#include "film/separation.hpp"
-#include "film/substitute.hpp"
-#include "film/target.hpp"
 #include "raster/raster.hpp"
+#include "render/blip.hpp"
 #include "render/frame_mark.hpp"
+#include "render/separation.hpp"
+#include "render/substitute.hpp"
+#include "render/target.hpp"
 
 namespace fw {
 namespace {

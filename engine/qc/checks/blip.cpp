@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "film/blip.hpp"
+#include "render/blip.hpp"
 
 namespace fw::qc {
 

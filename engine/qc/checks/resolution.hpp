@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "film/target.hpp"
+#include "film/target_layout.hpp"
 #include "qc/measure.hpp"
 #include "qc/qc.hpp"
 

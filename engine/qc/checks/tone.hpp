@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "film/target.hpp"
+#include "film/target_layout.hpp"
 #include "qc/measure.hpp"
 
 namespace fw::qc {

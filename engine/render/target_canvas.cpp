@@ -1,5 +1,5 @@
-// The target canvas (film/target_canvas.hpp): area-coverage fills, text, changed boxes.
-#include "film/target_canvas.hpp"
+// The target canvas (render/target_canvas.hpp): area-coverage fills, text, changed boxes.
+#include "render/target_canvas.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -62,12 +62,6 @@ DrawnBox changed_box(const std::vector<std::uint8_t>& before,
   }
   if (x1 > 0) box = {box.what, x0, y0, x1, y1};
   return box;
-}
-
-Vertical vertical_of(const TargetText& block, double page_height_mm) {
-  return {block.vertical,
-          block.height_mm > 0 ? block.height_mm : std::max(1.0, page_height_mm - 20 - block.top_mm),
-          block.language};
 }
 
 }  // namespace fw::target_detail

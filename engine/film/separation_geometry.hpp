@@ -12,6 +12,9 @@
 // density on film is the density of that code value in the page: the reader interpolates the
 // steps to turn each separation's densities back into code values, registers the three frames
 // on the crosses and recombines R, G, B.
+//
+// This header is the route's geometry, which the planner sizes frames with and the catalog
+// reads addresses with; the drawing: render/separation.hpp.
 #pragma once
 
 #include <array>
@@ -21,7 +24,6 @@
 
 #include "film/format.hpp"
 #include "film/plan.hpp"
-#include "raster/raster.hpp"
 
 namespace fw {
 
@@ -52,13 +54,6 @@ Placement with_separation_strip(const Placement& page, const FilmFormat& format,
 // The strip of a frame placed by with_separation_strip().
 SeparationStrip separation_strip(const Placement& placement, const FilmFormat& format,
                                  double pitch_um);
-
-// One channel of a 3-channel colour frame as a 1-channel grey frame.
-FrameImage separation_channel(const FrameImage& colour, Separation separation);
-
-// Draws the crosses (code 255 on unexposed film) and the grey scale into a 1-channel frame.
-void draw_separation_strip(FrameImage& image, const Placement& placement, const FilmFormat& format,
-                           double pitch_um);
 
 // The separation an image address names ("R0001-D001-0003-G" -> green); none for any other
 // address. index.csv's `separation` column is read from the address, so every copy of a row

@@ -1,6 +1,6 @@
 // Drawing a target on its document plane: the canvas (luminance, 255 = white paper, 0 = black
 // ink), text set on it at a cap height in millimetres, and where a drawing step put its ink
-// (target_canvas.cpp). Private to engine/film.
+// (target_canvas.cpp). Private to engine/render.
 #pragma once
 
 #include <cstddef>
@@ -10,7 +10,8 @@
 #include <vector>
 
 #include "base/buffer_pool.hpp"
-#include "film/target.hpp"
+#include "film/target_template.hpp"
+#include "render/target.hpp"
 #include "text/text.hpp"
 
 namespace fw::target_detail {
@@ -65,12 +66,6 @@ struct Scale {
   double pitch_um = 1;
 };
 
-struct Vertical {
-  bool on = false;
-  double height_mm = 0;
-  std::string language = "zh-Hans";
-};
-
 // Draws `text` and returns the height it took on the canvas, in pixels (0 for no text).
 double draw_text(Canvas& canvas, const Scale& scale, const TextEngine& engine,
                  const std::string& text, double left_mm, double top_mm, double width_mm,
@@ -81,9 +76,5 @@ double draw_text(Canvas& canvas, const Scale& scale, const TextEngine& engine,
 // step put its ink. Empty (x0 == x1) when nothing changed.
 DrawnBox changed_box(const std::vector<std::uint8_t>& before,
                      const std::vector<std::uint8_t>& after, std::uint32_t width, std::string what);
-
-// A text block's writing direction: vertical blocks run down `height_mm`, else to 20 mm above
-// the foot of a page `page_height_mm` high.
-Vertical vertical_of(const TargetText& block, double page_height_mm);
 
 }  // namespace fw::target_detail

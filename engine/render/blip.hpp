@@ -2,12 +2,14 @@
 // one mark per frame at its leading edge, 0.7 mm across the film and 1 / 2 / 3 mm along it
 // for page / document / batch (the format file says), at full exposure (code value 255, the
 // background's density on a negative), and the frame's image address in small print beside
-// the marks. Readers count the marks; an operator reads the address at the reader.
+// the marks. Readers count the marks; an operator reads the address at the reader. Where they go
+// and how long a frame's track must be: film/blip_geometry.hpp.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
+#include "film/blip_geometry.hpp"
 #include "film/format.hpp"
 #include "film/plan.hpp"
 #include "hal/recorder.hpp"
@@ -16,16 +18,6 @@
 namespace fw {
 
 class TextEngine;
-
-// The least frame length along the film, in pixels, for a frame whose track shows `level` and
-// `address`: the blip mark from its offset, the address after it in full (0.3 mm behind the
-// blip mark, centred across the track beside the blip lane), then a gap, the frame
-// mark with its quiet zone (film/mark_box.hpp) and a gap to the frame's trailing edge. 0 when
-// the format has no blip track. Throws Error(job) naming the format when the address does not
-// fit across the track beside the blip lane.
-std::uint32_t least_track_length_px(const std::string& address, hal::BlipLevel level,
-                                    const FilmFormat& format, double pitch_um,
-                                    const TextEngine& text);
 
 // Draws the frame's blip mark and address into `image` (a frame laid out by `frame.placement`).
 // Does nothing when the format has no blip track. The address is set in `text` (the job's

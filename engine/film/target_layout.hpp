@@ -17,6 +17,10 @@
 //   language = "zh-Hant"             # optional, default zh-Hans: glyph forms and fallback
 //
 // The technical target's template adds [chart], [wedge], [patches] and [scale] tables.
+//
+// This header is what planning and verify need of the targets without drawing them: the
+// templates, their fields and texts, whether a TOC frame's entries fit, where the technical
+// target's chart goes. The drawing: render/target.hpp.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +31,6 @@
 #include <vector>
 
 #include "film/plan.hpp"
-#include "raster/raster.hpp"
 
 namespace fw {
 
@@ -192,22 +195,5 @@ const TextEngine& plan_text(const Plan& plan);
 // before filming and must not stop a reel half-way.
 std::string drawable_text(const TextEngine& engine, const std::string& text,
                           const std::string& language);
-
-// Renders a substitution target in place of a page: the frame's template (page-missing,
-// original-damaged, ...) scaled from A4 to the page it stands for, `reason` as {reason}.
-FrameImage render_substitute_target(const Job& job, const Plan& plan, const PlannedFrame& frame,
-                                    const std::string& reason, const RasterSettings& settings);
-
-// Where render_target drew one text block or the data target's symbol, in frame pixels
-// [x0, x1) x [y0, y1): for text the pixels its drawing changed (empty, x0 == x1, for no text).
-struct DrawnBox {
-  std::string what;  // the template's text context ("... data-target.toml text[2]") or "symbol"
-  std::uint32_t x0 = 0, y0 = 0, x1 = 0, y1 = 0;
-};
-
-// Renders a target frame (any kind but page and substitute) with the frame's template; with
-// `drawn`, also where each text block and the symbol went (tests: no two overlap).
-FrameImage render_target(const Job& job, const Plan& plan, const PlannedFrame& frame,
-                         const RasterSettings& settings, std::vector<DrawnBox>* drawn = nullptr);
 
 }  // namespace fw

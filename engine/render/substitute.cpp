@@ -1,6 +1,6 @@
-#include "film/substitute.hpp"
+#include "render/substitute.hpp"
 
-#include "film/target.hpp"
+#include "render/target.hpp"
 
 namespace fw {
 
