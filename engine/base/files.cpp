@@ -81,20 +81,15 @@ bool write_direct(const std::filesystem::path& tmp, std::string_view data) {
       const std::size_t padded = (n + kDirectAlign - 1) / kDirectAlign * kDirectAlign;
       std::memcpy(bounce.get(), data.data() + done, n);
       std::memset(bounce.get() + n, 0, padded - n);
-      if (done == 0) {
-        // The first write says whether this filesystem takes direct I/O at all.
-        const ssize_t written = ::write(fd, bounce.get(), padded);
-        if (written < 0 && errno == EINVAL) {
-          give_up();
-          return false;
-        }
-        if (written < 0) fail_io(tmp, "write");
-        if (static_cast<std::size_t>(written) < padded) {
-          write_all(fd, std::string_view(bounce.get() + written, padded - written), tmp);
-        }
-      } else {
-        write_all(fd, std::string_view(bounce.get(), padded), tmp);
+      // The first write says whether this filesystem takes direct I/O at all.
+      const ssize_t written = ::write(fd, bounce.get(), padded);
+      if (written < 0 && errno == EINVAL && done == 0) {
+        give_up();
+        return false;
       }
+      if (written < 0 && errno != EINTR) fail_io(tmp, "write");
+      const std::size_t sent = written < 0 ? 0 : static_cast<std::size_t>(written);
+      write_all(fd, std::string_view(bounce.get() + sent, padded - sent), tmp);
       done += n;
     }
     if (data.size() % kDirectAlign != 0 && ::ftruncate(fd, static_cast<off_t>(data.size())) != 0) {
