@@ -31,6 +31,31 @@ TEST(BufferPool, ReusesAGivenBufferWithoutAllocating) {
   EXPECT_EQ(stats.fresh, 1u);
 }
 
+// What the pool's buffers cost the process: those lent out and the spares, and their most at
+// once; release_spares() frees the spares (verify before its report).
+TEST(BufferPool, CountsWhatIsLentAndHeldAndReleasesItsSpares) {
+  BufferPool pool(8);
+  auto page = pool.take(kPage);
+  auto frame = pool.take(kFrame);
+  const std::size_t both = page.capacity() + frame.capacity();
+  EXPECT_EQ(pool.stats().lent_bytes, both);
+  pool.give(std::move(page));
+  EXPECT_EQ(pool.stats().lent_bytes, both - (9u << 20));
+  pool.give(std::move(frame));
+  auto stats = pool.stats();
+  EXPECT_EQ(stats.lent_bytes, 0u);
+  EXPECT_EQ(stats.spare_bytes, both);
+  EXPECT_EQ(stats.most_held_bytes, both);
+  pool.release_spares();
+  stats = pool.stats();
+  EXPECT_EQ(stats.spares, 0u);
+  EXPECT_EQ(stats.spare_bytes, 0u);
+  EXPECT_EQ(stats.most_held_bytes, both);  // the most ever, not now
+  auto again = pool.take(kFrame);
+  EXPECT_EQ(pool.stats().fresh, 3u);  // nothing left to reuse
+  EXPECT_EQ(pool.stats().lent_bytes, again.capacity());
+}
+
 TEST(BufferPool, AnUnsetBufferHasItsLengthAndKeepsWhatItHeld) {
   BufferPool pool(4);
   auto fresh = pool.take_unset(1000);

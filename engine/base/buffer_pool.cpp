@@ -23,6 +23,16 @@ bool fits(std::size_t capacity, std::size_t bytes) {
 }
 }  // namespace
 
+std::size_t BufferPool::spare_bytes_locked() const {
+  std::size_t bytes = 0;
+  for (const auto& s : spare_) bytes += s.buffer.capacity();
+  return bytes;
+}
+
+void BufferPool::note_held_locked() {
+  most_held_bytes_ = std::max(most_held_bytes_, lent_bytes_ + spare_bytes_locked());
+}
+
 std::vector<std::uint8_t> BufferPool::pick(std::size_t bytes) {
   std::vector<std::vector<std::uint8_t>> idle;  // freed outside the lock
   std::vector<std::uint8_t> buffer;
@@ -38,8 +48,10 @@ std::vector<std::uint8_t> BufferPool::pick(std::size_t bytes) {
     if (best != spare_.end()) {
       buffer = std::move(best->buffer);
       spare_.erase(best);
+      lent_bytes_ += buffer.capacity();
     } else {
       ++fresh_;
+      lent_bytes_ += allocation_size(bytes);  // what the buffer is allocated with below
     }
     // Reserved buffers are kept, idle or not; the oldest fitting spares count as them.
     std::size_t reserved = 0;
@@ -51,6 +63,7 @@ std::vector<std::uint8_t> BufferPool::pick(std::size_t bytes) {
       }
     }
     std::erase_if(spare_, [](const Spare& s) { return s.buffer.capacity() == 0; });
+    note_held_locked();
   }
   if (buffer.capacity() == 0) buffer.reserve(allocation_size(bytes));
   return buffer;
@@ -75,6 +88,7 @@ void BufferPool::give(std::vector<std::uint8_t>&& buffer) {
   std::vector<std::uint8_t> dropped;  // freed outside the lock
   {
     std::lock_guard lock(mutex_);
+    lent_bytes_ -= std::min(lent_bytes_, buffer.capacity());
     spare_.push_back({std::move(buffer), taken_});
     if (spare_.size() > keep_) {
       dropped = std::move(spare_.front().buffer);
@@ -97,14 +111,19 @@ void BufferPool::reserve(std::size_t count, std::size_t bytes) {
     std::lock_guard lock(mutex_);
     ++fresh_;
     spare_.push_back({std::move(buffer), taken_});
+    note_held_locked();
   }
+}
+
+void BufferPool::release_spares() {
+  std::vector<Spare> dropped;  // freed outside the lock
+  std::lock_guard lock(mutex_);
+  dropped.swap(spare_);
 }
 
 BufferPool::Stats BufferPool::stats() const {
   std::lock_guard lock(mutex_);
-  Stats stats{taken_, fresh_, spare_.size(), 0};
-  for (const auto& s : spare_) stats.spare_bytes += s.buffer.capacity();
-  return stats;
+  return {taken_, fresh_, spare_.size(), spare_bytes_locked(), lent_bytes_, most_held_bytes_};
 }
 
 BufferPool& frame_buffers() {

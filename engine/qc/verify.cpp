@@ -2,9 +2,11 @@
 // frame: limits, the technical target's template, each reel verified by qc/reel_verifier.hpp,
 // then qc.json, the contact sheets and the report.
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include <optional>
 
+#include "base/buffer_pool.hpp"
 #include "base/files.hpp"
 #include "base/utc.hpp"
 #include "catalog/catalog.hpp"
@@ -132,6 +134,13 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
     const qc::ReelVerdict verdict = qc::verify_reel(setup, reel, reel_dir, [&] {
       if (options.on_progress) options.on_progress({reel.id, ++frames_checked, frames_total});
     });
+    // The frames' buffers (film, render, areas, SSIM planes: some 120 MB a frame in flight for
+    // a 16 mm A4 frame at 2.5 um) stay in the pool as spares when the reel's checks end. Kept,
+    // they sit resident under the JSON, contact sheet and report, whose size grows with the
+    // reel, and the peak became the two added (bench/README.md, "verify"). The next reel
+    // allocates its own again: one reel's time against a few frames' allocations.
+    frame_buffers().release_spares();
+    malloc_trim(0);
     Json r = qc::reel_json(verdict, aim_low, aim_high);
     for (const auto& w : verdict.warnings) {
       result.warnings.push_back(w);

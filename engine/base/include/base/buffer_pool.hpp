@@ -40,16 +40,27 @@ class BufferPool {
   // likelier to meet it.
   void reserve(std::size_t count, std::size_t bytes);
 
+  // Frees every spare buffer now, for a phase of the process that needs no frame buffers (verify
+  // writing its report): kept, they would stay resident under whatever that phase allocates.
+  void release_spares();
+
   struct Stats {
     std::size_t taken = 0;        // buffers handed out
     std::size_t fresh = 0;        // of those, newly allocated because no spare fitted
     std::size_t spares = 0;       // spare buffers held now
     std::size_t spare_bytes = 0;  // their capacity
+    // Capacity of the buffers handed out and not given back (a buffer its taker frees itself
+    // stays counted), and the most that spares and those together ever held: what the pool's
+    // buffers cost the process at its peak.
+    std::size_t lent_bytes = 0;
+    std::size_t most_held_bytes = 0;
   };
   Stats stats() const;
 
  private:
   std::vector<std::uint8_t> pick(std::size_t bytes);  // a fitting spare or a new buffer
+  std::size_t spare_bytes_locked() const;
+  void note_held_locked();  // most_held_bytes_ from what is held now
 
   struct Spare {
     std::vector<std::uint8_t> buffer;
@@ -59,6 +70,7 @@ class BufferPool {
   std::vector<Spare> spare_;  // oldest first
   std::size_t keep_;
   std::size_t taken_ = 0, fresh_ = 0;
+  std::size_t lent_bytes_ = 0, most_held_bytes_ = 0;
   std::size_t reserved_count_ = 0, reserved_bytes_ = 0;
 };
 
