@@ -17,7 +17,9 @@
 #include "core/error.hpp"
 #include "samples/samples.hpp"
 #include "support/catalog_fixture.hpp"
+#include "support/engine_api.hpp"
 #include "support/pg_server.hpp"
+#include "support/small_job.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -54,8 +56,7 @@ id = "D002"
 title = "孟子集注, 卷二"
 pages = { files = ["p2.png"] }
 )");
-  auto convert = test::run_cli({"convert", (dir / "job.toml").string()});
-  ASSERT_EQ(convert.exit_code, 0) << convert.err;
+  ASSERT_NO_THROW(test::convert_job(dir / "job.toml"));
   const std::string catalog = catalog_at(dir / "out" / "catalog.sqlite");
 
   auto find = test::run_cli({"catalog", "find", "--catalog", catalog, "--title", "孟子"});
@@ -119,8 +120,7 @@ pages = { files = ["p1.png"] }
 作者 = "朱熹"
 索书号 = "善 01234"
 )");
-  const auto convert = test::run_cli({"convert", (dir / "job.toml").string()});
-  ASSERT_EQ(convert.exit_code, 0) << convert.err;
+  ASSERT_NO_THROW(test::convert_job(dir / "job.toml"));
   const std::string job_out = (dir / "out" / "cat").string(), out = (dir / "out").string();
   EXPECT_EQ(std::filesystem::exists(dir / "records" / "catalog.sqlite"), !postgresql());
 
@@ -181,7 +181,9 @@ pages = { files = ["p1.png"] }
   EXPECT_NE(history.find("Z: wrong reel]\n"), std::string::npos) << history;
 
   // An --out folder holding two jobs: name one of them, as verify says.
-  ASSERT_EQ(test::run_cli({"convert", (dir / "job.toml").string(), "--id", "cat2"}).exit_code, 0);
+  api::JobRequest cat2;
+  cat2.overrides.id = "cat2";
+  ASSERT_NO_THROW(test::convert_job(dir / "job.toml", {}, cat2));
   const auto two = test::run_cli({"catalog", "find", out, "--title", "论语"});
   EXPECT_EQ(two.exit_code, 2);
   EXPECT_NE(
@@ -209,21 +211,10 @@ TEST_P(CatalogCliOn, AFailedAttemptKeepsItsReasonAndStaysSupersededAfterOverwrit
     samples::save_page(samples::make_page(spec), dir / fmt::format("p{}.jpg", p),
                        samples::Encoding::jpeg, 100);
   }
-  const std::string good = read_file(dir / "p2.jpg");
-  test::write_text(dir / "p2.jpg", good.substr(0, good.size() / 2));
-  test::write_text(dir / "job.toml", R"(version = 1
-id = "redo"
-title = "重拍 test"
-targets = "none"
-[recorder]
-driver = "tiff"
-[recorder.options]
-pitch_um = 50
-[[documents]]
-id = "D001"
-title = "论语集注 卷一"
-pages = { files = ["p1.jpg", "p2.jpg"] }
-)");
+  const std::string good = test::cut_in_half(dir / "p2.jpg");
+  test::write_text(dir / "job.toml",
+                   test::small_tiff_job("redo", "重拍 test", "targets = \"none\"\n",
+                                        "论语集注 卷一", "{ files = [\"p1.jpg\", \"p2.jpg\"] }"));
   const auto failed = test::run_cli({"convert", (dir / "job.toml").string(), "--no-preflight"});
   ASSERT_EQ(failed.exit_code, 3) << failed.err;
   const std::string prefix = "filmwriter: input error: ";
@@ -239,8 +230,7 @@ pages = { files = ["p1.jpg", "p2.jpg"] }
             std::vector<std::string>{reason});
 
   test::write_text(dir / "p2.jpg", good);  // mended
-  const auto again = test::run_cli({"convert", (dir / "job.toml").string(), "--overwrite"});
-  ASSERT_EQ(again.exit_code, 0) << again.err;
+  ASSERT_NO_THROW(test::convert_job(dir / "job.toml", test::overwriting()));
   // Both runs' reels, the first superseded with the time; the failure's reason still there.
   EXPECT_EQ(
       column("SELECT id || ' attempt ' || attempt || ' run ' || run || ' ' || status || ' ' "

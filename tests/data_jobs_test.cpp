@@ -13,6 +13,7 @@
 #include <regex>
 
 #include "api/plan_summary.hpp"
+#include "api/restore.hpp"
 #include "base/files.hpp"
 #include "base/sha256.hpp"
 #include "core/error.hpp"
@@ -24,6 +25,7 @@
 #include "raster/raster.hpp"
 #include "render/target.hpp"
 #include "samples/samples.hpp"
+#include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 #include "text/text.hpp"
 
@@ -68,10 +70,8 @@ class DataJob : public ::testing::Test {
                          (root / "profiles").string() +
                          "\"\n[[documents]]\nid = \"D001\"\ntitle = \"Masters\"\n"
                          "pages = { dir = \"D001\" }\n");
-    const auto convert =
-        test::run_cli({"convert", (root / "s" / "job.toml").string(), "--profiles",
-                       (root / "profiles").string(), "--out", (root / "out").string()});
-    ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+    ASSERT_NO_THROW(test::convert_job(root / "s" / "job.toml", {},
+                                      test::job_flags(root / "out", root / "profiles")));
   }
   static void TearDownTestSuite() {
     delete base_;
@@ -98,12 +98,11 @@ TEST_F(DataJob, TheMastersComeBackByteIdenticalFromTheDevelopedFilmAndTheCatalog
     }
   }
   EXPECT_GE(data_rows, 9u);  // three files, each at least a data frame and 2 parity frames
-  const auto restored =
-      test::run_cli({"restore", (reel() / "film").string(), "--out", (dir_ / "r").string(),
-                     "--catalog", (root() / "out" / "catalog.sqlite").string()});
-  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
-  EXPECT_THAT(restored.out, HasSubstr("files: 3 recovered, 0 not"));
-  EXPECT_THAT(restored.out, HasSubstr("catalog: D001/D001/p3.pdf catalogued"));
+  const api::RestoreResult restored =
+      api::restore({{reel() / "film"}, dir_ / "r", root() / "out" / "catalog.sqlite"});
+  ASSERT_TRUE(restored.ok()) << restored.text();
+  EXPECT_THAT(restored.text(), HasSubstr("files: 3 recovered, 0 not"));
+  EXPECT_THAT(restored.text(), HasSubstr("catalog: D001/D001/p3.pdf catalogued"));
   for (const char* name : {"p1.jpg", "p2.tif", "p3.pdf"}) {
     EXPECT_EQ(bytes_of(dir_ / "r" / "D001" / "D001" / name), bytes_of(root() / "s" / "D001" / name))
         << name;
@@ -124,9 +123,8 @@ TEST_F(DataJob, ALostDataFrameIsRebuiltAndTheReelsDataTargetSaysHowToDecode) {
   ASSERT_GT(first_data, 0u);
   EXPECT_EQ(data_target + 2, first_data);  // the data target, its format page, the data
   fs::remove(dir_ / "film" / fmt::format("F{:06}.tif", first_data));
-  const auto restored =
-      test::run_cli({"restore", (dir_ / "film").string(), "--out", (dir_ / "r").string()});
-  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  const api::RestoreResult restored = api::restore({{dir_ / "film"}, dir_ / "r", {}});
+  ASSERT_TRUE(restored.ok()) << restored.text();
   EXPECT_EQ(bytes_of(dir_ / "r" / "D001" / "D001" / "p1.jpg"),
             bytes_of(root() / "s" / "D001" / "p1.jpg"));
   const Json report = Json::parse(read_file(dir_ / "r" / "restore.json"));
@@ -143,10 +141,9 @@ TEST_F(DataJob, RestoreCountsOnlyTheFilmsImagesAndReadsSeveralFoldersOrAJobsFold
   // The sim's film folder holds reel.json beside the frames: not an image, not counted.
   ASSERT_TRUE(fs::exists(reel() / "film" / "reel.json"));
   const std::size_t frames = frame_images(reel() / "film");
-  const auto whole =
-      test::run_cli({"restore", (reel() / "film").string(), "--out", (dir_ / "r1").string()});
-  ASSERT_EQ(whole.exit_code, 0) << whole.out << whole.err;
-  EXPECT_THAT(whole.out, HasSubstr(fmt::format("restore: {} image(s), ", frames)));
+  const api::RestoreResult whole = api::restore({{reel() / "film"}, dir_ / "r1", {}});
+  ASSERT_TRUE(whole.ok()) << whole.text();
+  EXPECT_THAT(whole.text(), HasSubstr(fmt::format("restore: {} image(s), ", frames)));
 
   // The frames spread over two folders (as over two reels): one alone restores some files at
   // most, both together every file.
@@ -163,15 +160,14 @@ TEST_F(DataJob, RestoreCountsOnlyTheFilmsImagesAndReadsSeveralFoldersOrAJobsFold
     fs::copy(reel() / "film" / name,
              dir_ / (i < data_frames.size() / 2 ? "A" : "B") / "film" / name);
   }
-  const auto half =
-      test::run_cli({"restore", (dir_ / "A").string(), "--out", (dir_ / "r2").string()});
-  EXPECT_THAT(half.out, ::testing::Not(HasSubstr("files: 3 recovered"))) << half.err;
-  const auto both = test::run_cli({"restore", (dir_ / "A").string(), (dir_ / "B" / "film").string(),
-                                   "--out", (dir_ / "r3").string()});
-  ASSERT_EQ(both.exit_code, 0) << both.out << both.err;
-  EXPECT_THAT(both.out, HasSubstr(fmt::format("restore: {} image(s), {} data frame(s), 0 other",
-                                              data_frames.size(), data_frames.size())));
-  EXPECT_THAT(both.out, HasSubstr("files: 3 recovered, 0 not"));
+  const api::RestoreResult half = api::restore({{dir_ / "A"}, dir_ / "r2", {}});
+  EXPECT_THAT(half.text(), ::testing::Not(HasSubstr("files: 3 recovered")));
+  const api::RestoreResult both =
+      api::restore({{dir_ / "A", dir_ / "B" / "film"}, dir_ / "r3", {}});
+  ASSERT_TRUE(both.ok()) << both.text();
+  EXPECT_THAT(both.text(), HasSubstr(fmt::format("restore: {} image(s), {} data frame(s), 0 other",
+                                                 data_frames.size(), data_frames.size())));
+  EXPECT_THAT(both.text(), HasSubstr("files: 3 recovered, 0 not"));
   for (const char* name : {"p1.jpg", "p2.tif", "p3.pdf"}) {
     EXPECT_EQ(bytes_of(dir_ / "r3" / "D001" / "D001" / name),
               bytes_of(root() / "s" / "D001" / name))
@@ -187,11 +183,10 @@ TEST_F(DataJob, RestoreCountsOnlyTheFilmsImagesAndReadsSeveralFoldersOrAJobsFold
   spec.dpi = 60;
   samples::save_page(samples::make_page(spec), dir_ / "job" / "R0001" / "contact.jpg",
                      samples::Encoding::jpeg, 60);
-  const auto job =
-      test::run_cli({"restore", (dir_ / "job").string(), "--out", (dir_ / "r4").string()});
-  ASSERT_EQ(job.exit_code, 0) << job.out << job.err;
-  EXPECT_THAT(job.out, HasSubstr(fmt::format("restore: {} image(s), ", frames)));
-  EXPECT_THAT(job.out, HasSubstr("files: 3 recovered, 0 not"));
+  const api::RestoreResult job = api::restore({{dir_ / "job"}, dir_ / "r4", {}});
+  ASSERT_TRUE(job.ok()) << job.text();
+  EXPECT_THAT(job.text(), HasSubstr(fmt::format("restore: {} image(s), ", frames)));
+  EXPECT_THAT(job.text(), HasSubstr("files: 3 recovered, 0 not"));
   const Json report = Json::parse(read_file(dir_ / "r4" / "restore.json"));
   EXPECT_EQ(report["frames"][0]["source"], "R0001/film/F000001.tif");
 }
@@ -206,19 +201,17 @@ TEST_F(DataJob, OnFilmWithTheSimsScratchesAndDustTheMastersStillComeBackByteIden
   job.replace(job.find(options), options.size(),
               options + "scratches = 2\nscratch_width_um = 20\ndust_per_cm2 = 20\n");
   test::write_text(root() / "s" / "damaged.toml", job);
-  const auto convert =
-      test::run_cli({"convert", (root() / "s" / "damaged.toml").string(), "--profiles",
-                     (root() / "profiles").string(), "--out", (dir_ / "out").string()});
-  ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+  ASSERT_NO_THROW(test::convert_job(root() / "s" / "damaged.toml", {},
+                                    test::job_flags(dir_ / "out", root() / "profiles")));
   const fs::path film = dir_ / "out" / "dj" / "R0001" / "film";
   const Json record = Json::parse(read_file(film / "reel.json"));
   ASSERT_EQ(record["damage"]["scratches"].size(), 2u) << record.dump(2);
   std::uint32_t specks = 0;
   for (const Json& f : record["frames"]) specks += f["dust"].get<std::uint32_t>();
   EXPECT_GT(specks, 100u);  // 20 per cm2 on frames of 12 x 12 mm and more
-  const auto restored = test::run_cli({"restore", film.string(), "--out", (dir_ / "r").string()});
-  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
-  EXPECT_THAT(restored.out, HasSubstr("files: 3 recovered, 0 not"));
+  const api::RestoreResult restored = api::restore({{film}, dir_ / "r", {}});
+  ASSERT_TRUE(restored.ok()) << restored.text();
+  EXPECT_THAT(restored.text(), HasSubstr("files: 3 recovered, 0 not"));
   for (const char* name : {"p1.jpg", "p2.tif", "p3.pdf"}) {
     EXPECT_EQ(bytes_of(dir_ / "r" / "D001" / "D001" / name), bytes_of(root() / "s" / "D001" / name))
         << name;
@@ -300,12 +293,8 @@ TEST(DataSplit, AGroupFilmedOverTwoReelsComesBackFromBothReelsTogether) {
                        (root / "profiles").string() +
                        "\"\n[[documents]]\nid = \"D001\"\ntitle = \"Masters\"\n"
                        "pages = { dir = \"D001\" }\n");
-  const std::vector<std::string> where = {"--profiles", (root / "profiles").string(), "--out",
-                                          (root / "out").string()};
-  std::vector<std::string> convert_args = {"convert", (root / "s" / "job.toml").string()};
-  convert_args.insert(convert_args.end(), where.begin(), where.end());
-  const auto convert = test::run_cli(convert_args);
-  ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+  const api::JobRequest where = test::job_flags(root / "out", root / "profiles");
+  ASSERT_NO_THROW(test::convert_job(root / "s" / "job.toml", {}, where));
 
   const Json plan = Json::parse(read_file(root / "out" / "sg" / "plan.json"));
   std::map<int, int> data_on_reel;
@@ -323,23 +312,20 @@ TEST(DataSplit, AGroupFilmedOverTwoReelsComesBackFromBothReelsTogether) {
   const auto film_of = [&](int reel) {
     return (job / fmt::format("R{:04}", reel) / "film").string();
   };
-  const auto one = test::run_cli(
-      {"restore", film_of(data_on_reel.begin()->first), "--out", (root / "r1").string()});
-  EXPECT_NE(one.exit_code, 0) << one.out;
-  EXPECT_THAT(one.out, HasSubstr("0 recovered"));
-  std::vector<std::string> restore_args = {"restore"};
-  for (const auto& [reel, frames] : data_on_reel) restore_args.push_back(film_of(reel));
-  restore_args.insert(restore_args.end(), {"--out", (root / "r2").string()});
-  const auto all = test::run_cli(restore_args);
-  ASSERT_EQ(all.exit_code, 0) << all.out << all.err;
-  EXPECT_THAT(all.out, HasSubstr("files: 1 recovered, 0 not"));
+  const api::RestoreResult one =
+      api::restore({{film_of(data_on_reel.begin()->first)}, root / "r1", {}});
+  EXPECT_FALSE(one.ok()) << one.text();
+  EXPECT_THAT(one.text(), HasSubstr("0 recovered"));
+  api::RestoreRequest every_reel{{}, root / "r2", {}};
+  for (const auto& [reel, frames] : data_on_reel) every_reel.film.push_back(film_of(reel));
+  const api::RestoreResult all = api::restore(every_reel);
+  ASSERT_TRUE(all.ok()) << all.text();
+  EXPECT_THAT(all.text(), HasSubstr("files: 1 recovered, 0 not"));
   EXPECT_EQ(bytes_of(root / "r2" / "D001" / "D001" / "p1.tif"),
             bytes_of(root / "s" / "D001" / "p1.tif"));
 
-  std::vector<std::string> verify_args = {"verify", (root / "s" / "job.toml").string()};
-  verify_args.insert(verify_args.end(), where.begin(), where.end());
-  const auto verify = test::run_cli(verify_args);
-  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  const QcResult verified = test::verify_job(root / "s" / "job.toml", {}, where);
+  EXPECT_TRUE(verified.passed) << test::describe(verified);
 }
 
 }  // namespace

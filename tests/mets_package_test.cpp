@@ -25,7 +25,9 @@
 #include "catalog/inspection.hpp"
 #include "core/error.hpp"
 #include "samples/samples.hpp"
+#include "support/engine_api.hpp"
 #include "support/mets_xml.hpp"
+#include "support/small_job.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -95,9 +97,8 @@ pages = {{ dir = "scans/d2" }}
 author = "Zhu Xi"
 )",
                                                     kTitle));
-    const auto convert = test::run_cli(
-        {"convert", (root / "job.toml").string(), "--profiles", (root / "profiles").string()});
-    ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+    ASSERT_NO_THROW(
+        test::convert_job(root / "job.toml", {}, test::job_flags({}, root / "profiles")));
   }
   static void TearDownTestSuite() {
     delete base_;
@@ -307,22 +308,10 @@ TEST(MetsReels, TheRunThatFinishesAJobWritesAPackageACrashLeftMissing) {
     samples::save_page(samples::make_page(spec), dir / "scans" / fmt::format("p{}.jpg", p),
                        samples::Encoding::jpeg, 100);
   }
-  const std::string good = read_file(dir / "scans" / "p7.jpg");
-  test::write_text(dir / "scans" / "p7.jpg", good.substr(0, good.size() / 2));
-  test::write_text(dir / "job.toml", R"(version = 1
-id = "gap"
-title = "断点 test"
-format = "short-reel"
-targets = "none"
-[recorder]
-driver = "tiff"
-[recorder.options]
-pitch_um = 50
-[[documents]]
-id = "D001"
-title = "卷一"
-pages = { dir = "scans" }
-)");
+  const std::string good = test::cut_in_half(dir / "scans" / "p7.jpg");
+  test::write_text(dir / "job.toml",
+                   test::small_tiff_job("gap", "断点 test",
+                                        "format = \"short-reel\"\ntargets = \"none\"\n", "卷一"));
   const auto failed = test::run_cli({"convert", (dir / "job.toml").string(), "--profiles",
                                      (dir / "profiles").string(), "--no-preflight"});
   ASSERT_EQ(failed.exit_code, 3) << failed.err;
@@ -330,8 +319,7 @@ pages = { dir = "scans" }
   ASSERT_TRUE(fs::exists(job / "R0001" / "mets.xml"));
   fs::remove(job / "R0001" / "mets.xml");
   test::write_text(dir / "scans" / "p7.jpg", good);
-  const auto resumed = test::run_cli({"convert", "--resume", job.string()});
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  ASSERT_NO_THROW(test::convert_job(job, test::resuming()));
   std::size_t pages = 0, reels = 0;
   for (const auto& entry : fs::directory_iterator(job)) {
     if (!fs::exists(entry.path() / "index.csv")) continue;
@@ -374,9 +362,7 @@ pages = { dir = "scans/d1" }
 [documents.metadata]
 作者 = "司马光"
 )");
-  const auto convert = test::run_cli(
-      {"convert", (dir / "job.toml").string(), "--profiles", (dir / "profiles").string()});
-  ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+  ASSERT_NO_THROW(test::convert_job(dir / "job.toml", {}, test::job_flags({}, dir / "profiles")));
   std::size_t reels = 0, pages = 0;
   for (const auto& entry : fs::directory_iterator(dir / "out" / "split")) {
     if (!fs::exists(entry.path() / "index.csv")) continue;

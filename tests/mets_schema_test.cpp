@@ -22,6 +22,7 @@
 #include "catalog/inspection.hpp"
 #include "core/error.hpp"
 #include "samples/samples.hpp"
+#include "support/engine_api.hpp"
 #include "support/mets_xml.hpp"
 #include "support/test_support.hpp"
 
@@ -191,8 +192,7 @@ pages = {{ dir = "scans/d2" }}
 author = "Zhu Xi"
 )",
                                                  kTitle));
-  const auto convert = test::run_cli({"convert", (dir / "job.toml").string()});
-  ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+  ASSERT_NO_THROW(test::convert_job(dir / "job.toml"));
   const auto exported = test::run_cli({"catalog", "export", (dir / "out" / "modsjob").string(),
                                        "--format", "toc-csv", "--out", (dir / "pkg").string()});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;

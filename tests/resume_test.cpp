@@ -25,8 +25,7 @@ namespace {
 using test::ResumeTest;
 
 TEST_F(ResumeTest, SigkillAtThirtyRandomPointsThenResumeIsExactlyOnceAndIdentical) {
-  auto reference = test::run_cli(convert_args(dir / "ref"));
-  ASSERT_EQ(reference.exit_code, 0) << reference.err;
+  ASSERT_NO_THROW(convert_into(dir / "ref"));
   const std::size_t planned = journal_frames(dir / "ref" / "kill" / "journal.jsonl").size();
   ASSERT_GE(reels(dir / "ref" / "kill").size(), 3u) << "the job should span several reels";
 
@@ -47,13 +46,13 @@ TEST_F(ResumeTest, SigkillAtThirtyRandomPointsThenResumeIsExactlyOnceAndIdentica
     if (!kill_after_frames(convert_args(out), journal, frames, delay)) continue;  // ended first
     ++killed;
     // Half resume from the output folder alone, half from the job file and flags.
-    std::vector<std::string> resume_args{"convert", "--resume", (out / "kill").string()};
+    api::ConvertOptions resume;
+    resume.resume = true;
     if (attempt % 2 == 0 || !std::filesystem::exists(journal)) {  // no journal: only the job knows
-      resume_args = convert_args(out);
-      resume_args.push_back("--resume");
+      ASSERT_NO_THROW(convert_into(out, resume)) << context;
+    } else {
+      ASSERT_NO_THROW(test::convert_job(out / "kill", resume)) << context;
     }
-    const auto resumed = test::run_cli(resume_args);
-    ASSERT_EQ(resumed.exit_code, 0) << context << "\n" << resumed.out << resumed.err;
     const auto seen = journal_frames(journal);
     ASSERT_EQ(seen.size(), planned) << context;
     for (const auto& [sequence, times] : seen) {
@@ -69,7 +68,7 @@ TEST_F(ResumeTest, SigkillAtThirtyRandomPointsThenResumeIsExactlyOnceAndIdentica
 // outlives the killed client, so the reel in the recorder is continued in the daemon (frames
 // it already holds are recognised by their sha256, not exposed again).
 TEST_F(ResumeTest, SigkillThroughTheNetworkRecorderThenResumeIsExactlyOnceAndIdentical) {
-  ASSERT_EQ(test::run_cli(convert_args(dir / "ref")).exit_code, 0);
+  ASSERT_NO_THROW(convert_into(dir / "ref"));
   const std::size_t planned = journal_frames(dir / "ref" / "kill" / "journal.jsonl").size();
   const auto recorderd = std::filesystem::path(FW_CLI).parent_path() / "recorderd";
   std::mt19937 random(7);
@@ -205,11 +204,11 @@ TEST_F(ResumeTest, SigintSendsTheRecorderAtMostTheFrameItIsTakingAfterTheSignal)
 }
 
 TEST_F(ResumeTest, RespoolSpoilsTheReelInTheRecorderAndFilmsItAgainIdentically) {
-  ASSERT_EQ(test::run_cli(convert_args(dir / "ref")).exit_code, 0);
+  ASSERT_NO_THROW(convert_into(dir / "ref"));
   // A crash while the second reel is half exposed.
   const auto out = dir / "run";
   const auto journal = out / "kill" / "journal.jsonl";
-  ASSERT_EQ(test::run_cli(convert_args(out)).exit_code, 0);
+  ASSERT_NO_THROW(convert_into(out));
   simulate_crash(out / "kill", "R0002", 2);
   auto resumed =
       test::run_cli({"convert", "--resume", (out / "kill").string(), "--reel-policy", "respool"});
@@ -230,7 +229,7 @@ TEST_F(ResumeTest, RespoolSpoilsTheReelInTheRecorderAndFilmsItAgainIdentically) 
 
 TEST_F(ResumeTest, ResumeRefusesAChangedPlanAndConvertRefusesAnUnfinishedJournal) {
   const auto out = dir / "out";
-  ASSERT_EQ(test::run_cli(convert_args(out)).exit_code, 0);
+  ASSERT_NO_THROW(convert_into(out));
   simulate_crash(out / "kill", "R0001", 1);
   auto again = test::run_cli(convert_args(out));
   EXPECT_EQ(again.exit_code, 2);
@@ -260,7 +259,7 @@ TEST_F(ResumeTest, ResumeRefusesAChangedPlanAndConvertRefusesAnUnfinishedJournal
 // holder, and nothing in its folder changes; once it is free, the resume goes on.
 TEST_F(ResumeTest, ASecondWriterOfAJobIsRefusedWhileTheFirstHoldsIt) {
   const auto out = dir / "run";
-  ASSERT_EQ(test::run_cli(convert_args(out)).exit_code, 0);
+  ASSERT_NO_THROW(convert_into(out));
   simulate_crash(out / "kill", "R0002", 2);
   const std::string journal_before = read_file(out / "kill" / "journal.jsonl");
   {
@@ -286,9 +285,9 @@ TEST_F(ResumeTest, ASecondWriterOfAJobIsRefusedWhileTheFirstHoldsIt) {
 // A replaced source page: resume names the file and what changed in its frame, and goes on
 // with the new plan only where the film does not hold the old one.
 TEST_F(ResumeTest, AReplacedPageIsNamedAndRefilmedFromItsReelWithRespool) {
-  ASSERT_EQ(test::run_cli(convert_args(dir / "ref")).exit_code, 0);
+  ASSERT_NO_THROW(convert_into(dir / "ref"));
   const auto out = dir / "run";
-  ASSERT_EQ(test::run_cli(convert_args(out)).exit_code, 0);
+  ASSERT_NO_THROW(convert_into(out));
   simulate_crash(out / "kill", "R0002", 2);
   const auto landscape = [&](const std::string& page) {
     samples::PageSpec spec{148, 105, 100, 1, {{10, 20, 8}}, "replaced"};

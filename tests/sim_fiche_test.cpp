@@ -17,6 +17,7 @@
 #include "film/format.hpp"
 #include "samples/samples.hpp"
 #include "sim/sim_physics.hpp"
+#include "support/engine_api.hpp"
 #include "support/page_cache.hpp"
 #include "support/sim_recorder.hpp"
 #include "support/test_support.hpp"
@@ -232,9 +233,10 @@ class SimFicheJob : public ::testing::Test {
 TEST_F(SimFicheJob, EveryCellLandsOnTheDevelopedFilmAtItsPlaceWithTheRightDensities) {
   const auto sim = convert_on_sim("sim");
   ASSERT_EQ(sim.exit_code, 0) << sim.out << sim.err;
-  const auto tiff = test::run_cli({"convert", job(), "--out", (dir / "tiff").string(), "--driver",
-                                   "tiff", "-O", "pitch_um=10", "-O", "compression=none"});
-  ASSERT_EQ(tiff.exit_code, 0) << tiff.out << tiff.err;
+  api::JobRequest tiff = test::job_flags(dir / "tiff");
+  tiff.overrides.driver = "tiff";
+  tiff.overrides.driver_options = {{"pitch_um", "10"}, {"compression", "none"}};
+  ASSERT_NO_THROW(test::convert_job(job(), {}, tiff));
   const fs::path sheet = dir / "sim" / "sheet" / "F0001";
   // Both drivers were sent the same code values.
   const auto sim_index = test::read_csv(sheet / "index.csv");

@@ -19,6 +19,7 @@
 #include "film/format.hpp"
 #include "samples/samples.hpp"
 #include "sim/sim_physics.hpp"
+#include "support/engine_api.hpp"
 #include "support/page_cache.hpp"
 #include "support/sim_recorder.hpp"
 #include "support/test_support.hpp"
@@ -331,8 +332,7 @@ TEST(SimRecorder, ResumedReelEqualsAnUninterruptedOne) {
                    "[recorder]\ndriver = \"sim\"\n[recorder.options]\nrate = 0\n"
                    "[[documents]]\nid = \"D1\"\ntitle = \"pages\"\npages = { dir = \"scans\" }\n");
   const std::string job = (dir / "job.toml").string();
-  const auto whole = test::run_cli({"convert", job, "--out", (dir / "whole").string()});
-  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  ASSERT_NO_THROW(test::convert_job(job, {}, test::job_flags(dir / "whole")));
   const auto stopped = test::run_cli(
       {"convert", job, "--out", (dir / "resumed").string(), "-O", "fault_at=4", "--threads", "2"});
   ASSERT_EQ(stopped.exit_code, 4) << stopped.err;

@@ -19,6 +19,7 @@
 #include "base/files.hpp"
 #include "base/sha256.hpp"
 #include "samples/samples.hpp"
+#include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 
 namespace fw::test {
@@ -61,6 +62,13 @@ compression = "none"
   std::vector<std::string> convert_args(const std::filesystem::path& out) const {
     return {"convert",    (dir / "job.toml").string(), "--out", out.string(),
             "--profiles", (dir / "profiles").string()};
+  }
+
+  // What convert_args(out) runs, through the engine API: the reference runs and set-ups, which
+  // are checked by what they leave, not by what the CLI prints.
+  api::ConvertResult convert_into(const std::filesystem::path& out,
+                                  const api::ConvertOptions& options = {}) const {
+    return test::convert_job(dir / "job.toml", options, test::job_flags(out, dir / "profiles"));
   }
 
   // Starts the CLI, kills it with SIGKILL after `delay`; false if it finished first.
