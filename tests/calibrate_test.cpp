@@ -15,6 +15,7 @@
 #include "builtin.hpp"
 #include "color/wedge.hpp"
 #include "core/error.hpp"
+#include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -122,9 +123,7 @@ TEST(CalibrateCli, AutoConvergesFromAWrongProfileAndAJobHitsItsAim) {
           profile.string() +
           "\"\n"
           "[[documents]]\nid = \"D1\"\ntitle = \"white\"\npages = { dir = \"scans\" }\n");
-  const auto job =
-      test::run_cli({"convert", (dir / "job.toml").string(), "--out", (dir / "out").string()});
-  ASSERT_EQ(job.exit_code, 0) << job.err;
+  ASSERT_NO_THROW(test::convert_job(dir / "job.toml", {}, test::job_flags(dir / "out")));
   // The page's frame, whatever targets precede it on the reel.
   std::istringstream index(read_file(dir / "out" / "white" / "R0001" / "index.csv"));
   int page_frame = 0;

@@ -13,6 +13,7 @@
 
 #include "base/files.hpp"
 #include "samples/samples.hpp"
+#include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -75,6 +76,11 @@ targets = "none"
   std::vector<std::string> convert_args() const {
     return {"convert",    (dir / "job.toml").string(), "--out", (dir / "out").string(),
             "--profiles", (dir / "profiles").string()};
+  }
+  // What convert_args() runs, through the engine API: the set-ups, checked by what they leave.
+  api::ConvertResult convert(const api::ConvertOptions& options = {}) const {
+    return test::convert_job(dir / "job.toml", options,
+                             test::job_flags(dir / "out", dir / "profiles"));
   }
   fs::path catalog() const { return dir / "out" / "catalog.sqlite"; }
   fs::path job_dir() const { return dir / "out" / "keep"; }
@@ -162,8 +168,8 @@ TEST_F(CatalogUpkeepOnSim, ALockedCatalogNeverCostsFilmAndAResumeCatchesItUp) {
 // A lock held before the job starts: the job stops before any film is exposed (exit 8, the
 // catalog named), and runs once the lock is gone.
 TEST_F(CatalogUpkeepOnSim, ACatalogLockedFromTheStartStopsTheJobBeforeAnyFilm) {
+  ASSERT_NO_THROW(convert());
   auto first = convert_args();
-  ASSERT_EQ(test::run_cli(first).exit_code, 0);
   first.push_back("--overwrite");
   {
     const CatalogLock lock(catalog());
@@ -176,8 +182,7 @@ TEST_F(CatalogUpkeepOnSim, ACatalogLockedFromTheStartStopsTheJobBeforeAnyFilm) {
     const std::string journal = read_file(job_dir() / "journal.jsonl");
     EXPECT_EQ(journal.find("\"event\":\"frame\""), std::string::npos) << journal;
   }
-  const auto resumed = test::run_cli({"convert", "--resume", job_dir().string()});
-  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NO_THROW(test::convert_job(job_dir(), test::resuming()));
   EXPECT_EQ(test::run_cli({"catalog", "check", job_dir().string()}).exit_code, 0);
 }
 
@@ -185,7 +190,7 @@ TEST_F(CatalogUpkeepOnSim, ACatalogLockedFromTheStartStopsTheJobBeforeAnyFilm) {
 // (exit 8, not "internal error"); `catalog rebuild` sets the file aside and writes the
 // catalog again from the job's journal, index and manifest: the same frames as before.
 TEST_F(CatalogUpkeep, ADamagedCatalogIsNamedAndRebuiltFromTheJobsOwnRecords) {
-  ASSERT_EQ(test::run_cli(convert_args()).exit_code, 0);
+  ASSERT_NO_THROW(convert());
   const auto before =
       test::run_cli({"catalog", "export", "--catalog", catalog().string(), "--format", "csv"});
   ASSERT_EQ(before.exit_code, 0) << before.err;
@@ -232,7 +237,7 @@ TEST_F(CatalogUpkeep, ADamagedCatalogIsNamedAndRebuiltFromTheJobsOwnRecords) {
 // disk: an emptied catalog, and one whose reel rows were deleted, fail naming the job and the
 // rebuild; a job folder gone from disk fails too.
 TEST_F(CatalogUpkeep, CheckComparesCatalogAndDiskBothWays) {
-  ASSERT_EQ(test::run_cli(convert_args()).exit_code, 0);
+  ASSERT_NO_THROW(convert());
   const std::string saved = read_file(catalog());
   fs::remove(catalog().string() + "-wal");
   fs::remove(catalog().string() + "-shm");

@@ -17,6 +17,7 @@
 #include "color/stock.hpp"
 #include "core/error.hpp"
 #include "raster/raster.hpp"
+#include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -366,9 +367,7 @@ TEST(IccPages, TheFrameCarriesTheColorimetricGrey) {
                    "reduction = 10\npolarity = \"positive\"\ncalibration = \"none\"\n"
                    "[recorder]\ndriver = \"tiff\"\n[recorder.options]\npitch_um = 25\n"
                    "[[documents]]\nid = \"D1\"\ntitle = \"p\"\npages = { dir = \"scans\" }\n");
-  const auto r =
-      test::run_cli({"convert", (dir / "job.toml").string(), "--out", (dir / "out").string()});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_NO_THROW(test::convert_job(dir / "job.toml", {}, test::job_flags(dir / "out")));
   const vips::VImage frame = vips::VImage::new_from_file(
       (dir / "out" / "icc" / "R0001" / "frames" / "F000001.tif").c_str());
   // A positive records the page inverted: 255 - 188 = 67 over the whole page (about 100 x

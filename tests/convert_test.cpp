@@ -10,6 +10,7 @@
 #include "base/files.hpp"
 #include "base/sha256.hpp"
 #include "samples/samples.hpp"
+#include "support/small_job.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -61,12 +62,6 @@ id = "D001"
 title = "一"
 pages = { dir = "scans" }
 )";
-
-// A file cut off in the middle, as an interrupted copy leaves it.
-void truncate_to_half(const std::filesystem::path& file) {
-  const std::string bytes = read_file(file);
-  test::write_text(file, bytes.substr(0, bytes.size() / 2));
-}
 
 struct Converted {
   test::CliResult cli;
@@ -212,7 +207,7 @@ TEST_F(ConvertTest, OneAndManyThreadsGiveIdenticalBytes) {
 TEST_F(ConvertTest, TruncatedPageFailsNamingTheFileAndKeepsEarlierFrames) {
   write_mixed_document();
   const auto bad = dir / "scans" / "p3.png";
-  truncate_to_half(bad);
+  test::cut_in_half(bad);
   auto result = convert(job_toml(kOneDocument), {"--threads", "1", "--no-preflight"});
   EXPECT_EQ(result.cli.exit_code, 3) << result.cli.err;
   EXPECT_THAT(result.cli.err, HasSubstr("p3.png"));
@@ -223,7 +218,7 @@ TEST_F(ConvertTest, TruncatedPageFailsNamingTheFileAndKeepsEarlierFrames) {
 TEST_F(ConvertTest, SubstitutePolicyFilmsALabelledFrameInsteadOfTheBadPage) {
   write_mixed_document();
   const auto bad = dir / "scans" / "p2.jpg";
-  truncate_to_half(bad);
+  test::cut_in_half(bad);
   auto result = convert(job_toml(R"(
 [[documents]]
 id = "D001"

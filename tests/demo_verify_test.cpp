@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "api/restore.hpp"
 #include "base/files.hpp"
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
@@ -46,11 +47,10 @@ TEST_P(DemoVerify, TheDemoJobVerifiesWithVerdictPass) {
   if (GetParam() != "data") return;
   // As tools/demo does: the masters back from the developed film, byte-identical.
   EXPECT_THAT(verified.out, HasSubstr("R0001 data: "));
-  const auto restored = test::run_cli({"restore", (dir / "out" / "demo-data").string(), "--out",
-                                       (dir / "restored").string(), "--catalog",
-                                       (dir / "out" / "catalog.sqlite").string()});
-  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
-  EXPECT_THAT(restored.out, HasSubstr("files: 3 recovered, 0 not"));
+  const api::RestoreResult restored =
+      api::restore({{dir / "out" / "demo-data"}, dir / "restored", dir / "out" / "catalog.sqlite"});
+  ASSERT_TRUE(restored.ok()) << restored.text();
+  EXPECT_THAT(restored.text(), HasSubstr("files: 3 recovered, 0 not"));
   for (const auto& [master, document] : std::vector<std::pair<std::string, std::string>>{
            {"D001/p2.jpg", "D001"}, {"D001/p1.tif", "D001"}, {"D003.pdf", "D003"}}) {
     EXPECT_EQ(read_file(dir / "restored" / document / master), read_file(dir / "samples" / master))

@@ -23,6 +23,7 @@
 #include "render/blip.hpp"
 #include "render/frame_mark.hpp"
 #include "samples/samples.hpp"
+#include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 #include "text/text.hpp"
 
@@ -535,13 +536,9 @@ class VerifySmallPages : public ::testing::Test {
                          format, reduction_for(format), targets ? "standard" : "none", recorder,
                          profiles_dir.string(), (root / "cal.toml").string()));
     const fs::path out = dir_ / "out";
-    const auto convert = test::run_cli(
-        {"convert", job.string(), "--profiles", profiles_dir.string(), "--out", out.string()});
-    EXPECT_EQ(convert.exit_code, 0) << convert.out << convert.err;
-    const auto verify = test::run_cli(
-        {"verify", job.string(), "--profiles", profiles_dir.string(), "--out", out.string()});
-    EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
-    EXPECT_THAT(verify.out, HasSubstr("verdict: pass"));
+    EXPECT_NO_THROW(test::convert_job(job, {}, test::job_flags(out, profiles_dir)));
+    const QcResult verified = test::verify_job(job, {}, test::job_flags(out, profiles_dir));
+    EXPECT_TRUE(verified.passed) << test::describe(verified);
     if (!fs::exists(out / "marks" / "qc.json")) return Json::object();
     return Json::parse(read_file(out / "marks" / "qc.json"));
   }

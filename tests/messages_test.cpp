@@ -22,6 +22,8 @@
 #include "ops/log.hpp"
 #include "pipeline/pipeline.hpp"
 #include "samples/samples.hpp"
+#include "support/engine_api.hpp"
+#include "support/small_job.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -359,22 +361,11 @@ TEST(Messages, AFicheWithoutTargetsKeepsItsHeaderAndFilmsToTheEnd) {
   test::TempDir dir;
   fs::create_directories(dir / "scans");
   for (int p = 1; p <= 2; ++p) write_good_page(dir / "scans" / fmt::format("p{}.png", p));
-  test::write_text(dir / "job.toml", R"(version = 1
-id = "fiche"
-title = "缩微平片"
-format = "fiche-a6-98-24x"
-targets = "none"
-[recorder]
-driver = "tiff"
-[recorder.options]
-pitch_um = 50
-[[documents]]
-id = "D001"
-title = "报告"
-pages = { dir = "scans" }
-)");
-  const auto cli = test::run_cli({"convert", (dir / "job.toml").string()});
-  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  test::write_text(
+      dir / "job.toml",
+      test::small_tiff_job("fiche", "缩微平片",
+                           "format = \"fiche-a6-98-24x\"\ntargets = \"none\"\n", "报告"));
+  ASSERT_NO_THROW(test::convert_job(dir / "job.toml"));
   const std::string journal = read_file(dir / "out" / "fiche" / "journal.jsonl");
   EXPECT_THAT(journal, HasSubstr("\"event\":\"finished\""));
   EXPECT_THAT(journal, HasSubstr("\"kind\":\"fiche-header\""));

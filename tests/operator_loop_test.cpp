@@ -12,6 +12,8 @@
 
 #include "base/files.hpp"
 #include "samples/samples.hpp"
+#include "support/engine_api.hpp"
+#include "support/small_job.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -63,9 +65,10 @@ id = "D001"
 title = "论语集注 卷一"
 pages = { dir = "scans" }
 )");
-    const auto convert = test::run_cli({"convert", job().string(), "--reduction", "20", "--id",
-                                        "trunc20", "--profiles", profiles().string()});
-    ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+    api::JobRequest flags = test::job_flags({}, profiles());
+    flags.overrides.reduction = 20;
+    flags.overrides.id = "trunc20";
+    ASSERT_NO_THROW(test::convert_job(job(), {}, flags));
   }
   static void TearDownTestSuite() {
     delete base_;
@@ -180,21 +183,9 @@ TEST_F(OperatorLoop, PlanRefusesToOverwriteThePlanOfAJobWithFramesOnFilm) {
 TEST(OperatorLoopResume, ResumeOfTheOutFolderFinishesTheJobItHolds) {
   test::TempDir dir;
   write_pages(dir / "scans", 4, samples::Encoding::jpeg, "jpg");
-  const std::string good = read_file(dir / "scans" / "p3.jpg");
-  test::write_text(dir / "scans" / "p3.jpg", good.substr(0, good.size() / 2));
-  test::write_text(dir / "job.toml", R"(version = 1
-id = "rs"
-title = "续 test"
-targets = "none"
-[recorder]
-driver = "tiff"
-[recorder.options]
-pitch_um = 50
-[[documents]]
-id = "D001"
-title = "一"
-pages = { dir = "scans" }
-)");
+  const std::string good = test::cut_in_half(dir / "scans" / "p3.jpg");
+  test::write_text(dir / "job.toml",
+                   test::small_tiff_job("rs", "续 test", "targets = \"none\"\n", "一"));
   const fs::path out = dir / "elsewhere";
   const auto stopped = test::run_cli(
       {"convert", (dir / "job.toml").string(), "--out", out.string(), "--no-preflight"});
@@ -202,8 +193,7 @@ pages = { dir = "scans" }
   ASSERT_EQ(journal_frames(out / "rs"), 2u);
   test::write_text(dir / "scans" / "p3.jpg", good);  // the page mended
 
-  const auto resumed = test::run_cli({"convert", "--resume", out.string()});
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  ASSERT_NO_THROW(test::convert_job(out, test::resuming()));
   EXPECT_EQ(journal_frames(out / "rs"), 4u);
   const auto rows = test::read_csv(out / "rs" / "R0001" / "index.csv");
   ASSERT_EQ(rows.size(), 5u);  // header + 4 pages

@@ -22,6 +22,7 @@
 #include "ingest/ingest.hpp"
 #include "raster/raster.hpp"
 #include "samples/samples.hpp"
+#include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -501,8 +502,7 @@ id = "D001"
 title = "pages the right way up"
 pages = { dir = "scans" }
 )");
-  const auto cli = test::run_cli({"convert", (dir / "job.toml").string()});
-  ASSERT_EQ(cli.exit_code, 0) << cli.err << cli.out;
+  ASSERT_NO_THROW(test::convert_job(dir / "job.toml"));
 
   std::ifstream plan_file(dir / "out" / "o1" / "plan.json");
   const nlohmann::json plan = nlohmann::json::parse(plan_file);

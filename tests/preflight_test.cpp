@@ -15,6 +15,8 @@
 #include "pipeline/pipeline.hpp"
 #include "pipeline/preflight.hpp"
 #include "samples/samples.hpp"
+#include "support/engine_api.hpp"
+#include "support/small_job.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -23,12 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-// A file cut off in the middle, as an interrupted copy leaves it: its header still reads.
-void truncate_to_half(const fs::path& file) {
-  const std::string bytes = read_file(file);
-  test::write_text(file, bytes.substr(0, bytes.size() / 2));
-}
 
 std::vector<nlohmann::json> json_lines(const std::string& text) {
   std::vector<nlohmann::json> lines;
@@ -124,7 +120,7 @@ compression = "none"
 
 TEST_F(PreflightTest, ATruncatedThirdPageStopsTheJobBeforeAnyFrameIsExposed) {
   write_document("D001", 5);
-  truncate_to_half(page("D001", 3));
+  test::cut_in_half(page("D001", 3));
   write_job({{"D001", "fail"}});
   const auto cli = run("convert");
   EXPECT_EQ(cli.exit_code, 3) << cli.err;
@@ -143,7 +139,7 @@ TEST_F(PreflightTest, ATruncatedThirdPageStopsTheJobBeforeAnyFrameIsExposed) {
 
 TEST_F(PreflightTest, UnderSubstituteTheBadPageBecomesASubstituteFrameAndTheGoodPagesAreFilmed) {
   write_document("D001", 5);
-  truncate_to_half(page("D001", 3));
+  test::cut_in_half(page("D001", 3));
   write_job({{"D001", "substitute"}});
   const auto cli = run("convert");
   ASSERT_EQ(cli.exit_code, 0) << cli.err;
@@ -163,10 +159,10 @@ TEST_F(PreflightTest, UnderSubstituteTheBadPageBecomesASubstituteFrameAndTheGood
   EXPECT_THAT(cli.out, HasSubstr("1 warning(s)"));
 
   // The same frames, byte for byte, as when the render stage substitutes the page itself.
-  const auto later =
-      test::run_cli({"convert", (dir / "job.toml").string(), "--out", (dir / "later").string(),
-                     "--profiles", (dir / "profiles").string(), "--no-preflight"});
-  ASSERT_EQ(later.exit_code, 0) << later.err;
+  api::ConvertOptions no_preflight;
+  no_preflight.preflight = false;
+  ASSERT_NO_THROW(test::convert_job(dir / "job.toml", no_preflight,
+                                    test::job_flags(dir / "later", dir / "profiles")));
   for (const char* file : {"index.csv", "manifest.sha256", "frames/F000003.tif"}) {
     EXPECT_EQ(read_file(job_dir() / "R0001" / file),
               read_file(dir / "later" / "pf" / "R0001" / file))
@@ -220,7 +216,7 @@ TEST_F(PreflightTest, ADecoderCrashIsThePagesErrorNotTheJobsEnd) {
 
 TEST_F(PreflightTest, NoPreflightExposesTheGoodPagesBeforeTheBadOneAsBefore) {
   write_document("D001", 5);
-  truncate_to_half(page("D001", 3));
+  test::cut_in_half(page("D001", 3));
   write_job({{"D001", "fail"}});
   const auto cli = run("convert", {"--no-preflight"});
   EXPECT_EQ(cli.exit_code, 3) << cli.err;
@@ -236,8 +232,8 @@ TEST_F(PreflightTest, NoPreflightExposesTheGoodPagesBeforeTheBadOneAsBefore) {
 TEST_F(PreflightTest, DecodeAllListsEveryBadPageOfTheJobAndWritesNothing) {
   write_document("D001", 3);
   write_document("D002", 3);
-  truncate_to_half(page("D001", 2));
-  truncate_to_half(page("D002", 3));
+  test::cut_in_half(page("D001", 2));
+  test::cut_in_half(page("D002", 3));
   write_job({{"D001", "fail"}, {"D002", "substitute"}});
 
   const auto plan = run("plan", {"--decode-all"});
@@ -281,7 +277,7 @@ TEST_F(PreflightTest, DecodeAllOfAGoodJobWritesThePlan) {
 TEST_F(PreflightTest, ABadPageOnTheSecondReelStopsTheJobWithReelOneFilmedAndReelTwoEmpty) {
   write_document("D001", 4);
   write_document("D002", 4);
-  truncate_to_half(page("D002", 2));
+  test::cut_in_half(page("D002", 2));
   write_job({{"D001", "fail"}, {"D002", "fail"}}, "short-reel");
   const auto plan = run("plan");
   ASSERT_EQ(plan.exit_code, 0) << plan.err;
@@ -308,14 +304,14 @@ TEST_F(PreflightTest, ABadPageOnTheSecondReelStopsTheJobWithReelOneFilmedAndReel
 TEST_F(PreflightTest, OnResumeOnlyTheFramesStillToBeExposedAreChecked) {
   write_document("D001", 5);
   const std::string good = read_file(page("D001", 3));
-  truncate_to_half(page("D001", 3));
+  test::cut_in_half(page("D001", 3));
   write_job({{"D001", "fail"}});
   // Today's behaviour: pages 1 and 2 on film, then the stop at page 3.
   ASSERT_EQ(run("convert", {"--no-preflight"}).exit_code, 3);
   ASSERT_EQ(journal("frame").size(), 2u);
   // The page is mended; page 1, already on film, is damaged since: nothing reads it again.
   test::write_text(page("D001", 3), good);
-  truncate_to_half(page("D001", 1));
+  test::cut_in_half(page("D001", 1));
   const test::CliResult resumed = [&] {
     std::vector<std::string> args{"--log-format", "json"};
     auto rest = std::vector<std::string>{
@@ -340,7 +336,7 @@ TEST_F(PreflightTest, OnResumeOnlyTheFramesStillToBeExposedAreChecked) {
 
 TEST_F(PreflightTest, BadPagesAreJsonEventsWithTheirDocumentPageAndFile) {
   write_document("D001", 3);
-  truncate_to_half(page("D001", 2));
+  test::cut_in_half(page("D001", 2));
   write_job({{"D001", "substitute"}});
   const auto cli =
       test::run_cli({"--log-format", "json", "convert", (dir / "job.toml").string(), "--out",
@@ -437,6 +433,7 @@ TEST(Preflight, ASubstituteCarriesTheReasonTheRenderStageWouldGive) {
     samples::Encoding encoding;
     void (*damage)(const fs::path&);
   };
+  void (*const truncate_to_half)(const fs::path&) = [](const fs::path& f) { test::cut_in_half(f); };
   // Damage in the middle of a JPEG's data is met where the render stage meets it (at 1/8,
   // libjpeg would report this one only as a warning after the last row).
   for (const auto [encoding, damage] : {Case{samples::Encoding::jpeg, truncate_to_half},

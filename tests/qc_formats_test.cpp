@@ -14,6 +14,7 @@
 
 #include "base/files.hpp"
 #include "samples/samples.hpp"
+#include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -56,9 +57,8 @@ class Lab {
     return file;
   }
 
-  test::CliResult convert(const fs::path& job, const fs::path& out) {
-    return test::run_cli(
-        {"convert", job.string(), "--profiles", profiles().string(), "--out", out.string()});
+  api::ConvertResult convert(const fs::path& job, const fs::path& out) {
+    return test::convert_job(job, {}, test::job_flags(out, profiles()));
   }
   test::CliResult verify(const fs::path& job, const fs::path& out,
                          const std::string& qc = "standard") {
@@ -124,8 +124,7 @@ TEST(VerifyFiche, FrameMarksSitInTheCellMarginAndAreCheckedLikeOnRollFilm) {
   const fs::path job = lab.job("fiche", "format = \"fiche-a6-98-24x\"\nreduction = 24\n",
                                "recorder = \"sim-test\"\n", cal, kDemoDocument);
   const fs::path clean = lab.root() / "clean";
-  const auto convert = lab.convert(job, clean);
-  ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+  ASSERT_NO_THROW(lab.convert(job, clean));
   EXPECT_EQ(read_json(clean / "fiche" / "F0001" / "film" / "reel.json")["layout"], "fiche");
 
   const fs::path out = lab.root() / "out";
@@ -185,8 +184,7 @@ TEST(VerifyFiche, AComFicheAtFortyEightTimesPassesCleanAndCatchesACellOutOfPlace
   const fs::path job = lab.job("com", "format = \"fiche-a6-270-48x\"\nreduction = 48\n",
                                "recorder = \"sim-test\"\n", cal, kDemoDocument);
   const fs::path clean = lab.root() / "clean";
-  const auto convert = lab.convert(job, clean);
-  ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+  ASSERT_NO_THROW(lab.convert(job, clean));
   const Json record = read_json(clean / "com" / "F0001" / "film" / "reel.json");
   ASSERT_EQ(record["frames"].size(), 22u);  // 18 header tiles, 4 pages down column 1
   EXPECT_EQ(record["frames"][19]["cell"], (Json{{"row", 2}, {"column", 1}}));
@@ -225,8 +223,7 @@ TEST(VerifyColour, EachDyeLayerIsMeasuredAndADefectInOneLayerFails) {
       lab.job("colour", "reduction = 24\nmode = \"colour\"\n",
               "recorder = \"sim-test\"\nstock = \"sim-colour\"\n", cal, kDemoDocument);
   const fs::path clean = lab.root() / "clean";
-  const auto convert = lab.convert(job, clean);
-  ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+  ASSERT_NO_THROW(lab.convert(job, clean));
 
   const fs::path out = lab.root() / "out";
   fs::copy(clean, out, fs::copy_options::recursive);
@@ -293,8 +290,7 @@ TEST(VerifyRealisticFormat, SixteenMillimetreAtTheDefaultPitchPassesCleanAndCatc
               "[[documents]]\nid = \"C001\"\ntitle = \"卡片\"\npages = { dir = \"" +
                   (lab.root() / "cards").string() + "\" }\n");
   const fs::path clean = lab.root() / "clean";
-  const auto convert = lab.convert(job, clean);
-  ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+  ASSERT_NO_THROW(lab.convert(job, clean));
 
   const fs::path out = lab.root() / "out";
   fs::copy(clean, out, fs::copy_options::recursive);

@@ -27,6 +27,7 @@
 #include "qc/qc.hpp"
 #include "render/frame_mark.hpp"
 #include "samples/samples.hpp"
+#include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -63,10 +64,8 @@ class Verify : public ::testing::Test {
                          "\"\n[[documents]]\nid = \"D001\"\ntitle = \"论语集注 卷一\"\n"
                          "pages = { dir = \"D001\" }\ndpi = 200\n[documents.metadata]\n"
                          "作者 = \"朱熹\"\n");
-    const auto convert =
-        test::run_cli({"convert", (root / "s" / "qc.toml").string(), "--profiles",
-                       (root / "profiles").string(), "--out", (root / "clean").string()});
-    ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+    ASSERT_NO_THROW(test::convert_job(root / "s" / "qc.toml", {},
+                                      test::job_flags(root / "clean", root / "profiles")));
   }
   static void TearDownTestSuite() {
     delete base_;
@@ -401,10 +400,8 @@ TEST_F(Verify, InspectionsSurviveARunWithOverwrite) {
   EXPECT_THAT(html, HasSubstr("<tr><td>" + today +
                               "</td><td>0</td><td>[]</td><td>新卷</td><td>this filming"));
   // A second --overwrite keeps both, once each.
-  const auto third =
-      test::run_cli({"convert", (base_->path() / "s" / "qc.toml").string(), "--profiles",
-                     (base_->path() / "profiles").string(), "--out", out.string(), "--overwrite"});
-  ASSERT_EQ(third.exit_code, 0) << third.out << third.err;
+  ASSERT_NO_THROW(test::convert_job(base_->path() / "s" / "qc.toml", test::overwriting(),
+                                    test::job_flags(out, base_->path() / "profiles")));
   const auto listed = test::run_cli({"inspect", "list", "--catalog", catalog}).out;
   EXPECT_EQ(std::count(listed.begin(), listed.end(), '\n'), 2) << listed;
 }

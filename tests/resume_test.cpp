@@ -8,189 +8,24 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <set>
 #include <thread>
 
 #include "api/settings.hpp"
 #include "base/files.hpp"
 #include "base/sha256.hpp"
 #include "samples/samples.hpp"
+#include "support/resume_fixture.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
 namespace {
 
-// A job of 16 small pages in 4 documents (one longer than a reel) on a format whose reels
-// hold about six frames, at 50 um pitch so that frames are a few hundred pixels.
-class ResumeTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    test::copy_profiles_with_short_reel(dir / "profiles");
-    const std::vector<int> pages_per_document{3, 8, 2, 3};
-    std::string toml = R"(version = 1
-id = "kill"
-title = "断点续拍 test"
-format = "short-reel"
-threads = 2
-targets = "none"
-[recorder]
-driver = "tiff"
-[recorder.options]
-pitch_um = 50
-compression = "none"
-)";
-    for (std::size_t d = 0; d < pages_per_document.size(); ++d) {
-      const std::string id = fmt::format("D{:03}", d + 1);
-      std::filesystem::create_directories(dir / "scans" / id);
-      for (int p = 1; p <= pages_per_document[d]; ++p) {
-        samples::PageSpec spec{
-            105, 148, 100, 1, {{10.0 + 5 * p, 20, 8}}, id + " p" + std::to_string(p)};
-        samples::save_page(samples::make_page(spec), dir / "scans" / id / fmt::format("p{}.png", p),
-                           samples::Encoding::png, 100);
-      }
-      toml += fmt::format(
-          "[[documents]]\nid = \"{}\"\ntitle = \"卷{}\"\npages = {{ dir = \"scans/{}\" }}\n", id,
-          d + 1, id);
-    }
-    test::write_text(dir / "job.toml", toml);
-  }
-
-  std::vector<std::string> convert_args(const std::filesystem::path& out) const {
-    return {"convert",    (dir / "job.toml").string(), "--out", out.string(),
-            "--profiles", (dir / "profiles").string()};
-  }
-
-  // Starts the CLI, kills it with SIGKILL after `delay`; false if it finished first.
-  static pid_t spawn(const std::vector<std::string>& args) {
-    const pid_t pid = fork();
-    if (pid == 0) {
-      std::freopen("/dev/null", "w", stdout);
-      std::freopen("/dev/null", "w", stderr);
-      std::vector<std::string> storage{FW_CLI};
-      storage.insert(storage.end(), args.begin(), args.end());
-      std::vector<char*> argv;
-      for (auto& a : storage) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(FW_CLI, argv.data());
-      _exit(127);
-    }
-    return pid;
-  }
-
-  // Starts the CLI and kills it with SIGKILL `delay` after the journal holds `frames` frame
-  // records; false if the job ended before the kill.
-  static bool kill_after_frames(const std::vector<std::string>& args,
-                                const std::filesystem::path& journal, std::size_t frames,
-                                std::chrono::microseconds delay) {
-    const pid_t pid = spawn(args);
-    auto journaled = [&] {
-      std::size_t count = 0;
-      std::ifstream in(journal);
-      for (std::string line; std::getline(in, line);) {
-        count += line.find("\"event\":\"frame\"") != std::string::npos;
-      }
-      return count;
-    };
-    int status = 0;
-    while (journaled() < frames) {
-      if (waitpid(pid, &status, WNOHANG) != 0) return false;
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
-    }
-    std::this_thread::sleep_for(delay);
-    ::kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return WIFSIGNALED(status);
-  }
-
-  // The state a crash leaves when it comes while `reel` holds `frames` journaled frames,
-  // made from a finished run: the journal cut after that frame record, the reel without
-  // index and manifest, one more frame file on disk (exposed, not yet journaled) and no later
-  // reels. Exact, where a kill at that moment of a sub-second job would be a race.
-  static void simulate_crash(const std::filesystem::path& job_dir, const std::string& reel,
-                             std::size_t frames) {
-    std::istringstream lines(read_file(job_dir / "journal.jsonl"));
-    std::string kept;
-    std::size_t seen = 0;
-    for (std::string line; std::getline(lines, line) && seen < frames;) {
-      kept += line + "\n";
-      const auto record = nlohmann::json::parse(line);
-      seen += record["event"] == "frame" && record["reel"] == reel;
-    }
-    test::write_text(job_dir / "journal.jsonl", kept);
-    std::filesystem::remove(job_dir / reel / "index.csv");
-    std::filesystem::remove(job_dir / reel / "manifest.sha256");
-    for (const auto& entry : std::filesystem::directory_iterator(job_dir / reel / "frames")) {
-      if (entry.path().filename().string() > fmt::format("F{:06}.tif", frames + 1)) {
-        std::filesystem::remove(entry.path());
-      }
-    }
-    for (const auto& later : reels(job_dir)) {
-      if (later > reel) std::filesystem::remove_all(job_dir / later);
-    }
-  }
-
-  // Frame records in the journal: sequence -> how many times it was recorded.
-  static std::map<std::uint64_t, int> journal_frames(const std::filesystem::path& journal) {
-    std::map<std::uint64_t, int> seen;
-    std::ifstream in(journal);
-    // A job still writing may have its last line half written: only whole lines count, as
-    // for the journal's own reader.
-    for (std::string line; std::getline(in, line);) {
-      if (in.eof()) break;  // no newline after it
-      const auto record = nlohmann::json::parse(line);
-      if (record["event"] == "frame") ++seen[record["seq"].get<std::uint64_t>()];
-    }
-    return seen;
-  }
-
-  static std::vector<std::string> reels(const std::filesystem::path& job_dir) {
-    std::vector<std::string> out;
-    for (const auto& entry : std::filesystem::directory_iterator(job_dir)) {
-      const auto name = entry.path().filename().string();
-      if (entry.is_directory() && name.starts_with("R")) out.push_back(name);
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-
-  // Everything that must equal the uninterrupted run: plan, every reel's index, manifest and
-  // the frame files the manifest names (sha256sum -c style).
-  void expect_same_as_reference(const std::filesystem::path& job_dir, const std::string& context) {
-    const auto reference = dir / "ref" / "kill";
-    EXPECT_EQ(read_file(job_dir / "plan.json"), read_file(reference / "plan.json")) << context;
-    ASSERT_EQ(reels(job_dir), reels(reference)) << context;
-    for (const auto& reel : reels(reference)) {
-      EXPECT_EQ(read_file(job_dir / reel / "index.csv"), read_file(reference / reel / "index.csv"))
-          << context << " " << reel;
-      const std::string manifest = read_file(job_dir / reel / "manifest.sha256");
-      EXPECT_EQ(manifest, read_file(reference / reel / "manifest.sha256"))
-          << context << " " << reel;
-      std::istringstream lines(manifest);
-      std::size_t frame_files = 0;
-      for (std::string digest, name; lines >> digest >> name;) {
-        EXPECT_EQ(sha256_file(job_dir / reel / name), digest)
-            << context << " " << reel << "/" << name;
-        frame_files += name.starts_with("frames/");
-      }
-      // No frame file beyond those the index and manifest account for.
-      std::size_t on_disk = 0;
-      for (const auto& f : std::filesystem::directory_iterator(job_dir / reel / "frames")) {
-        on_disk += f.path().extension() == ".tif";
-      }
-      EXPECT_EQ(on_disk, frame_files) << context << " " << reel;
-    }
-  }
-
-  test::TempDir dir;
-};
+using test::ResumeTest;
 
 TEST_F(ResumeTest, SigkillAtThirtyRandomPointsThenResumeIsExactlyOnceAndIdentical) {
-  auto reference = test::run_cli(convert_args(dir / "ref"));
-  ASSERT_EQ(reference.exit_code, 0) << reference.err;
+  ASSERT_NO_THROW(convert_into(dir / "ref"));
   const std::size_t planned = journal_frames(dir / "ref" / "kill" / "journal.jsonl").size();
   ASSERT_GE(reels(dir / "ref" / "kill").size(), 3u) << "the job should span several reels";
 
@@ -211,13 +46,13 @@ TEST_F(ResumeTest, SigkillAtThirtyRandomPointsThenResumeIsExactlyOnceAndIdentica
     if (!kill_after_frames(convert_args(out), journal, frames, delay)) continue;  // ended first
     ++killed;
     // Half resume from the output folder alone, half from the job file and flags.
-    std::vector<std::string> resume_args{"convert", "--resume", (out / "kill").string()};
+    api::ConvertOptions resume;
+    resume.resume = true;
     if (attempt % 2 == 0 || !std::filesystem::exists(journal)) {  // no journal: only the job knows
-      resume_args = convert_args(out);
-      resume_args.push_back("--resume");
+      ASSERT_NO_THROW(convert_into(out, resume)) << context;
+    } else {
+      ASSERT_NO_THROW(test::convert_job(out / "kill", resume)) << context;
     }
-    const auto resumed = test::run_cli(resume_args);
-    ASSERT_EQ(resumed.exit_code, 0) << context << "\n" << resumed.out << resumed.err;
     const auto seen = journal_frames(journal);
     ASSERT_EQ(seen.size(), planned) << context;
     for (const auto& [sequence, times] : seen) {
@@ -233,7 +68,7 @@ TEST_F(ResumeTest, SigkillAtThirtyRandomPointsThenResumeIsExactlyOnceAndIdentica
 // outlives the killed client, so the reel in the recorder is continued in the daemon (frames
 // it already holds are recognised by their sha256, not exposed again).
 TEST_F(ResumeTest, SigkillThroughTheNetworkRecorderThenResumeIsExactlyOnceAndIdentical) {
-  ASSERT_EQ(test::run_cli(convert_args(dir / "ref")).exit_code, 0);
+  ASSERT_NO_THROW(convert_into(dir / "ref"));
   const std::size_t planned = journal_frames(dir / "ref" / "kill" / "journal.jsonl").size();
   const auto recorderd = std::filesystem::path(FW_CLI).parent_path() / "recorderd";
   std::mt19937 random(7);
@@ -369,11 +204,11 @@ TEST_F(ResumeTest, SigintSendsTheRecorderAtMostTheFrameItIsTakingAfterTheSignal)
 }
 
 TEST_F(ResumeTest, RespoolSpoilsTheReelInTheRecorderAndFilmsItAgainIdentically) {
-  ASSERT_EQ(test::run_cli(convert_args(dir / "ref")).exit_code, 0);
+  ASSERT_NO_THROW(convert_into(dir / "ref"));
   // A crash while the second reel is half exposed.
   const auto out = dir / "run";
   const auto journal = out / "kill" / "journal.jsonl";
-  ASSERT_EQ(test::run_cli(convert_args(out)).exit_code, 0);
+  ASSERT_NO_THROW(convert_into(out));
   simulate_crash(out / "kill", "R0002", 2);
   auto resumed =
       test::run_cli({"convert", "--resume", (out / "kill").string(), "--reel-policy", "respool"});
@@ -394,7 +229,7 @@ TEST_F(ResumeTest, RespoolSpoilsTheReelInTheRecorderAndFilmsItAgainIdentically) 
 
 TEST_F(ResumeTest, ResumeRefusesAChangedPlanAndConvertRefusesAnUnfinishedJournal) {
   const auto out = dir / "out";
-  ASSERT_EQ(test::run_cli(convert_args(out)).exit_code, 0);
+  ASSERT_NO_THROW(convert_into(out));
   simulate_crash(out / "kill", "R0001", 1);
   auto again = test::run_cli(convert_args(out));
   EXPECT_EQ(again.exit_code, 2);
@@ -424,7 +259,7 @@ TEST_F(ResumeTest, ResumeRefusesAChangedPlanAndConvertRefusesAnUnfinishedJournal
 // holder, and nothing in its folder changes; once it is free, the resume goes on.
 TEST_F(ResumeTest, ASecondWriterOfAJobIsRefusedWhileTheFirstHoldsIt) {
   const auto out = dir / "run";
-  ASSERT_EQ(test::run_cli(convert_args(out)).exit_code, 0);
+  ASSERT_NO_THROW(convert_into(out));
   simulate_crash(out / "kill", "R0002", 2);
   const std::string journal_before = read_file(out / "kill" / "journal.jsonl");
   {
@@ -450,9 +285,9 @@ TEST_F(ResumeTest, ASecondWriterOfAJobIsRefusedWhileTheFirstHoldsIt) {
 // A replaced source page: resume names the file and what changed in its frame, and goes on
 // with the new plan only where the film does not hold the old one.
 TEST_F(ResumeTest, AReplacedPageIsNamedAndRefilmedFromItsReelWithRespool) {
-  ASSERT_EQ(test::run_cli(convert_args(dir / "ref")).exit_code, 0);
+  ASSERT_NO_THROW(convert_into(dir / "ref"));
   const auto out = dir / "run";
-  ASSERT_EQ(test::run_cli(convert_args(out)).exit_code, 0);
+  ASSERT_NO_THROW(convert_into(out));
   simulate_crash(out / "kill", "R0002", 2);
   const auto landscape = [&](const std::string& page) {
     samples::PageSpec spec{148, 105, 100, 1, {{10, 20, 8}}, "replaced"};
@@ -522,148 +357,6 @@ TEST_F(ResumeTest, AReplacedPageIsNamedAndRefilmedFromItsReelWithRespool) {
   const auto again = test::run_cli(resume);
   EXPECT_EQ(again.exit_code, 0) << again.err;
 }
-
-// The simulated recorder loses the frames in its buffer when it stops (kill -9 of the host, or
-// of recorderd serving it): resume asks the device where its film ends, exposes the lost
-// frames again, and the reels equal an uninterrupted run's, developed film included.
-class SimResumeTest : public ResumeTest, public ::testing::WithParamInterface<bool> {
- protected:
-  void SetUp() override {
-    ResumeTest::SetUp();
-    test::add_test_recorder(dir / "profiles");
-    std::string toml = read_file(dir / "job.toml");
-    const std::string tiff =
-        "driver = \"tiff\"\n[recorder.options]\npitch_um = 50\n"
-        "compression = \"none\"\n";
-    toml.replace(toml.find(tiff), tiff.size(),
-                 "driver = \"sim\"\n[recorder.options]\nrecorder = \"sim-test\"\n");
-    test::write_text(dir / "job.toml", toml);
-  }
-
-  // Index, manifest and every frame of the developed film, against the uninterrupted run. The
-  // sim's reel record is compared frame by frame without film positions: a stop and a busy
-  // host may cost film (an underrun, recorded with its waste), which moves later frames.
-  void expect_same_film(const std::filesystem::path& job_dir,
-                        const std::filesystem::path& film_root, const std::string& context) {
-    const auto reference = dir / "ref" / "kill";
-    ASSERT_EQ(reels(job_dir), reels(reference)) << context;
-    const auto without_record = [](const std::string& manifest) {
-      std::istringstream lines(manifest);
-      std::string kept;
-      for (std::string line; std::getline(lines, line);) {
-        if (!line.ends_with("film/reel.json")) kept += line + "\n";
-      }
-      return kept;
-    };
-    const auto frames_of = [](const std::filesystem::path& record) {
-      auto frames = nlohmann::json::parse(read_file(record))["frames"];
-      for (auto& frame : frames) frame.erase("start_mm");
-      return frames;
-    };
-    for (const auto& reel : reels(reference)) {
-      EXPECT_EQ(read_file(job_dir / reel / "index.csv"), read_file(reference / reel / "index.csv"))
-          << context << " " << reel;
-      // Through recorderd the host's manifest lists the device's own (recorder.sha256).
-      if (film_root == job_dir) {
-        EXPECT_EQ(without_record(read_file(job_dir / reel / "manifest.sha256")),
-                  without_record(read_file(reference / reel / "manifest.sha256")))
-            << context << " " << reel;
-      }
-      EXPECT_EQ(frames_of(film_root / reel / "film" / "reel.json"),
-                frames_of(reference / reel / "film" / "reel.json"))
-          << context << " " << reel;
-      for (const auto& f : std::filesystem::directory_iterator(reference / reel / "film")) {
-        if (f.path().extension() != ".tif") continue;
-        EXPECT_EQ(sha256_file(film_root / reel / "film" / f.path().filename()),
-                  sha256_file(f.path()))
-            << context << " " << reel << "/" << f.path().filename();
-      }
-    }
-  }
-};
-
-TEST_P(SimResumeTest, SigkillAtTenPointsThenResumeContinuesFromWhereTheFilmEnds) {
-  const bool through_daemon = GetParam();
-  ASSERT_EQ(test::run_cli(convert_args(dir / "ref")).exit_code, 0);
-  const std::size_t planned = journal_frames(dir / "ref" / "kill" / "journal.jsonl").size();
-  const auto recorderd = std::filesystem::path(FW_CLI).parent_path() / "recorderd";
-  std::mt19937 random(11);
-  std::uniform_int_distribution<std::size_t> after_frame(1, planned - 2);
-  std::uniform_int_distribution<int> delay_us(0, 20000);
-  int killed = 0, rewound = 0;
-  for (int attempt = 0; killed < 10 && attempt < 30; ++attempt) {
-    const auto run = dir / fmt::format("sim{}", attempt);
-    std::filesystem::create_directories(run);
-    // recorderd serving the sim, killed with the client (a power cut), then started again.
-    const std::string profiles = "profiles=" + (dir / "profiles").string();
-    const auto start_daemon = [&] {
-      std::filesystem::remove(run / "port");
-      const pid_t daemon = fork();
-      if (daemon == 0) {
-        std::freopen((run / "daemon.log").c_str(), "a", stderr);
-        execl(recorderd.c_str(), "recorderd", "--port", "0", "--port-file", (run / "port").c_str(),
-              "--root", (run / "root").c_str(), "--driver", "sim", "-O", profiles.c_str(), "-O",
-              "recorder=sim-test", nullptr);
-        _exit(127);
-      }
-      for (int i = 0; i < 500 && !std::filesystem::exists(run / "port"); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-      return daemon;
-    };
-    auto args = convert_args(run / "out");
-    pid_t daemon = -1;
-    if (through_daemon) {
-      daemon = start_daemon();
-      const std::string port = read_file(run / "port");
-      std::string toml = read_file(dir / "job.toml");
-      const std::string options = "[recorder.options]\nrecorder = \"sim-test\"\n";
-      toml.erase(toml.find(options), options.size());
-      // Beside job.toml: its scans are relative to the job file's folder.
-      test::write_text(dir / "net.toml", toml);
-      args[1] = (dir / "net.toml").string();
-      args.insert(args.end(), {"--driver", "net", "-O", "host=127.0.0.1", "-O",
-                               "port=" + port.substr(0, port.find('\n'))});
-    }
-    const std::size_t frames = after_frame(random);
-    const auto delay = std::chrono::microseconds(delay_us(random));
-    const auto journal = run / "out" / "kill" / "journal.jsonl";
-    const std::string context =
-        fmt::format("sim kill {} after frame {} + {} us", attempt, frames, delay.count());
-    const bool was_killed = kill_after_frames(args, journal, frames, delay);
-    if (through_daemon) {
-      ::kill(daemon, SIGKILL);
-      waitpid(daemon, nullptr, 0);
-    }
-    if (was_killed) {
-      ++killed;
-      if (through_daemon) {
-        daemon = start_daemon();
-        const std::string port = read_file(run / "port");
-        args.back() = "port=" + port.substr(0, port.find('\n'));
-      }
-      args.push_back("--resume");
-      const auto resumed = test::run_cli(args);
-      if (through_daemon) {
-        ::kill(daemon, SIGTERM);
-        waitpid(daemon, nullptr, 0);
-      }
-      ASSERT_EQ(resumed.exit_code, 0)
-          << context << "\n"
-          << resumed.out << resumed.err << (through_daemon ? read_file(run / "daemon.log") : "");
-      rewound += read_file(journal).find("\"reel_rewound\"") != std::string::npos;
-      expect_same_film(run / "out" / "kill",
-                       through_daemon ? run / "root" / "kill" : run / "out" / "kill", context);
-    }
-    if (!::testing::Test::HasFailure()) std::filesystem::remove_all(run);
-  }
-  EXPECT_EQ(killed, 10) << "too many runs ended before their kill";
-  // Most kills find frames in the recorder's buffer; the test is about those.
-  EXPECT_GE(rewound, 5);
-}
-
-INSTANTIATE_TEST_SUITE_P(Recorders, SimResumeTest, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? "Recorderd" : "Sim"; });
 
 }  // namespace
 }  // namespace fw

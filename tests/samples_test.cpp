@@ -15,6 +15,7 @@
 #include "ingest/ingest.hpp"
 #include "job/job.hpp"
 #include "samples/samples.hpp"
+#include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -262,8 +263,7 @@ TEST(Samples, DemoReelsAndFicheJobsPlanSplitsSubstitutesAndHeaders) {
   EXPECT_THAT(substitutes, ::testing::Contains(HasSubstr("-D002-0002 filmed-as-found")));
   EXPECT_THAT(substitutes, ::testing::Contains(HasSubstr("-D003-0003 page-missing")));
 
-  const auto fiche = test::run_cli({"plan", (dir / "fiche.toml").string()});
-  ASSERT_EQ(fiche.exit_code, 0) << fiche.err;
+  ASSERT_NO_THROW(test::convert_job(dir / "fiche.toml", test::planning()));
   const auto sheets = nlohmann::json::parse(read_file(dir / "out" / "demo-fiche" / "plan.json"));
   EXPECT_EQ(sheets["format"]["layout"], "fiche");
   std::size_t headers = 0;

@@ -22,6 +22,7 @@
 #include "color/icc.hpp"
 #include "film/separation_geometry.hpp"
 #include "raster/raster.hpp"
+#include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -423,10 +424,8 @@ TEST_F(Separations, ThePagesThreeFramesNeverSplitAcrossReels) {
                             "[\"pages/colour.png\", \"pages/colour.png\", \"pages/colour.png\", "
                             "\"pages/colour.png\", \"pages/colour.png\"]");
   test::write_text(root() / "short.toml", text);
-  const auto r =
-      test::run_cli({"plan", (root() / "short.toml").string(), "--profiles",
-                     (root() / "short-profiles").string(), "--out", (root() / "out").string()});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  ASSERT_NO_THROW(test::convert_job(root() / "short.toml", test::planning(),
+                                    test::job_flags(root() / "out", root() / "short-profiles")));
   const Json plan = Json::parse(read_file(root() / "out" / "short" / "plan.json"));
   ASSERT_EQ(plan["frames"].size(), 15u);
   ASSERT_GT(plan["reels"].size(), 1u);

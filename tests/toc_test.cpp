@@ -18,6 +18,7 @@
 #include "render/blip.hpp"
 #include "render/target.hpp"
 #include "samples/samples.hpp"
+#include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 #include "support/toc_catalog.hpp"
 
@@ -349,17 +350,13 @@ TEST(TocCatalog, FindExportAndTheUploadPackageAnswerForChapters) {
   test::TempDir dir;
   make_pages(dir.path(), 4);
   test::write_text(dir / "job.toml", job_text(kTwoLevelToc, "output = \"out\"\n"));
-  const auto convert = test::run_cli({"convert", (dir / "job.toml").string()});
-  ASSERT_EQ(convert.exit_code, 0) << convert.err;
+  ASSERT_NO_THROW(test::convert_job(dir / "job.toml"));
 
-  const auto find =
-      test::run_cli({"catalog", "find", (dir / "out" / "toc").string(), "--title", "学而"});
-  ASSERT_EQ(find.exit_code, 0) << find.err;
-  EXPECT_THAT(find.out,
-              HasSubstr("toc R0001 frames 5-6: TOC entry 1 \"卷一 学而第一\" (level 1) of "
-                        "document D001 \"论语集注\" page 1 (R0001-D001-0001), blip 3 "
-                        "from the reel start"));
-  EXPECT_THAT(find.out, HasSubstr("toc R0001 frame 6: TOC entry 2 \"篇一 学而时习之\" (level 2)"));
+  const std::string find = test::catalog_find(dir / "out" / "toc", test::titled("学而"));
+  EXPECT_THAT(find, HasSubstr("toc R0001 frames 5-6: TOC entry 1 \"卷一 学而第一\" (level 1) of "
+                              "document D001 \"论语集注\" page 1 (R0001-D001-0001), blip 3 "
+                              "from the reel start"));
+  EXPECT_THAT(find, HasSubstr("toc R0001 frame 6: TOC entry 2 \"篇一 学而时习之\" (level 2)"));
   // The reel's METS package nests the pages under the entries (logical structMap).
   const std::string mets = read_file(dir / "out" / "toc" / "R0001" / "mets.xml");
   EXPECT_THAT(mets, HasSubstr("TYPE=\"toc-level-1\" LABEL=\"卷一 学而第一\""));
@@ -374,10 +371,7 @@ TEST(TocCatalog, FindExportAndTheUploadPackageAnswerForChapters) {
   EXPECT_EQ(toc[2].blips, 5u);  // start, title, pages 1-3 (the TOC and technical frames: none)
   EXPECT_EQ(toc[1].toc.metadata.at(0).first, "作者");
 
-  const auto json =
-      test::run_cli({"catalog", "export", (dir / "out" / "toc").string(), "--format", "json"});
-  ASSERT_EQ(json.exit_code, 0) << json.err;
-  const auto exported = nlohmann::json::parse(json.out);
+  const auto exported = nlohmann::json::parse(test::catalog_export(dir / "out" / "toc", "json"));
   const auto& entries = exported["jobs"][0]["documents"][0]["toc"];
   ASSERT_EQ(entries.size(), 3u);
   EXPECT_EQ(entries[1]["address"], "R0001-D001-0002");
@@ -511,12 +505,10 @@ TEST(TocFiche, AFicheJobSaysItsTocIsNotFilmedAndTheCatalogStillHasIt) {
   const auto plan = nlohmann::json::parse(read_file(dir / "out" / "toc" / "plan.json"));
   for (const auto& frame : plan["frames"]) EXPECT_NE(frame["kind"], "toc-target");
 
-  const auto find =
-      test::run_cli({"catalog", "find", (dir / "out" / "toc").string(), "--title", "学而"});
-  ASSERT_EQ(find.exit_code, 0) << find.err;
-  EXPECT_THAT(find.out, HasSubstr("toc F0001 frame"));
-  EXPECT_THAT(find.out, HasSubstr("TOC entry 1 \"卷一 学而第一\" (level 1) of document D001"));
-  EXPECT_THAT(find.out, HasSubstr("(F0001-D001-0001)"));
+  const std::string find = test::catalog_find(dir / "out" / "toc", test::titled("学而"));
+  EXPECT_THAT(find, HasSubstr("toc F0001 frame"));
+  EXPECT_THAT(find, HasSubstr("TOC entry 1 \"卷一 学而第一\" (level 1) of document D001"));
+  EXPECT_THAT(find, HasSubstr("(F0001-D001-0001)"));
   const auto package = test::run_cli({"catalog", "export", (dir / "out" / "toc").string(),
                                       "--format", "toc-csv", "--out", (dir / "pkg").string()});
   ASSERT_EQ(package.exit_code, 0) << package.err;

@@ -17,6 +17,7 @@
 #include "base/files.hpp"
 #include "color/calibration.hpp"
 #include "color/wedge.hpp"
+#include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -67,10 +68,8 @@ class Tone : public ::testing::Test {
                                  "[[documents]]\nid = \"D1\"\ntitle = \"grey scale\"\n"
                                  "pages = {{ dir = \"scans\" }}\n",
                                  id, keys, stock, (dir_ / "profiles").string()));
-    const auto r =
-        test::run_cli({"convert", (dir_ / id / "job.toml").string(), "--profiles",
-                       (dir_ / "profiles").string(), "--out", (dir_ / id / "out").string()});
-    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NO_THROW(test::convert_job(dir_ / id / "job.toml", {},
+                                      test::job_flags(dir_ / id / "out", dir_ / "profiles")));
     return dir_ / id / "out" / id;
   }
 
@@ -227,10 +226,9 @@ TEST_F(Tone, AgedPaperIsExposedAtTheAimAndVerifyJudgesItOnThePaper) {
   // Calibrated (the recorder's): the paper is found and exposed like white paper.
   const fs::path calibrated = film("aged", aged_page(), "mode = \"grey\"\n");
   EXPECT_NEAR(left_margin_density(calibrated), 1.10, 0.03);
-  const auto pass =
-      test::run_cli({"verify", (dir_ / "aged" / "job.toml").string(), "--profiles",
-                     (dir_ / "profiles").string(), "--out", (dir_ / "aged" / "out").string()});
-  EXPECT_EQ(pass.exit_code, 0) << pass.out << pass.err;
+  const QcResult pass = test::verify_job(dir_ / "aged" / "job.toml", {},
+                                         test::job_flags(dir_ / "aged" / "out", dir_ / "profiles"));
+  EXPECT_TRUE(pass.passed) << test::describe(pass);
   const Json qc = Json::parse(read_file(calibrated / "qc.json"));
   const Json& density = qc["reels"][0]["frames"][0]["density"];
   EXPECT_EQ(density["paper_code"], 214);

@@ -157,7 +157,7 @@ bool png_declares_resolution(const fs::path& file) {
 }
 
 // What libvips 8.14 reports for a file that declares no resolution (measured, see
-// tests/ingest_test.cpp NoResolution*): TIFF and JP2 give xres = yres = 1 px/mm (25.4 dpi);
+// tests/ingest_decode_test.cpp NoResolution*): TIFF and JP2 give xres = yres = 1 px/mm (25.4 dpi);
 // JPEG (JFIF units 0, no EXIF) and PNG (no pHYs) give 72 dpi. A TIFF or JPEG that does
 // declare one also gets "resolution-unit" ("in" or "cm"); a PNG never does; libvips reads
 // no resolution from JP2 at all.

@@ -1,8 +1,6 @@
-// The reel's METS/MODS/PREMIS package (engine/mets): written by convert beside index.csv,
-// rewritten by verify with its verdict and by `catalog export --format mets`, and validated
-// with libxml2 against the schemas in profiles/schemas/ (a subset of METS 1.12, MODS 3.7 and
-// PREMIS 3.0). The validator is shown to reject broken documents, so that a passing
-// validation means something.
+// The METS package a job writes: convert writes it beside the index, verify adds its verdict,
+// export writes the same package, SOURCE_DATE_EPOCH makes it reproducible, and every reel of a
+// split or crashed job has its own valid package. Validated with libxml2 against the schemas.
 #include "mets/mets.hpp"
 
 #include <fmt/format.h>
@@ -13,10 +11,8 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <map>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -29,6 +25,9 @@
 #include "catalog/inspection.hpp"
 #include "core/error.hpp"
 #include "samples/samples.hpp"
+#include "support/engine_api.hpp"
+#include "support/mets_xml.hpp"
+#include "support/small_job.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -37,82 +36,11 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-const xmlChar* x(const char* text) {
-  return reinterpret_cast<const xmlChar*>(text);
-}
-
-// The schema errors of `xml` against profiles/schemas/`schema_name` (package.xsd: METS with
-// its MODS and PREMIS; mods.xsd: a MODS record on its own); empty when it validates. Each
-// schema is parsed once and never fetched (no network).
-std::vector<std::string> schema_errors(const std::string& xml,
-                                       const std::string& schema_name = "package.xsd") {
-  // Parsed for each call and freed: a schema cached for the process's life is reported by
-  // LeakSanitizer (clang's) as libxml2 memory lost at exit.
-  const std::string file = (test::source_dir() / "profiles" / "schemas" / schema_name).string();
-  xmlSchemaParserCtxtPtr parser = xmlSchemaNewParserCtxt(file.c_str());
-  const std::unique_ptr<xmlSchema, void (*)(xmlSchemaPtr)> parsed(xmlSchemaParse(parser),
-                                                                  xmlSchemaFree);
-  xmlSchemaFreeParserCtxt(parser);
-  xmlSchemaPtr schema = parsed.get();
-  if (!schema) return {"the schema did not parse"};
-  std::vector<std::string> errors;
-  std::unique_ptr<xmlDoc, void (*)(xmlDocPtr)> doc(
-      xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "mets.xml", nullptr, XML_PARSE_NONET),
-      xmlFreeDoc);
-  if (!doc) return {"not well-formed XML"};
-  xmlSchemaValidCtxtPtr valid = xmlSchemaNewValidCtxt(schema);
-  xmlSchemaSetValidStructuredErrors(
-      valid,
-      [](void* out, auto* error) {  // xmlError*, const from libxml2 2.12 on
-        static_cast<std::vector<std::string>*>(out)->push_back(
-            fmt::format("line {}: {}", error->line, error->message ? error->message : ""));
-      },
-      &errors);
-  const int result = xmlSchemaValidateDoc(valid, doc.get());
-  xmlSchemaFreeValidCtxt(valid);
-  if (result != 0 && errors.empty()) errors.push_back(fmt::format("invalid ({})", result));
-  return errors;
-}
-
-// XPath questions to a package, with the standards' prefixes.
-class Xml {
- public:
-  explicit Xml(const std::string& xml)
-      : doc_(xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "mets.xml", nullptr,
-                           XML_PARSE_NONET),
-             xmlFreeDoc) {
-    if (!doc_) throw std::runtime_error("not well-formed XML");
-  }
-  // The string value of every node the expression selects (attributes and elements), in order.
-  std::vector<std::string> all(const std::string& path) const {
-    std::unique_ptr<xmlXPathContext, void (*)(xmlXPathContextPtr)> ctx(
-        xmlXPathNewContext(doc_.get()), xmlXPathFreeContext);
-    xmlXPathRegisterNs(ctx.get(), x("mets"), x("http://www.loc.gov/METS/"));
-    xmlXPathRegisterNs(ctx.get(), x("mods"), x("http://www.loc.gov/mods/v3"));
-    xmlXPathRegisterNs(ctx.get(), x("premis"), x("http://www.loc.gov/premis/v3"));
-    xmlXPathRegisterNs(ctx.get(), x("xlink"), x("http://www.w3.org/1999/xlink"));
-    xmlXPathRegisterNs(ctx.get(), x("fw"), x("urn:x-filmwriter:mods-extension:1"));
-    std::unique_ptr<xmlXPathObject, void (*)(xmlXPathObjectPtr)> result(
-        xmlXPathEvalExpression(x(path.c_str()), ctx.get()), xmlXPathFreeObject);
-    if (!result) throw std::runtime_error("bad XPath " + path);
-    std::vector<std::string> out;
-    if (!result->nodesetval) return out;
-    for (int i = 0; i < result->nodesetval->nodeNr; ++i) {
-      xmlChar* text = xmlNodeGetContent(result->nodesetval->nodeTab[i]);
-      out.emplace_back(text ? reinterpret_cast<const char*>(text) : "");
-      xmlFree(text);
-    }
-    return out;
-  }
-  std::size_t count(const std::string& path) const { return all(path).size(); }
-  std::string one(const std::string& path) const {
-    const auto values = all(path);
-    return values.size() == 1 ? values[0] : fmt::format("<{} nodes>", values.size());
-  }
-
- private:
-  std::unique_ptr<xmlDoc, void (*)(xmlDocPtr)> doc_;
-};
+using test::kTitle;
+using test::schema_errors;
+using test::write_pages;
+using test::x;
+using test::Xml;
 
 // Every FILEID, DMDID and ADMID names an ID of the document: libxml2's schema validation does
 // not check IDREFs, so the tests do.
@@ -129,20 +57,6 @@ void expect_references_resolve(const Xml& xml) {
 std::string without_created(const std::string& xml) {
   return std::regex_replace(xml, std::regex(R"( CREATEDATE="[^"]*")"), "");
 }
-
-void write_pages(const fs::path& dir, int pages, const std::string& label) {
-  fs::create_directories(dir);
-  for (int p = 1; p <= pages; ++p) {
-    samples::PageSpec spec{
-        105, 148, 100, 1, {{10.0 + 5 * p, 20, 8}}, fmt::format("{} p{}", label, p)};
-    samples::save_page(samples::make_page(spec), dir / fmt::format("p{}.png", p),
-                       samples::Encoding::png, 100);
-  }
-}
-
-// The first document's title holds an Extension B character (U+20000) and characters XML
-// escapes; its metadata has keys MODS maps and one it does not.
-constexpr const char* kTitle = "论语集注 卷一 \xF0\xA0\x80\x80 <注> & \"疏\"";
 
 // One job on the 10 um simulated recorder (developed film, so verify runs), two documents with
 // Chinese metadata.
@@ -183,9 +97,8 @@ pages = {{ dir = "scans/d2" }}
 author = "Zhu Xi"
 )",
                                                     kTitle));
-    const auto convert = test::run_cli(
-        {"convert", (root / "job.toml").string(), "--profiles", (root / "profiles").string()});
-    ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+    ASSERT_NO_THROW(
+        test::convert_job(root / "job.toml", {}, test::job_flags({}, root / "profiles")));
   }
   static void TearDownTestSuite() {
     delete base_;
@@ -395,22 +308,10 @@ TEST(MetsReels, TheRunThatFinishesAJobWritesAPackageACrashLeftMissing) {
     samples::save_page(samples::make_page(spec), dir / "scans" / fmt::format("p{}.jpg", p),
                        samples::Encoding::jpeg, 100);
   }
-  const std::string good = read_file(dir / "scans" / "p7.jpg");
-  test::write_text(dir / "scans" / "p7.jpg", good.substr(0, good.size() / 2));
-  test::write_text(dir / "job.toml", R"(version = 1
-id = "gap"
-title = "断点 test"
-format = "short-reel"
-targets = "none"
-[recorder]
-driver = "tiff"
-[recorder.options]
-pitch_um = 50
-[[documents]]
-id = "D001"
-title = "卷一"
-pages = { dir = "scans" }
-)");
+  const std::string good = test::cut_in_half(dir / "scans" / "p7.jpg");
+  test::write_text(dir / "job.toml",
+                   test::small_tiff_job("gap", "断点 test",
+                                        "format = \"short-reel\"\ntargets = \"none\"\n", "卷一"));
   const auto failed = test::run_cli({"convert", (dir / "job.toml").string(), "--profiles",
                                      (dir / "profiles").string(), "--no-preflight"});
   ASSERT_EQ(failed.exit_code, 3) << failed.err;
@@ -418,8 +319,7 @@ pages = { dir = "scans" }
   ASSERT_TRUE(fs::exists(job / "R0001" / "mets.xml"));
   fs::remove(job / "R0001" / "mets.xml");
   test::write_text(dir / "scans" / "p7.jpg", good);
-  const auto resumed = test::run_cli({"convert", "--resume", job.string()});
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  ASSERT_NO_THROW(test::convert_job(job, test::resuming()));
   std::size_t pages = 0, reels = 0;
   for (const auto& entry : fs::directory_iterator(job)) {
     if (!fs::exists(entry.path() / "index.csv")) continue;
@@ -462,9 +362,7 @@ pages = { dir = "scans/d1" }
 [documents.metadata]
 作者 = "司马光"
 )");
-  const auto convert = test::run_cli(
-      {"convert", (dir / "job.toml").string(), "--profiles", (dir / "profiles").string()});
-  ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
+  ASSERT_NO_THROW(test::convert_job(dir / "job.toml", {}, test::job_flags({}, dir / "profiles")));
   std::size_t reels = 0, pages = 0;
   for (const auto& entry : fs::directory_iterator(dir / "out" / "split")) {
     if (!fs::exists(entry.path() / "index.csv")) continue;
@@ -481,232 +379,6 @@ pages = { dir = "scans/d1" }
   }
   EXPECT_GE(reels, 2u);
   EXPECT_EQ(pages, 8u);  // every page once, on one reel or the other
-}
-
-// A hand-made package: the validator must reject what breaks the standards, or a passing
-// validation proves nothing.
-MetsPackage small_package() {
-  MetsPackage p;
-  p.job_id = "t";
-  p.reel_id = "R0001";
-  p.reel_status = "complete";
-  p.created = "2026-12-05T01:00:00Z";
-  p.documents = {{"D001", "目录 test", {{"作者", "某"}}, {}}};
-  for (std::uint32_t page = 1; page <= 6; ++page) {
-    IndexRow r;
-    r.frame = page;
-    r.kind = "page";
-    r.document_id = "D001";
-    r.page = page;
-    r.address = fmt::format("R0001-D001-{:04}", page);
-    r.source_file = fmt::format("/scans/第{}页.png", page);
-    r.source_sha256 = std::string(64, 'a');
-    r.frame_sha256 = std::string(64, 'b');
-    p.frames.push_back(r);
-  }
-  p.agents = {{"filmwriter", "filmwriter", "software", "0.1.0"}};
-  p.events = {{"filming", "2026-12-05", "test", "complete", {}, {"filmwriter"}}};
-  return p;
-}
-
-TEST(MetsSchema, TheValidatorRejectsBrokenPackages) {
-  const std::string good = mets_xml(small_package());
-  ASSERT_EQ(schema_errors(good), std::vector<std::string>{});
-  // A required attribute missing (METS: FLocat's LOCTYPE).
-  const std::string no_loctype = std::regex_replace(good, std::regex(R"( LOCTYPE="URL")"), "");
-  ASSERT_NE(no_loctype, good);
-  EXPECT_THAT(fmt::format("{}", fmt::join(schema_errors(no_loctype), "\n")),
-              HasSubstr("The attribute 'LOCTYPE' is required but missing"));
-  // A value outside an enumeration (METS: CHECKSUMTYPE).
-  EXPECT_FALSE(schema_errors(std::regex_replace(good, std::regex("SHA-256"), "SHA256")).empty());
-  // Inside xmlData: MODS and PREMIS are validated too, not skipped.
-  EXPECT_FALSE(
-      schema_errors(std::regex_replace(good, std::regex("mods:namePart"), "mods:nameBit")).empty());
-  EXPECT_FALSE(
-      schema_errors(
-          std::regex_replace(good, std::regex("<premis:eventType>filming</premis:eventType>"), ""))
-          .empty());
-  // A structMap is required.
-  EXPECT_FALSE(schema_errors(std::regex_replace(good, std::regex(R"(<mets:structMap[\s\S]*)"),
-                                                "</mets:mets>"))
-                   .empty());
-}
-
-TEST(MetsSchema, TableOfContentsDivisionsNestPagesByLevel) {
-  MetsPackage p = small_package();
-  // 序 (page 1), 卷上 (2-4) with 第一章 (3) and its 第一节 (4), 卷下 (5-6).
-  p.documents[0].toc = {
-      {"序", 1, 1}, {"卷上", 1, 2}, {"第一章", 2, 3}, {"第一节", 3, 4}, {"卷下", 1, 5}};
-  const std::string text = mets_xml(p);
-  EXPECT_EQ(schema_errors(text), std::vector<std::string>{});
-  const Xml xml(text);
-  const std::string doc = "//mets:div[@TYPE='document']";
-  EXPECT_EQ(xml.all(doc + "/mets:div/@LABEL"), (std::vector<std::string>{"序", "卷上", "卷下"}));
-  EXPECT_EQ(xml.all(doc + "/mets:div[@LABEL='卷上']/mets:div/@LABEL"),
-            (std::vector<std::string>{"page 2", "第一章"}));
-  EXPECT_EQ(xml.all(doc + "/mets:div[@LABEL='卷上']/mets:div[@LABEL='第一章']/mets:div/@LABEL"),
-            (std::vector<std::string>{"page 3", "第一节"}));
-  EXPECT_EQ(xml.all(doc + "//mets:div[@LABEL='第一节']/mets:div/@ORDER"),
-            std::vector<std::string>{"4"});
-  EXPECT_EQ(xml.all(doc + "/mets:div[@LABEL='卷下']/mets:div/@ORDER"),
-            (std::vector<std::string>{"5", "6"}));
-
-  // A reel that starts inside a division: only the divisions with a page on it are written.
-  p.frames.erase(p.frames.begin(), p.frames.begin() + 3);  // pages 4-6
-  const Xml later(mets_xml(p));
-  EXPECT_EQ(later.all(doc + "/mets:div/@LABEL"), (std::vector<std::string>{"卷上", "卷下"}));
-  EXPECT_EQ(later.all(doc + "//mets:div[@LABEL='第一节']/mets:div/@ORDER"),
-            std::vector<std::string>{"4"});
-  // Without a table of contents: documents -> pages.
-  p.documents[0].toc.clear();
-  const Xml flat(mets_xml(p));
-  EXPECT_EQ(flat.all(doc + "/mets:div/@TYPE"), (std::vector<std::string>{"page", "page", "page"}));
-}
-
-TEST(MetsSchema, AFicheSheetIsDescribedAsMicrofiche) {
-  MetsPackage p = small_package();
-  p.reel_id = "F0001";
-  p.fiche = true;
-  const std::string text = mets_xml(p);
-  EXPECT_EQ(schema_errors(text), std::vector<std::string>{});
-  const Xml xml(text);
-  EXPECT_EQ(xml.one("/mets:mets/@TYPE"), "microfiche");
-  EXPECT_EQ(xml.one("//mods:physicalDescription/mods:form"), "microfiche");
-  EXPECT_EQ(xml.all("//mets:structMap/mets:div/@TYPE"),
-            (std::vector<std::string>{"fiche", "fiche"}));
-}
-
-// A colour page filmed as three separation frames is one page of the document: one div with
-// its three frames, then its source file.
-TEST(MetsSchema, ThreeSeparationFramesAreOnePage) {
-  MetsPackage p = small_package();
-  p.frames.resize(1);
-  for (const char* separation : {"G", "B"}) {
-    IndexRow r = p.frames[0];
-    r.frame = static_cast<std::uint32_t>(p.frames.size() + 1);
-    r.address = "R0001-D001-0001-" + std::string(separation);
-    p.frames.push_back(r);
-  }
-  p.frames[0].address += "-R";
-  const std::string text = mets_xml(p);
-  EXPECT_EQ(schema_errors(text), std::vector<std::string>{});
-  const Xml xml(text);
-  EXPECT_EQ(xml.count("//mets:div[@TYPE='page']"), 1u);
-  EXPECT_EQ(xml.all("//mets:div[@TYPE='page']/mets:fptr/@FILEID"),
-            (std::vector<std::string>{"FRAME000001", "FRAME000002", "FRAME000003", "SOURCE00001"}));
-  EXPECT_EQ(xml.count("//mets:structMap[@TYPE='physical']/mets:div/mets:div"), 3u);
-}
-
-// The TOC database's upload package (`catalog export --format toc-csv`) holds each document's
-// MODS record, the record its reels' METS packages carry: valid against the MODS schema on
-// its own, with the job's titles and metadata, and named by the document's toc.csv rows.
-TEST(MetsToc, TheUploadPackageHoldsAValidModsRecordPerDocument) {
-  test::TempDir dir;
-  write_pages(dir / "scans" / "d1", 3, "D001");
-  write_pages(dir / "scans" / "d2", 1, "D002");
-  test::write_text(dir / "job.toml", fmt::format(R"(version = 1
-id = "modsjob"
-title = "目次 上传"
-dpi = 100
-calibration = "none"
-output = "out"
-[recorder]
-driver = "tiff"
-[recorder.options]
-pitch_um = 12.5
-compression = "none"
-[[documents]]
-id = "D001"
-title = '{}'
-pages = {{ dir = "scans/d1" }}
-[documents.metadata]
-作者 = "朱熹"
-年代 = "宋"
-装帧 = "线装"
-[[documents.toc]]
-title = "卷一 学而第一"
-page = 1
-[[documents.toc]]
-title = "卷二 为政第二"
-page = 3
-[[documents]]
-id = "D002"
-title = "孟子集注"
-pages = {{ dir = "scans/d2" }}
-[documents.metadata]
-author = "Zhu Xi"
-)",
-                                                 kTitle));
-  const auto convert = test::run_cli({"convert", (dir / "job.toml").string()});
-  ASSERT_EQ(convert.exit_code, 0) << convert.out << convert.err;
-  const auto exported = test::run_cli({"catalog", "export", (dir / "out" / "modsjob").string(),
-                                       "--format", "toc-csv", "--out", (dir / "pkg").string()});
-  ASSERT_EQ(exported.exit_code, 0) << exported.err;
-  EXPECT_THAT(exported.out, HasSubstr("2 TOC entries, 2 page images, 2 MODS records"));
-
-  const std::map<std::string, std::string> titles = {{"D001", kTitle}, {"D002", "孟子集注"}};
-  for (const auto& [id, title] : titles) {
-    const fs::path file = dir / "pkg" / "mods" / "modsjob" / (id + ".xml");
-    ASSERT_TRUE(fs::is_regular_file(file)) << file;
-    const std::string text = read_file(file);
-    EXPECT_EQ(schema_errors(text, "mods.xsd"), std::vector<std::string>{}) << text;
-    const Xml xml(text);
-    EXPECT_EQ(xml.one("/mods:mods/@version"), "3.7");
-    EXPECT_EQ(xml.one("/mods:mods/mods:titleInfo/mods:title"), title);
-    EXPECT_EQ(xml.one("/mods:mods/mods:identifier[@type='local']"), id);
-    EXPECT_EQ(xml.one("//mods:physicalDescription/mods:form"), "microfilm");
-  }
-  const Xml d1(read_file(dir / "pkg" / "mods" / "modsjob" / "D001.xml"));
-  EXPECT_EQ(d1.one("//mods:name/mods:namePart"), "朱熹");
-  EXPECT_EQ(d1.one("//mods:originInfo/mods:dateIssued"), "宋");
-  EXPECT_EQ(d1.one("//fw:metadata[@key='装帧']"), "线装");
-  const Xml d2(read_file(dir / "pkg" / "mods" / "modsjob" / "D002.xml"));
-  EXPECT_EQ(d2.one("//mods:name/mods:namePart"), "Zhu Xi");
-  // The same record as in the reel's METS package, not a second writer's.
-  const Xml mets(read_file(dir / "out" / "modsjob" / "R0001" / "mets.xml"));
-  EXPECT_EQ(mets.all("//mods:mods[mods:identifier='D001']//*[not(*)]"),
-            d1.all("/mods:mods//*[not(*)]"));
-
-  const auto rows = test::read_csv(dir / "pkg" / "toc.csv");
-  ASSERT_EQ(rows.size(), 3u);
-  const auto column = std::find(rows[0].begin(), rows[0].end(), "mods") - rows[0].begin();
-  ASSERT_LT(column, static_cast<std::ptrdiff_t>(rows[0].size()));
-  for (std::size_t r = 1; r < rows.size(); ++r) {
-    EXPECT_EQ(rows[r].at(1), "D001");
-    EXPECT_EQ(rows[r].at(static_cast<std::size_t>(column)), "mods/modsjob/D001.xml");
-    EXPECT_TRUE(fs::is_regular_file(dir / "pkg" / rows[r].at(static_cast<std::size_t>(column))));
-  }
-}
-
-// A MODS record on its own is refused by the MODS schema when broken: validation means
-// something.
-TEST(MetsToc, TheModsSchemaRejectsABrokenRecord) {
-  const MetsDocument d{"D001", "论语", {{"作者", "朱熹"}}, {}};
-  const std::string good = mods_record_xml("j", d, false);
-  EXPECT_EQ(schema_errors(good, "mods.xsd"), std::vector<std::string>{});
-  EXPECT_FALSE(schema_errors(std::regex_replace(good, std::regex("mods:namePart"), "mods:nameBit"),
-                             "mods.xsd")
-                   .empty());
-  EXPECT_FALSE(
-      schema_errors(std::regex_replace(good, std::regex(R"(version="3.7")"), R"(version="9")"),
-                    "mods.xsd")
-          .empty());
-}
-
-TEST(MetsSchema, AValueXmlCannotHoldIsAnErrorNamingIt) {
-  MetsPackage p = small_package();
-  p.documents[0].metadata.emplace_back("备注", "bad\x01value");
-  try {
-    mets_xml(p);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::input);
-    EXPECT_THAT(e.what(), HasSubstr("document D001 metadata 备注"));
-    EXPECT_THAT(e.what(), HasSubstr("U+0001"));
-  }
-  p = small_package();
-  p.documents[0].title = "cut \xE4\xB8";  // a UTF-8 sequence cut short
-  EXPECT_THROW(mets_xml(p), Error);
 }
 
 }  // namespace

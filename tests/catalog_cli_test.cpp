@@ -1,0 +1,273 @@
+// The catalog through the real CLI on SQLite and PostgreSQL: find, export and check a job with
+// Chinese titles, jobs named as verify names them, and a failed attempt kept with its reason.
+#include "catalog/catalog.hpp"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "api/catalog_query.hpp"
+#include "base/files.hpp"
+#include "base/sha256.hpp"
+#include "catalog/export.hpp"
+#include "catalog/index.hpp"
+#include "catalog/inspection.hpp"
+#include "catalog/journal.hpp"
+#include "core/error.hpp"
+#include "samples/samples.hpp"
+#include "support/catalog_fixture.hpp"
+#include "support/engine_api.hpp"
+#include "support/pg_server.hpp"
+#include "support/small_job.hpp"
+#include "support/test_support.hpp"
+
+namespace fw {
+namespace {
+
+using test::row;
+
+class CatalogCliOn : public test::CatalogBackend {};
+FW_INSTANTIATE_BACKENDS(Catalog, CatalogCliOn);
+
+// The real CLI: a small job with Chinese titles, then find, export and check.
+TEST_P(CatalogCliOn, FindExportAndCheckAJobWithChineseTitles) {
+  test::TempDir dir;
+  for (int p = 1; p <= 2; ++p) {
+    samples::PageSpec spec{105, 148, 100, 1, {{10, 10, 8}}, fmt::format("p{}", p)};
+    samples::save_page(samples::make_page(spec), dir / fmt::format("p{}.png", p),
+                       samples::Encoding::png, 100);
+  }
+  test::write_text(dir / "job.toml", R"(version = 1
+id = "cat"
+title = "目录 test"
+[recorder]
+driver = "tiff"
+[recorder.options]
+pitch_um = 50
+[[documents]]
+id = "D001"
+title = "论语集注 卷一"
+pages = { files = ["p1.png"] }
+[documents.metadata]
+作者 = "朱熹"
+[[documents]]
+id = "D002"
+title = "孟子集注, 卷二"
+pages = { files = ["p2.png"] }
+)");
+  ASSERT_NO_THROW(test::convert_job(dir / "job.toml"));
+  const std::string catalog = catalog_at(dir / "out" / "catalog.sqlite");
+
+  auto find = test::run_cli({"catalog", "find", "--catalog", catalog, "--title", "孟子"});
+  ASSERT_EQ(find.exit_code, 0) << find.err;
+  EXPECT_NE(find.out.find("cat R0001 frames "), std::string::npos) << find.out;
+  EXPECT_NE(find.out.find("document D002 \"孟子集注, 卷二\" pages 1-1"), std::string::npos)
+      << find.out;
+  EXPECT_EQ(find.out.find("D001"), std::string::npos) << find.out;
+
+  auto csv = test::run_cli({"catalog", "export", "--catalog", catalog, "--format", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(csv.out.rfind("job_id,reel,frame,address,blip,kind,document_id,title,page,", 0), 0u);
+  EXPECT_NE(csv.out.find(",D002,\"孟子集注, 卷二\",1,"), std::string::npos) << csv.out;
+
+  auto json = test::run_cli({"catalog", "export", "--catalog", catalog, "--format", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto exported = nlohmann::json::parse(json.out);
+  EXPECT_EQ(exported["jobs"][0]["title"], "目录 test");
+  EXPECT_EQ(exported["jobs"][0]["documents"][0]["metadata"]["作者"], "朱熹");
+  EXPECT_EQ(exported["jobs"][0]["reels"][0]["status"], "complete");
+  const std::string index = read_file(dir / "out" / "cat" / "R0001" / "index.csv");
+  std::size_t rows = 0;
+  for (char c : index) rows += c == '\n';
+  EXPECT_EQ(exported["jobs"][0]["frames"].size(), rows - 1);  // every index row, no more
+
+  auto check = test::run_cli({"catalog", "check", "--catalog", catalog});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_NE(check.out.find("OK: 1 reel(s)"), std::string::npos) << check.out;
+  // A frame file damaged after the fact is a QC failure naming the reel and the file.
+  test::write_text(dir / "out" / "cat" / "R0001" / "frames" / "F000001.tif", "damaged");
+  check = test::run_cli({"catalog", "check", "--catalog", catalog});
+  EXPECT_EQ(check.exit_code, 5);
+  EXPECT_NE(check.out.find("FAILED job cat reel R0001: frames/F000001.tif does not match its "
+                           "manifest checksum"),
+            std::string::npos)
+      << check.out;
+}
+
+// catalog and inspect name a job as verify does: the job's output folder, the --out folder
+// holding it, or its job file; each finds the catalog convert used (here the job's `catalog`
+// key, not <output>/catalog.sqlite).
+TEST_P(CatalogCliOn, NamesTheJobAsVerifyDoes) {
+  test::TempDir dir;
+  samples::PageSpec spec{105, 148, 100, 1, {{10, 10, 8}}, "p1"};
+  samples::save_page(samples::make_page(spec), dir / "p1.png", samples::Encoding::png, 100);
+  // On PostgreSQL the key names the test's database: a URL in a job file.
+  test::write_text(dir / "job.toml", R"(version = 1
+id = "cat"
+title = "目录 test"
+catalog = ")" + catalog_at("records/catalog.sqlite") +
+                                         R"("
+[recorder]
+driver = "tiff"
+[recorder.options]
+pitch_um = 50
+[[documents]]
+id = "D001"
+title = "论语集注 卷一"
+pages = { files = ["p1.png"] }
+[documents.metadata]
+作者 = "朱熹"
+索书号 = "善 01234"
+)");
+  ASSERT_NO_THROW(test::convert_job(dir / "job.toml"));
+  const std::string job_out = (dir / "out" / "cat").string(), out = (dir / "out").string();
+  EXPECT_EQ(std::filesystem::exists(dir / "records" / "catalog.sqlite"), !postgresql());
+
+  std::string upper = sha256_file(dir / "p1.png");
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"catalog", "find", job_out, "--meta", "索书号=善"},
+           {"catalog", "find", out, "--text", "朱熹 卷一"},
+           {"catalog", "find", (dir / "job.toml").string(), "--sha256", upper}}) {
+    const auto find = test::run_cli(args);
+    EXPECT_EQ(find.exit_code, 0) << find.err;
+    // The document's title target and its page; not the reel's start and technical targets.
+    const std::string line = args[3] == "--sha256"
+                                 ? "cat R0001 frames 4-4: document D001 \"论语集注 卷一\" pages "
+                                   "1-1 (R0001-D001-0001 .. R0001-D001-0001)\n"
+                                 : "cat R0001 frames 3-4: document D001 \"论语集注 卷一\" pages "
+                                   "1-1 (R0001-D001-TITLE .. R0001-D001-0001)\n";
+    EXPECT_EQ(find.out, line) << args[3];
+    EXPECT_EQ(find.out.find("reel targets"), std::string::npos) << find.out;
+  }
+  const auto csv =
+      test::run_cli({"catalog", "export", job_out, "--bom", "-o", (dir / "frames.csv").string()});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(read_file(dir / "frames.csv")
+                .rfind("\xEF\xBB\xBF" + std::string(kExportColumns) + ",作者,索书号\n", 0),
+            0u);
+
+  // Inspections, by the job's output folder.
+  const std::string today = local_today();
+  auto inspect = [](std::vector<std::string> args) {
+    args.insert(args.begin(), "inspect");
+    return test::run_cli(args);
+  };
+  const auto add = inspect({"add", job_out, "R0001", "--date", today, "--ad-strip", "1"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  EXPECT_EQ(add.out, "recorded #1 cat R0001 " + today + ": A-D strip 1, densities []\n");
+  const auto future = inspect({"add", job_out, "R0001", "--date", "2999-01-01", "--ad-strip", "1"});
+  EXPECT_EQ(future.exit_code, 2);
+  EXPECT_NE(
+      future.err.find("--date: reel R0001 of job cat: 2999-01-01 is after today (" + today + ")"),
+      std::string::npos)
+      << future.err;
+  const auto fixed =
+      inspect({"correct", job_out, "#1", "--ad-strip", "0.5", "--reason", "misread"});
+  ASSERT_EQ(fixed.exit_code, 0) << fixed.err;
+  EXPECT_EQ(fixed.out,
+            "recorded #2 cat R0001 " + today + ": A-D strip 0.5, densities [] (corrects #1)\n");
+  const std::string later = fmt::format("{}-12-31", std::stoi(today.substr(0, 4)) + 2);
+  const auto due = inspect({"due", out, "--as-of", later});
+  EXPECT_EQ(due.exit_code, 7) << due.err;
+  EXPECT_EQ(due.out, "cat R0001: last inspected " + today +
+                         " (A-D strip 0.5)\n1 reel(s) due for inspection (exit 7)\n");
+  const auto withdrawn = inspect({"withdraw", job_out, "2", "--reason", "wrong reel"});
+  ASSERT_EQ(withdrawn.exit_code, 0) << withdrawn.err;
+  EXPECT_EQ(inspect({"list", job_out}).out, "no inspection recorded\n");
+  const auto history = inspect({"list", job_out, "R0001", "--history"}).out;
+  EXPECT_EQ(std::count(history.begin(), history.end(), '\n'), 2) << history;
+  EXPECT_NE(history.find("Z: wrong reel]\n"), std::string::npos) << history;
+
+  // An --out folder holding two jobs: name one of them, as verify says.
+  api::JobRequest cat2;
+  cat2.overrides.id = "cat2";
+  ASSERT_NO_THROW(test::convert_job(dir / "job.toml", {}, cat2));
+  const auto two = test::run_cli({"catalog", "find", out, "--title", "论语"});
+  EXPECT_EQ(two.exit_code, 2);
+  EXPECT_NE(
+      two.err.find(out + " holds 2 jobs; name one of them:\n  " + job_out + "\n  " + out + "/cat2"),
+      std::string::npos)
+      << two.err;
+  const auto other = test::run_cli({"catalog", "find", job_out, "--job", "cat2", "--title", "x"});
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_NE(other.err.find("--job cat2: " + job_out + " names job cat"), std::string::npos)
+      << other.err;
+  const auto missing =
+      test::run_cli({"inspect", "list", "--catalog", (dir / "nowhere.sqlite").string()});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find((dir / "nowhere.sqlite").string() + " does not exist (--catalog)"),
+            std::string::npos)
+      << missing.err;
+}
+
+// A failed run stays in the catalog with its reason, and `convert --overwrite` keeps it there,
+// superseded: find and export answer with the current run, --all-attempts with both.
+TEST_P(CatalogCliOn, AFailedAttemptKeepsItsReasonAndStaysSupersededAfterOverwrite) {
+  test::TempDir dir;
+  for (int p = 1; p <= 2; ++p) {
+    samples::PageSpec spec{105, 148, 100, 1, {{10, 10, 8}}, fmt::format("p{}", p)};
+    samples::save_page(samples::make_page(spec), dir / fmt::format("p{}.jpg", p),
+                       samples::Encoding::jpeg, 100);
+  }
+  const std::string good = test::cut_in_half(dir / "p2.jpg");
+  test::write_text(dir / "job.toml",
+                   test::small_tiff_job("redo", "重拍 test", "targets = \"none\"\n",
+                                        "论语集注 卷一", "{ files = [\"p1.jpg\", \"p2.jpg\"] }"));
+  const auto failed = test::run_cli({"convert", (dir / "job.toml").string(), "--no-preflight"});
+  ASSERT_EQ(failed.exit_code, 3) << failed.err;
+  const std::string prefix = "filmwriter: input error: ";
+  const auto at = failed.err.find(prefix);
+  ASSERT_NE(at, std::string::npos) << failed.err;
+  const std::string reason =
+      failed.err.substr(at + prefix.size(), failed.err.find('\n', at) - at - prefix.size());
+  EXPECT_NE(reason.find("cannot decode"), std::string::npos) << reason;
+
+  const std::string catalog = catalog_at(dir / "out" / "catalog.sqlite");
+  auto column = [&](const std::string& sql) { return CatalogBackend::column(catalog, sql); };
+  EXPECT_EQ(column("SELECT message FROM events WHERE kind = 'failed'"),
+            std::vector<std::string>{reason});
+
+  test::write_text(dir / "p2.jpg", good);  // mended
+  ASSERT_NO_THROW(test::convert_job(dir / "job.toml", test::overwriting()));
+  // Both runs' reels, the first superseded with the time; the failure's reason still there.
+  EXPECT_EQ(
+      column("SELECT id || ' attempt ' || attempt || ' run ' || run || ' ' || status || ' ' "
+             "|| CASE WHEN superseded_at <> '' THEN 1 ELSE 0 END FROM reels ORDER BY attempt"),
+      (std::vector<std::string>{"R0001 attempt 1 run 1 incomplete 1",
+                                "R0001 attempt 2 run 2 complete 0"}));
+  EXPECT_EQ(column("SELECT message FROM events WHERE kind = 'failed'"),
+            std::vector<std::string>{reason});
+  EXPECT_EQ(column("SELECT message FROM events WHERE kind = 'superseded'"),
+            std::vector<std::string>{"run 2 filmed the job again from the start; run 1 (failed) is "
+                                     "kept as superseded: R0001 attempt 1 (incomplete)"});
+
+  const std::string job_out = (dir / "out" / "redo").string();
+  const auto current = test::run_cli({"catalog", "find", job_out, "--document", "D001"});
+  ASSERT_EQ(current.exit_code, 0) << current.err;
+  EXPECT_EQ(current.out,
+            "redo R0001 frames 1-2: document D001 \"论语集注 卷一\" pages 1-2 (R0001-D001-0001 .. "
+            "R0001-D001-0002)\n");
+  const auto every =
+      test::run_cli({"catalog", "find", job_out, "--document", "D001", "--all-attempts"});
+  ASSERT_EQ(every.exit_code, 0) << every.err;
+  EXPECT_EQ(every.out,
+            "redo R0001 frames 1-1: document D001 \"论语集注 卷一\" pages 1-1 (R0001-D001-0001 .. "
+            "R0001-D001-0001) [reel superseded]\n"
+            "redo R0001 frames 1-2: document D001 \"论语集注 卷一\" pages 1-2 (R0001-D001-0001 .. "
+            "R0001-D001-0002)\n");
+  const auto csv = test::run_cli({"catalog", "export", job_out});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 3) << csv.out;  // header + 2
+  const auto all_csv = test::run_cli({"catalog", "export", job_out, "--all-attempts"});
+  ASSERT_EQ(all_csv.exit_code, 0) << all_csv.err;
+  EXPECT_EQ(std::count(all_csv.out.begin(), all_csv.out.end(), '\n'), 4) << all_csv.out;
+  EXPECT_NE(all_csv.out.find(",superseded\n"), std::string::npos) << all_csv.out;
+  // The superseded reel's files went with --overwrite; check looks at the current reels only.
+  const auto check = test::run_cli({"catalog", "check", job_out});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
+}  // namespace
+}  // namespace fw

@@ -1,0 +1,371 @@
+// Finding frames in the catalog (engine/catalog) on SQLite and PostgreSQL: by document, title,
+// source file, checksum, metadata and free text, readers that never see half a batch, reels and
+// failed jobs as they are; CSV export and the catalog query API (engine/api/catalog_query).
+#include "catalog/catalog.hpp"
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "api/catalog_query.hpp"
+#include "base/files.hpp"
+#include "base/sha256.hpp"
+#include "catalog/export.hpp"
+#include "catalog/index.hpp"
+#include "catalog/inspection.hpp"
+#include "catalog/journal.hpp"
+#include "core/error.hpp"
+#include "samples/samples.hpp"
+#include "support/catalog_fixture.hpp"
+#include "support/pg_server.hpp"
+#include "support/test_support.hpp"
+
+namespace fw {
+namespace {
+
+using test::filled;
+using test::row;
+using test::sample_job;
+
+// The tests named *On run on SQLite and on PostgreSQL (tests/support/pg_server.hpp).
+class CatalogOn : public test::CatalogBackend {};
+class CatalogExportOn : public test::CatalogBackend {};
+FW_INSTANTIATE_BACKENDS(Catalog, CatalogOn);
+FW_INSTANTIATE_BACKENDS(Catalog, CatalogExportOn);
+// Every find that names a document, a file or a checksum goes through an index, not a scan of
+// the frames table (a collection has millions of frames). SQLite's plans: PostgreSQL chooses by
+// its statistics, and on a few rows scans.
+TEST(Catalog, FindByDocumentFileOrChecksumUsesAnIndex) {
+  test::TempDir dir;
+  Catalog catalog(dir / "catalog.sqlite");
+  catalog.start_job(sample_job(dir.path()));
+  catalog.reel_loaded("nlc-1", "R0001", 1, 30.5);
+  catalog.add_frames("nlc-1", {{"nlc-1", "R0001", row(1, "D001", 1), {}, {}},
+                               {"nlc-1", "R0001", row(2, "D002", 1), {}, {}}});
+  auto plan_of = [&](const FrameQuery& q) {
+    std::string text;
+    for (const auto& step : catalog.explain_find(q)) text += step + "\n";
+    return text;
+  };
+  auto expect_indexed = [&](const FrameQuery& q, const std::string& index, const char* what) {
+    const std::string plan = plan_of(q);
+    EXPECT_NE(plan.find("USING INDEX " + index), std::string::npos) << what << ":\n" << plan;
+    EXPECT_EQ(plan.find("SCAN f"), std::string::npos) << what << ": scans the frames\n" << plan;
+  };
+  FrameQuery by_document;
+  by_document.document_id = "D002";
+  expect_indexed(by_document, "documents_by_id", "document id");
+  EXPECT_NE(plan_of(by_document).find("frames_by_document"), std::string::npos);
+  FrameQuery by_checksum;
+  by_checksum.sha256 = std::string(64, 'b');
+  expect_indexed(by_checksum, "frames_by_source", "checksum");
+  EXPECT_NE(plan_of(by_checksum).find("frames_by_frame"), std::string::npos);
+  FrameQuery by_file;
+  by_file.source_file = "scans/D002.tif";
+  expect_indexed(by_file, "frames_by_source_name", "source file");
+  EXPECT_EQ(catalog.find(by_file).size(), 1u);
+  FrameQuery by_title;
+  by_title.title = "集注";
+  expect_indexed(by_title, "frames_by_document", "title");
+  // The answers are the same as before the indexes.
+  EXPECT_EQ(catalog.find(by_document).size(), 1u);
+  EXPECT_EQ(catalog.find(by_checksum).size(), 2u);
+  EXPECT_EQ(catalog.find(by_title).size(), 2u);
+}
+
+TEST_P(CatalogOn, ReadersNeverSeeHalfABatchWhileAJobWrites) {
+  test::TempDir dir;
+  const std::string file = catalog_at(dir / "catalog.sqlite");
+  Catalog writer(file);
+  writer.start_job(sample_job(dir.path()));
+  writer.reel_loaded("nlc-1", "R0001", 1, 30.5);
+  constexpr std::uint32_t kBatch = 25, kBatches = 40;
+  std::atomic<bool> done{false};
+  std::atomic<int> reads{0}, torn{0};
+  std::thread reader([&] {
+    Catalog catalog(file);  // its own connection, as `catalog find` during a job
+    std::size_t last = 0;
+    while (!done.load()) {
+      const std::size_t seen = catalog.frames("nlc-1").size();
+      if (seen % kBatch != 0 || seen < last) ++torn;
+      last = seen;
+      ++reads;
+    }
+  });
+  for (std::uint32_t b = 0; b < kBatches; ++b) {
+    std::vector<CatalogFrame> batch;
+    for (std::uint32_t i = 1; i <= kBatch; ++i) {
+      const std::uint32_t frame = b * kBatch + i;
+      batch.push_back({"nlc-1", "R0001", row(frame, "D001", frame), {}, {}});
+    }
+    writer.add_frames("nlc-1", batch);
+  }
+  done.store(true);
+  reader.join();
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_EQ(writer.frames("nlc-1").size(), kBatch * kBatches);
+}
+
+TEST_P(CatalogOn, FindsByDocumentTitleSourceAndChecksum) {
+  test::TempDir dir;
+  Catalog catalog(catalog_at(dir / "catalog.sqlite"));
+  catalog.start_job(sample_job(dir.path()));
+  catalog.reel_loaded("nlc-1", "R0001", 1, 30.5);
+  catalog.add_frames("nlc-1", {{"nlc-1", "R0001", row(1, "D001", 1), {}, {}},
+                               {"nlc-1", "R0001", row(2, "D001", 2), {}, {}},
+                               {"nlc-1", "R0001", row(3, "D002", 1), {}, {}}});
+  FrameQuery by_title;
+  by_title.title = "孟子";
+  ASSERT_EQ(catalog.find(by_title).size(), 1u);
+  EXPECT_EQ(catalog.find(by_title)[0].title, "孟子集注 卷二");
+  by_title.title = "集注";
+  EXPECT_EQ(catalog.find(by_title).size(), 3u);
+  by_title.title = "100%";  // LIKE wildcards are taken literally
+  EXPECT_TRUE(catalog.find(by_title).empty());
+  FrameQuery by_source;
+  by_source.source_file = "D001.tif";
+  EXPECT_EQ(catalog.find(by_source).size(), 2u);
+  FrameQuery by_frame;
+  by_frame.sha256 = fmt::format("{:064}", 3);
+  ASSERT_EQ(catalog.find(by_frame).size(), 1u);
+  EXPECT_EQ(catalog.find(by_frame)[0].row.document_id, "D002");
+  EXPECT_EQ(catalog.documents("nlc-1")[0].metadata.at(0).second, "朱熹");
+}
+
+std::vector<std::uint32_t> frame_numbers(const std::vector<CatalogFrame>& frames) {
+  std::vector<std::uint32_t> out;
+  out.reserve(frames.size());
+  for (const auto& f : frames) out.push_back(f.row.frame);
+  return out;
+}
+
+TEST_P(CatalogOn, FindsByMetadataAndFreeTextInAnyScript) {
+  test::TempDir dir;
+  Catalog catalog(catalog_at(dir / "catalog.sqlite"));
+  filled(catalog, dir.path());
+  FrameQuery q;
+  q.metadata = {parse_meta_query("作者=朱熹")};
+  EXPECT_EQ(frame_numbers(catalog.find(q)), (std::vector<std::uint32_t>{3, 4, 5}));
+  q.metadata = {parse_meta_query("索书号=01234")};  // any part of the value
+  EXPECT_EQ(frame_numbers(catalog.find(q)), (std::vector<std::uint32_t>{3, 4}));
+  q.metadata = {parse_meta_query("作者=朱熹"), parse_meta_query("版本=明刻")};  // every pair
+  EXPECT_EQ(frame_numbers(catalog.find(q)), (std::vector<std::uint32_t>{5}));
+  q.metadata = {parse_meta_query("版本=善")};  // the value of another key does not count
+  EXPECT_TRUE(catalog.find(q).empty());
+  q.metadata = {parse_meta_query("TITLE=lunyu")};  // ASCII case aside
+  EXPECT_EQ(frame_numbers(catalog.find(q)), (std::vector<std::uint32_t>{3, 4}));
+
+  FrameQuery text;
+  text.text = "明刻本";  // a metadata value
+  EXPECT_EQ(frame_numbers(catalog.find(text)), (std::vector<std::uint32_t>{5}));
+  text.text = "集注\u3000朱熹";  // every word, in the title or a value; an ideographic space
+  EXPECT_EQ(frame_numbers(catalog.find(text)), (std::vector<std::uint32_t>{3, 4, 5}));
+  text.text = "卷一 善";
+  EXPECT_EQ(frame_numbers(catalog.find(text)), (std::vector<std::uint32_t>{3, 4}));
+  text.text = "卷一 明刻本";
+  EXPECT_TRUE(catalog.find(text).empty());
+  text.text = "作者";  // keys are not values
+  EXPECT_TRUE(catalog.find(text).empty());
+
+  try {
+    parse_meta_query("朱熹");
+    FAIL() << "a --meta without KEY= was accepted";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "--meta: expected KEY=VALUE (e.g. 作者=朱熹), got \"朱熹\"");
+  }
+}
+
+TEST_P(CatalogOn, ChecksumsMatchInEitherCase) {
+  test::TempDir dir;
+  Catalog catalog(catalog_at(dir / "catalog.sqlite"));
+  filled(catalog, dir.path());
+  FrameQuery q;
+  q.sha256 = std::string(64, 'B');  // the sources' checksum, pasted in upper case
+  EXPECT_EQ(frame_numbers(catalog.find(q)), (std::vector<std::uint32_t>{3, 4, 5}));
+  q.sha256 = fmt::format("{:064}", 4);
+  EXPECT_EQ(frame_numbers(catalog.find(q)), (std::vector<std::uint32_t>{4}));
+  EXPECT_EQ(normalize_sha256("ABCDEF" + std::string(58, '0')), "abcdef" + std::string(58, '0'));
+  try {
+    normalize_sha256("xyz");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_STREQ(e.what(), "--sha256: expected hexadecimal digits, got \"xyz\"");
+  }
+  try {
+    normalize_sha256("ABCD");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "--sha256: expected 64 hexadecimal digits, got 4 in \"ABCD\"");
+  }
+}
+
+// Start, technical and end targets are the reel's: a question about a document does not
+// answer with them, and `find` shows them as the reel's.
+TEST_P(CatalogOn, ReelTargetsBelongToTheirReelNotToTheFirstDocument) {
+  test::TempDir dir;
+  Catalog catalog(catalog_at(dir / "catalog.sqlite"));
+  filled(catalog, dir.path());
+  FrameQuery q;
+  q.document_id = "D001";
+  EXPECT_EQ(frame_numbers(catalog.find(q)), (std::vector<std::uint32_t>{3, 4}));
+  q = {};
+  q.title = "论语";
+  EXPECT_EQ(frame_numbers(catalog.find(q)), (std::vector<std::uint32_t>{3, 4}));
+  catalog.reel_closed("nlc-1", {"nlc-1", "R0001", 1, "complete", 6, 1.0, "", "", {}, 1, ""});
+  EXPECT_EQ(describe_frames(catalog.frames("nlc-1")),
+            (std::vector<std::string>{
+                "nlc-1 R0001 frames 1-2: reel targets (start-target, technical-target) "
+                "(R0001-0001 .. R0001-0002)",
+                "nlc-1 R0001 frames 3-4: document D001 \"论语集注 卷一\" pages 1-2 "
+                "(R0001-D001-0001 .. R0001-D001-0002)",
+                "nlc-1 R0001 frames 5-5: document D002 \"孟子集注 卷二\" pages 1-1 "
+                "(R0001-D002-0001 .. R0001-D002-0001)",
+                "nlc-1 R0001 frames 6-6: reel targets (end-target) (R0001-0006 .. R0001-0006)"}));
+  // The index keeps the planner's document column (catalog check compares it), the catalog's
+  // answers do not use it.
+  const auto frames = catalog.frames("nlc-1");
+  EXPECT_EQ(frames[0].row.document_id, "D001");
+  EXPECT_TRUE(frames[0].reel_target());
+  EXPECT_EQ(frames[0].title, "");
+}
+
+// A job that failed or was interrupted leaves its reel `exposing`: it is shown as incomplete
+// wherever the catalog answers (reels, find, export).
+TEST_P(CatalogOn, AFailedJobsReelIsShownIncomplete) {
+  test::TempDir dir;
+  Catalog catalog(catalog_at(dir / "catalog.sqlite"));
+  filled(catalog, dir.path());
+  EXPECT_EQ(catalog.reels("nlc-1").at(0).status, "exposing");  // still running
+  for (const char* status : {"failed", "interrupted"}) {
+    catalog.set_job_status("nlc-1", status);
+    EXPECT_EQ(catalog.reels("nlc-1").at(0).status, "incomplete") << status;
+    FrameQuery q;
+    q.document_id = "D002";
+    const auto found = catalog.find(q);
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0].reel_status, "incomplete");
+    EXPECT_EQ(describe_frames(found).at(0),
+              "nlc-1 R0001 frames 5-5: document D002 \"孟子集注 卷二\" pages 1-1 "
+              "(R0001-D002-0001 .. R0001-D002-0001) [reel incomplete]");
+  }
+  const std::string csv = export_csv(catalog, "nlc-1");
+  EXPECT_NE(csv.find(",incomplete,"), std::string::npos) << csv;
+  EXPECT_EQ(nlohmann::json::parse(export_json(catalog, ""))["jobs"][0]["reels"][0]["status"],
+            "incomplete");
+}
+
+TEST_P(CatalogExportOn, CsvHasMetadataColumnsAndAnOptionalByteOrderMark) {
+  test::TempDir dir;
+  Catalog catalog(catalog_at(dir / "catalog.sqlite"));
+  filled(catalog, dir.path());
+  catalog.reel_closed("nlc-1", {"nlc-1", "R0001", 1, "complete", 6, 1.0, "", "", {}, 1, ""});
+  const std::string csv = export_csv(catalog, "nlc-1");
+  const std::string header = std::string(kExportColumns) + ",作者,索书号,metadata.title,版本\n";
+  ASSERT_EQ(csv.substr(0, header.size()), header);
+  EXPECT_NE(csv.find(",D001,论语集注 卷一,1,scans/D001.tif,1," + std::string(64, 'b') + "," +
+                     fmt::format("{:064}", 3) + ",complete,朱熹,善 01234,Lunyu,\n"),
+            std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find(",complete,朱熹 撰,,,明刻本\n"), std::string::npos) << csv;
+  // A reel target has no document, title or metadata.
+  EXPECT_NE(csv.find("nlc-1,R0001,1,R0001-0001,page,start-target,,,0,,0,," +
+                     fmt::format("{:064}", 1) + ",complete,,,,\n"),
+            std::string::npos)
+      << csv;
+  const std::string bom = export_csv(catalog, "nlc-1", CsvOptions{true});
+  EXPECT_EQ(bom, "\xEF\xBB\xBF" + csv);
+}
+
+// api/catalog_query.hpp: what `catalog find` and `catalog export` ask, through the API.
+class CatalogQueryApi : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Catalog catalog(file());
+    catalog.start_job(sample_job(dir.path()));
+    catalog.reel_loaded("nlc-1", "R0001", 1, 30.5);
+    catalog.add_frames("nlc-1", {{"nlc-1", "R0001", row(1, "D001", 1), {}, {}},
+                                 {"nlc-1", "R0001", row(2, "D001", 2), {}, {}},
+                                 {"nlc-1", "R0001", row(3, "D002", 1), {}, {}}});
+  }
+  std::filesystem::path file() const { return dir / "catalog.sqlite"; }
+  api::CatalogNames names() const { return {"", file(), ""}; }
+  // The usage error a request makes, or "no error".
+  template <typename Call>
+  static std::string usage(Call call) {
+    try {
+      call();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
+      return e.what();
+    }
+    return "no error";
+  }
+
+  test::TempDir dir;
+};
+
+TEST_F(CatalogQueryApi, FindAsksForSomethingToLookForAndAnswersALinePerRunOfFrames) {
+  // Asked before the catalog is looked for: a missing one is not the error.
+  EXPECT_EQ(usage([&] {
+              api::find_in_catalog({"", dir / "missing.sqlite", ""}, {}, {});
+            }),
+            "catalog find: give at least one of --document, --title, --meta, --text, --source, "
+            "--sha256");
+  EXPECT_EQ(
+      usage([&] { api::find_in_catalog(names(), {}, {"no-equals-sign"}); }).starts_with("--meta"),
+      true);
+  const auto by_meta = api::find_in_catalog(names(), {}, {"作者=朱熹"});
+  ASSERT_EQ(by_meta.size(), 1u);
+  EXPECT_THAT(by_meta[0], ::testing::HasSubstr("nlc-1 R0001 frames 1-2: document D001"));
+  FrameQuery by_title;
+  by_title.title = "孟子";
+  const auto lines = api::find_in_catalog(names(), by_title, {});
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_THAT(lines[0], ::testing::HasSubstr("document D002"));
+  by_title.title = "no such title";
+  EXPECT_TRUE(api::find_in_catalog(names(), by_title, {}).empty());
+}
+
+TEST_F(CatalogQueryApi, ExportWritesOrReturnsEachFormatAndRefusesFlagsThatDoNotFitIt) {
+  api::CatalogExportRequest csv;
+  const api::CatalogExport text = api::export_catalog(names(), csv);
+  EXPECT_EQ(text.text, export_csv(Catalog(file()), ""));
+  EXPECT_TRUE(text.files.empty());
+  csv.output = dir / "frames.csv";
+  EXPECT_TRUE(api::export_catalog(names(), csv).text.empty());
+  EXPECT_EQ(read_file(csv.output), text.text);
+  api::CatalogExportRequest json;
+  json.format = "json";
+  EXPECT_EQ(api::export_catalog(names(), json).text, export_json(Catalog(file()), ""));
+
+  const auto refused = [&](auto edit) {
+    api::CatalogExportRequest request;
+    edit(request);
+    return usage([&] { api::export_catalog(names(), request); });
+  };
+  EXPECT_EQ(refused([](auto& r) { r.format = "xml"; }),
+            "--format: expected csv, json, mets or toc-csv, got \"xml\"");
+  EXPECT_EQ(refused([](auto& r) { r.out_dir = "pkg"; }),
+            "--out: only for --format mets or toc-csv (csv and json: -o FILE)");
+  EXPECT_EQ(refused([](auto& r) { r.format = "json", r.bom = true; }),
+            "--bom: only for --format csv");
+  EXPECT_EQ(refused([](auto& r) {
+              r.format = "mets", r.output = "x.xml";
+            }).starts_with("-o/--output: not with --format mets"),
+            true);
+  EXPECT_EQ(refused([](auto& r) { r.format = "mets", r.all_attempts = true; }),
+            "--all-attempts: not with --format mets (the reels on film)");
+  EXPECT_EQ(refused([](auto& r) { r.format = "toc-csv"; }),
+            "--format toc-csv: give --out DIR (the package's folder)");
+  EXPECT_EQ(refused([](auto& r) { r.format = "toc-csv", r.out_dir = "pkg", r.output = "x"; }),
+            "--output: not with --format toc-csv (it writes a folder: --out)");
+}
+
+}  // namespace
+}  // namespace fw

@@ -1,0 +1,306 @@
+// Mistakes in a job file (engine/job), each named with its file, line and key: unsafe ids,
+// wrong types, values out of range, unknown and missing keys, enum words, page kinds and
+// ranges, duplicate documents, syntax errors and keys defined twice.
+#include "job/job.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/error.hpp"
+#include "support/job_text.hpp"
+#include "support/test_support.hpp"
+
+namespace fw {
+namespace {
+
+namespace fs = std::filesystem;
+
+using test::job_error;
+using test::kFirstDocument;
+using test::kHeader;
+
+// Document ids become folder names (restore) and frame addresses; titles and metadata are
+// drawn on film. What cannot be either is refused with the line and what was found (issue 25).
+TEST(JobFile, UnsafeIdsBlankTitlesAndControlCharactersAreRefused) {
+  const auto document = [](const std::string& id, const std::string& title) {
+    return "version = 1\nid = \"j\"\ntitle = \"t\"\n[[documents]]\nid = " + id +
+           "\ntitle = " + title + "\npages = { dir = \"s\" }\n";
+  };
+  const std::string rule =
+      "expected a document id of 1 to 64 characters without '/', '\\', control characters or "
+      "a leading '.' or space, got ";
+  EXPECT_EQ(job_error(document("\"../evil\"", "\"d\"")),
+            "job.toml:5: documents[1].id: " + rule + "\"../evil\"");
+  EXPECT_EQ(job_error(document("\"a/b\"", "\"d\"")),
+            "job.toml:5: documents[1].id: " + rule + "\"a/b\"");
+  EXPECT_EQ(job_error(document("\"a\\nb\"", "\"d\"")),
+            "job.toml:5: documents[1].id: " + rule + "\"a\\nb\"");
+  EXPECT_THAT(job_error(document("\"" + std::string(10000, 'x') + "\"", "\"d\"")),
+              ::testing::HasSubstr(rule + "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\" ... "
+                                          "(10000 characters)"));
+  EXPECT_EQ(job_error(document("\"D1\"", "\"   \"")),
+            "job.toml:6: documents[1].title: expected a title with a visible character, got "
+            "\"   \"");
+  EXPECT_EQ(job_error("version = 1\nid = \"j\"\ntitle = \"a\\u0000b\"\n" + kFirstDocument),
+            "job.toml:3: title: expected a title without control characters, got "
+            "\"a\\u0000b\"");
+  EXPECT_EQ(job_error("version = 1\nid = \"" + std::string(65, 'j') + "\"\ntitle = \"t\"\n" +
+                      kFirstDocument),
+            "job.toml:2: id: expected a job id of at most 64 characters, got \"" +
+                std::string(40, 'j') + "\" ... (65 characters)");
+  // Chinese ids of up to 64 characters are ids like any other.
+  const Job job = parse_job(document("\"论语卷一\"", "\"论语\""), "job.toml", "/jobs");
+  EXPECT_EQ(job.documents[0].id, "论语卷一");
+}
+
+TEST(JobFile, WrongTypeNamesTheTypeFound) {
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + "reduction = \"24x\"\n"),
+            "job.toml:9: documents[1].reduction: expected a number 7–50, got \"24x\"");
+  EXPECT_EQ(job_error("version = 1\nid = \"j1\"\ntitle = [\"T\"]\n\n" + kFirstDocument),
+            "job.toml:3: title: expected a non-empty string, got an array");
+  EXPECT_EQ(job_error(kHeader + "[[documents]]\nid = \"D1\"\ntitle = \"t\"\npages = \"scans\"\n"),
+            "job.toml:8: documents[1].pages: expected a table such as { dir = \"scans\" }, got "
+            "\"scans\"");
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + "force_dpi = 1\n"),
+            "job.toml:9: documents[1].force_dpi: expected true or false, got an integer 1");
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + "rotate = 90.0\n"),
+            "job.toml:9: documents[1].rotate: expected one of 0, 90, 180, 270, got a number 90.0");
+  EXPECT_EQ(job_error("version = 1\nid = \"j1\"\ntitle = \"T\"\nlimits = 5\n" + kFirstDocument),
+            "job.toml:4: limits: expected a table, got an integer 5");
+  EXPECT_EQ(job_error(kHeader + "documents = \"all\"\n"),
+            "job.toml:5: documents: expected an array of tables ([[documents]]), got \"all\"");
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + "[documents.metadata]\nyear = true\n"),
+            "job.toml:10: documents[1].metadata.year: expected a string or number, got a "
+            "boolean true");
+  EXPECT_EQ(
+      job_error(kHeader + "[recorder.options]\nsizes = [1, 2]\n\n" + kFirstDocument),
+      "job.toml:6: recorder.options.sizes: expected a string, number or boolean, got an array");
+}
+
+TEST(JobFile, ValuesOutOfRangeAreRejected) {
+  EXPECT_EQ(job_error("version = 1\nid = \"j1\"\nreduction = 70\ntitle = \"T\"\n" + kFirstDocument),
+            "job.toml:3: reduction: expected a number 7–50, got 70");
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + "reduction = 6.5\n"),
+            "job.toml:9: documents[1].reduction: expected a number 7–50, got 6.5");
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + "dpi = 49\n"),
+            "job.toml:9: documents[1].dpi: expected a number 50–4800, got 49");
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + "threshold = 256\n"),
+            "job.toml:9: documents[1].threshold: expected an integer 0–255, got 256");
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + "rotate = 45\n"),
+            "job.toml:9: documents[1].rotate: expected one of 0, 90, 180, 270, got 45");
+  EXPECT_EQ(job_error("threads = 300\n" + kHeader + kFirstDocument),
+            "job.toml:1: threads: expected an integer 0–256, got 300");
+  EXPECT_EQ(job_error(kHeader + "[limits]\nmax_page_pixels = 0\n" + kFirstDocument),
+            "job.toml:6: limits.max_page_pixels: expected a positive integer, got 0");
+  EXPECT_EQ(job_error(kHeader + "[limits]\nmax_file_mb = 0\n" + kFirstDocument),
+            "job.toml:6: limits.max_file_mb: expected an integer 1–16777216, got 0");
+  EXPECT_EQ(
+      job_error("version = 1\nid = \"2026/01\"\ntitle = \"T\"\n" + kFirstDocument),
+      "job.toml:2: id: expected a job id of letters, digits, '.', '_' or '-', got \"2026/01\"");
+  EXPECT_EQ(job_error("version = 1\nid = \"..\"\ntitle = \"T\"\n" + kFirstDocument),
+            "job.toml:2: id: expected a job id of letters, digits, '.', '_' or '-', got \"..\"");
+  EXPECT_EQ(job_error("version = 1\nid = \"j\"\ntitle = \"\"\n" + kFirstDocument),
+            "job.toml:3: title: expected a non-empty string, got an empty string");
+}
+
+TEST(JobFile, UnknownKeysSuggestTheClosestKnownKey) {
+  EXPECT_EQ(
+      job_error("version = 1\nid = \"j1\"\ntitle = \"T\"\n\nreducton = 24\n" + kFirstDocument),
+      "job.toml:5: reducton: unknown key (did you mean \"reduction\"?)");
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + "titel = \"x\"\n"),
+            "job.toml:9: documents[1].titel: unknown key (did you mean \"title\"?)");
+  EXPECT_EQ(job_error(kHeader + "[[documents]]\nid = \"D1\"\ntitle = \"t\"\npages = { "
+                                "dirs = \"a\" }\n"),
+            "job.toml:8: documents[1].pages.dirs: unknown key (did you mean \"dir\"?)");
+  EXPECT_EQ(job_error(kHeader + "[limit]\nmax_file_mb = 3\n" + kFirstDocument),
+            "job.toml:5: limit: unknown key (did you mean \"limits\"?)");
+  EXPECT_EQ(job_error(kHeader + "[recorder]\ndriver = \"tiff\"\nspeed = 3\n" + kFirstDocument),
+            "job.toml:7: recorder.speed: unknown key (known keys: driver, options)");
+}
+
+TEST(JobFile, MissingRequiredKeysPointAtTheirTable) {
+  EXPECT_EQ(job_error(kHeader + "\n[[documents]]\nid = \"D1\"\npages = { dir = \"a\" }\n"),
+            "job.toml:6: documents[1].title: expected a non-empty string (required), got "
+            "nothing");
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + "\n[[documents]]\nid = \"D2\"\ntitle = \"t\"\n"),
+            "job.toml:10: documents[2].pages: expected a table such as { dir = \"scans\" } "
+            "(required), got nothing");
+  EXPECT_EQ(job_error("version = 1\ntitle = \"T\"\n" + kFirstDocument),
+            "job.toml:1: id: expected a job id of letters, digits, '.', '_' or '-' (required), got "
+            "nothing");
+  EXPECT_EQ(job_error(kHeader),
+            "job.toml:1: documents: expected at least one [[documents]] table, got none");
+  EXPECT_EQ(job_error(kHeader + "documents = []\n"),
+            "job.toml:5: documents: expected at least one [[documents]] table, got an empty "
+            "array");
+}
+
+TEST(JobFile, VersionMustBeOne) {
+  EXPECT_EQ(job_error("id = \"j1\"\ntitle = \"T\"\n" + kFirstDocument),
+            "job.toml:1: version: expected 1 (required), got nothing");
+  EXPECT_EQ(job_error("\nversion = 2\nid = \"j1\"\ntitle = \"T\"\n" + kFirstDocument),
+            "job.toml:2: version: expected 1, got 2");
+  EXPECT_EQ(job_error("version = \"1\"\nid = \"j1\"\ntitle = \"T\"\n" + kFirstDocument),
+            "job.toml:1: version: expected 1, got \"1\"");
+}
+
+TEST(JobFile, EnumWordsListTheAcceptedWords) {
+  EXPECT_EQ(job_error("mode = \"rgb\"\n" + kHeader + kFirstDocument),
+            "job.toml:1: mode: expected one of bitonal, grey (or gray), colour (or color), got "
+            "\"rgb\"");
+  EXPECT_EQ(job_error("polarity = \"neg\"\n" + kHeader + kFirstDocument),
+            "job.toml:1: polarity: expected one of negative, positive, got \"neg\"");
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + "on_error = \"skip\"\n"),
+            "job.toml:9: documents[1].on_error: expected one of fail, skip-document, substitute, "
+            "got \"skip\"");
+}
+
+TEST(JobFile, PagesNeedExactlyOneKind) {
+  const std::string document = "[[documents]]\nid = \"D1\"\ntitle = \"t\"\n";
+  EXPECT_EQ(job_error(kHeader + document + "pages = { dir = \"a\", glob = \"b/*.tif\" }\n"),
+            "job.toml:8: documents[1].pages: expected exactly one of dir, glob, files, tiff, pdf, "
+            "got dir and glob");
+  EXPECT_EQ(job_error(kHeader + document +
+                      "pages = { pdf = \"a.pdf\", files = [\"x\"], dir = "
+                      "\"a\" }\n"),
+            "job.toml:8: documents[1].pages: expected exactly one of dir, glob, files, tiff, pdf, "
+            "got pdf, files and dir");
+  EXPECT_EQ(
+      job_error(kHeader + document + "pages = { range = \"1\" }\n"),
+      "job.toml:8: documents[1].pages: expected one of dir, glob, files, tiff, pdf, got none");
+  EXPECT_EQ(job_error(kHeader + document + "pages = { files = [] }\n"),
+            "job.toml:8: documents[1].pages.files: expected an array of file paths, got an empty "
+            "array");
+  EXPECT_EQ(job_error(kHeader + document + "pages = { files = [\"a.tif\", 3] }\n"),
+            "job.toml:8: documents[1].pages.files[2]: expected a file path, got an integer 3");
+}
+
+TEST(JobFile, PageRangesAreChecked) {
+  const std::string document = "[[documents]]\nid = \"D1\"\ntitle = \"t\"\n";
+  for (const std::string range : {"5-2", "0", "x", "1-2-3", "-4", "", " 1", "99999999999"}) {
+    EXPECT_EQ(
+        job_error(kHeader + document + "pages = { tiff = \"m.tif\", range = \"" + range + "\" }\n"),
+        "job.toml:8: documents[1].pages.range: expected a page range \"N\", \"N-M\" or "
+        "\"N-\" (first page is 1), got \"" +
+            range + "\"");
+  }
+  EXPECT_EQ(job_error(kHeader + document + "pages = { pdf = \"m.pdf\", range = 0 }\n"),
+            "job.toml:8: documents[1].pages.range: expected a page range \"N\", \"N-M\" or \"N-\" "
+            "(first page is 1), got 0");
+  EXPECT_EQ(job_error(kHeader + document + "pages = { dir = \"d\", range = \"1-2\" }\n"),
+            "job.toml:8: documents[1].pages.range: expected a range only with tiff or pdf, got it "
+            "with dir");
+}
+
+TEST(JobFile, DuplicateDocumentIdsAreRejected) {
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + "\n[[documents]]\nid = \"D001\"\ntitle = \"t\"\n" +
+                      "pages = { dir = \"b\" }\n"),
+            "job.toml:11: documents[2].id: expected a unique document id, got \"D001\" again "
+            "(first used by documents[1])");
+}
+
+TEST(JobFile, ForceDpiNeedsADpi) {
+  EXPECT_EQ(job_error("force_dpi = true\n" + kHeader + kFirstDocument),
+            "job.toml:1: force_dpi: expected dpi to be set when force_dpi = true, got no dpi");
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + "force_dpi = true\n"),
+            "job.toml:9: documents[1].force_dpi: expected dpi to be set when force_dpi = true, "
+            "got no dpi");
+  // The document's own dpi satisfies the job-level force_dpi.
+  const Job job = parse_job("force_dpi = true\n" + kHeader + kFirstDocument + "dpi = 600\n",
+                            "job.toml", "/jobs");
+  EXPECT_EQ(settings_for(job, job.documents[0]).dpi, 600.0);
+}
+
+TEST(JobFile, SyntaxErrorsGiveTheLine) {
+  EXPECT_EQ(job_error("version = 1\nid = \"j1\"\ntitle = = \"T\"\n"),
+            "job.toml:3: syntax error: Error while parsing value: could not determine value type");
+  EXPECT_EQ(job_error("version = 1\nversion = 1\n"), "job.toml:2: version is defined twice");
+}
+
+// toml++ names a doubled key from its own record of it, which for a Unicode bare key (quoted
+// before parsing, job/bare_keys.hpp) reads '"版本版本" '; the message names the key as written.
+TEST(JobFile, AKeyDefinedTwiceIsNamedAsWritten) {
+  const std::string metadata = "\n[documents.metadata]\n版本 = \"a\"\n";
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + metadata + "版本 = \"b\"\n"),
+            "job.toml:12: 版本 is defined twice");
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + metadata + "  \"版本\" = 'b' # again\n"),
+            "job.toml:12: \"版本\" is defined twice");
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + metadata + "索书号 = 1\n卷.册 = 2\n索书号 = 3\n"),
+            "job.toml:14: 索书号 is defined twice");
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + metadata + "[documents.metadata]\n"),
+            "job.toml:12: [documents.metadata] is defined twice");
+  // Through load_job too: the file's name and line.
+  test::TempDir dir;
+  test::write_text(dir / "job.toml", kHeader + kFirstDocument + metadata + "版本 = \"b\"\n");
+  try {
+    load_job(dir / "job.toml");
+    FAIL() << "no error";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::job);
+    EXPECT_EQ(std::string(error.what()),
+              (dir / "job.toml").string() + ":12: 版本 is defined twice");
+  }
+}
+
+TEST(JobFile, UnicodeBareKeysAreAcceptedAndStringsAreLeftAlone) {
+  const std::string text =
+      "\xEF\xBB\xBF" + kHeader + kFirstDocument +
+      "metadata = { 版本 = \"宋刻本\", \"quoted 键\" = 'x, 年代 = y', 年代 = 1127 }\n"
+      "\n[[documents]]\nid = \"D002\"\npages = { dir = \"b\" }\n"
+      "title = \"\"\"\n作者 = \"不是键\"\n# 不是注释\"\"\"\"\n"
+      "[documents.metadata] # 作者 = \"注释\"\n"
+      "  作者 =  '朱熹'\n"
+      "bare-ascii = \"a\" \n"
+      "\"引号\" = \"\"\"多行\n 值 = 1\"\"\"\n";
+  const Job job = parse_job(text, "job.toml", "/jobs");
+  ASSERT_EQ(job.documents.size(), 2u);
+  const std::vector<std::pair<std::string, std::string>> inline_metadata = {
+      {"版本", "宋刻本"}, {"quoted 键", "x, 年代 = y"}, {"年代", "1127"}};
+  EXPECT_EQ(job.documents[0].metadata, inline_metadata);
+  // 卷.数 is a dotted key: a table, which metadata does not take.
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + "metadata = { 卷.数 = 3 }\n"),
+            "job.toml:9: documents[1].metadata.卷: expected a string or number, got a table");
+  EXPECT_EQ(job.documents[1].title, "作者 = \"不是键\"\n# 不是注释\"");
+  const std::vector<std::pair<std::string, std::string>> metadata = {
+      {"作者", "朱熹"}, {"bare-ascii", "a"}, {"引号", "多行\n 值 = 1"}};
+  EXPECT_EQ(job.documents[1].metadata, metadata);
+}
+
+TEST(JobFile, LoadJobReportsAnUnreadableFile) {
+  test::TempDir dir;
+  try {
+    load_job(dir / "missing.toml");
+    FAIL() << "no error";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::job);
+    // The reason after the path is fw::read_file's.
+    EXPECT_TRUE(std::string(error.what()).starts_with((dir / "missing.toml").string() + ": "))
+        << error.what();
+  }
+  try {
+    load_job(dir.path());
+    FAIL() << "no error";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::job);
+    EXPECT_EQ(std::string(error.what()),
+              dir.path().string() + ": expected a job file, got a folder");
+  }
+}
+
+TEST(JobFile, ErrorsNameTheFileAsGiven) {
+  test::TempDir dir;
+  test::write_text(dir / "a/job.toml", "version = 1\nid = \"j1\"\ntitle = \"T\"\n");
+  try {
+    load_job(dir / "a/job.toml");
+    FAIL() << "no error";
+  } catch (const Error& error) {
+    EXPECT_EQ(std::string(error.what()),
+              (dir / "a/job.toml").string() +
+                  ":1: documents: expected at least one [[documents]] table, got none");
+  }
+}
+
+}  // namespace
+}  // namespace fw

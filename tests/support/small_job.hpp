@@ -1,0 +1,22 @@
+// Small jobs on the tiff driver, as the tests that run a whole job write them: one document
+// (D001) of a few pages, frames of a few hundred pixels, and a page cut short where a test needs
+// a page that does not decode.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace fw::test {
+
+// A job file's text: one document D001 titled `document` whose pages are `pages` (a TOML
+// value), on the tiff driver at 50 um. `keys` are the job's other keys, a line each ("format =
+// \"short-reel\"\ntargets = \"none\"\n").
+std::string small_tiff_job(const std::string& id, const std::string& title, const std::string& keys,
+                           const std::string& document,
+                           const std::string& pages = "{ dir = \"scans\" }");
+
+// Cuts `file` to its first half, as an interrupted copy leaves it (its header still reads);
+// returns what it held, to mend it with.
+std::string cut_in_half(const std::filesystem::path& file);
+
+}  // namespace fw::test
