@@ -342,6 +342,58 @@ TEST_F(EngineOptions, TheProfilesOptionIsTheRecordersFolderBesideTheJobsProfiles
   EXPECT_THROW((void)api::resolve_recorder("sim", {"calibration=x"}, {}), Error);
 }
 
+// -O tone and -O document_class refine the calibration -O calibration chooses. Alone there is
+// nothing for them to refine (the recorder's own calibration is used as its profile says), so
+// they are refused naming the option, not dropped.
+TEST_F(EngineOptions, AToneOrClassWithoutTheCalibrationItRefinesIsRefusedNamingIt) {
+  const auto refusal = [](const api::JobRequest& request) {
+    try {
+      (void)api::resolve(request);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::job);
+      return std::string(e.what());
+    }
+    return std::string("(accepted)");
+  };
+  api::JobRequest request = job("");
+  request.overrides.driver_options = {{"tone", "1.2"}};
+  EXPECT_EQ(refusal(request),
+            "-O tone: tone refines the calibration that calibration=NAME chooses, and none is "
+            "chosen (the recorder's own is used as its profile says), so it would not be "
+            "applied: name the calibration too (-O calibration=NAME, or the job file's "
+            "[calibration] table with profile = \"NAME\" and tone)");
+  request.overrides.driver_options = {{"document_class", "faint"}};
+  EXPECT_THAT(refusal(request), HasSubstr("-O document_class: document_class refines"));
+  EXPECT_THAT(refusal(job("", "document_class = \"faint\"\n")),
+              HasSubstr("recorder.options.document_class: document_class refines the calibration "
+                        "that calibration=NAME chooses, and none is chosen"));
+  EXPECT_THAT(refusal(job("", "tone = \"1.2\"\n")),
+              HasSubstr("(recorder.options.calibration=NAME, or the job file's [calibration]"));
+  // With the calibration they refine, both apply; an empty value still chooses nothing.
+  request.overrides.driver_options = {
+      {"calibration", "sim-default-negative"}, {"document_class", "faint"}, {"tone", "1.2"}};
+  const api::JobSettings settings = api::resolve(request);
+  EXPECT_EQ(settings.job.calibration.document_class, "faint");
+  EXPECT_EQ(settings.job.calibration.tone, 1.2);
+  request.overrides.driver_options = {{"tone", ""}};
+  EXPECT_EQ(refusal(request), "(accepted)");
+}
+
+// The CLI's wiring: `convert -O tone=X` without a calibration stops before anything is filmed,
+// exit 2, the message naming the flag.
+TEST_F(EngineOptions, TheCliRefusesAToneWithoutACalibrationBeforeFilming) {
+  test::write_text(dir.path() / "job.toml",
+                   "version = 1\nid = \"e1\"\ntitle = \"e\"\noutput = \"out\"\n[recorder]\n"
+                   "driver = \"tiff\"\n[[documents]]\nid = \"D1\"\ntitle = \"p\"\npages = "
+                   "{ dir = \"scans\" }\n");
+  const auto r = test::run_cli({"convert", (dir.path() / "job.toml").string(), "-O", "tone=1.2",
+                                "--profiles", profiles.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("-O tone: tone refines the calibration that calibration=NAME "
+                               "chooses, and none is chosen"));
+  EXPECT_FALSE(fs::exists(dir.path() / "out" / "e1"));
+}
+
 TEST(DriverOptions, ADriverOpenedDirectlyRefusesAnEngineKeySayingWhoseItIs) {
   const auto registry = builtin();
   try {
