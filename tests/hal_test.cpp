@@ -6,12 +6,15 @@
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <thread>
 
 #include "api/calibrate.hpp"
+#include "api/drivers.hpp"
 #include "api/settings.hpp"
+#include "api/verify.hpp"
 #include "builtin.hpp"
 #include "catalog/resume.hpp"
 #include "color/calibration.hpp"
@@ -315,6 +318,34 @@ TEST_F(EngineOptions, TheJobsCalibrationAndAnOptionBothChoosingIsRefusedNamingBo
   }
 }
 
+// verify names a job as convert did; a job file whose job has run is verified with the settings
+// convert recorded in its journal, and the operator is told so.
+TEST_F(EngineOptions, VerifyTakesARunJobsSettingsFromItsJournalAndSaysSo) {
+  const api::JobRequest flags = job("");
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(api::verify_settings(flags.source, flags).job_dir, dir.path() / "out" / "e1");
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");  // never run: the flags are all
+
+  api::JobRequest filmed = flags;
+  filmed.overrides.reduction = 20;
+  const fs::path journal = dir.path() / "out" / "e1" / "journal.jsonl";
+  fs::create_directories(journal.parent_path());
+  test::write_text(journal, nlohmann::json({{"event", "start"},
+                                            {"job", "e1"},
+                                            {"plan_sha256", "p"},
+                                            {"frames", 0},
+                                            {"request", filmed.to_json()}})
+                                    .dump() +
+                                "\n");
+  ::testing::internal::CaptureStderr();
+  const api::JobSettings settings = api::verify_settings(flags.source, flags);
+  const std::string said = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(settings.job.defaults.reduction, 20);
+  EXPECT_THAT(said, HasSubstr("filmwriter: verify: job e1 has run; its settings are taken from " +
+                              journal.string() + " (convert was given --out "));
+  EXPECT_THAT(said, HasSubstr(" --reduction 20)"));
+}
+
 // -O profiles=DIR was the sim's own option, where it read its recorders and stocks and the
 // engine looked calibrations up; formats and targets came from --profiles. It still is exactly
 // that, now resolved by the engine: two folders, each for what it held.
@@ -419,6 +450,31 @@ TEST(DriverOptions, ADriverOpenedDirectlyRefusesAnEngineKeySayingWhoseItIs) {
   test::copy_profiles_with_test_recorder(dir.path() / "profiles");
   EXPECT_NO_THROW(registry.open("sim", {{"recorder", "sim-test"}}, {dir.path() / "profiles"}));
   EXPECT_THROW(registry.open("sim", {{"recorder", "sim-test"}}), hal::DeviceError);
+}
+
+// What `filmwriter drivers` prints, as the API describes it: each driver opened with its
+// defaults; a remote one (net) is known only once reached, and says why it was not.
+TEST(DriverDescriptions, EachDriverWithItsCapabilitiesOrWhyTheyAreUnknown) {
+  const auto descriptions = api::describe_drivers(builtin());
+  const auto find = [&](const std::string& name) {
+    const auto it = std::find_if(descriptions.begin(), descriptions.end(),
+                                 [&](const auto& d) { return d.name == name; });
+    EXPECT_NE(it, descriptions.end()) << name;
+    return *it;
+  };
+  const api::DriverDescription tiff = find("tiff");
+  ASSERT_TRUE(tiff.capabilities.has_value());
+  EXPECT_EQ(tiff.capabilities->pixel_pitch_um, 2.5);
+  EXPECT_EQ(tiff.supports, (std::vector<std::string>{"append"}));
+  EXPECT_TRUE(tiff.unreachable.empty());
+  EXPECT_FALSE(tiff.options.empty());
+  const api::DriverDescription sim = find("sim");
+  ASSERT_TRUE(sim.capabilities.has_value());
+  EXPECT_EQ(sim.supports, (std::vector<std::string>{"append", "film_readback", "film_record"}));
+  const api::DriverDescription net = find("net");
+  EXPECT_FALSE(net.capabilities.has_value());
+  EXPECT_FALSE(net.unreachable.empty());
+  EXPECT_TRUE(net.supports.empty());
 }
 
 }  // namespace
