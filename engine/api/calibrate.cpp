@@ -169,6 +169,7 @@ Verification verify_profile(const CalibrationProfile& profile, hal::Recorder& re
   }
   top = std::min(top + 0.5, ceiling - 0.05);
   std::vector<double> targets;
+  targets.reserve(15 + profile.aims.size());
   for (int i = 0; i < 15; ++i) targets.push_back(bottom + 0.05 + (top - bottom - 0.05) * i / 14);
   for (const auto& [name, aim] : profile.aims) targets.push_back(aim);
   Codes codes(profile.curves.size());
