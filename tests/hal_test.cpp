@@ -6,12 +6,15 @@
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <thread>
 
 #include "api/calibrate.hpp"
+#include "api/drivers.hpp"
 #include "api/settings.hpp"
+#include "api/verify.hpp"
 #include "builtin.hpp"
 #include "catalog/resume.hpp"
 #include "color/calibration.hpp"
@@ -315,6 +318,34 @@ TEST_F(EngineOptions, TheJobsCalibrationAndAnOptionBothChoosingIsRefusedNamingBo
   }
 }
 
+// verify names a job as convert did; a job file whose job has run is verified with the settings
+// convert recorded in its journal, and the operator is told so.
+TEST_F(EngineOptions, VerifyTakesARunJobsSettingsFromItsJournalAndSaysSo) {
+  const api::JobRequest flags = job("");
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(api::verify_settings(flags.source, flags).job_dir, dir.path() / "out" / "e1");
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");  // never run: the flags are all
+
+  api::JobRequest filmed = flags;
+  filmed.overrides.reduction = 20;
+  const fs::path journal = dir.path() / "out" / "e1" / "journal.jsonl";
+  fs::create_directories(journal.parent_path());
+  test::write_text(journal, nlohmann::json({{"event", "start"},
+                                            {"job", "e1"},
+                                            {"plan_sha256", "p"},
+                                            {"frames", 0},
+                                            {"request", filmed.to_json()}})
+                                    .dump() +
+                                "\n");
+  ::testing::internal::CaptureStderr();
+  const api::JobSettings settings = api::verify_settings(flags.source, flags);
+  const std::string said = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(settings.job.defaults.reduction, 20);
+  EXPECT_THAT(said, HasSubstr("filmwriter: verify: job e1 has run; its settings are taken from " +
+                              journal.string() + " (convert was given --out "));
+  EXPECT_THAT(said, HasSubstr(" --reduction 20)"));
+}
+
 // -O profiles=DIR was the sim's own option, where it read its recorders and stocks and the
 // engine looked calibrations up; formats and targets came from --profiles. It still is exactly
 // that, now resolved by the engine: two folders, each for what it held.
@@ -342,6 +373,58 @@ TEST_F(EngineOptions, TheProfilesOptionIsTheRecordersFolderBesideTheJobsProfiles
   EXPECT_THROW((void)api::resolve_recorder("sim", {"calibration=x"}, {}), Error);
 }
 
+// -O tone and -O document_class refine the calibration -O calibration chooses. Alone there is
+// nothing for them to refine (the recorder's own calibration is used as its profile says), so
+// they are refused naming the option, not dropped.
+TEST_F(EngineOptions, AToneOrClassWithoutTheCalibrationItRefinesIsRefusedNamingIt) {
+  const auto refusal = [](const api::JobRequest& request) {
+    try {
+      (void)api::resolve(request);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::job);
+      return std::string(e.what());
+    }
+    return std::string("(accepted)");
+  };
+  api::JobRequest request = job("");
+  request.overrides.driver_options = {{"tone", "1.2"}};
+  EXPECT_EQ(refusal(request),
+            "-O tone: tone refines the calibration that calibration=NAME chooses, and none is "
+            "chosen (the recorder's own is used as its profile says), so it would not be "
+            "applied: name the calibration too (-O calibration=NAME, or the job file's "
+            "[calibration] table with profile = \"NAME\" and tone)");
+  request.overrides.driver_options = {{"document_class", "faint"}};
+  EXPECT_THAT(refusal(request), HasSubstr("-O document_class: document_class refines"));
+  EXPECT_THAT(refusal(job("", "document_class = \"faint\"\n")),
+              HasSubstr("recorder.options.document_class: document_class refines the calibration "
+                        "that calibration=NAME chooses, and none is chosen"));
+  EXPECT_THAT(refusal(job("", "tone = \"1.2\"\n")),
+              HasSubstr("(recorder.options.calibration=NAME, or the job file's [calibration]"));
+  // With the calibration they refine, both apply; an empty value still chooses nothing.
+  request.overrides.driver_options = {
+      {"calibration", "sim-default-negative"}, {"document_class", "faint"}, {"tone", "1.2"}};
+  const api::JobSettings settings = api::resolve(request);
+  EXPECT_EQ(settings.job.calibration.document_class, "faint");
+  EXPECT_EQ(settings.job.calibration.tone, 1.2);
+  request.overrides.driver_options = {{"tone", ""}};
+  EXPECT_EQ(refusal(request), "(accepted)");
+}
+
+// The CLI's wiring: `convert -O tone=X` without a calibration stops before anything is filmed,
+// exit 2, the message naming the flag.
+TEST_F(EngineOptions, TheCliRefusesAToneWithoutACalibrationBeforeFilming) {
+  test::write_text(dir.path() / "job.toml",
+                   "version = 1\nid = \"e1\"\ntitle = \"e\"\noutput = \"out\"\n[recorder]\n"
+                   "driver = \"tiff\"\n[[documents]]\nid = \"D1\"\ntitle = \"p\"\npages = "
+                   "{ dir = \"scans\" }\n");
+  const auto r = test::run_cli({"convert", (dir.path() / "job.toml").string(), "-O", "tone=1.2",
+                                "--profiles", profiles.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("-O tone: tone refines the calibration that calibration=NAME "
+                               "chooses, and none is chosen"));
+  EXPECT_FALSE(fs::exists(dir.path() / "out" / "e1"));
+}
+
 TEST(DriverOptions, ADriverOpenedDirectlyRefusesAnEngineKeySayingWhoseItIs) {
   const auto registry = builtin();
   try {
@@ -367,6 +450,31 @@ TEST(DriverOptions, ADriverOpenedDirectlyRefusesAnEngineKeySayingWhoseItIs) {
   test::copy_profiles_with_test_recorder(dir.path() / "profiles");
   EXPECT_NO_THROW(registry.open("sim", {{"recorder", "sim-test"}}, {dir.path() / "profiles"}));
   EXPECT_THROW(registry.open("sim", {{"recorder", "sim-test"}}), hal::DeviceError);
+}
+
+// What `filmwriter drivers` prints, as the API describes it: each driver opened with its
+// defaults; a remote one (net) is known only once reached, and says why it was not.
+TEST(DriverDescriptions, EachDriverWithItsCapabilitiesOrWhyTheyAreUnknown) {
+  const auto descriptions = api::describe_drivers(builtin());
+  const auto find = [&](const std::string& name) {
+    const auto it = std::find_if(descriptions.begin(), descriptions.end(),
+                                 [&](const auto& d) { return d.name == name; });
+    EXPECT_NE(it, descriptions.end()) << name;
+    return *it;
+  };
+  const api::DriverDescription tiff = find("tiff");
+  ASSERT_TRUE(tiff.capabilities.has_value());
+  EXPECT_EQ(tiff.capabilities->pixel_pitch_um, 2.5);
+  EXPECT_EQ(tiff.supports, (std::vector<std::string>{"append"}));
+  EXPECT_TRUE(tiff.unreachable.empty());
+  EXPECT_FALSE(tiff.options.empty());
+  const api::DriverDescription sim = find("sim");
+  ASSERT_TRUE(sim.capabilities.has_value());
+  EXPECT_EQ(sim.supports, (std::vector<std::string>{"append", "film_readback", "film_record"}));
+  const api::DriverDescription net = find("net");
+  EXPECT_FALSE(net.capabilities.has_value());
+  EXPECT_FALSE(net.unreachable.empty());
+  EXPECT_TRUE(net.supports.empty());
 }
 
 }  // namespace

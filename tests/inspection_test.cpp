@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
+#include "api/inspect.hpp"
 #include "catalog/catalog.hpp"
 #include "core/error.hpp"
 #include "support/pg_server.hpp"
@@ -172,6 +176,63 @@ TEST_P(Inspections, CorrectionsSurviveARebuildOfTheJob) {
   EXPECT_EQ(history[0].reason, "notes forgotten");
   EXPECT_EQ(history[1].corrects, 1);
   EXPECT_EQ(history[1].notes, "划痕");
+}
+
+// The API `filmwriter inspect` calls: with a job named (--job here), its reels and records only;
+// without, every job's.
+TEST_P(Inspections, TheApiKeepsToTheNamedJob) {
+  CatalogJob other;
+  other.id = "ms";
+  other.title = "手稿";
+  other.dir = dir_.path();
+  other.plan_sha256 = "q";
+  other.format = "16mm-comic-30m";
+  other.documents = {{"D001", "手稿", {}, {}, {}}};
+  catalog().start_job(other);
+  catalog().reel_loaded("ms", "R0001", 1, 30.5);
+  catalog().reel_closed("ms", {"ms", "R0001", 1, "complete", 0, 0, "", "", {}, 1, ""});
+  sql("UPDATE jobs SET started_at = '2026-03-10T12:00:00Z'; "
+      "UPDATE reels SET loaded_at = '2026-03-10T12:00:00Z'");
+  const auto job = [&](const std::string& id) {
+    return api::CatalogNames{"", catalog().file(), id};
+  };
+  const auto jobs_of = [](const api::DueInspections& due) {
+    std::vector<std::string> ids;
+    for (const auto& reel : due.reels) ids.push_back(reel.job_id + " " + reel.reel);
+    return ids;
+  };
+
+  const auto every = api::reels_due_for_inspection(job(""), 24, "2028-03-20");
+  EXPECT_EQ(every.as_of, "2028-03-20");
+  EXPECT_EQ(every.months, 24);
+  EXPECT_EQ(jobs_of(every), (std::vector<std::string>{"ms R0001", "qc R0001"}));
+  EXPECT_EQ(jobs_of(api::reels_due_for_inspection(job("qc"), 24, "2028-03-20")),
+            (std::vector<std::string>{"qc R0001"}));
+  EXPECT_EQ(jobs_of(api::reels_due_for_inspection(job("ms"), 24, "2028-03-20")),
+            (std::vector<std::string>{"ms R0001"}));
+  EXPECT_TRUE(api::reels_due_for_inspection(job("qc"), 24, "2027-03-20").reels.empty());
+  EXPECT_EQ(api::reels_due_for_inspection(job("qc"), 24).as_of, local_today());
+
+  // The reel id is both jobs': only the named job says whose reel was inspected.
+  EXPECT_EQ(refusal([&] { api::record_inspection(job(""), reading("2026-09-01", 1)); }),
+            "reel R0001 exists in 2 jobs (ms, qc): give --job");
+  EXPECT_EQ(api::record_inspection(job("ms"), reading("2026-09-01", 1)).job_id, "ms");
+  EXPECT_EQ(api::inspection_records(job("ms")).size(), 1u);
+  EXPECT_TRUE(api::inspection_records(job("qc")).empty());
+  EXPECT_EQ(api::inspection_records(job("")).size(), 1u);
+  EXPECT_TRUE(api::inspection_records(job("ms"), "R0002").empty());
+  EXPECT_EQ(jobs_of(api::reels_due_for_inspection(job(""), 24, "2028-03-20")),
+            (std::vector<std::string>{"qc R0001"}));
+
+  // Corrected and withdrawn through the named job's catalog, kept in its history.
+  InspectionChange change;
+  change.ad_strip = 0.5;
+  const Inspection corrected = api::correct_inspection_record(job("ms"), 1, change, "typo");
+  EXPECT_EQ(corrected.ad_strip, 0.5);
+  EXPECT_EQ(api::withdraw_inspection_record(job("ms"), corrected.id, "wrong reel").status,
+            "withdrawn");
+  EXPECT_TRUE(api::inspection_records(job("ms")).empty());
+  EXPECT_EQ(api::inspection_records(job("ms"), "", true).size(), 2u);
 }
 
 TEST(InspectionId, ParsesANumberWithOrWithoutItsHash) {

@@ -11,14 +11,17 @@
 #include <csignal>
 #include <functional>
 #include <map>
+#include <sstream>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "api/queue.hpp"
 #include "api/shared_queue.hpp"
 #include "base/files.hpp"
 #include "core/error.hpp"
 #include "ops/lock.hpp"
+#include "ops/log.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -230,6 +233,47 @@ TEST(ChildRunner, KeepsTheOutputAndTheLastErrorLine) {
   const auto killed = ops::run_child("/bin/sh", {"-c", "exec sleep 30"}, log, &stop);
   EXPECT_EQ(killed.exit_code, 128 + SIGTERM);
   EXPECT_EQ(killed.error, fmt::format("killed by signal {}", SIGTERM));
+}
+
+// Each run's end is one queue_job_end event, in both formats, as operators' log collectors and
+// eyes read it (the folder queue and the shared one log it through the same function).
+TEST_F(QueueApi, EachJobsEndIsLoggedWithItsStateExitCodeAndError) {
+  auto& log = ops::Log::global();
+  drop("a.toml");
+  drop("b.toml");
+  runner.script["b.toml"] = {exit_input};
+  log.set_format(ops::LogFormat::json);
+  ::testing::internal::CaptureStderr();
+  (void)api::run_queue(options, runner);
+  const std::string json_lines = ::testing::internal::GetCapturedStderr();
+  std::vector<nlohmann::json> ends;
+  std::istringstream lines(json_lines);
+  for (std::string line; std::getline(lines, line);) {
+    const auto event = nlohmann::json::parse(line);
+    if (event["event"] == "queue_job_end") ends.push_back(event);
+  }
+  ASSERT_EQ(ends.size(), 2u) << json_lines;
+  EXPECT_EQ(ends[0]["level"], "info");
+  EXPECT_EQ(ends[0]["queue_job"], "a.toml");
+  EXPECT_EQ(ends[0]["state"], "done");
+  EXPECT_EQ(ends[0]["exit_code"], 0);
+  EXPECT_EQ(ends[0]["error"], "");
+  EXPECT_EQ(ends[0]["seconds"], 0.01);
+  EXPECT_EQ(ends[1]["level"], "error");
+  EXPECT_EQ(ends[1]["queue_job"], "b.toml");
+  EXPECT_EQ(ends[1]["state"], "failed");
+  EXPECT_EQ(ends[1]["exit_code"], exit_input);
+  EXPECT_EQ(ends[1]["error"], "failure 3");
+
+  drop("c.toml");
+  drop("d.toml");
+  runner.script["d.toml"] = {exit_device};
+  log.set_format(ops::LogFormat::text);
+  ::testing::internal::CaptureStderr();
+  (void)api::run_queue(options, runner);
+  const std::string text = ::testing::internal::GetCapturedStderr();
+  EXPECT_THAT(text, HasSubstr("queue: c.toml done (exit 0)\n"));
+  EXPECT_THAT(text, HasSubstr("queue: d.toml retry (exit 4): failure 4\n"));
 }
 
 }  // namespace

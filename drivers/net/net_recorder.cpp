@@ -158,7 +158,7 @@ class NetRecorder final : public hal::Recorder {
     std::filesystem::create_directories(work_dir_);
     const auto path = work_dir_ / "recorder.sha256";
     std::ofstream(path, std::ios::binary | std::ios::trunc) << list;
-    report.files.push_back("recorder.sha256");
+    report.files.emplace_back("recorder.sha256");
     return report;
   }
 

@@ -157,8 +157,8 @@ Connection Connection::dial(const std::string& host, std::uint16_t port, int tim
   throw NetError(NetError::Kind::io, fmt::format("cannot connect to {}:{}: {}", host, port, last));
 }
 
-void Connection::send(const nlohmann::json& head, std::span<const std::uint8_t> data,
-                      int timeout_ms) {
+void Connection::send(  // NOLINT(readability-make-member-function-const): writes the socket
+    const nlohmann::json& head, std::span<const std::uint8_t> data, int timeout_ms) {
   if (fd_ < 0) throw NetError(NetError::Kind::closed, "not connected");
   const std::string text = head.dump();
   std::uint8_t header[16];
@@ -206,7 +206,8 @@ nlohmann::json parse_head(const std::uint8_t* text, std::size_t size) {
 
 }  // namespace
 
-Message Connection::receive(int timeout_ms, std::uint64_t max_data, int total_ms) {
+Message Connection::receive(  // NOLINT(readability-make-member-function-const): reads the socket
+    int timeout_ms, std::uint64_t max_data, int total_ms) {
   if (fd_ < 0) throw NetError(NetError::Kind::closed, "not connected");
   const Clock::time_point deadline =
       total_ms > 0 ? Clock::now() + std::chrono::milliseconds(total_ms) : Clock::time_point::max();
@@ -291,7 +292,8 @@ Listener::~Listener() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Connection Listener::accept() {
+Connection Listener::accept() {  // NOLINT(readability-make-member-function-const): takes a
+                                 // connection off the socket's queue
   const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
   if (fd < 0) throw NetError(NetError::Kind::io, std::string("accept: ") + std::strerror(errno));
   tune(fd);
@@ -432,18 +434,18 @@ hal::Capabilities capabilities_from(const nlohmann::json& json) {
   return caps;
 }
 
-hal::ReelSpec reel_from(const nlohmann::json& r) {
+hal::ReelSpec reel_from(const nlohmann::json& json) {
   hal::ReelSpec spec;
-  spec.reel_id = field<std::string>(r, "reel_id");
-  spec.reel_number = field<std::uint32_t>(r, "reel_number");
-  spec.job_id = field<std::string>(r, "job_id");
-  spec.film_format = field(r, "film_format", std::string());
-  spec.stock = field(r, "stock", std::string());
-  spec.film_length_m = field(r, "film_length_m", 0.0);
-  spec.first_frame = field(r, "first_frame", 1u);
-  spec.keep_film = field(r, "keep_film", false);
+  spec.reel_id = field<std::string>(json, "reel_id");
+  spec.reel_number = field<std::uint32_t>(json, "reel_number");
+  spec.job_id = field<std::string>(json, "job_id");
+  spec.film_format = field(json, "film_format", std::string());
+  spec.stock = field(json, "stock", std::string());
+  spec.film_length_m = field(json, "film_length_m", 0.0);
+  spec.first_frame = field(json, "first_frame", 1u);
+  spec.keep_film = field(json, "keep_film", false);
   spec.geometry =
-      geometry_from(r.contains("geometry") ? r.at("geometry") : nlohmann::json::object());
+      geometry_from(json.contains("geometry") ? json.at("geometry") : nlohmann::json::object());
   return spec;
 }
 

@@ -71,6 +71,7 @@ Key number(std::string_view name, double& field, double low, double high) {
 // missing required one.
 void read_keys(const TomlTable& table, const std::vector<Key>& keys) {
   std::vector<TomlTable::Rule> rules;
+  rules.reserve(keys.size());
   for (const Key& key : keys) rules.push_back(key.rule);
   table.read(rules);
   for (const Key& key : keys) {

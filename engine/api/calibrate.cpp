@@ -43,7 +43,7 @@ fs::path expose_wedge(hal::Recorder& recorder, const RecorderSettings& settings,
       }
     }
   }
-  const auto reel_dir = dir / "R0001";
+  auto reel_dir = dir / "R0001";  // not const: returned, so moved
   fs::create_directories(reel_dir);
   write_file_atomic(dir / "wedge.json", layout.to_json());
   hal::Frame frame;
@@ -169,10 +169,12 @@ Verification verify_profile(const CalibrationProfile& profile, hal::Recorder& re
   }
   top = std::min(top + 0.5, ceiling - 0.05);
   std::vector<double> targets;
+  targets.reserve(15 + profile.aims.size());
   for (int i = 0; i < 15; ++i) targets.push_back(bottom + 0.05 + (top - bottom - 0.05) * i / 14);
   for (const auto& [name, aim] : profile.aims) targets.push_back(aim);
   Codes codes(profile.curves.size());
   for (std::size_t c = 0; c < profile.curves.size(); ++c) {
+    codes[c].reserve(targets.size());
     for (double target : targets) {
       codes[c].push_back(static_cast<std::uint8_t>(
           std::clamp(std::lround(profile.curves[c].code_for(target)), 0L, 255L)));

@@ -8,17 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "api/catalog_target.hpp"
 #include "catalog/catalog.hpp"
 #include "mets/toc_export.hpp"
 
 namespace fw::api {
-
-// Which catalog and job a question is about, as locate_catalog takes them.
-struct CatalogNames {
-  std::filesystem::path named;    // JOB: a job's output folder or job file ("" for none)
-  std::filesystem::path catalog;  // --catalog ("" for none)
-  std::string job;                // --job ("" for none)
-};
 
 // One line per run of consecutive frames of one document, or of a reel's targets, on a reel
 // (catalog/export.hpp, describe_frames); a title is also looked for among the documents' TOC

@@ -12,6 +12,13 @@
 
 namespace fw::api {
 
+// Which catalog and job a question is about, as locate_catalog takes them.
+struct CatalogNames {
+  std::filesystem::path named;    // JOB: a job's output folder or job file ("" for none)
+  std::filesystem::path catalog;  // --catalog ("" for none)
+  std::string job;                // --job ("" for none)
+};
+
 struct CatalogTarget {
   std::filesystem::path catalog_file;
   std::string job_id;  // "" when no job was named: every job in the catalog

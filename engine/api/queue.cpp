@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "api/queue_outcome.hpp"
 #include "base/files.hpp"
 #include "core/error.hpp"
 #include "ops/log.hpp"
@@ -84,6 +85,27 @@ ops::ChildResult ChildProcessRunner::run(const QueueJob& job) {
   return ops::run_child(executable_, job.arguments, job.log, stop_);
 }
 
+void record_outcome(QueueResult& result, const std::string& job, const ops::ChildResult& child,
+                    QueueJobState state) {
+  result.outcomes.push_back({job, child.exit_code, state, child.error, child.seconds});
+  ops::Log::global().event(
+      state == QueueJobState::done ? "info" : "error", "queue_job_end",
+      {{"queue_job", job},
+       {"state", to_string(state)},
+       {"exit_code", child.exit_code},
+       {"error", child.error},
+       {"seconds", child.seconds}},
+      fmt::format("queue: {} {} (exit {}){}", job, to_string(state), child.exit_code,
+                  child.error.empty() ? "" : ": " + child.error));
+}
+
+void count_outcomes(QueueResult& result) {
+  for (const auto& o : result.outcomes) {
+    result.done += o.state == QueueJobState::done;
+    result.failed += o.state == QueueJobState::failed;
+  }
+}
+
 QueueResult run_queue(const QueueOptions& options, JobRunner& runner) {
   auto& log = ops::Log::global();
   ops::QueueDir queue(options.dir);
@@ -150,24 +172,13 @@ QueueResult run_queue(const QueueOptions& options, JobRunner& runner) {
       state = QueueJobState::failed;
       result.exit_code = child.exit_code;
     }
-    result.outcomes.push_back({name, child.exit_code, state, child.error, child.seconds});
-    log.event(state == QueueJobState::done ? "info" : "error", "queue_job_end",
-              {{"queue_job", name},
-               {"state", to_string(state)},
-               {"exit_code", child.exit_code},
-               {"error", child.error},
-               {"seconds", child.seconds}},
-              fmt::format("queue: {} {} (exit {}){}", name, to_string(state), child.exit_code,
-                          child.error.empty() ? "" : ": " + child.error));
+    record_outcome(result, name, child, state);
     if (state == QueueJobState::retry || state == QueueJobState::interrupted) break;
   }
   if (stopped(options)) result.exit_code = exit_interrupted;
 
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  for (const auto& o : result.outcomes) {
-    result.done += o.state == QueueJobState::done;
-    result.failed += o.state == QueueJobState::failed;
-  }
+  count_outcomes(result);
   result.waiting = ops::QueueDir::jobs_in(queue.incoming()).size() +
                    ops::QueueDir::jobs_in(queue.running()).size();
   return result;

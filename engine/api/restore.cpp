@@ -51,7 +51,7 @@ RestoreResult restore(const RestoreRequest& request) {
         return c.row.kind == "data" && c.row.document_id == f.document &&
                c.row.source_sha256 == f.sha256;
       });
-      result.catalog.push_back(listed ? "catalogued" : "not in the catalog");
+      result.catalog.emplace_back(listed ? "catalogued" : "not in the catalog");
       if (i < json["files"].size()) json["files"][i]["catalog"] = result.catalog.back();
     }
   }

@@ -181,9 +181,25 @@ void resolve_engine_options(JobSettings& s) {
     }
     return;
   }
-  // document_class and tone refine a calibration the options choose; alone they never did.
+  // document_class and tone refine the calibration the options choose. Without one, the
+  // calibration is the recorder's, which a job file cannot refine either ([calibration] needs
+  // its profile), and the tone or class asked for would not be applied: refuse rather than
+  // film without it.
   const std::string name = given("calibration");
-  if (name.empty()) return;
+  if (name.empty()) {
+    for (const char* key : {"document_class", "tone"}) {
+      if (given(key).empty()) continue;
+      throw Error(ErrorKind::job,
+                  fmt::format("{0}: {1} refines the calibration that calibration=NAME chooses, "
+                              "and none is chosen (the recorder's own is used as its profile "
+                              "says), so it would not be applied: name the calibration too "
+                              "({2}calibration=NAME, or the job file's [calibration] table with "
+                              "profile = \"NAME\" and {1})",
+                              origin(key), key,
+                              origin(key).starts_with("-O") ? "-O " : "recorder.options."));
+    }
+    return;
+  }
   choice.profile = name;
   choice.chosen_by = "recorder options";
   choice.origin = "recorder.options.calibration";

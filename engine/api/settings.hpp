@@ -58,7 +58,9 @@ RecorderSettings resolve_recorder(const std::string& driver,
 // Errors name the job file, line and key, or the flag. The engine's keys among the driver
 // options (hal::engine_option_keys) are resolved here, once: -O calibration=NAME (with
 // document_class and tone) becomes job.calibration, chosen by "recorder options", and an
-// Error(job) naming both when the job's calibration key or --calibration chooses too;
+// Error(job) naming both when the job's calibration key or --calibration chooses too, or
+// naming the option when document_class or tone comes without calibration (nothing for them
+// to refine: they would not be applied);
 // -O profiles=DIR becomes recorder_profiles_dir (the job's other profiles stay in
 // profiles_dir, as they always did). The site: --site, else the job's `site`
 // key, else the site the job started with (its journal's start record), else FILMWRITER_SITE.

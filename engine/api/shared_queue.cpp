@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "api/queue_outcome.hpp"
 #include "catalog/catalog.hpp"
 #include "catalog/database.hpp"
 #include "core/error.hpp"
@@ -246,23 +247,12 @@ QueueResult run_shared_queue(const SharedQueueOptions& options, JobRunner& runne
       state = QueueJobState::failed;
       result.exit_code = child.exit_code;
     }
-    result.outcomes.push_back({name, child.exit_code, state, child.error, child.seconds});
-    log.event(state == QueueJobState::done ? "info" : "error", "queue_job_end",
-              {{"queue_job", name},
-               {"state", to_string(state)},
-               {"exit_code", child.exit_code},
-               {"error", child.error},
-               {"seconds", child.seconds}},
-              fmt::format("queue: {} {} (exit {}){}", name, to_string(state), child.exit_code,
-                          child.error.empty() ? "" : ": " + child.error));
+    record_outcome(result, name, child, state);
     if (state == QueueJobState::retry || state == QueueJobState::interrupted) break;
   }
   if (stopped()) result.exit_code = exit_interrupted;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  for (const auto& o : result.outcomes) {
-    result.done += o.state == QueueJobState::done;
-    result.failed += o.state == QueueJobState::failed;
-  }
+  count_outcomes(result);
   auto waiting =
       db->prepare("SELECT count(*) FROM filmwriter_queue WHERE state IN ('queued', 'running')");
   waiting->step();

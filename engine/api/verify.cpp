@@ -8,9 +8,27 @@
 #include "film/plan.hpp"
 #include "film/plan_file.hpp"
 #include "mets/mets.hpp"
+#include "ops/log.hpp"
 #include "pipeline/pipeline.hpp"
 
 namespace fw::api {
+
+JobSettings verify_settings(const std::filesystem::path& named, const JobRequest& flags) {
+  const LocatedJob located = locate_job_as_run(named, flags);
+  JobSettings settings = resolve(located.request);
+  if (!located.journal.empty()) {
+    const std::string& recorded = located.recorded_flags;
+    const std::string& id = settings.job.id;
+    ops::Log::global().event(
+        "info", "verify_settings",
+        {{"job", id}, {"journal", located.journal.string()}, {"flags", recorded}},
+        fmt::format(
+            "filmwriter: verify: job {} has run; its settings are taken from {} ({})", id,
+            located.journal.string(),
+            recorded.empty() ? "convert was given no flags" : "convert was given " + recorded));
+  }
+  return settings;
+}
 
 QcResult verify(const JobSettings& settings, const hal::Registry& drivers,
                 const VerifyRequest& request) {

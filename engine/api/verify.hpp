@@ -3,6 +3,7 @@
 // its targets show), whichever way the operator named the job.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -16,6 +17,12 @@ struct VerifyRequest {
   bool report = true;                   // report.html beside qc.json
   std::function<void(const VerifyProgress&)> on_progress;
 };
+
+// The settings verify checks the film of the job `named` with (a job file, a scans folder with
+// convert's flags, or the job's output folder: locate_job_as_run), resolved. When a job file
+// or scans folder names a job that has run, its settings are the ones convert recorded in its
+// journal, and a verify_settings event (info) says so, naming the journal and convert's flags.
+JobSettings verify_settings(const std::filesystem::path& named, const JobRequest& flags);
 
 QcResult verify(const JobSettings& settings, const hal::Registry& drivers,
                 const VerifyRequest& request);

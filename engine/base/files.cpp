@@ -18,7 +18,7 @@
 namespace fw {
 namespace {
 
-std::atomic<DurabilityObserver*> observer{nullptr};
+std::atomic<DurabilityObserver*> installed_observer{nullptr};
 
 [[noreturn]] void fail_io(const std::filesystem::path& path, const char* what) {
   throw Error(ErrorKind::storage, path.string() + ": cannot " + what + ": " + std::strerror(errno));
@@ -30,7 +30,7 @@ std::filesystem::path folder_of(const std::filesystem::path& path) {
 
 void sync_fd(int fd, const std::filesystem::path& path, bool data_only) {
   if ((data_only ? ::fdatasync(fd) : ::fsync(fd)) != 0) fail_io(path, "fsync");
-  if (DurabilityObserver* o = observer.load()) o->synced(path);
+  if (DurabilityObserver* o = installed_observer.load()) o->synced(path);
 }
 
 void sync_folder(const std::filesystem::path& folder) {
@@ -39,12 +39,12 @@ void sync_folder(const std::filesystem::path& folder) {
   const int rc = ::fsync(fd);
   ::close(fd);
   if (rc != 0) fail_io(folder, "fsync");
-  if (DurabilityObserver* o = observer.load()) o->synced_folder(folder);
+  if (DurabilityObserver* o = installed_observer.load()) o->synced_folder(folder);
 }
 
 void rename_into_place(const std::filesystem::path& from, const std::filesystem::path& to) {
   if (std::rename(from.c_str(), to.c_str()) != 0) fail_io(to, "rename into place");
-  if (DurabilityObserver* o = observer.load()) o->renamed(from, to);
+  if (DurabilityObserver* o = installed_observer.load()) o->renamed(from, to);
 }
 
 // Frame files (17 MB for an A4 frame at 24x) are written past the page cache. Through it, the
@@ -106,8 +106,8 @@ bool write_direct(const std::filesystem::path& tmp, std::string_view data) {
 
 }  // namespace
 
-DurabilityObserver* set_durability_observer(DurabilityObserver* replacement) {
-  return observer.exchange(replacement);
+DurabilityObserver* set_durability_observer(DurabilityObserver* observer) {
+  return installed_observer.exchange(observer);
 }
 
 void write_file_atomic(const std::filesystem::path& path, std::string_view data) {

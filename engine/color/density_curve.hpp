@@ -24,8 +24,8 @@ class DensityCurve {
   static DensityCurve fit(std::vector<DensityReading> readings, const std::string& context,
                           double noise_d = 0.02);
 
-  double density(double code) const;      // at codes outside the readings: the end values
-  double code_for(double density) const;  // smallest code reaching `density`, clamped
+  double density(double code) const;     // at codes outside the readings: the end values
+  double code_for(double wanted) const;  // smallest code reaching density `wanted`, clamped
   double min_density() const { return points_.front().density; }
   double max_density() const { return points_.back().density; }
   // The readings after sorting, averaging repeated codes and pooling small dips.

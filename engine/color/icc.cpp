@@ -120,18 +120,16 @@ void ColorTransform::apply(const void* in, void* out, std::size_t pixels) const 
                  static_cast<cmsUInt32Number>(pixels));
 }
 
-std::shared_ptr<const ColorTransform> IccTransformCache::get(const ColorProfile& source,
-                                                             PixelLayout in,
-                                                             const ColorProfile& target,
-                                                             PixelLayout out,
-                                                             RenderingIntent intent, bool bpc) {
+std::shared_ptr<const ColorTransform> IccTransformCache::get(
+    const ColorProfile& source, PixelLayout in, const ColorProfile& target, PixelLayout out,
+    RenderingIntent intent, bool black_point_compensation) {
   const Key key{source.key(),          static_cast<int>(in),     target.key(),
-                static_cast<int>(out), static_cast<int>(intent), bpc};
+                static_cast<int>(out), static_cast<int>(intent), black_point_compensation};
   std::lock_guard lock(mutex_);
   if (auto it = transforms_.find(key); it != transforms_.end()) return it->second;
   ProfileHandle from{open_profile(source)}, to{open_profile(target)};
   cmsUInt32Number flags = cmsFLAGS_NOCACHE;
-  if (bpc) flags |= cmsFLAGS_BLACKPOINTCOMPENSATION;
+  if (black_point_compensation) flags |= cmsFLAGS_BLACKPOINTCOMPENSATION;
   cmsHTRANSFORM handle = cmsCreateTransform(from.handle, lcms_format(in), to.handle,
                                             lcms_format(out), lcms_intent(intent), flags);
   if (!handle) {

@@ -81,7 +81,7 @@ Paper find_paper(std::span<const std::uint8_t> pixels, std::uint32_t width, std:
 
   // The brightest window of kClusterCodes levels that holds a large share of the blocks.
   const std::size_t need =
-      std::max(kLeastBlocks, static_cast<std::size_t>(kLargeShare * bx * by + 0.5));
+      std::max(kLeastBlocks, static_cast<std::size_t>(std::lround(kLargeShare * bx * by)));
   std::size_t window = 0;
   int top = -1;
   for (int v = 255; v >= 0; --v) {

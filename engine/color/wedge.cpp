@@ -35,6 +35,7 @@ std::vector<std::uint8_t> wedge_codes(int steps) {
     throw Error(ErrorKind::usage, fmt::format("wedge steps: expected 4–256, got {}", steps));
   }
   std::vector<std::uint8_t> codes;
+  codes.reserve(static_cast<std::size_t>(steps));
   for (int i = 0; i < steps; ++i) {
     codes.push_back(static_cast<std::uint8_t>(std::lround(255.0 * i / (steps - 1))));
   }

@@ -40,7 +40,9 @@ std::uint64_t get_u64(const std::uint8_t* p) {
 }
 void put_text(std::uint8_t* p, std::size_t size, const std::string& text) {
   std::memset(p, 0, size);
-  std::memcpy(p, text.data(), std::min(size, text.size()));
+  // A fixed-width field, zero-padded; a full one has no terminator (get_text stops at `size`).
+  std::memcpy(p, text.data(),  // NOLINT(bugprone-not-null-terminated-result): see above
+              std::min(size, text.size()));
 }
 std::string get_text(const std::uint8_t* p, std::size_t size) {
   std::size_t n = 0;

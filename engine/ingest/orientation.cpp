@@ -123,7 +123,7 @@ bool ifd0_inside(std::string_view tiff_block) {
   if (!little && !tiff_block.starts_with("MM"sv)) return false;
   std::uint64_t offset = 0;
   for (int i = 0; i < 4; ++i) {
-    const auto byte = static_cast<unsigned char>(tiff_block[static_cast<std::size_t>(4 + i)]);
+    const auto byte = static_cast<unsigned char>(tiff_block[4 + static_cast<std::size_t>(i)]);
     offset |= std::uint64_t{byte} << (little ? 8 * i : 8 * (3 - i));
   }
   return offset >= 8 && offset + 2 <= tiff_block.size();

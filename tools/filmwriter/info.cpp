@@ -1,6 +1,8 @@
 // `drivers` and `formats`: what this installation can write, and onto what.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "api/drivers.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
 #include "film/format.hpp"
@@ -9,33 +11,24 @@ namespace fw::cli {
 namespace {
 
 int run_drivers(const hal::Registry& registry) {
-  for (const auto& info : registry.drivers()) {
-    fmt::print("{}: {}\n", info.name, info.description);
-    std::unique_ptr<hal::Recorder> recorder;
-    try {
-      recorder = info.open({}, {});
-    } catch (const hal::DeviceError& e) {
+  for (const api::DriverDescription& d : api::describe_drivers(registry)) {
+    fmt::print("{}: {}\n", d.name, d.description);
+    if (const auto& caps = d.capabilities) {
+      fmt::print("  pitch {} um, max frame {}x{} px, channels", caps->pixel_pitch_um,
+                 caps->max_width_px, caps->max_height_px);
+      for (int c : caps->channels) fmt::print(" {}", c);
+      fmt::print(", buffer {} frame(s), write rate {}\n", caps->buffer_frames,
+                 caps->write_rate_lines_per_s > 0
+                     ? fmt::format("{} lines/s", caps->write_rate_lines_per_s)
+                     : std::string("host-limited"));
+      fmt::print("  supports: {}\n",
+                 d.supports.empty() ? "none" : fmt::format("{}", fmt::join(d.supports, ", ")));
+    } else {
       // A remote recorder (net) reports its capabilities only once reached.
-      fmt::print("  capabilities: from the device once reached ({})\n", e.what());
+      fmt::print("  capabilities: from the device once reached ({})\n", d.unreachable);
       fmt::print("  supports: from the device once reached\n");
-      for (const auto& [name, help] : info.options) fmt::print("  option {}: {}\n", name, help);
-      continue;
     }
-    const auto caps = recorder->capabilities();
-    fmt::print("  pitch {} um, max frame {}x{} px, channels", caps.pixel_pitch_um,
-               caps.max_width_px, caps.max_height_px);
-    for (int c : caps.channels) fmt::print(" {}", c);
-    fmt::print(", buffer {} frame(s), write rate {}\n", caps.buffer_frames,
-               caps.write_rate_lines_per_s > 0
-                   ? fmt::format("{} lines/s", caps.write_rate_lines_per_s)
-                   : std::string("host-limited"));
-    std::string supports;
-    for (const std::string_view name : hal::capability_names()) {
-      if (recorder->supports(name))
-        supports += fmt::format("{}{}", supports.empty() ? "" : ", ", name);
-    }
-    fmt::print("  supports: {}\n", supports.empty() ? "none" : supports);
-    for (const auto& [name, help] : info.options) fmt::print("  option {}: {}\n", name, help);
+    for (const auto& [name, help] : d.options) fmt::print("  option {}: {}\n", name, help);
   }
   return exit_ok;
 }

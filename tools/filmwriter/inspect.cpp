@@ -1,10 +1,8 @@
 // `inspect add | correct | withdraw | due | list`: vault inspections of master reels
-// (catalog/inspection.hpp). The job is named as for verify (api/catalog_target.hpp).
+// (api/inspect.hpp). The job is named as for verify (api/catalog_target.hpp).
 #include <fmt/format.h>
 
-#include "api/catalog_target.hpp"
-#include "catalog/catalog.hpp"
-#include "catalog/inspection.hpp"
+#include "api/inspect.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
 
@@ -22,34 +20,33 @@ struct InspectFlags {
 
 // The catalog and job JOB names (or --catalog, --job). When the command takes a REEL or ID,
 // `last` receives the last argument, and JOB is the one before it.
-api::CatalogTarget target(const InspectFlags& f, std::string* last = nullptr) {
+api::CatalogNames names(const InspectFlags& f, std::string* last = nullptr) {
   std::vector<std::string> args = f.args;
   if (last && !args.empty()) {
     *last = args.back();
     args.pop_back();
   }
-  return api::locate_catalog(args.empty() ? "" : args.front(), f.catalog, f.job);
+  return {args.empty() ? "" : args.front(), f.catalog, f.job};
 }
 
 int run_add(const InspectFlags& f) {
   Inspection in;
-  const auto t = target(f, &in.reel);
-  in.job_id = t.job_id;
+  const auto job = names(f, &in.reel);
   in.date = f.date;
   in.ad_strip = f.ad_strip;
   in.densities = parse_densities(f.densities);
   in.notes = f.notes;
-  fmt::print("recorded {}\n", describe_inspection(add_inspection(Catalog(t.catalog_file), in)));
+  fmt::print("recorded {}\n", describe_inspection(api::record_inspection(job, in)));
   return exit_ok;
 }
 
 int run_correct(const InspectFlags& f, bool withdraw, const CLI::App& cmd) {
   std::string id_text;
-  const auto t = target(f, &id_text);
+  const auto job = names(f, &id_text);
   const long long id = parse_inspection_id(id_text);
-  const Catalog catalog(t.catalog_file);
   if (withdraw) {
-    fmt::print("withdrew {}\n", describe_inspection(withdraw_inspection(catalog, id, f.reason)));
+    fmt::print("withdrew {}\n",
+               describe_inspection(api::withdraw_inspection_record(job, id, f.reason)));
     return exit_ok;
   }
   InspectionChange change;
@@ -57,25 +54,20 @@ int run_correct(const InspectFlags& f, bool withdraw, const CLI::App& cmd) {
   if (cmd.count("--ad-strip")) change.ad_strip = f.ad_strip;
   if (cmd.count("--densities")) change.densities = parse_densities(f.densities);
   if (cmd.count("--notes")) change.notes = f.notes;
-  const Inspection stored = correct_inspection(catalog, id, change, f.reason);
+  const Inspection stored = api::correct_inspection_record(job, id, change, f.reason);
   fmt::print("recorded {}\n", describe_inspection(stored));
   return exit_ok;
 }
 
 int run_due(const InspectFlags& f) {
-  const auto t = target(f);
-  const std::string today = f.as_of.empty() ? local_today() : f.as_of;
-  std::size_t due = 0;
-  for (const DueReel& d : inspections_due(Catalog(t.catalog_file), f.months, today)) {
-    if (!t.job_id.empty() && d.job_id != t.job_id) continue;
-    fmt::print("{}\n", describe_due(d));
-    ++due;
-  }
-  if (due == 0) {
-    fmt::print("no reel is due (last inspection within {} months of {})\n", f.months, today);
+  const api::DueInspections due = api::reels_due_for_inspection(names(f), f.months, f.as_of);
+  for (const DueReel& d : due.reels) fmt::print("{}\n", describe_due(d));
+  if (due.reels.empty()) {
+    fmt::print("no reel is due (last inspection within {} months of {})\n", due.months, due.as_of);
     return exit_ok;
   }
-  fmt::print("{} reel(s) due for inspection (exit {})\n", due, static_cast<int>(exit_due));
+  fmt::print("{} reel(s) due for inspection (exit {})\n", due.reels.size(),
+             static_cast<int>(exit_due));
   return exit_due;
 }
 
@@ -85,17 +77,10 @@ int run_list(const InspectFlags& f) {
   std::error_code ec;
   const bool has_reel =
       f.args.size() == 2 || (f.args.size() == 1 && !std::filesystem::exists(f.args[0], ec));
-  const auto t = target(f, has_reel ? &reel : nullptr);
-  const Catalog catalog(t.catalog_file);
-  std::size_t n = 0;
-  for (const auto& job : catalog.jobs()) {
-    if (!t.job_id.empty() && job.id != t.job_id) continue;
-    for (const Inspection& i : list_inspections(catalog, job.id, reel, f.history)) {
-      fmt::print("{}\n", describe_inspection(i));
-      ++n;
-    }
-  }
-  if (n == 0) fmt::print("no inspection recorded\n");
+  const auto records =
+      api::inspection_records(names(f, has_reel ? &reel : nullptr), reel, f.history);
+  for (const Inspection& i : records) fmt::print("{}\n", describe_inspection(i));
+  if (records.empty()) fmt::print("no inspection recorded\n");
   return exit_ok;
 }
 

@@ -20,21 +20,9 @@ struct VerifyFlags {
 
 int run_verify(const VerifyFlags& flags, const hal::Registry& drivers) {
   // A job file, a scans folder (one-line mode, with convert's flags), or the job's output folder
-  // (its recorded settings). A job file whose job has run is verified with the settings convert
-  // recorded, so that its flags need not be repeated.
-  const api::LocatedJob located = api::locate_job_as_run(flags.job.source, flags.job.request());
-  const api::JobSettings settings = api::resolve(located.request);
+  // (its recorded settings).
+  const api::JobSettings settings = api::verify_settings(flags.job.source, flags.job.request());
   const Job& job = settings.job;
-  if (!located.journal.empty()) {
-    const std::string& recorded = located.recorded_flags;
-    ops::Log::global().event(
-        "info", "verify_settings",
-        {{"job", job.id}, {"journal", located.journal.string()}, {"flags", recorded}},
-        fmt::format(
-            "filmwriter: verify: job {} has run; its settings are taken from {} ({})", job.id,
-            located.journal.string(),
-            recorded.empty() ? "convert was given no flags" : "convert was given " + recorded));
-  }
   api::VerifyRequest request;
   request.qc_profile = flags.qc;
   request.report = !flags.no_report;
