@@ -57,6 +57,7 @@ ChildResult run_child(const fs::path& executable, const std::vector<std::string>
   std::vector<std::string> storage{self};
   storage.insert(storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
+  argv.reserve(storage.size() + 1);
   for (auto& a : storage) argv.push_back(a.data());
   argv.push_back(nullptr);
   const pid_t pid = ::fork();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 
@@ -22,7 +23,7 @@ double monotonic_s() {
 }  // namespace
 
 std::string duration_text(double seconds) {
-  const auto s = static_cast<long>(seconds + 0.5);
+  const auto s = std::lround(seconds);
   if (s >= 3600) return fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
   return fmt::format("{}:{:02}", s / 60, s % 60);
 }
@@ -215,7 +216,7 @@ void RunLog::progress() {
   // with them would promise an early end.
   const std::uint32_t buffer = std::max<std::uint32_t>(totals_.buffer_frames, 1);
   if (reel_accepted_ <= buffer) recent_.clear();
-  recent_.push_back({now, frames_});
+  recent_.emplace_back(now, frames_);
   while (recent_.size() > 2 && now - recent_[1].first >= 30) recent_.pop_front();
   const auto& [since, frames_then] = recent_.front();
   const double rate = now - since > 0 ? (frames_ - frames_then) / (now - since) : 0;

@@ -20,7 +20,7 @@ namespace fw::ops {
 class QueueDir {
  public:
   // Creates the folders if needed. Error(usage) when `root` exists and is not a folder.
-  explicit QueueDir(std::filesystem::path root);
+  explicit QueueDir(const std::filesystem::path& root);
 
   const std::filesystem::path& root() const { return root_; }
   std::filesystem::path incoming() const { return root_ / "incoming"; }

@@ -13,7 +13,7 @@ ReelCompleteness check_reel_completeness(const PlannedReel& reel,
   if (std::filesystem::exists(index_csv)) {
     for (IndexRow& row : read_index(index_csv)) out.index[row.frame] = std::move(row);
   } else {
-    out.failures.push_back("index.csv is missing");
+    out.failures.emplace_back("index.csv is missing");
   }
   if (on_film.empty()) {
     out.failures.push_back(fmt::format("no developed film in {}", film_folder.string()));
@@ -32,7 +32,7 @@ FrameCompleteness check_frame_completeness(const PlannedFrame& frame,
   FrameCompleteness out;
   const auto row = reel.index.find(frame.number);
   if (row == reel.index.end()) {
-    out.problems.push_back("not in index.csv");
+    out.problems.emplace_back("not in index.csv");
   } else {
     out.row = &row->second;
     if (row->second.address != frame.address) {
@@ -41,7 +41,7 @@ FrameCompleteness check_frame_completeness(const PlannedFrame& frame,
     }
   }
   out.on_film = reel.on_film.contains(frame.number);
-  if (!out.on_film) out.problems.push_back("missing on the film");
+  if (!out.on_film) out.problems.emplace_back("missing on the film");
   return out;
 }
 
