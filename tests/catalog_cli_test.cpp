@@ -25,8 +25,6 @@
 namespace fw {
 namespace {
 
-using test::row;
-
 class CatalogCliOn : public test::CatalogBackend {};
 FW_INSTANTIATE_BACKENDS(Catalog, CatalogCliOn);
 

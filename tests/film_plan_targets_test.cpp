@@ -22,10 +22,7 @@ namespace {
 
 using ::testing::ElementsAre;
 
-using test::a4_at_300dpi;
-using test::a4_page;
 using test::addresses;
-using test::at;
 using test::comic_16mm;
 using test::error_of;
 using test::expect_reels_within_their_length;

@@ -31,7 +31,6 @@ using ::testing::StartsWith;
 using vips::VImage;
 
 using test::expect_input_error;
-using test::extension;
 using test::kDpi;
 using test::list_of;
 using test::one_file;

@@ -19,18 +19,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using samples::Encoding;
-using samples::Mark;
-using samples::PageSpec;
-using ::testing::HasSubstr;
-using ::testing::StartsWith;
-using vips::VImage;
 
 using test::expect_input_error;
-using test::extension;
 using test::kDpi;
 using test::list_of;
 using test::one_file;
-using test::px;
 using test::read_bytes;
 using test::small_page;
 using test::write_bytes;

@@ -35,7 +35,6 @@ using ::testing::HasSubstr;
 using test::kTitle;
 using test::schema_errors;
 using test::write_pages;
-using test::x;
 using test::Xml;
 
 // A hand-made package: the validator must reject what breaks the standards, or a passing

@@ -27,9 +27,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 using test::Daemon;
-using test::journal_sequences_on_film;
 using test::journaled_frames;
-using test::kRecorderd;
 using test::OpsTest;
 using test::reels;
 using test::slurp;

@@ -21,7 +21,6 @@ namespace fw {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::Not;
 
 // Sets an environment variable for the CLI runs of one test.
 class ScopedEnv {

@@ -28,7 +28,6 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-using test::developed;
 using test::expose;
 using test::film_files;
 using test::flat;

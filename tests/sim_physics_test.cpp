@@ -25,7 +25,6 @@ namespace fw {
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
 
 using test::developed;
 using test::expose;

@@ -29,11 +29,9 @@ using ::testing::HasSubstr;
 
 using test::expose;
 using test::flat;
-using test::kProfiles;
 using test::open_sim;
 using test::profiles_with_recorder;
 using test::reel_in;
-using test::TestFrame;
 
 TEST(SimRecorder, ReelLayoutGivesFramePositionsAlongTheFilm) {
   test::TempDir dir;

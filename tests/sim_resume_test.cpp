@@ -30,11 +30,9 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-using test::developed;
 using test::expose;
 using test::film_files;
 using test::flat;
-using test::kProfiles;
 using test::open_sim;
 using test::reel_in;
 using test::TestFrame;
