@@ -20,7 +20,8 @@ constexpr std::size_t kWindow = 256 * 1024;   // bytes read at once
 constexpr std::size_t kWriteChunk = 1 << 20;  // bytes written at once
 
 // A new field of PlannedFrame must be written and read below too; this stops the build
-// until it is (and the round-trip test in film_plan_targets_test compares every field plan.json shows).
+// until it is (and the round-trip test in film_plan_targets_test compares every field plan.json
+// shows).
 static_assert(sizeof(PlannedFrame) == 408, "PlannedFrame changed: update FrameSpool's record");
 static_assert(std::is_trivially_copyable_v<Placement> && std::is_trivially_copyable_v<PageInfo>);
 
