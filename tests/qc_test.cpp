@@ -294,6 +294,52 @@ TEST_F(Verify, ReportLoadsInChromiumWithSummaryFailureImagesAndInspections) {
   EXPECT_GT(sheet.height(), 100);
 }
 
+// Every frame's thumbnail is in the report (a data: URI per frame, in order) and in its place on
+// the contact sheet: both are made after the frames, from the thumbnails verify kept in a file.
+TEST_F(Verify, ReportAndContactSheetShowEveryFramesThumbnail) {
+  const fs::path out = copy_of_clean();
+  const auto r = verify(out);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string html = read_file(out / "qc" / "report.html");
+  EXPECT_TRUE(html.starts_with("<!DOCTYPE html>"));
+  EXPECT_TRUE(html.ends_with("</body></html>\n"));
+  std::vector<vips::VImage> thumbs;
+  std::size_t at = 0;
+  for (int n = 1; n <= 9; ++n) {
+    at = html.find(fmt::format("<figure id=\"R0001-F{}\"", n), at);
+    ASSERT_NE(at, std::string::npos) << "frame " << n;
+    const std::string src = "src=\"data:image/jpeg;base64,";
+    const std::size_t begin = html.find(src, at) + src.size();
+    const std::size_t end = html.find('"', begin);
+    gsize size = 0;
+    guchar* bytes = g_base64_decode(html.substr(begin, end - begin).c_str(), &size);
+    const std::string jpeg(reinterpret_cast<const char*>(bytes), size);
+    g_free(bytes);
+    thumbs.push_back(vips::VImage::new_from_buffer(jpeg, "")
+                         .colourspace(VIPS_INTERPRETATION_sRGB)
+                         .copy_memory());
+    EXPECT_EQ(std::max(thumbs.back().width(), thumbs.back().height()), 160) << "frame " << n;
+  }
+  EXPECT_EQ(html.find("<figure id=\"R0001-F10\""), std::string::npos);
+
+  const vips::VImage sheet =
+      vips::VImage::new_from_file((out / "qc" / "R0001" / "contact.jpg").c_str());
+  int cell_w = 0, cell_h = 0;
+  for (const auto& t : thumbs) {
+    cell_w = std::max(cell_w, t.width() + 14);
+    cell_h = std::max(cell_h, t.height() + 14);
+  }
+  ASSERT_EQ(sheet.width(), 8 * cell_w);
+  ASSERT_EQ(sheet.height(), 2 * cell_h);
+  for (std::size_t i = 0; i < thumbs.size(); ++i) {
+    const vips::VImage& t = thumbs[i];
+    const int left = int(i % 8) * cell_w + (cell_w - t.width() - 6) / 2 + 3;
+    const int top = int(i / 8) * cell_h + (cell_h - t.height() - 6) / 2 + 3;
+    EXPECT_LT((sheet.extract_area(left, top, t.width(), t.height()) - t).abs().avg(), 4.0)
+        << "frame " << i + 1;
+  }
+}
+
 TEST_F(Verify, InspectionsAreValidatedStoredAndDue) {
   const fs::path out = copy_of_clean();
   const std::string catalog = (out / "catalog.sqlite").string();

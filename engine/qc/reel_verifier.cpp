@@ -236,7 +236,7 @@ const char* channel_name(std::uint32_t channels, std::uint32_t c) {
 
 ReelVerdict verify_reel(const VerifySetup& setup, const PlannedReel& reel,
                         const std::filesystem::path& reel_dir,
-                        const std::function<void()>& on_frame) {
+                        const std::function<void(FrameVerdict&)>& on_frame) {
   const Plan& plan = *setup.plan;
   const QcProfile& profile = *setup.profile;
   ReelVerdict out;
@@ -310,7 +310,7 @@ ReelVerdict verify_reel(const VerifySetup& setup, const PlannedReel& reel,
                                              return slot;
                                            }) &
             tbb::make_filter<Slot*, void>(tbb::filter_mode::serial_in_order, [&](Slot* slot) {
-              if (on_frame) on_frame();
+              if (on_frame) on_frame(slot->verdict);
               if (slot->error) std::rethrow_exception(slot->error);
               out.frames.push_back(std::move(slot->verdict));
             }));

@@ -55,7 +55,7 @@ struct FrameVerdict {
   std::optional<ResolutionResult> resolution;
   std::optional<DataFrameResult> data;  // data frames: decoded, not compared
   std::vector<std::string> problems;    // in the order the checks ran, then along the reel
-  std::string thumbnail_jpeg;           // the film as on a light box, 160 px
+  std::string thumbnail_jpeg;           // the film as on a light box, 160 px; JPEG
   bool passed() const { return problems.empty(); }
 };
 
@@ -85,9 +85,10 @@ struct ReelVerdict {
 const char* channel_name(std::uint32_t channels, std::uint32_t c);
 
 // Verifies one reel (or fiche sheet) whose folder is `reel_dir`. `on_frame` is called after
-// each frame, in order.
+// each frame, in order, with its verdict before the reel keeps it: it may take out what the
+// caller keeps elsewhere (the thumbnail, which verify_job stores off the heap).
 ReelVerdict verify_reel(const VerifySetup& setup, const PlannedReel& reel,
                         const std::filesystem::path& reel_dir,
-                        const std::function<void()>& on_frame);
+                        const std::function<void(FrameVerdict&)>& on_frame);
 
 }  // namespace fw::qc

@@ -2,10 +2,17 @@
 
 #include <fmt/format.h>
 #include <glib.h>
+#include <vips/vips8>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
+#include <memory>
+#include <mutex>
 #include <set>
+#include <string_view>
 
+#include "base/files.hpp"
 #include "core/error.hpp"
 
 namespace fw::qc {
@@ -42,12 +49,32 @@ std::string text(const Json& j) {
   return j.dump();
 }
 
-// A thumbnail with a 3 px frame: red for a failed frame, grey otherwise.
-vips::VImage framed(const Thumb& t) {
+// report.html as it is made, handed to its file in pieces of some 64 KB.
+class Html {
+ public:
+  explicit Html(AtomicFile& file) : file_(file) { buffer_.reserve(kPiece + kPiece / 4); }
+  Html& operator+=(std::string_view s) {
+    buffer_ += s;
+    if (buffer_.size() >= kPiece) flush();
+    return *this;
+  }
+  void flush() {
+    file_.write(buffer_);
+    buffer_.clear();
+  }
+
+ private:
+  static constexpr std::size_t kPiece = 64 * 1024;
+  AtomicFile& file_;
+  std::string buffer_;
+};
+
+// A thumbnail with a 3 px frame: red for a failed frame, grey otherwise. `jpeg` must outlive
+// the image's pixels: libvips reads it where it is.
+vips::VImage framed(const std::string& jpeg, bool failed) {
   const std::vector<double> colour =
-      t.failed ? std::vector<double>{220, 20, 20} : std::vector<double>{90, 90, 90};
-  vips::VImage rgb =
-      vips::VImage::new_from_buffer(t.jpeg, "").colourspace(VIPS_INTERPRETATION_sRGB);
+      failed ? std::vector<double>{220, 20, 20} : std::vector<double>{90, 90, 90};
+  vips::VImage rgb = vips::VImage::new_from_buffer(jpeg, "").colourspace(VIPS_INTERPRETATION_sRGB);
   return rgb.embed(
       3, 3, rgb.width() + 6, rgb.height() + 6,
       vips::VImage::option()->set("extend", VIPS_EXTEND_BACKGROUND)->set("background", colour));
@@ -63,7 +90,7 @@ std::string jpeg_data_uri(const std::string& jpeg) {
 // Background density per page frame along the reel, with the aim band: inline SVG. The axis
 // spans the band and every measured value (a frame far off the aim is drawn where it is, not
 // on the plot's edge), with ticks at round densities.
-std::string density_plot(const Json& reel, const Json& qc) {
+void density_plot(Html& h, const Json& reel, const Json& qc) {
   const Json& limits = qc["limits"];
   const bool positive = qc.value("polarity", std::string("negative")) == "positive";
   const double lo = positive ? 0.0 : limits["background"][0].get<double>();
@@ -84,44 +111,43 @@ std::string density_plot(const Json& reel, const Json& qc) {
   const double tick = span > 2 ? 0.5 : span > 0.8 ? 0.2 : 0.1;
   const double d_min = std::max(0.0, std::floor((d_low - 0.15 * span) / tick) * tick);
   const double d_max = std::ceil((d_high + 0.15 * span) / tick) * tick;
-  const double w = 640, h = 200, left = 50, bottom = 30;
+  const double w = 640, height = 200, left = 50, bottom = 30;
   auto X = [&](double frame) {
     return left + (frame - 1) / std::max(1.0, last_frame - 1) * (w - left - 10);
   };
   auto Y = [&](double d) {
-    return (h - bottom) - (d - d_min) / (d_max - d_min) * (h - bottom - 10);
+    return (height - bottom) - (d - d_min) / (d_max - d_min) * (height - bottom - 10);
   };
-  std::string svg = fmt::format(
+  h += fmt::format(
       "<svg class=\"plot\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
       "role=\"img\" aria-label=\"background density along the reel\" data-d-min=\"{:.2f}\" "
       "data-d-max=\"{:.2f}\">",
-      w, h, d_min, d_max);
-  svg += fmt::format(
+      w, height, d_min, d_max);
+  h += fmt::format(
       "<rect class=\"aim\" x=\"{}\" y=\"{:.1f}\" width=\"{}\" height=\"{:.1f}\" "
       "fill=\"#cfe8cf\"><title>aim {:.2f}–{:.2f} D</title></rect>",
       left, Y(hi), w - left - 10, Y(lo) - Y(hi), lo, hi);
   for (double d = d_min; d <= d_max + 1e-9; d += tick) {
-    svg += fmt::format("<text x=\"4\" y=\"{:.1f}\" font-size=\"11\">{:.2f} D</text>", Y(d) + 4, d);
-    svg += fmt::format(
+    h += fmt::format("<text x=\"4\" y=\"{:.1f}\" font-size=\"11\">{:.2f} D</text>", Y(d) + 4, d);
+    h += fmt::format(
         "<line x1=\"{0}\" y1=\"{1:.1f}\" x2=\"{2}\" y2=\"{1:.1f}\" "
         "stroke=\"#ddd\"/>",
         left, Y(d), w - 10);
   }
-  svg += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"#444\"/>", left,
-                     h - bottom, w - 10);
-  svg += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\">frame</text>", w / 2, h - 8);
-  std::string line;
-  for (const auto& [frame, d] : points) line += fmt::format("{:.1f},{:.1f} ", X(frame), Y(d));
-  svg +=
-      "<polyline fill=\"none\" stroke=\"#1a4f8a\" stroke-width=\"1.5\" points=\"" + line + "\"/>";
+  h += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"#444\"/>", left,
+                   height - bottom, w - 10);
+  h += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\">frame</text>", w / 2, height - 8);
+  h += "<polyline fill=\"none\" stroke=\"#1a4f8a\" stroke-width=\"1.5\" points=\"";
+  for (const auto& [frame, d] : points) h += fmt::format("{:.1f},{:.1f} ", X(frame), Y(d));
+  h += "\"/>";
   for (const auto& [frame, d] : points) {
     const bool out = d < lo - 1e-9 || d > hi + 1e-9;
-    svg += fmt::format(
+    h += fmt::format(
         "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"><title>frame {:g}: "
         "{:.3f} D</title></circle>",
         X(frame), Y(d), out ? "#d01010" : "#1a4f8a", frame, d);
   }
-  return svg + "</svg>";
+  h += "</svg>";
 }
 
 // A reel's vault inspections, oldest first. A record entered before the job's current run
@@ -146,10 +172,10 @@ std::string inspection_table(const Json& inspections, const std::string& reel) {
 
 // The reel's data frames as verify decoded them from the film: the summary (qc.json's reel
 // `data`) and a row per data frame with its errors and margin.
-std::string data_section(const Json& reel) {
+void data_section(Html& h, const Json& reel) {
   const std::string id = text(reel["reel"]);
   const Json& d = reel["data"];
-  std::string h = fmt::format("<h3 id=\"{}-data\">Data frames · 数据帧</h3>", esc(id));
+  h += fmt::format("<h3 id=\"{}-data\">Data frames · 数据帧</h3>", esc(id));
   const int least = d["least_margin"].get<int>();
   h += fmt::format(
       "<p class=\"data-summary\">{} of {} data frames decoded, {} symbol error(s) (rate {}), "
@@ -176,39 +202,148 @@ std::string data_section(const Json& reel) {
         value("max_errors_in_a_codeword"), value("margin"), value("codewords_failed"),
         value("samples_per_module"), value("contrast_d"), text(f["verdict"]), text(f["verdict"]));
   }
-  return h + "</table>";
+  h += "</table>";
 }
+
+// The contact sheet, a row of tiles at a time. The encoder asks libvips for the sheet's lines
+// top to bottom; a row's tiles are decoded from their JPEGs when its first line is asked for,
+// joined as one strip of pixels, and kept until two later rows were made. So only a row or two
+// of the reel's tiles are open at once, however long the reel (the whole reel's tiles joined
+// in one libvips pipeline held ~84 KB a frame: bench/README.md, "verify"). The pixels are the
+// ones that whole-reel pipeline made: the same tiles, joined the same way, row by row.
+class ContactSheet {
+ public:
+  static constexpr int kAcross = 8;
+
+  ContactSheet(const ReelPictures& reel, const ThumbnailStore& thumbnails)
+      : reel_(reel), thumbnails_(thumbnails) {
+    // The cell fits the largest framed thumbnail (3 px of frame a side, 4 px of white around).
+    for (const Thumb& t : reel.thumbs) {
+      const std::string jpeg = thumbnails.read(t.jpeg);
+      const vips::VImage header = vips::VImage::new_from_buffer(jpeg, "");
+      cell_w_ = std::max(cell_w_, header.width() + 6 + 8);
+      cell_h_ = std::max(cell_h_, header.height() + 6 + 8);
+    }
+    rows_ = static_cast<int>((reel.thumbs.size() + kAcross - 1) / kAcross);
+  }
+
+  // The whole sheet, as an image libvips computes on demand through generate().
+  vips::VImage image() {
+    // The sheet takes its header (resolution and the rest) from its first row, as the whole
+    // reel's join took it from the first tile.
+    first_ = row(0);
+    VipsImage* sheet = vips_image_new();
+    if (vips_image_pipelinev(sheet, VIPS_DEMAND_STYLE_THINSTRIP, first_.image.get_image(),
+                             nullptr) != 0) {
+      g_object_unref(sheet);
+      throw vips::VError();
+    }
+    sheet->Xsize = kAcross * cell_w_;
+    sheet->Ysize = rows_ * cell_h_;
+    if (vips_image_generate(sheet, nullptr, generate, nullptr, this, nullptr) != 0) {
+      g_object_unref(sheet);
+      throw vips::VError();
+    }
+    return vips::VImage(sheet);
+  }
+
+ private:
+  // A row's tiles as a libvips pipeline, and the JPEGs it reads from.
+  struct Row {
+    std::vector<std::string> jpegs;
+    vips::VImage image;
+  };
+  // A row's pixels, made once.
+  struct Strip {
+    int row = -1;
+    std::vector<std::uint8_t> pixels;
+  };
+
+  Row row(int index) const {
+    Row r;
+    std::vector<vips::VImage> tiles;
+    const std::size_t first = std::size_t(index) * kAcross;
+    const std::size_t end = std::min(reel_.thumbs.size(), first + kAcross);
+    r.jpegs.reserve(end - first);
+    for (std::size_t i = first; i < end; ++i) {
+      r.jpegs.push_back(thumbnails_.read(reel_.thumbs[i].jpeg));
+      tiles.push_back(framed(r.jpegs.back(), reel_.thumbs[i].failed)
+                          .gravity(VIPS_COMPASS_DIRECTION_CENTRE, cell_w_, cell_h_,
+                                   vips::VImage::option()->set("extend", VIPS_EXTEND_WHITE)));
+    }
+    // Across 8 whatever the count: a short last row is filled out with white, as before.
+    r.image = vips::VImage::arrayjoin(tiles, vips::VImage::option()
+                                                 ->set("across", kAcross)
+                                                 ->set("background", std::vector<double>{255}));
+    return r;
+  }
+
+  const Strip& strip(int index) {
+    for (const Strip& s : strips_) {
+      if (s.row == index) return s;
+    }
+    Strip& s = strips_[next_++ % strips_.size()];
+    s.row = -1;
+    const Row r = row(index);
+    std::size_t size = 0;
+    const std::unique_ptr<void, decltype(&g_free)> pixels(r.image.write_to_memory(&size), g_free);
+    const auto* bytes = static_cast<const std::uint8_t*>(pixels.get());
+    s.pixels.assign(bytes, bytes + size);
+    s.row = index;
+    return s;
+  }
+
+  // libvips's generate function: copies the lines asked for from their rows' strips. Called
+  // from libvips's threads; a row is made by one of them at a time.
+  static int generate(VipsRegion* out, void* /*seq*/, void* a, void* /*b*/, gboolean* /*stop*/) {
+    auto& sheet = *static_cast<ContactSheet*>(a);
+    const VipsRect& area = out->valid;
+    const std::size_t pel = VIPS_IMAGE_SIZEOF_PEL(out->im);
+    try {
+      const std::lock_guard lock(sheet.mutex_);
+      for (int y = area.top; y < VIPS_RECT_BOTTOM(&area); ++y) {
+        const Strip& s = sheet.strip(y / sheet.cell_h_);
+        const std::size_t line = std::size_t(y % sheet.cell_h_) * out->im->Xsize + area.left;
+        std::memcpy(VIPS_REGION_ADDR(out, area.left, y), s.pixels.data() + line * pel,
+                    std::size_t(area.width) * pel);
+      }
+      return 0;
+    } catch (const std::exception& e) {
+      vips_error("contact sheet", "%s", e.what());
+      return -1;
+    }
+  }
+
+  const ReelPictures& reel_;
+  const ThumbnailStore& thumbnails_;
+  int cell_w_ = 0, cell_h_ = 0, rows_ = 0;
+  Row first_;
+  std::mutex mutex_;
+  // Two rows: the encoder's threads may ask for the lines on both sides of a row's edge.
+  std::array<Strip, 2> strips_;
+  std::size_t next_ = 0;
+};
 
 }  // namespace
 
-void write_contact_sheet(const ReelPictures& reel, const std::filesystem::path& file) {
-  std::vector<vips::VImage> tiles;
-  int cell_w = 0, cell_h = 0;
-  for (const auto& t : reel.thumbs) {
-    tiles.push_back(framed(t));
-    cell_w = std::max(cell_w, tiles.back().width());
-    cell_h = std::max(cell_h, tiles.back().height());
-  }
-  if (tiles.empty()) return;
-  for (auto& tile : tiles) {
-    tile = tile.gravity(VIPS_COMPASS_DIRECTION_CENTRE, cell_w + 8, cell_h + 8,
-                        vips::VImage::option()->set("extend", VIPS_EXTEND_WHITE));
-  }
+void write_contact_sheet(const ReelPictures& reel, const ThumbnailStore& thumbnails,
+                         const std::filesystem::path& file) {
+  if (reel.thumbs.empty()) return;
   try {
-    vips::VImage::arrayjoin(
-        tiles,
-        vips::VImage::option()->set("across", 8)->set("background", std::vector<double>{255}))
-        .jpegsave(file.c_str(), vips::VImage::option()->set("Q", 85));
+    ContactSheet sheet(reel, thumbnails);
+    sheet.image().jpegsave(file.c_str(), vips::VImage::option()->set("Q", 85));
   } catch (const vips::VError& e) {
     throw Error(ErrorKind::storage,
                 file.string() + ": cannot write the contact sheet: " + e.what());
   }
 }
 
-std::string report_html(const Json& qc, const std::vector<ReelPictures>& reels,
-                        const Json& inspections) {
+void write_report_html(const std::filesystem::path& file, const Json& qc,
+                       const std::vector<ReelPictures>& reels, const ThumbnailStore& thumbnails,
+                       const Json& inspections) {
   const bool pass = qc["verdict"] == "pass";
-  std::string h;
+  AtomicFile out(file);
+  Html h(out);
   h += "<!DOCTYPE html>\n<html lang=\"zh\"><head><meta charset=\"utf-8\">";
   h += "<title>QC " + esc(text(qc["job"]["id"])) + "</title><style>";
   h += "body{font-family:'Noto Sans CJK SC','Noto Sans',sans-serif;margin:24px;color:#222}"
@@ -296,11 +431,12 @@ std::string report_html(const Json& qc, const std::vector<ReelPictures>& reels,
         h += fmt::format(
             "<figure id=\"{0}-F{1}\" class=\"{2}\"><img alt=\"{0} frame {1}\" "
             "src=\"{3}\"><figcaption>{1} {4}</figcaption></figure>",
-            esc(id), t.frame, t.failed ? "failed" : "ok", jpeg_data_uri(t.jpeg), esc(t.address));
+            esc(id), t.frame, t.failed ? "failed" : "ok", jpeg_data_uri(thumbnails.read(t.jpeg)),
+            esc(t.address));
       }
     }
     h += "</div><h3>Background density along the reel</h3>";
-    h += density_plot(r, qc);
+    density_plot(h, r, qc);
     h += fmt::format("<p>Tone curve from: {}</p>", esc(text(r["tone_curve"]["from"])));
     const auto& res = r["resolution"];
     h += "<h3>Resolution (technical target)</h3>";
@@ -324,7 +460,7 @@ std::string report_html(const Json& qc, const std::vector<ReelPictures>& reels,
           text(res["quality_index_required"]), text(res["quality_index_limit_of_pitch"]),
           text(res["quality_index_of_sources"]));
     }
-    if (r.contains("data")) h += data_section(r);
+    if (r.contains("data")) data_section(h, r);
     h += "<h3>Frames</h3><table><tr><th>frame</th><th>address</th><th>kind</th><th>background</th>"
          "<th>base+fog</th><th>SSIM</th><th>worst block</th><th>blip</th><th>mark</th>"
          "<th>verdict</th></tr>";
@@ -380,7 +516,8 @@ std::string report_html(const Json& qc, const std::vector<ReelPictures>& reels,
        "document.images){const d=i.complete&&i.naturalWidth>0;i.dataset.decoded=d?'yes':'no';"
        "d?ok++:bad++;}document.body.dataset.imagesDecoded=ok;document.body.dataset.imagesBroken="
        "bad;});</script></body></html>\n";
-  return h;
+  h.flush();
+  out.commit();
 }
 
 }  // namespace fw::qc

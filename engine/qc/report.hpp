@@ -1,12 +1,14 @@
 // Inside engine/qc: the human side of verify: contact sheets and report.html.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
-#include <vips/vips8>
+
+#include "qc/thumbnails.hpp"
 
 namespace fw::qc {
 
@@ -14,9 +16,9 @@ struct Thumb {
   std::uint32_t frame = 0;
   std::string address;
   bool failed = false;
-  // 8-bit grey JPEG, the film as it looks on a light box: a few KB a frame, so that a long
-  // reel's pictures cost little until the contact sheet and the report are made.
-  std::string jpeg;
+  // 8-bit grey JPEG, the film as it looks on a light box (a few KB), in the job's
+  // ThumbnailStore: read back one row of the sheet at a time.
+  ThumbnailStore::Ref jpeg;
 };
 
 struct ReelPictures {
@@ -24,13 +26,17 @@ struct ReelPictures {
   std::vector<Thumb> thumbs;
 };
 
-// A grid of the reel's frames, failures outlined in red; JPEG.
-void write_contact_sheet(const ReelPictures& reel, const std::filesystem::path& file);
+// A grid of the reel's frames, 8 across, failures outlined in red; JPEG. Made a row at a time
+// as the encoder writes the file: memory does not grow with the reel.
+void write_contact_sheet(const ReelPictures& reel, const ThumbnailStore& thumbnails,
+                         const std::filesystem::path& file);
 
 // One self-contained HTML page: summary and verdict, per reel the contact sheet, a density
 // plot along the reel with the aim band, the resolution result, the failures linked to their
-// frames, inspection history and the job's metadata. Images are data: URIs.
-std::string report_html(const nlohmann::ordered_json& qc, const std::vector<ReelPictures>& reels,
-                        const nlohmann::ordered_json& inspections);
+// frames, inspection history and the job's metadata. Images are data: URIs. Written to `file`
+// (atomically) as it is made, never whole in memory: a long reel's page is several MB.
+void write_report_html(const std::filesystem::path& file, const nlohmann::ordered_json& qc,
+                       const std::vector<ReelPictures>& reels, const ThumbnailStore& thumbnails,
+                       const nlohmann::ordered_json& inspections);
 
 }  // namespace fw::qc

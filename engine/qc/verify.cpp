@@ -17,6 +17,7 @@
 #include "qc/qc_json.hpp"
 #include "qc/reel_verifier.hpp"
 #include "qc/report.hpp"
+#include "qc/thumbnails.hpp"
 
 namespace fw {
 namespace {
@@ -129,11 +130,17 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
   std::uint64_t frames_checked = 0, frames_total = 0;
   for (const PlannedReel& reel : plan.reels) frames_total += reel.frame_count;
   std::vector<qc::ReelPictures> pictures;
+  // The thumbnails wait for the contact sheets and the report in a file, not on the heap.
+  qc::ThumbnailStore thumbnails(job_dir);
   for (const PlannedReel& reel : plan.reels) {
     const fs::path reel_dir = job_dir / reel.id;
-    const qc::ReelVerdict verdict = qc::verify_reel(setup, reel, reel_dir, [&] {
-      if (options.on_progress) options.on_progress({reel.id, ++frames_checked, frames_total});
-    });
+    std::vector<qc::ThumbnailStore::Ref> stored;
+    const qc::ReelVerdict verdict =
+        qc::verify_reel(setup, reel, reel_dir, [&](qc::FrameVerdict& frame) {
+          stored.push_back(thumbnails.add(frame.thumbnail_jpeg));
+          std::string().swap(frame.thumbnail_jpeg);
+          if (options.on_progress) options.on_progress({reel.id, ++frames_checked, frames_total});
+        });
     // The frames' buffers (film, render, areas, SSIM planes: some 120 MB a frame in flight for
     // a 16 mm A4 frame at 2.5 um) stay in the pool as spares when the reel's checks end. Kept,
     // they sit resident under the JSON, contact sheet and report, whose size grows with the
@@ -155,12 +162,14 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
       out["failures"].push_back(f);
     }
     qc::ReelPictures pics{reel.id, {}};
-    for (const qc::FrameVerdict& f : verdict.frames) {
-      pics.thumbs.push_back({f.frame, f.address, !f.passed(), f.thumbnail_jpeg});
+    pics.thumbs.reserve(verdict.frames.size());
+    for (std::size_t i = 0; i < verdict.frames.size(); ++i) {
+      const qc::FrameVerdict& f = verdict.frames[i];
+      pics.thumbs.push_back({f.frame, f.address, !f.passed(), stored.at(i)});
     }
     if (options.contact_sheets && !pics.thumbs.empty() && fs::is_directory(reel_dir)) {
       const auto file = reel_dir / "contact.jpg";
-      qc::write_contact_sheet(pics, file);
+      qc::write_contact_sheet(pics, thumbnails, file);
       result.contact_sheets.push_back(file);
       r["contact_sheet"] = reel.id + "/contact.jpg";
     }
@@ -171,8 +180,8 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
   write_file_atomic(result.qc_json, out.dump(2) + "\n");
   if (options.report) {
     result.report_html = job_dir / "report.html";
-    write_file_atomic(result.report_html,
-                      qc::report_html(out, pictures, inspections_of(job, options.catalog)));
+    qc::write_report_html(result.report_html, out, pictures, thumbnails,
+                          inspections_of(job, options.catalog));
   }
   return result;
 }
