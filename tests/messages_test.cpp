@@ -346,7 +346,7 @@ pages = { files = ["scans/big.pdf"] }
 )");
   for (const bool dry_run : {true, false}) {
     std::vector<std::string> args{"convert", (dir / "job.toml").string()};
-    if (dry_run) args.push_back("--dry-run");
+    if (dry_run) args.emplace_back("--dry-run");
     const auto cli = test::run_cli(args);
     EXPECT_EQ(cli.exit_code, 3) << cli.err;
     EXPECT_THAT(cli.err, HasSubstr("D001 page 1 (" + (dir / "scans" / "big.pdf").string() +
