@@ -312,6 +312,14 @@ TEST(Cli, ListsDriversAndFormats) {
   EXPECT_EQ(formats.exit_code, 0);
   EXPECT_THAT(formats.out, HasSubstr("16mm-comic-30m: "));
   EXPECT_THAT(formats.out, HasSubstr("35mm-comic-30m: "));
+  EXPECT_THAT(formats.out, HasSubstr("  16 mm film, image area 12.5 mm across, variable-length "
+                                     "frames, comic, reductions 7-50x, reel 30.5 m\n"));
+  // A fiche in its own terms, and only the reductions a format allows.
+  EXPECT_THAT(formats.out, HasSubstr("  fiche 148 x 105 mm, 98 frames (7 rows x 14 columns, 1 "
+                                     "header row(s)), cells 10.5 x 13 mm, read by rows, "
+                                     "reductions 24x\n"));
+  EXPECT_THAT(formats.out, HasSubstr("270 frames (15 rows x 18 columns, 1 header row(s)), cells "
+                                     "8.2 x 6.5 mm, read by columns, reductions 42x, 48x\n"));
 }
 
 TEST(Cli, UsageErrorsExitWithTwo) {

@@ -33,16 +33,34 @@ int run_drivers(const hal::Registry& registry) {
   return exit_ok;
 }
 
+// "reductions 7-50x", or the only ones allowed: "reductions 42x, 48x".
+std::string reductions_of(const FilmFormat& f) {
+  if (f.allowed_reductions.empty()) {
+    return fmt::format("reductions {:g}-{:g}x", f.min_reduction, f.max_reduction);
+  }
+  return fmt::format("reductions {:g}x", fmt::join(f.allowed_reductions, "x, "));
+}
+
+// A fiche in its own terms (the roll fields of a fiche describe one grid cell), so that the
+// listing shows the keys a new format's file gave.
 int run_formats(const std::string& profiles) {
   const auto dir = profiles.empty() ? default_profiles_dir() : std::filesystem::path(profiles);
   for (const auto& f : list_formats(dir)) {
-    fmt::print(
-        "{}: {}\n  {:g} mm film, image area {:g} mm across, {} frames, {}, "
-        "reductions {:g}-{:g}x, reel {:g} m\n",
-        f.name, f.description, f.film_width_mm, f.image_area_across_mm,
-        f.frame_length_mm > 0 ? fmt::format("{:g} mm", f.frame_length_mm)
-                              : std::string("variable-length"),
-        to_string(f.orientation), f.min_reduction, f.max_reduction, f.reel_length_m);
+    fmt::print("{}: {}\n", f.name, f.description);
+    if (f.layout == FilmLayout::fiche) {
+      const FicheGrid& g = f.fiche;
+      fmt::print(
+          "  fiche {:g} x {:g} mm, {} frames ({} rows x {} columns, {} header row(s)), cells "
+          "{:g} x {:g} mm, read by {}, {}\n",
+          g.width_mm, g.height_mm, g.frames(), g.rows, g.columns, g.header_rows, g.cell_width_mm,
+          g.cell_height_mm, to_string(g.order), reductions_of(f));
+      continue;
+    }
+    fmt::print("  {:g} mm film, image area {:g} mm across, {} frames, {}, {}, reel {:g} m\n",
+               f.film_width_mm, f.image_area_across_mm,
+               f.frame_length_mm > 0 ? fmt::format("{:g} mm", f.frame_length_mm)
+                                     : std::string("variable-length"),
+               to_string(f.orientation), reductions_of(f), f.reel_length_m);
   }
   return exit_ok;
 }
