@@ -3,7 +3,7 @@
 // at random points after device and network faults (the fault suite's ops_faults_test group).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <signal.h>
+#include <csignal>
 
 #include <chrono>
 #include <fstream>

@@ -22,6 +22,7 @@
 #include "core/error.hpp"
 #include "ops/lock.hpp"
 #include "ops/log.hpp"
+#include "support/pg_server.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -96,6 +97,62 @@ TEST_F(QueueApi, JobsRunInNaturalOrderDoneAndFailedAsTheyEnd) {
                         "--log-format", "text", "convert", at("running", "job2.toml").string(),
                         "--resume", "--base-dir", (dir / "q" / "incoming").string(), "--out",
                         (dir / "q" / "out").string(), "--reel-policy", "continue"));
+}
+
+// Every setting `queue run` passes on to its jobs, set.
+void set_every_job_setting(api::QueueJobSettings& settings, const fs::path& dir) {
+  settings.catalog = dir / "catalog.sqlite";
+  settings.driver = "tiff";
+  settings.driver_options = {"pitch_um=50", "compression=none"};
+  settings.reel_policy = ReelPolicy::respool;
+  settings.profiles = dir / "profiles";
+  settings.threads = 3;
+}
+
+// What the child of a run with every setting is told (api::queued_convert_arguments, the one
+// list both queues build): each setting as its flag, in this order; --base-dir only when given.
+std::vector<std::string> every_setting_arguments(const fs::path& job, const fs::path& base_dir,
+                                                 const fs::path& out, const fs::path& dir) {
+  std::vector<std::string> args{"--log-format", "text", "convert", job.string(), "--resume"};
+  if (!base_dir.empty()) args.insert(args.end(), {"--base-dir", base_dir.string()});
+  args.insert(args.end(),
+              {"--out", out.string(), "--reel-policy", "respool", "--catalog",
+               (dir / "catalog.sqlite").string(), "--driver", "tiff", "-O", "pitch_um=50", "-O",
+               "compression=none", "--profiles", (dir / "profiles").string(), "--threads", "3"});
+  return args;
+}
+
+TEST_F(QueueApi, AQueuedJobsRunGetsEverySettingOfTheQueueAsItsFlag) {
+  set_every_job_setting(options, dir.path());
+  options.out = dir / "films";
+  drop("a.toml");
+  (void)api::run_queue(options, runner);
+  ASSERT_EQ(runner.runs.size(), 1u);
+  EXPECT_EQ(runner.runs[0].arguments,
+            every_setting_arguments(at("running", "a.toml"), dir / "q" / "incoming", dir / "films",
+                                    dir.path()));
+  EXPECT_EQ(api::queued_convert_arguments(dir / "j.toml", {}, dir / "films", options),
+            every_setting_arguments(dir / "j.toml", {}, dir / "films", dir.path()));
+}
+
+// The shared queue's worker builds the folder queue's list, less --base-dir: its job files stay
+// where they were submitted, so their relative paths start from their own folder.
+TEST(SharedQueue, AQueuedJobsRunGetsTheFolderQueuesArgumentsWithoutABaseDir) {
+  FW_REQUIRE_PG(server);
+  test::TempDir dir;
+  test::write_text(dir / "jobs" / "a.toml", "id = 1\n");
+  api::SharedQueueOptions options;
+  set_every_job_setting(options, dir.path());
+  options.url = server->fresh_database();
+  options.out = dir / "films";
+  EXPECT_EQ(api::submit_shared_jobs(options.url, {dir / "jobs" / "a.toml"}),
+            std::vector<std::string>{"a.toml"});
+  ScriptedRunner runner;
+  const auto result = api::run_shared_queue(options, runner);
+  EXPECT_EQ(result.done, 1u);
+  ASSERT_EQ(runner.runs.size(), 1u);
+  EXPECT_EQ(runner.runs[0].arguments,
+            every_setting_arguments(dir / "jobs" / "a.toml", {}, dir / "films", dir.path()));
 }
 
 TEST_F(QueueApi, ADeviceErrorKeepsTheJobForARetryAndStopsTheQueue) {

@@ -3,9 +3,9 @@
 // reels equal an uninterrupted run's, developed film included.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <chrono>
 #include <nlohmann/json.hpp>

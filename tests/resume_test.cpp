@@ -3,9 +3,9 @@
 // film exactly once and the same plan, index and manifest as a run that was never killed.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -16,6 +16,7 @@
 #include "base/files.hpp"
 #include "base/sha256.hpp"
 #include "samples/samples.hpp"
+#include "support/engine_api.hpp"
 #include "support/resume_fixture.hpp"
 #include "support/test_support.hpp"
 

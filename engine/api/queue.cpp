@@ -24,34 +24,31 @@ int read_attempts(const fs::path& file) {
   }
 }
 
-// filmwriter's arguments for one run of a queued job: resume it from its journal, with the
-// queue's settings for every job.
-std::vector<std::string> convert_arguments(const QueueOptions& options, const ops::QueueDir& queue,
-                                           const fs::path& out, const fs::path& job) {
-  std::vector<std::string> args{"--log-format",
-                                ops::Log::global().json() ? "json" : "text",
-                                "convert",
-                                job.string(),
-                                "--resume",
-                                "--base-dir",
-                                queue.incoming().string(),
-                                "--out",
-                                out.string(),
-                                "--reel-policy",
-                                to_string(options.reel_policy)};
-  if (!options.catalog.empty()) args.insert(args.end(), {"--catalog", options.catalog.string()});
-  if (!options.driver.empty()) args.insert(args.end(), {"--driver", options.driver});
-  for (const auto& o : options.driver_options) args.insert(args.end(), {"-O", o});
-  if (!options.profiles.empty()) args.insert(args.end(), {"--profiles", options.profiles.string()});
-  if (options.threads) args.insert(args.end(), {"--threads", std::to_string(*options.threads)});
-  return args;
-}
-
 bool stopped(const QueueOptions& options) {
   return options.stop && options.stop->load();
 }
 
 }  // namespace
+
+std::vector<std::string> queued_convert_arguments(const fs::path& job, const fs::path& base_dir,
+                                                  const fs::path& out,
+                                                  const QueueJobSettings& settings) {
+  std::vector<std::string> args{"--log-format", ops::Log::global().json() ? "json" : "text",
+                                "convert", job.string(), "--resume"};
+  if (!base_dir.empty()) args.insert(args.end(), {"--base-dir", base_dir.string()});
+  args.insert(args.end(),
+              {"--out", out.string(), "--reel-policy", to_string(settings.reel_policy)});
+  if (!settings.catalog.empty()) args.insert(args.end(), {"--catalog", settings.catalog.string()});
+  if (!settings.driver.empty()) args.insert(args.end(), {"--driver", settings.driver});
+  for (const auto& o : settings.driver_options) args.insert(args.end(), {"-O", o});
+  if (!settings.profiles.empty()) {
+    args.insert(args.end(), {"--profiles", settings.profiles.string()});
+  }
+  if (settings.threads) {
+    args.insert(args.end(), {"--threads", std::to_string(*settings.threads)});
+  }
+  return args;
+}
 
 const char* to_string(QueueJobState state) {
   switch (state) {
@@ -145,7 +142,7 @@ QueueResult run_queue(const QueueOptions& options, JobRunner& runner) {
               fmt::format("queue: {} (attempt {})", name, attempt));
     const ops::ChildResult child =
         runner.run({name, *job, attempt, ops::QueueDir::sidecar(*job, "log"),
-                    convert_arguments(options, queue, out, *job)});
+                    queued_convert_arguments(*job, queue.incoming(), out, options)});
     const std::string reason =
         fmt::format("exit {} ({}): {}\n", child.exit_code, exit_meaning(child.exit_code),
                     child.error.empty() ? std::string("see the log") : child.error);

@@ -34,16 +34,31 @@ const char* to_string(QueueJobState state);  // "done", "failed", "retry", "inte
 enum class QueueFolder { incoming, running, done, failed };
 const char* to_string(QueueFolder folder);  // "incoming", ...
 
-struct QueueOptions {
-  std::filesystem::path dir;      // the queue folder
-  std::filesystem::path out;      // "": QUEUE_DIR/out
+// What a queue passes on to every job it runs (the flags of `queue run` that reach each job's
+// convert), alike for the folder queue and the shared one (api/shared_queue.hpp).
+struct QueueJobSettings {
   std::filesystem::path catalog;  // "": the jobs' own (<out>/catalog.sqlite unless they say)
   std::string driver;             // "": each job's own
   std::vector<std::string> driver_options;  // KEY=VALUE for every job
   ReelPolicy reel_policy = ReelPolicy::continue_reel;
   std::filesystem::path profiles;  // "": the default
   std::optional<unsigned> threads;
-  int max_attempts = 3;  // a job still failing after this many runs goes to failed/
+};
+
+// filmwriter's arguments for one run of a queued job, the one list both queues build: resume
+// `job` from its journal into `out` with the queue's `settings`, in the log format of this
+// process. The job's relative paths start from `base_dir` (the folder queue's incoming/, where
+// the job file was dropped before it moved to running/), or from the job file's own folder when
+// `base_dir` is empty (the shared queue: its job files stay where they were submitted).
+std::vector<std::string> queued_convert_arguments(const std::filesystem::path& job,
+                                                  const std::filesystem::path& base_dir,
+                                                  const std::filesystem::path& out,
+                                                  const QueueJobSettings& settings);
+
+struct QueueOptions : QueueJobSettings {
+  std::filesystem::path dir;  // the queue folder
+  std::filesystem::path out;  // "": QUEUE_DIR/out
+  int max_attempts = 3;       // a job still failing after this many runs goes to failed/
   const std::atomic<bool>* stop = nullptr;  // SIGINT/SIGTERM: no further job; the running one
                                             // is told to stop (by the runner)
 };

@@ -127,10 +127,14 @@ std::vector<std::string> submit_shared_jobs(const std::string& url,
 
 QueueResult run_named_queue(const QueueOptions& options, double lease_s, JobRunner& runner) {
   if (!is_catalog_url(options.dir)) return run_queue(options, runner);
-  return run_shared_queue({options.dir.string(), options.out, options.catalog, options.driver,
-                           options.driver_options, options.reel_policy, options.profiles,
-                           options.threads, options.max_attempts, lease_s, options.stop},
-                          runner);
+  SharedQueueOptions shared;
+  static_cast<QueueJobSettings&>(shared) = options;
+  shared.url = options.dir.string();
+  shared.out = options.out;
+  shared.max_attempts = options.max_attempts;
+  shared.lease_s = lease_s;
+  shared.stop = options.stop;
+  return run_shared_queue(shared, runner);
 }
 
 QueueResult run_shared_queue(const SharedQueueOptions& options, JobRunner& runner) {
@@ -199,28 +203,13 @@ QueueResult run_shared_queue(const SharedQueueOptions& options, JobRunner& runne
     log.event("info", "queue_job_start",
               {{"queue_job", name}, {"attempt", attempt}, {"worker", worker}},
               fmt::format("queue: {} (attempt {}) on {}", name, attempt, worker));
-    std::vector<std::string> args{"--log-format",
-                                  ops::Log::global().json() ? "json" : "text",
-                                  "convert",
-                                  file.string(),
-                                  "--resume",
-                                  "--out",
-                                  out.string(),
-                                  "--reel-policy",
-                                  to_string(options.reel_policy)};
-    if (!options.catalog.empty()) args.insert(args.end(), {"--catalog", options.catalog.string()});
-    if (!options.driver.empty()) args.insert(args.end(), {"--driver", options.driver});
-    for (const auto& o : options.driver_options) args.insert(args.end(), {"-O", o});
-    if (!options.profiles.empty()) {
-      args.insert(args.end(), {"--profiles", options.profiles.string()});
-    }
-    if (options.threads) args.insert(args.end(), {"--threads", std::to_string(*options.threads)});
     const fs::path log_file = out / "queue-logs" / (file.stem().string() + ".log");
     fs::create_directories(log_file.parent_path());
     ops::ChildResult child;
     {
       const Heartbeat heartbeat(options.url, id, worker, options.lease_s);
-      child = runner.run({name, file, attempt, log_file, args});
+      child = runner.run(
+          {name, file, attempt, log_file, queued_convert_arguments(file, {}, out, options)});
     }
     const std::string reason = fmt::format(
         "exit {} ({}) on {}: {}", child.exit_code, exit_meaning(child.exit_code), worker,

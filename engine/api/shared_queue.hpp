@@ -23,15 +23,11 @@
 
 namespace fw::api {
 
-struct SharedQueueOptions {
-  std::string url;                // the queue's database
-  std::filesystem::path out;      // the jobs' output folder, on shared storage (required)
-  std::filesystem::path catalog;  // "": the jobs' own, else FILMWRITER_CATALOG, else <out>/
-  std::string driver;             // "": each job's own
-  std::vector<std::string> driver_options;
-  ReelPolicy reel_policy = ReelPolicy::continue_reel;
-  std::filesystem::path profiles;
-  std::optional<unsigned> threads;
+// The settings every job gets are the folder queue's (QueueJobSettings; a catalog of "": the
+// jobs' own, else FILMWRITER_CATALOG, else <out>/).
+struct SharedQueueOptions : QueueJobSettings {
+  std::string url;            // the queue's database
+  std::filesystem::path out;  // the jobs' output folder, on shared storage (required)
   int max_attempts = 3;
   double lease_s = 60;  // renewed every lease_s / 3 while a job runs
   const std::atomic<bool>* stop = nullptr;

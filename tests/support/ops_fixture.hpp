@@ -1,25 +1,21 @@
 // The operations tests' fixture (tests/ops_*_test.cpp, tests/recorderd_test.cpp): the real CLI
-// and recorderd run as processes, their journals and reels read back.
+// and recorderd run as processes, their journals and reels read back. The bodies are in
+// ops_fixture.cpp, compiled once into the test support library.
 #pragma once
 
-#include <fcntl.h>
-#include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <sys/types.h>
 
 #include <chrono>
-#include <fstream>
+#include <cstdint>
+#include <filesystem>
 #include <map>
-#include <nlohmann/json.hpp>
-#include <regex>
-#include <sstream>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
-#include "base/sha256.hpp"
-#include "net/protocol.hpp"
-#include "samples/samples.hpp"
 #include "support/test_support.hpp"
 
 namespace fw::test {
@@ -27,43 +23,16 @@ namespace fw::test {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-inline const fs::path kRecorderd = fs::path(FW_CLI).parent_path() / "recorderd";
+extern const fs::path kRecorderd;
 
 // Starts `exe` with `args`, stdout and stderr into files; in its own process group when
 // `group` (so that a test can kill -9 a queue together with the job it runs).
-inline pid_t spawn(const fs::path& exe, const std::vector<std::string>& args, const fs::path& out,
-                   const fs::path& err, bool group = false) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    if (group) setpgid(0, 0);
-    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(o, 1);
-    dup2(e, 2);
-    std::vector<std::string> storage{exe.string()};
-    storage.insert(storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(exe.c_str(), argv.data());
-    _exit(127);
-  }
-  if (group) setpgid(pid, pid);
-  return pid;
-}
+pid_t spawn(const fs::path& exe, const std::vector<std::string>& args, const fs::path& out,
+            const fs::path& err, bool group = false);
 
-inline int wait_exit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+int wait_exit(pid_t pid);
 
-inline std::string slurp(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+std::string slurp(const fs::path& file);
 
 // Polls `done` every 20 ms for at most `limit`.
 template <typename Done>
@@ -76,130 +45,39 @@ inline bool wait_until(Done done, std::chrono::milliseconds limit = 20s) {
   return done();
 }
 
-inline std::size_t journaled_frames(const fs::path& journal) {
-  std::size_t count = 0;
-  std::ifstream in(journal);
-  for (std::string line; std::getline(in, line);) {
-    count += line.find("\"event\":\"frame\"") != std::string::npos;
-  }
-  return count;
-}
+std::size_t journaled_frames(const fs::path& journal);
 
 // sequence -> how many times a frame of it is on film: frames of a reel the journal later
 // records as spoiled (policy respool), or as lost in the device's buffer (rewound), do not
 // count.
-inline std::map<std::uint64_t, int> journal_sequences_on_film(const fs::path& journal) {
-  std::map<std::uint64_t, int> seen;
-  std::map<std::uint64_t, std::pair<std::string, std::uint32_t>> frame_of;  // reel, frame
-  std::ifstream in(journal);
-  const auto drop = [&](const nlohmann::json& reel, std::uint32_t after) {
-    for (auto it = seen.begin(); it != seen.end();) {
-      const auto& [id, number] = frame_of[it->first];
-      it = id == reel && number > after ? seen.erase(it) : std::next(it);
-    }
-  };
-  for (std::string line; std::getline(in, line);) {
-    const auto record = nlohmann::json::parse(line);
-    if (record["event"] == "frame") {
-      const auto sequence = record["seq"].get<std::uint64_t>();
-      ++seen[sequence];
-      frame_of[sequence] = {record["reel"].get<std::string>(),
-                            record["frame"].get<std::uint32_t>()};
-    } else if (record["event"] == "reel_spoiled") {
-      drop(record["reel"], 0);
-    } else if (record["event"] == "reel_rewound") {
-      drop(record["reel"], record["frames"].get<std::uint32_t>());
-    }
-  }
-  return seen;
-}
+std::map<std::uint64_t, int> journal_sequences_on_film(const fs::path& journal);
 
 // Waits for `pid` at most `limit`; -1 if it is still running then.
-inline int wait_exit_for(pid_t pid, std::chrono::milliseconds limit) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    std::this_thread::sleep_for(5ms);
-  }
-  return -1;
-}
+int wait_exit_for(pid_t pid, std::chrono::milliseconds limit);
 
-inline std::vector<std::string> reels(const fs::path& job_dir) {
-  std::vector<std::string> out;
-  for (const auto& entry : fs::directory_iterator(job_dir)) {
-    const auto name = entry.path().filename().string();
-    if (entry.is_directory() && name.starts_with("R")) out.push_back(name);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
+std::vector<std::string> reels(const fs::path& job_dir);
 
-inline std::vector<nlohmann::json> json_lines(const std::string& text) {
-  std::vector<nlohmann::json> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    lines.push_back(nlohmann::json::parse(line));  // throws (fails the test) if not JSON
-  }
-  return lines;
-}
+// Each line of `text` as JSON (throws, failing the test, on a line that is not).
+std::vector<nlohmann::json> json_lines(const std::string& text);
 
 // recorderd on localhost, serving a local driver.
 class Daemon {
  public:
-  Daemon(const fs::path& dir, std::vector<std::string> args, std::uint16_t port = 0)
-      : dir_(dir), args_(std::move(args)) {
-    fs::create_directories(dir_);
-    start(port);
-  }
+  Daemon(const fs::path& dir, std::vector<std::string> args, std::uint16_t port = 0);
   ~Daemon() { stop(); }
 
-  void start(std::uint16_t port) {
-    const auto port_file = dir_ / "port";
-    fs::remove(port_file);
-    std::vector<std::string> args{"--port",      std::to_string(port),
-                                  "--port-file", port_file.string(),
-                                  "--root",      (dir_ / "root").string()};
-    args.insert(args.end(), args_.begin(), args_.end());
-    pid_ = spawn(kRecorderd, args, dir_ / "daemon.out", dir_ / "daemon.log");
-    EXPECT_TRUE(wait_until([&] { return fs::exists(port_file); }, 10s)) << log();
-    port_ = static_cast<std::uint16_t>(std::stoi(slurp(port_file)));
-  }
-  void kill9() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    wait_exit(pid_);
-    pid_ = -1;
-  }
+  void start(std::uint16_t port);
+  void kill9();
   // True once the daemon died (killed, or it killed itself: --inject-kill-after).
-  bool exited() {
-    if (pid_ <= 0) return true;
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) != pid_) return false;
-    pid_ = -1;
-    return true;
-  }
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    wait_exit(pid_);
-    pid_ = -1;
-  }
+  bool exited();
+  void stop();
   std::uint16_t port() const { return port_; }
   pid_t pid() const { return pid_; }
   // What the next start() runs with (after the port, port file and root).
   std::vector<std::string>& args() { return args_; }
   fs::path root() const { return dir_ / "root"; }
   std::string log() const { return slurp(dir_ / "daemon.log"); }
-  std::vector<std::string> client_options(const std::string& extra_token = {}) const {
-    std::vector<std::string> o{"--driver",       "net", "-O",
-                               "host=127.0.0.1", "-O",  fmt::format("port={}", port_)};
-    if (!extra_token.empty()) o.insert(o.end(), {"-O", "token=" + extra_token});
-    return o;
-  }
+  std::vector<std::string> client_options(const std::string& extra_token = {}) const;
 
  private:
   fs::path dir_;
@@ -212,180 +90,44 @@ class Daemon {
 // as in resume_test.
 class OpsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    test::copy_profiles_with_short_reel(dir / "profiles");
-    const std::vector<int> pages_per_document{3, 8, 2, 3};
-    for (std::size_t d = 0; d < pages_per_document.size(); ++d) {
-      const std::string id = fmt::format("D{:03}", d + 1);
-      fs::create_directories(dir / "scans" / id);
-      for (int p = 1; p <= pages_per_document[d]; ++p) {
-        samples::PageSpec spec{
-            105, 148, 100, 1, {{10.0 + 5 * p, 20, 8}}, id + " p" + std::to_string(p)};
-        samples::save_page(samples::make_page(spec), dir / "scans" / id / fmt::format("p{}.png", p),
-                           samples::Encoding::png, 100);
-      }
-    }
-  }
+  void SetUp() override;
 
   // A job file; `scans` is how the job reaches the scans folder from where it lies.
   // With `tiff` false the job names no driver options: the net driver takes none of the
   // tiff's (the daemon's driver has them).
   std::string job_toml(const std::string& id, const std::string& scans,
-                       const std::vector<int>& documents = {1, 2, 3, 4}, bool tiff = true) const {
-    std::string toml = fmt::format(R"(version = 1
-id = "{}"
-title = "运维 test {}"
-format = "short-reel"
-threads = 2
-targets = "none"
-[recorder]
-driver = "tiff"
-[recorder.options]
-pitch_um = 50
-compression = "none"
-)",
-                                   id, id);
-    if (!tiff) toml = toml.substr(0, toml.find("[recorder]"));
-    for (int d : documents) {
-      toml += fmt::format(
-          "[[documents]]\nid = \"D{:03}\"\ntitle = \"卷{}\"\npages = {{ dir = \"{}/D{:03}\" }}\n",
-          d, d, scans, d);
-    }
-    return toml;
-  }
+                       const std::vector<int>& documents = {1, 2, 3, 4}, bool tiff = true) const;
 
   std::vector<std::string> convert_args(const std::string& id, const fs::path& out,
-                                        bool net = false) {
-    const auto file = dir / (id + (net ? "-net.toml" : ".toml"));
-    if (!fs::exists(file)) test::write_text(file, job_toml(id, "scans", {1, 2, 3, 4}, !net));
-    return {"convert",    file.string(), "--out",
-            out.string(), "--profiles",  (dir / "profiles").string()};
-  }
+                                        bool net = false);
 
   // The reference: the same job through the local tiff driver.
-  fs::path reference(const std::string& id) {
-    const auto out = dir / "ref";
-    if (!fs::exists(out / id / "journal.jsonl")) {
-      const auto result = test::run_cli(convert_args(id, out));
-      EXPECT_EQ(result.exit_code, 0) << result.err;
-    }
-    return out / id;
-  }
+  fs::path reference(const std::string& id);
 
   // Index files equal the reference's, and the frames the daemon wrote are byte-identical to
   // the local driver's; recorder.sha256 lists them with the local manifest's digests.
   void expect_identical_through_daemon(const fs::path& job_dir, const fs::path& daemon_job,
-                                       const fs::path& ref, const std::string& context) {
-    ASSERT_EQ(reels(job_dir), reels(ref)) << context;
-    for (const auto& reel : reels(ref)) {
-      EXPECT_EQ(slurp(job_dir / reel / "index.csv"), slurp(ref / reel / "index.csv"))
-          << context << " " << reel;
-      std::size_t frames = 0;
-      for (const auto& f : fs::directory_iterator(ref / reel / "frames")) {
-        ++frames;
-        const auto name = f.path().filename();
-        EXPECT_EQ(slurp(daemon_job / reel / "frames" / name), slurp(f.path()))
-            << context << " " << reel << "/" << name.string();
-      }
-      std::size_t on_daemon = 0;
-      for (const auto& f : fs::directory_iterator(daemon_job / reel / "frames")) {
-        on_daemon += f.path().extension() == ".tif";
-      }
-      EXPECT_EQ(on_daemon, frames) << context << " " << reel;
-      // The local manifest's frame lines are exactly the daemon's list.
-      std::string frame_lines;
-      std::istringstream manifest(slurp(ref / reel / "manifest.sha256"));
-      for (std::string line; std::getline(manifest, line);) {
-        if (line.find("frames/") != std::string::npos) frame_lines += line + "\n";
-      }
-      EXPECT_EQ(slurp(job_dir / reel / "recorder.sha256"), frame_lines) << context << " " << reel;
-      EXPECT_NE(slurp(job_dir / reel / "manifest.sha256").find("  recorder.sha256"),
-                std::string::npos);
-    }
-  }
+                                       const fs::path& ref, const std::string& context);
 
   // The sim recorder at 50 um pitch (small frames, fast to develop), as fast as possible.
-  std::vector<std::string> coarse_sim_options() {
-    const auto profile = dir / "profiles" / "recorders" / "sim-coarse.toml";
-    if (!fs::exists(profile)) {
-      const std::string fast = slurp(dir / "profiles" / "recorders" / "sim-fast.toml");
-      test::write_text(profile, std::regex_replace(fast, std::regex("\npixel_pitch_um = [0-9.]+"),
-                                                   "\npixel_pitch_um = 50"));
-    }
-    return {"-O", "rate=0",
-            "-O", "recorder=sim-coarse",
-            "-O", "profiles=" + (dir / "profiles").string()};
-  }
+  std::vector<std::string> coarse_sim_options();
 
   // What the daemon's sim developed for a job must equal the reference run's, file by file
   // (recorder.sha256 lists the film and reel.json; the manifest covers it), and reel.json must
   // place every frame once, in order.
   void expect_same_film(const fs::path& job_dir, const fs::path& daemon_job, const fs::path& ref,
-                        const fs::path& ref_daemon_job, const std::string& context) {
-    ASSERT_EQ(reels(job_dir), reels(ref)) << context;
-    for (const auto& reel : reels(ref)) {
-      EXPECT_EQ(slurp(job_dir / reel / "index.csv"), slurp(ref / reel / "index.csv"))
-          << context << " " << reel;
-      EXPECT_EQ(slurp(job_dir / reel / "manifest.sha256"), slurp(ref / reel / "manifest.sha256"))
-          << context << " " << reel;
-      EXPECT_EQ(slurp(job_dir / reel / "recorder.sha256"), slurp(ref / reel / "recorder.sha256"))
-          << context << " " << reel;
-      std::size_t on_film = 0, in_reference = 0;
-      for (const auto& f : fs::directory_iterator(daemon_job / reel / "film")) {
-        on_film += f.path().extension() == ".tif";
-      }
-      for (const auto& f : fs::directory_iterator(ref_daemon_job / reel / "film")) {
-        in_reference += f.path().extension() == ".tif";
-        EXPECT_EQ(slurp(daemon_job / reel / "film" / f.path().filename()), slurp(f.path()))
-            << context << " " << reel << "/film/" << f.path().filename().string();
-      }
-      EXPECT_EQ(on_film, in_reference) << context << " " << reel;
-      const auto layout = nlohmann::json::parse(slurp(daemon_job / reel / "film" / "reel.json"));
-      std::uint32_t expected = 1;
-      for (const auto& frame : layout["frames"]) {
-        EXPECT_EQ(frame["frame"], expected++) << context << " " << reel;
-      }
-    }
-  }
+                        const fs::path& ref_daemon_job, const std::string& context);
 
   // Every frame of the job once in the catalog, on its reel, none on a spoiled reel.
   void expect_catalog_once(const fs::path& catalog, const std::string& job, std::size_t planned,
-                           const std::string& context) {
-    const auto found = test::run_cli(
-        {"catalog", "export", "--catalog", catalog.string(), "--format", "json", "--job", job});
-    ASSERT_EQ(found.exit_code, 0) << found.err;
-    const auto exported = nlohmann::json::parse(found.out);
-    std::map<std::string, int> seen;  // reel/frame -> times (spoiled reels are not exported)
-    for (const auto& j : exported["jobs"]) {
-      for (const auto& frame : j["frames"]) {
-        ++seen[frame["reel"].get<std::string>() + "/" + frame["frame"].dump()];
-      }
-    }
-    EXPECT_EQ(seen.size(), planned) << context << "\n" << found.out.substr(0, 2000);
-    for (const auto& [frame, times] : seen) EXPECT_EQ(times, 1) << context << " " << frame;
-    const auto check = test::run_cli({"catalog", "check", "--catalog", catalog.string()});
-    EXPECT_EQ(check.exit_code, 0) << context << "\n" << check.out << check.err;
-  }
+                           const std::string& context);
 
   // The job through recorderd serving the coarse sim, uninterrupted: the job folder and the
   // daemon's folder of the job.
-  std::pair<fs::path, fs::path> sim_reference(const std::string& id) {
-    Daemon daemon(dir / "ref-daemon", coarse_sim_options());
-    auto args = convert_args(id, dir / "ref-net", true);
-    for (const auto& o : daemon.client_options()) args.push_back(o);
-    const auto result = test::run_cli(args);
-    EXPECT_EQ(result.exit_code, 0) << result.err << daemon.log();
-    return {dir / "ref-net" / id, daemon.root() / id};
-  }
+  std::pair<fs::path, fs::path> sim_reference(const std::string& id);
 
   static void expect_exactly_once(const fs::path& journal, std::size_t planned,
-                                  const std::string& context) {
-    const auto seen = journal_sequences_on_film(journal);
-    EXPECT_EQ(seen.size(), planned) << context;
-    for (const auto& [sequence, times] : seen) {
-      EXPECT_EQ(times, 1) << context << ": frame " << sequence << " recorded " << times;
-    }
-  }
+                                  const std::string& context);
 
   test::TempDir dir;
 };

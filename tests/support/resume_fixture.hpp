@@ -1,25 +1,20 @@
 // The resume tests' fixture (tests/resume_test.cpp, tests/resume_sim_kill_test.cpp): a small
 // multi-reel tiff job, the CLI run and killed, and the journal, reels and manifests compared with
-// a run that was never killed.
+// a run that was never killed. The bodies are in resume_fixture.cpp, compiled once into the test
+// support library.
 #pragma once
 
-#include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <sys/types.h>
 
 #include <chrono>
-#include <fstream>
+#include <cstdint>
+#include <filesystem>
 #include <map>
-#include <nlohmann/json.hpp>
-#include <thread>
+#include <string>
+#include <vector>
 
-#include "api/settings.hpp"
-#include "base/files.hpp"
-#include "base/sha256.hpp"
-#include "samples/samples.hpp"
-#include "support/engine_api.hpp"
+#include "api/convert.hpp"
 #include "support/test_support.hpp"
 
 namespace fw::test {
@@ -28,169 +23,39 @@ namespace fw::test {
 // hold about six frames, at 50 um pitch so that frames are a few hundred pixels.
 class ResumeTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    test::copy_profiles_with_short_reel(dir / "profiles");
-    const std::vector<int> pages_per_document{3, 8, 2, 3};
-    std::string toml = R"(version = 1
-id = "kill"
-title = "断点续拍 test"
-format = "short-reel"
-threads = 2
-targets = "none"
-[recorder]
-driver = "tiff"
-[recorder.options]
-pitch_um = 50
-compression = "none"
-)";
-    for (std::size_t d = 0; d < pages_per_document.size(); ++d) {
-      const std::string id = fmt::format("D{:03}", d + 1);
-      std::filesystem::create_directories(dir / "scans" / id);
-      for (int p = 1; p <= pages_per_document[d]; ++p) {
-        samples::PageSpec spec{
-            105, 148, 100, 1, {{10.0 + 5 * p, 20, 8}}, id + " p" + std::to_string(p)};
-        samples::save_page(samples::make_page(spec), dir / "scans" / id / fmt::format("p{}.png", p),
-                           samples::Encoding::png, 100);
-      }
-      toml += fmt::format(
-          "[[documents]]\nid = \"{}\"\ntitle = \"卷{}\"\npages = {{ dir = \"scans/{}\" }}\n", id,
-          d + 1, id);
-    }
-    test::write_text(dir / "job.toml", toml);
-  }
+  void SetUp() override;
 
-  std::vector<std::string> convert_args(const std::filesystem::path& out) const {
-    return {"convert",    (dir / "job.toml").string(), "--out", out.string(),
-            "--profiles", (dir / "profiles").string()};
-  }
+  std::vector<std::string> convert_args(const std::filesystem::path& out) const;
 
   // What convert_args(out) runs, through the engine API: the reference runs and set-ups, which
   // are checked by what they leave, not by what the CLI prints.
   api::ConvertResult convert_into(const std::filesystem::path& out,
-                                  const api::ConvertOptions& options = {}) const {
-    return test::convert_job(dir / "job.toml", options, test::job_flags(out, dir / "profiles"));
-  }
+                                  const api::ConvertOptions& options = {}) const;
 
-  // Starts the CLI, kills it with SIGKILL after `delay`; false if it finished first.
-  static pid_t spawn(const std::vector<std::string>& args) {
-    const pid_t pid = fork();
-    if (pid == 0) {
-      std::freopen("/dev/null", "w", stdout);
-      std::freopen("/dev/null", "w", stderr);
-      std::vector<std::string> storage{FW_CLI};
-      storage.insert(storage.end(), args.begin(), args.end());
-      std::vector<char*> argv;
-      for (auto& a : storage) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(FW_CLI, argv.data());
-      _exit(127);
-    }
-    return pid;
-  }
+  // Starts the CLI with `args`, its output thrown away.
+  static pid_t spawn(const std::vector<std::string>& args);
 
   // Starts the CLI and kills it with SIGKILL `delay` after the journal holds `frames` frame
   // records; false if the job ended before the kill.
   static bool kill_after_frames(const std::vector<std::string>& args,
                                 const std::filesystem::path& journal, std::size_t frames,
-                                std::chrono::microseconds delay) {
-    const pid_t pid = spawn(args);
-    auto journaled = [&] {
-      std::size_t count = 0;
-      std::ifstream in(journal);
-      for (std::string line; std::getline(in, line);) {
-        count += line.find("\"event\":\"frame\"") != std::string::npos;
-      }
-      return count;
-    };
-    int status = 0;
-    while (journaled() < frames) {
-      if (waitpid(pid, &status, WNOHANG) != 0) return false;
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
-    }
-    std::this_thread::sleep_for(delay);
-    ::kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return WIFSIGNALED(status);
-  }
+                                std::chrono::microseconds delay);
 
   // The state a crash leaves when it comes while `reel` holds `frames` journaled frames,
   // made from a finished run: the journal cut after that frame record, the reel without
   // index and manifest, one more frame file on disk (exposed, not yet journaled) and no later
   // reels. Exact, where a kill at that moment of a sub-second job would be a race.
   static void simulate_crash(const std::filesystem::path& job_dir, const std::string& reel,
-                             std::size_t frames) {
-    std::istringstream lines(read_file(job_dir / "journal.jsonl"));
-    std::string kept;
-    std::size_t seen = 0;
-    for (std::string line; std::getline(lines, line) && seen < frames;) {
-      kept += line + "\n";
-      const auto record = nlohmann::json::parse(line);
-      seen += record["event"] == "frame" && record["reel"] == reel;
-    }
-    test::write_text(job_dir / "journal.jsonl", kept);
-    std::filesystem::remove(job_dir / reel / "index.csv");
-    std::filesystem::remove(job_dir / reel / "manifest.sha256");
-    for (const auto& entry : std::filesystem::directory_iterator(job_dir / reel / "frames")) {
-      if (entry.path().filename().string() > fmt::format("F{:06}.tif", frames + 1)) {
-        std::filesystem::remove(entry.path());
-      }
-    }
-    for (const auto& later : reels(job_dir)) {
-      if (later > reel) std::filesystem::remove_all(job_dir / later);
-    }
-  }
+                             std::size_t frames);
 
   // Frame records in the journal: sequence -> how many times it was recorded.
-  static std::map<std::uint64_t, int> journal_frames(const std::filesystem::path& journal) {
-    std::map<std::uint64_t, int> seen;
-    std::ifstream in(journal);
-    // A job still writing may have its last line half written: only whole lines count, as
-    // for the journal's own reader.
-    for (std::string line; std::getline(in, line);) {
-      if (in.eof()) break;  // no newline after it
-      const auto record = nlohmann::json::parse(line);
-      if (record["event"] == "frame") ++seen[record["seq"].get<std::uint64_t>()];
-    }
-    return seen;
-  }
+  static std::map<std::uint64_t, int> journal_frames(const std::filesystem::path& journal);
 
-  static std::vector<std::string> reels(const std::filesystem::path& job_dir) {
-    std::vector<std::string> out;
-    for (const auto& entry : std::filesystem::directory_iterator(job_dir)) {
-      const auto name = entry.path().filename().string();
-      if (entry.is_directory() && name.starts_with("R")) out.push_back(name);
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-  }
+  static std::vector<std::string> reels(const std::filesystem::path& job_dir);
 
   // Everything that must equal the uninterrupted run: plan, every reel's index, manifest and
   // the frame files the manifest names (sha256sum -c style).
-  void expect_same_as_reference(const std::filesystem::path& job_dir, const std::string& context) {
-    const auto reference = dir / "ref" / "kill";
-    EXPECT_EQ(read_file(job_dir / "plan.json"), read_file(reference / "plan.json")) << context;
-    ASSERT_EQ(reels(job_dir), reels(reference)) << context;
-    for (const auto& reel : reels(reference)) {
-      EXPECT_EQ(read_file(job_dir / reel / "index.csv"), read_file(reference / reel / "index.csv"))
-          << context << " " << reel;
-      const std::string manifest = read_file(job_dir / reel / "manifest.sha256");
-      EXPECT_EQ(manifest, read_file(reference / reel / "manifest.sha256"))
-          << context << " " << reel;
-      std::istringstream lines(manifest);
-      std::size_t frame_files = 0;
-      for (std::string digest, name; lines >> digest >> name;) {
-        EXPECT_EQ(sha256_file(job_dir / reel / name), digest)
-            << context << " " << reel << "/" << name;
-        frame_files += name.starts_with("frames/");
-      }
-      // No frame file beyond those the index and manifest account for.
-      std::size_t on_disk = 0;
-      for (const auto& f : std::filesystem::directory_iterator(job_dir / reel / "frames")) {
-        on_disk += f.path().extension() == ".tif";
-      }
-      EXPECT_EQ(on_disk, frame_files) << context << " " << reel;
-    }
-  }
+  void expect_same_as_reference(const std::filesystem::path& job_dir, const std::string& context);
 
   test::TempDir dir;
 };

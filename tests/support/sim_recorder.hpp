@@ -1,100 +1,53 @@
 // The simulated recorder opened directly through the driver registry, for the sim's tests
 // (tests/sim_*_test.cpp): profiles with an edited recorder, test frames exposed one by one, and
-// the developed film read back.
+// the developed film read back. The bodies are in sim_recorder.cpp, compiled once into the test
+// support library.
 #pragma once
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include <fmt/format.h>
-
+#include <cstdint>
+#include <filesystem>
 #include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
-#include "base/files.hpp"
-#include "base/sha256.hpp"
-#include "builtin.hpp"
 #include "color/wedge.hpp"
-#include "film/format.hpp"
-#include "samples/samples.hpp"
-#include "sim/sim_physics.hpp"
-#include "support/page_cache.hpp"
+#include "hal/recorder.hpp"
 #include "support/test_support.hpp"
 
 namespace fw::test {
 
 namespace fs = std::filesystem;
 
-inline const fs::path kProfiles = test::source_dir() / "profiles";
+extern const fs::path kProfiles;
 
-// A profiles folder with the real stocks and formats and a recorder profile edited by `edit`.
-inline fs::path profiles_with_recorder(
-    const test::TempDir& dir, const std::string& name,
-    const std::vector<std::pair<std::string, std::string>>& edits) {
-  const fs::path root = dir / "profiles";
-  if (!fs::exists(root)) {
-    fs::create_directories(root / "recorders");
-    fs::copy(kProfiles / "stocks", root / "stocks", fs::copy_options::recursive);
-    fs::copy(kProfiles / "formats", root / "formats", fs::copy_options::recursive);
-  }
-  std::string text = read_file(kProfiles / "recorders" / "sim-default.toml");
-  for (const auto& [key, value] : edits) {
-    const auto at = text.find("\n" + key + " = ");
-    EXPECT_NE(at, std::string::npos) << key;
-    const auto end = text.find('\n', at + 1);
-    text.replace(at + 1, end - at - 1, key + " = " + value);
-  }
-  test::write_text(root / "recorders" / (name + ".toml"), text);
-  return root;
-}
+// A profiles folder with the real stocks and formats and a recorder profile `name`: the
+// sim-default one with each of `edits` (key, value) set.
+fs::path profiles_with_recorder(const test::TempDir& dir, const std::string& name,
+                                const std::vector<std::pair<std::string, std::string>>& edits);
 
-inline std::unique_ptr<hal::Recorder> open_sim(const hal::DriverOptions& options) {
-  hal::Registry registry;
-  drivers::register_builtin_drivers(registry);
-  // The profiles folder is the engine's, not a driver option: the sim gets it when opened.
-  hal::DriverOptions device = options;
-  const auto profiles = hal::take_option(device, "profiles");
-  return registry.open("sim", device, {profiles.value_or(kProfiles.string())});
-}
+// The sim driver opened as the registry opens it; options["profiles"] is the engine's profiles
+// folder (the source tree's when absent), not a driver option.
+std::unique_ptr<hal::Recorder> open_sim(const hal::DriverOptions& options);
 
 struct TestFrame {
   std::uint32_t width, height;
   std::vector<std::uint8_t> pixels;
 };
 
-inline TestFrame flat(std::uint32_t width, std::uint32_t height, std::uint8_t code) {
-  return {width, height, std::vector<std::uint8_t>(std::size_t{width} * height, code)};
-}
+TestFrame flat(std::uint32_t width, std::uint32_t height, std::uint8_t code);
 
-inline void expose(hal::Recorder& recorder, const TestFrame& f, std::uint32_t number) {
-  hal::Frame frame;
-  frame.width = f.width;
-  frame.height = f.height;
-  frame.pixels = f.pixels;
-  frame.pixel_pitch_um = recorder.capabilities().pixel_pitch_um;
-  frame.reel_number = 1;
-  frame.frame_number = number;
-  frame.blip = hal::BlipLevel::page;
-  frame.address = "R0001-T-" + std::to_string(number);
-  recorder.expose(frame);
-}
+// Exposes `f` as frame `number` of reel 1, a page blip.
+void expose(hal::Recorder& recorder, const TestFrame& f, std::uint32_t number);
 
-inline hal::ReelSpec reel_in(const fs::path& dir, double length_m = 30.5) {
-  hal::ReelSpec spec{"R0001", 1, "test", "16mm-comic-30m", "", length_m, dir / "R0001"};
-  spec.geometry = film_geometry(load_format(kProfiles, spec.film_format));
-  return spec;
-}
+// Reel R0001 of the 16 mm comic format, its folder in `dir`.
+hal::ReelSpec reel_in(const fs::path& dir, double length_m = 30.5);
 
-inline DensityImage developed(const fs::path& dir, int frame) {
-  return read_developed_film(dir / "R0001" / "film" / fmt::format("F{:06}.tif", frame));
-}
+// Frame `frame` of R0001's developed film in `dir`.
+DensityImage developed(const fs::path& dir, int frame);
 
 // Every file of a reel's developed film, by name.
-inline std::map<std::string, std::string> film_files(const fs::path& reel) {
-  std::map<std::string, std::string> files;
-  for (const auto& entry : fs::directory_iterator(reel / "film")) {
-    files[entry.path().filename().string()] = read_file(entry.path());
-  }
-  return files;
-}
+std::map<std::string, std::string> film_files(const fs::path& reel);
 
 }  // namespace fw::test
