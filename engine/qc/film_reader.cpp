@@ -15,8 +15,8 @@ FilmFrame::FilmFrame(std::uint32_t width, std::uint32_t height, std::uint32_t ch
       scale_(scale),
       data_(std::size_t{width} * height * channels) {}
 
-FilmReader::FilmReader(std::filesystem::path reel_dir, double scale)
-    : folder_(std::move(reel_dir) / "film"), scale_(scale) {}
+FilmReader::FilmReader(const std::filesystem::path& reel_dir, double scale)
+    : folder_(reel_dir / "film"), scale_(scale) {}
 
 std::filesystem::path FilmReader::file(std::uint32_t frame) const {
   return folder_ / fmt::format("F{:06}.tif", frame);

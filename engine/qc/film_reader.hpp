@@ -41,7 +41,7 @@ class FilmFrame {
 class FilmReader {
  public:
   // `reel_dir`: <job>/<reel id> (R0001, or a fiche sheet's F0001).
-  explicit FilmReader(std::filesystem::path reel_dir, double scale = 10000.0);
+  explicit FilmReader(const std::filesystem::path& reel_dir, double scale = 10000.0);
   const std::filesystem::path& folder() const { return folder_; }
   std::filesystem::path file(std::uint32_t frame) const;
   // The numbers of the frames on film (F000001.tif ...), whatever the plan says.

@@ -158,7 +158,9 @@ Plane expected_for_ssim(const std::uint8_t* codes, std::uint32_t width, std::uin
   return binned;
 }
 
-Ssim ssim(const Plane& a, const Plane& b, std::uint32_t block, double range) {
+Ssim ssim(const Plane& expected, const Plane& film, std::uint32_t block, double range) {
+  const Plane& a = expected;  // a and b as in the SSIM formula: symmetric from here on
+  const Plane& b = film;
   Ssim out;
   if (a.width == 0 || a.height == 0) return out;
   const double c1 = (0.01 * range) * (0.01 * range), c2 = (0.03 * range) * (0.03 * range);

@@ -64,7 +64,7 @@ QcProfile load_qc_profile(const std::filesystem::path& profiles_dir, const std::
   if (background) {
     const TomlTable classes = background->table();
     for (const TomlValue& range : classes.entries()) {
-      p.background.push_back({std::string(classes.name_of(range)), density_range(range)});
+      p.background.emplace_back(std::string(classes.name_of(range)), density_range(range));
     }
     // By class name, as before the reader kept the file's order: qc.json lists them so.
     std::ranges::stable_sort(p.background, {}, [](const auto& entry) { return entry.first; });

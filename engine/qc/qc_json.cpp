@@ -80,7 +80,8 @@ Json tone_json(const ReelTone& tone, std::uint32_t channels) {
 
 }  // namespace
 
-Json frame_json(const FrameVerdict& v) {
+Json frame_json(const FrameVerdict& frame) {
+  const FrameVerdict& v = frame;
   Json fj{{"frame", v.frame}, {"address", v.address}, {"kind", to_string(v.kind)}};
   fj["present"] = v.present;
   if (v.present) {

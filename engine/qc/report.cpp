@@ -102,7 +102,7 @@ void density_plot(Html& h, const Json& reel, const Json& qc) {
     last_frame = std::max(last_frame, f["frame"].get<double>());
     if (f.contains("density") && f["density"].contains("background")) {
       const double d = f["density"]["background"].get<double>();
-      points.push_back({f["frame"].get<double>(), d});
+      points.emplace_back(f["frame"].get<double>(), d);
       d_low = std::min(d_low, d);
       d_high = std::max(d_high, d);
     }

@@ -150,7 +150,8 @@ FW_ROW_KERNEL void round_row(const float* in, std::size_t n, std::uint8_t* out) 
   for (std::size_t i = 0; i < n; ++i) {
     // Rounded to int32 and clamped as integers: float min/max (NaN rules) and a float to
     // uint8 conversion would keep the loop scalar. Filter overshoot stays far inside int32.
-    const auto v = static_cast<std::int32_t>(in[i] + 0.5f);
+    // + 0.5 and truncation rounds wrongly only below -0.5, which the clamp takes to 0 anyway.
+    const auto v = static_cast<std::int32_t>(in[i] + 0.5f);  // NOLINT(bugprone-incorrect-roundings)
     out[i] = static_cast<std::uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
   }
 }

@@ -250,7 +250,7 @@ ReelDensity check_reel_density(const std::vector<BackgroundSeries>& channels, do
       worst = std::max(worst, std::abs(d - mean));
       if (std::abs(d - mean) > limit + 1e-9) out.off.push_back({n, c, d, mean});
     }
-    out.channels.push_back(ReelChannelDensity{mean, lo, hi, worst});
+    out.channels.emplace_back(ReelChannelDensity{mean, lo, hi, worst});
   }
   return out;
 }
