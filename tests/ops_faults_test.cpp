@@ -185,7 +185,7 @@ TEST_F(OpsTest, DaemonKilledMidReelIsADeviceErrorAndResumeWorksAfterItRestarts) 
   EXPECT_LT(journaled_frames(journal), 16u);
 
   daemon->start(port);  // the same root: the reel's frames so far are on its disk
-  args.push_back("--resume");
+  args.emplace_back("--resume");
   const auto resumed = test::run_cli(args);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err << daemon->log();
   expect_exactly_once(journal, 16, "daemon restart");
@@ -274,7 +274,7 @@ TEST_F(OpsTest, SimFaultThenSigkillAtRandomPointsResumesExactlyOnceAndIdentical)
     ASSERT_EQ(failed.exit_code, 4) << context << "\n" << failed.err;
     // Resume, killed when a random number of frames is journaled (plus up to 20 ms).
     auto resume = sim_args("local", out);
-    resume.push_back("--resume");
+    resume.emplace_back("--resume");
     const std::size_t frames = after_frame(random);
     const pid_t pid = spawn(FW_CLI, resume, out / "resume.out", out / "resume.err");
     while (journaled_frames(journal) < frames && wait_exit_for(pid, 1ms) < 0) {
@@ -354,7 +354,7 @@ TEST_F(OpsTest, NetFaultsAndSigkillAtRandomPointsResumeExactlyOnceAndIdentical) 
     if (wait_exit(pid) != 128 + SIGKILL) continue;  // it ended first
     ++killed;
     if (power_loss) daemon.start(daemon.port());
-    args.push_back("--resume");
+    args.emplace_back("--resume");
     auto resumed = test::run_cli(args);
     if (power_loss && resumed.exit_code == 4 &&
         resumed.err.find("resume with --reel-policy respool") != std::string::npos) {

@@ -143,7 +143,7 @@ TEST_P(SimResumeTest, SigkillAtTenPointsThenResumeContinuesFromWhereTheFilmEnds)
         const std::string port = read_file(run / "port");
         args.back() = "port=" + port.substr(0, port.find('\n'));
       }
-      args.push_back("--resume");
+      args.emplace_back("--resume");
       const auto resumed = test::run_cli(args);
       if (through_daemon) {
         ::kill(daemon, SIGTERM);

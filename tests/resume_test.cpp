@@ -116,7 +116,7 @@ TEST_F(ResumeTest, SigkillThroughTheNetworkRecorderThenResumeIsExactlyOnceAndIde
         fmt::format("net kill {} after frame {} + {} us", attempt, frames, delay.count());
     if (kill_after_frames(args, journal, frames, delay)) {
       ++killed;
-      args.push_back("--resume");
+      args.emplace_back("--resume");
       const auto resumed = test::run_cli(args);
       EXPECT_EQ(resumed.exit_code, 0)
           << context << "\n"
@@ -248,7 +248,7 @@ TEST_F(ResumeTest, ResumeRefusesAChangedPlanAndConvertRefusesAnUnfinishedJournal
   toml.replace(toml.find("targets = \"none\"\n"), 0, "polarity = \"positive\"\n");
   test::write_text(dir / "job.toml", toml);
   auto resumed = convert_args(out);
-  resumed.push_back("--resume");
+  resumed.emplace_back("--resume");
   const auto inverted = test::run_cli(resumed);
   EXPECT_EQ(inverted.exit_code, 2);
   EXPECT_NE(inverted.err.find("the plan changed since the job started"), std::string::npos)
