@@ -65,19 +65,7 @@ class PreflightTest : public ::testing::Test {
   // `documents`: id and on_error of each, filmed in this order.
   void write_job(const std::vector<std::pair<std::string, std::string>>& documents,
                  const std::string& format = "16mm-comic-30m") {
-    std::string toml = fmt::format(R"(version = 1
-id = "pf"
-title = "预检 test"
-format = "{}"
-threads = 2
-targets = "none"
-[recorder]
-driver = "tiff"
-[recorder.options]
-pitch_um = 50
-compression = "none"
-)",
-                                   format);
+    std::string toml = test::tiff_job_head("pf", "预检 test", format);
     for (const auto& [id, on_error] : documents) {
       toml += fmt::format(
           "[[documents]]\nid = \"{}\"\ntitle = \"卷 {}\"\non_error = \"{}\"\n"

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "samples/samples.hpp"
+#include "support/small_job.hpp"
 
 namespace fw::test {
 
@@ -184,19 +185,7 @@ void OpsTest::SetUp() {
 
 std::string OpsTest::job_toml(const std::string& id, const std::string& scans,
                               const std::vector<int>& documents, bool tiff) const {
-  std::string toml = fmt::format(R"(version = 1
-id = "{}"
-title = "运维 test {}"
-format = "short-reel"
-threads = 2
-targets = "none"
-[recorder]
-driver = "tiff"
-[recorder.options]
-pitch_um = 50
-compression = "none"
-)",
-                                 id, id);
+  std::string toml = test::tiff_job_head(id, "运维 test " + id, "short-reel");
   if (!tiff) toml = toml.substr(0, toml.find("[recorder]"));
   for (int d : documents) {
     toml += fmt::format(

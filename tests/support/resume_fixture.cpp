@@ -17,24 +17,14 @@
 #include "base/sha256.hpp"
 #include "samples/samples.hpp"
 #include "support/engine_api.hpp"
+#include "support/small_job.hpp"
 
 namespace fw::test {
 
 void ResumeTest::SetUp() {
   test::copy_profiles_with_short_reel(dir / "profiles");
   const std::vector<int> pages_per_document{3, 8, 2, 3};
-  std::string toml = R"(version = 1
-id = "kill"
-title = "断点续拍 test"
-format = "short-reel"
-threads = 2
-targets = "none"
-[recorder]
-driver = "tiff"
-[recorder.options]
-pitch_um = 50
-compression = "none"
-)";
+  std::string toml = test::tiff_job_head("kill", "断点续拍 test", "short-reel");
   for (std::size_t d = 0; d < pages_per_document.size(); ++d) {
     const std::string id = fmt::format("D{:03}", d + 1);
     std::filesystem::create_directories(dir / "scans" / id);

@@ -16,6 +16,15 @@ std::string small_tiff_job(const std::string& id, const std::string& title, cons
       id, title, keys, document, pages);
 }
 
+std::string tiff_job_head(const std::string& id, const std::string& title,
+                          const std::string& format) {
+  return fmt::format(
+      "version = 1\nid = \"{}\"\ntitle = \"{}\"\nformat = \"{}\"\nthreads = 2\n"
+      "targets = \"none\"\n[recorder]\ndriver = \"tiff\"\n[recorder.options]\npitch_um = 50\n"
+      "compression = \"none\"\n",
+      id, title, format);
+}
+
 std::string cut_in_half(const std::filesystem::path& file) {
   const std::string bytes = read_file(file);
   write_text(file, bytes.substr(0, bytes.size() / 2));

@@ -15,6 +15,11 @@ std::string small_tiff_job(const std::string& id, const std::string& title, cons
                            const std::string& document,
                            const std::string& pages = "{ dir = \"scans\" }");
 
+// The head of a job file on the tiff driver at 50 um, uncompressed, two threads and no targets:
+// the keys the kill, resume and preflight tests share, before their documents.
+std::string tiff_job_head(const std::string& id, const std::string& title,
+                          const std::string& format);
+
 // Cuts `file` to its first half, as an interrupted copy leaves it (its header still reads);
 // returns what it held, to mend it with.
 std::string cut_in_half(const std::filesystem::path& file);
