@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <stdexcept>
 #include <thread>
 
 #include "api/calibrate.hpp"
@@ -450,6 +451,19 @@ TEST(DriverOptions, ADriverOpenedDirectlyRefusesAnEngineKeySayingWhoseItIs) {
   test::copy_profiles_with_test_recorder(dir.path() / "profiles");
   EXPECT_NO_THROW(registry.open("sim", {{"recorder", "sim-test"}}, {dir.path() / "profiles"}));
   EXPECT_THROW(registry.open("sim", {{"recorder", "sim-test"}}), hal::DeviceError);
+}
+
+TEST(DriverRegistry, ASecondDriverOfTheSameNameIsRefusedWhereItIsRegistered) {
+  auto registry = builtin();
+  const auto count = registry.drivers().size();
+  try {
+    registry.add({"tiff", "another tiff writer", {}, nullptr});
+    FAIL() << "a second tiff driver was registered";
+  } catch (const std::logic_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("recorder driver \"tiff\" registered twice"));
+  }
+  EXPECT_EQ(registry.drivers().size(), count);
+  EXPECT_EQ(registry.find("tiff")->description, builtin().find("tiff")->description);
 }
 
 // What `filmwriter drivers` prints, as the API describes it: each driver opened with its

@@ -2,12 +2,20 @@
 
 #include <algorithm>
 #include <charconv>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
 namespace fw::hal {
 
 void Registry::add(DriverInfo info) {
+  // A second driver of the same name would never be opened (find takes the first): refuse it
+  // where it is registered instead of filming with the other one.
+  if (find(info.name) != nullptr) {
+    throw std::logic_error("recorder driver \"" + info.name +
+                           "\" registered twice (driver names are unique; see "
+                           "drivers/CMakeLists.txt, FW_DRIVERS)");
+  }
   drivers_.push_back(std::move(info));
 }
 

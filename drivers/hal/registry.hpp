@@ -30,6 +30,7 @@ struct DriverInfo {
 
 class Registry {
  public:
+  // Throws std::logic_error when a driver of the same name is already registered.
   void add(DriverInfo info);
   const DriverInfo* find(const std::string& name) const;
   // Throws DeviceError(bad_option) naming the known drivers when `name` is unknown.
