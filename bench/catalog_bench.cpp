@@ -29,8 +29,7 @@ namespace fs = std::filesystem;
 
 fs::path bench_dir(const std::string& name) {
   std::random_device random;
-  const auto dir =
-      fs::temp_directory_path() / fmt::format("fw-catalog-bench-{}-{}", name, random());
+  auto dir = fs::temp_directory_path() / fmt::format("fw-catalog-bench-{}-{}", name, random());
   fs::create_directories(dir);
   return dir;
 }
@@ -354,6 +353,7 @@ void BM_SharedQueueClaim8Workers(benchmark::State& state) {
     fw::api::submit_shared_jobs(url, files);
     state.ResumeTiming();
     std::vector<std::thread> workers;
+    workers.reserve(kWorkers);
     std::vector<std::size_t> counts(kWorkers);
     for (int w = 0; w < kWorkers; ++w) {
       workers.emplace_back([&, w] {

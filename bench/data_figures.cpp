@@ -17,7 +17,6 @@ namespace {
 
 namespace sim = fw::drivers::sim;
 using fw::data::FilmImage;
-using fw::data::FrameGeometry;
 using fw::data::Layout;
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {

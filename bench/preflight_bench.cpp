@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <filesystem>
 
@@ -29,8 +30,8 @@ using vips::VImage;
 constexpr double kDpi = 300;
 
 VImage scan_like_page(int index, bool bitonal) {
-  const int width = static_cast<int>(210 / 25.4 * kDpi + 0.5);
-  const int height = static_cast<int>(297 / 25.4 * kDpi + 0.5);
+  const int width = static_cast<int>(std::lround(210 / 25.4 * kDpi));
+  const int height = static_cast<int>(std::lround(297 / 25.4 * kDpi));
   const int margin = width / 10;
   const std::string words =
       "The national library films its collections onto silver halide microfilm, the medium "

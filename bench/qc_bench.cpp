@@ -119,7 +119,11 @@ const Filmed& technical() {
 
 ToneTable linear_tone() {
   ToneTable t{};
-  for (int c = 0; c < 256; ++c) t[c] = (kClear + (kExposed - kClear) * c / 255) / 10000.0;
+  for (int c = 0; c < 256; ++c) {
+    // Truncated as the film's 16-bit densities above are, so the table reads them back exactly.
+    const int density_x10000 = kClear + (kExposed - kClear) * c / 255;
+    t[c] = density_x10000 / 10000.0;
+  }
   return t;
 }
 

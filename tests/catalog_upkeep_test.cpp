@@ -170,7 +170,7 @@ TEST_F(CatalogUpkeepOnSim, ALockedCatalogNeverCostsFilmAndAResumeCatchesItUp) {
 TEST_F(CatalogUpkeepOnSim, ACatalogLockedFromTheStartStopsTheJobBeforeAnyFilm) {
   ASSERT_NO_THROW(convert());
   auto first = convert_args();
-  first.push_back("--overwrite");
+  first.emplace_back("--overwrite");
   {
     const CatalogLock lock(catalog());
     const auto refused = test::run_cli(first);

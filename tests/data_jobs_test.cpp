@@ -317,7 +317,7 @@ TEST(DataSplit, AGroupFilmedOverTwoReelsComesBackFromBothReelsTogether) {
   EXPECT_FALSE(one.ok()) << one.text();
   EXPECT_THAT(one.text(), HasSubstr("0 recovered"));
   api::RestoreRequest every_reel{{}, root / "r2", {}};
-  for (const auto& [reel, frames] : data_on_reel) every_reel.film.push_back(film_of(reel));
+  for (const auto& [reel, frames] : data_on_reel) every_reel.film.emplace_back(film_of(reel));
   const api::RestoreResult all = api::restore(every_reel);
   ASSERT_TRUE(all.ok()) << all.text();
   EXPECT_THAT(all.text(), HasSubstr("files: 1 recovered, 0 not"));

@@ -176,6 +176,7 @@ TEST(Ingest, MultiPageTiffGivesEveryPageInOrder) {
   test::TempDir dir;
   std::vector<VImage> pages;
   std::vector<Mark> marks = {{5, 5, 4}, {15, 10, 4}, {25, 15, 4}};
+  pages.reserve(marks.size());
   for (const Mark& mark : marks) pages.push_back(samples::make_page(small_page(1, mark)));
   const fs::path file = dir / "book.tif";
   samples::save_multipage_tiff(pages, file, kDpi, Encoding::tiff_g4);

@@ -69,6 +69,7 @@ TEST(Ingest, DirectoryIsReadInNaturalOrderWithEveryPageOfMultiPageFiles) {
 
   const auto refs = expand_pages(one_file(PageSource::Kind::directory, scans), Limits{});
   std::vector<std::string> order;
+  order.reserve(refs.size());
   for (const auto& ref : refs) {
     order.push_back(fmt::format("{}#{}/{}", fs::path(ref.file).filename().string(),
                                 ref.page_in_file + 1, ref.pages_in_file));
@@ -84,6 +85,7 @@ TEST(Ingest, GlobMatchesInNaturalOrder) {
   write_page(dir, "p3", Encoding::tiff_lzw);
   const auto refs = expand_pages(one_file(PageSource::Kind::glob, dir.path() / "p*.png"), Limits{});
   std::vector<std::string> names;
+  names.reserve(refs.size());
   for (const auto& ref : refs) names.push_back(fs::path(ref.file).filename().string());
   EXPECT_EQ(names, (std::vector<std::string>{"p1.png", "p2.png", "p10.png"}));
 
@@ -106,6 +108,7 @@ TEST(Ingest, ListKeepsTheGivenOrder) {
 TEST(Ingest, PageRanges) {
   test::TempDir dir;
   std::vector<VImage> pages;
+  pages.reserve(5);
   for (int i = 0; i < 5; ++i) pages.push_back(samples::make_page(small_page()));
   const fs::path file = dir / "five.tif";
   samples::save_multipage_tiff(pages, file, kDpi);

@@ -39,7 +39,6 @@ using ::testing::HasSubstr;
 using test::kTitle;
 using test::schema_errors;
 using test::write_pages;
-using test::x;
 using test::Xml;
 
 // Every FILEID, DMDID and ADMID names an ID of the document: libxml2's schema validation does

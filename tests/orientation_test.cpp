@@ -75,7 +75,7 @@ const std::vector<Encoding> kEncodings = {Encoding::tiff_lzw, Encoding::jpeg, En
 fs::path write_oriented(const test::TempDir& dir, Encoding encoding, int orientation,
                         ExifPlace place = ExifPlace::before_image_data,
                         const samples::PageSpec& spec = upright_spec()) {
-  const fs::path file =
+  fs::path file =
       dir / fmt::format("{}-{}.{}", samples::to_string(encoding), orientation, extension(encoding));
   samples::save_oriented_page(samples::make_page(spec), file, encoding, spec.dpi, orientation,
                               place);

@@ -34,8 +34,8 @@ class Lab {
 
   // `calibrate auto` on the 10 um recorder and `stock`; returns the profile's file. The tone
   // curve does not depend on the pitch, so the profile serves the 2.5 um recorder too.
-  fs::path calibrate(const std::string& stock) {
-    const fs::path file = root() / ("cal-" + stock + ".toml");
+  fs::path calibrate(const std::string& stock) const {
+    fs::path file = root() / ("cal-" + stock + ".toml");
     const auto r = test::run_cli({"calibrate", "auto", "--profile", file.string(), "--out",
                                   (root() / ("cal-" + stock)).string(), "-O", "rate=0", "-O",
                                   "recorder=sim-test", "-O", "stock=" + stock, "-O",
@@ -46,8 +46,8 @@ class Lab {
 
   // A sim job file: `head` holds the top-level keys, `options` extra recorder options.
   fs::path job(const std::string& id, const std::string& head, const std::string& options,
-               const fs::path& calibration, const std::string& documents) {
-    const fs::path file = root() / (id + ".toml");
+               const fs::path& calibration, const std::string& documents) const {
+    fs::path file = root() / (id + ".toml");
     test::write_text(file, fmt::format("version = 1\nid = \"{}\"\ntitle = \"{} 质检\"\n"
                                        "institution = \"国家图书馆\"\n{}\n"
                                        "[recorder]\ndriver = \"sim\"\n[recorder.options]\n"
@@ -57,11 +57,11 @@ class Lab {
     return file;
   }
 
-  api::ConvertResult convert(const fs::path& job, const fs::path& out) {
+  api::ConvertResult convert(const fs::path& job, const fs::path& out) const {
     return test::convert_job(job, {}, test::job_flags(out, profiles()));
   }
   test::CliResult verify(const fs::path& job, const fs::path& out,
-                         const std::string& qc = "standard") {
+                         const std::string& qc = "standard") const {
     return test::run_cli({"verify", job.string(), "--profiles", profiles().string(), "--out",
                           out.string(), "--qc", qc, "--no-report"});
   }
@@ -108,7 +108,7 @@ void edit_film(const fs::path& file, F&& edit) {
 // A band of clear film (base + fog) across the middle of a frame's mark, as a scratch would
 // leave it.
 void scratch_mark(const fs::path& file, const Json& frame) {
-  const auto at = frame["mark_at"];
+  const auto& at = frame["mark_at"];
   const int x0 = at[0].get<int>(), y0 = at[1].get<int>(), size = at[2].get<int>();
   edit_film(file, [&](int x, int y, int, double d) {
     return x >= x0 && x < x0 + size && y >= y0 + size / 3 && y < y0 + 2 * size / 3 ? 0.06 : d;

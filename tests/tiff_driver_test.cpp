@@ -52,7 +52,7 @@ class TiffDriverTest : public ::testing::Test {
   static std::string pixels_sha256(const std::filesystem::path& file) {
     return pixels_sha256(vips::VImage::new_from_file(file.c_str()));
   }
-  static std::string pixels_sha256(vips::VImage image) {
+  static std::string pixels_sha256(const vips::VImage& image) {
     std::size_t size = 0;
     void* data = image.write_to_memory(&size);
     std::string digest = sha256_hex({static_cast<const std::uint8_t*>(data), size});

@@ -82,7 +82,8 @@ class Tone : public ::testing::Test {
         read_developed_film(job / "R0001" / "film" / fmt::format("F{:06}.tif", number));
     const double x0 = placement["page_x_px"], y0 = placement["page_y_px"];
     const double w = placement["page_width_px"], h = placement["page_height_px"];
-    const double step = w / kPageWidthPx * (kPageWidthPx / static_cast<int>(kSteps.size()));
+    const int step_px = kPageWidthPx / static_cast<int>(kSteps.size());  // whole pixels on the page
+    const double step = w / kPageWidthPx * step_px;
     std::vector<double> out;
     for (std::size_t s = 0; s < kSteps.size(); ++s) {
       double sum = 0;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -28,8 +29,8 @@ struct Options {
 // One page of type: a paragraph of text set by libvips (pango), tiled into lines and varied
 // per page by an offset, on paper with a little sensor noise.
 VImage text_page(int index, const Options& options) {
-  const int width = static_cast<int>(210 / 25.4 * options.dpi + 0.5);
-  const int height = static_cast<int>(297 / 25.4 * options.dpi + 0.5);
+  const int width = static_cast<int>(std::lround(210 / 25.4 * options.dpi));
+  const int height = static_cast<int>(std::lround(297 / 25.4 * options.dpi));
   const int margin = width / 10;
   const std::string words =
       "The national library films its collections onto silver halide microfilm, the medium "

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
     }
   };
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(in_flight));
   for (int t = 0; t < in_flight; ++t) threads.emplace_back(work);
   for (auto& thread : threads) thread.join();
   vips_shutdown();

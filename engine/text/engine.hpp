@@ -44,11 +44,11 @@ class Engine final : public TextEngine {
                                 const std::string& language) const override;
   double cap_height_em() const override;
 
-  // Decodes UTF-8 and picks each character's font along its chain. With `missing` set,
+  // Decodes UTF-8 and picks each character's font along its chain. With `report` set,
   // characters no font has get kNoFont and are reported there; otherwise MissingGlyph.
   ResolvedText resolve_fonts(const std::string& text, const std::string& language,
                              const std::string& context,
-                             std::vector<CharFont>* missing = nullptr) const;
+                             std::vector<CharFont>* report = nullptr) const;
 
  private:
   std::shared_ptr<const FontSet> fonts_;

@@ -84,7 +84,7 @@ std::filesystem::path TextEngine::find_font_set(const std::string& name_or_path,
     return path.is_absolute() || base_dir.empty() ? path : (base_dir / path).lexically_normal();
   }
   const std::filesystem::path folder = default_font_set().parent_path();
-  const std::filesystem::path file = folder / (name_or_path + ".toml");
+  std::filesystem::path file = folder / (name_or_path + ".toml");
   if (std::filesystem::is_regular_file(file)) return file;
   std::vector<std::string> names;
   std::error_code error;

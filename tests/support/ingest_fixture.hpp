@@ -73,7 +73,7 @@ inline PageSource one_file(PageSource::Kind kind, const fs::path& file, std::uin
 
 inline fs::path write_page(const test::TempDir& dir, const std::string& stem, Encoding encoding,
                            const PageSpec& spec = small_page(), bool with_resolution = true) {
-  const fs::path file = dir / (stem + "." + extension(encoding));
+  fs::path file = dir / (stem + "." + extension(encoding));
   samples::save_page(samples::make_page(spec), file, encoding, spec.dpi, with_resolution);
   return file;
 }

@@ -66,7 +66,7 @@ void PageCache::synced_folder(const std::filesystem::path& folder) {
   changed();
 }
 
-void PageCache::changed() {
+void PageCache::changed() const {
   if (after_each_change) after_each_change();
 }
 

@@ -42,7 +42,7 @@ class PageCache final : public DurabilityObserver {
     std::optional<std::string> bytes;  // as of the last fsync; none: never synced
   };
   std::shared_ptr<Inode> live_inode(const std::filesystem::path& path);
-  void changed();
+  void changed() const;
 
   mutable std::mutex mutex_;
   std::map<std::filesystem::path, std::shared_ptr<Inode>> live_;  // names as the system sees them

@@ -26,7 +26,7 @@ std::string tiff_job_head(const std::string& id, const std::string& title,
 }
 
 std::string cut_in_half(const std::filesystem::path& file) {
-  const std::string bytes = read_file(file);
+  std::string bytes = read_file(file);
   write_text(file, bytes.substr(0, bytes.size() / 2));
   return bytes;
 }

@@ -55,6 +55,7 @@ CliResult run_cli(const std::vector<std::string>& args) {
     std::vector<std::string> argv_storage{FW_CLI};
     argv_storage.insert(argv_storage.end(), args.begin(), args.end());
     std::vector<char*> argv;
+    argv.reserve(argv_storage.size() + 1);
     for (auto& a : argv_storage) argv.push_back(a.data());
     argv.push_back(nullptr);
     execv(FW_CLI, argv.data());
