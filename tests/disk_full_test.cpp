@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -250,6 +251,23 @@ driver = "{}"
     return text.substr(begin) + (torn ? "\n  (torn last line)\n" : "");
   }
 
+  // An exit code as run_cli gives it, with the signal spelled out when it was one (128 + N).
+  static std::string exit_of(int code) {
+    if (code <= 128 || code == 130) return std::to_string(code);  // 130: filmwriter's own stop
+    return fmt::format("{} (killed by signal {}, {})", code, code - 128, strsignal(code - 128));
+  }
+
+  // The job's lock file as a run left it: emptied by an orderly end; naming its holder when
+  // the process ended without unwinding (SIGKILL, abort) while it held the job.
+  static std::string lock_of(const fs::path& out) {
+    const auto file = out / ".full.lock";
+    if (!fs::exists(file)) return "(no lock file)";
+    const std::string text = read_file(file);
+    return text.empty() ? "empty"
+                        : "\"" + text.substr(0, text.find('\n')) +
+                              "\" (the process ended holding the job: killed or aborted)";
+  }
+
   // One round of the disk-full loop told in full once any of its checks failed (an ASSERT
   // that ends the test included), so that a failure seen once in many runs, under load, can be
   // diagnosed from the log alone: the budget, the file the disk filled in, how the stopped run
@@ -296,13 +314,13 @@ TEST_P(DiskFull, AtRandomPointsStopsWithExit8AndResumeFinishesAsAnUninterruptedR
     constexpr std::string_view kSpent = "enospc_shim: budget spent at ";
     const auto spent = full.err.find(kSpent);
     report.text += fmt::format(
-        "the disk filled in: {}\nstopped run: exit {}, stderr:\n{}journal after the stop:\n{}"
-        "files after the stop:\n{}",
+        "the disk filled in: {}\nstopped run: exit {}, lock file {}, stderr:\n{}journal after "
+        "the stop:\n{}files after the stop:\n{}",
         spent == std::string::npos
             ? std::string("(the shim never ran out)")
             : full.err.substr(spent + kSpent.size(),
                               full.err.find('\n', spent) - spent - kSpent.size()),
-        full.exit_code, full.err, tail_of(out / "full" / "journal.jsonl", 3),
+        exit_of(full.exit_code), lock_of(out), full.err, tail_of(out / "full" / "journal.jsonl", 3),
         files_under(out / "full"));
     EXPECT_EQ(full.exit_code, 8) << context << "\n" << full.err;
     EXPECT_NE(full.err.find("No space left on device"), std::string::npos) << context << full.err;
@@ -315,8 +333,11 @@ TEST_P(DiskFull, AtRandomPointsStopsWithExit8AndResumeFinishesAsAnUninterruptedR
     auto args = convert_args(out);
     args.push_back("--resume");
     const auto resumed = test::run_cli(args);
-    report.text += fmt::format("resume: exit {}, stderr:\n{}files after the resume:\n{}",
-                               resumed.exit_code, resumed.err, files_under(out / "full"));
+    report.text += fmt::format(
+        "resume: exit {}, lock file {}, stderr:\n{}journal after the resume:\n{}files after the "
+        "resume:\n{}",
+        exit_of(resumed.exit_code), lock_of(out), resumed.err,
+        tail_of(out / "full" / "journal.jsonl", 3), files_under(out / "full"));
     ASSERT_EQ(resumed.exit_code, 0) << context << "\n" << resumed.err;
     expect_same_as_reference(out / "full", context);
     if (GetParam() == "sim" && verified++ == 0) {  // verify reads developed film
