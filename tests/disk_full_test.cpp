@@ -314,8 +314,10 @@ TEST_P(DiskFull, AtRandomPointsStopsWithExit8AndResumeFinishesAsAnUninterruptedR
     constexpr std::string_view kSpent = "enospc_shim: budget spent at ";
     const auto spent = full.err.find(kSpent);
     report.text += fmt::format(
-        "the disk filled in: {}\nstopped run: exit {}, lock file {}, stderr:\n{}journal after "
+        "the round's folder (kept, as the test failed): {}\nthe disk filled in: {}\nstopped run: "
+        "exit {}, lock file {}, stderr:\n{}journal after "
         "the stop:\n{}files after the stop:\n{}",
+        out.string(),
         spent == std::string::npos
             ? std::string("(the shim never ran out)")
             : full.err.substr(spent + kSpent.size(),
