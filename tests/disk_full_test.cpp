@@ -8,13 +8,16 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <vips/vips8>
 
 #include "base/files.hpp"
@@ -37,12 +40,15 @@ class DiskFull : public ::testing::TestWithParam<std::string> {
     test::copy_profiles_with_short_reel(dir / "profiles");
     test::add_test_recorder(dir / "profiles");
     const bool sim = GetParam() == "sim";
+    // The filming date fixed: plan.json records it, and a run on the day after the reference
+    // (a test that runs across midnight UTC) would otherwise plan another date.
     std::string toml = fmt::format(R"(version = 1
 id = "full"
 title = "disk full"
 format = "short-reel"
 threads = 2
 targets = "none"
+filming_date = 2026-11-25
 [recorder]
 driver = "{}"
 [recorder.options]
@@ -216,6 +222,75 @@ driver = "{}"
     }
   }
 
+  // The files under `folder` with their sizes, one a line (leftover .tmp files included).
+  static std::string files_under(const fs::path& folder) {
+    if (!fs::exists(folder)) return "  (no folder)\n";
+    std::vector<std::string> lines;
+    for (const auto& f : fs::recursive_directory_iterator(folder)) {
+      if (!f.is_regular_file()) continue;
+      lines.push_back(
+          fmt::format("  {} {}\n", fs::relative(f.path(), folder).string(), f.file_size()));
+    }
+    std::sort(lines.begin(), lines.end());
+    std::string out;
+    for (const auto& line : lines) out += line;
+    return out.empty() ? "  (empty)\n" : out;
+  }
+
+  // The last `count` lines of `file` as they are, a torn last one included.
+  static std::string tail_of(const fs::path& file, std::size_t count) {
+    if (!fs::exists(file)) return "  (no file)\n";
+    const std::string text = read_file(file);
+    if (text.empty()) return "  (empty)\n";
+    const bool torn = text.back() != '\n';
+    std::size_t begin = torn ? text.size() : text.size() - 1;
+    for (std::size_t lines = 0; begin > 0 && lines < count;) {
+      lines += text[--begin] == '\n';
+    }
+    if (text[begin] == '\n') ++begin;
+    return text.substr(begin) + (torn ? "\n  (torn last line)\n" : "");
+  }
+
+  // An exit code as run_cli gives it, with the signal spelled out when it was one (128 + N).
+  static std::string exit_of(int code) {
+    if (code <= 128 || code == 130) return std::to_string(code);  // 130: filmwriter's own stop
+    return fmt::format("{} (killed by signal {}, {})", code, code - 128, strsignal(code - 128));
+  }
+
+  // The job's lock file as a run left it: emptied by an orderly end; naming its holder when
+  // the process ended without unwinding (SIGKILL, abort) while it held the job.
+  static std::string lock_of(const fs::path& out) {
+    const auto file = out / ".full.lock";
+    if (!fs::exists(file)) return "(no lock file)";
+    const std::string text = read_file(file);
+    return text.empty() ? "empty"
+                        : "\"" + text.substr(0, text.find('\n')) +
+                              "\" (the process ended holding the job: killed or aborted)";
+  }
+
+  // One round of the disk-full loop told in full once any of its checks failed (an ASSERT
+  // that ends the test included), so that a failure seen once in many runs, under load, can be
+  // diagnosed from the log alone: the budget, the file the disk filled in, how the stopped run
+  // ended, the journal and files it left, and how the resume ended.
+  class RoundReport {
+   public:
+    explicit RoundReport(std::string context) : context_(std::move(context)), parts_(parts()) {}
+    RoundReport(const RoundReport&) = delete;
+    RoundReport& operator=(const RoundReport&) = delete;
+    ~RoundReport() {
+      if (parts() == parts_) return;
+      std::cerr << "---- disk full round that failed: " << context_ << "\n" << text << "----\n";
+    }
+    std::string text;  // filled in as the round goes
+
+   private:
+    static int parts() {
+      return ::testing::UnitTest::GetInstance()->current_test_info()->result()->total_part_count();
+    }
+    std::string context_;
+    int parts_;
+  };
+
   test::TempDir dir;
 };
 
@@ -234,7 +309,21 @@ TEST_P(DiskFull, AtRandomPointsStopsWithExit8AndResumeFinishesAsAnUninterruptedR
     const auto out = dir / fmt::format("run{}", i);
     fs::create_directories(out);
     const std::string context = fmt::format("{} with {} of {} bytes", GetParam(), budget, total);
+    RoundReport report(context);
     const auto full = run_full(convert_args(out), out, budget);
+    constexpr std::string_view kSpent = "enospc_shim: budget spent at ";
+    const auto spent = full.err.find(kSpent);
+    report.text += fmt::format(
+        "the round's folder (kept, as the test failed): {}\nthe disk filled in: {}\nstopped run: "
+        "exit {}, lock file {}, stderr:\n{}journal after "
+        "the stop:\n{}files after the stop:\n{}",
+        out.string(),
+        spent == std::string::npos
+            ? std::string("(the shim never ran out)")
+            : full.err.substr(spent + kSpent.size(),
+                              full.err.find('\n', spent) - spent - kSpent.size()),
+        exit_of(full.exit_code), lock_of(out), full.err, tail_of(out / "full" / "journal.jsonl", 3),
+        files_under(out / "full"));
     EXPECT_EQ(full.exit_code, 8) << context << "\n" << full.err;
     EXPECT_NE(full.err.find("No space left on device"), std::string::npos) << context << full.err;
     EXPECT_NE(full.err.find(out.string()), std::string::npos)
@@ -246,6 +335,11 @@ TEST_P(DiskFull, AtRandomPointsStopsWithExit8AndResumeFinishesAsAnUninterruptedR
     auto args = convert_args(out);
     args.push_back("--resume");
     const auto resumed = test::run_cli(args);
+    report.text += fmt::format(
+        "resume: exit {}, lock file {}, stderr:\n{}journal after the resume:\n{}files after the "
+        "resume:\n{}",
+        exit_of(resumed.exit_code), lock_of(out), resumed.err,
+        tail_of(out / "full" / "journal.jsonl", 3), files_under(out / "full"));
     ASSERT_EQ(resumed.exit_code, 0) << context << "\n" << resumed.err;
     expect_same_as_reference(out / "full", context);
     if (GetParam() == "sim" && verified++ == 0) {  // verify reads developed film

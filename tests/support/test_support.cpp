@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <regex>
@@ -46,6 +48,10 @@ CliResult run_cli(const std::vector<std::string>& args) {
   TempDir capture;
   const auto out_file = capture / "stdout";
   const auto err_file = capture / "stderr";
+  // A CLI that cannot be executed (relinked by a build while the tests run: "Text file busy",
+  // or missing) exits 127 with the reason in its stderr, not with an empty stderr that reads
+  // like a silent failure of filmwriter itself.
+  const std::string cannot_exec = std::string("run_cli: cannot execute ") + FW_CLI + ": ";
   pid_t pid = fork();
   if (pid == 0) {
     int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -59,6 +65,8 @@ CliResult run_cli(const std::vector<std::string>& args) {
     for (auto& a : argv_storage) argv.push_back(a.data());
     argv.push_back(nullptr);
     execv(FW_CLI, argv.data());
+    const std::string why = cannot_exec + std::strerror(errno) + "\n";
+    [[maybe_unused]] const auto written = ::write(2, why.data(), why.size());
     _exit(127);
   }
   int status = 0;
