@@ -6,8 +6,8 @@
 // the sim's developed film and its record).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -333,7 +333,7 @@ TEST_P(DiskFull, AtRandomPointsStopsWithExit8AndResumeFinishesAsAnUninterruptedR
     expect_journal_within_film(out / "full", context);
 
     auto args = convert_args(out);
-    args.push_back("--resume");
+    args.emplace_back("--resume");
     const auto resumed = test::run_cli(args);
     report.text += fmt::format(
         "resume: exit {}, lock file {}, stderr:\n{}journal after the resume:\n{}files after the "
