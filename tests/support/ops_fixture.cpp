@@ -1,6 +1,5 @@
 #include "support/ops_fixture.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,41 +17,6 @@
 namespace fw::test {
 
 const fs::path kRecorderd = fs::path(FW_CLI).parent_path() / "recorderd";
-
-pid_t spawn(const fs::path& exe, const std::vector<std::string>& args, const fs::path& out,
-            const fs::path& err, bool group) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    if (group) setpgid(0, 0);
-    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(o, 1);
-    dup2(e, 2);
-    std::vector<std::string> storage{exe.string()};
-    storage.insert(storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    argv.reserve(storage.size() + 1);
-    for (auto& a : storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(exe.c_str(), argv.data());
-    _exit(127);
-  }
-  if (group) setpgid(pid, pid);
-  return pid;
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string slurp(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 std::size_t journaled_frames(const fs::path& journal) {
   std::size_t count = 0;

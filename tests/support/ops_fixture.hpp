@@ -25,15 +25,6 @@ using namespace std::chrono_literals;
 
 extern const fs::path kRecorderd;
 
-// Starts `exe` with `args`, stdout and stderr into files; in its own process group when
-// `group` (so that a test can kill -9 a queue together with the job it runs).
-pid_t spawn(const fs::path& exe, const std::vector<std::string>& args, const fs::path& out,
-            const fs::path& err, bool group = false);
-
-int wait_exit(pid_t pid);
-
-std::string slurp(const fs::path& file);
-
 // Polls `done` every 20 ms for at most `limit`.
 template <typename Done>
 inline bool wait_until(Done done, std::chrono::milliseconds limit = 20s) {

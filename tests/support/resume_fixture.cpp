@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <csignal>
-#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -52,20 +51,7 @@ api::ConvertResult ResumeTest::convert_into(const std::filesystem::path& out,
 }
 
 pid_t ResumeTest::spawn(const std::vector<std::string>& args) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::freopen("/dev/null", "w", stdout);
-    std::freopen("/dev/null", "w", stderr);
-    std::vector<std::string> storage{FW_CLI};
-    storage.insert(storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    argv.reserve(storage.size() + 1);
-    for (auto& a : storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(FW_CLI, argv.data());
-    _exit(127);
-  }
-  return pid;
+  return test::spawn(FW_CLI, args, "/dev/null", "/dev/null");
 }
 
 bool ResumeTest::kill_after_frames(const std::vector<std::string>& args,

@@ -14,7 +14,6 @@
 #include <sstream>
 
 namespace fw::test {
-namespace {
 
 std::string slurp(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
@@ -23,7 +22,41 @@ std::string slurp(const std::filesystem::path& file) {
   return out.str();
 }
 
-}  // namespace
+pid_t spawn(const std::filesystem::path& exe, const std::vector<std::string>& args,
+            const std::filesystem::path& out, const std::filesystem::path& err, bool group) {
+  // Everything the child needs is made before fork(): the child of a threaded test calls only
+  // async-signal-safe functions (a malloc lock held by another thread would hang it).
+  std::vector<std::string> storage{exe.string()};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  argv.reserve(storage.size() + 1);
+  for (auto& a : storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  // An executable that cannot be run (relinked by a build while the tests run: "Text file
+  // busy", or missing) exits 127 with the reason on its stderr, not with an empty stderr that
+  // reads like a silent failure of the program itself.
+  const std::string cannot_exec = "spawn: cannot execute " + exe.string() + ": ";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (group) setpgid(0, 0);
+    dup2(::open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644), 1);
+    dup2(::open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644), 2);
+    execv(argv[0], argv.data());
+    const char* reason = std::strerror(errno);
+    [[maybe_unused]] auto written = ::write(2, cannot_exec.data(), cannot_exec.size());
+    written = ::write(2, reason, std::strlen(reason));
+    written = ::write(2, "\n", 1);
+    _exit(127);
+  }
+  if (group) setpgid(pid, pid);
+  return pid;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
 
 TempDir::TempDir() {
   std::random_device rd;
@@ -48,31 +81,8 @@ CliResult run_cli(const std::vector<std::string>& args) {
   TempDir capture;
   const auto out_file = capture / "stdout";
   const auto err_file = capture / "stderr";
-  // A CLI that cannot be executed (relinked by a build while the tests run: "Text file busy",
-  // or missing) exits 127 with the reason in its stderr, not with an empty stderr that reads
-  // like a silent failure of filmwriter itself.
-  const std::string cannot_exec = std::string("run_cli: cannot execute ") + FW_CLI + ": ";
-  pid_t pid = fork();
-  if (pid == 0) {
-    int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(out, 1);
-    dup2(err, 2);
-    std::vector<std::string> argv_storage{FW_CLI};
-    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    argv.reserve(argv_storage.size() + 1);
-    for (auto& a : argv_storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(FW_CLI, argv.data());
-    const std::string why = cannot_exec + std::strerror(errno) + "\n";
-    [[maybe_unused]] const auto written = ::write(2, why.data(), why.size());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
   CliResult result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.exit_code = wait_exit(spawn(FW_CLI, args, out_file, err_file));
   result.out = slurp(out_file);
   result.err = slurp(err_file);
   return result;

@@ -1,6 +1,8 @@
 // Helpers shared by the tests: temporary folders, running the real CLI, reading images.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -29,6 +31,17 @@ struct CliResult {
 
 // Runs build/bin/filmwriter with `args` (no shell), capturing stdout and stderr.
 CliResult run_cli(const std::vector<std::string>& args);
+
+// Starts `exe` with `args` (no shell), stdout and stderr appended to files (created when
+// missing; "/dev/null" to drop them); in its own process group when `group` (so that a test
+// can kill -9 a queue together with the job it runs). An `exe` that cannot be executed exits
+// 127 saying why on its stderr.
+pid_t spawn(const std::filesystem::path& exe, const std::vector<std::string>& args,
+            const std::filesystem::path& out, const std::filesystem::path& err, bool group = false);
+// Waits for `pid`; its exit code, or 128 + N when signal N ended it (as a shell says).
+int wait_exit(pid_t pid);
+// A file's bytes; empty when it cannot be read.
+std::string slurp(const std::filesystem::path& file);
 
 // Writes `text` to `file`, creating parent folders.
 void write_text(const std::filesystem::path& file, const std::string& text);
