@@ -167,6 +167,32 @@ TEST_F(PlanTextTest, MissingGlyphInATemplateNamesTheTemplateAndTheFrame) {
   EXPECT_THAT(result.err, HasSubstr("U+E000"));
 }
 
+// A title too long for its target stops plan and convert before anything is filmed, naming the
+// template's block, the frame and the document; a long one that fits pushes the rest down.
+TEST_F(PlanTextTest, ATitleThatCannotFitOnItsTargetStopsPlanAndConvertBeforeAnyFrame) {
+  std::string title;
+  for (int i = 0; i < 12; ++i) title += "钦定四库全书总目提要卷一百二十三子部三十三杂家类七";
+  const std::string documents =
+      "\n[[documents]]\nid = \"D001\"\ntitle = \"" + title + "\"\npages = { dir = \"scans\" }\n";
+  const auto plan = run("plan", job(documents));
+  EXPECT_EQ(plan.exit_code, 2) << plan.err;
+  EXPECT_THAT(plan.err, HasSubstr("title-target.toml text[1] ({document_title}: \"钦定四库全书"));
+  EXPECT_THAT(plan.err, HasSubstr("on title-target R0001-D001-TITLE of document D001 "
+                                  "(documents[1]), its lines end "));
+  EXPECT_THAT(plan.err, HasSubstr("past its border at 295.0 mm; shorten the text"));
+  EXPECT_FALSE(std::filesystem::exists(out() / "plan.json"));
+
+  const auto convert = run("convert", job(documents));
+  EXPECT_EQ(convert.exit_code, 2) << convert.err;
+  EXPECT_THAT(convert.err, HasSubstr("title-target.toml text[1]"));
+  EXPECT_FALSE(std::filesystem::exists(out() / "R0001"));  // the recorder never loaded a reel
+
+  title.resize(title.size() / 4);  // three lines
+  const auto fits = run("convert", job("\n[[documents]]\nid = \"D001\"\ntitle = \"" + title +
+                                       "\"\npages = { dir = \"scans\" }\n"));
+  EXPECT_EQ(fits.exit_code, 0) << fits.err;
+}
+
 TEST_F(PlanTextTest, TheJobsFontSetDrawsEveryText) {
   const auto sans = run("convert", job(kDocument), {"--out", (dir / "sans").string()});
   ASSERT_EQ(sans.exit_code, 0) << sans.err;

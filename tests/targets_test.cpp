@@ -10,7 +10,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "base/files.hpp"
 #include "core/error.hpp"
+#include "film/text_check.hpp"
 #include "render/target.hpp"
 #include "support/test_support.hpp"
 
@@ -329,6 +331,106 @@ TEST(Targets, PlaceholdersAndTemplateErrors) {
             file.string() +
                 ":1: chart: expected [wedge], [patches] and [scale] tables beside it, "
                 "got no [wedge], [patches]");
+}
+
+// A title of five lines at 10 mm: with the template's flow_gap_mm the document id, the
+// metadata and the footer move down below it instead of being drawn over it (the boxes are
+// the pixels each block changed), and planning's check lets it through.
+TEST(Targets, ALongTitlePushesTheBlocksBelowItDownAndNoTwoBlocksMeet) {
+  const auto title_boxes = [](const std::string& title) {
+    Job job = target_job(24);
+    job.documents[0].title = title;
+    Plan plan = target_plan(job);
+    EXPECT_NO_THROW(prepare_plan_text(job, plan, TextEngine::load_default())) << title;
+    std::vector<DrawnBox> drawn;
+    (void)render_target(job, plan, frame_of(plan, FrameKind::title_target),
+                        {ImageMode::grey, Polarity::negative, 128}, &drawn);
+    return drawn;
+  };
+  const std::vector<DrawnBox> short_title = title_boxes("论语集注 卷一");
+  std::string long_title;
+  for (int i = 0; i < 3; ++i) long_title += "钦定四库全书总目提要卷一百二十三子部三十三杂家类七";
+  const std::vector<DrawnBox> long_boxes = title_boxes(long_title);
+  ASSERT_EQ(long_boxes.size(), short_title.size());
+  ASSERT_GE(long_boxes.size(), 4u);  // title, id, metadata, footer (the site's block is empty)
+  const double px_per_mm = 1000.0 / (kPitchUm * 24);
+  // The title takes five lines: some 70 mm instead of one line's 14.
+  EXPECT_GT(long_boxes[0].y1 - long_boxes[0].y0, 50 * px_per_mm);
+  for (std::size_t i = 0; i < long_boxes.size(); ++i) {
+    const DrawnBox& a = long_boxes[i];
+    if (a.x1 <= a.x0) continue;
+    SCOPED_TRACE(fmt::format("{}: x {}-{}, y {}-{}", a.what, a.x0, a.x1, a.y0, a.y1));
+    for (std::size_t j = 0; j < i; ++j) {
+      const DrawnBox& b = long_boxes[j];
+      const bool apart = a.x1 <= b.x0 || b.x1 <= a.x0 || a.y1 <= b.y0 || b.y1 <= a.y0;
+      EXPECT_TRUE(apart) << "overlaps " << b.what << ": y " << b.y0 << "-" << b.y1;
+    }
+    if (i > 0) {
+      // Below the title, 4 mm (flow_gap_mm) or more under the text above it, and lower than
+      // with the short title; with the short title every block is at its own top_mm.
+      EXPECT_GE(a.y0, long_boxes[i - 1].y1 + 3 * px_per_mm);
+      EXPECT_EQ(a.x1 - a.x0, short_title[i].x1 - short_title[i].x0);  // the same text
+    }
+    if (i == 1 || i == 2) {
+      // The id and the metadata move down; the footer at 250 mm still has room where it is.
+      EXPECT_GT(a.y0, short_title[i].y0 + 40 * px_per_mm);
+    } else if (i == 3) {
+      EXPECT_EQ(a.y0, short_title[i].y0);
+    }
+  }
+}
+
+// What cannot fit stops planning (so `filmwriter plan` and convert, before any film is used):
+// text pushed past the border, text drawn over text, text drawn over the technical target's
+// wedge. The message names the template's block, the frame and the document.
+TEST(Targets, TextThatCannotFitStopsPlanningNamingTheBlockTheFrameAndTheDocument) {
+  const auto error_of = [](const Job& job, Plan plan) {
+    try {
+      prepare_plan_text(job, plan, TextEngine::load_default());
+    } catch (const Error& error) {
+      EXPECT_EQ(error.kind(), ErrorKind::job);
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  Job job = target_job(24);
+  for (int i = 0; i < 10; ++i) job.documents[0].title += "钦定四库全书总目提要卷一百二十三子部";
+  std::string error = error_of(job, target_plan(job));
+  EXPECT_THAT(error, HasSubstr("title-target.toml text["));
+  EXPECT_THAT(error, HasSubstr("on title-target R0001-D001-TITLE of document D001 (documents[1])"));
+  EXPECT_THAT(error,
+              HasSubstr("mm from the top of the 297 mm target, past its border at 295.0 mm"));
+  EXPECT_THAT(error, HasSubstr("shorten the text, set it smaller (size_mm)"));
+  // Sixteen lines of metadata fit, but push the footer (250 mm) past the border.
+  job = target_job(24);
+  for (int i = 1; i <= 14; ++i)
+    job.documents[0].metadata.emplace_back(fmt::format("题跋{}", i), "有");
+  error = error_of(job, target_plan(job));
+  EXPECT_THAT(error, HasSubstr("title-target.toml text[4] ({institution}   {job_title}: "
+                               "\"国家图书馆   善本 第一批\"): on title-target R0001-D001-TITLE"));
+  EXPECT_THAT(error, HasSubstr("(the text above it pushed it down from its top_mm 250 to "));
+
+  // The technical target an institution edited (its blocks do not flow: the chart, wedge,
+  // patches and scale stay where they are): a block over the heading, one over the wedge.
+  test::TempDir dir;
+  std::filesystem::copy(profiles(), dir / "profiles", std::filesystem::copy_options::recursive);
+  const auto with_block = [&](const std::string& block) {
+    const auto name = std::filesystem::path("targets") / "standard" / "technical-target.toml";
+    test::write_text(dir / "profiles" / name, read_file(profiles() / name) + block);
+    const Job plain = target_job(24);
+    Plan plan = target_plan(plain);
+    plan.profiles_dir = dir / "profiles";
+    return error_of(plain, plan);
+  };
+  error = with_block("\n[[text]]\ntext = \"技术标板\"\ntop_mm = 16\nsize_mm = 8\n");
+  EXPECT_THAT(error, HasSubstr("technical-target.toml text[1] (TECHNICAL TARGET  技术标板: "
+                               "\"TECHNICAL TARGET  技术标板\"): on technical-target R0001-TECH1 "
+                               "of document D001 (documents[1]), its lines, "));
+  EXPECT_THAT(error, HasSubstr("run into text[7] (\"技术标板\")"));
+  error = with_block("\n[[text]]\ntext = \"wedge\"\ntop_mm = 122\nsize_mm = 5\n");
+  EXPECT_THAT(error, HasSubstr("technical-target.toml text[7] (wedge: \"wedge\")"));
+  EXPECT_THAT(error, HasSubstr("run into the grey wedge at 119.5-134."));
+  EXPECT_EQ(with_block(""), "no error");
 }
 
 // Ink bounding box of a frame's page area: x0, y0, x1, y1 (exclusive), in frame pixels.

@@ -100,6 +100,213 @@ void check_toc_fits(const Job& job, const Plan& plan, const PlannedFrame& frame)
   }
 }
 
+TargetPlane target_plane(const Plan& plan, const PlannedFrame& frame) {
+  TargetPlane plane;
+  plane.pitch_um = frame.pixel_pitch_um > 0 ? frame.pixel_pitch_um : plan.pitch_um;
+  plane.reduction = frame.reduction > 0 ? frame.reduction : 1;
+  plane.px_per_mm = 1000.0 / (plane.pitch_um * plane.reduction);
+  if (frame.kind == FrameKind::fiche_header) {
+    plane.width_mm = plan.format.fiche.width_mm;
+    plane.height_mm = plan.format.fiche.cell_height_mm * plan.format.fiche.header_rows;
+  } else if (frame.kind == FrameKind::substitute) {
+    // The A4 target scaled to fit the page it stands for (render_substitute_target).
+    const Placement& p = frame.placement;
+    const double fit =
+        std::min(std::max(1u, p.page_width_px) / (kTargetWidthMm * plane.px_per_mm),
+                 std::max(1u, p.page_height_px) / (kTargetHeightMm * plane.px_per_mm));
+    plane.px_per_mm *= fit;
+    plane.reduction /= fit;
+  }
+  return plane;
+}
+
+double flowed_top_mm(const TargetTemplate& target, const std::vector<PlacedText>& placed,
+                     double left_mm, double right_mm, double top_mm) {
+  if (!target.flow_gap_mm) return top_mm;
+  for (const PlacedText& above : placed) {
+    if (above.filled.block.vertical) continue;
+    if (left_mm < above.left_mm + above.width_mm && above.left_mm < right_mm) {
+      top_mm = std::max(top_mm, above.bottom_mm + *target.flow_gap_mm);
+    }
+  }
+  return top_mm;
+}
+
+std::vector<PlacedText> place_target_texts(const TargetTemplate& target,
+                                           std::vector<FilledText> texts, const TargetPlane& plane,
+                                           const TextEngine& engine) {
+  const double mm = plane.px_per_mm;
+  std::vector<PlacedText> placed;
+  placed.reserve(texts.size());
+  for (FilledText& filled : texts) {
+    const TargetText& block = filled.block;
+    PlacedText at;
+    at.left_mm = block.left_mm;
+    at.width_mm = block.width_mm > 0 ? block.width_mm : plane.width_mm - 2 * block.left_mm;
+    at.top_mm = block.vertical ? block.top_mm
+                               : flowed_top_mm(target, placed, at.left_mm, at.left_mm + at.width_mm,
+                                               block.top_mm);
+    at.bottom_mm = at.top_mm;
+    if (!filled.text.empty()) {
+      // As render/target_canvas.cpp's draw_text sets it.
+      const Vertical vertical = vertical_of(block, plane.height_mm);
+      TextStyle style;
+      style.size_px = size_for_cap_height_mm(block.size_mm, plane.reduction, plane.pitch_um,
+                                             engine.cap_height_em());
+      style.align = block.align == "start" ? Align::start
+                    : block.align == "end" ? Align::end
+                                           : Align::centre;
+      style.language = vertical.language;
+      Box box{at.width_mm * mm, 0};
+      if (vertical.on) {
+        style.mode = WritingMode::vertical;
+        box = Box{0, vertical.height_mm * mm};
+      }
+      const Layout layout = engine.layout(filled.text, box, style, filled.context);
+      const double x_mm = at.left_mm + (vertical.on ? at.width_mm - layout.width / mm : 0);
+      at.bottom_mm = at.top_mm + std::max(layout.height, layout.ink.y + layout.ink.height) / mm;
+      if (layout.ink.width > 0 && layout.ink.height > 0) {
+        at.ink_left_mm = x_mm + layout.ink.x / mm;
+        at.ink_right_mm = at.ink_left_mm + layout.ink.width / mm;
+        at.ink_top_mm = at.top_mm + layout.ink.y / mm;
+        at.ink_bottom_mm = at.ink_top_mm + layout.ink.height / mm;
+      }
+    }
+    at.filled = std::move(filled);
+    placed.push_back(std::move(at));
+  }
+  return placed;
+}
+
+namespace {
+
+// A rectangle of ink on the target's plane, in millimetres.
+struct InkBox {
+  std::string what;
+  double left = 0, top = 0, right = 0, bottom = 0;
+  bool empty() const { return right <= left || bottom <= top; }
+  bool meets(const InkBox& other) const {
+    return left < other.right && other.left < right && top < other.bottom && other.top < bottom;
+  }
+};
+
+InkBox ink_of(const PlacedText& text, std::string what) {
+  return {std::move(what), text.ink_left_mm, text.ink_top_mm, text.ink_right_mm,
+          text.ink_bottom_mm};
+}
+
+// The start of a block's text, to name it in a message.
+std::string excerpt(const std::string& text) {
+  constexpr std::size_t kChars = 24;
+  std::string out;
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size() && text[i] != '\n'; ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if ((byte & 0xC0) != 0x80 && chars++ == kChars) return out + "...";
+    out += text[i];
+  }
+  return out;
+}
+
+// What the technical target draws besides its texts, with their labels (set 1 mm below a chart
+// group at 2.5 mm, 1.5 to 4 mm below the scale's base line at 2.5 mm; a 2.5 mm cap height
+// takes some 3.5 mm with its descenders), as render_target places them.
+std::vector<InkBox> technical_drawings(const TargetTemplate& target, const PlannedFrame& frame,
+                                       const TargetPlane& plane) {
+  const ChartLayout chart = technical_layout(target, frame, plane.pitch_um);
+  const Placement& p = frame.placement;
+  const auto x_mm = [&](double x) { return (x - p.page_x_px) / plane.px_per_mm; };
+  const auto y_mm = [&](double y) { return (y - p.page_y_px) / plane.px_per_mm; };
+  const auto w_mm = [&](double w) { return w / plane.px_per_mm; };
+  std::vector<InkBox> boxes;
+  InkBox groups{"the resolution chart", HUGE_VAL, HUGE_VAL, -HUGE_VAL, -HUGE_VAL};
+  for (const ChartGroup& g : chart.groups) {
+    groups.left = std::min(groups.left, x_mm(g.x) - 2);  // the label starts 2 mm left of it
+    groups.top = std::min(groups.top, y_mm(g.y));
+    groups.right = std::max(groups.right, x_mm(g.horizontal_x) + w_mm(g.height));
+    groups.bottom = std::max(groups.bottom, y_mm(g.y) + w_mm(g.height) + 1 + 3.5);
+  }
+  if (!groups.empty()) boxes.push_back(groups);
+  // The wedge and the patches have a 0.5 mm frame of ink around them.
+  const double wedge_w = w_mm(double(chart.wedge_step_width) * chart.wedge_codes.size());
+  boxes.push_back({"the grey wedge", x_mm(chart.wedge_x) - 0.5, y_mm(chart.wedge_y) - 0.5,
+                   x_mm(chart.wedge_x) + wedge_w + 0.5,
+                   y_mm(chart.wedge_y) + w_mm(chart.wedge_height) + 0.5});
+  for (std::size_t i = 0; i < chart.patch_x.size(); ++i) {
+    boxes.push_back({"the density patches", x_mm(chart.patch_x[i]) - 0.5,
+                     y_mm(chart.patches_y) - 0.5,
+                     x_mm(chart.patch_x[i]) + w_mm(chart.patch_size) + 0.5,
+                     y_mm(chart.patches_y) + w_mm(chart.patch_size) + 0.5});
+  }
+  const double scale_x = x_mm(chart.scale_x), scale_y = y_mm(chart.scale_y);
+  boxes.push_back({"the millimetre scale", scale_x - 5, scale_y,
+                   scale_x + target.scale.length_mm + 5, scale_y + 6.5 + 3.5});
+  return boxes;
+}
+
+}  // namespace
+
+void check_target_fits(const Job& job, const Plan& plan, const PlannedFrame& frame) {
+  if (frame.kind == FrameKind::page || frame.kind == FrameKind::data) return;
+  const std::filesystem::path file = frame_template_file(job, plan, frame);
+  const TargetTemplate& target = *cached_template(file);
+  const TargetPlane plane = target_plane(plan, frame);
+  const std::vector<PlacedText> placed =
+      place_target_texts(target, target_texts(job, plan, frame), plane, plan_text(plan));
+  // Inside the border line (drawn from border_mm to twice that from each edge), else the plane.
+  const double edge = 2 * target.border_mm;
+  const InkBox inside{edge > 0 ? "its border" : "its edges", edge, edge, plane.width_mm - edge,
+                      plane.height_mm - edge};
+  std::vector<InkBox> drawn;
+  for (std::size_t i = 0; i < placed.size(); ++i) {
+    drawn.push_back(
+        ink_of(placed[i], fmt::format("text[{}] (\"{}\")", i + 1, excerpt(placed[i].filled.text))));
+  }
+  if (target.technical) {
+    for (InkBox& box : technical_drawings(target, frame, plane)) drawn.push_back(box);
+  }
+  const auto fail = [&](std::size_t i, std::string how) {
+    const Document& document = job.documents.at(frame.document);
+    const TargetText& block = placed[i].filled.block;
+    if (placed[i].top_mm > block.top_mm + 1e-6) {
+      how += fmt::format(" (the text above it pushed it down from its top_mm {:g} to {:.1f} mm)",
+                         block.top_mm, placed[i].top_mm);
+    }
+    throw Error(ErrorKind::job,
+                fmt::format("{} ({}: \"{}\"): on {} {} of document {} ({}), {}; shorten the text, "
+                            "set it smaller (size_mm) or give the block more room (top_mm, "
+                            "flow_gap_mm)",
+                            placed[i].filled.context, block.text, excerpt(placed[i].filled.text),
+                            to_string(frame.kind), frame.address, document.id, document.key, how));
+  };
+  constexpr double kSlack = 1e-6;
+  for (std::size_t i = 0; i < placed.size(); ++i) {
+    const InkBox& text = drawn[i];
+    if (text.empty()) continue;
+    if (text.bottom > inside.bottom + kSlack) {
+      fail(i, fmt::format("its lines end {:.1f} mm from the top of the {:g} mm target, past {} "
+                          "at {:.1f} mm",
+                          text.bottom, plane.height_mm, inside.what, inside.bottom));
+    }
+    if (text.top < inside.top - kSlack) {
+      fail(i, fmt::format("its lines start {:.1f} mm from the top of the target, above {}",
+                          text.top, inside.what));
+    }
+    if (text.right > inside.right + kSlack || text.left < inside.left - kSlack) {
+      fail(i, fmt::format("its lines run from {:.1f} to {:.1f} mm across the {:g} mm target, "
+                          "past {}",
+                          text.left, text.right, plane.width_mm, inside.what));
+    }
+    for (std::size_t j = i + 1; j < drawn.size(); ++j) {
+      const InkBox& other = drawn[j];
+      if (other.empty() || !text.meets(other)) continue;
+      fail(i, fmt::format("its lines, {:.1f}-{:.1f} mm from the top of the target, run into {} "
+                          "at {:.1f}-{:.1f} mm",
+                          text.top, text.bottom, other.what, other.top, other.bottom));
+    }
+  }
+}
+
 ChartLayout technical_layout(const TargetTemplate& target, const PlannedFrame& frame,
                              double pitch_um) {
   const Placement& p = frame.placement;

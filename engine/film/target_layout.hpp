@@ -188,6 +188,42 @@ inline std::vector<FilledText> target_texts(const Job& job, const Plan& plan,
   return target_texts(job, plan, frame, frame.reason);
 }
 
+// The plane a target frame is drawn on, in millimetres (A4, or a fiche header's strip), and its
+// scale: the frame's pixels per millimetre, and the reduction and pitch its text is sized for (a
+// substitute's A4 target is scaled to the page it stands for).
+struct TargetPlane {
+  double width_mm = kTargetWidthMm;
+  double height_mm = kTargetHeightMm;
+  double px_per_mm = 1;
+  double reduction = 1;
+  double pitch_um = 1;
+};
+TargetPlane target_plane(const Plan& plan, const PlannedFrame& frame);
+
+// A text block of a target as it will be drawn, in millimetres on its plane: where it starts
+// (with the template's flow_gap_mm, at least that far below the text drawn above it in its
+// columns), the height its lines take, and the box their ink fills (empty for no text).
+struct PlacedText {
+  FilledText filled;
+  double left_mm = 0, width_mm = 0;  // the block's columns
+  double top_mm = 0;
+  double bottom_mm = 0;  // top_mm + the height of its lines: where flowing text below starts
+  double ink_left_mm = 0, ink_top_mm = 0, ink_right_mm = 0, ink_bottom_mm = 0;
+};
+std::vector<PlacedText> place_target_texts(const TargetTemplate& target,
+                                           std::vector<FilledText> texts, const TargetPlane& plane,
+                                           const TextEngine& engine);
+// Where something in columns [left_mm, right_mm) that would start at `top_mm` starts: with
+// flow_gap_mm, below every horizontal block of `placed` it shares columns with.
+double flowed_top_mm(const TargetTemplate& target, const std::vector<PlacedText>& placed,
+                     double left_mm, double right_mm, double top_mm);
+
+// Every text of a target or substitute frame laid out as it will be drawn: Error(job) naming the
+// template's block, the frame and its document when one would be drawn past the target's border
+// or edges, or over another block (a long title running into the metadata below it). Film
+// cannot show text drawn off the frame, and text drawn over text cannot be read.
+void check_target_fits(const Job& job, const Plan& plan, const PlannedFrame& frame);
+
 // The plan's font set (Plan::text), or the default set when the plan has none.
 const TextEngine& plan_text(const Plan& plan);
 // `text` with every character no font of `engine` can draw written as <U+XXXX>: for text

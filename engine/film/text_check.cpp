@@ -111,8 +111,10 @@ void prepare_plan_text(const Job& job, Plan& plan, std::shared_ptr<const TextEng
     for (const FilledText& filled : texts) {
       engine.check(filled.text, where + ", " + filled.context, filled.block.language);
     }
-    // The entries a TOC frame lists must fit on it: film cannot show text drawn off the frame.
+    // The entries a TOC frame lists must fit on it, and every text on its target: film cannot
+    // show text drawn off the frame, and text drawn over text cannot be read.
     check_toc_fits(job, plan, frame);
+    check_target_fits(job, plan, frame);
   }
 }
 

@@ -46,8 +46,9 @@ FrameImage render_substitute_target(const Job& job, const Plan& plan, const Plan
                                           job.documents.at(frame.document).id, frame.page);
   // A reason found while rendering (a decoder's message) was not checked before filming:
   // characters no font has are written as <U+XXXX> rather than stopping the reel.
-  const std::vector<FilledText> texts =
+  std::vector<FilledText> texts =
       target_texts(job, plan, frame, drawable_text(engine, reason, "zh-Hans"));
+  for (FilledText& text : texts) text.context = context + ", " + text.context;
   const auto target = cached_template(frame_template_file(job, plan, frame));
 
   // The template's A4 plane, scaled to the page it stands for and centred on it.
@@ -72,13 +73,12 @@ FrameImage render_substitute_target(const Job& job, const Plan& plan, const Plan
     canvas.fill(x0 + b, y0 + b, x0 + 2 * b, y1 - b);
     canvas.fill(x1 - 2 * b, y0 + b, x1 - b, y1 - b);
   }
-  for (const FilledText& filled : texts) {
-    const TargetText& block = filled.block;
-    const double width_mm =
-        block.width_mm > 0 ? block.width_mm : kTargetWidthMm - 2 * block.left_mm;
-    draw_text(canvas, scale, engine, filled.text, block.left_mm, block.top_mm, width_mm,
-              block.size_mm, block.align, bitonal, context + ", " + filled.context, -off_x, -off_y,
-              vertical_of(block, kTargetHeightMm));
+  const TargetPlane plane = target_plane(plan, frame);
+  for (const PlacedText& text : place_target_texts(*target, std::move(texts), plane, engine)) {
+    const TargetText& block = text.filled.block;
+    draw_text(canvas, scale, engine, text.filled.text, block.left_mm, text.top_mm, text.width_mm,
+              block.size_mm, block.align, bitonal, text.filled.context, -off_x, -off_y,
+              vertical_of(block, plane.height_mm));
   }
 
   return canvas.in_frame(p, settings.mode, [&](std::uint8_t value) {
@@ -115,22 +115,6 @@ FrameImage render_target(const Job& job, const Plan& plan, const PlannedFrame& f
     canvas.fill(b, b, 2 * b, h - b);
     canvas.fill(w - 2 * b, b, w - b, h - b);
   }
-  // With `flow_gap_mm`, a block starts no higher than that gap below every earlier block it
-  // shares columns with: its top_mm is the least top, the text's rendered height decides the
-  // rest (a long paragraph pushes the next one down instead of running into it).
-  struct Extent {
-    double left_mm, right_mm, bottom_mm;
-  };
-  std::vector<Extent> above;
-  const auto lowest_top_mm = [&](double left_mm, double right_mm, double top_mm) {
-    if (!target.flow_gap_mm) return top_mm;
-    for (const Extent& e : above) {
-      if (left_mm < e.right_mm && e.left_mm < right_mm) {
-        top_mm = std::max(top_mm, e.bottom_mm + *target.flow_gap_mm);
-      }
-    }
-    return top_mm;
-  };
   std::vector<std::uint8_t> before;
   const auto keep_box = [&](const std::string& what) {
     if (drawn == nullptr) return;
@@ -143,22 +127,18 @@ FrameImage render_target(const Job& job, const Plan& plan, const PlannedFrame& f
     }
     drawn->push_back(box);
   };
-  for (const FilledText& filled : target_texts(job, plan, frame)) {
-    const TargetText& block = filled.block;
-    const double width_mm = block.width_mm > 0 ? block.width_mm : page_mm - 2 * block.left_mm;
-    const double top_mm =
-        block.vertical ? block.top_mm
-                       : lowest_top_mm(block.left_mm, block.left_mm + width_mm, block.top_mm);
+  // Where each block goes (with `flow_gap_mm`, a long paragraph pushes the next one down instead
+  // of running into it): as planning checked that it fits (check_target_fits).
+  const TargetPlane plane = target_plane(plan, frame);
+  const std::vector<PlacedText> placed =
+      place_target_texts(target, target_texts(job, plan, frame), plane, *engine);
+  for (const PlacedText& text : placed) {
+    const TargetText& block = text.filled.block;
     if (drawn != nullptr) before = canvas.pixels;
-    const double height_px = draw_text(
-        canvas, scale, *engine, filled.text, block.left_mm, top_mm, width_mm, block.size_mm,
-        block.align, bitonal, filled.context, tile_x_px, 0,
-        vertical_of(block, frame.kind == FrameKind::fiche_header
-                               ? plan.format.fiche.cell_height_mm * plan.format.fiche.header_rows
-                               : kTargetHeightMm));
-    keep_box(filled.context);
-    if (!block.vertical)
-      above.push_back({block.left_mm, block.left_mm + width_mm, top_mm + height_px / mm});
+    draw_text(canvas, scale, *engine, text.filled.text, block.left_mm, text.top_mm, text.width_mm,
+              block.size_mm, block.align, bitonal, text.filled.context, tile_x_px, 0,
+              vertical_of(block, plane.height_mm));
+    keep_box(text.filled.context);
   }
 
   ChartLayout chart;
@@ -263,7 +243,7 @@ FrameImage render_target(const Job& job, const Plan& plan, const PlannedFrame& f
       const data::FramePixels symbol = encoder.frame(0);
       // Below the text (with flow_gap_mm), and made smaller when the text leaves less room
       // than width_mm needs above the page's bottom border.
-      const double top_mm = lowest_top_mm(0, page_mm, target.symbol.top_mm);
+      const double top_mm = flowed_top_mm(target, placed, 0, page_mm, target.symbol.top_mm);
       const double room_mm = kTargetHeightMm - 2 * std::max(target.border_mm, 5.0) - top_mm;
       const double width_mm =
           std::min(target.symbol.width_mm, room_mm * symbol.width / std::max(1u, symbol.height));
