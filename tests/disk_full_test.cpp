@@ -73,7 +73,7 @@ driver = "{}"
   }
 
   std::vector<std::string> convert_args(const fs::path& out) const {
-    // The catalog beside the output, not in it: a full catalog is catalog_upkeep_test's case.
+    // The catalog beside the output, not in it: a full catalog is catalog_full_test's case.
     return {"convert",    (dir / "job.toml").string(), "--out",     out.string(),
             "--profiles", (dir / "profiles").string(), "--catalog", out.string() + ".sqlite"};
   }
