@@ -23,6 +23,7 @@
 #include "base/files.hpp"
 #include "base/sha256.hpp"
 #include "samples/samples.hpp"
+#include "support/full_disk.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -34,9 +35,7 @@ namespace fs = std::filesystem;
 class DiskFull : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-#ifndef FW_ENOSPC_SHIM
-    GTEST_SKIP() << "the ENOSPC shim is not built with the sanitizers (ASan must load first)";
-#else
+    FW_SKIP_WITHOUT_ENOSPC_SHIM();
     test::copy_profiles_with_short_reel(dir / "profiles");
     test::add_test_recorder(dir / "profiles");
     const bool sim = GetParam() == "sim";
@@ -71,28 +70,12 @@ driver = "{}"
           id);
     }
     test::write_text(dir / "job.toml", toml);
-#endif
   }
 
   std::vector<std::string> convert_args(const fs::path& out) const {
-    // The catalog beside the output, not in it: a full catalog is catalog_upkeep_test's case.
+    // The catalog beside the output, not in it: a full catalog is catalog_full_test's case.
     return {"convert",    (dir / "job.toml").string(), "--out",     out.string(),
             "--profiles", (dir / "profiles").string(), "--catalog", out.string() + ".sqlite"};
-  }
-
-  // The CLI with the shim preloaded: the files under `out` may take `budget` bytes.
-  static test::CliResult run_full(const std::vector<std::string>& args, const fs::path& out,
-                                  long long budget) {
-#ifdef FW_ENOSPC_SHIM
-    setenv("LD_PRELOAD", FW_ENOSPC_SHIM, 1);
-#endif
-    setenv("FW_ENOSPC_DIR", out.c_str(), 1);
-    setenv("FW_ENOSPC_BUDGET", std::to_string(budget).c_str(), 1);
-    test::CliResult result = test::run_cli(args);
-    unsetenv("LD_PRELOAD");
-    unsetenv("FW_ENOSPC_DIR");
-    unsetenv("FW_ENOSPC_BUDGET");
-    return result;
   }
 
   static std::vector<std::string> reels(const fs::path& job_dir) {
@@ -310,19 +293,14 @@ TEST_P(DiskFull, AtRandomPointsStopsWithExit8AndResumeFinishesAsAnUninterruptedR
     fs::create_directories(out);
     const std::string context = fmt::format("{} with {} of {} bytes", GetParam(), budget, total);
     RoundReport report(context);
-    const auto full = run_full(convert_args(out), out, budget);
-    constexpr std::string_view kSpent = "enospc_shim: budget spent at ";
-    const auto spent = full.err.find(kSpent);
+    const auto full = test::run_cli_on_full_disk(convert_args(out), out, budget);
+    const auto spent = test::budget_spent_at(full.err);
     report.text += fmt::format(
         "the round's folder (kept, as the test failed): {}\nthe disk filled in: {}\nstopped run: "
         "exit {}, lock file {}, stderr:\n{}journal after "
         "the stop:\n{}files after the stop:\n{}",
-        out.string(),
-        spent == std::string::npos
-            ? std::string("(the shim never ran out)")
-            : full.err.substr(spent + kSpent.size(),
-                              full.err.find('\n', spent) - spent - kSpent.size()),
-        exit_of(full.exit_code), lock_of(out), full.err, tail_of(out / "full" / "journal.jsonl", 3),
+        out.string(), spent.value_or("(the shim never ran out)"), exit_of(full.exit_code),
+        lock_of(out), full.err, tail_of(out / "full" / "journal.jsonl", 3),
         files_under(out / "full"));
     EXPECT_EQ(full.exit_code, 8) << context << "\n" << full.err;
     EXPECT_NE(full.err.find("No space left on device"), std::string::npos) << context << full.err;

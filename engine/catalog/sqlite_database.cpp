@@ -2,8 +2,10 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -24,6 +26,15 @@ std::function<void(const std::string&)>& wait_notice() {
 [[noreturn]] void throw_sqlite(sqlite3* db, int rc, const std::string& name,
                                const std::string& what) {
   const std::string reason = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  // SQLite says "database or disk is full" (a short write) or "disk I/O error" (a sync, or a
+  // file that found no room to grow): the operator must read that the catalog's disk is full,
+  // in the words the output's own files use. The statement it was in is left out: it has
+  // nothing to do with the cause, and a batch of frames is thousands of characters of SQL.
+  if ((rc & 0xff) == SQLITE_FULL ||
+      ((rc & 0xff) == SQLITE_IOERR && db && sqlite3_system_errno(db) == ENOSPC)) {
+    throw Error(ErrorKind::storage,
+                fmt::format("catalog {}: {} (SQLite: {})", name, std::strerror(ENOSPC), reason));
+  }
   const std::string where = fmt::format("catalog {}: {}", name, reason);
   switch (rc & 0xff) {
     case SQLITE_BUSY:
@@ -39,7 +50,6 @@ std::function<void(const std::string&)>& wait_notice() {
                               "and journal are intact: rebuild it with `filmwriter catalog "
                               "rebuild OUTPUT --catalog {}`{}",
                               where, name, what));
-    case SQLITE_FULL:
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:

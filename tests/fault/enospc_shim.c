@@ -3,6 +3,9 @@
 //
 //   FW_ENOSPC_DIR=/tmp/x/out   the folder (a path prefix; resolved with realpath when it exists)
 //   FW_ENOSPC_BUDGET=123456    bytes the files under it may still take in this process
+//   FW_ENOSPC_COUNT=1          at exit, say on stderr how many bytes were written there
+//                              ("enospc_shim: 123 bytes written under <folder>"), so that a
+//                              test can draw its budgets from what an uninterrupted run writes
 //
 // Counted: write, pwrite, pwrite64, writev, pwritev, pwritev64, copy_file_range and sendfile
 // into a file under the folder. The write that crosses the budget is cut short (as on a real
@@ -31,6 +34,7 @@
 static char dir[PATH_MAX];
 static size_t dir_len;
 static long long budget;  // bytes left; negative once spent (atomics: any thread writes)
+static long long initial_budget;
 
 __attribute__((constructor)) static void init(void) {
   const char* d = getenv("FW_ENOSPC_DIR");
@@ -40,6 +44,7 @@ __attribute__((constructor)) static void init(void) {
   dir_len = strlen(dir);
   while (dir_len > 1 && dir[dir_len - 1] == '/') dir[--dir_len] = '\0';
   budget = b && *b ? atoll(b) : 0;
+  initial_budget = budget;
 }
 
 // The next definition of `name` (libc's): static, looked up on first use.
@@ -68,6 +73,17 @@ static void say_spent(int fd) {
   target[n] = '\0';
   char msg[PATH_MAX + 64];
   const int len = snprintf(msg, sizeof msg, "enospc_shim: budget spent at %s\n", target);
+  REAL(write);
+  if (len > 0) (void)!real_write(2, msg, (size_t)len);
+}
+
+__attribute__((destructor)) static void count(void) {
+  const char* c = getenv("FW_ENOSPC_COUNT");
+  if (dir_len == 0 || !c || !*c) return;
+  const long long left = __atomic_load_n(&budget, __ATOMIC_SEQ_CST);
+  char msg[PATH_MAX + 64];
+  const int len = snprintf(msg, sizeof msg, "enospc_shim: %lld bytes written under %s\n",
+                           initial_budget - (left > 0 ? left : 0), dir);
   REAL(write);
   if (len > 0) (void)!real_write(2, msg, (size_t)len);
 }
