@@ -21,14 +21,37 @@ using target_detail::cached_template;
 using target_detail::Vertical;
 using target_detail::vertical_of;
 
+namespace {
+
+// A block's text laid out as render/target_canvas.cpp's draw_text sets it on `plane`.
+Layout layout_block(const TargetText& block, const std::string& text, double width_mm,
+                    const TargetPlane& plane, const TextEngine& engine,
+                    const std::string& context) {
+  const Vertical vertical = vertical_of(block, plane.height_mm);
+  TextStyle style;
+  style.size_px = size_for_cap_height_mm(block.size_mm, plane.reduction, plane.pitch_um,
+                                         engine.cap_height_em());
+  style.align = block.align == "start" ? Align::start
+                : block.align == "end" ? Align::end
+                                       : Align::centre;
+  style.language = vertical.language;
+  Box box{width_mm * plane.px_per_mm, 0};
+  if (vertical.on) {
+    style.mode = WritingMode::vertical;
+    box = Box{0, vertical.height_mm * plane.px_per_mm};
+  }
+  return engine.layout(text, box, style, context);
+}
+
+}  // namespace
+
 void check_toc_fits(const Job& job, const Plan& plan, const PlannedFrame& frame) {
   if (frame.kind != FrameKind::toc_target) return;
   const std::filesystem::path file = frame_template_file(job, plan, frame);
   const TargetTemplate& target = *cached_template(file);
   const TextEngine& engine = plan_text(plan);
-  const double pitch_um = frame.pixel_pitch_um > 0 ? frame.pixel_pitch_um : plan.pitch_um;
-  const double reduction = frame.reduction > 0 ? frame.reduction : 1;
-  const double px_per_mm = 1000.0 / (pitch_um * reduction);
+  const TargetPlane plane = target_plane(plan, frame);
+  const double px_per_mm = plane.px_per_mm;
   const Document& document = job.documents.at(frame.document);
   const auto fields = target_fields(job, plan, frame);
   for (std::size_t i = 0; i < target.texts.size(); ++i) {
@@ -37,31 +60,19 @@ void check_toc_fits(const Job& job, const Plan& plan, const PlannedFrame& frame)
     const std::string text =
         fill_placeholders(block.text, fields, fmt::format("{} text[{}]", file.string(), i + 1));
     if (text.empty()) continue;
-    TextStyle style;
-    style.size_px =
-        size_for_cap_height_mm(block.size_mm, reduction, pitch_um, engine.cap_height_em());
-    style.align = block.align == "start" ? Align::start
-                  : block.align == "end" ? Align::end
-                                         : Align::centre;
-    style.language = block.language;
     const double width_mm =
         block.width_mm > 0 ? block.width_mm : kTargetWidthMm - 2 * block.left_mm;
     const Vertical vertical = vertical_of(block, kTargetHeightMm);
-    Box box{width_mm * px_per_mm, 0};
-    if (vertical.on) {
-      style.mode = WritingMode::vertical;
-      box = Box{0, vertical.height_mm * px_per_mm};
-    }
-    const std::string context =
-        fmt::format("TOC target {} of document {}", frame.address, document.id);
-    const Layout layout = engine.layout(text, box, style, context);
+    const Layout layout =
+        layout_block(block, text, width_mm, plane, engine,
+                     fmt::format("TOC target {} of document {}", frame.address, document.id));
     const double bottom_mm =
         block.top_mm + std::max(layout.height, layout.ink.y + layout.ink.height) / px_per_mm;
     const double left_mm =
         vertical.on ? block.left_mm + width_mm - layout.width / px_per_mm : block.left_mm;
     const double right_mm = vertical.on
                                 ? block.left_mm + width_mm
-                                : block.left_mm + std::max(layout.width, box.width) / px_per_mm;
+                                : block.left_mm + std::max(layout.width / px_per_mm, width_mm);
     // The foot of the target, or the first block below this one in its columns (the footer):
     // the entries must end above it, not run into it.
     double limit_mm = kTargetHeightMm;
@@ -148,22 +159,10 @@ std::vector<PlacedText> place_target_texts(const TargetTemplate& target,
                                                block.top_mm);
     at.bottom_mm = at.top_mm;
     if (!filled.text.empty()) {
-      // As render/target_canvas.cpp's draw_text sets it.
-      const Vertical vertical = vertical_of(block, plane.height_mm);
-      TextStyle style;
-      style.size_px = size_for_cap_height_mm(block.size_mm, plane.reduction, plane.pitch_um,
-                                             engine.cap_height_em());
-      style.align = block.align == "start" ? Align::start
-                    : block.align == "end" ? Align::end
-                                           : Align::centre;
-      style.language = vertical.language;
-      Box box{at.width_mm * mm, 0};
-      if (vertical.on) {
-        style.mode = WritingMode::vertical;
-        box = Box{0, vertical.height_mm * mm};
-      }
-      const Layout layout = engine.layout(filled.text, box, style, filled.context);
-      const double x_mm = at.left_mm + (vertical.on ? at.width_mm - layout.width / mm : 0);
+      const Layout layout =
+          layout_block(block, filled.text, at.width_mm, plane, engine, filled.context);
+      const bool vertical = block.vertical;
+      const double x_mm = at.left_mm + (vertical ? at.width_mm - layout.width / mm : 0);
       at.bottom_mm = at.top_mm + std::max(layout.height, layout.ink.y + layout.ink.height) / mm;
       if (layout.ink.width > 0 && layout.ink.height > 0) {
         at.ink_left_mm = x_mm + layout.ink.x / mm;
