@@ -176,6 +176,25 @@ bool declares_resolution(const PageRef& ref, const VImage& header) {
   return false;
 }
 
+// Samples whose white the file does not say: floating point (1.0 to one writer, 255 to
+// another, and libvips takes a grey float page as 0-255) and 32-bit integers. Filmed as they
+// come, a 0-1 float page becomes a black one. CIELAB pages say it (L* 100), in any format.
+void check_white_is_defined(const std::string& context, bool floating, int bits,
+                            bool colorimetric) {
+  if (colorimetric || (!floating && bits <= 16)) return;
+  throw Error(ErrorKind::input,
+              fmt::format("{}: the page has {}-bit {} samples, whose white the file does not "
+                          "define ({}); filmwriter films 1- to 16-bit integer samples: save the "
+                          "page with 8 or 16 bits",
+                          context, bits, floating ? "floating-point" : "integer",
+                          floating ? "1.0 or 255" : "255, 65535 or 4294967295"));
+}
+
+bool is_lab(VipsInterpretation interpretation) {
+  return interpretation == VIPS_INTERPRETATION_LAB || interpretation == VIPS_INTERPRETATION_LABS ||
+         interpretation == VIPS_INTERPRETATION_LABQ;
+}
+
 bool usable(double dpi) {
   return dpi >= min_usable_dpi && dpi <= max_usable_dpi;
 }
@@ -254,6 +273,8 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
     y_res = tiff->y_res_per_mm;
     declared = !tiff->resolution_unit.empty();
     orientation = [&] { return tiff_orientation(ref, context); };
+    check_white_is_defined(context, tiff->sample_format == SAMPLEFORMAT_IEEEFP,
+                           tiff->bits_per_sample, false);
   } else {
     VImage header;
     try {
@@ -270,6 +291,10 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
     y_res = header.yres();
     declared = declares_resolution(ref, header);
     orientation = [&ref, header, &context] { return read_orientation(ref, header, context); };
+    const VipsBandFormat format = header.format();
+    check_white_is_defined(context,
+                           vips_band_format_isfloat(format) || vips_band_format_iscomplex(format),
+                           info.bits, is_lab(header.interpretation()));
   }
   check_pixels(context, info.width_px, info.height_px, limits);
 
