@@ -291,6 +291,18 @@ std::vector<std::uint8_t> linear_rgb_profile() {
   return bytes;
 }
 
+std::vector<std::uint8_t> grey_gamma_profile(double gamma) {
+  cmsToneCurve* curve = cmsBuildGamma(nullptr, gamma);
+  cmsHPROFILE profile = cmsCreateGrayProfile(cmsD50_xyY(), curve);
+  cmsFreeToneCurve(curve);
+  cmsUInt32Number size = 0;
+  cmsSaveProfileToMem(profile, nullptr, &size);
+  std::vector<std::uint8_t> bytes(size);
+  cmsSaveProfileToMem(profile, bytes.data(), &size);
+  cmsCloseProfile(profile);
+  return bytes;
+}
+
 // A 64 x 64 page: left half neutral grey 128, right half (200, 60, 30).
 vips::VImage two_patch_page() {
   const vips::VImage left =
@@ -374,6 +386,38 @@ TEST(IccPages, TheFrameCarriesTheColorimetricGrey) {
   // 100 px at 10x and 25 um); untagged it would be 255 - 128 = 127.
   const vips::VImage near_colorimetric = ((frame - (255 - 188)).abs() <= 1);
   EXPECT_GT(near_colorimetric.avg() / 255 * frame.width() * frame.height(), 95 * 95);
+}
+
+// A profile that does not fit its page (a grey profile on an RGB page) stops the page. The
+// render stage found it only when the reel reached the page, with the pages before it exposed;
+// preflight finds it from the header before the reel is loaded, in the render stage's words.
+TEST(IccPages, AProfileThatDoesNotFitItsPageStopsTheJobBeforeAnythingIsExposed) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "scans");
+  const vips::VImage rgb =
+      (vips::VImage::black(100, 100, vips::VImage::option()->set("bands", 3)) + 200)
+          .cast(VIPS_FORMAT_UCHAR)
+          .copy(vips::VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
+  rgb.pngsave((dir / "scans" / "p1.png").c_str());
+  rgb.pngsave((dir / "scans" / "p2.png").c_str());
+  // libpng would not write the grey profile into an RGB PNG; libtiff does (tag 34675).
+  tagged(rgb, grey_gamma_profile(1.8)).tiffsave((dir / "scans" / "p3.tif").c_str());
+  test::write_text(dir / "job.toml",
+                   "version = 1\nid = \"icc\"\ntitle = \"icc\"\ndpi = 100\ntargets = \"none\"\n"
+                   "reduction = 10\ncalibration = \"none\"\n"
+                   "[recorder]\ndriver = \"tiff\"\n[recorder.options]\npitch_um = 25\n"
+                   "[[documents]]\nid = \"D1\"\ntitle = \"p\"\npages = { dir = \"scans\" }\n");
+  try {
+    test::convert_job(dir / "job.toml", {}, test::job_flags(dir / "out"));
+    FAIL() << "a page whose profile does not fit it was filmed";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::input);
+    EXPECT_THAT(e.what(), HasSubstr("preflight of reel R0001: document D1 (documents[1]) page 3: " +
+                                    (dir / "scans" / "p3.tif").string() +
+                                    " (page 1): the page's embedded ICC profile is for \"GRAY\" "
+                                    "data but the page has 3 colour band(s)"));
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "out" / "icc" / "R0001" / "frames" / "F000001.tif"));
 }
 
 }  // namespace

@@ -22,4 +22,9 @@ vips::VImage page_to_working_space(const vips::VImage& page,
                                    RenderingIntent intent = RenderingIntent::relative_colorimetric,
                                    bool black_point_compensation = true);
 
+// Throws the Error(input) page_to_working_space would for a profile that does not fit the
+// page's bands or sample format, from the header alone: preflight finds such a page before its
+// reel is loaded, not the render stage halfway along the reel.
+void check_embedded_profile(const vips::VImage& page);
+
 }  // namespace fw
