@@ -358,11 +358,12 @@ TEST(IccPages, AnEmbeddedProfileIsHonouredBeforeGreyRendering) {
   }
   EXPECT_GT(expected[0], 200 + 20);  // a real change: linear 200 is far lighter in sRGB
 
-  // The profile's colour space must match the page's bands.
-  vips::VImage grey_page = (vips::VImage::black(8, 8) + 100).cast(VIPS_FORMAT_UCHAR);
-  EXPECT_THAT(error_of([&] { to_mode(tagged(grey_page, icc), ImageMode::grey, 128); }),
-              HasSubstr("embedded ICC profile is for \"RGB \" data but the page has 1 colour "
-                        "band(s)"));
+  // The profile's colour space must match the page's bands (a grey page with an RGB profile
+  // is its neutral RGB: AGreyPageWithAnRgbProfileIsItsNeutralRgb).
+  EXPECT_THAT(
+      error_of([&] { to_mode(tagged(page, grey_gamma_profile(1.8)), ImageMode::grey, 128); }),
+      HasSubstr("embedded ICC profile is for \"GRAY\" data but the page has 3 colour "
+                "band(s)"));
 }
 
 // Through the CLI: a page tagged with the linear profile is filmed at its colorimetric grey.
@@ -386,6 +387,22 @@ TEST(IccPages, TheFrameCarriesTheColorimetricGrey) {
   // 100 px at 10x and 25 um); untagged it would be 255 - 128 = 127.
   const vips::VImage near_colorimetric = ((frame - (255 - 188)).abs() <= 1);
   EXPECT_GT(near_colorimetric.avg() / 255 * frame.width() * frame.height(), 95 * 95);
+}
+
+// ImageMagick writes an RGB scan whose pixels are all neutral as a grey file and keeps its RGB
+// profile. The samples are the scan's R = G = B: filmed through the profile as such, not
+// refused (an RGB profile on a grey page stopped the job at the render stage).
+TEST(IccPages, AGreyPageWithAnRgbProfileIsItsNeutralRgb) {
+  const vips::VImage grey =
+      (vips::VImage::black(8, 8) + 128)
+          .cast(VIPS_FORMAT_UCHAR)
+          .copy(vips::VImage::option()->set("interpretation", VIPS_INTERPRETATION_B_W));
+  // The linear profile's 128 is the sRGB grey 188, as for the RGB page above.
+  EXPECT_NEAR(pixel(to_mode(tagged(grey, linear_rgb_profile()), ImageMode::grey, 128), 4, 4), 188,
+              1);
+  const vips::VImage rgb = to_mode(tagged(grey, linear_rgb_profile()), ImageMode::colour, 128);
+  ASSERT_EQ(rgb.bands(), 3);
+  for (int band = 0; band < 3; ++band) EXPECT_NEAR(pixel(rgb, 4, 4, band), 188, 1);
 }
 
 // A profile that does not fit its page (a grey profile on an RGB page) stops the page. The

@@ -34,7 +34,8 @@ struct EmbeddedProfile {
   PixelLayout in = PixelLayout::rgb8;
   int colour_bands = 0;
   bool has_alpha = false;
-  bool wide = false;  // 16-bit samples
+  bool wide = false;         // 16-bit samples
+  bool grey_as_rgb = false;  // an RGB profile on a grey page: its samples are R = G = B
 };
 
 // The page's profile and how it applies, or nothing when it has none; throws Error(input) when
@@ -56,7 +57,10 @@ std::optional<EmbeddedProfile> embedded_profile(const vips::VImage& page) {
                             "16-bit pages are colour-managed",
                             vips_enum_nick(VIPS_TYPE_BAND_FORMAT, page.format())));
   }
-  if (space == "RGB " && embedded.colour_bands == 3) {
+  if (space == "RGB " && (embedded.colour_bands == 3 || embedded.colour_bands == 1)) {
+    // ImageMagick stores an RGB scan whose pixels are all neutral as a grey file and keeps its
+    // RGB profile: each sample is the R = G = B of the scan, and the profile says what that is.
+    embedded.grey_as_rgb = embedded.colour_bands == 1;
     embedded.in = wide ? PixelLayout::rgb16 : PixelLayout::rgb8;
   } else if (space == "GRAY" && embedded.colour_bands == 1) {
     embedded.in = wide ? PixelLayout::grey16 : PixelLayout::grey8;
@@ -90,8 +94,9 @@ vips::VImage page_to_working_space(const vips::VImage& page, RenderingIntent int
   const auto transform =
       shared_icc_cache().get(embedded->profile, embedded->in, ColorProfile::builtin("sRGB"), out,
                              intent, black_point_compensation);
-  const vips::VImage colour =
+  vips::VImage colour =
       has_alpha ? page.extract_band(0, vips::VImage::option()->set("n", colour_bands)) : page;
+  if (embedded->grey_as_rgb) colour = vips::VImage::bandjoin({colour, colour, colour});
   std::size_t size = 0;
   std::unique_ptr<void, decltype(&g_free)> pixels(colour.write_to_memory(&size), &g_free);
   const std::size_t count = std::size_t(page.width()) * page.height();
