@@ -43,7 +43,18 @@ void check_file(const fs::path& file, const Limits& limits) {
     // A symlink loop, a folder without permission on the way: the reason, not "no such file".
     throw Error(ErrorKind::input, file.string() + ": cannot be read: " + ec.message());
   }
-  if (!fs::exists(status)) throw Error(ErrorKind::input, file.string() + ": no such file");
+  if (!fs::exists(status)) {
+    // A scan moved or a share not mounted leaves a link to nothing: say where it points.
+    if (std::error_code link_ec; fs::is_symlink(fs::symlink_status(file, link_ec))) {
+      const fs::path target = fs::read_symlink(file, link_ec);
+      if (!link_ec) {
+        throw Error(ErrorKind::input,
+                    fmt::format("{}: is a symbolic link to {}, which does not exist", file.string(),
+                                target.string()));
+      }
+    }
+    throw Error(ErrorKind::input, file.string() + ": no such file");
+  }
   if (fs::is_directory(status)) {
     throw Error(ErrorKind::input, file.string() + ": is a folder, not a page file");
   }
