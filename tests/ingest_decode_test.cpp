@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
+#include <tiffio.h>
 
 #include <algorithm>
 #include <memory>
@@ -317,6 +318,25 @@ TEST(Ingest, ImplausibleDeclaredResolutionIsNotUsed) {
   const PageInfo info = probe_page(ref, with_dpi(300), {});
   EXPECT_DOUBLE_EQ(info.dpi, 300);
   EXPECT_TRUE(info.dpi_from_job);
+}
+
+// tiffinfo shows such a file's resolution; with ResolutionUnit 1 (no unit) it is only the
+// pixels' aspect, and the message says what was found rather than "none".
+TEST(Ingest, ATiffResolutionWithoutAUnitIsNamedNotUsed) {
+  test::TempDir dir;
+  const fs::path file = write_page(dir, "unitless", Encoding::tiff_lzw);
+  {
+    const std::unique_ptr<TIFF, void (*)(TIFF*)> tiff(TIFFOpen(file.c_str(), "r+"), TIFFClose);
+    ASSERT_TRUE(tiff);
+    ASSERT_EQ(TIFFSetField(tiff.get(), TIFFTAG_RESOLUTIONUNIT, RESUNIT_NONE), 1);
+    ASSERT_EQ(TIFFRewriteDirectory(tiff.get()), 1);
+  }
+  const PageRef ref = expand_pages(list_of({file}), {}).at(0);
+  EXPECT_EQ(std::string(expect_input_error([&] { probe_page(ref, {}, {}); }).what()),
+            file.string() +
+                " (page 1): no usable resolution in the file (found 200 x 200 with "
+                "ResolutionUnit 1, no unit); set dpi in the job");
+  EXPECT_DOUBLE_EQ(probe_page(ref, with_dpi(300), {}).dpi, 300);
 }
 
 TEST(Ingest, DeclaredResolutionWinsUnlessForced) {

@@ -331,7 +331,15 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
   } else if (settings.force_dpi) {
     throw Error(ErrorKind::job, context + ": force_dpi is set but the job gives no dpi");
   } else {
-    const std::string found = declared ? describe_dpi(file_x_dpi, file_y_dpi) : "none";
+    std::string found = declared ? describe_dpi(file_x_dpi, file_y_dpi) : "none";
+    const TiffPageHeader* stored = tiff_file && ref.page_in_file < tiff_file->pages.size()
+                                       ? &tiff_file->pages[ref.page_in_file]
+                                       : nullptr;
+    if (!declared && stored && stored->unitless_resolution) {
+      // tiffinfo shows a resolution; without a unit it is only the pixels' aspect.
+      found = fmt::format("{:g} x {:g} with ResolutionUnit 1, no unit", stored->unitless_x,
+                          stored->unitless_y);
+    }
     throw Error(ErrorKind::input, fmt::format("{}: no usable resolution in the file (found {}); "
                                               "set dpi in the job",
                                               context, found));
