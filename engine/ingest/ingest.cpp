@@ -78,12 +78,40 @@ vips::VOption* load_options() {
       ->set("fail_on", VIPS_FAIL_ON_WARNING);
 }
 
+// libvips numbers every IFD of a TIFF as a page; a PageRef counts only the IFDs that hold a
+// page, not the thumbnails and masks beside them (tiff_pages.hpp).
+int tiff_directory(const PageRef& ref) {
+  std::shared_ptr<const TiffPages> pages;
+  try {
+    pages = tiff_pages(ref.file);
+  } catch (const Error&) {
+    // Damaged since it was counted (or before: the count reads libvips's header first):
+    // libvips's own load names the damage as for any other page.
+    return static_cast<int>(ref.page_in_file);
+  }
+  if (ref.page_in_file >= pages->pages.size()) {
+    throw Error(ErrorKind::input,
+                fmt::format("{} (page {}): the file now has {} page(s); it changed while it was "
+                            "read",
+                            ref.file, ref.page_in_file + 1, pages->pages.size()));
+  }
+  return static_cast<int>(pages->pages[ref.page_in_file].directory);
+}
+
 VImage load(const PageRef& ref, vips::VOption* options) {
   const char* name = ref.file.c_str();
   const int page = static_cast<int>(ref.page_in_file);
   switch (ref.format) {
-    case SourceFormat::tiff:
-      return VImage::tiffload(name, options->set("page", page));
+    case SourceFormat::tiff: {
+      int directory = 0;
+      try {
+        directory = tiff_directory(ref);
+      } catch (...) {
+        delete options;
+        throw;
+      }
+      return VImage::tiffload(name, options->set("page", directory));
+    }
     case SourceFormat::jpeg:
       return VImage::jpegload(name, options);
     case SourceFormat::png:
