@@ -453,7 +453,7 @@ TEST(Ingest, SamplesWhoseWhiteTheFileDoesNotDefineAreRefused) {
   test::TempDir dir;
   const VImage page = samples::make_page(small_page());
   const auto tiff = [&](const std::string& stem, const VImage& image) {
-    const fs::path file = dir / (stem + ".tif");
+    fs::path file = dir / (stem + ".tif");
     image.tiffsave(file.c_str(),
                    VImage::option()->set("xres", kDpi / 25.4)->set("yres", kDpi / 25.4));
     return file;
