@@ -291,6 +291,18 @@ std::vector<std::uint8_t> linear_rgb_profile() {
   return bytes;
 }
 
+std::vector<std::uint8_t> grey_gamma_profile(double gamma) {
+  cmsToneCurve* curve = cmsBuildGamma(nullptr, gamma);
+  cmsHPROFILE profile = cmsCreateGrayProfile(cmsD50_xyY(), curve);
+  cmsFreeToneCurve(curve);
+  cmsUInt32Number size = 0;
+  cmsSaveProfileToMem(profile, nullptr, &size);
+  std::vector<std::uint8_t> bytes(size);
+  cmsSaveProfileToMem(profile, bytes.data(), &size);
+  cmsCloseProfile(profile);
+  return bytes;
+}
+
 // A 64 x 64 page: left half neutral grey 128, right half (200, 60, 30).
 vips::VImage two_patch_page() {
   const vips::VImage left =
@@ -346,11 +358,12 @@ TEST(IccPages, AnEmbeddedProfileIsHonouredBeforeGreyRendering) {
   }
   EXPECT_GT(expected[0], 200 + 20);  // a real change: linear 200 is far lighter in sRGB
 
-  // The profile's colour space must match the page's bands.
-  vips::VImage grey_page = (vips::VImage::black(8, 8) + 100).cast(VIPS_FORMAT_UCHAR);
-  EXPECT_THAT(error_of([&] { to_mode(tagged(grey_page, icc), ImageMode::grey, 128); }),
-              HasSubstr("embedded ICC profile is for \"RGB \" data but the page has 1 colour "
-                        "band(s)"));
+  // The profile's colour space must match the page's bands (a grey page with an RGB profile
+  // is its neutral RGB: AGreyPageWithAnRgbProfileIsItsNeutralRgb).
+  EXPECT_THAT(
+      error_of([&] { to_mode(tagged(page, grey_gamma_profile(1.8)), ImageMode::grey, 128); }),
+      HasSubstr("embedded ICC profile is for \"GRAY\" data but the page has 3 colour "
+                "band(s)"));
 }
 
 // Through the CLI: a page tagged with the linear profile is filmed at its colorimetric grey.
@@ -374,6 +387,54 @@ TEST(IccPages, TheFrameCarriesTheColorimetricGrey) {
   // 100 px at 10x and 25 um); untagged it would be 255 - 128 = 127.
   const vips::VImage near_colorimetric = ((frame - (255 - 188)).abs() <= 1);
   EXPECT_GT(near_colorimetric.avg() / 255 * frame.width() * frame.height(), 95 * 95);
+}
+
+// ImageMagick writes an RGB scan whose pixels are all neutral as a grey file and keeps its RGB
+// profile. The samples are the scan's R = G = B: filmed through the profile as such, not
+// refused (an RGB profile on a grey page stopped the job at the render stage).
+TEST(IccPages, AGreyPageWithAnRgbProfileIsItsNeutralRgb) {
+  const vips::VImage grey =
+      (vips::VImage::black(8, 8) + 128)
+          .cast(VIPS_FORMAT_UCHAR)
+          .copy(vips::VImage::option()->set("interpretation", VIPS_INTERPRETATION_B_W));
+  // The linear profile's 128 is the sRGB grey 188, as for the RGB page above.
+  EXPECT_NEAR(pixel(to_mode(tagged(grey, linear_rgb_profile()), ImageMode::grey, 128), 4, 4), 188,
+              1);
+  const vips::VImage rgb = to_mode(tagged(grey, linear_rgb_profile()), ImageMode::colour, 128);
+  ASSERT_EQ(rgb.bands(), 3);
+  for (int band = 0; band < 3; ++band) EXPECT_NEAR(pixel(rgb, 4, 4, band), 188, 1);
+}
+
+// A profile that does not fit its page (a grey profile on an RGB page) stops the page. The
+// render stage found it only when the reel reached the page, with the pages before it exposed;
+// preflight finds it from the header before the reel is loaded, in the render stage's words.
+TEST(IccPages, AProfileThatDoesNotFitItsPageStopsTheJobBeforeAnythingIsExposed) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "scans");
+  const vips::VImage rgb =
+      (vips::VImage::black(100, 100, vips::VImage::option()->set("bands", 3)) + 200)
+          .cast(VIPS_FORMAT_UCHAR)
+          .copy(vips::VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
+  rgb.pngsave((dir / "scans" / "p1.png").c_str());
+  rgb.pngsave((dir / "scans" / "p2.png").c_str());
+  // libpng would not write the grey profile into an RGB PNG; libtiff does (tag 34675).
+  tagged(rgb, grey_gamma_profile(1.8)).tiffsave((dir / "scans" / "p3.tif").c_str());
+  test::write_text(dir / "job.toml",
+                   "version = 1\nid = \"icc\"\ntitle = \"icc\"\ndpi = 100\ntargets = \"none\"\n"
+                   "reduction = 10\ncalibration = \"none\"\n"
+                   "[recorder]\ndriver = \"tiff\"\n[recorder.options]\npitch_um = 25\n"
+                   "[[documents]]\nid = \"D1\"\ntitle = \"p\"\npages = { dir = \"scans\" }\n");
+  try {
+    test::convert_job(dir / "job.toml", {}, test::job_flags(dir / "out"));
+    FAIL() << "a page whose profile does not fit it was filmed";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::input);
+    EXPECT_THAT(e.what(), HasSubstr("preflight of reel R0001: document D1 (documents[1]) page 3: " +
+                                    (dir / "scans" / "p3.tif").string() +
+                                    " (page 1): the page's embedded ICC profile is for \"GRAY\" "
+                                    "data but the page has 3 colour band(s)"));
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "out" / "icc" / "R0001" / "frames" / "F000001.tif"));
 }
 
 }  // namespace

@@ -200,6 +200,27 @@ TEST(Planner, PageThatDoesNotFitNamesTheDocumentAndPage) {
       "the 12.5 mm image area of 16mm-comic-30m at 24x; it needs at least 33.9x");
 }
 
+// A camera's JPEG of a page says 72 dpi: a 3000 px page then measures a metre. The error says
+// where the size comes from and what to do, not only which reduction a metre would need.
+TEST(Planner, APageTooLargeAtTheFilesOwnLowDpiSaysWhereItsSizeComesFrom) {
+  const Job job = job_with({"D001"});
+  DocumentPages pages = pages_of(0, 2);
+  PageInfo& camera = pages.pages[1].info;
+  camera.width_px = 2972;
+  camera.height_px = 4216;
+  camera.dpi = 72;
+  camera.dpi_from_job = false;
+  camera.width_mm = 2972 * 25.4 / 72;
+  camera.height_mm = 4216 * 25.4 / 72;
+  EXPECT_EQ(
+      error_of(ErrorKind::input, [&] { plan_reels(job, comic_16mm(), recorder_at(2.5), {pages}); }),
+      "D001 page 2 (/scans/doc0/p2.tif, page 1 in file): page 1048.5 x 1487.3 mm does not fit "
+      "the 12.5 mm image area of 16mm-comic-30m at 24x; it needs at least 120.0x, more than the "
+      "format's maximum of 50x (the size is the file's 2972 x 4216 px at the 72 dpi it "
+      "declares; if that is a camera's or an editor's default rather than the scan's "
+      "resolution, set dpi and force_dpi = true)");
+}
+
 TEST(Planner, FrameLongerThanAWholeReelIsAnInputError) {
   const Job job = job_with({"D001"});
   FilmFormat tiny = short_reel_format();

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
+#include <tiffio.h>
 
 #include <algorithm>
 #include <memory>
@@ -319,6 +320,25 @@ TEST(Ingest, ImplausibleDeclaredResolutionIsNotUsed) {
   EXPECT_TRUE(info.dpi_from_job);
 }
 
+// tiffinfo shows such a file's resolution; with ResolutionUnit 1 (no unit) it is only the
+// pixels' aspect, and the message says what was found rather than "none".
+TEST(Ingest, ATiffResolutionWithoutAUnitIsNamedNotUsed) {
+  test::TempDir dir;
+  const fs::path file = write_page(dir, "unitless", Encoding::tiff_lzw);
+  {
+    const std::unique_ptr<TIFF, void (*)(TIFF*)> tiff(TIFFOpen(file.c_str(), "r+"), TIFFClose);
+    ASSERT_TRUE(tiff);
+    ASSERT_EQ(TIFFSetField(tiff.get(), TIFFTAG_RESOLUTIONUNIT, RESUNIT_NONE), 1);
+    ASSERT_EQ(TIFFRewriteDirectory(tiff.get()), 1);
+  }
+  const PageRef ref = expand_pages(list_of({file}), {}).at(0);
+  EXPECT_EQ(std::string(expect_input_error([&] { probe_page(ref, {}, {}); }).what()),
+            file.string() +
+                " (page 1): no usable resolution in the file (found 200 x 200 with "
+                "ResolutionUnit 1, no unit); set dpi in the job");
+  EXPECT_DOUBLE_EQ(probe_page(ref, with_dpi(300), {}).dpi, 300);
+}
+
 TEST(Ingest, DeclaredResolutionWinsUnlessForced) {
   test::TempDir dir;
   const fs::path file = write_page(dir, "p", Encoding::png);
@@ -423,6 +443,48 @@ TEST(Ingest, UnsupportedTypesAreRefusedByContentNotName) {
   EXPECT_THROW((void)VImage::new_from_file(ppm.c_str()).avg(), vips::VError);
   vips_error_clear();
   EXPECT_NO_THROW((void)VImage::new_from_file(write_page(dir, "ok", Encoding::png).c_str()).avg());
+}
+
+// A float page's white is 1.0 to most writers and 255 to libvips, a 32-bit integer page's any
+// of three: filmed as they came, a 0-1 grey float page was a black frame, its greys lost.
+// Refused at the header, naming the page; a CIELAB page (L* 100 is white) is filmed in any
+// sample format.
+TEST(Ingest, SamplesWhoseWhiteTheFileDoesNotDefineAreRefused) {
+  test::TempDir dir;
+  const VImage page = samples::make_page(small_page());
+  const auto tiff = [&](const std::string& stem, const VImage& image) {
+    fs::path file = dir / (stem + ".tif");
+    image.tiffsave(file.c_str(),
+                   VImage::option()->set("xres", kDpi / 25.4)->set("yres", kDpi / 25.4));
+    return file;
+  };
+  const VImage grey = page.copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_B_W));
+  const fs::path unit_float = tiff("float", (grey / 255.0).cast(VIPS_FORMAT_FLOAT));
+  const fs::path wide = tiff("uint32", (grey * 16843009.0).cast(VIPS_FORMAT_UINT));
+  const fs::path lab = tiff("lab", page.colourspace(VIPS_INTERPRETATION_LAB));
+  ASSERT_EQ(VImage::new_from_file(lab.c_str()).format(), VIPS_FORMAT_FLOAT);
+  struct Case {
+    fs::path file;
+    const char* what;
+  };
+  for (const Case& c :
+       {Case{unit_float,
+             "32-bit floating-point samples, whose white the file does not define "
+             "(1.0 or 255)"},
+        Case{wide,
+             "32-bit integer samples, whose white the file does not define (255, 65535 "
+             "or 4294967295)"}}) {
+    SCOPED_TRACE(c.file.string());
+    const PageRef ref = expand_pages(list_of({c.file}), {}).at(0);
+    EXPECT_EQ(std::string(expect_input_error([&] { probe_page(ref, {}, {}); }).what()),
+              c.file.string() + " (page 1): the page has " + c.what +
+                  "; filmwriter films 1- to 16-bit integer samples: save the page with 8 or 16 "
+                  "bits");
+  }
+  const PageRef lab_ref = expand_pages(list_of({lab}), {}).at(0);
+  const SourcePage lab_page{lab_ref, probe_page(lab_ref, {}, {})};
+  expect_mark(open_page(lab_page, 1.0, {}).colourspace(VIPS_INTERPRETATION_B_W),
+              small_page().marks[0], kDpi);
 }
 
 // --- limits ---------------------------------------------------------------------------------

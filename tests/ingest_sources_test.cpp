@@ -161,6 +161,11 @@ TEST(Ingest, MissingAndEmptySourcesAreErrors) {
   EXPECT_EQ(
       std::string(expect_input_error([&] { expand_pages(list_of({missing_file}), {}); }).what()),
       missing_file.string() + ": no such file");
+  // A link whose scan was moved away (or whose share is not mounted) says where it points.
+  const fs::path dangling = dir / "p2.tif";
+  fs::create_symlink("../moved/p2.tif", dangling);
+  EXPECT_EQ(std::string(expect_input_error([&] { expand_pages(list_of({dangling}), {}); }).what()),
+            dangling.string() + ": is a symbolic link to ../moved/p2.tif, which does not exist");
 
   const fs::path pdf = dir / "report.pdf";
   samples::save_pdf({small_page()}, pdf);

@@ -129,6 +129,62 @@ TEST(PageCount, ATiffCutInItsFourthPageIsRefusedNamingTheLastGoodPage) {
   EXPECT_THAT(run.err, HasSubstr("is broken after page 3"));
 }
 
+// Scanners and image editors store a thumbnail or a pyramid of reduced-resolution copies, or a
+// transparency mask, as further IFDs of the page's TIFF. libvips counts them as pages, and
+// each was filmed as one more page of the document (a pyramidal TIFF of one page: 5 frames).
+TEST(PageCount, ThumbnailsPyramidLevelsAndMasksOfATiffAreNotPages) {
+  test::TempDir dir;
+  const fs::path file = dir / "book.tif";
+  struct Ifd {
+    std::uint32_t size;
+    std::uint8_t value;
+    std::uint32_t subfile_type;  // NewSubfileType (254)
+  };
+  const std::vector<Ifd> ifds = {{8, 10, 0},
+                                 {4, 200, FILETYPE_REDUCEDIMAGE},
+                                 {8, 20, FILETYPE_PAGE},
+                                 {8, 255, FILETYPE_MASK},
+                                 {8, 30, 0},
+                                 {2, 201, FILETYPE_REDUCEDIMAGE | FILETYPE_PAGE}};
+  TIFF* tiff = TIFFOpen(file.c_str(), "w");
+  ASSERT_TRUE(tiff);
+  for (const Ifd& ifd : ifds) {
+    TIFFSetField(tiff, TIFFTAG_SUBFILETYPE, ifd.subfile_type);
+    TIFFSetField(tiff, TIFFTAG_IMAGEWIDTH, ifd.size);
+    TIFFSetField(tiff, TIFFTAG_IMAGELENGTH, ifd.size);
+    TIFFSetField(tiff, TIFFTAG_SAMPLESPERPIXEL, 1);
+    TIFFSetField(tiff, TIFFTAG_BITSPERSAMPLE, 8);
+    TIFFSetField(tiff, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+    TIFFSetField(tiff, TIFFTAG_ROWSPERSTRIP, ifd.size);
+    TIFFSetField(tiff, TIFFTAG_XRESOLUTION, 300.0);
+    TIFFSetField(tiff, TIFFTAG_YRESOLUTION, 300.0);
+    TIFFSetField(tiff, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
+    std::vector<std::uint8_t> row(ifd.size, ifd.value);
+    for (std::uint32_t y = 0; y < ifd.size; ++y) TIFFWriteScanline(tiff, row.data(), y, 0);
+    TIFFWriteDirectory(tiff);
+  }
+  TIFFClose(tiff);
+
+  const std::vector<PageRef> pages = expand_pages(whole_tiff(file), {});
+  ASSERT_EQ(pages.size(), 3u);
+  const std::uint8_t values[] = {10, 20, 30};
+  for (std::uint32_t i = 0; i < pages.size(); ++i) {
+    SCOPED_TRACE(fmt::format("page {}", i + 1));
+    EXPECT_EQ(pages[i].page_in_file, i);
+    EXPECT_EQ(pages[i].pages_in_file, 3u);
+    const SourcePage page{pages[i], probe_page(pages[i], {}, {})};
+    EXPECT_EQ(page.info.width_px, 8u);
+    const vips::VImage image = open_page(page, 1.0, {}).copy_memory();  // read once, in order
+    EXPECT_EQ(image.width(), 8);
+    EXPECT_EQ(image.min(), values[i]);
+    EXPECT_EQ(image.max(), values[i]);
+  }
+  // A range counts pages, not IFDs.
+  PageSource third = whole_tiff(file);
+  third.first_page = 3;
+  EXPECT_EQ(expand_pages(third, {}).size(), 1u);
+}
+
 TEST(PageCount, ATiffWhoseChainLoopsIsRefused) {
   test::TempDir dir;
   const std::vector<std::uint64_t> ifd = write_tiny_tiff(dir / "loop.tif", 4);

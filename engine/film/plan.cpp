@@ -85,6 +85,10 @@ std::vector<PlannedFrame> separated(std::vector<PlannedFrame> frames, const Docu
   return out;
 }
 
+// Below this, a resolution a file declares is more likely a camera's or an editor's default
+// (72, 96) than a page scan's.
+constexpr double kLeastScanDpi = 150;
+
 // A document's frames in page order, before they are given reels and positions.
 std::vector<PlannedFrame> document_frames(const Job& job, const FilmFormat& format,
                                           const hal::Capabilities& recorder,
@@ -99,6 +103,17 @@ std::vector<PlannedFrame> document_frames(const Job& job, const FilmFormat& form
     try {
       placement = place_page(source.info, page_settings, format, pitch_um);
     } catch (const Error& error) {
+      const PageInfo& info = source.info;
+      // Cameras write 72 dpi and editors 72 or 96 whatever was photographed: a page of a
+      // metre is then a page of a few inches whose file says nothing true about its size.
+      if (error.kind() == ErrorKind::input && source.ref.format != SourceFormat::pdf &&
+          !info.dpi_from_job && info.dpi < kLeastScanDpi) {
+        throw Error(ErrorKind::input,
+                    fmt::format("{}: {} (the size is the file's {} x {} px at the {:g} dpi it "
+                                "declares; if that is a camera's or an editor's default rather "
+                                "than the scan's resolution, set dpi and force_dpi = true)",
+                                context, error.what(), info.width_px, info.height_px, info.dpi));
+      }
       throw with_context(context, error);
     }
     check_recorder_limits(placement, recorder, context);

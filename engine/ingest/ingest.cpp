@@ -43,7 +43,18 @@ void check_file(const fs::path& file, const Limits& limits) {
     // A symlink loop, a folder without permission on the way: the reason, not "no such file".
     throw Error(ErrorKind::input, file.string() + ": cannot be read: " + ec.message());
   }
-  if (!fs::exists(status)) throw Error(ErrorKind::input, file.string() + ": no such file");
+  if (!fs::exists(status)) {
+    // A scan moved or a share not mounted leaves a link to nothing: say where it points.
+    if (std::error_code link_ec; fs::is_symlink(fs::symlink_status(file, link_ec))) {
+      const fs::path target = fs::read_symlink(file, link_ec);
+      if (!link_ec) {
+        throw Error(ErrorKind::input,
+                    fmt::format("{}: is a symbolic link to {}, which does not exist", file.string(),
+                                target.string()));
+      }
+    }
+    throw Error(ErrorKind::input, file.string() + ": no such file");
+  }
   if (fs::is_directory(status)) {
     throw Error(ErrorKind::input, file.string() + ": is a folder, not a page file");
   }
@@ -67,12 +78,40 @@ vips::VOption* load_options() {
       ->set("fail_on", VIPS_FAIL_ON_WARNING);
 }
 
+// libvips numbers every IFD of a TIFF as a page; a PageRef counts only the IFDs that hold a
+// page, not the thumbnails and masks beside them (tiff_pages.hpp).
+int tiff_directory(const PageRef& ref) {
+  std::shared_ptr<const TiffPages> pages;
+  try {
+    pages = tiff_pages(ref.file);
+  } catch (const Error&) {
+    // Damaged since it was counted (or before: the count reads libvips's header first):
+    // libvips's own load names the damage as for any other page.
+    return static_cast<int>(ref.page_in_file);
+  }
+  if (ref.page_in_file >= pages->pages.size()) {
+    throw Error(ErrorKind::input,
+                fmt::format("{} (page {}): the file now has {} page(s); it changed while it was "
+                            "read",
+                            ref.file, ref.page_in_file + 1, pages->pages.size()));
+  }
+  return static_cast<int>(pages->pages[ref.page_in_file].directory);
+}
+
 VImage load(const PageRef& ref, vips::VOption* options) {
   const char* name = ref.file.c_str();
   const int page = static_cast<int>(ref.page_in_file);
   switch (ref.format) {
-    case SourceFormat::tiff:
-      return VImage::tiffload(name, options->set("page", page));
+    case SourceFormat::tiff: {
+      int directory = 0;
+      try {
+        directory = tiff_directory(ref);
+      } catch (...) {
+        delete options;
+        throw;
+      }
+      return VImage::tiffload(name, options->set("page", directory));
+    }
     case SourceFormat::jpeg:
       return VImage::jpegload(name, options);
     case SourceFormat::png:
@@ -176,6 +215,25 @@ bool declares_resolution(const PageRef& ref, const VImage& header) {
   return false;
 }
 
+// Samples whose white the file does not say: floating point (1.0 to one writer, 255 to
+// another, and libvips takes a grey float page as 0-255) and 32-bit integers. Filmed as they
+// come, a 0-1 float page becomes a black one. CIELAB pages say it (L* 100), in any format.
+void check_white_is_defined(const std::string& context, bool floating, int bits,
+                            bool colorimetric) {
+  if (colorimetric || (!floating && bits <= 16)) return;
+  throw Error(ErrorKind::input,
+              fmt::format("{}: the page has {}-bit {} samples, whose white the file does not "
+                          "define ({}); filmwriter films 1- to 16-bit integer samples: save the "
+                          "page with 8 or 16 bits",
+                          context, bits, floating ? "floating-point" : "integer",
+                          floating ? "1.0 or 255" : "255, 65535 or 4294967295"));
+}
+
+bool is_lab(VipsInterpretation interpretation) {
+  return interpretation == VIPS_INTERPRETATION_LAB || interpretation == VIPS_INTERPRETATION_LABS ||
+         interpretation == VIPS_INTERPRETATION_LABQ;
+}
+
 bool usable(double dpi) {
   return dpi >= min_usable_dpi && dpi <= max_usable_dpi;
 }
@@ -254,6 +312,8 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
     y_res = tiff->y_res_per_mm;
     declared = !tiff->resolution_unit.empty();
     orientation = [&] { return tiff_orientation(ref, context); };
+    check_white_is_defined(context, tiff->sample_format == SAMPLEFORMAT_IEEEFP,
+                           tiff->bits_per_sample, false);
   } else {
     VImage header;
     try {
@@ -270,6 +330,10 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
     y_res = header.yres();
     declared = declares_resolution(ref, header);
     orientation = [&ref, header, &context] { return read_orientation(ref, header, context); };
+    const VipsBandFormat format = header.format();
+    check_white_is_defined(context,
+                           vips_band_format_isfloat(format) || vips_band_format_iscomplex(format),
+                           info.bits, is_lab(header.interpretation()));
   }
   check_pixels(context, info.width_px, info.height_px, limits);
 
@@ -295,7 +359,15 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
   } else if (settings.force_dpi) {
     throw Error(ErrorKind::job, context + ": force_dpi is set but the job gives no dpi");
   } else {
-    const std::string found = declared ? describe_dpi(file_x_dpi, file_y_dpi) : "none";
+    std::string found = declared ? describe_dpi(file_x_dpi, file_y_dpi) : "none";
+    const TiffPageHeader* stored = tiff_file && ref.page_in_file < tiff_file->pages.size()
+                                       ? &tiff_file->pages[ref.page_in_file]
+                                       : nullptr;
+    if (!declared && stored && stored->unitless_resolution) {
+      // tiffinfo shows a resolution; without a unit it is only the pixels' aspect.
+      found = fmt::format("{:g} x {:g} with ResolutionUnit 1, no unit", stored->unitless_x,
+                          stored->unitless_y);
+    }
     throw Error(ErrorKind::input, fmt::format("{}: no usable resolution in the file (found {}); "
                                               "set dpi in the job",
                                               context, found));

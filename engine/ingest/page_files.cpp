@@ -95,14 +95,15 @@ std::uint32_t count_pages(const fs::path& file, SourceFormat format) {
   if (format != SourceFormat::tiff && format != SourceFormat::pdf) return 1;
   const std::uint32_t vips_pages = vips_page_count(file, format);
   if (format == SourceFormat::pdf) return vips_pages;
-  const auto pages = static_cast<std::uint32_t>(tiff_pages(file)->pages.size());
-  if (pages != vips_pages) {
+  const std::shared_ptr<const TiffPages> tiff = tiff_pages(file);
+  // libvips counts every IFD, thumbnails and masks too.
+  if (tiff->directories != vips_pages) {
     throw Error(ErrorKind::input,
                 fmt::format("{}: libtiff finds {} pages in the TIFF but libvips {}; the file's "
                             "chain of pages is damaged",
-                            file.string(), pages, vips_pages));
+                            file.string(), tiff->directories, vips_pages));
   }
-  return pages;
+  return static_cast<std::uint32_t>(tiff->pages.size());
 }
 
 // Every page of one file, or the pages in [first, last] (1-based, last 0 = to the end).

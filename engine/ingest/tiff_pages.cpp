@@ -51,6 +51,14 @@ int on_warning(TIFF*, void* data, const char*, const char* format, va_list args)
   return 1;
 }
 
+// A reduced-resolution copy of a page (a thumbnail, a pyramid level) or a transparency mask,
+// not a page of its own.
+bool holds_no_page(TIFF* tiff) {
+  std::uint32_t type = 0;
+  return TIFFGetField(tiff, TIFFTAG_SUBFILETYPE, &type) &&
+         (type & (FILETYPE_REDUCEDIMAGE | FILETYPE_MASK)) != 0;
+}
+
 TiffPageHeader read_header(TIFF* tiff, Complaints& complaints) {
   TiffPageHeader page;
   TIFFGetField(tiff, TIFFTAG_IMAGEWIDTH, &page.width);
@@ -80,6 +88,9 @@ TiffPageHeader read_header(TIFF* tiff, Complaints& complaints) {
     } else {
       page.x_res_per_mm = x;
       page.y_res_per_mm = y;
+      page.unitless_resolution = true;
+      page.unitless_x = x;
+      page.unitless_y = y;
     }
   }
   return page;
@@ -101,11 +112,16 @@ std::shared_ptr<const TiffPages> walk(const fs::path& file) {
   }
   const std::unique_ptr<TIFF, void (*)(TIFF*)> closer(tiff, TIFFClose);
   auto pages = std::make_shared<TiffPages>();
-  pages->pages.push_back(read_header(tiff, complaints));
+  const auto add = [&] {
+    TiffPageHeader page = read_header(tiff, complaints);
+    page.directory = pages->directories++;
+    if (!holds_no_page(tiff)) pages->pages.push_back(std::move(page));
+  };
+  add();
   for (;;) {
     complaints.error.clear();
     if (TIFFReadDirectory(tiff) == 1) {
-      pages->pages.push_back(read_header(tiff, complaints));
+      add();
       continue;
     }
     if (complaints.error.empty()) break;  // the chain's end: the last IFD points nowhere
@@ -116,6 +132,12 @@ std::shared_ptr<const TiffPages> walk(const fs::path& file) {
         fmt::format("{}: the TIFF's chain of pages {} after page {} (libtiff: {}); pages after "
                     "it cannot be found, so the file is refused rather than filmed in part",
                     file.string(), loops ? "loops back" : "is broken", good, complaints.error));
+  }
+  if (pages->pages.empty()) {
+    throw Error(ErrorKind::input,
+                fmt::format("{}: the TIFF holds no page, only {} reduced-resolution image(s) or "
+                            "mask(s) (NewSubfileType)",
+                            file.string(), pages->directories));
   }
   return pages;
 }

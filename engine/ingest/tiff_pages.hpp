@@ -17,6 +17,8 @@ namespace fw {
 // One IFD, the way libvips 8.14 reports the same page (tiff2vips.c): resolution in pixels
 // per mm, 1 x 1 when the IFD has none; `resolution_unit` "in" or "cm" when it declares one.
 struct TiffPageHeader {
+  // The IFD's place in the chain, 0-based: what libvips's tiffload calls `page`.
+  std::uint32_t directory = 0;
   std::uint32_t width = 0;
   std::uint32_t height = 0;
   std::uint16_t samples_per_pixel = 1;
@@ -27,20 +29,30 @@ struct TiffPageHeader {
   double x_res_per_mm = 1;
   double y_res_per_mm = 1;
   std::string resolution_unit;
+  // XResolution and YResolution as written when ResolutionUnit is 1 (no absolute unit): they
+  // give only the pixels' aspect, declare no resolution, and the message says what was found.
+  bool unitless_resolution = false;
+  float unitless_x = 0;
+  float unitless_y = 0;
   std::uint32_t orientation = 1;
   // libtiff's complaint about the IFD's orientation tag (a value outside 1-8, which it
   // refuses and reads as 1); empty when there is none.
   std::string orientation_error;
 };
 
+// The pages are the IFDs that hold a page: not a reduced-resolution copy of one (a thumbnail,
+// a pyramid level: NewSubfileType bit 0) nor a transparency mask (bit 2),
+// which scanners and image editors add after the page and libvips counts as pages too.
 struct TiffPages {
   std::vector<TiffPageHeader> pages;
+  std::uint32_t directories = 0;  // every IFD of the chain, pages or not
 };
 
 // Every page of `file`, read in one walk and kept for the next call with the same file (same
 // size and modification time): probing a 10,000-page TIFF page by page walks it once.
-// Throws Error(input) naming the file when libtiff cannot open it, and, naming the last page
-// read well, when the chain of directories is broken (a truncated file) or loops.
+// Throws Error(input) naming the file when libtiff cannot open it, when no IFD holds a page,
+// and, naming the last page read well, when the chain of directories is broken (a truncated
+// file) or loops.
 std::shared_ptr<const TiffPages> tiff_pages(const std::filesystem::path& file);
 
 }  // namespace fw

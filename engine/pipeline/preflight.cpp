@@ -11,6 +11,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "color/page_icc.hpp"
 #include "core/error.hpp"
 #include "core/vips_error.hpp"
 #include "ingest/ingest.hpp"
@@ -52,6 +53,9 @@ std::string page_decode_failure(const SourcePage& source, double scale, const Li
       // page preflight passes must not fail in the render, nor the reverse.
       image = open_page(page.source, page.scale, limits);
     }
+    // A profile that does not fit the page stops the render stage on this frame: found here,
+    // from the header, it stops the job before the reel is loaded, worded the same.
+    check_embedded_profile(image);
     // Every row pulled through the decoder into a sink that keeps nothing and computes
     // nothing (a reduction such as avg() would add a pass of arithmetic over the pixels).
     if (vips_sink_disc(image.get_image(), discard_rows, nullptr) != 0) {
