@@ -1,5 +1,6 @@
 // The catalog through the real CLI on SQLite and PostgreSQL: find, export and check a job with
-// Chinese titles, jobs named as verify names them, and a failed attempt kept with its reason.
+// Chinese titles, jobs named as verify names them, a failed attempt kept with its reason, and a
+// catalog migrated either way with every row of every table.
 #include "catalog/catalog.hpp"
 
 #include <fmt/format.h>
