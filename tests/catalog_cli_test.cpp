@@ -1,9 +1,12 @@
 // The catalog through the real CLI on SQLite and PostgreSQL: find, export and check a job with
-// Chinese titles, jobs named as verify names them, and a failed attempt kept with its reason.
+// Chinese titles, jobs named as verify names them, a failed attempt kept with its reason, and a
+// catalog migrated either way with every row of every table.
 #include "catalog/catalog.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +24,7 @@
 #include "support/pg_server.hpp"
 #include "support/small_job.hpp"
 #include "support/test_support.hpp"
+#include "support/toc_catalog.hpp"
 
 namespace fw {
 namespace {
@@ -265,6 +269,147 @@ TEST_P(CatalogCliOn, AFailedAttemptKeepsItsReasonAndStaysSupersededAfterOverwrit
   // The superseded reel's files went with --overwrite; check looks at the current reels only.
   const auto check = test::run_cli({"catalog", "check", job_out});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
+// Something in every table of the catalog: job nlc-1 (targets and pages, its reel left
+// exposing), job tq filmed twice (its TOC, 目次; run 1's reel superseded), events, and vault
+// inspections current, corrected and withdrawn.
+void fill_every_table(Catalog& catalog, const std::filesystem::path& dir) {
+  test::filled(catalog, dir);
+  test::write_toc_job(catalog);
+  test::write_toc_job(catalog);
+  catalog.add_event("tq", "note", "复核 目次");
+  Inspection reading;
+  reading.job_id = "tq";
+  reading.reel = "R0001";
+  reading.date = local_today();
+  reading.ad_strip = 0.5;
+  reading.densities = {1.25, 1.5};
+  reading.notes = "醋酸 试纸";
+  const Inspection first = add_inspection(catalog, reading);
+  InspectionChange change;
+  change.ad_strip = 1;
+  correct_inspection(catalog, first.id, change, "typed 0.5 for 1");
+  withdraw_inspection(catalog, add_inspection(catalog, reading).id, "wrong reel");
+}
+
+// Every row of every table of `catalog`, by table: the tables its database lists.
+std::map<std::string, std::vector<std::string>> contents(const std::string& catalog) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const std::string& table : test::CatalogBackend::tables(catalog)) {
+    out[table] = test::CatalogBackend::rows(catalog, table);
+  }
+  return out;
+}
+
+// What the CLI answers of `catalog`: find by title (TOC entries and documents), and the JSON
+// export (every job, reel, frame, document and TOC entry).
+std::vector<std::string> answers(const std::string& catalog) {
+  std::vector<std::string> out;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"catalog", "find", "--catalog", catalog, "--title", "学而"},
+        std::vector<std::string>{"catalog", "find", "--catalog", catalog, "--title", "论语",
+                                 "--all-attempts"},
+        std::vector<std::string>{"catalog", "export", "--catalog", catalog, "--format", "json",
+                                 "--all-attempts"}}) {
+    const auto answer = test::run_cli(args);
+    EXPECT_EQ(answer.exit_code, 0) << answer.err;
+    out.push_back(answer.out);
+  }
+  return out;
+}
+
+// `catalog migrate` carries a catalog whole: SQLite into this backend's catalog, and that one
+// into a new SQLite file (on PostgreSQL: both directions). Every row of every table the source's
+// database lists arrives as it was (the TOC's 目次 entries too), and the CLI answers the same
+// questions the same way on all three.
+TEST_P(CatalogCliOn, MigrateCarriesEveryRowOfEveryTableEitherWay) {
+  test::TempDir dir;
+  const auto source = dir / "catalog.sqlite";
+  {
+    Catalog catalog(source);
+    fill_every_table(catalog, dir.path());
+  }
+  const std::string middle = catalog_at(dir / "middle.sqlite");
+  const auto back = dir / "back.sqlite";
+  const auto there =
+      test::run_cli({"catalog", "migrate", "--from", source.string(), "--to", middle});
+  ASSERT_EQ(there.exit_code, 0) << there.out << there.err;
+  EXPECT_NE(there.out.find("toc: 4 row(s)\n"), std::string::npos) << there.out;
+  EXPECT_NE(there.out.find("inspections: 3 row(s)\n"), std::string::npos) << there.out;
+  const auto home = test::run_cli({"catalog", "migrate", "--from", middle, "--to", back.string()});
+  ASSERT_EQ(home.exit_code, 0) << home.out << home.err;
+
+  const auto before = contents(source.string());
+  // Every table holds rows, so a table migrate left behind would show below.
+  for (const char* table :
+       {"jobs", "documents", "reels", "frames", "events", "inspections", "toc"}) {
+    EXPECT_EQ(before.count(table), 1u) << table;
+  }
+  for (const auto& [table, rows] : before) EXPECT_FALSE(rows.empty()) << table;
+  for (const std::string& migrated : {middle, back.string()}) {
+    const auto after = contents(migrated);
+    EXPECT_EQ(test::CatalogBackend::tables(migrated), test::CatalogBackend::tables(source))
+        << migrated;
+    for (const auto& [table, rows] : before) {
+      EXPECT_EQ(after.count(table) ? after.at(table) : std::vector<std::string>{}, rows)
+          << "table " << table << " of " << migrated;
+    }
+  }
+
+  const auto asked = answers(source.string());
+  EXPECT_NE(asked[0].find("TOC entry 1 \"学而第一\""), std::string::npos) << asked[0];
+  EXPECT_EQ(answers(middle), asked);
+  EXPECT_EQ(answers(back.string()), asked);
+  test::expect_title_combines_with_filters(Catalog(middle));
+  test::expect_title_combines_with_filters(Catalog(back));
+}
+
+// A table of the source that migrate would not copy stops it, named, before anything is
+// committed: one the program's schema has and its copy list lacks is a defect (exit 1), one
+// only the source has (a site's own) is the operator's to move or drop (exit 2).
+TEST_P(CatalogCliOn, MigrateRefusesToLeaveATableBehind) {
+  test::TempDir dir;
+  const std::string source = catalog_at(dir / "catalog.sqlite");
+  {
+    Catalog catalog(source);
+    test::write_toc_job(catalog);
+  }
+  exec(source,
+       "CREATE TABLE vault_notes(reel TEXT NOT NULL); "
+       "INSERT INTO vault_notes(reel) VALUES ('R0001')");
+  const auto target = dir / "target.sqlite";
+  const auto own = test::run_cli({"catalog", "migrate", "--from", source, "--to", target.string()});
+  EXPECT_EQ(own.exit_code, 2) << own.out << own.err;
+  EXPECT_NE(own.err.find("catalog migrate: table vault_notes of " + source +
+                         " is not a table of the filmwriter catalog"),
+            std::string::npos)
+      << own.err;
+  EXPECT_EQ(own.out.find("OK"), std::string::npos) << own.out;
+  EXPECT_TRUE(CatalogBackend::rows(target.string(), "jobs").empty());
+
+  // The same table in the target's schema too: as if the copy list were behind the schema.
+  exec(target.string(), "CREATE TABLE vault_notes(reel TEXT NOT NULL)");
+  const auto behind =
+      test::run_cli({"catalog", "migrate", "--from", source, "--to", target.string()});
+  EXPECT_EQ(behind.exit_code, 1) << behind.out << behind.err;
+  EXPECT_NE(behind.err.find("catalog migrate: table vault_notes of " + source +
+                            " is not in migrate's copy list"),
+            std::string::npos)
+      << behind.err;
+  EXPECT_TRUE(CatalogBackend::rows(target.string(), "jobs").empty());
+  EXPECT_TRUE(CatalogBackend::rows(target.string(), "vault_notes").empty());
+
+  // Without it the catalog moves; on PostgreSQL the shared queue's table, when it lives in the
+  // catalog's database, is not the catalog's and stays where it is.
+  exec(source, "DROP TABLE vault_notes");
+  if (postgresql()) exec(source, "CREATE TABLE filmwriter_queue(id BIGSERIAL PRIMARY KEY)");
+  const auto moved = dir / "moved.sqlite";
+  const auto ok = test::run_cli({"catalog", "migrate", "--from", source, "--to", moved.string()});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_EQ(CatalogBackend::rows(moved.string(), "toc").size(), 4u);
+  const auto tables = CatalogBackend::tables(moved.string());
+  EXPECT_EQ(std::count(tables.begin(), tables.end(), "filmwriter_queue"), 0) << ok.out;
 }
 
 }  // namespace

@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <iterator>
+#include <set>
+#include <utility>
+
 #include "base/sha256.hpp"
 #include "catalog/catalog.hpp"
 #include "catalog/database.hpp"
@@ -10,9 +15,58 @@
 namespace fw {
 namespace {
 
-// Parents before children (the foreign keys), each in the order it was written: a job's
-// documents are read back in that order.
-constexpr const char* kTables[] = {"jobs", "documents", "reels", "frames", "events", "inspections"};
+// Every table of the catalog, in the order the schema creates them (kCatalogMigrations): parents
+// before children, as PostgreSQL requires of a REFERENCES clause, so that the target's foreign
+// keys hold as rows arrive. Each table is copied in the order it was written: a job's documents
+// are read back in that order. refuse_tables_left_behind() holds this list to the source's
+// database, so that a table the schema gains and this list lacks stops the migration instead
+// of being left behind with its row count never compared.
+constexpr const char* kTables[] = {"jobs",   "documents",   "reels", "frames",
+                                   "events", "inspections", "toc"};
+
+// Tables beside the catalog in its database that are not part of it, so not copied: the
+// schema version (the target keeps its own) and the shared queue (engine/api/shared_queue.hpp:
+// the hosts' jobs and leases on that server, not a record of film).
+constexpr const char* kBesideTheCatalog[] = {"filmwriter_schema", "filmwriter_queue"};
+
+bool listed(const auto& list, const std::string& table) {
+  return std::find(std::begin(list), std::end(list), table) != std::end(list);
+}
+
+// The tables of `db`'s database as it lists them (SQLite's own sqlite_* left out).
+std::set<std::string> tables_of(db::Connection& db) {
+  auto select = db.prepare(db.dialect() == db::Dialect::sqlite
+                               ? "SELECT name FROM sqlite_master WHERE type = 'table' AND "
+                                 "substr(name, 1, 7) <> 'sqlite_'"
+                               : "SELECT table_name FROM information_schema.tables WHERE "
+                                 "table_schema = current_schema() AND table_type = 'BASE TABLE'");
+  std::set<std::string> out;
+  while (select->step()) out.insert(select->text(0));
+  return out;
+}
+
+// Throws, naming it, when the source's database has a table migrate would not copy: its rows
+// would be lost while every count compared agrees. The target, at the latest schema, tells
+// which: a table it has too is the catalog's and kTables is behind (a defect), one only the
+// source has is a site's own, for the operator to move or drop.
+void refuse_tables_left_behind(db::Connection& source, db::Connection& target) {
+  const std::set<std::string> schema = tables_of(target);
+  for (const std::string& table : tables_of(source)) {
+    if (listed(kTables, table) || listed(kBesideTheCatalog, table)) continue;
+    if (schema.count(table) != 0) {
+      throw Error(ErrorKind::internal,
+                  fmt::format("catalog migrate: table {} of {} is not in migrate's copy list "
+                              "(engine/catalog/migrate.cpp): its rows would be left behind, so "
+                              "nothing was migrated",
+                              table, source.name()));
+    }
+    throw Error(ErrorKind::usage,
+                fmt::format("catalog migrate: table {} of {} is not a table of the filmwriter "
+                            "catalog, and migrate copies only those: move it elsewhere or drop "
+                            "it, then migrate again (nothing was migrated)",
+                            table, source.name()));
+  }
+}
 
 std::int64_t count(db::Connection& db, const std::string& table) {
   auto select = db.prepare("SELECT count(*) FROM " + table);
@@ -51,6 +105,7 @@ std::vector<TableCount> migrate_catalog(const std::filesystem::path& from,
                                               "migrate into a new, empty catalog",
                                               target->name(), jobs));
   }
+  refuse_tables_left_behind(*source, *target);
   db::Transaction transaction(*target);
   for (const char* table : kTables) {
     // On PostgreSQL documents has the row number SQLite keeps for itself (rowid): the target
@@ -79,12 +134,22 @@ std::vector<TableCount> migrate_catalog(const std::filesystem::path& from,
     } while (select->step());
   }
   if (target->dialect() == db::Dialect::postgresql) {
-    // Rows copied with their ids: the id sequences continue after them.
-    for (const char* table : {"events", "inspections"}) {
+    // Rows copied with their ids: each numbered column's sequence (events.id, inspections.id,
+    // documents.rowid, and any a later schema adds) continues after them.
+    std::vector<std::pair<std::string, std::string>> numbered;
+    auto columns = target->prepare(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = "
+        "current_schema() AND column_default LIKE 'nextval(%'");
+    while (columns->step()) {
+      if (listed(kTables, columns->text(0))) {
+        numbered.emplace_back(columns->text(0), columns->text(1));
+      }
+    }
+    for (const auto& [table, column] : numbered) {
       target->exec(fmt::format(
-          "SELECT setval(pg_get_serial_sequence('{0}', 'id'), COALESCE(max(id), 0) + 1, false) "
-          "FROM {0}",
-          table));
+          "SELECT setval(pg_get_serial_sequence('{0}', '{1}'), COALESCE(max({1}), 0) + 1, "
+          "false) FROM {0}",
+          table, column));
     }
   }
   std::vector<TableCount> counts;

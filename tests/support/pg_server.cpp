@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -173,6 +174,38 @@ std::vector<std::string> CatalogBackend::column(const std::string& location,
   auto select = db->prepare(sql);
   std::vector<std::string> out;
   while (select->step()) out.push_back(select->text(0));
+  return out;
+}
+
+std::vector<std::string> CatalogBackend::tables(const std::string& location) {
+  auto db = db::open(location, false);
+  auto select = db->prepare(
+      db->dialect() == db::Dialect::sqlite
+          ? "SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 7) <> "
+            "'sqlite_' ORDER BY name"
+          : "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+            "current_schema() AND table_type = 'BASE TABLE' AND table_name <> "
+            "'filmwriter_schema' ORDER BY table_name");
+  std::vector<std::string> out;
+  while (select->step()) out.push_back(select->text(0));
+  return out;
+}
+
+std::vector<std::string> CatalogBackend::rows(const std::string& location,
+                                              const std::string& table) {
+  auto db = db::open(location, false);
+  auto select = db->prepare("SELECT * FROM " + table);
+  std::vector<std::string> out;
+  while (select->step()) {
+    std::string row;
+    for (int c = 0; c < select->columns(); ++c) {
+      if (select->column_name(c) == "rowid") continue;
+      row +=
+          fmt::format("{}{}={}", row.empty() ? "" : "\t", select->column_name(c), select->text(c));
+    }
+    out.push_back(row);
+  }
+  std::sort(out.begin(), out.end());
   return out;
 }
 

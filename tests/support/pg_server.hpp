@@ -54,6 +54,13 @@ class CatalogBackend : public ::testing::TestWithParam<std::string> {
   static void exec(const std::string& location, const std::string& sql);
   // Column 0 of each row `sql` returns, as text.
   static std::vector<std::string> column(const std::string& location, const std::string& sql);
+  // The tables of catalog `location` as its database lists them (sqlite_master, or
+  // information_schema on PostgreSQL), sorted, less the schema version (filmwriter_schema):
+  // what a test compares comes from the database, not from the code under test.
+  static std::vector<std::string> tables(const std::string& location);
+  // Every row of `table`, each as its columns "name=value" joined by tabs, sorted; PostgreSQL's
+  // documents.rowid (SQLite keeps that number hidden) is left out.
+  static std::vector<std::string> rows(const std::string& location, const std::string& table);
 
  protected:
   void SetUp() override;
