@@ -273,6 +273,16 @@ TEST(Icc, DeltaE2000MatchesSharmaTestData) {
             "got \"vivid\"");
 }
 
+// A profile's ICC bytes; the profile is closed.
+std::vector<std::uint8_t> profile_bytes(cmsHPROFILE profile) {
+  cmsUInt32Number size = 0;
+  cmsSaveProfileToMem(profile, nullptr, &size);
+  std::vector<std::uint8_t> bytes(size);
+  cmsSaveProfileToMem(profile, bytes.data(), &size);
+  cmsCloseProfile(profile);
+  return bytes;
+}
+
 // An RGB profile with the sRGB primaries and D65 white but linear (gamma 1.0) tone curves:
 // a sample value there is proportional to light, so 128 is half of white's luminance.
 std::vector<std::uint8_t> linear_rgb_profile() {
@@ -283,24 +293,14 @@ std::vector<std::uint8_t> linear_rgb_profile() {
   cmsToneCurve* curves[3] = {linear, linear, linear};
   cmsHPROFILE profile = cmsCreateRGBProfile(&white, &primaries, curves);
   cmsFreeToneCurve(linear);
-  cmsUInt32Number size = 0;
-  cmsSaveProfileToMem(profile, nullptr, &size);
-  std::vector<std::uint8_t> bytes(size);
-  cmsSaveProfileToMem(profile, bytes.data(), &size);
-  cmsCloseProfile(profile);
-  return bytes;
+  return profile_bytes(profile);
 }
 
 std::vector<std::uint8_t> grey_gamma_profile(double gamma) {
   cmsToneCurve* curve = cmsBuildGamma(nullptr, gamma);
   cmsHPROFILE profile = cmsCreateGrayProfile(cmsD50_xyY(), curve);
   cmsFreeToneCurve(curve);
-  cmsUInt32Number size = 0;
-  cmsSaveProfileToMem(profile, nullptr, &size);
-  std::vector<std::uint8_t> bytes(size);
-  cmsSaveProfileToMem(profile, bytes.data(), &size);
-  cmsCloseProfile(profile);
-  return bytes;
+  return profile_bytes(profile);
 }
 
 // A 64 x 64 page: left half neutral grey 128, right half (200, 60, 30).
