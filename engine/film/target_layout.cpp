@@ -161,8 +161,7 @@ std::vector<PlacedText> place_target_texts(const TargetTemplate& target,
     if (!filled.text.empty()) {
       const Layout layout =
           layout_block(block, filled.text, at.width_mm, plane, engine, filled.context);
-      const bool vertical = block.vertical;
-      const double x_mm = at.left_mm + (vertical ? at.width_mm - layout.width / mm : 0);
+      const double x_mm = at.left_mm + (block.vertical ? at.width_mm - layout.width / mm : 0);
       at.bottom_mm = at.top_mm + std::max(layout.height, layout.ink.y + layout.ink.height) / mm;
       if (layout.ink.width > 0 && layout.ink.height > 0) {
         at.ink_left_mm = x_mm + layout.ink.x / mm;

@@ -365,8 +365,8 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
                                        : nullptr;
     if (!declared && stored && stored->unitless_resolution) {
       // tiffinfo shows a resolution; without a unit it is only the pixels' aspect.
-      found = fmt::format("{:g} x {:g} with ResolutionUnit 1, no unit", stored->unitless_x,
-                          stored->unitless_y);
+      found = fmt::format("{:g} x {:g} with ResolutionUnit 1, no unit", stored->x_res_per_mm,
+                          stored->y_res_per_mm);
     }
     throw Error(ErrorKind::input, fmt::format("{}: no usable resolution in the file (found {}); "
                                               "set dpi in the job",

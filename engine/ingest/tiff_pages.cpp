@@ -89,8 +89,6 @@ TiffPageHeader read_header(TIFF* tiff, Complaints& complaints) {
       page.x_res_per_mm = x;
       page.y_res_per_mm = y;
       page.unitless_resolution = true;
-      page.unitless_x = x;
-      page.unitless_y = y;
     }
   }
   return page;

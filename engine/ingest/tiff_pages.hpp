@@ -29,11 +29,10 @@ struct TiffPageHeader {
   double x_res_per_mm = 1;
   double y_res_per_mm = 1;
   std::string resolution_unit;
-  // XResolution and YResolution as written when ResolutionUnit is 1 (no absolute unit): they
-  // give only the pixels' aspect, declare no resolution, and the message says what was found.
+  // ResolutionUnit 1 (no absolute unit): x_res_per_mm and y_res_per_mm hold XResolution and
+  // YResolution as written (as libvips takes them); they give only the pixels' aspect, declare
+  // no resolution, and the message says what was found.
   bool unitless_resolution = false;
-  float unitless_x = 0;
-  float unitless_y = 0;
   std::uint32_t orientation = 1;
   // libtiff's complaint about the IFD's orientation tag (a value outside 1-8, which it
   // refuses and reads as 1); empty when there is none.
