@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -17,6 +18,7 @@
 #include "base/sha256.hpp"
 #include "net/protocol.hpp"
 #include "samples/samples.hpp"
+#include "support/full_disk.hpp"
 #include "support/ops_fixture.hpp"
 #include "support/test_support.hpp"
 
@@ -176,11 +178,13 @@ TEST_F(OpsTest, DaemonKilledMidReelIsADeviceErrorAndResumeWorksAfterItRestarts) 
   EXPECT_EQ(wait_exit(client), 4);
   const std::string err = slurp(dir / "client.err");
   EXPECT_TRUE(std::regex_search(
-      err, std::regex(fmt::format(R"(device error: (reel R000\d frame \d+ .*)?disconnected: )"
-                                  R"(net driver: recorderd 127.0.0.1:{}: (reel R000\d frame \d+|)"
-                                  R"(load reel R000\d|unload reel R000\d): .*)"
-                                  R"(gave up after 2 reconnect attempt)",
-                                  port))))
+      err, std::regex(fmt::format(
+               R"(device error: (reel R000\d frame \d+ .*|(un)?loading reel R000\d .*)?)"
+               R"(disconnected: )"
+               R"(net driver: recorderd 127.0.0.1:{}: (reel R000\d frame \d+|)"
+               R"(load reel R000\d|unload reel R000\d): .*)"
+               R"(gave up after 2 reconnect attempt)",
+               port))))
       << err;
   EXPECT_LT(journaled_frames(journal), 16u);
 
@@ -239,6 +243,60 @@ TEST_F(OpsTest, RecorderdKilledMidJobRestartsAndEveryFrameIsOnTheFilmOnce) {
   expect_same_film(dir / "out" / "restart", daemon.root() / "restart", ref, ref_film,
                    "daemon restarts");
   expect_catalog_once(dir / "out" / "catalog.sqlite", "restart", planned, "daemon restarts");
+}
+
+// recorderd's own disk fills up (its sim's developed film, tests/fault/enospc_shim.c preloaded
+// into the daemon) at random points of the job: the client stops with a device error that
+// names the daemon's file and "No space left on device", and the daemon keeps serving. With
+// the space back (the daemon started again on its root), `--resume` finishes the job as an
+// uninterrupted one: the frames the device took into its buffer but could not develop are
+// filmed again, every frame once on the film, in the journal and in the catalog.
+TEST_F(OpsTest, RecorderdsDiskFullIsADeviceErrorNamingItAndResumeFinishesTheSameFilm) {
+  FW_SKIP_WITHOUT_ENOSPC_SHIM();
+  const auto [ref, ref_film] = sim_reference("full");
+  const std::size_t planned = journal_sequences(ref / "journal.jsonl").size();
+  std::uintmax_t film_bytes = 0;
+  for (const auto& f : fs::recursive_directory_iterator(ref_film)) {
+    if (f.is_regular_file()) film_bytes += f.file_size();
+  }
+  std::mt19937 random(25);
+  std::uniform_real_distribution<double> spent_at(0.02, 0.9);
+  for (int round = 0; round < 3; ++round) {
+    const auto budget = static_cast<long long>(spent_at(random) * static_cast<double>(film_bytes));
+    const std::string context =
+        fmt::format("round {} (budget {} of {} bytes)", round, budget, film_bytes);
+    const auto here = dir / fmt::format("round{}", round);
+    std::optional<Daemon> daemon;
+    {
+      const test::FullDisk disk(here / "d" / "root", budget);
+      daemon.emplace(here / "d", coarse_sim_options());
+    }
+    auto args = convert_args("full", here / "out", true);
+    for (const auto& o : daemon->client_options()) args.push_back(o);
+    const auto stopped = test::run_cli(args);
+    ASSERT_EQ(stopped.exit_code, 4) << context << stopped.err << daemon->log();
+    EXPECT_TRUE(std::regex_search(
+        stopped.err,
+        std::regex(fmt::format(R"(device error: (reel R000\d frame \d+ \(|unloading reel R000\d )"
+                               R"(|loading reel R000\d ).*recorderd 127.0.0.1:{}: .*)"
+                               R"(sim driver: .*{}.*: No space left on device)",
+                               daemon->port(), (here / "d" / "root" / "full").string()))))
+        << context << stopped.err;
+    EXPECT_NE(daemon->log().find("No space left on device"), std::string::npos) << daemon->log();
+    EXPECT_FALSE(daemon->exited()) << context << ": the daemon died of its full disk";
+    EXPECT_TRUE(test::budget_spent_at(daemon->log())) << context << daemon->log();
+
+    daemon->stop();
+    daemon->start(0);  // the space back: the same root, without the shim
+    args = convert_args("full", here / "out", true);
+    for (const auto& o : daemon->client_options()) args.push_back(o);
+    args.emplace_back("--resume");
+    const auto resumed = test::run_cli(args);
+    ASSERT_EQ(resumed.exit_code, 0) << context << resumed.out << resumed.err << daemon->log();
+    expect_exactly_once(here / "out" / "full" / "journal.jsonl", planned, context);
+    expect_same_film(here / "out" / "full", daemon->root() / "full", ref, ref_film, context);
+    expect_catalog_once(here / "out" / "catalog.sqlite", "full", planned, context);
+  }
 }
 
 // A recorder fault stops the job (the sim's injected device fault or disconnect, options of the

@@ -50,9 +50,14 @@ hal::Frame device_frame(const Plan& plan, const PlannedFrame& frame, const Rende
   return device;
 }
 
+// `where`: what the engine asked of the device ("reel R0002 frame 7 (...)", "unloading reel
+// R0002 after 7 frames"), which the driver's message does not know.
+Error device_failure(const std::string& where, const hal::DeviceError& e) {
+  return Error(ErrorKind::device, where + ": " + hal::to_string(e.kind()) + ": " + e.what());
+}
+
 Error device_failure(const Job& job, const PlannedFrame& frame, const hal::DeviceError& e) {
-  return Error(ErrorKind::device,
-               describe_frame(job, frame) + ": " + hal::to_string(e.kind()) + ": " + e.what());
+  return device_failure(describe_frame(job, frame), e);
 }
 
 // Keeps `count` frame buffers of `bytes` resident (BufferPool::reserve) until the run
@@ -93,7 +98,13 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
   auto stop_requested = [&] { return options.stop && options.stop->load(); };
 
   auto close_reel = [&](bool complete) {
-    hal::ReelReport report = recorder.unload();
+    hal::ReelReport report;
+    try {
+      report = recorder.unload();
+    } catch (const hal::DeviceError& e) {
+      throw device_failure(
+          fmt::format("unloading reel {} after {} frame(s)", reel->id, index->size()), e);
+    }
     index->write(report.files, report.sha256);
     ReelResult r{reel->id, index->dir(), static_cast<std::uint32_t>(index->size()),
                  report.film_used_m > 0 ? report.film_used_m : reel->film_used_m, complete};
@@ -114,7 +125,12 @@ RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
       spec.first_frame = frame.number;  // resume: the reel already holds its earlier frames
       for (const auto& row : options.resumed_rows) index->add(row);
     }
-    recorder.load(spec);
+    try {
+      recorder.load(spec);
+    } catch (const hal::DeviceError& e) {
+      throw device_failure(
+          fmt::format("loading reel {} (from its frame {})", reel->id, spec.first_frame), e);
+    }
     if (options.observer) options.observer->reel_loaded(spec);
   };
 

@@ -1,5 +1,6 @@
 // A full disk for the CLI, without root (the disk-full tests: tests/disk_full_test.cpp, the
-// output folder; tests/catalog_full_test.cpp, the catalog's): tests/fault/enospc_shim.c
+// output folder; tests/catalog_full_test.cpp, the catalog's; tests/ops_faults_test.cpp,
+// recorderd's): tests/fault/enospc_shim.c
 // preloaded, the files under one folder allowed a byte budget. The shim is built only without
 // the sanitizers (ASan must be the first library loaded), and passed to the tests that use it
 // as FW_ENOSPC_SHIM (tests/CMakeLists.txt); without it a test skips.
@@ -24,22 +25,35 @@ namespace fw::test {
   GTEST_SKIP() << "the ENOSPC shim is not built with the sanitizers (ASan must load first)"
 #endif
 
-// The CLI with the shim preloaded: the files under `folder` may take `budget` bytes. With
-// `count`, the shim says at exit how many bytes were written there (written_under).
+// While it lives, every process this one starts has the shim preloaded: the files under
+// `folder` may take `budget` bytes. With `count`, the shim says at exit how many bytes were
+// written there (written_under).
+class FullDisk {
+ public:
+  FullDisk(const std::filesystem::path& folder, long long budget, bool count = false) {
+#ifdef FW_ENOSPC_SHIM
+    setenv("LD_PRELOAD", FW_ENOSPC_SHIM, 1);
+#endif
+    setenv("FW_ENOSPC_DIR", folder.c_str(), 1);
+    setenv("FW_ENOSPC_BUDGET", std::to_string(budget).c_str(), 1);
+    if (count) setenv("FW_ENOSPC_COUNT", "1", 1);
+  }
+  ~FullDisk() {
+    for (const char* name :
+         {"LD_PRELOAD", "FW_ENOSPC_DIR", "FW_ENOSPC_BUDGET", "FW_ENOSPC_COUNT"}) {
+      unsetenv(name);
+    }
+  }
+  FullDisk(const FullDisk&) = delete;
+  FullDisk& operator=(const FullDisk&) = delete;
+};
+
+// The CLI on a disk where the files under `folder` may take `budget` bytes.
 inline CliResult run_cli_on_full_disk(const std::vector<std::string>& args,
                                       const std::filesystem::path& folder, long long budget,
                                       bool count = false) {
-#ifdef FW_ENOSPC_SHIM
-  setenv("LD_PRELOAD", FW_ENOSPC_SHIM, 1);
-#endif
-  setenv("FW_ENOSPC_DIR", folder.c_str(), 1);
-  setenv("FW_ENOSPC_BUDGET", std::to_string(budget).c_str(), 1);
-  if (count) setenv("FW_ENOSPC_COUNT", "1", 1);
-  CliResult result = run_cli(args);
-  for (const char* name : {"LD_PRELOAD", "FW_ENOSPC_DIR", "FW_ENOSPC_BUDGET", "FW_ENOSPC_COUNT"}) {
-    unsetenv(name);
-  }
-  return result;
+  const FullDisk disk(folder, budget, count);
+  return run_cli(args);
 }
 
 // The file the budget ran out in, as the shim said on stderr; nullopt when it never ran out.
