@@ -162,6 +162,55 @@ TEST(Messages, TheJsonLogHasEveryWarningAndTheSummaryListsTheSubstitutes) {
   EXPECT_EQ(summary["substitutes"][1]["reason"], scans.gif_reason());
 }
 
+// A page cut short makes libvips warn ("error in tile ...") beside filmwriter's own error, in
+// this process (a JPEG) and in the child that decodes JPEG 2000: with --log-format json each of
+// those warnings is a JSON line too, so that stderr stays one object a line; in text each is a
+// "filmwriter: warning: libvips: ..." line, never GLib's own.
+TEST(Messages, LibvipsWarningsOnADamagedPageKeepTheLogsFormat) {
+  test::TempDir dir;
+  samples::PageSpec spec;
+  spec.width_mm = 30;
+  spec.height_mm = 40;
+  spec.dpi = 254;
+  spec.marks = {{5, 5, 3}};
+  fs::create_directories(dir / "scans");
+  write_good_page(dir / "scans" / "p1.png");
+  samples::save_page(samples::make_page(spec), dir / "scans" / "p2.jpg", samples::Encoding::jpeg,
+                     spec.dpi);
+  samples::save_page(samples::make_page(spec), dir / "scans" / "p3.jp2", samples::Encoding::jp2,
+                     spec.dpi);
+  test::cut_in_half(dir / "scans" / "p2.jpg");
+  test::cut_in_half(dir / "scans" / "p3.jp2");
+  test::write_text(dir / "job.toml", job_toml("m9", "substitute"));
+
+  const auto json = test::run_cli({"convert", (dir / "job.toml").string(), "--log-format", "json",
+                                   "--out", (dir / "json").string()});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  std::vector<nlohmann::json> library, bad;
+  std::istringstream lines(json.err);
+  for (std::string line; std::getline(lines, line);) {
+    nlohmann::json object;
+    ASSERT_NO_THROW(object = nlohmann::json::parse(line)) << "not a JSON line: " << line;
+    if (object["event"] == "library_message") library.push_back(object);
+    if (object["event"] == "bad_page") bad.push_back(object);
+  }
+  ASSERT_FALSE(library.empty()) << json.err;
+  for (const auto& message : library) {
+    EXPECT_EQ(message["level"], "warning");
+    EXPECT_EQ(message["library"], "libvips");
+    EXPECT_FALSE(message["message"].get<std::string>().empty());
+  }
+  ASSERT_EQ(bad.size(), 2u) << json.err;
+  EXPECT_EQ(bad[0]["file"], (dir / "scans" / "p2.jpg").string());
+  EXPECT_EQ(bad[1]["file"], (dir / "scans" / "p3.jp2").string());
+
+  const auto text =
+      test::run_cli({"convert", (dir / "job.toml").string(), "--out", (dir / "text").string()});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_THAT(text.err, HasSubstr("filmwriter: warning: libvips: "));
+  EXPECT_THAT(text.err, Not(HasSubstr("VIPS-WARNING")));
+}
+
 TEST(Messages, EveryBadFileOfAFolderIsReportedInOneRun) {
   test::TempDir dir;
   const Scans scans(dir / "scans");

@@ -7,17 +7,32 @@ namespace fw {
 namespace {
 
 thread_local std::string last_warning;
+GlibMessageSink glib_sink;
+
+void to_sink(const gchar* domain, GLogLevelFlags level, const gchar* message, gpointer data) {
+  // Debug and info are GLib's to drop unless G_MESSAGES_DEBUG asks for them.
+  if (!glib_sink || (level & (G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_INFO)) != 0) {
+    g_log_default_handler(domain, level, message, data);
+    return;
+  }
+  glib_sink(domain ? domain : "", message ? message : "");
+}
 
 void on_vips_warning(const gchar* domain, GLogLevelFlags level, const gchar* message,
                      gpointer data) {
   last_warning = message ? message : "";
-  g_log_default_handler(domain, level, message, data);
+  to_sink(domain, level, message, data);
 }
 
 }  // namespace
 
 void keep_vips_warnings() {
   g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, on_vips_warning, nullptr);
+  g_log_set_default_handler(to_sink, nullptr);
+}
+
+void set_glib_message_sink(GlibMessageSink sink) {
+  glib_sink = std::move(sink);
 }
 
 std::string vips_error_message(const vips::VError& error) {

@@ -1,6 +1,7 @@
 // libvips reports errors through one global, accumulating buffer that VError copies.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include <vips/vips8>
@@ -13,8 +14,15 @@ namespace fw {
 // the last libvips warning this thread logged is the reason.
 std::string vips_error_message(const vips::VError& error);
 
-// Keeps each thread's last libvips warning for vips_error_message (and still prints it).
-// Called once, after libvips started.
+// Keeps each thread's last libvips warning for vips_error_message, and hands every message
+// GLib would print on stderr (libvips's warnings, any library's criticals) to the sink, or to
+// GLib's own printer while none is set. Called once, after libvips started.
 void keep_vips_warnings();
+
+// Where those messages go: the CLI's log, so that stderr keeps its format (one JSON object a
+// line with --log-format json). `domain` is GLib's ("VIPS", "GLib-GObject"); may be called from
+// any thread. Set before the work starts.
+using GlibMessageSink = std::function<void(const std::string& domain, const std::string& message)>;
+void set_glib_message_sink(GlibMessageSink sink);
 
 }  // namespace fw

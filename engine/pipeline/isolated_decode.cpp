@@ -37,12 +37,14 @@ constexpr bool kLimitAddressSpace = true;
 
 std::mutex decoder_mutex;
 std::filesystem::path decoder;
+std::vector<std::string> decoder_options;
 
 }  // namespace
 
-void set_isolated_decoder(std::filesystem::path executable) {
+void set_isolated_decoder(std::filesystem::path executable, std::vector<std::string> options) {
   const std::lock_guard lock(decoder_mutex);
   decoder = std::move(executable);
+  decoder_options = std::move(options);
 }
 
 std::filesystem::path isolated_decoder() {
@@ -110,7 +112,12 @@ std::string decode_failure_isolated(const std::filesystem::path& executable, con
   // Everything the child needs is prepared before fork: between fork and exec only
   // async-signal-safe calls.
   const std::string exe = executable.string();
-  std::vector<std::string> args = {exe, "decode-page", request};
+  std::vector<std::string> args = {exe};
+  {
+    const std::lock_guard lock(decoder_mutex);
+    args.insert(args.end(), decoder_options.begin(), decoder_options.end());
+  }
+  args.insert(args.end(), {"decode-page", request});
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
   for (std::string& arg : args) argv.push_back(arg.data());

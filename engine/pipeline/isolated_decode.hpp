@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -19,7 +20,8 @@ namespace fw {
 
 // The executable whose `decode-page` command decodes a page (the CLI sets its own at start);
 // empty (the default, e.g. in tests that link the engine): every page decodes in process.
-void set_isolated_decoder(std::filesystem::path executable);
+// `options` go before the command (the CLI's own: the child logs in the parent's format).
+void set_isolated_decoder(std::filesystem::path executable, std::vector<std::string> options = {});
 std::filesystem::path isolated_decoder();
 
 // Whether pages of `format` are decoded in a child when an isolated decoder is set.

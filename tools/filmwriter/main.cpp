@@ -13,6 +13,7 @@
 #include "catalog/catalog.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
+#include "core/vips_error.hpp"
 #include "ingest/ingest.hpp"
 #include "ops/child.hpp"
 #include "ops/log.hpp"
@@ -59,8 +60,15 @@ int main(int argc, char** argv) {
   log.set_format(fw::ops::parse_log_format(log_format));
   try {
     fw::init_vips(argv[0]);
+    // libvips's warnings (a damaged page's "error in tile") and any library's GLib message
+    // reach stderr through the log, in its format, instead of GLib's own lines.
+    fw::set_glib_message_sink([&log](const std::string& domain, const std::string& message) {
+      const std::string from = domain == "VIPS" ? "libvips" : domain;
+      log.event("warning", "library_message", {{"library", from}, {"message", message}},
+                "filmwriter: warning: " + from + ": " + message);
+    });
     // Preflight decodes JPEG 2000 and PDF pages in a child of this same program.
-    fw::set_isolated_decoder(fw::ops::self_executable());
+    fw::set_isolated_decoder(fw::ops::self_executable(), {"--log-format", log_format});
     fw::set_catalog_wait_notice([&log](const std::string& message) {
       log.event("warning", "catalog_locked", {{"message", message}},
                 "filmwriter: warning: " + message);
