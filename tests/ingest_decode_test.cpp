@@ -315,8 +315,8 @@ TEST(Ingest, ImplausibleDeclaredResolutionIsNotUsed) {
   EXPECT_EQ(std::string(error.what()),
             file.string() +
                 " (page 1): no usable resolution in the file (found 30 dpi); set dpi in the job");
-  const PageInfo info = probe_page(ref, with_dpi(300), {});
-  EXPECT_DOUBLE_EQ(info.dpi, 300);
+  const PageInfo info = probe_page(ref, with_dpi(150), {});  // 47 x 35 px: 8.0 x 5.9 mm
+  EXPECT_DOUBLE_EQ(info.dpi, 150);
   EXPECT_TRUE(info.dpi_from_job);
 }
 
@@ -519,6 +519,43 @@ TEST(Ingest, PixelAndFileSizeLimits) {
   const SourcePage pdf_page{pdf_ref, probe_page(pdf_ref, {}, pdf_limits)};
   EXPECT_THAT(expect_input_error([&] { open_page(pdf_page, 4.0, pdf_limits); }).what(),
               HasSubstr("more than the limit of 20000"));
+}
+
+// 8-bit pixels whose file will say `dpi`.
+vips::VImage at_dpi(const vips::VImage& pixels, double dpi) {
+  return pixels.cast(VIPS_FORMAT_UCHAR)
+      .copy(vips::VImage::option()->set("xres", dpi / 25.4)->set("yres", dpi / 25.4));
+}
+
+// A page smaller than any real one at its resolution: a 1 x 1 px placeholder at 300 dpi, or a
+// thumbnail given the masters' dpi by the job, is refused naming its size; limits.min_page_mm
+// moves the floor (0: none). Its place in the document is kept, so on_error decides.
+TEST(Ingest, APageSmallerThanAnyPageIsRefusedNamingItsSize) {
+  test::TempDir dir;
+  const fs::path dot = dir / "dot.png";
+  at_dpi(vips::VImage::black(1, 1).invert(), 300).write_to_file(dot.c_str());
+  const PageRef dot_ref = expand_pages(list_of({dot}), {}).at(0);
+  EXPECT_EQ(std::string(expect_input_error([&] { probe_page(dot_ref, {}, {}); }).what()),
+            dot.string() +
+                " (page 1): the page is 1 x 1 px, 0.1 x 0.1 mm at 300 dpi: smaller than any page "
+                "(at least 5 mm a side; job key limits.min_page_mm): a placeholder or a "
+                "thumbnail instead of the scan?");
+
+  // A thumbnail of 50 x 40 px whose file says 72 dpi, given the job's 300 dpi (force_dpi).
+  const fs::path thumb = dir / "thumb.png";
+  at_dpi(vips::VImage::black(50, 40), 72).write_to_file(thumb.c_str());
+  const PageRef thumb_ref = expand_pages(list_of({thumb}), {}).at(0);
+  EXPECT_THAT(expect_input_error([&] { probe_page(thumb_ref, with_dpi(300, true), {}); }).what(),
+              HasSubstr(": the page is 50 x 40 px, 4.2 x 3.4 mm at 300 dpi (the job's dpi): "
+                        "smaller than any page"));
+  // At the 72 dpi it declares it is 17.6 x 14.1 mm: a page (the dpi floor is not this test's).
+  Limits no_floor;
+  no_floor.min_page_mm = 0;
+  EXPECT_EQ(probe_page(dot_ref, {}, no_floor).width_px, 1u);
+  EXPECT_EQ(probe_page(thumb_ref, with_dpi(300, true), no_floor).width_px, 50u);
+  // A real page is untouched by the floor.
+  const fs::path page = write_page(dir, "p1", Encoding::png);
+  EXPECT_GT(probe_page(expand_pages(list_of({page}), {}).at(0), {}, {}).width_mm, 5.0);
 }
 
 // --- failure policies -----------------------------------------------------------------------

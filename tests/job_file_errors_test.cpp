@@ -96,6 +96,8 @@ TEST(JobFile, ValuesOutOfRangeAreRejected) {
             "job.toml:6: limits.max_page_pixels: expected a positive integer, got 0");
   EXPECT_EQ(job_error(kHeader + "[limits]\nmax_file_mb = 0\n" + kFirstDocument),
             "job.toml:6: limits.max_file_mb: expected an integer 1–16777216, got 0");
+  EXPECT_EQ(job_error(kHeader + "[limits]\nmin_page_mm = -1\n" + kFirstDocument),
+            "job.toml:6: limits.min_page_mm: expected a number 0–100, got -1");
   EXPECT_EQ(
       job_error("version = 1\nid = \"2026/01\"\ntitle = \"T\"\n" + kFirstDocument),
       "job.toml:2: id: expected a job id of letters, digits, '.', '_' or '-', got \"2026/01\"");

@@ -42,6 +42,7 @@ on_error = "skip-document"
 [limits]
 max_page_pixels = 1000000
 max_file_mb = 3
+min_page_mm = 2.5
 
 [recorder]
 driver = "sim"
@@ -115,6 +116,7 @@ pages = { pdf = "one.pdf", range = 7 }
   EXPECT_EQ(job.defaults.on_error, FailurePolicy::skip_document);
   EXPECT_EQ(job.limits.max_page_pixels, 1'000'000u);
   EXPECT_EQ(job.limits.max_file_bytes, 3u * 1024 * 1024);
+  EXPECT_EQ(job.limits.min_page_mm, 2.5);
   EXPECT_EQ(job.driver, "sim");
   const std::map<std::string, std::string> options = {
       {"pitch_um", "2.5"}, {"lines", "4"}, {"label", "A"}, {"fast", "false"}};
@@ -186,6 +188,7 @@ TEST(JobFile, MinimalJobGetsTheDefaults) {
   EXPECT_EQ(job.institution, "");
   EXPECT_EQ(job.limits.max_page_pixels, 400'000'000u);
   EXPECT_EQ(job.limits.max_file_bytes, 2048ull * 1024 * 1024);
+  EXPECT_EQ(job.limits.min_page_mm, 5.0);
   EXPECT_EQ(job.defaults.reduction, 24);
   EXPECT_EQ(job.defaults.mode, ImageMode::grey);
   EXPECT_FALSE(job.defaults.dpi.has_value());

@@ -174,6 +174,19 @@ void check_pixels(const std::string& context, std::uint64_t width, std::uint64_t
   }
 }
 
+// A page's size at its resolution (the header's, or the job's dpi) against the floor of
+// limits.min_page_mm.
+void check_page_size(const std::string& context, const PageInfo& info, const Limits& limits) {
+  if (info.width_mm >= limits.min_page_mm && info.height_mm >= limits.min_page_mm) return;
+  throw Error(
+      ErrorKind::input,
+      fmt::format("{}: the page is {} x {} px, {:.1f} x {:.1f} mm at {:g} dpi{}: smaller "
+                  "than any page (at least {:g} mm a side; job key limits.min_page_mm): "
+                  "a placeholder or a thumbnail instead of the scan?",
+                  context, info.width_px, info.height_px, info.width_mm, info.height_mm, info.dpi,
+                  info.dpi_from_job ? " (the job's dpi)" : "", limits.min_page_mm));
+}
+
 // Whether a PNG has a pHYs chunk in metres. libvips reports 72 dpi for a PNG without one and
 // no "resolution-unit" either way, so only the file itself can tell.
 bool png_declares_resolution(const fs::path& file) {
@@ -343,6 +356,7 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
     info.bands = 3;  // open_page flattens poppler's RGBA onto white
     info.width_mm = info.width_px * mm_per_inch / pdf_points_per_inch;
     info.height_mm = info.height_px * mm_per_inch / pdf_points_per_inch;
+    check_page_size(context, info, limits);
     return info;
   }
 
@@ -383,6 +397,7 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
     std::swap(info.width_mm, info.height_mm);
     info.dpi = y_dpi;
   }
+  check_page_size(context, info, limits);
   return info;
 }
 

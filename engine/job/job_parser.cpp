@@ -239,6 +239,10 @@ Limits JobParser::read_limits(const TomlValue& value) const {
              megabytes.integer(NumberRange::between(1, static_cast<double>(kMaxFileMegabytes)));
          limits.max_file_bytes = static_cast<std::uint64_t>(mb) << 20;
        }},
+      {"min_page_mm",
+       [&](const TomlValue& millimetres) {
+         limits.min_page_mm = millimetres.number(NumberRange::between(0, 100));
+       }},
   });
   return limits;
 }

@@ -150,6 +150,9 @@ struct CalibrationChoice {
 struct Limits {
   std::uint64_t max_page_pixels = 400'000'000;  // decoded pixels per page
   std::uint64_t max_file_bytes = 2ull << 30;    // per source file
+  // A page less wide or high than this, at its resolution, is no page (a 1 x 1 px placeholder,
+  // a thumbnail given a master's dpi): refused. 0: no floor.
+  double min_page_mm = 5;
 };
 
 struct Job {

@@ -66,7 +66,8 @@ nlohmann::json decode_request(const SourcePage& page, double scale, const Limits
           {"orientation", page.info.orientation},
           {"scale", scale},
           {"max_page_pixels", limits.max_page_pixels},
-          {"max_file_bytes", limits.max_file_bytes}};
+          {"max_file_bytes", limits.max_file_bytes},
+          {"min_page_mm", limits.min_page_mm}};
 }
 
 SourcePage page_of(const nlohmann::json& request) {
@@ -98,6 +99,7 @@ Limits limits_of(const nlohmann::json& request) {
   Limits limits;
   limits.max_page_pixels = json_get<std::uint64_t>(request, "max_page_pixels");
   limits.max_file_bytes = json_get<std::uint64_t>(request, "max_file_bytes");
+  limits.min_page_mm = json_get<double>(request, "min_page_mm");
   return limits;
 }
 
