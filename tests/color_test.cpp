@@ -17,6 +17,7 @@
 #include "color/stock.hpp"
 #include "core/error.hpp"
 #include "raster/raster.hpp"
+#include "samples/file_edits.hpp"
 #include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 
@@ -435,6 +436,107 @@ TEST(IccPages, AProfileThatDoesNotFitItsPageStopsTheJobBeforeAnythingIsExposed) 
                                     "data but the page has 3 colour band(s)"));
   }
   EXPECT_FALSE(std::filesystem::exists(dir / "out" / "icc" / "R0001" / "frames" / "F000001.tif"));
+}
+
+// A PNG without an ICC profile can say what its samples mean with a gAMA chunk (and cHRM);
+// libvips 8.14 ignores both, so a page saved in linear light was filmed as if it were sRGB,
+// its mid-greys far too dark. Browsers build a profile from the chunks, and so does ingest:
+// gAMA 1.0 films sample 128 at the sRGB grey 188, as the linear ICC profile above does; the
+// sRGB gamma (0.45455) and an sRGB chunk film as an untagged page, as before.
+TEST(IccPages, APngGammaChunkIsHonouredAsBrowsersDoWithoutAProfile) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "scans");
+  const auto grey_page = [](int bands, VipsBandFormat format, double value) {
+    return (vips::VImage::black(100, 100, vips::VImage::option()->set("bands", bands)) + value)
+        .cast(format)
+        .copy(vips::VImage::option()->set(
+            "interpretation", bands == 1
+                                  ? (format == VIPS_FORMAT_USHORT ? VIPS_INTERPRETATION_GREY16
+                                                                  : VIPS_INTERPRETATION_B_W)
+                                  : VIPS_INTERPRETATION_sRGB));
+  };
+  const auto big_endian = [](std::uint32_t value) {
+    std::string bytes(4, '\0');
+    for (int i = 0; i < 4; ++i) bytes[i] = static_cast<char>(value >> (24 - 8 * i));
+    return bytes;
+  };
+  struct Page {
+    vips::VImage image;
+    std::vector<std::pair<std::string, std::string>> chunks;  // type, data; after IHDR
+    double expected;                                          // the frame's code value
+  };
+  // Sample 128 of a page whose file gamma is 1/1.8 (the old Mac's): (128/255)^1.8 of white's
+  // light, which sRGB encodes as 146.4.
+  const double mac_light = std::pow(128.0 / 255, 1.8);
+  const double mac_grey = 255 * (1.055 * std::pow(mac_light, 1 / 2.4) - 0.055);
+  const std::vector<Page> pages = {
+      {grey_page(1, VIPS_FORMAT_UCHAR, 128), {{"gAMA", big_endian(100000)}}, 188},
+      {grey_page(3, VIPS_FORMAT_UCHAR, 128), {{"gAMA", big_endian(100000)}}, 188},
+      {grey_page(1, VIPS_FORMAT_USHORT, 128 * 257), {{"gAMA", big_endian(100000)}}, 188},
+      {grey_page(1, VIPS_FORMAT_UCHAR, 128), {{"gAMA", big_endian(55556)}}, mac_grey},
+      {grey_page(1, VIPS_FORMAT_UCHAR, 128), {{"gAMA", big_endian(45455)}}, 128},
+      {grey_page(1, VIPS_FORMAT_UCHAR, 128),
+       {{"gAMA", big_endian(100000)}, {"sRGB", std::string(1, '\0')}},
+       128},
+  };
+  for (std::size_t i = 0; i < pages.size(); ++i) {
+    const auto file = dir / "scans" / fmt::format("p{}.png", i + 1);
+    pages[i].image.pngsave(file.c_str());
+    samples::edit_file(file, [&](std::string& bytes) {
+      for (const auto& [type, data] : pages[i].chunks) samples::add_png_chunk(bytes, type, data);
+    });
+  }
+  test::write_text(dir / "job.toml",
+                   "version = 1\nid = \"gama\"\ntitle = \"gama\"\ndpi = 100\ntargets = \"none\"\n"
+                   "reduction = 10\ncalibration = \"none\"\n"
+                   "[recorder]\ndriver = \"tiff\"\n[recorder.options]\npitch_um = 25\n"
+                   "[[documents]]\nid = \"D1\"\ntitle = \"p\"\npages = { dir = \"scans\" }\n");
+  ASSERT_NO_THROW(test::convert_job(dir / "job.toml", {}, test::job_flags(dir / "out")));
+  for (std::size_t i = 0; i < pages.size(); ++i) {
+    const vips::VImage frame = vips::VImage::new_from_file(
+        (dir / "out" / "gama" / "R0001" / "frames" / fmt::format("F{:06}.tif", i + 1)).c_str());
+    // A negative exposes the page's grey as its code value; the page lies about 100 x 100 px
+    // in the middle of the frame's image area (12.5 mm across, 25 um: 500 px).
+    EXPECT_NEAR(frame.getpoint(frame.width() / 2, 250)[0], pages[i].expected, 1)
+        << "page " << i + 1;
+  }
+}
+
+// libvips 8.14 reads no ICC profile from a JP2's colour specification box (method 2,
+// restricted ICC, as archives write it): a scan with a linear profile was filmed as if it were
+// sRGB. Ingest gives the page its profile, and it is filmed at its colorimetric grey.
+TEST(IccPages, AJpeg2000IccProfileIsHonoured) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "scans");
+  const auto page = [](int bands, VipsInterpretation interpretation) {
+    return (vips::VImage::black(100, 100, vips::VImage::option()->set("bands", bands)) + 128)
+        .cast(VIPS_FORMAT_UCHAR)
+        .copy(vips::VImage::option()->set("interpretation", interpretation));
+  };
+  const auto save = [&](const vips::VImage& image, const std::string& name,
+                        const std::vector<std::uint8_t>& icc) {
+    const auto file = dir / "scans" / name;
+    image.jp2ksave(file.c_str());
+    samples::edit_file(file, [&](std::string& bytes) {
+      samples::set_jp2_colour(bytes,
+                              std::string("\x02\x00\x00", 3) + std::string(icc.begin(), icc.end()));
+    });
+  };
+  save(page(1, VIPS_INTERPRETATION_B_W), "p1.jp2", grey_gamma_profile(1.0));
+  save(page(3, VIPS_INTERPRETATION_sRGB), "p2.jp2", linear_rgb_profile());
+  page(1, VIPS_INTERPRETATION_B_W).jp2ksave((dir / "scans" / "p3.jp2").c_str());  // sRGB
+  test::write_text(dir / "job.toml",
+                   "version = 1\nid = \"jp2\"\ntitle = \"jp2\"\ndpi = 100\ntargets = \"none\"\n"
+                   "reduction = 10\ncalibration = \"none\"\n"
+                   "[recorder]\ndriver = \"tiff\"\n[recorder.options]\npitch_um = 25\n"
+                   "[[documents]]\nid = \"D1\"\ntitle = \"p\"\npages = { dir = \"scans\" }\n");
+  ASSERT_NO_THROW(test::convert_job(dir / "job.toml", {}, test::job_flags(dir / "out")));
+  const std::vector<double> expected = {188, 188, 128};
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const vips::VImage frame = vips::VImage::new_from_file(
+        (dir / "out" / "jp2" / "R0001" / "frames" / fmt::format("F{:06}.tif", i + 1)).c_str());
+    EXPECT_NEAR(frame.getpoint(frame.width() / 2, 250)[0], expected[i], 1) << "page " << i + 1;
+  }
 }
 
 }  // namespace

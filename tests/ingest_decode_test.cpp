@@ -16,6 +16,7 @@
 #include "base/sha256.hpp"
 #include "core/error.hpp"
 #include "ingest/ingest.hpp"
+#include "samples/file_edits.hpp"
 #include "samples/samples.hpp"
 #include "support/ingest_fixture.hpp"
 #include "support/test_support.hpp"
@@ -337,6 +338,63 @@ TEST(Ingest, ATiffResolutionWithoutAUnitIsNamedNotUsed) {
                 " (page 1): no usable resolution in the file (found 200 x 200 with "
                 "ResolutionUnit 1, no unit); set dpi in the job");
   EXPECT_DOUBLE_EQ(probe_page(ref, with_dpi(300), {}).dpi, 300);
+}
+
+// A gAMA chunk says how the PNG's samples encode light (filmed through the profile it implies:
+// IccPages.APngGammaChunkIsHonouredAsBrowsersDoWithoutAProfile). Gamma 0, outside the range
+// libpng accepts, says nothing: libpng only warns and the page would film as sRGB. Refused at
+// planning, naming the page.
+TEST(Ingest, APngGammaNoPageIsEncodedWithIsRefusedAtPlanning) {
+  test::TempDir dir;
+  const fs::path file = write_page(dir, "gamma0", Encoding::png);
+  samples::edit_file(file, [](std::string& bytes) {
+    samples::add_png_chunk(bytes, "gAMA", std::string(4, '\0'));
+  });
+  const PageRef ref = expand_pages(list_of({file}), {}).at(0);
+  EXPECT_EQ(std::string(expect_input_error([&] { probe_page(ref, {}, {}); }).what()),
+            file.string() +
+                " (page 1): the PNG's gAMA chunk gives gamma 0, which no page is encoded with; "
+                "what tones the page has cannot be told");
+}
+
+// libvips reads no resolution from a JP2; its header's resolution boxes give it: the capture
+// resolution (resc, the scan's) before the display one (resd). Without either the job's dpi is
+// needed (NoResolutionNeedsTheJobDpi).
+TEST(Ingest, AJpeg2000ResolutionBoxGivesThePageItsSize) {
+  test::TempDir dir;
+  const auto probed = [&](const std::string& stem,
+                          const std::vector<std::pair<std::string, std::uint16_t>>& boxes) {
+    const fs::path file = write_page(dir, stem, Encoding::jp2, small_page(), false);
+    samples::edit_file(file, [&](std::string& bytes) {
+      for (const auto& [type, per_m] : boxes)
+        samples::add_jp2_resolution(bytes, type, per_m, per_m);
+    });
+    return probe_page(expand_pages(list_of({file}), {}).at(0), with_dpi(150), {});
+  };
+  // 11811 px/m is 300.0 dpi, 7874 px/m 200.0 dpi.
+  const PageInfo capture = probed("resc", {{"resc", 11811}});
+  EXPECT_DOUBLE_EQ(capture.dpi, 300);
+  EXPECT_FALSE(capture.dpi_from_job);
+  EXPECT_NEAR(capture.width_mm, 315 * 25.4 / 300, 0.01);
+  EXPECT_DOUBLE_EQ(probed("resd", {{"resd", 7874}}).dpi, 200);
+  EXPECT_DOUBLE_EQ(probed("both", {{"resd", 7874}, {"resc", 11811}}).dpi, 300);
+  EXPECT_TRUE(probed("none", {}).dpi_from_job);
+}
+
+// An sYCC JP2 (colr: enumerated colour space 18) comes from libvips 8.14 as its Y, Cb, Cr
+// samples taken for R, G, B: white paper would be filmed a pink grey. Refused at planning.
+TEST(Ingest, AnSyccJpeg2000IsRefusedNotFilmedInFalseTones) {
+  test::TempDir dir;
+  const fs::path file = write_page(dir, "sycc", Encoding::jp2, small_page(3));
+  samples::edit_file(file, [](std::string& bytes) {
+    samples::set_jp2_colour(bytes, std::string("\x01\x00\x00\x00\x00\x00\x12", 7));
+  });
+  const PageRef ref = expand_pages(list_of({file}), {}).at(0);
+  EXPECT_EQ(std::string(expect_input_error([&] { probe_page(ref, {}, {}); }).what()),
+            file.string() +
+                " (page 1): the JPEG 2000 file's colour space is sYCC (its colr box says "
+                "enumerated colour space 18), which the decoder passes on as if it were RGB; the "
+                "page would be filmed in false tones: save it as sRGB or greyscale");
 }
 
 TEST(Ingest, DeclaredResolutionWinsUnlessForced) {

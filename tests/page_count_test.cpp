@@ -116,6 +116,22 @@ TEST(PageCount, APdfOfTenThousandPagesHasTenThousandPages) {
   EXPECT_EQ(pages.back().pages_in_file, 10000u);
 }
 
+// libvips's own words were "cannot decode: pdfload: pages out of range", for a range nobody
+// gave.
+TEST(PageCount, APdfWithoutPagesIsRefusedSayingSo) {
+  test::TempDir dir;
+  write_pdf(dir / "empty.pdf", 0);
+  PageSource source = whole_tiff(dir / "empty.pdf");
+  source.kind = PageSource::Kind::pdf;
+  try {
+    (void)expand_pages(source, Limits{});
+    FAIL() << "a PDF without pages was listed";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::input);
+    EXPECT_EQ(std::string(e.what()), (dir / "empty.pdf").string() + ": the PDF has no pages");
+  }
+}
+
 TEST(PageCount, ATiffCutInItsFourthPageIsRefusedNamingTheLastGoodPage) {
   test::TempDir dir;
   const std::vector<std::uint64_t> ifd = write_tiny_tiff(dir / "cut.tif", 5);

@@ -1,6 +1,7 @@
 // Source pages into the job's working space (sRGB) with LittleCMS, before the raster stage
 // turns them into grey, bitonal or colour code values. A page that carries an ICC profile
-// (JPEG APP2, PNG iCCP, TIFF tag 34675) is converted from it; an untagged page is taken to be
+// (JPEG APP2, PNG iCCP, TIFF tag 34675; for a PNG's gAMA and cHRM chunks, the profile ingest
+// builds from them) is converted from it; an untagged page is taken to be
 // sRGB already, which is what libvips's own colourspace conversions then assume.
 #pragma once
 

@@ -10,13 +10,17 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/vips_error.hpp"
+#include "ingest/jp2_header.hpp"
 #include "ingest/loading.hpp"
 #include "ingest/orientation.hpp"
+#include "ingest/png_colour.hpp"
 #include "ingest/tiff_pages.hpp"
 
 namespace fw {
@@ -212,7 +216,7 @@ bool png_declares_resolution(const fs::path& file) {
 // tests/ingest_decode_test.cpp NoResolution*): TIFF and JP2 give xres = yres = 1 px/mm (25.4 dpi);
 // JPEG (JFIF units 0, no EXIF) and PNG (no pHYs) give 72 dpi. A TIFF or JPEG that does
 // declare one also gets "resolution-unit" ("in" or "cm"); a PNG never does; libvips reads
-// no resolution from JP2 at all.
+// no resolution from JP2 at all (probe_page reads its resolution boxes).
 bool declares_resolution(const PageRef& ref, const VImage& header) {
   switch (ref.format) {
     case SourceFormat::tiff:
@@ -261,6 +265,50 @@ double tidy_dpi(double dpi) {
 std::string describe_dpi(double x_dpi, double y_dpi) {
   if (x_dpi == y_dpi) return fmt::format("{:g} dpi", x_dpi);
   return fmt::format("{:g} x {:g} dpi", x_dpi, y_dpi);
+}
+
+// JPEG 2000 colour spaces whose samples libvips 8.14 passes on as RGB without converting them
+// (measured: an sYCC page's white paper comes out as Y, Cb, Cr = 255, 128, 128, a pink grey).
+const char* unconverted_jp2_colour_space(const Jp2Header& header) {
+  if (header.enumerated == 18u) return "sYCC";
+  if (header.enumerated == 24u) return "e-sYCC";
+  return nullptr;
+}
+
+void check_jp2_colour_space(const Jp2Header& header, const std::string& context) {
+  if (const char* space = unconverted_jp2_colour_space(header)) {
+    throw Error(ErrorKind::input,
+                fmt::format("{}: the JPEG 2000 file's colour space is {} (its colr box says "
+                            "enumerated colour space {}), which the decoder passes on as if it "
+                            "were RGB; the page would be filmed in false tones: save it as sRGB "
+                            "or greyscale",
+                            context, space, *header.enumerated));
+  }
+}
+
+// libvips 8.14 reads no ICC profile from a JP2's colour specification box (OpenJPEG gives it
+// only after the decode); the page gets it here, and engine/color converts from it.
+VImage with_jp2_colours(const VImage& image, const PageRef& ref, const std::string& context) {
+  const Jp2Header header = read_jp2_header(ref.file);
+  check_jp2_colour_space(header, context);
+  if (header.icc.empty() || image.get_typeof(VIPS_META_ICC_NAME) != 0) return image;
+  VImage tagged = image.copy();
+  vips_image_set_blob_copy(tagged.get_image(), VIPS_META_ICC_NAME, header.icc.data(),
+                           header.icc.size());
+  return tagged;
+}
+
+// A PNG whose gAMA or cHRM chunk says it is not sRGB gets the ICC profile they describe, which
+// engine/color then converts from as from an embedded one (libvips 8.14 ignores both chunks).
+VImage with_png_colours(const VImage& image, const PageRef& ref, const std::string& context) {
+  const int colour_bands = image.bands() - (image.has_alpha() ? 1 : 0);
+  const std::optional<std::vector<std::uint8_t>> profile =
+      png_implied_profile(ref.file, colour_bands, context);
+  if (!profile) return image;
+  VImage tagged = image.copy();
+  vips_image_set_blob_copy(tagged.get_image(), VIPS_META_ICC_NAME, profile->data(),
+                           profile->size());
+  return tagged;
 }
 
 }  // namespace
@@ -347,6 +395,22 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
     check_white_is_defined(context,
                            vips_band_format_isfloat(format) || vips_band_format_iscomplex(format),
                            info.bits, is_lab(header.interpretation()));
+    if (ref.format == SourceFormat::jp2) {
+      // libvips reads no JP2 resolution: the capture resolution box (the scan's), else the
+      // display one.
+      const Jp2Header jp2 = read_jp2_header(ref.file);
+      check_jp2_colour_space(jp2, context);
+      if (const std::optional<Jp2Resolution>& res = jp2.capture ? jp2.capture : jp2.display) {
+        x_res = res->x_per_mm;
+        y_res = res->y_per_mm;
+        declared = true;
+      }
+    }
+    if (ref.format == SourceFormat::png) {
+      // A gAMA or cHRM chunk no profile can be built from is refused at planning, not on the
+      // reel: open_page builds the same profile.
+      (void)png_implied_profile(ref.file, header.bands() - (header.has_alpha() ? 1 : 0), context);
+    }
   }
   check_pixels(context, info.width_px, info.height_px, limits);
 
@@ -447,9 +511,11 @@ VImage open_page(const SourcePage& page, double scale, const Limits& limits) {
         }
       }
     }
-    const VImage image = load(page.ref, options);
+    VImage image = load(page.ref, options);
     check_pixels(context, static_cast<std::uint64_t>(image.width()),
                  static_cast<std::uint64_t>(image.height()), limits);
+    if (page.ref.format == SourceFormat::png) image = with_png_colours(image, page.ref, context);
+    if (page.ref.format == SourceFormat::jp2) image = with_jp2_colours(image, page.ref, context);
     // The orientation the plan was made with (the page's size in it is the upright one).
     return upright(image, page.info.orientation);
   } catch (const VError& error) {

@@ -46,7 +46,8 @@ struct PageRef {
 // 4800 dpi; otherwise (or with force_dpi) the job's dpi; neither is an input error. libvips
 // 8.14 cannot tell "no resolution" apart by value (TIFF/JP2 report 25.4 dpi, JPEG/PNG 72
 // dpi), so "declares" is judged per format: TIFF and JPEG by libvips's "resolution-unit"
-// field, PNG by its pHYs chunk; JP2 never (libvips reads no JP2 resolution).
+// field, PNG by its pHYs chunk, JP2 by its capture (resc) or else display (resd) resolution
+// box, which libvips does not read.
 //
 // Sizes are the UPRIGHT page's: the file's EXIF/TIFF orientation applied. A page stored on
 // its side (orientations 5-8) has its stored height as width, and its vertical resolution
@@ -118,7 +119,9 @@ void verify_decodes(const SourcePage& page, const Limits& limits);
 // so the image's axes are those of info.width_px/height_px. `scale` is output pixels per
 // (upright) source pixel; PDF pages are rasterised at exactly the resolution the frame needs
 // (dpi * scale) and returned at that size (3-band sRGB uchar, flattened onto white), other
-// formats at their own resolution (the raster stage scales).
+// formats at their own resolution (the raster stage scales). A PNG whose gAMA or cHRM chunk
+// says it is not sRGB comes with the ICC profile they describe (png_colour.hpp), which
+// engine/color converts from as from an embedded one.
 //
 // The returned image may be SMALLER than width_px x height_px: a JPEG is decoded at 1/2, 1/4
 // or 1/8 size (libjpeg shrink-on-load) when scale <= 0.5, 0.25, 0.125, so that what is left

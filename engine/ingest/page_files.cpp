@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/vips_error.hpp"
 #include "ingest/ingest.hpp"
 #include "ingest/loading.hpp"
 #include "ingest/tiff_pages.hpp"
@@ -84,6 +85,12 @@ std::uint32_t vips_page_count(const fs::path& file, SourceFormat format) {
     }
     return static_cast<std::uint32_t>(std::max(pages, 1));
   } catch (const VError& error) {
+    // poppler opens a PDF whose page tree lists no page, and libvips then refuses page 1 as
+    // out of range: say what is wrong with the file, not with a range nobody asked for.
+    if (format == SourceFormat::pdf &&
+        vips_error_message(error).find("pages out of range") != std::string::npos) {
+      throw Error(ErrorKind::input, file.string() + ": the PDF has no pages");
+    }
     throw_cannot_decode(file.string(), file, error);
   }
 }

@@ -167,10 +167,11 @@ void strip_png_resolution(std::string& bytes) {
   }
 }
 
-void add_png_exif(std::string& bytes, int orientation, ExifPlace place) {
-  const std::string body = "eXIf" + exif_with_orientation(orientation);
-  const std::string chunk = big_endian32(static_cast<std::uint32_t>(body.size() - 4)) + body +
-                            big_endian32(png_crc(body));
+void add_png_chunk(std::string& bytes, const std::string& type, const std::string& data,
+                   ExifPlace place) {
+  const std::string body = type + data;
+  const std::string chunk =
+      big_endian32(static_cast<std::uint32_t>(data.size())) + body + big_endian32(png_crc(body));
   constexpr std::size_t after_ihdr = 8 + 12 + 13;  // signature, IHDR chunk
   constexpr std::size_t iend_size = 12;
   if (bytes.size() < after_ihdr + iend_size || bytes.compare(12, 4, "IHDR") != 0 ||
@@ -179,6 +180,67 @@ void add_png_exif(std::string& bytes, int orientation, ExifPlace place) {
   }
   bytes.insert(place == ExifPlace::before_image_data ? after_ihdr : bytes.size() - iend_size,
                chunk);
+}
+
+void add_png_exif(std::string& bytes, int orientation, ExifPlace place) {
+  add_png_chunk(bytes, "eXIf", exif_with_orientation(orientation), place);
+}
+
+namespace {
+
+// Applies `edit` to the children of the JP2 header box (jp2h) and writes the box back with its
+// new length. libvips writes short boxes only.
+void edit_jp2_header(std::string& bytes, const std::function<void(std::string&)>& edit) {
+  std::size_t at = 0;
+  while (at + 8 <= bytes.size()) {
+    const std::uint32_t length = read_big_endian32(bytes, at);
+    if (bytes.compare(at + 4, 4, "jp2h") == 0) {
+      std::string children = bytes.substr(at + 8, length - 8);
+      edit(children);
+      bytes.replace(
+          at, length,
+          big_endian32(static_cast<std::uint32_t>(children.size() + 8)) + "jp2h" + children);
+      return;
+    }
+    if (length < 8) break;
+    at += length;
+  }
+  throw std::runtime_error("no header box in the JP2 file");
+}
+
+std::string jp2_box(const std::string& type, const std::string& body) {
+  return big_endian32(static_cast<std::uint32_t>(body.size() + 8)) + type + body;
+}
+
+}  // namespace
+
+void set_jp2_colour(std::string& bytes, const std::string& colr_body) {
+  edit_jp2_header(bytes, [&](std::string& children) {
+    std::size_t at = 0;
+    while (at + 8 <= children.size()) {
+      const std::uint32_t length = read_big_endian32(children, at);
+      if (children.compare(at + 4, 4, "colr") == 0) {
+        children.replace(at, length, jp2_box("colr", colr_body));
+        return;
+      }
+      if (length < 8) break;
+      at += length;
+    }
+    throw std::runtime_error("no colour specification box in the JP2 header");
+  });
+}
+
+void add_jp2_resolution(std::string& bytes, const std::string& type, std::uint16_t x_per_m,
+                        std::uint16_t y_per_m) {
+  // Vertical, then horizontal: numerator, denominator (1), and the exponents (0).
+  std::string body;
+  for (std::uint16_t value : {y_per_m, std::uint16_t{1}, x_per_m, std::uint16_t{1}}) {
+    body += static_cast<char>(value >> 8);
+    body += static_cast<char>(value & 0xff);
+  }
+  body += std::string(2, '\0');
+  edit_jp2_header(bytes,
+                  [&](std::string& children) { children += jp2_box("res ", jp2_box(type, body)); });
 }
 
 void add_jp2_exif(std::string& bytes, int orientation) {

@@ -3,6 +3,7 @@
 // PNG, JPEG 2000 and every page of a multi-page TIFF. Private to tools/samples.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -27,10 +28,21 @@ void strip_jpeg_resolution(std::string& bytes);
 // Removes the pHYs chunk; PNG readers treat a file without it as "resolution unknown".
 void strip_png_resolution(std::string& bytes);
 
+// Puts a chunk of `type` ("gAMA") holding `data` right after IHDR, or right before IEND (after
+// the image data), with its CRC.
+void add_png_chunk(std::string& bytes, const std::string& type, const std::string& data,
+                   ExifPlace place = ExifPlace::before_image_data);
 // Puts an eXIf chunk right after IHDR, or right before IEND (after the image data).
 void add_png_exif(std::string& bytes, int orientation, ExifPlace place);
 // Puts a "JpgTiffExif->JP2" uuid box (EXIF, as ExifTool writes it) before the codestream box.
 void add_jp2_exif(std::string& bytes, int orientation);
+// Replaces the body of the JP2 header's colour specification box (method, precedence,
+// approximation, then the enumerated colour space or the ICC profile).
+void set_jp2_colour(std::string& bytes, const std::string& colr_body);
+// Adds a resolution box (`type` "resc", capture, or "resd", display) to the JP2 header, in
+// pixels per metre.
+void add_jp2_resolution(std::string& bytes, const std::string& type, std::uint16_t x_per_m,
+                        std::uint16_t y_per_m);
 // Sets Orientation (274) in IFD number i to orientations[i]; every IFD must have the tag.
 void set_tiff_orientations(std::string& bytes, const std::vector<int>& orientations);
 

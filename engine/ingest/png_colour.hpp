@@ -1,0 +1,26 @@
+// What a PNG without an ICC profile says about its colours: the gAMA and cHRM chunks. libvips
+// 8.14 reads the iCCP chunk (an embedded ICC profile) and ignores gAMA and cHRM, so a PNG saved
+// in linear light (gAMA 1.0) would be filmed as if it were sRGB: its mid-tones far too dark.
+// Private to engine/ingest.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fw::ingest_detail {
+
+// The ICC profile a browser builds for the PNG `file` (whose decoded page has `colour_bands`
+// colour bands, 1 or 3, alpha not counted): the cHRM primaries and white (sRGB's when absent)
+// with the tone curve of the gAMA exponent (sRGB's when absent). Nothing when the file has an
+// iCCP or sRGB chunk (the profile wins, or it is sRGB), when it has neither gAMA nor cHRM, or
+// when what they say is sRGB within libpng's 5 % (gAMA 0.45455 is sRGB's): such a page is
+// filmed as sRGB, as an untagged page is. A grey page takes only gAMA. Throws Error(input),
+// prefixed with `context`, when the chunks give no usable colours (gamma 0, a white point or
+// primaries no profile can be built from): the page's tones cannot be told.
+std::optional<std::vector<std::uint8_t>> png_implied_profile(const std::string& file,
+                                                             int colour_bands,
+                                                             const std::string& context);
+
+}  // namespace fw::ingest_detail
