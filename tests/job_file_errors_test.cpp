@@ -55,6 +55,25 @@ TEST(JobFile, UnsafeIdsBlankTitlesAndControlCharactersAreRefused) {
   EXPECT_EQ(job.documents[0].id, "论语卷一");
 }
 
+// A job file saved by Notepad on Chinese Windows is GBK ("ANSI") or UTF-16 ("Unicode"): each
+// is named with its line and what to do, not toml++'s "invalid utf-8 sequence".
+TEST(JobFile, AJobFileInGbkOrUtf16IsNamedAndAskedForAsUtf8) {
+  // title = "卷一" in GBK on line 7: 卷 = BE ED, 一 = D2 BB.
+  EXPECT_EQ(job_error(kHeader + "[[documents]]\nid = \"D001\"\ntitle = \"\xBE\xED\xD2\xBB\"\n" +
+                      "pages = { dir = \"s\" }\n"),
+            "job.toml:7: the file is not UTF-8 (byte 0xBE); it looks like GBK/GB18030; save it as "
+            "UTF-8");
+  // "ve" of "version" in UTF-16LE after its byte order mark.
+  EXPECT_EQ(job_error(std::string("\xFF\xFEv\0e\0", 6)),
+            "job.toml:1: the file is UTF-16 (it begins with the byte order mark FF FE); save it "
+            "as UTF-8");
+  // Bytes that are neither UTF-8 nor GB18030 are not called GBK.
+  EXPECT_EQ(job_error(kHeader + "# \xFF\n" + kFirstDocument),
+            "job.toml:5: the file is not UTF-8 (byte 0xFF); save it as UTF-8");
+  // A UTF-8 byte order mark is UTF-8.
+  EXPECT_EQ(parse_job("\xEF\xBB\xBF" + kHeader + kFirstDocument, "job.toml", "/jobs").title, "T");
+}
+
 TEST(JobFile, WrongTypeNamesTheTypeFound) {
   EXPECT_EQ(job_error(kHeader + kFirstDocument + "reduction = \"24x\"\n"),
             "job.toml:9: documents[1].reduction: expected a number 7–50, got \"24x\"");

@@ -165,6 +165,15 @@ TEST(TocInput, AGbkCsvIsNamedAndAskedForAsUtf8) {
   EXPECT_THAT(other, Not(HasSubstr("GBK")));
 }
 
+// Excel's "Unicode text" and Notepad's "Unicode" are UTF-16 with a byte order mark.
+TEST(TocInput, AUtf16FileIsNamedAsUtf16) {
+  test::TempDir dir;
+  test::write_text(dir / "toc.tsv", std::string("\xFF\xFEt\0i\0", 6));
+  EXPECT_EQ(load_error(dir, job_text("toc = \"toc.tsv\"\n")),
+            "toc.tsv:1: documents[1].toc: the file is UTF-16 (it begins with the byte order mark "
+            "FF FE); save it as UTF-8");
+}
+
 TEST(TocInput, SkippedLevelsEmptyTitlesAndDuplicatesAreRefusedWithFileAndLine) {
   test::TempDir dir;
   test::write_text(dir / "toc.csv", "卷一,1,1\n章一,2,3\n");

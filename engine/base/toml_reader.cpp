@@ -369,10 +369,21 @@ void TomlTable::fail(std::string_view name, std::string_view expected, std::stri
 TomlDocument::TomlDocument(std::shared_ptr<const toml_detail::Source> source)
     : source_(std::move(source)) {}
 
+void TomlDocument::check_utf8(std::string_view text, const std::string& file) {
+  const std::string reason = not_utf8_reason(text);
+  if (reason.empty()) return;
+  const std::size_t at = std::min(invalid_utf8_at(text), text.size());
+  const auto line = static_cast<std::uint32_t>(
+      1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+  throw Error(ErrorKind::job,
+              fmt::format("{}:{}: the file is {}; save it as UTF-8", file, line, reason));
+}
+
 TomlDocument TomlDocument::parse(std::string_view text, std::string file,
                                  const SyntaxErrorText& syntax_error) {
   auto source = std::make_shared<toml_detail::Source>();
   source->file = std::move(file);
+  check_utf8(text, source->file);
   try {
     source->root = toml::parse(text, std::string_view(source->file));
   } catch (const toml::parse_error& error) {

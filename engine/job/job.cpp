@@ -61,6 +61,7 @@ std::string sanitised_id(const std::string& name) {
 
 Job parse_job(const std::string& toml_text, const std::string& name,
               const std::filesystem::path& base_dir) {
+  TomlDocument::check_utf8(toml_text, name);
   const std::string text = job_detail::quote_unicode_bare_keys(toml_text);
   // A key defined twice is not a syntax error as an operator reads it, and is named as
   // written (job/bare_keys.hpp); the rest are.

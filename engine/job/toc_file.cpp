@@ -1,5 +1,5 @@
-// Tables of contents: a CSV or TSV file read into entries (UTF-8; GBK/GB18030 recognised and
-// refused with advice), and the checks every table of contents passes.
+// Tables of contents: a CSV or TSV file read into entries (UTF-8; GBK/GB18030 and UTF-16
+// recognised and refused with advice), and the checks every table of contents passes.
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
@@ -25,65 +25,6 @@ namespace fs = std::filesystem;
 using job_detail::has_control_character;
 
 namespace {
-
-// The length of the UTF-8 sequence at `at`, or 0 when the bytes there are not valid UTF-8
-// (overlong forms, surrogates and code points past U+10FFFF included).
-std::size_t utf8_length(std::string_view text, std::size_t at) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = byte(at);
-  if (lead < 0x80) return 1;
-  std::size_t length = 0;
-  std::uint32_t code = 0;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-    code = lead & 0x1F;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    code = lead & 0x0F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    code = lead & 0x07;
-  } else {
-    return 0;
-  }
-  if (at + length > text.size()) return 0;
-  for (std::size_t i = 1; i < length; ++i) {
-    if ((byte(at + i) & 0xC0) != 0x80) return 0;
-    code = (code << 6) | (byte(at + i) & 0x3F);
-  }
-  if ((length == 3 && (code < 0x800 || (code >= 0xD800 && code <= 0xDFFF))) ||
-      (length == 4 && (code < 0x10000 || code > 0x10FFFF))) {
-    return 0;
-  }
-  return length;
-}
-
-// Whether `text` is GB18030 (GBK is its two-byte part): ASCII, two-byte sequences 81–FE with
-// 40–7E or 80–FE, and four-byte sequences 81–FE 30–39 81–FE 30–39. Cataloguers' spreadsheets
-// on Chinese Windows save CSV in GBK unless told otherwise.
-bool decodes_as_gb18030(std::string_view text) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  for (std::size_t i = 0; i < text.size();) {
-    const unsigned char b = byte(i);
-    if (b < 0x80) {
-      ++i;
-      continue;
-    }
-    if (b == 0x80 || b == 0xFF || i + 1 >= text.size()) return false;
-    const unsigned char second = byte(i + 1);
-    if ((second >= 0x40 && second <= 0x7E) || (second >= 0x80 && second <= 0xFE)) {
-      i += 2;
-      continue;
-    }
-    if (second >= 0x30 && second <= 0x39 && i + 3 < text.size() && byte(i + 2) >= 0x81 &&
-        byte(i + 2) <= 0xFE && byte(i + 3) >= 0x30 && byte(i + 3) <= 0x39) {
-      i += 4;
-      continue;
-    }
-    return false;
-  }
-  return true;
-}
 
 std::string trimmed(std::string text) {
   const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
@@ -122,24 +63,12 @@ std::vector<TocEntry> read_toc_file(const fs::path& file, const std::string& sho
     throw Error(ErrorKind::job, fmt::format("{}: cannot read the table of contents ({}): {}", shown,
                                             key, e.what()));
   }
-  for (std::size_t at = 0; at < text.size();) {
-    const std::size_t length = utf8_length(text, at);
-    if (length > 0) {
-      at += length;
-      continue;
-    }
+  if (const std::string reason = not_utf8_reason(text); !reason.empty()) {
+    const std::size_t at = std::min(invalid_utf8_at(text), text.size());
     const auto line = static_cast<std::uint32_t>(
         1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
-    if (decodes_as_gb18030(text)) {
-      throw Error(ErrorKind::job,
-                  fmt::format("{}:{}: {}.toc: the file is not UTF-8 (byte 0x{:02X}); it looks "
-                              "like GBK/GB18030; save it as UTF-8",
-                              shown, line, key, static_cast<unsigned char>(text[at])));
-    }
-    throw Error(ErrorKind::job,
-                fmt::format("{}:{}: {}.toc: the file is not UTF-8 (byte 0x{:02X}); save it as "
-                            "UTF-8",
-                            shown, line, key, static_cast<unsigned char>(text[at])));
+    throw Error(ErrorKind::job, fmt::format("{}:{}: {}.toc: the file is {}; save it as UTF-8",
+                                            shown, line, key, reason));
   }
   const std::string first_line = text.substr(0, text.find('\n'));
   const char separator =

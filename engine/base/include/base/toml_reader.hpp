@@ -188,6 +188,12 @@ class TomlDocument {
   // the operator wrote it).
   static TomlDocument parse(std::string_view text, std::string file,
                             const SyntaxErrorText& syntax_error = {});
+  // TOML is UTF-8, and toml++ says only "invalid utf-8 sequence": a text saved in GBK
+  // (Notepad's "ANSI" on Chinese Windows) or UTF-16 (its "Unicode") is refused as
+  // "FILE:LINE: the file is not UTF-8 (byte 0xB2); it looks like GBK/GB18030; save it as
+  // UTF-8". parse() checks first; a reader that rewrites the text before parsing checks the
+  // text as written.
+  static void check_utf8(std::string_view text, const std::string& file);
   // Reads and parses `path`; a file that cannot be read is Error(job) too.
   static TomlDocument load(const std::filesystem::path& path);
   TomlTable root() const;
