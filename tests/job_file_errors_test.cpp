@@ -74,6 +74,27 @@ TEST(JobFile, AJobFileInGbkOrUtf16IsNamedAndAskedForAsUtf8) {
   EXPECT_EQ(parse_job("\xEF\xBB\xBF" + kHeader + kFirstDocument, "job.toml", "/jobs").title, "T");
 }
 
+// A title of ideographic (U+3000), no-break or zero-width spaces films as nothing, like one
+// of ASCII spaces: each is refused, its code points saying what the quotes cannot show.
+TEST(JobFile, ATitleOfSpacesThatDrawNothingIsBlank) {
+  const auto titled = [](const std::string& title) {
+    return kHeader + "[[documents]]\nid = \"D001\"\ntitle = \"" + title +
+           "\"\npages = { dir = \"s\" }\n";
+  };
+  EXPECT_EQ(job_error(titled("\u3000\u3000")),
+            "job.toml:7: documents[1].title: expected a title with a visible character, got "
+            "\"\u3000\u3000\" (U+3000 U+3000)");
+  EXPECT_EQ(job_error(titled("\\u200B\\uFEFF \\u00A0")),
+            "job.toml:7: documents[1].title: expected a title with a visible character, got "
+            "\"\u200b\ufeff \u00a0\" (U+200B U+FEFF U+0020 U+00A0)");
+  EXPECT_EQ(job_error("version = 1\nid = \"j\"\ntitle = \"\u3000\"\n" + kFirstDocument),
+            "job.toml:3: title: expected a title with a visible character, got \"\u3000\" "
+            "(U+3000)");
+  // Words with an ideographic space between them are a title.
+  EXPECT_EQ(parse_job(titled("论语\u3000卷一"), "job.toml", "/jobs").documents[0].title,
+            "论语\u3000卷一");
+}
+
 TEST(JobFile, WrongTypeNamesTheTypeFound) {
   EXPECT_EQ(job_error(kHeader + kFirstDocument + "reduction = \"24x\"\n"),
             "job.toml:9: documents[1].reduction: expected a number 7–50, got \"24x\"");

@@ -174,6 +174,23 @@ TEST(TocInput, AUtf16FileIsNamedAsUtf16) {
             "FF FE); save it as UTF-8");
 }
 
+// A spreadsheet cell holding an ideographic space (U+3000) or a zero-width space is as blank
+// as an empty one: nothing would show on the TOC frame. Its code points say what was found.
+TEST(TocInput, ATitleOfSpacesThatDrawNothingIsBlank) {
+  test::TempDir dir;
+  test::write_text(dir / "toc.csv", "卷一,1\n\u3000\u3000,2\n\u200b,2\n");
+  EXPECT_EQ(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+            "toc.csv:2: documents[1].toc[2].title: expected a title with a visible character, "
+            "got \"\u3000\u3000\" (U+3000 U+3000)");
+  test::write_text(dir / "toc.csv", "卷一,1\n\u00a0\u200b\ufeff,2\n");
+  EXPECT_EQ(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+            "toc.csv:2: documents[1].toc[2].title: expected a title with a visible character, "
+            "got \"\u00a0\u200b\ufeff\" (U+00A0 U+200B U+FEFF)");
+  // A title with an ideographic space between its words is a title.
+  test::write_text(dir / "toc.csv", "卷一\u3000学而,1\n");
+  EXPECT_EQ(load(dir, job_text("toc = \"toc.csv\"\n")).documents[0].toc[0].title, "卷一\u3000学而");
+}
+
 TEST(TocInput, SkippedLevelsEmptyTitlesAndDuplicatesAreRefusedWithFileAndLine) {
   test::TempDir dir;
   test::write_text(dir / "toc.csv", "卷一,1,1\n章一,2,3\n");

@@ -34,6 +34,7 @@ using job_detail::kMaxIdCharacters;
 using job_detail::kNameRule;
 using job_detail::kReduction;
 using job_detail::kThreads;
+using job_detail::quote_blank;
 using job_detail::quote_start;
 
 [[noreturn]] void fail_flag(const std::string& flag, const std::string& expected,
@@ -144,7 +145,7 @@ void apply_overrides(Job& job, const JobOverrides& overrides) {
   }
   if (overrides.title) {
     if (is_blank(*overrides.title)) {
-      fail_flag("--title", "a title with a visible character", quote(*overrides.title));
+      fail_flag("--title", "a title with a visible character", quote_blank(*overrides.title));
     }
     job.title = *overrides.title;
   }

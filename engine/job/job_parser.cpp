@@ -173,7 +173,7 @@ fs::path JobParser::read_path(const TomlValue& value, std::string_view what) con
 
 std::string JobParser::read_title(const TomlValue& value) const {
   std::string text = value.text();
-  if (is_blank(text)) value.fail("a title with a visible character");
+  if (is_blank(text)) value.fail("a title with a visible character", quote_blank(text));
   if (has_control_character(text)) value.fail("a title without control characters");
   return text;
 }

@@ -53,8 +53,13 @@ std::string quote_start(std::string_view text);
 // Text drawn on film (titles, metadata) holds no control character but a line break or a tab:
 // nothing draws U+0000 or an escape, and a frame cannot be corrected after exposure.
 bool has_control_character(std::string_view text);
-// A title is drawn on film: it must show something, not only spaces.
+// A title is drawn on film: it must show something, not only spaces (Unicode's: a cell
+// holding an ideographic space U+3000 or a no-break space is as blank as an empty one) and
+// characters that draw nothing (zero-width spaces, the byte order mark, direction marks).
 bool is_blank(std::string_view text);
+// A blank text for a message: quoted, and with its code points when it is not only ASCII
+// ("　" (U+3000) reads as nothing without them).
+std::string quote_blank(std::string_view text);
 
 // The words of each choice; nullopt for any other word.
 std::optional<ImageMode> image_mode_from(std::string_view word);

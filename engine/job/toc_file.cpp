@@ -23,6 +23,8 @@ namespace fw {
 
 namespace fs = std::filesystem;
 using job_detail::has_control_character;
+using job_detail::is_blank;
+using job_detail::quote_blank;
 
 namespace {
 
@@ -152,6 +154,9 @@ void check_toc(const std::vector<TocEntry>& toc) {
     };
     if (trimmed(entry.title).empty()) {
       fail("title", "expected a non-empty title, got " + quote(entry.title));
+    }
+    if (is_blank(entry.title)) {
+      fail("title", "expected a title with a visible character, got " + quote_blank(entry.title));
     }
     // Drawn on the TOC frames: nothing draws a control character, and film cannot be mended.
     if (has_control_character(entry.title)) {
