@@ -191,6 +191,44 @@ TEST(TocInput, ATitleOfSpacesThatDrawNothingIsBlank) {
   EXPECT_EQ(load(dir, job_text("toc = \"toc.csv\"\n")).documents[0].toc[0].title, "卷一\u3000学而");
 }
 
+// An entry's metadata is kept by key (catalog, toc.csv, JSON): a header naming a column twice
+// kept the second column's value and lost the first's without a word, and a value under a
+// column the header leaves unnamed was kept under the key "". Both are refused; an unnamed
+// column with no values (a spreadsheet's trailing comma) is not.
+TEST(TocInput, AHeaderNamingAColumnTwiceOrAValueUnderNoNameIsRefused) {
+  test::TempDir dir;
+  test::write_text(dir / "toc.csv", "title,page,level,附注,附注\n卷一,1,1,朱熹注,宋刻本\n");
+  EXPECT_EQ(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+            "toc.csv:1: documents[1].toc: the header names one column twice: \"附注\" (column "
+            "4) and \"附注\" (column 5); give each column a name of its own");
+  test::write_text(dir / "toc.csv", "Title,题名,page\n卷一,卷一,1\n");
+  EXPECT_EQ(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+            "toc.csv:1: documents[1].toc: the header names one column twice: \"Title\" (column "
+            "1) and \"题名\" (column 2); give each column a name of its own");
+  test::write_text(dir / "toc.csv", "title,page,,附注\n卷一,1,,\n卷二,2,朱熹,\n");
+  EXPECT_EQ(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+            "toc.csv:3: documents[1].toc[2]: column 3 holds \"朱熹\" but the header gives it no "
+            "name");
+  test::write_text(dir / "toc.csv", "title,page,level,,\n卷一,1,1,,\n");
+  const Job job = load(dir, job_text("toc = \"toc.csv\"\n"));
+  ASSERT_EQ(job.documents[0].toc.size(), 1u);
+  EXPECT_TRUE(job.documents[0].toc[0].metadata.empty());
+}
+
+// The job file's reader refuses a control character in an entry's metadata; a CSV's was kept
+// and written raw into the catalog and toc.csv.
+TEST(TocInput, AControlCharacterInACsvEntrysMetadataIsRefused) {
+  test::TempDir dir;
+  test::write_text(dir / "toc.csv", "title,page,责任者\n卷一,1,朱\x01熹\n");
+  EXPECT_EQ(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+            "toc.csv:2: documents[1].toc[1].metadata.责任者: expected a key and value without "
+            "control characters, got \"责任者\" = \"朱\\u0001熹\"");
+  // A line break inside a quoted field is text, as in a title.
+  test::write_text(dir / "toc.csv", "title,page,责任者\n卷一,1,\"朱\n熹\"\n");
+  EXPECT_EQ(load(dir, job_text("toc = \"toc.csv\"\n")).documents[0].toc[0].metadata.at(0).second,
+            "朱\n熹");
+}
+
 TEST(TocInput, SkippedLevelsEmptyTitlesAndDuplicatesAreRefusedWithFileAndLine) {
   test::TempDir dir;
   test::write_text(dir / "toc.csv", "卷一,1,1\n章一,2,3\n");

@@ -86,6 +86,20 @@ std::vector<TocEntry> read_toc_file(const fs::path& file, const std::string& sho
     if (std::find(names.begin(), names.end(), "title") != names.end()) {
       columns = names;
       first = 1;
+      // Two columns of one name would keep one value of the two (the catalog and the export
+      // hold an entry's metadata by key): the second would be lost without a word.
+      for (std::size_t c = 0; c < columns.size(); ++c) {
+        const auto earlier = std::find(columns.begin(), columns.begin() + c, columns[c]);
+        if (!columns[c].empty() && earlier != columns.begin() + c) {
+          const auto first_column = static_cast<std::size_t>(earlier - columns.begin());
+          throw Error(ErrorKind::job,
+                      fmt::format("{}:{}: {}.toc: the header names one column twice: {} (column "
+                                  "{}) and {} (column {}); give each column a name of its own",
+                                  shown, records[0].line, key,
+                                  quote(trimmed(records[0].fields[first_column])), first_column + 1,
+                                  quote(trimmed(records[0].fields[c])), c + 1));
+        }
+      }
       if (std::find(columns.begin(), columns.end(), "page") == columns.end()) {
         throw Error(ErrorKind::job,
                     fmt::format("{}:{}: {}.toc: the header names no page column (columns: "
@@ -134,6 +148,11 @@ std::vector<TocEntry> read_toc_file(const fs::path& file, const std::string& sho
           entry.level = static_cast<int>(number);
         }
       } else if (!value.empty()) {
+        // A value under a column the header does not name would be kept under no key.
+        if (column.empty()) {
+          fail("", fmt::format("column {} holds {} but the header gives it no name", c + 1,
+                               quote(value)));
+        }
         entry.metadata.emplace_back(column, value);
       }
     }
@@ -148,7 +167,7 @@ void check_toc(const std::vector<TocEntry>& toc) {
   int previous_level = 0;
   std::map<std::tuple<std::string, std::uint32_t, int>, const TocEntry*> seen;
   for (const TocEntry& entry : toc) {
-    const auto fail = [&](const char* column, const std::string& message) {
+    const auto fail = [&](std::string_view column, const std::string& message) {
       throw Error(ErrorKind::job,
                   fmt::format("{}: {}.{}: {}", entry.origin, entry.key, column, message));
     };
@@ -161,6 +180,14 @@ void check_toc(const std::vector<TocEntry>& toc) {
     // Drawn on the TOC frames: nothing draws a control character, and film cannot be mended.
     if (has_control_character(entry.title)) {
       fail("title", "expected a title without control characters, got " + quote(entry.title));
+    }
+    // Kept in the catalog, toc.csv and the JSON export: a control character there is no
+    // text a reader or a library system can take (the job file's own reader refuses it too).
+    for (const auto& [name, value] : entry.metadata) {
+      if (has_control_character(name) || has_control_character(value)) {
+        fail("metadata." + name, "expected a key and value without control characters, got " +
+                                     quote(name) + " = " + quote(value));
+      }
     }
     if (entry.level > previous_level + 1) {
       fail("level", previous_level == 0
