@@ -95,6 +95,34 @@ TEST(JobFile, ATitleOfSpacesThatDrawNothingIsBlank) {
             "论语\u3000卷一");
 }
 
+// No font draws a tab: a title or metadata value with one planned on to the glyph check and
+// stopped there as "no font ... can draw U+0009" (exit 3), while this reader's rule said tabs
+// were allowed. Metadata keys are drawn too ("作者: 朱熹") and name the value in mets.xml and
+// the catalog: an empty key, or one with a control character, was filmed as ": 朱熹".
+TEST(JobFile, TabsInDrawnTextAndBlankOrControlMetadataKeysAreRefused) {
+  const std::string document = kHeader + kFirstDocument;
+  EXPECT_EQ(job_error(kHeader + "[[documents]]\nid = \"D001\"\ntitle = \"论\\t语\"\n" +
+                      "pages = { dir = \"s\" }\n"),
+            "job.toml:7: documents[1].title: expected a title without control characters, got "
+            "\"论\\t语\"");
+  EXPECT_EQ(job_error(document + "[documents.metadata]\n作者 = \"朱\\t熹\"\n"),
+            "job.toml:10: documents[1].metadata.作者: expected a value without control "
+            "characters, got \"朱\\t熹\"");
+  EXPECT_EQ(job_error(document + "[documents.metadata]\n\"\" = \"朱熹\"\n"),
+            "job.toml:10: documents[1].metadata.: expected a metadata key with a visible "
+            "character, got \"\"");
+  EXPECT_EQ(job_error(document + "[documents.metadata]\n\"\u3000\" = \"朱熹\"\n"),
+            "job.toml:10: documents[1].metadata.\u3000: expected a metadata key with a visible "
+            "character, got \"\u3000\" (U+3000)");
+  EXPECT_EQ(job_error(document + "[documents.metadata]\n\"作\\u0001者\" = \"朱熹\"\n"),
+            "job.toml:10: documents[1].metadata.作\u0001者: expected a key without control "
+            "characters, got \"作\\u0001者\"");
+  // A line break is text: the title target sets the value on two lines.
+  const Job job = parse_job(document + "[documents.metadata]\n附注 = \"\"\"宋刻本\n元修\"\"\"\n",
+                            "job.toml", "/jobs");
+  EXPECT_EQ(job.documents[0].metadata.at(0).second, "宋刻本\n元修");
+}
+
 TEST(JobFile, WrongTypeNamesTheTypeFound) {
   EXPECT_EQ(job_error(kHeader + kFirstDocument + "reduction = \"24x\"\n"),
             "job.toml:9: documents[1].reduction: expected a number 7–50, got \"24x\"");

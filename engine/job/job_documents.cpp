@@ -194,12 +194,17 @@ std::vector<std::pair<std::string, std::string>> JobParser::read_metadata(
   const TomlTable table = value.table();
   std::vector<std::pair<std::string, std::string>> metadata;
   for (const TomlValue& entry : table.entries()) {
+    const std::string_view key = table.name_of(entry);
+    // The key is drawn beside its value on the title target ("作者: 朱熹") and names it in
+    // mets.xml and the catalog.
+    if (is_blank(key)) entry.fail("a metadata key with a visible character", quote_blank(key));
+    if (has_control_character(key)) entry.fail("a key without control characters", quote(key));
     const auto text = scalar_text(entry, false);
     if (!text) entry.fail_type("a string or number");
     if (has_control_character(*text)) {
       entry.fail("a value without control characters", quote(*text));
     }
-    metadata.emplace_back(std::string(table.name_of(entry)), *text);
+    metadata.emplace_back(std::string(key), *text);
   }
   return metadata;
 }

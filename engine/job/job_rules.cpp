@@ -71,7 +71,7 @@ std::string quote_start(std::string_view text) {
 bool has_control_character(std::string_view text) {
   return std::any_of(text.begin(), text.end(), [](char c) {
     const auto u = static_cast<unsigned char>(c);
-    return (u < 0x20 && c != '\n' && c != '\t') || u == 0x7f;
+    return (u < 0x20 && c != '\n') || u == 0x7f;
   });
 }
 

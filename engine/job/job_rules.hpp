@@ -50,8 +50,9 @@ bool is_document_id(std::string_view id);
 
 // What a message shows of a long text: its start.
 std::string quote_start(std::string_view text);
-// Text drawn on film (titles, metadata) holds no control character but a line break or a tab:
-// nothing draws U+0000 or an escape, and a frame cannot be corrected after exposure.
+// Text drawn on film (titles, metadata) holds no control character but a line break: nothing
+// draws U+0000, an escape or a tab (no font has a glyph for U+0009, and the text check would
+// refuse it later as a missing glyph), and a frame cannot be corrected after exposure.
 bool has_control_character(std::string_view text);
 // A title is drawn on film: it must show something, not only spaces (Unicode's: a cell
 // holding an ideographic space U+3000 or a no-break space is as blank as an empty one) and
