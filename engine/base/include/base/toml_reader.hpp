@@ -76,6 +76,9 @@ class TomlValue {
     int year, month, day;
   };
   std::optional<Date> as_date() const;
+  // A number as the file writes it (2.0, 1.10, 1e3, 0x1F, 1_000), where as_number() has only
+  // its value (2, 1.1, 1000, 31, 1000); nullopt for anything else.
+  std::optional<std::string> number_as_written() const;
 
   // Typed reads. Each throws "FILE:LINE: KEY: expected ..., got ...".
   std::string string(std::string_view expected = "a string") const;
