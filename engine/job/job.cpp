@@ -22,6 +22,7 @@ namespace fs = std::filesystem;
 using job_detail::expected_integer;
 using job_detail::expected_number;
 using job_detail::format_number;
+using job_detail::has_control_character;
 using job_detail::in_range;
 using job_detail::is_blank;
 using job_detail::is_document_id;
@@ -144,8 +145,17 @@ void apply_overrides(Job& job, const JobOverrides& overrides) {
     job.site = *overrides.site;
   }
   if (overrides.title) {
+    // A terminal in a GBK locale passes the title in GBK: refused here, named as the flag's,
+    // rather than by the text check as the job file's title.
+    if (const std::string reason = not_utf8_reason(*overrides.title); !reason.empty()) {
+      fail_flag("--title", "a title in UTF-8",
+                fmt::format("\"{}\", {}", escape_non_ascii(*overrides.title), reason));
+    }
     if (is_blank(*overrides.title)) {
       fail_flag("--title", "a title with a visible character", quote_blank(*overrides.title));
+    }
+    if (has_control_character(*overrides.title)) {
+      fail_flag("--title", "a title without control characters", quote(*overrides.title));
     }
     job.title = *overrides.title;
   }
