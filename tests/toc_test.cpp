@@ -215,6 +215,22 @@ TEST(TocInput, AHeaderNamingAColumnTwiceOrAValueUnderNoNameIsRefused) {
   EXPECT_TRUE(job.documents[0].toc[0].metadata.empty());
 }
 
+// A CSV saved with Windows line ends has CR LF inside a quoted two-line cell too: the cell's
+// line break is text, its CR the file's. The title was refused for its control character CR.
+TEST(TocInput, ACsvWithWindowsLineEndsKeepsATwoLineCellAsTwoLines) {
+  test::TempDir dir;
+  test::write_text(
+      dir / "toc.csv",
+      "\xEF\xBB\xBFtitle,page,责任者\r\n\"卷一\r\n学而\",1,\"朱\r\n熹\"\r\n卷二,2,\r\n");
+  const Job job = load(dir, job_text("toc = \"toc.csv\"\n"));
+  const std::vector<TocEntry>& toc = job.documents[0].toc;
+  ASSERT_EQ(toc.size(), 2u);
+  EXPECT_EQ(toc[0].title, "卷一\n学而");
+  EXPECT_EQ(toc[0].metadata.at(0).second, "朱\n熹");
+  EXPECT_EQ(toc[1].title, "卷二");
+  EXPECT_EQ(toc[1].origin, "toc.csv:5");  // the two cells above take two lines each
+}
+
 // The job file's reader refuses a control character in an entry's metadata; a CSV's was kept
 // and written raw into the catalog and toc.csv.
 TEST(TocInput, AControlCharacterInACsvEntrysMetadataIsRefused) {

@@ -36,6 +36,19 @@ std::string trimmed(std::string text) {
   return text.substr(first);
 }
 
+// A quoted field's line break as the file writes it: a CSV saved with Windows line ends
+// (unix2dos, WPS, LibreOffice's CRLF option) has CR LF inside a two-line cell too, and a CR
+// is a control character no title may hold. The line break is text; its CR is the file's.
+std::string with_lf_line_breaks(const std::string& field) {
+  std::string out;
+  out.reserve(field.size());
+  for (std::size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\r' && i + 1 < field.size() && field[i + 1] == '\n') continue;
+    out += field[i];
+  }
+  return out;
+}
+
 std::string lower_ascii(std::string text) {
   for (char& c : text) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
@@ -124,7 +137,7 @@ std::vector<TocEntry> read_toc_file(const fs::path& file, const std::string& sho
     }
     bool has_page = false;
     for (std::size_t c = 0; c < record.fields.size(); ++c) {
-      const std::string value = trimmed(record.fields[c]);
+      const std::string value = trimmed(with_lf_line_breaks(record.fields[c]));
       const std::string& column = columns[c];
       if (column == "title") {
         entry.title = value;
