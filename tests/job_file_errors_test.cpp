@@ -123,6 +123,22 @@ TEST(JobFile, TabsInDrawnTextAndBlankOrControlMetadataKeysAreRefused) {
   EXPECT_EQ(job.documents[0].metadata.at(0).second, "宋刻本\n元修");
 }
 
+// U+FFFD is what a broken conversion (GBK read as Latin-1 or as UTF-8) leaves where a
+// character was lost. Every font draws it, as a box with a question mark: a title or a value
+// holding one was filmed with that box standing for a character that is gone.
+TEST(JobFile, TheReplacementCharacterOfALostCharacterIsRefusedInTitlesAndMetadata) {
+  const std::string lost =
+      "without U+FFFD, the replacement character a conversion from another encoding leaves "
+      "where it lost a character (take the text from its source again), got ";
+  EXPECT_EQ(job_error(kHeader + "[[documents]]\nid = \"D001\"\ntitle = \"论语\\uFFFD集注\"\n" +
+                      "pages = { dir = \"s\" }\n"),
+            "job.toml:7: documents[1].title: expected a title " + lost + "\"论语\uFFFD集注\"");
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + "[documents.metadata]\n作者 = \"朱\uFFFD\"\n"),
+            "job.toml:10: documents[1].metadata.作者: expected a value " + lost + "\"朱\uFFFD\"");
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + "[documents.metadata]\n\"作\uFFFD\" = \"朱熹\"\n"),
+            "job.toml:10: documents[1].metadata.作\uFFFD: expected a key " + lost + "\"作\uFFFD\"");
+}
+
 TEST(JobFile, WrongTypeNamesTheTypeFound) {
   EXPECT_EQ(job_error(kHeader + kFirstDocument + "reduction = \"24x\"\n"),
             "job.toml:9: documents[1].reduction: expected a number 7–50, got \"24x\"");

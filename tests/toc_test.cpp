@@ -245,6 +245,19 @@ TEST(TocInput, AControlCharacterInACsvEntrysMetadataIsRefused) {
             "朱\n熹");
 }
 
+// A TOC that went through a broken conversion has U+FFFD where characters were lost: refused
+// in titles (drawn on the TOC frames) and metadata, as in the job file.
+TEST(TocInput, TheReplacementCharacterOfALostCharacterIsRefused) {
+  test::TempDir dir;
+  test::write_text(dir / "toc.csv", "title,page,责任者\n卷一,1,\n卷\uFFFD,2,\n");
+  EXPECT_THAT(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+              HasSubstr("toc.csv:3: documents[1].toc[2].title: expected a title without U+FFFD"));
+  test::write_text(dir / "toc.csv", "title,page,责任者\n卷一,1,朱\uFFFD\n");
+  EXPECT_THAT(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+              HasSubstr("toc.csv:2: documents[1].toc[1].metadata.责任者: expected a key and value "
+                        "without U+FFFD"));
+}
+
 TEST(TocInput, SkippedLevelsEmptyTitlesAndDuplicatesAreRefusedWithFileAndLine) {
   test::TempDir dir;
   test::write_text(dir / "toc.csv", "卷一,1,1\n章一,2,3\n");

@@ -23,6 +23,7 @@ using job_detail::expected_integer;
 using job_detail::expected_number;
 using job_detail::format_number;
 using job_detail::has_control_character;
+using job_detail::has_replacement_character;
 using job_detail::in_range;
 using job_detail::is_blank;
 using job_detail::is_document_id;
@@ -37,6 +38,7 @@ using job_detail::kReduction;
 using job_detail::kThreads;
 using job_detail::quote_blank;
 using job_detail::quote_start;
+using job_detail::without_replacement_character;
 
 [[noreturn]] void fail_flag(const std::string& flag, const std::string& expected,
                             const std::string& found) {
@@ -156,6 +158,9 @@ void apply_overrides(Job& job, const JobOverrides& overrides) {
     }
     if (has_control_character(*overrides.title)) {
       fail_flag("--title", "a title without control characters", quote(*overrides.title));
+    }
+    if (has_replacement_character(*overrides.title)) {
+      fail_flag("--title", without_replacement_character("a title"), quote(*overrides.title));
     }
     job.title = *overrides.title;
   }

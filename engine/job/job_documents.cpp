@@ -199,12 +199,18 @@ std::vector<std::pair<std::string, std::string>> JobParser::read_metadata(
     // mets.xml and the catalog.
     if (is_blank(key)) entry.fail("a metadata key with a visible character", quote_blank(key));
     if (has_control_character(key)) entry.fail("a key without control characters", quote(key));
+    if (has_replacement_character(key)) {
+      entry.fail(without_replacement_character("a key"), quote(key));
+    }
     // Numbers are kept as written: 版本 = 2.0 is filmed "2.0", not the "2" of its value.
     auto text = entry.number_as_written();
     if (!text) text = scalar_text(entry, false);
     if (!text) entry.fail_type("a string or number");
     if (has_control_character(*text)) {
       entry.fail("a value without control characters", quote(*text));
+    }
+    if (has_replacement_character(*text)) {
+      entry.fail(without_replacement_character("a value"), quote(*text));
     }
     metadata.emplace_back(std::string(key), *text);
   }

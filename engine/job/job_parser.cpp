@@ -175,6 +175,7 @@ std::string JobParser::read_title(const TomlValue& value) const {
   std::string text = value.text();
   if (is_blank(text)) value.fail("a title with a visible character", quote_blank(text));
   if (has_control_character(text)) value.fail("a title without control characters");
+  if (has_replacement_character(text)) value.fail(without_replacement_character("a title"));
   return text;
 }
 

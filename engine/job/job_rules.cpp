@@ -75,6 +75,17 @@ bool has_control_character(std::string_view text) {
   });
 }
 
+bool has_replacement_character(std::string_view text) {
+  return text.find("\xEF\xBF\xBD") != std::string_view::npos;
+}
+
+std::string without_replacement_character(std::string_view what) {
+  return fmt::format(
+      "{} without U+FFFD, the replacement character a conversion from another encoding leaves "
+      "where it lost a character (take the text from its source again)",
+      what);
+}
+
 namespace {
 
 // What no font draws ink for: Unicode's White_Space (U+3000, the ideographic space, among

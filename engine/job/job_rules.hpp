@@ -54,6 +54,12 @@ std::string quote_start(std::string_view text);
 // draws U+0000, an escape or a tab (no font has a glyph for U+0009, and the text check would
 // refuse it later as a missing glyph), and a frame cannot be corrected after exposure.
 bool has_control_character(std::string_view text);
+// U+FFFD, the replacement character, is what a conversion from another encoding leaves where it
+// lost a character (GBK through a Latin-1 or broken UTF-8 step): fonts draw it as a box with a
+// question mark, and on film it would stand for a character that is gone.
+bool has_replacement_character(std::string_view text);
+// "a title without U+FFFD, ...": what a message expects of text holding one.
+std::string without_replacement_character(std::string_view what);
 // A title is drawn on film: it must show something, not only spaces (Unicode's: a cell
 // holding an ideographic space U+3000 or a no-break space is as blank as an empty one) and
 // characters that draw nothing (zero-width spaces, the byte order mark, direction marks).

@@ -23,8 +23,10 @@ namespace fw {
 
 namespace fs = std::filesystem;
 using job_detail::has_control_character;
+using job_detail::has_replacement_character;
 using job_detail::is_blank;
 using job_detail::quote_blank;
+using job_detail::without_replacement_character;
 
 namespace {
 
@@ -194,12 +196,20 @@ void check_toc(const std::vector<TocEntry>& toc) {
     if (has_control_character(entry.title)) {
       fail("title", "expected a title without control characters, got " + quote(entry.title));
     }
+    if (has_replacement_character(entry.title)) {
+      fail("title",
+           "expected " + without_replacement_character("a title") + ", got " + quote(entry.title));
+    }
     // Kept in the catalog, toc.csv and the JSON export: a control character there is no
     // text a reader or a library system can take (the job file's own reader refuses it too).
     for (const auto& [name, value] : entry.metadata) {
       if (has_control_character(name) || has_control_character(value)) {
         fail("metadata." + name, "expected a key and value without control characters, got " +
                                      quote(name) + " = " + quote(value));
+      }
+      if (has_replacement_character(name) || has_replacement_character(value)) {
+        fail("metadata." + name, "expected " + without_replacement_character("a key and value") +
+                                     ", got " + quote(name) + " = " + quote(value));
       }
     }
     if (entry.level > previous_level + 1) {
