@@ -137,6 +137,24 @@ TEST(JobFile, TheReplacementCharacterOfALostCharacterIsRefusedInTitlesAndMetadat
             "job.toml:10: documents[1].metadata.作者: expected a value " + lost + "\"朱\uFFFD\"");
   EXPECT_EQ(job_error(kHeader + kFirstDocument + "[documents.metadata]\n\"作\uFFFD\" = \"朱熹\"\n"),
             "job.toml:10: documents[1].metadata.作\uFFFD: expected a key " + lost + "\"作\uFFFD\"");
+  // The institution and a substitution note are drawn on targets too; both may be empty.
+  EXPECT_EQ(job_error("version = 1\nid = \"j\"\ntitle = \"t\"\ninstitution = \"国家\uFFFD馆\"\n" +
+                      kFirstDocument),
+            "job.toml:4: institution: expected an institution " + lost + "\"国家\uFFFD馆\"");
+  EXPECT_EQ(job_error("version = 1\nid = \"j\"\ntitle = \"t\"\ninstitution = \"国家\\t馆\"\n" +
+                      kFirstDocument),
+            "job.toml:4: institution: expected an institution without control characters, got "
+            "\"国家\\t馆\"");
+  EXPECT_EQ(
+      job_error(kHeader + kFirstDocument +
+                "[[documents.substitute]]\npage = 1\ntarget = \"page-missing\"\n"
+                "note = \"缺\uFFFD\"\n"),
+      "job.toml:12: documents[1].substitute[1].note: expected a note " + lost + "\"缺\uFFFD\"");
+  EXPECT_EQ(
+      parse_job("version = 1\nid = \"j\"\ntitle = \"t\"\ninstitution = \"\"\n" + kFirstDocument,
+                "job.toml", "/jobs")
+          .institution,
+      "");
 }
 
 TEST(JobFile, WrongTypeNamesTheTypeFound) {

@@ -140,7 +140,7 @@ std::vector<DeclaredSubstitute> JobParser::read_substitutes(const TomlValue& val
            substitute.target =
                read_name(target, "a substitution target template in profiles/targets/");
          }},
-        {"note", [&](const TomlValue& note) { substitute.note = note.string("a string"); }},
+        {"note", [&](const TomlValue& note) { substitute.note = read_drawn_text(note, "a note"); }},
         {"insert", [&](const TomlValue& insert) { substitute.insert = insert.boolean(); }},
     });
     table.require("page", "a page number (1-based)");

@@ -74,7 +74,8 @@ Job JobParser::parse(const TomlTable& root) {
          }
        }},
       {"title", [&](const TomlValue& value) { job.title = read_title(value); }},
-      {"institution", [&](const TomlValue& value) { job.institution = value.string("a string"); }},
+      {"institution",
+       [&](const TomlValue& value) { job.institution = read_drawn_text(value, "an institution"); }},
       {"site",
        [&](const TomlValue& value) {
          const auto text = value.as_string();
@@ -169,6 +170,13 @@ void JobParser::check_version(const TomlTable& root) const {
 
 fs::path JobParser::read_path(const TomlValue& value, std::string_view what) const {
   return resolve(base_dir_, value.text(what));
+}
+
+std::string JobParser::read_drawn_text(const TomlValue& value, std::string_view what) const {
+  std::string text = value.string("a string");
+  if (has_control_character(text)) value.fail(fmt::format("{} without control characters", what));
+  if (has_replacement_character(text)) value.fail(without_replacement_character(what));
+  return text;
 }
 
 std::string JobParser::read_title(const TomlValue& value) const {
