@@ -189,6 +189,13 @@ TEST(JobFile, MetadataNumbersAreKeptAsWritten) {
   EXPECT_EQ(job.documents[0].metadata, metadata);
   const std::vector<std::pair<std::string, std::string>> entry = {{"页数", "12.0"}, {"次", "3"}};
   EXPECT_EQ(job.documents[0].toc.at(0).metadata, entry);
+  // A byte order mark is no column: a number on the first line is still read whole.
+  const Job marked = parse_job(
+      "\xEF\xBB\xBF"
+      "documents = [{ id = \"D001\", title = \"t\", pages = { dir = \"s\" }, "
+      "metadata = { 版本 = 2.50 } }]\nversion = 1\nid = \"j\"\ntitle = \"T\"\n",
+      "job.toml", "/jobs");
+  EXPECT_EQ(marked.documents[0].metadata.at(0).second, "2.50");
 }
 
 TEST(JobFile, MinimalJobGetsTheDefaults) {

@@ -92,9 +92,10 @@ std::optional<std::string> TomlValue::number_as_written() const {
       region.end.column <= region.begin.column) {
     return std::nullopt;
   }
-  // toml++ counts lines from 1 and columns in code points from 1, the end one past the value.
+  // toml++ counts lines from 1 and columns in code points from 1, the end one past the value,
+  // and does not count a byte order mark.
   const std::string_view text = source_->text;
-  std::size_t at = 0;
+  std::size_t at = text.starts_with("\xEF\xBB\xBF") ? 3 : 0;
   for (std::uint32_t line = 1; line < region.begin.line; ++line) {
     at = text.find('\n', at);
     if (at == std::string_view::npos) return std::nullopt;

@@ -1,4 +1,5 @@
-// Text for messages: quoting what was found, and suggesting what was meant.
+// Text for messages: quoting what was found, suggesting what was meant, and naming the encoding
+// of bytes that are not UTF-8.
 #pragma once
 
 #include <span>
