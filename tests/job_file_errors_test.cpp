@@ -55,6 +55,108 @@ TEST(JobFile, UnsafeIdsBlankTitlesAndControlCharactersAreRefused) {
   EXPECT_EQ(job.documents[0].id, "论语卷一");
 }
 
+// A job file saved by Notepad on Chinese Windows is GBK ("ANSI") or UTF-16 ("Unicode"): each
+// is named with its line and what to do, not toml++'s "invalid utf-8 sequence".
+TEST(JobFile, AJobFileInGbkOrUtf16IsNamedAndAskedForAsUtf8) {
+  // title = "卷一" in GBK on line 7: 卷 = BE ED, 一 = D2 BB.
+  EXPECT_EQ(job_error(kHeader + "[[documents]]\nid = \"D001\"\ntitle = \"\xBE\xED\xD2\xBB\"\n" +
+                      "pages = { dir = \"s\" }\n"),
+            "job.toml:7: the file is not UTF-8 (byte 0xBE); it looks like GBK/GB18030; save it as "
+            "UTF-8");
+  // "ve" of "version" in UTF-16LE after its byte order mark.
+  EXPECT_EQ(job_error(std::string("\xFF\xFEv\0e\0", 6)),
+            "job.toml:1: the file is UTF-16 (it begins with the byte order mark FF FE); save it "
+            "as UTF-8");
+  // Bytes that are neither UTF-8 nor GB18030 are not called GBK.
+  EXPECT_EQ(job_error(kHeader + "# \xFF\n" + kFirstDocument),
+            "job.toml:5: the file is not UTF-8 (byte 0xFF); save it as UTF-8");
+  // A UTF-8 byte order mark is UTF-8.
+  EXPECT_EQ(parse_job("\xEF\xBB\xBF" + kHeader + kFirstDocument, "job.toml", "/jobs").title, "T");
+}
+
+// A title of ideographic (U+3000), no-break or zero-width spaces films as nothing, like one
+// of ASCII spaces: each is refused, its code points saying what the quotes cannot show.
+TEST(JobFile, ATitleOfSpacesThatDrawNothingIsBlank) {
+  const auto titled = [](const std::string& title) {
+    return kHeader + "[[documents]]\nid = \"D001\"\ntitle = \"" + title +
+           "\"\npages = { dir = \"s\" }\n";
+  };
+  EXPECT_EQ(job_error(titled("\u3000\u3000")),
+            "job.toml:7: documents[1].title: expected a title with a visible character, got "
+            "\"\u3000\u3000\" (U+3000 U+3000)");
+  EXPECT_EQ(job_error(titled("\\u200B\\uFEFF \\u00A0")),
+            "job.toml:7: documents[1].title: expected a title with a visible character, got "
+            "\"\u200b\ufeff \u00a0\" (U+200B U+FEFF U+0020 U+00A0)");
+  EXPECT_EQ(job_error("version = 1\nid = \"j\"\ntitle = \"\u3000\"\n" + kFirstDocument),
+            "job.toml:3: title: expected a title with a visible character, got \"\u3000\" "
+            "(U+3000)");
+  // Words with an ideographic space between them are a title.
+  EXPECT_EQ(parse_job(titled("论语\u3000卷一"), "job.toml", "/jobs").documents[0].title,
+            "论语\u3000卷一");
+}
+
+// No font draws a tab: a title or metadata value with one planned on to the glyph check and
+// stopped there as "no font ... can draw U+0009" (exit 3), while this reader's rule said tabs
+// were allowed. Metadata keys are drawn too ("作者: 朱熹") and name the value in mets.xml and
+// the catalog: an empty key, or one with a control character, was filmed as ": 朱熹".
+TEST(JobFile, TabsInDrawnTextAndBlankOrControlMetadataKeysAreRefused) {
+  const std::string document = kHeader + kFirstDocument;
+  EXPECT_EQ(job_error(kHeader + "[[documents]]\nid = \"D001\"\ntitle = \"论\\t语\"\n" +
+                      "pages = { dir = \"s\" }\n"),
+            "job.toml:7: documents[1].title: expected a title without control characters, got "
+            "\"论\\t语\"");
+  EXPECT_EQ(job_error(document + "[documents.metadata]\n作者 = \"朱\\t熹\"\n"),
+            "job.toml:10: documents[1].metadata.作者: expected a value without control "
+            "characters, got \"朱\\t熹\"");
+  EXPECT_EQ(job_error(document + "[documents.metadata]\n\"\" = \"朱熹\"\n"),
+            "job.toml:10: documents[1].metadata.: expected a metadata key with a visible "
+            "character, got \"\"");
+  EXPECT_EQ(job_error(document + "[documents.metadata]\n\"\u3000\" = \"朱熹\"\n"),
+            "job.toml:10: documents[1].metadata.\u3000: expected a metadata key with a visible "
+            "character, got \"\u3000\" (U+3000)");
+  EXPECT_EQ(job_error(document + "[documents.metadata]\n\"作\\u0001者\" = \"朱熹\"\n"),
+            "job.toml:10: documents[1].metadata.作\u0001者: expected a key without control "
+            "characters, got \"作\\u0001者\"");
+  // A line break is text: the title target sets the value on two lines.
+  const Job job = parse_job(document + "[documents.metadata]\n附注 = \"\"\"宋刻本\n元修\"\"\"\n",
+                            "job.toml", "/jobs");
+  EXPECT_EQ(job.documents[0].metadata.at(0).second, "宋刻本\n元修");
+}
+
+// U+FFFD is what a broken conversion (GBK read as Latin-1 or as UTF-8) leaves where a
+// character was lost. Every font draws it, as a box with a question mark: a title or a value
+// holding one was filmed with that box standing for a character that is gone.
+TEST(JobFile, TheReplacementCharacterOfALostCharacterIsRefusedInTitlesAndMetadata) {
+  const std::string lost =
+      "without U+FFFD, the replacement character a conversion from another encoding leaves "
+      "where it lost a character (take the text from its source again), got ";
+  EXPECT_EQ(job_error(kHeader + "[[documents]]\nid = \"D001\"\ntitle = \"论语\\uFFFD集注\"\n" +
+                      "pages = { dir = \"s\" }\n"),
+            "job.toml:7: documents[1].title: expected a title " + lost + "\"论语\uFFFD集注\"");
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + "[documents.metadata]\n作者 = \"朱\uFFFD\"\n"),
+            "job.toml:10: documents[1].metadata.作者: expected a value " + lost + "\"朱\uFFFD\"");
+  EXPECT_EQ(job_error(kHeader + kFirstDocument + "[documents.metadata]\n\"作\uFFFD\" = \"朱熹\"\n"),
+            "job.toml:10: documents[1].metadata.作\uFFFD: expected a key " + lost + "\"作\uFFFD\"");
+  // The institution and a substitution note are drawn on targets too; both may be empty.
+  EXPECT_EQ(job_error("version = 1\nid = \"j\"\ntitle = \"t\"\ninstitution = \"国家\uFFFD馆\"\n" +
+                      kFirstDocument),
+            "job.toml:4: institution: expected an institution " + lost + "\"国家\uFFFD馆\"");
+  EXPECT_EQ(job_error("version = 1\nid = \"j\"\ntitle = \"t\"\ninstitution = \"国家\\t馆\"\n" +
+                      kFirstDocument),
+            "job.toml:4: institution: expected an institution without control characters, got "
+            "\"国家\\t馆\"");
+  EXPECT_EQ(
+      job_error(kHeader + kFirstDocument +
+                "[[documents.substitute]]\npage = 1\ntarget = \"page-missing\"\n"
+                "note = \"缺\uFFFD\"\n"),
+      "job.toml:12: documents[1].substitute[1].note: expected a note " + lost + "\"缺\uFFFD\"");
+  EXPECT_EQ(
+      parse_job("version = 1\nid = \"j\"\ntitle = \"t\"\ninstitution = \"\"\n" + kFirstDocument,
+                "job.toml", "/jobs")
+          .institution,
+      "");
+}
+
 TEST(JobFile, WrongTypeNamesTheTypeFound) {
   EXPECT_EQ(job_error(kHeader + kFirstDocument + "reduction = \"24x\"\n"),
             "job.toml:9: documents[1].reduction: expected a number 7–50, got \"24x\"");

@@ -176,6 +176,30 @@ pages = { pdf = "one.pdf", range = 7 }
   EXPECT_EQ(job.documents[5].pages.last_page, 7u);
 }
 
+// Metadata is drawn on the title target and written to mets.xml as the cataloguer wrote it: a
+// number was kept as its value printed again, so 版本 = 2.0 filmed "2" and 卷 = 1.10 "1.1".
+TEST(JobFile, MetadataNumbersAreKeptAsWritten) {
+  const Job job = parse_job(kHeader + kFirstDocument +
+                                "[documents.metadata]\n版本 = 2.0\n\"卷\" = 1.10\n年代 = 1127\n"
+                                "e = 1e3\nh = 0x1F\nu = 1_000\nn = -5.50\n"
+                                "[[documents.toc]]\ntitle = \"卷一\"\npage = 1\n"
+                                "metadata = { 页数 = 12.0, 次 = 3 }\n",
+                            "job.toml", "/jobs");
+  const std::vector<std::pair<std::string, std::string>> metadata = {
+      {"版本", "2.0"}, {"卷", "1.10"}, {"年代", "1127"}, {"e", "1e3"},
+      {"h", "0x1F"},   {"u", "1_000"}, {"n", "-5.50"}};
+  EXPECT_EQ(job.documents[0].metadata, metadata);
+  const std::vector<std::pair<std::string, std::string>> entry = {{"页数", "12.0"}, {"次", "3"}};
+  EXPECT_EQ(job.documents[0].toc.at(0).metadata, entry);
+  // A byte order mark is no column: a number on the first line is still read whole.
+  const Job marked = parse_job(
+      "\xEF\xBB\xBF"
+      "documents = [{ id = \"D001\", title = \"t\", pages = { dir = \"s\" }, "
+      "metadata = { 版本 = 2.50 } }]\nversion = 1\nid = \"j\"\ntitle = \"T\"\n",
+      "job.toml", "/jobs");
+  EXPECT_EQ(marked.documents[0].metadata.at(0).second, "2.50");
+}
+
 TEST(JobFile, MinimalJobGetsTheDefaults) {
   const Job job = parse_job(kHeader + kFirstDocument, "job.toml", "/jobs");
   EXPECT_TRUE(job.file.empty());

@@ -91,6 +91,18 @@ TEST(Overrides, FlagValuesAreValidatedLikeFileKeys) {
   title.title = " \t";
   EXPECT_EQ(usage_error(job, title),
             "--title: expected a title with a visible character, got \" \\t\"");
+  // The job file's title rules hold for the flag's, which a terminal in a GBK locale passes in
+  // GBK: each was found only by the text check, named as the job file's title.
+  title.title = "\u3000";
+  EXPECT_EQ(usage_error(job, title),
+            "--title: expected a title with a visible character, got \"\u3000\" (U+3000)");
+  title.title = "论\t语";
+  EXPECT_EQ(usage_error(job, title),
+            "--title: expected a title without control characters, got \"论\\t语\"");
+  title.title = "\xD6\xD0\xCE\xC4";  // 中文 in GBK
+  EXPECT_EQ(usage_error(job, title),
+            "--title: expected a title in UTF-8, got \"\\xD6\\xD0\\xCE\\xC4\", not UTF-8 (byte "
+            "0xD6); it looks like GBK/GB18030");
   JobOverrides output;
   output.output = fs::path();
   EXPECT_EQ(usage_error(job, output), "--out: expected a folder path, got an empty path");

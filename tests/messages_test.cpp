@@ -371,6 +371,32 @@ TEST(Messages, AnOutputThatCannotBeWrittenIsAStorageErrorNamingThePath) {
   EXPECT_THAT(cli.err, Not(HasSubstr("internal")));
 }
 
+// Zip tools on Chinese Windows write file names in GBK; unpacked on Linux, a page's name is not
+// UTF-8. Every record of a page (plan.json, index, journal, catalog, mets.xml) is UTF-8, so
+// the job stops before anything is planned, whatever the document's on_error, naming the file
+// (its bytes written \xHH) and the encoding, and saying what to do; it was an internal error
+// from plan.json's writer.
+TEST(Messages, APageFileWhoseNameIsNotUtf8IsRefusedNamingItBeforeAnyFilm) {
+  test::TempDir dir;
+  write_good_page(dir / "scans" / "p1.png");
+  // 第一页.png in GBK: 第 = B5 DA, 一 = D2 BB, 页 = D2 B3.
+  write_good_page(dir / "scans" / "\xB5\xDA\xD2\xBB\xD2\xB3.png");
+  test::write_text(dir / "job.toml", job_toml("gbk", "substitute"));
+  for (const char* command : {"plan", "convert"}) {
+    const auto cli = test::run_cli({command, (dir / "job.toml").string()});
+    EXPECT_EQ(cli.exit_code, 2) << cli.err;
+    EXPECT_THAT(cli.err, HasSubstr(fmt::format(
+                             "filmwriter: job error: document D001 (documents[1]): "
+                             "{}/\\xB5\\xDA\\xD2\\xBB\\xD2\\xB3.png: the file's path is not "
+                             "UTF-8 (byte 0xB5); it looks like GBK/GB18030; ",
+                             (dir / "scans").string())));
+    EXPECT_THAT(cli.err, HasSubstr("rename it (convmv -f gbk -t utf-8"));
+    EXPECT_THAT(cli.err, Not(HasSubstr("internal")));
+    EXPECT_FALSE(fs::exists(dir / "out" / "gbk" / "plan.json"));
+    EXPECT_FALSE(fs::exists(dir / "out" / "gbk" / "R0001"));
+  }
+}
+
 // A PDF page is rendered at its frame's resolution: one that passes the page limit at 72 dpi but
 // not at that size is refused when the job is planned, naming the page, before any film.
 TEST(Messages, APdfPageOverTheLimitAtItsFramesResolutionIsRefusedBeforeAnyFilm) {

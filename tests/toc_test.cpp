@@ -165,6 +165,99 @@ TEST(TocInput, AGbkCsvIsNamedAndAskedForAsUtf8) {
   EXPECT_THAT(other, Not(HasSubstr("GBK")));
 }
 
+// Excel's "Unicode text" and Notepad's "Unicode" are UTF-16 with a byte order mark.
+TEST(TocInput, AUtf16FileIsNamedAsUtf16) {
+  test::TempDir dir;
+  test::write_text(dir / "toc.tsv", std::string("\xFF\xFEt\0i\0", 6));
+  EXPECT_EQ(load_error(dir, job_text("toc = \"toc.tsv\"\n")),
+            "toc.tsv:1: documents[1].toc: the file is UTF-16 (it begins with the byte order mark "
+            "FF FE); save it as UTF-8");
+}
+
+// A spreadsheet cell holding an ideographic space (U+3000) or a zero-width space is as blank
+// as an empty one: nothing would show on the TOC frame. Its code points say what was found.
+TEST(TocInput, ATitleOfSpacesThatDrawNothingIsBlank) {
+  test::TempDir dir;
+  test::write_text(dir / "toc.csv", "卷一,1\n\u3000\u3000,2\n\u200b,2\n");
+  EXPECT_EQ(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+            "toc.csv:2: documents[1].toc[2].title: expected a title with a visible character, "
+            "got \"\u3000\u3000\" (U+3000 U+3000)");
+  test::write_text(dir / "toc.csv", "卷一,1\n\u00a0\u200b\ufeff,2\n");
+  EXPECT_EQ(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+            "toc.csv:2: documents[1].toc[2].title: expected a title with a visible character, "
+            "got \"\u00a0\u200b\ufeff\" (U+00A0 U+200B U+FEFF)");
+  // A title with an ideographic space between its words is a title.
+  test::write_text(dir / "toc.csv", "卷一\u3000学而,1\n");
+  EXPECT_EQ(load(dir, job_text("toc = \"toc.csv\"\n")).documents[0].toc[0].title, "卷一\u3000学而");
+}
+
+// An entry's metadata is kept by key (catalog, toc.csv, JSON): a header naming a column twice
+// kept the second column's value and lost the first's without a word, and a value under a
+// column the header leaves unnamed was kept under the key "". Both are refused; an unnamed
+// column with no values (a spreadsheet's trailing comma) is not.
+TEST(TocInput, AHeaderNamingAColumnTwiceOrAValueUnderNoNameIsRefused) {
+  test::TempDir dir;
+  test::write_text(dir / "toc.csv", "title,page,level,附注,附注\n卷一,1,1,朱熹注,宋刻本\n");
+  EXPECT_EQ(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+            "toc.csv:1: documents[1].toc: the header names one column twice: \"附注\" (column "
+            "4) and \"附注\" (column 5); give each column a name of its own");
+  test::write_text(dir / "toc.csv", "Title,题名,page\n卷一,卷一,1\n");
+  EXPECT_EQ(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+            "toc.csv:1: documents[1].toc: the header names one column twice: \"Title\" (column "
+            "1) and \"题名\" (column 2); give each column a name of its own");
+  test::write_text(dir / "toc.csv", "title,page,,附注\n卷一,1,,\n卷二,2,朱熹,\n");
+  EXPECT_EQ(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+            "toc.csv:3: documents[1].toc[2]: column 3 holds \"朱熹\" but the header gives it no "
+            "name");
+  test::write_text(dir / "toc.csv", "title,page,level,,\n卷一,1,1,,\n");
+  const Job job = load(dir, job_text("toc = \"toc.csv\"\n"));
+  ASSERT_EQ(job.documents[0].toc.size(), 1u);
+  EXPECT_TRUE(job.documents[0].toc[0].metadata.empty());
+}
+
+// A CSV saved with Windows line ends has CR LF inside a quoted two-line cell too: the cell's
+// line break is text, its CR the file's. The title was refused for its control character CR.
+TEST(TocInput, ACsvWithWindowsLineEndsKeepsATwoLineCellAsTwoLines) {
+  test::TempDir dir;
+  test::write_text(
+      dir / "toc.csv",
+      "\xEF\xBB\xBFtitle,page,责任者\r\n\"卷一\r\n学而\",1,\"朱\r\n熹\"\r\n卷二,2,\r\n");
+  const Job job = load(dir, job_text("toc = \"toc.csv\"\n"));
+  const std::vector<TocEntry>& toc = job.documents[0].toc;
+  ASSERT_EQ(toc.size(), 2u);
+  EXPECT_EQ(toc[0].title, "卷一\n学而");
+  EXPECT_EQ(toc[0].metadata.at(0).second, "朱\n熹");
+  EXPECT_EQ(toc[1].title, "卷二");
+  EXPECT_EQ(toc[1].origin, "toc.csv:5");  // the two cells above take two lines each
+}
+
+// The job file's reader refuses a control character in an entry's metadata; a CSV's was kept
+// and written raw into the catalog and toc.csv.
+TEST(TocInput, AControlCharacterInACsvEntrysMetadataIsRefused) {
+  test::TempDir dir;
+  test::write_text(dir / "toc.csv", "title,page,责任者\n卷一,1,朱\x01熹\n");
+  EXPECT_EQ(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+            "toc.csv:2: documents[1].toc[1].metadata.责任者: expected a key and value without "
+            "control characters, got \"责任者\" = \"朱\\u0001熹\"");
+  // A line break inside a quoted field is text, as in a title.
+  test::write_text(dir / "toc.csv", "title,page,责任者\n卷一,1,\"朱\n熹\"\n");
+  EXPECT_EQ(load(dir, job_text("toc = \"toc.csv\"\n")).documents[0].toc[0].metadata.at(0).second,
+            "朱\n熹");
+}
+
+// A TOC that went through a broken conversion has U+FFFD where characters were lost: refused
+// in titles (drawn on the TOC frames) and metadata, as in the job file.
+TEST(TocInput, TheReplacementCharacterOfALostCharacterIsRefused) {
+  test::TempDir dir;
+  test::write_text(dir / "toc.csv", "title,page,责任者\n卷一,1,\n卷\uFFFD,2,\n");
+  EXPECT_THAT(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+              HasSubstr("toc.csv:3: documents[1].toc[2].title: expected a title without U+FFFD"));
+  test::write_text(dir / "toc.csv", "title,page,责任者\n卷一,1,朱\uFFFD\n");
+  EXPECT_THAT(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+              HasSubstr("toc.csv:2: documents[1].toc[1].metadata.责任者: expected a key and value "
+                        "without U+FFFD"));
+}
+
 TEST(TocInput, SkippedLevelsEmptyTitlesAndDuplicatesAreRefusedWithFileAndLine) {
   test::TempDir dir;
   test::write_text(dir / "toc.csv", "卷一,1,1\n章一,2,3\n");

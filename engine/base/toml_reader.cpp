@@ -15,6 +15,7 @@ namespace toml_detail {
 
 struct Source {
   std::string file;
+  std::string text;  // what was parsed: numbers are read back as written from it
   toml::table root;
 };
 
@@ -82,6 +83,34 @@ TomlValue::TomlValue(std::shared_ptr<const toml_detail::Source> source, const vo
 std::uint32_t TomlValue::line() const {
   const std::uint32_t own = line_of(node_of(node_));
   return own != 0 ? own : line_;
+}
+
+std::optional<std::string> TomlValue::number_as_written() const {
+  const toml::node& node = node_of(node_);
+  const toml::source_region& region = node.source();
+  if (!node.is_number() || region.begin.line == 0 || region.end.line != region.begin.line ||
+      region.end.column <= region.begin.column) {
+    return std::nullopt;
+  }
+  // toml++ counts lines from 1 and columns in code points from 1, the end one past the value,
+  // and does not count a byte order mark.
+  const std::string_view text = source_->text;
+  std::size_t at = text.starts_with("\xEF\xBB\xBF") ? 3 : 0;
+  for (std::uint32_t line = 1; line < region.begin.line; ++line) {
+    at = text.find('\n', at);
+    if (at == std::string_view::npos) return std::nullopt;
+    ++at;
+  }
+  const auto advance = [&](std::size_t from, std::uint32_t code_points) {
+    for (; code_points > 0 && from < text.size(); --code_points) {
+      ++from;
+      while (from < text.size() && (static_cast<unsigned char>(text[from]) & 0xC0) == 0x80) ++from;
+    }
+    return from;
+  };
+  const std::size_t begin = advance(at, region.begin.column - 1);
+  const std::size_t end = advance(begin, region.end.column - region.begin.column);
+  return std::string(text.substr(begin, end - begin));
 }
 
 const std::string& TomlValue::file() const {
@@ -369,12 +398,24 @@ void TomlTable::fail(std::string_view name, std::string_view expected, std::stri
 TomlDocument::TomlDocument(std::shared_ptr<const toml_detail::Source> source)
     : source_(std::move(source)) {}
 
+void TomlDocument::check_utf8(std::string_view text, const std::string& file) {
+  const std::string reason = not_utf8_reason(text);
+  if (reason.empty()) return;
+  const std::size_t at = std::min(invalid_utf8_at(text), text.size());
+  const auto line = static_cast<std::uint32_t>(
+      1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+  throw Error(ErrorKind::job,
+              fmt::format("{}:{}: the file is {}; save it as UTF-8", file, line, reason));
+}
+
 TomlDocument TomlDocument::parse(std::string_view text, std::string file,
                                  const SyntaxErrorText& syntax_error) {
   auto source = std::make_shared<toml_detail::Source>();
   source->file = std::move(file);
+  check_utf8(text, source->file);
   try {
     source->root = toml::parse(text, std::string_view(source->file));
+    source->text = text;
   } catch (const toml::parse_error& error) {
     const auto line = static_cast<std::uint32_t>(error.source().begin.line);
     const std::string said = syntax_error ? syntax_error(line, error.description())

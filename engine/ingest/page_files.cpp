@@ -13,6 +13,7 @@
 #include <string_view>
 #include <utility>
 
+#include "base/strings.hpp"
 #include "core/error.hpp"
 #include "core/vips_error.hpp"
 #include "ingest/ingest.hpp"
@@ -111,6 +112,21 @@ std::uint32_t count_pages(const fs::path& file, SourceFormat format) {
                             file.string(), tiff->directories, vips_pages));
   }
   return static_cast<std::uint32_t>(tiff->pages.size());
+}
+
+// A page's path goes into plan.json, the index, the journal, the catalog and mets.xml, all
+// UTF-8, and onto a substitution target. A name in another encoding (a GBK name unpacked from
+// a zip made on Chinese Windows) cannot be recorded as it is, so it stops the job whatever
+// the document's on_error (a job error, which no policy films around), naming the path with
+// its bytes above 0x7F written \xHH.
+void check_path_is_utf8(const fs::path& file) {
+  const std::string reason = not_utf8_reason(file.string());
+  if (reason.empty()) return;
+  throw Error(ErrorKind::job,
+              fmt::format("{}: the file's path is {}; every path filmwriter records is UTF-8: "
+                          "rename it (convmv -f gbk -t utf-8 -r --notest FOLDER renames a "
+                          "folder of GBK names)",
+                          escape_non_ascii(file.string()), reason));
 }
 
 // Every page of one file, or the pages in [first, last] (1-based, last 0 = to the end).
@@ -233,6 +249,7 @@ ExpandedPages expand_pages_keep_going(const PageSource& source, const Limits& li
   };
   // A bad file stands where its pages would: one page, after every page and bad file before.
   auto add = [&](const fs::path& file) {
+    check_path_is_utf8(file);
     try {
       append_pages(file, limits, 1, 0, out.pages);
     } catch (const Error& error) {
@@ -252,6 +269,7 @@ ExpandedPages expand_pages_keep_going(const PageSource& source, const Limits& li
       break;
     case PageSource::Kind::tiff:
     case PageSource::Kind::pdf:
+      check_path_is_utf8(one_path());
       append_pages(one_path(), limits, source.first_page, source.last_page, out.pages,
                    source.kind == PageSource::Kind::tiff ? SourceFormat::tiff : SourceFormat::pdf);
       break;

@@ -67,6 +67,9 @@ DocumentPages scan_document(const Job& job, std::size_t index) {
   try {
     expanded = expand_pages_keep_going(document.pages, job.limits);
   } catch (const Error& error) {
+    // A job error here (a page's path that cannot be recorded) is no page's failure: no
+    // policy films or skips around it.
+    if (error.kind() == ErrorKind::job) throw with_context(context, error);
     switch (settings.on_error) {
       case FailurePolicy::fail:
         throw with_context(context, error);

@@ -22,6 +22,8 @@ namespace fs = std::filesystem;
 using job_detail::expected_integer;
 using job_detail::expected_number;
 using job_detail::format_number;
+using job_detail::has_control_character;
+using job_detail::has_replacement_character;
 using job_detail::in_range;
 using job_detail::is_blank;
 using job_detail::is_document_id;
@@ -34,7 +36,9 @@ using job_detail::kMaxIdCharacters;
 using job_detail::kNameRule;
 using job_detail::kReduction;
 using job_detail::kThreads;
+using job_detail::quote_blank;
 using job_detail::quote_start;
+using job_detail::without_replacement_character;
 
 [[noreturn]] void fail_flag(const std::string& flag, const std::string& expected,
                             const std::string& found) {
@@ -61,6 +65,7 @@ std::string sanitised_id(const std::string& name) {
 
 Job parse_job(const std::string& toml_text, const std::string& name,
               const std::filesystem::path& base_dir) {
+  TomlDocument::check_utf8(toml_text, name);
   const std::string text = job_detail::quote_unicode_bare_keys(toml_text);
   // A key defined twice is not a syntax error as an operator reads it, and is named as
   // written (job/bare_keys.hpp); the rest are.
@@ -142,8 +147,20 @@ void apply_overrides(Job& job, const JobOverrides& overrides) {
     job.site = *overrides.site;
   }
   if (overrides.title) {
+    // A terminal in a GBK locale passes the title in GBK: refused here, named as the flag's,
+    // rather than by the text check as the job file's title.
+    if (const std::string reason = not_utf8_reason(*overrides.title); !reason.empty()) {
+      fail_flag("--title", "a title in UTF-8",
+                fmt::format("\"{}\", {}", escape_non_ascii(*overrides.title), reason));
+    }
     if (is_blank(*overrides.title)) {
-      fail_flag("--title", "a title with a visible character", quote(*overrides.title));
+      fail_flag("--title", "a title with a visible character", quote_blank(*overrides.title));
+    }
+    if (has_control_character(*overrides.title)) {
+      fail_flag("--title", "a title without control characters", quote(*overrides.title));
+    }
+    if (has_replacement_character(*overrides.title)) {
+      fail_flag("--title", without_replacement_character("a title"), quote(*overrides.title));
     }
     job.title = *overrides.title;
   }

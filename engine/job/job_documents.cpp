@@ -140,7 +140,7 @@ std::vector<DeclaredSubstitute> JobParser::read_substitutes(const TomlValue& val
            substitute.target =
                read_name(target, "a substitution target template in profiles/targets/");
          }},
-        {"note", [&](const TomlValue& note) { substitute.note = note.string("a string"); }},
+        {"note", [&](const TomlValue& note) { substitute.note = read_drawn_text(note, "a note"); }},
         {"insert", [&](const TomlValue& insert) { substitute.insert = insert.boolean(); }},
     });
     table.require("page", "a page number (1-based)");
@@ -194,12 +194,25 @@ std::vector<std::pair<std::string, std::string>> JobParser::read_metadata(
   const TomlTable table = value.table();
   std::vector<std::pair<std::string, std::string>> metadata;
   for (const TomlValue& entry : table.entries()) {
-    const auto text = scalar_text(entry, false);
+    const std::string_view key = table.name_of(entry);
+    // The key is drawn beside its value on the title target ("作者: 朱熹") and names it in
+    // mets.xml and the catalog.
+    if (is_blank(key)) entry.fail("a metadata key with a visible character", quote_blank(key));
+    if (has_control_character(key)) entry.fail("a key without control characters", quote(key));
+    if (has_replacement_character(key)) {
+      entry.fail(without_replacement_character("a key"), quote(key));
+    }
+    // Numbers are kept as written: 版本 = 2.0 is filmed "2.0", not the "2" of its value.
+    auto text = entry.number_as_written();
+    if (!text) text = scalar_text(entry, false);
     if (!text) entry.fail_type("a string or number");
     if (has_control_character(*text)) {
       entry.fail("a value without control characters", quote(*text));
     }
-    metadata.emplace_back(std::string(table.name_of(entry)), *text);
+    if (has_replacement_character(*text)) {
+      entry.fail(without_replacement_character("a value"), quote(*text));
+    }
+    metadata.emplace_back(std::string(key), *text);
   }
   return metadata;
 }

@@ -74,7 +74,8 @@ Job JobParser::parse(const TomlTable& root) {
          }
        }},
       {"title", [&](const TomlValue& value) { job.title = read_title(value); }},
-      {"institution", [&](const TomlValue& value) { job.institution = value.string("a string"); }},
+      {"institution",
+       [&](const TomlValue& value) { job.institution = read_drawn_text(value, "an institution"); }},
       {"site",
        [&](const TomlValue& value) {
          const auto text = value.as_string();
@@ -171,10 +172,18 @@ fs::path JobParser::read_path(const TomlValue& value, std::string_view what) con
   return resolve(base_dir_, value.text(what));
 }
 
+std::string JobParser::read_drawn_text(const TomlValue& value, std::string_view what) const {
+  std::string text = value.string("a string");
+  if (has_control_character(text)) value.fail(fmt::format("{} without control characters", what));
+  if (has_replacement_character(text)) value.fail(without_replacement_character(what));
+  return text;
+}
+
 std::string JobParser::read_title(const TomlValue& value) const {
   std::string text = value.text();
-  if (is_blank(text)) value.fail("a title with a visible character");
+  if (is_blank(text)) value.fail("a title with a visible character", quote_blank(text));
   if (has_control_character(text)) value.fail("a title without control characters");
+  if (has_replacement_character(text)) value.fail(without_replacement_character("a title"));
   return text;
 }
 

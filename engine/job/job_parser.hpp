@@ -47,6 +47,9 @@ class JobParser {
   // A path in the job, resolved against the job file's folder.
   fs::path read_path(const TomlValue& value, std::string_view what) const;
   std::string read_title(const TomlValue& value) const;
+  // A string drawn on film that may be empty (the institution, a substitution note): no
+  // control character but a line break, no U+FFFD.
+  std::string read_drawn_text(const TomlValue& value, std::string_view what) const;
   std::string read_document_id(const TomlValue& value) const;
   std::string read_name(const TomlValue& value, std::string_view what = "a name") const;
   template <typename Value>

@@ -3,8 +3,11 @@
 #include "job/job_rules.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "base/strings.hpp"
 #include "core/error.hpp"
@@ -68,13 +71,73 @@ std::string quote_start(std::string_view text) {
 bool has_control_character(std::string_view text) {
   return std::any_of(text.begin(), text.end(), [](char c) {
     const auto u = static_cast<unsigned char>(c);
-    return (u < 0x20 && c != '\n' && c != '\t') || u == 0x7f;
+    return (u < 0x20 && c != '\n') || u == 0x7f;
   });
 }
 
+bool has_replacement_character(std::string_view text) {
+  return text.find("\xEF\xBF\xBD") != std::string_view::npos;
+}
+
+std::string without_replacement_character(std::string_view what) {
+  return fmt::format(
+      "{} without U+FFFD, the replacement character a conversion from another encoding leaves "
+      "where it lost a character (take the text from its source again)",
+      what);
+}
+
+namespace {
+
+// What no font draws ink for: Unicode's White_Space (U+3000, the ideographic space, among
+// them) and its Default_Ignorable_Code_Point (zero-width spaces and joiners, direction marks,
+// variation selectors, the byte order mark, Hangul fillers, tags).
+bool draws_nothing(char32_t c) {
+  if ((c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+      (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+      c == 0x3000) {
+    return true;
+  }
+  return c == 0xAD || c == 0x34F || c == 0x61C || c == 0x115F || c == 0x1160 || c == 0x17B4 ||
+         c == 0x17B5 || (c >= 0x180B && c <= 0x180F) || (c >= 0x200B && c <= 0x200F) ||
+         (c >= 0x202A && c <= 0x202E) || (c >= 0x2060 && c <= 0x206F) || c == 0x3164 ||
+         (c >= 0xFE00 && c <= 0xFE0F) || c == 0xFEFF || c == 0xFFA0 ||
+         (c >= 0xFFF0 && c <= 0xFFF8) || (c >= 0x1BCA0 && c <= 0x1BCA3) ||
+         (c >= 0x1D173 && c <= 0x1D17A) || (c >= 0xE0000 && c <= 0xE0FFF);
+}
+
+// The code points of UTF-8 `text` (the TOML and TOC readers have checked it).
+std::vector<char32_t> decoded(std::string_view text) {
+  std::vector<char32_t> out;
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  for (std::size_t i = 0; i < text.size();) {
+    const unsigned char lead = byte(i);
+    const std::size_t length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+    if (i + length > text.size()) break;
+    char32_t c = length == 1 ? lead : lead & (0x7F >> length);
+    for (std::size_t k = 1; k < length; ++k) c = (c << 6) | (byte(i + k) & 0x3F);
+    out.push_back(c);
+    i += length;
+  }
+  return out;
+}
+
+}  // namespace
+
 bool is_blank(std::string_view text) {
-  return std::all_of(text.begin(), text.end(),
-                     [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
+  const std::vector<char32_t> code_points = decoded(text);
+  return std::all_of(code_points.begin(), code_points.end(),
+                     [](char32_t c) { return draws_nothing(c); });
+}
+
+std::string quote_blank(std::string_view text) {
+  std::vector<std::string> names;
+  bool only_ascii = true;
+  for (const char32_t c : decoded(text)) {
+    only_ascii = only_ascii && c < 0x80;
+    names.push_back(fmt::format("U+{:04X}", static_cast<std::uint32_t>(c)));
+  }
+  if (only_ascii) return quote(text);
+  return fmt::format("{} ({})", quote(text), fmt::join(names, " "));
 }
 
 std::optional<ImageMode> image_mode_from(std::string_view word) {

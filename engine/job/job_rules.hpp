@@ -50,11 +50,23 @@ bool is_document_id(std::string_view id);
 
 // What a message shows of a long text: its start.
 std::string quote_start(std::string_view text);
-// Text drawn on film (titles, metadata) holds no control character but a line break or a tab:
-// nothing draws U+0000 or an escape, and a frame cannot be corrected after exposure.
+// Text drawn on film (titles, metadata) holds no control character but a line break: nothing
+// draws U+0000, an escape or a tab (no font has a glyph for U+0009, and the text check would
+// refuse it later as a missing glyph), and a frame cannot be corrected after exposure.
 bool has_control_character(std::string_view text);
-// A title is drawn on film: it must show something, not only spaces.
+// U+FFFD, the replacement character, is what a conversion from another encoding leaves where it
+// lost a character (GBK through a Latin-1 or broken UTF-8 step): fonts draw it as a box with a
+// question mark, and on film it would stand for a character that is gone.
+bool has_replacement_character(std::string_view text);
+// "a title without U+FFFD, ...": what a message expects of text holding one.
+std::string without_replacement_character(std::string_view what);
+// A title is drawn on film: it must show something, not only spaces (Unicode's: a cell
+// holding an ideographic space U+3000 or a no-break space is as blank as an empty one) and
+// characters that draw nothing (zero-width spaces, the byte order mark, direction marks).
 bool is_blank(std::string_view text);
+// A blank text for a message: quoted, and with its code points when it is not only ASCII
+// ("　" (U+3000) reads as nothing without them).
+std::string quote_blank(std::string_view text);
 
 // The words of each choice; nullopt for any other word.
 std::optional<ImageMode> image_mode_from(std::string_view word);

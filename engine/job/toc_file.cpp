@@ -1,5 +1,5 @@
-// Tables of contents: a CSV or TSV file read into entries (UTF-8; GBK/GB18030 recognised and
-// refused with advice), and the checks every table of contents passes.
+// Tables of contents: a CSV or TSV file read into entries (UTF-8; GBK/GB18030 and UTF-16
+// recognised and refused with advice), and the checks every table of contents passes.
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
@@ -23,67 +23,12 @@ namespace fw {
 
 namespace fs = std::filesystem;
 using job_detail::has_control_character;
+using job_detail::has_replacement_character;
+using job_detail::is_blank;
+using job_detail::quote_blank;
+using job_detail::without_replacement_character;
 
 namespace {
-
-// The length of the UTF-8 sequence at `at`, or 0 when the bytes there are not valid UTF-8
-// (overlong forms, surrogates and code points past U+10FFFF included).
-std::size_t utf8_length(std::string_view text, std::size_t at) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = byte(at);
-  if (lead < 0x80) return 1;
-  std::size_t length = 0;
-  std::uint32_t code = 0;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-    code = lead & 0x1F;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    code = lead & 0x0F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    code = lead & 0x07;
-  } else {
-    return 0;
-  }
-  if (at + length > text.size()) return 0;
-  for (std::size_t i = 1; i < length; ++i) {
-    if ((byte(at + i) & 0xC0) != 0x80) return 0;
-    code = (code << 6) | (byte(at + i) & 0x3F);
-  }
-  if ((length == 3 && (code < 0x800 || (code >= 0xD800 && code <= 0xDFFF))) ||
-      (length == 4 && (code < 0x10000 || code > 0x10FFFF))) {
-    return 0;
-  }
-  return length;
-}
-
-// Whether `text` is GB18030 (GBK is its two-byte part): ASCII, two-byte sequences 81–FE with
-// 40–7E or 80–FE, and four-byte sequences 81–FE 30–39 81–FE 30–39. Cataloguers' spreadsheets
-// on Chinese Windows save CSV in GBK unless told otherwise.
-bool decodes_as_gb18030(std::string_view text) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  for (std::size_t i = 0; i < text.size();) {
-    const unsigned char b = byte(i);
-    if (b < 0x80) {
-      ++i;
-      continue;
-    }
-    if (b == 0x80 || b == 0xFF || i + 1 >= text.size()) return false;
-    const unsigned char second = byte(i + 1);
-    if ((second >= 0x40 && second <= 0x7E) || (second >= 0x80 && second <= 0xFE)) {
-      i += 2;
-      continue;
-    }
-    if (second >= 0x30 && second <= 0x39 && i + 3 < text.size() && byte(i + 2) >= 0x81 &&
-        byte(i + 2) <= 0xFE && byte(i + 3) >= 0x30 && byte(i + 3) <= 0x39) {
-      i += 4;
-      continue;
-    }
-    return false;
-  }
-  return true;
-}
 
 std::string trimmed(std::string text) {
   const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
@@ -91,6 +36,19 @@ std::string trimmed(std::string text) {
   std::size_t first = 0;
   while (first < text.size() && space(text[first])) ++first;
   return text.substr(first);
+}
+
+// A quoted field's line break as the file writes it: a CSV saved with Windows line ends
+// (unix2dos, WPS, LibreOffice's CRLF option) has CR LF inside a two-line cell too, and a CR
+// is a control character no title may hold. The line break is text; its CR is the file's.
+std::string with_lf_line_breaks(const std::string& field) {
+  std::string out;
+  out.reserve(field.size());
+  for (std::size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\r' && i + 1 < field.size() && field[i + 1] == '\n') continue;
+    out += field[i];
+  }
+  return out;
 }
 
 std::string lower_ascii(std::string text) {
@@ -122,24 +80,12 @@ std::vector<TocEntry> read_toc_file(const fs::path& file, const std::string& sho
     throw Error(ErrorKind::job, fmt::format("{}: cannot read the table of contents ({}): {}", shown,
                                             key, e.what()));
   }
-  for (std::size_t at = 0; at < text.size();) {
-    const std::size_t length = utf8_length(text, at);
-    if (length > 0) {
-      at += length;
-      continue;
-    }
+  if (const std::string reason = not_utf8_reason(text); !reason.empty()) {
+    const std::size_t at = std::min(invalid_utf8_at(text), text.size());
     const auto line = static_cast<std::uint32_t>(
         1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
-    if (decodes_as_gb18030(text)) {
-      throw Error(ErrorKind::job,
-                  fmt::format("{}:{}: {}.toc: the file is not UTF-8 (byte 0x{:02X}); it looks "
-                              "like GBK/GB18030; save it as UTF-8",
-                              shown, line, key, static_cast<unsigned char>(text[at])));
-    }
-    throw Error(ErrorKind::job,
-                fmt::format("{}:{}: {}.toc: the file is not UTF-8 (byte 0x{:02X}); save it as "
-                            "UTF-8",
-                            shown, line, key, static_cast<unsigned char>(text[at])));
+    throw Error(ErrorKind::job, fmt::format("{}:{}: {}.toc: the file is {}; save it as UTF-8",
+                                            shown, line, key, reason));
   }
   const std::string first_line = text.substr(0, text.find('\n'));
   const char separator =
@@ -155,6 +101,20 @@ std::vector<TocEntry> read_toc_file(const fs::path& file, const std::string& sho
     if (std::find(names.begin(), names.end(), "title") != names.end()) {
       columns = names;
       first = 1;
+      // Two columns of one name would keep one value of the two (the catalog and the export
+      // hold an entry's metadata by key): the second would be lost without a word.
+      for (std::size_t c = 0; c < columns.size(); ++c) {
+        const auto earlier = std::find(columns.begin(), columns.begin() + c, columns[c]);
+        if (!columns[c].empty() && earlier != columns.begin() + c) {
+          const auto first_column = static_cast<std::size_t>(earlier - columns.begin());
+          throw Error(ErrorKind::job,
+                      fmt::format("{}:{}: {}.toc: the header names one column twice: {} (column "
+                                  "{}) and {} (column {}); give each column a name of its own",
+                                  shown, records[0].line, key,
+                                  quote(trimmed(records[0].fields[first_column])), first_column + 1,
+                                  quote(trimmed(records[0].fields[c])), c + 1));
+        }
+      }
       if (std::find(columns.begin(), columns.end(), "page") == columns.end()) {
         throw Error(ErrorKind::job,
                     fmt::format("{}:{}: {}.toc: the header names no page column (columns: "
@@ -179,7 +139,7 @@ std::vector<TocEntry> read_toc_file(const fs::path& file, const std::string& sho
     }
     bool has_page = false;
     for (std::size_t c = 0; c < record.fields.size(); ++c) {
-      const std::string value = trimmed(record.fields[c]);
+      const std::string value = trimmed(with_lf_line_breaks(record.fields[c]));
       const std::string& column = columns[c];
       if (column == "title") {
         entry.title = value;
@@ -203,6 +163,11 @@ std::vector<TocEntry> read_toc_file(const fs::path& file, const std::string& sho
           entry.level = static_cast<int>(number);
         }
       } else if (!value.empty()) {
+        // A value under a column the header does not name would be kept under no key.
+        if (column.empty()) {
+          fail("", fmt::format("column {} holds {} but the header gives it no name", c + 1,
+                               quote(value)));
+        }
         entry.metadata.emplace_back(column, value);
       }
     }
@@ -217,16 +182,35 @@ void check_toc(const std::vector<TocEntry>& toc) {
   int previous_level = 0;
   std::map<std::tuple<std::string, std::uint32_t, int>, const TocEntry*> seen;
   for (const TocEntry& entry : toc) {
-    const auto fail = [&](const char* column, const std::string& message) {
+    const auto fail = [&](std::string_view column, const std::string& message) {
       throw Error(ErrorKind::job,
                   fmt::format("{}: {}.{}: {}", entry.origin, entry.key, column, message));
     };
     if (trimmed(entry.title).empty()) {
       fail("title", "expected a non-empty title, got " + quote(entry.title));
     }
+    if (is_blank(entry.title)) {
+      fail("title", "expected a title with a visible character, got " + quote_blank(entry.title));
+    }
     // Drawn on the TOC frames: nothing draws a control character, and film cannot be mended.
     if (has_control_character(entry.title)) {
       fail("title", "expected a title without control characters, got " + quote(entry.title));
+    }
+    if (has_replacement_character(entry.title)) {
+      fail("title",
+           "expected " + without_replacement_character("a title") + ", got " + quote(entry.title));
+    }
+    // Kept in the catalog, toc.csv and the JSON export: a control character there is no
+    // text a reader or a library system can take (the job file's own reader refuses it too).
+    for (const auto& [name, value] : entry.metadata) {
+      if (has_control_character(name) || has_control_character(value)) {
+        fail("metadata." + name, "expected a key and value without control characters, got " +
+                                     quote(name) + " = " + quote(value));
+      }
+      if (has_replacement_character(name) || has_replacement_character(value)) {
+        fail("metadata." + name, "expected " + without_replacement_character("a key and value") +
+                                     ", got " + quote(name) + " = " + quote(value));
+      }
     }
     if (entry.level > previous_level + 1) {
       fail("level", previous_level == 0

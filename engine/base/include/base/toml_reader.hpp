@@ -76,6 +76,9 @@ class TomlValue {
     int year, month, day;
   };
   std::optional<Date> as_date() const;
+  // A number as the file writes it (2.0, 1.10, 1e3, 0x1F, 1_000), where as_number() has only
+  // its value (2, 1.1, 1000, 31, 1000); nullopt for anything else.
+  std::optional<std::string> number_as_written() const;
 
   // Typed reads. Each throws "FILE:LINE: KEY: expected ..., got ...".
   std::string string(std::string_view expected = "a string") const;
@@ -188,6 +191,12 @@ class TomlDocument {
   // the operator wrote it).
   static TomlDocument parse(std::string_view text, std::string file,
                             const SyntaxErrorText& syntax_error = {});
+  // TOML is UTF-8, and toml++ says only "invalid utf-8 sequence": a text saved in GBK
+  // (Notepad's "ANSI" on Chinese Windows) or UTF-16 (its "Unicode") is refused as
+  // "FILE:LINE: the file is not UTF-8 (byte 0xB2); it looks like GBK/GB18030; save it as
+  // UTF-8". parse() checks first; a reader that rewrites the text before parsing checks the
+  // text as written.
+  static void check_utf8(std::string_view text, const std::string& file);
   // Reads and parses `path`; a file that cannot be read is Error(job) too.
   static TomlDocument load(const std::filesystem::path& path);
   TomlTable root() const;
