@@ -21,6 +21,8 @@
 #include "support/ingest_fixture.hpp"
 #include "support/test_support.hpp"
 
+#include <vips/vector.h>  // after ingest.hpp's vips8, which it needs
+
 namespace fw {
 namespace {
 
@@ -494,6 +496,8 @@ TEST(Ingest, UnsupportedTypesAreRefusedByContentNotName) {
   }
 
   // Second line of defence: libvips itself refuses the loaders init_vips() blocked.
+  // And it generates no machine code at run time (Orc; see init_vips).
+  EXPECT_FALSE(vips_vector_isenabled());
   EXPECT_THROW((void)VImage::new_from_file(gif.c_str()).avg(), vips::VError);
   vips_error_clear();
   EXPECT_THROW((void)VImage::new_from_file(svg.c_str()).avg(), vips::VError);

@@ -25,7 +25,8 @@
 namespace fw {
 
 // Call once before any libvips use (the CLI, tests and benches do). Sets libvips's own
-// thread pool to `vips_threads` (the pipeline parallelises across frames; see pipeline.hpp).
+// thread pool to `vips_threads` (the pipeline parallelises across frames; see pipeline.hpp)
+// and turns off its run-time code generation (Orc).
 void init_vips(const char* argv0, int vips_threads = 1);
 
 enum class SourceFormat { tiff, jpeg, png, jp2, pdf };

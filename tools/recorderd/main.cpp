@@ -10,6 +10,8 @@
 #include <CLI/CLI.hpp>
 #include <vips/vips8>
 
+#include <vips/vector.h>  // vips_vector_set_enabled, not in vips8 (which it needs first)
+
 #include "daemon.hpp"
 
 namespace fw::recorderd {
@@ -62,6 +64,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   vips_cache_set_max(0);
+  vips_vector_set_enabled(FALSE);  // no run-time code generation, as in fw::init_vips
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGPIPE, SIG_IGN);
