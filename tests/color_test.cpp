@@ -367,6 +367,22 @@ TEST(IccPages, AnEmbeddedProfileIsHonouredBeforeGreyRendering) {
                 "band(s)"));
 }
 
+// A job of the pages in dir/scans (document D1) on the tiff driver, 10x at 25 um, 100 dpi,
+// uncalibrated, so that a frame's code values are the page's through its colour conversion.
+// `keys`: more top-level keys, a line each.
+std::string scans_job(const std::string& id, const std::string& keys = "") {
+  return "version = 1\nid = \"" + id + "\"\ntitle = \"" + id +
+         "\"\ndpi = 100\ntargets = \"none\"\nreduction = 10\n" + keys +
+         "calibration = \"none\"\n[recorder]\ndriver = \"tiff\"\n[recorder.options]\n"
+         "pitch_um = 25\n[[documents]]\nid = \"D1\"\ntitle = \"p\"\npages = { dir = \"scans\" }\n";
+}
+
+// Frame `n` (1-based) of that job's first reel.
+vips::VImage frame_of(const std::filesystem::path& dir, const std::string& id, std::size_t n) {
+  return vips::VImage::new_from_file(
+      (dir / "out" / id / "R0001" / "frames" / fmt::format("F{:06}.tif", n)).c_str());
+}
+
 // Through the CLI: a page tagged with the linear profile is filmed at its colorimetric grey.
 TEST(IccPages, TheFrameCarriesTheColorimetricGrey) {
   test::TempDir dir;
@@ -376,14 +392,9 @@ TEST(IccPages, TheFrameCarriesTheColorimetricGrey) {
              .copy(vips::VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB)),
          linear_rgb_profile())
       .pngsave((dir / "scans" / "p1.png").c_str());
-  test::write_text(dir / "job.toml",
-                   "version = 1\nid = \"icc\"\ntitle = \"icc\"\ndpi = 100\ntargets = \"none\"\n"
-                   "reduction = 10\npolarity = \"positive\"\ncalibration = \"none\"\n"
-                   "[recorder]\ndriver = \"tiff\"\n[recorder.options]\npitch_um = 25\n"
-                   "[[documents]]\nid = \"D1\"\ntitle = \"p\"\npages = { dir = \"scans\" }\n");
+  test::write_text(dir / "job.toml", scans_job("icc", "polarity = \"positive\"\n"));
   ASSERT_NO_THROW(test::convert_job(dir / "job.toml", {}, test::job_flags(dir / "out")));
-  const vips::VImage frame = vips::VImage::new_from_file(
-      (dir / "out" / "icc" / "R0001" / "frames" / "F000001.tif").c_str());
+  const vips::VImage frame = frame_of(dir.path(), "icc", 1);
   // A positive records the page inverted: 255 - 188 = 67 over the whole page (about 100 x
   // 100 px at 10x and 25 um); untagged it would be 255 - 128 = 127.
   const vips::VImage near_colorimetric = ((frame - (255 - 188)).abs() <= 1);
@@ -420,11 +431,7 @@ TEST(IccPages, AProfileThatDoesNotFitItsPageStopsTheJobBeforeAnythingIsExposed) 
   rgb.pngsave((dir / "scans" / "p2.png").c_str());
   // libpng would not write the grey profile into an RGB PNG; libtiff does (tag 34675).
   tagged(rgb, grey_gamma_profile(1.8)).tiffsave((dir / "scans" / "p3.tif").c_str());
-  test::write_text(dir / "job.toml",
-                   "version = 1\nid = \"icc\"\ntitle = \"icc\"\ndpi = 100\ntargets = \"none\"\n"
-                   "reduction = 10\ncalibration = \"none\"\n"
-                   "[recorder]\ndriver = \"tiff\"\n[recorder.options]\npitch_um = 25\n"
-                   "[[documents]]\nid = \"D1\"\ntitle = \"p\"\npages = { dir = \"scans\" }\n");
+  test::write_text(dir / "job.toml", scans_job("icc"));
   try {
     test::convert_job(dir / "job.toml", {}, test::job_flags(dir / "out"));
     FAIL() << "a page whose profile does not fit it was filmed";
@@ -486,15 +493,10 @@ TEST(IccPages, APngGammaChunkIsHonouredAsBrowsersDoWithoutAProfile) {
       for (const auto& [type, data] : pages[i].chunks) samples::add_png_chunk(bytes, type, data);
     });
   }
-  test::write_text(dir / "job.toml",
-                   "version = 1\nid = \"gama\"\ntitle = \"gama\"\ndpi = 100\ntargets = \"none\"\n"
-                   "reduction = 10\ncalibration = \"none\"\n"
-                   "[recorder]\ndriver = \"tiff\"\n[recorder.options]\npitch_um = 25\n"
-                   "[[documents]]\nid = \"D1\"\ntitle = \"p\"\npages = { dir = \"scans\" }\n");
+  test::write_text(dir / "job.toml", scans_job("gama"));
   ASSERT_NO_THROW(test::convert_job(dir / "job.toml", {}, test::job_flags(dir / "out")));
   for (std::size_t i = 0; i < pages.size(); ++i) {
-    const vips::VImage frame = vips::VImage::new_from_file(
-        (dir / "out" / "gama" / "R0001" / "frames" / fmt::format("F{:06}.tif", i + 1)).c_str());
+    const vips::VImage frame = frame_of(dir.path(), "gama", i + 1);
     // A negative exposes the page's grey as its code value; the page lies about 100 x 100 px
     // in the middle of the frame's image area (12.5 mm across, 25 um: 500 px).
     EXPECT_NEAR(frame.getpoint(frame.width() / 2, 250)[0], pages[i].expected, 1)
@@ -525,16 +527,11 @@ TEST(IccPages, AJpeg2000IccProfileIsHonoured) {
   save(page(1, VIPS_INTERPRETATION_B_W), "p1.jp2", grey_gamma_profile(1.0));
   save(page(3, VIPS_INTERPRETATION_sRGB), "p2.jp2", linear_rgb_profile());
   page(1, VIPS_INTERPRETATION_B_W).jp2ksave((dir / "scans" / "p3.jp2").c_str());  // sRGB
-  test::write_text(dir / "job.toml",
-                   "version = 1\nid = \"jp2\"\ntitle = \"jp2\"\ndpi = 100\ntargets = \"none\"\n"
-                   "reduction = 10\ncalibration = \"none\"\n"
-                   "[recorder]\ndriver = \"tiff\"\n[recorder.options]\npitch_um = 25\n"
-                   "[[documents]]\nid = \"D1\"\ntitle = \"p\"\npages = { dir = \"scans\" }\n");
+  test::write_text(dir / "job.toml", scans_job("jp2"));
   ASSERT_NO_THROW(test::convert_job(dir / "job.toml", {}, test::job_flags(dir / "out")));
   const std::vector<double> expected = {188, 188, 128};
   for (std::size_t i = 0; i < expected.size(); ++i) {
-    const vips::VImage frame = vips::VImage::new_from_file(
-        (dir / "out" / "jp2" / "R0001" / "frames" / fmt::format("F{:06}.tif", i + 1)).c_str());
+    const vips::VImage frame = frame_of(dir.path(), "jp2", i + 1);
     EXPECT_NEAR(frame.getpoint(frame.width() / 2, 250)[0], expected[i], 1) << "page " << i + 1;
   }
 }
