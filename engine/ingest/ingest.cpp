@@ -192,27 +192,6 @@ void check_page_size(const std::string& context, const PageInfo& info, const Lim
                   info.dpi_from_job ? " (the job's dpi)" : "", limits.min_page_mm));
 }
 
-// Whether a PNG has a pHYs chunk in metres. libvips reports 72 dpi for a PNG without one and
-// no "resolution-unit" either way, so only the file itself can tell.
-bool png_declares_resolution(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  in.seekg(8);  // signature
-  std::array<unsigned char, 8> chunk{};
-  while (in.read(reinterpret_cast<char*>(chunk.data()), chunk.size())) {
-    const std::uint32_t length = (std::uint32_t{chunk[0]} << 24) | (std::uint32_t{chunk[1]} << 16) |
-                                 (std::uint32_t{chunk[2]} << 8) | chunk[3];
-    const std::string_view type(reinterpret_cast<const char*>(chunk.data()) + 4, 4);
-    if (type == "IDAT" || type == "IEND") return false;  // pHYs must come before IDAT
-    if (type == "pHYs" && length == 9) {
-      std::array<char, 9> data{};
-      in.read(data.data(), data.size());
-      return in && data[8] == 1;  // unit specifier 1: metre
-    }
-    in.seekg(static_cast<std::streamoff>(length) + 4, std::ios::cur);  // data and CRC
-  }
-  return false;
-}
-
 // What libvips 8.14 reports for a file that declares no resolution (measured, see
 // tests/ingest_decode_test.cpp NoResolution*): TIFF and JP2 give xres = yres = 1 px/mm (25.4 dpi);
 // JPEG (JFIF units 0, no EXIF) and PNG (no pHYs) give 72 dpi. A TIFF or JPEG that does
@@ -224,7 +203,7 @@ bool declares_resolution(const PageRef& ref, const VImage& header) {
     case SourceFormat::jpeg:
       return header.get_typeof("resolution-unit") != 0;
     case SourceFormat::png:
-      return png_declares_resolution(ref.file);
+      return read_png_header_chunks(ref.file).resolution_in_metres;
     case SourceFormat::jp2:
       return false;
     case SourceFormat::pdf:

@@ -15,32 +15,32 @@
 namespace fw::ingest_detail {
 namespace {
 
-// The chunks before the image data that say what the samples mean (PNG 1.2, 11.3.3).
-struct PngColourChunks {
-  bool icc = false;                    // iCCP: libvips reads it, and it wins over the rest
-  bool srgb = false;                   // sRGB: the samples are sRGB
-  std::optional<std::uint32_t> gamma;  // gAMA: the encoding exponent times 100000
-  std::optional<std::array<std::uint32_t, 8>> chromaticities;  // cHRM: white, red, green,
-                                                               // blue x and y, times 100000
-};
-
 std::uint32_t big_endian(const unsigned char* bytes) {
   return (std::uint32_t{bytes[0]} << 24) | (std::uint32_t{bytes[1]} << 16) |
          (std::uint32_t{bytes[2]} << 8) | bytes[3];
 }
 
-PngColourChunks read_colour_chunks(const std::string& file) {
-  PngColourChunks chunks;
+}  // namespace
+
+PngHeaderChunks read_png_header_chunks(const std::string& file) {
+  PngHeaderChunks chunks;
   std::ifstream in(file, std::ios::binary);
   in.seekg(8);  // signature
   std::array<unsigned char, 8> header{};
   while (in.read(reinterpret_cast<char*>(header.data()), header.size())) {
     const std::uint32_t length = big_endian(header.data());
     const std::string_view type(reinterpret_cast<const char*>(header.data()) + 4, 4);
-    // All four must come before the image data; libpng ignores them after it.
+    // All of these must come before the image data; libpng ignores them after it.
     if (type == "IDAT" || type == "IEND") break;
     if (type == "iCCP") chunks.icc = true;
     if (type == "sRGB") chunks.srgb = true;
+    if (type == "pHYs" && length == 9) {
+      std::array<char, 9> data{};
+      if (!in.read(data.data(), data.size())) break;
+      chunks.resolution_in_metres = data[8] == 1;  // unit specifier 1: metre
+      in.seekg(4, std::ios::cur);                  // CRC
+      continue;
+    }
     if ((type == "gAMA" && length == 4) || (type == "cHRM" && length == 32)) {
       std::array<unsigned char, 32> data{};
       if (!in.read(reinterpret_cast<char*>(data.data()), length)) break;
@@ -58,6 +58,8 @@ PngColourChunks read_colour_chunks(const std::string& file) {
   }
   return chunks;
 }
+
+namespace {
 
 // sRGB's own figures, as a cHRM chunk writes them (PNG 1.2, 11.3.3.5).
 constexpr std::array<std::uint32_t, 8> srgb_chromaticities{31270, 32900, 64000, 33000,
@@ -107,7 +109,7 @@ std::vector<std::uint8_t> saved(const Profile& profile, const std::string& conte
 std::optional<std::vector<std::uint8_t>> png_implied_profile(const std::string& file,
                                                              int colour_bands,
                                                              const std::string& context) {
-  const PngColourChunks chunks = read_colour_chunks(file);
+  const PngHeaderChunks chunks = read_png_header_chunks(file);
   if (chunks.icc || chunks.srgb) return std::nullopt;
   // libpng's own range (png_colorspace_set_gamma): outside it, libpng only warns and goes on.
   if (chunks.gamma && (*chunks.gamma < 16 || *chunks.gamma > 625000000)) {
