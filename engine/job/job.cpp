@@ -19,13 +19,11 @@ namespace fw {
 namespace {
 
 namespace fs = std::filesystem;
+using job_detail::drawn_text_fault;
 using job_detail::expected_integer;
 using job_detail::expected_number;
 using job_detail::format_number;
-using job_detail::has_control_character;
-using job_detail::has_replacement_character;
 using job_detail::in_range;
-using job_detail::is_blank;
 using job_detail::is_document_id;
 using job_detail::is_name_char;
 using job_detail::is_safe_name;
@@ -38,7 +36,6 @@ using job_detail::kReduction;
 using job_detail::kThreads;
 using job_detail::quote_blank;
 using job_detail::quote_start;
-using job_detail::without_replacement_character;
 
 [[noreturn]] void fail_flag(const std::string& flag, const std::string& expected,
                             const std::string& found) {
@@ -153,14 +150,9 @@ void apply_overrides(Job& job, const JobOverrides& overrides) {
       fail_flag("--title", "a title in UTF-8",
                 fmt::format("\"{}\", {}", escape_non_ascii(*overrides.title), reason));
     }
-    if (is_blank(*overrides.title)) {
-      fail_flag("--title", "a title with a visible character", quote_blank(*overrides.title));
-    }
-    if (has_control_character(*overrides.title)) {
-      fail_flag("--title", "a title without control characters", quote(*overrides.title));
-    }
-    if (has_replacement_character(*overrides.title)) {
-      fail_flag("--title", without_replacement_character("a title"), quote(*overrides.title));
+    if (const auto fault = drawn_text_fault(*overrides.title, "a title")) {
+      fail_flag("--title", fault->expected,
+                fault->blank ? quote_blank(*overrides.title) : quote(*overrides.title));
     }
     job.title = *overrides.title;
   }

@@ -174,16 +174,16 @@ fs::path JobParser::read_path(const TomlValue& value, std::string_view what) con
 
 std::string JobParser::read_drawn_text(const TomlValue& value, std::string_view what) const {
   std::string text = value.string("a string");
-  if (has_control_character(text)) value.fail(fmt::format("{} without control characters", what));
-  if (has_replacement_character(text)) value.fail(without_replacement_character(what));
+  if (const auto fault = drawn_text_fault(text, what, true)) value.fail(fault->expected);
   return text;
 }
 
 std::string JobParser::read_title(const TomlValue& value) const {
   std::string text = value.text();
-  if (is_blank(text)) value.fail("a title with a visible character", quote_blank(text));
-  if (has_control_character(text)) value.fail("a title without control characters");
-  if (has_replacement_character(text)) value.fail(without_replacement_character("a title"));
+  if (const auto fault = drawn_text_fault(text, "a title")) {
+    if (fault->blank) value.fail(fault->expected, quote_blank(text));
+    value.fail(fault->expected);
+  }
   return text;
 }
 

@@ -86,6 +86,18 @@ std::string without_replacement_character(std::string_view what) {
       what);
 }
 
+std::optional<DrawnTextFault> drawn_text_fault(std::string_view text, std::string_view what,
+                                               bool may_be_blank) {
+  if (!may_be_blank && is_blank(text)) {
+    return DrawnTextFault{fmt::format("{} with a visible character", what), true};
+  }
+  if (has_control_character(text)) {
+    return DrawnTextFault{fmt::format("{} without control characters", what)};
+  }
+  if (has_replacement_character(text)) return DrawnTextFault{without_replacement_character(what)};
+  return std::nullopt;
+}
+
 namespace {
 
 // What no font draws ink for: Unicode's White_Space (U+3000, the ideographic space, among

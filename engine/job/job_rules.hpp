@@ -67,6 +67,15 @@ bool is_blank(std::string_view text);
 // A blank text for a message: quoted, and with its code points when it is not only ASCII
 // ("　" (U+3000) reads as nothing without them).
 std::string quote_blank(std::string_view text);
+// What text drawn on film as `what` ("a title", "an institution") must be and is not, for a
+// message "expected EXPECTED, got ...": blank (unless `may_be_blank`; the message then shows
+// quote_blank), a control character, U+FFFD. Nothing when it may be drawn.
+struct DrawnTextFault {
+  std::string expected;
+  bool blank = false;
+};
+std::optional<DrawnTextFault> drawn_text_fault(std::string_view text, std::string_view what,
+                                               bool may_be_blank = false);
 
 // The words of each choice; nullopt for any other word.
 std::optional<ImageMode> image_mode_from(std::string_view word);

@@ -22,9 +22,9 @@
 namespace fw {
 
 namespace fs = std::filesystem;
+using job_detail::drawn_text_fault;
 using job_detail::has_control_character;
 using job_detail::has_replacement_character;
-using job_detail::is_blank;
 using job_detail::quote_blank;
 using job_detail::without_replacement_character;
 
@@ -189,16 +189,10 @@ void check_toc(const std::vector<TocEntry>& toc) {
     if (trimmed(entry.title).empty()) {
       fail("title", "expected a non-empty title, got " + quote(entry.title));
     }
-    if (is_blank(entry.title)) {
-      fail("title", "expected a title with a visible character, got " + quote_blank(entry.title));
-    }
     // Drawn on the TOC frames: nothing draws a control character, and film cannot be mended.
-    if (has_control_character(entry.title)) {
-      fail("title", "expected a title without control characters, got " + quote(entry.title));
-    }
-    if (has_replacement_character(entry.title)) {
-      fail("title",
-           "expected " + without_replacement_character("a title") + ", got " + quote(entry.title));
+    if (const auto fault = drawn_text_fault(entry.title, "a title")) {
+      fail("title", "expected " + fault->expected + ", got " +
+                        (fault->blank ? quote_blank(entry.title) : quote(entry.title)));
     }
     // Kept in the catalog, toc.csv and the JSON export: a control character there is no
     // text a reader or a library system can take (the job file's own reader refuses it too).
