@@ -123,6 +123,20 @@ TEST(JobFile, TabsInDrawnTextAndBlankOrControlMetadataKeysAreRefused) {
   EXPECT_EQ(job.documents[0].metadata.at(0).second, "宋刻本\n元修");
 }
 
+// A value is filmed after its key on the title target: `作者 = ""`, a field of a template left
+// unfilled, filmed "作者:", and a value of ideographic spaces looked the same on film.
+TEST(JobFile, AnEmptyOrBlankMetadataValueIsRefusedNamingItsKey) {
+  const std::string document = kHeader + kFirstDocument + "[documents.metadata]\n";
+  EXPECT_EQ(job_error(document + "作者 = \"\"\n"),
+            "job.toml:10: documents[1].metadata.作者: expected a value with a visible character "
+            "(leave the key out when there is nothing to say), got \"\"");
+  EXPECT_EQ(job_error(document + "题名 = \"论语\"\n版本 = \"\u3000 \"\n"),
+            "job.toml:11: documents[1].metadata.版本: expected a value with a visible character "
+            "(leave the key out when there is nothing to say), got \"\u3000 \" (U+3000 U+0020)");
+  const Job job = parse_job(document + "版本 = 0\n", "job.toml", "/jobs");
+  EXPECT_EQ(job.documents[0].metadata.at(0).second, "0");
+}
+
 // U+FFFD is what a broken conversion (GBK read as Latin-1 or as UTF-8) leaves where a
 // character was lost. Every font draws it, as a box with a question mark: a title or a value
 // holding one was filmed with that box standing for a character that is gone.

@@ -206,11 +206,14 @@ std::vector<std::pair<std::string, std::string>> JobParser::read_metadata(
     auto text = entry.number_as_written();
     if (!text) text = scalar_text(entry, false);
     if (!text) entry.fail_type("a string or number");
-    if (has_control_character(*text)) {
-      entry.fail("a value without control characters", quote(*text));
-    }
-    if (has_replacement_character(*text)) {
-      entry.fail(without_replacement_character("a value"), quote(*text));
+    // A value is drawn after its key: "作者 = \"\"" would film "作者:" and a reader could not
+    // tell a field left unfilled from one with nothing to say.
+    if (const auto fault = drawn_text_fault(*text, "a value")) {
+      if (fault->blank) {
+        entry.fail(fault->expected + " (leave the key out when there is nothing to say)",
+                   quote_blank(*text));
+      }
+      entry.fail(fault->expected, quote(*text));
     }
     metadata.emplace_back(std::string(key), *text);
   }
