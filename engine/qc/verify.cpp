@@ -109,18 +109,30 @@ void report_drawn_files(const VerifyOptions& options, const std::vector<DrawnChe
   std::vector<std::string> failures;
   for (const DrawnCheck& check : checks) {
     const DrawnChange& c = check.change;
+    const bool instead = c.planned_sha256.empty();
+    const char* status = instead                ? "drawn instead"
+                         : c.missing            ? "missing"
+                         : c.now_sha256.empty() ? "no longer drawn"
+                                                : "changed";
+    const auto digest = [](const std::string& sha256) {
+      return sha256.empty() ? Json(nullptr) : Json(sha256);
+    };
     changed.push_back({{"role", c.role},
                        {"file", c.file},
-                       {"sha256_planned", c.planned_sha256},
-                       {"sha256_now", c.missing ? Json(nullptr) : Json(c.now_sha256)},
+                       {"status", status},
+                       {"sha256_planned", digest(c.planned_sha256)},
+                       {"sha256_now", digest(c.now_sha256)},
                        {"frames", check.frames},
                        {"frames_failed", check.failed.size()}});
     const std::string what = describe(c, "the job was filmed");
+    const std::string advice = instead ? "take it away (or put back the files the job was "
+                                         "filmed with)"
+                                       : "put back the file as it was when the job was filmed";
     if (check.failed.empty()) {
       const std::string warning = fmt::format(
-          "{}: the {} frame(s) on the film drawn with it are drawn again with the file as it is "
-          "now and still match; put the file back as filmed to verify against what was filmed",
-          what, check.frames);
+          "{}: the {} frame(s) on the film drawn with it are drawn again with the files as they "
+          "are now and still match; {} to verify them against what was filmed",
+          what, check.frames, advice);
       result.warnings.push_back(warning);
       out["warnings"].push_back(warning);
       continue;
@@ -131,9 +143,9 @@ void report_drawn_files(const VerifyOptions& options, const std::vector<DrawnChe
     }
     if (check.failed.size() > 5) list += fmt::format(", … {} more", check.failed.size() - 5);
     failures.push_back(fmt::format(
-        "{}: it is why {} of the {} frame(s) drawn with it differ from the frames drawn now "
-        "({}); put back the file as it was when the job was filmed and verify again",
-        what, check.failed.size(), check.frames, list));
+        "{}: {} of the {} frame(s) drawn with it differ from the frames drawn now ({}), and "
+        "this change may be why; {} and verify again",
+        what, check.failed.size(), check.frames, list, advice));
   }
   out["drawn_with"] = {{"recorded", true}, {"changed", changed}};
   if (failures.empty()) return;
