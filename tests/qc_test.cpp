@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <optional>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -21,8 +22,10 @@
 #include "base/buffer_pool.hpp"
 #include "base/error.hpp"
 #include "base/files.hpp"
+#include "base/sha256.hpp"
 #include "builtin.hpp"
 #include "catalog/inspection.hpp"
+#include "film/drawn_with.hpp"
 #include "film/format.hpp"
 #include "qc/qc.hpp"
 #include "render/frame_mark.hpp"
@@ -158,6 +161,89 @@ TEST_F(Verify, CleanReelPassesWithItsMeasurements) {
   for (const auto& g : res["groups"]) EXPECT_GT(g["modulation_vertical_bars"].get<double>(), 0.5);
   EXPECT_TRUE(fs::exists(out / "qc" / "R0001" / "contact.jpg"));
   EXPECT_TRUE(fs::exists(out / "qc" / "report.html"));
+  // Every template and font is as the job was filmed.
+  EXPECT_EQ(q["drawn_with"], Json({{"recorded", true}, {"changed", Json::array()}}));
+}
+
+// A file of the shared set-up put back as it was when the test ends, however it ends.
+struct PutBack {
+  fs::path file;
+  std::optional<std::string> bytes;
+  explicit PutBack(fs::path f) : file(std::move(f)) {
+    if (fs::exists(file)) bytes = read_file(file);
+  }
+  ~PutBack() {
+    if (bytes) {
+      test::write_text(file, *bytes);
+    } else {
+      fs::remove(file);
+    }
+  }
+};
+
+// The title template edited after filming: the title frames drawn again differ from the film,
+// and verify says why, naming the template and its digests, before the frames' own failures.
+TEST_F(Verify, ATemplateEditedSinceFilmingIsNamedAsWhyItsFramesDiffer) {
+  const fs::path out = copy_of_clean();
+  const fs::path title = base_->path() / "profiles" / "targets" / "standard" / "title-target.toml";
+  const PutBack put_back(title);
+  std::string edited = *put_back.bytes;
+  edited.replace(edited.find("size_mm = 10"), 12, "size_mm = 14");
+  test::write_text(title, edited);
+  const auto r = verify(out);
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  const Json q = qc(out);
+  EXPECT_EQ(q["verdict"], "fail");
+  ASSERT_EQ(q["drawn_with"]["changed"].size(), 1u) << q["drawn_with"].dump(1);
+  const Json& changed = q["drawn_with"]["changed"][0];
+  EXPECT_EQ(changed["role"], "template");
+  EXPECT_EQ(changed["status"], "changed");
+  EXPECT_EQ(changed["file"], drawn_file_name(title));
+  EXPECT_EQ(changed["sha256_now"], sha256_file(title));
+  EXPECT_EQ(changed["frames"], 1);
+  EXPECT_EQ(changed["frames_failed"], 1);
+  const std::string named = "template " + drawn_file_name(title) +
+                            " changed since the job was filmed (sha256 " +
+                            short_sha256(changed["sha256_planned"].get<std::string>()) + " → " +
+                            short_sha256(sha256_file(title)) +
+                            "): 1 of the 1 frame(s) drawn with it differ from the frames drawn now";
+  EXPECT_THAT(q["failures"][0].get<std::string>(), HasSubstr(named)) << q["failures"].dump(1);
+  EXPECT_THAT(r.out + r.err, HasSubstr(named));
+}
+
+// A font the job ships ({job}/fonts, searched first) added after filming: the addresses and the
+// targets' Latin text are drawn again with it, not with the font they were filmed with, and
+// verify names both, whether or not the frames still match.
+TEST_F(Verify, AFontThatDrawsInsteadOfTheFilmedOneIsNamed) {
+  const fs::path out = copy_of_clean();
+  const fs::path font = base_->path() / "s" / "fonts" / "DejaVuSans.ttf";
+  fs::create_directories(font.parent_path());
+  const PutBack put_back(font);
+  fs::copy_file("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", font);
+  const auto r = verify(out);
+  const Json q = qc(out);
+  std::string files;
+  for (const auto& c : q["drawn_with"]["changed"]) files += c["file"].get<std::string>() + "\n";
+  EXPECT_THAT(files, HasSubstr(drawn_file_name(font)));
+  EXPECT_THAT(files, HasSubstr("/DejaVuSans.ttf\n"));
+  EXPECT_THAT(r.out + r.err, HasSubstr("font " + drawn_file_name(font) +
+                                       " is drawn with now, not when the job was filmed"));
+  EXPECT_THAT(r.out + r.err,
+              HasSubstr("is no longer drawn with, as it was when the job was filmed"));
+}
+
+// A job planned before plan.json recorded its templates and fonts: verify says it cannot tell.
+TEST_F(Verify, APlanWithoutDrawnWithIsSaidNotToRecordThem) {
+  const fs::path out = copy_of_clean();
+  nlohmann::ordered_json plan = nlohmann::ordered_json::parse(read_file(out / "qc" / "plan.json"));
+  ASSERT_TRUE(plan.contains("drawn_with"));
+  plan.erase("drawn_with");
+  test::write_text(out / "qc" / "plan.json", plan.dump(2) + "\n");
+  const auto r = verify(out);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const Json q = qc(out);
+  EXPECT_EQ(q["drawn_with"], Json({{"recorded", false}}));
+  EXPECT_THAT(q["warnings"].dump(), HasSubstr("plan.json records no templates or fonts"));
 }
 
 TEST_F(Verify, MissingFrameIsCaught) {

@@ -147,9 +147,9 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
   Job job = settings.job;
   const fs::path dir = settings.job_dir;
   // A resumed job films the day its plan recorded, so its targets match the first run's.
-  if (options.resume && job.filming_date.empty()) {
-    job.filming_date = recorded_filming_date(dir / "plan.json");
-  }
+  const RecordedPlan recorded =
+      options.resume ? read_recorded_plan(dir / "plan.json") : RecordedPlan{};
+  if (options.resume && job.filming_date.empty()) job.filming_date = recorded.filming_date;
   auto recorder = open_recorder(settings, drivers);
   PreparedJob prepared = prepare_job(job, recorder->capabilities(), settings.profiles_dir,
                                      settings.recorder_profiles_dir);
@@ -176,6 +176,18 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
   const auto lock = lock_job(dir);
   const fs::path journal_file = dir / "journal.jsonl";
   const bool resuming = options.resume && journal_started(journal_file);
+  std::string drawn_not_recorded;
+  if (resuming && recorded.exists && !recorded.drawn_with) {
+    // A job started before plan.json recorded its templates and fonts: it resumes as it always
+    // did, its plan still without them (so that its hash is the one the journal holds), and
+    // the operator is told that a changed template or font cannot be told here.
+    prepared.plan.drawn_with.reset();
+    drawn_not_recorded = fmt::format(
+        "{}: records no templates or fonts (the job was started by an earlier filmwriter): a "
+        "template or font changed since the job started cannot be told; resuming with them as "
+        "they are now",
+        (dir / "plan.json").string());
+  }
   refuse_earlier_run(dir, prepared.plan, options, resuming);
   if (options.overwrite && fs::exists(dir)) remove_earlier_run(dir);
   fs::create_directories(dir);
@@ -275,6 +287,10 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
   ops::RunLog run_log(log, &keeper, totals, options.progress_bar);
   for (PlanWarning& w : plan_warnings(job, prepared.plan, run.first_frame)) {
     run_log.warn(w.event, std::move(w.fields), std::move(w.warning));
+  }
+  if (!drawn_not_recorded.empty()) {
+    run_log.warn("drawn_with_not_recorded", {{"plan", (dir / "plan.json").string()}},
+                 {drawn_not_recorded, {}});
   }
   keeper.on_catalog_error = [&](const std::string& error) {
     run_log.warn("catalog_behind", {{"catalog", catalog.location()}, {"error", error}},

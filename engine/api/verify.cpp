@@ -33,10 +33,10 @@ JobSettings verify_settings(const std::filesystem::path& named, const JobRequest
 QcResult verify(const JobSettings& settings, const hal::Registry& drivers,
                 const VerifyRequest& request) {
   Job job = settings.job;
-  // The targets on film show the day the job was planned: re-render them with that day.
-  if (job.filming_date.empty()) {
-    job.filming_date = recorded_filming_date(settings.job_dir / "plan.json");
-  }
+  // The targets on film show the day the job was planned: re-render them with that day, and
+  // say first which of the templates and fonts they were drawn with changed since.
+  const RecordedPlan recorded = read_recorded_plan(settings.job_dir / "plan.json");
+  if (job.filming_date.empty()) job.filming_date = recorded.filming_date;
   // The recorder's capabilities (pitch, calibration) make the plan; opening it touches no film.
   const auto recorder = open_recorder(settings, drivers);
   const PreparedJob prepared = prepare_job(job, recorder->capabilities(), settings.profiles_dir,
@@ -50,6 +50,8 @@ QcResult verify(const JobSettings& settings, const hal::Registry& drivers,
   options.catalog = settings.catalog_file;
   options.report = request.report;
   options.on_progress = request.on_progress;
+  options.plan_recorded = recorded.exists;
+  options.drawn_with = recorded.drawn_with;
   QcResult result = verify_job(job, prepared, profile, options);
   // Each reel's mets.xml again, now with verify's verdict as a PREMIS event. A package that
   // cannot be written does not change the verdict: a warning names the reel and the error.

@@ -107,11 +107,25 @@ PlanChanges compare_plans(const json& filmed, const json& now) {
   };
   // What is not a frame decides every frame: the format, the job, fonts, calibration... The
   // reels and the skipped pages follow from the frames.
+  bool other_global = false;
   for (const auto& [key, value] : filmed.items()) {
     if (key == "frames" || key == "reels" || key == "skipped") continue;
     const json other = now.contains(key) ? now.at(key) : json();
     if (value == other) continue;
     changes.global = true;
+    if (key == "drawn_with" && other.is_object()) {
+      // A template or font: named by its file, not as drawn_with.templates[3].sha256.
+      try {
+        changes.drawn = changed_between(drawn_with_from_json(value), drawn_with_from_json(other));
+      } catch (const json::exception&) {
+        changes.drawn.clear();
+      }
+      if (!changes.drawn.empty()) {
+        for (const DrawnChange& change : changes.drawn) add(describe(change, "the job started"));
+        continue;
+      }
+    }
+    other_global = true;
     std::vector<std::string> found;
     differences(value, other, key, found, 3);
     for (auto& line : found) add(std::move(line));
@@ -119,9 +133,11 @@ PlanChanges compare_plans(const json& filmed, const json& now) {
   for (const auto& [key, value] : now.items()) {
     if (!filmed.contains(key)) {
       changes.global = true;
+      other_global = true;
       add(fmt::format("{}: (none) → {}", key, show(value)));
     }
   }
+  changes.only_drawn_files = changes.global && !other_global;
   const json& before = frames_of(filmed);
   const json& after = frames_of(now);
   const std::size_t common = std::min(before.size(), after.size());
@@ -194,7 +210,20 @@ PlanChanges check_resumable(const Job& job, const Plan& plan, const JournalState
   if (!changes.global && changes.first_frame >= resume_from) return changes;
 
   std::string advice;
-  if (changes.global) {
+  if (changes.only_drawn_files && !changes.drawn.empty()) {
+    // One reel would carry targets (or addresses) of two kinds: film cannot be edited.
+    std::string files;
+    for (const DrawnChange& change : changes.drawn) {
+      if (change.planned_sha256.empty()) continue;
+      files += fmt::format("{}{} (sha256 {})", files.empty() ? "" : ", ", change.file,
+                           short_sha256(change.planned_sha256));
+    }
+    advice = fmt::format(
+        "the frames still to film would be drawn differently from those on film: put back {} "
+        "as it was when the job started, or film the job again from the start as a new job "
+        "(--overwrite; a new --id keeps this job's record apart)",
+        files.empty() ? std::string("the files the job started with") : files);
+  } else if (changes.global) {
     advice =
         "these change every frame: put back what changed, or film the job again from the start "
         "(--overwrite; a new --id keeps this job's record apart)";

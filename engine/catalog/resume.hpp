@@ -26,7 +26,12 @@ const char* to_string(ReelPolicy policy);
 struct PlanChanges {
   std::vector<std::string> lines;  // each names a frame, file, profile or key: old → new
   bool global = false;             // more than frames changed: format, job, fonts, calibration...
-  std::size_t first_frame = 0;     // the first planned frame (0-based) that differs
+  // The templates and fonts (plan.json's drawn_with) that are not as the job started with:
+  // each is also a line, naming the file.
+  std::vector<DrawnChange> drawn;
+  // Only the templates and fonts changed, nothing else that decides every frame.
+  bool only_drawn_files = false;
+  std::size_t first_frame = 0;  // the first planned frame (0-based) that differs
   bool changed() const { return !lines.empty(); }
 };
 PlanChanges compare_plans(const nlohmann::json& filmed, const nlohmann::json& now);

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/data_frames.hpp"
+#include "film/drawn_with.hpp"
 #include "film/format.hpp"
 #include "hal/recorder.hpp"
 #include "ingest/ingest.hpp"
@@ -175,6 +176,11 @@ struct Plan {
   // resume refuses a changed one). Null: none resolved, frames go out as rendered (plans made
   // by hand in tests and benches).
   std::shared_ptr<const FrameCalibration> calibration;
+  // The target templates and fonts the plan's frames are drawn with, each file's sha256: set
+  // by prepare_plan_text(); in plan.json and so in the plan's hash (a resume refuses a job
+  // whose template or font changed). Empty: not recorded (plans made by hand; a job resumed
+  // whose plan.json was written before filmwriter recorded them).
+  std::optional<DrawnWith> drawn_with;
   // Data frames (job.data): every document's master files (index: Job::documents; empty for a
   // document without data frames), the layout of every data frame's symbol and the frame it
   // is drawn in. data_layout is empty when the job writes no data frames.

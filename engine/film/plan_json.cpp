@@ -181,12 +181,15 @@ void Plan::write_json(const Job& job, const std::function<void(std::string_view)
       {"pixel_pitch_um", nine_places(pitch_um)},
       {"calibration",
        calibration ? calibration->record() : nlohmann::ordered_json{{"profile", "none"}}},
-      {"reels", reels_json},
-      {"frames",
-       "\x01"
-       "frames\x01"},
-      {"skipped", skipped},
   };
+  // Beside the calibration: the templates and fonts every frame's text is drawn with. Absent
+  // from plans made by hand and from a job resumed whose plan.json predates them.
+  if (drawn_with) plan["drawn_with"] = drawn_with_json(*drawn_with);
+  plan["reels"] = reels_json;
+  plan["frames"] =
+      "\x01"
+      "frames\x01";
+  plan["skipped"] = skipped;
   if (data_layout) plan["data"] = data_json;
   const std::string text = plan.dump(2) + "\n";
   const std::size_t at = text.find(placeholder);
@@ -290,7 +293,8 @@ nlohmann::ordered_json Plan::rendering(const Job& job) const {
 std::string Plan::hash(const Job& job) const {
   // What decides a frame's pixels beyond the plan: a resume with another polarity, mode,
   // threshold or calibration would put frames of two kinds on one reel, so it must be refused.
-  // The calibration (profile, its file's sha256, class, tone) is in plan.json itself.
+  // The calibration (profile, its file's sha256, class, tone) and the templates and fonts the
+  // frames are drawn with (each file's sha256) are in plan.json itself.
   Sha256 digest;
   write_json(job, [&](std::string_view piece) { digest.update(piece); });
   digest.update(rendering(job).dump());

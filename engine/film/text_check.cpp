@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <set>
 
+#include "base/sha256.hpp"
 #include "base/utc.hpp"
 #include "film/target_layout.hpp"
 
@@ -85,10 +87,63 @@ void check_document_text(const Job& job, const TextEngine& text,
   }
 }
 
+namespace {
+
+// What the plan's frames are drawn with, gathered while their texts are checked: each template
+// and each font once, then recorded with their files' sha256 (film/drawn_with.hpp).
+class DrawnFiles {
+ public:
+  explicit DrawnFiles(const TextEngine& engine) : engine_(engine) {
+    if (const int font = engine.cap_height_font(); font >= 0) fonts_.insert(font);
+  }
+  void text(const std::string& text, const std::string& language) {
+    for (const CharFont& c : engine_.resolve(text, language)) {
+      if (c.font >= 0) fonts_.insert(c.font);
+    }
+  }
+  void target(const Job& job, const Plan& plan, const PlannedFrame& frame) {
+    templates_.insert(drawn_file_name(frame_template_file(job, plan, frame)));
+  }
+  // A page of a `substitute` document may be replaced by its substitution target while
+  // rendering: that template is drawn with as well.
+  void substitutes(const Job& job, const Plan& plan) {
+    for (std::size_t d = 0; d < job.documents.size(); ++d) {
+      const Document& document = job.documents[d];
+      if (settings_for(job, document).on_error != FailurePolicy::substitute) continue;
+      PlannedFrame frame;
+      frame.kind = FrameKind::substitute;
+      frame.document = d;
+      frame.target = document.substitute_target;
+      const std::filesystem::path file = frame_template_file(job, plan, frame);
+      if (std::filesystem::is_regular_file(file)) templates_.insert(drawn_file_name(file));
+    }
+  }
+  DrawnWith recorded() const {
+    DrawnWith drawn;
+    for (const std::string& file : templates_) drawn.templates.push_back({file, sha256_file(file)});
+    const std::string set = drawn_file_name(engine_.font_set_file());
+    drawn.font_set = {set, sha256_file(set)};
+    // A collection's faces share one file: each file once, in path order.
+    std::set<std::string> files;
+    for (int font : fonts_) files.insert(drawn_file_name(engine_.fonts().at(font).file));
+    for (const std::string& file : files) drawn.fonts.push_back({file, sha256_file(file)});
+    return drawn;
+  }
+
+ private:
+  const TextEngine& engine_;
+  std::set<std::string> templates_;
+  std::set<int> fonts_;
+};
+
+}  // namespace
+
 void prepare_plan_text(const Job& job, Plan& plan, std::shared_ptr<const TextEngine> text) {
   plan.text = std::move(text);
   if (plan.filming_date.empty()) plan.filming_date = today_utc_date();
   const TextEngine& engine = plan_text(plan);
+  DrawnFiles drawn(engine);
+  drawn.substitutes(job, plan);
   for (const PlannedFrame& frame : plan.frames) {
     const Document& document = job.documents.at(frame.document);
     const std::string where =
@@ -98,6 +153,7 @@ void prepare_plan_text(const Job& job, Plan& plan, std::shared_ptr<const TextEng
         frame.placement.track_width_px > 0 && frame.placement.track_height_px > 0;
     if (has_track && plan.format.blips.address_height_mm > 0) {
       engine.check(frame.address, where + ": image address", kAddressLanguage);
+      drawn.text(frame.address, kAddressLanguage);
     }
     // The tiles of a fiche header show one strip: its text is checked once per sheet.
     const bool header_tile = frame.kind == FrameKind::fiche_header && frame.grid_column > 1;
@@ -108,14 +164,17 @@ void prepare_plan_text(const Job& job, Plan& plan, std::shared_ptr<const TextEng
     } catch (const Error& e) {
       throw with_context(where, e);
     }
+    drawn.target(job, plan, frame);
     for (const FilledText& filled : texts) {
       engine.check(filled.text, where + ", " + filled.context, filled.block.language);
+      drawn.text(filled.text, filled.block.language);
     }
     // The entries a TOC frame lists must fit on it, and every text on its target: film cannot
     // show text drawn off the frame, and text drawn over text cannot be read.
     check_toc_fits(job, plan, frame);
     check_target_fits(job, plan, frame);
   }
+  plan.drawn_with = drawn.recorded();
 }
 
 }  // namespace fw

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,12 @@ struct VerifyOptions {
   bool contact_sheets = true;     // R0001/contact.jpg
   bool report = true;             // report.html
   unsigned threads = 0;           // frames checked at once; 0: one per core
+  // The job's plan.json as the job started: the templates and fonts its frames were drawn
+  // with are compared with the files now on disk before the frames are drawn again.
+  // `plan_recorded` false: no plan.json to ask (nothing is said); drawn_with empty: a plan.json
+  // written before filmwriter recorded them (a warning says so).
+  bool plan_recorded = false;
+  std::optional<DrawnWith> drawn_with;
 };
 
 struct QcResult {

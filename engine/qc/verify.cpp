@@ -68,6 +68,96 @@ Json inspections_of(const Job& job, const fs::path& catalog_file) {
   return inspections;
 }
 
+// A template or font plan.json recorded that is not the same on disk now, and the frames of
+// the plan drawn with it: those are drawn again with the file as it is now, so a difference
+// between them and the film may be the file's, not the filming's.
+struct DrawnCheck {
+  DrawnChange change;
+  std::uint64_t frames = 0;         // frames drawn with it
+  std::vector<std::string> failed;  // of those, the ones verify failed (addresses)
+};
+
+bool draws_with(const Job& job, const Plan& plan, const PlannedFrame& frame,
+                const DrawnChange& change) {
+  const bool target = is_target(frame.kind) || frame.kind == FrameKind::substitute;
+  if (change.role == "template") {
+    return target && drawn_file_name(frame_template_file(job, plan, frame)) == change.file;
+  }
+  // A font or the font set: every target's text and every image address in a blip track.
+  const bool address = frame.placement.track_width_px > 0 && frame.placement.track_height_px > 0 &&
+                       plan.format.blips.address_height_mm > 0;
+  return target || address;
+}
+
+// qc.json's drawn_with, the warnings and the failures that name a changed file; the failures
+// come first, as the reason for the frames' own.
+void report_drawn_files(const VerifyOptions& options, const std::vector<DrawnCheck>& checks,
+                        QcResult& result) {
+  Json& out = result.json;
+  if (!options.plan_recorded) return;
+  if (!options.drawn_with) {
+    out["drawn_with"] = {{"recorded", false}};
+    const std::string warning =
+        "plan.json records no templates or fonts (the job was planned by an earlier "
+        "filmwriter): a target that differs from the one drawn now may come from a template "
+        "or font changed since filming";
+    result.warnings.push_back(warning);
+    out["warnings"].push_back(warning);
+    return;
+  }
+  Json changed = Json::array();
+  std::vector<std::string> failures;
+  for (const DrawnCheck& check : checks) {
+    const DrawnChange& c = check.change;
+    const bool instead = c.planned_sha256.empty();
+    const char* status = instead                ? "drawn instead"
+                         : c.missing            ? "missing"
+                         : c.now_sha256.empty() ? "no longer drawn"
+                                                : "changed";
+    const auto digest = [](const std::string& sha256) {
+      return sha256.empty() ? Json(nullptr) : Json(sha256);
+    };
+    changed.push_back({{"role", c.role},
+                       {"file", c.file},
+                       {"status", status},
+                       {"sha256_planned", digest(c.planned_sha256)},
+                       {"sha256_now", digest(c.now_sha256)},
+                       {"frames", check.frames},
+                       {"frames_failed", check.failed.size()}});
+    const std::string what = describe(c, "the job was filmed");
+    const std::string advice = instead ? "take it away (or put back the files the job was "
+                                         "filmed with)"
+                                       : "put back the file as it was when the job was filmed";
+    if (check.failed.empty()) {
+      const std::string warning = fmt::format(
+          "{}: the {} frame(s) on the film drawn with it are drawn again with the files as they "
+          "are now and still match; {} to verify them against what was filmed",
+          what, check.frames, advice);
+      result.warnings.push_back(warning);
+      out["warnings"].push_back(warning);
+      continue;
+    }
+    std::string list;
+    for (std::size_t i = 0; i < check.failed.size() && i < 5; ++i) {
+      list += (i ? ", " : "") + check.failed[i];
+    }
+    if (check.failed.size() > 5) list += fmt::format(", … {} more", check.failed.size() - 5);
+    failures.push_back(fmt::format(
+        "{}: {} of the {} frame(s) drawn with it differ from the frames drawn now ({}), and "
+        "this change may be why; {} and verify again",
+        what, check.failed.size(), check.frames, list, advice));
+  }
+  out["drawn_with"] = {{"recorded", true}, {"changed", changed}};
+  if (failures.empty()) return;
+  result.passed = false;
+  out["verdict"] = "fail";
+  result.failures.insert(result.failures.begin(), failures.begin(), failures.end());
+  Json all = Json::array();
+  for (const std::string& failure : failures) all.push_back(failure);
+  for (const auto& failure : out["failures"]) all.push_back(failure);
+  out["failures"] = std::move(all);
+}
+
 }  // namespace
 
 QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile& profile,
@@ -110,6 +200,24 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
   out["warnings"] = Json::array();
   out["polarity"] = to_string(job.polarity);
   out["reels"] = Json::array();
+
+  // The files recorded against the disk before anything is drawn again.
+  std::vector<DrawnCheck> drawn_checks;
+  if (options.drawn_with) {
+    for (DrawnChange& change : changed_on_disk(*options.drawn_with)) {
+      drawn_checks.push_back({std::move(change), 0, {}});
+    }
+    // A file unchanged on disk can still stop being drawn with: another font found first
+    // (a job's own fonts folder), another template set. Those the plan made now draws with
+    // instead are named too.
+    if (plan.drawn_with) {
+      for (DrawnChange& change : changed_between(*options.drawn_with, *plan.drawn_with)) {
+        const bool instead =
+            change.planned_sha256.empty() || (change.now_sha256.empty() && !change.missing);
+        if (instead) drawn_checks.push_back({std::move(change), 0, {}});
+      }
+    }
+  }
 
   std::optional<TargetTemplate> technical;
   if (plan.targets) {
@@ -168,6 +276,16 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
       result.failures.push_back(f);
       out["failures"].push_back(f);
     }
+    for (DrawnCheck& check : drawn_checks) {
+      for (const qc::FrameVerdict& f : verdict.frames) {
+        const std::size_t index = reel.first_frame + f.frame - 1;
+        if (f.frame == 0 || index >= plan.frames.size()) continue;
+        // A frame missing from the film is missing whatever it was drawn with.
+        if (!f.present || !draws_with(job, plan, plan.frames[index], check.change)) continue;
+        ++check.frames;
+        if (!f.passed()) check.failed.push_back(f.address);
+      }
+    }
     qc::ReelPictures pics{reel.id, {}};
     pics.thumbs.reserve(verdict.frames.size());
     for (std::size_t i = 0; i < verdict.frames.size(); ++i) {
@@ -183,6 +301,7 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
     out["reels"].push_back(std::move(r));
     pictures.push_back(std::move(pics));
   }
+  report_drawn_files(options, drawn_checks, result);
   result.qc_json = job_dir / "qc.json";
   write_file_atomic(result.qc_json, out.dump(2) + "\n");
   if (options.report) {

@@ -43,6 +43,7 @@ class Engine final : public TextEngine {
   std::vector<CharFont> resolve(const std::string& text,
                                 const std::string& language) const override;
   double cap_height_em() const override;
+  int cap_height_font() const override;
 
   // Decodes UTF-8 and picks each character's font along its chain. With `report` set,
   // characters no font has get kNoFont and are reported there; otherwise MissingGlyph.

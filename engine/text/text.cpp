@@ -247,14 +247,20 @@ std::size_t Engine::covered(std::size_t font, char32_t first, char32_t last) con
   return count;
 }
 
-double Engine::cap_height_em() const {
+int Engine::cap_height_font() const {
   for (ScriptClass script : {ScriptClass::latin, ScriptClass::other, ScriptClass::han}) {
     for (std::uint32_t index : fonts_->default_chains[static_cast<std::size_t>(script)]) {
-      const LoadedFont& font = fonts_->fonts[index];
-      if (font.cap_height > 0) return font.cap_height / font.units_per_em;
+      if (fonts_->fonts[index].cap_height > 0) return static_cast<int>(index);
     }
   }
-  return 0.733;  // no font of the set has an "H": Noto CJK's cap height
+  return -1;
+}
+
+double Engine::cap_height_em() const {
+  const int index = cap_height_font();
+  if (index < 0) return 0.733;  // no font of the set has an "H": Noto CJK's cap height
+  const LoadedFont& font = fonts_->fonts[static_cast<std::size_t>(index)];
+  return font.cap_height / font.units_per_em;
 }
 
 }  // namespace text_internal

@@ -154,6 +154,9 @@ class TextEngine {
                                         const std::string& language = "zh-Hans") const = 0;
   // Cap height of the first Latin font, in em (from its OS/2 table).
   virtual double cap_height_em() const = 0;
+  // The font (index into fonts()) cap_height_em() reads: it sizes all text, whatever draws it.
+  // -1: no font of the set has an "H".
+  virtual int cap_height_font() const = 0;
 };
 
 // Em size in pixels so that a Latin capital is `cap_height_mm` high at the document's scale
