@@ -1,8 +1,10 @@
 // JPEGs that libjpeg decodes without a warning and that would still film a wrong page: a
 // progressive JPEG (or a sequential one of a scan per component) cut after a complete scan with
 // an end-of-image marker appended, and a JFIF whose density, without a unit, says the pixels
-// are not square. Pages are generated here (libvips, and libjpeg for a scan script libvips
-// cannot write), cut at every scan boundary and checked through probe, open and a whole job.
+// are not square. A baseline JPEG cut anywhere, with the marker appended, is refused by the
+// full decode, also in its last rows (libvips only logs libjpeg's warning there). Pages are
+// generated here (libvips, and libjpeg for a scan script libvips cannot write), cut at every scan
+// boundary and checked through probe, open and a whole job.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -237,6 +239,38 @@ TEST(JpegScans, ASequentialJpegCutAfterItsFirstComponentIsRefused) {
   EXPECT_NO_THROW(verify_decodes({ref_of(file), {}}, {}));
 }
 
+// A baseline JPEG cut anywhere in its data, an end-of-image marker appended: at an MCU row's
+// end, mid-row, at a restart marker. libjpeg warns of every one ("premature end of data
+// segment", "found marker 0xd9 instead of RSTn"), so the full decode refuses it: every byte of
+// small pages is tried.
+TEST(JpegScans, ABaselineJpegCutAnywhereWithAnEndMarkerFailsTheDecode) {
+  test::TempDir dir;
+  const VImage grey = detailed_page(1).crop(0, 0, 48, 32);
+  const VImage colour = detailed_page(3).crop(0, 0, 48, 32);
+  // Restart markers after every MCU row (48 px: 6 grey MCUs, 3 colour ones).
+  for (const std::string& whole :
+       {baseline(grey), baseline(colour), baseline(grey, 6), baseline(colour, 3)}) {
+    const std::size_t data = whole.rfind("\xFF\xDA") + 2;
+    const std::size_t end = whole.size() - 2;
+    ASSERT_LT(data, end);
+    int refused = 0, tried = 0;
+    for (std::size_t at = data; at < end; ++at) {
+      const fs::path file = dir / "cut.jpg";
+      write_bytes(file, whole.substr(0, at) + "\xFF\xD9");
+      ++tried;
+      try {
+        verify_decodes({ref_of(file), {}}, {});
+        ADD_FAILURE() << "cut at byte " << at << " of " << whole.size() << " decodes";
+      } catch (const Error& error) {
+        EXPECT_THAT(error.what(),
+                    HasSubstr(file.string() + " (page 1): cannot decode: VipsJpeg: "));
+        ++refused;
+      }
+    }
+    EXPECT_EQ(refused, tried);
+  }
+}
+
 // Through a whole job: a complete progressive page plans, converts, and films exactly as the
 // baseline file of the same pixels (the same quantised coefficients in another order); a cut
 // one stops `plan`.
@@ -286,6 +320,31 @@ TEST(JpegScans, ACompleteProgressivePageFilmsAsItsBaselineTwin) {
     EXPECT_THAT(error.what(), HasSubstr(cut.string() + " (page 1): the progressive JPEG ends "
                                                        "after scan "));
   }
+}
+
+// A baseline page cut in its last rows, an end-of-image marker appended: libjpeg warns, but
+// libvips checks for warnings before each strip it reads and only logs the last strip's as the
+// load closes ("read gave 1 warnings"), so the page decoded with grey bottom rows. Preflight
+// stops the job before anything is exposed.
+TEST(JpegScans, ABaselinePageCutInItsLastRowsStopsPreflight) {
+  test::TempDir dir;
+  fs::create_directories(dir / "scans");
+  const std::string whole = baseline(detailed_page(3));
+  const fs::path file = dir / "scans" / "p1.jpg";
+  write_bytes(file, whole.substr(0, whole.size() - 12) + "\xFF\xD9");
+  test::write_text(dir / "job.toml", scans_job("jpeg"));
+  try {
+    test::convert_job(dir / "job.toml", {}, test::job_flags(dir / "out"));
+    ADD_FAILURE() << "a page cut in its last rows was filmed";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::input);
+    EXPECT_THAT(error.what(), HasSubstr("preflight of reel R0001: document D1 (documents[1]) "
+                                        "page 1: " +
+                                        file.string() +
+                                        " (page 1): cannot decode: VipsJpeg: Corrupt JPEG data: "
+                                        "premature end of data segment"));
+  }
+  EXPECT_FALSE(fs::exists(dir / "out" / "jpeg" / "R0001" / "frames" / "F000001.tif"));
 }
 
 // --- pixels that are not square ------------------------------------------------------------------

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -479,16 +480,50 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
   return info;
 }
 
+namespace {
+
+int discard_rows(VipsRegion*, VipsRect*, void*) {
+  return 0;
+}
+
+}  // namespace
+
+void decode_in_full(const std::function<VImage()>& open, SourceFormat format) {
+  const std::uint64_t warnings_before = vips_warnings_logged();
+  {
+    const VImage image = open();
+    if (vips_sink_disc(image.get_image(), discard_rows, nullptr) != 0) throw VError();
+  }
+  // The last reference to the load is gone, so it closed, on this thread: a warning libvips
+  // logged then (libjpeg's about the last rows, which fail_on=warning does not see) is the
+  // decode's failure. Only for JPEG: what the other loaders log is not known to be damage.
+  if (format == SourceFormat::jpeg && vips_warnings_logged() != warnings_before) {
+    // libvips logs "read gave N warnings", then its whole error buffer (shared by every
+    // thread): the load's own warning is the buffer's last line.
+    std::string warning = last_vips_warning();
+    while (!warning.empty() && std::isspace(static_cast<unsigned char>(warning.back()))) {
+      warning.pop_back();
+    }
+    if (const std::size_t line = warning.rfind('\n'); line != std::string::npos) {
+      warning.erase(0, line + 1);
+    }
+    throw VError(warning);
+  }
+}
+
 void verify_decodes(const SourcePage& page, const Limits& limits) {
   const std::string context = page_context(page.ref);
   check_file(page.ref.file, limits);
   try {
-    // avg() pulls every pixel through the decoder; PDF pages render at 72 dpi, which runs
-    // every drawing operator of the page at little cost.
-    const VImage image = load(page.ref, load_options());
-    check_pixels(context, static_cast<std::uint64_t>(image.width()),
-                 static_cast<std::uint64_t>(image.height()), limits);
-    (void)image.avg();
+    // PDF pages render at 72 dpi, which runs every drawing operator of the page at little cost.
+    decode_in_full(
+        [&] {
+          VImage image = load(page.ref, load_options());
+          check_pixels(context, static_cast<std::uint64_t>(image.width()),
+                       static_cast<std::uint64_t>(image.height()), limits);
+          return image;
+        },
+        page.ref.format);
   } catch (const VError& error) {
     throw_cannot_decode(context, page.ref.file, error);
   }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -115,6 +116,14 @@ Error join_errors(const std::vector<Error>& errors, const std::string& what);
 // a complete scan: jpeg_markers.hpp) is refused here, and again by open_page.
 // Throws Error(input) "file (page N): what is wrong" (pages numbered from 1).
 PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limits& limits);
+
+// Opens a page with `open` (a load, or open_page) and pulls every row through its decoder into
+// a sink that keeps and computes nothing. Throws vips::VError for damage, also for a decoder
+// warning libvips only logs as the load closes, once the last image of it is released: libjpeg
+// meeting the end of a baseline JPEG's data in its last rows (a file cut there, an end-of-image
+// marker appended) would otherwise film a page whose bottom rows are grey. That check is for
+// JPEG (`format`) only. Errors of `open` itself pass through.
+void decode_in_full(const std::function<vips::VImage()>& open, SourceFormat format);
 
 // Decodes the whole page once, to prove it is intact (used by the skip-document policy
 // before anything of the document is exposed).
