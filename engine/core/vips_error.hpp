@@ -24,7 +24,8 @@ void keep_vips_warnings();
 // decoder warnings only when the load closes, after the last rows were handed out: libjpeg's
 // "premature end of data segment" met in a baseline JPEG's last rows is "read gave 1 warnings"
 // then the warning itself, which fail_on=warning never sees. A full decode compares the count
-// before and after (the load closes at the end of vips_sink_disc, on the calling thread).
+// before the load and after its last image is released (the load closes then, on the thread
+// that releases it: ingest's decode_in_full).
 std::uint64_t vips_warnings_logged();
 std::string last_vips_warning();
 
