@@ -7,6 +7,7 @@ namespace fw {
 namespace {
 
 thread_local std::string last_warning;
+thread_local std::uint64_t warnings_logged = 0;
 GlibMessageSink glib_sink;
 
 void to_sink(const gchar* domain, GLogLevelFlags level, const gchar* message, gpointer data) {
@@ -21,6 +22,7 @@ void to_sink(const gchar* domain, GLogLevelFlags level, const gchar* message, gp
 void on_vips_warning(const gchar* domain, GLogLevelFlags level, const gchar* message,
                      gpointer data) {
   last_warning = message ? message : "";
+  ++warnings_logged;
   to_sink(domain, level, message, data);
 }
 
@@ -29,6 +31,14 @@ void on_vips_warning(const gchar* domain, GLogLevelFlags level, const gchar* mes
 void keep_vips_warnings() {
   g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, on_vips_warning, nullptr);
   g_log_set_default_handler(to_sink, nullptr);
+}
+
+std::uint64_t vips_warnings_logged() {
+  return warnings_logged;
+}
+
+std::string last_vips_warning() {
+  return last_warning;
 }
 
 void set_glib_message_sink(GlibMessageSink sink) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -19,6 +20,7 @@
 #include "core/error.hpp"
 #include "core/vips_error.hpp"
 #include "ingest/jp2_header.hpp"
+#include "ingest/jpeg_markers.hpp"
 #include "ingest/loading.hpp"
 #include "ingest/orientation.hpp"
 #include "ingest/png_colour.hpp"
@@ -331,6 +333,10 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
   // one; its orientation is read after the resolution is judged.
   double x_res = 1, y_res = 1;
   bool declared = false;
+  // A resolution without a unit (TIFF ResolutionUnit 1, JFIF density units 0): only the
+  // pixels' shape, horizontal and vertical pixels per some length.
+  std::optional<std::pair<double, double>> aspect;
+  std::string aspect_found;
   std::function<std::uint32_t()> orientation;
   const TiffPageHeader* tiff = nullptr;
   std::shared_ptr<const TiffPages> tiff_file;
@@ -393,11 +399,26 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
         declared = true;
       }
     }
+    if (ref.format == SourceFormat::jpeg) {
+      const JpegMarkers jpeg = read_jpeg_markers(ref.file);
+      check_jpeg_scans(jpeg, context);
+      if (const std::optional<JfifAspect>& density = jpeg.unitless_density) {
+        aspect = {density->x_density, density->y_density};
+        aspect_found = fmt::format("{} x {} with JFIF density units 0, no unit", density->x_density,
+                                   density->y_density);
+      }
+    }
     if (ref.format == SourceFormat::png) {
       // A gAMA or cHRM chunk no profile can be built from is refused at planning, not on the
       // reel: open_page builds the same profile.
       (void)png_implied_profile(ref.file, header.bands() - (header.has_alpha() ? 1 : 0), context);
     }
+  }
+  const TiffPageHeader* stored = tiff_file && ref.page_in_file < tiff_file->pages.size()
+                                     ? &tiff_file->pages[ref.page_in_file]
+                                     : nullptr;
+  if (stored && stored->unitless_resolution) {
+    aspect = {stored->x_res_per_mm, stored->y_res_per_mm};
   }
   check_pixels(context, info.width_px, info.height_px, limits);
 
@@ -421,17 +442,24 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
   } else if (settings.dpi) {
     x_dpi = y_dpi = *settings.dpi;
     info.dpi_from_job = true;
+    if (aspect && !declared && !settings.force_dpi && aspect->first != aspect->second) {
+      // Pixels that are not square: the job's dpi is the finer axis's resolution, the other
+      // axis's follows the file's aspect, so the page keeps its proportions on film.
+      const double finer = std::max(aspect->first, aspect->second);
+      x_dpi = *settings.dpi * aspect->first / finer;
+      y_dpi = *settings.dpi * aspect->second / finer;
+    }
   } else if (settings.force_dpi) {
     throw Error(ErrorKind::job, context + ": force_dpi is set but the job gives no dpi");
   } else {
     std::string found = declared ? describe_dpi(file_x_dpi, file_y_dpi) : "none";
-    const TiffPageHeader* stored = tiff_file && ref.page_in_file < tiff_file->pages.size()
-                                       ? &tiff_file->pages[ref.page_in_file]
-                                       : nullptr;
     if (!declared && stored && stored->unitless_resolution) {
       // tiffinfo shows a resolution; without a unit it is only the pixels' aspect.
       found = fmt::format("{:g} x {:g} with ResolutionUnit 1, no unit", stored->x_res_per_mm,
                           stored->y_res_per_mm);
+    }
+    if (!declared && aspect && aspect->first != aspect->second && !aspect_found.empty()) {
+      found = aspect_found;  // a JPEG's 1:1 (every encoder's default) says nothing
     }
     throw Error(ErrorKind::input, fmt::format("{}: no usable resolution in the file (found {}); "
                                               "set dpi in the job",
@@ -452,16 +480,50 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
   return info;
 }
 
+namespace {
+
+int discard_rows(VipsRegion*, VipsRect*, void*) {
+  return 0;
+}
+
+}  // namespace
+
+void decode_in_full(const std::function<VImage()>& open, SourceFormat format) {
+  const std::uint64_t warnings_before = vips_warnings_logged();
+  {
+    const VImage image = open();
+    if (vips_sink_disc(image.get_image(), discard_rows, nullptr) != 0) throw VError();
+  }
+  // The last reference to the load is gone, so it closed, on this thread: a warning libvips
+  // logged then (libjpeg's about the last rows, which fail_on=warning does not see) is the
+  // decode's failure. Only for JPEG: what the other loaders log is not known to be damage.
+  if (format == SourceFormat::jpeg && vips_warnings_logged() != warnings_before) {
+    // libvips logs "read gave N warnings", then its whole error buffer (shared by every
+    // thread): the load's own warning is the buffer's last line.
+    std::string warning = last_vips_warning();
+    while (!warning.empty() && std::isspace(static_cast<unsigned char>(warning.back()))) {
+      warning.pop_back();
+    }
+    if (const std::size_t line = warning.rfind('\n'); line != std::string::npos) {
+      warning.erase(0, line + 1);
+    }
+    throw VError(warning);
+  }
+}
+
 void verify_decodes(const SourcePage& page, const Limits& limits) {
   const std::string context = page_context(page.ref);
   check_file(page.ref.file, limits);
   try {
-    // avg() pulls every pixel through the decoder; PDF pages render at 72 dpi, which runs
-    // every drawing operator of the page at little cost.
-    const VImage image = load(page.ref, load_options());
-    check_pixels(context, static_cast<std::uint64_t>(image.width()),
-                 static_cast<std::uint64_t>(image.height()), limits);
-    (void)image.avg();
+    // PDF pages render at 72 dpi, which runs every drawing operator of the page at little cost.
+    decode_in_full(
+        [&] {
+          VImage image = load(page.ref, load_options());
+          check_pixels(context, static_cast<std::uint64_t>(image.width()),
+                       static_cast<std::uint64_t>(image.height()), limits);
+          return image;
+        },
+        page.ref.format);
   } catch (const VError& error) {
     throw_cannot_decode(context, page.ref.file, error);
   }
@@ -486,6 +548,10 @@ VImage open_page(const SourcePage& page, double scale, const Limits& limits) {
           rendered.flatten(VImage::option()->set("background", std::vector<double>{255}));
       return flat.cast(VIPS_FORMAT_UCHAR)
           .copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
+    }
+    if (page.ref.format == SourceFormat::jpeg) {
+      // The file may have been cut since it was planned.
+      check_jpeg_scans(read_jpeg_markers(page.ref.file), context);
     }
     vips::VOption* options = load_options();
     if (page.ref.format == SourceFormat::jpeg) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -48,7 +49,9 @@ struct PageRef {
 // 8.14 cannot tell "no resolution" apart by value (TIFF/JP2 report 25.4 dpi, JPEG/PNG 72
 // dpi), so "declares" is judged per format: TIFF and JPEG by libvips's "resolution-unit"
 // field, PNG by its pHYs chunk, JP2 by its capture (resc) or else display (resd) resolution
-// box, which libvips does not read.
+// box, which libvips does not read. A resolution without a unit (JFIF density units 0, TIFF
+// ResolutionUnit 1) declares nothing but the pixels' shape: when they are not square, the
+// job's dpi (unless force_dpi) is the finer axis's and the other follows the aspect.
 //
 // Sizes are the UPRIGHT page's: the file's EXIF/TIFF orientation applied. A page stored on
 // its side (orientations 5-8) has its stored height as width, and its vertical resolution
@@ -109,8 +112,18 @@ bool is_os_junk(const std::string& name);
 Error join_errors(const std::vector<Error>& errors, const std::string& what);
 
 // Reads the page's header: size, resolution, bands. Applies the job's dpi rules and limits.
+// A JPEG whose scans stop short of the whole page before its end-of-image marker (cut after
+// a complete scan: jpeg_markers.hpp) is refused here, and again by open_page.
 // Throws Error(input) "file (page N): what is wrong" (pages numbered from 1).
 PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limits& limits);
+
+// Opens a page with `open` (a load, or open_page) and pulls every row through its decoder into
+// a sink that keeps and computes nothing. Throws vips::VError for damage, also for a decoder
+// warning libvips only logs as the load closes, once the last image of it is released: libjpeg
+// meeting the end of a baseline JPEG's data in its last rows (a file cut there, an end-of-image
+// marker appended) would otherwise film a page whose bottom rows are grey. That check is for
+// JPEG (`format`) only. Errors of `open` itself pass through.
+void decode_in_full(const std::function<vips::VImage()>& open, SourceFormat format);
 
 // Decodes the whole page once, to prove it is intact (used by the skip-document policy
 // before anything of the document is exposed).

@@ -29,10 +29,6 @@ struct Candidate {
   std::uint32_t page = 0;
 };
 
-int discard_rows(VipsRegion*, VipsRect*, void*) {
-  return 0;
-}
-
 }  // namespace
 
 std::string page_decode_failure(const SourcePage& source, double scale, const Limits& limits) {
@@ -40,27 +36,27 @@ std::string page_decode_failure(const SourcePage& source, double scale, const Li
   page.source = source;
   page.scale = scale;
   try {
-    vips::VImage image;
-    if (page.source.ref.format == SourceFormat::pdf) {
-      // At the frame's size only to apply the page limit exactly as the render stage will
-      // (open_page is lazy: nothing is rendered); decoded at 72 dpi.
-      (void)open_page(page.source, page.scale, limits);
-      image = open_page(page.source, 1.0, limits);
-    } else {
-      // At the frame's scale, i.e. with the render stage's shrink-on-load: a smaller JPEG
-      // shrink would be cheaper, but libjpeg then meets some damage only after the last row
-      // (a corrupt data segment becomes a warning at 1/8 that is an error at full size), and a
-      // page preflight passes must not fail in the render, nor the reverse.
-      image = open_page(page.source, page.scale, limits);
-    }
-    // A profile that does not fit the page stops the render stage on this frame: found here,
-    // from the header, it stops the job before the reel is loaded, worded the same.
-    check_embedded_profile(image);
-    // Every row pulled through the decoder into a sink that keeps nothing and computes
-    // nothing (a reduction such as avg() would add a pass of arithmetic over the pixels).
-    if (vips_sink_disc(image.get_image(), discard_rows, nullptr) != 0) {
-      throw vips::VError();
-    }
+    decode_in_full(
+        [&] {
+          vips::VImage image;
+          if (page.source.ref.format == SourceFormat::pdf) {
+            // At the frame's size only to apply the page limit exactly as the render stage
+            // will (open_page is lazy: nothing is rendered); decoded at 72 dpi.
+            (void)open_page(page.source, page.scale, limits);
+            image = open_page(page.source, 1.0, limits);
+          } else {
+            // At the frame's scale, i.e. with the render stage's shrink-on-load: a smaller JPEG
+            // shrink would be cheaper, but libjpeg then meets some damage only after the last
+            // row (a corrupt data segment becomes a warning at 1/8 that is an error at full
+            // size), and a page preflight passes must not fail in the render, nor the reverse.
+            image = open_page(page.source, page.scale, limits);
+          }
+          // A profile that does not fit the page stops the render stage on this frame: found
+          // here, from the header, it stops the job before the reel is loaded, worded the same.
+          check_embedded_profile(image);
+          return image;
+        },
+        page.source.ref.format);
   } catch (const Error& error) {
     return error.what();
   } catch (const vips::VError& error) {
