@@ -150,5 +150,58 @@ TEST_F(DrawnWithTest, AJobStartedBeforeTheyWereRecordedResumesWithAWarning) {
             read_file(reference / "manifest.sha256"));
 }
 
+// `--profiles profiles`, typed in the job's folder: the journal records the folder absolute, and
+// a resume without --profiles took it from there, so plan.json's calibration file read
+// "/.../profiles/calibration/..." where the job had "profiles/calibration/...", and the resume was
+// refused as "these change every frame". The folder is now absolute from the start.
+TEST_F(DrawnWithTest, AJobStartedWithARelativeProfilesFolderResumesWithoutIt) {
+  ASSERT_NO_THROW(convert_into(dir / "ref"));
+  const fs::path cwd = fs::current_path();
+  fs::current_path(dir.path());
+  const auto started =
+      test::run_cli({"convert", "job.toml", "--out", "run", "--profiles", "profiles"});
+  fs::current_path(cwd);
+  ASSERT_EQ(started.exit_code, 0) << started.out << started.err;
+  const fs::path job_dir = dir / "run" / "kill";
+  const nlohmann::json calibration =
+      nlohmann::json::parse(read_file(job_dir / "plan.json")).at("calibration");
+  EXPECT_TRUE(fs::path(calibration.at("file").get<std::string>()).is_absolute())
+      << calibration.dump();
+  simulate_crash(job_dir, "R0001", 9);
+
+  const auto resumed = test::run_cli(resume_args());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  expect_same_as_reference(job_dir, "started with a relative --profiles");
+}
+
+// A job started before that names its calibration file as --profiles was typed, and its journal
+// holds the hash of that plan: the same file (name and sha256) under the absolute folder is no
+// change, and the resume says why its plan.json is rewritten.
+TEST_F(DrawnWithTest, AJobWhosePlanNamesItsCalibrationFileRelativeResumes) {
+  ASSERT_NO_FATAL_FAILURE(film_and_stop());
+  const fs::path job_dir = dir / "run" / "kill";
+  nlohmann::ordered_json plan = nlohmann::ordered_json::parse(read_file(job_dir / "plan.json"));
+  const fs::path file = plan["calibration"]["file"].get<std::string>();
+  ASSERT_TRUE(file.is_absolute());
+  plan["calibration"]["file"] = (fs::path("profiles") / "calibration" / file.filename()).string();
+  test::write_text(job_dir / "plan.json", plan.dump(2) + "\n");
+  std::string journal = read_file(job_dir / "journal.jsonl");
+  const std::string key = "\"plan_sha256\":\"";
+  const std::size_t at = journal.find(key);
+  ASSERT_NE(at, std::string::npos);
+  journal.replace(at + key.size(), 64, std::string(64, '0'));
+  test::write_text(job_dir / "journal.jsonl", journal);
+
+  const auto resumed = test::run_cli(resume_args());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  EXPECT_NE((resumed.out + resumed.err).find("(the same file: its sha256 is unchanged"),
+            std::string::npos)
+      << resumed.out << resumed.err;
+  const fs::path reference = dir / "ref" / "kill" / "R0001";
+  EXPECT_EQ(read_file(job_dir / "R0001" / "index.csv"), read_file(reference / "index.csv"));
+  EXPECT_EQ(read_file(job_dir / "R0001" / "manifest.sha256"),
+            read_file(reference / "manifest.sha256"));
+}
+
 }  // namespace
 }  // namespace fw

@@ -166,7 +166,7 @@ void resolve_engine_options(JobSettings& s) {
   // The recorder's own profiles (the sim's recorders and stocks) and the calibrations it is
   // calibrated with; formats, targets and fonts stay in the job's profiles folder.
   const std::string dir = given("profiles");
-  s.recorder_profiles_dir = dir.empty() ? s.profiles_dir : fs::path(dir);
+  s.recorder_profiles_dir = dir.empty() ? s.profiles_dir : fs::absolute(dir).lexically_normal();
   CalibrationChoice& choice = s.job.calibration;
   if (!choice.profile.empty()) {
     for (const char* key : {"calibration", "document_class", "tone"}) {
@@ -257,7 +257,11 @@ JobSettings resolve(const JobRequest& request) {
     }
     apply_overrides(s.job, request.overrides);
   }
-  s.profiles_dir = request.profiles.empty() ? default_profiles_dir() : request.profiles;
+  // Absolute, as the journal records it: plan.json names the calibration file under it, and a
+  // resume that takes the folder from the journal (no --profiles) must plan the same text.
+  s.profiles_dir =
+      fs::absolute(request.profiles.empty() ? default_profiles_dir() : request.profiles)
+          .lexically_normal();
   resolve_engine_options(s);
   // --catalog, else the job's `catalog` key, else FILMWRITER_CATALOG, else
   // <output>/catalog.sqlite. A postgresql:// URL stays as written.

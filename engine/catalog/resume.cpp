@@ -93,6 +93,27 @@ const char* to_string(ReelPolicy policy) {
   return policy == ReelPolicy::respool ? "respool" : "continue";
 }
 
+namespace {
+
+// Jobs started before the profiles folder was made absolute name their calibration file as
+// --profiles was typed ("profiles/calibration/x.toml"); the same file (its sha256 and name)
+// under the absolute folder is no change.
+json as_filmed_calibration_file(const json& filmed, json now) {
+  if (!filmed.is_object() || !now.is_object() || !filmed.contains("file") ||
+      !now.contains("file") || !filmed.contains("sha256") || filmed["sha256"] != now["sha256"] ||
+      !filmed["file"].is_string() || !now["file"].is_string()) {
+    return now;
+  }
+  const fs::path was = filmed["file"].get<std::string>();
+  const fs::path is = now["file"].get<std::string>();
+  if (was.is_relative() && is.is_absolute() && is.filename() == was.filename()) {
+    now["file"] = filmed["file"];
+  }
+  return now;
+}
+
+}  // namespace
+
 PlanChanges compare_plans(const json& filmed, const json& now) {
   PlanChanges changes;
   changes.first_frame = SIZE_MAX;
@@ -112,6 +133,13 @@ PlanChanges compare_plans(const json& filmed, const json& now) {
     if (key == "frames" || key == "reels" || key == "skipped") continue;
     const json other = now.contains(key) ? now.at(key) : json();
     if (value == other) continue;
+    if (key == "calibration" && value == as_filmed_calibration_file(value, other)) {
+      add(
+          fmt::format("calibration.file: {} → {} (the same file: its sha256 is unchanged; the "
+                      "profiles folder is now recorded absolute)",
+                      show(value["file"]), show(other["file"])));
+      continue;
+    }
     changes.global = true;
     if (key == "drawn_with" && other.is_object()) {
       // A template or font: named by its file, not as drawn_with.templates[3].sha256.
