@@ -24,6 +24,7 @@
 #include "raster/raster.hpp"
 #include "support/engine_api.hpp"
 #include "support/ingest_fixture.hpp"
+#include "support/small_job.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -368,16 +369,6 @@ std::string with_unitless_density(std::string bytes, int x, int y) {
   return bytes;
 }
 
-// A 5 mm image area at 10 um (as tests/orientation_test.cpp): frames of a few hundred pixels.
-FilmFormat small_format() {
-  FilmFormat format;
-  format.name = "test-5mm";
-  format.film_width_mm = 8;
-  format.image_area_across_mm = 5;
-  format.margin_mm = 0.05;
-  return format;
-}
-
 // A JFIF of 1 x 2 density: a pixel twice as wide as it is high. The page is 120 x 120 px with
 // a mark 20 px wide and 40 px high, a square on the original. With the job's 254 dpi (10 px/mm)
 // for the finer, vertical axis, the page is 24 x 12 mm, and on film the mark is square.
@@ -403,7 +394,7 @@ TEST(JpegAspect, PixelsThatAreNotSquareKeepThePagesProportions) {
   EXPECT_NEAR(info.width_mm, 24, 1e-9);
   EXPECT_NEAR(info.height_mm, 12, 1e-9);
 
-  const Placement placement = place_page(info, settings, small_format(), 10);
+  const Placement placement = place_page(info, settings, test::small_film_format(), 10);
   EXPECT_EQ(placement.page_width_px, 240u);
   EXPECT_EQ(placement.page_height_px, 120u);
   const FrameImage frame =

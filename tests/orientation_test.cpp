@@ -23,6 +23,7 @@
 #include "raster/raster.hpp"
 #include "samples/samples.hpp"
 #include "support/engine_api.hpp"
+#include "support/small_job.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -82,16 +83,6 @@ fs::path write_oriented(const test::TempDir& dir, Encoding encoding, int orienta
   return file;
 }
 
-// A 5 mm image area at 10 um: frames of a few hundred pixels.
-FilmFormat small_format() {
-  FilmFormat format;
-  format.name = "test-5mm";
-  format.film_width_mm = 8;
-  format.image_area_across_mm = 5;
-  format.margin_mm = 0.05;
-  return format;
-}
-
 PageSettings settings(int rotate = 0) {
   PageSettings s;
   s.reduction = kReduction;
@@ -118,7 +109,7 @@ struct Filmed {
 Filmed film(const fs::path& file, int rotate = 0) {
   const PageSettings s = settings(rotate);
   const SourcePage page = probe(file, s);
-  Filmed out{page.info, place_page(page.info, s, small_format(), kPitchUm), {}};
+  Filmed out{page.info, place_page(page.info, s, test::small_film_format(), kPitchUm), {}};
   out.frame = render_page(open_page(page, out.placement.scale_x, {}), out.placement, {});
   return out;
 }

@@ -14,6 +14,7 @@
 #include "ingest/ingest.hpp"
 #include "raster/raster.hpp"
 #include "samples/samples.hpp"
+#include "support/small_job.hpp"
 #include "support/test_support.hpp"
 
 namespace fw {
@@ -79,21 +80,11 @@ TestPage make_page(int bands, Depth depth = Depth::eight) {
   return page;
 }
 
-// A 5 mm image area at 10 um: frames of a few hundred pixels keep the tests fast.
-FilmFormat small_format() {
-  FilmFormat format;
-  format.name = "test-5mm";
-  format.film_width_mm = 8;
-  format.image_area_across_mm = 5;
-  format.margin_mm = 0.05;
-  return format;
-}
-
 Placement place(const TestPage& page, int rotate = 0) {
   PageSettings settings;
   settings.reduction = kReduction;
   settings.rotate = rotate;
-  return place_page(page.info, settings, small_format(), kPitchUm);
+  return place_page(page.info, settings, test::small_film_format(), kPitchUm);
 }
 
 // Where the source box lands in the frame: rotated with the page, scaled, offset.
@@ -305,7 +296,8 @@ TEST(Raster, RotatesATallPageOpenedFromAFile) {
   settings_20x.rotate = 90;
   const PageRef ref = expand_pages({PageSource::Kind::list, {file}}, {}).at(0);
   const SourcePage page{ref, probe_page(ref, settings_20x, {})};
-  const Placement placement = place_page(page.info, settings_20x, small_format(), kPitchUm);
+  const Placement placement =
+      place_page(page.info, settings_20x, test::small_film_format(), kPitchUm);
   const FrameImage frame =
       render_page(open_page(page, placement.scale_x, {}), placement, settings(ImageMode::grey));
   expect_frame_shape(frame, placement, 1);

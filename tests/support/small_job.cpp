@@ -25,6 +25,15 @@ std::string tiff_job_head(const std::string& id, const std::string& title,
       id, title, format);
 }
 
+FilmFormat small_film_format() {
+  FilmFormat format;
+  format.name = "test-5mm";
+  format.film_width_mm = 8;
+  format.image_area_across_mm = 5;
+  format.margin_mm = 0.05;
+  return format;
+}
+
 std::string cut_in_half(const std::filesystem::path& file) {
   std::string bytes = read_file(file);
   write_text(file, bytes.substr(0, bytes.size() / 2));

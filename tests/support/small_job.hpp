@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <string>
 
+#include "model/film_format.hpp"
+
 namespace fw::test {
 
 // A job file's text: one document D001 titled `document` whose pages are `pages` (a TOML
@@ -19,6 +21,10 @@ std::string small_tiff_job(const std::string& id, const std::string& title, cons
 // the keys the kill, resume and preflight tests share, before their documents.
 std::string tiff_job_head(const std::string& id, const std::string& title,
                           const std::string& format);
+
+// A 5 mm image area (8 mm film): at 10 um, frames of a few hundred pixels keep placement and
+// raster tests fast.
+FilmFormat small_film_format();
 
 // Cuts `file` to its first half, as an interrupted copy leaves it (its header still reads);
 // returns what it held, to mend it with.
