@@ -59,7 +59,8 @@ VImage detailed_page(int bands) {
     return grey.copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_B_W));
   const VImage green = ((x * 13 + y * 7) % 256).cast(VIPS_FORMAT_UCHAR);
   const VImage blue = ((x * y) % 256).cast(VIPS_FORMAT_UCHAR);
-  return grey.bandjoin({green, blue})
+  // VImage::bandjoin(vector) is static: grey.bandjoin({green, blue}) would join only those two.
+  return VImage::bandjoin({grey, green, blue})
       .copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
 }
 
@@ -89,6 +90,8 @@ std::string baseline(const VImage& page, int restart_interval = 0) {
 // (cjpeg -scans) allow and libvips cannot write.
 std::string one_scan_per_component(const VImage& rgb) {
   const VImage memory = rgb.copy_memory();
+  EXPECT_EQ(memory.bands(), 3);
+  EXPECT_EQ(memory.format(), VIPS_FORMAT_UCHAR);
   jpeg_compress_struct cinfo{};
   jpeg_error_mgr errors{};
   cinfo.err = jpeg_std_error(&errors);
