@@ -96,9 +96,11 @@ class DrawnFiles {
   explicit DrawnFiles(const TextEngine& engine) : engine_(engine) {
     if (const int font = engine.cap_height_font(); font >= 0) fonts_.insert(font);
   }
-  void text(const std::string& text, const std::string& language) {
-    for (const CharFont& c : engine_.resolve(text, language)) {
-      if (c.font >= 0) fonts_.insert(c.font);
+  // Checks that every character of `text` can be drawn (MissingGlyph names it and `context`)
+  // and keeps the fonts that draw them.
+  void check(const std::string& text, const std::string& context, const std::string& language) {
+    for (const std::uint32_t font : engine_.check(text, context, language)) {
+      fonts_.insert(static_cast<int>(font));
     }
   }
   void target(const Job& job, const Plan& plan, const PlannedFrame& frame) {
@@ -152,8 +154,7 @@ void prepare_plan_text(const Job& job, Plan& plan, std::shared_ptr<const TextEng
     const bool has_track =
         frame.placement.track_width_px > 0 && frame.placement.track_height_px > 0;
     if (has_track && plan.format.blips.address_height_mm > 0) {
-      engine.check(frame.address, where + ": image address", kAddressLanguage);
-      drawn.text(frame.address, kAddressLanguage);
+      drawn.check(frame.address, where + ": image address", kAddressLanguage);
     }
     // The tiles of a fiche header show one strip: its text is checked once per sheet.
     const bool header_tile = frame.kind == FrameKind::fiche_header && frame.grid_column > 1;
@@ -166,8 +167,7 @@ void prepare_plan_text(const Job& job, Plan& plan, std::shared_ptr<const TextEng
     }
     drawn.target(job, plan, frame);
     for (const FilledText& filled : texts) {
-      engine.check(filled.text, where + ", " + filled.context, filled.block.language);
-      drawn.text(filled.text, filled.block.language);
+      drawn.check(filled.text, where + ", " + filled.context, filled.block.language);
     }
     // The entries a TOC frame lists must fit on it, and every text on its target: film cannot
     // show text drawn off the frame, and text drawn over text cannot be read.

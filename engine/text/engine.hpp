@@ -27,8 +27,8 @@ class Engine final : public TextEngine {
  public:
   explicit Engine(std::shared_ptr<const FontSet> fonts);
 
-  void check(const std::string& text, const std::string& context,
-             const std::string& language) const override;
+  std::vector<std::uint32_t> check(const std::string& text, const std::string& context,
+                                   const std::string& language) const override;
   Layout layout(const std::string& text, Box box, const TextStyle& style,
                 const std::string& context) const override;
   void draw(const Layout& layout, GreyImage image, double x, double y,

@@ -209,9 +209,13 @@ ResolvedText Engine::resolve_fonts(const std::string& text, const std::string& l
   return out;
 }
 
-void Engine::check(const std::string& text, const std::string& context,
-                   const std::string& language) const {
-  resolve_fonts(text, language, context);
+std::vector<std::uint32_t> Engine::check(const std::string& text, const std::string& context,
+                                         const std::string& language) const {
+  std::vector<std::uint32_t> fonts = resolve_fonts(text, language, context).fonts;
+  std::erase(fonts, ResolvedText::kNoFont);
+  std::sort(fonts.begin(), fonts.end());
+  fonts.erase(std::unique(fonts.begin(), fonts.end()), fonts.end());
+  return fonts;
 }
 
 std::vector<CharFont> Engine::resolve(const std::string& text, const std::string& language) const {

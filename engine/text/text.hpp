@@ -130,9 +130,10 @@ class TextEngine {
 
   virtual ~TextEngine() = default;
   // Throws MissingGlyph for the first character no font can draw; `context` (e.g.
-  // "document D003 title") goes into the message.
-  virtual void check(const std::string& text, const std::string& context = "",
-                     const std::string& language = "zh-Hans") const = 0;
+  // "document D003 title") goes into the message. Returns the fonts (indexes into fonts())
+  // that draw its characters, each once, in index order.
+  virtual std::vector<std::uint32_t> check(const std::string& text, const std::string& context = "",
+                                           const std::string& language = "zh-Hans") const = 0;
   // Shapes and breaks `text` ('\n' starts a new paragraph). Throws MissingGlyph.
   virtual Layout layout(const std::string& text, Box box, const TextStyle& style,
                         const std::string& context = "") const = 0;
