@@ -457,5 +457,47 @@ TEST(JpegAspect, ATiffResolutionWithoutAUnitGivesTheAspectToo) {
   EXPECT_NEAR(info.height_mm, 236 * 25.4 / 300, 1e-9);
 }
 
+// Resolutions that differ past 4:1 are a wrong header, not a scanner's pixels (fax's 204 x 98
+// dpi is the most there is): refused at planning with what the file says, before the page
+// fails to fit its frame for no visible reason. force_dpi films square pixels instead.
+TEST(JpegAspect, PixelsPastFourToOneAreAWrongHeaderAndRefused) {
+  test::TempDir dir;
+  const VImage page = (VImage::black(120, 120) + 255)
+                          .cast(VIPS_FORMAT_UCHAR)
+                          .copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_B_W));
+  const fs::path jpeg = dir / "p1.jpg";
+  write_bytes(jpeg, with_unitless_density(baseline(page), 1, 10));
+  EXPECT_EQ(
+      std::string(expect_input_error([&] { probe_page(ref_of(jpeg), at_dpi(300), {}); }).what()),
+      jpeg.string() +
+          " (page 1): its pixels are 10 times as wide as they are tall (1 x 10 with JFIF "
+          "density units 0, no unit); no scanner makes pixels past 4:1, so the file's "
+          "resolution is wrong: set dpi and force_dpi = true in the job to film square "
+          "pixels");
+  const PageInfo forced = probe_page(ref_of(jpeg), at_dpi(300, true), {});
+  EXPECT_NEAR(forced.width_mm, forced.height_mm, 1e-9);
+
+  const fs::path tiff = test::write_page(dir, "declared", samples::Encoding::tiff_lzw);
+  const auto set_resolution = [&](std::uint16_t unit, float x, float y) {
+    const std::unique_ptr<TIFF, void (*)(TIFF*)> file(TIFFOpen(tiff.c_str(), "r+"), TIFFClose);
+    ASSERT_TRUE(file);
+    ASSERT_EQ(TIFFSetField(file.get(), TIFFTAG_RESOLUTIONUNIT, unit), 1);
+    ASSERT_EQ(TIFFSetField(file.get(), TIFFTAG_XRESOLUTION, x), 1);
+    ASSERT_EQ(TIFFSetField(file.get(), TIFFTAG_YRESOLUTION, y), 1);
+    ASSERT_EQ(TIFFRewriteDirectory(file.get()), 1);
+  };
+  set_resolution(RESUNIT_INCH, 1200, 200);
+  EXPECT_THAT(expect_input_error([&] { probe_page(ref_of(tiff), {}, {}); }).what(),
+              HasSubstr(": its pixels are 6 times as tall as they are wide (1200 x 200 dpi); "));
+  set_resolution(RESUNIT_NONE, 100, 500);
+  EXPECT_THAT(expect_input_error([&] { probe_page(ref_of(tiff), at_dpi(300), {}); }).what(),
+              HasSubstr(": its pixels are 5 times as wide as they are tall (100 x 500 with "
+                        "ResolutionUnit 1, no unit); "));
+  // Fax's standard resolution is a scanner's, and films in proportion.
+  set_resolution(RESUNIT_INCH, 204, 98);
+  const PageInfo fax = probe_page(ref_of(tiff), {}, {});
+  EXPECT_DOUBLE_EQ(fax.dpi, 204);
+}
+
 }  // namespace
 }  // namespace fw

@@ -249,6 +249,24 @@ std::string describe_dpi(double x_dpi, double y_dpi) {
   return fmt::format("{:g} x {:g} dpi", x_dpi, y_dpi);
 }
 
+// Scanners and fax make pixels up to about twice as tall as wide (fax's 204 x 98 dpi); a file
+// whose resolutions differ more carries a wrong header, and filming it in that proportion
+// would stretch the page past reading. Refused with what the file says, before the page
+// fails to fit its frame for no visible reason.
+constexpr double max_pixel_aspect = 4;
+
+void check_pixel_aspect(const std::string& context, double x_dpi, double y_dpi,
+                        const std::string& file_says) {
+  const double aspect = std::max(x_dpi, y_dpi) / std::min(x_dpi, y_dpi);
+  if (aspect <= max_pixel_aspect) return;  // force_dpi's square pixels included
+  throw Error(ErrorKind::input,
+              fmt::format("{}: its pixels are {:.3g} times as {} as they are {} ({}); no scanner "
+                          "makes pixels past {:g}:1, so the file's resolution is wrong: set dpi "
+                          "and force_dpi = true in the job to film square pixels",
+                          context, aspect, x_dpi < y_dpi ? "wide" : "tall",
+                          x_dpi < y_dpi ? "tall" : "wide", file_says, max_pixel_aspect));
+}
+
 // JPEG 2000 colour spaces whose samples libvips 8.14 passes on as RGB without converting them
 // (measured: an sYCC page's white paper comes out as Y, Cb, Cr = 255, 128, 128, a pink grey).
 const char* unconverted_jp2_colour_space(const Jp2Header& header) {
@@ -419,6 +437,9 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
                                      : nullptr;
   if (stored && stored->unitless_resolution) {
     aspect = {stored->x_res_per_mm, stored->y_res_per_mm};
+    // tiffinfo shows a resolution; without a unit it is only the pixels' aspect.
+    aspect_found = fmt::format("{:g} x {:g} with ResolutionUnit 1, no unit", stored->x_res_per_mm,
+                               stored->y_res_per_mm);
   }
   check_pixels(context, info.width_px, info.height_px, limits);
 
@@ -454,9 +475,7 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
   } else {
     std::string found = declared ? describe_dpi(file_x_dpi, file_y_dpi) : "none";
     if (!declared && stored && stored->unitless_resolution) {
-      // tiffinfo shows a resolution; without a unit it is only the pixels' aspect.
-      found = fmt::format("{:g} x {:g} with ResolutionUnit 1, no unit", stored->x_res_per_mm,
-                          stored->y_res_per_mm);
+      found = aspect_found;
     }
     if (!declared && aspect && aspect->first != aspect->second && !aspect_found.empty()) {
       found = aspect_found;  // a JPEG's 1:1 (every encoder's default) says nothing
@@ -465,6 +484,8 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
                                               "set dpi in the job",
                                               context, found));
   }
+  check_pixel_aspect(context, x_dpi, y_dpi,
+                     declared && !settings.force_dpi ? describe_dpi(x_dpi, y_dpi) : aspect_found);
   info.dpi = x_dpi;
   info.width_mm = info.width_px * mm_per_inch / x_dpi;
   info.height_mm = info.height_px * mm_per_inch / y_dpi;
