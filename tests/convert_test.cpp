@@ -18,6 +18,7 @@ namespace {
 
 using samples::Encoding;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Small pages and a coarse pitch keep frames small: a 60 x 80 mm page at 10x and 12.5 um
 // is 480 x 640 px. 254 dpi is 10 px/mm, so whole-millimetre marks sit on whole pixels of the
@@ -332,6 +333,23 @@ TEST(Cli, UsageErrorsExitWithTwo) {
   auto missing = test::run_cli({"convert", "/nonexistent/job.toml"});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_THAT(missing.err, HasSubstr("/nonexistent/job.toml"));
+}
+
+// A folder named "-scans" is taken for options, and the job is then missing: the usage error
+// says how to name it. Real options (-O with its value attached too) raise no such note.
+TEST(Cli, AJobWhoseNameStartsWithADashIsNamedInTheUsageError) {
+  auto dashed = test::run_cli({"convert", "-scans", "--out", "/nonexistent/out"});
+  EXPECT_EQ(dashed.exit_code, 2);
+  EXPECT_THAT(dashed.err, HasSubstr("JOB is required"));
+  EXPECT_THAT(dashed.err,
+              HasSubstr("-scans was read as options, not as a file: a job file or folder whose "
+                        "name starts with '-' goes after -- (filmwriter convert -- -scans) or as "
+                        "./-scans"));
+  auto options = test::run_cli(
+      {"--log-format", "json", "convert", "--out", "/nonexistent/out", "-Ocompression=none"});
+  EXPECT_EQ(options.exit_code, 2);
+  EXPECT_THAT(options.err, HasSubstr("JOB is required"));
+  EXPECT_THAT(options.err, Not(HasSubstr("read as options")));
 }
 
 }  // namespace

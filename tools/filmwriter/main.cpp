@@ -7,7 +7,9 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "builtin.hpp"
 #include "catalog/catalog.hpp"
@@ -18,6 +20,33 @@
 #include "ops/child.hpp"
 #include "ops/log.hpp"
 #include "pipeline/isolated_decode.hpp"
+
+namespace {
+
+// `filmwriter convert -scans`: CLI11 takes a folder named "-scans" for options and then misses
+// the job. The first argument of the command that looks like an option and is none of its
+// options, so that the usage error can say how to name such a file.
+std::string option_like_path(const CLI::App& app, int argc, char** argv) {
+  const std::vector<CLI::App*> commands = app.get_subcommands();
+  if (commands.empty()) return {};
+  const CLI::App& command = *commands.front();
+  bool after_command = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (arg == command.get_name()) after_command = true;
+    if (!after_command || arg.size() < 2 || arg[0] != '-') continue;
+    const std::string name(arg.substr(0, arg.find('=')));
+    const std::string first_flag = name.starts_with("--") ? name : name.substr(0, 2);
+    if (command.get_option_no_throw(first_flag) == nullptr &&
+        app.get_option_no_throw(first_flag) == nullptr) {
+      return std::string(arg);
+    }
+  }
+  return {};
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // Frames (17 MB for an A4 page at 24x) and decoded pages are allocated and freed for every
@@ -53,6 +82,15 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
+      if (const std::string path = option_like_path(app, argc, argv); !path.empty()) {
+        std::fprintf(stderr,
+                     "%s was read as options, not as a file: a job file or folder whose name "
+                     "starts with '-' goes after -- (filmwriter %s -- %s) or as ./%s\n",
+                     path.c_str(), app.get_subcommands().front()->get_name().c_str(), path.c_str(),
+                     path.c_str());
+      }
+    }
     return rc == 0 ? fw::exit_ok : fw::exit_usage;
   }
 
