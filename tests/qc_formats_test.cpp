@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+#include <vips/vips8>
 
 #include "base/files.hpp"
 #include "samples/samples.hpp"
@@ -61,9 +62,11 @@ class Lab {
     return test::convert_job(job, {}, test::job_flags(out, profiles()));
   }
   test::CliResult verify(const fs::path& job, const fs::path& out,
-                         const std::string& qc = "standard") const {
-    return test::run_cli({"verify", job.string(), "--profiles", profiles().string(), "--out",
-                          out.string(), "--qc", qc, "--no-report"});
+                         const std::string& qc = "standard", bool report = false) const {
+    std::vector<std::string> args{"verify", job.string(), "--profiles", profiles().string(),
+                                  "--out",  out.string(), "--qc",       qc};
+    if (!report) args.emplace_back("--no-report");
+    return test::run_cli(args);
   }
 
  private:
@@ -191,7 +194,7 @@ TEST(VerifyFiche, AComFicheAtFortyEightTimesPassesCleanAndCatchesACellOutOfPlace
 
   const fs::path out = lab.root() / "out";
   fs::copy(clean, out, fs::copy_options::recursive);
-  const auto r = lab.verify(job, out);
+  const auto r = lab.verify(job, out, "standard", true);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("F0001: pass — 22 of 22 frames on film"));
   const Json q = read_json(out / "com" / "qc.json");
@@ -201,6 +204,26 @@ TEST(VerifyFiche, AComFicheAtFortyEightTimesPassesCleanAndCatchesACellOutOfPlace
     EXPECT_NEAR(f["density"]["background"].get<double>(), 1.10, 0.04);
     EXPECT_EQ(f["mark"], f["mark_expected"]);
   }
+  // The contact sheet is the fiche: 18 cells across, the header strip's row and 15 image rows;
+  // the pages down column 1 (frame 19 in image row 1, frame 20 in row 2), clear film beside.
+  const vips::VImage sheet =
+      vips::VImage::new_from_file((out / "com" / "F0001" / "contact.jpg").c_str());
+  ASSERT_EQ(sheet.width() % 18, 0);
+  ASSERT_EQ(sheet.height() % 16, 0);
+  const int cw = sheet.width() / 18, ch = sheet.height() / 16;
+  const auto cell_mean = [&](int row, int column) {
+    return sheet.extract_area(column * cw + 2, row * ch + 2, cw - 4, ch - 4).avg();
+  };
+  EXPECT_LT(cell_mean(0, 0), 230);   // header tile 1
+  EXPECT_LT(cell_mean(0, 17), 230);  // header tile 18
+  EXPECT_LT(cell_mean(1, 0), 230);   // frame 19
+  EXPECT_LT(cell_mean(2, 0), 230);   // frame 20
+  EXPECT_GT(cell_mean(1, 1), 250);   // no frame: by rows, frame 20 would be here
+  const std::string html = read_file(out / "com" / "report.html");
+  EXPECT_THAT(html, HasSubstr("<div class=\"sheet fiche\" style=\"grid-template-columns:repeat(18,"
+                              "minmax(0,1fr))\">"));
+  EXPECT_THAT(html, HasSubstr("<figure id=\"F0001-F20\" class=\"ok\" style=\"grid-row:3;"
+                              "grid-column:1\">"));
 
   // The cells of frames 19 and 20 (both A4 pages) swapped on the sheet.
   const fs::path film = out / "com" / "F0001" / "film";

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/files.hpp"
+#include "core/error.hpp"
 #include "qc/report.hpp"
 #include "qc/thumbnails.hpp"
 #include "support/test_support.hpp"
@@ -153,6 +154,64 @@ TEST(ContactSheet, IsTheSheetTheWholeReelJoinedAtOnceMade) {
   EXPECT_EQ((sheet - reference).abs().max(), 0);
   // The same pixels and header through the same encoder: the same file.
   EXPECT_EQ(read_file(dir / "contact.jpg"), read_file(dir / "reference.jpg"));
+}
+
+// A fiche's sheet is the fiche: its grid's columns across, the header strip's row and then the
+// image rows, each frame in its cell (header row 0, columns from 1), empty cells white; so the
+// header, written across the first row's cells, reads across the sheet.
+TEST(ContactSheet, OfAFicheLaysTheFramesOutAsTheyLieOnTheFiche) {
+  test::TempDir dir;
+  ThumbnailStore thumbnails(dir.path());
+  // A 5 x 2 fiche: a header of 5 tiles, then 3 images by rows (frames 6 and 7 in row 1, 8 in
+  // row 2 column 1), frame 7 failed.
+  const std::vector<std::pair<std::uint32_t, std::uint32_t>> cells = {
+      {0, 1}, {0, 2}, {0, 3}, {0, 4}, {0, 5}, {1, 1}, {1, 2}, {2, 1}};
+  std::vector<std::string> jpegs;
+  std::vector<bool> failed;
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    jpegs.push_back(thumbnail(20 + 20 * int(i), 113, 160, true));
+    failed.push_back(i == 6);
+  }
+  Reel reel = store(thumbnails, jpegs, failed);
+  reel.pictures.grid_columns = 5;
+  reel.pictures.grid_rows = 2;
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    reel.pictures.thumbs[i].grid_row = cells[i].first;
+    reel.pictures.thumbs[i].grid_column = cells[i].second;
+  }
+  write_contact_sheet(reel.pictures, thumbnails, dir / "contact.jpg");
+
+  const vips::VImage sheet = vips::VImage::new_from_file((dir / "contact.jpg").c_str())
+                                 .colourspace(VIPS_INTERPRETATION_sRGB);
+  const int cell_w = 113 + 6 + 8, cell_h = 160 + 6 + 8;
+  ASSERT_EQ(sheet.width(), 5 * cell_w);
+  ASSERT_EQ(sheet.height(), 3 * cell_h);  // the header's row and two image rows
+  std::vector<int> in_cell(15, -1);
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    in_cell[cells[i].first * 5 + cells[i].second - 1] = static_cast<int>(i);
+  }
+  for (int slot = 0; slot < 15; ++slot) {
+    const int x0 = (slot % 5) * cell_w, y0 = (slot / 5) * cell_h;
+    SCOPED_TRACE("cell " + std::to_string(slot));
+    if (in_cell[slot] < 0) {  // no frame: clear film, white
+      EXPECT_GT(mean_of(sheet, x0 + 2, y0 + 2, cell_w - 4, cell_h - 4), 250);
+      continue;
+    }
+    const int i = in_cell[slot];
+    EXPECT_NEAR(mean_of(sheet, x0 + 4 + 6, y0 + 4 + 6, 113 - 6, 160 - 6), 20 + 20 * i, 2.0);
+    const std::vector<double> frame =
+        sheet.extract_area(x0 + 4 + 1, y0 + cell_h / 2, 1, 1).getpoint(0, 0);
+    EXPECT_NEAR(frame[0], i == 6 ? 220 : 90, 40);
+  }
+
+  // A frame whose cell is not on the fiche is the plan's error, named.
+  reel.pictures.thumbs[7].grid_row = 3;
+  try {
+    write_contact_sheet(reel.pictures, thumbnails, dir / "bad.jpg");
+    ADD_FAILURE() << "a cell off the fiche was accepted";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "R0001 frame 8: cell row 3 column 1 is not on the 5 x 2 fiche");
+  }
 }
 
 TEST(ThumbnailStore, GivesBackWhatItWasGivenAndLeavesNoFile) {

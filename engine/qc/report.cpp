@@ -213,7 +213,7 @@ void data_section(Html& h, const Json& reel) {
 // ones that whole-reel pipeline made: the same tiles, joined the same way, row by row.
 class ContactSheet {
  public:
-  static constexpr int kAcross = 8;
+  static constexpr int kRollAcross = 8;
 
   ContactSheet(const ReelPictures& reel, const ThumbnailStore& thumbnails)
       : reel_(reel), thumbnails_(thumbnails) {
@@ -224,7 +224,24 @@ class ContactSheet {
       cell_w_ = std::max(cell_w_, header.width() + 6 + 8);
       cell_h_ = std::max(cell_h_, header.height() + 6 + 8);
     }
-    rows_ = static_cast<int>((reel.thumbs.size() + kAcross - 1) / kAcross);
+    if (reel.grid_columns == 0) {
+      across_ = kRollAcross;
+      rows_ = static_cast<int>((reel.thumbs.size() + across_ - 1) / across_);
+      return;
+    }
+    across_ = static_cast<int>(reel.grid_columns);
+    rows_ = static_cast<int>(reel.grid_rows) + 1;  // the header strip, then the images
+    cells_.assign(std::size_t(across_) * std::size_t(rows_), -1);
+    for (std::size_t i = 0; i < reel.thumbs.size(); ++i) {
+      const Thumb& t = reel.thumbs[i];
+      if (t.grid_column < 1 || t.grid_column > reel.grid_columns || t.grid_row > reel.grid_rows) {
+        throw Error(
+            ErrorKind::internal,
+            fmt::format("{} frame {}: cell row {} column {} is not on the {} x {} fiche", reel.reel,
+                        t.frame, t.grid_row, t.grid_column, reel.grid_columns, reel.grid_rows));
+      }
+      cells_[std::size_t(t.grid_row) * across_ + t.grid_column - 1] = static_cast<int>(i);
+    }
   }
 
   // The whole sheet, as an image libvips computes on demand through generate().
@@ -238,7 +255,7 @@ class ContactSheet {
       g_object_unref(sheet);
       throw vips::VError();
     }
-    sheet->Xsize = kAcross * cell_w_;
+    sheet->Xsize = across_ * cell_w_;
     sheet->Ysize = rows_ * cell_h_;
     if (vips_image_generate(sheet, nullptr, generate, nullptr, this, nullptr) != 0) {
       g_object_unref(sheet);
@@ -262,18 +279,27 @@ class ContactSheet {
   Row row(int index) const {
     Row r;
     std::vector<vips::VImage> tiles;
-    const std::size_t first = std::size_t(index) * kAcross;
-    const std::size_t end = std::min(reel_.thumbs.size(), first + kAcross);
+    const std::size_t first = std::size_t(index) * across_;
+    const std::size_t end =
+        cells_.empty() ? std::min(reel_.thumbs.size(), first + across_) : first + across_;
     r.jpegs.reserve(end - first);
-    for (std::size_t i = first; i < end; ++i) {
+    for (std::size_t slot = first; slot < end; ++slot) {
+      const int i = cells_.empty() ? static_cast<int>(slot) : cells_[slot];
+      if (i < 0) {  // a fiche's cell no frame was written to: clear film, white on a light box
+        tiles.push_back(
+            (vips::VImage::black(cell_w_, cell_h_, vips::VImage::option()->set("bands", 3)) + 255)
+                .cast(VIPS_FORMAT_UCHAR)
+                .copy(vips::VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB)));
+        continue;
+      }
       r.jpegs.push_back(thumbnails_.read(reel_.thumbs[i].jpeg));
       tiles.push_back(framed(r.jpegs.back(), reel_.thumbs[i].failed)
                           .gravity(VIPS_COMPASS_DIRECTION_CENTRE, cell_w_, cell_h_,
                                    vips::VImage::option()->set("extend", VIPS_EXTEND_WHITE)));
     }
-    // Across 8 whatever the count: a short last row is filled out with white, as before.
+    // Across the sheet whatever the count: a short last row is filled out with white.
     r.image = vips::VImage::arrayjoin(tiles, vips::VImage::option()
-                                                 ->set("across", kAcross)
+                                                 ->set("across", across_)
                                                  ->set("background", std::vector<double>{255}));
     return r;
   }
@@ -316,7 +342,9 @@ class ContactSheet {
 
   const ReelPictures& reel_;
   const ThumbnailStore& thumbnails_;
-  int cell_w_ = 0, cell_h_ = 0, rows_ = 0;
+  int cell_w_ = 0, cell_h_ = 0, across_ = 0, rows_ = 0;
+  // A fiche: the thumbnail in each cell of the sheet, row by row (-1: none). Empty: roll film.
+  std::vector<int> cells_;
   Row first_;
   std::mutex mutex_;
   // Two rows: the encoder's threads may ask for the lines on both sides of a row's edge.
@@ -352,7 +380,10 @@ void write_report_html(const std::filesystem::path& file, const Json& qc,
        "background:#fbeccb;color:#7a4a00}"
        "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #bbb;padding:3px 8px;"
        "font-size:13px;text-align:left}.sheet{display:flex;flex-wrap:wrap;gap:6px}"
-       ".sheet figure{margin:0;padding:3px;border:3px solid #999;font-size:11px}"
+       ".sheet.fiche{display:grid;gap:3px}.sheet.fiche img{width:100%;height:auto}"
+       ".sheet.fiche figure{padding:1px;overflow:hidden;font-size:9px}.sheet "
+       "figure{margin:0;padding:3px;border:3px solid "
+       "#999;font-size:11px}"
        ".sheet figure.failed{border-color:#d01010}.sheet figure:target{outline:3px solid #1a4f8a}"
        "tr.earlier-filming{color:#777}"
        "</style></head><body>\n";
@@ -425,14 +456,23 @@ void write_report_html(const std::filesystem::path& file, const Json& qc,
     const std::string id = text(r["reel"]);
     h += fmt::format("<section class=\"reel\" id=\"{0}\"><h2>Reel {0} — {1}</h2>", esc(id),
                      text(r["verdict"]));
-    h += "<h3>Contact sheet</h3><div class=\"sheet\">";
+    const bool fiche = i < reels.size() && reels[i].grid_columns > 0;
+    // A fiche's frames in their cells of the sheet, as on the fiche; a roll's in reel order.
+    h += fiche ? fmt::format(
+                     "<h3>Contact sheet</h3><div class=\"sheet fiche\" "
+                     "style=\"grid-template-columns:repeat({},minmax(0,1fr))\">",
+                     reels[i].grid_columns)
+               : std::string("<h3>Contact sheet</h3><div class=\"sheet\">");
     if (i < reels.size()) {
       for (const auto& t : reels[i].thumbs) {
+        const std::string cell = fiche ? fmt::format(" style=\"grid-row:{};grid-column:{}\"",
+                                                     t.grid_row + 1, t.grid_column)
+                                       : std::string();
         h += fmt::format(
-            "<figure id=\"{0}-F{1}\" class=\"{2}\"><img alt=\"{0} frame {1}\" "
+            "<figure id=\"{0}-F{1}\" class=\"{2}\"{5}><img alt=\"{0} frame {1}\" "
             "src=\"{3}\"><figcaption>{1} {4}</figcaption></figure>",
             esc(id), t.frame, t.failed ? "failed" : "ok", jpeg_data_uri(thumbnails.read(t.jpeg)),
-            esc(t.address));
+            esc(t.address), cell);
       }
     }
     h += "</div><h3>Background density along the reel</h3>";

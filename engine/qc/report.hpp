@@ -19,15 +19,21 @@ struct Thumb {
   // 8-bit grey JPEG, the film as it looks on a light box (a few KB), in the job's
   // ThumbnailStore: read back one row of the sheet at a time.
   ThumbnailStore::Ref jpeg;
+  // On a fiche, the frame's cell (the plan's: header strip row 0, columns from 1).
+  std::uint32_t grid_row = 0, grid_column = 0;
 };
 
 struct ReelPictures {
   std::string reel;
   std::vector<Thumb> thumbs;
+  // A fiche's grid (columns, image rows below the header strip): the sheet and the report lay
+  // the frames out as they lie on the fiche, so its header reads across. 0: roll film.
+  std::uint32_t grid_columns = 0, grid_rows = 0;
 };
 
-// A grid of the reel's frames, 8 across, failures outlined in red; JPEG. Made a row at a time
-// as the encoder writes the file: memory does not grow with the reel.
+// A grid of the reel's frames, 8 across (a fiche: its own grid, empty cells white), failures
+// outlined in red; JPEG. Made a row at a time as the encoder writes the file: memory does not
+// grow with the reel.
 void write_contact_sheet(const ReelPictures& reel, const ThumbnailStore& thumbnails,
                          const std::filesystem::path& file);
 

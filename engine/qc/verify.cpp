@@ -287,10 +287,23 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
       }
     }
     qc::ReelPictures pics{reel.id, {}};
+    // A fiche's sheet is laid out as the fiche when every frame has its cell in the plan.
+    bool every_cell = plan.format.layout == FilmLayout::fiche;
     pics.thumbs.reserve(verdict.frames.size());
     for (std::size_t i = 0; i < verdict.frames.size(); ++i) {
       const qc::FrameVerdict& f = verdict.frames[i];
-      pics.thumbs.push_back({f.frame, f.address, !f.passed(), stored.at(i)});
+      qc::Thumb& thumb = pics.thumbs.emplace_back(f.frame, f.address, !f.passed(), stored.at(i));
+      const std::size_t index = reel.first_frame + f.frame - 1;
+      if (f.frame == 0 || index >= plan.frames.size() || plan.frames[index].grid_column == 0) {
+        every_cell = false;
+        continue;
+      }
+      thumb.grid_row = plan.frames[index].grid_row;
+      thumb.grid_column = plan.frames[index].grid_column;
+    }
+    if (every_cell) {
+      pics.grid_columns = plan.format.fiche.columns;
+      pics.grid_rows = plan.format.fiche.rows;
     }
     if (options.contact_sheets && !pics.thumbs.empty() && fs::is_directory(reel_dir)) {
       const auto file = reel_dir / "contact.jpg";
