@@ -153,7 +153,8 @@ TEST_P(CatalogOn, FindsADocumentByIdInAnyCanonicallyEquivalentSpelling) {
                    {kana_nfc, "案内", {}, {}, {}},
                    {compatibility, "豈山集", {}, {}, {}},
                    {"\uFF24\uFF2F\uFF23", "ＤＯＣ", {}, {}, {}},
-                   {"DOC", "DOC", {}, {}, {}}};
+                   {"DOC", "DOC", {}, {}, {}},
+                   {"\u212A-01", "Kelvin", {}, {}, {}}};
   catalog.start_job(job);
   catalog.reel_loaded("nlc-1", "R0001", 1, 30.5);
   catalog.add_frames("nlc-1", {{"nlc-1", "R0001", row(1, hangul_nfd, 1), {}, {}},
@@ -161,7 +162,8 @@ TEST_P(CatalogOn, FindsADocumentByIdInAnyCanonicallyEquivalentSpelling) {
                                {"nlc-1", "R0001", row(3, kana_nfc, 1), {}, {}},
                                {"nlc-1", "R0001", row(4, compatibility, 1), {}, {}},
                                {"nlc-1", "R0001", row(5, "\uFF24\uFF2F\uFF23", 1), {}, {}},
-                               {"nlc-1", "R0001", row(6, "DOC", 1), {}, {}}});
+                               {"nlc-1", "R0001", row(6, "DOC", 1), {}, {}},
+                               {"nlc-1", "R0001", row(7, "\u212A-01", 1), {}, {}}});
   // A second job stored 가 as the syllable: a question without a job finds both spellings.
   CatalogJob other = sample_job(dir.path());
   other.id = "nlc-2";
@@ -189,7 +191,24 @@ TEST_P(CatalogOn, FindsADocumentByIdInAnyCanonicallyEquivalentSpelling) {
   EXPECT_THAT(found("\u8C48\u5C71\u96C6"), ElementsAre("nlc-1 4 " + compatibility));
   EXPECT_THAT(found(compatibility), ElementsAre("nlc-1 4 " + compatibility));
   EXPECT_THAT(found("DOC"), ElementsAre("nlc-1 6 DOC"));
+  // ASCII has one spelling, but for K, ';' and '`': U+212A KELVIN SIGN is K in NFC.
+  EXPECT_THAT(found("K-01"), ElementsAre("nlc-1 7 \u212A-01"));
   EXPECT_THAT(found("\u30AB\u309B\u30A4\u30C9"), ElementsAre());  // the spacing dakuten
+
+  // A TOC entry whose page is not on film yet is answered by --title with --document alone,
+  // in either spelling too (Catalog::find_toc).
+  CatalogJob unfilmed = sample_job(dir.path());
+  unfilmed.id = "nlc-3";
+  unfilmed.documents = {{hangul_nfd, "문집", {}, {}, {{"\uC11C\uBB38", 1, 1, {}}}}};
+  catalog.start_job(unfilmed);
+  FrameQuery toc_query;
+  toc_query.title = "\uC11C\uBB38";
+  toc_query.job_id = "nlc-3";
+  toc_query.document_id = "\uAC00-01";
+  const std::vector<CatalogTocPlace> places = catalog.find_toc(toc_query);
+  ASSERT_EQ(places.size(), 1u);
+  EXPECT_EQ(places[0].document_id, hangul_nfd);
+  EXPECT_EQ(places[0].reel_id, "");
 }
 
 std::vector<std::uint32_t> frame_numbers(const std::vector<CatalogFrame>& frames) {

@@ -53,6 +53,13 @@ bool canonically_equal(std::string_view a, std::string_view b) {
   return a == b || nfc(a) == nfc(b);
 }
 
+bool has_one_spelling(std::string_view text) {
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x80 || c == 'K' || c == ';' || c == '`') return false;
+  }
+  return true;
+}
+
 std::string spelling_difference(std::string_view a, std::string_view b) {
   const std::vector<utf8proc_int32_t> first = code_points(a);
   const std::vector<utf8proc_int32_t> second = code_points(b);

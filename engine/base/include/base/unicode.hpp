@@ -19,6 +19,12 @@ std::string nfc(std::string_view text);
 // A, ① and 1) are not: they look different, on film and on screen.
 bool canonically_equal(std::string_view a, std::string_view b);
 
+// Whether no other text is canonically equivalent to `text`: ASCII without 'K', ';' or '`',
+// the only ASCII characters a character beyond ASCII stands for (U+212A KELVIN SIGN, U+037E
+// GREEK QUESTION MARK and U+1FEF GREEK VARIA, whose NFC they are; every other character beyond
+// ASCII decomposes to one beyond ASCII). Lets a lookup of "D001" skip looking for spellings.
+bool has_one_spelling(std::string_view text);
+
 // Where two spellings differ, as code points: "U+AC00 vs U+1100 U+1161", the part of each
 // between what they begin and end with alike (the whole of each when that is all).
 std::string spelling_difference(std::string_view a, std::string_view b);
