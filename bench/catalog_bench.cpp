@@ -249,6 +249,64 @@ void BM_CatalogFindByDocument(benchmark::State& state) {
 }
 BENCHMARK(BM_CatalogFindByDocument)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
+// `catalog find --document` in another Unicode spelling than the catalog's: a Korean
+// collection of 100,000 documents whose ids are Hangul syllables (NFC), one frame each, asked
+// for in the jamo of a macOS folder name (NFD). Every id beyond ASCII is compared in NFC
+// (catalog_find.cpp), so this is the lookup's worst case: every id of the catalog read.
+struct HangulCatalog {
+  static constexpr std::size_t kDocuments = 100000;
+  static std::string id(std::size_t d) { return fmt::format("\uBB38\uC9D1-{:06}", d + 1); }
+  fs::path dir = bench_dir("hangul");
+  std::unique_ptr<fw::Catalog> catalog;
+  explicit HangulCatalog(std::int64_t backend) {
+    const std::string location = catalog_location(dir, backend);
+    if (location.empty()) return;
+    catalog = std::make_unique<fw::Catalog>(location);
+    const std::string job = "hangul";
+    if (!catalog->reels(job).empty()) return;
+    fw::CatalogJob record = make_job(job, 0);
+    for (std::size_t d = 0; d < kDocuments; ++d)
+      record.documents.push_back({id(d), "문집", {}, {}, {}});
+    catalog->start_job(record);
+    std::vector<fw::CatalogFrame> batch;
+    for (std::size_t d = 0; d < kDocuments; ++d) {
+      fw::CatalogFrame f = make_frame(job, d, 1);
+      f.row.document_id = id(d);
+      if (f.row.frame == 1) {
+        if (!batch.empty()) catalog->add_frames(job, batch);
+        batch.clear();
+        catalog->reel_loaded(job, f.reel_id, 1, 30.5);
+      }
+      batch.push_back(std::move(f));
+    }
+    catalog->add_frames(job, batch);
+  }
+  ~HangulCatalog() {
+    catalog.reset();
+    fs::remove_all(dir);
+  }
+};
+
+void BM_CatalogFindByHangulDocumentInJamo(benchmark::State& state) {
+  static HangulCatalog sqlite(0);
+  static HangulCatalog postgresql(1);
+  HangulCatalog& hangul = state.range(0) == 0 ? sqlite : postgresql;
+  if (!hangul.catalog) {
+    state.SkipWithError("FW_BENCH_PG_URL is not set");
+    return;
+  }
+  fw::FrameQuery query;
+  query.document_id = "\u1106\u116E\u11AB\u110C\u1175\u11B8-012345";  // 문집-012345 in NFD
+  std::size_t found = 0;
+  for (auto _ : state) {
+    found = hangul.catalog->find(query).size();
+    benchmark::DoNotOptimize(found);
+  }
+  if (found != 1) state.SkipWithError(fmt::format("found {} frames, expected 1", found).c_str());
+  state.counters["documents_in_catalog"] = static_cast<double>(HangulCatalog::kDocuments);
+}
+BENCHMARK(BM_CatalogFindByHangulDocumentInJamo)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
 void BM_CatalogFindByChineseTitle(benchmark::State& state) {
   fw::FrameQuery query;
   query.title = "卷1234 ";  // one document's title, by a part of it

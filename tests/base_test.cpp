@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "base/files.hpp"
 #include "base/sha256.hpp"
 #include "base/strings.hpp"
+#include "base/unicode.hpp"
 #include "base/utc.hpp"
 #include "support/page_cache.hpp"
 #include "support/test_support.hpp"
@@ -221,6 +223,53 @@ TEST(PowerCut, LosesANameItsFolderWasNotSyncedFor) {
 
 // ---------------------------------------------------------------------------------------
 // UTC dates and times
+
+// Canonical equivalence (base/unicode.hpp), as the job reader and the catalog compare ids.
+TEST(Unicode, NfcComposesCanonicalEquivalentsAndKeepsCompatibilityOnes) {
+  EXPECT_EQ(nfc("\u1100\u1161"), "\uAC00");  // Hangul jamo: the syllable
+  EXPECT_EQ(nfc("\u30AB\u3099"), "\u30AC");  // kana and the combining dakuten
+  EXPECT_EQ(nfc("\uF900"), "\u8C48");        // a compatibility ideograph: its unified one
+  EXPECT_EQ(nfc("e\u0301"), "\u00E9");
+  EXPECT_EQ(nfc("\uFF24"), "\uFF24");              // fullwidth Ｄ stays (NFKC would make it D)
+  EXPECT_EQ(nfc("\u30AB\u309B"), "\u30AB\u309B");  // the spacing dakuten stays
+  EXPECT_EQ(nfc(std::string("a\0b", 3)), std::string("a\0b", 3));
+  EXPECT_EQ(nfc("\xC3"), "\xC3");  // not UTF-8: unchanged
+  EXPECT_TRUE(canonically_equal("\u1112\u1161\u11AB", "\uD55C"));
+  EXPECT_FALSE(canonically_equal("\uFF24", "D"));
+  EXPECT_EQ(spelling_difference("D-\uAC00-1", "D-\u1100\u1161-1"), "U+AC00 vs U+1100 U+1161");
+  EXPECT_EQ(spelling_difference("\u8C48\u5C71", "\uF900\u5C71"), "U+8C48 vs U+F900");
+}
+
+// The catalog skips looking for other spellings of an id has_one_spelling() says has none: no
+// character beyond ASCII may be canonically equivalent to ASCII text it accepts, in the Unicode
+// version of the utf8proc this build links (a new version's singleton would fail this).
+TEST(Unicode, NoCharacterBeyondAsciiIsEquivalentToTextOfOneSpelling) {
+  std::vector<std::string> equivalent_to_ascii;
+  for (char32_t c = 0x80; c <= 0x10FFFF; ++c) {
+    if (c >= 0xD800 && c <= 0xDFFF) continue;
+    std::string utf8;
+    if (c < 0x800) {
+      utf8 = {static_cast<char>(0xC0 | (c >> 6)), static_cast<char>(0x80 | (c & 0x3F))};
+    } else if (c < 0x10000) {
+      utf8 = {static_cast<char>(0xE0 | (c >> 12)), static_cast<char>(0x80 | ((c >> 6) & 0x3F)),
+              static_cast<char>(0x80 | (c & 0x3F))};
+    } else {
+      utf8 = {static_cast<char>(0xF0 | (c >> 18)), static_cast<char>(0x80 | ((c >> 12) & 0x3F)),
+              static_cast<char>(0x80 | ((c >> 6) & 0x3F)), static_cast<char>(0x80 | (c & 0x3F))};
+    }
+    const std::string normal = nfc(utf8);
+    const bool ascii = std::all_of(normal.begin(), normal.end(),
+                                   [](char b) { return static_cast<unsigned char>(b) < 0x80; });
+    if (ascii) {
+      equivalent_to_ascii.push_back(normal);
+      EXPECT_FALSE(has_one_spelling(normal)) << "U+" << std::hex << static_cast<unsigned>(c);
+    }
+  }
+  EXPECT_THAT(equivalent_to_ascii, ::testing::ElementsAre(";", "`", "K"));
+  EXPECT_TRUE(has_one_spelling("D001-a_b.c"));
+  EXPECT_FALSE(has_one_spelling("KR-01"));
+  EXPECT_FALSE(has_one_spelling("\uAC00"));
+}
 
 TEST(Utc, WritesDatesAndTimestampsInIso8601) {
   EXPECT_EQ(utc_date(0), "1970-01-01");

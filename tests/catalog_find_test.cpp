@@ -137,6 +137,80 @@ TEST_P(CatalogOn, FindsByDocumentTitleSourceAndChecksum) {
   EXPECT_EQ(catalog.documents("nlc-1")[0].metadata.at(0).second, "朱熹");
 }
 
+// A document id is found whatever Unicode spelling the question and the catalog use, as long
+// as the two are canonically equivalent (equal in NFC): 가 stored as jamo (a macOS folder name)
+// and asked for as the syllable an IME types, ガ the other way round, and 豈 stored as the
+// compatibility ideograph U+F900 of a KS X 1001 conversion, asked for as U+8C48, which neither
+// the query's NFC nor its NFD spells. A fullwidth look-alike is not the same id.
+TEST_P(CatalogOn, FindsADocumentByIdInAnyCanonicallyEquivalentSpelling) {
+  test::TempDir dir;
+  Catalog catalog(catalog_at(dir / "catalog.sqlite"));
+  const std::string hangul_nfd = "\u1100\u1161-01";
+  const std::string kana_nfc = "\u30AC\u30A4\u30C9";
+  const std::string compatibility = "\uF900\u5C71\u96C6";
+  CatalogJob job = sample_job(dir.path());
+  job.documents = {{hangul_nfd, "문집", {}, {}, {}},
+                   {kana_nfc, "案内", {}, {}, {}},
+                   {compatibility, "豈山集", {}, {}, {}},
+                   {"\uFF24\uFF2F\uFF23", "ＤＯＣ", {}, {}, {}},
+                   {"DOC", "DOC", {}, {}, {}},
+                   {"\u212A-01", "Kelvin", {}, {}, {}}};
+  catalog.start_job(job);
+  catalog.reel_loaded("nlc-1", "R0001", 1, 30.5);
+  catalog.add_frames("nlc-1", {{"nlc-1", "R0001", row(1, hangul_nfd, 1), {}, {}},
+                               {"nlc-1", "R0001", row(2, hangul_nfd, 2), {}, {}},
+                               {"nlc-1", "R0001", row(3, kana_nfc, 1), {}, {}},
+                               {"nlc-1", "R0001", row(4, compatibility, 1), {}, {}},
+                               {"nlc-1", "R0001", row(5, "\uFF24\uFF2F\uFF23", 1), {}, {}},
+                               {"nlc-1", "R0001", row(6, "DOC", 1), {}, {}},
+                               {"nlc-1", "R0001", row(7, "\u212A-01", 1), {}, {}}});
+  // A second job stored 가 as the syllable: a question without a job finds both spellings.
+  CatalogJob other = sample_job(dir.path());
+  other.id = "nlc-2";
+  other.documents = {{"\uAC00-01", "문집", {}, {}, {}}};
+  catalog.start_job(other);
+  catalog.reel_loaded("nlc-2", "R0001", 1, 30.5);
+  catalog.add_frames("nlc-2", {{"nlc-2", "R0001", row(1, "\uAC00-01", 1), {}, {}}});
+
+  const auto found = [&](const std::string& id, const std::string& job_id = "") {
+    FrameQuery q;
+    q.document_id = id;
+    q.job_id = job_id;
+    std::vector<std::string> hits;
+    for (const CatalogFrame& f : catalog.find(q)) {
+      hits.push_back(fmt::format("{} {} {}", f.job_id, f.row.frame, f.row.document_id));
+    }
+    return hits;
+  };
+  using ::testing::ElementsAre;
+  EXPECT_THAT(found("\uAC00-01", "nlc-1"),
+              ElementsAre("nlc-1 1 " + hangul_nfd, "nlc-1 2 " + hangul_nfd));
+  EXPECT_THAT(found(hangul_nfd),
+              ElementsAre("nlc-1 1 " + hangul_nfd, "nlc-1 2 " + hangul_nfd, "nlc-2 1 \uAC00-01"));
+  EXPECT_THAT(found("\u30AB\u3099\u30A4\u30C9"), ElementsAre("nlc-1 3 " + kana_nfc));
+  EXPECT_THAT(found("\u8C48\u5C71\u96C6"), ElementsAre("nlc-1 4 " + compatibility));
+  EXPECT_THAT(found(compatibility), ElementsAre("nlc-1 4 " + compatibility));
+  EXPECT_THAT(found("DOC"), ElementsAre("nlc-1 6 DOC"));
+  // ASCII has one spelling, but for K, ';' and '`': U+212A KELVIN SIGN is K in NFC.
+  EXPECT_THAT(found("K-01"), ElementsAre("nlc-1 7 \u212A-01"));
+  EXPECT_THAT(found("\u30AB\u309B\u30A4\u30C9"), ElementsAre());  // the spacing dakuten
+
+  // A TOC entry whose page is not on film yet is answered by --title with --document alone,
+  // in either spelling too (Catalog::find_toc).
+  CatalogJob unfilmed = sample_job(dir.path());
+  unfilmed.id = "nlc-3";
+  unfilmed.documents = {{hangul_nfd, "문집", {}, {}, {{"\uC11C\uBB38", 1, 1, {}}}}};
+  catalog.start_job(unfilmed);
+  FrameQuery toc_query;
+  toc_query.title = "\uC11C\uBB38";
+  toc_query.job_id = "nlc-3";
+  toc_query.document_id = "\uAC00-01";
+  const std::vector<CatalogTocPlace> places = catalog.find_toc(toc_query);
+  ASSERT_EQ(places.size(), 1u);
+  EXPECT_EQ(places[0].document_id, hangul_nfd);
+  EXPECT_EQ(places[0].reel_id, "");
+}
+
 std::vector<std::uint32_t> frame_numbers(const std::vector<CatalogFrame>& frames) {
   std::vector<std::uint32_t> out;
   out.reserve(frames.size());

@@ -2,7 +2,7 @@
 # build in BUILD_DIR into PREFIX and checks the public include set (CMakeLists.txt,
 # FW_PRIVATE_HEADERS): every installed header's quoted includes are installed too, none
 # includes a library whose types are private to the engine (toml++, HarfBuzz, FreeType,
-# SQLite, libdmtx, libexif, libtiff, OpenSSL), and no private header is installed.
+# SQLite, libdmtx, libexif, libtiff, OpenSSL, utf8proc), and no private header is installed.
 cmake_minimum_required(VERSION 3.25)
 file(REMOVE_RECURSE "${PREFIX}")
 execute_process(COMMAND "${CMAKE_COMMAND}" --install "${BUILD_DIR}" --component headers
@@ -27,7 +27,7 @@ foreach(private IN LISTS private_headers)
     string(APPEND problems "  ${private}: private, but installed\n")
   endif()
 endforeach()
-set(forbidden "toml\\+\\+/|hb\\.h|hb-[a-z]+\\.h|ft2build\\.h|freetype/|sqlite3\\.h|dmtx\\.h|libexif/|tiffio\\.h|openssl/")
+set(forbidden "toml\\+\\+/|hb\\.h|hb-[a-z]+\\.h|ft2build\\.h|freetype/|sqlite3\\.h|dmtx\\.h|libexif/|tiffio\\.h|openssl/|utf8proc\\.h")
 foreach(header IN LISTS headers)
   file(STRINGS "${root}/${header}" includes REGEX "^[ \t]*#[ \t]*include")
   foreach(line IN LISTS includes)

@@ -319,6 +319,72 @@ TEST(JobFile, DuplicateDocumentIdsAreRejected) {
             "(first used by documents[1])");
 }
 
+// The id is filmed on the title target and keys the catalog: two ids that read the same, in two
+// Unicode spellings of one text (canonically equivalent, equal in NFC), are refused like a
+// repeat, naming both, their lines, and the code points a terminal would show alike. Ids that
+// merely look alike (fullwidth and ASCII letters, the spacing dakuten ゛) are other text and
+// stay two documents.
+std::string two_documents(const std::string& first, const std::string& second) {
+  return kHeader + "[[documents]]\nid = \"" + first +
+         "\"\ntitle = \"a\"\npages = { dir = \"a\" }\n\n[[documents]]\nid = \"" + second +
+         "\"\ntitle = \"b\"\npages = { dir = \"b\" }\n";
+}
+
+TEST(JobFile, DocumentIdsThatReadTheSameInAnotherUnicodeSpellingAreRejected) {
+  const std::string reads_the_same = ": the two read the same on film and in the catalog";
+  // Hangul: the syllable 가 (NFC, typed) and its jamo ᄀ + ᅡ (NFD, a folder name from macOS).
+  EXPECT_EQ(job_error(two_documents("문집-\uAC00-01", "문집-\u1100\u1161-01")),
+            "job.toml:11: documents[2].id: expected a unique document id, got \"문집-\u1100\u1161-"
+            "01\", which is \"문집-\uAC00-01\" of documents[1] (job.toml:6) in another Unicode "
+            "spelling (U+AC00 vs U+1100 U+1161)" +
+                reads_the_same);
+  // Kana: ガ and カ with the combining dakuten U+3099.
+  EXPECT_EQ(
+      job_error(two_documents("\u30AB\u3099\u30A4\u30C9", "\u30AC\u30A4\u30C9")),
+      "job.toml:11: documents[2].id: expected a unique document id, got \"\u30AC\u30A4\u30C9\", "
+      "which is \"\u30AB\u3099\u30A4\u30C9\" of documents[1] (job.toml:6) in another Unicode "
+      "spelling (U+30AB U+3099 vs U+30AC)" +
+          reads_the_same);
+  // A CJK compatibility ideograph of a KS X 1001 conversion (豈 U+F900) and its unified
+  // ideograph U+8C48: NFC maps the one to the other, and film shows one ideograph.
+  EXPECT_EQ(
+      job_error(two_documents("\u8C48\u5C71\u96C6", "\uF900\u5C71\u96C6")),
+      "job.toml:11: documents[2].id: expected a unique document id, got \"\uF900\u5C71\u96C6\", "
+      "which is \"\u8C48\u5C71\u96C6\" of documents[1] (job.toml:6) in another Unicode "
+      "spelling (U+8C48 vs U+F900)" +
+          reads_the_same);
+  // A Latin accent, precomposed and combining.
+  EXPECT_THAT(job_error(two_documents("Caf\u00E9", "Cafe\u0301")),
+              ::testing::HasSubstr("(U+00E9 vs U+0065 U+0301)"));
+  // Look-alikes that are other text are two documents, as written.
+  for (const auto& [first, second] :
+       {std::pair{"DOC-1", "\uFF24\uFF2F\uFF23-1"},  // ＤＯＣ: fullwidth letters (NFKC only)
+        std::pair{"\u30AC", "\u30AB\u309B"},         // カ゛: the spacing dakuten U+309B
+        std::pair{"\u8C48", "\u5C82"}}) {            // 豈 and 岂, two ideographs
+    const Job job = parse_job(two_documents(first, second), "job.toml", "/jobs");
+    ASSERT_EQ(job.documents.size(), 2u);
+    EXPECT_EQ(job.documents[0].id, first);
+    EXPECT_EQ(job.documents[1].id, second);
+  }
+  // An id is kept as written: the jamo of a macOS folder name stay jamo.
+  const Job job = parse_job(two_documents("\u1100\u1161", "D2"), "job.toml", "/jobs");
+  EXPECT_EQ(job.documents[0].id, "\u1100\u1161");
+}
+
+// Metadata keys are drawn beside their values on the title target: TOML refuses a key given
+// twice byte for byte, and the reader two spellings of one key.
+TEST(JobFile, MetadataKeysThatReadTheSameInAnotherUnicodeSpellingAreRejected) {
+  const std::string metadata = "\n[documents.metadata]\n\"\uC800\uC790\" = \"a\"\n";
+  EXPECT_EQ(
+      job_error(kHeader + kFirstDocument + metadata + "\"\u110C\u1165\u110C\u1161\" = \"b\"\n"),
+      "job.toml:12: documents[1].metadata.\u110C\u1165\u110C\u1161: expected a metadata key "
+      "of its own, got \"\u110C\u1165\u110C\u1161\", which is \"\uC800\uC790\" (job.toml:11) "
+      "in another Unicode spelling (U+C800 U+C790 vs U+110C U+1165 U+110C U+1161)");
+  const Job job = parse_job(kHeader + kFirstDocument + metadata + "\"\uFF21\" = \"b\"\nA = 1\n",
+                            "job.toml", "/jobs");
+  EXPECT_EQ(job.documents[0].metadata.size(), 3u);
+}
+
 TEST(JobFile, ForceDpiNeedsADpi) {
   EXPECT_EQ(job_error("force_dpi = true\n" + kHeader + kFirstDocument),
             "job.toml:1: force_dpi: expected dpi to be set when force_dpi = true, got no dpi");

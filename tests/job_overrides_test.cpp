@@ -212,6 +212,36 @@ TEST(OneLineMode, AFileBesideDocumentFoldersIsAnError) {
   }
 }
 
+// A file system that keeps names as bytes (ext4) holds 가 as a syllable and as the jamo a copy
+// from macOS gives side by side: two folders whose names, the documents' ids, read the same on
+// film and in the catalog. Refused naming both folders and the code points.
+TEST(OneLineMode, FoldersWhoseNamesReadTheSameInAnotherUnicodeSpellingAreRefused) {
+  test::TempDir dir;
+  const fs::path nfc = dir / "scans" / "\uAC00-01";
+  const fs::path nfd = dir / "scans" / "\u1100\u1161-01";
+  fs::create_directories(nfc);
+  fs::create_directories(nfd);
+  try {
+    job_from_directory(dir / "scans", {});
+    FAIL() << "two folders that read the same became two documents";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::input);
+    // Natural order puts the jamo (U+1100) before the syllable (U+AC00).
+    EXPECT_EQ(std::string(error.what()),
+              nfc.string() + ": the folder's name \"\uAC00-01\" is the document id of " +
+                  nfd.string() +
+                  " in another Unicode spelling (U+1100 U+1161 vs U+AC00): the two read the "
+                  "same on film and in the catalog; rename one folder or write a job file");
+  }
+  // A fullwidth look-alike is another name; the id is the folder's name as written.
+  fs::remove(nfc);
+  fs::create_directories(dir / "scans" / "\uFF21-01");
+  fs::create_directories(dir / "scans" / "A-01");
+  const Job job = job_from_directory(dir / "scans", {});
+  ASSERT_EQ(job.documents.size(), 3u);
+  EXPECT_EQ(job.documents[1].id, "\u1100\u1161-01");
+}
+
 TEST(OneLineMode, AFolderWithoutSubfoldersIsOneDocument) {
   test::TempDir dir;
   test::write_text(dir / "scans/0001.tif", "x");

@@ -215,6 +215,30 @@ TEST(TocInput, AHeaderNamingAColumnTwiceOrAValueUnderNoNameIsRefused) {
   EXPECT_TRUE(job.documents[0].toc[0].metadata.empty());
 }
 
+// Two spellings of one text read the same in a header and on the TOC frames: a column named
+// 저자 in syllables and again in jamo (a file that went through macOS), and an entry repeated
+// with its title in another spelling, are refused as the byte-for-byte repeats are, with the
+// code points that differ; a fullwidth look-alike is another name.
+TEST(TocInput, ColumnsAndEntriesThatReadTheSameInAnotherUnicodeSpellingAreRefused) {
+  test::TempDir dir;
+  test::write_text(dir / "toc.csv",
+                   "title,page,\uC800\uC790,\u110C\u1165\u110C\u1161\n卷一,1,a,b\n");
+  EXPECT_EQ(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+            "toc.csv:1: documents[1].toc: the header names one column twice: \"\uC800\uC790\" "
+            "(column 3) and \"\u110C\u1165\u110C\u1161\" (column 4), two Unicode spellings of one "
+            "name (U+C800 U+C790 vs U+110C U+1165 U+110C U+1161); give each column a name of its "
+            "own");
+  test::write_text(dir / "toc.csv", "\uAC00\uB098,1\n\u1100\u1161\uB098,1\n");
+  EXPECT_EQ(load_error(dir, job_text("toc = \"toc.csv\"\n")),
+            "toc.csv:2: documents[1].toc[2].title: duplicate entry \"\u1100\u1161\uB098\" page 1 "
+            "(first at toc.csv:1, documents[1].toc[1], as \"\uAC00\uB098\" in another Unicode "
+            "spelling: U+AC00 vs U+1100 U+1161)");
+  test::write_text(dir / "toc.csv", "title,page,\uFF21,A\n\uAC00,1,a,b\n\uFF21\uB098,1,,\n");
+  const Job job = load(dir, job_text("toc = \"toc.csv\"\n"));
+  ASSERT_EQ(job.documents[0].toc.size(), 2u);
+  EXPECT_EQ(job.documents[0].toc[0].metadata.size(), 2u);
+}
+
 // A CSV saved with Windows line ends has CR LF inside a quoted two-line cell too: the cell's
 // line break is text, its CR the file's. The title was refused for its control character CR.
 TEST(TocInput, ACsvWithWindowsLineEndsKeepsATwoLineCellAsTwoLines) {

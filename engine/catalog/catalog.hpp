@@ -151,6 +151,8 @@ struct CatalogReel {
 };
 
 struct FrameQuery {
+  // Found in whatever Unicode spelling the catalog holds it: 가 as a syllable or as jamo, a
+  // compatibility ideograph or its unified one are one id (canonical equivalence, NFC).
   std::string document_id;
   std::string title;        // substring, any script (Chinese included)
   std::string source_file;  // full path or a trailing part of it ("d1/p3.png")
@@ -224,6 +226,8 @@ class Catalog {
   void exec(const std::string& sql) const;
   void write_documents(const CatalogJob& job);
   void refuse_another_sites_job(const CatalogJob& job);
+  // The spellings the catalog holds of query.document_id (catalog_find.cpp).
+  std::vector<std::string> document_id_spellings(const FrameQuery& query) const;
   std::filesystem::path file_;
   std::unique_ptr<db::Connection> db_;
 };

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <utility>
 
+#include "base/unicode.hpp"
 #include "catalog/catalog_sql.hpp"
 #include "core/error.hpp"
 
@@ -101,8 +102,40 @@ std::vector<std::string> search_words(const std::string& text) {
   return words;
 }
 
-// The SELECT of Catalog::find and the values of its ?N parameters.
-std::pair<std::string, std::vector<std::string>> find_query(const FrameQuery& q) {
+// The spellings of the document id `id` that the catalog holds (those of job `job_id` only,
+// unless it is ""): every id canonically equivalent to it (base/unicode.hpp), so that a
+// document is found however either side spells it: typed with an IME in NFC, pasted from a
+// macOS folder name in NFD, or stored with a compatibility ideograph of a KS X 1001 conversion
+// (豈 U+F900), which neither the NFC nor the NFD of the query spells. The catalog keeps ids as
+// filmed and has no column of their NFC (that would take a migration of every catalog):
+// an id in NFC is looked up by index, and the ids with a character past ASCII, the only ones
+// that can be in another form, are compared in NFC here. That reads the documents' ids (the
+// covering index documents_by_id; 100,000 Hangul ids: 60 ms of CPU, bench/catalog_bench.cpp),
+// never the frames, and only for an id that has other spellings: "D001" has none. Nothing
+// found: just `id`.
+std::vector<std::string> spellings_of_document_id(db::Connection& db, const std::string& job_id,
+                                                  const std::string& id) {
+  const std::string normal = nfc(id);
+  if (has_one_spelling(normal)) return {normal};
+  const bool sqlite = db.dialect() == db::Dialect::sqlite;
+  Statement select(db, std::string("SELECT DISTINCT id FROM documents WHERE (?1 = '' OR job_id = "
+                                   "?1) AND (id = ?2 OR ") +
+                           (sqlite ? "id GLOB '*[^ -~]*'" : "octet_length(id) <> char_length(id)") +
+                           ")");
+  select.bind(1, job_id).bind(2, normal);
+  std::vector<std::string> spellings;
+  while (select.step()) {
+    std::string stored = select.text(0);
+    if (stored == normal || nfc(stored) == normal) spellings.push_back(std::move(stored));
+  }
+  if (spellings.empty()) spellings.push_back(id);
+  return spellings;
+}
+
+// The SELECT of Catalog::find and the values of its ?N parameters; `document_ids` the
+// spellings of q.document_id to look for.
+std::pair<std::string, std::vector<std::string>> find_query(
+    const FrameQuery& q, const std::vector<std::string>& document_ids) {
   std::string sql = kFrameSelect + (q.all_attempts ? kEveryAttempt : kCurrentAttempts);
   std::vector<std::string> values;
   // `clause` with each {} replaced by the number of a new parameter holding `value`.
@@ -114,7 +147,11 @@ std::pair<std::string, std::vector<std::string>> find_query(const FrameQuery& q)
     sql += fmt::format("AND {} ", fmt::format(fmt::runtime(clause), param(value)));
   };
   if (!q.job_id.empty()) where("f.job_id = {}", q.job_id);
-  if (!q.document_id.empty()) where("f.document_id = {}", q.document_id);
+  if (!q.document_id.empty()) {
+    std::string ids;
+    for (const std::string& id : document_ids) ids += (ids.empty() ? "" : ", ") + param(id);
+    sql += "AND f.document_id IN (" + ids + ") ";
+  }
   // Title, metadata and free text are questions to the documents: documents first (title from
   // the covering index documents_by_title, metadata from its JSON), then their frames through
   // frames_by_document; a plain join condition on d would have SQLite scan every frame.
@@ -199,15 +236,20 @@ std::pair<std::string, std::string> parse_meta_query(const std::string& text) {
   return {text.substr(0, eq), text.substr(eq + 1)};
 }
 
+std::vector<std::string> Catalog::document_id_spellings(const FrameQuery& q) const {
+  if (q.document_id.empty()) return {};
+  return spellings_of_document_id(*db_, q.job_id, q.document_id);
+}
+
 std::vector<CatalogFrame> Catalog::find(const FrameQuery& q) const {
-  const auto [sql, values] = find_query(q);
+  const auto [sql, values] = find_query(q, document_id_spellings(q));
   Statement select(*db_, sql);
   for (std::size_t i = 0; i < values.size(); ++i) select.bind(static_cast<int>(i + 1), values[i]);
   return read_frames(select);
 }
 
 std::vector<std::string> Catalog::explain_find(const FrameQuery& q) const {
-  const auto [sql, values] = find_query(q);
+  const auto [sql, values] = find_query(q, document_id_spellings(q));
   const bool sqlite = db_->dialect() == db::Dialect::sqlite;
   Statement explain(*db_, (sqlite ? "EXPLAIN QUERY PLAN " : "EXPLAIN ") + sql);
   for (std::size_t i = 0; i < values.size(); ++i) explain.bind(static_cast<int>(i + 1), values[i]);

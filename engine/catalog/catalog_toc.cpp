@@ -11,6 +11,7 @@
 #include <tuple>
 #include <utility>
 
+#include "base/unicode.hpp"
 #include "catalog/catalog_sql.hpp"
 
 namespace fw {
@@ -42,7 +43,7 @@ std::vector<CatalogTocPlace> Catalog::find_toc(const FrameQuery& query) const {
     // An entry whose page is not on film has no frames to match: --document alone names it.
     const bool not_on_film_but_named = place.reel_id.empty() && !about_frames &&
                                        rest.metadata.empty() && rest.text.empty() &&
-                                       place.document_id == rest.document_id;
+                                       canonically_equal(place.document_id, rest.document_id);
     if (!not_on_film_but_named && !documents.contains({place.job_id, place.document_id})) {
       continue;
     }

@@ -3,12 +3,14 @@
 #include "job/job.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include <fmt/format.h>
 
 #include "base/files.hpp"
 #include "base/strings.hpp"
 #include "base/toml_reader.hpp"
+#include "base/unicode.hpp"
 #include "core/error.hpp"
 #include "ingest/ingest.hpp"
 #include "job/bare_keys.hpp"
@@ -212,12 +214,26 @@ Job job_from_directory(const std::filesystem::path& scans, const JobOverrides& o
   job.id = sanitised_id(folder_name);
   job.title = folder_name.empty() ? job.id : folder_name;
   job.output = (job.base_dir / "out").lexically_normal();
+  // The folders by their names in NFC: a file system that keeps names as bytes (ext4) holds
+  // 가 as U+AC00 and as the jamo U+1100 U+1161 (a folder copied from macOS) side by side, two
+  // documents whose ids read the same on film and in the catalog (job_documents.cpp).
+  std::map<std::string, fs::path> folders_by_id;
   auto add_document = [&](const std::string& name, const fs::path& pages) {
     if (!is_document_id(name)) {
       throw Error(ErrorKind::input,
                   fmt::format("{}: the folder's name {} cannot be a document id ({}); rename the "
                               "folder or write a job file",
                               pages.string(), quote_start(name), kDocumentIdRule));
+    }
+    const auto [first, inserted] = folders_by_id.emplace(nfc(name), pages);
+    if (!inserted) {
+      const std::string first_name = first->second.filename().string();
+      throw Error(ErrorKind::input,
+                  fmt::format("{}: the folder's name {} is the document id of {} in another "
+                              "Unicode spelling ({}): the two read the same on film and in the "
+                              "catalog; rename one folder or write a job file",
+                              pages.string(), quote(name), first->second.string(),
+                              spelling_difference(first_name, name)));
     }
     Document document;
     document.id = name;

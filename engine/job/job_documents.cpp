@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "base/strings.hpp"
+#include "base/unicode.hpp"
 #include "core/error.hpp"
 #include "job/job.hpp"
 #include "job/job_parser.hpp"
@@ -14,16 +15,38 @@ namespace fw::job_detail {
 void JobParser::read_documents(const TomlValue& value, Job& job) {
   const std::vector<TomlValue> documents = value.array("an array of tables ([[documents]])");
   if (documents.empty()) value.fail("at least one [[documents]] table", "an empty array");
-  std::map<std::string, std::string> keys_by_id;
+  // The documents by their ids in NFC (base/unicode.hpp): an id is filmed on the title target
+  // and keys the catalog, so two spellings of one text (가 as U+AC00 or as the jamo U+1100
+  // U+1161 a macOS folder name gives, ガ or カ with a combining dakuten, 豈 U+F900 from a
+  // KS X 1001 conversion or U+8C48) would be two documents that read the same on film and in
+  // every listing. Compatibility ideographs count: NFC maps them, and a reader of the film sees
+  // one ideograph. Compatibility equivalents (fullwidth ＡＢ and AB) do not: they look different.
+  // The ids are kept as written; they may name the scans' folders.
+  struct FirstUse {
+    std::string id;
+    std::string key;
+    std::uint32_t line = 0;
+  };
+  std::map<std::string, FirstUse> first_uses;
   for (const TomlValue& element : documents) {
     Document document;
     document.key = element.key();  // documents[1], ...
     const TomlTable table = element.table();
     read_document(table, document);
-    const auto [existing, inserted] = keys_by_id.emplace(document.id, document.key);
+    const TomlValue id = *table.get("id");
+    const auto [existing, inserted] =
+        first_uses.emplace(nfc(document.id), FirstUse{document.id, document.key, id.line()});
     if (!inserted) {
-      table.get("id")->fail("a unique document id",
-                            quote(document.id) + " again (first used by " + existing->second + ")");
+      const FirstUse& first = existing->second;
+      if (first.id == document.id) {
+        id.fail("a unique document id",
+                quote(document.id) + " again (first used by " + first.key + ")");
+      }
+      id.fail("a unique document id",
+              fmt::format("{}, which is {} of {} ({}:{}) in another Unicode spelling ({}): the "
+                          "two read the same on film and in the catalog",
+                          quote(document.id), quote(first.id), first.key, name_, first.line,
+                          spelling_difference(first.id, document.id)));
     }
     job.documents.push_back(std::move(document));
   }
@@ -193,8 +216,19 @@ std::vector<std::pair<std::string, std::string>> JobParser::read_metadata(
     const TomlValue& value) const {
   const TomlTable table = value.table();
   std::vector<std::pair<std::string, std::string>> metadata;
+  // TOML refuses a key given twice byte for byte; two spellings of one key (저자 as syllables
+  // and as jamo) would be two fields drawn alike on the title target.
+  std::map<std::string, std::pair<std::string, std::uint32_t>> first_keys;
   for (const TomlValue& entry : table.entries()) {
     const std::string_view key = table.name_of(entry);
+    const auto [first, inserted] =
+        first_keys.emplace(nfc(key), std::pair{std::string(key), entry.line()});
+    if (!inserted) {
+      entry.fail("a metadata key of its own",
+                 fmt::format("{}, which is {} ({}:{}) in another Unicode spelling ({})", quote(key),
+                             quote(first->second.first), name_, first->second.second,
+                             spelling_difference(first->second.first, key)));
+    }
     // The key is drawn beside its value on the title target ("作者: 朱熹") and names it in
     // mets.xml and the catalog.
     if (is_blank(key)) entry.fail("a metadata key with a visible character", quote_blank(key));

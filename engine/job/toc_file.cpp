@@ -15,6 +15,7 @@
 #include "base/csv.hpp"
 #include "base/files.hpp"
 #include "base/strings.hpp"
+#include "base/unicode.hpp"
 #include "core/error.hpp"
 #include "job/job.hpp"
 #include "job/job_rules.hpp"
@@ -103,16 +104,26 @@ std::vector<TocEntry> read_toc_file(const fs::path& file, const std::string& sho
       first = 1;
       // Two columns of one name would keep one value of the two (the catalog and the export
       // hold an entry's metadata by key): the second would be lost without a word.
+      // Two spellings of one name (저자 as syllables and as jamo) are one name: a reader sees it
+      // twice in the header, and the catalog would hold two keys that read alike.
       for (std::size_t c = 0; c < columns.size(); ++c) {
-        const auto earlier = std::find(columns.begin(), columns.begin() + c, columns[c]);
+        const auto earlier = std::find_if(
+            columns.begin(), columns.begin() + c,
+            [&](const std::string& name) { return canonically_equal(name, columns[c]); });
         if (!columns[c].empty() && earlier != columns.begin() + c) {
           const auto first_column = static_cast<std::size_t>(earlier - columns.begin());
+          const std::string first_name = trimmed(records[0].fields[first_column]);
+          const std::string name = trimmed(records[0].fields[c]);
+          const std::string spellings =
+              first_name == name || columns[first_column] == columns[c]
+                  ? ""
+                  : fmt::format(", two Unicode spellings of one name ({})",
+                                spelling_difference(first_name, name));
           throw Error(ErrorKind::job,
                       fmt::format("{}:{}: {}.toc: the header names one column twice: {} (column "
-                                  "{}) and {} (column {}); give each column a name of its own",
-                                  shown, records[0].line, key,
-                                  quote(trimmed(records[0].fields[first_column])), first_column + 1,
-                                  quote(trimmed(records[0].fields[c])), c + 1));
+                                  "{}) and {} (column {}){}; give each column a name of its own",
+                                  shown, records[0].line, key, quote(first_name), first_column + 1,
+                                  quote(name), c + 1, spellings));
         }
       }
       if (std::find(columns.begin(), columns.end(), "page") == columns.end()) {
@@ -213,11 +224,19 @@ void check_toc(const std::vector<TocEntry>& toc) {
                                       entry.level, previous_level + 1, previous_level));
     }
     previous_level = entry.level;
+    // Titles in NFC: two spellings of one title (가 as a syllable and as jamo) read alike on the
+    // TOC frames and in the catalog.
     const auto [existing, inserted] =
-        seen.emplace(std::tuple{entry.title, entry.page, entry.level}, &entry);
+        seen.emplace(std::tuple{nfc(entry.title), entry.page, entry.level}, &entry);
     if (!inserted) {
-      fail("title", fmt::format("duplicate entry {} page {} (first at {}, {})", quote(entry.title),
-                                entry.page, existing->second->origin, existing->second->key));
+      const TocEntry& first = *existing->second;
+      const std::string spelling =
+          first.title == entry.title
+              ? ""
+              : fmt::format(", as {} in another Unicode spelling: {}", quote(first.title),
+                            spelling_difference(first.title, entry.title));
+      fail("title", fmt::format("duplicate entry {} page {} (first at {}, {}{})",
+                                quote(entry.title), entry.page, first.origin, first.key, spelling));
     }
   }
 }

@@ -1,0 +1,78 @@
+#include "base/unicode.hpp"
+
+#include <fmt/format.h>
+#include <utf8proc.h>
+
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+namespace fw {
+namespace {
+
+// The code points of `text`, or nothing when it is not valid UTF-8.
+std::vector<utf8proc_int32_t> code_points(std::string_view text) {
+  std::vector<utf8proc_int32_t> points;
+  const auto* at = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  auto left = static_cast<utf8proc_ssize_t>(text.size());
+  while (left > 0) {
+    utf8proc_int32_t point = 0;
+    const utf8proc_ssize_t length = utf8proc_iterate(at, left, &point);
+    if (length <= 0) return {};
+    points.push_back(point);
+    at += length;
+    left -= length;
+  }
+  return points;
+}
+
+std::string listed(const std::vector<utf8proc_int32_t>& points, std::size_t from, std::size_t to) {
+  std::string text;
+  for (std::size_t i = from; i < to; ++i) {
+    text += fmt::format("{}U+{:04X}", i == from ? "" : " ", static_cast<std::uint32_t>(points[i]));
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string nfc(std::string_view text) {
+  utf8proc_uint8_t* mapped = nullptr;
+  // UTF8PROC_STABLE | UTF8PROC_COMPOSE is utf8proc_NFC's own mapping; given the length, the
+  // text need not end in a NUL (nor be free of one).
+  const utf8proc_ssize_t length =
+      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+                   static_cast<utf8proc_ssize_t>(text.size()), &mapped,
+                   static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+  if (length < 0) return std::string(text);
+  const std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owned(mapped, &std::free);
+  return std::string(reinterpret_cast<const char*>(mapped), static_cast<std::size_t>(length));
+}
+
+bool canonically_equal(std::string_view a, std::string_view b) {
+  return a == b || nfc(a) == nfc(b);
+}
+
+bool has_one_spelling(std::string_view text) {
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x80 || c == 'K' || c == ';' || c == '`') return false;
+  }
+  return true;
+}
+
+std::string spelling_difference(std::string_view a, std::string_view b) {
+  const std::vector<utf8proc_int32_t> first = code_points(a);
+  const std::vector<utf8proc_int32_t> second = code_points(b);
+  std::size_t begin = 0;
+  while (begin < first.size() && begin < second.size() && first[begin] == second[begin]) ++begin;
+  std::size_t end_first = first.size();
+  std::size_t end_second = second.size();
+  while (end_first > begin && end_second > begin &&
+         first[end_first - 1] == second[end_second - 1]) {
+    --end_first;
+    --end_second;
+  }
+  return listed(first, begin, end_first) + " vs " + listed(second, begin, end_second);
+}
+
+}  // namespace fw
