@@ -2,8 +2,8 @@
 // progressive JPEG (or a sequential one of a scan per component) cut after a complete scan with
 // an end-of-image marker appended, and a JFIF whose density, without a unit, says the pixels
 // are not square. A baseline JPEG cut anywhere, with the marker appended, is refused by the
-// full decode, also in its last rows (libvips only logs libjpeg's warning there), in libjpeg's
-// words for that file. Pages are
+// full decode, also in its last rows (libvips only logs libjpeg's warning there), and by the
+// render stage without preflight, each time in libjpeg's words for that file. Pages are
 // generated here (libvips, and libjpeg for a scan script libvips cannot write), cut at every scan
 // boundary and checked through probe, open and a whole job.
 #include <gmock/gmock.h>
@@ -364,6 +364,58 @@ TEST(JpegScans, ABaselinePageCutInItsLastRowsStopsPreflight) {
                                         damaged_in_last_rows(file, kCutWithEndMarker)));
   }
   EXPECT_FALSE(fs::exists(dir / "out" / "jpeg" / "R0001" / "frames" / "F000001.tif"));
+}
+
+// The render stage applies the same rule, on its own thread, as the page's load closes: with
+// --no-preflight, or a file cut between its reel's preflight and its frame. Page 2 of three is
+// cut in its last rows; under `substitute` a substitute frame takes its place, saying why.
+void write_cut_second_page(const test::TempDir& dir, const std::string& policy) {
+  fs::create_directories(dir / "scans");
+  write_bytes(dir / "scans" / "p1.jpg", baseline(detailed_page(1)));
+  write_bytes(dir / "scans" / "p2.jpg", cut_in_last_rows(baseline(detailed_page(3))));
+  write_bytes(dir / "scans" / "p3.jpg", baseline(detailed_page(1)));
+  std::string job = scans_job("jpeg");
+  if (!policy.empty()) job += "on_error = \"" + policy + "\"\n";  // in [[documents]]
+  test::write_text(dir / "job.toml", job);
+}
+
+TEST(JpegScans, TheRenderStageSubstitutesABaselinePageCutInItsLastRows) {
+  test::TempDir dir;
+  write_cut_second_page(dir, "substitute");
+  const fs::path cut = dir / "scans" / "p2.jpg";
+  const test::CliResult cli =
+      test::run_cli({"convert", (dir / "job.toml").string(), "--out", (dir / "out").string(),
+                     "--no-preflight", "--threads", "2"});
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_THAT(cli.err, HasSubstr("document D1 page 2 (R0001-D1-0002) is filmed as a substitute: " +
+                                 damaged_in_last_rows(cut, kCutWithEndMarker) + "\n"));
+  const fs::path reel = dir / "out" / "jpeg" / "R0001";
+  const auto rows = test::read_csv(reel / "index.csv");
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[1][1], "page");
+  EXPECT_EQ(rows[2][1], "substitute");
+  EXPECT_EQ(rows[2][6], cut.string());
+  EXPECT_EQ(rows[3][1], "page");
+}
+
+// Without a policy the job stops at that frame, naming it and the file, and the page is not
+// filmed.
+TEST(JpegScans, TheRenderStageStopsTheJobOnABaselinePageCutInItsLastRows) {
+  test::TempDir dir;
+  write_cut_second_page(dir, "");
+  const fs::path cut = dir / "scans" / "p2.jpg";
+  api::ConvertOptions options;
+  options.preflight = false;
+  try {
+    test::convert_job(dir / "job.toml", options, test::job_flags(dir / "out"));
+    ADD_FAILURE() << "a page cut in its last rows was filmed";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::input);
+    EXPECT_THAT(error.what(),
+                HasSubstr("reel R0001 frame 2 (document D1 page 2, " + cut.string() +
+                          " page 1): " + damaged_in_last_rows(cut, kCutWithEndMarker)));
+  }
+  EXPECT_FALSE(fs::exists(dir / "out" / "jpeg" / "R0001" / "frames" / "F000002.tif"));
 }
 
 // libvips's warning is its error buffer, which every thread shares: the reason given is
