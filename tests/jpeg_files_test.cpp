@@ -2,7 +2,8 @@
 // progressive JPEG (or a sequential one of a scan per component) cut after a complete scan with
 // an end-of-image marker appended, and a JFIF whose density, without a unit, says the pixels
 // are not square. A baseline JPEG cut anywhere, with the marker appended, is refused by the
-// full decode, also in its last rows (libvips only logs libjpeg's warning there). Pages are
+// full decode, also in its last rows (libvips only logs libjpeg's warning there), and by the
+// render stage without preflight, each time in libjpeg's words for that file. Pages are
 // generated here (libvips, and libjpeg for a scan script libvips cannot write), cut at every scan
 // boundary and checked through probe, open and a whole job.
 #include <gmock/gmock.h>
@@ -12,10 +13,12 @@
 #include <jpeglib.h>
 #include <tiffio.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/error.hpp"
@@ -266,8 +269,12 @@ TEST(JpegScans, ABaselineJpegCutAnywhereWithAnEndMarkerFailsTheDecode) {
         verify_decodes({ref_of(file), {}}, {});
         ADD_FAILURE() << "cut at byte " << at << " of " << whole.size() << " decodes";
       } catch (const Error& error) {
-        EXPECT_THAT(error.what(),
-                    HasSubstr(file.string() + " (page 1): cannot decode: VipsJpeg: "));
+        // libvips's own words for a warning before a strip it reads, libjpeg's for one met in
+        // the last strip (read again alone: libvips only logs it as the load closes).
+        EXPECT_THAT(
+            error.what(),
+            ::testing::AnyOf(HasSubstr(file.string() + " (page 1): cannot decode: VipsJpeg: "),
+                             HasSubstr(file.string() + " (page 1): cannot decode: libjpeg: ")));
         ++refused;
       }
     }
@@ -330,12 +337,22 @@ TEST(JpegScans, ACompleteProgressivePageFilmsAsItsBaselineTwin) {
 // libvips checks for warnings before each strip it reads and only logs the last strip's as the
 // load closes ("read gave 1 warnings"), so the page decoded with grey bottom rows. Preflight
 // stops the job before anything is exposed.
+std::string cut_in_last_rows(const std::string& whole) {
+  return whole.substr(0, whole.size() - 12) + "\xFF\xD9";
+}
+
+// What the decode says of such a file: libjpeg's words for it.
+std::string damaged_in_last_rows(const fs::path& file, const std::string& libjpeg_says) {
+  return file.string() + " (page 1): cannot decode: libjpeg: " + libjpeg_says +
+         ": the file is damaged or cut: rescan the page or export it again";
+}
+constexpr const char* kCutWithEndMarker = "Corrupt JPEG data: premature end of data segment";
+
 TEST(JpegScans, ABaselinePageCutInItsLastRowsStopsPreflight) {
   test::TempDir dir;
   fs::create_directories(dir / "scans");
-  const std::string whole = baseline(detailed_page(3));
   const fs::path file = dir / "scans" / "p1.jpg";
-  write_bytes(file, whole.substr(0, whole.size() - 12) + "\xFF\xD9");
+  write_bytes(file, cut_in_last_rows(baseline(detailed_page(3))));
   test::write_text(dir / "job.toml", scans_job("jpeg"));
   try {
     test::convert_job(dir / "job.toml", {}, test::job_flags(dir / "out"));
@@ -344,11 +361,112 @@ TEST(JpegScans, ABaselinePageCutInItsLastRowsStopsPreflight) {
     EXPECT_EQ(error.kind(), ErrorKind::input);
     EXPECT_THAT(error.what(), HasSubstr("preflight of reel R0001: document D1 (documents[1]) "
                                         "page 1: " +
-                                        file.string() +
-                                        " (page 1): cannot decode: VipsJpeg: Corrupt JPEG data: "
-                                        "premature end of data segment"));
+                                        damaged_in_last_rows(file, kCutWithEndMarker)));
   }
   EXPECT_FALSE(fs::exists(dir / "out" / "jpeg" / "R0001" / "frames" / "F000001.tif"));
+}
+
+// The render stage applies the same rule, on its own thread, as the page's load closes: with
+// --no-preflight, or a file cut between its reel's preflight and its frame. Page 2 of three is
+// cut in its last rows; under `substitute` a substitute frame takes its place, saying why.
+void write_cut_second_page(const test::TempDir& dir, const std::string& policy) {
+  fs::create_directories(dir / "scans");
+  write_bytes(dir / "scans" / "p1.jpg", baseline(detailed_page(1)));
+  write_bytes(dir / "scans" / "p2.jpg", cut_in_last_rows(baseline(detailed_page(3))));
+  write_bytes(dir / "scans" / "p3.jpg", baseline(detailed_page(1)));
+  std::string job = scans_job("jpeg");
+  if (!policy.empty()) job += "on_error = \"" + policy + "\"\n";  // in [[documents]]
+  test::write_text(dir / "job.toml", job);
+}
+
+TEST(JpegScans, TheRenderStageSubstitutesABaselinePageCutInItsLastRows) {
+  test::TempDir dir;
+  write_cut_second_page(dir, "substitute");
+  const fs::path cut = dir / "scans" / "p2.jpg";
+  const test::CliResult cli =
+      test::run_cli({"convert", (dir / "job.toml").string(), "--out", (dir / "out").string(),
+                     "--no-preflight", "--threads", "2"});
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_THAT(cli.err, HasSubstr("document D1 page 2 (R0001-D1-0002) is filmed as a substitute: " +
+                                 damaged_in_last_rows(cut, kCutWithEndMarker) + "\n"));
+  const fs::path reel = dir / "out" / "jpeg" / "R0001";
+  const auto rows = test::read_csv(reel / "index.csv");
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[1][1], "page");
+  EXPECT_EQ(rows[2][1], "substitute");
+  EXPECT_EQ(rows[2][6], cut.string());
+  EXPECT_EQ(rows[3][1], "page");
+}
+
+// Without a policy the job stops at that frame, naming it and the file, and the page is not
+// filmed.
+TEST(JpegScans, TheRenderStageStopsTheJobOnABaselinePageCutInItsLastRows) {
+  test::TempDir dir;
+  write_cut_second_page(dir, "");
+  const fs::path cut = dir / "scans" / "p2.jpg";
+  api::ConvertOptions options;
+  options.preflight = false;
+  try {
+    test::convert_job(dir / "job.toml", options, test::job_flags(dir / "out"));
+    ADD_FAILURE() << "a page cut in its last rows was filmed";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::input);
+    EXPECT_THAT(error.what(),
+                HasSubstr("reel R0001 frame 2 (document D1 page 2, " + cut.string() +
+                          " page 1): " + damaged_in_last_rows(cut, kCutWithEndMarker)));
+  }
+  EXPECT_FALSE(fs::exists(dir / "out" / "jpeg" / "R0001" / "frames" / "F000002.tif"));
+}
+
+// libvips's warning is its error buffer, which every thread shares: the reason given is
+// libjpeg's for this file, read alone. Two pages damaged differently in their last rows, both
+// met only as the load closes (cut inside the data, and cut at the last restart marker: libjpeg's
+// first words differ), decode at once on two threads each, many times over, and each keeps its
+// own words.
+TEST(JpegScans, PagesDamagedInTheirLastRowsAtOnceEachGetTheirOwnReason) {
+  test::TempDir dir;
+  const fs::path in_data = dir / "in-data.jpg";
+  write_bytes(in_data, cut_in_last_rows(baseline(detailed_page(3))));
+  // Restart markers every 10 MCUs (half a row of this page): cut where the last one was.
+  const std::string restarts = baseline(detailed_page(3), 10);
+  std::size_t last_restart = 0;
+  for (char n = '\xD0'; n <= '\xD7'; ++n) {
+    const std::size_t at = restarts.rfind(std::string{'\xFF', n});
+    if (at != std::string::npos) last_restart = std::max(last_restart, at);
+  }
+  ASSERT_GT(last_restart, restarts.size() * 19 / 20);  // in the last of its 30 intervals
+  const fs::path at_restart = dir / "at-restart.jpg";
+  write_bytes(at_restart, restarts.substr(0, last_restart) + "\xFF\xD9");
+  const int restart = static_cast<unsigned char>(restarts[last_restart + 1]) - 0xD0;
+  struct Page {
+    SourcePage page;
+    std::string expected;
+  };
+  const std::vector<Page> pages = {
+      {{ref_of(in_data), {}}, damaged_in_last_rows(in_data, kCutWithEndMarker)},
+      {{ref_of(at_restart), {}},
+       damaged_in_last_rows(
+           at_restart,
+           fmt::format("Corrupt JPEG data: found marker 0xd9 instead of RST{}", restart))}};
+  constexpr int kRounds = 150;
+  std::vector<std::vector<std::string>> said(4);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < said.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < kRounds; ++round) {
+        try {
+          verify_decodes(pages[t % 2].page, {});
+          said[t].push_back("decodes");
+        } catch (const Error& error) {
+          said[t].push_back(error.what());
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (std::size_t t = 0; t < said.size(); ++t) {
+    EXPECT_THAT(said[t], ::testing::Each(pages[t % 2].expected)) << "thread " << t;
+  }
 }
 
 // --- pixels that are not square ------------------------------------------------------------------

@@ -416,6 +416,13 @@ void scramble_middle(const fs::path& file) {
   test::write_text(file, bytes);
 }
 
+// A baseline JPEG cut in its last rows, an end-of-image marker appended: libvips only logs
+// libjpeg's warning as the load closes (ingest.hpp, decode_page_checked).
+void cut_in_last_rows(const fs::path& file) {
+  const std::string bytes = read_file(file);
+  test::write_text(file, bytes.substr(0, bytes.size() - 12) + "\xFF\xD9");
+}
+
 TEST(Preflight, ASubstituteCarriesTheReasonTheRenderStageWouldGive) {
   struct Case {
     samples::Encoding encoding;
@@ -426,6 +433,7 @@ TEST(Preflight, ASubstituteCarriesTheReasonTheRenderStageWouldGive) {
   // libjpeg would report this one only as a warning after the last row).
   for (const auto [encoding, damage] : {Case{samples::Encoding::jpeg, truncate_to_half},
                                         Case{samples::Encoding::jpeg, scramble_middle},
+                                        Case{samples::Encoding::jpeg, cut_in_last_rows},
                                         Case{samples::Encoding::png, truncate_to_half},
                                         Case{samples::Encoding::tiff_lzw, truncate_to_half}}) {
     test::TempDir dir;

@@ -37,10 +37,6 @@ std::uint64_t vips_warnings_logged() {
   return warnings_logged;
 }
 
-std::string last_vips_warning() {
-  return last_warning;
-}
-
 void set_glib_message_sink(GlibMessageSink sink) {
   glib_sink = std::move(sink);
 }

@@ -20,14 +20,13 @@ std::string vips_error_message(const vips::VError& error);
 // GLib's own printer while none is set. Called once, after libvips started.
 void keep_vips_warnings();
 
-// How many libvips warnings this thread has logged, and the last one. libvips logs some
-// decoder warnings only when the load closes, after the last rows were handed out: libjpeg's
-// "premature end of data segment" met in a baseline JPEG's last rows is "read gave 1 warnings"
-// then the warning itself, which fail_on=warning never sees. A full decode compares the count
-// before the load and after its last image is released (the load closes then, on the thread
-// that releases it: ingest's decode_in_full).
+// How many libvips warnings this thread has logged. libvips logs some decoder warnings only
+// when the load closes, after the last rows were handed out: libjpeg's "premature end of data
+// segment" met in a baseline JPEG's last rows is "read gave 1 warnings" then libvips's whole
+// error buffer, which fail_on=warning never sees. Counting before the load and after its last
+// image is released (the load closes then, on the thread that releases it) catches it:
+// ingest's decode_page_checked. The buffer is every thread's, so its text is not this load's.
 std::uint64_t vips_warnings_logged();
-std::string last_vips_warning();
 
 // Where those messages go: the CLI's log, so that stderr keeps its format (one JSON object a
 // line with --log-format json). `domain` is GLib's ("VIPS", "GLib-GObject"); may be called from

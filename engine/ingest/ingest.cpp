@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -20,6 +19,7 @@
 #include "core/error.hpp"
 #include "core/vips_error.hpp"
 #include "ingest/jp2_header.hpp"
+#include "ingest/jpeg_complaint.hpp"
 #include "ingest/jpeg_markers.hpp"
 #include "ingest/loading.hpp"
 #include "ingest/orientation.hpp"
@@ -509,27 +509,37 @@ int discard_rows(VipsRegion*, VipsRect*, void*) {
 
 }  // namespace
 
-void decode_in_full(const std::function<VImage()>& open, SourceFormat format) {
+void decode_page_checked(const PageRef& ref, const std::function<void()>& decode) {
   const std::uint64_t warnings_before = vips_warnings_logged();
-  {
+  decode();
+  // Every image of the load is released, so it closed, on this thread: a warning libvips logged
+  // then (libjpeg's about the last rows, which fail_on=warning does not see) is the decode's
+  // failure. Only for JPEG: what the other loaders log is not known to be damage.
+  if (ref.format != SourceFormat::jpeg || vips_warnings_logged() == warnings_before) return;
+  // The warning is left in libvips's shared error buffer, where it would become the first line,
+  // the reason, of the next failure of any thread.
+  vips_error_clear();
+  const std::string context = page_context(ref);
+  if (const std::optional<std::string> complaint = libjpeg_complaint(ref.file)) {
+    throw Error(ErrorKind::input,
+                fmt::format("{}: cannot decode: libjpeg: {}: the file is damaged or cut: rescan "
+                            "the page or export it again",
+                            context, *complaint));
+  }
+  // Decoded alone, the file is clean: it changed since the load read it, or what libvips logged
+  // was not libjpeg's. Either way a decode that warned is not filmed.
+  throw Error(ErrorKind::input,
+              fmt::format("{}: cannot decode: libvips logged a warning as the JPEG's load closed, "
+                          "which libjpeg does not repeat decoding the file again: did the file "
+                          "change while it was read? Check it, then run the job again",
+                          context));
+}
+
+void decode_in_full(const std::function<VImage()>& open, const PageRef& ref) {
+  decode_page_checked(ref, [&] {
     const VImage image = open();
     if (vips_sink_disc(image.get_image(), discard_rows, nullptr) != 0) throw VError();
-  }
-  // The last reference to the load is gone, so it closed, on this thread: a warning libvips
-  // logged then (libjpeg's about the last rows, which fail_on=warning does not see) is the
-  // decode's failure. Only for JPEG: what the other loaders log is not known to be damage.
-  if (format == SourceFormat::jpeg && vips_warnings_logged() != warnings_before) {
-    // libvips logs "read gave N warnings", then its whole error buffer (shared by every
-    // thread): the load's own warning is the buffer's last line.
-    std::string warning = last_vips_warning();
-    while (!warning.empty() && std::isspace(static_cast<unsigned char>(warning.back()))) {
-      warning.pop_back();
-    }
-    if (const std::size_t line = warning.rfind('\n'); line != std::string::npos) {
-      warning.erase(0, line + 1);
-    }
-    throw VError(warning);
-  }
+  });
 }
 
 void verify_decodes(const SourcePage& page, const Limits& limits) {
@@ -544,7 +554,7 @@ void verify_decodes(const SourcePage& page, const Limits& limits) {
                        static_cast<std::uint64_t>(image.height()), limits);
           return image;
         },
-        page.ref.format);
+        page.ref);
   } catch (const VError& error) {
     throw_cannot_decode(context, page.ref.file, error);
   }

@@ -117,13 +117,24 @@ Error join_errors(const std::vector<Error>& errors, const std::string& what);
 // Throws Error(input) "file (page N): what is wrong" (pages numbered from 1).
 PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limits& limits);
 
+// libvips 8.14 looks at libjpeg's warnings only before each strip it reads, so a warning met in
+// a JPEG's last strip (a baseline file cut in its last rows, an end-of-image marker appended)
+// fails nothing: libvips logs it only as the load closes, when the last image of it is
+// released, on the releasing thread, and the page decodes with grey bottom rows. Every decode
+// that films a page or vouches for one (preflight, skip-document, the render stage) runs in
+// here: `decode` opens the page, pulls its pixels and releases every image of it on this
+// thread; then, for a JPEG whose load logged a libvips warning meanwhile, this throws
+// Error(input) "file (page N): cannot decode: libjpeg: ...: the file is damaged or cut: ...",
+// in libjpeg's words for this file (decoded once more, alone: the warning libvips logs is its
+// error buffer, every thread's). What `decode` throws passes through. The cost on a page that
+// decodes cleanly is two reads of a thread-local counter (some 10 ns, with the call).
+void decode_page_checked(const PageRef& ref, const std::function<void()>& decode);
+
 // Opens a page with `open` (a load, or open_page) and pulls every row through its decoder into
-// a sink that keeps and computes nothing. Throws vips::VError for damage, also for a decoder
-// warning libvips only logs as the load closes, once the last image of it is released: libjpeg
-// meeting the end of a baseline JPEG's data in its last rows (a file cut there, an end-of-image
-// marker appended) would otherwise film a page whose bottom rows are grey. That check is for
-// JPEG (`format`) only. Errors of `open` itself pass through.
-void decode_in_full(const std::function<vips::VImage()>& open, SourceFormat format);
+// a sink that keeps and computes nothing, inside decode_page_checked (a JPEG damaged in its
+// last rows throws its Error). Damage libvips meets itself throws vips::VError; errors of
+// `open` pass through.
+void decode_in_full(const std::function<vips::VImage()>& open, const PageRef& ref);
 
 // Decodes the whole page once, to prove it is intact (used by the skip-document policy
 // before anything of the document is exposed).
@@ -150,7 +161,8 @@ void verify_decodes(const SourcePage& page, const Limits& limits);
 // neither 1 nor 2 (a mirror within rows) comes back decoded into memory and turned from
 // there: it may be read in any order.
 // Errors in the pixel data surface as vips::VError when the caller pulls pixels, and must be
-// reported naming the page; verify_decodes() is the eager check.
+// reported naming the page; verify_decodes() is the eager check. Decode it inside
+// decode_page_checked: damage in a JPEG's last rows surfaces only as the image is released.
 vips::VImage open_page(const SourcePage& page, double scale, const Limits& limits);
 
 // A page that failed with policy `substitute`: 0-based position in the document, why, and

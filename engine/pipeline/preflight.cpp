@@ -56,7 +56,7 @@ std::string page_decode_failure(const SourcePage& source, double scale, const Li
           check_embedded_profile(image);
           return image;
         },
-        page.source.ref.format);
+        page.source.ref);
   } catch (const Error& error) {
     return error.what();
   } catch (const vips::VError& error) {

@@ -18,6 +18,7 @@
 #include "color/paper.hpp"
 #include "core/error.hpp"
 #include "data/data_frames.hpp"
+#include "ingest/ingest.hpp"
 #include "raster/raster.hpp"
 #include "render/blip.hpp"
 #include "render/frame_mark.hpp"
@@ -166,14 +167,18 @@ RenderedFrame render_frame(const Job& job, const Plan& plan, const PlannedFrame&
     }
   } else {
     try {
-      vips::VImage page = open_page(frame.source, frame.placement.scale_x, job.limits);
-      if (frame.separation != Separation::none) {
-        RasterSettings colour = settings;
-        colour.mode = ImageMode::colour;
-        image = separation_channel(render_page(page, frame.placement, colour), frame.separation);
-      } else {
-        image = render_page(page, frame.placement, settings);
-      }
+      // The page's load closes as the lambda returns, on this thread: a JPEG whose last rows
+      // libjpeg warned about fails here, not on film with grey rows (decode_page_checked).
+      decode_page_checked(frame.source.ref, [&] {
+        const vips::VImage page = open_page(frame.source, frame.placement.scale_x, job.limits);
+        if (frame.separation != Separation::none) {
+          RasterSettings colour = settings;
+          colour.mode = ImageMode::colour;
+          image = separation_channel(render_page(page, frame.placement, colour), frame.separation);
+        } else {
+          image = render_page(page, frame.placement, settings);
+        }
+      });
       out.source_sha256 = hashes.get(frame.source.ref.file);
     } catch (const Error& e) {
       if (settings_for(job, doc).on_error != FailurePolicy::substitute) {
