@@ -292,7 +292,8 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
     pics.thumbs.reserve(verdict.frames.size());
     for (std::size_t i = 0; i < verdict.frames.size(); ++i) {
       const qc::FrameVerdict& f = verdict.frames[i];
-      qc::Thumb& thumb = pics.thumbs.emplace_back(f.frame, f.address, !f.passed(), stored.at(i));
+      qc::Thumb& thumb = pics.thumbs.emplace_back(qc::Thumb{
+          .frame = f.frame, .address = f.address, .failed = !f.passed(), .jpeg = stored.at(i)});
       const std::size_t index = reel.first_frame + f.frame - 1;
       if (f.frame == 0 || index >= plan.frames.size() || plan.frames[index].grid_column == 0) {
         every_cell = false;
