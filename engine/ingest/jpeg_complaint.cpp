@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <vector>
 
 // jpeglib.h needs FILE and size_t declared first.
 #include <jpeglib.h>
@@ -40,9 +39,9 @@ void on_message(j_common_ptr cinfo, int level) {
   std::longjmp(reinterpret_cast<Complaints*>(cinfo->err)->fatal, 1);
 }
 
-// The decode itself, apart from anything with a destructor: setjmp's frame holds only what
-// libjpeg's longjmp may skip over; `row`, grown to the page's width, lives in the caller's.
-void decode(std::FILE* in, Complaints& complaints, std::vector<JSAMPLE>& row) {
+// The decode itself. Nothing with a destructor lives in this frame, which libjpeg's longjmp
+// may leave; the row buffer is libjpeg's own, freed with the decompressor.
+void decode(std::FILE* in, Complaints& complaints) {
   jpeg_decompress_struct cinfo{};
   cinfo.err = jpeg_std_error(&complaints.pub);
   complaints.pub.emit_message = on_message;
@@ -55,17 +54,10 @@ void decode(std::FILE* in, Complaints& complaints, std::vector<JSAMPLE>& row) {
   jpeg_stdio_src(&cinfo, in);
   jpeg_read_header(&cinfo, TRUE);
   jpeg_start_decompress(&cinfo);
-  const std::size_t row_bytes = std::size_t{cinfo.output_width} * cinfo.output_components;
-  try {
-    if (row.size() < row_bytes) row.resize(row_bytes);
-  } catch (...) {
-    jpeg_destroy_decompress(&cinfo);
-    throw;
-  }
-  while (cinfo.output_scanline < cinfo.output_height) {
-    JSAMPROW rows[] = {row.data()};
-    jpeg_read_scanlines(&cinfo, rows, 1);
-  }
+  JSAMPARRAY row = (*cinfo.mem->alloc_sarray)(
+      reinterpret_cast<j_common_ptr>(&cinfo), JPOOL_IMAGE,
+      cinfo.output_width * static_cast<JDIMENSION>(cinfo.output_components), 1);
+  while (cinfo.output_scanline < cinfo.output_height) jpeg_read_scanlines(&cinfo, row, 1);
   jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);
 }
@@ -77,8 +69,7 @@ std::optional<std::string> libjpeg_complaint(const std::string& file) {
                                                            &std::fclose);
   if (!in) return std::string("cannot open the file: ") + std::strerror(errno);
   Complaints complaints{};
-  std::vector<JSAMPLE> row;
-  decode(in.get(), complaints, row);
+  decode(in.get(), complaints);
   if (complaints.first[0] == '\0') return std::nullopt;
   return std::string(complaints.first);
 }
