@@ -422,8 +422,11 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
       check_jpeg_scans(jpeg, context);
       if (const std::optional<JfifAspect>& density = jpeg.unitless_density) {
         aspect = {density->x_density, density->y_density};
-        aspect_found = fmt::format("{} x {} with JFIF density units 0, no unit", density->x_density,
-                                   density->y_density);
+        // 1:1 (every encoder's default) says nothing worth naming.
+        if (density->x_density != density->y_density) {
+          aspect_found = fmt::format("{} x {} with JFIF density units 0, no unit",
+                                     density->x_density, density->y_density);
+        }
       }
     }
     if (ref.format == SourceFormat::png) {
@@ -474,12 +477,7 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
     throw Error(ErrorKind::job, context + ": force_dpi is set but the job gives no dpi");
   } else {
     std::string found = declared ? describe_dpi(file_x_dpi, file_y_dpi) : "none";
-    if (!declared && stored && stored->unitless_resolution) {
-      found = aspect_found;
-    }
-    if (!declared && aspect && aspect->first != aspect->second && !aspect_found.empty()) {
-      found = aspect_found;  // a JPEG's 1:1 (every encoder's default) says nothing
-    }
+    if (!declared && !aspect_found.empty()) found = aspect_found;
     throw Error(ErrorKind::input, fmt::format("{}: no usable resolution in the file (found {}); "
                                               "set dpi in the job",
                                               context, found));
