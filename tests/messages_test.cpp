@@ -164,8 +164,9 @@ TEST(Messages, TheJsonLogHasEveryWarningAndTheSummaryListsTheSubstitutes) {
 
 // A page cut short makes libvips warn ("error in tile ...") beside filmwriter's own error, in
 // this process (a JPEG) and in the child that decodes JPEG 2000: with --log-format json each of
-// those warnings is a JSON line too, so that stderr stays one object a line; in text each is a
-// "filmwriter: warning: libvips: ..." line, never GLib's own.
+// those warnings is a JSON line too, so that stderr stays one object a line, naming the page it
+// came from; in text each is a "filmwriter: warning: FILE (page N): libvips: ..." line, never
+// GLib's own.
 TEST(Messages, LibvipsWarningsOnADamagedPageKeepTheLogsFormat) {
   test::TempDir dir;
   samples::PageSpec spec;
@@ -199,6 +200,10 @@ TEST(Messages, LibvipsWarningsOnADamagedPageKeepTheLogsFormat) {
     EXPECT_EQ(message["level"], "warning");
     EXPECT_EQ(message["library"], "libvips");
     EXPECT_FALSE(message["message"].get<std::string>().empty());
+    ASSERT_TRUE(message.contains("page")) << message.dump();
+    EXPECT_THAT(message["page"].get<std::string>(),
+                ::testing::AnyOf((dir / "scans" / "p2.jpg").string() + " (page 1)",
+                                 (dir / "scans" / "p3.jp2").string() + " (page 1)"));
   }
   ASSERT_EQ(bad.size(), 2u) << json.err;
   EXPECT_EQ(bad[0]["file"], (dir / "scans" / "p2.jpg").string());
@@ -207,7 +212,8 @@ TEST(Messages, LibvipsWarningsOnADamagedPageKeepTheLogsFormat) {
   const auto text =
       test::run_cli({"convert", (dir / "job.toml").string(), "--out", (dir / "text").string()});
   ASSERT_EQ(text.exit_code, 0) << text.err;
-  EXPECT_THAT(text.err, HasSubstr("filmwriter: warning: libvips: "));
+  EXPECT_THAT(text.err, HasSubstr("filmwriter: warning: " + (dir / "scans" / "p2.jpg").string() +
+                                  " (page 1): libvips: "));
   EXPECT_THAT(text.err, Not(HasSubstr("VIPS-WARNING")));
 }
 

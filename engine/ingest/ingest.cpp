@@ -35,7 +35,10 @@ using vips::VError;
 using vips::VImage;
 
 void throw_cannot_decode(const std::string& context, const fs::path& file, const VError& error) {
-  std::string reason = vips_error_message(error);
+  throw_cannot_decode(context, file, vips_error_message(error));
+}
+
+void throw_cannot_decode(const std::string& context, const fs::path& file, std::string reason) {
   const std::string repeated = file.string() + ": ";
   if (reason.starts_with(repeated) && reason.size() > repeated.size()) {
     reason.erase(0, repeated.size());
@@ -388,6 +391,7 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
                            tiff->bits_per_sample, false);
   } else {
     VImage header;
+    const VipsMessageScope messages(context);
     try {
       // Lazy: libvips reads the header now and pixels only when asked.
       header = load(ref, load_options());
@@ -508,6 +512,11 @@ int discard_rows(VipsRegion*, VipsRect*, void*) {
 }  // namespace
 
 void decode_page_checked(const PageRef& ref, const std::function<void()>& decode) {
+  // What libvips raises and warns of from here on, on this thread and its workers, is this
+  // page's, whatever other pages fail meanwhile (vips_error.hpp). A caller that turns a VError
+  // into its reason holds its own scope around this, so that the record outlives the throw.
+  const std::string context = page_context(ref);
+  const VipsMessageScope messages(context);
   const std::uint64_t warnings_before = vips_warnings_logged();
   decode();
   // Every image of the load is released, so it closed, on this thread: a warning libvips logged
@@ -517,7 +526,6 @@ void decode_page_checked(const PageRef& ref, const std::function<void()>& decode
   // The warning is left in libvips's shared error buffer, where it would become the first line,
   // the reason, of the next failure of any thread.
   vips_error_clear();
-  const std::string context = page_context(ref);
   if (const std::optional<std::string> complaint = libjpeg_complaint(ref.file)) {
     throw Error(ErrorKind::input,
                 fmt::format("{}: cannot decode: libjpeg: {}: the file is damaged or cut: rescan "
@@ -542,6 +550,7 @@ void decode_in_full(const std::function<VImage()>& open, const PageRef& ref) {
 
 void verify_decodes(const SourcePage& page, const Limits& limits) {
   const std::string context = page_context(page.ref);
+  const VipsMessageScope messages(context);
   check_file(page.ref.file, limits);
   try {
     // PDF pages render at 72 dpi, which runs every drawing operator of the page at little cost.
@@ -564,6 +573,7 @@ VImage open_page(const SourcePage& page, double scale, const Limits& limits) {
     throw Error(ErrorKind::internal,
                 fmt::format("{}: open_page scale must be > 0, got {}", context, scale));
   }
+  const VipsMessageScope messages(context);
   check_file(page.ref.file, limits);
   try {
     if (page.ref.format == SourceFormat::pdf) {

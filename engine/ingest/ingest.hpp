@@ -126,8 +126,10 @@ PageInfo probe_page(const PageRef& ref, const PageSettings& settings, const Limi
 // thread; then, for a JPEG whose load logged a libvips warning meanwhile, this throws
 // Error(input) "file (page N): cannot decode: libjpeg: ...: the file is damaged or cut: ...",
 // in libjpeg's words for this file (decoded once more, alone: the warning libvips logs is its
-// error buffer, every thread's). What `decode` throws passes through. The cost on a page that
-// decodes cleanly is two reads of a thread-local counter (some 10 ns, with the call).
+// error buffer, every thread's). What `decode` throws passes through: a vips::VError's reason
+// (vips_error_message) is this page's only within a VipsMessageScope (core/vips_error.hpp), so a
+// caller that catches one holds a scope around this call; libvips's warnings during it are
+// printed naming the page.
 void decode_page_checked(const PageRef& ref, const std::function<void()>& decode);
 
 // Opens a page with `open` (a load, or open_page) and pulls every row through its decoder into

@@ -13,6 +13,9 @@
 namespace fw::ingest_detail {
 
 // Some loaders start their message with the file name, which the context already gives.
+// `reason` is vips_error_message's, taken within the decode's VipsMessageScope.
+[[noreturn]] void throw_cannot_decode(const std::string& context, const std::filesystem::path& file,
+                                      std::string reason);
 [[noreturn]] void throw_cannot_decode(const std::string& context, const std::filesystem::path& file,
                                       const vips::VError& error);
 // Checks that `file` is a readable regular file within the size limit, before any decoder

@@ -76,6 +76,7 @@ SourceFormat sniff_format(const fs::path& file) {
 // libvips's own count ("n-pages" as the loader set it: vips_image_get_n_pages() answers 1
 // from 10,000 pages on).
 std::uint32_t vips_page_count(const fs::path& file, SourceFormat format) {
+  const VipsMessageScope messages(file.string());
   try {
     const VImage header = load(PageRef{file.string(), 0, 1, format}, load_options());
     int pages = 1;
@@ -88,11 +89,11 @@ std::uint32_t vips_page_count(const fs::path& file, SourceFormat format) {
   } catch (const VError& error) {
     // poppler opens a PDF whose page tree lists no page, and libvips then refuses page 1 as
     // out of range: say what is wrong with the file, not with a range nobody asked for.
-    if (format == SourceFormat::pdf &&
-        vips_error_message(error).find("pages out of range") != std::string::npos) {
+    const std::string reason = vips_error_message(error);
+    if (format == SourceFormat::pdf && reason.find("pages out of range") != std::string::npos) {
       throw Error(ErrorKind::input, file.string() + ": the PDF has no pages");
     }
-    throw_cannot_decode(file.string(), file, error);
+    throw_cannot_decode(file.string(), file, reason);
   }
 }
 

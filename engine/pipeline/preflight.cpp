@@ -32,6 +32,10 @@ struct Candidate {
 }  // namespace
 
 std::string page_decode_failure(const SourcePage& source, double scale, const Limits& limits) {
+  // libvips's errors are this page's only within the scope (core/vips_error.hpp): it spans the
+  // catch below, where the reason is read.
+  const VipsMessageScope messages(
+      fmt::format("{} (page {})", source.ref.file, source.ref.page_in_file + 1));
   Candidate page;
   page.source = source;
   page.scale = scale;
