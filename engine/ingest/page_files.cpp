@@ -16,6 +16,7 @@
 #include "base/strings.hpp"
 #include "core/error.hpp"
 #include "core/vips_error.hpp"
+#include "ingest/checksum_manifest.hpp"
 #include "ingest/ingest.hpp"
 #include "ingest/loading.hpp"
 #include "ingest/tiff_pages.hpp"
@@ -170,6 +171,9 @@ std::vector<fs::path> files_in_folder(const fs::path& folder) {
     // hidden files and the OS's own are scanner and OS droppings (.DS_Store, ._p1.tif,
     // Thumbs.db).
     if (name.empty() || is_os_junk(name) || entry.is_directory(ec)) continue;
+    // A delivery's checksum files (MD5SUMS, *.sha256 ...) are its manifests, read by the scan
+    // (checksum_manifest.hpp), not pages.
+    if (is_checksum_manifest_name(name)) continue;
     files.push_back(entry.path());
   }
   if (files.empty()) {
