@@ -14,6 +14,8 @@
 #include "base/sha256.hpp"
 #include "core/error.hpp"
 #include "ingest/checksum_manifest.hpp"
+#include "pipeline/pipeline.hpp"
+#include "render/render.hpp"
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
 
@@ -366,6 +368,56 @@ TEST_F(DeliveryTest, ChecksumFilesAmongOneLineScansAreUsedNotFilmed) {
   EXPECT_EQ(bad.exit_code, 3);
   EXPECT_THAT(bad.err, HasSubstr("p1.tif: SHA-256 is "));
   EXPECT_THAT(bad.err, HasSubstr("SHA256SUMS line 1 says"));
+}
+
+// The check is made when the job is planned; the render stage hashes each file again for the
+// index and compares: a file changed in between (overwritten while its reel waited) is not the
+// file the manifest vouched for, and the document's on_error takes it.
+TEST_F(DeliveryTest, AFileChangedBetweenTheCheckAndItsRenderIsCaughtByTheRenderStage) {
+  write_pages(dir / "scans");
+  std::string sums;
+  for (int p = 1; p <= kPages; ++p) {
+    sums += fmt::format("{}  {}\n", md5_file(dir / "scans" / page(p)), page(p));
+  }
+  test::write_text(dir / "scans" / "MD5SUMS", sums);
+  Job job;
+  job.id = "ck";
+  job.title = "checked";
+  job.output = out();
+  job.targets = "none";
+  job.threads = 2;
+  Document document;
+  document.id = "D001";
+  document.title = "一";
+  document.key = "documents[1]";
+  document.pages.kind = PageSource::Kind::directory;
+  document.pages.paths = {(dir / "scans").string()};
+  job.documents.push_back(document);
+  hal::Capabilities caps;
+  caps.pixel_pitch_um = 50;
+  caps.calibration = "sim-default-negative";
+  const PreparedJob prepared = prepare_job(job, caps, test::source_dir() / "profiles");
+  EXPECT_EQ(prepared.checksums.files_matched, 3u);
+  const Plan& plan = prepared.plan;
+  ASSERT_EQ(plan.frames.size(), 3u);
+  EXPECT_EQ(checked_sha256(plan.frames[1].source.ref), sha256_file(dir / "scans" / page(2)));
+
+  SourceHashes hashes;
+  EXPECT_TRUE(render_frame(job, plan, plan.frames[1], hashes).substitute_reason.empty());
+  // Overwritten by another good page: it decodes, and only its hash tells.
+  fs::copy_file(dir / "scans" / page(3), dir / "scans" / page(2),
+                fs::copy_options::overwrite_existing);
+  SourceHashes fresh;
+  const std::string error = thrown([&] { (void)render_frame(job, plan, plan.frames[1], fresh); });
+  EXPECT_THAT(error, HasSubstr((dir / "scans" / page(2)).string() +
+                               ": changed since it was checked against the delivery's checksums"));
+  // With on_error = "substitute" the page becomes a substitute frame saying so.
+  job.defaults.on_error = FailurePolicy::substitute;
+  SourceHashes again;
+  EXPECT_THAT(render_frame(job, plan, plan.frames[1], again).substitute_reason,
+              HasSubstr("changed since it was checked"));
+  // The other pages are the files that were checked.
+  EXPECT_TRUE(render_frame(job, plan, plan.frames[2], again).substitute_reason.empty());
 }
 
 }  // namespace

@@ -279,6 +279,31 @@ std::vector<ManifestEntry> read_checksums(const std::filesystem::path& path,
   return read_one(absolute, absolute.parent_path(), bagit);
 }
 
+void set_checked_sha256(PageRef& ref, std::string_view hex) {
+  ref.checked_sha256 = {};
+  if (hex.size() != ref.checked_sha256.size() * 2) return;
+  const auto nibble = [](char c) {
+    return static_cast<std::uint8_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+  };
+  for (std::size_t i = 0; i < ref.checked_sha256.size(); ++i) {
+    ref.checked_sha256[i] =
+        static_cast<std::uint8_t>((nibble(hex[2 * i]) << 4) | nibble(hex[2 * i + 1]));
+  }
+}
+
+std::string checked_sha256(const PageRef& ref) {
+  const auto& bytes = ref.checked_sha256;
+  if (std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t b) { return b == 0; })) return {};
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(bytes.size() * 2);
+  for (const std::uint8_t b : bytes) {
+    hex.push_back(digits[b >> 4]);
+    hex.push_back(digits[b & 15]);
+  }
+  return hex;
+}
+
 std::string ChecksumSummary::line() const {
   if (manifests.empty()) return {};
   std::string names;
@@ -337,7 +362,7 @@ std::vector<HashAlgorithm> DeliveryChecksums::algorithms() const {
   return {set.begin(), set.end()};
 }
 
-std::string DeliveryChecksums::check(const std::string& file) const {
+std::string DeliveryChecksums::check(const std::string& file, std::string* sha256) const {
   const std::string key = nfc(fs::absolute(file).lexically_normal().string());
   const auto [begin, end] = by_path_.equal_range(key);
   if (begin == end) {
@@ -355,11 +380,20 @@ std::string DeliveryChecksums::check(const std::string& file) const {
       algorithms.push_back(algorithm);
     }
   }
+  // The SHA-256 the render stage compares with its own (it hashes the file for the index).
+  if (sha256 &&
+      std::find(algorithms.begin(), algorithms.end(), HashAlgorithm::sha256) == algorithms.end()) {
+    algorithms.push_back(HashAlgorithm::sha256);
+  }
   std::vector<std::string> digests;
   try {
     digests = file_digests(file, algorithms);
   } catch (const Error& error) {
     return error.what();
+  }
+  if (sha256) {
+    const auto at = std::find(algorithms.begin(), algorithms.end(), HashAlgorithm::sha256);
+    *sha256 = digests[static_cast<std::size_t>(at - algorithms.begin())];
   }
   for (auto it = begin; it != end; ++it) {
     const ManifestEntry& entry = entries_[it->second];

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "base/sha256.hpp"
+#include "ingest/ingest.hpp"
 
 namespace fw {
 
@@ -59,6 +60,11 @@ std::vector<ManifestEntry> parse_checksum_manifest(std::string_view text, const 
 std::vector<ManifestEntry> read_checksums(const std::filesystem::path& path,
                                           std::vector<std::string>& manifests_read);
 
+// The SHA-256 a page's file had when it was checked (PageRef::checked_sha256): set from hex, and
+// read back as hex ("" when the file was not checked).
+void set_checked_sha256(PageRef& ref, std::string_view hex);
+std::string checked_sha256(const PageRef& ref);
+
 // What the check of a job's sources found, for the operator: "checksums: 412 files match
 // manifest-md5.txt (MD5)".
 struct ChecksumSummary {
@@ -83,8 +89,9 @@ class DeliveryChecksums {
 
   // Why `file` cannot be filmed by the delivery's checksums: "" when it is listed and every
   // digest listed for it matches; else it is unlisted, unreadable or does not match, said with
-  // the manifest, its line, both digests and what to do. Reads the file once.
-  std::string check(const std::string& file) const;
+  // the manifest, its line, both digests and what to do. Reads the file once; `sha256`, when
+  // given, gets its SHA-256 from the same read (for the render stage's compare).
+  std::string check(const std::string& file, std::string* sha256 = nullptr) const;
   // Files listed in `folder` itself that are not on disk, each with why it is an error.
   std::vector<std::pair<std::string, std::string>> missing_in(const std::string& folder) const;
 

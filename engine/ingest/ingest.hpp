@@ -7,6 +7,7 @@
 // limits come from the job.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
@@ -42,6 +43,11 @@ struct PageRef {
   std::uint32_t page_in_file = 0;  // 0-based page within a multi-page file
   std::uint32_t pages_in_file = 1;
   SourceFormat format = SourceFormat::tiff;
+  // The file's SHA-256 when it was checked against the delivery's checksum manifests
+  // (checksum_manifest.hpp), so that the render stage, which hashes the file again for the
+  // index, can tell a file changed since; all zero: not checked. 32 bytes, not 64 hex digits:
+  // the plan holds a PageRef for every page.
+  std::array<std::uint8_t, 32> checked_sha256{};
 };
 
 // Resolution rules: a file's own resolution is used when it declares one between 50 and
@@ -81,10 +87,11 @@ struct SourcePage {
 // ("p2" before "p10"), multi-page files expanded to every page (or the job's range).
 // A directory's subfolders, hidden files (".name", among them .DS_Store and "._p1.tif") and
 // the OS's own files (is_os_junk) and checksum files (is_checksum_manifest_name: the delivery's
-// manifests) are not read; everything else in it must be a supported page file. File types are recognised by content, not by name.
-// Throws Error(input) naming the path: missing file/folder, empty folder or glob,
-// unsupported file type, file over limits.max_file_bytes, page range beyond the file. When
-// several files of a folder, pattern or list fail, the message names every one of them.
+// manifests) are not read; everything else in it must be a supported page file. File types are
+// recognised by content, not by name. Throws Error(input) naming the path: missing file/folder,
+// empty folder or glob, unsupported file type, file over limits.max_file_bytes, page range beyond
+// the file. When several files of a folder, pattern or list fail, the message names every one of
+// them.
 std::vector<PageRef> expand_pages(const PageSource& source, const Limits& limits);
 
 // A file of a folder, pattern or list that is not a page (empty, unsupported, damaged

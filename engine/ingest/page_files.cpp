@@ -78,7 +78,9 @@ SourceFormat sniff_format(const fs::path& file) {
 // from 10,000 pages on).
 std::uint32_t vips_page_count(const fs::path& file, SourceFormat format) {
   try {
-    const VImage header = load(PageRef{file.string(), 0, 1, format}, load_options());
+    const VImage header = load(
+        PageRef{.file = file.string(), .page_in_file = 0, .pages_in_file = 1, .format = format},
+        load_options());
     int pages = 1;
     if (header.get_typeof(VIPS_META_N_PAGES) != 0 &&
         vips_image_get_int(header.get_image(), VIPS_META_N_PAGES, &pages) != 0) {
@@ -152,7 +154,8 @@ void append_pages(const fs::path& file, const Limits& limits, std::uint32_t firs
     throw Error(ErrorKind::input, fmt::format("{}: page range {} is empty", file.string(), range));
   }
   for (std::uint32_t page = first; page <= end; ++page) {
-    out.push_back(PageRef{file.string(), page - 1, pages, format});
+    out.push_back(PageRef{
+        .file = file.string(), .page_in_file = page - 1, .pages_in_file = pages, .format = format});
   }
 }
 

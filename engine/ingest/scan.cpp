@@ -64,8 +64,9 @@ void check_checksums(const DeliveryChecksums& delivery, const PageSource& source
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
   std::vector<std::string> failures(files.size());
+  std::vector<std::string> sha256(files.size());
   tbb::parallel_for(std::size_t{0}, files.size(),
-                    [&](std::size_t i) { failures[i] = delivery.check(files[i]); });
+                    [&](std::size_t i) { failures[i] = delivery.check(files[i], &sha256[i]); });
   for (std::size_t i = 0; i < files.size(); ++i) {
     failures[i].empty() ? ++summary.files_matched : ++summary.files_failed;
   }
@@ -73,10 +74,14 @@ void check_checksums(const DeliveryChecksums& delivery, const PageSource& source
     const std::string& file = outcome.page.ref.file;
     if (file.empty()) continue;
     const auto at = std::lower_bound(files.begin(), files.end(), file);
-    const std::string& failure = failures[static_cast<std::size_t>(at - files.begin())];
+    const auto i = static_cast<std::size_t>(at - files.begin());
     // The checksum's finding comes before a probe's: a page cut short by an interrupted copy
     // is a file to ask the supplier for again, not a damaged original.
-    if (!failure.empty()) outcome.error = Error(ErrorKind::input, failure);
+    if (!failures[i].empty()) {
+      outcome.error = Error(ErrorKind::input, failures[i]);
+    } else {
+      set_checked_sha256(outcome.page.ref, sha256[i]);
+    }
   }
   if (source.kind != PageSource::Kind::directory || source.paths.empty()) return;
   // The pages the manifest lists in the folder and the folder lacks, where their names put
