@@ -102,7 +102,8 @@ TEST(Ingest, ScanSubstituteRecordsTheFailedPositions) {
   EXPECT_FALSE(scanned[0].skipped);
   ASSERT_EQ(scanned[0].pages.size(), 2u);
   EXPECT_EQ(scanned[0].pages[0].ref.file, good);
-  const PageRef nores_ref{nores.string(), 0, 1, SourceFormat::tiff};
+  const PageRef nores_ref{
+      .file = nores.string(), .page_in_file = 0, .pages_in_file = 1, .format = SourceFormat::tiff};
   EXPECT_EQ(scanned[0].substitutes,
             (std::vector<FailedPage>{{1, reason, nores_ref}, {3, reason, nores_ref}}));
 

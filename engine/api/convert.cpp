@@ -250,6 +250,17 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
                             {kMetsFilmingKey, filming}};
     // The site the job's reel ids carry, whichever host resumes it (api::default_site).
     if (!job.site.empty()) start["site"] = job.site;
+    // What the sources were checked against before filming: the record says the delivery's
+    // checksums vouched for them (docs/job-file.md, "Checksum manifests").
+    if (const ChecksumSummary& checked = prepared.checksums; checked.used()) {
+      nlohmann::json algorithms = nlohmann::json::array();
+      for (const HashAlgorithm algorithm : checked.algorithms)
+        algorithms.push_back(hash_name(algorithm));
+      start["checksums"] = {{"manifests", checked.manifests},
+                            {"algorithms", algorithms},
+                            {"files_matched", checked.files_matched},
+                            {"files_failed", checked.files_failed}};
+    }
     keeper.start(prepared.plan, start);
     inspections.restore();
     if (const std::size_t kept = inspections.size(); kept > 0) {

@@ -47,6 +47,11 @@ nlohmann::ordered_json JobRequest::to_json() const {
                            : *overrides.calibration;
   }
   if (!overrides.driver_options.empty()) o["driver_options"] = overrides.driver_options;
+  if (!overrides.checksums.empty()) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const fs::path& path : overrides.checksums) list.push_back(absolute_text(path));
+    o["checksums"] = list;
+  }
   json["overrides"] = o;
   json["profiles"] = absolute_text(profiles);
   json["base_dir"] = absolute_text(base_dir);
@@ -76,6 +81,11 @@ JobRequest JobRequest::from_json(const nlohmann::json& json, const std::string& 
     get(o, "calibration", r.overrides.calibration);
     if (o.contains("driver_options")) {
       r.overrides.driver_options = o.at("driver_options").get<std::map<std::string, std::string>>();
+    }
+    if (o.contains("checksums")) {
+      for (const auto& path : o.at("checksums")) {
+        r.overrides.checksums.emplace_back(path.get<std::string>());
+      }
     }
     r.profiles = json.value("profiles", std::string());
     r.base_dir = json.value("base_dir", std::string());

@@ -45,6 +45,7 @@ std::vector<std::string> job_flags(const JobRequest& r) {
   add(o.site.has_value(), "--site");
   add(o.calibration.has_value(), "--calibration");
   add(!o.driver_options.empty(), "-O");
+  add(!o.checksums.empty(), "--checksums");
   add(!r.profiles.empty(), "--profiles");
   add(!r.base_dir.empty(), "--base-dir");
   return flags;

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <vector>
 
 #include "base/error.hpp"
@@ -27,10 +28,12 @@ void Sha256::update(std::string_view bytes) {
   EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), bytes.data(), bytes.size());
 }
 
-std::string Sha256::hex() {
+namespace {
+
+std::string finish_hex(EVP_MD_CTX* ctx) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), digest, &length);
+  EVP_DigestFinal_ex(ctx, digest, &length);
   static constexpr char digits[] = "0123456789abcdef";
   std::string out;
   out.reserve(length * 2);
@@ -39,6 +42,26 @@ std::string Sha256::hex() {
     out.push_back(digits[digest[i] & 15]);
   }
   return out;
+}
+
+const EVP_MD* evp_md(HashAlgorithm algorithm) {
+  switch (algorithm) {
+    case HashAlgorithm::md5:
+      return EVP_md5();
+    case HashAlgorithm::sha1:
+      return EVP_sha1();
+    case HashAlgorithm::sha256:
+      return EVP_sha256();
+    case HashAlgorithm::sha512:
+      return EVP_sha512();
+  }
+  return EVP_sha256();
+}
+
+}  // namespace
+
+std::string Sha256::hex() {
+  return finish_hex(static_cast<EVP_MD_CTX*>(ctx_));
 }
 
 std::string sha256_hex(std::span<const std::uint8_t> bytes) {
@@ -65,6 +88,48 @@ std::string sha256_file(const std::filesystem::path& path) {
   }
   if (in.bad()) throw Error(ErrorKind::input, path.string() + ": read failed");
   return h.hex();
+}
+
+const char* hash_name(HashAlgorithm algorithm) {
+  switch (algorithm) {
+    case HashAlgorithm::md5:
+      return "MD5";
+    case HashAlgorithm::sha1:
+      return "SHA-1";
+    case HashAlgorithm::sha256:
+      return "SHA-256";
+    case HashAlgorithm::sha512:
+      return "SHA-512";
+  }
+  return "?";
+}
+
+std::size_t hex_length(HashAlgorithm algorithm) {
+  return static_cast<std::size_t>(EVP_MD_get_size(evp_md(algorithm))) * 2;
+}
+
+std::vector<std::string> file_digests(const std::filesystem::path& path,
+                                      std::span<const HashAlgorithm> algorithms) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorKind::input, path.string() + ": cannot open: " + std::strerror(errno));
+  std::vector<std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>> contexts;
+  for (const HashAlgorithm algorithm : algorithms) {
+    contexts.emplace_back(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    EVP_DigestInit_ex(contexts.back().get(), evp_md(algorithm), nullptr);
+  }
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const auto n = static_cast<std::size_t>(in.gcount());
+    for (auto& ctx : contexts) {
+      if (n > 0) EVP_DigestUpdate(ctx.get(), buffer.data(), n);
+    }
+  }
+  if (in.bad()) throw Error(ErrorKind::input, path.string() + ": read failed");
+  std::vector<std::string> digests;
+  digests.reserve(contexts.size());
+  for (auto& ctx : contexts) digests.push_back(finish_hex(ctx.get()));
+  return digests;
 }
 
 }  // namespace fw

@@ -22,7 +22,7 @@ constexpr std::size_t kWriteChunk = 1 << 20;  // bytes written at once
 // A new field of PlannedFrame must be written and read below too; this stops the build
 // until it is (and the round-trip test in film_plan_targets_test compares every field plan.json
 // shows).
-static_assert(sizeof(PlannedFrame) == 408, "PlannedFrame changed: update FrameSpool's record");
+static_assert(sizeof(PlannedFrame) == 440, "PlannedFrame changed: update FrameSpool's record");
 static_assert(std::is_trivially_copyable_v<Placement> && std::is_trivially_copyable_v<PageInfo>);
 
 struct RecordWriter {
@@ -76,6 +76,7 @@ void write_record(std::string& out, const PlannedFrame& f) {
   w.pod(f.source.ref.page_in_file);
   w.pod(f.source.ref.pages_in_file);
   w.pod(f.source.ref.format);
+  w.pod(f.source.ref.checked_sha256);
   w.pod(f.source.info);
   w.text(f.reason);
   w.text(f.target);
@@ -111,6 +112,7 @@ PlannedFrame read_record(RecordReader r) {
   f.source.ref.page_in_file = r.pod<std::uint32_t>();
   f.source.ref.pages_in_file = r.pod<std::uint32_t>();
   f.source.ref.format = r.pod<SourceFormat>();
+  f.source.ref.checked_sha256 = r.pod<std::array<std::uint8_t, 32>>();
   f.source.info = r.pod<PageInfo>();
   f.reason = r.text();
   f.target = r.text();

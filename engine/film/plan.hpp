@@ -20,6 +20,7 @@
 #include "film/drawn_with.hpp"
 #include "film/format.hpp"
 #include "hal/recorder.hpp"
+#include "ingest/checksum_manifest.hpp"
 #include "ingest/ingest.hpp"
 #include "model/job.hpp"
 #include "model/placement.hpp"
@@ -212,6 +213,8 @@ struct Plan {
 struct PreparedJob {
   FilmFormat format;
   Plan plan;
+  // What the sources were checked against: the delivery's checksum manifests, if any.
+  ChecksumSummary checksums;
   std::filesystem::path job_dir;  // output / id
 };
 

@@ -7,6 +7,7 @@
 // limits come from the job.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
@@ -42,6 +43,11 @@ struct PageRef {
   std::uint32_t page_in_file = 0;  // 0-based page within a multi-page file
   std::uint32_t pages_in_file = 1;
   SourceFormat format = SourceFormat::tiff;
+  // The file's SHA-256 when it was checked against the delivery's checksum manifests
+  // (checksum_manifest.hpp), so that the render stage, which hashes the file again for the
+  // index, can tell a file changed since; all zero: not checked. 32 bytes, not 64 hex digits:
+  // the plan holds a PageRef for every page.
+  std::array<std::uint8_t, 32> checked_sha256{};
 };
 
 // Resolution rules: a file's own resolution is used when it declares one between 50 and
@@ -80,11 +86,12 @@ struct SourcePage {
 // Lists a document's pages in order: directory and glob entries in natural order
 // ("p2" before "p10"), multi-page files expanded to every page (or the job's range).
 // A directory's subfolders, hidden files (".name", among them .DS_Store and "._p1.tif") and
-// the OS's own files (is_os_junk) are not read; everything else in it must be a supported
-// page file. File types are recognised by content, not by name.
-// Throws Error(input) naming the path: missing file/folder, empty folder or glob,
-// unsupported file type, file over limits.max_file_bytes, page range beyond the file. When
-// several files of a folder, pattern or list fail, the message names every one of them.
+// the OS's own files (is_os_junk) and checksum files (is_checksum_manifest_name: the delivery's
+// manifests) are not read; everything else in it must be a supported page file. File types are
+// recognised by content, not by name. Throws Error(input) naming the path: missing file/folder,
+// empty folder or glob, unsupported file type, file over limits.max_file_bytes, page range beyond
+// the file. When several files of a folder, pattern or list fail, the message names every one of
+// them.
 std::vector<PageRef> expand_pages(const PageSource& source, const Limits& limits);
 
 // A file of a folder, pattern or list that is not a page (empty, unsupported, damaged
@@ -211,7 +218,13 @@ void list_masters(const Job& job, std::vector<DocumentPages>& documents);
 // substitution frame in its place; if the source itself cannot be listed (no such folder),
 // one substitute at position 0 stands for the whole document. Pages are probed in
 // parallel (TBB); the policy sees them in document order, so results are deterministic.
-std::vector<DocumentPages> scan_documents(const Job& job);
+// When the delivery has checksum manifests (the job's `checksums`, or checksum files in a
+// folder a document scans: checksum_manifest.hpp), every page file is checked against them
+// first, and one that is not listed or does not match, and a page listed in a document's folder
+// but missing from it, fails as a page that does not decode; `checksums` (when given) says
+// what was checked.
+struct ChecksumSummary;
+std::vector<DocumentPages> scan_documents(const Job& job, ChecksumSummary* checksums = nullptr);
 
 // Natural ordering of file names: digit runs compare by value.
 bool natural_less(const std::string& a, const std::string& b);

@@ -16,6 +16,7 @@
 #include "base/strings.hpp"
 #include "core/error.hpp"
 #include "core/vips_error.hpp"
+#include "ingest/checksum_manifest.hpp"
 #include "ingest/ingest.hpp"
 #include "ingest/loading.hpp"
 #include "ingest/tiff_pages.hpp"
@@ -78,7 +79,9 @@ SourceFormat sniff_format(const fs::path& file) {
 std::uint32_t vips_page_count(const fs::path& file, SourceFormat format) {
   const VipsMessageScope messages(file.string());
   try {
-    const VImage header = load(PageRef{file.string(), 0, 1, format}, load_options());
+    const VImage header = load(
+        PageRef{.file = file.string(), .page_in_file = 0, .pages_in_file = 1, .format = format},
+        load_options());
     int pages = 1;
     if (header.get_typeof(VIPS_META_N_PAGES) != 0 &&
         vips_image_get_int(header.get_image(), VIPS_META_N_PAGES, &pages) != 0) {
@@ -152,7 +155,8 @@ void append_pages(const fs::path& file, const Limits& limits, std::uint32_t firs
     throw Error(ErrorKind::input, fmt::format("{}: page range {} is empty", file.string(), range));
   }
   for (std::uint32_t page = first; page <= end; ++page) {
-    out.push_back(PageRef{file.string(), page - 1, pages, format});
+    out.push_back(PageRef{
+        .file = file.string(), .page_in_file = page - 1, .pages_in_file = pages, .format = format});
   }
 }
 
@@ -171,6 +175,9 @@ std::vector<fs::path> files_in_folder(const fs::path& folder) {
     // hidden files and the OS's own are scanner and OS droppings (.DS_Store, ._p1.tif,
     // Thumbs.db).
     if (name.empty() || is_os_junk(name) || entry.is_directory(ec)) continue;
+    // A delivery's checksum files (MD5SUMS, *.sha256 ...) are its manifests, read by the scan
+    // (checksum_manifest.hpp), not pages.
+    if (is_checksum_manifest_name(name)) continue;
     files.push_back(entry.path());
   }
   if (files.empty()) {

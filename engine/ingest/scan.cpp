@@ -1,9 +1,11 @@
 #include <fmt/format.h>
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "core/error.hpp"
+#include "ingest/checksum_manifest.hpp"
 #include "ingest/ingest.hpp"
 
 namespace fw {
@@ -48,7 +50,57 @@ std::optional<Error> decode_failures(const std::vector<SourcePage>& pages, const
   return join_errors(failed, "pages do not decode");
 }
 
-DocumentPages scan_document(const Job& job, std::size_t index) {
+// The delivery's checksums over a document's pages (in document order): a file that is not
+// listed, does not match, or is listed in a folder the document scans but is not on disk fails
+// as a page that cannot be filmed, so the document's failure policy takes it as it takes a
+// page that does not decode. Each file is read once, files in parallel.
+void check_checksums(const DeliveryChecksums& delivery, const PageSource& source,
+                     std::vector<PageOutcome>& outcomes, ChecksumSummary& summary) {
+  std::vector<std::string> files;
+  for (const PageOutcome& outcome : outcomes) {
+    const std::string& file = outcome.page.ref.file;
+    if (!file.empty() && (files.empty() || files.back() != file)) files.push_back(file);
+  }
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  std::vector<std::string> failures(files.size());
+  std::vector<std::string> sha256(files.size());
+  tbb::parallel_for(std::size_t{0}, files.size(),
+                    [&](std::size_t i) { failures[i] = delivery.check(files[i], &sha256[i]); });
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    failures[i].empty() ? ++summary.files_matched : ++summary.files_failed;
+  }
+  for (PageOutcome& outcome : outcomes) {
+    const std::string& file = outcome.page.ref.file;
+    if (file.empty()) continue;
+    const auto at = std::lower_bound(files.begin(), files.end(), file);
+    const auto i = static_cast<std::size_t>(at - files.begin());
+    // The checksum's finding comes before a probe's: a page cut short by an interrupted copy
+    // is a file to ask the supplier for again, not a damaged original.
+    if (!failures[i].empty()) {
+      outcome.error = Error(ErrorKind::input, failures[i]);
+    } else {
+      set_checked_sha256(outcome.page.ref, sha256[i]);
+    }
+  }
+  if (source.kind != PageSource::Kind::directory || source.paths.empty()) return;
+  // The pages the manifest lists in the folder and the folder lacks, where their names put
+  // them among the pages.
+  for (auto& [file, reason] : delivery.missing_in(source.paths.front())) {
+    ++summary.files_failed;
+    const std::string name = std::filesystem::path(file).filename().string();
+    const auto at = std::find_if(outcomes.begin(), outcomes.end(), [&](const PageOutcome& o) {
+      return natural_less(name, std::filesystem::path(o.page.ref.file).filename().string());
+    });
+    PageOutcome missing;
+    missing.page.ref.file = file;
+    missing.error = Error(ErrorKind::input, reason);
+    outcomes.insert(at, std::move(missing));
+  }
+}
+
+DocumentPages scan_document(const Job& job, std::size_t index, const DeliveryChecksums& delivery,
+                            ChecksumSummary& summary) {
   const Document& document = job.documents[index];
   const PageSettings settings = settings_for(job, document);
   const std::string key =
@@ -106,6 +158,7 @@ DocumentPages scan_document(const Job& job, std::size_t index) {
     add_failures();
     outcomes = std::move(all);
   }
+  if (!delivery.empty()) check_checksums(delivery, document.pages, outcomes, summary);
 
   // Every page that failed is reported, not just the first: one run shows the operator all
   // that needs mending.
@@ -137,12 +190,23 @@ DocumentPages scan_document(const Job& job, std::size_t index) {
 
 }  // namespace
 
-std::vector<DocumentPages> scan_documents(const Job& job) {
+std::vector<DocumentPages> scan_documents(const Job& job, ChecksumSummary* checksums) {
+  std::vector<std::string> folders;
+  for (const Document& document : job.documents) {
+    if (document.pages.kind == PageSource::Kind::directory && !document.pages.paths.empty()) {
+      folders.push_back(document.pages.paths.front());
+    }
+  }
+  const DeliveryChecksums delivery = DeliveryChecksums::for_job(job.checksums, folders);
+  ChecksumSummary summary;
+  summary.manifests = delivery.manifests();
+  summary.algorithms = delivery.algorithms();
   std::vector<DocumentPages> documents;
   documents.reserve(job.documents.size());
   for (std::size_t i = 0; i < job.documents.size(); ++i) {
-    documents.push_back(scan_document(job, i));
+    documents.push_back(scan_document(job, i, delivery, summary));
   }
+  if (checksums) *checksums = std::move(summary);
   return documents;
 }
 

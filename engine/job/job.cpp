@@ -12,6 +12,7 @@
 #include "base/toml_reader.hpp"
 #include "base/unicode.hpp"
 #include "core/error.hpp"
+#include "ingest/checksum_manifest.hpp"
 #include "ingest/ingest.hpp"
 #include "job/bare_keys.hpp"
 #include "job/job_parser.hpp"
@@ -169,6 +170,13 @@ void apply_overrides(Job& job, const JobOverrides& overrides) {
                                   ? fs::absolute(*overrides.calibration).lexically_normal().string()
                                   : *overrides.calibration;
   }
+  for (const fs::path& checksums : overrides.checksums) {
+    if (checksums.empty()) fail_flag("--checksums", "a manifest file or a BagIt bag", "\"\"");
+    const std::string path = fs::absolute(checksums).lexically_normal().string();
+    if (std::find(job.checksums.begin(), job.checksums.end(), path) == job.checksums.end()) {
+      job.checksums.push_back(path);
+    }
+  }
   for (const auto& [key, value] : overrides.driver_options) {
     if (key.empty())
       fail_flag("--driver-option", "KEY=VALUE with a non-empty KEY", quote("=" + value));
@@ -185,14 +193,30 @@ Job job_from_directory(const std::filesystem::path& scans, const JobOverrides& o
   }
   fs::path folder = fs::absolute(scans).lexically_normal();
   if (!folder.has_filename() && folder.has_parent_path()) folder = folder.parent_path();
+  // The job is named after the folder given: a bag's name, not "data".
   const std::string folder_name = folder.filename().string();
+  const fs::path given = folder;
+  std::vector<std::string> checksums;
+  // A BagIt bag: its payload is data/, checked against every payload manifest of the bag.
+  if (is_bagit_bag(folder)) {
+    checksums.push_back(folder.string());
+    folder /= "data";
+    if (!fs::is_directory(folder, error)) {
+      throw Error(ErrorKind::input,
+                  folder.string() + ": no such folder: the BagIt bag has no payload folder");
+    }
+  }
 
   std::vector<std::string> subfolders;
   std::string loose_file;
+  std::vector<std::string> manifests;
   for (const auto& entry : fs::directory_iterator(folder)) {
     const std::string name = entry.path().filename().string();
     if (is_os_junk(name)) continue;  // .DS_Store, Thumbs.db ... are no pages
-    if (entry.is_directory()) {
+    if (!entry.is_directory() && is_checksum_manifest_name(name)) {
+      // The delivery's checksums lie beside its scans: they are checked, not filmed.
+      manifests.push_back(entry.path().string());
+    } else if (entry.is_directory()) {
       subfolders.push_back(name);
     } else if (loose_file.empty() || natural_less(name, loose_file)) {
       loose_file = name;
@@ -208,9 +232,13 @@ Job job_from_directory(const std::filesystem::path& scans, const JobOverrides& o
                     "a document folder or write a job file");
   }
 
+  std::sort(manifests.begin(), manifests.end());
+  checksums.insert(checksums.end(), manifests.begin(), manifests.end());
+
   Job job;
   job.base_dir = fs::current_path();
-  job.sources_root = folder.parent_path();
+  job.sources_root = given.parent_path();
+  job.checksums = std::move(checksums);
   job.id = sanitised_id(folder_name);
   job.title = folder_name.empty() ? job.id : folder_name;
   job.output = (job.base_dir / "out").lexically_normal();

@@ -35,6 +35,7 @@ struct JobOverrides {
   std::optional<std::string> calibration;             // calibration (profile, file or none)
   std::optional<std::string> site;                    // site
   std::map<std::string, std::string> driver_options;  // recorder.options.KEY
+  std::vector<std::filesystem::path> checksums;       // checksums (added to the job's)
 };
 
 // A site prefix: 1 to 16 ASCII letters, digits and '-', beginning and ending with a letter or
@@ -52,6 +53,8 @@ Job parse_job(const std::string& toml_text, const std::string& name,
 void apply_overrides(Job& job, const JobOverrides& overrides);
 // One-line mode: SCANS_DIR becomes the job. Each subfolder (natural order) is a document;
 // a folder without subfolders is one document. The id defaults to the folder's name.
+// A BagIt bag (a folder with bagit.txt) is the bag's data/ folder checked against the bag's
+// manifests; checksum files in the scans folder (MD5SUMS, *.sha256 ...) are its manifests.
 Job job_from_directory(const std::filesystem::path& scans, const JobOverrides& overrides);
 
 // Reads a table of contents from a UTF-8 CSV or TSV file (TSV when the name ends in .tsv or

@@ -131,6 +131,18 @@ Job JobParser::parse(const TomlTable& root) {
       {"calibration", [&](const TomlValue& value) { read_calibration(value, job); }},
       {"data_frames", [&](const TomlValue& value) { job.data.masters = value.boolean(); }},
       {"data", [&](const TomlValue& value) { read_data(value, job); }},
+      {"checksums",
+       [&](const TomlValue& value) {
+         // One manifest or bag, or a list of them, relative to the job file.
+         const std::string what = "a checksum manifest file or BagIt bag folder";
+         if (value.is_array()) {
+           for (const TomlValue& item : value.array("a list of " + what + "s", true)) {
+             job.checksums.push_back(read_path(item, what).string());
+           }
+         } else {
+           job.checksums.push_back(read_path(value, what).string());
+         }
+       }},
       {"documents", [&](const TomlValue& value) { documents = value; }},
   };
   add_settings_rules(rules, defaults, force_dpi_line);

@@ -198,6 +198,11 @@ struct Job {
   // Where defaults.reduction came from, for messages: "--reduction" when the flag set it.
   std::string reduction_flag;
   DataFramesChoice data;
+  // The delivery's checksum manifests the sources are checked against before any is filmed
+  // (ingest/checksum_manifest.hpp): manifest files and BagIt bag folders, absolute. Job key
+  // `checksums`, --checksums; in one-line mode the bag given, or the scans folder's checksum
+  // files. Checksum files lying in a folder a document scans are used as well.
+  std::vector<std::string> checksums;
   std::vector<Document> documents;
 };
 

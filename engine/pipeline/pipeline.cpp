@@ -358,7 +358,7 @@ PreparedJob prepare_job(const Job& job, const hal::Capabilities& recorder,
   }
   // A reduction the format cannot film is the job's (or the flag's), not its first page's.
   check_reductions(job, prepared.format);
-  std::vector<DocumentPages> documents = scan_documents(job);
+  std::vector<DocumentPages> documents = scan_documents(job, &prepared.checksums);
   list_masters(job, documents);  // the source files written as data frames, if any
   // Missing glyphs are found here, before the first exposure (film/text_check.hpp).
   auto text = job_text_engine(job);

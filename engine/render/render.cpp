@@ -18,6 +18,7 @@
 #include "color/paper.hpp"
 #include "core/error.hpp"
 #include "data/data_frames.hpp"
+#include "ingest/checksum_manifest.hpp"
 #include "ingest/ingest.hpp"
 #include "raster/raster.hpp"
 #include "render/blip.hpp"
@@ -180,6 +181,16 @@ RenderedFrame render_frame(const Job& job, const Plan& plan, const PlannedFrame&
         }
       });
       out.source_sha256 = hashes.get(frame.source.ref.file);
+      // Checked against the delivery's manifest when the job was planned: a file changed
+      // since (overwritten, damaged) is not the file the supplier's checksums vouched for.
+      if (const std::string checked = checked_sha256(frame.source.ref);
+          !checked.empty() && checked != out.source_sha256) {
+        throw Error(ErrorKind::input,
+                    fmt::format("{}: changed since it was checked against the delivery's "
+                                "checksums when the job was planned (SHA-256 {} then, {} now); "
+                                "find out what changed it, then plan the job again",
+                                frame.source.ref.file, checked, out.source_sha256));
+      }
     } catch (const Error& e) {
       if (settings_for(job, doc).on_error != FailurePolicy::substitute) {
         throw with_context(describe_frame(job, frame), e);

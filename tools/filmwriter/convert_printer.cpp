@@ -57,6 +57,7 @@ class Printer final : public api::ConvertListener {
     } else {
       fmt::print("calibration none: raw code values, the film's densities are not controlled\n");
     }
+    if (prepared.checksums.used()) fmt::print("{}\n", prepared.checksums.line());
     if (plan.data_layout) print_data(job, settings, plan);
     for (const auto& reel : plan.reels) {
       const std::string range = reel.first_address.empty()

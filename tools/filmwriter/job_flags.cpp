@@ -46,6 +46,10 @@ void add_job_flags(CLI::App& cmd, JobFlags& flags, const std::string& what) {
   cmd.add_option("--calibration", o.calibration,
                  "density calibration: a profile in profiles/calibration/, a .toml file, or none "
                  "for raw code values (job key: calibration; default: the recorder's own)");
+  cmd.add_option("--checksums", o.checksums,
+                 "the delivery's checksum manifest (md5sum/sha256sum output, BSD tags, a BagIt "
+                 "manifest-<alg>.txt) or BagIt bag folder, repeatable: every page is checked "
+                 "against it before any is filmed (job key: checksums, added to)");
   cmd.add_option("-O,--driver-option", flags.driver_options,
                  "KEY=VALUE driver option, repeatable (job key: recorder.options.KEY)");
   add_profiles_option(cmd, flags.profiles);
