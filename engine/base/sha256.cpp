@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -77,17 +78,7 @@ std::string sha256_hex(std::string_view bytes) {
 }
 
 std::string sha256_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorKind::input, path.string() + ": cannot open: " + std::strerror(errno));
-  Sha256 h;
-  std::vector<char> buffer(1 << 20);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    const auto n = static_cast<std::size_t>(in.gcount());
-    if (n > 0) h.update(std::string_view(buffer.data(), n));
-  }
-  if (in.bad()) throw Error(ErrorKind::input, path.string() + ": read failed");
-  return h.hex();
+  return file_digests(path, std::array{HashAlgorithm::sha256}).front();
 }
 
 const char* hash_name(HashAlgorithm algorithm) {

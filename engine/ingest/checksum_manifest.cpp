@@ -139,10 +139,6 @@ std::optional<ParsedLine> parse_plain(std::string_view line, bool bagit) {
   return parsed;
 }
 
-std::string display(const fs::path& path) {
-  return path.string();
-}
-
 }  // namespace
 
 std::optional<HashAlgorithm> algorithm_from_name(std::string_view name) {
@@ -211,7 +207,7 @@ std::vector<ManifestEntry> parse_checksum_manifest(std::string_view text, const 
     if (relative.is_absolute() || relative.empty() || *relative.begin() == "..") {
       fail_line(file, number,
                 fmt::format("\"{}\" is not a path inside the manifest's folder {}",
-                            escape_non_ascii(path), display(base)));
+                            escape_non_ascii(path), base.string()));
     }
     entries.push_back({.path = (base / relative).lexically_normal().string(),
                        .algorithm = *by_length,

@@ -58,8 +58,7 @@ void check_checksums(const DeliveryChecksums& delivery, const PageSource& source
                      std::vector<PageOutcome>& outcomes, ChecksumSummary& summary) {
   std::vector<std::string> files;
   for (const PageOutcome& outcome : outcomes) {
-    const std::string& file = outcome.page.ref.file;
-    if (!file.empty() && (files.empty() || files.back() != file)) files.push_back(file);
+    if (!outcome.page.ref.file.empty()) files.push_back(outcome.page.ref.file);
   }
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
