@@ -178,6 +178,8 @@ TEST_F(Mets, ConvertWritesAValidPackageBesideTheIndex) {
   EXPECT_EQ(xml.one("//premis:agent[premis:agentType='organization']/premis:agentName"),
             "国家图书馆");
   EXPECT_EQ(xml.count("//premis:event[premis:eventType='verification']"), 0u);
+  // No delivery manifest, so no fixity check of the sources.
+  EXPECT_EQ(xml.count("//premis:event[premis:eventType='fixity check']"), 0u);
 }
 
 TEST_F(Mets, VerifyAddsItsVerdictAndExportWritesTheSamePackage) {
@@ -334,6 +336,87 @@ TEST(MetsReels, TheRunThatFinishesAJobWritesAPackageACrashLeftMissing) {
   }
   EXPECT_GE(reels, 2u);
   EXPECT_EQ(pages, 8u);
+}
+
+// The check of the sources against the delivery's checksum manifest is a PREMIS "fixity check"
+// event in the package of every reel it vouched for, dated when it ran and before the filming;
+// a file that failed it makes the outcome "fail", said in a note.
+TEST(MetsReels, TheSourcesFixityCheckIsAnEventOfEveryReel) {
+  test::TempDir dir;
+  test::copy_profiles_with_short_reel(dir / "profiles");
+  test::add_test_recorder(dir / "profiles");
+  write_pages(dir / "scans", 8, "D001");
+  const auto convert = [&](const std::string& id, const std::string& wrong_page) {
+    std::string sums;
+    for (int p = 1; p <= 8; ++p) {
+      const std::string page = fmt::format("p{}.png", p);
+      sums += fmt::format(
+          "{}  {}\n",
+          page == wrong_page ? sha256_hex("other bytes") : sha256_file(dir / "scans" / page), page);
+    }
+    test::write_text(dir / "scans" / "SHA256SUMS", sums);
+    test::write_text(dir / (id + ".toml"), fmt::format(R"(version = 1
+id = "{}"
+title = "校验 test"
+format = "short-reel"
+targets = "none"
+dpi = 100
+[recorder]
+driver = "sim"
+[recorder.options]
+rate = 0
+recorder = "sim-test"
+[[documents]]
+id = "D001"
+title = "资治通鉴 卷一"
+on_error = "substitute"
+pages = {{ dir = "scans" }}
+)",
+                                                       id));
+    test::convert_job(dir / (id + ".toml"), {}, test::job_flags({}, dir / "profiles"));
+    const fs::path job = dir / "out" / id;
+    const std::string journal = read_file(job / "journal.jsonl");
+    const auto start = nlohmann::json::parse(journal.substr(0, journal.find('\n')));
+    std::vector<Xml> packages;
+    for (const auto& entry : fs::directory_iterator(job)) {
+      if (!fs::exists(entry.path() / "index.csv")) continue;
+      const std::string text = read_file(entry.path() / "mets.xml");
+      EXPECT_EQ(schema_errors(text), std::vector<std::string>{}) << entry.path();
+      packages.emplace_back(text);
+    }
+    EXPECT_GE(packages.size(), 2u);
+    return std::make_pair(start.at("checksums"), std::move(packages));
+  };
+  const std::string fixity = "//premis:event[premis:eventType='fixity check']";
+
+  const auto [checked, packages] = convert("fix", "");
+  ASSERT_TRUE(checked.contains("checked_at"));
+  for (const Xml& xml : packages) {
+    ASSERT_EQ(xml.count(fixity), 1u);
+    const std::string reel = xml.one("/mets:mets/@OBJID");  // fix/R0001
+    EXPECT_EQ(xml.one(fixity + "/premis:eventIdentifier/premis:eventIdentifierValue"),
+              reel + "/fixity-check-1");
+    EXPECT_EQ(xml.one(fixity + "/premis:eventDateTime"), checked.at("checked_at"));
+    EXPECT_EQ(xml.one(fixity + "/premis:eventOutcomeInformation/premis:eventOutcome"), "pass");
+    EXPECT_THAT(xml.one(fixity + "/premis:eventDetailInformation/premis:eventDetail"),
+                HasSubstr(fmt::format("manifest(s) {} (SHA-256): 8 file(s) match, 0 failed",
+                                      (dir / "scans" / "SHA256SUMS").string())));
+    EXPECT_EQ(xml.one(fixity + "/premis:linkingAgentIdentifier/premis:linkingAgentIdentifierValue"),
+              "filmwriter");
+    EXPECT_EQ(xml.one(fixity + "/premis:linkingObjectIdentifier/"
+                               "premis:linkingObjectIdentifierValue"),
+              reel);
+    // The check came first: the filming is the next event.
+    EXPECT_EQ(xml.one("(//premis:event)[2]/premis:eventType"), "filming");
+  }
+
+  const auto [failed_check, failed_packages] = convert("fix-bad", "p3.png");
+  EXPECT_EQ(failed_check.at("files_failed"), 1);
+  for (const Xml& xml : failed_packages) {
+    EXPECT_EQ(xml.one(fixity + "//premis:eventOutcome"), "fail");
+    EXPECT_THAT(xml.one(fixity + "//premis:eventOutcomeDetailNote"),
+                HasSubstr("1 file(s) unlisted, missing or not matching"));
+  }
 }
 
 // A job longer than a reel: one package per reel, each valid, each with its own frames, and

@@ -259,7 +259,8 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
       start["checksums"] = {{"manifests", checked.manifests},
                             {"algorithms", algorithms},
                             {"files_matched", checked.files_matched},
-                            {"files_failed", checked.files_failed}};
+                            {"files_failed", checked.files_failed},
+                            {"checked_at", checked.checked_at}};
     }
     keeper.start(prepared.plan, start);
     inspections.restore();

@@ -72,6 +72,7 @@ struct ChecksumSummary {
   std::vector<HashAlgorithm> algorithms;
   std::size_t files_matched = 0;
   std::size_t files_failed = 0;  // not listed, missing, or not matching
+  std::string checked_at;        // UTC, when the check began ("2026-12-06T16:30:00Z")
   bool used() const { return !manifests.empty(); }
   std::string line() const;  // "" when no manifest was used
 };

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "base/utc.hpp"
 #include "core/error.hpp"
 #include "ingest/checksum_manifest.hpp"
 #include "ingest/ingest.hpp"
@@ -200,6 +201,7 @@ std::vector<DocumentPages> scan_documents(const Job& job, ChecksumSummary* check
   ChecksumSummary summary;
   summary.manifests = delivery.manifests();
   summary.algorithms = delivery.algorithms();
+  if (summary.used()) summary.checked_at = utc_timestamp_now();
   std::vector<DocumentPages> documents;
   documents.reserve(job.documents.size());
   for (std::size_t i = 0; i < job.documents.size(); ++i) {

@@ -57,6 +57,12 @@ std::string xml_problem(const std::string& text) {
   return "";
 }
 
+// An event type as a piece of its identifier: "fixity check" -> "fixity-check".
+std::string kebab(std::string type) {
+  std::replace(type.begin(), type.end(), ' ', '-');
+  return type;
+}
+
 }  // namespace
 
 std::string Builder::build() {
@@ -177,7 +183,7 @@ void Builder::administrative() {
     xmlNodePtr id = element(event, premis_, "eventIdentifier");
     text(id, premis_, "eventIdentifierType", "local", "");
     text(id, premis_, "eventIdentifierValue",
-         fmt::format("{}/{}/{}-{}", p_.job_id, p_.reel_id, e.type, n), what);
+         fmt::format("{}/{}/{}-{}", p_.job_id, p_.reel_id, kebab(e.type), n), what);
     text(event, premis_, "eventType", e.type, what);
     text(event, premis_, "eventDateTime", e.date_time, what + " date");
     if (!e.detail.empty()) {

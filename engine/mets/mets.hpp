@@ -1,9 +1,9 @@
 // A reel's library package: <reel>/mets.xml beside index.csv, a METS 1.12 document with MODS 3.7
-// descriptive metadata per document and PREMIS 3.0 events (filming, verification, vault
-// inspections). Written by convert when a reel closes, rewritten by verify (its verdict) and by
-// `filmwriter catalog export --format mets`, all through write_reel_mets. What is mapped to
-// what: docs/operations.md#the-reels-mets-package. The schemas the tests validate it against
-// (the subset used, after the official versions): profiles/schemas/.
+// descriptive metadata per document and PREMIS 3.0 events (the sources' fixity check, filming,
+// verification, vault inspections). Written by convert when a reel closes, rewritten by verify
+// (its verdict) and by `filmwriter catalog export --format mets`, all through write_reel_mets.
+// What is mapped to what: docs/operations.md#the-reels-mets-package. The schemas the tests validate
+// it against (the subset used, after the official versions): profiles/schemas/.
 //
 // libxml2 writes the XML; this header does not expose it.
 #pragma once
@@ -48,7 +48,7 @@ struct MetsAgent {
 
 // A PREMIS event about the reel.
 struct MetsEvent {
-  std::string type;       // filming | verification | inspection
+  std::string type;       // fixity check | filming | verification | inspection
   std::string date_time;  // ISO 8601: "2026-12-04" or "2026-12-05T01:30:00Z"
   std::string detail;     // what was done, with what settings
   std::string outcome;    // complete | incomplete | pass | fail | "A-D strip 1" ...

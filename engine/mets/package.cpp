@@ -28,6 +28,7 @@ namespace fs = std::filesystem;
 struct Filming {
   std::string date;
   std::string driver;
+  nlohmann::json checksums;  // the start record's "checksums": what the sources were checked by
 };
 
 // The filming date and recorder driver that convert put in journal.jsonl's first ("start")
@@ -45,9 +46,46 @@ Filming filming_of(const fs::path& job_dir) {
       filming.date = f.value("date", "");
       filming.driver = f.value("driver", "");
     }
+    if (start.is_object() && start.contains("checksums") && start["checksums"].is_object()) {
+      filming.checksums = start["checksums"];
+    }
   }
   if (filming.date.empty()) filming.date = recorded_filming_date(job_dir / "plan.json");
   return filming;
+}
+
+// The check of the sources against the delivery's checksum manifests, done before the job
+// filmed anything (ingest/checksum_manifest.hpp): a PREMIS "fixity check" of the job's sources,
+// in every reel's package since the sources of every reel were checked by it.
+std::optional<MetsEvent> fixity_check_of(const nlohmann::json& checksums) {
+  if (!checksums.is_object()) return std::nullopt;
+  std::vector<std::string> manifests;
+  for (const auto& m : checksums.value("manifests", nlohmann::json::array())) {
+    if (m.is_string()) manifests.push_back(m.get<std::string>());
+  }
+  std::vector<std::string> algorithms;
+  for (const auto& a : checksums.value("algorithms", nlohmann::json::array())) {
+    if (a.is_string()) algorithms.push_back(a.get<std::string>());
+  }
+  if (manifests.empty()) return std::nullopt;
+  const auto matched = checksums.value("files_matched", std::uint64_t{0});
+  const auto failed = checksums.value("files_failed", std::uint64_t{0});
+  MetsEvent event;
+  event.type = "fixity check";
+  event.date_time = checksums.value("checked_at", "");
+  event.detail = fmt::format(
+      "before filming, the job's source files were checked against the delivery's checksum "
+      "manifest(s) {} ({}): {} file(s) match, {} failed",
+      fmt::join(manifests, ", "), fmt::join(algorithms, ", "), matched, failed);
+  event.outcome = failed == 0 ? "pass" : "fail";
+  if (failed != 0) {
+    event.outcome_notes.push_back(fmt::format(
+        "{} file(s) unlisted, missing or not matching: none of their pages was filmed from "
+        "them (each document's on_error: a substitute frame, or the document skipped)",
+        failed));
+  }
+  event.agents = {"filmwriter"};
+  return event;
 }
 
 std::string calibration_of(const std::vector<IndexRow>& frames) {
@@ -200,6 +238,12 @@ MetsPackage reel_package(const Catalog& catalog, const std::string& job_id,
   if (!p.institution.empty())
     p.agents.push_back({"institution", p.institution, "organization", ""});
 
+  // Chronological: the check of the sources came before their filming. A record from before
+  // the check said when it ran (checked_at) gets the filming date.
+  if (auto checked = fixity_check_of(filming.checksums)) {
+    if (checked->date_time.empty()) checked->date_time = filming.date;
+    p.events.push_back(std::move(*checked));
+  }
   MetsEvent filmed;
   filmed.type = "filming";
   filmed.date_time = filming.date.empty() ? "unknown" : filming.date;
