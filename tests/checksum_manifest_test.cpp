@@ -25,6 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::string kMd5 = "900150983cd24fb0d6963f7d28e17f72";  // md5("abc")
 const std::string kSha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
@@ -173,6 +174,29 @@ TEST(ChecksumManifest, AMismatchSaysBothDigestsTheLineAndWhatToDo) {
               HasSubstr("p3.tif: not in the delivery's manifest"));
 }
 
+// A page a document's file pattern would have found is missing when the manifest lists it; as
+// glob(3) matches, a wildcard takes no '/' and no leading '.', and other names are not pages.
+TEST(ChecksumManifest, ListedFilesAPatternMatchesAndTheDiskLacksAreMissing) {
+  test::TempDir dir;
+  test::write_text(dir / "scans" / "D001_0001.tif", "abc");
+  std::string sums;
+  for (const char* name : {"D001_0001.tif", "D001_0002.tif", "D002_0001.tif", ".D001_0003.tif",
+                           "sub/D001_0004.tif", "D001_0005.tif"}) {
+    sums += kMd5 + "  " + name + "\n";
+  }
+  test::write_text(dir / "scans" / "MD5SUMS", sums);
+  const auto delivery = DeliveryChecksums::for_job({}, {(dir / "scans").string()});
+  const auto missing = delivery.missing_matching((dir / "scans" / "D001_*.tif").string());
+  ASSERT_EQ(missing.size(), 2u);
+  EXPECT_EQ(missing[0].first, (dir / "scans" / "D001_0002.tif").string());
+  EXPECT_EQ(missing[1].first, (dir / "scans" / "D001_0005.tif").string());
+  EXPECT_THAT(missing[0].second, HasSubstr("MD5SUMS line 2 but not in the folder: a page missing"));
+  // Across folders, as the pattern says.
+  const auto deeper = delivery.missing_matching((dir / "scans" / "*" / "D001_*.tif").string());
+  ASSERT_EQ(deeper.size(), 1u);
+  EXPECT_EQ(deeper[0].first, (dir / "scans" / "sub" / "D001_0004.tif").string());
+}
+
 // A delivery of three small uncompressed TIFF pages (105 x 148 mm at 100 dpi), filmed on the
 // tiff driver at 50 um without targets.
 class DeliveryTest : public ::testing::Test {
@@ -317,6 +341,37 @@ TEST_F(DeliveryTest, APageTheManifestListsButTheFolderLacksIsRefused) {
   EXPECT_THAT(cli.err,
               HasSubstr((bag() / "data" / page(2)).string() + ": listed in the delivery's " +
                         (bag() / "manifest-md5.txt").string() + " line 2 but not in the folder"));
+}
+
+// A document whose pages are a file pattern in a folder of several documents' pages: a page of
+// it the manifest lists and the folder lacks is missing where its name puts it, and another
+// document's missing page is no page of this one.
+TEST_F(DeliveryTest, APageAGlobWouldHaveFoundIsMissingWhereItsNameStands) {
+  write_bag();
+  fs::remove(bag() / "data" / page(2));
+  std::string manifest = read_file(bag() / "manifest-md5.txt");
+  manifest += std::string(32, '0') + "  data/q1.tif\n";  // another document's, also missing
+  test::write_text(bag() / "manifest-md5.txt", manifest);
+  test::write_text(dir / "job.toml",
+                   "version = 1\nid = \"ck\"\ntitle = \"校验 glob\"\ntargets = \"none\"\n"
+                   "checksums = [\"bag\"]\n[recorder]\ndriver = \"tiff\"\n"
+                   "[recorder.options]\npitch_um = 50\n[[documents]]\nid = \"D001\"\n"
+                   "title = \"一\"\non_error = \"substitute\"\n"
+                   "pages = { glob = \"bag/data/p*.tif\" }\n");
+  const auto cli = test::run_cli({"convert", (dir / "job.toml").string()});
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_THAT(cli.out, HasSubstr("checksums: 2 file(s) match manifest-md5.txt (MD5); 1 file(s) "
+                                 "do not"));
+  EXPECT_THAT(cli.err,
+              HasSubstr((bag() / "data" / page(2)).string() + ": listed in the delivery's " +
+                        (bag() / "manifest-md5.txt").string() + " line 2 but not in the folder"));
+  EXPECT_THAT(cli.err, Not(HasSubstr("q1.tif")));
+  const auto rows = test::read_csv(out() / "ck" / "R0001" / "index.csv");
+  ASSERT_EQ(rows.size(), 1u + kPages);
+  EXPECT_EQ(rows[1][1], "page");
+  EXPECT_EQ(rows[2][1], "substitute");
+  EXPECT_EQ(rows[2][6], (bag() / "data" / page(2)).string());
+  EXPECT_EQ(rows[3][1], "page");
 }
 
 TEST_F(DeliveryTest, AJobFilesChecksumsKeyNamesAnMd5sumFile) {

@@ -1,6 +1,7 @@
 #include "ingest/checksum_manifest.hpp"
 
 #include <fmt/format.h>
+#include <fnmatch.h>
 
 #include <algorithm>
 #include <array>
@@ -407,13 +408,31 @@ std::string DeliveryChecksums::check(const std::string& file, std::string* sha25
 
 std::vector<std::pair<std::string, std::string>> DeliveryChecksums::missing_in(
     const std::string& folder) const {
-  const fs::path dir = fs::absolute(folder).lexically_normal();
-  const std::string key = nfc(dir.string());
+  const std::string key = nfc(fs::absolute(folder).lexically_normal().string());
+  std::vector<std::size_t> listed;
+  const auto [begin, end] = by_folder_.equal_range(key);
+  for (auto it = begin; it != end; ++it) listed.push_back(it->second);
+  return missing(listed);
+}
+
+std::vector<std::pair<std::string, std::string>> DeliveryChecksums::missing_matching(
+    const std::string& pattern) const {
+  // As glob(3) matches: a wildcard takes no '/' and no leading '.'. Both sides in NFC, so that
+  // a manifest's NFD name meets the job's NFC pattern.
+  const std::string key = nfc(fs::path(pattern).lexically_normal().string());
+  std::vector<std::size_t> listed;
+  for (const auto& [path, i] : by_path_) {
+    if (::fnmatch(key.c_str(), path.c_str(), FNM_PATHNAME | FNM_PERIOD) == 0) listed.push_back(i);
+  }
+  return missing(listed);
+}
+
+std::vector<std::pair<std::string, std::string>> DeliveryChecksums::missing(
+    const std::vector<std::size_t>& listed) const {
   std::vector<std::pair<std::string, std::string>> missing;
   std::set<std::string> seen;
-  const auto [begin, end] = by_folder_.equal_range(key);
-  for (auto it = begin; it != end; ++it) {
-    const ManifestEntry& entry = entries_[it->second];
+  for (const std::size_t i : listed) {
+    const ManifestEntry& entry = entries_[i];
     const fs::path path(entry.path);
     const std::string name = path.filename().string();
     if (is_os_junk(name) || is_checksum_manifest_name(name) ||
@@ -424,7 +443,7 @@ std::vector<std::pair<std::string, std::string>> DeliveryChecksums::missing_in(
     if (fs::exists(path, ec)) continue;
     // A file on disk in another Unicode spelling of the name is there.
     bool found = false;
-    for (const auto& on_disk : fs::directory_iterator(dir, ec)) {
+    for (const auto& on_disk : fs::directory_iterator(path.parent_path(), ec)) {
       if (canonically_equal(on_disk.path().filename().string(), name)) {
         found = true;
         break;

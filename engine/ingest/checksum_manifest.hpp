@@ -95,9 +95,15 @@ class DeliveryChecksums {
   std::string check(const std::string& file, std::string* sha256 = nullptr) const;
   // Files listed in `folder` itself that are not on disk, each with why it is an error.
   std::vector<std::pair<std::string, std::string>> missing_in(const std::string& folder) const;
+  // Files listed whose paths the absolute glob(3) `pattern` matches and that are not on disk:
+  // the pages a document's `glob` would have found had the delivery been whole.
+  std::vector<std::pair<std::string, std::string>> missing_matching(
+      const std::string& pattern) const;
 
  private:
   void add(const std::filesystem::path& path);
+  std::vector<std::pair<std::string, std::string>> missing(
+      const std::vector<std::size_t>& listed) const;
   std::vector<std::string> manifests_;
   std::vector<ManifestEntry> entries_;
   std::multimap<std::string, std::size_t> by_path_;    // NFC of entries_[i].path -> i

@@ -221,8 +221,8 @@ void list_masters(const Job& job, std::vector<DocumentPages>& documents);
 // When the delivery has checksum manifests (the job's `checksums`, or checksum files in a
 // folder a document scans: checksum_manifest.hpp), every page file is checked against them
 // first, and one that is not listed or does not match, and a page listed in a document's folder
-// but missing from it, fails as a page that does not decode; `checksums` (when given) says
-// what was checked.
+// (or matching its glob) but missing from disk, fails as a page that does not decode; `checksums`
+// (when given) says what was checked.
 struct ChecksumSummary;
 std::vector<DocumentPages> scan_documents(const Job& job, ChecksumSummary* checksums = nullptr);
 

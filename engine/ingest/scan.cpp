@@ -83,14 +83,20 @@ void check_checksums(const DeliveryChecksums& delivery, const PageSource& source
       set_checked_sha256(outcome.page.ref, sha256[i]);
     }
   }
-  if (source.kind != PageSource::Kind::directory || source.paths.empty()) return;
-  // The pages the manifest lists in the folder and the folder lacks, where their names put
-  // them among the pages.
-  for (auto& [file, reason] : delivery.missing_in(source.paths.front())) {
+  // The pages the manifest lists where the document looks for its pages (its folder, or the
+  // files its pattern matches) and the disk lacks, where their names put them among the pages:
+  // a folder's pages are in the natural order of their names, a pattern's of their paths.
+  const bool folder = source.kind == PageSource::Kind::directory;
+  if ((!folder && source.kind != PageSource::Kind::glob) || source.paths.empty()) return;
+  const auto order_key = [folder](const std::string& file) {
+    return folder ? std::filesystem::path(file).filename().string() : file;
+  };
+  for (auto& [file, reason] : folder ? delivery.missing_in(source.paths.front())
+                                     : delivery.missing_matching(source.paths.front())) {
     ++summary.files_failed;
-    const std::string name = std::filesystem::path(file).filename().string();
+    const std::string key = order_key(file);
     const auto at = std::find_if(outcomes.begin(), outcomes.end(), [&](const PageOutcome& o) {
-      return natural_less(name, std::filesystem::path(o.page.ref.file).filename().string());
+      return natural_less(key, order_key(o.page.ref.file));
     });
     PageOutcome missing;
     missing.page.ref.file = file;
