@@ -52,6 +52,28 @@ void expect_references_resolve(const Xml& xml) {
   }
 }
 
+// A job longer than a short reel on the 10 um simulated recorder: one document D001, "资治通鉴
+// 卷一", whose other keys (its pages first) are `document`.
+std::string short_reel_job(const std::string& id, const std::string& title,
+                           const std::string& document) {
+  return fmt::format(R"(version = 1
+id = "{}"
+title = "{}"
+format = "short-reel"
+targets = "none"
+dpi = 100
+[recorder]
+driver = "sim"
+[recorder.options]
+rate = 0
+recorder = "sim-test"
+[[documents]]
+id = "D001"
+title = "资治通鉴 卷一"
+{})",
+                     id, title, document);
+}
+
 // The package minus its creation time (each write says when it was made).
 std::string without_created(const std::string& xml) {
   return std::regex_replace(xml, std::regex(R"( CREATEDATE="[^"]*")"), "");
@@ -355,24 +377,9 @@ TEST(MetsReels, TheSourcesFixityCheckIsAnEventOfEveryReel) {
           page == wrong_page ? sha256_hex("other bytes") : sha256_file(dir / "scans" / page), page);
     }
     test::write_text(dir / "scans" / "SHA256SUMS", sums);
-    test::write_text(dir / (id + ".toml"), fmt::format(R"(version = 1
-id = "{}"
-title = "校验 test"
-format = "short-reel"
-targets = "none"
-dpi = 100
-[recorder]
-driver = "sim"
-[recorder.options]
-rate = 0
-recorder = "sim-test"
-[[documents]]
-id = "D001"
-title = "资治通鉴 卷一"
-on_error = "substitute"
-pages = {{ dir = "scans" }}
-)",
-                                                       id));
+    test::write_text(dir / (id + ".toml"),
+                     short_reel_job(id, "校验 test",
+                                    "on_error = \"substitute\"\npages = { dir = \"scans\" }\n"));
     test::convert_job(dir / (id + ".toml"), {}, test::job_flags({}, dir / "profiles"));
     const fs::path job = dir / "out" / id;
     const std::string journal = read_file(job / "journal.jsonl");
@@ -426,24 +433,10 @@ TEST(MetsReels, EachReelOfASplitJobHasItsOwnValidPackage) {
   test::copy_profiles_with_short_reel(dir / "profiles");
   test::add_test_recorder(dir / "profiles");
   write_pages(dir / "scans" / "d1", 8, "D001");
-  test::write_text(dir / "job.toml", R"(version = 1
-id = "split"
-title = "分卷 test"
-format = "short-reel"
-targets = "none"
-dpi = 100
-[recorder]
-driver = "sim"
-[recorder.options]
-rate = 0
-recorder = "sim-test"
-[[documents]]
-id = "D001"
-title = "资治通鉴 卷一"
-pages = { dir = "scans/d1" }
-[documents.metadata]
-作者 = "司马光"
-)");
+  test::write_text(dir / "job.toml",
+                   short_reel_job("split", "分卷 test",
+                                  "pages = { dir = \"scans/d1\" }\n[documents.metadata]\n"
+                                  "作者 = \"司马光\"\n"));
   ASSERT_NO_THROW(test::convert_job(dir / "job.toml", {}, test::job_flags({}, dir / "profiles")));
   std::size_t reels = 0, pages = 0;
   for (const auto& entry : fs::directory_iterator(dir / "out" / "split")) {
