@@ -291,14 +291,7 @@ void set_checked_sha256(PageRef& ref, std::string_view hex) {
 std::string checked_sha256(const PageRef& ref) {
   const auto& bytes = ref.checked_sha256;
   if (std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t b) { return b == 0; })) return {};
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(bytes.size() * 2);
-  for (const std::uint8_t b : bytes) {
-    hex.push_back(digits[b >> 4]);
-    hex.push_back(digits[b & 15]);
-  }
-  return hex;
+  return hex_of(bytes);
 }
 
 std::string ChecksumSummary::line() const {

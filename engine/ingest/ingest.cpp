@@ -169,6 +169,10 @@ VImage load(const PageRef& ref, vips::VOption* options) {
 
 }  // namespace ingest_detail
 
+std::string page_context(const PageRef& ref) {
+  return fmt::format("{} (page {})", ref.file, ref.page_in_file + 1);
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -183,10 +187,6 @@ constexpr double min_usable_dpi = 50;
 constexpr double max_usable_dpi = 4800;
 constexpr double mm_per_inch = 25.4;
 constexpr double pdf_points_per_inch = 72;
-
-std::string page_context(const PageRef& ref) {
-  return fmt::format("{} (page {})", ref.file, ref.page_in_file + 1);
-}
 
 int bits_of(VipsBandFormat format) {
   switch (format) {

@@ -118,6 +118,9 @@ bool is_os_junk(const std::string& name);
 // One message for several errors: the first's text alone, or "N problems: a; b; c".
 Error join_errors(const std::vector<Error>& errors, const std::string& what);
 
+// How messages name a page: "scans/a.tif (page 2)" (pages numbered from 1).
+std::string page_context(const PageRef& ref);
+
 // Reads the page's header: size, resolution, bands. Applies the job's dpi rules and limits.
 // A JPEG whose scans stop short of the whole page before its end-of-image marker (cut after
 // a complete scan: jpeg_markers.hpp) is refused here, and again by open_page.

@@ -34,8 +34,7 @@ struct Candidate {
 std::string page_decode_failure(const SourcePage& source, double scale, const Limits& limits) {
   // libvips's errors are this page's only within the scope (core/vips_error.hpp): it spans the
   // catch below, where the reason is read.
-  const VipsMessageScope messages(
-      fmt::format("{} (page {})", source.ref.file, source.ref.page_in_file + 1));
+  const VipsMessageScope messages(page_context(source.ref));
   Candidate page;
   page.source = source;
   page.scale = scale;
@@ -89,9 +88,7 @@ BadPage bad_page(const Job& job, const Candidate& page, std::string reason) {
   const PageRef& ref = page.source.ref;
   // Errors from the pixel data do not name the file; open_page's do.
   const std::string where =
-      reason.starts_with(ref.file)
-          ? reason
-          : fmt::format("{} (page {}): {}", ref.file, ref.page_in_file + 1, reason);
+      reason.starts_with(ref.file) ? reason : fmt::format("{}: {}", page_context(ref), reason);
   BadPage bad;
   bad.sequence = page.sequence;
   bad.reel = page.reel;

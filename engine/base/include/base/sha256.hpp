@@ -27,6 +27,9 @@ class Sha256 {
   void* ctx_;
 };
 
+// Bytes in lower-case hex, two digits a byte.
+std::string hex_of(std::span<const std::uint8_t> bytes);
+
 std::string sha256_hex(std::span<const std::uint8_t> bytes);
 std::string sha256_hex(std::string_view bytes);
 // Streams the file; throws Error(input) naming the path when it cannot be read.
