@@ -413,9 +413,22 @@ std::vector<std::pair<std::string, std::string>> DeliveryChecksums::missing_matc
   // As glob(3) matches: a wildcard takes no '/' and no leading '.'. Both sides in NFC, so that
   // a manifest's NFD name meets the job's NFC pattern.
   const std::string key = nfc(fs::path(pattern).lexically_normal().string());
+  const auto matches = [&](const std::string& path) {
+    return ::fnmatch(key.c_str(), path.c_str(), FNM_PATHNAME | FNM_PERIOD) == 0;
+  };
   std::vector<std::size_t> listed;
-  for (const auto& [path, i] : by_path_) {
-    if (::fnmatch(key.c_str(), path.c_str(), FNM_PATHNAME | FNM_PERIOD) == 0) listed.push_back(i);
+  // A pattern whose folder is written out ("scans/D001_*.tif", the usual one) can only match
+  // that folder's entries; one with wildcards in its folders is matched against every entry.
+  if (const std::string folder = fs::path(key).parent_path().string();
+      folder.find_first_of("*?[\\") == std::string::npos) {
+    const auto [begin, end] = by_folder_.equal_range(folder);
+    for (auto it = begin; it != end; ++it) {
+      if (matches(nfc(entries_[it->second].path))) listed.push_back(it->second);
+    }
+  } else {
+    for (const auto& [path, i] : by_path_) {
+      if (matches(path)) listed.push_back(i);
+    }
   }
   return missing(listed);
 }

@@ -100,21 +100,17 @@ int main(int argc, char** argv) {
     fw::init_vips(argv[0]);
     // libvips's warnings (a damaged page's "error in tile") and any library's GLib message
     // reach stderr through the log, in its format, instead of GLib's own lines.
-    fw::set_glib_message_sink(
-        [&log](const std::string& domain, const std::string& message, const std::string& where) {
-          const std::string from = domain == "VIPS" ? "libvips" : domain;
-          nlohmann::json fields = {{"library", from}, {"message", message}};
-          if (where.empty()) {
-            log.event("warning", "library_message", fields,
-                      "filmwriter: warning: " + from + ": " + message);
-            return;
-          }
-          // A decoder's warning about a page names it: with pages in flight, the line is the
-          // operator's only way to know which file it is about.
-          fields["page"] = where;
-          log.event("warning", "library_message", fields,
-                    "filmwriter: warning: " + where + ": " + from + ": " + message);
-        });
+    fw::set_glib_message_sink([&log](const std::string& domain, const std::string& message,
+                                     const std::string& where) {
+      const std::string from = domain == "VIPS" ? "libvips" : domain;
+      nlohmann::json fields = {{"library", from}, {"message", message}};
+      // A decoder's warning about a page names it: with pages in flight, the line is the
+      // operator's only way to know which file it is about.
+      if (!where.empty()) fields["page"] = where;
+      log.event(
+          "warning", "library_message", fields,
+          "filmwriter: warning: " + (where.empty() ? "" : where + ": ") + from + ": " + message);
+    });
     // Preflight decodes JPEG 2000 and PDF pages in a child of this same program.
     fw::set_isolated_decoder(fw::ops::self_executable(), {"--log-format", log_format});
     fw::set_catalog_wait_notice([&log](const std::string& message) {
