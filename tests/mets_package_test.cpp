@@ -426,6 +426,79 @@ TEST(MetsReels, TheSourcesFixityCheckIsAnEventOfEveryReel) {
   }
 }
 
+// A resumed run checks the sources again before it films on: each reel's package has the checks
+// of the runs that exposed its frames, the first run's and the resumed run's, each dated when it
+// ran. Here the first run stops on a device fault at R0001's second frame.
+TEST(MetsReels, AResumedRunsFixityCheckIsAnEventOfTheReelsItFilmed) {
+  test::TempDir dir;
+  test::copy_profiles_with_short_reel(dir / "profiles");
+  test::add_test_recorder(dir / "profiles");
+  write_pages(dir / "scans", 8, "D001");
+  std::string sums;
+  for (int p = 1; p <= 8; ++p) {
+    const std::string page = fmt::format("p{}.png", p);
+    sums += fmt::format("{}  {}\n", sha256_file(dir / "scans" / page), page);
+  }
+  test::write_text(dir / "scans" / "SHA256SUMS", sums);
+  const fs::path toml = dir / "again.toml";
+  test::write_text(toml, short_reel_job("again", "续拍 test", "pages = { dir = \"scans\" }\n"));
+  const std::vector<std::string> args{"convert", toml.string(), "--profiles",
+                                      (dir / "profiles").string()};
+  auto first = args;
+  first.insert(first.end(), {"-O", "fault_at=2"});
+  const auto stopped = test::run_cli(first);
+  ASSERT_EQ(stopped.exit_code, 4) << stopped.out << stopped.err;
+  auto again = args;
+  again.push_back("--resume");
+  const auto resumed = test::run_cli(again);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+
+  // The dates of the two checks, from the journal's "start" and "resume" records.
+  const fs::path job = dir / "out" / "again";
+  std::vector<std::string> checked_at;
+  std::istringstream journal(read_file(job / "journal.jsonl"));
+  for (std::string line; std::getline(journal, line);) {
+    const auto record = nlohmann::json::parse(line);
+    if (record.at("event") == "start" || record.at("event") == "resume") {
+      checked_at.push_back(record.at("checksums").at("checked_at"));
+    }
+  }
+  ASSERT_EQ(checked_at.size(), 2u);
+
+  const std::string fixity = "//premis:event[premis:eventType='fixity check']";
+  std::size_t reels = 0;
+  for (const auto& entry : fs::directory_iterator(job)) {
+    if (!fs::exists(entry.path() / "index.csv")) continue;
+    ++reels;
+    const std::string reel = entry.path().filename().string();
+    const std::string text = read_file(entry.path() / "mets.xml");
+    EXPECT_EQ(schema_errors(text), std::vector<std::string>{}) << reel;
+    const Xml xml(text);
+    const auto details = xml.all(fixity + "/premis:eventDetailInformation/premis:eventDetail");
+    const auto dates = xml.all(fixity + "/premis:eventDateTime");
+    const auto ids = xml.all(fixity + "/premis:eventIdentifier/premis:eventIdentifierValue");
+    // R0001's first frame went on film in the first run, the rest of the job in the second.
+    const std::size_t expected = reel == "R0001" ? 2 : 1;
+    ASSERT_EQ(details.size(), expected) << reel << "\n" << text;
+    const std::string resumed_check = details.back();
+    EXPECT_THAT(resumed_check, HasSubstr("before resumed run 1 filmed on, the job's source files "
+                                         "were checked against"))
+        << reel;
+    EXPECT_THAT(resumed_check, HasSubstr("8 file(s) match, 0 failed")) << reel;
+    EXPECT_EQ(dates.back(), checked_at[1]) << reel;
+    EXPECT_EQ(ids.back(), fmt::format("again/{}/fixity-check-{}", reel, expected)) << reel;
+    if (expected == 2) {
+      EXPECT_THAT(details.front(), HasSubstr("before filming, the job's source files"));
+      EXPECT_EQ(dates.front(), checked_at[0]);
+    }
+    // Every check came before the filming event.
+    EXPECT_EQ(xml.one(fmt::format("(//premis:event)[{}]/premis:eventType", expected + 1)),
+              "filming")
+        << reel;
+  }
+  EXPECT_GE(reels, 2u);
+}
+
 // A job longer than a reel: one package per reel, each valid, each with its own frames, and
 // the document that spans the reels in both.
 TEST(MetsReels, EachReelOfASplitJobHasItsOwnValidPackage) {

@@ -28,6 +28,23 @@ namespace {
 namespace fs = std::filesystem;
 
 // plan.json streamed frame by frame (a long job's plan is never whole in memory).
+// What a run checked the job's sources against before it filmed, for its journal record ("start"
+// or "resume"): the delivery's checksums vouched for them (docs/job-file.md, "Checksum
+// manifests"), and each reel's package says so (mets/package.cpp). Empty when none were used.
+nlohmann::json checksums_record(const ChecksumSummary& checked) {
+  nlohmann::json record = nlohmann::json::object();
+  if (!checked.used()) return record;
+  nlohmann::json algorithms = nlohmann::json::array();
+  for (const HashAlgorithm algorithm : checked.algorithms)
+    algorithms.push_back(hash_name(algorithm));
+  record["checksums"] = {{"manifests", checked.manifests},
+                         {"algorithms", algorithms},
+                         {"files_matched", checked.files_matched},
+                         {"files_failed", checked.files_failed},
+                         {"checked_at", checked.checked_at}};
+  return record;
+}
+
 void write_plan(const fs::path& path, const Job& job, const Plan& plan) {
   AtomicFile file(path);
   plan.write_json(job, [&](std::string_view piece) { file.write(piece); });
@@ -229,7 +246,7 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
       }
     }
     journal = read_journal(journal_file);
-    keeper.resume(journal, to_string(options.reel_policy));
+    keeper.resume(journal, to_string(options.reel_policy), checksums_record(prepared.checksums));
     inspections.restore();
     const ResumePoint point = plan_resume(job, prepared.plan, journal, options.reel_policy,
                                           *recorder, keeper, dir, reason);
@@ -250,18 +267,7 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
                             {kMetsFilmingKey, filming}};
     // The site the job's reel ids carry, whichever host resumes it (api::default_site).
     if (!job.site.empty()) start["site"] = job.site;
-    // What the sources were checked against before filming: the record says the delivery's
-    // checksums vouched for them (docs/job-file.md, "Checksum manifests").
-    if (const ChecksumSummary& checked = prepared.checksums; checked.used()) {
-      nlohmann::json algorithms = nlohmann::json::array();
-      for (const HashAlgorithm algorithm : checked.algorithms)
-        algorithms.push_back(hash_name(algorithm));
-      start["checksums"] = {{"manifests", checked.manifests},
-                            {"algorithms", algorithms},
-                            {"files_matched", checked.files_matched},
-                            {"files_failed", checked.files_failed},
-                            {"checked_at", checked.checked_at}};
-    }
+    start.update(checksums_record(prepared.checksums));
     keeper.start(prepared.plan, start);
     inspections.restore();
     if (const std::size_t kept = inspections.size(); kept > 0) {

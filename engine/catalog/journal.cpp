@@ -129,7 +129,10 @@ JournalState read_journal(const std::filesystem::path& file) {
           if (r.id == id) reel = &r;
         }
         if (!reel) {
-          state.reels.push_back({id, 1, state.next_sequence, {}, false, false, false, 0});
+          JournalReel loaded;
+          loaded.id = id;
+          loaded.first_sequence = state.next_sequence;
+          state.reels.push_back(std::move(loaded));
           reel = &state.reels.back();
         }
         if (first_frame != reel->rows.size() + 1) {
@@ -151,6 +154,7 @@ JournalState read_journal(const std::filesystem::path& file) {
                           row.frame, reel.id, sequence, state.next_sequence, reel.rows.size() + 1));
         }
         reel.rows.push_back(std::move(row));
+        reel.row_runs.push_back(state.resumes);
         ++state.next_sequence;
       } else if (event == "reel_closed") {
         JournalReel& reel = reel_named(record.at("reel").get<std::string>());
@@ -165,6 +169,7 @@ JournalState read_journal(const std::filesystem::path& file) {
         // The reel's frames are to be exposed again on fresh film, from its first frame.
         state.next_sequence = reel.first_sequence;
         reel.rows.clear();
+        reel.row_runs.clear();
         reel.closed = true;
         reel.complete = false;
         reel.spoiled = true;
@@ -180,6 +185,7 @@ JournalState read_journal(const std::filesystem::path& file) {
                                           frames, reel.rows.size()));
         }
         reel.rows.resize(frames);
+        reel.row_runs.resize(frames);
         state.next_sequence = reel.first_sequence + frames;
       } else if (event == "replanned") {
         // Resume accepted a plan that differs only in frames not on film yet.
@@ -188,6 +194,7 @@ JournalState read_journal(const std::filesystem::path& file) {
         if (record.contains("rendering")) state.start["rendering"] = record.at("rendering");
       } else if (event == "resume") {
         ++state.resumes;
+        state.resume_records.push_back(std::move(record));
       } else if (event == "finished") {
         state.finished = true;
       } else {

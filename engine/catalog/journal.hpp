@@ -39,6 +39,8 @@ struct JournalReel {
   std::uint32_t attempt = 1;  // 2 after one respool, ...
   std::uint64_t first_sequence = 0;
   std::vector<IndexRow> rows;  // frames of the current attempt, in order
+  // The run that exposed each of rows: 0 the first, n the job's n-th resume (runs[n - 1]).
+  std::vector<std::uint32_t> row_runs;
   bool closed = false;
   bool complete = false;
   bool spoiled = false;  // its film was spoiled and it has not been loaded again yet
@@ -63,6 +65,7 @@ struct JournalState {
   std::uint64_t next_sequence = 0;  // the first planned frame not on film
   bool finished = false;
   std::uint32_t resumes = 0;
+  std::vector<nlohmann::json> resume_records;  // each "resume" record as written, in order
 
   // The reel the job stopped on, if it is not complete: still loaded after a crash, or closed
   // early by an interrupt or a device error. Resume applies its policy to this reel.

@@ -80,11 +80,15 @@ void RecordKeeper::start(const Plan& plan, const nlohmann::json& extra) {
       fmt::format("{} frames on {} reel(s) planned", plan.frames.size(), plan.reels.size()));
 }
 
-void RecordKeeper::resume(const JournalState& journal, const std::string& policy) {
+void RecordKeeper::resume(const JournalState& journal, const std::string& policy,
+                          const nlohmann::json& extra) {
   catalog_.sync_job(job_, journal);
   release_documents();
   for (const auto& reel : journal.reels) attempts_[reel.id] = reel.attempt;
-  journal_.append({{"event", "resume"}, {"policy", policy}, {"next_seq", journal.next_sequence}});
+  nlohmann::json record = {
+      {"event", "resume"}, {"policy", policy}, {"next_seq", journal.next_sequence}};
+  record.update(extra);
+  journal_.append(record);
   catalog_.add_event(job_.id, "resume",
                      fmt::format("resumed at frame {} of the plan (policy {})",
                                  journal.next_sequence + 1, policy));

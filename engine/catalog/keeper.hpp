@@ -40,8 +40,10 @@ class RecordKeeper final : public RunObserver {
   // A fresh job: the journal's "start" record (with `extra` keys, e.g. how to rerun the job)
   // and the job's rows in the catalog.
   void start(const Plan& plan, const nlohmann::json& extra);
-  // A resumed job: the catalog rebuilt from `journal`, a "resume" record appended.
-  void resume(const JournalState& journal, const std::string& policy);
+  // A resumed job: the catalog rebuilt from `journal`, a "resume" record appended (with `extra`'s
+  // fields: what this run checked its sources by).
+  void resume(const JournalState& journal, const std::string& policy,
+              const nlohmann::json& extra = nlohmann::json::object());
   // The reel in the recorder is spoiled (`reason`): its files move to `moved_to` (relative to
   // the job folder), it is re-planned from its first frame on fresh film.
   void spoil(const JournalReel& reel, const std::string& moved_to, const std::string& reason);

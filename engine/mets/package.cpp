@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -15,6 +14,7 @@
 #include "base/utc.hpp"
 #include "catalog/catalog.hpp"
 #include "catalog/inspection.hpp"
+#include "catalog/journal.hpp"
 #include "core/error.hpp"
 #include "film/plan.hpp"
 #include "film/plan_file.hpp"
@@ -28,36 +28,15 @@ namespace fs = std::filesystem;
 struct Filming {
   std::string date;
   std::string driver;
-  nlohmann::json checksums;  // the start record's "checksums": what the sources were checked by
+  // The checks of the sources by the runs that exposed the reel's frames, each a PREMIS
+  // "fixity check" (empty when the job had no checksum manifests).
+  std::vector<MetsEvent> source_checks;
 };
 
-// The filming date and recorder driver that convert put in journal.jsonl's first ("start")
-// record. Only the first line is read: the journal holds a line per frame of the whole job.
-// A job filmed before the record carried them: the date from plan.json, the driver unknown.
-Filming filming_of(const fs::path& job_dir) {
-  Filming filming;
-  std::ifstream in(job_dir / "journal.jsonl");
-  std::string line;
-  if (in && std::getline(in, line)) {
-    const auto start = nlohmann::json::parse(line, nullptr, false);
-    if (start.is_object() && start.contains(kMetsFilmingKey) &&
-        start[kMetsFilmingKey].is_object()) {
-      const auto& f = start[kMetsFilmingKey];
-      filming.date = f.value("date", "");
-      filming.driver = f.value("driver", "");
-    }
-    if (start.is_object() && start.contains("checksums") && start["checksums"].is_object()) {
-      filming.checksums = start["checksums"];
-    }
-  }
-  if (filming.date.empty()) filming.date = recorded_filming_date(job_dir / "plan.json");
-  return filming;
-}
-
-// The check of the sources against the delivery's checksum manifests, done before the job
-// filmed anything (ingest/checksum_manifest.hpp): a PREMIS "fixity check" of the job's sources,
-// in every reel's package since the sources of every reel were checked by it.
-std::optional<MetsEvent> fixity_check_of(const nlohmann::json& checksums) {
+// A run's check of the sources against the delivery's checksum manifests before it filmed
+// (ingest/checksum_manifest.hpp), from its journal record's "checksums": run 0 is the job's
+// first run, n its n-th resume, which checks the sources again before filming on.
+std::optional<MetsEvent> fixity_check_of(const nlohmann::json& checksums, std::uint32_t run) {
   if (!checksums.is_object()) return std::nullopt;
   std::vector<std::string> manifests;
   for (const auto& m : checksums.value("manifests", nlohmann::json::array())) {
@@ -74,8 +53,9 @@ std::optional<MetsEvent> fixity_check_of(const nlohmann::json& checksums) {
   event.type = "fixity check";
   event.date_time = checksums.value("checked_at", "");
   event.detail = fmt::format(
-      "before filming, the job's source files were checked against the delivery's checksum "
-      "manifest(s) {} ({}): {} file(s) match, {} failed",
+      "{}, the job's source files were checked against the delivery's checksum manifest(s) {} "
+      "({}): {} file(s) match, {} failed",
+      run == 0 ? "before filming" : fmt::format("before resumed run {} filmed on", run),
       fmt::join(manifests, ", "), fmt::join(algorithms, ", "), matched, failed);
   event.outcome = failed == 0 ? "pass" : "fail";
   if (failed != 0) {
@@ -86,6 +66,43 @@ std::optional<MetsEvent> fixity_check_of(const nlohmann::json& checksums) {
   }
   event.agents = {"filmwriter"};
   return event;
+}
+
+// The filming date and recorder driver that convert put in journal.jsonl's "start" record, and
+// the source checks of the runs (start and "resume" records) that exposed the frames of
+// `reel_id`'s current attempt. A job filmed before the record carried them: the date from
+// plan.json, the driver unknown; a reel the journal does not hold: the first run's check.
+Filming filming_of(const fs::path& job_dir, const std::string& reel_id) {
+  Filming filming;
+  const fs::path file = job_dir / "journal.jsonl";
+  std::error_code ec;
+  if (fs::exists(file, ec)) {
+    const JournalState journal = read_journal(file);
+    const nlohmann::json& start = journal.start;
+    if (start.contains(kMetsFilmingKey) && start[kMetsFilmingKey].is_object()) {
+      const auto& f = start[kMetsFilmingKey];
+      filming.date = f.value("date", "");
+      filming.driver = f.value("driver", "");
+    }
+    std::set<std::uint32_t> runs;
+    if (const JournalReel* reel = journal.find(reel_id)) {
+      runs.insert(reel->row_runs.begin(), reel->row_runs.end());
+    }
+    if (runs.empty()) runs.insert(0);
+    for (const std::uint32_t run : runs) {
+      const nlohmann::json& record = run == 0 ? start : journal.resume_records.at(run - 1);
+      if (auto checked = fixity_check_of(record.value("checksums", nlohmann::json()), run)) {
+        filming.source_checks.push_back(std::move(*checked));
+      }
+    }
+  }
+  if (filming.date.empty()) filming.date = recorded_filming_date(job_dir / "plan.json");
+  // Chronological: each check came before the filming it vouched for. A record from before a
+  // check said when it ran (checked_at) gets the filming date.
+  for (MetsEvent& checked : filming.source_checks) {
+    if (checked.date_time.empty()) checked.date_time = filming.date;
+  }
+  return filming;
 }
 
 std::string calibration_of(const std::vector<IndexRow>& frames) {
@@ -230,7 +247,7 @@ MetsPackage reel_package(const Catalog& catalog, const std::string& job_id,
     p.documents.push_back({d.id, std::move(d.title), std::move(d.metadata), toc_of[d.id]});
   }
 
-  const Filming filming = filming_of(job->dir);
+  Filming filming = filming_of(job->dir, reel_id);
   p.agents.push_back({"filmwriter", "filmwriter", "software", FW_VERSION});
   if (!filming.driver.empty()) {
     p.agents.push_back({"recorder", "recorder driver " + filming.driver, "hardware", ""});
@@ -238,12 +255,7 @@ MetsPackage reel_package(const Catalog& catalog, const std::string& job_id,
   if (!p.institution.empty())
     p.agents.push_back({"institution", p.institution, "organization", ""});
 
-  // Chronological: the check of the sources came before their filming. A record from before
-  // the check said when it ran (checked_at) gets the filming date.
-  if (auto checked = fixity_check_of(filming.checksums)) {
-    if (checked->date_time.empty()) checked->date_time = filming.date;
-    p.events.push_back(std::move(*checked));
-  }
+  for (MetsEvent& checked : filming.source_checks) p.events.push_back(std::move(checked));
   MetsEvent filmed;
   filmed.type = "filming";
   filmed.date_time = filming.date.empty() ? "unknown" : filming.date;
