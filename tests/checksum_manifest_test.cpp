@@ -174,6 +174,35 @@ TEST(ChecksumManifest, AMismatchSaysBothDigestsTheLineAndWhatToDo) {
               HasSubstr("p3.tif: not in the delivery's manifest"));
 }
 
+// A file listed in two manifests is compared with both, and the message names every digest it
+// contradicts; when one matches, the manifests disagree, and the file is not called damaged.
+TEST(ChecksumManifest, EveryListedDigestIsComparedAndADisagreementIsSaidAsSuch) {
+  test::TempDir dir;
+  test::write_text(dir / "scans" / "p1.tif", "abc");
+  test::write_text(dir / "scans" / "p2.tif", "abd");
+  const std::string sha = sha256_hex("abc");
+  // The SHA-256 manifest lists p1 with p2's digest: a supplier's slip, p1 is whole.
+  test::write_text(dir / "scans" / "MD5SUMS", kMd5 + "  p1.tif\n" + kMd5 + "  p2.tif\n");
+  test::write_text(dir / "scans" / "SHA256SUMS",
+                   sha256_hex("abd") + "  p1.tif\n" + sha + "  p2.tif\n");
+  const auto delivery = DeliveryChecksums::for_job({}, {(dir / "scans").string()});
+  const std::string p1 = (dir / "scans" / "p1.tif").string();
+  const std::string p2 = (dir / "scans" / "p2.tif").string();
+  const std::string md5s = (dir / "scans" / "MD5SUMS").string();
+  const std::string shas = (dir / "scans" / "SHA256SUMS").string();
+  EXPECT_EQ(delivery.check(p1),
+            fmt::format("{}: SHA-256 is {}, the delivery's {} line 1 says {}; yet its MD5 matches "
+                        "{} line 1: the delivery's checksums disagree about the file; ask the "
+                        "supplier which is right",
+                        p1, sha, shas, sha256_hex("abd"), md5s));
+  // p2 contradicts both: both are named, and the file is damaged.
+  EXPECT_EQ(delivery.check(p2),
+            fmt::format("{}: MD5 is {}, the delivery's {} line 2 says {}; SHA-256 is {}, the "
+                        "delivery's {} line 2 says {}: the file was damaged or changed after "
+                        "delivery; ask the supplier for it again",
+                        p2, md5_file(p2), md5s, kMd5, sha256_hex("abd"), shas, sha));
+}
+
 // A page a document's file pattern would have found is missing when the manifest lists it; as
 // glob(3) matches, a wildcard takes no '/' and no leading '.', and other names are not pages.
 TEST(ChecksumManifest, ListedFilesAPatternMatchesAndTheDiskLacksAreMissing) {
@@ -195,6 +224,83 @@ TEST(ChecksumManifest, ListedFilesAPatternMatchesAndTheDiskLacksAreMissing) {
   const auto deeper = delivery.missing_matching((dir / "scans" / "*" / "D001_*.tif").string());
   ASSERT_EQ(deeper.size(), 1u);
   EXPECT_EQ(deeper[0].first, (dir / "scans" / "sub" / "D001_0004.tif").string());
+}
+
+// A bag's declaration must say UTF-8 tag files (its manifests' paths are read as UTF-8) and a
+// version; either line missing or malformed is named with bagit.txt and its line.
+TEST(ChecksumManifest, ABagsDeclarationMustSayAVersionAndUtf8) {
+  test::TempDir dir;
+  const fs::path bag = dir / "bag";
+  test::write_text(bag / "data" / "p1.tif", "abc");
+  test::write_text(bag / "manifest-md5.txt", kMd5 + "  data/p1.tif\n");
+  const auto read = [&](const std::string& declaration) {
+    test::write_text(bag / "bagit.txt", declaration);
+    std::vector<std::string> manifests;
+    return thrown([&] { (void)read_checksums(bag, manifests); });
+  };
+  const std::string file = (bag / "bagit.txt").string();
+  EXPECT_EQ(read("\xEF\xBB\xBF"
+                 "BagIt-Version: 0.97\r\nTag-File-Character-Encoding: utf-8\r\n"),
+            "");
+  EXPECT_EQ(read("BagIt-Version: 1.0\nTag-File-Character-Encoding: ISO-8859-1\n"),
+            file +
+                ": Tag-File-Character-Encoding is ISO-8859-1: filmwriter reads a bag's manifests "
+                "as UTF-8 (as RFC 8493 asks); ask the supplier for the bag made with UTF-8 tag "
+                "files");
+  EXPECT_EQ(read("Tag-File-Character-Encoding: UTF-8\n"),
+            file + ": the BagIt bag's declaration lacks its BagIt-Version line");
+  EXPECT_EQ(read("BagIt-Version: one\nTag-File-Character-Encoding: UTF-8\n"),
+            file + ":1: BagIt-Version \"one\" is not a version M.N");
+  EXPECT_THAT(read("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\nPayload-Oxum: 3.1\n"),
+              HasSubstr(file + ":3: expected \"BagIt-Version: M.N\""));
+  // The same when the bag's payload manifest is named on its own.
+  test::write_text(bag / "bagit.txt", "BagIt-Version: 1.0\n");
+  std::vector<std::string> manifests;
+  EXPECT_THAT(thrown([&] { (void)read_checksums(bag / "manifest-md5.txt", manifests); }),
+              HasSubstr("lacks its Tag-File-Character-Encoding line"));
+}
+
+// A bag's tag manifests vouch for its tag files, its payload manifests among them: a manifest
+// changed after the bag was made is named as the bag's damage, before any scan is blamed.
+TEST(ChecksumManifest, ABagsTagManifestsAreCheckedBeforeItsManifestsAreBelieved) {
+  test::TempDir dir;
+  const fs::path bag = dir / "bag";
+  test::write_text(bag / "data" / "p1.tif", "abc");
+  test::write_text(bag / "bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n");
+  test::write_text(bag / "bag-info.txt", "Source-Organization: 国家图书馆\n");
+  test::write_text(bag / "manifest-md5.txt", kMd5 + "  data/p1.tif\n");
+  const auto tag_line = [&](const std::string& name) {
+    return fmt::format("{}  {}\n", sha256_file(bag / name), name);
+  };
+  test::write_text(bag / "tagmanifest-sha256.txt",
+                   tag_line("bagit.txt") + tag_line("bag-info.txt") + tag_line("manifest-md5.txt"));
+  std::vector<std::string> manifests;
+  const auto read = [&] { return thrown([&] { (void)read_checksums(bag, manifests); }); };
+  ASSERT_EQ(read(), "");
+  // The tag manifest is no payload manifest: the scans are checked by manifest-md5.txt alone.
+  EXPECT_EQ(manifests, std::vector<std::string>{(bag / "manifest-md5.txt").string()});
+
+  // One digit of the payload manifest changed: the tag manifest names it, not the scan.
+  const std::string listed = sha256_file(bag / "manifest-md5.txt");
+  test::write_text(bag / "manifest-md5.txt", "1" + kMd5.substr(1) + "  data/p1.tif\n");
+  EXPECT_EQ(read(), fmt::format("{}:3: the bag's tag file {} has SHA-256 {}, the tag manifest says "
+                                "{}: it was damaged or changed after the bag was made, so its "
+                                "checksums cannot vouch for the scans; ask the supplier for the "
+                                "bag again",
+                                (bag / "tagmanifest-sha256.txt").string(),
+                                (bag / "manifest-md5.txt").string(),
+                                sha256_file(bag / "manifest-md5.txt"), listed));
+  test::write_text(bag / "manifest-md5.txt", kMd5 + "  data/p1.tif\n");
+  ASSERT_EQ(read(), "");
+  // A listed tag file that is gone.
+  fs::remove(bag / "bag-info.txt");
+  EXPECT_THAT(read(), HasSubstr(fmt::format("{}:2: the bag's tag file {} cannot be read",
+                                            (bag / "tagmanifest-sha256.txt").string(),
+                                            (bag / "bag-info.txt").string())));
+  // A tag manifest of an algorithm filmwriter cannot compute.
+  test::write_text(bag / "bag-info.txt", "Source-Organization: 国家图书馆\n");
+  test::write_text(bag / "tagmanifest-sha3.txt", "");
+  EXPECT_THAT(read(), HasSubstr("tagmanifest-sha3.txt: a tag manifest of an algorithm"));
 }
 
 // A delivery of three small uncompressed TIFF pages (105 x 148 mm at 100 dpi), filmed on the
@@ -304,6 +410,30 @@ TEST_F(DeliveryTest, ABagWithAGarbledPageThatDecodesIsRefusedBeforeAnyExposure) 
   EXPECT_FALSE(anything_exposed());
   // plan refuses it too.
   EXPECT_EQ(run("plan", bag()).exit_code, 3);
+}
+
+// Through the CLI: a bag whose payload manifest changed after it was made (its tag manifest
+// says so) is refused as a whole before anything is exposed, whatever the pages' policy.
+TEST_F(DeliveryTest, ABagWhoseManifestItsTagManifestContradictsIsRefused) {
+  write_bag();
+  test::write_text(
+      bag() / "tagmanifest-md5.txt",
+      fmt::format("{}  bagit.txt\n{}  manifest-md5.txt\n", md5_file(bag() / "bagit.txt"),
+                  md5_file(bag() / "manifest-md5.txt")));
+  ASSERT_EQ(run("plan", bag()).exit_code, 0);
+  // A line of the manifest lost, as a careless edit would: p3 would be "not in the manifest".
+  std::string manifest = read_file(bag() / "manifest-md5.txt");
+  manifest.resize(manifest.rfind('\n', manifest.size() - 2) + 1);
+  test::write_text(bag() / "manifest-md5.txt", manifest);
+  write_job("bag/data", "checksums = [\"bag\"]\n", "substitute");
+  const auto cli = test::run_cli({"convert", (dir / "job.toml").string()});
+  EXPECT_EQ(cli.exit_code, 3) << cli.err;
+  EXPECT_THAT(cli.err, HasSubstr(fmt::format("{}:2: the bag's tag file {} has MD5 ",
+                                             (bag() / "tagmanifest-md5.txt").string(),
+                                             (bag() / "manifest-md5.txt").string())));
+  EXPECT_THAT(cli.err, HasSubstr("damaged or changed after the bag was made"));
+  EXPECT_THAT(cli.err, Not(HasSubstr("p3.tif")));
+  EXPECT_FALSE(anything_exposed());
 }
 
 TEST_F(DeliveryTest, WithOnErrorSubstituteTheDamagedPageIsFilmedAsASubstitute) {

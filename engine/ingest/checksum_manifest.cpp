@@ -219,6 +219,128 @@ std::vector<ManifestEntry> parse_checksum_manifest(std::string_view text, const 
   return entries;
 }
 
+namespace {
+
+std::string read_tag_file(const fs::path& file, std::string_view what) {
+  try {
+    return read_file(file);
+  } catch (const Error& error) {
+    throw Error(ErrorKind::input, fmt::format("{} {}", what, error.what()));
+  }
+}
+
+// The bag's declaration (RFC 8493 2.1.1: "BagIt-Version: M.N" and "Tag-File-Character-Encoding:
+// ENC"): filmwriter reads a bag's tag files, its manifests among them, as UTF-8, so a bag that
+// declares another encoding would have its non-ASCII paths misread.
+void check_bag_declaration(const fs::path& bag) {
+  const fs::path file = bag / "bagit.txt";
+  const std::string bytes = read_tag_file(file, "the BagIt bag's declaration");
+  std::string_view text = bytes;
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  std::optional<std::string> version, encoding;
+  std::uint32_t number = 0;
+  while (!text.empty()) {
+    const auto end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    ++number;
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    const auto colon = line.find(':');
+    const std::string label = colon == std::string_view::npos ? "" : lower(line.substr(0, colon));
+    std::string_view value = colon == std::string_view::npos ? "" : line.substr(colon + 1);
+    value.remove_prefix(std::min(value.find_first_not_of(" \t"), value.size()));
+    if (label == "bagit-version") {
+      const auto dot = value.find('.');
+      const auto digits = [](std::string_view part) {
+        return !part.empty() && std::all_of(part.begin(), part.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c)) != 0;
+        });
+      };
+      if (dot == std::string_view::npos || !digits(value.substr(0, dot)) ||
+          !digits(value.substr(dot + 1))) {
+        fail_line(file.string(), number,
+                  fmt::format("BagIt-Version \"{}\" is not a version M.N",
+                              escape_non_ascii(std::string(value))));
+      }
+      version = value;
+    } else if (label == "tag-file-character-encoding") {
+      encoding = value;
+    } else {
+      fail_line(file.string(), number,
+                fmt::format("expected \"BagIt-Version: M.N\" or \"Tag-File-Character-Encoding: "
+                            "UTF-8\", got \"{}\"",
+                            escape_non_ascii(std::string(line.substr(0, 120)))));
+    }
+  }
+  if (!version || !encoding) {
+    throw Error(ErrorKind::input,
+                fmt::format("{}: the BagIt bag's declaration lacks its {} line", file.string(),
+                            version ? "Tag-File-Character-Encoding" : "BagIt-Version"));
+  }
+  if (const std::string e = lower(*encoding); e != "utf-8" && e != "utf8") {
+    throw Error(ErrorKind::input,
+                fmt::format("{}: Tag-File-Character-Encoding is {}: filmwriter reads a bag's "
+                            "manifests as UTF-8 (as RFC 8493 asks); ask the supplier for the bag "
+                            "made with UTF-8 tag files",
+                            file.string(), escape_non_ascii(*encoding)));
+  }
+}
+
+// The bag's tag manifests (tagmanifest-<alg>.txt): the digests of its tag files, its payload
+// manifests among them. Checked before the payload manifests are read, so that a manifest
+// damaged after the bag was made is named as such, not taken for damaged scans.
+void check_tag_manifests(const fs::path& bag) {
+  std::error_code ec;
+  std::vector<fs::path> tag_manifests;
+  for (const auto& entry : fs::directory_iterator(bag, ec)) {
+    const std::string name = lower(entry.path().filename().string());
+    if (name.starts_with("tagmanifest-") && name.ends_with(".txt")) {
+      tag_manifests.push_back(entry.path());
+    }
+  }
+  std::sort(tag_manifests.begin(), tag_manifests.end());
+  for (const fs::path& manifest : tag_manifests) {
+    const std::string name = lower(manifest.filename().string());
+    const auto algorithm = algorithm_from_word(std::string_view(name).substr(12, name.size() - 16));
+    if (!algorithm) {
+      throw Error(ErrorKind::input,
+                  fmt::format("{}: a tag manifest of an algorithm filmwriter does not check (it "
+                              "checks md5, sha1, sha256, sha512)",
+                              manifest.string()));
+    }
+    const std::string text = read_tag_file(manifest, "tag manifest");
+    for (const ManifestEntry& e :
+         parse_checksum_manifest(text, manifest.string(), bag, algorithm, true)) {
+      const std::array<HashAlgorithm, 1> by = {e.algorithm};
+      std::string digest;
+      try {
+        digest = file_digests(e.path, by).front();
+      } catch (const Error& error) {
+        fail_line(manifest.string(), e.line,
+                  fmt::format("the bag's tag file {} cannot be read ({}): the bag is not whole; "
+                              "ask the supplier for it again",
+                              e.path, error.what()));
+      }
+      if (digest != e.digest) {
+        fail_line(manifest.string(), e.line,
+                  fmt::format("the bag's tag file {} has {} {}, the tag manifest says {}: it was "
+                              "damaged or changed after the bag was made, so its checksums cannot "
+                              "vouch for the scans; ask the supplier for the bag again",
+                              e.path, hash_name(e.algorithm), digest, e.digest));
+      }
+    }
+  }
+}
+
+// A bag is read only once its declaration and tag manifests hold.
+void check_bag(const fs::path& bag) {
+  check_bag_declaration(bag);
+  check_tag_manifests(bag);
+}
+
+}  // namespace
+
 std::vector<ManifestEntry> read_checksums(const std::filesystem::path& path,
                                           std::vector<std::string>& manifests_read) {
   std::error_code ec;
@@ -241,6 +363,7 @@ std::vector<ManifestEntry> read_checksums(const std::filesystem::path& path,
                               "bagit.txt); name its manifest file instead",
                               path.string()));
     }
+    check_bag(absolute);
     std::vector<fs::path> manifests;
     for (const auto& entry : fs::directory_iterator(absolute, ec)) {
       const std::string name = entry.path().filename().string();
@@ -273,6 +396,7 @@ std::vector<ManifestEntry> read_checksums(const std::filesystem::path& path,
   // A bag's payload manifest named on its own: its paths are the bag root's too.
   const std::string name = lower(absolute.filename().string());
   const bool bagit = name.starts_with("manifest-") && is_bagit_bag(absolute.parent_path());
+  if (bagit) check_bag(absolute.parent_path());
   return read_one(absolute, absolute.parent_path(), bagit);
 }
 
@@ -385,18 +509,32 @@ std::string DeliveryChecksums::check(const std::string& file, std::string* sha25
     const auto at = std::find(algorithms.begin(), algorithms.end(), HashAlgorithm::sha256);
     *sha256 = digests[static_cast<std::size_t>(at - algorithms.begin())];
   }
+  // Every listed digest is compared: one that matches while another does not says the
+  // delivery's checksums disagree, not that the file is damaged.
+  std::string contradicted;
+  const ManifestEntry* matched = nullptr;
   for (auto it = begin; it != end; ++it) {
     const ManifestEntry& entry = entries_[it->second];
     const auto at = std::find(algorithms.begin(), algorithms.end(), entry.algorithm);
     const std::string& actual = digests[static_cast<std::size_t>(at - algorithms.begin())];
-    if (actual != entry.digest) {
-      return fmt::format(
-          "{}: {} is {}, the delivery's {} line {} says {}: the file was damaged or changed "
-          "after delivery; ask the supplier for it again",
-          file, hash_name(entry.algorithm), actual, entry.manifest, entry.line, entry.digest);
+    if (actual == entry.digest) {
+      if (!matched) matched = &entry;
+      continue;
     }
+    contradicted += fmt::format("{}{} is {}, the delivery's {} line {} says {}",
+                                contradicted.empty() ? "" : "; ", hash_name(entry.algorithm),
+                                actual, entry.manifest, entry.line, entry.digest);
   }
-  return {};
+  if (contradicted.empty()) return {};
+  if (matched) {
+    return fmt::format(
+        "{}: {}; yet its {} matches {} line {}: the delivery's checksums disagree about the "
+        "file; ask the supplier which is right",
+        file, contradicted, hash_name(matched->algorithm), matched->manifest, matched->line);
+  }
+  return fmt::format(
+      "{}: {}: the file was damaged or changed after delivery; ask the supplier for it again", file,
+      contradicted);
 }
 
 std::vector<std::pair<std::string, std::string>> DeliveryChecksums::missing_in(

@@ -56,7 +56,9 @@ std::vector<ManifestEntry> parse_checksum_manifest(std::string_view text, const 
 
 // A manifest file (relative to its folder; a bag's manifest-<alg>.txt relative to the bag), or
 // a BagIt bag folder (every manifest-<alg>.txt of it): the entries. Error(input) naming the
-// path when it is neither, cannot be read, or a bag has no payload manifest.
+// path when it is neither, cannot be read, or a bag has no payload manifest. A bag is believed
+// only once its declaration (bagit.txt: a version, UTF-8 tag files) and its tag manifests
+// (tagmanifest-<alg>.txt) hold: Error(input) naming the file and line when one does not.
 std::vector<ManifestEntry> read_checksums(const std::filesystem::path& path,
                                           std::vector<std::string>& manifests_read);
 
