@@ -27,7 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// plan.json streamed frame by frame (a long job's plan is never whole in memory).
 // What a run checked the job's sources against before it filmed, for its journal record ("start"
 // or "resume"): the delivery's checksums vouched for them (docs/job-file.md, "Checksum
 // manifests"), and each reel's package says so (mets/package.cpp). Empty when none were used.
@@ -45,6 +44,7 @@ nlohmann::json checksums_record(const ChecksumSummary& checked) {
   return record;
 }
 
+// plan.json streamed frame by frame (a long job's plan is never whole in memory).
 void write_plan(const fs::path& path, const Job& job, const Plan& plan) {
   AtomicFile file(path);
   plan.write_json(job, [&](std::string_view piece) { file.write(piece); });

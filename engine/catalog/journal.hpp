@@ -39,7 +39,8 @@ struct JournalReel {
   std::uint32_t attempt = 1;  // 2 after one respool, ...
   std::uint64_t first_sequence = 0;
   std::vector<IndexRow> rows;  // frames of the current attempt, in order
-  // The run that exposed each of rows: 0 the first, n the job's n-th resume (runs[n - 1]).
+  // The run that exposed each of rows: 0 the first, n the job's n-th resume
+  // (resume_records[n - 1]).
   std::vector<std::uint32_t> row_runs;
   bool closed = false;
   bool complete = false;

@@ -140,6 +140,22 @@ std::optional<ParsedLine> parse_plain(std::string_view line, bool bagit) {
   return parsed;
 }
 
+// Calls `f(line, number)` for each line of a text file's `text` (number 1-based), a UTF-8 byte
+// order mark and CR line ends taken off.
+template <typename F>
+void each_line(std::string_view text, F&& f) {
+  static constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+  if (text.starts_with(kByteOrderMark)) text.remove_prefix(kByteOrderMark.size());
+  std::uint32_t number = 0;
+  while (!text.empty()) {
+    const auto end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    f(line, ++number);
+  }
+}
+
 }  // namespace
 
 std::optional<HashAlgorithm> algorithm_from_name(std::string_view name) {
@@ -167,19 +183,11 @@ bool is_bagit_bag(const std::filesystem::path& folder) {
 std::vector<ManifestEntry> parse_checksum_manifest(std::string_view text, const std::string& file,
                                                    const std::filesystem::path& root,
                                                    std::optional<HashAlgorithm> named, bool bagit) {
-  static constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
-  if (text.starts_with(kByteOrderMark)) text.remove_prefix(kByteOrderMark.size());
   const fs::path base = fs::absolute(root).lexically_normal();
   std::vector<ManifestEntry> entries;
-  std::uint32_t number = 0;
-  while (!text.empty()) {
-    const auto end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-    ++number;
-    if (line.ends_with('\r')) line.remove_suffix(1);
+  each_line(text, [&](std::string_view line, std::uint32_t number) {
     const auto first = line.find_first_not_of(" \t");
-    if (first == std::string_view::npos || line[first] == '#') continue;
+    if (first == std::string_view::npos || line[first] == '#') return;
 
     std::optional<ParsedLine> parsed = bagit ? std::nullopt : parse_bsd(line);
     if (!parsed) parsed = parse_plain(line, bagit);
@@ -215,7 +223,7 @@ std::vector<ManifestEntry> parse_checksum_manifest(std::string_view text, const 
                        .digest = lower(parsed->digest),
                        .manifest = file,
                        .line = number});
-  }
+  });
   return entries;
 }
 
@@ -234,18 +242,10 @@ std::string read_tag_file(const fs::path& file, std::string_view what) {
 // declares another encoding would have its non-ASCII paths misread.
 void check_bag_declaration(const fs::path& bag) {
   const fs::path file = bag / "bagit.txt";
-  const std::string bytes = read_tag_file(file, "the BagIt bag's declaration");
-  std::string_view text = bytes;
-  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   std::optional<std::string> version, encoding;
-  std::uint32_t number = 0;
-  while (!text.empty()) {
-    const auto end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-    ++number;
-    if (line.ends_with('\r')) line.remove_suffix(1);
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+  each_line(read_tag_file(file, "the BagIt bag's declaration"), [&](std::string_view line,
+                                                                    std::uint32_t number) {
+    if (line.find_first_not_of(" \t") == std::string_view::npos) return;
     const auto colon = line.find(':');
     const std::string label = colon == std::string_view::npos ? "" : lower(line.substr(0, colon));
     std::string_view value = colon == std::string_view::npos ? "" : line.substr(colon + 1);
@@ -272,7 +272,7 @@ void check_bag_declaration(const fs::path& bag) {
                             "UTF-8\", got \"{}\"",
                             escape_non_ascii(std::string(line.substr(0, 120)))));
     }
-  }
+  });
   if (!version || !encoding) {
     throw Error(ErrorKind::input,
                 fmt::format("{}: the BagIt bag's declaration lacks its {} line", file.string(),
