@@ -22,6 +22,7 @@
 
 #include "api/shared_queue.hpp"
 #include "catalog/catalog.hpp"
+#include "catalog/journal.hpp"
 
 namespace {
 
@@ -327,6 +328,62 @@ class NoJob final : public fw::api::JobRunner {
  public:
   fw::ops::ChildResult run(const fw::api::QueueJob&) override { return {0, "", 0}; }
 };
+
+// Replaying a job's journal (read_journal): resume does it once, and each reel's METS package
+// once more at the reel's close (the source checks of the runs that filmed it). A journal of
+// `range(0)` frames on reels of 2,400, with a resume halfway.
+void BM_ReadJournal(benchmark::State& state) {
+  const auto frames = static_cast<std::uint64_t>(state.range(0));
+  const fs::path dir = bench_dir("journal");
+  {
+    fw::Journal journal(dir / "journal.jsonl");
+    journal.append({{"event", "start"},
+                    {"job", "bench"},
+                    {"plan_sha256", std::string(64, 'a')},
+                    {"frames", frames},
+                    {"reels", frames / 2400 + 1}});
+    std::uint32_t in_reel = 0;
+    std::string reel;
+    for (std::uint64_t seq = 0; seq < frames; ++seq) {
+      if (in_reel == 0) {
+        reel = fmt::format("R{:04}", seq / 2400 + 1);
+        journal.append({{"event", "reel_loaded"}, {"reel", reel}, {"first_frame", 1}});
+      }
+      if (seq == frames / 2) {
+        journal.append({{"event", "resume"}, {"policy", "continue"}, {"next_seq", seq}});
+      }
+      fw::IndexRow row;
+      row.frame = ++in_reel;
+      row.kind = "page";
+      row.document_id = fmt::format("D{:05}", seq / 100 + 1);
+      row.page = static_cast<std::uint32_t>(seq % 100 + 1);
+      row.address = fmt::format("{}-{}-{:04}", reel, row.document_id, row.page);
+      row.blip = "page";
+      row.source_file = fmt::format("/data/scans/{}/p{:04}.tif", row.document_id, row.page);
+      row.source_page = 1;
+      row.source_sha256 = std::string(64, 'b');
+      row.frame_sha256 = std::string(64, 'c');
+      row.calibration = "sim-default-negative sha256:2632940c";
+      journal.append(fw::frame_record(reel, seq, row));
+      if (in_reel == 2400 || seq + 1 == frames) {
+        journal.append({{"event", "reel_closed"},
+                        {"reel", reel},
+                        {"complete", in_reel == 2400},
+                        {"film_used_m", 30.0}});
+        in_reel = 0;
+      }
+    }
+  }
+  for (auto _ : state) {
+    const fw::JournalState replayed = fw::read_journal(dir / "journal.jsonl");
+    benchmark::DoNotOptimize(replayed.next_sequence);
+  }
+  state.counters["frames/s"] =
+      benchmark::Counter(static_cast<double>(frames) * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
+  fs::remove_all(dir);
+}
+BENCHMARK(BM_ReadJournal)->Arg(2400)->Arg(10000)->Unit(benchmark::kMillisecond);
 
 void BM_SharedQueueClaim(benchmark::State& state) {
   const char* url = std::getenv("FW_BENCH_PG_URL");
