@@ -420,7 +420,19 @@ TEST_F(DeliveryTest, ABagWhoseManifestItsTagManifestContradictsIsRefused) {
       bag() / "tagmanifest-md5.txt",
       fmt::format("{}  bagit.txt\n{}  manifest-md5.txt\n", md5_file(bag() / "bagit.txt"),
                   md5_file(bag() / "manifest-md5.txt")));
-  ASSERT_EQ(run("plan", bag()).exit_code, 0);
+  // Whole, the bag converts, and the console, the journal and the package say what vouched.
+  const auto good = test::run_cli({"convert", bag().string(), "--out", (dir / "good").string(),
+                                   "--driver", "tiff", "-O", "pitch_um=50", "--dpi", "100"});
+  ASSERT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_THAT(good.out, HasSubstr("checksums: 3 file(s) match manifest-md5.txt (MD5); the bag's "
+                                  "tagmanifest-md5.txt vouches for its manifests"));
+  const std::string journal = read_file(dir / "good" / "bag" / "journal.jsonl");
+  const auto start = nlohmann::json::parse(journal.substr(0, journal.find('\n')));
+  EXPECT_EQ(start["checksums"]["tag_manifests"],
+            nlohmann::json::array({(bag() / "tagmanifest-md5.txt").string()}));
+  EXPECT_THAT(read_file(dir / "good" / "bag" / "R0001" / "mets.xml"),
+              HasSubstr(fmt::format("the manifests matched the bag's tag manifest(s) {}",
+                                    (bag() / "tagmanifest-md5.txt").string())));
   // A line of the manifest lost, as a careless edit would: p3 would be "not in the manifest".
   std::string manifest = read_file(bag() / "manifest-md5.txt");
   manifest.resize(manifest.rfind('\n', manifest.size() - 2) + 1);

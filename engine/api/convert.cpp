@@ -41,6 +41,7 @@ nlohmann::json checksums_record(const ChecksumSummary& checked) {
                          {"files_matched", checked.files_matched},
                          {"files_failed", checked.files_failed},
                          {"checked_at", checked.checked_at}};
+  if (!checked.tag_manifests.empty()) record["checksums"]["tag_manifests"] = checked.tag_manifests;
   return record;
 }
 

@@ -290,7 +290,7 @@ void check_bag_declaration(const fs::path& bag) {
 // The bag's tag manifests (tagmanifest-<alg>.txt): the digests of its tag files, its payload
 // manifests among them. Checked before the payload manifests are read, so that a manifest
 // damaged after the bag was made is named as such, not taken for damaged scans.
-void check_tag_manifests(const fs::path& bag) {
+std::vector<std::string> check_tag_manifests(const fs::path& bag) {
   std::error_code ec;
   std::vector<fs::path> tag_manifests;
   for (const auto& entry : fs::directory_iterator(bag, ec)) {
@@ -331,18 +331,26 @@ void check_tag_manifests(const fs::path& bag) {
       }
     }
   }
+  std::vector<std::string> checked;
+  for (const fs::path& manifest : tag_manifests) checked.push_back(manifest.string());
+  return checked;
 }
 
-// A bag is read only once its declaration and tag manifests hold.
-void check_bag(const fs::path& bag) {
+// A bag is read only once its declaration and tag manifests hold: the tag manifests checked.
+std::vector<std::string> check_bag(const fs::path& bag) {
   check_bag_declaration(bag);
-  check_tag_manifests(bag);
+  return check_tag_manifests(bag);
 }
 
 }  // namespace
 
 std::vector<ManifestEntry> read_checksums(const std::filesystem::path& path,
-                                          std::vector<std::string>& manifests_read) {
+                                          std::vector<std::string>& manifests_read,
+                                          std::vector<std::string>* tag_manifests_read) {
+  const auto vouched = [&](std::vector<std::string> tag_manifests) {
+    if (!tag_manifests_read) return;
+    for (std::string& m : tag_manifests) tag_manifests_read->push_back(std::move(m));
+  };
   std::error_code ec;
   const fs::path absolute = fs::absolute(path).lexically_normal();
   auto read_one = [&](const fs::path& file, const fs::path& root, bool bagit) {
@@ -363,7 +371,7 @@ std::vector<ManifestEntry> read_checksums(const std::filesystem::path& path,
                               "bagit.txt); name its manifest file instead",
                               path.string()));
     }
-    check_bag(absolute);
+    vouched(check_bag(absolute));
     std::vector<fs::path> manifests;
     for (const auto& entry : fs::directory_iterator(absolute, ec)) {
       const std::string name = entry.path().filename().string();
@@ -396,7 +404,7 @@ std::vector<ManifestEntry> read_checksums(const std::filesystem::path& path,
   // A bag's payload manifest named on its own: its paths are the bag root's too.
   const std::string name = lower(absolute.filename().string());
   const bool bagit = name.starts_with("manifest-") && is_bagit_bag(absolute.parent_path());
-  if (bagit) check_bag(absolute.parent_path());
+  if (bagit) vouched(check_bag(absolute.parent_path()));
   return read_one(absolute, absolute.parent_path(), bagit);
 }
 
@@ -430,7 +438,16 @@ std::string ChecksumSummary::line() const {
           : fmt::format("{} manifests ({})", manifests.size(), names);
   std::string line = fmt::format("checksums: {} file(s) match {}", files_matched, what);
   if (files_failed > 0) line += fmt::format("; {} file(s) do not (listed above)", files_failed);
+  if (!tag_manifests.empty()) line += "; " + tag_manifests_vouch();
   return line;
+}
+
+std::string ChecksumSummary::tag_manifests_vouch() const {
+  if (tag_manifests.size() == 1) {
+    return fmt::format("the bag's {} vouches for its manifests",
+                       fs::path(tag_manifests.front()).filename().string());
+  }
+  return fmt::format("{} tag manifests vouch for the manifests", tag_manifests.size());
 }
 
 DeliveryChecksums DeliveryChecksums::for_job(const std::vector<std::string>& checksums,
@@ -456,7 +473,14 @@ void DeliveryChecksums::add(const std::filesystem::path& path) {
   const std::string absolute = fs::absolute(path).lexically_normal().string();
   if (std::find(manifests_.begin(), manifests_.end(), absolute) != manifests_.end()) return;
   std::vector<std::string> read;
-  std::vector<ManifestEntry> entries = read_checksums(path, read);
+  std::vector<std::string> tag_manifests;
+  std::vector<ManifestEntry> entries = read_checksums(path, read, &tag_manifests);
+  for (std::string& manifest : tag_manifests) {
+    const std::string normal = fs::absolute(manifest).lexically_normal().string();
+    if (std::find(tag_manifests_.begin(), tag_manifests_.end(), normal) == tag_manifests_.end()) {
+      tag_manifests_.push_back(normal);
+    }
+  }
   for (const std::string& manifest : read) {
     const std::string normal = fs::absolute(manifest).lexically_normal().string();
     if (std::find(manifests_.begin(), manifests_.end(), normal) == manifests_.end()) {

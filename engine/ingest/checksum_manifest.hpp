@@ -58,9 +58,11 @@ std::vector<ManifestEntry> parse_checksum_manifest(std::string_view text, const 
 // a BagIt bag folder (every manifest-<alg>.txt of it): the entries. Error(input) naming the
 // path when it is neither, cannot be read, or a bag has no payload manifest. A bag is believed
 // only once its declaration (bagit.txt: a version, UTF-8 tag files) and its tag manifests
-// (tagmanifest-<alg>.txt) hold: Error(input) naming the file and line when one does not.
+// (tagmanifest-<alg>.txt) hold: Error(input) naming the file and line when one does not; the
+// tag manifests checked go to `tag_manifests_read`.
 std::vector<ManifestEntry> read_checksums(const std::filesystem::path& path,
-                                          std::vector<std::string>& manifests_read);
+                                          std::vector<std::string>& manifests_read,
+                                          std::vector<std::string>* tag_manifests_read = nullptr);
 
 // The SHA-256 a page's file had when it was checked (PageRef::checked_sha256): set from hex, and
 // read back as hex ("" when the file was not checked).
@@ -72,11 +74,14 @@ std::string checked_sha256(const PageRef& ref);
 struct ChecksumSummary {
   std::vector<std::string> manifests;  // every manifest read, in the order read
   std::vector<HashAlgorithm> algorithms;
+  std::vector<std::string> tag_manifests;  // a bag's tag manifests, which vouched for its manifests
   std::size_t files_matched = 0;
   std::size_t files_failed = 0;  // not listed, missing, or not matching
   std::string checked_at;        // UTC, when the check began ("2026-12-06T16:30:00Z")
   bool used() const { return !manifests.empty(); }
   std::string line() const;  // "" when no manifest was used
+  // "the bag's tagmanifest-md5.txt vouches for its manifests" (tag_manifests not empty).
+  std::string tag_manifests_vouch() const;
 };
 
 // Every manifest of a job, looked up by path. The job's own (its `checksums` key, --checksums,
@@ -88,6 +93,8 @@ class DeliveryChecksums {
                                    const std::vector<std::string>& page_folders);
   bool empty() const { return manifests_.empty(); }
   const std::vector<std::string>& manifests() const { return manifests_; }
+  // The tag manifests of the bags read, each checked against its bag's tag files.
+  const std::vector<std::string>& tag_manifests() const { return tag_manifests_; }
   std::vector<HashAlgorithm> algorithms() const;
 
   // Why `file` cannot be filmed by the delivery's checksums: "" when it is listed and every
@@ -107,6 +114,7 @@ class DeliveryChecksums {
   std::vector<std::pair<std::string, std::string>> missing(
       const std::vector<std::size_t>& listed) const;
   std::vector<std::string> manifests_;
+  std::vector<std::string> tag_manifests_;
   std::vector<ManifestEntry> entries_;
   std::multimap<std::string, std::size_t> by_path_;    // NFC of entries_[i].path -> i
   std::multimap<std::string, std::size_t> by_folder_;  // NFC of its folder -> i

@@ -207,6 +207,7 @@ std::vector<DocumentPages> scan_documents(const Job& job, ChecksumSummary* check
   ChecksumSummary summary;
   summary.manifests = delivery.manifests();
   summary.algorithms = delivery.algorithms();
+  summary.tag_manifests = delivery.tag_manifests();
   if (summary.used()) summary.checked_at = utc_timestamp_now();
   std::vector<DocumentPages> documents;
   documents.reserve(job.documents.size());

@@ -38,15 +38,17 @@ struct Filming {
 // first run, n its n-th resume, which checks the sources again before filming on.
 std::optional<MetsEvent> fixity_check_of(const nlohmann::json& checksums, std::uint32_t run) {
   if (!checksums.is_object()) return std::nullopt;
-  std::vector<std::string> manifests;
-  for (const auto& m : checksums.value("manifests", nlohmann::json::array())) {
-    if (m.is_string()) manifests.push_back(m.get<std::string>());
-  }
-  std::vector<std::string> algorithms;
-  for (const auto& a : checksums.value("algorithms", nlohmann::json::array())) {
-    if (a.is_string()) algorithms.push_back(a.get<std::string>());
-  }
+  const auto strings = [&](const char* key) {
+    std::vector<std::string> out;
+    for (const auto& item : checksums.value(key, nlohmann::json::array())) {
+      if (item.is_string()) out.push_back(item.get<std::string>());
+    }
+    return out;
+  };
+  const std::vector<std::string> manifests = strings("manifests");
   if (manifests.empty()) return std::nullopt;
+  const std::vector<std::string> algorithms = strings("algorithms");
+  const std::vector<std::string> tag_manifests = strings("tag_manifests");
   const auto matched = checksums.value("files_matched", std::uint64_t{0});
   const auto failed = checksums.value("files_failed", std::uint64_t{0});
   MetsEvent event;
@@ -57,6 +59,10 @@ std::optional<MetsEvent> fixity_check_of(const nlohmann::json& checksums, std::u
       "({}): {} file(s) match, {} failed",
       run == 0 ? "before filming" : fmt::format("before resumed run {} filmed on", run),
       fmt::join(manifests, ", "), fmt::join(algorithms, ", "), matched, failed);
+  if (!tag_manifests.empty()) {
+    event.detail += fmt::format("; the manifests matched the bag's tag manifest(s) {}",
+                                fmt::join(tag_manifests, ", "));
+  }
   event.outcome = failed == 0 ? "pass" : "fail";
   if (failed != 0) {
     event.outcome_notes.push_back(fmt::format(
