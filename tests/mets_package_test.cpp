@@ -449,7 +449,7 @@ TEST(MetsReels, AResumedRunsFixityCheckIsAnEventOfTheReelsItFilmed) {
   const auto stopped = test::run_cli(first);
   ASSERT_EQ(stopped.exit_code, 4) << stopped.out << stopped.err;
   auto again = args;
-  again.push_back("--resume");
+  again.emplace_back("--resume");
   const auto resumed = test::run_cli(again);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
 
@@ -480,7 +480,7 @@ TEST(MetsReels, AResumedRunsFixityCheckIsAnEventOfTheReelsItFilmed) {
     // R0001's first frame went on film in the first run, the rest of the job in the second.
     const std::size_t expected = reel == "R0001" ? 2 : 1;
     ASSERT_EQ(details.size(), expected) << reel << "\n" << text;
-    const std::string resumed_check = details.back();
+    const std::string& resumed_check = details.back();
     EXPECT_THAT(resumed_check, HasSubstr("before resumed run 1 filmed on, the job's source files "
                                          "were checked against"))
         << reel;

@@ -332,6 +332,7 @@ std::vector<std::string> check_tag_manifests(const fs::path& bag) {
     }
   }
   std::vector<std::string> checked;
+  checked.reserve(tag_manifests.size());
   for (const fs::path& manifest : tag_manifests) checked.push_back(manifest.string());
   return checked;
 }
