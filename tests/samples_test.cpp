@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/files.hpp"
+#include "ingest/checksum_manifest.hpp"
 #include "ingest/ingest.hpp"
 #include "job/job.hpp"
 #include "samples/samples.hpp"
@@ -212,8 +213,13 @@ TEST(Samples, DemoSetIsAJobThatIngestAccepts) {
   EXPECT_EQ(job.documents[0].toc[1].level, 2);
   EXPECT_EQ(job.documents[0].toc[3].origin, "toc/D001.csv:5");
 
-  const auto scanned = scan_documents(job);
+  ChecksumSummary checked;
+  const auto scanned = scan_documents(job, &checked);
   ASSERT_EQ(scanned.size(), 3u);
+  // Every page file is checked against the delivery's SHA256SUMS (the job's `checksums`).
+  EXPECT_EQ(checked.manifests, std::vector<std::string>{(dir / "SHA256SUMS").string()});
+  EXPECT_EQ(checked.files_matched, 6u);
+  EXPECT_EQ(checked.files_failed, 0u);
   std::vector<std::string> d001;
   for (const auto& page : scanned[0].pages)
     d001.push_back(fs::path(page.ref.file).filename().string());

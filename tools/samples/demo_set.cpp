@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/sha256.hpp"
 #include "samples/file_edits.hpp"
 #include "samples/samples.hpp"
 
@@ -60,6 +61,15 @@ void make_demo_set(const std::filesystem::path& dir) {
 
   save_pdf({marked(a4_w, a4_h, 200, 1, "D003 p1"), marked(a5_w, a5_h, 200, 3, "D003 p2")},
            dir / "D003.pdf");
+  // The supplier's checksums of the delivery, as sha256sum writes them: the demo job (its
+  // `checksums` key) checks every page file against them before it films, and each reel's
+  // METS has the check as an event.
+  std::string sums;
+  for (const char* file :
+       {"D001/p1.tif", "D001/p2.jpg", "D001/p3.png", "D001/p10.jp2", "D002.tif", "D003.pdf"}) {
+    sums += fmt::format("{}  {}\n", sha256_file(dir / file), file);
+  }
+  write_bytes(dir / "SHA256SUMS", sums);
 
   const std::string job = fmt::format(
       R"toml(# filmwriter demo job, made by fw-samples. Run: filmwriter convert {job}
@@ -68,6 +78,7 @@ id = "demo"
 title = {title}
 institution = "filmwriter demo"
 output = "out"
+checksums = "SHA256SUMS"
 format = "16mm-comic-30m"
 reduction = 24
 mode = "grey"
