@@ -292,38 +292,37 @@ void check_bag_declaration(const fs::path& bag) {
 // damaged after the bag was made is named as such, not taken for damaged scans.
 std::vector<std::string> check_tag_manifests(const fs::path& bag) {
   std::error_code ec;
-  std::vector<fs::path> tag_manifests;
+  std::vector<std::string> tag_manifests;
   for (const auto& entry : fs::directory_iterator(bag, ec)) {
     const std::string name = lower(entry.path().filename().string());
     if (name.starts_with("tagmanifest-") && name.ends_with(".txt")) {
-      tag_manifests.push_back(entry.path());
+      tag_manifests.push_back(entry.path().string());
     }
   }
   std::sort(tag_manifests.begin(), tag_manifests.end());
-  for (const fs::path& manifest : tag_manifests) {
-    const std::string name = lower(manifest.filename().string());
+  for (const std::string& manifest : tag_manifests) {
+    const std::string name = lower(fs::path(manifest).filename().string());
     const auto algorithm = algorithm_from_word(std::string_view(name).substr(12, name.size() - 16));
     if (!algorithm) {
       throw Error(ErrorKind::input,
                   fmt::format("{}: a tag manifest of an algorithm filmwriter does not check (it "
                               "checks md5, sha1, sha256, sha512)",
-                              manifest.string()));
+                              manifest));
     }
     const std::string text = read_tag_file(manifest, "tag manifest");
-    for (const ManifestEntry& e :
-         parse_checksum_manifest(text, manifest.string(), bag, algorithm, true)) {
+    for (const ManifestEntry& e : parse_checksum_manifest(text, manifest, bag, algorithm, true)) {
       const std::array<HashAlgorithm, 1> by = {e.algorithm};
       std::string digest;
       try {
         digest = file_digests(e.path, by).front();
       } catch (const Error& error) {
-        fail_line(manifest.string(), e.line,
+        fail_line(manifest, e.line,
                   fmt::format("the bag's tag file {} cannot be read ({}): the bag is not whole; "
                               "ask the supplier for it again",
                               e.path, error.what()));
       }
       if (digest != e.digest) {
-        fail_line(manifest.string(), e.line,
+        fail_line(manifest, e.line,
                   fmt::format("the bag's tag file {} has {} {}, the tag manifest says {}: it was "
                               "damaged or changed after the bag was made, so its checksums cannot "
                               "vouch for the scans; ask the supplier for the bag again",
@@ -331,10 +330,7 @@ std::vector<std::string> check_tag_manifests(const fs::path& bag) {
       }
     }
   }
-  std::vector<std::string> checked;
-  checked.reserve(tag_manifests.size());
-  for (const fs::path& manifest : tag_manifests) checked.push_back(manifest.string());
-  return checked;
+  return tag_manifests;
 }
 
 // A bag is read only once its declaration and tag manifests hold: the tag manifests checked.
@@ -439,16 +435,13 @@ std::string ChecksumSummary::line() const {
           : fmt::format("{} manifests ({})", manifests.size(), names);
   std::string line = fmt::format("checksums: {} file(s) match {}", files_matched, what);
   if (files_failed > 0) line += fmt::format("; {} file(s) do not (listed above)", files_failed);
-  if (!tag_manifests.empty()) line += "; " + tag_manifests_vouch();
-  return line;
-}
-
-std::string ChecksumSummary::tag_manifests_vouch() const {
   if (tag_manifests.size() == 1) {
-    return fmt::format("the bag's {} vouches for its manifests",
-                       fs::path(tag_manifests.front()).filename().string());
+    line += fmt::format("; the bag's {} vouches for its manifests",
+                        fs::path(tag_manifests.front()).filename().string());
+  } else if (!tag_manifests.empty()) {
+    line += fmt::format("; {} tag manifests vouch for the manifests", tag_manifests.size());
   }
-  return fmt::format("{} tag manifests vouch for the manifests", tag_manifests.size());
+  return line;
 }
 
 DeliveryChecksums DeliveryChecksums::for_job(const std::vector<std::string>& checksums,
@@ -476,18 +469,15 @@ void DeliveryChecksums::add(const std::filesystem::path& path) {
   std::vector<std::string> read;
   std::vector<std::string> tag_manifests;
   std::vector<ManifestEntry> entries = read_checksums(path, read, &tag_manifests);
-  for (std::string& manifest : tag_manifests) {
-    const std::string normal = fs::absolute(manifest).lexically_normal().string();
-    if (std::find(tag_manifests_.begin(), tag_manifests_.end(), normal) == tag_manifests_.end()) {
-      tag_manifests_.push_back(normal);
+  // A bag can be named twice (the job's `checksums` and a folder's own): each manifest once.
+  const auto once = [](std::vector<std::string>& into, const std::vector<std::string>& paths) {
+    for (const std::string& path : paths) {
+      const std::string normal = fs::absolute(path).lexically_normal().string();
+      if (std::find(into.begin(), into.end(), normal) == into.end()) into.push_back(normal);
     }
-  }
-  for (const std::string& manifest : read) {
-    const std::string normal = fs::absolute(manifest).lexically_normal().string();
-    if (std::find(manifests_.begin(), manifests_.end(), normal) == manifests_.end()) {
-      manifests_.push_back(normal);
-    }
-  }
+  };
+  once(manifests_, read);
+  once(tag_manifests_, tag_manifests);
   for (ManifestEntry& entry : entries) {
     by_path_.emplace(nfc(entry.path), entries_.size());
     by_folder_.emplace(nfc(fs::path(entry.path).parent_path().string()), entries_.size());

@@ -80,8 +80,6 @@ struct ChecksumSummary {
   std::string checked_at;        // UTC, when the check began ("2026-12-06T16:30:00Z")
   bool used() const { return !manifests.empty(); }
   std::string line() const;  // "" when no manifest was used
-  // "the bag's tagmanifest-md5.txt vouches for its manifests" (tag_manifests not empty).
-  std::string tag_manifests_vouch() const;
 };
 
 // Every manifest of a job, looked up by path. The job's own (its `checksums` key, --checksums,
