@@ -28,8 +28,8 @@ using test::row;
 using test::sample_job;
 
 // The tests named *On run on SQLite and on PostgreSQL (tests/support/pg_server.hpp).
-class CatalogOn : public test::CatalogBackend {};
-FW_INSTANTIATE_BACKENDS(Catalog, CatalogOn);
+class CatalogStoreOn : public test::CatalogBackend {};
+FW_INSTANTIATE_BACKENDS(Catalog, CatalogStoreOn);
 TEST(ReelIndex, RowsGoToDiskAsTheyComeAndIndexCsvAppearsWhole) {
   test::TempDir dir;
   const auto reel = dir / "R0001";
@@ -67,7 +67,7 @@ TEST(ReelIndex, RowsGoToDiskAsTheyComeAndIndexCsvAppearsWhole) {
   EXPECT_FALSE(std::filesystem::exists(dir / "R0002" / "index.csv.tmp"));
 }
 
-TEST_P(CatalogOn, MigratesAVersionOneCatalogKeepingItsFrames) {
+TEST_P(CatalogStoreOn, MigratesAVersionOneCatalogKeepingItsFrames) {
   test::TempDir dir;
   const std::string file = catalog_at(dir / "catalog.sqlite");
   {
@@ -105,7 +105,7 @@ INSERT INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, 
 
 // A resume rebuilds the job's rows from the journal: when the job started and when each reel
 // was loaded are kept (an inspection is checked against the day its reel was filmed).
-TEST_P(CatalogOn, ResumeKeepsWhenTheJobStartedAndTheReelWasLoaded) {
+TEST_P(CatalogStoreOn, ResumeKeepsWhenTheJobStartedAndTheReelWasLoaded) {
   test::TempDir dir;
   const std::string file = catalog_at(dir / "catalog.sqlite");
   Catalog catalog(file);
@@ -129,7 +129,7 @@ TEST_P(CatalogOn, ResumeKeepsWhenTheJobStartedAndTheReelWasLoaded) {
 // Schema 7: a job filmed again from the start (--overwrite) is its next run; the earlier run's
 // reels and frames stay, superseded with the time, and answers come from the current run
 // unless every attempt is asked for. A version 6 catalog upgrades with its reels current.
-TEST_P(CatalogOn, AVersionSixCatalogUpgradesAndARunAgainKeepsTheEarlierRunSuperseded) {
+TEST_P(CatalogStoreOn, AVersionSixCatalogUpgradesAndARunAgainKeepsTheEarlierRunSuperseded) {
   test::TempDir dir;
   const std::string file = catalog_at(dir / "catalog.sqlite");
   {

@@ -1,7 +1,7 @@
 // A real PostgreSQL server for the tests of the shared catalog: initdb and pg_ctl in a
-// temporary folder, started once per test executable on first use and stopped when it exits.
+// temporary folder, started once per test process on first use and stopped when it exits.
 // It listens on a unix socket in that folder only (listen_addresses=''), so no TCP port can
-// collide with another test executable's server or a system one. Run as root (CI, this
+// collide with another test process's server or a system one. Run as root (CI, this
 // machine), the server runs as the unprivileged `postgres` user (runuser), which owns the
 // folder: PostgreSQL refuses to run as root.
 #pragma once
