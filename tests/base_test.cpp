@@ -18,7 +18,7 @@
 #include "support/page_cache.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::base_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -374,4 +374,4 @@ TEST(ClosestWord, SuggestsASwappedOrMistypedWordButNotAFarOne) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::base_test

@@ -11,7 +11,7 @@
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::blip_test {
 namespace {
 
 using ::testing::ElementsAre;
@@ -162,4 +162,4 @@ TEST(Blips, MarkSizesComeFromTheFormat) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::blip_test

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <thread>
 
-namespace fw {
+namespace fw::buffer_pool_test {
 namespace {
 
 // The sizes of the 16 mm comic-30m job's buffers at 48x (bench/README.md, "Memory").
@@ -166,4 +166,4 @@ TEST(BufferPool, ReservedBuffersAreReadyAndKeptHoweverLongTheyIdle) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::buffer_pool_test

@@ -18,7 +18,7 @@
 #include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::calibrate_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -356,4 +356,4 @@ TEST_F(CalibrateApi, FitTakesTheStocksAimsAndNamesAnUnknownStock) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::calibrate_test

@@ -26,7 +26,7 @@
 #include "support/test_support.hpp"
 #include "support/toc_catalog.hpp"
 
-namespace fw {
+namespace fw::catalog_cli_test {
 namespace {
 
 class CatalogCliOn : public test::CatalogBackend {};
@@ -413,4 +413,4 @@ TEST_P(CatalogCliOn, MigrateRefusesToLeaveATableBehind) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::catalog_cli_test

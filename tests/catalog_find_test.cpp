@@ -24,7 +24,7 @@
 #include "support/pg_server.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::catalog_find_test {
 namespace {
 
 using test::filled;
@@ -442,4 +442,4 @@ TEST_F(CatalogQueryApi, ExportWritesOrReturnsEachFormatAndRefusesFlagsThatDoNotF
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::catalog_find_test

@@ -23,7 +23,7 @@
 #include "support/full_disk.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::catalog_full_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -364,4 +364,4 @@ TEST_F(CatalogFull, ARebuildOrMigrateOnAFullDiskIsNamedAndRunAgainWritesTheSameR
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::catalog_full_test

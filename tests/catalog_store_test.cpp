@@ -20,7 +20,7 @@
 #include "support/pg_server.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::catalog_store_test {
 namespace {
 
 using test::filled;
@@ -259,4 +259,4 @@ TEST(Journal, ANumberOutOfItsRangeIsAnErrorAtItsLine) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::catalog_store_test

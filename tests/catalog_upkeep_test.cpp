@@ -16,7 +16,7 @@
 #include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::catalog_upkeep_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -299,4 +299,4 @@ TEST_F(CatalogUpkeep, ACatalogThatCannotBeCreatedIsAStorageErrorNamingIt) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::catalog_upkeep_test

@@ -20,7 +20,7 @@
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::checksum_manifest_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -615,4 +615,4 @@ TEST_F(DeliveryTest, AFileChangedBetweenTheCheckAndItsRenderIsCaughtByTheRenderS
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::checksum_manifest_test

@@ -21,7 +21,7 @@
 #include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::color_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -537,4 +537,4 @@ TEST(IccPages, AJpeg2000IccProfileIsHonoured) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::color_test

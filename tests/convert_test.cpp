@@ -13,7 +13,7 @@
 #include "support/small_job.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::convert_test {
 namespace {
 
 using samples::Encoding;
@@ -353,4 +353,4 @@ TEST(Cli, AJobWhoseNameStartsWithADashIsNamedInTheUsageError) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::convert_test

@@ -23,7 +23,7 @@
 #include "sim/sim_physics.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::data_frames_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -555,4 +555,4 @@ TEST(DataFrames, RestoreReadsAReelsDevelopedFilmFolderAndWritesTheFilesAndItsRep
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::data_frames_test

@@ -29,7 +29,7 @@
 #include "support/test_support.hpp"
 #include "text/text.hpp"
 
-namespace fw {
+namespace fw::data_jobs_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -329,4 +329,4 @@ TEST(DataSplit, AGroupFilmedOverTwoReelsComesBackFromBothReelsTogether) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::data_jobs_test

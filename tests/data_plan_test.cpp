@@ -25,7 +25,7 @@
 #include "support/test_support.hpp"
 #include "text/text.hpp"
 
-namespace fw {
+namespace fw::data_plan_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -319,4 +319,4 @@ TEST(DataPlan, JobKeysAndTheirErrors) {
 // On the simulated recorder's developed film
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::data_plan_test

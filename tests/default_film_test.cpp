@@ -18,7 +18,7 @@
 #include "color/calibration.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::default_film_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -186,4 +186,4 @@ TEST_F(DefaultCalibration, ResumeRefusesAChangedCalibration) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::default_film_test

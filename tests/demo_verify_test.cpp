@@ -14,7 +14,7 @@
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::demo_verify_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -81,4 +81,4 @@ TEST(OneLineVerify, GeneratedA4PagesVerifyWithVerdictPass) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::demo_verify_test

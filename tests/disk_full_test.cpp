@@ -26,7 +26,7 @@
 #include "support/full_disk.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::disk_full_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -331,4 +331,4 @@ INSTANTIATE_TEST_SUITE_P(Drivers, DiskFull, ::testing::Values("sim", "tiff"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::disk_full_test

@@ -18,7 +18,7 @@
 #include "support/resume_fixture.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::drawn_with_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -204,4 +204,4 @@ TEST_F(DrawnWithTest, AJobWhosePlanNamesItsCalibrationFileRelativeResumes) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::drawn_with_test

@@ -15,7 +15,7 @@
 #include "support/plan_fixture.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::film_format_test {
 namespace {
 
 using ::testing::ElementsAre;
@@ -381,4 +381,4 @@ TEST(Place, BlipTrackExtendsTheFrameBelowTheImageArea) {
 // Planner
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::film_format_test

@@ -17,7 +17,7 @@
 #include "support/plan_fixture.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::film_plan_targets_test {
 namespace {
 
 using ::testing::ElementsAre;
@@ -305,4 +305,4 @@ TEST(PlanJson, HashIsStableAndFollowsTheInput) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::film_plan_targets_test

@@ -14,7 +14,7 @@
 #include "support/plan_fixture.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::film_planner_test {
 namespace {
 
 using ::testing::ElementsAre;
@@ -291,4 +291,4 @@ TEST(PlannerFiche, DocumentsThatFitStartANewFiche) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::film_planner_test

@@ -27,7 +27,7 @@
 #include "support/test_support.hpp"
 #include "text/text.hpp"
 
-namespace fw {
+namespace fw::frame_marks_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -582,4 +582,4 @@ TEST_F(VerifySmallPages, ACardAndAPhotoAtTheDefaultPitchPassVerify) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::frame_marks_test

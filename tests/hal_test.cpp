@@ -23,7 +23,7 @@
 #include "net/protocol.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::hal_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -492,4 +492,4 @@ TEST(DriverDescriptions, EachDriverWithItsCapabilitiesOrWhyTheyAreUnknown) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::hal_test

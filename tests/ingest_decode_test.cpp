@@ -23,7 +23,7 @@
 
 #include <vips/vector.h>  // after ingest.hpp's vips8, which it needs
 
-namespace fw {
+namespace fw::ingest_decode_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -623,4 +623,4 @@ TEST(Ingest, APageSmallerThanAnyPageIsRefusedNamingItsSize) {
 // --- failure policies -----------------------------------------------------------------------
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::ingest_decode_test

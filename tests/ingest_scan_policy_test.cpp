@@ -14,7 +14,7 @@
 #include "support/ingest_fixture.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::ingest_scan_policy_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -187,4 +187,4 @@ TEST(Ingest, EveryBadFileOfAFolderIsReportedInOneRun) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::ingest_scan_policy_test

@@ -17,7 +17,7 @@
 #include "support/ingest_fixture.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::ingest_sources_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -255,4 +255,4 @@ TEST(Ingest, SourceHashesKeepOnlyTheLastFilesAndHashAnOlderOneAgain) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::ingest_sources_test

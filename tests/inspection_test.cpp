@@ -13,7 +13,7 @@
 #include "support/pg_server.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::inspection_test {
 namespace {
 
 // One job "qc" with reel R0001 (complete), filmed on 2026-03-10 (local time: noon UTC is that
@@ -248,4 +248,4 @@ TEST(InspectionId, ParsesANumberWithOrWithoutItsHash) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::inspection_test

@@ -12,7 +12,7 @@
 #include "support/job_text.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::job_file_errors_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -487,4 +487,4 @@ TEST(JobFile, ErrorsNameTheFileAsGiven) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::job_file_errors_test

@@ -11,7 +11,7 @@
 #include "support/job_text.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::job_file_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -275,4 +275,4 @@ TEST(JobFile, InlineFormatTable) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::job_file_test

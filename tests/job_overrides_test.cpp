@@ -12,7 +12,7 @@
 #include "support/job_text.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::job_overrides_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -283,4 +283,4 @@ TEST(OneLineMode, TheScansPathMustBeAFolder) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::job_overrides_test

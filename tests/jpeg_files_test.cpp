@@ -30,7 +30,7 @@
 #include "support/small_job.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::jpeg_files_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -618,4 +618,4 @@ TEST(JpegAspect, PixelsPastFourToOneAreAWrongHeaderAndRefused) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::jpeg_files_test

@@ -28,7 +28,7 @@
 #include "support/small_job.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::messages_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -676,4 +676,4 @@ TEST(Messages, TheSummaryListsEveryWarningAndEachSubstitutedPageOnce) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::messages_test

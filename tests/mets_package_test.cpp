@@ -30,7 +30,7 @@
 #include "support/small_job.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::mets_package_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -530,4 +530,4 @@ TEST(MetsReels, EachReelOfASplitJobHasItsOwnValidPackage) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::mets_package_test

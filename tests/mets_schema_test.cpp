@@ -26,7 +26,7 @@
 #include "support/mets_xml.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::mets_schema_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -263,4 +263,4 @@ TEST(MetsSchema, AValueXmlCannotHoldIsAnErrorNamingIt) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::mets_schema_test

@@ -16,7 +16,7 @@
 #include "support/small_job.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::operator_loop_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -207,4 +207,4 @@ TEST(OperatorLoopResume, ResumeOfTheOutFolderFinishesTheJobItHolds) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::operator_loop_test

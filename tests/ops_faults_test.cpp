@@ -22,7 +22,7 @@
 #include "support/ops_fixture.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::ops_faults_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -430,4 +430,4 @@ TEST_F(OpsTest, NetFaultsAndSigkillAtRandomPointsResumeExactlyOnceAndIdentical) 
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::ops_faults_test

@@ -14,7 +14,7 @@
 #include "support/ops_fixture.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::ops_queue_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -170,4 +170,4 @@ TEST_F(OpsTest, QueueRunNamesItsQueueOnceAsAnArgumentOrAsAnOption) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::ops_queue_test

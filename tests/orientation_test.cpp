@@ -26,7 +26,7 @@
 #include "support/small_job.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::orientation_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -544,4 +544,4 @@ pages = { dir = "scans" }
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::orientation_test

@@ -18,7 +18,7 @@
 #include "ingest/ingest.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::page_count_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -233,4 +233,4 @@ TEST(PageCount, ATiffWhoseChainLoopsIsRefused) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::page_count_test

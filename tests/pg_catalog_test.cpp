@@ -21,7 +21,7 @@
 #include "support/test_support.hpp"
 #include "support/toc_catalog.hpp"
 
-namespace fw {
+namespace fw::pg_catalog_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -447,4 +447,4 @@ pages = { files = ["p1.png"] }
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::pg_catalog_test

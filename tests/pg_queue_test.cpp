@@ -19,7 +19,7 @@
 #include "support/pg_server.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::pg_queue_test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -228,4 +228,4 @@ pages = { dir = "../scans" }
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::pg_queue_test

@@ -17,7 +17,7 @@
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::pipeline_test {
 namespace {
 
 // A job of `pages` small pages (60 x 80 mm at 254 dpi) rendered at 10x on a 12.5 um pitch.
@@ -175,4 +175,4 @@ TEST(Pipeline, RenderedBytesAreTheRenderedFramesSize) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::pipeline_test

@@ -17,7 +17,7 @@
 #include "support/small_job.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::plan_text_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -377,4 +377,4 @@ TEST_F(PlanTextTest, FilmingDateIsPartOfThePlan) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::plan_text_test

@@ -19,7 +19,7 @@
 #include "support/small_job.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::preflight_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -466,4 +466,4 @@ TEST(Preflight, ASubstituteCarriesTheReasonTheRenderStageWouldGive) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::preflight_test

@@ -31,7 +31,7 @@
 #include "samples/samples.hpp"
 #include "support/test_support.hpp"
 
-namespace fw::qc {
+namespace fw::qc::qc_checks_test {
 namespace {
 
 using ::testing::ElementsAre;
@@ -513,4 +513,4 @@ TEST(FilmReader, ReadsTheFramesOfAReelsFilmFolderAsStored) {
 }
 
 }  // namespace
-}  // namespace fw::qc
+}  // namespace fw::qc::qc_checks_test

@@ -18,7 +18,7 @@
 #include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::qc_formats_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -347,4 +347,4 @@ TEST(VerifyRealisticFormat, SixteenMillimetreAtTheDefaultPitchPassesCleanAndCatc
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::qc_formats_test

@@ -15,7 +15,7 @@
 #include "qc/thumbnails.hpp"
 #include "support/test_support.hpp"
 
-namespace fw::qc {
+namespace fw::qc::qc_report_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -230,4 +230,4 @@ TEST(ThumbnailStore, GivesBackWhatItWasGivenAndLeavesNoFile) {
 }
 
 }  // namespace
-}  // namespace fw::qc
+}  // namespace fw::qc::qc_report_test

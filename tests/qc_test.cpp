@@ -33,7 +33,7 @@
 #include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::qc_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -696,4 +696,4 @@ TEST(QcProfileFile, NamesTheFileLineAndKeyOfEveryMistake) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::qc_test

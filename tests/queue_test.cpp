@@ -25,7 +25,7 @@
 #include "support/pg_server.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::queue_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -334,4 +334,4 @@ TEST_F(QueueApi, EachJobsEndIsLoggedWithItsStateExitCodeAndError) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::queue_test

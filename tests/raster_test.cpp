@@ -17,7 +17,7 @@
 #include "support/small_job.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::raster_test {
 namespace {
 
 using vips::VImage;
@@ -439,4 +439,4 @@ TEST(Raster, SamePageFromEightThreadsGivesIdenticalBytes) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::raster_test

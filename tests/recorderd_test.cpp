@@ -16,7 +16,7 @@
 #include "support/ops_fixture.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::recorderd_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -237,4 +237,4 @@ TEST(Recorderd, AfterAnIdleClientIsReleasedTheNextClientIsServed) {
 // --- faults and kills together ------------------------------------------------------------
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::recorderd_test

@@ -8,7 +8,7 @@
 #include <numeric>
 #include <vector>
 
-namespace fw {
+namespace fw::resample_test {
 namespace {
 
 struct Plane {
@@ -141,4 +141,4 @@ TEST(Resample, SupportedSizes) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::resample_test

@@ -19,7 +19,7 @@
 #include "support/resume_fixture.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::resume_sim_kill_test {
 namespace {
 
 using test::ResumeTest;
@@ -167,4 +167,4 @@ INSTANTIATE_TEST_SUITE_P(Recorders, SimResumeTest, ::testing::Values(false, true
                          [](const auto& info) { return info.param ? "Recorderd" : "Sim"; });
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::resume_sim_kill_test

@@ -20,7 +20,7 @@
 #include "support/resume_fixture.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::resume_test {
 namespace {
 
 using test::ResumeTest;
@@ -360,4 +360,4 @@ TEST_F(ResumeTest, AReplacedPageIsNamedAndRefilmedFromItsReelWithRespool) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::resume_test

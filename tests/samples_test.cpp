@@ -19,7 +19,7 @@
 #include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::samples_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -278,4 +278,4 @@ TEST(Samples, DemoReelsAndFicheJobsPlanSplitsSubstitutesAndHeaders) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::samples_test

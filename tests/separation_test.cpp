@@ -25,7 +25,7 @@
 #include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::separation_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -442,4 +442,4 @@ TEST_F(Separations, ThePagesThreeFramesNeverSplitAcrossReels) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::separation_test

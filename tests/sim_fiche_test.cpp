@@ -22,7 +22,7 @@
 #include "support/sim_recorder.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::sim_fiche_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -337,4 +337,4 @@ TEST_F(SimFicheJob, AResumedSheetEqualsAnUninterruptedOne) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::sim_fiche_test

@@ -21,7 +21,7 @@
 #include "support/sim_recorder.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::sim_physics_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -330,4 +330,4 @@ TEST(SimPhysics, DevelopsTheSameFilmOnOneThreadAndOnMany) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::sim_physics_test

@@ -21,7 +21,7 @@
 #include "support/sim_recorder.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::sim_recorder_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -258,4 +258,4 @@ TEST(SimRecorder, MeasureDevelopsButKeepsOnlyDensities) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::sim_recorder_test

@@ -24,7 +24,7 @@
 #include "support/sim_recorder.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::sim_resume_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -355,4 +355,4 @@ TEST(SimRecorder, ResumedReelEqualsAnUninterruptedOne) {
 // fiche-a6-98-24x (10.5 x 13.0 mm) is 1050 x 1300 px.
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::sim_resume_test

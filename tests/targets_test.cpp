@@ -16,7 +16,7 @@
 #include "render/target.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::targets_test {
 namespace {
 
 using ::testing::ElementsAre;
@@ -516,4 +516,4 @@ language = "zh-Hant"
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::targets_test

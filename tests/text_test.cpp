@@ -16,7 +16,7 @@
 #include "support/test_support.hpp"
 #include "text/text.hpp"
 
-namespace fw {
+namespace fw::text_test {
 namespace {
 
 using ::testing::ElementsAre;
@@ -579,4 +579,4 @@ TEST(Cli, TextPreviewAndFontsCheck) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::text_test

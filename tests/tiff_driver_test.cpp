@@ -18,7 +18,7 @@
 #include "support/page_cache.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::tiff_driver_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -288,4 +288,4 @@ TEST_F(TiffDriverTest, EveryFrameTheJournalClaimsSurvivesAPowerCutAtAnyMoment) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::tiff_driver_test

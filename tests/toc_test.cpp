@@ -22,7 +22,7 @@
 #include "support/test_support.hpp"
 #include "support/toc_catalog.hpp"
 
-namespace fw {
+namespace fw::toc_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -698,4 +698,4 @@ TEST(TocCatalog, AVersionSevenCatalogGainsTheTocTable) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::toc_test

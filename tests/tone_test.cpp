@@ -20,7 +20,7 @@
 #include "support/engine_api.hpp"
 #include "support/test_support.hpp"
 
-namespace fw {
+namespace fw::tone_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -247,4 +247,4 @@ TEST_F(Tone, AgedPaperIsExposedAtTheAimAndVerifyJudgesItOnThePaper) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::tone_test

@@ -12,7 +12,7 @@
 #include "core/vips_error.hpp"
 #include "support/ingest_fixture.hpp"
 
-namespace fw {
+namespace fw::vips_messages_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -273,4 +273,4 @@ TEST(VipsMessages, TheProgramNamesTheFileOfADecoderWarning) {
 }
 
 }  // namespace
-}  // namespace fw
+}  // namespace fw::vips_messages_test

@@ -18,7 +18,8 @@ std::string utf8(char32_t code_point) {
 }
 
 // One line per character; a character no font draws fails the command (exit 3).
-int run_check(const std::string& font_set, const std::string& check, const std::string& language) {
+int run_text_check(const std::string& font_set, const std::string& check,
+                   const std::string& language) {
   const auto engine = api::open_font_set(font_set);
   char32_t missing = 0;
   for (const auto& c : engine->resolve(check, language)) {
@@ -98,7 +99,7 @@ void add_text_commands(CLI::App& app, std::vector<Command>& commands) {
   commands.push_back({fonts, [fonts_flags](Context&) {
                         const FontsFlags& f = *fonts_flags;
                         return f.check.empty() ? run_fonts(f.font_set)
-                                               : run_check(f.font_set, f.check, f.language);
+                                               : run_text_check(f.font_set, f.check, f.language);
                       }});
 
   auto request = std::make_shared<api::TextPreviewRequest>();
