@@ -11,10 +11,6 @@
 namespace fw::api {
 namespace {
 
-CatalogTarget target(const CatalogNames& names) {
-  return locate_catalog(names.named, names.catalog, names.job);
-}
-
 // --format mets: one package per reel, a folder each, so no single output file or stdout.
 CatalogExport export_mets_packages(const CatalogNames& names, const CatalogExportRequest& request) {
   if (!request.output.empty()) {
@@ -26,7 +22,7 @@ CatalogExport export_mets_packages(const CatalogNames& names, const CatalogExpor
     throw Error(ErrorKind::usage, "--all-attempts: not with --format mets (the reels on film)");
   }
   if (request.bom) throw Error(ErrorKind::usage, "--bom: only for --format csv");
-  const auto t = target(names);
+  const auto t = locate_catalog(names);
   const Catalog catalog(t.catalog_file);
   std::string job_id = t.job_id;
   if (job_id.empty()) {
@@ -54,7 +50,7 @@ CatalogExport export_toc(const CatalogNames& names, const CatalogExportRequest& 
     throw Error(ErrorKind::usage,
                 "--output: not with --format toc-csv (it writes a folder: --out)");
   }
-  const auto t = target(names);
+  const auto t = locate_catalog(names);
   const Catalog catalog(t.catalog_file);
   CatalogExport result;
   result.toc = export_toc_package(catalog, t.job_id, request.out_dir);
@@ -74,7 +70,7 @@ std::vector<std::string> find_in_catalog(const CatalogNames& names, FrameQuery q
                 "catalog find: give at least one of --document, --title, --meta, --text, "
                 "--source, --sha256");
   }
-  const auto t = target(names);
+  const auto t = locate_catalog(names);
   q.job_id = t.job_id;
   const Catalog catalog(t.catalog_file);
   auto lines = describe_frames(catalog.find(q));
@@ -101,7 +97,7 @@ CatalogExport export_catalog(const CatalogNames& names, const CatalogExportReque
   if (request.bom && request.format != "csv") {
     throw Error(ErrorKind::usage, "--bom: only for --format csv");
   }
-  const auto t = target(names);
+  const auto t = locate_catalog(names);
   const Catalog catalog(t.catalog_file);
   CatalogExport result;
   result.text = request.format == "csv"

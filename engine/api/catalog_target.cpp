@@ -25,8 +25,10 @@ fs::path job_output(const fs::path& named) {
 
 }  // namespace
 
-CatalogTarget locate_catalog(const fs::path& named, const fs::path& catalog_flag,
-                             const std::string& job_id_flag, bool job_in_catalog) {
+CatalogTarget locate_catalog(const CatalogNames& names, bool job_in_catalog) {
+  const fs::path& named = names.named;
+  const fs::path& catalog_flag = names.catalog;
+  const std::string& job_id_flag = names.job;
   CatalogTarget target;
   std::string how;
   if (named.empty()) {

@@ -24,15 +24,12 @@ struct CatalogTarget {
   std::string job_id;  // "" when no job was named: every job in the catalog
 };
 
-// `named` is the JOB argument ("" for none), `catalog_flag` --catalog ("" for none) and
-// `job_id_flag` --job ("" for none). Without a JOB: --catalog, else FILMWRITER_CATALOG, else
+// Without a JOB (names.named empty): --catalog, else FILMWRITER_CATALOG, else
 // out/catalog.sqlite. A catalog is a file path or a postgresql:// URL.
 // Throws Error(usage) when the catalog file does not exist (naming it and how it was chosen),
 // when JOB's job is not in it, or when --job names another job than JOB.
 // `catalog check` passes job_in_catalog = false: a job missing from its catalog is what it
 // reports, not a usage error.
-CatalogTarget locate_catalog(const std::filesystem::path& named,
-                             const std::filesystem::path& catalog_flag,
-                             const std::string& job_id_flag, bool job_in_catalog = true);
+CatalogTarget locate_catalog(const CatalogNames& names, bool job_in_catalog = true);
 
 }  // namespace fw::api

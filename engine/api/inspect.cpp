@@ -3,33 +3,26 @@
 #include "catalog/catalog.hpp"
 
 namespace fw::api {
-namespace {
-
-CatalogTarget target(const CatalogNames& names) {
-  return locate_catalog(names.named, names.catalog, names.job);
-}
-
-}  // namespace
 
 Inspection record_inspection(const CatalogNames& names, Inspection inspection) {
-  const CatalogTarget t = target(names);
+  const CatalogTarget t = locate_catalog(names);
   inspection.job_id = t.job_id;
   return add_inspection(Catalog(t.catalog_file), std::move(inspection));
 }
 
 Inspection correct_inspection_record(const CatalogNames& names, long long id,
                                      const InspectionChange& change, const std::string& reason) {
-  return correct_inspection(Catalog(target(names).catalog_file), id, change, reason);
+  return correct_inspection(Catalog(locate_catalog(names).catalog_file), id, change, reason);
 }
 
 Inspection withdraw_inspection_record(const CatalogNames& names, long long id,
                                       const std::string& reason) {
-  return withdraw_inspection(Catalog(target(names).catalog_file), id, reason);
+  return withdraw_inspection(Catalog(locate_catalog(names).catalog_file), id, reason);
 }
 
 DueInspections reels_due_for_inspection(const CatalogNames& names, int months,
                                         const std::string& as_of) {
-  const CatalogTarget t = target(names);
+  const CatalogTarget t = locate_catalog(names);
   DueInspections due;
   due.as_of = as_of.empty() ? local_today() : as_of;
   due.months = months;
@@ -41,7 +34,7 @@ DueInspections reels_due_for_inspection(const CatalogNames& names, int months,
 
 std::vector<Inspection> inspection_records(const CatalogNames& names, const std::string& reel,
                                            bool history) {
-  const CatalogTarget t = target(names);
+  const CatalogTarget t = locate_catalog(names);
   const Catalog catalog(t.catalog_file);
   std::vector<Inspection> records;
   for (const auto& job : catalog.jobs()) {

@@ -5,16 +5,12 @@
 #include <fstream>
 #include <string_view>
 
+#include "ingest/file_boxes.hpp"
+
 namespace fw::ingest_detail {
 namespace {
 
 using namespace std::string_view_literals;
-
-std::uint64_t big_endian(const unsigned char* bytes, int count) {
-  std::uint64_t value = 0;
-  for (int i = 0; i < count; ++i) value = (value << 8) | bytes[i];
-  return value;
-}
 
 struct Box {
   std::string_view type;
@@ -74,19 +70,10 @@ Jp2Header read_jp2_header(const std::string& file) {
   // The top-level boxes up to the header box: signature, file type, perhaps XML or uuid boxes.
   in.seekg(0);
   for (int box = 0; box < 1000; ++box) {
-    std::array<unsigned char, 8> head{};
-    if (!in.read(reinterpret_cast<char*>(head.data()), head.size())) break;
-    std::uint64_t length = big_endian(head.data(), 4);
-    std::uint64_t size_of_head = 8;
-    if (length == 1) {
-      std::array<unsigned char, 8> wide{};
-      if (!in.read(reinterpret_cast<char*>(wide.data()), wide.size())) break;
-      length = big_endian(wide.data(), 8);
-      size_of_head = 16;
-    }
-    if (length < size_of_head) break;  // 0: the last box (the codestream), to the end
-    const std::string_view type(reinterpret_cast<const char*>(head.data()) + 4, 4);
-    const std::uint64_t body_size = length - size_of_head;
+    const auto head = read_jp2_box_head(in);
+    if (!head) break;  // the end, or the last box (the codestream) running to the end
+    const std::string_view type = head->type;
+    const std::uint64_t body_size = head->body_size;
     if (type == "jp2c"sv) break;  // the header box comes before the codestream
     if (type != "jp2h"sv) {
       in.seekg(static_cast<std::streamoff>(body_size), std::ios::cur);

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "ingest/file_boxes.hpp"
 #include "ingest/tiff_pages.hpp"
 
 namespace fw {
@@ -27,12 +28,6 @@ using namespace std::string_view_literals;
 
 // EXIF blocks are small (tags and perhaps a thumbnail); anything this large is not one.
 constexpr std::uint64_t kMaxExifBytes = 16u << 20;
-
-std::uint64_t big_endian(const unsigned char* bytes, int size) {
-  std::uint64_t value = 0;
-  for (int i = 0; i < size; ++i) value = (value << 8) | bytes[i];
-  return value;
-}
 
 // An EXIF block where a walk over the file found one. A file that ends inside it, or one too
 // large to be EXIF, is damaged: its orientation cannot be read.
@@ -52,13 +47,10 @@ std::string read_exif(std::ifstream& in, std::uint64_t size, const std::string& 
 std::optional<std::string> png_exif_chunk(const std::string& file, const std::string& context) {
   std::ifstream in(file, std::ios::binary);
   in.seekg(8);  // signature
-  std::array<unsigned char, 8> head{};
-  while (in.read(reinterpret_cast<char*>(head.data()), head.size())) {
-    const std::uint64_t length = big_endian(head.data(), 4);
-    const std::string_view type(reinterpret_cast<const char*>(head.data()) + 4, 4);
-    if (type == "eXIf"sv) return read_exif(in, length, context, "its eXIf chunk");
-    if (type == "IEND"sv || length > 0x7fffffffu) return std::nullopt;
-    in.seekg(static_cast<std::streamoff>(length) + 4, std::ios::cur);  // data and CRC
+  while (const auto chunk = ingest_detail::read_png_chunk_head(in)) {
+    if (chunk->type == "eXIf"sv) return read_exif(in, chunk->body_size, context, "its eXIf chunk");
+    if (chunk->type == "IEND"sv) return std::nullopt;
+    in.seekg(static_cast<std::streamoff>(chunk->body_size) + 4, std::ios::cur);  // data and CRC
   }
   return std::nullopt;
 }
@@ -75,21 +67,11 @@ constexpr std::array<std::string_view, 2> kExifUuids = {
 std::optional<std::string> jp2_exif_box(const std::string& file, const std::string& context) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return std::nullopt;
-  std::array<unsigned char, 8> head{};
-  for (int box = 0; box < 100000 && in.read(reinterpret_cast<char*>(head.data()), 8); ++box) {
-    std::uint64_t length = big_endian(head.data(), 4);
-    std::uint64_t header = 8;
-    const std::string_view type(reinterpret_cast<const char*>(head.data()) + 4, 4);
-    if (length == 1) {  // the length follows, in 64 bits
-      std::array<unsigned char, 8> wide{};
-      if (!in.read(reinterpret_cast<char*>(wide.data()), 8)) return std::nullopt;
-      length = big_endian(wide.data(), 8);
-      header = 16;
-    }
-    if (length == 0) return std::nullopt;  // the last box, to the end of the file: the codestream
-    if (length < header) return std::nullopt;
-    const std::uint64_t body = length - header;
-    if (type == "uuid"sv && body > 16) {
+  for (int box = 0; box < 100000; ++box) {
+    const auto head = ingest_detail::read_jp2_box_head(in);
+    if (!head) return std::nullopt;  // the end, or the last box (the codestream) to the end
+    const std::uint64_t body = head->body_size;
+    if (head->type == "uuid"sv && body > 16) {
       std::array<char, 16> uuid{};
       if (!in.read(uuid.data(), uuid.size())) return std::nullopt;
       const std::string_view id(uuid.data(), uuid.size());

@@ -11,25 +11,17 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "ingest/file_boxes.hpp"
 
 namespace fw::ingest_detail {
-namespace {
-
-std::uint32_t big_endian(const unsigned char* bytes) {
-  return (std::uint32_t{bytes[0]} << 24) | (std::uint32_t{bytes[1]} << 16) |
-         (std::uint32_t{bytes[2]} << 8) | bytes[3];
-}
-
-}  // namespace
 
 PngHeaderChunks read_png_header_chunks(const std::string& file) {
   PngHeaderChunks chunks;
   std::ifstream in(file, std::ios::binary);
   in.seekg(8);  // signature
-  std::array<unsigned char, 8> header{};
-  while (in.read(reinterpret_cast<char*>(header.data()), header.size())) {
-    const std::uint32_t length = big_endian(header.data());
-    const std::string_view type(reinterpret_cast<const char*>(header.data()) + 4, 4);
+  while (const auto chunk = read_png_chunk_head(in)) {
+    const std::uint64_t length = chunk->body_size;
+    const std::string_view type = chunk->type;
     // All of these must come before the image data; libpng ignores them after it.
     if (type == "IDAT" || type == "IEND") break;
     if (type == "iCCP") chunks.icc = true;
@@ -43,12 +35,14 @@ PngHeaderChunks read_png_header_chunks(const std::string& file) {
     }
     if ((type == "gAMA" && length == 4) || (type == "cHRM" && length == 32)) {
       std::array<unsigned char, 32> data{};
-      if (!in.read(reinterpret_cast<char*>(data.data()), length)) break;
+      if (!in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(length)))
+        break;
       if (type == "gAMA") {
-        chunks.gamma = big_endian(data.data());
+        chunks.gamma = static_cast<std::uint32_t>(big_endian(data.data(), 4));
       } else {
         std::array<std::uint32_t, 8> values{};
-        for (std::size_t i = 0; i < values.size(); ++i) values[i] = big_endian(&data[4 * i]);
+        for (std::size_t i = 0; i < values.size(); ++i)
+          values[i] = static_cast<std::uint32_t>(big_endian(&data[4 * i], 4));
         chunks.chromaticities = values;
       }
       in.seekg(4, std::ios::cur);  // CRC (libvips's decoder checks it)

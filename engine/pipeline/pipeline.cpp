@@ -8,9 +8,9 @@
 #include <exception>
 #include <map>
 #include <optional>
-#include <thread>
 
 #include "base/buffer_pool.hpp"
+#include "base/threads.hpp"
 #include "catalog/index.hpp"
 #include "color/calibration.hpp"
 #include "core/error.hpp"
@@ -70,16 +70,11 @@ class FrameReservation {
   FrameReservation& operator=(const FrameReservation&) = delete;
 };
 
-unsigned resolve_threads(unsigned threads) {
-  if (threads != 0) return threads;
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
 }  // namespace
 
 RunResult run_plan(const Job& job, const Plan& plan, hal::Recorder& recorder,
                    const std::filesystem::path& job_dir, const RunOptions& options) {
-  const unsigned threads = resolve_threads(options.threads);
+  const unsigned threads = threads_or_all_cores(options.threads);
   const unsigned tokens = options.tokens ? options.tokens : 2 * threads;
   const std::size_t total = options.spool ? options.spool->size() : plan.frames.size();
   auto frame_at = [&](std::size_t i) {

@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
-#include <thread>
 #include <unordered_set>
 
+#include "base/threads.hpp"
 #include "color/page_icc.hpp"
 #include "core/error.hpp"
 #include "core/vips_error.hpp"
@@ -102,10 +102,6 @@ BadPage bad_page(const Job& job, const Candidate& page, std::string reason) {
   return bad;
 }
 
-unsigned resolve_threads(unsigned threads) {
-  return threads != 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
-}
-
 double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -134,7 +130,7 @@ void check(const Job& job, const Plan& plan, const FrameReader& frames, std::siz
   std::size_t done = 0;
   std::atomic<bool> stopped{false};
   const std::string reel = report.reel;
-  tbb::task_arena arena(static_cast<int>(resolve_threads(options.threads)));
+  tbb::task_arena arena(static_cast<int>(threads_or_all_cores(options.threads)));
   arena.execute([&] {
     tbb::parallel_for(std::size_t{0}, pages.size(), [&](std::size_t i) {
       if (options.stop && options.stop->load()) {

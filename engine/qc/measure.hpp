@@ -8,6 +8,7 @@
 // 10 um, small enough to be doubles.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -15,6 +16,11 @@
 #include "qc/pooled.hpp"
 
 namespace fw::qc {
+
+// A measured figure as qc.json and the checks' messages give it: three decimals.
+inline double round3(double v) {
+  return std::round(v * 1000) / 1000;
+}
 
 struct Rect {
   std::uint32_t x = 0, y = 0, width = 0, height = 0;

@@ -1,15 +1,11 @@
 #include "qc/qc_json.hpp"
 
-#include <cmath>
+#include "qc/measure.hpp"
 
 namespace fw::qc {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-double round3(double v) {
-  return std::round(v * 1000) / 1000;
-}
 
 Json density_json(const DensityResult& d) {
   Json dj = Json::object();

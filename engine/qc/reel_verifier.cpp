@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
-#include <thread>
 
 #include "base/buffer_pool.hpp"
+#include "base/threads.hpp"
 #include "color/paper.hpp"
 #include "core/error.hpp"
 #include "render/render.hpp"
@@ -223,10 +223,6 @@ FrameVerdict verify_frame(const ReelContext& ctx, const PlannedFrame& f, bool to
   return v;
 }
 
-unsigned resolve_threads(unsigned threads) {
-  return threads ? threads : std::max(1u, std::thread::hardware_concurrency());
-}
-
 }  // namespace
 
 const char* channel_name(std::uint32_t channels, std::uint32_t c) {
@@ -265,7 +261,7 @@ ReelVerdict verify_reel(const VerifySetup& setup, const PlannedReel& reel,
 
   // Frames in parallel, a frame's big buffers (film, render, areas) alive only while its
   // checks run, so that memory is bounded by the threads, not the reel; verdicts in order.
-  const unsigned threads = resolve_threads(setup.threads);
+  const unsigned threads = threads_or_all_cores(setup.threads);
   struct Slot {
     const PlannedFrame* frame = nullptr;
     FrameVerdict verdict;

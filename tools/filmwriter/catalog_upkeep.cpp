@@ -18,7 +18,7 @@ struct UpkeepFlags {
 
 int run_check(const UpkeepFlags& flags) {
   const auto& n = flags.names;
-  const auto t = api::locate_catalog(n.named, n.catalog, n.job, false);
+  const auto t = api::locate_catalog(n, false);
   const api::CatalogCheck check = api::check_catalog(t, n.named);
   for (const auto& problem : check.problems) fmt::print("FAILED {}\n", problem);
   if (!check.problems.empty()) {

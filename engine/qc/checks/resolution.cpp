@@ -8,10 +8,6 @@
 namespace fw::qc {
 namespace {
 
-double round3(double v) {
-  return std::round(v * 1000) / 1000;
-}
-
 // (high - low) / contrast of a profile across the bars: the mean of its top and bottom fifths.
 double modulation(std::vector<double> profile, double contrast) {
   std::sort(profile.begin(), profile.end());
