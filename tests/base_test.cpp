@@ -240,6 +240,41 @@ TEST(Unicode, NfcComposesCanonicalEquivalentsAndKeepsCompatibilityOnes) {
   EXPECT_EQ(spelling_difference("\u8C48\u5C71", "\uF900\u5C71"), "U+8C48 vs U+F900");
 }
 
+// The catalog's LIKE on SQLite (base/unicode.hpp): SQL's wildcards and escape, every
+// character's case.
+TEST(Unicode, LikeIgnoringCaseMatchesAsSqlLikeWithTheCaseOfEveryScript) {
+  EXPECT_TRUE(like_ignoring_case("Über die Natur", "%über%"));
+  EXPECT_TRUE(like_ignoring_case("ΑΘΗΝΑ", "αθηνα"));
+  EXPECT_TRUE(like_ignoring_case("ΑΡΙΣΤΟΤΕΛΗΣ", "αριστοτελης"));  // Σ: σ, and ς at a word's end
+  EXPECT_TRUE(like_ignoring_case("Ἀριστοτέλης", "%ΤΈΛΗΣ"));
+  EXPECT_TRUE(like_ignoring_case("Война и мир", "%ВОЙНА%"));
+  EXPECT_TRUE(like_ignoring_case("论语集注 卷一", "%集注%"));
+  EXPECT_FALSE(like_ignoring_case("论语集注 卷一", "%卷二%"));
+  EXPECT_FALSE(like_ignoring_case("Über", "uber"));            // Ü is not U
+  EXPECT_TRUE(like_ignoring_case("D001", "d_01"));             // _ is one character
+  EXPECT_TRUE(like_ignoring_case("\u8AD6\u8A9E", "_\u8A9E"));  // one character, three bytes
+  EXPECT_FALSE(like_ignoring_case("D001", "d_1"));
+  EXPECT_TRUE(like_ignoring_case("abcabd", "%ab%d"));  // back to the last % on a mismatch
+  EXPECT_FALSE(like_ignoring_case("abcabc", "%ab%d"));
+  EXPECT_TRUE(like_ignoring_case("", "%"));
+  EXPECT_FALSE(like_ignoring_case("a", ""));
+  // An escaped wildcard is itself; the escape escapes itself too.
+  EXPECT_TRUE(like_ignoring_case("50%", "%50\\%", U'\\'));
+  EXPECT_FALSE(like_ignoring_case("500", "%50\\%", U'\\'));
+  EXPECT_TRUE(like_ignoring_case("a_b", "a\\_b", U'\\'));
+  EXPECT_FALSE(like_ignoring_case("axb", "a\\_b", U'\\'));
+  EXPECT_TRUE(like_ignoring_case("C:\\scans", "%:\\\\s%", U'\\'));
+  // Not UTF-8: byte by byte, ASCII letters in either case.
+  EXPECT_TRUE(
+      like_ignoring_case("\xC3"
+                         "ABC",
+                         "%abc"));
+  EXPECT_FALSE(
+      like_ignoring_case("\xC3"
+                         "ABC",
+                         "%abd"));
+}
+
 // The catalog skips looking for other spellings of an id has_one_spelling() says has none: no
 // character beyond ASCII may be canonically equivalent to ASCII text it accepts, in the Unicode
 // version of the utf8proc this build links (a new version's singleton would fail this).

@@ -254,6 +254,38 @@ TEST_P(CatalogOn, FindsByMetadataAndFreeTextInAnyScript) {
   }
 }
 
+// A title or a value in a cased script beyond ASCII is found in either case, on both catalogs:
+// SQLite's own LIKE and PostgreSQL's ILIKE in a database of LC_CTYPE C (the test server's,
+// initdb --no-locale) lowercase ASCII letters only.
+TEST_P(CatalogOn, FindsTitlesAndValuesInEitherCaseBeyondAscii) {
+  test::TempDir dir;
+  Catalog catalog(catalog_at(dir / "catalog.sqlite"));
+  CatalogJob job = sample_job(dir.path());
+  job.documents = {{"D001", "Über die Natur", {{"Autor", "ΑΡΙΣΤΟΤΕΛΗΣ"}}, {"scans/d1.tif"}, {}},
+                   {"D002", "Война и мир", {{"Autor", "Лев Толстой"}}, {"scans/d2.tif"}, {}}};
+  catalog.start_job(job);
+  catalog.reel_loaded("nlc-1", "R0001", 1, 30.5);
+  catalog.add_frames("nlc-1", {{"nlc-1", "R0001", row(1, "D001", 1), {}, {}},
+                               {"nlc-1", "R0001", row(2, "D002", 1), {}, {}}});
+  FrameQuery q;
+  q.title = "über die";
+  EXPECT_EQ(frame_numbers(catalog.find(q)), (std::vector<std::uint32_t>{1}));
+  q.title = "ВОЙНА";
+  EXPECT_EQ(frame_numbers(catalog.find(q)), (std::vector<std::uint32_t>{2}));
+  q.title = "uber";  // a letter and its accented one are different letters
+  EXPECT_TRUE(catalog.find(q).empty());
+  FrameQuery meta;
+  meta.metadata = {parse_meta_query("Autor=αριστοτέλης")};
+  EXPECT_TRUE(catalog.find(meta).empty());  // έ is not Ε: the accent is part of the letter
+  meta.metadata = {parse_meta_query("Autor=αριστοτελης")};
+  EXPECT_EQ(frame_numbers(catalog.find(meta)), (std::vector<std::uint32_t>{1}));
+  FrameQuery text;
+  text.text = "ТОЛСТОЙ мир";
+  EXPECT_EQ(frame_numbers(catalog.find(text)), (std::vector<std::uint32_t>{2}));
+  text.text = "50%";  // a wildcard of LIKE is a plain character in what is looked for
+  EXPECT_TRUE(catalog.find(text).empty());
+}
+
 TEST_P(CatalogOn, ChecksumsMatchInEitherCase) {
   test::TempDir dir;
   Catalog catalog(catalog_at(dir / "catalog.sqlite"));

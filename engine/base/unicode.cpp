@@ -26,6 +26,30 @@ std::vector<utf8proc_int32_t> code_points(std::string_view text) {
   return points;
 }
 
+// The lowercase of each character of `text` into `out`; the bytes of text that is not valid
+// UTF-8, lowercased as ASCII.
+void lowercase_points(std::string_view text, std::vector<char32_t>& out) {
+  out.clear();
+  const auto* at = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  auto left = static_cast<utf8proc_ssize_t>(text.size());
+  while (left > 0) {
+    utf8proc_int32_t point = 0;
+    const utf8proc_ssize_t length = utf8proc_iterate(at, left, &point);
+    if (length <= 0) {
+      out.clear();
+      for (const char c : text) {
+        out.push_back(static_cast<char32_t>(utf8proc_tolower(static_cast<unsigned char>(c))));
+      }
+      return;
+    }
+    const auto lower = static_cast<char32_t>(utf8proc_tolower(point));
+    // Final sigma: one letter, ς at the end of a word and σ elsewhere, Σ in capitals for both.
+    out.push_back(lower == U'\u03C2' ? U'\u03C3' : lower);
+    at += length;
+    left -= length;
+  }
+}
+
 std::string listed(const std::vector<utf8proc_int32_t>& points, std::size_t from, std::size_t to) {
   std::string text;
   for (std::size_t i = from; i < to; ++i) {
@@ -58,6 +82,44 @@ bool has_one_spelling(std::string_view text) {
     if (static_cast<unsigned char>(c) >= 0x80 || c == 'K' || c == ';' || c == '`') return false;
   }
   return true;
+}
+
+bool like_ignoring_case(std::string_view text, std::string_view pattern, char32_t escape) {
+  // Reused: the catalog calls this once per row it filters.
+  thread_local std::vector<char32_t> t, p;
+  lowercase_points(text, t);
+  lowercase_points(pattern, p);
+  const char32_t lower_escape =
+      escape ? static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(escape))) : 0;
+  // The pattern as tokens: a character to match, or one of the wildcards.
+  constexpr char32_t kAnyRun = 0xFFFFFFFF, kAnyOne = 0xFFFFFFFE;  // beyond Unicode
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    if (escape && p[i] == lower_escape && i + 1 < p.size()) {
+      p[n++] = p[++i];
+    } else {
+      p[n++] = p[i] == U'%' ? kAnyRun : p[i] == U'_' ? kAnyOne : p[i];
+    }
+  }
+  p.resize(n);
+  // Greedy, going back to the last % on a mismatch: linear in most texts, never exponential.
+  std::size_t ti = 0, pi = 0, run = std::string_view::npos, resume = 0;
+  while (ti < t.size()) {
+    if (pi < p.size() && p[pi] == kAnyRun) {
+      run = pi++;
+      resume = ti;
+    } else if (pi < p.size() && (p[pi] == kAnyOne || p[pi] == t[ti])) {
+      ++pi;
+      ++ti;
+    } else if (run != std::string_view::npos) {
+      pi = run + 1;
+      ti = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.size() && p[pi] == kAnyRun) ++pi;
+  return pi == p.size();
 }
 
 std::string spelling_difference(std::string_view a, std::string_view b) {

@@ -24,7 +24,7 @@ std::string replace_word(const std::string& text, const std::string& from, const
 }
 
 // The SQL outside string literals, rewritten.
-std::string translate_code(std::string code) {
+std::string translate_code(std::string code, const std::string& like) {
   std::string out;
   for (std::size_t i = 0; i < code.size(); ++i) {
     if (code[i] == '?' && i + 1 < code.size() &&
@@ -36,7 +36,7 @@ std::string translate_code(std::string code) {
   }
   out = replace_word(out, "INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY");
   out = replace_word(out, "REAL", "DOUBLE PRECISION");
-  out = replace_word(out, "LIKE", "ILIKE");
+  out = replace_word(out, "LIKE", like);
   // json_each(X) with X a column: PostgreSQL's json_each gives json values, json_each_text
   // gives text as SQLite's does.
   std::string json;
@@ -77,7 +77,9 @@ std::string redact(const std::string& location) {
   return out;
 }
 
-std::string translate(const std::string& sql) {
+std::string translate(const std::string& sql, bool unicode_case) {
+  // The collation's own lowercase, for a database whose locale folds ASCII letters only.
+  const std::string like = unicode_case ? "COLLATE \"und-x-icu\" ILIKE" : "ILIKE";
   std::string text = sql;
   const std::string now = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
   for (std::size_t at; (at = text.find(now)) != std::string::npos;) {
@@ -90,7 +92,7 @@ std::string translate(const std::string& sql) {
   for (char c : text) {
     if (c == '\'') {
       if (!literal) {
-        out += translate_code(code);
+        out += translate_code(code, like);
         code.clear();
       }
       literal = !literal;
@@ -101,7 +103,7 @@ std::string translate(const std::string& sql) {
       code += c;
     }
   }
-  return out + translate_code(code);
+  return out + translate_code(code, like);
 }
 
 std::unique_ptr<Connection> open(const std::string& location, bool create) {

@@ -31,9 +31,12 @@ std::string redact(const std::string& location);
 // SQLite's spelling to PostgreSQL's: ?N -> $N, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') -> the
 // same text from now() in UTC, REAL -> DOUBLE PRECISION (PostgreSQL's REAL is 4 bytes),
 // INTEGER PRIMARY KEY -> BIGSERIAL PRIMARY KEY (SQLite's automatic row ids), LIKE -> ILIKE
-// (SQLite's LIKE ignores ASCII case), json_each(X) -> json_each_text(CAST(X AS json)).
-// String literals are left alone.
-std::string translate(const std::string& sql);
+// (the catalog's LIKE ignores case: on SQLite through base/unicode.hpp's like_ignoring_case),
+// json_each(X) -> json_each_text(CAST(X AS json)). With `unicode_case`, for a database whose
+// locale lowercases ASCII letters only (LC_CTYPE C, as `initdb --no-locale` makes it), LIKE ->
+// COLLATE "und-x-icu" ILIKE: ICU's lowercase, whatever the database's locale. String literals
+// are left alone.
+std::string translate(const std::string& sql, bool unicode_case = false);
 
 class Statement {
  public:

@@ -47,7 +47,7 @@ class PgConnection;
 
 class PgStatement : public Statement {
  public:
-  PgStatement(PgConnection& db, const std::string& sql) : db_(db), sql_(translate(sql)) {}
+  PgStatement(PgConnection& db, const std::string& sql);
   ~PgStatement() override { PQclear(result_); }
   PgStatement(const PgStatement&) = delete;
   PgStatement& operator=(const PgStatement&) = delete;
@@ -126,6 +126,11 @@ class PgConnection : public Connection {
     exec(fmt::format("SET TIME ZONE INTERVAL '{}{:02}:{:02}' HOUR TO MINUTE",
                      offset_min < 0 ? '-' : '+', std::labs(offset_min) / 60,
                      std::labs(offset_min) % 60));
+    // find --title über must find "Über" on every catalog. ILIKE lowercases by the database's
+    // locale, and one made with LC_CTYPE C knows the case of ASCII letters only: there, LIKE
+    // takes ICU's lowercase when the server was built with ICU (Debian's is).
+    unicode_case_ = answer("SELECT 'Ü' ILIKE 'ü'") != "t" &&
+                    answer("SELECT count(*) FROM pg_collation WHERE collname = 'und-x-icu'") != "0";
   }
   ~PgConnection() override { PQfinish(conn_); }
   PgConnection(const PgConnection&) = delete;
@@ -137,7 +142,7 @@ class PgConnection : public Connection {
     return std::make_unique<PgStatement>(*this, sql);
   }
   void exec(const std::string& sql) override {
-    PGresult* result = PQexec(conn_, translate(sql).c_str());
+    PGresult* result = PQexec(conn_, translate(sql, unicode_case_).c_str());
     check(result, sql);
     PQclear(result);
   }
@@ -150,6 +155,7 @@ class PgConnection : public Connection {
   }
 
   PGconn* conn() { return conn_; }
+  bool unicode_case() const { return unicode_case_; }
   // Throws, naming the catalog and the statement, unless `result` succeeded; records how many
   // rows it changed.
   void check(PGresult* result, const std::string& sql) {
@@ -173,10 +179,22 @@ class PgConnection : public Connection {
                             message.empty() ? trimmed(PQerrorMessage(conn_)) : message,
                             lost ? fmt::format(" ({})", kConnectionLost) : "", shown(sql)));
   }
+  // The first column of the first row of `sql`'s answer, as text.
+  std::string answer(const std::string& sql) {
+    PGresult* result = PQexec(conn_, sql.c_str());
+    check(result, sql);
+    std::string value = PQntuples(result) > 0 ? PQgetvalue(result, 0, 0) : "";
+    PQclear(result);
+    return value;
+  }
   std::string name_;
   PGconn* conn_ = nullptr;
   std::int64_t changes_ = 0;
+  bool unicode_case_ = false;
 };
+
+PgStatement::PgStatement(PgConnection& db, const std::string& sql)
+    : db_(db), sql_(translate(sql, db.unicode_case())) {}
 
 bool PgStatement::step() {
   if (result_ == nullptr) {

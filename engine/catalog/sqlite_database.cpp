@@ -7,13 +7,43 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <string>
+#include <string_view>
 #include <thread>
 
+#include "base/unicode.hpp"
 #include "catalog/database.hpp"
 #include "core/error.hpp"
 
 namespace fw::db {
 namespace {
+
+std::string_view text_of(sqlite3_value* value) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(value));
+  return {text ? text : "", static_cast<std::size_t>(sqlite3_value_bytes(value))};
+}
+
+// `text LIKE pattern [ESCAPE e]` is like(pattern, text[, e]): SQLite's own ignores the case of
+// ASCII letters only, so `find --title über` missed "Über die Natur". This one compares the
+// lowercase of every character (base/unicode.hpp), as PostgreSQL's ILIKE does in a UTF-8
+// locale.
+void sqlite_like(sqlite3_context* context, int argc, sqlite3_value** argv) {
+  for (int i = 0; i < argc; ++i) {
+    if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return sqlite3_result_null(context);
+  }
+  char32_t escape = 0;
+  if (argc == 3) {
+    const std::string_view e = text_of(argv[2]);
+    // The catalog's patterns escape with a backslash (catalog_sql::like_anywhere).
+    if (e.size() != 1 || static_cast<unsigned char>(e[0]) >= 0x80) {
+      return sqlite3_result_error(context, "ESCAPE must be one ASCII character", -1);
+    }
+    escape = static_cast<char32_t>(e[0]);
+  }
+  const std::string_view pattern = text_of(argv[0]);
+  const std::string_view text = text_of(argv[1]);
+  sqlite3_result_int(context, fw::like_ignoring_case(text, pattern, escape) ? 1 : 0);
+}
 
 std::function<void(const std::string&)>& wait_notice() {
   static std::function<void(const std::string&)> notice;
@@ -167,6 +197,16 @@ class SqliteConnection : public Connection {
     sqlite3_extended_result_codes(db_, 1);
     // Another process (a reader, a second job) may hold the write lock for a moment.
     sqlite3_busy_handler(db_, wait_for_lock, &name_);
+    for (const int arguments : {2, 3}) {
+      if (const int rc =
+              sqlite3_create_function_v2(db_, "like", arguments, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                         nullptr, &sqlite_like, nullptr, nullptr, nullptr);
+          rc != SQLITE_OK) {
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw_sqlite(nullptr, rc, file, "");
+      }
+    }
   }
   ~SqliteConnection() override { sqlite3_close(db_); }
   SqliteConnection(const SqliteConnection&) = delete;

@@ -25,6 +25,13 @@ bool canonically_equal(std::string_view a, std::string_view b);
 // ASCII decomposes to one beyond ASCII). Lets a lookup of "D001" skip looking for spellings.
 bool has_one_spelling(std::string_view text);
 
+// Whether `text` matches the SQL LIKE `pattern` (`%` any run of characters, `_` one character,
+// `escape` before either, or before itself, for the character itself), each character compared
+// through its lowercase (utf8proc_tolower: Über and über, ΑΘΗΝΑ and αθηνα, Ǆ and ǆ are alike);
+// ideographs have no case. Text that is not valid UTF-8 is compared byte by byte. The catalog's
+// LIKE on SQLite, whose own LIKE ignores the case of ASCII letters only.
+bool like_ignoring_case(std::string_view text, std::string_view pattern, char32_t escape = 0);
+
 // Where two spellings differ, as code points: "U+AC00 vs U+1100 U+1161", the part of each
 // between what they begin and end with alike (the whole of each when that is all).
 std::string spelling_difference(std::string_view a, std::string_view b);
