@@ -135,6 +135,15 @@ TEST_P(CatalogOn, FindsByDocumentTitleSourceAndChecksum) {
   ASSERT_EQ(catalog.find(by_frame).size(), 1u);
   EXPECT_EQ(catalog.find(by_frame)[0].row.document_id, "D002");
   EXPECT_EQ(catalog.documents("nlc-1")[0].metadata.at(0).second, "朱熹");
+
+  // A path's trailing components are taken literally too: `_` is not any character.
+  IndexRow deeper = row(4, "D002", 2);
+  deeper.source_file = "in/scans/D003.tif";
+  catalog.add_frames("nlc-1", {{"nlc-1", "R0001", deeper, {}, {}}});
+  by_source.source_file = "scans/D003.tif";
+  EXPECT_EQ(catalog.find(by_source).size(), 1u);
+  by_source.source_file = "s_ans/D003.tif";
+  EXPECT_TRUE(catalog.find(by_source).empty());
 }
 
 // A document id is found whatever Unicode spelling the question and the catalog use, as long

@@ -16,13 +16,13 @@ namespace fw {
 
 namespace catalog_sql {
 
-std::string like_anywhere(const std::string& text) {
-  std::string pattern = "%";
+std::string like_literal(const std::string& text) {
+  std::string pattern;
   for (char c : text) {
     if (c == '%' || c == '_' || c == '\\') pattern += '\\';
     pattern += c;
   }
-  return pattern + "%";
+  return pattern;
 }
 
 std::vector<std::pair<std::string, std::string>> metadata_pairs(const std::string& json) {
@@ -190,8 +190,9 @@ std::pair<std::string, std::vector<std::string>> find_query(
     where(fmt::format("{} = {{}}", kSourceName),
           slash == std::string::npos ? q.source_file : q.source_file.substr(slash + 1));
     const std::string whole = param(q.source_file);
-    const std::string tail = param("%/" + q.source_file);
-    sql += fmt::format("AND (f.source_file = {} OR f.source_file LIKE {}) ", whole, tail);
+    const std::string tail = param("%/" + catalog_sql::like_literal(q.source_file));
+    sql +=
+        fmt::format("AND (f.source_file = {} OR f.source_file LIKE {} ESCAPE '\\') ", whole, tail);
   }
   if (!q.sha256.empty()) {
     // Checksums are stored in lower case; an operator may paste them in upper case.

@@ -58,8 +58,13 @@ inline constexpr const char* kReelStatus =
 inline constexpr const char* kCurrentAttempts =
     "WHERE r.status <> 'spoiled' AND r.superseded_at = '' ";
 
-// LIKE pattern matching `text` literally anywhere ('\' escapes % and _).
-std::string like_anywhere(const std::string& text);
+// `text` for a LIKE pattern that takes it literally ('\' escapes %, _ and itself; the
+// statement says ESCAPE '\').
+std::string like_literal(const std::string& text);
+// LIKE pattern matching `text` literally anywhere.
+inline std::string like_anywhere(const std::string& text) {
+  return "%" + like_literal(text) + "%";
+}
 
 // A metadata column (a JSON object of strings, in job-file order) as key-value pairs.
 std::vector<std::pair<std::string, std::string>> metadata_pairs(const std::string& json);
