@@ -10,25 +10,8 @@
 namespace fw {
 namespace {
 
-// The code points of `text`, or nothing when it is not valid UTF-8.
-std::vector<utf8proc_int32_t> code_points(std::string_view text) {
-  std::vector<utf8proc_int32_t> points;
-  const auto* at = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
-  auto left = static_cast<utf8proc_ssize_t>(text.size());
-  while (left > 0) {
-    utf8proc_int32_t point = 0;
-    const utf8proc_ssize_t length = utf8proc_iterate(at, left, &point);
-    if (length <= 0) return {};
-    points.push_back(point);
-    at += length;
-    left -= length;
-  }
-  return points;
-}
-
-// The lowercase of each character of `text` into `out`; the bytes of text that is not valid
-// UTF-8, lowercased as ASCII.
-void lowercase_points(std::string_view text, std::vector<char32_t>& out) {
+// The code points of `text` into `out`; false (and `out` empty) when it is not valid UTF-8.
+bool decode(std::string_view text, std::vector<utf8proc_int32_t>& out) {
   out.clear();
   const auto* at = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
   auto left = static_cast<utf8proc_ssize_t>(text.size());
@@ -37,16 +20,32 @@ void lowercase_points(std::string_view text, std::vector<char32_t>& out) {
     const utf8proc_ssize_t length = utf8proc_iterate(at, left, &point);
     if (length <= 0) {
       out.clear();
-      for (const char c : text) {
-        out.push_back(static_cast<char32_t>(utf8proc_tolower(static_cast<unsigned char>(c))));
-      }
-      return;
+      return false;
     }
-    const auto lower = static_cast<char32_t>(utf8proc_tolower(point));
-    // Final sigma: one letter, ς at the end of a word and σ elsewhere, Σ in capitals for both.
-    out.push_back(lower == U'\u03C2' ? U'\u03C3' : lower);
+    out.push_back(point);
     at += length;
     left -= length;
+  }
+  return true;
+}
+
+// The code points of `text`, or nothing when it is not valid UTF-8.
+std::vector<utf8proc_int32_t> code_points(std::string_view text) {
+  std::vector<utf8proc_int32_t> points;
+  decode(text, points);
+  return points;
+}
+
+// The lowercase of each character of `text` into `out`; the bytes of text that is not valid
+// UTF-8, lowercased as ASCII.
+void lowercase_points(std::string_view text, std::vector<utf8proc_int32_t>& out) {
+  if (!decode(text, out)) {
+    for (const char c : text) out.push_back(static_cast<unsigned char>(c));
+  }
+  for (auto& point : out) {
+    point = utf8proc_tolower(point);
+    // Final sigma: one letter, ς at the end of a word and σ elsewhere, Σ in capitals for both.
+    if (point == 0x03C2) point = 0x03C3;
   }
 }
 
@@ -86,19 +85,18 @@ bool has_one_spelling(std::string_view text) {
 
 bool like_ignoring_case(std::string_view text, std::string_view pattern, char32_t escape) {
   // Reused: the catalog calls this once per row it filters.
-  thread_local std::vector<char32_t> t, p;
+  thread_local std::vector<utf8proc_int32_t> t, p;
   lowercase_points(text, t);
   lowercase_points(pattern, p);
-  const char32_t lower_escape =
-      escape ? static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(escape))) : 0;
+  const utf8proc_int32_t lower_escape = utf8proc_tolower(static_cast<utf8proc_int32_t>(escape));
   // The pattern as tokens: a character to match, or one of the wildcards.
-  constexpr char32_t kAnyRun = 0xFFFFFFFF, kAnyOne = 0xFFFFFFFE;  // beyond Unicode
+  constexpr utf8proc_int32_t kAnyRun = -1, kAnyOne = -2;  // no character
   std::size_t n = 0;
   for (std::size_t i = 0; i < p.size(); ++i) {
     if (escape && p[i] == lower_escape && i + 1 < p.size()) {
       p[n++] = p[++i];
     } else {
-      p[n++] = p[i] == U'%' ? kAnyRun : p[i] == U'_' ? kAnyOne : p[i];
+      p[n++] = p[i] == '%' ? kAnyRun : p[i] == '_' ? kAnyOne : p[i];
     }
   }
   p.resize(n);

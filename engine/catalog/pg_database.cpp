@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "catalog/database.hpp"
@@ -129,8 +131,13 @@ class PgConnection : public Connection {
     // find --title über must find "Über" on every catalog. ILIKE lowercases by the database's
     // locale, and one made with LC_CTYPE C knows the case of ASCII letters only: there, LIKE
     // takes ICU's lowercase when the server was built with ICU (Debian's is).
-    unicode_case_ = answer("SELECT 'Ü' ILIKE 'ü'") != "t" &&
-                    answer("SELECT count(*) FROM pg_collation WHERE collname = 'und-x-icu'") != "0";
+    const std::string probe_sql =
+        "SELECT NOT 'Ü' ILIKE 'ü' AND EXISTS (SELECT 1 FROM pg_collation WHERE collname = "
+        "'und-x-icu')";
+    PGresult* probe = PQexec(conn_, probe_sql.c_str());
+    check(probe, probe_sql);
+    unicode_case_ = std::string_view(PQgetvalue(probe, 0, 0)) == "t";
+    PQclear(probe);
   }
   ~PgConnection() override { PQfinish(conn_); }
   PgConnection(const PgConnection&) = delete;
@@ -178,14 +185,6 @@ class PgConnection : public Connection {
                 fmt::format("catalog {}: {}{} (in: {})", name_,
                             message.empty() ? trimmed(PQerrorMessage(conn_)) : message,
                             lost ? fmt::format(" ({})", kConnectionLost) : "", shown(sql)));
-  }
-  // The first column of the first row of `sql`'s answer, as text.
-  std::string answer(const std::string& sql) {
-    PGresult* result = PQexec(conn_, sql.c_str());
-    check(result, sql);
-    std::string value = PQntuples(result) > 0 ? PQgetvalue(result, 0, 0) : "";
-    PQclear(result);
-    return value;
   }
   std::string name_;
   PGconn* conn_ = nullptr;
