@@ -14,6 +14,7 @@
 #include "base/files.hpp"
 #include "base/sha256.hpp"
 #include "catalog/catalog.hpp"
+#include "catalog/database.hpp"
 #include "catalog/export.hpp"
 #include "core/error.hpp"
 #include "samples/samples.hpp"
@@ -409,6 +410,40 @@ TEST(PgCatalog, ANewerSchemaIsRefusedAndPasswordsAreNotShown) {
               std::string::npos)
         << e.what();
   }
+}
+
+// A connection whose own set-up fails after connecting (here a database whose search_path
+// finds an ILIKE that raises before pg_catalog's) is refused and leaves no session open on the
+// server: the queue's lease heartbeat opens its connection again at every tick after a
+// failure, and would otherwise pile sessions up to the server's max_connections.
+TEST(PgCatalog, AConnectionThatFailsAfterConnectingLeavesNoSessionOnTheServer) {
+  FW_REQUIRE_PG(server);
+  const std::string url = server->fresh_database();
+  const std::string name = url.substr(url.find("///") + 3, url.find('?') - url.find("///") - 3);
+  test::CatalogBackend::exec(url, fmt::format(R"(CREATE SCHEMA trap;
+CREATE FUNCTION trap.refuse(text, text) RETURNS boolean LANGUAGE plpgsql
+  AS $$ BEGIN RAISE EXCEPTION 'ILIKE refused'; END $$;
+CREATE OPERATOR trap.~~* (LEFTARG = text, RIGHTARG = text, FUNCTION = trap.refuse);
+ALTER DATABASE {} SET search_path = trap, pg_catalog)",
+                                              name));
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    try {
+      db::open(url, false);
+      FAIL() << "the connection's set-up did not fail";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("ILIKE refused"), std::string::npos) << e.what();
+    }
+  }
+  // The server process of a closed connection leaves pg_stat_activity shortly after.
+  const std::string sessions =
+      fmt::format("SELECT count(*) FROM pg_stat_activity WHERE datname = '{}'", name);
+  std::vector<std::string> open_sessions;
+  for (int wait = 0; wait < 100; ++wait) {
+    open_sessions = test::CatalogBackend::column(server->url("postgres"), sessions);
+    if (open_sessions == std::vector<std::string>{"0"}) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(open_sessions, std::vector<std::string>{"0"});
 }
 
 // --catalog with a password in the URL: the journal (on shared storage) keeps the URL without

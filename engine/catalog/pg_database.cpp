@@ -107,18 +107,19 @@ class PgStatement : public Statement {
 
 class PgConnection : public Connection {
  public:
-  explicit PgConnection(const std::string& url) : name_(redact(url)) {
-    conn_ = PQconnectdb(url.c_str());
-    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
-      const std::string message = conn_ ? trimmed(PQerrorMessage(conn_)) : "out of memory";
-      PQfinish(conn_);
+  // A constructor that throws runs no destructor: the connection is owned from the start, so
+  // a statement failing after connect does not leave the server a session.
+  explicit PgConnection(const std::string& url)
+      : name_(redact(url)), conn_(PQconnectdb(url.c_str()), &PQfinish) {
+    if (conn_ == nullptr || PQstatus(conn_.get()) != CONNECTION_OK) {
+      const std::string message = conn_ ? trimmed(PQerrorMessage(conn_.get())) : "out of memory";
       throw Error(ErrorKind::internal,
                   fmt::format("catalog {}: {}: {}", name_, kCannotConnect, message));
     }
     // The server's notices (CREATE ... IF NOT EXISTS that did nothing) are not the operator's.
     PQsetNoticeProcessor(
-        conn_, [](void*, const char*) {}, nullptr);
-    if (PQsetClientEncoding(conn_, "UTF8") != 0) fail("client_encoding UTF8");
+        conn_.get(), [](void*, const char*) {}, nullptr);
+    if (PQsetClientEncoding(conn_.get(), "UTF8") != 0) fail("client_encoding UTF8");
     // Dates "in local time" (a reel's filming day for vault inspections) are the recorder
     // host's, as with SQLite's 'localtime': the session's zone is this host's UTC offset now.
     const std::time_t now = std::time(nullptr);
@@ -134,12 +135,11 @@ class PgConnection : public Connection {
     const std::string probe_sql =
         "SELECT NOT 'Ü' ILIKE 'ü' AND EXISTS (SELECT 1 FROM pg_collation WHERE collname = "
         "'und-x-icu')";
-    PGresult* probe = PQexec(conn_, probe_sql.c_str());
+    PGresult* probe = PQexec(conn_.get(), probe_sql.c_str());
     check(probe, probe_sql);
     unicode_case_ = std::string_view(PQgetvalue(probe, 0, 0)) == "t";
     PQclear(probe);
   }
-  ~PgConnection() override { PQfinish(conn_); }
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
 
@@ -149,7 +149,7 @@ class PgConnection : public Connection {
     return std::make_unique<PgStatement>(*this, sql);
   }
   void exec(const std::string& sql) override {
-    PGresult* result = PQexec(conn_, translate(sql, unicode_case_).c_str());
+    PGresult* result = PQexec(conn_.get(), translate(sql, unicode_case_).c_str());
     check(result, sql);
     PQclear(result);
   }
@@ -158,10 +158,10 @@ class PgConnection : public Connection {
   void commit() override { exec("COMMIT"); }
   void rollback() noexcept override {
     // Nothing to undo on a connection the server closed: the transaction died with it.
-    if (PQstatus(conn_) == CONNECTION_OK) PQclear(PQexec(conn_, "ROLLBACK"));
+    if (PQstatus(conn_.get()) == CONNECTION_OK) PQclear(PQexec(conn_.get(), "ROLLBACK"));
   }
 
-  PGconn* conn() { return conn_; }
+  PGconn* conn() { return conn_.get(); }
   bool unicode_case() const { return unicode_case_; }
   // Throws, naming the catalog and the statement, unless `result` succeeded; records how many
   // rows it changed.
@@ -173,21 +173,21 @@ class PgConnection : public Connection {
       return;
     }
     const std::string message =
-        trimmed(result ? PQresultErrorMessage(result) : PQerrorMessage(conn_));
+        trimmed(result ? PQresultErrorMessage(result) : PQerrorMessage(conn_.get()));
     PQclear(result);
     fail(sql, message);
   }
 
  private:
   [[noreturn]] void fail(const std::string& sql, const std::string& message = {}) {
-    const bool lost = PQstatus(conn_) != CONNECTION_OK;
+    const bool lost = PQstatus(conn_.get()) != CONNECTION_OK;
     throw Error(ErrorKind::internal,
                 fmt::format("catalog {}: {}{} (in: {})", name_,
-                            message.empty() ? trimmed(PQerrorMessage(conn_)) : message,
+                            message.empty() ? trimmed(PQerrorMessage(conn_.get())) : message,
                             lost ? fmt::format(" ({})", kConnectionLost) : "", shown(sql)));
   }
   std::string name_;
-  PGconn* conn_ = nullptr;
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn_;
   std::int64_t changes_ = 0;
   bool unicode_case_ = false;
 };
