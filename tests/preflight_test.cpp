@@ -145,6 +145,11 @@ TEST_F(PreflightTest, UnderSubstituteTheBadPageBecomesASubstituteFrameAndTheGood
                                     page("D001", 3).string())));
   EXPECT_THAT(cli.out, HasSubstr("5 pages, 5 frames, 1 reel(s)"));
   EXPECT_THAT(cli.out, HasSubstr("1 warning(s)"));
+  // Listed under the summary with the frame's address and the file, as every substitute is.
+  EXPECT_THAT(cli.out, HasSubstr(fmt::format("  warning: document D001 (documents[1]) page 3 "
+                                             "(R0001-D001-0003) is filmed as a substitute: {} "
+                                             "(page 1): cannot decode",
+                                             page("D001", 3).string())));
 
   // The same frames, byte for byte, as when the render stage substitutes the page itself.
   api::ConvertOptions no_preflight;

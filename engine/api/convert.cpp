@@ -330,10 +330,11 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
       const Document& document = job.documents.at(bad.document);
       run_log.add_warning(
           {ops::substitute_warning(fmt::format("{} ({})", document.id, document.key), bad.page,
-                                   bad.reel, bad.reason),
+                                   bad.address, bad.where),
            {{"document", document.id},
             {"page", bad.page},
             {"reel", bad.reel},
+            {"address", bad.address},
             {"file", bad.file},
             {"reason", bad.reason}}});
     }

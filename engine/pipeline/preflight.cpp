@@ -25,6 +25,7 @@ struct Candidate {
   double scale = 1;
   std::uint64_t sequence = 0;
   std::string reel;
+  std::string address;
   std::size_t document = 0;
   std::uint32_t page = 0;
 };
@@ -92,12 +93,14 @@ BadPage bad_page(const Job& job, const Candidate& page, std::string reason) {
   BadPage bad;
   bad.sequence = page.sequence;
   bad.reel = page.reel;
+  bad.address = page.address;
   bad.document = page.document;
   bad.page = page.page;
   bad.file = ref.file;
   bad.page_in_file = ref.page_in_file;
   bad.policy = settings_for(job, document).on_error;
   bad.message = fmt::format("document {} ({}) page {}: {}", document.id, key, page.page, where);
+  bad.where = where;
   bad.reason = std::move(reason);
   return bad;
 }
@@ -121,7 +124,7 @@ void check(const Job& job, const Plan& plan, const FrameReader& frames, std::siz
     std::string key = fmt::format("{}\n{}", frame.source.ref.file, frame.source.ref.page_in_file);
     if (!seen.insert(std::move(key)).second) continue;
     pages.push_back({std::move(frame.source), frame.placement.scale_x, frame.sequence,
-                     plan.reels.at(frame.reel - 1).id, frame.document, frame.page});
+                     plan.reels.at(frame.reel - 1).id, frame.address, frame.document, frame.page});
   }
   std::unordered_set<std::string>().swap(seen);
 

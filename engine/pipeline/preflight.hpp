@@ -28,6 +28,7 @@ namespace fw {
 struct BadPage {
   std::uint64_t sequence = 0;  // the first planned frame that films the page
   std::string reel;            // that frame's reel ("R0002")
+  std::string address;         // and its address ("R0002-D001-0003")
   std::size_t document = 0;    // index into Job::documents
   std::uint32_t page = 0;      // 1-based within the document
   std::string file;
@@ -36,7 +37,9 @@ struct BadPage {
   // Why, worded as the render stage words it, so that the substitute frame preflight puts in
   // the page's place is the frame a re-render of the plan gives (verify compares them).
   std::string reason;
-  // The same with the document, its page and the file named:
+  // The same with the file named: "scans/p3.jpg (page 1): cannot decode: ...".
+  std::string where;
+  // And with the document and its page:
   // "document D001 (documents[1]) page 3: scans/p3.jpg (page 1): cannot decode: ...".
   std::string message;
 };
