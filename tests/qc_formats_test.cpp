@@ -16,6 +16,7 @@
 #include "base/files.hpp"
 #include "samples/samples.hpp"
 #include "support/engine_api.hpp"
+#include "support/small_job.hpp"
 #include "support/test_support.hpp"
 
 namespace fw::qc_formats_test {
@@ -176,6 +177,70 @@ TEST(VerifyFiche, FrameMarksSitInTheCellMarginAndAreCheckedLikeOnRollFilm) {
   EXPECT_THAT(bad.out, HasSubstr("F0001: frame 18 (F0001-D001-0004): frame mark says 0001000017"));
   const Json q2 = read_json(out / "fiche" / "qc.json");
   EXPECT_EQ(frame_of(q2, 15)["verdict"], "pass");
+}
+
+// Pages that are not on film, though the film is right: a page that did not decode at
+// preflight and an empty file, each filmed as a substitute under on_error = "substitute", and a
+// document left out under "skip-document". verify names each one (a warning, as convert gave),
+// qc.json says which frames are substitutes and for what; and once the page's source decodes
+// again, the film no longer shows its page and verify says that too.
+TEST(VerifySubstitutes, EveryPageNotOnFilmIsNamedAsConvertNamedIt) {
+  Lab lab;
+  samples::make_demo_set(lab.root() / "s");
+  const fs::path d001 = lab.root() / "s" / "D001";
+  const std::string whole_p2 = test::cut_in_half(d001 / "p2.jpg");  // decodes no more
+  test::write_text(d001 / "p4.png", "");                            // plans as no page
+  fs::create_directories(lab.root() / "s" / "D002");
+  fs::copy_file(d001 / "p2.jpg", lab.root() / "s" / "D002" / "p1.jpg");
+  const fs::path cal = lab.calibrate("sim-negative");
+  const fs::path job = lab.job(
+      "subs", "reduction = 24\non_error = \"substitute\"\n", "recorder = \"sim-test\"\n", cal,
+      kDemoDocument +
+          "[[documents]]\nid = \"D002\"\ntitle = \"缺页\"\npages = { dir = "
+          "\"s/D002\" }\ndpi = 200\non_error = \"skip-document\"\n");
+  const fs::path out = lab.root() / "out";
+  ASSERT_NO_THROW(lab.convert(job, out));
+
+  const auto r = lab.verify(job, out);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("R0001: pass — 10 of 10 frames on film, 2 of them a substitute for "
+                               "its page"));
+  const std::string p2 = (d001 / "p2.jpg").string();
+  EXPECT_THAT(r.out,
+              HasSubstr("WARNING R0001: frame 5 (R0001-D001-0002): document D001 page 2 (" + p2 +
+                        ") is on film as a substitute, not as itself: cannot decode: "
+                        "VipsJpeg: Premature end of input file"));
+  EXPECT_THAT(r.out, HasSubstr("WARNING R0001: frame 7 (R0001-D001-0004): document D001 page 4 is "
+                               "on film as a substitute, not as itself: " +
+                               (d001 / "p4.png").string() + ": the file is empty"));
+  EXPECT_THAT(r.out, HasSubstr("WARNING a document is not on the film (on_error = "
+                               "\"skip-document\"): skipped document D002: "));
+  const Json q = read_json(out / "subs" / "qc.json");
+  EXPECT_EQ(q["reels"][0]["substitutes"], 2);
+  EXPECT_EQ(q["warnings"].size(), 4u) << q["warnings"].dump();  // and the QI of 10 um
+  for (int n = 1; n <= 10; ++n) {
+    const Json& f = frame_of(q, n);
+    EXPECT_EQ(f["verdict"], "pass") << f.dump();
+    EXPECT_EQ(f["kind"] == "substitute", n == 5 || n == 7) << f.dump();
+    EXPECT_EQ(f.contains("substitute_for"), n == 5 || n == 7) << f.dump();
+  }
+  EXPECT_EQ(frame_of(q, 5)["substitute_for"],
+            Json({{"document", "D001"},
+                  {"page", 2},
+                  {"file", p2},
+                  {"reason", "cannot decode: VipsJpeg: Premature end of input file"}}));
+  EXPECT_EQ(frame_of(q, 7)["substitute_for"]["page"], 4);
+
+  // The scan mended: the film shows a substitute where the page now renders.
+  test::write_text(d001 / "p2.jpg", whole_p2);
+  const auto mended = lab.verify(job, out);
+  EXPECT_EQ(mended.exit_code, 5) << mended.out << mended.err;
+  EXPECT_THAT(mended.out,
+              HasSubstr("WARNING R0001: frame 5 (R0001-D001-0002): document D001 page 2 (" + p2 +
+                        ") is on film as a substitute (index.csv), not as itself, though its "
+                        "source renders as the page now: the page is not on this film"));
+  EXPECT_THAT(mended.out, HasSubstr("FAILED R0001: frame 5 (R0001-D001-0002): the job now renders "
+                                    "another frame than the one sent"));
 }
 
 // The COM fiche (270 cells at 48x, read down the columns) on the sim: every check passes on the

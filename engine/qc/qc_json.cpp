@@ -79,6 +79,13 @@ Json tone_json(const ReelTone& tone, std::uint32_t channels) {
 Json frame_json(const FrameVerdict& frame) {
   const FrameVerdict& v = frame;
   Json fj{{"frame", v.frame}, {"address", v.address}, {"kind", to_string(v.kind)}};
+  if (v.substitute) {
+    const SubstituteFor& s = *v.substitute;
+    fj["substitute_for"] = {{"document", s.document},
+                            {"page", s.page},
+                            {"file", s.file.empty() ? Json(nullptr) : Json(s.file)},
+                            {"reason", s.reason.empty() ? Json(nullptr) : Json(s.reason)}};
+  }
   fj["present"] = v.present;
   if (v.present) {
     fj["width"] = v.width;
@@ -134,6 +141,7 @@ Json reel_json(const ReelVerdict& reel, double aim_low, double aim_high) {
          {"verdict", reel.passed() ? "pass" : "fail"},
          {"frames_planned", reel.frames_planned}};
   r["frames_on_film"] = reel.frames_on_film;
+  r["substitutes"] = reel.substitutes;
   r["tone_curve"] = tone_json(reel.tone, reel.channels);
   Json density{{"aim", {aim_low, aim_high}}, {"base_fog_max", round3(reel.base_fog_max)}};
   Json density_channels = Json::object();
@@ -168,6 +176,10 @@ Json reel_json(const ReelVerdict& reel, double aim_low, double aim_high) {
   }
   r["density"] = density;
   r["resolution"] = reel.resolution ? resolution_json(*reel.resolution) : Json(nullptr);
+  if (reel.qi_shortfall != ReelVerdict::QiShortfall::none) {
+    r["resolution"]["below_required"] =
+        reel.qi_shortfall == ReelVerdict::QiShortfall::failure ? "failure" : "warning";
+  }
   if (reel.data.checked > 0) {
     r["data"] = {
         {"frames_checked", reel.data.checked},

@@ -136,6 +136,14 @@ FrameVerdict verify_frame(const ReelContext& ctx, const PlannedFrame& f, bool to
                        {page, negative, sent.channels > 1 || f.separation != Separation::none, ink,
                         edge, paper_block_px(pitch)});
   }
+  // A page that did not decode at preflight or in the render stage went to film as a
+  // substitute where the plan says page: index.csv says what was filmed.
+  if (f.kind == FrameKind::substitute ||
+      (presence.row != nullptr && presence.row->kind == to_string(FrameKind::substitute))) {
+    v.kind = FrameKind::substitute;
+    v.substitute = SubstituteFor{job.documents.at(f.document).id, f.page, f.source.ref.file,
+                                 sent.substitute_reason};
+  }
   calibrate_rendered(job, plan, f, sent);
   if (auto problem = check_same_render(presence.row, sent.sha256)) v.problems.push_back(*problem);
   if (size_problem) {
@@ -221,6 +229,19 @@ FrameVerdict verify_frame(const ReelContext& ctx, const PlannedFrame& f, bool to
   }
   v.thumbnail_jpeg = thumbnail(layers[0], 2.5);
   return v;
+}
+
+std::string substitute_warning(const SubstituteFor& s) {
+  std::string page = fmt::format("document {} page {}", s.document, s.page);
+  // The render stage's reason names the failure, a planner's names the file too.
+  if (!s.file.empty() && s.reason.find(s.file) == std::string::npos) page += " (" + s.file + ")";
+  if (!s.reason.empty()) {
+    return fmt::format("{} is on film as a substitute, not as itself: {}", page, s.reason);
+  }
+  return fmt::format(
+      "{} is on film as a substitute (index.csv), not as itself, though its source renders as "
+      "the page now: the page is not on this film",
+      page);
 }
 
 }  // namespace
@@ -318,6 +339,13 @@ ReelVerdict verify_reel(const VerifySetup& setup, const PlannedReel& reel,
     for (const auto& problem : v.problems) {
       failures.push_back(fmt::format("frame {} ({}): {}", v.frame, v.address, problem));
     }
+    // The film is right, but a page is not on it: as convert warned when it filmed it, the
+    // QC record says so, for every such page.
+    if (v.present && v.substitute) {
+      ++out.substitutes;
+      out.warnings.push_back(fmt::format("{}: frame {} ({}): {}", reel.id, v.frame, v.address,
+                                         substitute_warning(*v.substitute)));
+    }
     out.channels = std::max(out.channels, v.channels);
     if (backgrounds.size() < out.channels) backgrounds.resize(out.channels);
     if (!v.density) continue;
@@ -366,8 +394,10 @@ ReelVerdict verify_reel(const VerifySetup& setup, const PlannedReel& reel,
     if (const auto shortfall = judge_quality_index(*out.resolution, profile)) {
       if (shortfall->fails) {
         failures.push_back(shortfall->what);
+        out.qi_shortfall = ReelVerdict::QiShortfall::failure;
       } else {
         out.warnings.push_back(reel.id + ": " + shortfall->what);
+        out.qi_shortfall = ReelVerdict::QiShortfall::warning;
       }
     }
   }

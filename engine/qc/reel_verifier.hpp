@@ -39,11 +39,20 @@ struct VerifySetup {
   unsigned threads = 0;                       // 0: one per core
 };
 
+// A substitute frame on film: the page it stands for, which is not on the film.
+struct SubstituteFor {
+  std::string document;  // the document's id
+  std::uint32_t page = 0;
+  std::string file;    // the page's source file; empty for a page the job inserted
+  std::string reason;  // as the frame shows it; empty when the source renders as a page now
+};
+
 // Everything measured on one frame; a check that did not apply is empty.
 struct FrameVerdict {
   std::uint32_t frame = 0;
   std::string address;
-  FrameKind kind = FrameKind::page;
+  FrameKind kind = FrameKind::page;  // what is on film: a substitute where index.csv says so
+  std::optional<SubstituteFor> substitute;
   bool present = false;
   std::uint32_t width = 0, height = 0, channels = 0;  // of the film; 0 when missing
   bool size_ok = false;
@@ -62,12 +71,15 @@ struct FrameVerdict {
 struct ReelVerdict {
   std::string reel;
   std::uint32_t frames_planned = 0, frames_on_film = 0;
-  std::uint32_t channels = 1;  // the most layers a frame was judged on
+  std::uint32_t substitutes = 0;  // frames on film that stand for a page (each a warning)
+  std::uint32_t channels = 1;     // the most layers a frame was judged on
   ReelTone tone;
   std::vector<FrameVerdict> frames;
   double base_fog_max = 0;
   ReelDensity density;
   std::optional<ResolutionResult> resolution;  // the worst chart on the reel
+  // Its QI below the required one: a failure, or a warning where the QC profile says so.
+  enum class QiShortfall { none, warning, failure } qi_shortfall = QiShortfall::none;
   // The reel's data frames: how many were checked and decoded, their symbol errors and the
   // least margin.
   struct DataSummary {

@@ -49,6 +49,20 @@ std::string text(const Json& j) {
   return j.dump();
 }
 
+// A reel's QI below the required one, which the QC profile made a warning, not a failure.
+bool qi_warned(const Json& resolution) {
+  return resolution.value("below_required", "") == "warning";
+}
+
+// "45 / 45", and the frames that stand for a page that is not on film.
+std::string frames_on_film(const Json& reel) {
+  std::string s = text(reel["frames_planned"]) + " / " + text(reel["frames_on_film"]);
+  const auto substitutes = reel.value("substitutes", 0);
+  if (substitutes > 0)
+    s += fmt::format(" <span class=\"warn\">({} substitute)</span>", substitutes);
+  return s;
+}
+
 // report.html as it is made, handed to its file in pieces of some 64 KB.
 class Html {
  public:
@@ -404,10 +418,10 @@ void write_report_html(const std::filesystem::path& file, const Json& qc,
     const auto& d = r["density"];
     const auto& res = r["resolution"];
     h += fmt::format(
-        "<tr><td><a href=\"#{0}\">{0}</a></td><td class=\"{1}\">{1}</td><td>{2} / {3}</td>"
-        "<td>{4} ({5}–{6}) D</td><td>{7} D</td><td>{8}</td><td>{9}</td></tr>",
-        esc(text(r["reel"])), text(r["verdict"]), text(r["frames_planned"]),
-        text(r["frames_on_film"]), d.contains("background_mean") ? text(d["background_mean"]) : "—",
+        "<tr><td><a href=\"#{0}\">{0}</a></td><td class=\"{1}\">{1}</td><td>{2}</td>"
+        "<td>{3} ({4}–{5}) D</td><td>{6} D</td><td>{7}</td><td>{8}</td></tr>",
+        esc(text(r["reel"])), text(r["verdict"]), frames_on_film(r),
+        d.contains("background_mean") ? text(d["background_mean"]) : "—",
         d.contains("background_min") ? text(d["background_min"]) : "—",
         d.contains("background_max") ? text(d["background_max"]) : "—", text(d["base_fog_max"]),
         res.is_null()
@@ -419,9 +433,9 @@ void write_report_html(const std::filesystem::path& file, const Json& qc,
             ? fmt::format("{} (required {})", text(res["quality_index"]),
                           text(res["quality_index_required"]))
             : fmt::format("<span class=\"{}\">{} (required {}: {})</span>",
-                          r["warnings"].empty() ? "fail" : "warn", text(res["quality_index"]),
+                          qi_warned(res) ? "warn" : "fail", text(res["quality_index"]),
                           text(res["quality_index_required"]),
-                          r["warnings"].empty() ? "below it, failed" : "below it, a warning"));
+                          qi_warned(res) ? "below it, a warning" : "below it, failed"));
   }
   h += "</table>";
   if (qc.contains("warnings") && !qc["warnings"].empty()) {

@@ -200,6 +200,15 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
   out["warnings"] = Json::array();
   out["polarity"] = to_string(job.polarity);
   out["reels"] = Json::array();
+  // A document left out under on_error = "skip-document" is on no reel, so no reel's checks
+  // meet it: convert warned of it, and the QC record does too.
+  for (const std::string& skipped : plan.skipped) {
+    const std::string warning = fmt::format(
+        "a document is not on the film (on_error = \"skip-document\"): skipped document {}",
+        skipped);
+    result.warnings.push_back(warning);
+    out["warnings"].push_back(warning);
+  }
 
   // The files recorded against the disk before anything is drawn again.
   std::vector<DrawnCheck> drawn_checks;

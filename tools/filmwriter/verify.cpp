@@ -45,6 +45,9 @@ int run_verify(const VerifyFlags& flags, const hal::Registry& drivers) {
         fmt::format("{}: {} — {} of {} frames on film", reel["reel"].get<std::string>(),
                     reel["verdict"].get<std::string>(), reel["frames_on_film"].get<std::size_t>(),
                     reel["frames_planned"].get<std::size_t>());
+    if (const auto substitutes = reel["substitutes"].get<std::size_t>(); substitutes > 0) {
+      line += fmt::format(", {} of them a substitute for its page", substitutes);
+    }
     const auto& d = reel["density"];
     if (d.contains("background_mean")) {
       line += fmt::format(", background {:.3f} D ({:.3f}–{:.3f}), base+fog ≤ {:.3f} D",
@@ -59,9 +62,9 @@ int run_verify(const VerifyFlags& flags, const hal::Registry& drivers) {
                           res["finest_resolved_film_lp_per_mm"].get<double>(),
                           res["quality_index"].get<double>(),
                           res["quality_index_required"].get<double>(),
-                          meets                      ? ""
-                          : reel["warnings"].empty() ? ": below it, failed"
-                                                     : ": below it, a warning");
+                          meets                                          ? ""
+                          : res.value("below_required", "") == "warning" ? ": below it, a warning"
+                                                                         : ": below it, failed");
     }
     fmt::print("{}\n", line);
     // The data frames, decoded from the film: a restore of this reel would need each of them
