@@ -592,9 +592,10 @@ TEST_F(Verify, ProgressAndTheCalibrationAreReported) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   std::istringstream lines(r.err);
   int events = 0;
-  Json last;
+  Json last, summary;
   for (std::string line; std::getline(lines, line);) {
     const Json event = Json::parse(line);
+    if (event["event"] == "verify_summary") summary = event;
     if (event["event"] != "verify_progress") continue;
     ++events;
     last = event;
@@ -603,6 +604,17 @@ TEST_F(Verify, ProgressAndTheCalibrationAreReported) {
   EXPECT_EQ(last["done"], 9);
   EXPECT_EQ(last["total"], 9);
   EXPECT_EQ(last["reel"], "R0001");
+  // The verdict, for a log collector, as qc.json has it.
+  const Json warnings = qc(out)["warnings"];
+  ASSERT_FALSE(warnings.empty());  // the 10 um recorder's QI
+  EXPECT_EQ(summary["level"], "warning");
+  EXPECT_EQ(summary["job"], "qc");
+  EXPECT_EQ(summary["verdict"], "pass");
+  EXPECT_EQ(summary["frames"], 9);
+  EXPECT_EQ(summary["failures"], 0);
+  EXPECT_EQ(summary["warnings"], warnings.size());
+  EXPECT_EQ(summary["warning_messages"], warnings);
+  EXPECT_EQ(summary["qc"], (out / "qc" / "qc.json").string());
   EXPECT_EQ(qc(out)["calibration"]["profile"], "cal");
   EXPECT_EQ(qc(out)["calibration"]["chosen_by"], "recorder options");
 }

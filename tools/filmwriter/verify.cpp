@@ -96,6 +96,20 @@ int run_verify(const VerifyFlags& flags, const hal::Registry& drivers) {
       job.id, result.passed ? "pass" : "FAIL", result.json["reels"].size(), frames,
       result.failures.size(), result.warnings.size(), seconds,
       seconds > 0 ? frames / seconds : 0.0);
+  // A log collector gets the verdict as an event, as convert's `summary`.
+  ops::Log::global().event(result.passed ? (result.warnings.empty() ? "info" : "warning") : "error",
+                           "verify_summary",
+                           {{"job", job.id},
+                            {"verdict", result.passed ? "pass" : "fail"},
+                            {"reels", result.json["reels"].size()},
+                            {"frames", frames},
+                            {"failures", result.failures.size()},
+                            {"warnings", result.warnings.size()},
+                            {"failure_messages", result.failures},
+                            {"warning_messages", result.warnings},
+                            {"qc", result.qc_json.string()},
+                            {"seconds", seconds},
+                            {"frames_per_s", seconds > 0 ? frames / seconds : 0.0}});
   fmt::print(
       "verdict: {}{}\n", result.passed ? "pass" : "FAIL",
       result.warnings.empty() ? "" : fmt::format(" ({} warning(s))", result.warnings.size()));
