@@ -448,9 +448,17 @@ TEST_F(Checks, CompletenessFindsAMissingAnUnplannedAndAMisaddressedFrame) {
 
   const ReelCompleteness nothing =
       check_reel_completeness(reel, {}, reel_dir / "none.csv", reel_dir / "film");
+  const std::string no_film =
+      "no developed film in " + (reel_dir / "film").string() +
+      ": verify reads each frame's film there (F000001.tif ..., 16-bit, density x 10000), as the "
+      "sim driver develops it or a densitometric scan of the real film gives it";
+  EXPECT_THAT(nothing.failures, ElementsAre("index.csv is missing", no_film));
+  // The tiff driver's frames are named for what they are.
+  std::filesystem::create_directories(reel_dir / "frames");
   EXPECT_THAT(
-      nothing.failures,
-      ElementsAre("index.csv is missing", "no developed film in " + (reel_dir / "film").string()));
+      check_reel_completeness(reel, {}, reel_dir / "none.csv", reel_dir / "film").failures,
+      ElementsAre("index.csv is missing", no_film + "; " + (reel_dir / "frames").string() +
+                                              " holds the frames sent to the recorder, not film"));
 }
 
 TEST(ReadIndex, ReadsBackEveryFieldReelIndexWrote) {

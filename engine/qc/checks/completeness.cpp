@@ -16,7 +16,17 @@ ReelCompleteness check_reel_completeness(const PlannedReel& reel,
     out.failures.emplace_back("index.csv is missing");
   }
   if (on_film.empty()) {
-    out.failures.push_back(fmt::format("no developed film in {}", film_folder.string()));
+    // A reel filmed by the tiff driver has the frames it sent beside where the film would be:
+    // they are the recorder's input, not what it made of it.
+    const std::filesystem::path sent = film_folder.parent_path() / "frames";
+    out.failures.push_back(fmt::format(
+        "no developed film in {}: verify reads each frame's film there (F000001.tif ..., 16-bit, "
+        "density x 10000), as the sim driver develops it or a densitometric scan of the real "
+        "film gives it{}",
+        film_folder.string(),
+        std::filesystem::is_directory(sent)
+            ? fmt::format("; {} holds the frames sent to the recorder, not film", sent.string())
+            : ""));
   }
   for (std::uint32_t n : on_film) {
     if (n == 0 || n > reel.frame_count) {
