@@ -350,6 +350,38 @@ TEST_P(CatalogOn, ReelTargetsBelongToTheirReelNotToTheFirstDocument) {
   EXPECT_EQ(frames[0].title, "");
 }
 
+// A page filmed as a substitute is found where it stands, said not to be on film: a librarian
+// asking for the file or the document is not sent to a frame that does not show it.
+TEST_P(CatalogOn, ASubstitutedPageIsFoundAsNotOnFilm) {
+  test::TempDir dir;
+  Catalog catalog(catalog_at(dir / "catalog.sqlite"));
+  catalog.start_job(sample_job(dir.path()));
+  catalog.reel_loaded("nlc-1", "R0001", 1, 30.5);
+  std::vector<CatalogFrame> frames;
+  for (std::uint32_t page = 1; page <= 4; ++page) {
+    IndexRow r = row(page, "D001", page);
+    if (page == 2 || page == 4) {
+      r.kind = "substitute";
+      r.source_sha256.clear();
+    }
+    frames.push_back({"nlc-1", "R0001", r, {}, {}});
+  }
+  catalog.add_frames("nlc-1", frames);
+  catalog.reel_closed("nlc-1", {"nlc-1", "R0001", 1, "complete", 4, 1.0, "", "", {}, 1, ""});
+  FrameQuery q;
+  q.document_id = "D001";
+  EXPECT_EQ(describe_frames(catalog.find(q)),
+            std::vector<std::string>{"nlc-1 R0001 frames 1-4: document D001 \"论语集注 卷一\" "
+                                     "pages 1-4 (pages 2, 4 filmed as substitutes, not on film) "
+                                     "(R0001-D001-0001 .. R0001-D001-0004)"});
+  q = {};
+  q.sha256 = fmt::format("{:064}", 2);  // the frame's
+  EXPECT_EQ(describe_frames(catalog.find(q)),
+            std::vector<std::string>{"nlc-1 R0001 frames 2-2: document D001 \"论语集注 卷一\" "
+                                     "pages 2-2 (page 2 filmed as a substitute, not on film) "
+                                     "(R0001-D001-0002 .. R0001-D001-0002)"});
+}
+
 // A job that failed or was interrupted leaves its reel `exposing`: it is shown as incomplete
 // wherever the catalog answers (reels, find, export).
 TEST_P(CatalogOn, AFailedJobsReelIsShownIncomplete) {

@@ -47,6 +47,16 @@ std::vector<std::string> describe_frames(const std::vector<CatalogFrame>& frames
       }
       what = fmt::format("document {} \"{}\"{}", first.row.document_id, first.title,
                          low ? fmt::format(" pages {}-{}", low, high) : "");
+      // A substitute frame stands where its page would be: the source it names is not on film.
+      std::vector<std::uint32_t> substitutes;
+      for (std::size_t k = i; k < j; ++k) {
+        if (frames[k].row.kind == "substitute") substitutes.push_back(frames[k].row.page);
+      }
+      if (!substitutes.empty()) {
+        what += fmt::format(
+            " ({} {} filmed as {}, not on film)", substitutes.size() == 1 ? "page" : "pages",
+            fmt::join(substitutes, ", "), substitutes.size() == 1 ? "a substitute" : "substitutes");
+      }
     }
     const std::string status =
         first.reel_status == "complete" ? "" : fmt::format(" [reel {}]", first.reel_status);
