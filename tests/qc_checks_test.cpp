@@ -450,6 +450,7 @@ TEST_F(Checks, CompletenessFindsAMissingAnUnplannedAndAMisaddressedFrame) {
       check_reel_completeness(reel, {}, reel_dir / "none.csv", reel_dir / "film");
   const std::string no_film =
       "no developed film in " + (reel_dir / "film").string() +
+      fmt::format(" (none of the reel's {} frames)", reel.frame_count) +
       ": verify reads each frame's film there (F000001.tif ..., 16-bit, density x 10000), as the "
       "sim driver develops it or a densitometric scan of the real film gives it";
   EXPECT_THAT(nothing.failures, ElementsAre("index.csv is missing", no_film));

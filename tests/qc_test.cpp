@@ -38,6 +38,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using Json = nlohmann::json;
 
 // One filmed job shared by the tests; each test verifies its own copy.
@@ -253,6 +254,23 @@ TEST_F(Verify, MissingFrameIsCaught) {
   EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("FAILED R0001: frame 5 (R0001-D001-0002): missing on the film"));
   EXPECT_EQ(qc(out)["reels"][0]["frames_on_film"], 8);
+
+  // No film at all (a reel the tiff driver filmed: the frames sent, not film): one failure
+  // says so, not one per frame; qc.json still has each frame missing.
+  fs::remove_all(out / "qc" / "R0001" / "film");
+  fs::create_directories(out / "qc" / "R0001" / "frames");
+  const auto none = verify(out);
+  EXPECT_EQ(none.exit_code, 5) << none.out << none.err;
+  EXPECT_THAT(none.out, HasSubstr("FAILED R0001: no developed film in " +
+                                  (out / "qc" / "R0001" / "film").string() +
+                                  " (none of the reel's 9 frames): "));
+  EXPECT_THAT(none.out, HasSubstr(" holds the frames sent to the recorder, not film\n"));
+  EXPECT_THAT(none.out, Not(HasSubstr("missing on the film")));
+  const Json q = qc(out);
+  EXPECT_EQ(q["failures"].size(), 2u) << q["failures"].dump();  // and no technical target
+  for (const Json& f : q["reels"][0]["frames"]) {
+    EXPECT_EQ(f["failures"], Json::array({"missing on the film"})) << f.dump();
+  }
 }
 
 TEST_F(Verify, SwappedPairIsCaughtByMarkAndContent) {

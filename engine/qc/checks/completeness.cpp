@@ -20,10 +20,11 @@ ReelCompleteness check_reel_completeness(const PlannedReel& reel,
     // they are the recorder's input, not what it made of it.
     const std::filesystem::path sent = film_folder.parent_path() / "frames";
     out.failures.push_back(fmt::format(
-        "no developed film in {}: verify reads each frame's film there (F000001.tif ..., 16-bit, "
+        "no developed film in {} (none of the reel's {} frames): verify reads each frame's film "
+        "there (F000001.tif ..., 16-bit, "
         "density x 10000), as the sim driver develops it or a densitometric scan of the real "
         "film gives it{}",
-        film_folder.string(),
+        film_folder.string(), reel.frame_count,
         std::filesystem::is_directory(sent)
             ? fmt::format("; {} holds the frames sent to the recorder, not film", sent.string())
             : ""));
@@ -51,7 +52,7 @@ FrameCompleteness check_frame_completeness(const PlannedFrame& frame,
     }
   }
   out.on_film = reel.on_film.contains(frame.number);
-  if (!out.on_film) out.problems.emplace_back("missing on the film");
+  if (!out.on_film) out.problems.emplace_back(kMissingOnFilm);
   return out;
 }
 

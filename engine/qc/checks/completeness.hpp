@@ -27,6 +27,9 @@ ReelCompleteness check_reel_completeness(const PlannedReel& reel,
                                          const std::filesystem::path& index_csv,
                                          const std::filesystem::path& film_folder);
 
+// A planned frame's problem when the film does not hold it.
+inline constexpr const char* kMissingOnFilm = "missing on the film";
+
 struct FrameCompleteness {
   bool on_film = false;
   const IndexRow* row = nullptr;  // the frame's index row, null when it has none
