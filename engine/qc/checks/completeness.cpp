@@ -21,9 +21,8 @@ ReelCompleteness check_reel_completeness(const PlannedReel& reel,
     const std::filesystem::path sent = film_folder.parent_path() / "frames";
     out.failures.push_back(fmt::format(
         "no developed film in {} (none of the reel's {} frames): verify reads each frame's film "
-        "there (F000001.tif ..., 16-bit, "
-        "density x 10000), as the sim driver develops it or a densitometric scan of the real "
-        "film gives it{}",
+        "there (F000001.tif ..., 16-bit, density x 10000), as the sim driver develops it or a "
+        "densitometric scan of the real film gives it{}",
         film_folder.string(), reel.frame_count,
         std::filesystem::is_directory(sent)
             ? fmt::format("; {} holds the frames sent to the recorder, not film", sent.string())
