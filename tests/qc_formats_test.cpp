@@ -182,8 +182,9 @@ TEST(VerifyFiche, FrameMarksSitInTheCellMarginAndAreCheckedLikeOnRollFilm) {
 // Pages that are not on film, though the film is right: a page that did not decode at
 // preflight and an empty file, each filmed as a substitute under on_error = "substitute", and a
 // document left out under "skip-document". verify names each one (a warning, as convert gave),
-// qc.json says which frames are substitutes and for what; and once the page's source decodes
-// again, the film no longer shows its page and verify says that too.
+// qc.json says which frames are substitutes and for what; a substitute the job declares is
+// listed there but is no warning; and once the page's source decodes again, the film no longer
+// shows its page and verify says that too.
 TEST(VerifySubstitutes, EveryPageNotOnFilmIsNamedAsConvertNamedIt) {
   Lab lab;
   samples::make_demo_set(lab.root() / "s");
@@ -197,13 +198,16 @@ TEST(VerifySubstitutes, EveryPageNotOnFilmIsNamedAsConvertNamedIt) {
       "subs", "reduction = 24\non_error = \"substitute\"\n", "recorder = \"sim-test\"\n", cal,
       kDemoDocument +
           "[[documents]]\nid = \"D002\"\ntitle = \"缺页\"\npages = { dir = "
-          "\"s/D002\" }\ndpi = 200\non_error = \"skip-document\"\n");
+          "\"s/D002\" }\ndpi = 200\non_error = \"skip-document\"\n"
+          "[[documents]]\nid = \"D003\"\ntitle = \"原缺\"\npages = { files = "
+          "[\"s/D001/p3.png\"] }\ndpi = 200\n[[documents.substitute]]\npage = 1\n"
+          "target = \"page-missing\"\ninsert = true\nnote = \"lost before scanning\"\n");
   const fs::path out = lab.root() / "out";
   ASSERT_NO_THROW(lab.convert(job, out));
 
   const auto r = lab.verify(job, out);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr("R0001: pass — 10 of 10 frames on film, 2 of them a substitute for "
+  EXPECT_THAT(r.out, HasSubstr("R0001: pass — 13 of 13 frames on film, 2 of them a substitute for "
                                "its page"));
   const std::string p2 = (d001 / "p2.jpg").string();
   EXPECT_THAT(r.out,
@@ -217,19 +221,27 @@ TEST(VerifySubstitutes, EveryPageNotOnFilmIsNamedAsConvertNamedIt) {
                                "\"skip-document\"): skipped document D002: "));
   const Json q = read_json(out / "subs" / "qc.json");
   EXPECT_EQ(q["reels"][0]["substitutes"], 2);
+  // Not the one D003 declares (frame 10: a page lost before scanning, recorded on purpose).
   EXPECT_EQ(q["warnings"].size(), 4u) << q["warnings"].dump();  // and the QI of 10 um
-  for (int n = 1; n <= 10; ++n) {
+  for (int n = 1; n <= 13; ++n) {
     const Json& f = frame_of(q, n);
     EXPECT_EQ(f["verdict"], "pass") << f.dump();
-    EXPECT_EQ(f["kind"] == "substitute", n == 5 || n == 7) << f.dump();
-    EXPECT_EQ(f.contains("substitute_for"), n == 5 || n == 7) << f.dump();
+    EXPECT_EQ(f["kind"] == "substitute", n == 5 || n == 7 || n == 10) << f.dump();
+    EXPECT_EQ(f.contains("substitute_for"), n == 5 || n == 7 || n == 10) << f.dump();
   }
   EXPECT_EQ(frame_of(q, 5)["substitute_for"],
             Json({{"document", "D001"},
                   {"page", 2},
                   {"file", p2},
-                  {"reason", "cannot decode: VipsJpeg: Premature end of input file"}}));
+                  {"reason", "cannot decode: VipsJpeg: Premature end of input file"},
+                  {"declared", false}}));
   EXPECT_EQ(frame_of(q, 7)["substitute_for"]["page"], 4);
+  EXPECT_EQ(frame_of(q, 10)["substitute_for"], Json({{"document", "D003"},
+                                                     {"page", 1},
+                                                     {"file", nullptr},
+                                                     {"reason", "lost before scanning"},
+                                                     {"declared", true}}));
+  EXPECT_THAT(r.out, Not(HasSubstr("lost before scanning")));
 
   // The scan mended: the film shows a substitute where the page now renders.
   test::write_text(d001 / "p2.jpg", whole_p2);

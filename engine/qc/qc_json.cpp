@@ -84,7 +84,8 @@ Json frame_json(const FrameVerdict& frame) {
     fj["substitute_for"] = {{"document", s.document},
                             {"page", s.page},
                             {"file", s.file.empty() ? Json(nullptr) : Json(s.file)},
-                            {"reason", s.reason.empty() ? Json(nullptr) : Json(s.reason)}};
+                            {"reason", s.reason.empty() ? Json(nullptr) : Json(s.reason)},
+                            {"declared", s.declared}};
   }
   fj["present"] = v.present;
   if (v.present) {

@@ -140,9 +140,14 @@ FrameVerdict verify_frame(const ReelContext& ctx, const PlannedFrame& f, bool to
   // substitute where the plan says page: index.csv says what was filmed.
   if (f.kind == FrameKind::substitute ||
       (presence.row != nullptr && presence.row->kind == to_string(FrameKind::substitute))) {
+    const Document& document = job.documents.at(f.document);
     v.kind = FrameKind::substitute;
-    v.substitute = SubstituteFor{job.documents.at(f.document).id, f.page, f.source.ref.file,
-                                 sent.substitute_reason};
+    v.substitute = SubstituteFor{document.id, f.page, f.source.ref.file, sent.substitute_reason};
+    // A declared substitute's page is its place among the filmed pages, as the plan numbers it.
+    v.substitute->declared =
+        f.kind == FrameKind::substitute &&
+        std::any_of(document.substitutes.begin(), document.substitutes.end(),
+                    [&](const DeclaredSubstitute& d) { return d.page == f.page; });
   }
   calibrate_rendered(job, plan, f, sent);
   if (auto problem = check_same_render(presence.row, sent.sha256)) v.problems.push_back(*problem);
@@ -343,7 +348,7 @@ ReelVerdict verify_reel(const VerifySetup& setup, const PlannedReel& reel,
     }
     // The film is right, but a page is not on it: as convert warned when it filmed it, the
     // QC record says so, for every such page.
-    if (v.present && v.substitute) {
+    if (v.present && v.substitute && !v.substitute->declared) {
       ++out.substitutes;
       out.warnings.push_back(fmt::format("{}: frame {} ({}): {}", reel.id, v.frame, v.address,
                                          substitute_warning(*v.substitute)));

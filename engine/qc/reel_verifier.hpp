@@ -45,6 +45,9 @@ struct SubstituteFor {
   std::uint32_t page = 0;
   std::string file;    // the page's source file; empty for a page the job inserted
   std::string reason;  // as the frame shows it; empty when the source renders as a page now
+  // The job declares it ([[documents.substitute]]: a page lost before scanning, a notice it
+  // inserts): an irregularity the job records on purpose, not a page that failed.
+  bool declared = false;
 };
 
 // Everything measured on one frame; a check that did not apply is empty.
@@ -71,8 +74,10 @@ struct FrameVerdict {
 struct ReelVerdict {
   std::string reel;
   std::uint32_t frames_planned = 0, frames_on_film = 0;
-  std::uint32_t substitutes = 0;  // frames on film that stand for a page (each a warning)
-  std::uint32_t channels = 1;     // the most layers a frame was judged on
+  // Frames on film that stand for a page that could not be filmed (each a warning); the
+  // job's declared substitutes are not among them.
+  std::uint32_t substitutes = 0;
+  std::uint32_t channels = 1;  // the most layers a frame was judged on
   ReelTone tone;
   std::vector<FrameVerdict> frames;
   double base_fog_max = 0;
