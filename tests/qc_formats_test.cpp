@@ -211,9 +211,9 @@ TEST(VerifySubstitutes, EveryPageNotOnFilmIsNamedAsConvertNamedIt) {
                                "its page"));
   const std::string p2 = (d001 / "p2.jpg").string();
   EXPECT_THAT(r.out,
-              HasSubstr("WARNING R0001: frame 5 (R0001-D001-0002): document D001 page 2 (" + p2 +
-                        ") is on film as a substitute, not as itself: cannot decode: "
-                        "VipsJpeg: Premature end of input file"));
+              HasSubstr("WARNING R0001: frame 5 (R0001-D001-0002): document D001 page 2 is on "
+                        "film as a substitute, not as itself: " +
+                        p2 + " (page 1): cannot decode: VipsJpeg: Premature end of input file"));
   EXPECT_THAT(r.out, HasSubstr("WARNING R0001: frame 7 (R0001-D001-0004): document D001 page 4 is "
                                "on film as a substitute, not as itself: " +
                                (d001 / "p4.png").string() + ": the file is empty"));
@@ -233,12 +233,14 @@ TEST(VerifySubstitutes, EveryPageNotOnFilmIsNamedAsConvertNamedIt) {
             Json({{"document", "D001"},
                   {"page", 2},
                   {"file", p2},
+                  {"file_page", 1},
                   {"reason", "cannot decode: VipsJpeg: Premature end of input file"},
                   {"declared", false}}));
   EXPECT_EQ(frame_of(q, 7)["substitute_for"]["page"], 4);
   EXPECT_EQ(frame_of(q, 10)["substitute_for"], Json({{"document", "D003"},
                                                      {"page", 1},
                                                      {"file", nullptr},
+                                                     {"file_page", nullptr},
                                                      {"reason", "lost before scanning"},
                                                      {"declared", true}}));
   EXPECT_THAT(r.out, Not(HasSubstr("lost before scanning")));

@@ -173,6 +173,11 @@ std::string page_context(const PageRef& ref) {
   return fmt::format("{} (page {})", ref.file, ref.page_in_file + 1);
 }
 
+std::string page_failure(const std::string& file, std::uint32_t page, const std::string& reason) {
+  if (file.empty() || reason.starts_with(file)) return reason;
+  return fmt::format("{} (page {}): {}", file, page, reason);
+}
+
 namespace {
 
 namespace fs = std::filesystem;

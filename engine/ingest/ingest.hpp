@@ -121,6 +121,11 @@ Error join_errors(const std::vector<Error>& errors, const std::string& what);
 // How messages name a page: "scans/a.tif (page 2)" (pages numbered from 1).
 std::string page_context(const PageRef& ref);
 
+// A page's failure as messages give it: the reason alone when it names the file already (an
+// error in opening the file does), else "scans/a.tif (page 2): reason" (one in its pixel data
+// does not). `page` is numbered from 1.
+std::string page_failure(const std::string& file, std::uint32_t page, const std::string& reason);
+
 // Reads the page's header: size, resolution, bands. Applies the job's dpi rules and limits.
 // A JPEG whose scans stop short of the whole page before its end-of-image marker (cut after
 // a complete scan: jpeg_markers.hpp) is refused here, and again by open_page.

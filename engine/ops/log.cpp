@@ -12,6 +12,7 @@
 
 #include "base/utc.hpp"
 #include "core/error.hpp"
+#include "ingest/ingest.hpp"
 
 namespace fw::ops {
 namespace {
@@ -178,12 +179,7 @@ void RunLog::frame_exposed(const std::string& reel_id, std::uint64_t sequence,
   reel_frames_done_ = row.frame;
   // A page the render stage put a substitute in place of (no preflight found it first).
   if (row.kind == "substitute" && !warned_.count({row.document_id, row.page})) {
-    // A failure in the page's pixels does not name the file, one in opening it does.
-    const std::string& reason = row.substitute_reason;
-    const std::string where =
-        row.source_file.empty() || reason.starts_with(row.source_file)
-            ? reason
-            : fmt::format("{} (page {}): {}", row.source_file, row.source_page, reason);
+    const std::string where = page_failure(row.source_file, row.source_page, row.substitute_reason);
     warn("substitute",
          {{"reel", reel_id},
           {"document", row.document_id},

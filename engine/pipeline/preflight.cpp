@@ -87,9 +87,7 @@ BadPage bad_page(const Job& job, const Candidate& page, std::string reason) {
   const std::string key =
       document.key.empty() ? fmt::format("documents[{}]", page.document + 1) : document.key;
   const PageRef& ref = page.source.ref;
-  // Errors from the pixel data do not name the file; open_page's do.
-  const std::string where =
-      reason.starts_with(ref.file) ? reason : fmt::format("{}: {}", page_context(ref), reason);
+  const std::string where = page_failure(ref.file, ref.page_in_file + 1, reason);
   BadPage bad;
   bad.sequence = page.sequence;
   bad.reel = page.reel;

@@ -84,6 +84,7 @@ Json frame_json(const FrameVerdict& frame) {
     fj["substitute_for"] = {{"document", s.document},
                             {"page", s.page},
                             {"file", s.file.empty() ? Json(nullptr) : Json(s.file)},
+                            {"file_page", s.file.empty() ? Json(nullptr) : Json(s.file_page)},
                             {"reason", s.reason.empty() ? Json(nullptr) : Json(s.reason)},
                             {"declared", s.declared}};
   }

@@ -142,7 +142,8 @@ FrameVerdict verify_frame(const ReelContext& ctx, const PlannedFrame& f, bool to
       (presence.row != nullptr && presence.row->kind == to_string(FrameKind::substitute))) {
     const Document& document = job.documents.at(f.document);
     v.kind = FrameKind::substitute;
-    v.substitute = SubstituteFor{document.id, f.page, f.source.ref.file, sent.substitute_reason};
+    v.substitute = SubstituteFor{document.id, f.page, f.source.ref.file,
+                                 f.source.ref.page_in_file + 1, sent.substitute_reason};
     // A declared substitute's page is its place among the filmed pages, as the plan numbers it.
     v.substitute->declared =
         f.kind == FrameKind::substitute &&
@@ -237,16 +238,14 @@ FrameVerdict verify_frame(const ReelContext& ctx, const PlannedFrame& f, bool to
 }
 
 std::string substitute_warning(const SubstituteFor& s) {
-  std::string page = fmt::format("document {} page {}", s.document, s.page);
-  // The render stage's reason names the failure, a planner's names the file too.
-  if (!s.file.empty() && s.reason.find(s.file) == std::string::npos) page += " (" + s.file + ")";
   if (!s.reason.empty()) {
-    return fmt::format("{} is on film as a substitute, not as itself: {}", page, s.reason);
+    return fmt::format("document {} page {} is on film as a substitute, not as itself: {}",
+                       s.document, s.page, page_failure(s.file, s.file_page, s.reason));
   }
   return fmt::format(
-      "{} is on film as a substitute (index.csv), not as itself, though its source renders as "
-      "the page now: the page is not on this film",
-      page);
+      "document {} page {} ({}) is on film as a substitute (index.csv), not as itself, though its "
+      "source renders as the page now: the page is not on this film",
+      s.document, s.page, s.file);
 }
 
 }  // namespace

@@ -43,7 +43,8 @@ struct VerifySetup {
 struct SubstituteFor {
   std::string document;  // the document's id
   std::uint32_t page = 0;
-  std::string file;    // the page's source file; empty for a page the job inserted
+  std::string file;             // the page's source file; empty for a page the job inserted
+  std::uint32_t file_page = 1;  // the page within that file, from 1
   std::string reason;  // as the frame shows it; empty when the source renders as a page now
   // The job declares it ([[documents.substitute]]: a page lost before scanning, a notice it
   // inserts): an irregularity the job records on purpose, not a page that failed.
