@@ -23,6 +23,7 @@
 #include "film/separation_geometry.hpp"
 #include "raster/raster.hpp"
 #include "support/engine_api.hpp"
+#include "support/small_job.hpp"
 #include "support/test_support.hpp"
 
 namespace fw::separation_test {
@@ -30,6 +31,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using Json = nlohmann::json;
 
 // The page: 12 patches of 10 x 10 mm on white paper, at 254 dpi (10 px per mm), so that at 10x
@@ -439,6 +441,49 @@ TEST_F(Separations, ThePagesThreeFramesNeverSplitAcrossReels) {
       EXPECT_EQ(f["reel"], reel["number"]);
     }
   }
+}
+
+// A colour page that does not decode is one page filmed as a substitute, though its place is
+// three frames: the counts convert prints and films (the end target's "N pages"), the catalog's
+// answer and verify's warning all speak of one page.
+TEST_F(Separations, ADamagedColourPageIsOnePageFilmedAsASubstitute) {
+  fs::copy_file(root() / "pages" / "colour.png", root() / "pages" / "cut.png",
+                fs::copy_options::overwrite_existing);
+  test::cut_in_half(root() / "pages" / "cut.png");
+  std::string text =
+      job("cut", "on_error = \"substitute\"\n", "colour_route = \"separations\"\n", false);
+  text = std::regex_replace(text, std::regex("\\[\"pages/colour.png\"\\]"),
+                            "[\"pages/colour.png\", \"pages/cut.png\"]");
+  text = std::regex_replace(text, std::regex("targets = \"none\""), "targets = \"standard\"");
+  const auto r = convert("cut", text);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("(2 pages in 6 separation frames, 0 substitutes, "));
+  EXPECT_THAT(r.out, HasSubstr("R0001: 11 frames (2 pages)"));
+  EXPECT_THAT(r.out + r.err, HasSubstr("summary: job cut done: 2 pages, 11 frames, "));
+  const fs::path out = root() / "out" / "cut";
+  // What the end target films as "{pages} pages" (it said 6, one a frame, before).
+  EXPECT_EQ(Json::parse(read_file(out / "plan.json"))["reels"][0]["pages"], 2);
+  const auto index = test::read_csv(out / "R0001" / "index.csv");
+  ASSERT_EQ(index.size(), 12u);
+  for (int row = 7; row <= 9; ++row) EXPECT_EQ(index[row][1], "substitute") << row;
+
+  const auto found = test::run_cli({"catalog", "find", "--source", "cut.png", "--catalog",
+                                    (root() / "out" / "catalog.sqlite").string()});
+  ASSERT_EQ(found.exit_code, 0) << found.err;
+  EXPECT_THAT(found.out, HasSubstr("pages 2-2 (page 2 filmed as a substitute, not on film) "
+                                   "(R0001-D002-0002-R .. R0001-D002-0002-B)"));
+
+  const auto verified =
+      test::run_cli({"verify", (root() / "cut.toml").string(), "--profiles",
+                     (root() / "profiles").string(), "--out", (root() / "out").string()});
+  ASSERT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  const std::string cut = (root() / "pages" / "cut.png").string();
+  EXPECT_THAT(verified.out,
+              HasSubstr("WARNING R0001: frames 7-9 (R0001-D002-0002-R .. R0001-D002-0002-B): "
+                        "document D002 page 2 is on film as a substitute, not as itself: " +
+                        cut + " (page 1): "));
+  EXPECT_THAT(verified.out, Not(HasSubstr("WARNING R0001: frame 8 ")));
+  EXPECT_THAT(verified.out, HasSubstr("R0001: pass — 11 of 11 frames on film"));
 }
 
 }  // namespace

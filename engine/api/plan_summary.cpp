@@ -8,9 +8,10 @@ namespace fw::api {
 FrameCounts count_frames(const Plan& plan) {
   FrameCounts counts;
   for (const auto& f : plan.frames) {
-    counts.pages += f.kind == FrameKind::page;
-    counts.substitutes += f.kind == FrameKind::substitute;
+    counts.pages += f.kind == FrameKind::page && begins_page(f);
+    counts.substitutes += f.kind == FrameKind::substitute && begins_page(f);
     counts.targets += is_target(f.kind);
+    counts.separation_frames += f.separation != Separation::none;
   }
   return counts;
 }

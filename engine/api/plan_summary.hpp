@@ -14,7 +14,8 @@ namespace fw::api {
 
 // The plan's frames by kind.
 struct FrameCounts {
-  std::size_t pages = 0, substitutes = 0, targets = 0;
+  std::size_t pages = 0, substitutes = 0, targets = 0;  // pages counted as begins_page does
+  std::size_t separation_frames = 0;                    // a colour page's three frames each
 };
 FrameCounts count_frames(const Plan& plan);
 

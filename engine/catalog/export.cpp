@@ -48,9 +48,12 @@ std::vector<std::string> describe_frames(const std::vector<CatalogFrame>& frames
       what = fmt::format("document {} \"{}\"{}", first.row.document_id, first.title,
                          low ? fmt::format(" pages {}-{}", low, high) : "");
       // A substitute frame stands where its page would be: the source it names is not on film.
+      // A colour page's separations are three such frames and one page.
       std::vector<std::uint32_t> substitutes;
       for (std::size_t k = i; k < j; ++k) {
-        if (frames[k].row.kind == "substitute") substitutes.push_back(frames[k].row.page);
+        const IndexRow& row = frames[k].row;
+        if (row.kind == "substitute" && (substitutes.empty() || substitutes.back() != row.page))
+          substitutes.push_back(row.page);
       }
       if (!substitutes.empty()) {
         what += fmt::format(

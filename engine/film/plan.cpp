@@ -337,6 +337,11 @@ bool is_target(FrameKind kind) {
   return kind != FrameKind::page && kind != FrameKind::substitute && kind != FrameKind::data;
 }
 
+bool begins_page(const PlannedFrame& frame) {
+  return (frame.kind == FrameKind::page || frame.kind == FrameKind::substitute) &&
+         (frame.separation == Separation::none || frame.separation == Separation::red);
+}
+
 bool has_toc(const Job& job) {
   return std::any_of(job.documents.begin(), job.documents.end(),
                      [](const Document& document) { return !document.toc.empty(); });

@@ -134,6 +134,10 @@ bool has_toc(const Job& job);
 std::string reel_id(const std::string& site, std::uint32_t number);
 std::string fiche_id(const std::string& site, std::uint32_t number);
 
+// Whether a document's page begins at this frame: a page or substitute frame, and of a colour
+// page's three separation frames the first (R) only. Counting them counts pages, not frames.
+bool begins_page(const PlannedFrame& frame);
+
 // A reel of roll film, or one sheet of fiche.
 struct PlannedReel {
   std::uint32_t number = 1;
@@ -145,7 +149,7 @@ struct PlannedReel {
   std::size_t frame_count = 0;
   double film_used_m = 0;  // leader + frames + gaps + trailer
   double film_length_m = 0;
-  std::size_t pages = 0;                 // page and substitute frames (targets excluded)
+  std::size_t pages = 0;                 // pages filmed (begins_page), substitutes included
   std::size_t data_frames = 0;           // data frames (engine/data)
   std::uint64_t data_bytes = 0;          // the bytes of files whose frames begin on this reel
   bool continues_from_previous = false;  // its first document began on the previous reel

@@ -105,7 +105,7 @@ void plan_fiche(const Job& job, const FilmFormat& format, double pitch_um,
           frame_address(sheet.label, job.documents[document].id, frame.page, frame.separation);
       frame.film_position_mm = 0;
       ++sheet.frame_count;
-      ++sheet.pages;
+      sheet.pages += begins_page(frame);
       ++used;
       plan.frames.push_back(std::move(frame));
     }

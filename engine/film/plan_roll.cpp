@@ -160,7 +160,7 @@ class ReelBuilder {
     PlannedReel& reel = plan_.reels.back();
     frame.address =
         frame_address(reel.label, job_.documents[frame.document].id, frame.page, frame.separation);
-    ++reel.pages;
+    reel.pages += begins_page(frame);
     place(std::move(frame));
   }
 

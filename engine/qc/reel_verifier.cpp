@@ -339,6 +339,9 @@ ReelVerdict verify_reel(const VerifySetup& setup, const PlannedReel& reel,
 
   // Per frame, in order.
   std::vector<BackgroundSeries> backgrounds(1);
+  // The last page warned of as a substitute: its first frame and its last so far.
+  const FrameVerdict* page_substituted = nullptr;
+  std::uint32_t substituted_through = 0;
   for (const FrameVerdict& v : out.frames) {
     for (const auto& problem : v.problems) {
       // A reel with no film at all has said so once, not once a frame (qc.json's frames do).
@@ -349,8 +352,21 @@ ReelVerdict verify_reel(const VerifySetup& setup, const PlannedReel& reel,
     // QC record says so, for every such page.
     if (v.present && v.substitute && !v.substitute->declared) {
       ++out.substitutes;
-      out.warnings.push_back(fmt::format("{}: frame {} ({}): {}", reel.id, v.frame, v.address,
-                                         substitute_warning(*v.substitute)));
+      // A colour page's separations are three frames and one page: one warning names them all.
+      const FrameVerdict* first = page_substituted;
+      if (first != nullptr && substituted_through + 1 == v.frame &&
+          first->substitute->document == v.substitute->document &&
+          first->substitute->page == v.substitute->page &&
+          first->substitute->reason == v.substitute->reason) {
+        out.warnings.back() =
+            fmt::format("{}: frames {}-{} ({} .. {}): {}", reel.id, first->frame, v.frame,
+                        first->address, v.address, substitute_warning(*v.substitute));
+      } else {
+        page_substituted = &v;
+        out.warnings.push_back(fmt::format("{}: frame {} ({}): {}", reel.id, v.frame, v.address,
+                                           substitute_warning(*v.substitute)));
+      }
+      substituted_through = v.frame;
     }
     out.channels = std::max(out.channels, v.channels);
     if (backgrounds.size() < out.channels) backgrounds.resize(out.channels);

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -41,12 +42,15 @@ class Printer final : public api::ConvertListener {
   void planned(const api::JobSettings& settings, const PreparedJob& prepared) override {
     const Job& job = settings.job;
     const Plan& plan = prepared.plan;
-    const auto [pages, substitutes, targets] = api::count_frames(plan);
+    const api::FrameCounts counts = api::count_frames(plan);
     const bool fiche = plan.format.layout == FilmLayout::fiche;
-    fmt::print("job {} \"{}\": {} documents, {} frames ({} pages, {} substitutes{}) on {} {}\n",
-               job.id, job.title, job.documents.size(), plan.frames.size(), pages, substitutes,
-               targets ? fmt::format(", {} targets", targets) : "", plan.reels.size(),
-               fiche ? "fiche" : "reel(s)");
+    fmt::print(
+        "job {} \"{}\": {} documents, {} frames ({} pages{}, {} substitutes{}) on {} {}\n", job.id,
+        job.title, job.documents.size(), plan.frames.size(), counts.pages,
+        counts.separation_frames ? fmt::format(" in {} separation frames", counts.separation_frames)
+                                 : "",
+        counts.substitutes, counts.targets ? fmt::format(", {} targets", counts.targets) : "",
+        plan.reels.size(), fiche ? "fiche" : "reel(s)");
     fmt::print("format {} at {:g}x, {} um pitch, {} {}, targets: {}\n", plan.format.name,
                job.defaults.reduction, plan.pitch_um, to_string(job.defaults.mode),
                to_string(job.polarity), plan.targets ? job.targets : std::string("none"));
@@ -64,7 +68,12 @@ class Printer final : public api::ConvertListener {
                                     ? std::string("no pages")
                                     : reel.first_address + " .. " + reel.last_address;
       if (fiche) {
-        fmt::print("  {}: {} of {} frames, {}\n", reel.id, reel.pages, plan.format.fiche.frames(),
+        // The grid's cells in use (row 0 is the header strip): a separated page takes three.
+        const auto first = plan.frames.begin() + static_cast<std::ptrdiff_t>(reel.first_frame);
+        const auto cells =
+            std::count_if(first, first + static_cast<std::ptrdiff_t>(reel.frame_count),
+                          [](const PlannedFrame& f) { return f.grid_row > 0; });
+        fmt::print("  {}: {} of {} frames, {}\n", reel.id, cells, plan.format.fiche.frames(),
                    range);
       } else {
         fmt::print("  {}: {} frames ({} pages), {:.2f} m of {:g} m film, {}\n", reel.id,
