@@ -11,6 +11,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <vips/vips8>
 
 #include "api/plan_summary.hpp"
 #include "api/restore.hpp"
@@ -123,12 +124,32 @@ TEST_F(DataJob, ALostDataFrameIsRebuiltAndTheReelsDataTargetSaysHowToDecode) {
   ASSERT_GT(first_data, 0u);
   EXPECT_EQ(data_target + 2, first_data);  // the data target, its format page, the data
   fs::remove(dir_ / "film" / fmt::format("F{:06}.tif", first_data));
+  // And a parity frame of the same group scratched across its middle: beyond the inner code,
+  // it is the second erasure the outer code takes.
+  const Json& parity = plan["frames"][first_data];
+  ASSERT_TRUE(parity["data"]["parity"].get<bool>()) << parity.dump();
+  const fs::path scratched = dir_ / "film" / fmt::format("F{:06}.tif", first_data + 1);
+  vips::VImage film = vips::VImage::new_from_file(scratched.c_str()).copy_memory();
+  film.draw_rect({0}, 0, film.height() / 3, film.width(), film.height() / 3,
+                 vips::VImage::option()->set("fill", true));
+  film.write_to_file((scratched.string() + ".tif").c_str());
+  fs::rename(scratched.string() + ".tif", scratched);
   const api::RestoreResult restored = api::restore({{dir_ / "film"}, dir_ / "r", {}});
   ASSERT_TRUE(restored.ok()) << restored.text();
   EXPECT_EQ(bytes_of(dir_ / "r" / "D001" / "D001" / "p1.jpg"),
             bytes_of(root() / "s" / "D001" / "p1.jpg"));
+  EXPECT_THAT(restored.text(), HasSubstr("1 frame(s) beyond the inner code"));
   const Json report = Json::parse(read_file(dir_ / "r" / "restore.json"));
-  EXPECT_GT(report["files"][0]["outer_code_bytes"].get<std::uint64_t>(), 0u);
+  const Json& file = report["files"][0];
+  EXPECT_EQ(file["frames_beyond_inner_code"], 1);
+  // The file's bytes the outer code rebuilt: the lost data frame's share of the file, never the
+  // codewords' padding past its end.
+  const auto rebuilt = file["outer_code_bytes"].get<std::uint64_t>();
+  EXPECT_GT(rebuilt, 0u);
+  EXPECT_LE(rebuilt, file["size"].get<std::uint64_t>());
+  if (file["frames_expected"] == 3) {
+    EXPECT_EQ(rebuilt, file["size"]);  // one data frame
+  }
 }
 
 std::size_t frame_images(const fs::path& film) {

@@ -178,9 +178,10 @@ struct RestoredFile {
   std::string status;             // "recovered", "damaged" (bytes lost), "failed" (hash)
   std::filesystem::path written;  // where it was written ("" when nothing was)
   std::uint32_t frames_expected = 0, frames_found = 0;
-  std::uint64_t symbol_errors = 0;  // corrected by the inner code over the file's frames
-  std::uint64_t outer_bytes = 0;    // bytes rebuilt by the outer code
-  int min_margin = 0;
+  std::uint64_t symbol_errors = 0;        // corrected by the inner code over the file's frames
+  std::uint64_t outer_bytes = 0;          // bytes of the file rebuilt by the outer code
+  int min_margin = 0;                     // below 0: a frame had codewords beyond the inner code
+  std::uint32_t frames_beyond_inner = 0;  // such frames (data or parity)
   std::vector<LostRange> lost;
 };
 struct RestoreReport {

@@ -138,9 +138,12 @@ RestoreReport Restorer::finish(const std::filesystem::path& out) {
     for (const auto& [at, i] : place) {
       file.symbol_errors += frames_[i].symbol_errors;
       file.min_margin = std::min(file.min_margin, frames_[i].min_margin);
+      file.frames_beyond_inner += frames_[i].codewords_failed > 0;
     }
 
     std::vector<std::uint8_t> stream(std::uint64_t{data_frames} * frame_bytes, 0);
+    // The stream is the name record, then the file, then padding to the last frame's end.
+    const std::uint64_t record = h0.stream_size - std::min(h0.stream_size, h0.file_size);
     std::vector<LostRange> lost_stream;
     std::vector<std::vector<bool>> lost_codewords(data_frames,
                                                   std::vector<bool>(h0.codewords, false));
@@ -189,8 +192,13 @@ RestoreReport Restorer::finish(const std::filesystem::path& out) {
             if (i < static_cast<int>(gk)) stream[(group * g + i) * frame_bytes + b] = column[i];
           }
         }
+        // Counted in the file's bytes: a codeword's span past the file's end is padding.
         for (int i : erased) {
-          if (i < static_cast<int>(gk) && !lost_codewords[group * g + i][c]) file.outer_bytes += k;
+          if (i >= static_cast<int>(gk) || lost_codewords[group * g + i][c]) continue;
+          const std::uint64_t at = (group * g + i) * frame_bytes + begin;
+          const std::uint64_t from = std::max(at, record),
+                              to = std::min(at + k, record + file.size);
+          if (from < to) file.outer_bytes += to - from;
         }
       }
     }
@@ -209,7 +217,6 @@ RestoreReport Restorer::finish(const std::filesystem::path& out) {
       }
       return false;
     };
-    const std::uint64_t record = h0.stream_size - std::min(h0.stream_size, h0.file_size);
     if (record >= 4 && !stream_lost(0, record) && stream.size() >= record) {
       const std::uint32_t len = stream[0] | stream[1] << 8 | stream[2] << 16 |
                                 static_cast<std::uint32_t>(stream[3]) << 24;
@@ -267,11 +274,16 @@ std::string RestoreReport::text() const {
   std::size_t recovered = 0;
   for (const RestoredFile& f : files) {
     recovered += f.status == "recovered";
+    // A margin below 0 is a frame the inner code could not correct: say how many, not "-1".
+    const std::string margin =
+        f.frames_beyond_inner > 0
+            ? fmt::format("{} frame(s) beyond the inner code", f.frames_beyond_inner)
+            : fmt::format("margin {}", f.min_margin);
     out += fmt::format(
         "  {:<9} {}/{}  {} bytes, frames {}/{}, {} symbol error(s) corrected, "
-        "{} byte(s) rebuilt by the outer code, margin {}",
+        "{} byte(s) rebuilt by the outer code, {}",
         f.status, f.document, f.name, f.size, f.frames_found, f.frames_expected, f.symbol_errors,
-        f.outer_bytes, f.min_margin);
+        f.outer_bytes, margin);
     if (!f.lost.empty()) out += "; lost bytes " + ranges_text(f.lost);
     if (f.status == "failed") out += "; SHA-256 does not match";
     out += "\n";
@@ -302,6 +314,7 @@ nlohmann::json RestoreReport::json() const {
                           {"symbol_errors_corrected", f.symbol_errors},
                           {"outer_code_bytes", f.outer_bytes},
                           {"min_margin", f.min_margin},
+                          {"frames_beyond_inner_code", f.frames_beyond_inner},
                           {"lost", lost}});
   }
   j["frames"] = nlohmann::json::array();
