@@ -353,9 +353,15 @@ TEST_F(PlanTextTest, FilmingDateIsPartOfThePlan) {
   EXPECT_NE(start_target_sha("a"), start_target_sha("today"));
   EXPECT_EQ(nlohmann::json::parse(read_file(out("c") / "plan.json"))["filming_date"], "2020-01-03");
 
-  const auto bad = run("plan", job(kDocument, "filming_date = \"2020-13-01\"\n"));
-  EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_THAT(bad.err, HasSubstr("filming_date: expected a date YYYY-MM-DD, got \"2020-13-01\""));
+  // Filmed on every target, so only a day the calendar has.
+  for (const char* date : {"2020-13-01", "2026-02-31", "2026-04-31", "1899-12-31", "2026-1-05"}) {
+    const auto bad = run("plan", job(kDocument, fmt::format("filming_date = \"{}\"\n", date)));
+    EXPECT_EQ(bad.exit_code, 2) << date;
+    EXPECT_THAT(bad.err,
+                HasSubstr(fmt::format(
+                    "filming_date: expected a date YYYY-MM-DD from 1900 on, got \"{}\"", date)));
+  }
+  EXPECT_EQ(run("plan", job(kDocument, "filming_date = \"2024-02-29\"\n")).exit_code, 0);
 
   // A job that stops on day 1 and is resumed on day 2 films day 1 on every target.
   const auto page = dir / "scans" / "p3.png";

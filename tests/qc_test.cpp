@@ -479,7 +479,8 @@ TEST_F(Verify, InspectionsAreValidatedStoredAndDue) {
   EXPECT_THAT(level.err, HasSubstr("--ad-strip: expected an A-D strip level 0–3"));
   const auto date = inspect({"add", "R0001", "--date", "2026-02-30", "--ad-strip", "1"});
   EXPECT_EQ(date.exit_code, 2);
-  EXPECT_THAT(date.err, HasSubstr("--date: expected a date YYYY-MM-DD, got \"2026-02-30\""));
+  EXPECT_THAT(date.err,
+              HasSubstr("--date: expected a date YYYY-MM-DD from 1900 on, got \"2026-02-30\""));
   const auto density =
       inspect({"add", "R0001", "--date", "2026-04-01", "--ad-strip", "1", "--densities", "1.1,9"});
   EXPECT_EQ(density.exit_code, 2);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdlib>
 
 namespace fw {
@@ -42,6 +44,20 @@ std::string today_utc_date() {
     if (end != nullptr && *end == '\0' && seconds >= 0) now = static_cast<std::time_t>(seconds);
   }
   return utc_date(now);
+}
+
+bool is_calendar_date(const std::string& text) {
+  constexpr std::array<std::size_t, 8> digits{0, 1, 2, 3, 5, 6, 8, 9};
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-' ||
+      !std::all_of(digits.begin(), digits.end(),
+                   [&](std::size_t i) { return text[i] >= '0' && text[i] <= '9'; })) {
+    return false;
+  }
+  using namespace std::chrono;
+  const year_month_day day{year{std::stoi(text.substr(0, 4))},
+                           month{static_cast<unsigned>(std::stoi(text.substr(5, 2)))},
+                           std::chrono::day{static_cast<unsigned>(std::stoi(text.substr(8, 2)))}};
+  return day.ok() && day.year() >= year{1900};
 }
 
 }  // namespace fw

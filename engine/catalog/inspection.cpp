@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/utc.hpp"
 #include "catalog/catalog_sql.hpp"
 #include "catalog/database.hpp"
 #include "core/error.hpp"
@@ -85,16 +86,9 @@ std::string months_before(const std::string& date, int months) {
 }  // namespace
 
 void check_date(const std::string& date, const std::string& what) {
-  const bool shape = date.size() == 10 && date[4] == '-' && date[7] == '-' &&
-                     std::all_of(date.begin(), date.end(),
-                                 [](char c) { return (c >= '0' && c <= '9') || c == '-'; });
-  if (shape) {
-    const int y = std::stoi(date.substr(0, 4)), m = std::stoi(date.substr(5, 2)),
-              d = std::stoi(date.substr(8, 2));
-    if (y >= 1900 && m >= 1 && m <= 12 && d >= 1 && d <= days_in_month(y, m)) return;
-  }
+  if (is_calendar_date(date)) return;
   throw Error(ErrorKind::usage,
-              fmt::format("{}: expected a date YYYY-MM-DD, got \"{}\"", what, date));
+              fmt::format("{}: expected a date YYYY-MM-DD from 1900 on, got \"{}\"", what, date));
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "base/strings.hpp"
+#include "base/utc.hpp"
 #include "core/error.hpp"
 #include "film/format_toml.hpp"
 #include "job/job.hpp"
@@ -340,18 +341,15 @@ void JobParser::read_data(const TomlValue& value, Job& job) const {
 }
 
 std::string JobParser::read_date(const TomlValue& value) const {
-  const std::string expected = "a date YYYY-MM-DD";
+  // It is filmed on the targets: a day the calendar has, or the job is refused.
+  const std::string expected = "a date YYYY-MM-DD from 1900 on";
+  std::string text;
   if (const auto date = value.as_date()) {
-    return fmt::format("{:04}-{:02}-{:02}", date->year, date->month, date->day);
+    text = fmt::format("{:04}-{:02}-{:02}", date->year, date->month, date->day);
+  } else {
+    text = value.string(expected);
   }
-  std::string text = value.string(expected);
-  unsigned year = 0, month = 0, day = 0;
-  char tail = 0;
-  if (text.size() != 10 ||
-      std::sscanf(text.c_str(), "%4u-%2u-%2u%c", &year, &month, &day, &tail) != 3 || month < 1 ||
-      month > 12 || day < 1 || day > 31) {
-    value.fail(expected);
-  }
+  if (!is_calendar_date(text)) value.fail(expected);
   return text;
 }
 

@@ -18,4 +18,8 @@ std::string utc_timestamp_now(bool millis = false);
 // fixed "now", so that a rerun gives the same film): the day printed on targets.
 std::string today_utc_date();
 
+// Whether `text` is a day of the calendar written YYYY-MM-DD, from 1900 on: what a filming
+// date or an inspection's day may be ("2026-02-30" is not).
+bool is_calendar_date(const std::string& text);
+
 }  // namespace fw
