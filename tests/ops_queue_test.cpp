@@ -24,6 +24,7 @@ using test::json_lines;
 using test::OpsTest;
 using test::reels;
 using test::slurp;
+using ::testing::HasSubstr;
 
 TEST_F(OpsTest, JsonLogsAreOneObjectPerLineWithJobReelFrameAndASummary) {
   auto args = convert_args("logs", dir / "out");
@@ -132,6 +133,39 @@ TEST_F(OpsTest, QueueRunsJobsInOrderABadJobFailsWithItsReasonAndTheNextStillRuns
   const auto empty = test::run_cli({"queue", "run", queue.string()});
   EXPECT_EQ(empty.exit_code, 0) << empty.err;
   EXPECT_NE(empty.out.find("0 job(s)"), std::string::npos);
+}
+
+// Every queued job runs with --resume. A second job file that reuses a finished job's id must
+// not pass for that job, done with nothing filmed: it fails, naming what differs, and the
+// same job file dropped in again is done, with nothing filmed twice.
+TEST_F(OpsTest, AQueuedJobWithAFinishedJobsIdFailsInsteadOfPassingAsDone) {
+  const auto queue = dir / "queue";
+  fs::create_directories(queue / "incoming");
+  fs::copy(dir / "scans", queue / "scans", fs::copy_options::recursive);
+  const std::string first = job_toml("same", "../scans", {1});
+  test::write_text(queue / "incoming" / "a.toml", first);
+  test::write_text(queue / "incoming" / "b.toml", job_toml("same", "../scans", {2}));
+  const std::vector<std::string> run{"queue", "run", queue.string(), "--profiles",
+                                     (dir / "profiles").string()};
+  const auto result = test::run_cli(run);
+  EXPECT_EQ(result.exit_code, 2) << result.out << result.err;
+  EXPECT_TRUE(fs::exists(queue / "done" / "a.toml"));
+  ASSERT_TRUE(fs::exists(queue / "failed" / "b.toml")) << result.out << result.err;
+  const std::string reason = slurp(queue / "failed" / "b.reason");
+  EXPECT_THAT(reason, HasSubstr("exit 2 (job error): "));
+  EXPECT_THAT(reason, HasSubstr("job same finished filming another plan, so nothing of this job "
+                                "file was filmed: if it is another job, give it its own id"));
+  EXPECT_THAT(result.err, HasSubstr("What differs:\n  "));
+  const std::string journal = slurp(queue / "out" / "same" / "journal.jsonl");
+
+  // The finished job's own file again: done, and nothing more on film or in the journal.
+  test::write_text(queue / "incoming" / "a-again.toml", first);
+  const auto again = test::run_cli(run);
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_TRUE(fs::exists(queue / "done" / "a-again.toml"));
+  EXPECT_THAT(slurp(queue / "done" / "a-again.log"),
+              HasSubstr("already finished; nothing to resume"));
+  EXPECT_EQ(slurp(queue / "out" / "same" / "journal.jsonl"), journal);
 }
 
 // `queue run` and `queue status` name their queue once, as QUEUE or as --queue: help shows

@@ -219,6 +219,7 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
   if (resuming) {
     JournalState journal = read_journal(journal_file);
     if (journal.finished) {
+      check_finished(job, prepared.plan, journal, dir);
       result.already_finished = true;
       catch_up_catalog(catalog, job, prepared.plan, journal, dir, listener);
       return result;
@@ -287,7 +288,7 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
   }
   totals.buffer_frames = recorder->capabilities().buffer_frames;
   for (const auto& f : prepared.plan.frames) {
-    totals.pages_planned += f.kind == FrameKind::page || f.kind == FrameKind::substitute;
+    totals.pages_planned += begins_page(f);
   }
   for (const auto& reel : prepared.plan.reels) {
     totals.reel_film_m[reel.id] = reel.film_used_m;

@@ -195,8 +195,12 @@ PlanChanges compare_plans(const json& filmed, const json& now) {
   return finish(std::move(changes), std::move(lines), more);
 }
 
-PlanChanges check_resumable(const Job& job, const Plan& plan, const JournalState& journal,
-                            ReelPolicy policy, const fs::path& job_dir) {
+namespace {
+
+// What differs between the plan made now and the one the journal's film was made with (its
+// plan.json and the rendering choices of its start record); nothing when the hashes agree.
+PlanChanges changes_since_start(const Job& job, const Plan& plan, const JournalState& journal,
+                                const fs::path& job_dir, json& filmed) {
   const std::string where = (job_dir / "journal.jsonl").string();
   if (journal.job_id != job.id) {
     throw Error(ErrorKind::job,
@@ -206,7 +210,7 @@ PlanChanges check_resumable(const Job& job, const Plan& plan, const JournalState
     return {};
   }
   const fs::path plan_file = job_dir / "plan.json";
-  json filmed, now;
+  json now;
   try {
     filmed = json::parse(read_file(plan_file));
     std::string text;
@@ -232,6 +236,37 @@ PlanChanges check_resumable(const Job& job, const Plan& plan, const JournalState
         "the rendering choices (polarity, mode, threshold, colour route) differ from the "
         "journal's");
   }
+  return changes;
+}
+
+std::string listed(const PlanChanges& changes) {
+  std::string list;
+  for (const auto& line : changes.lines) list += "\n  " + line;
+  return list;
+}
+
+}  // namespace
+
+void check_finished(const Job& job, const Plan& plan, const JournalState& journal,
+                    const fs::path& job_dir) {
+  json filmed;
+  const PlanChanges changes = changes_since_start(job, plan, journal, job_dir, filmed);
+  if (!changes.changed()) return;
+  // The first line says it all (a queue's failed/NAME.reason keeps the first line).
+  throw Error(ErrorKind::job,
+              fmt::format("{}: job {} finished filming another plan, so nothing of this job file "
+                          "was filmed: if it is another job, give it its own id (its id key, or "
+                          "--id); to film it in place of the finished one, --overwrite (the "
+                          "catalog keeps the earlier run). What differs:{}",
+                          (job_dir / "journal.jsonl").string(), job.id, listed(changes)));
+}
+
+PlanChanges check_resumable(const Job& job, const Plan& plan, const JournalState& journal,
+                            ReelPolicy policy, const fs::path& job_dir) {
+  const std::string where = (job_dir / "journal.jsonl").string();
+  json filmed;
+  PlanChanges changes = changes_since_start(job, plan, journal, job_dir, filmed);
+  if (!changes.changed()) return changes;
   const JournalReel* in_recorder = journal.in_recorder();
   std::size_t resume_from = journal.next_sequence;
   if (policy == ReelPolicy::respool && in_recorder) resume_from = in_recorder->first_sequence;
@@ -268,12 +303,10 @@ PlanChanges check_resumable(const Job& job, const Plan& plan, const JournalState
         "apart)",
         reel_of(filmed, changes.first_frame));
   }
-  std::string list;
-  for (const auto& line : changes.lines) list += "\n  " + line;
   throw Error(ErrorKind::job,
               fmt::format("{}: the plan changed since the job started; cannot resume onto the "
                           "same film:{}\n{}",
-                          where, list, advice));
+                          where, listed(changes), advice));
 }
 
 void accept_new_plan(const Job& job, const Plan& plan, const PlanChanges& changes,

@@ -43,6 +43,12 @@ PlanChanges compare_plans(const nlohmann::json& filmed, const nlohmann::json& no
 PlanChanges check_resumable(const Job& job, const Plan& plan, const JournalState& journal,
                             ReelPolicy policy, const std::filesystem::path& job_dir);
 
+// A job whose journal says it finished: its film cannot take more, so the plan made now must
+// be the one it was filmed with (a queue resumes every job it runs, and another job file with
+// the same id must not pass as this one, done). Error(job) listing the changes otherwise.
+void check_finished(const Job& job, const Plan& plan, const JournalState& journal,
+                    const std::filesystem::path& job_dir);
+
 // Records an accepted new plan: plan.json is replaced (the one filmed so far kept beside it as
 // plan.N.json), the journal gets a "replanned" record with the changes.
 void accept_new_plan(const Job& job, const Plan& plan, const PlanChanges& changes,

@@ -75,7 +75,7 @@ std::string duration_text(double seconds);
 struct RunTotals {
   std::string job_id;
   std::uint64_t frames_planned = 0;
-  std::uint64_t pages_planned = 0;            // page and substitute frames
+  std::uint64_t pages_planned = 0;            // pages, substitutes included (begins_page)
   std::uint64_t frames_before = 0;            // already on film (resume)
   std::map<std::string, double> reel_film_m;  // leader, frames and trailer, as planned
   std::map<std::string, std::uint32_t> reel_frames;
