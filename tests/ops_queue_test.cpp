@@ -25,6 +25,7 @@ using test::OpsTest;
 using test::reels;
 using test::slurp;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST_F(OpsTest, JsonLogsAreOneObjectPerLineWithJobReelFrameAndASummary) {
   auto args = convert_args("logs", dir / "out");
@@ -166,6 +167,21 @@ TEST_F(OpsTest, AQueuedJobWithAFinishedJobsIdFailsInsteadOfPassingAsDone) {
   EXPECT_THAT(slurp(queue / "done" / "a-again.log"),
               HasSubstr("already finished; nothing to resume"));
   EXPECT_EQ(slurp(queue / "out" / "same" / "journal.jsonl"), journal);
+}
+
+// A job file's error names the file; once the job failed, the file is in failed/, and so is
+// the path in its reason, the queue's lines and the log event.
+TEST_F(OpsTest, AFailedJobsReasonNamesTheJobFileWhereItLiesNow) {
+  const auto queue = dir / "queue";
+  fs::create_directories(queue / "incoming");
+  test::write_text(queue / "incoming" / "typo.toml", "version = 1\nid = \"typo\"\ntitle = 3\n");
+  const auto result = test::run_cli({"queue", "run", queue.string()});
+  EXPECT_EQ(result.exit_code, 2) << result.out << result.err;
+  const std::string failed = (queue / "failed" / "typo.toml").string() + ":3: title";
+  EXPECT_THAT(slurp(queue / "failed" / "typo.reason"), HasSubstr(failed));
+  EXPECT_THAT(result.out, HasSubstr(failed));
+  EXPECT_THAT(result.out + slurp(queue / "failed" / "typo.reason"),
+              Not(HasSubstr((queue / "running").string())));
 }
 
 // `queue run` and `queue status` name their queue once, as QUEUE or as --queue: help shows

@@ -82,6 +82,16 @@ ops::ChildResult ChildProcessRunner::run(const QueueJob& job) {
   return ops::run_child(executable_, job.arguments, job.log, stop_);
 }
 
+// A child's error names the job file where it ran, in running/; a job that failed is read in
+// failed/ from then on.
+std::string naming_moved_file(std::string error, const fs::path& from, const fs::path& to) {
+  const std::string was = from.string(), is = to.string();
+  for (auto at = error.find(was); at != std::string::npos; at = error.find(was, at + is.size())) {
+    error.replace(at, was.size(), is);
+  }
+  return error;
+}
+
 void record_outcome(QueueResult& result, const std::string& job, const ops::ChildResult& child,
                     QueueJobState state) {
   result.outcomes.push_back({job, child.exit_code, state, child.error, child.seconds});
@@ -140,9 +150,12 @@ QueueResult run_queue(const QueueOptions& options, JobRunner& runner) {
     write_file_atomic(attempts_file, fmt::format("{}\n", attempt));
     log.event("info", "queue_job_start", {{"queue_job", name}, {"attempt", attempt}},
               fmt::format("queue: {} (attempt {})", name, attempt));
-    const ops::ChildResult child =
+    ops::ChildResult child =
         runner.run({name, *job, attempt, ops::QueueDir::sidecar(*job, "log"),
                     queued_convert_arguments(*job, queue.incoming(), out, options)});
+    const bool fails = child.exit_code != exit_ok && child.exit_code != exit_interrupted &&
+                       child.exit_code != exit_device && !stopped(options);
+    if (fails) child.error = naming_moved_file(child.error, *job, queue.failed() / name);
     const std::string reason =
         fmt::format("exit {} ({}): {}\n", child.exit_code, exit_meaning(child.exit_code),
                     child.error.empty() ? std::string("see the log") : child.error);
