@@ -4,6 +4,7 @@
 #include "catalog/catalog.hpp"
 
 #include <fmt/format.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -95,6 +96,24 @@ pages = { files = ["p2.png"] }
                            "manifest checksum"),
             std::string::npos)
       << check.out;
+  // An index edited or cut short: the line, the frame and the columns that differ.
+  const std::filesystem::path index_file = dir / "out" / "cat" / "R0001" / "index.csv";
+  std::string edited = index;
+  const std::size_t third = edited.find("\n3,");
+  ASSERT_NE(third, std::string::npos);
+  edited.replace(edited.find(",D00", third), 4, ",X00");
+  test::write_text(index_file, edited);
+  check = test::run_cli({"catalog", "check", "--catalog", catalog});
+  EXPECT_EQ(check.exit_code, 5);
+  EXPECT_THAT(check.out, ::testing::HasSubstr("index.csv does not match the catalog's " +
+                                              std::to_string(rows - 1) +
+                                              " frames: line 4 (frame 3): document_id \"X00"));
+  test::write_text(index_file, index.substr(0, third + 30));
+  check = test::run_cli({"catalog", "check", "--catalog", catalog});
+  EXPECT_THAT(check.out, ::testing::HasSubstr(": line 4 (frame 3): cut short, "));
+  test::write_text(index_file, index.substr(0, third + 1));
+  check = test::run_cli({"catalog", "check", "--catalog", catalog});
+  EXPECT_THAT(check.out, ::testing::HasSubstr(": it ends after 2 frame row(s)"));
 }
 
 // catalog and inspect name a job as verify does: the job's output folder, the --out folder
