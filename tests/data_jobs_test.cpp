@@ -158,6 +158,54 @@ std::size_t frame_images(const fs::path& film) {
   return n;
 }
 
+// Every job's first document is D001, and scans are often p1.jpg: restoring a box of reels of
+// two jobs gives each job's files a folder, and never writes a file over another file.
+TEST_F(DataJob, TwoJobsFilesOfTheSameNameAreRestoredBothAndNeitherOverwritten) {
+  const fs::path other = dir_ / "s2";
+  fs::create_directories(other / "D001");
+  samples::PageSpec spec;
+  spec.width_mm = 100;
+  spec.height_mm = 140;
+  spec.dpi = 60;
+  spec.label = "another job";
+  samples::save_page(samples::make_page(spec), other / "D001" / "p1.jpg", samples::Encoding::jpeg,
+                     60);
+  ASSERT_NE(bytes_of(other / "D001" / "p1.jpg"), bytes_of(root() / "s" / "D001" / "p1.jpg"));
+  std::string text = read_file(root() / "s" / "job.toml");
+  text.replace(text.find("id = \"dj\""), 9, "id = \"dj2\"");
+  test::write_text(other / "job.toml", text);
+  ASSERT_NO_THROW(test::convert_job(other / "job.toml", {},
+                                    test::job_flags(dir_ / "out", root() / "profiles")));
+  const fs::path reel2 = dir_ / "out" / "dj2" / "R0001";
+
+  const api::RestoreResult both = api::restore({{reel() / "film", reel2 / "film"}, dir_ / "r", {}});
+  ASSERT_TRUE(both.ok()) << both.text();
+  EXPECT_THAT(both.text(), HasSubstr("recovered dj/D001/D001/p1.jpg "));
+  EXPECT_THAT(both.text(), HasSubstr("recovered dj2/D001/D001/p1.jpg "));
+  EXPECT_EQ(bytes_of(dir_ / "r" / "dj" / "D001" / "D001" / "p1.jpg"),
+            bytes_of(root() / "s" / "D001" / "p1.jpg"));
+  EXPECT_EQ(bytes_of(dir_ / "r" / "dj2" / "D001" / "D001" / "p1.jpg"),
+            bytes_of(other / "D001" / "p1.jpg"));
+
+  // One job at a time into the same folder: the second p1.jpg is written beside the first.
+  const api::RestoreResult first = api::restore({{reel() / "film"}, dir_ / "one", {}});
+  ASSERT_TRUE(first.ok()) << first.text();
+  const api::RestoreResult second = api::restore({{reel2 / "film"}, dir_ / "one", {}});
+  ASSERT_TRUE(second.ok()) << second.text();
+  const fs::path kept = dir_ / "one" / "D001" / "D001" / "p1.jpg";
+  EXPECT_EQ(bytes_of(kept), bytes_of(root() / "s" / "D001" / "p1.jpg"));
+  const Json report = Json::parse(read_file(dir_ / "one" / "restore.json"));
+  const std::string sha = report["files"][0]["sha256"];
+  const fs::path beside = kept.parent_path() / ("p1." + sha.substr(0, 8) + ".jpg");
+  EXPECT_EQ(report["files"][0]["written"], beside.string());
+  EXPECT_EQ(bytes_of(beside), bytes_of(other / "D001" / "p1.jpg"));
+  EXPECT_THAT(second.text(),
+              HasSubstr("written beside " + kept.string() + ", which holds another file"));
+  // The same restore again writes the same files, renaming nothing.
+  const api::RestoreResult again = api::restore({{reel() / "film"}, dir_ / "one", {}});
+  EXPECT_THAT(again.text(), ::testing::Not(HasSubstr("written beside")));
+}
+
 TEST_F(DataJob, RestoreCountsOnlyTheFilmsImagesAndReadsSeveralFoldersOrAJobsFolder) {
   // The sim's film folder holds reel.json beside the frames: not an image, not counted.
   ASSERT_TRUE(fs::exists(reel() / "film" / "reel.json"));

@@ -19,7 +19,7 @@ std::string RestoreResult::text() const {
   std::string out = report.text();
   for (std::size_t i = 0; i < catalog.size() && i < report.files.size(); ++i) {
     const data::RestoredFile& f = report.files[i];
-    out += fmt::format("  catalog: {}/{} {}\n", f.document, f.name, catalog[i]);
+    out += fmt::format("  catalog: {} {}\n", report.shown(f), catalog[i]);
   }
   return out;
 }

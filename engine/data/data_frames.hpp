@@ -183,12 +183,16 @@ struct RestoredFile {
   int min_margin = 0;                     // below 0: a frame had codewords beyond the inner code
   std::uint32_t frames_beyond_inner = 0;  // such frames (data or parity)
   std::vector<LostRange> lost;
+  std::string note;  // why it was written under another name than its own, if it was
 };
 struct RestoreReport {
   std::vector<RestoredFile> files;
   std::vector<DecodedFrame> frames;  // payloads dropped; quality kept
   std::uint32_t images = 0, not_data = 0;
   bool all_recovered() const;
+  // "D001/p1.tif" as the report names a file; "job/D001/p1.tif" when files of several jobs
+  // were restored (each job's files are then in a folder of its own).
+  std::string shown(const RestoredFile& file) const;
   std::string text() const;
   nlohmann::json json() const;
 };

@@ -60,6 +60,19 @@ struct FileKey {
   bool operator<(const FileKey& o) const { return tie() < o.tie(); }
 };
 
+// One folder name from the film: the name when it is a safe single part, else `fallback`.
+std::string folder_name(const std::string& name, const std::string& fallback) {
+  return safe_relative(name) && name.find('/') == std::string::npos ? name : fallback;
+}
+
+// Whether `path` holds other bytes than `bytes` (a file an earlier restore wrote there).
+bool holds_other_bytes(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) return std::filesystem::exists(path, error);
+  return std::filesystem::file_size(path, error) != bytes.size() ||
+         sha256_file(path) != sha256_hex(bytes);
+}
+
 std::string ranges_text(const std::vector<LostRange>& lost) {
   std::string out;
   for (std::size_t i = 0; i < lost.size() && i < 8; ++i) {
@@ -102,6 +115,13 @@ RestoreReport Restorer::finish(const std::filesystem::path& out) {
     }
     by_file[{h.job, h.document, h.file_index, hex(h.sha256), h.stream_size}].push_back(i);
   }
+  // Every job starts at D001, and p1.tif is a common name: the files of several jobs go into a
+  // folder each, and a path this restore or an earlier one filled with other bytes is never
+  // written over.
+  std::set<std::string> jobs;
+  for (const auto& entry : by_file) jobs.insert(entry.first.job);
+  const bool folder_per_job = jobs.size() > 1;
+  std::set<std::filesystem::path> written;
   for (auto& [key, indices] : by_file) {
     const FrameHeader& h0 = frames_[indices.front()].header;
     const auto k = static_cast<std::uint64_t>(h0.code.inner_k);
@@ -243,12 +263,19 @@ RestoreReport Restorer::finish(const std::filesystem::path& out) {
     } else {
       file.status = "recovered";
     }
-    std::string document =
-        safe_relative(file.document) && file.document.find('/') == std::string::npos
-            ? file.document
-            : fmt::format("document-{}", file.file_index);
-    std::filesystem::path target = out / document / file.name;
+    std::filesystem::path target = out;
+    if (folder_per_job) target /= folder_name(file.job, "job");
+    target /= folder_name(file.document, fmt::format("document-{}", file.file_index));
+    target /= file.name;
     if (file.status != "recovered") target += ".damaged";
+    if (written.contains(target) || holds_other_bytes(target, bytes)) {
+      // p1.tif -> p1.05da1479.tif: the file's own checksum tells the two apart.
+      const std::filesystem::path taken = target;
+      target.replace_filename(fmt::format("{}.{}{}", taken.stem().string(),
+                                          file.sha256.substr(0, 8), taken.extension().string()));
+      file.note = fmt::format("written beside {}, which holds another file", taken.string());
+    }
+    written.insert(target);
     std::filesystem::create_directories(target.parent_path());
     write_file_atomic(target,
                       std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
@@ -268,6 +295,13 @@ RestoreReport Restorer::finish(const std::filesystem::path& out) {
   return report;
 }
 
+std::string RestoreReport::shown(const RestoredFile& file) const {
+  const bool several_jobs = std::any_of(files.begin(), files.end(), [&](const RestoredFile& f) {
+    return f.job != files.front().job;
+  });
+  return fmt::format("{}{}/{}", several_jobs ? file.job + "/" : "", file.document, file.name);
+}
+
 std::string RestoreReport::text() const {
   std::string out = fmt::format("restore: {} image(s), {} data frame(s), {} other\n", images,
                                 images - not_data, not_data);
@@ -280,11 +314,12 @@ std::string RestoreReport::text() const {
             ? fmt::format("{} frame(s) beyond the inner code", f.frames_beyond_inner)
             : fmt::format("margin {}", f.min_margin);
     out += fmt::format(
-        "  {:<9} {}/{}  {} bytes, frames {}/{}, {} symbol error(s) corrected, "
+        "  {:<9} {}  {} bytes, frames {}/{}, {} symbol error(s) corrected, "
         "{} byte(s) rebuilt by the outer code, {}",
-        f.status, f.document, f.name, f.size, f.frames_found, f.frames_expected, f.symbol_errors,
+        f.status, shown(f), f.size, f.frames_found, f.frames_expected, f.symbol_errors,
         f.outer_bytes, margin);
     if (!f.lost.empty()) out += "; lost bytes " + ranges_text(f.lost);
+    if (!f.note.empty()) out += "; " + f.note;
     if (f.status == "failed") out += "; SHA-256 does not match";
     out += "\n";
   }
@@ -315,6 +350,7 @@ nlohmann::json RestoreReport::json() const {
                           {"outer_code_bytes", f.outer_bytes},
                           {"min_margin", f.min_margin},
                           {"frames_beyond_inner_code", f.frames_beyond_inner},
+                          {"note", f.note},
                           {"lost", lost}});
   }
   j["frames"] = nlohmann::json::array();
