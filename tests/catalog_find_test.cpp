@@ -96,6 +96,9 @@ TEST_P(CatalogOn, ReadersNeverSeeHalfABatchWhileAJobWrites) {
       ++reads;
     }
   });
+  // The reader's connection is up and reading before the first batch: on a loaded machine
+  // its set-up could otherwise outlast every write, and it would read nothing.
+  while (reads.load() == 0) std::this_thread::yield();
   for (std::uint32_t b = 0; b < kBatches; ++b) {
     std::vector<CatalogFrame> batch;
     for (std::uint32_t i = 1; i <= kBatch; ++i) {
