@@ -425,7 +425,9 @@ TEST(Ingest, RandomBytesNamedTifAreRefused) {
   const fs::path file = dir / "p1.tif";
   write_bytes(file, bytes);
   const Error error = expect_input_error([&] { read_completely(file); });
-  EXPECT_THAT(error.what(), StartsWith(file.string() + ": unsupported file type"));
+  EXPECT_EQ(std::string(error.what()), file.string() +
+                                           ": unsupported file type (unknown); filmwriter reads "
+                                           "TIFF, JPEG, PNG, JPEG 2000 and PDF");
 }
 
 TEST(Ingest, TruncatedTiffIsAnError) {
@@ -480,7 +482,10 @@ TEST(Ingest, UnsupportedTypesAreRefusedByContentNotName) {
     fs::path file;
     const char* found;
   };
-  for (const Case& c : {Case{gif, "GIF"}, Case{ppm, "PNM"}, Case{svg, "XML/SVG"}}) {
+  const fs::path txt = dir / "readme.txt";
+  test::write_text(txt, "扫描说明: pages 1-40\n");
+  for (const Case& c :
+       {Case{gif, "GIF"}, Case{ppm, "PNM"}, Case{svg, "XML/SVG"}, Case{txt, "text"}}) {
     const fs::path renamed =
         c.file.parent_path() /
         (c.file.stem().string() + "-" + c.file.extension().string().substr(1) + ".tif");

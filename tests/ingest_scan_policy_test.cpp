@@ -160,6 +160,64 @@ TEST(Ingest, SubstituteReplacesOnlyTheBadFilesOfAFolder) {
   EXPECT_EQ(scanned[0].substitutes[1].ref.file, folder.gif.string());
 }
 
+// A text file in a scans folder (a readme, the supplier's list of pages) is no page: filmed as
+// a missing page it would give the document a page it never had, and renumber the pages after
+// it. It is left out under every policy, and warned of; named in a list, it is an error.
+TEST(Ingest, TextInAFolderIsLeftOutNotFilmedAsAMissingPage) {
+  test::TempDir dir;
+  const fs::path scans = dir / "scans";
+  fs::create_directories(scans);
+  for (const char* name : {"p1", "p3"}) {
+    samples::save_page(samples::make_page(small_page()), scans / (std::string(name) + ".png"),
+                       Encoding::png, kDpi);
+  }
+  const fs::path text = scans / "p2.txt";
+  test::write_text(text, "扫描说明: 第2页缺失 (page 2 was never scanned)\n");
+  for (const FailurePolicy policy :
+       {FailurePolicy::fail, FailurePolicy::substitute, FailurePolicy::skip_document}) {
+    for (const auto& pages : {one_file(PageSource::Kind::directory, scans),
+                              one_file(PageSource::Kind::glob, scans / "*")}) {
+      Job job;
+      job.documents = {document_of("D001", 0, pages, policy)};
+      const auto scanned = scan_documents(job);
+      ASSERT_EQ(scanned.size(), 1u);
+      EXPECT_FALSE(scanned[0].skipped);
+      ASSERT_EQ(scanned[0].pages.size(), 2u);
+      EXPECT_EQ(scanned[0].pages[1].ref.file, (scans / "p3.png").string());
+      EXPECT_TRUE(scanned[0].substitutes.empty());
+      EXPECT_EQ(scanned[0].left_out, std::vector<std::string>{text.string()});
+    }
+  }
+  Job listed;
+  listed.documents = {
+      document_of("D001", 0, list_of({scans / "p1.png", text}), FailurePolicy::fail)};
+  EXPECT_EQ(std::string(expect_input_error([&] { scan_documents(listed); }).what()),
+            "document D001 (documents[1]): " + text.string() +
+                ": unsupported file type (text); filmwriter reads TIFF, JPEG, PNG, JPEG 2000 "
+                "and PDF");
+
+  // The operator is told, and the plan has the document's two pages.
+  const test::CliResult plan =
+      test::run_cli({"plan", scans.string(), "--dpi", "200", "--out", (dir / "out").string()});
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_THAT(plan.err,
+              ::testing::HasSubstr("filmwriter: warning: document scans: " + text.string() +
+                                   " is text, not a page file: not filmed"));
+  EXPECT_THAT(plan.out, ::testing::HasSubstr("(2 pages, 0 substitutes"));
+
+  // A folder of text only has no pages.
+  const fs::path notes = dir / "notes";
+  fs::create_directories(notes);
+  test::write_text(notes / "readme.txt", "nothing here yet\n");
+  Job empty;
+  empty.documents = {
+      document_of("D001", 0, one_file(PageSource::Kind::directory, notes), FailurePolicy::fail)};
+  EXPECT_EQ(std::string(expect_input_error([&] { scan_documents(empty); }).what()),
+            "document D001 (documents[1]): " + notes.string() +
+                ": no page files in the folder, only text (" + (notes / "readme.txt").string() +
+                ")");
+}
+
 TEST(Ingest, EveryBadFileOfAFolderIsReportedInOneRun) {
   test::TempDir dir;
   const FolderWithBadFiles folder(dir);

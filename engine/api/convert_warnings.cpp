@@ -27,6 +27,17 @@ std::vector<PlanWarning> plan_warnings(const Job& job, const Plan& plan, std::si
          std::move(fields),
          {ops::substitute_warning(label, frame.page, frame.address, frame.reason), substitute}});
   }
+  // Text in a scans folder (a readme, a list of the pages) is no page: said once, not filmed.
+  if (first == 0) {
+    for (const std::string& file : plan.left_out) {
+      out.push_back({"not_a_page",
+                     {{"file", file}},
+                     {fmt::format("document {} is text, not a page file: not filmed (every "
+                                  "other file of a folder is a page; a text file is not)",
+                                  file),
+                      {}}});
+    }
+  }
   for (const std::string& skipped : plan.skipped) {
     out.push_back({"skipped_document", {}, {"skipped document " + skipped, {}}});
   }

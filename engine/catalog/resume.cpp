@@ -239,7 +239,7 @@ PlanChanges changes_since_start(const Job& job, const Plan& plan, const JournalS
   return changes;
 }
 
-std::string listed(const PlanChanges& changes) {
+std::string change_lines(const PlanChanges& changes) {
   std::string list;
   for (const auto& line : changes.lines) list += "\n  " + line;
   return list;
@@ -258,7 +258,7 @@ void check_finished(const Job& job, const Plan& plan, const JournalState& journa
                           "was filmed: if it is another job, give it its own id (its id key, or "
                           "--id); to film it in place of the finished one, --overwrite (the "
                           "catalog keeps the earlier run). What differs:{}",
-                          (job_dir / "journal.jsonl").string(), job.id, listed(changes)));
+                          (job_dir / "journal.jsonl").string(), job.id, change_lines(changes)));
 }
 
 PlanChanges check_resumable(const Job& job, const Plan& plan, const JournalState& journal,
@@ -306,7 +306,7 @@ PlanChanges check_resumable(const Job& job, const Plan& plan, const JournalState
   throw Error(ErrorKind::job,
               fmt::format("{}: the plan changed since the job started; cannot resume onto the "
                           "same film:{}\n{}",
-                          where, listed(changes), advice));
+                          where, change_lines(changes), advice));
 }
 
 void accept_new_plan(const Job& job, const Plan& plan, const PlanChanges& changes,

@@ -389,6 +389,9 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
                                                    pages.document, job.documents.size()));
     }
     const Document& document = job.documents[pages.document];
+    for (const std::string& file : pages.left_out) {
+      plan.left_out.push_back(fmt::format("{}: {}", document.id, file));
+    }
     if (pages.skipped) {
       plan.skipped.push_back(fmt::format("{}: {}", document.id, pages.skip_reason));
       continue;

@@ -166,7 +166,10 @@ struct Plan {
   std::vector<PlannedReel> reels;
   std::vector<PlannedFrame> frames;
   std::vector<std::string> skipped;  // "D003: reason" for skipped documents
-  bool targets = false;              // reels carry start, technical, title and end targets
+  // "D001: scans/D001/readme.txt": text files a document's folder or pattern gave, not filmed.
+  // Warned of, not in plan.json: a readme added to a folder is no change to what is filmed.
+  std::vector<std::string> left_out;
+  bool targets = false;  // reels carry start, technical, title and end targets
   // The day the targets show ({date}); "" until prepare_plan_text() fixes it (today, unless
   // the job names one). In plan.json, so that a resumed job films the same targets.
   std::string filming_date;

@@ -105,9 +105,11 @@ struct FileFailure {
 // expand_pages, but a file that fails does not stop the listing: the good files' pages come
 // in `pages` and each bad file in `failures`, in order. What fails for the whole source (no
 // such folder, an empty folder, a tiff/pdf source that cannot be read) still throws.
+// A text file of a folder or pattern is no page: it is in `left_out`, not among the failures.
 struct ExpandedPages {
   std::vector<PageRef> pages;
   std::vector<FileFailure> failures;
+  std::vector<std::string> left_out;
 };
 ExpandedPages expand_pages_keep_going(const PageSource& source, const Limits& limits);
 
@@ -209,6 +211,7 @@ struct DocumentPages {
   std::vector<FailedPage> substitutes;  // in document order
   bool skipped = false;                 // policy `skip-document` and something failed
   std::string skip_reason;
+  std::vector<std::string> left_out;  // text files of its folder or pattern: no pages
   // Its source files, in page order, when the document's files go on film as data frames
   // (list_masters); empty otherwise.
   std::vector<MasterFile> masters;

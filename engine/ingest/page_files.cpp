@@ -29,6 +29,15 @@ using namespace ingest_detail;
 using vips::VError;
 using vips::VImage;
 
+// Text: printable ASCII, tabs and line ends, and the bytes of UTF-8 (CJK text included).
+bool is_text(std::string_view head) {
+  return !head.empty() && std::all_of(head.begin(), head.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte >= 0x80 || (byte >= 0x20 && byte < 0x7F) || byte == '\t' || byte == '\n' ||
+           byte == '\r';
+  });
+}
+
 // A name for a few common formats filmwriter does not read, for the error message.
 const char* unsupported_type_name(std::string_view head) {
   using namespace std::string_view_literals;
@@ -43,19 +52,19 @@ const char* unsupported_type_name(std::string_view head) {
     return "PNM";
   }
   if (head.starts_with("<?xml"sv) || head.starts_with("<svg"sv)) return "XML/SVG";
-  return "not TIFF, JPEG, PNG, JPEG 2000 or PDF";
+  return is_text(head) ? "text" : "unknown";
 }
 
-// Identifies the file by its first bytes, never by its name: a renamed GIF must not reach a
-// decoder. Only the five formats filmwriter supports pass; a few common others are named in
-// the message so the operator knows what was found.
-SourceFormat sniff_format(const fs::path& file) {
-  std::array<char, 16> buffer{};
+std::string file_head(const fs::path& file, std::size_t bytes) {
+  std::string head(bytes, '\0');
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error(ErrorKind::input, file.string() + ": cannot open the file");
-  in.read(buffer.data(), buffer.size());
-  const std::string_view head(buffer.data(), static_cast<std::size_t>(in.gcount()));
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  return head;
+}
 
+std::optional<SourceFormat> format_of_head(std::string_view head) {
   using namespace std::string_view_literals;
   if (head.starts_with("II*\0"sv) || head.starts_with("MM\0*"sv) || head.starts_with("II+\0"sv) ||
       head.starts_with("MM\0+"sv)) {
@@ -67,7 +76,15 @@ SourceFormat sniff_format(const fs::path& file) {
     return SourceFormat::jp2;
   }
   if (head.starts_with("%PDF-"sv)) return SourceFormat::pdf;
+  return std::nullopt;
+}
 
+// Identifies the file by its first bytes, never by its name: a renamed GIF must not reach a
+// decoder. Only the five formats filmwriter supports pass; a few common others are named in
+// the message so the operator knows what was found.
+SourceFormat sniff_format(const fs::path& file) {
+  const std::string head = file_head(file, 16);
+  if (const auto format = format_of_head(head)) return *format;
   throw Error(ErrorKind::input,
               fmt::format("{}: unsupported file type ({}); filmwriter reads TIFF, JPEG, PNG, "
                           "JPEG 2000 and PDF",
@@ -158,6 +175,13 @@ void append_pages(const fs::path& file, const Limits& limits, std::uint32_t firs
     out.push_back(PageRef{
         .file = file.string(), .page_in_file = page - 1, .pages_in_file = pages, .format = format});
   }
+}
+
+bool is_text_file(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) return false;
+  const std::string head = file_head(file, 512);
+  return !format_of_head(head) && is_text(head);
 }
 
 std::vector<fs::path> files_in_folder(const fs::path& folder) {
@@ -256,9 +280,15 @@ ExpandedPages expand_pages_keep_going(const PageSource& source, const Limits& li
     return source.paths.front();
   };
   // A bad file stands where its pages would: one page, after every page and bad file before.
+  // A text file a folder or pattern gives (a readme, a list of the pages) is no page at all:
+  // filmed as a missing page, it would give the document a page it never had.
   auto add = [&](const fs::path& file) {
     check_path_is_utf8(file);
     try {
+      if (source.kind != PageSource::Kind::list && is_text_file(file)) {
+        out.left_out.push_back(file.string());
+        return;
+      }
       append_pages(file, limits, 1, 0, out.pages);
     } catch (const Error& error) {
       out.failures.push_back({out.pages.size() + out.failures.size(), file.string(), error});
@@ -267,9 +297,19 @@ ExpandedPages expand_pages_keep_going(const PageSource& source, const Limits& li
   switch (source.kind) {
     case PageSource::Kind::directory:
       for (const auto& file : files_in_folder(one_path())) add(file);
+      if (out.pages.empty() && out.failures.empty()) {
+        throw Error(ErrorKind::input,
+                    fmt::format("{}: no page files in the folder, only text ({})",
+                                one_path().string(), fmt::join(out.left_out, ", ")));
+      }
       break;
     case PageSource::Kind::glob:
       for (const auto& file : files_matching(one_path())) add(file);
+      if (out.pages.empty() && out.failures.empty()) {
+        throw Error(ErrorKind::input,
+                    fmt::format("{}: the files that match are text, not pages ({})",
+                                one_path().string(), fmt::join(out.left_out, ", ")));
+      }
       break;
     case PageSource::Kind::list:
       if (source.paths.empty()) throw Error(ErrorKind::input, "the page list is empty");

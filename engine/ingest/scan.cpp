@@ -141,6 +141,7 @@ DocumentPages scan_document(const Job& job, std::size_t index, const DeliveryChe
     }
   }
 
+  result.left_out = std::move(expanded.left_out);
   // Every page in document order: the probed pages, and each file that is no page where it
   // stands among them.
   std::vector<PageOutcome> outcomes = probe_all(expanded.pages, settings, job.limits);
