@@ -257,6 +257,46 @@ TEST(VerifySubstitutes, EveryPageNotOnFilmIsNamedAsConvertNamedIt) {
                                     "another frame than the one sent"));
 }
 
+// verify draws every frame again from the job's sources. A page replaced by one of another size
+// makes the plan differ: the first failure names the change, the frames' own follow. A scans
+// folder gone (moved to the archive's storage) leaves no plan the film lines up with: verify
+// refuses, naming why, instead of calling the pages on film substitutes.
+TEST(VerifyPlan, SourcesChangedOrGoneAreNamedBeforeAnyFrame) {
+  Lab lab;
+  samples::make_demo_set(lab.root() / "s");
+  const fs::path d001 = lab.root() / "s" / "D001";
+  const fs::path job =
+      lab.job("moved", "reduction = 24\non_error = \"substitute\"\n", "recorder = \"sim-test\"\n",
+              lab.calibrate("sim-negative"), kDemoDocument);
+  const fs::path out = lab.root() / "out";
+  ASSERT_NO_THROW(lab.convert(job, out));
+
+  const std::string p3 = read_file(d001 / "p3.png");
+  vips::VImage::new_from_file((d001 / "p3.png").c_str())
+      .resize(0.8)
+      .write_to_file((lab.root() / "small.png").c_str());
+  fs::rename(lab.root() / "small.png", d001 / "p3.png");
+  const auto changed = lab.verify(job, out);
+  EXPECT_EQ(changed.exit_code, 5) << changed.out << changed.err;
+  EXPECT_EQ(changed.out.find("FAILED the job plans other frames now than it filmed (" +
+                             (out / "moved" / "plan.json").string() + "): frame R0001-D001-0003"),
+            changed.out.find("FAILED "))
+      << changed.out;
+  test::write_text(d001 / "p3.png", p3);
+
+  fs::rename(d001, lab.root() / "archived");
+  const auto gone = lab.verify(job, out);
+  EXPECT_EQ(gone.exit_code, 2) << gone.out << gone.err;
+  EXPECT_THAT(gone.err, HasSubstr("cannot verify the film against the plan made now: the job "
+                                  "plans other frames than it filmed"));
+  EXPECT_THAT(gone.err, HasSubstr("now a substitute: " + d001.string() + ": no such folder"));
+  EXPECT_THAT(gone.out, Not(HasSubstr("on film as a substitute")));
+
+  fs::rename(lab.root() / "archived", d001);
+  const auto back = lab.verify(job, out);
+  EXPECT_EQ(back.exit_code, 0) << back.out << back.err;
+}
+
 // The COM fiche (270 cells at 48x, read down the columns) on the sim: every check passes on the
 // clean sheet, and a cell filmed in another's place is caught.
 TEST(VerifyFiche, AComFicheAtFortyEightTimesPassesCleanAndCatchesACellOutOfPlace) {

@@ -5,6 +5,8 @@
 #include <optional>
 
 #include "catalog/catalog.hpp"
+#include "catalog/journal.hpp"
+#include "catalog/resume.hpp"
 #include "film/plan.hpp"
 #include "film/plan_file.hpp"
 #include "mets/mets.hpp"
@@ -52,6 +54,34 @@ QcResult verify(const JobSettings& settings, const hal::Registry& drivers,
   options.on_progress = request.on_progress;
   options.plan_recorded = recorded.exists;
   options.drawn_with = recorded.drawn_with;
+  if (const auto journal = settings.job_dir / "journal.jsonl";
+      recorded.exists && journal_started(journal)) {
+    const PlanChanges changes =
+        changes_since_filmed(job, prepared.plan, read_journal(journal), settings.job_dir);
+    // The film's frames no longer line up with the plan's: every frame would be compared with
+    // another, and a page on film called a substitute. Nothing can be verified against it.
+    if (changes.frames_moved) {
+      std::string list;
+      for (const auto& line : changes.lines) list += "\n  " + line;
+      throw Error(ErrorKind::job,
+                  fmt::format("{}: cannot verify the film against the plan made now: the job "
+                              "plans other frames than it filmed (verify draws every frame "
+                              "again from the sources, profiles and settings it was filmed "
+                              "with: put them back, and verify again):{}",
+                              journal.string(), list));
+    }
+    // Changed templates and fonts are named file by file by verify itself.
+    if (changes.changed() && !changes.only_drawn_files) {
+      for (const std::string& line : changes.lines) {
+        if (options.plan_changes.size() == 3) {
+          options.plan_changes.push_back(
+              fmt::format("… {} more", changes.lines.size() - options.plan_changes.size()));
+          break;
+        }
+        options.plan_changes.push_back(line);
+      }
+    }
+  }
   QcResult result = verify_job(job, prepared, profile, options);
   // Each reel's mets.xml again, now with verify's verdict as a PREMIS event. A package that
   // cannot be written does not change the verdict: a warning names the reel and the error.

@@ -172,8 +172,15 @@ PlanChanges compare_plans(const json& filmed, const json& now) {
   for (std::size_t i = 0; i < common; ++i) {
     if (before[i] == after[i]) continue;
     changes.first_frame = std::min(changes.first_frame, i);
-    // The source first: a replaced file is what an operator looks for.
+    for (const char* key : {"address", "kind"}) {
+      if (before[i].value(key, json()) != after[i].value(key, json())) changes.frames_moved = true;
+    }
+    // A page that has become a substitute says why first (its folder gone, the file damaged);
+    // then the source: a replaced file is what an operator looks for.
     std::vector<std::string> found;
+    if (after[i].value("kind", "") == "substitute" && before[i].value("kind", "") != "substitute") {
+      found.push_back("now a substitute: " + after[i].value("reason", std::string("?")));
+    }
     const json none;
     const auto source = [&](const json& frame) -> const json& {
       return frame.contains("source") ? frame.at("source") : none;
@@ -188,9 +195,18 @@ PlanChanges compare_plans(const json& filmed, const json& now) {
     add(std::move(line));
   }
   if (before.size() != after.size()) {
+    changes.frames_moved = true;
     changes.first_frame = std::min(changes.first_frame, common);
     add(fmt::format("the plan has {} frames, {} when the job started", after.size(),
                     before.size()));
+  }
+  // The reels follow from the frames, unless what a reel records of them is counted otherwise
+  // (its pages, which its end target films).
+  if (lines.empty() && filmed.contains("reels") && now.contains("reels") &&
+      filmed["reels"] != now["reels"]) {
+    std::vector<std::string> found;
+    differences(filmed["reels"], now["reels"], "reels", found, 3);
+    for (auto& line : found) add(std::move(line));
   }
   return finish(std::move(changes), std::move(lines), more);
 }
@@ -247,10 +263,15 @@ std::string change_lines(const PlanChanges& changes) {
 
 }  // namespace
 
+PlanChanges changes_since_filmed(const Job& job, const Plan& plan, const JournalState& journal,
+                                 const fs::path& job_dir) {
+  json filmed;
+  return changes_since_start(job, plan, journal, job_dir, filmed);
+}
+
 void check_finished(const Job& job, const Plan& plan, const JournalState& journal,
                     const fs::path& job_dir) {
-  json filmed;
-  const PlanChanges changes = changes_since_start(job, plan, journal, job_dir, filmed);
+  const PlanChanges changes = changes_since_filmed(job, plan, journal, job_dir);
   if (!changes.changed()) return;
   // The first line says it all (a queue's failed/NAME.reason keeps the first line).
   throw Error(ErrorKind::job,

@@ -32,6 +32,9 @@ struct PlanChanges {
   // Only the templates and fonts changed, nothing else that decides every frame.
   bool only_drawn_files = false;
   std::size_t first_frame = 0;  // the first planned frame (0-based) that differs
+  // Frames added or removed, or another kind of frame or another address in a frame's place:
+  // the frames on film no longer line up with the plan's.
+  bool frames_moved = false;
   bool changed() const { return !lines.empty(); }
 };
 PlanChanges compare_plans(const nlohmann::json& filmed, const nlohmann::json& now);
@@ -42,6 +45,11 @@ PlanChanges compare_plans(const nlohmann::json& filmed, const nlohmann::json& no
 // the returned changes are recorded by accept_new_plan().
 PlanChanges check_resumable(const Job& job, const Plan& plan, const JournalState& journal,
                             ReelPolicy policy, const std::filesystem::path& job_dir);
+
+// What the plan made now differs in from the one the journal's film was made with (plan.json
+// and the rendering choices of the journal's start record): nothing when the hashes agree.
+PlanChanges changes_since_filmed(const Job& job, const Plan& plan, const JournalState& journal,
+                                 const std::filesystem::path& job_dir);
 
 // A job whose journal says it finished: its film cannot take more, so the plan made now must
 // be the one it was filmed with (a queue resumes every job it runs, and another job file with

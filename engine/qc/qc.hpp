@@ -63,6 +63,10 @@ struct VerifyOptions {
   // written before filmwriter recorded them (a warning says so).
   bool plan_recorded = false;
   std::optional<DrawnWith> drawn_with;
+  // What the plan made now differs in from the one filmed, beyond the templates and fonts (a
+  // source folder gone, a page replaced by one of another size, a key changed): the frames'
+  // failures follow from it, so it is the first failure.
+  std::vector<std::string> plan_changes;
 };
 
 struct QcResult {

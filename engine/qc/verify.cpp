@@ -89,6 +89,24 @@ bool draws_with(const Job& job, const Plan& plan, const PlannedFrame& frame,
   return target || address;
 }
 
+// The plan made now is not the one filmed: the first failure, naming what changed, as the
+// reason for the frames' own (a frame "on the film but not in the plan", another address).
+void report_plan_changes(const VerifyOptions& options, const std::filesystem::path& job_dir,
+                         QcResult& result) {
+  if (options.plan_changes.empty()) return;
+  const std::string failure = fmt::format(
+      "the job plans other frames now than it filmed ({}): {}; the frames are compared with "
+      "the plan made now, so their failures below may all follow from this: put back the "
+      "sources, profiles and settings the job was filmed with, and verify again",
+      (job_dir / "plan.json").string(), fmt::join(options.plan_changes, "; "));
+  result.passed = false;
+  result.json["verdict"] = "fail";
+  result.failures.insert(result.failures.begin(), failure);
+  Json all = Json::array({failure});
+  for (const auto& f : result.json["failures"]) all.push_back(f);
+  result.json["failures"] = std::move(all);
+}
+
 // qc.json's drawn_with, the warnings and the failures that name a changed file; the failures
 // come first, as the reason for the frames' own.
 void report_drawn_files(const VerifyOptions& options, const std::vector<DrawnCheck>& checks,
@@ -325,6 +343,7 @@ QcResult verify_job(const Job& job, const PreparedJob& prepared, const QcProfile
     pictures.push_back(std::move(pics));
   }
   report_drawn_files(options, drawn_checks, result);
+  report_plan_changes(options, job_dir, result);
   result.qc_json = job_dir / "qc.json";
   write_file_atomic(result.qc_json, out.dump(2) + "\n");
   if (options.report) {
