@@ -45,6 +45,16 @@ std::string bytes_of(const fs::path& file) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
+// A small page (100 x 140 mm at 60 dpi) that says what it is.
+samples::PageSpec master_page(const std::string& label) {
+  samples::PageSpec spec;
+  spec.width_mm = 100;
+  spec.height_mm = 140;
+  spec.dpi = 60;
+  spec.label = label;
+  return spec;
+}
+
 class DataJob : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -54,15 +64,10 @@ class DataJob : public ::testing::Test {
     // The masters: the document's pages, a JPEG, a TIFF and a PDF.
     const fs::path pages = root / "s" / "D001";
     fs::create_directories(pages);
-    samples::PageSpec spec;
-    spec.width_mm = 100;
-    spec.height_mm = 140;
-    spec.dpi = 60;
-    spec.label = "data frames";
-    const vips::VImage page = samples::make_page(spec);
+    const vips::VImage page = samples::make_page(master_page("data frames"));
     samples::save_page(page, pages / "p1.jpg", samples::Encoding::jpeg, 60);
     samples::save_page(page, pages / "p2.tif", samples::Encoding::tiff_deflate, 60);
-    samples::save_pdf({spec}, pages / "p3.pdf");
+    samples::save_pdf({master_page("data frames")}, pages / "p3.pdf");
     test::write_text(root / "s" / "job.toml",
                      "version = 1\nid = \"dj\"\ntitle = \"数据帧\"\nreduction = 24\n"
                      "data_frames = true\n"
@@ -163,13 +168,8 @@ std::size_t frame_images(const fs::path& film) {
 TEST_F(DataJob, TwoJobsFilesOfTheSameNameAreRestoredBothAndNeitherOverwritten) {
   const fs::path other = dir_ / "s2";
   fs::create_directories(other / "D001");
-  samples::PageSpec spec;
-  spec.width_mm = 100;
-  spec.height_mm = 140;
-  spec.dpi = 60;
-  spec.label = "another job";
-  samples::save_page(samples::make_page(spec), other / "D001" / "p1.jpg", samples::Encoding::jpeg,
-                     60);
+  samples::save_page(samples::make_page(master_page("another job")), other / "D001" / "p1.jpg",
+                     samples::Encoding::jpeg, 60);
   ASSERT_NE(bytes_of(other / "D001" / "p1.jpg"), bytes_of(root() / "s" / "D001" / "p1.jpg"));
   std::string text = read_file(root() / "s" / "job.toml");
   text.replace(text.find("id = \"dj\""), 9, "id = \"dj2\"");
