@@ -1,6 +1,7 @@
 // The cron queue end to end through the real CLI: jobs in order, a failed job and the next,
 // the queue named once, and the JSON logs.
 #include <fmt/format.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
