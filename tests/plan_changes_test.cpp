@@ -30,12 +30,13 @@ Json page(const char* address, const char* file) {
 // A page that no longer decodes (its folder gone) says why before what else differs, and the
 // frames after it no longer line up.
 TEST(ComparePlans, APageThatBecameASubstituteSaysWhyFirst) {
-  const Json filmed = plan_of({page("R0001-D1-0001", "s/p1.jpg")}, 1);
-  Json now = plan_of({{{"address", "R0001-D1-0001"},
-                       {"document", "D1"},
-                       {"page", 1},
-                       {"kind", "substitute"},
-                       {"reason", "s: no such folder"}}},
+  // Json::array, not braces: a braced list of one JSON value is that value to some compilers.
+  const Json filmed = plan_of(Json::array({page("R0001-D1-0001", "s/p1.jpg")}), 1);
+  Json now = plan_of(Json::array({Json{{"address", "R0001-D1-0001"},
+                                       {"document", "D1"},
+                                       {"page", 1},
+                                       {"kind", "substitute"},
+                                       {"reason", "s: no such folder"}}}),
                      1);
   const PlanChanges changes = compare_plans(filmed, now);
   ASSERT_EQ(changes.lines.size(), 1u);
@@ -45,7 +46,8 @@ TEST(ComparePlans, APageThatBecameASubstituteSaysWhyFirst) {
   EXPECT_TRUE(changes.frames_moved);  // another kind of frame in the page's place
   EXPECT_EQ(changes.first_frame, 0u);
 
-  now = plan_of({page("R0001-D1-0001", "s/p1.jpg"), page("R0001-D1-0002", "s/p2.jpg")}, 2);
+  now = plan_of(Json::array({page("R0001-D1-0001", "s/p1.jpg"), page("R0001-D1-0002", "s/p2.jpg")}),
+                2);
   EXPECT_TRUE(compare_plans(filmed, now).frames_moved);  // a frame more
 }
 
