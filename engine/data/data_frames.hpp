@@ -189,6 +189,7 @@ struct RestoreReport {
   std::vector<RestoredFile> files;
   std::vector<DecodedFrame> frames;  // payloads dropped; quality kept
   std::uint32_t images = 0, not_data = 0;
+  bool several_jobs = false;  // files of more than one job: each job's in a folder of its own
   bool all_recovered() const;
   // "D001/p1.tif" as the report names a file; "job/D001/p1.tif" when files of several jobs
   // were restored (each job's files are then in a folder of its own).

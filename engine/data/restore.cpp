@@ -120,7 +120,7 @@ RestoreReport Restorer::finish(const std::filesystem::path& out) {
   // written over.
   std::set<std::string> jobs;
   for (const auto& entry : by_file) jobs.insert(entry.first.job);
-  const bool folder_per_job = jobs.size() > 1;
+  report.several_jobs = jobs.size() > 1;
   std::set<std::filesystem::path> written;
   for (auto& [key, indices] : by_file) {
     const FrameHeader& h0 = frames_[indices.front()].header;
@@ -264,7 +264,7 @@ RestoreReport Restorer::finish(const std::filesystem::path& out) {
       file.status = "recovered";
     }
     std::filesystem::path target = out;
-    if (folder_per_job) target /= folder_name(file.job, "job");
+    if (report.several_jobs) target /= folder_name(file.job, "job");
     target /= folder_name(file.document, fmt::format("document-{}", file.file_index));
     target /= file.name;
     if (file.status != "recovered") target += ".damaged";
@@ -296,9 +296,6 @@ RestoreReport Restorer::finish(const std::filesystem::path& out) {
 }
 
 std::string RestoreReport::shown(const RestoredFile& file) const {
-  const bool several_jobs = std::any_of(files.begin(), files.end(), [&](const RestoredFile& f) {
-    return f.job != files.front().job;
-  });
   return fmt::format("{}{}/{}", several_jobs ? file.job + "/" : "", file.document, file.name);
 }
 
