@@ -325,9 +325,11 @@ TEST(Place, FixedLengthFrameCentresThePage) {
   EXPECT_DOUBLE_EQ(placement.length_mm, 10);
 
   fixed.frame_length_mm = 8;  // shorter than the page's 8.75 mm
-  EXPECT_EQ(error_of(ErrorKind::input, [&] { place_page(a4_at_300dpi(), at(24), fixed, 2.5); }),
-            "page 210.0 x 297.0 mm does not fit the 8.0 x 12.5 mm image area of 16mm-comic-30m at "
-            "24x; it needs at least 26.6x");
+  EXPECT_EQ(
+      error_of(ErrorKind::input, [&] { place_page(a4_at_300dpi(), at(24), fixed, 2.5); }),
+      "page 210.0 x 297.0 mm does not fit the 8.0 x 12.5 mm image area of 16mm-comic-30m at "
+      "24x; it needs at least 26.6x (oversize = \"reduce\", or --oversize reduce, films such a "
+      "page at 27x behind a target that says so)");
 }
 
 TEST(Place, DoesNotFitSuggestsTheSmallestReduction) {
@@ -337,7 +339,8 @@ TEST(Place, DoesNotFitSuggestsTheSmallestReduction) {
   // 420 mm / 33.9 = 12.389 mm = 4956 px + 2 x 20 px margin <= 5000; at 33.8 it is 5010.
   EXPECT_EQ(error_of(ErrorKind::input, [&] { place_page(a3, at(24), comic_16mm(), 2.5); }),
             "page 297.0 x 420.0 mm does not fit the 12.5 mm image area of 16mm-comic-30m at 24x; "
-            "it needs at least 33.9x");
+            "it needs at least 33.9x (oversize = \"reduce\", or --oversize reduce, films such a "
+            "page at 34x behind a target that says so)");
   const Placement at_suggestion = place_page(a3, at(33.9), comic_16mm(), 2.5);
   EXPECT_LE(at_suggestion.page_height_px + 40, at_suggestion.frame_height_px);
 

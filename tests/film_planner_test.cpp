@@ -197,7 +197,8 @@ TEST(Planner, PageThatDoesNotFitNamesTheDocumentAndPage) {
   EXPECT_EQ(
       error_of(ErrorKind::input, [&] { plan_reels(job, comic_16mm(), recorder_at(2.5), {pages}); }),
       "D001 page 2 (/scans/doc0/p2.tif, page 1 in file): page 297.0 x 420.0 mm does not fit "
-      "the 12.5 mm image area of 16mm-comic-30m at 24x; it needs at least 33.9x");
+      "the 12.5 mm image area of 16mm-comic-30m at 24x; it needs at least 33.9x (oversize = "
+      "\"reduce\", or --oversize reduce, films such a page at 34x behind a target that says so)");
 }
 
 // A camera's JPEG of a page says 72 dpi: a 3000 px page then measures a metre. The error says

@@ -292,9 +292,10 @@ TEST(Targets, PlaceholdersAndTemplateErrors) {
     FAIL() << "an unknown placeholder was accepted";
   } catch (const Error& error) {
     EXPECT_EQ(error.kind(), ErrorKind::job);
-    EXPECT_THAT(error.what(),
-                HasSubstr("start-target.toml text[2]: unknown placeholder "
-                          "{reel_no}; known: blip_levels, continued, continued_from"));
+    EXPECT_THAT(
+        error.what(),
+        HasSubstr("start-target.toml text[2]: unknown placeholder "
+                  "{reel_no}; known: announced_reduction, blip_levels, continued, continued_from"));
   }
 
   test::TempDir dir;

@@ -7,6 +7,39 @@
 
 namespace fw::api {
 
+namespace {
+
+// Oversize pages filmed at a higher reduction than their document's (oversize = "reduce"):
+// legible, but smaller on film than the rest, so said once per reduction-change target.
+PlanWarning oversize_warning(const Job& job, const Plan& plan, const PlannedFrame& notice) {
+  const Document& document = job.documents.at(notice.document);
+  std::uint32_t last = notice.page;
+  for (std::size_t k = notice.sequence + 1;
+       k < plan.frames.size() && plan.frames[k].kind == FrameKind::page &&
+       plan.frames[k].reduction == notice.announced_reduction;
+       ++k) {
+    last = plan.frames[k].page;
+  }
+  const std::string pages = last == notice.page ? fmt::format("page {}", notice.page)
+                                                : fmt::format("pages {}-{}", notice.page, last);
+  const double own = settings_for(job, document).reduction;
+  return {"oversize_page",
+          {{"document", document.id},
+           {"first_page", notice.page},
+           {"last_page", last},
+           {"reduction", notice.announced_reduction},
+           {"document_reduction", own},
+           {"address", notice.address},
+           {"reel", plan.reels.at(notice.reel - 1).id}},
+          {fmt::format("document {} ({}) {}: too large for {:g}x, filmed at {:g}x behind the "
+                       "reduction-change target {} (oversize = \"reduce\")",
+                       document.id, document.key, pages, own, notice.announced_reduction,
+                       notice.address),
+           {}}};
+}
+
+}  // namespace
+
 // What the plan itself warns of: every page a substitute takes the place of (one warning per
 // page, naming it and why), every document left out, and filming without a calibration.
 // Frames before `first` are on film already (resume) and warned of in their own run.
@@ -14,6 +47,10 @@ std::vector<PlanWarning> plan_warnings(const Job& job, const Plan& plan, std::si
   std::vector<PlanWarning> out;
   for (std::size_t i = first; i < plan.frames.size(); ++i) {
     const PlannedFrame& frame = plan.frames[i];
+    if (frame.kind == FrameKind::reduction_change) {
+      out.push_back(oversize_warning(job, plan, frame));
+      continue;
+    }
     if (frame.kind != FrameKind::substitute) continue;
     const Document& document = job.documents.at(frame.document);
     const std::string label = fmt::format("{} ({})", document.id, document.key);

@@ -37,6 +37,7 @@ nlohmann::ordered_json JobRequest::to_json() const {
   put(o, "reduction", overrides.reduction);
   if (overrides.mode) o["mode"] = to_string(*overrides.mode);
   if (overrides.polarity) o["polarity"] = to_string(*overrides.polarity);
+  if (overrides.oversize) o["oversize"] = to_string(*overrides.oversize);
   put(o, "dpi", overrides.dpi);
   put(o, "id", overrides.id);
   put(o, "title", overrides.title);
@@ -73,6 +74,9 @@ JobRequest JobRequest::from_json(const nlohmann::json& json, const std::string& 
     if (o.contains("mode")) r.overrides.mode = parse_image_mode(o.at("mode").get<std::string>());
     if (o.contains("polarity")) {
       r.overrides.polarity = parse_polarity(o.at("polarity").get<std::string>());
+    }
+    if (o.contains("oversize")) {
+      r.overrides.oversize = parse_oversize_policy(o.at("oversize").get<std::string>());
     }
     get(o, "dpi", r.overrides.dpi);
     get(o, "id", r.overrides.id);

@@ -39,6 +39,7 @@ std::vector<std::string> job_flags(const JobRequest& r) {
   add(o.reduction.has_value(), "--reduction");
   add(o.mode.has_value(), "--mode");
   add(o.polarity.has_value(), "--polarity");
+  add(o.oversize.has_value(), "--oversize");
   add(o.dpi.has_value(), "--dpi");
   add(o.id.has_value(), "--id");
   add(o.title.has_value(), "--title");
@@ -111,6 +112,10 @@ void refuse_contradictions(const JobRequest& flags, const JobSettings& recorded,
   if (o.polarity && with_flags.polarity != was.polarity) {
     refuse("polarity", quote(to_string(was.polarity)),
            fmt::format("--polarity {}", to_string(*o.polarity)));
+  }
+  if (o.oversize && with_flags.defaults.oversize != was.defaults.oversize) {
+    refuse("oversize", quote(to_string(was.defaults.oversize)),
+           fmt::format("--oversize {}", to_string(*o.oversize)));
   }
   if (o.dpi && with_flags.defaults.dpi != was.defaults.dpi) {
     refuse("dpi", number(was.defaults.dpi), fmt::format("--dpi {:g}", *o.dpi));
@@ -429,6 +434,7 @@ std::string flags_text(const JobRequest& r) {
   if (o.reduction) add("--reduction", fmt::format("{:g}", *o.reduction));
   if (o.mode) add("--mode", to_string(*o.mode));
   if (o.polarity) add("--polarity", to_string(*o.polarity));
+  if (o.oversize) add("--oversize", to_string(*o.oversize));
   if (o.dpi) add("--dpi", fmt::format("{:g}", *o.dpi));
   if (o.title) add("--title", *o.title);
   if (o.site) add("--site", *o.site);

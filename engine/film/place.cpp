@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -86,7 +87,46 @@ std::string area_text(const FilmFormat& format) {
   return fmt::format("{:.1f} x {:.1f} mm", width, height);
 }
 
+// The page's width and height upright, after `rotate`.
+std::pair<double, double> upright_mm(const PageInfo& info, int rotate) {
+  return rotate % 180 == 90 ? std::pair{info.height_mm, info.width_mm}
+                            : std::pair{info.width_mm, info.height_mm};
+}
+
+// The reduction an oversize page is filmed at: the smallest whole one at which it fits, so
+// that it reads as a ratio (1:34) on its target; on a format of a few reductions, the
+// smallest of them that fits. 0 when none of the format's reductions does.
+double oversize_reduction(double width_mm, double height_mm, const FilmFormat& format,
+                          double pitch_um) {
+  const double needed = smallest_fitting_reduction(width_mm, height_mm, format, pitch_um);
+  if (!format.allowed_reductions.empty()) {
+    double best = 0;
+    for (const double allowed : format.allowed_reductions) {
+      if (allowed >= needed - 1e-9 && (best == 0 || allowed < best)) best = allowed;
+    }
+    return best;
+  }
+  const double whole = std::ceil(needed - 1e-9);
+  return whole <= format.max_reduction ? whole : 0;
+}
+
 }  // namespace
+
+double page_reduction(const PageInfo& info, const PageSettings& settings, const FilmFormat& format,
+                      double pitch_um) {
+  if (settings.oversize != OversizePolicy::reduce || !(pitch_um > 0) || !(info.width_mm > 0) ||
+      !(info.height_mm > 0)) {
+    return settings.reduction;
+  }
+  const auto [width_mm, height_mm] = upright_mm(info, settings.rotate);
+  if (frame_geometry(width_mm, height_mm, settings.reduction, format, pitch_um).fits) {
+    return settings.reduction;
+  }
+  const double reduction = oversize_reduction(width_mm, height_mm, format, pitch_um);
+  // Beyond the format's range place_page refuses the page at the document's own reduction,
+  // saying what it needs.
+  return reduction > 0 ? std::max(reduction, settings.reduction) : settings.reduction;
+}
 
 Placement place_page(const PageInfo& info, const PageSettings& settings, const FilmFormat& format,
                      double pitch_um) {
@@ -106,8 +146,7 @@ Placement place_page(const PageInfo& info, const PageSettings& settings, const F
   }
 
   const bool quarter_turn = settings.rotate % 180 == 90;
-  const double width_mm = quarter_turn ? info.height_mm : info.width_mm;
-  const double height_mm = quarter_turn ? info.width_mm : info.height_mm;
+  const auto [width_mm, height_mm] = upright_mm(info, settings.rotate);
   const std::uint32_t source_width_px = quarter_turn ? info.height_px : info.width_px;
   const std::uint32_t source_height_px = quarter_turn ? info.width_px : info.height_px;
 
@@ -126,6 +165,12 @@ Placement place_page(const PageInfo& info, const PageSettings& settings, const F
         width_mm, height_mm, area_text(format), format.name, settings.reduction, needed);
     if (needed > format.max_reduction) {
       message += fmt::format(", more than the format's maximum of {}x", format.max_reduction);
+    } else if (const double reduction = oversize_reduction(width_mm, height_mm, format, pitch_um);
+               settings.oversize == OversizePolicy::fail && reduction > 0) {
+      message += fmt::format(
+          " (oversize = \"reduce\", or --oversize reduce, films such a page at {:g}x behind a "
+          "target that says so)",
+          reduction);
     }
     throw Error(ErrorKind::input, message);
   }

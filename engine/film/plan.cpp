@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -29,6 +30,7 @@ using planner::DocumentFrames;
 using planner::frame_address;
 using planner::lengthened;
 using planner::page_context;
+using planner::planned_address;
 using planner::TrackSizer;
 using planner::unit_frames;
 
@@ -85,6 +87,56 @@ std::vector<PlannedFrame> separated(std::vector<PlannedFrame> frames, const Docu
   return out;
 }
 
+// Oversize pages filmed at another reduction than their document's (oversize = "reduce") are
+// announced on film, as a change of reduction within a reel must be: a reduction-change target
+// before each run of consecutive pages at one such reduction names the pages, their reduction
+// and the document's. It carries no blip (blips count pages) and is filmed like the other
+// targets.
+std::vector<PlannedFrame> with_reduction_changes(std::vector<PlannedFrame> frames,
+                                                 double document_reduction, const Job& job,
+                                                 const FilmFormat& format, double pitch_um) {
+  const auto oversize = [&](const PlannedFrame& frame) {
+    return frame.kind == FrameKind::page && frame.reduction != document_reduction;
+  };
+  if (std::none_of(frames.begin(), frames.end(), oversize)) return frames;
+  const planner::TargetFrame target = planner::target_placement(job, format, pitch_um);
+  std::vector<PlannedFrame> out;
+  out.reserve(frames.size() + 1);
+  for (std::size_t i = 0; i < frames.size();) {
+    if (!oversize(frames[i])) {
+      out.push_back(std::move(frames[i++]));
+      continue;
+    }
+    std::size_t end = i;
+    while (end < frames.size() && oversize(frames[end]) &&
+           frames[end].reduction == frames[i].reduction) {
+      ++end;
+    }
+    const std::uint32_t first = frames[i].page;
+    const std::uint32_t last = frames[end - 1].page;
+    const double reduction = frames[i].reduction;
+    PlannedFrame notice;
+    notice.kind = FrameKind::reduction_change;
+    notice.document = frames[i].document;
+    notice.page = first;
+    notice.blip = hal::BlipLevel::none;
+    notice.placement = target.placement;
+    notice.reduction = target.reduction;
+    notice.announced_reduction = reduction;
+    const std::string zh =
+        first == last ? fmt::format("第 {} 页", first) : fmt::format("第 {}–{} 页", first, last);
+    const std::string en = first == last ? fmt::format("Page {} (oversize) is", first)
+                                         : fmt::format("Pages {}-{} (oversize) are", first, last);
+    notice.note = fmt::format(
+        "{}（超幅）缩率 {:g}×，本文献缩率 {:g}×。\n{} filmed at {:g}x; the "
+        "document at {:g}x.",
+        zh, reduction, document_reduction, en, reduction, document_reduction);
+    out.push_back(std::move(notice));
+    for (; i < end; ++i) out.push_back(std::move(frames[i]));
+  }
+  return out;
+}
+
 // Below this, a resolution a file declares is more likely a camera's or an editor's default
 // (72, 96) than a page scan's.
 constexpr double kLeastScanDpi = 150;
@@ -97,9 +149,10 @@ std::vector<PlannedFrame> document_frames(const Job& job, const FilmFormat& form
   const PageSettings settings = settings_for(job, document);
   const double pitch_um = recorder.pixel_pitch_um;
 
-  auto place = [&](const SourcePage& source, const PageSettings& page_settings,
+  auto place = [&](const SourcePage& source, PageSettings page_settings,
                    const std::string& context) {
     Placement placement;
+    page_settings.reduction = page_reduction(source.info, page_settings, format, pitch_um);
     try {
       placement = place_page(source.info, page_settings, format, pitch_um);
     } catch (const Error& error) {
@@ -133,7 +186,7 @@ std::vector<PlannedFrame> document_frames(const Job& job, const FilmFormat& form
                         context, width, height, width * height, job.limits.max_page_pixels));
       }
     }
-    return placement;
+    return std::pair{placement, page_settings.reduction};
   };
 
   auto substitutes = pages.substitutes;
@@ -153,7 +206,12 @@ std::vector<PlannedFrame> document_frames(const Job& job, const FilmFormat& form
 
   std::vector<PlannedFrame> frames;
   frames.reserve(page_count);
+  // Substitutes take the frame of the first page filmed at the document's reduction (not an
+  // oversize page's).
   std::optional<Placement> first_good_placement;
+  const auto at_the_documents_reduction = [&](const PlannedFrame& frame) {
+    return frame.kind == FrameKind::page && frame.reduction == settings.reduction;
+  };
   auto next_good = pages.pages.begin();
   auto next_substitute = substitutes.begin();
   for (std::size_t position = 0; position < page_count; ++position) {
@@ -169,10 +227,11 @@ std::vector<PlannedFrame> document_frames(const Job& job, const FilmFormat& form
     } else {
       frame.kind = FrameKind::page;
       frame.source = *next_good;
-      frame.placement = place(*next_good, settings, page_context(document, frame.page, *next_good));
+      std::tie(frame.placement, frame.reduction) =
+          place(*next_good, settings, page_context(document, frame.page, *next_good));
       ++next_good;
     }
-    if (!first_good_placement && frame.kind == FrameKind::page) {
+    if (!first_good_placement && at_the_documents_reduction(frame)) {
       first_good_placement = frame.placement;
     }
     frames.push_back(std::move(frame));
@@ -201,6 +260,7 @@ std::vector<PlannedFrame> document_frames(const Job& job, const FilmFormat& form
     if (!substitute->insert) frame = frames[substitute->page - 1];  // keeps the source named
     frame.document = pages.document;
     frame.kind = FrameKind::substitute;
+    frame.reduction = 0;  // the document's, as every substitute's
     frame.target = substitute->target;
     frame.note = substitute->note;
     frame.reason = substitute->note.empty() ? substitute->target : substitute->note;
@@ -216,7 +276,7 @@ std::vector<PlannedFrame> document_frames(const Job& job, const FilmFormat& form
     for (std::size_t i = 0; i < frames.size(); ++i) {
       frames[i].page = static_cast<std::uint32_t>(i + 1);
       frames[i].blip = i == 0 ? hal::BlipLevel::document : hal::BlipLevel::page;
-      if (!first_good_placement && frames[i].kind == FrameKind::page) {
+      if (!first_good_placement && at_the_documents_reduction(frames[i])) {
         first_good_placement = frames[i].placement;
       }
     }
@@ -329,6 +389,8 @@ const char* to_string(FrameKind kind) {
       return "data-format";
     case FrameKind::data:
       return "data";
+    case FrameKind::reduction_change:
+      return "reduction-change";
   }
   return "page";
 }
@@ -400,17 +462,18 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
     if (frames.empty()) continue;
     const PageSettings settings = settings_for(job, document);
     for (PlannedFrame& frame : frames) {
-      frame.reduction = settings.reduction;
+      if (frame.reduction == 0) frame.reduction = settings.reduction;
       if (plan.targets) frame.blip = hal::BlipLevel::page;  // the title target marks the start
     }
     if (has_toc(job)) mark_toc_entries(job, document, plan.targets, frames);
     if (settings.mode == ImageMode::colour && settings.colour_route == ColourRoute::separations) {
       frames = separated(std::move(frames), document, format, recorder.pixel_pitch_um);
     }
+    frames = with_reduction_changes(std::move(frames), settings.reduction, job, format,
+                                    recorder.pixel_pitch_um);
     if (sizer.has_track()) {
       const auto least_px = [&](const PlannedFrame& frame) {
-        return sizer.least_px(
-            frame_address(reel_id({}, 0), document.id, frame.page, frame.separation), frame.blip);
+        return sizer.least_px(planned_address(reel_id({}, 0), document.id, frame), frame.blip);
       };
       for (std::size_t i = 0; i < frames.size();) {
         // A page's three separations keep one geometry, so that their crosses register: the

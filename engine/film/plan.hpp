@@ -41,6 +41,12 @@ class TextEngine;
 Placement place_page(const PageInfo& info, const PageSettings& settings, const FilmFormat& format,
                      double pitch_um);
 
+// The reduction a page is filmed at: its settings' own; under `oversize = "reduce"`, for a page
+// that does not fit at it, the smallest whole reduction at which it does, up to the format's
+// highest (beyond that, its own: place_page then refuses it, saying what it needs).
+double page_reduction(const PageInfo& info, const PageSettings& settings, const FilmFormat& format,
+                      double pitch_um);
+
 // What a frame shows. Targets are frames like pages, rendered from profiles/targets/.
 enum class FrameKind {
   page,
@@ -56,6 +62,9 @@ enum class FrameKind {
   data_target,       // eye-readable "how to decode this reel": before a reel's first data frame
   data_format,       // its second page: the header table, scrambling constants, codes, groups
   data,              // a frame of a source file written as data (engine/data)
+  // Before oversize pages filmed at another reduction than their document's (oversize =
+  // "reduce"): which pages, at what reduction; `note` says it on film.
+  reduction_change,
 };
 const char* to_string(FrameKind kind);  // "page", "start-target", ...
 bool is_target(FrameKind kind);         // every kind but page, substitute and data
@@ -106,6 +115,8 @@ struct PlannedFrame {
   // document's Document::toc (0-based).
   std::uint32_t toc_first = 0;
   std::uint32_t toc_count = 0;
+  // A reduction-change target: the reduction of the pages it announces (0 on other frames).
+  double announced_reduction = 0;
 };
 
 // Entries a TOC target frame lists when its template does not say (toc-target.toml's

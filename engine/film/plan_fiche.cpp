@@ -101,8 +101,7 @@ void plan_fiche(const Job& job, const FilmFormat& format, double pitch_um,
       frame.reel = sheet.number;
       frame.number = static_cast<std::uint32_t>(sheet.frame_count + 1);
       frame.sequence = plan.frames.size();
-      frame.address =
-          frame_address(sheet.label, job.documents[document].id, frame.page, frame.separation);
+      frame.address = planned_address(sheet.label, job.documents[document].id, frame);
       frame.film_position_mm = 0;
       ++sheet.frame_count;
       sheet.pages += begins_page(frame);

@@ -28,6 +28,14 @@ std::string frame_address(const std::string& reel, const std::string& document_i
   return fmt::format("{}-{}-{:04}", reel, document_id, page);
 }
 
+std::string planned_address(const std::string& reel, const std::string& document_id,
+                            const PlannedFrame& frame) {
+  if (frame.kind == FrameKind::reduction_change) {
+    return fmt::format("{}-{}-RATIO{:04}", reel, document_id, frame.page);
+  }
+  return frame_address(reel, document_id, frame.page, frame.separation);
+}
+
 std::string data_address(const std::string& reel, const std::string& document_id,
                          std::uint32_t file, std::uint32_t frame) {
   return fmt::format("{}-{}-M{:02}-{:04}", reel, document_id, file + 1, frame + 1);
@@ -36,6 +44,10 @@ std::string data_address(const std::string& reel, const std::string& document_id
 std::size_t unit_frames(const std::vector<PlannedFrame>& frames, std::size_t i) {
   if (frames[i].kind == FrameKind::data) {
     return std::clamp<std::size_t>(frames[i].data_unit, 1, frames.size() - i);
+  }
+  // A reduction-change target goes with the page it announces.
+  if (frames[i].kind == FrameKind::reduction_change && i + 1 < frames.size()) {
+    return 1 + unit_frames(frames, i + 1);
   }
   return frames[i].separation == Separation::red ? std::min<std::size_t>(3, frames.size() - i) : 1;
 }

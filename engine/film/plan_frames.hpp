@@ -23,15 +23,19 @@ std::string page_context(const Document& document, std::uint32_t page, const Sou
 std::string frame_address(const std::string& reel, const std::string& document_id,
                           std::uint32_t page, Separation separation = Separation::none);
 
+// A page's frame_address; a reduction-change target's "R0001-D001-RATIO0012" (before page 12).
+std::string planned_address(const std::string& reel, const std::string& document_id,
+                            const PlannedFrame& frame);
+
 // "R0001-D001-M01-0003": reel, document, the master file's number in the document and the
 // frame's number in the file (data then parity frames of each group, from 1).
 std::string data_address(const std::string& reel, const std::string& document_id,
                          std::uint32_t file, std::uint32_t frame);
 
 // The film a page takes: one frame, or a colour page's three separations, which are never
-// split across reels or sheets. A data file's outer-code group is a unit too: a reel never
-// splits one. `unit_frames`: the frames of the unit that begins at frames[i];
-// `continues_unit`: the frame belongs to the unit before it.
+// split across reels or sheets, behind the reduction-change target that announces it. A data file's
+// outer-code group is a unit too: a reel never splits one. `unit_frames`: the frames of the unit
+// that begins at frames[i]; `continues_unit`: the frame belongs to the unit before it.
 std::size_t unit_frames(const std::vector<PlannedFrame>& frames, std::size_t i);
 bool continues_unit(const PlannedFrame& frame);
 

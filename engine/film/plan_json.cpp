@@ -221,6 +221,9 @@ void Plan::write_json(const Job& job, const std::function<void(std::string_view)
     if (!frame.note.empty()) json["note"] = frame.note;
     if (frame.kind == FrameKind::substitute) json["target"] = frame.target;
     if (frame.other_reel != 0) json["other_reel"] = frame.other_reel;
+    if (frame.announced_reduction > 0) {
+      json["announced_reduction"] = nine_places(frame.announced_reduction);
+    }
     if (frame.kind == FrameKind::toc_target) {
       // What the frame lists: in plan.json, so that a changed table of contents changes the
       // plan's hash and a resume refuses it.

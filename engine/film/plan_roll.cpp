@@ -158,8 +158,7 @@ class ReelBuilder {
 
   void append(PlannedFrame frame) {
     PlannedReel& reel = plan_.reels.back();
-    frame.address =
-        frame_address(reel.label, job_.documents[frame.document].id, frame.page, frame.separation);
+    frame.address = planned_address(reel.label, job_.documents[frame.document].id, frame);
     reel.pages += begins_page(frame);
     place(std::move(frame));
   }

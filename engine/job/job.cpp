@@ -129,6 +129,7 @@ void apply_overrides(Job& job, const JobOverrides& overrides) {
   }
   if (overrides.mode) job.defaults.mode = *overrides.mode;
   if (overrides.polarity) job.polarity = *overrides.polarity;
+  if (overrides.oversize) job.defaults.oversize = *overrides.oversize;
   if (overrides.dpi) {
     if (!in_range(*overrides.dpi, kDpi)) {
       fail_flag("--dpi", expected_number(kDpi), format_number(*overrides.dpi));

@@ -29,6 +29,7 @@ struct JobOverrides {
   std::optional<double> reduction;                    // reduction
   std::optional<ImageMode> mode;                      // mode
   std::optional<Polarity> polarity;                   // polarity
+  std::optional<OversizePolicy> oversize;             // oversize
   std::optional<double> dpi;                          // dpi
   std::optional<std::string> id;                      // id
   std::optional<std::string> title;                   // title
@@ -75,5 +76,6 @@ void check_toc(const std::vector<TocEntry>& toc);
 ImageMode parse_image_mode(const std::string& text);
 Polarity parse_polarity(const std::string& text);
 FailurePolicy parse_failure_policy(const std::string& text);
+OversizePolicy parse_oversize_policy(const std::string& text);
 
 }  // namespace fw

@@ -243,6 +243,9 @@ void JobParser::add_settings_rules(std::vector<Rule>& rules, PageSettingsOverrid
   rules.push_back({"colour_route", [&](const TomlValue& value) {
                      settings.colour_route = read_word(value, colour_route_from, kColourRouteWords);
                    }});
+  rules.push_back({"oversize", [&](const TomlValue& value) {
+                     settings.oversize = read_word(value, oversize_policy_from, kOversizeWords);
+                   }});
 }
 
 Limits JobParser::read_limits(const TomlValue& value) const {

@@ -190,13 +190,21 @@ std::optional<FailurePolicy> failure_policy_from(std::string_view word) {
   return std::nullopt;
 }
 
+std::optional<OversizePolicy> oversize_policy_from(std::string_view word) {
+  if (word == "fail") return OversizePolicy::fail;
+  if (word == "reduce") return OversizePolicy::reduce;
+  return std::nullopt;
+}
+
 }  // namespace job_detail
 
 using job_detail::failure_policy_from;
 using job_detail::image_mode_from;
 using job_detail::kFailurePolicyWords;
 using job_detail::kImageModeWords;
+using job_detail::kOversizeWords;
 using job_detail::kPolarityWords;
+using job_detail::oversize_policy_from;
 using job_detail::polarity_from;
 
 ImageMode parse_image_mode(const std::string& text) {
@@ -215,6 +223,12 @@ FailurePolicy parse_failure_policy(const std::string& text) {
   if (const auto policy = failure_policy_from(text)) return *policy;
   throw Error(ErrorKind::usage,
               std::string("expected one of ") + kFailurePolicyWords + ", got " + quote(text));
+}
+
+OversizePolicy parse_oversize_policy(const std::string& text) {
+  if (const auto policy = oversize_policy_from(text)) return *policy;
+  throw Error(ErrorKind::usage,
+              std::string("expected one of ") + kOversizeWords + ", got " + quote(text));
 }
 
 bool is_site(std::string_view text) {

@@ -27,6 +27,7 @@ inline constexpr const char* kImageModeWords = "bitonal, grey (or gray), colour 
 inline constexpr const char* kPolarityWords = "negative, positive";
 inline constexpr const char* kFailurePolicyWords = "fail, skip-document, substitute";
 inline constexpr const char* kColourRouteWords = "film, separations";
+inline constexpr const char* kOversizeWords = "fail, reduce";
 
 std::string format_number(double value);
 std::string expected_number(const NumberRange& range);  // "a number 7–50"
@@ -84,5 +85,6 @@ std::optional<ColourRoute> colour_route_from(std::string_view word);
 std::optional<bool> data_files_from(std::string_view word);  // masters, none
 std::optional<DataPlacement> data_place_from(std::string_view word);
 std::optional<FailurePolicy> failure_policy_from(std::string_view word);
+std::optional<OversizePolicy> oversize_policy_from(std::string_view word);
 
 }  // namespace fw::job_detail

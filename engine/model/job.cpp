@@ -36,6 +36,10 @@ const char* to_string(FailurePolicy policy) {
   return "?";
 }
 
+const char* to_string(OversizePolicy policy) {
+  return policy == OversizePolicy::reduce ? "reduce" : "fail";
+}
+
 const char* to_string(ColourRoute route) {
   return route == ColourRoute::separations ? "separations" : "film";
 }
@@ -49,6 +53,7 @@ PageSettings with_overrides(PageSettings settings, const PageSettingsOverride& o
   if (overrides.threshold) settings.threshold = *overrides.threshold;
   if (overrides.on_error) settings.on_error = *overrides.on_error;
   if (overrides.colour_route) settings.colour_route = *overrides.colour_route;
+  if (overrides.oversize) settings.oversize = *overrides.oversize;
   return settings;
 }
 

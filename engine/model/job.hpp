@@ -18,6 +18,11 @@ namespace fw {
 enum class ImageMode { bitonal, grey, colour };
 enum class Polarity { negative, positive };
 enum class FailurePolicy { fail, skip_document, substitute };
+// A page too large for the image area at its document's reduction (a fold-out map, a
+// newspaper sheet in a book): `fail` stops planning naming the reduction it needs; `reduce`
+// films it at the smallest whole reduction that fits, up to the format's highest, behind a
+// reduction-change target that says so on film (docs/formats.md#oversize-pages).
+enum class OversizePolicy { fail, reduce };
 // How colour pages reach the film: `film` writes 3-channel frames for a colour recorder on
 // colour stock; `separations` films each colour page as three black-and-white frames (red,
 // green and blue filter separations) for black-and-white stock
@@ -27,7 +32,8 @@ enum class ColourRoute { film, separations };
 const char* to_string(ImageMode mode);
 const char* to_string(Polarity polarity);
 const char* to_string(FailurePolicy policy);
-const char* to_string(ColourRoute route);  // "film", "separations"
+const char* to_string(OversizePolicy policy);  // "fail", "reduce"
+const char* to_string(ColourRoute route);      // "film", "separations"
 
 // Where a document's pages come from. Exactly one kind per document.
 struct PageSource {
@@ -53,6 +59,7 @@ struct PageSettings {
   int threshold = 128;        // bitonal threshold on 8-bit luminance
   FailurePolicy on_error = FailurePolicy::fail;
   ColourRoute colour_route = ColourRoute::film;  // used in colour mode only
+  OversizePolicy oversize = OversizePolicy::fail;
 };
 
 struct PageSettingsOverride {
@@ -64,6 +71,7 @@ struct PageSettingsOverride {
   std::optional<int> threshold;
   std::optional<FailurePolicy> on_error;
   std::optional<ColourRoute> colour_route;
+  std::optional<OversizePolicy> oversize;
 };
 
 // `settings` with every override that is set applied.

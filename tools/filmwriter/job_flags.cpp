@@ -18,6 +18,11 @@ api::JobRequest JobFlags::request() const {
   } catch (const Error& e) {
     throw with_context("--polarity", e);
   }
+  try {
+    if (!oversize.empty()) r.overrides.oversize = parse_oversize_policy(oversize);
+  } catch (const Error& e) {
+    throw with_context("--oversize", e);
+  }
   for (const auto& kv : driver_options) {
     r.overrides.driver_options.insert(api::parse_key_value(kv, "--driver-option"));
   }
@@ -37,6 +42,9 @@ void add_job_flags(CLI::App& cmd, JobFlags& flags, const std::string& what) {
   cmd.add_option("--reduction", o.reduction, "reduction ratio, 7-50 (job key: reduction)");
   cmd.add_option("--mode", flags.mode, "bitonal, grey or colour (job key: mode)");
   cmd.add_option("--polarity", flags.polarity, "negative or positive (job key: polarity)");
+  cmd.add_option("--oversize", flags.oversize,
+                 "fail or reduce: a page too large at the reduction is refused, or filmed whole "
+                 "at the reduction it needs behind a reduction-change target (job key: oversize)");
   cmd.add_option("--dpi", o.dpi, "resolution for files without one (job key: dpi)");
   cmd.add_option("--id", o.id, "job id (job key: id)");
   cmd.add_option("--title", o.title, "job title (job key: title)");

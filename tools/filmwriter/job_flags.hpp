@@ -13,13 +13,13 @@ namespace fw::cli {
 struct JobFlags {
   std::string source;  // job file, scans folder, or a job's output folder
   JobOverrides overrides;
-  std::string mode, polarity;
+  std::string mode, polarity, oversize;
   std::vector<std::string> driver_options;  // KEY=VALUE
   std::string profiles;
   std::string base_dir;
   std::string catalog;
 
-  // The request the flags make (mode, polarity and -O parsed; errors name the flag).
+  // The request the flags make (mode, polarity, oversize and -O parsed; errors name the flag).
   api::JobRequest request() const;
 };
 
