@@ -319,6 +319,10 @@ TEST(Oversize, AFoldOutIsFilmedWholeBehindItsTargetAndTheFilmVerifies) {
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
   EXPECT_THAT(verified.out, HasSubstr("R0001: pass — 9 of 9 frames on film"));
   EXPECT_THAT(verified.out, Not(HasSubstr("FAILED")));
+  // What the fold-out's reduction costs, said beside the reel's own quality index.
+  EXPECT_THAT(verified.out, HasSubstr("WARNING R0001: frame 5 (R0001-D001-RATIO0002): the "
+                                      "oversize pages behind it, from page 2 of D001, are filmed "
+                                      "at 34x: QI "));
 
   // One-line mode (a folder of scans, no job file) takes it as a flag.
   const auto planned = test::run_cli({"plan", (root / "scans").string(), "--oversize", "reduce",

@@ -423,6 +423,29 @@ ReelVerdict verify_reel(const VerifySetup& setup, const PlannedReel& reel,
       }
     }
   }
+  // Oversize pages filmed at a higher reduction than the reel's technical target (oversize =
+  // "reduce") resolve less on the document: what the film resolves over their reduction.
+  if (out.resolution) {
+    const double film_lp_per_mm = out.resolution->finest_document * out.resolution->reduction;
+    for (std::size_t i = reel.first_frame; i < end; ++i) {
+      const PlannedFrame& f = plan.frames[i];
+      if (f.kind != FrameKind::reduction_change || !(f.announced_reduction > 0)) continue;
+      const double qi = film_lp_per_mm / f.announced_reduction * profile.e_height_mm;
+      if (qi + 1e-9 >= profile.qi_required) continue;
+      const std::string what = fmt::format(
+          "frame {} ({}): the oversize pages behind it, from page {} of {}, are filmed at {:g}x: "
+          "QI {:.1f} below the required {:g} ({:g} lp/mm on film / {:g} = {:.1f} lp/mm on the "
+          "document; e = {:g} mm)",
+          f.number, f.address, f.page, setup.job->documents.at(f.document).id,
+          f.announced_reduction, round3(qi), profile.qi_required, round3(film_lp_per_mm),
+          f.announced_reduction, film_lp_per_mm / f.announced_reduction, profile.e_height_mm);
+      if (profile.qi_below_required_fails) {
+        failures.push_back(what);
+      } else {
+        out.warnings.push_back(reel.id + ": " + what);
+      }
+    }
+  }
   for (const auto& f : failures) out.failures.push_back(reel.id + ": " + f);
   return out;
 }
