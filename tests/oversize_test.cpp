@@ -251,7 +251,7 @@ TEST(Oversize, TheJobFileSaysItPerJobOrPerDocument) {
 // passes the developed film (every frame, the target's text included, as rendered).
 TEST(Oversize, AFoldOutIsFilmedWholeBehindItsTargetAndTheFilmVerifies) {
   const test::TempDir dir;
-  const fs::path root = dir.path();
+  const fs::path& root = dir.path();
   test::copy_profiles_with_test_recorder(root / "profiles");
   fs::create_directories(root / "scans");
   // Pages at 50 dpi with a black frame line 2 mm inside the paper's edge and a block of ink,

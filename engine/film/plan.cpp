@@ -27,7 +27,6 @@ using planner::a4_portrait;
 using planner::check_recorder_limits;
 using planner::data_address;
 using planner::DocumentFrames;
-using planner::frame_address;
 using planner::lengthened;
 using planner::page_context;
 using planner::planned_address;
