@@ -201,9 +201,16 @@ TEST_F(DataJob, TwoJobsFilesOfTheSameNameAreRestoredBothAndNeitherOverwritten) {
   EXPECT_EQ(bytes_of(beside), bytes_of(other / "D001" / "p1.jpg"));
   EXPECT_THAT(second.text(),
               HasSubstr("written beside " + kept.string() + ", which holds another file"));
+  // The first restore's report is kept beside the second's: it says where its files went.
+  EXPECT_EQ(second.earlier_report, dir_ / "one" / "restore.1.json");
+  const Json earlier = Json::parse(read_file(dir_ / "one" / "restore.1.json"));
+  EXPECT_EQ(earlier["files"][0]["written"], kept.string());
+  EXPECT_TRUE(first.earlier_report.empty());
   // The same restore again writes the same files, renaming nothing.
   const api::RestoreResult again = api::restore({{reel() / "film"}, dir_ / "one", {}});
   EXPECT_THAT(again.text(), ::testing::Not(HasSubstr("written beside")));
+  EXPECT_EQ(again.earlier_report, dir_ / "one" / "restore.2.json");
+  EXPECT_EQ(Json::parse(read_file(again.earlier_report))["files"][0]["written"], beside.string());
 }
 
 TEST_F(DataJob, RestoreCountsOnlyTheFilmsImagesAndReadsSeveralFoldersOrAJobsFolder) {

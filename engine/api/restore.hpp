@@ -25,11 +25,15 @@ struct RestoreResult {
   // Per restored file, when a catalog was given: "catalogued" (the catalog lists data frames of
   // this job and document with the file's SHA-256) or "not in the catalog".
   std::vector<std::string> catalog;
+  // The report an earlier restore into the same OUT wrote, kept under a name of its own
+  // (OUT/restore.1.json, restore.2.json, ...); empty when there was none.
+  std::filesystem::path earlier_report;
   bool ok() const;  // every file recovered and, with a catalog, catalogued
   std::string text() const;
 };
 
-// Writes the files and OUT/restore.json. Error(input) when the folders hold no data frame.
+// Writes the files and OUT/restore.json (an earlier restore's report there is kept: see
+// RestoreResult::earlier_report). Error(input) when the folders hold no data frame.
 RestoreResult restore(const RestoreRequest& request);
 
 }  // namespace fw::api

@@ -17,8 +17,12 @@ struct RestoreFlags {
 int run_restore(const RestoreFlags& flags) {
   const api::RestoreResult result =
       api::restore({{flags.dirs.begin(), flags.dirs.end()}, flags.out, flags.catalog});
-  fmt::print("{}report: {}\n", result.text(),
-             (std::filesystem::path(flags.out) / "restore.json").string());
+  fmt::print("{}report: {}{}\n", result.text(),
+             (std::filesystem::path(flags.out) / "restore.json").string(),
+             result.earlier_report.empty()
+                 ? std::string()
+                 : fmt::format(" (the earlier restore's report is kept as {})",
+                               result.earlier_report.string()));
   return result.ok() ? exit_ok : exit_qc;
 }
 
