@@ -21,7 +21,8 @@ enum class FailurePolicy { fail, skip_document, substitute };
 // A page too large for the image area at its document's reduction (a fold-out map, a
 // newspaper sheet in a book): `fail` stops planning naming the reduction it needs; `reduce`
 // films it at the smallest whole reduction that fits, up to the format's highest, behind a
-// reduction-change target that says so on film (docs/formats.md#oversize-pages).
+// reduction-change target that says so on film
+// (docs/formats.md#oversize-pages-fold-outs-maps-newspaper-sheets).
 enum class OversizePolicy { fail, reduce };
 // How colour pages reach the film: `film` writes 3-channel frames for a colour recorder on
 // colour stock; `separations` films each colour page as three black-and-white frames (red,
