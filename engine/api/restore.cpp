@@ -58,20 +58,7 @@ RestoreResult restore(const RestoreRequest& request) {
   // An earlier restore into OUT wrote its files beside these (none is ever written over), and
   // its report is what says where each came from: kept, not replaced.
   const std::filesystem::path report = request.out / "restore.json";
-  if (std::filesystem::exists(report)) {
-    for (unsigned n = 1;; ++n) {
-      const std::filesystem::path kept = request.out / fmt::format("restore.{}.json", n);
-      if (std::filesystem::exists(kept)) continue;
-      std::error_code error;
-      std::filesystem::rename(report, kept, error);
-      if (error) {
-        throw Error(ErrorKind::storage, fmt::format("{}: cannot keep it as {}: {}", report.string(),
-                                                    kept.string(), error.message()));
-      }
-      result.earlier_report = kept;
-      break;
-    }
-  }
+  if (std::filesystem::exists(report)) result.earlier_report = keep_aside(report);
   write_file_atomic(report, json.dump(2) + "\n");
   return result;
 }

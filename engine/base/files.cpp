@@ -168,6 +168,22 @@ void publish_file(const std::filesystem::path& written, const std::filesystem::p
   sync_folder(folder_of(path));
 }
 
+std::filesystem::path keep_aside(const std::filesystem::path& file) {
+  for (unsigned n = 1;; ++n) {
+    std::filesystem::path kept = file;
+    kept.replace_filename(file.stem().string() + "." + std::to_string(n) +
+                          file.extension().string());
+    std::error_code error;
+    if (std::filesystem::exists(kept, error)) continue;
+    std::filesystem::rename(file, kept, error);
+    if (error) {
+      throw Error(ErrorKind::storage,
+                  file.string() + ": cannot keep it as " + kept.string() + ": " + error.message());
+    }
+    return kept;
+  }
+}
+
 AppendFile::AppendFile(std::filesystem::path path, Open mode) : path_(std::move(path)) {
   std::error_code ignored;
   const bool existed = std::filesystem::exists(path_, ignored);

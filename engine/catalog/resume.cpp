@@ -334,10 +334,7 @@ void accept_new_plan(const Job& job, const Plan& plan, const PlanChanges& change
                      const JournalState& journal, RecordKeeper& keeper, const fs::path& job_dir) {
   // The plan the film so far was made with stays beside the new one.
   const fs::path plan_file = job_dir / "plan.json";
-  for (int n = 1; fs::exists(plan_file); ++n) {
-    const fs::path kept = job_dir / fmt::format("plan.{}.json", n);
-    if (!fs::exists(kept)) fs::rename(plan_file, kept);
-  }
+  if (fs::exists(plan_file)) keep_aside(plan_file);
   AtomicFile file(plan_file);
   plan.write_json(job, [&](std::string_view piece) { file.write(piece); });
   file.commit();

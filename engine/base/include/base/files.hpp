@@ -58,6 +58,11 @@ class AppendFile {
   int fd_ = -1;
 };
 
+// Moves `file` aside to the first free "NAME.N.EXT" beside it (plan.1.json, plan.2.json, ...),
+// so that a record is kept rather than replaced; returns where it went. Throws Error(storage)
+// naming both paths when it cannot be moved.
+std::filesystem::path keep_aside(const std::filesystem::path& file);
+
 // Throws Error(input) naming the path when it cannot be read.
 std::string read_file(const std::filesystem::path& path);
 
