@@ -151,6 +151,37 @@ TEST(MetsSchema, ThreeSeparationFramesAreOnePage) {
   EXPECT_EQ(xml.count("//mets:structMap[@TYPE='physical']/mets:div/mets:div"), 3u);
 }
 
+// A page filmed in sections (oversize = "split") is one page: its overview and sections in one
+// div, the target before the sections inside it, after the page's files.
+TEST(MetsSchema, AnOversizePageInSectionsIsOnePage) {
+  MetsPackage p = small_package();
+  p.frames.resize(2);
+  IndexRow notice = p.frames[1];
+  notice.kind = "reduction-change";
+  notice.address = "R0001-D001-SECT0002";
+  notice.source_file.clear();
+  p.frames.push_back(notice);
+  for (const char* section : {"S1", "S2"}) {
+    IndexRow r = p.frames[1];
+    r.address += std::string("-") + section;
+    p.frames.push_back(r);
+  }
+  p.frames.push_back(p.frames[0]);
+  p.frames.back().page = 3;
+  p.frames.back().address = "R0001-D001-0003";
+  for (std::size_t i = 0; i < p.frames.size(); ++i) {
+    p.frames[i].frame = static_cast<std::uint32_t>(i + 1);
+  }
+  const std::string text = mets_xml(p);
+  EXPECT_EQ(schema_errors(text), std::vector<std::string>{});
+  const Xml xml(text);
+  EXPECT_EQ(xml.count("//mets:div[@TYPE='page']"), 3u);
+  EXPECT_EQ(xml.all("//mets:div[@TYPE='page'][@ORDER='2']/mets:fptr/@FILEID"),
+            (std::vector<std::string>{"FRAME000002", "FRAME000004", "FRAME000005", "SOURCE00002"}));
+  EXPECT_EQ(xml.all("//mets:div[@TYPE='page'][@ORDER='2']/mets:div/@ORDERLABEL"),
+            (std::vector<std::string>{"R0001-D001-SECT0002"}));
+}
+
 // The TOC database's upload package (`catalog export --format toc-csv`) holds each document's
 // MODS record, the record its reels' METS packages carry: valid against the MODS schema on
 // its own, with the job's titles and metadata, and named by the document's toc.csv rows.

@@ -242,8 +242,9 @@ TEST(Oversize, TheJobFileSaysItPerJobOrPerDocument) {
   EXPECT_EQ(settings_for(job, job.documents[0]).oversize, OversizePolicy::reduce);
   EXPECT_EQ(settings_for(job, job.documents[1]).oversize, OversizePolicy::fail);
   test::write_text(file, "version = 1\nid = \"o\"\ntitle = \"t\"\noversize = \"shrink\"\n");
-  EXPECT_THAT(error_of(ErrorKind::job, [&] { load_job(file); }),
-              HasSubstr("job.toml:4: oversize: expected one of fail, reduce, got \"shrink\""));
+  EXPECT_THAT(
+      error_of(ErrorKind::job, [&] { load_job(file); }),
+      HasSubstr("job.toml:4: oversize: expected one of fail, reduce, split, got \"shrink\""));
 }
 
 // From the command line on the 10 um sim: an A4 page, an A3 fold-out and an A4 page. The job
@@ -332,7 +333,8 @@ TEST(Oversize, AFoldOutIsFilmedWholeBehindItsTargetAndTheFilmVerifies) {
                                      "reduction-change target R0001-scans-RATIO0002"));
   const auto bad = test::run_cli({"plan", (root / "scans").string(), "--oversize", "shrink"});
   EXPECT_EQ(bad.exit_code, 2) << bad.err;  // a usage error
-  EXPECT_THAT(bad.err, HasSubstr("--oversize: expected one of fail, reduce, got \"shrink\""));
+  EXPECT_THAT(bad.err,
+              HasSubstr("--oversize: expected one of fail, reduce, split, got \"shrink\""));
 }
 
 }  // namespace

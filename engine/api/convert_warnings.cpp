@@ -1,4 +1,6 @@
 // What a plan warns of, before and as it is filmed (engine/api/convert_steps.hpp).
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "api/convert_steps.hpp"
@@ -23,19 +25,40 @@ PlanWarning oversize_warning(const Job& job, const Plan& plan, const PlannedFram
   const std::string pages = last == notice.page ? fmt::format("page {}", notice.page)
                                                 : fmt::format("pages {}-{}", notice.page, last);
   const double own = settings_for(job, document).reduction;
-  return {"oversize_page",
-          {{"document", document.id},
-           {"first_page", notice.page},
-           {"last_page", last},
-           {"reduction", notice.announced_reduction},
-           {"document_reduction", own},
-           {"address", notice.address},
-           {"reel", plan.reels.at(notice.reel - 1).id}},
-          {fmt::format("document {} ({}) {}: too large for {:g}x, filmed at {:g}x behind the "
-                       "reduction-change target {} (oversize = \"reduce\")",
-                       document.id, document.key, pages, own, notice.announced_reduction,
-                       notice.address),
-           {}}};
+  nlohmann::json fields = {{"document", document.id},
+                           {"first_page", notice.page},
+                           {"last_page", last},
+                           {"reduction", notice.announced_reduction},
+                           {"document_reduction", own},
+                           {"address", notice.address},
+                           {"reel", plan.reels.at(notice.reel - 1).id}};
+  // oversize = "split": the overview is followed by the sections' own target and the sections.
+  const PlannedFrame* sections = nullptr;
+  for (std::size_t k = notice.sequence + 1; k < std::min(plan.frames.size(), notice.sequence + 5);
+       ++k) {
+    const PlannedFrame& frame = plan.frames[k];
+    if (frame.kind != FrameKind::reduction_change) continue;
+    if (frame.sections > 0 && frame.page == notice.page) sections = &frame;
+    break;
+  }
+  std::string message = fmt::format(
+      "document {} ({}) {}: too large for {:g}x, filmed {}at {:g}x behind the "
+      "reduction-change target {}",
+      document.id, document.key, pages, own, sections ? "whole " : "", notice.announced_reduction,
+      notice.address);
+  if (sections) {
+    fields["sections"] = sections->sections;
+    fields["section_columns"] = sections->section_columns;
+    fields["sections_address"] = sections->address;
+    message += fmt::format(
+        ", then in {} sections ({} x {}) at {:g}x behind {} (oversize = "
+        "\"split\")",
+        sections->sections, sections->sections / sections->section_columns,
+        sections->section_columns, own, sections->address);
+  } else {
+    message += " (oversize = \"reduce\")";
+  }
+  return {"oversize_page", std::move(fields), {std::move(message), {}}};
 }
 
 }  // namespace
@@ -48,7 +71,8 @@ std::vector<PlanWarning> plan_warnings(const Job& job, const Plan& plan, std::si
   for (std::size_t i = first; i < plan.frames.size(); ++i) {
     const PlannedFrame& frame = plan.frames[i];
     if (frame.kind == FrameKind::reduction_change) {
-      out.push_back(oversize_warning(job, plan, frame));
+      // A page's sections are told of with its overview.
+      if (frame.sections == 0) out.push_back(oversize_warning(job, plan, frame));
       continue;
     }
     if (frame.kind != FrameKind::substitute) continue;

@@ -16,6 +16,13 @@ std::string IndexRow::separation() const {
   return to_string(separation_of_address(address));
 }
 
+bool IndexRow::begins_page() const {
+  const Separation filter = separation_of_address(address);
+  return (kind == "page" || kind == "substitute") &&
+         (filter == Separation::none || filter == Separation::red) &&
+         section_of_address(address) == 0;
+}
+
 const char* const kIndexHeader =
     "frame,kind,document_id,page,address,blip,source_file,source_page,source_sha256,"
     "frame_sha256,separation,orientation,calibration";

@@ -39,6 +39,9 @@ struct IndexRow {
   // ("R0001-D001-0003-G"), so that the journal's and the catalog's copies of a row, which
   // keep the address, give the same index.csv without a field of their own.
   std::string separation() const;
+  // Whether a document's page begins at this frame (film/plan.hpp begins_page): a page or
+  // substitute, not a colour page's G or B separation, not a section after a page's overview.
+  bool begins_page() const;
 };
 
 // Index columns, in order (the first line of index.csv).

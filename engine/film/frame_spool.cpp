@@ -22,7 +22,7 @@ constexpr std::size_t kWriteChunk = 1 << 20;  // bytes written at once
 // A new field of PlannedFrame must be written and read below too; this stops the build
 // until it is (and the round-trip test in film_plan_targets_test compares every field plan.json
 // shows).
-static_assert(sizeof(PlannedFrame) == 448, "PlannedFrame changed: update FrameSpool's record");
+static_assert(sizeof(PlannedFrame) == 496, "PlannedFrame changed: update FrameSpool's record");
 static_assert(std::is_trivially_copyable_v<Placement> && std::is_trivially_copyable_v<PageInfo>);
 
 struct RecordWriter {
@@ -97,6 +97,9 @@ void write_record(std::string& out, const PlannedFrame& f) {
   w.pod(f.toc_first);
   w.pod(f.toc_count);
   w.pod(f.announced_reduction);
+  w.pod(f.section);
+  w.pod(f.sections);
+  w.pod(f.section_columns);
   const auto length = static_cast<std::uint32_t>(out.size() - start - sizeof(std::uint32_t));
   std::memcpy(out.data() + start, &length, sizeof length);
 }
@@ -134,6 +137,9 @@ PlannedFrame read_record(RecordReader r) {
   f.toc_first = r.pod<std::uint32_t>();
   f.toc_count = r.pod<std::uint32_t>();
   f.announced_reduction = r.pod<double>();
+  f.section = r.pod<std::uint32_t>();
+  f.sections = r.pod<std::uint32_t>();
+  f.section_columns = r.pod<std::uint32_t>();
   return f;
 }
 

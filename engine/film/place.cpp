@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -114,7 +115,7 @@ double oversize_reduction(double width_mm, double height_mm, const FilmFormat& f
 
 double page_reduction(const PageInfo& info, const PageSettings& settings, const FilmFormat& format,
                       double pitch_um) {
-  if (settings.oversize != OversizePolicy::reduce || !(pitch_um > 0) || !(info.width_mm > 0) ||
+  if (settings.oversize == OversizePolicy::fail || !(pitch_um > 0) || !(info.width_mm > 0) ||
       !(info.height_mm > 0)) {
     return settings.reduction;
   }
@@ -165,6 +166,11 @@ Placement place_page(const PageInfo& info, const PageSettings& settings, const F
         width_mm, height_mm, area_text(format), format.name, settings.reduction, needed);
     if (needed > format.max_reduction) {
       message += fmt::format(", more than the format's maximum of {}x", format.max_reduction);
+      if (settings.oversize == OversizePolicy::split) {
+        message +=
+            " (oversize = \"split\" films a page's sections after a view of the whole page, "
+            "which this format cannot hold: film it on a wider format)";
+      }
     } else if (const double reduction = oversize_reduction(width_mm, height_mm, format, pitch_um);
                settings.oversize == OversizePolicy::fail && reduction > 0) {
       message += fmt::format(
@@ -198,6 +204,69 @@ Placement place_page(const PageInfo& info, const PageSettings& settings, const F
   }
   placement.length_mm = geometry.frame_along_px * pitch_um / 1000.0;
   return placement;
+}
+
+PageSections page_sections(const PageInfo& info, const PageSettings& settings,
+                           const FilmFormat& format, double pitch_um, double overlap_mm) {
+  const auto [width_mm, height_mm] = upright_mm(info, settings.rotate);
+  const bool quarter_turn = settings.rotate % 180 == 90;
+  const double upright_width_px = quarter_turn ? info.height_px : info.width_px;
+  const double upright_height_px = quarter_turn ? info.width_px : info.height_px;
+  const bool comic = format.orientation == Orientation::comic;
+  // What one frame holds of the document, less two pixels on film for rounding.
+  const double slack_mm = 2 * pitch_um / 1000.0 * settings.reduction;
+  const double across_mm =
+      (format.image_area_across_mm - 2 * format.margin_mm) * settings.reduction - slack_mm;
+  const double along_mm =
+      format.frame_length_mm > 0
+          ? (format.frame_length_mm - 2 * format.margin_mm) * settings.reduction - slack_mm
+          : std::numeric_limits<double>::infinity();
+  const double hold_x = comic ? along_mm : across_mm;
+  const double hold_y = comic ? across_mm : along_mm;
+  // Sections of one size along each axis, each overlapping the next by overlap_mm.
+  const auto count = [&](double page_mm, double hold_mm) -> std::uint32_t {
+    if (page_mm <= hold_mm) return 1;
+    if (hold_mm <= overlap_mm) {
+      throw Error(ErrorKind::input,
+                  fmt::format("a section of {:.1f} mm at {:g}x on {} is no wider than the {:g} mm "
+                              "its neighbour shares with it",
+                              hold_mm, settings.reduction, format.name, overlap_mm));
+    }
+    return static_cast<std::uint32_t>(std::ceil((page_mm - overlap_mm) / (hold_mm - overlap_mm)));
+  };
+  PageSections out;
+  out.columns = count(width_mm, hold_x);
+  out.rows = count(height_mm, hold_y);
+  const double section_width = (width_mm + (out.columns - 1) * overlap_mm) / out.columns;
+  const double section_height = (height_mm + (out.rows - 1) * overlap_mm) / out.rows;
+  PageSettings upright = settings;
+  upright.rotate = 0;
+  for (std::uint32_t row = 0; row < out.rows; ++row) {
+    for (std::uint32_t column = 0; column < out.columns; ++column) {
+      const double left = column * (section_width - overlap_mm) / width_mm;
+      const double top = row * (section_height - overlap_mm) / height_mm;
+      const double right = column + 1 == out.columns ? 1.0 : left + section_width / width_mm;
+      const double bottom = row + 1 == out.rows ? 1.0 : top + section_height / height_mm;
+      PageInfo part = info;
+      part.width_mm = (right - left) * width_mm;
+      part.height_mm = (bottom - top) * height_mm;
+      part.width_px = std::max<std::uint32_t>(
+          1, static_cast<std::uint32_t>(std::lround((right - left) * upright_width_px)));
+      part.height_px = std::max<std::uint32_t>(
+          1, static_cast<std::uint32_t>(std::lround((bottom - top) * upright_height_px)));
+      Placement placement = place_page(part, upright, format, pitch_um);
+      // The frame shows the part of the whole page, scaled as the whole page is.
+      placement.rotate = settings.rotate;
+      placement.scale_x = placement.page_width_px / ((right - left) * upright_width_px);
+      placement.scale_y = placement.page_height_px / ((bottom - top) * upright_height_px);
+      placement.crop_left = left;
+      placement.crop_top = top;
+      placement.crop_right = right;
+      placement.crop_bottom = bottom;
+      out.sections.push_back(placement);
+    }
+  }
+  return out;
 }
 
 Placement with_frame_along(const Placement& placement, const FilmFormat& format,

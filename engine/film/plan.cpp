@@ -136,6 +136,92 @@ std::vector<PlannedFrame> with_reduction_changes(std::vector<PlannedFrame> frame
   return out;
 }
 
+// A PDF page is rendered at its frame's resolution, known only when it is placed: its page limit
+// is checked then, before any film, not first when its reel is preflighted. (A document that
+// substitutes or skips bad pages has preflight decide, as for any page that cannot be used.)
+void check_rendered_pixels(const Job& job, const SourcePage& source, double scale,
+                           FailurePolicy on_error, const std::string& context) {
+  if (source.ref.format != SourceFormat::pdf || on_error != FailurePolicy::fail) return;
+  const auto width = static_cast<std::uint64_t>(std::ceil(source.info.width_px * scale));
+  const auto height = static_cast<std::uint64_t>(std::ceil(source.info.height_px * scale));
+  if (width * height > job.limits.max_page_pixels) {
+    throw Error(ErrorKind::input,
+                fmt::format("{}: the page renders at {} x {} = {} pixels for its frame, more "
+                            "than the limit of {} (job key limits.max_page_pixels)",
+                            context, width, height, width * height, job.limits.max_page_pixels));
+  }
+}
+
+// "1 row", "2 rows".
+std::string count_of(std::uint32_t count, const char* noun) {
+  return fmt::format("{} {}{}", count, noun, count == 1 ? "" : "s");
+}
+
+// The `split` oversize route: after the overview of each page too large for the document's
+// reduction comes a reduction-change target saying how the page is cut, then its sections at
+// the document's reduction. Sections carry no blip: the blip count stays a page count.
+std::vector<PlannedFrame> with_sections(std::vector<PlannedFrame> frames, const Job& job,
+                                        const Document& document, const PageSettings& settings,
+                                        const FilmFormat& format,
+                                        const hal::Capabilities& recorder) {
+  const auto split = [&](const PlannedFrame& frame) {
+    return settings.oversize == OversizePolicy::split && frame.kind == FrameKind::page &&
+           frame.reduction != settings.reduction;
+  };
+  if (std::none_of(frames.begin(), frames.end(), split)) return frames;
+  const double pitch_um = recorder.pixel_pitch_um;
+  const planner::TargetFrame target = planner::target_placement(job, format, pitch_um);
+  std::vector<PlannedFrame> out;
+  out.reserve(frames.size() + 8);
+  for (PlannedFrame& frame : frames) {
+    if (!split(frame)) {
+      out.push_back(std::move(frame));
+      continue;
+    }
+    const std::string context = page_context(document, frame.page, frame.source);
+    PageSections grid;
+    try {
+      grid = page_sections(frame.source.info, settings, format, pitch_um, kSectionOverlapMm);
+    } catch (const Error& error) {
+      throw with_context(context, error);
+    }
+    frame.sections = static_cast<std::uint32_t>(grid.sections.size());
+    frame.section_columns = grid.columns;
+    PlannedFrame notice;
+    notice.kind = FrameKind::reduction_change;
+    notice.document = frame.document;
+    notice.page = frame.page;
+    notice.blip = hal::BlipLevel::none;
+    notice.placement = target.placement;
+    notice.reduction = target.reduction;
+    notice.announced_reduction = settings.reduction;
+    notice.sections = frame.sections;
+    notice.section_columns = frame.section_columns;
+    notice.note = fmt::format(
+        "第 {0} 页分 {1} 幅（{2} 行 × {3} 列），缩率 {4:g}×，自左上起逐行，相邻两幅重叠 {5:g} "
+        "毫米；全页已先以 {6:g}× 拍摄。\nPage {0} follows in {1} sections ({7} x {8}) at "
+        "{4:g}x, row by row from the top left, each sharing {5:g} mm with the next; the whole "
+        "page is filmed before them at {6:g}x.",
+        frame.page, frame.sections, grid.rows, grid.columns, settings.reduction, kSectionOverlapMm,
+        frame.reduction, count_of(grid.rows, "row"), count_of(grid.columns, "column"));
+    PlannedFrame overview = frame;
+    out.push_back(std::move(overview));
+    out.push_back(std::move(notice));
+    for (std::uint32_t k = 0; k < frame.sections; ++k) {
+      PlannedFrame section = frame;
+      section.section = k + 1;
+      section.placement = grid.sections[k];
+      section.reduction = settings.reduction;
+      section.blip = hal::BlipLevel::none;
+      check_recorder_limits(section.placement, recorder, context);
+      check_rendered_pixels(job, section.source, section.placement.scale_x, settings.on_error,
+                            context);
+      out.push_back(std::move(section));
+    }
+  }
+  return out;
+}
+
 // Below this, a resolution a file declares is more likely a camera's or an editor's default
 // (72, 96) than a page scan's.
 constexpr double kLeastScanDpi = 150;
@@ -169,22 +255,7 @@ std::vector<PlannedFrame> document_frames(const Job& job, const FilmFormat& form
       throw with_context(context, error);
     }
     check_recorder_limits(placement, recorder, context);
-    // A PDF page is rendered at its frame's resolution, known only now: its page limit is
-    // checked here, before any film, not first when its reel is preflighted. (A document that
-    // substitutes or skips bad pages has preflight decide, as for any page that cannot be used.)
-    if (source.ref.format == SourceFormat::pdf && page_settings.on_error == FailurePolicy::fail) {
-      const auto width =
-          static_cast<std::uint64_t>(std::ceil(source.info.width_px * placement.scale_x));
-      const auto height =
-          static_cast<std::uint64_t>(std::ceil(source.info.height_px * placement.scale_x));
-      if (width * height > job.limits.max_page_pixels) {
-        throw Error(
-            ErrorKind::input,
-            fmt::format("{}: the page renders at {} x {} = {} pixels for its frame, more "
-                        "than the limit of {} (job key limits.max_page_pixels)",
-                        context, width, height, width * height, job.limits.max_page_pixels));
-      }
-    }
+    check_rendered_pixels(job, source, placement.scale_x, page_settings.on_error, context);
     return std::pair{placement, page_settings.reduction};
   };
 
@@ -400,7 +471,8 @@ bool is_target(FrameKind kind) {
 
 bool begins_page(const PlannedFrame& frame) {
   return (frame.kind == FrameKind::page || frame.kind == FrameKind::substitute) &&
-         (frame.separation == Separation::none || frame.separation == Separation::red);
+         (frame.separation == Separation::none || frame.separation == Separation::red) &&
+         frame.section == 0;
 }
 
 bool has_toc(const Job& job) {
@@ -465,6 +537,7 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
       if (plan.targets) frame.blip = hal::BlipLevel::page;  // the title target marks the start
     }
     if (has_toc(job)) mark_toc_entries(job, document, plan.targets, frames);
+    frames = with_sections(std::move(frames), job, document, settings, format, recorder);
     if (settings.mode == ImageMode::colour && settings.colour_route == ColourRoute::separations) {
       frames = separated(std::move(frames), document, format, recorder.pixel_pitch_um);
     }
@@ -546,8 +619,8 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
       reel.last_address = frame.address;
     }
   }
-  // The plan is held for the whole run: without growth room worth a copy (up to 400 bytes a
-  // frame, 2.5 MB of a 10,000-frame plan).
+  // The plan is held for the whole run: without growth room worth a copy (up to 500 bytes a
+  // frame, 5 MB of a 10,000-frame plan).
   if (plan.frames.capacity() - plan.frames.size() > plan.frames.size() / 64) {
     plan.frames.shrink_to_fit();
   }

@@ -41,11 +41,29 @@ class TextEngine;
 Placement place_page(const PageInfo& info, const PageSettings& settings, const FilmFormat& format,
                      double pitch_um);
 
-// The reduction a page is filmed at: its settings' own; under `oversize = "reduce"`, for a page
-// that does not fit at it, the smallest whole reduction at which it does, up to the format's
-// highest (beyond that, its own: place_page then refuses it, saying what it needs).
+// The reduction a page is filmed at: its settings' own; under `oversize = "reduce"` (or "split",
+// for the page's overview), for a page that does not fit at it, the smallest whole reduction at
+// which it does, up to the format's highest (beyond that, its own: place_page then refuses it,
+// saying what it needs).
 double page_reduction(const PageInfo& info, const PageSettings& settings, const FilmFormat& format,
                       double pitch_um);
+
+// An oversize page in overlapping sections at `settings.reduction` (oversize = "split"), row by
+// row from the top left of the upright page: each section's placement (its crop and its box,
+// centred in the image area) and the grid. Neighbouring sections share `overlap_mm` of the page
+// (on the document). Error(input) when the format cannot hold a section wider than the overlap.
+struct PageSections {
+  std::uint32_t rows = 1;
+  std::uint32_t columns = 1;
+  std::vector<Placement> sections;
+};
+PageSections page_sections(const PageInfo& info, const PageSettings& settings,
+                           const FilmFormat& format, double pitch_um, double overlap_mm);
+
+// What neighbouring sections of a page filmed in sections share, on the document: our choice
+// (docs/formats.md), wide enough that a line of text or a map's grid square cut at one edge is
+// whole on the next section.
+constexpr double kSectionOverlapMm = 20;
 
 // What a frame shows. Targets are frames like pages, rendered from profiles/targets/.
 enum class FrameKind {
@@ -63,7 +81,8 @@ enum class FrameKind {
   data_format,       // its second page: the header table, scrambling constants, codes, groups
   data,              // a frame of a source file written as data (engine/data)
   // Before oversize pages filmed at another reduction than their document's (oversize =
-  // "reduce"): which pages, at what reduction; `note` says it on film.
+  // "reduce"), or before a page's sections (oversize = "split"): which pages, at what
+  // reduction, in what sections; `note` says it on film.
   reduction_change,
 };
 const char* to_string(FrameKind kind);  // "page", "start-target", ...
@@ -117,6 +136,13 @@ struct PlannedFrame {
   std::uint32_t toc_count = 0;
   // A reduction-change target: the reduction of the pages it announces (0 on other frames).
   double announced_reduction = 0;
+  // A page filmed in sections (oversize = "split"): its first frame, the overview (the whole
+  // page at the reduction it fits), has section 0; then comes a reduction-change target and
+  // sections 1 to `sections` at the document's reduction, row by row from the top left, in rows
+  // of `section_columns`. All of them, the target too, carry `sections` and `section_columns`.
+  std::uint32_t section = 0;
+  std::uint32_t sections = 0;
+  std::uint32_t section_columns = 0;
 };
 
 // Entries a TOC target frame lists when its template does not say (toc-target.toml's
@@ -145,8 +171,9 @@ bool has_toc(const Job& job);
 std::string reel_id(const std::string& site, std::uint32_t number);
 std::string fiche_id(const std::string& site, std::uint32_t number);
 
-// Whether a document's page begins at this frame: a page or substitute frame, and of a colour
-// page's three separation frames the first (R) only. Counting them counts pages, not frames.
+// Whether a document's page begins at this frame: a page or substitute frame, of a colour
+// page's three separation frames the first (R) only, and of a page filmed in sections its
+// overview only. Counting them counts pages, not frames.
 bool begins_page(const PlannedFrame& frame);
 
 // A reel of roll film, or one sheet of fiche.

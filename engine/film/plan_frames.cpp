@@ -21,19 +21,20 @@ std::string page_context(const Document& document, std::uint32_t page, const Sou
 }
 
 std::string frame_address(const std::string& reel, const std::string& document_id,
-                          std::uint32_t page, Separation separation) {
-  if (separation != Separation::none) {
-    return fmt::format("{}-{}-{:04}-{}", reel, document_id, page, to_string(separation));
-  }
-  return fmt::format("{}-{}-{:04}", reel, document_id, page);
+                          std::uint32_t page, Separation separation, std::uint32_t section) {
+  std::string address = fmt::format("{}-{}-{:04}", reel, document_id, page);
+  if (section > 0) address += fmt::format("-S{}", section);
+  if (separation != Separation::none) address += fmt::format("-{}", to_string(separation));
+  return address;
 }
 
 std::string planned_address(const std::string& reel, const std::string& document_id,
                             const PlannedFrame& frame) {
   if (frame.kind == FrameKind::reduction_change) {
-    return fmt::format("{}-{}-RATIO{:04}", reel, document_id, frame.page);
+    return fmt::format("{}-{}-{}{:04}", reel, document_id, frame.sections > 0 ? "SECT" : "RATIO",
+                       frame.page);
   }
-  return frame_address(reel, document_id, frame.page, frame.separation);
+  return frame_address(reel, document_id, frame.page, frame.separation, frame.section);
 }
 
 std::string data_address(const std::string& reel, const std::string& document_id,
@@ -49,10 +50,20 @@ std::size_t unit_frames(const std::vector<PlannedFrame>& frames, std::size_t i) 
   if (frames[i].kind == FrameKind::reduction_change && i + 1 < frames.size()) {
     return 1 + unit_frames(frames, i + 1);
   }
-  return frames[i].separation == Separation::red ? std::min<std::size_t>(3, frames.size() - i) : 1;
+  std::size_t unit =
+      frames[i].separation == Separation::red ? std::min<std::size_t>(3, frames.size() - i) : 1;
+  // A page's overview goes with its sections' target and its sections.
+  if (frames[i].sections > 0 && frames[i].section == 0 && frames[i].kind == FrameKind::page) {
+    while (i + unit < frames.size() && continues_unit(frames[i + unit])) ++unit;
+  }
+  return unit;
 }
 bool continues_unit(const PlannedFrame& frame) {
   if (frame.kind == FrameKind::data) return frame.data_unit == 0;
+  // A page's sections and the target before them follow its overview.
+  if (frame.sections > 0 && (frame.section > 0 || frame.kind == FrameKind::reduction_change)) {
+    return true;
+  }
   return frame.separation == Separation::green || frame.separation == Separation::blue;
 }
 

@@ -19,11 +19,14 @@ namespace fw::planner {
 std::string page_context(const Document& document, std::uint32_t page, const SourcePage& source);
 
 // "R0001-D001-0003"; a separation frame's address ends in its filter, "R0001-D001-0003-G", so
-// that the three frames of a page are told apart at the reader and in index.csv.
+// that the three frames of a page are told apart at the reader and in index.csv; a section of
+// a page filmed in sections carries its number before that, "R0001-D001-0003-S2(-G)".
 std::string frame_address(const std::string& reel, const std::string& document_id,
-                          std::uint32_t page, Separation separation = Separation::none);
+                          std::uint32_t page, Separation separation = Separation::none,
+                          std::uint32_t section = 0);
 
-// A page's frame_address; a reduction-change target's "R0001-D001-RATIO0012" (before page 12).
+// A page's frame_address; a reduction-change target's "R0001-D001-RATIO0012" (before page 12),
+// or before the sections of page 12 "R0001-D001-SECT0012".
 std::string planned_address(const std::string& reel, const std::string& document_id,
                             const PlannedFrame& frame);
 
@@ -33,7 +36,8 @@ std::string data_address(const std::string& reel, const std::string& document_id
                          std::uint32_t file, std::uint32_t frame);
 
 // The film a page takes: one frame, or a colour page's three separations, which are never
-// split across reels or sheets, behind the reduction-change target that announces it. A data file's
+// split across reels or sheets, behind the reduction-change target that announces it; a page
+// filmed in sections takes its overview, the sections' target and every section. A data file's
 // outer-code group is a unit too: a reel never splits one. `unit_frames`: the frames of the unit
 // that begins at frames[i]; `continues_unit`: the frame belongs to the unit before it.
 std::size_t unit_frames(const std::vector<PlannedFrame>& frames, std::size_t i);

@@ -92,7 +92,7 @@ nlohmann::ordered_json source_json(const SourcePage& source) {
 }
 
 nlohmann::ordered_json placement_json(const Placement& placement) {
-  return {
+  nlohmann::ordered_json json = {
       {"frame_width_px", placement.frame_width_px},
       {"frame_height_px", placement.frame_height_px},
       {"rotate", placement.rotate},
@@ -107,6 +107,11 @@ nlohmann::ordered_json placement_json(const Placement& placement) {
        {placement.track_x_px, placement.track_y_px, placement.track_width_px,
         placement.track_height_px}},
   };
+  if (placement.cropped()) {
+    json["crop"] = {nine_places(placement.crop_left), nine_places(placement.crop_top),
+                    nine_places(placement.crop_right), nine_places(placement.crop_bottom)};
+  }
+  return json;
 }
 
 }  // namespace
@@ -247,6 +252,11 @@ void Plan::write_json(const Job& job, const std::function<void(std::string_view)
     }
     if (frame.pixel_pitch_um > 0) json["pixel_pitch_um"] = nine_places(frame.pixel_pitch_um);
     if (frame.separation != Separation::none) json["separation"] = to_string(frame.separation);
+    if (frame.sections > 0) {
+      json["section"] = frame.section;
+      json["sections"] = frame.sections;
+      json["section_columns"] = frame.section_columns;
+    }
     if (frame.kind == FrameKind::data) {
       const data::FrameCount& count = counts.at(frame.document).at(frame.data_file);
       const auto group =

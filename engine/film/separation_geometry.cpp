@@ -144,14 +144,34 @@ SeparationStrip separation_strip(const Placement& placement, const FilmFormat& f
   return strip;
 }
 
+namespace {
+
+// Whether address[first, last) is digits only, at least one; with `letter`, after it.
+bool number_at(const std::string& address, std::size_t first, std::size_t last, char letter = 0) {
+  if (letter != 0) {
+    if (first >= last || address[first] != letter) return false;
+    ++first;
+  }
+  if (first >= last) return false;
+  for (std::size_t i = first; i < last; ++i) {
+    if (address[i] < '0' || address[i] > '9') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Separation separation_of_address(const std::string& address) {
-  // "<reel>-<document>-<page>-<R|G|B>": the page number is the part before the letter.
+  // "<reel>-<document>-<page>[-S<section>]-<R|G|B>": a number (the page, or the section) is the
+  // part before the letter.
   const auto dash = address.rfind('-');
-  if (dash == std::string::npos || dash + 2 != address.size()) return Separation::none;
+  if (dash == std::string::npos || dash + 2 != address.size() || dash == 0) {
+    return Separation::none;
+  }
   const auto before = address.rfind('-', dash - 1);
-  if (before == std::string::npos || before + 1 == dash) return Separation::none;
-  for (std::size_t i = before + 1; i < dash; ++i) {
-    if (address[i] < '0' || address[i] > '9') return Separation::none;
+  if (before == std::string::npos ||
+      !(number_at(address, before + 1, dash) || number_at(address, before + 1, dash, 'S'))) {
+    return Separation::none;
   }
   switch (address.back()) {
     case 'R':
@@ -163,6 +183,21 @@ Separation separation_of_address(const std::string& address) {
     default:
       return Separation::none;
   }
+}
+
+std::uint32_t section_of_address(const std::string& address) {
+  // "<reel>-<document>-<page>-S<section>[-<R|G|B>]"
+  std::size_t end = address.size();
+  if (separation_of_address(address) != Separation::none) end -= 2;
+  const auto dash = address.rfind('-', end == 0 ? 0 : end - 1);
+  if (dash == std::string::npos || dash == 0 || !number_at(address, dash + 1, end, 'S')) return 0;
+  const auto before = address.rfind('-', dash - 1);
+  if (before == std::string::npos || !number_at(address, before + 1, dash)) return 0;
+  std::uint64_t section = 0;
+  for (std::size_t i = dash + 2; i < end && section <= UINT32_MAX; ++i) {
+    section = section * 10 + static_cast<std::uint64_t>(address[i] - '0');
+  }
+  return section <= UINT32_MAX ? static_cast<std::uint32_t>(section) : 0;
 }
 
 }  // namespace fw

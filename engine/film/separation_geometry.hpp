@@ -59,5 +59,8 @@ SeparationStrip separation_strip(const Placement& placement, const FilmFormat& f
 // address. index.csv's `separation` column is read from the address, so every copy of a row
 // (journal, catalog) carries it without a column of its own.
 Separation separation_of_address(const std::string& address);
+// The section an image address names ("R0001-D001-0003-S2", "R0001-D001-0003-S2-G" -> 2); 0 for
+// any other address (a whole page, or a page's overview).
+std::uint32_t section_of_address(const std::string& address);
 
 }  // namespace fw

@@ -193,6 +193,7 @@ std::optional<FailurePolicy> failure_policy_from(std::string_view word) {
 std::optional<OversizePolicy> oversize_policy_from(std::string_view word) {
   if (word == "fail") return OversizePolicy::fail;
   if (word == "reduce") return OversizePolicy::reduce;
+  if (word == "split") return OversizePolicy::split;
   return std::nullopt;
 }
 

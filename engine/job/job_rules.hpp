@@ -27,7 +27,7 @@ inline constexpr const char* kImageModeWords = "bitonal, grey (or gray), colour 
 inline constexpr const char* kPolarityWords = "negative, positive";
 inline constexpr const char* kFailurePolicyWords = "fail, skip-document, substitute";
 inline constexpr const char* kColourRouteWords = "film, separations";
-inline constexpr const char* kOversizeWords = "fail, reduce";
+inline constexpr const char* kOversizeWords = "fail, reduce, split";
 
 std::string format_number(double value);
 std::string expected_number(const NumberRange& range);  // "a number 7–50"

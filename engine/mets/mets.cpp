@@ -355,12 +355,19 @@ void Builder::logical() {
       page_div = nullptr;
     }
     const bool page = r.page > 0 && (r.kind == "page" || r.kind == "substitute");
+    // The target before a page's sections (oversize = "split") is part of the page: its
+    // division goes inside the page's, after the page's files (METS: fptr before div).
+    if (r.kind == "reduction-change" && page_div && page_of_div == r.page) {
+      target(page_div, r);
+      continue;
+    }
     if (!page) {
       page_div = nullptr;
       target(doc_div, r);
       continue;
     }
-    if (page_div && page_of_div == r.page) {  // another separation of the same page
+    // Another separation of the same page, or a section of it.
+    if (page_div && page_of_div == r.page) {
       xmlNodePtr fptr = element(page_div, mets_, "fptr");
       attr(fptr, "FILEID", frame_id(r.frame), "");
       // The page's frames first, in filming order, then its source file.

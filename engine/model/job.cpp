@@ -37,7 +37,15 @@ const char* to_string(FailurePolicy policy) {
 }
 
 const char* to_string(OversizePolicy policy) {
-  return policy == OversizePolicy::reduce ? "reduce" : "fail";
+  switch (policy) {
+    case OversizePolicy::fail:
+      return "fail";
+    case OversizePolicy::reduce:
+      return "reduce";
+    case OversizePolicy::split:
+      return "split";
+  }
+  return "?";
 }
 
 const char* to_string(ColourRoute route) {

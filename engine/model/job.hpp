@@ -21,9 +21,10 @@ enum class FailurePolicy { fail, skip_document, substitute };
 // A page too large for the image area at its document's reduction (a fold-out map, a
 // newspaper sheet in a book): `fail` stops planning naming the reduction it needs; `reduce`
 // films it at the smallest whole reduction that fits, up to the format's highest, behind a
-// reduction-change target that says so on film
+// reduction-change target that says so on film; `split` films it whole so (the overview), then in
+// overlapping sections at the document's own reduction, behind a target that says how
 // (docs/formats.md#oversize-pages-fold-outs-maps-newspaper-sheets).
-enum class OversizePolicy { fail, reduce };
+enum class OversizePolicy { fail, reduce, split };
 // How colour pages reach the film: `film` writes 3-channel frames for a colour recorder on
 // colour stock; `separations` films each colour page as three black-and-white frames (red,
 // green and blue filter separations) for black-and-white stock
@@ -33,7 +34,7 @@ enum class ColourRoute { film, separations };
 const char* to_string(ImageMode mode);
 const char* to_string(Polarity polarity);
 const char* to_string(FailurePolicy policy);
-const char* to_string(OversizePolicy policy);  // "fail", "reduce"
+const char* to_string(OversizePolicy policy);  // "fail", "reduce", "split"
 const char* to_string(ColourRoute route);      // "film", "separations"
 
 // Where a document's pages come from. Exactly one kind per document.

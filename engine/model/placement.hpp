@@ -24,6 +24,17 @@ struct Placement {
   std::uint32_t track_y_px = 0;
   std::uint32_t track_width_px = 0;
   std::uint32_t track_height_px = 0;
+  // The part of the upright page the frame shows, as fractions of its width and height: the
+  // whole page, or one section of an oversize page filmed in sections (oversize = "split").
+  // The scale is the whole page's; the page box above is the section's.
+  double crop_left = 0;
+  double crop_top = 0;
+  double crop_right = 1;
+  double crop_bottom = 1;
+
+  bool cropped() const {
+    return crop_left > 0 || crop_top > 0 || crop_right < 1 || crop_bottom < 1;
+  }
 };
 
 }  // namespace fw

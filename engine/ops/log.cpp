@@ -172,10 +172,8 @@ void RunLog::frame_exposed(const std::string& reel_id, std::uint64_t sequence,
   if (next_) next_->frame_exposed(reel_id, sequence, row);
   ++frames_;
   ++reel_accepted_;
-  // A colour page's three separation frames are one page (film/plan.hpp, begins_page).
-  const std::string separation = row.separation();
-  if ((row.kind == "page" || row.kind == "substitute") && (separation.empty() || separation == "R"))
-    ++pages_;
+  // A colour page's three separation frames are one page, as are a page's overview and sections.
+  if (row.begins_page()) ++pages_;
   reel_ = reel_id;
   frame_ = row.frame;
   address_ = row.address;

@@ -429,7 +429,14 @@ ReelVerdict verify_reel(const VerifySetup& setup, const PlannedReel& reel,
     const double film_lp_per_mm = out.resolution->finest_document * out.resolution->reduction;
     for (std::size_t i = reel.first_frame; i < end; ++i) {
       const PlannedFrame& f = plan.frames[i];
-      if (f.kind != FrameKind::reduction_change || !(f.announced_reduction > 0)) continue;
+      // A page's sections (oversize = "split") are at the document's reduction, whose quality
+      // index is the reel's.
+      if (f.kind != FrameKind::reduction_change || !(f.announced_reduction > 0) || f.sections > 0) {
+        continue;
+      }
+      // The overview of a page filmed in sections shows where they lie; the sections carry
+      // the page's detail at the document's reduction.
+      if (i + 1 < end && plan.frames[i + 1].sections > 0) continue;
       const double qi = film_lp_per_mm / f.announced_reduction * profile.e_height_mm;
       if (qi + 1e-9 >= profile.qi_required) continue;
       const std::string what = fmt::format(

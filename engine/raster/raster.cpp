@@ -1,6 +1,7 @@
 #include "raster/raster.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <vector>
 
@@ -63,6 +64,23 @@ vips::VImage rotated(const vips::VImage& image, int degrees) {
       return image.copy_memory().rot(VIPS_ANGLE_D270);
   }
   throw Error(ErrorKind::internal, fmt::format("rotate {} is not 0, 90, 180 or 270", degrees));
+}
+
+// A section of an oversize page (oversize = "split"): its part of the upright page, whatever the
+// page's resolution (a PDF page comes rendered at the frame's).
+vips::VImage cropped(const vips::VImage& image, const Placement& placement) {
+  if (!placement.cropped()) return image;
+  const auto at = [](double fraction, int size) {
+    return std::clamp(static_cast<int>(std::lround(fraction * size)), 0, size);
+  };
+  const int left = at(placement.crop_left, image.width());
+  const int top = at(placement.crop_top, image.height());
+  const int right = std::max(left + 1, at(placement.crop_right, image.width()));
+  const int bottom = std::max(top + 1, at(placement.crop_bottom, image.height()));
+  if (right > image.width() || bottom > image.height()) {
+    throw Error(ErrorKind::internal, "a section lies outside its page");
+  }
+  return image.extract_area(left, top, right - left, bottom - top);
 }
 
 vips::VImage thresholded(const vips::VImage& grey, int threshold) {
@@ -221,7 +239,7 @@ FrameImage render_page(const vips::VImage& page, const Placement& placement,
     const bool bitonal = settings.mode == ImageMode::bitonal;
     vips::VImage image =
         to_mode(page, bitonal ? ImageMode::grey : settings.mode, settings.threshold);
-    image = rotated(image, placement.rotate);
+    image = cropped(rotated(image, placement.rotate), placement);
     image = reduced_by_libvips(image, placement.page_width_px, placement.page_height_px);
     return place_in_frame(image, placement, tone_table(settings));
   } catch (const vips::VError& error) {

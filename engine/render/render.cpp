@@ -106,6 +106,9 @@ std::string describe_frame(const Job& job, const PlannedFrame& frame) {
     text += fmt::format("{} {}", to_string(frame.kind), frame.address);
   } else {
     text += fmt::format("document {} page {}", doc.id, frame.page);
+    if (frame.section > 0) {
+      text += fmt::format(" section {} of {}", frame.section, frame.sections);
+    }
     if (frame.separation != Separation::none) {
       text += fmt::format(" separation {}", to_string(frame.separation));
     }

@@ -43,8 +43,9 @@ void add_job_flags(CLI::App& cmd, JobFlags& flags, const std::string& what) {
   cmd.add_option("--mode", flags.mode, "bitonal, grey or colour (job key: mode)");
   cmd.add_option("--polarity", flags.polarity, "negative or positive (job key: polarity)");
   cmd.add_option("--oversize", flags.oversize,
-                 "fail or reduce: a page too large at the reduction is refused, or filmed whole "
-                 "at the reduction it needs behind a reduction-change target (job key: oversize)");
+                 "fail, reduce or split: a page too large at the reduction is refused, filmed "
+                 "whole at the reduction it needs behind a reduction-change target, or so and "
+                 "then in overlapping sections at the reduction (job key: oversize)");
   cmd.add_option("--dpi", o.dpi, "resolution for files without one (job key: dpi)");
   cmd.add_option("--id", o.id, "job id (job key: id)");
   cmd.add_option("--title", o.title, "job title (job key: title)");

@@ -1,0 +1,343 @@
+// Oversize pages filmed in sections (`oversize = "split"`, docs/formats.md#oversize-pages): the
+// page whole at the reduction it fits (the overview), a reduction-change target saying how it
+// is cut, then overlapping sections at the document's own reduction. Planner cases on the
+// 2.5 um plan geometry; one small job on the 10 um sim, filmed, developed, measured on film and
+// verified from the command line.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <vips/vips8>
+
+#include "base/files.hpp"
+#include "catalog/index.hpp"
+#include "core/error.hpp"
+#include "film/format.hpp"
+#include "film/frame_spool.hpp"
+#include "film/plan.hpp"
+#include "film/separation_geometry.hpp"
+#include "job/job.hpp"
+#include "support/plan_fixture.hpp"
+#include "support/test_support.hpp"
+
+namespace fw::oversize_split_test {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using Json = nlohmann::json;
+
+using test::comic_16mm;
+using test::error_of;
+using test::pages_of;
+using test::recorder_at;
+
+PageInfo sheet(double width_mm, double height_mm) {
+  PageInfo info = test::a4_at_300dpi();
+  info.width_mm = width_mm;
+  info.height_mm = height_mm;
+  info.width_px = static_cast<std::uint32_t>(width_mm / 25.4 * 300);
+  info.height_px = static_cast<std::uint32_t>(height_mm / 25.4 * 300);
+  return info;
+}
+
+std::vector<std::string> addresses(const Plan& plan) {
+  std::vector<std::string> out;
+  for (const PlannedFrame& frame : plan.frames) {
+    out.push_back(fmt::format("{} {}", to_string(frame.kind), frame.address));
+  }
+  return out;
+}
+
+// Sections of one row or column: consecutive, overlapping by the overlap on the document, from
+// one edge of the page to the other.
+void expect_overlapping_cover(std::vector<std::pair<double, double>> spans, double page_mm) {
+  ASSERT_FALSE(spans.empty());
+  std::sort(spans.begin(), spans.end());
+  EXPECT_DOUBLE_EQ(spans.front().first, 0);
+  EXPECT_DOUBLE_EQ(spans.back().second, 1);
+  for (std::size_t i = 1; i < spans.size(); ++i) {
+    EXPECT_NEAR((spans[i - 1].second - spans[i].first) * page_mm, kSectionOverlapMm, 1e-6);
+  }
+}
+
+// An A2 map (594 x 420 mm, landscape) in a book of A4 pages on 16 mm comic film at 24x: 420 mm
+// across the film needs two rows of sections; frames are as long as a page needs, so one
+// column. The overview at 34x comes first, then the target, then the sections at 24x.
+TEST(OversizeSplit, ThePageIsFilmedWholeThenInOverlappingSectionsAtTheDocumentsReduction) {
+  Job job = test::job_with_targets({"D001"});
+  job.defaults.oversize = OversizePolicy::split;
+  DocumentPages pages = pages_of(0, 3);
+  pages.pages[1].info = sheet(594, 420);
+  const Plan plan = plan_reels(job, comic_16mm(), recorder_at(2.5), {pages});
+
+  EXPECT_THAT(addresses(plan),
+              ElementsAre("start-target R0001-START", "technical-target R0001-TECH1",
+                          "title-target R0001-D001-TITLE", "page R0001-D001-0001",
+                          "reduction-change R0001-D001-RATIO0002", "page R0001-D001-0002",
+                          "reduction-change R0001-D001-SECT0002", "page R0001-D001-0002-S1",
+                          "page R0001-D001-0002-S2", "page R0001-D001-0003",
+                          "technical-target R0001-TECH2", "end-target R0001-END"));
+  const PlannedFrame& overview = plan.frames[5];
+  const PlannedFrame& notice = plan.frames[6];
+  const PlannedFrame& s1 = plan.frames[7];
+  const PlannedFrame& s2 = plan.frames[8];
+  EXPECT_DOUBLE_EQ(overview.reduction, 34);
+  EXPECT_FALSE(overview.placement.cropped());
+  EXPECT_EQ(overview.blip, hal::BlipLevel::page);
+  EXPECT_EQ(overview.section, 0u);
+  EXPECT_EQ(overview.sections, 2u);
+  EXPECT_DOUBLE_EQ(notice.announced_reduction, 24);
+  EXPECT_EQ(notice.sections, 2u);
+  EXPECT_EQ(notice.blip, hal::BlipLevel::none);
+  EXPECT_EQ(notice.note,
+            "第 2 页分 2 幅（2 行 × 1 列），缩率 24×，自左上起逐行，相邻两幅重叠 20 毫米；全页已先"
+            "以 34× 拍摄。\nPage 2 follows in 2 sections (2 rows x 1 column) at 24x, row by row "
+            "from the top left, each sharing 20 mm with the next; the whole page is filmed before "
+            "them at 34x.");
+
+  // Each section: the full width, half the height and the overlap, at 24x; no blip (blips count
+  // pages), the same source as the overview.
+  for (const PlannedFrame* section : {&s1, &s2}) {
+    EXPECT_DOUBLE_EQ(section->reduction, 24);
+    EXPECT_EQ(section->blip, hal::BlipLevel::none);
+    EXPECT_EQ(section->source.ref.file, overview.source.ref.file);
+    EXPECT_EQ(section->placement.page_width_px, mm_to_px(594.0 / 24, 2.5));
+    EXPECT_EQ(section->placement.page_height_px, mm_to_px(220.0 / 24, 2.5));
+    EXPECT_LE(section->placement.page_y_px + section->placement.page_height_px,
+              mm_to_px(12.5, 2.5));
+    EXPECT_NEAR(section->placement.scale_x, overview.placement.scale_x * 34 / 24, 1e-3);
+  }
+  EXPECT_EQ(s1.section, 1u);
+  EXPECT_EQ(s2.section, 2u);
+  expect_overlapping_cover({{s1.placement.crop_top, s1.placement.crop_bottom},
+                            {s2.placement.crop_top, s2.placement.crop_bottom}},
+                           420);
+  EXPECT_DOUBLE_EQ(s1.placement.crop_left, 0);
+  EXPECT_DOUBLE_EQ(s1.placement.crop_right, 1);
+
+  // Three pages, whatever the frames: the reel's count, begins_page and the index row's.
+  EXPECT_EQ(plan.reels[0].pages, 3u);
+  EXPECT_TRUE(begins_page(overview));
+  EXPECT_FALSE(begins_page(s1));
+  IndexRow row;
+  row.kind = "page";
+  row.address = s2.address;
+  EXPECT_FALSE(row.begins_page());
+  row.address = overview.address;
+  EXPECT_TRUE(row.begins_page());
+
+  // plan.json and the frame spool keep the sections.
+  const Json json = Json::parse(plan.to_json(job));
+  EXPECT_EQ(json["frames"][8]["section"], 2);
+  EXPECT_EQ(json["frames"][8]["sections"], 2);
+  EXPECT_EQ(json["frames"][8]["placement"]["crop"][3], 1);
+  EXPECT_FALSE(json["frames"][5]["placement"].contains("crop"));
+  EXPECT_FALSE(json["frames"][3].contains("section"));
+  const test::TempDir dir;
+  std::vector<PlannedFrame> frames = plan.frames;
+  FrameSpool spool(std::move(frames), dir.path());
+  EXPECT_EQ(spool.read(8).section, 2u);
+  EXPECT_EQ(spool.read(8).section_columns, 1u);
+  EXPECT_DOUBLE_EQ(spool.read(8).placement.crop_top, s2.placement.crop_top);
+}
+
+// Fixed frames (the COM fiche's 8.2 x 6.5 mm cells) cut the page along the film too: an A4 page
+// in a document at 42x is filmed whole at 48x, then in a grid of sections at 42x, row by row.
+TEST(OversizeSplit, FixedFramesCutThePageInBothDirections) {
+  const FilmFormat fiche = load_format(test::profiles(), "fiche-a6-270-48x");
+  Job job = test::job_with({"D001"});
+  job.defaults.reduction = 42;
+  job.defaults.oversize = OversizePolicy::split;
+  PageSettings settings = job.defaults;
+  const PageSections grid = page_sections(sheet(420, 297), settings, fiche, 2.5, 20);
+  EXPECT_EQ(grid.rows, 2u);
+  EXPECT_EQ(grid.columns, 2u);
+  ASSERT_EQ(grid.sections.size(), 4u);
+  expect_overlapping_cover({{grid.sections[0].crop_left, grid.sections[0].crop_right},
+                            {grid.sections[1].crop_left, grid.sections[1].crop_right}},
+                           420);
+  expect_overlapping_cover({{grid.sections[0].crop_top, grid.sections[0].crop_bottom},
+                            {grid.sections[2].crop_top, grid.sections[2].crop_bottom}},
+                           297);
+  EXPECT_DOUBLE_EQ(grid.sections[1].crop_top, 0);  // row by row: section 2 is top right
+  EXPECT_DOUBLE_EQ(grid.sections[2].crop_left, 0);
+  for (const Placement& section : grid.sections) {
+    EXPECT_EQ(section.frame_width_px, grid.sections[0].frame_width_px);
+    EXPECT_LE(section.page_x_px + section.page_width_px, section.frame_width_px);
+    EXPECT_LE(section.page_y_px + section.page_height_px, section.frame_height_px);
+  }
+
+  DocumentPages pages = pages_of(0, 1);
+  pages.pages[0].info = sheet(210, 297);
+  const Plan plan = plan_reels(job, fiche, recorder_at(2.5), {pages});
+  std::vector<std::string> filmed;
+  for (const std::string& frame : addresses(plan)) {
+    if (frame.rfind("fiche-header", 0) != 0) filmed.push_back(frame);
+  }
+  ASSERT_GE(filmed.size(), 5u);
+  EXPECT_EQ(filmed[0], "reduction-change F0001-D001-RATIO0001");
+  EXPECT_EQ(filmed[1], "page F0001-D001-0001");
+  EXPECT_EQ(filmed[2], "reduction-change F0001-D001-SECT0001");
+  EXPECT_EQ(filmed[3], "page F0001-D001-0001-S1");
+  EXPECT_EQ(plan.reels[0].pages, 1u);
+}
+
+// The overview must fit the format: a page no reduction of it holds is refused, saying why.
+TEST(OversizeSplit, APageNoReductionOfTheFormatHoldsWholeIsRefused) {
+  Job job = test::job_with({"D001"});
+  job.defaults.oversize = OversizePolicy::split;
+  DocumentPages pages = pages_of(0, 1);
+  pages.pages[0].info = sheet(1189, 841);  // A0
+  EXPECT_THAT(
+      error_of(ErrorKind::input, [&] { plan_reels(job, comic_16mm(), recorder_at(2.5), {pages}); }),
+      HasSubstr("it needs at least 67.9x, more than the format's maximum of 50x (oversize = "
+                "\"split\" films a page's sections after a view of the whole page, which this "
+                "format cannot hold: film it on a wider format)"));
+}
+
+// A colour page on the separations route: the overview and every section as R, G and B; the
+// page is one page, its red overview the only frame with a blip.
+TEST(OversizeSplit, ColourSeparationsOfEachSection) {
+  Job job = test::job_with({"D001"});
+  job.defaults.oversize = OversizePolicy::split;
+  job.defaults.mode = ImageMode::colour;
+  job.defaults.colour_route = ColourRoute::separations;
+  DocumentPages pages = pages_of(0, 1);
+  pages.pages[0].info = sheet(594, 420);
+  const Plan plan = plan_reels(job, comic_16mm(), recorder_at(2.5), {pages});
+  EXPECT_THAT(addresses(plan),
+              ElementsAre("reduction-change R0001-D001-RATIO0001", "page R0001-D001-0001-R",
+                          "page R0001-D001-0001-G", "page R0001-D001-0001-B",
+                          "reduction-change R0001-D001-SECT0001", "page R0001-D001-0001-S1-R",
+                          "page R0001-D001-0001-S1-G", "page R0001-D001-0001-S1-B",
+                          "page R0001-D001-0001-S2-R", "page R0001-D001-0001-S2-G",
+                          "page R0001-D001-0001-S2-B"));
+  std::size_t blips = 0;
+  for (const PlannedFrame& frame : plan.frames) blips += frame.blip != hal::BlipLevel::none;
+  EXPECT_EQ(blips, 1u);
+  EXPECT_EQ(plan.reels[0].pages, 1u);
+  EXPECT_EQ(separation_of_address("R0001-D001-0001-S2-G"), Separation::green);
+  EXPECT_EQ(section_of_address("R0001-D001-0001-S2-G"), 2u);
+  EXPECT_EQ(section_of_address("R0001-D001-0001-S12"), 12u);
+  EXPECT_EQ(section_of_address("R0001-D001-0001-G"), 0u);
+  EXPECT_EQ(section_of_address("R0001-D001-SECT0001"), 0u);
+  EXPECT_EQ(section_of_address("R0001-S1"), 0u);
+}
+
+// Long documents over many reels: the target before a page's overview, the overview, the
+// sections' target and the sections stay on one reel.
+TEST(OversizeSplit, APageAndItsSectionsStayOnOneReel) {
+  Job job = test::job_with_targets({"D001"});
+  job.defaults.oversize = OversizePolicy::split;
+  DocumentPages pages = pages_of(0, 20);
+  for (std::size_t i = 1; i < pages.pages.size(); i += 2) pages.pages[i].info = sheet(594, 420);
+  for (int step = 0; step < 30; ++step) {
+    FilmFormat format = comic_16mm();
+    format.reel_length_m = 2.3 + step * 0.002;
+    format.reel_lengths_m = {format.reel_length_m};
+    const Plan plan = plan_reels(job, format, recorder_at(2.5), {pages});
+    ASSERT_GE(plan.reels.size(), 3u);
+    for (const PlannedFrame& frame : plan.frames) {
+      if (frame.kind != FrameKind::reduction_change) continue;
+      // RATIO, overview, SECT, S1, S2: all on this reel.
+      ASSERT_LT(frame.sequence + 3, plan.frames.size());
+      const std::size_t last = frame.sections > 0 ? frame.sequence + 2 : frame.sequence + 4;
+      EXPECT_EQ(plan.frames[last].reel, frame.reel) << frame.address << " at " << step;
+      EXPECT_EQ(plan.frames[last].page, frame.page) << frame.address << " at " << step;
+    }
+    test::expect_reels_within_their_length(plan);
+  }
+}
+
+// From the command line on the 10 um sim: an A4 page, an A3 fold-out and an A4 page. 420 mm
+// across the 12.5 mm image area at 24x takes two sections; the fold-out's block of ink, in its
+// upper half, is on the first section and not on the second, where the film measures it.
+TEST(OversizeSplit, AFoldOutInSectionsIsOnFilmWhereItsTargetSaysAndVerifies) {
+  const test::TempDir dir;
+  const fs::path& root = dir.path();
+  test::copy_profiles_with_test_recorder(root / "profiles");
+  fs::create_directories(root / "scans");
+  const auto page = [&](const std::string& name, double width_mm, double height_mm) {
+    const int w = static_cast<int>(width_mm / 25.4 * 50),
+              h = static_cast<int>(height_mm / 25.4 * 50);
+    vips::VImage image = (vips::VImage::black(w, h) + 255).cast(VIPS_FORMAT_UCHAR).copy_memory();
+    image.draw_rect({0}, 4, 4, w - 8, h - 8);
+    // Ink from a quarter of the height to 45 % of it: above the 200 mm where section 2 begins.
+    image.draw_rect({0}, w / 4, h / 4, w / 3, h / 5, vips::VImage::option()->set("fill", true));
+    image.copy(vips::VImage::option()->set("xres", 50 / 25.4)->set("yres", 50 / 25.4))
+        .pngsave((root / "scans" / name).c_str());
+  };
+  page("p1.png", 210, 297);
+  page("p2.png", 297, 420);
+  page("p3.png", 210, 297);
+  const auto run = [&](const std::string& command) {
+    test::write_text(
+        root / "fold.toml",
+        fmt::format("version = 1\nid = \"fold\"\ntitle = \"地图 test\"\nreduction = 24\n"
+                    "oversize = \"split\"\n[recorder]\ndriver = \"sim\"\n[recorder.options]\n"
+                    "rate = 0\nrecorder = \"sim-test\"\nprofiles = \"{}\"\n[[documents]]\n"
+                    "id = \"D001\"\ntitle = \"附图\"\npages = {{ dir = \"scans\" }}\n",
+                    (root / "profiles").string()));
+    return test::run_cli({command, (root / "fold.toml").string(), "--profiles",
+                          (root / "profiles").string(), "--out", (root / "out").string()});
+  };
+
+  const auto filmed = run("convert");
+  ASSERT_EQ(filmed.exit_code, 0) << filmed.out << filmed.err;
+  EXPECT_THAT(filmed.err,
+              HasSubstr("warning: document D001 (documents[1]) page 2: too large for 24x, filmed "
+                        "whole at 34x behind the reduction-change target R0001-D001-RATIO0002, "
+                        "then in 2 sections (2 x 1) at 24x behind R0001-D001-SECT0002 (oversize "
+                        "= \"split\")"));
+  EXPECT_THAT(filmed.out, HasSubstr("(3 pages, 0 substitutes, 7 targets)"));
+  const fs::path out = root / "out" / "fold";
+  const auto index = test::read_csv(out / "R0001" / "index.csv");
+  ASSERT_EQ(index.size(), 13u);  // the header and 12 frames
+  EXPECT_THAT(index[7], testing::IsSupersetOf({"reduction-change", "R0001-D001-SECT0002"}));
+  EXPECT_THAT(index[8], testing::IsSupersetOf({"page", "R0001-D001-0002-S1", "2"}));
+  EXPECT_THAT(index[9], testing::IsSupersetOf({"page", "R0001-D001-0002-S2", "2"}));
+
+  // Mean density (x 10000 in the developed film) of a box of the page, in mm on the document
+  // from the page's top left, on the frame of `address`.
+  const Json plan = Json::parse(read_file(out / "plan.json"));
+  const auto density = [&](std::size_t frame, double x_mm, double y_mm, double size_mm) {
+    const Json& placement = plan["frames"][frame]["placement"];
+    const double px_per_mm = 1.0 / 24 / 0.010;  // 24x on the 10 um sim
+    const vips::VImage film = vips::VImage::new_from_file(
+        (out / "R0001" / "film" / fmt::format("F{:06}.tif", frame + 1)).c_str());
+    const int size = static_cast<int>(size_mm * px_per_mm);
+    return film
+        .extract_area(placement["page_x_px"].get<int>() + static_cast<int>(x_mm * px_per_mm),
+                      placement["page_y_px"].get<int>() + static_cast<int>(y_mm * px_per_mm), size,
+                      size)
+        .avg();
+  };
+  ASSERT_EQ(plan["frames"][7]["address"], "R0001-D001-0002-S1");
+  ASSERT_EQ(plan["frames"][8]["address"], "R0001-D001-0002-S2");
+  // The ink block: x 74-173 mm, y 105-189 mm of the page. Section 1 shows y 0-220 mm, section 2
+  // y 200-420 mm: on section 2, y 105 mm of the page is 105 mm into section 1 and the same
+  // place of the frame on section 2 shows paper (y 305 mm of the page).
+  const double ink = density(7, 100, 130, 20);
+  const double paper_below = density(8, 100, 130, 20);
+  EXPECT_LT(ink, 3000) << "ink filmed clear on a negative";
+  EXPECT_GT(paper_below, 9000) << "paper filmed at its aim density";
+  // The overlap: the band 200-220 mm of the page is on both sections.
+  EXPECT_NEAR(density(7, 30, 205, 10), density(8, 30, 5, 10), 300);
+
+  const auto verified = run("verify");
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  EXPECT_THAT(verified.out, HasSubstr("R0001: pass — 12 of 12 frames on film"));
+  // The page's detail is in the sections at 24x: the overview's QI is not the page's.
+  EXPECT_THAT(verified.out, Not(HasSubstr("RATIO0002")));
+}
+
+}  // namespace
+}  // namespace fw::oversize_split_test
