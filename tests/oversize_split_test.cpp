@@ -58,13 +58,14 @@ std::vector<std::string> addresses(const Plan& plan) {
 
 // Sections of one row or column: consecutive, overlapping by the overlap on the document, from
 // one edge of the page to the other.
-void expect_overlapping_cover(std::vector<std::pair<double, double>> spans, double page_mm) {
+void expect_overlapping_cover(std::vector<std::pair<double, double>> spans, double page_mm,
+                              double overlap_mm = 20) {
   ASSERT_FALSE(spans.empty());
   std::sort(spans.begin(), spans.end());
   EXPECT_DOUBLE_EQ(spans.front().first, 0);
   EXPECT_DOUBLE_EQ(spans.back().second, 1);
   for (std::size_t i = 1; i < spans.size(); ++i) {
-    EXPECT_NEAR((spans[i - 1].second - spans[i].first) * page_mm, kSectionOverlapMm, 1e-6);
+    EXPECT_NEAR((spans[i - 1].second - spans[i].first) * page_mm, overlap_mm, 1e-6);
   }
 }
 
@@ -157,7 +158,7 @@ TEST(OversizeSplit, FixedFramesCutThePageInBothDirections) {
   job.defaults.reduction = 42;
   job.defaults.oversize = OversizePolicy::split;
   PageSettings settings = job.defaults;
-  const PageSections grid = page_sections(sheet(420, 297), settings, fiche, 2.5, 20);
+  const PageSections grid = page_sections(sheet(420, 297), settings, fiche, 2.5);
   EXPECT_EQ(grid.rows, 2u);
   EXPECT_EQ(grid.columns, 2u);
   ASSERT_EQ(grid.sections.size(), 4u);
@@ -188,6 +189,41 @@ TEST(OversizeSplit, FixedFramesCutThePageInBothDirections) {
   EXPECT_EQ(filmed[2], "reduction-change F0001-D001-SECT0001");
   EXPECT_EQ(filmed[3], "page F0001-D001-0001-S1");
   EXPECT_EQ(plan.reels[0].pages, 1u);
+}
+
+// The overlap is the job's or the document's (section_overlap_mm): a wider one takes more
+// sections of the same page.
+TEST(OversizeSplit, TheOverlapIsAJobAndDocumentKey) {
+  const test::TempDir dir;
+  const fs::path file = dir.path() / "job.toml";
+  test::write_text(file,
+                   "version = 1\nid = \"o\"\ntitle = \"t\"\noversize = \"split\"\n"
+                   "section_overlap_mm = 40\n"
+                   "[[documents]]\nid = \"D001\"\ntitle = \"a\"\npages = { dir = \"s\" }\n"
+                   "[[documents]]\nid = \"D002\"\ntitle = \"b\"\npages = { dir = \"s\" }\n"
+                   "section_overlap_mm = 0\n");
+  const Job job = load_job(file);
+  const PageSettings wide = settings_for(job, job.documents[0]);
+  const PageSettings none = settings_for(job, job.documents[1]);
+  EXPECT_DOUBLE_EQ(wide.section_overlap_mm, 40);
+  EXPECT_DOUBLE_EQ(none.section_overlap_mm, 0);
+  // 900 mm across 12.1 mm x 24 = 290 mm of the image area: four sections sharing 40 mm, four
+  // sharing nothing; an A2 map's 420 mm: two either way.
+  const PageSections four = page_sections(sheet(600, 900), wide, comic_16mm(), 2.5);
+  EXPECT_EQ(four.rows, 4u);
+  expect_overlapping_cover({{four.sections[0].crop_top, four.sections[0].crop_bottom},
+                            {four.sections[1].crop_top, four.sections[1].crop_bottom},
+                            {four.sections[2].crop_top, four.sections[2].crop_bottom},
+                            {four.sections[3].crop_top, four.sections[3].crop_bottom}},
+                           900, 40);
+  const PageSections butted = page_sections(sheet(600, 900), none, comic_16mm(), 2.5);
+  EXPECT_EQ(butted.rows, 4u);
+  EXPECT_DOUBLE_EQ(butted.sections[1].crop_top, butted.sections[0].crop_bottom);
+  EXPECT_EQ(page_sections(sheet(594, 420), wide, comic_16mm(), 2.5).rows, 2u);
+
+  test::write_text(file, "version = 1\nid = \"o\"\ntitle = \"t\"\nsection_overlap_mm = 150\n");
+  EXPECT_THAT(error_of(ErrorKind::job, [&] { load_job(file); }),
+              HasSubstr("job.toml:4: section_overlap_mm: expected a number 0"));
 }
 
 // The overview must fit the format: a page no reduction of it holds is refused, saying why.

@@ -207,7 +207,8 @@ Placement place_page(const PageInfo& info, const PageSettings& settings, const F
 }
 
 PageSections page_sections(const PageInfo& info, const PageSettings& settings,
-                           const FilmFormat& format, double pitch_um, double overlap_mm) {
+                           const FilmFormat& format, double pitch_um) {
+  const double overlap_mm = settings.section_overlap_mm;
   const auto [width_mm, height_mm] = upright_mm(info, settings.rotate);
   const bool quarter_turn = settings.rotate % 180 == 90;
   const double upright_width_px = quarter_turn ? info.height_px : info.width_px;

@@ -181,7 +181,7 @@ std::vector<PlannedFrame> with_sections(std::vector<PlannedFrame> frames, const 
     const std::string context = page_context(document, frame.page, frame.source);
     PageSections grid;
     try {
-      grid = page_sections(frame.source.info, settings, format, pitch_um, kSectionOverlapMm);
+      grid = page_sections(frame.source.info, settings, format, pitch_um);
     } catch (const Error& error) {
       throw with_context(context, error);
     }
@@ -202,8 +202,9 @@ std::vector<PlannedFrame> with_sections(std::vector<PlannedFrame> frames, const 
         "毫米；全页已先以 {6:g}× 拍摄。\nPage {0} follows in {1} sections ({7} x {8}) at "
         "{4:g}x, row by row from the top left, each sharing {5:g} mm with the next; the whole "
         "page is filmed before them at {6:g}x.",
-        frame.page, frame.sections, grid.rows, grid.columns, settings.reduction, kSectionOverlapMm,
-        frame.reduction, count_of(grid.rows, "row"), count_of(grid.columns, "column"));
+        frame.page, frame.sections, grid.rows, grid.columns, settings.reduction,
+        settings.section_overlap_mm, frame.reduction, count_of(grid.rows, "row"),
+        count_of(grid.columns, "column"));
     PlannedFrame overview = frame;
     out.push_back(std::move(overview));
     out.push_back(std::move(notice));

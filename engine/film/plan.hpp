@@ -50,20 +50,16 @@ double page_reduction(const PageInfo& info, const PageSettings& settings, const 
 
 // An oversize page in overlapping sections at `settings.reduction` (oversize = "split"), row by
 // row from the top left of the upright page: each section's placement (its crop and its box,
-// centred in the image area) and the grid. Neighbouring sections share `overlap_mm` of the page
-// (on the document). Error(input) when the format cannot hold a section wider than the overlap.
+// centred in the image area) and the grid. Neighbouring sections share
+// `settings.section_overlap_mm` of the page (on the document). Error(input) when the format
+// cannot hold a section wider than the overlap.
 struct PageSections {
   std::uint32_t rows = 1;
   std::uint32_t columns = 1;
   std::vector<Placement> sections;
 };
 PageSections page_sections(const PageInfo& info, const PageSettings& settings,
-                           const FilmFormat& format, double pitch_um, double overlap_mm);
-
-// What neighbouring sections of a page filmed in sections share, on the document: our choice
-// (docs/formats.md), wide enough that a line of text or a map's grid square cut at one edge is
-// whole on the next section.
-constexpr double kSectionOverlapMm = 20;
+                           const FilmFormat& format, double pitch_um);
 
 // What a frame shows. Targets are frames like pages, rendered from profiles/targets/.
 enum class FrameKind {

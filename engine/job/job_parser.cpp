@@ -246,6 +246,9 @@ void JobParser::add_settings_rules(std::vector<Rule>& rules, PageSettingsOverrid
   rules.push_back({"oversize", [&](const TomlValue& value) {
                      settings.oversize = read_word(value, oversize_policy_from, kOversizeWords);
                    }});
+  rules.push_back({"section_overlap_mm", [&](const TomlValue& value) {
+                     settings.section_overlap_mm = value.number(NumberRange::between(0, 100));
+                   }});
 }
 
 Limits JobParser::read_limits(const TomlValue& value) const {

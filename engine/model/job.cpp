@@ -62,6 +62,7 @@ PageSettings with_overrides(PageSettings settings, const PageSettingsOverride& o
   if (overrides.on_error) settings.on_error = *overrides.on_error;
   if (overrides.colour_route) settings.colour_route = *overrides.colour_route;
   if (overrides.oversize) settings.oversize = *overrides.oversize;
+  if (overrides.section_overlap_mm) settings.section_overlap_mm = *overrides.section_overlap_mm;
   return settings;
 }
 

@@ -62,6 +62,10 @@ struct PageSettings {
   FailurePolicy on_error = FailurePolicy::fail;
   ColourRoute colour_route = ColourRoute::film;  // used in colour mode only
   OversizePolicy oversize = OversizePolicy::fail;
+  // What neighbouring sections of a page filmed in sections (oversize = "split") share, in mm
+  // of the document: wide enough by default that a line of text or a map's grid square cut at
+  // one edge is whole on the next section (our choice, docs/formats.md).
+  double section_overlap_mm = 20;
 };
 
 struct PageSettingsOverride {
@@ -74,6 +78,7 @@ struct PageSettingsOverride {
   std::optional<FailurePolicy> on_error;
   std::optional<ColourRoute> colour_route;
   std::optional<OversizePolicy> oversize;
+  std::optional<double> section_overlap_mm;
 };
 
 // `settings` with every override that is set applied.
