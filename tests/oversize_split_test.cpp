@@ -56,6 +56,28 @@ std::vector<std::string> addresses(const Plan& plan) {
   return out;
 }
 
+// A PDF of one page `width_pt` x `height_pt` drawn by `content` (a content stream), written by
+// hand: objects and a cross-reference table.
+void write_pdf(const fs::path& file, int width_pt, int height_pt, const std::string& content) {
+  const std::vector<std::string> objects{
+      "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+      fmt::format("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {} {}] /Contents 4 0 R >>", width_pt,
+                  height_pt),
+      fmt::format("<< /Length {} >>\nstream\n{}\nendstream", content.size(), content)};
+  std::string pdf = "%PDF-1.4\n";
+  std::vector<std::size_t> offsets;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    offsets.push_back(pdf.size());
+    pdf += fmt::format("{} 0 obj\n{}\nendobj\n", i + 1, objects[i]);
+  }
+  const std::size_t xref = pdf.size();
+  pdf += fmt::format("xref\n0 {}\n0000000000 65535 f \n", offsets.size() + 1);
+  for (const std::size_t at : offsets) pdf += fmt::format("{:010} 00000 n \n", at);
+  pdf += fmt::format("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{}\n%%EOF\n",
+                     offsets.size() + 1, xref);
+  test::write_text(file, pdf);
+}
+
 // Sections of one row or column: consecutive, overlapping by the overlap on the document, from
 // one edge of the page to the other.
 void expect_overlapping_cover(std::vector<std::pair<double, double>> spans, double page_mm,
@@ -293,9 +315,10 @@ TEST(OversizeSplit, APageAndItsSectionsStayOnOneReel) {
   }
 }
 
-// From the command line on the 10 um sim: an A4 page, an A3 fold-out and an A4 page. 420 mm
-// across the 12.5 mm image area at 24x takes two sections; the fold-out's block of ink, in its
-// upper half, is on the first section and not on the second, where the film measures it.
+// From the command line on the 10 um sim: an A4 page, an A3 fold-out and an A4 page, then the
+// fold-out again as a PDF page. 420 mm across the 12.5 mm image area at 24x takes two sections;
+// the fold-out's block of ink, in its upper half, is on the first section and not on the
+// second, where the film measures it.
 TEST(OversizeSplit, AFoldOutInSectionsIsOnFilmWhereItsTargetSaysAndVerifies) {
   const test::TempDir dir;
   const fs::path& root = dir.path();
@@ -314,14 +337,19 @@ TEST(OversizeSplit, AFoldOutInSectionsIsOnFilmWhereItsTargetSaysAndVerifies) {
   page("p1.png", 210, 297);
   page("p2.png", 297, 420);
   page("p3.png", 210, 297);
+  // The same fold-out as a PDF page (A3, 842 x 1191 pt), rendered at the frame's scale: its ink
+  // block where the PNG's is (x 74-173 mm, y 105-189 mm from the top).
+  write_pdf(root / "map.pdf", 842, 1191, "0 0 0 rg 210 655 280 238 re f");
   const auto run = [&](const std::string& command) {
     test::write_text(
         root / "fold.toml",
-        fmt::format("version = 1\nid = \"fold\"\ntitle = \"地图 test\"\nreduction = 24\n"
-                    "oversize = \"split\"\n[recorder]\ndriver = \"sim\"\n[recorder.options]\n"
-                    "rate = 0\nrecorder = \"sim-test\"\nprofiles = \"{}\"\n[[documents]]\n"
-                    "id = \"D001\"\ntitle = \"附图\"\npages = {{ dir = \"scans\" }}\n",
-                    (root / "profiles").string()));
+        fmt::format(
+            "version = 1\nid = \"fold\"\ntitle = \"地图 test\"\nreduction = 24\n"
+            "oversize = \"split\"\n[recorder]\ndriver = \"sim\"\n[recorder.options]\n"
+            "rate = 0\nrecorder = \"sim-test\"\nprofiles = \"{}\"\n[[documents]]\n"
+            "id = \"D001\"\ntitle = \"附图\"\npages = {{ dir = \"scans\" }}\n[[documents]]\n"
+            "id = \"D002\"\ntitle = \"地图\"\npages = {{ pdf = \"map.pdf\" }}\n",
+            (root / "profiles").string()));
     return test::run_cli({command, (root / "fold.toml").string(), "--profiles",
                           (root / "profiles").string(), "--out", (root / "out").string()});
   };
@@ -333,10 +361,10 @@ TEST(OversizeSplit, AFoldOutInSectionsIsOnFilmWhereItsTargetSaysAndVerifies) {
                         "whole at 34x behind the reduction-change target R0001-D001-RATIO0002, "
                         "then in 2 sections (2 x 1) at 24x behind R0001-D001-SECT0002 (oversize "
                         "= \"split\")"));
-  EXPECT_THAT(filmed.out, HasSubstr("(3 pages, 0 substitutes, 7 targets)"));
+  EXPECT_THAT(filmed.out, HasSubstr("(4 pages, 0 substitutes, 10 targets)"));
   const fs::path out = root / "out" / "fold";
   const auto index = test::read_csv(out / "R0001" / "index.csv");
-  ASSERT_EQ(index.size(), 13u);  // the header and 12 frames
+  ASSERT_EQ(index.size(), 19u);  // the header and 18 frames
   EXPECT_THAT(index[7], testing::IsSupersetOf({"reduction-change", "R0001-D001-SECT0002"}));
   EXPECT_THAT(index[8], testing::IsSupersetOf({"page", "R0001-D001-0002-S1", "2"}));
   EXPECT_THAT(index[9], testing::IsSupersetOf({"page", "R0001-D001-0002-S2", "2"}));
@@ -368,9 +396,15 @@ TEST(OversizeSplit, AFoldOutInSectionsIsOnFilmWhereItsTargetSaysAndVerifies) {
   // The overlap: the band 200-220 mm of the page is on both sections.
   EXPECT_NEAR(density(7, 30, 205, 10), density(8, 30, 5, 10), 300);
 
+  // The PDF's sections (after D002's title target, its RATIO target, overview and SECT target).
+  ASSERT_EQ(plan["frames"][14]["address"], "R0001-D002-0001-S1");
+  ASSERT_EQ(plan["frames"][15]["address"], "R0001-D002-0001-S2");
+  EXPECT_LT(density(14, 100, 130, 20), 3000);
+  EXPECT_GT(density(15, 100, 130, 20), 9000);
+
   const auto verified = run("verify");
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
-  EXPECT_THAT(verified.out, HasSubstr("R0001: pass — 12 of 12 frames on film"));
+  EXPECT_THAT(verified.out, HasSubstr("R0001: pass — 18 of 18 frames on film"));
   // The page's detail is in the sections at 24x: the overview's QI is not the page's.
   EXPECT_THAT(verified.out, Not(HasSubstr("RATIO0002")));
 }
