@@ -117,6 +117,9 @@ TEST(OversizeSplit, ThePageIsFilmedWholeThenInOverlappingSectionsAtTheDocumentsR
   EXPECT_EQ(overview.blip, hal::BlipLevel::page);
   EXPECT_EQ(overview.section, 0u);
   EXPECT_EQ(overview.sections, 2u);
+  EXPECT_EQ(plan.frames[4].note,
+            "第 2 页（超幅）全页缩率 34×，随后分幅以本文献缩率 24× 拍摄。\nPage 2 (oversize) is "
+            "filmed whole at 34x, then in sections at the document's 24x.");
   EXPECT_DOUBLE_EQ(notice.announced_reduction, 24);
   EXPECT_EQ(notice.sections, 2u);
   EXPECT_EQ(notice.blip, hal::BlipLevel::none);
@@ -248,17 +251,40 @@ TEST(OversizeSplit, TheOverlapIsAJobAndDocumentKey) {
               HasSubstr("job.toml:4: section_overlap_mm: expected a number 0"));
 }
 
-// The overview must fit the format: a page no reduction of it holds is refused, saying why.
-TEST(OversizeSplit, APageNoReductionOfTheFormatHoldsWholeIsRefused) {
+// The overview may go beyond the format's own range (35 mm: 7x to 21x) up to 50x: a broadsheet
+// of 600 x 800 mm in a newspaper filmed at 18x needs 25.x across 35 mm's 32 mm, so its overview
+// is at 26x, and its sections at 18x. A page that not even 50x holds whole is refused.
+TEST(OversizeSplit, TheOverviewMayGoBeyondTheFormatsRangeUpToFiftyTimes) {
+  const FilmFormat film35 = load_format(test::profiles(), "35mm-comic-30m");
+  ASSERT_DOUBLE_EQ(film35.max_reduction, 21);
   Job job = test::job_with({"D001"});
+  job.defaults.reduction = 18;
   job.defaults.oversize = OversizePolicy::split;
   DocumentPages pages = pages_of(0, 1);
-  pages.pages[0].info = sheet(1189, 841);  // A0
+  pages.pages[0].info = sheet(600, 800);
+  const Plan plan = plan_reels(job, film35, recorder_at(2.5), {pages});
+  EXPECT_THAT(addresses(plan),
+              ElementsAre("reduction-change R0001-D001-RATIO0001", "page R0001-D001-0001",
+                          "reduction-change R0001-D001-SECT0001", "page R0001-D001-0001-S1",
+                          "page R0001-D001-0001-S2"));
+  EXPECT_DOUBLE_EQ(plan.frames[0].announced_reduction, 26);
+  EXPECT_DOUBLE_EQ(plan.frames[1].reduction, 26);
+  EXPECT_LE(plan.frames[1].placement.page_height_px, mm_to_px(32, 2.5));
+  EXPECT_DOUBLE_EQ(plan.frames[3].reduction, 18);
+  // Under "reduce" the page itself would be filmed at 26x: beyond the format, so refused.
+  job.defaults.oversize = OversizePolicy::reduce;
+  EXPECT_THAT(
+      error_of(ErrorKind::input, [&] { plan_reels(job, film35, recorder_at(2.5), {pages}); }),
+      HasSubstr("more than the format's maximum of 21x"));
+
+  job = test::job_with({"D001"});
+  job.defaults.oversize = OversizePolicy::split;
+  pages.pages[0].info = sheet(1189, 841);  // A0 across 16 mm
   EXPECT_THAT(
       error_of(ErrorKind::input, [&] { plan_reels(job, comic_16mm(), recorder_at(2.5), {pages}); }),
       HasSubstr("it needs at least 67.9x, more than the format's maximum of 50x (oversize = "
-                "\"split\" films a page's sections after a view of the whole page, which this "
-                "format cannot hold: film it on a wider format)"));
+                "\"split\" films a page's sections after a view of the whole page, at up to 50x: "
+                "film it on a wider format)"));
 }
 
 // A colour page on the separations route: the overview and every section as R, G and B; the

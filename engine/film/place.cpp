@@ -123,9 +123,15 @@ double page_reduction(const PageInfo& info, const PageSettings& settings, const 
   if (frame_geometry(width_mm, height_mm, settings.reduction, format, pitch_um).fits) {
     return settings.reduction;
   }
-  const double reduction = oversize_reduction(width_mm, height_mm, format, pitch_um);
-  // Beyond the format's range place_page refuses the page at the document's own reduction,
-  // saying what it needs.
+  double reduction = oversize_reduction(width_mm, height_mm, format, pitch_um);
+  if (reduction == 0 && settings.oversize == OversizePolicy::split &&
+      format.allowed_reductions.empty()) {
+    FilmFormat wider = format;
+    wider.max_reduction = kLargestOverviewReduction;
+    reduction = oversize_reduction(width_mm, height_mm, wider, pitch_um);
+  }
+  // Beyond that place_page refuses the page at the document's own reduction, saying what it
+  // needs.
   return reduction > 0 ? std::max(reduction, settings.reduction) : settings.reduction;
 }
 
@@ -166,10 +172,11 @@ Placement place_page(const PageInfo& info, const PageSettings& settings, const F
         width_mm, height_mm, area_text(format), format.name, settings.reduction, needed);
     if (needed > format.max_reduction) {
       message += fmt::format(", more than the format's maximum of {}x", format.max_reduction);
-      if (settings.oversize == OversizePolicy::split) {
-        message +=
+      if (settings.oversize == OversizePolicy::split && needed > kLargestOverviewReduction) {
+        message += fmt::format(
             " (oversize = \"split\" films a page's sections after a view of the whole page, "
-            "which this format cannot hold: film it on a wider format)";
+            "at up to {:g}x: film it on a wider format)",
+            kLargestOverviewReduction);
       }
     } else if (const double reduction = oversize_reduction(width_mm, height_mm, format, pitch_um);
                settings.oversize == OversizePolicy::fail && reduction > 0) {

@@ -130,6 +130,13 @@ std::vector<PlannedFrame> with_reduction_changes(std::vector<PlannedFrame> frame
         "{}（超幅）缩率 {:g}×，本文献缩率 {:g}×。\n{} filmed at {:g}x; the "
         "document at {:g}x.",
         zh, reduction, document_reduction, en, reduction, document_reduction);
+    // oversize = "split": this is the page's overview; its sections follow.
+    if (frames[i].sections > 0) {
+      notice.note = fmt::format(
+          "第 {0} 页（超幅）全页缩率 {1:g}×，随后分幅以本文献缩率 {2:g}× 拍摄。\nPage {0} "
+          "(oversize) is filmed whole at {1:g}x, then in sections at the document's {2:g}x.",
+          first, reduction, document_reduction);
+    }
     out.push_back(std::move(notice));
     for (; i < end; ++i) out.push_back(std::move(frames[i]));
   }
@@ -239,8 +246,16 @@ std::vector<PlannedFrame> document_frames(const Job& job, const FilmFormat& form
                    const std::string& context) {
     Placement placement;
     page_settings.reduction = page_reduction(source.info, page_settings, format, pitch_um);
+    // A page's overview (oversize = "split") may lie beyond the format's highest reduction.
+    FilmFormat overview_format;
+    const FilmFormat* placing = &format;
+    if (page_settings.reduction > format.max_reduction) {
+      overview_format = format;
+      overview_format.max_reduction = page_settings.reduction;
+      placing = &overview_format;
+    }
     try {
-      placement = place_page(source.info, page_settings, format, pitch_um);
+      placement = place_page(source.info, page_settings, *placing, pitch_um);
     } catch (const Error& error) {
       const PageInfo& info = source.info;
       // Cameras write 72 dpi and editors 72 or 96 whatever was photographed: a page of a

@@ -44,9 +44,14 @@ Placement place_page(const PageInfo& info, const PageSettings& settings, const F
 // The reduction a page is filmed at: its settings' own; under `oversize = "reduce"` (or "split",
 // for the page's overview), for a page that does not fit at it, the smallest whole reduction at
 // which it does, up to the format's highest (beyond that, its own: place_page then refuses it,
-// saying what it needs).
+// saying what it needs); a page's overview up to kLargestOverviewReduction on a format of a range
+// of reductions.
 double page_reduction(const PageInfo& info, const PageSettings& settings, const FilmFormat& format,
                       double pitch_um);
+
+// The highest reduction a page's overview is filmed at (oversize = "split"), beyond its format's
+// own highest if need be (35 mm's 21x): it shows where the sections lie, which carry the detail.
+constexpr double kLargestOverviewReduction = 50;
 
 // An oversize page in overlapping sections at `settings.reduction` (oversize = "split"), row by
 // row from the top left of the upright page: each section's placement (its crop and its box,
