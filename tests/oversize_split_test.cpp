@@ -21,6 +21,7 @@
 #include "film/frame_spool.hpp"
 #include "film/plan.hpp"
 #include "film/separation_geometry.hpp"
+#include "film/target_layout.hpp"
 #include "job/job.hpp"
 #include "support/plan_fixture.hpp"
 #include "support/test_support.hpp"
@@ -122,6 +123,7 @@ TEST(OversizeSplit, ThePageIsFilmedWholeThenInOverlappingSectionsAtTheDocumentsR
             "filmed whole at 34x, then in sections at the document's 24x.");
   EXPECT_DOUBLE_EQ(notice.announced_reduction, 24);
   EXPECT_EQ(notice.sections, 2u);
+  EXPECT_EQ(target_fields(job, plan, notice).at("section_map"), "S1\nS2");
   EXPECT_EQ(notice.blip, hal::BlipLevel::none);
   EXPECT_EQ(notice.note,
             "第 2 页分 2 幅（2 行 × 1 列），缩率 24×，自左上起逐行，相邻两幅重叠 20 毫米；全页已先"
@@ -201,19 +203,31 @@ TEST(OversizeSplit, FixedFramesCutThePageInBothDirections) {
     EXPECT_LE(section.page_y_px + section.page_height_px, section.frame_height_px);
   }
 
+  // A sheet of 360 x 300 mm fits whole at 48x: four sections at 42x, their map on the target.
   DocumentPages pages = pages_of(0, 1);
-  pages.pages[0].info = sheet(210, 297);
+  pages.pages[0].info = sheet(360, 300);
   const Plan plan = plan_reels(job, fiche, recorder_at(2.5), {pages});
-  std::vector<std::string> filmed;
-  for (const std::string& frame : addresses(plan)) {
-    if (frame.rfind("fiche-header", 0) != 0) filmed.push_back(frame);
+  std::vector<const PlannedFrame*> filmed;
+  for (const PlannedFrame& frame : plan.frames) {
+    if (frame.kind != FrameKind::fiche_header) filmed.push_back(&frame);
   }
-  ASSERT_GE(filmed.size(), 5u);
-  EXPECT_EQ(filmed[0], "reduction-change F0001-D001-RATIO0001");
-  EXPECT_EQ(filmed[1], "page F0001-D001-0001");
-  EXPECT_EQ(filmed[2], "reduction-change F0001-D001-SECT0001");
-  EXPECT_EQ(filmed[3], "page F0001-D001-0001-S1");
+  ASSERT_EQ(filmed.size(), 7u);
+  EXPECT_EQ(filmed[0]->address, "F0001-D001-RATIO0001");
+  EXPECT_DOUBLE_EQ(filmed[1]->reduction, 48);
+  EXPECT_EQ(filmed[2]->address, "F0001-D001-SECT0001");
+  EXPECT_EQ(filmed[6]->address, "F0001-D001-0001-S4");
+  EXPECT_DOUBLE_EQ(filmed[6]->reduction, 42);
+  EXPECT_EQ(target_fields(job, plan, *filmed[2]).at("section_map"), "S1   S2\nS3   S4");
+  EXPECT_EQ(target_fields(job, plan, *filmed[0]).at("section_map"), "");
   EXPECT_EQ(plan.reels[0].pages, 1u);
+
+  // On a format of a few reductions the overview takes one of them, or the page is refused.
+  pages.pages[0].info = sheet(420, 297);
+  EXPECT_THAT(
+      error_of(ErrorKind::input, [&] { plan_reels(job, fiche, recorder_at(2.5), {pages}); }),
+      HasSubstr("more than the format's maximum of 48x (oversize = \"split\" films a "
+                "page's sections after a view of the whole page at one of the format's "
+                "reductions: film it on a wider format)"));
 }
 
 // The overlap is the job's or the document's (section_overlap_mm): a wider one takes more

@@ -172,7 +172,11 @@ Placement place_page(const PageInfo& info, const PageSettings& settings, const F
         width_mm, height_mm, area_text(format), format.name, settings.reduction, needed);
     if (needed > format.max_reduction) {
       message += fmt::format(", more than the format's maximum of {}x", format.max_reduction);
-      if (settings.oversize == OversizePolicy::split && needed > kLargestOverviewReduction) {
+      if (settings.oversize == OversizePolicy::split && !format.allowed_reductions.empty()) {
+        message +=
+            " (oversize = \"split\" films a page's sections after a view of the whole page at "
+            "one of the format's reductions: film it on a wider format)";
+      } else if (settings.oversize == OversizePolicy::split && needed > kLargestOverviewReduction) {
         message += fmt::format(
             " (oversize = \"split\" films a page's sections after a view of the whole page, "
             "at up to {:g}x: film it on a wider format)",

@@ -79,6 +79,21 @@ std::string toc_part(const Plan& plan, const Document& document, const PlannedFr
   return fmt::format("({}/{})", frame.toc_first / per_frame + 1, parts);
 }
 
+// The target before a page's sections (oversize = "split"): where each section lies on the page,
+// its number in its place, a line per row ("S1   S2\nS3   S4").
+std::string section_map(const PlannedFrame& frame) {
+  if (frame.kind != FrameKind::reduction_change || frame.sections == 0 ||
+      frame.section_columns == 0) {
+    return {};
+  }
+  std::string map;
+  for (std::uint32_t k = 1; k <= frame.sections; ++k) {
+    map += fmt::format("S{}", k);
+    if (k < frame.sections) map += k % frame.section_columns == 0 ? "\n" : "   ";
+  }
+  return map;
+}
+
 }  // namespace
 
 using target_detail::cached_template;
@@ -158,6 +173,7 @@ std::map<std::string, std::string> target_fields(const Job& job, const Plan& pla
       {"announced_reduction",
        frame.announced_reduction > 0 ? reduction_text(frame.announced_reduction) : ""},
       {"document_reduction", reduction_text(settings_for(job, document).reduction)},
+      {"section_map", section_map(frame)},
       {"format", plan.format.name},
       {"pitch_um", fmt::format("{:g}", plan.pitch_um)},
       {"document_id", document.id},

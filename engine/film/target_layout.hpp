@@ -130,9 +130,10 @@ std::string film_reason(const Job& job, const PlannedFrame& frame, const std::st
 // Placeholder values for a target frame: reel, reel_count, job_id, job_title, institution,
 // date, reduction, format, document_id, document_title, metadata (one "key: value" line
 // each), continued_to, continued_from, frames (first-last address on the reel or fiche),
-// fiche; toc (a TOC target frame's entries, one line each) and toc_part ("(1/2)" when the
-// table takes several frames); blip_levels (the blip marks' meaning, in a job with a table of
-// contents, else ""); for a substitute page, source and reason (paths as film_path writes them);
+// fiche; announced_reduction, document_reduction and section_map (before a page's sections,
+// their numbers in their places, a line per row); toc (a TOC target frame's entries, one line
+// each) and toc_part ("(1/2)" when the table takes several frames); blip_levels (the blip
+// marks' meaning, in a job with a table of contents, else ""); for a substitute page, source and reason (paths as film_path writes them);
 // with data frames data_version, data_module_um, data_module_px, data_modules, data_bits,
 // data_levels, data_inner, data_outer, data_payload, data_frames (on the reel), data_codewords,
 // data_slots, data_header_rows, data_row0 (first data row), data_blocks (blocks_x x blocks_y),
