@@ -230,6 +230,28 @@ TEST(OversizeSplit, FixedFramesCutThePageInBothDirections) {
                 "reductions: film it on a wider format)"));
 }
 
+// Sections are cut from the upright page: a portrait scan of a landscape map, turned by
+// `rotate = 90`, is cut as the landscape map is.
+TEST(OversizeSplit, ARotatedPageIsCutUpright) {
+  PageSettings settings = test::at(24);
+  settings.oversize = OversizePolicy::split;
+  const PageSections upright = page_sections(sheet(594, 420), settings, comic_16mm(), 2.5);
+  settings.rotate = 90;
+  const PageSections turned = page_sections(sheet(420, 594), settings, comic_16mm(), 2.5);
+  ASSERT_EQ(turned.sections.size(), upright.sections.size());
+  EXPECT_EQ(turned.rows, 2u);
+  for (std::size_t i = 0; i < turned.sections.size(); ++i) {
+    const Placement& a = upright.sections[i];
+    const Placement& b = turned.sections[i];
+    EXPECT_EQ(b.rotate, 90);
+    EXPECT_DOUBLE_EQ(b.crop_top, a.crop_top);
+    EXPECT_DOUBLE_EQ(b.crop_bottom, a.crop_bottom);
+    EXPECT_EQ(b.page_width_px, a.page_width_px);
+    EXPECT_EQ(b.page_height_px, a.page_height_px);
+    EXPECT_NEAR(b.scale_x, a.scale_x, 1e-9);
+  }
+}
+
 // The overlap is the job's or the document's (section_overlap_mm): a wider one takes more
 // sections of the same page.
 TEST(OversizeSplit, TheOverlapIsAJobAndDocumentKey) {
