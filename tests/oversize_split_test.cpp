@@ -37,47 +37,10 @@ using Json = nlohmann::json;
 
 using test::comic_16mm;
 using test::error_of;
+using test::kinds_and_addresses;
 using test::pages_of;
 using test::recorder_at;
-
-PageInfo sheet(double width_mm, double height_mm) {
-  PageInfo info = test::a4_at_300dpi();
-  info.width_mm = width_mm;
-  info.height_mm = height_mm;
-  info.width_px = static_cast<std::uint32_t>(width_mm / 25.4 * 300);
-  info.height_px = static_cast<std::uint32_t>(height_mm / 25.4 * 300);
-  return info;
-}
-
-std::vector<std::string> addresses(const Plan& plan) {
-  std::vector<std::string> out;
-  for (const PlannedFrame& frame : plan.frames) {
-    out.push_back(fmt::format("{} {}", to_string(frame.kind), frame.address));
-  }
-  return out;
-}
-
-// A PDF of one page `width_pt` x `height_pt` drawn by `content` (a content stream), written by
-// hand: objects and a cross-reference table.
-void write_pdf(const fs::path& file, int width_pt, int height_pt, const std::string& content) {
-  const std::vector<std::string> objects{
-      "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-      fmt::format("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {} {}] /Contents 4 0 R >>", width_pt,
-                  height_pt),
-      fmt::format("<< /Length {} >>\nstream\n{}\nendstream", content.size(), content)};
-  std::string pdf = "%PDF-1.4\n";
-  std::vector<std::size_t> offsets;
-  for (std::size_t i = 0; i < objects.size(); ++i) {
-    offsets.push_back(pdf.size());
-    pdf += fmt::format("{} 0 obj\n{}\nendobj\n", i + 1, objects[i]);
-  }
-  const std::size_t xref = pdf.size();
-  pdf += fmt::format("xref\n0 {}\n0000000000 65535 f \n", offsets.size() + 1);
-  for (const std::size_t at : offsets) pdf += fmt::format("{:010} 00000 n \n", at);
-  pdf += fmt::format("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{}\n%%EOF\n",
-                     offsets.size() + 1, xref);
-  test::write_text(file, pdf);
-}
+using test::sheet_mm;
 
 // Sections of one row or column: consecutive, overlapping by the overlap on the document, from
 // one edge of the page to the other.
@@ -99,10 +62,10 @@ TEST(OversizeSplit, ThePageIsFilmedWholeThenInOverlappingSectionsAtTheDocumentsR
   Job job = test::job_with_targets({"D001"});
   job.defaults.oversize = OversizePolicy::split;
   DocumentPages pages = pages_of(0, 3);
-  pages.pages[1].info = sheet(594, 420);
+  pages.pages[1].info = sheet_mm(594, 420);
   const Plan plan = plan_reels(job, comic_16mm(), recorder_at(2.5), {pages});
 
-  EXPECT_THAT(addresses(plan),
+  EXPECT_THAT(kinds_and_addresses(plan),
               ElementsAre("start-target R0001-START", "technical-target R0001-TECH1",
                           "title-target R0001-D001-TITLE", "page R0001-D001-0001",
                           "reduction-change R0001-D001-RATIO0002", "page R0001-D001-0002",
@@ -185,7 +148,7 @@ TEST(OversizeSplit, FixedFramesCutThePageInBothDirections) {
   job.defaults.reduction = 42;
   job.defaults.oversize = OversizePolicy::split;
   PageSettings settings = job.defaults;
-  const PageSections grid = page_sections(sheet(420, 297), settings, fiche, 2.5);
+  const PageSections grid = page_sections(sheet_mm(420, 297), settings, fiche, 2.5);
   EXPECT_EQ(grid.rows, 2u);
   EXPECT_EQ(grid.columns, 2u);
   ASSERT_EQ(grid.sections.size(), 4u);
@@ -205,7 +168,7 @@ TEST(OversizeSplit, FixedFramesCutThePageInBothDirections) {
 
   // A sheet of 360 x 300 mm fits whole at 48x: four sections at 42x, their map on the target.
   DocumentPages pages = pages_of(0, 1);
-  pages.pages[0].info = sheet(360, 300);
+  pages.pages[0].info = sheet_mm(360, 300);
   const Plan plan = plan_reels(job, fiche, recorder_at(2.5), {pages});
   std::vector<const PlannedFrame*> filmed;
   for (const PlannedFrame& frame : plan.frames) {
@@ -222,7 +185,7 @@ TEST(OversizeSplit, FixedFramesCutThePageInBothDirections) {
   EXPECT_EQ(plan.reels[0].pages, 1u);
 
   // On a format of a few reductions the overview takes one of them, or the page is refused.
-  pages.pages[0].info = sheet(420, 297);
+  pages.pages[0].info = sheet_mm(420, 297);
   EXPECT_THAT(
       error_of(ErrorKind::input, [&] { plan_reels(job, fiche, recorder_at(2.5), {pages}); }),
       HasSubstr("more than the format's maximum of 48x (oversize = \"split\" films a "
@@ -235,9 +198,9 @@ TEST(OversizeSplit, FixedFramesCutThePageInBothDirections) {
 TEST(OversizeSplit, ARotatedPageIsCutUpright) {
   PageSettings settings = test::at(24);
   settings.oversize = OversizePolicy::split;
-  const PageSections upright = page_sections(sheet(594, 420), settings, comic_16mm(), 2.5);
+  const PageSections upright = page_sections(sheet_mm(594, 420), settings, comic_16mm(), 2.5);
   settings.rotate = 90;
-  const PageSections turned = page_sections(sheet(420, 594), settings, comic_16mm(), 2.5);
+  const PageSections turned = page_sections(sheet_mm(420, 594), settings, comic_16mm(), 2.5);
   ASSERT_EQ(turned.sections.size(), upright.sections.size());
   EXPECT_EQ(turned.rows, 2u);
   for (std::size_t i = 0; i < turned.sections.size(); ++i) {
@@ -270,17 +233,17 @@ TEST(OversizeSplit, TheOverlapIsAJobAndDocumentKey) {
   EXPECT_DOUBLE_EQ(none.section_overlap_mm, 0);
   // 900 mm across 12.1 mm x 24 = 290 mm of the image area: four sections sharing 40 mm, four
   // sharing nothing; an A2 map's 420 mm: two either way.
-  const PageSections four = page_sections(sheet(600, 900), wide, comic_16mm(), 2.5);
+  const PageSections four = page_sections(sheet_mm(600, 900), wide, comic_16mm(), 2.5);
   EXPECT_EQ(four.rows, 4u);
   expect_overlapping_cover({{four.sections[0].crop_top, four.sections[0].crop_bottom},
                             {four.sections[1].crop_top, four.sections[1].crop_bottom},
                             {four.sections[2].crop_top, four.sections[2].crop_bottom},
                             {four.sections[3].crop_top, four.sections[3].crop_bottom}},
                            900, 40);
-  const PageSections butted = page_sections(sheet(600, 900), none, comic_16mm(), 2.5);
+  const PageSections butted = page_sections(sheet_mm(600, 900), none, comic_16mm(), 2.5);
   EXPECT_EQ(butted.rows, 4u);
   EXPECT_DOUBLE_EQ(butted.sections[1].crop_top, butted.sections[0].crop_bottom);
-  EXPECT_EQ(page_sections(sheet(594, 420), wide, comic_16mm(), 2.5).rows, 2u);
+  EXPECT_EQ(page_sections(sheet_mm(594, 420), wide, comic_16mm(), 2.5).rows, 2u);
 
   test::write_text(file, "version = 1\nid = \"o\"\ntitle = \"t\"\nsection_overlap_mm = 150\n");
   EXPECT_THAT(error_of(ErrorKind::job, [&] { load_job(file); }),
@@ -297,9 +260,9 @@ TEST(OversizeSplit, TheOverviewMayGoBeyondTheFormatsRangeUpToFiftyTimes) {
   job.defaults.reduction = 18;
   job.defaults.oversize = OversizePolicy::split;
   DocumentPages pages = pages_of(0, 1);
-  pages.pages[0].info = sheet(600, 800);
+  pages.pages[0].info = sheet_mm(600, 800);
   const Plan plan = plan_reels(job, film35, recorder_at(2.5), {pages});
-  EXPECT_THAT(addresses(plan),
+  EXPECT_THAT(kinds_and_addresses(plan),
               ElementsAre("reduction-change R0001-D001-RATIO0001", "page R0001-D001-0001",
                           "reduction-change R0001-D001-SECT0001", "page R0001-D001-0001-S1",
                           "page R0001-D001-0001-S2"));
@@ -315,7 +278,7 @@ TEST(OversizeSplit, TheOverviewMayGoBeyondTheFormatsRangeUpToFiftyTimes) {
 
   job = test::job_with({"D001"});
   job.defaults.oversize = OversizePolicy::split;
-  pages.pages[0].info = sheet(1189, 841);  // A0 across 16 mm
+  pages.pages[0].info = sheet_mm(1189, 841);  // A0 across 16 mm
   EXPECT_THAT(
       error_of(ErrorKind::input, [&] { plan_reels(job, comic_16mm(), recorder_at(2.5), {pages}); }),
       HasSubstr("it needs at least 67.9x, more than the format's maximum of 50x (oversize = "
@@ -331,9 +294,9 @@ TEST(OversizeSplit, ColourSeparationsOfEachSection) {
   job.defaults.mode = ImageMode::colour;
   job.defaults.colour_route = ColourRoute::separations;
   DocumentPages pages = pages_of(0, 1);
-  pages.pages[0].info = sheet(594, 420);
+  pages.pages[0].info = sheet_mm(594, 420);
   const Plan plan = plan_reels(job, comic_16mm(), recorder_at(2.5), {pages});
-  EXPECT_THAT(addresses(plan),
+  EXPECT_THAT(kinds_and_addresses(plan),
               ElementsAre("reduction-change R0001-D001-RATIO0001", "page R0001-D001-0001-R",
                           "page R0001-D001-0001-G", "page R0001-D001-0001-B",
                           "reduction-change R0001-D001-SECT0001", "page R0001-D001-0001-S1-R",
@@ -358,7 +321,7 @@ TEST(OversizeSplit, APageAndItsSectionsStayOnOneReel) {
   Job job = test::job_with_targets({"D001"});
   job.defaults.oversize = OversizePolicy::split;
   DocumentPages pages = pages_of(0, 20);
-  for (std::size_t i = 1; i < pages.pages.size(); i += 2) pages.pages[i].info = sheet(594, 420);
+  for (std::size_t i = 1; i < pages.pages.size(); i += 2) pages.pages[i].info = sheet_mm(594, 420);
   for (int step = 0; step < 30; ++step) {
     FilmFormat format = comic_16mm();
     format.reel_length_m = 2.3 + step * 0.002;
@@ -401,7 +364,7 @@ TEST(OversizeSplit, AFoldOutInSectionsIsOnFilmWhereItsTargetSaysAndVerifies) {
   page("p3.png", 210, 297);
   // The same fold-out as a PDF page (A3, 842 x 1191 pt), rendered at the frame's scale: its ink
   // block where the PNG's is (x 74-173 mm, y 105-189 mm from the top).
-  write_pdf(root / "map.pdf", 842, 1191, "0 0 0 rg 210 655 280 238 re f");
+  test::write_pdf(root / "map.pdf", 1, 842, 1191, "0 0 0 rg 210 655 280 238 re f");
   const auto run = [&](const std::string& command) {
     test::write_text(
         root / "fold.toml",

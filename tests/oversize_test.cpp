@@ -37,27 +37,11 @@ using test::comic_16mm;
 using test::error_of;
 using test::job_with;
 using test::job_with_targets;
+using test::kinds_and_addresses;
 using test::pages_of;
 using test::profiles;
 using test::recorder_at;
-
-// A page of `width_mm` x `height_mm` at 300 dpi.
-PageInfo sheet_mm(double width_mm, double height_mm) {
-  PageInfo info = test::a4_at_300dpi();
-  info.width_mm = width_mm;
-  info.height_mm = height_mm;
-  info.width_px = static_cast<std::uint32_t>(width_mm / 25.4 * 300);
-  info.height_px = static_cast<std::uint32_t>(height_mm / 25.4 * 300);
-  return info;
-}
-
-std::vector<std::string> kinds_and_addresses(const Plan& plan) {
-  std::vector<std::string> out;
-  for (const PlannedFrame& frame : plan.frames) {
-    out.push_back(fmt::format("{} {}", to_string(frame.kind), frame.address));
-  }
-  return out;
-}
+using test::sheet_mm;
 
 TEST(Oversize, ByDefaultAPageThatDoesNotFitStopsPlanningNamingTheReductionReduceWouldUse) {
   const Job job = job_with({"D001"});

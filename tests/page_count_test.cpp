@@ -62,29 +62,6 @@ PageSource whole_tiff(const fs::path& file) {
   return source;
 }
 
-// A PDF of `pages` empty A4 pages, written by hand (objects and a cross-reference table).
-void write_pdf(const fs::path& file, int pages) {
-  std::string pdf = "%PDF-1.4\n";
-  std::vector<std::size_t> offsets;
-  const auto object = [&](const std::string& body) {
-    offsets.push_back(pdf.size());
-    pdf += fmt::format("{} 0 obj\n{}\nendobj\n", offsets.size(), body);
-  };
-  object("<< /Type /Catalog /Pages 2 0 R >>");
-  std::string kids;
-  for (int i = 0; i < pages; ++i) kids += fmt::format("{} 0 R ", i + 3);
-  object(fmt::format("<< /Type /Pages /Kids [{}] /Count {} >>", kids, pages));
-  for (int i = 0; i < pages; ++i) {
-    object("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>");
-  }
-  const std::size_t xref = pdf.size();
-  pdf += fmt::format("xref\n0 {}\n0000000000 65535 f \n", offsets.size() + 1);
-  for (const std::size_t at : offsets) pdf += fmt::format("{:010} 00000 n \n", at);
-  pdf += fmt::format("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{}\n%%EOF\n",
-                     offsets.size() + 1, xref);
-  test::write_text(file, pdf);
-}
-
 // The tests' 8 x 8 px pages (0.7 mm at 300 dpi: small, so that 10,000 of them are quick) are
 // under the page-size floor on purpose.
 Limits tiny_pages() {
@@ -108,7 +85,7 @@ TEST(PageCount, ATiffOfTenThousandPagesHasTenThousandPages) {
 
 TEST(PageCount, APdfOfTenThousandPagesHasTenThousandPages) {
   test::TempDir dir;
-  write_pdf(dir / "big.pdf", 10000);
+  test::write_pdf(dir / "big.pdf", 10000);
   PageSource source = whole_tiff(dir / "big.pdf");
   source.kind = PageSource::Kind::pdf;
   const std::vector<PageRef> pages = expand_pages(source, Limits{});
@@ -120,7 +97,7 @@ TEST(PageCount, APdfOfTenThousandPagesHasTenThousandPages) {
 // gave.
 TEST(PageCount, APdfWithoutPagesIsRefusedSayingSo) {
   test::TempDir dir;
-  write_pdf(dir / "empty.pdf", 0);
+  test::write_pdf(dir / "empty.pdf", 0);
   PageSource source = whole_tiff(dir / "empty.pdf");
   source.kind = PageSource::Kind::pdf;
   try {

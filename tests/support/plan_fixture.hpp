@@ -49,6 +49,25 @@ inline PageInfo a4_at_300dpi() {
   return info;
 }
 
+// A page of `width_mm` x `height_mm` at 300 dpi.
+inline PageInfo sheet_mm(double width_mm, double height_mm) {
+  PageInfo info = a4_at_300dpi();
+  info.width_mm = width_mm;
+  info.height_mm = height_mm;
+  info.width_px = static_cast<std::uint32_t>(width_mm / 25.4 * 300);
+  info.height_px = static_cast<std::uint32_t>(height_mm / 25.4 * 300);
+  return info;
+}
+
+// "kind address" of every frame of the plan: "page R0001-D001-0003".
+inline std::vector<std::string> kinds_and_addresses(const Plan& plan) {
+  std::vector<std::string> out;
+  for (const PlannedFrame& frame : plan.frames) {
+    out.push_back(std::string(to_string(frame.kind)) + " " + frame.address);
+  }
+  return out;
+}
+
 inline PageSettings at(double reduction, int rotate = 0) {
   PageSettings settings;
   settings.reduction = reduction;

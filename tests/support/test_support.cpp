@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -92,6 +93,36 @@ void write_text(const std::filesystem::path& file, const std::string& text) {
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
   std::ofstream out(file, std::ios::binary);
   out << text;
+}
+
+void write_pdf(const std::filesystem::path& file, std::size_t pages, int width_pt, int height_pt,
+               const std::string& content) {
+  std::string pdf = "%PDF-1.4\n";
+  std::vector<std::size_t> offsets;
+  const auto object = [&](const std::string& body) {
+    offsets.push_back(pdf.size());
+    pdf += fmt::format("{} 0 obj\n{}\nendobj\n", offsets.size(), body);
+  };
+  object("<< /Type /Catalog /Pages 2 0 R >>");
+  std::string kids;
+  for (std::size_t i = 0; i < pages; ++i) kids += fmt::format("{} 0 R ", i + 3);
+  object(fmt::format("<< /Type /Pages /Kids [{}] /Count {} >>", kids, pages));
+  // Every page draws the one content stream, the object after the pages.
+  const std::string contents =
+      content.empty() ? std::string() : fmt::format(" /Contents {} 0 R", pages + 3);
+  for (std::size_t i = 0; i < pages; ++i) {
+    object(fmt::format("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {} {}]{} >>", width_pt,
+                       height_pt, contents));
+  }
+  if (!content.empty()) {
+    object(fmt::format("<< /Length {} >>\nstream\n{}\nendstream", content.size(), content));
+  }
+  const std::size_t xref = pdf.size();
+  pdf += fmt::format("xref\n0 {}\n0000000000 65535 f \n", offsets.size() + 1);
+  for (const std::size_t at : offsets) pdf += fmt::format("{:010} 00000 n \n", at);
+  pdf += fmt::format("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{}\n%%EOF\n",
+                     offsets.size() + 1, xref);
+  write_text(file, pdf);
 }
 
 std::filesystem::path source_dir() {

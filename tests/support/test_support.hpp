@@ -46,6 +46,12 @@ std::string slurp(const std::filesystem::path& file);
 // Writes `text` to `file`, creating parent folders.
 void write_text(const std::filesystem::path& file, const std::string& text);
 
+// A PDF of `pages` pages of `width_pt` x `height_pt` (A4 by default), each drawn by `content`
+// (a PDF content stream; empty: blank pages), written by hand: objects and a cross-reference
+// table.
+void write_pdf(const std::filesystem::path& file, std::size_t pages, int width_pt = 595,
+               int height_pt = 842, const std::string& content = {});
+
 // The source tree's root (for profiles/ and fonts/).
 std::filesystem::path source_dir();
 
