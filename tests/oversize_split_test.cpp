@@ -23,6 +23,7 @@
 #include "film/separation_geometry.hpp"
 #include "film/target_layout.hpp"
 #include "job/job.hpp"
+#include "support/fold_out_scans.hpp"
 #include "support/plan_fixture.hpp"
 #include "support/test_support.hpp"
 
@@ -348,20 +349,7 @@ TEST(OversizeSplit, AFoldOutInSectionsIsOnFilmWhereItsTargetSaysAndVerifies) {
   const test::TempDir dir;
   const fs::path& root = dir.path();
   test::copy_profiles_with_test_recorder(root / "profiles");
-  fs::create_directories(root / "scans");
-  const auto page = [&](const std::string& name, double width_mm, double height_mm) {
-    const int w = static_cast<int>(width_mm / 25.4 * 50),
-              h = static_cast<int>(height_mm / 25.4 * 50);
-    vips::VImage image = (vips::VImage::black(w, h) + 255).cast(VIPS_FORMAT_UCHAR).copy_memory();
-    image.draw_rect({0}, 4, 4, w - 8, h - 8);
-    // Ink from a quarter of the height to 45 % of it: above the 200 mm where section 2 begins.
-    image.draw_rect({0}, w / 4, h / 4, w / 3, h / 5, vips::VImage::option()->set("fill", true));
-    image.copy(vips::VImage::option()->set("xres", 50 / 25.4)->set("yres", 50 / 25.4))
-        .pngsave((root / "scans" / name).c_str());
-  };
-  page("p1.png", 210, 297);
-  page("p2.png", 297, 420);
-  page("p3.png", 210, 297);
+  test::write_fold_out_scans(root / "scans");
   // The same fold-out as a PDF page (A3, 842 x 1191 pt), rendered at the frame's scale: its ink
   // block where the PNG's is (x 74-173 mm, y 105-189 mm from the top).
   test::write_pdf(root / "map.pdf", 1, 842, 1191, "0 0 0 rg 210 655 280 238 re f");

@@ -21,6 +21,7 @@
 #include "film/plan.hpp"
 #include "film/target_layout.hpp"
 #include "job/job.hpp"
+#include "support/fold_out_scans.hpp"
 #include "support/plan_fixture.hpp"
 #include "support/test_support.hpp"
 
@@ -238,21 +239,7 @@ TEST(Oversize, AFoldOutIsFilmedWholeBehindItsTargetAndTheFilmVerifies) {
   const test::TempDir dir;
   const fs::path& root = dir.path();
   test::copy_profiles_with_test_recorder(root / "profiles");
-  fs::create_directories(root / "scans");
-  // Pages at 50 dpi with a black frame line 2 mm inside the paper's edge and a block of ink,
-  // so that a page filmed cut or misplaced fails verify.
-  const auto page = [&](const std::string& name, double width_mm, double height_mm) {
-    const int w = static_cast<int>(width_mm / 25.4 * 50),
-              h = static_cast<int>(height_mm / 25.4 * 50);
-    vips::VImage image = (vips::VImage::black(w, h) + 255).cast(VIPS_FORMAT_UCHAR).copy_memory();
-    image.draw_rect({0}, 4, 4, w - 8, h - 8);
-    image.draw_rect({0}, w / 4, h / 4, w / 3, h / 5, vips::VImage::option()->set("fill", true));
-    image.copy(vips::VImage::option()->set("xres", 50 / 25.4)->set("yres", 50 / 25.4))
-        .pngsave((root / "scans" / name).c_str());
-  };
-  page("p1.png", 210, 297);
-  page("p2.png", 297, 420);
-  page("p3.png", 210, 297);
+  test::write_fold_out_scans(root / "scans");
   const std::vector<std::string> flags{"--profiles", (root / "profiles").string(), "--out",
                                        (root / "out").string()};
   const auto run = [&](const std::string& command, const std::string& keys) {
