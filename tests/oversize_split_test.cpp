@@ -415,6 +415,14 @@ TEST(OversizeSplit, AFoldOutInSectionsIsOnFilmWhereItsTargetSaysAndVerifies) {
   EXPECT_LT(density(14, 100, 130, 20), 3000);
   EXPECT_GT(density(15, 100, 130, 20), 9000);
 
+  // The catalog names the page's frames as one run, the sections' target among them.
+  const auto found =
+      test::run_cli({"catalog", "find", "--catalog", (root / "out" / "catalog.sqlite").string(),
+                     "--source", "scans/p2.png"});
+  EXPECT_EQ(found.exit_code, 0) << found.err;
+  EXPECT_THAT(found.out, HasSubstr("fold R0001 frames 6-9: document D001 \"附图\" pages 2-2 "
+                                   "(R0001-D001-0002 .. R0001-D001-0002-S2)"));
+
   const auto verified = run("verify");
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
   EXPECT_THAT(verified.out, HasSubstr("R0001: pass — 18 of 18 frames on film"));

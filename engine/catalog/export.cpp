@@ -8,6 +8,7 @@
 
 #include "base/csv.hpp"
 #include "catalog/index.hpp"
+#include "film/separation_geometry.hpp"
 
 namespace fw {
 
@@ -24,7 +25,12 @@ std::vector<std::string> describe_frames(const std::vector<CatalogFrame>& frames
            frames[j].reel_id == first.reel_id && frames[j].attempt == first.attempt &&
            frames[j].reel_target() == first.reel_target() &&
            (first.reel_target() || frames[j].row.document_id == first.row.document_id) &&
-           frames[j].row.frame == frames[j - 1].row.frame + 1) {
+           (frames[j].row.frame == frames[j - 1].row.frame + 1 ||
+            // A page filmed in sections: the target between its overview and its sections
+            // (oversize = "split") is of the page too.
+            (frames[j].row.frame == frames[j - 1].row.frame + 2 && frames[j].row.page > 0 &&
+             frames[j].row.page == frames[j - 1].row.page &&
+             section_of_address(frames[j].row.address) == 1))) {
       ++j;
     }
     const auto& last = frames[j - 1];
