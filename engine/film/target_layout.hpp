@@ -133,11 +133,12 @@ std::string film_reason(const Job& job, const PlannedFrame& frame, const std::st
 // fiche; announced_reduction, document_reduction and section_map (before a page's sections,
 // their numbers in their places, a line per row); toc (a TOC target frame's entries, one line
 // each) and toc_part ("(1/2)" when the table takes several frames); blip_levels (the blip
-// marks' meaning, in a job with a table of contents, else ""); for a substitute page, source and reason (paths as film_path writes them);
-// with data frames data_version, data_module_um, data_module_px, data_modules, data_bits,
-// data_levels, data_inner, data_outer, data_payload, data_frames (on the reel), data_codewords,
-// data_slots, data_header_rows, data_row0 (first data row), data_blocks (blocks_x x blocks_y),
-// data_block (modules per byte), data_group_data, data_group_parity.
+// marks' meaning, in a job with a table of contents, else ""); for a substitute page, source
+// and reason (paths as film_path writes them); with data frames data_version, data_module_um,
+// data_module_px, data_modules, data_bits, data_levels, data_inner, data_outer, data_payload,
+// data_frames (on the reel), data_codewords, data_slots, data_header_rows, data_row0 (first
+// data row), data_blocks (blocks_x x blocks_y), data_block (modules per byte),
+// data_group_data, data_group_parity.
 std::map<std::string, std::string> target_fields(const Job& job, const Plan& plan,
                                                  const PlannedFrame& frame);
 // Replaces {name} with fields[name]; an unknown name is an Error(job) naming `context`.
