@@ -86,6 +86,21 @@ std::vector<PlannedFrame> separated(std::vector<PlannedFrame> frames, const Docu
   return out;
 }
 
+// A reduction-change target before `page`'s frames, announcing `announced`: filmed like the
+// other targets, without a blip (blips count pages).
+PlannedFrame reduction_notice(const PlannedFrame& page, const planner::TargetFrame& target,
+                              double announced) {
+  PlannedFrame notice;
+  notice.kind = FrameKind::reduction_change;
+  notice.document = page.document;
+  notice.page = page.page;
+  notice.blip = hal::BlipLevel::none;
+  notice.placement = target.placement;
+  notice.reduction = target.reduction;
+  notice.announced_reduction = announced;
+  return notice;
+}
+
 // Oversize pages filmed at another reduction than their document's (oversize = "reduce") are
 // announced on film, as a change of reduction within a reel must be: a reduction-change target
 // before each run of consecutive pages at one such reduction names the pages, their reduction
@@ -114,28 +129,21 @@ std::vector<PlannedFrame> with_reduction_changes(std::vector<PlannedFrame> frame
     const std::uint32_t first = frames[i].page;
     const std::uint32_t last = frames[end - 1].page;
     const double reduction = frames[i].reduction;
-    PlannedFrame notice;
-    notice.kind = FrameKind::reduction_change;
-    notice.document = frames[i].document;
-    notice.page = first;
-    notice.blip = hal::BlipLevel::none;
-    notice.placement = target.placement;
-    notice.reduction = target.reduction;
-    notice.announced_reduction = reduction;
-    const std::string zh =
-        first == last ? fmt::format("第 {} 页", first) : fmt::format("第 {}–{} 页", first, last);
-    const std::string en = first == last ? fmt::format("Page {} (oversize) is", first)
-                                         : fmt::format("Pages {}-{} (oversize) are", first, last);
-    notice.note = fmt::format(
-        "{}（超幅）缩率 {:g}×，本文献缩率 {:g}×。\n{} filmed at {:g}x; the "
-        "document at {:g}x.",
-        zh, reduction, document_reduction, en, reduction, document_reduction);
-    // oversize = "split": this is the page's overview; its sections follow.
+    PlannedFrame notice = reduction_notice(frames[i], target, reduction);
     if (frames[i].sections > 0) {
+      // oversize = "split": this is the page's overview; its sections follow.
       notice.note = fmt::format(
           "第 {0} 页（超幅）全页缩率 {1:g}×，随后分幅以本文献缩率 {2:g}× 拍摄。\nPage {0} "
           "(oversize) is filmed whole at {1:g}x, then in sections at the document's {2:g}x.",
           first, reduction, document_reduction);
+    } else {
+      const std::string zh =
+          first == last ? fmt::format("第 {} 页", first) : fmt::format("第 {}–{} 页", first, last);
+      const std::string en = first == last ? fmt::format("Page {} (oversize) is", first)
+                                           : fmt::format("Pages {}-{} (oversize) are", first, last);
+      notice.note = fmt::format(
+          "{}（超幅）缩率 {:g}×，本文献缩率 {:g}×。\n{} filmed at {:g}x; the document at {:g}x.",
+          zh, reduction, document_reduction, en, reduction, document_reduction);
     }
     out.push_back(std::move(notice));
     for (; i < end; ++i) out.push_back(std::move(frames[i]));
@@ -194,14 +202,7 @@ std::vector<PlannedFrame> with_sections(std::vector<PlannedFrame> frames, const 
     }
     frame.sections = static_cast<std::uint32_t>(grid.sections.size());
     frame.section_columns = grid.columns;
-    PlannedFrame notice;
-    notice.kind = FrameKind::reduction_change;
-    notice.document = frame.document;
-    notice.page = frame.page;
-    notice.blip = hal::BlipLevel::none;
-    notice.placement = target.placement;
-    notice.reduction = target.reduction;
-    notice.announced_reduction = settings.reduction;
+    PlannedFrame notice = reduction_notice(frame, target, settings.reduction);
     notice.sections = frame.sections;
     notice.section_columns = frame.section_columns;
     notice.note = fmt::format(
@@ -212,8 +213,7 @@ std::vector<PlannedFrame> with_sections(std::vector<PlannedFrame> frames, const 
         frame.page, frame.sections, grid.rows, grid.columns, settings.reduction,
         settings.section_overlap_mm, frame.reduction, count_of(grid.rows, "row"),
         count_of(grid.columns, "column"));
-    PlannedFrame overview = frame;
-    out.push_back(std::move(overview));
+    out.push_back(frame);  // the overview; the sections are copies of it
     out.push_back(std::move(notice));
     for (std::uint32_t k = 0; k < frame.sections; ++k) {
       PlannedFrame section = frame;
