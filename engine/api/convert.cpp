@@ -258,10 +258,11 @@ ConvertResult convert(const JobSettings& settings, const hal::Registry& drivers,
   } else {
     write_plan(result.plan_json, job, prepared.plan);
     // What the filming was, for each reel's PREMIS filming event (mets/mets.hpp).
-    const nlohmann::json filming = {
+    nlohmann::json filming = {
         {"date",
          prepared.plan.filming_date.empty() ? today_utc_date() : prepared.plan.filming_date},
         {"driver", job.driver}};
+    if (!job.operator_name.empty()) filming["operator"] = job.operator_name;
     // A URL's password stays out of the journal (on shared storage, read by anyone who reads
     // the job): later commands take it from ~/.pgpass or PGPASSWORD, as libpq does.
     nlohmann::json start = {{"request", settings.request.to_json()},

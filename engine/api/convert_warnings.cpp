@@ -125,6 +125,19 @@ std::vector<PlanWarning> plan_warnings(const Job& job, const Plan& plan, std::si
             {}}});
     }
   }
+  // The same for the operator's declaration, which closes each reel as a target frame.
+  if (!plan.targets && first == 0 && !job.operator_name.empty()) {
+    const bool fiche = plan.format.layout == FilmLayout::fiche;
+    out.push_back(
+        {"declaration_not_filmed",
+         {{"operator", job.operator_name}},
+         {fmt::format("operator = \"{}\": the operator's declaration is not filmed: {}; the "
+                      "operator is recorded in plan.json, the journal and each {}'s mets.xml",
+                      job.operator_name,
+                      fiche ? "a fiche sheet carries no target frames" : "targets = \"none\"",
+                      fiche ? "sheet" : "reel"),
+          {}}});
+  }
   if (!plan.calibration || plan.calibration->identity()) {
     out.push_back({"uncalibrated",
                    {{"calibration", "none"}},

@@ -42,6 +42,7 @@ nlohmann::ordered_json JobRequest::to_json() const {
   put(o, "id", overrides.id);
   put(o, "title", overrides.title);
   put(o, "site", overrides.site);
+  put(o, "operator", overrides.operator_name);
   if (overrides.calibration) {
     o["calibration"] = overrides.calibration->ends_with(".toml")
                            ? absolute_text(*overrides.calibration)
@@ -82,6 +83,7 @@ JobRequest JobRequest::from_json(const nlohmann::json& json, const std::string& 
     get(o, "id", r.overrides.id);
     get(o, "title", r.overrides.title);
     get(o, "site", r.overrides.site);
+    get(o, "operator", r.overrides.operator_name);
     get(o, "calibration", r.overrides.calibration);
     if (o.contains("driver_options")) {
       r.overrides.driver_options = o.at("driver_options").get<std::map<std::string, std::string>>();

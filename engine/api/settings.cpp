@@ -44,6 +44,7 @@ std::vector<std::string> job_flags(const JobRequest& r) {
   add(o.id.has_value(), "--id");
   add(o.title.has_value(), "--title");
   add(o.site.has_value(), "--site");
+  add(o.operator_name.has_value(), "--operator");
   add(o.calibration.has_value(), "--calibration");
   add(!o.driver_options.empty(), "-O");
   add(!o.checksums.empty(), "--checksums");
@@ -125,6 +126,11 @@ void refuse_contradictions(const JobRequest& flags, const JobSettings& recorded,
   }
   if (o.site && with_flags.site != was.site) {
     refuse("site", was.site.empty() ? "none" : quote(was.site), "--site " + *o.site);
+  }
+  // Every reel's declaration names the operator the job started with.
+  if (o.operator_name && with_flags.operator_name != was.operator_name) {
+    refuse("operator", was.operator_name.empty() ? "none" : quote(was.operator_name),
+           "--operator " + quote(*o.operator_name));
   }
   if (o.driver && with_flags.driver != was.driver) {
     refuse("recorder.driver", quote(was.driver), "--driver " + *o.driver);
@@ -438,6 +444,7 @@ std::string flags_text(const JobRequest& r) {
   if (o.dpi) add("--dpi", fmt::format("{:g}", *o.dpi));
   if (o.title) add("--title", *o.title);
   if (o.site) add("--site", *o.site);
+  if (o.operator_name) add("--operator", *o.operator_name);
   if (o.driver) add("--driver", *o.driver);
   if (o.calibration) add("--calibration", *o.calibration);
   for (const auto& [key, value] : o.driver_options) add("-O", key + "=" + value);

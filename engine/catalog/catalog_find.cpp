@@ -55,7 +55,8 @@ const std::string kFrameSelect =
 constexpr const char* kEveryAttempt = "WHERE 1 = 1 ";
 
 // The SQL list of the frame kinds that belong to the reel, not to a document.
-constexpr const char* kReelTargetKinds = "('start-target', 'technical-target', 'end-target')";
+constexpr const char* kReelTargetKinds =
+    "('start-target', 'technical-target', 'declaration', 'end-target')";
 
 std::vector<CatalogFrame> read_frames(Statement& select) {
   std::vector<CatalogFrame> out;
@@ -207,7 +208,8 @@ std::pair<std::string, std::vector<std::string>> find_query(
 }  // namespace
 
 bool is_reel_target(const std::string& kind) {
-  return kind == "start-target" || kind == "technical-target" || kind == "end-target";
+  return kind == "start-target" || kind == "technical-target" || kind == "declaration" ||
+         kind == "end-target";
 }
 
 std::string normalize_sha256(const std::string& text) {

@@ -465,6 +465,8 @@ const char* to_string(FrameKind kind) {
       return "continued-to";
     case FrameKind::continued_from:
       return "continued-from";
+    case FrameKind::declaration:
+      return "declaration";
     case FrameKind::end_target:
       return "end-target";
     case FrameKind::fiche_header:

@@ -76,6 +76,7 @@ enum class FrameKind {
   toc_target,        // the document's table of contents (目次), after its title target
   continued_to,      // the document continues on the next reel
   continued_from,    // the document began on the previous reel
+  declaration,       // the operator's declaration of what the reel holds, after its records
   end_target,        // reel end
   fiche_header,      // eye-legible header strip of a fiche
   data_target,       // eye-readable "how to decode this reel": before a reel's first data frame

@@ -174,11 +174,11 @@ void Plan::write_json(const Job& job, const std::function<void(std::string_view)
   // inside the whole document: a document of every frame at once cost ~9 KB per page at plan
   // time (95 MB for 10,000 pages), more than the frames in flight need.
   const std::string placeholder = R"("\u0001frames\u0001")";
+  nlohmann::ordered_json job_json{{"id", job_id}, {"title", job.title}};
+  if (!job.site.empty()) job_json["site"] = job.site;
+  if (!job.operator_name.empty()) job_json["operator"] = job.operator_name;
   nlohmann::ordered_json plan = {
-      {"job",
-       job.site.empty()
-           ? nlohmann::ordered_json{{"id", job_id}, {"title", job.title}}
-           : nlohmann::ordered_json{{"id", job_id}, {"title", job.title}, {"site", job.site}}},
+      {"job", job_json},
       {"format", format_entry},
       {"targets", targets ? job.targets : std::string("none")},
       {"filming_date", filming_date},

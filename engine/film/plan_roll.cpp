@@ -47,7 +47,8 @@ class ReelBuilder {
       : plan_(plan),
         job_(job),
         format_(format),
-        usable_mm_((format.reel_length_m - format.leader_m - format.trailer_m) * 1000.0) {
+        usable_mm_((format.reel_length_m - format.leader_m - format.trailer_m) * 1000.0),
+        declaration_(plan.targets && !job.operator_name.empty()) {
     if (plan.targets || plan.data_layout) {
       const TargetFrame target = target_placement(job, format, pitch_um);
       target_reduction_ = target.reduction;
@@ -89,12 +90,12 @@ class ReelBuilder {
 
   bool is_open() const { return open_; }
   double usable_mm() const { return usable_mm_; }
-  // Film a reel's own targets take: start and technical at the head, technical and end at the
-  // tail.
-  double reel_targets_mm() const { return 4 * target_step_mm_; }
+  // Film a reel's own targets take: start and technical at the head; the declaration,
+  // technical and end at the tail.
+  double reel_targets_mm() const { return 2 * target_step_mm_ + closing_targets_mm(); }
   double target_step_mm() const { return target_step_mm_; }
   // Room left for content on the open reel, keeping the closing targets' film free.
-  double room_mm() const { return usable_mm_ - used_mm_ - 2 * target_step_mm_; }
+  double room_mm() const { return usable_mm_ - used_mm_ - closing_targets_mm(); }
 
   // `note`: what the continued targets add, e.g. that an outer-code group of data frames
   // runs over the reel change.
@@ -130,6 +131,9 @@ class ReelBuilder {
       if (continues) {
         append_target(FrameKind::continued_to, last_document, hal::BlipLevel::none,
                       job_.documents[last_document].id + "-CONT", number + 1, nullptr, note);
+      }
+      if (declaration_) {
+        append_target(FrameKind::declaration, last_document, hal::BlipLevel::none, "DECL");
       }
       append_target(FrameKind::technical_target, last_document, hal::BlipLevel::none, "TECH2");
       append_target(FrameKind::end_target, last_document, hal::BlipLevel::none, "END");
@@ -192,6 +196,8 @@ class ReelBuilder {
     update_film_used();
   }
 
+  double closing_targets_mm() const { return (declaration_ ? 3 : 2) * target_step_mm_; }
+
   void update_film_used() {
     plan_.reels.back().film_used_m = format_.leader_m + used_mm_ / 1000.0 + format_.trailer_m;
   }
@@ -200,6 +206,7 @@ class ReelBuilder {
   const Job& job_;
   const FilmFormat& format_;
   double usable_mm_;
+  bool declaration_;  // the job names an operator: each reel closes with the declaration
   double used_mm_ = 0;
   bool open_ = false;
   Placement target_;
@@ -210,14 +217,17 @@ class ReelBuilder {
   bool data_target_on_reel_ = false;
 };
 
-// The longest blip track of the job's targets: the reel's own (start, technical, end) and each
-// document's title, TOC and continued targets, at their blip levels.
+// The longest blip track of the job's targets: the reel's own (start, technical, declaration,
+// end) and each document's title, TOC and continued targets, at their blip levels.
 std::uint32_t target_least_px(const Job& job, TrackSizer& sizer, std::uint32_t toc_per_frame) {
   const std::string reel = reel_id({}, 0);
   std::uint32_t least = std::max({sizer.least_px(reel + "-START", hal::BlipLevel::batch),
                                   sizer.least_px(reel + "-TECH1", hal::BlipLevel::none),
                                   sizer.least_px(reel + "-TECH2", hal::BlipLevel::none),
                                   sizer.least_px(reel + "-END", hal::BlipLevel::none)});
+  if (!job.operator_name.empty()) {
+    least = std::max(least, sizer.least_px(reel + "-DECL", hal::BlipLevel::none));
+  }
   for (const Document& document : job.documents) {
     least = std::max(
         {least, sizer.least_px(reel + "-" + document.id + "-TITLE", document_start_blip(job)),
@@ -248,7 +258,8 @@ void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
   // Room for every frame at once: a plan grown by doubling peaks at three times its size
   // (old and new storage while it moves), 12 MB for 10,000 frames. A reel closes when the
   // film is full or the next document does not fit, so there are at most that many reels;
-  // each adds at most seven targets (start, two technical, continued from/to, data, end).
+  // each adds at most eight targets (start, two technical, continued from/to, data,
+  // declaration, end).
   std::size_t pages = 0;
   double film_mm = 0;
   for (const auto& document : documents) {
@@ -259,7 +270,7 @@ void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
   }
   const auto most_reels = static_cast<std::size_t>(
       documents.size() + 2 * film_mm / std::max(reel_capacity_mm, 1.0) + 1);
-  plan.frames.reserve(plan.frames.size() + pages + documents.size() + 7 * most_reels);
+  plan.frames.reserve(plan.frames.size() + pages + documents.size() + 8 * most_reels);
   const auto unit_mm = [&](const std::vector<PlannedFrame>& frames, std::size_t first) {
     double total = 0;
     for (std::size_t k = first; k < first + unit_frames(frames, first); ++k) {

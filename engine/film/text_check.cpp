@@ -41,6 +41,7 @@ void check_document_text(const Job& job, const TextEngine& text,
   text.check(job.id, place + ": id", kTargetLanguage);
   text.check(job.title, place + ": title", kTargetLanguage);
   text.check(job.institution, place + ": institution", kTargetLanguage);
+  text.check(job.operator_name, place + ": operator", kTargetLanguage);
   for (DocumentPages& pages : documents) {
     if (pages.skipped || pages.document >= job.documents.size()) continue;
     const Document& document = job.documents[pages.document];

@@ -147,18 +147,24 @@ void apply_overrides(Job& job, const JobOverrides& overrides) {
     if (!is_site(*overrides.site)) fail_flag("--site", site_rule(), quote_start(*overrides.site));
     job.site = *overrides.site;
   }
+  // A terminal in a GBK locale passes text in GBK: refused here, named as the flag's, rather
+  // than by the text check as the job file's key.
+  const auto drawn_flag = [](const char* flag, const std::string& text, const char* what) {
+    if (const std::string reason = not_utf8_reason(text); !reason.empty()) {
+      fail_flag(flag, fmt::format("{} in UTF-8", what),
+                fmt::format("\"{}\", {}", escape_non_ascii(text), reason));
+    }
+    if (const auto fault = drawn_text_fault(text, what)) {
+      fail_flag(flag, fault->expected, fault->blank ? quote_blank(text) : quote(text));
+    }
+  };
   if (overrides.title) {
-    // A terminal in a GBK locale passes the title in GBK: refused here, named as the flag's,
-    // rather than by the text check as the job file's title.
-    if (const std::string reason = not_utf8_reason(*overrides.title); !reason.empty()) {
-      fail_flag("--title", "a title in UTF-8",
-                fmt::format("\"{}\", {}", escape_non_ascii(*overrides.title), reason));
-    }
-    if (const auto fault = drawn_text_fault(*overrides.title, "a title")) {
-      fail_flag("--title", fault->expected,
-                fault->blank ? quote_blank(*overrides.title) : quote(*overrides.title));
-    }
+    drawn_flag("--title", *overrides.title, "a title");
     job.title = *overrides.title;
+  }
+  if (overrides.operator_name) {
+    drawn_flag("--operator", *overrides.operator_name, "an operator's name");
+    job.operator_name = *overrides.operator_name;
   }
   if (overrides.calibration) {
     if (overrides.calibration->empty()) {

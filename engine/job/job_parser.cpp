@@ -77,6 +77,10 @@ Job JobParser::parse(const TomlTable& root) {
       {"title", [&](const TomlValue& value) { job.title = read_title(value); }},
       {"institution",
        [&](const TomlValue& value) { job.institution = read_drawn_text(value, "an institution"); }},
+      {"operator",
+       [&](const TomlValue& value) {
+         job.operator_name = read_title(value, "an operator's name");
+       }},
       {"site",
        [&](const TomlValue& value) {
          const auto text = value.as_string();
@@ -191,9 +195,9 @@ std::string JobParser::read_drawn_text(const TomlValue& value, std::string_view 
   return text;
 }
 
-std::string JobParser::read_title(const TomlValue& value) const {
+std::string JobParser::read_title(const TomlValue& value, std::string_view what) const {
   std::string text = value.text();
-  if (const auto fault = drawn_text_fault(text, "a title")) {
+  if (const auto fault = drawn_text_fault(text, what)) {
     if (fault->blank) value.fail(fault->expected, quote_blank(text));
     value.fail(fault->expected);
   }

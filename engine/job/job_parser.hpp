@@ -46,7 +46,8 @@ class JobParser {
   void check_version(const TomlTable& root) const;
   // A path in the job, resolved against the job file's folder.
   fs::path read_path(const TomlValue& value, std::string_view what) const;
-  std::string read_title(const TomlValue& value) const;
+  // A string drawn on film that must say something (a title, the operator's name).
+  std::string read_title(const TomlValue& value, std::string_view what = "a title") const;
   // A string drawn on film that may be empty (the institution, a substitution note): no
   // control character but a line break, no U+FFFD.
   std::string read_drawn_text(const TomlValue& value, std::string_view what) const;

@@ -28,6 +28,7 @@ namespace fs = std::filesystem;
 struct Filming {
   std::string date;
   std::string driver;
+  std::string operator_name;  // who declared the filming ("" when the job named nobody)
   // The checks of the sources by the runs that exposed the reel's frames, each a PREMIS
   // "fixity check" (empty when the job had no checksum manifests).
   std::vector<MetsEvent> source_checks;
@@ -89,6 +90,7 @@ Filming filming_of(const fs::path& job_dir, const std::string& reel_id) {
       const auto& f = start[kMetsFilmingKey];
       filming.date = f.value("date", "");
       filming.driver = f.value("driver", "");
+      filming.operator_name = f.value("operator", "");
     }
     std::set<std::uint32_t> runs;
     if (const JournalReel* reel = journal.find(reel_id)) {
@@ -258,6 +260,9 @@ MetsPackage reel_package(const Catalog& catalog, const std::string& job_id,
   if (!filming.driver.empty()) {
     p.agents.push_back({"recorder", "recorder driver " + filming.driver, "hardware", ""});
   }
+  if (!filming.operator_name.empty()) {
+    p.agents.push_back({"operator", filming.operator_name, "person", ""});
+  }
   if (!p.institution.empty())
     p.agents.push_back({"institution", p.institution, "organization", ""});
 
@@ -273,6 +278,7 @@ MetsPackage reel_package(const Catalog& catalog, const std::string& job_id,
   filmed.outcome = p.reel_status;
   filmed.agents = {"filmwriter"};
   if (!filming.driver.empty()) filmed.agents.emplace_back("recorder");
+  if (!filming.operator_name.empty()) filmed.agents.emplace_back("operator");
   p.events.push_back(std::move(filmed));
   if (auto verified = verification_of(job->dir, reel_id)) p.events.push_back(std::move(*verified));
   for (const Inspection& i : list_inspections(catalog, job_id, reel_id)) {

@@ -185,6 +185,10 @@ struct Job {
   // ("NLC-B2-R0001"), so that reels filmed by several hosts into one catalog never share an id;
   // printed on the reel's targets. Job key `site`, --site, else FILMWRITER_SITE (resolve()).
   std::string site;
+  // The operator who declares the filming (job key `operator`, --operator): when set, every
+  // roll-film reel closes with the operator's declaration (a target after the records, before
+  // the closing technical target) naming them; a job keeps it when resumed.
+  std::string operator_name;
   std::filesystem::path output;  // jobs write into output / id
   std::filesystem::path
       catalog;  // SQLite file or postgresql:// URL; empty: output / catalog.sqlite

@@ -51,9 +51,12 @@ class Printer final : public api::ConvertListener {
                                  : "",
         counts.substitutes, counts.targets ? fmt::format(", {} targets", counts.targets) : "",
         plan.reels.size(), fiche ? "fiche" : "reel(s)");
-    fmt::print("format {} at {:g}x, {} um pitch, {} {}, targets: {}\n", plan.format.name,
+    fmt::print("format {} at {:g}x, {} um pitch, {} {}, targets: {}{}\n", plan.format.name,
                job.defaults.reduction, plan.pitch_um, to_string(job.defaults.mode),
-               to_string(job.polarity), plan.targets ? job.targets : std::string("none"));
+               to_string(job.polarity), plan.targets ? job.targets : std::string("none"),
+               plan.targets && !job.operator_name.empty()
+                   ? fmt::format(", each reel declared by {}", job.operator_name)
+                   : std::string());
     if (plan.calibration && !plan.calibration->identity()) {
       const FrameCalibration& c = *plan.calibration;
       fmt::print("calibration {} (chosen by the {}), {} aim {:.2f} D, tone {:g}\n", c.label(),

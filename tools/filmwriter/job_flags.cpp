@@ -52,6 +52,9 @@ void add_job_flags(CLI::App& cmd, JobFlags& flags, const std::string& what) {
   cmd.add_option("--site", o.site,
                  "recording site or host, prefixed to every reel id: NLC-B2 gives NLC-B2-R0001 "
                  "(job key: site; default: FILMWRITER_SITE, else none)");
+  cmd.add_option("--operator", o.operator_name,
+                 "the operator who declares the filming: every reel closes with a declaration "
+                 "target naming them (job key: operator)");
   cmd.add_option("--calibration", o.calibration,
                  "density calibration: a profile in profiles/calibration/, a .toml file, or none "
                  "for raw code values (job key: calibration; default: the recorder's own)");

@@ -77,6 +77,9 @@ version = 1
 id = "demo"
 title = {title}
 institution = "filmwriter demo"
+# The operator who declares the filming: each reel closes with the declaration target
+# (摄制声明) naming them, after the records (docs/formats.md#what-is-on-a-reel).
+operator = "李华"
 output = "out"
 checksums = "SHA256SUMS"
 format = "16mm-comic-30m"
