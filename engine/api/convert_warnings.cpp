@@ -125,18 +125,28 @@ std::vector<PlanWarning> plan_warnings(const Job& job, const Plan& plan, std::si
             {}}});
     }
   }
-  // The same for the operator's declaration, which closes each reel as a target frame.
-  if (!plan.targets && first == 0 && !job.operator_name.empty()) {
+  // The same for the operator's declaration and the reel contents, which are target frames too.
+  if (!plan.targets && first == 0) {
     const bool fiche = plan.format.layout == FilmLayout::fiche;
-    out.push_back(
-        {"declaration_not_filmed",
-         {{"operator", job.operator_name}},
-         {fmt::format("operator = \"{}\": the operator's declaration is not filmed: {}; the "
-                      "operator is recorded in plan.json, the journal and each {}'s mets.xml",
-                      job.operator_name,
-                      fiche ? "a fiche sheet carries no target frames" : "targets = \"none\"",
-                      fiche ? "sheet" : "reel"),
-          {}}});
+    const std::string why = fiche ? "a fiche sheet carries no target frames" : "targets = \"none\"";
+    if (!job.operator_name.empty()) {
+      out.push_back(
+          {"declaration_not_filmed",
+           {{"operator", job.operator_name}},
+           {fmt::format("operator = \"{}\": the operator's declaration is not filmed: {}; the "
+                        "operator is recorded in plan.json, the journal and each {}'s mets.xml",
+                        job.operator_name, why, fiche ? "sheet" : "reel"),
+            {}}});
+    }
+    if (job.reel_contents) {
+      out.push_back(
+          {"reel_contents_not_filmed",
+           {},
+           {fmt::format("reel_contents = true: no reel contents frame is filmed: {}; each {}'s "
+                        "documents are in its index.csv, the catalog and mets.xml",
+                        why, fiche ? "sheet" : "reel"),
+            {}}});
+    }
   }
   if (!plan.calibration || plan.calibration->identity()) {
     out.push_back({"uncalibrated",

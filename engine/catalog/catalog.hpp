@@ -108,7 +108,8 @@ void set_catalog_wait_notice(std::function<void(const std::string& message)> not
 std::string catalog_damage(const std::filesystem::path& location);
 
 // True for the frame kinds of a reel's own targets: start-target, technical-target,
-// end-target (not a title target or a continued-to/from, which belong to their document).
+// reel-contents, declaration, end-target (not a title target or a continued-to/from, which
+// belong to their document).
 bool is_reel_target(const std::string& kind);
 
 // A checksum as an operator may paste it (upper or lower case) in the catalog's lower case.

@@ -56,7 +56,7 @@ constexpr const char* kEveryAttempt = "WHERE 1 = 1 ";
 
 // The SQL list of the frame kinds that belong to the reel, not to a document.
 constexpr const char* kReelTargetKinds =
-    "('start-target', 'technical-target', 'declaration', 'end-target')";
+    "('start-target', 'technical-target', 'reel-contents', 'declaration', 'end-target')";
 
 std::vector<CatalogFrame> read_frames(Statement& select) {
   std::vector<CatalogFrame> out;
@@ -208,8 +208,8 @@ std::pair<std::string, std::vector<std::string>> find_query(
 }  // namespace
 
 bool is_reel_target(const std::string& kind) {
-  return kind == "start-target" || kind == "technical-target" || kind == "declaration" ||
-         kind == "end-target";
+  return kind == "start-target" || kind == "technical-target" || kind == "reel-contents" ||
+         kind == "declaration" || kind == "end-target";
 }
 
 std::string normalize_sha256(const std::string& text) {

@@ -419,6 +419,44 @@ void place_toc(const Job& job, Plan& plan) {
   }
 }
 
+// The documents of each reel in filming order, with their frames and pages on it: what its
+// reel contents frames list (job key reel_contents).
+void list_reel_documents(Plan& plan) {
+  for (PlannedReel& reel : plan.reels) {
+    for (std::size_t i = reel.first_frame; i < reel.first_frame + reel.frame_count; ++i) {
+      const PlannedFrame& f = plan.frames[i];
+      switch (f.kind) {
+        case FrameKind::page:
+        case FrameKind::substitute:
+        case FrameKind::data:
+        case FrameKind::title_target:
+        case FrameKind::toc_target:
+        case FrameKind::continued_from:
+        case FrameKind::continued_to:
+        case FrameKind::reduction_change:
+          break;
+        default:
+          continue;  // the reel's own targets and the data target
+      }
+      // A document starts on the reel with its title target, or its continued-from target.
+      if (f.kind == FrameKind::title_target || f.kind == FrameKind::continued_from ||
+          reel.documents.empty()) {
+        reel.documents.push_back({f.document, f.number, f.number, {}, {}, 0, 0, 0, 0});
+      }
+      ReelDocument& entry = reel.documents.back();
+      entry.last_frame = f.number;
+      if (f.kind == FrameKind::continued_from) entry.from_reel = f.other_reel;
+      if (f.kind == FrameKind::continued_to) entry.to_reel = f.other_reel;
+      entry.data_frames += f.kind == FrameKind::data;
+      if (begins_page(f)) {
+        ++entry.pages;
+        if (entry.first_page.empty()) entry.first_page = f.address;
+      }
+      if (f.kind == FrameKind::page || f.kind == FrameKind::substitute) entry.last_page = f.address;
+    }
+  }
+}
+
 }  // namespace
 
 void check_reductions(const Job& job, const FilmFormat& format) {
@@ -461,6 +499,8 @@ const char* to_string(FrameKind kind) {
       return "title-target";
     case FrameKind::toc_target:
       return "toc-target";
+    case FrameKind::reel_contents:
+      return "reel-contents";
     case FrameKind::continued_to:
       return "continued-to";
     case FrameKind::continued_from:
@@ -504,7 +544,7 @@ hal::BlipLevel document_start_blip(const Job& job) {
 
 Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilities& recorder,
                 const std::vector<DocumentPages>& documents, const TextEngine* text,
-                std::uint32_t toc_entries_per_frame) {
+                TargetEntries entries) {
   if (!(recorder.pixel_pitch_um > 0)) {
     throw Error(ErrorKind::device, fmt::format("the recorder reports a pixel pitch of {} um",
                                                recorder.pixel_pitch_um));
@@ -516,10 +556,11 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
   plan.targets = job.targets != "none" && format.layout == FilmLayout::roll;
   plan.filming_date = job.filming_date;
   plan.font_set = job.fonts.empty() ? std::string("default") : job.fonts;
-  if (toc_entries_per_frame == 0) {
-    throw Error(ErrorKind::internal, "a TOC target frame must list at least one entry");
+  if (entries.toc == 0 || entries.reel_contents == 0) {
+    throw Error(ErrorKind::internal, "a TOC or reel contents frame must list at least one entry");
   }
-  plan.toc_entries_per_frame = toc_entries_per_frame;
+  plan.toc_entries_per_frame = entries.toc;
+  plan.reel_contents_entries_per_frame = entries.reel_contents;
   TrackSizer sizer(format, recorder.pixel_pitch_um, text);
   const bool any_data = std::any_of(documents.begin(), documents.end(),
                                     [](const auto& d) { return !d.skipped && !d.masters.empty(); });
@@ -629,6 +670,7 @@ Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilitie
     planner::plan_roll(job, format, recorder.pixel_pitch_um, std::move(filmed), plan, sizer);
   }
   place_toc(job, plan);
+  if (plan.targets && job.reel_contents) list_reel_documents(plan);
   for (PlannedReel& reel : plan.reels) {
     for (std::size_t i = reel.first_frame; i < reel.first_frame + reel.frame_count; ++i) {
       const PlannedFrame& frame = plan.frames[i];

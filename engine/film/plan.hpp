@@ -74,14 +74,15 @@ enum class FrameKind {
   technical_target,  // resolution chart, grey wedge, density patches, millimetre scale
   title_target,      // bibliographic title target of the document that follows
   toc_target,        // the document's table of contents (目次), after its title target
-  continued_to,      // the document continues on the next reel
-  continued_from,    // the document began on the previous reel
-  declaration,       // the operator's declaration of what the reel holds, after its records
-  end_target,        // reel end
-  fiche_header,      // eye-legible header strip of a fiche
-  data_target,       // eye-readable "how to decode this reel": before a reel's first data frame
-  data_format,       // its second page: the header table, scrambling constants, codes, groups
-  data,              // a frame of a source file written as data (engine/data)
+  reel_contents,   // the documents on the reel (job key reel_contents), after its technical target
+  continued_to,    // the document continues on the next reel
+  continued_from,  // the document began on the previous reel
+  declaration,     // the operator's declaration of what the reel holds, after its records
+  end_target,      // reel end
+  fiche_header,    // eye-legible header strip of a fiche
+  data_target,     // eye-readable "how to decode this reel": before a reel's first data frame
+  data_format,     // its second page: the header table, scrambling constants, codes, groups
+  data,            // a frame of a source file written as data (engine/data)
   // Before oversize pages filmed at another reduction than their document's (oversize =
   // "reduce"), or before a page's sections (oversize = "split"): which pages, at what
   // reduction, in what sections; `note` says it on film.
@@ -133,7 +134,8 @@ struct PlannedFrame {
   std::uint32_t data_frame = 0;
   std::uint32_t data_unit = 0;
   // A TOC target frame: the entries it lists, [toc_first, toc_first + toc_count) of the
-  // document's Document::toc (0-based).
+  // document's Document::toc (0-based). A reel contents frame: the documents it lists, the same
+  // range of the reel's documents in filming order.
   std::uint32_t toc_first = 0;
   std::uint32_t toc_count = 0;
   // A reduction-change target: the reduction of the pages it announces (0 on other frames).
@@ -148,9 +150,17 @@ struct PlannedFrame {
 };
 
 // Entries a TOC target frame lists when its template does not say (toc-target.toml's
-// `entries_per_frame`, read by toc_entries_per_frame() in film/target_layout.hpp); a longer table
+// `entries_per_frame`, read by target_entries() in film/target_layout.hpp); a longer table
 // of contents continues on further frames.
 constexpr std::uint32_t kTocEntriesPerFrame = 14;
+// Documents a reel contents frame lists when its template does not say (reel-contents.toml).
+constexpr std::uint32_t kReelContentsEntriesPerFrame = 16;
+// The entries target frames list, as their templates say (film/target_layout.hpp,
+// target_entries()).
+struct TargetEntries {
+  std::uint32_t toc = kTocEntriesPerFrame;
+  std::uint32_t reel_contents = kReelContentsEntriesPerFrame;
+};
 
 // Where a table-of-contents entry's page was filmed: the first frame of the page (the red
 // separation of a colour page filmed as separations). reel 0: not filmed (a skipped document).
@@ -179,6 +189,15 @@ std::string fiche_id(const std::string& site, std::uint32_t number);
 bool begins_page(const PlannedFrame& frame);
 
 // A reel of roll film, or one sheet of fiche.
+// A document on a reel, as its reel contents frames list it (job key reel_contents).
+struct ReelDocument {
+  std::size_t document = 0;                       // index into Job::documents
+  std::uint32_t first_frame = 0, last_frame = 0;  // its frames on the reel (1-based)
+  std::string first_page, last_page;              // image addresses; "" without pages here
+  std::size_t pages = 0, data_frames = 0;         // on this reel
+  std::uint32_t from_reel = 0, to_reel = 0;       // continued from / on (0: none)
+};
+
 struct PlannedReel {
   std::uint32_t number = 1;
   std::string id;  // "R0001", or "F0001" for a fiche; "NLC-B2-R0001" with a site
@@ -197,6 +216,9 @@ struct PlannedReel {
   // The first and last page's image address ("" without pages): what its start and end
   // targets name, kept here so that rendering a target needs no other frame of the plan.
   std::string first_address, last_address;
+  // Its documents in filming order, for its contents frames (empty without one): kept here for the
+  // same reason.
+  std::vector<ReelDocument> documents;
 };
 
 struct Plan {
@@ -239,6 +261,9 @@ struct Plan {
   // Entries each TOC target frame lists (the TOC template's entries_per_frame). What each frame
   // lists is in plan.json, so a template that changes it changes the plan's hash.
   std::uint32_t toc_entries_per_frame = kTocEntriesPerFrame;
+  // Documents each reel contents frame lists (job key reel_contents; the template's
+  // entries_per_frame).
+  std::uint32_t reel_contents_entries_per_frame = kReelContentsEntriesPerFrame;
   std::optional<data::Layout> data_layout;
   Placement data_placement;
 
@@ -279,11 +304,11 @@ struct PreparedJob {
 // page gets a longer frame with the page centred in it; a format of fixed frames too short for
 // that is Error(job). On fiche every frame but a header tile must leave a margin for its mark
 // in the cell (Error(input) otherwise).
-// `toc_entries_per_frame`: the entries a TOC target frame lists (toc_entries_per_frame() of the
-// job's TOC template; prepare_job reads it).
+// `entries`: the entries a TOC target frame and a reel contents frame list (entries_per_frame()
+// of the job's templates; prepare_job reads them).
 Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilities& recorder,
                 const std::vector<DocumentPages>& documents, const TextEngine* text = nullptr,
-                std::uint32_t toc_entries_per_frame = kTocEntriesPerFrame);
+                TargetEntries entries = {});
 
 // Data frames: the symbol layout for a format and recorder (the data area fills the image
 // area across the film, and as much along it: the fixed frame's length, or a square), and the

@@ -247,6 +247,25 @@ void Plan::write_json(const Job& job, const std::function<void(std::string_view)
       }
       json["toc"] = std::move(entries);
     }
+    if (frame.kind == FrameKind::reel_contents) {
+      // The documents it lists: a reel that holds other documents changes the plan's hash.
+      const std::vector<ReelDocument>& listed = reels.at(frame.reel - 1).documents;
+      nlohmann::ordered_json entries = nlohmann::ordered_json::array();
+      for (std::uint32_t e = frame.toc_first;
+           e < frame.toc_first + frame.toc_count && e < listed.size(); ++e) {
+        const ReelDocument& d = listed[e];
+        entries.push_back({{"entry", e + 1},
+                           {"document", job.documents.at(d.document).id},
+                           {"frames", {d.first_frame, d.last_frame}},
+                           {"first_page", d.first_page},
+                           {"last_page", d.last_page},
+                           {"pages", d.pages},
+                           {"data_frames", d.data_frames},
+                           {"from_reel", d.from_reel},
+                           {"to_reel", d.to_reel}});
+      }
+      json["reel_contents"] = std::move(entries);
+    }
     if (format.layout == FilmLayout::fiche) {
       json["grid"] = {{"row", frame.grid_row}, {"column", frame.grid_column}};
     }

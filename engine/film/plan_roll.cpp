@@ -48,7 +48,9 @@ class ReelBuilder {
         job_(job),
         format_(format),
         usable_mm_((format.reel_length_m - format.leader_m - format.trailer_m) * 1000.0),
-        declaration_(plan.targets && !job.operator_name.empty()) {
+        declaration_(plan.targets && !job.operator_name.empty()),
+        reel_contents_(plan.targets && job.reel_contents),
+        contents_per_frame_(std::max<std::uint32_t>(1, plan.reel_contents_entries_per_frame)) {
     if (plan.targets || plan.data_layout) {
       const TargetFrame target = target_placement(job, format, pitch_um);
       target_reduction_ = target.reduction;
@@ -90,12 +92,20 @@ class ReelBuilder {
 
   bool is_open() const { return open_; }
   double usable_mm() const { return usable_mm_; }
-  // Film a reel's own targets take: start and technical at the head; the declaration,
-  // technical and end at the tail.
-  double reel_targets_mm() const { return 2 * target_step_mm_ + closing_targets_mm(); }
+  // Film a reel's own targets take: start, technical and the first contents frame at the head;
+  // the declaration, technical and end at the tail.
+  double reel_targets_mm() const {
+    return 2 * target_step_mm_ + contents_mm(1) + closing_targets_mm();
+  }
   double target_step_mm() const { return target_step_mm_; }
-  // Room left for content on the open reel, keeping the closing targets' film free.
-  double room_mm() const { return usable_mm_ - used_mm_ - closing_targets_mm(); }
+  // Room left for content on the open reel, keeping the film of the closing targets and of the
+  // contents frames of its documents so far free.
+  double room_mm() const {
+    return usable_mm_ - used_mm_ - closing_targets_mm() - contents_mm(entries_);
+  }
+  // What one more document on the open reel adds to its contents frames: a frame when it
+  // starts one.
+  double entry_mm() const { return contents_mm(entries_ + 1) - contents_mm(entries_); }
 
   // `note`: what the continued targets add, e.g. that an outer-code group of data frames
   // runs over the reel change.
@@ -111,6 +121,7 @@ class ReelBuilder {
     used_mm_ = 0;
     open_ = true;
     data_target_on_reel_ = false;
+    entries_ = continued ? 1 : 0;  // the document it continues is on it
     update_film_used();
     if (!plan_.targets) return;
     append_target(FrameKind::start_target, document, hal::BlipLevel::batch, "START");
@@ -126,6 +137,7 @@ class ReelBuilder {
 
   void close_reel(std::size_t last_document, bool continues, const std::string& note = {}) {
     plan_.reels.back().continues_on_next = continues;
+    insert_contents();
     if (plan_.targets) {
       const std::uint32_t number = plan_.reels.back().number;
       if (continues) {
@@ -142,6 +154,7 @@ class ReelBuilder {
   }
 
   void append_title(std::size_t document) {
+    ++entries_;
     append_target(FrameKind::title_target, document, document_start_blip(job_),
                   job_.documents[document].id + "-TITLE");
     append_toc(document);
@@ -197,6 +210,53 @@ class ReelBuilder {
   }
 
   double closing_targets_mm() const { return (declaration_ ? 3 : 2) * target_step_mm_; }
+  // The frames a reel of `entries` documents lists them on.
+  std::uint32_t contents_frames(std::uint32_t entries) const {
+    return reel_contents_ ? (entries + contents_per_frame_ - 1) / contents_per_frame_ : 0;
+  }
+  double contents_mm(std::uint32_t entries) const {
+    return contents_frames(entries) * target_step_mm_;
+  }
+
+  // The reel contents frames, once the reel's documents are known, after its start and
+  // technical targets: the frames behind them move along the film by as much, as the room kept
+  // for them allows.
+  void insert_contents() {
+    if (!reel_contents_ || entries_ == 0) return;
+    PlannedReel& reel = plan_.reels.back();
+    const std::uint32_t count = contents_frames(entries_);
+    const std::size_t at = reel.first_frame + 2;  // behind START and TECH1
+    const PlannedFrame& next = plan_.frames.at(at);
+    std::vector<PlannedFrame> contents(count);
+    for (std::uint32_t k = 0; k < count; ++k) {
+      PlannedFrame& frame = contents[k];
+      frame.kind = FrameKind::reel_contents;
+      frame.document = next.document;
+      frame.page = 0;
+      frame.blip = hal::BlipLevel::none;
+      frame.placement = target_;
+      frame.reduction = target_reduction_;
+      frame.address = fmt::format("{}-CONTENTS{}", reel.label, k + 1);
+      frame.toc_first = k * contents_per_frame_;
+      frame.toc_count = std::min(contents_per_frame_, entries_ - k * contents_per_frame_);
+      frame.sequence = at + k;
+      frame.reel = reel.number;
+      frame.number = next.number + k;
+      frame.film_position_mm = next.film_position_mm + k * target_step_mm_;
+    }
+    for (std::size_t i = at; i < plan_.frames.size(); ++i) {
+      PlannedFrame& frame = plan_.frames[i];
+      frame.sequence += count;
+      frame.number += count;
+      frame.film_position_mm += count * target_step_mm_;
+    }
+    plan_.frames.insert(plan_.frames.begin() + static_cast<std::ptrdiff_t>(at),
+                        std::make_move_iterator(contents.begin()),
+                        std::make_move_iterator(contents.end()));
+    reel.frame_count += count;
+    used_mm_ += count * target_step_mm_;
+    update_film_used();
+  }
 
   void update_film_used() {
     plan_.reels.back().film_used_m = format_.leader_m + used_mm_ / 1000.0 + format_.trailer_m;
@@ -206,7 +266,11 @@ class ReelBuilder {
   const Job& job_;
   const FilmFormat& format_;
   double usable_mm_;
-  bool declaration_;  // the job names an operator: each reel closes with the declaration
+  bool declaration_;    // the job names an operator: each reel closes with the declaration
+  bool reel_contents_;  // job.reel_contents: each reel lists its documents after its technical
+                        // target
+  std::uint32_t contents_per_frame_;
+  std::uint32_t entries_ = 0;  // documents on the open reel
   double used_mm_ = 0;
   bool open_ = false;
   Placement target_;
@@ -227,6 +291,11 @@ std::uint32_t target_least_px(const Job& job, TrackSizer& sizer, std::uint32_t t
                                   sizer.least_px(reel + "-END", hal::BlipLevel::none)});
   if (!job.operator_name.empty()) {
     least = std::max(least, sizer.least_px(reel + "-DECL", hal::BlipLevel::none));
+  }
+  if (job.reel_contents) {
+    // CONTENTS1 .. CONTENTSn, n at most one a document.
+    least = std::max(least, sizer.least_px(fmt::format("{}-CONTENTS{}", reel, job.documents.size()),
+                                           hal::BlipLevel::none));
   }
   for (const Document& document : job.documents) {
     least = std::max(
@@ -259,7 +328,7 @@ void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
   // (old and new storage while it moves), 12 MB for 10,000 frames. A reel closes when the
   // film is full or the next document does not fit, so there are at most that many reels;
   // each adds at most eight targets (start, two technical, continued from/to, data,
-  // declaration, end).
+  // declaration, end), and reel contents at most a frame a document and one more a reel.
   std::size_t pages = 0;
   double film_mm = 0;
   for (const auto& document : documents) {
@@ -270,7 +339,8 @@ void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
   }
   const auto most_reels = static_cast<std::size_t>(
       documents.size() + 2 * film_mm / std::max(reel_capacity_mm, 1.0) + 1);
-  plan.frames.reserve(plan.frames.size() + pages + documents.size() + 8 * most_reels);
+  plan.frames.reserve(plan.frames.size() + pages + documents.size() + 8 * most_reels +
+                      (job.reel_contents ? documents.size() + most_reels : 0));
   const auto unit_mm = [&](const std::vector<PlannedFrame>& frames, std::size_t first) {
     double total = 0;
     for (std::size_t k = first; k < first + unit_frames(frames, first); ++k) {
@@ -410,7 +480,9 @@ void plan_roll(const Job& job, const FilmFormat& format, double pitch_um,
       reels.open_reel(document, false);
     } else {
       const double needed_mm =
-          longer_than_a_reel ? title_mm + toc_mm + unit_mm(frames, 0) + continued_mm : document_mm;
+          (longer_than_a_reel ? title_mm + toc_mm + unit_mm(frames, 0) + continued_mm
+                              : document_mm) +
+          reels.entry_mm();
       if (needed_mm > reels.room_mm() - pending_mm + kLengthToleranceMm) {
         close(last_document, false);
         reels.open_reel(document, false);

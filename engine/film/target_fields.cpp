@@ -79,6 +79,50 @@ std::string toc_part(const Plan& plan, const Document& document, const PlannedFr
   return fmt::format("({}/{})", frame.toc_first / per_frame + 1, parts);
 }
 
+// A title cut to `most` characters ("…" for the rest): an index line points to the document,
+// whose title target gives the whole title.
+std::string short_title(const std::string& title, long most) {
+  if (g_utf8_strlen(title.c_str(), -1) <= most) return title;
+  const char* end = g_utf8_offset_to_pointer(title.c_str(), most - 1);
+  return std::string(title.c_str(), end) + "…";
+}
+
+// A reel contents frame's lines, two a document of the reel in filming order from the frame's
+// first entry: its id and title; then its frames on this reel, its first and last page, how
+// many pages (and data frames), and the reel it came from or goes on to.
+std::string reel_contents_lines(const Job& job, const Plan& plan, const PlannedFrame& frame) {
+  if (frame.kind != FrameKind::reel_contents) return "";
+  const std::vector<ReelDocument>& entries = plan.reels.at(frame.reel - 1).documents;
+  std::string lines;
+  const std::size_t end = std::min<std::size_t>(entries.size(), frame.toc_first + frame.toc_count);
+  for (std::size_t e = frame.toc_first; e < end; ++e) {
+    const ReelDocument& entry = entries[e];
+    const Document& document = job.documents.at(entry.document);
+    std::string line =
+        fmt::format("{}\u3000{}\n\u3000\u3000frames {}\u2013{}", document.id,
+                    short_title(document.title, 24), entry.first_frame, entry.last_frame);
+    if (!entry.first_page.empty()) {
+      line += fmt::format("\u3000{} \u2013 {}\u3000{} p.", entry.first_page, entry.last_page,
+                          entry.pages);
+    }
+    if (entry.data_frames > 0) line += fmt::format("\u3000{} data frames", entry.data_frames);
+    if (entry.from_reel != 0) line += fmt::format("\u3000\u2190 {}", reel_id({}, entry.from_reel));
+    if (entry.to_reel != 0) line += fmt::format("\u3000\u2192 {}", reel_id({}, entry.to_reel));
+    lines += (lines.empty() ? "" : "\n") + line;
+  }
+  return lines;
+}
+
+// "(1/2)" on the frames of a reel contents list that takes more than one frame.
+std::string reel_contents_part(const Plan& plan, const PlannedFrame& frame) {
+  if (frame.kind != FrameKind::reel_contents) return "";
+  const std::size_t per_frame = std::max<std::uint32_t>(1, plan.reel_contents_entries_per_frame);
+  const std::size_t parts =
+      (plan.reels.at(frame.reel - 1).documents.size() + per_frame - 1) / per_frame;
+  if (parts < 2) return "";
+  return fmt::format("({}/{})", frame.toc_first / per_frame + 1, parts);
+}
+
 // The target before a page's sections (oversize = "split"): where each section lies on the page,
 // its number in its place, a line per row ("S1   S2\nS3   S4").
 std::string section_map(const PlannedFrame& frame) {
@@ -196,6 +240,8 @@ std::map<std::string, std::string> target_fields(const Job& job, const Plan& pla
       {"note", frame.note},
       {"toc", toc_lines(job, plan, frame)},
       {"toc_part", toc_part(plan, document, frame)},
+      {"reel_contents", reel_contents_lines(job, plan, frame)},
+      {"reel_contents_part", reel_contents_part(plan, frame)},
       {"blip_levels", has_toc(job) && plan.format.blips.track_mm > 0
                           ? fmt::format("Blips {:g} mm: document start   {:g} mm: TOC entry "
                                         "(chapter)   {:g} mm: page   — 大: 文献  中: 章节  小: 页",

@@ -110,9 +110,10 @@ std::filesystem::path template_file(const std::filesystem::path& profiles_dir,
 // Throws Error(job) naming the file, line and key.
 TargetTemplate load_template(const std::filesystem::path& file);
 
-// The entries a TOC target frame of `job` lists: its target set's toc-target.toml
-// `entries_per_frame`, else kTocEntriesPerFrame. Throws Error(job) for a template it cannot read.
-std::uint32_t toc_entries_per_frame(const Job& job, const std::filesystem::path& profiles_dir);
+// The entries the TOC target frames and reel contents frames of `job` list: its target set's
+// toc-target.toml and reel-contents.toml `entries_per_frame`, else kTocEntriesPerFrame and
+// kReelContentsEntriesPerFrame. Throws Error(job) for a template it cannot read.
+TargetEntries target_entries(const Job& job, const std::filesystem::path& profiles_dir);
 
 // A TOC target frame's entries laid out in its template's {toc} block as they will be drawn:
 // Error(job) naming the template, the frame and by how much when they do not fit on the target

@@ -92,14 +92,21 @@ std::filesystem::path frame_template_file(const Job& job, const Plan& plan,
   return profiles / "targets" / set / (name + ".toml");
 }
 
-std::uint32_t toc_entries_per_frame(const Job& job, const std::filesystem::path& profiles_dir) {
+TargetEntries target_entries(const Job& job, const std::filesystem::path& profiles_dir) {
   const std::filesystem::path profiles =
       profiles_dir.empty() ? default_profiles_dir() : profiles_dir;
   const std::string set = job.targets.empty() || job.targets == "none" ? "standard" : job.targets;
-  const std::filesystem::path file = template_file(profiles, set, FrameKind::toc_target);
-  if (!std::filesystem::exists(file)) return kTocEntriesPerFrame;
-  const std::uint32_t entries = cached_template(file)->entries_per_frame;
-  return entries > 0 ? entries : kTocEntriesPerFrame;
+  const auto entries = [&](FrameKind kind, std::uint32_t otherwise) {
+    const std::filesystem::path file = template_file(profiles, set, kind);
+    if (!std::filesystem::exists(file)) return otherwise;
+    const std::uint32_t listed = cached_template(file)->entries_per_frame;
+    return listed > 0 ? listed : otherwise;
+  };
+  TargetEntries out;
+  if (has_toc(job)) out.toc = entries(FrameKind::toc_target, kTocEntriesPerFrame);
+  if (job.reel_contents)
+    out.reel_contents = entries(FrameKind::reel_contents, kReelContentsEntriesPerFrame);
+  return out;
 }
 
 TargetTemplate load_template(const std::filesystem::path& file) {

@@ -113,6 +113,7 @@ Job JobParser::parse(const TomlTable& root) {
        [&](const TomlValue& value) {
          job.targets = read_name(value, "a target set in profiles/targets/ or \"none\"");
        }},
+      {"reel_contents", [&](const TomlValue& value) { job.reel_contents = value.boolean(); }},
       {"polarity",
        [&](const TomlValue& value) {
          job.polarity = read_word(value, polarity_from, kPolarityWords);

@@ -200,6 +200,10 @@ struct Job {
   std::optional<FilmFormat> inline_format;
   // Target set in profiles/targets/<name>/ filmed on every reel; "none" films no targets.
   std::string targets = "standard";
+  // Job key `reel_contents`: each roll reel lists the documents it holds (REEL CONTENTS, 卷内目录)
+  // on target frames after its technical target, each with its frames and addresses, so that a
+  // reader finds a document on the reel in hand. Off by default: it moves every frame after it.
+  bool reel_contents = false;
   // Default template of substitution targets (profiles/targets/<set>/<name>.toml).
   std::string substitute_target = "page-missing";
   // Font set for every text on film: a name in fonts/ or a path to a set file; "" = default.

@@ -358,10 +358,10 @@ PreparedJob prepare_job(const Job& job, const hal::Capabilities& recorder,
   // Missing glyphs are found here, before the first exposure (film/text_check.hpp).
   auto text = job_text_engine(job);
   check_document_text(job, *text, documents);
-  // How many entries a TOC frame lists is the TOC template's to say (its layout holds them).
-  const std::uint32_t toc_per_frame =
-      has_toc(job) ? toc_entries_per_frame(job, profiles_dir) : kTocEntriesPerFrame;
-  prepared.plan = plan_reels(job, prepared.format, recorder, documents, text.get(), toc_per_frame);
+  // How many entries a TOC or reel contents frame lists is its template's to say (its layout
+  // holds them).
+  prepared.plan = plan_reels(job, prepared.format, recorder, documents, text.get(),
+                             target_entries(job, profiles_dir));
   prepared.plan.profiles_dir = profiles_dir;
   prepared.plan.calibration = std::move(calibration);
   prepare_plan_text(job, prepared.plan, std::move(text));

@@ -80,6 +80,9 @@ institution = "filmwriter demo"
 # The operator who declares the filming: each reel closes with the declaration target
 # (摄制声明) naming them, after the records (docs/formats.md#what-is-on-a-reel).
 operator = "李华"
+# A reel contents list (卷内目录) after each reel's technical target: every document on the reel with
+# its frames and first and last page (docs/formats.md#what-is-on-a-reel).
+reel_contents = true
 output = "out"
 checksums = "SHA256SUMS"
 format = "16mm-comic-30m"
