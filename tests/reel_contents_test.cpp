@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/convert_steps.hpp"
+#include "api/request.hpp"
 #include "base/files.hpp"
 #include "core/error.hpp"
 #include "film/format.hpp"
@@ -167,6 +168,17 @@ TEST(ReelContents, IsAJobKeyAndAFicheSaysItHasNone) {
   job_file("reel_contents = \"yes\"");
   EXPECT_THAT(error_of(ErrorKind::job, [&] { load_job(file); }),
               HasSubstr("job.toml:4: reel_contents: expected"));
+
+  // --reel-contents, and in the request the journal keeps for verify and resume.
+  job_file("");
+  Job flagged = load_job(file);
+  api::JobRequest request;
+  request.source = file;
+  request.overrides.reel_contents = true;
+  const api::JobRequest kept = api::JobRequest::from_json(request.to_json(), "journal");
+  ASSERT_TRUE(kept.overrides.reel_contents.has_value());
+  apply_overrides(flagged, kept.overrides);
+  EXPECT_TRUE(flagged.reel_contents);
 
   Job job = test::job_with_targets({"D001"});
   job.reel_contents = true;

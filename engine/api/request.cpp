@@ -43,6 +43,7 @@ nlohmann::ordered_json JobRequest::to_json() const {
   put(o, "title", overrides.title);
   put(o, "site", overrides.site);
   put(o, "operator", overrides.operator_name);
+  put(o, "reel_contents", overrides.reel_contents);
   if (overrides.calibration) {
     o["calibration"] = overrides.calibration->ends_with(".toml")
                            ? absolute_text(*overrides.calibration)
@@ -84,6 +85,7 @@ JobRequest JobRequest::from_json(const nlohmann::json& json, const std::string& 
     get(o, "title", r.overrides.title);
     get(o, "site", r.overrides.site);
     get(o, "operator", r.overrides.operator_name);
+    get(o, "reel_contents", r.overrides.reel_contents);
     get(o, "calibration", r.overrides.calibration);
     if (o.contains("driver_options")) {
       r.overrides.driver_options = o.at("driver_options").get<std::map<std::string, std::string>>();

@@ -45,6 +45,7 @@ std::vector<std::string> job_flags(const JobRequest& r) {
   add(o.title.has_value(), "--title");
   add(o.site.has_value(), "--site");
   add(o.operator_name.has_value(), "--operator");
+  add(o.reel_contents.has_value(), "--reel-contents");
   add(o.calibration.has_value(), "--calibration");
   add(!o.driver_options.empty(), "-O");
   add(!o.checksums.empty(), "--checksums");
@@ -126,6 +127,9 @@ void refuse_contradictions(const JobRequest& flags, const JobSettings& recorded,
   }
   if (o.site && with_flags.site != was.site) {
     refuse("site", was.site.empty() ? "none" : quote(was.site), "--site " + *o.site);
+  }
+  if (o.reel_contents && with_flags.reel_contents != was.reel_contents) {
+    refuse("reel_contents", was.reel_contents ? "true" : "false", "--reel-contents");
   }
   // Every reel's declaration names the operator the job started with.
   if (o.operator_name && with_flags.operator_name != was.operator_name) {
@@ -445,6 +449,7 @@ std::string flags_text(const JobRequest& r) {
   if (o.title) add("--title", *o.title);
   if (o.site) add("--site", *o.site);
   if (o.operator_name) add("--operator", *o.operator_name);
+  if (o.reel_contents.value_or(false)) words.emplace_back("--reel-contents");
   if (o.driver) add("--driver", *o.driver);
   if (o.calibration) add("--calibration", *o.calibration);
   for (const auto& [key, value] : o.driver_options) add("-O", key + "=" + value);

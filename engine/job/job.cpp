@@ -162,6 +162,7 @@ void apply_overrides(Job& job, const JobOverrides& overrides) {
     drawn_flag("--title", *overrides.title, "a title");
     job.title = *overrides.title;
   }
+  if (overrides.reel_contents) job.reel_contents = *overrides.reel_contents;
   if (overrides.operator_name) {
     drawn_flag("--operator", *overrides.operator_name, "an operator's name");
     job.operator_name = *overrides.operator_name;

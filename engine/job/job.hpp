@@ -36,6 +36,7 @@ struct JobOverrides {
   std::optional<std::string> calibration;             // calibration (profile, file or none)
   std::optional<std::string> site;                    // site
   std::optional<std::string> operator_name;           // operator
+  std::optional<bool> reel_contents;                  // reel_contents
   std::map<std::string, std::string> driver_options;  // recorder.options.KEY
   std::vector<std::filesystem::path> checksums;       // checksums (added to the job's)
 };

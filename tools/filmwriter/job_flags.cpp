@@ -23,6 +23,7 @@ api::JobRequest JobFlags::request() const {
   } catch (const Error& e) {
     throw with_context("--oversize", e);
   }
+  if (reel_contents) r.overrides.reel_contents = true;
   for (const auto& kv : driver_options) {
     r.overrides.driver_options.insert(api::parse_key_value(kv, "--driver-option"));
   }
@@ -55,6 +56,9 @@ void add_job_flags(CLI::App& cmd, JobFlags& flags, const std::string& what) {
   cmd.add_option("--operator", o.operator_name,
                  "the operator who declares the filming: every reel closes with a declaration "
                  "target naming them (job key: operator)");
+  cmd.add_flag("--reel-contents", flags.reel_contents,
+               "every reel lists its documents after its technical target (job key: "
+               "reel_contents)");
   cmd.add_option("--calibration", o.calibration,
                  "density calibration: a profile in profiles/calibration/, a .toml file, or none "
                  "for raw code values (job key: calibration; default: the recorder's own)");

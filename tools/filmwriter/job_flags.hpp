@@ -14,6 +14,7 @@ struct JobFlags {
   std::string source;  // job file, scans folder, or a job's output folder
   JobOverrides overrides;
   std::string mode, polarity, oversize;
+  bool reel_contents = false;
   std::vector<std::string> driver_options;  // KEY=VALUE
   std::string profiles;
   std::string base_dir;
