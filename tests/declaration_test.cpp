@@ -46,19 +46,12 @@ std::vector<std::string> reel_kinds(const Plan& plan, const PlannedReel& reel) {
   return kinds;
 }
 
-FilmFormat reel_of_metres(double metres) {
-  FilmFormat format = comic_16mm();
-  format.reel_length_m = metres;
-  format.reel_lengths_m = {metres};
-  return format;
-}
-
 TEST(Declaration, EveryReelClosesWithTheOperatorsDeclarationBeforeItsTechnicalTarget) {
   Job job = test::job_with_targets({"D001", "D002"});
   job.operator_name = "李华";
   // 40 A4 pages at 24x take 0.39 m: two documents over 0.3 m reels, the first split.
-  const Plan plan =
-      plan_reels(job, reel_of_metres(2.3), recorder_at(2.5), {pages_of(0, 30), pages_of(1, 10)});
+  const Plan plan = plan_reels(job, test::comic_16mm_reels_of(2.3), recorder_at(2.5),
+                               {pages_of(0, 30), pages_of(1, 10)});
   ASSERT_GE(plan.reels.size(), 2u);
   for (const PlannedReel& reel : plan.reels) {
     const std::vector<std::string> kinds = reel_kinds(plan, reel);
@@ -84,13 +77,15 @@ TEST(Declaration, EveryReelClosesWithTheOperatorsDeclarationBeforeItsTechnicalTa
   // Without an operator, or without targets, no reel has one.
   job.operator_name.clear();
   for (const PlannedFrame& frame :
-       plan_reels(job, reel_of_metres(2.3), recorder_at(2.5), {pages_of(0, 30)}).frames) {
+       plan_reels(job, test::comic_16mm_reels_of(2.3), recorder_at(2.5), {pages_of(0, 30)})
+           .frames) {
     EXPECT_NE(frame.kind, FrameKind::declaration) << frame.address;
   }
   job.operator_name = "李华";
   job.targets = "none";
   for (const PlannedFrame& frame :
-       plan_reels(job, reel_of_metres(2.3), recorder_at(2.5), {pages_of(0, 30)}).frames) {
+       plan_reels(job, test::comic_16mm_reels_of(2.3), recorder_at(2.5), {pages_of(0, 30)})
+           .frames) {
     EXPECT_FALSE(is_target(frame.kind)) << frame.address;
   }
 }
@@ -100,8 +95,9 @@ TEST(Declaration, ReelsKeepRoomForItAtEveryLength) {
   Job job = test::job_with_targets({"D001", "D002", "D003"});
   job.operator_name = "Li Hua";
   for (int step = 0; step < 30; ++step) {
-    const Plan plan = plan_reels(job, reel_of_metres(2.3 + step * 0.003), recorder_at(2.5),
-                                 {pages_of(0, 25), pages_of(1, 7), pages_of(2, 12)});
+    const Plan plan =
+        plan_reels(job, test::comic_16mm_reels_of(2.3 + step * 0.003), recorder_at(2.5),
+                   {pages_of(0, 25), pages_of(1, 7), pages_of(2, 12)});
     ASSERT_GE(plan.reels.size(), 2u);
     for (const PlannedReel& reel : plan.reels) {
       const std::vector<std::string> kinds = reel_kinds(plan, reel);
@@ -114,21 +110,16 @@ TEST(Declaration, ReelsKeepRoomForItAtEveryLength) {
 TEST(Declaration, TheOperatorIsAJobKeyAndAFlag) {
   const test::TempDir dir;
   const fs::path file = dir.path() / "job.toml";
-  const auto job_file = [&](const std::string& operator_line) {
-    test::write_text(file, "version = 1\nid = \"o\"\ntitle = \"t\"\n" + operator_line +
-                               "\n[[documents]]\nid = \"D001\"\ntitle = \"a\"\n"
-                               "pages = { dir = \"s\" }\n");
-  };
-  job_file("operator = \"李华\"");
+  test::write_job_with(file, "operator = \"李华\"");
   Job job = load_job(file);
   EXPECT_EQ(job.operator_name, "李华");
-  job_file("");
+  test::write_job_with(file, "");
   EXPECT_THAT(load_job(file).operator_name, IsEmpty());
-  job_file("operator = \"  \"");
+  test::write_job_with(file, "operator = \"  \"");
   EXPECT_THAT(error_of(ErrorKind::job, [&] { load_job(file); }),
               HasSubstr("job.toml:4: operator: expected an operator's name with a visible "
                         "character"));
-  job_file("operator = 7");
+  test::write_job_with(file, "operator = 7");
   EXPECT_THAT(error_of(ErrorKind::job, [&] { load_job(file); }), HasSubstr("job.toml:4: operator"));
 
   JobOverrides flags;

@@ -324,9 +324,7 @@ TEST(OversizeSplit, APageAndItsSectionsStayOnOneReel) {
   DocumentPages pages = pages_of(0, 20);
   for (std::size_t i = 1; i < pages.pages.size(); i += 2) pages.pages[i].info = sheet_mm(594, 420);
   for (int step = 0; step < 30; ++step) {
-    FilmFormat format = comic_16mm();
-    format.reel_length_m = 2.3 + step * 0.002;
-    format.reel_lengths_m = {format.reel_length_m};
+    const FilmFormat format = test::comic_16mm_reels_of(2.3 + step * 0.002);
     const Plan plan = plan_reels(job, format, recorder_at(2.5), {pages});
     ASSERT_GE(plan.reels.size(), 3u);
     for (const PlannedFrame& frame : plan.frames) {

@@ -194,9 +194,8 @@ TEST(Oversize, ATargetStaysOnTheReelOfThePageItAnnounces) {
   DocumentPages pages = pages_of(0, 40);
   for (std::size_t i = 1; i < pages.pages.size(); i += 2) pages.pages[i].info = sheet_mm(297, 420);
   for (int step = 0; step < 40; ++step) {
-    FilmFormat format = comic_16mm();
-    format.reel_length_m = 2.3 + step * 0.0005;  // a few frames a reel beyond its targets
-    format.reel_lengths_m = {format.reel_length_m};
+    // A few frames a reel beyond its targets.
+    const FilmFormat format = test::comic_16mm_reels_of(2.3 + step * 0.0005);
     const Plan plan = plan_reels(job, format, recorder_at(2.5), {pages});
     ASSERT_GE(plan.reels.size(), 3u);
     std::size_t notices = 0;

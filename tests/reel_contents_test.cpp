@@ -35,13 +35,6 @@ using test::error_of;
 using test::pages_of;
 using test::recorder_at;
 
-FilmFormat reel_of(double metres) {
-  FilmFormat format = comic_16mm();
-  format.reel_length_m = metres;
-  format.reel_lengths_m = {metres};
-  return format;
-}
-
 std::vector<std::string> ids(const std::vector<std::string>& prefix, std::size_t count) {
   std::vector<std::string> out = prefix;
   for (std::size_t i = out.size(); i < count; ++i) out.push_back(fmt::format("D{:03}", i + 1));
@@ -98,7 +91,8 @@ TEST(ReelContents, EachReelListsItsDocumentsBehindItsTechnicalTarget) {
   std::vector<DocumentPages> documents;
   for (std::size_t d = 0; d < 7; ++d) documents.push_back(pages_of(d, d == 3 ? 40 : 3));
   const TargetEntries entries{kTocEntriesPerFrame, 2};
-  const Plan plan = plan_reels(job, reel_of(2.3), recorder_at(2.5), documents, nullptr, entries);
+  const Plan plan = plan_reels(job, test::comic_16mm_reels_of(2.3), recorder_at(2.5), documents,
+                               nullptr, entries);
   ASSERT_GE(plan.reels.size(), 3u);
   EXPECT_EQ(test::kinds_and_addresses(plan)[2], "reel-contents R0001-CONTENTS1");
   bool split = false;
@@ -111,7 +105,7 @@ TEST(ReelContents, EachReelListsItsDocumentsBehindItsTechnicalTarget) {
 
   // Without the key the same job has no contents frames, and its pages are two frames earlier.
   job.reel_contents = false;
-  const Plan plain = plan_reels(job, reel_of(2.3), recorder_at(2.5), documents);
+  const Plan plain = plan_reels(job, test::comic_16mm_reels_of(2.3), recorder_at(2.5), documents);
   for (const PlannedFrame& frame : plain.frames) EXPECT_NE(frame.kind, FrameKind::reel_contents);
   EXPECT_TRUE(plain.reels.front().documents.empty());
 }
@@ -124,8 +118,8 @@ TEST(ReelContents, ReelsKeepRoomForTheContentsAtEveryLength) {
   std::vector<DocumentPages> documents;
   for (std::size_t d = 0; d < 24; ++d) documents.push_back(pages_of(d, 1 + d % 4 + (d == 9) * 30));
   for (int step = 0; step < 30; ++step) {
-    const Plan plan = plan_reels(job, reel_of(2.3 + step * 0.004), recorder_at(2.5), documents,
-                                 nullptr, {kTocEntriesPerFrame, 3});
+    const Plan plan = plan_reels(job, test::comic_16mm_reels_of(2.3 + step * 0.004),
+                                 recorder_at(2.5), documents, nullptr, {kTocEntriesPerFrame, 3});
     ASSERT_GE(plan.reels.size(), 2u);
     for (const PlannedReel& reel : plan.reels) expect_index_matches_the_reel(plan, reel, 3);
     test::expect_reels_within_their_length(plan);
@@ -156,21 +150,16 @@ TEST(ReelContents, TableOfContentsPlacesAreTheFramesAfterTheContents) {
 TEST(ReelContents, IsAJobKeyAndAFicheSaysItHasNone) {
   const test::TempDir dir;
   const fs::path file = dir.path() / "job.toml";
-  const auto job_file = [&](const std::string& line) {
-    test::write_text(file, "version = 1\nid = \"o\"\ntitle = \"t\"\n" + line +
-                               "\n[[documents]]\nid = \"D001\"\ntitle = \"a\"\n"
-                               "pages = { dir = \"s\" }\n");
-  };
-  job_file("reel_contents = true");
+  test::write_job_with(file, "reel_contents = true");
   EXPECT_TRUE(load_job(file).reel_contents);
-  job_file("");
+  test::write_job_with(file, "");
   EXPECT_FALSE(load_job(file).reel_contents);
-  job_file("reel_contents = \"yes\"");
+  test::write_job_with(file, "reel_contents = \"yes\"");
   EXPECT_THAT(error_of(ErrorKind::job, [&] { load_job(file); }),
               HasSubstr("job.toml:4: reel_contents: expected"));
 
   // --reel-contents, and in the request the journal keeps for verify and resume.
-  job_file("");
+  test::write_job_with(file, "");
   Job flagged = load_job(file);
   api::JobRequest request;
   request.source = file;

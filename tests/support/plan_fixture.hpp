@@ -128,6 +128,21 @@ inline FilmFormat short_reel_format() {
   return format;
 }
 
+// 16 mm comic film on reels of `metres`: a few metres hold tens of A4 pages at 24x.
+inline FilmFormat comic_16mm_reels_of(double metres) {
+  FilmFormat format = comic_16mm();
+  format.reel_length_m = metres;
+  format.reel_lengths_m = {metres};
+  return format;
+}
+
+// A job file of one document (pages in "s") with `line` among the job's keys ("" for none).
+inline void write_job_with(const std::filesystem::path& file, const std::string& line) {
+  test::write_text(file, "version = 1\nid = \"o\"\ntitle = \"t\"\n" + line +
+                             "\n[[documents]]\nid = \"D001\"\ntitle = \"a\"\n"
+                             "pages = { dir = \"s\" }\n");
+}
+
 inline std::vector<std::string> addresses(const Plan& plan) {
   std::vector<std::string> out;
   for (const PlannedFrame& frame : plan.frames) out.push_back(frame.address);
