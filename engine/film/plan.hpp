@@ -74,15 +74,15 @@ enum class FrameKind {
   technical_target,  // resolution chart, grey wedge, density patches, millimetre scale
   title_target,      // bibliographic title target of the document that follows
   toc_target,        // the document's table of contents (目次), after its title target
-  reel_contents,   // the documents on the reel (job key reel_contents), after its technical target
-  continued_to,    // the document continues on the next reel
-  continued_from,  // the document began on the previous reel
-  declaration,     // the operator's declaration of what the reel holds, after its records
-  end_target,      // reel end
-  fiche_header,    // eye-legible header strip of a fiche
-  data_target,     // eye-readable "how to decode this reel": before a reel's first data frame
-  data_format,     // its second page: the header table, scrambling constants, codes, groups
-  data,            // a frame of a source file written as data (engine/data)
+  reel_contents,     // the documents on the reel (job key reel_contents), after TECH1
+  continued_to,      // the document continues on the next reel
+  continued_from,    // the document began on the previous reel
+  declaration,       // the operator's declaration of what the reel holds, after its records
+  end_target,        // reel end
+  fiche_header,      // eye-legible header strip of a fiche
+  data_target,       // eye-readable "how to decode this reel": before a reel's first data frame
+  data_format,       // its second page: the header table, scrambling constants, codes, groups
+  data,              // a frame of a source file written as data (engine/data)
   // Before oversize pages filmed at another reduction than their document's (oversize =
   // "reduce"), or before a page's sections (oversize = "split"): which pages, at what
   // reduction, in what sections; `note` says it on film.
@@ -216,8 +216,8 @@ struct PlannedReel {
   // The first and last page's image address ("" without pages): what its start and end
   // targets name, kept here so that rendering a target needs no other frame of the plan.
   std::string first_address, last_address;
-  // Its documents in filming order, for its contents frames (empty without one): kept here for the
-  // same reason.
+  // Its documents in filming order, for its contents frames (empty without them): kept here
+  // for the same reason.
   std::vector<ReelDocument> documents;
 };
 
@@ -304,8 +304,8 @@ struct PreparedJob {
 // page gets a longer frame with the page centred in it; a format of fixed frames too short for
 // that is Error(job). On fiche every frame but a header tile must leave a margin for its mark
 // in the cell (Error(input) otherwise).
-// `entries`: the entries a TOC target frame and a reel contents frame list (entries_per_frame()
-// of the job's templates; prepare_job reads them).
+// `entries`: the entries a TOC target frame and a reel contents frame list (target_entries() of
+// the job's templates; prepare_job reads them).
 Plan plan_reels(const Job& job, const FilmFormat& format, const hal::Capabilities& recorder,
                 const std::vector<DocumentPages>& documents, const TextEngine* text = nullptr,
                 TargetEntries entries = {});

@@ -267,8 +267,7 @@ class ReelBuilder {
   const FilmFormat& format_;
   double usable_mm_;
   bool declaration_;    // the job names an operator: each reel closes with the declaration
-  bool reel_contents_;  // job.reel_contents: each reel lists its documents after its technical
-                        // target
+  bool reel_contents_;  // job.reel_contents: each reel lists its documents after TECH1
   std::uint32_t contents_per_frame_;
   std::uint32_t entries_ = 0;  // documents on the open reel
   double used_mm_ = 0;

@@ -104,8 +104,9 @@ TargetEntries target_entries(const Job& job, const std::filesystem::path& profil
   };
   TargetEntries out;
   if (has_toc(job)) out.toc = entries(FrameKind::toc_target, kTocEntriesPerFrame);
-  if (job.reel_contents)
+  if (job.reel_contents) {
     out.reel_contents = entries(FrameKind::reel_contents, kReelContentsEntriesPerFrame);
+  }
   return out;
 }
 
