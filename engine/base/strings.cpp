@@ -118,6 +118,15 @@ std::string escape_non_ascii(std::string_view text) {
   return out;
 }
 
+std::string_view first_characters(std::string_view text, std::size_t count) {
+  std::size_t end = 0;
+  for (std::size_t n = 0; end < text.size() && n < count; ++n) {
+    ++end;
+    while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) ++end;
+  }
+  return text.substr(0, end);
+}
+
 std::string quote(std::string_view text) {
   std::string out = "\"";
   for (const char c : text) {

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "base/strings.hpp"
 #include "base/utc.hpp"
 #include "core/error.hpp"
 #include "data/data_frames.hpp"
@@ -79,12 +80,11 @@ std::string toc_part(const Plan& plan, const Document& document, const PlannedFr
   return fmt::format("({}/{})", frame.toc_first / per_frame + 1, parts);
 }
 
-// A title cut to `most` characters ("…" for the rest): an index line points to the document,
-// whose title target gives the whole title.
-std::string short_title(const std::string& title, long most) {
-  if (g_utf8_strlen(title.c_str(), -1) <= most) return title;
-  const char* end = g_utf8_offset_to_pointer(title.c_str(), most - 1);
-  return std::string(title.c_str(), end) + "…";
+// A title cut to `most` characters ("…" for the rest): a contents line points to the
+// document, whose title target gives the whole title.
+std::string short_title(const std::string& title, std::size_t most) {
+  if (first_characters(title, most).size() == title.size()) return title;
+  return std::string(first_characters(title, most - 1)) + "…";
 }
 
 // A reel contents frame's lines, two a document of the reel in filming order from the frame's

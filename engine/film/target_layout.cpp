@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "base/strings.hpp"
 #include "core/error.hpp"
 #include "film/target_template.hpp"
 #include "text/text.hpp"
@@ -195,15 +196,9 @@ InkBox ink_of(const PlacedText& text, std::string what) {
 
 // The start of a block's text, to name it in a message.
 std::string excerpt(const std::string& text) {
-  constexpr std::size_t kChars = 24;
-  std::string out;
-  std::size_t chars = 0;
-  for (std::size_t i = 0; i < text.size() && text[i] != '\n'; ++i) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    if ((byte & 0xC0) != 0x80 && chars++ == kChars) return out + "...";
-    out += text[i];
-  }
-  return out;
+  const std::string_view line = std::string_view(text).substr(0, text.find('\n'));
+  const std::string_view start = first_characters(line, 24);
+  return std::string(start) + (start.size() < line.size() ? "..." : "");
 }
 
 // What the technical target draws besides its texts, with their labels (set 1 mm below a chart

@@ -60,12 +60,7 @@ bool is_document_id(std::string_view id) {
 
 std::string quote_start(std::string_view text) {
   if (code_points(text) <= 40) return quote(text);
-  std::size_t end = 0;
-  for (std::size_t n = 0; end < text.size() && n < 40; ++n) {
-    ++end;
-    while (end < text.size() && (text[end] & 0xC0) == 0x80) ++end;
-  }
-  return quote(text.substr(0, end)) + fmt::format(" ... ({} characters)", code_points(text));
+  return quote(first_characters(text, 40)) + fmt::format(" ... ({} characters)", code_points(text));
 }
 
 bool has_control_character(std::string_view text) {

@@ -12,6 +12,9 @@ namespace fw {
 // line. The result is also a valid TOML basic string.
 std::string quote(std::string_view text);
 
+// The start of UTF-8 `text`: its first `count` characters (code points), or all of it.
+std::string_view first_characters(std::string_view text, std::size_t count);
+
 // The offset of the first byte of `text` that is not valid UTF-8 (overlong forms, surrogates
 // and code points past U+10FFFF included), or std::string_view::npos when all of it is.
 std::size_t invalid_utf8_at(std::string_view text);
