@@ -102,7 +102,8 @@ std::vector<PlanWarning> plan_warnings(const Job& job, const Plan& plan, std::si
   for (const std::string& skipped : plan.skipped) {
     out.push_back({"skipped_document", {}, {"skipped document " + skipped, {}}});
   }
-  // A table of contents is filmed on TOC target frames behind the document's title target:
+  // What the job asks for on target frames that its film has none of. A table of contents is
+  // filmed on TOC target frames behind the document's title target:
   // a fiche sheet has no target frames (its header strip is its eye-legible title), nor has a
   // roll filmed with targets = "none". The entries stay findable: in the catalog, each sheet's
   // or reel's mets.xml and the toc-csv package, each with its page's frame address. Only on
@@ -124,10 +125,7 @@ std::vector<PlanWarning> plan_warnings(const Job& job, const Plan& plan, std::si
                               : "targets = \"none\" films no title or TOC target frames"),
             {}}});
     }
-  }
-  // The same for the operator's declaration and the reel contents, which are target frames too.
-  if (!plan.targets && first == 0) {
-    const bool fiche = plan.format.layout == FilmLayout::fiche;
+    // The same for the operator's declaration and the reel contents, target frames too.
     const std::string why = fiche ? "a fiche sheet carries no target frames" : "targets = \"none\"";
     if (!job.operator_name.empty()) {
       out.push_back(

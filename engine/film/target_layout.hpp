@@ -131,7 +131,9 @@ std::string film_reason(const Job& job, const PlannedFrame& frame, const std::st
 // Placeholder values for a target frame: reel, reel_count, job_id, job_title, institution,
 // date, reduction, format, document_id, document_title, metadata (one "key: value" line
 // each), continued_to, continued_from, frames (first-last address on the reel or fiche),
-// fiche; announced_reduction, document_reduction and section_map (before a page's sections,
+// fiche; reel_frames (the reel's frame count), operator and recorder (the driver);
+// reel_contents (a reel contents frame's documents, two lines each) and reel_contents_part;
+// announced_reduction, document_reduction and section_map (before a page's sections,
 // their numbers in their places, a line per row); toc (a TOC target frame's entries, one line
 // each) and toc_part ("(1/2)" when the table takes several frames); blip_levels (the blip
 // marks' meaning, in a job with a table of contents, else ""); for a substitute page, source
