@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <numeric>
+#include <random>
 #include <vector>
 
 namespace fw::resample_test {
@@ -34,7 +35,7 @@ ToneTable identity() {
 
 // Resamples `in` into a window of a larger frame (with a 3 px border that must stay 7).
 Plane resampled(const Plane& in, std::uint32_t width, std::uint32_t height,
-                const ToneTable& tone = identity()) {
+                const ToneTable& tone = identity(), RowFilter filter = RowFilter::fastest) {
   const std::uint32_t border = 3;
   Plane frame(width + 2 * border, height + 2 * border, in.channels);
   std::fill(frame.pixels.begin(), frame.pixels.end(), 7);
@@ -43,7 +44,7 @@ Plane resampled(const Plane& in, std::uint32_t width, std::uint32_t height,
   window.data = frame.pixels.data() + border * window.stride + border * in.channels;
   window.width = width;
   window.height = height;
-  resample(in.view(), window, tone);
+  resample(in.view(), window, tone, filter);
   for (std::uint32_t y = 0; y < frame.height; ++y) {
     for (std::uint32_t x = 0; x < frame.width; ++x) {
       const bool inside = x >= border && x < border + width && y >= border && y < border + height;
@@ -131,6 +132,25 @@ TEST(Resample, ToneTableIsAppliedToEverySample) {
   }
   EXPECT_GT(black, 0u);
   EXPECT_LT(black, 20u);
+}
+
+TEST(Resample, TheVectorRowFilterWritesThePlainLoopsBytes) {
+  // Noise, so that every tap's weight shows in the sums; sizes whose 16-pixel steps end at,
+  // short of and past the row's end, enlarging and reducing (the vector filter gives up where
+  // a step's taps span more than 32 samples). On a CPU without AVX-512 both are the loops.
+  std::mt19937 random(2480);
+  for (const std::uint32_t width : {40u, 97u, 250u}) {
+    Plane noise(width, 24);
+    for (std::uint8_t& v : noise.pixels) v = static_cast<std::uint8_t>(random());
+    for (const double scale : {2.0, 1.41, 1.06, 0.9, 0.75, 0.71, 0.55}) {
+      const auto w = static_cast<std::uint32_t>(std::lround(width * scale));
+      const auto h = static_cast<std::uint32_t>(std::lround(24 * scale));
+      ASSERT_TRUE(resample_supported(width, 24, w, h));
+      const Plane fastest = resampled(noise, w, h, identity(), RowFilter::fastest);
+      const Plane portable = resampled(noise, w, h, identity(), RowFilter::portable);
+      ASSERT_EQ(fastest.pixels, portable.pixels) << width << " px scaled by " << scale;
+    }
+  }
 }
 
 TEST(Resample, SupportedSizes) {

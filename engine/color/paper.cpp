@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <numeric>
 
+#include "base/row_kernel.hpp"
+
 namespace fw {
 namespace {
 
@@ -17,6 +19,30 @@ constexpr int kClusterCodes = 12;
 // The paper covers at least this share of the page's blocks (and at least kLeastBlocks).
 constexpr double kLargeShare = 0.05;
 constexpr std::size_t kLeastBlocks = 16;
+
+// Adds `rows` rows of `span` pixels (in page terms: paper bright) to each column's sum and sum
+// of squares. Contiguous along the row, so vectorised across it; summing each block's few
+// pixels of a row in turn was 7 % of a grey job's CPU (bench/README.md).
+FW_ROW_KERNEL void add_rows(const std::uint8_t* first_row, std::size_t stride, std::uint32_t rows,
+                            std::uint32_t span, bool bright, std::uint32_t* column,
+                            std::uint32_t* column2) {
+  for (std::uint32_t y = 0; y < rows; ++y) {
+    const std::uint8_t* row = first_row + y * stride;
+    if (bright) {
+      for (std::uint32_t x = 0; x < span; ++x) {
+        const std::uint32_t v = row[x];
+        column[x] += v;
+        column2[x] += v * v;
+      }
+    } else {
+      for (std::uint32_t x = 0; x < span; ++x) {
+        const std::uint32_t v = 255u - row[x];
+        column[x] += v;
+        column2[x] += v * v;
+      }
+    }
+  }
+}
 
 }  // namespace
 
@@ -38,31 +64,15 @@ Paper find_paper(std::span<const std::uint8_t> pixels, std::uint32_t width, std:
   std::array<std::size_t, 256> histogram{};
   const double n = double(block_px) * block_px;
   // Sums of code values are whole numbers, added as integers (exact). A row of blocks at a
-  // time: first down each column of the row's pixels (contiguous, so vectorised across the
-  // row), then across each block's columns. Summing each block's few pixels of a row in turn
-  // was 7 % of a grey job's CPU (bench/README.md).
+  // time: first down each column of the row's pixels, then across each block's columns.
   const std::uint32_t span_px = bx * block_px;
   std::vector<std::uint32_t> column(span_px), column2(span_px);
   std::vector<std::uint64_t> sums(bx), sums2(bx);
-  const auto add_rows = [&]<bool kBright>(std::uint32_t j) {
-    for (std::uint32_t y = 0; y < block_px; ++y) {
-      const std::uint8_t* row =
-          pixels.data() + std::size_t{page.y + j * block_px + y} * width + page.x;
-      for (std::uint32_t x = 0; x < span_px; ++x) {
-        const std::uint32_t v = kBright ? row[x] : 255u - row[x];
-        column[x] += v;
-        column2[x] += v * v;
-      }
-    }
-  };
   for (std::uint32_t j = 0; j < by; ++j) {
     std::fill(column.begin(), column.end(), 0);
     std::fill(column2.begin(), column2.end(), 0);
-    if (paper_is_bright) {
-      add_rows.template operator()<true>(j);
-    } else {
-      add_rows.template operator()<false>(j);
-    }
+    add_rows(pixels.data() + std::size_t{page.y + j * block_px} * width + page.x, width, block_px,
+             span_px, paper_is_bright, column.data(), column2.data());
     for (std::uint32_t i = 0; i < bx; ++i) {
       const auto first = column.begin() + std::ptrdiff_t{i} * block_px;
       const auto first2 = column2.begin() + std::ptrdiff_t{i} * block_px;

@@ -1,23 +1,18 @@
 #include "raster/resample.hpp"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <vector>
 
+#include "base/row_kernel.hpp"
+
 namespace fw {
 namespace {
 
 constexpr double kLobes = 3.0;
-
-// The two loops over a whole row are where the time goes; AVX2 doubles their width where the
-// CPU has it, the default clone keeps the binary portable.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    !defined(__SANITIZE_ADDRESS__)
-#define FW_ROW_KERNEL __attribute__((target_clones("avx2", "default")))
-#else
-#define FW_ROW_KERNEL
-#endif
 
 double lanczos3(double x) {
   if (x == 0.0) return 1.0;
@@ -37,12 +32,14 @@ double catmull_rom(double x) {
 }
 
 // The taps of one axis: output position i reads `taps` consecutive inputs from first[i] with
-// weights[i * taps ...]. Taps that fall off the edge are folded onto the edge pixel (extend
-// copy), so every read is inside the source and the inner loops need no bounds checks.
+// weights[i * taps ...] (the same weights by tap, by_tap[k * size + i], for the vector row
+// filter). Taps that fall off the edge are folded onto the edge pixel (extend copy), so every
+// read is inside the source and the inner loops need no bounds checks.
 struct Axis {
   std::uint32_t taps = 0;
   std::vector<std::uint32_t> first;
   std::vector<float> weights;
+  std::vector<float> by_tap;
 };
 
 bool enlarging(std::uint32_t from, std::uint32_t to) {
@@ -95,47 +92,103 @@ Axis make_axis(std::uint32_t from, std::uint32_t to) {
       axis.weights[std::size_t{i} * axis.taps + k] = static_cast<float>(w[k] / sum);
     }
   }
+  axis.by_tap.resize(axis.weights.size());
+  for (std::uint32_t i = 0; i < to; ++i) {
+    for (std::uint32_t k = 0; k < axis.taps; ++k) {
+      axis.by_tap[std::size_t{k} * to + i] = axis.weights[std::size_t{i} * axis.taps + k];
+    }
+  }
   return axis;
 }
 
-// One source row (as floats), filtered along x into `out` (width x channels floats). The
-// common cases get fixed channel and tap counts, so the compiler unrolls the taps.
+// One source row filtered along x into `out` (width x channels floats), from output pixel
+// `from_x` on. The common cases get fixed channel and tap counts, so the compiler unrolls the
+// taps. The samples are read as bytes and converted as they are used (exactly: every byte is
+// a float).
 template <std::uint32_t Channels, std::uint32_t Taps>
-void filter_row_fixed(const float* row, const Axis& axis, float* out) {
-  for (std::size_t x = 0; x < axis.first.size(); ++x) {
+void filter_row_fixed(const std::uint8_t* row, const Axis& axis, std::size_t from_x, float* out) {
+  for (std::size_t x = from_x; x < axis.first.size(); ++x) {
     const float* w = &axis.weights[x * Taps];
-    const float* p = row + std::size_t{axis.first[x]} * Channels;
+    const std::uint8_t* p = row + std::size_t{axis.first[x]} * Channels;
     for (std::uint32_t c = 0; c < Channels; ++c) {
       float sum = 0.0f;
-      for (std::uint32_t k = 0; k < Taps; ++k) sum += w[k] * p[k * Channels + c];
+      for (std::uint32_t k = 0; k < Taps; ++k) {
+        sum += w[k] * static_cast<float>(p[k * Channels + c]);
+      }
       out[x * Channels + c] = sum;
     }
   }
 }
 
-void filter_row(const float* row, std::uint32_t channels, const Axis& axis, float* out) {
+// The grey row filter, 16 output pixels a step: the 32 source samples a step reads are loaded
+// once, and each tap picks its 16 from them with one permute (vpermt2ps), where the loop above
+// reads every tap of every pixel on its own (the gather was most of a frame's resampling).
+// Same products, summed in the same order, with no fused multiply-add (this file is built with
+// -ffp-contract=off): the frame is byte for byte the loop's. Returns where it stopped: a step
+// whose taps span more than 32 samples (reductions beyond 3/4) or would read past the row.
+template <std::uint32_t Taps>
+__attribute__((target("avx512f"))) std::size_t filter_grey_row_avx512(const std::uint8_t* row,
+                                                                      std::uint32_t row_width,
+                                                                      const Axis& axis,
+                                                                      float* out) {
+  const std::size_t size = axis.first.size();
+  std::size_t x = 0;
+  for (; x + 16 <= size; x += 16) {
+    const std::uint32_t base = axis.first[x];
+    if (axis.first[x + 15] + Taps > base + 32 || std::size_t{base} + 32 > row_width) break;
+    // (The zero-masked conversions: GCC 12 warns that the unmasked ones read an undefined
+    // register.)
+    const auto* bytes = reinterpret_cast<const __m128i*>(row + base);
+    const __m512 low = _mm512_maskz_cvtepi32_ps(
+        0xFFFF, _mm512_maskz_cvtepu8_epi32(0xFFFF, _mm_loadu_si128(bytes)));
+    const __m512 high = _mm512_maskz_cvtepi32_ps(
+        0xFFFF, _mm512_maskz_cvtepu8_epi32(0xFFFF, _mm_loadu_si128(bytes + 1)));
+    const __m512i offset = _mm512_sub_epi32(_mm512_loadu_si512(&axis.first[x]),
+                                            _mm512_set1_epi32(static_cast<int>(base)));
+    __m512 sum = _mm512_setzero_ps();
+    for (std::uint32_t k = 0; k < Taps; ++k) {
+      const __m512i at = _mm512_add_epi32(offset, _mm512_set1_epi32(static_cast<int>(k)));
+      const __m512 weight = _mm512_loadu_ps(&axis.by_tap[k * size + x]);
+      sum = _mm512_add_ps(sum, _mm512_mul_ps(weight, _mm512_permutex2var_ps(low, at, high)));
+    }
+    _mm512_storeu_ps(out + x, sum);
+  }
+  return x;
+}
+
+template <std::uint32_t Taps>
+void filter_grey_row(const std::uint8_t* row, std::uint32_t row_width, const Axis& axis,
+                     RowFilter filter, float* out) {
+  static const bool avx512 = __builtin_cpu_supports("avx512f") != 0;
+  std::size_t done = 0;
+  if (avx512 && filter == RowFilter::fastest) {
+    done = filter_grey_row_avx512<Taps>(row, row_width, axis, out);
+  }
+  filter_row_fixed<1, Taps>(row, axis, done, out);
+}
+
+void filter_row(const std::uint8_t* row, std::uint32_t row_width, std::uint32_t channels,
+                const Axis& axis, RowFilter filter, float* out) {
   if (channels == 1) {
-    if (axis.taps == 4) return filter_row_fixed<1, 4>(row, axis, out);
-    if (axis.taps == 8) return filter_row_fixed<1, 8>(row, axis, out);
-    if (axis.taps == 12) return filter_row_fixed<1, 12>(row, axis, out);
+    if (axis.taps == 4) return filter_grey_row<4>(row, row_width, axis, filter, out);
+    if (axis.taps == 8) return filter_grey_row<8>(row, row_width, axis, filter, out);
+    if (axis.taps == 12) return filter_row_fixed<1, 12>(row, axis, 0, out);
   } else if (channels == 3) {
-    if (axis.taps == 4) return filter_row_fixed<3, 4>(row, axis, out);
-    if (axis.taps == 8) return filter_row_fixed<3, 8>(row, axis, out);
-    if (axis.taps == 12) return filter_row_fixed<3, 12>(row, axis, out);
+    if (axis.taps == 4) return filter_row_fixed<3, 4>(row, axis, 0, out);
+    if (axis.taps == 8) return filter_row_fixed<3, 8>(row, axis, 0, out);
+    if (axis.taps == 12) return filter_row_fixed<3, 12>(row, axis, 0, out);
   }
   for (std::size_t x = 0; x < axis.first.size(); ++x) {
     const float* w = &axis.weights[x * axis.taps];
-    const float* p = row + std::size_t{axis.first[x]} * channels;
+    const std::uint8_t* p = row + std::size_t{axis.first[x]} * channels;
     for (std::uint32_t c = 0; c < channels; ++c) {
       float sum = 0.0f;
-      for (std::uint32_t k = 0; k < axis.taps; ++k) sum += w[k] * p[k * channels + c];
+      for (std::uint32_t k = 0; k < axis.taps; ++k) {
+        sum += w[k] * static_cast<float>(p[k * channels + c]);
+      }
       out[x * channels + c] = sum;
     }
   }
-}
-
-FW_ROW_KERNEL void to_float(const std::uint8_t* in, std::size_t n, float* out) {
-  for (std::size_t i = 0; i < n; ++i) out[i] = in[i];
 }
 
 FW_ROW_KERNEL void scale_row(float* out, const float* in, float weight, std::size_t n) {
@@ -146,13 +199,30 @@ FW_ROW_KERNEL void add_scaled_row(float* out, const float* in, float weight, std
   for (std::size_t i = 0; i < n; ++i) out[i] += weight * in[i];
 }
 
+// Rounded to int32 and clamped as integers: float min/max (NaN rules) and a float to uint8
+// conversion would keep the loops scalar. Filter overshoot stays far inside int32. + 0.5 and
+// truncation rounds wrongly only below -0.5, which the clamp takes to 0 anyway.
+inline std::uint8_t rounded(float value) {
+  const auto v = static_cast<std::int32_t>(value + 0.5f);  // NOLINT(bugprone-incorrect-roundings)
+  return static_cast<std::uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
+}
+
 FW_ROW_KERNEL void round_row(const float* in, std::size_t n, std::uint8_t* out) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = rounded(in[i]);
+}
+
+// The four-tap column filter (every enlargement) in one pass: the sums scale_row and
+// add_scaled_row build in memory, in the same order, held in registers instead. A zero weight
+// adds a zero product, which changes no rounded sample.
+FW_ROW_KERNEL void blend_four_rows(const float* const* rows, const float* w, std::size_t n,
+                                   std::uint8_t* out) {
+  const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
   for (std::size_t i = 0; i < n; ++i) {
-    // Rounded to int32 and clamped as integers: float min/max (NaN rules) and a float to
-    // uint8 conversion would keep the loop scalar. Filter overshoot stays far inside int32.
-    // + 0.5 and truncation rounds wrongly only below -0.5, which the clamp takes to 0 anyway.
-    const auto v = static_cast<std::int32_t>(in[i] + 0.5f);  // NOLINT(bugprone-incorrect-roundings)
-    out[i] = static_cast<std::uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
+    float sum = w[0] * r0[i];
+    sum += w[1] * r1[i];
+    sum += w[2] * r2[i];
+    sum += w[3] * r3[i];
+    out[i] = rounded(sum);
   }
 }
 
@@ -177,7 +247,8 @@ bool resample_supported(std::uint32_t from_width, std::uint32_t from_height, std
   return axis_ok(from_width, to_width) && axis_ok(from_height, to_height);
 }
 
-void resample(const PixelView& in, const PixelWindow& out, const ToneTable& tone) {
+void resample(const PixelView& in, const PixelWindow& out, const ToneTable& tone,
+              RowFilter filter) {
   const Axis across = make_axis(in.width, out.width);
   const Axis down = make_axis(in.height, out.height);
   const std::size_t samples = std::size_t{out.width} * in.channels;
@@ -187,7 +258,6 @@ void resample(const PixelView& in, const PixelWindow& out, const ToneTable& tone
   // once, and the taps of one output row are `taps` consecutive source rows.
   std::vector<float> ring(samples * taps);
   std::vector<std::int64_t> held(taps, -1);
-  std::vector<float> source(std::size_t{in.width} * in.channels);
   std::vector<float> sum(samples);
   const bool identity = is_identity(tone);
   std::vector<const float*> rows(taps);
@@ -198,19 +268,22 @@ void resample(const PixelView& in, const PixelWindow& out, const ToneTable& tone
       const std::uint32_t source_row = start + k;
       float* slot = &ring[(source_row % taps) * samples];
       if (held[source_row % taps] != source_row) {
-        to_float(in.data + source_row * in.stride, source.size(), source.data());
-        filter_row(source.data(), in.channels, across, slot);
+        filter_row(in.data + source_row * in.stride, in.width, in.channels, across, filter, slot);
         held[source_row % taps] = source_row;
       }
       rows[k] = slot;
     }
     const float* w = &down.weights[std::size_t{y} * taps];
-    scale_row(sum.data(), rows[0], w[0], samples);
-    for (std::uint32_t k = 1; k < taps; ++k) {
-      if (w[k] != 0.0f) add_scaled_row(sum.data(), rows[k], w[k], samples);
-    }
     std::uint8_t* row = out.data + y * out.stride;
-    round_row(sum.data(), samples, row);
+    if (taps == 4) {
+      blend_four_rows(rows.data(), w, samples, row);
+    } else {
+      scale_row(sum.data(), rows[0], w[0], samples);
+      for (std::uint32_t k = 1; k < taps; ++k) {
+        if (w[k] != 0.0f) add_scaled_row(sum.data(), rows[k], w[k], samples);
+      }
+      round_row(sum.data(), samples, row);
+    }
     if (!identity) apply_tone(row, samples, tone);
   }
 }

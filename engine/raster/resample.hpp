@@ -36,9 +36,14 @@ using ToneTable = std::array<std::uint8_t, 256>;
 bool resample_supported(std::uint32_t from_width, std::uint32_t from_height, std::uint32_t to_width,
                         std::uint32_t to_height);
 
+// How rows are filtered: with the CPU's widest vectors where it has them, or by the plain
+// loops (for tests, which check that both write the same bytes).
+enum class RowFilter { fastest, portable };
+
 // Resamples `in` to the window's size (pixel centres aligned, edges extended) and writes
 // tone[value] for every sample. `out` has `in.channels` interleaved samples per pixel.
-void resample(const PixelView& in, const PixelWindow& out, const ToneTable& tone);
+void resample(const PixelView& in, const PixelWindow& out, const ToneTable& tone,
+              RowFilter filter = RowFilter::fastest);
 
 // Copies `in` into the window, trimming or repeating the last row/column when the sizes
 // differ by a pixel (PDF pages rasterised at frame resolution), through `tone`.

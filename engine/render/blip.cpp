@@ -66,8 +66,15 @@ void draw_blip_track(FrameImage& image, const PlannedFrame& frame, const FilmFor
       image.pixels[at + channel] = value;
   };
   // Frame rows outermost (along the film is x in comic frames, y in cine frames): walking a
-  // comic frame column by column touched a new cache line for every pixel.
-  if (axes.comic) {
+  // comic frame column by column touched a new cache line for every pixel. A grey comic
+  // frame's track rows are the strip's rows.
+  if (axes.comic && channels == 1) {
+    for (std::uint32_t c = 0; c < across; ++c) {
+      std::copy_n(
+          strip.begin() + std::ptrdiff_t{c} * along, along,
+          image.pixels.begin() + static_cast<std::ptrdiff_t>(axes.index(0, c, image.width)));
+    }
+  } else if (axes.comic) {
     for (std::uint32_t c = 0; c < across; ++c)
       for (std::uint32_t a = 0; a < along; ++a) copy(a, c);
   } else {
