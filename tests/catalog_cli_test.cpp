@@ -116,6 +116,70 @@ pages = { files = ["p2.png"] }
   EXPECT_THAT(check.out, ::testing::HasSubstr(": it ends after 2 frame row(s)"));
 }
 
+// The operator a job's declaration names is the job's in the catalog: `catalog find --operator`
+// lists every frame of their jobs (the declaration too), export carries the name, and a
+// catalog written before schema 9 gets it back from the journal with `catalog rebuild`.
+TEST_P(CatalogCliOn, FindsWhatAnOperatorFilmedAndRebuildRestoresTheName) {
+  test::TempDir dir;
+  samples::PageSpec spec{105, 148, 100, 1, {{10, 10, 8}}, "p1"};
+  samples::save_page(samples::make_page(spec), dir / "p1.png", samples::Encoding::png, 100);
+  const auto job = [&](const std::string& id, const std::string& operator_line) {
+    const std::filesystem::path file = dir / (id + ".toml");
+    test::write_text(file, R"(version = 1
+id = ")" + id + R"("
+title = "目录 test"
+)" + operator_line + R"(
+[recorder]
+driver = "tiff"
+[recorder.options]
+pitch_um = 50
+[[documents]]
+id = "D001"
+title = "论语集注 卷一"
+pages = { files = ["p1.png"] }
+)");
+    return file;
+  };
+  ASSERT_NO_THROW(test::convert_job(job("declared", "operator = \"李华\"")));
+  ASSERT_NO_THROW(test::convert_job(job("undeclared", "")));
+  const std::string catalog = catalog_at(dir / "out" / "catalog.sqlite");
+
+  auto find = test::run_cli({"catalog", "find", "--catalog", catalog, "--operator", "李华"});
+  ASSERT_EQ(find.exit_code, 0) << find.err;
+  EXPECT_THAT(find.out, ::testing::HasSubstr("declared R0001 frames 1-2: reel targets"));
+  EXPECT_THAT(find.out, ::testing::HasSubstr(": document D001 \"论语集注 卷一\" pages 1-1"));
+  EXPECT_THAT(find.out, ::testing::HasSubstr("reel targets (declaration, technical-target, "
+                                             "end-target) (R0001-DECL .. R0001-END)"));
+  EXPECT_THAT(find.out, ::testing::Not(::testing::HasSubstr("undeclared"))) << find.out;
+  find = test::run_cli({"catalog", "find", "--catalog", catalog, "--operator", "李"});
+  EXPECT_EQ(find.exit_code, 0) << find.err;
+  EXPECT_THAT(find.out, ::testing::HasSubstr("no frame matches"));
+  // Narrowed like any other filter.
+  find = test::run_cli(
+      {"catalog", "find", "--catalog", catalog, "--operator", "李华", "--document", "D001"});
+  EXPECT_THAT(find.out, ::testing::HasSubstr("declared R0001 frames"));
+  EXPECT_THAT(find.out, ::testing::Not(::testing::HasSubstr("reel targets"))) << find.out;
+
+  const auto exported = nlohmann::json::parse(
+      test::run_cli({"catalog", "export", "--catalog", catalog, "--format", "json"}).out);
+  ASSERT_EQ(exported["jobs"].size(), 2u);
+  EXPECT_EQ(exported["jobs"][0]["id"], "declared");
+  EXPECT_EQ(exported["jobs"][0]["operator"], "李华");
+  EXPECT_EQ(exported["jobs"][1]["operator"], "");
+
+  // As a catalog migrated from before schema 9 holds the job: no name. The journal has it.
+  exec(catalog, "UPDATE jobs SET operator_name = ''");
+  EXPECT_THAT(test::run_cli({"catalog", "find", "--catalog", catalog, "--operator", "李华"}).out,
+              ::testing::HasSubstr("no frame matches"));
+  const auto rebuilt =
+      test::run_cli({"catalog", "rebuild", (dir / "out").string(), "--catalog", catalog});
+  ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.out << rebuilt.err;
+  EXPECT_EQ(column(catalog, "SELECT operator_name FROM jobs ORDER BY id"),
+            (std::vector<std::string>{"李华", ""}));
+  EXPECT_THAT(test::run_cli({"catalog", "find", "--catalog", catalog, "--operator", "李华"}).out,
+              ::testing::HasSubstr("declared R0001 frames"));
+}
+
 // catalog and inspect name a job as verify does: the job's output folder, the --out folder
 // holding it, or its job file; each finds the catalog convert used (here the job's `catalog`
 // key, not <output>/catalog.sqlite).

@@ -466,7 +466,7 @@ TEST_F(CatalogQueryApi, FindAsksForSomethingToLookForAndAnswersALinePerRunOfFram
               api::find_in_catalog({"", dir / "missing.sqlite", ""}, {}, {});
             }),
             "catalog find: give at least one of --document, --title, --meta, --text, --source, "
-            "--sha256");
+            "--sha256, --operator");
   EXPECT_EQ(
       usage([&] { api::find_in_catalog(names(), {}, {"no-equals-sign"}); }).starts_with("--meta"),
       true);

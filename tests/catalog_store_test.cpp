@@ -86,7 +86,7 @@ INSERT INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, 
 
   Catalog current(file);
   EXPECT_EQ(current.schema_version(), Catalog::latest_version());
-  EXPECT_EQ(Catalog::latest_version(), 8);
+  EXPECT_EQ(Catalog::latest_version(), 9);
   FrameQuery query;
   query.title = "周易";
   const auto found = current.find(query);
@@ -101,6 +101,35 @@ INSERT INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, 
   FrameQuery by_file;
   by_file.source_file = "a.tif";
   EXPECT_EQ(current.find(by_file).size(), 1u);
+}
+
+// Schema 9: the operator who declared the filming is the job's, and a supervisor lists every
+// frame of an operator's jobs, the name typed in any Unicode spelling (the catalog keeps it in
+// NFC; here the query spells the Hangul as conjoining jamo, NFD).
+TEST_P(CatalogStoreOn, FindsEveryFrameOfTheJobsAnOperatorDeclared) {
+  test::TempDir dir;
+  const std::string file = catalog_at(dir / "catalog.sqlite");
+  Catalog catalog(file);
+  filled(catalog, dir.path());  // job nlc-1, nobody declared
+  CatalogJob declared = sample_job(dir.path());
+  declared.id = "nlc-2";
+  declared.operator_name = "\uAE40\uC601\uD76C";  // 김영희, precomposed syllables (NFC)
+  catalog.start_job(declared);
+  catalog.reel_loaded("nlc-2", "R0001", 1, 30.5);
+  catalog.add_frames("nlc-2", {{"nlc-2", "R0001", row(1, "D001", 1), {}, {}},
+                               {"nlc-2", "R0001", row(2, "D001", 2), {}, {}},
+                               {"nlc-2", "R0001", row(3, "D002", 1), {}, {}}});
+  FrameQuery query;
+  query.operator_name = "\u1100\u1175\u11B7\u110B\u1167\u11BC\u1112\u1174";  // jamo (NFD)
+  const auto found = catalog.find(query);
+  ASSERT_EQ(found.size(), 3u);
+  for (const auto& f : found) EXPECT_EQ(f.job_id, "nlc-2");
+  query.operator_name = "\uAE40";  // a part of the name is not the operator
+  EXPECT_TRUE(catalog.find(query).empty());
+  const auto jobs = catalog.jobs();
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs[0].operator_name, "");
+  EXPECT_EQ(jobs[1].operator_name, "\uAE40\uC601\uD76C");
 }
 
 // A resume rebuilds the job's rows from the journal: when the job started and when each reel
@@ -146,7 +175,9 @@ INSERT INTO frames(job_id, reel_id, attempt, frame, address, blip, document_id, 
   exec(file, v6_rows);
 
   Catalog catalog(file);
-  EXPECT_EQ(catalog.schema_version(), 8);
+  EXPECT_EQ(catalog.schema_version(), 9);
+  ASSERT_EQ(catalog.jobs().size(), 1u);
+  EXPECT_EQ(catalog.jobs()[0].operator_name, "");  // migration 9's default: nobody declared
   ASSERT_EQ(catalog.reels("nlc-1").size(), 1u);
   EXPECT_EQ(catalog.reels("nlc-1")[0].run, 1u);
   EXPECT_EQ(catalog.reels("nlc-1")[0].superseded_at, "");

@@ -65,10 +65,10 @@ std::vector<std::string> find_in_catalog(const CatalogNames& names, FrameQuery q
   auto& q = query;
   for (const auto& kv : meta) q.metadata.push_back(parse_meta_query(kv));
   if (q.document_id.empty() && q.title.empty() && q.source_file.empty() && q.sha256.empty() &&
-      q.metadata.empty() && q.text.empty()) {
+      q.metadata.empty() && q.text.empty() && q.operator_name.empty()) {
     throw Error(ErrorKind::usage,
                 "catalog find: give at least one of --document, --title, --meta, --text, "
-                "--source, --sha256");
+                "--source, --sha256, --operator");
   }
   const auto t = locate_catalog(names);
   q.job_id = t.job_id;

@@ -146,6 +146,12 @@ CREATE TABLE toc(
   FOREIGN KEY(job_id, document_id) REFERENCES documents(job_id, id) ON DELETE CASCADE);
 CREATE INDEX toc_by_title ON toc(title, job_id, document_id, entry);
 )sql",
+    // 9: the operator who declared the filming (the declaration target at each reel's end), in
+    // NFC, so that a supervisor can list every frame an operator filmed; '' for jobs that named
+    // nobody, and for every job filmed before this version.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN operator_name TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 bool is_catalog_url(const std::filesystem::path& location) {

@@ -78,6 +78,7 @@ struct CatalogJob {
   std::string id;
   std::string title;
   std::string institution;
+  std::string operator_name;  // who declared the filming, in NFC; "" when the job named nobody
   std::filesystem::path dir;  // <output>/<id>: holds the reels' folders
   std::string plan_sha256;
   std::string format;
@@ -164,6 +165,8 @@ struct FrameQuery {
   std::vector<std::pair<std::string, std::string>> metadata;
   // Free text: each word (split at spaces) must be part of the title or of a metadata value.
   std::string text;
+  // The frames of the jobs this operator declared (the whole name, compared in NFC).
+  std::string operator_name;
   // Also the frames of spoiled reels and of superseded runs (their reel_status says which).
   bool all_attempts = false;
 };

@@ -148,6 +148,9 @@ std::pair<std::string, std::vector<std::string>> find_query(
     sql += fmt::format("AND {} ", fmt::format(fmt::runtime(clause), param(value)));
   };
   if (!q.job_id.empty()) where("f.job_id = {}", q.job_id);
+  if (!q.operator_name.empty()) {
+    where("f.job_id IN (SELECT id FROM jobs WHERE operator_name = {})", nfc(q.operator_name));
+  }
   if (!q.document_id.empty()) {
     std::string ids;
     for (const std::string& id : document_ids) ids += (ids.empty() ? "" : ", ") + param(id);
@@ -303,8 +306,8 @@ std::vector<CatalogDocument> Catalog::documents(const std::string& job_id) const
 
 std::vector<CatalogJob> Catalog::jobs() const {
   Statement select(*db_,
-                   "SELECT id, title, institution, dir, plan_sha256, format, status FROM jobs "
-                   "ORDER BY id");
+                   "SELECT id, title, institution, dir, plan_sha256, format, status, "
+                   "operator_name FROM jobs ORDER BY id");
   std::vector<CatalogJob> out;
   while (select.step()) {
     CatalogJob job;
@@ -315,6 +318,7 @@ std::vector<CatalogJob> Catalog::jobs() const {
     job.plan_sha256 = select.text(4);
     job.format = select.text(5);
     job.status = select.text(6);
+    job.operator_name = select.text(7);
     out.push_back(std::move(job));
   }
   return out;

@@ -75,14 +75,16 @@ std::string insert_frames_sql(std::size_t rows) {
 
 const std::string kInsertFrame = insert_frames_sql(1);
 
-// Binds the job's own columns as ?1 .. ?6: id, title, institution, dir, plan_sha256, format.
+// Binds the job's own columns as ?1 .. ?7: id, title, institution, dir, plan_sha256, format,
+// operator_name.
 Statement& bind_job(Statement& statement, const CatalogJob& job) {
   return statement.bind(1, job.id)
       .bind(2, job.title)
       .bind(3, job.institution)
       .bind(4, job.dir.string())
       .bind(5, job.plan_sha256)
-      .bind(6, job.format);
+      .bind(6, job.format)
+      .bind(7, job.operator_name);
 }
 
 // The site prefix of a reel id: "NLC-B2" of "NLC-B2-R0001", "" of "R0001" (and of "F0001").
@@ -144,20 +146,13 @@ void Catalog::start_job(const CatalogJob& job) {
               "WHERE job_id = ?1 AND superseded_at = ''")
         .bind(1, job.id)
         .run();
-    Statement(*db_,
-              "UPDATE jobs SET title = ?2, institution = ?3, dir = ?4, plan_sha256 = ?5, format = "
-              "?6, status = 'running', run = ?7, attempt_base = ?8, started_at = "
-              "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), updated_at = "
-              "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1")
-        .bind(1, job.id)
-        .bind(2, job.title)
-        .bind(3, job.institution)
-        .bind(4, job.dir.string())
-        .bind(5, job.plan_sha256)
-        .bind(6, job.format)
-        .bind(7, run + 1)
-        .bind(8, base)
-        .run();
+    Statement again(
+        *db_,
+        "UPDATE jobs SET title = ?2, institution = ?3, dir = ?4, plan_sha256 = ?5, format = "
+        "?6, operator_name = ?7, status = 'running', run = ?8, attempt_base = ?9, "
+        "started_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), updated_at = "
+        "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1");
+    bind_job(again, job).bind(8, run + 1).bind(9, base).run();
     Statement(*db_, "INSERT INTO events(job_id, kind, message) VALUES (?1, 'superseded', ?2)")
         .bind(1, job.id)
         .bind(2, fmt::format("run {} filmed the job again from the start; run {} ({}) is kept "
@@ -166,8 +161,8 @@ void Catalog::start_job(const CatalogJob& job) {
         .run();
   } else {
     Statement insert(*db_,
-                     "INSERT INTO jobs(id, title, institution, dir, plan_sha256, format, status) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running')");
+                     "INSERT INTO jobs(id, title, institution, dir, plan_sha256, format, "
+                     "operator_name, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running')");
     bind_job(insert, job).run();
   }
   write_documents(job);
@@ -341,7 +336,7 @@ void Catalog::sync_job(const CatalogJob& job, const JournalState& journal) {
       .run();  // and their frames (ON DELETE CASCADE)
   Statement update(*db_,
                    "UPDATE jobs SET title = ?2, institution = ?3, dir = ?4, plan_sha256 = ?5, "
-                   "format = ?6, status = 'running', updated_at = "
+                   "format = ?6, operator_name = ?7, status = 'running', updated_at = "
                    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1");
   bind_job(update, job).run();
   write_documents(job);

@@ -159,10 +159,14 @@ std::string export_json(const Catalog& catalog, const std::string& job_id, bool 
   nlohmann::ordered_json jobs = nlohmann::ordered_json::array();
   for (const auto& job : catalog.jobs()) {
     if (!job_id.empty() && job.id != job_id) continue;
-    nlohmann::ordered_json j = {
-        {"id", job.id},           {"title", job.title},   {"institution", job.institution},
-        {"status", job.status},   {"format", job.format}, {"plan_sha256", job.plan_sha256},
-        {"dir", job.dir.string()}};
+    nlohmann::ordered_json j = {{"id", job.id},
+                                {"title", job.title},
+                                {"institution", job.institution},
+                                {"operator", job.operator_name},
+                                {"status", job.status},
+                                {"format", job.format},
+                                {"plan_sha256", job.plan_sha256},
+                                {"dir", job.dir.string()}};
     j["documents"] = nlohmann::ordered_json::array();
     const std::vector<CatalogTocPlace> toc = catalog.toc(job.id);
     for (const auto& doc : catalog.documents(job.id)) {

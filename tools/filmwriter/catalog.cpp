@@ -63,7 +63,7 @@ void add_catalog_commands(CLI::App& app, std::vector<Command>& commands) {
   };
   auto* find = group->add_subcommand("find",
                                      "which reel and frames hold a document, title, metadata, "
-                                     "file or checksum");
+                                     "file or checksum, or an operator filmed");
   common(find);
   find->add_option("--document", flags->query.document_id, "document id");
   find->add_option("--title", flags->query.title, "part of a document title (any script)");
@@ -74,6 +74,9 @@ void add_catalog_commands(CLI::App& app, std::vector<Command>& commands) {
   find->add_option("--source", flags->query.source_file, "source file path, or its last parts");
   find->add_option("--sha256", flags->query.sha256,
                    "checksum of a source file or a frame (either case)");
+  find->add_option("--operator", flags->query.operator_name,
+                   "every frame of the jobs this operator declared (the whole name, as their "
+                   "declaration targets carry it)");
   commands.push_back({find, [flags](Context&) { return run_find(*flags); }});
 
   auto* exporter =
