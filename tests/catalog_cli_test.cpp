@@ -124,7 +124,7 @@ TEST_P(CatalogCliOn, FindsWhatAnOperatorFilmedAndRebuildRestoresTheName) {
   samples::PageSpec spec{105, 148, 100, 1, {{10, 10, 8}}, "p1"};
   samples::save_page(samples::make_page(spec), dir / "p1.png", samples::Encoding::png, 100);
   const auto job = [&](const std::string& id, const std::string& operator_line) {
-    const std::filesystem::path file = dir / (id + ".toml");
+    std::filesystem::path file = dir / (id + ".toml");
     test::write_text(file, R"(version = 1
 id = ")" + id + R"("
 title = "目录 test"
