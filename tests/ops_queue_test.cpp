@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -168,6 +169,37 @@ TEST_F(OpsTest, AQueuedJobWithAFinishedJobsIdFailsInsteadOfPassingAsDone) {
   EXPECT_THAT(slurp(queue / "done" / "a-again.log"),
               HasSubstr("already finished; nothing to resume"));
   EXPECT_EQ(slurp(queue / "out" / "same" / "journal.jsonl"), journal);
+}
+
+// A job file queued under the id of a job that stopped unfinished (here a damaged page stopped
+// it before its second reel was loaded) is another plan: the queue cannot resume onto that film,
+// and its failed/NAME.reason, which keeps one line, says so and what to do, on that line.
+TEST_F(OpsTest, AQueuedJobWithAnUnfinishedJobsIdFailsSayingWhatToDoOnOneLine) {
+  const auto queue = dir / "queue";
+  fs::create_directories(queue / "incoming");
+  fs::copy(dir / "scans", queue / "scans", fs::copy_options::recursive);
+  const std::string page = slurp(queue / "scans" / "D002" / "p2.png");
+  test::write_text(queue / "scans" / "D002" / "p2.png", page.substr(0, page.size() / 2));
+  test::write_text(queue / "incoming" / "a.toml", job_toml("same", "../scans", {1, 2}));
+  const std::vector<std::string> run{"queue", "run", queue.string(), "--profiles",
+                                     (dir / "profiles").string()};
+  const auto stopped = test::run_cli(run);
+  ASSERT_TRUE(fs::exists(queue / "failed" / "a.toml")) << stopped.out << stopped.err;
+  ASSERT_TRUE(fs::exists(queue / "out" / "same" / "journal.jsonl"));
+
+  test::write_text(queue / "incoming" / "b.toml", job_toml("same", "../scans", {1}));
+  const auto result = test::run_cli(run);
+  EXPECT_EQ(result.exit_code, 2) << result.out << result.err;
+  ASSERT_TRUE(fs::exists(queue / "failed" / "b.toml")) << result.out << result.err;
+  const std::string reason = slurp(queue / "failed" / "b.reason");
+  EXPECT_THAT(reason, HasSubstr("exit 2 (job error): "));
+  EXPECT_THAT(reason, ::testing::ContainsRegex("the plan changed since the job started \\([0-9]+ "
+                                               "of [0-9]+ frames on film\\)"));
+  EXPECT_THAT(reason, HasSubstr("frames on film), so job same cannot resume onto the same film: "));
+  EXPECT_THAT(reason, HasSubstr("if this job file is another job, give it an id of its own (its "
+                                "id key, or --id). What differs:\n"));
+  EXPECT_EQ(std::count(reason.begin(), reason.end(), '\n'), 1) << reason;
+  EXPECT_THAT(result.err, HasSubstr("What differs:\n  "));
 }
 
 // A job file's error names the file; once the job failed, the file is in failed/, and so is

@@ -293,6 +293,10 @@ PlanChanges check_resumable(const Job& job, const Plan& plan, const JournalState
   if (policy == ReelPolicy::respool && in_recorder) resume_from = in_recorder->first_sequence;
   if (!changes.global && changes.first_frame >= resume_from) return changes;
 
+  // The first line says it all, what to do included: a queue's failed/NAME.reason keeps only
+  // it, and a job file queued under the id of an unfinished job lands here.
+  constexpr const char* kAnotherJob =
+      "if this job file is another job, give it an id of its own (its id key, or --id)";
   std::string advice;
   if (changes.only_drawn_files && !changes.drawn.empty()) {
     // One reel would carry targets (or addresses) of two kinds: film cannot be edited.
@@ -304,13 +308,14 @@ PlanChanges check_resumable(const Job& job, const Plan& plan, const JournalState
     }
     advice = fmt::format(
         "the frames still to film would be drawn differently from those on film: put back {} "
-        "as it was when the job started, or film the job again from the start as a new job "
-        "(--overwrite; a new --id keeps this job's record apart)",
-        files.empty() ? std::string("the files the job started with") : files);
+        "as it was when the job started, or film the job again from the start as a new job with "
+        "--overwrite; {}",
+        files.empty() ? std::string("the files the job started with") : files, kAnotherJob);
   } else if (changes.global) {
-    advice =
-        "these change every frame: put back what changed, or film the job again from the start "
-        "(--overwrite; a new --id keeps this job's record apart)";
+    advice = fmt::format(
+        "what changed touches every frame: put back what changed, or film the job again from the "
+        "start with --overwrite; {}",
+        kAnotherJob);
   } else if (in_recorder && changes.first_frame >= in_recorder->first_sequence) {
     advice = fmt::format(
         "the first change is on reel {}, which was in the recorder: resume with --reel-policy "
@@ -320,14 +325,14 @@ PlanChanges check_resumable(const Job& job, const Plan& plan, const JournalState
   } else {
     advice = fmt::format(
         "the first change is on reel {}, which is already on film: put back the file it was "
-        "made from, or film the job again (--overwrite; a new --id keeps this job's record "
-        "apart)",
-        reel_of(filmed, changes.first_frame));
+        "made from, or film the job again with --overwrite; {}",
+        reel_of(filmed, changes.first_frame), kAnotherJob);
   }
   throw Error(ErrorKind::job,
-              fmt::format("{}: the plan changed since the job started; cannot resume onto the "
-                          "same film:{}\n{}",
-                          where, change_lines(changes), advice));
+              fmt::format("{}: the plan changed since the job started ({} of {} frames on film), "
+                          "so job {} cannot resume onto the same film: {}. What differs:{}",
+                          where, journal.next_sequence, journal.frames_planned, job.id, advice,
+                          change_lines(changes)));
 }
 
 void accept_new_plan(const Job& job, const Plan& plan, const PlanChanges& changes,
