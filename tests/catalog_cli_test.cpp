@@ -123,24 +123,13 @@ TEST_P(CatalogCliOn, FindsWhatAnOperatorFilmedAndRebuildRestoresTheName) {
   test::TempDir dir;
   samples::PageSpec spec{105, 148, 100, 1, {{10, 10, 8}}, "p1"};
   samples::save_page(samples::make_page(spec), dir / "p1.png", samples::Encoding::png, 100);
-  const auto job = [&](const std::string& id, const std::string& operator_line) {
+  const auto job = [&](const std::string& id, const std::string& keys) {
     std::filesystem::path file = dir / (id + ".toml");
-    test::write_text(file, R"(version = 1
-id = ")" + id + R"("
-title = "目录 test"
-)" + operator_line + R"(
-[recorder]
-driver = "tiff"
-[recorder.options]
-pitch_um = 50
-[[documents]]
-id = "D001"
-title = "论语集注 卷一"
-pages = { files = ["p1.png"] }
-)");
+    test::write_text(file, test::small_tiff_job(id, "目录 test", keys, "论语集注 卷一",
+                                                "{ files = [\"p1.png\"] }"));
     return file;
   };
-  ASSERT_NO_THROW(test::convert_job(job("declared", "operator = \"李华\"")));
+  ASSERT_NO_THROW(test::convert_job(job("declared", "operator = \"李华\"\n")));
   ASSERT_NO_THROW(test::convert_job(job("undeclared", "")));
   const std::string catalog = catalog_at(dir / "out" / "catalog.sqlite");
 

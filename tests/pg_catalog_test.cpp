@@ -19,6 +19,7 @@
 #include "core/error.hpp"
 #include "samples/samples.hpp"
 #include "support/pg_server.hpp"
+#include "support/small_job.hpp"
 #include "support/test_support.hpp"
 #include "support/toc_catalog.hpp"
 
@@ -457,18 +458,8 @@ TEST(PgCatalog, AUrlsPasswordStaysOutOfTheJournal) {
   test::TempDir dir;
   samples::PageSpec spec{105, 148, 100, 1, {{10, 10, 8}}, "p1"};
   samples::save_page(samples::make_page(spec), dir / "p1.png", samples::Encoding::png, 100);
-  test::write_text(dir / "job.toml", R"(version = 1
-id = "pw"
-title = "口令 test"
-[recorder]
-driver = "tiff"
-[recorder.options]
-pitch_um = 50
-[[documents]]
-id = "D001"
-title = "论语集注 卷一"
-pages = { files = ["p1.png"] }
-)");
+  test::write_text(dir / "job.toml", test::small_tiff_job("pw", "口令 test", "", "论语集注 卷一",
+                                                          "{ files = [\"p1.png\"] }"));
   const auto convert =
       test::run_cli({"convert", (dir / "job.toml").string(), "--catalog", with_password});
   ASSERT_EQ(convert.exit_code, 0) << convert.err;
