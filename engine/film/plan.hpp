@@ -188,7 +188,6 @@ std::string fiche_id(const std::string& site, std::uint32_t number);
 // overview only. Counting them counts pages, not frames.
 bool begins_page(const PlannedFrame& frame);
 
-// A reel of roll film, or one sheet of fiche.
 // A document on a reel, as its reel contents frames list it (job key reel_contents).
 struct ReelDocument {
   std::size_t document = 0;                       // index into Job::documents
@@ -198,6 +197,7 @@ struct ReelDocument {
   std::uint32_t from_reel = 0, to_reel = 0;       // continued from / on (0: none)
 };
 
+// A reel of roll film, or one sheet of fiche.
 struct PlannedReel {
   std::uint32_t number = 1;
   std::string id;  // "R0001", or "F0001" for a fiche; "NLC-B2-R0001" with a site

@@ -71,13 +71,19 @@ std::string toc_lines(const Job& job, const Plan& plan, const PlannedFrame& fram
   return lines;
 }
 
+// "(1/2)" on the frames of a list of `entries` that takes more than one frame, `per_frame` a
+// frame, the frame's first entry being `first`.
+std::string part_of_list(std::size_t first, std::size_t entries, std::uint32_t per_frame) {
+  const std::size_t per = std::max<std::uint32_t>(1, per_frame);
+  const std::size_t parts = (entries + per - 1) / per;
+  if (parts < 2) return "";
+  return fmt::format("({}/{})", first / per + 1, parts);
+}
+
 // "(1/2)" on the frames of a table of contents that takes more than one frame.
 std::string toc_part(const Plan& plan, const Document& document, const PlannedFrame& frame) {
   if (frame.kind != FrameKind::toc_target) return "";
-  const std::size_t per_frame = std::max<std::uint32_t>(1, plan.toc_entries_per_frame);
-  const auto parts = (document.toc.size() + per_frame - 1) / per_frame;
-  if (parts < 2) return "";
-  return fmt::format("({}/{})", frame.toc_first / per_frame + 1, parts);
+  return part_of_list(frame.toc_first, document.toc.size(), plan.toc_entries_per_frame);
 }
 
 // A title cut to `most` characters ("…" for the rest): a contents line points to the
@@ -116,11 +122,8 @@ std::string reel_contents_lines(const Job& job, const Plan& plan, const PlannedF
 // "(1/2)" on the frames of a reel contents list that takes more than one frame.
 std::string reel_contents_part(const Plan& plan, const PlannedFrame& frame) {
   if (frame.kind != FrameKind::reel_contents) return "";
-  const std::size_t per_frame = std::max<std::uint32_t>(1, plan.reel_contents_entries_per_frame);
-  const std::size_t parts =
-      (plan.reels.at(frame.reel - 1).documents.size() + per_frame - 1) / per_frame;
-  if (parts < 2) return "";
-  return fmt::format("({}/{})", frame.toc_first / per_frame + 1, parts);
+  return part_of_list(frame.toc_first, plan.reels.at(frame.reel - 1).documents.size(),
+                      plan.reel_contents_entries_per_frame);
 }
 
 // The target before a page's sections (oversize = "split"): where each section lies on the page,
