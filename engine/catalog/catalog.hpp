@@ -78,7 +78,7 @@ struct CatalogJob {
   std::string id;
   std::string title;
   std::string institution;
-  std::string operator_name;  // who declared the filming, in NFC; "" when the job named nobody
+  std::string operator_name;  // who declared the filming (stored in NFC); "" for nobody
   std::filesystem::path dir;  // <output>/<id>: holds the reels' folders
   std::string plan_sha256;
   std::string format;

@@ -8,6 +8,7 @@
 #include <set>
 #include <utility>
 
+#include "base/unicode.hpp"
 #include "catalog/catalog_sql.hpp"
 #include "core/error.hpp"
 
@@ -76,7 +77,7 @@ std::string insert_frames_sql(std::size_t rows) {
 const std::string kInsertFrame = insert_frames_sql(1);
 
 // Binds the job's own columns as ?1 .. ?7: id, title, institution, dir, plan_sha256, format,
-// operator_name.
+// operator_name (in NFC, as find --operator compares it).
 Statement& bind_job(Statement& statement, const CatalogJob& job) {
   return statement.bind(1, job.id)
       .bind(2, job.title)
@@ -84,7 +85,7 @@ Statement& bind_job(Statement& statement, const CatalogJob& job) {
       .bind(4, job.dir.string())
       .bind(5, job.plan_sha256)
       .bind(6, job.format)
-      .bind(7, job.operator_name);
+      .bind(7, nfc(job.operator_name));
 }
 
 // The site prefix of a reel id: "NLC-B2" of "NLC-B2-R0001", "" of "R0001" (and of "F0001").

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "base/sha256.hpp"
-#include "base/unicode.hpp"
 #include "core/error.hpp"
 
 namespace fw {
@@ -14,7 +13,7 @@ CatalogJob catalog_job(const Job& job, const Plan& plan, const std::filesystem::
   out.id = job.id;
   out.title = job.title;
   out.institution = job.institution;
-  out.operator_name = nfc(job.operator_name);
+  out.operator_name = job.operator_name;
   out.dir = std::filesystem::absolute(job_dir).lexically_normal();
   out.plan_sha256 = plan.hash(job);
   out.format = plan.format.name;
